@@ -1,0 +1,267 @@
+"""The root command: global options, wiring of the command groups, and the one error translator."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import sqlite3
+import sys
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+import typer.main
+from typer.core import TyperGroup
+
+from salescli import __version__
+from salescli.commands import (
+    activity,
+    automation,
+    company,
+    contact,
+    deal,
+    forecast,
+    insights,
+    pipeline,
+    report,
+    search,
+    system,
+    target,
+    task,
+    user,
+)
+from salescli.commands import config as config_command
+from salescli.commands import io as io_command
+from salescli.commands import today as today_command
+from salescli.context import AppContext, busy_timeout_from_env, resolve_db_path, resolve_user
+from salescli.errors import ExitStatus, InvalidValue, SalesCliError, printable
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind (rolling back any open transaction) and exit 143."""
+
+
+_PENDING_GROUPS: dict[str, Any] = {}  # name -> TyperInfo of a command group, built when it runs
+
+
+class SalesCliTyper(typer.Typer):
+    """The root app. A group added with add_typer is turned into Click objects only when it runs:
+    converting every command's signature costs ~5 ms a command, which every start would pay."""
+
+    def add_typer(self, *args: Any, **kwargs: Any) -> None:
+        super().add_typer(*args, **kwargs)
+        info = self.registered_groups.pop()
+        _PENDING_GROUPS[typer.main.solve_typer_info_defaults(info).name or ""] = info
+
+
+class PendingGroup(TyperGroup):
+    """Stands in for a command group in the root's list (name, help, hidden) until it runs."""
+
+    def __init__(self, name: str, info: Any) -> None:
+        solved = typer.main.solve_typer_info_defaults(info)
+        super().__init__(name=name, help=solved.help, short_help=solved.short_help, hidden=bool(solved.hidden),
+                         rich_markup_mode=None)
+        self.info = info
+
+    def build(self) -> TyperGroup:
+        return typer.main.get_group_from_info(
+            self.info,
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            suggest_commands=app.suggest_commands,
+            rich_markup_mode=app.rich_markup_mode,
+        )
+
+
+class SalesCliGroup(TyperGroup):
+    """The root command: builds the group that runs, and translates every domain and database error
+    into one stderr line and its exit code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, info in _PENDING_GROUPS.items():
+            self.add_command(PendingGroup(name, info), name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if isinstance(command, PendingGroup):
+            command = command.build()
+        return name, command, rest
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except typer._click.exceptions.UsageError as exc:  # `salescli --bogus`
+            _usage_error(exc)
+            raise  # unreachable
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SalesCliError as exc:
+            _fail(exc.message, exc.exit_status, exc.hint)
+        except typer._click.exceptions.UsageError as exc:
+            _usage_error(exc)
+        except sqlite3.Error as exc:
+            from salescli.repository.base import translate_sqlite_error
+
+            obj = ctx.obj
+            err = translate_sqlite_error(exc, obj.db_path if isinstance(obj, AppContext) else "?")
+            _fail(err.message, err.exit_status, err.hint)
+        except KeyboardInterrupt:
+            _fail(_stopped("interrupted", ctx), ExitStatus.INTERRUPTED)
+        except Terminated:
+            _fail(_stopped("terminated", ctx), ExitStatus.TERMINATED)
+        except BrokenPipeError:
+            _quiet_pipe()
+        except OverflowError:  # a number past SQLite's 64-bit integers, from any option
+            _fail("a number given is too large (at most 9223372036854775807)", ExitStatus.USAGE)
+        except OSError as exc:
+            if os.environ.get("SALESCLI_DEBUG") == "1":
+                raise
+            where = f": {exc.filename}" if exc.filename else ""
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # e.g. stdout redirected to a full disk
+                _fail(f"disk full ({exc.strerror}){where}", ExitStatus.DATABASE)
+            _fail(f"{exc.strerror or exc}{where}", ExitStatus.RULE)
+
+
+def _usage_error(exc: Any) -> None:
+    """A command line Click cannot parse: one line, like every other error (not Click's usage block)."""
+    if isinstance(exc, typer._click.exceptions.NoArgsIsHelpError):
+        raise exc  # a bare group: its help
+    where = exc.ctx.command_path if exc.ctx is not None else "salescli"
+    _fail(exc.format_message(), ExitStatus.USAGE, f"see `{where} -h`")
+
+
+def _stopped(what: str, ctx: Any) -> str:
+    """What an interrupt left: usually nothing (rolled back), unless it came as the COMMIT finished."""
+    obj = ctx.obj
+    repo = obj._repo if isinstance(obj, AppContext) else None
+    if repo is not None and repo.saved_changes():
+        return f"{what} after the changes were saved"
+    return f"{what}; nothing was saved"
+
+
+def _fail(message: str, status: int, hint: str | None = None) -> None:
+    if os.environ.get("SALESCLI_DEBUG") == "1":
+        raise
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        _quiet_pipe()
+    typer.echo(f"Error: {printable(message)}", err=True)
+    if hint:
+        typer.echo(f"Hint: {printable(hint)}", err=True)
+    raise typer.Exit(int(status))
+
+
+def _quiet_pipe() -> None:
+    """The reader went away (`| head -1`): stop quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise typer.Exit(0)
+
+
+app = SalesCliTyper(
+    name="salescli",
+    cls=SalesCliGroup,
+    help="A sales pipeline in one SQLite file: companies, contacts, deals, activities, reports.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"salescli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database file (default: $SALESCLI_DB, else ~/.local/share/salescli/sales.db)."),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Who acts (default: $SALESCLI_USER, else the OS login).")
+    ] = None,
+    today: Annotated[
+        str | None, typer.Option("--today", help="Pin today's date (YYYY-MM-DD) for every relative date and report.")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """salescli: track deals, log activities, report the pipeline — all in one SQLite file.
+
+    Example: salescli deal add "Acme renewal" --amount 12k --company Acme --close +30d
+    """
+    pinned = today is not None
+    the_day = date.today()
+    if today is not None:
+        from salescli.values import parse_date
+
+        try:
+            the_day = parse_date(today, the_day)
+        except InvalidValue as exc:
+            raise exc.with_field("--today") from None
+    path, default_location = resolve_db_path(db)
+    ctx.obj = AppContext(
+        db_path=path,
+        user=resolve_user(user),
+        today=the_day,
+        today_pinned=pinned,
+        default_location=default_location,
+        busy_timeout=busy_timeout_from_env(),
+    )
+    ctx.call_on_close(ctx.obj.close)
+
+
+app.add_typer(company.app, name="company")
+app.add_typer(company.app, name="companies", hidden=True)
+app.add_typer(contact.app, name="contact")
+app.add_typer(contact.app, name="contacts", hidden=True)
+app.add_typer(deal.app, name="deal")
+app.add_typer(deal.app, name="deals", hidden=True)
+app.add_typer(pipeline.app, name="pipeline")
+app.add_typer(pipeline.app, name="pipelines", hidden=True)
+app.add_typer(config_command.app, name="config")
+app.add_typer(config_command.fx_app, name="fx")
+io_command.register(app, system.db_app)  # before db_app is added: it adds `db check`
+app.add_typer(system.db_app, name="db")
+system.register(app)
+app.add_typer(activity.app, name="activity")
+app.add_typer(activity.app, name="activities", hidden=True)
+app.add_typer(task.app, name="task")
+app.add_typer(task.app, name="tasks", hidden=True)
+app.add_typer(automation.app, name="automation")
+app.add_typer(automation.app, name="automations", hidden=True)
+today_command.register(app)
+search.register(app)
+app.add_typer(report.app, name="report")
+app.add_typer(report.app, name="reports", hidden=True)
+app.add_typer(target.app, name="target")
+app.add_typer(target.app, name="targets", hidden=True)
+app.add_typer(user.app, name="user")
+app.add_typer(user.app, name="users", hidden=True)
+app.add_typer(forecast.app, name="forecast")
+app.command("insights")(insights.insights)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        app(prog_name="salescli")
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

@@ -1,0 +1,44 @@
+"""salescli forecast snapshot"""
+
+from __future__ import annotations
+
+import typer
+
+from salescli.commands.options import FormatOpt, OutputOpt, app_context, say
+from salescli.commands.report import OwnerOpt, PeriodOpt, PipelineOpt, TeamOpt
+
+app = typer.Typer(help="Forecast snapshots: store the period's forecast (weekly, from cron) to measure accuracy.",
+                  no_args_is_help=True)
+
+
+@app.command("snapshot")
+def snapshot(
+    ctx: typer.Context,
+    period: PeriodOpt = None,
+    pipeline: PipelineOpt = None,
+    owner: OwnerOpt = None,
+    team: TeamOpt = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Store the period's forecast figures as of today; prints the snapshot id.
+    `report forecast-accuracy` later compares snapshots with what was actually won.
+
+    Example: salescli forecast snapshot --period this-quarter   (cron: every Monday)
+    """
+    from salescli.render import pick_format, render_record
+    from salescli.services.reports import common
+    from salescli.services.reports.accuracy import take_snapshot
+
+    chosen = pick_format(fmt, output)
+    app = app_context(ctx)
+    rctx = common.resolve(app.repo(), app.today, period=period, pipeline=pipeline, owner=owner, team=team)
+    stored = take_snapshot(rctx)
+    say(f"forecast snapshot {stored['id']}: {stored['period']} ({stored['scope']}) won {stored['won']}, "
+        f"commit {stored['commit']}, weighted {stored['weighted']} {stored['currency']}")
+    for cur in stored["missing_rates"]:
+        say(f"note: amounts in {cur} are not included: no exchange rate")
+    if chosen == "table" and not output:
+        typer.echo(stored["id"])
+    else:
+        render_record(stored, fmt=chosen, output=output)

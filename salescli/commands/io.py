@@ -1,0 +1,457 @@
+"""salescli import companies|contacts|deals|activities|users|undo|batches | export … | sql | db check"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from salescli.commands.options import FormatOpt, OutputOpt, app_context, flush_notices, say
+
+if TYPE_CHECKING:
+    from salescli.context import AppContext
+    from salescli.importers.apply import ImportReport
+    from salescli.repository import Repository
+
+import_app = typer.Typer(
+    help="Import CSV files (from spreadsheets, HubSpot, Pipedrive, Salesforce…): mapping, presets, dedupe, dry run,"
+    " undo.",
+    no_args_is_help=True,
+)
+export_app = typer.Typer(help="Export every record with every field, to CSV, JSON or JSON lines.", no_args_is_help=True)
+
+FileArg = Annotated[str, typer.Argument(help="CSV file to read ('-' reads standard input).")]
+MapOpt = Annotated[list[str] | None, typer.Option(
+    "--map", help='"CSV column=field" (repeat); field may be extra or - (drop the column).')]
+MapFileOpt = Annotated[str | None, typer.Option(
+    "--map-file", help="TOML or JSON file of column maps, value maps, date format, day-first.")]
+PresetOpt = Annotated[str | None, typer.Option("--preset", help="hubspot, pipedrive, salesforce or maven.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the plan (counts, errors, mapping); write nothing.")]
+OnErrorOpt = Annotated[str, typer.Option(
+    "--on-error", help="abort (default: any bad row refuses the file) or skip (import the good rows).")]
+RejectsOpt = Annotated[str | None, typer.Option(
+    "--rejects", help="With --on-error skip: write each bad row and its reason to this CSV file.")]
+OnDuplicateOpt = Annotated[str, typer.Option(
+    "--on-duplicate", help="update (default: changed fields only), skip, or error.")]
+NoCreateOpt = Annotated[bool, typer.Option(
+    "--no-create", help="Refuse rows naming a company or contact that does not exist (default: create it).")]
+EncodingOpt = Annotated[str | None, typer.Option(
+    "--encoding", help="The file's encoding when it is not UTF-8 (e.g. cp1252, latin-1, utf-16).")]
+DelimiterOpt = Annotated[str | None, typer.Option(
+    "--delimiter", help="Field delimiter (default: detected among , ; tab |).")]
+DayFirstOpt = Annotated[bool | None, typer.Option(
+    "--day-first/--month-first", help="How to read 03/04/2026 (default: the day_first setting, else refused).")]
+ImportFormatOpt = Annotated[str | None, typer.Option(
+    "--format", "-f", help="table (default) or json: the summary (or dry-run plan) as JSON on stdout.")]
+ProgressOpt = Annotated[bool | None, typer.Option(
+    "--progress/--no-progress", help="Progress bar on stderr (default: for big files on a terminal).")]
+
+ON_ERROR = ("abort", "skip")
+SINGULAR = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity", "users": "user"}
+ON_DUPLICATE = ("update", "skip", "error")
+PROGRESS_BYTES = 1_500_000  # about 10,000 rows of a typical export
+
+
+def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    from salescli.errors import InvalidValue
+
+    key = value.strip().lower()
+    if key not in allowed:
+        raise InvalidValue(option, value, f"is not one of {', '.join(allowed)}")
+    return key
+
+
+def _import(
+    ctx: typer.Context,
+    entity: str,
+    file: str,
+    *,
+    maps: list[str] | None,
+    map_file: str | None,
+    preset: str | None,
+    dry_run: bool,
+    on_error: str,
+    rejects: str | None,
+    on_duplicate: str,
+    no_create: bool,
+    encoding: str | None,
+    delimiter: str | None,
+    day_first: bool | None,
+    fmt: str | None,
+    progress: bool | None,
+    create_stages: bool = False,
+    pipeline: str | None = None,
+) -> None:
+    from salescli.errors import UsageError
+    from salescli.importers.apply import run_import
+    from salescli.importers.mapping import build_spec
+    from salescli.importers.plan import ImportOptions
+    from salescli.importers.reading import parse_delimiter
+
+    app = app_context(ctx)
+    chosen = _choice(fmt or "table", ("table", "json"), "--format")
+    on_error = _choice(on_error, ON_ERROR, "--on-error")
+    if rejects and on_error != "skip":
+        raise UsageError("--rejects needs --on-error skip (with abort, a bad row imports nothing)")
+    options = ImportOptions(
+        entity=entity,
+        today=app.today,
+        spec=build_spec(entity, preset=preset, map_file=map_file, maps=maps),
+        day_first=day_first,
+        on_duplicate=_choice(on_duplicate, ON_DUPLICATE, "--on-duplicate"),
+        on_error=on_error,
+        rejects=rejects,
+        dry_run=dry_run,
+        create_missing=not no_create,
+        create_stages=create_stages,
+        pipeline=pipeline,
+        encoding=encoding,
+        delimiter=parse_delimiter(delimiter) if delimiter is not None else None,
+    )
+    if options.day_first is None and options.spec.day_first is None:
+        options.day_first = app.day_first()
+    with _repo_for(app, dry_run) as repo:
+        with _progress_bar(file, progress) as tick:
+            report = run_import(repo, file, options, progress=tick)
+        flush_notices(app)
+        _report(report, chosen)
+    if report.refused:
+        raise report.refusal()
+
+
+class _TempRepo:
+    """A dry run against a database that does not exist yet: plan against a fresh one, then delete it."""
+
+    def __init__(self, app: AppContext, dry_run: bool) -> None:
+        self.app = app
+        self.dry_run = dry_run
+        self.tmp: Any = None
+        self.repo: Repository | None = None
+
+    def __enter__(self) -> Repository:
+        if self.dry_run and not self.app.db_path.exists():
+            import tempfile
+
+            from salescli.repository import Repository
+
+            self.tmp = tempfile.TemporaryDirectory(prefix="salescli-dry-run-")
+            self.repo = Repository.open(Path(self.tmp.name) / "plan.db", create=True, user=self.app.user,
+                                        now=self.app.now)
+            return self.repo
+        return self.app.repo(create=True)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.repo is not None:
+            self.repo.close()
+        if self.tmp is not None:
+            self.tmp.cleanup()
+
+
+def _repo_for(app: AppContext, dry_run: bool) -> _TempRepo:
+    return _TempRepo(app, dry_run)
+
+
+class _progress_bar:  # a context manager, named like the function it stands for
+    """A rich progress bar on stderr for big files on a terminal; otherwise nothing."""
+
+    def __init__(self, file: str, wanted: bool | None) -> None:
+        self.file = file
+        self.wanted = wanted
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> Callable[[int, int, int | None], None] | None:
+        if self.wanted is False or (self.wanted is None and not sys.stderr.isatty()):
+            return None
+        size = None
+        if self.file != "-":
+            try:
+                size = Path(self.file).stat().st_size
+            except OSError:
+                return None
+        if self.wanted is None and size is not None and size < PROGRESS_BYTES:
+            return None
+        return self.tick
+
+    def tick(self, rows: int, done: int, total: int | None) -> None:
+        if self.bar is None:
+            if total is None and rows < 10_000 and self.wanted is None:
+                return
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            from salescli.render import stderr_console
+
+            self.bar = Progress(TextColumn("importing {task.description}"), BarColumn(),
+                                TextColumn("{task.fields[rows]:,} rows"), TimeRemainingColumn(),
+                                console=stderr_console(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(Path(self.file).name if self.file != "-" else "stdin", total=total,
+                                          rows=0)
+        self.bar.update(self.task, completed=done, rows=rows)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _report(report: ImportReport, fmt: str) -> None:
+    """The summary on stderr; the plan (dry run) or the summary as JSON on stdout."""
+    from salescli.importers.reading import describe_delimiter
+    from salescli.render import json_value
+
+    csv_file = report.csv_file
+    if csv_file is not None and not report.refused:  # a refusal is one Error line (and its hint)
+        how = "detected" if csv_file.delimiter_sniffed else "given"
+        say(f"reading {report.file}: delimiter {describe_delimiter(csv_file.delimiter)} {how},"
+            f" {csv_file.encoding}{' with BOM' if csv_file.bom else ''}")
+    if fmt == "json":
+        typer.echo(json_value(report.summary()))
+    elif report.dry_run:
+        typer.echo(_plan_text(report), nl=False)
+    tally = report.tally
+    if report.refused:
+        return
+    for note, count in tally.notes.items():
+        say(f"note: {count} {note}")
+    for stage in tally.stages_created:
+        say(f"{'would create' if report.dry_run else 'created'} stage {stage}")
+    say(report.sentence())
+    related = report.related_sentence()
+    if related:
+        say(related)
+    if tally.rejected and report.rejects:
+        say(f"rejected rows and their reasons: {report.rejects}")
+    elif tally.rejected and not report.dry_run:
+        for line in report.error_lines()[:5]:
+            say(f"  rejected {line}")
+
+
+def _plan_text(report: ImportReport) -> str:
+    tally = report.tally
+    lines = [f"Plan for {report.file} (dry run: nothing was written)", ""]
+    counts = [("create", tally.created), ("update", tally.updated), ("unchanged", tally.unchanged),
+              ("skip", tally.skipped), ("error", tally.rejected)]
+    lines.append("  " + "   ".join(f"{name}: {n}" for name, n in counts) + f"   (rows: {tally.rows})")
+    related = report.related_sentence()
+    if related:
+        lines.append(f"  {related}")
+    if report.mapping is not None:
+        lines += ["", "Mapping:"]
+        rows = report.mapping.rows()
+        width = max((len(r["column"]) for r in rows), default=6)
+        field_width = max((len(r["field"]) for r in rows), default=5)
+        lines.append(f"  {'column'.ljust(width)}  {'field'.ljust(field_width)}  how")
+        for r in rows:
+            lines.append(f"  {r['column'].ljust(width)}  {r['field'].ljust(field_width)}  {r['how']}")
+        for note in report.mapping.notes:
+            lines.append(f"  note: {note}")
+    if tally.errors:
+        shown = len(tally.errors)
+        lines += ["", f"Errors (first {shown} of {tally.rejected}):" if tally.rejected > shown else "Errors:"]
+        lines += [f"  {text}" for text in report.error_lines()]
+    return "\n".join(lines) + "\n"
+
+
+def _entity_command(entity: str, example: str, extra_help: str = "") -> Callable[..., None]:
+    def command(
+        ctx: typer.Context,
+        file: FileArg,
+        maps: MapOpt = None,
+        map_file: MapFileOpt = None,
+        preset: PresetOpt = None,
+        dry_run: DryRunOpt = False,
+        on_error: OnErrorOpt = "abort",
+        rejects: RejectsOpt = None,
+        on_duplicate: OnDuplicateOpt = "update",
+        no_create: NoCreateOpt = False,
+        encoding: EncodingOpt = None,
+        delimiter: DelimiterOpt = None,
+        day_first: DayFirstOpt = None,
+        fmt: ImportFormatOpt = None,
+        progress: ProgressOpt = None,
+    ) -> None:
+        _import(ctx, entity, file, maps=maps, map_file=map_file, preset=preset, dry_run=dry_run, on_error=on_error,
+                rejects=rejects, on_duplicate=on_duplicate, no_create=no_create, encoding=encoding,
+                delimiter=delimiter, day_first=day_first, fmt=fmt, progress=progress)
+
+    command.__doc__ = f"""Import {entity} from a CSV file: one transaction, all or nothing.{extra_help}
+
+    Example: {example}
+    """
+    return command
+
+
+import_app.command("companies")(_entity_command(
+    "companies", "salescli import companies accounts.csv --preset maven",
+    " Duplicates: external id, else domain, else name."))
+import_app.command("contacts")(_entity_command(
+    "contacts", 'salescli import contacts people.csv --map "Work e-mail=email" --dry-run',
+    " Duplicates: external id, else e-mail (else name at the same company)."))
+
+
+@import_app.command("deals")
+def import_deals(
+    ctx: typer.Context,
+    file: FileArg,
+    maps: MapOpt = None,
+    map_file: MapFileOpt = None,
+    preset: PresetOpt = None,
+    dry_run: DryRunOpt = False,
+    on_error: OnErrorOpt = "abort",
+    rejects: RejectsOpt = None,
+    on_duplicate: OnDuplicateOpt = "update",
+    no_create: NoCreateOpt = False,
+    create_stages: Annotated[bool, typer.Option(
+        "--create-stages", help="Add stages the pipeline does not have (default: unknown stages are errors).")] = False,
+    pipeline: Annotated[str | None, typer.Option(
+        "--pipeline", help="Pipeline of rows without one (default: the default pipeline).")] = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    day_first: DayFirstOpt = None,
+    fmt: ImportFormatOpt = None,
+    progress: ProgressOpt = None,
+) -> None:
+    """Import deals from a CSV file: one transaction, all or nothing.
+
+    Duplicates: external id, else title + company. Companies and contacts named by a row are found by
+    name, domain or e-mail, and created when missing (--no-create refuses instead).
+
+    Example: salescli import deals sales_pipeline.csv --preset maven --dry-run
+    """
+    _import(ctx, "deals", file, maps=maps, map_file=map_file, preset=preset, dry_run=dry_run, on_error=on_error,
+            rejects=rejects, on_duplicate=on_duplicate, no_create=no_create, encoding=encoding, delimiter=delimiter,
+            day_first=day_first, fmt=fmt, progress=progress, create_stages=create_stages, pipeline=pipeline)
+
+
+import_app.command("activities")(_entity_command(
+    "activities", "salescli import activities Task.csv --preset salesforce",
+    " Links: deal by external id or title (+ company), contact by e-mail, company by name or domain."))
+import_app.command("users")(_entity_command(
+    "users", "salescli import users sales_teams.csv --preset maven",
+    " Name, e-mail, team (or manager), territory (or regional office)."))
+
+
+@import_app.command("undo")
+def undo(
+    ctx: typer.Context,
+    batch: Annotated[int, typer.Argument(help="The batch number an import printed (see `import batches`).")],
+    force: Annotated[bool, typer.Option("--force", help="Undo even if records were changed since.")] = False,
+    fmt: ImportFormatOpt = None,
+) -> None:
+    """Revert an import: delete what it created, restore what it updated (one transaction).
+
+    Example: salescli import undo 3
+    """
+    from salescli.importers.undo import undo_import
+    from salescli.render import json_value
+
+    chosen = _choice(fmt or "table", ("table", "json"), "--format")
+    result = undo_import(app_context(ctx).repo(), batch, force=force)
+    deleted = ", ".join(f"{n} {table}" for table, n in result["deleted"].items()) or "nothing"
+    say(f"undid import batch {batch} ({result['entity']} from {result['source']}): deleted {deleted};"
+        f" restored {result['reverted_updates']} updated record{'s' if result['reverted_updates'] != 1 else ''}")
+    if chosen == "json":
+        typer.echo(json_value(result))
+
+
+@import_app.command("batches")
+def batches(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
+    """List import batches: what each imported, when, by whom, and whether it was undone.
+
+    Example: salescli import batches -f json
+    """
+    from salescli.render import Column, pick_format, render_rows
+
+    repo = app_context(ctx).repo()
+    columns = [Column("id", justify="right"), Column("entity"), Column("source"), Column("created_at", "when"),
+               Column("created_by", "who"), Column("creates", justify="right"), Column("updates", justify="right"),
+               Column("undone_at", "undone")]
+    render_rows(repo.import_batches(), columns, fmt=pick_format(fmt, output), output=output, empty="no imports yet")
+
+
+def _export(ctx: typer.Context, entity: str, fmt: str | None, output: str | None) -> None:
+    from salescli.importers.export import export_columns, export_records
+    from salescli.render import Column, pick_format, render_rows
+
+    chosen = pick_format(fmt or (None if output else "csv"), output, allowed=("csv", "json", "jsonl"))
+    repo = app_context(ctx).repo()
+    keys, extra = export_columns(repo, entity, chosen)
+    written = render_rows(export_records(repo, entity, chosen, extra), [Column(k) for k in keys], fmt=chosen,
+                          output=output)
+    if output and output != "-":
+        say(f"exported {written} {entity} to {output}")
+
+
+def _export_command(entity: str) -> Callable[..., None]:
+    def command(
+        ctx: typer.Context,
+        fmt: Annotated[str | None, typer.Option(
+            "--format", "-f", help="csv (default), json or jsonl (default: from -o's extension).")] = None,
+        output: OutputOpt = None,
+    ) -> None:
+        _export(ctx, entity, fmt, output)
+
+    command.__doc__ = f"""Export every {SINGULAR[entity]} with every field (extra columns included), by id, ISO dates.
+
+    `salescli import {entity}` reads the file back unchanged.
+
+    Example: salescli export {entity} -o {entity}.csv
+    """
+    return command
+
+
+for _entity in ("companies", "contacts", "deals", "activities", "users"):
+    export_app.command(_entity)(_export_command(_entity))
+
+
+def sql(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="One SELECT (or WITH …) statement; the database is opened read-only.")],
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Run a read-only SQL query and print the rows in any output format (for scripts).
+
+    Example: salescli sql "SELECT owner, count(*) AS deals FROM deals GROUP BY owner" -f csv
+    """
+    from salescli.render import Column, pick_format, render_rows
+    from salescli.services.sql import run_query
+
+    app = app_context(ctx)
+    chosen = pick_format(fmt, output)
+    columns, rows = run_query(app, query)
+    render_rows(rows, [Column(c) for c in columns], fmt=chosen, output=output, table_limit=None, empty="no rows")
+
+
+def check(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
+    """Check the database: SQLite integrity and foreign keys, then salescli's rules (exit 1 on problems).
+
+    Rules: amounts not negative, stages in their deal's pipeline, status matching the stage kind, stage
+    history consistent, open deals past Proposal without an amount, deals missing their stage's required fields.
+
+    Example: salescli db check
+    """
+    from salescli.errors import RuleError
+    from salescli.render import Column, pick_format, render_rows
+    from salescli.services.checks import check_database
+
+    repo = app_context(ctx).repo()
+    problems, ran = check_database(repo)
+    columns = [Column("check"), Column("entity"), Column("id", justify="right"), Column("detail")]
+    chosen = pick_format(fmt, output)
+    if problems or chosen != "table":  # scripts get an empty list; a person gets the sentence below
+        render_rows(problems, columns, fmt=chosen, output=output, table_limit=None, empty="")
+    if problems:
+        raise RuleError(f"db check found {len(problems)} problem{'s' if len(problems) != 1 else ''}"
+                        f" in {repo.path}", hint="the list is above (one row per problem)")
+    say(f"db check: no problems in {repo.path} ({len(ran)} checks: {', '.join(ran)})")
+
+
+def register(app: typer.Typer, db_app: typer.Typer) -> None:
+    app.add_typer(import_app, name="import")
+    app.add_typer(export_app, name="export")
+    app.command("sql")(sql)
+    db_app.command("check")(check)

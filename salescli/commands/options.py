@@ -1,0 +1,107 @@
+"""Options and helpers shared by every command (declared once, stacked everywhere)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from salescli.context import AppContext
+from salescli.errors import ConfirmationRequired, InvalidValue, RuleError, printable
+
+T = TypeVar("T")
+
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", "-f",
+                 help="table, json, jsonl, csv or markdown (default: from -o's extension, else table)."),
+]
+ReportFormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", "-f",
+                 help="table, json, csv, markdown or html (default: from -o's extension, else table)."),
+]
+OutputOpt = Annotated[
+    str | None, typer.Option("--output", "-o", help="Write to FILE (its extension picks the format).")
+]
+LimitOpt = Annotated[
+    int | None, typer.Option("--limit", "-n", min=1, max=1_000_000_000, help="Show at most N rows.")
+]
+AllOpt = Annotated[bool, typer.Option("--all", help="Show every row in a table (default: the first 100).")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag (repeat, or separate with commas).")]
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, AppContext)
+    return obj
+
+
+def parsed(parse: Callable[..., T], value: str, option: str, *args: Any, **kwargs: Any) -> T:
+    """Parse a typed value, naming the option when it is of the wrong form (exit 2)."""
+    try:
+        return parse(value, *args, **kwargs)
+    except InvalidValue as exc:
+        raise exc.with_field(option) from None
+
+
+def sort_key(value: str, allowed: dict[str, str] | list[str]) -> str:
+    """A --sort value from its allow-list; anything else is a usage error (no SQL passes through)."""
+    key = value.strip().lower()
+    if key not in allowed:
+        raise InvalidValue("--sort", value, f"is not one of {', '.join(allowed)}")
+    return key
+
+
+def table_rows(limit: int | None, show_all: bool) -> tuple[int | None, int | None]:
+    """(SQL limit, table limit): --limit caps the query; a table shows 100 unless --all."""
+    if limit is not None:
+        return limit, limit
+    return None, None if show_all else 100
+
+
+def tags_from(values: list[str] | None) -> list[str]:
+    from salescli.values import parse_tags
+
+    out: list[str] = []
+    for value in values or []:
+        for tag in parse_tags(value):
+            if tag not in out:
+                out.append(tag)
+    return out
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask on a terminal; without one, refuse unless --yes. EOF or no answer is a no."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise ConfirmationRequired(f"{question} — refusing without --yes (no terminal to ask)")
+    # Not typer.confirm: it turns Ctrl-C into "no" (exit 1); an interrupt must stay an interrupt (130).
+    try:
+        sys.stderr.write(f"{printable(question)} [y/N]: ")
+        sys.stderr.flush()
+        answer = sys.stdin.readline()
+    except BaseException:
+        sys.stderr.write("\n")  # end the prompt's line before the error message
+        raise
+    if not answer.endswith("\n"):
+        sys.stderr.write("\n")  # EOF (Ctrl-D)
+    if answer.strip().lower() not in ("y", "yes"):
+        raise RuleError("cancelled; nothing changed")
+
+
+def say(message: str) -> None:
+    """A message for the person on stderr (control characters of stored names shown, not obeyed)."""
+    typer.echo(printable(message), err=True)
+
+
+def flush_notices(app: AppContext) -> None:
+    repo = app._repo
+    if repo is not None:
+        for message in repo.notices:
+            say(message)
+        repo.notices.clear()

@@ -1,0 +1,334 @@
+"""salescli report pipeline|forecast|performance|velocity|funnel|activity|stale|lost-reasons|weekly|forecast-accuracy"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+import typer.main
+from typer.core import TyperGroup
+from typer.models import CommandInfo
+
+from salescli.commands.options import AllOpt, LimitOpt, OutputOpt, ReportFormatOpt, app_context
+
+_COMMANDS: dict[str, CommandInfo] = {}  # report name -> its command, turned into a Click command when it runs
+
+
+class _ReportGroup(TyperGroup):
+    """Builds only the report that runs: converting a command's signature costs a few ms, ten of them
+    would be paid by every report (a cron job's report on a small database takes less than that)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(_COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            self.commands[cmd_name] = typer.main.get_command_from_info(
+                _COMMANDS[cmd_name], pretty_exceptions_short=True, rich_markup_mode=None)
+        return self.commands.get(cmd_name)
+
+
+class _ReportTyper(typer.Typer):
+    def command(self, name: str | None = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        register = super().command(name, **kwargs)
+
+        def decorator(f: Any) -> Any:
+            result = register(f)
+            info = self.registered_commands.pop()
+            _COMMANDS[info.name or f.__name__] = info
+            return result
+
+        return decorator
+
+
+app = _ReportTyper(
+    cls=_ReportGroup,
+    help="Reports: pipeline, forecast, performance, velocity, funnel, activity, stale, lost-reasons, weekly, "
+         "forecast-accuracy. Every report: -f table|json|csv|markdown|html, -o FILE, --fail-if.",
+    no_args_is_help=True,
+)
+
+PeriodOpt = Annotated[str | None, typer.Option(
+    "--period", "-p", help="2026-Q4, 2026-11, 2026, this-month, last-quarter, ytd, all… (default: this quarter).")]
+PipelineOpt = Annotated[str | None, typer.Option("--pipeline", help="Only this pipeline.")]
+OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Only this owner's deals and activities.")]
+TeamOpt = Annotated[str | None, typer.Option("--team", help="Only the owners of this team.")]
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", help="Describe a past day (from the stage history): 2026-10-31, -30d.")]
+ChartOpt = Annotated[bool, typer.Option("--chart", help="Add terminal bar charts to a table.")]
+FailIfOpt = Annotated[list[str] | None, typer.Option(
+    "--fail-if", help='Exit 6 after printing when a condition holds: "stale>5", "coverage<3", "attainment<50%". '
+                      "Repeatable.")]
+
+
+def by_opt(choices: str) -> Any:
+    return typer.Option("--by", help=f"Group by {choices}.")
+
+
+def _run(ctx: typer.Context, name: str, *, fmt: str | None, output: str | None, fail_if: list[str] | None,
+         chart: bool = False, table_limit: int | None = -1, build: dict[str, Any] | None = None,
+         week: str | None = None, **scope: Any) -> None:
+    """Parse the options (usage errors first), build the report, render it, then test --fail-if."""
+    from importlib import import_module
+
+    from salescli.errors import ConditionMet
+    from salescli.render import pick_format
+    from salescli.render_report import REPORT_FORMATS, render_report
+    from salescli.services.reports import REPORTS, common
+
+    module = import_module(f"salescli.services.reports.{REPORTS[name]}")
+    conditions = common.parse_conditions(fail_if, module.METRICS)
+    chosen = pick_format(fmt, output, REPORT_FORMATS)
+    app = app_context(ctx)
+    repo = app.repo()
+    args = dict(build or {})
+    if name == "weekly":
+        from salescli.services.reports.weekly import parse_week
+
+        week_period, quarter = parse_week(week, app.today, repo.settings())
+        scope["period_value"] = quarter
+        args["week"] = week_period
+    if name in ("stale", "activity", "weekly"):
+        # a table (or the e-mailed html) shows the first rows of a long list: let SQLite stop there too
+        default = 30 if name == "weekly" else 100
+        args["list_limit"] = None if chosen not in ("table", "html") else default if table_limit == -1 else table_limit
+    report = module.build(common.resolve(repo, app.today, **scope), **args)
+    render_report(report, fmt=chosen, output=output, chart=chart, table_limit=table_limit)
+    held = common.failed_conditions(report, conditions)
+    if held:
+        raise ConditionMet("--fail-if held: " + "; ".join(held))
+
+
+def _limit(limit: int | None, show_all: bool) -> int | None:
+    if limit is not None:
+        return limit
+    return None if show_all else -1
+
+
+@app.command("pipeline")
+def pipeline(
+    ctx: typer.Context,
+    period: PeriodOpt = None,
+    pipeline: PipelineOpt = None,
+    owner: OwnerOpt = None,
+    team: TeamOpt = None,
+    by: Annotated[str | None, by_opt("stage (default), owner, team, pipeline, source or segment")] = None,
+    as_of: AsOfOpt = None,
+    chart: ChartOpt = False,
+    fail_if: FailIfOpt = None,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """The open pipeline per stage: deals, amount, weighted amount, closing in the period, age, stale.
+
+    Metrics for --fail-if: deals, amount, weighted, closing, stale, parked, no_next_step.
+    Example: salescli report pipeline --by owner --chart
+    """
+    _run(ctx, "pipeline", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
+         period=period, pipeline=pipeline, owner=owner, team=team, as_of=as_of)
+
+
+@app.command("forecast")
+def forecast(
+    ctx: typer.Context,
+    period: PeriodOpt = None,
+    pipeline: PipelineOpt = None,
+    owner: OwnerOpt = None,
+    team: TeamOpt = None,
+    by: Annotated[str | None, by_opt("owner, team or month")] = None,
+    as_of: AsOfOpt = None,
+    chart: ChartOpt = False,
+    fail_if: FailIfOpt = None,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """The period's forecast: closed won, commit, best case, pipeline, omitted, weighted (configured and
+    historical win rates), target, attainment, gap, coverage.
+
+    Metrics for --fail-if: won, commit, best_case, pipeline, omitted, weighted, historical, open, target,
+    attainment, gap, coverage, forecast, won_deals.
+    Example: salescli report forecast --period 2026-Q4 --by owner --fail-if "coverage<3"
+    """
+    _run(ctx, "forecast", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
+         period=period, pipeline=pipeline, owner=owner, team=team, as_of=as_of)
+
+
+@app.command("performance")
+def performance(
+    ctx: typer.Context,
+    period: PeriodOpt = None,
+    pipeline: PipelineOpt = None,
+    owner: OwnerOpt = None,
+    team: TeamOpt = None,
+    by: Annotated[str | None, by_opt("owner (default) or team")] = None,
+    chart: ChartOpt = False,
+    fail_if: FailIfOpt = None,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Per owner or team: won, lost, win rate, average won, median sales cycle, activities, quota, pacing.
+
+    Metrics for --fail-if: won, won_amount, lost, win_rate, avg_won, median_cycle_days, activities,
+    attainment, pacing.
+    Example: salescli report performance --period last-quarter --by team
+    """
+    _run(ctx, "performance", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
+         period=period, pipeline=pipeline, owner=owner, team=team)
+
+
+@app.command("velocity")
+def velocity(
+    ctx: typer.Context,
+    period: PeriodOpt = None,
+    pipeline: PipelineOpt = None,
+    owner: OwnerOpt = None,
+    team: TeamOpt = None,
+    by: Annotated[str | None, by_opt("pipeline, owner, team, source or segment (default: pipeline and owner)")
+                  ] = None,
+    chart: ChartOpt = False,
+    fail_if: FailIfOpt = None,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Pipeline velocity (open deals x win rate x average won / average cycle days) and its four inputs.
+
+    Metrics for --fail-if: velocity, open_deals, win_rate, avg_won, avg_cycle_days.
+    Example: salescli report velocity --period 2026
+    """
+    _run(ctx, "velocity", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
+         period=period, pipeline=pipeline, owner=owner, team=team)
+
+
+@app.command("funnel")
+def funnel(
+    ctx: typer.Context,
+    period: PeriodOpt = None,
+    pipeline: PipelineOpt = None,
+    owner: OwnerOpt = None,
+    team: TeamOpt = None,
+    chart: ChartOpt = False,
+    fail_if: FailIfOpt = None,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Stage-to-stage conversion (count and value) and median days in stage, from the stage history.
+
+    Metrics for --fail-if: entered, won, conversion.
+    Example: salescli report funnel --period 2026 --chart
+    """
+    _run(ctx, "funnel", fmt=fmt, output=output, fail_if=fail_if, chart=chart,
+         period=period, pipeline=pipeline, owner=owner, team=team)
+
+
+@app.command("activity")
+def activity(
+    ctx: typer.Context,
+    period: PeriodOpt = None,
+    pipeline: PipelineOpt = None,
+    owner: OwnerOpt = None,
+    team: TeamOpt = None,
+    by: Annotated[str | None, by_opt("owner (default) or team")] = None,
+    chart: ChartOpt = False,
+    fail_if: FailIfOpt = None,
+    limit: LimitOpt = None,
+    show_all: AllOpt = False,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Activities by owner and kind for the period, and overdue tasks.
+
+    Metrics for --fail-if: activities, call, email, meeting, note, task, overdue.
+    Example: salescli report activity --period this-month --fail-if "overdue>10"
+    """
+    _run(ctx, "activity", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
+         table_limit=_limit(limit, show_all), period=period, pipeline=pipeline, owner=owner, team=team)
+
+
+@app.command("stale")
+def stale(
+    ctx: typer.Context,
+    pipeline: PipelineOpt = None,
+    owner: OwnerOpt = None,
+    team: TeamOpt = None,
+    fail_if: FailIfOpt = None,
+    limit: LimitOpt = None,
+    show_all: AllOpt = False,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Stale, parked and no-next-step deals, largest first, with the reason for each.
+
+    Metrics for --fail-if: stale, parked, no_next_step, open.
+    Example: salescli report stale --owner ana --fail-if "stale>5"
+    """
+    _run(ctx, "stale", fmt=fmt, output=output, fail_if=fail_if, table_limit=_limit(limit, show_all),
+         pipeline=pipeline, owner=owner, team=team)
+
+
+@app.command("lost-reasons")
+def lost_reasons(
+    ctx: typer.Context,
+    period: PeriodOpt = None,
+    pipeline: PipelineOpt = None,
+    owner: OwnerOpt = None,
+    team: TeamOpt = None,
+    chart: ChartOpt = False,
+    fail_if: FailIfOpt = None,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Deals lost in the period by category and reason (count, value) and the stage they were lost from.
+
+    Metrics for --fail-if: lost, lost_amount.
+    Example: salescli report lost-reasons --period ytd
+    """
+    _run(ctx, "lost-reasons", fmt=fmt, output=output, fail_if=fail_if, chart=chart,
+         period=period, pipeline=pipeline, owner=owner, team=team)
+
+
+@app.command("weekly")
+def weekly(
+    ctx: typer.Context,
+    week: Annotated[str | None, typer.Option(
+        "--week", help="2026-W48, last-week, this-week, or a date in the week (default: the last complete week).")
+    ] = None,
+    pipeline: PipelineOpt = None,
+    owner: OwnerOpt = None,
+    team: TeamOpt = None,
+    chart: ChartOpt = False,
+    fail_if: FailIfOpt = None,
+    limit: LimitOpt = None,
+    show_all: AllOpt = False,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """The weekly report for cron: what changed, the pipeline, the quarter's forecast against target,
+    at-risk deals, overdue tasks, activity per rep.
+
+    Metrics for --fail-if: new, advanced, slipped, won, lost, stale, at_risk, overdue, activities,
+    attainment, coverage, gap.
+    Example: salescli report weekly -o week.html   (cron: every Monday, mail the file)
+    """
+    _run(ctx, "weekly", fmt=fmt, output=output, fail_if=fail_if, chart=chart, week=week,
+         table_limit=_limit(limit, show_all), pipeline=pipeline, owner=owner, team=team)
+
+
+@app.command("forecast-accuracy")
+def forecast_accuracy(
+    ctx: typer.Context,
+    period: Annotated[str | None, typer.Option(
+        "--period", "-p", help="Only snapshots of periods overlapping this one (default: all).")] = "all",
+    pipeline: PipelineOpt = None,
+    owner: OwnerOpt = None,
+    team: TeamOpt = None,
+    fail_if: FailIfOpt = None,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Past forecast snapshots (salescli forecast snapshot) against what was actually won.
+
+    Metrics for --fail-if: snapshots, mape_commit, mape_weighted, mape_historical.
+    Example: salescli report forecast-accuracy --period 2026
+    """
+    _run(ctx, "forecast-accuracy", fmt=fmt, output=output, fail_if=fail_if,
+         period=period, pipeline=pipeline, owner=owner, team=team)

@@ -1,0 +1,207 @@
+"""salescli init | db info|backup|migrate | history | demo"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from salescli.commands.options import (
+    AllOpt,
+    FormatOpt,
+    LimitOpt,
+    OutputOpt,
+    app_context,
+    flush_notices,
+    say,
+    table_rows,
+)
+
+db_app = typer.Typer(help="The database file: info, backup, migrate.", no_args_is_help=True)
+
+
+def init(ctx: typer.Context) -> None:
+    """Create the database (any write also does); says where it is.
+
+    Example: salescli --db team.db init
+    """
+    app = app_context(ctx)
+    existed = app.db_path.exists()
+    repo = app.repo(create=True)
+    flush_notices(app)
+    say(f"{'database already exists' if existed else 'created database'}: {repo.path} (schema {repo.schema_version()})")
+
+
+@db_app.command("info")
+def info(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
+    """Path, size, schema version and record counts.
+
+    Example: salescli db info -f json
+    """
+    from salescli.render import pick_format, render_record
+
+    app = app_context(ctx)
+    repo = app.repo()
+    flush_notices(app)
+    record: dict[str, Any] = {
+        "path": str(repo.path),
+        "size_bytes": repo.path.stat().st_size,
+        "schema_version": repo.schema_version(),
+        "journal_mode": repo.scalar("PRAGMA journal_mode"),
+    }
+    record.update(repo.table_counts())
+    render_record(record, fmt=pick_format(fmt, output), output=output, title="Database")
+
+
+@db_app.command("migrate")
+def migrate(ctx: typer.Context) -> None:
+    """Bring an older database up to this salescli's schema (a backup is written beside it first).
+
+    Opening an older database with any command migrates it too; this command only does that.
+    Example: salescli --db old.db db migrate
+    """
+    app = app_context(ctx)
+    repo = app.repo()
+    flush_notices(app)
+    say(f"schema version {repo.schema_version()}: up to date")
+
+
+@db_app.command("backup")
+def backup(
+    ctx: typer.Context,
+    target: Annotated[Path, typer.Argument(help="File to write (must not exist unless --force).")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Copy the database with SQLite's online backup (safe while others write); mode 0600.
+
+    Example: salescli db backup ~/backups/sales-$(date +%F).db
+    """
+    from salescli.errors import RuleError, SalesCliError
+
+    repo = app_context(ctx).repo()
+    if target.exists() and not force:
+        raise RuleError(f"{target} already exists", hint="pass --force to overwrite it")
+    if not target.parent.is_dir():
+        raise SalesCliError(f"cannot write {target}: folder {target.parent} does not exist")
+    repo.backup_to(target)
+    say(f"backed up {repo.path} to {target} ({target.stat().st_size} bytes)")
+
+
+def history(
+    ctx: typer.Context,
+    entity: Annotated[
+        str | None, typer.Argument(help="company, contact, deal, activity, task, pipeline, setting…")
+    ] = None,
+    entity_id: Annotated[int | None, typer.Argument(help="The record's id.", min=1, max=2**63 - 1)] = None,
+    limit: LimitOpt = None,
+    show_all: AllOpt = False,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """The change log: who changed what, when, before and after.
+
+    Example: salescli history deal 42
+    """
+    import json
+
+    from salescli.render import Column, pick_format, render_rows
+
+    chosen = pick_format(fmt, output)
+    repo = app_context(ctx).repo()
+    kind = entity.lower().rstrip("s") if entity else None
+    if kind == "companie":
+        kind = "company"
+    if kind == "activitie":
+        kind = "activity"
+    query = repo.history_query(kind, entity_id)
+    sql_limit, shown = table_rows(limit, show_all)
+
+    def rows() -> Any:
+        for row in repo.fetch(query, sql_limit):
+            before = _decoded(json.loads(row["before"])) if row["before"] else None
+            after = _decoded(json.loads(row["after"])) if row["after"] else None
+            yield {**row, "before": before, "after": after, "summary": _summary(row["action"], before, after)}
+
+    columns = [
+        Column("id", justify="right"),
+        Column("changed_at", "when"),
+        Column("changed_by", "who"),
+        Column("entity"),
+        Column("entity_id", "id", justify="right"),
+        Column("action"),
+        Column("batch_id", "batch", in_table=False),
+        Column("summary", "what"),
+        Column("before", in_table=False),
+        Column("after", in_table=False),
+    ]
+    total = repo.count(query) if chosen == "table" and limit is None else None
+    render_rows(rows(), columns, fmt=chosen, output=output, table_limit=shown, total=total, empty="no changes")
+
+
+def _decoded(values: Any) -> Any:
+    """Columns stored as JSON text (tags, extra) shown as lists/objects, not as quoted JSON strings."""
+    import json
+
+    if not isinstance(values, dict):
+        return values
+    out = dict(values)
+    for key in ("tags", "extra", "required_fields"):
+        if isinstance(out.get(key), str):
+            try:
+                out[key] = json.loads(out[key])
+            except ValueError:
+                pass
+    return out
+
+
+def _summary(action: str, before: Any, after: Any) -> str:
+    def short(value: Any) -> str:
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        text = "∅" if value is None or value == "" else str(value)
+        return text if len(text) <= 40 else text[:39] + "…"
+
+    if action == "create" and isinstance(after, dict):
+        name = after.get("name") or after.get("title") or after.get("subject") or ""
+        return f"created {short(name)}"
+    if action == "delete" and isinstance(before, dict):
+        name = before.get("name") or before.get("title") or before.get("subject") or ""
+        return f"deleted {short(name)}"
+    if isinstance(before, dict) and isinstance(after, dict):
+        return "; ".join(f"{k}: {short(before.get(k))} → {short(v)}" for k, v in after.items())
+    return action
+
+
+def demo(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db",
+                     help="Where to build it (default: --db given before the command, else ./salescli-demo.db)."),
+    ] = None,
+) -> None:
+    """Build a demo database from the bundled sample data and print what salescli shows.
+
+    Rebuilds the file each time (only a demo database is ever replaced).
+    Example: salescli demo && salescli --db salescli-demo.db deal list
+    """
+    from salescli.services.demo import build_demo
+
+    app = app_context(ctx)
+    root = ctx.find_root()
+    given = root.params.get("db")
+    target = db or (Path(given) if given else Path("salescli-demo.db"))
+    build_demo(target, app.today, app.user)
+    app.db_path = target
+    app.default_location = False
+    say(f"demo database: {target}  (explore it: salescli --db {target} company list)")
+    from salescli.services.demo import print_demo
+
+    print_demo(app)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("history")(history)
+    app.command("demo")(demo)

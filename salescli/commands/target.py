@@ -1,0 +1,126 @@
+"""salescli target set|list|import|rm"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from salescli.commands.options import FormatOpt, OutputOpt, YesOpt, app_context, confirm, flush_notices, say
+
+app = typer.Typer(help="Targets (quotas) per owner or team and period: won_amount, deals_won or activities.",
+                  no_args_is_help=True)
+
+MetricOpt = Annotated[str, typer.Option("--metric", "-m", help="won_amount (default), deals_won or activities.")]
+
+
+def columns() -> list[Any]:
+    from salescli.render import Column
+    from salescli.services.reports.common import col
+
+    return [
+        Column("id", justify="right"), Column("owner"), Column("team"), Column("period"),
+        Column("period_start", in_table=False), Column("period_end", in_table=False), Column("metric"),
+        col("value", "target", "money"), Column("currency", in_table=False), col("actual", "actual", "money"),
+        col("attainment", "attain.", "rate"), Column("missing_rates", in_table=False),
+    ]
+
+
+def _describe(view: dict[str, Any]) -> str:
+    from salescli.values import format_money, to_minor
+
+    who = view["owner"] or f"team:{view['team']}"
+    value = view["value"]
+    shown = format_money(to_minor(value, view["currency"]), view["currency"]) if view["currency"] else str(value)
+    return f"{who} {view['period']} {view['metric']} {shown}"
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    unit: Annotated[str, typer.Argument(metavar="OWNER|team:NAME", help="An owner, or team:NAME.")],
+    period: Annotated[str, typer.Argument(help="2026-Q4, 2026, 2026-11, this-quarter…")],
+    value: Annotated[str, typer.Argument(help="50k (won_amount: money in the base currency), or a count.")],
+    metric: MetricOpt = "won_amount",
+) -> None:
+    """Set a target (replaces the value of the same owner/team, period and metric); prints its id.
+
+    Example: salescli target set ana 2026-Q4 50k   |   salescli target set team:East 2026 40 --metric deals_won
+    """
+    from salescli.services.targets import set_target, target_view
+
+    app = app_context(ctx)
+    row, created = set_target(app.repo(create=True), unit, period, value, metric, app.today)
+    flush_notices(app)
+    say(f"{'set' if created else 'updated'} target {row['id']}: {_describe(target_view(row))}")
+    typer.echo(row["id"])
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    period: Annotated[str | None, typer.Option("--period", "-p", help="Only targets overlapping this period.")
+                      ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Only this owner's targets.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Only this team's targets.")] = None,
+    metric: Annotated[str | None, typer.Option("--metric", "-m", help="Only this metric.")] = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """List targets with what has been achieved so far (actual) and attainment.
+
+    Example: salescli target list --period 2026-Q4
+    """
+    from salescli.render import pick_format, render_rows
+    from salescli.services.reports.common import parse_report_period
+    from salescli.services.targets import parse_metric, target_progress
+
+    chosen = pick_format(fmt, output)
+    app = app_context(ctx)
+    repo = app.repo()
+    span = parse_report_period(period, app.today, repo.settings()) if period else None
+    scope, name = ("owner", owner) if owner else ("team", team) if team else (None, None)
+    rows = repo.target_rows(scope=scope, name=name, metric=parse_metric(metric) if metric else None,
+                            start=span.start.isoformat() if span else None, end=span.end.isoformat() if span else None)
+    render_rows(target_progress(repo, rows, app.today), columns(), fmt=chosen, output=output, empty="no targets")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV with columns owner, period, value and optionally metric.")],
+) -> None:
+    """Import targets from CSV (owner may be team:NAME); all rows or none (exit 4 naming the line).
+
+    Example: salescli target import quotas.csv
+    """
+    from salescli.services.targets import import_targets
+
+    app = app_context(ctx)
+    summary = import_targets(app.repo(create=True), file, app.today)
+    flush_notices(app)
+    say(f"imported {summary['rows']} targets ({summary['created']} new, {summary['updated']} updated)")
+
+
+@app.command("rm")
+def rm(
+    ctx: typer.Context,
+    target_id: Annotated[int, typer.Argument(metavar="ID", help="Target id (see target list).")],
+    yes: YesOpt = False,
+) -> None:
+    """Delete a target. Asks first; --yes in scripts.
+
+    Example: salescli target rm 3 --yes
+    """
+    from salescli.services.targets import remove_target, target_view
+
+    repo = app_context(ctx).repo()
+    row = repo.target(target_id)
+    if row is None:
+        from salescli.errors import NotFound
+
+        raise NotFound(f"no target {target_id}", hint="see `salescli target list`")
+    confirm(f"Delete target {target_id} ({_describe(target_view(row))})?", yes)
+    remove_target(repo, target_id)
+    say(f"deleted target {target_id}")

@@ -1,0 +1,221 @@
+"""salescli task add|list|show|done|edit|rm"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from salescli.commands.activity import (
+    CompanyOpt,
+    ContactOpt,
+    DealOpt,
+    NotesOpt,
+    about,
+    emit,
+    read_notes,
+    remove_record,
+    show_record,
+    subject_line,
+)
+from salescli.commands.options import (
+    FormatOpt,
+    LimitOpt,
+    OutputOpt,
+    YesOpt,
+    app_context,
+    flush_notices,
+    parsed,
+    say,
+)
+
+app = typer.Typer(help="Follow-up tasks: add, list, show, done, edit, rm.", no_args_is_help=True)
+
+DueOpt = Annotated[str | None, typer.Option("--due", help="Due date: 2026-12-05, friday, +3d (default: today).")]
+
+
+def list_columns() -> list[Any]:
+    from salescli.render import Column
+
+    return [
+        Column("id", justify="right"),
+        Column("due_date", "due"),
+        Column("state"),
+        Column("subject", show=lambda v, r: subject_line(r)),
+        Column("days_overdue", in_table=False),
+        Column("status", in_table=False),
+        Column("done_at", in_table=False),
+        Column("outcome", in_table=False),
+        Column("notes", in_table=False),
+        Column("deal_id", in_table=False),
+        Column("deal", "about", show=lambda v, r: about(r)),
+        Column("contact_id", in_table=False),
+        Column("contact", in_table=False),
+        Column("company_id", in_table=False),
+        Column("company", in_table=False),
+        Column("owner"),
+        Column("automation_id", in_table=False),
+        Column("occurred_at", "created", in_table=False),
+        Column("external_id", in_table=False),
+        Column("created_at", in_table=False),
+        Column("updated_at", in_table=False),
+    ]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Argument(help="What to do.")],
+    due: DueOpt = None,
+    deal: DealOpt = None,
+    contact: ContactOpt = None,
+    company: CompanyOpt = None,
+    notes: NotesOpt = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Who should do it (default: you).")] = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Add a follow-up task; prints its id.
+
+    Example: salescli task add "Send the contract" --due friday --deal 12
+    """
+    from salescli.render import pick_format
+    from salescli.services.activities import LinkRefs, add_task
+    from salescli.values import parse_date
+
+    app = app_context(ctx)
+    pick_format(fmt, output)
+    day = parsed(parse_date, due, "--due", app.today, app.day_first()) if due is not None else app.today
+    row = add_task(app.repo(create=True), subject=subject, due=day, today=app.today,
+                   refs=LinkRefs(deal, contact, company), notes=read_notes(notes), owner=owner or app.user)
+    flush_notices(app)
+    say(f"added task {row['id']} due {row['due_date']}")
+    emit(row, fmt, output)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Due before today.")] = False,
+    today: Annotated[
+        bool, typer.Option("--today", help="Due today (the global --today before the command pins the date).")
+    ] = False,
+    week: Annotated[bool, typer.Option("--week", help="Due this week (week_start setting).")] = False,
+    owner: Annotated[str | None, typer.Option("--owner", help="This person's tasks instead of yours.")] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Done tasks too, and everyone's unless --owner (tables: 100 rows, --limit N).")
+    ] = False,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """List tasks by due date: your open ones unless --owner or --all.
+
+    --overdue, --today and --week combine (--overdue --today: everything due by today).
+
+    Example: salescli task list --overdue --today
+    """
+    from salescli.commands.options import table_rows
+    from salescli.render import pick_format, render_rows
+    from salescli.services.activities import task_list_query, task_view
+
+    app = app_context(ctx)
+    chosen = pick_format(fmt, output)
+    windows = [name for name, on in (("overdue", overdue), ("today", today), ("week", week)) if on]
+    repo = app.repo()
+    query = task_list_query(repo, app.today, windows=windows, owner=owner, acting_user=app.user,
+                            everything=everything)
+    sql_limit, shown = table_rows(limit, False)
+    total = repo.count(query) if chosen == "table" and limit is None else None
+    rows = repo.fetch_activities(query, sql_limit if sql_limit is not None else shown if chosen == "table" else None)
+    render_rows((task_view(r, app.today) for r in rows), list_columns(), fmt=chosen, output=output,
+                table_limit=shown, total=total, empty="no tasks")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="ID", help="Task id.")],
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Show a task.
+
+    Example: salescli task show 7
+    """
+    show_record(ctx, ref, fmt, output, task=True)
+
+
+@app.command("done")
+def done(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="ID", help="Task id.")],
+    outcome: Annotated[str | None, typer.Option("--outcome", help="What came of it.")] = None,
+    when: Annotated[str | None, typer.Option("--date", help="When it was done (default: today).")] = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Mark a task done (counts as activity on its deal, contact and company).
+
+    Example: salescli task done 7 --outcome "contract sent"
+    """
+    from salescli.render import pick_format
+    from salescli.services.activities import complete_task, parse_record_id
+    from salescli.values import parse_date
+
+    app = app_context(ctx)
+    pick_format(fmt, output)
+    task_id = parse_record_id(ref, "task")
+    day = parsed(parse_date, when, "--date", app.today, app.day_first()) if when is not None else app.today
+    row = complete_task(app.repo(), task_id, day, app.today, outcome)
+    say(f"done: task {row['id']} \"{row['subject']}\" ({row['done_at']})")
+    emit(row, fmt, output)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="ID", help="Task id.")],
+    subject: Annotated[str | None, typer.Option("--subject", help="New subject.")] = None,
+    due: Annotated[str | None, typer.Option("--due", help="New due date.")] = None,
+    deal: Annotated[str | None, typer.Option("--deal", help='Deal id ("" unlinks).')] = None,
+    contact: Annotated[str | None, typer.Option("--contact", help='Contact ("" unlinks).')] = None,
+    company: Annotated[str | None, typer.Option("--company", help='Company ("" unlinks).')] = None,
+    notes: NotesOpt = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Who should do it.")] = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Change a task: subject, due date, owner, notes, links.
+
+    Example: salescli task edit 7 --due +2d --owner sam
+    """
+    from salescli.render import pick_format
+    from salescli.services.activities import LinkRefs, edit_activity, parse_record_id
+    from salescli.values import parse_date
+
+    app = app_context(ctx)
+    pick_format(fmt, output)
+    task_id = parse_record_id(ref, "task")
+    changes: dict[str, Any] = {k: v for k, v in {
+        "subject": subject, "notes": read_notes(notes), "owner": owner,
+        "due": parsed(parse_date, due, "--due", app.today, app.day_first()) if due is not None else None,
+    }.items() if v is not None}
+    row, changed = edit_activity(app.repo(), task_id, changes, LinkRefs(deal, contact, company), app.today,
+                                 task=True)
+    flush_notices(app)
+    say(f"updated task {row['id']}: {', '.join(changed)}" if changed else f"task {row['id']}: nothing changed")
+    emit(row, fmt, output)
+
+
+@app.command("rm")
+def rm(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="ID", help="Task id.")],
+    yes: YesOpt = False,
+) -> None:
+    """Delete a task. Asks first; --yes in scripts.
+
+    Example: salescli task rm 7 --yes
+    """
+    remove_record(ctx, ref, yes, task=True)

@@ -1,0 +1,50 @@
+"""salescli today"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from salescli.commands.options import OutputOpt, app_context
+
+TABLE_ROWS = 10
+
+
+def today(
+    ctx: typer.Context,
+    owner: Annotated[str | None, typer.Option("--owner", help="This person's agenda instead of yours.")] = None,
+    everyone: Annotated[bool, typer.Option("--all", help="Everyone's agenda (with an owner column).")] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", "-n", min=1, help=f"Rows per section (default: {TABLE_ROWS} on screen, all in JSON)."),
+    ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="table or json.")] = None,
+    output: OutputOpt = None,
+) -> None:
+    """Your day: overdue tasks, tasks due today, deals closing within 7 days, stale deals,
+    open deals without a next step.
+
+    Dates follow the global --today (salescli --today 2026-11-26 today).
+
+    Example: salescli today --owner sam -f json
+    """
+    from salescli.errors import UsageError
+    from salescli.render import pick_format, render_text
+    from salescli.services.agenda import agenda_json, agenda_text, build_agenda
+
+    chosen = pick_format(fmt, output, allowed=("table", "json"))
+    if everyone and owner is not None:
+        raise UsageError("--all and --owner exclude each other (--all is everyone's agenda)")
+    app = app_context(ctx)
+    who = None if everyone else (owner or app.user)
+    rows = limit if limit is not None else (TABLE_ROWS if chosen == "table" else None)
+    agenda = build_agenda(app.repo(), app.today, who, rows)
+    if chosen == "json":
+        render_text(agenda_json(agenda), output)
+    else:
+        render_text(agenda_text(agenda, "everyone" if who is None else str(agenda.owner)), output)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("today")(today)

@@ -1,0 +1,81 @@
+"""salescli user add|list|edit"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from salescli.commands.options import FormatOpt, OutputOpt, app_context, say
+
+app = typer.Typer(help="Users (owners, reps): e-mail, team and territory, so figures roll up by team.",
+                  no_args_is_help=True)
+
+EmailOpt = Annotated[str | None, typer.Option("--email", help="E-mail address.")]
+TeamOpt = Annotated[str | None, typer.Option("--team", help="Team (reports roll up by it: --by team, --team).")]
+TerritoryOpt = Annotated[str | None, typer.Option("--territory", help="Sales territory.")]
+
+
+def columns() -> list[Any]:
+    from salescli.render import Column
+
+    return [Column("id", justify="right"), Column("name"), Column("email"), Column("team"), Column("territory"),
+            Column("open_deals", "open deals", justify="right"), Column("created_at", in_table=False)]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="User name (as used for --owner).")],
+    email: EmailOpt = None,
+    team: TeamOpt = None,
+    territory: TerritoryOpt = None,
+) -> None:
+    """Add a user; prints its id. (Users are also created when first named as an owner.)
+
+    Example: salescli user add ana --email ana@example.com --team East --territory EMEA
+    """
+    from salescli.services.users import add_user
+
+    row = add_user(app_context(ctx).repo(create=True),
+                   {"name": name, "email": email, "team": team, "territory": territory})
+    say(f"added user {row['id']} {row['name']}" + (f" (team {row['team']})" if row["team"] else ""))
+    typer.echo(row["id"])
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    team: Annotated[str | None, typer.Option("--team", help="Only this team.")] = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """List users with their team, territory and open deals.
+
+    Example: salescli user list --team East
+    """
+    from salescli.render import pick_format, render_rows
+    from salescli.services.users import user_view
+
+    chosen = pick_format(fmt, output)
+    repo = app_context(ctx).repo()
+    render_rows((user_view(r) for r in repo.users(team)), columns(), fmt=chosen, output=output, empty="no users")
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="User name.")],
+    email: EmailOpt = None,
+    team: TeamOpt = None,
+    territory: TerritoryOpt = None,
+) -> None:
+    """Change a user's e-mail, team or territory (an empty value clears it: --team "").
+
+    Example: salescli user edit ana --team West
+    """
+    from salescli.services.users import edit_user
+
+    changes = {k: v for k, v in {"email": email, "team": team, "territory": territory}.items() if v is not None}
+    row, changed = edit_user(app_context(ctx).repo(), name, changes)
+    say(f"updated user {row['name']}: {', '.join(changed)}" if changed else f"user {row['name']}: nothing changed")

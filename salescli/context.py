@@ -1,0 +1,120 @@
+"""AppContext: who acts, on which database, and what "today" is.
+
+Built once by the root command from --db/--user/--today and the environment;
+opens the repository lazily so `--help` and parse errors never touch a file.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from salescli.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from salescli.repository import Repository
+
+DEFAULT_BUSY_TIMEOUT = 10.0
+
+
+def default_db_path() -> Path:
+    """The platform's user data folder (~/.local/share/salescli/sales.db on Linux)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "salescli" / "sales.db"
+
+
+def resolve_db_path(option: str | None) -> tuple[Path, bool]:
+    """The database path and whether it is the default location (whose folder we may create)."""
+    if option:
+        return Path(option).expanduser(), False
+    env = os.environ.get("SALESCLI_DB")
+    if env:
+        return Path(env).expanduser(), False
+    return default_db_path(), True
+
+
+def resolve_user(option: str | None) -> str:
+    if option and option.strip():
+        return option.strip()
+    env = os.environ.get("SALESCLI_USER", "").strip()
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "me"
+
+
+def busy_timeout_from_env() -> float:
+    raw = os.environ.get("SALESCLI_BUSY_TIMEOUT")
+    if raw is None or raw.strip() == "":
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidValue("SALESCLI_BUSY_TIMEOUT", raw, "is not a number of seconds") from None
+    if not (0 <= value <= 86400):
+        raise InvalidValue("SALESCLI_BUSY_TIMEOUT", raw, "must be between 0 and 86400 seconds")
+    return value
+
+
+@dataclass
+class AppContext:
+    """What every command needs: the database location, the acting user, today."""
+
+    db_path: Path
+    user: str
+    today: date
+    today_pinned: bool = False
+    default_location: bool = False
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+    _repo: Repository | None = field(default=None, repr=False)
+
+    def now(self) -> str:
+        """The timestamp written into history: real UTC time, or midnight of a pinned --today."""
+        if self.today_pinned:
+            return f"{self.today.isoformat()}T00:00:00"
+        return datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
+
+    def repo(self, *, create: bool = False) -> Repository:
+        """Open the database; only writing commands may create it."""
+        from salescli.repository import Repository
+
+        if self._repo is None:
+            self._repo = Repository.open(
+                self.db_path,
+                create=create,
+                create_folder=self.default_location,
+                busy_timeout=self.busy_timeout,
+                user=self.user,
+                now=self.now,
+            )
+            # Opening may have migrated the file: say so (and where the backup is) on every command,
+            # reading ones included.
+            for message in self._repo.notices:
+                print(message, file=sys.stderr)
+            self._repo.notices.clear()
+        return self._repo
+
+    def settings(self) -> dict[str, str]:
+        """Settings stored in the database (defaults when there is no database yet)."""
+        if self._repo is None and not self.db_path.exists():
+            from salescli.repository.base import DEFAULT_SETTINGS
+
+            return dict(DEFAULT_SETTINGS)
+        return self.repo().settings()
+
+    def day_first(self) -> bool | None:
+        """The day-first setting: None (unset: 03/04/2026 is ambiguous), True or False."""
+        value = self.settings().get("day_first", "unset")
+        return None if value == "unset" else value == "true"
+
+    def close(self) -> None:
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None

@@ -1,0 +1,429 @@
+"""One import = one transaction: read, plan and write in chunks, then commit or roll back.
+
+How the rows are written (the reasons are speed and "all or nothing"):
+
+- one BEGIN IMMEDIATE transaction; a refused import, a dry run, an interrupt or a kill leaves
+  nothing behind (SQLite rolls the journal back);
+- new rows get explicit ids (the next free ones: nobody else can write while we hold the lock)
+  and are inserted with executemany in chunks; the change log gets one 'create' row per record,
+  written by INSERT … SELECT from the new rows; updates are logged one by one, before and after;
+- the full-text index's insert triggers are dropped for the duration and the new rows are
+  indexed in one statement at the end, then the triggers are re-created (inside the same
+  transaction, so no other connection ever sees the schema without them);
+- a deals import that grows the table a lot drops five secondary indexes and rebuilds them at
+  the end (one sort instead of a million random B-tree inserts).
+
+HISTORY — the stage history an imported deal gets, so that velocity and funnel reports see
+imported pipelines as they were:
+
+- an open deal enters its stage when it was created (``created_at``: the file's created or
+  engage date, else now); with a later ``stage_entered_at`` it first enters the pipeline's
+  entry stage at creation and its current stage then;
+- a won or lost deal enters the entry stage at creation and Won/Lost at its close date
+  (won_at/lost_at, else the close date, else today). The entry stage is the pipeline's first open
+  stage, or the map file's ``entry_stage`` (the Maven preset uses Qualification, the stage its
+  "Engaging" deals are in), so the sales cycle is creation -> close and stage conversion counts
+  an imported win as progress from the entry stage (a loss is not progress).
+Automations do not fire on import (a historical won deal needs no follow-up task today).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from salescli.errors import ImportRejected, SalesCliError
+from salescli.importers.mapping import Mapping, resolve
+from salescli.importers.plan import (
+    PLANNERS,
+    CellParsers,
+    ChunkRow,
+    ImportOptions,
+    Planner,
+    RowError,
+    RowReader,
+    Tally,
+)
+from salescli.importers.reading import CsvFile, describe_delimiter, open_csv
+from salescli.repository.imports import BULK_TABLES, IMPORT_COLUMNS, WRITE_ORDER
+
+if TYPE_CHECKING:
+    from salescli.repository import Repository
+
+CHUNK = 2000
+CACHE_MB = 64  # page cache while importing (the default 2 MB makes every index insert a disk read)
+BULK_AFTER = 50_000  # an import expecting more rows (and more than the table has) rebuilds indexes in bulk
+# The tables each import may insert into (their search triggers are suspended).
+TOUCHES = {
+    "companies": ("companies",),
+    "contacts": ("companies", "contacts"),
+    "deals": ("companies", "contacts", "deals"),
+    "activities": ("companies", "contacts", "activities"),
+    "users": (),
+}
+
+Progress = Callable[[int, int, int | None], None]
+
+
+class _Rollback(Exception):
+    """Unwinds the transaction of a dry run or a refused import."""
+
+
+class Rejects:
+    """The rejects file: each bad row with its reason, written under a temporary name and renamed at the end."""
+
+    def __init__(self, path: str | None, header: list[str], delimiter: str) -> None:
+        self.path = Path(path) if path else None
+        self.count = 0
+        self.fh: IO[str] | None = None
+        self.tmp: Path | None = None
+        if self.path is not None:
+            if not self.path.parent.is_dir():
+                raise SalesCliError(f"--rejects {path}: folder {self.path.parent} does not exist")
+            self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            fd = os.open(self.tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+            self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            self.writer = csv.writer(self.fh, delimiter=delimiter, lineterminator="\n")
+            self.writer.writerow([*header, "import_error"])
+            self.width = len(header)
+
+    def add(self, cells: list[str], reason: str) -> None:
+        self.count += 1
+        if self.fh is not None:
+            padded = (cells + [""] * self.width)[: max(self.width, len(cells))]
+            self.writer.writerow([*padded, reason])
+
+    def commit(self) -> None:
+        if self.fh is not None and self.tmp is not None and self.path is not None:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+            self.fh = None
+            os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+            self.fh = None
+        if self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)
+
+
+class Writer:
+    """Buffers new rows per table and writes them in order; logs every write under the batch id."""
+
+    def __init__(self, repo: Repository, tables: tuple[str, ...], rejects: Rejects,
+                 bulk_tables: tuple[str, ...] = ()) -> None:
+        self.store = repo
+        self.user = repo.user
+        self.now = repo.now()
+        self.rejects = rejects
+        self.next_id = {t: repo.import_next_id(t) for t in WRITE_ORDER}
+        self.first_id = dict(self.next_id)
+        self.flushed_id = dict(self.next_id)
+        self.buffers: dict[str, list[tuple[Any, ...]]] = {t: [] for t in WRITE_ORDER}
+        self.lines: dict[str, array[int]] = {t: array("I") for t in WRITE_ORDER}
+        self.touched: dict[str, array[int]] = {}
+        self.history_rows: list[tuple[int, int | None, int, str]] = []
+        self.touches: list[tuple[str, dict[str, Any]]] = []
+        self.saved_triggers: dict[str, tuple[str, str]] = {}
+        for table in tables:
+            saved = repo.suspend_search_insert(table)
+            if saved is not None:
+                self.saved_triggers[table] = saved
+        self.rows_before = {t: repo.row_count(t) for t in bulk_tables}  # tables whose indexes may go bulk
+        self.dropped_indexes: list[str] = []
+
+    # -- creates (buffered) ------------------------------------------------------------------------
+    def create(self, table: str, row: dict[str, Any], line: int = 0) -> int:
+        new_id = self.next_id[table]
+        self.next_id[table] = new_id + 1
+        row["id"] = new_id
+        self.buffers[table].append(tuple(row.get(c) for c in IMPORT_COLUMNS[table]))
+        self.lines[table].append(line)
+        return new_id
+
+    def create_tuple(self, table: str, values: tuple[Any, ...], line: int) -> int:
+        """Like create, with the values already in IMPORT_COLUMNS order (without the id): the fast path."""
+        new_id = self.next_id[table]
+        self.next_id[table] = new_id + 1
+        self.buffers[table].append((new_id, *values))
+        self.lines[table].append(line)
+        return new_id
+
+    def history(self, deal_id: int, from_id: int | None, to_id: int, when: str) -> None:
+        self.history_rows.append((deal_id, from_id, to_id, when))
+
+    def flush(self) -> None:
+        store = self.store
+        for table in WRITE_ORDER:
+            rows = self.buffers[table]
+            if rows:
+                store.insert_rows(table, rows)
+                first, last = rows[0][0], rows[-1][0]
+                store.log_created(table, first, last)
+                self.flushed_id[table] = last + 1
+                self.buffers[table] = []
+        if self.history_rows:
+            store.insert_stage_history(self.history_rows)
+            self.history_rows = []
+        for day, links in self.touches:
+            store.touch_last_activity(day, links)
+        self.touches = []
+
+    def expect(self, rows: int) -> None:
+        """The import expects about this many rows in all: the tables it would grow a lot get their
+        indexes rebuilt in bulk at the end instead of updated row by row."""
+        if rows < BULK_AFTER:
+            return
+        for table, before in list(self.rows_before.items()):
+            if rows >= before:
+                self.dropped_indexes += self.store.drop_bulk_indexes([table])
+                del self.rows_before[table]
+
+    def finish(self) -> None:
+        """Flush, then index the new rows for search and rebuild dropped indexes."""
+        self.flush()
+        for table, saved in self.saved_triggers.items():
+            self.store.restore_search_insert(table, saved, self.first_id[table])
+        self.saved_triggers = {}
+        if self.dropped_indexes:
+            self.store.create_indexes(self.dropped_indexes)
+        self.dropped_indexes = []
+
+    # -- immediate writes ---------------------------------------------------------------------------
+    def update(self, table: str, entity: str, current: dict[str, Any], changed: dict[str, Any]) -> None:
+        self.flush()  # what the update points at may still be in a buffer
+        self.store.update_logged(table, entity, current, changed)
+
+    def ensure_user(self, name: str) -> None:
+        self.store.ensure_user(name)
+
+    def create_stage(self, pipeline_id: int, name: str, kind: str, probability: int) -> int:
+        return self.store.add_import_stage(pipeline_id, name, kind, probability)
+
+    def touch_last_activity(self, day: str, links: dict[str, Any]) -> None:
+        self.touches.append((day, {k: links.get(k) for k in ("deal_id", "contact_id", "company_id")}))
+
+    def current(self, table: str, row_id: int) -> dict[str, Any]:
+        return self.store.import_row(table, row_id)
+
+    def reject(self, cells: list[str], reason: str) -> None:
+        self.rejects.add(cells, reason)
+
+    # -- duplicates inside the file ------------------------------------------------------------------
+    def is_created(self, table: str, row_id: int) -> bool:
+        return row_id >= self.first_id[table]
+
+    def seen_line(self, table: str, row_id: int) -> int:
+        index = row_id - self.first_id[table]
+        lines = self.lines[table]
+        return lines[index] if 0 <= index < len(lines) else 0
+
+    def touch(self, table: str, row_id: int, line: int) -> int:
+        """Note that a line matched an existing record; returns the line that matched it before (0: none)."""
+        marks = self.touched.get(table)
+        if marks is None:
+            marks = self.touched[table] = array("I", bytes(4 * self.first_id[table]))
+        if row_id >= len(marks):
+            return 0
+        first = marks[row_id]
+        if not first:
+            marks[row_id] = line
+        return first
+
+    def was_touched(self, table: str, row_id: int) -> bool:
+        marks = self.touched.get(table)
+        return marks is not None and row_id < len(marks) and bool(marks[row_id])
+
+    def created_count(self) -> dict[str, int]:
+        return {t: self.next_id[t] - self.first_id[t] for t in WRITE_ORDER}
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, in a dry run, would do)."""
+
+    file: str
+    entity: str
+    dry_run: bool
+    tally: Tally
+    mapping: Mapping | None
+    csv_file: CsvFile | None
+    batch_id: int | None = None
+    on_error: str = "abort"
+    rejects: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.tally.rejected) and self.on_error == "abort"
+
+    def error_lines(self) -> list[str]:
+        return [e.text(self.file) for e in self.tally.errors]
+
+    def summary(self) -> dict[str, Any]:
+        t = self.tally
+        out: dict[str, Any] = {
+            "file": self.file, "entity": self.entity, "dry_run": self.dry_run, "rows": t.rows,
+            "created": t.created, "updated": t.updated, "unchanged": t.unchanged, "skipped": t.skipped,
+            "rejected": t.rejected, "batch_id": self.batch_id,
+            "related_created": dict(t.related), "stages_created": list(t.stages_created),
+        }
+        if self.csv_file is not None:
+            out.update(delimiter=self.csv_file.delimiter, delimiter_sniffed=self.csv_file.delimiter_sniffed,
+                       encoding=self.csv_file.encoding, bom=self.csv_file.bom)
+        if self.rejects:
+            out["rejects_file"] = self.rejects
+        out["errors"] = [e.as_dict() for e in t.errors]
+        if t.unknown_stages:
+            out["unknown_stages"] = [{"pipeline": p, "stage": s, "rows": n} for (p, s), n in t.unknown_stages.items()]
+        out["mapping"] = self.mapping.rows() if self.mapping else []
+        return out
+
+    def sentence(self) -> str:
+        t = self.tally
+        verb = "would import" if self.dry_run else "imported"
+        parts = [f"{t.created} created", f"{t.updated} updated", f"{t.unchanged} unchanged"]
+        if t.skipped:
+            parts.append(f"{t.skipped} skipped")
+        parts.append(f"{t.rejected} rejected")
+        text = f"{verb} {self.file}: {t.rows} row{'s' if t.rows != 1 else ''} — {', '.join(parts)}"
+        if self.batch_id is not None and not self.dry_run:
+            text += f" (batch {self.batch_id})"
+        return text
+
+    def related_sentence(self) -> str | None:
+        related = self.tally.related
+        if not related:
+            return None
+        listed = ", ".join(f"{n} {kind if n != 1 else kind.rstrip('s').replace('companie', 'company')}"
+                           for kind, n in sorted(related.items()))
+        return ("would also create " if self.dry_run else "also created ") + listed
+
+    def refusal(self) -> ImportRejected:
+        t = self.tally
+        first = t.errors[0].text(self.file) if t.errors else f"{self.file}: {t.rejected} rows rejected"
+        hints = []
+        if t.ambiguous_count:
+            column, count = next(iter(t.ambiguous_count.items()))
+            lines = ", ".join(map(str, t.ambiguous.get(column, [])[:5]))
+            hints.append(f'column "{column}" has {count} ambiguous day/month date{"s" if count != 1 else ""}'
+                         f" (lines {lines}{'…' if count > 5 else ''}); pass --day-first or --month-first")
+        if t.unknown_stages:
+            listed = ", ".join(f'"{s}" ({n} row{"s" if n != 1 else ""})'
+                               for (_p, s), n in t.unknown_stages.most_common(8))
+            hints.append(f"unknown stages: {listed}; map them (--map-file values.stage) or pass --create-stages")
+        if t.rejected > 1:
+            hints.append(f"{t.rejected} rows were refused; nothing was imported. See them all with --dry-run,"
+                         " or import the good rows with --on-error skip --rejects FILE")
+        else:
+            hints.append("nothing was imported")
+        return ImportRejected(first, hint="; ".join(hints))
+
+
+def run_import(
+    repo: Repository,
+    path: str,
+    options: ImportOptions,
+    *,
+    stdin: IO[bytes] | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import a CSV file in one transaction (rolled back for a dry run or a refused import)."""
+    csv_file, close = open_csv(path, encoding=options.encoding, delimiter=options.delimiter, stdin=stdin)
+    rejects: Rejects | None = None
+    cache: int | None = None
+    report = ImportReport(file=csv_file.name, entity=options.entity, dry_run=options.dry_run, tally=Tally(),
+                          mapping=None, csv_file=csv_file, on_error=options.on_error,
+                          rejects=None if options.dry_run else options.rejects)
+    try:
+        mapping = resolve(csv_file.header, options.entity, options.spec, csv_file.name)
+        report.mapping = mapping
+        report.notes.extend(mapping.notes)
+        rejects = Rejects(None if options.dry_run else options.rejects, csv_file.header, csv_file.delimiter)
+        day_first = options.day_first if options.day_first is not None else options.spec.day_first
+        parsers = CellParsers(options.today, day_first, options.spec.date_format)
+        cache = repo.set_cache_mb(CACHE_MB)
+        try:
+            with repo.write():
+                _run(repo, csv_file, mapping, options, parsers, rejects, report, progress)
+                if options.dry_run or report.refused:
+                    raise _Rollback()
+                if report.batch_id is not None and not repo.batch_change_count(report.batch_id):
+                    report.batch_id = None  # nothing changed: the file leaves no trace, not even a batch
+                    raise _Rollback()
+        except _Rollback:
+            if options.dry_run or report.refused:
+                report.batch_id = None
+                rejects.discard()
+            else:
+                rejects.commit()
+            return report
+        rejects.commit()
+        return report
+    except BaseException:
+        if rejects is not None:
+            rejects.discard()
+        raise
+    finally:
+        repo.batch_id = None
+        if cache is not None:
+            repo.restore_cache(cache)
+        close()
+
+
+def _run(repo: Repository, csv_file: CsvFile, mapping: Mapping, options: ImportOptions, parsers: CellParsers,
+         rejects: Rejects, report: ImportReport, progress: Progress | None) -> None:
+    tally = report.tally
+    batch_id = repo.begin_import_batch(options.entity, csv_file.name)
+    repo.batch_id = batch_id
+    report.batch_id = batch_id
+    writer = Writer(repo, TOUCHES[options.entity], rejects, BULK_TABLES[options.entity])
+    planner: Planner = PLANNERS[options.entity](writer, options, mapping, tally, csv_file.name)
+    reader = RowReader(mapping, options.spec, parsers, tally, csv_file.name)
+    chunk: list[ChunkRow] = []
+    read = reader.read
+    for line, cells in csv_file.records():
+        tally.rows += 1
+        try:
+            values, extra = read(line, cells)
+        except RowError as err:
+            err.line = line
+            chunk.append((line, cells, err, None))  # rejected in its turn, so rejects keep the file's order
+        else:
+            chunk.append((line, cells, values, extra))
+        if len(chunk) >= CHUNK:
+            writer.expect(_estimate(tally.rows, csv_file))
+            _plan_and_flush(planner, writer, chunk)
+            chunk = []
+            if progress is not None:
+                progress(tally.rows, csv_file.bytes_read(), csv_file.size)
+    if chunk:
+        _plan_and_flush(planner, writer, chunk)
+    writer.finish()
+    if progress is not None:
+        progress(tally.rows, csv_file.bytes_read(), csv_file.size)
+    summary = report.summary()
+    summary.pop("mapping", None)
+    summary["delimiter"] = describe_delimiter(csv_file.delimiter)
+    repo.finish_import_batch(batch_id, summary)
+
+
+def _estimate(rows: int, csv_file: CsvFile) -> int:
+    """Rows the whole file will have, from the bytes read so far (stdin: the rows so far)."""
+    done = csv_file.bytes_read()
+    if csv_file.size is None or done <= 0:
+        return rows
+    return max(rows, int(rows * csv_file.size / done))
+
+
+def _plan_and_flush(planner: Planner, writer: Writer, chunk: list[ChunkRow]) -> None:
+    planner.plan_chunk(chunk)
+    writer.flush()
+    planner.after_flush()

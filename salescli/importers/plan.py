@@ -1,0 +1,1373 @@
+"""Validated rows -> a plan: each row is a create, an update, unchanged, skipped or an error.
+
+Cells are read with the same parsers as the command line (salescli.values), behind fast paths
+for the forms exports use (ISO dates, plain amounts), because a million rows leave about
+four microseconds per row. Relations are resolved by natural keys through in-memory caches
+(companies by external id, domain and name; contacts by external id and e-mail; stages by
+name within their pipeline); duplicates are found by external id, else the entity's natural key.
+
+The planners never write SQL: creates go to the writer (apply.py), which buffers them and
+flushes them in batches; updates and new stages are written at once through the writer too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from salescli.errors import InvalidValue
+from salescli.importers.mapping import FIELDS, Mapping, MapSpec, fill_template, template_columns
+from salescli.render import restore_cell
+
+if TYPE_CHECKING:
+    from salescli.importers.apply import Writer
+
+Row = dict[str, Any]
+MAX_ERRORS_SHOWN = 20
+CLOSED_BEFORE_CREATED = "won/lost deals closed before their created date (created date set to the close date)"
+ACTIVITY_KINDS = ("call", "email", "meeting", "note", "task")
+CONTACT_STATUSES = ("lead", "prospect", "customer", "churned")
+DONE_WORDS = frozenset({"done", "completed", "complete", "closed", "finished", "yes", "true", "1"})
+NOT_DONE_WORDS = frozenset({"not started", "open", "in progress", "waiting on someone else", "deferred",
+                            "pending", "to do", "todo", "no", "false", "0", ""})
+RECURRING = {"none": "none", "no": "none", "one-off": "none", "once": "none", "month": "month", "monthly": "month",
+             "mrr": "month", "year": "year", "yearly": "year", "annual": "year", "annually": "year", "arr": "year"}
+LOST_CATEGORIES = ("competitor", "no_decision", "disqualified", "price", "timing", "other")
+
+
+class RowError(Exception):
+    """One bad row: where (line, column), what (value) and why."""
+
+    def __init__(self, column: str | None, value: str | None, reason: str, line: int = 0) -> None:
+        super().__init__(reason)
+        self.column = column
+        self.value = value
+        self.reason = reason
+        self.line = line
+
+    def text(self, file_name: str) -> str:
+        where = f"{file_name}:{self.line}: "
+        if self.column is not None and self.value is not None:
+            return f'{where}{self.column} "{_short(self.value)}" {self.reason}'
+        if self.column is not None:
+            return f"{where}{self.column}: {self.reason}"
+        return where + self.reason
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "value": self.value, "reason": self.reason}
+
+
+#: A read row: (line, cells, field values or the error that refused it, extra columns).
+ChunkRow = tuple[int, list[str], "dict[str, Any] | RowError", "dict[str, str] | None"]
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = text.replace("\n", "\\n").replace("\r", "\\r")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class ImportOptions:
+    """Everything an import needs besides the file: what, how strictly, relative to which day."""
+
+    entity: str
+    today: date
+    spec: MapSpec = field(default_factory=MapSpec)
+    day_first: bool | None = None
+    on_duplicate: str = "update"  # update | skip | error
+    on_error: str = "abort"  # abort | skip
+    rejects: str | None = None
+    dry_run: bool = False
+    create_missing: bool = True
+    create_stages: bool = False
+    pipeline: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+@dataclass
+class Tally:
+    """What happened to the rows (and to the related records a row made)."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    related: Counter[str] = field(default_factory=Counter)
+    errors: list[RowError] = field(default_factory=list)
+    unknown_stages: Counter[tuple[str, str]] = field(default_factory=Counter)
+    ambiguous: dict[str, list[int]] = field(default_factory=dict)  # column -> lines with day/month dates
+    ambiguous_count: Counter[str] = field(default_factory=Counter)
+    stages_created: list[str] = field(default_factory=list)
+    notes: Counter[str] = field(default_factory=Counter)
+
+    def error(self, err: RowError) -> None:
+        self.rejected += 1
+        if len(self.errors) < MAX_ERRORS_SHOWN:
+            self.errors.append(err)
+
+
+# -- reading cells --------------------------------------------------------------------------------
+_ISO_TS_RE = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,][0-9]{1,9})?)?"
+    r"\s*(?:Z|z|UTC|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+)
+_SERIAL_RE = re.compile(r"[0-9]{5}(?:\.[0-9]+)?")
+_PLAIN_AMOUNT_RE = re.compile(r"([0-9]{1,13})(?:\.([0-9]{1,3}))?")
+
+
+class CellParsers:
+    """Turn cell text into field values, with the CLI's parsers behind fast paths."""
+
+    def __init__(self, today: date, day_first: bool | None, date_format: str | None) -> None:
+        self.today = today
+        self.day_first = day_first
+        self.date_format = date_format
+
+    def to_date(self, text: str) -> str:
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            try:
+                d = date.fromisoformat(text)
+            except ValueError:
+                d = None
+            if d is not None and 1900 <= d.year <= 2200:
+                return text
+        return self._slow_date(text).isoformat()
+
+    def _slow_date(self, text: str) -> date:
+        from salescli.values import excel_serial_to_date, parse_date_or_datetime
+
+        if self.date_format:
+            try:
+                return datetime.strptime(text, self.date_format).date()
+            except ValueError:
+                pass
+        if _SERIAL_RE.fullmatch(text):
+            return excel_serial_to_date(text)
+        return parse_date_or_datetime(text, self.today, self.day_first)
+
+    def to_timestamp(self, text: str) -> str:
+        """'YYYY-MM-DDTHH:MM:SS' as written (a zone is not converted); a bare date is midnight."""
+        m = _ISO_TS_RE.fullmatch(text)
+        if m:
+            day, hour, minute, second = m.group(1), m.group(2), m.group(3), m.group(4) or "00"
+            try:
+                datetime(int(day[:4]), int(day[5:7]), int(day[8:10]), int(hour), int(minute), int(second))
+            except ValueError:
+                raise InvalidValue(None, text, "is not a valid date and time") from None
+            self.to_date(day)  # range check
+            return f"{day}T{hour}:{minute}:{second}"
+        if self.date_format and "%H" in self.date_format:
+            try:
+                return datetime.strptime(text, self.date_format).isoformat(timespec="seconds")
+            except ValueError:
+                pass
+        return self.to_date(text) + "T00:00:00"
+
+    def to_when(self, text: str) -> str:
+        """A date or a timestamp, kept in the form it was written (stage_entered_at, last_activity_at)."""
+        if len(text) == 10:
+            return self.to_date(text)
+        if _ISO_TS_RE.fullmatch(text):
+            return self.to_timestamp(text)
+        return self.to_date(text)
+
+
+def parse_amount(text: str, currency: str | None, default_currency: str) -> tuple[int, str]:
+    """(minor units, currency): the text's own currency, else the row's, else the default."""
+    from salescli.values import currency_decimals, parse_money
+
+    m = _PLAIN_AMOUNT_RE.fullmatch(text)
+    if m:
+        code = currency or default_currency
+        decimals = currency_decimals(code)
+        whole, fraction = m.group(1), (m.group(2) or "").rstrip("0")
+        if len(fraction) <= decimals:
+            return int(whole) * 10**decimals + int((fraction + "0" * decimals)[:decimals] or "0"), code
+    if currency:
+        money = parse_money(text, currency)
+        return money.minor, currency
+    money = parse_money(text)
+    if money.currency is None:
+        money = parse_money(text, default_currency)
+        return money.minor, default_currency
+    return money.minor, money.currency
+
+
+class RowReader:
+    """Cells -> (field values, extra) for one mapping; a bad cell raises RowError naming its column."""
+
+    def __init__(self, mapping: Mapping, spec: MapSpec, parsers: CellParsers, tally: Tally, file_name: str) -> None:
+        from salescli.models import normalize_domain, normalize_email
+        from salescli.values import parse_bool, parse_probability, parse_tags
+
+        self.mapping = mapping
+        self.tally = tally
+        self.width = len(mapping.header)
+        specs = FIELDS[mapping.entity]
+
+        def checked(fn: Callable[[str], Any]) -> Callable[[str], Any]:
+            def run(value: str) -> Any:
+                try:
+                    return fn(value)
+                except ValueError as exc:  # normalize_email / normalize_domain raise ValueError
+                    raise InvalidValue(None, value, str(exc)) from None
+            return run
+
+        kinds: dict[str, Callable[[str], Any]] = {
+            "date": _memo(parsers.to_date),
+            "timestamp": _memo(parsers.to_timestamp),
+            "when": _memo(parsers.to_when),
+            "probability": _memo(parse_probability),
+            "bool": _memo(parse_bool),
+            "tags": parse_tags,
+            "email": _memo(checked(normalize_email)),
+            "domain": _memo(checked(normalize_domain)),
+            "lower": _memo(lambda v: " ".join(v.lower().split())),
+            "currency": _memo(_currency),
+        }
+        # (column index, field, column name, converter or None for text, value map, longest text)
+        self.columns: list[tuple[int, str, str, Callable[[str], Any] | None, dict[str, str] | None, int]] = []
+        for name, index in mapping.fields.items():
+            spec_f = specs[name]
+            self.columns.append((index, name, mapping.header[index], kinds.get(spec_f.kind), spec.values.get(name),
+                                 spec_f.max_length))
+        self.extra = mapping.extra
+        self.derived: list[tuple[str, str, list[tuple[str, int]], Callable[[str], Any] | None,
+                                 dict[str, str] | None, int]] = []
+        for name, template in spec.derive.items():
+            spec_f = specs[name]
+            placeholders = template_columns(template, mapping.header, f"{file_name}: derive.{name}")
+            self.derived.append((name, template, placeholders, kinds.get(spec_f.kind), spec.values.get(name),
+                                 spec_f.max_length))
+        self.defaults: list[tuple[str, str, Callable[[str], Any] | None, dict[str, str] | None, int]] = []
+        for name, text in spec.defaults.items():
+            spec_f = specs[name]
+            self.defaults.append((name, text, kinds.get(spec_f.kind), spec.values.get(name), spec_f.max_length))
+
+    def read(self, line: int, cells: list[str]) -> tuple[Row, dict[str, str] | None]:
+        n = len(cells)
+        if n != self.width:
+            if n < self.width or any(c.strip() for c in cells[self.width:]):
+                raise RowError(None, None, f"has {n} cells but the header has {self.width} (ragged row:"
+                               " a delimiter inside an unquoted field, or a missing cell?)", line)
+        values: Row = {}
+        for index, name, column, convert, vmap, longest in self.columns:
+            raw = cells[index]
+            if not raw:
+                continue
+            text = raw.strip()
+            if not text:
+                continue
+            if text[0] == "'":
+                text = restore_cell(text)
+            if vmap is not None:
+                text = vmap.get(text.casefold(), text).strip()
+                if not text:
+                    continue
+            if convert is None:
+                if len(text) > longest:
+                    raise RowError(column, text, f"is too long (at most {longest:,} characters)", line)
+                values[name] = text
+            else:
+                try:
+                    values[name] = convert(text)
+                except InvalidValue as exc:
+                    raise self._error(exc, column, text, line) from None
+        if self.derived:
+            self._derive(line, cells, values)
+        for name, text, convert, vmap, _longest in self.defaults:
+            if name not in values:
+                if vmap is not None:
+                    text = vmap.get(text.casefold(), text).strip()
+                try:
+                    values[name] = convert(text) if convert else text
+                except InvalidValue as exc:
+                    raise self._error(exc, f"defaults.{name}", text, line) from None
+        extra: dict[str, str] | None = None
+        for index, key in self.extra:
+            raw = cells[index] if index < n else ""
+            if raw and raw.strip():
+                if extra is None:
+                    extra = {}
+                extra[key] = restore_cell(raw.strip())
+        return values, extra
+
+    def _derive(self, line: int, cells: list[str], values: Row) -> None:
+        for name, template, placeholders, convert, vmap, longest in self.derived:
+            if name in values:
+                continue
+            filled = fill_template(template, {p: restore_cell(cells[i].strip()) for p, i in placeholders})
+            if vmap is not None:
+                filled = vmap.get(filled.casefold(), filled).strip()
+            if not filled:
+                continue
+            if convert is None and len(filled) > longest:
+                raise RowError(f"derive.{name}", filled, f"is too long (at most {longest:,} characters)", line)
+            try:
+                values[name] = convert(filled) if convert else filled
+            except InvalidValue as exc:
+                raise self._error(exc, f"derive.{name}", filled, line) from None
+
+    def _error(self, exc: InvalidValue, column: str, text: str, line: int) -> RowError:
+        if exc.reason.startswith("is ambiguous"):
+            lines = self.tally.ambiguous.setdefault(column, [])
+            if len(lines) < 10:
+                lines.append(line)
+            self.tally.ambiguous_count[column] += 1
+        return RowError(column, text, exc.reason, line)
+
+
+def _memo(fn: Callable[[str], Any], size: int = 20_000) -> Callable[[str], Any]:
+    """Remember the values of a parser (cells repeat: dates, currencies, stages, e-mails)."""
+    cache: dict[str, Any] = {}
+
+    def run(text: str) -> Any:
+        value = cache.get(text)
+        if value is None:
+            value = fn(text)
+            if len(cache) < size:
+                cache[text] = value
+        return value
+
+    return run
+
+
+def _currency(text: str) -> str:
+    from salescli.values import parse_currency
+
+    return parse_currency(text)
+
+
+# -- relations ---------------------------------------------------------------------------------------
+def fold(text: str) -> str:
+    """Case-insensitive key, as SQLite's NOCASE compares (ASCII letters only)."""
+    return text.lower() if text.isascii() else text.encode("utf-8").lower().decode("utf-8")
+
+
+@dataclass
+class Relations:
+    """In-memory indexes of companies, contacts and users, kept up to date as the import adds them."""
+
+    company_by_ext: dict[str, int] = field(default_factory=dict)
+    company_by_domain: dict[str, int] = field(default_factory=dict)
+    company_by_name: dict[str, list[int]] = field(default_factory=dict)
+    company_names: dict[int, str] = field(default_factory=dict)
+    company_domains: dict[int, str | None] = field(default_factory=dict)
+    contact_by_ext: dict[str, int] = field(default_factory=dict)
+    contact_by_email: dict[str, int] = field(default_factory=dict)
+    contact_by_name: dict[str, list[int]] = field(default_factory=dict)
+    contact_company: dict[int, int | None] = field(default_factory=dict)
+    contact_labels: dict[int, str] = field(default_factory=dict)
+    company_exts: dict[int, str | None] = field(default_factory=dict)
+    contact_emails: dict[int, str | None] = field(default_factory=dict)
+    contact_exts: dict[int, str | None] = field(default_factory=dict)
+    users: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, writer: Writer, *, contacts: bool) -> Relations:
+        rel = cls()
+        for row in writer.store.import_company_keys():
+            rel.add_company(row["id"], row["name"], row["domain"], row["external_id"])
+        if contacts:
+            for row in writer.store.import_contact_keys():
+                rel.add_contact(row["id"], row["name"], row["email"], row["external_id"], row["company_id"])
+        rel.users = {fold(name) for name in writer.store.import_user_names()}
+        return rel
+
+    def add_company(self, cid: int, name: str, domain: str | None, ext: str | None) -> None:
+        self.company_by_name.setdefault(fold(name), []).append(cid)
+        self.company_names[cid] = name
+        self.company_domains[cid] = domain
+        self.company_exts[cid] = ext
+        if domain:
+            self.company_by_domain[domain] = cid
+        if ext:
+            self.company_by_ext[ext] = cid
+
+    def rename_company(self, cid: int, old: str, new: str) -> None:
+        ids = self.company_by_name.get(fold(old), [])
+        if cid in ids:
+            ids.remove(cid)
+        self.company_by_name.setdefault(fold(new), []).append(cid)
+        self.company_names[cid] = new
+
+    def add_contact(self, pid: int, name: str, email: str | None, ext: str | None, company_id: int | None) -> None:
+        self.contact_by_name.setdefault(fold(name), []).append(pid)
+        self.contact_company[pid] = company_id
+        self.contact_labels[pid] = name + (f" <{email}>" if email else "")
+        self.contact_emails[pid] = email
+        self.contact_exts[pid] = ext
+        if email:
+            self.contact_by_email[email] = pid
+        if ext:
+            self.contact_by_ext[ext] = pid
+
+    def ambiguous(self, kind: str, ref: str, ids: list[int], column: str) -> RowError:
+        if kind == "company":
+            listed = "; ".join(
+                f"{i} {self.company_names[i]}"
+                + (f" <{self.company_domains[i]}>" if self.company_domains.get(i) else "") for i in ids[:10])
+        else:
+            listed = "; ".join(f"{i} {self.contact_labels.get(i, '')}" for i in ids[:10])
+        return RowError(column, ref, f"is ambiguous: {len(ids)} {'companies' if kind == 'company' else 'contacts'}"
+                        f" match ({listed}); give a domain, e-mail or external id instead")
+
+
+# -- planners ---------------------------------------------------------------------------------------
+class Planner:
+    """Decides, row by row, what an import does; subclasses know one entity."""
+
+    entity = ""
+    table = ""
+    change_entity = ""
+
+    def __init__(self, writer: Writer, options: ImportOptions, mapping: Mapping, tally: Tally,
+                 file_name: str) -> None:
+        self.writer = writer
+        self.store = writer.store
+        self.options = options
+        self.mapping = mapping
+        self.tally = tally
+        self.file_name = file_name
+        self.settings = self.store.settings()
+        self.default_owner = None if "owner" in mapping.fields else writer.user
+        self.relations = Relations()
+        self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
+
+    def col(self, name: str) -> str:
+        return self.mapping.column_of(name)
+
+    # each row: values -> outcome; RowError for a bad row
+    def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
+        raise NotImplementedError
+
+    def plan_chunk(self, rows: list[ChunkRow]) -> None:
+        """Plan a chunk of read rows (subclasses may look keys up for the whole chunk first)."""
+        for line, cells, values, extra in rows:
+            if isinstance(values, RowError):
+                self.reject(values, cells)
+            else:
+                self.plan_one(line, cells, values, extra)
+
+    def after_flush(self) -> None:
+        """The chunk's new rows are in the database now (so lookups find them)."""
+
+    def plan_one(self, line: int, cells: list[str], values: Row, extra: dict[str, str] | None) -> None:
+        try:
+            outcome = self.plan_row(line, values, extra)
+        except RowError as err:
+            err.line = line
+            self.reject(err, cells)
+            return
+        setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)
+
+    def reject(self, err: RowError, cells: list[str]) -> None:
+        self.tally.error(err)
+        self.writer.reject(cells, err.text(self.file_name))
+
+    # -- shared pieces -----------------------------------------------------------------------
+    def owner(self, values: Row) -> str | None:
+        owner = values.get("owner", self.default_owner)
+        if owner and fold(owner) not in self.relations.users:
+            self.writer.ensure_user(owner)
+            self.relations.users.add(fold(owner))
+        return owner  # type: ignore[no-any-return]
+
+    def duplicate_of(self, table: str, rid: int, line: int, how: str) -> RowError:
+        first = self.writer.seen_line(table, rid)
+        if first:
+            return RowError(None, None, f"duplicates line {first} ({how}); fix one of the two lines", line)
+        return RowError(None, None, f"matches the same record as an earlier line ({how})", line)
+
+    def company_ref(self, values: Row, line: int, *, create: bool) -> int | None:
+        """The company a row names: by external id, domain, or name-or-domain; created when missing."""
+        rel = self.relations
+        ext = values.get("company_external_id")
+        if ext:
+            cid = rel.company_by_ext.get(ext)
+            if cid is not None:
+                return cid
+            if "company" not in values and "company_domain" not in values:
+                raise RowError(self.col("company_external_id"), ext,
+                               "is not the external id of any company (import the companies first)", line)
+        domain = values.get("company_domain")
+        name = values.get("company")
+        if domain:
+            cid = rel.company_by_domain.get(domain)
+            if cid is not None:
+                return cid
+        if name:
+            as_domain = _as_domain(name)
+            if as_domain is not None:
+                if as_domain in rel.company_by_domain:
+                    return rel.company_by_domain[as_domain]
+                domain = domain or as_domain  # a new company named by its domain gets that domain
+            ids = rel.company_by_name.get(fold(name), [])
+            if len(ids) > 1:
+                err = rel.ambiguous("company", name, ids, self.col("company"))
+                err.line = line
+                raise err
+            if ids:
+                return ids[0]
+        if not (name or domain):
+            return None
+        if name and name in rel.company_by_ext:
+            return rel.company_by_ext[name]  # exports that put the account's id in the company column
+        if not create or not self.options.create_missing:
+            column, value = ("company", name) if name else ("company_domain", domain)
+            raise RowError(self.col(column), value, "is not a known company (--no-create is set)", line)
+        return self.create_company(name or domain or "", domain, ext, line)
+
+    def create_company(self, name: str, domain: str | None, ext: str | None, line: int,
+                       owner: str | None = None) -> int:
+        now = self.writer.now
+        cid = self.writer.create("companies", {
+            "name": name, "domain": domain, "owner": owner, "tags": "[]", "external_id": ext,
+            "created_at": now, "updated_at": now,
+        }, line=line)
+        self.relations.add_company(cid, name, domain, ext)
+        self.tally.related["companies"] += 1
+        return cid
+
+    def contact_ref(self, values: Row, line: int, company_id: int | None) -> int | None:
+        key = (values.get("contact_external_id"), values.get("contact"), company_id)
+        pid = self.resolved_contacts.get(key)
+        if pid is None:
+            pid = self._contact_ref(values, line, company_id)
+            if pid is not None:
+                self.resolved_contacts[key] = pid
+        return pid
+
+    def _contact_ref(self, values: Row, line: int, company_id: int | None) -> int | None:
+        rel = self.relations
+        ext = values.get("contact_external_id")
+        if ext:
+            pid = rel.contact_by_ext.get(ext)
+            if pid is not None:
+                return pid
+            if "contact" not in values:
+                raise RowError(self.col("contact_external_id"), ext,
+                               "is not the external id of any contact (import the contacts first)", line)
+        ref = values.get("contact")
+        if not ref:
+            return None
+        if "@" in ref:
+            from salescli.models import normalize_email
+
+            try:
+                email = normalize_email(ref)
+            except ValueError as exc:
+                raise RowError(self.col("contact"), ref, str(exc), line) from None
+            pid = rel.contact_by_email.get(email)
+            if pid is not None:
+                return pid
+            if not self.options.create_missing:
+                raise RowError(self.col("contact"), ref, "is not a known contact (--no-create is set)", line)
+            name = values.get("contact_name") or _name_from_email(email)
+            return self.create_contact(name, email, company_id, line)
+        ids = rel.contact_by_name.get(fold(ref), [])
+        if len(ids) > 1 and company_id is not None:
+            ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
+        if len(ids) > 1:
+            err = rel.ambiguous("contact", ref, ids, self.col("contact"))
+            err.line = line
+            raise err
+        if ids:
+            return ids[0]
+        if not self.options.create_missing:
+            raise RowError(self.col("contact"), ref, "is not a known contact (--no-create is set)", line)
+        return self.create_contact(ref, None, company_id, line)
+
+    def probe_contact(self, values: Row, line: int, company_id: int | None) -> None:
+        """Raise the errors contact_ref would, without creating anything (before a row writes)."""
+        if (values.get("contact_external_id"), values.get("contact"), company_id) in self.resolved_contacts:
+            return
+        rel = self.relations
+        ext = values.get("contact_external_id")
+        if ext and ext in rel.contact_by_ext:
+            return
+        ref = values.get("contact")
+        if ext and not ref:
+            raise RowError(self.col("contact_external_id"), ext,
+                           "is not the external id of any contact (import the contacts first)", line)
+        if not ref:
+            return
+        if "@" in ref:
+            from salescli.models import normalize_email
+
+            try:
+                email = normalize_email(ref)
+            except ValueError as exc:
+                raise RowError(self.col("contact"), ref, str(exc), line) from None
+            known = email in rel.contact_by_email
+        else:
+            ids = rel.contact_by_name.get(fold(ref), [])
+            if len(ids) > 1 and company_id is not None:
+                ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
+            if len(ids) > 1:
+                err = rel.ambiguous("contact", ref, ids, self.col("contact"))
+                err.line = line
+                raise err
+            known = bool(ids)
+        if not known and not self.options.create_missing:
+            raise RowError(self.col("contact"), ref, "is not a known contact (--no-create is set)", line)
+
+    def create_contact(self, name: str, email: str | None, company_id: int | None, line: int) -> int:
+        now = self.writer.now
+        pid = self.writer.create("contacts", {
+            "name": name, "email": email, "company_id": company_id, "status": "lead", "tags": "[]",
+            "created_at": now, "updated_at": now,
+        }, line=line)
+        self.relations.add_contact(pid, name, email, None, company_id)
+        self.tally.related["contacts"] += 1
+        return pid
+
+    def merged_extra(self, current: str | None, extra: dict[str, str] | None) -> str | None:
+        """The record's extra after this row: its old keys, with this file's values laid over."""
+        if not extra:
+            return current
+        old = json.loads(current) if current else {}
+        merged = {**old, **extra}
+        return json.dumps(merged, ensure_ascii=False)
+
+    def update(self, table: str, current: Row, values: Row) -> str:
+        """Write the given fields that differ (logged); 'updated' or 'unchanged'."""
+        changed = {k: v for k, v in values.items() if current.get(k) != v}
+        if not changed:
+            return "unchanged"
+        if self.options.on_duplicate == "skip":
+            return "skipped"
+        self.writer.update(table, self.change_entity_of(current), current, changed)
+        return "updated"
+
+    def change_entity_of(self, row: Row) -> str:
+        return self.change_entity
+
+    def existing(self, rid: int, line: int, how: str) -> None:
+        """A row matched record rid: refuse a second match in the file, and --on-duplicate error."""
+        if self.writer.is_created(self.table, rid):
+            raise self.duplicate_of(self.table, rid, line, how)
+        first = self.writer.touch(self.table, rid, line)
+        if first:
+            raise RowError(None, None, f"duplicates line {first} ({how}); fix one of the two lines", line)
+        if self.options.on_duplicate == "error":
+            raise RowError(None, None, f"already exists as {self.change_entity} {rid} ({how});"
+                           " --on-duplicate error refuses it", line)
+
+
+def _as_domain(text: str) -> str | None:
+    """The text as a domain name when it is one ('Acme.io' -> 'acme.io'), else None."""
+    lowered = text.strip().lower()
+    if "." not in lowered or " " in lowered:
+        return None
+    from salescli.models import DOMAIN_RE
+
+    return lowered if DOMAIN_RE.match(lowered) else None
+
+
+def _name_from_email(email: str) -> str:
+    local = email.split("@", 1)[0]
+    parts = [p for p in re.split(r"[._\-+]+", local) if p]
+    return " ".join(p.capitalize() for p in parts) or email
+
+
+def _json_tags(tags: list[str] | None) -> str:
+    return json.dumps(tags or [], ensure_ascii=False)
+
+
+# -- companies ----------------------------------------------------------------------------------------
+class CompanyPlanner(Planner):
+    entity = "companies"
+    table = "companies"
+    change_entity = "company"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.relations = Relations.load(self.writer, contacts=False)
+
+    def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
+        rel = self.relations
+        domain = values.get("domain")
+        name = values.get("name") or domain
+        if not name:
+            raise RowError(self.col("name"), "", "is required (a company needs a name or a domain)", line)
+        ext = values.get("external_id")
+        match: int | None = None
+        how = ""
+        if ext and ext in rel.company_by_ext:
+            match, how = rel.company_by_ext[ext], f'external id "{ext}"'
+        elif domain and domain in rel.company_by_domain:
+            match, how = rel.company_by_domain[domain], f"domain {domain}"
+        else:
+            # by name, among the companies that cannot be another one (no other domain or external id)
+            ids = [i for i in rel.company_by_name.get(fold(name), [])
+                   if not (domain and rel.company_domains.get(i)) and not (ext and rel.company_exts.get(i))]
+            if len(ids) > 1:
+                raise rel.ambiguous("company", name, ids, self.col("name"))
+            if ids:
+                match, how = ids[0], f'name "{name}"'
+        fields: Row = {k: values[k] for k in ("name", "domain", "industry", "segment", "territory", "owner",
+                                              "notes", "external_id", "last_activity_at") if k in values}
+        if how.startswith("name"):
+            fields.pop("name", None)  # matched by its name: another spelling of it is no rename
+        elif "name" not in fields:
+            fields["name"] = name
+        if "tags" in values:
+            fields["tags"] = _json_tags(values["tags"])
+        if match is not None:
+            self.existing(match, line, how)
+            current = self.writer.current("companies", match)
+            if extra:
+                fields["extra"] = self.merged_extra(current.get("extra"), extra)
+            if "owner" in fields:
+                self.owner(fields)
+            if domain and domain != current.get("domain") and domain in rel.company_by_domain:
+                other = rel.company_by_domain[domain]
+                raise RowError(self.col("domain"), domain, f"is already used by company {other}"
+                               f" {rel.company_names.get(other, '')}", line)
+            outcome = self.update("companies", current, fields)
+            if outcome == "updated":
+                if "name" in fields and fields["name"] != current["name"]:
+                    rel.rename_company(match, current["name"], fields["name"])
+                if domain:
+                    rel.company_by_domain[domain] = match
+                if ext:
+                    rel.company_by_ext[ext] = match
+            return outcome
+        owner = self.owner(values)
+        now = self.writer.now
+        cid = self.writer.create("companies", {
+            "name": name, "domain": domain, "industry": values.get("industry"), "segment": values.get("segment"),
+            "territory": values.get("territory"), "owner": owner, "tags": _json_tags(values.get("tags")),
+            "notes": values.get("notes"), "external_id": ext,
+            "extra": json.dumps(extra, ensure_ascii=False) if extra else None,
+            "created_at": values.get("created_at") or now, "updated_at": now,
+            "last_activity_at": values.get("last_activity_at"),
+        }, line=line)
+        rel.add_company(cid, name, domain, ext)
+        return "created"
+
+
+# -- contacts -------------------------------------------------------------------------------------------
+class ContactPlanner(Planner):
+    entity = "contacts"
+    table = "contacts"
+    change_entity = "contact"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.relations = Relations.load(self.writer, contacts=True)
+
+    def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
+        rel = self.relations
+        email = values.get("email")
+        name = values.get("name")
+        if not name:
+            name = " ".join(p for p in (values.get("first_name"), values.get("last_name")) if p)
+        if not name and email:
+            name = _name_from_email(email)
+        if not name:
+            raise RowError(self.col("name"), "", "is required (a contact needs a name or an e-mail)", line)
+        status = values.get("status")
+        if status is not None and status not in CONTACT_STATUSES:
+            raise RowError(self.col("status"), status, f"is not one of {', '.join(CONTACT_STATUSES)}"
+                           " (map other values with a value map)", line)
+        company_id = self.company_ref(values, line, create=True)
+        ext = values.get("external_id")
+        match: int | None = None
+        how = ""
+        if ext and ext in rel.contact_by_ext:
+            match, how = rel.contact_by_ext[ext], f'external id "{ext}"'
+        elif email:
+            if email in rel.contact_by_email:
+                match, how = rel.contact_by_email[email], f"e-mail {email}"
+        else:
+            # without an e-mail: the same name at the same company (and no other external id)
+            ids = [i for i in rel.contact_by_name.get(fold(name), [])
+                   if rel.contact_company.get(i) == company_id and not rel.contact_emails.get(i)
+                   and not (ext and rel.contact_exts.get(i))]
+            if len(ids) > 1:
+                raise rel.ambiguous("contact", name, ids, self.col("name"))
+            if ids:
+                match, how = ids[0], f'name "{name}"'
+        fields: Row = {k: values[k] for k in ("email", "phone", "title", "status", "source", "notes", "external_id",
+                                              "last_activity_at") if k in values}
+        if (values.get("name") or values.get("first_name") or values.get("last_name")) and not how.startswith("name"):
+            fields["name"] = name
+        if company_id is not None:
+            fields["company_id"] = company_id
+        if "tags" in values:
+            fields["tags"] = _json_tags(values["tags"])
+        if "owner" in values:
+            fields["owner"] = self.owner(values)
+        if match is not None:
+            self.existing(match, line, how)
+            current = self.writer.current("contacts", match)
+            if extra:
+                fields["extra"] = self.merged_extra(current.get("extra"), extra)
+            if email and email != current.get("email") and email in rel.contact_by_email:
+                raise RowError(self.col("email"), email, f"is already used by contact {rel.contact_by_email[email]}",
+                               line)
+            outcome = self.update("contacts", current, fields)
+            if outcome == "updated":
+                if email:
+                    rel.contact_by_email[email] = match
+                if ext:
+                    rel.contact_by_ext[ext] = match
+            return outcome
+        owner = self.owner(values)
+        now = self.writer.now
+        pid = self.writer.create("contacts", {
+            "name": name, "email": email, "phone": values.get("phone"), "title": values.get("title"),
+            "company_id": company_id, "owner": owner, "status": status or "lead", "source": values.get("source"),
+            "tags": _json_tags(values.get("tags")), "notes": values.get("notes"), "external_id": ext,
+            "extra": json.dumps(extra, ensure_ascii=False) if extra else None,
+            "created_at": values.get("created_at") or now, "updated_at": now,
+            "last_activity_at": values.get("last_activity_at"),
+        }, line=line)
+        rel.add_contact(pid, name, email, ext, company_id)
+        return "created"
+
+
+# -- deals ------------------------------------------------------------------------------------------
+@dataclass
+class StageInfo:
+    id: int
+    pipeline_id: int
+    name: str
+    kind: str
+    probability: int
+    position: int
+
+
+class DealPlanner(Planner):
+    entity = "deals"
+    table = "deals"
+    change_entity = "deal"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.has_contact = any(f in self.mapping.fields or f in self.options.spec.defaults
+                               for f in ("contact", "contact_external_id"))
+        self.relations = Relations.load(self.writer, contacts=self.has_contact)
+        self.base_currency = self.settings.get("base_currency", "USD")
+        self.pipelines: dict[str, int] = {}
+        self.pipeline_names: dict[int, str] = {}
+        self.stages: dict[tuple[int, str], StageInfo] = {}
+        self.stage_by_id: dict[int, StageInfo] = {}
+        self.entry: dict[int, StageInfo] = {}
+        self.closing: dict[tuple[int, str], StageInfo] = {}
+        self._load_stages()
+        pipeline = self.options.pipeline
+        if pipeline is None:
+            default = self.store.import_default_pipeline()
+            if default is None:
+                raise RowError(None, None, "there is no pipeline")
+            self.default_pipeline = default
+        else:
+            key = fold(pipeline.strip())
+            if key not in self.pipelines:
+                from salescli.errors import NotFound
+
+                names = ", ".join(self.pipeline_names.values())
+                raise NotFound(f'--pipeline "{pipeline}" not found (pipelines: {names})')
+            self.default_pipeline = self.pipelines[key]
+        self.pending: dict[tuple[Any, ...], int] = {}  # keys of rows planned in this chunk -> line
+        self.found_ext: dict[str, int] = {}
+        self.found_title: dict[tuple[str, int | None], list[int]] = {}
+        self.today = self.options.today.isoformat()
+
+    def _load_stages(self) -> None:
+        self.pipelines.clear()
+        self.stages.clear()
+        for p in self.store.import_pipelines():
+            self.pipelines[fold(p["name"])] = p["id"]
+            self.pipeline_names[p["id"]] = p["name"]
+        for s in self.store.import_stages():
+            info = StageInfo(s["id"], s["pipeline_id"], s["name"], s["kind"], s["probability"], s["position"])
+            self.stages[(s["pipeline_id"], fold(s["name"]))] = info
+            self.stage_by_id[info.id] = info
+        self.entry.clear()
+        self.closing.clear()
+        for info in sorted(self.stage_by_id.values(), key=lambda i: (i.pipeline_id, i.position, i.id)):
+            if info.kind == "open":
+                self.entry.setdefault(info.pipeline_id, info)
+            else:
+                self.closing.setdefault((info.pipeline_id, info.kind), info)
+        if self.options.spec.entry_stage:
+            for pid in self.pipeline_names:
+                chosen = self.stages.get((pid, fold(self.options.spec.entry_stage)))
+                if chosen is not None and chosen.kind == "open":
+                    self.entry[pid] = chosen
+
+    def plan_chunk(self, rows: list[ChunkRow]) -> None:
+        good = [v for _, _, v, _ in rows if not isinstance(v, RowError)]
+        exts = [v["external_id"] for v in good if v.get("external_id")]
+        self.found_ext = self.store.import_deal_ids_by_external(exts) if exts else {}
+        titles = [v["title"] for v in good if v.get("title") and not v.get("external_id")]
+        self.found_title = self.store.import_deal_ids_by_title(titles) if titles else {}
+        super().plan_chunk(rows)
+
+    def after_flush(self) -> None:
+        self.pending.clear()
+
+    def stage_for(self, values: Row, line: int) -> tuple[StageInfo, StageInfo | None]:
+        """The deal's stage, and the open stage a won/lost deal was closed from (when the file says)."""
+        pid = self.default_pipeline
+        pipeline = values.get("pipeline")
+        if pipeline:
+            found = self.pipelines.get(fold(pipeline))
+            if found is None:
+                raise RowError(self.col("pipeline"), pipeline, "is not a pipeline (pipelines: "
+                               + ", ".join(self.pipeline_names.values()) + ")", line)
+            pid = found
+        status = values.get("status")
+        if status is not None and status not in ("open", "won", "lost"):
+            raise RowError(self.col("status"), status, "is not one of open, won, lost", line)
+        name = values.get("stage")
+        if name:
+            info = self.stages.get((pid, fold(name)))
+            if info is None:
+                if self.options.create_stages:
+                    info = self.create_stage(pid, name)
+                else:
+                    self.tally.unknown_stages[(self.pipeline_names[pid], name)] += 1
+                    raise RowError(self.col("stage"), name,
+                                   f"is not a stage of pipeline {self.pipeline_names[pid]}"
+                                   " (map it with a value map, or pass --create-stages)", line)
+            if status is None or status == info.kind:
+                return info, None
+            if info.kind != "open" or status == "open":
+                raise RowError(self.col("status"), status, f"does not match stage {info.name} ({info.kind})", line)
+            # a won/lost deal with the open stage it was closed from (Pipedrive exports do this)
+            return self._closing_stage(pid, status, line), info
+        if status in ("won", "lost"):
+            return self._closing_stage(pid, status, line), None
+        info = self.entry.get(pid)
+        if info is None:
+            raise RowError(None, None, f"pipeline {self.pipeline_names[pid]} has no open stage", line)
+        return info, None
+
+    def _closing_stage(self, pid: int, status: str, line: int) -> StageInfo:
+        info = self.closing.get((pid, status))
+        if info is None:
+            raise RowError(self.col("status"), status, f"pipeline {self.pipeline_names[pid]} has no {status} stage",
+                           line)
+        return info
+
+    def create_stage(self, pipeline_id: int, name: str) -> StageInfo:
+        from salescli.services.pipeline import _kind_from_name
+
+        kind = _kind_from_name(name)
+        opens = [s for s in self.stage_by_id.values() if s.pipeline_id == pipeline_id and s.kind == "open"]
+        probability = {"won": 100, "lost": 0}.get(kind, max((s.probability for s in opens), default=10))
+        sid = self.writer.create_stage(pipeline_id, name.strip(), kind, probability)
+        self.tally.stages_created.append(f"{name.strip()} ({kind}, {probability}%) in pipeline "
+                                         f"{self.pipeline_names[pipeline_id]}")
+        self._load_stages()
+        return self.stage_by_id[sid]
+
+    def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
+        title = values.get("title")
+        if not title:
+            raise RowError(self.col("title"), "", "is required", line)
+        stage, closed_from = self.stage_for(values, line)
+        kind = stage.kind
+        currency = values.get("currency")
+        amount_text = values.get("amount")
+        minor: int | None = None
+        if amount_text is not None:
+            try:
+                minor, currency = parse_amount(amount_text, currency, self.base_currency)
+            except InvalidValue as exc:
+                raise RowError(self.col("amount"), amount_text, exc.reason, line) from None
+        currency = currency or self.base_currency
+        closed = kind != "open"
+        if closed:
+            probability, probability_set = stage.probability, 0
+            category, category_set = "closed", 0
+        else:
+            given = values.get("probability")
+            probability = stage.probability if given is None else given
+            given_set = values.get("probability_set")
+            probability_set = int(given is not None and given != stage.probability) if given_set is None \
+                else int(given_set)
+            category = self._category(values, line, probability)
+            given_category_set = values.get("forecast_category_set")
+            if given_category_set is None:
+                from salescli.services.pipeline import default_forecast_category
+
+                category_set = int("forecast_category" in values
+                                   and category != default_forecast_category(probability))
+            else:
+                category_set = int(given_category_set)
+        expected_close = values.get("expected_close")
+        created_at = values.get("created_at") or self.writer.now
+        won_at = lost_at = None
+        if kind == "won":
+            won_at = values.get("won_at") or expected_close or self.today
+        elif kind == "lost":
+            lost_at = values.get("lost_at") or expected_close or self.today
+        else:
+            for name in ("won_at", "lost_at"):
+                if values.get(name):
+                    raise RowError(self.col(name), values[name], f"is set but stage {stage.name} is open", line)
+        recurring = values.get("recurring")
+        if recurring is not None:
+            if recurring not in RECURRING:
+                raise RowError(self.col("recurring"), recurring, "is not one of none, month, year", line)
+            recurring = RECURRING[recurring]
+        lost_category = values.get("lost_category")
+        if lost_category is not None and lost_category not in LOST_CATEGORIES:
+            raise RowError(self.col("lost_category"), lost_category, f"is not one of {', '.join(LOST_CATEGORIES)}",
+                           line)
+        entered: str = values.get("stage_entered_at") or ((won_at or lost_at) if closed else created_at) or created_at
+        if closed and str(entered)[:10] < str(created_at)[:10] and "stage_entered_at" not in values:
+            # closed before it was created: records loaded into the CRM after the fact (the created
+            # date is the load date); the close date is the better start, and the count is reported
+            created_at = f"{str(entered)[:10]}T00:00:00"
+            self.tally.notes[CLOSED_BEFORE_CREATED] += 1
+        if str(entered)[:10] < str(created_at)[:10]:
+            if "stage_entered_at" in values:
+                column = self.col("stage_entered_at")
+            elif closed and ("won_at" if kind == "won" else "lost_at") in values:
+                column = self.col("won_at" if kind == "won" else "lost_at")
+            else:
+                column = self.col("expected_close")
+            raise RowError(column, str(entered), f"is before the deal was created ({str(created_at)[:10]})", line)
+
+        get = values.get
+        ext = get("external_id")
+        new_company = self._company_is_new(values)
+        company_id = None if new_company else self.company_ref(values, line, create=False)
+        match: int | None = None
+        if ext:
+            key: tuple[Any, ...] = ("x", ext)
+            match = self.found_ext.get(ext)
+        else:
+            folded = fold(title)
+            key = ("t", folded, ("new", fold(get("company") or "")) if new_company else company_id)
+            if not new_company:
+                ids = self.found_title.get((folded, company_id))
+                if ids:
+                    if len(ids) > 1:
+                        raise RowError(self.col("title"), title, f"matches {len(ids)} deals of this company"
+                                       f" ({', '.join(map(str, ids[:10]))}); give them external ids", line)
+                    match = ids[0]
+        if key in self.pending:
+            raise RowError(None, None, f"duplicates line {self.pending[key]} ({self._how(values)});"
+                           " fix one of the two lines", line)
+        self.probe_contact(values, line, company_id)
+        tags = _json_tags(get("tags")) if "tags" in values else "[]"
+
+        if match is not None:
+            self.existing(match, line, self._how(values))
+            fields: Row = {
+                "title": title, "pipeline_id": stage.pipeline_id, "stage_id": stage.id, "status": kind,
+                "currency": currency, "probability": probability, "probability_set": probability_set,
+                "forecast_category": category, "forecast_category_set": category_set,
+            }
+            if minor is not None:
+                fields["amount_minor"] = minor
+            for k in ("expected_close", "source", "next_step", "next_step_date", "lost_reason", "parked_until",
+                      "park_reason", "notes", "external_id", "last_activity_at"):
+                if k in values:
+                    fields[k] = values[k]
+            if recurring is not None:
+                fields["recurring"] = recurring
+            if lost_category is not None:
+                fields["lost_category"] = lost_category
+            if "tags" in values:
+                fields["tags"] = tags
+            if won_at:
+                fields["won_at"] = won_at
+            if lost_at:
+                fields["lost_at"] = lost_at
+            if new_company:
+                company_id = self.company_ref(values, line, create=True)
+            contact_id = self.contact_ref(values, line, company_id)
+            if company_id is not None:
+                fields["company_id"] = company_id
+            if contact_id is not None:
+                fields["contact_id"] = contact_id
+            if "owner" in values:
+                fields["owner"] = self.owner(values)
+            current = self.writer.current("deals", match)
+            if extra:
+                fields["extra"] = self.merged_extra(current.get("extra"), extra)
+            return self._update_deal(current, fields, values, stage)
+
+        # a new deal: now create what it refers to (the row is known to be good)
+        if new_company:
+            company_id = self.company_ref(values, line, create=True)
+        contact_id = self.contact_ref(values, line, company_id) if self.has_contact else None
+        owner = self.owner(values)
+        self.pending[key] = line
+        deal_id = self.writer.create_tuple("deals", (
+            title, company_id, contact_id, stage.pipeline_id, stage.id, kind, minor, currency, probability,
+            probability_set, category, category_set, expected_close, owner, get("source"), get("next_step"),
+            get("next_step_date"), recurring or "none", won_at, lost_at, get("lost_reason"), lost_category,
+            get("parked_until"), get("park_reason"), ext, tags, get("notes"),
+            json.dumps(extra, ensure_ascii=False) if extra else None, created_at, self.writer.now, entered,
+            get("last_activity_at"),
+        ), line)
+        self._history(deal_id, stage, created_at, entered, closed_from)
+        return "created"
+
+    def _how(self, values: Row) -> str:
+        """How a row was matched, for duplicate messages."""
+        if values.get("external_id"):
+            return f'external id "{values["external_id"]}"'
+        company = values.get("company")
+        return f'title "{values.get("title")}"' + (f' and company "{company}"' if company else "")
+
+    def _company_is_new(self, values: Row) -> bool:
+        """Whether the row names a company that does not exist yet (created only if the row is good)."""
+        rel = self.relations
+        ext = values.get("company_external_id")
+        if ext and ext in rel.company_by_ext:
+            return False
+        domain = values.get("company_domain")
+        if domain and domain in rel.company_by_domain:
+            return False
+        name = values.get("company")
+        if name:
+            if fold(name) in rel.company_by_name or name in rel.company_by_ext:
+                return False
+            as_domain = _as_domain(name)
+            return not (as_domain and as_domain in rel.company_by_domain)
+        return bool(domain)
+
+    def _category(self, values: Row, line: int, probability: int) -> str:
+        from salescli.services.pipeline import default_forecast_category, normalize_forecast_category
+
+        given = values.get("forecast_category")
+        if given is None:
+            return default_forecast_category(probability)
+        category = normalize_forecast_category(given)
+        if category is None or category == "closed":
+            raise RowError(self.col("forecast_category"), given,
+                           "is not a forecast category of an open deal (pipeline, best_case, commit, omitted)", line)
+        return category
+
+    def _history(self, deal_id: int, stage: StageInfo, created_at: str, entered: str,
+                 closed_from: StageInfo | None) -> None:
+        """Stage history as reports need it (see docs in apply.py: HISTORY)."""
+        entry = closed_from or self.entry.get(stage.pipeline_id)
+        first = stage
+        if stage.kind != "open" or (entered[:10] > created_at[:10] and entry is not None and entry.id != stage.id
+                                    and entry.position < stage.position):
+            first = entry if entry is not None else stage
+        self.writer.history(deal_id, None, first.id, created_at)
+        if first.id != stage.id:
+            self.writer.history(deal_id, first.id, stage.id, entered)
+
+    def _update_deal(self, current: Row, fields: Row, values: Row, stage: StageInfo) -> str:
+        if current["stage_id"] == stage.id:
+            # the stage stays: keep what the stage derives unless the file sets it
+            for k in ("won_at", "lost_at"):
+                if k not in values and k in fields and current.get(k):
+                    fields.pop(k)
+            if "probability" not in values and "probability_set" not in values:
+                fields.pop("probability", None)
+                fields.pop("probability_set", None)
+            if "forecast_category" not in values and "forecast_category_set" not in values:
+                if current["forecast_category_set"]:
+                    fields.pop("forecast_category", None)
+                    fields.pop("forecast_category_set", None)
+                else:
+                    from salescli.services.pipeline import default_forecast_category
+
+                    probability = fields["probability"] if "probability" in fields else current["probability"]
+                    fields["forecast_category"] = default_forecast_category(probability, stage.kind)
+                    fields.pop("forecast_category_set", None)
+        else:
+            fields["stage_entered_at"] = fields.get("won_at") or fields.get("lost_at") or self.writer.now
+            if stage.kind == "open":
+                fields["won_at"] = None
+                fields["lost_at"] = None
+        changed = {k: v for k, v in fields.items() if current.get(k) != v}
+        if not changed:
+            return "unchanged"
+        if self.options.on_duplicate == "skip":
+            return "skipped"
+        self.writer.update("deals", "deal", current, changed)
+        if "stage_id" in changed:
+            self.writer.history(current["id"], current["stage_id"], stage.id, changed["stage_entered_at"])
+        return "updated"
+
+
+# -- activities -------------------------------------------------------------------------------------
+class ActivityPlanner(Planner):
+    entity = "activities"
+    table = "activities"
+    change_entity = "activity"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.relations = Relations.load(self.writer, contacts=True)
+        self.by_ext: dict[str, int] = {}
+        # without an external id, identical activities (two calls on one day) are distinct: a row
+        # matches one of the existing ones not matched yet, so re-importing a file changes nothing
+        self.by_key: dict[tuple[Any, ...], list[int]] = {}
+        for row in self.store.import_activity_keys():
+            if row["external_id"]:
+                self.by_ext[row["external_id"]] = row["id"]
+            self.by_key.setdefault(self._key(row), []).append(row["id"])
+        self.deal_by_ext: dict[str, tuple[int, int | None]] = {}
+        if any(f in self.mapping.fields for f in ("deal_external_id", "related_external_id")):
+            for row in self.store.import_deal_refs():
+                self.deal_by_ext[row["external_id"]] = (row["id"], row["company_id"])
+
+    @staticmethod
+    def _key(row: Row) -> tuple[Any, ...]:
+        return (row["kind"], fold(row["subject"]), str(row["occurred_at"])[:10], row["deal_id"], row["contact_id"],
+                row["company_id"])
+
+    def change_entity_of(self, row: Row) -> str:
+        return "task" if row.get("kind") == "task" else "activity"
+
+    def _deal(self, values: Row, line: int, company_id: int | None) -> tuple[int | None, int | None]:
+        ext = values.get("deal_external_id")
+        if ext:
+            found = self.deal_by_ext.get(ext)
+            if found is None:
+                raise RowError(self.col("deal_external_id"), ext, "is not the external id of any deal", line)
+            return found
+        related = values.get("related_external_id")
+        if related and related in self.deal_by_ext:
+            return self.deal_by_ext[related]
+        title = values.get("deal")
+        if not title:
+            return None, None
+        rows = self.store.import_deals_titled(title)
+        if company_id is not None:
+            rows = [r for r in rows if r["company_id"] == company_id] or rows
+        if len(rows) > 1:
+            listed = "; ".join(f"{r['id']} {r['title']}" for r in rows[:10])
+            raise RowError(self.col("deal"), title, f"is ambiguous: {len(rows)} deals match ({listed});"
+                           " give the company or the deal's external id", line)
+        if not rows:
+            raise RowError(self.col("deal"), title, "is not a known deal (import the deals first)", line)
+        return rows[0]["id"], rows[0]["company_id"]
+
+    def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
+        rel = self.relations
+        subject = values.get("subject")
+        if not subject:
+            raise RowError(self.col("subject"), "", "is required", line)
+        kind = values.get("kind") or ("task" if values.get("due_date") else "note")
+        if kind not in ACTIVITY_KINDS:
+            raise RowError(self.col("kind"), kind, f"is not one of {', '.join(ACTIVITY_KINDS)}"
+                           " (map other values with a value map)", line)
+        related = values.get("related_external_id")
+        if related and related not in self.deal_by_ext and "company_external_id" not in values \
+                and related in rel.company_by_ext:
+            values = {**values, "company_external_id": related}
+        if related and related not in self.deal_by_ext and "contact_external_id" not in values \
+                and related in rel.contact_by_ext:
+            values = {**values, "contact_external_id": related}
+        if related and related not in self.deal_by_ext and related not in rel.company_by_ext \
+                and related not in rel.contact_by_ext:
+            raise RowError(self.col("related_external_id"), related,
+                           "is not the external id of any deal, company or contact (import those first)", line)
+        company_id = self.company_ref(values, line, create=True)
+        deal_id, deal_company = self._deal(values, line, company_id)
+        if company_id is None:
+            company_id = deal_company
+        contact_id = self.contact_ref(values, line, company_id)
+        if company_id is None and contact_id is not None:
+            company_id = rel.contact_company.get(contact_id)
+        status = values.get("status")
+        done_at = values.get("done_at")
+        if kind == "task" and done_at is None and status is not None:
+            if status in DONE_WORDS:
+                done_at = values.get("due_date") or values.get("occurred_at") or self.options.today.isoformat()
+            elif status not in NOT_DONE_WORDS:
+                raise RowError(self.col("status"), status, "is not a task status (done/completed, or open/"
+                               "not started)", line)
+        created = values.get("created_at")
+        occurred = values.get("occurred_at") or (created[:10] if created else None) or self.options.today.isoformat()
+        fields: Row = {"kind": kind, "subject": subject, "occurred_at": occurred, "deal_id": deal_id,
+                       "contact_id": contact_id, "company_id": company_id}
+        for k in ("body", "outcome", "due_date", "external_id"):
+            if k in values:
+                fields[k] = values[k]
+        if done_at is not None:
+            fields["done_at"] = done_at
+        ext = values.get("external_id")
+        match = None
+        how = ""
+        if ext:
+            match, how = self.by_ext.get(ext), f'external id "{ext}"'
+        else:
+            how = f'"{subject}" on {occurred}'
+            match = next((i for i in self.by_key.get(self._key(fields), ())
+                          if not self.writer.was_touched("activities", i)), None)
+        if match is not None:
+            self.existing(match, line, how)
+            current = self.writer.current("activities", match)
+            if "owner" in values:
+                fields["owner"] = self.owner(values)
+            if extra:
+                fields["extra"] = self.merged_extra(current.get("extra"), extra)
+            if fields.get("done_at") and fields["done_at"] != current.get("done_at"):
+                self.writer.touch_last_activity(fields["done_at"], fields)
+            return self.update("activities", current, fields)
+        owner = self.owner(values)
+        now = self.writer.now
+        aid = self.writer.create("activities", {
+            "kind": kind, "subject": subject, "body": values.get("body"), "outcome": values.get("outcome"),
+            "deal_id": deal_id, "contact_id": contact_id, "company_id": company_id, "owner": owner,
+            "occurred_at": occurred, "due_date": values.get("due_date"), "done_at": done_at,
+            "external_id": ext, "extra": json.dumps(extra, ensure_ascii=False) if extra else None,
+            "created_at": created or now, "updated_at": now,
+        }, line=line)
+        if ext:
+            self.by_ext[ext] = aid
+        happened = done_at if kind == "task" else occurred
+        if happened:
+            self.writer.touch_last_activity(happened, fields)
+        return "created"
+
+
+# -- users ------------------------------------------------------------------------------------------
+class UserPlanner(Planner):
+    entity = "users"
+    table = "users"
+    change_entity = "user"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.by_name = {fold(r["name"]): r["id"] for r in self.store.import_user_rows()}
+
+    def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
+        name = values.get("name")
+        if not name:
+            raise RowError(self.col("name"), "", "is required", line)
+        fields: Row = {k: values[k] for k in ("email", "team", "territory") if k in values}
+        match = self.by_name.get(fold(name))
+        if match is not None:
+            self.existing(match, line, f'name "{name}"')
+            current = self.writer.current("users", match)
+            return self.update("users", current, fields)
+        uid = self.writer.create("users", {"name": name, **fields, "created_at": self.writer.now}, line=line)
+        self.by_name[fold(name)] = uid
+        return "created"
+
+
+PLANNERS: dict[str, type[Planner]] = {
+    "companies": CompanyPlanner,
+    "contacts": ContactPlanner,
+    "deals": DealPlanner,
+    "activities": ActivityPlanner,
+    "users": UserPlanner,
+}

@@ -1,0 +1,341 @@
+"""The strict CSV reader: what Python's csv module lets through silently is refused here.
+
+- UTF-8 with or without a BOM; another encoding only when ``--encoding`` names it (never a silent
+  latin-1 fallback: a non-UTF-8 byte is an error naming the line);
+- the delimiter sniffed among ``, ; TAB |`` from the header line (or given), and reported;
+- refused: binary files (xlsx, xls, pdf, zip, gzip, NUL bytes), UTF-16 without ``--encoding``,
+  empty or duplicate header cells, unterminated quotes, fields over MAX_FIELD characters,
+  a one-column header that contains another delimiter;
+- ragged rows are row errors (the caller decides: abort, or reject just that row).
+
+The file is streamed: blocks of bytes are decoded at C speed and split into lines, so memory
+stays bounded whatever the file size, and every error carries the physical line number at which
+the record starts (records with quoted newlines span several lines).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from salescli.errors import ImportRejected, UsageError
+
+MAX_FIELD = 1_000_000  # characters in one cell: notes fit, a runaway quote does not swallow the file
+BLOCK = 1 << 20
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+_MAGIC: list[tuple[bytes, str]] = [
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx or OpenDocument workbook?)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls (or other Office) file"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"SQLite format 3\x00", "a SQLite database"),
+]
+
+
+def describe_delimiter(delimiter: str) -> str:
+    shown = "\\t" if delimiter == "\t" else delimiter
+    name = DELIMITER_NAMES.get(delimiter)
+    return f"'{shown}' ({name})" if name else f"'{shown}'"
+
+
+def parse_delimiter(text: str) -> str:
+    """--delimiter: one character; 'tab', '\\t', 'comma', 'semicolon', 'pipe' are accepted too."""
+    words = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "t": "\t"}
+    value = words.get(text.strip().lower(), text)
+    if len(value) != 1 or value in ('"', "\r", "\n"):
+        raise UsageError(f'--delimiter "{text}" is not one character (examples: , ; tab |)')
+    return value
+
+
+@dataclass
+class CsvFile:
+    """An opened CSV: its header and a stream of (line number, cells) records."""
+
+    name: str
+    header: list[str]
+    delimiter: str
+    delimiter_sniffed: bool
+    encoding: str
+    bom: bool
+    size: int | None  # bytes, when known (a file, not stdin)
+    _records: Iterator[tuple[int, list[str]]] = field(repr=False)
+    bytes_read: Callable[[], int] = field(repr=False, default=lambda: 0)
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """(line where the record starts, cells) for every non-blank record after the header."""
+        return self._records
+
+
+def _refuse(name: str, message: str, hint: str | None = None) -> ImportRejected:
+    return ImportRejected(f"{name}: {message}", hint=hint)
+
+
+def _check_binary(name: str, head: bytes) -> None:
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise _refuse(name, f"is {what}, not a CSV file", "export it as CSV first (File > Save as > CSV UTF-8)")
+    if b"\x00" in head[:8192]:
+        raise _refuse(name, "is a binary file (it contains NUL bytes), not a CSV file",
+                      "export it as CSV first (File > Save as > CSV UTF-8)")
+
+
+def _is_ascii_compatible(encoding: str) -> bool:
+    """Whether the byte 0x0A always means a newline (so the file can be split into lines as bytes)."""
+    name = codecs.lookup(encoding).name
+    return not (name.startswith("utf-16") or name.startswith("utf-32"))
+
+
+class _Lines:
+    """Decoded lines (each ending in "\\n" except maybe the last) with the physical line count."""
+
+    def __init__(self, name: str, raw: IO[bytes], head: bytes, encoding: str) -> None:
+        self.name = name
+        self.raw = raw
+        self.pending = head
+        self.encoding = encoding
+        self.line = 0  # lines handed out so far
+        self.bytes = 0
+        self.eof = False
+
+    def __iter__(self) -> Iterator[str]:
+        decode = codecs.getdecoder(self.encoding)
+        while not self.eof:
+            block = self.raw.read(BLOCK)
+            if block:
+                data = self.pending + block
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    if len(data) > MAX_FIELD * 4:
+                        raise _refuse(self.name, f"line {self.line + 1} is longer than {MAX_FIELD * 4:,} bytes",
+                                      "is this really a CSV file?")
+                    self.pending = data
+                    continue
+                data, self.pending = data[:cut], data[cut:]
+            else:
+                self.eof = True
+                data, self.pending = self.pending, b""
+                if not data:
+                    break
+            self.bytes += len(data)
+            try:
+                text = decode(data)[0]
+            except UnicodeDecodeError as exc:
+                line = self.line + data.count(b"\n", 0, exc.start) + 1
+                raise self._decode_error(line, data[exc.start:exc.start + 1]) from None
+            if "\x00" in text:
+                line = self.line + text.count("\n", 0, text.index("\x00")) + 1
+                raise _refuse(f"{self.name}:{line}", "contains a NUL byte: this is not a text CSV file",
+                              "export it as CSV first")
+            parts = text.split("\n")
+            last = parts.pop()
+            for part in parts:
+                self.line += 1
+                yield part + "\n"
+            if last:
+                self.line += 1
+                yield last
+
+    def _decode_error(self, line: int, byte: bytes) -> ImportRejected:
+        shown = f"0x{byte.hex()}" if byte else "?"
+        if codecs.lookup(self.encoding).name == "utf-8":
+            return ImportRejected(
+                f"{self.name}:{line}: is not UTF-8 (byte {shown})",
+                hint="pass --encoding cp1252 (Excel on Windows) or the file's encoding, e.g. --encoding latin-1",
+            )
+        return ImportRejected(f"{self.name}:{line}: is not valid {self.encoding} (byte {shown})",
+                              hint="pass the file's real encoding with --encoding")
+
+
+class _TextLines:
+    """UTF-16/32 files (only with --encoding): decoded by io.TextIOWrapper, lines counted as read."""
+
+    def __init__(self, name: str, raw: IO[bytes], head: bytes, encoding: str) -> None:
+        self.name = name
+        self.line = 0
+        self.bytes = 0
+        self.text = io.TextIOWrapper(io.BufferedReader(_Prefixed(head, raw)), encoding=encoding, errors="strict",
+                                     newline="")
+
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            try:
+                line = self.text.readline()
+            except UnicodeDecodeError:
+                raise ImportRejected(f"{self.name}:{self.line + 1}: is not valid text in this encoding",
+                                     hint="pass the file's real encoding with --encoding") from None
+            if not line:
+                return
+            self.line += 1
+            self.bytes += len(line) * 2
+            yield line
+
+
+class _Prefixed(io.RawIOBase):
+    """A raw stream that first returns bytes already read (the sniffed head), then the rest."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head = head
+        self.rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The candidate that occurs most often outside quotes in the header line (comma on a tie or none)."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for ch in header_line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
+    return best if counts[best] else ","
+
+
+def open_csv(
+    path: str,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    stdin: IO[bytes] | None = None,
+) -> tuple[CsvFile, Callable[[], None]]:
+    """Open and check a CSV file ('-' is stdin). Returns the file and a close function."""
+    name = "stdin" if path == "-" else os.path.basename(path) or path
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise UsageError(f'--encoding "{encoding}" is not an encoding (examples: utf-8, cp1252, latin-1)') from None
+    size: int | None = None
+    if path == "-":
+        raw: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
+        close: Callable[[], None] = lambda: None  # noqa: E731
+    else:
+        try:
+            raw = open(path, "rb")  # closed by the returned close()
+        except IsADirectoryError:
+            raise _refuse(path, "is a folder, not a CSV file") from None
+        except OSError as exc:
+            raise _refuse(path, f"cannot be read ({exc.strerror})") from None
+        size = os.fstat(raw.fileno()).st_size
+        close = raw.close
+    try:
+        csv_file = _open(name, raw, size, encoding, delimiter)
+    except BaseException:
+        close()
+        raise
+    return csv_file, close
+
+
+def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, delimiter: str | None) -> CsvFile:
+    head = raw.read(64 * 1024)
+    if not head.strip():
+        raise _refuse(name, "is empty (no header line)")
+    bom = False
+    if encoding is None:
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise _refuse(name, "is UTF-16 text", "pass --encoding utf-16 (or save it as CSV UTF-8)")
+        _check_binary(name, head)
+        encoding = "utf-8"
+    if codecs.lookup(encoding).name == "utf-8" and head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8):]
+        bom = True
+    if _is_ascii_compatible(encoding):
+        lines: _Lines | _TextLines = _Lines(name, raw, head, encoding)
+    else:
+        lines = _TextLines(name, raw, head, encoding)
+    source = iter(lines)
+    first = next(source, "")
+    chosen = delimiter or sniff_delimiter(first.split("\n", 1)[0])
+
+    def with_first() -> Iterator[str]:
+        yield first
+        yield from source
+
+    csv.field_size_limit(MAX_FIELD)
+    reader = csv.reader(with_first(), delimiter=chosen, quotechar='"', doublequote=True, strict=True)
+    try:
+        header_cells = next(reader)
+    except csv.Error as exc:
+        raise _refuse(f"{name}:1", f"the header line is malformed ({exc})") from None
+    except StopIteration:
+        raise _refuse(name, "is empty (no header line)") from None
+    header = [cell.strip() for cell in header_cells]
+    _check_header(name, header, chosen, delimiter is None)
+    return CsvFile(
+        name=name,
+        header=header,
+        delimiter=chosen,
+        delimiter_sniffed=delimiter is None,
+        encoding=codecs.lookup(encoding).name,
+        bom=bom,
+        size=size,
+        _records=_records(name, reader, lines),
+        bytes_read=lambda: lines.bytes,
+    )
+
+
+def _check_header(name: str, header: list[str], delimiter: str, sniffed: bool) -> None:
+    where = f"{name}:1"
+    if len(header) == 1 and not sniffed:
+        others = [d for d in DELIMITERS if d != delimiter and d in header[0]]
+        if others:
+            raise _refuse(where, f"the header is one column \"{header[0][:60]}\" with --delimiter "
+                          f"{describe_delimiter(delimiter)}",
+                          f"the file looks {DELIMITER_NAMES[others[0]]}-separated: pass --delimiter "
+                          f"\"{'tab' if others[0] == chr(9) else others[0]}\" or leave --delimiter out")
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(header, start=1):
+        if not cell:
+            raise _refuse(where, f"column {index} has no name in the header",
+                          "name the column, or delete it if it is empty")
+        key = " ".join(cell.lower().split())
+        if key in seen:
+            raise _refuse(where, f'column "{cell}" appears twice in the header (columns {seen[key]} and {index})',
+                          "rename one of them; a duplicate header would silently hide one column's values")
+        seen[key] = index
+
+
+def _records(name: str, reader: Iterator[list[str]], lines: _Lines | _TextLines) -> Iterator[tuple[int, list[str]]]:
+    start = lines.line + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            text = str(exc)
+            if "field larger than field limit" in text:
+                raise _refuse(f"{name}:{start}", f"a field is longer than {MAX_FIELD:,} characters"
+                              " (or a quote is never closed)",
+                              "check the quotes on this line") from None
+            if "unexpected end of data" in text:
+                raise _refuse(f"{name}:{start}", "a quoted field is never closed (unterminated quote)",
+                              'close the quote, or double quotes inside a quoted field ("")') from None
+            raise _refuse(f"{name}:{start}", f"malformed CSV ({text})",
+                          'quote fields that contain the delimiter, and double quotes inside them ("")') from None
+        line = start
+        start = lines.line + 1
+        if not cells or not any(cells):
+            continue  # blank line, or a spreadsheet's row of empty cells
+        yield line, cells

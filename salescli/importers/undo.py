@@ -1,0 +1,92 @@
+"""`salescli import undo BATCH`: revert an import's creates and updates, in one transaction.
+
+Refused (exit 1) when a record of the batch was changed afterwards, or a later record points at
+one the batch created, unless --force; an unknown batch is exit 3, an undone one exit 1.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from salescli.errors import NotFound, RuleError
+
+if TYPE_CHECKING:
+    from salescli.repository import Repository
+
+TABLE_OF = {"company": "companies", "contact": "contacts", "deal": "deals", "activity": "activities",
+            "task": "activities", "user": "users", "stage": "stages"}
+# Deleted in this order: what points at a record goes before it.
+DELETE_ORDER = (("activities", "CASE kind WHEN 'task' THEN 'task' ELSE 'activity' END"), ("deals", "'deal'"),
+                ("contacts", "'contact'"), ("companies", "'company'"), ("users", "'user'"))
+
+
+def undo_import(repo: Repository, batch_id: int, *, force: bool = False) -> dict[str, Any]:
+    """Revert batch batch_id; returns what was reverted."""
+    try:
+        return _undo(repo, batch_id, force)
+    finally:
+        repo.batch_id = None
+
+
+def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
+    with repo.write():
+        batch = repo.import_batch(batch_id)
+        if batch is None:
+            raise NotFound(f"import batch {batch_id} not found", hint="list them with `salescli import batches`")
+        if batch["undone_at"]:
+            raise RuleError(f"import batch {batch_id} was already undone ({batch['undone_at']})")
+        changes = repo.batch_changes(batch_id)
+        last = max((c["id"] for c in changes), default=0)
+        if changes and not force:
+            _refuse_if_changed(repo, batch_id, last)
+        repo.batch_id = batch_id  # the undo's own entries carry the batch they revert
+        updates = [c for c in changes if c["action"] == "update"]
+        reverted = 0
+        for change in reversed(updates):
+            table = TABLE_OF.get(change["entity"])
+            if table is None:
+                continue
+            current = repo.one(f"SELECT * FROM {table} WHERE id = ?", (change["entity_id"],))
+            if current is None:
+                continue
+            before = json.loads(change["before"] or "{}")
+            values = {k: v for k, v in before.items() if k in current and current[k] != v}
+            if values:
+                repo.update_row(table, change["entity_id"], values)
+                repo.record_change(change["entity"], change["entity_id"], "undo import",
+                                   {k: current[k] for k in values}, values)
+                reverted += 1
+        created: dict[str, list[int]] = {}
+        for change in changes:
+            if change["action"] == "create":
+                created.setdefault(TABLE_OF.get(change["entity"], ""), []).append(change["entity_id"])
+        deleted: dict[str, int] = {}
+        touched = repo.activity_links(created.get("activities", []))
+        for table, entity_sql in DELETE_ORDER:
+            ids = created.get(table, [])
+            if ids:
+                deleted[table] = repo.undo_delete(table, entity_sql, ids)
+        for day, links in touched:
+            repo.forget_last_activity(day, links)
+        stages = repo.undo_stages(created.get("stages", []))
+        if stages:
+            deleted["stages"] = stages
+        repo.mark_batch_undone(batch_id)
+    return {"batch_id": batch_id, "entity": batch["entity"], "source": batch["source"], "deleted": deleted,
+            "reverted_updates": reverted}
+
+
+def _refuse_if_changed(repo: Repository, batch_id: int, last_change_id: int) -> None:
+    changed = repo.changed_since(batch_id, last_change_id)
+    refs = repo.later_references(batch_id, last_change_id)
+    if not changed and not refs:
+        return
+    parts = [f"{r['entity']} {r['entity_id']} ({r['action']})" for r in changed[:5]]
+    parts += [f"{r['entity']} {r['entity_id']} (added later, points at it)" for r in refs[:5]]
+    more = len(changed) + len(refs) - len(parts)
+    raise RuleError(
+        f"import batch {batch_id}: records changed since the import: {', '.join(parts)}"
+        + (f" and {more} more" if more > 0 else ""),
+        hint="undoing would discard those changes; pass --force to undo anyway",
+    )

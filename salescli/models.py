@@ -1,0 +1,133 @@
+"""What a valid record is. Every record that enters the database passes through these models.
+
+Money is integer minor units beside an ISO currency code; dates are ISO strings.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from salescli.errors import InvalidValue
+
+EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+$")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+DOMAIN_RE = re.compile(rf"^(?=.{{3,253}}$){_LABEL}(?:\.{_LABEL})+$")
+CONTACT_STATUSES = ("lead", "prospect", "customer", "churned")
+MAX_TEXT = 10_000
+
+
+def _clean_optional(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def normalize_domain(value: str) -> str:
+    text = value.strip().lower()
+    text = re.sub(r"^[a-z]+://", "", text)
+    text = text.split("/", 1)[0]
+    if text.startswith("www."):
+        text = text[4:]
+    if not DOMAIN_RE.match(text):
+        raise ValueError("is not a domain name (example: acme.io)")
+    return text
+
+
+def normalize_email(value: str) -> str:
+    text = value.strip()
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    if not EMAIL_RE.match(text):
+        raise ValueError("is not an e-mail address")
+    return text.lower()
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return _clean_optional(value)
+
+
+class CompanyData(Record):
+    name: str = Field(min_length=1, max_length=300)
+    domain: str | None = None
+    industry: str | None = Field(default=None, max_length=200)
+    segment: str | None = Field(default=None, max_length=100)
+    territory: str | None = Field(default=None, max_length=200)
+    owner: str | None = Field(default=None, max_length=200)
+    tags: list[str] = Field(default_factory=list)
+    notes: str | None = Field(default=None, max_length=MAX_TEXT)
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_domain(value)
+
+    @field_validator("segment")
+    @classmethod
+    def _segment(cls, value: str | None) -> str | None:
+        return None if value is None else value.lower()
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+class ContactData(Record):
+    name: str = Field(min_length=1, max_length=300)
+    email: str | None = None
+    phone: str | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, max_length=300)
+    company_id: int | None = None
+    owner: str | None = Field(default=None, max_length=200)
+    status: Literal["lead", "prospect", "customer", "churned"] = "lead"
+    source: str | None = Field(default=None, max_length=200)
+    tags: list[str] = Field(default_factory=list)
+    notes: str | None = Field(default=None, max_length=MAX_TEXT)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_email(value)
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, value: Any) -> Any:
+        return "lead" if value is None else str(value).strip().lower()
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+def validate(model: type[Record], data: dict[str, Any], *, option_names: bool = True) -> Any:
+    """Validate, turning the first pydantic error into one `field "value" reason` line."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "value"
+        value = data.get(name, first.get("input"))
+        reason = first["msg"]
+        if reason.startswith("Value error, "):
+            reason = reason[len("Value error, "):]
+        elif first["type"] == "literal_error":
+            expected = first.get("ctx", {}).get("expected", "")
+            reason = f"is not one of {expected}"
+        elif first["type"] == "string_too_long":
+            reason = f"is too long (at most {first.get('ctx', {}).get('max_length')} characters)"
+        elif first["type"] in ("string_too_short", "missing") or first.get("input", "") is None:
+            reason = "is required"  # a blank value was cleaned to None before the type check
+        else:
+            reason = reason[0].lower() + reason[1:]
+        field = f"--{name.replace('_', '-')}" if option_names else name
+        raise InvalidValue(field, "" if value is None else str(value), reason) from None

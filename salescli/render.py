@@ -1,0 +1,418 @@
+"""Output, implemented once: table (rich) | json | jsonl | csv | markdown | html; stdout or -o FILE.
+
+Data goes to stdout (or the file); notes such as "12 more rows" go to stderr.
+Files are written to a temporary name and renamed, mode 0600.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from salescli.errors import DatabaseError, SalesCliError, UsageError, printable
+
+FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
+EXTENSIONS = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "table",
+}
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
+DEFAULT_TABLE_ROWS = 100
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its JSON/CSV key, its table header, and how a table cell shows the value."""
+
+    key: str
+    header: str | None = None
+    justify: str = "left"
+    show: Callable[[Any, dict[str, Any]], str] | None = None
+    in_table: bool = True  # False: only in json/csv (a table on 80 columns shows the essentials)
+
+    @property
+    def title(self) -> str:
+        return self.header or self.key.replace("_", " ")
+
+
+def pick_format(fmt: str | None, output: str | None, allowed: tuple[str, ...] = FORMATS) -> str:
+    """-f wins; else the output file's extension; else a table."""
+    if fmt:
+        chosen = fmt.lower()
+    elif output and output != "-":
+        suffix = Path(output).suffix.lower()
+        if suffix and suffix not in EXTENSIONS:
+            # A text table saved as report.xlsx or data.pdf is a broken file, not a choice.
+            raise UsageError(
+                f'--output "{output}": cannot tell the format from "{suffix}"',
+                hint="use .csv, .json, .jsonl, .md, .html or .txt, or pass -f FORMAT",
+            )
+        chosen = EXTENSIONS.get(suffix, "table")
+    else:
+        chosen = "table"
+    if chosen not in allowed:
+        raise UsageError(f'--format "{fmt or chosen}" is not one of {", ".join(allowed)}')
+    return chosen
+
+
+# -- values --------------------------------------------------------------------------------
+def json_value(value: Any) -> str:
+    """JSON text with Decimal kept exact (a number, not a float's approximation)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    if isinstance(value, date | datetime):
+        return json.dumps(value.isoformat())
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {json_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(json_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def text_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(text_value(v) for v in value)
+    if isinstance(value, dict):
+        return json_value(value)
+    return str(value)
+
+
+def neutralise_cell(text: str) -> str:
+    """Stop spreadsheets from running a cell as a formula; a leading ' is doubled so it survives."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def restore_cell(text: str) -> str:
+    """The inverse of neutralise_cell, applied by the importer."""
+    if text.startswith("'") and len(text) > 1 and text[1] in "=+-@\t\r'":
+        return text[1:]
+    return text
+
+
+# -- destinations --------------------------------------------------------------------------
+@contextmanager
+def destination(output: str | None) -> Iterator[IO[str]]:
+    """stdout, or a file written under a temporary name and renamed only when complete."""
+    if not output or output == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    if not target.parent.is_dir():
+        raise SalesCliError(f"--output {output}: folder {target.parent} does not exist")
+    if _is_sqlite_file(target):
+        raise SalesCliError(f"--output {output} is a SQLite database; refusing to overwrite it")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise SalesCliError(f"--output {output}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno in _DISK_FULL:  # DESIGN: disk full is exit 5, like the database's own
+            raise DatabaseError(f"--output {output}: disk full ({exc.strerror}); no file written") from None
+        raise SalesCliError(f"--output {output}: {exc.strerror or exc}; no file written") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _is_sqlite_file(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def _plain() -> bool:
+    """NO_COLOR (any non-empty value): no escape codes at all, bold and italics included."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def _raise_broken_pipe() -> None:
+    raise BrokenPipeError  # cli.py stops quietly with exit 0 (rich alone would exit 1)
+
+
+def stderr_console() -> Any:
+    from rich.console import Console
+
+    if _plain():
+        return Console(stderr=True, highlight=False, color_system=None)
+    return Console(stderr=True, highlight=False)
+
+
+def note(message: str) -> None:
+    """A message for the person (stderr), never part of the data."""
+    print(printable(message), file=sys.stderr)
+
+
+def _stdout_console(fh: IO[str]) -> Any:
+    from rich.console import Console
+
+    if fh is not sys.stdout:
+        return Console(file=fh, highlight=False, no_color=True, force_terminal=False, width=120)
+    options: dict[str, Any] = {"highlight": False, "soft_wrap": False}
+    if _plain():
+        options["color_system"] = None
+    if not fh.isatty() and not os.environ.get("COLUMNS"):
+        # Piped or redirected: no terminal to fit, so do not cut values to 80 columns.
+        options["width"] = 500
+    console = Console(**options)
+    console.on_broken_pipe = _raise_broken_pipe  # type: ignore[method-assign]
+    return console
+
+
+# -- lists ---------------------------------------------------------------------------------
+def render_rows(
+    rows: Iterable[dict[str, Any]],
+    columns: list[Column],
+    *,
+    fmt: str,
+    output: str | None = None,
+    title: str | None = None,
+    table_limit: int | None = DEFAULT_TABLE_ROWS,
+    total: int | None = None,
+    empty: str = "no rows",
+) -> int:
+    """Write rows in the chosen format; returns how many were written.
+
+    json/jsonl/csv/markdown stream every row; a table stops at table_limit and says how many
+    more there are (total when known).
+    """
+    keys = [c.key for c in columns]
+    columns = [c for c in columns if c.in_table]
+    written = 0
+    # Run the query before writing a byte: a database error (corrupt, busy) then leaves stdout empty
+    # and creates no output file, instead of a lone "[" or a CSV header.
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is not None:
+        rows = itertools.chain((first,), rows)
+    with destination(output) as fh:
+        if fmt == "json":
+            fh.write("[")
+            for row in rows:
+                fh.write(",\n  " if written else "\n  ")
+                fh.write("{" + ", ".join(f'"{k}": {json_value(row.get(k))}' for k in keys) + "}")
+                written += 1
+            fh.write("\n]\n" if written else "]\n")
+        elif fmt == "jsonl":
+            for row in rows:
+                fh.write("{" + ", ".join(f'"{k}": {json_value(row.get(k))}' for k in keys) + "}\n")
+                written += 1
+        elif fmt == "csv":
+            writer = _CsvWriter(fh)
+            writer.writerow(keys)
+            for row in rows:
+                writer.writerow([_csv_cell(row.get(k)) for k in keys])
+                written += 1
+        elif fmt == "markdown":
+            fh.write("| " + " | ".join(c.title for c in columns) + " |\n")
+            fh.write("|" + "|".join("---:" if c.justify == "right" else "---" for c in columns) + "|\n")
+            for row in rows:
+                fh.write("| " + " | ".join(_md_cell(_cell(c, row)) for c in columns) + " |\n")
+                written += 1
+        elif fmt == "html":
+            from salescli.html import rows_page
+
+            materialised = list(rows)
+            written = len(materialised)
+            fh.write(rows_page(title or "salescli", columns, materialised, _cell))
+        else:
+            written = _table(fh, rows, columns, title=title, limit=table_limit, total=total, empty=empty)
+    return written
+
+
+class _CsvWriter:
+    """csv.writer with "\n" line ends that still quotes a carriage return inside a value.
+
+    Python's writer quotes only the characters of its own line terminator, so "a\rb" would be
+    written bare and split the row for every reader (salescli import included): such a row is
+    written with every cell quoted."""
+
+    def __init__(self, fh: IO[str]) -> None:
+        import csv
+
+        self.plain = csv.writer(fh, lineterminator="\n")
+        self.quoted = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, cells: list[str]) -> None:
+        (self.quoted if any("\r" in c for c in cells) else self.plain).writerow(cells)
+
+
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, str):
+        return neutralise_cell(value)
+    return text_value(value)
+
+
+def _md_cell(text: str) -> str:
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    return printable(text)
+
+
+def _cell(column: Column, row: dict[str, Any]) -> str:
+    value = row.get(column.key)
+    if column.show is not None:
+        return column.show(value, row)
+    return text_value(value)
+
+
+def _table(
+    fh: IO[str],
+    rows: Iterable[dict[str, Any]],
+    columns: list[Column],
+    *,
+    title: str | None,
+    limit: int | None,
+    total: int | None,
+    empty: str,
+) -> int:
+    shown: list[dict[str, Any]] = []
+    more = 0
+    for row in rows:
+        if limit is not None and len(shown) >= limit:
+            more += 1
+            if total is not None:
+                break
+            continue
+        shown.append(row)
+    if total is not None and limit is not None and total > len(shown):
+        more = total - len(shown)
+    if not shown:
+        note(empty)
+        return 0
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
+    for c in columns:
+        table.add_column(c.title, justify=c.justify)  # type: ignore[arg-type]
+    for row in shown:
+        table.add_row(*(_escape(_cell(c, row)) for c in columns))
+    _stdout_console(fh).print(table)
+    if more:
+        note(f"{more} more row{'s' if more != 1 else ''} not shown (use --limit N or --all, or -f csv/json)")
+    return len(shown)
+
+
+def _escape(text: str) -> str:
+    """A table cell: rich markup and terminal control characters in stored text are shown, not obeyed."""
+    from rich.markup import escape
+
+    return escape(printable(text))
+
+
+# -- single records ------------------------------------------------------------------------
+def render_record(
+    record: dict[str, Any],
+    *,
+    fmt: str,
+    output: str | None = None,
+    title: str | None = None,
+    sections: dict[str, tuple[list[Column], list[dict[str, Any]]]] | None = None,
+    labels: dict[str, str] | None = None,
+) -> None:
+    """One record as key/value pairs, followed by its sections (history, timeline...).
+
+    In json a section replaces a field of the same name (`contacts`: the list, not the count).
+    """
+    sections = sections or {}
+    with destination(output) as fh:
+        if fmt in ("json", "jsonl"):
+            body = dict(record)
+            for name, (cols, rows) in sections.items():
+                body[name] = [{c.key: r.get(c.key) for c in cols} for r in rows]
+            fh.write(json_value(body) + "\n")
+        elif fmt == "csv":
+            writer = _CsvWriter(fh)
+            writer.writerow(list(record))
+            writer.writerow([_csv_cell(v) for v in record.values()])
+        elif fmt == "markdown":
+            if title:
+                fh.write(f"## {title}\n\n")
+            fh.write("| field | value |\n|---|---|\n")
+            for key, value in record.items():
+                fh.write(f"| {(labels or {}).get(key, key)} | {_md_cell(text_value(value))} |\n")
+            for name, (cols, rows) in sections.items():
+                fh.write(f"\n### {name.replace('_', ' ')}\n\n")
+                if not rows:
+                    fh.write("(none)\n")
+                    continue
+                fh.write("| " + " | ".join(c.title for c in cols) + " |\n")
+                fh.write("|" + "|".join("---" for _ in cols) + "|\n")
+                for row in rows:
+                    fh.write("| " + " | ".join(_md_cell(_cell(c, row)) for c in cols) + " |\n")
+        elif fmt == "html":
+            from salescli.html import record_page
+
+            fh.write(record_page(title or "salescli", record, sections, _cell))
+        else:
+            from rich import box
+            from rich.table import Table
+
+            console = _stdout_console(fh)
+            kv = Table(title=title, box=box.SIMPLE, show_header=False, pad_edge=False, title_justify="left")
+            kv.add_column("field", style="bold")
+            kv.add_column("value")
+            for key, value in record.items():
+                if value is None or value == "" or value == []:
+                    continue
+                kv.add_row((labels or {}).get(key, key.replace("_", " ")), _escape(text_value(value)))
+            console.print(kv)
+            for name, (cols, rows) in sections.items():
+                if not rows:
+                    continue
+                table = Table(title=name.replace("_", " "), box=box.SIMPLE_HEAD, pad_edge=False,
+                              title_justify="left")
+                for c in cols:
+                    table.add_column(c.title, justify=c.justify)  # type: ignore[arg-type]
+                for row in rows:
+                    table.add_row(*(_escape(_cell(c, row)) for c in cols))
+                console.print(table)
+
+
+def render_text(text: str, output: str | None = None) -> None:
+    with destination(output) as fh:
+        fh.write(text)

@@ -1,0 +1,249 @@
+"""Activities, tasks, automations, the daily agenda's task lists and full-text search."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from salescli.repository.base import Query, RepositoryBase, Row
+
+ACTIVITY_COLUMNS = (
+    "a.id, a.kind, a.subject, a.body, a.outcome, a.deal_id, d.title AS deal, a.contact_id, p.name AS contact,"
+    " a.company_id, c.name AS company, a.owner, a.occurred_at, a.due_date, a.done_at, a.automation_id,"
+    " a.external_id, a.extra, a.created_at, a.updated_at"
+)
+ACTIVITY_SOURCE = (
+    "activities a LEFT JOIN deals d ON d.id = a.deal_id LEFT JOIN contacts p ON p.id = a.contact_id"
+    " LEFT JOIN companies c ON c.id = a.company_id"
+)
+# What counts as "something happened" (last_activity_at, activity lists): any logged activity,
+# and a task once it is done (on its done date).
+HAPPENED = "(a.kind <> 'task' OR a.done_at IS NOT NULL)"
+HAPPENED_ON = "CASE WHEN a.kind = 'task' THEN a.done_at ELSE a.occurred_at END"
+OPEN_TASK = "a.kind = 'task' AND a.done_at IS NULL"  # matches the partial index activities_open_tasks
+LINKED_TABLES = (("deal_id", "deals"), ("contact_id", "contacts"), ("company_id", "companies"))
+
+AGENDA_DEAL_COLUMNS = (
+    "d.id, d.title, d.company_id, c.name AS company, s.name AS stage, s.rot_days, d.amount_minor, d.currency,"
+    " d.probability, d.expected_close, d.owner, d.next_step, d.next_step_date, d.last_activity_at,"
+    " d.stage_entered_at, d.created_at"
+)
+AGENDA_DEAL_SOURCE = "deals d JOIN stages s ON s.id = d.stage_id LEFT JOIN companies c ON c.id = d.company_id"
+
+# search_index rowid = entity id * 4 + offset (see migrations._SEARCHED)
+SEARCH_KINDS = ("company", "contact", "deal", "activity", "task")
+SEARCH_OFFSETS = {"company": 0, "contact": 1, "deal": 2, "activity": 3, "task": 3}
+
+
+class ActivityStore(RepositoryBase):
+    # -- automations ---------------------------------------------------------------------
+    def automations_for(self, event: str, stage_name: str | None = None) -> list[Row]:
+        """Automations that fire on a deal event: 'created', 'won', 'lost' or 'stage' (+ stage name)."""
+        if event == "stage":
+            return self.all(
+                "SELECT * FROM automations WHERE event = 'stage' AND stage_name = ? COLLATE NOCASE ORDER BY id",
+                (stage_name,),
+            )
+        return self.all("SELECT * FROM automations WHERE event = ? ORDER BY id", (event,))
+
+    def automation(self, automation_id: int) -> Row | None:
+        return self.one("SELECT * FROM automations WHERE id = ?", (automation_id,))
+
+    def automation_query(self) -> Query:
+        return Query(
+            "u.id, u.event, u.stage_name, u.task_subject, u.due_days, u.owner_rule, u.created_at,"
+            " (SELECT count(*) FROM activities WHERE automation_id = u.id) AS tasks_created",
+            "automations u",
+            order_by="u.id",
+        )
+
+    def stage_names_like(self, name: str) -> list[str]:
+        """Stage names (any pipeline) equal to name, case-insensitive, as spelt in the pipeline."""
+        return [r["name"] for r in self.all(
+            "SELECT DISTINCT name FROM stages WHERE name = ? COLLATE NOCASE ORDER BY name", (name,))]
+
+    # -- users ---------------------------------------------------------------------------
+    # -- activities and tasks ------------------------------------------------------------
+    def activity(self, activity_id: int) -> Row | None:
+        """One activity or task with the names of what it is linked to."""
+        return self.one(f"SELECT {ACTIVITY_COLUMNS} FROM {ACTIVITY_SOURCE} WHERE a.id = ?", (activity_id,))
+
+    def activity_query(
+        self,
+        *,
+        deal_id: int | None = None,
+        contact_id: int | None = None,
+        company_id: int | None = None,
+        kind: str | None = None,
+        owner: str | None = None,
+        since: str | None = None,
+    ) -> Query:
+        """Activities newest first (read them with fetch_activities). Without a kind: what happened
+        (logged activities and done tasks). Filters only use the activities table, so counts are cheap."""
+        q = Query("a.id", "activities a", order_by="a.occurred_at DESC, a.id DESC")
+        if kind is None:
+            q.add(HAPPENED)
+        else:
+            q.add("a.kind = ?", kind)
+        for column, value in (("a.deal_id", deal_id), ("a.contact_id", contact_id), ("a.company_id", company_id)):
+            if value is not None:
+                q.add(f"{column} = ?", value)
+        if owner is not None:
+            q.add("a.owner = ?", owner)
+        if since is not None:
+            q.add("a.occurred_at >= ?", since)
+        return q
+
+    def task_query(
+        self,
+        *,
+        owner: str | None = None,
+        include_done: bool = False,
+        due_windows: Sequence[tuple[str | None, str]] = (),
+    ) -> Query:
+        """Tasks by due date (read them with fetch_activities). due_windows: (start or None, end
+        exclusive) ISO dates, any may match."""
+        q = Query("a.id", "activities a", order_by="a.due_date, a.id")
+        q.add(OPEN_TASK if not include_done else "a.kind = 'task'")
+        if owner is not None:
+            q.add("a.owner = ?", owner)
+        if due_windows:
+            parts: list[str] = []
+            params: list[str] = []
+            for start, end in due_windows:
+                if start is None:
+                    parts.append("a.due_date < ?")
+                    params.append(end)
+                else:
+                    parts.append("(a.due_date >= ? AND a.due_date < ?)")
+                    params += [start, end]
+            q.add(" OR ".join(parts), *params)
+        return q
+
+    def fetch_activities(self, query: Query, limit: int | None = None) -> Iterator[Row]:
+        """The rows of an activity_query or task_query with the names of their links.
+
+        With a limit, the page of ids is found on the activities table alone and only those rows are
+        joined (joining first would look up a deal, contact and company for every candidate row).
+        """
+        if limit is None:
+            full = Query(ACTIVITY_COLUMNS, ACTIVITY_SOURCE, query.where, query.params, query.order_by)
+            yield from self.fetch(full)
+            return
+        ids = [r["id"] for r in self.fetch(query, limit)]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            rows = {r["id"]: r for r in self.all(
+                f"SELECT {ACTIVITY_COLUMNS} FROM {ACTIVITY_SOURCE} WHERE a.id IN ({', '.join('?' for _ in chunk)})",
+                chunk)}
+            yield from (rows[i] for i in chunk if i in rows)
+
+    # -- last activity of the linked records ---------------------------------------------
+    def touch_last_activity(self, day: str, links: Row) -> None:
+        """Move last_activity_at of the linked deal, contact and company forward to day (never back).
+
+        A derived timestamp like updated_at: the activity itself is in the change log.
+        """
+        for column, table in LINKED_TABLES:
+            if links.get(column) is not None:
+                self.conn.execute(
+                    f"UPDATE {table} SET last_activity_at = ? WHERE id = ?"
+                    " AND (last_activity_at IS NULL OR last_activity_at < ?)",
+                    (day, links[column], day),
+                )
+
+    def forget_last_activity(self, day: str | None, links: Row) -> None:
+        """After an activity dated day left these records: if it was their latest, recompute."""
+        if day is None:
+            return
+        for column, table in LINKED_TABLES:
+            if links.get(column) is None:
+                continue
+            self.conn.execute(
+                f"UPDATE {table} SET last_activity_at = (SELECT max({HAPPENED_ON}) FROM activities a"
+                f" WHERE a.{column} = ? AND {HAPPENED}) WHERE id = ? AND substr(last_activity_at, 1, 10) = ?",
+                (links[column], links[column], day[:10]),
+            )
+
+    # -- the agenda ----------------------------------------------------------------------
+    def open_tasks_due(
+        self, owner: str | None, start: str | None, end: str, limit: int | None
+    ) -> tuple[list[Row], int]:
+        """Open tasks due in [start, end) (start None: everything before end), by due date; and their number."""
+        q = self.task_query(owner=owner, due_windows=[(start, end)])
+        rows = list(self.fetch_activities(q, limit))
+        total = len(rows) if limit is None or len(rows) < limit else self.count(q)
+        return rows, total
+
+    def agenda_deals(
+        self, section: str, owner: str | None, today_iso: str, until_iso: str, default_stale_days: int,
+        limit: int | None,
+    ) -> tuple[list[Row], int]:
+        """Open, unparked deals of one `today` section, in order, and how many there are in all.
+
+        section: 'closing_soon' (expected close in [today, until)), 'stale' (stale_condition) or
+        'no_next_step'. owner None: everyone's. With a limit, one pass over the covering index
+        deals_open_agenda finds the ids and the total, and a second reads just those rows.
+        """
+        from salescli.repository.deals import stale_condition
+
+        # deals first (CROSS JOIN fixes the loop order): with ANALYZE statistics the planner would
+        # otherwise walk every stage through deals_stage_owner and read each deal's row.
+        q = Query("d.id", "deals d CROSS JOIN stages s ON s.id = d.stage_id" if section == "stale" else "deals d")
+        q.add("d.status = 'open'")
+        if owner is not None:
+            q.add("d.owner = ?", owner)
+        if section == "stale":
+            sql, params = stale_condition(today_iso, default_stale_days)
+            q.add(sql, *params)
+            q.order_by = "substr(coalesce(d.last_activity_at, d.stage_entered_at, d.created_at), 1, 10), d.id"
+        else:
+            q.add("d.parked_until IS NULL OR substr(d.parked_until, 1, 10) <= ?", today_iso)
+            if section == "closing_soon":
+                q.add("d.expected_close >= ? AND d.expected_close < ?", today_iso, until_iso)
+                q.order_by = "d.expected_close, d.id"
+            else:
+                q.add("d.next_step IS NULL OR trim(d.next_step) = ''")
+                q.order_by = "d.expected_close IS NULL, d.expected_close, d.id"
+        if limit is None:
+            q.select, q.source = AGENDA_DEAL_COLUMNS, AGENDA_DEAL_SOURCE
+            rows = list(self.fetch(q))
+            return rows, len(rows)
+        q.select = "d.id, count(*) OVER () AS total"
+        page = list(self.fetch(q, limit))
+        if not page:
+            return [], 0
+        ids = [r["id"] for r in page]
+        found = {r["id"]: r for r in self.all(
+            f"SELECT {AGENDA_DEAL_COLUMNS} FROM {AGENDA_DEAL_SOURCE} WHERE d.id IN ({', '.join('?' for _ in ids)})",
+            ids)}
+        return [found[i] for i in ids if i in found], int(page[0]["total"])
+
+    # -- search --------------------------------------------------------------------------
+    def search(self, match: str, kinds: Iterable[str] | None, limit: int, window: int = 2000) -> list[Row]:
+        """Full-text matches, best first (bm25, titles weighted 4x).
+
+        Ranking every match of a common word over millions of rows takes seconds, so only the
+        `window` newest matches (highest rowids) are ranked; a rarer word has all its matches ranked.
+        Kinds are filtered on the rowid (id * 4 + offset), which needs no read of the stored text.
+        """
+        where, params = "search_index MATCH ?", [match]
+        chosen = set(kinds or SEARCH_KINDS)
+        if chosen != set(SEARCH_KINDS):
+            offsets = sorted({SEARCH_OFFSETS[k] for k in chosen})
+            where += f" AND rowid % 4 IN ({', '.join(str(o) for o in offsets)})"
+            if 3 in offsets and len(chosen & {"activity", "task"}) == 1:
+                where += " AND (rowid % 4 <> 3 OR kind = ?)"
+                params.append("task" if "task" in chosen else "activity")
+        floor = self.scalar(
+            f"SELECT rowid FROM search_index WHERE {where} ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+            (*params, window - 1),
+        )
+        if floor is not None:
+            where += " AND rowid >= ?"
+            params.append(floor)
+        return self.all(
+            "SELECT kind, entity_id AS id, title, snippet(search_index, -1, '[', ']', '…', 12) AS snippet"
+            f" FROM search_index WHERE {where} ORDER BY bm25(search_index, 0.0, 0.0, 4.0, 1.0), rowid DESC"
+            " LIMIT ?",
+            (*params, limit),
+        )

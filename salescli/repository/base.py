@@ -1,0 +1,532 @@
+"""Opening, migrating and writing to the database; the change log; settings and users.
+
+Only the repository package knows tables, columns and SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from salescli.errors import DatabaseError
+from salescli.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, statements
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+DEFAULT_SETTINGS: dict[str, str] = {
+    "base_currency": "USD",
+    "day_first": "unset",
+    "fiscal_year_start_month": "1",
+    "week_start": "monday",
+    "default_stale_days": "30",
+}
+
+Row = dict[str, Any]
+
+
+def _no_space(path: Path | str) -> bool:
+    """Whether the disk holding the database has (next to) no room left: the cause of many I/O errors."""
+    try:
+        st = os.statvfs(Path(path).parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 256 * 1024
+
+
+def _backup_error(exc: BaseException, target: Path) -> DatabaseError:
+    """A backup that could not be written: name the backup file (the database is fine)."""
+    import errno
+
+    text = str(exc).lower()
+    if "full" in text or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return DatabaseError(f"disk full while writing {target}; no backup written")
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return DatabaseError(f"cannot write {target} ({reason}); no backup written")
+
+
+def translate_sqlite_error(exc: sqlite3.Error, path: Path | str) -> DatabaseError:
+    """Turn a SQLite failure into the one-line error a person can act on (exit 5)."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseError(
+            f"database {path} is busy (another salescli is writing); nothing changed",
+            hint="try again, or raise SALESCLI_BUSY_TIMEOUT (seconds)",
+        )
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        folder = Path(path).parent
+        if folder.is_dir() and not os.access(folder, os.W_OK):
+            return DatabaseError(
+                f"database {path} cannot be used: its folder {folder} is not writable"
+                " (SQLite keeps its -wal and -shm files beside the database); nothing changed",
+                hint="make the folder writable, or copy the database into a folder you can write to",
+            )
+    if "readonly" in text or "read-only" in text:
+        return DatabaseError(
+            f"database {path} is read-only; nothing changed", hint=f"check the file's permissions (ls -l {path})"
+        )
+    if "malformed" in text or "corrupt" in text:
+        return DatabaseError(
+            f"database {path} is corrupt ({exc})",
+            hint="run `salescli db check`, or restore a backup made with `salescli db backup`",
+        )
+    if "not a database" in text or "file is encrypted" in text:
+        return DatabaseError(f"{path} is not a SQLite database")
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if "full" in text or name == "SQLITE_IOERR_SHMSIZE" or (name.startswith("SQLITE_IOERR") and _no_space(path)):
+        return DatabaseError(f"disk full while writing {path}; nothing changed",
+                             hint="free some space on its disk, then try again")
+    if "unable to open" in text:
+        return DatabaseError(f"cannot open database {path} ({exc})")
+    return DatabaseError(f"database error on {path}: {exc}")
+
+
+@dataclass
+class Query:
+    """A SELECT built from allow-listed pieces; values are always bound parameters."""
+
+    select: str
+    source: str
+    where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+    order_by: str | None = None
+
+    def add(self, clause: str, *params: Any) -> Query:
+        self.where.append(clause)
+        self.params.extend(params)
+        return self
+
+    def sql(self, limit: int | None = None) -> tuple[str, list[Any]]:
+        sql = f"SELECT {self.select} FROM {self.source}"
+        if self.where:
+            sql += " WHERE " + " AND ".join(f"({w})" for w in self.where)
+        if self.order_by:
+            sql += f" ORDER BY {self.order_by}"
+        params = list(self.params)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return sql, params
+
+    def count_sql(self) -> tuple[str, list[Any]]:
+        sql = f"SELECT count(*) FROM {self.source}"
+        if self.where:
+            sql += " WHERE " + " AND ".join(f"({w})" for w in self.where)
+        return sql, list(self.params)
+
+
+def _casefold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
+def _dict_factory(cursor: sqlite3.Cursor, row: Sequence[Any]) -> Row:
+    return {col[0]: value for col, value in zip(cursor.description, row, strict=True)}
+
+
+class RepositoryBase:
+    """Connection, transactions, migrations, change log, settings, users."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, user: str, now: Callable[[], str]) -> None:
+        self.conn = conn
+        self.path = path
+        self.user = user
+        self.now = now
+        self._depth = 0
+        self.commits = 0  # transactions this command committed
+        self._committing = False
+        self.batch_id: int | None = None
+        self.notices: list[str] = []  # what the caller should tell the user (e.g. "created company 4")
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        create: bool,
+        create_folder: bool = False,
+        busy_timeout: float = 10.0,
+        user: str = "me",
+        now: Callable[[], str] = lambda: "",
+        read_only: bool = False,
+    ) -> Any:
+        """Open (and, for writers, create) a salescli database, migrating an older one."""
+        created = False
+        if not path.exists():
+            if not create:
+                raise DatabaseError(
+                    f"no database at {path}",
+                    hint="run `salescli init` to create one, or pass --db / set SALESCLI_DB",
+                )
+            folder = path.parent
+            if not folder.is_dir():
+                if create_folder:
+                    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                else:
+                    raise DatabaseError(f"cannot create database {path}: folder {folder} does not exist")
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+                os.close(fd)
+                created = True
+            except FileExistsError:
+                pass  # another process created it first; open it like any other
+            except OSError as exc:
+                raise DatabaseError(f"cannot create database {path}: {exc.strerror}") from None
+        elif path.is_dir():
+            raise DatabaseError(f"{path} is a folder, not a database file")
+        elif not path.is_file():  # a FIFO would block the read below forever; a device is no database
+            raise DatabaseError(f"{path} is not a regular file, not a database file")
+        try:
+            with open(path, "rb") as fh:
+                header = fh.read(16)
+        except OSError as exc:
+            raise DatabaseError(f"cannot read database {path}: {exc.strerror}") from None
+        if header and header != SQLITE_HEADER:
+            raise DatabaseError(f"{path} is not a SQLite database", hint="check the --db path")
+        if not header and not created:
+            raise DatabaseError(
+                f"{path} is an empty file, not a salescli database",
+                hint="delete it or pass another --db path",
+            )
+        conn: sqlite3.Connection | None = None
+        try:
+            uri = f"file:{path}?mode=ro" if read_only else str(path)
+            conn = sqlite3.connect(
+                uri, uri=read_only, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = _dict_factory
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            # Deleted or overwritten text is zeroed, not left in free space (contact forget relies on it).
+            conn.execute("PRAGMA secure_delete = ON")
+            # Unicode-aware case folding for name lookups (NOCASE folds ASCII only).
+            conn.create_function("casefold", 1, _casefold, deterministic=True)
+            repo = cls(conn, path, user, now)
+            if created:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            repo._check_and_migrate(created)
+            if not read_only and conn.execute("PRAGMA journal_mode").fetchone()["journal_mode"] != "wal":
+                # A file restored from a backup (or written by another tool) is in rollback mode,
+                # where a long report blocks writers: switch it to WAL (persistent, once). Best effort:
+                # another connection in rollback mode keeps it from switching this time.
+                try:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                except sqlite3.OperationalError:
+                    pass
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()  # a refused file is left as it was, without -wal/-shm beside it
+            if isinstance(exc, sqlite3.Error):
+                raise translate_sqlite_error(exc, path) from None
+            raise
+        return repo
+
+    def _check_and_migrate(self, created: bool) -> None:
+        app_id = self.conn.execute("PRAGMA application_id").fetchone()["application_id"]
+        if app_id != APPLICATION_ID:
+            raise DatabaseError(
+                f"{self.path} is a SQLite database of another application, not salescli",
+                hint="pass the path of a salescli database with --db",
+            )
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"{self.path} was written by a newer salescli (schema {version}, this one knows {SCHEMA_VERSION})",
+                hint="upgrade salescli (pip install -U salescli)",
+            )
+        if version < SCHEMA_VERSION:
+            self.migrate(backup=version > 0)
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()["user_version"])
+
+    def backup_before_migration(self, version: int) -> Path:
+        """Copy the file beside itself before migrating it. Called with the write lock held, so a
+        second connection reads the (still unmigrated) committed state: only the process that
+        migrates writes a backup."""
+        target = self.path.with_name(f"{self.path.name}.v{version}.bak")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.v{version}.{n}.bak")
+        reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            self.backup_to(target, source=reader)
+        finally:
+            reader.close()
+        self.notices.append(f"backed up schema {version} database to {target} before migrating")
+        return target
+
+    def backup_to(self, target: Path, source: sqlite3.Connection | None = None) -> None:
+        """Online backup (safe while others write) into a new 0600 file, written then renamed.
+
+        A failure (disk full, no permission) leaves no file and names the backup, not the database."""
+        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+        try:
+            fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+            os.close(fd)
+            dest = sqlite3.connect(str(tmp))
+            try:
+                (source or self.conn).backup(dest)
+                dest.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                dest.close()
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, target)
+        except BaseException as exc:
+            tmp.unlink(missing_ok=True)
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise _backup_error(exc, target) from None
+            raise
+
+    def migrate(self, backup: bool = False) -> None:
+        """Apply pending migrations in one IMMEDIATE transaction (exactly once across processes).
+
+        With backup, the file is first copied beside itself, under the write lock: a process that
+        finds the work already done by another writes no backup. A failed migration removes it."""
+        old = self.schema_version()
+        try:
+            self._migrate(backup)
+        except sqlite3.Error as exc:
+            if "readonly" in str(exc).lower() and os.access(self.path.parent, os.W_OK):
+                raise DatabaseError(
+                    f"database {self.path} needs migrating from schema {old} to {SCHEMA_VERSION}"
+                    " but is read-only; nothing changed",
+                    hint="make the file writable (chmod u+w), then run `salescli db migrate`",
+                ) from None
+            raise
+
+    def _migrate(self, backup: bool) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        copy: Path | None = None
+        try:
+            version = self.schema_version()  # re-read: another process may have migrated meanwhile
+            if backup and 0 < version < SCHEMA_VERSION:
+                copy = self.backup_before_migration(version)
+            for index in range(version, SCHEMA_VERSION):
+                _name, script = MIGRATIONS[index]
+                for stmt in statements(script):
+                    self.conn.execute(stmt)
+                self._after_migration(index + 1)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:  # SQLite already rolled back after a disk-full or I/O error
+                self.conn.execute("ROLLBACK")
+            if copy is not None:
+                copy.unlink(missing_ok=True)
+                self.notices.pop()
+            raise
+
+    def _after_migration(self, version: int) -> None:
+        """Data that a migration seeds (default pipeline, default automation)."""
+        now = self.now()
+        if version == 2:
+            self.conn.execute(
+                "INSERT INTO pipelines (name, is_default, created_at) VALUES ('Default', 1, ?)", (now,)
+            )
+            pid = self.conn.execute("SELECT last_insert_rowid() AS id").fetchone()["id"]
+            stages = [
+                ("Prospecting", 10, "open", []),
+                ("Qualification", 20, "open", []),
+                ("Needs Analysis", 40, "open", []),
+                ("Proposal", 60, "open", ["amount", "expected_close"]),
+                ("Negotiation", 80, "open", ["amount", "expected_close"]),
+                ("Won", 100, "won", []),
+                ("Lost", 0, "lost", []),
+            ]
+            for pos, (name, prob, kind, required) in enumerate(stages, start=1):
+                self.conn.execute(
+                    "INSERT INTO stages (pipeline_id, name, position, probability, kind, required_fields)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (pid, name, pos, prob, kind, json.dumps(required)),
+                )
+        if version == 3:
+            self.conn.execute(
+                "INSERT INTO automations (event, task_subject, due_days, owner_rule, created_at)"
+                " VALUES ('won', 'Post-sale follow-up', 7, 'deal-owner', ?)",
+                (now,),
+            )
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database and truncate it; False when a reader keeps part of it alive."""
+        row = self.one("PRAGMA wal_checkpoint(TRUNCATE)")
+        return row is not None and row["busy"] == 0
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except sqlite3.Error:
+            pass
+
+    # -- transactions --------------------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One IMMEDIATE transaction per command; nested calls join the outer one."""
+        if self._depth == 0:
+            self.conn.execute("BEGIN IMMEDIATE")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0 and self.conn.in_transaction:  # SQLite may have rolled back already (disk full)
+                self.conn.execute("ROLLBACK")
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            # An interrupt (Ctrl-C, SIGTERM) is raised between two Python steps, so it can land just after
+            # COMMIT returned: saved_changes() then tells the truth instead of "nothing was saved".
+            self._committing = True
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error:
+                self._committing = False
+                raise
+            self.commits += 1
+            self._committing = False
+
+    def saved_changes(self) -> bool:
+        """Whether this command committed a transaction (or an interrupt arrived as its COMMIT returned)."""
+        if self.commits:
+            return True
+        try:
+            return self._committing and not self.conn.in_transaction
+        except sqlite3.ProgrammingError:  # closed
+            return False
+
+    # -- helpers -------------------------------------------------------------------------
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = self.conn.execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return list(self.conn.execute(sql, params).fetchall())
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else next(iter(row.values()))
+
+    def fetch(self, query: Query, limit: int | None = None) -> Iterator[Row]:
+        sql, params = query.sql(limit)
+        cursor = self.conn.execute(sql, params)
+        # Not `yield from cursor`: a generator finalised after the connection closed (the reader
+        # of a pipe went away mid-list) would call cursor.close() and print an ignored exception.
+        while batch := cursor.fetchmany(256):
+            yield from batch
+
+    def count(self, query: Query) -> int:
+        sql, params = query.count_sql()
+        return int(self.scalar(sql, params))
+
+    def insert(self, table: str, values: Row) -> int:
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        cur = self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", list(values.values()))
+        return int(cur.lastrowid or 0)
+
+    def update_row(self, table: str, row_id: int, values: Row) -> None:
+        if not values:
+            return
+        sets = ", ".join(f"{col} = ?" for col in values)
+        self.conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*values.values(), row_id])
+
+    # -- change log ----------------------------------------------------------------------
+    def record_change(
+        self, entity: str, entity_id: int, action: str, before: Row | None, after: Row | None
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO changes (batch_id, entity, entity_id, action, changed_at, changed_by, before, after)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.batch_id,
+                entity,
+                entity_id,
+                action,
+                self.now(),
+                self.user,
+                None if before is None else json.dumps(before, default=str, ensure_ascii=False),
+                None if after is None else json.dumps(after, default=str, ensure_ascii=False),
+            ),
+        )
+
+    def create_record(self, table: str, entity: str, values: Row) -> int:
+        """Insert a row and log its creation."""
+        new_id = self.insert(table, values)
+        self.record_change(entity, new_id, "create", None, {k: v for k, v in values.items() if v is not None})
+        return new_id
+
+    def change_record(self, table: str, entity: str, row_id: int, values: Row, action: str = "update") -> Row:
+        """Update the fields that really change and log before/after of just those; returns the changes."""
+        current = self.one(f"SELECT * FROM {table} WHERE id = ?", (row_id,)) or {}
+        changed = {k: v for k, v in values.items() if current.get(k) != v}
+        meaningful = {k: v for k, v in changed.items() if k not in ("updated_at",)}
+        if not meaningful:
+            return {}
+        self.update_row(table, row_id, changed)
+        self.record_change(
+            entity, row_id, action, {k: current.get(k) for k in meaningful}, meaningful
+        )
+        return meaningful
+
+    def delete_record(self, table: str, entity: str, row_id: int) -> None:
+        current = self.one(f"SELECT * FROM {table} WHERE id = ?", (row_id,))
+        self.conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
+        self.record_change(entity, row_id, "delete", current, None)
+
+    def history_query(self, entity: str | None, entity_id: int | None) -> Query:
+        q = Query(
+            "id, changed_at, changed_by, entity, entity_id, action, batch_id, before, after",
+            "changes",
+            order_by="id",
+        )
+        if entity:
+            q.add("entity = ?", entity)
+        if entity_id is not None:
+            q.add("entity_id = ?", entity_id)
+        return q
+
+    # -- settings and users --------------------------------------------------------------
+    def settings(self) -> dict[str, str]:
+        values = dict(DEFAULT_SETTINGS)
+        for row in self.all("SELECT key, value FROM settings"):
+            values[row["key"]] = row["value"]
+        return values
+
+    def set_setting(self, key: str, value: str) -> None:
+        before = self.settings().get(key)
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+        self.record_change("setting", 0, f"set {key}", {key: before}, {key: value})
+
+    def ensure_user(self, name: str | None) -> None:
+        """Users are created on first mention (as owner or actor)."""
+        if not name:
+            return
+        self.conn.execute(
+            "INSERT INTO users (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
+            (name, self.now()),
+        )
+
+    def user_spelling(self, name: str) -> str:
+        """A user's name as first recorded ('Dana' typed, 'dana' known: 'dana'); unknown names as given.
+
+        Owners are compared exactly (so the (owner, ...) indexes serve queries); writes store this
+        spelling, and filters look it up first.
+        """
+        found = self.scalar("SELECT name FROM users WHERE name = ? COLLATE NOCASE", (name,))
+        return str(found) if found is not None else name
+
+    def table_counts(self) -> dict[str, int]:
+        tables = ["companies", "contacts", "deals", "activities", "pipelines", "stages",
+                  "stage_history", "targets", "users", "changes", "import_batches"]
+        return {t: int(self.scalar(f"SELECT count(*) FROM {t}")) for t in tables}

@@ -1,0 +1,366 @@
+"""Companies and contacts: lookups, lists with allow-listed filters and sorts, forget."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from salescli.repository.base import Query, RepositoryBase, Row
+
+COMPANY_SORTS = {
+    "id": "c.id",
+    "name": "c.name COLLATE NOCASE, c.id",
+    "created": "c.created_at, c.id",
+    "updated": "c.updated_at DESC, c.id",
+    "owner": "c.owner COLLATE NOCASE, c.id",
+    "segment": "c.segment COLLATE NOCASE, c.id",
+    "activity": "c.last_activity_at DESC, c.id",
+}
+CONTACT_SORTS = {
+    "id": "p.id",
+    "name": "p.name COLLATE NOCASE, p.id",
+    "email": "p.email, p.id",
+    "company": "company COLLATE NOCASE, p.id",
+    "created": "p.created_at, p.id",
+    "updated": "p.updated_at DESC, p.id",
+    "status": "p.status, p.id",
+    "owner": "p.owner COLLATE NOCASE, p.id",
+    "activity": "p.last_activity_at DESC, p.id",
+}
+
+TAG_MATCH = "EXISTS (SELECT 1 FROM json_each({col}) WHERE json_each.value = ?)"
+
+
+class CrmStore(RepositoryBase):
+    # -- companies -----------------------------------------------------------------------
+    def company(self, company_id: int) -> Row | None:
+        return self.one("SELECT * FROM companies WHERE id = ?", (company_id,))
+
+    def companies_named(self, name: str) -> list[Row]:
+        if not name.isascii():  # NOCASE folds ASCII only: "ZOË" must find "Zoë"
+            return self.all(
+                "SELECT id, name, domain FROM companies WHERE casefold(name) = ? ORDER BY id LIMIT 20",
+                (name.casefold(),),
+            )
+        return self.all(
+            "SELECT id, name, domain FROM companies WHERE name = ? COLLATE NOCASE ORDER BY id LIMIT 20",
+            (name,),
+        )
+
+    def company_by_domain(self, domain: str) -> Row | None:
+        return self.one("SELECT * FROM companies WHERE domain = ?", (domain,))
+
+    def company_query(
+        self,
+        *,
+        tag: str | None = None,
+        owner: str | None = None,
+        segment: str | None = None,
+        industry: str | None = None,
+        sort: str = "id",
+    ) -> Query:
+        q = Query(
+            "c.id, c.name, c.domain, c.industry, c.segment, c.territory, c.owner, c.tags, c.notes,"
+            " c.created_at, c.updated_at, c.last_activity_at, c.external_id, c.extra,"
+            " (SELECT count(*) FROM contacts WHERE company_id = c.id) AS contacts,"
+            " (SELECT count(*) FROM deals WHERE company_id = c.id AND status = 'open') AS open_deals",
+            "companies c",
+            order_by=COMPANY_SORTS[sort],
+        )
+        if tag:
+            q.add(TAG_MATCH.format(col="c.tags"), tag)
+        if owner:
+            q.add("c.owner = ? COLLATE NOCASE", owner)
+        if segment:
+            q.add("c.segment = ? COLLATE NOCASE", segment)
+        if industry:
+            q.add("c.industry = ? COLLATE NOCASE", industry)
+        return q
+
+    def linked_records(self, link: str, record_id: int) -> list[tuple[str, str, int]]:
+        """(table, entity, id) of the records whose company_id or contact_id points at a record."""
+        assert link in ("company_id", "contact_id")
+        out: list[tuple[str, str, int]] = []
+        if link == "company_id":
+            out += [("contacts", "contact", r["id"]) for r in self.all(
+                "SELECT id FROM contacts WHERE company_id = ? ORDER BY id", (record_id,))]
+        out += [("deals", "deal", r["id"]) for r in self.all(
+            f"SELECT id FROM deals WHERE {link} = ? ORDER BY id", (record_id,))]
+        out += [("activities", "task" if r["kind"] == "task" else "activity", r["id"]) for r in self.all(
+            f"SELECT id, kind FROM activities WHERE {link} = ? ORDER BY id", (record_id,))]
+        return out
+
+    def company_links(self, company_id: int) -> dict[str, int]:
+        return {
+            "contacts": int(self.scalar("SELECT count(*) FROM contacts WHERE company_id = ?", (company_id,))),
+            "deals": int(self.scalar("SELECT count(*) FROM deals WHERE company_id = ?", (company_id,))),
+            "activities": int(
+                self.scalar("SELECT count(*) FROM activities WHERE company_id = ?", (company_id,))
+            ),
+        }
+
+    # -- contacts ------------------------------------------------------------------------
+    def contact(self, contact_id: int) -> Row | None:
+        return self.one(
+            "SELECT p.*, c.name AS company FROM contacts p LEFT JOIN companies c ON c.id = p.company_id"
+            " WHERE p.id = ?",
+            (contact_id,),
+        )
+
+    def contact_by_email(self, email: str) -> Row | None:
+        return self.one("SELECT * FROM contacts WHERE email = ?", (email,))
+
+    def contacts_named(self, name: str) -> list[Row]:
+        if not name.isascii():  # NOCASE folds ASCII only: "JOSÉ" must find "José"
+            return self.all(
+                "SELECT id, name, email FROM contacts WHERE casefold(name) = ? ORDER BY id LIMIT 20",
+                (name.casefold(),),
+            )
+        return self.all(
+            "SELECT id, name, email FROM contacts WHERE name = ? COLLATE NOCASE ORDER BY id LIMIT 20",
+            (name,),
+        )
+
+    def contact_query(
+        self,
+        *,
+        tag: str | None = None,
+        owner: str | None = None,
+        status: str | None = None,
+        company_id: int | None = None,
+        source: str | None = None,
+        sort: str = "id",
+    ) -> Query:
+        q = Query(
+            "p.id, p.name, p.email, p.phone, p.title, p.company_id, c.name AS company, p.owner,"
+            " p.status, p.source, p.tags, p.notes, p.created_at, p.updated_at, p.last_activity_at,"
+            " p.external_id, p.extra",
+            "contacts p LEFT JOIN companies c ON c.id = p.company_id",
+            order_by=CONTACT_SORTS[sort],
+        )
+        if tag:
+            q.add(TAG_MATCH.format(col="p.tags"), tag)
+        if owner:
+            q.add("p.owner = ? COLLATE NOCASE", owner)
+        if status:
+            q.add("p.status = ?", status)
+        if company_id is not None:
+            q.add("p.company_id = ?", company_id)
+        if source:
+            q.add("p.source = ? COLLATE NOCASE", source)
+        return q
+
+    def forget_contact(self, contact_id: int) -> dict[str, int]:
+        """Erase a person: the row, their activities' text, their history; deal figures stay.
+
+        Every name, e-mail and phone the person ever had (their own history holds the old ones)
+        is replaced by "(erased)" wherever free text or history quotes it, matched as a whole
+        word so that "Li" does not erase "Linux". Runs inside the caller's transaction with
+        secure_delete on, so freed bytes are zeroed; the caller checkpoints the WAL afterwards.
+        """
+        person = self.one("SELECT * FROM contacts WHERE id = ?", (contact_id,))
+        if person is None:
+            return {}
+        own_history = self.all(
+            "SELECT before, after FROM changes WHERE entity = 'contact' AND entity_id = ?", (contact_id,)
+        )
+        scrub = _Scrubber(_personal_values(person, own_history))
+        counts: dict[str, int] = {}
+        cur = self.conn.execute(
+            "UPDATE activities SET subject = '(erased)', body = NULL, outcome = NULL, extra = NULL,"
+            " contact_id = NULL WHERE contact_id = ?",
+            (contact_id,),
+        )
+        counts["activities"] = cur.rowcount
+        cur = self.conn.execute("UPDATE deals SET contact_id = NULL WHERE contact_id = ?", (contact_id,))
+        counts["deals"] = cur.rowcount
+        self.conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+        cur = self.conn.execute(
+            "DELETE FROM changes WHERE entity = 'contact' AND entity_id = ?", (contact_id,)
+        )
+        counts["history"] = cur.rowcount
+        if scrub:
+            self.conn.create_function("salescli_mentions", 1, scrub.mentions)
+            try:
+                for table, cols in _FREE_TEXT:
+                    for col in cols:
+                        for row in self.all(
+                            f"SELECT id, {col} AS text FROM {table} WHERE salescli_mentions({col})"
+                        ):
+                            self.conn.execute(
+                                f"UPDATE {table} SET {col} = ? WHERE id = ?", (scrub(row["text"]), row["id"])
+                            )
+                # Any other change row that quotes the person (an activity's subject, a deal's note...).
+                for row in self.all(
+                    "SELECT id, before, after FROM changes"
+                    " WHERE salescli_mentions(before) OR salescli_mentions(after)"
+                ):
+                    self.conn.execute(
+                        "UPDATE changes SET before = ?, after = ? WHERE id = ?",
+                        (scrub.json_text(row["before"]), scrub.json_text(row["after"]), row["id"]),
+                    )
+                    counts["history"] += 1
+            finally:
+                self.conn.create_function("salescli_mentions", 1, None)
+        self.record_change("contact", contact_id, "forget", None, None)
+        # FTS5 keeps deleted terms in its segments until they are merged; rebuild drops them.
+        self.conn.execute("INSERT INTO search_index(search_index) VALUES ('rebuild')")
+        return counts
+
+    def set_tags_json(self, tags: list[str]) -> str:
+        return json.dumps(tags, ensure_ascii=False)
+
+    @staticmethod
+    def tags_of(row: Row | dict[str, Any]) -> list[str]:
+        raw = row.get("tags")
+        return list(json.loads(raw)) if raw else []
+
+    # -- related records (shown by company/contact show) ------------------------------------
+    def company_deals(self, company_id: int) -> list[Row]:
+        return self.all(
+            "SELECT d.id, d.title, s.name AS stage, d.status, d.amount_minor, d.currency"
+            " FROM deals d JOIN stages s ON s.id = d.stage_id WHERE d.company_id = ? ORDER BY d.id",
+            (company_id,),
+        )
+
+    def contact_deals(self, contact_id: int) -> list[Row]:
+        return self.all(
+            "SELECT d.id, d.title, s.name AS stage, d.status, d.amount_minor, d.currency"
+            " FROM deals d JOIN stages s ON s.id = d.stage_id WHERE d.contact_id = ? ORDER BY d.id",
+            (contact_id,),
+        )
+
+    def timeline(self, entity: str, entity_id: int, limit: int = 200) -> list[Row]:
+        """Activities, tasks and stage changes of a deal, contact or company, newest first.
+
+        Same day: the later recorded first (created_at / changed_at), then tasks and activities
+        before stage changes, then by id, newest first.
+        """
+        link = {"deal": "deal_id", "contact": "contact_id", "company": "company_id"}[entity]
+        stage_filter = {
+            "deal": "h.deal_id = ?",
+            "contact": "d.contact_id = ?",
+            "company": "d.company_id = ?",
+        }[entity]
+        return self.all(
+            f"""
+            SELECT date, kind, summary, who FROM (
+                SELECT substr(a.occurred_at, 1, 10) AS date, a.created_at AS stamp, a.id AS sort_id, 1 AS source,
+                       CASE WHEN a.kind = 'task'
+                            THEN 'task' || CASE WHEN a.done_at IS NULL THEN ' (open)' ELSE ' (done)' END
+                            ELSE a.kind END AS kind,
+                       a.subject || CASE WHEN a.outcome IS NOT NULL THEN ' → ' || a.outcome ELSE '' END
+                         || CASE WHEN a.kind = 'task' AND a.due_date IS NOT NULL
+                                 THEN ' (due ' || a.due_date || ')' ELSE '' END AS summary,
+                       a.owner AS who
+                FROM activities a WHERE a.{link} = ?
+                UNION ALL
+                SELECT substr(h.changed_at, 1, 10), h.changed_at, h.id, 0, 'stage',
+                       coalesce(f.name || ' → ', 'entered ') || t.name
+                         || CASE WHEN h.forced THEN ' (forced)' ELSE '' END
+                         || CASE WHEN h.note IS NOT NULL THEN ': ' || h.note ELSE '' END,
+                       h.changed_by
+                FROM stage_history h JOIN deals d ON d.id = h.deal_id
+                JOIN stages t ON t.id = h.to_stage_id LEFT JOIN stages f ON f.id = h.from_stage_id
+                WHERE {stage_filter}
+            ) ORDER BY date DESC, stamp DESC, source DESC, sort_id DESC LIMIT ?
+            """,
+            (entity_id, entity_id, limit),
+        )
+
+
+# Free text that may quote a person by name, e-mail or phone (scrubbed by contact forget).
+_FREE_TEXT: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("companies", ("notes", "extra")),
+    ("contacts", ("notes", "extra")),
+    ("deals", ("title", "notes", "next_step", "lost_reason", "extra")),
+    ("activities", ("subject", "body", "outcome", "extra")),
+    ("stage_history", ("note",)),
+    ("import_batches", ("summary",)),
+)
+_PERSONAL_FIELDS = ("name", "email", "phone")
+
+
+def _personal_values(person: Row, history: list[Row]) -> list[str]:
+    """The person's name, e-mail and phone, now and as their own history recorded them before."""
+    values: list[str] = [person[k] for k in _PERSONAL_FIELDS if person.get(k)]
+    for row in history:
+        for side in (row["before"], row["after"]):
+            try:
+                data = json.loads(side) if side else None
+            except ValueError:
+                continue
+            if isinstance(data, dict):
+                values += [str(data[k]) for k in _PERSONAL_FIELDS if data.get(k)]
+    unique: dict[str, None] = {}
+    for value in values:
+        if value.strip():
+            unique.setdefault(value.strip())
+    return sorted(unique, key=len, reverse=True)  # longest first: the full name before a part of it
+
+
+class _Scrubber:
+    """Replaces whole-word mentions of some values (case-insensitive) with "(erased)"."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.pattern = (
+            re.compile("|".join(rf"(?<!\w){re.escape(v)}(?!\w)" for v in values), re.IGNORECASE)
+            if values else None
+        )
+
+    def __bool__(self) -> bool:
+        return self.pattern is not None
+
+    def __call__(self, text: Any) -> Any:
+        if not isinstance(text, str) or self.pattern is None:
+            return text
+        if text[:1] in "[{":
+            return self.json_text(text)
+        return self.pattern.sub("(erased)", text)
+
+    def mentions(self, text: Any) -> bool:
+        if not isinstance(text, str) or self.pattern is None:
+            return False
+        if self.pattern.search(text):
+            return True
+        # JSON written with ensure_ascii escapes "é" as \u00e9: look at the decoded strings too.
+        return "\\u" in text and any(self.pattern.search(s) for s in _strings(_loads(text)))
+
+    def json_text(self, text: str | None) -> str | None:
+        """A JSON document with the mentions erased inside its strings (plain text if not JSON)."""
+        if text is None:
+            return None
+        data = _loads(text)
+        if data is _NOT_JSON:
+            return self.pattern.sub("(erased)", text) if self.pattern else text
+        return json.dumps(self._walk(data), ensure_ascii=False)
+
+    def _walk(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.pattern.sub("(erased)", value) if self.pattern else value
+        if isinstance(value, list):
+            return [self._walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._walk(v) for k, v in value.items()}
+        return value
+
+
+_NOT_JSON = object()
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _NOT_JSON
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    return []

@@ -1,0 +1,382 @@
+"""Pipelines, stages, deals, stage history and exchange rates: the SQL of the deal aggregate.
+
+Shared with other features (today, reports, insights):
+
+- ``stale_condition(today_iso, default_days)``: THE definition of a stale deal, as a SQL fragment
+  for a query over ``deals d JOIN stages s ON s.id = d.stage_id``.
+- ``DealStore.deal_query(...)`` / ``DEAL_SORTS``: the filtered deal list.
+- ``DealStore.fx_rates_on(as_of_iso)``: the exchange rates in force on a date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from salescli.repository.base import Query, RepositoryBase, Row
+from salescli.repository.crm import TAG_MATCH
+
+#: --sort names of `deal list` -> ORDER BY (an allow-list: user text never reaches SQL).
+DEAL_SORTS: dict[str, str] = {
+    "id": "d.id",
+    "amount": "d.amount_minor IS NULL, d.amount_minor DESC, d.id",
+    "close": "d.expected_close IS NULL, d.expected_close, d.id",
+    "stage": "s.pipeline_id, s.position, d.id",  # s, not d.pipeline_id: the deals index covers the sort
+    "age": "d.stage_entered_at, d.id",
+    "updated": "d.updated_at DESC, d.id",
+    "title": "d.title COLLATE NOCASE, d.id",
+    "created": "d.created_at, d.id",
+    "owner": "d.owner COLLATE NOCASE, d.id",
+    "probability": "d.probability DESC, d.id",
+}
+
+DEAL_COLUMNS = (
+    "d.id, d.title, d.company_id, c.name AS company, d.contact_id, ct.name AS contact,"
+    " d.pipeline_id, p.name AS pipeline, d.stage_id, s.name AS stage, s.kind AS stage_kind,"
+    " s.position AS stage_position, s.probability AS stage_probability, s.rot_days, s.required_fields,"
+    " d.status, d.amount_minor, d.currency, d.probability, d.probability_set, d.forecast_category,"
+    " d.forecast_category_set, d.expected_close, d.owner, d.source, d.next_step, d.next_step_date,"
+    " d.recurring, d.won_at, d.lost_at, d.lost_reason, d.lost_category, d.parked_until, d.park_reason,"
+    " d.external_id, d.tags, d.notes, d.extra, d.created_at, d.updated_at, d.stage_entered_at,"
+    " d.last_activity_at"
+)
+DEAL_SOURCE = (
+    "deals d JOIN stages s ON s.id = d.stage_id JOIN pipelines p ON p.id = d.pipeline_id"
+    " LEFT JOIN companies c ON c.id = d.company_id LEFT JOIN contacts ct ON ct.id = d.contact_id"
+)
+
+
+@dataclass
+class DealQuery(Query):
+    """A deal list query; its filters use only d (deals) and, when uses_stage, s (the deal's stage),
+    so counts and totals can run on the deals table (and its covering indexes) alone."""
+
+    uses_stage: bool = False
+
+    def filtered_source(self) -> str:
+        return "deals d JOIN stages s ON s.id = d.stage_id" if self.uses_stage else "deals d"
+
+    def where_sql(self) -> str:
+        return (" WHERE " + " AND ".join(f"({w})" for w in self.where)) if self.where else ""
+
+
+def stale_condition(today_iso: str, default_days: int) -> tuple[str, list[Any]]:
+    """SQL (with its bound parameters) that holds for a stale deal; aliases ``d`` (deals), ``s`` (its stage).
+
+    A deal is stale when it is open, not parked (parked_until absent or on/before today) and any of:
+    - no activity for longer than its stage's rot days (``s.rot_days``, else ``default_days``):
+      coalesce(last_activity_at, stage_entered_at, created_at) is more than that many days before today;
+    - its expected close date has passed (before today);
+    - its next-step date has passed (before today).
+    Dates are compared on their first 10 characters, so date and datetime text both work.
+
+    Use it as ``query.add(sql, *params)`` or ``f"... WHERE {sql}"`` with ``params`` in that position.
+    """
+    sql = (
+        "d.status = 'open'"
+        " AND (d.parked_until IS NULL OR substr(d.parked_until, 1, 10) <= ?)"
+        " AND ("
+        "substr(coalesce(d.last_activity_at, d.stage_entered_at, d.created_at), 1, 10)"
+        " < date(?, '-' || coalesce(s.rot_days, ?) || ' days')"
+        " OR substr(d.expected_close, 1, 10) < ?"
+        " OR substr(d.next_step_date, 1, 10) < ?"
+        ")"
+    )
+    return sql, [today_iso, today_iso, int(default_days), today_iso, today_iso]
+
+
+class DealStore(RepositoryBase):
+    """Pipelines and their stages, deals, stage history, exchange rates."""
+
+    stale_condition = staticmethod(stale_condition)
+
+    # -- pipelines -----------------------------------------------------------------------
+    # A deal's status mirrors its stage's kind, so deals per stage (counted on the deals_stage_owner
+    # index, never the table) give every count: open deals are those in open stages.
+    _STAGE_DEALS = "(SELECT count(*) FROM deals d WHERE d.stage_id = s.id)"
+
+    def pipelines(self) -> list[Row]:
+        return self.all(
+            "SELECT p.id, p.name, p.is_default, p.created_at, count(s.id) AS stages,"
+            f" coalesce(sum(CASE WHEN s.kind = 'open' THEN {self._STAGE_DEALS} END), 0) AS open_deals,"
+            f" coalesce(sum({self._STAGE_DEALS}), 0) AS deals"
+            " FROM pipelines p LEFT JOIN stages s ON s.pipeline_id = p.id"
+            " GROUP BY p.id ORDER BY p.is_default DESC, p.name COLLATE NOCASE, p.id"
+        )
+
+    def pipeline(self, pipeline_id: int) -> Row | None:
+        return self.one("SELECT * FROM pipelines WHERE id = ?", (pipeline_id,))
+
+    def pipeline_named(self, name: str) -> Row | None:
+        return self.one("SELECT * FROM pipelines WHERE name = ? COLLATE NOCASE", (name,))
+
+    def default_pipeline(self) -> Row | None:
+        return self.one("SELECT * FROM pipelines ORDER BY is_default DESC, id LIMIT 1")
+
+    def set_default_pipeline(self, pipeline_id: int) -> None:
+        current = self.default_pipeline()
+        self.conn.execute("UPDATE pipelines SET is_default = (id = ?)", (pipeline_id,))
+        self.record_change(
+            "pipeline", pipeline_id, "set default",
+            {"default": current["name"] if current else None},
+            {"default": self.scalar("SELECT name FROM pipelines WHERE id = ?", (pipeline_id,))},
+        )
+
+    # -- stages --------------------------------------------------------------------------
+    def stages(self, pipeline_id: int) -> list[Row]:
+        return self.all(
+            f"SELECT s.*, {self._STAGE_DEALS} AS deals,"
+            f" CASE WHEN s.kind = 'open' THEN {self._STAGE_DEALS} ELSE 0 END AS open_deals"
+            " FROM stages s WHERE s.pipeline_id = ? ORDER BY s.position, s.id",
+            (pipeline_id,),
+        )
+
+    def stage(self, stage_id: int) -> Row | None:
+        return self.one("SELECT * FROM stages WHERE id = ?", (stage_id,))
+
+    def stage_named(self, pipeline_id: int, name: str) -> Row | None:
+        return self.one(
+            "SELECT * FROM stages WHERE pipeline_id = ? AND name = ? COLLATE NOCASE", (pipeline_id, name)
+        )
+
+    def stage_ids_named(self, name: str) -> list[int]:
+        """Ids of the stages called name (any case) in every pipeline."""
+        return [r["id"] for r in self.all("SELECT id FROM stages WHERE name = ? COLLATE NOCASE ORDER BY id", (name,))]
+
+    def stage_names(self, pipeline_id: int | None = None) -> list[str]:
+        if pipeline_id is None:
+            rows = self.all(
+                "SELECT s.name FROM stages s JOIN pipelines p ON p.id = s.pipeline_id"
+                " ORDER BY p.is_default DESC, p.id, s.position"
+            )
+        else:
+            rows = self.all("SELECT name FROM stages WHERE pipeline_id = ? ORDER BY position", (pipeline_id,))
+        names: list[str] = []
+        for row in rows:
+            if row["name"].lower() not in (n.lower() for n in names):
+                names.append(row["name"])
+        return names
+
+    def stage_history_refs(self, stage_id: int) -> int:
+        """Stage history rows that name the stage (entering it; leaving it is counted only when
+        nothing entered it, as leaving implies entering and from_stage_id has no index)."""
+        entered = int(self.scalar("SELECT count(*) FROM stage_history WHERE to_stage_id = ?", (stage_id,)))
+        if entered:
+            return entered
+        return int(self.scalar("SELECT count(*) FROM stage_history WHERE from_stage_id = ?", (stage_id,)))
+
+    def renumber_stages(self, pipeline_id: int, ordered_ids: list[int]) -> None:
+        """Give the stages positions 1..n in this order (two passes keep positions unique)."""
+        for pos, sid in enumerate(ordered_ids, start=1):
+            self.conn.execute("UPDATE stages SET position = ? WHERE id = ? AND pipeline_id = ?",
+                              (-pos, sid, pipeline_id))
+        self.conn.execute("UPDATE stages SET position = -position WHERE pipeline_id = ? AND position < 0",
+                          (pipeline_id,))
+
+    def follow_stage_probability(self, stage_id: int, probability: int, category: str) -> int:
+        """Open deals in the stage whose probability follows it take the new one (and category, unless set)."""
+        cur = self.conn.execute(
+            "UPDATE deals SET probability = ?,"
+            " forecast_category = CASE WHEN forecast_category_set = 1 THEN forecast_category ELSE ? END,"
+            " updated_at = ?"
+            " WHERE stage_id = ? AND status = 'open' AND probability_set = 0 AND probability != ?",
+            (probability, category, self.now(), stage_id, probability),
+        )
+        return cur.rowcount
+
+    def merge_stage(self, old_id: int, new_id: int, new_pipeline_id: int, probability: int, category: str) -> int:
+        """Move every deal and history reference of stage old_id to new_id; returns the deals moved.
+
+        Open deals whose probability follows their stage take the new stage's (and its derived category
+        unless theirs was set by hand).
+        """
+        cur = self.conn.execute(
+            "UPDATE deals SET stage_id = ?, pipeline_id = ?, updated_at = ?,"
+            " probability = CASE WHEN status = 'open' AND probability_set = 0 THEN ? ELSE probability END,"
+            " forecast_category = CASE WHEN status = 'open' AND probability_set = 0 AND forecast_category_set = 0"
+            " THEN ? ELSE forecast_category END"
+            " WHERE stage_id = ?",
+            (new_id, new_pipeline_id, self.now(), probability, category, old_id),
+        )
+        moved = cur.rowcount
+        self.conn.execute("UPDATE stage_history SET to_stage_id = ? WHERE to_stage_id = ?", (new_id, old_id))
+        self.conn.execute("UPDATE stage_history SET from_stage_id = ? WHERE from_stage_id = ?", (new_id, old_id))
+        return moved
+
+    def deals_in_stage(self, stage_id: int) -> list[int]:
+        return [r["id"] for r in self.all("SELECT id FROM deals WHERE stage_id = ? ORDER BY id", (stage_id,))]
+
+    # -- deals ---------------------------------------------------------------------------
+    def deal(self, deal_id: int) -> Row | None:
+        """A deal with its stage, pipeline, company and contact names."""
+        return self.one(f"SELECT {DEAL_COLUMNS} FROM {DEAL_SOURCE} WHERE d.id = ?", (deal_id,))
+
+    def deals_titled(self, title: str) -> list[Row]:
+        return self.all(
+            "SELECT id, title AS name FROM deals WHERE title = ? COLLATE NOCASE ORDER BY id LIMIT 20", (title,)
+        )
+
+    def deal_query(
+        self,
+        *,
+        stage_ids: list[int] | None = None,
+        owner: str | None = None,
+        pipeline_id: int | None = None,
+        status: str | None = None,
+        close_from: str | None = None,
+        close_before: str | None = None,
+        tag: str | None = None,
+        company_id: int | None = None,
+        contact_id: int | None = None,
+        stale: tuple[str, int] | None = None,
+        min_amount: tuple[int, str | None] | None = None,
+        scale: dict[str, float] | None = None,
+        sort: str = "id",
+    ) -> DealQuery:
+        """The deal list. Filters only use aliases d and s (see deal_totals).
+
+        stale = (today_iso, default_days); min_amount = (minor units at 2 decimals, currency or None):
+        with a currency only that currency's deals, else the nominal amount in each deal's own currency,
+        scaled by ``scale`` (currency -> 10**(decimals-2) for currencies without 2 decimals).
+        """
+        order_by = DEAL_SORTS[sort]
+        if sort == "id" and (stage_ids or owner or company_id is not None or contact_id is not None):
+            # "+d.id": not walkable in rowid order, so SQLite seeks the filter's index and sorts what it
+            # finds, instead of scanning the table in id order hoping to meet LIMIT matches early
+            # (a full scan when they are few or none).
+            order_by = "+d.id"
+        q = DealQuery(DEAL_COLUMNS, DEAL_SOURCE, order_by=order_by)
+        if stage_ids is not None:
+            if len(stage_ids) == 1:
+                q.add("d.stage_id = ?", stage_ids[0])
+            else:
+                q.add(f"d.stage_id IN ({', '.join('?' for _ in stage_ids)})", *stage_ids)
+        if owner:
+            # The user's own spelling (users.name is case-insensitive) or the text as typed: an exact
+            # match, so the (stage_id, owner) and (owner, status) indexes serve it.
+            q.add("d.owner IN (SELECT name FROM users WHERE name = ? COLLATE NOCASE UNION ALL SELECT ?)", owner, owner)
+        if pipeline_id is not None:
+            q.add("d.pipeline_id = ?", pipeline_id)
+        if status:
+            q.add("d.status = ?", status)
+        if close_from:
+            q.add("d.expected_close >= ?", close_from)
+        if close_before:
+            q.add("d.expected_close < ?", close_before)
+        if tag:
+            q.add(TAG_MATCH.format(col="d.tags"), tag)
+        if company_id is not None:
+            q.add("d.company_id = ?", company_id)
+        if contact_id is not None:
+            q.add("d.contact_id = ?", contact_id)
+        if stale is not None:
+            sql, params = stale_condition(*stale)
+            q.add(sql, *params)
+            q.uses_stage = True
+        if min_amount is not None:
+            minor, currency = min_amount
+            if currency:
+                q.add("d.currency = ? AND d.amount_minor >= ?", currency, minor)
+            elif scale:
+                cases = " ".join("WHEN ? THEN ?" for _ in scale)
+                flat = [v for item in scale.items() for v in item]
+                q.add(f"d.amount_minor >= ? * (CASE d.currency {cases} ELSE 1 END)", minor, *flat)
+            else:
+                q.add("d.amount_minor >= ?", minor)
+        return q
+
+    def deal_totals(self, query: DealQuery) -> list[Row]:
+        """Per currency: deals, deals with an amount, and the sum of amounts (minor units) for a deal_query."""
+        sql = (
+            "SELECT d.currency AS currency, count(*) AS deals, count(d.amount_minor) AS with_amount,"
+            f" coalesce(sum(d.amount_minor), 0) AS minor FROM {query.filtered_source()}{query.where_sql()}"
+            " GROUP BY d.currency ORDER BY d.currency"
+        )
+        return self.all(sql, query.params)
+
+    def fetch_deals(self, query: DealQuery, limit: int | None = None) -> Iterator[Row]:
+        """The rows of a deal_query. With a limit, the first `limit` are picked on the deals table and its
+        indexes alone (often without reading the table), and only those are joined to their names:
+        sorting a million joined rows to show 50 is what this avoids."""
+        if limit is None:
+            yield from self.fetch(query)
+            return
+        order = query.order_by or "d.id"
+        source = query.filtered_source()
+        if "s." in order and not query.uses_stage:
+            source = "deals d JOIN stages s ON s.id = d.stage_id"
+        picked = f"SELECT d.id FROM {source}{query.where_sql()} ORDER BY {order} LIMIT ?"
+        yield from self.conn.execute(
+            f"SELECT {DEAL_COLUMNS} FROM {DEAL_SOURCE} WHERE d.id IN ({picked}) ORDER BY {order}",
+            [*query.params, limit],
+        )
+
+    def stage_history(self, deal_id: int) -> list[Row]:
+        return self.all(
+            "SELECT h.id, h.changed_at, f.name AS from_stage, t.name AS to_stage, h.changed_by, h.note, h.forced"
+            " FROM stage_history h JOIN stages t ON t.id = h.to_stage_id"
+            " LEFT JOIN stages f ON f.id = h.from_stage_id"
+            " WHERE h.deal_id = ? ORDER BY substr(h.changed_at, 1, 10), h.id",
+            (deal_id,),
+        )
+
+    def stage_before(self, deal_id: int, stage_id: int) -> int | None:
+        """The stage a deal came from when it last entered stage_id (None when unknown)."""
+        return self.scalar(  # type: ignore[no-any-return]
+            "SELECT from_stage_id FROM stage_history WHERE deal_id = ? AND to_stage_id = ?"
+            " ORDER BY substr(changed_at, 1, 10) DESC, id DESC LIMIT 1",
+            (deal_id, stage_id),
+        )
+
+    def last_stage_change(self, deal_id: int) -> str | None:
+        return self.scalar(  # type: ignore[no-any-return]
+            "SELECT max(substr(changed_at, 1, 10)) FROM stage_history WHERE deal_id = ?", (deal_id,)
+        )
+
+    def add_stage_history(
+        self, deal_id: int, from_stage_id: int | None, to_stage_id: int, changed_at: str, note: str | None,
+        forced: bool,
+    ) -> int:
+        return self.insert("stage_history", {
+            "deal_id": deal_id, "from_stage_id": from_stage_id, "to_stage_id": to_stage_id,
+            "changed_at": changed_at, "changed_by": self.user, "note": note, "forced": int(forced),
+        })
+
+    def deal_id_by_external_id(self, external_id: str) -> int | None:
+        return self.scalar("SELECT id FROM deals WHERE external_id = ?", (external_id,))  # type: ignore[no-any-return]
+
+    def write_deal(self, deal_id: int, values: Row) -> None:
+        self.update_row("deals", deal_id, values)
+
+    # -- exchange rates ------------------------------------------------------------------
+    def set_fx_rate(self, currency: str, rate: str, as_of: str) -> str | None:
+        """Store a rate (text) for a currency on a date; returns the rate it replaced on that date."""
+        before = self.scalar("SELECT rate FROM fx_rates WHERE currency = ? AND as_of = ?", (currency, as_of))
+        self.conn.execute(
+            "INSERT INTO fx_rates (currency, rate, as_of) VALUES (?, ?, ?)"
+            " ON CONFLICT(currency, as_of) DO UPDATE SET rate = excluded.rate",
+            (currency, rate, as_of),
+        )
+        self.record_change("fx", 0, f"set {currency}",
+                           None if before is None else {"currency": currency, "rate": before, "as_of": as_of},
+                           {"currency": currency, "rate": rate, "as_of": as_of})
+        return before  # type: ignore[no-any-return]
+
+    def fx_rates_on(self, as_of_iso: str) -> dict[str, str]:
+        """currency -> rate text of the latest rate on or before the date."""
+        rows = self.all(
+            "SELECT f.currency, f.rate FROM fx_rates f WHERE f.as_of = ("
+            " SELECT max(g.as_of) FROM fx_rates g WHERE g.currency = f.currency AND g.as_of <= ?)",
+            (as_of_iso,),
+        )
+        return {r["currency"]: r["rate"] for r in rows}
+
+    def fx_rate_rows(self, currency: str | None = None) -> list[Row]:
+        if currency:
+            return self.all("SELECT currency, rate, as_of FROM fx_rates WHERE currency = ? ORDER BY as_of DESC",
+                            (currency,))
+        return self.all("SELECT currency, rate, as_of FROM fx_rates ORDER BY currency, as_of DESC")
+
+    def fx_rate_count(self) -> int:
+        return int(self.scalar("SELECT count(*) FROM fx_rates"))

@@ -1,0 +1,512 @@
+"""The SQL of imports, exports, undo, `db check` and `salescli sql`.
+
+Imports write rows directly (not through the per-row services) for speed, in one transaction:
+explicit ids in batches with executemany, the change log written by INSERT … SELECT from the new
+rows, and the full-text index filled in bulk (see ``suspend_search_insert``). Every row they write
+is logged in ``changes`` with the import's batch id, which is what ``import undo`` reverts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from salescli.repository.base import RepositoryBase, Row
+
+#: The columns an import writes, per table, in the order of its INSERT (ids are explicit).
+IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "users": ("id", "name", "email", "team", "territory", "created_at"),
+    "companies": ("id", "name", "domain", "industry", "segment", "territory", "owner", "tags", "notes",
+                  "external_id", "extra", "created_at", "updated_at", "last_activity_at"),
+    "contacts": ("id", "name", "email", "phone", "title", "company_id", "owner", "status", "source", "tags",
+                 "notes", "external_id", "extra", "created_at", "updated_at", "last_activity_at"),
+    "deals": ("id", "title", "company_id", "contact_id", "pipeline_id", "stage_id", "status", "amount_minor",
+              "currency", "probability", "probability_set", "forecast_category", "forecast_category_set",
+              "expected_close", "owner", "source", "next_step", "next_step_date", "recurring", "won_at", "lost_at",
+              "lost_reason", "lost_category", "parked_until", "park_reason", "external_id", "tags", "notes", "extra",
+              "created_at", "updated_at", "stage_entered_at", "last_activity_at"),
+    "activities": ("id", "kind", "subject", "body", "outcome", "deal_id", "contact_id", "company_id", "owner",
+                   "occurred_at", "due_date", "done_at", "external_id", "extra", "created_at", "updated_at"),
+}
+#: The change-log entity of a row of each table (SQL over the new row; activities depend on kind).
+CHANGE_ENTITY: dict[str, str] = {
+    "users": "'user'",
+    "companies": "'company'",
+    "contacts": "'contact'",
+    "deals": "'deal'",
+    "activities": "CASE kind WHEN 'task' THEN 'task' ELSE 'activity' END",
+}
+#: Tables in the order their rows must be written (a row's references are written before it).
+WRITE_ORDER = ("users", "companies", "contacts", "deals", "activities")
+#: Indexes a big import keeps while it writes: the unique ones (they are rules) and the ones its
+#: own lookups use; every other index of the tables it fills is dropped and rebuilt at the end
+#: (sorting once beats a million random B-tree inserts).
+KEEP_INDEXES = frozenset({"deals_title"})
+#: The tables a big import of each entity fills (besides the entity's own).
+BULK_TABLES: dict[str, tuple[str, ...]] = {
+    "deals": ("deals", "stage_history", "changes"),
+    "companies": ("companies", "changes"),
+    "contacts": ("contacts", "changes"),
+    "activities": ("activities", "changes"),
+    "users": (),
+}
+#: What the change log keeps of a row an import created: enough to say what it was; the values
+#: are the row itself, and the batch records the file it came from.
+LOGGED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "users": ("name", "team", "territory"),
+    "companies": ("name", "domain", "external_id"),
+    "contacts": ("name", "email", "company_id", "external_id"),
+    "deals": ("title", "external_id", "company_id", "stage_id", "status", "amount_minor", "currency", "owner"),
+    "activities": ("kind", "subject", "deal_id", "contact_id", "company_id", "external_id"),
+}
+SEARCHED_TABLES = ("companies", "contacts", "deals", "activities")
+_TRIGGER_BODY_RE = re.compile(
+    r"BEGIN\s+INSERT\s+INTO\s+search_index\s*\((?P<cols>[^)]*)\)\s*VALUES\s*\((?P<values>.*)\)\s*;\s*END\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+EXPORT_SELECT: dict[str, tuple[str, str]] = {
+    "companies": (
+        "c.id, c.name, c.domain, c.industry, c.segment, c.territory, c.owner, c.tags, c.notes, c.external_id,"
+        " c.created_at, c.updated_at, c.last_activity_at, c.extra",
+        "companies c",
+    ),
+    "contacts": (
+        "p.id, p.name, p.email, p.phone, p.title, p.company_id, c.name AS company, c.domain AS company_domain,"
+        " c.external_id AS company_external_id, p.owner, p.status, p.source, p.tags, p.notes, p.external_id,"
+        " p.created_at, p.updated_at, p.last_activity_at, p.extra",
+        "contacts p LEFT JOIN companies c ON c.id = p.company_id",
+    ),
+    "deals": (
+        "d.id, d.title, d.company_id, c.name AS company, c.domain AS company_domain,"
+        " c.external_id AS company_external_id, d.contact_id, ct.email AS contact_email, ct.name AS contact_name,"
+        " ct.external_id AS contact_external_id, p.name AS pipeline, s.name AS stage, d.status, d.amount_minor,"
+        " d.currency, d.probability, d.probability_set, d.forecast_category, d.forecast_category_set,"
+        " d.expected_close, d.owner, d.source, d.next_step, d.next_step_date, d.recurring, d.won_at, d.lost_at,"
+        " d.lost_reason, d.lost_category, d.parked_until, d.park_reason, d.external_id, d.tags, d.notes,"
+        " d.created_at, d.updated_at, d.stage_entered_at, d.last_activity_at, d.extra",
+        "deals d JOIN stages s ON s.id = d.stage_id JOIN pipelines p ON p.id = d.pipeline_id"
+        " LEFT JOIN companies c ON c.id = d.company_id LEFT JOIN contacts ct ON ct.id = d.contact_id",
+    ),
+    "activities": (
+        "a.id, a.kind, a.subject, a.body, a.outcome, a.deal_id, d.title AS deal, d.external_id AS deal_external_id,"
+        " a.company_id, c.name AS company, c.domain AS company_domain, c.external_id AS company_external_id,"
+        " a.contact_id, p.email AS contact_email, p.name AS contact_name, p.external_id AS contact_external_id,"
+        " a.owner, a.occurred_at, a.due_date, a.done_at, a.external_id, a.created_at, a.updated_at, a.extra",
+        "activities a LEFT JOIN deals d ON d.id = a.deal_id LEFT JOIN companies c ON c.id = a.company_id"
+        " LEFT JOIN contacts p ON p.id = a.contact_id",
+    ),
+    "users": ("u.id, u.name, u.email, u.team, u.territory, u.created_at", "users u"),
+}
+
+
+# A later change that counts against undoing a batch: not the batch's own, and not one of a batch
+# that was undone since (its changes and the undo's own entries carry that batch's id).
+_NOT_UNDONE = ("(c.batch_id IS NULL OR (c.batch_id != {batch} AND c.batch_id NOT IN"
+               " (SELECT id FROM import_batches WHERE undone_at IS NOT NULL)))")
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" for _ in range(n))
+
+
+class ImportStore(RepositoryBase):
+    """Imports, exports, undo, checks: bulk reads and writes for the importers."""
+
+    # -- what an import looks up --------------------------------------------------------------------
+    def import_company_keys(self) -> Iterator[Row]:
+        yield from self.conn.execute("SELECT id, name, domain, external_id FROM companies ORDER BY id")
+
+    def import_contact_keys(self) -> Iterator[Row]:
+        yield from self.conn.execute("SELECT id, name, email, external_id, company_id FROM contacts ORDER BY id")
+
+    def import_user_names(self) -> list[str]:
+        return [r["name"] for r in self.all("SELECT name FROM users")]
+
+    def import_user_rows(self) -> list[Row]:
+        return self.all("SELECT id, name FROM users ORDER BY id")
+
+    def import_pipelines(self) -> list[Row]:
+        return self.all("SELECT id, name, is_default FROM pipelines ORDER BY id")
+
+    def import_default_pipeline(self) -> int | None:
+        return self.scalar("SELECT id FROM pipelines ORDER BY is_default DESC, id LIMIT 1")  # type: ignore[no-any-return]
+
+    def import_stages(self) -> list[Row]:
+        return self.all("SELECT id, pipeline_id, name, kind, probability, position FROM stages ORDER BY id")
+
+    def import_deal_ids_by_external(self, external_ids: Sequence[str]) -> dict[str, int]:
+        rows = self.conn.execute(
+            "SELECT external_id, id FROM deals WHERE external_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(external_ids)),),
+        )
+        return {r["external_id"]: r["id"] for r in rows}
+
+    def import_deal_ids_by_title(self, titles: Sequence[str]) -> dict[tuple[str, int | None], list[int]]:
+        """(title as NOCASE folds it, company id) -> deal ids, for the titles given."""
+        from salescli.importers.plan import fold
+
+        out: dict[tuple[str, int | None], list[int]] = {}
+        rows = self.conn.execute(
+            "SELECT id, title, company_id FROM deals"
+            " WHERE title COLLATE NOCASE IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps(list(set(titles))),),
+        )
+        for r in rows:
+            out.setdefault((fold(r["title"]), r["company_id"]), []).append(r["id"])
+        return out
+
+    def import_deals_titled(self, title: str) -> list[Row]:
+        return self.all("SELECT id, title, company_id FROM deals WHERE title = ? COLLATE NOCASE ORDER BY id LIMIT 20",
+                        (title,))
+
+    def import_deal_refs(self) -> Iterator[Row]:
+        yield from self.conn.execute("SELECT id, external_id, company_id FROM deals WHERE external_id IS NOT NULL")
+
+    def import_activity_keys(self) -> Iterator[Row]:
+        yield from self.conn.execute(
+            "SELECT id, kind, subject, occurred_at, deal_id, contact_id, company_id, external_id FROM activities"
+        )
+
+    def import_row(self, table: str, row_id: int) -> Row:
+        row = self.one(f"SELECT * FROM {table} WHERE id = ?", (row_id,))
+        assert row is not None
+        return row
+
+    def import_next_id(self, table: str) -> int:
+        return int(self.scalar(f"SELECT coalesce(max(id), 0) + 1 FROM {table}"))
+
+    # -- writing --------------------------------------------------------------------------------------
+    def set_cache_mb(self, megabytes: int) -> int:
+        """Set the page cache (a big import's random index inserts need room); returns the old setting."""
+        old = int(self.scalar("PRAGMA cache_size"))
+        self.conn.execute(f"PRAGMA cache_size = {-1024 * int(megabytes)}")
+        return old
+
+    def restore_cache(self, setting: int) -> None:
+        self.conn.execute(f"PRAGMA cache_size = {int(setting)}")
+
+    def begin_import_batch(self, entity: str, source: str) -> int:
+        return self.insert("import_batches", {"entity": entity, "source": source, "created_at": self.now(),
+                                              "created_by": self.user})
+
+    def batch_change_count(self, batch_id: int) -> int:
+        return int(self.scalar("SELECT count(*) FROM changes WHERE batch_id = ?", (batch_id,)))
+
+    def finish_import_batch(self, batch_id: int, summary: dict[str, Any]) -> None:
+        self.conn.execute("UPDATE import_batches SET summary = ? WHERE id = ?",
+                          (json.dumps(summary, ensure_ascii=False), batch_id))
+
+    def insert_rows(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        """Rows in IMPORT_COLUMNS order, ids included."""
+        cols = IMPORT_COLUMNS[table]
+        self.conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({_marks(len(cols))})", rows)
+
+    def log_created(self, table: str, first_id: int, last_id: int) -> None:
+        """One 'create' change per new row (its identifying values, non-null, as `after`)."""
+        pairs = ", ".join(f"'{c}', {c}" for c in LOGGED_COLUMNS[table])
+        self.conn.execute(
+            "INSERT INTO changes (batch_id, entity, entity_id, action, changed_at, changed_by, after)"
+            f" SELECT ?, {CHANGE_ENTITY[table]}, id, 'create', ?, ?, json_patch('{{}}', json_object({pairs}))"
+            f" FROM {table} WHERE id BETWEEN ? AND ? ORDER BY id",
+            (self.batch_id, self.now(), self.user, first_id, last_id),
+        )
+
+    def insert_stage_history(self, rows: list[tuple[int, int | None, int, str]]) -> None:
+        """(deal id, from stage, to stage, when) rows, by the acting user."""
+        self.conn.executemany(
+            "INSERT INTO stage_history (deal_id, from_stage_id, to_stage_id, changed_at, changed_by)"
+            f" VALUES (?, ?, ?, ?, '{self.user.replace(chr(39), chr(39) * 2)}')",
+            rows,
+        )
+
+    def update_logged(self, table: str, entity: str, current: Row, changed: Row) -> None:
+        """Write the changed fields (and updated_at) and log before/after of just those."""
+        values = dict(changed)
+        if table != "users":
+            values["updated_at"] = self.now()
+        self.update_row(table, current["id"], values)
+        self.record_change(entity, current["id"], "update", {k: current.get(k) for k in changed}, changed)
+
+    def add_import_stage(self, pipeline_id: int, name: str, kind: str, probability: int) -> int:
+        """A stage an import met (--create-stages): open ones go before the won/lost stages."""
+        stages = self.all("SELECT id, kind FROM stages WHERE pipeline_id = ? ORDER BY position, id", (pipeline_id,))
+        opens = [s["id"] for s in stages if s["kind"] == "open"]
+        closed = [s["id"] for s in stages if s["kind"] != "open"]
+        position = len(stages) + 1000
+        stage_id = self.insert("stages", {"pipeline_id": pipeline_id, "name": name, "position": position,
+                                          "probability": probability, "kind": kind, "required_fields": "[]"})
+        order = [*opens, stage_id, *closed] if kind == "open" else [*opens, *closed, stage_id]
+        for pos, sid in enumerate(order, start=1):
+            self.conn.execute("UPDATE stages SET position = ? WHERE id = ?", (-pos, sid))
+        self.conn.execute("UPDATE stages SET position = -position WHERE pipeline_id = ? AND position < 0",
+                          (pipeline_id,))
+        self.record_change("stage", stage_id, "create", None,
+                           {"pipeline_id": pipeline_id, "name": name, "kind": kind, "probability": probability})
+        return stage_id
+
+    # -- full-text index and secondary indexes during a bulk import ------------------------------------
+    def suspend_search_insert(self, table: str) -> tuple[str, str] | None:
+        """Drop the table's insert trigger on search_index (inside the import's transaction).
+
+        A trigger costs tens of microseconds per row; one INSERT … SELECT after the rows are in
+        costs one or two. Returns (trigger SQL, bulk SQL) to restore it with, or None when the
+        trigger is not of the one-INSERT form this understands (then it stays and does the work).
+        """
+        name = f"{table}_search_ai"
+        sql = self.scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,))
+        if not sql:
+            return None
+        m = _TRIGGER_BODY_RE.search(sql)
+        if not m:
+            return None
+        bulk = (f"INSERT INTO search_index ({m.group('cols')}) SELECT {m.group('values')}"
+                f" FROM {table} AS new WHERE new.id >= ? ORDER BY new.id")
+        self.conn.execute(f"DROP TRIGGER {name}")
+        return sql, bulk
+
+    def restore_search_insert(self, table: str, saved: tuple[str, str], first_id: int) -> None:
+        """Index the rows from first_id on (removing any entry an update trigger made), then re-create the trigger."""
+        trigger_sql, bulk = saved
+        offset = self._search_offset(table)
+        if offset is not None and self.scalar(f"SELECT count(*) FROM {table} WHERE id >= ?", (first_id,)):
+            self.conn.execute("DELETE FROM search_index WHERE rowid >= ? AND rowid % 4 = ?",
+                              (first_id * 4, offset))
+            self.conn.execute(bulk, (first_id,))
+        elif offset is None:
+            self.conn.execute(bulk, (first_id,))
+        self.conn.execute(trigger_sql)
+
+    @staticmethod
+    def _search_offset(table: str) -> int | None:
+        from salescli.migrations import _SEARCHED
+
+        for name, _kind, _title, _body, offset in _SEARCHED:
+            if name == table:
+                return offset
+        return None
+
+    def drop_bulk_indexes(self, tables: Iterable[str]) -> list[str]:
+        """Drop the tables' non-unique indexes but KEEP_INDEXES (inside the transaction); returns
+        the SQL that re-creates them."""
+        saved = []
+        for table in tables:
+            for index in self.all(f"PRAGMA index_list({table})"):
+                name = index["name"]
+                if index["unique"] or index["origin"] != "c" or name in KEEP_INDEXES:
+                    continue
+                sql = self.scalar("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,))
+                if sql:
+                    saved.append(sql)
+                    self.conn.execute(f'DROP INDEX "{name}"')
+        return saved
+
+    def create_indexes(self, statements: Iterable[str]) -> None:
+        for sql in statements:
+            self.conn.execute(sql)
+
+    def row_count(self, table: str) -> int:
+        return int(self.scalar(f"SELECT count(*) FROM {table}"))
+
+    # -- undo --------------------------------------------------------------------------------------
+    def import_batch(self, batch_id: int) -> Row | None:
+        return self.one("SELECT * FROM import_batches WHERE id = ?", (batch_id,))
+
+    def import_batches(self) -> list[Row]:
+        return self.all(
+            "SELECT b.*, (SELECT count(*) FROM changes WHERE batch_id = b.id AND action = 'create') AS creates,"
+            " (SELECT count(*) FROM changes WHERE batch_id = b.id AND action = 'update') AS updates"
+            " FROM import_batches b ORDER BY b.id"
+        )
+
+    def batch_changes(self, batch_id: int) -> list[Row]:
+        return self.all("SELECT id, entity, entity_id, action, before, after FROM changes WHERE batch_id = ?"
+                        " ORDER BY id", (batch_id,))
+
+    def changed_since(self, batch_id: int, last_change_id: int) -> list[Row]:
+        """Records of the batch that later changes (outside it) touched: entity, id, first later change."""
+        return self.all(
+            "SELECT c.entity, c.entity_id, min(c.id) AS change_id, min(c.action) AS action FROM changes c"
+            f" WHERE c.id > ? AND {_NOT_UNDONE.format(batch='?')}"
+            " AND EXISTS (SELECT 1 FROM changes b WHERE b.batch_id = ? AND b.entity = c.entity"
+            " AND b.entity_id = c.entity_id)"
+            " GROUP BY c.entity, c.entity_id ORDER BY min(c.id) LIMIT 50",
+            (last_change_id, batch_id, batch_id),
+        )
+
+    def later_references(self, batch_id: int, last_change_id: int) -> list[Row]:
+        """Records created after the batch (outside it) that point at a record the batch created."""
+        return self.all(
+            "SELECT c.entity, c.entity_id FROM changes c WHERE c.id > ? AND c.action = 'create'"
+            f" AND {_NOT_UNDONE.format(batch='?')} AND ("
+            "  (c.entity IN ('deal', 'contact', 'activity', 'task') AND json_extract(c.after, '$.company_id') IN"
+            "   (SELECT entity_id FROM changes WHERE batch_id = ? AND action = 'create' AND entity = 'company'))"
+            "  OR (c.entity IN ('deal', 'activity', 'task') AND json_extract(c.after, '$.contact_id') IN"
+            "   (SELECT entity_id FROM changes WHERE batch_id = ? AND action = 'create' AND entity = 'contact'))"
+            "  OR (c.entity IN ('activity', 'task') AND json_extract(c.after, '$.deal_id') IN"
+            "   (SELECT entity_id FROM changes WHERE batch_id = ? AND action = 'create' AND entity = 'deal'))"
+            ") ORDER BY c.id LIMIT 50",
+            (last_change_id, batch_id, batch_id, batch_id, batch_id),
+        )
+
+    def undo_delete(self, table: str, entity_sql: str, ids: list[int]) -> int:
+        """Delete rows an import created, logging each as a 'delete' with its values."""
+        if not ids:
+            return 0
+        cols = [r["name"] for r in self.all(f"PRAGMA table_info({table})")]
+        pairs = ", ".join(f"'{c}', {c}" for c in cols)
+        deleted = 0
+        for start in range(0, len(ids), 5000):
+            chunk = json.dumps(ids[start:start + 5000])
+            self.conn.execute(
+                "INSERT INTO changes (batch_id, entity, entity_id, action, changed_at, changed_by, before)"
+                f" SELECT ?, {entity_sql}, id, 'delete', ?, ?, json_object({pairs}) FROM {table}"
+                " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                (self.batch_id, self.now(), self.user, chunk),
+            )
+            cur = self.conn.execute(f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?))", (chunk,))
+            deleted += cur.rowcount
+        return deleted
+
+    def activity_links(self, ids: list[int]) -> list[tuple[str, Row]]:
+        """(the day it happened, its links) of the activities given that count as activity."""
+        out: list[tuple[str, Row]] = []
+        for start in range(0, len(ids), 5000):
+            rows = self.conn.execute(
+                "SELECT kind, occurred_at, done_at, deal_id, contact_id, company_id FROM activities"
+                " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids[start:start + 5000]),))
+            for r in rows:
+                day = r["done_at"] if r["kind"] == "task" else r["occurred_at"]
+                if day:
+                    out.append((day, r))
+        return out
+
+    def undo_stages(self, ids: list[int]) -> int:
+        """Delete stages an import created, unless deals or history still use them."""
+        removed = 0
+        for sid in ids:
+            used = self.scalar("SELECT (SELECT count(*) FROM deals WHERE stage_id = ?)"
+                               " + (SELECT count(*) FROM stage_history WHERE to_stage_id = ? OR from_stage_id = ?)",
+                               (sid, sid, sid))
+            if not used:
+                self.delete_record("stages", "stage", sid)
+                removed += 1
+        return removed
+
+    def mark_batch_undone(self, batch_id: int) -> None:
+        self.conn.execute("UPDATE import_batches SET undone_at = ? WHERE id = ?", (self.now(), batch_id))
+        self.record_change("import", batch_id, "undo", None, {"batch_id": batch_id})
+
+    # -- export ------------------------------------------------------------------------------------
+    def export_rows(self, entity: str) -> Iterator[Row]:
+        select, source = EXPORT_SELECT[entity]
+        alias = source.split()[1]
+        cursor = self.conn.execute(f"SELECT {select} FROM {source} ORDER BY {alias}.id")
+        while batch := cursor.fetchmany(512):
+            yield from batch
+
+    def export_extra_keys(self, entity: str) -> list[str]:
+        """Every key found in the entity's extra JSON, in order of first appearance."""
+        if entity not in SEARCHED_TABLES:  # the tables with an extra column
+            return []
+        table = entity
+        rows = self.conn.execute(
+            f"SELECT j.key AS key, min(t.id) AS first FROM {table} t, json_each(t.extra) j"
+            " WHERE t.extra IS NOT NULL GROUP BY j.key ORDER BY first, j.key"
+        )
+        return [r["key"] for r in rows]
+
+    # -- checks ------------------------------------------------------------------------------------
+    def integrity_problems(self) -> list[str]:
+        rows = self.conn.execute("PRAGMA integrity_check").fetchall()
+        messages = [next(iter(r.values())) for r in rows]
+        return [m for m in messages if m != "ok"]
+
+    def foreign_key_problems(self) -> list[Row]:
+        return self.all("PRAGMA foreign_key_check")
+
+    def check_queries(self, required_columns: dict[str, str]) -> list[tuple[str, str, str]]:
+        """(check name, SQL returning entity, id, detail) for salescli's own invariants.
+
+        required_columns: a stage's required-field name -> the deals column that must be filled.
+        """
+        return [
+            ("negative amount", "SELECT 'deal' AS entity, id, 'amount ' || amount_minor || ' ' || currency AS detail"
+             " FROM deals WHERE amount_minor < 0", ""),
+            ("stage outside its pipeline",
+             "SELECT 'deal', d.id, 'stage ' || s.name || ' belongs to pipeline ' || s.pipeline_id"
+             " || ', the deal to pipeline ' || d.pipeline_id FROM deals d JOIN stages s ON s.id = d.stage_id"
+             " WHERE s.pipeline_id != d.pipeline_id", ""),
+            ("status differs from stage kind",
+             "SELECT 'deal', d.id, 'status ' || d.status || ' in ' || s.kind || ' stage ' || s.name"
+             " FROM deals d JOIN stages s ON s.id = d.stage_id WHERE d.status != s.kind", ""),
+            ("closed deal without its date",
+             "SELECT 'deal', id, status || ' without ' || status || '_at' FROM deals"
+             " WHERE (status = 'won' AND won_at IS NULL) OR (status = 'lost' AND lost_at IS NULL)", ""),
+            ("forecast category",
+             "SELECT 'deal', id, status || ' deal with forecast category ' || forecast_category FROM deals"
+             " WHERE (status != 'open') != (forecast_category = 'closed')", ""),
+            ("no stage history",
+             "SELECT 'deal', d.id, 'no stage history' FROM deals d"
+             " WHERE NOT EXISTS (SELECT 1 FROM stage_history h WHERE h.deal_id = d.id)", ""),
+            ("history ends elsewhere",
+             "SELECT 'deal', d.id, 'last history entry is stage ' || t.name || ', the deal is in ' || s.name"
+             " FROM deals d JOIN stages s ON s.id = d.stage_id"
+             " JOIN stage_history h ON h.id = (SELECT h2.id FROM stage_history h2 WHERE h2.deal_id = d.id"
+             "  ORDER BY substr(h2.changed_at, 1, 10) DESC, h2.id DESC LIMIT 1)"
+             " JOIN stages t ON t.id = h.to_stage_id WHERE h.to_stage_id != d.stage_id", ""),
+            ("history out of order",
+             "SELECT 'deal', h.deal_id, 'history entry ' || h.id || ' comes from stage '"
+             " || coalesce(h.from_stage_id, 'none') || ' but the previous entry went to ' || p.to_stage_id"
+             " FROM stage_history h JOIN stage_history p ON p.id = (SELECT p2.id FROM stage_history p2"
+             "  WHERE p2.deal_id = h.deal_id AND (substr(p2.changed_at, 1, 10) < substr(h.changed_at, 1, 10)"
+             "  OR (substr(p2.changed_at, 1, 10) = substr(h.changed_at, 1, 10) AND p2.id < h.id))"
+             "  ORDER BY substr(p2.changed_at, 1, 10) DESC, p2.id DESC LIMIT 1)"
+             " WHERE h.from_stage_id IS NOT p.to_stage_id", ""),
+            ("open past Proposal without amount",
+             "SELECT 'deal', d.id, 'open in ' || s.name || ' without an amount' FROM deals d"
+             " JOIN stages s ON s.id = d.stage_id"
+             " JOIN stages prop ON prop.pipeline_id = d.pipeline_id AND prop.name = 'Proposal' COLLATE NOCASE"
+             " WHERE d.status = 'open' AND d.amount_minor IS NULL AND s.position >= prop.position"
+             " AND NOT EXISTS (SELECT 1 FROM json_each(s.required_fields) r WHERE r.value = 'amount')", ""),
+            ("missing required field",
+             "SELECT 'deal', d.id, 'in ' || s.name || ' without ' || r.value FROM deals d"
+             " JOIN stages s ON s.id = d.stage_id, json_each(s.required_fields) r"
+             " WHERE d.status = 'open' AND (" + " OR ".join(
+                 f"(r.value = '{name}' AND coalesce(d.{column}, '') = '')"
+                 for name, column in required_columns.items()) + ")", ""),
+            ("negative target", "SELECT 'target', id, 'value ' || value FROM targets WHERE value < 0", ""),
+        ]
+
+    def run_check(self, sql: str) -> list[Row]:
+        cursor = self.conn.execute(sql + " LIMIT 1001")
+        names = ("entity", "id", "detail")
+        return [dict(zip(names, r.values(), strict=True)) for r in cursor.fetchall()]
+
+    # -- salescli sql ------------------------------------------------------------------------------
+    def read_query(self, sql: str) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+        """Run one read-only statement (the connection should be opened read-only too).
+
+        query_only refuses writes; an authorizer refuses ATTACH (which could create a file) and DETACH.
+        Returns the column names and the rows as tuples, streamed.
+        """
+        import sqlite3
+
+        def authorize(action: int, *_args: Any) -> int:
+            if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
+                return sqlite3.SQLITE_DENY
+            return sqlite3.SQLITE_OK
+
+        self.conn.execute("PRAGMA query_only = ON")
+        self.conn.set_authorizer(authorize)
+        self.conn.row_factory = None
+        cursor = self.conn.execute(sql)
+        columns = [d[0] for d in cursor.description or ()]
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            while batch := cursor.fetchmany(512):
+                yield from batch
+
+        return columns, rows()

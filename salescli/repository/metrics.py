@@ -1,0 +1,561 @@
+"""The SQL of every report, forecast and insight: aggregates computed by SQLite, never rows in Python.
+
+Each query returns a handful of rows (one per group, stage, kind or currency) however many deals
+there are; lists (stale deals, events, overdue tasks) are streamed. Money is summed per currency in
+integer minor units; the services convert the sums to the base currency (services/money.py).
+Weighted sums are kept exact as sum(amount_minor * probability), i.e. in hundredths of a minor unit.
+
+Stage history is ordered by (day, id) — changed_at may be a date or a timestamp — as in deals.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from salescli.repository.base import RepositoryBase, Row
+from salescli.repository.deals import stale_condition
+
+# --by NAME -> (SQL of the group key over deals d / stages s, the join it needs)
+DEAL_GROUPS: dict[str, tuple[str, str]] = {
+    "stage": ("s.id", ""),
+    "owner": ("coalesce(d.owner, '')", ""),
+    "team": ("coalesce(u.team, '')", " LEFT JOIN users u ON u.name = d.owner"),
+    "pipeline": ("d.pipeline_id", ""),
+    "source": ("coalesce(d.source, '')", ""),
+    "segment": ("coalesce(c.segment, '')", " LEFT JOIN companies c ON c.id = d.company_id"),
+    "all": ("''", ""),
+}
+# The same over activities a.
+ACTIVITY_GROUPS: dict[str, tuple[str, str]] = {
+    "owner": ("coalesce(a.owner, '')", ""),
+    "team": ("coalesce(u.team, '')", " LEFT JOIN users u ON u.name = a.owner"),
+    "all": ("''", ""),
+}
+HISTORY_DAY = "substr(h.changed_at, 1, 10)"
+# What counts as activity in a period: logged activities on their date, tasks once done (activities.py).
+DONE_IN_PERIOD = (
+    "((a.kind <> 'task' AND a.occurred_at >= :start AND a.occurred_at < :end)"
+    " OR (a.kind = 'task' AND a.done_at >= :start AND a.done_at < :end))"
+)
+
+
+def named(sql: str, params: list[Any], prefix: str) -> tuple[str, dict[str, Any]]:
+    """A fragment with ? placeholders (as deals.stale_condition returns) as :prefixN named ones."""
+    out: dict[str, Any] = {}
+    counter = iter(range(len(params)))
+
+    def repl(_: re.Match[str]) -> str:
+        n = next(counter)
+        out[f"{prefix}{n}"] = params[n]
+        return f":{prefix}{n}"
+
+    return re.sub(r"\?", repl, sql), out
+
+
+@dataclass(frozen=True)
+class DealFilter:
+    """Which deals a report covers (names already resolved to stored spellings and ids)."""
+
+    pipeline_id: int | None = None
+    owner: str | None = None
+    team: str | None = None
+
+    def sql(self, deal: str = "d", owner_col: str | None = None) -> tuple[str, dict[str, Any]]:
+        """' AND ...' clauses for deals alias `deal` (or an owner column, for activities)."""
+        parts: list[str] = []
+        params: dict[str, Any] = {}
+        owner = owner_col or f"{deal}.owner"
+        if self.pipeline_id is not None:
+            if owner_col:
+                parts.append("a.deal_id IN (SELECT id FROM deals WHERE pipeline_id = :f_pipeline)")
+            else:
+                parts.append(f"{deal}.pipeline_id = :f_pipeline")
+            params["f_pipeline"] = self.pipeline_id
+        if self.owner is not None:
+            parts.append(f"{owner} = :f_owner")
+            params["f_owner"] = self.owner
+        if self.team is not None:
+            parts.append(f"{owner} IN (SELECT name FROM users WHERE team = :f_team COLLATE NOCASE)")
+            params["f_team"] = self.team
+        return "".join(f" AND {p}" for p in parts), params
+
+
+def _fx_cte(scale: dict[str, float]) -> tuple[str, dict[str, Any]]:
+    """A CTE fx(currency, factor): minor units of a currency -> minor units of the base, approximately
+    (for ordering and thresholds only; the base currency itself is in `scale` with factor 1)."""
+    if not scale:
+        return "fx(currency, factor) AS (SELECT NULL, NULL WHERE 0)", {}
+    values = ", ".join(f"(:fxc{i}, :fxf{i})" for i in range(len(scale)))
+    params: dict[str, Any] = {}
+    for i, (cur, factor) in enumerate(sorted(scale.items())):
+        params[f"fxc{i}"] = cur
+        params[f"fxf{i}"] = factor
+    return f"fx(currency, factor) AS (VALUES {values})", params
+
+
+class MetricStore(RepositoryBase):
+    """Report aggregates. `start`/`end` are ISO dates, end exclusive; `today` an ISO date."""
+
+    # -- helpers (named parameters) ------------------------------------------------------
+    def _rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        return list(self.conn.execute(sql, params or {}).fetchall())
+
+    def _one(self, sql: str, params: Mapping[str, Any]) -> Row | None:
+        row: Row | None = self.conn.execute(sql, params).fetchone()
+        return row
+
+    def _scalar(self, sql: str, params: Mapping[str, Any]) -> Any:
+        row = self._one(sql, params)
+        return None if row is None else next(iter(row.values()))
+
+    # -- reference data ------------------------------------------------------------------
+    def stage_table(self) -> list[Row]:
+        """Every stage with its pipeline, in pipeline (default first) and stage order."""
+        return self._rows(
+            "SELECT s.id, s.name, s.position, s.probability, s.kind, s.rot_days, s.pipeline_id,"
+            " p.name AS pipeline, p.is_default FROM stages s JOIN pipelines p ON p.id = s.pipeline_id"
+            " ORDER BY p.is_default DESC, p.id, s.position, s.id"
+        )
+
+    def pipeline_names(self) -> dict[int, str]:
+        return {r["id"]: r["name"] for r in self._rows("SELECT id, name FROM pipelines")}
+
+    # -- the open pipeline ---------------------------------------------------------------
+    def _open_source(self, as_of: str | None) -> tuple[str, str, dict[str, Any], str, str]:
+        """(FROM ..., WHERE ..., params, probability SQL, stored-category SQL) over open deals d, stage s.
+
+        Now: the deals whose status is open. As of a past day: each deal's last stage entered on or
+        before that day (stage history), if that stage is open and the deal existed; its probability
+        is the stage's unless it is still in that stage (then its own). The stored category is NULL
+        when the deal has moved on since (the caller derives it from the stage's probability).
+        """
+        if as_of is None:
+            return ("deals d JOIN stages s ON s.id = d.stage_id", "d.status = 'open'", {},
+                    "d.probability", "d.forecast_category")
+        source = (
+            "(SELECT deal_id, stage_id FROM (SELECT h.deal_id, h.to_stage_id AS stage_id,"
+            f" row_number() OVER (PARTITION BY h.deal_id ORDER BY {HISTORY_DAY} DESC, h.id DESC) AS rn"
+            f" FROM stage_history h WHERE {HISTORY_DAY} <= :as_of) WHERE rn = 1) a"
+            " JOIN deals d ON d.id = a.deal_id JOIN stages s ON s.id = a.stage_id"
+        )
+        where = "s.kind = 'open' AND substr(d.created_at, 1, 10) <= :as_of"
+        return (source, where, {"as_of": as_of},
+                "(CASE WHEN a.stage_id = d.stage_id THEN d.probability ELSE s.probability END)",
+                "(CASE WHEN a.stage_id = d.stage_id THEN d.forecast_category END)")
+
+    def open_pipeline(self, f: DealFilter, by: str, *, start: str, end: str, day: str, as_of: str | None,
+                      stale_days: int) -> list[Row]:
+        """Per group and currency: deals, amounts, weighted (x100), closing in [start, end), age, stale.
+
+        day: the day ages are counted to (today or as_of). Stale is only known for today (NULL as of
+        a past day: activity dates are not kept historically).
+        """
+        key, join = DEAL_GROUPS[by]
+        source, where, params, prob, _cat = self._open_source(as_of)
+        filt, fparams = f.sql()
+        if as_of is None:
+            stale_sql, stale_params = named(*stale_condition(day, stale_days), prefix="st")
+            stale = f"sum(CASE WHEN {stale_sql} THEN 1 ELSE 0 END)"
+            parked = "sum(substr(d.parked_until, 1, 10) > :day)"
+        else:
+            stale, stale_params, parked = "NULL", {}, "NULL"
+        sql = (
+            f"SELECT {key} AS grp, d.currency AS currency, count(*) AS deals,"
+            " count(d.amount_minor) AS with_amount, coalesce(sum(d.amount_minor), 0) AS amount,"
+            f" coalesce(sum(d.amount_minor * {prob}), 0) AS weighted100,"
+            " coalesce(sum(CASE WHEN d.expected_close >= :start AND d.expected_close < :end"
+            " THEN d.amount_minor END), 0) AS closing,"
+            " coalesce(sum(d.expected_close >= :start AND d.expected_close < :end), 0) AS closing_deals,"
+            " total(julianday(:day) - julianday(substr(d.created_at, 1, 10))) AS age_days,"
+            f" {stale} AS stale, {parked} AS parked,"
+            " sum(d.next_step IS NULL OR trim(d.next_step) = '') AS no_next_step"
+            f" FROM {source}{join} WHERE {where}{filt} GROUP BY grp, d.currency"
+        )
+        return self._rows(sql, {**params, **fparams, **stale_params, "start": start, "end": end, "day": day})
+
+    def open_forecast(self, f: DealFilter, by: str, *, start: str, end: str, as_of: str | None,
+                      month: bool = False) -> list[Row]:
+        """Open deals expected to close in [start, end): per group, stage, stored category and currency.
+
+        The category is NULL as of a past day when the deal has left that stage since; the service
+        derives it from the stage's probability.
+        """
+        source, where, params, prob, cat = self._open_source(as_of)
+        key, join = ("substr(d.expected_close, 1, 7)", "") if month else DEAL_GROUPS[by]
+        filt, fparams = f.sql()
+        sql = (
+            f"SELECT {key} AS grp, s.id AS stage_id, {cat} AS category, d.currency AS currency,"
+            " count(*) AS deals, count(d.amount_minor) AS with_amount,"
+            f" coalesce(sum(d.amount_minor), 0) AS amount, coalesce(sum(d.amount_minor * {prob}), 0) AS weighted100"
+            f" FROM {source}{join} WHERE {where} AND d.expected_close >= :start AND d.expected_close < :end{filt}"
+            " GROUP BY grp, s.id, category, d.currency"
+        )
+        return self._rows(sql, {**params, **fparams, "start": start, "end": end})
+
+    def open_counts(self, f: DealFilter, by: str) -> list[Row]:
+        """Open deals now, per group (velocity's first input)."""
+        key, join = DEAL_GROUPS[by]
+        filt, fparams = f.sql()
+        return self._rows(
+            f"SELECT {key} AS grp, count(*) AS deals FROM deals d{join}"
+            f" WHERE d.status = 'open'{filt} GROUP BY grp",
+            fparams,
+        )
+
+    # -- closed deals --------------------------------------------------------------------
+    def closed_in_period(self, f: DealFilter, by: str, *, start: str, end: str, month: bool = False) -> list[Row]:
+        """Deals won (won_at) or lost (lost_at) in [start, end), per group and currency, with cycle days."""
+        key, join = ("substr(coalesce(d.won_at, d.lost_at), 1, 7)", "") if month else DEAL_GROUPS[by]
+        filt, fparams = f.sql()
+        sql = (
+            f"SELECT {key} AS grp, d.currency AS currency,"
+            " sum(d.status = 'won') AS won,"
+            " count(CASE WHEN d.status = 'won' THEN d.amount_minor END) AS won_with_amount,"
+            " coalesce(sum(CASE WHEN d.status = 'won' THEN d.amount_minor END), 0) AS won_amount,"
+            " sum(d.status = 'lost') AS lost,"
+            " coalesce(sum(CASE WHEN d.status = 'lost' THEN d.amount_minor END), 0) AS lost_amount,"
+            " total(CASE WHEN d.status = 'won' THEN julianday(substr(d.won_at, 1, 10))"
+            " - julianday(substr(d.created_at, 1, 10)) END) AS cycle_days"
+            f" FROM deals d{join}"
+            " WHERE ((d.status = 'won' AND d.won_at >= :start AND d.won_at < :end)"
+            f" OR (d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end)){filt}"
+            " GROUP BY grp, d.currency"
+        )
+        return self._rows(sql, {**fparams, "start": start, "end": end})
+
+    def median_cycle(self, f: DealFilter, by: str, *, start: str, end: str) -> dict[Any, float]:
+        """Median days from creation to won, of deals won in [start, end), per group."""
+        key, join = DEAL_GROUPS[by]
+        filt, fparams = f.sql()
+        sql = (
+            f"WITH c AS (SELECT {key} AS grp, julianday(substr(d.won_at, 1, 10))"
+            " - julianday(substr(d.created_at, 1, 10)) AS v"
+            f" FROM deals d{join}"
+            f" WHERE d.status = 'won' AND d.won_at >= :start AND d.won_at < :end{filt}),"
+            " r AS (SELECT grp, v, row_number() OVER (PARTITION BY grp ORDER BY v) AS rn,"
+            " count(*) OVER (PARTITION BY grp) AS n FROM c)"
+            " SELECT grp, avg(v) AS median FROM r WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY grp"
+        )
+        return {r["grp"]: r["median"] for r in self._rows(sql, {**fparams, "start": start, "end": end})}
+
+    # -- activities and tasks ------------------------------------------------------------
+    def activity_counts(self, f: DealFilter, by: str, *, start: str, end: str) -> list[Row]:
+        """Per group and kind: activities logged in [start, end), tasks done in it."""
+        key, join = ACTIVITY_GROUPS[by]
+        filt, fparams = f.sql(owner_col="a.owner")
+        sql = (
+            f"SELECT {key} AS grp, a.kind AS kind, count(*) AS n FROM activities a{join}"
+            f" WHERE {DONE_IN_PERIOD}{filt} GROUP BY grp, a.kind"
+        )
+        return self._rows(sql, {**fparams, "start": start, "end": end})
+
+    def overdue_counts(self, f: DealFilter, by: str, *, today: str) -> dict[Any, int]:
+        key, join = ACTIVITY_GROUPS[by]
+        filt, fparams = f.sql(owner_col="a.owner")
+        rows = self._rows(
+            f"SELECT {key} AS grp, count(*) AS n FROM activities a{join}"
+            f" WHERE a.kind = 'task' AND a.done_at IS NULL AND a.due_date < :today{filt} GROUP BY grp",
+            {**fparams, "today": today},
+        )
+        return {r["grp"]: r["n"] for r in rows}
+
+    def overdue_tasks(self, f: DealFilter, *, today: str, limit: int | None = None) -> Iterator[Row]:
+        """Open tasks due before today, oldest first."""
+        filt, fparams = f.sql(owner_col="a.owner")
+        sql = (
+            "SELECT a.id, a.due_date, julianday(:today) - julianday(substr(a.due_date, 1, 10)) AS days_overdue,"
+            " a.owner, a.subject, a.deal_id, d.title AS deal FROM activities a LEFT JOIN deals d ON d.id = a.deal_id"
+            f" WHERE a.kind = 'task' AND a.done_at IS NULL AND a.due_date < :today{filt}"
+            " ORDER BY a.due_date, a.id"
+        )
+        params: dict[str, Any] = {**fparams, "today": today}
+        if limit is not None:
+            sql += " LIMIT :limit"
+            params["limit"] = limit
+        yield from self.conn.execute(sql, params)
+
+    # -- stage history -------------------------------------------------------------------
+    def stage_outcomes(self, pipeline_id: int | None = None, as_of: str | None = None) -> list[Row]:
+        """Per open stage: deals that entered it and have since closed, and how many of those were won."""
+        params: dict[str, Any] = {}
+        extra = ""
+        if pipeline_id is not None:
+            extra += " AND s.pipeline_id = :pipeline"
+            params["pipeline"] = pipeline_id
+        if as_of is not None:
+            extra += (" AND substr(coalesce(d.won_at, d.lost_at), 1, 10) <= :as_of"
+                      f" AND {HISTORY_DAY} <= :as_of")
+            params["as_of"] = as_of
+        return self._rows(
+            "SELECT h.to_stage_id AS stage_id, count(DISTINCT h.deal_id) AS closed,"
+            " count(DISTINCT CASE WHEN d.status = 'won' THEN h.deal_id END) AS won"
+            " FROM deals d JOIN stage_history h ON h.deal_id = d.id JOIN stages s ON s.id = h.to_stage_id"
+            f" WHERE d.status IN ('won', 'lost') AND s.kind = 'open'{extra} GROUP BY h.to_stage_id",
+            params,
+        )
+
+    def stage_medians(self, f: DealFilter, *, start: str, end: str) -> list[Row]:
+        """Per stage: median days a deal stayed (entry to its next stage change), over the stays that began
+        in [start, end) and have ended."""
+        filt, fparams = f.sql()
+        deals = f" JOIN deals d ON d.id = h.deal_id WHERE 1{filt}" if filt else ""
+        sql = (
+            "WITH moved AS (SELECT DISTINCT deal_id FROM stage_history WHERE changed_at >= :start"
+            " AND changed_at < :end),"
+            f" h AS (SELECT h.to_stage_id AS stage_id, julianday({HISTORY_DAY}) AS t,"
+            f" lead(julianday({HISTORY_DAY})) OVER (PARTITION BY h.deal_id ORDER BY {HISTORY_DAY}, h.id) AS t_next"
+            f" FROM moved JOIN stage_history h ON h.deal_id = moved.deal_id{deals}),"
+            " stays AS (SELECT stage_id, t_next - t AS v FROM h WHERE t_next IS NOT NULL"
+            " AND t >= julianday(:start) AND t < julianday(:end)),"
+            " r AS (SELECT stage_id, v, row_number() OVER (PARTITION BY stage_id ORDER BY v) AS rn,"
+            " count(*) OVER (PARTITION BY stage_id) AS n FROM stays)"
+            " SELECT stage_id, avg(v) AS median, max(n) AS stays FROM r"
+            " WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY stage_id"
+        )
+        return self._rows(sql, {**fparams, "start": start, "end": end})
+
+    def funnel(self, f: DealFilter, pipeline_id: int, *, start: str, end: str) -> list[Row]:
+        """Per stage and currency: deals that first entered it in [start, end), and of those the ones that
+        later (by day, then id) entered a later open stage or a won stage."""
+        filt, fparams = f.sql()
+        sql = (
+            "WITH e AS (SELECT h.deal_id, h.to_stage_id AS stage_id, s.position,"
+            f" min({HISTORY_DAY} || printf('%012d', h.id)) AS k"
+            " FROM stage_history h JOIN stages s ON s.id = h.to_stage_id"
+            " WHERE s.pipeline_id = :pipeline AND h.changed_at >= :start AND h.changed_at < :end"
+            " GROUP BY h.deal_id, h.to_stage_id),"
+            " c AS (SELECT e.deal_id, e.stage_id, EXISTS (SELECT 1 FROM stage_history h"
+            " JOIN stages s2 ON s2.id = h.to_stage_id WHERE h.deal_id = e.deal_id"
+            " AND s2.kind IN ('open', 'won') AND s2.position > e.position"
+            f" AND {HISTORY_DAY} || printf('%012d', h.id) > e.k) AS conv FROM e)"
+            " SELECT c.stage_id, d.currency AS currency, count(*) AS entered,"
+            " coalesce(sum(d.amount_minor), 0) AS entered_amount, sum(c.conv) AS converted,"
+            " coalesce(sum(CASE WHEN c.conv THEN d.amount_minor END), 0) AS converted_amount"
+            f" FROM c JOIN deals d ON d.id = c.deal_id WHERE 1{filt} GROUP BY c.stage_id, d.currency"
+        )
+        return self._rows(sql, {**fparams, "pipeline": pipeline_id, "start": start, "end": end})
+
+    # -- deal lists ----------------------------------------------------------------------
+    def attention_counts(self, f: DealFilter, *, today: str, stale_days: int) -> Row:
+        """Open deals: how many are stale, parked, without a next step, and in any of these (listed)."""
+        stale_sql, stale_params = named(*stale_condition(today, stale_days), prefix="st")
+        filt, fparams = f.sql()
+        row = self._one(
+            f"SELECT count(*) AS open, coalesce(sum(CASE WHEN {stale_sql} THEN 1 ELSE 0 END), 0) AS stale,"
+            " coalesce(sum(substr(d.parked_until, 1, 10) > :today), 0) AS parked,"
+            " coalesce(sum(d.next_step IS NULL OR trim(d.next_step) = ''), 0) AS no_next_step,"
+            f" coalesce(sum(CASE WHEN ({stale_sql}) OR substr(d.parked_until, 1, 10) > :today"
+            " OR d.next_step IS NULL OR trim(d.next_step) = '' THEN 1 ELSE 0 END), 0) AS listed"
+            f" FROM deals d JOIN stages s ON s.id = d.stage_id WHERE d.status = 'open'{filt}",
+            {**fparams, **stale_params, "today": today},
+        )
+        assert row is not None
+        return row
+
+    def attention_deals(self, f: DealFilter, *, today: str, stale_days: int, scale: dict[str, float],
+                        limit: int | None = None) -> Iterator[Row]:
+        """Open deals that are stale, parked or without a next step, largest (in the base currency) first."""
+        stale_sql, stale_params = named(*stale_condition(today, stale_days), prefix="st")
+        filt, fparams = f.sql()
+        fx, fx_params = _fx_cte(scale)
+        # The candidates come from the open-deals covering index; the wide deal rows are read only for
+        # the ones listed. c has a LIMIT, so SQLite keeps its ORDER BY (it is not flattened), and
+        # `c CROSS JOIN deals` keeps c as the outer loop: the rows come out in c's order.
+        sql = (
+            f"WITH {fx}, c AS (SELECT d.id, d.amount_minor * fx.factor AS k, ({stale_sql}) AS is_stale,"
+            " coalesce(substr(d.parked_until, 1, 10) > :today, 0) AS is_parked,"
+            " (d.next_step IS NULL OR trim(d.next_step) = '') AS no_next_step,"
+            " coalesce(s.rot_days, :default_days) AS rot_days"
+            " FROM deals d JOIN stages s ON s.id = d.stage_id LEFT JOIN fx ON fx.currency = d.currency"
+            f" WHERE d.status = 'open'{filt} AND (({stale_sql}) OR substr(d.parked_until, 1, 10) > :today"
+            " OR d.next_step IS NULL OR trim(d.next_step) = '')"
+            f" ORDER BY k IS NULL, k DESC, d.id LIMIT :limit)"
+            " SELECT c.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, d.expected_close,"
+            " d.next_step, d.next_step_date, d.parked_until, d.park_reason,"
+            " substr(coalesce(d.last_activity_at, d.stage_entered_at, d.created_at), 1, 10) AS last_touch,"
+            " c.rot_days, c.is_stale, c.is_parked, c.no_next_step"
+            " FROM c CROSS JOIN deals d CROSS JOIN stages s WHERE d.id = c.id AND s.id = d.stage_id"
+        )
+        params: dict[str, Any] = {**fparams, **stale_params, **fx_params, "today": today,
+                                  "default_days": stale_days}
+        params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
+        yield from self.conn.execute(sql, params)
+
+    def at_risk_deals(self, f: DealFilter, *, today: str, stale_days: int, end: str, scale: dict[str, float],
+                      limit: int | None = None) -> Iterator[Row]:
+        """Open deals expected to close before `end` (in the period, or already overdue) that are stale or
+        have no next step, largest (in the base currency) first."""
+        stale_sql, stale_params = named(*stale_condition(today, stale_days), prefix="st")
+        filt, fparams = f.sql()
+        fx, fx_params = _fx_cte(scale)
+        sql = (
+            f"WITH {fx}, c AS (SELECT d.id, d.amount_minor * fx.factor AS k, ({stale_sql}) AS is_stale,"
+            " (d.next_step IS NULL OR trim(d.next_step) = '') AS no_next_step"
+            " FROM deals d JOIN stages s ON s.id = d.stage_id LEFT JOIN fx ON fx.currency = d.currency"
+            f" WHERE d.status = 'open' AND d.expected_close < :end{filt}"
+            f" AND (({stale_sql}) OR d.next_step IS NULL OR trim(d.next_step) = '')"
+            f" ORDER BY k IS NULL, k DESC, d.id LIMIT :limit)"
+            " SELECT c.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, d.forecast_category,"
+            " d.expected_close, d.next_step, c.is_stale, c.no_next_step"
+            " FROM c CROSS JOIN deals d CROSS JOIN stages s WHERE d.id = c.id AND s.id = d.stage_id"
+        )
+        params: dict[str, Any] = {**fparams, **stale_params, **fx_params, "end": end}
+        params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
+        yield from self.conn.execute(sql, params)
+
+    def at_risk_count(self, f: DealFilter, *, today: str, stale_days: int, end: str) -> int:
+        stale_sql, stale_params = named(*stale_condition(today, stale_days), prefix="st")
+        filt, fparams = f.sql()
+        return int(self._scalar(
+            "SELECT count(*) FROM deals d JOIN stages s ON s.id = d.stage_id"
+            f" WHERE d.status = 'open' AND d.expected_close < :end{filt}"
+            f" AND (({stale_sql}) OR d.next_step IS NULL OR trim(d.next_step) = '')",
+            {**fparams, **stale_params, "end": end},
+        ))
+
+    def lost_by_reason(self, f: DealFilter, *, start: str, end: str) -> list[Row]:
+        filt, fparams = f.sql()
+        return self._rows(
+            "SELECT coalesce(d.lost_category, '') AS category, coalesce(d.lost_reason, '') AS reason,"
+            " d.currency AS currency, count(*) AS deals, coalesce(sum(d.amount_minor), 0) AS amount"
+            f" FROM deals d WHERE d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end{filt}"
+            " GROUP BY category COLLATE NOCASE, reason COLLATE NOCASE, d.currency",
+            {**fparams, "start": start, "end": end},
+        )
+
+    def lost_by_stage(self, f: DealFilter, *, start: str, end: str) -> list[Row]:
+        """Deals lost in the period by the stage they were in before (from their last move to a lost stage)."""
+        filt, fparams = f.sql()
+        return self._rows(
+            "SELECT (SELECT h.from_stage_id FROM stage_history h WHERE h.deal_id = d.id"
+            f" AND h.to_stage_id = d.stage_id ORDER BY {HISTORY_DAY} DESC, h.id DESC LIMIT 1) AS stage_id,"
+            " d.currency AS currency, count(*) AS deals, coalesce(sum(d.amount_minor), 0) AS amount"
+            f" FROM deals d WHERE d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end{filt}"
+            " GROUP BY stage_id, d.currency",
+            {**fparams, "start": start, "end": end},
+        )
+
+    # -- the week's changes --------------------------------------------------------------
+    def _events_sql(self, f: DealFilter) -> tuple[str, dict[str, Any]]:
+        filt, fparams = f.sql()
+        cols = "d.id AS deal_id, d.title, d.owner, d.amount_minor, d.currency"
+        return (
+            f"SELECT 'new' AS event, substr(d.created_at, 1, 10) AS day, {cols}, NULL AS detail_from,"
+            " NULL AS detail_to, 0 AS seq FROM deals d"
+            f" WHERE d.created_at >= :start AND d.created_at < :end{filt}"
+            f" UNION ALL SELECT 'advanced', {HISTORY_DAY}, {cols}, fs.name, ts.name, h.id"
+            " FROM stage_history h JOIN stages ts ON ts.id = h.to_stage_id"
+            " JOIN stages fs ON fs.id = h.from_stage_id JOIN deals d ON d.id = h.deal_id"
+            " WHERE h.changed_at >= :start AND h.changed_at < :end AND ts.kind = 'open'"
+            f" AND fs.kind = 'open' AND ts.position > fs.position{filt}"
+            f" UNION ALL SELECT 'slipped', substr(ch.changed_at, 1, 10), {cols},"
+            " json_extract(ch.before, '$.expected_close'), json_extract(ch.after, '$.expected_close'), ch.id"
+            " FROM changes ch JOIN deals d ON d.id = ch.entity_id"
+            " WHERE ch.entity = 'deal' AND ch.changed_at >= :start AND ch.changed_at < :end"
+            " AND ch.after LIKE '%expected_close%'"
+            " AND json_extract(ch.after, '$.expected_close') > json_extract(ch.before, '$.expected_close')"
+            f"{filt}"
+            f" UNION ALL SELECT 'won', substr(d.won_at, 1, 10), {cols}, NULL, NULL, 0 FROM deals d"
+            f" WHERE d.status = 'won' AND d.won_at >= :start AND d.won_at < :end{filt}"
+            f" UNION ALL SELECT 'lost', substr(d.lost_at, 1, 10), {cols}, d.lost_reason, NULL, 0 FROM deals d"
+            f" WHERE d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end{filt}"
+        ), fparams
+
+    def week_events(self, f: DealFilter, *, start: str, end: str, limit: int | None = None) -> Iterator[Row]:
+        """What happened to deals in [start, end): created, advanced (a move to a later open stage),
+        close date pushed later (change log), won, lost — by day."""
+        sql, params = self._events_sql(f)
+        yield from self.conn.execute(f"{sql} ORDER BY day, deal_id, seq LIMIT :limit",
+                                     {**params, "start": start, "end": end, "limit": -1 if limit is None else limit})
+
+    def week_event_totals(self, f: DealFilter, *, start: str, end: str) -> list[Row]:
+        """Per event and currency: how many, and their amount (minor units)."""
+        sql, params = self._events_sql(f)
+        return self._rows(
+            "SELECT event, currency, count(*) AS n, coalesce(sum(amount_minor), 0) AS amount"
+            f" FROM ({sql}) GROUP BY event, currency", {**params, "start": start, "end": end})
+
+    # -- insights ------------------------------------------------------------------------
+    def deals_in_stage_longer(self, f: DealFilter, *, today: str, limits: dict[int, float],
+                              limit: int | None = None) -> Iterator[Row]:
+        """Open deals whose days in their current stage exceed that stage's limit (stage id -> days), longest
+        first; every row carries `total`, the number of such deals."""
+        if not limits:
+            return
+        filt, fparams = f.sql()
+        values = ", ".join(f"(:ls{i}, :lv{i})" for i in range(len(limits)))
+        params: dict[str, Any] = {**fparams, "today": today}
+        for i, (sid, lim) in enumerate(limits.items()):
+            params[f"ls{i}"] = sid
+            params[f"lv{i}"] = lim
+        params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
+        yield from self.conn.execute(
+            f"WITH lim(stage_id, days) AS (VALUES {values}),"
+            " c AS (SELECT d.id, julianday(:today) - julianday(substr(d.stage_entered_at, 1, 10)) AS days_in_stage,"
+            " count(*) OVER () AS total FROM deals d JOIN lim ON lim.stage_id = d.stage_id"
+            " WHERE d.status = 'open' AND julianday(:today) - julianday(substr(d.stage_entered_at, 1, 10))"
+            f" > lim.days{filt} ORDER BY days_in_stage DESC, d.id LIMIT :limit)"
+            " SELECT c.id, d.title, d.owner, s.name AS stage, s.id AS stage_id, d.amount_minor, d.currency,"
+            " c.days_in_stage, c.total"
+            " FROM c CROSS JOIN deals d CROSS JOIN stages s WHERE d.id = c.id AND s.id = d.stage_id",
+            params,
+        )
+
+    def close_date_pushes(self, f: DealFilter, *, min_pushes: int, limit: int | None = None) -> Iterator[Row]:
+        """Open deals whose expected close was moved later at least min_pushes times (change log), most
+        pushed first; every row carries `total`."""
+        filt, fparams = f.sql()
+        params: dict[str, Any] = {**fparams, "min": min_pushes}
+        params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
+        yield from self.conn.execute(
+            "SELECT d.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, d.expected_close,"
+            " count(*) AS pushes, min(json_extract(ch.before, '$.expected_close')) AS first_close,"
+            " count(*) OVER () AS total"
+            " FROM changes ch JOIN deals d ON d.id = ch.entity_id JOIN stages s ON s.id = d.stage_id"
+            " WHERE ch.entity = 'deal' AND d.status = 'open' AND ch.after LIKE '%expected_close%'"
+            " AND json_extract(ch.after, '$.expected_close') > json_extract(ch.before, '$.expected_close')"
+            f"{filt} GROUP BY d.id HAVING count(*) >= :min ORDER BY pushes DESC, d.id"
+            " LIMIT :limit",
+            params,
+        )
+
+    def quiet_big_deals(self, f: DealFilter, *, today: str, quiet_days: int, threshold_base_minor: int,
+                        scale: dict[str, float], limit: int | None = None) -> Iterator[Row]:
+        """Open deals worth at least threshold (base minor units) with no activity for quiet_days, largest
+        first; every row carries `total`."""
+        filt, fparams = f.sql()
+        fx, fx_params = _fx_cte(scale)
+        params: dict[str, Any] = {**fparams, **fx_params, "today": today, "threshold": threshold_base_minor,
+                                  "quiet": f"-{int(quiet_days)} days"}
+        params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
+        yield from self.conn.execute(
+            f"WITH {fx}, c AS (SELECT d.id, d.amount_minor * fx.factor AS k,"
+            " substr(coalesce(d.last_activity_at, d.created_at), 1, 10) AS last_touch, count(*) OVER () AS total"
+            " FROM deals d LEFT JOIN fx ON fx.currency = d.currency"
+            f" WHERE d.status = 'open' AND d.amount_minor IS NOT NULL{filt}"
+            " AND d.amount_minor * fx.factor >= :threshold"
+            " AND substr(coalesce(d.last_activity_at, d.created_at), 1, 10) <= date(:today, :quiet)"
+            f" ORDER BY k DESC, d.id LIMIT :limit)"
+            " SELECT c.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, c.last_touch,"
+            " julianday(:today) - julianday(c.last_touch) AS quiet, c.total"
+            " FROM c CROSS JOIN deals d CROSS JOIN stages s WHERE d.id = c.id AND s.id = d.stage_id",
+            params,
+        )
+
+    def open_amount_median(self, f: DealFilter, scale: dict[str, float]) -> float | None:
+        """Median open-deal amount in base minor units (deals with an amount and a known rate)."""
+        filt, fparams = f.sql()
+        fx, fx_params = _fx_cte(scale)
+        row = self._one(
+            f"WITH {fx}, b AS (SELECT d.amount_minor * fx.factor AS v"
+            " FROM deals d LEFT JOIN fx ON fx.currency = d.currency"
+            f" WHERE d.status = 'open' AND d.amount_minor IS NOT NULL{filt}),"
+            " k AS (SELECT v FROM b WHERE v IS NOT NULL),"
+            " r AS (SELECT v, row_number() OVER (ORDER BY v) AS rn, count(*) OVER () AS n FROM k)"
+            " SELECT avg(v) AS median FROM r WHERE rn IN ((n + 1) / 2, (n + 2) / 2)",
+            {**fparams, **fx_params},
+        )
+        return None if row is None else row["median"]

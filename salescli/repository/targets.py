@@ -1,0 +1,76 @@
+"""Users (team, territory), targets and forecast snapshots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from salescli.repository.base import RepositoryBase, Row
+
+TARGET_SORT = "t.period_start, t.scope, t.name COLLATE NOCASE, t.metric, t.id"
+
+
+class TargetStore(RepositoryBase):
+    # -- users ---------------------------------------------------------------------------
+    def user_row(self, name: str) -> Row | None:
+        return self.one("SELECT * FROM users WHERE name = ?", (name,))
+
+    def users(self, team: str | None = None) -> list[Row]:
+        """Users with the owner's open-deal count; users are few (a team, not a crowd)."""
+        where, params = ("WHERE u.team = ? COLLATE NOCASE", [team]) if team else ("", [])
+        return self.all(
+            "SELECT u.id, u.name, u.email, u.team, u.territory, u.created_at,"
+            " (SELECT count(*) FROM deals d WHERE d.owner = u.name AND d.status = 'open') AS open_deals"
+            f" FROM users u {where} ORDER BY u.name COLLATE NOCASE",
+            params,
+        )
+
+    def teams(self) -> dict[str, str | None]:
+        """Owner name -> team (None when the user has no team)."""
+        return {r["name"]: r["team"] for r in self.all("SELECT name, team FROM users")}
+
+    def team_exists(self, team: str) -> bool:
+        return self.one("SELECT 1 AS x FROM users WHERE team = ? COLLATE NOCASE LIMIT 1", (team,)) is not None
+
+    # -- targets -------------------------------------------------------------------------
+    def target(self, target_id: int) -> Row | None:
+        return self.one("SELECT * FROM targets WHERE id = ?", (target_id,))
+
+    def target_like(self, scope: str, name: str, start: str, end: str, metric: str) -> Row | None:
+        return self.one(
+            "SELECT * FROM targets WHERE scope = ? AND name = ? AND period_start = ? AND period_end = ?"
+            " AND metric = ?",
+            (scope, name, start, end, metric),
+        )
+
+    def targets_overlapping(self, start: str, end: str, metric: str | None = None) -> list[Row]:
+        """Targets whose period overlaps [start, end) (end exclusive), oldest period first."""
+        sql = "SELECT * FROM targets t WHERE t.period_start < ? AND t.period_end > ?"
+        params: list[Any] = [end, start]
+        if metric:
+            sql += " AND t.metric = ?"
+            params.append(metric)
+        return self.all(sql + f" ORDER BY {TARGET_SORT}", params)
+
+    def target_rows(self, *, scope: str | None = None, name: str | None = None,
+                    start: str | None = None, end: str | None = None, metric: str | None = None) -> list[Row]:
+        sql = "SELECT * FROM targets t WHERE 1"
+        params: list[Any] = []
+        if scope:
+            sql += " AND t.scope = ?"
+            params.append(scope)
+        if name:
+            sql += " AND t.name = ? COLLATE NOCASE"
+            params.append(name)
+        if start and end:
+            sql += " AND t.period_start < ? AND t.period_end > ?"
+            params += [end, start]
+        if metric:
+            sql += " AND t.metric = ?"
+            params.append(metric)
+        return self.all(sql + f" ORDER BY {TARGET_SORT}", params)
+
+    # -- forecast snapshots --------------------------------------------------------------
+    def snapshot_rows(self, scope: str | None = None) -> list[Row]:
+        if scope:
+            return self.all("SELECT * FROM forecast_snapshots WHERE scope = ? ORDER BY taken_at, id", (scope,))
+        return self.all("SELECT * FROM forecast_snapshots ORDER BY taken_at, id")

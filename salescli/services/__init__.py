@@ -1,0 +1,1 @@
+"""The domain: rules over repository results. No Typer, no rich, no SQL."""

@@ -1,0 +1,419 @@
+"""Activities and follow-up tasks: logging, links, completion, and the last-activity dates they move.
+
+An activity (call, email, meeting, note) is something that happened on a date; a task is an
+activities row of kind 'task' with a due date, and counts as activity once it is done (on its
+done date). Links are completed automatically: a deal brings its contact and company, a contact
+brings its company, unless given explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from salescli.errors import InvalidValue, NotFound, RuleError
+from salescli.models import Record, validate
+from salescli.services.refs import parse_id, resolve_company, resolve_contact
+
+if TYPE_CHECKING:
+    from salescli.repository import Repository
+    from salescli.repository.base import Query, Row
+
+ACTIVITY_KINDS = ("call", "email", "meeting", "note")
+ALL_KINDS = (*ACTIVITY_KINDS, "task")
+MAX_NOTES = 100_000
+
+
+class ActivityData(Record):
+    kind: Literal["call", "email", "meeting", "note", "task"]
+    subject: str = Field(min_length=1, max_length=500)
+    notes: str | None = Field(default=None, max_length=MAX_NOTES)
+    outcome: str | None = Field(default=None, max_length=1000)
+    owner: str | None = Field(default=None, max_length=200)
+
+
+@dataclass
+class LinkRefs:
+    """What the person typed for --deal, --contact, --company (None: not given; "": unlink)."""
+
+    deal: str | None = None
+    contact: str | None = None
+    company: str | None = None
+
+    def given(self) -> bool:
+        return self.deal is not None or self.contact is not None or self.company is not None
+
+
+def parse_kind(text: str, *, allow_task: bool = False, option: str = "KIND") -> str:
+    kind = text.strip().lower()
+    allowed = ALL_KINDS if allow_task else ACTIVITY_KINDS
+    if kind not in allowed:
+        raise InvalidValue(option, text, f"is not one of {', '.join(allowed)}")
+    return kind
+
+
+def parse_record_id(text: str, what: str) -> int:
+    """An activity or task id as typed ('12' or '#12'); anything else is a usage error."""
+    found = parse_id(text)
+    if found is None:
+        raise InvalidValue(what.upper(), text, f"is not a {what} id (a number)")
+    return found
+
+
+def resolve_deal(repo: Repository, ref: str, field: str = "--deal") -> Row:
+    """The deal named by id or unique title (the deals module's rules), the option named when unknown."""
+    from salescli.services.deals import resolve_deal as find_deal
+
+    try:
+        return find_deal(repo, ref)
+    except NotFound as exc:
+        raise NotFound(f'{field} "{ref}" not found', hint=exc.hint) from None
+
+
+def _links(repo: Repository, refs: LinkRefs, current: Row | None = None) -> dict[str, int | None]:
+    """Deal, contact and company ids for refs; a deal brings its contact and company, a contact its company.
+
+    On an edit (current given) a link not mentioned keeps its value, unless a changed deal or
+    contact brings a new one.
+    """
+    links: dict[str, int | None] = {
+        "deal_id": current.get("deal_id") if current else None,
+        "contact_id": current.get("contact_id") if current else None,
+        "company_id": current.get("company_id") if current else None,
+    }
+    deal = contact = None
+    if refs.deal is not None:
+        deal = resolve_deal(repo, refs.deal) if refs.deal.strip() else None
+        links["deal_id"] = deal["id"] if deal else None
+    if refs.contact is not None:
+        contact = resolve_contact(repo, refs.contact, "--contact") if refs.contact.strip() else None
+        links["contact_id"] = contact["id"] if contact else None
+    if refs.company is not None:
+        company = resolve_company(repo, refs.company, "--company") if refs.company.strip() else None
+        links["company_id"] = company["id"] if company else None
+    # explicit > the deal's > the contact's
+    brought_company = contact.get("company_id") if contact is not None else None
+    if deal is not None:
+        if refs.contact is None and deal.get("contact_id") is not None:
+            links["contact_id"] = deal["contact_id"]
+            if brought_company is None:
+                person = repo.contact(int(deal["contact_id"]))
+                brought_company = person.get("company_id") if person else None
+        if deal.get("company_id") is not None:
+            brought_company = deal["company_id"]
+    if refs.company is None and brought_company is not None:
+        links["company_id"] = brought_company
+    return links
+
+
+def _owner(repo: Repository, name: str | None) -> str | None:
+    if not name:
+        return None
+    repo.ensure_user(name)
+    return repo.user_spelling(name)
+
+
+def _not_in_future(day: date, today: date, option: str) -> None:
+    if day > today:
+        raise RuleError(
+            f'{option} {day.isoformat()} is in the future; an activity records what happened',
+            hint="plan it as a task: salescli task add SUBJECT --due DATE",
+        )
+
+
+def _happened_on(row: Row) -> str | None:
+    """The date a row counts as activity on its links (None for an open task)."""
+    if row["kind"] == "task":
+        return str(row["done_at"])[:10] if row.get("done_at") else None
+    return str(row["occurred_at"])[:10]
+
+
+def _get(repo: Repository, row_id: int, task: bool | None) -> Row:
+    row = repo.activity(row_id)
+    what = "task" if task else "activity"
+    if row is None:
+        raise NotFound(f"{what} {row_id} not found",
+                       hint=f"list them with `salescli {'task' if task else 'activity'} list --all`")
+    if task is True and row["kind"] != "task":
+        raise NotFound(f"task {row_id} not found ({row_id} is a {row['kind']})",
+                       hint=f"see it with `salescli activity show {row_id}`")
+    return row
+
+
+def get_activity(repo: Repository, row_id: int) -> Row:
+    return _get(repo, row_id, None)
+
+
+def get_task(repo: Repository, row_id: int) -> Row:
+    return _get(repo, row_id, True)
+
+
+def log_activity(
+    repo: Repository,
+    *,
+    kind: str,
+    subject: str,
+    day: date,
+    today: date,
+    refs: LinkRefs,
+    notes: str | None = None,
+    outcome: str | None = None,
+    owner: str | None = None,
+) -> Row:
+    """Record a call, e-mail, meeting or note, and move its links' last activity forward."""
+    data = validate(ActivityData, {"kind": kind, "subject": subject, "notes": notes, "outcome": outcome,
+                                   "owner": owner})
+    if data.kind == "task":
+        raise InvalidValue("KIND", kind, "is not one of call, email, meeting, note (add tasks with `task add`)")
+    _not_in_future(day, today, "--date")
+    with repo.write():
+        links = _links(repo, refs)
+        now = repo.now()
+        new_id = repo.create_record("activities", "activity", {
+            "kind": data.kind, "subject": data.subject, "body": data.notes, "outcome": data.outcome,
+            **links, "owner": _owner(repo, data.owner), "occurred_at": day.isoformat(),
+            "created_at": now, "updated_at": now,
+        })
+        repo.touch_last_activity(day.isoformat(), links)
+    return get_activity(repo, new_id)
+
+
+def add_task(
+    repo: Repository,
+    *,
+    subject: str,
+    due: date,
+    today: date,
+    refs: LinkRefs,
+    notes: str | None = None,
+    owner: str | None = None,
+) -> Row:
+    """A follow-up task; it is activity on its links only once done."""
+    data = validate(ActivityData, {"kind": "task", "subject": subject, "notes": notes, "owner": owner})
+    with repo.write():
+        links = _links(repo, refs)
+        now = repo.now()
+        new_id = repo.create_record("activities", "task", {
+            "kind": "task", "subject": data.subject, "body": data.notes, **links,
+            "owner": _owner(repo, data.owner), "occurred_at": today.isoformat(), "due_date": due.isoformat(),
+            "created_at": now, "updated_at": now,
+        })
+    return get_task(repo, new_id)
+
+
+def complete_task(repo: Repository, task_id: int, day: date, today: date, outcome: str | None = None) -> Row:
+    """Mark a task done on day; that counts as activity on its deal, contact and company."""
+    _not_in_future(day, today, "--date")
+    with repo.write():
+        row = get_task(repo, task_id)
+        if row["done_at"] is not None:
+            raise RuleError(f"task {task_id} is already done ({row['done_at']})")
+        changes: dict[str, Any] = {"done_at": day.isoformat()}
+        if outcome is not None:
+            changes["outcome"] = validate(ActivityData, {"kind": "task", "subject": row["subject"],
+                                                         "outcome": outcome}).outcome
+        repo.change_record("activities", "task", task_id, changes, action="done")
+        repo.update_row("activities", task_id, {"updated_at": repo.now()})
+        repo.touch_last_activity(day.isoformat(), row)
+    return get_task(repo, task_id)
+
+
+def edit_activity(
+    repo: Repository,
+    row_id: int,
+    changes: dict[str, Any],
+    refs: LinkRefs,
+    today: date,
+    *,
+    task: bool = False,
+) -> tuple[Row, dict[str, Any]]:
+    """Change an activity's (or, with task=True, a task's) fields and links.
+
+    changes may hold kind, subject, notes, outcome, owner, day (a date: when it happened) and
+    due (a date, tasks only); an empty text clears notes and outcome.
+    """
+    with repo.write():
+        current = _get(repo, row_id, True if task else None)
+        is_task = current["kind"] == "task"
+        kind = changes.get("kind", current["kind"])
+        if kind != current["kind"] and (is_task or kind == "task"):
+            raise RuleError(f"activity {row_id} is a {current['kind']}; a task and an activity cannot change "
+                            "into each other", hint="log a new one and remove this one")
+        data = validate(ActivityData, {
+            "kind": kind,
+            "subject": changes.get("subject", current["subject"]),
+            "notes": changes.get("notes", current["body"]),
+            "outcome": changes.get("outcome", current["outcome"]),
+            "owner": changes.get("owner", current["owner"]),
+        })
+        values: dict[str, Any] = {"kind": data.kind, "subject": data.subject, "body": data.notes,
+                                  "outcome": data.outcome,
+                                  "owner": _owner(repo, data.owner) if "owner" in changes else current["owner"]}
+        if "day" in changes:
+            if is_task:
+                raise RuleError("--date is when an activity happened; a task has --due", hint="use --due")
+            _not_in_future(changes["day"], today, "--date")
+            values["occurred_at"] = changes["day"].isoformat()
+        if "due" in changes:
+            if not is_task:
+                raise RuleError(f"activity {row_id} is a {current['kind']}, not a task; it has no due date")
+            values["due_date"] = changes["due"].isoformat()
+        values.update(_links(repo, refs, current))
+        changed = repo.change_record("activities", "task" if is_task else "activity", row_id, values)
+        if changed:
+            repo.update_row("activities", row_id, {"updated_at": repo.now()})
+        if changed.keys() & {"occurred_at", "deal_id", "contact_id", "company_id"}:
+            after = {**current, **values}
+            repo.forget_last_activity(_happened_on(current), current)
+            day = _happened_on(after)
+            if day is not None:
+                repo.touch_last_activity(day, after)
+    return _get(repo, row_id, None), {("notes" if k == "body" else k): v for k, v in changed.items()}
+
+
+def remove_activity(repo: Repository, row: Row) -> None:
+    """Delete an activity or task; its links' last activity falls back to the one before."""
+    with repo.write():
+        repo.delete_record("activities", "task" if row["kind"] == "task" else "activity", row["id"])
+        repo.forget_last_activity(_happened_on(row), row)
+
+
+def since_date(text: str, today: date, settings: dict[str, str], day_first: bool | None) -> date:
+    """--since: the start of a period (this-month, 2026-Q4) or a date (2026-11-01, -7d)."""
+    from salescli.values import parse_date, parse_period
+
+    try:
+        return parse_period(text, today, *period_settings(settings)).start
+    except InvalidValue:
+        pass
+    try:
+        return parse_date(text, today, day_first)
+    except InvalidValue as exc:
+        if "ambiguous" in exc.reason or "valid date" in exc.reason:
+            raise exc.with_field("--since") from None
+        raise InvalidValue("--since", text, "is not a period or a date (examples: this-month, 2026-Q4, 2026-11-01,"
+                           " -7d)") from None
+
+
+def period_settings(settings: dict[str, str]) -> tuple[int, int]:
+    """(fiscal_year_start_month, week_start 0=Monday) from the stored settings, defaults if odd."""
+    from salescli.services.config import week_start_index
+
+    try:
+        fiscal = int(settings.get("fiscal_year_start_month", "1"))
+    except ValueError:
+        fiscal = 1
+    return (fiscal if 1 <= fiscal <= 12 else 1), week_start_index(settings.get("week_start", "monday"))
+
+
+def about(row: Row | dict[str, Any]) -> str:
+    """What an activity or task is about, in one cell: its deal, else its contact, else its company."""
+    if row.get("deal_id") is not None:
+        return f"deal {row['deal_id']} {row.get('deal') or ''}".strip()
+    return str(row.get("contact") or row.get("company") or "")
+
+
+def activity_view(row: Row) -> dict[str, Any]:
+    """An activity or task as scripts see it (stable keys)."""
+    out = {
+        "id": row["id"],
+        "kind": row["kind"],
+        "subject": row["subject"],
+        "occurred_at": row["occurred_at"],
+        "due_date": row.get("due_date"),
+        "done_at": row.get("done_at"),
+        "status": ("done" if row.get("done_at") else "open") if row["kind"] == "task" else None,
+        "outcome": row.get("outcome"),
+        "notes": row.get("body"),
+        "deal_id": row.get("deal_id"),
+        "deal": row.get("deal"),
+        "contact_id": row.get("contact_id"),
+        "contact": row.get("contact"),
+        "company_id": row.get("company_id"),
+        "company": row.get("company"),
+        "owner": row.get("owner"),
+        "automation_id": row.get("automation_id"),
+        "external_id": row.get("external_id"),
+        "created_at": row.get("created_at"),
+        "updated_at": row.get("updated_at"),
+    }
+    return out
+
+
+def list_query(
+    repo: Repository,
+    today: date,
+    *,
+    deal: str | None = None,
+    contact: str | None = None,
+    company: str | None = None,
+    kind: str | None = None,
+    owner: str | None = None,
+    since: str | None = None,
+    day_first: bool | None = None,
+) -> Query:
+    """`activity list`: filters as typed, resolved to ids; newest first."""
+    since_iso = since_date(since, today, repo.settings(), day_first).isoformat() if since is not None else None
+    return repo.activity_query(
+        deal_id=resolve_deal(repo, deal)["id"] if deal is not None else None,
+        contact_id=resolve_contact(repo, contact, "--contact")["id"] if contact is not None else None,
+        company_id=resolve_company(repo, company, "--company")["id"] if company is not None else None,
+        kind=kind,
+        owner=repo.user_spelling(owner) if owner is not None else None,
+        since=since_iso,
+    )
+
+
+TASK_WINDOWS = ("overdue", "today", "week")
+
+
+def task_list_query(
+    repo: Repository,
+    today: date,
+    *,
+    windows: list[str],
+    owner: str | None,
+    acting_user: str,
+    everything: bool,
+) -> Query:
+    """`task list`: open tasks of the acting user by default; --owner picks another person;
+    --all adds done tasks and, without --owner, everyone's. Windows (overdue, today, week) add up."""
+    from datetime import timedelta
+
+    from salescli.values import parse_period
+
+    spans: list[tuple[str | None, str]] = []
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    for window in windows:
+        if window == "overdue":
+            spans.append((None, today.isoformat()))
+        elif window == "today":
+            spans.append((today.isoformat(), tomorrow))
+        else:
+            week = parse_period("this-week", today, *period_settings(repo.settings()))
+            spans.append((week.start.isoformat(), week.end.isoformat()))
+    who = owner if owner is not None else (None if everything else acting_user)
+    return repo.task_query(owner=repo.user_spelling(who) if who is not None else None,
+                           include_done=everything, due_windows=spans)
+
+
+def task_view(row: Row, today: date) -> dict[str, Any]:
+    """A task as scripts see it, with days_overdue (0 unless open and past due) and a readable state."""
+    out = activity_view(row)
+    due = row.get("due_date")
+    late = 0
+    if row.get("done_at"):
+        state = f"done {row['done_at']}"
+    elif due and due[:10] < today.isoformat():
+        late = (today - date.fromisoformat(due[:10])).days
+        state = f"overdue {late}d"
+    elif due and due[:10] == today.isoformat():
+        state = "due today"
+    else:
+        state = "open"
+    out["days_overdue"] = late
+    out["state"] = state
+    return out

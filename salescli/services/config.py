@@ -1,0 +1,133 @@
+"""Settings (config get/set) and exchange rates (fx set/list): validated, stored, logged."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from salescli.errors import InvalidValue, RuleError, UsageError
+
+if TYPE_CHECKING:
+    from salescli.repository import Repository
+    from salescli.repository.base import Row
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+SETTING_KEYS = ("base_currency", "day_first", "fiscal_year_start_month", "week_start", "default_stale_days")
+SETTING_HELP = {
+    "base_currency": "currency of totals across currencies (ISO code, e.g. EUR)",
+    "day_first": "how 03/04/2026 reads: true (3 April), false (March 4) or unset (refused as ambiguous)",
+    "fiscal_year_start_month": "month the fiscal year starts (1-12); quarters follow it",
+    "week_start": "first day of the week (monday..sunday)",
+    "default_stale_days": "days without activity after which a deal is stale, when its stage has no rot days",
+}
+
+
+def week_start_index(name: str) -> int:
+    """'monday' -> 0 .. 'sunday' -> 6 (what values.parse_period takes); unknown -> 0."""
+    key = name.strip().lower()
+    for index, day in enumerate(WEEKDAYS):
+        if key == day or key == day[:3]:
+            return index
+    return 0
+
+
+def check_key(key: str) -> str:
+    name = key.strip().lower().replace("-", "_")
+    if name not in SETTING_KEYS:
+        raise UsageError(f'unknown setting "{key}" (settings: {", ".join(SETTING_KEYS)})')
+    return name
+
+
+def normalize_setting(key: str, value: str) -> str:
+    """The stored text of a setting's value; a bad one is a usage error naming key and value (exit 2)."""
+    from salescli.values import parse_bool, parse_currency, parse_int
+
+    name = check_key(key)
+    text = value.strip()
+    try:
+        if name == "base_currency":
+            return parse_currency(text)
+        if name == "day_first":
+            if text.lower() in ("unset", "none", "auto", ""):
+                return "unset"
+            return "true" if parse_bool(text) else "false"
+        if name == "fiscal_year_start_month":
+            return str(parse_int(text, minimum=1, maximum=12))
+        if name == "week_start":
+            key_text = text.lower()
+            for day in WEEKDAYS:
+                if key_text in (day, day[:3]):
+                    return day
+            raise InvalidValue(None, value, f"is not a weekday ({', '.join(WEEKDAYS)})")
+        if name == "default_stale_days":
+            return str(parse_int(text, minimum=1, maximum=3650))
+    except InvalidValue as exc:
+        reason = exc.reason
+        if name == "day_first" and "yes or no" in reason:
+            reason = "is not true, false or unset"
+        raise InvalidValue(name, value, reason) from None
+    raise AssertionError(name)  # pragma: no cover
+
+
+def get_settings(repo: Repository | None, defaults: dict[str, str] | None = None) -> dict[str, str]:
+    values = repo.settings() if repo is not None else dict(defaults or {})
+    return {k: values[k] for k in SETTING_KEYS}
+
+
+def set_setting(repo: Repository, key: str, value: str) -> tuple[str, str | None, str]:
+    """Store a setting; returns (key, value before, value after)."""
+    name = check_key(key)
+    text = normalize_setting(name, value)
+    with repo.write():
+        before = repo.settings()[name]
+        if before != text:
+            repo.set_setting(name, text)
+            if name == "base_currency" and repo.fx_rate_count():
+                repo.notices.append(
+                    f"note: exchange rates are rates to the base currency; the stored ones were set against"
+                    f" {before} — update them with `salescli fx set CURRENCY RATE`"
+                )
+    return name, before, text
+
+
+def set_rate(repo: Repository, currency_text: str, rate_text_: str, as_of: date) -> tuple[str, str, str, str | None]:
+    """Store a dated rate (1 CURRENCY = RATE base currency); returns (currency, rate, as_of, replaced)."""
+    from salescli.services.money import parse_rate, rate_text
+    from salescli.values import parse_currency
+
+    try:
+        currency = parse_currency(currency_text)
+    except InvalidValue as exc:
+        raise exc.with_field("CURRENCY") from None
+    try:
+        rate = rate_text(parse_rate(rate_text_))
+    except InvalidValue as exc:
+        raise exc.with_field("RATE") from None
+    with repo.write():
+        base = repo.settings()["base_currency"]
+        if currency == base:
+            raise RuleError(f"{currency} is the base currency (its rate is 1)",
+                            hint="change the base with `salescli config set base_currency CODE`")
+        replaced = repo.set_fx_rate(currency, rate, as_of.isoformat())
+    return currency, rate, as_of.isoformat(), replaced
+
+
+def rate_rows(repo: Repository, today: date, currency: str | None = None, latest: bool = False) -> list[Row]:
+    """Stored rates, newest first per currency, marking the one in force today (the latest on or
+    before it); latest=True keeps only those."""
+    base = repo.settings()["base_currency"]
+    out: list[Row] = []
+    found: set[str] = set()
+    for row in repo.fx_rate_rows(currency):
+        in_force = row["currency"] not in found and row["as_of"] <= today.isoformat()
+        if in_force:
+            found.add(row["currency"])
+        if latest and not in_force:
+            continue
+        out.append({**row, "rate": Decimal(row["rate"]), "base": base, "in_force": in_force})
+    return out
+
+
+def settings_rows(values: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"key": k, "value": values[k], "meaning": SETTING_HELP[k]} for k in SETTING_KEYS]

@@ -1,0 +1,278 @@
+"""Companies and contacts: add, edit, remove, forget — validated, unique, logged."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from salescli.errors import NotFound, RuleError
+from salescli.services.refs import find_company, parse_id, resolve_company, resolve_contact
+
+if TYPE_CHECKING:
+    from salescli.repository import Repository
+    from salescli.repository.base import Row
+
+COMPANY_FIELDS = ("name", "domain", "industry", "segment", "territory", "owner", "tags", "notes")
+CONTACT_FIELDS = ("name", "email", "phone", "title", "company_id", "owner", "status", "source", "tags", "notes")
+
+
+def _storage(model: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    data = model.model_dump()
+    out = {k: data[k] for k in fields}
+    out["tags"] = json.dumps(out["tags"], ensure_ascii=False)
+    return out
+
+
+def _as_input(row: Row, fields: tuple[str, ...]) -> dict[str, Any]:
+    data = {k: row.get(k) for k in fields}
+    data["tags"] = json.loads(row.get("tags") or "[]")
+    return data
+
+
+def _check_domain_free(repo: Repository, domain: str | None, own_id: int | None = None) -> None:
+    if domain:
+        other = repo.company_by_domain(domain)
+        if other is not None and other["id"] != own_id:
+            raise RuleError(f"domain {domain} is already used by company {other['id']} {other['name']}")
+
+
+def _check_email_free(repo: Repository, email: str | None, own_id: int | None = None) -> None:
+    if email:
+        other = repo.contact_by_email(email)
+        if other is not None and other["id"] != own_id:
+            raise RuleError(f"e-mail {email} is already used by contact {other['id']} {other['name']}")
+
+
+def add_company(repo: Repository, data: dict[str, Any]) -> Row:
+    """Validate and insert a company; the domain must be unique."""
+    from salescli.models import CompanyData, validate  # pydantic: only commands that write pay for it
+
+    model = validate(CompanyData, data)
+    values = _storage(model, COMPANY_FIELDS)
+    with repo.write():
+        _check_domain_free(repo, values["domain"])
+        repo.ensure_user(values["owner"])
+        now = repo.now()
+        new_id = repo.create_record("companies", "company", {**values, "created_at": now, "updated_at": now})
+    row = repo.company(new_id)
+    assert row is not None
+    return row
+
+
+def company_by_name_or_create(repo: Repository, ref: str, owner: str | None) -> Row:
+    """The company a reference names, created (and announced) when it does not exist yet."""
+    row = find_company(repo, ref)
+    if row is not None:
+        return row
+    if parse_id(ref) is not None:  # a mistyped id, not the name of a new company called "99"
+        raise NotFound(f'company "{ref.strip()}" not found', hint="list companies with `salescli company list`")
+    row = add_company(repo, {"name": ref, "owner": owner})
+    repo.notices.append(f"created company {row['id']} {row['name']}")
+    return row
+
+
+TagChange = tuple[list[str] | None, list[str], list[str]]
+
+
+def tag_changes(replace: list[str] | None, add: list[str], remove: list[str]) -> TagChange | None:
+    """What --tag (replace), --add-tag and --remove-tag ask for; None when nothing."""
+    if replace is None and not add and not remove:
+        return None
+    return (replace, add, remove)
+
+
+def apply_tags(current: list[str], change: TagChange | None) -> list[str]:
+    if change is None:
+        return current
+    replace, add, remove = change
+    tags = list(replace) if replace is not None else list(current)
+    tags += [t for t in add if t not in tags]
+    return [t for t in tags if t not in remove]
+
+
+def edit_company(
+    repo: Repository, ref: str, changes: dict[str, Any], tags: TagChange | None = None
+) -> tuple[Row, dict[str, Any]]:
+    with repo.write():
+        current = resolve_company(repo, ref)
+        merged = {**_as_input(current, COMPANY_FIELDS), **changes}
+        merged["tags"] = apply_tags(merged["tags"], tags)
+        from salescli.models import CompanyData, validate
+
+        values = _storage(validate(CompanyData, merged), COMPANY_FIELDS)
+        _check_domain_free(repo, values["domain"], current["id"])
+        repo.ensure_user(values["owner"])
+        changed = repo.change_record("companies", "company", current["id"], values)
+        if changed:
+            repo.update_row("companies", current["id"], {"updated_at": repo.now()})
+    row = repo.company(current["id"])
+    assert row is not None
+    return row, changed
+
+
+def remove_company(repo: Repository, company_id: int) -> None:
+    """Delete a company; its contacts, deals and activities stay, unlinked (each unlink logged)."""
+    with repo.write():
+        _unlink_logged(repo, "company_id", company_id)
+        repo.delete_record("companies", "company", company_id)
+
+
+def add_contact(repo: Repository, data: dict[str, Any], company_ref: str | None = None) -> Row:
+    """Validate and insert a contact; links (or creates) the company named by company_ref."""
+    with repo.write():
+        if company_ref:
+            company = company_by_name_or_create(repo, company_ref, data.get("owner"))
+            data = {**data, "company_id": company["id"]}
+        from salescli.models import ContactData, validate
+
+        values = _storage(validate(ContactData, data), CONTACT_FIELDS)
+        _check_email_free(repo, values["email"])
+        repo.ensure_user(values["owner"])
+        now = repo.now()
+        new_id = repo.create_record("contacts", "contact", {**values, "created_at": now, "updated_at": now})
+    row = repo.contact(new_id)
+    assert row is not None
+    return row
+
+
+def edit_contact(
+    repo: Repository,
+    ref: str,
+    changes: dict[str, Any],
+    company_ref: str | None = None,
+    tags: TagChange | None = None,
+) -> tuple[Row, dict[str, Any]]:
+    with repo.write():
+        current = resolve_contact(repo, ref)
+        if company_ref is not None:
+            if company_ref.strip() == "":
+                changes = {**changes, "company_id": None}
+            else:
+                company = company_by_name_or_create(repo, company_ref, current.get("owner"))
+                changes = {**changes, "company_id": company["id"]}
+        merged = {**_as_input(current, CONTACT_FIELDS), **changes}
+        merged["tags"] = apply_tags(merged["tags"], tags)
+        from salescli.models import ContactData, validate
+
+        values = _storage(validate(ContactData, merged), CONTACT_FIELDS)
+        _check_email_free(repo, values["email"], current["id"])
+        repo.ensure_user(values["owner"])
+        changed = repo.change_record("contacts", "contact", current["id"], values)
+        if changed:
+            repo.update_row("contacts", current["id"], {"updated_at": repo.now()})
+    row = repo.contact(current["id"])
+    assert row is not None
+    return row, changed
+
+
+def remove_contact(repo: Repository, contact_id: int) -> None:
+    """Delete a contact; their deals and activities stay, unlinked (each unlink logged)."""
+    with repo.write():
+        _unlink_logged(repo, "contact_id", contact_id)
+        repo.delete_record("contacts", "contact", contact_id)
+
+
+def _unlink_logged(repo: Repository, link: str, record_id: int) -> None:
+    """Clear the links to a record before deleting it, so the history says what pointed at it
+    (the foreign key would clear them silently)."""
+    for table, entity, row_id in repo.linked_records(link, record_id):
+        repo.change_record(table, entity, row_id, {link: None})
+
+
+def forget_contact(repo: Repository, contact_id: int) -> dict[str, int]:
+    """Erase a person everywhere, with secure_delete, and truncate the WAL so no copy remains."""
+    with repo.write():
+        counts = repo.forget_contact(contact_id)
+    if not repo.checkpoint():
+        repo.notices.append(
+            f"another process has {repo.path} open: the erased text leaves its -wal file only when that"
+            " process closes it (then run any salescli command)"
+        )
+    return counts
+
+
+def _decoded(row: Row) -> dict[str, Any]:
+    out = dict(row)
+    out["tags"] = json.loads(row.get("tags") or "[]")
+    if "extra" in out:
+        out["extra"] = json.loads(row["extra"]) if row.get("extra") else None
+    return out
+
+
+COMPANY_VIEW = ("id", "name", "domain", "industry", "segment", "territory", "owner", "tags", "notes",
+                "contacts", "open_deals", "external_id", "extra", "created_at", "updated_at",
+                "last_activity_at")
+CONTACT_VIEW = ("id", "name", "email", "phone", "title", "company_id", "company", "owner", "status",
+                "source", "tags", "notes", "external_id", "extra", "created_at", "updated_at",
+                "last_activity_at")
+
+
+def company_view(row: Row) -> dict[str, Any]:
+    """A company as scripts see it: stable keys, tags as a list, extra as an object."""
+    data = _decoded(row)
+    return {k: data.get(k) for k in COMPANY_VIEW if k in data}
+
+
+def contact_view(row: Row) -> dict[str, Any]:
+    data = _decoded(row)
+    return {k: data.get(k) for k in CONTACT_VIEW if k in data}
+
+
+Sections = dict[str, tuple[list[Any], list[dict[str, Any]]]]
+
+
+def company_story(repo: Repository, ref: str) -> tuple[Row, Sections]:
+    """A company with its contacts, deals and timeline, for `company show`."""
+    from salescli.render import Column
+
+    row = resolve_company(repo, ref)
+    listed = repo.company_query().add("c.id = ?", row["id"])
+    full = next(repo.fetch(listed))
+    sections: Sections = {
+        "contacts": (
+            [Column("id", justify="right"), Column("name"), Column("email"), Column("title"), Column("status")],
+            repo.all("SELECT id, name, email, title, status FROM contacts WHERE company_id = ? ORDER BY id",
+                     (row["id"],)),
+        ),
+        "deals": (
+            [Column("id", justify="right"), Column("title"), Column("stage"), Column("status"),
+             Column("amount", justify="right"), Column("currency")],
+            [dict(d, amount=_amount_text(d)) for d in repo.company_deals(row["id"])],
+        ),
+    }
+    sections.update(timeline_section(repo, "company", row["id"]))
+    return full, sections
+
+
+def contact_story(repo: Repository, ref: str) -> tuple[Row, Sections]:
+    from salescli.render import Column
+
+    row = resolve_contact(repo, ref)
+    sections: Sections = {
+        "deals": (
+            [Column("id", justify="right"), Column("title"), Column("stage"), Column("status"),
+             Column("amount", justify="right"), Column("currency")],
+            [dict(d, amount=_amount_text(d)) for d in repo.contact_deals(row["id"])],
+        ),
+    }
+    sections.update(timeline_section(repo, "contact", row["id"]))
+    return row, sections
+
+
+def _amount_text(deal: Row) -> str:
+    from salescli.values import format_money
+
+    return format_money(deal["amount_minor"], deal["currency"]) if deal.get("amount_minor") is not None else ""
+
+
+def timeline_section(repo: Repository, entity: str, entity_id: int) -> Sections:
+    """Newest-first activities, tasks and stage changes of a record (empty until there are any)."""
+    from salescli.render import Column
+
+    events = repo.timeline(entity, entity_id)
+    return {
+        "timeline": (
+            [Column("date"), Column("kind"), Column("summary"), Column("who")],
+            events,
+        )
+    }

@@ -1,0 +1,141 @@
+"""Money across currencies: exchange rates and totals in the base currency, written once.
+
+Rates are stored per currency as "1 unit of CURRENCY = RATE units of the base currency", dated;
+the rate in force on a date is the latest one on or before it. A total never sums a currency
+that has no rate: it names it instead (see ``convert_totals``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+from salescli.errors import InvalidValue
+from salescli.values import currency_decimals, format_money, minor_to_decimal, to_minor
+
+if TYPE_CHECKING:
+    from salescli.repository import Repository
+
+_RATE_RE = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,12})?|\.[0-9]{1,12}")
+
+
+def parse_rate(text: str) -> Decimal:
+    """An exchange rate as typed: a positive decimal number ('0.92', '1.0845', '150')."""
+    s = text.strip()
+    if not _RATE_RE.fullmatch(s):
+        raise InvalidValue(None, text, "is not an exchange rate (a positive decimal number, e.g. 0.92)")
+    value = Decimal(s)
+    if value <= 0:
+        raise InvalidValue(None, text, "is not an exchange rate (it must be more than 0)")
+    return value
+
+
+def rate_text(rate: Decimal) -> str:
+    """How a rate is stored: plain decimal text without trailing zeros ('0.92', '150')."""
+    return format(rate.normalize(), "f")
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """Round (half up) to the currency's minor unit: 12.345 EUR -> 12.35."""
+    return amount.quantize(Decimal(1).scaleb(-currency_decimals(currency)), rounding=ROUND_HALF_UP)
+
+
+def convert_totals(
+    per_currency: Mapping[str, int], base: str, rates: Mapping[str, Decimal]
+) -> tuple[Decimal, list[str]]:
+    """Sum amounts kept per currency (integer minor units) into the base currency.
+
+    ``rates`` maps a currency to its rate to the base currency (the base itself needs none).
+    Returns (total in the base currency rounded to its minor unit, currencies with a non-zero
+    amount and no rate — left OUT of the total, sorted). Never sums a currency silently.
+    """
+    total = Decimal(0)
+    missing: list[str] = []
+    for currency in sorted(per_currency):
+        minor = per_currency[currency]
+        if not minor:
+            continue
+        amount = minor_to_decimal(minor, currency)
+        if currency == base:
+            total += amount
+        elif currency in rates:
+            total += amount * rates[currency]
+        else:
+            missing.append(currency)
+    return quantize(total, base), missing
+
+
+def rates_on(repo: Repository, as_of: date) -> dict[str, Decimal]:
+    """The rates in force on a date (latest on or before it), as Decimals."""
+    return {cur: Decimal(rate) for cur, rate in repo.fx_rates_on(as_of.isoformat()).items()}
+
+
+@dataclass
+class CurrencyTotal:
+    """One currency's share of a selection of deals."""
+
+    currency: str
+    deals: int
+    minor: int
+    with_amount: int = 0
+
+
+@dataclass
+class Totals:
+    """A selection's count and total in the base currency, with what could not be converted."""
+
+    base: str
+    count: int
+    total: Decimal
+    without_amount: int
+    missing: list[CurrencyTotal] = field(default_factory=list)
+    by_currency: list[CurrencyTotal] = field(default_factory=list)
+
+    @property
+    def total_minor(self) -> int:
+        return to_minor(self.total, self.base)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "total": self.total,
+            "currency": self.base,
+            "without_amount": self.without_amount,
+            "missing_rates": [m.currency for m in self.missing],
+        }
+
+    def lines(self, noun: str = "deal") -> list[str]:
+        """'12 deals, total 48,300.00 USD' and one line per currency left out for want of a rate."""
+        plural = noun if self.count == 1 else noun + "s"
+        first = f"{self.count:,} {plural}, total {format_money(self.total_minor, self.base)}"
+        if self.without_amount:
+            first += f" ({self.without_amount:,} without an amount)"
+        out = [first]
+        for m in self.missing:
+            out.append(
+                f"no rate for {m.currency}: {m.deals:,} {noun if m.deals == 1 else noun + 's'},"
+                f" {format_money(m.minor, m.currency)} not included"
+                f" (set one: salescli fx set {m.currency} RATE)"
+            )
+        return out
+
+
+def summarize(rows: Iterable[Mapping[str, Any]], base: str, rates: Mapping[str, Decimal]) -> Totals:
+    """Totals from per-currency rows with keys currency, deals, minor and optionally with_amount."""
+    shares = [
+        CurrencyTotal(r["currency"], int(r["deals"]), int(r["minor"] or 0), int(r.get("with_amount", r["deals"])))
+        for r in rows
+    ]
+    total, missing = convert_totals({s.currency: s.minor for s in shares}, base, rates)
+    return Totals(
+        base=base,
+        count=sum(s.deals for s in shares),
+        total=total,
+        without_amount=sum(s.deals - s.with_amount for s in shares),
+        missing=[s for s in shares if s.currency in missing],
+        by_currency=shares,
+    )

@@ -1,0 +1,478 @@
+"""Pipeline rules shared by deals, imports and reports: forecast categories, stage kinds and rules,
+resolving pipelines and stages by name, and managing them (pipeline add, stage-add/edit/rm)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from salescli.errors import InvalidValue, NotFound, RuleError
+
+if TYPE_CHECKING:
+    from salescli.repository import Repository
+    from salescli.repository.base import Row
+
+FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "omitted", "closed")
+OPEN_CATEGORIES = ("pipeline", "best_case", "commit", "omitted")
+
+# Salesforce ForecastCategoryName / HubSpot / free text -> ours.
+_CATEGORY_ALIASES = {
+    "pipeline": "pipeline",
+    "best case": "best_case",
+    "best_case": "best_case",
+    "bestcase": "best_case",
+    "upside": "best_case",
+    "commit": "commit",
+    "committed": "commit",
+    "forecast": "commit",
+    "omitted": "omitted",
+    "omit": "omitted",
+    "closed": "closed",
+    "closed won": "closed",
+    "closed lost": "closed",
+}
+
+
+def default_forecast_category(probability: int, status: str = "open") -> str:
+    """Derived category: closed deals are 'closed'; open ones by probability (≥80 commit, ≥50 best_case)."""
+    if status != "open":
+        return "closed"
+    if probability >= 80:
+        return "commit"
+    if probability >= 50:
+        return "best_case"
+    return "pipeline"
+
+
+def normalize_forecast_category(text: str) -> str | None:
+    """Our category for a typed or imported one; None when unknown."""
+    return _CATEGORY_ALIASES.get(" ".join(text.strip().lower().replace("-", " ").split()))
+
+
+def status_of_kind(kind: str) -> str:
+    """A stage's kind is the deal's status: open, won or lost."""
+    return kind
+
+
+# ---------------------------------------------------------------------------------------------
+# Pipelines and stages: definitions, rules, resolution, management
+# ---------------------------------------------------------------------------------------------
+STAGE_KINDS = ("open", "won", "lost")
+LOST_CATEGORIES = ("competitor", "no_decision", "disqualified", "price", "timing", "other")
+
+#: What a stage may require of a deal entering it -> the deals column that must be filled.
+REQUIRED_FIELDS: dict[str, str] = {
+    "amount": "amount_minor",
+    "expected_close": "expected_close",
+    "company": "company_id",
+    "contact": "contact_id",
+    "owner": "owner",
+    "source": "source",
+    "next_step": "next_step",
+    "next_step_date": "next_step_date",
+}
+_REQUIRED_ALIASES = {"close": "expected_close", "close_date": "expected_close", "value": "amount"}
+#: The option of `deal edit` that fills each required field (for hints).
+REQUIRED_OPTIONS: dict[str, str] = {
+    "amount": "--amount", "expected_close": "--close", "company": "--company", "contact": "--contact",
+    "owner": "--owner", "source": "--source", "next_step": "--next-step", "next_step_date": "--next-step-date",
+}
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """A stage to create: name, probability, kind, rot days, required fields."""
+
+    name: str
+    probability: int
+    kind: str = "open"
+    rot_days: int | None = None
+    required: list[str] = field(default_factory=list)
+
+
+#: The seven-step sales process (the same as the pipeline seeded into every new database).
+DEFAULT_STAGES: list[StageSpec] = [
+    StageSpec("Prospecting", 10),
+    StageSpec("Qualification", 20),
+    StageSpec("Needs Analysis", 40),
+    StageSpec("Proposal", 60, required=["amount", "expected_close"]),
+    StageSpec("Negotiation", 80, required=["amount", "expected_close"]),
+    StageSpec("Won", 100, "won"),
+    StageSpec("Lost", 0, "lost"),
+]
+
+
+def parse_required(text: str, option: str = "--require") -> list[str]:
+    """'amount, close' -> ['amount', 'expected_close']; '' or 'none' -> []."""
+    out: list[str] = []
+    for part in text.replace(";", ",").split(","):
+        key = "_".join(part.strip().lower().replace("-", " ").split())
+        if not key or key == "none":
+            continue
+        key = _REQUIRED_ALIASES.get(key, key)
+        if key not in REQUIRED_FIELDS:
+            raise InvalidValue(option, part.strip(),
+                               f"is not a field a stage can require ({', '.join(REQUIRED_FIELDS)})")
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def parse_kind(text: str, option: str = "--kind") -> str:
+    kind = text.strip().lower()
+    if kind not in STAGE_KINDS:
+        raise InvalidValue(option, text, f"is not one of {', '.join(STAGE_KINDS)}")
+    return kind
+
+
+def parse_lost_category(text: str) -> str:
+    key = "_".join(text.strip().lower().replace("-", " ").split())
+    if key not in LOST_CATEGORIES:
+        raise InvalidValue("--category", text, f"is not one of {', '.join(LOST_CATEGORIES)}")
+    return key
+
+
+def parse_stages(text: str) -> list[StageSpec]:
+    """--stages "Discovery:10,Demo:40,Won:100:won,Lost:0:lost" (NAME:PROBABILITY[:KIND[:ROT_DAYS]]).
+
+    A stage named Won or Lost without a kind takes that kind. Raises InvalidValue naming --stages.
+    """
+    from salescli.values import parse_int, parse_probability
+
+    specs: list[StageSpec] = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        bits = [b.strip() for b in part.split(":")]
+        if len(bits) < 2 or len(bits) > 4 or not bits[0]:
+            raise InvalidValue("--stages", part.strip(), "is not NAME:PROBABILITY[:KIND[:ROT_DAYS]] (Demo:40)")
+        name = bits[0]
+        try:
+            probability = parse_probability(bits[1])
+            kind = parse_kind(bits[2]) if len(bits) > 2 and bits[2] else _kind_from_name(name)
+            rot = parse_int(bits[3], minimum=1) if len(bits) > 3 and bits[3] else None
+        except InvalidValue as exc:
+            raise InvalidValue("--stages", part.strip(), f'has "{exc.value}" that {exc.reason}') from None
+        if any(s.name.lower() == name.lower() for s in specs):
+            raise InvalidValue("--stages", name, "appears twice")
+        specs.append(StageSpec(name, probability, kind, rot))
+    if not any(s.kind == "open" for s in specs):
+        raise InvalidValue("--stages", text, "has no open stage (example: Discovery:10,Demo:40,Won:100,Lost:0)")
+    return specs
+
+
+def _kind_from_name(name: str) -> str:
+    lowered = name.strip().lower()
+    if lowered in ("won", "closed won", "closed-won"):
+        return "won"
+    if lowered in ("lost", "closed lost", "closed-lost"):
+        return "lost"
+    return "open"
+
+
+def required_of(stage: Row) -> list[str]:
+    raw = stage.get("required_fields")
+    return list(json.loads(raw)) if raw else []
+
+
+def missing_fields(values: dict[str, Any], required: list[str]) -> list[str]:
+    """The required fields (names as in REQUIRED_FIELDS) that are empty in a deal's column values."""
+    out = []
+    for name in required:
+        column = REQUIRED_FIELDS.get(name, name)
+        value = values.get(column)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            out.append(name)
+    return out
+
+
+# -- resolution ------------------------------------------------------------------------------
+def resolve_pipeline(repo: Repository, ref: str | None, field_name: str = "pipeline") -> Row:
+    """The pipeline named by id or name (any case); the default pipeline when ref is None. Unknown: exit 3."""
+    if ref is None:
+        row = repo.default_pipeline()
+        if row is None:
+            raise NotFound("there is no pipeline", hint='create one: salescli pipeline add "New business"')
+        return row
+    text = ref.strip()
+    row = repo.pipeline_named(text)
+    if row is None and text.isascii() and text.isdigit() and len(text) < 19:
+        row = repo.pipeline(int(text))
+    if row is None:
+        names = ", ".join(p["name"] for p in repo.pipelines()) or "none"
+        raise NotFound(f'{field_name} "{ref}" not found (pipelines: {names})',
+                       hint="list them with `salescli pipeline list`")
+    return row
+
+
+def resolve_stage(repo: Repository, pipeline: Row, name: str, field_name: str = "stage") -> Row:
+    """A stage of the pipeline by name (any case). Unknown: exit 3, listing the valid ones."""
+    row = repo.stage_named(pipeline["id"], name.strip())
+    if row is None:
+        names = ", ".join(repo.stage_names(pipeline["id"]))
+        raise NotFound(f'{field_name} "{name}" not found in pipeline {pipeline["name"]} (stages: {names})')
+    return row
+
+
+def first_stage(repo: Repository, pipeline: Row, kind: str = "open") -> Row:
+    for stage in repo.stages(pipeline["id"]):
+        if stage["kind"] == kind:
+            return stage
+    raise RuleError(f"pipeline {pipeline['name']} has no {kind} stage",
+                    hint=f"add one: salescli pipeline stage-add \"{pipeline['name']}\" NAME --kind {kind}")
+
+
+# -- management ------------------------------------------------------------------------------
+def _stage_values(pipeline_id: int, spec: StageSpec, position: int) -> dict[str, Any]:
+    return {
+        "pipeline_id": pipeline_id, "name": spec.name, "position": position, "probability": spec.probability,
+        "kind": spec.kind, "rot_days": spec.rot_days, "required_fields": json.dumps(spec.required),
+    }
+
+
+def add_pipeline(
+    repo: Repository, name: str, stages: list[StageSpec] | None = None, make_default: bool = False
+) -> Row:
+    """Create a usable pipeline: the given stages (a Won and a Lost stage are added when missing),
+    else the seven default ones. Names are unique (any case)."""
+    name = name.strip()
+    if not name:
+        raise InvalidValue("NAME", name, "is empty")
+    if len(name) > 200:
+        raise InvalidValue("NAME", name[:40] + "…", "is too long (at most 200 characters)")
+    specs = list(stages) if stages else list(DEFAULT_STAGES)
+    added = []
+    for kind, label, prob in (("won", "Won", 100), ("lost", "Lost", 0)):
+        if not any(s.kind == kind for s in specs):
+            if any(s.name.lower() == label.lower() for s in specs):
+                raise InvalidValue("--stages", label, f"is an open stage but the pipeline needs a {kind} stage")
+            specs.append(StageSpec(label, prob, kind))
+            added.append(label)
+    with repo.write():
+        if repo.pipeline_named(name) is not None:
+            raise RuleError(f'pipeline "{name}" already exists')
+        pipeline_id = repo.create_record("pipelines", "pipeline", {
+            "name": name, "is_default": 0, "created_at": repo.now(),
+        })
+        for pos, spec in enumerate(specs, start=1):
+            repo.create_record("stages", "stage", _stage_values(pipeline_id, spec, pos))
+        current = repo.default_pipeline()
+        if make_default or current is None or not current["is_default"]:
+            repo.set_default_pipeline(pipeline_id)
+    if added:
+        repo.notices.append(f"added closing stage{'s' if len(added) > 1 else ''} {' and '.join(added)}"
+                            " (a pipeline needs a won and a lost stage)")
+    row = repo.pipeline(pipeline_id)
+    assert row is not None
+    return row
+
+
+def set_default_pipeline(repo: Repository, ref: str) -> Row:
+    with repo.write():
+        row = resolve_pipeline(repo, ref)
+        if not row["is_default"]:
+            repo.set_default_pipeline(row["id"])
+    return row
+
+
+def _check_stage_name(repo: Repository, pipeline: Row, name: str, own_id: int | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise InvalidValue("NAME", name, "is empty")
+    if ":" in name or "," in name or len(name) > 100:
+        raise InvalidValue("NAME", name, "is not a stage name (no ':' or ',', at most 100 characters)")
+    other = repo.stage_named(pipeline["id"], name)
+    if other is not None and other["id"] != own_id:
+        raise RuleError(f'stage "{other["name"]}" already exists in pipeline {pipeline["name"]}')
+    return name
+
+
+def _placed(order: list[int], stage_id: int, position: int | None, after: Row | None, before: Row | None) -> list[int]:
+    rest = [sid for sid in order if sid != stage_id]
+    if after is not None:
+        index = rest.index(after["id"]) + 1
+    elif before is not None:
+        index = rest.index(before["id"])
+    elif position is not None:
+        index = max(0, min(position - 1, len(rest)))
+    else:
+        return order
+    return rest[:index] + [stage_id] + rest[index:]
+
+
+def add_stage(
+    repo: Repository,
+    pipeline_ref: str,
+    spec: StageSpec,
+    *,
+    position: int | None = None,
+    after: str | None = None,
+    before: str | None = None,
+) -> tuple[Row, Row]:
+    """Add a stage; an open stage goes before the first closed one unless --position/--after/--before."""
+    with repo.write():
+        pipeline = resolve_pipeline(repo, pipeline_ref)
+        name = _check_stage_name(repo, pipeline, spec.name)
+        after_row = resolve_stage(repo, pipeline, after, "--after") if after else None
+        before_row = resolve_stage(repo, pipeline, before, "--before") if before else None
+        stages = repo.stages(pipeline["id"])
+        new_id = repo.create_record("stages", "stage", _stage_values(
+            pipeline["id"], StageSpec(name, spec.probability, spec.kind, spec.rot_days, spec.required),
+            len(stages) + 1000,
+        ))
+        order = [s["id"] for s in stages]
+        if position is None and after_row is None and before_row is None:
+            closed = [i for i, s in enumerate(stages) if s["kind"] != "open"]
+            index = closed[0] if spec.kind == "open" and closed else len(order)
+            order = order[:index] + [new_id] + order[index:]
+        else:
+            order = _placed(order + [new_id], new_id, position, after_row, before_row)
+        repo.renumber_stages(pipeline["id"], order)
+    stage = repo.stage(new_id)
+    assert stage is not None
+    return pipeline, stage
+
+
+UNSET: Any = object()
+
+
+def edit_stage(
+    repo: Repository,
+    pipeline_ref: str,
+    stage_name: str,
+    *,
+    name: str | None = None,
+    probability: int | None = None,
+    kind: str | None = None,
+    rot_days: int | None = UNSET,
+    required: list[str] | None = None,
+    position: int | None = None,
+    after: str | None = None,
+    before: str | None = None,
+) -> tuple[Row, Row, dict[str, Any], int]:
+    """Change a stage. Open deals whose probability follows the stage take a new probability.
+
+    Returns (pipeline, stage, changed fields, deals whose probability followed).
+    """
+    followed = 0
+    with repo.write():
+        pipeline = resolve_pipeline(repo, pipeline_ref)
+        stage = resolve_stage(repo, pipeline, stage_name)
+        values: dict[str, Any] = {}
+        if name is not None:
+            values["name"] = _check_stage_name(repo, pipeline, name, stage["id"])
+        if probability is not None:
+            values["probability"] = probability
+        if kind is not None and kind != stage["kind"]:
+            held = len(repo.deals_in_stage(stage["id"]))
+            if held:
+                raise RuleError(f"stage {stage['name']} holds {held} deal{'s' if held != 1 else ''};"
+                                f" its kind ({stage['kind']}) cannot change",
+                                hint="move them first, or add a new stage")
+            _check_kinds_remain(repo, pipeline, stage, kind)
+            values["kind"] = kind
+        if rot_days is not UNSET:
+            values["rot_days"] = rot_days
+        if required is not None:
+            values["required_fields"] = json.dumps(required)
+        changed = repo.change_record("stages", "stage", stage["id"], values)
+        if "probability" in changed and stage["kind"] == "open":
+            followed = repo.follow_stage_probability(stage["id"], probability or 0,
+                                                     default_forecast_category(probability or 0))
+            if followed:
+                repo.record_change("stage", stage["id"], "deals follow probability", None,
+                                   {"probability": probability, "deals": followed})
+        if position is not None or after or before:
+            after_row = resolve_stage(repo, pipeline, after, "--after") if after else None
+            before_row = resolve_stage(repo, pipeline, before, "--before") if before else None
+            order = [s["id"] for s in repo.stages(pipeline["id"])]
+            new_order = _placed(order, stage["id"], position, after_row, before_row)
+            if new_order != order:
+                repo.renumber_stages(pipeline["id"], new_order)
+                new_position = new_order.index(stage["id"]) + 1
+                repo.record_change("stage", stage["id"], "update", {"position": stage["position"]},
+                                   {"position": new_position})
+                changed["position"] = new_position
+    row = repo.stage(stage["id"])
+    assert row is not None
+    return pipeline, row, changed, followed
+
+
+def _check_kinds_remain(repo: Repository, pipeline: Row, leaving: Row, new_kind: str | None) -> None:
+    """A pipeline keeps at least one open, one won and one lost stage."""
+    kinds = [s["kind"] for s in repo.stages(pipeline["id"]) if s["id"] != leaving["id"]]
+    if new_kind:
+        kinds.append(new_kind)
+    for kind in STAGE_KINDS:
+        if kind not in kinds:
+            raise RuleError(f"pipeline {pipeline['name']} needs at least one {kind} stage;"
+                            f" {leaving['name']} is its last one")
+
+
+def remove_stage(
+    repo: Repository, pipeline_ref: str, stage_name: str, move_to: str | None = None
+) -> tuple[Row, Row, int, Row | None]:
+    """Remove a stage. Its deals and stage history move to --move-to (same kind, same pipeline);
+    a stage that holds deals or appears in stage history cannot go without it.
+
+    Returns (pipeline, removed stage, deals moved, target stage).
+    """
+    with repo.write():
+        pipeline = resolve_pipeline(repo, pipeline_ref)
+        stage = resolve_stage(repo, pipeline, stage_name)
+        _check_kinds_remain(repo, pipeline, stage, None)
+        held = repo.deals_in_stage(stage["id"])
+        refs = repo.stage_history_refs(stage["id"])
+        target = None
+        moved = 0
+        if move_to is not None:
+            target = resolve_stage(repo, pipeline, move_to, "--move-to")
+            if target["id"] == stage["id"]:
+                raise RuleError(f"--move-to names the stage being removed ({stage['name']})")
+            if target["kind"] != stage["kind"]:
+                raise RuleError(f"--move-to {target['name']} is a {target['kind']} stage but {stage['name']}"
+                                f" is {stage['kind']}; deals would change status",
+                                hint=f"pick a {stage['kind']} stage")
+            moved = repo.merge_stage(stage["id"], target["id"], pipeline["id"], target["probability"],
+                                     default_forecast_category(target["probability"], target["kind"]))
+            if moved:
+                repo.record_change("stage", stage["id"], "move deals", {"stage": stage["name"], "deals": held},
+                                   {"stage": target["name"], "deals": held})
+        elif held:
+            raise RuleError(f"stage {stage['name']} holds {len(held)} deal{'s' if len(held) != 1 else ''}",
+                            hint=f"pass --move-to STAGE to move them (stages: "
+                                 f"{', '.join(n for n in repo.stage_names(pipeline['id']) if n != stage['name'])})")
+        elif refs:
+            raise RuleError(f"stage {stage['name']} appears in the stage history of deals"
+                            f" ({refs} entr{'ies' if refs != 1 else 'y'})",
+                            hint="pass --move-to STAGE to merge its history into another stage")
+        repo.delete_record("stages", "stage", stage["id"])
+        repo.renumber_stages(pipeline["id"], [s["id"] for s in repo.stages(pipeline["id"])])
+    return pipeline, stage, moved, target
+
+
+def stage_view(stage: Row) -> dict[str, Any]:
+    return {
+        "position": stage["position"],
+        "name": stage["name"],
+        "probability": stage["probability"],
+        "kind": stage["kind"],
+        "rot_days": stage["rot_days"],
+        "required_fields": required_of(stage),
+        "deals": stage.get("deals"),
+        "open_deals": stage.get("open_deals"),
+        "id": stage["id"],
+    }
+
+
+def pipeline_view(pipeline: Row) -> dict[str, Any]:
+    return {
+        "id": pipeline["id"],
+        "name": pipeline["name"],
+        "default": bool(pipeline["is_default"]),
+        "stages": pipeline.get("stages"),
+        "open_deals": pipeline.get("open_deals"),
+        "deals": pipeline.get("deals"),
+        "created_at": pipeline["created_at"],
+    }

@@ -1,0 +1,86 @@
+"""Resolving what people type to name a record: an id, a unique name, an e-mail or a domain."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from salescli.errors import AmbiguousReference, NotFound
+
+if TYPE_CHECKING:
+    from salescli.repository import Repository
+    from salescli.repository.base import Row
+
+
+def parse_id(ref: str) -> int | None:
+    text = ref.strip().lstrip("#")
+    if text.isascii() and text.isdigit() and len(text) < 19:
+        return int(text)
+    return None
+
+
+def _ambiguous(kind: str, ref: str, rows: list[Row], label: str) -> AmbiguousReference:
+    listed = "; ".join(f"{r['id']} {r['name']}" + (f" <{r[label]}>" if r.get(label) else "") for r in rows)
+    return AmbiguousReference(
+        f'{kind} "{ref}" is ambiguous: {len(rows)} match ({listed})',
+        hint=f"use the {kind} id",
+    )
+
+
+def find_company(repo: Repository, ref: str) -> Row | None:
+    """The company named by id, domain or unique name (case-insensitive); None when unknown."""
+    ref = ref.strip()
+    if not ref:
+        return None
+    rid = parse_id(ref)
+    if rid is not None:
+        row = repo.company(rid)
+        if row is not None:
+            return row
+    from salescli.models import DOMAIN_RE  # lazily: listing without a reference needs no pydantic
+
+    lowered = ref.lower()
+    if DOMAIN_RE.match(lowered):
+        row = repo.company_by_domain(lowered)
+        if row is not None:
+            return row
+    rows = repo.companies_named(ref)
+    if len(rows) > 1:
+        raise _ambiguous("company", ref, rows, "domain")
+    if rows:
+        return repo.company(rows[0]["id"])
+    return None
+
+
+def resolve_company(repo: Repository, ref: str, field: str = "company") -> Row:
+    row = find_company(repo, ref)
+    if row is None:
+        raise NotFound(f'{field} "{ref}" not found', hint="list companies with `salescli company list`")
+    return row
+
+
+def find_contact(repo: Repository, ref: str) -> Row | None:
+    ref = ref.strip()
+    if not ref:
+        return None
+    rid = parse_id(ref)
+    if rid is not None:
+        row = repo.contact(rid)
+        if row is not None:
+            return row
+    if "@" in ref:
+        row = repo.contact_by_email(ref.lower())
+        if row is not None:
+            return repo.contact(row["id"])
+    rows = repo.contacts_named(ref)
+    if len(rows) > 1:
+        raise _ambiguous("contact", ref, rows, "email")
+    if rows:
+        return repo.contact(rows[0]["id"])
+    return None
+
+
+def resolve_contact(repo: Repository, ref: str, field: str = "contact") -> Row:
+    row = find_contact(repo, ref)
+    if row is None:
+        raise NotFound(f'{field} "{ref}" not found', hint="list contacts with `salescli contact list`")
+    return row

@@ -1,0 +1,164 @@
+"""Forecast snapshots (`forecast snapshot`, weekly from cron) and `report forecast-accuracy`.
+
+A snapshot stores the forecast figures of a period as they stood on the day it was taken. The
+accuracy report sets each snapshot's three forecasts — won + commit, won + weighted, won +
+historical — against what was actually won in that period (as known today): error = forecast -
+actual, error % = error / actual; and per method the mean absolute error % over the snapshots
+whose period is over.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from salescli.services.reports.common import (
+    Figure,
+    Report,
+    ReportContext,
+    Section,
+    col,
+    per_currency,
+    ratio,
+    resolve,
+)
+from salescli.values import Period
+
+if TYPE_CHECKING:
+    from salescli.repository.base import Row
+
+METRICS = {"snapshots": "snapshots compared", "mape_commit": "mean |error %| of won + commit",
+           "mape_weighted": "mean |error %| of won + weighted", "mape_historical": "mean |error %| of won + historical"}
+STORED = ("won", "commit", "best_case", "pipeline", "omitted", "open", "weighted", "historical", "forecast",
+          "best_case_forecast", "target", "attainment", "gap", "coverage")
+
+
+def scope_key(ctx: ReportContext) -> str:
+    """'all', or the filters a snapshot was taken with: 'pipeline:Default', 'owner:ana', 'team:East'."""
+    parts = []
+    if ctx.pipeline:
+        parts.append(f"pipeline:{ctx.pipeline}")
+    if ctx.scope.owner:
+        parts.append(f"owner:{ctx.scope.owner}")
+    if ctx.scope.team:
+        parts.append(f"team:{ctx.scope.team}")
+    return " ".join(parts) or "all"
+
+
+def _scope_filters(key: str) -> dict[str, str | None]:
+    out: dict[str, str | None] = {"pipeline": None, "owner": None, "team": None}
+    if key != "all":
+        for part in key.split(" "):
+            name, _, value = part.partition(":")
+            if name in out:
+                out[name] = value
+    return out
+
+
+def take_snapshot(ctx: ReportContext) -> dict[str, Any]:
+    """Store the forecast of ctx's period and scope as of today; returns what was stored."""
+    from salescli.services.reports import forecast
+
+    report = forecast.build(ctx)
+    figures = {k: report.summary.get(k) for k in STORED}
+    stored = {k: None if v is None else str(v) for k, v in figures.items()}
+    stored["currency"] = ctx.base
+    stored["as_of"] = ctx.as_of.isoformat()
+    repo = ctx.repo
+    values = {
+        "taken_at": repo.now(),
+        "period_label": ctx.period.label,
+        "period_start": ctx.start,
+        "period_end": ctx.end,
+        "scope": scope_key(ctx),
+        "figures": json.dumps(stored, sort_keys=True),
+    }
+    with repo.write():
+        snapshot_id = repo.create_record("forecast_snapshots", "forecast_snapshot", values)
+    return {"id": snapshot_id, "taken_at": values["taken_at"], "period": ctx.period.label,
+            "scope": values["scope"], **figures, "currency": ctx.base, "missing_rates": report.missing_rates}
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def _actual_won(ctx: ReportContext, snap: Row, cache: dict[tuple[str, str, str], tuple[Decimal, bool]]
+                ) -> tuple[Decimal, bool]:
+    """What was won in the snapshot's period and scope, as known today; and whether the period is over."""
+    key = (snap["period_start"], snap["period_end"], snap["scope"])
+    if key not in cache:
+        period = Period(date.fromisoformat(snap["period_start"]), date.fromisoformat(snap["period_end"]),
+                        snap["period_label"])
+        sub = resolve(ctx.repo, ctx.today, period_value=period, **_scope_filters(snap["scope"]))
+        sub.missing = ctx.missing
+        rows = ctx.repo.closed_in_period(sub.filter, "all", start=sub.start, end=sub.end)
+        cache[key] = (sub.to_base(per_currency(rows, "won_amount")), period.end <= ctx.today)
+    return cache[key]
+
+
+def build(ctx: ReportContext) -> Report:
+    rows: list[dict[str, Any]] = []
+    cache: dict[tuple[str, str, str], tuple[Decimal, bool]] = {}
+    errors: dict[str, list[Decimal]] = {"commit": [], "weighted": [], "historical": []}
+    for snap in ctx.repo.snapshot_rows():
+        if not (snap["period_start"] < ctx.end and snap["period_end"] > ctx.start):
+            continue
+        if ctx.scope.owner or ctx.scope.team or ctx.pipeline:
+            if snap["scope"] != scope_key(ctx):
+                continue
+        figures = json.loads(snap["figures"])
+        won = _dec(figures.get("won")) or Decimal(0)
+        forecasts = {
+            "commit": won + (_dec(figures.get("commit")) or 0),
+            "weighted": won + (_dec(figures.get("weighted")) or 0),
+            "historical": won + (_dec(figures.get("historical")) or 0),
+        }
+        actual, over = _actual_won(ctx, snap, cache)
+        row: dict[str, Any] = {
+            "id": snap["id"], "taken_on": snap["taken_at"][:10], "period": snap["period_label"],
+            "scope": snap["scope"], "period_over": over,
+            "days_left": max((date.fromisoformat(snap["period_end"]) - date.fromisoformat(snap["taken_at"][:10])).days,
+                             0),
+            "won_then": won, "actual": actual,
+        }
+        for method, value in forecasts.items():
+            err = value - actual
+            row[f"forecast_{method}"] = value
+            row[f"error_{method}"] = err
+            row[f"error_pct_{method}"] = ratio(err, actual) if actual else None
+            if over and actual:
+                errors[method].append(abs(err) / actual)
+        rows.append(row)
+    mape = {f"mape_{m}": (sum(v, Decimal(0)) / len(v)).quantize(Decimal("0.0001")) if v else None
+            for m, v in errors.items()}
+    summary = {"snapshots": len(rows), "complete": sum(1 for r in rows if r["period_over"]), **mape,
+               "currency": ctx.base}
+    columns = [
+        col("id", "id", "count", in_table=False), col("taken_on", "taken"), col("period"),
+        col("scope", in_table=False), col("period_over", in_table=False), col("days_left", "days left", "count"),
+        col("won_then", "won then", "money", in_table=False),
+        col("forecast_commit", "won+commit", "money"), col("forecast_weighted", "won+wtd", "money"),
+        col("forecast_historical", "won+hist", "money"), col("actual", "actual", "money"),
+        col("error_commit", in_table=False), col("error_pct_commit", "err c", "rate"),
+        col("error_weighted", in_table=False), col("error_pct_weighted", "err w", "rate"),
+        col("error_historical", in_table=False), col("error_pct_historical", "err h", "rate"),
+    ]
+    period_text = "all periods" if ctx.period.label == "all" else ctx.period.label
+    report = Report(
+        name="forecast-accuracy",
+        title=f"Forecast accuracy — {period_text}" + (f" ({ctx.scope_label()})" if ctx.scope_label() else ""),
+        meta=ctx.meta("forecast-accuracy", None),
+        summary=summary,
+        figures=[Figure("snapshots", "snapshots"), Figure("complete", "periods over"),
+                 Figure("mape_commit", "mean |error| won+commit", "rate"),
+                 Figure("mape_weighted", "mean |error| won+weighted", "rate"),
+                 Figure("mape_historical", "mean |error| won+historical", "rate")],
+        sections=[Section("snapshots", "Snapshots against what was won (actual: as known today)", columns, rows,
+                          empty="no forecast snapshots (take one weekly: salescli forecast snapshot)")],
+        metrics={"snapshots": len(rows), **mape},
+        csv_section="snapshots",
+    )
+    return report.finish(ctx)

@@ -1,0 +1,459 @@
+"""What every report shares: its scope and period, money in the base currency, the Report shape, --fail-if.
+
+A report is built in two steps: `Scope.resolve(...)` turns what the person typed (period, pipeline,
+owner, team, as-of date) into a ReportContext; a report module's `build(ctx, ...)` runs its
+aggregate queries (repository/metrics.py) and returns a Report — summary figures, sections of rows,
+charts, and the metrics `--fail-if` can test. Rendering is salescli/render_report.py.
+
+Figures follow DESIGN.md "Figures, defined once": rates and attainment are fractions; money is
+converted to the base currency with the rates in force on the report's day, and a currency without
+a rate is named (`missing_rates`), never summed.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from salescli.errors import InvalidValue, NotFound, UsageError
+from salescli.render import Column
+from salescli.repository.metrics import DealFilter
+from salescli.services.targets import Scope
+from salescli.values import Period
+
+if TYPE_CHECKING:
+    from salescli.repository import Repository
+    from salescli.repository.base import Row
+
+ALL_TIME = Period(date(1900, 1, 1), date(2201, 1, 1), "all")
+NONE_LABEL = "(none)"
+
+
+# -- context ---------------------------------------------------------------------------------
+@dataclass
+class ReportContext:
+    """A report's resolved inputs: the database, its day, period, filters, currency and rates."""
+
+    repo: Repository
+    today: date
+    period: Period
+    as_of: date  # the day the report describes (today unless --as-of)
+    filter: DealFilter
+    scope: Scope
+    pipeline: str | None
+    base: str
+    rates: dict[str, Decimal]
+    stale_days: int
+    settings: dict[str, str]
+    missing: set[str] = field(default_factory=set)
+
+    @property
+    def historical(self) -> bool:
+        """Whether the report describes a past day (from stage history)."""
+        return self.as_of < self.today
+
+    @property
+    def as_of_sql(self) -> str | None:
+        return self.as_of.isoformat() if self.historical else None
+
+    @property
+    def start(self) -> str:
+        return self.period.start.isoformat()
+
+    @property
+    def end(self) -> str:
+        return self.period.end.isoformat()
+
+    def to_base(self, per_currency: dict[str, int], scale: int = 1) -> Decimal:
+        """Sum per-currency integer amounts (minor units x scale) into the base currency, rounded to its
+        minor unit; currencies without a rate are left out and remembered in `missing`."""
+        from salescli.services.money import convert_totals, quantize
+
+        total, missing = convert_totals(per_currency, self.base, self.rates)
+        self.missing.update(missing)
+        return total if scale == 1 else quantize(total / scale, self.base)
+
+    def fx_scale(self) -> dict[str, float]:
+        """currency -> factor from its minor units to the base's (approximate; for ordering in SQL)."""
+        from salescli.values import currency_decimals
+
+        base_dec = currency_decimals(self.base)
+        out = {cur: float(rate) * 10 ** (base_dec - currency_decimals(cur)) for cur, rate in self.rates.items()}
+        out[self.base] = 1.0
+        return out
+
+    def meta(self, name: str, by: str | None = None, **extra: Any) -> dict[str, Any]:
+        """The keys every report's JSON starts with."""
+        return {
+            "report": name,
+            "period": period_json(self.period),
+            "as_of": self.as_of.isoformat(),
+            "base_currency": self.base,
+            "filters": {"pipeline": self.pipeline, "owner": self.scope.owner, "team": self.scope.team},
+            "by": by,
+            **extra,
+        }
+
+    def scope_label(self) -> str:
+        parts = []
+        if self.pipeline:
+            parts.append(f"pipeline {self.pipeline}")
+        if self.scope.owner:
+            parts.append(f"owner {self.scope.owner}")
+        if self.scope.team:
+            parts.append(f"team {self.scope.team}")
+        return ", ".join(parts)
+
+
+def period_json(period: Period) -> dict[str, str | None]:
+    """A period in JSON: its label, first and last day (inclusive); no dates for --period all."""
+    if period == ALL_TIME:
+        return {"label": "all", "start": None, "end": None}
+    return {"label": period.label, "start": period.start.isoformat(),
+            "end": (period.end - timedelta(days=1)).isoformat()}
+
+
+def parse_report_period(text: str | None, today: date, settings: dict[str, str], option: str = "--period") -> Period:
+    """A report period: default this (fiscal) quarter; 'all' for every date."""
+    from salescli.services.activities import period_settings
+    from salescli.values import parse_period
+
+    if text is not None and text.strip().lower() == "all":
+        return ALL_TIME
+    try:
+        return parse_period(text or "this-quarter", today, *period_settings(settings))
+    except InvalidValue as exc:
+        raise exc.with_field(option) from None
+
+
+def resolve(
+    repo: Repository,
+    today: date,
+    *,
+    period: str | None = None,
+    pipeline: str | None = None,
+    owner: str | None = None,
+    team: str | None = None,
+    as_of: str | None = None,
+    period_value: Period | None = None,
+) -> ReportContext:
+    """Turn typed options into a ReportContext; unknown pipeline, owner or team is exit 3."""
+    from salescli.services.money import rates_on
+    from salescli.values import parse_date
+
+    settings = repo.settings()
+    day = today
+    if as_of is not None:
+        try:
+            day = parse_date(as_of, today)
+        except InvalidValue as exc:
+            raise exc.with_field("--as-of") from None
+        if day > today:
+            raise InvalidValue("--as-of", as_of, f"is after today ({today.isoformat()}); history only goes back")
+    chosen = period_value or parse_report_period(period, day, settings)
+    if owner and team:
+        raise UsageError("--owner and --team cannot be combined (a team report covers its owners)")
+    pipeline_id = None
+    pipeline_name = None
+    if pipeline:
+        row = repo.pipeline_named(pipeline)
+        if row is None:
+            raise NotFound(f'no pipeline named "{pipeline}"', hint="see `salescli pipeline list`")
+        pipeline_id, pipeline_name = int(row["id"]), str(row["name"])
+    owner_name = None
+    if owner:
+        owner_name = repo.user_spelling(owner)
+        if repo.user_row(owner_name) is None:
+            raise NotFound(f'no user named "{owner}"', hint="see `salescli user list`")
+    team_name = None
+    if team:
+        if not repo.team_exists(team):
+            raise NotFound(f'no team named "{team}"', hint="set one with `salescli user edit NAME --team TEAM`")
+        team_name = str(repo.scalar("SELECT team FROM users WHERE team = ? COLLATE NOCASE LIMIT 1", (team,)))
+    try:
+        stale_days = int(settings.get("default_stale_days", "30"))
+    except ValueError:
+        stale_days = 30
+    return ReportContext(
+        repo=repo,
+        today=today,
+        period=chosen,
+        as_of=day,
+        filter=DealFilter(pipeline_id=pipeline_id, owner=owner_name, team=team_name),
+        scope=Scope(owner=owner_name, team=team_name),
+        pipeline=pipeline_name,
+        base=settings["base_currency"],
+        rates=rates_on(repo, day),
+        stale_days=stale_days,
+        settings=settings,
+    )
+
+
+def check_by(by: str | None, allowed: tuple[str, ...], default: str | None) -> str | None:
+    """--by from its allow-list (the first entry names the default)."""
+    if by is None:
+        return default
+    key = by.strip().lower()
+    if key not in allowed:
+        raise InvalidValue("--by", by, f"is not one of {', '.join(allowed)}")
+    return key
+
+
+# -- the report ------------------------------------------------------------------------------
+@dataclass
+class Figure:
+    """A summary figure: its JSON key, its label in a table, and how it is shown (money, rate, ...)."""
+
+    key: str
+    label: str
+    kind: str = "count"  # money | rate | ratio | count | days | text
+
+
+@dataclass
+class Section:
+    """A table of the report: its JSON key, title, columns and rows (rows may stream)."""
+
+    key: str
+    title: str
+    columns: list[Column]
+    rows: Iterable[dict[str, Any]]
+    empty: str = "none"
+    total: int | None = None  # rows in all (when rows stream and a table shows only the first ones)
+    table_limit: int | None = 100
+    footer: dict[str, Any] | None = None  # a totals row under the table (json has it in "summary")
+    in_json: bool = True  # False: a display of figures json already has in "summary"
+    hide_empty: bool = False  # an empty section is left out of tables, markdown and html (json keeps [])
+
+
+@dataclass
+class Chart:
+    """A bar chart: (label, value) bars, in a unit (a currency code, 'deals', '%')."""
+
+    title: str
+    unit: str
+    bars: list[tuple[str, float]]
+    kind: str = "money"  # how values are written beside the bars: money | count | rate
+
+
+@dataclass
+class Report:
+    name: str
+    title: str
+    meta: dict[str, Any]
+    summary: dict[str, Any]
+    figures: list[Figure]
+    sections: list[Section]
+    charts: list[Chart] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    csv_section: str | None = None
+    missing_rates: list[str] = field(default_factory=list)
+
+    def finish(self, ctx: ReportContext) -> Report:
+        """Name the currencies left out of the totals for want of a rate."""
+        self.missing_rates = sorted(ctx.missing)
+        for cur in self.missing_rates:
+            self.notes.append(f"{cur} amounts left out: no exchange rate (salescli fx set {cur} RATE)")
+        return self
+
+
+# -- cells -----------------------------------------------------------------------------------
+def money_cell(value: Any, row: dict[str, Any] | None = None) -> str:
+    """Money in a table: whole units with thousands separators, millions as 1.15M so that a table keeps to
+    80 columns (exact values are in json/csv)."""
+    if value is None or value == "":
+        return ""
+    amount = Decimal(value)
+    if abs(amount) >= 1_000_000_000:
+        return f"{amount / 1_000_000_000:.2f}B"
+    if abs(amount) >= 1_000_000:
+        return f"{amount / 1_000_000:.2f}M"
+    return f"{amount:,.0f}"
+
+
+def rate_cell(value: Any, row: dict[str, Any] | None = None) -> str:
+    if value is None:
+        return "–"
+    return f"{Decimal(str(value)) * 100:.0f}%"
+
+
+def ratio_cell(value: Any, row: dict[str, Any] | None = None) -> str:
+    if value is None:
+        return "–"
+    return f"{Decimal(str(value)):.2f}x"
+
+
+def days_cell(value: Any, row: dict[str, Any] | None = None) -> str:
+    if value is None:
+        return "–"
+    return f"{Decimal(str(value)):.1f}"
+
+
+def count_cell(value: Any, row: dict[str, Any] | None = None) -> str:
+    if value is None:
+        return ""
+    return f"{int(value):,}"
+
+
+def priced_cell(value: Any, row: dict[str, Any] | None = None) -> str:
+    """A deal's own amount with its currency (lists of deals in several currencies)."""
+    if value is None or value == "":
+        return "–"
+    return f"{money_cell(value)} {(row or {}).get('currency') or ''}".rstrip()
+
+
+def id_cell(value: Any, row: dict[str, Any] | None = None) -> str:
+    return "" if value is None else str(value)
+
+
+CELLS: dict[str, Callable[[Any, dict[str, Any] | None], str]] = {
+    "money": money_cell, "rate": rate_cell, "ratio": ratio_cell, "days": days_cell, "count": count_cell,
+    "priced": priced_cell, "id": id_cell,
+}
+
+
+def short(key: str, header: str | None = None, width: int = 28) -> Column:
+    """A free-text column cut to `width` characters in tables (json/csv keep the whole text)."""
+    def show(value: Any, row: dict[str, Any] | None = None) -> str:
+        text = "" if value is None else str(value)
+        return text if len(text) <= width else text[:width - 1] + "…"
+
+    return Column(key, header, show=show)
+
+
+def col(key: str, header: str | None = None, kind: str = "text", *, in_table: bool = True) -> Column:
+    """A report column: numbers right-aligned and shown by kind in tables (json/csv keep exact values)."""
+    return Column(key, header, justify="left" if kind == "text" else "right", show=CELLS.get(kind),
+                  in_table=in_table)
+
+
+# -- arithmetic ------------------------------------------------------------------------------
+def ratio(numerator: Any, denominator: Any, places: int = 4) -> Decimal | None:
+    """numerator / denominator as a Decimal fraction rounded to `places`; None when undefined."""
+    if numerator is None or denominator is None:
+        return None
+    d = Decimal(str(denominator))
+    if d == 0:
+        return None
+    return (Decimal(str(numerator)) / d).quantize(Decimal(1).scaleb(-places))
+
+
+def days(value: float | None) -> Decimal | None:
+    """Days (julianday differences) to one decimal."""
+    return None if value is None else Decimal(str(round(value, 1)))
+
+
+def grouped(rows: Iterable[Row], key: str = "grp") -> dict[Any, list[Row]]:
+    out: dict[Any, list[Row]] = defaultdict(list)
+    for row in rows:
+        out[row[key]].append(row)
+    return out
+
+
+def per_currency(rows: Iterable[Row], column: str) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for row in rows:
+        out[row["currency"]] += int(row[column] or 0)
+    return dict(out)
+
+
+def group_label(by: str, key: Any, ctx: ReportContext) -> str:
+    """How a group key reads: a pipeline's name for its id; '(none)' for a blank owner, team, source..."""
+    if by == "pipeline":
+        return ctx.repo.pipeline_names().get(key, str(key))
+    if key in (None, ""):
+        return "(no team)" if by == "team" else NONE_LABEL
+    return str(key)
+
+
+def target_units(by: str, target_rows: list[Row], teams: dict[str, str | None], scope: Scope) -> set[str]:
+    """Owners (by owner) or teams (by team) that have a target in view: they get a row even without deals."""
+    team_of = {name.lower(): team for name, team in teams.items()}
+    out: set[str] = set()
+    for t in target_rows:
+        if by == "owner" and t["scope"] == "owner":
+            name = t["name"]
+            if scope.owner and name.lower() != scope.owner.lower():
+                continue
+            if scope.team and (team_of.get(name.lower()) or "").lower() != scope.team.lower():
+                continue
+            out.add(name)
+        elif by == "team" and not scope.owner:
+            team = t["name"] if t["scope"] == "team" else team_of.get(t["name"].lower())
+            if team and (not scope.team or team.lower() == scope.team.lower()):
+                out.add(team)
+    return out
+
+
+def stage_lookup(ctx: ReportContext) -> dict[int, Row]:
+    return {r["id"]: r for r in ctx.repo.stage_table()}
+
+
+def elapsed_fraction(period: Period, as_of: date) -> Decimal:
+    """How much of the period has passed by the end of as_of (0..1), for pacing against a linear target."""
+    total = (period.end - period.start).days
+    if total <= 0:
+        return Decimal(1)
+    done = min(max((as_of + timedelta(days=1) - period.start).days, 0), total)
+    return Decimal(done) / Decimal(total)
+
+
+# -- --fail-if -------------------------------------------------------------------------------
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
+    "<": operator.lt, ">": operator.gt, "=": operator.eq,
+}
+_CONDITION_RE = re.compile(r"\s*([a-z_]+)\s*(<=|>=|==|!=|<|>|=)\s*([0-9]+(?:\.[0-9]+)?)\s*(%?)\s*")
+
+
+@dataclass(frozen=True)
+class Condition:
+    text: str
+    metric: str
+    op: str
+    value: Decimal
+
+    def holds(self, actual: float | Decimal | None) -> bool:
+        if actual is None:
+            return False
+        return _OPS[self.op](Decimal(str(actual)), self.value)
+
+
+def parse_conditions(texts: list[str] | None, metrics: dict[str, str]) -> list[Condition]:
+    """--fail-if "stale>5" / "coverage<3" / "attainment<50%": a metric of this report, an operator, a number.
+
+    A malformed condition or a metric the report does not have is a usage error (exit 2).
+    """
+    out: list[Condition] = []
+    for text in texts or []:
+        m = _CONDITION_RE.fullmatch(text.lower())
+        if not m:
+            raise InvalidValue("--fail-if", text, "is not a condition (write METRIC<NUMBER, e.g. \"stale>5\")")
+        metric, op, number, percent = m.groups()
+        if metric not in metrics:
+            raise InvalidValue("--fail-if", text, f"names no metric of this report (metrics: {', '.join(metrics)})")
+        value = Decimal(number) / 100 if percent else Decimal(number)
+        out.append(Condition(text.strip(), metric, op, value))
+    return out
+
+
+def failed_conditions(report: Report, conditions: list[Condition]) -> list[str]:
+    """The conditions that hold, each with the value that made it hold."""
+    held = []
+    for c in conditions:
+        actual = report.metrics.get(c.metric)
+        if c.holds(actual):
+            held.append(f"{c.text} ({c.metric} = {_plain(actual)})")
+    return held
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)

@@ -1,0 +1,141 @@
+"""`report performance`: per owner (or team) for the period.
+
+won count and amount, lost count, win rate = won / (won + lost) of deals closed in the period,
+average won amount (a won deal without an amount counts as 0), median sales cycle (days from
+creation to won), activities by kind (logged in the period; tasks when done), quota attainment =
+won amount / won_amount target, and pacing = won amount / the part of the target a linear pace
+expects by the report's day (1.0 = on pace).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from salescli.repository.base import Row
+from salescli.services.reports.common import (
+    Figure,
+    Report,
+    ReportContext,
+    Section,
+    check_by,
+    col,
+    days,
+    elapsed_fraction,
+    group_label,
+    grouped,
+    per_currency,
+    ratio,
+    target_units,
+)
+from salescli.services.targets import Scope, resolve_target
+
+BY = ("owner", "team")
+KINDS = ("call", "email", "meeting", "note", "task")
+METRICS = {
+    "won": "deals won", "won_amount": "won amount", "lost": "deals lost", "win_rate": "won / (won + lost)",
+    "avg_won": "average won amount", "median_cycle_days": "median days to win", "activities": "activities",
+    "attainment": "won amount / target", "pacing": "won amount / target expected by now",
+}
+
+
+def figures(ctx: ReportContext, closed: list[Row], acts: list[Row], median: float | None,
+            targets: dict[str, Decimal | None]) -> dict[str, Any]:
+    from salescli.values import minor_to_decimal
+
+    won = sum(r["won"] or 0 for r in closed)
+    lost = sum(r["lost"] or 0 for r in closed)
+    won_amount = ctx.to_base(per_currency(closed, "won_amount"))
+    kinds = {k: sum(r["n"] for r in acts if r["kind"] == k) for k in KINDS}
+    target = targets.get("won_amount")
+    target_money = None if target is None else minor_to_decimal(int(target), ctx.base)
+    expected = None
+    if target_money is not None:
+        expected = (target_money * elapsed_fraction(ctx.period, ctx.as_of)).quantize(Decimal("0.01"))
+    deals_target = targets.get("deals_won")
+    acts_target = targets.get("activities")
+    total_acts = sum(kinds.values())
+    return {
+        "won": won,
+        "won_amount": won_amount,
+        "lost": lost,
+        "lost_amount": ctx.to_base(per_currency(closed, "lost_amount")),
+        "win_rate": ratio(won, won + lost),
+        "avg_won": (won_amount / won).quantize(Decimal(1).scaleb(-2)) if won else None,
+        "median_cycle_days": days(median),
+        "activities": total_acts,
+        **kinds,
+        "target": target_money,
+        "attainment": ratio(won_amount, target_money) if target_money else None,
+        "expected_to_date": expected,
+        "pacing": ratio(won_amount, expected) if expected else None,
+        "deals_won_target": None if deals_target is None else int(deals_target),
+        "deals_won_attainment": ratio(won, deals_target) if deals_target else None,
+        "activities_target": None if acts_target is None else int(acts_target),
+        "activities_attainment": ratio(total_acts, acts_target) if acts_target else None,
+    }
+
+
+def _targets(ctx: ReportContext, scope: Scope, rows: list[Row], teams: dict[str, str | None]
+             ) -> dict[str, Decimal | None]:
+    return {m: resolve_target(ctx.repo, m, ctx.period, scope, rows, teams)
+            for m in ("won_amount", "deals_won", "activities")}
+
+
+def build(ctx: ReportContext, by: str | None = None) -> Report:
+    by = check_by(by, BY, "owner")
+    assert by is not None
+    repo = ctx.repo
+    f = ctx.filter
+    closed = repo.closed_in_period(f, by, start=ctx.start, end=ctx.end)
+    medians = repo.median_cycle(f, by, start=ctx.start, end=ctx.end)
+    overall_median = repo.median_cycle(f, "all", start=ctx.start, end=ctx.end).get("")
+    acts = repo.activity_counts(f, by, start=ctx.start, end=ctx.end)
+    target_rows = repo.targets_overlapping(ctx.start, ctx.end)
+    teams = repo.teams()
+    closed_g, acts_g = grouped(closed), grouped(acts)
+    keys = set(closed_g) | set(acts_g)
+    keys |= target_units(by, target_rows, teams, ctx.scope)
+    rows = []
+    for key in keys:
+        unit = Scope(owner=key or None) if by == "owner" else Scope(team=key or None)
+        targets = _targets(ctx, unit, target_rows, teams) if key else {}
+        rows.append({by: group_label(by, key, ctx),
+                     **figures(ctx, closed_g.get(key, []), acts_g.get(key, []), medians.get(key), targets)})
+    rows.sort(key=lambda r: (-r["won_amount"], -r["won"], r[by]))
+    totals = figures(ctx, closed, acts, overall_median, _targets(ctx, ctx.scope, target_rows, teams))
+    columns = [
+        col(by), col("won", "won", "count"), col("won_amount", "won amt", "money"), col("lost", "lost", "count"),
+        col("lost_amount", "lost amount", "money", in_table=False),
+        col("win_rate", "win %", "rate"), col("avg_won", "avg won", "money", in_table=False),
+        col("median_cycle_days", "cycle d", "days"), col("activities", "acts", "count"),
+        *(col(k, k, "count", in_table=False) for k in KINDS),
+        col("target", "target", "money", in_table=False), col("attainment", "quota", "rate"),
+        col("expected_to_date", "expected to date", "money", in_table=False), col("pacing", "pace", "rate"),
+        col("deals_won_target", in_table=False), col("deals_won_attainment", in_table=False),
+        col("activities_target", in_table=False), col("activities_attainment", in_table=False),
+    ]
+    footer = {by: "Total", **totals}
+    scope = ctx.scope_label()
+    report = Report(
+        name="performance",
+        title=f"Performance {ctx.period.label} by {by}" + (f" ({scope})" if scope else ""),
+        meta=ctx.meta("performance", by),
+        summary={**totals, "currency": ctx.base},
+        figures=[
+            Figure("won", "deals won"), Figure("won_amount", "won amount", "money"), Figure("lost", "deals lost"),
+            Figure("win_rate", "win rate", "rate"), Figure("avg_won", "average won", "money"),
+            Figure("median_cycle_days", "median cycle (days)", "days"), Figure("activities", "activities"),
+            Figure("target", "target", "money"), Figure("attainment", "quota attainment", "rate"),
+            Figure("pacing", "pacing vs linear target", "rate"),
+        ],
+        sections=[Section("rows", f"By {by} ({ctx.base}; win % of deals closed in {ctx.period.label})", columns,
+                          rows, empty="no deals closed and no activity in the period", footer=footer)],
+        metrics={k: totals[k] for k in METRICS},
+        csv_section="rows",
+    )
+    from salescli.services.reports.common import Chart
+
+    report.charts.append(Chart(f"Won amount by {by} ({ctx.base})", ctx.base,
+                               [(str(r[by]), float(r["won_amount"])) for r in rows]))
+    return report.finish(ctx)

@@ -1,0 +1,63 @@
+"""Full-text search over companies, contacts, deals, activities and tasks (SQLite FTS5).
+
+What a person types never reaches FTS5's query language: it is cut into words the way the
+index's tokenizer cuts text, each word is quoted, and the last one may be a prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from salescli.errors import InvalidValue, UsageError
+
+if TYPE_CHECKING:
+    from salescli.repository import Repository
+    from salescli.repository.base import Row
+
+KINDS = ("company", "contact", "deal", "activity", "task")
+_KIND_ALIASES = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity",
+                 "tasks": "task", "note": "activity", "notes": "activity"}
+_WORD_RE = re.compile(r"[^\W_]+")  # letters and digits: what the unicode61 tokenizer keeps
+MAX_WORDS = 16
+MIN_PREFIX = 2  # a one-letter prefix matches half the index
+
+
+def fts_query(text: str) -> str:
+    """User text -> a safe FTS5 query: every word quoted (so AND, OR, NEAR, quotes and brackets are
+    plain words or ignored), all words required, the last one also as a prefix."""
+    words = _WORD_RE.findall(text)
+    if not words:
+        shown = text if len(text) <= 40 else text[:39] + "…"
+        raise UsageError(f"nothing to search for in TEXT «{shown}»: give at least one word (letters or digits)")
+    if len(words) > MAX_WORDS:
+        raise InvalidValue("TEXT", text, f"has more than {MAX_WORDS} words")
+    terms = [f'"{w}"' for w in words]
+    if len(words[-1]) >= MIN_PREFIX:
+        terms[-1] += "*"
+    return " ".join(terms)
+
+
+def parse_kinds(values: list[str] | None) -> list[str]:
+    """--kind company,deal (repeatable); 'task' is a kind of its own, 'activity' the logged ones."""
+    out: list[str] = []
+    for value in values or []:
+        for part in value.split(","):
+            kind = part.strip().lower()
+            kind = _KIND_ALIASES.get(kind, kind)
+            if kind not in KINDS:
+                raise InvalidValue("--kind", part, f"is not one of {', '.join(KINDS)}")
+            if kind not in out:
+                out.append(kind)
+    return out
+
+
+def search(repo: Repository, text: str, kinds: list[str], limit: int) -> list[dict[str, Any]]:
+    """The best matches first: kind, id, title and a snippet with the words in [brackets]."""
+    rows: list[Row] = repo.search(fts_query(text), kinds, limit)
+    return [{"kind": r["kind"], "id": r["id"], "title": r["title"], "snippet": _one_line(r["snippet"])}
+            for r in rows]
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())

@@ -1,0 +1,54 @@
+"""`salescli sql`: one read-only query against the database, for scripts."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from salescli.errors import RuleError, UsageError
+
+if TYPE_CHECKING:
+    from salescli.context import AppContext
+
+
+def run_query(app: AppContext, query: str) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """Open the database read-only and run the query; (column names, rows as dicts)."""
+    from salescli.repository import Repository
+
+    if not query.strip():
+        raise UsageError("sql: the query is empty (example: salescli sql \"SELECT count(*) FROM deals\")")
+    repo = Repository.open(app.db_path, create=False, read_only=True, busy_timeout=app.busy_timeout,
+                           user=app.user, now=app.now)
+    app._repo = repo  # closed with the context when the command ends
+    try:
+        columns, rows = repo.read_query(query)
+    except sqlite3.Warning as exc:  # more than one statement
+        raise UsageError(f"sql: {exc} (give one statement)") from None
+    except sqlite3.DatabaseError as exc:
+        text = str(exc)
+        if "readonly" in text or "read-only" in text or "not authorized" in text:
+            raise RuleError(f"sql: only reading queries are allowed ({text})",
+                            hint="salescli sql opens the database read-only; change data with the commands") from None
+        raise UsageError(f"sql: {text}") from None
+    unique = _unique(columns)
+
+    def as_dicts() -> Iterator[dict[str, Any]]:
+        try:
+            for row in rows:
+                yield dict(zip(unique, row, strict=True))
+        except sqlite3.DatabaseError as exc:
+            raise UsageError(f"sql: {exc}") from None
+
+    return unique, as_dicts()
+
+
+def _unique(columns: list[str]) -> list[str]:
+    """Column names made unique (SELECT a.id, b.id gives id, id_2), so no value hides another."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in columns:
+        n = seen.get(name, 0) + 1
+        seen[name] = n
+        out.append(name if n == 1 else f"{name}_{n}")
+    return out

@@ -1,0 +1,350 @@
+"""Targets (quotas) for an owner or a team, per period and metric, and how a report's period finds them.
+
+A target belongs to one unit (an owner, or a team) and one period. A report asks for the target of
+a scope (everyone, one owner, one team) over its own period:
+
+- per unit, a target whose period is exactly the report's is used as is; otherwise the targets that
+  lie inside the report's period are summed (only the outermost when they nest: quarters, not also
+  their months); otherwise a target whose period overlaps counts in proportion to the days of its
+  period that fall in the report's (an annual target seen from one quarter counts for ~1/4);
+- a team's target is its team target when one is set, else the sum of its members' targets;
+- everyone's target is the sum of the team targets plus the targets of owners not covered by one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from salescli.errors import ImportRejected, InvalidValue
+from salescli.values import Period
+
+if TYPE_CHECKING:
+    from salescli.repository import Repository
+    from salescli.repository.base import Row
+
+METRICS = ("won_amount", "deals_won", "activities")
+TEAM_PREFIX = "team:"
+MAX_TARGET_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures a report shows: everyone (both None), one owner, or one team."""
+
+    owner: str | None = None
+    team: str | None = None
+
+    @property
+    def key(self) -> str:
+        """How a snapshot records the scope: 'all', 'owner:ana', 'team:east'."""
+        if self.owner:
+            return f"owner:{self.owner}"
+        if self.team:
+            return f"team:{self.team}"
+        return "all"
+
+
+def parse_metric(text: str, option: str = "--metric") -> str:
+    metric = text.strip().lower().replace("-", "_")
+    if metric not in METRICS:
+        raise InvalidValue(option, text, f"is not one of {', '.join(METRICS)}")
+    return metric
+
+
+def parse_unit(text: str, option: str = "OWNER") -> tuple[str, str]:
+    """'ana' -> ('owner', 'ana'); 'team:East' -> ('team', 'East')."""
+    s = text.strip()
+    if s.lower().startswith(TEAM_PREFIX):
+        name = s[len(TEAM_PREFIX):].strip()
+        if not name:
+            raise InvalidValue(option, text, "names no team (write team:NAME)")
+        return "team", name
+    if not s:
+        raise InvalidValue(option, text, "is empty (an owner name, or team:NAME)")
+    return "owner", s
+
+
+def parse_value(text: str, metric: str, base_currency: str, option: str = "VALUE") -> int:
+    """A won_amount is money in the base currency (minor units); the other metrics are counts."""
+    from salescli.values import parse_int, parse_money
+
+    try:
+        if metric == "won_amount":
+            money = parse_money(text, base_currency)
+            if money.currency is not None and money.currency != base_currency:
+                raise InvalidValue(option, text, f"is in {money.currency}; targets are in the base currency "
+                                                 f"{base_currency}")
+            return money.minor
+        return parse_int(text, minimum=0, maximum=10**12)
+    except InvalidValue as exc:
+        raise exc.with_field(option) from None
+
+
+def _parse_period(text: str, today: date, settings: dict[str, str], option: str) -> Period:
+    from salescli.services.activities import period_settings
+    from salescli.values import parse_period
+
+    try:
+        return parse_period(text, today, *period_settings(settings))
+    except InvalidValue as exc:
+        raise exc.with_field(option) from None
+
+
+def _values(scope: str, name: str, period: Period, metric: str, value: int, base: str) -> dict[str, Any]:
+    return {
+        "scope": scope,
+        "name": name,
+        "period_label": period.label,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "metric": metric,
+        "value": value,
+        "currency": base if metric == "won_amount" else None,
+    }
+
+
+def _store(repo: Repository, values: dict[str, Any]) -> tuple[int, bool]:
+    """Insert the target, or change the value of the same unit/period/metric; (id, created)."""
+    if values["scope"] == "owner":
+        repo.ensure_user(values["name"])
+        values = {**values, "name": repo.user_spelling(values["name"])}
+    existing = repo.target_like(values["scope"], values["name"], values["period_start"], values["period_end"],
+                                values["metric"])
+    if existing is None:
+        return repo.create_record("targets", "target", {**values, "created_at": repo.now()}), True
+    repo.change_record("targets", "target", existing["id"], {"value": values["value"],
+                                                             "currency": values["currency"]})
+    return int(existing["id"]), False
+
+
+def set_target(repo: Repository, unit: str, period_text: str, value_text: str, metric: str,
+               today: date) -> tuple[Row, bool]:
+    """`target set`: one target, replacing the value of the same owner/team, period and metric."""
+    metric = parse_metric(metric)
+    scope, name = parse_unit(unit)
+    settings = repo.settings()
+    period = _parse_period(period_text, today, settings, "PERIOD")
+    value = parse_value(value_text, metric, settings["base_currency"])
+    with repo.write():
+        target_id, created = _store(repo, _values(scope, name, period, metric, value, settings["base_currency"]))
+    if scope == "team" and not repo.team_exists(name):
+        repo.notices.append(f"no user is in team {name} yet (salescli user edit NAME --team {name})")
+    row = repo.one("SELECT * FROM targets WHERE id = ?", (target_id,))
+    assert row is not None
+    return row, created
+
+
+def remove_target(repo: Repository, target_id: int) -> None:
+    with repo.write():
+        repo.delete_record("targets", "target", target_id)
+
+
+def read_target_file(path: Path) -> list[dict[str, str]]:
+    """The rows of a targets CSV (owner, period, value[, metric]) with their line numbers; refuses bad files."""
+    name = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportRejected(f"{path}: {exc.strerror}") from None
+    if b"\x00" in raw[:8192]:
+        raise ImportRejected(f"{name}: is a binary file, not CSV")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected(f"{name}: is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ImportRejected(f"{name}: is empty")
+        columns = [h.strip().lower() for h in header]
+        for needed in ("owner", "period", "value"):
+            if needed not in columns:
+                raise ImportRejected(f"{name}: has no {needed} column (columns: owner, period, value, metric)")
+        if len(set(columns)) != len(columns):
+            raise ImportRejected(f"{name}: repeats a column name in its header")
+        unknown = [c for c in columns if c not in ("owner", "period", "value", "metric")]
+        if unknown:
+            raise ImportRejected(f"{name}: unknown column {unknown[0]} (columns: owner, period, value, metric)")
+        rows: list[dict[str, str]] = []
+        for cells in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(columns):
+                raise ImportRejected(f"{name}:{line}: has {len(cells)} fields, the header has {len(columns)}")
+            rows.append({**dict(zip(columns, (c.strip() for c in cells), strict=True)), "_line": str(line)})
+            if len(rows) > MAX_TARGET_ROWS:
+                raise ImportRejected(f"{name}: more than {MAX_TARGET_ROWS} rows")
+    except csv.Error as exc:
+        raise ImportRejected(f"{name}:{reader.line_num}: {exc}") from None
+    return rows
+
+
+def import_targets(repo: Repository, path: Path, today: date) -> dict[str, int]:
+    """`target import FILE`: every row valid, or nothing written (exit 4 naming the line)."""
+    rows = read_target_file(path)
+    settings = repo.settings()
+    base = settings["base_currency"]
+    planned: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str, str, str, str], str] = {}
+    for row in rows:
+        where = f"{path.name}:{row['_line']}"
+        try:
+            metric = parse_metric(row.get("metric") or "won_amount", "metric")
+            scope, name = parse_unit(row["owner"], "owner")
+            period = _parse_period(row["period"], today, settings, "period")
+            value = parse_value(row["value"], metric, base, "value")
+        except InvalidValue as exc:
+            raise ImportRejected(f"{where}: {exc.message}") from None
+        values = _values(scope, name, period, metric, value, base)
+        key = (scope, name.lower(), values["period_start"], values["period_end"], metric)
+        if key in seen:
+            raise ImportRejected(f"{where}: repeats the target of line {seen[key]} ({row['owner']} {period.label} "
+                                 f"{metric})")
+        seen[key] = row["_line"]
+        planned.append(values)
+    created = updated = 0
+    with repo.write():
+        for values in planned:
+            _, is_new = _store(repo, values)
+            created += is_new
+            updated += not is_new
+    return {"rows": len(planned), "created": created, "updated": updated}
+
+
+# -- resolution ------------------------------------------------------------------------------
+def _overlap_days(row: Row, start: date, end: date) -> int:
+    s = max(date.fromisoformat(row["period_start"]), start)
+    e = min(date.fromisoformat(row["period_end"]), end)
+    return max((e - s).days, 0)
+
+
+def _unit_value(rows: list[Row], period: Period) -> Decimal | None:
+    """One unit's target over the period (rules in the module docstring)."""
+    if not rows:
+        return None
+    start, end = period.start.isoformat(), period.end.isoformat()
+    exact = [r for r in rows if r["period_start"] == start and r["period_end"] == end]
+    if exact:
+        return Decimal(exact[0]["value"])
+    inside = [r for r in rows if r["period_start"] >= start and r["period_end"] <= end]
+    if inside:
+        outer = [r for r in inside if not any(
+            o is not r and o["period_start"] <= r["period_start"] and o["period_end"] >= r["period_end"]
+            and (o["period_start"], o["period_end"]) != (r["period_start"], r["period_end"])
+            for o in inside)]
+        return sum((Decimal(r["value"]) for r in outer), Decimal(0))
+    # Overlapping targets: the most specific (shortest) one(s), pro-rated by days.
+    shortest = min(date.fromisoformat(r["period_end"]) - date.fromisoformat(r["period_start"]) for r in rows)
+    total = Decimal(0)
+    for r in rows:
+        length = date.fromisoformat(r["period_end"]) - date.fromisoformat(r["period_start"])
+        if length == shortest and length.days > 0:
+            total += Decimal(r["value"]) * _overlap_days(r, period.start, period.end) / length.days
+    return total
+
+
+def resolve_target(repo: Repository, metric: str, period: Period, scope: Scope,
+                   rows: list[Row] | None = None, teams: dict[str, str | None] | None = None) -> Decimal | None:
+    """The scope's target for the period, or None when no target covers it.
+
+    won_amount in minor units of the base currency (rounded to a whole minor unit), counts as whole numbers.
+    `rows` and `teams` let a report resolve many scopes from one read.
+    """
+    if rows is None:
+        rows = repo.targets_overlapping(period.start.isoformat(), period.end.isoformat(), metric)
+    rows = [r for r in rows if r["metric"] == metric]
+    if teams is None:
+        teams = repo.teams()
+    team_of = {name.lower(): team for name, team in teams.items()}
+    by_owner: dict[str, list[Row]] = {}
+    by_team: dict[str, list[Row]] = {}
+    for r in rows:
+        (by_owner if r["scope"] == "owner" else by_team).setdefault(r["name"].lower(), []).append(r)
+
+    def team_value(team: str) -> Decimal | None:
+        own = _unit_value(by_team.get(team.lower(), []), period)
+        if own is not None:
+            return own
+        members = [o for o in by_owner if (team_of.get(o) or "").lower() == team.lower()]
+        values = [v for v in (_unit_value(by_owner[o], period) for o in members) if v is not None]
+        return sum(values, Decimal(0)) if values else None
+
+    if scope.owner:
+        value = _unit_value(by_owner.get(scope.owner.lower(), []), period)
+    elif scope.team:
+        value = team_value(scope.team)
+    else:
+        parts: list[Decimal] = []
+        for team in by_team:
+            v = _unit_value(by_team[team], period)
+            if v is not None:
+                parts.append(v)
+        for owner, owner_rows in by_owner.items():
+            if (team_of.get(owner) or "").lower() in by_team:
+                continue  # covered by the team's own target
+            v = _unit_value(owner_rows, period)
+            if v is not None:
+                parts.append(v)
+        value = sum(parts, Decimal(0)) if parts else None
+    if value is None:
+        return None
+    return value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+
+
+def target_view(row: Row) -> dict[str, Any]:
+    """A target as scripts see it: won_amount as money in its currency, counts as numbers."""
+    from salescli.values import minor_to_decimal
+
+    money = row["metric"] == "won_amount"
+    return {
+        "id": row["id"],
+        "owner": row["name"] if row["scope"] == "owner" else None,
+        "team": row["name"] if row["scope"] == "team" else None,
+        "period": row["period_label"],
+        "period_start": row["period_start"],
+        "period_end": (date.fromisoformat(row["period_end"]) - timedelta(days=1)).isoformat(),
+        "metric": row["metric"],
+        "value": minor_to_decimal(row["value"], row["currency"]) if money and row["currency"] else row["value"],
+        "currency": row["currency"] if money else None,
+    }
+
+
+def target_progress(repo: Repository, rows: list[Row], today: date) -> list[dict[str, Any]]:
+    """Each target with what has been achieved in its period so far (actual) and attainment = actual / value."""
+    from salescli.repository.metrics import DealFilter
+    from salescli.services.money import convert_totals, rates_on
+    from salescli.values import minor_to_decimal
+
+    base = repo.settings()["base_currency"]
+    rates = rates_on(repo, today)
+    out = []
+    for row in rows:
+        f = DealFilter(owner=row["name"]) if row["scope"] == "owner" else DealFilter(team=row["name"])
+        start, end = row["period_start"], row["period_end"]
+        view = target_view(row)
+        actual: Any
+        missing: list[str] = []
+        if row["metric"] == "activities":
+            actual = sum(r["n"] for r in repo.activity_counts(f, "all", start=start, end=end))
+            goal: Any = row["value"]
+        else:
+            closed = repo.closed_in_period(f, "all", start=start, end=end)
+            if row["metric"] == "deals_won":
+                actual = sum(r["won"] or 0 for r in closed)
+                goal = row["value"]
+            else:
+                actual, missing = convert_totals({r["currency"]: r["won_amount"] for r in closed}, base, rates)
+                goal = minor_to_decimal(row["value"], row["currency"] or base)
+        attainment = None
+        if goal:
+            attainment = (Decimal(actual) / Decimal(goal)).quantize(Decimal("0.0001"))
+        out.append({**view, "actual": actual, "attainment": attainment, "missing_rates": missing})
+    return out

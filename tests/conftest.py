@@ -1,0 +1,112 @@
+"""Shared fixtures. No test can touch a real database: the data folder and SALESCLI_* point at tmp."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+TODAY = "2026-11-26"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.delenv("SALESCLI_DB", raising=False)
+    monkeypatch.delenv("SALESCLI_DEBUG", raising=False)
+    monkeypatch.delenv("SALESCLI_BUSY_TIMEOUT", raising=False)
+    monkeypatch.setenv("SALESCLI_USER", "dana")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setenv("TZ", "UTC")
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "sales.db"
+
+
+@pytest.fixture
+def cli(db: Path) -> Callable[..., Result]:
+    """Run salescli in-process with --db and a pinned --today: cli("deal", "list", input=...)."""
+    from salescli.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None, today: str | None = TODAY, database: Path | None = None) -> Result:
+        argv = ["--db", str(database or db)]
+        if today:
+            argv += ["--today", today]
+        res = runner.invoke(app, [*argv, *args], input=input, catch_exceptions=False)
+        return Result(res.exit_code, res.stdout, res.stderr)
+
+    return run
+
+
+@pytest.fixture
+def ok(cli: Callable[..., Result]) -> Callable[..., Result]:
+    """Like cli, but the command must succeed."""
+
+    def run(*args: str, **kwargs: object) -> Result:
+        res = cli(*args, **kwargs)
+        assert res.exit_code == 0, f"{args} exited {res.exit_code}: {res.stderr}"
+        return res
+
+    return run
+
+
+def salescli_exe() -> str:
+    exe = shutil.which("salescli", path=os.path.dirname(sys.executable))
+    return exe or "salescli"
+
+
+@pytest.fixture
+def run_exe(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the installed salescli in a real subprocess."""
+
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, **(env or {})}
+        return subprocess.run([salescli_exe(), *args], input=input, capture_output=True, text=True,
+                              env=full_env, timeout=timeout, cwd=tmp_path)
+
+    return run
+
+
+def digest(path: Path) -> dict[str, tuple[int, str]]:
+    """Per table: row count and a hash of its rows ordered by rowid — 'logically unchanged'."""
+    conn = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " AND name NOT LIKE 'search_index_%'")]
+        out = {}
+        for t in tables:
+            h = hashlib.sha256()
+            n = 0
+            for row in conn.execute(f'SELECT * FROM "{t}" ORDER BY rowid'):
+                h.update(repr(row).encode())
+                n += 1
+            out[t] = (n, h.hexdigest())
+        return out
+    finally:
+        conn.close()

@@ -1,0 +1,142 @@
+"""Crashes: SIGKILL at many points of a large import, Ctrl-C and SIGTERM: all or nothing, every time.
+
+A reference import into a copy of the same database gives the "all" state; every interrupted import
+must leave either exactly that (it had committed) or exactly the state before (nothing), and the
+next command must open the file normally.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import TODAY, digest
+from tests.reliability.conftest import copy_db
+from tests.reliability.harness import (
+    Sandbox,
+    assert_healthy,
+    assert_refused,
+    finished,
+    holds_the_write_lock,
+    interrupt_when,
+    snapshot,
+    write_deals_csv,
+)
+
+ROWS = 5000
+KILLS = 24
+LANES = 2  # kills run two at a time (each on its own copy), to stay within the suite's time budget
+
+
+@dataclass
+class ImportCase:
+    box: Sandbox
+    csv: Path
+    base: Path
+    before: dict[str, tuple[int, str]]
+    after: dict[str, tuple[int, str]]
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def import_case(tmp_path_factory: pytest.TempPathFactory, crm_template: Path) -> ImportCase:
+    folder = tmp_path_factory.mktemp("crash")
+    box = Sandbox(folder / "box")
+    csv = write_deals_csv(folder / "deals.csv", ROWS)
+    base = copy_db(crm_template, folder / "base.db")
+    reference = copy_db(base, folder / "reference.db")
+    start = time.monotonic()
+    box.ok("import", "deals", str(csv), db=reference)
+    seconds = time.monotonic() - start
+    return ImportCase(box, csv, base, digest(base), digest(reference), seconds)
+
+
+IN_PROCESS = threading.Lock()  # CliRunner swaps sys.stdout/stderr: one invocation at a time
+
+
+def next_command_opens(db: Path) -> str:
+    """The first thing to open the crashed file is salescli itself (in-process: cheap), and it works."""
+    from salescli.cli import app
+
+    with IN_PROCESS:
+        res = CliRunner().invoke(app, ["--db", str(db), "--today", TODAY, "db", "info", "-f", "json"])
+    assert res.exit_code == 0 and res.exception is None, res.stderr
+    return res.stdout
+
+
+def test_sigkill_at_many_points_of_an_import_leaves_all_or_nothing(import_case: ImportCase, tmp_path: Path) -> None:
+    rng = random.Random(20261126)
+    # Seeded points from just after the start to a little past the reference run's end (so that a few
+    # land during or after the commit).
+    points = [rng.uniform(0.05, import_case.seconds * 1.15) for _ in range(KILLS)]
+    outcomes: list[tuple[float, str, int | None]] = []
+    errors: list[BaseException] = []
+
+    def lane(index: int) -> None:
+        try:
+            for n in range(index, KILLS, LANES):
+                db = copy_db(import_case.base, tmp_path / f"kill{n}.db")
+                proc = import_case.box.popen("import", "deals", str(import_case.csv), db=db)
+                time.sleep(points[n])
+                proc.kill()
+                proc.communicate(timeout=60)
+                next_command_opens(db)
+                state = digest(db)
+                kind = ("none" if state == import_case.before else "all" if state == import_case.after
+                        else "MIXED")
+                assert_healthy(db)
+                outcomes.append((points[n], kind, proc.returncode))
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=lane, args=(i,)) for i in range(LANES)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    assert len(outcomes) == KILLS
+    assert [o for o in outcomes if o[1] == "MIXED"] == [], sorted(outcomes)
+    killed_midway = [o for o in outcomes if o[2] == -signal.SIGKILL and o[1] == "none"]
+    assert len(killed_midway) >= KILLS // 2, f"too few kills landed inside the import: {sorted(outcomes)}"
+    for point, kind, code in outcomes:
+        assert kind == "all" or code != 0, f"an import that exited {code} left nothing (at {point:.2f}s)"
+
+
+@pytest.mark.parametrize("when", ["mid-import", "at-commit"])
+@pytest.mark.parametrize(("sig", "code", "word"), [(signal.SIGINT, 130, "interrupted"),
+                                                   (signal.SIGTERM, 143, "terminated")], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_and_sigterm_during_an_import_roll_back_or_tell_the_truth(
+        import_case: ImportCase, tmp_path: Path, sig: int, code: int, word: str, when: str) -> None:
+    """Mid-import the transaction rolls back: "nothing was saved". A signal that lands while the COMMIT
+    is being written (the WAL grows only then, with the import's big page cache) cannot undo it:
+    salescli must then say the changes were saved, not "nothing was saved"."""
+    db = copy_db(import_case.base, tmp_path / "sales.db")
+    before = snapshot(db)
+    wal = Path(f"{db}-wal")
+    proc = import_case.box.popen("import", "deals", str(import_case.csv), db=db)
+    if when == "mid-import":
+        assert interrupt_when(proc, lambda: holds_the_write_lock(db), 0), "the import never took the lock"
+        time.sleep(import_case.seconds * 0.1)
+        proc.send_signal(sig)
+    else:
+        assert interrupt_when(proc, lambda: wal.exists() and wal.stat().st_size > 256 * 1024, sig), (
+            "the import finished before it could be interrupted")
+    out = finished(proc)
+    next_command_opens(db)
+    if digest(db) == import_case.before:
+        assert_refused(out, code, before, says=f"{word}; nothing was saved")
+    else:
+        assert when == "at-commit", f"a signal in the middle of the import did not roll it back: {out}"
+        assert digest(db) == import_case.after, "neither all nor nothing"
+        assert (out.code, out.stdout) == (code, "")
+        assert out.stderr.splitlines()[-1] == f"Error: {word} after the changes were saved", str(out)
+        assert_healthy(db)

@@ -1,0 +1,342 @@
+"""Storage faults: disk full, read-only file and folder, missing folder, and files that are not (usable)
+salescli databases. Each is refused with exit 5, one line that says what to do, and nothing changed."""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import shutil
+import signal
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from salescli.migrations import APPLICATION_ID, SCHEMA_VERSION
+from tests.reliability.harness import (
+    NOBODY,
+    Outcome,
+    Sandbox,
+    assert_healthy,
+    assert_refused,
+    count,
+    fill,
+    folder_files,
+    mode,
+    nobody_can_run,
+    snapshot,
+    tmpfs,
+    world_readable_dir,
+    write_deals_csv,
+)
+
+
+def bulk_companies(db: Path, n: int, notes: int = 200) -> None:
+    """n companies with some notes, written straight into a salescli database (fast, for size only)."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        stamp = "2026-11-26T00:00:00"
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO companies (name, domain, notes, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            ((f"Company {i:05d}", f"c{i}.example", f"note {i} " + "x" * notes, stamp, stamp) for i in range(n)),
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def mount_point(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MB tmpfs, or a skip when this machine does not allow mounting."""
+    try:
+        with tmpfs(tmp_path / "small", "2m") as folder:
+            yield folder
+    except PermissionError as exc:
+        pytest.skip(f"cannot mount a tmpfs here: {exc}")
+
+
+# -- missing folder ------------------------------------------------------------------------
+@pytest.mark.parametrize("args", [("company", "add", "Acme"), ("company", "list"), ("init",)])
+def test_a_missing_folder_is_refused_and_nothing_is_created(sandbox: Sandbox, args: tuple[str, ...]) -> None:
+    target = sandbox.root / "no" / "such" / "folder" / "sales.db"
+    out = sandbox.run(*args, db=target)
+    assert_refused(out, 5, says=str(target.parent) if args[0] != "company" or args[1] == "add" else str(target))
+    assert not (sandbox.root / "no").exists()
+
+
+# -- files that are not usable salescli databases ------------------------------------------
+def _corrupt_page_in_the_middle(db: Path) -> None:
+    """Overwrite the middle of the companies-table page nearest the middle of the file with garbage."""
+    conn = sqlite3.connect(db)
+    try:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        try:
+            candidates = [r[0] for r in conn.execute("SELECT pageno FROM dbstat WHERE name = 'companies'"
+                                                     " AND pagetype = 'leaf'")]
+        except sqlite3.OperationalError:
+            pytest.skip("this SQLite has no dbstat table to find a page of the companies table")
+    finally:
+        conn.close()
+    assert len(candidates) > 20, "the companies table should fill most of the file"
+    page = min(candidates, key=lambda p: abs(p - pages / 2))
+    offset = (page - 1) * page_size + page_size // 4
+    garbage = random.Random(7).randbytes(page_size // 2)
+    with open(db, "r+b") as fh:
+        fh.seek(offset)
+        fh.write(garbage)
+
+
+def _corrupt_root_page(db: Path) -> None:
+    """Overwrite the companies table's root page (every read of the table starts there)."""
+    conn = sqlite3.connect(db)
+    try:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'companies'").fetchone()[0]
+    finally:
+        conn.close()
+    with open(db, "r+b") as fh:
+        fh.seek((root - 1) * page_size + 8)
+        fh.write(random.Random(11).randbytes(page_size - 16))
+
+
+def _other_application(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA application_id = 1234")
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.execute("INSERT INTO notes (body) VALUES ('not yours')")
+    conn.commit()
+    conn.close()
+
+
+def _newer_salescli(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+
+
+BAD_FILES = {
+    # name: (how to make it from the seeded CRM, words the error or hint must contain)
+    "corrupt-middle": ("middle", ["corrupt", "db check", "backup"]),
+    "corrupt-root": ("root", ["corrupt", "db check", "backup"]),
+    "zero-length": ("empty", ["empty file", "--db"]),
+    "text": ("text", ["not a SQLite database", "--db"]),
+    "other-application": ("other", ["another application", "--db"]),
+    "newer-salescli": ("newer", [f"schema {SCHEMA_VERSION + 1}", "upgrade salescli"]),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_FILES))
+def test_unusable_database_files_are_refused_untouched(crm: Sandbox, kind: str) -> None:
+    how, words = BAD_FILES[kind]
+    db = crm.db
+    if how == "middle":
+        bulk_companies(db, 3000)
+        _corrupt_page_in_the_middle(db)
+    elif how == "root":
+        bulk_companies(db, 300)
+        _corrupt_root_page(db)
+    elif how == "empty":
+        db.write_bytes(b"")
+    elif how == "text":
+        db.write_text("name,email\nAna Silva,ana@acme-robotics.io\n")
+    elif how == "other":
+        db.unlink()
+        _other_application(db)
+    else:
+        _newer_salescli(db)
+    db.chmod(0o600)
+    before = db.read_bytes()
+    files = folder_files(crm.root)
+    out_file = crm.root / "companies.json"
+    # Corruption deep in a table is met while a list streams: the output file is the place to check
+    # that nothing half-written is left. Everywhere else the refusal comes before any output.
+    reader = ("company", "list", "-o", str(out_file)) if how == "middle" else ("company", "list", "-f", "json")
+    writer = ("company", "list", "--sort", "name", "-o", str(out_file)) if how == "middle" else (
+        "company", "add", "Zeta")
+    for args in (reader, writer):
+        out = crm.run(*args)
+        assert_refused(out, 5, says=words, outputs=[out_file])
+        assert len(out.stderr.splitlines()) == 2, f"no hint says what to do: {out}"
+    assert db.read_bytes() == before, "a refused file was modified"
+    assert folder_files(crm.root) == files
+    assert not Path(f"{db}-journal").exists()
+
+
+# -- read-only file and folder (as an unprivileged user: root ignores permissions) ----------
+@pytest.fixture
+def nobody_box(crm_template: Path) -> Iterator[Sandbox]:
+    why = nobody_can_run()
+    if why:
+        pytest.skip(why)
+    with world_readable_dir() as top:
+        box = Sandbox(top / "box")
+        for p in (box.root, box.home):
+            os.chown(p, NOBODY, NOBODY)
+        shutil.copy(crm_template, box.db)
+        yield box
+
+
+def test_a_read_only_database_file_refuses_writes_and_still_reads(nobody_box: Sandbox) -> None:
+    db = nobody_box.db
+    os.chown(db, NOBODY, NOBODY)
+    db.chmod(0o400)
+    before = snapshot(db)
+    out = nobody_box.run("company", "add", "Zeta", as_nobody=True)
+    assert_refused(out, 5, before, says=[str(db), "read-only", "nothing changed"])
+    out = nobody_box.run("deal", "edit", "1", "--amount", "13k", as_nobody=True)
+    assert_refused(out, 5, before, says=["read-only"])
+    listed = nobody_box.run("company", "list", "-f", "csv", as_nobody=True)
+    assert listed.code == 0 and "Acme Robotics" in listed.stdout, str(listed)
+    assert before.files == folder_files(db.parent)
+    for side in (Path(f"{db}-wal"), Path(f"{db}-shm")):
+        assert not side.exists() or mode(side) & 0o077 == 0, f"{side} is readable by others"
+
+
+def test_a_read_only_folder_is_named_in_the_refusal(nobody_box: Sandbox) -> None:
+    db = nobody_box.db
+    os.chown(db, NOBODY, NOBODY)
+    db.chmod(0o600)
+    os.chown(nobody_box.root, 0, 0)
+    nobody_box.root.chmod(0o755)  # the user owns the file, not the folder: no -wal can be created
+    before = snapshot(db)
+    # A WAL database needs its -shm beside it even to be read: reads are refused too, saying why.
+    for args in (("company", "add", "Zeta"), ("deal", "move", "1", "Needs Analysis"), ("deal", "list")):
+        out = nobody_box.run(*args, as_nobody=True)
+        assert_refused(out, 5, before, says=[str(db.parent), "not writable", "nothing changed"])
+    assert sorted(p.name for p in db.parent.iterdir()) == ["home", "sales.db"]
+
+
+def test_an_old_read_only_database_is_refused_without_leaving_a_backup(nobody_box: Sandbox) -> None:
+    db = nobody_box.db
+    shutil.copy(Path(__file__).parents[1] / "fixtures" / "v1.db", db)
+    os.chown(db, NOBODY, NOBODY)
+    db.chmod(0o400)
+    before = snapshot(db)
+    for args in (("company", "add", "Zeta"), ("company", "list")):
+        out = nobody_box.run(*args, as_nobody=True)
+        assert_refused(out, 5, before, says=["read-only", "schema 1"])
+    assert sorted(p.name for p in db.parent.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
+        "home", "sales.db"]
+
+
+# -- disk full -----------------------------------------------------------------------------
+@pytest.mark.parametrize("leave", [16 * 1024, 80 * 1024], ids=["full-at-open", "full-mid-write"])
+def test_disk_full_during_a_write_changes_nothing_and_the_next_command_works(
+        sandbox: Sandbox, crm_template: Path, mount_point: Path, leave: int) -> None:
+    db = mount_point / "sales.db"
+    shutil.copy(crm_template, db)
+    db.chmod(0o600)
+    sandbox.ok("company", "add", "Warm-up", db=db)  # the WAL exists and has grown once
+    before = snapshot(db)
+    filler = fill(mount_point, leave=leave)  # 16 KB: not even the 32 KB -shm fits
+    rng = random.Random(3)
+    notes = "".join(rng.choice("abcdefghij klmnop") for _ in range(90_000))  # 90 KB: more than is left
+    out = sandbox.run("activity", "log", "note", "Too big", "--company", "1", "--notes", notes, db=db)
+    assert_refused(out, 5, says=["disk full", str(db), "nothing changed"])
+    filler.unlink()
+    assert_refused(out, 5, before)
+    sandbox.ok("company", "add", "After", db=db)
+    assert "After" in sandbox.ok("company", "list", "-f", "csv", db=db).stdout
+    assert "Too big" not in sandbox.ok("activity", "list", "-f", "csv", db=db).stdout
+    assert_healthy(db)
+
+
+def _export_args(out_file: Path) -> tuple[str, ...]:
+    return ("company", "list", "-f", "csv", "-o", str(out_file))
+
+
+@pytest.mark.parametrize("how", ["tmpfs", "rlimit"])
+def test_disk_full_during_an_export_leaves_no_file(sandbox: Sandbox, crm_template: Path, tmp_path: Path,
+                                                   how: str) -> None:
+    shutil.copy(crm_template, sandbox.db)
+    sandbox.db.chmod(0o600)
+    bulk_companies(sandbox.db, 4000, notes=400)  # ~2 MB of CSV
+    before = snapshot(sandbox.db)
+    if how == "tmpfs":
+        try:
+            with tmpfs(tmp_path / "small", "2m") as folder:
+                fill(folder, leave=256 * 1024)
+                target = folder / "companies.csv"
+                out = sandbox.run(*_export_args(target))
+                assert_refused(out, 5, before, says=["disk full", str(target)], outputs=[target])
+                assert sorted(p.name for p in folder.iterdir()) == ["filler"]
+        except PermissionError as exc:
+            pytest.skip(f"cannot mount a tmpfs here: {exc}")
+    else:
+        target = sandbox.root / "companies.csv"
+
+        def small_files() -> None:  # `ulimit -f 256`: writing past 256 KB fails with EFBIG
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+        out = sandbox.run(*_export_args(target), preexec_fn=small_files)
+        assert_refused(out, 5, before, says=[str(target)], outputs=[target])
+
+
+def test_disk_full_during_a_backup_names_the_backup_and_leaves_no_file(
+        crm: Sandbox, mount_point: Path) -> None:
+    bulk_companies(crm.db, 2000)
+    before = snapshot(crm.db)
+    fill(mount_point, leave=64 * 1024)
+    target = mount_point / "backup.db"
+    out = crm.run("db", "backup", str(target))
+    assert_refused(out, 5, before, says=["disk full", str(target)], outputs=[target])
+    assert sorted(p.name for p in mount_point.iterdir()) == ["filler"]
+
+
+def test_backups_and_exports_are_private_whatever_the_umask(crm: Sandbox) -> None:
+    def open_umask() -> None:
+        os.umask(0)
+
+    backup = crm.root / "backup.db"
+    export = crm.root / "deals.json"
+    (crm.root / "deals.json").write_text("old, world-readable\n")
+    export.chmod(0o644)
+    crm.ok("db", "backup", str(backup), preexec_fn=open_umask)
+    crm.ok("deal", "list", "-o", str(export), preexec_fn=open_umask)
+    crm.ok("company", "list", "-f", "csv", "-o", str(crm.root / "c.csv"), preexec_fn=open_umask)
+    fresh = crm.root / "fresh.db"
+    crm.ok("company", "add", "Acme", db=fresh, preexec_fn=open_umask)
+    crm.ok("company", "list", db=fresh, preexec_fn=open_umask)
+    for path in (backup, export, crm.root / "c.csv", fresh):
+        assert mode(path) == 0o600, f"{path.name} is {oct(mode(path))}"
+    conn = sqlite3.connect(backup)
+    try:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert conn.execute("SELECT count(*) FROM companies").fetchone()[0] == 2
+    finally:
+        conn.close()
+
+
+def test_disk_full_during_an_import_changes_nothing(sandbox: Sandbox, crm_template: Path, mount_point: Path) -> None:
+    """A 2 MB disk cannot take 20,000 deals: the import fails with exit 5 at some point of its
+    transaction, and the database is exactly as before, and usable once there is room again."""
+    db = mount_point / "sales.db"
+    shutil.copy(crm_template, db)
+    db.chmod(0o600)
+    csv_file = write_deals_csv(sandbox.root / "deals.csv", 20_000)  # on the big disk
+    before = snapshot(db)
+    out = sandbox.run("import", "deals", str(csv_file), db=db)
+    assert_refused(out, 5, before, says=["disk full", str(db), "nothing changed"])
+    small = write_deals_csv(sandbox.root / "small.csv", 10, prefix="S")
+    sandbox.ok("import", "deals", str(small), db=db)
+    assert count(db, "SELECT count(*) FROM deals") == before.digest["deals"][0] + 10
+    assert_healthy(db)
+
+
+def test_stdout_redirected_to_a_full_disk_is_exit_5(crm: Sandbox, mount_point: Path) -> None:
+    """`salescli company list -f csv > /full/disk/out.csv`: disk full is exit 5, said on stderr."""
+    import subprocess
+
+    bulk_companies(crm.db, 2000)
+    before = snapshot(crm.db)
+    fill(mount_point, leave=32 * 1024)
+    with open(mount_point / "out.csv", "wb") as sink:
+        proc = subprocess.run(crm.argv("company", "list", "-f", "csv"), stdout=sink, stderr=subprocess.PIPE,
+                              env=crm.env(), cwd=crm.root, timeout=60)
+    out = Outcome(crm.argv("company", "list"), proc.returncode, "", proc.stderr.decode())
+    assert_refused(out, 5, before, says="disk full")

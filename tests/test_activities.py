@@ -1,0 +1,290 @@
+"""activity log|list|show|edit|rm: links, dates, notes from stdin, last activity, timelines."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import digest
+from tests.seeding import build, copy_to
+
+
+def last_activity(db: Path, table: str, row_id: int) -> str | None:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(f"SELECT last_activity_at FROM {table} WHERE id = ?", (row_id,)).fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return build(tmp_path_factory, "people", [
+        ["company", "add", "Acme Corp", "--domain", "acme.io"],
+        ["company", "add", "Beta GmbH", "--domain", "beta.de"],
+        ["contact", "add", "Ana Lima", "--email", "ana@acme.io", "--company", "acme.io"],
+        ["contact", "add", "Ben Otto", "--email", "ben@beta.de", "--company", "beta.de"],
+    ])
+
+
+@pytest.fixture
+def people(template, db):
+    copy_to(template, db)
+
+
+def test_log_prints_the_id_and_links_the_contacts_company(ok, db, people):
+    res = ok("activity", "log", "call", "Pricing questions", "--contact", "ana@acme.io",
+             "--outcome", "sends PO friday", "--notes", "enterprise tier")
+    assert res.stdout == "1\n"
+    assert res.stderr == "logged call 1\n"
+    shown = json.loads(ok("activity", "show", "1", "-f", "json").stdout)
+    assert shown == {
+        "id": 1, "kind": "call", "subject": "Pricing questions", "occurred_at": "2026-11-26", "due_date": None,
+        "done_at": None, "status": None, "outcome": "sends PO friday", "notes": "enterprise tier",
+        "deal_id": None, "deal": None, "contact_id": 1, "contact": "Ana Lima", "company_id": 1,
+        "company": "Acme Corp", "owner": "dana", "automation_id": None, "external_id": None,
+        "created_at": "2026-11-26T00:00:00", "updated_at": "2026-11-26T00:00:00",
+    }
+    assert last_activity(db, "contacts", 1) == "2026-11-26"
+    assert last_activity(db, "companies", 1) == "2026-11-26"
+    assert last_activity(db, "companies", 2) is None
+
+
+def test_an_explicit_company_wins_over_the_contacts(ok, people):
+    ok("activity", "log", "email", "Intro", "--contact", "ana@acme.io", "--company", "Beta GmbH")
+    row = json.loads(ok("activity", "show", "1", "-f", "json").stdout)
+    assert (row["contact"], row["company"]) == ("Ana Lima", "Beta GmbH")
+
+
+def test_notes_from_stdin_owner_and_date(ok, people):
+    ok("activity", "log", "meeting", "Kick-off", "--company", "acme.io", "--notes", "-", "--date", "2026-11-20",
+       "--owner", "sam", input="line one\nline two\n")
+    row = json.loads(ok("activity", "show", "1", "-f", "json").stdout)
+    assert row["notes"] == "line one\nline two"  # surrounding whitespace trimmed
+    assert (row["occurred_at"], row["owner"]) == ("2026-11-20", "sam")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["lunch", "x"], 2, 'Error: KIND "lunch" is not one of call, email, meeting, note\n'),
+        (["task", "x"], 2, 'Error: KIND "task" is not one of call, email, meeting, note\n'),
+        (["call", ""], 2, 'Error: --subject "" is required\n'),
+        (["call", "x", "--date", "2026-02-31"], 2, 'Error: --date "2026-02-31" is not a valid date\n'),
+        (["call", "x", "--date", "03/04/2026"], 2,
+         'Error: --date "03/04/2026" is ambiguous (day/month); write 2026-04-03 or 2026-03-04, or set day_first\n'),
+        (["call", "x", "--contact", "nobody@x.io"], 3,
+         'Error: --contact "nobody@x.io" not found\nHint: list contacts with `salescli contact list`\n'),
+        (["call", "x", "--company", "Nope"], 3,
+         'Error: --company "Nope" not found\nHint: list companies with `salescli company list`\n'),
+        (["call", "x", "--date", "+2d"], 1,
+         "Error: --date 2026-11-28 is in the future; an activity records what happened\n"
+         "Hint: plan it as a task: salescli task add SUBJECT --due DATE\n"),
+        (["call", "x", "-f", "xml"], 2,
+         'Error: --format "xml" is not one of table, json, jsonl, csv, markdown, html\n'),
+    ],
+)
+def test_bad_input_is_refused_and_changes_nothing(cli, ok, db, people, args, code, message):
+    before = digest(db)
+    res = cli("activity", "log", *args)
+    assert (res.exit_code, res.stdout, res.stderr) == (code, "", message)
+    assert digest(db) == before
+
+
+def test_a_reading_command_on_a_missing_database_is_exit_5(cli, db):
+    res = cli("activity", "list")
+    assert res.exit_code == 5 and not db.exists()
+
+
+def test_last_activity_only_moves_forward_and_falls_back_on_rm_and_edit(ok, db, people):
+    ok("activity", "log", "call", "first", "--contact", "ana@acme.io", "--date", "2026-11-20")
+    ok("activity", "log", "call", "older", "--contact", "ana@acme.io", "--date", "2026-11-10")
+    assert last_activity(db, "contacts", 1) == "2026-11-20"
+    ok("activity", "rm", "1", "--yes")
+    assert last_activity(db, "contacts", 1) == "2026-11-10"
+    assert last_activity(db, "companies", 1) == "2026-11-10"
+    ok("activity", "edit", "2", "--contact", "ben@beta.de")  # moves to Ben, and so to Beta
+    assert last_activity(db, "contacts", 1) is None
+    assert last_activity(db, "companies", 1) is None
+    assert last_activity(db, "contacts", 2) == "2026-11-10"
+    assert last_activity(db, "companies", 2) == "2026-11-10"
+    ok("activity", "edit", "2", "--date", "2026-11-25")
+    assert last_activity(db, "companies", 2) == "2026-11-25"
+
+
+def test_list_filters_and_order(ok, people):
+    ok("activity", "log", "call", "c1", "--contact", "ana@acme.io", "--date", "2026-10-30")
+    ok("activity", "log", "email", "e1", "--contact", "ben@beta.de", "--date", "2026-11-02", "--owner", "sam")
+    ok("activity", "log", "note", "n1", "--company", "acme.io", "--date", "2026-11-02")
+    ok("task", "add", "open task", "--company", "acme.io")
+
+    def ids(*args):
+        return [r["id"] for r in json.loads(ok("activity", "list", *args, "-f", "json").stdout)]
+
+    assert ids() == [3, 2, 1]  # newest first, ties by id desc; open tasks are in `task list`
+    assert ids("--company", "Acme Corp") == [3, 1]
+    assert ids("--contact", "ben@beta.de") == [2]
+    assert ids("--kind", "email") == [2]
+    assert ids("--kind", "task") == [4]
+    assert ids("--owner", "SAM") == [2]
+    assert ids("--since", "this-month") == [3, 2]
+    assert ids("--since", "2026-11-02") == [3, 2]
+    assert ids("--since", "-30d") == [3, 2, 1]
+    assert ids("--limit", "1") == [3]
+    csv_out = ok("activity", "list", "-f", "csv").stdout.splitlines()
+    assert csv_out[0].startswith("id,occurred_at,kind,subject,outcome,")
+    assert len(csv_out) == 4
+
+
+def test_list_table_fits_and_names_what_it_is_about(ok, people):
+    ok("activity", "log", "call", "Pricing questions", "--contact", "ana@acme.io", "--outcome", "sends PO")
+    out = ok("activity", "list").stdout
+    assert "Pricing questions → sends PO" in out
+    assert "Ana Lima" in out
+    assert max(len(line) for line in out.splitlines()) <= 120
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--since", "someday"], 2, '--since "someday" is not a period or a date'),
+        (["--kind", "lunch"], 2, '--kind "lunch" is not one of call, email, meeting, note, task'),
+        (["--contact", "nobody"], 3, '--contact "nobody" not found'),
+        (["--limit", "0"], 2, "Invalid value for '--limit'"),
+    ],
+)
+def test_list_bad_filters(cli, ok, people, args, code, message):
+    res = cli("activity", "list", *args)
+    assert res.exit_code == code
+    assert message in res.stderr
+    assert res.stdout == ""
+
+
+def test_show_edit_rm_and_history(cli, ok, db, people):
+    ok("activity", "log", "call", "Pricing", "--contact", "ana@acme.io", "--notes", "old")
+    res = ok("activity", "edit", "1", "--kind", "meeting", "--subject", "Pricing review", "--notes", "",
+             "--outcome", "demo booked")
+    assert res.stdout == "1\n"
+    assert res.stderr == "updated meeting 1: kind, subject, notes, outcome\n"
+    row = json.loads(ok("activity", "show", "1", "-f", "json").stdout)
+    assert (row["kind"], row["subject"], row["notes"], row["outcome"]) == ("meeting", "Pricing review", None,
+                                                                            "demo booked")
+    assert ok("activity", "edit", "1").stderr == "meeting 1: nothing changed\n"
+    history = json.loads(ok("history", "activity", "1", "-f", "json").stdout)
+    assert [h["action"] for h in history] == ["create", "update"]
+    before = digest(db)
+    refused = cli("activity", "rm", "1")  # no terminal, no --yes
+    assert refused.exit_code == 1 and "refusing without --yes" in refused.stderr
+    assert digest(db) == before
+    assert ok("activity", "rm", "1", "--yes").stderr == "deleted meeting 1\n"
+    assert cli("activity", "show", "1").exit_code == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["show", "abc"], 2, 'Error: ACTIVITY "abc" is not a activity id (a number)\n'),
+        (["show", "99"], 3, "Error: activity 99 not found\n"),
+        (["edit", "99", "--subject", "x"], 3, "Error: activity 99 not found\n"),
+        (["rm", "99", "--yes"], 3, "Error: activity 99 not found\n"),
+        (["edit", "1", "--kind", "task"], 2, 'Error: --kind "task" is not one of call, email, meeting, note\n'),
+        (["edit", "2", "--kind", "call"], 1, "Error: activity 2 is a task; a task and an activity cannot change"),
+        (["edit", "2", "--date", "2026-11-01"], 1, "Error: --date is when an activity happened; a task has --due"),
+        (["edit", "1", "--date", "tomorrow"], 1, "Error: --date 2026-11-27 is in the future"),
+        (["edit", "1", "--subject", ""], 2, 'Error: --subject "" is required\n'),
+    ],
+)
+def test_show_edit_rm_bad_input(cli, ok, db, people, args, code, message):
+    ok("activity", "log", "call", "Pricing", "--contact", "ana@acme.io")
+    ok("task", "add", "Follow up")
+    before = digest(db)
+    res = cli("activity", *args)
+    assert res.exit_code == code
+    assert res.stderr.startswith(message)
+    assert res.stdout == ""
+    assert digest(db) == before
+
+
+def test_contact_and_company_timelines_are_newest_first_ties_by_id(ok, people):
+    ok("activity", "log", "call", "first call", "--contact", "ana@acme.io", "--date", "2026-11-01")
+    ok("activity", "log", "email", "same day, earlier id", "--contact", "ana@acme.io", "--date", "2026-11-20")
+    ok("activity", "log", "note", "same day, later id", "--contact", "ana@acme.io", "--date", "2026-11-20")
+    ok("task", "add", "Call back", "--contact", "ana@acme.io", "--due", "+3d")
+    ok("activity", "log", "meeting", "latest", "--company", "acme.io", "--date", "2026-11-25")
+    contact = json.loads(ok("contact", "show", "ana@acme.io", "-f", "json").stdout)
+    assert [(e["date"], e["summary"]) for e in contact["timeline"]] == [
+        ("2026-11-26", "Call back (due 2026-11-29)"),
+        ("2026-11-20", "same day, later id"),
+        ("2026-11-20", "same day, earlier id"),
+        ("2026-11-01", "first call"),
+    ]
+    company = json.loads(ok("company", "show", "acme.io", "-f", "json").stdout)
+    assert [e["summary"] for e in company["timeline"]] == [
+        "Call back (due 2026-11-29)", "latest", "same day, later id", "same day, earlier id", "first call",
+    ]
+    assert [e["kind"] for e in company["timeline"]] == ["task (open)", "meeting", "note", "email", "call"]
+
+
+def test_deal_timeline_has_activities_tasks_and_stage_changes_newest_first(ok):
+    ok("deal", "add", "Timeline deal", "--date", "2026-11-01")
+    ok("activity", "log", "call", "first call", "--deal", "1", "--date", "2026-11-05")
+    ok("deal", "move", "1", "Qualification", "--date", "2026-11-10", "--note", "budget confirmed")
+    ok("activity", "log", "email", "recap", "--deal", "1", "--date", "2026-11-12", "--outcome", "agreed")
+    ok("activity", "log", "note", "same day a", "--deal", "1", "--date", "2026-11-20")
+    ok("activity", "log", "note", "same day b", "--deal", "1", "--date", "2026-11-20")
+    ok("deal", "won", "1")  # the won automation adds a task in the same moment
+    deal = json.loads(ok("deal", "show", "1", "-f", "json").stdout)
+    assert [(e["date"], e["kind"], e["summary"]) for e in deal["timeline"]] == [
+        ("2026-11-26", "task (open)", "Post-sale follow-up (due 2026-12-03)"),
+        ("2026-11-26", "stage", "Qualification → Won"),
+        ("2026-11-20", "note", "same day b"),
+        ("2026-11-20", "note", "same day a"),
+        ("2026-11-12", "email", "recap → agreed"),
+        ("2026-11-10", "stage", "Prospecting → Qualification: budget confirmed"),
+        ("2026-11-05", "call", "first call"),
+        ("2026-11-01", "stage", "entered Prospecting"),
+    ]
+    out = ok("deal", "show", "1").stdout
+    assert out.index("Post-sale follow-up") < out.index("same day b") < out.index("entered Prospecting")
+
+
+def test_same_day_events_follow_the_order_they_were_recorded(ok, db):
+    """With a real clock, an activity logged before a stage change on the same day is listed after it."""
+    ok("deal", "add", "Clocked deal", today=None)
+    conn = sqlite3.connect(db)
+    with conn:  # recorded a second apart: the call first, then the move
+        conn.execute("UPDATE stage_history SET changed_at = '2026-11-26T09:00:00'")
+        conn.execute("UPDATE deals SET stage_entered_at = '2026-11-26T09:00:00', created_at = '2026-11-26T09:00:00'")
+    conn.close()
+    ok("activity", "log", "call", "the call", "--deal", "1", today=None)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE activities SET occurred_at = '2026-11-26', created_at = '2026-11-26T10:00:00'")
+        conn.execute("INSERT INTO stage_history (deal_id, from_stage_id, to_stage_id, changed_at, changed_by)"
+                     " VALUES (1, 1, 2, '2026-11-26T11:00:00', 'dana')")
+    conn.close()
+    timeline = json.loads(ok("deal", "show", "1", "-f", "json").stdout)["timeline"]
+    assert [e["summary"] for e in timeline] == ["Prospecting → Qualification", "the call", "entered Prospecting"]
+
+
+def test_long_lists_keep_their_order_across_pages(ok, db, people):
+    """The first page is found on the activities table and joined after, 500 ids at a time."""
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.executemany(
+            "INSERT INTO activities (kind, subject, contact_id, company_id, owner, occurred_at, created_at,"
+            " updated_at) VALUES ('call', ?, 1, 1, 'dana', ?, '2026-11-26T00:00:00', '2026-11-26T00:00:00')",
+            [(f"call {i}", f"2026-{1 + i % 11:02d}-{1 + i % 28:02d}") for i in range(1200)])
+    expected = [r[0] for r in conn.execute("SELECT id FROM activities ORDER BY occurred_at DESC, id DESC")]
+    conn.close()
+    page = json.loads(ok("activity", "list", "--limit", "1100", "-f", "json").stdout)
+    assert [r["id"] for r in page] == expected[:1100]
+    assert {r["contact"] for r in page} == {"Ana Lima"}
+    everything = json.loads(ok("activity", "list", "-f", "json").stdout)
+    assert [r["id"] for r in everything] == expected
+    table = ok("activity", "list")
+    assert table.stderr == "1100 more rows not shown (use --limit N or --all, or -f csv/json)\n"
+    assert table.stdout.count("Ana Lima") == 100

@@ -1,0 +1,202 @@
+"""config get|set, fx set|list, and the one conversion of money across currencies."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from salescli.services.money import convert_totals, parse_rate, summarize
+from tests.conftest import Result, digest
+
+Run = Callable[..., Result]
+
+
+# -- convert_totals ------------------------------------------------------------------------------
+def test_convert_totals_is_exact_and_rounds_once() -> None:
+    total, missing = convert_totals({"USD": 1_000_001, "EUR": 333_333, "JPY": 1_000}, "USD",
+                                    {"EUR": Decimal("1.0845"), "JPY": Decimal("0.0067")})
+    # 10,000.01 + 3,333.33 × 1.0845 (= 3,614.996...) + 1,000 × 0.0067 (= 6.70)
+    assert total == Decimal("13621.71")
+    assert missing == []
+
+
+def test_convert_totals_names_a_currency_without_a_rate_instead_of_summing_it() -> None:
+    total, missing = convert_totals({"GBP": 300_000, "USD": 5_000, "CHF": 0, "EUR": 100}, "USD",
+                                    {"EUR": Decimal("2")})
+    assert (total, missing) == (Decimal("52.00"), ["GBP"])  # CHF has nothing to convert
+
+
+def test_convert_totals_into_a_currency_without_decimals() -> None:
+    total, missing = convert_totals({"USD": 150, "JPY": 7}, "JPY", {"USD": Decimal("151.3")})
+    assert (total, missing) == (Decimal("234"), [])  # 1.50 × 151.3 = 226.95 -> +7 = 233.95 -> 234
+
+
+def test_summarize_lines() -> None:
+    rows = [{"currency": "EUR", "deals": 2, "with_amount": 1, "minor": 120_000},
+            {"currency": "GBP", "deals": 3, "with_amount": 3, "minor": 1_200_000}]
+    totals = summarize(rows, "USD", {"EUR": Decimal("1.1")})
+    assert totals.lines() == [
+        "5 deals, total 1,320.00 USD (1 without an amount)",
+        "no rate for GBP: 3 deals, 12,000.00 GBP not included (set one: salescli fx set GBP RATE)",
+    ]
+    assert totals.as_json() == {"count": 5, "total": Decimal("1320.00"), "currency": "USD", "without_amount": 1,
+                                "missing_rates": ["GBP"]}
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "abc", "1e3", "NaN", "1,5", "", "١"])
+def test_parse_rate_refuses(text: str) -> None:
+    from salescli.errors import InvalidValue
+
+    with pytest.raises(InvalidValue):
+        parse_rate(text)
+
+
+# -- config ----------------------------------------------------------------------------------------
+def test_config_get_shows_the_defaults_without_creating_a_database(ok: Run, db: Path) -> None:
+    res = ok("config", "get", "-f", "json")
+    assert json.loads(res.stdout) == {"base_currency": "USD", "day_first": "unset", "fiscal_year_start_month": 1,
+                                      "week_start": "monday", "default_stale_days": 30}
+    assert ok("config", "get", "week-start").stdout == "monday\n"
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "stored"),
+    [
+        ("base_currency", "eur", "EUR"),
+        ("day_first", "TRUE", "true"),
+        ("day_first", "no", "false"),
+        ("day_first", "unset", "unset"),
+        ("fiscal_year_start_month", "4", "4"),
+        ("week_start", "Sun", "sunday"),
+        ("default_stale_days", "14", "14"),
+    ],
+)
+def test_config_set(ok: Run, db: Path, key: str, value: str, stored: str) -> None:
+    ok("config", "set", key, value)
+    assert ok("config", "get", key).stdout == f"{stored}\n"
+
+
+def test_config_set_is_logged(ok: Run, db: Path) -> None:
+    res = ok("config", "set", "base_currency", "EUR")
+    assert res.stderr == "base_currency: USD → EUR\n"
+    assert ok("config", "set", "base_currency", "eur").stderr == "base_currency is already EUR\n"
+    conn = sqlite3.connect(db)
+    try:
+        logged = list(conn.execute("SELECT action, before, after FROM changes WHERE entity = 'setting'"))
+    finally:
+        conn.close()
+    assert logged == [("set base_currency", '{"base_currency": "USD"}', '{"base_currency": "EUR"}')]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("base_currency", "euros", 'Error: base_currency "euros" is not a currency code'),
+        ("day_first", "maybe", 'Error: day_first "maybe" is not true, false or unset'),
+        ("fiscal_year_start_month", "13", 'Error: fiscal_year_start_month "13" is above the maximum (12)'),
+        ("fiscal_year_start_month", "April", 'Error: fiscal_year_start_month "April" is not a whole number'),
+        ("week_start", "someday", 'Error: week_start "someday" is not a weekday (monday, tuesday'),
+        ("default_stale_days", "0", 'Error: default_stale_days "0" is below the minimum (1)'),
+        ("default_stale_days", "ten", 'Error: default_stale_days "ten" is not a whole number'),
+        ("colour", "red", 'Error: unknown setting "colour" (settings: base_currency, day_first, '
+                          "fiscal_year_start_month, week_start, default_stale_days)"),
+    ],
+)
+def test_config_set_refuses_bad_values(ok: Run, cli: Run, db: Path, key: str, value: str, message: str) -> None:
+    ok("init")
+    before = digest(db)
+    res = cli("config", "set", key, value)
+    assert res.exit_code == 2
+    assert res.stderr == message + "\n" or res.stderr.startswith(message)
+    assert digest(db) == before
+
+
+def test_config_get_unknown_key(cli: Run) -> None:
+    res = cli("config", "get", "nope")
+    assert res.exit_code == 2
+    assert res.stderr.startswith('Error: unknown setting "nope" (settings: base_currency')
+
+
+def test_fiscal_year_and_week_start_drive_closing_periods(ok: Run) -> None:
+    ok("deal", "add", "Q1 FY", "--close", "2026-04-15")
+    ok("deal", "add", "Jan", "--close", "2026-01-15")
+    ok("config", "set", "fiscal_year_start_month", "4")
+    data = json.loads(ok("deal", "list", "--closing", "2026-Q1", "-f", "json").stdout)
+    assert [d["title"] for d in data] == ["Q1 FY"]
+
+
+# -- fx ------------------------------------------------------------------------------------------
+def test_fx_set_and_list(ok: Run, cli: Run, db: Path) -> None:
+    res = ok("fx", "set", "eur", "1.0800", "--date", "2026-11-01")
+    assert res.stderr == "1 EUR = 1.08 USD from 2026-11-01\n"
+    ok("fx", "set", "EUR", "1.1")
+    ok("fx", "set", "EUR", "1.2", "--date", "2026-12-24")
+    assert ok("fx", "set", "EUR", "1.15").stderr == "1 EUR = 1.15 USD from 2026-11-26 (was 1.1)\n"
+    ok("fx", "set", "GBP", "1.27", "--date", "2026-10-01")
+    data = json.loads(ok("fx", "list", "-f", "json").stdout)
+    assert [(r["currency"], r["rate"], r["as_of"], r["in_force"]) for r in data] == [
+        ("EUR", 1.2, "2026-12-24", False),
+        ("EUR", 1.15, "2026-11-26", True),
+        ("EUR", 1.08, "2026-11-01", False),
+        ("GBP", 1.27, "2026-10-01", True),
+    ]
+    latest = json.loads(ok("fx", "list", "--latest", "-f", "json").stdout)
+    assert [(r["currency"], r["rate"]) for r in latest] == [("EUR", 1.15), ("GBP", 1.27)]
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT rate FROM fx_rates WHERE currency = 'EUR' AND as_of = '2026-11-01'").fetchone() \
+            == ("1.08",)
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["fx", "set", "USD", "0.9"], 1, "Error: USD is the base currency (its rate is 1)"),
+        (["fx", "set", "EUR", "abc"], 2, 'Error: RATE "abc" is not an exchange rate'),
+        (["fx", "set", "EUR", "--", "-1"], 2, 'Error: RATE "-1" is not an exchange rate'),
+        (["fx", "set", "EURO", "1"], 2, 'Error: CURRENCY "EURO" is not a currency code'),
+        (["fx", "set", "EUR", "1", "--date", "2026-02-30"], 2, 'Error: --date "2026-02-30"'),
+    ],
+)
+def test_fx_set_refuses(ok: Run, cli: Run, db: Path, args: list[str], code: int, message: str) -> None:
+    ok("init")
+    before = digest(db)
+    res = cli(*args)
+    assert res.exit_code == code
+    assert res.stderr.startswith(message), res.stderr
+    assert digest(db) == before
+
+
+def test_changing_the_base_currency_warns_about_stored_rates(ok: Run) -> None:
+    ok("fx", "set", "EUR", "1.1")
+    res = ok("config", "set", "base_currency", "GBP")
+    assert res.stderr.splitlines() == [
+        "base_currency: USD → GBP",
+        "note: exchange rates are rates to the base currency; the stored ones were set against USD"
+        " — update them with `salescli fx set CURRENCY RATE`",
+    ]
+
+
+def test_rates_on_takes_the_latest_on_or_before(ok: Run, db: Path) -> None:
+    from salescli.repository import Repository
+    from salescli.services.money import rates_on
+
+    ok("fx", "set", "EUR", "1.05", "--date", "2026-01-01")
+    ok("fx", "set", "EUR", "1.10", "--date", "2026-06-01")
+    ok("fx", "set", "GBP", "1.30", "--date", "2026-06-02")
+    repo = Repository.open(db, create=False)
+    try:
+        assert rates_on(repo, date(2025, 12, 31)) == {}
+        assert rates_on(repo, date(2026, 6, 1)) == {"EUR": Decimal("1.1")}
+        assert rates_on(repo, date(2026, 6, 2)) == {"EUR": Decimal("1.1"), "GBP": Decimal("1.3")}
+    finally:
+        repo.close()

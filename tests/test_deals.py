@@ -1,0 +1,521 @@
+"""deal add|show|edit|move|won|lost|reopen|park|rm: the life of a deal, its rules and its history."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Result, digest
+
+Run = Callable[..., Result]
+
+DEAL_KEYS = [
+    "id", "title", "company_id", "company", "contact_id", "contact", "pipeline", "stage", "status", "amount",
+    "currency", "probability", "weighted_amount", "forecast_category", "expected_close", "owner", "source",
+    "next_step", "next_step_date", "recurring", "mrr", "arr", "won_at", "lost_at", "lost_reason", "lost_category",
+    "parked_until", "park_reason", "external_id", "tags", "notes", "stage_age_days", "stage_entered_at",
+    "created_at", "updated_at", "last_activity_at", "extra",
+]
+
+
+def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return list(conn.execute(sql, params))
+    finally:
+        conn.close()
+
+
+def history(db: Path, deal_id: int) -> list[tuple[Any, ...]]:
+    return rows(db, "SELECT f.name, t.name, h.changed_at, h.changed_by, h.note, h.forced FROM stage_history h"
+                    " JOIN stages t ON t.id = h.to_stage_id LEFT JOIN stages f ON f.id = h.from_stage_id"
+                    " WHERE h.deal_id = ? ORDER BY h.id", (deal_id,))
+
+
+def plain(text: str) -> str:
+    """Table output without rich's trailing padding (the snapshot is otherwise exact)."""
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
+
+
+def as_json(ok: Run, *args: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(ok(*args, "-f", "json").stdout)
+    return data
+
+
+@pytest.fixture
+def crm(ok: Run) -> Run:
+    ok("company", "add", "Acme", "--domain", "acme.io")
+    ok("contact", "add", "Ana Silva", "--email", "ana@acme.io", "--company", "Acme")
+    return ok
+
+
+# -- add -------------------------------------------------------------------------------------------
+def test_add_prints_the_id_and_uses_the_defaults(ok: Run, db: Path) -> None:
+    res = ok("deal", "add", "First deal")
+    assert res.stdout == "1\n"
+    assert res.stderr == "added deal 1 First deal (Prospecting)\n"
+    deal = as_json(ok, "deal", "show", "1")
+    assert list(deal)[: len(DEAL_KEYS)] == DEAL_KEYS
+    assert {k: deal[k] for k in ("pipeline", "stage", "status", "amount", "currency", "probability",
+                                 "weighted_amount", "forecast_category", "owner", "recurring", "tags",
+                                 "stage_age_days", "created_at")} == {
+        "pipeline": "Default", "stage": "Prospecting", "status": "open", "amount": None, "currency": "USD",
+        "probability": 10, "weighted_amount": None, "forecast_category": "pipeline", "owner": "dana",
+        "recurring": "none", "tags": [], "stage_age_days": 0, "created_at": "2026-11-26T00:00:00",
+    }
+    assert history(db, 1) == [(None, "Prospecting", "2026-11-26T00:00:00", "dana", None, 0)]
+
+
+def test_add_json_record_has_exact_money(ok: Run) -> None:
+    res = ok("deal", "add", "Acme renewal", "--amount", "12,345.67", "--currency", "eur", "--stage", "qualification",
+             "-f", "json")
+    assert '"amount": 12345.67, "currency": "EUR", "probability": 20, "weighted_amount": 2469.13' in res.stdout
+
+
+def test_add_links_company_and_contact(crm: Run) -> None:
+    res = crm("deal", "add", "Renewal", "--contact", "ana@acme.io")
+    deal = as_json(crm, "deal", "show", res.stdout.strip())
+    assert (deal["company_id"], deal["company"], deal["contact_id"], deal["contact"]) == (1, "Acme", 1, "Ana Silva")
+    res = crm("deal", "add", "Globex pilot", "--company", "Globex")
+    assert res.stderr == "created company 2 Globex\nadded deal 2 Globex pilot (Prospecting)\n"
+
+
+def test_add_with_unknown_contact_is_not_found_and_writes_nothing(crm: Run, cli: Run, db: Path) -> None:
+    before = digest(db)
+    res = cli("deal", "add", "X", "--contact", "nobody@acme.io", "--company", "NewCo")
+    assert res.exit_code == 3
+    assert res.stderr.startswith('Error: --contact "nobody@acme.io" not found')
+    assert res.stdout == ""
+    assert digest(db) == before  # not even the company
+
+
+def test_add_into_a_stage_applies_its_rules(ok: Run, cli: Run, db: Path) -> None:
+    ok("init")
+    before = digest(db)
+    res = cli("deal", "add", "Big one", "--stage", "Proposal")
+    assert res.exit_code == 1
+    assert res.stderr.splitlines()[0] == "Error: a new deal cannot enter stage Proposal: missing amount, expected_close"
+    assert digest(db) == before
+    res = cli("deal", "add", "Big one", "--stage", "Proposal", "--amount", "10k")
+    assert res.exit_code == 1 and "missing expected_close" in res.stderr
+    ok("deal", "add", "Big one", "--stage", "Proposal", "--amount", "10k", "--close", "+30d")
+    assert history(db, 1) == [(None, "Proposal", "2026-11-26T00:00:00", "dana", None, 0)]
+
+
+def test_add_forced_past_the_rules_is_recorded(ok: Run, db: Path) -> None:
+    ok("deal", "add", "Big one", "--stage", "Proposal", "--force")
+    assert history(db, 1)[0][-1] == 1
+    logged = rows(db, "SELECT action, after FROM changes WHERE entity = 'deal' AND action = 'forced'")
+    assert logged == [("forced", json.dumps({"stage": "Proposal", "forced": "missing amount, expected_close"}))]
+
+
+def test_add_cannot_start_closed(cli: Run) -> None:
+    res = cli("deal", "add", "Done", "--stage", "Won")
+    assert res.exit_code == 1
+    assert "a new deal starts in an open stage, not Won (won)" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--amount", "abc"], 'Error: --amount "abc" is not an amount'),
+        (["--amount", "-5"], 'Error: --amount "-5" is negative'),
+        (["--close", "2026-02-31"], 'Error: --close "2026-02-31"'),
+        (["--next-step-date", "someday"], 'Error: --next-step-date "someday"'),
+        (["--probability", "150"], 'Error: --probability "150" is not a probability'),
+        (["--forecast", "maybe"], 'Error: --forecast "maybe" is not one of'),
+        (["--recurring", "weekly"], 'Error: --recurring "weekly" is not one of none, month, year'),
+        (["--currency", "euros"], 'Error: --currency "euros" is not a currency code'),
+        (["--amount", "€900", "--currency", "USD"], 'Error: --amount "€900" is in EUR'),
+        (["--date", "2026-13-01"], 'Error: --date "2026-13-01"'),
+    ],
+)
+def test_values_of_the_wrong_form_are_usage_errors_naming_the_option(
+    cli: Run, db: Path, args: list[str], message: str
+) -> None:
+    res = cli("deal", "add", "X", *args)
+    assert res.exit_code == 2, res.stderr
+    assert res.stderr.startswith(message), res.stderr
+    assert not db.exists()
+
+
+def test_day_first_setting_reads_slashed_dates(ok: Run, cli: Run) -> None:
+    assert cli("deal", "add", "X", "--close", "03/04/2027").exit_code == 2  # unset: ambiguous
+    ok("config", "set", "day_first", "true")
+    ok("deal", "add", "X", "--close", "03/04/2027")
+    assert as_json(ok, "deal", "show", "1")["expected_close"] == "2027-04-03"
+
+
+# -- moves and rules ---------------------------------------------------------------------------------
+def test_move_into_a_stage_with_missing_fields_is_refused_naming_all_and_changes_nothing(
+    ok: Run, cli: Run, db: Path
+) -> None:
+    ok("deal", "add", "X", "--stage", "Qualification")
+    before = digest(db)
+    res = cli("deal", "move", "1", "Proposal")
+    assert res.exit_code == 1
+    assert res.stderr == (
+        "Error: deal 1 cannot enter stage Proposal: missing amount, expected_close\n"
+        "Hint: salescli deal edit 1 --amount … --close …; or --force to override (recorded in the history)\n"
+    )
+    assert res.stdout == ""
+    assert digest(db) == before
+
+
+def test_move_forced_is_recorded_in_stage_history_and_changes(ok: Run, db: Path) -> None:
+    ok("deal", "add", "X", "--amount", "5k")
+    res = ok("deal", "move", "1", "negotiation", "--force", "--note", "CEO asked")
+    assert res.stderr == "moved deal 1 Prospecting → Negotiation (forced)\n"
+    assert history(db, 1)[-1] == ("Prospecting", "Negotiation", "2026-11-26T00:00:00", "dana", "CEO asked", 1)
+    after = json.loads(rows(db, "SELECT after FROM changes WHERE entity = 'deal' AND action = 'move'")[0][0])
+    assert after["forced"] == "missing expected_close"
+    assert after["stage"] == "Negotiation"
+
+
+def test_stage_history_is_exact_after_a_sequence_of_backdated_moves(ok: Run, db: Path) -> None:
+    ok("deal", "add", "Acme", "--amount", "12k", "--close", "2026-12-20", "--date", "2026-09-01")
+    ok("deal", "move", "1", "Qualification", "--date", "2026-09-10", "--note", "call went well")
+    ok("deal", "move", "1", "needs analysis", "--date", "2026-09-10")
+    ok("deal", "move", "1", "Proposal", "--date", "2026-10-01")
+    ok("deal", "move", "1", "Qualification", "--note", "back to square two")
+    ok("deal", "won", "1", "--date", "2026-11-26")
+    assert history(db, 1) == [
+        (None, "Prospecting", "2026-09-01", "dana", None, 0),
+        ("Prospecting", "Qualification", "2026-09-10", "dana", "call went well", 0),
+        ("Qualification", "Needs Analysis", "2026-09-10", "dana", None, 0),
+        ("Needs Analysis", "Proposal", "2026-10-01", "dana", None, 0),
+        ("Proposal", "Qualification", "2026-11-26T00:00:00", "dana", "back to square two", 0),
+        ("Qualification", "Won", "2026-11-26", "dana", None, 0),
+    ]
+    deal = as_json(ok, "deal", "show", "1")
+    assert (deal["created_at"], deal["stage_entered_at"], deal["won_at"]) == (
+        "2026-09-01T00:00:00", "2026-11-26", "2026-11-26")
+
+
+def test_backdating_before_the_last_change_or_into_the_future_is_refused(ok: Run, cli: Run, db: Path) -> None:
+    ok("deal", "add", "X", "--date", "2026-10-01")
+    ok("deal", "move", "1", "Qualification", "--date", "2026-10-20")
+    before = digest(db)
+    res = cli("deal", "move", "1", "Needs Analysis", "--date", "2026-10-19")
+    assert res.exit_code == 1
+    assert res.stderr.startswith(
+        "Error: --date 2026-10-19 is before deal 1 entered Qualification (2026-10-20); stage history runs forward")
+    res = cli("deal", "won", "1", "--date", "2026-11-27")
+    assert res.exit_code == 1
+    assert res.stderr == "Error: --date 2026-11-27 is in the future (today is 2026-11-26)\n"
+    assert digest(db) == before
+
+
+def test_move_to_the_current_stage_changes_nothing(ok: Run, db: Path) -> None:
+    ok("deal", "add", "X")
+    before = digest(db)
+    res = ok("deal", "move", "1", "PROSPECTING")
+    assert res.stderr == "deal 1 is already in Prospecting; nothing changed\n"
+    assert digest(db) == before
+
+
+def test_unknown_stage_lists_the_valid_ones(ok: Run, cli: Run, db: Path) -> None:
+    ok("deal", "add", "X")
+    before = digest(db)
+    res = cli("deal", "move", "1", "Propsal")
+    assert res.exit_code == 3
+    assert res.stderr == ('Error: stage "Propsal" not found in pipeline Default (stages: Prospecting, '
+                          "Qualification, Needs Analysis, Proposal, Negotiation, Won, Lost)\n")
+    assert digest(db) == before
+
+
+def test_move_into_a_lost_stage_needs_deal_lost(ok: Run, cli: Run) -> None:
+    ok("deal", "add", "X")
+    res = cli("deal", "move", "1", "lost")
+    assert res.exit_code == 1
+    assert "Lost is a lost stage: losing a deal needs a reason" in res.stderr
+
+
+def test_move_into_won_marks_the_deal_won(ok: Run) -> None:
+    ok("deal", "add", "X", "--amount", "1000")
+    res = ok("deal", "move", "1", "won")
+    assert "created task 1" in res.stderr
+    deal = as_json(ok, "deal", "show", "1")
+    assert (deal["status"], deal["won_at"], deal["probability"], deal["forecast_category"]) == (
+        "won", "2026-11-26", 100, "closed")
+
+
+def test_probability_and_category_follow_the_stage_unless_set(ok: Run) -> None:
+    ok("deal", "add", "A", "--amount", "1000", "--close", "+10d")
+    ok("deal", "add", "B", "--amount", "1000", "--close", "+10d", "--probability", "35%")
+    ok("deal", "add", "C", "--amount", "1000", "--close", "+10d", "--forecast", "Omitted")
+    for deal_id in ("1", "2", "3"):
+        ok("deal", "move", deal_id, "Negotiation")
+    shown = [as_json(ok, "deal", "show", i) for i in ("1", "2", "3")]
+    assert [(d["probability"], d["forecast_category"]) for d in shown] == [
+        (80, "commit"), (35, "pipeline"), (80, "omitted")]
+    ok("deal", "edit", "2", "--probability", "auto")
+    ok("deal", "edit", "3", "--forecast", "auto")
+    shown = [as_json(ok, "deal", "show", i) for i in ("2", "3")]
+    assert [(d["probability"], d["forecast_category"]) for d in shown] == [(80, "commit"), (80, "commit")]
+
+
+# -- won, lost, reopen ---------------------------------------------------------------------------------
+def test_won_sets_date_and_amount_and_fires_the_automation(ok: Run, db: Path) -> None:
+    ok("deal", "add", "X", "--amount", "10k", "--currency", "EUR", "--date", "2026-11-01")
+    res = ok("deal", "won", "1", "--amount", "9,500", "--date", "2026-11-20")
+    assert res.stderr == (
+        'created task 1 "Post-sale follow-up" due 2026-12-03 (automation 1)\n'
+        "won deal 1 X on 2026-11-20\n"
+    )
+    deal = as_json(ok, "deal", "show", "1")
+    assert (deal["status"], deal["stage"], deal["won_at"], deal["amount"], deal["currency"]) == (
+        "won", "Won", "2026-11-20", 9500, "EUR")
+    assert history(db, 1)[-1] == ("Prospecting", "Won", "2026-11-20", "dana", None, 0)
+
+
+def test_lost_without_a_reason_is_refused_and_changes_nothing(ok: Run, cli: Run, db: Path) -> None:
+    ok("deal", "add", "X")
+    before = digest(db)
+    for args in ([], ["--reason", "  "]):
+        res = cli("deal", "lost", "1", *args)
+        assert res.exit_code == 1
+        assert res.stderr.startswith("Error: a lost deal needs a reason: --reason TEXT")
+    assert digest(db) == before
+    res = cli("deal", "lost", "1", "--reason", "price", "--category", "cheap")
+    assert res.exit_code == 2
+    assert res.stderr.startswith('Error: --category "cheap" is not one of competitor, no_decision')
+    assert digest(db) == before
+
+
+def test_lost_records_reason_category_and_date(ok: Run, db: Path) -> None:
+    ok("deal", "add", "X", "--date", "2026-11-02")
+    ok("deal", "lost", "1", "--reason", "went with Initech", "--category", "Competitor", "--date", "2026-11-25")
+    deal = as_json(ok, "deal", "show", "1")
+    assert (deal["status"], deal["lost_at"], deal["lost_reason"], deal["lost_category"], deal["forecast_category"],
+            deal["probability"]) == ("lost", "2026-11-25", "went with Initech", "competitor", "closed", 0)
+
+
+def test_reopen_returns_to_the_stage_before_closing(ok: Run, cli: Run, db: Path) -> None:
+    ok("deal", "add", "X", "--stage", "Needs Analysis", "--probability", "55")
+    ok("deal", "lost", "1", "--reason", "no budget")
+    res = ok("deal", "reopen", "1")
+    assert res.stderr == "reopened deal 1 in Needs Analysis\n"
+    deal = as_json(ok, "deal", "show", "1")
+    assert (deal["status"], deal["stage"], deal["lost_at"], deal["lost_reason"], deal["probability"]) == (
+        "open", "Needs Analysis", None, None, 40)
+    assert history(db, 1)[-2:] == [
+        ("Needs Analysis", "Lost", "2026-11-26T00:00:00", "dana", None, 0),
+        ("Lost", "Needs Analysis", "2026-11-26T00:00:00", "dana", None, 0),
+    ]
+    res = cli("deal", "reopen", "1")
+    assert res.exit_code == 1
+    assert res.stderr == "Error: deal 1 is open (in Needs Analysis); nothing to reopen\n"
+    ok("deal", "won", "1")
+    ok("deal", "reopen", "1", "--stage", "qualification", "--note", "scope changed")
+    assert history(db, 1)[-1] == ("Won", "Qualification", "2026-11-26T00:00:00", "dana", "scope changed", 0)
+    ok("deal", "won", "1")
+    assert cli("deal", "reopen", "1", "--stage", "Nope").exit_code == 3
+    res = cli("deal", "reopen", "1", "--stage", "Lost")
+    assert res.exit_code == 1
+    assert res.stderr == "Error: --stage Lost is a lost stage; reopen into an open stage\n"
+
+
+def test_closed_deals_cannot_be_moved_or_closed_again(ok: Run, cli: Run) -> None:
+    ok("deal", "add", "X")
+    ok("deal", "won", "1")
+    res = cli("deal", "move", "1", "Qualification")
+    assert res.exit_code == 1
+    assert res.stderr.startswith("Error: deal 1 is won; reopen it to move it")
+    assert cli("deal", "won", "1").stderr == "Error: deal 1 is already won\n"
+    assert cli("deal", "lost", "1", "--reason", "x").stderr == (
+        "Error: deal 1 is won; reopen it first: salescli deal reopen 1\n")
+
+
+def test_a_failing_command_creates_no_task(ok: Run, cli: Run, db: Path) -> None:
+    ok("automation", "add", "--on", "stage:Proposal", "--task", "Send the proposal", "--due", "+2d")
+    ok("deal", "add", "X")
+    before = digest(db)
+    assert cli("deal", "move", "1", "Proposal").exit_code == 1
+    assert digest(db) == before
+    ok("deal", "edit", "1", "--amount", "5k", "--close", "+20d")
+    res = ok("deal", "move", "1", "Proposal")
+    assert res.stderr == ('created task 1 "Send the proposal" due 2026-11-28 (automation 2)\n'
+                          "moved deal 1 Prospecting → Proposal\n")
+    assert rows(db, "SELECT subject, deal_id, owner, due_date FROM activities") == [
+        ("Send the proposal", 1, "dana", "2026-11-28")]
+
+
+# -- park ------------------------------------------------------------------------------------------
+def test_park_and_clear(ok: Run, cli: Run, db: Path) -> None:
+    ok("deal", "add", "X", "--close", "2026-11-01")
+    res = ok("deal", "park", "1", "--until", "2027-01-15", "--reason", "budget freeze")
+    assert res.stderr == "parked deal 1 until 2027-01-15: budget freeze\n"
+    deal = as_json(ok, "deal", "show", "1")
+    assert (deal["parked_until"], deal["park_reason"]) == ("2027-01-15", "budget freeze")
+    before = digest(db)
+    assert cli("deal", "park", "1", "--until", "2027-01-15").exit_code == 1  # no reason
+    assert cli("deal", "park", "1", "--until", "2026-11-26", "--reason", "x").exit_code == 1  # not after today
+    assert cli("deal", "park", "1", "--until", "2027-02-30", "--reason", "x").exit_code == 2
+    assert digest(db) == before
+    ok("deal", "park", "1", "--clear")
+    deal = as_json(ok, "deal", "show", "1")
+    assert (deal["parked_until"], deal["park_reason"]) == (None, None)
+
+
+# -- edit ------------------------------------------------------------------------------------------
+def test_edit_changes_and_clears_fields_and_logs_them(crm: Run, cli: Run, db: Path) -> None:
+    crm("deal", "add", "X", "--amount", "1000", "--source", "web", "--tag", "a,b")
+    res = crm("deal", "edit", "1", "--title", "Bigger X", "--amount", "2k", "--source", "", "--add-tag", "c",
+              "--remove-tag", "a", "--contact", "Ana Silva", "--next-step", "demo", "--next-step-date", "+2d",
+              "--recurring", "year")
+    assert res.stderr == ("updated deal 1: title, source, next_step, amount, next_step_date, recurring, tags,"
+                          " company, contact\n")
+    deal = as_json(crm, "deal", "show", "1")
+    assert (deal["title"], deal["amount"], deal["source"], deal["tags"], deal["contact"], deal["company"],
+            deal["next_step"], deal["next_step_date"], deal["arr"], deal["mrr"]) == (
+        "Bigger X", 2000, None, ["b", "c"], "Ana Silva", "Acme", "demo", "2026-11-28", 2000, 166.67)
+    logged = json.loads(rows(db, "SELECT after FROM changes WHERE entity = 'deal' AND action = 'update'")[0][0])
+    assert logged["amount_minor"] == 200000 and logged["title"] == "Bigger X"
+    assert crm("deal", "edit", "1").stderr == "deal 1: nothing changed\n"
+
+
+def test_edit_currency_keeps_the_amount_figure(ok: Run) -> None:
+    ok("deal", "add", "X", "--amount", "12,000")
+    ok("deal", "edit", "1", "--currency", "JPY")
+    deal = as_json(ok, "deal", "show", "1")
+    assert (deal["amount"], deal["currency"]) == (12000, "JPY")
+
+
+def test_edit_cannot_clear_what_the_stage_requires_without_force(ok: Run, cli: Run, db: Path) -> None:
+    ok("deal", "add", "X", "--stage", "Proposal", "--amount", "5k", "--close", "+5d")
+    before = digest(db)
+    res = cli("deal", "edit", "1", "--amount", "")
+    assert res.exit_code == 1
+    assert res.stderr.startswith("Error: deal 1 is in stage Proposal, which requires amount")
+    assert digest(db) == before
+    ok("deal", "edit", "1", "--amount", "", "--force")
+    assert as_json(ok, "deal", "show", "1")["amount"] is None
+
+
+def test_mrr_and_arr(ok: Run) -> None:
+    ok("deal", "add", "Monthly", "--amount", "1,000", "--recurring", "monthly")
+    ok("deal", "add", "Yearly", "--amount", "1,000", "--recurring", "annual")
+    monthly, yearly = as_json(ok, "deal", "show", "1"), as_json(ok, "deal", "show", "2")
+    assert (monthly["mrr"], monthly["arr"]) == (1000, 12000)
+    assert (yearly["mrr"], yearly["arr"]) == (83.33, 1000)
+    out = ok("deal", "show", "2").stdout
+    assert " MRR                83.33 USD" in out and " ARR                1,000.00 USD" in out
+
+
+# -- rm and unknown ids ------------------------------------------------------------------------------
+def test_rm_needs_yes_without_a_terminal(ok: Run, cli: Run, db: Path) -> None:
+    ok("deal", "add", "X")
+    before = digest(db)
+    res = cli("deal", "rm", "1")
+    assert res.exit_code == 1
+    assert "refusing without --yes" in res.stderr
+    assert digest(db) == before
+    res = ok("deal", "rm", "1", "--yes")
+    assert res.stderr == "deleted deal 1 X\n"
+    assert rows(db, "SELECT count(*) FROM deals") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM stage_history") == [(0,)]
+    assert rows(db, "SELECT action FROM changes WHERE entity = 'deal' ORDER BY id")[-1] == ("delete",)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["show", "99"], ["move", "99", "Proposal"], ["won", "99"], ["lost", "99", "--reason", "x"],
+     ["reopen", "99"], ["edit", "99", "--title", "Y"], ["rm", "99", "--yes"],
+     ["park", "99", "--until", "+1m", "--reason", "x"]],
+)
+def test_unknown_deal_is_not_found(ok: Run, cli: Run, args: list[str]) -> None:
+    ok("deal", "add", "X")
+    res = cli("deal", *args)
+    assert res.exit_code == 3
+    assert res.stderr.startswith("Error: deal 99 not found")
+
+
+def test_deals_are_found_by_unique_title(ok: Run, cli: Run) -> None:
+    ok("deal", "add", "Acme renewal")
+    ok("deal", "add", "Twin")
+    ok("deal", "add", "twin")
+    assert as_json(ok, "deal", "show", "ACME RENEWAL")["id"] == 1
+    res = cli("deal", "show", "Twin")
+    assert res.exit_code == 1
+    assert res.stderr.startswith('Error: deal "Twin" is ambiguous: 2 match (2 Twin; 3 twin)')
+
+
+def test_unknown_pipeline_is_not_found(ok: Run, cli: Run) -> None:
+    res = cli("deal", "add", "X", "--pipeline", "Renewals")
+    assert res.exit_code == 3
+    assert res.stderr.startswith('Error: --pipeline "Renewals" not found (pipelines: Default)')
+
+
+# -- show ------------------------------------------------------------------------------------------
+SHOW_SNAPSHOT = """\
+Deal 1
+
+ id                 1
+ title              Acme renewal
+ company            Acme (#1)
+ contact            Ana Silva (#1)
+ pipeline           Default
+ stage              Negotiation
+ status             open
+ amount             12,000.00 EUR
+ probability        80%
+ weighted           9,600.00 EUR
+ forecast           commit
+ expected close     2026-12-20
+ owner              dana
+ next step          send contract
+ next step date     2026-11-30
+ tags               renewal
+ days in stage      16
+ stage entered at   2026-11-10
+ created at         2026-10-01T00:00:00
+ updated at         2026-11-26T00:00:00
+
+stage history
+
+ when         from            to              by     note         forced
+ ───────────────────────────────────────────────────────────────────────
+ 2026-10-01                   Qualification   dana
+ 2026-10-15   Qualification   Proposal        dana   sent quote
+ 2026-11-10   Proposal        Negotiation     dana                forced
+
+timeline
+
+ date         kind    summary                                who
+ ────────────────────────────────────────────────────────────────
+ 2026-11-10   stage   Proposal → Negotiation (forced)        dana
+ 2026-10-15   stage   Qualification → Proposal: sent quote   dana
+ 2026-10-01   stage   entered Qualification                  dana
+
+"""
+
+
+def test_deal_show_tells_the_story(crm: Run, db: Path) -> None:
+    crm("deal", "add", "Acme renewal", "--amount", "12k", "--currency", "EUR", "--contact", "ana@acme.io",
+        "--stage", "Qualification", "--close", "2026-12-20", "--tag", "renewal", "--date", "2026-10-01")
+    crm("deal", "move", "1", "proposal", "--date", "2026-10-15", "--note", "sent quote")
+    crm("deal", "edit", "1", "--close", "", "--force")
+    crm("deal", "move", "1", "Negotiation", "--date", "2026-11-10", "--force")
+    crm("deal", "edit", "1", "--close", "2026-12-20", "--next-step", "send contract", "--next-step-date",
+        "2026-11-30")
+    assert plain(crm("deal", "show", "1").stdout) == SHOW_SNAPSHOT
+
+
+def test_deal_show_in_every_format(crm: Run) -> None:
+    crm("deal", "add", "Acme renewal", "--amount", "12k", "--contact", "ana@acme.io", "--recurring", "month")
+    md = crm("deal", "show", "1", "-f", "markdown").stdout
+    assert md.startswith("## Deal 1\n\n| field | value |\n|---|---|\n| id | 1 |\n| title | Acme renewal |\n")
+    assert "| amount | 12,000.00 USD |" in md and "| MRR | 12,000.00 USD |" in md and "### stage history" in md
+    csv_out = crm("deal", "show", "1", "-f", "csv").stdout.splitlines()
+    assert csv_out[0].split(",")[: len(DEAL_KEYS)] == DEAL_KEYS
+    assert csv_out[1].startswith("1,Acme renewal,1,Acme,1,Ana Silva,Default,Prospecting,open,12000.00,USD,10,1200.00,")
+    data = as_json(crm, "deal", "show", "1")
+    assert data["stage_history"] == [{"changed_at": "2026-11-26T00:00:00", "from_stage": None,
+                                      "to_stage": "Prospecting", "changed_by": "dana", "note": None, "forced": False}]
+    assert data["timeline"][0]["summary"] == "entered Prospecting"

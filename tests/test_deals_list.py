@@ -1,0 +1,267 @@
+"""deal list: filters, sorts, formats, totals across currencies, staleness, and no SQL through options."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Result, digest
+from tests.test_deals import plain
+
+Run = Callable[..., Result]
+
+
+def ids(res: Result) -> list[int]:
+    assert res.exit_code == 0, res.stderr
+    return [row["id"] for row in json.loads(res.stdout)]
+
+
+_TEMPLATE: dict[str, Path] = {}
+
+
+@pytest.fixture
+def deals(ok: Run, db: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """Six deals in every state; built once per session and copied (the commands take seconds)."""
+    if "db" in _TEMPLATE:
+        shutil.copyfile(_TEMPLATE["db"], db)
+        return ok
+    _build(ok)
+    template = tmp_path_factory.mktemp("deals") / "template.db"
+    shutil.copyfile(db, template)
+    _TEMPLATE["db"] = template
+    return ok
+
+
+def _build(ok: Run) -> None:
+    ok("company", "add", "Acme", "--domain", "acme.io")
+    ok("contact", "add", "Ana Silva", "--email", "ana@acme.io", "--company", "Acme")
+    ok("deal", "add", "Acme renewal", "--amount", "12k", "--currency", "EUR", "--contact", "ana@acme.io",
+       "--stage", "Qualification", "--close", "2026-12-20", "--tag", "renewal", "--date", "2026-10-01")
+    ok("deal", "move", "1", "Proposal", "--date", "2026-10-15")
+    ok("deal", "move", "1", "Negotiation", "--date", "2026-11-10")
+    ok("deal", "add", "Globex pilot", "--amount", "$5,000", "--company", "Globex", "--close", "2026-12-05",
+       "--owner", "sam", "--date", "2026-11-01")
+    ok("deal", "add", "Initech SaaS", "--amount", "900", "--recurring", "month", "--stage", "Needs Analysis",
+       "--next-step", "call CFO", "--next-step-date", "2026-11-20", "--tag", "saas,renewal")
+    ok("deal", "add", "Umbrella", "--amount", "3000", "--currency", "GBP", "--date", "2026-09-01")
+    ok("deal", "add", "Hooli", "--amount", "20k", "--date", "2026-10-01")
+    ok("deal", "won", "5", "--date", "2026-11-15")
+    ok("deal", "add", "Wayne", "--owner", "sam")
+    ok("deal", "lost", "6", "--reason", "no budget")
+
+
+LIST_SNAPSHOT = """\
+
+ id   title          company   stage                   amount   prob   close        owner   days in stage
+ ────────────────────────────────────────────────────────────────────────────────────────────────────────
+  1   Acme renewal   Acme      Negotiation      12,000.00 EUR    80%   2026-12-20   dana               16
+  2   Globex pilot   Globex    Prospecting       5,000.00 USD    10%   2026-12-05   sam                25
+  3   Initech SaaS             Needs Analysis      900.00 USD    40%                dana                0
+  4   Umbrella                 Prospecting       3,000.00 GBP    10%                dana               86
+  5   Hooli                    Won              20,000.00 USD   100%                dana               11
+  6   Wayne                    Lost                               0%                sam                 0
+
+"""
+
+
+def test_deal_list_table_snapshot_and_footer(deals: Run) -> None:
+    deals("fx", "set", "EUR", "1.1", "--date", "2026-11-01")
+    deals("fx", "set", "EUR", "2", "--date", "2026-12-01")  # not in force yet
+    res = deals("deal", "list")
+    assert plain(res.stdout) == LIST_SNAPSHOT
+    assert res.stderr == (
+        "6 deals, total 39,100.00 USD (1 without an amount)\n"
+        "no rate for GBP: 1 deal, 3,000.00 GBP not included (set one: salescli fx set GBP RATE)\n"
+    )
+
+
+def test_totals_convert_with_the_rate_in_force_and_never_sum_silently(deals: Run) -> None:
+    res = deals("deal", "list", "--status", "open")
+    assert res.stderr.splitlines() == [
+        "4 deals, total 5,900.00 USD",
+        "no rate for EUR: 1 deal, 12,000.00 EUR not included (set one: salescli fx set EUR RATE)",
+        "no rate for GBP: 1 deal, 3,000.00 GBP not included (set one: salescli fx set GBP RATE)",
+    ]
+    deals("fx", "set", "EUR", "1.1", "--date", "2026-11-01")
+    deals("fx", "set", "GBP", "1.2575", "--date", "2026-11-26")
+    res = deals("deal", "list", "--status", "open")
+    assert res.stderr == "4 deals, total 22,872.50 USD\n"  # 13,200 + 5,000 + 900 + 3,772.50
+    deals("config", "set", "base_currency", "EUR")
+    deals("fx", "set", "USD", "0.5")
+    deals("fx", "set", "GBP", "1", "--date", "2026-11-27")  # tomorrow: the 1.2575 rate still applies
+    res = deals("deal", "list", "--status", "open")
+    assert res.stderr == "4 deals, total 18,722.50 EUR\n"  # 12,000 + 2,950 + 3,772.50
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--stage", "negotiation"], [1]),
+        (["--stage", "Proposal"], []),
+        (["--owner", "SAM"], [2, 6]),
+        (["--status", "open"], [1, 2, 3, 4]),
+        (["--status", "won"], [5]),
+        (["--status", "lost"], [6]),
+        (["--status", "all"], [1, 2, 3, 4, 5, 6]),
+        (["--closing", "2026-12"], [1, 2]),
+        (["--closing", "2026-12-05..2026-12-19"], [2]),
+        (["--tag", "Renewal"], [1, 3]),
+        (["--company", "acme.io"], [1]),
+        (["--contact", "ana@acme.io"], [1]),
+        (["--pipeline", "default", "--stage", "won"], [5]),
+        (["--min-amount", "5k"], [1, 2, 5]),
+        (["--min-amount", "5k EUR"], [1]),
+        (["--owner", "dana", "--status", "open", "--sort", "amount"], [1, 4, 3]),
+        (["--sort", "amount"], [5, 1, 2, 4, 3, 6]),
+        (["--sort", "close"], [2, 1, 3, 4, 5, 6]),
+        (["--sort", "stage"], [2, 4, 3, 1, 5, 6]),
+        (["--sort", "age"], [4, 2, 1, 5, 3, 6]),
+        (["--sort", "TITLE"], [1, 2, 5, 3, 4, 6]),
+        (["--sort", "created", "--limit", "2"], [4, 1]),
+    ],
+)
+def test_filters_and_sorts(deals: Run, args: list[str], expected: list[int]) -> None:
+    assert ids(deals("deal", "list", *args, "-f", "json")) == expected
+
+
+def test_stale_deals(deals: Run, db: Path) -> None:
+    # 3: next step date passed; 4: idle 86 days (> 30 default); 1 and 2 are fresh; 5, 6 closed.
+    assert ids(deals("deal", "list", "--stale", "-f", "json")) == [3, 4]
+    deals("deal", "park", "4", "--until", "2026-12-31", "--reason", "waiting for budget")
+    assert ids(deals("deal", "list", "--stale", "-f", "json")) == [3]
+    deals("pipeline", "stage-edit", "default", "prospecting", "--rot-days", "20")
+    assert ids(deals("deal", "list", "--stale", "-f", "json")) == [2, 3]  # 25 days idle > 20
+    deals("config", "set", "default_stale_days", "10")
+    assert ids(deals("deal", "list", "--stale", "-f", "json")) == [1, 2, 3]  # 1: 16 days in Negotiation
+
+
+def _stale_ids(db: Path, today: str, default_days: int) -> list[int]:
+    from salescli.repository.deals import stale_condition
+
+    sql, params = stale_condition(today, default_days)
+    conn = sqlite3.connect(db)
+    try:
+        return [r[0] for r in conn.execute(
+            f"SELECT d.id FROM deals d JOIN stages s ON s.id = d.stage_id WHERE {sql} ORDER BY d.id", params)]
+    finally:
+        conn.close()
+
+
+def test_stale_condition_boundaries(ok: Run, db: Path) -> None:
+    ok("deal", "add", "Idle", "--date", "2026-10-27")          # 30 days: not stale; 31: stale
+    ok("deal", "add", "Touched", "--date", "2026-01-01")
+    ok("deal", "add", "Closes today", "--close", "2026-11-26")
+    ok("deal", "add", "Parked past", "--date", "2026-01-01")
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE deals SET last_activity_at = '2026-11-20T10:00:00' WHERE id = 2")
+        conn.execute("UPDATE deals SET parked_until = '2026-11-26', park_reason = 'x' WHERE id = 4")
+    conn.close()
+    assert _stale_ids(db, "2026-11-26", 30) == [4]           # parked until today: stale again
+    assert _stale_ids(db, "2026-11-27", 30) == [1, 3, 4]     # 31 days idle; the close date has passed
+    assert _stale_ids(db, "2026-11-27", 5) == [1, 2, 3, 4]   # touched 7 days before
+    ok("deal", "won", "1")
+    assert _stale_ids(db, "2026-11-27", 5) == [2, 3, 4]      # closed deals are never stale
+
+
+def test_every_format(deals: Run) -> None:
+    res = deals("deal", "list", "--status", "open", "--sort", "amount", "-f", "csv")
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("id,title,company_id,company,contact_id,contact,pipeline,stage,status,amount,currency,")
+    assert lines[1].startswith("1,Acme renewal,1,Acme,1,Ana Silva,Default,Negotiation,open,12000.00,EUR,80,9600.00,"
+                               "commit,2026-12-20,dana,")
+    assert len(lines) == 5
+    md = deals("deal", "list", "--owner", "sam", "-f", "markdown").stdout
+    assert md == (
+        "| id | title | company | stage | amount | prob | close | owner | days in stage |\n"
+        "|---:|---|---|---|---:|---:|---|---|---:|\n"
+        "| 2 | Globex pilot | Globex | Prospecting | 5,000.00 USD | 10% | 2026-12-05 | sam | 25 |\n"
+        "| 6 | Wayne |  | Lost |  | 0% |  | sam | 0 |\n"
+    )
+    data = json.loads(deals("deal", "list", "--stage", "Needs Analysis", "-f", "json").stdout)
+    assert data[0]["amount"] == 900 and data[0]["mrr"] == 900 and data[0]["arr"] == 10800
+    assert data[0]["tags"] == ["saas", "renewal"] and data[0]["next_step_date"] == "2026-11-20"
+
+
+def test_limit_caps_the_rows_and_the_footer_counts_the_selection(deals: Run) -> None:
+    res = deals("deal", "list", "--limit", "2")
+    table = plain(res.stdout).splitlines()
+    assert [line.split()[0] for line in table[3:-1]] == ["1", "2"]
+    assert res.stderr.splitlines()[0] == "6 deals, total 25,900.00 USD (1 without an amount)"
+
+
+def test_empty_list_says_so(ok: Run) -> None:
+    ok("init")
+    res = ok("deal", "list")
+    assert (res.stdout, res.stderr) == ("", "no deals\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--sort", "amount; DROP TABLE deals"], 2,
+         'Error: --sort "amount; DROP TABLE deals" is not one of id, amount, close'),
+        (["--sort", "d.id"], 2, 'Error: --sort "d.id" is not one of'),
+        (["--stage", "Proposal' OR 1=1 --"], 3, """Error: --stage "Proposal' OR 1=1 --" not found (stages: """),
+        (["--pipeline", "x'); DROP TABLE deals; --"], 3, """Error: --pipeline "x'); DROP TABLE deals; --" not found"""),
+        (["--status", "open' OR '1'='1"], 2, """Error: --status "open' OR '1'='1" is not one of open, won, lost"""),
+        (["--closing", "2026-13"], 2, 'Error: --closing "2026-13"'),
+        (["--min-amount", "1e5"], 2, 'Error: --min-amount "1e5"'),
+        (["--company", "Nope"], 3, 'Error: --company "Nope" not found'),
+    ],
+)
+def test_options_cannot_inject_sql(deals: Run, cli: Run, db: Path, args: list[str], code: int, message: str) -> None:
+    before = digest(db)
+    res = cli("deal", "list", *args)
+    assert res.exit_code == code, res.stderr
+    assert res.stderr.startswith(message), res.stderr
+    assert res.stdout == ""
+    assert digest(db) == before
+
+
+@pytest.mark.parametrize("args", [["--owner", "x' OR '1'='1"], ["--tag", "x') OR 1=1 --"], ["--owner", "%"]])
+def test_filter_values_are_bound_parameters(deals: Run, args: list[str]) -> None:
+    assert ids(deals("deal", "list", *args, "-f", "json")) == []
+
+
+def test_stage_age_uses_today(deals: Run) -> None:
+    res = deals("deal", "list", "--stage", "Negotiation", "-f", "json", today="2026-12-01")
+    assert json.loads(res.stdout)[0]["stage_age_days"] == (date(2026, 12, 1) - date(2026, 11, 10)).days
+
+
+def test_owners_match_whatever_the_case(ok: Run) -> None:
+    ok("deal", "add", "A")
+    ok("deal", "add", "B", "--owner", "DANA")
+    ok("deal", "add", "C", "--owner", "Sam")
+    assert [d["owner"] for d in json.loads(ok("deal", "list", "-f", "json").stdout)] == ["dana", "dana", "Sam"]
+    assert ids(ok("deal", "list", "--owner", "Dana", "-f", "json")) == [1, 2]
+    assert ids(ok("deal", "list", "--owner", "sam", "-f", "json")) == [3]
+
+
+def test_deal_list_stays_light(ok: Run, db: Path) -> None:
+    from tests.test_foundation_startup import modules_loaded
+
+    ok("deal", "add", "X", "--amount", "5k")
+    loaded = modules_loaded("--db", str(db), "deal", "list", "--stage", "prospecting", "--owner", "dana")
+    assert "salescli.services.deals" in loaded and "rich.table" in loaded
+    for heavy in ("sqlite_utils", "dateutil.parser", "salescli.models", "salescli.importers"):
+        assert heavy not in loaded, f"`salescli deal list` imported {heavy}"
+
+
+def test_only_the_deal_command_that_runs_is_built() -> None:
+    import typer.main
+
+    from salescli.commands import deal
+
+    group = typer.main.get_group_from_info(typer.models.TyperInfo(deal.app), pretty_exceptions_short=True,
+                                           suggest_commands=True, rich_markup_mode=None)
+    assert group.commands == {}
+    assert group.list_commands(None) == ["add", "list", "show", "edit", "move", "won", "lost", "reopen", "park", "rm"]
+    assert group.get_command(None, "list") is not None  # type: ignore[arg-type]
+    assert list(group.commands) == ["list"]

@@ -1,0 +1,239 @@
+"""company add|list|show|edit|rm: exact output for a pinned --today, references, rules, filters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from textwrap import dedent
+from typing import Any
+
+import pytest
+
+from tests.conftest import digest
+
+Run = Callable[..., Any]
+
+
+def screen(text: str) -> str:
+    """A rich table as a person sees it: trailing blanks, the common indent and blank edges dropped."""
+    return dedent("\n".join(line.rstrip() for line in text.splitlines())).strip("\n")
+
+
+def expect(text: str) -> str:
+    return dedent(text).strip("\n")
+
+
+@pytest.fixture
+def crm(ok: Run) -> Run:
+    """Two companies, one created through a contact, and two contacts."""
+    ok("company", "add", "Acme Corp", "--domain", "acme.io", "--segment", "SaaS", "--tag", "key-account,EU",
+       "--industry", "Software", "--notes", "first customer")
+    ok("company", "add", "Globex", "--domain", "globex.com", "--owner", "lee", "--segment", "enterprise")
+    ok("contact", "add", "Ana Silva", "--email", "Ana@Acme.io", "--company", "acme.io", "--title", "CTO",
+       "--phone", "+351 555 0100", "--status", "customer", "--tag", "vip")
+    ok("contact", "add", "Bo Chen", "--email", "bo@initech.com", "--company", "Initech", "--source", "webinar")
+    return ok
+
+
+def test_add_prints_the_id_on_stdout_and_a_message_on_stderr(cli: Run) -> None:
+    res = cli("company", "add", "Acme Corp", "--domain", "https://www.Acme.io/about")
+    assert (res.exit_code, res.stdout, res.stderr) == (0, "1\n", "added company 1 Acme Corp\n")
+    res = cli("company", "add", "Globex", "-f", "json")
+    record = json.loads(res.stdout)
+    assert record["id"] == 2 and record["name"] == "Globex" and record["owner"] == "dana"
+    assert record["tags"] == [] and record["created_at"] == "2026-11-26T00:00:00"
+
+
+def test_list_table_snapshot(crm: Run) -> None:
+    assert screen(crm("company", "list").stdout) == expect("""
+         id   name        domain       segment      owner   tags              contacts   open deals
+         ──────────────────────────────────────────────────────────────────────────────────────────
+          1   Acme Corp   acme.io      saas         dana    key-account, eu          1            0
+          2   Globex      globex.com   enterprise   lee                              0            0
+          3   Initech                               dana                             1            0
+    """)
+
+
+def test_show_table_snapshot(crm: Run) -> None:
+    res = crm("company", "show", "ACME.IO")
+    assert screen(res.stdout) == expect("""
+        Company 1
+
+         id           1
+         name         Acme Corp
+         domain       acme.io
+         industry     Software
+         segment      saas
+         owner        dana
+         tags         key-account, eu
+         notes        first customer
+         contacts     1
+         open deals   0
+         created at   2026-11-26T00:00:00
+         updated at   2026-11-26T00:00:00
+
+        contacts
+
+         id   name        email         title   status
+         ───────────────────────────────────────────────
+          1   Ana Silva   ana@acme.io   CTO     customer
+    """)
+    assert res.stderr == ""
+
+
+def test_show_json_lists_the_contacts(crm: Run) -> None:
+    record = json.loads(crm("company", "show", "1", "-f", "json").stdout)
+    assert record["contacts"] == [
+        {"id": 1, "name": "Ana Silva", "email": "ana@acme.io", "title": "CTO", "status": "customer"}
+    ]
+    assert record["open_deals"] == 0 and record["deals"] == [] and record["timeline"] == []
+    assert record["tags"] == ["key-account", "eu"]
+
+
+def test_list_filters_sort_and_limit(crm: Run) -> None:
+    def names(*args: str) -> list[str]:
+        return [r["name"] for r in json.loads(crm("company", "list", "-f", "json", *args).stdout)]
+
+    assert names("--owner", "LEE") == ["Globex"]
+    assert names("--segment", "SAAS") == ["Acme Corp"]
+    assert names("--tag", "EU") == ["Acme Corp"]
+    assert names("--industry", "software") == ["Acme Corp"]
+    assert names("--owner", "nobody") == []
+    assert names("--sort", "name") == ["Acme Corp", "Globex", "Initech"]
+    assert names("--sort", "segment") == ["Initech", "Globex", "Acme Corp"]  # NULL first, then alphabetical
+    assert names("--limit", "2") == ["Acme Corp", "Globex"]
+
+
+def test_empty_list_says_so_on_stderr(ok: Run) -> None:
+    ok("init")
+    res = ok("company", "list")
+    assert (res.stdout, res.stderr) == ("", "no companies\n")
+    assert ok("company", "list", "-f", "json").stdout == "[]\n"
+    assert ok("company", "list", "-f", "csv").stdout.count("\n") == 1  # the header only
+
+
+def test_edit_changes_only_what_is_given_and_logs_it(crm: Run, db: Path) -> None:
+    res = crm("company", "edit", "Globex", "--segment", "b2b", "--add-tag", "partner", "--notes", "via Lee")
+    assert res.stderr == "updated company 2: segment, tags, notes\n"
+    assert crm("company", "edit", "2", "--segment", "B2B").stderr == "company 2: nothing changed\n"
+    res = crm("company", "edit", "acme.io", "--domain", "", "--remove-tag", "eu", "--name", "Acme Inc")
+    record = json.loads(crm("company", "show", "1", "-f", "json").stdout)
+    assert (record["name"], record["domain"], record["tags"]) == ("Acme Inc", None, ["key-account"])
+    history = json.loads(crm("history", "company", "2", "-f", "json").stdout)
+    assert history[-1]["before"] == {"segment": "enterprise", "tags": [], "notes": None}
+    assert history[-1]["after"] == {"segment": "b2b", "tags": ["partner"], "notes": "via Lee"}
+
+
+def test_domain_is_unique_case_insensitively(crm: Run, cli: Run, db: Path) -> None:
+    before = digest(db)
+    res = cli("company", "add", "Acme Two", "--domain", "WWW.ACME.IO")
+    assert (res.exit_code, res.stdout, res.stderr) == (
+        1, "", "Error: domain acme.io is already used by company 1 Acme Corp\n")
+    assert cli("company", "edit", "Globex", "--domain", "Acme.io").exit_code == 1
+    assert digest(db) == before
+
+
+def test_references_by_id_domain_and_name(crm: Run, cli: Run) -> None:
+    assert json.loads(crm("company", "show", "#2", "-f", "json").stdout)["name"] == "Globex"
+    assert json.loads(crm("company", "show", "globex", "-f", "json").stdout)["id"] == 2
+    assert json.loads(crm("company", "show", "Globex.COM", "-f", "json").stdout)["id"] == 2
+    res = cli("company", "show", "99")
+    assert (res.exit_code, res.stderr) == (3, 'Error: company "99" not found\n'
+                                              "Hint: list companies with `salescli company list`\n")
+
+
+def test_ambiguous_name_lists_the_candidates(crm: Run, cli: Run, db: Path) -> None:
+    crm("company", "add", "acme corp")
+    before = digest(db)
+    res = cli("company", "show", "ACME CORP")
+    assert (res.exit_code, res.stdout, res.stderr) == (
+        1, "", 'Error: company "ACME CORP" is ambiguous: 2 match (1 Acme Corp <acme.io>; 4 acme corp)\n'
+        "Hint: use the company id\n")
+    for args in (("company", "rm", "acme corp", "--yes"), ("company", "edit", "Acme Corp", "--segment", "x"),
+                 ("contact", "add", "Cy", "--company", "Acme Corp"), ("contact", "list", "--company", "acme corp")):
+        res = cli(*args)
+        assert res.exit_code == 1, args
+        assert "is ambiguous: 2 match (1 Acme Corp <acme.io>; 4 acme corp)" in res.stderr
+    assert digest(db) == before
+
+
+def test_unicode_names_match_case_insensitively(ok: Run) -> None:
+    ok("company", "add", "Zoë Ünïcode 日本")
+    ok("company", "add", "Émile & Fils")
+    assert json.loads(ok("company", "show", "ZOË ÜNÏCODE 日本", "-f", "json").stdout)["id"] == 1
+    assert json.loads(ok("company", "show", "émile & fils", "-f", "json").stdout)["id"] == 2
+    assert "Zoë Ünïcode 日本" in ok("company", "list").stdout
+
+
+def test_rm_unlinks_contacts_and_logs_the_unlink(crm: Run, cli: Run) -> None:
+    res = cli("company", "rm", "acme.io")
+    assert res.exit_code == 1
+    assert res.stderr == ("Error: Delete company 1 Acme Corp (unlinks 1 contacts)? — refusing without --yes "
+                          "(no terminal to ask)\n")
+    res = crm("company", "rm", "acme.io", "--yes")
+    assert res.stderr == "deleted company 1 Acme Corp\n"
+    assert cli("company", "show", "1").exit_code == 3
+    ana = json.loads(crm("contact", "show", "ana@acme.io", "-f", "json").stdout)
+    assert (ana["company_id"], ana["company"]) == (None, None)
+    history = json.loads(crm("history", "contact", "1", "-f", "json").stdout)
+    assert history[-1]["before"] == {"company_id": 1} and history[-1]["after"] == {"company_id": None}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("company", "add", ""), 'Error: --name "" is required\n'),
+        (("company", "add", "   "), 'Error: --name "   " is required\n'),
+        (("company", "add", "X", "--domain", "not a domain"),
+         'Error: --domain "not a domain" is not a domain name (example: acme.io)\n'),
+        (("company", "add", "x" * 301), 'Error: --name "' + "x" * 79 + '…" is too long (at most 300 characters)\n'),
+        (("company", "add", "X", "--notes", "n" * 10_001),
+         'Error: --notes "' + "n" * 79 + '…" is too long (at most 10000 characters)\n'),
+        (("company", "edit", "1", "--name", ""), 'Error: --name "" is required\n'),
+        (("company", "list", "--sort", "name; DROP TABLE companies"),
+         'Error: --sort "name; DROP TABLE companies" is not one of id, name, created, updated, owner, segment,'
+         " activity\n"),
+    ],
+)
+def test_bad_values_exit_2_naming_the_field_and_change_nothing(
+    ok: Run, cli: Run, db: Path, args: tuple[str, ...], message: str
+) -> None:
+    ok("company", "add", "Acme Corp")
+    before = digest(db)
+    res = cli(*args)
+    assert (res.exit_code, res.stdout, res.stderr) == (2, "", message)
+    assert digest(db) == before
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "abc", "1.5", "99999999999999999999999"])
+def test_limit_must_be_a_positive_number(ok: Run, cli: Run, limit: str) -> None:
+    ok("init")
+    res = cli("company", "list", "--limit", limit)
+    assert res.exit_code == 2 and res.stdout == ""
+    assert "'--limit'" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_table_shows_100_rows_and_says_how_many_more(ok: Run, db: Path) -> None:
+    _bulk_companies(db, 130)
+    res = ok("company", "list")
+    assert res.stdout.count("Co ") == 100
+    assert res.stderr == "30 more rows not shown (use --limit N or --all, or -f csv/json)\n"
+    assert ok("company", "list", "--all").stdout.count("Co ") == 130
+    assert len(json.loads(ok("company", "list", "-f", "json").stdout)) == 130  # data formats stream all
+    res = ok("company", "list", "--limit", "5")
+    assert res.stdout.count("Co ") == 5 and res.stderr == ""
+
+
+def _bulk_companies(db: Path, n: int) -> None:
+    from datetime import date
+
+    from salescli.context import AppContext
+    from salescli.services.crm import add_company
+
+    app = AppContext(db_path=db, user="dana", today=date(2026, 11, 26), today_pinned=True)
+    repo = app.repo(create=True)
+    with repo.write():
+        for i in range(n):
+            add_company(repo, {"name": f"Co {i:04d}", "tags": ["bulk"]})
+    app.close()

@@ -1,0 +1,317 @@
+"""Where the database lives and which files salescli refuses: exit 5 with one line, nothing created."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from salescli.migrations import APPLICATION_ID, SCHEMA_VERSION
+from tests.conftest import digest
+
+Run = Callable[..., Any]
+FIXTURE_V1 = Path(__file__).parent / "fixtures" / "v1.db"
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_new_database_is_private_wal_and_marked(cli: Run, db: Path) -> None:
+    res = cli("init")
+    assert (res.exit_code, res.stdout) == (0, "")
+    assert res.stderr == f"created database: {db} (schema {SCHEMA_VERSION})\n"
+    assert mode(db) == 0o600
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        conn.close()
+    assert cli("init").stderr == f"database already exists: {db} (schema {SCHEMA_VERSION})\n"
+
+
+def test_wal_and_shm_files_are_private_too(ok: Run, db: Path) -> None:
+    from salescli.repository import Repository
+
+    ok("init")
+    repo = Repository.open(db, create=False)  # keep a connection open so -wal and -shm exist
+    try:
+        ok("company", "add", "Acme")
+        for suffix in ("-wal", "-shm"):
+            assert mode(Path(f"{db}{suffix}")) == 0o600
+    finally:
+        repo.close()
+
+
+def test_connection_settings(ok: Run, db: Path) -> None:
+    from salescli.repository import Repository
+
+    ok("init")
+    repo = Repository.open(db, create=False, busy_timeout=2.5)
+    try:
+        assert repo.scalar("PRAGMA foreign_keys") == 1
+        assert repo.scalar("PRAGMA busy_timeout") == 2500
+        assert repo.scalar("PRAGMA secure_delete") == 1
+    finally:
+        repo.close()
+
+
+def test_read_command_on_a_missing_file_is_exit_5_and_creates_nothing(cli: Run, tmp_path: Path) -> None:
+    typo = tmp_path / "slaes.db"
+    for args in (("company", "list"), ("contact", "show", "1"), ("history",), ("db", "info"),
+                 ("company", "rm", "1", "--yes"), ("contact", "forget", "1", "--yes")):
+        res = cli(*args, database=typo)
+        assert (res.exit_code, res.stdout) == (5, ""), args
+        assert res.stderr == (f"Error: no database at {typo}\n"
+                              "Hint: run `salescli init` to create one, or pass --db / set SALESCLI_DB\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+
+
+def test_write_into_a_missing_folder_is_exit_5_and_creates_nothing(cli: Run, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "sales.db"
+    res = cli("company", "add", "Acme", database=target)
+    assert (res.exit_code, res.stdout) == (5, "")
+    assert res.stderr == f"Error: cannot create database {target}: folder {target.parent} does not exist\n"
+    assert not (tmp_path / "no").exists()
+
+
+def test_default_location_is_under_xdg_data_home_and_its_folder_is_created(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from salescli.cli import app
+
+    data_home = Path(os.environ["XDG_DATA_HOME"])
+    assert str(data_home).startswith(str(tmp_path))  # conftest isolates it: never the real one
+    runner = CliRunner()
+    res = runner.invoke(app, ["company", "list"])
+    assert res.exit_code == 5 and not (data_home / "salescli").exists()
+    res = runner.invoke(app, ["company", "add", "Acme"])
+    assert res.exit_code == 0, res.stderr
+    assert (data_home / "salescli" / "sales.db").is_file()
+    assert mode(data_home / "salescli") == 0o700 and mode(data_home / "salescli" / "sales.db") == 0o600
+    res = runner.invoke(app, ["db", "info", "-f", "json"])
+    assert json.loads(res.stdout)["path"] == str(data_home / "salescli" / "sales.db")
+
+
+def test_salescli_db_variable_and_option_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from salescli.cli import app
+
+    env_db, opt_db = tmp_path / "env.db", tmp_path / "opt.db"
+    monkeypatch.setenv("SALESCLI_DB", str(env_db))
+    runner = CliRunner()
+    assert runner.invoke(app, ["company", "add", "ViaEnv"]).exit_code == 0
+    assert runner.invoke(app, ["--db", str(opt_db), "company", "add", "ViaOption"]).exit_code == 0
+    names = json.loads(runner.invoke(app, ["company", "list", "-f", "json"]).stdout)
+    assert [c["name"] for c in names] == ["ViaEnv"]
+    assert not (Path(os.environ["XDG_DATA_HOME"]) / "salescli").exists()
+
+
+def _write_other_app_db(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.execute("INSERT INTO notes (body) VALUES ('not yours')")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("text", "Error: {db} is not a SQLite database\nHint: check the --db path\n"),
+        ("empty", "Error: {db} is an empty file, not a salescli database\nHint: delete it or pass another --db path\n"),
+        ("other-app", "Error: {db} is a SQLite database of another application, not salescli\n"
+                      "Hint: pass the path of a salescli database with --db\n"),
+        ("folder", "Error: {db} is a folder, not a database file\n"),
+        ("corrupt", "Error: database {db} is corrupt (database disk image is malformed)\n"
+                    "Hint: run `salescli db check`, or restore a backup made with `salescli db backup`\n"),
+    ],
+)
+def test_files_that_are_not_salescli_databases_are_refused_untouched(
+    cli: Run, ok: Run, db: Path, tmp_path: Path, kind: str, message: str
+) -> None:
+    if kind == "text":
+        db.write_text("name,email\nAna,ana@acme.io\n")
+    elif kind == "empty":
+        db.touch()
+    elif kind == "other-app":
+        _write_other_app_db(db)
+    elif kind == "folder":
+        db.mkdir()
+    else:
+        good = tmp_path / "good.db"
+        ok("company", "add", "Acme", database=good)
+        db.write_bytes(good.read_bytes()[:4096])  # the header survives, the pages do not
+    before = None if kind == "folder" else db.read_bytes()
+    for args in (("company", "list"), ("company", "add", "X"), ("init",), ("db", "info")):
+        res = cli(*args)
+        assert (res.exit_code, res.stdout, res.stderr) == (5, "", message.format(db=db)), args
+    if before is not None:
+        assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(db.name)) == [db.name]
+
+
+def test_a_fifo_or_device_is_refused_without_hanging(cli: Run, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.db"
+    os.mkfifo(fifo)
+    for target in (fifo, Path(os.devnull)):
+        res = cli("company", "list", database=target)
+        assert (res.exit_code, res.stdout, res.stderr) == (
+            5, "", f"Error: {target} is not a regular file, not a database file\n")
+
+
+def test_a_newer_schema_is_refused_untouched(ok: Run, cli: Run, db: Path) -> None:
+    ok("company", "add", "Acme")
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    before = digest(db)
+    for args in (("company", "list"), ("company", "add", "X"), ("db", "migrate")):
+        res = cli(*args)
+        assert (res.exit_code, res.stdout) == (5, "")
+        assert res.stderr == (f"Error: {db} was written by a newer salescli (schema 99, this one knows "
+                              f"{SCHEMA_VERSION})\nHint: upgrade salescli (pip install -U salescli)\n")
+    assert digest(db) == before
+
+
+def test_an_older_schema_is_migrated_after_a_private_backup(cli: Run, ok: Run, tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    shutil.copyfile(FIXTURE_V1, old)
+    old.chmod(0o600)
+    v1_bytes = old.read_bytes()
+    res = cli("contact", "list", "-f", "json", database=old)  # a read command migrates too, and says so
+    assert res.exit_code == 0
+    backup = tmp_path / "old.db.v1.bak"
+    assert res.stderr == f"backed up schema 1 database to {backup} before migrating\n"
+    assert backup.read_bytes()[:16] == b"SQLite format 3\x00" and mode(backup) == 0o600
+    conn = sqlite3.connect(backup)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("SELECT name FROM contacts").fetchall() == [("Ana Silva",)]
+    conn.close()
+    assert len(v1_bytes) > 0
+    [ana] = json.loads(res.stdout)
+    assert (ana["name"], ana["email"], ana["phone"], ana["company"]) == (
+        "Ana Silva", "ana@acme.io", "+351 555 0100", "Acme Corp")
+    info = json.loads(ok("db", "info", "-f", "json", database=old).stdout)
+    assert (info["schema_version"], info["journal_mode"]) == (SCHEMA_VERSION, "wal")
+    assert (info["companies"], info["contacts"], info["changes"], info["stages"]) == (1, 1, 1, 7)
+    company = json.loads(ok("company", "show", "acme.io", "-f", "json", database=old).stdout)
+    assert (company["tags"], company["notes"]) == (["key-account"], "first customer")
+    res = ok("db", "migrate", database=old)  # nothing left to do: no second backup
+    assert res.stderr == f"schema version {SCHEMA_VERSION}: up to date\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("old.db.")) == ["old.db.v1.bak"]
+    ok("contact", "add", "Bo", "--company", "Acme Corp", database=old)  # the migrated file takes writes
+
+
+def test_the_v1_fixture_is_what_make_v1_builds(tmp_path: Path) -> None:
+    from tests.fixtures.make_v1 import build
+
+    rebuilt = build(tmp_path / "v1.db")
+    assert digest(rebuilt) == digest(FIXTURE_V1)
+    conn = sqlite3.connect(FIXTURE_V1)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    finally:
+        conn.close()
+
+
+def test_a_restored_backup_is_switched_back_to_wal(ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("company", "add", "Acme")
+    backup = tmp_path / "copy.db"
+    res = ok("db", "backup", str(backup))
+    assert mode(backup) == 0o600
+    assert res.stderr.startswith(f"backed up {db} to {backup} (")
+    conn = sqlite3.connect(backup)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()
+    info = json.loads(ok("db", "info", "-f", "json", database=backup).stdout)
+    assert (info["journal_mode"], info["companies"]) == ("wal", 1)
+
+
+def test_db_info_snapshot(ok: Run, db: Path) -> None:
+    ok("company", "add", "Acme")
+    info = json.loads(ok("db", "info", "-f", "json").stdout)
+    assert info == {
+        "path": str(db), "size_bytes": db.stat().st_size, "schema_version": SCHEMA_VERSION, "journal_mode": "wal",
+        "companies": 1, "contacts": 0, "deals": 0, "activities": 0, "pipelines": 1, "stages": 7,
+        "stage_history": 0, "targets": 0, "users": 1, "changes": 1, "import_batches": 0,
+    }
+    table = ok("db", "info").stdout
+    assert "schema version   " + str(SCHEMA_VERSION) in table and "companies        1" in table
+
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(30)
+"""
+
+
+def test_a_second_writer_waits_then_exits_5_changing_nothing(ok: Run, db: Path, run_exe: Run) -> None:
+    ok("company", "add", "Acme")
+    before = digest(db)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        start = time.monotonic()
+        res = run_exe("--db", str(db), "company", "add", "Busy Inc", env={"SALESCLI_BUSY_TIMEOUT": "0.2"})
+        assert time.monotonic() - start < 10
+        assert (res.returncode, res.stdout) == (5, "")
+        assert res.stderr == (f"Error: database {db} is busy (another salescli is writing); nothing changed\n"
+                              "Hint: try again, or raise SALESCLI_BUSY_TIMEOUT (seconds)\n")
+        reader = run_exe("--db", str(db), "company", "list", "-f", "csv", env={"SALESCLI_BUSY_TIMEOUT": "0.2"})
+        assert reader.returncode == 0 and "Acme" in reader.stdout  # WAL: readers are not blocked
+    finally:
+        holder.kill()
+        holder.wait()
+    assert digest(db) == before
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("abc", "is not a number of seconds"), ("-1", "must be between 0 and 86400 seconds"),
+    ("nan", "must be between 0 and 86400 seconds"), ("1e9", "must be between 0 and 86400 seconds"),
+])
+def test_bad_busy_timeout_is_a_usage_error(ok: Run, cli: Run, db: Path, monkeypatch: pytest.MonkeyPatch,
+                                           value: str, reason: str) -> None:
+    ok("company", "add", "Acme")
+    before = digest(db)
+    monkeypatch.setenv("SALESCLI_BUSY_TIMEOUT", value)
+    res = cli("company", "add", "X")
+    assert (res.exit_code, res.stdout, res.stderr) == (2, "", f'Error: SALESCLI_BUSY_TIMEOUT "{value}" {reason}\n')
+    assert digest(db) == before
+
+
+def test_user_option_variable_and_login(ok: Run, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ok("company", "add", "A")
+    ok("--user", "lee", "company", "add", "B")
+    monkeypatch.setenv("SALESCLI_USER", "  ")
+    import getpass
+
+    ok("company", "add", "C")
+    rows = json.loads(ok("history", "-f", "json").stdout)
+    assert [r["changed_by"] for r in rows] == ["dana", "lee", getpass.getuser()]
+    owners = [c["owner"] for c in json.loads(ok("company", "list", "-f", "json").stdout)]
+    assert owners == ["dana", "lee", getpass.getuser()]
+
+
+def test_version(run_exe: Run) -> None:
+    from salescli import __version__
+
+    res = run_exe("--version")
+    assert (res.returncode, res.stdout, res.stderr) == (0, f"salescli {__version__}\n", "")

@@ -1,0 +1,144 @@
+"""contact forget: the person's name, e-mail and phone are gone from the file's bytes, history included."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import digest
+
+Run = Callable[..., Any]
+
+NEEDLES = ["Zebulon Quxworth", "Zebulon Q. Quxworth", "zeb.qux@example.org", "zq@example.org", "+44 7700 900123",
+           "+44 7700 900999"]
+
+
+def file_bytes(db: Path) -> bytes:
+    """The database and whatever WAL/shm files sit beside it."""
+    return b"".join(Path(f"{db}{suffix}").read_bytes() for suffix in ("", "-wal", "-shm")
+                    if Path(f"{db}{suffix}").exists())
+
+
+def traces(db: Path, needles: list[str]) -> list[str]:
+    data = file_bytes(db).lower()
+    return [n for n in needles if n.lower().encode() in data]
+
+
+def _link_deal_and_activities(db: Path, contact_id: int, company_id: int) -> None:
+    """A deal and activities that point at the person (written the way their stores write them)."""
+    conn = sqlite3.connect(db)
+    try:
+        stage_id, pipeline_id = conn.execute("SELECT id, pipeline_id FROM stages WHERE name = 'Proposal'").fetchone()
+        stamp = "2026-11-26T00:00:00"
+        conn.execute(
+            "INSERT INTO deals (title, company_id, contact_id, pipeline_id, stage_id, amount_minor, currency,"
+            " probability, forecast_category, notes, created_at, updated_at, stage_entered_at)"
+            " VALUES ('Initech renewal', ?, ?, ?, ?, 1200000, 'EUR', 60, 'best_case',"
+            " 'ask zq@example.org for the PO', ?, ?, ?)",
+            (company_id, contact_id, pipeline_id, stage_id, stamp, stamp, stamp),
+        )
+        conn.execute(
+            "INSERT INTO activities (kind, subject, body, contact_id, company_id, owner, occurred_at, created_at,"
+            " updated_at) VALUES ('call', 'Call Zebulon Q. Quxworth', 'reached him on +44 7700 900999', ?, ?,"
+            " 'dana', ?, ?, ?)",
+            (contact_id, company_id, stamp, stamp, stamp),
+        )
+        conn.execute(
+            "INSERT INTO activities (kind, subject, body, company_id, owner, occurred_at, created_at, updated_at)"
+            " VALUES ('note', 'Org chart', 'Zebulon Quxworth reports to the CFO; Zebulonia office', ?, 'dana',"
+            " ?, ?, ?)",
+            (company_id, stamp, stamp, stamp),
+        )
+        conn.execute(
+            "INSERT INTO changes (entity, entity_id, action, changed_at, changed_by, before, after)"
+            " VALUES ('activity', 99, 'update', ?, 'dana', ?, ?)",
+            (stamp, json.dumps({"body": "old"}), json.dumps({"body": "met Zebulon Quxworth"})),  # ensure_ascii
+        )
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_forget_leaves_no_trace_in_the_file(ok: Run, cli: Run, db: Path, run_exe: Run) -> None:
+    ok("company", "add", "Initech", "--notes", "met Zebulon Quxworth at the fair; a Linux shop")
+    ok("contact", "add", "Zebulon Quxworth", "--email", "zeb.qux@example.org", "--phone", "+44 7700 900123",
+       "--company", "Initech", "--title", "CTO", "--notes", "likes golf")
+    ok("contact", "edit", "zeb.qux@example.org", "--phone", "+44 7700 900999", "--name", "Zebulon Q. Quxworth",
+       "--email", "zq@example.org")  # the old values now live only in history
+    ok("contact", "add", "Other Person", "--notes", "friend of ZEBULON QUXWORTH, call +44 7700 900999")
+    _link_deal_and_activities(db, contact_id=1, company_id=1)
+    assert traces(db, NEEDLES) == NEEDLES  # the test can fail: everything is in the file before
+
+    before = digest(db)
+    refused = cli("contact", "forget", "zq@example.org")  # no terminal, no --yes
+    assert refused.exit_code == 1 and digest(db) == before
+
+    res = run_exe("--db", str(db), "--today", "2026-11-26", "contact", "forget", "zq@example.org", "--yes")
+    assert (res.returncode, res.stdout) == (0, "")
+    assert res.stderr == ("forgot contact 1: erased 5 history entries, 1 activities anonymised, "
+                          "1 deals unlinked\n")
+    assert traces(db, NEEDLES + ["Quxworth", "900123", "900999", "zeb.qux", "likes golf"]) == []
+
+    assert cli("contact", "show", "1").exit_code == 3
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        deal = conn.execute("SELECT title, contact_id, amount_minor, currency, notes FROM deals").fetchone()
+        assert deal == ("Initech renewal", None, 1200000, "EUR", "ask (erased) for the PO")  # figures stay
+        activities = conn.execute("SELECT subject, body, contact_id FROM activities ORDER BY id").fetchall()
+        assert activities == [("(erased)", None, None),
+                              ("Org chart", "(erased) reports to the CFO; Zebulonia office", None)]
+        assert conn.execute("SELECT notes FROM companies").fetchone()[0] == "met (erased) at the fair; a Linux shop"
+        assert conn.execute("SELECT notes FROM contacts").fetchone()[0] == "friend of (erased), call (erased)"
+        assert conn.execute("SELECT count(*) FROM search_index WHERE search_index MATCH 'quxworth'").fetchone() \
+            == (0,)
+    finally:
+        conn.close()
+    history = json.loads(ok("history", "-f", "json").stdout)
+    assert [(h["entity"], h["action"]) for h in history if h["entity"] == "contact"] == [
+        ("contact", "create"), ("contact", "forget")]  # the other person's creation, and the forget itself
+    assert history[-1]["entity_id"] == 1 and history[-1]["before"] is None and history[-1]["after"] is None
+
+
+def test_forget_a_unicode_name_and_a_short_one(ok: Run, db: Path, run_exe: Run) -> None:
+    ok("contact", "add", "José Müller-Łukasz", "--email", "jose@example.de", "--phone", "0049 30 1234567")
+    ok("contact", "add", "Li", "--email", "li@example.cn")
+    ok("company", "add", "Hub", "--notes", "José Müller-Łukasz and Li run Linux; Lisa too")
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO changes (entity, entity_id, action, changed_at, changed_by, after)"
+                 " VALUES ('deal', 7, 'update', '2026-11-26T00:00:00', 'dana', ?)",
+                 (json.dumps({"next_step": "send José Müller-Łukasz the deck"}),))  # \u-escaped JSON
+    conn.commit()
+    conn.close()
+    escaped = json.dumps("José Müller-Łukasz")[1:-1]
+    res = run_exe("--db", str(db), "contact", "forget", "JOSÉ MÜLLER-ŁUKASZ", "--yes")
+    assert res.returncode == 0, res.stderr
+    res = run_exe("--db", str(db), "contact", "forget", "li@example.cn", "--yes")
+    assert res.returncode == 0, res.stderr
+    assert traces(db, ["José Müller-Łukasz", escaped, "jose@example.de", "0049 30 1234567", "li@example.cn"]) == []
+    notes = json.loads(ok("company", "show", "Hub", "-f", "json").stdout)["notes"]
+    assert notes == "(erased) and (erased) run Linux; Lisa too"  # whole words only
+    assert json.loads(ok("contact", "list", "-f", "json").stdout) == []
+
+
+def test_forget_says_when_a_reader_keeps_the_wal_alive(ok: Run, cli: Run, db: Path,
+                                                       monkeypatch: Any) -> None:
+    ok("contact", "add", "Zebulon Quxworth", "--email", "zeb.qux@example.org")
+    reader = sqlite3.connect(db, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM contacts").fetchone()  # holds a snapshot of the WAL
+        monkeypatch.setenv("SALESCLI_BUSY_TIMEOUT", "0.2")
+        res = cli("contact", "forget", "zeb.qux@example.org", "--yes")
+        assert res.exit_code == 0
+        assert res.stderr.splitlines()[0] == (
+            f"another process has {db} open: the erased text leaves its -wal file only when that process"
+            " closes it (then run any salescli command)")
+    finally:
+        reader.close()
+    ok("company", "list")  # the next command's checkpoint finishes the job
+    assert traces(db, ["Zebulon Quxworth", "zeb.qux@example.org"]) == []

@@ -1,0 +1,96 @@
+"""salescli history: every write leaves who, when, what, before and after."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from textwrap import dedent
+from typing import Any
+
+import pytest
+
+from tests.conftest import digest
+
+Run = Callable[..., Any]
+
+
+def screen(text: str) -> str:
+    return dedent("\n".join(line.rstrip() for line in text.splitlines())).strip("\n")
+
+
+def expect(text: str) -> str:
+    return dedent(text).strip("\n")
+
+
+@pytest.fixture
+def story(ok: Run) -> Run:
+    ok("company", "add", "Acme Corp", "--domain", "acme.io", today="2026-11-20")
+    ok("--user", "lee", "contact", "add", "Bo Chen", "--email", "bo@initech.com", "--company", "Initech",
+       today="2026-11-21")
+    ok("company", "edit", "Initech", "--segment", "b2b", "--add-tag", "partner", today="2026-11-22")
+    ok("contact", "edit", "bo@initech.com", "--status", "prospect", "--company", "acme.io", today="2026-11-23")
+    ok("contact", "rm", "1", "--yes", today="2026-11-24")
+    return ok
+
+
+def test_history_table_snapshot(story: Run) -> None:
+    assert screen(story("history").stdout) == expect("""
+        id   when                  who    entity    id   action   what
+        ────────────────────────────────────────────────────────────────────────────────────────────────────
+         1   2026-11-20T00:00:00   dana   company    1   create   created Acme Corp
+         2   2026-11-21T00:00:00   lee    company    2   create   created Initech
+         3   2026-11-21T00:00:00   lee    contact    1   create   created Bo Chen
+         4   2026-11-22T00:00:00   dana   company    2   update   segment: ∅ → b2b; tags: ∅ → partner
+         5   2026-11-23T00:00:00   dana   contact    1   update   company_id: 2 → 1; status: lead → prospect
+         6   2026-11-24T00:00:00   dana   contact    1   delete   deleted Bo Chen
+    """)
+
+
+def test_history_of_one_record_and_of_one_kind(story: Run) -> None:
+    def ids(*args: str) -> list[int]:
+        return [row["id"] for row in json.loads(story("history", *args, "-f", "json").stdout)]
+
+    assert ids("contact", "1") == [3, 5, 6]
+    assert ids("contacts") == [3, 5, 6]
+    assert ids("companies") == [1, 2, 4]
+    assert ids("company", "2") == [2, 4]
+    assert ids("deal", "9") == []
+    assert ids("--limit", "2") == [1, 2]
+    res = story("history", "company", "99")
+    assert (res.stdout, res.stderr) == ("", "no changes\n")
+
+
+def test_history_json_carries_before_and_after(story: Run) -> None:
+    rows = json.loads(story("history", "contact", "1", "-f", "json").stdout)
+    assert rows[0]["after"]["email"] == "bo@initech.com" and rows[0]["before"] is None
+    assert rows[1] == {
+        "id": 5, "changed_at": "2026-11-23T00:00:00", "changed_by": "dana", "entity": "contact", "entity_id": 1,
+        "action": "update", "batch_id": None, "summary": "company_id: 2 → 1; status: lead → prospect",
+        "before": {"company_id": 2, "status": "lead"}, "after": {"company_id": 1, "status": "prospect"},
+    }
+    assert rows[2]["after"] is None and rows[2]["before"]["name"] == "Bo Chen"
+    assert rows[2]["before"]["tags"] == []  # JSON columns come back as lists, not quoted JSON text
+
+
+def test_history_csv_and_markdown(story: Run) -> None:
+    csv_text = story("history", "company", "-f", "csv").stdout.splitlines()
+    assert csv_text[0] == "id,changed_at,changed_by,entity,entity_id,action,batch_id,summary,before,after"
+    assert csv_text[3].startswith('4,2026-11-22T00:00:00,dana,company,2,update,,segment: ∅ → b2b; tags: ∅ → partner,')
+    markdown = story("history", "-f", "markdown").stdout.splitlines()
+    assert markdown[0] == "| id | when | who | entity | id | action | what |"
+    assert markdown[-1] == "| 6 | 2026-11-24T00:00:00 | dana | contact | 1 | delete | deleted Bo Chen |"
+
+
+def test_failed_writes_leave_no_history(story: Run, cli: Run, db: Path) -> None:
+    before = digest(db)
+    assert cli("company", "add", "Dup", "--domain", "acme.io").exit_code == 1
+    assert cli("contact", "add", "X", "--email", "nope").exit_code == 2
+    assert cli("company", "edit", "404", "--segment", "x").exit_code == 3
+    assert digest(db) == before
+
+
+def test_nothing_changed_writes_no_history(story: Run, db: Path) -> None:
+    before = digest(db)
+    assert story("company", "edit", "1", "--domain", "ACME.IO").stderr == "company 1: nothing changed\n"
+    assert digest(db) == before

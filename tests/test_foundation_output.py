@@ -1,0 +1,305 @@
+"""Output formats, -o files, CSV formula guard, colour, closed pipes (render.py through the commands)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import subprocess
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import digest, salescli_exe
+
+Run = Callable[..., Any]
+
+
+@pytest.fixture
+def crm(ok: Run) -> Run:
+    ok("company", "add", "Acme Corp", "--domain", "acme.io", "--segment", "SaaS", "--tag", "key-account,EU",
+       "--industry", "Software", "--notes", "first customer")
+    ok("company", "add", "Globex", "--domain", "globex.com", "--owner", "lee", "--segment", "enterprise")
+    ok("contact", "add", "Ana Silva", "--email", "Ana@Acme.io", "--company", "acme.io", "--title", "CTO",
+       "--phone", "+351 555 0100", "--status", "customer", "--tag", "vip")
+    return ok
+
+
+COMPANY_JSON = (
+    '[\n'
+    '  {"id": 1, "name": "Acme Corp", "domain": "acme.io", "industry": "Software", "segment": "saas",'
+    ' "territory": null, "owner": "dana", "tags": ["key-account", "eu"], "contacts": 1, "open_deals": 0,'
+    ' "notes": "first customer", "external_id": null, "extra": null, "created_at": "2026-11-26T00:00:00",'
+    ' "updated_at": "2026-11-26T00:00:00", "last_activity_at": null},\n'
+    '  {"id": 2, "name": "Globex", "domain": "globex.com", "industry": null, "segment": "enterprise",'
+    ' "territory": null, "owner": "lee", "tags": [], "contacts": 0, "open_deals": 0, "notes": null,'
+    ' "external_id": null, "extra": null, "created_at": "2026-11-26T00:00:00",'
+    ' "updated_at": "2026-11-26T00:00:00", "last_activity_at": null}\n'
+    ']\n'
+)
+COMPANY_CSV = (
+    "id,name,domain,industry,segment,territory,owner,tags,contacts,open_deals,notes,external_id,extra,"
+    "created_at,updated_at,last_activity_at\n"
+    '1,Acme Corp,acme.io,Software,saas,,dana,"key-account, eu",1,0,first customer,,,'
+    "2026-11-26T00:00:00,2026-11-26T00:00:00,\n"
+    "2,Globex,globex.com,,enterprise,,lee,,0,0,,,,2026-11-26T00:00:00,2026-11-26T00:00:00,\n"
+)
+COMPANY_MARKDOWN = (
+    "| id | name | domain | segment | owner | tags | contacts | open deals |\n"
+    "|---:|---|---|---|---|---|---:|---:|\n"
+    "| 1 | Acme Corp | acme.io | saas | dana | key-account, eu | 1 | 0 |\n"
+    "| 2 | Globex | globex.com | enterprise | lee |  | 0 | 0 |\n"
+)
+
+
+def test_company_list_json_csv_markdown_exact(crm: Run) -> None:
+    assert crm("company", "list", "-f", "json").stdout == COMPANY_JSON
+    assert crm("company", "list", "--format", "CSV").stdout == COMPANY_CSV
+    assert crm("company", "list", "-f", "markdown").stdout == COMPANY_MARKDOWN
+    jsonl = crm("company", "list", "-f", "jsonl").stdout.splitlines()
+    assert [json.loads(line) for line in jsonl] == json.loads(COMPANY_JSON)
+
+
+def test_contact_list_json_csv_markdown_exact(crm: Run) -> None:
+    assert crm("contact", "list", "-f", "json").stdout == (
+        '[\n  {"id": 1, "name": "Ana Silva", "email": "ana@acme.io", "phone": "+351 555 0100", "title": "CTO",'
+        ' "company_id": 1, "company": "Acme Corp", "status": "customer", "owner": "dana", "source": null,'
+        ' "tags": ["vip"], "notes": null, "external_id": null, "extra": null,'
+        ' "created_at": "2026-11-26T00:00:00", "updated_at": "2026-11-26T00:00:00", "last_activity_at": null}\n]\n'
+    )
+    assert crm("contact", "list", "-f", "csv").stdout == (
+        "id,name,email,phone,title,company_id,company,status,owner,source,tags,notes,external_id,extra,"
+        "created_at,updated_at,last_activity_at\n"
+        "1,Ana Silva,ana@acme.io,'+351 555 0100,CTO,1,Acme Corp,customer,dana,,vip,,,,"
+        "2026-11-26T00:00:00,2026-11-26T00:00:00,\n"
+    )
+    assert crm("contact", "list", "-f", "markdown").stdout == (
+        "| id | name | email | company | status | owner | tags |\n"
+        "|---:|---|---|---|---|---|---|\n"
+        "| 1 | Ana Silva | ana@acme.io | Acme Corp | customer | dana | vip |\n"
+    )
+
+
+def test_show_json_csv_markdown_exact(crm: Run) -> None:
+    assert crm("contact", "show", "1", "-f", "json").stdout == (
+        '{"id": 1, "name": "Ana Silva", "email": "ana@acme.io", "phone": "+351 555 0100", "title": "CTO",'
+        ' "company_id": 1, "company": "Acme Corp", "owner": "dana", "status": "customer", "source": null,'
+        ' "tags": ["vip"], "notes": null, "external_id": null, "extra": null,'
+        ' "created_at": "2026-11-26T00:00:00", "updated_at": "2026-11-26T00:00:00", "last_activity_at": null,'
+        ' "deals": [], "timeline": []}\n'
+    )
+    assert crm("company", "show", "2", "-f", "csv").stdout == (
+        "id,name,domain,industry,segment,territory,owner,tags,notes,contacts,open_deals,external_id,extra,"
+        "created_at,updated_at,last_activity_at\n"
+        "2,Globex,globex.com,,enterprise,,lee,,,0,0,,,2026-11-26T00:00:00,2026-11-26T00:00:00,\n"
+    )
+    assert crm("company", "show", "1", "-f", "markdown").stdout == (
+        "## Company 1\n\n| field | value |\n|---|---|\n| id | 1 |\n| name | Acme Corp |\n| domain | acme.io |\n"
+        "| industry | Software |\n| segment | saas |\n| territory |  |\n| owner | dana |\n"
+        "| tags | key-account, eu |\n| notes | first customer |\n| contacts | 1 |\n| open_deals | 0 |\n"
+        "| external_id |  |\n"
+        "| extra |  |\n| created_at | 2026-11-26T00:00:00 |\n| updated_at | 2026-11-26T00:00:00 |\n"
+        "| last_activity_at |  |\n\n### contacts\n\n| id | name | email | title | status |\n|---|---|---|---|---|\n"
+        "| 1 | Ana Silva | ana@acme.io | CTO | customer |\n\n### deals\n\n(none)\n\n### timeline\n\n(none)\n"
+    )
+
+
+def test_hostile_text_survives_csv_and_markdown(ok: Run) -> None:
+    ok("company", "add", '=HYPERLINK("http://x","y")', "--notes", 'line1\nline2 "q" | pipe, comma')
+    for name in ("+cmd", "-2+3", "@SUM(A1)", "'quoted"):
+        ok("company", "add", "--", name)
+    ok("company", "add", "Zoë 日本", "--segment", "b2b")
+    rows = list(csv.DictReader(io.StringIO(ok("company", "list", "-f", "csv").stdout)))
+    assert [r["name"] for r in rows] == ["'=HYPERLINK(\"http://x\",\"y\")", "'+cmd", "'-2+3", "'@SUM(A1)",
+                                         "''quoted", "Zoë 日本"]
+    assert rows[0]["notes"] == 'line1\nline2 "q" | pipe, comma'  # quoted, newline kept inside the cell
+    assert rows[0]["id"] == "1"  # numbers are never prefixed
+    markdown = ok("company", "list", "-f", "markdown").stdout.splitlines()
+    assert markdown[2] == '| 1 | =HYPERLINK("http://x","y") |  |  | dana |  | 0 | 0 |'
+    assert len(markdown) == 2 + 6  # a newline inside a value never breaks a row
+    show = ok("company", "show", "1", "-f", "markdown").stdout
+    assert '| notes | line1 line2 "q" \\| pipe, comma |' in show
+    data = json.loads(ok("company", "list", "-f", "json").stdout)
+    assert data[0]["notes"] == 'line1\nline2 "q" | pipe, comma' and data[-1]["name"] == "Zoë 日本"
+
+
+def test_formula_guard_covers_tab_and_carriage_return_and_round_trips() -> None:
+    from salescli.render import neutralise_cell, restore_cell
+
+    for text in ("=1+1", "+1", "-1", "@x", "\tx", "\rx", "'x"):
+        assert neutralise_cell(text) == "'" + text
+        assert restore_cell(neutralise_cell(text)) == text
+    for text in ("plain", "a=b", "1-2", ""):
+        assert neutralise_cell(text) == text == restore_cell(text)
+
+
+def test_output_file_picks_format_from_extension_and_is_private(crm: Run, tmp_path: Path) -> None:
+    for name, expected in (("c.csv", COMPANY_CSV), ("c.JSON", COMPANY_JSON), ("c.md", COMPANY_MARKDOWN)):
+        target = tmp_path / name
+        res = crm("company", "list", "-o", str(target))
+        assert res.stdout == ""
+        assert target.read_text(encoding="utf-8") == expected
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    target = tmp_path / "c.txt"
+    crm("company", "list", "-o", str(target))
+    assert "Acme Corp" in target.read_text() and "\x1b[" not in target.read_text()
+    crm("company", "list", "-f", "json", "-o", str(tmp_path / "forced.csv"))  # -f wins over the extension
+    assert json.loads((tmp_path / "forced.csv").read_text()) == json.loads(COMPANY_JSON)
+    existing = tmp_path / "old.csv"
+    existing.write_text("old")
+    existing.chmod(0o644)
+    crm("company", "list", "-o", str(existing))
+    assert existing.read_text() == COMPANY_CSV and stat.S_IMODE(existing.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp files left
+
+
+@pytest.mark.parametrize(
+    ("output", "code", "message"),
+    [
+        ("missing/folder/c.csv", 1, "Error: --output {tmp}/missing/folder/c.csv: folder {tmp}/missing/folder does"
+                                    " not exist\n"),
+        ("c.xlsx", 2, 'Error: --output "{tmp}/c.xlsx": cannot tell the format from ".xlsx"\n'
+                      "Hint: use .csv, .json, .jsonl, .md, .html or .txt, or pass -f FORMAT\n"),
+        ("sales.db", 2, 'Error: --output "{tmp}/sales.db": cannot tell the format from ".db"\n'
+                        "Hint: use .csv, .json, .jsonl, .md, .html or .txt, or pass -f FORMAT\n"),
+        ("adir", 1, "Error: --output {tmp}/adir: Is a directory; no file written\n"),
+    ],
+)
+def test_bad_output_is_one_line_and_no_file(
+    crm: Run, cli: Run, db: Path, tmp_path: Path, output: str, code: int, message: str
+) -> None:
+    (tmp_path / "adir").mkdir()
+    before = digest(db)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    res = cli("company", "list", "-o", str(tmp_path / output))
+    assert (res.exit_code, res.stdout, res.stderr) == (code, "", message.format(tmp=tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == files
+    assert digest(db) == before
+
+
+def test_output_never_overwrites_a_database(crm: Run, cli: Run, db: Path, tmp_path: Path) -> None:
+    before = digest(db)
+    size = db.stat().st_size
+    res = cli("company", "list", "-f", "csv", "-o", str(db))
+    assert (res.exit_code, res.stdout) == (1, "")
+    assert res.stderr == f"Error: --output {db} is a SQLite database; refusing to overwrite it\n"
+    assert digest(db) == before and db.stat().st_size == size
+
+
+def test_unknown_format_is_a_usage_error(crm: Run, cli: Run) -> None:
+    res = cli("company", "list", "-f", "xml")
+    assert (res.exit_code, res.stdout) == (2, "")
+    assert res.stderr == 'Error: --format "xml" is not one of table, json, jsonl, csv, markdown, html\n'
+    assert cli("contact", "show", "1", "-f", "yaml").exit_code == 2
+    assert cli("history", "-o", "h.pdf").exit_code == 2
+
+
+def test_add_with_output_writes_the_record(cli: Run, tmp_path: Path) -> None:
+    target = tmp_path / "new.json"
+    res = cli("company", "add", "Acme", "-o", str(target))
+    assert (res.exit_code, res.stdout) == (0, "")
+    assert json.loads(target.read_text())["name"] == "Acme"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def _bulk(db: Path, n: int) -> None:
+    from salescli.context import AppContext
+    from salescli.services.crm import add_company
+
+    app = AppContext(db_path=db, user="dana", today=date(2026, 11, 26), today_pinned=True)
+    repo = app.repo(create=True)
+    with repo.write():
+        for i in range(n):
+            add_company(repo, {"name": f"Company {i:04d}", "notes": "x" * 200, "tags": ["bulk"]})
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def big_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """500 companies (well past a pipe's 64 KB buffer in every format), built once for this module."""
+    db = tmp_path_factory.mktemp("big") / "big.db"
+    _bulk(db, 500)
+    return db
+
+
+@pytest.mark.parametrize(("command", "fmt"), [
+    ("company list", "table"), ("company list", "json"), ("company list", "jsonl"), ("company list", "csv"),
+    ("company list", "markdown"), ("history", "table"), ("history", "csv"),
+])
+def test_closed_pipe_exits_quietly(big_db: Path, tmp_path: Path, command: str, fmt: str) -> None:
+    """`salescli company list | head -1` in a real shell: no traceback, no ignored exception, exit 0."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # writes hit the closed pipe at once
+    res = subprocess.run(
+        ["bash", "-c", f'set -o pipefail; "$0" --db "$1" {command} --all -f {fmt} | head -1', salescli_exe(),
+         str(big_db)],
+        capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path,
+    )
+    assert (res.returncode, res.stderr) == (0, "")
+    assert len(res.stdout.splitlines()) == 1
+
+
+def test_piped_tables_are_not_cut_to_80_columns(db: Path, run_exe: Callable[..., Any]) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    run_exe("--db", str(db), "contact", "add", "Maximilian Alexander Featherstonehaugh-Cholmondeley",
+            "--email", "maximilian.featherstonehaugh@extremely-long-company-domain.example.com",
+            "--company", "The Extremely Long Company Name Holdings International", env=env)
+    proc = subprocess.run([salescli_exe(), "--db", str(db), "contact", "list"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert proc.returncode == 0
+    assert "maximilian.featherstonehaugh@extremely-long-company-domain.example.com" in proc.stdout
+    assert "The Extremely Long Company Name Holdings International" in proc.stdout
+    assert "…" not in proc.stdout
+
+
+def _pty_run(argv: list[str], env: dict[str, str]) -> str:
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execve(argv[0], argv, env)
+    out = b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    return out.decode()
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(crm: Run, db: Path, run_exe: Callable[..., Any]) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env["TERM"] = "xterm-256color"
+    coloured = _pty_run([salescli_exe(), "--db", str(db), "company", "show", "1"], env)
+    assert "Acme Corp" in coloured and "\x1b[" in coloured
+    plain = _pty_run([salescli_exe(), "--db", str(db), "company", "show", "1"], {**env, "NO_COLOR": "1"})
+    assert "Acme Corp" in plain and "\x1b[" not in plain
+    piped = run_exe("--db", str(db), "company", "show", "1", env=env)
+    assert "Acme Corp" in piped.stdout and "\x1b[" not in piped.stdout
+
+
+def test_terminal_control_characters_in_stored_text_are_shown_not_obeyed(ok: Run, cli: Run) -> None:
+    evil = "Evil\x1b[31mRED\x1b]0;pwned\x07\x1b]52;c;cm0gLXJmIH4=\x07"
+    res = ok("company", "add", evil)
+    assert "\x1b" not in res.stderr and "Evil\\x1b[31mRED" in res.stderr
+    for args in (("company", "list"), ("company", "show", "1"), ("company", "list", "-f", "markdown"),
+                 ("history",)):
+        out = ok(*args).stdout
+        assert "\x1b" not in out and "\x07" not in out, args
+        assert "Evil\\x1b[31mRED" in out, args
+    res = cli("company", "show", "x\x1b[2J")
+    assert res.exit_code == 3 and res.stderr.startswith('Error: company "x\\x1b[2J" not found\n')
+    assert json.loads(ok("company", "list", "-f", "json").stdout)[0]["name"] == evil  # data formats keep it exact
+    assert ok("company", "list", "-f", "csv").stdout.splitlines()[1].startswith("1," + evil)

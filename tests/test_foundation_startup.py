@@ -1,0 +1,73 @@
+"""Startup stays cheap: `--help` and a plain list load no heavy module and build no unused command group."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Run = Callable[..., Any]
+
+LOADED_AFTER = """
+import json, sys
+from salescli.cli import main
+sys.argv = ["salescli", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def modules_loaded(*args: str) -> set[str]:
+    proc = subprocess.run([sys.executable, "-c", LOADED_AFTER, *args], capture_output=True, text=True, timeout=60)
+    return set(json.loads(proc.stderr.strip().splitlines()[-1]))
+
+
+def test_help_imports_no_heavy_module() -> None:
+    loaded = modules_loaded("--help")
+    assert "salescli.cli" in loaded  # the test can fail: it does look at what was imported
+    for heavy in ("sqlite_utils", "rich.table", "rich.console", "dateutil.parser", "pydantic", "salescli.models",
+                  "salescli.repository", "salescli.render", "salescli.values"):
+        assert heavy not in loaded, f"`salescli --help` imported {heavy}"
+
+
+def test_a_list_imports_neither_the_models_nor_the_date_parser(ok: Run, db: Path) -> None:
+    ok("contact", "add", "Ana", "--company", "Acme")
+    loaded = modules_loaded("--db", str(db), "contact", "list")
+    assert "salescli.repository" in loaded and "rich.table" in loaded
+    for heavy in ("sqlite_utils", "dateutil.parser", "salescli.models", "salescli.importers"):
+        assert heavy not in loaded, f"`salescli contact list` imported {heavy}"
+
+
+def test_only_the_group_that_runs_is_built() -> None:
+    import typer.main
+
+    from salescli.cli import PendingGroup, app
+
+    root = typer.main.get_command(app)
+    groups = {name: cmd for name, cmd in root.commands.items() if isinstance(cmd, PendingGroup)}  # type: ignore[attr-defined]
+    assert {"company", "companies", "contact", "contacts", "db"} <= set(groups)
+    assert groups["companies"].hidden and not groups["company"].hidden
+    assert groups["company"].get_short_help_str(80) == "Companies (accounts): add, list, show, edit, rm."
+    built = groups["contact"].build()
+    assert {"add", "list", "show", "edit", "rm", "forget"} <= set(built.commands)
+
+
+def test_help_lists_groups_and_plural_aliases_work(run_exe: Run, tmp_path: Path) -> None:
+    res = run_exe("--help")
+    assert res.returncode == 0 and res.stderr == ""
+    names = [line.split()[0] for line in res.stdout.split("Commands:")[1].splitlines() if line.strip()]
+    assert "company" in names and "contact" in names and "db" in names
+    assert "companies" not in names and "contacts" not in names
+    db = tmp_path / "p.db"
+    assert run_exe("--db", str(db), "companies", "add", "Acme").returncode == 0
+    res = run_exe("--db", str(db), "contacts", "list", "--help")
+    assert res.returncode == 0 and "--company" in res.stdout
+    res = run_exe("compnay")
+    assert res.returncode == 2 and "Did you mean 'company'" in res.stderr

@@ -1,0 +1,495 @@
+"""import deals (and companies, contacts, activities, users): mapping, values, relations, dedupe,
+history, safety (dry run, rejects, one transaction), batches and undo."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import digest
+
+Run = Callable[..., Any]
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def sql(ok: Run, query: str) -> list[dict[str, Any]]:
+    return json.loads(ok("sql", query, "-f", "json").stdout)  # type: ignore[no-any-return]
+
+
+HUBSPOTISH = """\
+Deal Name,Amount,Close Date,Deal Stage,Deal owner,Company,Email,Region
+Acme renewal,"12,000.50",2026-12-15,Qualification,sam,Acme Corp,ana@acme.io,EMEA
+Globex pilot,900,2027-01-10,Proposal,lee,globex.com,bo@globex.com,
+Initech expansion,$25k,2026-11-30,Negotiation,sam,Initech,,APAC
+"""
+
+
+@pytest.fixture
+def deals_csv(tmp_path: Path) -> Path:
+    return write(tmp_path, "deals.csv", HUBSPOTISH)
+
+
+# -- mapping -------------------------------------------------------------------------------------------
+def test_dry_run_prints_the_plan_and_mapping_and_writes_nothing(cli: Run, ok: Run, db: Path, deals_csv: Path) -> None:
+    ok("init")
+    before = digest(db)
+    res = ok("import", "deals", str(deals_csv), "--dry-run")
+    assert digest(db) == before
+    assert res.stdout.startswith("Plan for deals.csv (dry run: nothing was written)\n")
+    assert "  create: 3   update: 0   unchanged: 0   skip: 0   error: 0   (rows: 3)" in res.stdout
+    assert "would also create 3 companies, 2 contacts" in res.stdout
+    lines = [line.split() for line in res.stdout.split("Mapping:\n")[1].splitlines()]
+    assert ["Deal", "Name", "title", "alias"] in lines
+    assert ["Email", "contact", "alias"] in lines
+    assert ["Region", "extra.Region", "unmapped"] in lines
+    assert "would import deals.csv: 3 rows — 3 created, 0 updated, 0 unchanged, 0 rejected" in res.stderr
+
+
+def test_dry_run_without_a_database_creates_none(cli: Run, db: Path, deals_csv: Path) -> None:
+    res = cli("import", "deals", str(deals_csv), "--dry-run")
+    assert res.exit_code == 0 and "create: 3" in res.stdout
+    assert not db.exists()
+
+
+def test_aliases_values_relations_and_extra(ok: Run, deals_csv: Path) -> None:
+    res = ok("import", "deals", str(deals_csv))
+    assert "imported deals.csv: 3 rows — 3 created, 0 updated, 0 unchanged, 0 rejected (batch 1)" in res.stderr
+    assert "also created 3 companies, 2 contacts" in res.stderr
+    deals = sql(ok, "SELECT d.title, d.amount_minor, d.currency, d.expected_close, s.name AS stage, d.status,"
+                    " d.probability, d.probability_set, d.forecast_category, d.owner, c.name AS company,"
+                    " c.domain, p.email, d.extra FROM deals d JOIN stages s ON s.id = d.stage_id"
+                    " LEFT JOIN companies c ON c.id = d.company_id LEFT JOIN contacts p ON p.id = d.contact_id"
+                    " ORDER BY d.id")
+    assert deals[0] == {"title": "Acme renewal", "amount_minor": 1200050, "currency": "USD",
+                        "expected_close": "2026-12-15", "stage": "Qualification", "status": "open",
+                        "probability": 20, "probability_set": 0, "forecast_category": "pipeline", "owner": "sam",
+                        "company": "Acme Corp", "domain": None, "email": "ana@acme.io",
+                        "extra": '{"Region": "EMEA"}'}
+    assert (deals[1]["company"], deals[1]["domain"], deals[1]["amount_minor"], deals[1]["extra"]) == (
+        "globex.com", "globex.com", 90000, None)
+    assert (deals[2]["amount_minor"], deals[2]["extra"], deals[2]["email"]) == (2500000, '{"Region": "APAC"}', None)
+    assert deals[2]["forecast_category"] == "commit"  # Negotiation 80
+    users = [u["name"] for u in sql(ok, "SELECT name FROM users ORDER BY name")]
+    assert users == ["lee", "sam"]
+
+
+def test_map_option_overrides_and_names_missing_columns(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "Opportunity,Worth,Account\nBig one,5k,Umbrella\n")
+    ok("import", "deals", str(path), "--map", "Worth=amount")
+    row = sql(ok, "SELECT title, amount_minor, extra FROM deals")[0]
+    assert row == {"title": "Big one", "amount_minor": 500000, "extra": None}
+    before = digest(db)
+    res = cli("import", "deals", str(path), "--map", "Value=amount")
+    assert res.exit_code == 4 and res.stderr.startswith('Error: d.csv: --map names column "Value"')
+    assert digest(db) == before
+    res = cli("import", "deals", str(path), "--map", "Worth=price")
+    assert res.exit_code == 2 and '"price" is not a field of deals' in res.stderr
+
+
+def test_two_columns_claiming_one_field_are_refused(cli: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "Deal Name,Amount,Deal Value\nA,1,2\n")
+    res = cli("import", "deals", str(path))
+    assert res.exit_code == 4
+    assert res.stderr.splitlines()[0] == 'Error: d.csv: columns "Amount" and "Deal Value" could each be amount'
+    assert cli("import", "deals", str(path), "--map", "Deal Value=extra").exit_code == 0
+
+
+def test_missing_required_column_is_refused(cli: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "Amount,Stage\n5,Qualification\n")
+    res = cli("import", "deals", str(path))
+    assert res.exit_code == 4
+    assert res.stderr.startswith("Error: d.csv: no column gives the title of the deals")
+
+
+def test_map_file_toml_with_value_maps_date_format_and_defaults(ok: Run, tmp_path: Path) -> None:
+    mapping = write(tmp_path, "crm.toml", """
+        [deals]
+        columns = { "Opp" = "title", "Phase" = "stage", "Due" = "expected_close" }
+        values = { stage = { "Engaging" = "Qualification", "Closed Won" = "Won" } }
+        date_format = "%d.%m.%Y"
+        defaults = { currency = "EUR" }
+    """.replace("\n        ", "\n"))
+    path = write(tmp_path, "d.csv", "Opp,Phase,Due,Amount\nA,Engaging,05.01.2027,100\nB,closed won,03.02.2026,7\n")
+    ok("import", "deals", str(path), "--map-file", str(mapping))
+    rows = sql(ok, "SELECT d.title, s.name AS stage, d.expected_close, d.won_at, d.currency FROM deals d"
+                   " JOIN stages s ON s.id = d.stage_id ORDER BY d.id")
+    assert rows == [
+        {"title": "A", "stage": "Qualification", "expected_close": "2027-01-05", "won_at": None, "currency": "EUR"},
+        {"title": "B", "stage": "Won", "expected_close": "2026-02-03", "won_at": "2026-02-03", "currency": "EUR"},
+    ]
+
+
+def test_map_file_json_and_bad_map_files(cli: Run, ok: Run, tmp_path: Path) -> None:
+    mapping = write(tmp_path, "m.json", json.dumps({"columns": {"Who": "owner"}, "day_first": True}))
+    path = write(tmp_path, "d.csv", "title,Who,close\nA,kim,03/04/2027\n")
+    ok("import", "deals", str(path), "--map-file", str(mapping))
+    assert sql(ok, "SELECT owner, expected_close FROM deals") == [{"owner": "kim", "expected_close": "2027-04-03"}]
+    bad = write(tmp_path, "bad.json", '{"colums": {}}')
+    res = cli("import", "deals", str(path), "--map-file", str(bad))
+    assert res.exit_code == 2 and 'unknown key "colums"' in res.stderr
+
+
+# -- values -----------------------------------------------------------------------------------------------
+def test_ambiguous_dates_name_the_column_and_lines(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("init")
+    path = write(tmp_path, "d.csv", "title,close\nA,03/04/2027\nB,25/04/2027\nC,05/06/2027\n")
+    before = digest(db)
+    res = cli("import", "deals", str(path))
+    assert res.exit_code == 4 and digest(db) == before
+    assert res.stderr.splitlines()[0].startswith('Error: d.csv:2: close "03/04/2027" is ambiguous (day/month)')
+    assert 'column "close" has 2 ambiguous day/month dates (lines 2, 4); pass --day-first or --month-first' \
+        in res.stderr
+    ok("import", "deals", str(path), "--day-first")
+    assert [r["expected_close"] for r in sql(ok, "SELECT expected_close FROM deals ORDER BY id")] == \
+        ["2027-04-03", "2027-04-25", "2027-06-05"]
+
+
+def test_month_first_and_the_day_first_setting(cli: Run, ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,close\nA,03/04/2027\n")
+    ok("import", "deals", str(path), "--month-first")
+    assert sql(ok, "SELECT expected_close FROM deals") == [{"expected_close": "2027-03-04"}]
+    ok("config", "set", "day_first", "true")
+    path2 = write(tmp_path, "e.csv", "title,close\nB,03/04/2027\n")
+    ok("import", "deals", str(path2))
+    assert sql(ok, "SELECT expected_close FROM deals WHERE title = 'B'") == [{"expected_close": "2027-04-03"}]
+
+
+def test_relative_excel_and_timestamp_dates(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,close,created\nA,+30d,-30d\nB,46000,2024-01-22T16:14:25.000+0000\n"
+                                    "C,Dec 5 2026,2026-11-01 09:30\n")
+    ok("import", "deals", str(path))
+    rows = sql(ok, "SELECT expected_close, created_at FROM deals ORDER BY id")
+    assert rows == [
+        {"expected_close": "2026-12-26", "created_at": "2026-10-27T00:00:00"},
+        {"expected_close": "2025-12-09", "created_at": "2024-01-22T16:14:25"},
+        {"expected_close": "2026-12-05", "created_at": "2026-11-01T09:30:00"},
+    ]
+
+
+@pytest.mark.parametrize(("cell", "message"), [
+    ("12,0,0", 'amount "12,0,0" has misplaced thousands separators'),
+    ("-5", 'amount "-5" is negative'),
+    ("NaN", 'amount "NaN" is not an amount'),
+    ("1e5", 'amount "1e5" uses exponent notation'),
+    ("99999999999999999", 'amount "99999999999999999" is too large'),
+])
+def test_bad_amounts_are_refused(cli: Run, tmp_path: Path, cell: str, message: str) -> None:
+    path = write(tmp_path, "d.csv", f'title,amount\nA,"{cell}"\n')
+    res = cli("import", "deals", str(path))
+    assert res.exit_code == 4 and res.stderr.startswith(f"Error: d.csv:2: {message}")
+
+
+def test_unknown_stages_are_listed_with_counts_or_created(cli: Run, ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,stage\nA,Engaging\nB,Engaging\nC,Demo\nD,Qualification\n")
+    res = cli("import", "deals", str(path))
+    assert res.exit_code == 4
+    assert res.stderr.splitlines()[0] == ('Error: d.csv:2: stage "Engaging" is not a stage of pipeline Default'
+                                          " (map it with a value map, or pass --create-stages)")
+    assert 'unknown stages: "Engaging" (2 rows), "Demo" (1 row)' in res.stderr
+    res = ok("import", "deals", str(path), "--create-stages")
+    assert "created stage Engaging (open, 80%) in pipeline Default" in res.stderr
+    names = [r["name"] for r in sql(ok, "SELECT name FROM stages WHERE pipeline_id = 1 ORDER BY position")]
+    assert names == ["Prospecting", "Qualification", "Needs Analysis", "Proposal", "Negotiation", "Engaging", "Demo",
+                     "Won", "Lost"]
+
+
+def test_status_with_the_open_stage_it_closed_from(ok: Run, cli: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,stage,status,close\nA,Proposal,won,2026-10-01\nB,Won,open,2026-10-01\n")
+    res = cli("import", "deals", str(path), "--on-error", "skip")
+    assert res.exit_code == 0 and "1 rejected" in res.stderr
+    assert "d.csv:3: status \"open\" does not match stage Won (won)" in res.stderr
+    hist = sql(ok, "SELECT f.name AS from_stage, t.name AS to_stage, h.changed_at FROM stage_history h"
+                   " JOIN stages t ON t.id = h.to_stage_id LEFT JOIN stages f ON f.id = h.from_stage_id ORDER BY h.id")
+    assert hist == [{"from_stage": None, "to_stage": "Proposal", "changed_at": "2026-10-01T00:00:00"},
+                    {"from_stage": "Proposal", "to_stage": "Won", "changed_at": "2026-10-01"}]
+
+
+# -- history ------------------------------------------------------------------------------------------
+def test_history_of_imported_deals_feeds_the_reports(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "external_id,title,stage,created,close,amount\n"
+                                    "X1,Won one,Won,2026-01-10,2026-03-01,1000\n"
+                                    "X2,Lost one,Lost,2026-02-01,2026-02-20,0\n"
+                                    "X3,Open one,Proposal,2026-03-05,2026-12-01,500\n")
+    ok("import", "deals", str(path))
+    deals = sql(ok, "SELECT external_id, status, won_at, lost_at, stage_entered_at, created_at, probability,"
+                    " forecast_category FROM deals ORDER BY id")
+    assert deals == [
+        {"external_id": "X1", "status": "won", "won_at": "2026-03-01", "lost_at": None,
+         "stage_entered_at": "2026-03-01", "created_at": "2026-01-10T00:00:00", "probability": 100,
+         "forecast_category": "closed"},
+        {"external_id": "X2", "status": "lost", "won_at": None, "lost_at": "2026-02-20",
+         "stage_entered_at": "2026-02-20", "created_at": "2026-02-01T00:00:00", "probability": 0,
+         "forecast_category": "closed"},
+        {"external_id": "X3", "status": "open", "won_at": None, "lost_at": None,
+         "stage_entered_at": "2026-03-05T00:00:00", "created_at": "2026-03-05T00:00:00", "probability": 60,
+         "forecast_category": "best_case"},
+    ]
+    hist = sql(ok, "SELECT h.deal_id, f.name AS from_stage, t.name AS to_stage, h.changed_at FROM stage_history h"
+                   " JOIN stages t ON t.id = h.to_stage_id LEFT JOIN stages f ON f.id = h.from_stage_id ORDER BY h.id")
+    assert hist == [
+        {"deal_id": 1, "from_stage": None, "to_stage": "Prospecting", "changed_at": "2026-01-10T00:00:00"},
+        {"deal_id": 1, "from_stage": "Prospecting", "to_stage": "Won", "changed_at": "2026-03-01"},
+        {"deal_id": 2, "from_stage": None, "to_stage": "Prospecting", "changed_at": "2026-02-01T00:00:00"},
+        {"deal_id": 2, "from_stage": "Prospecting", "to_stage": "Lost", "changed_at": "2026-02-20"},
+        {"deal_id": 3, "from_stage": None, "to_stage": "Proposal", "changed_at": "2026-03-05T00:00:00"},
+    ]
+    ok("db", "check")
+
+
+def test_probability_and_forecast_category_from_the_file(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,stage,probability,forecast category\nA,Negotiation,0,Best Case\n"
+                                    "B,Qualification,20,Pipeline\nC,Qualification,35,\n")
+    ok("import", "deals", str(path))
+    rows = sql(ok, "SELECT probability, probability_set, forecast_category, forecast_category_set FROM deals")
+    assert rows == [
+        {"probability": 0, "probability_set": 1, "forecast_category": "best_case", "forecast_category_set": 1},
+        {"probability": 20, "probability_set": 0, "forecast_category": "pipeline", "forecast_category_set": 0},
+        {"probability": 35, "probability_set": 1, "forecast_category": "pipeline", "forecast_category_set": 0},
+    ]
+
+
+# -- relations ------------------------------------------------------------------------------------------
+def test_relations_by_natural_keys_and_no_create(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("company", "add", "Acme Corp", "--domain", "acme.io")
+    ok("contact", "add", "Ana Silva", "--email", "ana@acme.io", "--company", "acme.io")
+    path = write(tmp_path, "d.csv", "title,company,contact\nA,ACME CORP,Ana@Acme.io\nB,acme.io,Ana Silva\n")
+    res = ok("import", "deals", str(path), "--no-create")
+    assert "also created" not in res.stderr
+    assert sql(ok, "SELECT company_id, contact_id FROM deals") == [{"company_id": 1, "contact_id": 1}] * 2
+    before = digest(db)
+    bad = write(tmp_path, "e.csv", "title,company\nC,Nowhere Ltd\n")
+    res = cli("import", "deals", str(bad), "--no-create")
+    assert res.exit_code == 4 and digest(db) == before
+    assert res.stderr.startswith('Error: e.csv:2: company "Nowhere Ltd" is not a known company (--no-create is set)')
+
+
+def test_ambiguous_company_lists_the_candidates(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("company", "add", "Acme", "--domain", "acme.io")
+    ok("company", "add", "Acme", "--domain", "acme.de")
+    before = digest(db)
+    path = write(tmp_path, "d.csv", "title,company\nA,acme\n")
+    res = cli("import", "deals", str(path))
+    assert res.exit_code == 4 and digest(db) == before
+    assert res.stderr.splitlines()[0] == ('Error: d.csv:2: company "acme" is ambiguous: 2 companies match'
+                                          " (1 Acme <acme.io>; 2 Acme <acme.de>); give a domain, e-mail or external"
+                                          " id instead")
+    ok("import", "deals", write(tmp_path, "e.csv", "title,company\nA,acme.de\n").as_posix())
+
+
+# -- dedupe and update -----------------------------------------------------------------------------------
+def test_reimport_changes_nothing(ok: Run, db: Path, deals_csv: Path) -> None:
+    ok("import", "deals", str(deals_csv))
+    before = digest(db)
+    res = ok("import", "deals", str(deals_csv), "-f", "json")
+    assert res.stderr.splitlines()[-1] == "imported deals.csv: 3 rows — 0 created, 0 updated, 3 unchanged, 0 rejected"
+    assert json.loads(res.stdout)["batch_id"] is None
+    assert digest(db) == before  # not even an empty batch
+
+
+def test_update_writes_only_changed_fields_with_history(ok: Run, tmp_path: Path, deals_csv: Path) -> None:
+    ok("import", "deals", str(deals_csv))
+    changed = write(tmp_path, "deals2.csv", HUBSPOTISH.replace('"12,000.50"', "13000").replace("Proposal", "Won"))
+    res = ok("import", "deals", str(changed), "-f", "json")
+    summary = json.loads(res.stdout)
+    assert (summary["created"], summary["updated"], summary["unchanged"], summary["batch_id"]) == (0, 2, 1, 2)
+    history = sql(ok, "SELECT entity_id, action, batch_id, before, after FROM changes WHERE batch_id = 2")
+    assert history[0] == {"entity_id": 1, "action": "update", "batch_id": 2,
+                          "before": '{"amount_minor": 1200050}', "after": '{"amount_minor": 1300000}'}
+    won = sql(ok, "SELECT status, won_at, probability, forecast_category, stage_entered_at FROM deals WHERE id = 2")
+    assert won == [{"status": "won", "won_at": "2027-01-10", "probability": 100, "forecast_category": "closed",
+                    "stage_entered_at": "2027-01-10"}]
+    moves = sql(ok, "SELECT from_stage_id, to_stage_id FROM stage_history WHERE deal_id = 2 ORDER BY id")
+    assert moves == [{"from_stage_id": None, "to_stage_id": 4}, {"from_stage_id": 4, "to_stage_id": 6}]
+
+
+def test_on_duplicate_skip_and_error(cli: Run, ok: Run, db: Path, tmp_path: Path, deals_csv: Path) -> None:
+    ok("import", "deals", str(deals_csv))
+    changed = write(tmp_path, "deals2.csv", HUBSPOTISH.replace('"12,000.50"', "13000"))
+    res = ok("import", "deals", str(changed), "--on-duplicate", "skip")
+    assert "0 created, 0 updated, 2 unchanged, 1 skipped, 0 rejected" in res.stderr
+    before = digest(db)
+    res = cli("import", "deals", str(changed), "--on-duplicate", "error")
+    assert res.exit_code == 4 and digest(db) == before
+    assert res.stderr.splitlines()[0] == ('Error: deals2.csv:2: already exists as deal 1 (title "Acme renewal" and'
+                                          ' company "Acme Corp"); --on-duplicate error refuses it')
+
+
+def test_duplicates_inside_the_file_name_both_lines(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("init")
+    before = digest(db)
+    rows = "".join(f"X{i},Deal {i}\n" for i in range(1, 2500)) + "X7,Again\n"
+    path = write(tmp_path, "d.csv", "external_id,title\nA1,First\n" + rows + "A1,Twice\n")
+    res = cli("import", "deals", str(path))
+    assert res.exit_code == 4 and digest(db) == before
+    assert res.stderr.splitlines()[0] == ('Error: d.csv:2502: duplicates line 9 (external id "X7");'
+                                          " fix one of the two lines")
+    res = cli("import", "deals", str(path), "--dry-run")
+    assert 'd.csv:2503: duplicates line 2 (external id "A1"); fix one of the two lines' in res.stdout
+    companies = write(tmp_path, "c.csv", "name,domain\nAcme,acme.io\nAcme Inc,ACME.io\n")
+    res = cli("import", "companies", str(companies))
+    assert res.stderr.splitlines()[0] == ("Error: c.csv:3: duplicates line 2 (domain acme.io);"
+                                          " fix one of the two lines")
+
+
+# -- safety ---------------------------------------------------------------------------------------------
+def test_on_error_skip_writes_good_rows_and_rejects(cli: Run, ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,amount,close\nGood,100,2027-01-01\nBad,abc,2027-01-01\n"
+                                    'Also good,200,2027-02-01\n"Bad, too",5,2027-02-30\n')
+    rejects = tmp_path / "rejects.csv"
+    res = ok("import", "deals", str(path), "--on-error", "skip", "--rejects", str(rejects))
+    assert "4 rows — 2 created, 0 updated, 0 unchanged, 2 rejected (batch 1)" in res.stderr
+    assert f"rejected rows and their reasons: {rejects}" in res.stderr
+    assert rejects.read_text() == (
+        "title,amount,close,import_error\n"
+        'Bad,abc,2027-01-01,"d.csv:3: amount ""abc"" is not an amount (examples: 12000, 12,000.50, 12k, $1.2M)"\n'
+        '"Bad, too",5,2027-02-30,"d.csv:5: close ""2027-02-30"" is not a valid date"\n')
+    assert oct(rejects.stat().st_mode & 0o777) == "0o600"
+    assert [r["title"] for r in sql(ok, "SELECT title FROM deals ORDER BY id")] == ["Good", "Also good"]
+    res = cli("import", "deals", str(path), "--rejects", str(rejects))
+    assert res.exit_code == 2 and "--rejects needs --on-error skip" in res.stderr
+
+
+def test_refused_import_leaves_no_rejects_file_and_no_batch(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("init")
+    path = write(tmp_path, "d.csv", "title,amount\nBad,abc\n")
+    res = cli("import", "deals", str(path), "-f", "json")
+    assert res.exit_code == 4
+    assert json.loads(res.stdout)["rejected"] == 1  # scripts still get the summary
+    assert sql(ok, "SELECT count(*) AS n FROM import_batches") == [{"n": 0}]
+
+
+def test_json_summary_for_scripts(ok: Run, deals_csv: Path) -> None:
+    res = ok("import", "deals", str(deals_csv), "-f", "json")
+    summary = json.loads(res.stdout)
+    assert {k: summary[k] for k in ("file", "entity", "rows", "created", "updated", "unchanged", "rejected",
+                                    "batch_id", "dry_run", "related_created", "delimiter")} == {
+        "file": "deals.csv", "entity": "deals", "rows": 3, "created": 3, "updated": 0, "unchanged": 0,
+        "rejected": 0, "batch_id": 1, "dry_run": False, "related_created": {"companies": 3, "contacts": 2},
+        "delimiter": ",",
+    }
+    assert summary["mapping"][0] == {"column": "Deal Name", "field": "title", "how": "alias"}
+
+
+def test_history_records_the_batch(ok: Run, deals_csv: Path) -> None:
+    ok("import", "deals", str(deals_csv))
+    hist = json.loads(ok("history", "deal", "1", "-f", "json").stdout)
+    assert hist[0]["action"] == "create" and hist[0]["batch_id"] == 1
+    assert hist[0]["after"]["title"] == "Acme renewal"
+    batches = json.loads(ok("import", "batches", "-f", "json").stdout)
+    assert batches[0]["source"] == "deals.csv" and batches[0]["creates"] == 8  # 3 deals, 3 companies, 2 contacts
+
+
+def test_search_finds_imported_records(ok: Run, deals_csv: Path) -> None:
+    ok("import", "deals", str(deals_csv))
+    res = ok("search", "Initech", "-f", "json")
+    kinds = sorted(r["kind"] for r in json.loads(res.stdout))
+    assert kinds == ["company", "deal"]
+    triggers = sql(ok, "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_search_ai'"
+                       " ORDER BY name")
+    assert [t["name"] for t in triggers] == ["activities_search_ai", "companies_search_ai", "contacts_search_ai",
+                                             "deals_search_ai"]
+
+
+# -- undo ------------------------------------------------------------------------------------------------
+def test_undo_reverts_creates_and_updates(ok: Run, db: Path, tmp_path: Path, deals_csv: Path) -> None:
+    ok("import", "deals", str(deals_csv))
+    after_first = digest(db)
+    changed = write(tmp_path, "deals2.csv", HUBSPOTISH.replace('"12,000.50"', "13000")
+                    + "New one,5,2027-05-05,Prospecting,sam,Umbrella,,\n")
+    ok("import", "deals", str(changed))
+    res = ok("import", "undo", "2")
+    assert res.stderr == ("undid import batch 2 (deals from deals2.csv): deleted 1 deals, 1 companies;"
+                          " restored 1 updated record\n")
+    assert sql(ok, "SELECT amount_minor FROM deals WHERE id = 1") == [{"amount_minor": 1200050}]
+    now = digest(db)
+    for table in ("deals", "companies", "contacts", "stage_history", "search_index"):
+        assert now[table] == after_first[table], table
+    res = ok("import", "undo", "1")
+    assert sql(ok, "SELECT (SELECT count(*) FROM deals) + (SELECT count(*) FROM companies)"
+                   " + (SELECT count(*) FROM contacts) AS n") == [{"n": 0}]
+    assert sql(ok, "SELECT count(*) AS n FROM search_index") == [{"n": 0}]
+    ok("db", "check")
+
+
+def test_undo_refuses_after_later_changes_unless_forced(cli: Run, ok: Run, db: Path, deals_csv: Path) -> None:
+    ok("import", "deals", str(deals_csv))
+    ok("company", "edit", "Acme Corp", "--industry", "Robots")
+    before = digest(db)
+    res = cli("import", "undo", "1")
+    assert res.exit_code == 1 and digest(db) == before
+    assert res.stderr.splitlines()[0] == ("Error: import batch 1: records changed since the import: company 1"
+                                          " (update)")
+    ok("import", "undo", "1", "--force")
+    assert sql(ok, "SELECT count(*) AS n FROM deals") == [{"n": 0}]
+    res = cli("import", "undo", "1")
+    assert res.exit_code == 1 and "was already undone" in res.stderr
+    res = cli("import", "undo", "99")
+    assert res.exit_code == 3 and res.stderr.startswith("Error: import batch 99 not found")
+
+
+# -- other entities ------------------------------------------------------------------------------------
+def test_contacts_and_companies_dedupe(ok: Run, tmp_path: Path) -> None:
+    companies = write(tmp_path, "c.csv", "Company name,Website,Industry\nAcme,https://www.acme.io/,Robots\n"
+                                         "Globex,,Energy\n")
+    ok("import", "companies", str(companies))
+    res = ok("import", "companies", write(tmp_path, "c2.csv", "name,domain,industry\nAcme Robotics,acme.io,Robotics\n"
+                                                              "globex,,Energy\n").as_posix())
+    assert "0 created, 1 updated, 1 unchanged" in res.stderr
+    assert [r["name"] for r in sql(ok, "SELECT name FROM companies ORDER BY id")] == ["Acme Robotics", "Globex"]
+    people = write(tmp_path, "p.csv", "First Name,Last Name,Email,Company\nAna,Silva,ANA@acme.io,acme.io\n"
+                                      "Bo,Chen,,Globex\n")
+    ok("import", "contacts", str(people))
+    res = ok("import", "contacts", str(people))
+    assert "0 created, 0 updated, 2 unchanged" in res.stderr
+    rows = sql(ok, "SELECT p.name, p.email, c.name AS company FROM contacts p JOIN companies c"
+                   " ON c.id = p.company_id ORDER BY p.id")
+    assert rows == [{"name": "Ana Silva", "email": "ana@acme.io", "company": "Acme Robotics"},
+                    {"name": "Bo Chen", "email": None, "company": "Globex"}]
+
+
+def test_activities_link_by_external_id_title_and_email(ok: Run, cli: Run, tmp_path: Path,
+                                                        deals_csv: Path) -> None:
+    ok("import", "deals", str(deals_csv))
+    path = write(tmp_path, "a.csv", "type,subject,date,deal,company,email,due date,status\n"
+                                    "call,Kick-off,2026-11-20,Acme renewal,Acme Corp,ana@acme.io,,\n"
+                                    "task,Send quote,2026-11-21,Globex pilot,,,2026-11-30,\n"
+                                    "task,Old task,2026-10-01,,Initech,,2026-10-05,done\n")
+    ok("import", "activities", str(path))
+    rows = sql(ok, "SELECT kind, deal_id, contact_id, company_id, occurred_at, due_date, done_at FROM activities")
+    assert rows == [
+        {"kind": "call", "deal_id": 1, "contact_id": 1, "company_id": 1, "occurred_at": "2026-11-20",
+         "due_date": None, "done_at": None},
+        {"kind": "task", "deal_id": 2, "contact_id": None, "company_id": 2, "occurred_at": "2026-11-21",
+         "due_date": "2026-11-30", "done_at": None},
+        {"kind": "task", "deal_id": None, "contact_id": None, "company_id": 3, "occurred_at": "2026-10-01",
+         "due_date": "2026-10-05", "done_at": "2026-10-05"},
+    ]
+    assert sql(ok, "SELECT last_activity_at FROM deals WHERE id = 1") == [{"last_activity_at": "2026-11-20"}]
+    assert "0 created, 0 updated, 3 unchanged" in ok("import", "activities", str(path)).stderr
+    bad = write(tmp_path, "b.csv", "subject,deal\nX,No such deal\n")
+    res = cli("import", "activities", str(bad))
+    assert res.exit_code == 4
+    assert 'deal "No such deal" is not a known deal (import the deals first)' in res.stderr
+
+
+def test_identical_activities_are_kept_and_reimported_once(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "kind,subject,date\ncall,Chat,2026-11-20\ncall,Chat,2026-11-20\n")
+    assert "2 created" in ok("import", "activities", str(path)).stderr
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "activities", str(path)).stderr
+
+
+def test_users_refuse_columns_they_cannot_keep(cli: Run, ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "u.csv", "sales_agent,manager,regional_office,shoe size\nAna,Bo,West,38\n")
+    res = cli("import", "users", str(path))
+    assert res.exit_code == 4 and 'users have no extra fields, so columns "shoe size" would be lost' in res.stderr
+    ok("import", "users", str(path), "--map", "shoe size=-")
+    assert sql(ok, "SELECT name, team, territory FROM users") == [{"name": "Ana", "team": "Bo", "territory": "West"}]

@@ -1,0 +1,150 @@
+"""Presets on the real exports' shapes: Maven (committed fixture, and the full data set when
+SALESCLI_MAVEN_DIR points at it) and Salesforce (BOM, timestamps, forecast categories, AccountId)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+Run = Callable[..., Any]
+FIXTURES = Path(__file__).parent / "fixtures" / "imports"
+
+
+def sql(ok: Run, query: str) -> list[dict[str, Any]]:
+    return json.loads(ok("sql", query, "-f", "json").stdout)  # type: ignore[no-any-return]
+
+
+def won_by_agent_in_csv(pipeline: Path) -> dict[str, Decimal]:
+    """The independent figure: plain Python over the CSV."""
+    totals: Counter[str] = Counter()
+    with open(pipeline, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["deal_stage"] == "Won":
+                totals[row["sales_agent"]] += Decimal(row["close_value"] or "0")  # type: ignore[assignment]
+    return dict(totals)
+
+
+def won_by_agent_in_db(ok: Run) -> dict[str, Decimal]:
+    rows = sql(ok, "SELECT owner, sum(amount_minor) AS minor FROM deals WHERE status = 'won' GROUP BY owner")
+    return {r["owner"]: Decimal(r["minor"]) / 100 for r in rows}
+
+
+def import_maven(ok: Run, folder: Path) -> list[str]:
+    return [
+        ok("import", "companies", str(folder / "accounts.csv"), "--preset", "maven").stderr,
+        ok("import", "users", str(folder / "sales_teams.csv"), "--preset", "maven").stderr,
+        ok("import", "deals", str(folder / "sales_pipeline.csv"), "--preset", "maven").stderr,
+    ]
+
+
+def test_maven_fixture_imports_with_its_preset_alone(ok: Run) -> None:
+    folder = FIXTURES / "maven"
+    messages = import_maven(ok, folder)
+    assert "imported accounts.csv: 4 rows — 4 created" in messages[0]
+    assert "imported sales_teams.csv: 4 rows — 4 created" in messages[1]
+    assert "imported sales_pipeline.csv: 13 rows — 13 created, 0 updated, 0 unchanged, 0 rejected" in messages[2]
+    assert "also created" not in messages[2]  # every account was imported first
+    assert won_by_agent_in_db(ok) == won_by_agent_in_csv(folder / "sales_pipeline.csv") == {
+        "Moses Frase": Decimal(1642), "Darcel Schlecht": Decimal(4564), "Zane Levy": Decimal(5686),
+        "Anna Snelling": Decimal(57)}
+    deal = sql(ok, "SELECT d.title, d.external_id, s.name AS stage, d.created_at, d.won_at, d.extra, c.name AS company"
+                   " FROM deals d JOIN stages s ON s.id = d.stage_id LEFT JOIN companies c ON c.id = d.company_id"
+                   " WHERE d.external_id IN ('1C1I7A6R', '7GN8Q4LL', 'HAXMC4IX', 'ARCLS4JT') ORDER BY d.id")
+    assert deal == [
+        {"title": "GTX Plus Basic — Cancity", "external_id": "1C1I7A6R", "stage": "Won",
+         "created_at": "2016-10-20T00:00:00", "won_at": "2017-03-01", "extra": '{"product": "GTX Plus Basic"}',
+         "company": "Cancity"},
+        {"title": "GTX Plus Pro", "external_id": "7GN8Q4LL", "stage": "Won", "created_at": "2016-11-01T00:00:00",
+         "won_at": "2017-03-05", "extra": '{"product": "GTX Plus Pro"}', "company": None},
+        {"title": "MG Advanced — Cancity", "external_id": "HAXMC4IX", "stage": "Qualification",
+         "created_at": "2017-08-17T00:00:00", "won_at": None, "extra": '{"product": "MG Advanced"}',
+         "company": "Cancity"},
+        {"title": "GTX Basic", "external_id": "ARCLS4JT", "stage": "Prospecting", "created_at": "2026-11-26T00:00:00",
+         "won_at": None, "extra": '{"product": "GTX Basic"}', "company": None},
+    ]
+    assert sql(ok, "SELECT name, team, territory FROM users WHERE name = 'Zane Levy'") == [
+        {"name": "Zane Levy", "team": "Summer Sewald", "territory": "West"}]
+    company = sql(ok, "SELECT industry, territory, extra FROM companies WHERE name = 'Codehow'")[0]
+    assert company == {"industry": "software", "territory": "United States",
+                       "extra": '{"year_established": "1998", "revenue": "2714.90", "employees": "2641",'
+                                ' "subsidiary_of": "Acme Corporation"}'}
+    # won and lost deals went through the entry stage (Qualification, where Maven's "Engaging" deals are)
+    paths = Counter(tuple(r.values()) for r in sql(ok, "SELECT group_concat(t.name, '>') AS path FROM ("
+                    " SELECT h.deal_id, t.name FROM stage_history h JOIN stages t ON t.id = h.to_stage_id"
+                    " ORDER BY h.deal_id, h.id) t GROUP BY t.deal_id"))
+    assert paths == {("Qualification>Won",): 7, ("Qualification>Lost",): 2, ("Qualification",): 2,
+                     ("Prospecting",): 2}
+    ok("db", "check")
+    again = import_maven(ok, folder)
+    assert "0 created, 0 updated, 13 unchanged" in again[2]
+
+
+@pytest.mark.skipif(not os.environ.get("SALESCLI_MAVEN_DIR"), reason="SALESCLI_MAVEN_DIR is not set")
+def test_maven_dataset_won_amount_per_agent_matches_plain_python(ok: Run) -> None:
+    folder = Path(os.environ["SALESCLI_MAVEN_DIR"])
+    messages = import_maven(ok, folder)
+    assert "8800 rows — 8800 created, 0 updated, 0 unchanged, 0 rejected" in messages[2]
+    expected = won_by_agent_in_csv(folder / "sales_pipeline.csv")
+    assert len(expected) == 30
+    assert won_by_agent_in_db(ok) == expected
+    counts = {r["status"]: r["n"] for r in sql(ok, "SELECT status, count(*) AS n FROM deals GROUP BY status")}
+    assert counts == {"won": 4238, "lost": 2473, "open": 2089}
+    ok("db", "check")
+
+
+def test_salesforce_sample_shape_imports_with_its_preset(ok: Run) -> None:
+    folder = FIXTURES / "salesforce"
+    res = ok("import", "companies", str(folder / "Account.csv"), "--preset", "salesforce")
+    assert "utf-8 with BOM" in res.stderr and "3 created" in res.stderr
+    res = ok("import", "deals", str(folder / "Opportunity.csv"), "--preset", "salesforce")
+    assert "6 rows — 6 created, 0 updated, 0 unchanged, 0 rejected" in res.stderr
+    assert "also created" not in res.stderr  # AccountId found every company by its external id
+    assert "note: 2 won/lost deals closed before their created date" in res.stderr
+    rows = sql(ok, "SELECT d.external_id, s.name AS stage, d.status, d.amount_minor, d.probability,"
+                   " d.probability_set, d.forecast_category, d.forecast_category_set, d.created_at, d.won_at,"
+                   " d.lost_at, d.next_step, d.source, c.name AS company FROM deals d"
+                   " JOIN stages s ON s.id = d.stage_id JOIN companies c ON c.id = d.company_id ORDER BY d.id")
+    assert [(r["external_id"], r["stage"], r["status"], r["company"]) for r in rows] == [
+        ("006Ec00000AieKFIAZ", "Qualification", "open", "Patterson-Hansen"),
+        ("006Ec00000AieKGIAZ", "Won", "won", "Hill Group"),
+        ("006Ec00000AieKHIAZ", "Negotiation", "open", "Walker Henson and Compton"),
+        ("006Ec00000AieKIIAZ", "Proposal", "open", "Patterson-Hansen"),
+        ("006Ec00000AieKJIAZ", "Lost", "lost", "Hill Group"),
+        ("006Ec00000AieKKIAZ", "Needs Analysis", "open", "Walker Henson and Compton"),
+    ]
+    first, won, negotiation, _proposal, lost, _discovery = rows
+    assert (first["amount_minor"], first["probability"], first["probability_set"], first["forecast_category"],
+            first["forecast_category_set"], first["created_at"]) == (112474115, 10, 1, "pipeline", 0,
+                                                                     "2024-01-22T16:14:25")
+    assert (negotiation["probability"], negotiation["probability_set"], negotiation["forecast_category"],
+            negotiation["forecast_category_set"], negotiation["next_step"], negotiation["source"]) == (
+        0, 1, "best_case", 1, "Send contract", "Web")
+    assert (won["won_at"], won["created_at"], won["forecast_category"]) == ("2023-06-17", "2023-06-17T00:00:00",
+                                                                           "closed")
+    assert (lost["lost_at"], lost["forecast_category"]) == ("2024-01-15", "closed")
+    company = sql(ok, "SELECT domain, industry, external_id, created_at, extra FROM companies WHERE id = 1")[0]
+    assert company == {"domain": "walkerhensonandcompton.com", "industry": "Finance",
+                       "external_id": "001Ec00000GGw3hIAD", "created_at": "2024-01-22T20:32:59",
+                       "extra": '{"AnnualRevenue": "6759560", "External_id__c": "crm_account_0"}'}
+    ok("db", "check")
+
+
+def test_presets_are_valid_for_every_entity() -> None:
+    from salescli.importers.mapping import ENTITIES, PRESETS, build_spec
+
+    for preset in PRESETS:
+        for entity in ENTITIES:
+            build_spec(entity, preset=preset)  # raises on an unknown field or key
+
+
+def test_unknown_preset_is_a_usage_error(cli: Run) -> None:
+    res = cli("import", "deals", str(FIXTURES / "maven" / "sales_pipeline.csv"), "--preset", "zoho")
+    assert res.exit_code == 2 and res.stderr.startswith('Error: --preset "zoho" is not one of hubspot, pipedrive,')

@@ -1,0 +1,188 @@
+"""The strict CSV reader: each trap of RELIABILITY.md's CSV list is refused (or read right), with the
+database unchanged after every refusal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import digest
+
+Run = Callable[..., Any]
+
+
+@pytest.fixture
+def base(ok: Run, db: Path) -> Path:
+    """A database with one company, so 'unchanged' is checked against real content."""
+    ok("company", "add", "Existing Co", "--domain", "existing.io")
+    return db
+
+
+def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def refused(cli: Run, db: Path, *args: str, input: Any = None) -> str:
+    """Run an import that must be refused: exit 4, one Error line, nothing on stdout, database unchanged."""
+    before = digest(db)
+    res = cli(*args, input=input)
+    assert res.exit_code == 4, (res.exit_code, res.stderr)
+    assert res.stdout == ""
+    first = res.stderr.splitlines()[0]
+    assert first.startswith("Error: ") and "Traceback" not in res.stderr
+    assert digest(db) == before
+    return first
+
+
+def names(cli: Run) -> list[str]:
+    res = cli("sql", "SELECT name FROM companies ORDER BY id", "-f", "json")
+    return [r["name"] for r in json.loads(res.stdout)]
+
+
+# -- encodings ---------------------------------------------------------------------------------------
+def test_utf8_bom_is_not_glued_to_the_first_header(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "bom.csv", b"\xef\xbb\xbfname,domain\nZ\xc3\xbcrich AG,zurich.ch\n")
+    res = ok("import", "companies", str(path))
+    assert "utf-8 with BOM" in res.stderr
+    assert "1 created" in res.stderr
+    assert names(ok) == ["Zürich AG"]
+
+
+def test_non_utf8_file_is_refused_with_the_line_and_a_hint(cli: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "latin.csv", "name,domain\nAcme,acme.io\nCaf\u00e9 Noir,cafe.fr\n".encode("cp1252"))
+    first = refused(cli, base, "import", "companies", str(path))
+    assert first == "Error: latin.csv:3: is not UTF-8 (byte 0xe9)"
+    res = cli("import", "companies", str(path))
+    assert "Hint: pass --encoding cp1252" in res.stderr
+
+
+def test_named_encoding_is_used(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "latin.csv", "name,domain\nCaf\u00e9 Noir,cafe.fr\n".encode("cp1252"))
+    ok("import", "companies", str(path), "--encoding", "cp1252")
+    assert names(ok) == ["Café Noir"]
+
+
+def test_utf16_needs_its_encoding_named(cli: Run, ok: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "u16.csv", "name\tdomain\nUni Co\tuni.io\n".encode("utf-16"))
+    assert "is UTF-16 text" in refused(cli, base, "import", "companies", str(path))
+    ok("import", "companies", str(path), "--encoding", "utf-16")
+    assert names(ok) == ["Existing Co", "Uni Co"]
+
+
+def test_unknown_encoding_is_a_usage_error(cli: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "name\nA\n")
+    res = cli("import", "companies", str(path), "--encoding", "klingon")
+    assert res.exit_code == 2 and 'Error: --encoding "klingon" is not an encoding' in res.stderr
+
+
+# -- binary and empty files ----------------------------------------------------------------------------
+@pytest.mark.parametrize(("data", "what"), [
+    (b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40, "zip archive (an Excel .xlsx"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "PDF document"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, "old Excel .xls"),
+    (b"name,domain\nA\x00B,c.io\n", "binary file (it contains NUL bytes)"),
+])
+def test_binary_files_are_refused(cli: Run, base: Path, tmp_path: Path, data: bytes, what: str) -> None:
+    path = write(tmp_path, "deals.xlsx", data)
+    first = refused(cli, base, "import", "companies", str(path))
+    assert what in first
+    assert "Hint: export it as CSV first" in cli("import", "companies", str(path)).stderr
+
+
+def test_empty_file_and_missing_file(cli: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "empty.csv", b"\n\n")
+    assert refused(cli, base, "import", "companies", str(path)) == "Error: empty.csv: is empty (no header line)"
+    assert "cannot be read (No such file or directory)" in refused(cli, base, "import", "companies",
+                                                                     str(tmp_path / "nope.csv"))
+
+
+# -- delimiters ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("delimiter", "shown"), [(";", "';' (semicolon)"), ("\t", "'\\t' (tab)"), ("|", "'|' (pipe)")])
+def test_delimiter_is_sniffed_and_reported(ok: Run, tmp_path: Path, delimiter: str, shown: str) -> None:
+    path = write(tmp_path, "semi.csv", f"name{delimiter}domain{delimiter}notes\n"
+                                       f"Acme{delimiter}acme.io{delimiter}\"a, b; c | d\"\n")
+    res = ok("import", "companies", str(path))
+    assert f"delimiter {shown} detected" in res.stderr
+    out = json.loads(ok("export", "companies", "-f", "json").stdout)
+    assert (out[0]["name"], out[0]["domain"], out[0]["notes"]) == ("Acme", "acme.io", "a, b; c | d")
+
+
+def test_semicolon_file_read_with_a_comma_is_refused_not_one_column(cli: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "semi.csv", "name;domain\nAcme;acme.io\n")
+    first = refused(cli, base, "import", "companies", str(path), "--delimiter", ",")
+    assert first == "Error: semi.csv:1: the header is one column \"name;domain\" with --delimiter ',' (comma)"
+    assert 'pass --delimiter ";"' in cli("import", "companies", str(path), "--delimiter", ",").stderr
+
+
+# -- header and structure ------------------------------------------------------------------------------
+def test_duplicate_header_is_refused_naming_both_columns(cli: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "dup.csv", "name,Domain,domain\nAcme,acme.io,acme.com\n")
+    assert refused(cli, base, "import", "companies", str(path)) == (
+        'Error: dup.csv:1: column "domain" appears twice in the header (columns 2 and 3)')
+
+
+def test_empty_header_cell_is_refused(cli: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "blank.csv", "name,,domain\nAcme,x,acme.io\n")
+    assert refused(cli, base, "import", "companies", str(path)) == (
+        "Error: blank.csv:1: column 2 has no name in the header")
+
+
+def test_ragged_row_is_refused_with_its_line(cli: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "ragged.csv", "name,domain\nAcme,acme.io\nGlobex,globex.com,extra cell\nInitech\n")
+    first = refused(cli, base, "import", "companies", str(path))
+    assert first.startswith("Error: ragged.csv:3: has 3 cells but the header has 2 (ragged row")
+    res = cli("import", "companies", str(path), "--dry-run")
+    assert "ragged.csv:4: has 1 cells but the header has 2" in res.stdout
+
+
+def test_trailing_empty_cells_and_blank_lines_are_harmless(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "excel.csv", "name,domain\r\nAcme,acme.io,,\r\n,\r\n\r\nGlobex,globex.com\r\n")
+    res = ok("import", "companies", str(path))
+    assert "2 rows — 2 created" in res.stderr
+
+
+def test_unterminated_quote_does_not_swallow_the_file(cli: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "quote.csv", 'name,notes\nAcme,fine\nGlobex,"never closed\nInitech,x\nUmbrella,y\n')
+    assert refused(cli, base, "import", "companies", str(path)) == (
+        "Error: quote.csv:3: a quoted field is never closed (unterminated quote)")
+
+
+def test_stray_quote_inside_a_field_is_refused(cli: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "stray.csv", 'name,notes\nAcme,"a"b\n')
+    assert refused(cli, base, "import", "companies", str(path)).startswith("Error: stray.csv:2: malformed CSV")
+
+
+def test_huge_field_is_refused(cli: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "huge.csv", 'name,notes\nAcme,"' + "x" * 1_100_000 + '"\n')
+    assert refused(cli, base, "import", "companies", str(path)) == (
+        "Error: huge.csv:2: a field is longer than 1,000,000 characters (or a quote is never closed)")
+
+
+def test_quoted_newlines_keep_line_numbers_right(cli: Run, ok: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "multi.csv", 'name,notes,created_at\nAcme,"line one\nline two",2026-01-05\n'
+                                        'Globex,"a\r\nb\r\nc",2026-02-30\n')
+    assert refused(cli, base, "import", "companies", str(path)) == (
+        'Error: multi.csv:4: created_at "2026-02-30" is not a valid date')
+    fixed = write(tmp_path, "multi2.csv", 'name,notes\nAcme,"line one\nline two"\n')
+    ok("import", "companies", str(fixed))
+    out = json.loads(ok("export", "companies", "-f", "json").stdout)
+    assert out[1]["notes"] == "line one\nline two"
+
+
+def test_invalid_value_deep_in_the_file_refuses_everything(cli: Run, base: Path, tmp_path: Path) -> None:
+    rows = "".join(f"Deal {i},{i * 10},2026-12-{1 + i % 28:02d}\n" for i in range(1, 3001))
+    path = write(tmp_path, "deals.csv", "title,amount,close_date\n" + rows + "Late deal,12k,31/02/2026\n")
+    first = refused(cli, base, "import", "deals", str(path))
+    assert first == 'Error: deals.csv:3002: close_date "31/02/2026" is not a valid date'
+
+
+def test_stdin_is_read_with_a_dash(ok: Run) -> None:
+    res = ok("import", "companies", "-", input="name,domain\nFrom Stdin,stdin.io\n")
+    assert "imported stdin: 1 row — 1 created" in res.stderr
+    assert names(ok) == ["From Stdin"]

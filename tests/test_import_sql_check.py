@@ -1,0 +1,113 @@
+"""salescli sql (read-only queries in every format) and salescli db check (SQLite's checks and
+salescli's invariants, exit 1 listing the problems)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import digest
+
+Run = Callable[..., Any]
+
+
+@pytest.fixture
+def crm(ok: Run, tmp_path: Path) -> Run:
+    path = tmp_path / "d.csv"
+    path.write_text("title,company,amount,stage,close\nA,Acme,100,Qualification,2026-12-01\n"
+                    "B,Acme,,Prospecting,\nC,Globex,50,Won,2026-10-01\n", encoding="utf-8")
+    ok("import", "deals", str(path))
+    return ok
+
+
+def test_sql_in_every_format(crm: Run) -> None:
+    query = "SELECT c.name AS company, count(*) AS deals, sum(d.amount_minor) AS minor FROM deals d" \
+            " JOIN companies c ON c.id = d.company_id GROUP BY c.name ORDER BY c.name"
+    assert json.loads(crm("sql", query, "-f", "json").stdout) == [
+        {"company": "Acme", "deals": 2, "minor": 10000}, {"company": "Globex", "deals": 1, "minor": 5000}]
+    assert crm("sql", query, "-f", "csv").stdout == "company,deals,minor\nAcme,2,10000\nGlobex,1,5000\n"
+    assert crm("sql", query, "-f", "jsonl").stdout.splitlines()[1] == '{"company": "Globex", "deals": 1, "minor": 5000}'
+    assert "| Acme | 2 | 10000 |" in crm("sql", query, "-f", "markdown").stdout
+    table = crm("sql", query).stdout
+    assert "company" in table and "Globex" in table
+    same = crm("sql", "SELECT d.id, c.id FROM deals d JOIN companies c ON c.id = d.company_id LIMIT 1",
+               "-f", "json").stdout
+    assert json.loads(same) == [{"id": 1, "id_2": 1}]
+
+
+def test_sql_refuses_writes_and_attach(cli: Run, crm: Run, db: Path, tmp_path: Path) -> None:
+    before = digest(db)
+    for statement in ("DELETE FROM deals", "UPDATE deals SET title = 'x'", "CREATE TABLE t (x)",
+                      "PRAGMA user_version = 99"):
+        res = cli("sql", statement)
+        assert res.exit_code == 1, statement
+        assert res.stderr.startswith("Error: sql: only reading queries are allowed"), res.stderr
+    res = cli("sql", f"ATTACH '{tmp_path / 'new.db'}' AS x")
+    assert res.exit_code == 1 and not (tmp_path / "new.db").exists()
+    assert digest(db) == before
+
+
+def test_sql_usage_errors_and_missing_database(cli: Run, crm: Run, tmp_path: Path) -> None:
+    res = cli("sql", "SELECT nope FROM deals")
+    assert (res.exit_code, res.stdout) == (2, "") and res.stderr == "Error: sql: no such column: nope\n"
+    res = cli("sql", "SELECT 1; SELECT 2")
+    assert res.exit_code == 2 and "one statement" in res.stderr
+    res = cli("sql", "SELECT 1", database=tmp_path / "missing.db")
+    assert res.exit_code == 5 and "no database at" in res.stderr
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_db_check_clean_database(crm: Run) -> None:
+    res = crm("db", "check")
+    assert res.stdout == ""
+    assert res.stderr.startswith("db check: no problems in ")
+    assert "integrity_check, foreign_key_check" in res.stderr
+
+
+def test_db_check_lists_broken_invariants(cli: Run, crm: Run, db: Path) -> None:
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE deals SET status = 'won' WHERE id = 1")  # stage says open
+        conn.execute("UPDATE deals SET stage_id = 4 WHERE id = 2")  # Proposal without amount or close
+        conn.execute("DELETE FROM stage_history WHERE deal_id = 3")
+    conn.close()
+    res = cli("db", "check", "-f", "csv")
+    assert res.exit_code == 1
+    assert res.stderr.startswith("Error: db check found ")
+    rows = res.stdout.splitlines()
+    assert rows[0] == "check,entity,id,detail"
+    assert "status differs from stage kind,deal,1,status won in open stage Qualification" in rows
+    assert "closed deal without its date,deal,1,won without won_at" in rows
+    assert "forecast category,deal,1,won deal with forecast category pipeline" in rows
+    assert "no stage history,deal,3,no stage history" in rows
+    assert "history ends elsewhere,deal,2,\"last history entry is stage Prospecting, the deal is in Proposal\"" in rows
+    assert "missing required field,deal,2,in Proposal without amount" in rows
+    assert "missing required field,deal,2,in Proposal without expected_close" in rows
+
+
+def test_db_check_past_proposal_without_amount(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("pipeline", "stage-edit", "Default", "Negotiation", "--require", "none")
+    path = tmp_path / "d.csv"
+    path.write_text("title,stage,close\nBig,Negotiation,2026-12-01\n", encoding="utf-8")
+    ok("import", "deals", str(path))
+    res = cli("db", "check", "-f", "json")
+    assert res.exit_code == 1
+    assert json.loads(res.stdout) == [{"check": "open past Proposal without amount", "entity": "deal", "id": 1,
+                                       "detail": "open in Negotiation without an amount"}]
+
+
+def test_db_check_reports_foreign_keys(cli: Run, crm: Run, db: Path) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    with conn:
+        conn.execute("UPDATE deals SET company_id = 999 WHERE id = 1")
+    conn.close()
+    res = cli("db", "check", "-f", "json")
+    assert res.exit_code == 1
+    assert {"check": "foreign key", "entity": "deals", "id": 1, "detail": "points at a missing companies row"} \
+        in json.loads(res.stdout)

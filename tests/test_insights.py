@@ -1,0 +1,84 @@
+"""salescli insights: each rule on a history where the numbers behind it are known."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal as D
+from typing import Any
+
+from tests.conftest import Result
+from tests.test_reports import hist, history_db  # noqa: F401  (fixtures)
+
+Run = Callable[..., Result]
+
+
+def insights(ok: Run, *args: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(ok("insights", *args, "-f", "json").stdout, parse_float=D)
+    return data
+
+
+def test_deal_rules_on_the_history(hist: Run) -> None:  # noqa: F811
+    data = insights(hist)
+    assert data["summary"] == {"insights": 3, "stuck": 1, "pushed": 1, "quiet": 1, "rep_win_rate": 0,
+                               "rep_activity": 0, "stage_probability": 0}
+    found = {rule: data[rule][0] for rule in ("stuck", "pushed", "quiet")}
+    # Mu has been in Qualification since 08-01 (117 days); stays there ended after 8, 17, 19, 22 and 106 days.
+    stuck = found["stuck"]
+    assert (stuck["deal_id"], stuck["owner"]) == (10, "ana")
+    assert stuck["numbers"] == {"days_in_stage": D("117.0"), "median_days": D("19.0"), "stays": 5, "factor": 2}
+    assert stuck["message"] == "in Qualification for 117 days; deals usually leave it after 19 (median of 5)"
+    # Gamma's close date went 11-30 -> 12-05 -> 12-15.
+    pushed = found["pushed"]
+    assert (pushed["deal_id"], pushed["numbers"]) == (3, {"pushes": 2, "first_close": "2026-11-30",
+                                                          "expected_close": "2026-12-15"})
+    # Open amounts in USD: 4k, 9k, 20k, 33k (30k EUR): median 14,500, twice that 29,000; Epsilon has had no
+    # activity since it was created on 10-01.
+    quiet = found["quiet"]
+    assert (quiet["deal_id"], quiet["amount"], quiet["currency"]) == (5, D("30000.00"), "EUR")
+    assert quiet["numbers"] == {"days_without_activity": 56, "last_activity": "2026-10-01",
+                                "median_open_amount": D("14500.00"), "threshold": D("29000.00")}
+
+
+def test_owner_filter(hist: Run) -> None:  # noqa: F811
+    data = insights(hist, "--owner", "bob")
+    assert (data["summary"]["insights"], [r["rule"] for r in data["pushed"]]) == (1, ["pushed"])
+    table = hist("insights", "--owner", "ana").stdout
+    assert "stuck" in table and "deal 10 Mu" in table
+
+
+def test_rep_and_stage_rules(ok: Run) -> None:
+    for name in ("ana", "bob", "cy", "dee"):
+        ok("user", "add", name, "--team", "East")
+    n = 0
+    # closed in the last 90 days: ana and bob win 4 of 5, cy 1 of 5 (team median 80%)
+    for owner, wins in (("ana", 4), ("bob", 4), ("cy", 1)):
+        for i in range(5):
+            n += 1
+            ok("deal", "add", f"{owner}-{i}", "--owner", owner, "--amount", "1k", "--date", "2026-10-01")
+            if i < wins:
+                ok("deal", "won", str(n), "--date", "2026-11-01")
+            else:
+                ok("deal", "lost", str(n), "--reason", "price", "--date", "2026-11-01")
+    # activities: 3 each, dee 1 (team median 3)
+    for owner, count in (("ana", 3), ("bob", 3), ("cy", 3), ("dee", 1)):
+        for i in range(count):
+            ok("activity", "log", "call", f"c{i}", "--owner", owner, "--date", "2026-11-10")
+    data = insights(ok)
+    found = {(r["rule"], r["owner"]): r for r in data["rep_win_rate"] + data["rep_activity"]}
+    rate = found[("rep_win_rate", "cy")]
+    assert rate["numbers"] == {"win_rate": D("0.2000"), "won": 1, "closed": 5, "median": D("0.8000"), "peers": 3}
+    assert rate["message"] == "win rate 20% (1 of 5) vs team East median 80%"
+    acts = found[("rep_activity", "dee")]
+    assert acts["numbers"] == {"activities": 1, "median": 3, "peers": 4}
+    # all 15 deals entered Prospecting (10%) and 9 were won: 60%
+    [stage] = data["stage_probability"]
+    assert stage["subject"] == "Prospecting (Default)"
+    assert stage["numbers"] == {"probability": D("0.1000"), "win_rate": D("0.6000"), "closed": 15, "won": 9}
+    assert data["summary"]["insights"] == 3
+
+
+def test_fail_if(hist: Run, cli: Run) -> None:  # noqa: F811
+    res = cli("insights", "--fail-if", "quiet>0")
+    assert res.exit_code == 6 and "quiet>0 (quiet = 1)" in res.stderr
+    assert cli("insights", "--fail-if", "nonsense>0").exit_code == 2

@@ -1,0 +1,508 @@
+"""Reports against a small history built by hand through the CLI; every figure is worked out below.
+
+The history (today pinned to 2026-11-26, period 2026-Q4 = 2026-10-01..2026-12-31, base USD,
+1 EUR = 1.10 USD, no JPY rate; default pipeline Prospecting 10, Qualification 20, Needs Analysis 40,
+Proposal 60, Negotiation 80; default stale days 30):
+
+ id deal     owner amount     created    history (stage, day)                                 close
+  1 Alpha    ana   10k→12k    2026-09-01 Qualification, Proposal 09-20, Won 10-10              2026-10-31
+  2 Beta     ana   5k         2026-10-05 Prospecting, Qualification 10-12, Lost 11-03 (competitor)
+  3 Gamma    bob   20k        2026-08-15 Qualification, Needs Analysis 09-01, Proposal 10-01,   11-30→12-05→12-15
+                                         Negotiation 11-01; next step due 11-25               (pushed 11-10, 11-18)
+  4 Delta    bob   8k         2026-10-20 Proposal, Won 11-20                                  2026-11-30
+  5 Epsilon  cy    30k EUR    2026-10-01 Negotiation                                          2026-12-20
+  6 Zeta     cy    4k         2026-11-02 Prospecting                                          —
+  7 Eta      ana   6k         2026-07-01 Qualification, Lost 10-15 (price, "no budget")
+  8 Theta    bob   200k JPY   2026-11-10 Qualification, Needs Analysis 11-18                  2026-12-01
+  9 Iota     ana   9k         2026-11-17 Qualification                                        2026-12-10
+ 10 Mu       ana   —          2026-08-01 Qualification                                        —
+
+Activities: bob email on Gamma 10-05, call on Gamma 11-20; ana meeting on Alpha 10-08, call 11-24;
+cy note 09-15. Tasks: bob "Send contract" due 11-20 (overdue), ana "Call back" due 12-01; winning
+Alpha and Delta created the post-sale follow-up tasks (due 12-03). Users: ana, bob (team East),
+cy (team West). Targets (won_amount): ana 2026-Q4 30k, team:West 2026-Q4 50k, bob 2026-10 10k and
+2026-11 10k.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Callable
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import Result, digest
+
+Run = Callable[..., Result]
+
+
+def build_history(db: Path, home: Path) -> None:
+    from salescli.cli import app
+
+    runner = CliRunner()
+    env = {"SALESCLI_USER": "dana", "NO_COLOR": "1", "HOME": str(home), "XDG_DATA_HOME": str(home),
+           "SALESCLI_DB": ""}
+
+    def ok(*args: str, today: str = "2026-11-26") -> None:
+        res = runner.invoke(app, ["--db", str(db), "--today", today, *args], env=env, catch_exceptions=False)
+        assert res.exit_code == 0, f"{args}: {res.stderr}"
+
+    ok("fx", "set", "EUR", "1.10", "--date", "2026-01-01")
+    for name, team in (("ana", "East"), ("bob", "East"), ("cy", "West")):
+        ok("user", "add", name, "--team", team)
+    add = ("deal", "add")
+    ok(*add, "Alpha", "--owner", "ana", "--amount", "10k", "--stage", "Qualification", "--date", "2026-09-01",
+       "--close", "2026-10-31")
+    ok("deal", "move", "1", "Proposal", "--date", "2026-09-20")
+    ok("deal", "won", "1", "--amount", "12k", "--date", "2026-10-10")
+    ok(*add, "Beta", "--owner", "ana", "--amount", "5k", "--date", "2026-10-05")
+    ok("deal", "move", "2", "Qualification", "--date", "2026-10-12")
+    ok("deal", "lost", "2", "--reason", "went with competitor", "--category", "competitor", "--date", "2026-11-03")
+    ok(*add, "Gamma", "--owner", "bob", "--amount", "20k", "--stage", "Qualification", "--date", "2026-08-15",
+       "--close", "2026-11-30", "--next-step", "send contract", "--next-step-date", "2026-11-25")
+    ok("deal", "move", "3", "Needs Analysis", "--date", "2026-09-01")
+    ok("deal", "move", "3", "Proposal", "--date", "2026-10-01")
+    ok("deal", "move", "3", "Negotiation", "--date", "2026-11-01")
+    ok("deal", "edit", "3", "--close", "2026-12-05", today="2026-11-10")
+    ok("deal", "edit", "3", "--close", "2026-12-15", today="2026-11-18")
+    ok(*add, "Delta", "--owner", "bob", "--amount", "8k", "--stage", "Proposal", "--date", "2026-10-20",
+       "--close", "2026-11-30")
+    ok("deal", "won", "4", "--date", "2026-11-20")
+    ok(*add, "Epsilon", "--owner", "cy", "--amount", "30k", "--currency", "EUR", "--stage", "Negotiation",
+       "--date", "2026-10-01", "--close", "2026-12-20")
+    ok(*add, "Zeta", "--owner", "cy", "--amount", "4k", "--date", "2026-11-02")
+    ok(*add, "Eta", "--owner", "ana", "--amount", "6k", "--stage", "Qualification", "--date", "2026-07-01")
+    ok("deal", "lost", "7", "--reason", "no budget", "--category", "price", "--date", "2026-10-15")
+    ok(*add, "Theta", "--owner", "bob", "--amount", "200000", "--currency", "JPY", "--stage", "Qualification",
+       "--date", "2026-11-10", "--close", "2026-12-01")
+    ok("deal", "move", "8", "Needs Analysis", "--date", "2026-11-18")
+    ok(*add, "Iota", "--owner", "ana", "--amount", "9k", "--stage", "Qualification", "--date", "2026-11-17",
+       "--close", "2026-12-10")
+    ok(*add, "Mu", "--owner", "ana", "--stage", "Qualification", "--date", "2026-08-01")
+    ok("activity", "log", "email", "Terms", "--deal", "3", "--owner", "bob", "--date", "2026-10-05")
+    ok("activity", "log", "call", "Pricing", "--deal", "3", "--owner", "bob", "--date", "2026-11-20")
+    ok("activity", "log", "meeting", "Kickoff", "--deal", "1", "--owner", "ana", "--date", "2026-10-08")
+    ok("activity", "log", "call", "Check-in", "--owner", "ana", "--date", "2026-11-24")
+    ok("activity", "log", "note", "Intro", "--owner", "cy", "--date", "2026-09-15")
+    ok("task", "add", "Send contract", "--deal", "3", "--due", "2026-11-20", "--owner", "bob")
+    ok("task", "add", "Call back", "--due", "2026-12-01", "--owner", "ana")
+    ok("target", "set", "ana", "2026-Q4", "30k")
+    ok("target", "set", "team:West", "2026-Q4", "50k")
+    ok("target", "set", "bob", "2026-10", "10k")
+    ok("target", "set", "bob", "2026-11", "10k")
+
+
+@pytest.fixture(scope="module")
+def history_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("history")
+    db = folder / "history.db"
+    build_history(db, folder)
+    return db
+
+
+@pytest.fixture
+def hist(history_db: Path, db: Path, ok: Run) -> Run:
+    """The history, copied to this test's database."""
+    shutil.copy(history_db, db)
+    return ok
+
+
+def report(ok: Run, *args: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(ok("report", *args, "-f", "json").stdout, parse_float=D)
+    return data
+
+
+def by(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
+    return {r[key]: r for r in rows}
+
+
+# -- pipeline ----------------------------------------------------------------------------------------
+def test_pipeline_per_stage(hist: Run) -> None:
+    data = report(hist, "pipeline")
+    assert data["report"] == "pipeline"
+    assert data["period"] == {"label": "2026-Q4", "start": "2026-10-01", "end": "2026-12-31"}
+    assert data["as_of"] == "2026-11-26" and data["base_currency"] == "USD"
+    stages = by(data["rows"], "stage")
+    assert list(stages) == ["Prospecting", "Qualification", "Needs Analysis", "Proposal", "Negotiation"]
+    # Zeta: 4k x 10%, created 11-02 (24 days old), no close date.
+    assert stages["Prospecting"] | {} == {**stages["Prospecting"], "deals": 1, "amount": D("4000.00"),
+                                          "weighted": D("400.00"), "closing": D("0.00"), "avg_age_days": D("24.0"),
+                                          "stale": 0}
+    # Iota 9k (9 days) and Mu without amount (117 days, no activity for longer than 30 days: stale).
+    q = stages["Qualification"]
+    assert (q["deals"], q["amount"], q["weighted"], q["closing"], q["avg_age_days"], q["stale"],
+            q["without_amount"]) == (2, D("9000.00"), D("1800.00"), D("9000.00"), D("63.0"), 1, 1)
+    # Theta is in JPY, which has no rate: counted as a deal, never summed.
+    na = stages["Needs Analysis"]
+    assert (na["deals"], na["amount"], na["weighted"]) == (1, D("0.00"), D("0.00"))
+    # Gamma 20k (next step due 11-25: stale) + Epsilon 30k EUR = 33k (56 days without activity: stale).
+    n = stages["Negotiation"]
+    assert (n["deals"], n["amount"], n["weighted"], n["closing"], n["avg_age_days"], n["stale"]) == (
+        2, D("53000.00"), D("42400.00"), D("53000.00"), D("79.5"), 2)
+    s = data["summary"]
+    # ages 24 + 9 + 117 + 16 + 103 + 56 = 325 over 6 deals
+    assert (s["deals"], s["amount"], s["weighted"], s["closing"], s["avg_age_days"], s["stale"], s["parked"],
+            s["no_next_step"], s["without_amount"]) == (6, D("66000.00"), D("44600.00"), D("62000.00"), D("54.2"),
+                                                        3, 0, 5, 1)
+    assert data["missing_rates"] == ["JPY"]
+    assert data["not_converted"] == [{"currency": "JPY", "deals": 1, "amount": 200000}]
+
+
+def test_pipeline_by_owner_and_team(hist: Run) -> None:
+    owners = by(report(hist, "pipeline", "--by", "owner")["rows"], "owner")
+    assert {k: (v["deals"], v["amount"]) for k, v in owners.items()} == {
+        "cy": (2, D("37000.00")), "bob": (2, D("20000.00")), "ana": (2, D("9000.00"))}
+    teams = by(report(hist, "pipeline", "--by", "team")["rows"], "team")
+    assert {k: (v["deals"], v["amount"]) for k, v in teams.items()} == {
+        "West": (2, D("37000.00")), "East": (4, D("29000.00"))}
+    east = report(hist, "pipeline", "--team", "east")
+    assert (east["summary"]["deals"], east["summary"]["amount"]) == (4, D("29000.00"))
+    assert east["filters"] == {"pipeline": None, "owner": None, "team": "East"}
+
+
+def test_pipeline_as_of_a_past_day_comes_from_the_stage_history(hist: Run) -> None:
+    data = report(hist, "pipeline", "--as-of", "2026-10-31")
+    stages = by(data["rows"], "stage")
+    # Open on 10-31: Beta and Mu in Qualification, Gamma and Delta in Proposal (stage probability 60%,
+    # they have moved on since), Epsilon in Negotiation. Alpha was won and Eta lost before; Zeta, Theta
+    # and Iota did not exist yet.
+    assert (stages["Qualification"]["deals"], stages["Qualification"]["amount"],
+            stages["Qualification"]["weighted"]) == (2, D("5000.00"), D("1000.00"))
+    assert (stages["Proposal"]["deals"], stages["Proposal"]["amount"], stages["Proposal"]["weighted"]) == (
+        2, D("28000.00"), D("16800.00"))
+    assert (stages["Negotiation"]["deals"], stages["Negotiation"]["weighted"]) == (1, D("26400.00"))
+    s = data["summary"]
+    # ages on 10-31: Beta 26, Mu 91, Gamma 77, Delta 11, Epsilon 30 = 235 / 5
+    assert (s["deals"], s["amount"], s["weighted"], s["avg_age_days"], s["stale"]) == (
+        5, D("66000.00"), D("44200.00"), D("47.0"), None)
+    assert data["as_of"] == "2026-10-31"
+
+
+def test_pipeline_table_fits_80_columns_and_charts(hist: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    out = hist("report", "pipeline", "--chart").stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    lines = out.splitlines()
+    assert "Negotiation         2  53,000    42,400   53,000   79.5      2" in lines
+    assert "Total               6  66,000    44,600   62,000   54.2      3" in lines
+    assert "Pipeline by stage (USD)" in lines
+    bar = next(line for line in lines if line.startswith("Negotiation") and "█" in line)
+    assert bar.endswith("53,000")
+    assert "note: JPY amounts left out: no exchange rate (salescli fx set JPY RATE)" in lines
+
+
+# -- forecast ----------------------------------------------------------------------------------------
+def test_forecast_figures(hist: Run) -> None:
+    s = report(hist, "forecast")["summary"]
+    # won: Alpha 12k (10-10) + Delta 8k (11-20). Open closing in Q4: Gamma 20k and Epsilon 33k (commit,
+    # 80%), Iota 9k (pipeline, 20%), Theta (JPY, not summed); Zeta and Mu have no close date.
+    assert (s["won"], s["won_deals"], s["commit"], s["best_case"], s["pipeline"], s["omitted"], s["open"]) == (
+        D("20000.00"), 2, D("53000.00"), D("0.00"), D("9000.00"), D("0.00"), D("62000.00"))
+    assert s["weighted"] == D("44200.00")  # 16,000 + 26,400 + 1,800
+    # Historical: Qualification won 1 of its 3 closed deals (Alpha won; Beta, Eta lost) -> Iota 3,000;
+    # Negotiation has no closed deals yet -> its configured 80%.
+    assert s["historical"] == D("45400.00")
+    assert (s["forecast"], s["best_case_forecast"]) == (D("73000.00"), D("73000.00"))
+    # target: team West 50k + ana 30k + bob 10k (Oct) + 10k (Nov)
+    assert (s["target"], s["attainment"], s["gap"], s["coverage"]) == (
+        D("100000.00"), D("0.2000"), D("80000.00"), D("0.78"))
+
+
+def test_forecast_stage_table_shows_configured_and_historical_weights(hist: Run) -> None:
+    stages = by(report(hist, "forecast")["stages"], "stage")
+    assert (stages["Qualification"]["probability"], stages["Qualification"]["win_rate"],
+            stages["Qualification"]["closed_deals"], stages["Qualification"]["historical"]) == (
+        D("0.2000"), D("0.3333"), 3, D("3000.00"))
+    assert (stages["Negotiation"]["win_rate"], stages["Negotiation"]["historical"]) == (None, D("42400.00"))
+
+
+def test_forecast_by_owner(hist: Run) -> None:
+    rows = by(report(hist, "forecast", "--by", "owner")["groups"], "owner")
+    ana, bob, cy = rows["ana"], rows["bob"], rows["cy"]
+    assert (ana["won"], ana["pipeline"], ana["target"], ana["attainment"], ana["gap"], ana["coverage"]) == (
+        D("12000.00"), D("9000.00"), D("30000.00"), D("0.4000"), D("18000.00"), D("0.50"))
+    assert (bob["won"], bob["commit"], bob["target"], bob["attainment"], bob["gap"], bob["coverage"]) == (
+        D("8000.00"), D("20000.00"), D("20000.00"), D("0.4000"), D("12000.00"), D("1.67"))
+    assert (cy["won"], cy["commit"], cy["target"], cy["attainment"]) == (D("0.00"), D("33000.00"), None, None)
+
+
+def test_forecast_by_month_prorates_a_quarterly_target(hist: Run) -> None:
+    months = by(report(hist, "forecast", "--by", "month")["groups"], "month")
+    assert list(months) == ["2026-10", "2026-11", "2026-12"]
+    assert months["2026-10"]["won"] == D("12000.00")
+    assert months["2026-11"]["won"] == D("8000.00")
+    assert months["2026-12"]["commit"] == D("53000.00")
+    # November: bob's 10k month target + ana's 30k and West's 50k quarter targets for 30 of 92 days
+    assert months["2026-11"]["target"] == D("36086.96")
+
+
+# -- performance -------------------------------------------------------------------------------------
+def test_performance_per_owner(hist: Run) -> None:
+    data = report(hist, "performance")
+    rows = by(data["rows"], "owner")
+    assert list(rows) == ["ana", "bob"]
+    ana, bob = rows["ana"], rows["bob"]
+    # ana: Alpha won (12k, 39 days from 09-01 to 10-10); Beta and Eta lost; meeting 10-08 and call 11-24.
+    assert (ana["won"], ana["won_amount"], ana["lost"], ana["win_rate"], ana["avg_won"],
+            ana["median_cycle_days"], ana["activities"], ana["call"], ana["meeting"]) == (
+        1, D("12000.00"), 2, D("0.3333"), D("12000.00"), D("39.0"), 2, 1, 1)
+    # quota 30k; by 11-26, 57 of the quarter's 92 days have passed: 18,586.96 expected
+    assert (ana["target"], ana["attainment"], ana["expected_to_date"], ana["pacing"]) == (
+        D("30000.00"), D("0.4000"), D("18586.96"), D("0.6456"))
+    assert (bob["won"], bob["lost"], bob["win_rate"], bob["median_cycle_days"], bob["activities"],
+            bob["target"], bob["attainment"]) == (1, 0, D("1.0000"), D("31.0"), 2, D("20000.00"), D("0.4000"))
+    s = data["summary"]
+    assert (s["won"], s["won_amount"], s["lost"], s["win_rate"], s["avg_won"], s["median_cycle_days"],
+            s["activities"], s["target"], s["attainment"]) == (
+        2, D("20000.00"), 2, D("0.5000"), D("10000.00"), D("35.0"), 4, D("100000.00"), D("0.2000"))
+
+
+def test_performance_by_team(hist: Run) -> None:
+    rows = by(report(hist, "performance", "--by", "team")["rows"], "team")
+    assert (rows["East"]["won_amount"], rows["East"]["win_rate"], rows["East"]["target"]) == (
+        D("20000.00"), D("0.5000"), D("50000.00"))
+    assert (rows["West"]["won"], rows["West"]["target"], rows["West"]["attainment"]) == (0, D("50000.00"),
+                                                                                         D("0.0000"))
+
+
+# -- velocity ----------------------------------------------------------------------------------------
+def test_velocity(hist: Run) -> None:
+    data = report(hist, "velocity")
+    s = data["summary"]
+    # 6 open x 0.5 x 10,000 / 35 days
+    assert (s["open_deals"], s["win_rate"], s["avg_won"], s["avg_cycle_days"], s["velocity"]) == (
+        6, D("0.5000"), D("10000.00"), D("35.0"), D("857.14"))
+    owners = by(data["by_owner"], "owner")
+    assert owners["ana"]["velocity"] == D("205.13")  # 2 x 1/3 x 12,000 / 39
+    assert owners["bob"]["velocity"] == D("516.13")  # 2 x 1 x 8,000 / 31
+    assert owners["cy"]["velocity"] is None
+    assert by(data["by_pipeline"], "pipeline")["Default"]["velocity"] == D("857.14")
+
+
+# -- funnel ------------------------------------------------------------------------------------------
+def test_funnel(hist: Run) -> None:
+    data = report(hist, "funnel")
+    st = by(data["stages"], "stage")
+    assert list(st) == ["Prospecting", "Qualification", "Needs Analysis", "Proposal", "Negotiation", "Won"]
+    # Prospecting: Beta (moved on) and Zeta; Qualification: Beta (lost: not progress), Theta (moved on), Iota
+    assert (st["Prospecting"]["entered"], st["Prospecting"]["converted"], st["Prospecting"]["conversion"],
+            st["Prospecting"]["value_conversion"], st["Prospecting"]["median_days"]) == (
+        2, 1, D("0.5000"), D("0.5556"), D("7.0"))
+    assert (st["Qualification"]["entered"], st["Qualification"]["converted"], st["Qualification"]["conversion"],
+            st["Qualification"]["entered_amount"], st["Qualification"]["median_days"]) == (
+        3, 1, D("0.3333"), D("14000.00"), D("15.0"))
+    assert (st["Proposal"]["entered"], st["Proposal"]["conversion"], st["Proposal"]["median_days"]) == (
+        2, D("1.0000"), D("31.0"))
+    assert (st["Negotiation"]["entered"], st["Negotiation"]["converted"], st["Negotiation"]["median_days"]) == (
+        2, 0, None)
+    assert (st["Won"]["entered"], st["Won"]["entered_amount"], st["Won"]["conversion"]) == (2, D("20000.00"), None)
+
+
+# -- activity, stale, lost reasons -------------------------------------------------------------------
+def test_activity(hist: Run) -> None:
+    data = report(hist, "activity")
+    rows = by(data["rows"], "owner")
+    assert {k: (v["call"], v["email"], v["meeting"], v["note"], v["task"], v["total"], v["overdue"])
+            for k, v in rows.items()} == {"ana": (1, 0, 1, 0, 0, 2, 0), "bob": (1, 1, 0, 0, 0, 2, 1)}
+    assert data["summary"] == {"activities": 4, "call": 2, "email": 1, "meeting": 1, "note": 0, "task": 0,
+                               "overdue": 1}
+    assert [(t["subject"], t["due_date"], t["days_overdue"]) for t in data["overdue_tasks"]] == [
+        ("Send contract", "2026-11-20", D("6.0"))]
+
+
+def test_a_done_task_counts_as_activity_when_it_was_done(hist: Run, db: Path) -> None:
+    task = sqlite3.connect(db).execute("SELECT id FROM activities WHERE subject = 'Send contract'").fetchone()[0]
+    hist("task", "done", str(task), "--date", "2026-11-21")
+    data = report(hist, "activity")
+    assert by(data["rows"], "owner")["bob"]["task"] == 1
+    assert data["summary"]["overdue"] == 0
+
+
+def test_stale_lists_deals_largest_first_with_the_reason(hist: Run) -> None:
+    data = report(hist, "stale")
+    assert data["summary"] == {"open": 6, "stale": 3, "parked": 0, "no_next_step": 5, "listed": 6}
+    assert [(d["id"], d["why"]) for d in data["deals"]] == [
+        (5, "no activity for 56 days; no next step"),
+        (3, "next step due 2026-11-25"),
+        (9, "no next step"),
+        (6, "no next step"),
+        (8, "no next step"),  # JPY: no rate, sorts after the converted amounts
+        (10, "no activity for 117 days; no next step"),  # no amount
+    ]
+
+
+def test_lost_reasons(hist: Run) -> None:
+    data = report(hist, "lost-reasons")
+    assert (data["summary"]["lost"], data["summary"]["lost_amount"]) == (2, D("11000.00"))
+    assert [(r["category"], r["reason"], r["deals"], r["amount"], r["share"]) for r in data["reasons"]] == [
+        ("price", "no budget", 1, D("6000.00"), D("0.5000")),
+        ("competitor", "went with competitor", 1, D("5000.00"), D("0.5000")),
+    ]
+    assert [(r["stage"], r["deals"], r["amount"]) for r in data["stages"]] == [("Qualification", 2, D("11000.00"))]
+
+
+# -- weekly ------------------------------------------------------------------------------------------
+def test_weekly_defaults_to_the_last_complete_week(hist: Run) -> None:
+    data = report(hist, "weekly")
+    s = data["summary"]
+    assert s["week"] == {"label": "2026-W47", "start": "2026-11-16", "end": "2026-11-22"}
+    assert (s["new"], s["advanced"], s["slipped"], s["won"], s["lost"], s["won_amount"]) == (
+        1, 1, 1, 1, 0, D("8000.00"))
+    assert [(e["day"], e["event"], e["deal_id"], e["detail"]) for e in data["changes"]] == [
+        ("2026-11-17", "new", 9, ""),
+        ("2026-11-18", "slipped", 3, "close 2026-12-05 → 2026-12-15"),
+        ("2026-11-18", "advanced", 8, "Qualification → Needs Analysis"),
+        ("2026-11-20", "won", 4, ""),
+    ]
+    assert (s["open_deals"], s["open_amount"], s["stale"], s["at_risk"], s["overdue"], s["activities"]) == (
+        6, D("66000.00"), 3, 4, 1, 1)
+    assert [d["id"] for d in data["at_risk"]] == [5, 3, 9, 8]
+    assert s["forecast"]["attainment"] == D("0.2000") and s["forecast"]["coverage"] == D("0.78")
+    assert [(r["owner"], r["call"], r["total"]) for r in data["activity"]] == [("bob", 1, 1)]
+
+
+def test_weekly_week_option(hist: Run) -> None:
+    s = report(hist, "weekly", "--week", "2026-W45")["summary"]
+    assert s["week"]["start"] == "2026-11-02"
+    assert (s["new"], s["lost"]) == (1, 1)  # Zeta created 11-02, Beta lost 11-03
+    assert report(hist, "weekly", "--week", "2026-11-04")["summary"]["week"]["label"] == "2026-W45"
+
+
+def test_bad_week_is_a_usage_error(hist: Run, cli: Run) -> None:
+    res = cli("report", "weekly", "--week", "2026-11")
+    assert res.exit_code == 2 and 'Error: --week "2026-11" is not a week' in res.stderr
+
+
+# -- --fail-if ---------------------------------------------------------------------------------------
+def test_fail_if_exits_6_after_printing(hist: Run, cli: Run) -> None:
+    res = cli("report", "pipeline", "--fail-if", "stale>2")
+    assert res.exit_code == 6
+    assert "Total" in res.stdout
+    assert res.stderr.strip() == "Error: --fail-if held: stale>2 (stale = 3)"
+    assert cli("report", "pipeline", "--fail-if", "stale>5").exit_code == 0
+    res = cli("report", "forecast", "--fail-if", "coverage<3", "-f", "json")
+    assert res.exit_code == 6 and json.loads(res.stdout)["summary"]["coverage"] == 0.78
+    assert cli("report", "forecast", "--fail-if", "attainment<50%").exit_code == 6
+    assert cli("report", "forecast", "--fail-if", "attainment<0.1").exit_code == 0
+
+
+@pytest.mark.parametrize("condition", ["stale>>5", "stale", "bogus>1", ">5", "stale>five", "coverage<3"])
+def test_malformed_condition_or_unknown_metric_is_exit_2(hist: Run, cli: Run, db: Path, condition: str) -> None:
+    before = digest(db)
+    res = cli("report", "stale", "--fail-if", condition)
+    assert res.exit_code == 2
+    assert res.stderr.startswith("Error: --fail-if")
+    assert res.stdout == ""
+    assert digest(db) == before
+
+
+# -- options -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("args, code, message", [
+    (("pipeline", "--period", "2026-Q5"), 2, "--period"),
+    (("pipeline", "--by", "colour"), 2, '--by "colour" is not one of'),
+    (("pipeline", "--pipeline", "Nope"), 3, 'no pipeline named "Nope"'),
+    (("pipeline", "--owner", "zed"), 3, 'no user named "zed"'),
+    (("pipeline", "--team", "North"), 3, 'no team named "North"'),
+    (("pipeline", "--as-of", "2026-12-31"), 2, "--as-of"),
+    (("pipeline", "-f", "xml"), 2, "--format"),
+])
+def test_bad_options(hist: Run, cli: Run, args: tuple[str, ...], code: int, message: str) -> None:
+    res = cli("report", *args)
+    assert res.exit_code == code, res.stderr
+    assert message in res.stderr and res.stdout == ""
+
+
+def test_reports_on_a_missing_database_are_exit_5(cli: Run, db: Path) -> None:
+    res = cli("report", "pipeline")
+    assert res.exit_code == 5 and not db.exists()
+
+
+def test_every_report_renders_in_every_format(hist: Run, tmp_path: Path) -> None:
+    names = ["pipeline", "forecast", "performance", "velocity", "funnel", "activity", "stale", "lost-reasons",
+             "weekly", "forecast-accuracy"]
+    for name in names:
+        for fmt in ("table", "json", "csv", "markdown", "html"):
+            out = hist("report", name, "-f", fmt).stdout
+            assert out.strip(), (name, fmt)
+        target = tmp_path / f"{name}.md"
+        hist("report", name, "-o", str(target))
+        assert target.read_text().startswith("# ")
+        assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_csv_is_the_main_section(hist: Run) -> None:
+    lines = hist("report", "pipeline", "-f", "csv").stdout.splitlines()
+    assert lines[0] == ("stage,pipeline,probability,deals,amount,weighted,closing,closing_deals,avg_age_days,stale,"
+                        "parked,no_next_step,without_amount")
+    assert lines[5] == "Negotiation,Default,80,2,53000.00,42400.00,53000.00,2,79.5,2,0,1,0"
+
+
+def test_markdown(hist: Run) -> None:
+    out = hist("report", "lost-reasons", "-f", "markdown").stdout
+    assert out.startswith("# Lost deals 2026-Q4\n")
+    assert "| price | no budget | 1 | 6,000 | 50% |" in out
+
+
+# -- forecast snapshots and accuracy -----------------------------------------------------------------
+def test_forecast_snapshot_then_accuracy(hist: Run, cli: Run) -> None:
+    res = hist("forecast", "snapshot")
+    assert res.stdout == "1\n"
+    assert res.stderr.startswith("forecast snapshot 1: 2026-Q4 (all) won 20000.00, commit 53000.00, weighted 44200.00")
+    hist("forecast", "snapshot", "--owner", "bob", "-f", "json")
+    # Gamma (20k, commit) is won in December; nothing else closes before the quarter ends.
+    hist("deal", "won", "3", "--date", "2026-12-10", today="2026-12-10")
+    data = json.loads(hist("report", "forecast-accuracy", "-f", "json", today="2027-01-05").stdout, parse_float=D)
+    first, second = data["snapshots"]
+    assert (first["scope"], first["period"], first["period_over"], first["days_left"]) == ("all", "2026-Q4", True, 36)
+    assert (first["won_then"], first["actual"]) == (D("20000.00"), D("40000.00"))
+    # won + commit 73,000, won + weighted 64,200, won + historical 65,400 against 40,000 won
+    assert (first["forecast_commit"], first["error_commit"], first["error_pct_commit"]) == (
+        D("73000.00"), D("33000.00"), D("0.8250"))
+    assert (first["forecast_weighted"], first["error_pct_weighted"]) == (D("64200.00"), D("0.6050"))
+    assert (first["forecast_historical"], first["error_pct_historical"]) == (D("65400.00"), D("0.6350"))
+    # bob's snapshot: won 8,000 + commit 20,000 = 28,000; bob won 8,000 + 20,000
+    assert (second["scope"], second["forecast_commit"], second["actual"]) == ("owner:bob", D("28000.00"),
+                                                                             D("28000.00"))
+    assert data["summary"]["snapshots"] == 2 and data["summary"]["mape_commit"] == D("0.4125")
+    only_bob = json.loads(hist("report", "forecast-accuracy", "--owner", "bob", "-f", "json",
+                               today="2027-01-05").stdout)
+    assert [s["scope"] for s in only_bob["snapshots"]] == ["owner:bob"]
+    history = json.loads(hist("history", "forecast_snapshot", "-f", "json").stdout)
+    assert [h["action"] for h in history] == ["create", "create"]
+
+
+def test_forecast_as_of_a_past_day(hist: Run) -> None:
+    s = report(hist, "forecast", "--as-of", "2026-10-31")["summary"]
+    # won by 10-31: Alpha 12k. Open then, closing in Q4: Gamma (Proposal 60% then: best case) 20k,
+    # Delta (Proposal, best case) 8k, Epsilon (commit) 33k; Beta and Mu have no close date.
+    assert (s["won"], s["commit"], s["best_case"], s["weighted"]) == (
+        D("12000.00"), D("33000.00"), D("28000.00"), D("43200.00"))
+
+
+def test_terminal_charts(hist: Run) -> None:
+    out = hist("report", "forecast", "--chart").stdout.splitlines()
+    start = out.index("Forecast categories 2026-Q4 (USD)")
+    bars = out[start + 1:start + 7]
+    assert [b.split()[0] for b in bars] == ["closed", "commit", "best", "pipeline", "omitted", "target"]
+    assert bars[5].endswith("100,000") and bars[5].count("█") > bars[1].count("█") > bars[0].count("█")
+    out = hist("report", "funnel", "--chart").stdout.splitlines()
+    start = out.index("Funnel: deals entering each stage")
+    assert out[start + 1].startswith("Prospecting") and out[start + 1].endswith(" 2")
+    assert "--chart" not in hist("report", "funnel").stdout and "Funnel: deals entering" not in hist(
+        "report", "funnel").stdout
+
+
+def test_bar_chart_text() -> None:
+    from salescli.charts import bar_chart
+
+    text = bar_chart("T", [("a", 8.0), ("bb", 2.0), ("c", 0.0)], kind="count", width=20)
+    # 13 cells of bar (20 - label, value and gaps); 2/8 of them is 3.25 cells: 3 full and a quarter
+    assert text.splitlines() == ["T", "a   █████████████ 8", "bb  ███▎          2", "c                 0"]
+    ascii_text = bar_chart("T", [("a", 8.0), ("bb", 1.0)], kind="count", width=20, ascii_only=True)
+    assert ascii_text.splitlines()[1:] == ["a   ############# 8", "bb  ##            1"]

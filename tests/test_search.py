@@ -1,0 +1,127 @@
+"""salescli search: FTS5 over companies, contacts, deals, activities and tasks, kept in sync by triggers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from salescli.services.search import fts_query
+from tests.seeding import build, copy_to
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return build(tmp_path_factory, "search", [
+        ["company", "add", "Zephyr Logistics", "--domain", "zephyr.io", "--notes", "warehouse robots"],
+        ["contact", "add", "Ana Lima", "--email", "ana@zephyr.io", "--company", "zephyr.io"],
+        ["deal", "add", "Fleet telematics rollout", "--company", "zephyr.io"],
+        ["activity", "log", "call", "Pricing call", "--deal", "1", "--notes", "They asked about quaternion sensors"],
+        ["task", "add", "Send telematics brochure", "--deal", "1", "--due", "+2d"],
+    ])
+
+
+@pytest.fixture
+def crm(template, db):
+    copy_to(template, db)
+
+
+def found(ok, *args):
+    return [(r["kind"], r["id"]) for r in json.loads(ok("search", *args, "-f", "json").stdout)]
+
+
+def test_finds_a_word_in_a_note_a_company_name_and_a_deal_title(ok, crm):
+    assert found(ok, "quaternion") == [("activity", 1)]
+    assert found(ok, "zephyr") == [("company", 1), ("contact", 1)]  # name, then e-mail
+    assert found(ok, "rollout") == [("deal", 1)]
+    assert found(ok, "warehouse") == [("company", 1)]
+
+
+def test_table_and_json_output(ok, crm):
+    rows = json.loads(ok("search", "quaternion", "-f", "json").stdout)
+    assert rows == [{"kind": "activity", "id": 1, "title": "Pricing call",
+                     "snippet": "They asked about [quaternion] sensors"}]
+    lines = [line.strip() for line in ok("search", "quaternion").stdout.splitlines() if line.strip()]
+    assert lines[0].split() == ["kind", "id", "title", "snippet"]
+    assert lines[2] == "activity    1   Pricing call   They asked about [quaternion] sensors"
+
+
+def test_words_all_must_match_and_the_last_may_be_a_prefix(ok, crm):
+    assert sorted(found(ok, "telematics")) == [("deal", 1), ("task", 2)]
+    assert found(ok, "telematics roll") == [("deal", 1)]
+    assert found(ok, "FLEET Telem") == [("deal", 1)]
+    assert sorted(found(ok, "tele")) == [("deal", 1), ("task", 2)]
+    assert found(ok, "roll telematics") == []  # only the last word is a prefix
+
+
+def test_kind_and_limit(ok, cli, crm):
+    assert found(ok, "telematics", "--kind", "task") == [("task", 2)]
+    assert found(ok, "zephyr", "--kind", "deal,contact") == [("contact", 1)]
+    assert found(ok, "zephyr", "-k", "companies") == [("company", 1)]
+    assert len(found(ok, "zephyr", "--limit", "1")) == 1
+    bad = cli("search", "zephyr", "--kind", "invoice")
+    assert (bad.exit_code, bad.stdout) == (2, "")
+    assert bad.stderr == 'Error: --kind "invoice" is not one of company, contact, deal, activity, task\n'
+    assert cli("search", "zephyr", "--limit", "0").exit_code == 2
+
+
+def test_follows_edits_and_deletes(ok, crm):
+    ok("company", "edit", "zephyr.io", "--name", "Aurora Freight")
+    assert found(ok, "zephyr", "--kind", "company") == [("company", 1)]  # still in its domain
+    assert found(ok, "aurora") == [("company", 1)]
+    ok("company", "edit", "1", "--domain", "aurora.io")
+    assert found(ok, "zephyr", "--kind", "company") == []
+    ok("activity", "edit", "1", "--notes", "They asked about lidar")
+    assert found(ok, "quaternion") == []
+    assert found(ok, "lidar") == [("activity", 1)]
+    ok("deal", "edit", "1", "--title", "Fleet sensors pilot")
+    assert found(ok, "rollout") == []
+    assert found(ok, "pilot") == [("deal", 1)]
+    ok("activity", "rm", "1", "--yes")
+    assert found(ok, "lidar") == []
+    ok("deal", "rm", "1", "--yes")
+    assert found(ok, "pilot") == []
+    ok("contact", "rm", "ana@zephyr.io", "--yes")
+    ok("company", "rm", "1", "--yes")
+    assert found(ok, "aurora") == []
+    assert found(ok, "telematics") == [("task", 2)]
+
+
+@pytest.mark.parametrize("text", ['"', "AND (", "(", ")", "*", "OR", "NOT", "NEAR(a b)", "a:b", "^x", "-x", "'",
+                                  '"unterminated', "a AND", "col:*", "{a b}", "\\", "ü", "日本語", "a" * 300])
+def test_user_text_never_reaches_the_query_language(cli, ok, crm, text):
+    res = cli("search", "--", text)
+    assert res.exit_code in (0, 2), res.stderr
+    if res.exit_code == 2:
+        assert res.stderr.startswith("Error: nothing to search for in TEXT «")
+        assert res.stdout == ""
+    else:
+        assert "Traceback" not in res.stderr
+
+
+def test_a_query_without_words_is_a_usage_error(cli, crm):
+    res = cli("search", '"')
+    assert (res.exit_code, res.stdout) == (2, "")
+    assert res.stderr == 'Error: nothing to search for in TEXT «"»: give at least one word (letters or digits)\n'
+    res = cli("search", "AND (")
+    assert (res.exit_code, res.stdout, res.stderr) == (0, "", 'nothing matches "AND ("\n')
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("acme", '"acme"*'),
+        ("acme renewal", '"acme" "renewal"*'),
+        ('say "hi" AND (x', '"say" "hi" "AND" "x"'),
+        ("o'brien", '"o" "brien"*'),
+        ("snake_case", '"snake" "case"*'),
+        ("Café crème", '"Café" "crème"*'),
+    ],
+)
+def test_fts_query(text, query):
+    assert fts_query(text) == query
+
+
+def test_diacritics_are_folded(ok):
+    ok("company", "add", "Crème Café")
+    assert found(ok, "creme cafe") == [("company", 1)]

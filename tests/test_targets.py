@@ -1,0 +1,203 @@
+"""target set|list|import|rm, user add|list|edit, and how a report's period finds its target."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Result, digest
+
+Run = Callable[..., Result]
+
+
+def targets(ok: Run, *args: str) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = json.loads(ok("target", "list", *args, "-f", "json").stdout, parse_float=D)
+    return data
+
+
+# -- target set --------------------------------------------------------------------------------------
+def test_set_prints_the_id_and_replaces_the_same_target(ok: Run) -> None:
+    res = ok("target", "set", "ana", "2026-Q4", "50k")
+    assert res.stdout == "1\n"
+    assert res.stderr == "set target 1: ana 2026-Q4 won_amount 50,000.00 USD\n"
+    res = ok("target", "set", "ANA", "this-quarter", "$60,000")
+    assert res.stdout == "1\n"
+    assert res.stderr == "updated target 1: ana 2026-Q4 won_amount 60,000.00 USD\n"
+    rows = targets(ok)
+    assert rows == [{"id": 1, "owner": "ana", "team": None, "period": "2026-Q4", "period_start": "2026-10-01",
+                     "period_end": "2026-12-31", "metric": "won_amount", "value": D("60000.00"), "currency": "USD",
+                     "actual": D("0.00"), "attainment": D("0.0000"), "missing_rates": []}]
+    history = json.loads(ok("history", "target", "1", "-f", "json").stdout)
+    assert [h["action"] for h in history] == ["create", "update"]
+    assert history[1]["before"] == {"value": 5000000} and history[1]["after"] == {"value": 6000000}
+
+
+def test_team_targets_and_count_metrics(ok: Run) -> None:
+    ok("user", "add", "ana", "--team", "East")
+    res = ok("target", "set", "team:East", "2026", "40", "--metric", "deals_won")
+    assert res.stderr == "set target 1: team:East 2026 deals_won 40\n"
+    res = ok("target", "set", "team:Nobody", "2026", "100", "--metric", "activities")
+    assert "no user is in team Nobody yet" in res.stderr
+    rows = targets(ok, "--team", "east")
+    assert [(r["team"], r["metric"], r["value"], r["currency"]) for r in rows] == [("East", "deals_won", 40, None)]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("ana", "2026-Q5", "50k"), 'PERIOD "2026-Q5"'),
+    (("ana", "2026-Q4", "fifty"), 'VALUE "fifty"'),
+    (("--", "ana", "2026-Q4", "-5k"), 'VALUE "-5k" is negative'),
+    (("ana", "2026-Q4", "€50k"), 'VALUE "€50k" is in EUR'),
+    (("ana", "2026-Q4", "12.5", "--metric", "deals_won"), 'VALUE "12.5" is not a whole number'),
+    (("ana", "2026-Q4", "5", "--metric", "revenue"), '--metric "revenue" is not one of won_amount, deals_won'),
+    (("team:", "2026-Q4", "5k"), 'OWNER "team:" names no team'),
+])
+def test_bad_values_are_usage_errors_and_change_nothing(ok: Run, cli: Run, db: Path, args: tuple[str, ...],
+                                                         message: str) -> None:
+    ok("init")
+    before = digest(db)
+    res = cli("target", "set", *args)
+    assert res.exit_code == 2, res.stderr
+    assert message in res.stderr and res.stdout == ""
+    assert digest(db) == before
+
+
+def test_list_shows_actual_and_attainment(ok: Run) -> None:
+    ok("deal", "add", "A", "--owner", "ana", "--amount", "10k", "--date", "2026-10-02")
+    ok("deal", "won", "1", "--date", "2026-10-20")
+    ok("deal", "add", "B", "--owner", "ana", "--amount", "4k", "--date", "2026-09-01")
+    ok("deal", "won", "2", "--date", "2026-09-30")  # before the period
+    ok("activity", "log", "call", "hi", "--owner", "ana", "--date", "2026-11-01")
+    ok("target", "set", "ana", "2026-Q4", "40k")
+    ok("target", "set", "ana", "2026-Q4", "4", "--metric", "deals_won")
+    ok("target", "set", "ana", "2026-11", "10", "--metric", "activities")
+    rows = {r["metric"]: r for r in targets(ok, "--period", "2026-Q4")}
+    assert (rows["won_amount"]["actual"], rows["won_amount"]["attainment"]) == (D("10000.00"), D("0.2500"))
+    assert (rows["deals_won"]["actual"], rows["deals_won"]["attainment"]) == (1, D("0.2500"))
+    assert (rows["activities"]["actual"], rows["activities"]["attainment"]) == (1, D("0.1000"))
+    assert [r["metric"] for r in targets(ok, "--period", "2026-12")] == ["deals_won", "won_amount"]
+    table = ok("target", "list").stdout
+    assert "ana" in table and "40,000" in table and "25%" in table
+
+
+# -- target import -----------------------------------------------------------------------------------
+def test_import(ok: Run, tmp_path: Path) -> None:
+    f = tmp_path / "quotas.csv"
+    f.write_text("\ufeffowner,period,value,metric\nana,2026-Q4,50k,\nteam:East,2026,120,deals_won\n"
+                 "bob,2026-Q4,\"30,000\",won_amount\n", encoding="utf-8")
+    res = ok("target", "import", str(f))
+    assert res.stderr == "imported 3 targets (3 new, 0 updated)\n"
+    f.write_text("owner,period,value\nana,2026-Q4,55k\n")
+    assert ok("target", "import", str(f)).stderr == "imported 1 targets (0 new, 1 updated)\n"
+    assert [(r["owner"] or r["team"], r["value"]) for r in targets(ok)] == [
+        ("East", 120), ("ana", D("55000.00")), ("bob", D("30000.00"))]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("owner,period,value\nana,2026-Q4,50k\nbob,2026-Q9,10k\n", 'quotas.csv:3: period "2026-Q9"'),
+    ("owner,period,value\nana,2026-Q4,50k\nANA,2026-Q4,60k\n", "quotas.csv:3: repeats the target of line 2"),
+    ("owner,period\nana,2026-Q4\n", "quotas.csv: has no value column"),
+    ("owner,period,value,colour\nana,2026-Q4,5k,red\n", "quotas.csv: unknown column colour"),
+    ("owner,period,value\nana,2026-Q4\n", "quotas.csv:2: has 2 fields, the header has 3"),
+    ("owner,period,value,metric\nana,2026-Q4,5k,revenue\n", 'quotas.csv:2: metric "revenue" is not one of'),
+    ("", "quotas.csv: is empty"),
+])
+def test_a_bad_file_is_rejected_whole(ok: Run, cli: Run, db: Path, tmp_path: Path, content: str,
+                                      message: str) -> None:
+    ok("target", "set", "zoe", "2026", "1k")
+    before = digest(db)
+    f = tmp_path / "quotas.csv"
+    f.write_text(content)
+    res = cli("target", "import", str(f))
+    assert res.exit_code == 4, res.stderr
+    assert message in res.stderr
+    assert digest(db) == before
+
+
+def test_binary_file_is_rejected(cli: Run, tmp_path: Path) -> None:
+    f = tmp_path / "quotas.csv"
+    f.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    res = cli("target", "import", str(f))
+    assert res.exit_code == 4 and "is a binary file" in res.stderr
+
+
+def test_rm(ok: Run, cli: Run) -> None:
+    ok("target", "set", "ana", "2026", "1k")
+    assert cli("target", "rm", "1").exit_code == 1  # no terminal, no --yes
+    ok("target", "rm", "1", "--yes")
+    assert targets(ok) == []
+    assert cli("target", "rm", "1", "--yes").exit_code == 3
+
+
+# -- users -------------------------------------------------------------------------------------------
+def test_users_add_list_edit(ok: Run, cli: Run) -> None:
+    assert ok("user", "add", "ana", "--email", "Ana@Example.com", "--team", "East", "--territory", "EMEA").stdout \
+        == "1\n"
+    ok("deal", "add", "A", "--owner", "bob")  # bob is created on first mention
+    res = cli("user", "add", "ANA")
+    assert res.exit_code == 1 and "user ana already exists" in res.stderr
+    assert cli("user", "add", "x", "--email", "nope").exit_code == 2
+    res = ok("user", "edit", "bob", "--team", "East")
+    assert res.stderr == "updated user bob: team\n"
+    users = json.loads(ok("user", "list", "-f", "json").stdout)
+    assert [(u["name"], u["email"], u["team"], u["territory"], u["open_deals"]) for u in users] == [
+        ("ana", "ana@example.com", "East", "EMEA", 0), ("bob", None, "East", None, 1)]
+    ok("user", "edit", "ana", "--team", "")
+    assert [u["name"] for u in json.loads(ok("user", "list", "--team", "east", "-f", "json").stdout)] == ["bob"]
+    assert cli("user", "edit", "zed", "--team", "x").exit_code == 3
+    history = json.loads(ok("history", "user", "-f", "json").stdout)
+    assert [h["action"] for h in history] == ["create", "update", "update"]
+
+
+# -- how a period finds its target -------------------------------------------------------------------
+def _row(scope: str, name: str, start: str, end: str, value: int, metric: str = "won_amount") -> dict[str, Any]:
+    return {"scope": scope, "name": name, "period_start": start, "period_end": end, "value": value, "metric": metric}
+
+
+Q4 = ("2026-10-01", "2027-01-01")
+
+
+@pytest.mark.parametrize("rows, expected", [
+    ([_row("owner", "ana", *Q4, 900)], 900),  # exact
+    ([_row("owner", "ana", "2026-10-01", "2026-11-01", 100), _row("owner", "ana", "2026-11-01", "2026-12-01", 200)],
+     300),  # months inside the quarter are summed
+    ([_row("owner", "ana", "2026-01-01", "2027-01-01", 3650)], 920),  # a year, pro-rated: 92 of 365 days
+    ([_row("owner", "ana", *Q4, 900), _row("owner", "ana", "2026-01-01", "2027-01-01", 3650)], 900),
+    ([_row("owner", "ana", "2026-10-01", "2026-11-01", 100)], 100),
+])
+def test_resolution_rules(rows: list[dict[str, Any]], expected: int) -> None:
+    from salescli.services.targets import Scope, resolve_target
+    from salescli.values import Period
+
+    q4 = Period(date(2026, 10, 1), date(2027, 1, 1), "2026-Q4")
+    assert resolve_target(None, "won_amount", q4, Scope(owner="ana"), rows, {"ana": None}) == D(expected)  # type: ignore[arg-type]
+
+
+def test_resolution_in_a_year_keeps_the_outermost_nested_targets() -> None:
+    from salescli.services.targets import Scope, resolve_target
+    from salescli.values import Period
+
+    year = Period(date(2026, 1, 1), date(2027, 1, 1), "2026")
+    rows = [_row("owner", "ana", *Q4, 900), _row("owner", "ana", "2026-10-01", "2026-11-01", 100),
+            _row("owner", "ana", "2026-07-01", "2026-10-01", 800)]
+    assert resolve_target(None, "won_amount", year, Scope(owner="ana"), rows, {}) == D(1700)  # type: ignore[arg-type]
+
+
+def test_team_and_everyone_roll_up() -> None:
+    from salescli.services.targets import Scope, resolve_target
+    from salescli.values import Period
+
+    q4 = Period(date(2026, 10, 1), date(2027, 1, 1), "2026-Q4")
+    teams = {"ana": "East", "bob": "East", "cy": "West", "dee": None}
+    rows = [_row("owner", "ana", *Q4, 100), _row("owner", "bob", *Q4, 200), _row("owner", "cy", *Q4, 300),
+            _row("team", "West", *Q4, 1000), _row("owner", "dee", *Q4, 7)]
+    assert resolve_target(None, "won_amount", q4, Scope(team="east"), rows, teams) == D(300)  # type: ignore[arg-type]
+    assert resolve_target(None, "won_amount", q4, Scope(team="West"), rows, teams) == D(1000)  # type: ignore[arg-type]
+    # everyone: West's own target (not cy's), East's members, dee without a team
+    assert resolve_target(None, "won_amount", q4, Scope(), rows, teams) == D(1307)  # type: ignore[arg-type]
+    assert resolve_target(None, "deals_won", q4, Scope(), rows, teams) is None  # type: ignore[arg-type]

@@ -1,0 +1,163 @@
+"""task add|list|show|done|edit|rm: due dates, the list's filters and owners, completion as activity."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from tests.conftest import digest
+from tests.seeding import build, copy_to
+
+# --today is pinned to Thursday 2026-11-26; the week (Monday start) is 2026-11-23..2026-11-29.
+
+
+STEPS = [
+    ["company", "add", "Acme Corp", "--domain", "acme.io"],
+    ["contact", "add", "Ana Lima", "--email", "ana@acme.io", "--company", "acme.io"],
+    ["task", "add", "long overdue", "--due", "2026-11-02", "--contact", "ana@acme.io"],  # 1
+    ["task", "add", "due monday", "--due", "2026-11-23"],  # 2: overdue, and this week
+    ["task", "add", "due today"],  # 3: --due defaults to today
+    ["task", "add", "due saturday", "--due", "saturday"],  # 4: 2026-11-28, this week
+    ["task", "add", "next week", "--due", "2026-12-01"],  # 5
+    ["task", "add", "sam's", "--due", "2026-11-20", "--owner", "sam"],  # 6
+    ["task", "add", "done one", "--due", "2026-11-24"],  # 7
+    ["task", "done", "7"],
+]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return build(tmp_path_factory, "tasks", STEPS)
+
+
+@pytest.fixture
+def tasks(template, db):
+    copy_to(template, db)
+
+
+def ids(ok, *args):
+    return [r["id"] for r in json.loads(ok("task", "list", *args, "-f", "json").stdout)]
+
+
+def test_default_is_my_open_tasks_by_due_date(ok, tasks):
+    assert ids(ok) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--overdue"], [1, 2]),
+        (["--today"], [3]),
+        (["--week"], [2, 3, 4]),
+        (["--overdue", "--today"], [1, 2, 3]),
+        (["--owner", "sam"], [6]),
+        (["--owner", "SAM", "--overdue"], [6]),
+        (["--all"], [1, 6, 2, 7, 3, 4, 5]),
+        (["--all", "--owner", "dana"], [1, 2, 7, 3, 4, 5]),
+        (["--all", "--week"], [2, 7, 3, 4]),
+    ],
+)
+def test_filters(ok, tasks, args, expected):
+    assert ids(ok, *args) == expected
+
+
+def test_the_global_today_pins_the_date_the_filter_uses(ok, tasks):
+    assert [r["id"] for r in json.loads(ok("task", "list", "--today", "-f", "json", today="2026-12-01").stdout)] == [5]
+
+
+def test_week_follows_the_week_start_setting(ok, db, tasks):
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("INSERT INTO settings (key, value) VALUES ('week_start', 'sunday')")
+    conn.close()
+    # Sunday start: 2026-11-22..2026-11-28
+    assert ids(ok, "--week") == [2, 3, 4]
+    assert [r["id"] for r in json.loads(
+        ok("task", "list", "--week", "-f", "json", today="2026-11-29").stdout)] == [5]
+
+
+def test_table_shows_state_and_what_it_is_about(ok, tasks):
+    out = ok("task", "list", "--overdue").stdout
+    lines = [line.rstrip() for line in out.splitlines() if line.strip()]
+    assert lines[0].split() == ["id", "due", "state", "subject", "about", "owner"]
+    assert lines[2].split() == ["1", "2026-11-02", "overdue", "24d", "long", "overdue", "Ana", "Lima", "dana"]
+    assert lines[3].split() == ["2", "2026-11-23", "overdue", "3d", "due", "monday", "dana"]
+
+
+def test_json_keys(ok, tasks):
+    first = json.loads(ok("task", "list", "-f", "json").stdout)[0]
+    assert list(first) == [
+        "id", "due_date", "state", "subject", "days_overdue", "status", "done_at", "outcome", "notes", "deal_id",
+        "deal", "contact_id", "contact", "company_id", "company", "owner", "automation_id", "occurred_at",
+        "external_id", "created_at", "updated_at",
+    ]
+    assert (first["days_overdue"], first["state"], first["status"], first["company"]) == (
+        24, "overdue 24d", "open", "Acme Corp")
+
+
+def test_done_counts_as_activity_on_the_links(ok, db, tasks):
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT last_activity_at FROM contacts WHERE id = 1").fetchone()[0] is None
+    res = ok("task", "done", "1", "--outcome", "called, all good")
+    assert res.stdout == "1\n"
+    assert res.stderr == 'done: task 1 "long overdue" (2026-11-26)\n'
+    assert conn.execute("SELECT last_activity_at FROM contacts WHERE id = 1").fetchone()[0] == "2026-11-26"
+    assert conn.execute("SELECT last_activity_at FROM companies WHERE id = 1").fetchone()[0] == "2026-11-26"
+    conn.close()
+    task = json.loads(ok("task", "show", "1", "-f", "json").stdout)
+    assert (task["done_at"], task["status"], task["outcome"]) == ("2026-11-26", "done", "called, all good")
+    assert 1 not in ids(ok)
+    # a done task is something that happened: it is in the activity list
+    assert [r["id"] for r in json.loads(ok("activity", "list", "-f", "json").stdout)] == [7, 1]
+    ok("task", "rm", "1", "--yes")
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT last_activity_at FROM contacts WHERE id = 1").fetchone()[0] is None
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["done", "7"], 1, "Error: task 7 is already done (2026-11-26)\n"),
+        (["done", "99"], 3, "Error: task 99 not found\n"),
+        (["done", "x"], 2, 'Error: TASK "x" is not a task id (a number)\n'),
+        (["done", "1", "--date", "+1d"], 1, "Error: --date 2026-11-27 is in the future"),
+        (["show", "8"], 3, "Error: task 8 not found (8 is a call)\n"),
+        (["edit", "8", "--due", "+1d"], 3, "Error: task 8 not found (8 is a call)\n"),
+        (["rm", "8", "--yes"], 3, "Error: task 8 not found (8 is a call)\n"),
+        (["add", "x", "--due", "2026-13-01"], 2, 'Error: --due "2026-13-01" is not a valid date\n'),
+        (["add", "x", "--due", "soon"], 2, 'Error: --due "soon" is not a date'),
+        (["add", "x", "--deal", "99"], 3, 'Error: --deal "99" not found\n'),
+        (["add", "   "], 2, 'Error: --subject "   " is required\n'),
+        (["edit", "1", "--due", "31/31/2026"], 2, 'Error: --due "31/31/2026" is not a valid date\n'),
+        (["list", "--owner"], 2, "Option '--owner' requires an argument"),
+        (["rm", "1"], 1, 'Error: Delete task 1 "long overdue"? — refusing without --yes (no terminal to ask)\n'),
+    ],
+)
+def test_bad_input(cli, ok, db, tasks, args, code, message):
+    ok("activity", "log", "call", "a call")  # 8
+    before = digest(db)
+    res = cli("task", *args)
+    assert res.exit_code == code, res.stderr
+    assert message in res.stderr
+    assert res.stdout == ""
+    assert digest(db) == before
+
+
+def test_edit(ok, tasks):
+    res = ok("task", "edit", "1", "--due", "+2d", "--subject", "call Ana", "--owner", "sam", "--contact", "")
+    assert res.stderr == "updated task 1: subject, owner, due_date, contact_id\n"
+    task = json.loads(ok("task", "show", "1", "-f", "json").stdout)
+    assert (task["due_date"], task["subject"], task["owner"], task["contact"], task["company"]) == (
+        "2026-11-28", "call Ana", "sam", None, "Acme Corp")
+    assert ids(ok, "--owner", "sam") == [6, 1]
+
+
+def test_global_today_before_the_command_and_filter_after_it(run_exe, tmp_path):
+    db = str(tmp_path / "t.db")
+    assert run_exe("--db", db, "--today", "2026-11-26", "task", "add", "x", "--due", "2026-11-27").returncode == 0
+    res = run_exe("--db", db, "--today", "2026-11-27", "task", "list", "--today", "-f", "json")
+    assert res.returncode == 0
+    assert [r["subject"] for r in json.loads(res.stdout)] == ["x"]

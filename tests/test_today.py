@@ -1,0 +1,225 @@
+"""salescli today: exact screen and JSON for a seeded database (--today pinned to Thursday 2026-11-26)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import digest
+from tests.seeding import build, copy_to
+
+DEALS = [
+    # 1: closing in 4 days
+    ["Acme renewal", "--amount", "12k", "--currency", "EUR", "--company", "acme.io", "--contact", "ana@acme.io",
+     "--close", "2026-11-30", "--next-step", "Send contract", "--next-step-date", "2026-11-28",
+     "--stage", "Negotiation"],
+    # 2: closing today, a long title and company
+    ["Borealis fleet tracking, phase two of the rollout", "--amount", "48,500", "--company", "borealis.no",
+     "--close", "today", "--next-step", "Sign"],
+    # 3: closes in 8 days: not within 7
+    ["Closes in eight days", "--amount", "5000", "--close", "2026-12-04", "--next-step", "Demo"],
+    # 4: stale: no activity since it was created 86 days ago (default rot: 30 days)
+    ["Idle since September", "--amount", "9000", "--company", "acme.io", "--close", "2027-01-15",
+     "--next-step", "Check in", "--date", "2026-09-01"],
+    # 5: stale: its close date has passed
+    ["Close date passed", "--amount", "3000", "--close", "2026-11-20", "--next-step", "Chase"],
+    # 6: idle and without a next step, but parked until 2026-12-15
+    ["Parked till mid December", "--amount", "20000", "--close", "2027-02-01", "--date", "2026-09-01"],
+    # 7: open, no next step
+    ["Needs a next step", "--close", "2026-12-20"],
+    # 8: won (its close date is tomorrow): in no section
+    ["Won already", "--amount", "1000", "--close", "2026-11-27"],
+    # 9: Sam's, closing in 3 days
+    ["Sam closing soon", "--amount", "700", "--close", "2026-11-29", "--owner", "sam", "--next-step", "Call"],
+    # 10: stale: its next-step date has passed
+    ["Next step overdue", "--amount", "2500", "--close", "2027-01-10", "--next-step", "Call",
+     "--next-step-date", "2026-11-24"],
+]
+STEPS = [
+    ["company", "add", "Acme Corp", "--domain", "acme.io"],
+    ["contact", "add", "Ana Lima", "--email", "ana@acme.io", "--company", "acme.io"],
+    ["company", "add", "Borealis Shipping Company International", "--domain", "borealis.no"],
+    *(["deal", "add", *args] for args in DEALS),
+    ["deal", "park", "6", "--until", "2026-12-15", "--reason", "budget freeze"],
+    ["deal", "won", "8"],  # task 1: the post-sale follow-up, due 2026-12-03
+    ["task", "add", "Send proposal", "--due", "2026-11-20", "--deal", "1"],  # 2: overdue
+    ["task", "add", "Call Ana back", "--contact", "ana@acme.io"],  # 3: due today
+    ["task", "add", "Future thing", "--due", "2026-11-28"],  # 4: neither
+    ["task", "add", "Done overdue", "--due", "2026-11-01"],  # 5: done, so in no section
+    ["task", "done", "5"],
+    ["task", "add", "Sam overdue", "--due", "2026-11-02", "--owner", "sam"],  # 6
+    ["activity", "log", "call", "Walked through the contract", "--deal", "1"],
+]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return build(tmp_path_factory, "today", STEPS)
+
+
+@pytest.fixture
+def seeded(template, db):
+    copy_to(template, db)
+
+
+SCREEN = """\
+Today 2026-11-26 (Thursday) · dana
+
+Overdue tasks (1)
+  #2  6d late  Send proposal  deal 1 Acme renewal
+
+Due today (1)
+  #3  Call Ana back  Ana Lima
+
+Closing within 7 days (2)
+  #2  Borealis fleet tracking, phase …  Prospecting  48,500.00 USD  closes today
+  #1  Acme renewal                      Negotiation  12,000.00 EUR  closes in 4d
+
+Stale deals (3)
+   #4  Idle since September  9,000.00 USD  idle 86d
+   #5  Close date passed     3,000.00 USD  close 6d ago
+  #10  Next step overdue     2,500.00 USD  step 2d ago
+
+Open deals without a next step (1)
+  #7  Needs a next step  Prospecting  no amount  closes in 24d
+"""
+
+
+def test_the_screen(ok, seeded):
+    out = ok("today").stdout
+    assert out == SCREEN
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_the_json(ok, seeded):
+    data = json.loads(ok("today", "-f", "json").stdout)
+    assert list(data) == ["overdue_tasks", "due_today", "closing_soon", "stale_deals", "no_next_step"]
+    assert data["overdue_tasks"] == [
+        {"id": 2, "subject": "Send proposal", "due_date": "2026-11-20", "days_overdue": 6, "owner": "dana",
+         "deal_id": 1, "deal": "Acme renewal", "contact_id": 1, "contact": "Ana Lima", "company_id": 1,
+         "company": "Acme Corp"},
+    ]
+    assert data["due_today"] == [
+        {"id": 3, "subject": "Call Ana back", "due_date": "2026-11-26", "days_overdue": 0, "owner": "dana",
+         "deal_id": None, "deal": None, "contact_id": 1, "contact": "Ana Lima", "company_id": 1,
+         "company": "Acme Corp"},
+    ]
+    assert data["closing_soon"] == [
+        {"id": 2, "title": "Borealis fleet tracking, phase two of the rollout", "company_id": 2,
+         "company": "Borealis Shipping Company International", "stage": "Prospecting", "amount": 48500.00,
+         "currency": "USD", "expected_close": "2026-11-26", "days_to_close": 0, "owner": "dana",
+         "next_step": "Sign", "next_step_date": None, "days_to_next_step": None, "last_activity_at": None,
+         "days_idle": 0},
+        {"id": 1, "title": "Acme renewal", "company_id": 1, "company": "Acme Corp", "stage": "Negotiation",
+         "amount": 12000.00, "currency": "EUR", "expected_close": "2026-11-30", "days_to_close": 4,
+         "owner": "dana", "next_step": "Send contract", "next_step_date": "2026-11-28", "days_to_next_step": 2,
+         "last_activity_at": "2026-11-26", "days_idle": 0},
+    ]
+    assert [(d["id"], d["reasons"], d["days_idle"]) for d in data["stale_deals"]] == [
+        (4, ["idle 86d (limit 30d)"], 86),
+        (5, ["close date passed 2026-11-20"], 0),
+        (10, ["next step due 2026-11-24"], 0),
+    ]
+    assert [d["id"] for d in data["no_next_step"]] == [7]
+    assert set(data["no_next_step"][0]) == set(data["closing_soon"][0])
+    assert set(data["stale_deals"][0]) == set(data["closing_soon"][0]) | {"reasons"}
+
+
+def test_json_money_is_exact_text(ok, seeded):
+    out = ok("today", "-f", "json").stdout
+    assert '"amount": 48500.00, "currency": "USD"' in out
+    assert '"amount": null, "currency": "USD"' in out
+
+
+def test_a_parked_deal_comes_back_after_its_date(ok, seeded):
+    later = ok("today", "-f", "json", today="2026-12-16").stdout
+    stale = json.loads(later)["stale_deals"]
+    assert 6 in [d["id"] for d in stale]
+    assert 6 in [d["id"] for d in json.loads(later)["no_next_step"]]
+    on_the_day = json.loads(ok("today", "-f", "json", today="2026-12-15").stdout)
+    assert 6 in [d["id"] for d in on_the_day["stale_deals"]]  # parked *until* the 15th
+    before = json.loads(ok("today", "-f", "json", today="2026-12-14").stdout)
+    assert 6 not in [d["id"] for d in before["stale_deals"]]
+
+
+def test_owner_and_everyone(ok, seeded):
+    sam = ok("today", "--owner", "SAM").stdout
+    assert sam == """\
+Today 2026-11-26 (Thursday) · sam
+
+Overdue tasks (1)
+  #6  24d late  Sam overdue
+
+Due today: none
+
+Closing within 7 days (1)
+  #9  Sam closing soon  Prospecting  700.00 USD  closes in 3d
+
+Stale deals: none
+
+Open deals without a next step: none
+"""
+    everyone = ok("today", "--all").stdout
+    assert everyone.splitlines()[0] == "Today 2026-11-26 (Thursday) · everyone"
+    assert "Overdue tasks (2)" in everyone
+    assert "  #9  Sam closing soon                            700.00 USD  closes in 3d  sam\n" in everyone
+    assert max(len(line) for line in everyone.splitlines()) <= 80
+    data = json.loads(ok("today", "--all", "-f", "json").stdout)
+    assert [t["owner"] for t in data["overdue_tasks"]] == ["sam", "dana"]
+
+
+def test_limit_says_how_many_more(ok, seeded):
+    out = ok("today", "--limit", "1").stdout
+    assert "Stale deals (3)\n  #4  Idle since September  9,000.00 USD  idle 86d\n" \
+           "  … and 2 more (--limit N, or -f json for all)\n" in out
+    data = json.loads(ok("today", "--limit", "1", "-f", "json").stdout)
+    assert [len(v) for v in data.values()] == [1, 1, 1, 1, 1]
+
+
+def test_an_empty_database(ok):
+    ok("init")
+    assert ok("today").stdout == """\
+Today 2026-11-26 (Thursday) · dana
+
+Overdue tasks: none
+
+Due today: none
+
+Closing within 7 days: none
+
+Stale deals: none
+
+Open deals without a next step: none
+"""
+    assert json.loads(ok("today", "-f", "json").stdout) == {
+        "overdue_tasks": [], "due_today": [], "closing_soon": [], "stale_deals": [], "no_next_step": []}
+
+
+def test_output_file(ok, seeded, tmp_path):
+    target = tmp_path / "agenda.json"
+    ok("today", "-o", str(target))
+    assert json.loads(target.read_text())["due_today"][0]["id"] == 3
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["-f", "csv"], 2, 'Error: --format "csv" is not one of table, json\n'),
+        (["--all", "--owner", "sam"], 2, "Error: --all and --owner exclude each other"),
+        (["--limit", "0"], 2, "Invalid value for '--limit'"),
+    ],
+)
+def test_bad_input(cli, ok, db, seeded, args, code, message):
+    before = digest(db)
+    res = cli("today", *args)
+    assert (res.exit_code, res.stdout) == (code, "")
+    assert message in res.stderr
+    assert digest(db) == before
+
+
+def test_no_database_is_exit_5(cli, db):
+    res = cli("today")
+    assert res.exit_code == 5
+    assert not db.exists()
