@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -16,6 +17,12 @@ import pytest
 from typer.testing import CliRunner
 
 TODAY = "2026-11-26"
+
+# A job started in the background (`cmd &`, some CI runners) inherits SIGINT *ignored*, and an
+# ignored signal survives exec: the salescli processes that tests interrupt with Ctrl-C would never
+# see it. A Python-level handler is reset to the default in children, so they get a real SIGINT.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

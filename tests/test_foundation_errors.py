@@ -122,7 +122,11 @@ def _prompt_then(db: Path, send: bytes | None, sig: int | None) -> tuple[int, st
         os.write(fd, send)
     if sig is not None:
         os.kill(pid, sig)
-    while True:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
         try:
             chunk = os.read(fd, 1024)
         except OSError:
@@ -130,6 +134,8 @@ def _prompt_then(db: Path, send: bytes | None, sig: int | None) -> tuple[int, st
         if not chunk:
             break
         out += chunk
+    else:  # the child never finished: do not hang the suite
+        os.kill(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), out.decode().replace("\r\n", "\n")
 

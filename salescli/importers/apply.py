@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from salescli.repository import Repository
 
 CHUNK = 2000
-CACHE_MB = 64  # page cache while importing (the default 2 MB makes every index insert a disk read)
+CACHE_MB = 48  # page cache while importing (the default 2 MB makes every index insert a disk read)
 BULK_AFTER = 50_000  # an import expecting more rows (and more than the table has) rebuilds indexes in bulk
 # The tables each import may insert into (their search triggers are suspended).
 TOUCHES = {
@@ -137,7 +137,8 @@ class Writer:
             if saved is not None:
                 self.saved_triggers[table] = saved
         self.rows_before = {t: repo.row_count(t) for t in bulk_tables}  # tables whose indexes may go bulk
-        self.dropped_indexes: list[str] = []
+        self.dropped_indexes: dict[str, str] = {}  # name -> SQL, re-created at the end
+        self.keep_indexes: set[str] = set()  # indexes the planner's lookups need
 
     # -- creates (buffered) ------------------------------------------------------------------------
     def create(self, table: str, row: dict[str, Any], line: int = 0) -> int:
@@ -183,8 +184,16 @@ class Writer:
             return
         for table, before in list(self.rows_before.items()):
             if rows >= before:
-                self.dropped_indexes += self.store.drop_bulk_indexes([table])
+                self.dropped_indexes.update(self.store.drop_bulk_indexes([table], self.keep_indexes))
                 del self.rows_before[table]
+
+    def need_index(self, name: str) -> None:
+        """A lookup is about to use this index: re-create it now if the bulk mode dropped it."""
+        self.keep_indexes.add(name)
+        sql = self.dropped_indexes.pop(name, None)
+        if sql is not None:
+            self.flush()
+            self.store.create_indexes([sql])
 
     def finish(self) -> None:
         """Flush, then index the new rows for search and rebuild dropped indexes."""
@@ -193,8 +202,8 @@ class Writer:
             self.store.restore_search_insert(table, saved, self.first_id[table])
         self.saved_triggers = {}
         if self.dropped_indexes:
-            self.store.create_indexes(self.dropped_indexes)
-        self.dropped_indexes = []
+            self.store.create_indexes(self.dropped_indexes.values())
+        self.dropped_indexes = {}
 
     # -- immediate writes ---------------------------------------------------------------------------
     def update(self, table: str, entity: str, current: dict[str, Any], changed: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from salescli.errors import InvalidValue
 from salescli.importers.mapping import FIELDS, Mapping, MapSpec, fill_template, template_columns
 from salescli.render import restore_cell
+from salescli.services.pipeline import default_forecast_category, normalize_forecast_category
 
 if TYPE_CHECKING:
     from salescli.importers.apply import Writer
@@ -855,6 +856,8 @@ class DealPlanner(Planner):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "external_id" not in self.mapping.fields:
+            self.writer.keep_indexes.add("deals_title")  # every row is looked up by its title
         self.has_contact = any(f in self.mapping.fields or f in self.options.spec.defaults
                                for f in ("contact", "contact_external_id"))
         self.relations = Relations.load(self.writer, contacts=self.has_contact)
@@ -881,6 +884,9 @@ class DealPlanner(Planner):
                 raise NotFound(f'--pipeline "{pipeline}" not found (pipelines: {names})')
             self.default_pipeline = self.pipelines[key]
         self.pending: dict[tuple[Any, ...], int] = {}  # keys of rows planned in this chunk -> line
+        # what rows named, resolved once: (pipeline, stage, status) and (external id, domain, name) of a company
+        self.stage_cache: dict[tuple[Any, ...], tuple[StageInfo, StageInfo | None]] = {}
+        self.company_cache: dict[tuple[Any, ...], int] = {}
         self.found_ext: dict[str, int] = {}
         self.found_title: dict[tuple[str, int | None], list[int]] = {}
         self.today = self.options.today.isoformat()
@@ -913,6 +919,8 @@ class DealPlanner(Planner):
         exts = [v["external_id"] for v in good if v.get("external_id")]
         self.found_ext = self.store.import_deal_ids_by_external(exts) if exts else {}
         titles = [v["title"] for v in good if v.get("title") and not v.get("external_id")]
+        if titles:
+            self.writer.need_index("deals_title")
         self.found_title = self.store.import_deal_ids_by_title(titles) if titles else {}
         super().plan_chunk(rows)
 
@@ -970,6 +978,7 @@ class DealPlanner(Planner):
         opens = [s for s in self.stage_by_id.values() if s.pipeline_id == pipeline_id and s.kind == "open"]
         probability = {"won": 100, "lost": 0}.get(kind, max((s.probability for s in opens), default=10))
         sid = self.writer.create_stage(pipeline_id, name.strip(), kind, probability)
+        self.stage_cache.clear()  # positions moved
         self.tally.stages_created.append(f"{name.strip()} ({kind}, {probability}%) in pipeline "
                                          f"{self.pipeline_names[pipeline_id]}")
         self._load_stages()
@@ -979,7 +988,12 @@ class DealPlanner(Planner):
         title = values.get("title")
         if not title:
             raise RowError(self.col("title"), "", "is required", line)
-        stage, closed_from = self.stage_for(values, line)
+        stage_key = (values.get("pipeline"), values.get("stage"), values.get("status"))
+        found = self.stage_cache.get(stage_key)
+        if found is None:
+            found = self.stage_for(values, line)
+            self.stage_cache[stage_key] = found
+        stage, closed_from = found
         kind = stage.kind
         currency = values.get("currency")
         amount_text = values.get("amount")
@@ -1003,8 +1017,6 @@ class DealPlanner(Planner):
             category = self._category(values, line, probability)
             given_category_set = values.get("forecast_category_set")
             if given_category_set is None:
-                from salescli.services.pipeline import default_forecast_category
-
                 category_set = int("forecast_category" in values
                                    and category != default_forecast_category(probability))
             else:
@@ -1046,8 +1058,14 @@ class DealPlanner(Planner):
 
         get = values.get
         ext = get("external_id")
-        new_company = self._company_is_new(values)
-        company_id = None if new_company else self.company_ref(values, line, create=False)
+        company_key = (get("company_external_id"), get("company_domain"), get("company"))
+        company_id = self.company_cache.get(company_key)
+        new_company = False
+        if company_id is None:
+            new_company = self._company_is_new(values)
+            company_id = None if new_company else self.company_ref(values, line, create=False)
+            if company_id is not None:
+                self.company_cache[company_key] = company_id
         match: int | None = None
         if ext:
             key: tuple[Any, ...] = ("x", ext)
@@ -1147,8 +1165,6 @@ class DealPlanner(Planner):
         return bool(domain)
 
     def _category(self, values: Row, line: int, probability: int) -> str:
-        from salescli.services.pipeline import default_forecast_category, normalize_forecast_category
-
         given = values.get("forecast_category")
         if given is None:
             return default_forecast_category(probability)
@@ -1184,8 +1200,6 @@ class DealPlanner(Planner):
                     fields.pop("forecast_category", None)
                     fields.pop("forecast_category_set", None)
                 else:
-                    from salescli.services.pipeline import default_forecast_category
-
                     probability = fields["probability"] if "probability" in fields else current["probability"]
                     fields["forecast_category"] = default_forecast_category(probability, stage.kind)
                     fields.pop("forecast_category_set", None)

@@ -18,11 +18,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from salescli.errors import ImportRejected, UsageError
 
@@ -105,7 +106,8 @@ class _Lines:
         self.bytes = 0
         self.eof = False
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[list[str]]:
+        """Blocks of lines (a csv reader walks them through itertools.chain, at C speed)."""
         decode = codecs.getdecoder(self.encoding)
         while not self.eof:
             block = self.raw.read(BLOCK)
@@ -136,12 +138,11 @@ class _Lines:
                               "export it as CSV first")
             parts = text.split("\n")
             last = parts.pop()
-            for part in parts:
-                self.line += 1
-                yield part + "\n"
+            lines = [part + "\n" for part in parts]
             if last:
-                self.line += 1
-                yield last
+                lines.append(last)
+            self.line += len(lines)
+            yield lines
 
     def _decode_error(self, line: int, byte: bytes) -> ImportRejected:
         shown = f"0x{byte.hex()}" if byte else "?"
@@ -164,7 +165,7 @@ class _TextLines:
         self.text = io.TextIOWrapper(io.BufferedReader(_Prefixed(head, raw)), encoding=encoding, errors="strict",
                                      newline="")
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[list[str]]:
         while True:
             try:
                 line = self.text.readline()
@@ -175,7 +176,7 @@ class _TextLines:
                 return
             self.line += 1
             self.bytes += len(line) * 2
-            yield line
+            yield [line]
 
 
 class _Prefixed(io.RawIOBase):
@@ -264,16 +265,12 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
         lines: _Lines | _TextLines = _Lines(name, raw, head, encoding)
     else:
         lines = _TextLines(name, raw, head, encoding)
-    source = iter(lines)
-    first = next(source, "")
-    chosen = delimiter or sniff_delimiter(first.split("\n", 1)[0])
-
-    def with_first() -> Iterator[str]:
-        yield first
-        yield from source
-
+    blocks = iter(lines)
+    first_block = next(blocks, [""])
+    chosen = delimiter or sniff_delimiter(first_block[0].split("\n", 1)[0] if first_block else "")
     csv.field_size_limit(MAX_FIELD)
-    reader = csv.reader(with_first(), delimiter=chosen, quotechar='"', doublequote=True, strict=True)
+    reader = csv.reader(itertools.chain(first_block, itertools.chain.from_iterable(blocks)), delimiter=chosen,
+                        quotechar='"', doublequote=True, strict=True)
     try:
         header_cells = next(reader)
     except csv.Error as exc:
@@ -290,7 +287,7 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
         encoding=codecs.lookup(encoding).name,
         bom=bom,
         size=size,
-        _records=_records(name, reader, lines),
+        _records=_records(name, reader),
         bytes_read=lambda: lines.bytes,
     )
 
@@ -316,8 +313,8 @@ def _check_header(name: str, header: list[str], delimiter: str, sniffed: bool) -
         seen[key] = index
 
 
-def _records(name: str, reader: Iterator[list[str]], lines: _Lines | _TextLines) -> Iterator[tuple[int, list[str]]]:
-    start = lines.line + 1
+def _records(name: str, reader: Any) -> Iterator[tuple[int, list[str]]]:
+    start = reader.line_num + 1  # line_num: lines the reader has taken (a record may span several)
     while True:
         try:
             cells = next(reader)
@@ -335,7 +332,7 @@ def _records(name: str, reader: Iterator[list[str]], lines: _Lines | _TextLines)
             raise _refuse(f"{name}:{start}", f"malformed CSV ({text})",
                           'quote fields that contain the delimiter, and double quotes inside them ("")') from None
         line = start
-        start = lines.line + 1
+        start = reader.line_num + 1
         if not cells or not any(cells):
             continue  # blank line, or a spreadsheet's row of empty cells
         yield line, cells
