@@ -209,7 +209,8 @@ def test_status_with_the_open_stage_it_closed_from(ok: Run, cli: Run, tmp_path: 
     assert "d.csv:3: status \"open\" does not match stage Won (won)" in res.stderr
     hist = sql(ok, "SELECT f.name AS from_stage, t.name AS to_stage, h.changed_at FROM stage_history h"
                    " JOIN stages t ON t.id = h.to_stage_id LEFT JOIN stages f ON f.id = h.from_stage_id ORDER BY h.id")
-    assert hist == [{"from_stage": None, "to_stage": "Proposal", "changed_at": "2026-10-01T00:00:00"},
+    assert hist == [{"from_stage": None, "to_stage": "Prospecting", "changed_at": "2026-10-01T00:00:00"},
+                    {"from_stage": "Prospecting", "to_stage": "Proposal", "changed_at": "2026-10-01T00:00:00"},
                     {"from_stage": "Proposal", "to_stage": "Won", "changed_at": "2026-10-01"}]
 
 
@@ -240,7 +241,8 @@ def test_history_of_imported_deals_feeds_the_reports(ok: Run, tmp_path: Path) ->
         {"deal_id": 1, "from_stage": "Prospecting", "to_stage": "Won", "changed_at": "2026-03-01"},
         {"deal_id": 2, "from_stage": None, "to_stage": "Prospecting", "changed_at": "2026-02-01T00:00:00"},
         {"deal_id": 2, "from_stage": "Prospecting", "to_stage": "Lost", "changed_at": "2026-02-20"},
-        {"deal_id": 3, "from_stage": None, "to_stage": "Proposal", "changed_at": "2026-03-05T00:00:00"},
+        {"deal_id": 3, "from_stage": None, "to_stage": "Prospecting", "changed_at": "2026-03-05T00:00:00"},
+        {"deal_id": 3, "from_stage": "Prospecting", "to_stage": "Proposal", "changed_at": "2026-03-05T00:00:00"},
     ]
     ok("db", "check")
 
@@ -308,7 +310,8 @@ def test_update_writes_only_changed_fields_with_history(ok: Run, tmp_path: Path,
     assert won == [{"status": "won", "won_at": "2027-01-10", "probability": 100, "forecast_category": "closed",
                     "stage_entered_at": "2027-01-10"}]
     moves = sql(ok, "SELECT from_stage_id, to_stage_id FROM stage_history WHERE deal_id = 2 ORDER BY id")
-    assert moves == [{"from_stage_id": None, "to_stage_id": 4}, {"from_stage_id": 4, "to_stage_id": 6}]
+    assert moves == [{"from_stage_id": None, "to_stage_id": 1}, {"from_stage_id": 1, "to_stage_id": 4},
+                     {"from_stage_id": 4, "to_stage_id": 6}]
 
 
 def test_on_duplicate_skip_and_error(cli: Run, ok: Run, db: Path, tmp_path: Path, deals_csv: Path) -> None:

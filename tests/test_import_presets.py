@@ -76,12 +76,13 @@ def test_maven_fixture_imports_with_its_preset_alone(ok: Run) -> None:
     assert company == {"industry": "software", "territory": "United States",
                        "extra": '{"year_established": "1998", "revenue": "2714.90", "employees": "2641",'
                                 ' "subsidiary_of": "Acme Corporation"}'}
-    # won and lost deals went through the entry stage (Qualification, where Maven's "Engaging" deals are)
+    # every deal starts at the top; won and lost ones went through the entry stage (Qualification, where
+    # Maven's "Engaging" deals are) from their engage date to their close date
     paths = Counter(tuple(r.values()) for r in sql(ok, "SELECT group_concat(t.name, '>') AS path FROM ("
                     " SELECT h.deal_id, t.name FROM stage_history h JOIN stages t ON t.id = h.to_stage_id"
                     " ORDER BY h.deal_id, h.id) t GROUP BY t.deal_id"))
-    assert paths == {("Qualification>Won",): 7, ("Qualification>Lost",): 2, ("Qualification",): 2,
-                     ("Prospecting",): 2}
+    assert paths == {("Prospecting>Qualification>Won",): 7, ("Prospecting>Qualification>Lost",): 2,
+                     ("Prospecting>Qualification",): 2, ("Prospecting",): 2}
     ok("db", "check")
     again = import_maven(ok, folder)
     assert "0 created, 0 updated, 13 unchanged" in again[2]
@@ -148,3 +149,23 @@ def test_presets_are_valid_for_every_entity() -> None:
 def test_unknown_preset_is_a_usage_error(cli: Run) -> None:
     res = cli("import", "deals", str(FIXTURES / "maven" / "sales_pipeline.csv"), "--preset", "zoho")
     assert res.exit_code == 2 and res.stderr.startswith('Error: --preset "zoho" is not one of hubspot, pipedrive,')
+
+
+@pytest.mark.skipif(not os.environ.get("SALESCLI_SALESFORCE_DIR"), reason="SALESCLI_SALESFORCE_DIR is not set")
+def test_salesforce_dataset_imports_with_its_preset_alone(ok: Run) -> None:
+    folder = Path(os.environ["SALESCLI_SALESFORCE_DIR"])
+    for entity, name in (("companies", "Account"), ("contacts", "Contact"), ("contacts", "Lead"),
+                         ("deals", "Opportunity"), ("activities", "Task")):
+        res = ok("import", entity, str(folder / f"{name}.csv"), "--preset", "salesforce")
+        assert " 0 rejected" in res.stderr and "also created" not in res.stderr, res.stderr
+    expected: dict[str, tuple[int, Decimal]] = {}
+    with open(folder / "Opportunity.csv", newline="", encoding="utf-8-sig") as fh:
+        for row in csv.DictReader(fh):
+            status = {"Closed Won": "won", "Closed Lost": "lost"}.get(row["StageName"], "open")
+            n, total = expected.get(status, (0, Decimal(0)))
+            expected[status] = (n + 1, total + Decimal(row["Amount"]))
+    rows = sql(ok, "SELECT status, count(*) AS n, sum(amount_minor) AS minor FROM deals GROUP BY status")
+    assert {r["status"]: (r["n"], Decimal(r["minor"]) / 100) for r in rows} == expected
+    categories = {r["forecast_category"] for r in sql(ok, "SELECT DISTINCT forecast_category FROM deals")}
+    assert categories == {"pipeline", "best_case", "closed"}
+    ok("db", "check")

@@ -246,8 +246,8 @@ def _plan_text(report: ImportReport) -> str:
         lines.append(f"  {'column'.ljust(width)}  {'field'.ljust(field_width)}  how")
         for r in rows:
             lines.append(f"  {r['column'].ljust(width)}  {r['field'].ljust(field_width)}  {r['how']}")
-        for note in report.mapping.notes:
-            lines.append(f"  note: {note}")
+    if report.notes:
+        lines += ["", "Also:"] + [f"  {note}" for note in report.notes]
     if tally.errors:
         shown = len(tally.errors)
         lines += ["", f"Errors (first {shown} of {tally.rejected}):" if tally.rejected > shown else "Errors:"]

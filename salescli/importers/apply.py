@@ -14,16 +14,19 @@ How the rows are written (the reasons are speed and "all or nothing"):
   the end (one sort instead of a million random B-tree inserts).
 
 HISTORY — the stage history an imported deal gets, so that velocity and funnel reports see
-imported pipelines as they were:
+imported pipelines as they were. An export carries no dates for the stages a deal went through, so:
 
-- an open deal enters its stage when it was created (``created_at``: the file's created or
-  engage date, else now); with a later ``stage_entered_at`` it first enters the pipeline's
-  entry stage at creation and its current stage then;
-- a won or lost deal enters the entry stage at creation and Won/Lost at its close date
-  (won_at/lost_at, else the close date, else today). The entry stage is the pipeline's first open
-  stage, or the map file's ``entry_stage`` (the Maven preset uses Qualification, the stage its
-  "Engaging" deals are in), so the sales cycle is creation -> close and stage conversion counts
-  an imported win as progress from the entry stage (a loss is not progress).
+- a deal enters its pipeline's first open stage when it was created (``created_at``: the file's
+  created or engage date, else now), so the top of the funnel counts every deal — unless the file's
+  ``stage_entered_at`` is the creation day: then it started in its own stage;
+- an open deal in a later stage enters it at ``stage_entered_at`` when the file has one, else at
+  creation (the stages in between are not invented);
+- a won or lost deal enters the entry stage at creation — the map file's ``entry_stage`` (the Maven
+  preset uses Qualification, where its "Engaging" deals are), or the open stage the file says it
+  was closed from (Pipedrive), else the first stage — and Won/Lost at its close date (won_at/lost_at,
+  else the close date, else today). So the sales cycle is creation -> close, time in the entry stage
+  is engage -> close, and stage conversion counts an imported win as progress (a loss is not);
+- the stages passed at creation take no time (they have no dates of their own).
 Automations do not fire on import (a historical won deal needs no follow-up task today).
 """
 
@@ -293,6 +296,7 @@ class ImportReport:
         if t.unknown_stages:
             out["unknown_stages"] = [{"pipeline": p, "stage": s, "rows": n} for (p, s), n in t.unknown_stages.items()]
         out["mapping"] = self.mapping.rows() if self.mapping else []
+        out["notes"] = list(self.notes)
         return out
 
     def sentence(self) -> str:
@@ -355,6 +359,7 @@ def run_import(
         mapping = resolve(csv_file.header, options.entity, options.spec, csv_file.name)
         report.mapping = mapping
         report.notes.extend(mapping.notes)
+        report.notes.extend(_spec_notes(options))
         rejects = Rejects(None if options.dry_run else options.rejects, csv_file.header, csv_file.delimiter)
         day_first = options.day_first if options.day_first is not None else options.spec.day_first
         parsers = CellParsers(options.today, day_first, options.spec.date_format)
@@ -422,6 +427,25 @@ def _run(repo: Repository, csv_file: CsvFile, mapping: Mapping, options: ImportO
     summary.pop("mapping", None)
     summary["delimiter"] = describe_delimiter(csv_file.delimiter)
     repo.finish_import_batch(batch_id, summary)
+
+
+def _spec_notes(options: ImportOptions) -> list[str]:
+    """The explicit choices besides column maps, for the dry run's plan."""
+    spec = options.spec
+    notes = [f'{name} = "{template}" (derived from other columns when empty)' for name, template in spec.derive.items()]
+    notes += [f'{name} = "{value}" when the file gives none' for name, value in spec.defaults.items()]
+    notes += [f"{name}: {len(table)} values mapped ({', '.join(f'{k} -> {v}' for k, v in list(table.items())[:4])}"
+              f"{', …' if len(table) > 4 else ''})" for name, table in spec.values.items()]
+    if spec.date_format:
+        notes.append(f"dates read with format {spec.date_format}")
+    day_first = options.day_first if options.day_first is not None else spec.day_first
+    if day_first is not None:
+        notes.append("day/month dates read " + ("day first" if day_first else "month first"))
+    if spec.entry_stage and options.entity == "deals":
+        notes.append(f"won and lost deals enter {spec.entry_stage} when created")
+    if spec.sources:
+        notes.append("choices from " + ", ".join(spec.sources))
+    return notes
 
 
 def _estimate(rows: int, csv_file: CsvFile) -> int:

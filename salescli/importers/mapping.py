@@ -86,6 +86,7 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
         _f("expected_close", "date", "close date", "expected close date", "expected close", "close",
            "expected close date"),
         _f("created_at", "timestamp", *_CREATED, "deal created", "add time", "engage date"),
+        _f("updated_at", "timestamp"),
         _f("stage_entered_at", "when"),
         _f("won_at", "date", "won date", "won time", "date won", "closed won date"),
         _f("lost_at", "date", "lost date", "lost time", "date lost"),
@@ -116,6 +117,7 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
         _f("tags", "tags", "labels", "label"),
         _f("notes", "long_text", "description", "about", "note", max_length=10_000),
         _f("created_at", "timestamp", *_CREATED),
+        _f("updated_at", "timestamp"),
         _f("last_activity_at", "when"),
     )},
     "contacts": {f.name: f for f in (
@@ -140,6 +142,7 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
         _f("tags", "tags", "labels", "label"),
         _f("notes", "long_text", "description", "note", max_length=10_000),
         _f("created_at", "timestamp", *_CREATED),
+        _f("updated_at", "timestamp"),
         _f("last_activity_at", "when"),
     )},
     "activities": {f.name: f for f in (
@@ -164,12 +167,14 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
         _f("done_at", "date", "done on", "completed", "completed at", "completed on", "marked as done time"),
         _f("status", "lower", "task status", "state"),
         _f("created_at", "timestamp", *_CREATED),
+        _f("updated_at", "timestamp"),
     )},
     "users": {f.name: f for f in (
         _f("name", "text", "user", "sales agent", "rep", "owner", "full name", "user name", max_length=200),
         _f("email", "email", "e-mail", "email address"),
         _f("team", "text", "manager", "sales team", max_length=200),
         _f("territory", "text", "region", "regional office", "office", max_length=200),
+        _f("created_at", "timestamp"),
     )},
 }
 
@@ -184,11 +189,11 @@ REQUIRED: dict[str, list[tuple[str, ...]]] = {
 
 #: Columns of salescli's own exports that the importer recognises and recomputes (local ids, counters).
 EXPORT_ONLY: dict[str, tuple[str, ...]] = {
-    "deals": ("id", "company_id", "contact_id", "updated_at", "weighted_amount"),
-    "companies": ("id", "updated_at", "contacts", "open_deals"),
-    "contacts": ("id", "company_id", "updated_at"),
-    "activities": ("id", "deal_id", "contact_id", "company_id", "updated_at", "automation_id"),
-    "users": ("id", "created_at", "open_deals"),
+    "deals": ("id", "company_id", "contact_id", "weighted_amount"),
+    "companies": ("id", "contacts", "open_deals"),
+    "contacts": ("id", "company_id"),
+    "activities": ("id", "deal_id", "contact_id", "company_id", "automation_id"),
+    "users": ("id", "open_deals"),
 }
 _EXPORT_ALIASES: dict[str, dict[str, str]] = {
     # the names salescli's exports give reference columns -> the import field they fill

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from salescli.errors import InvalidValue
+from salescli.errors import InvalidValue, NotFound
 from salescli.importers.mapping import FIELDS, Mapping, MapSpec, fill_template, template_columns
 from salescli.render import restore_cell
 from salescli.services.pipeline import default_forecast_category, normalize_forecast_category
@@ -525,7 +525,8 @@ class Planner:
         if not create or not self.options.create_missing:
             column, value = ("company", name) if name else ("company_domain", domain)
             raise RowError(self.col(column), value, "is not a known company (--no-create is set)", line)
-        return self.create_company(name or domain or "", domain, ext, line)
+        owner = values.get("owner", self.default_owner)
+        return self.create_company(name or domain or "", domain, ext, line, owner)
 
     def create_company(self, name: str, domain: str | None, ext: str | None, line: int,
                        owner: str | None = None) -> int:
@@ -750,7 +751,7 @@ class CompanyPlanner(Planner):
             "territory": values.get("territory"), "owner": owner, "tags": _json_tags(values.get("tags")),
             "notes": values.get("notes"), "external_id": ext,
             "extra": json.dumps(extra, ensure_ascii=False) if extra else None,
-            "created_at": values.get("created_at") or now, "updated_at": now,
+            "created_at": values.get("created_at") or now, "updated_at": values.get("updated_at") or now,
             "last_activity_at": values.get("last_activity_at"),
         }, line=line)
         rel.add_company(cid, name, domain, ext)
@@ -831,7 +832,7 @@ class ContactPlanner(Planner):
             "company_id": company_id, "owner": owner, "status": status or "lead", "source": values.get("source"),
             "tags": _json_tags(values.get("tags")), "notes": values.get("notes"), "external_id": ext,
             "extra": json.dumps(extra, ensure_ascii=False) if extra else None,
-            "created_at": values.get("created_at") or now, "updated_at": now,
+            "created_at": values.get("created_at") or now, "updated_at": values.get("updated_at") or now,
             "last_activity_at": values.get("last_activity_at"),
         }, line=line)
         rel.add_contact(pid, name, email, ext, company_id)
@@ -866,20 +867,20 @@ class DealPlanner(Planner):
         self.pipeline_names: dict[int, str] = {}
         self.stages: dict[tuple[int, str], StageInfo] = {}
         self.stage_by_id: dict[int, StageInfo] = {}
-        self.entry: dict[int, StageInfo] = {}
+        self.entry: dict[int, StageInfo] = {}  # where a closed deal's history runs through (entry_stage)
+        self.first: dict[int, StageInfo] = {}  # each pipeline's first open stage: where every deal starts
         self.closing: dict[tuple[int, str], StageInfo] = {}
         self._load_stages()
         pipeline = self.options.pipeline
         if pipeline is None:
             default = self.store.import_default_pipeline()
             if default is None:
-                raise RowError(None, None, "there is no pipeline")
+                raise NotFound("there is no pipeline to import deals into",
+                               hint='create one: salescli pipeline add "New business"')
             self.default_pipeline = default
         else:
             key = fold(pipeline.strip())
             if key not in self.pipelines:
-                from salescli.errors import NotFound
-
                 names = ", ".join(self.pipeline_names.values())
                 raise NotFound(f'--pipeline "{pipeline}" not found (pipelines: {names})')
             self.default_pipeline = self.pipelines[key]
@@ -902,10 +903,12 @@ class DealPlanner(Planner):
             self.stages[(s["pipeline_id"], fold(s["name"]))] = info
             self.stage_by_id[info.id] = info
         self.entry.clear()
+        self.first.clear()
         self.closing.clear()
         for info in sorted(self.stage_by_id.values(), key=lambda i: (i.pipeline_id, i.position, i.id)):
             if info.kind == "open":
                 self.entry.setdefault(info.pipeline_id, info)
+                self.first.setdefault(info.pipeline_id, info)
             else:
                 self.closing.setdefault((info.pipeline_id, info.kind), info)
         if self.options.spec.entry_stage:
@@ -1134,10 +1137,11 @@ class DealPlanner(Planner):
             probability_set, category, category_set, expected_close, owner, get("source"), get("next_step"),
             get("next_step_date"), recurring or "none", won_at, lost_at, get("lost_reason"), lost_category,
             get("parked_until"), get("park_reason"), ext, tags, get("notes"),
-            json.dumps(extra, ensure_ascii=False) if extra else None, created_at, self.writer.now, entered,
+            json.dumps(extra, ensure_ascii=False) if extra else None, created_at, get("updated_at") or self.writer.now,
+            entered,
             get("last_activity_at"),
         ), line)
-        self._history(deal_id, stage, created_at, entered, closed_from)
+        self._history(deal_id, stage, created_at, entered, closed_from, "stage_entered_at" in values)
         return "created"
 
     def _how(self, values: Row) -> str:
@@ -1175,16 +1179,25 @@ class DealPlanner(Planner):
         return category
 
     def _history(self, deal_id: int, stage: StageInfo, created_at: str, entered: str,
-                 closed_from: StageInfo | None) -> None:
-        """Stage history as reports need it (see docs in apply.py: HISTORY)."""
-        entry = closed_from or self.entry.get(stage.pipeline_id)
-        first = stage
-        if stage.kind != "open" or (entered[:10] > created_at[:10] and entry is not None and entry.id != stage.id
-                                    and entry.position < stage.position):
-            first = entry if entry is not None else stage
-        self.writer.history(deal_id, None, first.id, created_at)
-        if first.id != stage.id:
-            self.writer.history(deal_id, first.id, stage.id, entered)
+                 closed_from: StageInfo | None, entered_given: bool) -> None:
+        """Stage history as reports need it (see HISTORY in apply.py): a deal enters its pipeline's
+        first stage when created, unless the file says it entered its own stage then; a won or lost deal
+        then the stage it was closed from (the entry stage) and Won/Lost at its close date; an open deal
+        its stage (at stage_entered_at, else creation)."""
+        first = self.first.get(stage.pipeline_id, stage)
+        path = [first]
+        if stage.kind != "open":
+            entry = closed_from or self.entry.get(stage.pipeline_id)
+            if entry is not None and entry.id != first.id:
+                path.append(entry)
+        elif entered_given and entered[:10] <= created_at[:10]:
+            path = [stage]  # the file says it started in this stage
+        previous: int | None = None
+        for step in path:
+            self.writer.history(deal_id, previous, step.id, created_at)
+            previous = step.id
+        if stage.id != previous:
+            self.writer.history(deal_id, previous, stage.id, entered)
 
     def _update_deal(self, current: Row, fields: Row, values: Row, stage: StageInfo) -> str:
         if current["stage_id"] == stage.id:
@@ -1343,7 +1356,7 @@ class ActivityPlanner(Planner):
             "deal_id": deal_id, "contact_id": contact_id, "company_id": company_id, "owner": owner,
             "occurred_at": occurred, "due_date": values.get("due_date"), "done_at": done_at,
             "external_id": ext, "extra": json.dumps(extra, ensure_ascii=False) if extra else None,
-            "created_at": created or now, "updated_at": now,
+            "created_at": created or now, "updated_at": values.get("updated_at") or now,
         }, line=line)
         if ext:
             self.by_ext[ext] = aid
@@ -1373,7 +1386,8 @@ class UserPlanner(Planner):
             self.existing(match, line, f'name "{name}"')
             current = self.writer.current("users", match)
             return self.update("users", current, fields)
-        uid = self.writer.create("users", {"name": name, **fields, "created_at": self.writer.now}, line=line)
+        created = values.get("created_at") or self.writer.now
+        uid = self.writer.create("users", {"name": name, **fields, "created_at": created}, line=line)
         self.by_name[fold(name)] = uid
         return "created"
 
