@@ -253,9 +253,6 @@ class Writer:
         marks = self.touched.get(table)
         return marks is not None and row_id < len(marks) and bool(marks[row_id])
 
-    def created_count(self) -> dict[str, int]:
-        return {t: self.next_id[t] - self.first_id[t] for t in WRITE_ORDER}
-
 
 @dataclass
 class ImportReport:

@@ -223,13 +223,6 @@ def _alias_index(specs: dict[str, FieldSpec]) -> dict[str, str]:
 _ALIAS_INDEX: dict[str, dict[str, str]] = {entity: _alias_index(specs) for entity, specs in FIELDS.items()}
 
 
-def entity_name(text: str) -> str:
-    key = text.strip().lower()
-    if key not in _ENTITY_ALIASES:
-        raise UsageError(f'"{text}" is not something to import (one of {", ".join(ENTITIES)})')
-    return _ENTITY_ALIASES[key]
-
-
 # -- map specs ------------------------------------------------------------------------------------
 @dataclass
 class MapSpec:
