@@ -97,6 +97,19 @@ class SalesCliGroup(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         try:
+            return self._invoke(ctx)
+        except BaseException as exc:
+            # Any failure (an error, a usage error, Ctrl-C, SIGTERM, a bug) ends the command: a database file
+            # this very process created for it goes too (RELIABILITY.md: only init/first write may create).
+            succeeded = (isinstance(exc, typer.Exit) and exc.exit_code == 0) or (
+                isinstance(exc, SystemExit) and exc.code in (0, None))
+            if not succeeded and isinstance(ctx.obj, AppContext):
+                ctx.obj.discard_created_database()
+            raise
+
+    def _invoke(self, ctx: Any) -> Any:
+        """Run the command, translating every error into one stderr line and its exit code."""
+        try:
             return super().invoke(ctx)
         except SalesCliError as exc:
             _fail(exc.message, exc.exit_status, exc.hint)

@@ -118,3 +118,10 @@ class AppContext:
         if self._repo is not None:
             self._repo.close()
             self._repo = None
+
+    def discard_created_database(self) -> None:
+        """The command failed: close the database, removing it if this very process created it (a first write
+        that failed leaves no file behind, nor its -wal and -shm). A file that existed before is never touched."""
+        if self._repo is not None:
+            repo, self._repo = self._repo, None
+            repo.discard_created()

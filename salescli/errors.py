@@ -106,6 +106,10 @@ class DatabaseError(SalesCliError):
     exit_status = ExitStatus.DATABASE
 
 
+class DatabaseCorrupt(DatabaseError):
+    """SQLite found the file damaged (malformed pages, a failed integrity_check)."""
+
+
 class ConditionMet(SalesCliError):
     """A report's --fail-if condition held."""
 

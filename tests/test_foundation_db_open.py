@@ -87,6 +87,129 @@ def test_write_into_a_missing_folder_is_exit_5_and_creates_nothing(cli: Run, tmp
     assert not (tmp_path / "no").exists()
 
 
+FAILED_FIRST_WRITES = {
+    # name: (command, exit code, the error line)
+    "rule broken": (("deal", "add", "Big", "--stage", "Proposal"), 1,
+                    "Error: a new deal cannot enter stage Proposal: missing amount, expected_close"),
+    "bad value": (("company", "add", ""), 2, 'Error: --name "" is required'),
+    "unknown reference": (("deal", "add", "Renewal", "--contact", "ana@acme.io"), 3,
+                          'Error: --contact "ana@acme.io" not found'),
+    "import refused": (("import", "deals", "{csv}", "-f", "json"), 4,
+                       'Error: d.csv:2: amount "abc" is not an amount (examples: 12000, 12,000.50, 12k, $1.2M)'),
+}
+
+
+@pytest.mark.parametrize("case", list(FAILED_FIRST_WRITES))
+def test_a_failed_first_write_leaves_no_database_file(cli: Run, tmp_path: Path, case: str) -> None:
+    args, code, error = FAILED_FIRST_WRITES[case]
+    csv_file = tmp_path / "d.csv"
+    csv_file.write_text("title,amount\nBad,abc\n", encoding="utf-8")
+    target = tmp_path / "new.db"
+    res = cli(*(a.replace("{csv}", str(csv_file)) for a in args), database=target)
+    assert (res.exit_code, res.stdout) == (code, "")
+    assert res.stderr.splitlines()[0] == error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "home"]  # no new.db, -wal, -shm
+
+
+def test_the_first_write_that_succeeds_after_failures_creates_the_file(cli: Run, ok: Run, tmp_path: Path) -> None:
+    target = tmp_path / "new.db"
+    assert cli("deal", "add", "Big", "--stage", "Proposal", database=target).exit_code == 1
+    assert not target.exists()
+    res = ok("deal", "add", "Big", "--stage", "Proposal", "--amount", "12k", "--close", "+30d", database=target)
+    assert res.stderr == "added deal 1 Big (Proposal)\n"
+    assert mode(target) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "new.db"]
+    listed = json.loads(ok("deal", "list", "-f", "json", database=target).stdout)
+    assert [d["title"] for d in listed] == ["Big"]
+
+
+def test_a_failed_command_never_removes_a_database_that_existed(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("init")
+    before = digest(db)
+    for args in (("deal", "add", "Big", "--stage", "Proposal"), ("company", "add", ""),
+                 ("deal", "add", "Renewal", "--contact", "ana@acme.io")):
+        assert cli(*args).exit_code in (1, 2, 3)
+    assert digest(db) == before and mode(db) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(db.name)) == [db.name]
+
+
+def test_a_failed_first_write_at_the_default_location_leaves_no_folder(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from salescli.cli import app
+
+    home = tmp_path / "home"
+    runner = CliRunner()
+    res = runner.invoke(app, ["deal", "add", "Big", "--stage", "Proposal"])
+    assert (res.exit_code, res.stdout) == (1, "")
+    assert list(home.iterdir()) == []  # neither sales.db nor the .local/share/salescli folders made for it
+    assert runner.invoke(app, ["company", "add", "Acme"]).exit_code == 0
+    assert mode(Path(os.environ["XDG_DATA_HOME"]) / "salescli" / "sales.db") == 0o600
+
+
+@pytest.mark.parametrize(("sig", "code", "word"), [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_ctrl_c_or_sigterm_on_a_first_write_leaves_no_database_file(tmp_path: Path, sig: str, code: int,
+                                                                    word: str) -> None:
+    import signal
+
+    from tests.conftest import salescli_exe
+
+    target = tmp_path / "new.db"
+    # An import from stdin opens (creates) the database, then waits for rows that never come.
+    proc = subprocess.Popen([salescli_exe(), "--db", str(target), "import", "deals", "-"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not Path(f"{target}-wal").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "the import never opened the database"
+            time.sleep(0.02)
+        proc.send_signal(getattr(signal, sig))
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert (proc.returncode, out, err) == (code, "", f"Error: {word}; nothing was saved\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+
+
+def test_a_failed_creator_leaves_a_file_another_salescli_wrote_to(db: Path) -> None:
+    from salescli.repository import Repository
+
+    creator = Repository.open(db, create=True)
+    other = Repository.open(db, create=False)
+    try:
+        with other.write():
+            other.set_setting("base_currency", "EUR")
+    finally:
+        other.close()
+    assert creator.created is not None
+    assert creator.discard_created() is False  # someone else's data is in it now
+    assert db.exists()
+    check = Repository.open(db, create=False)
+    try:
+        assert check.settings()["base_currency"] == "EUR"
+    finally:
+        check.close()
+
+
+def test_a_writer_that_waited_on_a_removed_new_file_refuses_instead_of_losing_its_write(db: Path) -> None:
+    from salescli.errors import DatabaseError
+    from salescli.repository import Repository
+
+    creator = Repository.open(db, create=True)
+    other = Repository.open(db, create=False)  # opened the new file before its creator failed
+    try:
+        assert creator.discard_created() is True
+        assert not db.exists()
+        with pytest.raises(DatabaseError, match="was removed or replaced while this command ran; nothing changed"):
+            with other.write():
+                other.set_setting("base_currency", "EUR")
+    finally:
+        other.close()
+    assert sorted(p.name for p in db.parent.iterdir() if p.name.startswith(db.name)) == []
+
+
 def test_default_location_is_under_xdg_data_home_and_its_folder_is_created(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

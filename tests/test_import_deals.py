@@ -365,9 +365,35 @@ def test_refused_import_leaves_no_rejects_file_and_no_batch(cli: Run, ok: Run, d
     ok("init")
     path = write(tmp_path, "d.csv", "title,amount\nBad,abc\n")
     res = cli("import", "deals", str(path), "-f", "json")
-    assert res.exit_code == 4
-    assert json.loads(res.stdout)["rejected"] == 1  # scripts still get the summary
+    assert (res.exit_code, res.stdout) == (4, "")  # a failing command prints nothing on stdout
     assert sql(ok, "SELECT count(*) AS n FROM import_batches") == [{"n": 0}]
+
+
+def test_refused_import_with_json_prints_nothing_on_stdout(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("init")
+    before = digest(db)
+    path = write(tmp_path, "d.csv", "title,amount\nGood,5\nBad,abc\n")
+    res = cli("import", "deals", str(path), "-f", "json")
+    assert (res.exit_code, res.stdout) == (4, "")
+    assert res.stderr == ('Error: d.csv:3: amount "abc" is not an amount (examples: 12000, 12,000.50, 12k, $1.2M)\n'
+                          "Hint: nothing was imported\n")
+    assert digest(db) == before
+    # A dry run is a check whose output is the plan: its JSON is printed even when the plan has errors.
+    res = cli("import", "deals", str(path), "-f", "json", "--dry-run")
+    assert res.exit_code == 4
+    plan = json.loads(res.stdout)
+    assert {k: plan[k] for k in ("dry_run", "rows", "created", "rejected", "batch_id")} == {
+        "dry_run": True, "rows": 2, "created": 1, "rejected": 1, "batch_id": None}
+    assert plan["errors"] == [{"line": 3, "column": "amount", "value": "abc",
+                               "reason": "is not an amount (examples: 12000, 12,000.50, 12k, $1.2M)"}]
+    assert res.stderr.splitlines()[0].startswith('Error: d.csv:3: amount "abc"')
+    assert digest(db) == before
+    # --on-error skip wrote the good row: a success, with its summary on stdout.
+    res = ok("import", "deals", str(path), "-f", "json", "--on-error", "skip")
+    summary = json.loads(res.stdout)
+    assert {k: summary[k] for k in ("dry_run", "created", "rejected", "batch_id")} == {
+        "dry_run": False, "created": 1, "rejected": 1, "batch_id": 1}
+    assert sql(ok, "SELECT title FROM deals") == [{"title": "Good"}]
 
 
 def test_json_summary_for_scripts(ok: Run, deals_csv: Path) -> None:

@@ -1,5 +1,5 @@
 """salescli sql (read-only queries in every format) and salescli db check (SQLite's checks and
-salescli's invariants, exit 1 listing the problems)."""
+salescli's invariants: exit 1 listing the problems, exit 5 for a corrupt file)."""
 
 from __future__ import annotations
 
@@ -111,3 +111,79 @@ def test_db_check_reports_foreign_keys(cli: Run, crm: Run, db: Path) -> None:
     assert res.exit_code == 1
     assert {"check": "foreign key", "entity": "deals", "id": 1, "detail": "points at a missing companies row"} \
         in json.loads(res.stdout)
+
+
+def _fill_companies(db: Path, n: int) -> None:
+    """n companies with notes, written straight into the salescli database (so the table spans pages)."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        stamp = "2026-11-26T00:00:00"
+        with conn:
+            conn.executemany("INSERT INTO companies (name, notes, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                             ((f"Company {i}", "x" * 300, stamp, stamp) for i in range(n)))
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file, none in -wal
+    finally:
+        conn.close()
+
+
+def _overwrite(db: Path, offset: int, length: int) -> None:
+    with open(db, "r+b") as fh:
+        fh.seek(offset)
+        fh.write(bytes((i * 37 + 11) % 256 for i in range(length)))
+
+
+def _page_size_and_leaf(db: Path, table: str) -> tuple[int, int]:
+    """The page size, and the last leaf page of a table's b-tree (followed from its root by hand)."""
+    conn = sqlite3.connect(db)
+    try:
+        size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        page = int(conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0])
+    finally:
+        conn.close()
+    data = db.read_bytes()
+    while data[(page - 1) * size] == 0x05:  # an interior table page: follow its right-most pointer
+        page = int.from_bytes(data[(page - 1) * size + 8:(page - 1) * size + 12], "big")
+    assert data[(page - 1) * size] == 0x0D, "not a table leaf page"
+    return size, page
+
+
+def test_db_check_on_a_corrupt_table_is_exit_5_in_one_line(crm: Run, cli: Run, db: Path, tmp_path: Path) -> None:
+    _fill_companies(db, 300)
+    size, leaf = _page_size_and_leaf(db, "companies")
+    _overwrite(db, (leaf - 1) * size + size // 2, size // 2)  # rows in one of the table's pages
+    assert db.read_bytes()[:16] == b"SQLite format 3\x00"  # the header still says SQLite
+    before = db.read_bytes()
+    out_file = tmp_path / "problems.json"
+    for args in (("db", "check"), ("db", "check", "-f", "json"), ("db", "check", "-o", str(out_file))):
+        res = cli(*args)
+        assert (res.exit_code, res.stdout) == (5, ""), (args, res)
+        error, hint = res.stderr.splitlines()
+        assert error.startswith(f"Error: database {db} is corrupt: SQLite's integrity_check found ")
+        assert "problem" in error and error.count("\n") == 0
+        assert hint == f"Hint: restore a backup made with `salescli db backup` ({db} was left as it was)"
+    assert not out_file.exists()
+    assert db.read_bytes() == before  # checking changes nothing
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(db.name)) == [db.name]
+
+
+def test_db_check_on_a_file_too_corrupt_to_open_is_exit_5(crm: Run, cli: Run, db: Path) -> None:
+    _fill_companies(db, 300)
+    size = _page_size_and_leaf(db, "companies")[0]
+    length = db.stat().st_size - 2 * size
+    _overwrite(db, 2 * size, length)  # page 3 onward: the schema's own pages among them
+    assert db.read_bytes()[:16] == b"SQLite format 3\x00"
+    before = db.read_bytes()
+    res = cli("db", "check")
+    assert (res.exit_code, res.stdout) == (5, "")
+    assert db.read_bytes() == before
+    assert res.stderr == (f"Error: database {db} is corrupt (database disk image is malformed)\n"
+                          f"Hint: restore a backup made with `salescli db backup` ({db} was left as it was)\n")
+
+
+def test_db_check_on_a_file_that_is_not_sqlite_is_exit_5(cli: Run, db: Path) -> None:
+    db.write_text("title,amount\nA,100\n")
+    res = cli("db", "check")
+    assert (res.exit_code, res.stdout, res.stderr) == (
+        5, "", f"Error: {db} is not a SQLite database\nHint: check the --db path\n")
+    assert db.read_text() == "title,amount\nA,100\n"

@@ -198,7 +198,7 @@ class _progress_bar:  # a context manager, named like the function it stands for
 
 
 def _report(report: ImportReport, fmt: str) -> None:
-    """The summary on stderr; the plan (dry run) or the summary as JSON on stdout."""
+    """The summary on stderr; the plan (dry run) or the summary as JSON on stdout (none for a refused import)."""
     from salescli.importers.reading import describe_delimiter
     from salescli.render import json_value
 
@@ -208,7 +208,10 @@ def _report(report: ImportReport, fmt: str) -> None:
         say(f"reading {report.file}: delimiter {describe_delimiter(csv_file.delimiter)} {how},"
             f" {csv_file.encoding}{' with BOM' if csv_file.bom else ''}")
     if fmt == "json":
-        typer.echo(json_value(report.summary()))
+        # A refused import is a failing command: nothing on stdout. A dry run is a check whose output is
+        # the plan, printed even when the plan has errors (and the exit code says so).
+        if report.dry_run or not report.refused:
+            typer.echo(json_value(report.summary()))
     elif report.dry_run:
         typer.echo(_plan_text(report), nl=False)
     tally = report.tally
@@ -427,19 +430,31 @@ def sql(
 
 
 def check(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
-    """Check the database: SQLite integrity and foreign keys, then salescli's rules (exit 1 on problems).
+    """Check the database: SQLite integrity and foreign keys, then salescli's rules.
 
-    Rules: amounts not negative, stages in their deal's pipeline, status matching the stage kind, stage
-    history consistent, open deals past Proposal without an amount, deals missing their stage's required fields.
+    Exit 1 listing the problems when a rule is broken: amounts not negative, stages in their deal's pipeline,
+    status matching the stage kind, stage history consistent, open deals past Proposal without an amount,
+    deals missing their stage's required fields, foreign keys. Exit 5 (one error line, no list) when SQLite
+    finds the file itself corrupt: restore a backup.
 
     Example: salescli db check
     """
-    from salescli.errors import RuleError
-    from salescli.render import Column, pick_format, render_rows
-    from salescli.services.checks import check_database
+    import sqlite3
 
-    repo = app_context(ctx).repo()
-    problems, ran = check_database(repo)
+    from salescli.errors import DatabaseCorrupt, RuleError
+    from salescli.render import Column, pick_format, render_rows
+    from salescli.repository.base import translate_sqlite_error
+    from salescli.services.checks import check_database, restore_hint
+
+    app = app_context(ctx)
+    try:
+        repo = app.repo()
+        problems, ran = check_database(repo)
+    except (DatabaseCorrupt, sqlite3.Error) as exc:
+        err = exc if isinstance(exc, DatabaseCorrupt) else translate_sqlite_error(exc, app.db_path)
+        if isinstance(err, DatabaseCorrupt):  # the usual hint says "run `salescli db check`": this is it
+            raise DatabaseCorrupt(err.message, hint=restore_hint(app.db_path)) from None
+        raise err from None
     columns = [Column("check"), Column("entity"), Column("id", justify="right"), Column("detail")]
     chosen = pick_format(fmt, output)
     if problems or chosen != "table":  # scripts get an empty list; a person gets the sentence below

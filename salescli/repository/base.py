@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from salescli.errors import DatabaseError
+from salescli.errors import DatabaseCorrupt, DatabaseError
 from salescli.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, statements
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -71,7 +71,7 @@ def translate_sqlite_error(exc: sqlite3.Error, path: Path | str) -> DatabaseErro
             f"database {path} is read-only; nothing changed", hint=f"check the file's permissions (ls -l {path})"
         )
     if "malformed" in text or "corrupt" in text:
-        return DatabaseError(
+        return DatabaseCorrupt(
             f"database {path} is corrupt ({exc})",
             hint="run `salescli db check`, or restore a backup made with `salescli db backup`",
         )
@@ -84,6 +84,41 @@ def translate_sqlite_error(exc: sqlite3.Error, path: Path | str) -> DatabaseErro
     if "unable to open" in text:
         return DatabaseError(f"cannot open database {path} ({exc})")
     return DatabaseError(f"database error on {path}: {exc}")
+
+
+FileId = tuple[int, int]  # (st_dev, st_ino): which file a path names
+
+
+def _file_id(path: Path) -> FileId | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _remove_created(path: Path, file_id: FileId, folders: Sequence[Path] = ()) -> bool:
+    """Remove a database file this process created, its -wal, -shm and -journal, and the (empty) folders
+    it made for it — only while the path still names that very file. Best effort: the command that
+    created it is failing with its own error."""
+    if _file_id(path) != file_id:
+        return False
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            os.unlink(f"{path}{suffix}")
+        except OSError:
+            pass
+    _remove_folders(folders)
+    return True
+
+
+def _remove_folders(folders: Sequence[Path]) -> None:
+    """Remove folders this process made, deepest first; stop at one that is not empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            break
 
 
 @dataclass
@@ -141,6 +176,10 @@ class RepositoryBase:
         self._committing = False
         self.batch_id: int | None = None
         self.notices: list[str] = []  # what the caller should tell the user (e.g. "created company 4")
+        self.file_id: FileId | None = None  # the file opened: a write refuses a path that names another now
+        self.created: FileId | None = None  # set when this process created the file (first write on a new path)
+        self.created_folders: list[Path] = []  # folders made for it, deepest first
+        self._data_version: int | None = None  # after opening: another connection's commit changes it
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -155,8 +194,12 @@ class RepositoryBase:
         now: Callable[[], str] = lambda: "",
         read_only: bool = False,
     ) -> Any:
-        """Open (and, for writers, create) a salescli database, migrating an older one."""
-        created = False
+        """Open (and, for writers, create) a salescli database, migrating an older one.
+
+        A file this call creates is removed again if opening it fails; `created` remembers it so that a
+        command that then fails can remove it too (discard_created): a mistyped path leaves nothing."""
+        created: FileId | None = None
+        folders: list[Path] = []
         if not path.exists():
             if not create:
                 raise DatabaseError(
@@ -166,21 +209,47 @@ class RepositoryBase:
             folder = path.parent
             if not folder.is_dir():
                 if create_folder:
+                    missing = folder
+                    while not missing.exists() and missing != missing.parent:
+                        folders.append(missing)
+                        missing = missing.parent
                     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
                 else:
                     raise DatabaseError(f"cannot create database {path}: folder {folder} does not exist")
             try:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-                os.close(fd)
-                created = True
+                try:
+                    st = os.fstat(fd)
+                finally:
+                    os.close(fd)
+                created = (st.st_dev, st.st_ino)
             except FileExistsError:
-                pass  # another process created it first; open it like any other
+                folders = []  # another process created it first; open it like any other
             except OSError as exc:
+                _remove_folders(folders)
                 raise DatabaseError(f"cannot create database {path}: {exc.strerror}") from None
         elif path.is_dir():
             raise DatabaseError(f"{path} is a folder, not a database file")
         elif not path.is_file():  # a FIFO would block the read below forever; a device is no database
             raise DatabaseError(f"{path} is not a regular file, not a database file")
+        try:
+            repo = cls._connect(path, created=created is not None, busy_timeout=busy_timeout, user=user, now=now,
+                                read_only=read_only)
+        except BaseException:
+            if created is not None:  # a file just made and never usable: nothing of anyone's is in it
+                _remove_created(path, created, folders)
+            raise
+        repo.file_id = created or _file_id(path)
+        if created is not None:
+            repo.created = created
+            repo.created_folders = folders
+            repo._data_version = repo.scalar("PRAGMA data_version")
+        return repo
+
+    @classmethod
+    def _connect(cls, path: Path, *, created: bool, busy_timeout: float, user: str, now: Callable[[], str],
+                 read_only: bool) -> Any:
+        """Check the file is a salescli database (migrating an older one) and connect to it."""
         try:
             with open(path, "rb") as fh:
                 header = fh.read(16)
@@ -354,6 +423,31 @@ class RepositoryBase:
                 (now,),
             )
 
+    def discard_created(self) -> bool:
+        """The command failed: close, and remove the database file if this very process created it and nothing
+        of anyone's is in it — no transaction of this command was committed, no other connection committed
+        one (PRAGMA data_version), none is writing now. Never a file that existed before. True if removed."""
+        removed = False
+        try:
+            if self.created is not None and not self.saved_changes():
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                self._depth = 0
+                self.conn.execute("PRAGMA busy_timeout = 0")  # another writer is at work: its file now
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    # Removed under the write lock: a salescli that opened the file meanwhile and waits
+                    # to write finds the path gone when it gets the lock, and refuses (see write()).
+                    if self.scalar("PRAGMA data_version") == self._data_version:
+                        removed = _remove_created(self.path, self.created, self.created_folders)
+                finally:
+                    self.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # locked or failing: leave the file
+        finally:
+            self.close()
+        return removed
+
     def checkpoint(self) -> bool:
         """Copy the WAL into the database and truncate it; False when a reader keeps part of it alive."""
         row = self.one("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -371,6 +465,12 @@ class RepositoryBase:
         """One IMMEDIATE transaction per command; nested calls join the outer one."""
         if self._depth == 0:
             self.conn.execute("BEGIN IMMEDIATE")
+            if self.file_id is not None and _file_id(self.path) != self.file_id:
+                # Another salescli created this file, failed, and removed it while we waited for the lock
+                # (or the file was replaced): writing now would write into a file nobody can see again.
+                self.conn.execute("ROLLBACK")
+                raise DatabaseError(f"database {self.path} was removed or replaced while this command ran;"
+                                    " nothing changed", hint="run the command again")
         self._depth += 1
         try:
             yield

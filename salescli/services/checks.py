@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
+import sqlite3
 from typing import TYPE_CHECKING, Any
+
+from salescli.errors import DatabaseCorrupt
 
 if TYPE_CHECKING:
     from salescli.repository import Repository
@@ -10,16 +14,38 @@ if TYPE_CHECKING:
 MAX_PER_CHECK = 1000
 
 
+def restore_hint(path: object) -> str:
+    """What to do about a corrupt file (from `db check`, whose hint cannot be "run `salescli db check`")."""
+    return f"restore a backup made with `salescli db backup` ({shlex.quote(str(path))} was left as it was)"
+
+
+def corrupt(path: object, detail: str) -> DatabaseCorrupt:
+    """The one-line refusal of a file SQLite finds damaged."""
+    return DatabaseCorrupt(f"database {path} is corrupt: {detail}", hint=restore_hint(path))
+
+
 def check_database(repo: Repository) -> tuple[list[dict[str, Any]], list[str]]:
-    """(problems, checks run). A problem: check, entity, id, detail."""
+    """(problems, checks run). A problem: check, entity, id, detail.
+
+    A file SQLite finds damaged is no list of problems but a DatabaseCorrupt (exit 5): the checks of
+    salescli's rules would only read garbage, and the fix is a backup, not an edit.
+    """
+    from salescli.repository.base import translate_sqlite_error
     from salescli.services.pipeline import REQUIRED_FIELDS
 
     problems: list[dict[str, Any]] = []
     ran = ["integrity_check"]
-    for message in repo.integrity_problems():
-        problems.append({"check": "integrity", "entity": "database", "id": None, "detail": message})
-    if problems:
-        return problems, ran  # a damaged file: the other checks would only repeat it
+    try:
+        damage = [line for message in repo.integrity_problems() for line in str(message).splitlines()
+                  if line.strip() and not line.startswith("*** in database")]
+    except sqlite3.Error as exc:
+        err = translate_sqlite_error(exc, repo.path)
+        if isinstance(err, DatabaseCorrupt):  # too damaged for the check itself to walk the file
+            raise corrupt(repo.path, f"integrity_check failed ({exc})") from None
+        raise err from None
+    if damage:
+        many = f"{len(damage)} problems, the first" if len(damage) > 1 else "1 problem"
+        raise corrupt(repo.path, f"SQLite's integrity_check found {many}: {damage[0]}")
     ran.append("foreign_key_check")
     for row in repo.foreign_key_problems():
         problems.append({"check": "foreign key", "entity": row["table"], "id": row["rowid"],

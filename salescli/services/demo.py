@@ -55,6 +55,9 @@ def build_demo(target: Path, today: date, user: str) -> None:
                     add_contact(repo, {**row, "tags": [t for t in row["tags"].split(",") if t]},
                                 company_ref=company)
             _import_pipeline(repo, today)
+    except BaseException:
+        app.discard_created_database()  # a demo that failed (disk full, Ctrl-C) leaves no empty database
+        raise
     finally:
         app.close()
 
