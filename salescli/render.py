@@ -326,7 +326,7 @@ def _table(
     from rich import box
     from rich.table import Table
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title_justify="left")
     for c in columns:
         table.add_column(c.title, justify=c.justify)  # type: ignore[arg-type]
     for row in shown:
@@ -393,7 +393,8 @@ def render_record(
             from rich.table import Table
 
             console = _stdout_console(fh)
-            kv = Table(title=title, box=box.SIMPLE, show_header=False, pad_edge=False, title_justify="left")
+            kv = Table(title=title, box=box.SIMPLE, show_header=False, pad_edge=False, show_edge=False,
+                       title_justify="left")
             kv.add_column("field", style="bold")
             kv.add_column("value")
             for key, value in record.items():
@@ -404,8 +405,9 @@ def render_record(
             for name, (cols, rows) in sections.items():
                 if not rows:
                     continue
+                console.print()  # a blank line between the record and each section
                 table = Table(title=name.replace("_", " "), box=box.SIMPLE_HEAD, pad_edge=False,
-                              title_justify="left")
+                              show_edge=False, title_justify="left")
                 for c in cols:
                     table.add_column(c.title, justify=c.justify)  # type: ignore[arg-type]
                 for row in rows:

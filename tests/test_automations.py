@@ -22,8 +22,8 @@ def test_a_new_database_follows_up_won_deals_after_a_week(ok):
                       "due_days": 7, "due": "+7d", "owner": "deal-owner", "tasks_created": 0,
                       "created_at": "2026-11-26T00:00:00"}]
     lines = ok("automation", "list").stdout.splitlines()
-    assert lines[1].split() == ["id", "on", "task", "due", "owner", "tasks", "created"]
-    assert lines[3].split() == ["1", "won", "Post-sale", "follow-up", "+7d", "deal-owner", "0"]
+    assert lines[0].split() == ["id", "on", "task", "due", "owner", "tasks", "created"]
+    assert lines[2].split() == ["1", "won", "Post-sale", "follow-up", "+7d", "deal-owner", "0"]
 
 
 def test_add_list_rm(cli, ok, db):

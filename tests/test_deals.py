@@ -405,7 +405,7 @@ def test_mrr_and_arr(ok: Run) -> None:
     assert (monthly["mrr"], monthly["arr"]) == (1000, 12000)
     assert (yearly["mrr"], yearly["arr"]) == (83.33, 1000)
     out = ok("deal", "show", "2").stdout
-    assert " MRR                83.33 USD" in out and " ARR                1,000.00 USD" in out
+    assert "\nMRR                83.33 USD" in out and "\nARR                1,000.00 USD" in out
 
 
 # -- rm and unknown ids ------------------------------------------------------------------------------
@@ -455,44 +455,40 @@ def test_unknown_pipeline_is_not_found(ok: Run, cli: Run) -> None:
 # -- show ------------------------------------------------------------------------------------------
 SHOW_SNAPSHOT = """\
 Deal 1
-
- id                 1
- title              Acme renewal
- company            Acme (#1)
- contact            Ana Silva (#1)
- pipeline           Default
- stage              Negotiation
- status             open
- amount             12,000.00 EUR
- probability        80%
- weighted           9,600.00 EUR
- forecast           commit
- expected close     2026-12-20
- owner              dana
- next step          send contract
- next step date     2026-11-30
- tags               renewal
- days in stage      16
- stage entered at   2026-11-10
- created at         2026-10-01T00:00:00
- updated at         2026-11-26T00:00:00
+id                 1
+title              Acme renewal
+company            Acme (#1)
+contact            Ana Silva (#1)
+pipeline           Default
+stage              Negotiation
+status             open
+amount             12,000.00 EUR
+probability        80%
+weighted           9,600.00 EUR
+forecast           commit
+expected close     2026-12-20
+owner              dana
+next step          send contract
+next step date     2026-11-30
+tags               renewal
+days in stage      16
+stage entered at   2026-11-10
+created at         2026-10-01T00:00:00
+updated at         2026-11-26T00:00:00
 
 stage history
-
- when         from            to              by     note         forced
- ───────────────────────────────────────────────────────────────────────
- 2026-10-01                   Qualification   dana
- 2026-10-15   Qualification   Proposal        dana   sent quote
- 2026-11-10   Proposal        Negotiation     dana                forced
+when         from            to              by     note         forced
+───────────────────────────────────────────────────────────────────────
+2026-10-01                   Qualification   dana
+2026-10-15   Qualification   Proposal        dana   sent quote
+2026-11-10   Proposal        Negotiation     dana                forced
 
 timeline
-
- date         kind    summary                                who
- ────────────────────────────────────────────────────────────────
- 2026-11-10   stage   Proposal → Negotiation (forced)        dana
- 2026-10-15   stage   Qualification → Proposal: sent quote   dana
- 2026-10-01   stage   entered Qualification                  dana
-
+date         kind    summary                                who
+────────────────────────────────────────────────────────────────
+2026-11-10   stage   Proposal → Negotiation (forced)        dana
+2026-10-15   stage   Qualification → Proposal: sent quote   dana
+2026-10-01   stage   entered Qualification                  dana
 """
 
 

@@ -59,25 +59,23 @@ def test_show_table_snapshot(crm: Run) -> None:
     res = crm("company", "show", "ACME.IO")
     assert screen(res.stdout) == expect("""
         Company 1
-
-         id           1
-         name         Acme Corp
-         domain       acme.io
-         industry     Software
-         segment      saas
-         owner        dana
-         tags         key-account, eu
-         notes        first customer
-         contacts     1
-         open deals   0
-         created at   2026-11-26T00:00:00
-         updated at   2026-11-26T00:00:00
+        id           1
+        name         Acme Corp
+        domain       acme.io
+        industry     Software
+        segment      saas
+        owner        dana
+        tags         key-account, eu
+        notes        first customer
+        contacts     1
+        open deals   0
+        created at   2026-11-26T00:00:00
+        updated at   2026-11-26T00:00:00
 
         contacts
-
-         id   name        email         title   status
-         ───────────────────────────────────────────────
-          1   Ana Silva   ana@acme.io   CTO     customer
+        id   name        email         title   status
+        ───────────────────────────────────────────────
+         1   Ana Silva   ana@acme.io   CTO     customer
     """)
     assert res.stderr == ""
 

@@ -65,19 +65,18 @@ def test_show_table_snapshot(crm: Run) -> None:
     res = crm("contact", "show", "ANA@ACME.IO")
     assert screen(res.stdout) == expect("""
         Contact 1
-
-         id           1
-         name         Ana Silva
-         email        ana@acme.io
-         phone        +351 555 0100
-         title        CTO
-         company id   1
-         company      Acme Corp
-         owner        dana
-         status       customer
-         tags         vip
-         created at   2026-11-26T00:00:00
-         updated at   2026-11-26T00:00:00
+        id           1
+        name         Ana Silva
+        email        ana@acme.io
+        phone        +351 555 0100
+        title        CTO
+        company id   1
+        company      Acme Corp
+        owner        dana
+        status       customer
+        tags         vip
+        created at   2026-11-26T00:00:00
+        updated at   2026-11-26T00:00:00
     """)
     assert res.stderr == ""
 

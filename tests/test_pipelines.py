@@ -34,11 +34,9 @@ def test_a_new_database_has_the_seven_step_default_pipeline(ok: Run) -> None:
         (7, "Lost", 0, "lost", None, []),
     ]
     assert plain(ok("pipeline", "list").stdout) == (
-        "\n"
-        " id   name      default   stages   open deals   deals\n"
-        " ────────────────────────────────────────────────────\n"
-        "  1   Default   default        7            0       0\n"
-        "\n"
+        "id   name      default   stages   open deals   deals\n"
+        "────────────────────────────────────────────────────\n"
+        " 1   Default   default        7            0       0\n"
     )
 
 
