@@ -47,6 +47,21 @@ def test_history_table_snapshot(story: Run) -> None:
     """)
 
 
+def test_history_table_shows_the_latest_changes_oldest_first(story: Run) -> None:
+    lines = screen(story("history", "--limit", "2").stdout).splitlines()
+    assert [line.split()[0] for line in lines[2:]] == ["5", "6"]
+    assert [line.split()[0] for line in screen(story("history", "contact", "1", "--limit", "2").stdout)
+            .splitlines()[2:]] == ["5", "6"]
+    for _ in range(50):  # 106 changes: the table shows 7..106 and says 6 more (the earliest) are not shown
+        story("company", "edit", "Initech", "--add-tag", "x")
+        story("company", "edit", "Initech", "--remove-tag", "x")
+    res = story("history")
+    ids = [line.split()[0] for line in screen(res.stdout).splitlines()[2:]]
+    assert (ids[0], ids[-1], len(ids)) == ("7", "106", 100)
+    assert res.stderr == "6 more rows not shown (use --limit N or --all, or -f csv/json)\n"
+    assert len(json.loads(story("history", "-f", "json").stdout)) == 106  # scripts get the whole log
+
+
 def test_history_of_one_record_and_of_one_kind(story: Run) -> None:
     def ids(*args: str) -> list[int]:
         return [row["id"] for row in json.loads(story("history", *args, "-f", "json").stdout)]

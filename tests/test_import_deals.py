@@ -343,6 +343,39 @@ def test_duplicates_inside_the_file_name_both_lines(cli: Run, ok: Run, db: Path,
                                           " fix one of the two lines")
 
 
+def test_the_same_deal_twice_with_a_company_the_file_creates_is_a_duplicate(cli: Run, ok: Run, db: Path,
+                                                                            tmp_path: Path) -> None:
+    ok("init")
+    before = digest(db)
+    path = write(tmp_path, "d.csv", "title,company,amount\nD1,Acme,100\nd1,ACME,100\n")
+    res = cli("import", "deals", str(path))
+    assert res.exit_code == 4 and digest(db) == before
+    assert res.stderr.splitlines()[0] == ('Error: d.csv:3: duplicates line 2 (title "d1" and company "ACME");'
+                                          " fix one of the two lines")
+    two = write(tmp_path, "two.csv", "title,company,amount\nD1,Acme,100\nD2,Acme,100\n")
+    assert "2 created" in ok("import", "deals", str(two)).stderr
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(two)).stderr
+
+
+def test_a_date_that_contradicts_the_date_setting_is_refused(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    """03/04/2026 read month first and 13/04/2026 read day first would be one column read two ways."""
+    ok("init")
+    before = digest(db)
+    path = write(tmp_path, "d.csv", "title,Close Date\nA,03/04/2026\nC,13/04/2026\n")
+    res = cli("import", "deals", str(path), "--month-first")
+    assert (res.exit_code, res.stdout) == (4, "") and digest(db) == before
+    assert res.stderr.splitlines()[0] == ('Error: d.csv:3: Close Date "13/04/2026" is written day first, but dates'
+                                          " are read month first here; use --day-first if the file writes them so")
+    spec = write(tmp_path, "m.json", '{"date_format": "%m/%d/%Y"}')
+    res = cli("import", "deals", str(path), "--map-file", str(spec))
+    assert res.exit_code == 4 and digest(db) == before
+    assert res.stderr.splitlines()[0] == ('Error: d.csv:3: Close Date "13/04/2026" does not match the date format'
+                                          " %m/%d/%Y")
+    ok("import", "deals", str(path), "--day-first")
+    closes = [d["expected_close"] for d in json.loads(ok("deal", "list", "-f", "json").stdout)]
+    assert closes == ["2026-04-03", "2026-04-13"]
+
+
 # -- safety ---------------------------------------------------------------------------------------------
 def test_on_error_skip_writes_good_rows_and_rejects(cli: Run, ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "title,amount,close\nGood,100,2027-01-01\nBad,abc,2027-01-01\n"

@@ -38,6 +38,9 @@ def test_sql_in_every_format(crm: Run) -> None:
     same = crm("sql", "SELECT d.id, c.id FROM deals d JOIN companies c ON c.id = d.company_id LIMIT 1",
                "-f", "json").stdout
     assert json.loads(same) == [{"id": 1, "id_2": 1}]
+    # the table's headers are the query's column names, as written (not prettified like a list's)
+    header = crm("sql", "SELECT title, amount_minor IS NULL FROM deals ORDER BY id LIMIT 1").stdout.splitlines()[0]
+    assert header.split("   ") == ["title", "amount_minor IS NULL"]
 
 
 def test_sql_refuses_writes_and_attach(cli: Run, crm: Run, db: Path, tmp_path: Path) -> None:

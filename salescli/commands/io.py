@@ -426,7 +426,7 @@ def sql(
     app = app_context(ctx)
     chosen = pick_format(fmt, output)
     columns, rows = run_query(app, query)
-    render_rows(rows, [Column(c) for c in columns], fmt=chosen, output=output, table_limit=None, empty="no rows")
+    render_rows(rows, [Column(c, c) for c in columns], fmt=chosen, output=output, table_limit=None, empty="no rows")
 
 
 def check(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -> None:

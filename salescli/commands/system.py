@@ -101,6 +101,9 @@ def history(
 ) -> None:
     """The change log: who changed what, when, before and after.
 
+    A table shows the latest 100 changes (--limit N the latest N, --all every one), oldest first;
+    json, csv and markdown give the whole log from the first change.
+
     Example: salescli history deal 42
     """
     import json
@@ -116,9 +119,14 @@ def history(
         kind = "activity"
     query = repo.history_query(kind, entity_id)
     sql_limit, shown = table_rows(limit, show_all)
+    latest = chosen == "table" and shown is not None
+    if latest:  # a person reads the latest changes: the newest N, oldest first (scripts get the whole log)
+        query.order_by = "id DESC"
+        sql_limit = shown
 
     def rows() -> Any:
-        for row in repo.fetch(query, sql_limit):
+        found = repo.fetch(query, sql_limit)
+        for row in reversed(list(found)) if latest else found:
             before = _decoded(json.loads(row["before"])) if row["before"] else None
             after = _decoded(json.loads(row["after"])) if row["after"] else None
             yield {**row, "before": before, "after": after, "summary": _summary(row["action"], before, after)}

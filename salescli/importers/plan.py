@@ -121,6 +121,7 @@ _ISO_TS_RE = re.compile(
     r"\s*(?:Z|z|UTC|[+-][0-9]{2}(?::?[0-9]{2})?)?"
 )
 _SERIAL_RE = re.compile(r"[0-9]{5}(?:\.[0-9]+)?")
+_NUMERIC_DATE_RE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-][0-9]{2,4}\b")
 _PLAIN_AMOUNT_RE = re.compile(r"([0-9]{1,13})(?:\.([0-9]{1,3}))?")
 
 
@@ -149,9 +150,19 @@ class CellParsers:
             try:
                 return datetime.strptime(text, self.date_format).date()
             except ValueError:
-                pass
+                if not _SERIAL_RE.fullmatch(text):
+                    # the file says how its dates are written: another form is a mistake, not a guess
+                    raise InvalidValue(None, text, f"does not match the date format {self.date_format}") from None
         if _SERIAL_RE.fullmatch(text):
             return excel_serial_to_date(text)
+        if self.day_first is not None:
+            m = _NUMERIC_DATE_RE.match(text)
+            if m and int(m.group(2 if self.day_first else 1)) > 12 >= int(m.group(1 if self.day_first else 2)):
+                # 13/04/2026 read month first: a column of such dates is day first, and its 03/04/2026
+                # would have been misread; refuse instead of reading one column two ways
+                written, read = ("month", "day") if self.day_first else ("day", "month")
+                raise InvalidValue(None, text, f"is written {written} first, but dates are read {read} first"
+                                   f" here; use --{written}-first if the file writes them so")
         return parse_date_or_datetime(text, self.today, self.day_first)
 
     def to_timestamp(self, text: str) -> str:
@@ -1129,6 +1140,8 @@ class DealPlanner(Planner):
         # a new deal: now create what it refers to (the row is known to be good)
         if new_company:
             company_id = self.company_ref(values, line, create=True)
+            if key[0] == "t":  # a later line names the company just created: the same deal
+                self.pending[("t", key[1], company_id)] = line
         contact_id = self.contact_ref(values, line, company_id) if self.has_contact else None
         owner = self.owner(values)
         self.pending[key] = line
