@@ -303,3 +303,23 @@ def test_terminal_control_characters_in_stored_text_are_shown_not_obeyed(ok: Run
     assert res.exit_code == 3 and res.stderr.startswith('Error: company "x\\x1b[2J" not found\n')
     assert json.loads(ok("company", "list", "-f", "json").stdout)[0]["name"] == evil  # data formats keep it exact
     assert ok("company", "list", "-f", "csv").stdout.splitlines()[1].startswith("1," + evil)
+
+
+def test_piped_tables_are_written_directly_exactly_as_rich_draws_them(
+        ok: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Piped output (no COLUMNS, not a terminal) skips rich; the text must be what rich would print,
+    less the trailing blanks: wide characters, markup-like text, right-aligned numbers, multi-line cells."""
+    ok("company", "add", "東京 Trading", "--domain", "tokyo.example", "--notes", "first line\nsecond [bold]line[/bold]")
+    ok("contact", "add", "Zoë [red]Ng[/red]", "--email", "zoe@tokyo.example", "--company", "tokyo.example")
+    ok("deal", "add", "Big 案件", "--company", "tokyo.example", "--amount", "1234567.5", "--contact",
+       "zoe@tokyo.example")
+    ok("deal", "add", "Small", "--amount", "5")
+    for args in (("deal", "list"), ("company", "show", "1"), ("deal", "show", "1"), ("contact", "list"),
+                 ("history",)):
+        monkeypatch.setenv("COLUMNS", "500")
+        drawn = "".join(line.rstrip() + "\n" for line in ok(*args).stdout.splitlines())
+        monkeypatch.delenv("COLUMNS")
+        direct = ok(*args).stdout
+        assert direct == drawn, args
+        assert all(line == line.rstrip() for line in direct.splitlines())
+    assert "second [bold]line[/bold]" in ok("company", "show", "1").stdout
