@@ -222,6 +222,18 @@ def test_forecast_stage_table_shows_configured_and_historical_weights(hist: Run)
     assert (stages["Negotiation"]["win_rate"], stages["Negotiation"]["historical"]) == (None, D("42400.00"))
 
 
+def test_forecast_without_history_keeps_a_deals_own_probability(hist: Run) -> None:
+    gamma = next(d["id"] for d in json.loads(hist("deal", "list", "-f", "json").stdout) if d["title"] == "Gamma")
+    hist("deal", "edit", str(gamma), "--probability", "50")
+    data = report(hist, "forecast")
+    negotiation = by(data["stages"], "stage")["Negotiation"]
+    # Gamma 20k at its own 50% + Epsilon 33k at the stage's 80%: no closed deals went through
+    # Negotiation, so the historical column is the configured weighting, and prob says what it was
+    assert (negotiation["weighted"], negotiation["historical"], negotiation["probability"]) == (
+        D("36400.00"), D("36400.00"), D("0.6868"))
+    assert data["summary"]["historical"] == D("39400.00")  # + Iota 3,000 from Qualification's history
+
+
 def test_forecast_by_owner(hist: Run) -> None:
     rows = by(report(hist, "forecast", "--by", "owner")["groups"], "owner")
     ana, bob, cy = rows["ana"], rows["bob"], rows["cy"]

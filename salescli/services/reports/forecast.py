@@ -6,7 +6,7 @@
 - weighted: open deals closing in the period, amount x their probability (open deals only);
 - historical: the same deals weighted by the empirical win rate of their stage — of the deals that
   entered the stage and have since closed, the share that was won (stage history); a stage with no
-  closed deals yet keeps its configured probability;
+  closed deals yet keeps the configured weighting (each deal's own probability, else the stage's);
 - target (won_amount), attainment = won / target, gap = target - won (positive: short),
   coverage = open pipeline closing in the period / (target - won) (none when the target is met).
 
@@ -77,8 +77,8 @@ def _historical_minor(rows: list[Row], stages: dict[int, Row], rates: dict[int, 
         amount = int(r["amount"] or 0)
         if rate is not None and rate.closed:
             out[r["currency"]] += amount * rate.won * RATE_SCALE // rate.closed
-        else:
-            out[r["currency"]] += amount * int(stages[r["stage_id"]]["probability"]) * RATE_SCALE // 100
+        else:  # no history yet: the configured weighting (the deal's own probability, else the stage's)
+            out[r["currency"]] += int(r["weighted100"] or 0) * RATE_SCALE // 100
     return dict(out)
 
 
@@ -181,7 +181,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
                          if not (rates.get(r["stage_id"]) and rates[r["stage_id"]].closed)})
     if no_history:
         report.notes.append("no closed deals have been through " + ", ".join(no_history)
-                            + " yet: the historical forecast uses the configured probability there")
+                            + " yet: the historical forecast uses the configured probabilities there")
     return report.finish(ctx)
 
 
@@ -194,15 +194,18 @@ def _stage_section(ctx: ReportContext, open_rows: list[Row], stages: dict[int, R
             continue
         mine = by_stage[sid]
         rate = rates.get(sid)
+        amount = ctx.to_base(per_currency(mine, "amount"))
+        weighted = ctx.to_base(per_currency(mine, "weighted100"), 100)
         rows.append({
             "stage": stage["name"],
             "pipeline": stage["pipeline"],
             "deals": sum(r["deals"] for r in mine),
-            "amount": ctx.to_base(per_currency(mine, "amount")),
-            "probability": ratio(stage["probability"], 100),
+            "amount": amount,
+            # the configured weighting of these deals: the stage's probability unless deals set their own
+            "probability": ratio(weighted, amount) if amount else ratio(stage["probability"], 100),
             "win_rate": rate.rate if rate else None,
             "closed_deals": rate.closed if rate else 0,
-            "weighted": ctx.to_base(per_currency(mine, "weighted100"), 100),
+            "weighted": weighted,
             "historical": ctx.to_base(_historical_minor(mine, stages, rates), RATE_SCALE),
         })
     columns = [
