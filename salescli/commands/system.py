@@ -124,12 +124,15 @@ def history(
         query.order_by = "id DESC"
         sql_limit = shown
 
+    namer = _Namer(repo)
+
     def rows() -> Any:
         found = repo.fetch(query, sql_limit)
         for row in reversed(list(found)) if latest else found:
             before = _decoded(json.loads(row["before"])) if row["before"] else None
             after = _decoded(json.loads(row["after"])) if row["after"] else None
-            yield {**row, "before": before, "after": after, "summary": _summary(row["action"], before, after)}
+            yield {**row, "before": before, "after": after,
+                   "summary": _summary(row["action"], before, after, namer.fields(row, before, after))}
 
     columns = [
         Column("id", justify="right"),
@@ -163,7 +166,56 @@ def _decoded(values: Any) -> Any:
     return out
 
 
-def _summary(action: str, before: Any, after: Any) -> str:
+class _Namer:
+    """Names for the ids and minor units a change stores, so the summary reads like the record:
+    "stage: Qualification → Won", "amount: 12,000.00 → 11,500.00 EUR" (json keeps before/after raw)."""
+
+    REFS = {"stage_id": ("stage", "stages", "name"), "from_stage_id": ("from stage", "stages", "name"),
+            "to_stage_id": ("to stage", "stages", "name"), "pipeline_id": ("pipeline", "pipelines", "name"),
+            "company_id": ("company", "companies", "name"), "contact_id": ("contact", "contacts", "name"),
+            "deal_id": ("deal", "deals", "title")}
+
+    def __init__(self, repo: Any) -> None:
+        self.repo = repo
+        self.cache: dict[tuple[str, int], str] = {}
+
+    def name(self, table: str, column: str, row_id: Any) -> Any:
+        if not isinstance(row_id, int):
+            return row_id
+        key = (table, row_id)
+        if key not in self.cache:
+            found = self.repo.scalar(f"SELECT {column} FROM {table} WHERE id = ?", (row_id,))
+            if not found:
+                self.cache[key] = f"#{row_id}"
+            else:  # a stage or pipeline by its name; a company, contact or deal with its id (names repeat)
+                self.cache[key] = found if table in ("stages", "pipelines") else f"{found} (#{row_id})"
+        return self.cache[key]
+
+    def fields(self, row: dict[str, Any], before: Any, after: Any) -> dict[str, tuple[str, Any, Any]]:
+        """key -> (label, before, after) shown for the keys that are ids or minor units."""
+        if not (isinstance(before, dict) and isinstance(after, dict)):
+            return {}
+        out: dict[str, tuple[str, Any, Any]] = {}
+        for key in after:
+            if key in self.REFS:
+                label, table, column = self.REFS[key]
+                if label in after:  # the change names it already ("stage": "Won" beside "stage_id": 6)
+                    out[key] = ("", None, None)
+                    continue
+                out[key] = (label, self.name(table, column, before.get(key)), self.name(table, column, after[key]))
+            elif key == "amount_minor":
+                from salescli.values import format_money, minor_to_decimal
+
+                currency = after.get("currency") or before.get("currency") or (
+                    self.repo.scalar("SELECT currency FROM deals WHERE id = ?", (row["entity_id"],))
+                    if row["entity"] == "deal" else None)
+                amounts = [None if v is None else format_money(int(v), currency) if currency
+                           else str(minor_to_decimal(int(v), "")) for v in (before.get(key), after[key])]
+                out[key] = ("amount", amounts[0], amounts[1])
+        return out
+
+
+def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, Any, Any]] | None = None) -> str:
     def short(value: Any) -> str:
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
@@ -177,7 +229,13 @@ def _summary(action: str, before: Any, after: Any) -> str:
         name = before.get("name") or before.get("title") or before.get("subject") or ""
         return f"deleted {short(name)}"
     if isinstance(before, dict) and isinstance(after, dict):
-        return "; ".join(f"{k}: {short(before.get(k))} → {short(v)}" for k, v in after.items())
+        named = named or {}
+        parts = []
+        for k, v in after.items():
+            label, old, new = named.get(k, (k, before.get(k), v))
+            if label:
+                parts.append(f"{label}: {short(old)} → {short(new)}")
+        return "; ".join(parts)
     return action
 
 
