@@ -281,6 +281,12 @@ CREATE INDEX stage_history_deal_stage ON stage_history(deal_id, to_stage_id, cha
 CREATE INDEX changes_entity_changed ON changes(entity, changed_at);
 """
 
+# The import batch that wrote a stage-history row (NULL for moves made by hand and for rows written
+# before this migration), so `import undo` removes exactly the history a batch added to deals it updated.
+M007_STAGE_HISTORY_BATCH = """
+ALTER TABLE stage_history ADD COLUMN batch_id INTEGER REFERENCES import_batches(id);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_core", M001_CORE),
     ("m002_deals_pipelines", M002_DEALS),
@@ -288,6 +294,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m004_targets_snapshots", M004_TARGETS),
     ("m005_agenda_index", M005_AGENDA_INDEX),
     ("m006_report_indexes", M006_REPORT_INDEXES),
+    ("m007_stage_history_batch", M007_STAGE_HISTORY_BATCH),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -121,6 +121,15 @@ def restore_cell(text: str) -> str:
 
 
 # -- destinations --------------------------------------------------------------------------
+def check_output_folder(output: str | None) -> None:
+    """-o FILE in a missing folder (or under a file): a storage fault, exit 5 like --db's."""
+    if output and output != "-":
+        folder = Path(output).parent
+        if not folder.is_dir():
+            problem = "is not a folder" if folder.exists() else "does not exist"
+            raise DatabaseError(f"--output {output}: folder {folder} {problem}")
+
+
 @contextmanager
 def destination(output: str | None) -> Iterator[IO[str]]:
     """stdout, or a file written under a temporary name and renamed only when complete."""
@@ -129,14 +138,16 @@ def destination(output: str | None) -> Iterator[IO[str]]:
         sys.stdout.flush()
         return
     target = Path(output)
-    if not target.parent.is_dir():
-        raise SalesCliError(f"--output {output}: folder {target.parent} does not exist")
+    check_output_folder(output)
     if _is_sqlite_file(target):
         raise SalesCliError(f"--output {output} is a SQLite database; refusing to overwrite it")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
     except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # a read-only folder: a storage fault
+            raise DatabaseError(f"--output {output}: folder {target.parent} is not writable"
+                                f" ({exc.strerror}); no file written") from None
         raise SalesCliError(f"--output {output}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:

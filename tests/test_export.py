@@ -92,6 +92,27 @@ def test_export_refuses_table_format_and_missing_database(cli: Run, ok: Run) -> 
     assert res.exit_code == 5 and "no database at" in res.stderr
 
 
+@pytest.mark.parametrize("name, suffix", [("out.md", ".md"), ("out.xlsx", ".xlsx"), ("out.txt", ".txt"),
+                                          ("out.html", ".html"), ("OUT.MD", ".md")])
+def test_an_extension_export_cannot_write_is_one_usage_error_naming_output(
+        filled: Run, cli: Run, tmp_path: Path, name: str, suffix: str) -> None:
+    target = tmp_path / name
+    res = cli("export", "deals", "-o", str(target))
+    assert (res.exit_code, res.stdout) == (2, "")
+    assert res.stderr.splitlines() == [f'Error: -o/--output "{target}": export cannot write "{suffix}" files',
+                                       "Hint: use .csv, .json or .jsonl, or pass -f csv|json|jsonl"]
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("name, first", [("out.jsonl", '{"id": 1'), ("out.ndjson", '{"id": 1'),
+                                         ("out.json", "["), ("out", "id,title,")])
+def test_output_extension_picks_an_export_format_and_none_is_csv(filled: Run, tmp_path: Path, name: str,
+                                                                  first: str) -> None:
+    target = tmp_path / name
+    filled("export", "deals", "-o", str(target))
+    assert target.read_text().startswith(first)
+
+
 def test_export_of_an_empty_table_is_a_header(ok: Run) -> None:
     ok("init")
     assert ok("export", "activities").stdout.startswith("id,kind,subject,")

@@ -161,7 +161,7 @@ def test_output_file_picks_format_from_extension_and_is_private(crm: Run, tmp_pa
 @pytest.mark.parametrize(
     ("output", "code", "message"),
     [
-        ("missing/folder/c.csv", 1, "Error: --output {tmp}/missing/folder/c.csv: folder {tmp}/missing/folder does"
+        ("missing/folder/c.csv", 5, "Error: --output {tmp}/missing/folder/c.csv: folder {tmp}/missing/folder does"
                                     " not exist\n"),
         ("c.xlsx", 2, 'Error: --output "{tmp}/c.xlsx": cannot tell the format from ".xlsx"\n'
                       "Hint: use .csv, .json, .jsonl, .md, .html or .txt, or pass -f FORMAT\n"),

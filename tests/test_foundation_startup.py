@@ -71,3 +71,11 @@ def test_help_lists_groups_and_plural_aliases_work(run_exe: Run, tmp_path: Path)
     assert res.returncode == 0 and "--company" in res.stdout
     res = run_exe("compnay")
     assert res.returncode == 2 and "Did you mean 'company'" in res.stderr
+
+
+def test_the_db_group_summary_names_every_db_command(cli: Run) -> None:
+    res = cli("--help")
+    [line] = [line for line in res.stdout.splitlines() if line.split()[:1] == ["db"]]
+    assert line.split(None, 1)[1] == "The database file: info, check, backup, migrate."
+    listed = cli("db", "--help").stdout.split("Commands:")[1]
+    assert {row.split()[0] for row in listed.splitlines() if row.strip()} == {"info", "check", "backup", "migrate"}

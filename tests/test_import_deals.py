@@ -4,6 +4,7 @@ history, safety (dry run, rejects, one transaction), batches and undo."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -376,6 +377,65 @@ def test_a_date_that_contradicts_the_date_setting_is_refused(cli: Run, ok: Run, 
     assert closes == ["2026-04-03", "2026-04-13"]
 
 
+def history_rows(ok: Run) -> list[dict[str, Any]]:
+    return sql(ok, "SELECT deal_id, from_stage_id, to_stage_id, changed_at, batch_id FROM stage_history ORDER BY id")
+
+
+def test_an_update_closing_before_the_last_stage_change_is_refused(cli: Run, ok: Run, db: Path,
+                                                                   tmp_path: Path) -> None:
+    # the deal entered Qualification on 2026-03-10 (no created date in the file: the import day);
+    # a file saying it was won on 2026-03-05 would put Won before that in its history
+    ok("import", "deals", str(write(tmp_path, "h1.csv", "id,title,company,stage\nE1,Big deal,Acme,Qualification\n")),
+       today="2026-03-10")
+    before = digest(db)
+    won = write(tmp_path, "h2.csv", "id,title,company,stage,close date\nE1,Big deal,Acme,Won,2026-03-05\n")
+    res = cli("import", "deals", str(won), today="2026-03-12")
+    assert res.exit_code == 4 and digest(db) == before
+    assert res.stderr.splitlines()[0] == ('Error: h2.csv:2: close date "2026-03-05" is before deal 1 entered'
+                                          " Qualification (2026-03-10); stage history runs forward")
+    assert "note:" not in res.stderr  # no note claiming the created date moved: an existing deal keeps it
+    res = cli("import", "deals", str(won), "--on-error", "skip", "--rejects", str(tmp_path / "r.csv"),
+              today="2026-03-12")
+    assert res.exit_code == 0 and "1 rejected" in res.stderr and "created date" not in res.stderr
+    assert "stage history runs forward" in (tmp_path / "r.csv").read_text(encoding="utf-8")
+    assert digest(db)["stage_history"] == before["stage_history"]
+    ok("db", "check")
+    # closed on or after the last stage change: updated, Won dated at the close date, history in order
+    later = write(tmp_path, "h3.csv", "id,title,company,stage,close date\nE1,Big deal,Acme,Won,2026-03-11\n")
+    res = ok("import", "deals", str(later), today="2026-03-12")
+    assert "1 updated" in res.stderr and "note:" not in res.stderr
+    assert sql(ok, "SELECT created_at, won_at, stage_entered_at FROM deals") == [
+        {"created_at": "2026-03-10T00:00:00", "won_at": "2026-03-11", "stage_entered_at": "2026-03-11"}]
+    assert history_rows(ok) == [
+        {"deal_id": 1, "from_stage_id": None, "to_stage_id": 1, "changed_at": "2026-03-10T00:00:00", "batch_id": 1},
+        {"deal_id": 1, "from_stage_id": 1, "to_stage_id": 2, "changed_at": "2026-03-10T00:00:00", "batch_id": 1},
+        {"deal_id": 1, "from_stage_id": 2, "to_stage_id": 6, "changed_at": "2026-03-11", "batch_id": 2},
+    ]
+    ok("db", "check")
+
+
+def test_a_new_deal_closed_before_its_created_date_still_moves_it(ok: Run, tmp_path: Path) -> None:
+    res = ok("import", "deals", str(write(tmp_path, "n.csv", "id,title,company,stage,close date\n"
+                                                              "E9,New,Acme,Won,2026-03-05\n")), today="2026-03-12")
+    assert "note: 1 won/lost deals closed before their created date (created date set to the close date)" \
+        in res.stderr
+    assert sql(ok, "SELECT created_at, won_at FROM deals") == [{"created_at": "2026-03-05T00:00:00",
+                                                                "won_at": "2026-03-05"}]
+    ok("db", "check")
+
+
+def test_an_update_into_a_stage_on_the_day_it_entered_the_last(ok: Run, tmp_path: Path) -> None:
+    # lost on 2026-03-05, then the file says won on 2026-03-05: stage_entered_at does not change
+    ok("import", "deals", str(write(tmp_path, "l1.csv", "id,title,company,stage,close date\n"
+                                                        "E1,Big deal,Acme,Lost,2026-03-05\n")), today="2026-03-10")
+    res = ok("import", "deals", str(write(tmp_path, "l2.csv", "id,title,company,stage,close date\n"
+                                                              "E1,Big deal,Acme,Won,2026-03-05\n")), today="2026-03-12")
+    assert "1 updated" in res.stderr
+    assert [(h["from_stage_id"], h["to_stage_id"], h["changed_at"]) for h in history_rows(ok)][-1] == (
+        7, 6, "2026-03-05")
+    ok("db", "check")
+
+
 # -- safety ---------------------------------------------------------------------------------------------
 def test_on_error_skip_writes_good_rows_and_rejects(cli: Run, ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "title,amount,close\nGood,100,2027-01-01\nBad,abc,2027-01-01\n"
@@ -496,6 +556,44 @@ def test_undo_refuses_after_later_changes_unless_forced(cli: Run, ok: Run, db: P
     assert res.exit_code == 1 and "was already undone" in res.stderr
     res = cli("import", "undo", "99")
     assert res.exit_code == 3 and res.stderr.startswith("Error: import batch 99 not found")
+
+
+STAGE_1 = "id,title,company,stage,close date\nE1,A,Acme,Qualification,2026-12-01\n"
+
+
+def test_undo_of_a_stage_change_removes_its_history(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("import", "deals", str(write(tmp_path, "s1.csv", STAGE_1)), today="2026-11-01")
+    after_first = digest(db)
+    ok("import", "deals", str(write(tmp_path, "s2.csv", STAGE_1.replace("Qualification", "Won"))),
+       today="2026-12-02")
+    assert [(h["from_stage_id"], h["to_stage_id"], h["changed_at"], h["batch_id"]) for h in history_rows(ok)][-1] == (
+        2, 6, "2026-12-01", 2)
+    assert json.loads(ok("report", "funnel", "-p", "all", "-f", "json").stdout)["summary"]["won"] == 1
+    res = ok("import", "undo", "2", "-f", "json")
+    assert res.stderr == "undid import batch 2 (deals from s2.csv): deleted nothing; restored 1 updated record\n"
+    assert json.loads(res.stdout)["stage_history_removed"] == 1
+    now = digest(db)
+    for table in ("deals", "stage_history", "companies"):  # updated_at and stage_entered_at included
+        assert now[table] == after_first[table], table
+    assert sql(ok, "SELECT s.name AS stage, d.updated_at FROM deals d JOIN stages s ON s.id = d.stage_id") == [
+        {"stage": "Qualification", "updated_at": "2026-11-01T00:00:00"}]
+    assert cli("db", "check").exit_code == 0
+    assert json.loads(ok("report", "funnel", "-p", "all", "-f", "json").stdout)["summary"]["won"] == 0
+
+
+def test_undo_of_a_batch_written_before_history_carried_batch_ids(ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("import", "deals", str(write(tmp_path, "s1.csv", STAGE_1)), today="2026-11-01")
+    ok("deal", "move", "1", "Needs Analysis", today="2026-11-05")  # a move by hand: the same stages later
+    ok("deal", "move", "1", "Qualification", today="2026-11-06")
+    ok("import", "deals", str(write(tmp_path, "s2.csv", STAGE_1.replace("Qualification", "Won"))),
+       today="2026-12-02")
+    with sqlite3.connect(db) as conn:  # as a salescli before schema 7 wrote them
+        conn.execute("UPDATE stage_history SET batch_id = NULL")
+    conn.close()
+    kept = history_rows(ok)[:-1]
+    ok("import", "undo", "2")
+    assert history_rows(ok) == kept
+    ok("db", "check")
 
 
 # -- other entities ------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_utf8_bom_is_not_glued_to_the_first_header(ok: Run, tmp_path: Path) -> N
 def test_non_utf8_file_is_refused_with_the_line_and_a_hint(cli: Run, base: Path, tmp_path: Path) -> None:
     path = write(tmp_path, "latin.csv", "name,domain\nAcme,acme.io\nCaf\u00e9 Noir,cafe.fr\n".encode("cp1252"))
     first = refused(cli, base, "import", "companies", str(path))
-    assert first == "Error: latin.csv:3: is not UTF-8 (byte 0xe9)"
+    assert first == "Error: latin.csv:3: is not UTF-8 (byte 0xE9)"
     res = cli("import", "companies", str(path))
     assert "Hint: pass --encoding cp1252" in res.stderr
 

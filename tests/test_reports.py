@@ -27,6 +27,7 @@ cy (team West). Targets (won_amount): ana 2026-Q4 30k, team:West 2026-Q4 50k, bo
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -412,6 +413,42 @@ def test_malformed_condition_or_unknown_metric_is_exit_2(hist: Run, cli: Run, db
     assert res.stderr.startswith("Error: --fail-if")
     assert res.stdout == ""
     assert digest(db) == before
+
+
+def fail_if_entry(help_text: str) -> str:
+    """The --fail-if entry of a --help screen, on one line."""
+    text = " ".join(help_text.split())
+    return text.split("--fail-if <list[str]> ", 1)[1].split(" Repeatable.", 1)[0] + " Repeatable."
+
+
+def test_fail_if_help_gives_examples_and_metrics_of_its_own_report(cli: Run) -> None:
+    res = cli("report", "performance", "--help")
+    assert (res.exit_code, res.stderr) == (0, "")
+    assert fail_if_entry(res.stdout) == (
+        'Exit 6 after printing when a condition holds, e.g. "win_rate<25%" or "pacing<0.8". Metrics: won, '
+        "won_amount, lost, win_rate, avg_won, median_cycle_days, activities, attainment, pacing. Repeatable.")
+    assert "stale>5" not in res.stdout and "coverage<3" not in res.stdout
+
+
+@pytest.mark.parametrize("name", ["pipeline", "forecast", "performance", "velocity", "funnel", "activity", "stale",
+                                  "lost-reasons", "weekly", "forecast-accuracy", "insights"])
+def test_every_fail_if_help_names_the_metrics_and_examples_the_command_accepts(hist: Run, cli: Run,
+                                                                              name: str) -> None:
+    from importlib import import_module
+
+    from salescli.services import insights
+    from salescli.services.reports import REPORTS
+
+    command = ("insights",) if name == "insights" else ("report", name)
+    metrics = insights.METRICS if name == "insights" else import_module(
+        f"salescli.services.reports.{REPORTS[name]}").METRICS
+    examples_text, metrics_text = fail_if_entry(cli(*command, "--help").stdout).split(". Metrics: ")
+    assert metrics_text == ", ".join(metrics) + ". Repeatable."
+    examples = re.findall(r'"([^"]+)"', examples_text)
+    assert len(examples) == 2
+    for condition in examples:
+        res = cli(*command, "--fail-if", condition, "-f", "json")
+        assert res.exit_code in (0, 6), f"{name} --fail-if {condition}: {res.stderr}"
 
 
 # -- options -----------------------------------------------------------------------------------------

@@ -7,7 +7,11 @@ from typing import Annotated
 import typer
 
 from salescli.commands.options import AllOpt, LimitOpt, OutputOpt, ReportFormatOpt, app_context
-from salescli.commands.report import FailIfOpt, OwnerOpt, PipelineOpt, TeamOpt
+from salescli.commands.report import OwnerOpt, PipelineOpt, TeamOpt, fail_if_text
+
+# services.insights.METRICS, spelled out so that --help does not import the service (a test keeps them equal)
+METRICS = ("insights", "stuck", "pushed", "quiet", "rep_win_rate", "rep_activity", "stage_probability")
+FailIfOpt = Annotated[list[str] | None, typer.Option("--fail-if", help=fail_if_text(METRICS, ("stuck>0", "quiet>=3")))]
 
 
 def insights(
@@ -26,7 +30,6 @@ def insights(
     """Coaching: deals stuck in a stage, close dates pushed, big deals gone quiet, reps far below their
     team's median, stages whose probability is far from their win rate — each with its numbers.
 
-    Metrics for --fail-if: insights, stuck, pushed, quiet, rep_win_rate, rep_activity, stage_probability.
     Example: salescli insights --owner ana
     """
     from salescli.errors import ConditionMet

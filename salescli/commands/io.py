@@ -375,11 +375,29 @@ def batches(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None)
     render_rows(repo.import_batches(), columns, fmt=pick_format(fmt, output), output=output, empty="no imports yet")
 
 
+EXPORT_FORMATS = ("csv", "json", "jsonl")
+EXPORT_EXTENSIONS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def _export_format(fmt: str | None, output: str | None) -> str:
+    """-f wins; else -o's extension, one of those export writes; no extension, or stdout: CSV."""
+    from salescli.errors import UsageError
+    from salescli.render import pick_format
+
+    if fmt:
+        return pick_format(fmt, output, allowed=EXPORT_FORMATS)
+    suffix = Path(output).suffix.lower() if output and output != "-" else ""
+    if suffix and suffix not in EXPORT_EXTENSIONS:
+        raise UsageError(f'-o/--output "{output}": export cannot write "{suffix}" files',
+                         hint="use .csv, .json or .jsonl, or pass -f csv|json|jsonl")
+    return EXPORT_EXTENSIONS.get(suffix, "csv")
+
+
 def _export(ctx: typer.Context, entity: str, fmt: str | None, output: str | None) -> None:
     from salescli.importers.export import export_columns, export_records
-    from salescli.render import Column, pick_format, render_rows
+    from salescli.render import Column, render_rows
 
-    chosen = pick_format(fmt or (None if output else "csv"), output, allowed=("csv", "json", "jsonl"))
+    chosen = _export_format(fmt, output)
     repo = app_context(ctx).repo()
     keys, extra = export_columns(repo, entity, chosen)
     written = render_rows(export_records(repo, entity, chosen, extra), [Column(k) for k in keys], fmt=chosen,

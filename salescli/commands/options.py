@@ -23,8 +23,20 @@ ReportFormatOpt = Annotated[
     typer.Option("--format", "-f",
                  help="table, json, csv, markdown or html (default: from -o's extension, else table)."),
 ]
+
+
+def output_folder(value: str | None) -> str | None:
+    """-o FILE whose folder is missing: refused when the command line is read, before any work is done."""
+    if value:
+        from salescli.render import check_output_folder
+
+        check_output_folder(value)
+    return value
+
+
 OutputOpt = Annotated[
-    str | None, typer.Option("--output", "-o", help="Write to FILE (its extension picks the format).")
+    str | None,
+    typer.Option("--output", "-o", callback=output_folder, help="Write to FILE (its extension picks the format)."),
 ]
 LimitOpt = Annotated[
     int | None, typer.Option("--limit", "-n", min=1, max=1_000_000_000, help="Show at most N rows.")

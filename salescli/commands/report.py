@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
 import typer.main
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 from typer.models import CommandInfo
 
 from salescli.commands.options import AllOpt, LimitOpt, OutputOpt, ReportFormatOpt, app_context
@@ -23,8 +25,12 @@ class _ReportGroup(TyperGroup):
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in _COMMANDS:
-            self.commands[cmd_name] = typer.main.get_command_from_info(
+            command = typer.main.get_command_from_info(
                 _COMMANDS[cmd_name], pretty_exceptions_short=True, rich_markup_mode=None)
+            for param in command.params:
+                if param.name == "fail_if" and isinstance(param, TyperOption):
+                    param.help = fail_if_help(cmd_name)
+            self.commands[cmd_name] = command
         return self.commands.get(cmd_name)
 
 
@@ -57,8 +63,38 @@ AsOfOpt = Annotated[str | None, typer.Option(
     "--as-of", help="Describe a past day (from the stage history): 2026-10-31, -30d.")]
 ChartOpt = Annotated[bool, typer.Option("--chart", help="Add terminal bar charts to a table.")]
 FailIfOpt = Annotated[list[str] | None, typer.Option(
-    "--fail-if", help='Exit 6 after printing when a condition holds: "stale>5", "coverage<3", "attainment<50%". '
-                      "Repeatable.")]
+    "--fail-if", help="Exit 6 after printing when a condition (METRIC<NUMBER) holds. Repeatable.")]
+# Examples for each report's --fail-if help; its metrics are the report's own METRICS (see fail_if_help).
+FAIL_IF_EXAMPLES = {
+    "pipeline": ("stale>5", "weighted<100000"),
+    "forecast": ("coverage<3", "attainment<50%"),
+    "performance": ("win_rate<25%", "pacing<0.8"),
+    "velocity": ("velocity<1000", "win_rate<25%"),
+    "funnel": ("conversion<10%", "entered<5"),
+    "activity": ("overdue>10", "call<20"),
+    "stale": ("stale>5", "no_next_step>0"),
+    "lost-reasons": ("lost>5", "lost_amount>50000"),
+    "weekly": ("at_risk>0", "coverage<3"),
+    "forecast-accuracy": ("mape_commit>20%", "snapshots<4"),
+}
+
+
+def fail_if_text(metrics: Iterable[str], examples: Iterable[str]) -> str:
+    """--fail-if's help: examples (only of metrics the command has) and every metric it accepts."""
+    names = list(metrics)
+    shown = [e for e in examples if re.split(r"[<>=!]", e, maxsplit=1)[0] in names] or [f"{names[0]}>0"]
+    listed = " or ".join(f'"{e}"' for e in shown)
+    return f"Exit 6 after printing when a condition holds, e.g. {listed}. Metrics: {', '.join(names)}. Repeatable."
+
+
+def fail_if_help(name: str) -> str:
+    """A report's --fail-if help, from the metrics its service module defines (imported when the report runs)."""
+    from importlib import import_module
+
+    from salescli.services.reports import REPORTS
+
+    module = import_module(f"salescli.services.reports.{REPORTS[name]}")
+    return fail_if_text(module.METRICS, FAIL_IF_EXAMPLES.get(name, ()))
 
 
 def by_opt(choices: str) -> Any:
@@ -121,7 +157,6 @@ def pipeline(
 ) -> None:
     """The open pipeline per stage: deals, amount, weighted amount, closing in the period, age, stale.
 
-    Metrics for --fail-if: deals, amount, weighted, closing, stale, parked, no_next_step.
     Example: salescli report pipeline --by owner --chart
     """
     _run(ctx, "pipeline", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
@@ -145,8 +180,6 @@ def forecast(
     """The period's forecast: closed won, commit, best case, pipeline, omitted, weighted (configured and
     historical win rates), target, attainment, gap, coverage.
 
-    Metrics for --fail-if: won, commit, best_case, pipeline, omitted, weighted, historical, open, target,
-    attainment, gap, coverage, forecast, won_deals.
     Example: salescli report forecast --period 2026-Q4 --by owner --fail-if "coverage<3"
     """
     _run(ctx, "forecast", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
@@ -168,8 +201,6 @@ def performance(
 ) -> None:
     """Per owner or team: won, lost, win rate, average won, median sales cycle, activities, quota, pacing.
 
-    Metrics for --fail-if: won, won_amount, lost, win_rate, avg_won, median_cycle_days, activities,
-    attainment, pacing.
     Example: salescli report performance --period last-quarter --by team
     """
     _run(ctx, "performance", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
@@ -192,7 +223,6 @@ def velocity(
 ) -> None:
     """Pipeline velocity (open deals x win rate x average won / average cycle days) and its four inputs.
 
-    Metrics for --fail-if: velocity, open_deals, win_rate, avg_won, avg_cycle_days.
     Example: salescli report velocity --period 2026
     """
     _run(ctx, "velocity", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
@@ -213,7 +243,6 @@ def funnel(
 ) -> None:
     """Stage-to-stage conversion (count and value) and median days in stage, from the stage history.
 
-    Metrics for --fail-if: entered, won, conversion.
     Example: salescli report funnel --period 2026 --chart
     """
     _run(ctx, "funnel", fmt=fmt, output=output, fail_if=fail_if, chart=chart,
@@ -237,7 +266,6 @@ def activity(
 ) -> None:
     """Activities by owner and kind for the period, and overdue tasks.
 
-    Metrics for --fail-if: activities, call, email, meeting, note, task, overdue.
     Example: salescli report activity --period this-month --fail-if "overdue>10"
     """
     _run(ctx, "activity", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
@@ -258,7 +286,6 @@ def stale(
 ) -> None:
     """Stale, parked and no-next-step deals, largest first, with the reason for each.
 
-    Metrics for --fail-if: stale, parked, no_next_step, open.
     Example: salescli report stale --owner ana --fail-if "stale>5"
     """
     _run(ctx, "stale", fmt=fmt, output=output, fail_if=fail_if, table_limit=_limit(limit, show_all),
@@ -279,7 +306,6 @@ def lost_reasons(
 ) -> None:
     """Deals lost in the period by category and reason (count, value) and the stage they were lost from.
 
-    Metrics for --fail-if: lost, lost_amount.
     Example: salescli report lost-reasons --period ytd
     """
     _run(ctx, "lost-reasons", fmt=fmt, output=output, fail_if=fail_if, chart=chart,
@@ -305,8 +331,6 @@ def weekly(
     """The weekly report for cron: what changed, the pipeline, the quarter's forecast against target,
     at-risk deals, overdue tasks, activity per rep.
 
-    Metrics for --fail-if: new, advanced, slipped, won, lost, stale, at_risk, overdue, activities,
-    attainment, coverage, gap.
     Example: salescli report weekly -o week.html   (cron: every Monday, mail the file)
     """
     _run(ctx, "weekly", fmt=fmt, output=output, fail_if=fail_if, chart=chart, week=week,
@@ -327,7 +351,6 @@ def forecast_accuracy(
 ) -> None:
     """Past forecast snapshots (salescli forecast snapshot) against what was actually won.
 
-    Metrics for --fail-if: snapshots, mape_commit, mape_weighted, mape_historical.
     Example: salescli report forecast-accuracy --period 2026
     """
     _run(ctx, "forecast-accuracy", fmt=fmt, output=output, fail_if=fail_if,

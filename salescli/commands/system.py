@@ -18,7 +18,7 @@ from salescli.commands.options import (
     table_rows,
 )
 
-db_app = typer.Typer(help="The database file: info, backup, migrate.", no_args_is_help=True)
+db_app = typer.Typer(help="The database file: info, check, backup, migrate.", no_args_is_help=True)
 
 
 def init(ctx: typer.Context) -> None:
@@ -77,13 +77,14 @@ def backup(
 
     Example: salescli db backup ~/backups/sales-$(date +%F).db
     """
-    from salescli.errors import RuleError, SalesCliError
+    from salescli.errors import DatabaseError, RuleError
 
     repo = app_context(ctx).repo()
     if target.exists() and not force:
         raise RuleError(f"{target} already exists", hint="pass --force to overwrite it")
-    if not target.parent.is_dir():
-        raise SalesCliError(f"cannot write {target}: folder {target.parent} does not exist")
+    if not target.parent.is_dir():  # a storage fault, like --db in a missing folder: exit 5
+        problem = "is not a folder" if target.parent.exists() else "does not exist"
+        raise DatabaseError(f"cannot write {target}: folder {target.parent} {problem}")
     repo.backup_to(target)
     say(f"backed up {repo.path} to {target} ({target.stat().st_size} bytes)")
 

@@ -40,9 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from salescli.errors import ImportRejected, SalesCliError
+from salescli.errors import DatabaseError, ImportRejected
 from salescli.importers.mapping import Mapping, resolve
 from salescli.importers.plan import (
+    MAX_ERRORS_SHOWN,
     PLANNERS,
     CellParsers,
     ChunkRow,
@@ -86,8 +87,8 @@ class Rejects:
         self.fh: IO[str] | None = None
         self.tmp: Path | None = None
         if self.path is not None:
-            if not self.path.parent.is_dir():
-                raise SalesCliError(f"--rejects {path}: folder {self.path.parent} does not exist")
+            if not self.path.parent.is_dir():  # a storage fault, like -o or --db in a missing folder: exit 5
+                raise DatabaseError(f"--rejects {path}: folder {self.path.parent} does not exist")
             self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             fd = os.open(self.tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
             self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
@@ -329,8 +330,14 @@ class ImportReport:
             listed = ", ".join(f'"{s}" ({n} row{"s" if n != 1 else ""})'
                                for (_p, s), n in t.unknown_stages.most_common(8))
             hints.append(f"unknown stages: {listed}; map them (--map-file values.stage) or pass --create-stages")
-        if t.rejected > 1:
-            hints.append(f"{t.rejected} rows were refused; nothing was imported. See them all with --dry-run,"
+        if self.dry_run:  # its plan (or JSON) lists the errors: say how to get past them, not to run it again
+            rows = f"{t.rejected} row{'s' if t.rejected != 1 else ''}"
+            hints.append(f"{rows} would be refused; --on-error skip imports the good rows, and --rejects FILE"
+                         " writes every bad one with its reason")
+        elif t.rejected > 1:
+            see = ("See them all with --dry-run" if t.rejected <= MAX_ERRORS_SHOWN
+                   else f"--dry-run lists the first {MAX_ERRORS_SHOWN}")
+            hints.append(f"{t.rejected} rows were refused; nothing was imported. {see},"
                          " or import the good rows with --on-error skip --rejects FILE")
         else:
             hints.append("nothing was imported")
@@ -431,8 +438,9 @@ def _spec_notes(options: ImportOptions) -> list[str]:
     spec = options.spec
     notes = [f'{name} = "{template}" (derived from other columns when empty)' for name, template in spec.derive.items()]
     notes += [f'{name} = "{value}" when the file gives none' for name, value in spec.defaults.items()]
-    notes += [f"{name}: {len(table)} values mapped ({', '.join(f'{k} -> {v}' for k, v in list(table.items())[:4])}"
-              f"{', …' if len(table) > 4 else ''})" for name, table in spec.values.items()]
+    notes += [f"{name}: {len(table)} value{'s' if len(table) != 1 else ''} mapped"
+              f" ({', '.join(f'{k} -> {v}' for k, v in list(table.items())[:4])}{', …' if len(table) > 4 else ''})"
+              for name, table in spec.values.items()]
     if spec.date_format:
         notes.append(f"dates read with format {spec.date_format}")
     day_first = options.day_first if options.day_first is not None else spec.day_first

@@ -1056,11 +1056,13 @@ class DealPlanner(Planner):
             raise RowError(self.col("lost_category"), lost_category, f"is not one of {', '.join(LOST_CATEGORIES)}",
                            line)
         entered: str = values.get("stage_entered_at") or ((won_at or lost_at) if closed else created_at) or created_at
+        created_moved = False
         if closed and str(entered)[:10] < str(created_at)[:10] and "stage_entered_at" not in values:
             # closed before it was created: records loaded into the CRM after the fact (the created
             # date is the load date); the close date is the better start, and the count is reported
+            # (for a new deal only: an update keeps the deal's created date and history)
             created_at = f"{str(entered)[:10]}T00:00:00"
-            self.tally.notes[CLOSED_BEFORE_CREATED] += 1
+            created_moved = True
         if str(entered)[:10] < str(created_at)[:10]:
             if "stage_entered_at" in values:
                 column = self.col("stage_entered_at")
@@ -1102,6 +1104,8 @@ class DealPlanner(Planner):
 
         if match is not None:
             self.existing(match, line, self._how(values))
+            current = self.writer.current("deals", match)
+            self._check_history_runs_forward(current, stage, values, won_at or lost_at, line)
             fields: Row = {
                 "title": title, "pipeline_id": stage.pipeline_id, "stage_id": stage.id, "status": kind,
                 "currency": currency, "probability": probability, "probability_set": probability_set,
@@ -1132,7 +1136,6 @@ class DealPlanner(Planner):
                 fields["contact_id"] = contact_id
             if "owner" in values:
                 fields["owner"] = self.owner(values)
-            current = self.writer.current("deals", match)
             if extra:
                 fields["extra"] = self.merged_extra(current.get("extra"), extra)
             return self._update_deal(current, fields, values, stage)
@@ -1154,6 +1157,8 @@ class DealPlanner(Planner):
             entered,
             get("last_activity_at"),
         ), line)
+        if created_moved:
+            self.tally.notes[CLOSED_BEFORE_CREATED] += 1
         self._history(deal_id, stage, created_at, entered, closed_from, "stage_entered_at" in values)
         return "created"
 
@@ -1240,9 +1245,30 @@ class DealPlanner(Planner):
         if self.options.on_duplicate == "skip":
             return "skipped"
         self.writer.update("deals", "deal", current, changed)
-        if "stage_id" in changed:
-            self.writer.history(current["id"], current["stage_id"], stage.id, changed["stage_entered_at"])
+        if "stage_id" in changed:  # (stage_entered_at may be unchanged: entered the old stage that day)
+            self.writer.history(current["id"], current["stage_id"], stage.id, fields["stage_entered_at"])
         return "updated"
+
+    def _check_history_runs_forward(self, current: Row, stage: StageInfo, values: Row, closed_on: str | None,
+                                    line: int) -> None:
+        """A row that moves an existing deal enters the new stage at its close date (won/lost), else
+        today (see _update_deal): refused when that is before the deal's last stage change, as `deal won
+        --date` is, since its history runs forward (and its created date and history stay as they are)."""
+        if current["stage_id"] == stage.id or self.options.on_duplicate == "skip":
+            return
+        entered = str(closed_on or self.writer.now)[:10]
+        last = self.store.last_stage_change(current["id"]) or str(current["stage_entered_at"])[:10]
+        if entered >= last:
+            return
+        was = self.stage_by_id.get(current["stage_id"])
+        reason = (f"is before deal {current['id']} entered {was.name if was else 'its stage'} ({last});"
+                  " stage history runs forward")
+        name = "won_at" if stage.kind == "won" else "lost_at"
+        if stage.kind != "open" and values.get(name):
+            raise RowError(self.col(name), str(values[name]), reason, line)
+        if stage.kind != "open" and values.get("expected_close"):
+            raise RowError(self.col("expected_close"), str(values["expected_close"]), reason, line)
+        raise RowError(self.col("stage"), stage.name, f"would be entered today ({entered}), which {reason}", line)
 
 
 # -- activities -------------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ class _Lines:
             yield lines
 
     def _decode_error(self, line: int, byte: bytes) -> ImportRejected:
-        shown = f"0x{byte.hex()}" if byte else "?"
+        shown = f"0x{byte.hex().upper()}" if byte else "?"
         if codecs.lookup(self.encoding).name == "utf-8":
             return ImportRejected(
                 f"{self.name}:{line}: is not UTF-8 (byte {shown})",

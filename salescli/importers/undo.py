@@ -1,5 +1,9 @@
 """`salescli import undo BATCH`: revert an import's creates and updates, in one transaction.
 
+An update is reverted field by field from the change log (updated_at included); the stage-history
+rows the batch added to the deals it updated are deleted (they carry its batch id), and a created
+deal's history goes with the deal.
+
 Refused (exit 1) when a record of the batch was changed afterwards, or a later record points at
 one the batch created, unless --force; an unknown batch is exit 3, an undone one exit 1.
 """
@@ -42,6 +46,8 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
             _refuse_if_changed(repo, batch_id, last)
         repo.batch_id = batch_id  # the undo's own entries carry the batch they revert
         updates = [c for c in changes if c["action"] == "update"]
+        # the stage history the batch's stage changes added (what reports and `db check` read)
+        history = repo.undo_stage_history(batch_id, [c for c in updates if c["entity"] == "deal"])
         reverted = 0
         for change in reversed(updates):
             table = TABLE_OF.get(change["entity"])
@@ -74,7 +80,7 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
             deleted["stages"] = stages
         repo.mark_batch_undone(batch_id)
     return {"batch_id": batch_id, "entity": batch["entity"], "source": batch["source"], "deleted": deleted,
-            "reverted_updates": reverted}
+            "reverted_updates": reverted, "stage_history_removed": history}
 
 
 def _refuse_if_changed(repo: Repository, batch_id: int, last_change_id: int) -> None:

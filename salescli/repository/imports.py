@@ -220,20 +220,23 @@ class ImportStore(RepositoryBase):
         )
 
     def insert_stage_history(self, rows: list[tuple[int, int | None, int, str]]) -> None:
-        """(deal id, from stage, to stage, when) rows, by the acting user."""
+        """(deal id, from stage, to stage, when) rows, by the acting user, marked with the import's batch
+        (so that `import undo` removes exactly these rows)."""
+        batch = "NULL" if self.batch_id is None else str(int(self.batch_id))
         self.conn.executemany(
-            "INSERT INTO stage_history (deal_id, from_stage_id, to_stage_id, changed_at, changed_by)"
-            f" VALUES (?, ?, ?, ?, '{self.user.replace(chr(39), chr(39) * 2)}')",
+            "INSERT INTO stage_history (deal_id, from_stage_id, to_stage_id, changed_at, changed_by, batch_id)"
+            f" VALUES (?, ?, ?, ?, '{self.user.replace(chr(39), chr(39) * 2)}', {batch})",
             rows,
         )
 
     def update_logged(self, table: str, entity: str, current: Row, changed: Row) -> None:
-        """Write the changed fields (and updated_at) and log before/after of just those."""
+        """Write the changed fields (and updated_at) and log before/after of just those, updated_at
+        included when it moves (so that `import undo` can put it back)."""
         values = dict(changed)
-        if table != "users":
+        if table != "users" and current.get("updated_at") != self.now():
             values["updated_at"] = self.now()
         self.update_row(table, current["id"], values)
-        self.record_change(entity, current["id"], "update", {k: current.get(k) for k in changed}, changed)
+        self.record_change(entity, current["id"], "update", {k: current.get(k) for k in values}, values)
 
     def add_import_stage(self, pipeline_id: int, name: str, kind: str, probability: int) -> int:
         """A stage an import met (--create-stages): open ones go before the won/lost stages."""
@@ -336,8 +339,8 @@ class ImportStore(RepositoryBase):
         )
 
     def batch_changes(self, batch_id: int) -> list[Row]:
-        return self.all("SELECT id, entity, entity_id, action, before, after FROM changes WHERE batch_id = ?"
-                        " ORDER BY id", (batch_id,))
+        return self.all("SELECT id, entity, entity_id, action, before, after, changed_by FROM changes"
+                        " WHERE batch_id = ? ORDER BY id", (batch_id,))
 
     def changed_since(self, batch_id: int, last_change_id: int) -> list[Row]:
         """Records of the batch that later changes (outside it) touched: entity, id, first later change."""
@@ -396,6 +399,31 @@ class ImportStore(RepositoryBase):
                 if day:
                     out.append((day, r))
         return out
+
+    def undo_stage_history(self, batch_id: int, updates: list[Row]) -> int:
+        """Delete the stage-history rows batch_id added to deals it updated (the history of deals it
+        created goes with them); returns how many. A batch written before stage history carried its
+        batch id: the row its stage change wrote (same deal, stages, day and user; the latest such)."""
+        removed = 0
+        legacy: list[tuple[int, Any, Any, Any, str]] = []
+        for deal_id in sorted({u["entity_id"] for u in updates}):
+            cur = self.conn.execute("DELETE FROM stage_history WHERE deal_id = ? AND batch_id = ?",
+                                    (deal_id, batch_id))
+            removed += cur.rowcount
+            if cur.rowcount:
+                continue
+            for u in updates:
+                before, after = json.loads(u["before"] or "{}"), json.loads(u["after"] or "{}")
+                if u["entity_id"] == deal_id and "stage_id" in after and after.get("stage_entered_at"):
+                    legacy.append((deal_id, before.get("stage_id"), after["stage_id"], after["stage_entered_at"],
+                                   u["changed_by"]))
+        for deal_id, from_id, to_id, when, who in legacy:
+            cur = self.conn.execute(
+                "DELETE FROM stage_history WHERE id = (SELECT max(id) FROM stage_history WHERE deal_id = ?"
+                " AND from_stage_id IS ? AND to_stage_id = ? AND changed_at = ? AND changed_by = ?"
+                " AND batch_id IS NULL)", (deal_id, from_id, to_id, when, who))
+            removed += cur.rowcount
+        return removed
 
     def undo_stages(self, ids: list[int]) -> int:
         """Delete stages an import created, unless deals or history still use them."""

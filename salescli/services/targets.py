@@ -156,8 +156,10 @@ def read_target_file(path: Path) -> list[dict[str, str]]:
         raise ImportRejected(f"{name}: is a binary file, not CSV")
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportRejected(f"{name}: is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    except UnicodeDecodeError as exc:  # the same words as `import`: the line and the byte at fault
+        line = raw.count(b"\n", 0, exc.start) + 1
+        byte = raw[exc.start:exc.start + 1].hex().upper()
+        raise ImportRejected(f"{name}:{line}: is not UTF-8 (byte 0x{byte})", hint="save it as CSV UTF-8") from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)

@@ -67,6 +67,25 @@ def test_a_missing_folder_is_refused_and_nothing_is_created(sandbox: Sandbox, ar
     assert not (sandbox.root / "no").exists()
 
 
+@pytest.mark.parametrize("args, says", [
+    (("deal", "list", "-o", "{out}"), "--output {out}"),
+    (("report", "pipeline", "-o", "{out}"), "--output {out}"),
+    (("export", "deals", "-o", "{out}"), "--output {out}"),
+    (("db", "backup", "{out}"), "cannot write {out}"),
+    (("import", "deals", "{csv}", "--on-error", "skip", "--rejects", "{out}"), "--rejects {out}"),
+])
+def test_an_output_file_in_a_missing_folder_is_exit_5_naming_the_folder(crm: Sandbox, args: tuple[str, ...],
+                                                                        says: str) -> None:
+    target = crm.root / "no" / "such" / "out.csv"
+    csv_file = write_deals_csv(crm.root / "deals.csv", 3)
+    before = snapshot(crm.db)
+    out = crm.run(*(a.format(out=target, csv=csv_file) for a in args))
+    line = assert_refused(out, 5, before)
+    assert line == f"Error: {says.format(out=target)}: folder {target.parent} does not exist"
+    assert out.stderr == line + "\n"
+    assert not (crm.root / "no").exists()
+
+
 # -- files that are not usable salescli databases ------------------------------------------
 def _corrupt_page_in_the_middle(db: Path) -> None:
     """Overwrite the middle of the companies-table page nearest the middle of the file with garbage."""
