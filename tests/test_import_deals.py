@@ -396,7 +396,9 @@ def test_an_update_closing_before_the_last_stage_change_is_refused(cli: Run, ok:
     assert "note:" not in res.stderr  # no note claiming the created date moved: an existing deal keeps it
     res = cli("import", "deals", str(won), "--on-error", "skip", "--rejects", str(tmp_path / "r.csv"),
               today="2026-03-12")
-    assert res.exit_code == 0 and "1 rejected" in res.stderr and "created date" not in res.stderr
+    assert res.exit_code == 4 and "created date" not in res.stderr  # no good row: nothing imported, exit 4
+    assert res.stderr.splitlines()[1] == f"Hint: its one row was rejected, nothing was imported; every row and its" \
+                                         f" reason are in {tmp_path / 'r.csv'}"
     assert "stage history runs forward" in (tmp_path / "r.csv").read_text(encoding="utf-8")
     assert digest(db)["stage_history"] == before["stage_history"]
     ok("db", "check")
@@ -437,6 +439,22 @@ def test_an_update_into_a_stage_on_the_day_it_entered_the_last(ok: Run, tmp_path
 
 
 # -- safety ---------------------------------------------------------------------------------------------
+def test_on_error_skip_with_no_good_row_fails_and_keeps_the_rejects(cli: Run, ok: Run, db: Path,
+                                                                    tmp_path: Path) -> None:
+    """A cron job must not read 'every row rejected' as success: exit 4, nothing on stdout."""
+    ok("init")
+    before = digest(db)
+    path = write(tmp_path, "d.csv", "title,amount\nA,abc\nB,-5\n")
+    rejects = tmp_path / "rejects.csv"
+    res = cli("import", "deals", str(path), "--on-error", "skip", "--rejects", str(rejects), "-f", "json")
+    assert (res.exit_code, res.stdout) == (4, "") and digest(db) == before
+    assert res.stderr == (
+        'Error: d.csv:2: amount "abc" is not an amount (examples: 12000, 12,000.50, 12k, $1.2M)\n'
+        f"Hint: all 2 rows were rejected, nothing was imported; every row and its reason are in {rejects}\n")
+    assert rejects.read_text().splitlines()[0] == "title,amount,import_error"
+    assert len(rejects.read_text().splitlines()) == 3
+
+
 def test_on_error_skip_writes_good_rows_and_rejects(cli: Run, ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "title,amount,close\nGood,100,2027-01-01\nBad,abc,2027-01-01\n"
                                     'Also good,200,2027-02-01\n"Bad, too",5,2027-02-30\n')

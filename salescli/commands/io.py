@@ -120,6 +120,8 @@ def _import(
         _report(report, chosen)
     if report.refused:
         raise report.refusal()
+    if report.all_rejected:
+        raise report.all_rejected_error()
 
 
 class _TempRepo:
@@ -203,19 +205,20 @@ def _report(report: ImportReport, fmt: str) -> None:
     from salescli.render import json_value
 
     csv_file = report.csv_file
-    if csv_file is not None and not report.refused:  # a refusal is one Error line (and its hint)
+    failed = report.refused or report.all_rejected
+    if csv_file is not None and not failed:  # a refusal is one Error line (and its hint)
         how = "detected" if csv_file.delimiter_sniffed else "given"
         say(f"reading {report.file}: delimiter {describe_delimiter(csv_file.delimiter)} {how},"
             f" {csv_file.encoding}{' with BOM' if csv_file.bom else ''}")
     if fmt == "json":
         # A refused import is a failing command: nothing on stdout. A dry run is a check whose output is
         # the plan, printed even when the plan has errors (and the exit code says so).
-        if report.dry_run or not report.refused:
+        if report.dry_run or not failed:
             typer.echo(json_value(report.summary()))
     elif report.dry_run:
         typer.echo(_plan_text(report), nl=False)
     tally = report.tally
-    if report.refused:
+    if failed:
         return
     for note, count in tally.notes.items():
         say(f"note: {count} {note}")

@@ -274,6 +274,19 @@ class ImportReport:
     def refused(self) -> bool:
         return bool(self.tally.rejected) and self.on_error == "abort"
 
+    @property
+    def all_rejected(self) -> bool:
+        """--on-error skip with no good row: nothing was written, so the command fails (exit 4), though
+        the rejects file it asked for is kept."""
+        t = self.tally
+        return self.on_error == "skip" and not self.dry_run and t.rows > 0 and t.rejected == t.rows
+
+    def all_rejected_error(self) -> ImportRejected:
+        first = self.tally.errors[0].text(self.file) if self.tally.errors else self.file
+        where = f"; every row and its reason are in {self.rejects}" if self.rejects else ""
+        rows = "its one row was" if self.tally.rows == 1 else f"all {self.tally.rows} rows were"
+        return ImportRejected(first, hint=f"{rows} rejected, nothing was imported{where}")
+
     def error_lines(self) -> list[str]:
         return [e.text(self.file) for e in self.tally.errors]
 
