@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
@@ -29,6 +29,7 @@ __all__ = [
     "add_months",
     "currency_decimals",
     "excel_serial_to_date",
+    "excel_serial_to_datetime",
     "fiscal_quarter",
     "fiscal_year",
     "format_money",
@@ -657,6 +658,14 @@ def excel_serial_to_date(text: str) -> date:
     # Excel counts a 1900-02-29 that never was (serial 60), so every serial
     # after it is one day ahead of a count from 1899-12-31: hence 1899-12-30.
     return date(1899, 12, 30) + timedelta(days=serial)
+
+
+def excel_serial_to_datetime(text: str) -> datetime:
+    """A spreadsheet date-time serial ('45292.75' -> 2024-01-01 18:00:00), to the nearest second."""
+    day = excel_serial_to_date(text)
+    _, _, fraction = text.strip().partition(".")
+    seconds = round(Decimal(f"0.{fraction or 0}") * 86400)
+    return datetime.combine(day, time()) + timedelta(seconds=min(seconds, 86399))
 
 
 # ---------------------------------------------------------------------------

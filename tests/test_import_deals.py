@@ -166,13 +166,14 @@ def test_month_first_and_the_day_first_setting(cli: Run, ok: Run, tmp_path: Path
 
 def test_relative_excel_and_timestamp_dates(ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "title,close,created\nA,+30d,-30d\nB,46000,2024-01-22T16:14:25.000+0000\n"
-                                    "C,Dec 5 2026,2026-11-01 09:30\n")
+                                    "C,Dec 5 2026,2026-11-01 09:30\nD,46000.5,45292.75\n")
     ok("import", "deals", str(path))
     rows = sql(ok, "SELECT expected_close, created_at FROM deals ORDER BY id")
     assert rows == [
         {"expected_close": "2026-12-26", "created_at": "2026-10-27T00:00:00"},
         {"expected_close": "2025-12-09", "created_at": "2024-01-22T16:14:25"},
         {"expected_close": "2026-12-05", "created_at": "2026-11-01T09:30:00"},
+        {"expected_close": "2025-12-09", "created_at": "2024-01-01T18:00:00"},  # a serial's fraction is the time
     ]
 
 
@@ -419,11 +420,52 @@ def test_an_update_closing_before_the_last_stage_change_is_refused(cli: Run, ok:
 def test_a_new_deal_closed_before_its_created_date_still_moves_it(ok: Run, tmp_path: Path) -> None:
     res = ok("import", "deals", str(write(tmp_path, "n.csv", "id,title,company,stage,close date\n"
                                                               "E9,New,Acme,Won,2026-03-05\n")), today="2026-03-12")
-    assert "note: 1 won/lost deals closed before their created date (created date set to the close date)" \
+    assert "note: 1 won/lost deal closed before its created date (created date set to the close date)\n" \
         in res.stderr
     assert sql(ok, "SELECT created_at, won_at FROM deals") == [{"created_at": "2026-03-05T00:00:00",
                                                                 "won_at": "2026-03-05"}]
     ok("db", "check")
+
+
+def test_a_status_change_clears_what_the_old_status_left(ok: Run, db: Path, tmp_path: Path) -> None:
+    """Lost -> Won -> open by re-import: no lost date or reason left on a won deal, as `deal reopen` clears
+    them; undo restores them."""
+    ok("import", "deals", str(write(tmp_path, "a.csv", "id,title,stage,close date,lost reason,loss category\n"
+                                                      "X1,Alpha,Lost,2026-02-01,too dear,price\n")))
+    ok("import", "deals", str(write(tmp_path, "b.csv", "id,title,stage,close date\nX1,Alpha,Won,2026-02-20\n")))
+    fields = "SELECT status, won_at, lost_at, lost_reason, lost_category FROM deals"
+    assert sql(ok, fields) == [{"status": "won", "won_at": "2026-02-20", "lost_at": None, "lost_reason": None,
+                                "lost_category": None}]
+    summary = json.loads(ok("history", "deal", "1", "-f", "json").stdout)[-1]["summary"]
+    assert summary.endswith("lost_at: 2026-02-01 → ∅; lost_reason: too dear → ∅; lost_category: price → ∅")
+    ok("import", "undo", "2")
+    assert sql(ok, fields) == [{"status": "lost", "won_at": None, "lost_at": "2026-02-01", "lost_reason": "too dear",
+                                "lost_category": "price"}]
+    ok("import", "deals", str(write(tmp_path, "c.csv", "id,title,stage,close date,amount\n"
+                                                      "X1,Alpha,Proposal,2026-04-20,500\n")), today="2026-03-01")
+    assert sql(ok, fields) == [{"status": "open", "won_at": None, "lost_at": None, "lost_reason": None,
+                                "lost_category": None}]
+    ok("db", "check")
+
+
+def test_deals_that_break_their_stage_rules_are_imported_with_a_note(cli: Run, ok: Run, tmp_path: Path) -> None:
+    """DESIGN: an import records deals as they were; `db check` lists those that break their stage's rules,
+    and the import says how many it wrote."""
+    path = write(tmp_path, "d.csv", "title,stage,amount,close\nNo amount,Proposal,,2026-05-01\n"
+                                    "Complete,Negotiation,5,2026-05-01\nEarly,Prospecting,,\n")
+    res = ok("import", "deals", str(path), "-f", "json")
+    assert "note: 1 open deal lacks what its stage requires (`salescli db check` lists it)\n" in res.stderr
+    assert json.loads(res.stdout)["row_notes"] == [
+        "1 open deal lacks what its stage requires (`salescli db check` lists it)"]
+    res = cli("db", "check", "-f", "json")
+    assert res.exit_code == 1 and json.loads(res.stdout) == [
+        {"check": "missing required field", "entity": "deal", "id": 1, "detail": "in Proposal without amount"}]
+    res = ok("import", "deals", str(path))  # nothing written this time: no note
+    assert "0 created, 0 updated, 3 unchanged" in res.stderr and "note:" not in res.stderr
+    res = ok("import", "deals", str(write(tmp_path, "e.csv", "title,stage,amount,close\n"
+                                                            "Early,Proposal,,\nFresh,Negotiation,,\n")))
+    assert "note: 2 open deals lack what their stage requires (`salescli db check` lists them)\n" in res.stderr
+    assert "1 created, 1 updated, 0 unchanged" in res.stderr  # (an empty cell leaves a field as it is)
 
 
 def test_an_update_into_a_stage_on_the_day_it_entered_the_last(ok: Run, tmp_path: Path) -> None:

@@ -46,13 +46,16 @@ def test_sql_in_every_format(crm: Run) -> None:
 def test_sql_refuses_writes_and_attach(cli: Run, crm: Run, db: Path, tmp_path: Path) -> None:
     before = digest(db)
     for statement in ("DELETE FROM deals", "UPDATE deals SET title = 'x'", "CREATE TABLE t (x)",
-                      "PRAGMA user_version = 99"):
+                      "PRAGMA user_version = 99", "PRAGMA journal_mode = delete", "PRAGMA query_only = off"):
         res = cli("sql", statement)
         assert res.exit_code == 1, statement
         assert res.stderr.startswith("Error: sql: only reading queries are allowed"), res.stderr
     res = cli("sql", f"ATTACH '{tmp_path / 'new.db'}' AS x")
     assert res.exit_code == 1 and not (tmp_path / "new.db").exists()
     assert digest(db) == before
+    # a PRAGMA that reads still runs, with or without its argument
+    assert crm("sql", "PRAGMA journal_mode", "-f", "csv").stdout == "journal_mode\nwal\n"
+    assert crm("sql", "PRAGMA table_info(users)", "-f", "json").stdout.count('"name"') >= 3
 
 
 def test_sql_usage_errors_and_missing_database(cli: Run, crm: Run, tmp_path: Path) -> None:

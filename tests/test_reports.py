@@ -415,6 +415,13 @@ def test_malformed_condition_or_unknown_metric_is_exit_2(hist: Run, cli: Run, db
     assert digest(db) == before
 
 
+def test_malformed_condition_example_names_a_metric_of_that_report(cli: Run) -> None:
+    res = cli("report", "forecast", "--fail-if", "bogus")
+    assert (res.exit_code, res.stderr) == (
+        2, 'Error: --fail-if "bogus" is not a condition (write METRIC<NUMBER, e.g. "won>5")\n')
+    assert 'e.g. "velocity>5"' in cli("report", "velocity", "--fail-if", "velocity").stderr
+
+
 def fail_if_entry(help_text: str) -> str:
     """The --fail-if entry of a --help screen, on one line."""
     text = " ".join(help_text.split())

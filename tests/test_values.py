@@ -18,6 +18,7 @@ from salescli.values import (
     add_months,
     currency_decimals,
     excel_serial_to_date,
+    excel_serial_to_datetime,
     fiscal_quarter,
     fiscal_year,
     format_money,
@@ -609,6 +610,17 @@ def test_parse_date_or_datetime_refused(text: str, reason: str) -> None:
 )
 def test_excel_serial_to_date(text: str, expected: date) -> None:
     assert excel_serial_to_date(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("45292", datetime(2024, 1, 1)),
+    ("45292.75", datetime(2024, 1, 1, 18)),
+    ("46000.5", datetime(2025, 12, 9, 12)),
+    ("45292.000011574", datetime(2024, 1, 1, 0, 0, 1)),  # one second, to the nearest second
+    ("45292.99999999", datetime(2024, 1, 1, 23, 59, 59)),  # never the next day
+])
+def test_excel_serial_to_datetime(text: str, expected: datetime) -> None:
+    assert excel_serial_to_datetime(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "19999", "80001", "99999", "4529", "452920", "-45292", "45292.", "4.5e4", "abc",

@@ -220,8 +220,8 @@ def _report(report: ImportReport, fmt: str) -> None:
     tally = report.tally
     if failed:
         return
-    for note, count in tally.notes.items():
-        say(f"note: {count} {note}")
+    for note in tally.note_lines():
+        say(f"note: {note}")
     for stage in tally.stages_created:
         say(f"{'would create' if report.dry_run else 'created'} stage {stage}")
     say(report.sentence())

@@ -308,6 +308,7 @@ class ImportReport:
             out["unknown_stages"] = [{"pipeline": p, "stage": s, "rows": n} for (p, s), n in t.unknown_stages.items()]
         out["mapping"] = self.mapping.rows() if self.mapping else []
         out["notes"] = list(self.notes)
+        out["row_notes"] = t.note_lines()
         return out
 
     def sentence(self) -> str:

@@ -91,7 +91,7 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
         _f("won_at", "date", "won date", "won time", "date won", "closed won date"),
         _f("lost_at", "date", "lost date", "lost time", "date lost"),
         _f("lost_reason", "text", "lost reason", "loss reason", "closed lost reason"),
-        _f("lost_category", "lower"),
+        _f("lost_category", "lower", "loss category", "lost reason category"),
         _f("owner", "text", "deal owner", "sales agent", "owner id", "sales rep", "rep", "assigned to",
            "salesperson", max_length=200),
         _f("source", "text", "lead source", "deal source", "original source", "channel", max_length=200),

@@ -23,14 +23,23 @@ from typing import TYPE_CHECKING, Any
 from salescli.errors import InvalidValue, NotFound
 from salescli.importers.mapping import FIELDS, Mapping, MapSpec, fill_template, template_columns
 from salescli.render import restore_cell
-from salescli.services.pipeline import default_forecast_category, normalize_forecast_category
+from salescli.services.pipeline import (
+    REQUIRED_FIELDS,
+    default_forecast_category,
+    normalize_forecast_category,
+    required_of,
+)
 
 if TYPE_CHECKING:
     from salescli.importers.apply import Writer
 
 Row = dict[str, Any]
 MAX_ERRORS_SHOWN = 20
-CLOSED_BEFORE_CREATED = "won/lost deals closed before their created date (created date set to the close date)"
+#: Notes on rows that were imported as they are (singular, plural): counted, then printed with the count.
+BREAKS_STAGE_RULES = ("open deal lacks what its stage requires (`salescli db check` lists it)",
+                      "open deals lack what their stage requires (`salescli db check` lists them)")
+CLOSED_BEFORE_CREATED = ("won/lost deal closed before its created date (created date set to the close date)",
+                         "won/lost deals closed before their created date (created dates set to the close dates)")
 ACTIVITY_KINDS = ("call", "email", "meeting", "note", "task")
 CONTACT_STATUSES = ("lead", "prospect", "customer", "churned")
 DONE_WORDS = frozenset({"done", "completed", "complete", "closed", "finished", "yes", "true", "1"})
@@ -107,7 +116,11 @@ class Tally:
     ambiguous: dict[str, list[int]] = field(default_factory=dict)  # column -> lines with day/month dates
     ambiguous_count: Counter[str] = field(default_factory=Counter)
     stages_created: list[str] = field(default_factory=list)
-    notes: Counter[str] = field(default_factory=Counter)
+    notes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (singular, plural) -> rows
+
+    def note_lines(self) -> list[str]:
+        """The notes on imported rows, each with its count: "2 won/lost deals closed before …"."""
+        return [f"{n} {one if n == 1 else many}" for (one, many), n in self.notes.items()]
 
     def error(self, err: RowError) -> None:
         self.rejected += 1
@@ -176,6 +189,10 @@ class CellParsers:
                 raise InvalidValue(None, text, "is not a valid date and time") from None
             self.to_date(day)  # range check
             return f"{day}T{hour}:{minute}:{second}"
+        if "." in text and _SERIAL_RE.fullmatch(text):  # a spreadsheet serial with its time of day
+            from salescli.values import excel_serial_to_datetime
+
+            return excel_serial_to_datetime(text).isoformat(timespec="seconds")
         if self.date_format and "%H" in self.date_format:
             try:
                 return datetime.strptime(text, self.date_format).isoformat(timespec="seconds")
@@ -859,6 +876,23 @@ class StageInfo:
     kind: str
     probability: int
     position: int
+    #: the deal columns an open deal in this stage must fill (its required fields, and the amount past
+    #: Proposal): the rules `db check` lists the deals that break
+    rules: tuple[str, ...] = ()
+
+
+def stage_rules(stage: Row) -> tuple[str, ...]:
+    """The deal columns an open deal in the stage must fill (see StageInfo.rules)."""
+    if stage["kind"] != "open":
+        return ()
+    columns = [REQUIRED_FIELDS.get(name, name) for name in required_of(stage)]
+    if stage["past_proposal"] and "amount_minor" not in columns:
+        columns.append("amount_minor")
+    return tuple(columns)
+
+
+def breaks_rules(deal: Row, stage: StageInfo) -> bool:
+    return any(deal.get(column) in (None, "") for column in stage.rules)
 
 
 class DealPlanner(Planner):
@@ -910,7 +944,8 @@ class DealPlanner(Planner):
             self.pipelines[fold(p["name"])] = p["id"]
             self.pipeline_names[p["id"]] = p["name"]
         for s in self.store.import_stages():
-            info = StageInfo(s["id"], s["pipeline_id"], s["name"], s["kind"], s["probability"], s["position"])
+            info = StageInfo(s["id"], s["pipeline_id"], s["name"], s["kind"], s["probability"], s["position"],
+                             stage_rules(s))
             self.stages[(s["pipeline_id"], fold(s["name"]))] = info
             self.stage_by_id[info.id] = info
         self.entry.clear()
@@ -1159,6 +1194,12 @@ class DealPlanner(Planner):
         ), line)
         if created_moved:
             self.tally.notes[CLOSED_BEFORE_CREATED] += 1
+        if stage.rules and breaks_rules({
+            "amount_minor": minor, "expected_close": expected_close, "company_id": company_id,
+            "contact_id": contact_id, "owner": owner, "source": get("source"), "next_step": get("next_step"),
+            "next_step_date": get("next_step_date"),
+        }, stage):
+            self.tally.notes[BREAKS_STAGE_RULES] += 1
         self._history(deal_id, stage, created_at, entered, closed_from, "stage_entered_at" in values)
         return "created"
 
@@ -1236,15 +1277,21 @@ class DealPlanner(Planner):
                     fields.pop("forecast_category_set", None)
         else:
             fields["stage_entered_at"] = fields.get("won_at") or fields.get("lost_at") or self.writer.now
-            if stage.kind == "open":
+            # what the old status left behind goes, as `deal reopen` clears it (unless the file sets it)
+            if stage.kind != "won":
                 fields["won_at"] = None
+            if stage.kind != "lost":
                 fields["lost_at"] = None
+                for k in ("lost_reason", "lost_category"):
+                    fields.setdefault(k, values.get(k))
         changed = {k: v for k, v in fields.items() if current.get(k) != v}
         if not changed:
             return "unchanged"
         if self.options.on_duplicate == "skip":
             return "skipped"
         self.writer.update("deals", "deal", current, changed)
+        if stage.rules and breaks_rules({**current, **fields}, stage):
+            self.tally.notes[BREAKS_STAGE_RULES] += 1
         if "stage_id" in changed:  # (stage_entered_at may be unchanged: entered the old stage that day)
             self.writer.history(current["id"], current["stage_id"], stage.id, fields["stage_entered_at"])
         return "updated"

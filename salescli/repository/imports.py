@@ -57,6 +57,12 @@ LOGGED_COLUMNS: dict[str, tuple[str, ...]] = {
     "deals": ("title", "external_id", "company_id", "stage_id", "status", "amount_minor", "currency", "owner"),
     "activities": ("kind", "subject", "deal_id", "contact_id", "company_id", "external_id"),
 }
+#: PRAGMAs whose argument names what to read (`PRAGMA table_info(deals)`): `salescli sql` runs them.
+_READING_PRAGMAS = frozenset({
+    "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "foreign_key_list",
+    "foreign_key_check", "integrity_check", "quick_check", "pragma_list", "function_list", "module_list",
+    "collation_list", "database_list", "compile_options",
+})
 SEARCHED_TABLES = ("companies", "contacts", "deals", "activities")
 _TRIGGER_BODY_RE = re.compile(
     r"BEGIN\s+INSERT\s+INTO\s+search_index\s*\((?P<cols>[^)]*)\)\s*VALUES\s*\((?P<values>.*)\)\s*;\s*END\s*$",
@@ -131,7 +137,12 @@ class ImportStore(RepositoryBase):
         return self.scalar("SELECT id FROM pipelines ORDER BY is_default DESC, id LIMIT 1")  # type: ignore[no-any-return]
 
     def import_stages(self) -> list[Row]:
-        return self.all("SELECT id, pipeline_id, name, kind, probability, position FROM stages ORDER BY id")
+        """Each stage, with its required fields and whether it is past its pipeline's Proposal stage (where
+        `db check` wants an open deal's amount)."""
+        return self.all("SELECT s.id, s.pipeline_id, s.name, s.kind, s.probability, s.position, s.required_fields,"
+                        " EXISTS (SELECT 1 FROM stages p WHERE p.pipeline_id = s.pipeline_id"
+                        " AND p.name = 'Proposal' COLLATE NOCASE AND s.position >= p.position) AS past_proposal"
+                        " FROM stages s ORDER BY s.id")
 
     def import_deal_ids_by_external(self, external_ids: Sequence[str]) -> dict[str, int]:
         rows = self.conn.execute(
@@ -531,13 +542,17 @@ class ImportStore(RepositoryBase):
     def read_query(self, sql: str) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
         """Run one read-only statement (the connection should be opened read-only too).
 
-        query_only refuses writes; an authorizer refuses ATTACH (which could create a file) and DETACH.
+        query_only refuses writes; an authorizer refuses ATTACH (which could create a file), DETACH and a
+        PRAGMA that sets something (`journal_mode=delete` would try to change the file), while a PRAGMA
+        that reads (`PRAGMA user_version`, `PRAGMA table_info(deals)`) runs.
         Returns the column names and the rows as tuples, streamed.
         """
         import sqlite3
 
-        def authorize(action: int, *_args: Any) -> int:
+        def authorize(action: int, arg1: str | None, arg2: str | None, *_args: Any) -> int:
             if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
+                return sqlite3.SQLITE_DENY
+            if action == sqlite3.SQLITE_PRAGMA and arg2 is not None and (arg1 or "").lower() not in _READING_PRAGMAS:
                 return sqlite3.SQLITE_DENY
             return sqlite3.SQLITE_OK
 

@@ -434,7 +434,8 @@ def parse_conditions(texts: list[str] | None, metrics: dict[str, str]) -> list[C
     for text in texts or []:
         m = _CONDITION_RE.fullmatch(text.lower())
         if not m:
-            raise InvalidValue("--fail-if", text, "is not a condition (write METRIC<NUMBER, e.g. \"stale>5\")")
+            example = f'"{next(iter(metrics), "metric")}>5"'  # a metric of this report
+            raise InvalidValue("--fail-if", text, f"is not a condition (write METRIC<NUMBER, e.g. {example})")
         metric, op, number, percent = m.groups()
         if metric not in metrics:
             raise InvalidValue("--fail-if", text, f"names no metric of this report (metrics: {', '.join(metrics)})")
