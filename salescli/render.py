@@ -10,6 +10,7 @@ import errno
 import itertools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -46,6 +47,8 @@ class Column:
     justify: str = "left"
     show: Callable[[Any, dict[str, Any]], str] | None = None
     in_table: bool = True  # False: only in json/csv (a table on 80 columns shows the essentials)
+    optional: bool = False  # True: left out of a table on a terminal too narrow for every column
+    wrap: bool = False  # True: a description, wrapped on a narrow terminal (other text is cut with …)
 
     @property
     def title(self) -> str:
@@ -121,13 +124,27 @@ def restore_cell(text: str) -> str:
 
 
 # -- destinations --------------------------------------------------------------------------
-def check_output_folder(output: str | None) -> None:
+def check_output_folder(output: str | None, option: str = "--output") -> None:
     """-o FILE in a missing folder (or under a file): a storage fault, exit 5 like --db's."""
     if output and output != "-":
         folder = Path(output).parent
         if not folder.is_dir():
             problem = "is not a folder" if folder.exists() else "does not exist"
-            raise DatabaseError(f"--output {output}: folder {folder} {problem}")
+            raise DatabaseError(f"{option} {output}: folder {folder} {problem}")
+
+
+def open_beside(target: Path, option: str, nothing: str = "no file written") -> tuple[Path, int]:
+    """(temporary path, descriptor) of a new file beside target, to be renamed onto it once complete.
+    A missing or read-only folder is a storage fault (exit 5) naming the option; nothing is written."""
+    check_output_folder(str(target), option)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        return tmp, os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # a read-only folder: a storage fault
+            raise DatabaseError(f"{option} {target}: folder {target.parent} is not writable"
+                                f" ({exc.strerror}); {nothing}") from None
+        raise SalesCliError(f"{option} {target}: {exc.strerror}; {nothing}") from None
 
 
 @contextmanager
@@ -141,14 +158,7 @@ def destination(output: str | None) -> Iterator[IO[str]]:
     check_output_folder(output)
     if _is_sqlite_file(target):
         raise SalesCliError(f"--output {output} is a SQLite database; refusing to overwrite it")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    except OSError as exc:
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # a read-only folder: a storage fault
-            raise DatabaseError(f"--output {output}: folder {target.parent} is not writable"
-                                f" ({exc.strerror}); no file written") from None
-        raise SalesCliError(f"--output {output}: {exc.strerror}") from None
+    tmp, fd = open_beside(target, "--output")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
@@ -384,16 +394,99 @@ def _table(
         from rich import box
         from rich.markup import escape
         from rich.table import Table
+        from rich.text import Text
 
+        console = _stdout_console(fh)
         table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title_justify="left")
-        for c in columns:
-            table.add_column(c.title, justify=c.justify)  # type: ignore[arg-type]
+        keep, widths = fit_columns(columns, cells, console.width)
+        for k, i in enumerate(keep):
+            c = columns[i]
+            if widths is None:
+                table.add_column(c.title, justify=c.justify)  # type: ignore[arg-type]
+            else:  # one line a row (but descriptions): long text cut with …, numbers and dates whole
+                table.add_column(Text(c.title, no_wrap=False, overflow="fold"), justify=c.justify,  # type: ignore[arg-type]
+                                 width=widths[k], no_wrap=not c.wrap, overflow="fold" if c.wrap else "ellipsis")
         for texts in cells:
-            table.add_row(*(escape(text) for text in texts))
-        _stdout_console(fh).print(table)
+            table.add_row(*(escape(texts[i]) for i in keep))
+        console.print(table)
     if more:
         note(f"{more} more row{'s' if more != 1 else ''} not shown (use --limit N or --all, or -f csv/json)")
     return len(shown)
+
+
+_FIXED_CELL_RE = re.compile(r"[^\W\d_]")
+#: On a terminal too narrow for a table, text columns are cut to this width before optional columns go.
+COMFORTABLE_WIDTH = 12
+#: A text column is cut no narrower than this (then 3) when a table does not fit the terminal.
+MIN_TEXT_WIDTH = 6
+#: Between two columns of a table: padding, separator, padding.
+COLUMN_GAP = 3
+
+
+@dataclass
+class _Fit:
+    """How a table's columns fit the terminal: the natural width of each (widest cell, and a header may
+    wrap between its words), and which columns may be cut with … (text: not numbers, dates or ids)."""
+
+    natural: list[int]
+    words: list[int]
+    cuttable: list[bool]
+
+    @classmethod
+    def measure(cls, columns: list[Column], cells: list[list[str]]) -> _Fit:
+        from rich.cells import cell_len
+
+        natural, words, cuttable = [], [], []
+        for i, c in enumerate(columns):
+            longest_word = max((cell_len(w) for w in c.title.split()), default=1)
+            widest = max((cell_len(line) for row in cells for line in row[i].splitlines() or [""]), default=0)
+            natural.append(max(widest, longest_word, 1))
+            words.append(longest_word)
+            cuttable.append(c.wrap or (c.justify != "right" and any(_FIXED_CELL_RE.search(row[i]) for row in cells)))
+        return cls(natural, words, cuttable)
+
+    def widths(self, keep: list[int], available: int) -> list[int] | None:
+        """The widths of the kept columns on `available` characters, or None when they cannot fit.
+
+        The widest text column gives a character up first, down to the next widest (ties: one by one), to
+        MIN_TEXT_WIDTH, then to 3 characters keeping each header's words whole, then breaking them."""
+        widths = [self.natural[i] for i in keep]
+        excess = sum(widths) + COLUMN_GAP * (len(keep) - 1) - available
+        cuttable = [k for k, i in enumerate(keep) if self.cuttable[i]]
+        words = [self.words[i] for i in keep]
+        for floors in ([max(w, MIN_TEXT_WIDTH) for w in words], [max(w, 3) for w in words], [3] * len(words)):
+            while excess > 0:
+                widest = max((k for k in cuttable if widths[k] > floors[k]), key=lambda k: widths[k], default=None)
+                if widest is None:
+                    break
+                second = max((widths[k] for k in cuttable if k != widest), default=0)
+                step = max(1, min(excess, widths[widest] - max(second, floors[widest])))
+                widths[widest] -= step
+                excess -= step
+        return widths if excess <= 0 else None
+
+    def comfortable(self, keep: list[int], widths: list[int]) -> bool:
+        return all(w >= min(self.natural[i], COMFORTABLE_WIDTH) for i, w in zip(keep, widths, strict=True))
+
+
+def fit_columns(columns: list[Column], cells: list[list[str]], available: int) -> tuple[list[int], list[int] | None]:
+    """(the columns to show, their widths) for a terminal `available` characters wide; widths None when
+    the table fits as it is (or cannot fit at all: rich wraps it then).
+
+    A table too wide is fitted on one line a row, as gh does: numbers, dates and ids stay whole and the
+    widest text columns (titles, companies, names) are cut with …; when that would cut text below
+    COMFORTABLE_WIDTH, the optional columns go first."""
+    fit = _Fit.measure(columns, cells)
+    every = list(range(len(columns)))
+    widths = fit.widths(every, available)
+    if widths == [fit.natural[i] for i in every]:
+        return every, None
+    essential = [i for i in every if not columns[i].optional]
+    if len(essential) < len(every) and (widths is None or not fit.comfortable(every, widths)):
+        fewer = fit.widths(essential, available)
+        if fewer is not None:
+            return essential, None if fewer == [fit.natural[i] for i in essential] else fewer
+    return every, widths
 
 
 # -- single records ------------------------------------------------------------------------

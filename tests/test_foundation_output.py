@@ -323,3 +323,43 @@ def test_piped_tables_are_written_directly_exactly_as_rich_draws_them(
         assert direct == drawn, args
         assert all(line == line.rstrip() for line in direct.splitlines())
     assert "second [bold]line[/bold]" in ok("company", "show", "1").stdout
+
+
+def test_a_table_too_wide_for_the_terminal_keeps_one_line_a_row(ok: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """80 columns: optional columns (prob, days in stage) go, long text is cut with …, and amounts and
+    dates are never cut or wrapped (rich alone wrapped each title over 4 lines and cut 2017-03-01 to 2017-0…)."""
+    ok("deal", "add", "Warehouse automation for the northern depots", "--company", "Acme Robotics International",
+       "--amount", "48000", "--close", "2026-12-09", "--owner", "dana", "--stage", "Negotiation")
+    ok("deal", "add", "POS add-on", "--company", "Driftwood Coffee", "--amount", "4800", "--close", "2026-12-27",
+       "--owner", "lee")
+    monkeypatch.setenv("COLUMNS", "80")
+    assert [line.rstrip() for line in ok("deal", "list").stdout.splitlines()] == [
+        "id   title        company       stage                amount   close        owner",
+        "────────────────────────────────────────────────────────────────────────────────",
+        " 1   Warehouse…   Acme Robot…   Negotiation   48,000.00 USD   2026-12-09   dana",
+        " 2   POS add-on   Driftwood …   Prospecting    4,800.00 USD   2026-12-27   lee",
+    ]
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough: every column, nothing cut
+    assert ok("deal", "list").stdout.splitlines()[2].split() == [
+        "1", "Warehouse", "automation", "for", "the", "northern", "depots", "Acme", "Robotics", "International",
+        "Negotiation", "48,000.00", "USD", "80%", "2026-12-09", "dana", "0"]
+    monkeypatch.setenv("COLUMNS", "120")  # room for every column, the title and company cut
+    assert [line.rstrip() for line in ok("deal", "list").stdout.splitlines()][4] == (
+        " 1   Warehouse automation f…   Acme Robotics Internat…   Negotiation   48,000.00 USD    80%   2026-12-09"
+        "   dana        0")
+
+def test_fit_columns_cuts_the_widest_text_first_and_keeps_numbers_whole() -> None:
+    from salescli.render import Column, fit_columns
+
+    columns = [Column("id", justify="right"), Column("title"), Column("company"), Column("close"),
+               Column("prob", optional=True)]
+    cells = [["1", "A rather long deal title", "Acme", "2026-12-09", "80%"]]
+    assert fit_columns(columns, cells, 60) == ([0, 1, 2, 3, 4], None)  # fits: rich lays it out as before
+    # 2 + 24 + 7 + 10 + 4 + 4 gaps of 3 = 59: at 50, 9 come off the title only (to 15, still comfortable)
+    assert fit_columns(columns, cells, 50) == ([0, 1, 2, 3, 4], [2, 15, 7, 10, 4])
+    # at 40 the title would be cut to 8: the optional column goes instead, and the title keeps 12
+    assert fit_columns(columns, cells, 40) == ([0, 1, 2, 3], [2, 12, 7, 10])
+    # narrower: text down to 3 characters, a header broken only when nothing else is left
+    assert fit_columns(columns, cells, 30) == ([0, 1, 2, 3], [2, 4, 5, 10])
+    # cannot fit even so: None (rich lays it out, wrapping)
+    assert fit_columns(columns, cells, 20) == ([0, 1, 2, 3, 4], None)

@@ -44,7 +44,7 @@ def list_columns() -> list[Any]:
         Column("segment"),
         Column("territory", in_table=False),
         Column("owner"),
-        Column("tags"),
+        Column("tags", optional=True),
         Column("contacts", justify="right"),
         Column("open_deals", "open deals", justify="right"),
         Column("notes", in_table=False),

@@ -50,7 +50,7 @@ def list_columns() -> list[Any]:
         Column("status"),
         Column("owner"),
         Column("source", in_table=False),
-        Column("tags"),
+        Column("tags", optional=True),
         Column("notes", in_table=False),
         Column("external_id", in_table=False),
         Column("extra", in_table=False),

@@ -476,7 +476,7 @@ def check(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -
         if isinstance(err, DatabaseCorrupt):  # the usual hint says "run `salescli db check`": this is it
             raise DatabaseCorrupt(err.message, hint=restore_hint(app.db_path)) from None
         raise err from None
-    columns = [Column("check"), Column("entity"), Column("id", justify="right"), Column("detail")]
+    columns = [Column("check"), Column("entity"), Column("id", justify="right"), Column("detail", wrap=True)]
     chosen = pick_format(fmt, output)
     if problems or chosen != "table":  # scripts get an empty list; a person gets the sentence below
         render_rows(problems, columns, fmt=chosen, output=output, table_limit=None, empty="")

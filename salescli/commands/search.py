@@ -14,7 +14,7 @@ DEFAULT_LIMIT = 20
 def columns() -> list[Any]:
     from salescli.render import Column
 
-    return [Column("kind"), Column("id", justify="right"), Column("title"), Column("snippet")]
+    return [Column("kind"), Column("id", justify="right"), Column("title"), Column("snippet", wrap=True)]
 
 
 def search(

@@ -143,7 +143,7 @@ def history(
         Column("entity_id", "id", justify="right"),
         Column("action"),
         Column("batch_id", "batch", in_table=False),
-        Column("summary", "what"),
+        Column("summary", "what", wrap=True),
         Column("before", in_table=False),
         Column("after", in_table=False),
     ]

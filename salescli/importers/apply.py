@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from salescli.errors import DatabaseError, ImportRejected
+from salescli.errors import ImportRejected
 from salescli.importers.mapping import Mapping, resolve
 from salescli.importers.plan import (
     MAX_ERRORS_SHOWN,
@@ -87,10 +87,10 @@ class Rejects:
         self.fh: IO[str] | None = None
         self.tmp: Path | None = None
         if self.path is not None:
-            if not self.path.parent.is_dir():  # a storage fault, like -o or --db in a missing folder: exit 5
-                raise DatabaseError(f"--rejects {path}: folder {self.path.parent} does not exist")
-            self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            fd = os.open(self.tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+            from salescli.render import open_beside
+
+            # a missing or read-only folder: exit 5
+            self.tmp, fd = open_beside(self.path, "--rejects", "nothing was imported")
             self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
             self.writer = csv.writer(self.fh, delimiter=delimiter, lineterminator="\n")
             self.writer.writerow([*header, "import_error"])

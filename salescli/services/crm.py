@@ -272,7 +272,7 @@ def timeline_section(repo: Repository, entity: str, entity_id: int) -> Sections:
     events = repo.timeline(entity, entity_id)
     return {
         "timeline": (
-            [Column("date"), Column("kind"), Column("summary"), Column("who")],
+            [Column("date"), Column("kind"), Column("summary", wrap=True), Column("who")],
             events,
         )
     }

@@ -176,7 +176,7 @@ def build(ctx: ReportContext, week: Period, list_limit: int | None = None) -> Re
         Section("changes", f"What changed in {week.label}", [
             Column("day", show=lambda v, r: str(v or "")[5:]), col("event"), col("deal_id", "deal", "id"),
             short("title", width=18), col("owner"), *money_cols,
-            Column("detail", show=lambda v, r: r["brief"])], rows, empty="no changes this week",
+            Column("detail", show=lambda v, r: r["brief"], wrap=True)], rows, empty="no changes this week",
             total=sum(counts.values()), table_limit=30),
         Section("pipeline", f"Pipeline by stage on {snap.as_of.isoformat()} ({ctx.base})", [
             col("stage"), col("deals", "deals", "count"), col("amount", "amount", "money"),
