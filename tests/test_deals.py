@@ -446,6 +446,18 @@ def test_deals_are_found_by_unique_title(ok: Run, cli: Run) -> None:
     assert res.stderr.startswith('Error: deal "Twin" is ambiguous: 2 match (2 Twin; 3 twin)')
 
 
+def test_deals_are_found_by_the_external_id_an_import_gave_them(ok: Run, cli: Run, tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("Id,Name,StageName\n006Ec00000AieKFIAZ,Big one,Prospecting\nD-7,Other,Prospecting\n",
+                    encoding="utf-8")
+    ok("import", "deals", str(path), "--preset", "salesforce")
+    assert as_json(ok, "deal", "show", "006Ec00000AieKFIAZ")["title"] == "Big one"
+    ok("deal", "move", "D-7", "Qualification")
+    assert as_json(ok, "deal", "show", "2")["stage"] == "Qualification"
+    res = cli("deal", "show", "006ec00000aiekfiaz")  # Salesforce ids are case-sensitive: exact match only
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (3, 'Error: deal "006ec00000aiekfiaz" not found')
+
+
 def test_unknown_pipeline_is_not_found(ok: Run, cli: Run) -> None:
     res = cli("deal", "add", "X", "--pipeline", "Renewals")
     assert res.exit_code == 3

@@ -30,7 +30,7 @@ app = LazyTyper(
     help="Deals: add, list, show, edit, move through stages, won, lost, reopen, park, rm.", no_args_is_help=True
 )
 
-DealArg = Annotated[str, typer.Argument(help="Deal id (or its exact title).")]
+DealArg = Annotated[str, typer.Argument(help="Deal id (or its exact title, or the external id an import gave it).")]
 AmountOpt = Annotated[str | None, typer.Option("--amount", help="Amount: 12000, 12k, 1.2M, €900, '12k EUR'.")]
 CurrencyOpt = Annotated[str | None, typer.Option("--currency", help="ISO currency (default: the base currency).")]
 CompanyOpt = Annotated[str | None, typer.Option("--company", help="Company id, domain or name (created when new).")]

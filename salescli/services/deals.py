@@ -167,7 +167,8 @@ def _rescale(minor: int | None, old: str, new: str) -> int | None:
 
 # -- references ----------------------------------------------------------------------------------
 def resolve_deal(repo: Repository, ref: str | int) -> Row:
-    """A deal by id ('12', '#12') or unique title (any case). Unknown: exit 3; ambiguous: exit 1."""
+    """A deal by id ('12', '#12'), unique title (any case) or the external id an import gave it
+    ('006Ec00000A1', 'D-0042'). Unknown: exit 3; ambiguous: exit 1."""
     from salescli.services.refs import parse_id
 
     text = str(ref).strip()
@@ -180,8 +181,9 @@ def resolve_deal(repo: Repository, ref: str | int) -> Row:
     if len(rows) > 1:
         listed = "; ".join(f"{r['id']} {r['name']}" for r in rows)
         raise AmbiguousReference(f'deal "{ref}" is ambiguous: {len(rows)} match ({listed})', hint="use the deal id")
-    if rows:
-        found = repo.deal(rows[0]["id"])
+    found_id = rows[0]["id"] if rows else repo.deal_id_by_external_id(text) if text else None
+    if found_id is not None:
+        found = repo.deal(found_id)
         assert found is not None
         return found
     raise NotFound(f"deal {ref} not found" if deal_id is not None else f'deal "{ref}" not found',
