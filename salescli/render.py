@@ -135,8 +135,11 @@ def check_output_folder(output: str | None, option: str = "--output") -> None:
 
 def open_beside(target: Path, option: str, nothing: str = "no file written") -> tuple[Path, int]:
     """(temporary path, descriptor) of a new file beside target, to be renamed onto it once complete.
-    A missing or read-only folder is a storage fault (exit 5) naming the option; nothing is written."""
+    A missing or read-only folder is a storage fault (exit 5) naming the option; a SQLite database there
+    (salescli's own, by a slip of the hand) is never overwritten (exit 1); nothing is written."""
     check_output_folder(str(target), option)
+    if _is_sqlite_file(target):
+        raise SalesCliError(f"{option} {target} is a SQLite database; refusing to overwrite it; {nothing}")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         return tmp, os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
@@ -155,9 +158,6 @@ def destination(output: str | None) -> Iterator[IO[str]]:
         sys.stdout.flush()
         return
     target = Path(output)
-    check_output_folder(output)
-    if _is_sqlite_file(target):
-        raise SalesCliError(f"--output {output} is a SQLite database; refusing to overwrite it")
     tmp, fd = open_beside(target, "--output")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
@@ -394,18 +394,10 @@ def _table(
         from rich import box
         from rich.markup import escape
         from rich.table import Table
-        from rich.text import Text
 
         console = _stdout_console(fh)
         table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title_justify="left")
-        keep, widths = fit_columns(columns, cells, console.width)
-        for k, i in enumerate(keep):
-            c = columns[i]
-            if widths is None:
-                table.add_column(c.title, justify=c.justify)  # type: ignore[arg-type]
-            else:  # one line a row (but descriptions): long text cut with …, numbers and dates whole
-                table.add_column(Text(c.title, no_wrap=False, overflow="fold"), justify=c.justify,  # type: ignore[arg-type]
-                                 width=widths[k], no_wrap=not c.wrap, overflow="fold" if c.wrap else "ellipsis")
+        keep = add_columns(table, columns, cells, fh, console)
         for texts in cells:
             table.add_row(*(escape(texts[i]) for i in keep))
         console.print(table)
@@ -414,7 +406,8 @@ def _table(
     return len(shown)
 
 
-_FIXED_CELL_RE = re.compile(r"[^\W\d_]")
+_LETTER_RE = re.compile(r"[^\W\d_]")
+_TIMESTAMP_RE = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?")
 #: On a terminal too narrow for a table, text columns are cut to this width before optional columns go.
 COMFORTABLE_WIDTH = 12
 #: A text column is cut no narrower than this (then 3) when a table does not fit the terminal.
@@ -423,70 +416,104 @@ MIN_TEXT_WIDTH = 6
 COLUMN_GAP = 3
 
 
+def _is_text(cell: str) -> bool:
+    """Words, not a number, date, timestamp, percentage or id: a cell that may be cut with …"""
+    return bool(_LETTER_RE.search(_TIMESTAMP_RE.sub("", cell)))
+
+
 @dataclass
 class _Fit:
-    """How a table's columns fit the terminal: the natural width of each (widest cell, and a header may
-    wrap between its words), and which columns may be cut with … (text: not numbers, dates or ids)."""
+    """How a table's columns fit the terminal: the width of each as rich lays it out when it fits
+    (widest cell or whole header), its width with the header wrapped between words, the header's longest
+    word, and which columns may be cut with … (text, not numbers, dates or ids)."""
 
     natural: list[int]
+    base: list[int]
     words: list[int]
     cuttable: list[bool]
+    gap: int = COLUMN_GAP
 
     @classmethod
-    def measure(cls, columns: list[Column], cells: list[list[str]]) -> _Fit:
+    def measure(cls, columns: list[Column], cells: list[list[str]], gap: int = COLUMN_GAP) -> _Fit:
         from rich.cells import cell_len
 
-        natural, words, cuttable = [], [], []
+        fit = cls([], [], [], [], gap)
         for i, c in enumerate(columns):
             longest_word = max((cell_len(w) for w in c.title.split()), default=1)
             widest = max((cell_len(line) for row in cells for line in row[i].splitlines() or [""]), default=0)
-            natural.append(max(widest, longest_word, 1))
-            words.append(longest_word)
-            cuttable.append(c.wrap or (c.justify != "right" and any(_FIXED_CELL_RE.search(row[i]) for row in cells)))
-        return cls(natural, words, cuttable)
+            fit.natural.append(max(widest, cell_len(c.title), 1))
+            fit.base.append(max(widest, longest_word, 1))
+            fit.words.append(longest_word)
+            fit.cuttable.append(c.wrap or (c.justify != "right" and any(_is_text(row[i]) for row in cells)))
+        return fit
 
     def widths(self, keep: list[int], available: int) -> list[int] | None:
         """The widths of the kept columns on `available` characters, or None when they cannot fit.
 
-        The widest text column gives a character up first, down to the next widest (ties: one by one), to
-        MIN_TEXT_WIDTH, then to 3 characters keeping each header's words whole, then breaking them."""
+        Headers wrap between their words first; then the widest text column gives a character up, down
+        to the next widest (ties: one by one), to MIN_TEXT_WIDTH, then to 3 characters keeping each
+        header's words whole, then breaking them."""
         widths = [self.natural[i] for i in keep]
-        excess = sum(widths) + COLUMN_GAP * (len(keep) - 1) - available
-        cuttable = [k for k, i in enumerate(keep) if self.cuttable[i]]
+        excess = sum(widths) + self.gap * (len(keep) - 1) - available
+        every = list(range(len(keep)))
+        text = [k for k, i in enumerate(keep) if self.cuttable[i]]
         words = [self.words[i] for i in keep]
-        for floors in ([max(w, MIN_TEXT_WIDTH) for w in words], [max(w, 3) for w in words], [3] * len(words)):
+        phases = [(every, [self.base[i] for i in keep]), (text, [max(w, MIN_TEXT_WIDTH) for w in words]),
+                  (text, [max(w, 3) for w in words]), (text, [3] * len(keep))]
+        for candidates, floors in phases:
             while excess > 0:
-                widest = max((k for k in cuttable if widths[k] > floors[k]), key=lambda k: widths[k], default=None)
+                widest = max((k for k in candidates if widths[k] > floors[k]), key=lambda k: widths[k], default=None)
                 if widest is None:
                     break
-                second = max((widths[k] for k in cuttable if k != widest), default=0)
+                second = max((widths[k] for k in candidates if k != widest), default=0)
                 step = max(1, min(excess, widths[widest] - max(second, floors[widest])))
                 widths[widest] -= step
                 excess -= step
         return widths if excess <= 0 else None
 
     def comfortable(self, keep: list[int], widths: list[int]) -> bool:
-        return all(w >= min(self.natural[i], COMFORTABLE_WIDTH) for i, w in zip(keep, widths, strict=True))
+        return all(w >= min(self.base[i], COMFORTABLE_WIDTH) for i, w in zip(keep, widths, strict=True))
 
 
-def fit_columns(columns: list[Column], cells: list[list[str]], available: int) -> tuple[list[int], list[int] | None]:
+def fit_columns(columns: list[Column], cells: list[list[str]], available: int,
+                gap: int = COLUMN_GAP) -> tuple[list[int], list[int] | None]:
     """(the columns to show, their widths) for a terminal `available` characters wide; widths None when
     the table fits as it is (or cannot fit at all: rich wraps it then).
 
     A table too wide is fitted on one line a row, as gh does: numbers, dates and ids stay whole and the
     widest text columns (titles, companies, names) are cut with …; when that would cut text below
-    COMFORTABLE_WIDTH, the optional columns go first."""
-    fit = _Fit.measure(columns, cells)
+    COMFORTABLE_WIDTH, or the table cannot fit at all, the optional columns go first."""
+    fit = _Fit.measure(columns, cells, gap)
     every = list(range(len(columns)))
     widths = fit.widths(every, available)
-    if widths == [fit.natural[i] for i in every]:
+    if widths == fit.natural:
         return every, None
     essential = [i for i in every if not columns[i].optional]
     if len(essential) < len(every) and (widths is None or not fit.comfortable(every, widths)):
         fewer = fit.widths(essential, available)
-        if fewer is not None:
-            return essential, None if fewer == [fit.natural[i] for i in essential] else fewer
+        return essential, None if fewer == [fit.natural[i] for i in essential] else fewer
     return every, widths
+
+
+def add_columns(table: Any, columns: list[Column], cells: list[list[str]], fh: IO[str], console: Any, *,
+                gap: int = COLUMN_GAP, footers: list[str] | None = None) -> list[int]:
+    """Add the columns to a rich table, fitted to the terminal (see fit_columns) when writing to stdout
+    (a file, -o x.txt, has no terminal: rich wraps it at its width); the indexes of the columns kept, to
+    add each row's cells with."""
+    from rich.text import Text
+
+    keep, widths = list(range(len(columns))), None
+    if fh is sys.stdout:
+        keep, widths = fit_columns(columns, [*cells, footers] if footers else cells, console.width, gap)
+    for k, i in enumerate(keep):
+        c = columns[i]
+        footer = _escape(footers[i]) if footers else ""
+        if widths is None:
+            table.add_column(c.title, justify=c.justify, footer=footer)
+        else:  # one line a row (but descriptions): long text cut with …, numbers and dates whole
+            table.add_column(Text(c.title, no_wrap=False, overflow="fold"), justify=c.justify, footer=footer,
+                             width=widths[k], no_wrap=not c.wrap, overflow="fold" if c.wrap else "ellipsis")
+    return keep
 
 
 # -- single records ------------------------------------------------------------------------
@@ -566,10 +593,9 @@ def render_record(
             for name, cols, cells in tables:
                 console.print()  # a blank line between the record and each section
                 table = Table(title=name, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title_justify="left")
-                for c in cols:
-                    table.add_column(c.title, justify=c.justify)  # type: ignore[arg-type]
+                keep = add_columns(table, cols, cells, fh, console)
                 for texts in cells:
-                    table.add_row(*(escape(text) for text in texts))
+                    table.add_row(*(escape(texts[i]) for i in keep))
                 console.print(table)
 
 

@@ -120,9 +120,10 @@ def _markdown(fh: IO[str], report: Report) -> None:
 # -- table -----------------------------------------------------------------------------------
 def _table(fh: IO[str], report: Report, *, chart: bool, table_limit: int | None) -> None:
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
-    from salescli.render import _escape, _stdout_console, note
+    from salescli.render import _escape, _stdout_console, add_columns, note, printable
 
     console = _stdout_console(fh)
 
@@ -163,11 +164,11 @@ def _table(fh: IO[str], report: Report, *, chart: bool, table_limit: int | None)
         show(f"\n[bold]{_escape(section.title)}[/bold]")
         table = Table(box=box.SIMPLE if footer else box.SIMPLE_HEAD, pad_edge=False, show_footer=bool(footer),
                       show_edge=False, collapse_padding=True)
-        for c in cols:
-            table.add_column(c.title, justify=c.justify,  # type: ignore[arg-type]
-                             footer=_escape(_cell(c, footer)) if footer else "")
-        for row in shown:
-            table.add_row(*(_escape(_cell(c, row)) for c in cols))
+        body = [[printable(_cell(c, row)) for c in cols] for row in shown]
+        keep = add_columns(table, cols, body, fh, console, gap=2,  # (collapsed padding: 2 between columns)
+                           footers=[_cell(c, footer) for c in cols] if footer else None)
+        for texts in body:
+            table.add_row(*(escape(texts[i]) for i in keep))
         show(table)
         if more:
             note(f"{section.title}: {more} more row{'s' if more != 1 else ''} not shown "

@@ -187,7 +187,7 @@ def test_output_never_overwrites_a_database(crm: Run, cli: Run, db: Path, tmp_pa
     size = db.stat().st_size
     res = cli("company", "list", "-f", "csv", "-o", str(db))
     assert (res.exit_code, res.stdout) == (1, "")
-    assert res.stderr == f"Error: --output {db} is a SQLite database; refusing to overwrite it\n"
+    assert res.stderr == f"Error: --output {db} is a SQLite database; refusing to overwrite it; no file written\n"
     assert digest(db) == before and db.stat().st_size == size
 
 
@@ -325,7 +325,8 @@ def test_piped_tables_are_written_directly_exactly_as_rich_draws_them(
     assert "second [bold]line[/bold]" in ok("company", "show", "1").stdout
 
 
-def test_a_table_too_wide_for_the_terminal_keeps_one_line_a_row(ok: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_table_too_wide_for_the_terminal_keeps_one_line_a_row(ok: Run, monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
     """80 columns: optional columns (prob, days in stage) go, long text is cut with …, and amounts and
     dates are never cut or wrapped (rich alone wrapped each title over 4 lines and cut 2017-03-01 to 2017-0…)."""
     ok("deal", "add", "Warehouse automation for the northern depots", "--company", "Acme Robotics International",
@@ -339,6 +340,13 @@ def test_a_table_too_wide_for_the_terminal_keeps_one_line_a_row(ok: Run, monkeyp
         " 1   Warehouse…   Acme Robot…   Negotiation   48,000.00 USD   2026-12-09   dana",
         " 2   POS add-on   Driftwood …   Prospecting    4,800.00 USD   2026-12-27   lee",
     ]
+    # a file has no terminal: nothing cut, whatever COLUMNS says
+    ok("deal", "list", "-o", str(tmp_path / "deals.txt"))
+    saved = (tmp_path / "deals.txt").read_text(encoding="utf-8")
+    assert "…" not in saved and "northern depots" in saved  # wrapped at 120 columns, as rich does
+    # timestamps are not text to cut (history at 70 columns)
+    monkeypatch.setenv("COLUMNS", "70")
+    assert ok("history").stdout.splitlines()[2].startswith(" 1   2026-11-26T00:00:00   dana")
     monkeypatch.setenv("COLUMNS", "200")  # wide enough: every column, nothing cut
     assert ok("deal", "list").stdout.splitlines()[2].split() == [
         "1", "Warehouse", "automation", "for", "the", "northern", "depots", "Acme", "Robotics", "International",
@@ -361,5 +369,20 @@ def test_fit_columns_cuts_the_widest_text_first_and_keeps_numbers_whole() -> Non
     assert fit_columns(columns, cells, 40) == ([0, 1, 2, 3], [2, 12, 7, 10])
     # narrower: text down to 3 characters, a header broken only when nothing else is left
     assert fit_columns(columns, cells, 30) == ([0, 1, 2, 3], [2, 4, 5, 10])
-    # cannot fit even so: None (rich lays it out, wrapping)
-    assert fit_columns(columns, cells, 20) == ([0, 1, 2, 3, 4], None)
+    # cannot fit even so: the optional columns still go, and rich lays out the rest (wrapping)
+    assert fit_columns(columns, cells, 20) == ([0, 1, 2, 3], None)
+
+
+def test_fit_columns_wraps_headers_before_cutting_and_keeps_timestamps_whole() -> None:
+    from salescli.render import Column, fit_columns
+
+    columns = [Column("when"), Column("title"), Column("days_in_stage", "days in stage", justify="right")]
+    cells = [["2026-11-27T09:30:00", "Warehouse automation", "9"]]
+    # 19 + 20 + 13 + 2 gaps of 3 = 58: rich would wrap the title to keep the whole header; the header
+    # wraps between its words instead (13 -> 7 "days in", then 5), and only then is the title cut
+    assert fit_columns(columns, cells, 58) == ([0, 1, 2], None)
+    assert fit_columns(columns, cells, 52) == ([0, 1, 2], [19, 20, 7])
+    assert fit_columns(columns, cells, 45) == ([0, 1, 2], [19, 15, 5])
+    # a timestamp is no text to cut: the title goes down to 3 characters, and below that nothing fits
+    assert fit_columns(columns, cells, 33) == ([0, 1, 2], [19, 3, 5])
+    assert fit_columns(columns, cells, 30) == ([0, 1, 2], None)

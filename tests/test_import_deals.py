@@ -497,6 +497,31 @@ def test_on_error_skip_with_no_good_row_fails_and_keeps_the_rejects(cli: Run, ok
     assert len(rejects.read_text().splitlines()) == 3
 
 
+def test_on_error_skip_with_no_good_row_leaves_no_stage_behind(cli: Run, ok: Run, db: Path,
+                                                               tmp_path: Path) -> None:
+    """--create-stages adds a stage before the rows fail: exit 4 means nothing written, so it goes too; and
+    the dry run predicts the exit code."""
+    ok("init")
+    before = digest(db)
+    path = write(tmp_path, "d.csv", "title,amount,stage\nA,abc,Demo\nB,-1,Demo\n")
+    res = cli("import", "deals", str(path), "--on-error", "skip", "--create-stages", "--dry-run")
+    assert res.exit_code == 4 and "Errors:" in res.stdout
+    assert res.stderr.splitlines()[1] == "Hint: all 2 rows would be rejected, nothing would be imported"
+    res = cli("import", "deals", str(path), "--on-error", "skip", "--create-stages")
+    assert res.exit_code == 4 and res.stderr.splitlines()[1] == "Hint: all 2 rows were rejected, nothing was imported"
+    assert digest(db) == before  # no stage Demo, no batch, no change log
+
+
+def test_rejects_never_overwrite_a_database(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("init")
+    before = digest(db)
+    path = write(tmp_path, "d.csv", "title,amount\nA,100\nB,abc\n")
+    res = cli("import", "deals", str(path), "--on-error", "skip", "--rejects", str(db))
+    assert (res.exit_code, res.stdout) == (1, "")
+    assert res.stderr == f"Error: --rejects {db} is a SQLite database; refusing to overwrite it; nothing was imported\n"
+    assert digest(db) == before
+
+
 def test_on_error_skip_writes_good_rows_and_rejects(cli: Run, ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "title,amount,close\nGood,100,2027-01-01\nBad,abc,2027-01-01\n"
                                     'Also good,200,2027-02-01\n"Bad, too",5,2027-02-30\n')

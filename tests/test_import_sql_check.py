@@ -46,7 +46,8 @@ def test_sql_in_every_format(crm: Run) -> None:
 def test_sql_refuses_writes_and_attach(cli: Run, crm: Run, db: Path, tmp_path: Path) -> None:
     before = digest(db)
     for statement in ("DELETE FROM deals", "UPDATE deals SET title = 'x'", "CREATE TABLE t (x)",
-                      "PRAGMA user_version = 99", "PRAGMA journal_mode = delete", "PRAGMA query_only = off"):
+                      "PRAGMA user_version = 99", "PRAGMA journal_mode = delete", "PRAGMA query_only = off",
+                      "PRAGMA wal_checkpoint", "PRAGMA optimize"):
         res = cli("sql", statement)
         assert res.exit_code == 1, statement
         assert res.stderr.startswith("Error: sql: only reading queries are allowed"), res.stderr

@@ -276,16 +276,19 @@ class ImportReport:
 
     @property
     def all_rejected(self) -> bool:
-        """--on-error skip with no good row: nothing was written, so the command fails (exit 4), though
-        the rejects file it asked for is kept."""
+        """--on-error skip with no good row: nothing is written (not even a stage --create-stages made),
+        so the command fails (exit 4), as its dry run does, though the rejects file it asked for is kept."""
         t = self.tally
-        return self.on_error == "skip" and not self.dry_run and t.rows > 0 and t.rejected == t.rows
+        return self.on_error == "skip" and t.rows > 0 and t.rejected == t.rows
 
     def all_rejected_error(self) -> ImportRejected:
         first = self.tally.errors[0].text(self.file) if self.tally.errors else self.file
         where = f"; every row and its reason are in {self.rejects}" if self.rejects else ""
-        rows = "its one row was" if self.tally.rows == 1 else f"all {self.tally.rows} rows were"
-        return ImportRejected(first, hint=f"{rows} rejected, nothing was imported{where}")
+        one = self.tally.rows == 1
+        rows = "its one row" if one else f"all {self.tally.rows} rows"
+        if self.dry_run:
+            return ImportRejected(first, hint=f"{rows} would be rejected, nothing would be imported")
+        return ImportRejected(first, hint=f"{rows} {'was' if one else 'were'} rejected, nothing was imported{where}")
 
     def error_lines(self) -> list[str]:
         return [e.text(self.file) for e in self.tally.errors]
@@ -385,17 +388,17 @@ def run_import(
         try:
             with repo.write():
                 _run(repo, csv_file, mapping, options, parsers, rejects, report, progress)
-                if options.dry_run or report.refused:
-                    raise _Rollback()
+                if options.dry_run or report.refused or report.all_rejected:
+                    raise _Rollback()  # (--create-stages may have added stages before every row failed)
                 if report.batch_id is not None and not repo.batch_change_count(report.batch_id):
                     report.batch_id = None  # nothing changed: the file leaves no trace, not even a batch
                     raise _Rollback()
         except _Rollback:
             if options.dry_run or report.refused:
-                report.batch_id = None
                 rejects.discard()
             else:
-                rejects.commit()
+                rejects.commit()  # every row rejected: the rejects file is what the run leaves
+            report.batch_id = None
             return report
         rejects.commit()
         return report

@@ -63,6 +63,8 @@ _READING_PRAGMAS = frozenset({
     "foreign_key_check", "integrity_check", "quick_check", "pragma_list", "function_list", "module_list",
     "collation_list", "database_list", "compile_options",
 })
+#: PRAGMAs that do something even without an argument (`PRAGMA wal_checkpoint` writes the database).
+_ACTING_PRAGMAS = frozenset({"wal_checkpoint", "optimize", "incremental_vacuum", "shrink_memory"})
 SEARCHED_TABLES = ("companies", "contacts", "deals", "activities")
 _TRIGGER_BODY_RE = re.compile(
     r"BEGIN\s+INSERT\s+INTO\s+search_index\s*\((?P<cols>[^)]*)\)\s*VALUES\s*\((?P<values>.*)\)\s*;\s*END\s*$",
@@ -552,8 +554,10 @@ class ImportStore(RepositoryBase):
         def authorize(action: int, arg1: str | None, arg2: str | None, *_args: Any) -> int:
             if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
                 return sqlite3.SQLITE_DENY
-            if action == sqlite3.SQLITE_PRAGMA and arg2 is not None and (arg1 or "").lower() not in _READING_PRAGMAS:
-                return sqlite3.SQLITE_DENY
+            if action == sqlite3.SQLITE_PRAGMA:
+                name = (arg1 or "").lower()
+                if name in _ACTING_PRAGMAS or (arg2 is not None and name not in _READING_PRAGMAS):
+                    return sqlite3.SQLITE_DENY
             return sqlite3.SQLITE_OK
 
         self.conn.execute("PRAGMA query_only = ON")
