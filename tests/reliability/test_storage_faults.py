@@ -16,7 +16,6 @@ import pytest
 
 from salescli.migrations import APPLICATION_ID, SCHEMA_VERSION
 from tests.reliability.harness import (
-    NOBODY,
     Outcome,
     Sandbox,
     assert_healthy,
@@ -25,10 +24,9 @@ from tests.reliability.harness import (
     fill,
     folder_files,
     mode,
-    nobody_can_run,
+    permissions_unenforced,
     snapshot,
     tmpfs,
-    world_readable_dir,
     write_deals_csv,
 )
 
@@ -185,61 +183,85 @@ def test_unusable_database_files_are_refused_untouched(crm: Sandbox, kind: str) 
     assert not Path(f"{db}-journal").exists()
 
 
-# -- read-only file and folder (as an unprivileged user: root ignores permissions) ----------
+# -- read-only file and folder (root made to obey permissions: see harness.UNPRIVILEGED) -------
 @pytest.fixture
-def nobody_box(crm_template: Path) -> Iterator[Sandbox]:
-    why = nobody_can_run()
+def user_box(crm: Sandbox) -> Iterator[Sandbox]:
+    """The small CRM, run by a user who meets the permissions of its files; writable again afterwards."""
+    why = permissions_unenforced()
     if why:
         pytest.skip(why)
-    with world_readable_dir() as top:
-        box = Sandbox(top / "box")
-        for p in (box.root, box.home):
-            os.chown(p, NOBODY, NOBODY)
-        shutil.copy(crm_template, box.db)
-        yield box
+    yield crm
+    for path in (crm.root, *crm.root.rglob("*")):
+        path.chmod(0o700 if path.is_dir() else 0o600)
 
 
-def test_a_read_only_database_file_refuses_writes_and_still_reads(nobody_box: Sandbox) -> None:
-    db = nobody_box.db
-    os.chown(db, NOBODY, NOBODY)
+def test_a_read_only_database_file_refuses_writes_and_still_reads(user_box: Sandbox) -> None:
+    db = user_box.db
     db.chmod(0o400)
+    csv_file = user_box.root / "deals.csv"
+    csv_file.write_text("title,amount\nBeta,5\n", encoding="utf-8")
     before = snapshot(db)
-    out = nobody_box.run("company", "add", "Zeta", as_nobody=True)
+    out = user_box.run("company", "add", "Zeta", as_user=True)
     assert_refused(out, 5, before, says=[str(db), "read-only", "nothing changed"])
-    out = nobody_box.run("deal", "edit", "1", "--amount", "13k", as_nobody=True)
+    assert out.stderr == f"Error: database {db} is read-only; nothing changed\nHint: check the file's permissions" \
+                         f" (ls -l {db})\n"
+    out = user_box.run("deal", "edit", "1", "--amount", "13k", as_user=True)
     assert_refused(out, 5, before, says=["read-only"])
-    listed = nobody_box.run("company", "list", "-f", "csv", as_nobody=True)
+    out = user_box.run("import", "deals", str(csv_file), as_user=True)
+    assert_refused(out, 5, before, says=["read-only", "nothing changed"])
+    listed = user_box.run("company", "list", "-f", "csv", as_user=True)
     assert listed.code == 0 and "Acme Robotics" in listed.stdout, str(listed)
-    assert before.files == folder_files(db.parent)
+    assert user_box.run("sql", "SELECT count(*) AS n FROM companies", "-f", "csv", as_user=True).code == 0
     for side in (Path(f"{db}-wal"), Path(f"{db}-shm")):
         assert not side.exists() or mode(side) & 0o077 == 0, f"{side} is readable by others"
 
 
-def test_a_read_only_folder_is_named_in_the_refusal(nobody_box: Sandbox) -> None:
-    db = nobody_box.db
-    os.chown(db, NOBODY, NOBODY)
-    db.chmod(0o600)
-    os.chown(nobody_box.root, 0, 0)
-    nobody_box.root.chmod(0o755)  # the user owns the file, not the folder: no -wal can be created
+def test_a_read_only_folder_is_named_in_the_refusal(user_box: Sandbox) -> None:
+    db = user_box.db
+    for side in (Path(f"{db}-wal"), Path(f"{db}-shm")):
+        side.unlink(missing_ok=True)
+    user_box.root.chmod(0o555)  # the file is writable, its folder is not: no -wal can be created
     before = snapshot(db)
     # A WAL database needs its -shm beside it even to be read: reads are refused too, saying why.
     for args in (("company", "add", "Zeta"), ("deal", "move", "1", "Needs Analysis"), ("deal", "list")):
-        out = nobody_box.run(*args, as_nobody=True)
+        out = user_box.run(*args, as_user=True)
         assert_refused(out, 5, before, says=[str(db.parent), "not writable", "nothing changed"])
     assert sorted(p.name for p in db.parent.iterdir()) == ["home", "sales.db"]
 
 
-def test_an_old_read_only_database_is_refused_without_leaving_a_backup(nobody_box: Sandbox) -> None:
-    db = nobody_box.db
+def test_an_old_read_only_database_is_refused_without_leaving_a_backup(user_box: Sandbox) -> None:
+    db = user_box.db
     shutil.copy(Path(__file__).parents[1] / "fixtures" / "v1.db", db)
-    os.chown(db, NOBODY, NOBODY)
     db.chmod(0o400)
     before = snapshot(db)
     for args in (("company", "add", "Zeta"), ("company", "list")):
-        out = nobody_box.run(*args, as_nobody=True)
+        out = user_box.run(*args, as_user=True)
         assert_refused(out, 5, before, says=["read-only", "schema 1"])
     assert sorted(p.name for p in db.parent.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
         "home", "sales.db"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("export", "deals", "-o", "{out}/deals.csv"),
+     "Error: --output {out}/deals.csv: folder {out} is not writable (Permission denied); no file written\n"),
+    (("deal", "list", "-o", "{out}/deals.json"),
+     "Error: --output {out}/deals.json: folder {out} is not writable (Permission denied); no file written\n"),
+    (("db", "backup", "{out}/copy.db"), "Error: cannot write {out}/copy.db (Permission denied); no backup written\n"),
+    (("import", "deals", "{csv}", "--on-error", "skip", "--rejects", "{out}/rejects.csv"),
+     "Error: --rejects {out}/rejects.csv: folder {out} is not writable (Permission denied); nothing was imported\n"),
+])
+def test_an_output_into_a_read_only_folder_writes_nothing(user_box: Sandbox, args: tuple[str, ...],
+                                                          message: str) -> None:
+    out = user_box.root / "out"
+    out.mkdir()
+    out.chmod(0o555)
+    csv_file = user_box.root / "deals.csv"
+    csv_file.write_text("title,amount\nBeta,abc\nGamma,5\n", encoding="utf-8")
+    before = snapshot(user_box.db)
+    res = user_box.run(*(a.format(out=out, csv=csv_file) for a in args), as_user=True)
+    assert_refused(res, 5, before, says=[str(out)])
+    assert res.stderr == message.format(out=out)
+    assert list(out.iterdir()) == []
 
 
 # -- disk full -----------------------------------------------------------------------------
