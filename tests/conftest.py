@@ -81,6 +81,20 @@ def ok(cli: Callable[..., Result]) -> Callable[..., Result]:
     return run
 
 
+def dataset(env: str, name: str) -> Path | None:
+    """A real CRM export for the tests that use one: $env, else the workplace's shared copy beside the
+    checkout (../shared/datasets/NAME, never copied into the project); None when neither is there."""
+    given = os.environ.get(env)
+    if given:
+        return Path(given)
+    shared = Path(__file__).resolve().parents[2] / "shared" / "datasets" / name
+    return shared if shared.is_dir() else None
+
+
+MAVEN_DIR = dataset("SALESCLI_MAVEN_DIR", "maven-crm")
+SALESFORCE_DIR = dataset("SALESCLI_SALESFORCE_DIR", "salesforce-sample")
+
+
 def salescli_exe() -> str:
     exe = shutil.which("salescli", path=os.path.dirname(sys.executable))
     return exe or "salescli"

@@ -1,11 +1,11 @@
 """Presets on the real exports' shapes: Maven (committed fixture, and the full data set when
-SALESCLI_MAVEN_DIR points at it) and Salesforce (BOM, timestamps, forecast categories, AccountId)."""
+SALESCLI_MAVEN_DIR points at it, or the shared copy is beside the checkout) and Salesforce (BOM,
+timestamps, forecast categories, AccountId)."""
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import MAVEN_DIR, SALESFORCE_DIR
 
 Run = Callable[..., Any]
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
@@ -88,9 +90,10 @@ def test_maven_fixture_imports_with_its_preset_alone(ok: Run) -> None:
     assert "0 created, 0 updated, 13 unchanged" in again[2]
 
 
-@pytest.mark.skipif(not os.environ.get("SALESCLI_MAVEN_DIR"), reason="SALESCLI_MAVEN_DIR is not set")
+@pytest.mark.skipif(MAVEN_DIR is None, reason="no Maven data set: set SALESCLI_MAVEN_DIR")
 def test_maven_dataset_won_amount_per_agent_matches_plain_python(ok: Run) -> None:
-    folder = Path(os.environ["SALESCLI_MAVEN_DIR"])
+    assert MAVEN_DIR is not None
+    folder = MAVEN_DIR
     messages = import_maven(ok, folder)
     assert "8800 rows — 8800 created, 0 updated, 0 unchanged, 0 rejected" in messages[2]
     expected = won_by_agent_in_csv(folder / "sales_pipeline.csv")
@@ -151,9 +154,10 @@ def test_unknown_preset_is_a_usage_error(cli: Run) -> None:
     assert res.exit_code == 2 and res.stderr.startswith('Error: --preset "zoho" is not one of hubspot, pipedrive,')
 
 
-@pytest.mark.skipif(not os.environ.get("SALESCLI_SALESFORCE_DIR"), reason="SALESCLI_SALESFORCE_DIR is not set")
+@pytest.mark.skipif(SALESFORCE_DIR is None, reason="no Salesforce sample: set SALESCLI_SALESFORCE_DIR")
 def test_salesforce_dataset_imports_with_its_preset_alone(ok: Run) -> None:
-    folder = Path(os.environ["SALESCLI_SALESFORCE_DIR"])
+    assert SALESFORCE_DIR is not None
+    folder = SALESFORCE_DIR
     for entity, name in (("companies", "Account"), ("contacts", "Contact"), ("contacts", "Lead"),
                          ("deals", "Opportunity"), ("activities", "Task")):
         res = ok("import", entity, str(folder / f"{name}.csv"), "--preset", "salesforce")
