@@ -34,6 +34,7 @@ from salescli.commands import (
 from salescli.commands import config as config_command
 from salescli.commands import io as io_command
 from salescli.commands import today as today_command
+from salescli.commands.lazy import SuggestingGroup
 from salescli.context import AppContext, busy_timeout_from_env, resolve_db_path, resolve_user
 from salescli.errors import ExitStatus, InvalidValue, SalesCliError, printable
 
@@ -73,7 +74,7 @@ class PendingGroup(TyperGroup):
         )
 
 
-class SalesCliGroup(TyperGroup):
+class SalesCliGroup(SuggestingGroup):
     """The root command: builds the group that runs, and translates every domain and database error
     into one stderr line and its exit code."""
 
@@ -212,6 +213,7 @@ def root(
 ) -> None:
     """salescli: track deals, log activities, report the pipeline — all in one SQLite file.
 
+    \b
     Example: salescli deal add "Acme renewal" --amount 12k --company Acme --close +30d
     """
     pinned = today is not None

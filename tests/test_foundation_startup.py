@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 Run = Callable[..., Any]
 
 LOADED_AFTER = """
@@ -71,6 +73,19 @@ def test_help_lists_groups_and_plural_aliases_work(run_exe: Run, tmp_path: Path)
     assert res.returncode == 0 and "--company" in res.stdout
     res = run_exe("compnay")
     assert res.returncode == 2 and "Did you mean 'company'" in res.stderr
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (("compnay",), "Error: No such command 'compnay'. Did you mean 'company'?"),  # not the hidden 'companies'
+    (("reprot",), "Error: No such command 'reprot'. Did you mean 'report'?"),
+    (("deal", "lsit"), "Error: No such command 'lsit'. Did you mean 'list'?"),  # not 'lost' too
+    (("report", "pipline"), "Error: No such command 'pipline'. Did you mean 'pipeline'?"),  # reports are lazy
+    (("report", "forcast"), "Error: No such command 'forcast'. Did you mean 'forecast'?"),
+    (("deal", "xyz"), "Error: No such command 'xyz'."),
+])
+def test_a_mistyped_command_suggests_the_nearest_one(cli: Run, argv: tuple[str, ...], message: str) -> None:
+    res = cli(*argv)
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (2, message)
 
 
 def test_the_db_group_summary_names_every_db_command(cli: Run) -> None:

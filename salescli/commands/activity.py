@@ -136,6 +136,7 @@ def log(
 ) -> None:
     """Log a call, e-mail, meeting or note; prints its id. Moves the linked records' last activity.
 
+    \b
     Example: salescli activity log call "Pricing questions" --contact ana@acme.io --outcome "sends PO friday"
     """
     from salescli.render import pick_format
@@ -174,6 +175,7 @@ def list_(
 ) -> None:
     """List activities, newest first (done tasks included; open ones are in `task list`).
 
+    \b
     Example: salescli activity list --company Acme --since this-quarter -f csv -o acme-activity.csv
     """
     from salescli.render import pick_format, render_rows
@@ -201,6 +203,7 @@ def show(
 ) -> None:
     """Show an activity with its notes and links.
 
+    \b
     Example: salescli activity show 42
     """
     show_record(ctx, ref, fmt, output, task=False)
@@ -224,6 +227,7 @@ def edit(
 ) -> None:
     """Change an activity (an empty value clears notes or outcome: --outcome "").
 
+    \b
     Example: salescli activity edit 42 --date 2026-11-20 --outcome "demo booked"
     """
     from salescli.render import pick_format
@@ -253,6 +257,7 @@ def rm(
 ) -> None:
     """Delete an activity. Asks first; --yes in scripts.
 
+    \b
     Example: salescli activity rm 42 --yes
     """
     remove_record(ctx, ref, yes, task=False)

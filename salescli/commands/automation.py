@@ -43,6 +43,7 @@ def add(
 ) -> None:
     """Add an automation; prints its id.
 
+    \b
     Example: salescli automation add --on stage:Proposal --task "Call about the proposal" --due +3d
     """
     from salescli.render import pick_format, render_record
@@ -63,6 +64,7 @@ def add(
 def list_(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
     """List automations.
 
+    \b
     Example: salescli automation list -f json
     """
     from salescli.render import pick_format, render_rows
@@ -82,6 +84,7 @@ def rm(
 ) -> None:
     """Delete an automation (tasks it already created stay). Asks first; --yes in scripts.
 
+    \b
     Example: salescli automation rm 2 --yes
     """
     from salescli.commands.options import confirm

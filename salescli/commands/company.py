@@ -83,6 +83,7 @@ def add(
 ) -> None:
     """Add a company; prints its id.
 
+    \b
     Example: salescli company add "Acme Corp" --domain acme.io --segment saas --tag key-account
     """
     from salescli.services.crm import add_company
@@ -113,6 +114,7 @@ def list_(
 ) -> None:
     """List companies.
 
+    \b
     Example: salescli company list --segment saas --sort name -f csv -o companies.csv
     """
     from salescli.render import pick_format, render_rows
@@ -140,6 +142,7 @@ def show(
 ) -> None:
     """Show a company with its contacts and deals.
 
+    \b
     Example: salescli company show acme.io
     """
     from salescli.render import pick_format, render_record
@@ -171,6 +174,7 @@ def edit(
 ) -> None:
     """Change a company's fields (an empty value clears a field: --domain "").
 
+    \b
     Example: salescli company edit Acme --segment enterprise --add-tag strategic
     """
     from salescli.services.crm import edit_company, tag_changes
@@ -196,6 +200,7 @@ def rm(
 ) -> None:
     """Delete a company (its contacts and deals stay, unlinked). Asks first; --yes in scripts.
 
+    \b
     Example: salescli company rm 12 --yes
     """
     from salescli.services.crm import remove_company

@@ -23,6 +23,7 @@ def get(
 ) -> None:
     """Show the settings, or print one setting's value.
 
+    \b
     Example: salescli config get base_currency
     """
     from salescli.render import Column, pick_format, render_record, render_rows
@@ -54,6 +55,7 @@ def set_(
 ) -> None:
     """Change a setting (bad values are refused, naming the key and the value).
 
+    \b
     Example: salescli config set base_currency EUR
     """
     from salescli.services.config import check_key, normalize_setting, set_setting
@@ -74,7 +76,8 @@ def fx_set(
 ) -> None:
     """Store an exchange rate: 1 CURRENCY = RATE in the base currency, from a date on.
 
-    Example: salescli fx set USD 0.92 --date 2026-11-01
+    \b
+    Example: salescli fx set EUR 1.08 --date 2026-11-01
     """
     from salescli.services.config import set_rate
     from salescli.services.money import parse_rate
@@ -100,6 +103,7 @@ def fx_list(
 ) -> None:
     """List stored exchange rates, newest first; '*' marks the one in force today.
 
+    \b
     Example: salescli fx list --latest -f json
     """
     from salescli.render import Column, pick_format, render_rows
@@ -117,4 +121,4 @@ def fx_list(
         Column("as_of", "from"),
         Column("in_force", "in force", show=lambda v, r: "*" if v else ""),
     ]
-    render_rows(rows, columns, fmt=chosen, output=output, empty="no exchange rates (salescli fx set USD 0.92)")
+    render_rows(rows, columns, fmt=chosen, output=output, empty="no exchange rates (salescli fx set EUR 1.08)")

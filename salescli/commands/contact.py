@@ -89,6 +89,7 @@ def add(
 ) -> None:
     """Add a contact; prints its id. --company links an existing company or creates it.
 
+    \b
     Example: salescli contact add "Ana Silva" --email ana@acme.io --company Acme --title CTO
     """
     from salescli.services.crm import add_contact
@@ -123,6 +124,7 @@ def list_(
 ) -> None:
     """List contacts.
 
+    \b
     Example: salescli contact list --company Acme --status customer -f json
     """
     from salescli.errors import InvalidValue
@@ -158,6 +160,7 @@ def show(
 ) -> None:
     """Show a contact with their deals and timeline.
 
+    \b
     Example: salescli contact show ana@acme.io
     """
     from salescli.render import pick_format, render_record
@@ -193,6 +196,7 @@ def edit(
 ) -> None:
     """Change a contact's fields (an empty value clears a field: --phone "").
 
+    \b
     Example: salescli contact edit ana@acme.io --status customer --title "VP Engineering"
     """
     from salescli.services.crm import edit_contact, tag_changes
@@ -219,6 +223,7 @@ def rm(
 ) -> None:
     """Delete a contact (deals and activities stay, unlinked). Asks first; --yes in scripts.
 
+    \b
     Example: salescli contact rm ana@acme.io --yes
     """
     from salescli.services.crm import remove_contact
@@ -240,6 +245,8 @@ def forget(
     """Erase a person's data everywhere, history included (GDPR); deal figures stay, anonymous.
 
     The erased bytes are overwritten in the file (secure_delete) and the WAL is truncated.
+
+    \b
     Example: salescli contact forget ana@acme.io --yes
     """
     from salescli.services.crm import forget_contact

@@ -207,6 +207,7 @@ def add(
 ) -> None:
     """Add a deal; prints its id. The stage's rules apply (Proposal needs --amount and --close).
 
+    \b
     Example: salescli deal add "Acme renewal" --amount 12k --currency EUR --company Acme --close +30d
     """
     from salescli.services.deals import add_deal, amount_and_currency
@@ -259,6 +260,7 @@ def list_(
 ) -> None:
     """List deals; a footer on stderr gives the count and the total in the base currency.
 
+    \b
     Example: salescli deal list --stage Proposal --owner dana --closing this-quarter --sort amount
     """
     from salescli.render import pick_format, render_rows
@@ -300,6 +302,7 @@ def list_(
 def show(ctx: typer.Context, ref: DealArg, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
     """Show a deal: every field, MRR/ARR when recurring, its stage history and its timeline.
 
+    \b
     Example: salescli deal show 42
     """
     from salescli.render import pick_format, render_record
@@ -342,6 +345,7 @@ def edit(
 ) -> None:
     """Change a deal's fields (its stage changes with move/won/lost/reopen). An empty value clears a field.
 
+    \b
     Example: salescli deal edit 42 --amount 15k --close 2026-12-20 --next-step "send contract" --next-step-date +2d
     """
     from salescli.services.crm import tag_changes
@@ -376,6 +380,7 @@ def move(
 ) -> None:
     """Move a deal to another stage; refused (naming them) when the stage's required fields are missing.
 
+    \b
     Example: salescli deal move 42 Proposal --note "demo went well"
     """
     from salescli.services.deals import move_deal
@@ -408,6 +413,7 @@ def won(
 ) -> None:
     """Mark a deal won.
 
+    \b
     Example: salescli deal won 42 --amount 14,500 --date 2026-11-20
     """
     from salescli.services.deals import win_deal
@@ -439,6 +445,7 @@ def lost(
 ) -> None:
     """Mark a deal lost; --reason is required.
 
+    \b
     Example: salescli deal lost 42 --reason "chose a cheaper tool" --category price
     """
     from salescli.services.deals import lose_deal
@@ -468,6 +475,7 @@ def reopen(
 ) -> None:
     """Return a won or lost deal to an open stage.
 
+    \b
     Example: salescli deal reopen 42 --stage Negotiation --note "they came back"
     """
     from salescli.services.deals import reopen_deal
@@ -491,6 +499,7 @@ def park(
 ) -> None:
     """Park a deal stalled for a known reason (it is not stale until then), or --clear it.
 
+    \b
     Example: salescli deal park 42 --until 2027-01-15 --reason "budget freeze until January"
     """
     from salescli.services.deals import park_deal
@@ -509,6 +518,7 @@ def park(
 def rm(ctx: typer.Context, ref: DealArg, yes: YesOpt = False) -> None:
     """Delete a deal and its stage history (activities stay, unlinked). Asks first; --yes in scripts.
 
+    \b
     Example: salescli deal rm 42 --yes
     """
     from salescli.services.deals import remove_deal, resolve_deal

@@ -24,7 +24,8 @@ def snapshot(
     """Store the period's forecast figures as of today; prints the snapshot id.
     `report forecast-accuracy` later compares snapshots with what was actually won.
 
-    Example: salescli forecast snapshot --period this-quarter   (cron: every Monday)
+    \b
+    Example (cron, every Monday): salescli forecast snapshot --period this-quarter
     """
     from salescli.render import pick_format, render_record
     from salescli.services.reports import common

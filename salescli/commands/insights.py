@@ -30,7 +30,8 @@ def insights(
     """Coaching: deals stuck in a stage, close dates pushed, big deals gone quiet, reps far below their
     team's median, stages whose probability is far from their win rate — each with its numbers.
 
-    Example: salescli insights --owner ana
+    \b
+    Example: salescli insights --owner dana
     """
     from salescli.errors import ConditionMet
     from salescli.render import pick_format

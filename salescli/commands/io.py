@@ -46,6 +46,8 @@ DayFirstOpt = Annotated[bool | None, typer.Option(
     "--day-first/--month-first", help="How to read 03/04/2026 (default: the day_first setting, else refused).")]
 ImportFormatOpt = Annotated[str | None, typer.Option(
     "--format", "-f", help="table (default) or json: the summary (or dry-run plan) as JSON on stdout.")]
+UndoFormatOpt = Annotated[str | None, typer.Option(
+    "--format", "-f", help="table (default) or json: the summary as JSON on stdout.")]
 ProgressOpt = Annotated[bool | None, typer.Option(
     "--progress/--no-progress", help="Progress bar on stderr (default: for big files on a terminal).")]
 
@@ -285,6 +287,7 @@ def _entity_command(entity: str, example: str, extra_help: str = "") -> Callable
 
     command.__doc__ = f"""Import {entity} from a CSV file: one transaction, all or nothing.{extra_help}
 
+    \b
     Example: {example}
     """
     return command
@@ -325,6 +328,7 @@ def import_deals(
     Duplicates: external id, else title + company. Companies and contacts named by a row are found by
     name, domain or e-mail, and created when missing (--no-create refuses instead).
 
+    \b
     Example: salescli import deals sales_pipeline.csv --preset maven --dry-run
     """
     _import(ctx, "deals", file, maps=maps, map_file=map_file, preset=preset, dry_run=dry_run, on_error=on_error,
@@ -345,10 +349,11 @@ def undo(
     ctx: typer.Context,
     batch: Annotated[int, typer.Argument(help="The batch number an import printed (see `import batches`).")],
     force: Annotated[bool, typer.Option("--force", help="Undo even if records were changed since.")] = False,
-    fmt: ImportFormatOpt = None,
+    fmt: UndoFormatOpt = None,
 ) -> None:
     """Revert an import: delete what it created, restore what it updated (one transaction).
 
+    \b
     Example: salescli import undo 3
     """
     from salescli.importers.undo import undo_import
@@ -367,6 +372,7 @@ def undo(
 def batches(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
     """List import batches: what each imported, when, by whom, and whether it was undone.
 
+    \b
     Example: salescli import batches -f json
     """
     from salescli.render import Column, pick_format, render_rows
@@ -422,6 +428,7 @@ def _export_command(entity: str) -> Callable[..., None]:
 
     `salescli import {entity}` reads the file back unchanged.
 
+    \b
     Example: salescli export {entity} -o {entity}.csv
     """
     return command
@@ -439,6 +446,7 @@ def sql(
 ) -> None:
     """Run a read-only SQL query and print the rows in any output format (for scripts).
 
+    \b
     Example: salescli sql "SELECT owner, count(*) AS deals FROM deals GROUP BY owner" -f csv
     """
     from salescli.render import Column, pick_format, render_rows
@@ -458,6 +466,7 @@ def check(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -
     deals missing their stage's required fields, foreign keys. Exit 5 (one error line, no list) when SQLite
     finds the file itself corrupt: restore a backup.
 
+    \b
     Example: salescli db check
     """
     import sqlite3

@@ -8,7 +8,6 @@ for --help). Use it like typer.Typer: `app = LazyTyper(help=..., no_args_is_help
 
 from __future__ import annotations
 
-from difflib import get_close_matches
 from typing import Any
 
 import typer
@@ -20,7 +19,49 @@ def _name(info: CommandInfo) -> str:
     return info.name or info.callback.__name__.lower().replace("_", "-")  # type: ignore[union-attr]
 
 
-class LazyGroup(TyperGroup):
+def _distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) from a to b: `lsit` is one from `list`."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        previous2, previous = previous, row
+    return previous[-1]
+
+
+def closest(word: str, names: list[str]) -> list[str]:
+    """The names nearest to a mistyped one (one edit for short words, two for long ones), else none."""
+    scored = {name: _distance(word.lower(), name.lower()) for name in names}
+    best = min(scored.values(), default=99)
+    if best > (2 if len(word) >= 7 else 1):
+        return []
+    return [name for name, d in scored.items() if d == best]
+
+
+class SuggestingGroup(TyperGroup):
+    """A group whose "No such command" names the nearest visible command (never a hidden alias)."""
+
+    def suggestion_names(self) -> list[str]:
+        return [name for name, command in self.commands.items() if not getattr(command, "hidden", False)]
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except typer._click.exceptions.UsageError as exc:
+            if args and exc.message.startswith("No such command"):
+                message = exc.message.split(" Did you mean")[0].rstrip(".")
+                matches = closest(args[0], self.suggestion_names())
+                if matches:
+                    message += f". Did you mean {' or '.join(repr(m) for m in matches)}?"
+                exc.message = message if matches else message + "."
+            raise
+
+
+class LazyGroup(SuggestingGroup):
     """A group that keeps its commands as Typer CommandInfo until they are asked for."""
 
     pending: dict[str, CommandInfo] = {}  # set per app by LazyTyper
@@ -37,14 +78,8 @@ class LazyGroup(TyperGroup):
             )
         return self.commands.get(cmd_name)
 
-    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        try:
-            return super().resolve_command(ctx, args)
-        except typer._click.exceptions.UsageError as exc:
-            matches = get_close_matches(args[0], list(self.pending)) if args else []
-            if matches and "Did you mean" not in exc.message:
-                exc.message = f"{exc.message.rstrip('.')}. Did you mean {', '.join(repr(m) for m in matches)}?"
-            raise
+    def suggestion_names(self) -> list[str]:
+        return [name for name, info in self.pending.items() if not info.hidden]
 
 
 class LazyTyper(typer.Typer):

@@ -47,6 +47,7 @@ def stage_columns() -> list[Any]:
 def list_(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
     """List pipelines (the default one first).
 
+    \b
     Example: salescli pipeline list
     """
     from salescli.render import Column, pick_format, render_rows
@@ -76,6 +77,7 @@ def show(
 ) -> None:
     """Show a pipeline's stages: position, probability, kind, rot days, required fields, deals.
 
+    \b
     Example: salescli pipeline show Renewals
     """
     from salescli.render import pick_format, render_record
@@ -103,6 +105,7 @@ def add(
 ) -> None:
     """Add a pipeline with its stages; prints its id.
 
+    \b
     Example: salescli pipeline add Renewals --stages "Due:30,Quoted:60,Won:100:won,Lost:0:lost"
     """
     from salescli.services.pipeline import add_pipeline, parse_stages
@@ -119,6 +122,7 @@ def add(
 def set_default(ctx: typer.Context, pipeline: PipelineArg) -> None:
     """Make a pipeline the default one (new deals go there unless --pipeline).
 
+    \b
     Example: salescli pipeline set-default "New business"
     """
     from salescli.services.pipeline import set_default_pipeline
@@ -165,6 +169,7 @@ def stage_add(
 ) -> None:
     """Add a stage (an open one goes before the closing stages unless placed).
 
+    \b
     Example: salescli pipeline stage-add Default Demo --probability 30 --after Qualification --rot-days 14
     """
     from salescli.services.pipeline import StageSpec, add_stage, parse_kind, parse_required
@@ -204,6 +209,7 @@ def stage_edit(
 ) -> None:
     """Change a stage; open deals whose probability follows the stage take the new one.
 
+    \b
     Example: salescli pipeline stage-edit Default Proposal --probability 50 --require amount,expected_close,contact
     """
     from salescli.services.pipeline import edit_stage, parse_kind, parse_required
@@ -233,6 +239,7 @@ def stage_rm(
 ) -> None:
     """Remove a stage; one that holds deals (or appears in stage history) needs --move-to.
 
+    \b
     Example: salescli pipeline stage-rm Default "Needs Analysis" --move-to Qualification
     """
     from salescli.services.pipeline import remove_stage

@@ -8,20 +8,24 @@ from typing import Annotated, Any
 
 import typer
 import typer.main
-from typer.core import TyperGroup, TyperOption
+from typer.core import TyperOption
 from typer.models import CommandInfo
 
+from salescli.commands.lazy import SuggestingGroup
 from salescli.commands.options import AllOpt, LimitOpt, OutputOpt, ReportFormatOpt, app_context
 
 _COMMANDS: dict[str, CommandInfo] = {}  # report name -> its command, turned into a Click command when it runs
 
 
-class _ReportGroup(TyperGroup):
+class _ReportGroup(SuggestingGroup):
     """Builds only the report that runs: converting a command's signature costs a few ms, ten of them
     would be paid by every report (a cron job's report on a small database takes less than that)."""
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(_COMMANDS)
+
+    def suggestion_names(self) -> list[str]:
+        return [name for name, info in _COMMANDS.items() if not info.hidden]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in _COMMANDS:
@@ -157,6 +161,7 @@ def pipeline(
 ) -> None:
     """The open pipeline per stage: deals, amount, weighted amount, closing in the period, age, stale.
 
+    \b
     Example: salescli report pipeline --by owner --chart
     """
     _run(ctx, "pipeline", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
@@ -180,6 +185,7 @@ def forecast(
     """The period's forecast: closed won, commit, best case, pipeline, omitted, weighted (configured and
     historical win rates), target, attainment, gap, coverage.
 
+    \b
     Example: salescli report forecast --period 2026-Q4 --by owner --fail-if "coverage<3"
     """
     _run(ctx, "forecast", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
@@ -201,6 +207,7 @@ def performance(
 ) -> None:
     """Per owner or team: won, lost, win rate, average won, median sales cycle, activities, quota, pacing.
 
+    \b
     Example: salescli report performance --period last-quarter --by team
     """
     _run(ctx, "performance", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
@@ -223,6 +230,7 @@ def velocity(
 ) -> None:
     """Pipeline velocity (open deals x win rate x average won / average cycle days) and its four inputs.
 
+    \b
     Example: salescli report velocity --period 2026
     """
     _run(ctx, "velocity", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
@@ -243,6 +251,7 @@ def funnel(
 ) -> None:
     """Stage-to-stage conversion (count and value) and median days in stage, from the stage history.
 
+    \b
     Example: salescli report funnel --period 2026 --chart
     """
     _run(ctx, "funnel", fmt=fmt, output=output, fail_if=fail_if, chart=chart,
@@ -266,6 +275,7 @@ def activity(
 ) -> None:
     """Activities by owner and kind for the period, and overdue tasks.
 
+    \b
     Example: salescli report activity --period this-month --fail-if "overdue>10"
     """
     _run(ctx, "activity", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
@@ -286,7 +296,8 @@ def stale(
 ) -> None:
     """Stale, parked and no-next-step deals, largest first, with the reason for each.
 
-    Example: salescli report stale --owner ana --fail-if "stale>5"
+    \b
+    Example: salescli report stale --owner dana --fail-if "stale>5"
     """
     _run(ctx, "stale", fmt=fmt, output=output, fail_if=fail_if, table_limit=_limit(limit, show_all),
          pipeline=pipeline, owner=owner, team=team)
@@ -306,6 +317,7 @@ def lost_reasons(
 ) -> None:
     """Deals lost in the period by category and reason (count, value) and the stage they were lost from.
 
+    \b
     Example: salescli report lost-reasons --period ytd
     """
     _run(ctx, "lost-reasons", fmt=fmt, output=output, fail_if=fail_if, chart=chart,
@@ -331,7 +343,8 @@ def weekly(
     """The weekly report for cron: what changed, the pipeline, the quarter's forecast against target,
     at-risk deals, overdue tasks, activity per rep.
 
-    Example: salescli report weekly -o week.html   (cron: every Monday, mail the file)
+    \b
+    Example (cron, every Monday, then mail the file): salescli report weekly -o week.html
     """
     _run(ctx, "weekly", fmt=fmt, output=output, fail_if=fail_if, chart=chart, week=week,
          table_limit=_limit(limit, show_all), pipeline=pipeline, owner=owner, team=team)
@@ -351,6 +364,7 @@ def forecast_accuracy(
 ) -> None:
     """Past forecast snapshots (salescli forecast snapshot) against what was actually won.
 
+    \b
     Example: salescli report forecast-accuracy --period 2026
     """
     _run(ctx, "forecast-accuracy", fmt=fmt, output=output, fail_if=fail_if,

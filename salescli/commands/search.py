@@ -32,6 +32,7 @@ def search(
 
     Words are matched whole, except the last, which may be the start of a word (acme ren -> Acme renewal).
 
+    \b
     Example: salescli search "acme renewal" --kind deal
     """
     from salescli.render import pick_format, render_rows

@@ -24,6 +24,7 @@ db_app = typer.Typer(help="The database file: info, check, backup, migrate.", no
 def init(ctx: typer.Context) -> None:
     """Create the database (any write also does); says where it is.
 
+    \b
     Example: salescli --db team.db init
     """
     app = app_context(ctx)
@@ -37,6 +38,7 @@ def init(ctx: typer.Context) -> None:
 def info(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
     """Path, size, schema version and record counts.
 
+    \b
     Example: salescli db info -f json
     """
     from salescli.render import pick_format, render_record
@@ -59,6 +61,8 @@ def migrate(ctx: typer.Context) -> None:
     """Bring an older database up to this salescli's schema (a backup is written beside it first).
 
     Opening an older database with any command migrates it too; this command only does that.
+
+    \b
     Example: salescli --db old.db db migrate
     """
     app = app_context(ctx)
@@ -75,6 +79,7 @@ def backup(
 ) -> None:
     """Copy the database with SQLite's online backup (safe while others write); mode 0600.
 
+    \b
     Example: salescli db backup ~/backups/sales-$(date +%F).db
     """
     from salescli.errors import DatabaseError, RuleError
@@ -105,6 +110,7 @@ def history(
     A table shows the latest 100 changes (--limit N the latest N, --all every one), oldest first;
     json, csv and markdown give the whole log from the first change.
 
+    \b
     Example: salescli history deal 42
     """
     import json
@@ -251,6 +257,8 @@ def demo(
     """Build a demo database from the bundled sample data and print what salescli shows.
 
     Rebuilds the file each time (only a demo database is ever replaced).
+
+    \b
     Example: salescli demo && salescli --db salescli-demo.db deal list
     """
     from salescli.services.demo import build_demo

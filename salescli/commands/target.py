@@ -46,7 +46,10 @@ def set_(
 ) -> None:
     """Set a target (replaces the value of the same owner/team, period and metric); prints its id.
 
-    Example: salescli target set ana 2026-Q4 50k   |   salescli target set team:East 2026 40 --metric deals_won
+    \b
+    Examples:
+      salescli target set dana 2026-Q4 50k
+      salescli target set team:East 2026 40 --metric deals_won
     """
     from salescli.services.targets import set_target, target_view
 
@@ -70,6 +73,7 @@ def list_(
 ) -> None:
     """List targets with what has been achieved so far (actual) and attainment.
 
+    \b
     Example: salescli target list --period 2026-Q4
     """
     from salescli.render import pick_format, render_rows
@@ -93,6 +97,7 @@ def import_(
 ) -> None:
     """Import targets from CSV (owner may be team:NAME); all rows or none (exit 4 naming the line).
 
+    \b
     Example: salescli target import quotas.csv
     """
     from salescli.services.targets import import_targets
@@ -111,6 +116,7 @@ def rm(
 ) -> None:
     """Delete a target. Asks first; --yes in scripts.
 
+    \b
     Example: salescli target rm 3 --yes
     """
     from salescli.services.targets import remove_target, target_view

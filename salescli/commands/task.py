@@ -77,6 +77,7 @@ def add(
 ) -> None:
     """Add a follow-up task; prints its id.
 
+    \b
     Example: salescli task add "Send the contract" --due friday --deal 12
     """
     from salescli.render import pick_format
@@ -113,6 +114,7 @@ def list_(
 
     --overdue, --today and --week combine (--overdue --today: everything due by today).
 
+    \b
     Example: salescli task list --overdue --today
     """
     from salescli.commands.options import table_rows
@@ -141,6 +143,7 @@ def show(
 ) -> None:
     """Show a task.
 
+    \b
     Example: salescli task show 7
     """
     show_record(ctx, ref, fmt, output, task=True)
@@ -157,6 +160,7 @@ def done(
 ) -> None:
     """Mark a task done (counts as activity on its deal, contact and company).
 
+    \b
     Example: salescli task done 7 --outcome "contract sent"
     """
     from salescli.render import pick_format
@@ -188,6 +192,7 @@ def edit(
 ) -> None:
     """Change a task: subject, due date, owner, notes, links.
 
+    \b
     Example: salescli task edit 7 --due +2d --owner sam
     """
     from salescli.render import pick_format
@@ -216,6 +221,7 @@ def rm(
 ) -> None:
     """Delete a task. Asks first; --yes in scripts.
 
+    \b
     Example: salescli task rm 7 --yes
     """
     remove_record(ctx, ref, yes, task=True)

@@ -27,6 +27,7 @@ def today(
 
     Dates follow the global --today (salescli --today 2026-11-26 today).
 
+    \b
     Example: salescli today --owner sam -f json
     """
     from salescli.errors import UsageError

@@ -33,6 +33,7 @@ def add(
 ) -> None:
     """Add a user; prints its id. (Users are also created when first named as an owner.)
 
+    \b
     Example: salescli user add ana --email ana@example.com --team East --territory EMEA
     """
     from salescli.services.users import add_user
@@ -52,6 +53,7 @@ def list_(
 ) -> None:
     """List users with their team, territory and open deals.
 
+    \b
     Example: salescli user list --team East
     """
     from salescli.render import pick_format, render_rows
@@ -72,6 +74,7 @@ def edit(
 ) -> None:
     """Change a user's e-mail, team or territory (an empty value clears it: --team "").
 
+    \b
     Example: salescli user edit ana --team West
     """
     from salescli.services.users import edit_user

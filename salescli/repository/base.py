@@ -515,9 +515,13 @@ class RepositoryBase:
 
     def fetch(self, query: Query, limit: int | None = None) -> Iterator[Row]:
         sql, params = query.sql(limit)
+        yield from self.stream(sql, params)
+
+    def stream(self, sql: str, params: Any = ()) -> Iterator[Row]:
+        """The rows of a query, as they come. Not `yield from cursor`: a generator finalised after the
+        connection closed (a list cut short by its limit, or the reader of a pipe gone) would call
+        cursor.close() and print an ignored exception on stderr."""
         cursor = self.conn.execute(sql, params)
-        # Not `yield from cursor`: a generator finalised after the connection closed (the reader
-        # of a pipe went away mid-list) would call cursor.close() and print an ignored exception.
         while batch := cursor.fetchmany(256):
             yield from batch
 

@@ -307,7 +307,7 @@ class DealStore(RepositoryBase):
         if "s." in order and not query.uses_stage:
             source = "deals d JOIN stages s ON s.id = d.stage_id"
         picked = f"SELECT d.id FROM {source}{query.where_sql()} ORDER BY {order} LIMIT ?"
-        yield from self.conn.execute(
+        yield from self.stream(
             f"SELECT {DEAL_COLUMNS} FROM {DEAL_SOURCE} WHERE d.id IN ({picked}) ORDER BY {order}",
             [*query.params, limit],
         )

@@ -121,10 +121,10 @@ class ImportStore(RepositoryBase):
 
     # -- what an import looks up --------------------------------------------------------------------
     def import_company_keys(self) -> Iterator[Row]:
-        yield from self.conn.execute("SELECT id, name, domain, external_id FROM companies ORDER BY id")
+        yield from self.stream("SELECT id, name, domain, external_id FROM companies ORDER BY id")
 
     def import_contact_keys(self) -> Iterator[Row]:
-        yield from self.conn.execute("SELECT id, name, email, external_id, company_id FROM contacts ORDER BY id")
+        yield from self.stream("SELECT id, name, email, external_id, company_id FROM contacts ORDER BY id")
 
     def import_user_names(self) -> list[str]:
         return [r["name"] for r in self.all("SELECT name FROM users")]
@@ -172,10 +172,10 @@ class ImportStore(RepositoryBase):
                         (title,))
 
     def import_deal_refs(self) -> Iterator[Row]:
-        yield from self.conn.execute("SELECT id, external_id, company_id FROM deals WHERE external_id IS NOT NULL")
+        yield from self.stream("SELECT id, external_id, company_id FROM deals WHERE external_id IS NOT NULL")
 
     def import_activity_keys(self) -> Iterator[Row]:
-        yield from self.conn.execute(
+        yield from self.stream(
             "SELECT id, kind, subject, occurred_at, deal_id, contact_id, company_id, external_id FROM activities"
         )
 

@@ -275,7 +275,7 @@ class MetricStore(RepositoryBase):
         if limit is not None:
             sql += " LIMIT :limit"
             params["limit"] = limit
-        yield from self.conn.execute(sql, params)
+        yield from self.stream(sql, params)
 
     # -- stage history -------------------------------------------------------------------
     def stage_outcomes(self, pipeline_id: int | None = None, as_of: str | None = None) -> list[Row]:
@@ -382,7 +382,7 @@ class MetricStore(RepositoryBase):
         params: dict[str, Any] = {**fparams, **stale_params, **fx_params, "today": today,
                                   "default_days": stale_days}
         params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
-        yield from self.conn.execute(sql, params)
+        yield from self.stream(sql, params)
 
     def at_risk_deals(self, f: DealFilter, *, today: str, stale_days: int, end: str, scale: dict[str, float],
                       limit: int | None = None) -> Iterator[Row]:
@@ -404,7 +404,7 @@ class MetricStore(RepositoryBase):
         )
         params: dict[str, Any] = {**fparams, **stale_params, **fx_params, "end": end}
         params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
-        yield from self.conn.execute(sql, params)
+        yield from self.stream(sql, params)
 
     def at_risk_count(self, f: DealFilter, *, today: str, stale_days: int, end: str) -> int:
         stale_sql, stale_params = named(*stale_condition(today, stale_days), prefix="st")
@@ -468,7 +468,7 @@ class MetricStore(RepositoryBase):
         """What happened to deals in [start, end): created, advanced (a move to a later open stage),
         close date pushed later (change log), won, lost — by day."""
         sql, params = self._events_sql(f)
-        yield from self.conn.execute(f"{sql} ORDER BY day, deal_id, seq LIMIT :limit",
+        yield from self.stream(f"{sql} ORDER BY day, deal_id, seq LIMIT :limit",
                                      {**params, "start": start, "end": end, "limit": -1 if limit is None else limit})
 
     def week_event_totals(self, f: DealFilter, *, start: str, end: str) -> list[Row]:
@@ -492,7 +492,7 @@ class MetricStore(RepositoryBase):
             params[f"ls{i}"] = sid
             params[f"lv{i}"] = lim
         params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
-        yield from self.conn.execute(
+        yield from self.stream(
             f"WITH lim(stage_id, days) AS (VALUES {values}),"
             " c AS (SELECT d.id, julianday(:today) - julianday(substr(d.stage_entered_at, 1, 10)) AS days_in_stage,"
             " count(*) OVER () AS total FROM deals d JOIN lim ON lim.stage_id = d.stage_id"
@@ -510,7 +510,7 @@ class MetricStore(RepositoryBase):
         filt, fparams = f.sql()
         params: dict[str, Any] = {**fparams, "min": min_pushes}
         params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
-        yield from self.conn.execute(
+        yield from self.stream(
             "SELECT d.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, d.expected_close,"
             " count(*) AS pushes, min(json_extract(ch.before, '$.expected_close')) AS first_close,"
             " count(*) OVER () AS total"
@@ -531,7 +531,7 @@ class MetricStore(RepositoryBase):
         params: dict[str, Any] = {**fparams, **fx_params, "today": today, "threshold": threshold_base_minor,
                                   "quiet": f"-{int(quiet_days)} days"}
         params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
-        yield from self.conn.execute(
+        yield from self.stream(
             f"WITH {fx}, c AS (SELECT d.id, d.amount_minor * fx.factor AS k,"
             " substr(coalesce(d.last_activity_at, d.created_at), 1, 10) AS last_touch, count(*) OVER () AS total"
             " FROM deals d LEFT JOIN fx ON fx.currency = d.currency"
