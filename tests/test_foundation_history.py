@@ -73,9 +73,20 @@ def test_history_of_one_record_and_of_one_kind(story: Run) -> None:
     assert ids("contacts") == [3, 5, 6]
     assert ids("companies") == [1, 2, 4]
     assert ids("company", "2") == [2, 4]
-    assert ids("deal", "9") == []
     assert ids("--limit", "2") == [1, 2]
-    res = story("history", "company", "99")
+
+
+def test_history_of_an_unknown_kind_or_record(story: Run, cli: Run) -> None:
+    res = cli("history", "foo", "1")
+    assert (res.exit_code, res.stdout) == (2, "")
+    assert res.stderr.startswith('Error: history: "foo" is not a kind of record (one of: company, contact, deal,')
+    res = cli("history", "deal", "999", "-f", "json")  # DESIGN: an unknown id is exit 3
+    assert (res.exit_code, res.stdout, res.stderr) == (
+        3, "", "Error: deal 999 not found (and never was: it has no history)\n")
+    assert cli("history", "company", "99").exit_code == 3
+    # a deleted contact keeps its history; a record that exists without any change says so
+    assert "deleted Bo Chen" in story("history", "contact", "1").stdout
+    res = story("history", "pipeline", "1")
     assert (res.stdout, res.stderr) == ("", "no changes\n")
 
 

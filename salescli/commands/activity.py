@@ -37,6 +37,7 @@ OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Who did it (defau
 DateOpt = Annotated[
     str | None, typer.Option("--date", help="When it happened (default: today): 2026-11-20, yesterday, -3d.")
 ]
+EditDateOpt = Annotated[str | None, typer.Option("--date", help="When it happened: 2026-11-20, yesterday, -3d.")]
 
 
 def read_notes(notes: str | None) -> str | None:
@@ -218,7 +219,7 @@ def edit(
     deal: Annotated[str | None, typer.Option("--deal", help='Deal id ("" unlinks).')] = None,
     contact: Annotated[str | None, typer.Option("--contact", help='Contact ("" unlinks).')] = None,
     company: Annotated[str | None, typer.Option("--company", help='Company ("" unlinks).')] = None,
-    when: DateOpt = None,
+    when: EditDateOpt = None,
     notes: NotesOpt = None,
     outcome: OutcomeOpt = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Who did it.")] = None,

@@ -31,6 +31,7 @@ SegmentOpt = Annotated[str | None, typer.Option("--segment", help="b2b, b2c, ent
 TerritoryOpt = Annotated[str | None, typer.Option("--territory", help="Sales territory.")]
 OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Owner (default: you).")]
 NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes.")]
+EditOwnerOpt = Annotated[str | None, typer.Option("--owner", help="New owner.")]
 
 
 def list_columns() -> list[Any]:
@@ -164,7 +165,7 @@ def edit(
     industry: IndustryOpt = None,
     segment: SegmentOpt = None,
     territory: TerritoryOpt = None,
-    owner: OwnerOpt = None,
+    owner: EditOwnerOpt = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Replace the tags.")] = None,
     add_tag: Annotated[list[str] | None, typer.Option("--add-tag", help="Add a tag.")] = None,
     remove_tag: Annotated[list[str] | None, typer.Option("--remove-tag", help="Remove a tag.")] = None,

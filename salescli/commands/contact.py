@@ -34,6 +34,7 @@ OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Owner (default: y
 StatusOpt = Annotated[str | None, typer.Option("--status", help="lead, prospect, customer or churned.")]
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Where the contact came from.")]
 NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes.")]
+EditOwnerOpt = Annotated[str | None, typer.Option("--owner", help="New owner.")]
 
 
 def list_columns() -> list[Any]:
@@ -184,7 +185,7 @@ def edit(
     company: Annotated[
         str | None, typer.Option("--company", help='Company id, domain or name ("" unlinks).')
     ] = None,
-    owner: OwnerOpt = None,
+    owner: EditOwnerOpt = None,
     status: StatusOpt = None,
     source: SourceOpt = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Replace the tags.")] = None,

@@ -56,6 +56,16 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Enter the stage even if
                                                         "(recorded in the history).")]
 DateOpt = Annotated[str | None, typer.Option("--date", help="When it happened (backfill; default: today).")]
 PipelineOpt = Annotated[str | None, typer.Option("--pipeline", help="Pipeline name (default: the default one).")]
+EditOwnerOpt = Annotated[str | None, typer.Option("--owner", help="New owner.")]
+EditCurrencyOpt = Annotated[str | None, typer.Option("--currency", help="New ISO currency (EUR).")]
+EditProbabilityOpt = Annotated[
+    str | None, typer.Option("--probability", help="Win probability 0-100; 'auto' follows the stage's again.")
+]
+EditForecastOpt = Annotated[
+    str | None,
+    typer.Option("--forecast", "--forecast-category",
+                 help="pipeline, best_case, commit or omitted; 'auto' follows the probability again.")
+]
 
 
 def list_columns() -> list[Any]:
@@ -323,13 +333,13 @@ def edit(
     ref: DealArg,
     title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
     amount: Annotated[str | None, typer.Option("--amount", help="Amount ('' clears it).")] = None,
-    currency: CurrencyOpt = None,
+    currency: EditCurrencyOpt = None,
     company: Annotated[str | None, typer.Option("--company", help='Company id, domain or name ("" unlinks).')] = None,
     contact: Annotated[str | None, typer.Option("--contact", help='Contact id, e-mail or name ("" unlinks).')] = None,
-    probability: ProbabilityOpt = None,
-    forecast: ForecastOpt = None,
+    probability: EditProbabilityOpt = None,
+    forecast: EditForecastOpt = None,
     close: Annotated[str | None, typer.Option("--close", help="Expected close date ('' clears it).")] = None,
-    owner: OwnerOpt = None,
+    owner: EditOwnerOpt = None,
     source: SourceOpt = None,
     next_step: NextStepOpt = None,
     next_step_date: NextStepDateOpt = None,
@@ -491,13 +501,15 @@ def reopen(
 def park(
     ctx: typer.Context,
     ref: DealArg,
-    until: Annotated[str | None, typer.Option("--until", help="Keep it out of stale lists until DATE.")] = None,
-    reason: Annotated[str | None, typer.Option("--reason", help="Why it is waiting (required).")] = None,
+    until: Annotated[str | None, typer.Option(
+        "--until", help="Out of stale lists until this date: 2027-01-15, +30d (required unless --clear).")] = None,
+    reason: Annotated[str | None, typer.Option(
+        "--reason", help="Why it is waiting (required unless --clear).")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Unpark the deal.")] = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """Park a deal stalled for a known reason (it is not stale until then), or --clear it.
+    """Park a deal stalled for a known reason until a date (not stale until then), or --clear it.
 
     \b
     Example: salescli deal park 42 --until 2027-01-15 --reason "budget freeze until January"

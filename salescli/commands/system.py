@@ -94,10 +94,19 @@ def backup(
     say(f"backed up {repo.path} to {target} ({target.stat().st_size} bytes)")
 
 
+#: What the change log records, and the table of each kind that has one (its ids are checked).
+HISTORY_ENTITIES: dict[str, str | None] = {
+    "company": "companies", "contact": "contacts", "deal": "deals", "activity": "activities",
+    "task": "activities", "pipeline": "pipelines", "stage": "stages", "target": "targets", "user": "users",
+    "automation": "automations", "forecast_snapshot": "forecast_snapshots", "setting": None, "fx": None,
+    "import": None,
+}
+
+
 def history(
     ctx: typer.Context,
     entity: Annotated[
-        str | None, typer.Argument(help="company, contact, deal, activity, task, pipeline, setting…")
+        str | None, typer.Argument(help=f"One of: {', '.join(HISTORY_ENTITIES)}.")
     ] = None,
     entity_id: Annotated[int | None, typer.Argument(help="The record's id.", min=1, max=2**63 - 1)] = None,
     limit: LimitOpt = None,
@@ -115,6 +124,7 @@ def history(
     """
     import json
 
+    from salescli.errors import NotFound, UsageError
     from salescli.render import Column, pick_format, render_rows
 
     chosen = pick_format(fmt, output)
@@ -124,7 +134,12 @@ def history(
         kind = "company"
     if kind == "activitie":
         kind = "activity"
+    if kind is not None and kind not in HISTORY_ENTITIES:
+        raise UsageError(f'history: "{entity}" is not a kind of record (one of: {", ".join(HISTORY_ENTITIES)})')
     query = repo.history_query(kind, entity_id)
+    table = HISTORY_ENTITIES.get(kind or "")
+    if entity_id is not None and table and not repo.count(query) and not repo.row_exists(table, entity_id):
+        raise NotFound(f"{kind} {entity_id} not found (and never was: it has no history)")
     sql_limit, shown = table_rows(limit, show_all)
     latest = chosen == "table" and shown is not None
     if latest:  # a person reads the latest changes: the newest N, oldest first (scripts get the whole log)

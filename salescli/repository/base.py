@@ -584,6 +584,9 @@ class RepositoryBase:
         self.conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
         self.record_change(entity, row_id, "delete", current, None)
 
+    def row_exists(self, table: str, row_id: int) -> bool:
+        return self.scalar(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?)", (row_id,)) == 1  # (a fixed name)
+
     def history_query(self, entity: str | None, entity_id: int | None) -> Query:
         q = Query(
             "id, changed_at, changed_by, entity, entity_id, action, batch_id, before, after",
