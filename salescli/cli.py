@@ -274,6 +274,10 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
+    if sys.stdout is None:  # started with stdout closed (`salescli deal list >&-`): nowhere to write
+        if sys.stderr is not None:
+            print("Error: standard output is closed; nothing was run", file=sys.stderr)
+        sys.exit(5)
     try:
         app(prog_name="salescli")
     except BrokenPipeError:

@@ -10,7 +10,7 @@ import getpass
 import os
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,10 +76,11 @@ class AppContext:
     _repo: Repository | None = field(default=None, repr=False)
 
     def now(self) -> str:
-        """The timestamp written into history: real UTC time, or midnight of a pinned --today."""
+        """The timestamp written into history: the local time (the clock "today" comes from, so that a
+        deal created at 8 pm in Los Angeles is not a day older than today), or midnight of a pinned --today."""
         if self.today_pinned:
             return f"{self.today.isoformat()}T00:00:00"
-        return datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
+        return datetime.now().replace(microsecond=0).isoformat()
 
     def repo(self, *, create: bool = False) -> Repository:
         """Open the database; only writing commands may create it."""

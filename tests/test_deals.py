@@ -527,3 +527,20 @@ def test_deal_show_in_every_format(crm: Run) -> None:
     assert data["stage_history"] == [{"changed_at": "2026-11-26T00:00:00", "from_stage": None,
                                       "to_stage": "Prospecting", "changed_by": "dana", "note": None, "forced": False}]
     assert data["timeline"][0]["summary"] == "entered Prospecting"
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT+12", "Pacific/Kiritimati"])  # UTC-12 and UTC+14
+def test_timestamps_and_today_share_the_local_clock(run_exe: Any, tmp_path: Path, zone: str) -> None:
+    """Without --today, "today" is the local date: the created and stage-entered timestamps are local too,
+    so a new deal is 0 days in its stage wherever the machine is (they were UTC: -1 days at 8 pm in LA).
+    One of the two zones is on another date than UTC at any hour."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    db = tmp_path / f"{zone.replace('/', '-')}.db"
+    env = {"TZ": zone}
+    assert run_exe("--db", str(db), "deal", "add", "Night deal", "--close", "+30d", env=env).returncode == 0
+    [deal] = json.loads(run_exe("--db", str(db), "deal", "list", "-f", "json", env=env).stdout)
+    local_today = datetime.now(ZoneInfo(zone)).date().isoformat()
+    assert deal["created_at"][:10] == deal["stage_entered_at"][:10] == local_today
+    assert deal["stage_age_days"] == 0

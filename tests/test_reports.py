@@ -562,3 +562,30 @@ def test_bar_chart_text() -> None:
     assert text.splitlines() == ["T", "a   █████████████ 8", "bb  ███▎          2", "c                 0"]
     ascii_text = bar_chart("T", [("a", 8.0), ("bb", 1.0)], kind="count", width=20, ascii_only=True)
     assert ascii_text.splitlines()[1:] == ["a   ############# 8", "bb  ##            1"]
+
+
+def test_a_snapshot_that_waits_for_a_writer_stores_what_the_writer_committed(ok: Run, db: Path) -> None:
+    """A cron job's `forecast snapshot` during an import: it waits for the import's commit and figures
+    the forecast after it (it used to figure it first, then wait, and store the figures from before)."""
+    import sqlite3
+    import subprocess
+    import time
+
+    from tests.conftest import TODAY, salescli_exe
+
+    ok("deal", "add", "Big one", "--amount", "1000", "--close", "2026-12-10")
+    writer = sqlite3.connect(db, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE deals SET status = 'won', won_at = '2026-11-20', probability = 100,"
+                       " forecast_category = 'closed', stage_id = (SELECT id FROM stages WHERE kind = 'won')"
+                       " WHERE id = 1")
+        snapshot = subprocess.Popen([salescli_exe(), "--db", str(db), "--today", TODAY, "forecast", "snapshot",
+                                     "-f", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)  # the snapshot is waiting for the lock by now
+        writer.execute("COMMIT")
+        out, err = snapshot.communicate(timeout=60)
+    finally:
+        writer.close()
+    assert snapshot.returncode == 0, err
+    assert json.loads(out)["won"] == 1000

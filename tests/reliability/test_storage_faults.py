@@ -381,3 +381,17 @@ def test_stdout_redirected_to_a_full_disk_is_exit_5(crm: Sandbox, mount_point: P
                               env=crm.env(), cwd=crm.root, timeout=60)
     out = Outcome(crm.argv("company", "list"), proc.returncode, "", proc.stderr.decode())
     assert_refused(out, 5, before, says="disk full")
+
+
+@pytest.mark.parametrize("args", [("deal", "list", "-f", "csv"), ("report", "pipeline"), ("company", "add", "Zeta")])
+def test_a_closed_stdout_is_exit_5_and_runs_nothing(crm: Sandbox, args: tuple[str, ...]) -> None:
+    """`salescli deal list >&-` (a cron line gone wrong): one line on stderr, exit 5, nothing written."""
+    import subprocess
+
+    before = snapshot(crm.db)
+    proc = subprocess.run(crm.argv(*args), stdin=subprocess.DEVNULL, stdout=None, stderr=subprocess.PIPE,
+                          env=crm.env(), cwd=crm.root, timeout=60, close_fds=True,
+                          preexec_fn=lambda: os.close(1))
+    out = Outcome(crm.argv(*args), proc.returncode, "", proc.stderr.decode())
+    assert_refused(out, 5, before, says="standard output is closed")
+    assert out.stderr == "Error: standard output is closed; nothing was run\n"

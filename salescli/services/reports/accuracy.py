@@ -61,21 +61,23 @@ def take_snapshot(ctx: ReportContext) -> dict[str, Any]:
     """Store the forecast of ctx's period and scope as of today; returns what was stored."""
     from salescli.services.reports import forecast
 
-    report = forecast.build(ctx)
-    figures = {k: report.summary.get(k) for k in STORED}
-    stored = {k: None if v is None else str(v) for k, v in figures.items()}
-    stored["currency"] = ctx.base
-    stored["as_of"] = ctx.as_of.isoformat()
     repo = ctx.repo
-    values = {
-        "taken_at": repo.now(),
-        "period_label": ctx.period.label,
-        "period_start": ctx.start,
-        "period_end": ctx.end,
-        "scope": scope_key(ctx),
-        "figures": json.dumps(stored, sort_keys=True),
-    }
+    # Figured inside the write transaction: a snapshot that waited for an import to commit stores the
+    # figures of the database it is written into, not those from before the wait.
     with repo.write():
+        report = forecast.build(ctx)
+        figures = {k: report.summary.get(k) for k in STORED}
+        stored = {k: None if v is None else str(v) for k, v in figures.items()}
+        stored["currency"] = ctx.base
+        stored["as_of"] = ctx.as_of.isoformat()
+        values = {
+            "taken_at": repo.now(),
+            "period_label": ctx.period.label,
+            "period_start": ctx.start,
+            "period_end": ctx.end,
+            "scope": scope_key(ctx),
+            "figures": json.dumps(stored, sort_keys=True),
+        }
         snapshot_id = repo.create_record("forecast_snapshots", "forecast_snapshot", values)
     return {"id": snapshot_id, "taken_at": values["taken_at"], "period": ctx.period.label,
             "scope": values["scope"], **figures, "currency": ctx.base, "missing_rates": report.missing_rates}
