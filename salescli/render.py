@@ -570,8 +570,9 @@ def render_record(
         else:
             pairs = [[(labels or {}).get(key, key.replace("_", " ")), printable(text_value(value))]
                      for key, value in record.items() if not (value is None or value == "" or value == [])]
-            tables = [(name.replace("_", " "), cols, [[printable(_cell(c, row)) for c in cols] for row in rows])
-                      for name, (cols, rows) in sections.items() if rows]
+            tables = [(name.replace("_", " "), shown, [[printable(_cell(c, row)) for c in shown] for row in rows])
+                      for name, (cols, rows) in sections.items() if rows
+                      for shown in ([c for c in cols if c.in_table],)]
             if _unbounded(fh) and _no_tabs(pairs) and all(_no_tabs(cells) for _, _, cells in tables):
                 _write_text_table(fh, title, None, ["left", "left"], pairs)
                 for name, cols, cells in tables:

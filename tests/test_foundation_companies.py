@@ -89,6 +89,17 @@ def test_show_json_lists_the_contacts(crm: Run) -> None:
     assert record["tags"] == ["key-account", "eu"]
 
 
+def test_show_lists_deals_with_money_as_a_number_beside_its_currency(crm: Run) -> None:
+    crm("deal", "add", "Renewal", "--company", "Acme Corp", "--amount", "12,345.6", "--currency", "EUR")
+    crm("deal", "add", "Pilot", "--company", "Acme Corp")
+    record = json.loads(crm("company", "show", "1", "-f", "json").stdout)
+    assert [(d["title"], d["amount"], d["currency"]) for d in record["deals"]] == [
+        ("Renewal", 12345.6, "EUR"), ("Pilot", None, "USD")]
+    assert '"amount": 12345.60, "currency": "EUR"' in crm("company", "show", "1", "-f", "json").stdout  # exact
+    table = crm("company", "show", "1").stdout
+    assert "12,345.60 EUR" in table and "   EUR\n" not in table  # the currency once, with the amount
+
+
 def test_list_filters_sort_and_limit(crm: Run) -> None:
     def names(*args: str) -> list[str]:
         return [r["name"] for r in json.loads(crm("company", "list", "-f", "json", *args).stdout)]

@@ -234,35 +234,35 @@ def company_story(repo: Repository, ref: str) -> tuple[Row, Sections]:
             repo.all("SELECT id, name, email, title, status FROM contacts WHERE company_id = ? ORDER BY id",
                      (row["id"],)),
         ),
-        "deals": (
-            [Column("id", justify="right"), Column("title"), Column("stage"), Column("status"),
-             Column("amount", justify="right"), Column("currency")],
-            [dict(d, amount=_amount_text(d)) for d in repo.company_deals(row["id"])],
-        ),
+        "deals": _deals_section(repo.company_deals(row["id"])),
     }
     sections.update(timeline_section(repo, "company", row["id"]))
     return full, sections
 
 
 def contact_story(repo: Repository, ref: str) -> tuple[Row, Sections]:
-    from salescli.render import Column
 
     row = resolve_contact(repo, ref)
     sections: Sections = {
-        "deals": (
-            [Column("id", justify="right"), Column("title"), Column("stage"), Column("status"),
-             Column("amount", justify="right"), Column("currency")],
-            [dict(d, amount=_amount_text(d)) for d in repo.contact_deals(row["id"])],
-        ),
+        "deals": _deals_section(repo.contact_deals(row["id"])),
     }
     sections.update(timeline_section(repo, "contact", row["id"]))
     return row, sections
 
 
-def _amount_text(deal: Row) -> str:
-    from salescli.values import format_money
+def _deals_section(deals: list[Row]) -> tuple[list[Any], list[Row]]:
+    """A record's deals: the amount a decimal number beside its currency (DESIGN), shown as money in a table."""
+    from salescli.render import Column
+    from salescli.services.deals import money_text
+    from salescli.values import minor_to_decimal
 
-    return format_money(deal["amount_minor"], deal["currency"]) if deal.get("amount_minor") is not None else ""
+    columns = [Column("id", justify="right"), Column("title"), Column("stage"), Column("status"),
+               Column("amount", justify="right", show=lambda v, r: money_text(v, r["currency"])),
+               Column("currency", in_table=False)]
+    rows = [{k: v for k, v in d.items() if k != "amount_minor"}
+            | {"amount": None if d.get("amount_minor") is None else minor_to_decimal(d["amount_minor"], d["currency"])}
+            for d in deals]
+    return columns, rows
 
 
 def timeline_section(repo: Repository, entity: str, entity_id: int) -> Sections:
