@@ -196,6 +196,25 @@ Open deals without a next step: none
         "overdue_tasks": [], "due_today": [], "closing_soon": [], "stale_deals": [], "no_next_step": []}
 
 
+def test_flat_formats_for_scripts(ok, seeded, tmp_path):
+    """csv, jsonl and markdown: one row per item, led by its section, with the same columns every day."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(ok("today", "-f", "csv").stdout)))
+    assert [(r["section"], r["id"]) for r in rows][:2] == [("overdue_tasks", "2"), ("due_today", "3")]
+    assert rows[0]["subject"] == "Send proposal" and rows[0]["amount"] == ""
+    data = json.loads(ok("today", "-f", "json").stdout)
+    assert len(rows) == sum(len(items) for items in data.values())
+    lines = [json.loads(line) for line in ok("today", "-f", "jsonl").stdout.splitlines()]
+    assert [line["section"] for line in lines] == [r["section"] for r in rows]
+    ok("today", "-o", str(tmp_path / "agenda.md"))
+    assert (tmp_path / "agenda.md").read_text().startswith("| section | id | subject | title | due date |")
+    # nothing on the agenda: the same header, no rows
+    header = ok("today", "-f", "csv").stdout.splitlines()[0]
+    assert ok("--user", "nobody-at-all", "today", "-f", "csv").stdout == header + "\n"
+
+
 def test_output_file(ok, seeded, tmp_path):
     target = tmp_path / "agenda.json"
     ok("today", "-o", str(target))
@@ -206,7 +225,7 @@ def test_output_file(ok, seeded, tmp_path):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["-f", "csv"], 2, 'Error: --format "csv" is not one of table, json\n'),
+        (["-f", "html"], 2, 'Error: --format "html" is not one of table, json, jsonl, csv, markdown\n'),
         (["--all", "--owner", "sam"], 2, "Error: --all and --owner exclude each other"),
         (["--limit", "0"], 2, "Invalid value for '--limit'"),
     ],

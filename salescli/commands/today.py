@@ -19,7 +19,9 @@ def today(
         int | None,
         typer.Option("--limit", "-n", min=1, help=f"Rows per section (default: {TABLE_ROWS} on screen, all in JSON)."),
     ] = None,
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="table or json.")] = None,
+    fmt: Annotated[str | None, typer.Option(
+        "--format", "-f", help="table, json (the five sections), or jsonl, csv, markdown (one row per item, led by"
+                               " its section; default: from -o's extension).")] = None,
     output: OutputOpt = None,
 ) -> None:
     """Your day: overdue tasks, tasks due today, deals closing within 7 days, stale deals,
@@ -31,10 +33,10 @@ def today(
     Example: salescli today --owner sam -f json
     """
     from salescli.errors import UsageError
-    from salescli.render import pick_format, render_text
-    from salescli.services.agenda import agenda_json, agenda_text, build_agenda
+    from salescli.render import Column, pick_format, render_rows, render_text
+    from salescli.services.agenda import FLAT_KEYS, agenda_json, agenda_rows, agenda_text, build_agenda
 
-    chosen = pick_format(fmt, output, allowed=("table", "json"))
+    chosen = pick_format(fmt, output, allowed=("table", "json", "jsonl", "csv", "markdown"))
     if everyone and owner is not None:
         raise UsageError("--all and --owner exclude each other (--all is everyone's agenda)")
     app = app_context(ctx)
@@ -43,6 +45,9 @@ def today(
     agenda = build_agenda(app.repo(), app.today, who, rows)
     if chosen == "json":
         render_text(agenda_json(agenda), output)
+    elif chosen != "table":
+        render_rows(agenda_rows(agenda), [Column(k) for k in FLAT_KEYS], fmt=chosen, output=output,
+                    empty="nothing on the agenda")
     else:
         render_text(agenda_text(agenda, "everyone" if who is None else str(agenda.owner)), output)
 

@@ -143,6 +143,19 @@ def agenda_json(agenda: Agenda) -> str:
     return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
+#: The columns of the flat agenda (csv, jsonl, markdown): the same for every day, whatever is on it.
+FLAT_KEYS = ("section", "id", "subject", "title", "due_date", "days_overdue", "deal_id", "deal", "contact_id",
+             "contact", "company_id", "company", "stage", "amount", "currency", "expected_close", "days_to_close",
+             "owner", "next_step", "next_step_date", "days_to_next_step", "last_activity_at", "days_idle", "reasons")
+
+
+def agenda_rows(agenda: Agenda) -> list[dict[str, Any]]:
+    """The five sections as one flat list for csv, jsonl and markdown, each row led by its section, with
+    the columns of FLAT_KEYS (a key a section does not have is empty: tasks have no amount)."""
+    return [{"section": name, **{k: item.get(k) for k in FLAT_KEYS[1:]}}
+            for name in SECTIONS for item in agenda.sections[name]]
+
+
 def agenda_text(agenda: Agenda, who_label: str) -> str:
     """The screen: a heading line, then each section with its count; at most 80 columns wide."""
     day = agenda.today
