@@ -31,11 +31,12 @@ MapFileOpt = Annotated[str | None, typer.Option(
 PresetOpt = Annotated[str | None, typer.Option("--preset", help="hubspot, pipedrive, salesforce or maven.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the plan (counts, errors, mapping); write nothing.")]
 OnErrorOpt = Annotated[str, typer.Option(
-    "--on-error", help="abort (default: any bad row refuses the file) or skip (import the good rows).")]
+    "--on-error", show_default=False,
+    help="abort (default: any bad row refuses the file) or skip (import the good rows).")]
 RejectsOpt = Annotated[str | None, typer.Option(
     "--rejects", help="With --on-error skip: write each bad row and its reason to this CSV file.")]
 OnDuplicateOpt = Annotated[str, typer.Option(
-    "--on-duplicate", help="update (default: changed fields only), skip, or error.")]
+    "--on-duplicate", show_default=False, help="update (default: changed fields only), skip, or error.")]
 NoCreateOpt = Annotated[bool, typer.Option(
     "--no-create", help="Refuse rows naming a company or contact that does not exist (default: create it).")]
 EncodingOpt = Annotated[str | None, typer.Option(
@@ -419,7 +420,7 @@ def _export_command(entity: str) -> Callable[..., None]:
     def command(
         ctx: typer.Context,
         fmt: Annotated[str | None, typer.Option(
-            "--format", "-f", help="csv (default), json or jsonl (default: from -o's extension).")] = None,
+            "--format", "-f", help="csv, json or jsonl (default: from -o's extension, else csv).")] = None,
         output: OutputOpt = None,
     ) -> None:
         _export(ctx, entity, fmt, output)

@@ -16,7 +16,7 @@ T = TypeVar("T")
 FormatOpt = Annotated[
     str | None,
     typer.Option("--format", "-f",
-                 help="table, json, jsonl, csv or markdown (default: from -o's extension, else table)."),
+                 help="table, json, jsonl, csv, markdown or html (default: from -o's extension, else table)."),
 ]
 ReportFormatOpt = Annotated[
     str | None,

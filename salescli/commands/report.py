@@ -354,7 +354,8 @@ def weekly(
 def forecast_accuracy(
     ctx: typer.Context,
     period: Annotated[str | None, typer.Option(
-        "--period", "-p", help="Only snapshots of periods overlapping this one (default: all).")] = "all",
+        "--period", "-p", show_default=False,
+        help="Only snapshots of periods overlapping this one (default: all).")] = "all",
     pipeline: PipelineOpt = None,
     owner: OwnerOpt = None,
     team: TeamOpt = None,

@@ -12,7 +12,8 @@ from salescli.commands.options import FormatOpt, OutputOpt, YesOpt, app_context,
 app = typer.Typer(help="Targets (quotas) per owner or team and period: won_amount, deals_won or activities.",
                   no_args_is_help=True)
 
-MetricOpt = Annotated[str, typer.Option("--metric", "-m", help="won_amount (default), deals_won or activities.")]
+MetricOpt = Annotated[str, typer.Option("--metric", "-m", show_default=False,
+                                        help="won_amount (default), deals_won or activities.")]
 
 
 def columns() -> list[Any]:
