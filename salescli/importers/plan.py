@@ -24,8 +24,8 @@ from salescli.errors import InvalidValue, NotFound
 from salescli.importers.mapping import FIELDS, Mapping, MapSpec, fill_template, template_columns
 from salescli.render import restore_cell
 from salescli.services.pipeline import (
-    REQUIRED_FIELDS,
     default_forecast_category,
+    missing_fields,
     normalize_forecast_category,
     required_of,
 )
@@ -876,23 +876,24 @@ class StageInfo:
     kind: str
     probability: int
     position: int
-    #: the deal columns an open deal in this stage must fill (its required fields, and the amount past
-    #: Proposal): the rules `db check` lists the deals that break
+    #: what an open deal in this stage must have (its required fields, and the amount past Proposal):
+    #: the rules `db check` lists the deals that break
     rules: tuple[str, ...] = ()
 
 
 def stage_rules(stage: Row) -> tuple[str, ...]:
-    """The deal columns an open deal in the stage must fill (see StageInfo.rules)."""
+    """What an open deal in the stage must have, as required-field names (see StageInfo.rules)."""
     if stage["kind"] != "open":
         return ()
-    columns = [REQUIRED_FIELDS.get(name, name) for name in required_of(stage)]
-    if stage["past_proposal"] and "amount_minor" not in columns:
-        columns.append("amount_minor")
-    return tuple(columns)
+    names = required_of(stage)
+    if stage["past_proposal"] and "amount" not in names:
+        names.append("amount")
+    return tuple(names)
 
 
 def breaks_rules(deal: Row, stage: StageInfo) -> bool:
-    return any(deal.get(column) in (None, "") for column in stage.rules)
+    """Whether a deal's column values lack what its stage requires (as `deal move` checks them)."""
+    return bool(missing_fields(deal, list(stage.rules)))
 
 
 class DealPlanner(Planner):
