@@ -34,7 +34,7 @@ from salescli.commands import (
 from salescli.commands import config as config_command
 from salescli.commands import io as io_command
 from salescli.commands import today as today_command
-from salescli.commands.lazy import SuggestingGroup
+from salescli.commands.lazy import SuggestingGroup, name_placeholders
 from salescli.context import AppContext, busy_timeout_from_env, resolve_db_path, resolve_user
 from salescli.errors import ExitStatus, InvalidValue, SalesCliError, printable
 
@@ -66,12 +66,12 @@ class PendingGroup(TyperGroup):
         self.info = info
 
     def build(self) -> TyperGroup:
-        return typer.main.get_group_from_info(
+        return name_placeholders(typer.main.get_group_from_info(  # type: ignore[no-any-return]
             self.info,
             pretty_exceptions_short=app.pretty_exceptions_short,
             suggest_commands=app.suggest_commands,
             rich_markup_mode=app.rich_markup_mode,
-        )
+        ))
 
 
 class SalesCliGroup(SuggestingGroup):
@@ -80,6 +80,7 @@ class SalesCliGroup(SuggestingGroup):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        name_placeholders(self)  # its own options and commands (the groups name theirs when built)
         for name, info in _PENDING_GROUPS.items():
             self.add_command(PendingGroup(name, info), name)
 

@@ -94,3 +94,29 @@ def test_the_db_group_summary_names_every_db_command(cli: Run) -> None:
     assert line.split(None, 1)[1] == "The database file: info, check, backup, migrate."
     listed = cli("db", "--help").stdout.split("Commands:")[1]
     assert {row.split()[0] for row in listed.splitlines() if row.strip()} == {"info", "check", "backup", "migrate"}
+
+
+def every_command_help(cli: Run, argv: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    """(argv, --help text) of every command reachable from argv, groups included."""
+    text = cli(*argv, "--help").stdout
+    out = [(argv, text)]
+    if "Commands:" in text:
+        for line in text.split("Commands:")[1].splitlines():
+            if line.startswith("  ") and not line.startswith("   "):
+                out += every_command_help(cli, (*argv, line.split()[0]))
+    return out
+
+
+def test_every_option_says_what_value_to_type(cli: Run) -> None:
+    """`--period <period>`, `--owner <name>`, `--fail-if <condition>`: never Typer's `<str>` or `<list[str]>`."""
+    import re
+
+    helps = every_command_help(cli)
+    assert len(helps) > 100
+    shown = {(" ".join(argv), m) for argv, text in helps for m in re.findall(r"<[^>\s]*>", text)}
+    python_types = {(cmd, m) for cmd, m in shown if re.fullmatch(r"<(str|int|float|list\[.*\]|.* range)>", m)}
+    assert python_types == set()
+    placeholders = {m for _, m in shown}
+    assert {"<period>", "<name>", "<date>", "<condition>", "<file>", "<format>", "<n>", "<group>"} <= placeholders
+    report = dict(helps)[("report", "stale")]
+    assert "--fail-if <condition>" in report and "-p, --period <period>" in report

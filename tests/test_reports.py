@@ -317,6 +317,36 @@ def test_funnel(hist: Run) -> None:
     assert (st["Won"]["entered"], st["Won"]["entered_amount"], st["Won"]["conversion"]) == (2, D("20000.00"), None)
 
 
+
+def test_funnel_by_owner(hist: Run) -> None:
+    data = report(hist, "funnel", "--by", "owner")
+    assert data["by"] == "owner"
+    # First stage (Prospecting) to Won, per owner: ana Beta 5k -> Alpha won 12k; cy Zeta 4k, nothing won;
+    # bob entered no Prospecting in the quarter but won Delta 8k.
+    assert [(r["owner"], r["entered"], r["entered_amount"], r["won"], r["won_amount"], r["conversion"])
+            for r in data["by_owner"]] == [
+        ("ana", 1, D("5000.00"), 1, D("12000.00"), D("1.0000")),
+        ("cy", 1, D("4000.00"), 0, D("0.00"), D("0.0000")),
+        ("bob", 0, D("0.00"), 1, D("8000.00"), None),
+    ]
+    bob = {r["stage"]: r for r in data["stages_by_owner"] if r["owner"] == "bob"}
+    # Gamma moved on to Negotiation, Delta to Won; Theta (Qualification) on to Needs Analysis.
+    assert (bob["Proposal"]["entered"], bob["Proposal"]["converted"], bob["Proposal"]["median_days"]) == (
+        2, 2, D("31.0"))
+    assert (bob["Qualification"]["entered"], bob["Qualification"]["converted"]) == (1, 1)
+    # every owner's rows add up to the pipeline's
+    for stage in data["stages"]:
+        assert sum(r["entered"] for r in data["stages_by_owner"] if r["stage"] == stage["stage"]) == stage["entered"]
+
+
+def test_funnel_by_team_csv_has_a_row_per_team_and_stage(hist: Run) -> None:
+    lines = hist("report", "funnel", "--by", "team", "-f", "csv").stdout.splitlines()
+    assert lines[0] == ("team,stage,kind,entered,entered_amount,converted,conversion,converted_amount,"
+                        "value_conversion,median_days,stays")
+    assert lines[1:3] == ["East,Prospecting,open,1,5000.00,1,1.0000,5000.00,1.0000,7.0,1",
+                          "East,Qualification,open,3,14000.00,1,0.3333,0.00,0.0000,15.0,2"]
+    assert len(lines) == 1 + 2 * 6  # East and West, six stages each
+
 # -- activity, stale, lost reasons -------------------------------------------------------------------
 def test_activity(hist: Run) -> None:
     data = report(hist, "activity")
@@ -360,6 +390,49 @@ def test_lost_reasons(hist: Run) -> None:
     assert [(r["stage"], r["deals"], r["amount"]) for r in data["stages"]] == [("Qualification", 2, D("11000.00"))]
 
 
+
+def test_stale_by_owner_counts_per_owner(hist: Run) -> None:
+    data = report(hist, "stale", "--by", "owner")
+    assert data["period"]["label"] == "all"
+    assert [(r["owner"], r["open"], r["stale"], r["parked"], r["no_next_step"], r["listed"])
+            for r in data["by_owner"]] == [("ana", 2, 1, 0, 2, 2), ("bob", 2, 1, 0, 1, 2), ("cy", 2, 1, 0, 2, 2)]
+    assert len(data["deals"]) == 6
+
+
+def test_stale_period_keeps_the_deals_closing_in_it(hist: Run) -> None:
+    data = report(hist, "stale", "--period", "2026-12")
+    # closing in December: Gamma 12-15, Epsilon 12-20, Theta 12-01, Iota 12-10 (Zeta and Mu have no date)
+    assert data["summary"] == {"open": 4, "stale": 2, "parked": 0, "no_next_step": 3, "listed": 4}
+    assert [d["id"] for d in data["deals"]] == [5, 3, 9, 8]
+    out = hist("report", "stale", "-p", "2026-12", "--by", "team").stdout
+    assert out.startswith("Deals needing attention — 2026-11-26, closing in 2026-12\n")
+    assert ("\nEast      3      1       0             2       3"
+            "\nWest      1      1       0             1       1\n") in out
+
+
+def test_a_long_list_is_cut_but_not_the_per_group_counts(hist: Run) -> None:
+    res = hist("report", "stale", "--by", "owner", "--limit", "1")
+    assert "\ncy        2      1       0             2       2\n" in res.stdout
+    assert res.stderr.strip() == ("Stale, parked and no-next-step deals, largest first: 5 more rows not shown"
+                                  " (use --limit N or --all, or -f csv/json)")
+
+
+def test_lost_reasons_by_owner(hist: Run) -> None:
+    data = report(hist, "lost-reasons", "--by", "owner")
+    assert data["by_owner"] == [{"owner": "ana", "deals": 2, "amount": D("11000.00"), "share": D("1.0000"),
+                                 "top_reason": "price: no budget"}]
+    assert [(r["owner"], r["reason"], r["share"]) for r in data["reasons_by_owner"]] == [
+        ("ana", "no budget", D("0.5000")), ("ana", "went with competitor", D("0.5000"))]
+    hist("deal", "lost", "6", "--reason", "went silent", "--date", "2026-11-20")  # Zeta (cy): no category
+    assert [(r["owner"], r["deals"], r["top_reason"]) for r in report(hist, "lost-reasons", "--by", "owner")[
+        "by_owner"]] == [("ana", 2, "price: no budget"), ("cy", 1, "went silent")]
+    assert hist("report", "lost-reasons", "--by", "team", "-f", "csv").stdout.splitlines() == [
+        "team,category,reason,deals,amount,share",
+        "East,price,no budget,1,6000.00,0.5000",
+        "East,competitor,went with competitor,1,5000.00,0.5000",
+        "West,(none),went silent,1,4000.00,1.0000",
+    ]
+
 # -- weekly ------------------------------------------------------------------------------------------
 def test_weekly_defaults_to_the_last_complete_week(hist: Run) -> None:
     data = report(hist, "weekly")
@@ -385,6 +458,13 @@ def test_weekly_week_option(hist: Run) -> None:
     assert s["week"]["start"] == "2026-11-02"
     assert (s["new"], s["lost"]) == (1, 1)  # Zeta created 11-02, Beta lost 11-03
     assert report(hist, "weekly", "--week", "2026-11-04")["summary"]["week"]["label"] == "2026-W45"
+
+
+def test_weekly_period_names_the_week_and_by_team_groups_the_activity(hist: Run) -> None:
+    assert report(hist, "weekly", "--period", "2026-W45")["summary"]["week"]["start"] == "2026-11-02"
+    data = report(hist, "weekly", "-p", "last-week", "--by", "team")
+    assert data["by"] == "team" and data["summary"]["week"]["label"] == "2026-W47"
+    assert [(r["team"], r["call"], r["total"]) for r in data["activity"]] == [("East", 1, 1)]
 
 
 def test_bad_week_is_a_usage_error(hist: Run, cli: Run) -> None:
@@ -425,7 +505,7 @@ def test_malformed_condition_example_names_a_metric_of_that_report(cli: Run) -> 
 def fail_if_entry(help_text: str) -> str:
     """The --fail-if entry of a --help screen, on one line."""
     text = " ".join(help_text.split())
-    return text.split("--fail-if <list[str]> ", 1)[1].split(" Repeatable.", 1)[0] + " Repeatable."
+    return text.split("--fail-if <condition> ", 1)[1].split(" Repeatable.", 1)[0] + " Repeatable."
 
 
 def test_fail_if_help_gives_examples_and_metrics_of_its_own_report(cli: Run) -> None:
@@ -462,6 +542,10 @@ def test_every_fail_if_help_names_the_metrics_and_examples_the_command_accepts(h
 @pytest.mark.parametrize("args, code, message", [
     (("pipeline", "--period", "2026-Q5"), 2, "--period"),
     (("pipeline", "--by", "colour"), 2, '--by "colour" is not one of'),
+    (("funnel", "--by", "pipeline"), 2, '--by "pipeline" is not one of owner, team, source, segment'),
+    (("stale", "--by", "stage"), 2, '--by "stage" is not one of owner, team, pipeline, source, segment'),
+    (("stale", "--period", "2026-13"), 2, "--period"),
+    (("weekly", "--by", "source"), 2, '--by "source" is not one of owner, team'),
     (("pipeline", "--pipeline", "Nope"), 3, 'no pipeline named "Nope"'),
     (("pipeline", "--owner", "zed"), 3, 'no user named "zed"'),
     (("pipeline", "--team", "North"), 3, 'no team named "North"'),

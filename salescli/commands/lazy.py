@@ -14,6 +14,47 @@ import typer
 from typer.core import TyperGroup
 from typer.models import CommandInfo
 
+#: How an option's value reads in help (`--period <period>`, where Typer prints `<str>`): by option,
+#: else the option's own name (`--currency <currency>`).
+PLACEHOLDERS = {
+    "--db": "path", "--user": "name", "--today": "date",
+    "--format": "format", "--output": "file", "--rejects": "file", "--map-file": "file",
+    "--owner": "name", "--team": "name", "--pipeline": "name", "--preset": "name",
+    "--fail-if": "condition", "--by": "group", "--map": "column=field", "--stages": "stages",
+    "--notes": "text", "--note": "text", "--reason": "text", "--next-step": "text", "--subject": "text",
+    "--task": "text",
+    "--date": "date", "--due": "date", "--close": "date", "--next-step-date": "date", "--as-of": "date",
+    "--until": "date", "--since": "period|date", "--closing": "period", "--week": "week",
+    "--before": "stage", "--after": "stage", "--move-to": "stage", "--on": "event",
+    "--tag": "tag", "--add-tag": "tag", "--remove-tag": "tag", "--require": "fields",
+    "--min-amount": "amount", "--rot-days": "days", "--limit": "n", "--position": "n",
+    "--forecast-category": "category", "--external-id": "id", "--sort": "field",
+    "--probability": "percent", "--on-error": "abort|skip", "--on-duplicate": "update|skip|error",
+}
+
+
+def _no_type(ctx: Any) -> None:
+    return None
+
+
+def name_placeholders(command: Any) -> Any:
+    """Give each option taking a value a placeholder that says what to type (see PLACEHOLDERS), and
+    each argument its name in capitals (`ID`, `REF`) without Typer's `<str>`."""
+    for param in getattr(command, "params", ()):
+        if getattr(param, "param_type_name", "") == "argument":
+            param.metavar = param.metavar or (param.name or "value").upper()
+            param.display_type_rich = _no_type
+            continue
+        if getattr(param, "param_type_name", "") != "option" or param.metavar is not None:
+            continue
+        if param.is_flag or param.count:
+            continue
+        named = [PLACEHOLDERS[opt] for opt in param.opts if opt in PLACEHOLDERS]
+        param.metavar = f"<{named[0] if named else max(param.opts, key=len).lstrip('-')}>"
+    for sub in getattr(command, "commands", {}).values():  # a group's commands built already
+        name_placeholders(sub)
+    return command
+
 
 def _name(info: CommandInfo) -> str:
     return info.name or info.callback.__name__.lower().replace("_", "-")  # type: ignore[union-attr]
@@ -73,9 +114,9 @@ class LazyGroup(SuggestingGroup):
         if cmd_name not in self.commands and cmd_name in self.pending:
             import typer.main
 
-            self.commands[cmd_name] = typer.main.get_command_from_info(
+            self.commands[cmd_name] = name_placeholders(typer.main.get_command_from_info(
                 self.pending[cmd_name], pretty_exceptions_short=True, rich_markup_mode=None
-            )
+            ))
         return self.commands.get(cmd_name)
 
     def suggestion_names(self) -> list[str]:

@@ -11,7 +11,7 @@ import typer.main
 from typer.core import TyperOption
 from typer.models import CommandInfo
 
-from salescli.commands.lazy import SuggestingGroup
+from salescli.commands.lazy import SuggestingGroup, name_placeholders
 from salescli.commands.options import AllOpt, LimitOpt, OutputOpt, ReportFormatOpt, app_context
 
 _COMMANDS: dict[str, CommandInfo] = {}  # report name -> its command, turned into a Click command when it runs
@@ -34,7 +34,7 @@ class _ReportGroup(SuggestingGroup):
             for param in command.params:
                 if param.name == "fail_if" and isinstance(param, TyperOption):
                     param.help = fail_if_help(cmd_name)
-            self.commands[cmd_name] = command
+            self.commands[cmd_name] = name_placeholders(command)
         return self.commands.get(cmd_name)
 
 
@@ -244,6 +244,8 @@ def funnel(
     pipeline: PipelineOpt = None,
     owner: OwnerOpt = None,
     team: TeamOpt = None,
+    by: Annotated[str | None, by_opt("owner, team, source or segment (each group's conversion; one pipeline: "
+                                     "choose it with --pipeline)")] = None,
     chart: ChartOpt = False,
     fail_if: FailIfOpt = None,
     fmt: ReportFormatOpt = None,
@@ -252,9 +254,11 @@ def funnel(
     """Stage-to-stage conversion (count and value) and median days in stage, from the stage history.
 
     \b
-    Example: salescli report funnel --period 2026 --chart
+    Examples:
+      salescli report funnel --period 2026 --chart
+      salescli report funnel --period 2026 --by owner -f csv
     """
-    _run(ctx, "funnel", fmt=fmt, output=output, fail_if=fail_if, chart=chart,
+    _run(ctx, "funnel", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
          period=period, pipeline=pipeline, owner=owner, team=team)
 
 
@@ -285,9 +289,13 @@ def activity(
 @app.command("stale")
 def stale(
     ctx: typer.Context,
+    period: Annotated[str | None, typer.Option(
+        "--period", "-p", show_default=False,
+        help="Only deals expected to close in this period (default: every open deal).")] = "all",
     pipeline: PipelineOpt = None,
     owner: OwnerOpt = None,
     team: TeamOpt = None,
+    by: Annotated[str | None, by_opt("owner, team, pipeline, source or segment (counts per group)")] = None,
     fail_if: FailIfOpt = None,
     limit: LimitOpt = None,
     show_all: AllOpt = False,
@@ -297,10 +305,12 @@ def stale(
     """Stale, parked and no-next-step deals, largest first, with the reason for each.
 
     \b
-    Example: salescli report stale --owner dana --fail-if "stale>5"
+    Examples:
+      salescli report stale --owner dana --fail-if "stale>5"
+      salescli report stale --period this-quarter --by owner
     """
     _run(ctx, "stale", fmt=fmt, output=output, fail_if=fail_if, table_limit=_limit(limit, show_all),
-         pipeline=pipeline, owner=owner, team=team)
+         build={"by": by}, period=period, pipeline=pipeline, owner=owner, team=team)
 
 
 @app.command("lost-reasons")
@@ -310,6 +320,7 @@ def lost_reasons(
     pipeline: PipelineOpt = None,
     owner: OwnerOpt = None,
     team: TeamOpt = None,
+    by: Annotated[str | None, by_opt("owner, team, pipeline, source or segment (each group's reasons)")] = None,
     chart: ChartOpt = False,
     fail_if: FailIfOpt = None,
     fmt: ReportFormatOpt = None,
@@ -318,9 +329,11 @@ def lost_reasons(
     """Deals lost in the period by category and reason (count, value) and the stage they were lost from.
 
     \b
-    Example: salescli report lost-reasons --period ytd
+    Examples:
+      salescli report lost-reasons --period ytd
+      salescli report lost-reasons --period ytd --by owner -f csv
     """
-    _run(ctx, "lost-reasons", fmt=fmt, output=output, fail_if=fail_if, chart=chart,
+    _run(ctx, "lost-reasons", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
          period=period, pipeline=pipeline, owner=owner, team=team)
 
 
@@ -328,11 +341,13 @@ def lost_reasons(
 def weekly(
     ctx: typer.Context,
     week: Annotated[str | None, typer.Option(
-        "--week", help="2026-W48, last-week, this-week, or a date in the week (default: the last complete week).")
+        "--week", "--period", "-p",
+        help="2026-W48, last-week, this-week, or a date in the week (default: the last complete week).")
     ] = None,
     pipeline: PipelineOpt = None,
     owner: OwnerOpt = None,
     team: TeamOpt = None,
+    by: Annotated[str | None, by_opt("owner (default) or team, for the activity section")] = None,
     chart: ChartOpt = False,
     fail_if: FailIfOpt = None,
     limit: LimitOpt = None,
@@ -346,7 +361,7 @@ def weekly(
     \b
     Example (cron, every Monday, then mail the file): salescli report weekly -o week.html
     """
-    _run(ctx, "weekly", fmt=fmt, output=output, fail_if=fail_if, chart=chart, week=week,
+    _run(ctx, "weekly", fmt=fmt, output=output, fail_if=fail_if, chart=chart, week=week, build={"by": by},
          table_limit=_limit(limit, show_all), pipeline=pipeline, owner=owner, team=team)
 
 

@@ -62,6 +62,7 @@ class DealFilter:
     pipeline_id: int | None = None
     owner: str | None = None
     team: str | None = None
+    closing: tuple[str, str] | None = None  # expected close in [start, end) (report stale --period)
 
     def sql(self, deal: str = "d", owner_col: str | None = None) -> tuple[str, dict[str, Any]]:
         """' AND ...' clauses for deals alias `deal` (or an owner column, for activities)."""
@@ -80,6 +81,10 @@ class DealFilter:
         if self.team is not None:
             parts.append(f"{owner} IN (SELECT name FROM users WHERE team = :f_team COLLATE NOCASE)")
             params["f_team"] = self.team
+        if self.closing is not None:
+            close = f"{deal}.expected_close >= :f_close_start AND {deal}.expected_close < :f_close_end"
+            parts.append(f"a.deal_id IN (SELECT id FROM deals {deal} WHERE {close})" if owner_col else close)
+            params["f_close_start"], params["f_close_end"] = self.closing
         return "".join(f" AND {p}" for p in parts), params
 
 
@@ -297,29 +302,31 @@ class MetricStore(RepositoryBase):
             params,
         )
 
-    def stage_medians(self, f: DealFilter, *, start: str, end: str) -> list[Row]:
-        """Per stage: median days a deal stayed (entry to its next stage change), over the stays that began
-        in [start, end) and have ended."""
+    def stage_medians(self, f: DealFilter, *, start: str, end: str, by: str = "all") -> list[Row]:
+        """Per group and stage: median days a deal stayed (entry to its next stage change), over the stays
+        that began in [start, end) and have ended."""
+        key, join = DEAL_GROUPS[by]
         filt, fparams = f.sql()
-        deals = f" JOIN deals d ON d.id = h.deal_id WHERE 1{filt}" if filt else ""
+        deals = f" JOIN deals d ON d.id = h.deal_id{join} WHERE 1{filt}" if filt or by != "all" else ""
         sql = (
             "WITH moved AS (SELECT DISTINCT deal_id FROM stage_history WHERE changed_at >= :start"
             " AND changed_at < :end),"
-            f" h AS (SELECT h.to_stage_id AS stage_id, julianday({HISTORY_DAY}) AS t,"
+            f" h AS (SELECT {key} AS grp, h.to_stage_id AS stage_id, julianday({HISTORY_DAY}) AS t,"
             f" lead(julianday({HISTORY_DAY})) OVER (PARTITION BY h.deal_id ORDER BY {HISTORY_DAY}, h.id) AS t_next"
             f" FROM moved JOIN stage_history h ON h.deal_id = moved.deal_id{deals}),"
-            " stays AS (SELECT stage_id, t_next - t AS v FROM h WHERE t_next IS NOT NULL"
+            " stays AS (SELECT grp, stage_id, t_next - t AS v FROM h WHERE t_next IS NOT NULL"
             " AND t >= julianday(:start) AND t < julianday(:end)),"
-            " r AS (SELECT stage_id, v, row_number() OVER (PARTITION BY stage_id ORDER BY v) AS rn,"
-            " count(*) OVER (PARTITION BY stage_id) AS n FROM stays)"
-            " SELECT stage_id, avg(v) AS median, max(n) AS stays FROM r"
-            " WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY stage_id"
+            " r AS (SELECT grp, stage_id, v, row_number() OVER (PARTITION BY grp, stage_id ORDER BY v) AS rn,"
+            " count(*) OVER (PARTITION BY grp, stage_id) AS n FROM stays)"
+            " SELECT grp, stage_id, avg(v) AS median, max(n) AS stays FROM r"
+            " WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY grp, stage_id"
         )
         return self._rows(sql, {**fparams, "start": start, "end": end})
 
-    def funnel(self, f: DealFilter, pipeline_id: int, *, start: str, end: str) -> list[Row]:
-        """Per stage and currency: deals that first entered it in [start, end), and of those the ones that
-        later (by day, then id) entered a later open stage or a won stage."""
+    def funnel(self, f: DealFilter, pipeline_id: int, *, start: str, end: str, by: str = "all") -> list[Row]:
+        """Per group, stage and currency: deals that first entered the stage in [start, end), and of those
+        the ones that later (by day, then id) entered a later open stage or a won stage."""
+        key, join = DEAL_GROUPS[by]
         filt, fparams = f.sql()
         sql = (
             "WITH e AS (SELECT h.deal_id, h.to_stage_id AS stage_id, s.position,"
@@ -327,33 +334,34 @@ class MetricStore(RepositoryBase):
             " FROM stage_history h JOIN stages s ON s.id = h.to_stage_id"
             " WHERE s.pipeline_id = :pipeline AND h.changed_at >= :start AND h.changed_at < :end"
             " GROUP BY h.deal_id, h.to_stage_id),"
-            " c AS (SELECT e.deal_id, e.stage_id, EXISTS (SELECT 1 FROM stage_history h"
+            " m AS (SELECT e.deal_id, e.stage_id, EXISTS (SELECT 1 FROM stage_history h"
             " JOIN stages s2 ON s2.id = h.to_stage_id WHERE h.deal_id = e.deal_id"
             " AND s2.kind IN ('open', 'won') AND s2.position > e.position"
             f" AND {HISTORY_DAY} || printf('%012d', h.id) > e.k) AS conv FROM e)"
-            " SELECT c.stage_id, d.currency AS currency, count(*) AS entered,"
-            " coalesce(sum(d.amount_minor), 0) AS entered_amount, sum(c.conv) AS converted,"
-            " coalesce(sum(CASE WHEN c.conv THEN d.amount_minor END), 0) AS converted_amount"
-            f" FROM c JOIN deals d ON d.id = c.deal_id WHERE 1{filt} GROUP BY c.stage_id, d.currency"
+            f" SELECT {key} AS grp, m.stage_id, d.currency AS currency, count(*) AS entered,"
+            " coalesce(sum(d.amount_minor), 0) AS entered_amount, sum(m.conv) AS converted,"
+            " coalesce(sum(CASE WHEN m.conv THEN d.amount_minor END), 0) AS converted_amount"
+            f" FROM m JOIN deals d ON d.id = m.deal_id{join} WHERE 1{filt} GROUP BY grp, m.stage_id, d.currency"
         )
         return self._rows(sql, {**fparams, "pipeline": pipeline_id, "start": start, "end": end})
 
     # -- deal lists ----------------------------------------------------------------------
-    def attention_counts(self, f: DealFilter, *, today: str, stale_days: int) -> Row:
-        """Open deals: how many are stale, parked, without a next step, and in any of these (listed)."""
+    def attention_by(self, f: DealFilter, *, today: str, stale_days: int, by: str = "all") -> list[Row]:
+        """Open deals per group: how many are stale, parked, without a next step, and in any of these
+        (listed); no row for a group without open deals."""
+        key, join = DEAL_GROUPS[by]
         stale_sql, stale_params = named(*stale_condition(today, stale_days), prefix="st")
         filt, fparams = f.sql()
-        row = self._one(
-            f"SELECT count(*) AS open, coalesce(sum(CASE WHEN {stale_sql} THEN 1 ELSE 0 END), 0) AS stale,"
+        return self._rows(
+            f"SELECT {key} AS grp, count(*) AS open,"
+            f" coalesce(sum(CASE WHEN {stale_sql} THEN 1 ELSE 0 END), 0) AS stale,"
             " coalesce(sum(substr(d.parked_until, 1, 10) > :today), 0) AS parked,"
             " coalesce(sum(d.next_step IS NULL OR trim(d.next_step) = ''), 0) AS no_next_step,"
             f" coalesce(sum(CASE WHEN ({stale_sql}) OR substr(d.parked_until, 1, 10) > :today"
             " OR d.next_step IS NULL OR trim(d.next_step) = '' THEN 1 ELSE 0 END), 0) AS listed"
-            f" FROM deals d JOIN stages s ON s.id = d.stage_id WHERE d.status = 'open'{filt}",
+            f" FROM deals d JOIN stages s ON s.id = d.stage_id{join} WHERE d.status = 'open'{filt} GROUP BY grp",
             {**fparams, **stale_params, "today": today},
         )
-        assert row is not None
-        return row
 
     def attention_deals(self, f: DealFilter, *, today: str, stale_days: int, scale: dict[str, float],
                         limit: int | None = None) -> Iterator[Row]:
@@ -416,13 +424,14 @@ class MetricStore(RepositoryBase):
             {**fparams, **stale_params, "end": end},
         ))
 
-    def lost_by_reason(self, f: DealFilter, *, start: str, end: str) -> list[Row]:
+    def lost_by_reason(self, f: DealFilter, *, start: str, end: str, by: str = "all") -> list[Row]:
+        key, join = DEAL_GROUPS[by]
         filt, fparams = f.sql()
         return self._rows(
-            "SELECT coalesce(d.lost_category, '') AS category, coalesce(d.lost_reason, '') AS reason,"
+            f"SELECT {key} AS grp, coalesce(d.lost_category, '') AS category, coalesce(d.lost_reason, '') AS reason,"
             " d.currency AS currency, count(*) AS deals, coalesce(sum(d.amount_minor), 0) AS amount"
-            f" FROM deals d WHERE d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end{filt}"
-            " GROUP BY category COLLATE NOCASE, reason COLLATE NOCASE, d.currency",
+            f" FROM deals d{join} WHERE d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end{filt}"
+            " GROUP BY grp, category COLLATE NOCASE, reason COLLATE NOCASE, d.currency",
             {**fparams, "start": start, "end": end},
         )
 

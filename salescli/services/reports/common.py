@@ -229,6 +229,7 @@ class Section:
     footer: dict[str, Any] | None = None  # a totals row under the table (json has it in "summary")
     in_json: bool = True  # False: a display of figures json already has in "summary"
     hide_empty: bool = False  # an empty section is left out of tables, markdown and html (json keeps [])
+    limited: bool = True  # False: a summary (a row per group) that --limit never cuts
 
 
 @dataclass

@@ -3,17 +3,29 @@
 Stale is DESIGN.md's definition (repository/deals.py stale_condition): no activity for the stage's
 rot days (else the default stale days), or the close date or next-step date has passed; a parked
 deal is not stale until its park date. Amounts sort in the base currency; a deal in a currency
-without a rate sorts last.
+without a rate sorts last. --period keeps the deals expected to close in it (default: all open
+deals); --by adds the counts per group.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from salescli.repository.base import Row
-from salescli.services.reports.common import Figure, Report, ReportContext, Section, col, short
+from salescli.services.reports.common import (
+    ALL_TIME,
+    Figure,
+    Report,
+    ReportContext,
+    Section,
+    check_by,
+    col,
+    group_label,
+    short,
+)
 
 METRICS = {"stale": "stale open deals", "parked": "parked deals", "no_next_step": "open deals without a next step",
            "open": "open deals"}
@@ -65,22 +77,43 @@ def deal_columns() -> list[Any]:
     ]
 
 
-def build(ctx: ReportContext, list_limit: int | None = None) -> Report:
-    """list_limit: read only the first deals (a table shows no more)."""
-    counts = ctx.repo.attention_counts(ctx.filter, today=ctx.as_of.isoformat(), stale_days=ctx.stale_days)
-    listed = counts["listed"]
-    summary = {"open": counts["open"], "stale": counts["stale"], "parked": counts["parked"],
-               "no_next_step": counts["no_next_step"], "listed": listed}
+COUNTS = ("open", "stale", "parked", "no_next_step", "listed")
+BY = ("owner", "team", "pipeline", "source", "segment")
+
+
+def _by_section(ctx: ReportContext, by: str, groups: list[Row], totals: dict[str, int]) -> Section:
+    rows = [{by: group_label(by, r["grp"], ctx), **{k: r[k] for k in COUNTS}} for r in groups]
+    rows.sort(key=lambda r: (-r["listed"], -r["open"], r[by]))
+    return Section(f"by_{by}", f"Open deals needing attention by {by}", [
+        col(by), col("open", "open", "count"), col("stale", "stale", "count"), col("parked", "parked", "count"),
+        col("no_next_step", "no next step", "count"), col("listed", "listed", "count")],
+        rows, empty="no open deals", footer={by: "Total", **totals}, table_limit=None, limited=False)
+
+
+def build(ctx: ReportContext, by: str | None = None, list_limit: int | None = None) -> Report:
+    """list_limit: read only the first deals (a table shows no more). A period other than 'all' keeps
+    the deals expected to close in it."""
+    chosen = check_by(by, BY, None)
+    if ctx.period != ALL_TIME:
+        ctx = replace(ctx, filter=replace(ctx.filter, closing=(ctx.start, ctx.end)))
+    groups = ctx.repo.attention_by(ctx.filter, today=ctx.as_of.isoformat(), stale_days=ctx.stale_days,
+                                   by=chosen or "all")
+    summary = {k: sum(int(g[k]) for g in groups) for k in COUNTS}
+    listed = summary["listed"]
+    closing = "" if ctx.period == ALL_TIME else f", closing in {ctx.period.label}"
+    sections = [Section("deals", "Stale, parked and no-next-step deals, largest first", deal_columns(),
+                        deal_rows(ctx, list_limit), empty="no deal needs attention", total=listed)]
+    if chosen:
+        sections.insert(0, _by_section(ctx, chosen, groups, summary))
     report = Report(
         name="stale",
-        title=f"Deals needing attention — {ctx.as_of.isoformat()}" + (f" ({ctx.scope_label()})"
-                                                                      if ctx.scope_label() else ""),
-        meta=ctx.meta("stale", None, default_stale_days=ctx.stale_days),
+        title=f"Deals needing attention — {ctx.as_of.isoformat()}{closing}" + (f" ({ctx.scope_label()})"
+                                                                               if ctx.scope_label() else ""),
+        meta=ctx.meta("stale", chosen, default_stale_days=ctx.stale_days),
         summary=summary,
         figures=[Figure("open", "open deals"), Figure("stale", "stale"), Figure("parked", "parked"),
                  Figure("no_next_step", "no next step")],
-        sections=[Section("deals", "Stale, parked and no-next-step deals, largest first", deal_columns(),
-                          deal_rows(ctx, list_limit), empty="no deal needs attention", total=listed)],
+        sections=sections,
         metrics={k: summary[k] for k in METRICS},
         csv_section="deals",
     )

@@ -5,7 +5,7 @@
 - the pipeline by stage as of the week's last day (today if the week is not over);
 - the forecast of the fiscal quarter the week ends in, against its target;
 - at-risk deals: open deals expected to close by the quarter's end that are stale or lack a next step;
-- overdue tasks, and activity per rep in the week.
+- overdue tasks, and activity per rep (or team: --by team) in the week.
 
 A digest: the at-risk deals and overdue tasks list the LIST_ROWS largest (oldest) in every format,
 with their full counts in the summary; `report stale` and `report activity` list them all.
@@ -26,6 +26,7 @@ from salescli.services.reports.common import (
     Report,
     ReportContext,
     Section,
+    check_by,
     col,
     period_json,
     short,
@@ -110,8 +111,11 @@ def _shown(total: int, which: str) -> str:
     return f" ({which} {LIST_ROWS} of {total:,})" if total > LIST_ROWS else ""
 
 
-def build(ctx: ReportContext, week: Period, list_limit: int | None = None) -> Report:
-    """list_limit: read only the first changes of the week (a table shows no more)."""
+def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: int | None = None) -> Report:
+    """list_limit: read only the first changes of the week (a table shows no more); by: the activity
+    section's groups (owner or team)."""
+    by = check_by(by, activity.BY, "owner")
+    assert by is not None
     repo = ctx.repo
     rows, counts, money = _events(ctx, week, list_limit)
     last_day = week.end - timedelta(days=1)
@@ -130,7 +134,7 @@ def build(ctx: ReportContext, week: Period, list_limit: int | None = None) -> Re
     target = resolve_target(repo, "won_amount", snap.period, snap.scope)
     fc = forecast.figures(snap, open_rows, won_rows, stages, rates, target)
     act_ctx = replace(ctx, period=week)
-    act_rows, act_totals = activity.activity_rows(act_ctx, "owner", week.start.isoformat(), week.end.isoformat())
+    act_rows, act_totals = activity.activity_rows(act_ctx, by, week.start.isoformat(), week.end.isoformat())
     today = ctx.today.isoformat()
     at_risk_total = repo.at_risk_count(ctx.filter, today=today, stale_days=ctx.stale_days, end=snap.end)
     overdue_total = act_totals["overdue"]
@@ -192,9 +196,9 @@ def build(ctx: ReportContext, week: Period, list_limit: int | None = None) -> Re
             at_risk(), empty="no deal at risk", table_limit=LIST_ROWS),
         replace(activity.overdue_section(ctx, LIST_ROWS), title="Overdue tasks" + _shown(overdue_total, "oldest"),
                 total=None),
-        Section("activity", f"Activity per rep in {week.label}", [
-            col("owner"), *(col(k, k, "count") for k in activity.KINDS), col("total", "total", "count")],
-            act_rows, empty="no activity this week", footer={"owner": "Total", **act_totals}),
+        Section("activity", f"Activity per {'rep' if by == 'owner' else by} in {week.label}", [
+            col(by), *(col(k, k, "count") for k in activity.KINDS), col("total", "total", "count")],
+            act_rows, empty="no activity this week", footer={by: "Total", **act_totals}),
     ]
     title = f"Weekly report {week.label} ({week.start.isoformat()} to {last_day.isoformat()})"
     if ctx.scope_label():
@@ -202,7 +206,7 @@ def build(ctx: ReportContext, week: Period, list_limit: int | None = None) -> Re
     report = Report(
         name="weekly",
         title=title,
-        meta=ctx.meta("weekly", None),
+        meta=ctx.meta("weekly", by),
         summary=summary,
         figures=[
             Figure("new", "new deals"), Figure("advanced", "advanced"), Figure("slipped", "close dates pushed"),
@@ -218,8 +222,8 @@ def build(ctx: ReportContext, week: Period, list_limit: int | None = None) -> Re
                 (label, float(fc[key])) for label, key in (("closed won", "won"), ("commit", "commit"),
                                                            ("best case", "best_case"), ("pipeline", "pipeline"))]
                 + ([("target", float(fc["target"]))] if fc["target"] is not None else [])),
-            Chart(f"Activities per rep, {week.label}", "activities",
-                  [(str(r["owner"]), float(r["total"])) for r in act_rows], kind="count"),
+            Chart(f"Activities per {'rep' if by == 'owner' else by}, {week.label}", "activities",
+                  [(str(r[by]), float(r["total"])) for r in act_rows], kind="count"),
         ],
         metrics={**counts, "stale": pipe_totals["stale"], "at_risk": at_risk_total, "overdue": overdue_total,
                  "activities": act_totals["total"], "attainment": fc["attainment"], "coverage": fc["coverage"],
