@@ -94,3 +94,14 @@ def test_a_cp1252_targets_file_names_the_line_and_the_byte(cli: Run, base: Path,
     res = cli("target", "import", str(path))
     assert (res.exit_code, res.stdout) == (4, "")
     assert res.stderr.splitlines() == ["Error: targets.csv:3: is not UTF-8 (byte 0xE9)", "Hint: save it as CSV UTF-8"]
+
+
+def test_no_create_is_offered_only_where_a_row_names_a_company_or_contact(cli: Run, ok: Run, base: Path,
+                                                                          tmp_path: Path) -> None:
+    listed = {entity: "--no-create" in cli("import", entity, "--help").stdout
+              for entity in ("companies", "contacts", "deals", "activities", "users")}
+    assert listed == {"companies": False, "contacts": True, "deals": True, "activities": True, "users": False}
+    # a script passing it to every import still works
+    res = ok("import", "companies", str(write(tmp_path, "c.csv", "Name,Domain\nInitrode,initrode.io\n")),
+             "--no-create")
+    assert "1 created" in res.stderr

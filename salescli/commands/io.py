@@ -39,6 +39,9 @@ OnDuplicateOpt = Annotated[str, typer.Option(
     "--on-duplicate", show_default=False, help="update (default: changed fields only), skip, or error.")]
 NoCreateOpt = Annotated[bool, typer.Option(
     "--no-create", help="Refuse rows naming a company or contact that does not exist (default: create it).")]
+# companies and users name no company or contact: the option is accepted (scripts pass it to every
+# import) but not listed in their help
+NoCreateHiddenOpt = Annotated[bool, typer.Option("--no-create", hidden=True)]
 EncodingOpt = Annotated[str | None, typer.Option(
     "--encoding", help="The file's encoding when it is not UTF-8 (e.g. cp1252, latin-1, utf-16).")]
 DelimiterOpt = Annotated[str | None, typer.Option(
@@ -264,7 +267,7 @@ def _plan_text(report: ImportReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _entity_command(entity: str, example: str, extra_help: str = "") -> Callable[..., None]:
+def _entity_command(entity: str, example: str, extra_help: str = "", relations: bool = True) -> Callable[..., None]:
     def command(
         ctx: typer.Context,
         file: FileArg,
@@ -286,6 +289,8 @@ def _entity_command(entity: str, example: str, extra_help: str = "") -> Callable
                 rejects=rejects, on_duplicate=on_duplicate, no_create=no_create, encoding=encoding,
                 delimiter=delimiter, day_first=day_first, fmt=fmt, progress=progress)
 
+    if not relations:
+        command.__annotations__["no_create"] = "NoCreateHiddenOpt"  # resolved in this module's namespace
     command.__doc__ = f"""Import {entity} from a CSV file: one transaction, all or nothing.{extra_help}
 
     \b
@@ -296,7 +301,7 @@ def _entity_command(entity: str, example: str, extra_help: str = "") -> Callable
 
 import_app.command("companies")(_entity_command(
     "companies", "salescli import companies accounts.csv --preset maven",
-    " Duplicates: external id, else domain, else name."))
+    " Duplicates: external id, else domain, else name.", relations=False))
 import_app.command("contacts")(_entity_command(
     "contacts", 'salescli import contacts people.csv --map "Work e-mail=email" --dry-run',
     " Duplicates: external id, else e-mail (else name at the same company)."))
@@ -342,7 +347,7 @@ import_app.command("activities")(_entity_command(
     " Links: deal by external id or title (+ company), contact by e-mail, company by name or domain."))
 import_app.command("users")(_entity_command(
     "users", "salescli import users sales_teams.csv --preset maven",
-    " Name, e-mail, team (or manager), territory (or regional office)."))
+    " Name, e-mail, team (or manager), territory (or regional office).", relations=False))
 
 
 @import_app.command("undo")
