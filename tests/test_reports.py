@@ -245,6 +245,18 @@ def test_forecast_by_owner(hist: Run) -> None:
     assert (cy["won"], cy["commit"], cy["target"], cy["attainment"]) == (D("0.00"), D("33000.00"), None, None)
 
 
+def test_forecast_by_source_and_pipeline_splits_the_figures_without_targets(hist: Run, db: Path) -> None:
+    with sqlite3.connect(db) as conn:  # Gamma came from a referral (set directly: no history needed here)
+        conn.execute("UPDATE deals SET source = 'referral' WHERE title = 'Gamma'")
+    rows = by(report(hist, "forecast", "--by", "source")["groups"], "source")
+    assert {k: (r["won"], r["commit"], r["pipeline"], r["target"]) for k, r in rows.items()} == {
+        "referral": (D("0.00"), D("20000.00"), D("0.00"), None),
+        "(none)": (D("20000.00"), D("33000.00"), D("9000.00"), None)}
+    lines = hist("report", "forecast", "--by", "pipeline", "-f", "csv").stdout.splitlines()
+    assert lines[0].startswith("pipeline_name,won,won_deals,commit,best_case,pipeline,")
+    assert lines[1].startswith("Default,20000.00,2,53000.00,0.00,9000.00,")
+
+
 def test_forecast_by_month_prorates_a_quarterly_target(hist: Run) -> None:
     months = by(report(hist, "forecast", "--by", "month")["groups"], "month")
     assert list(months) == ["2026-10", "2026-11", "2026-12"]
@@ -357,6 +369,24 @@ def test_activity(hist: Run) -> None:
                                "overdue": 1}
     assert [(t["subject"], t["due_date"], t["days_overdue"]) for t in data["overdue_tasks"]] == [
         ("Send contract", "2026-11-20", D("6.0"))]
+
+
+def test_activity_by_pipeline_counts_each_activity_under_its_deals_pipeline(hist: Run) -> None:
+    rows = by(report(hist, "activity", "--by", "pipeline")["rows"], "pipeline")
+    # Gamma's e-mail and call and Alpha's meeting are in Default; ana's call on no deal is (none);
+    # bob's overdue "Send contract" is on Gamma.
+    assert {k: (r["call"], r["email"], r["meeting"], r["total"], r["overdue"]) for k, r in rows.items()} == {
+        "Default": (1, 1, 1, 3, 1), "(none)": (1, 0, 0, 1, 0)}
+
+
+def test_performance_by_source_has_no_quota(hist: Run, db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE deals SET source = 'referral' WHERE title = 'Delta'")
+    rows = by(report(hist, "performance", "--by", "source")["rows"], "source")
+    assert {k: (r["won"], r["won_amount"], r["lost"], r["activities"], r["target"], r["attainment"])
+            for k, r in rows.items()} == {
+        "(none)": (1, D("12000.00"), 2, 4, None, None),  # Alpha won; Beta, Eta lost; Gamma's 2, Alpha's 1, a call
+        "referral": (1, D("8000.00"), 0, 0, None, None)}
 
 
 def test_a_done_task_counts_as_activity_when_it_was_done(hist: Run, db: Path) -> None:
@@ -545,7 +575,7 @@ def test_every_fail_if_help_names_the_metrics_and_examples_the_command_accepts(h
     (("funnel", "--by", "pipeline"), 2, '--by "pipeline" is not one of owner, team, source, segment'),
     (("stale", "--by", "stage"), 2, '--by "stage" is not one of owner, team, pipeline, source, segment'),
     (("stale", "--period", "2026-13"), 2, "--period"),
-    (("weekly", "--by", "source"), 2, '--by "source" is not one of owner, team'),
+    (("weekly", "--by", "stage"), 2, '--by "stage" is not one of owner, team, pipeline, source, segment'),
     (("pipeline", "--pipeline", "Nope"), 3, 'no pipeline named "Nope"'),
     (("pipeline", "--owner", "zed"), 3, 'no user named "zed"'),
     (("pipeline", "--team", "North"), 3, 'no team named "North"'),

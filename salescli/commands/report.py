@@ -175,7 +175,7 @@ def forecast(
     pipeline: PipelineOpt = None,
     owner: OwnerOpt = None,
     team: TeamOpt = None,
-    by: Annotated[str | None, by_opt("owner, team or month")] = None,
+    by: Annotated[str | None, by_opt("owner, team, month, pipeline, source or segment")] = None,
     as_of: AsOfOpt = None,
     chart: ChartOpt = False,
     fail_if: FailIfOpt = None,
@@ -199,13 +199,14 @@ def performance(
     pipeline: PipelineOpt = None,
     owner: OwnerOpt = None,
     team: TeamOpt = None,
-    by: Annotated[str | None, by_opt("owner (default) or team")] = None,
+    by: Annotated[str | None, by_opt("owner (default), team, pipeline, source or segment")] = None,
     chart: ChartOpt = False,
     fail_if: FailIfOpt = None,
     fmt: ReportFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """Per owner or team: won, lost, win rate, average won, median sales cycle, activities, quota, pacing.
+    """Per owner or team (or pipeline, source, segment): won, lost, win rate, average won, median sales
+    cycle, activities, quota, pacing.
 
     \b
     Example: salescli report performance --period last-quarter --by team
@@ -269,7 +270,8 @@ def activity(
     pipeline: PipelineOpt = None,
     owner: OwnerOpt = None,
     team: TeamOpt = None,
-    by: Annotated[str | None, by_opt("owner (default) or team")] = None,
+    by: Annotated[str | None, by_opt("owner (default), team, or the deal's pipeline or source, or the company's "
+                                     "segment")] = None,
     chart: ChartOpt = False,
     fail_if: FailIfOpt = None,
     limit: LimitOpt = None,
@@ -347,7 +349,8 @@ def weekly(
     pipeline: PipelineOpt = None,
     owner: OwnerOpt = None,
     team: TeamOpt = None,
-    by: Annotated[str | None, by_opt("owner (default) or team, for the activity section")] = None,
+    by: Annotated[str | None, by_opt("owner (default), team, pipeline, source or segment, for the activity "
+                                     "section")] = None,
     chart: ChartOpt = False,
     fail_if: FailIfOpt = None,
     limit: LimitOpt = None,

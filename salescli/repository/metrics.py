@@ -28,10 +28,15 @@ DEAL_GROUPS: dict[str, tuple[str, str]] = {
     "segment": ("coalesce(c.segment, '')", " LEFT JOIN companies c ON c.id = d.company_id"),
     "all": ("''", ""),
 }
-# The same over activities a.
+# The same over activities a: pipeline and source are its deal's, segment its company's (else its deal's).
+_ACTIVITY_DEAL = " LEFT JOIN deals ad ON ad.id = a.deal_id"
 ACTIVITY_GROUPS: dict[str, tuple[str, str]] = {
     "owner": ("coalesce(a.owner, '')", ""),
     "team": ("coalesce(u.team, '')", " LEFT JOIN users u ON u.name = a.owner"),
+    "pipeline": ("coalesce(ad.pipeline_id, '')", _ACTIVITY_DEAL),
+    "source": ("coalesce(ad.source, '')", _ACTIVITY_DEAL),
+    "segment": ("coalesce(ac.segment, '')",
+                f"{_ACTIVITY_DEAL} LEFT JOIN companies ac ON ac.id = coalesce(a.company_id, ad.company_id)"),
     "all": ("''", ""),
 }
 HISTORY_DAY = "substr(h.changed_at, 1, 10)"

@@ -1,4 +1,5 @@
-"""`report activity`: activities by owner (or team) and kind for the period, and overdue tasks.
+"""`report activity`: activities by owner (or team; or their deal's pipeline or source, or their
+company's segment) and kind for the period, and overdue tasks.
 
 Calls, e-mails, meetings and notes count on the day they happened; a task counts when it was done.
 Overdue tasks are open tasks due before the report's day.
@@ -22,7 +23,7 @@ from salescli.services.reports.common import (
     short,
 )
 
-BY = ("owner", "team")
+BY = ("owner", "team", "pipeline", "source", "segment")
 KINDS = ("call", "email", "meeting", "note", "task")
 METRICS = {"activities": "activities in the period", "overdue": "overdue tasks",
            **{k: f"{k}s in the period" for k in KINDS}}

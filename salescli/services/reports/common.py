@@ -366,10 +366,10 @@ def per_currency(rows: Iterable[Row], column: str) -> dict[str, int]:
 
 def group_label(by: str, key: Any, ctx: ReportContext) -> str:
     """How a group key reads: a pipeline's name for its id; '(none)' for a blank owner, team, source..."""
-    if by == "pipeline":
-        return ctx.repo.pipeline_names().get(key, str(key))
     if key in (None, ""):
         return "(no team)" if by == "team" else NONE_LABEL
+    if by == "pipeline":
+        return ctx.repo.pipeline_names().get(key, str(key))
     return str(key)
 
 

@@ -10,7 +10,8 @@
 - target (won_amount), attainment = won / target, gap = target - won (positive: short),
   coverage = open pipeline closing in the period / (target - won) (none when the target is met).
 
---by owner|team|month splits every figure; targets are found per owner, team or month.
+--by owner|team|month|pipeline|source|segment splits every figure; targets are found per owner, team
+or month (a pipeline, source or segment has none).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from salescli.services.reports.common import (
 from salescli.services.targets import Scope, resolve_target
 from salescli.values import Period, add_months
 
-BY = ("owner", "team", "month")
+BY = ("owner", "team", "month", "pipeline", "source", "segment")
+TARGETED = ("owner", "team")  # the groups a target can be set for
 CATEGORIES = ("commit", "best_case", "pipeline", "omitted")
 METRICS = {
     "won": "closed won amount", "commit": "commit amount", "best_case": "best case amount",
@@ -138,7 +140,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     stages = stage_lookup(ctx)
     rates = stage_rates(ctx)
     won_end = min(ctx.period.end, ctx.as_of + timedelta(days=1)).isoformat()
-    group = by if by in ("owner", "team") else "all"
+    group = "all" if by in (None, "month") else by
     month = by == "month"
     open_rows = repo.open_forecast(ctx.filter, group, start=ctx.start, end=ctx.end, as_of=ctx.as_of_sql,
                                    month=month)
@@ -223,6 +225,7 @@ def _by_section(ctx: ReportContext, by: str, open_rows: list[Row], won_rows: lis
     repo = ctx.repo
     open_g = grouped(open_rows)
     won_g = grouped(won_rows)
+    name = "pipeline_name" if by == "pipeline" else by  # "pipeline" is the pipeline category's amount
     rows: list[dict[str, Any]] = []
     if by == "month":
         for month in months_of(ctx.period):
@@ -230,17 +233,19 @@ def _by_section(ctx: ReportContext, by: str, open_rows: list[Row], won_rows: lis
             rows.append({"month": month.label, **figures(ctx, open_g.get(month.label, []),
                                                           won_g.get(month.label, []), stages, rates, target)})
     else:
-        keys = set(open_g) | set(won_g) | target_units(by, target_rows, teams, ctx.scope)
+        keys = set(open_g) | set(won_g)
+        if by in TARGETED:
+            keys |= target_units(by, target_rows, teams, ctx.scope)
         for key in keys:
-            unit = Scope(owner=key or None) if by == "owner" else Scope(team=key or None)
             target = None
-            if key:
+            if key and by in TARGETED:
+                unit = Scope(owner=key) if by == "owner" else Scope(team=key)
                 target = resolve_target(repo, "won_amount", ctx.period, unit, target_rows, teams)
-            rows.append({by: group_label(by, key, ctx), **figures(ctx, open_g.get(key, []), won_g.get(key, []),
+            rows.append({name: group_label(by, key, ctx), **figures(ctx, open_g.get(key, []), won_g.get(key, []),
                                                                stages, rates, target)})
-        rows.sort(key=lambda r: (-(r["won"] + r["open"]), r[by]))
+        rows.sort(key=lambda r: (-(r["won"] + r["open"]), r[name]))
     columns = [
-        col(by), col("won", "won", "money"), col("won_deals", "won n", "count", in_table=False),
+        col(name, by), col("won", "won", "money"), col("won_deals", "won n", "count", in_table=False),
         col("commit", "commit", "money"), col("best_case", "best case", "money"),
         col("pipeline", "pipeline", "money", in_table=False), col("omitted", "omitted", "money", in_table=False),
         col("open", "open", "money", in_table=False), col("weighted", "weighted", "money"),

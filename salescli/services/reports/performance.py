@@ -1,10 +1,11 @@
-"""`report performance`: per owner (or team) for the period.
+"""`report performance`: per owner (or team, pipeline, source, segment) for the period.
 
 won count and amount, lost count, win rate = won / (won + lost) of deals closed in the period,
 average won amount (a won deal without an amount counts as 0), median sales cycle (days from
 creation to won), activities by kind (logged in the period; tasks when done), quota attainment =
 won amount / won_amount target, and pacing = won amount / the part of the target a linear pace
-expects by the report's day (1.0 = on pace).
+expects by the report's day (1.0 = on pace). Targets are set per owner or team: a pipeline, source
+or segment has none; its activities are those of its deals (a segment's, of its companies too).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from salescli.services.reports.common import (
 )
 from salescli.services.targets import Scope, resolve_target
 
-BY = ("owner", "team")
+BY = ("owner", "team", "pipeline", "source", "segment")
+TARGETED = ("owner", "team")  # the groups a target can be set for
 KINDS = ("call", "email", "meeting", "note", "task")
 METRICS = {
     "won": "deals won", "won_amount": "won amount", "lost": "deals lost", "win_rate": "won / (won + lost)",
@@ -95,11 +97,14 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     teams = repo.teams()
     closed_g, acts_g = grouped(closed), grouped(acts)
     keys = set(closed_g) | set(acts_g)
-    keys |= target_units(by, target_rows, teams, ctx.scope)
+    if by in TARGETED:
+        keys |= target_units(by, target_rows, teams, ctx.scope)
     rows = []
     for key in keys:
-        unit = Scope(owner=key or None) if by == "owner" else Scope(team=key or None)
-        targets = _targets(ctx, unit, target_rows, teams) if key else {}
+        targets: dict[str, Decimal | None] = {}
+        if key and by in TARGETED:
+            unit = Scope(owner=key) if by == "owner" else Scope(team=key)
+            targets = _targets(ctx, unit, target_rows, teams)
         rows.append({by: group_label(by, key, ctx),
                      **figures(ctx, closed_g.get(key, []), acts_g.get(key, []), medians.get(key), targets)})
     rows.sort(key=lambda r: (-r["won_amount"], -r["won"], r[by]))
