@@ -131,3 +131,14 @@ def digest(path: Path) -> dict[str, tuple[int, str]]:
         return out
     finally:
         conn.close()
+
+
+def every_command_help(cli: Callable[..., Result], argv: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    """(argv, --help text) of every command reachable from argv, groups included."""
+    text = cli(*argv, "--help").stdout
+    out = [(argv, text)]
+    if "Commands:" in text:
+        for line in text.split("Commands:")[1].splitlines():
+            if line.startswith("  ") and not line.startswith("   "):
+                out += every_command_help(cli, (*argv, line.split()[0]))
+    return out

@@ -339,6 +339,14 @@ def test_an_older_schema_is_migrated_after_a_private_backup(cli: Run, ok: Run, t
     ok("contact", "add", "Bo", "--company", "Acme Corp", database=old)  # the migrated file takes writes
 
 
+def test_db_migrate_says_it_migrated(ok: Run, tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    shutil.copy(FIXTURE_V1, old)
+    res = ok("db", "migrate", database=old)
+    assert res.stderr == (f"backed up schema 1 database to {tmp_path / 'old.db.v1.bak'} before migrating\n"
+                          f"migrated from schema version 1 to {SCHEMA_VERSION}\n")
+
+
 def test_the_v1_fixture_is_what_make_v1_builds(tmp_path: Path) -> None:
     from tests.fixtures.make_v1 import build
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import every_command_help
+
 Run = Callable[..., Any]
 
 LOADED_AFTER = """
@@ -94,17 +96,6 @@ def test_the_db_group_summary_names_every_db_command(cli: Run) -> None:
     assert line.split(None, 1)[1] == "The database file: info, check, backup, migrate."
     listed = cli("db", "--help").stdout.split("Commands:")[1]
     assert {row.split()[0] for row in listed.splitlines() if row.strip()} == {"info", "check", "backup", "migrate"}
-
-
-def every_command_help(cli: Run, argv: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
-    """(argv, --help text) of every command reachable from argv, groups included."""
-    text = cli(*argv, "--help").stdout
-    out = [(argv, text)]
-    if "Commands:" in text:
-        for line in text.split("Commands:")[1].splitlines():
-            if line.startswith("  ") and not line.startswith("   "):
-                out += every_command_help(cli, (*argv, line.split()[0]))
-    return out
 
 
 def test_every_option_says_what_value_to_type(cli: Run) -> None:

@@ -138,7 +138,7 @@ def log(
     """Log a call, e-mail, meeting or note; prints its id. Moves the linked records' last activity.
 
     \b
-    Example: salescli activity log call "Pricing questions" --contact ana@acme.io --outcome "sends PO friday"
+    Example: salescli activity log call "Pricing questions" --contact ana.silva@acme-robotics.io --outcome "PO friday"
     """
     from salescli.render import pick_format
     from salescli.services.activities import LinkRefs, log_activity, parse_kind
@@ -177,7 +177,7 @@ def list_(
     """List activities, newest first (done tasks included; open ones are in `task list`).
 
     \b
-    Example: salescli activity list --company Acme --since this-quarter -f csv -o acme-activity.csv
+    Example: salescli activity list --company "Acme Robotics" --since this-quarter -f csv -o acme-activity.csv
     """
     from salescli.render import pick_format, render_rows
     from salescli.services.activities import activity_view, list_query, parse_kind
@@ -205,7 +205,7 @@ def show(
     """Show an activity with its notes and links.
 
     \b
-    Example: salescli activity show 42
+    Example: salescli activity show 4
     """
     show_record(ctx, ref, fmt, output, task=False)
 
@@ -229,7 +229,7 @@ def edit(
     """Change an activity (an empty value clears notes or outcome: --outcome "").
 
     \b
-    Example: salescli activity edit 42 --date 2026-11-20 --outcome "demo booked"
+    Example: salescli activity edit 13 --date 2026-11-20 --outcome "demo booked"
     """
     from salescli.render import pick_format
     from salescli.services.activities import LinkRefs, edit_activity, parse_kind, parse_record_id
@@ -259,6 +259,6 @@ def rm(
     """Delete an activity. Asks first; --yes in scripts.
 
     \b
-    Example: salescli activity rm 42 --yes
+    Example: salescli activity rm 19 --yes
     """
     remove_record(ctx, ref, yes, task=False)

@@ -85,7 +85,7 @@ def rm(
     """Delete an automation (tasks it already created stay). Asks first; --yes in scripts.
 
     \b
-    Example: salescli automation rm 2 --yes
+    Example: salescli automation rm 1 --yes
     """
     from salescli.commands.options import confirm
     from salescli.services.activities import parse_record_id

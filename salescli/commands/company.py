@@ -144,7 +144,7 @@ def show(
     """Show a company with its contacts and deals.
 
     \b
-    Example: salescli company show acme.io
+    Example: salescli company show acme-robotics.io
     """
     from salescli.render import pick_format, render_record
     from salescli.services.crm import company_story, company_view
@@ -176,7 +176,7 @@ def edit(
     """Change a company's fields (an empty value clears a field: --domain "").
 
     \b
-    Example: salescli company edit Acme --segment enterprise --add-tag strategic
+    Example: salescli company edit "Cobalt Analytics" --segment enterprise --add-tag strategic
     """
     from salescli.services.crm import edit_company, tag_changes
 

@@ -91,7 +91,7 @@ def add(
     """Add a contact; prints its id. --company links an existing company or creates it.
 
     \b
-    Example: salescli contact add "Ana Silva" --email ana@acme.io --company Acme --title CTO
+    Example: salescli contact add "Priya Nair" --email priya.nair@acme-robotics.io --company "Acme Robotics" --title CTO
     """
     from salescli.services.crm import add_contact
 
@@ -126,7 +126,7 @@ def list_(
     """List contacts.
 
     \b
-    Example: salescli contact list --company Acme --status customer -f json
+    Example: salescli contact list --company "Acme Robotics" --status customer -f json
     """
     from salescli.errors import InvalidValue
     from salescli.render import pick_format, render_rows
@@ -162,7 +162,7 @@ def show(
     """Show a contact with their deals and timeline.
 
     \b
-    Example: salescli contact show ana@acme.io
+    Example: salescli contact show ana.silva@acme-robotics.io
     """
     from salescli.render import pick_format, render_record
     from salescli.services.crm import contact_story, contact_view
@@ -198,7 +198,7 @@ def edit(
     """Change a contact's fields (an empty value clears a field: --phone "").
 
     \b
-    Example: salescli contact edit ana@acme.io --status customer --title "VP Engineering"
+    Example: salescli contact edit ben.okafor@acme-robotics.io --status customer --title "VP Engineering"
     """
     from salescli.services.crm import edit_contact, tag_changes
 
@@ -225,7 +225,7 @@ def rm(
     """Delete a contact (deals and activities stay, unlinked). Asks first; --yes in scripts.
 
     \b
-    Example: salescli contact rm ana@acme.io --yes
+    Example: salescli contact rm ben.okafor@acme-robotics.io --yes
     """
     from salescli.services.crm import remove_contact
     from salescli.services.refs import resolve_contact
@@ -248,7 +248,7 @@ def forget(
     The erased bytes are overwritten in the file (secure_delete) and the WAL is truncated.
 
     \b
-    Example: salescli contact forget ana@acme.io --yes
+    Example: salescli contact forget ana.silva@acme-robotics.io --yes
     """
     from salescli.services.crm import forget_contact
     from salescli.services.refs import resolve_contact

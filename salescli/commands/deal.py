@@ -218,7 +218,7 @@ def add(
     """Add a deal; prints its id. The stage's rules apply (Proposal needs --amount and --close).
 
     \b
-    Example: salescli deal add "Acme renewal" --amount 12k --currency EUR --company Acme --close +30d
+    Example: salescli deal add "Acme renewal" --amount 12k --currency EUR --company "Acme Robotics" --close +30d
     """
     from salescli.services.deals import add_deal, amount_and_currency
     from salescli.values import parse_currency
@@ -271,7 +271,7 @@ def list_(
     """List deals; a footer on stderr gives the count and the total in the base currency.
 
     \b
-    Example: salescli deal list --stage Proposal --owner dana --closing this-quarter --sort amount
+    Example: salescli deal list --stage Proposal --owner lee --closing this-quarter --sort amount
     """
     from salescli.render import pick_format, render_rows
     from salescli.repository.deals import DEAL_SORTS
@@ -313,7 +313,7 @@ def show(ctx: typer.Context, ref: DealArg, fmt: FormatOpt = None, output: Output
     """Show a deal: every field, MRR/ARR when recurring, its stage history and its timeline.
 
     \b
-    Example: salescli deal show 42
+    Example: salescli deal show 1
     """
     from salescli.render import pick_format, render_record
     from salescli.services.deals import DISPLAY_LABELS, deal_display, deal_story, deal_view
@@ -356,7 +356,7 @@ def edit(
     """Change a deal's fields (its stage changes with move/won/lost/reopen). An empty value clears a field.
 
     \b
-    Example: salescli deal edit 42 --amount 15k --close 2026-12-20 --next-step "send contract" --next-step-date +2d
+    Example: salescli deal edit 7 --amount 15k --close 2026-12-20 --next-step "send contract" --next-step-date +2d
     """
     from salescli.services.crm import tag_changes
     from salescli.services.deals import edit_deal
@@ -391,7 +391,7 @@ def move(
     """Move a deal to another stage; refused (naming them) when the stage's required fields are missing.
 
     \b
-    Example: salescli deal move 42 Proposal --note "demo went well"
+    Example: salescli deal move 13 Proposal --note "demo went well"
     """
     from salescli.services.deals import move_deal
 
@@ -424,7 +424,7 @@ def won(
     """Mark a deal won.
 
     \b
-    Example: salescli deal won 42 --amount 14,500 --date 2026-11-20
+    Example: salescli deal won 7 --amount 11,500 --date 2026-11-20
     """
     from salescli.services.deals import win_deal
 
@@ -456,7 +456,7 @@ def lost(
     """Mark a deal lost; --reason is required.
 
     \b
-    Example: salescli deal lost 42 --reason "chose a cheaper tool" --category price
+    Example: salescli deal lost 4 --reason "chose a cheaper tool" --category price
     """
     from salescli.services.deals import lose_deal
     from salescli.services.pipeline import parse_lost_category
@@ -486,7 +486,7 @@ def reopen(
     """Return a won or lost deal to an open stage.
 
     \b
-    Example: salescli deal reopen 42 --stage Negotiation --note "they came back"
+    Example: salescli deal reopen 21 --stage Qualification --note "they came back"
     """
     from salescli.services.deals import reopen_deal
 
@@ -512,7 +512,7 @@ def park(
     """Park a deal stalled for a known reason until a date (not stale until then), or --clear it.
 
     \b
-    Example: salescli deal park 42 --until 2027-01-15 --reason "budget freeze until January"
+    Example: salescli deal park 10 --until 2027-01-15 --reason "budget freeze until January"
     """
     from salescli.services.deals import park_deal
 
@@ -531,7 +531,7 @@ def rm(ctx: typer.Context, ref: DealArg, yes: YesOpt = False) -> None:
     """Delete a deal and its stage history (activities stay, unlinked). Asks first; --yes in scripts.
 
     \b
-    Example: salescli deal rm 42 --yes
+    Example: salescli deal rm 23 --yes
     """
     from salescli.services.deals import remove_deal, resolve_deal
 

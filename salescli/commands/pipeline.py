@@ -78,7 +78,7 @@ def show(
     """Show a pipeline's stages: position, probability, kind, rot days, required fields, deals.
 
     \b
-    Example: salescli pipeline show Renewals
+    Example: salescli pipeline show Default
     """
     from salescli.render import pick_format, render_record
     from salescli.services.pipeline import pipeline_view, resolve_pipeline, stage_view
@@ -123,7 +123,7 @@ def set_default(ctx: typer.Context, pipeline: PipelineArg) -> None:
     """Make a pipeline the default one (new deals go there unless --pipeline).
 
     \b
-    Example: salescli pipeline set-default "New business"
+    Example: salescli pipeline set-default Default
     """
     from salescli.services.pipeline import set_default_pipeline
 

@@ -33,7 +33,7 @@ def search(
     Words are matched whole, except the last, which may be the start of a word (acme ren -> Acme renewal).
 
     \b
-    Example: salescli search "acme renewal" --kind deal
+    Example: salescli search "data platform" --kind deal
     """
     from salescli.render import pick_format, render_rows
     from salescli.services.search import fts_query, parse_kinds

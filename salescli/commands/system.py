@@ -68,7 +68,10 @@ def migrate(ctx: typer.Context) -> None:
     app = app_context(ctx)
     repo = app.repo()
     flush_notices(app)
-    say(f"schema version {repo.schema_version()}: up to date")
+    if repo.migrated_from is not None:
+        say(f"migrated from schema version {repo.migrated_from} to {repo.schema_version()}")
+    else:
+        say(f"schema version {repo.schema_version()}: up to date")
 
 
 @db_app.command("backup")
@@ -80,7 +83,7 @@ def backup(
     """Copy the database with SQLite's online backup (safe while others write); mode 0600.
 
     \b
-    Example: salescli db backup ~/backups/sales-$(date +%F).db
+    Example: salescli db backup sales-$(date +%F).db
     """
     from salescli.errors import DatabaseError, RuleError
 
@@ -120,7 +123,7 @@ def history(
     json, csv and markdown give the whole log from the first change.
 
     \b
-    Example: salescli history deal 42
+    Example: salescli history deal 1
     """
     import json
 

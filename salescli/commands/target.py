@@ -50,7 +50,7 @@ def set_(
     \b
     Examples:
       salescli target set dana 2026-Q4 50k
-      salescli target set team:East 2026 40 --metric deals_won
+      salescli target set team:SMB 2026 40 --metric deals_won
     """
     from salescli.services.targets import set_target, target_view
 

@@ -144,7 +144,7 @@ def show(
     """Show a task.
 
     \b
-    Example: salescli task show 7
+    Example: salescli task show 21
     """
     show_record(ctx, ref, fmt, output, task=True)
 
@@ -161,7 +161,7 @@ def done(
     """Mark a task done (counts as activity on its deal, contact and company).
 
     \b
-    Example: salescli task done 7 --outcome "contract sent"
+    Example: salescli task done 21 --outcome "contract sent"
     """
     from salescli.render import pick_format
     from salescli.services.activities import complete_task, parse_record_id
@@ -193,7 +193,7 @@ def edit(
     """Change a task: subject, due date, owner, notes, links.
 
     \b
-    Example: salescli task edit 7 --due +2d --owner sam
+    Example: salescli task edit 21 --due +2d --owner sam
     """
     from salescli.render import pick_format
     from salescli.services.activities import LinkRefs, edit_activity, parse_record_id
@@ -222,6 +222,6 @@ def rm(
     """Delete a task. Asks first; --yes in scripts.
 
     \b
-    Example: salescli task rm 7 --yes
+    Example: salescli task rm 21 --yes
     """
     remove_record(ctx, ref, yes, task=True)

@@ -54,7 +54,7 @@ def list_(
     """List users with their team, territory and open deals.
 
     \b
-    Example: salescli user list --team East
+    Example: salescli user list --team Enterprise
     """
     from salescli.render import pick_format, render_rows
     from salescli.services.users import user_view
@@ -75,7 +75,7 @@ def edit(
     """Change a user's e-mail, team or territory (an empty value clears it: --team "").
 
     \b
-    Example: salescli user edit ana --team West
+    Example: salescli user edit lee --team Enterprise
     """
     from salescli.services.users import edit_user
 

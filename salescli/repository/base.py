@@ -176,6 +176,7 @@ class RepositoryBase:
         self._committing = False
         self.batch_id: int | None = None
         self.notices: list[str] = []  # what the caller should tell the user (e.g. "created company 4")
+        self.migrated_from: int | None = None  # the schema version this command migrated the file from
         self.file_id: FileId | None = None  # the file opened: a write refuses a path that names another now
         self.created: FileId | None = None  # set when this process created the file (first write on a new path)
         self.created_folders: list[Path] = []  # folders made for it, deepest first
@@ -385,6 +386,8 @@ class RepositoryBase:
                 self._after_migration(index + 1)
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self.conn.execute("COMMIT")
+            if 0 < version < SCHEMA_VERSION:
+                self.migrated_from = version
         except BaseException:
             if self.conn.in_transaction:  # SQLite already rolled back after a disk-full or I/O error
                 self.conn.execute("ROLLBACK")
