@@ -215,7 +215,8 @@ def root(
     """salescli: track deals, log activities, report the pipeline — all in one SQLite file.
 
     \b
-    Example: salescli deal add "Acme renewal" --amount 12k --company "Acme Robotics" --close +30d
+    Example:
+      salescli deal add "Acme renewal" --amount 12k --company "Acme Robotics" --close +30d
     """
     pinned = today is not None
     the_day = date.today()

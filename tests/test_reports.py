@@ -333,16 +333,16 @@ def test_funnel(hist: Run) -> None:
 def test_funnel_by_owner(hist: Run) -> None:
     data = report(hist, "funnel", "--by", "owner")
     assert data["by"] == "owner"
-    # First stage (Prospecting) to Won, per owner: ana Beta 5k -> Alpha won 12k; cy Zeta 4k, nothing won;
-    # bob entered no Prospecting in the quarter but won Delta 8k.
-    assert [(r["owner"], r["entered"], r["entered_amount"], r["won"], r["won_amount"], r["conversion"])
+    # Of the deals entering the first stage (Prospecting) in the quarter, those won since: ana's Beta
+    # was lost, cy's Zeta is open; bob's deals all started further on.
+    assert [(r["owner"], r["entered"], r["entered_amount"], r["reached_won"], r["conversion"])
             for r in data["by_owner"]] == [
-        ("ana", 1, D("5000.00"), 1, D("12000.00"), D("1.0000")),
-        ("cy", 1, D("4000.00"), 0, D("0.00"), D("0.0000")),
-        ("bob", 0, D("0.00"), 1, D("8000.00"), None),
-    ]
+        ("ana", 1, D("5000.00"), 0, D("0.0000")), ("cy", 1, D("4000.00"), 0, D("0.0000")),
+        ("bob", 0, D("0.00"), 0, None)]
     bob = {r["stage"]: r for r in data["stages_by_owner"] if r["owner"] == "bob"}
-    # Gamma moved on to Negotiation, Delta to Won; Theta (Qualification) on to Needs Analysis.
+    # Gamma moved on to Negotiation, Delta to Won; Theta (Qualification) on to Needs Analysis; no
+    # Prospecting row: bob's deals never entered it.
+    assert list(bob) == ["Qualification", "Needs Analysis", "Proposal", "Negotiation", "Won"]
     assert (bob["Proposal"]["entered"], bob["Proposal"]["converted"], bob["Proposal"]["median_days"]) == (
         2, 2, D("31.0"))
     assert (bob["Qualification"]["entered"], bob["Qualification"]["converted"]) == (1, 1)
@@ -351,13 +351,37 @@ def test_funnel_by_owner(hist: Run) -> None:
         assert sum(r["entered"] for r in data["stages_by_owner"] if r["stage"] == stage["stage"]) == stage["entered"]
 
 
+def test_funnel_by_owner_is_a_cohort_at_most_100_percent(hist: Run) -> None:
+    # bob: a new deal enters Prospecting on 10-02 and is won on 10-20; the quarter's flow has more
+    # deals won (Alpha, Delta, Nu) than entering Prospecting (Beta, Zeta, Nu).
+    hist("deal", "add", "Nu", "--owner", "bob", "--amount", "3k", "--date", "2026-10-02")
+    nu = next(d["id"] for d in json.loads(hist("deal", "list", "-f", "json").stdout) if d["title"] == "Nu")
+    hist("deal", "won", str(nu), "--date", "2026-10-20")
+    data = report(hist, "funnel", "--by", "owner")
+    rows = by(data["by_owner"], "owner")
+    assert (rows["bob"]["entered"], rows["bob"]["reached_won"], rows["bob"]["reached_won_amount"],
+            rows["bob"]["conversion"]) == (1, 1, D("3000.00"), D("1.0000"))
+    assert data["summary"]["conversion"] == D("1.0000")  # the flow: 3 won / 3 entered
+    out = hist("report", "funnel", "--by", "owner").stdout
+    assert "\nTotal        3  12,000    1       3,000     33%      25%\n" in out
+
+
+def test_funnel_counts_a_deal_back_in_a_stage_once(hist: Run) -> None:
+    # Mu has been in Qualification since August: back there in October is not a new entry; Needs
+    # Analysis, where it went first in October, is.
+    hist("deal", "move", "10", "Needs Analysis", "--date", "2026-10-05", "--force")
+    hist("deal", "move", "10", "Qualification", "--date", "2026-10-10", "--force")
+    st = by(report(hist, "funnel")["stages"], "stage")
+    assert (st["Qualification"]["entered"], st["Needs Analysis"]["entered"]) == (3, 2)
+
+
 def test_funnel_by_team_csv_has_a_row_per_team_and_stage(hist: Run) -> None:
     lines = hist("report", "funnel", "--by", "team", "-f", "csv").stdout.splitlines()
     assert lines[0] == ("team,stage,kind,entered,entered_amount,converted,conversion,converted_amount,"
                         "value_conversion,median_days,stays")
     assert lines[1:3] == ["East,Prospecting,open,1,5000.00,1,1.0000,5000.00,1.0000,7.0,1",
                           "East,Qualification,open,3,14000.00,1,0.3333,0.00,0.0000,15.0,2"]
-    assert len(lines) == 1 + 2 * 6  # East and West, six stages each
+    assert len(lines) == 1 + 6 + 2  # East's deals entered every stage, West's Prospecting and Negotiation
 
 # -- activity, stale, lost reasons -------------------------------------------------------------------
 def test_activity(hist: Run) -> None:
@@ -436,13 +460,26 @@ def test_stale_period_keeps_the_deals_closing_in_it(hist: Run) -> None:
     assert [d["id"] for d in data["deals"]] == [5, 3, 9, 8]
     out = hist("report", "stale", "-p", "2026-12", "--by", "team").stdout
     assert out.startswith("Deals needing attention — 2026-11-26, closing in 2026-12\n")
-    assert ("\nEast      3      1       0             2       3"
-            "\nWest      1      1       0             1       1\n") in out
+    assert ("\nEast      3      1       0             2          3"
+            "\nWest      1      1       0             1          1\n") in out
+
+
+def test_stale_period_names_the_open_deals_it_leaves_out_for_want_of_a_close_date(hist: Run) -> None:
+    data = report(hist, "stale", "--period", "2026-12")
+    assert data["notes"] == ["2 open deals without a close date left out by --period 2026-12"
+                             " (salescli report stale lists every open deal)"]  # Zeta and Mu
+    assert report(hist, "stale", "--period", "")["summary"]["open"] == 6  # empty: the default, every deal
+    assert report(hist, "stale")["notes"] == []
+
+
+def test_stale_by_owner_csv_is_the_counts(hist: Run) -> None:
+    assert hist("report", "stale", "--by", "owner", "-f", "csv").stdout.splitlines() == [
+        "owner,open,stale,parked,no_next_step,listed", "ana,2,1,0,2,2", "bob,2,1,0,1,2", "cy,2,1,0,2,2"]
 
 
 def test_a_long_list_is_cut_but_not_the_per_group_counts(hist: Run) -> None:
     res = hist("report", "stale", "--by", "owner", "--limit", "1")
-    assert "\ncy        2      1       0             2       2\n" in res.stdout
+    assert "\ncy        2      1       0             2          2\n" in res.stdout
     assert res.stderr.strip() == ("Stale, parked and no-next-step deals, largest first: 5 more rows not shown"
                                   " (use --limit N or --all, or -f csv/json)")
 
@@ -450,12 +487,12 @@ def test_a_long_list_is_cut_but_not_the_per_group_counts(hist: Run) -> None:
 def test_lost_reasons_by_owner(hist: Run) -> None:
     data = report(hist, "lost-reasons", "--by", "owner")
     assert data["by_owner"] == [{"owner": "ana", "deals": 2, "amount": D("11000.00"), "share": D("1.0000"),
-                                 "top_reason": "price: no budget"}]
+                                 "top_reason": "price: no budget (tied with 1 more)"}]
     assert [(r["owner"], r["reason"], r["share"]) for r in data["reasons_by_owner"]] == [
         ("ana", "no budget", D("0.5000")), ("ana", "went with competitor", D("0.5000"))]
     hist("deal", "lost", "6", "--reason", "went silent", "--date", "2026-11-20")  # Zeta (cy): no category
     assert [(r["owner"], r["deals"], r["top_reason"]) for r in report(hist, "lost-reasons", "--by", "owner")[
-        "by_owner"]] == [("ana", 2, "price: no budget"), ("cy", 1, "went silent")]
+        "by_owner"]] == [("ana", 2, "price: no budget (tied with 1 more)"), ("cy", 1, "went silent")]
     assert hist("report", "lost-reasons", "--by", "team", "-f", "csv").stdout.splitlines() == [
         "team,category,reason,deals,amount,share",
         "East,price,no budget,1,6000.00,0.5000",
@@ -492,14 +529,25 @@ def test_weekly_week_option(hist: Run) -> None:
 
 def test_weekly_period_names_the_week_and_by_team_groups_the_activity(hist: Run) -> None:
     assert report(hist, "weekly", "--period", "2026-W45")["summary"]["week"]["start"] == "2026-11-02"
+    assert report(hist, "weekly")["by"] is None
     data = report(hist, "weekly", "-p", "last-week", "--by", "team")
     assert data["by"] == "team" and data["summary"]["week"]["label"] == "2026-W47"
     assert [(r["team"], r["call"], r["total"]) for r in data["activity"]] == [("East", 1, 1)]
 
 
-def test_bad_week_is_a_usage_error(hist: Run, cli: Run) -> None:
-    res = cli("report", "weekly", "--week", "2026-11")
-    assert res.exit_code == 2 and 'Error: --week "2026-11" is not a week' in res.stderr
+NOT_A_WEEK = "is not a week (2026-W48, last-week, this-week, or a date in the week)"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--week", "2026-11"), f'Error: --week "2026-11" {NOT_A_WEEK}'),
+    (("--period", "all"), f'Error: --period "all" {NOT_A_WEEK}'),
+    (("-p", "bogus"), f'Error: --period "bogus" {NOT_A_WEEK}'),
+    (("--week", "last-week", "--period", "2026-W45"), "Error: give the week once: --week or --period"),
+])
+def test_bad_week_is_a_usage_error_naming_the_option(hist: Run, cli: Run, args: tuple[str, ...],
+                                                     message: str) -> None:
+    res = cli("report", "weekly", *args)
+    assert (res.exit_code, res.stderr.splitlines()[0], res.stdout) == (2, message, "")
 
 
 # -- --fail-if ---------------------------------------------------------------------------------------

@@ -138,7 +138,8 @@ def log(
     """Log a call, e-mail, meeting or note; prints its id. Moves the linked records' last activity.
 
     \b
-    Example: salescli activity log call "Pricing questions" --contact ana.silva@acme-robotics.io --outcome "PO friday"
+    Example:
+      salescli activity log call Pricing --contact ana.silva@acme-robotics.io
     """
     from salescli.render import pick_format
     from salescli.services.activities import LinkRefs, log_activity, parse_kind
@@ -177,7 +178,8 @@ def list_(
     """List activities, newest first (done tasks included; open ones are in `task list`).
 
     \b
-    Example: salescli activity list --company "Acme Robotics" --since this-quarter -f csv -o acme-activity.csv
+    Example:
+      salescli activity list --company acme-robotics.io --since this-quarter -o acme.csv
     """
     from salescli.render import pick_format, render_rows
     from salescli.services.activities import activity_view, list_query, parse_kind

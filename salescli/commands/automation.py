@@ -44,7 +44,8 @@ def add(
     """Add an automation; prints its id.
 
     \b
-    Example: salescli automation add --on stage:Proposal --task "Call about the proposal" --due +3d
+    Example:
+      salescli automation add --on stage:Proposal --task "Call about it" --due +3d
     """
     from salescli.render import pick_format, render_record
     from salescli.services.automations import add_automation, automation_view

@@ -85,7 +85,8 @@ def add(
     """Add a company; prints its id.
 
     \b
-    Example: salescli company add "Acme Corp" --domain acme.io --segment saas --tag key-account
+    Example:
+      salescli company add Initech --domain initech.io --segment saas --tag key-account
     """
     from salescli.services.crm import add_company
 
@@ -116,7 +117,8 @@ def list_(
     """List companies.
 
     \b
-    Example: salescli company list --segment saas --sort name -f csv -o companies.csv
+    Example:
+      salescli company list --segment saas --sort name -f csv -o companies.csv
     """
     from salescli.render import pick_format, render_rows
     from salescli.repository.crm import COMPANY_SORTS
@@ -176,7 +178,7 @@ def edit(
     """Change a company's fields (an empty value clears a field: --domain "").
 
     \b
-    Example: salescli company edit "Cobalt Analytics" --segment enterprise --add-tag strategic
+    Example: salescli company edit "Cobalt Analytics" --add-tag strategic
     """
     from salescli.services.crm import edit_company, tag_changes
 

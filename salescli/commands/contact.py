@@ -91,7 +91,8 @@ def add(
     """Add a contact; prints its id. --company links an existing company or creates it.
 
     \b
-    Example: salescli contact add "Priya Nair" --email priya.nair@acme-robotics.io --company "Acme Robotics" --title CTO
+    Example:
+      salescli contact add "Priya Nair" --email priya@acme-robotics.io --company acme-robotics.io
     """
     from salescli.services.crm import add_contact
 
@@ -126,7 +127,8 @@ def list_(
     """List contacts.
 
     \b
-    Example: salescli contact list --company "Acme Robotics" --status customer -f json
+    Example:
+      salescli contact list --company "Acme Robotics" --status customer -f json
     """
     from salescli.errors import InvalidValue
     from salescli.render import pick_format, render_rows
@@ -198,7 +200,8 @@ def edit(
     """Change a contact's fields (an empty value clears a field: --phone "").
 
     \b
-    Example: salescli contact edit ben.okafor@acme-robotics.io --status customer --title "VP Engineering"
+    Example:
+      salescli contact edit ben.okafor@acme-robotics.io --status customer --title CTO
     """
     from salescli.services.crm import edit_contact, tag_changes
 

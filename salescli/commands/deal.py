@@ -218,7 +218,8 @@ def add(
     """Add a deal; prints its id. The stage's rules apply (Proposal needs --amount and --close).
 
     \b
-    Example: salescli deal add "Acme renewal" --amount 12k --currency EUR --company "Acme Robotics" --close +30d
+    Example:
+      salescli deal add "Acme renewal" --amount 12k --company acme-robotics.io --close +30d
     """
     from salescli.services.deals import add_deal, amount_and_currency
     from salescli.values import parse_currency
@@ -271,7 +272,8 @@ def list_(
     """List deals; a footer on stderr gives the count and the total in the base currency.
 
     \b
-    Example: salescli deal list --stage Proposal --owner lee --closing this-quarter --sort amount
+    Example:
+      salescli deal list --stage Proposal --owner lee --closing this-quarter
     """
     from salescli.render import pick_format, render_rows
     from salescli.repository.deals import DEAL_SORTS
@@ -356,7 +358,8 @@ def edit(
     """Change a deal's fields (its stage changes with move/won/lost/reopen). An empty value clears a field.
 
     \b
-    Example: salescli deal edit 7 --amount 15k --close 2026-12-20 --next-step "send contract" --next-step-date +2d
+    Example:
+      salescli deal edit 7 --amount 15k --close 2026-12-20 --next-step "send contract"
     """
     from salescli.services.crm import tag_changes
     from salescli.services.deals import edit_deal
@@ -512,7 +515,7 @@ def park(
     """Park a deal stalled for a known reason until a date (not stale until then), or --clear it.
 
     \b
-    Example: salescli deal park 10 --until 2027-01-15 --reason "budget freeze until January"
+    Example: salescli deal park 10 --until 2027-01-15 --reason "budget freeze"
     """
     from salescli.services.deals import park_deal
 

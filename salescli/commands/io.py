@@ -453,7 +453,8 @@ def sql(
     """Run a read-only SQL query and print the rows in any output format (for scripts).
 
     \b
-    Example: salescli sql "SELECT owner, count(*) AS deals FROM deals GROUP BY owner" -f csv
+    Example:
+      salescli sql "SELECT owner, count(*) AS n FROM deals GROUP BY owner" -f csv
     """
     from salescli.render import Column, pick_format, render_rows
     from salescli.services.sql import run_query

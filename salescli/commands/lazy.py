@@ -37,18 +37,28 @@ def _no_type(ctx: Any) -> None:
     return None
 
 
+def _no_range() -> None:
+    return None
+
+
 def name_placeholders(command: Any) -> Any:
     """Give each option taking a value a placeholder that says what to type (see PLACEHOLDERS), and
-    each argument its name in capitals (`ID`, `REF`) without Typer's `<str>`."""
+    each argument its name in capitals (`ID`, `REF`) without Typer's `<str>`; an overflow bound
+    (`[1<=x<=1000000000]`) is not shown."""
     for param in getattr(command, "params", ()):
         if getattr(param, "param_type_name", "") == "argument":
             param.metavar = param.metavar or (param.name or "value").upper()
             param.display_type_rich = _no_type
+            # usage: `deal show [OPTIONS] REF` as Click writes it, not Typer's `{REF}` (reads as a choice)
+            usage = param.metavar if param.required else f"[{param.metavar}]"
+            param._usage_display_name = (lambda text: lambda: text)(usage + ("..." if param.nargs != 1 else ""))
             continue
         if getattr(param, "param_type_name", "") != "option" or param.metavar is not None:
             continue
         if param.is_flag or param.count:
             continue
+        if (getattr(param, "max", None) or 0) >= 10**9:  # a bound against overflow, not advice: unsaid
+            param._get_number_range_help_str = _no_range
         named = [PLACEHOLDERS[opt] for opt in param.opts if opt in PLACEHOLDERS]
         param.metavar = f"<{named[0] if named else max(param.opts, key=len).lstrip('-')}>"
     for sub in getattr(command, "commands", {}).values():  # a group's commands built already

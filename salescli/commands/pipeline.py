@@ -106,7 +106,8 @@ def add(
     """Add a pipeline with its stages; prints its id.
 
     \b
-    Example: salescli pipeline add Renewals --stages "Due:30,Quoted:60,Won:100:won,Lost:0:lost"
+    Example:
+      salescli pipeline add Renewals --stages "Due:30,Quoted:60,Won:100:won,Lost:0:lost"
     """
     from salescli.services.pipeline import add_pipeline, parse_stages
 
@@ -170,7 +171,8 @@ def stage_add(
     """Add a stage (an open one goes before the closing stages unless placed).
 
     \b
-    Example: salescli pipeline stage-add Default Demo --probability 30 --after Qualification --rot-days 14
+    Example:
+      salescli pipeline stage-add Default Demo --probability 30 --after Qualification
     """
     from salescli.services.pipeline import StageSpec, add_stage, parse_kind, parse_required
 
@@ -210,7 +212,8 @@ def stage_edit(
     """Change a stage; open deals whose probability follows the stage take the new one.
 
     \b
-    Example: salescli pipeline stage-edit Default Proposal --probability 50 --require amount,expected_close,contact
+    Example:
+      salescli pipeline stage-edit Default Proposal --require amount,expected_close
     """
     from salescli.services.pipeline import edit_stage, parse_kind, parse_required
 
@@ -240,7 +243,8 @@ def stage_rm(
     """Remove a stage; one that holds deals (or appears in stage history) needs --move-to.
 
     \b
-    Example: salescli pipeline stage-rm Default "Needs Analysis" --move-to Qualification
+    Example:
+      salescli pipeline stage-rm Default "Needs Analysis" --move-to Qualification
     """
     from salescli.services.pipeline import remove_stage
 

@@ -62,6 +62,7 @@ PeriodOpt = Annotated[str | None, typer.Option(
     "--period", "-p", help="2026-Q4, 2026-11, 2026, this-month, last-quarter, ytd, all… (default: this quarter).")]
 PipelineOpt = Annotated[str | None, typer.Option("--pipeline", help="Only this pipeline.")]
 OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Only this owner's deals and activities.")]
+DealOwnerOpt = Annotated[str | None, typer.Option("--owner", help="Only this owner's deals.")]
 TeamOpt = Annotated[str | None, typer.Option("--team", help="Only the owners of this team.")]
 AsOfOpt = Annotated[str | None, typer.Option(
     "--as-of", help="Describe a past day (from the stage history): 2026-10-31, -30d.")]
@@ -107,7 +108,7 @@ def by_opt(choices: str) -> Any:
 
 def _run(ctx: typer.Context, name: str, *, fmt: str | None, output: str | None, fail_if: list[str] | None,
          chart: bool = False, table_limit: int | None = -1, build: dict[str, Any] | None = None,
-         week: str | None = None, **scope: Any) -> None:
+         week: tuple[str | None, str] = (None, "--week"), **scope: Any) -> None:
     """Parse the options (usage errors first), build the report, render it, then test --fail-if."""
     from importlib import import_module
 
@@ -125,7 +126,7 @@ def _run(ctx: typer.Context, name: str, *, fmt: str | None, output: str | None, 
     if name == "weekly":
         from salescli.services.reports.weekly import parse_week
 
-        week_period, quarter = parse_week(week, app.today, repo.settings())
+        week_period, quarter = parse_week(week[0], app.today, repo.settings(), option=week[1])
         scope["period_value"] = quarter
         args["week"] = week_period
     if name in ("stale", "activity", "weekly"):
@@ -150,7 +151,7 @@ def pipeline(
     ctx: typer.Context,
     period: PeriodOpt = None,
     pipeline: PipelineOpt = None,
-    owner: OwnerOpt = None,
+    owner: DealOwnerOpt = None,
     team: TeamOpt = None,
     by: Annotated[str | None, by_opt("stage (default), owner, team, pipeline, source or segment")] = None,
     as_of: AsOfOpt = None,
@@ -173,7 +174,7 @@ def forecast(
     ctx: typer.Context,
     period: PeriodOpt = None,
     pipeline: PipelineOpt = None,
-    owner: OwnerOpt = None,
+    owner: DealOwnerOpt = None,
     team: TeamOpt = None,
     by: Annotated[str | None, by_opt("owner, team, month, pipeline, source or segment")] = None,
     as_of: AsOfOpt = None,
@@ -186,7 +187,9 @@ def forecast(
     historical win rates), target, attainment, gap, coverage.
 
     \b
-    Example: salescli report forecast --period 2026-Q4 --by owner --fail-if "coverage<3"
+    Examples:
+      salescli report forecast --period 2026-Q4 --by owner
+      salescli report forecast --fail-if "coverage<3"
     """
     _run(ctx, "forecast", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
          period=period, pipeline=pipeline, owner=owner, team=team, as_of=as_of)
@@ -220,7 +223,7 @@ def velocity(
     ctx: typer.Context,
     period: PeriodOpt = None,
     pipeline: PipelineOpt = None,
-    owner: OwnerOpt = None,
+    owner: DealOwnerOpt = None,
     team: TeamOpt = None,
     by: Annotated[str | None, by_opt("pipeline, owner, team, source or segment (default: pipeline and owner)")
                   ] = None,
@@ -243,7 +246,7 @@ def funnel(
     ctx: typer.Context,
     period: PeriodOpt = None,
     pipeline: PipelineOpt = None,
-    owner: OwnerOpt = None,
+    owner: DealOwnerOpt = None,
     team: TeamOpt = None,
     by: Annotated[str | None, by_opt("owner, team, source or segment (each group's conversion; one pipeline: "
                                      "choose it with --pipeline)")] = None,
@@ -293,9 +296,10 @@ def stale(
     ctx: typer.Context,
     period: Annotated[str | None, typer.Option(
         "--period", "-p", show_default=False,
-        help="Only deals expected to close in this period (default: every open deal).")] = "all",
+        help="Only deals expected to close in this period: 2026-Q4, this-month, 2026-11… (default: every open "
+             "deal).")] = "all",
     pipeline: PipelineOpt = None,
-    owner: OwnerOpt = None,
+    owner: DealOwnerOpt = None,
     team: TeamOpt = None,
     by: Annotated[str | None, by_opt("owner, team, pipeline, source or segment (counts per group)")] = None,
     fail_if: FailIfOpt = None,
@@ -312,7 +316,7 @@ def stale(
       salescli report stale --period this-quarter --by owner
     """
     _run(ctx, "stale", fmt=fmt, output=output, fail_if=fail_if, table_limit=_limit(limit, show_all),
-         build={"by": by}, period=period, pipeline=pipeline, owner=owner, team=team)
+         build={"by": by}, period=period or "all", pipeline=pipeline, owner=owner, team=team)
 
 
 @app.command("lost-reasons")
@@ -320,7 +324,7 @@ def lost_reasons(
     ctx: typer.Context,
     period: PeriodOpt = None,
     pipeline: PipelineOpt = None,
-    owner: OwnerOpt = None,
+    owner: DealOwnerOpt = None,
     team: TeamOpt = None,
     by: Annotated[str | None, by_opt("owner, team, pipeline, source or segment (each group's reasons)")] = None,
     chart: ChartOpt = False,
@@ -343,9 +347,9 @@ def lost_reasons(
 def weekly(
     ctx: typer.Context,
     week: Annotated[str | None, typer.Option(
-        "--week", "--period", "-p",
-        help="2026-W48, last-week, this-week, or a date in the week (default: the last complete week).")
+        "--week", help="2026-W48, last-week, this-week, or a date in the week (default: the last complete week).")
     ] = None,
+    period: Annotated[str | None, typer.Option("--period", "-p", help="The same as --week.")] = None,
     pipeline: PipelineOpt = None,
     owner: OwnerOpt = None,
     team: TeamOpt = None,
@@ -362,9 +366,15 @@ def weekly(
     at-risk deals, overdue tasks, activity per rep.
 
     \b
-    Example (cron, every Monday, then mail the file): salescli report weekly -o week.html
+    Example (cron, every Monday, then mail the file):
+      salescli report weekly -o week.html
     """
-    _run(ctx, "weekly", fmt=fmt, output=output, fail_if=fail_if, chart=chart, week=week, build={"by": by},
+    if week is not None and period is not None:
+        from salescli.errors import UsageError
+
+        raise UsageError("give the week once: --week or --period")
+    _run(ctx, "weekly", fmt=fmt, output=output, fail_if=fail_if, chart=chart, build={"by": by},
+         week=(week, "--week") if period is None else (period, "--period"),
          table_limit=_limit(limit, show_all), pipeline=pipeline, owner=owner, team=team)
 
 

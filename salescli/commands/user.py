@@ -34,7 +34,8 @@ def add(
     """Add a user; prints its id. (Users are also created when first named as an owner.)
 
     \b
-    Example: salescli user add ana --email ana@example.com --team East --territory EMEA
+    Example:
+      salescli user add ana --email ana@example.com --team East --territory EMEA
     """
     from salescli.services.users import add_user
 

@@ -328,29 +328,45 @@ class MetricStore(RepositoryBase):
         )
         return self._rows(sql, {**fparams, "start": start, "end": end})
 
-    def funnel(self, f: DealFilter, pipeline_id: int, *, start: str, end: str, by: str = "all") -> list[Row]:
-        """Per group, stage and currency: deals that first entered the stage in [start, end), and of those
-        the ones that later (by day, then id) entered a later open stage or a won stage."""
+    def funnel(self, f: DealFilter, pipeline_id: int, *, start: str, end: str, by: str = "all",
+               first_stage: int | None = None) -> list[Row]:
+        """Per group, stage and currency: deals that first entered the stage in [start, end) (a deal back in
+        a stage it was in before the period is not a new entry), and of those the ones that later (by day,
+        then id) entered a later open stage or a won stage (converted); for first_stage's entries, the
+        ones that have entered a won stage since (won_later: the cohort's wins)."""
         key, join = DEAL_GROUPS[by]
         filt, fparams = f.sql()
+        later = ("EXISTS (SELECT 1 FROM stage_history h JOIN stages s2 ON s2.id = h.to_stage_id"
+                 " WHERE h.deal_id = e.deal_id AND {0}"
+                 f" AND {HISTORY_DAY} || printf('%012d', h.id) > e.k)")
+        moved_on = later.format("s2.kind IN ('open', 'won') AND s2.position > e.position")
+        won = later.format("s2.kind = 'won'")
         sql = (
             "WITH e AS (SELECT h.deal_id, h.to_stage_id AS stage_id, s.position,"
             f" min({HISTORY_DAY} || printf('%012d', h.id)) AS k"
             " FROM stage_history h JOIN stages s ON s.id = h.to_stage_id"
             " WHERE s.pipeline_id = :pipeline AND h.changed_at >= :start AND h.changed_at < :end"
+            " AND NOT EXISTS (SELECT 1 FROM stage_history h0 WHERE h0.deal_id = h.deal_id"
+            " AND h0.to_stage_id = h.to_stage_id AND h0.changed_at < :start)"
             " GROUP BY h.deal_id, h.to_stage_id),"
-            " m AS (SELECT e.deal_id, e.stage_id, EXISTS (SELECT 1 FROM stage_history h"
-            " JOIN stages s2 ON s2.id = h.to_stage_id WHERE h.deal_id = e.deal_id"
-            " AND s2.kind IN ('open', 'won') AND s2.position > e.position"
-            f" AND {HISTORY_DAY} || printf('%012d', h.id) > e.k) AS conv FROM e)"
+            f" m AS (SELECT e.deal_id, e.stage_id, {moved_on} AS conv,"
+            f" CASE WHEN e.stage_id = :first THEN {won} ELSE 0 END AS won FROM e)"
             f" SELECT {key} AS grp, m.stage_id, d.currency AS currency, count(*) AS entered,"
             " coalesce(sum(d.amount_minor), 0) AS entered_amount, sum(m.conv) AS converted,"
-            " coalesce(sum(CASE WHEN m.conv THEN d.amount_minor END), 0) AS converted_amount"
+            " coalesce(sum(CASE WHEN m.conv THEN d.amount_minor END), 0) AS converted_amount,"
+            " sum(m.won) AS won_later, coalesce(sum(CASE WHEN m.won THEN d.amount_minor END), 0) AS won_later_amount"
             f" FROM m JOIN deals d ON d.id = m.deal_id{join} WHERE 1{filt} GROUP BY grp, m.stage_id, d.currency"
         )
-        return self._rows(sql, {**fparams, "pipeline": pipeline_id, "start": start, "end": end})
+        return self._rows(sql, {**fparams, "pipeline": pipeline_id, "start": start, "end": end,
+                                "first": first_stage})
 
     # -- deal lists ----------------------------------------------------------------------
+    def open_without_close(self, f: DealFilter) -> int:
+        """Open deals with no expected close date (a filter on the close date leaves them out)."""
+        filt, fparams = f.sql()
+        return int(self._scalar(f"SELECT count(*) FROM deals d WHERE d.status = 'open'"
+                                f" AND d.expected_close IS NULL{filt}", fparams))
+
     def attention_by(self, f: DealFilter, *, today: str, stale_days: int, by: str = "all") -> list[Row]:
         """Open deals per group: how many are stale, parked, without a next step, and in any of these
         (listed); no row for a group without open deals."""

@@ -3,8 +3,10 @@
 For each stage: the deals that entered it in the period (first entry), their amount, and of those
 the share that later entered a later open stage or a won stage (reaching Lost is not progress), by
 count and by value; and the median days a deal stayed in the stage (stays that began in the period
-and have ended). The pipeline is --pipeline, else the default one. --by adds each group's
-conversion from the first stage to won, and its stage-by-stage rows (the CSV with --by).
+and have ended). A deal back in a stage it was in before the period is not a new entry. The pipeline
+is --pipeline, else the default one. --by adds, per group, the deals that entered the first stage in
+the period and how many of them have been won since (a cohort, unlike the summary's flow ratio), and
+the group's rows of the stages its deals entered (the CSV with --by).
 """
 
 from __future__ import annotations
@@ -64,41 +66,52 @@ def stage_rows(ctx: ReportContext, stages: list[Row], entries: list[Row], median
 
 
 def overall(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """First stage entered, won, and the conversion between them (by count and by value)."""
+    """The summary's flow figures: deals entering the first stage and a won stage in the period, and
+    their ratio (over 100% when more deals were won than entered the first stage)."""
     first = rows[0] if rows else None
     won_row = next((r for r in rows if r["kind"] == "won"), None)
     return {
         "entered": first["entered"] if first else 0,
-        "entered_amount": first["entered_amount"] if first else 0,
         "won": won_row["entered"] if won_row else 0,
-        "won_amount": won_row["entered_amount"] if won_row else 0,
         "conversion": ratio(won_row["entered"], first["entered"]) if first and won_row else None,
-        "value_conversion": (ratio(won_row["entered_amount"], first["entered_amount"])
-                             if first and won_row else None),
     }
+
+
+def cohort(ctx: ReportContext, first: Row | None, entries: list[Row]) -> dict[str, Any]:
+    """Of the deals that entered the first stage in the period, how many (and how much) have reached a
+    won stage since: a share of the same deals, at most 100%."""
+    mine = [r for r in entries if first is not None and r["stage_id"] == first["id"]]
+    entered, won = sum(r["entered"] for r in mine), sum(r["won_later"] or 0 for r in mine)
+    entered_amount = ctx.to_base(per_currency(mine, "entered_amount"))
+    won_amount = ctx.to_base(per_currency(mine, "won_later_amount"))
+    return {"entered": entered, "entered_amount": entered_amount, "reached_won": won,
+            "reached_won_amount": won_amount, "conversion": ratio(won, entered),
+            "value_conversion": ratio(won_amount, entered_amount)}
 
 
 def _group_sections(ctx: ReportContext, by: str, stages: list[Row], entries: list[Row],
                     columns: list[Column]) -> list[Section]:
-    """--by: each group's overall conversion, then its stage-by-stage rows (groups with a deal that
-    entered a stage of the pipeline in the period)."""
+    """--by: each group's cohort conversion from the first stage to won (with the pipeline's as the
+    footer), then its rows of the stages its deals entered."""
     medians = grouped(ctx.repo.stage_medians(ctx.filter, start=ctx.start, end=ctx.end, by=by))
+    first = stages[0] if stages else None
     groups = []
     for key, mine in grouped(entries).items():
-        rows = stage_rows(ctx, stages, mine, medians.get(key, []))
-        groups.append((group_label(by, key, ctx), overall(rows), rows))
-    groups.sort(key=lambda g: (-g[1]["entered"], -g[1]["won"], g[0]))
-    first = stages[0]["name"] if stages else "the first stage"
+        rows = [r for r in stage_rows(ctx, stages, mine, medians.get(key, [])) if r["entered"]]
+        groups.append((group_label(by, key, ctx), cohort(ctx, first, mine), rows))
+    groups.sort(key=lambda g: (-g[1]["entered"], -g[1]["reached_won"], g[0]))
     summary_rows = [{by: label, **figures} for label, figures, _ in groups]
     detail_rows = [{by: label, **row} for label, _, rows in groups for row in rows]
+    name = first["name"] if first else "the first stage"
+    empty = "no deal entered a stage in the period"
     return [
-        Section(f"by_{by}", f"Conversion by {by}: entered {first} → reached won", [
+        Section(f"by_{by}", f"By {by}: of the deals entering {name}, those won since", [
             col(by), col("entered", "entered", "count"), col("entered_amount", "amount", "money"),
-            col("won", "won", "count"), col("won_amount", "won amount", "money"),
+            col("reached_won", "won", "count"), col("reached_won_amount", "won amount", "money"),
             col("conversion", "conv %", "rate"), col("value_conversion", "value %", "rate")],
-            summary_rows, empty="no deal entered a stage in the period", table_limit=None),
+            summary_rows, empty=empty, table_limit=None, footer={by: "Total", **cohort(ctx, first, entries)}),
         Section(f"stages_by_{by}", f"Stage conversion by {by}", [col(by), *columns], detail_rows,
-                empty="no deal entered a stage in the period", table_limit=None),
+                empty=empty, table_limit=None),
     ]
 
 
@@ -113,11 +126,11 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         pipeline_id = int(default["id"])
     stages = [s for s in stage_lookup(ctx).values() if s["pipeline_id"] == pipeline_id and s["kind"] != "lost"]
     # per group when --by: the stage rows add the groups up
-    entries = repo.funnel(ctx.filter, pipeline_id, start=ctx.start, end=ctx.end, by=chosen or "all")
+    entries = repo.funnel(ctx.filter, pipeline_id, start=ctx.start, end=ctx.end, by=chosen or "all",
+                          first_stage=stages[0]["id"] if stages and chosen else None)
     rows = stage_rows(ctx, stages, entries, repo.stage_medians(ctx.filter, start=ctx.start, end=ctx.end))
     totals = overall(rows)
-    summary = {"pipeline": repo.pipeline_names().get(pipeline_id),
-               **{k: totals[k] for k in ("entered", "won", "conversion")}}
+    summary = {"pipeline": repo.pipeline_names().get(pipeline_id), **totals}
     columns = [
         col("stage"), col("kind", in_table=False), col("entered", "entered", "count"),
         col("entered_amount", "amount", "money"), col("converted", "moved on", "count"),

@@ -55,23 +55,29 @@ def _reason_text(row: dict[str, Any]) -> str:
     return ": ".join(known) or NONE_LABEL
 
 
-def _group_sections(ctx: ReportContext, by: str, rows: list[Row], total_deals: int,
+def top_reason(reasons: list[dict[str, Any]]) -> str:
+    """The reason with the most deals (reasons are sorted so); a tie says so."""
+    tied = sum(1 for r in reasons[1:] if r["deals"] == reasons[0]["deals"])
+    return _reason_text(reasons[0]) + (f" (tied with {tied} more)" if tied else "")
+
+
+def _group_sections(ctx: ReportContext, by: str, rows: list[Row], summary: dict[str, Any],
                     money: list[Column]) -> list[Section]:
     """--by: each group's losses (with its most frequent reason), then its reasons (share within the group)."""
     per_group = []
     for key, mine in grouped(rows).items():
         reasons = reason_rows(ctx, mine)
         deals = sum(r["deals"] for r in reasons)
-        top = reasons[0]
         per_group.append(({by: group_label(by, key, ctx), "deals": deals,
                            "amount": ctx.to_base(per_currency(mine, "amount")),
-                           "share": ratio(deals, total_deals),
-                           "top_reason": _reason_text(top)}, reasons))
+                           "share": ratio(deals, summary["lost"]), "top_reason": top_reason(reasons)}, reasons))
     per_group.sort(key=lambda g: (-g[0]["deals"], -g[0]["amount"], g[0][by]))
     empty = "no deals lost in the period"
     return [
         Section(f"by_{by}", f"By {by}", [col(by), *money, col("top_reason", "most frequent reason")],
-                [g for g, _ in per_group], empty=empty, table_limit=None),
+                [g for g, _ in per_group], empty=empty, table_limit=None,
+                footer={by: "Total", "deals": summary["lost"], "amount": summary["lost_amount"],
+                        "share": ratio(summary["lost"], summary["lost"]), "top_reason": summary["top_reason"]}),
         Section(f"reasons_by_{by}", f"By {by}, category and reason (share of the {by}'s losses)",
                 [col(by), col("category"), col("reason"), *money],
                 [{by: g[by], **r} for g, reasons in per_group for r in reasons], empty=empty, table_limit=None),
@@ -115,7 +121,8 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         summary=summary,
         figures=[Figure("lost", "deals lost"), Figure("lost_amount", "amount lost", "money")],
         sections=[
-            *(_group_sections(ctx, chosen, by_reason, total_deals, money) if chosen else []),
+            *(_group_sections(ctx, chosen, by_reason, {**summary, "top_reason": top_reason(overall) if overall
+                                                       else NONE_LABEL}, money) if chosen else []),
             Section("reasons", "By category and reason", [col("category"), col("reason"), *money], overall,
                     empty="no deals lost in the period"),
             Section("categories", "By category", [col("category"), *money], category_rows,

@@ -86,7 +86,7 @@ def _by_section(ctx: ReportContext, by: str, groups: list[Row], totals: dict[str
     rows.sort(key=lambda r: (-r["listed"], -r["open"], r[by]))
     return Section(f"by_{by}", f"Open deals needing attention by {by}", [
         col(by), col("open", "open", "count"), col("stale", "stale", "count"), col("parked", "parked", "count"),
-        col("no_next_step", "no next step", "count"), col("listed", "listed", "count")],
+        col("no_next_step", "no next step", "count"), col("listed", "attention", "count")],
         rows, empty="no open deals", footer={by: "Total", **totals}, table_limit=None, limited=False)
 
 
@@ -94,7 +94,9 @@ def build(ctx: ReportContext, by: str | None = None, list_limit: int | None = No
     """list_limit: read only the first deals (a table shows no more). A period other than 'all' keeps
     the deals expected to close in it."""
     chosen = check_by(by, BY, None)
+    undated = 0
     if ctx.period != ALL_TIME:
+        undated = ctx.repo.open_without_close(ctx.filter)
         ctx = replace(ctx, filter=replace(ctx.filter, closing=(ctx.start, ctx.end)))
     groups = ctx.repo.attention_by(ctx.filter, today=ctx.as_of.isoformat(), stale_days=ctx.stale_days,
                                    by=chosen or "all")
@@ -115,6 +117,9 @@ def build(ctx: ReportContext, by: str | None = None, list_limit: int | None = No
                  Figure("no_next_step", "no next step")],
         sections=sections,
         metrics={k: summary[k] for k in METRICS},
-        csv_section="deals",
+        csv_section=f"by_{chosen}" if chosen else "deals",
     )
+    if undated:
+        report.notes.append(f"{undated} open deal{'s' if undated != 1 else ''} without a close date left out"
+                            f" by --period {ctx.period.label} (salescli report stale lists every open deal)")
     return report.finish(ctx)

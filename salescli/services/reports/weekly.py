@@ -50,8 +50,9 @@ def default_week(today: date, week_start: int) -> Period:
     return week_of(today - timedelta(days=7), week_start)
 
 
-def parse_week(text: str | None, today: date, settings: dict[str, str]) -> tuple[Period, Period]:
-    """--week: a week (2026-W48, last-week) or a day in it; default the last complete week.
+def parse_week(text: str | None, today: date, settings: dict[str, str], option: str = "--week"
+               ) -> tuple[Period, Period]:
+    """--week (or --period): a week (2026-W48, last-week) or a day in it; default the last complete week.
 
     Returns the week and the fiscal quarter it ends in (the forecast's period).
     """
@@ -63,14 +64,15 @@ def parse_week(text: str | None, today: date, settings: dict[str, str]) -> tuple
     if text is None:
         week = default_week(today, week_start)
     else:
+        not_a_week = InvalidValue(option, text, "is not a week (2026-W48, last-week, this-week, or a date in the week)")
         try:
             span = parse_period(text, today, fiscal_start, week_start)
-        except InvalidValue as exc:
-            raise exc.with_field("--week") from None
+        except InvalidValue:
+            raise not_a_week from None
         if span.days == 1:
             span = week_of(span.start, week_start)
         if span.days != 7:
-            raise InvalidValue("--week", text, "is not a week (2026-W48, last-week, or a date in the week)")
+            raise not_a_week
         week = span
     return week, fiscal_quarter(week.end - timedelta(days=1), fiscal_start)
 
@@ -114,6 +116,7 @@ def _shown(total: int, which: str) -> str:
 def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: int | None = None) -> Report:
     """list_limit: read only the first changes of the week (a table shows no more); by: the activity
     section's groups (owner or team)."""
+    given = by
     by = check_by(by, activity.BY, "owner")
     assert by is not None
     repo = ctx.repo
@@ -206,7 +209,7 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
     report = Report(
         name="weekly",
         title=title,
-        meta=ctx.meta("weekly", by),
+        meta=ctx.meta("weekly", given and by),
         summary=summary,
         figures=[
             Figure("new", "new deals"), Figure("advanced", "advanced"), Figure("slipped", "close dates pushed"),
