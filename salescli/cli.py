@@ -216,7 +216,7 @@ def root(
 
     \b
     Example:
-      salescli deal add "Acme renewal" --amount 12k --company "Acme Robotics" --close +30d
+      salescli deal add "Acme renewal" --amount 12k --company 1 --close +30d
     """
     pinned = today is not None
     the_day = date.today()

@@ -152,7 +152,7 @@ def _table(fh: IO[str], report: Report, *, chart: bool, table_limit: int | None)
             grid.add_row(*(chunk + [""] * (step - len(chunk))))
         show(grid)
     for section in report.sections:
-        limit = section.table_limit if table_limit == -1 or not section.limited else table_limit
+        limit = None if not section.limited else section.table_limit if table_limit == -1 else table_limit
         shown, more = _head(section.rows, limit, section.total)
         cols = [c for c in section.columns if c.in_table]
         if not shown and section.hide_empty:

@@ -104,10 +104,22 @@ def test_every_option_says_what_value_to_type(cli: Run) -> None:
 
     helps = every_command_help(cli)
     assert len(helps) > 100
-    shown = {(" ".join(argv), m) for argv, text in helps for m in re.findall(r"<[^>\s]*>", text)}
+    shown = {(" ".join(argv), m) for argv, text in helps for m in re.findall(r"<[^>\n]*>", text)}
     python_types = {(cmd, m) for cmd, m in shown if re.fullmatch(r"<(str|int|float|list\[.*\]|.* range)>", m)}
     assert python_types == set()
     placeholders = {m for _, m in shown}
     assert {"<period>", "<name>", "<date>", "<condition>", "<file>", "<format>", "<n>", "<group>"} <= placeholders
     report = dict(helps)[("report", "stale")]
     assert "--fail-if <condition>" in report and "-p, --period <period>" in report
+    # arguments by name, as Click writes them (Typer's `{REF}` reads like a set of choices)
+    assert dict(helps)[("deal", "show")].startswith("Usage: salescli deal show [OPTIONS] REF\n")
+    assert "  REF  " in dict(helps)[("deal", "show")]
+    # an overflow bound is not advice
+    assert not [argv for argv, text in helps if "1000000000" in text]
+
+
+def test_every_help_fits_80_columns(cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    wide = [(" ".join(argv), line) for argv, text in every_command_help(cli) for line in text.splitlines()
+            if len(line) > 80]
+    assert wide == []

@@ -362,6 +362,8 @@ def test_funnel_by_owner_is_a_cohort_at_most_100_percent(hist: Run) -> None:
     assert (rows["bob"]["entered"], rows["bob"]["reached_won"], rows["bob"]["reached_won_amount"],
             rows["bob"]["conversion"]) == (1, 1, D("3000.00"), D("1.0000"))
     assert data["summary"]["conversion"] == D("1.0000")  # the flow: 3 won / 3 entered
+    assert (data["summary"]["cohort"]["entered"], data["summary"]["cohort"]["reached_won"],
+            data["summary"]["cohort"]["conversion"]) == (3, 1, D("0.3333"))  # the groups' Total row
     out = hist("report", "funnel", "--by", "owner").stdout
     assert "\nTotal        3  12,000    1       3,000     33%      25%\n" in out
 
@@ -436,7 +438,8 @@ def test_stale_lists_deals_largest_first_with_the_reason(hist: Run) -> None:
 
 def test_lost_reasons(hist: Run) -> None:
     data = report(hist, "lost-reasons")
-    assert (data["summary"]["lost"], data["summary"]["lost_amount"]) == (2, D("11000.00"))
+    assert (data["summary"]["lost"], data["summary"]["lost_amount"], data["summary"]["top_reason"]) == (
+        2, D("11000.00"), "price: no budget (tied with 1 more)")
     assert [(r["category"], r["reason"], r["deals"], r["amount"], r["share"]) for r in data["reasons"]] == [
         ("price", "no budget", 1, D("6000.00"), D("0.5000")),
         ("competitor", "went with competitor", 1, D("5000.00"), D("0.5000")),
@@ -459,9 +462,15 @@ def test_stale_period_keeps_the_deals_closing_in_it(hist: Run) -> None:
     assert data["summary"] == {"open": 4, "stale": 2, "parked": 0, "no_next_step": 3, "listed": 4}
     assert [d["id"] for d in data["deals"]] == [5, 3, 9, 8]
     out = hist("report", "stale", "-p", "2026-12", "--by", "team").stdout
-    assert out.startswith("Deals needing attention — 2026-11-26, closing in 2026-12\n")
+    assert out.startswith("Deals needing attention — 2026-11-26, closing in 2026-12 or overdue\n")
     assert ("\nEast      3      1       0             2          3"
             "\nWest      1      1       0             1          1\n") in out
+
+
+def test_stale_period_keeps_deals_whose_close_date_passed_before_it(hist: Run) -> None:
+    hist("deal", "edit", "9", "--close", "2026-11-20")  # Iota: overdue
+    assert [d["id"] for d in report(hist, "stale", "--period", "2026-12")["deals"]] == [5, 3, 9, 8]
+    assert [d["id"] for d in report(hist, "stale", "--period", "2026-10")["deals"]] == []  # not overdue then
 
 
 def test_stale_period_names_the_open_deals_it_leaves_out_for_want_of_a_close_date(hist: Run) -> None:
@@ -533,6 +542,15 @@ def test_weekly_period_names_the_week_and_by_team_groups_the_activity(hist: Run)
     data = report(hist, "weekly", "-p", "last-week", "--by", "team")
     assert data["by"] == "team" and data["summary"]["week"]["label"] == "2026-W47"
     assert [(r["team"], r["call"], r["total"]) for r in data["activity"]] == [("East", 1, 1)]
+
+
+def test_weekly_limit_cuts_the_lists_only(hist: Run) -> None:
+    res = hist("report", "weekly", "--limit", "1")
+    # the changes list is cut; the pipeline by stage, the forecast and the activity per rep are not
+    assert res.stderr.splitlines() == [
+        "What changed in 2026-W47: 3 more rows not shown (use --limit N or --all, or -f csv/json)",
+        "At-risk deals closing by 2026-12-31: 3 more rows not shown (use --limit N or --all, or -f csv/json)"]
+    assert "\nNegotiation" in res.stdout and "pipeline coverage" in res.stdout
 
 
 NOT_A_WEEK = "is not a week (2026-W48, last-week, this-week, or a date in the week)"
@@ -623,6 +641,7 @@ def test_every_fail_if_help_names_the_metrics_and_examples_the_command_accepts(h
     (("funnel", "--by", "pipeline"), 2, '--by "pipeline" is not one of owner, team, source, segment'),
     (("stale", "--by", "stage"), 2, '--by "stage" is not one of owner, team, pipeline, source, segment'),
     (("stale", "--period", "2026-13"), 2, "--period"),
+    (("funnel", "--by", "colour", "--owner", "nobody"), 2, '--by "colour" is not one of'),  # form before names
     (("weekly", "--by", "stage"), 2, '--by "stage" is not one of owner, team, pipeline, source, segment'),
     (("pipeline", "--pipeline", "Nope"), 3, 'no pipeline named "Nope"'),
     (("pipeline", "--owner", "zed"), 3, 'no user named "zed"'),

@@ -42,3 +42,32 @@ def test_demo_builds_deals_history_activities_and_prints_the_reports(cli: Run, t
     # relative dates follow --today: a month later the same sample data is a month later
     later = cli("--today", "2026-12-26", "demo", "--db", str(demo), today=None)
     assert later.exit_code == 0 and later.stdout.startswith("Pipeline by stage — 2026-12-26")
+
+
+def test_groups_by_segment_count_each_activity_under_its_company_else_its_deals(cli: Run, tmp_path: Path) -> None:
+    """Checked against the database directly: an activity's segment is its company's, else its deal's
+    company's; a deal's is its company's."""
+    import sqlite3
+    from collections import Counter
+
+    demo = tmp_path / "demo.db"
+    assert cli("demo", "--db", str(demo)).exit_code == 0
+    conn = sqlite3.connect(demo)
+    with conn:  # as an import leaves them: activities on a deal with no company of their own
+        conn.execute("UPDATE activities SET company_id = NULL WHERE deal_id IS NOT NULL AND id % 2 = 0")
+    expected = Counter(dict(conn.execute(
+        "SELECT coalesce(c.segment, '(none)'), count(*) FROM activities a LEFT JOIN deals d ON d.id = a.deal_id"
+        " LEFT JOIN companies c ON c.id = coalesce(a.company_id, d.company_id)"
+        " WHERE a.kind <> 'task' AND a.occurred_at >= '2026-01-01' AND a.occurred_at < '2027-01-01'"
+        " GROUP BY 1").fetchall()))
+    deal_only = conn.execute("SELECT count(*) FROM activities WHERE kind <> 'task' AND company_id IS NULL"
+                             " AND deal_id IS NOT NULL").fetchone()[0]
+    assert deal_only > 0
+    out = cli("report", "activity", "--period", "2026", "--by", "segment", "-f", "json", database=demo)
+    rows = json.loads(out.stdout)["rows"]
+    assert Counter({r["segment"]: r["total"] - r["task"] for r in rows if r["total"] - r["task"]}) == expected
+    lost = json.loads(cli("report", "lost-reasons", "--period", "2026", "--by", "segment", "-f", "json",
+                          database=demo).stdout)
+    assert Counter({r["segment"]: r["deals"] for r in lost["by_segment"]}) == Counter(dict(conn.execute(
+        "SELECT coalesce(c.segment, '(none)'), count(*) FROM deals d LEFT JOIN companies c ON c.id = d.company_id"
+        " WHERE d.status = 'lost' AND d.lost_at >= '2026-01-01' AND d.lost_at < '2027-01-01' GROUP BY 1")))

@@ -178,8 +178,7 @@ def list_(
     """List activities, newest first (done tasks included; open ones are in `task list`).
 
     \b
-    Example:
-      salescli activity list --company acme-robotics.io --since this-quarter -o acme.csv
+    Example: salescli activity list --company 1 --since this-quarter -o acme.csv
     """
     from salescli.render import pick_format, render_rows
     from salescli.services.activities import activity_view, list_query, parse_kind

@@ -85,8 +85,7 @@ def add(
     """Add a company; prints its id.
 
     \b
-    Example:
-      salescli company add Initech --domain initech.io --segment saas --tag key-account
+    Example: salescli company add Initech --domain initech.io --tag key-account
     """
     from salescli.services.crm import add_company
 

@@ -92,7 +92,7 @@ def add(
 
     \b
     Example:
-      salescli contact add "Priya Nair" --email priya@acme-robotics.io --company acme-robotics.io
+      salescli contact add "Priya Nair" --email priya@acme-robotics.io --company 1
     """
     from salescli.services.crm import add_contact
 
@@ -200,8 +200,7 @@ def edit(
     """Change a contact's fields (an empty value clears a field: --phone "").
 
     \b
-    Example:
-      salescli contact edit ben.okafor@acme-robotics.io --status customer --title CTO
+    Example: salescli contact edit ben.okafor@acme-robotics.io --status customer
     """
     from salescli.services.crm import edit_contact, tag_changes
 

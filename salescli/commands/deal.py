@@ -219,7 +219,7 @@ def add(
 
     \b
     Example:
-      salescli deal add "Acme renewal" --amount 12k --company acme-robotics.io --close +30d
+      salescli deal add "Acme renewal" --amount 12k --company 1 --close +30d
     """
     from salescli.services.deals import add_deal, amount_and_currency
     from salescli.values import parse_currency
@@ -358,8 +358,7 @@ def edit(
     """Change a deal's fields (its stage changes with move/won/lost/reopen). An empty value clears a field.
 
     \b
-    Example:
-      salescli deal edit 7 --amount 15k --close 2026-12-20 --next-step "send contract"
+    Example: salescli deal edit 7 --amount 15k --next-step "send contract"
     """
     from salescli.services.crm import tag_changes
     from salescli.services.deals import edit_deal

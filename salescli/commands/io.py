@@ -303,7 +303,7 @@ import_app.command("companies")(_entity_command(
     "companies", "salescli import companies accounts.csv --preset maven",
     " Duplicates: external id, else domain, else name.", relations=False))
 import_app.command("contacts")(_entity_command(
-    "contacts", 'salescli import contacts people.csv --map "Work e-mail=email" --dry-run',
+    "contacts", 'salescli import contacts people.csv --map "E-mail=email" --dry-run',
     " Duplicates: external id, else e-mail (else name at the same company)."))
 
 

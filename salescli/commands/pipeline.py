@@ -107,7 +107,7 @@ def add(
 
     \b
     Example:
-      salescli pipeline add Renewals --stages "Due:30,Quoted:60,Won:100:won,Lost:0:lost"
+      salescli pipeline add Renewals --stages "Due:30,Won:100:won,Lost:0:lost"
     """
     from salescli.services.pipeline import add_pipeline, parse_stages
 
@@ -171,8 +171,7 @@ def stage_add(
     """Add a stage (an open one goes before the closing stages unless placed).
 
     \b
-    Example:
-      salescli pipeline stage-add Default Demo --probability 30 --after Qualification
+    Example: salescli pipeline stage-add Default Demo -p 30 --after Qualification
     """
     from salescli.services.pipeline import StageSpec, add_stage, parse_kind, parse_required
 
@@ -213,7 +212,7 @@ def stage_edit(
 
     \b
     Example:
-      salescli pipeline stage-edit Default Proposal --require amount,expected_close
+      salescli pipeline stage-edit Default Proposal --require amount,contact
     """
     from salescli.services.pipeline import edit_stage, parse_kind, parse_required
 

@@ -119,6 +119,8 @@ def _run(ctx: typer.Context, name: str, *, fmt: str | None, output: str | None, 
 
     module = import_module(f"salescli.services.reports.{REPORTS[name]}")
     conditions = common.parse_conditions(fail_if, module.METRICS)
+    if build and build.get("by") is not None:  # a wrong --by is a usage error, before any name is looked up
+        common.check_by(build["by"], module.BY, None)
     chosen = pick_format(fmt, output, REPORT_FORMATS)
     app = app_context(ctx)
     repo = app.repo()
@@ -296,8 +298,8 @@ def stale(
     ctx: typer.Context,
     period: Annotated[str | None, typer.Option(
         "--period", "-p", show_default=False,
-        help="Only deals expected to close in this period: 2026-Q4, this-month, 2026-11… (default: every open "
-             "deal).")] = "all",
+        help="Only deals expected to close in this period (or overdue before it): 2026-Q4, this-month, "
+             "2026-11… (default: every open deal).")] = "all",
     pipeline: PipelineOpt = None,
     owner: DealOwnerOpt = None,
     team: TeamOpt = None,

@@ -67,7 +67,8 @@ class DealFilter:
     pipeline_id: int | None = None
     owner: str | None = None
     team: str | None = None
-    closing: tuple[str, str] | None = None  # expected close in [start, end) (report stale --period)
+    # (start, end, today): expected to close in [start, end), or overdue before start (report stale --period)
+    closing: tuple[str, str, str] | None = None
 
     def sql(self, deal: str = "d", owner_col: str | None = None) -> tuple[str, dict[str, Any]]:
         """' AND ...' clauses for deals alias `deal` (or an owner column, for activities)."""
@@ -86,10 +87,11 @@ class DealFilter:
         if self.team is not None:
             parts.append(f"{owner} IN (SELECT name FROM users WHERE team = :f_team COLLATE NOCASE)")
             params["f_team"] = self.team
-        if self.closing is not None:
-            close = f"{deal}.expected_close >= :f_close_start AND {deal}.expected_close < :f_close_end"
-            parts.append(f"a.deal_id IN (SELECT id FROM deals {deal} WHERE {close})" if owner_col else close)
-            params["f_close_start"], params["f_close_end"] = self.closing
+        if self.closing is not None:  # deals only (no report of activities filters on it)
+            close = f"{deal}.expected_close"
+            parts.append(f"(({close} >= :f_close_start AND {close} < :f_close_end)"
+                         f" OR ({close} < :f_close_start AND {close} < :f_close_today))")
+            params["f_close_start"], params["f_close_end"], params["f_close_today"] = self.closing
         return "".join(f" AND {p}" for p in parts), params
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 ALL_TIME = Period(date(1900, 1, 1), date(2201, 1, 1), "all")
 NONE_LABEL = "(none)"
+TARGETED = ("owner", "team")  # the --by groups a target can be set for
 
 
 # -- context ---------------------------------------------------------------------------------
@@ -229,7 +230,7 @@ class Section:
     footer: dict[str, Any] | None = None  # a totals row under the table (json has it in "summary")
     in_json: bool = True  # False: a display of figures json already has in "summary"
     hide_empty: bool = False  # an empty section is left out of tables, markdown and html (json keeps [])
-    limited: bool = True  # False: a summary (a row per group) that --limit never cuts
+    limited: bool = True  # False: every row, always (a summary, a row per group: --limit never cuts it)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from typing import Any
 from salescli.repository.base import Row
 from salescli.services.pipeline import default_forecast_category
 from salescli.services.reports.common import (
+    TARGETED,
     Chart,
     Figure,
     Report,
@@ -43,7 +44,6 @@ from salescli.services.targets import Scope, resolve_target
 from salescli.values import Period, add_months
 
 BY = ("owner", "team", "month", "pipeline", "source", "segment")
-TARGETED = ("owner", "team")  # the groups a target can be set for
 CATEGORIES = ("commit", "best_case", "pipeline", "omitted")
 METRICS = {
     "won": "closed won amount", "commit": "commit amount", "best_case": "best case amount",

@@ -90,9 +90,9 @@ def cohort(ctx: ReportContext, first: Row | None, entries: list[Row]) -> dict[st
 
 
 def _group_sections(ctx: ReportContext, by: str, stages: list[Row], entries: list[Row],
-                    columns: list[Column]) -> list[Section]:
-    """--by: each group's cohort conversion from the first stage to won (with the pipeline's as the
-    footer), then its rows of the stages its deals entered."""
+                    columns: list[Column], total: dict[str, Any]) -> list[Section]:
+    """--by: each group's cohort conversion from the first stage to won (with the pipeline's, total,
+    as the footer), then its rows of the stages its deals entered."""
     medians = grouped(ctx.repo.stage_medians(ctx.filter, start=ctx.start, end=ctx.end, by=by))
     first = stages[0] if stages else None
     groups = []
@@ -109,9 +109,9 @@ def _group_sections(ctx: ReportContext, by: str, stages: list[Row], entries: lis
             col(by), col("entered", "entered", "count"), col("entered_amount", "amount", "money"),
             col("reached_won", "won", "count"), col("reached_won_amount", "won amount", "money"),
             col("conversion", "conv %", "rate"), col("value_conversion", "value %", "rate")],
-            summary_rows, empty=empty, table_limit=None, footer={by: "Total", **cohort(ctx, first, entries)}),
+            summary_rows, empty=empty, limited=False, footer={by: "Total", **total}),
         Section(f"stages_by_{by}", f"Stage conversion by {by}", [col(by), *columns], detail_rows,
-                empty=empty, table_limit=None),
+                empty=empty, limited=False),
     ]
 
 
@@ -140,8 +140,9 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     ]
     sections = [Section("stages", f"Stage conversion (deals entering each stage in {ctx.period.label})",
                         columns, rows)]
-    if chosen:
-        sections = [*_group_sections(ctx, chosen, stages, entries, columns), *sections]
+    if chosen:  # the summary gets the pipeline's cohort figures too (the groups' Total row)
+        summary["cohort"] = cohort(ctx, stages[0] if stages else None, entries)
+        sections = [*_group_sections(ctx, chosen, stages, entries, columns, summary["cohort"]), *sections]
     report = Report(
         name="funnel",
         title=f"Funnel {summary['pipeline']} {ctx.period.label}" + (f" ({ctx.scope_label()})"

@@ -75,12 +75,12 @@ def _group_sections(ctx: ReportContext, by: str, rows: list[Row], summary: dict[
     empty = "no deals lost in the period"
     return [
         Section(f"by_{by}", f"By {by}", [col(by), *money, col("top_reason", "most frequent reason")],
-                [g for g, _ in per_group], empty=empty, table_limit=None,
+                [g for g, _ in per_group], empty=empty, limited=False,
                 footer={by: "Total", "deals": summary["lost"], "amount": summary["lost_amount"],
                         "share": ratio(summary["lost"], summary["lost"]), "top_reason": summary["top_reason"]}),
         Section(f"reasons_by_{by}", f"By {by}, category and reason (share of the {by}'s losses)",
                 [col(by), col("category"), col("reason"), *money],
-                [{by: g[by], **r} for g, reasons in per_group for r in reasons], empty=empty, table_limit=None),
+                [{by: g[by], **r} for g, reasons in per_group for r in reasons], empty=empty, limited=False),
     ]
 
 
@@ -113,7 +113,8 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         stage_rows.append({"stage": stages[sid]["name"] if sid in stages else "(unknown)", "deals": deals,
                            "amount": ctx.to_base(per_currency(mine, "amount")), "share": ratio(deals, total_deals)})
     money = [col("deals", "deals", "count"), col("amount", "amount", "money"), col("share", "share", "rate")]
-    summary = {"lost": total_deals, "lost_amount": total_amount, "currency": ctx.base}
+    summary = {"lost": total_deals, "lost_amount": total_amount,
+               "top_reason": top_reason(overall) if overall else None, "currency": ctx.base}
     report = Report(
         name="lost-reasons",
         title=f"Lost deals {ctx.period.label}" + (f" ({ctx.scope_label()})" if ctx.scope_label() else ""),
@@ -121,8 +122,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         summary=summary,
         figures=[Figure("lost", "deals lost"), Figure("lost_amount", "amount lost", "money")],
         sections=[
-            *(_group_sections(ctx, chosen, by_reason, {**summary, "top_reason": top_reason(overall) if overall
-                                                       else NONE_LABEL}, money) if chosen else []),
+            *(_group_sections(ctx, chosen, by_reason, summary, money) if chosen else []),
             Section("reasons", "By category and reason", [col("category"), col("reason"), *money], overall,
                     empty="no deals lost in the period"),
             Section("categories", "By category", [col("category"), *money], category_rows,

@@ -15,6 +15,7 @@ from typing import Any
 
 from salescli.repository.base import Row
 from salescli.services.reports.common import (
+    TARGETED,
     Figure,
     Report,
     ReportContext,
@@ -32,7 +33,6 @@ from salescli.services.reports.common import (
 from salescli.services.targets import Scope, resolve_target
 
 BY = ("owner", "team", "pipeline", "source", "segment")
-TARGETED = ("owner", "team")  # the groups a target can be set for
 KINDS = ("call", "email", "meeting", "note", "task")
 METRICS = {
     "won": "deals won", "won_amount": "won amount", "lost": "deals lost", "win_rate": "won / (won + lost)",

@@ -3,8 +3,8 @@
 Stale is DESIGN.md's definition (repository/deals.py stale_condition): no activity for the stage's
 rot days (else the default stale days), or the close date or next-step date has passed; a parked
 deal is not stale until its park date. Amounts sort in the base currency; a deal in a currency
-without a rate sorts last. --period keeps the deals expected to close in it (default: all open
-deals); --by adds the counts per group.
+without a rate sorts last. --period keeps the deals expected to close in it, and those whose close
+date passed before it (default: all open deals); --by adds the counts per group.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def _by_section(ctx: ReportContext, by: str, groups: list[Row], totals: dict[str
     return Section(f"by_{by}", f"Open deals needing attention by {by}", [
         col(by), col("open", "open", "count"), col("stale", "stale", "count"), col("parked", "parked", "count"),
         col("no_next_step", "no next step", "count"), col("listed", "attention", "count")],
-        rows, empty="no open deals", footer={by: "Total", **totals}, table_limit=None, limited=False)
+        rows, empty="no open deals", footer={by: "Total", **totals}, limited=False)
 
 
 def build(ctx: ReportContext, by: str | None = None, list_limit: int | None = None) -> Report:
@@ -97,12 +97,12 @@ def build(ctx: ReportContext, by: str | None = None, list_limit: int | None = No
     undated = 0
     if ctx.period != ALL_TIME:
         undated = ctx.repo.open_without_close(ctx.filter)
-        ctx = replace(ctx, filter=replace(ctx.filter, closing=(ctx.start, ctx.end)))
+        ctx = replace(ctx, filter=replace(ctx.filter, closing=(ctx.start, ctx.end, ctx.as_of.isoformat())))
     groups = ctx.repo.attention_by(ctx.filter, today=ctx.as_of.isoformat(), stale_days=ctx.stale_days,
                                    by=chosen or "all")
     summary = {k: sum(int(g[k]) for g in groups) for k in COUNTS}
     listed = summary["listed"]
-    closing = "" if ctx.period == ALL_TIME else f", closing in {ctx.period.label}"
+    closing = "" if ctx.period == ALL_TIME else f", closing in {ctx.period.label} or overdue"
     sections = [Section("deals", "Stale, parked and no-next-step deals, largest first", deal_columns(),
                         deal_rows(ctx, list_limit), empty="no deal needs attention", total=listed)]
     if chosen:

@@ -5,7 +5,7 @@
 - the pipeline by stage as of the week's last day (today if the week is not over);
 - the forecast of the fiscal quarter the week ends in, against its target;
 - at-risk deals: open deals expected to close by the quarter's end that are stale or lack a next step;
-- overdue tasks, and activity per rep (or team: --by team) in the week.
+- overdue tasks, and activity per rep (or --by team, pipeline, source or segment) in the week.
 
 A digest: the at-risk deals and overdue tasks list the LIST_ROWS largest (oldest) in every format,
 with their full counts in the summary; `report stale` and `report activity` list them all.
@@ -41,6 +41,7 @@ METRICS = {
     "attainment": "quarter: won / target", "coverage": "quarter: open / (target - won)", "gap": "quarter: target - won",
 }
 LIST_ROWS = 10
+BY = activity.BY  # --by groups the activity section
 
 
 def default_week(today: date, week_start: int) -> Period:
@@ -115,9 +116,9 @@ def _shown(total: int, which: str) -> str:
 
 def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: int | None = None) -> Report:
     """list_limit: read only the first changes of the week (a table shows no more); by: the activity
-    section's groups (owner or team)."""
+    section's groups (BY, default owner)."""
     given = by
-    by = check_by(by, activity.BY, "owner")
+    by = check_by(by, BY, "owner")
     assert by is not None
     repo = ctx.repo
     rows, counts, money = _events(ctx, week, list_limit)
@@ -138,6 +139,7 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
     fc = forecast.figures(snap, open_rows, won_rows, stages, rates, target)
     act_ctx = replace(ctx, period=week)
     act_rows, act_totals = activity.activity_rows(act_ctx, by, week.start.isoformat(), week.end.isoformat())
+    act_rows = [r for r in act_rows if r["total"]]  # a group with only overdue tasks: no column for them here
     today = ctx.today.isoformat()
     at_risk_total = repo.at_risk_count(ctx.filter, today=today, stale_days=ctx.stale_days, end=snap.end)
     overdue_total = act_totals["overdue"]
@@ -188,10 +190,10 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
         Section("pipeline", f"Pipeline by stage on {snap.as_of.isoformat()} ({ctx.base})", [
             col("stage"), col("deals", "deals", "count"), col("amount", "amount", "money"),
             col("weighted", "weighted", "money"), col("stale", "stale", "count")], stage_rows,
-            empty="no open deals", footer={"stage": "Total", **pipe_totals}),
+            empty="no open deals", footer={"stage": "Total", **pipe_totals}, limited=False),
         Section("forecast", f"Forecast {snap.period.label} ({ctx.base})",
                 [col("figure"), col("value", in_table=False), Column("text", "value", justify="right")],
-                forecast_rows, in_json=False),
+                forecast_rows, in_json=False, limited=False),
         Section("at_risk", f"At-risk deals closing by {(snap.period.end - timedelta(days=1)).isoformat()}"
                 + _shown(at_risk_total, "largest"), [
             col("id", "id", "id"), short("title"), col("owner"), col("stage", in_table=False), *money_cols,
@@ -201,7 +203,7 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
                 total=None),
         Section("activity", f"Activity per {'rep' if by == 'owner' else by} in {week.label}", [
             col(by), *(col(k, k, "count") for k in activity.KINDS), col("total", "total", "count")],
-            act_rows, empty="no activity this week", footer={by: "Total", **act_totals}),
+            act_rows, empty="no activity this week", footer={by: "Total", **act_totals}, limited=False),
     ]
     title = f"Weekly report {week.label} ({week.start.isoformat()} to {last_day.isoformat()})"
     if ctx.scope_label():
