@@ -49,6 +49,14 @@ def test_a_list_imports_neither_the_models_nor_the_date_parser(ok: Run, db: Path
         assert heavy not in loaded, f"`salescli contact list` imported {heavy}"
 
 
+def test_a_report_imports_no_model(ok: Run, db: Path) -> None:
+    ok("init")
+    loaded = modules_loaded("--db", str(db), "report", "lost-reasons", "--by", "owner", "-f", "json")
+    assert "salescli.services.reports.lost_reasons" in loaded
+    for heavy in ("sqlite_utils", "salescli.models", "salescli.importers", "salescli.services.activities"):
+        assert heavy not in loaded, f"`salescli report lost-reasons` imported {heavy}"
+
+
 def test_only_the_group_that_runs_is_built() -> None:
     import typer.main
 

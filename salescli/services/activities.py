@@ -16,6 +16,7 @@ from pydantic import Field
 
 from salescli.errors import InvalidValue, NotFound, RuleError
 from salescli.models import Record, validate
+from salescli.services.config import period_settings
 from salescli.services.refs import parse_id, resolve_company, resolve_contact
 
 if TYPE_CHECKING:
@@ -296,17 +297,6 @@ def since_date(text: str, today: date, settings: dict[str, str], day_first: bool
             raise exc.with_field("--since") from None
         raise InvalidValue("--since", text, "is not a period or a date (examples: this-month, 2026-Q4, 2026-11-01,"
                            " -7d)") from None
-
-
-def period_settings(settings: dict[str, str]) -> tuple[int, int]:
-    """(fiscal_year_start_month, week_start 0=Monday) from the stored settings, defaults if odd."""
-    from salescli.services.config import week_start_index
-
-    try:
-        fiscal = int(settings.get("fiscal_year_start_month", "1"))
-    except ValueError:
-        fiscal = 1
-    return (fiscal if 1 <= fiscal <= 12 else 1), week_start_index(settings.get("week_start", "monday"))
 
 
 def about(row: Row | dict[str, Any]) -> str:

@@ -131,3 +131,12 @@ def rate_rows(repo: Repository, today: date, currency: str | None = None, latest
 
 def settings_rows(values: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"key": k, "value": values[k], "meaning": SETTING_HELP[k]} for k in SETTING_KEYS]
+
+
+def period_settings(settings: dict[str, str]) -> tuple[int, int]:
+    """(fiscal_year_start_month, week_start 0=Monday) from the stored settings, defaults if odd."""
+    try:
+        fiscal = int(settings.get("fiscal_year_start_month", "1"))
+    except ValueError:
+        fiscal = 1
+    return (fiscal if 1 <= fiscal <= 12 else 1), week_start_index(settings.get("week_start", "monday"))

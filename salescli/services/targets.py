@@ -87,7 +87,7 @@ def parse_value(text: str, metric: str, base_currency: str, option: str = "VALUE
 
 
 def _parse_period(text: str, today: date, settings: dict[str, str], option: str) -> Period:
-    from salescli.services.activities import period_settings
+    from salescli.services.config import period_settings
     from salescli.values import parse_period
 
     try:

@@ -122,7 +122,7 @@ def period_json(period: Period) -> dict[str, str | None]:
 
 def parse_report_period(text: str | None, today: date, settings: dict[str, str], option: str = "--period") -> Period:
     """A report period: default this (fiscal) quarter; 'all' for every date."""
-    from salescli.services.activities import period_settings
+    from salescli.services.config import period_settings
     from salescli.values import parse_period
 
     if text is not None and text.strip().lower() == "all":

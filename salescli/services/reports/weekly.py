@@ -58,7 +58,7 @@ def parse_week(text: str | None, today: date, settings: dict[str, str], option: 
     Returns the week and the fiscal quarter it ends in (the forecast's period).
     """
     from salescli.errors import InvalidValue
-    from salescli.services.activities import period_settings
+    from salescli.services.config import period_settings
     from salescli.values import fiscal_quarter, parse_period, week_of
 
     fiscal_start, week_start = period_settings(settings)
