@@ -448,6 +448,13 @@ def test_lost_reasons(hist: Run) -> None:
 
 
 
+def test_a_report_over_all_dates_says_so(hist: Run) -> None:
+    out = hist("report", "funnel", "--period", "all").stdout.splitlines()
+    assert out[:2] == ["Funnel Default all dates", "period all dates · as of 2026-11-26 · amounts in USD"]
+    assert "Stage conversion (deals entering each stage)" in out
+    assert report(hist, "funnel", "--period", "all")["period"] == {"label": "all", "start": None, "end": None}
+
+
 def test_stale_by_owner_counts_per_owner(hist: Run) -> None:
     data = report(hist, "stale", "--by", "owner")
     assert data["period"]["label"] == "all"

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from salescli.services.reports.common import (
+    ALL_TIME,
     Figure,
     Report,
     ReportContext,
@@ -148,7 +149,7 @@ def build(ctx: ReportContext) -> Report:
         col("error_weighted", in_table=False), col("error_pct_weighted", "err w", "rate"),
         col("error_historical", in_table=False), col("error_pct_historical", "err h", "rate"),
     ]
-    period_text = "all periods" if ctx.period.label == "all" else ctx.period.label
+    period_text = "all periods" if ctx.period == ALL_TIME else ctx.period.label
     report = Report(
         name="forecast-accuracy",
         title=f"Forecast accuracy — {period_text}" + (f" ({ctx.scope_label()})" if ctx.scope_label() else ""),

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from salescli.repository import Repository
     from salescli.repository.base import Row
 
-ALL_TIME = Period(date(1900, 1, 1), date(2201, 1, 1), "all")
+ALL_TIME = Period(date(1900, 1, 1), date(2201, 1, 1), "all dates")  # JSON: label "all" (period_json)
 NONE_LABEL = "(none)"
 TARGETED = ("owner", "team")  # the --by groups a target can be set for
 

@@ -17,6 +17,7 @@ from salescli.errors import NotFound
 from salescli.render import Column
 from salescli.repository.base import Row
 from salescli.services.reports.common import (
+    ALL_TIME,
     Chart,
     Figure,
     Report,
@@ -138,8 +139,8 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         col("value_conversion", "value %", "rate"), col("median_days", "median d", "days"),
         col("stays", "stays", "count", in_table=False),
     ]
-    sections = [Section("stages", f"Stage conversion (deals entering each stage in {ctx.period.label})",
-                        columns, rows)]
+    during = "" if ctx.period == ALL_TIME else f" in {ctx.period.label}"
+    sections = [Section("stages", f"Stage conversion (deals entering each stage{during})", columns, rows)]
     if chosen:  # the summary gets the pipeline's cohort figures too (the groups' Total row)
         summary["cohort"] = cohort(ctx, stages[0] if stages else None, entries)
         sections = [*_group_sections(ctx, chosen, stages, entries, columns, summary["cohort"]), *sections]
