@@ -38,7 +38,15 @@ def test_demo_builds_deals_history_activities_and_prints_the_reports(cli: Run, t
     funnel = run("report", "funnel", "--period", "ytd")
     assert funnel["summary"]["won"] == 7  # type: ignore[index]
     insights = run("insights")
-    assert insights["summary"]["stuck"] == 1 and insights["summary"]["quiet"] == 2  # type: ignore[index]
+    # with the closed deals' stage paths: Summer rollout (Prospecting 120 d), Test data platform (Needs
+    # Analysis 80 d) and Document search (Proposal 50 d) are over twice their stage's median stay
+    assert insights["summary"]["stuck"] == 3 and insights["summary"]["quiet"] == 2  # type: ignore[index]
+    lost = run("report", "lost-reasons", "--period", "2026")
+    assert [(r["stage"], r["deals"]) for r in lost["stages"]] == [  # type: ignore[index]
+        ("Prospecting", 1), ("Qualification", 1), ("Needs Analysis", 1), ("Proposal", 1)]
+    forecast = run("report", "forecast")
+    assert forecast["notes"] == []  # every stage has closed deals to weigh by: no "uses the configured" note
+    assert run("db", "check") == []  # type: ignore[comparison-overlap]
     # relative dates follow --today: a month later the same sample data is a month later
     later = cli("--today", "2026-12-26", "demo", "--db", str(demo), today=None)
     assert later.exit_code == 0 and later.stdout.startswith("Pipeline by stage — 2026-12-26")

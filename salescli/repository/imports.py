@@ -242,6 +242,20 @@ class ImportStore(RepositoryBase):
             rows,
         )
 
+    def insert_stage_path(self, deal_id: int, stops: list[tuple[int, str]]) -> None:
+        """The stages a deal went through between its first history entry and its last, as (stage id, day)
+        in order: inserted with the last entry's batch, and the last entry re-pointed to come from the
+        last stop (the demo's closed deals, imported with their first and closing stages only)."""
+        entries = self.all("SELECT id, to_stage_id, batch_id FROM stage_history WHERE deal_id = ?"
+                           " ORDER BY substr(changed_at, 1, 10), id", (deal_id,))
+        previous = entries[0]["to_stage_id"]
+        for stage_id, day in stops:
+            self.conn.execute(
+                "INSERT INTO stage_history (deal_id, from_stage_id, to_stage_id, changed_at, changed_by, batch_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)", (deal_id, previous, stage_id, day, self.user, entries[-1]["batch_id"]))
+            previous = stage_id
+        self.conn.execute("UPDATE stage_history SET from_stage_id = ? WHERE id = ?", (previous, entries[-1]["id"]))
+
     def update_logged(self, table: str, entity: str, current: Row, changed: Row) -> None:
         """Write the changed fields (and updated_at) and log before/after of just those, updated_at
         included when it moves (so that `import undo` can put it back)."""

@@ -463,10 +463,10 @@ class MetricStore(RepositoryBase):
         filt, fparams = f.sql()
         return self._rows(
             "SELECT (SELECT h.from_stage_id FROM stage_history h WHERE h.deal_id = d.id"
-            f" AND h.to_stage_id = d.stage_id ORDER BY {HISTORY_DAY} DESC, h.id DESC LIMIT 1) AS stage_id,"
+            f" AND h.to_stage_id = d.stage_id ORDER BY {HISTORY_DAY} DESC, h.id DESC LIMIT 1) AS lost_from,"
             " d.currency AS currency, count(*) AS deals, coalesce(sum(d.amount_minor), 0) AS amount"
             f" FROM deals d WHERE d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end{filt}"
-            " GROUP BY stage_id, d.currency",
+            " GROUP BY lost_from, d.currency",  # (not `AS stage_id`: GROUP BY stage_id meant d.stage_id)
             {**fparams, "start": start, "end": end},
         )
 

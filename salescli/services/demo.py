@@ -78,6 +78,24 @@ def _import_pipeline(repo: Repository, today: date) -> None:
         if report.refused:
             raise report.refusal()
     import_targets(repo, SAMPLE_DATA / "targets.csv", today)
+    _stage_paths(repo, today)
+
+
+def _stage_paths(repo: Repository, today: date) -> None:
+    """The closed sample deals' way through the pipeline (stage_paths.csv), which a deals CSV cannot say:
+    without it every demo deal would have been won or lost straight from its first stage, and the funnel,
+    the stages lost from and the historical win rates would have nothing to show."""
+    from salescli.values import parse_date
+
+    stages = {s["name"]: s["id"] for s in repo.import_stages()}
+    paths: dict[str, list[tuple[int, str]]] = {}
+    with open(SAMPLE_DATA / "stage_paths.csv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            paths.setdefault(row["external_id"], []).append(
+                (stages[row["stage"]], parse_date(row["date"], today).isoformat()))
+    ids = repo.import_deal_ids_by_external(list(paths))
+    for external_id, stops in paths.items():
+        repo.insert_stage_path(ids[external_id], stops)
 
 
 def print_demo(app: AppContext) -> None:

@@ -104,7 +104,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     stages = stage_lookup(ctx)
     stage_groups: dict[Any, list[Any]] = {}
     for r in by_stage:
-        stage_groups.setdefault(r["stage_id"], []).append(r)
+        stage_groups.setdefault(r["lost_from"], []).append(r)
     order = {sid: i for i, sid in enumerate(stages)}
     stage_rows = []
     for sid in sorted(stage_groups, key=lambda s: order.get(s, len(order))):
