@@ -241,7 +241,6 @@ def company_story(repo: Repository, ref: str) -> tuple[Row, Sections]:
 
 
 def contact_story(repo: Repository, ref: str) -> tuple[Row, Sections]:
-
     row = resolve_contact(repo, ref)
     sections: Sections = {
         "deals": _deals_section(repo.contact_deals(row["id"])),
