@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -145,6 +146,11 @@ def _usage_error(exc: Any) -> None:
     if isinstance(exc, typer._click.exceptions.NoArgsIsHelpError):
         raise exc  # a bare group: its help
     where = exc.ctx.command_path if exc.ctx is not None else "salescli"
+    if isinstance(exc, typer._click.exceptions.NoSuchOption) and re.fullmatch(r"-\d", exc.option_name or ""):
+        # `target set dana 2026-Q4 -10k`: Click reads -10k as the options -1, -0, -k
+        token = next((a for a in sys.argv[1:] if a.startswith(exc.option_name)), exc.option_name)
+        _fail(f"{token}: a negative number is not accepted here (a value starting with - is read as an option)",
+              ExitStatus.USAGE, f"see `{where} -h`")
     _fail(exc.format_message(), ExitStatus.USAGE, f"see `{where} -h`")
 
 

@@ -109,8 +109,10 @@ class ContactData(Record):
         return [] if value is None else value
 
 
-def validate(model: type[Record], data: dict[str, Any], *, option_names: bool = True) -> Any:
-    """Validate, turning the first pydantic error into one `field "value" reason` line."""
+def validate(model: type[Record], data: dict[str, Any], *, option_names: bool = True,
+             names: dict[str, str] | None = None) -> Any:
+    """Validate, turning the first pydantic error into one `field "value" reason` line; a field is named
+    as its option (--due-date), or as names gives it (a positional argument: TITLE; --task)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -129,5 +131,5 @@ def validate(model: type[Record], data: dict[str, Any], *, option_names: bool = 
             reason = "is required"  # a blank value was cleaned to None before the type check
         else:
             reason = reason[0].lower() + reason[1:]
-        field = f"--{name.replace('_', '-')}" if option_names else name
+        field = (names or {}).get(name) or (f"--{name.replace('_', '-')}" if option_names else name)
         raise InvalidValue(field, "" if value is None else str(value), reason) from None

@@ -76,6 +76,10 @@ def pick_format(fmt: str | None, output: str | None, allowed: tuple[str, ...] = 
 
 
 # -- values --------------------------------------------------------------------------------
+class RawJson(str):
+    """JSON text made already (by SQLite's json functions): json_value writes it as it is."""
+
+
 def json_value(value: Any) -> str:
     """JSON text with Decimal kept exact (a number, not a float's approximation)."""
     if value is None:
@@ -92,6 +96,8 @@ def json_value(value: Any) -> str:
         return "{" + ", ".join(f"{json.dumps(str(k))}: {json_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(json_value(v) for v in value) + "]"
+    if type(value) is RawJson:
+        return value
     return json.dumps(str(value), ensure_ascii=False)
 
 
@@ -135,9 +141,12 @@ def check_output_folder(output: str | None, option: str = "--output") -> None:
 
 def open_beside(target: Path, option: str, nothing: str = "no file written") -> tuple[Path, int]:
     """(temporary path, descriptor) of a new file beside target, to be renamed onto it once complete.
-    A missing or read-only folder is a storage fault (exit 5) naming the option; a SQLite database there
+    A missing or read-only folder is a storage fault (exit 5) naming the option; a folder given as the file
+    is a usage error (exit 2); a SQLite database there
     (salescli's own, by a slip of the hand) is never overwritten (exit 1); nothing is written."""
     check_output_folder(str(target), option)
+    if target.is_dir():
+        raise UsageError(f"{option} {target} is a folder; give a file name; {nothing}")
     if _is_sqlite_file(target):
         raise SalesCliError(f"{option} {target} is a SQLite database; refusing to overwrite it; {nothing}")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")

@@ -72,7 +72,7 @@ def test_notes_from_stdin_owner_and_date(ok, people):
     [
         (["lunch", "x"], 2, 'Error: KIND "lunch" is not one of call, email, meeting, note\n'),
         (["task", "x"], 2, 'Error: KIND "task" is not one of call, email, meeting, note\n'),
-        (["call", ""], 2, 'Error: --subject "" is required\n'),
+        (["call", ""], 2, 'Error: SUBJECT "" is required\n'),
         (["call", "x", "--date", "2026-02-31"], 2, 'Error: --date "2026-02-31" is not a valid date\n'),
         (["call", "x", "--date", "03/04/2026"], 2,
          'Error: --date "03/04/2026" is ambiguous (day/month); write 2026-04-03 or 2026-03-04, or set day_first\n'),

@@ -62,7 +62,7 @@ def test_add_list_rm(cli, ok, db):
         (["--on", "won", "--task", "x", "--due", "-3d"], 2, 'Error: --due "-3d" is not a delay'),
         (["--on", "won", "--task", "x", "--due", "+99999d"], 2,
          'Error: --due "+99999d" is too far after the event'),
-        (["--on", "won", "--task", "  "], 2, 'Error: --subject "  " is required\n'),
+        (["--on", "won", "--task", "  "], 2, 'Error: --task "  " is required\n'),
         (["--on", "won"], 2, "Missing option '--task'"),
     ],
 )

@@ -153,7 +153,10 @@ def test_references_by_id_domain_and_name(crm: Run, cli: Run) -> None:
 
 
 def test_ambiguous_name_lists_the_candidates(crm: Run, cli: Run, db: Path) -> None:
-    crm("company", "add", "acme corp")
+    res = crm("company", "add", "acme corp")
+    # allowed (two shops of one chain), but said at once: the name no longer picks one company
+    assert res.stderr == ("note: company 1 (acme.io) is also named acme corp: refer to each by id or domain from"
+                          " now on\nadded company 4 acme corp\n")
     before = digest(db)
     res = cli("company", "show", "ACME CORP")
     assert (res.exit_code, res.stdout, res.stderr) == (
@@ -192,11 +195,11 @@ def test_rm_unlinks_contacts_and_logs_the_unlink(crm: Run, cli: Run) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("company", "add", ""), 'Error: --name "" is required\n'),
-        (("company", "add", "   "), 'Error: --name "   " is required\n'),
+        (("company", "add", ""), 'Error: NAME "" is required\n'),
+        (("company", "add", "   "), 'Error: NAME "   " is required\n'),
         (("company", "add", "X", "--domain", "not a domain"),
          'Error: --domain "not a domain" is not a domain name (example: acme.io)\n'),
-        (("company", "add", "x" * 301), 'Error: --name "' + "x" * 79 + '…" is too long (at most 300 characters)\n'),
+        (("company", "add", "x" * 301), 'Error: NAME "' + "x" * 79 + '…" is too long (at most 300 characters)\n'),
         (("company", "add", "X", "--notes", "n" * 10_001),
          'Error: --notes "' + "n" * 79 + '…" is too long (at most 10000 characters)\n'),
         (("company", "edit", "1", "--name", ""), 'Error: --name "" is required\n'),
@@ -231,7 +234,9 @@ def test_table_shows_100_rows_and_says_how_many_more(ok: Run, db: Path) -> None:
     assert ok("company", "list", "--all").stdout.count("Co ") == 130
     assert len(json.loads(ok("company", "list", "-f", "json").stdout)) == 130  # data formats stream all
     res = ok("company", "list", "--limit", "5")
-    assert res.stdout.count("Co ") == 5 and res.stderr == ""
+    # --limit shows what was asked and says how many more there are, as deal list does
+    assert res.stdout.count("Co ") == 5
+    assert res.stderr == "125 more rows not shown (use --limit N or --all, or -f csv/json)\n"
 
 
 def _bulk_companies(db: Path, n: int) -> None:

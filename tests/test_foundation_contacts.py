@@ -41,6 +41,8 @@ def test_add_with_a_new_company_creates_it_and_says_so(cli: Run) -> None:
     res = cli("contact", "add", "Cy Park", "--company", "initech")  # existing: linked, not created again
     assert res.stderr == "added contact 2 Cy Park\n"
     assert [c["company_id"] for c in json.loads(cli("contact", "list", "-f", "json").stdout)] == [1, 1]
+    res = cli("contact", "add", "Di Ross", "--company", "Intech")  # a typo creates a company: said so
+    assert res.stderr == "created company 2 Intech; did you mean Initech?\nadded contact 3 Di Ross\n"
 
 
 def test_add_with_an_unknown_company_id_is_not_found_not_a_company_named_99(ok: Run, cli: Run, db: Path) -> None:
@@ -146,7 +148,7 @@ def test_edit_links_unlinks_and_logs(crm: Run) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("contact", "add", ""), 'Error: --name "" is required\n'),
+        (("contact", "add", ""), 'Error: NAME "" is required\n'),
         (("contact", "add", "Y", "--email", "bad"), 'Error: --email "bad" is not an e-mail address\n'),
         (("contact", "add", "Y", "--email", "a@b.io\nX-Evil: 1"),
          'Error: --email "a@b.io\\nX-Evil: 1" is not an e-mail address\n'),

@@ -91,7 +91,7 @@ FAILED_FIRST_WRITES = {
     # name: (command, exit code, the error line)
     "rule broken": (("deal", "add", "Big", "--stage", "Proposal"), 1,
                     "Error: a new deal cannot enter stage Proposal: missing amount, expected_close"),
-    "bad value": (("company", "add", ""), 2, 'Error: --name "" is required'),
+    "bad value": (("company", "add", ""), 2, 'Error: NAME "" is required'),
     "unknown reference": (("deal", "add", "Renewal", "--contact", "ana@acme.io"), 3,
                           'Error: --contact "ana@acme.io" not found'),
     "import refused": (("import", "deals", "{csv}", "-f", "json"), 4,
@@ -446,3 +446,14 @@ def test_version(run_exe: Run) -> None:
 
     res = run_exe("--version")
     assert (res.returncode, res.stdout, res.stderr) == (0, f"salescli {__version__}\n", "")
+
+
+def test_backup_onto_a_folder_asks_for_a_file_name(cli: Run, ok: Run, tmp_path: Path) -> None:
+    ok("company", "add", "Acme")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    for extra in ((), ("--force",)):  # (--force was suggested, then failed with "Is a directory")
+        res = cli("db", "backup", str(folder), *extra)
+        assert (res.exit_code, res.stderr) == (
+            2, f"Error: {folder} is a folder; give the backup a file name (e.g. {folder / 'sales-backup.db'})\n")
+    assert list(folder.iterdir()) == []

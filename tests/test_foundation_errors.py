@@ -160,3 +160,13 @@ def test_confirmation_prompt_on_a_terminal(
         assert digest(db) == before
     else:
         assert digest(db) != before
+
+
+def test_a_negative_number_is_not_read_as_options(run_exe: Any, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    res = run_exe("--db", str(db), "target", "set", "dana", "2026-Q4", "-10k")
+    # Click saw the options -1, -0, -k: "No such option: -1" said nothing of the value
+    assert (res.returncode, res.stdout) == (2, "")
+    assert res.stderr == ("Error: -10k: a negative number is not accepted here (a value starting with - is read as"
+                          " an option)\nHint: see `salescli target set -h`\n")
+    assert not db.exists()

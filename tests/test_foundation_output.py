@@ -167,7 +167,7 @@ def test_output_file_picks_format_from_extension_and_is_private(crm: Run, tmp_pa
                       "Hint: use .csv, .json, .jsonl, .md, .html or .txt, or pass -f FORMAT\n"),
         ("sales.db", 2, 'Error: --output "{tmp}/sales.db": cannot tell the format from ".db"\n'
                         "Hint: use .csv, .json, .jsonl, .md, .html or .txt, or pass -f FORMAT\n"),
-        ("adir", 1, "Error: --output {tmp}/adir: Is a directory; no file written\n"),
+        ("adir", 2, "Error: --output {tmp}/adir is a folder; give a file name; no file written\n"),
     ],
 )
 def test_bad_output_is_one_line_and_no_file(

@@ -172,4 +172,12 @@ def test_salesforce_dataset_imports_with_its_preset_alone(ok: Run) -> None:
     assert {r["status"]: (r["n"], Decimal(r["minor"]) / 100) for r in rows} == expected
     categories = {r["forecast_category"] for r in sql(ok, "SELECT DISTINCT forecast_category FROM deals")}
     assert categories == {"pipeline", "best_case", "closed"}
+    # a Contact.csv row is past the lead stage (prospect); a Lead.csv row's Status says where it is
+    with open(folder / "Lead.csv", newline="", encoding="utf-8-sig") as fh:
+        lead_status = Counter(row["Status"] for row in csv.DictReader(fh))
+    with open(folder / "Contact.csv", newline="", encoding="utf-8-sig") as fh:
+        contacts = sum(1 for _ in csv.DictReader(fh))
+    statuses = {r["status"]: r["n"] for r in sql(ok, "SELECT status, count(*) AS n FROM contacts GROUP BY status")}
+    assert statuses == {"lead": lead_status["New"] + lead_status["Working"],
+                        "prospect": contacts + lead_status["Qualified"]}
     ok("db", "check")

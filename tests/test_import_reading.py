@@ -186,3 +186,51 @@ def test_stdin_is_read_with_a_dash(ok: Run) -> None:
     res = ok("import", "companies", "-", input="name,domain\nFrom Stdin,stdin.io\n")
     assert "imported stdin: 1 row — 1 created" in res.stderr
     assert names(ok) == ["From Stdin"]
+
+
+# -- found by a user audit (2026-11-27) ------------------------------------------------------
+def test_non_text_codecs_and_utf16_without_bom_are_one_line_errors(cli: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "w.csv", "name,domain\nWindows Co,win.io\n".encode("cp1252"))
+    # utf-16 without a byte-order mark raised UnicodeError (a traceback)
+    assert refused(cli, base, "import", "companies", str(path), "--encoding", "utf-16") == (
+        "Error: w.csv:1: is not valid utf-16 text")
+    before = digest(base)
+    for codec in ("rot13", "base64", "zlib"):  # codecs, not text encodings: TypeError tracebacks before
+        res = cli("import", "companies", str(path), "--encoding", codec)
+        assert (res.exit_code, res.stderr.splitlines()[0]) == (
+            2, f'Error: --encoding "{codec}" is not a text encoding (examples: utf-8, cp1252, latin-1)')
+    assert digest(base) == before
+
+
+def test_classic_mac_line_ends_are_read(ok: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "mac.csv", 'name,domain\r"Line\rBreak Co",lb.io\rOther Co,other.io\r')
+    res = ok("import", "companies", str(path), "-f", "json")
+    assert json.loads(res.stdout)["created"] == 2
+    rows = ok("company", "list", "-f", "json").stdout
+    assert [c["name"] for c in json.loads(rows)] == ["Existing Co", "Line\nBreak Co", "Other Co"]
+
+
+@pytest.mark.parametrize("text", ['[\n  {"id": 1, "name": "Acme"}\n]\n', '{"id": 1, "name": "Acme"}\n', "[]\n"])
+def test_a_json_file_is_named_as_json(cli: Run, base: Path, tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, "companies.json", text)
+    assert refused(cli, base, "import", "companies", str(path)) == "Error: companies.json: is JSON, not a CSV file"
+
+
+def test_a_header_starting_with_a_bracket_is_still_csv(ok: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "b.csv", "[Name],domain\nBracket Co,br.io\n")
+    res = ok("import", "companies", str(path), "--map", "[Name]=name", "-f", "json")
+    assert json.loads(res.stdout)["created"] == 1
+
+
+def test_rejects_naming_a_folder_is_refused_before_anything_is_written(cli: Run, base: Path,
+                                                                       tmp_path: Path) -> None:
+    path = write(tmp_path, "mix.csv", "name,domain\nGood Co,good.io\nBad Co,not a domain\n")
+    folder = tmp_path / "rejects"
+    folder.mkdir()
+    before = digest(base)
+    res = cli("import", "companies", str(path), "--on-error", "skip", "--rejects", str(folder))
+    # it used to write the good rows, then fail renaming the rejects file onto the folder (exit 1)
+    assert (res.exit_code, res.stderr.strip()) == (
+        2, f"Error: --rejects {folder} is a folder; give a file name; nothing was imported")
+    assert digest(base) == before
+    assert list(folder.iterdir()) == [] and not list(tmp_path.glob(".*.tmp"))

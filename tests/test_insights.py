@@ -36,7 +36,7 @@ def test_deal_rules_on_the_history(hist: Run) -> None:  # noqa: F811
     # activity since it was created on 10-01.
     quiet = found["quiet"]
     assert (quiet["deal_id"], quiet["amount"], quiet["currency"]) == (5, D("30000.00"), "EUR")
-    assert quiet["numbers"] == {"days_without_activity": 56, "last_activity": "2026-10-01",
+    assert quiet["numbers"] == {"days_without_activity": 56, "last_activity": None, "idle_since": "2026-10-01",
                                 "median_open_amount": D("14500.00"), "threshold": D("29000.00")}
 
 
@@ -82,3 +82,15 @@ def test_fail_if(hist: Run, cli: Run) -> None:  # noqa: F811
     res = cli("insights", "--fail-if", "quiet>0")
     assert res.exit_code == 6 and "quiet>0 (quiet = 1)" in res.stderr
     assert cli("insights", "--fail-if", "nonsense>0").exit_code == 2
+
+
+def test_quiet_counts_idle_days_as_report_stale_does(hist: Run) -> None:  # noqa: F811
+    # Epsilon moves to Proposal on 11-06 (no activity logged): idle since then for both commands, not since
+    # its creation on 10-01 for one and its stage entry for the other
+    hist("deal", "move", "5", "Proposal", "--date", "2026-11-06", "--force")
+    quiet = insights(hist)["quiet"][0]
+    assert (quiet["deal_id"], quiet["numbers"]["days_without_activity"], quiet["numbers"]["idle_since"]) == (
+        5, 20, "2026-11-06")
+    stale = json.loads(hist("report", "stale", "-f", "json").stdout)
+    epsilon = next(d for d in stale["deals"] if d["id"] == 5)
+    assert epsilon["idle_since"] == "2026-11-06"

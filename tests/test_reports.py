@@ -288,6 +288,17 @@ def test_performance_per_owner(hist: Run) -> None:
         2, D("20000.00"), 2, D("0.5000"), D("10000.00"), D("35.0"), 4, D("100000.00"), D("0.2000"))
 
 
+def test_average_won_leaves_out_deals_whose_currency_has_no_rate(hist: Run) -> None:
+    hist("deal", "won", "8", "--date", "2026-11-25")  # Theta: 200k JPY, no JPY rate
+    data = report(hist, "performance")
+    s = data["summary"]
+    # 3 won, but the JPY amount is not in the 20,000 total: the average divides by the 2 it holds
+    assert (s["won"], s["won_amount"], s["avg_won"]) == (3, D("20000.00"), D("10000.00"))
+    assert by(data["rows"], "owner")["bob"]["avg_won"] == D("8000.00")
+    assert "JPY amounts left out: no exchange rate (salescli fx set JPY RATE)" in data["notes"]
+    assert report(hist, "velocity")["summary"]["avg_won"] == D("10000.00")
+
+
 def test_performance_by_team(hist: Run) -> None:
     rows = by(report(hist, "performance", "--by", "team")["rows"], "team")
     assert (rows["East"]["won_amount"], rows["East"]["win_rate"], rows["East"]["target"]) == (
@@ -361,7 +372,10 @@ def test_funnel_by_owner_is_a_cohort_at_most_100_percent(hist: Run) -> None:
     rows = by(data["by_owner"], "owner")
     assert (rows["bob"]["entered"], rows["bob"]["reached_won"], rows["bob"]["reached_won_amount"],
             rows["bob"]["conversion"]) == (1, 1, D("3000.00"), D("1.0000"))
-    assert data["summary"]["conversion"] == D("1.0000")  # the flow: 3 won / 3 entered
+    # the summary's conversion is the cohort's (1 of the 3 won since); the flow ratio compares 3 won in the
+    # period with 3 entered, different deals
+    assert (data["summary"]["won_since"], data["summary"]["conversion"], data["summary"]["flow_conversion"]) == (
+        1, D("0.3333"), D("1.0000"))
     assert (data["summary"]["cohort"]["entered"], data["summary"]["cohort"]["reached_won"],
             data["summary"]["cohort"]["conversion"]) == (3, 1, D("0.3333"))  # the groups' Total row
     out = hist("report", "funnel", "--by", "owner").stdout
@@ -434,6 +448,10 @@ def test_stale_lists_deals_largest_first_with_the_reason(hist: Run) -> None:
         (8, "no next step"),  # JPY: no rate, sorts after the converted amounts
         (10, "no activity for 117 days; no next step"),  # no amount
     ]
+    deals = by(data["deals"], "id")
+    # last_activity is an activity's day or null; idle_since is where the idle clock starts
+    assert (deals[3]["last_activity"], deals[3]["idle_since"]) == ("2026-11-20", "2026-11-20")
+    assert (deals[5]["last_activity"], deals[5]["idle_since"]) == (None, "2026-10-01")
 
 
 def test_lost_reasons(hist: Run) -> None:
@@ -777,3 +795,15 @@ def test_a_snapshot_that_waits_for_a_writer_stores_what_the_writer_committed(ok:
         writer.close()
     assert snapshot.returncode == 0, err
     assert json.loads(out)["won"] == 1000
+
+
+def test_funnel_headline_is_the_cohort_and_names_the_flow_apart(hist: Run) -> None:
+    # Prospecting was entered by Beta (lost) and Zeta (open): none won since; Alpha and Delta, won in the
+    # period, entered the pipeline before it. The headline read "reached won 2, overall conversion 100%".
+    out = hist("report", "funnel").stdout.splitlines()
+    assert [" ".join(line.split()) for line in out[2:4]] == [
+        "entered Prospecting 2 of them won since 0", "conversion 0% won in the period 2"]
+    s = report(hist, "funnel")["summary"]
+    assert (s["entered"], s["won_since"], s["conversion"], s["won"], s["flow_conversion"]) == (
+        2, 0, D("0.0000"), 2, D("1.0000"))
+    assert s["cohort"]["reached_won"] == 0

@@ -79,3 +79,18 @@ def test_groups_by_segment_count_each_activity_under_its_company_else_its_deals(
     assert Counter({r["segment"]: r["deals"] for r in lost["by_segment"]}) == Counter(dict(conn.execute(
         "SELECT coalesce(c.segment, '(none)'), count(*) FROM deals d LEFT JOIN companies c ON c.id = d.company_id"
         " WHERE d.status = 'lost' AND d.lost_at >= '2026-01-01' AND d.lost_at < '2027-01-01' GROUP BY 1")))
+
+
+def test_demo_says_it_leaves_salescli_db_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from salescli.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    real = tmp_path / "real.db"
+    monkeypatch.setenv("SALESCLI_DB", str(real))
+    res = CliRunner().invoke(app, ["--today", "2026-11-26", "demo"], catch_exceptions=False)
+    assert res.exit_code == 0
+    assert res.stderr.splitlines()[0] == (f"note: the demo leaves $SALESCLI_DB ({real}) alone and builds"
+                                          " salescli-demo.db; pass --db PATH to build it elsewhere")
+    assert (tmp_path / "salescli-demo.db").exists() and not real.exists()

@@ -25,7 +25,7 @@ def targets(ok: Run, *args: str) -> list[dict[str, Any]]:
 def test_set_prints_the_id_and_replaces_the_same_target(ok: Run) -> None:
     res = ok("target", "set", "ana", "2026-Q4", "50k")
     assert res.stdout == "1\n"
-    assert res.stderr == "set target 1: ana 2026-Q4 won_amount 50,000.00 USD\n"
+    assert res.stderr == "new user ana (first mention)\nset target 1: ana 2026-Q4 won_amount 50,000.00 USD\n"
     res = ok("target", "set", "ANA", "this-quarter", "$60,000")
     assert res.stdout == "1\n"
     assert res.stderr == "updated target 1: ana 2026-Q4 won_amount 60,000.00 USD\n"
@@ -91,9 +91,10 @@ def test_import(ok: Run, tmp_path: Path) -> None:
     f.write_text("\ufeffowner,period,value,metric\nana,2026-Q4,50k,\nteam:East,2026,120,deals_won\n"
                  "bob,2026-Q4,\"30,000\",won_amount\n", encoding="utf-8")
     res = ok("target", "import", str(f))
-    assert res.stderr == "imported 3 targets (3 new, 0 updated)\n"
+    assert res.stderr == ("new user ana (first mention)\nnew user bob (first mention)\n"
+                          "imported 3 targets (3 new, 0 updated)\n")
     f.write_text("owner,period,value\nana,2026-Q4,55k\n")
-    assert ok("target", "import", str(f)).stderr == "imported 1 targets (0 new, 1 updated)\n"
+    assert ok("target", "import", str(f)).stderr == "imported 1 target (0 new, 1 updated)\n"
     assert [(r["owner"] or r["team"], r["value"]) for r in targets(ok)] == [
         ("East", 120), ("ana", D("55000.00")), ("bob", D("30000.00"))]
 
@@ -201,3 +202,18 @@ def test_team_and_everyone_roll_up() -> None:
     # everyone: West's own target (not cy's), East's members, dee without a team
     assert resolve_target(None, "won_amount", q4, Scope(), rows, teams) == D(1307)  # type: ignore[arg-type]
     assert resolve_target(None, "deals_won", q4, Scope(), rows, teams) is None  # type: ignore[arg-type]
+
+
+def test_import_of_a_missing_file_says_it_cannot_be_read(cli: Run, tmp_path: Path) -> None:
+    res = cli("target", "import", str(tmp_path / "quotas.csv"))
+    assert (res.exit_code, res.stderr) == (4, f"Error: {tmp_path / 'quotas.csv'}: cannot be read"
+                                              " (No such file or directory)\n")
+
+
+def test_a_new_owner_is_announced_with_the_name_it_is_closest_to(ok: Run) -> None:
+    ok("user", "add", "sam")
+    res = ok("target", "set", "smm", "2026-Q4", "10k")
+    assert res.stderr.splitlines()[0] == "new user smm (first mention); did you mean sam?"
+    res = ok("target", "set", "nobody", "2026-Q4", "10k")
+    assert res.stderr.splitlines()[0] == "new user nobody (first mention)"
+    assert "new user" not in ok("target", "set", "nobody", "2026-Q4", "12k").stderr  # known now

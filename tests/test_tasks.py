@@ -130,7 +130,7 @@ def test_done_counts_as_activity_on_the_links(ok, db, tasks):
         (["add", "x", "--due", "2026-13-01"], 2, 'Error: --due "2026-13-01" is not a valid date\n'),
         (["add", "x", "--due", "soon"], 2, 'Error: --due "soon" is not a date'),
         (["add", "x", "--deal", "99"], 3, 'Error: --deal "99" not found\n'),
-        (["add", "   "], 2, 'Error: --subject "   " is required\n'),
+        (["add", "   "], 2, 'Error: SUBJECT "   " is required\n'),
         (["edit", "1", "--due", "31/31/2026"], 2, 'Error: --due "31/31/2026" is not a valid date\n'),
         (["list", "--owner"], 2, "Option '--owner' requires an argument"),
         (["rm", "1"], 1, 'Error: Delete task 1 "long overdue"? — refusing without --yes (no terminal to ask)\n'),

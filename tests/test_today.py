@@ -242,3 +242,12 @@ def test_no_database_is_exit_5(cli, db):
     res = cli("today")
     assert res.exit_code == 5
     assert not db.exists()
+
+
+def test_an_empty_agenda_of_someone_without_deals_says_whose_to_look_at(ok, seeded):
+    res = ok("today", "--owner", "nobody")
+    assert "Overdue tasks: none" in res.stdout
+    assert res.stderr == ("nobody owns no open deal; open deals belong to dana (8), sam (1): try"
+                          " `salescli today --all` or `salescli today --owner dana`\n")
+    assert ok("today", "--owner", "sam").stderr == ""  # sam has deals: no hint even on a quiet day
+    assert ok("today", "--owner", "nobody", "-f", "json").stderr == ""  # scripts: no hint

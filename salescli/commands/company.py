@@ -131,7 +131,7 @@ def list_(
     sql_limit, shown = table_rows(limit, show_all)
     total = repo.count(query) if chosen == "table" else None
     render_rows((company_view(r) for r in repo.fetch(query, sql_limit)), list_columns(), fmt=chosen,
-                output=output, table_limit=shown, total=total if limit is None else None,
+                output=output, table_limit=shown, total=total,
                 empty="no companies")
 
 

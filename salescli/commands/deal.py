@@ -303,7 +303,7 @@ def list_(
         sql_limit = shown  # the footer's count says how many more there are
     today = app.today
     render_rows((deal_view(r, today) for r in repo.fetch_deals(query, sql_limit)), list_columns(), fmt=chosen,
-                output=output, table_limit=shown, total=totals.count if limit is None else None,
+                output=output, table_limit=shown, total=totals.count,
                 empty="no deals")
     if totals.count:
         for line in totals.lines():

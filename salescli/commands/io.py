@@ -367,7 +367,8 @@ def undo(
 
     chosen = _choice(fmt or "table", ("table", "json"), "--format")
     result = undo_import(app_context(ctx).repo(), batch, force=force)
-    deleted = ", ".join(f"{n} {table}" for table, n in result["deleted"].items()) or "nothing"
+    deleted = ", ".join(f"{n} {table if n != 1 else SINGULAR.get(table, table)}"
+                        for table, n in result["deleted"].items()) or "nothing"
     say(f"undid import batch {batch} ({result['entity']} from {result['source']}): deleted {deleted};"
         f" restored {result['reverted_updates']} updated record{'s' if result['reverted_updates'] != 1 else ''}")
     if chosen == "json":
@@ -469,9 +470,10 @@ def check(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -
     """Check the database: SQLite integrity and foreign keys, then salescli's rules.
 
     Exit 1 listing the problems when a rule is broken: amounts not negative, stages in their deal's pipeline,
-    status matching the stage kind, stage history consistent, open deals past Proposal without an amount,
-    deals missing their stage's required fields, foreign keys. Exit 5 (one error line, no list) when SQLite
-    finds the file itself corrupt: restore a backup.
+    status matching the stage kind, stage history consistent, foreign keys. Open deals past Proposal without
+    an amount, or missing their stage's required fields (left so by `deal move --force` or an import), are
+    listed as warnings (exit 0). Exit 5 (one error line, no list) when SQLite finds the file itself corrupt:
+    restore a backup.
 
     \b
     Example: salescli db check
@@ -492,14 +494,20 @@ def check(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -
         if isinstance(err, DatabaseCorrupt):  # the usual hint says "run `salescli db check`": this is it
             raise DatabaseCorrupt(err.message, hint=restore_hint(app.db_path)) from None
         raise err from None
-    columns = [Column("check"), Column("entity"), Column("id", justify="right"), Column("detail", wrap=True)]
+    columns = [Column("check"), Column("level"), Column("entity"), Column("id", justify="right"),
+               Column("detail", wrap=True)]
     chosen = pick_format(fmt, output)
     if problems or chosen != "table":  # scripts get an empty list; a person gets the sentence below
         render_rows(problems, columns, fmt=chosen, output=output, table_limit=None, empty="")
-    if problems:
-        raise RuleError(f"db check found {len(problems)} problem{'s' if len(problems) != 1 else ''}"
-                        f" in {repo.path}", hint="the list is above (one row per problem)")
-    say(f"db check: no problems in {repo.path} ({len(ran)} checks: {', '.join(ran)})")
+    errors = sum(p["level"] == "problem" for p in problems)
+    warnings = len(problems) - errors
+    if errors:
+        raise RuleError(f"db check found {errors} problem{'s' if errors != 1 else ''}"
+                        + (f" and {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
+                        + f" in {repo.path}", hint="the list is above (one row per problem)")
+    say(f"db check: no problems in {repo.path} ({len(ran)} checks: {', '.join(ran)})"
+        + (f"; {warnings} warning{'s' if warnings != 1 else ''} above (deals short of what their stage requires)"
+           if warnings else ""))
 
 
 def register(app: typer.Typer, db_app: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -85,9 +86,11 @@ def backup(
     \b
     Example: salescli db backup sales-$(date +%F).db
     """
-    from salescli.errors import DatabaseError, RuleError
+    from salescli.errors import DatabaseError, RuleError, UsageError
 
     repo = app_context(ctx).repo()
+    if target.is_dir():
+        raise UsageError(f"{target} is a folder; give the backup a file name (e.g. {target / 'sales-backup.db'})")
     if target.exists() and not force:
         raise RuleError(f"{target} already exists", hint="pass --force to overwrite it")
     if not target.parent.is_dir():  # a storage fault, like --db in a missing folder: exit 5
@@ -285,6 +288,9 @@ def demo(
     root = ctx.find_root()
     given = root.params.get("db")
     target = db or (Path(given) if given else Path("salescli-demo.db"))
+    if db is None and not given and os.environ.get("SALESCLI_DB"):
+        say(f"note: the demo leaves $SALESCLI_DB ({os.environ['SALESCLI_DB']}) alone and builds {target};"
+            " pass --db PATH to build it elsewhere")
     build_demo(target, app.today, app.user)
     app.db_path = target
     app.default_location = False

@@ -106,7 +106,8 @@ def import_(
     app = app_context(ctx)
     summary = import_targets(app.repo(create=True), file, app.today)
     flush_notices(app)
-    say(f"imported {summary['rows']} targets ({summary['created']} new, {summary['updated']} updated)")
+    say(f"imported {summary['rows']} target{'s' if summary['rows'] != 1 else ''}"
+        f" ({summary['created']} new, {summary['updated']} updated)")
 
 
 @app.command("rm")

@@ -33,8 +33,15 @@ def today(
     Example: salescli today --owner sam -f json
     """
     from salescli.errors import UsageError
-    from salescli.render import Column, pick_format, render_rows, render_text
-    from salescli.services.agenda import FLAT_KEYS, agenda_json, agenda_rows, agenda_text, build_agenda
+    from salescli.render import Column, note, pick_format, render_rows, render_text
+    from salescli.services.agenda import (
+        FLAT_KEYS,
+        agenda_json,
+        agenda_rows,
+        agenda_text,
+        build_agenda,
+        empty_agenda_hint,
+    )
 
     chosen = pick_format(fmt, output, allowed=("table", "json", "jsonl", "csv", "markdown"))
     if everyone and owner is not None:
@@ -50,6 +57,9 @@ def today(
                     empty="nothing on the agenda")
     else:
         render_text(agenda_text(agenda, "everyone" if who is None else str(agenda.owner)), output)
+        hint = empty_agenda_hint(app.repo(), agenda)
+        if hint:
+            note(hint)
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,10 @@ How the rows are written (the reasons are speed and "all or nothing"):
   the end (one sort instead of a million random B-tree inserts).
 
 HISTORY — the stage history an imported deal gets, so that velocity and funnel reports see
-imported pipelines as they were. An export carries no dates for the stages a deal went through, so:
+imported pipelines as they were. A new deal whose ``stage_history`` cell is filled (salescli's own
+export: every stage it entered, in order, with when and by whom) gets exactly those rows, each coming
+from the stage before it; an existing deal keeps its history whatever the cell says (it only grows by
+stage changes). Other files carry no dates for the stages a deal went through, so:
 
 - a deal enters its pipeline's first open stage when it was created (``created_at``: the file's
   created or engage date, else now), so the top of the funnel counts every deal — unless the file's
@@ -133,7 +136,7 @@ class Writer:
         self.buffers: dict[str, list[tuple[Any, ...]]] = {t: [] for t in WRITE_ORDER}
         self.lines: dict[str, array[int]] = {t: array("I") for t in WRITE_ORDER}
         self.touched: dict[str, array[int]] = {}
-        self.history_rows: list[tuple[int, int | None, int, str]] = []
+        self.history_rows: list[tuple[int, int | None, int, str, str, str | None, int]] = []
         self.touches: list[tuple[str, dict[str, Any]]] = []
         self.saved_triggers: dict[str, tuple[str, str]] = {}
         for table in tables:
@@ -161,8 +164,10 @@ class Writer:
         self.lines[table].append(line)
         return new_id
 
-    def history(self, deal_id: int, from_id: int | None, to_id: int, when: str) -> None:
-        self.history_rows.append((deal_id, from_id, to_id, when))
+    def history(self, deal_id: int, from_id: int | None, to_id: int, when: str, by: str | None = None,
+                note: str | None = None, forced: int = 0) -> None:
+        """A stage-history row (by the importing user unless a stage_history cell names who moved it)."""
+        self.history_rows.append((deal_id, from_id, to_id, when, by or self.user, note, forced))
 
     def flush(self) -> None:
         store = self.store
@@ -393,6 +398,7 @@ def run_import(
                 if report.batch_id is not None and not repo.batch_change_count(report.batch_id):
                     report.batch_id = None  # nothing changed: the file leaves no trace, not even a batch
                     raise _Rollback()
+                rejects.commit()  # before the commit: a rejects file that cannot be written undoes the import
         except _Rollback:
             if options.dry_run or report.refused:
                 rejects.discard()
@@ -400,7 +406,6 @@ def run_import(
                 rejects.commit()  # every row rejected: the rejects file is what the run leaves
             report.batch_id = None
             return report
-        rejects.commit()
         return report
     except BaseException:
         if rejects is not None:

@@ -1,8 +1,12 @@
 """Exports: every field of every record, in id order, that `salescli import` reads back unchanged.
 
 CSV puts each key of a record's ``extra`` in its own ``extra.KEY`` column (the importer puts
-them back); JSON keeps ``extra`` as an object. Dates are ISO; amounts are decimals beside their
-currency; text cells that a spreadsheet would run as a formula are neutralised by render.
+them back); JSON keeps ``extra`` as an object. A deal's ``stage_history`` lists every stage it
+entered, in order: ``[stage, when, by]``, with an object when the row has more (``pipeline`` when
+the stage is not of the deal's pipeline, ``note``, ``forced``); CSV writes that JSON array as
+text, JSON as an array. `import deals` gives a new deal exactly that history. Dates are ISO;
+amounts are decimals beside their currency; text cells that a spreadsheet would run as a formula
+are neutralised by render.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
               "currency", "probability", "probability_set", "forecast_category", "forecast_category_set",
               "expected_close", "owner", "source", "next_step", "next_step_date", "recurring", "won_at", "lost_at",
               "lost_reason", "lost_category", "parked_until", "park_reason", "external_id", "tags", "notes",
-              "created_at", "updated_at", "stage_entered_at", "last_activity_at"),
+              "created_at", "updated_at", "stage_entered_at", "last_activity_at", "stage_history"),
     "activities": ("id", "kind", "subject", "body", "outcome", "deal_id", "deal", "deal_external_id", "company_id",
                    "company", "company_domain", "company_external_id", "contact_id", "contact_email",
                    "contact_name", "contact_external_id", "owner", "occurred_at", "due_date", "done_at",
@@ -53,6 +57,7 @@ def export_columns(repo: Repository, entity: str, fmt: str) -> tuple[list[str], 
 
 def export_records(repo: Repository, entity: str, fmt: str, extra_keys: list[str]) -> Iterator[dict[str, Any]]:
     """The entity's records as export rows (streamed, by id)."""
+    from salescli.render import RawJson
     from salescli.values import minor_to_decimal
 
     flat = fmt == "csv"
@@ -67,6 +72,8 @@ def export_records(repo: Repository, entity: str, fmt: str, extra_keys: list[str
         for key in _FLAGS:
             if key in out:
                 out[key] = bool(out[key])
+        if not flat and out.get("stage_history"):
+            out["stage_history"] = RawJson(out["stage_history"])  # an array, as SQLite wrote it
         if "extra" in out:
             extra = json.loads(out.pop("extra")) if row.get("extra") else {}
             if flat:

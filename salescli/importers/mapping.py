@@ -49,7 +49,7 @@ class FieldSpec:
 
     name: str
     kind: str  # text | long_text | money | currency | date | timestamp | when | probability | bool | tags
-    #            | email | domain | lower
+    #            | email | domain | lower | history
     aliases: tuple[str, ...] = ()
     max_length: int = 1000
 
@@ -103,6 +103,8 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
         _f("tags", "tags", "labels", "label"),
         _f("notes", "long_text", "description", "note", "comments", max_length=10_000),
         _f("last_activity_at", "when"),
+        # salescli's export: every stage the deal entered, with when (a JSON array; see plan.parse_history)
+        _f("stage_history", "history", "stage history", max_length=1_000_000),
     )},
     "companies": {f.name: f for f in (
         _f("external_id", "text", "external id", "id", "company id", "record id", "account id",

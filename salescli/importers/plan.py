@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from salescli.errors import InvalidValue, NotFound
 from salescli.importers.mapping import FIELDS, Mapping, MapSpec, fill_template, template_columns
@@ -40,6 +40,11 @@ BREAKS_STAGE_RULES = ("open deal lacks what its stage requires (`salescli db che
                       "open deals lack what their stage requires (`salescli db check` lists them)")
 CLOSED_BEFORE_CREATED = ("won/lost deal closed before its created date (created date set to the close date)",
                          "won/lost deals closed before their created date (created dates set to the close dates)")
+#: An existing deal whose stage_history cell is not its history: the history is kept (it only grows by moves).
+HISTORY_KEPT = ("existing deal's stage history differs from its stage_history cell: kept as it is"
+                " (history only grows by stage changes)",
+                "existing deals' stage histories differ from their stage_history cells: kept as they are"
+                " (history only grows by stage changes)")
 ACTIVITY_KINDS = ("call", "email", "meeting", "note", "task")
 CONTACT_STATUSES = ("lead", "prospect", "customer", "churned")
 DONE_WORDS = frozenset({"done", "completed", "complete", "closed", "finished", "yes", "true", "1"})
@@ -375,6 +380,136 @@ def _currency(text: str) -> str:
     return parse_currency(text)
 
 
+# -- stage history cells --------------------------------------------------------------------------
+class HistoryEntry(NamedTuple):
+    """One entry of a stage_history cell: a stage the deal entered, when, by whom (None: the importing
+    user), the stage's pipeline when not the deal's own (None), the note and whether it was forced."""
+
+    stage: str
+    when: str
+    by: str | None
+    pipeline: str | None
+    note: str | None
+    forced: int
+
+
+_HISTORY_WHEN_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?")
+_HISTORY_DETAILS = ("pipeline", "note", "forced")
+HISTORY_FORM = '[["STAGE", "DATE", "BY", {"pipeline": …, "note": …, "forced": true}], …]'
+
+
+#: The history dates read so far (text -> as stored): dates repeat, as _memo's cells do.
+_HISTORY_WHENS: dict[str, str] = {}
+
+
+def _history_when(text: object) -> str | None:
+    """YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (a space and no seconds are read too), as history stores it."""
+    if not isinstance(text, str):
+        return None
+    known = _HISTORY_WHENS.get(text)
+    if known is not None:
+        return known
+    when = _read_history_when(text)
+    if when is not None and len(_HISTORY_WHENS) < 100_000:
+        _HISTORY_WHENS[text] = when
+    return when
+
+
+def _read_history_when(text: str) -> str | None:
+    m = _HISTORY_WHEN_RE.fullmatch(text.strip())
+    if m is None:
+        return None
+    year, month, day, hour, minute, second = m.groups()
+    try:
+        datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+    except ValueError:
+        return None
+    if not 1900 <= int(year) <= 2200:
+        return None
+    if hour is None:
+        return f"{year}-{month}-{day}"
+    return f"{year}-{month}-{day}T{hour}:{minute}:{second or '00'}"
+
+
+class HistoryCell(NamedTuple):
+    """A stage_history cell: its text (for messages) and its entries, in order."""
+
+    text: str
+    entries: tuple[HistoryEntry, ...]
+
+
+def parse_history(text: str) -> HistoryCell:
+    """A stage_history cell (salescli's export: a JSON array of [stage, when, by] entries, in order, with
+    an object of details when there are any) -> its entries. What needs no database is checked here (the
+    form, the dates and their order); the planner resolves the stages."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        reason = f"{exc.msg} at character {exc.pos + 1}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise InvalidValue(None, text, f"is not valid JSON ({reason}); expected {HISTORY_FORM}") from None
+    if not isinstance(data, list) or not data:
+        raise InvalidValue(None, text, f"is not a list of stage entries {HISTORY_FORM}")
+    entries: list[HistoryEntry] = []
+    previous = ""
+    known = _HISTORY_WHENS
+    for n, item in enumerate(data, 1):
+        # the fast path: an exported entry [stage, when, by] with a date already seen (a million rows)
+        if type(item) is list and len(item) == 3:
+            stage, when_text, by = item
+            when = known.get(when_text) if type(when_text) is str else None
+            if when is not None and type(stage) is str and type(by) is str and 0 < len(by) <= 200 \
+                    and stage and stage == stage.strip() and by == by.strip():
+                entries.append(HistoryEntry(stage, when, by, None, None, 0))
+            else:
+                entries.append(_history_entry(text, n, item))
+        else:
+            entries.append(_history_entry(text, n, item))
+        day = entries[-1].when[:10]
+        if day < previous:
+            raise InvalidValue(None, text, f"entry {n}: {entries[-1].when} is before entry {n - 1}"
+                               f" ({entries[-2].when}); stage history runs forward")
+        previous = day
+    return HistoryCell(text, tuple(entries))
+
+
+def _history_entry(text: str, n: int, item: Any) -> HistoryEntry:
+    def bad(reason: str) -> InvalidValue:
+        return InvalidValue(None, text, f"entry {n}: {reason}")
+
+    if not isinstance(item, list) or not 2 <= len(item) <= 4:
+        raise bad(f"{_short(json.dumps(item, ensure_ascii=False), 40)} is not [stage, date, by, {{details}}]")
+    stage, when_text, *rest = item
+    if not isinstance(stage, str) or not stage.strip():
+        raise bad(f"the stage {json.dumps(stage, ensure_ascii=False)} is not a stage name")
+    when = _history_when(when_text)
+    if when is None:
+        raise bad(f"{json.dumps(when_text, ensure_ascii=False)} is not a date (YYYY-MM-DD)"
+                  " or a date and time (YYYY-MM-DDTHH:MM:SS)")
+    details: dict[str, Any] = {}
+    by: str | None = None
+    if rest and isinstance(rest[-1], dict):
+        details = rest.pop()
+    if len(rest) > 1 or (rest and rest[0] is not None and (not isinstance(rest[0], str) or not rest[0].strip())):
+        raise bad(f"who moved it ({json.dumps(rest[0], ensure_ascii=False)}) is not a user name")
+    if rest and rest[0] is not None:
+        by = rest[0].strip()
+        if len(by) > 200:
+            raise bad("the user name is too long (at most 200 characters)")
+    unknown = [k for k in details if k not in _HISTORY_DETAILS]
+    if unknown:
+        raise bad(f'"{unknown[0]}" is not one of {", ".join(_HISTORY_DETAILS)}')
+    pipeline, note, forced = details.get("pipeline"), details.get("note"), details.get("forced", False)
+    if pipeline is not None and (not isinstance(pipeline, str) or not pipeline.strip()):
+        raise bad(f"the pipeline {json.dumps(pipeline, ensure_ascii=False)} is not a pipeline name")
+    if note is not None and not isinstance(note, str):
+        raise bad(f"the note {json.dumps(note, ensure_ascii=False)} is not text")
+    if note is not None and len(note) > 10_000:
+        raise bad("the note is too long (at most 10,000 characters)")
+    if not isinstance(forced, bool):
+        raise bad(f"forced {json.dumps(forced)} is not true or false")
+    return HistoryEntry(stage.strip(), when, by, pipeline.strip() if pipeline else None, note, int(forced))
+
+
 # -- relations ---------------------------------------------------------------------------------------
 def fold(text: str) -> str:
     """Case-insensitive key, as SQLite's NOCASE compares (ASCII letters only)."""
@@ -693,6 +828,11 @@ class Planner:
                            " --on-duplicate error refuses it", line)
 
 
+def _timestamp(when: str) -> str:
+    """A history date as a created_at timestamp (a day is its midnight)."""
+    return when if len(when) > 10 else f"{when}T00:00:00"
+
+
 def _as_domain(text: str) -> str | None:
     """The text as a domain name when it is one ('Acme.io' -> 'acme.io'), else None."""
     lowered = text.strip().lower()
@@ -936,7 +1076,12 @@ class DealPlanner(Planner):
         self.company_cache: dict[tuple[Any, ...], int] = {}
         self.found_ext: dict[str, int] = {}
         self.found_title: dict[tuple[str, int | None], list[int]] = {}
+        self.found_history: dict[int, str | None] = {}  # deal id -> its history as an export writes it
         self.today = self.options.today.isoformat()
+        # a created column whose cell is empty: the deal is created now, which the summary says
+        day, column = self.writer.now[:10], self.col("created_at")
+        self.created_now_note = (f'deal has no created date in the file ("{column}" is empty): created on {day}',
+                                 f'deals have no created date in the file ("{column}" is empty): created on {day}')
 
     def _load_stages(self) -> None:
         self.pipelines.clear()
@@ -972,6 +1117,9 @@ class DealPlanner(Planner):
         if titles:
             self.writer.need_index("deals_title")
         self.found_title = self.store.import_deal_ids_by_title(titles) if titles else {}
+        if "stage_history" in self.mapping.fields:  # the histories of the deals the chunk updates, in one query
+            ids = [*self.found_ext.values(), *(i for found in self.found_title.values() for i in found)]
+            self.found_history = self.store.import_deal_histories(ids) if ids else {}
         super().plan_chunk(rows)
 
     def after_flush(self) -> None:
@@ -1072,12 +1220,23 @@ class DealPlanner(Planner):
             else:
                 category_set = int(given_category_set)
         expected_close = values.get("expected_close")
-        created_at = values.get("created_at") or self.writer.now
+        # a stage_history cell says when the deal started (its first entry) and entered its stage (its last);
+        # read here when the row lacks one of those dates, else only for a new deal (or a changed history)
+        cell: str | None = values.get("stage_history")
+        history: HistoryCell | None = None
+        first_entry = last_entry = None
+        if cell is not None and not (values.get("created_at") and values.get("stage_entered_at")
+                                     and (kind == "open" or values.get(f"{kind}_at"))):
+            history = self._read_history(cell, line)
+            first_entry, last_entry = history.entries[0].when, history.entries[-1].when
+        created_at = values.get("created_at") or (_timestamp(first_entry) if first_entry else None) \
+            or self.writer.now
         won_at = lost_at = None
         if kind == "won":
-            won_at = values.get("won_at") or expected_close or self.today
+            won_at = values.get("won_at") or (last_entry[:10] if last_entry else None) or expected_close or self.today
         elif kind == "lost":
-            lost_at = values.get("lost_at") or expected_close or self.today
+            lost_at = values.get("lost_at") or (last_entry[:10] if last_entry else None) or expected_close \
+                or self.today
         else:
             for name in ("won_at", "lost_at"):
                 if values.get(name):
@@ -1091,9 +1250,11 @@ class DealPlanner(Planner):
         if lost_category is not None and lost_category not in LOST_CATEGORIES:
             raise RowError(self.col("lost_category"), lost_category, f"is not one of {', '.join(LOST_CATEGORIES)}",
                            line)
-        entered: str = values.get("stage_entered_at") or ((won_at or lost_at) if closed else created_at) or created_at
+        entered: str = values.get("stage_entered_at") or last_entry \
+            or ((won_at or lost_at) if closed else created_at) or created_at
         created_moved = False
-        if closed and str(entered)[:10] < str(created_at)[:10] and "stage_entered_at" not in values:
+        if closed and str(entered)[:10] < str(created_at)[:10] and "stage_entered_at" not in values \
+                and cell is None:
             # closed before it was created: records loaded into the CRM after the fact (the created
             # date is the load date); the close date is the better start, and the count is reported
             # (for a new deal only: an update keeps the deal's created date and history)
@@ -1174,8 +1335,13 @@ class DealPlanner(Planner):
                 fields["owner"] = self.owner(values)
             if extra:
                 fields["extra"] = self.merged_extra(current.get("extra"), extra)
+            if cell is not None and not self._same_history(current, cell, history, stage, line):
+                self.tally.notes[HISTORY_KEPT] += 1  # history only grows by stage changes: the cell is not applied
             return self._update_deal(current, fields, values, stage)
 
+        if cell is not None and history is None:
+            history = self._read_history(cell, line)
+        moves = self._history_moves(history, stage, created_at, line) if history is not None else None
         # a new deal: now create what it refers to (the row is known to be good)
         if new_company:
             company_id = self.company_ref(values, line, create=True)
@@ -1195,14 +1361,92 @@ class DealPlanner(Planner):
         ), line)
         if created_moved:
             self.tally.notes[CLOSED_BEFORE_CREATED] += 1
+        elif not values.get("created_at") and cell is None and "created_at" in self.mapping.fields:
+            self.tally.notes[self.created_now_note] += 1  # its created cell is empty: created now
         if stage.rules and breaks_rules({
             "amount_minor": minor, "expected_close": expected_close, "company_id": company_id,
             "contact_id": contact_id, "owner": owner, "source": get("source"), "next_step": get("next_step"),
             "next_step_date": get("next_step_date"),
         }, stage):
             self.tally.notes[BREAKS_STAGE_RULES] += 1
-        self._history(deal_id, stage, created_at, entered, closed_from, "stage_entered_at" in values)
+        if moves is not None:
+            previous: int | None = None
+            for entry, stage_id in moves:
+                self.writer.history(deal_id, previous, stage_id, entry.when, entry.by, entry.note, entry.forced)
+                previous = stage_id
+        else:
+            self._history(deal_id, stage, created_at, entered, closed_from, "stage_entered_at" in values)
         return "created"
+
+    def _history_moves(self, history: HistoryCell, stage: StageInfo, created_at: str,
+                       line: int) -> list[tuple[HistoryEntry, int]]:
+        """A new deal's stage_history cell as (entry, stage id) pairs, refused (one RowError naming the column,
+        the cell and the entry) unless every stage is known, the first is not before the deal was created
+        and the last is the deal's own stage. Each entry comes from the stage before it."""
+        column = self.col("stage_history")
+        moves: list[tuple[HistoryEntry, int]] = []
+        for n, entry in enumerate(history.entries, 1):
+            pid = stage.pipeline_id
+            if entry.pipeline is not None:
+                found = self.pipelines.get(fold(entry.pipeline))
+                if found is None:
+                    raise RowError(column, history.text, f'entry {n}: pipeline "{entry.pipeline}" is not a pipeline'
+                                   f" (pipelines: {', '.join(self.pipeline_names.values())})", line)
+                pid = found
+            info = self.stages.get((pid, fold(entry.stage)))
+            if info is None:
+                if not self.options.create_stages:
+                    raise RowError(column, history.text, f'entry {n}: "{entry.stage}" is not a stage of pipeline'
+                                   f" {self.pipeline_names[pid]} (add it, or pass --create-stages)", line)
+                info = self.create_stage(pid, entry.stage)
+            moves.append((entry, info.id))
+        first = history.entries[0].when
+        if first[:10] < created_at[:10]:
+            raise RowError(column, history.text, f"entry 1: {first} is before the deal was created"
+                           f" ({created_at[:10]})", line)
+        if moves[-1][1] != stage.id:
+            last = self.stage_by_id[moves[-1][1]]
+            where = f" of pipeline {self.pipeline_names[last.pipeline_id]}" if last.pipeline_id != stage.pipeline_id \
+                else ""
+            raise RowError(column, history.text, f"ends in stage {last.name}{where}, but the deal is in {stage.name}"
+                           " (the last entry is the deal's own stage)", line)
+        return moves
+
+    def _read_history(self, cell: str, line: int) -> HistoryCell:
+        try:
+            return parse_history(cell)
+        except InvalidValue as exc:
+            raise RowError(self.col("stage_history"), cell, exc.reason, line) from None
+
+    def _same_history(self, current: Row, cell: str, history: HistoryCell | None, stage: StageInfo,
+                      line: int) -> bool:
+        """Whether an existing deal's stage history is what its stage_history cell says (stages by name, each
+        entry's pipeline defaulting to the deal's, its user to the importing one). A malformed cell is refused
+        all the same."""
+        deal_id = current["id"]
+        stored = self.found_history[deal_id] if deal_id in self.found_history \
+            else self.store.import_deal_history(deal_id)
+        if stored == cell:
+            return True  # the cell of an export of this database
+        if history is None:
+            history = self._read_history(cell, line)
+        if stored is None:
+            return False
+        try:
+            entries = parse_history(stored).entries
+        except InvalidValue:
+            return False
+        if len(entries) != len(history.entries):
+            return False
+        own_then = fold(self.pipeline_names.get(current["pipeline_id"], ""))
+        own_now = fold(self.pipeline_names.get(stage.pipeline_id, ""))
+        user = self.writer.user
+        for was, given in zip(entries, history.entries, strict=True):
+            if (fold(was.stage), fold(was.pipeline) if was.pipeline else own_then, was.when, was.by or user,
+                    was.note, was.forced) != (fold(given.stage), fold(given.pipeline) if given.pipeline else own_now,
+                                              given.when, given.by or user, given.note, given.forced):
+                return False
+        return True
 
     def _how(self, values: Row) -> str:
         """How a row was matched, for duplicate messages."""

@@ -20,6 +20,7 @@ import csv
 import io
 import itertools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -97,10 +98,11 @@ def _is_ascii_compatible(encoding: str) -> bool:
 class _Lines:
     """Decoded lines (each ending in "\\n" except maybe the last) with the physical line count."""
 
-    def __init__(self, name: str, raw: IO[bytes], head: bytes, encoding: str) -> None:
+    def __init__(self, name: str, raw: IO[bytes], head: bytes, encoding: str, cr_only: bool = False) -> None:
         self.name = name
         self.raw = raw
-        self.pending = head
+        self.cr_only = cr_only  # lines end in CR alone (classic Mac): read as if they ended in LF
+        self.pending = head.replace(b"\r", b"\n") if cr_only else head
         self.encoding = encoding
         self.line = 0  # lines handed out so far
         self.bytes = 0
@@ -112,6 +114,8 @@ class _Lines:
         while not self.eof:
             block = self.raw.read(BLOCK)
             if block:
+                if self.cr_only:
+                    block = block.replace(b"\r", b"\n")
                 data = self.pending + block
                 cut = data.rfind(b"\n") + 1
                 if cut == 0:
@@ -162,6 +166,7 @@ class _TextLines:
         self.name = name
         self.line = 0
         self.bytes = 0
+        self.encoding = encoding
         self.text = io.TextIOWrapper(io.BufferedReader(_Prefixed(head, raw)), encoding=encoding, errors="strict",
                                      newline="")
 
@@ -169,8 +174,8 @@ class _TextLines:
         while True:
             try:
                 line = self.text.readline()
-            except UnicodeDecodeError:
-                raise ImportRejected(f"{self.name}:{self.line + 1}: is not valid text in this encoding",
+            except UnicodeError:  # (utf-16 without a byte-order mark raises the base class)
+                raise ImportRejected(f"{self.name}:{self.line + 1}: is not valid {self.encoding} text",
                                      hint="pass the file's real encoding with --encoding") from None
             if not line:
                 return
@@ -224,9 +229,11 @@ def open_csv(
     name = "stdin" if path == "-" else os.path.basename(path) or path
     if encoding is not None:
         try:
-            codecs.lookup(encoding)
+            info = codecs.lookup(encoding)
         except LookupError:
             raise UsageError(f'--encoding "{encoding}" is not an encoding (examples: utf-8, cp1252, latin-1)') from None
+        if not getattr(info, "_is_text_encoding", True):  # rot13, base64, zlib...: codecs, not text encodings
+            raise UsageError(f'--encoding "{encoding}" is not a text encoding (examples: utf-8, cp1252, latin-1)')
     size: int | None = None
     if path == "-":
         raw: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
@@ -261,8 +268,11 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
     if codecs.lookup(encoding).name == "utf-8" and head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8):]
         bom = True
+    if re.match(rb'\s*(\[\s*[{\]]|\{\s*")', head):  # salescli's own -f json / jsonl, or another tool's
+        raise _refuse(name, "is JSON, not a CSV file", "import reads CSV: export with -f csv")
     if _is_ascii_compatible(encoding):
-        lines: _Lines | _TextLines = _Lines(name, raw, head, encoding)
+        cr_only = b"\r" in head and b"\n" not in head
+        lines: _Lines | _TextLines = _Lines(name, raw, head, encoding, cr_only)
     else:
         lines = _TextLines(name, raw, head, encoding)
     blocks = iter(lines)

@@ -618,14 +618,24 @@ class RepositoryBase:
         )
         self.record_change("setting", 0, f"set {key}", {key: before}, {key: value})
 
-    def ensure_user(self, name: str | None) -> None:
-        """Users are created on first mention (as owner or actor)."""
+    def ensure_user(self, name: str | None, *, announce: bool = False) -> None:
+        """Users are created on first mention (as owner or actor). announce: leave a notice naming a new user
+        other than the one acting, with the known name it is closest to (a typo'd owner otherwise becomes a
+        user unseen)."""
         if not name:
             return
-        self.conn.execute(
+        cur = self.conn.execute(
             "INSERT INTO users (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
             (name, self.now()),
         )
+        if announce and cur.rowcount == 1 and name != self.user:
+            import difflib
+
+            known = {str(r["name"]).lower(): str(r["name"]) for r in self.conn.execute(
+                "SELECT name FROM users WHERE name <> ? LIMIT 10000", (name,))}
+            close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
+            self.notices.append(f"new user {name} (first mention)"
+                                + (f"; did you mean {known[close[0]]}?" if close else ""))
 
     def user_spelling(self, name: str) -> str:
         """A user's name as first recorded ('Dana' typed, 'dana' known: 'dana'); unknown names as given.

@@ -37,6 +37,10 @@ class CrmStore(RepositoryBase):
     def company(self, company_id: int) -> Row | None:
         return self.one("SELECT * FROM companies WHERE id = ?", (company_id,))
 
+    def company_names(self, limit: int) -> list[str]:
+        """Up to limit company names (for a "did you mean"; None past the limit: too many to compare)."""
+        return [str(r["name"]) for r in self.all("SELECT name FROM companies LIMIT ?", (limit,))]
+
     def companies_named(self, name: str) -> list[Row]:
         if not name.isascii():  # NOCASE folds ASCII only: "ZOË" must find "Zoë"
             return self.all(

@@ -286,12 +286,18 @@ class DealStore(RepositoryBase):
                 q.add("d.amount_minor >= ?", minor)
         return q
 
+    def open_deal_owners(self) -> list[Row]:
+        """Owners of open deals, most first: owner, deals."""
+        return self.all("SELECT owner, count(*) AS deals FROM deals WHERE status = 'open' AND owner IS NOT NULL"
+                        " GROUP BY owner ORDER BY deals DESC, owner")
+
     def deal_totals(self, query: DealQuery) -> list[Row]:
-        """Per currency: deals, deals with an amount, and the sum of amounts (minor units) for a deal_query."""
+        """Per status and currency: deals, deals with an amount, and the sum of amounts (minor units) for a
+        deal_query."""
         sql = (
-            "SELECT d.currency AS currency, count(*) AS deals, count(d.amount_minor) AS with_amount,"
-            f" coalesce(sum(d.amount_minor), 0) AS minor FROM {query.filtered_source()}{query.where_sql()}"
-            " GROUP BY d.currency ORDER BY d.currency"
+            "SELECT d.status AS status, d.currency AS currency, count(*) AS deals,"
+            " count(d.amount_minor) AS with_amount, coalesce(sum(d.amount_minor), 0) AS minor"
+            f" FROM {query.filtered_source()}{query.where_sql()} GROUP BY d.status, d.currency ORDER BY d.currency"
         )
         return self.all(sql, query.params)
 

@@ -71,6 +71,23 @@ _TRIGGER_BODY_RE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
+#: A deal's stage history as salescli's export writes it (the deal is ``d``): a JSON array of the stages it
+#: entered, in the order history lists them (by day, then as written), each ``[stage, when, by]`` with an
+#: object of what else the row has: the stage's pipeline when it is not the deal's, the note, forced. Each
+#: row comes from the stage of the row before it, so from_stage_id is not written. One correlated subquery
+#: over an index on stage_history.deal_id; group_concat keeps the subquery's order (its ORDER BY stops SQLite
+#: from flattening it into the aggregate). NULL for a deal without history.
+HISTORY_JSON = (
+    "(SELECT '[' || group_concat(e, ',') || ']' FROM (SELECT CASE"
+    " WHEN h.note IS NULL AND h.forced = 0 AND t.pipeline_id = d.pipeline_id"
+    " THEN json_array(t.name, h.changed_at, h.changed_by)"
+    " ELSE json_array(t.name, h.changed_at, h.changed_by, json_patch('{}', json_object("
+    "'pipeline', CASE WHEN t.pipeline_id != d.pipeline_id THEN (SELECT name FROM pipelines WHERE id = t.pipeline_id)"
+    " END, 'note', h.note, 'forced', CASE WHEN h.forced THEN json('true') END))) END AS e"
+    " FROM stage_history h JOIN stages t ON t.id = h.to_stage_id WHERE h.deal_id = d.id"
+    " ORDER BY substr(h.changed_at, 1, 10), h.id))"
+)
+
 EXPORT_SELECT: dict[str, tuple[str, str]] = {
     "companies": (
         "c.id, c.name, c.domain, c.industry, c.segment, c.territory, c.owner, c.tags, c.notes, c.external_id,"
@@ -90,7 +107,8 @@ EXPORT_SELECT: dict[str, tuple[str, str]] = {
         " d.currency, d.probability, d.probability_set, d.forecast_category, d.forecast_category_set,"
         " d.expected_close, d.owner, d.source, d.next_step, d.next_step_date, d.recurring, d.won_at, d.lost_at,"
         " d.lost_reason, d.lost_category, d.parked_until, d.park_reason, d.external_id, d.tags, d.notes,"
-        " d.created_at, d.updated_at, d.stage_entered_at, d.last_activity_at, d.extra",
+        f" d.created_at, d.updated_at, d.stage_entered_at, d.last_activity_at, {HISTORY_JSON} AS stage_history,"
+        " d.extra",
         "deals d JOIN stages s ON s.id = d.stage_id JOIN pipelines p ON p.id = d.pipeline_id"
         " LEFT JOIN companies c ON c.id = d.company_id LEFT JOIN contacts ct ON ct.id = d.contact_id",
     ),
@@ -171,6 +189,16 @@ class ImportStore(RepositoryBase):
         return self.all("SELECT id, title, company_id FROM deals WHERE title = ? COLLATE NOCASE ORDER BY id LIMIT 20",
                         (title,))
 
+    def import_deal_history(self, deal_id: int) -> str | None:
+        """A deal's stage history as its export's stage_history cell (None: it has none)."""
+        return self.scalar(f"SELECT {HISTORY_JSON} FROM deals d WHERE d.id = ?", (deal_id,))  # type: ignore[no-any-return]
+
+    def import_deal_histories(self, deal_ids: Sequence[int]) -> dict[int, str | None]:
+        """Deal id -> its stage_history cell as an export writes it, for the deals given."""
+        rows = self.conn.execute(f"SELECT d.id, {HISTORY_JSON} AS history FROM deals d"
+                                 " WHERE d.id IN (SELECT value FROM json_each(?))", (json.dumps(list(deal_ids)),))
+        return {r["id"]: r["history"] for r in rows}
+
     def import_deal_refs(self) -> Iterator[Row]:
         yield from self.stream("SELECT id, external_id, company_id FROM deals WHERE external_id IS NOT NULL")
 
@@ -232,13 +260,13 @@ class ImportStore(RepositoryBase):
             (self.batch_id, self.now(), self.user, first_id, last_id),
         )
 
-    def insert_stage_history(self, rows: list[tuple[int, int | None, int, str]]) -> None:
-        """(deal id, from stage, to stage, when) rows, by the acting user, marked with the import's batch
+    def insert_stage_history(self, rows: list[tuple[int, int | None, int, str, str, str | None, int]]) -> None:
+        """(deal id, from stage, to stage, when, by, note, forced) rows, marked with the import's batch
         (so that `import undo` removes exactly these rows)."""
         batch = "NULL" if self.batch_id is None else str(int(self.batch_id))
         self.conn.executemany(
-            "INSERT INTO stage_history (deal_id, from_stage_id, to_stage_id, changed_at, changed_by, batch_id)"
-            f" VALUES (?, ?, ?, ?, '{self.user.replace(chr(39), chr(39) * 2)}', {batch})",
+            "INSERT INTO stage_history (deal_id, from_stage_id, to_stage_id, changed_at, changed_by, note, forced,"
+            f" batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, {batch})",
             rows,
         )
 

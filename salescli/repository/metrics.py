@@ -407,7 +407,7 @@ class MetricStore(RepositoryBase):
             " SELECT c.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, d.expected_close,"
             " d.next_step, d.next_step_date, d.parked_until, d.park_reason,"
             " substr(coalesce(d.last_activity_at, d.stage_entered_at, d.created_at), 1, 10) AS last_touch,"
-            " c.rot_days, c.is_stale, c.is_parked, c.no_next_step"
+            " substr(d.last_activity_at, 1, 10) AS last_activity, c.rot_days, c.is_stale, c.is_parked, c.no_next_step"
             " FROM c CROSS JOIN deals d CROSS JOIN stages s WHERE d.id = c.id AND s.id = d.stage_id"
         )
         params: dict[str, Any] = {**fparams, **stale_params, **fx_params, "today": today,
@@ -565,13 +565,15 @@ class MetricStore(RepositoryBase):
         params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
         yield from self.stream(
             f"WITH {fx}, c AS (SELECT d.id, d.amount_minor * fx.factor AS k,"
-            " substr(coalesce(d.last_activity_at, d.created_at), 1, 10) AS last_touch, count(*) OVER () AS total"
+            " substr(coalesce(d.last_activity_at, d.stage_entered_at, d.created_at), 1, 10) AS last_touch,"
+            " count(*) OVER () AS total"
             " FROM deals d LEFT JOIN fx ON fx.currency = d.currency"
             f" WHERE d.status = 'open' AND d.amount_minor IS NOT NULL{filt}"
             " AND d.amount_minor * fx.factor >= :threshold"
-            " AND substr(coalesce(d.last_activity_at, d.created_at), 1, 10) <= date(:today, :quiet)"
+            " AND substr(coalesce(d.last_activity_at, d.stage_entered_at, d.created_at), 1, 10) <= date(:today, :quiet)"
             f" ORDER BY k DESC, d.id LIMIT :limit)"
             " SELECT c.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, c.last_touch,"
+            " substr(d.last_activity_at, 1, 10) AS last_activity,"
             " julianday(:today) - julianday(c.last_touch) AS quiet, c.total"
             " FROM c CROSS JOIN deals d CROSS JOIN stages s WHERE d.id = c.id AND s.id = d.stage_id",
             params,

@@ -113,7 +113,7 @@ def _links(repo: Repository, refs: LinkRefs, current: Row | None = None) -> dict
 def _owner(repo: Repository, name: str | None) -> str | None:
     if not name:
         return None
-    repo.ensure_user(name)
+    repo.ensure_user(name, announce=True)
     return repo.user_spelling(name)
 
 
@@ -166,7 +166,7 @@ def log_activity(
 ) -> Row:
     """Record a call, e-mail, meeting or note, and move its links' last activity forward."""
     data = validate(ActivityData, {"kind": kind, "subject": subject, "notes": notes, "outcome": outcome,
-                                   "owner": owner})
+                                   "owner": owner}, names={"kind": "KIND", "subject": "SUBJECT"})
     if data.kind == "task":
         raise InvalidValue("KIND", kind, "is not one of call, email, meeting, note (add tasks with `task add`)")
     _not_in_future(day, today, "--date")
@@ -193,7 +193,8 @@ def add_task(
     owner: str | None = None,
 ) -> Row:
     """A follow-up task; it is activity on its links only once done."""
-    data = validate(ActivityData, {"kind": "task", "subject": subject, "notes": notes, "owner": owner})
+    data = validate(ActivityData, {"kind": "task", "subject": subject, "notes": notes, "owner": owner},
+                    names={"subject": "SUBJECT"})
     with repo.write():
         links = _links(repo, refs)
         now = repo.now()

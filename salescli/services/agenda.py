@@ -63,6 +63,18 @@ def build_agenda(repo: Repository, today: date, owner: str | None, limit: int | 
     return agenda
 
 
+def empty_agenda_hint(repo: Repository, agenda: Agenda) -> str | None:
+    """For an empty agenda of someone who owns no open deal: whose agenda there is to see instead."""
+    if agenda.owner is None or any(agenda.totals.values()):
+        return None
+    owners = repo.open_deal_owners()
+    if not owners or any(r["owner"] == agenda.owner for r in owners):
+        return None
+    listed = ", ".join(f"{r['owner']} ({r['deals']:,})" for r in owners[:5]) + (", …" if len(owners) > 5 else "")
+    return (f"{agenda.owner} owns no open deal; open deals belong to {listed}:"
+            f" try `salescli today --all` or `salescli today --owner {owners[0]['owner']}`")
+
+
 def _days_between(earlier: str | None, later: date) -> int | None:
     if not earlier:
         return None

@@ -53,7 +53,7 @@ def fire(repo: Repository, deal: Row, event: str, today: date, stage_name: str |
                     "updated_at": now,
                 },
             )
-            repo.ensure_user(owner)
+            repo.ensure_user(owner, announce=True)
             created.append(task_id)
             repo.notices.append(
                 f'created task {task_id} "{rule["task_subject"]}" due {due.isoformat()} (automation {rule["id"]})'
@@ -103,11 +103,12 @@ def add_automation(repo: Repository, on: str, subject: str, due: str, owner: str
     days = parse_due_days(due)
     rule_owner = (owner or DEAL_OWNER).strip()
     data = validate(ActivityData, {"kind": "task", "subject": subject,
-                                   "owner": None if rule_owner.lower() == DEAL_OWNER else rule_owner})
+                                   "owner": None if rule_owner.lower() == DEAL_OWNER else rule_owner},
+                    names={"subject": "--task"})
     with repo.write():
         event, stage = parse_event(repo, on)
         if data.owner is not None:
-            repo.ensure_user(data.owner)
+            repo.ensure_user(data.owner, announce=True)
         new_id = repo.create_record("automations", "automation", {
             "event": event, "stage_name": stage, "task_subject": data.subject, "due_days": days,
             "owner_rule": repo.user_spelling(data.owner) if data.owner else DEAL_OWNER,

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from salescli.repository import Repository
 
 MAX_PER_CHECK = 1000
+#: Checks of the pipeline's rules, which `deal move --force` and imports may knowingly break: listed as
+#: warnings (exit 0); every other check is a problem (exit 1).
+WARNINGS = ("open past Proposal without amount", "missing required field")
 
 
 def restore_hint(path: object) -> str:
@@ -25,7 +28,8 @@ def corrupt(path: object, detail: str) -> DatabaseCorrupt:
 
 
 def check_database(repo: Repository) -> tuple[list[dict[str, Any]], list[str]]:
-    """(problems, checks run). A problem: check, entity, id, detail.
+    """(problems, checks run). A problem: check, level (problem or warning: see WARNINGS), entity, id,
+    detail.
 
     A file SQLite finds damaged is no list of problems but a DatabaseCorrupt (exit 5): the checks of
     salescli's rules would only read garbage, and the fix is a backup, not an edit.
@@ -48,14 +52,15 @@ def check_database(repo: Repository) -> tuple[list[dict[str, Any]], list[str]]:
         raise corrupt(repo.path, f"SQLite's integrity_check found {many}: {damage[0]}")
     ran.append("foreign_key_check")
     for row in repo.foreign_key_problems():
-        problems.append({"check": "foreign key", "entity": row["table"], "id": row["rowid"],
+        problems.append({"check": "foreign key", "level": "problem", "entity": row["table"], "id": row["rowid"],
                          "detail": f"points at a missing {row['parent']} row"})
     for name, sql, _ in repo.check_queries(REQUIRED_FIELDS):
         ran.append(name)
         found = repo.run_check(sql)
+        level = "warning" if name in WARNINGS else "problem"
         for row in found[:MAX_PER_CHECK]:
-            problems.append({"check": name, **row})
+            problems.append({"check": name, "level": level, **row})
         if len(found) > MAX_PER_CHECK:
-            problems.append({"check": name, "entity": "", "id": None,
+            problems.append({"check": name, "level": level, "entity": "", "id": None,
                              "detail": f"more than {MAX_PER_CHECK} problems of this kind"})
     return problems, ran

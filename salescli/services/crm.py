@@ -47,13 +47,18 @@ def add_company(repo: Repository, data: dict[str, Any]) -> Row:
     """Validate and insert a company; the domain must be unique."""
     from salescli.models import CompanyData, validate  # pydantic: only commands that write pay for it
 
-    model = validate(CompanyData, data)
+    model = validate(CompanyData, data, names={"name": "NAME"})
     values = _storage(model, COMPANY_FIELDS)
     with repo.write():
         _check_domain_free(repo, values["domain"])
-        repo.ensure_user(values["owner"])
+        repo.ensure_user(values["owner"], announce=True)
         now = repo.now()
+        twins = repo.companies_named(values["name"])
         new_id = repo.create_record("companies", "company", {**values, "created_at": now, "updated_at": now})
+    if twins:  # allowed (two shops of one chain), but a name that now names two needs an id or domain
+        listed = ", ".join(f"{r['id']}" + (f" ({r['domain']})" if r["domain"] else "") for r in twins[:5])
+        repo.notices.append(f"note: company {listed} is also named {values['name']}: refer to each by id or"
+                            " domain from now on")
     row = repo.company(new_id)
     assert row is not None
     return row
@@ -66,9 +71,17 @@ def company_by_name_or_create(repo: Repository, ref: str, owner: str | None) -> 
         return row
     if parse_id(ref) is not None:  # a mistyped id, not the name of a new company called "99"
         raise NotFound(f'company "{ref.strip()}" not found', hint="list companies with `salescli company list`")
+    import difflib
+
+    known = repo.company_names(MAX_SUGGEST)
+    close = difflib.get_close_matches(ref.strip(), known, n=1, cutoff=0.8) if len(known) < MAX_SUGGEST else []
     row = add_company(repo, {"name": ref, "owner": owner})
-    repo.notices.append(f"created company {row['id']} {row['name']}")
+    repo.notices.append(f"created company {row['id']} {row['name']}" + (f"; did you mean {close[0]}?" if close else ""))
     return row
+
+
+#: Companies compared for a "did you mean" when a reference creates one (past this, none is offered).
+MAX_SUGGEST = 5000
 
 
 TagChange = tuple[list[str] | None, list[str], list[str]]
@@ -101,7 +114,7 @@ def edit_company(
 
         values = _storage(validate(CompanyData, merged), COMPANY_FIELDS)
         _check_domain_free(repo, values["domain"], current["id"])
-        repo.ensure_user(values["owner"])
+        repo.ensure_user(values["owner"], announce=True)
         changed = repo.change_record("companies", "company", current["id"], values)
         if changed:
             repo.update_row("companies", current["id"], {"updated_at": repo.now()})
@@ -125,9 +138,9 @@ def add_contact(repo: Repository, data: dict[str, Any], company_ref: str | None 
             data = {**data, "company_id": company["id"]}
         from salescli.models import ContactData, validate
 
-        values = _storage(validate(ContactData, data), CONTACT_FIELDS)
+        values = _storage(validate(ContactData, data, names={"name": "NAME"}), CONTACT_FIELDS)
         _check_email_free(repo, values["email"])
-        repo.ensure_user(values["owner"])
+        repo.ensure_user(values["owner"], announce=True)
         now = repo.now()
         new_id = repo.create_record("contacts", "contact", {**values, "created_at": now, "updated_at": now})
     row = repo.contact(new_id)
@@ -156,7 +169,7 @@ def edit_contact(
 
         values = _storage(validate(ContactData, merged), CONTACT_FIELDS)
         _check_email_free(repo, values["email"], current["id"])
-        repo.ensure_user(values["owner"])
+        repo.ensure_user(values["owner"], announce=True)
         changed = repo.change_record("contacts", "contact", current["id"], values)
         if changed:
             repo.update_row("contacts", current["id"], {"updated_at": repo.now()})

@@ -72,10 +72,10 @@ def _deal_text_model() -> Any:
     return DealText
 
 
-def _validated_text(data: dict[str, Any]) -> Any:
+def _validated_text(data: dict[str, Any], names: dict[str, str] | None = None) -> Any:
     from salescli.models import validate
 
-    return validate(_deal_text_model(), data)
+    return validate(_deal_text_model(), data, names=names)
 
 
 # -- parsing what people type --------------------------------------------------------------------
@@ -336,7 +336,7 @@ def add_deal(
         owner = fields.get("owner") or repo.user
         text = _validated_text({"title": fields.get("title"), "owner": owner, "source": fields.get("source"),
                                 "next_step": fields.get("next_step"), "external_id": fields.get("external_id"),
-                                "notes": fields.get("notes")})
+                                "notes": fields.get("notes")}, names={"title": "TITLE"})
         minor, currency = amount_and_currency(fields.get("amount"), fields.get("currency"),
                                               settings["base_currency"])
         company_id, contact_id = _links(repo, fields, owner, None)
@@ -375,7 +375,7 @@ def add_deal(
         if missing and not force:
             raise _missing_error("a new deal", target, missing, None)
         _check_external_id(repo, values["external_id"], None)
-        repo.ensure_user(values["owner"])
+        repo.ensure_user(values["owner"], announce=True)
         values["owner"] = repo.user_spelling(values["owner"]) if values["owner"] else values["owner"]
         deal_id = repo.create_record("deals", "deal", values)
         repo.add_stage_history(deal_id, None, target["id"], when, note, bool(missing))
@@ -462,7 +462,7 @@ def edit_deal(
                 f"deal {deal['id']} is in stage {deal['stage']}, which requires {', '.join(now_missing)}",
                 hint="keep them, move the deal back first, or pass --force",
             )
-        repo.ensure_user(values.get("owner"))
+        repo.ensure_user(values.get("owner"), announce=True)
         values["owner"] = repo.user_spelling(values["owner"]) if values.get("owner") else values.get("owner")
         changed = repo.change_record("deals", "deal", deal["id"], values)
         if changed:
@@ -808,7 +808,20 @@ def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str
 
 
 def deal_totals(repo: Repository, query: DealQuery, today: date) -> Totals:
-    """Count and total (in the base currency, at the rates in force today) of a deal query."""
+    """Count and total (in the base currency, at the rates in force today) of a deal query; with deals of
+    more than one status, the same per status (open, won, lost), so a total of open and closed deals is
+    never read as the pipeline."""
     from salescli.services.money import rates_on, summarize
 
-    return summarize(repo.deal_totals(query), repo.settings()["base_currency"], rates_on(repo, today))
+    rows = repo.deal_totals(query)
+    base, rates = repo.settings()["base_currency"], rates_on(repo, today)
+    merged: dict[str, dict[str, int]] = {}
+    for r in rows:
+        m = merged.setdefault(r["currency"], {"deals": 0, "minor": 0, "with_amount": 0})
+        for k in m:
+            m[k] += int(r[k] or 0)
+    totals = summarize([{"currency": cur, **m} for cur, m in merged.items()], base, rates)
+    statuses = [st for st in ("open", "won", "lost") if any(r["status"] == st for r in rows)]
+    if len(statuses) > 1:
+        totals.by_status = [(st, summarize([r for r in rows if r["status"] == st], base, rates)) for st in statuses]
+    return totals

@@ -94,6 +94,7 @@ class Totals:
     without_amount: int
     missing: list[CurrencyTotal] = field(default_factory=list)
     by_currency: list[CurrencyTotal] = field(default_factory=list)
+    by_status: list[tuple[str, Totals]] = field(default_factory=list)  # (status, its totals) when several
 
     @property
     def total_minor(self) -> int:
@@ -115,6 +116,9 @@ class Totals:
         if self.without_amount:
             first += f" ({self.without_amount:,} without an amount)"
         out = [first]
+        if self.by_status:
+            out.append("  " + " · ".join(f"{t.count:,} {status} {format_money(t.total_minor, t.base)}"
+                                          for status, t in self.by_status))
         for m in self.missing:
             out.append(
                 f"no rate for {m.currency}: {m.deals:,} {noun if m.deals == 1 else noun + 's'},"

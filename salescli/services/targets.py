@@ -112,7 +112,7 @@ def _values(scope: str, name: str, period: Period, metric: str, value: int, base
 def _store(repo: Repository, values: dict[str, Any]) -> tuple[int, bool]:
     """Insert the target, or change the value of the same unit/period/metric; (id, created)."""
     if values["scope"] == "owner":
-        repo.ensure_user(values["name"])
+        repo.ensure_user(values["name"], announce=True)
         values = {**values, "name": repo.user_spelling(values["name"])}
     existing = repo.target_like(values["scope"], values["name"], values["period_start"], values["period_end"],
                                 values["metric"])
@@ -151,7 +151,7 @@ def read_target_file(path: Path) -> list[dict[str, str]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ImportRejected(f"{path}: {exc.strerror}") from None
+        raise ImportRejected(f"{path}: cannot be read ({exc.strerror})") from None
     if b"\x00" in raw[:8192]:
         raise ImportRejected(f"{name}: is a binary file, not CSV")
     try:

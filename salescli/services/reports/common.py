@@ -80,6 +80,11 @@ class ReportContext:
         self.missing.update(missing)
         return total if scale == 1 else quantize(total / scale, self.base)
 
+    def priced(self, rows: Iterable[Row], column: str) -> int:
+        """Sum of a count column over the rows whose currency converts to the base: the divisor of an
+        average amount, so deals left out of the total for want of a rate are left out of it too."""
+        return sum(int(r[column] or 0) for r in rows if r["currency"] == self.base or r["currency"] in self.rates)
+
     def fx_scale(self) -> dict[str, float]:
         """currency -> factor from its minor units to the base's (approximate; for ordering in SQL)."""
         from salescli.values import currency_decimals

@@ -5,7 +5,7 @@ the share that later entered a later open stage or a won stage (reaching Lost is
 count and by value; and the median days a deal stayed in the stage (stays that began in the period
 and have ended). A deal back in a stage it was in before the period is not a new entry. The pipeline
 is --pipeline, else the default one. --by adds, per group, the deals that entered the first stage in
-the period and how many of them have been won since (a cohort, unlike the summary's flow ratio), and
+the period and how many of them have been won since (a cohort, as the summary's conversion), and
 the group's rows of the stages its deals entered (the CSV with --by).
 """
 
@@ -35,7 +35,9 @@ from salescli.services.reports.common import (
 
 BY = ("owner", "team", "source", "segment")
 METRICS = {"entered": "deals that entered the first stage", "won": "deals that reached a won stage",
-           "conversion": "first stage to won, by count"}
+           "won_since": "of the deals entering the first stage, those won since",
+           "conversion": "won since / entered the first stage (a share of the same deals)",
+           "flow_conversion": "won / entered the first stage in the period (different deals)"}
 
 
 def stage_rows(ctx: ReportContext, stages: list[Row], entries: list[Row], medians: list[Row]) -> list[dict[str, Any]]:
@@ -66,15 +68,18 @@ def stage_rows(ctx: ReportContext, stages: list[Row], entries: list[Row], median
     return rows
 
 
-def overall(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The summary's flow figures: deals entering the first stage and a won stage in the period, and
-    their ratio (over 100% when more deals were won than entered the first stage)."""
+def overall(rows: list[dict[str, Any]], cohort_figures: dict[str, Any]) -> dict[str, Any]:
+    """The summary: deals entering the first stage and a won stage in the period; of the first, those won
+    since and their share (the conversion, at most 100%); and the flow ratio won / entered, which
+    compares different deals (over 100% when more deals were won than entered the first stage)."""
     first = rows[0] if rows else None
     won_row = next((r for r in rows if r["kind"] == "won"), None)
     return {
         "entered": first["entered"] if first else 0,
         "won": won_row["entered"] if won_row else 0,
-        "conversion": ratio(won_row["entered"], first["entered"]) if first and won_row else None,
+        "won_since": cohort_figures["reached_won"],
+        "conversion": cohort_figures["conversion"],
+        "flow_conversion": ratio(won_row["entered"], first["entered"]) if first and won_row else None,
     }
 
 
@@ -128,10 +133,10 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     stages = [s for s in stage_lookup(ctx).values() if s["pipeline_id"] == pipeline_id and s["kind"] != "lost"]
     # per group when --by: the stage rows add the groups up
     entries = repo.funnel(ctx.filter, pipeline_id, start=ctx.start, end=ctx.end, by=chosen or "all",
-                          first_stage=stages[0]["id"] if stages and chosen else None)
+                          first_stage=stages[0]["id"] if stages else None)
     rows = stage_rows(ctx, stages, entries, repo.stage_medians(ctx.filter, start=ctx.start, end=ctx.end))
-    totals = overall(rows)
-    summary = {"pipeline": repo.pipeline_names().get(pipeline_id), **totals}
+    the_cohort = cohort(ctx, stages[0] if stages else None, entries)
+    summary = {"pipeline": repo.pipeline_names().get(pipeline_id), **overall(rows, the_cohort), "cohort": the_cohort}
     columns = [
         col("stage"), col("kind", in_table=False), col("entered", "entered", "count"),
         col("entered_amount", "amount", "money"), col("converted", "moved on", "count"),
@@ -141,9 +146,8 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     ]
     during = "" if ctx.period == ALL_TIME else f" in {ctx.period.label}"
     sections = [Section("stages", f"Stage conversion (deals entering each stage{during})", columns, rows)]
-    if chosen:  # the summary gets the pipeline's cohort figures too (the groups' Total row)
-        summary["cohort"] = cohort(ctx, stages[0] if stages else None, entries)
-        sections = [*_group_sections(ctx, chosen, stages, entries, columns, summary["cohort"]), *sections]
+    if chosen:  # the summary's cohort is the groups' Total row
+        sections = [*_group_sections(ctx, chosen, stages, entries, columns, the_cohort), *sections]
     report = Report(
         name="funnel",
         title=f"Funnel {summary['pipeline']} {ctx.period.label}" + (f" ({ctx.scope_label()})"
@@ -151,7 +155,8 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         meta=ctx.meta("funnel", chosen),
         summary={**summary, "currency": ctx.base},
         figures=[Figure("entered", f"entered {rows[0]['stage'] if rows else 'first stage'}"),
-                 Figure("won", "reached won"), Figure("conversion", "overall conversion", "rate")],
+                 Figure("won_since", "of them won since"), Figure("conversion", "conversion", "rate"),
+                 Figure("won", "won in the period")],
         sections=sections,
         charts=[Chart("Funnel: deals entering each stage", "deals",
                       [(r["stage"], float(r["entered"])) for r in rows], kind="count")],

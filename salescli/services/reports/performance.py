@@ -48,6 +48,7 @@ def figures(ctx: ReportContext, closed: list[Row], acts: list[Row], median: floa
     won = sum(r["won"] or 0 for r in closed)
     lost = sum(r["lost"] or 0 for r in closed)
     won_amount = ctx.to_base(per_currency(closed, "won_amount"))
+    priced = ctx.priced(closed, "won")  # won deals whose amount is in won_amount (a rate known)
     kinds = {k: sum(r["n"] for r in acts if r["kind"] == k) for k in KINDS}
     target = targets.get("won_amount")
     target_money = None if target is None else minor_to_decimal(int(target), ctx.base)
@@ -63,7 +64,7 @@ def figures(ctx: ReportContext, closed: list[Row], acts: list[Row], median: floa
         "lost": lost,
         "lost_amount": ctx.to_base(per_currency(closed, "lost_amount")),
         "win_rate": ratio(won, won + lost),
-        "avg_won": (won_amount / won).quantize(Decimal(1).scaleb(-2)) if won else None,
+        "avg_won": (won_amount / priced).quantize(Decimal(1).scaleb(-2)) if priced else None,
         "median_cycle_days": days(median),
         "activities": total_acts,
         **kinds,

@@ -61,7 +61,8 @@ def deal_rows(ctx: ReportContext, limit: int | None = None) -> Iterator[dict[str
             "id": r["id"], "title": r["title"], "owner": r["owner"], "stage": r["stage"],
             "amount": None if r["amount_minor"] is None else minor_to_decimal(r["amount_minor"], r["currency"]),
             "currency": r["currency"], "expected_close": r["expected_close"], "next_step": r["next_step"],
-            "next_step_date": r["next_step_date"], "last_activity": r["last_touch"],
+            "next_step_date": r["next_step_date"], "last_activity": r["last_activity"],
+            "idle_since": r["last_touch"],
             "stale": bool(r["is_stale"]), "parked": bool(r["is_parked"]), "no_next_step": bool(r["no_next_step"]),
             "why": reasons(r, today, ctx.stale_days),
         }
@@ -72,7 +73,8 @@ def deal_columns() -> list[Any]:
         col("id", "id", "id"), short("title"), col("owner"), col("stage", in_table=False),
         col("amount", "amount", "priced"), col("currency", in_table=False), col("expected_close", in_table=False),
         col("next_step", in_table=False), col("next_step_date", in_table=False),
-        col("last_activity", in_table=False), col("stale", in_table=False), col("parked", in_table=False),
+        col("last_activity", in_table=False), col("idle_since", in_table=False),
+        col("stale", in_table=False), col("parked", in_table=False),
         col("no_next_step", in_table=False), col("why"),
     ]
 

@@ -36,11 +36,12 @@ def figures(ctx: ReportContext, open_count: int, closed: list[Row]) -> dict[str,
     won_amount = ctx.to_base(per_currency(closed, "won_amount"))
     cycle_total = sum(r["cycle_days"] or 0 for r in closed)
     win_rate = ratio(won, won + lost)
-    avg_won = won_amount / won if won else None
+    priced = ctx.priced(closed, "won")  # won deals whose amount is in won_amount (a rate known)
+    avg_won = won_amount / priced if priced else None
     avg_cycle = Decimal(str(cycle_total)) / won if won else None
     velocity = None
     if win_rate is not None and avg_won is not None and avg_cycle:
-        exact = Decimal(open_count) * Decimal(won) / Decimal(won + lost) * won_amount / won / avg_cycle
+        exact = Decimal(open_count) * Decimal(won) / Decimal(won + lost) * won_amount / priced / avg_cycle
         velocity = exact.quantize(Decimal("0.01"))
     return {
         "open_deals": open_count,
