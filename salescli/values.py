@@ -109,6 +109,10 @@ _SPACE_SEPARATORS = " \u00a0\u202f"
 _PLAIN_NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _COMMA_NUMBER_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 _SPACE_NUMBER_RE = re.compile(r"[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+(?:\.[0-9]+)?")
+# the same with a decimal comma (1.234,56 or 1 234,56: European spreadsheets)
+_COMMA_PLAIN_RE = re.compile(r"[0-9]+(?:,[0-9]+)?")
+_COMMA_DOT_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?")
+_COMMA_SPACE_RE = re.compile(r"[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+(?:,[0-9]+)?")
 _EXPONENT_RE = re.compile(r"[0-9.][eE][-+]?[0-9]")
 _CURRENCY_CODE_RE = re.compile(r"[A-Za-z]{3}")
 
@@ -153,7 +157,7 @@ def _decimals_reason(currency: str | None, decimals: int) -> str:
     return f"has more decimals than {currency} allows ({decimals})"
 
 
-def parse_money(text: str, currency: str | None = None) -> Money:
+def parse_money(text: str, currency: str | None = None, *, decimal_comma: bool = False) -> Money:
     """Parse an amount as people type it into integer minor units, exactly.
 
     Accepted: ``12000``, ``12,000.50``, ``12 000``, ``12k``, ``1.2M``, ``2.5bn``
@@ -164,6 +168,9 @@ def parse_money(text: str, currency: str | None = None) -> Money:
     the currency has once k/M/B is applied (``1.234`` USD refused, ``1.2345k``
     accepted; trailing zeros do not count), amounts over 10,000,000,000,000,
     and currencies that contradict each other or the ``currency`` argument.
+
+    With ``decimal_comma`` the comma is the decimal mark and ``.`` or a space groups thousands
+    (``1.234,56``, ``1 234,56``, ``12,5k``), as European spreadsheets write amounts.
 
     ``Money.currency`` is the currency the text names (the ``currency``
     argument when the text has a compatible bare symbol such as ``$`` for
@@ -195,7 +202,9 @@ def parse_money(text: str, currency: str | None = None) -> Money:
     negative = negative or sign is not None
 
     num = m.group("num").rstrip()
-    if _PLAIN_NUMBER_RE.fullmatch(num):
+    if decimal_comma:
+        digits = _comma_decimal_digits(text, num)
+    elif _PLAIN_NUMBER_RE.fullmatch(num):
         digits = num
     elif _COMMA_NUMBER_RE.fullmatch(num):
         digits = num.replace(",", "")
@@ -219,6 +228,20 @@ def parse_money(text: str, currency: str | None = None) -> Money:
     exponent = _MULTIPLIERS[mult.lower()] if mult else 0
     minor = _scaled_minor(text, digits, exponent, decimals, check_currency)
     return Money(minor, text_currency)
+
+
+def _comma_decimal_digits(text: str, num: str) -> str:
+    """'1.234,56' (or '1 234,56', '1234,56') -> '1234.56'."""
+    if _COMMA_PLAIN_RE.fullmatch(num):
+        return num.replace(",", ".")
+    if _COMMA_DOT_RE.fullmatch(num):
+        return num.replace(".", "").replace(",", ".")
+    if _COMMA_SPACE_RE.fullmatch(num):
+        return "".join(ch for ch in num if ch not in _SPACE_SEPARATORS).replace(",", ".")
+    if "," in num or "." in num:
+        raise InvalidValue(None, text, "has misplaced separators (with a decimal comma: . for thousands and , for"
+                                        " decimals: 12.000,50)")
+    raise InvalidValue(None, text, f"is not an amount {_AMOUNT_EXAMPLES}")
 
 
 def _currency_in_text(text: str, pre: str | None, post: str | None, arg: str | None) -> str | None:

@@ -739,3 +739,26 @@ def test_users_refuse_columns_they_cannot_keep(cli: Run, ok: Run, tmp_path: Path
     assert res.exit_code == 4 and 'users have no extra fields, so columns "shoe size" would be lost' in res.stderr
     ok("import", "users", str(path), "--map", "shoe size=-")
     assert sql(ok, "SELECT name, team, territory FROM users") == [{"name": "Ana", "team": "Bo", "territory": "West"}]
+
+
+def test_decimal_comma_amounts_from_a_european_spreadsheet(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "eu.csv", 'Titel;Betrag;Stage\nAlpha;"1.234,56";Proposal\nBeta;99,5;Proposal\n'
+                                      "Gamma;12;Proposal\n")
+    ok("init")
+    before = digest(db)
+    res = cli("import", "deals", str(path), "--map", "Titel=title", "--map", "Betrag=amount")
+    assert res.exit_code == 4 and digest(db) == before
+    assert res.stderr.splitlines()[0] == (
+        'Error: eu.csv:2: Betrag "1.234,56" has misplaced thousands separators (use , for thousands and . for'
+        " decimals: 12,000.50); amounts like 1.234,56 need --decimal-comma")
+    plan = ok("import", "deals", str(path), "--map", "Titel=title", "--map", "Betrag=amount", "--decimal-comma",
+              "--dry-run").stdout
+    assert "  amounts read with a decimal comma (1.234,56)" in plan.splitlines()
+    ok("import", "deals", str(path), "--map", "Titel=title", "--map", "Betrag=amount", "--decimal-comma")
+    assert sql(ok, "SELECT title, amount_minor FROM deals ORDER BY id") == [
+        {"title": "Alpha", "amount_minor": 123456}, {"title": "Beta", "amount_minor": 9950},
+        {"title": "Gamma", "amount_minor": 1200}]
+    # a map file says it once for every import of that export
+    mapfile = write(tmp_path, "eu.toml", 'decimal_comma = true\ncolumns = { Titel = "title", Betrag = "amount" }\n')
+    res = ok("import", "deals", str(path), "--map-file", str(mapfile))
+    assert "0 created, 0 updated, 3 unchanged" in res.stderr

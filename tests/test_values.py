@@ -984,3 +984,20 @@ def test_importing_values_does_not_import_dateutil() -> None:
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+@pytest.mark.parametrize(
+    ("text", "minor"),
+    [("1.234,56", 123456), ("1234,56", 123456), ("1 234,56", 123456), ("1\u00a0234,5", 123450), ("12", 1200),
+     ("12,5k", 1250000), ("1.234.567", 123456700), ("€ 1.234,56", 123456), ("0,99 EUR", 99)],
+)
+def test_parse_money_with_a_decimal_comma(text: str, minor: int) -> None:
+    assert parse_money(text, decimal_comma=True).minor == minor
+
+
+@pytest.mark.parametrize("text", ["1,234.56", "1.23,4", "12.34", "1,2,3"])
+def test_parse_money_with_a_decimal_comma_refuses_a_point_for_decimals(text: str) -> None:
+    with pytest.raises(InvalidValue) as err:
+        parse_money(text, decimal_comma=True)
+    assert err.value.reason == ("has misplaced separators (with a decimal comma: . for thousands and , for decimals:"
+                                " 12.000,50)")

@@ -90,6 +90,7 @@ def _import(
     progress: bool | None,
     create_stages: bool = False,
     pipeline: str | None = None,
+    decimal_comma: bool | None = None,
 ) -> None:
     from salescli.errors import UsageError
     from salescli.importers.apply import run_import
@@ -107,6 +108,7 @@ def _import(
         today=app.today,
         spec=build_spec(entity, preset=preset, map_file=map_file, maps=maps),
         day_first=day_first,
+        decimal_comma=decimal_comma,
         on_duplicate=_choice(on_duplicate, ON_DUPLICATE, "--on-duplicate"),
         on_error=on_error,
         rejects=rejects,
@@ -326,6 +328,10 @@ def import_deals(
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
     day_first: DayFirstOpt = None,
+    decimal_comma: Annotated[bool | None, typer.Option(
+        "--decimal-comma/--decimal-point",
+        help="Amounts written 1.234,56 (European spreadsheets) or 1,234.56 (default: the map file's, else point)."),
+    ] = None,
     fmt: ImportFormatOpt = None,
     progress: ProgressOpt = None,
 ) -> None:
@@ -339,7 +345,8 @@ def import_deals(
     """
     _import(ctx, "deals", file, maps=maps, map_file=map_file, preset=preset, dry_run=dry_run, on_error=on_error,
             rejects=rejects, on_duplicate=on_duplicate, no_create=no_create, encoding=encoding, delimiter=delimiter,
-            day_first=day_first, fmt=fmt, progress=progress, create_stages=create_stages, pipeline=pipeline)
+            day_first=day_first, fmt=fmt, progress=progress, create_stages=create_stages, pipeline=pipeline,
+            decimal_comma=decimal_comma)
 
 
 import_app.command("activities")(_entity_command(

@@ -468,6 +468,9 @@ def _spec_notes(options: ImportOptions) -> list[str]:
     day_first = options.day_first if options.day_first is not None else spec.day_first
     if day_first is not None:
         notes.append("day/month dates read " + ("day first" if day_first else "month first"))
+    decimal_comma = options.decimal_comma if options.decimal_comma is not None else spec.decimal_comma
+    if decimal_comma and options.entity == "deals":
+        notes.append("amounts read with a decimal comma (1.234,56)")
     if spec.entry_stage and options.entity == "deals":
         notes.append(f"won and lost deals enter {spec.entry_stage} when created")
     if spec.sources:

@@ -13,6 +13,7 @@ after an entity (``[deals]``, ``[companies]``...) overrides the top level for th
     values = { stage = { "Engaging" = "Qualification", "Closed Won" = "Won" } }
     date_format = "%m/%d/%Y"
     day_first = false
+    decimal_comma = true                             # amounts written 1.234,56 (deals)
     derive = { title = "{product} — {account}" }     # a field built from other columns
     defaults = { currency = "USD" }                  # a field's value when the file has none
     entry_stage = "Qualification"                    # where a won/lost deal's history starts
@@ -40,7 +41,8 @@ _ENTITY_ALIASES = {
 }
 PRESETS = ("hubspot", "pipedrive", "salesforce", "maven")
 IGNORE = ("-", "ignore", "skip", "drop")
-MAP_KEYS = ("columns", "values", "date_format", "day_first", "derive", "defaults", "entry_stage", "description")
+MAP_KEYS = ("columns", "values", "date_format", "day_first", "decimal_comma", "derive", "defaults", "entry_stage",
+            "description")
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,7 @@ class MapSpec:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     date_format: str | None = None
     day_first: bool | None = None
+    decimal_comma: bool | None = None
     derive: dict[str, str] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
     entry_stage: str | None = None
@@ -282,6 +285,11 @@ class MapSpec:
                 if value is not None and not isinstance(value, bool):
                     raise UsageError(f"{origin}: day_first must be true, false or absent")
                 self.day_first = value
+            if "decimal_comma" in layer:
+                value = layer["decimal_comma"]
+                if value is not None and not isinstance(value, bool):
+                    raise UsageError(f"{origin}: decimal_comma must be true, false or absent")
+                self.decimal_comma = value
             if "entry_stage" in layer:
                 self.entry_stage = str(layer["entry_stage"]) if layer["entry_stage"] else None
         self.sources.append(origin)

@@ -94,6 +94,7 @@ class ImportOptions:
     today: date
     spec: MapSpec = field(default_factory=MapSpec)
     day_first: bool | None = None
+    decimal_comma: bool | None = None  # None: the map file's, else a decimal point
     on_duplicate: str = "update"  # update | skip | error
     on_error: str = "abort"  # abort | skip
     rejects: str | None = None
@@ -141,6 +142,7 @@ _ISO_TS_RE = re.compile(
 _SERIAL_RE = re.compile(r"[0-9]{5}(?:\.[0-9]+)?")
 _NUMERIC_DATE_RE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-][0-9]{2,4}\b")
 _PLAIN_AMOUNT_RE = re.compile(r"([0-9]{1,13})(?:\.([0-9]{1,3}))?")
+_COMMA_AMOUNT_RE = re.compile(r"([0-9]{1,13})(?:,([0-9]{1,3}))?")  # with --decimal-comma
 
 
 class CellParsers:
@@ -214,11 +216,12 @@ class CellParsers:
         return self.to_date(text)
 
 
-def parse_amount(text: str, currency: str | None, default_currency: str) -> tuple[int, str]:
+def parse_amount(text: str, currency: str | None, default_currency: str,
+                 decimal_comma: bool = False) -> tuple[int, str]:
     """(minor units, currency): the text's own currency, else the row's, else the default."""
     from salescli.values import currency_decimals, parse_money
 
-    m = _PLAIN_AMOUNT_RE.fullmatch(text)
+    m = (_COMMA_AMOUNT_RE if decimal_comma else _PLAIN_AMOUNT_RE).fullmatch(text)
     if m:
         code = currency or default_currency
         decimals = currency_decimals(code)
@@ -226,11 +229,11 @@ def parse_amount(text: str, currency: str | None, default_currency: str) -> tupl
         if len(fraction) <= decimals:
             return int(whole) * 10**decimals + int((fraction + "0" * decimals)[:decimals] or "0"), code
     if currency:
-        money = parse_money(text, currency)
+        money = parse_money(text, currency, decimal_comma=decimal_comma)
         return money.minor, currency
-    money = parse_money(text)
+    money = parse_money(text, decimal_comma=decimal_comma)
     if money.currency is None:
-        money = parse_money(text, default_currency)
+        money = parse_money(text, default_currency, decimal_comma=decimal_comma)
         return money.minor, default_currency
     return money.minor, money.currency
 
@@ -1049,6 +1052,8 @@ class DealPlanner(Planner):
                                for f in ("contact", "contact_external_id"))
         self.relations = Relations.load(self.writer, contacts=self.has_contact)
         self.base_currency = self.settings.get("base_currency", "USD")
+        given = self.options.decimal_comma
+        self.decimal_comma = bool(given if given is not None else self.options.spec.decimal_comma)
         self.pipelines: dict[str, int] = {}
         self.pipeline_names: dict[int, str] = {}
         self.stages: dict[tuple[int, str], StageInfo] = {}
@@ -1198,9 +1203,12 @@ class DealPlanner(Planner):
         minor: int | None = None
         if amount_text is not None:
             try:
-                minor, currency = parse_amount(amount_text, currency, self.base_currency)
+                minor, currency = parse_amount(amount_text, currency, self.base_currency, self.decimal_comma)
             except InvalidValue as exc:
-                raise RowError(self.col("amount"), amount_text, exc.reason, line) from None
+                reason = exc.reason
+                if not self.decimal_comma and "misplaced thousands separators" in reason:
+                    reason += "; amounts like 1.234,56 need --decimal-comma"
+                raise RowError(self.col("amount"), amount_text, reason, line) from None
         currency = currency or self.base_currency
         closed = kind != "open"
         if closed:
