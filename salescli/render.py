@@ -114,7 +114,14 @@ def text_value(value: Any) -> str:
         return ", ".join(text_value(v) for v in value)
     if isinstance(value, dict):
         return json_value(value)
-    return str(value)
+    text = str(value)
+    if len(text) == 19 and text[10] == "T" and _STORED_TIMESTAMP_RE.fullmatch(text):
+        # a stored timestamp, for people: 2026-07-30 (midnight: a day) or 2026-07-30 14:05
+        return text[:10] if text.endswith("T00:00:00") else f"{text[:10]} {text[11:16]}"
+    return text
+
+
+_STORED_TIMESTAMP_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 
 
 def neutralise_cell(text: str) -> str:

@@ -485,8 +485,8 @@ next step date     2026-11-30
 tags               renewal
 days in stage      16
 stage entered at   2026-11-10
-created at         2026-10-01T00:00:00
-updated at         2026-11-26T00:00:00
+created at         2026-10-01
+updated at         2026-11-26
 
 stage history
 when         from            to              by     note         forced

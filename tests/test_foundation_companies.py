@@ -69,8 +69,8 @@ def test_show_table_snapshot(crm: Run) -> None:
         notes        first customer
         contacts     1
         open deals   0
-        created at   2026-11-26T00:00:00
-        updated at   2026-11-26T00:00:00
+        created at   2026-11-26
+        updated at   2026-11-26
 
         contacts
         id   name        email         title   status

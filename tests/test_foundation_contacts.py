@@ -77,8 +77,8 @@ def test_show_table_snapshot(crm: Run) -> None:
         owner        dana
         status       customer
         tags         vip
-        created at   2026-11-26T00:00:00
-        updated at   2026-11-26T00:00:00
+        created at   2026-11-26
+        updated at   2026-11-26
     """)
     assert res.stderr == ""
 

@@ -37,15 +37,14 @@ def story(ok: Run) -> Run:
 
 def test_history_table_snapshot(story: Run) -> None:
     assert screen(story("history").stdout) == expect("""
-        id   when                  who    entity    id   action   what
-        ────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────
-         1   2026-11-20T00:00:00   dana   company    1   create   created Acme Corp
-         2   2026-11-21T00:00:00   lee    company    2   create   created Initech
-         3   2026-11-21T00:00:00   lee    contact    1   create   created Bo Chen
-         4   2026-11-22T00:00:00   dana   company    2   update   segment: ∅ → b2b; tags: ∅ → partner
-         5   2026-11-23T00:00:00   dana   contact    1   update   company: Initech (#2) → Acme Corp (#1); status: lead →
-                                                                  prospect
-         6   2026-11-24T00:00:00   dana   contact    1   delete   deleted Bo Chen
+        id   when         who    entity    id   action   what
+        ────────────────────────────────────────────────────────────────────────────────────────────────────────────────
+         1   2026-11-20   dana   company    1   create   created Acme Corp
+         2   2026-11-21   lee    company    2   create   created Initech
+         3   2026-11-21   lee    contact    1   create   created Bo Chen
+         4   2026-11-22   dana   company    2   update   segment: ∅ → b2b; tags: ∅ → partner
+         5   2026-11-23   dana   contact    1   update   company: Initech (#2) → Acme Corp (#1); status: lead → prospect
+         6   2026-11-24   dana   contact    1   delete   deleted Bo Chen
     """)
 
 
@@ -109,7 +108,7 @@ def test_history_csv_and_markdown(story: Run) -> None:
     assert csv_text[3].startswith('4,2026-11-22T00:00:00,dana,company,2,update,,segment: ∅ → b2b; tags: ∅ → partner,')
     markdown = story("history", "-f", "markdown").stdout.splitlines()
     assert markdown[0] == "| id | when | who | entity | id | action | what |"
-    assert markdown[-1] == "| 6 | 2026-11-24T00:00:00 | dana | contact | 1 | delete | deleted Bo Chen |"
+    assert markdown[-1] == "| 6 | 2026-11-24 | dana | contact | 1 | delete | deleted Bo Chen |"
 
 
 def test_failed_writes_leave_no_history(story: Run, cli: Run, db: Path) -> None:
