@@ -296,6 +296,19 @@ def test_lost_records_reason_category_and_date(ok: Run, db: Path) -> None:
             deal["probability"]) == ("lost", "2026-11-25", "went with Initech", "competitor", "closed", 0)
 
 
+def test_closing_a_deal_names_its_open_tasks(ok: Run) -> None:
+    ok("deal", "add", "X")
+    ok("task", "add", "Send the proposal", "--deal", "1", "--due", "2026-11-30")
+    ok("task", "add", "Old call", "--deal", "1", "--due", "2026-11-20")
+    ok("task", "done", "2")
+    res = ok("deal", "lost", "1", "--reason", "no budget")
+    # left open (closing them is the person's call), but said: they would sit in someone's overdue list
+    assert res.stderr == ('note: lost deal 1 still has 1 open task: #1 "Send the proposal" (salescli task done 1,'
+                          " or task rm)\nlost deal 1 X on 2026-11-26: no budget\n")
+    ok("deal", "add", "Y")
+    assert "open task" not in ok("deal", "won", "2").stderr  # none open: nothing said
+
+
 def test_reopen_returns_to_the_stage_before_closing(ok: Run, cli: Run, db: Path) -> None:
     ok("deal", "add", "X", "--stage", "Needs Analysis", "--probability", "55")
     ok("deal", "lost", "1", "--reason", "no budget")

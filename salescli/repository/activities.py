@@ -138,6 +138,11 @@ class ActivityStore(RepositoryBase):
             yield from (rows[i] for i in chunk if i in rows)
 
     # -- last activity of the linked records ---------------------------------------------
+    def open_deal_tasks(self, deal_id: int) -> list[Row]:
+        """A deal's open tasks (id, subject), oldest first."""
+        return self.all("SELECT id, subject FROM activities WHERE deal_id = ? AND kind = 'task' AND done_at IS NULL"
+                        " ORDER BY id", (deal_id,))
+
     def touch_last_activity(self, day: str, links: Row) -> None:
         """Move last_activity_at of the linked deal, contact and company forward to day (never back).
 

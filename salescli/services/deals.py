@@ -548,8 +548,10 @@ def win_deal(
         extra: dict[str, Any] = {"won_at": (on_date or today).isoformat()}
         if amount is not None:
             extra["amount_minor"], extra["currency"] = parse_amount(amount, deal["currency"])
+        pending = repo.open_deal_tasks(deal["id"])
         row = _enter_stage(repo, deal, target, today=today, action="won", on_date=on_date, note=note,
                            force=force, extra=extra, events=("won",))
+    _note_open_tasks(repo, deal, pending, "won")
     return row
 
 
@@ -577,9 +579,22 @@ def lose_deal(
             raise _closed_error(deal, "lost")
         target = _closing_stage(repo, deal, "lost", stage)
         extra = {"lost_at": (on_date or today).isoformat(), "lost_reason": reason.strip(), "lost_category": category}
+        pending = repo.open_deal_tasks(deal["id"])
         row = _enter_stage(repo, deal, target, today=today, action="lost", on_date=on_date, note=note,
                            force=force, extra=extra, events=("lost",))
+    _note_open_tasks(repo, deal, pending, "lost")
     return row
+
+
+def _note_open_tasks(repo: Repository, deal: Row, tasks: list[Row], status: str) -> None:
+    """A deal just closed with tasks still open (a proposal call an automation made): name them, so they do
+    not sit in someone's overdue list; closing them stays the person's call."""
+    if not tasks:
+        return
+    listed = ", ".join(f'#{t["id"]} "{t["subject"]}"' for t in tasks[:3]) + (", …" if len(tasks) > 3 else "")
+    n = len(tasks)
+    repo.notices.append(f"note: {status} deal {deal['id']} still has {n} open task{'s' if n != 1 else ''}: {listed}"
+                        f" (salescli task done {tasks[0]['id']}, or task rm)")
 
 
 def reopen_deal(
