@@ -49,7 +49,7 @@ def list_columns() -> list[Any]:
         Column("company_id", in_table=False),
         Column("company"),
         Column("status"),
-        Column("owner"),
+        Column("owner", optional=True),
         Column("source", in_table=False),
         Column("tags", optional=True),
         Column("notes", in_table=False),

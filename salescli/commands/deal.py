@@ -91,7 +91,7 @@ def list_columns() -> list[Any]:
         hidden("weighted_amount"),
         hidden("forecast_category"),
         Column("expected_close", "close"),
-        Column("owner"),
+        Column("owner", optional=True),
         hidden("source"),
         hidden("next_step"),
         hidden("next_step_date"),
