@@ -265,7 +265,7 @@ def test_won_sets_date_and_amount_and_fires_the_automation(ok: Run, db: Path) ->
     ok("deal", "add", "X", "--amount", "10k", "--currency", "EUR", "--date", "2026-11-01")
     res = ok("deal", "won", "1", "--amount", "9,500", "--date", "2026-11-20")
     assert res.stderr == (
-        'created task 1 "Post-sale follow-up" due 2026-12-03 (automation 1)\n'
+        'created task 1 "Post-sale follow-up" due 2026-11-27 (automation 1)\n'  # 7 days after the win
         "won deal 1 X on 2026-11-20\n"
     )
     deal = as_json(ok, "deal", "show", "1")

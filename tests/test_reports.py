@@ -19,7 +19,8 @@ Proposal 60, Negotiation 80; default stale days 30):
 
 Activities: bob email on Gamma 10-05, call on Gamma 11-20; ana meeting on Alpha 10-08, call 11-24;
 cy note 09-15. Tasks: bob "Send contract" due 11-20 (overdue), ana "Call back" due 12-01; winning
-Alpha and Delta created the post-sale follow-up tasks (due 12-03). Users: ana, bob (team East),
+Alpha and Delta created the post-sale follow-up tasks, due 7 days after each win (Alpha's 10-17, overdue;
+Delta's 11-27). Users: ana, bob (team East),
 cy (team West). Targets (won_amount): ana 2026-Q4 30k, team:West 2026-Q4 50k, bob 2026-10 10k and
 2026-11 10k.
 """
@@ -404,19 +405,20 @@ def test_activity(hist: Run) -> None:
     data = report(hist, "activity")
     rows = by(data["rows"], "owner")
     assert {k: (v["call"], v["email"], v["meeting"], v["note"], v["task"], v["total"], v["overdue"])
-            for k, v in rows.items()} == {"ana": (1, 0, 1, 0, 0, 2, 0), "bob": (1, 1, 0, 0, 0, 2, 1)}
+            for k, v in rows.items()} == {"ana": (1, 0, 1, 0, 0, 2, 1), "bob": (1, 1, 0, 0, 0, 2, 1)}
     assert data["summary"] == {"activities": 4, "call": 2, "email": 1, "meeting": 1, "note": 0, "task": 0,
-                               "overdue": 1}
+                               "overdue": 2}
+    # Alpha's follow-up is due 7 days after its win on 10-10, not after the command that recorded it
     assert [(t["subject"], t["due_date"], t["days_overdue"]) for t in data["overdue_tasks"]] == [
-        ("Send contract", "2026-11-20", D("6.0"))]
+        ("Post-sale follow-up", "2026-10-17", D("40.0")), ("Send contract", "2026-11-20", D("6.0"))]
 
 
 def test_activity_by_pipeline_counts_each_activity_under_its_deals_pipeline(hist: Run) -> None:
     rows = by(report(hist, "activity", "--by", "pipeline")["rows"], "pipeline")
     # Gamma's e-mail and call and Alpha's meeting are in Default; ana's call on no deal is (none);
-    # bob's overdue "Send contract" is on Gamma.
+    # bob's overdue "Send contract" is on Gamma, ana's overdue follow-up on Alpha.
     assert {k: (r["call"], r["email"], r["meeting"], r["total"], r["overdue"]) for k, r in rows.items()} == {
-        "Default": (1, 1, 1, 3, 1), "(none)": (1, 0, 0, 1, 0)}
+        "Default": (1, 1, 1, 3, 2), "(none)": (1, 0, 0, 1, 0)}
 
 
 def test_performance_by_source_has_no_quota(hist: Run, db: Path) -> None:
@@ -434,7 +436,7 @@ def test_a_done_task_counts_as_activity_when_it_was_done(hist: Run, db: Path) ->
     hist("task", "done", str(task), "--date", "2026-11-21")
     data = report(hist, "activity")
     assert by(data["rows"], "owner")["bob"]["task"] == 1
-    assert data["summary"]["overdue"] == 0
+    assert data["summary"]["overdue"] == 1  # Alpha's follow-up, due 10-17
 
 
 def test_stale_lists_deals_largest_first_with_the_reason(hist: Run) -> None:
@@ -548,7 +550,7 @@ def test_weekly_defaults_to_the_last_complete_week(hist: Run) -> None:
         ("2026-11-20", "won", 4, ""),
     ]
     assert (s["open_deals"], s["open_amount"], s["stale"], s["at_risk"], s["overdue"], s["activities"]) == (
-        6, D("66000.00"), 3, 4, 1, 1)
+        6, D("66000.00"), 3, 4, 2, 1)
     assert [d["id"] for d in data["at_risk"]] == [5, 3, 9, 8]
     assert s["forecast"]["attainment"] == D("0.2000") and s["forecast"]["coverage"] == D("0.78")
     assert [(r["owner"], r["call"], r["total"]) for r in data["activity"]] == [("bob", 1, 1)]
@@ -559,6 +561,19 @@ def test_weekly_week_option(hist: Run) -> None:
     assert s["week"]["start"] == "2026-11-02"
     assert (s["new"], s["lost"]) == (1, 1)  # Zeta created 11-02, Beta lost 11-03
     assert report(hist, "weekly", "--week", "2026-11-04")["summary"]["week"]["label"] == "2026-W45"
+
+
+def test_an_earlier_week_says_which_figures_are_from_when(hist: Run) -> None:
+    data = report(hist, "weekly", "--week", "2026-W45")
+    assert data["summary"]["figures_as_of"] == "2026-11-08"  # the week's last day, from the stage history
+    assert data["notes"][-1] == ("an earlier week: the pipeline and forecast are as they stood on 2026-11-08 (from"
+                                 " the stage history; amounts and close dates are today's); the at-risk deals and"
+                                 " overdue tasks are today's (2026-11-26)")
+    out = hist("report", "weekly", "--week", "2026-W45").stdout.splitlines()
+    assert {"Pipeline by stage on 2026-11-08 (USD)", "Forecast 2026-Q4 on 2026-11-08 (USD)",
+            "At-risk deals (today) closing by 2026-12-31", "Overdue tasks (today)"} <= set(out)
+    last_week = report(hist, "weekly")  # the cron case: everything as of today, nothing to say
+    assert last_week["summary"]["figures_as_of"] == "2026-11-26" and not any("earlier" in n for n in last_week["notes"])
 
 
 def test_weekly_period_names_the_week_and_by_team_groups_the_activity(hist: Run) -> None:
@@ -574,7 +589,8 @@ def test_weekly_limit_cuts_the_lists_only(hist: Run) -> None:
     # the changes list is cut; the pipeline by stage, the forecast and the activity per rep are not
     assert res.stderr.splitlines() == [
         "What changed in 2026-W47: 3 more rows not shown (use --limit N or --all, or -f csv/json)",
-        "At-risk deals closing by 2026-12-31: 3 more rows not shown (use --limit N or --all, or -f csv/json)"]
+        "At-risk deals closing by 2026-12-31: 3 more rows not shown (use --limit N or --all, or -f csv/json)",
+        "Overdue tasks: 1 more row not shown (use --limit N or --all, or -f csv/json)"]
     assert "\nNegotiation" in res.stdout and "pipeline coverage" in res.stdout
 
 
@@ -721,7 +737,8 @@ def test_forecast_snapshot_then_accuracy(hist: Run, cli: Run) -> None:
     hist("deal", "won", "3", "--date", "2026-12-10", today="2026-12-10")
     data = json.loads(hist("report", "forecast-accuracy", "-f", "json", today="2027-01-05").stdout, parse_float=D)
     first, second = data["snapshots"]
-    assert (first["scope"], first["period"], first["period_over"], first["days_left"]) == ("all", "2026-Q4", True, 36)
+    # taken on 11-26: 35 days after it (11-27 .. 12-31), as pacing counts the 26th as passed
+    assert (first["scope"], first["period"], first["period_over"], first["days_left"]) == ("all", "2026-Q4", True, 35)
     assert (first["won_then"], first["actual"]) == (D("20000.00"), D("40000.00"))
     # won + commit 73,000, won + weighted 64,200, won + historical 65,400 against 40,000 won
     assert (first["forecast_commit"], first["error_commit"], first["error_pct_commit"]) == (
@@ -807,3 +824,24 @@ def test_funnel_headline_is_the_cohort_and_names_the_flow_apart(hist: Run) -> No
     assert (s["entered"], s["won_since"], s["conversion"], s["won"], s["flow_conversion"]) == (
         2, 0, D("0.0000"), 2, D("1.0000"))
     assert s["cohort"]["reached_won"] == 0
+
+
+def test_a_total_target_that_is_no_sum_of_the_rows_says_why(hist: Run) -> None:
+    # team West's 50k target stands for cy (who has none of her own): 30k + 20k + 50k, not the rows' 50k
+    note = ("the total's target, 100,000.00 USD, counts a team's target where one is set instead of its members'"
+            " (the owners' targets add up to 50,000.00)")
+    assert note in report(hist, "performance")["notes"]
+    assert note in report(hist, "forecast", "--by", "owner")["notes"]
+    assert not any("total's target" in n for n in report(hist, "performance", "--by", "team")["notes"])
+
+
+def test_pacing_needs_a_period_with_an_end(hist: Run) -> None:
+    s = report(hist, "performance", "--period", "all")["summary"]
+    # "all dates" has no share passed: the placeholder bounds gave a pace against 1900..2200
+    assert (s["expected_to_date"], s["pacing"]) == (None, None)
+
+
+def test_velocity_calls_its_last_row_all_deals(hist: Run) -> None:
+    lines = hist("report", "velocity").stdout.splitlines()
+    # velocity is no sum of the rows above it
+    assert [line.split()[:2] for line in lines if line.startswith("All deals")] == [["All", "deals"]] * 2

@@ -67,7 +67,7 @@ def test_weekly_html_is_self_contained_with_svg_charts(hist: Run, tmp_path: Path
     assert widths[4] == max(widths[:5]) and widths[2] == 0  # Negotiation the longest bar, Needs Analysis none
     cells = page.cells
     for label, value in (("won amount", "8,000"), ("close dates pushed", "1"), ("at risk", "4"),
-                         ("overdue tasks", "1")):
+                         ("overdue tasks", "2")):
         assert cells[cells.index(label) + 1] == value
     assert "close → 2026-12-15" in cells
     assert cells[cells.index("attainment") + 1] == "20%"

@@ -24,7 +24,8 @@ _DUE_RE = re.compile(r"\+?\s*([0-9]{1,5})\s*(d|day|days|w|week|weeks)?")
 
 
 def fire(repo: Repository, deal: Row, event: str, today: date, stage_name: str | None = None) -> list[int]:
-    """Create the tasks that automations attach to this deal event, inside the caller's transaction.
+    """Create the tasks that automations attach to this deal event, inside the caller's transaction; today is
+    the day of the event (a deal won with --date: that day), which the due dates count from.
 
     event is 'created', 'won', 'lost' or 'stage' (with stage_name). Returns the new task ids and
     leaves a notice for each on repo.notices.

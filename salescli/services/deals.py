@@ -298,9 +298,10 @@ def _enter_stage(
     repo.add_stage_history(deal["id"], deal["stage_id"], stage["id"], when, note, bool(missing))
     row = repo.deal(deal["id"])
     assert row is not None
-    automations.fire(repo, row, "stage", today, stage["name"])
+    day = on_date or today  # a task "due 7 days after" a deal won on --date 11-10 is due 11-17
+    automations.fire(repo, row, "stage", day, stage["name"])
     for event in events:
-        automations.fire(repo, row, event, today)
+        automations.fire(repo, row, event, day)
     return row
 
 
@@ -384,8 +385,8 @@ def add_deal(
                                {"stage": target["name"], "forced": "missing " + ", ".join(missing)})
         row = repo.deal(deal_id)
         assert row is not None
-        automations.fire(repo, row, "created", today)
-        automations.fire(repo, row, "stage", today, target["name"])
+        automations.fire(repo, row, "created", on_date or today)
+        automations.fire(repo, row, "stage", on_date or today, target["name"])
     return row
 
 

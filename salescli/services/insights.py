@@ -94,7 +94,7 @@ def stuck_deals(ctx: ReportContext, limit: int | None) -> tuple[int, Iterator[di
             med = medians[r["stage_id"]]
             yield {"rule": "stuck", **_deal(r),
                    "message": f"in {r['stage']} for {r['days_in_stage']:.0f} days; deals usually leave it after "
-                              f"{med['median']:.0f} (median of {med['stays']})",
+                              f"{Decimal(str(round(med['median'], 1))).normalize():f} (median of {med['stays']})",
                    "numbers": {"days_in_stage": days(r["days_in_stage"]), "median_days": days(med["median"]),
                                "stays": med["stays"], "factor": STUCK_FACTOR}}
 

@@ -123,8 +123,9 @@ def build(ctx: ReportContext) -> Report:
         row: dict[str, Any] = {
             "id": snap["id"], "taken_on": snap["taken_at"][:10], "period": snap["period_label"],
             "scope": snap["scope"], "period_over": over,
-            "days_left": max((date.fromisoformat(snap["period_end"]) - date.fromisoformat(snap["taken_at"][:10])).days,
-                             0),
+            # days after the snapshot's own day (which pacing counts as passed); period_end is exclusive
+            "days_left": max((date.fromisoformat(snap["period_end"]) - date.fromisoformat(snap["taken_at"][:10])).days
+                             - 1, 0),
             "won_then": won, "actual": actual,
         }
         for method, value in forecasts.items():

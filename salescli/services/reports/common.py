@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from salescli.errors import InvalidValue, NotFound, UsageError
@@ -271,6 +271,11 @@ class Report:
 
 
 # -- cells -----------------------------------------------------------------------------------
+def _half_up(value: Decimal, places: int) -> Decimal:
+    """Rounded as people round (1.025 -> 1.03, 12.5% -> 13%), not to even as Decimal's format does."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def money_cell(value: Any, row: dict[str, Any] | None = None) -> str:
     """Money in a table: whole units with thousands separators, millions as 1.15M so that a table keeps to
     80 columns (exact values are in json/csv)."""
@@ -278,28 +283,28 @@ def money_cell(value: Any, row: dict[str, Any] | None = None) -> str:
         return ""
     amount = Decimal(value)
     if abs(amount) >= 1_000_000_000:
-        return f"{amount / 1_000_000_000:.2f}B"
+        return f"{_half_up(amount / 1_000_000_000, 2)}B"
     if abs(amount) >= 1_000_000:
-        return f"{amount / 1_000_000:.2f}M"
-    return f"{amount:,.0f}"
+        return f"{_half_up(amount / 1_000_000, 2)}M"
+    return f"{_half_up(amount, 0):,}"
 
 
 def rate_cell(value: Any, row: dict[str, Any] | None = None) -> str:
     if value is None:
         return "–"
-    return f"{Decimal(str(value)) * 100:.0f}%"
+    return f"{_half_up(Decimal(str(value)) * 100, 0)}%"
 
 
 def ratio_cell(value: Any, row: dict[str, Any] | None = None) -> str:
     if value is None:
         return "–"
-    return f"{Decimal(str(value)):.2f}x"
+    return f"{_half_up(Decimal(str(value)), 2)}x"
 
 
 def days_cell(value: Any, row: dict[str, Any] | None = None) -> str:
     if value is None:
         return "–"
-    return f"{Decimal(str(value)):.1f}"
+    return f"{_half_up(Decimal(str(value)), 1)}"
 
 
 def count_cell(value: Any, row: dict[str, Any] | None = None) -> str:
@@ -348,7 +353,7 @@ def ratio(numerator: Any, denominator: Any, places: int = 4) -> Decimal | None:
     d = Decimal(str(denominator))
     if d == 0:
         return None
-    return (Decimal(str(numerator)) / d).quantize(Decimal(1).scaleb(-places))
+    return _half_up(Decimal(str(numerator)) / d, places)
 
 
 def days(value: float | None) -> Decimal | None:
@@ -400,6 +405,19 @@ def target_units(by: str, target_rows: list[Row], teams: dict[str, str | None], 
 
 def stage_lookup(ctx: ReportContext) -> dict[int, Row]:
     return {r["id"]: r for r in ctx.repo.stage_table()}
+
+
+def target_rollup_note(by: str | None, rows: list[dict[str, Any]], total: Decimal | None, base: str) -> str | None:
+    """By owner, when the total's target is not the sum of the rows' (a team target stands for its members'):
+    say so, or the Total row reads as wrong."""
+    if by != "owner" or total is None:
+        return None
+    given = [r["target"] for r in rows if r.get("target") is not None]
+    added = sum(given, Decimal(0))
+    if not given or added == total:
+        return None
+    return (f"the total's target, {total:,.2f} {base}, counts a team's target where one is set instead of its"
+            f" members' (the owners' targets add up to {added:,.2f})")
 
 
 def elapsed_fraction(period: Period, as_of: date) -> Decimal:

@@ -25,6 +25,7 @@ from typing import Any
 from salescli.repository.base import Row
 from salescli.services.pipeline import default_forecast_category
 from salescli.services.reports.common import (
+    ALL_TIME,
     TARGETED,
     Chart,
     Figure,
@@ -38,6 +39,7 @@ from salescli.services.reports.common import (
     per_currency,
     ratio,
     stage_lookup,
+    target_rollup_note,
     target_units,
 )
 from salescli.services.targets import Scope, resolve_target
@@ -179,6 +181,10 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         metrics={k: totals[k] for k in METRICS},
         csv_section="groups" if by else "stages",
     )
+    if by is not None:
+        note = target_rollup_note(by, list(sections[0].rows), totals["target"], ctx.base)
+        if note:
+            report.notes.append(note)
     no_history = sorted({stages[r["stage_id"]]["name"] for r in open_rows
                          if not (rates.get(r["stage_id"]) and rates[r["stage_id"]].closed)})
     if no_history:
@@ -216,7 +222,8 @@ def _stage_section(ctx: ReportContext, open_rows: list[Row], stages: dict[int, R
         col("win_rate", "hist. win", "rate"), col("closed_deals", "closed n", "count", in_table=False),
         col("weighted", "weighted", "money"), col("historical", "weighted hist.", "money"),
     ]
-    return Section("stages", f"Open deals closing in {ctx.period.label}: configured vs historical weighting",
+    closing = "Open deals" if ctx.period == ALL_TIME else f"Open deals closing in {ctx.period.label}"
+    return Section("stages", f"{closing}: configured vs historical weighting",
                    columns, rows, empty="no open deals expected to close in the period")
 
 

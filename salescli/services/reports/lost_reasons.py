@@ -112,7 +112,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         deals = sum(r["deals"] for r in mine)
         stage_rows.append({"stage": stages[sid]["name"] if sid in stages else "(unknown)", "deals": deals,
                            "amount": ctx.to_base(per_currency(mine, "amount")), "share": ratio(deals, total_deals)})
-    money = [col("deals", "deals", "count"), col("amount", "amount", "money"), col("share", "share", "rate")]
+    money = [col("deals", "deals", "count"), col("amount", "amount", "money"), col("share", "% of deals", "rate")]
     summary = {"lost": total_deals, "lost_amount": total_amount,
                "top_reason": top_reason(overall) if overall else None, "currency": ctx.base}
     report = Report(

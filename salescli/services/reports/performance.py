@@ -15,6 +15,7 @@ from typing import Any
 
 from salescli.repository.base import Row
 from salescli.services.reports.common import (
+    ALL_TIME,
     TARGETED,
     Figure,
     Report,
@@ -28,6 +29,7 @@ from salescli.services.reports.common import (
     grouped,
     per_currency,
     ratio,
+    target_rollup_note,
     target_units,
 )
 from salescli.services.targets import Scope, resolve_target
@@ -53,7 +55,7 @@ def figures(ctx: ReportContext, closed: list[Row], acts: list[Row], median: floa
     target = targets.get("won_amount")
     target_money = None if target is None else minor_to_decimal(int(target), ctx.base)
     expected = None
-    if target_money is not None:
+    if target_money is not None and ctx.period != ALL_TIME:  # all dates: no share of the period has passed
         expected = (target_money * elapsed_fraction(ctx.period, ctx.as_of)).quantize(Decimal("0.01"))
     deals_target = targets.get("deals_won")
     acts_target = targets.get("activities")
@@ -144,4 +146,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
 
     report.charts.append(Chart(f"Won amount by {by} ({ctx.base})", ctx.base,
                                [(str(r[by]), float(r["won_amount"])) for r in rows]))
+    note = target_rollup_note(by, rows, totals["target"], ctx.base)
+    if note:
+        report.notes.append(note)
     return report.finish(ctx)

@@ -11,6 +11,7 @@ from typing import Any
 
 from salescli.repository.base import Row
 from salescli.services.reports.common import (
+    ALL_TIME,
     Chart,
     Figure,
     Report,
@@ -118,7 +119,8 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         figures=[
             Figure("deals", "open deals"), Figure("amount", f"amount ({ctx.base})", "money"),
             Figure("weighted", "weighted", "money"),
-            Figure("closing", f"closing in {ctx.period.label}", "money"),
+            Figure("closing", "closing (any date)" if ctx.period == ALL_TIME else f"closing in {ctx.period.label}",
+                   "money"),
             Figure("avg_age_days", "average age (days)", "days"), Figure("stale", "stale"),
             Figure("parked", "parked"), Figure("no_next_step", "no next step"),
         ],

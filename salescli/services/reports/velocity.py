@@ -83,8 +83,8 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     repo = ctx.repo
     open_total = sum(r["deals"] for r in repo.open_counts(ctx.filter, "all"))
     totals = figures(ctx, open_total, repo.closed_in_period(ctx.filter, "all", start=ctx.start, end=ctx.end))
-    for section in sections:
-        section.footer = {section.key[3:]: "Total", **totals}
+    for section in sections:  # velocity is no sum of the groups': the row of all deals, not a total
+        section.footer = {section.key[3:]: "All deals", **totals}
     scope = ctx.scope_label()
     report = Report(
         name="velocity",

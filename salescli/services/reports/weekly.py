@@ -155,8 +155,12 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
                    "currency": r["currency"], "forecast_category": r["forecast_category"],
                    "expected_close": r["expected_close"], "why": ", ".join(why)}
 
+    past = snap.as_of != ctx.today  # an older week: its pipeline and forecast, but today's risks and tasks
+    on_day = f" on {snap.as_of.isoformat()}" if past else ""
+    now = " (today)" if past else ""
     summary = {
         "week": period_json(week),
+        "figures_as_of": snap.as_of.isoformat(),
         **counts, **money,
         "open_deals": pipe_totals["deals"], "open_amount": pipe_totals["amount"], "weighted": pipe_totals["weighted"],
         "stale": pipe_totals["stale"],
@@ -191,15 +195,15 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
             col("stage"), col("deals", "deals", "count"), col("amount", "amount", "money"),
             col("weighted", "weighted", "money"), col("stale", "stale", "count")], stage_rows,
             empty="no open deals", footer={"stage": "Total", **pipe_totals}, limited=False),
-        Section("forecast", f"Forecast {snap.period.label} ({ctx.base})",
+        Section("forecast", f"Forecast {snap.period.label}{on_day} ({ctx.base})",
                 [col("figure"), col("value", in_table=False), Column("text", "value", justify="right")],
                 forecast_rows, in_json=False, limited=False),
-        Section("at_risk", f"At-risk deals closing by {(snap.period.end - timedelta(days=1)).isoformat()}"
+        Section("at_risk", f"At-risk deals{now} closing by {(snap.period.end - timedelta(days=1)).isoformat()}"
                 + _shown(at_risk_total, "largest"), [
             col("id", "id", "id"), short("title"), col("owner"), col("stage", in_table=False), *money_cols,
             col("forecast_category", "forecast", in_table=False), col("expected_close", "close"), col("why")],
             at_risk(), empty="no deal at risk", table_limit=LIST_ROWS),
-        replace(activity.overdue_section(ctx, LIST_ROWS), title="Overdue tasks" + _shown(overdue_total, "oldest"),
+        replace(activity.overdue_section(ctx, LIST_ROWS), title=f"Overdue tasks{now}" + _shown(overdue_total, "oldest"),
                 total=None),
         Section("activity", f"Activity per {'rep' if by == 'owner' else by} in {week.label}", [
             col(by), *(col(k, k, "count") for k in activity.KINDS), col("total", "total", "count")],
@@ -223,7 +227,7 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
         sections=sections,
         charts=[
             Chart(f"Pipeline by stage ({ctx.base})", ctx.base, [(r["stage"], float(r["amount"])) for r in stage_rows]),
-            Chart(f"Forecast {snap.period.label} ({ctx.base})", ctx.base, [
+            Chart(f"Forecast {snap.period.label}{on_day} ({ctx.base})", ctx.base, [
                 (label, float(fc[key])) for label, key in (("closed won", "won"), ("commit", "commit"),
                                                            ("best case", "best_case"), ("pipeline", "pipeline"))]
                 + ([("target", float(fc["target"]))] if fc["target"] is not None else [])),
@@ -237,4 +241,8 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
     )
     report.meta["week"] = period_json(week)
     report.meta["period"] = period_json(snap.period)
+    if past:
+        report.notes.append(f"an earlier week: the pipeline and forecast are as they stood on {snap.as_of.isoformat()}"
+                            " (from the stage history; amounts and close dates are today's); the at-risk deals and"
+                            f" overdue tasks are today's ({ctx.today.isoformat()})")
     return report.finish(ctx)
