@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -146,19 +147,33 @@ def check_output_folder(output: str | None, option: str = "--output") -> None:
             raise DatabaseError(f"{option} {output}: folder {folder} {problem}")
 
 
-def open_beside(target: Path, option: str, nothing: str = "no file written") -> tuple[Path, int]:
-    """(temporary path, descriptor) of a new file beside target, to be renamed onto it once complete.
-    A missing or read-only folder is a storage fault (exit 5) naming the option; a folder given as the file
-    is a usage error (exit 2); a SQLite database there
+def open_beside(target: Path, option: str, nothing: str = "no file written") -> tuple[Path | None, int, Path]:
+    """(temporary path, descriptor, final path) of a new file beside target, to be renamed onto it once
+    complete; the final path is a symlink's target (the link stays). A device, pipe or terminal
+    (/dev/null, /dev/stdout, a FIFO) is written in place instead: no temporary path (renaming onto it
+    would replace /dev/null with a plain file). A missing or read-only folder is a storage fault (exit 5)
+    naming the option; a folder given as the file is a usage error (exit 2); a SQLite database there
     (salescli's own, by a slip of the hand) is never overwritten (exit 1); nothing is written."""
     check_output_folder(str(target), option)
     if target.is_dir():
         raise UsageError(f"{option} {target} is a folder; give a file name; {nothing}")
-    if _is_sqlite_file(target):
-        raise SalesCliError(f"{option} {target} is a SQLite database; refusing to overwrite it; {nothing}")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        return tmp, os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        mode: int | None = os.stat(target).st_mode
+    except OSError:
+        mode = None
+    special = mode is not None and not stat.S_ISREG(mode)
+    if special or str(target).startswith(("/dev/", "/proc/")):  # /dev/stdout -> /proc/self/fd/1: that very fd
+        try:
+            flags = os.O_WRONLY | (os.O_APPEND if not special else 0)
+            return None, os.open(target, flags), target
+        except OSError as exc:
+            raise SalesCliError(f"{option} {target}: {exc.strerror}; {nothing}") from None
+    final = Path(os.path.realpath(target)) if target.is_symlink() else target
+    if _is_sqlite_file(final):
+        raise SalesCliError(f"{option} {target} is a SQLite database; refusing to overwrite it; {nothing}")
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    try:
+        return tmp, os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600), final
     except OSError as exc:
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # a read-only folder: a storage fault
             raise DatabaseError(f"{option} {target}: folder {target.parent} is not writable"
@@ -173,21 +188,24 @@ def destination(output: str | None) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    target = Path(output)
-    tmp, fd = open_beside(target, "--output")
+    tmp, fd, final = open_beside(Path(output), "--output")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+            if tmp is not None:
+                os.fsync(fh.fileno())
+        if tmp is not None:
+            os.replace(tmp, final)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         if exc.errno in _DISK_FULL:  # DESIGN: disk full is exit 5, like the database's own
             raise DatabaseError(f"--output {output}: disk full ({exc.strerror}); no file written") from None
         raise SalesCliError(f"--output {output}: {exc.strerror or exc}; no file written") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise
 
 

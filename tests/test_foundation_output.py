@@ -386,3 +386,28 @@ def test_fit_columns_wraps_headers_before_cutting_and_keeps_timestamps_whole() -
     # a timestamp is no text to cut: the title goes down to 3 characters, and below that nothing fits
     assert fit_columns(columns, cells, 33) == ([0, 1, 2], [19, 3, 5])
     assert fit_columns(columns, cells, 30) == ([0, 1, 2], None)
+
+
+def test_output_to_a_symlink_writes_its_target_and_keeps_the_link(crm: Run, tmp_path: Path) -> None:
+    target = tmp_path / "target.csv"
+    target.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    crm("company", "list", "-o", str(link))
+    assert link.is_symlink() and target.read_text().startswith("id,name,domain")
+
+
+def test_output_to_a_pipe_or_dev_stdout_writes_into_it(crm: Run, db: Path, tmp_path: Path, run_exe: Run) -> None:
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    # the temporary-file-and-rename of a regular file replaced the FIFO (and /dev/null) with a plain file
+    crm("company", "list", "-f", "csv", "-o", str(fifo))
+    reader.join(10)
+    assert got and got[0].startswith("id,name,domain") and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    res = run_exe("--db", str(db), "company", "list", "-f", "csv", "-o", "/dev/stdout", timeout=30)
+    assert res.returncode == 0 and res.stdout.startswith("id,name,domain")

@@ -88,12 +88,12 @@ class Rejects:
         self.path = Path(path) if path else None
         self.count = 0
         self.fh: IO[str] | None = None
-        self.tmp: Path | None = None
+        self.tmp: Path | None = None  # None with a path: a device or pipe, written in place
         if self.path is not None:
             from salescli.render import open_beside
 
             # a missing or read-only folder: exit 5
-            self.tmp, fd = open_beside(self.path, "--rejects", "nothing was imported")
+            self.tmp, fd, self.path = open_beside(self.path, "--rejects", "nothing was imported")
             self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
             self.writer = csv.writer(self.fh, delimiter=delimiter, lineterminator="\n")
             self.writer.writerow([*header, "import_error"])
@@ -106,12 +106,14 @@ class Rejects:
             self.writer.writerow([*padded, reason])
 
     def commit(self) -> None:
-        if self.fh is not None and self.tmp is not None and self.path is not None:
+        if self.fh is not None and self.path is not None:
             self.fh.flush()
-            os.fsync(self.fh.fileno())
+            if self.tmp is not None:
+                os.fsync(self.fh.fileno())
             self.fh.close()
             self.fh = None
-            os.replace(self.tmp, self.path)
+            if self.tmp is not None:
+                os.replace(self.tmp, self.path)
 
     def discard(self) -> None:
         if self.fh is not None:
