@@ -233,9 +233,11 @@ def test_options_cannot_inject_sql(deals: Run, cli: Run, db: Path, args: list[st
     assert digest(db) == before
 
 
-@pytest.mark.parametrize("args", [["--owner", "x' OR '1'='1"], ["--tag", "x') OR 1=1 --"], ["--owner", "%"]])
-def test_filter_values_are_bound_parameters(deals: Run, args: list[str]) -> None:
-    assert ids(deals("deal", "list", *args, "-f", "json")) == []
+def test_filter_values_are_bound_parameters(deals: Run, cli: Run) -> None:
+    assert ids(deals("deal", "list", "--tag", "x') OR 1=1 --", "-f", "json")) == []
+    for owner in ("x' OR '1'='1", "%"):  # looked up as a name, not run: no such user (exit 3, as in reports)
+        res = cli("deal", "list", "--owner", owner, "-f", "json")
+        assert (res.exit_code, res.stdout, res.stderr.splitlines()[0]) == (3, "", f'Error: no user named "{owner}"')
 
 
 def test_stage_age_uses_today(deals: Run) -> None:
@@ -273,3 +275,10 @@ def test_only_the_deal_command_that_runs_is_built() -> None:
     assert group.list_commands(None) == ["add", "list", "show", "edit", "move", "won", "lost", "reopen", "park", "rm"]
     assert group.get_command(None, "list") is not None  # type: ignore[arg-type]
     assert list(group.commands) == ["list"]
+
+
+def test_weighted_amount_is_for_open_deals_only(deals: Run) -> None:
+    rows = {r["title"]: r for r in json.loads(deals("deal", "list", "-f", "json").stdout)}
+    # Hooli is won (100%): counting it as weighted pipeline added closed money to `jq add` totals
+    assert (rows["Hooli"]["status"], rows["Hooli"]["amount"], rows["Hooli"]["weighted_amount"]) == ("won", 20000, None)
+    assert rows["Globex pilot"]["weighted_amount"] == 500  # 5,000 at 10%

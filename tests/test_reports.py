@@ -504,7 +504,6 @@ def test_stale_period_names_the_open_deals_it_leaves_out_for_want_of_a_close_dat
     data = report(hist, "stale", "--period", "2026-12")
     assert data["notes"] == ["2 open deals without a close date left out by --period 2026-12"
                              " (salescli report stale lists every open deal)"]  # Zeta and Mu
-    assert report(hist, "stale", "--period", "")["summary"]["open"] == 6  # empty: the default, every deal
     assert report(hist, "stale")["notes"] == []
 
 
@@ -620,6 +619,11 @@ def test_fail_if_exits_6_after_printing(hist: Run, cli: Run) -> None:
     assert res.exit_code == 6 and json.loads(res.stdout)["summary"]["coverage"] == 0.78
     assert cli("report", "forecast", "--fail-if", "attainment<50%").exit_code == 6
     assert cli("report", "forecast", "--fail-if", "attainment<0.1").exit_code == 0
+    # amounts as they are typed everywhere else: weighted is 44,200
+    res = cli("report", "forecast", "--fail-if", "weighted<50k")
+    assert (res.exit_code, res.stderr.strip()) == (6, "Error: --fail-if held: weighted<50k (weighted = 44200)")
+    assert cli("report", "forecast", "--fail-if", "weighted<40K").exit_code == 0
+    assert cli("report", "forecast", "--fail-if", "weighted<0.05m").exit_code == 6
 
 
 @pytest.mark.parametrize("condition", ["stale>>5", "stale", "bogus>1", ">5", "stale>five", "coverage<3"])
@@ -845,3 +849,11 @@ def test_velocity_calls_its_last_row_all_deals(hist: Run) -> None:
     lines = hist("report", "velocity").stdout.splitlines()
     # velocity is no sum of the rows above it
     assert [line.split()[:2] for line in lines if line.startswith("All deals")] == [["All", "deals"]] * 2
+
+
+@pytest.mark.parametrize("name", ["pipeline", "stale", "performance"])
+def test_an_empty_period_is_refused_not_read_as_the_default(hist: Run, cli: Run, name: str) -> None:
+    # a cron script's unset $PERIOD (`--period "$PERIOD"`) silently reported this quarter (or every date)
+    res = cli("report", name, "--period", "")
+    assert (res.exit_code, res.stdout) == (2, "")
+    assert res.stderr.startswith('Error: --period "" is empty (examples: 2026, FY2026, 2026-Q4')

@@ -161,3 +161,9 @@ def test_global_today_before_the_command_and_filter_after_it(run_exe, tmp_path):
     res = run_exe("--db", db, "--today", "2026-11-27", "task", "list", "--today", "-f", "json")
     assert res.returncode == 0
     assert [r["subject"] for r in json.loads(res.stdout)] == ["x"]
+
+
+def test_list_for_an_unknown_owner_is_not_found(ok, cli):
+    ok("task", "add", "Call back")
+    res = cli("task", "list", "--owner", "nobdy")
+    assert (res.exit_code, res.stderr) == (3, 'Error: no user named "nobdy"\nHint: see `salescli user list`\n')

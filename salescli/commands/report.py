@@ -71,14 +71,14 @@ FailIfOpt = Annotated[list[str] | None, typer.Option(
     "--fail-if", help="Exit 6 after printing when a condition (METRIC<NUMBER) holds. Repeatable.")]
 # Examples for each report's --fail-if help; its metrics are the report's own METRICS (see fail_if_help).
 FAIL_IF_EXAMPLES = {
-    "pipeline": ("stale>5", "weighted<100000"),
+    "pipeline": ("stale>5", "weighted<100k"),
     "forecast": ("coverage<3", "attainment<50%"),
     "performance": ("win_rate<25%", "pacing<0.8"),
     "velocity": ("velocity<1000", "win_rate<25%"),
     "funnel": ("conversion<10%", "entered<5"),
     "activity": ("overdue>10", "call<20"),
     "stale": ("stale>5", "no_next_step>0"),
-    "lost-reasons": ("lost>5", "lost_amount>50000"),
+    "lost-reasons": ("lost>5", "lost_amount>50k"),
     "weekly": ("at_risk>0", "coverage<3"),
     "forecast-accuracy": ("mape_commit>20%", "snapshots<4"),
 }
@@ -318,7 +318,7 @@ def stale(
       salescli report stale --period this-quarter --by owner
     """
     _run(ctx, "stale", fmt=fmt, output=output, fail_if=fail_if, table_limit=_limit(limit, show_all),
-         build={"by": by}, period=period or "all", pipeline=pipeline, owner=owner, team=team)
+         build={"by": by}, period="all" if period is None else period, pipeline=pipeline, owner=owner, team=team)
 
 
 @app.command("lost-reasons")

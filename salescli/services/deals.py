@@ -678,7 +678,9 @@ def deal_view(row: Row, today: date) -> dict[str, Any]:
 
     currency = row["currency"]
     amount = None if row["amount_minor"] is None else minor_to_decimal(row["amount_minor"], currency)
-    weighted = None if amount is None else quantize(amount * row["probability"] / Decimal(100), currency)
+    # weighted is of open deals only (a won deal's 100% is its won amount, a figure of its own)
+    weighted = None if amount is None or row["status"] != "open" else \
+        quantize(amount * row["probability"] / Decimal(100), currency)
     mrr = arr = None
     if amount is not None and row["recurring"] == "month":
         mrr, arr = amount, amount * 12
@@ -793,8 +795,8 @@ class DealFilter:
 
 
 def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str = "id") -> DealQuery:
-    """Resolve the filter's references (unknown stage, pipeline, company: exit 3) into a deal query."""
-    from salescli.services.refs import resolve_company, resolve_contact
+    """Resolve the filter's references (unknown stage, pipeline, company, owner: exit 3) into a deal query."""
+    from salescli.services.refs import known_user, resolve_company, resolve_contact
     from salescli.values import CURRENCY_DECIMALS
 
     pipeline_id = None
@@ -810,6 +812,8 @@ def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str
             raise NotFound(f'--stage "{flt.stage}" not found (stages: {", ".join(repo.stage_names())})')
     company_id = resolve_company(repo, flt.company, "--company")["id"] if flt.company else None
     contact_id = resolve_contact(repo, flt.contact, "--contact")["id"] if flt.contact else None
+    if flt.owner:
+        known_user(repo, flt.owner)  # (the query matches the recorded spelling or the text as typed)
     stale = None
     if flt.stale:
         stale = (today.isoformat(), int(repo.settings().get("default_stale_days") or 30))

@@ -18,6 +18,14 @@ def parse_id(ref: str) -> int | None:
     return None
 
 
+def known_user(repo: Repository, name: str) -> str:
+    """A user's name as recorded ('Dana' -> 'dana'); an unknown one is exit 3, as in every filter."""
+    spelled = repo.user_spelling(name)
+    if repo.user_row(spelled) is None:
+        raise NotFound(f'no user named "{name}"', hint="see `salescli user list`")
+    return spelled
+
+
 def _ambiguous(kind: str, ref: str, rows: list[Row], label: str) -> AmbiguousReference:
     listed = "; ".join(f"{r['id']} {r['name']}" + (f" <{r[label]}>" if r.get(label) else "") for r in rows)
     return AmbiguousReference(

@@ -133,7 +133,8 @@ def parse_report_period(text: str | None, today: date, settings: dict[str, str],
     if text is not None and text.strip().lower() == "all":
         return ALL_TIME
     try:
-        return parse_period(text or "this-quarter", today, *period_settings(settings))
+        # (an empty --period "" is refused by parse_period: a script's unset $PERIOD is no default)
+        return parse_period("this-quarter" if text is None else text, today, *period_settings(settings))
     except InvalidValue as exc:
         raise exc.with_field(option) from None
 
@@ -174,9 +175,9 @@ def resolve(
         pipeline_id, pipeline_name = int(row["id"]), str(row["name"])
     owner_name = None
     if owner:
-        owner_name = repo.user_spelling(owner)
-        if repo.user_row(owner_name) is None:
-            raise NotFound(f'no user named "{owner}"', hint="see `salescli user list`")
+        from salescli.services.refs import known_user
+
+        owner_name = known_user(repo, owner)
     team_name = None
     if team:
         if not repo.team_exists(team):
@@ -434,7 +435,8 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
     "<": operator.lt, ">": operator.gt, "=": operator.eq,
 }
-_CONDITION_RE = re.compile(r"\s*([a-z_]+)\s*(<=|>=|==|!=|<|>|=)\s*([0-9]+(?:\.[0-9]+)?)\s*(%?)\s*")
+_CONDITION_RE = re.compile(r"\s*([a-z_]+)\s*(<=|>=|==|!=|<|>|=)\s*([0-9]+(?:\.[0-9]+)?)\s*(%|k|m|bn|b)?\s*")
+_SCALE = {"%": Decimal("0.01"), "k": Decimal(1000), "m": Decimal(1_000_000), "b": Decimal(10**9), "bn": Decimal(10**9)}
 
 
 @dataclass(frozen=True)
@@ -451,7 +453,8 @@ class Condition:
 
 
 def parse_conditions(texts: list[str] | None, metrics: dict[str, str]) -> list[Condition]:
-    """--fail-if "stale>5" / "coverage<3" / "attainment<50%": a metric of this report, an operator, a number.
+    """--fail-if "stale>5" / "coverage<3" / "attainment<50%" / "weighted<100k": a metric of this report, an
+    operator, a number (k, m, bn as amounts are typed).
 
     A malformed condition or a metric the report does not have is a usage error (exit 2).
     """
@@ -461,10 +464,10 @@ def parse_conditions(texts: list[str] | None, metrics: dict[str, str]) -> list[C
         if not m:
             example = f'"{next(iter(metrics), "metric")}>5"'  # a metric of this report
             raise InvalidValue("--fail-if", text, f"is not a condition (write METRIC<NUMBER, e.g. {example})")
-        metric, op, number, percent = m.groups()
+        metric, op, number, unit = m.groups()
         if metric not in metrics:
             raise InvalidValue("--fail-if", text, f"names no metric of this report (metrics: {', '.join(metrics)})")
-        value = Decimal(number) / 100 if percent else Decimal(number)
+        value = Decimal(number) * _SCALE[unit] if unit else Decimal(number)
         out.append(Condition(text.strip(), metric, op, value))
     return out
 
