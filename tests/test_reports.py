@@ -207,6 +207,7 @@ def test_forecast_figures(hist: Run) -> None:
     assert (s["won"], s["won_deals"], s["commit"], s["best_case"], s["pipeline"], s["omitted"], s["open"]) == (
         D("20000.00"), 2, D("53000.00"), D("0.00"), D("9000.00"), D("0.00"), D("62000.00"))
     assert s["weighted"] == D("44200.00")  # 16,000 + 26,400 + 1,800
+    assert s["won_amount"] == s["won"]  # the name performance and weekly give the amount
     # Historical: Qualification won 1 of its 3 closed deals (Alpha won; Beta, Eta lost) -> Iota 3,000;
     # Negotiation has no closed deals yet -> its configured 80%.
     assert s["historical"] == D("45400.00")

@@ -48,7 +48,7 @@ from salescli.values import Period, add_months
 BY = ("owner", "team", "month", "pipeline", "source", "segment")
 CATEGORIES = ("commit", "best_case", "pipeline", "omitted")
 METRICS = {
-    "won": "closed won amount", "commit": "commit amount", "best_case": "best case amount",
+    "won": "closed won amount", "won_amount": "closed won amount", "commit": "commit amount", "best_case": "best case amount",
     "pipeline": "pipeline-category amount", "omitted": "omitted amount", "weighted": "weighted amount",
     "historical": "weighted by empirical win rates", "open": "open pipeline closing in the period",
     "target": "target", "attainment": "won / target", "gap": "target - won", "coverage": "open / (target - won)",
@@ -104,6 +104,7 @@ def figures(ctx: ReportContext, open_rows: list[Row], won_rows: list[Row], stage
     gap = None if target_money is None else target_money - won
     return {
         "won": won,
+        "won_amount": won,  # (the name the other reports give it; "won" is kept for scripts that read it)
         "won_deals": sum(r["won"] or 0 for r in won_rows),
         **cats,
         "open": open_amount,
