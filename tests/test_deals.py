@@ -557,3 +557,13 @@ def test_timestamps_and_today_share_the_local_clock(run_exe: Any, tmp_path: Path
     local_today = datetime.now(ZoneInfo(zone)).date().isoformat()
     assert deal["created_at"][:10] == deal["stage_entered_at"][:10] == local_today
     assert deal["stage_age_days"] == 0
+
+
+def test_a_close_date_in_the_past_is_said_at_once(ok: Run) -> None:
+    res = ok("deal", "add", "Old", "--close", "13/01/2026")  # typed day-first, ten months back
+    assert res.stderr.splitlines()[-1] == (
+        "note: deal 1's close date 2026-01-13 is in the past: the deal counts as stale until it is won, lost or"
+        " given a later date (salescli deal edit 1 --close DATE)")
+    assert "note:" not in ok("deal", "edit", "1", "--close", "2026-12-20").stderr
+    assert "note:" not in ok("deal", "add", "New", "--close", "+30d").stderr
+    assert "in the past" in ok("deal", "edit", "2", "--close", "2026-11-01").stderr

@@ -238,7 +238,16 @@ def add(
                    on_date=when, note=note)
     flush_notices(app)
     say(f"added deal {row['id']} {row['title']} ({row['stage']})" + (" — forced past missing fields" if force else ""))
+    _past_close(row, app.today)
     _emit(app, row, fmt, output)
+
+
+def _past_close(row: Any, today: Any) -> None:
+    """An open deal given a close date already past (13/01/2026 typed in November): say so; it is stale."""
+    close = (row["expected_close"] or "")[:10]
+    if row["status"] == "open" and close and close < today.isoformat():
+        say(f"note: deal {row['id']}'s close date {close} is in the past: the deal counts as stale until it"
+            f" is won, lost or given a later date (salescli deal edit {row['id']} --close DATE)")
 
 
 @app.command("list")
@@ -375,6 +384,8 @@ def edit(
              "forecast_category": "forecast", "expected_close": "close"}
     shown = dict.fromkeys(names.get(k, k) for k in changed if not k.endswith("_set"))
     say(f"updated deal {row['id']}: {', '.join(shown)}" if changed else f"deal {row['id']}: nothing changed")
+    if "expected_close" in changed:
+        _past_close(row, app.today)
     _emit(app, row, fmt, output)
 
 

@@ -48,7 +48,8 @@ from salescli.values import Period, add_months
 BY = ("owner", "team", "month", "pipeline", "source", "segment")
 CATEGORIES = ("commit", "best_case", "pipeline", "omitted")
 METRICS = {
-    "won": "closed won amount", "won_amount": "closed won amount", "commit": "commit amount", "best_case": "best case amount",
+    "won": "closed won amount", "won_amount": "closed won amount", "commit": "commit amount",
+    "best_case": "best case amount",
     "pipeline": "pipeline-category amount", "omitted": "omitted amount", "weighted": "weighted amount",
     "historical": "weighted by empirical win rates", "open": "open pipeline closing in the period",
     "target": "target", "attainment": "won / target", "gap": "target - won", "coverage": "open / (target - won)",
