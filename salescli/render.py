@@ -147,6 +147,10 @@ def check_output_folder(output: str | None, option: str = "--output") -> None:
             raise DatabaseError(f"{option} {output}: folder {folder} {problem}")
 
 
+#: Paths that name a descriptor of this process (whatever it is open on: a pipe, a terminal, a file).
+_FD_PATH_RE = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/(?:self|\d+)/fd/\d+")
+
+
 def open_beside(target: Path, option: str, nothing: str = "no file written") -> tuple[Path | None, int, Path]:
     """(temporary path, descriptor, final path) of a new file beside target, to be renamed onto it once
     complete; the final path is a symlink's target (the link stays). A device, pipe or terminal
@@ -162,7 +166,7 @@ def open_beside(target: Path, option: str, nothing: str = "no file written") -> 
     except OSError:
         mode = None
     special = mode is not None and not stat.S_ISREG(mode)
-    if special or str(target).startswith(("/dev/", "/proc/")):  # /dev/stdout -> /proc/self/fd/1: that very fd
+    if special or _FD_PATH_RE.fullmatch(str(target)):  # /dev/stdout -> /proc/self/fd/1: that very descriptor
         try:
             flags = os.O_WRONLY | (os.O_APPEND if not special else 0)
             return None, os.open(target, flags), target

@@ -374,7 +374,7 @@ _RELATIVE_UNITS: dict[str, str] = {
 }
 _ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _RELATIVE_RE = re.compile(r"(in\s+)?([+-]?)\s*([0-9]{1,6})\s*([a-z]+)(\s+ago)?")
-_WEEKDAY_RE = re.compile(r"(next\s+)?([a-z]+)")
+_WEEKDAY_RE = re.compile(r"(?:next\s+)?([a-z]+)")
 _DMY_RE = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4})")
 _DMY_SHORT_YEAR_RE = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{2})")
 _YMD_RE = re.compile(r"([0-9]{4})([/.-])([0-9]{1,2})\2([0-9]{1,2})")
@@ -435,8 +435,9 @@ def parse_date(text: str, today: date, day_first: bool | None = None) -> date:
     - relative: ``+3d``, ``-2w``, ``+1m``, ``+1y``, ``3d`` (no sign means the
       future), ``3 days``, ``in 3 days``, ``3 days ago``; units d/w/m/y and
       day(s)/week(s)/month(s)/year(s); months clamp to the month end;
-    - weekday names ``friday``/``fri``: the coming such day, today included
-      (as ``date -d friday``); ``next friday``: the next one strictly after today;
+    - weekday names ``friday``/``fri``/``next friday``: the next such day
+      strictly after today (``next friday`` is the same as ``friday``), so that
+      ``deal park --until friday`` on a Friday parks for a week;
     - ``D/M/YYYY`` or ``M/D/YYYY`` with ``/``, ``.`` or ``-``: when both
       numbers are 12 or less and differ, ``day_first`` decides and, when it
       is None, the date is refused as ambiguous; when one number is over 12,
@@ -524,11 +525,8 @@ def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: b
         return _relative_date(text, relative, today)
 
     weekday = _WEEKDAY_RE.fullmatch(low)
-    if weekday and weekday.group(2) in _WEEKDAYS:
-        if weekday.group(1):  # next friday: strictly after today
-            ahead = (_WEEKDAYS[weekday.group(2)] - today.weekday() - 1) % 7 + 1
-        else:  # friday: today when today is a Friday
-            ahead = (_WEEKDAYS[weekday.group(2)] - today.weekday()) % 7
+    if weekday and weekday.group(1) in _WEEKDAYS:
+        ahead = (_WEEKDAYS[weekday.group(1)] - today.weekday() - 1) % 7 + 1
         try:
             return _in_range(text, today + timedelta(days=ahead))
         except OverflowError:

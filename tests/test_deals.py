@@ -307,6 +307,9 @@ def test_closing_a_deal_names_its_open_tasks(ok: Run) -> None:
                           " or task rm)\nlost deal 1 X on 2026-11-26: no budget\n")
     ok("deal", "add", "Y")
     assert "open task" not in ok("deal", "won", "2").stderr  # none open: nothing said
+    ok("deal", "add", "Z")
+    ok("task", "add", "Chase", "--deal", "3")
+    assert 'note: won deal 3 still has 1 open task: #4 "Chase"' in ok("deal", "move", "3", "Won").stderr
 
 
 def test_reopen_returns_to_the_stage_before_closing(ok: Run, cli: Run, db: Path) -> None:

@@ -253,3 +253,25 @@ def test_a_created_column_with_an_empty_cell_is_noted(ok: Run, tmp_path: Path) -
     assert f'note: 1 deal has no created date in the file ("created" is empty): created on {TODAY}\n' in res.stderr
     res = ok("import", "deals", str(write(tmp_path, "e.csv", "title,stage\nThree,Qualification\n")))
     assert "note:" not in res.stderr  # no created column at all: nothing to say about its cells
+
+
+def test_a_cell_nested_thousands_deep_is_refused_in_one_line(cli, ok, db, tmp_path) -> None:
+    ok("init")
+    path = tmp_path / "deep.csv"
+    path.write_text("title,stage,stage_history\nDeep,Prospecting," + "[" * 5000 + "\n", encoding="utf-8")
+    res = cli("import", "deals", str(path))
+    assert res.exit_code == 4 and "Traceback" not in res.stderr
+    assert "is nested too deeply to be a stage history" in res.stderr.splitlines()[0]
+
+
+def test_a_row_moving_an_existing_deal_on_takes_no_dates_from_its_old_history(ok: Run, db: Path,
+                                                                                 tmp_path: Path) -> None:
+    ok("deal", "add", "Alpha", "--external-id", "D1", "--date", "2026-10-01")
+    ok("deal", "move", "1", "Negotiation", "--date", "2026-11-18", "--force")
+    cell = json.loads(ok("export", "deals", "-f", "json").stdout)[0]["stage_history"]
+    path = write(tmp_path, "won.csv", csv_text([["external_id", "title", "stage", "stage_history"],
+                                                ["D1", "Alpha", "Won", json.dumps(cell)]]))
+    ok("import", "deals", str(path))
+    won = json.loads(ok("deal", "show", "1", "-f", "json").stdout)
+    # the cell ends in Negotiation on 11-18: that is when it entered Negotiation, not when it was won
+    assert (won["status"], won["won_at"]) == ("won", TODAY)

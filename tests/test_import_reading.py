@@ -234,3 +234,19 @@ def test_rejects_naming_a_folder_is_refused_before_anything_is_written(cli: Run,
         2, f"Error: --rejects {folder} is a folder; give a file name; nothing was imported")
     assert digest(base) == before
     assert list(folder.iterdir()) == [] and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_decoder_without_a_position_is_one_line_too(cli: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "w.csv", "name,domain\nCaf\xe9 Co,cafe.io\n".encode("cp1252"))
+    # punycode raises UnicodeError (no start position): a traceback before
+    assert refused(cli, base, "import", "companies", str(path), "--encoding", "punycode").startswith(
+        "Error: w.csv:")
+
+
+def test_output_paths_written_in_place_are_descriptors_and_devices_only() -> None:
+    from salescli.render import _FD_PATH_RE
+
+    for path in ("/dev/stdout", "/dev/stderr", "/dev/fd/3", "/proc/self/fd/1", "/proc/123/fd/4"):
+        assert _FD_PATH_RE.fullmatch(path), path
+    for path in ("/dev/shm/out.csv", "/proc/self/status", "/tmp/dev/stdout"):  # regular files: temp + rename
+        assert not _FD_PATH_RE.fullmatch(path), path

@@ -217,3 +217,11 @@ def test_a_new_owner_is_announced_with_the_name_it_is_closest_to(ok: Run) -> Non
     res = ok("target", "set", "nobody", "2026-Q4", "10k")
     assert res.stderr.splitlines()[0] == "new user nobody (first mention)"
     assert "new user" not in ok("target", "set", "nobody", "2026-Q4", "12k").stderr  # known now
+
+
+def test_a_file_of_new_owners_names_ten_then_says_there_are_more(ok: Run, tmp_path: Path) -> None:
+    f = tmp_path / "quotas.csv"
+    f.write_text("owner,period,value\n" + "".join(f"rep{i},2026-Q4,10k\n" for i in range(1, 31)))
+    lines = ok("target", "import", str(f)).stderr.splitlines()
+    assert lines[:2] == ["new user rep1 (first mention)", "new user rep2 (first mention)"]
+    assert lines[10:] == ["more new users (see salescli user list)", "imported 30 targets (30 new, 0 updated)"]

@@ -447,6 +447,8 @@ def parse_history(text: str) -> HistoryCell:
     form, the dates and their order); the planner resolves the stages."""
     try:
         data = json.loads(text)
+    except RecursionError:  # [[[[… thousands deep
+        raise InvalidValue(None, text, f"is nested too deeply to be a stage history; expected {HISTORY_FORM}") from None
     except ValueError as exc:
         reason = f"{exc.msg} at character {exc.pos + 1}" if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise InvalidValue(None, text, f"is not valid JSON ({reason}); expected {HISTORY_FORM}") from None
@@ -1124,6 +1126,8 @@ class DealPlanner(Planner):
         self.found_title = self.store.import_deal_ids_by_title(titles) if titles else {}
         if "stage_history" in self.mapping.fields:  # the histories of the deals the chunk updates, in one query
             ids = [*self.found_ext.values(), *(i for found in self.found_title.values() for i in found)]
+            if ids:  # (by deal: the index the bulk mode may have dropped, or one scan of the history per deal)
+                self.writer.need_index("stage_history_deal")
             self.found_history = self.store.import_deal_histories(ids) if ids else {}
         super().plan_chunk(rows)
 
@@ -1236,7 +1240,9 @@ class DealPlanner(Planner):
         if cell is not None and not (values.get("created_at") and values.get("stage_entered_at")
                                      and (kind == "open" or values.get(f"{kind}_at"))):
             history = self._read_history(cell, line)
-            first_entry, last_entry = history.entries[0].when, history.entries[-1].when
+            if fold(history.entries[-1].stage) == fold(stage.name):  # the history of the deal as the row has it
+                first_entry, last_entry = history.entries[0].when, history.entries[-1].when
+            # (else a deal the row moves on from the cell's last stage: its dates are not the move's)
         created_at = values.get("created_at") or (_timestamp(first_entry) if first_entry else None) \
             or self.writer.now
         won_at = lost_at = None
@@ -1432,8 +1438,11 @@ class DealPlanner(Planner):
         entry's pipeline defaulting to the deal's, its user to the importing one). A malformed cell is refused
         all the same."""
         deal_id = current["id"]
-        stored = self.found_history[deal_id] if deal_id in self.found_history \
-            else self.store.import_deal_history(deal_id)
+        if deal_id in self.found_history:
+            stored = self.found_history[deal_id]
+        else:
+            self.writer.need_index("stage_history_deal")
+            stored = self.store.import_deal_history(deal_id)
         if stored == cell:
             return True  # the cell of an export of this database
         if history is None:

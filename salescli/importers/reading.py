@@ -133,9 +133,10 @@ class _Lines:
             self.bytes += len(data)
             try:
                 text = decode(data)[0]
-            except UnicodeDecodeError as exc:
-                line = self.line + data.count(b"\n", 0, exc.start) + 1
-                raise self._decode_error(line, data[exc.start:exc.start + 1]) from None
+            except UnicodeError as exc:  # (decoders such as punycode raise the base class, with no position)
+                start = getattr(exc, "start", 0)
+                line = self.line + data.count(b"\n", 0, start) + 1
+                raise self._decode_error(line, data[start:start + 1]) from None
             if "\x00" in text:
                 line = self.line + text.count("\n", 0, text.index("\x00")) + 1
                 raise _refuse(f"{self.name}:{line}", "contains a NUL byte: this is not a text CSV file",

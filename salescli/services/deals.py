@@ -499,8 +499,10 @@ def move_deal(
                             hint=f'salescli deal lost {deal["id"]} --reason "…"')
         if target["kind"] == "won":
             extra = {"won_at": (on_date or today).isoformat()}
+            pending = repo.open_deal_tasks(deal["id"])
             row = _enter_stage(repo, deal, target, today=today, action="won", on_date=on_date, note=note,
                                force=force, extra=extra, events=("won",))
+            _note_open_tasks(repo, deal, pending, "won")
         else:
             row = _enter_stage(repo, deal, target, today=today, action="move", on_date=on_date, note=note,
                                force=force)
