@@ -177,9 +177,11 @@ def _table(fh: IO[str], report: Report, *, chart: bool, table_limit: int | None)
         from salescli.charts import bar_chart
 
         plain = not (getattr(fh, "encoding", None) or "utf-8").lower().replace("-", "").startswith("utf")
+        # a terminal's width (up to 100); else 80, as the tables keep to: `| less` in a terminal, e-mail
+        width = min(console.width or 80, 100) if console.is_terminal else 80
         for chart_ in report.charts:
-            fh.write("\n" + bar_chart(chart_.title, chart_.bars, kind=chart_.kind,
-                                      width=min(console.width or 80, 100), ascii_only=plain) + "\n")
+            fh.write("\n" + bar_chart(chart_.title, chart_.bars, kind=chart_.kind, width=width,
+                                      ascii_only=plain) + "\n")
     if report.notes:
         fh.write("\n")
         for line in report.notes:

@@ -197,6 +197,9 @@ def test_pipeline_table_fits_80_columns_and_charts(hist: Run, monkeypatch: pytes
     bar = next(line for line in lines if line.startswith("Negotiation") and "█" in line)
     assert bar.endswith("53,000")
     assert "note: JPY amounts left out: no exchange rate (salescli fx set JPY RATE)" in lines
+    # piped (| less in a terminal, e-mail) with no COLUMNS: charts keep to 80 as the tables do (they took 100)
+    monkeypatch.delenv("COLUMNS")
+    assert max(len(line) for line in hist("report", "pipeline", "--chart").stdout.splitlines()) <= 80
 
 
 # -- forecast ----------------------------------------------------------------------------------------
