@@ -27,6 +27,7 @@ __all__ = [
     "Money",
     "Period",
     "add_months",
+    "closest",
     "currency_decimals",
     "excel_serial_to_date",
     "excel_serial_to_datetime",
@@ -46,6 +47,23 @@ __all__ = [
     "to_minor",
     "week_of",
 ]
+
+#: A "did you mean" compares with at most this many names (past it, a pass over each per call costs more
+#: than the hint is worth: none is offered).
+SUGGEST_AMONG = 5000
+
+
+def closest(text: str, names: list[str], cutoff: float) -> str | None:
+    """The name most like text, case-insensitively, as it is spelled in names; None below cutoff (0..1) or
+    among more than SUGGEST_AMONG names."""
+    if len(names) > SUGGEST_AMONG:
+        return None
+    import difflib
+
+    spelled = {name.lower(): name for name in names}
+    found = difflib.get_close_matches(text.strip().lower(), list(spelled), n=1, cutoff=cutoff)
+    return spelled[found[0]] if found else None
+
 
 # ---------------------------------------------------------------------------
 # Currencies

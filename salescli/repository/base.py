@@ -18,9 +18,8 @@ from salescli.errors import DatabaseCorrupt, DatabaseError
 from salescli.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, statements
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-#: New users a command names one by one (more: one line); and how many known names a "did you mean" compares.
+#: New users a command names one by one (more: one line).
 ANNOUNCED_USERS = 10
-SUGGEST_AMONG = 5000
 
 DEFAULT_SETTINGS: dict[str, str] = {
     "base_currency": "USD",
@@ -179,7 +178,7 @@ class RepositoryBase:
         self._committing = False
         self.batch_id: int | None = None
         self.notices: list[str] = []  # what the caller should tell the user (e.g. "created company 4")
-        self._known_users: dict[str, str] | None = None  # lower-case name -> name, before this command
+        self._known_users: list[str] | None = None  # the users before this command's first new one
         self._announced = 0
         self.migrated_from: int | None = None  # the schema version this command migrated the file from
         self.file_id: FileId | None = None  # the file opened: a write refuses a path that names another now
@@ -639,21 +638,18 @@ class RepositoryBase:
     def _announce_user(self, name: str) -> None:
         """'new user samm (first mention); did you mean sam?' — compared with the users known before this
         command (loaded once); past ANNOUNCED_USERS new names (a target import), one line says there are more."""
-        import difflib
+        from salescli.values import SUGGEST_AMONG, closest
 
         if self._known_users is None:
-            self._known_users = {str(r["name"]).lower(): str(r["name"]) for r in self.conn.execute(
-                "SELECT name FROM users WHERE name <> ? LIMIT ?", (name, SUGGEST_AMONG + 1))}
+            self._known_users = [str(r["name"]) for r in self.conn.execute(
+                "SELECT name FROM users WHERE name <> ? LIMIT ?", (name, SUGGEST_AMONG + 1))]
         self._announced += 1
         if self._announced > ANNOUNCED_USERS:
             if self._announced == ANNOUNCED_USERS + 1:
                 self.notices.append("more new users (see salescli user list)")
             return
-        known = self._known_users
-        close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6) \
-            if len(known) <= SUGGEST_AMONG else []
-        hint = f"; did you mean {known[close[0]]}?" if close else ""
-        self.notices.append(f"new user {name} (first mention){hint}")
+        match = closest(name, self._known_users, 0.6)
+        self.notices.append(f"new user {name} (first mention)" + (f"; did you mean {match}?" if match else ""))
 
     def user_spelling(self, name: str) -> str:
         """A user's name as first recorded ('Dana' typed, 'dana' known: 'dana'); unknown names as given.

@@ -38,7 +38,7 @@ class CrmStore(RepositoryBase):
         return self.one("SELECT * FROM companies WHERE id = ?", (company_id,))
 
     def company_names(self, limit: int) -> list[str]:
-        """Up to limit company names (for a "did you mean"; None past the limit: too many to compare)."""
+        """Up to limit company names (for a "did you mean")."""
         return [str(r["name"]) for r in self.all("SELECT name FROM companies LIMIT ?", (limit,))]
 
     def companies_named(self, name: str) -> list[Row]:

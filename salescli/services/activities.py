@@ -389,7 +389,7 @@ def task_list_query(
     if owner:
         from salescli.services.refs import known_user
 
-        known_user(repo, owner)
+        owner = known_user(repo, owner)
     who = owner if owner is not None else (None if everything else acting_user)
     return repo.task_query(owner=repo.user_spelling(who) if who is not None else None,
                            include_done=everything, due_windows=spans)

@@ -71,17 +71,12 @@ def company_by_name_or_create(repo: Repository, ref: str, owner: str | None) -> 
         return row
     if parse_id(ref) is not None:  # a mistyped id, not the name of a new company called "99"
         raise NotFound(f'company "{ref.strip()}" not found', hint="list companies with `salescli company list`")
-    import difflib
+    from salescli.values import SUGGEST_AMONG, closest
 
-    known = repo.company_names(MAX_SUGGEST)
-    close = difflib.get_close_matches(ref.strip(), known, n=1, cutoff=0.8) if len(known) < MAX_SUGGEST else []
+    match = closest(ref, repo.company_names(SUGGEST_AMONG + 1), 0.8)
     row = add_company(repo, {"name": ref, "owner": owner})
-    repo.notices.append(f"created company {row['id']} {row['name']}" + (f"; did you mean {close[0]}?" if close else ""))
+    repo.notices.append(f"created company {row['id']} {row['name']}" + (f"; did you mean {match}?" if match else ""))
     return row
-
-
-#: Companies compared for a "did you mean" when a reference creates one (past this, none is offered).
-MAX_SUGGEST = 5000
 
 
 TagChange = tuple[list[str] | None, list[str], list[str]]

@@ -268,6 +268,7 @@ def _enter_stage(
 
     when = _history_date(repo, deal, on_date, today)
     closed = stage["kind"] != "open"
+    pending = repo.open_deal_tasks(deal["id"]) if closed else []  # before the won/lost automations add theirs
     values: dict[str, Any] = {
         "stage_id": stage["id"],
         "pipeline_id": stage["pipeline_id"],
@@ -302,6 +303,7 @@ def _enter_stage(
     automations.fire(repo, row, "stage", day, stage["name"])
     for event in events:
         automations.fire(repo, row, event, day)
+    _note_open_tasks(repo, deal, pending, stage["kind"])
     return row
 
 
@@ -499,10 +501,8 @@ def move_deal(
                             hint=f'salescli deal lost {deal["id"]} --reason "…"')
         if target["kind"] == "won":
             extra = {"won_at": (on_date or today).isoformat()}
-            pending = repo.open_deal_tasks(deal["id"])
             row = _enter_stage(repo, deal, target, today=today, action="won", on_date=on_date, note=note,
                                force=force, extra=extra, events=("won",))
-            _note_open_tasks(repo, deal, pending, "won")
         else:
             row = _enter_stage(repo, deal, target, today=today, action="move", on_date=on_date, note=note,
                                force=force)
@@ -551,10 +551,8 @@ def win_deal(
         extra: dict[str, Any] = {"won_at": (on_date or today).isoformat()}
         if amount is not None:
             extra["amount_minor"], extra["currency"] = parse_amount(amount, deal["currency"])
-        pending = repo.open_deal_tasks(deal["id"])
         row = _enter_stage(repo, deal, target, today=today, action="won", on_date=on_date, note=note,
                            force=force, extra=extra, events=("won",))
-    _note_open_tasks(repo, deal, pending, "won")
     return row
 
 
@@ -582,16 +580,14 @@ def lose_deal(
             raise _closed_error(deal, "lost")
         target = _closing_stage(repo, deal, "lost", stage)
         extra = {"lost_at": (on_date or today).isoformat(), "lost_reason": reason.strip(), "lost_category": category}
-        pending = repo.open_deal_tasks(deal["id"])
         row = _enter_stage(repo, deal, target, today=today, action="lost", on_date=on_date, note=note,
                            force=force, extra=extra, events=("lost",))
-    _note_open_tasks(repo, deal, pending, "lost")
     return row
 
 
 def _note_open_tasks(repo: Repository, deal: Row, tasks: list[Row], status: str) -> None:
-    """A deal just closed with tasks still open (a proposal call an automation made): name them, so they do
-    not sit in someone's overdue list; closing them stays the person's call."""
+    """A deal just closed (status won or lost) with tasks still open (a proposal call an automation made):
+    name them, so they do not sit in someone's overdue list; closing them stays the person's call."""
     if not tasks:
         return
     listed = ", ".join(f'#{t["id"]} "{t["subject"]}"' for t in tasks[:3]) + (", …" if len(tasks) > 3 else "")
@@ -837,12 +833,7 @@ def deal_totals(repo: Repository, query: DealQuery, today: date) -> Totals:
 
     rows = repo.deal_totals(query)
     base, rates = repo.settings()["base_currency"], rates_on(repo, today)
-    merged: dict[str, dict[str, int]] = {}
-    for r in rows:
-        m = merged.setdefault(r["currency"], {"deals": 0, "minor": 0, "with_amount": 0})
-        for k in m:
-            m[k] += int(r[k] or 0)
-    totals = summarize([{"currency": cur, **m} for cur, m in merged.items()], base, rates)
+    totals = summarize(rows, base, rates)
     statuses = [st for st in ("open", "won", "lost") if any(r["status"] == st for r in rows)]
     if len(statuses) > 1:
         totals.by_status = [(st, summarize([r for r in rows if r["status"] == st], base, rates)) for st in statuses]

@@ -92,10 +92,12 @@ def stuck_deals(ctx: ReportContext, limit: int | None) -> tuple[int, Iterator[di
     def out() -> Iterator[dict[str, Any]]:
         for r in rows:
             med = medians[r["stage_id"]]
+            median = days(med["median"])
+            assert median is not None  # a deal is stuck against a stage's median
             yield {"rule": "stuck", **_deal(r),
                    "message": f"in {r['stage']} for {r['days_in_stage']:.0f} days; deals usually leave it after "
-                              f"{Decimal(str(round(med['median'], 1))).normalize():f} (median of {med['stays']})",
-                   "numbers": {"days_in_stage": days(r["days_in_stage"]), "median_days": days(med["median"]),
+                              f"{median.normalize():f} (median of {med['stays']})",
+                   "numbers": {"days_in_stage": days(r["days_in_stage"]), "median_days": median,
                                "stays": med["stays"], "factor": STUCK_FACTOR}}
 
     return total, out()

@@ -129,11 +129,15 @@ class Totals:
 
 
 def summarize(rows: Iterable[Mapping[str, Any]], base: str, rates: Mapping[str, Decimal]) -> Totals:
-    """Totals from per-currency rows with keys currency, deals, minor and optionally with_amount."""
-    shares = [
-        CurrencyTotal(r["currency"], int(r["deals"]), int(r["minor"] or 0), int(r.get("with_amount", r["deals"])))
-        for r in rows
-    ]
+    """Totals from rows with keys currency, deals, minor and optionally with_amount (rows of one currency,
+    e.g. one per status, are added up)."""
+    by_code: dict[str, CurrencyTotal] = {}
+    for r in rows:
+        share = by_code.setdefault(r["currency"], CurrencyTotal(r["currency"], 0, 0, 0))
+        share.deals += int(r["deals"])
+        share.minor += int(r["minor"] or 0)
+        share.with_amount += int(r.get("with_amount", r["deals"]))
+    shares = list(by_code.values())
     total, missing = convert_totals({s.currency: s.minor for s in shares}, base, rates)
     return Totals(
         base=base,
