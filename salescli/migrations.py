@@ -287,6 +287,13 @@ M007_STAGE_HISTORY_BATCH = """
 ALTER TABLE stage_history ADD COLUMN batch_id INTEGER REFERENCES import_batches(id);
 """
 
+# A done task happened on the day it was done: `task done` now records that day as occurred_at (the
+# day activity lists sort and filter by); tasks done before kept their creation day there.
+M008_DONE_TASK_DAY = """
+UPDATE activities SET occurred_at = substr(done_at, 1, 10)
+WHERE kind = 'task' AND done_at IS NOT NULL AND occurred_at IS NOT substr(done_at, 1, 10);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_core", M001_CORE),
     ("m002_deals_pipelines", M002_DEALS),
@@ -295,6 +302,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m005_agenda_index", M005_AGENDA_INDEX),
     ("m006_report_indexes", M006_REPORT_INDEXES),
     ("m007_stage_history_batch", M007_STAGE_HISTORY_BATCH),
+    ("m008_done_task_day", M008_DONE_TASK_DAY),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

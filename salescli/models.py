@@ -124,7 +124,7 @@ def validate(model: type[Record], data: dict[str, Any], *, option_names: bool = 
             reason = reason[len("Value error, "):]
         elif first["type"] == "literal_error":
             expected = first.get("ctx", {}).get("expected", "")
-            reason = f"is not one of {expected}"
+            reason = f"is not one of {expected.replace(chr(39), '').replace(' or ', ', ')}"  # as other "one of"s
         elif first["type"] == "string_too_long":
             reason = f"is too long (at most {first.get('ctx', {}).get('max_length')} characters)"
         elif first["type"] in ("string_too_short", "missing") or first.get("input", "") is None:

@@ -392,7 +392,8 @@ _RELATIVE_UNITS: dict[str, str] = {
 }
 _ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _RELATIVE_RE = re.compile(r"(in\s+)?([+-]?)\s*([0-9]{1,6})\s*([a-z]+)(\s+ago)?")
-_WEEKDAY_RE = re.compile(r"(?:next\s+)?([a-z]+)")
+_WEEKDAY_RE = re.compile(r"(?:(next|last)\s+)?([a-z]+)")
+_END_OF_RE = re.compile(r"(?:end\s+of\s+(?:the\s+)?(month|year)|eo(m|y))")
 _DMY_RE = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4})")
 _DMY_SHORT_YEAR_RE = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{2})")
 _YMD_RE = re.compile(r"([0-9]{4})([/.-])([0-9]{1,2})\2([0-9]{1,2})")
@@ -443,7 +444,7 @@ def _make_date(text: str, year: int, month: int, day: int) -> date:
     return _in_range(text, d)
 
 
-def parse_date(text: str, today: date, day_first: bool | None = None) -> date:
+def parse_date(text: str, today: date, day_first: bool | None = None, *, past: bool = False) -> date:
     """Parse a date as people type it; ``today`` anchors the relative forms.
 
     In order:
@@ -455,7 +456,10 @@ def parse_date(text: str, today: date, day_first: bool | None = None) -> date:
       day(s)/week(s)/month(s)/year(s); months clamp to the month end;
     - weekday names ``friday``/``fri``/``next friday``: the next such day
       strictly after today (``next friday`` is the same as ``friday``), so that
-      ``deal park --until friday`` on a Friday parks for a week;
+      ``deal park --until friday`` on a Friday parks for a week; ``last friday``
+      is the one strictly before today;
+    - ``end of month``/``eom`` and ``end of year``/``eoy``: the last day of
+      today's month or calendar year;
     - ``D/M/YYYY`` or ``M/D/YYYY`` with ``/``, ``.`` or ``-``: when both
       numbers are 12 or less and differ, ``day_first`` decides and, when it
       is None, the date is refused as ambiguous; when one number is over 12,
@@ -466,12 +470,17 @@ def parse_date(text: str, today: date, day_first: bool | None = None) -> date:
       weekday that does not match the date is refused). A month and day
       without a year (``Dec 5``) means the next such day on or after today.
 
+    ``past=True`` is for dates that say when something happened (``--date``,
+    ``--since``): a bare weekday is the one strictly before today, a month and
+    day without a year the last one on or before today, and a relative date
+    without a sign counts back (``3d`` = ``3 days ago``; ``+3d`` is still ahead).
+
     Refused: empty text, bare numbers (``2026``, ``99``; spreadsheet serials
     go through ``excel_serial_to_date``), two-digit years, times of day
     (use ``parse_date_or_datetime``), impossible dates (``2026-02-31``:
     "is not a valid date"), years outside 1900..2200.
     """
-    return _parse_date(text, _as_date(today), day_first, allow_time=False)
+    return _parse_date(text, _as_date(today), day_first, allow_time=False, past=past)
 
 
 def parse_date_or_datetime(text: str, today: date, day_first: bool | None = None) -> date:
@@ -508,7 +517,7 @@ def _parse_date_part(text: str, part: str, today: date, day_first: bool | None) 
         raise InvalidValue(None, text, exc.reason) from None
 
 
-def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: bool) -> date:
+def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: bool, past: bool = False) -> date:
     s = text.strip()
     # Fast path: strict YYYY-MM-DD, the form exports and scripts use. With
     # dashes at 4 and 7 in 10 ASCII characters fromisoformat takes nothing else.
@@ -540,15 +549,25 @@ def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: b
 
     relative = _RELATIVE_RE.fullmatch(low)
     if relative and relative.group(4) in _RELATIVE_UNITS:
-        return _relative_date(text, relative, today)
+        return _relative_date(text, relative, today, past=past)
 
     weekday = _WEEKDAY_RE.fullmatch(low)
-    if weekday and weekday.group(1) in _WEEKDAYS:
-        ahead = (_WEEKDAYS[weekday.group(1)] - today.weekday() - 1) % 7 + 1
+    if weekday and weekday.group(2) in _WEEKDAYS:
+        target = _WEEKDAYS[weekday.group(2)]
+        back = weekday.group(1) == "last" or (past and weekday.group(1) != "next")
+        if back:
+            shift = -((today.weekday() - target - 1) % 7 + 1)
+        else:
+            shift = (target - today.weekday() - 1) % 7 + 1
         try:
-            return _in_range(text, today + timedelta(days=ahead))
+            return _in_range(text, today + timedelta(days=shift))
         except OverflowError:
             raise InvalidValue(None, text, f"is out of range (years {MIN_YEAR}-{MAX_YEAR})") from None
+    end_of = _END_OF_RE.fullmatch(low)
+    if end_of:
+        if (end_of.group(1) or end_of.group(2)).startswith("m"):
+            return _in_range(text, date(today.year, today.month, _days_in_month(today.year, today.month)))
+        return _in_range(text, date(today.year, 12, 31))
 
     numeric = _DMY_RE.fullmatch(s)
     if numeric:
@@ -567,15 +586,15 @@ def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: b
             raise InvalidValue(None, text, "has a time of day; give a date only (2026-12-05)")
     words = _WORD_RE.findall(low)
     if any(word in _MONTHS for word in words):
-        return _parse_with_dateutil(text, " ".join(s.split()), words, today, allow_time=allow_time)
+        return _parse_with_dateutil(text, " ".join(s.split()), words, today, allow_time=allow_time, past=past)
     raise InvalidValue(None, text, f"is not a date {_DATE_EXAMPLES}")
 
 
-def _relative_date(text: str, m: re.Match[str], today: date) -> date:
+def _relative_date(text: str, m: re.Match[str], today: date, *, past: bool = False) -> date:
     in_, sign, count, unit, ago = m.group(1), m.group(2), int(m.group(3)), _RELATIVE_UNITS[m.group(4)], m.group(5)
     if ago and (sign or in_):
         raise InvalidValue(None, text, f"is not a date {_DATE_EXAMPLES}")
-    n = -count if sign == "-" or ago else count
+    n = -count if sign == "-" or ago or (past and not sign and not in_) else count
     try:
         if unit == "d":
             result = today + timedelta(days=n)
@@ -609,7 +628,8 @@ def _day_month_year(text: str, first: int, second: int, year: int, day_first: bo
     return _make_date(text, year, month, day)
 
 
-def _parse_with_dateutil(text: str, s: str, words: list[str], today: date, *, allow_time: bool) -> date:
+def _parse_with_dateutil(text: str, s: str, words: list[str], today: date, *, allow_time: bool,
+                         past: bool = False) -> date:
     """Forms with a month name ('Dec 5 2026'), read by dateutil and checked strictly.
 
     A weekday word is removed first (dateutil would move the date to it) and
@@ -638,7 +658,7 @@ def _parse_with_dateutil(text: str, s: str, words: list[str], today: date, *, al
             raise InvalidValue(None, text, "has a two-digit year; write the year with four digits")
         result = _in_range(text, first.date())
     else:
-        result = _next_month_day(text, first.month, first.day, today)
+        result = _month_day(text, first.month, first.day, today, past=past)
     if weekday_words and any(_WEEKDAYS[word] != result.weekday() for word in weekday_words):
         raise InvalidValue(None, text, f"is not a {_WEEKDAY_NAMES[result.weekday()]} (the weekday does not match)")
     return result
@@ -670,14 +690,16 @@ def _read_with_dateutil(cleaned: str, allow_time: bool) -> tuple[datetime, datet
     return first, second
 
 
-def _next_month_day(text: str, month: int, day: int, today: date) -> date:
-    """The next month-day on or after today (Feb 29: the next leap year)."""
-    for year in range(today.year, today.year + 9):
+def _month_day(text: str, month: int, day: int, today: date, *, past: bool = False) -> date:
+    """The next month-day on or after today, or (past) the last one on or before it (Feb 29: the
+    nearest leap year)."""
+    years = range(today.year, today.year - 9, -1) if past else range(today.year, today.year + 9)
+    for year in years:
         try:
             candidate = date(year, month, day)
         except ValueError:
             continue
-        if candidate >= today:
+        if (candidate <= today) if past else (candidate >= today):
             return _in_range(text, candidate)
     raise InvalidValue(None, text, "is not a valid date")
 

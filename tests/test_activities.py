@@ -67,6 +67,17 @@ def test_notes_from_stdin_owner_and_date(ok, people):
     assert (row["occurred_at"], row["owner"]) == ("2026-11-20", "sam")
 
 
+def test_a_date_without_a_year_or_a_weekday_means_the_last_one(ok, people):
+    # today is Thursday 2026-11-26: what happened "Nov 20" or "friday" happened last week
+    ok("activity", "log", "meeting", "Demo", "--contact", "ana@acme.io", "--date", "Nov 20")
+    ok("activity", "log", "call", "Follow-up", "--contact", "ana@acme.io", "--date", "friday")
+    ok("activity", "log", "note", "Old", "--contact", "ana@acme.io", "--date", "2026-11-01")
+    rows = json.loads(ok("activity", "list", "--since", "Nov 15", "-f", "json").stdout)
+    assert [(r["subject"], r["occurred_at"]) for r in rows] == [("Follow-up", "2026-11-20"), ("Demo", "2026-11-20")]
+    rows = json.loads(ok("activity", "list", "--since", "2w", "-f", "json").stdout)  # two weeks back
+    assert [r["subject"] for r in rows] == ["Follow-up", "Demo"]
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
@@ -177,7 +188,7 @@ def test_show_edit_rm_and_history(cli, ok, db, people):
     assert [h["action"] for h in history] == ["create", "update"]
     before = digest(db)
     refused = cli("activity", "rm", "1")  # no terminal, no --yes
-    assert refused.exit_code == 1 and "refusing without --yes" in refused.stderr
+    assert refused.exit_code == 1 and "without --yes (no terminal to ask)" in refused.stderr
     assert digest(db) == before
     assert ok("activity", "rm", "1", "--yes").stderr == "deleted meeting 1\n"
     assert cli("activity", "show", "1").exit_code == 3
@@ -288,3 +299,12 @@ def test_long_lists_keep_their_order_across_pages(ok, db, people):
     table = ok("activity", "list")
     assert table.stderr == "1100 more rows not shown (use --limit N or --all, or -f csv/json)\n"
     assert table.stdout.count("Ana Lima") == 100
+
+
+def test_kinds_are_read_as_people_type_them(ok, people):
+    ok("activity", "log", "e-mail", "Sent the deck", "--contact", "ana@acme.io")
+    ok("activity", "log", "Calls", "Chat", "--contact", "ana@acme.io")
+    rows = json.loads(ok("activity", "list", "--kind", "emails", "-f", "json").stdout)
+    assert [(r["kind"], r["subject"]) for r in rows] == [("email", "Sent the deck")]
+    rows = json.loads(ok("activity", "list", "--kind", "call", "-f", "json").stdout)
+    assert [(r["kind"], r["subject"]) for r in rows] == [("call", "Chat")]

@@ -42,7 +42,7 @@ def test_add_list_rm(cli, ok, db):
     ]
     before = digest(db)
     refused = cli("automation", "rm", "3")
-    assert refused.exit_code == 1 and "refusing without --yes" in refused.stderr
+    assert refused.exit_code == 1 and "without --yes (no terminal to ask)" in refused.stderr
     assert digest(db) == before
     assert ok("automation", "rm", "3", "--yes").stderr == "deleted automation 3\n"
     assert [r["id"] for r in json.loads(ok("automation", "list", "-f", "json").stdout)] == [1, 2, 4]
@@ -112,8 +112,16 @@ def test_won_fires_the_default_rule_exactly_once(cli, ok):
     assert ok("task", "list", "--owner", "lee").stdout.count("Post-sale follow-up") == 1
     again = cli("deal", "won", "1")  # refused: already won, and no second task
     assert again.exit_code == 1 and "created task" not in again.stderr
+    res = ok("deal", "reopen", "1")
+    assert res.stderr == ('note: task 1 "Post-sale follow-up", made when deal 1 was won, is still open'
+                          " (salescli task rm 1 if it no longer applies)\nreopened deal 1 in Prospecting\n")
+    res = ok("deal", "won", "1")  # won again while its follow-up is still open: no second one
+    assert 'task 1 "Post-sale follow-up" from automation 1 is still open for deal 1; no second task' in res.stderr
+    assert [t[0] for t in tasks(ok)] == ["Post-sale follow-up"]
+    ok("task", "done", "1")
     ok("deal", "reopen", "1")
-    ok("deal", "won", "1")  # won again after a reopen: a new event, a new follow-up
+    res = ok("deal", "won", "1")  # the first one done: a new event, a new follow-up
+    assert 'created task 2 "Post-sale follow-up"' in res.stderr
     assert [t[0] for t in tasks(ok)] == ["Post-sale follow-up", "Post-sale follow-up"]
 
 

@@ -200,3 +200,18 @@ def test_rates_on_takes_the_latest_on_or_before(ok: Run, db: Path) -> None:
         assert rates_on(repo, date(2026, 6, 2)) == {"EUR": Decimal("1.1"), "GBP": Decimal("1.3")}
     finally:
         repo.close()
+
+
+def test_a_status_whose_deals_all_lack_a_rate_says_so_and_an_old_base_rate_is_not_in_force(ok: Run) -> None:
+    ok("deal", "add", "A", "--amount", "10k")
+    ok("deal", "add", "B", "--amount", "20k", "--currency", "EUR")
+    ok("deal", "add", "C", "--amount", "5k", "--currency", "EUR")
+    ok("deal", "lost", "3", "--reason", "price")
+    assert ok("deal", "list").stderr.splitlines()[:2] == [
+        "3 deals, total 10,000.00 USD",
+        "  2 open 10,000.00 USD + EUR without a rate · 1 lost in EUR (no rate)",  # not "1 lost 0.00 USD"
+    ]
+    ok("fx", "set", "EUR", "1.08")
+    ok("config", "set", "base_currency", "EUR")
+    rates = json.loads(ok("fx", "list", "-f", "json").stdout)
+    assert [(r["currency"], r["in_force"]) for r in rates] == [("EUR", False)]  # EUR is the base now

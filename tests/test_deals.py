@@ -211,6 +211,29 @@ def test_backdating_before_the_last_change_or_into_the_future_is_refused(ok: Run
     assert digest(db) == before
 
 
+def test_a_move_dated_today_before_the_last_change_is_refused(ok: Run, cli: Run, db: Path) -> None:
+    # a user who pinned a later --today once, then moved again on the real day
+    ok("deal", "add", "X", "--stage", "Qualification", "--amount", "5k", "--close", "2026-12-20")
+    ok("deal", "move", "1", "Proposal", today="2026-12-03")
+    before = digest(db)
+    for args in (("move", "1", "Won"), ("won", "1"), ("lost", "1", "--reason", "price")):
+        res = cli("deal", *args)
+        assert (res.exit_code, res.stdout) == (1, "")
+        assert res.stderr == ("Error: deal 1 entered Proposal on 2026-12-03, after today (2026-11-26);"
+                              " stage history runs forward\nHint: move it with --today 2026-12-03 or later\n")
+    assert digest(db) == before
+    ok("deal", "won", "1", today="2026-12-03")
+    assert history(db, 1)[-1][:3] == ("Proposal", "Won", "2026-12-03T00:00:00")
+
+
+def test_won_on_a_weekday_or_a_month_day_means_the_last_one(ok: Run, db: Path) -> None:
+    ok("deal", "add", "X", "--date", "2026-11-01")
+    ok("deal", "won", "1", "--date", "monday")  # today is Thursday 2026-11-26
+    assert as_json(ok, "deal", "show", "1")["won_at"] == "2026-11-23"
+    ok("deal", "add", "Y", "--date", "Nov 2")
+    assert as_json(ok, "deal", "show", "2")["created_at"] == "2026-11-02T00:00:00"
+
+
 def test_move_to_the_current_stage_changes_nothing(ok: Run, db: Path) -> None:
     ok("deal", "add", "X")
     before = digest(db)
@@ -374,19 +397,29 @@ def test_park_and_clear(ok: Run, cli: Run, db: Path) -> None:
     assert cli("deal", "park", "1", "--until", "2026-11-26", "--reason", "x").exit_code == 1  # not after today
     assert cli("deal", "park", "1", "--until", "2027-02-30", "--reason", "x").exit_code == 2
     assert digest(db) == before
-    ok("deal", "park", "1", "--clear")
+    assert ok("deal", "park", "1", "--clear").stderr == "unparked deal 1\n"
     deal = as_json(ok, "deal", "show", "1")
     assert (deal["parked_until"], deal["park_reason"]) == (None, None)
+    before = digest(db)
+    assert ok("deal", "park", "1", "--clear").stderr == "deal 1 is not parked; nothing changed\n"
+    assert digest(db) == before
 
 
 # -- edit ------------------------------------------------------------------------------------------
+def test_edit_says_the_values_it_read(ok: Run) -> None:
+    ok("deal", "add", "X", "--amount", "2k", "--owner", "dana", "--next-step-date", "+2d")
+    res = ok("deal", "edit", "1", "--close", "next friday", "--owner", "", "--next-step-date", "", "--currency", "eur")
+    assert res.stderr == ("updated deal 1: owner cleared, currency EUR (amount 2,000.00 EUR, not converted),"
+                          " close 2026-11-27, next_step_date cleared\n")
+
+
 def test_edit_changes_and_clears_fields_and_logs_them(crm: Run, cli: Run, db: Path) -> None:
     crm("deal", "add", "X", "--amount", "1000", "--source", "web", "--tag", "a,b")
     res = crm("deal", "edit", "1", "--title", "Bigger X", "--amount", "2k", "--source", "", "--add-tag", "c",
               "--remove-tag", "a", "--contact", "Ana Silva", "--next-step", "demo", "--next-step-date", "+2d",
               "--recurring", "year")
-    assert res.stderr == ("updated deal 1: title, source, next_step, amount, next_step_date, recurring, tags,"
-                          " company, contact\n")
+    assert res.stderr == ("updated deal 1: title, source, next_step, amount 2,000.00 USD, next_step_date 2026-11-28,"
+                          " recurring year, tags, company Acme, contact Ana Silva\n")
     deal = as_json(crm, "deal", "show", "1")
     assert (deal["title"], deal["amount"], deal["source"], deal["tags"], deal["contact"], deal["company"],
             deal["next_step"], deal["next_step_date"], deal["arr"], deal["mrr"]) == (
@@ -430,7 +463,7 @@ def test_rm_needs_yes_without_a_terminal(ok: Run, cli: Run, db: Path) -> None:
     before = digest(db)
     res = cli("deal", "rm", "1")
     assert res.exit_code == 1
-    assert "refusing without --yes" in res.stderr
+    assert "without --yes (no terminal to ask)" in res.stderr
     assert digest(db) == before
     res = ok("deal", "rm", "1", "--yes")
     assert res.stderr == "deleted deal 1 X\n"
@@ -570,3 +603,13 @@ def test_a_close_date_in_the_past_is_said_at_once(ok: Run) -> None:
     assert "note:" not in ok("deal", "edit", "1", "--close", "2026-12-20").stderr
     assert "note:" not in ok("deal", "add", "New", "--close", "+30d").stderr
     assert "in the past" in ok("deal", "edit", "2", "--close", "2026-11-01").stderr
+
+
+def test_a_contact_at_another_company_than_the_deals_is_noted(ok: Run) -> None:
+    ok("contact", "add", "Ana", "--email", "ana@hooli.com", "--company", "Hooli")
+    ok("company", "add", "Globex")
+    res = ok("deal", "add", "M", "--company", "Globex", "--contact", "ana@hooli.com")
+    assert res.stderr == ("note: contact 1 Ana is at Hooli, not at this deal's company\n"
+                          "added deal 1 M (Prospecting)\n")
+    assert ok("deal", "add", "N", "--contact", "ana@hooli.com").stderr == "added deal 2 N (Prospecting)\n"
+    assert "not at this deal's company" in ok("deal", "edit", "2", "--company", "Globex").stderr

@@ -181,8 +181,8 @@ def test_unicode_names_match_case_insensitively(ok: Run) -> None:
 def test_rm_unlinks_contacts_and_logs_the_unlink(crm: Run, cli: Run) -> None:
     res = cli("company", "rm", "acme.io")
     assert res.exit_code == 1
-    assert res.stderr == ("Error: Delete company 1 Acme Corp (unlinks 1 contacts)? — refusing without --yes "
-                          "(no terminal to ask)\n")
+    assert res.stderr == ("Error: refusing to delete company 1 Acme Corp (unlinks 1 contact) without --yes"
+                          " (no terminal to ask)\n")
     res = crm("company", "rm", "acme.io", "--yes")
     assert res.stderr == "deleted company 1 Acme Corp\n"
     assert cli("company", "show", "1").exit_code == 3

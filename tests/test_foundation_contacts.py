@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from textwrap import dedent
@@ -34,15 +35,25 @@ def crm(ok: Run) -> Run:
     return ok
 
 
-def test_add_with_a_new_company_creates_it_and_says_so(cli: Run) -> None:
+def test_add_with_a_new_company_creates_it_and_says_so(cli: Run, db: Path) -> None:
     res = cli("contact", "add", "Bo Chen", "--email", "bo@initech.com", "--company", "Initech")
     assert (res.exit_code, res.stdout) == (0, "1\n")
     assert res.stderr == "created company 1 Initech\nadded contact 1 Bo Chen\n"
     res = cli("contact", "add", "Cy Park", "--company", "initech")  # existing: linked, not created again
     assert res.stderr == "added contact 2 Cy Park\n"
     assert [c["company_id"] for c in json.loads(cli("contact", "list", "-f", "json").stdout)] == [1, 1]
-    res = cli("contact", "add", "Di Ross", "--company", "Intech")  # a typo creates a company: said so
-    assert res.stderr == "created company 2 Intech; did you mean Initech?\nadded contact 3 Di Ross\n"
+    for typed, meant in (("Intech", "Initech"), ("initech corp", "Initech"), ("Acme", "Acme Robotics")):
+        if typed == "Acme":
+            cli("company", "add", "Acme Robotics")
+        before = digest(db)
+        res = cli("contact", "add", "Di Ross", "--company", typed)  # a typo or short form: no near-duplicate
+        assert (res.exit_code, res.stdout) == (3, "")
+        assert res.stderr == (f'Error: company "{typed}" not found; did you mean {meant}?\n'
+                              f"Hint: to create a company named {typed}, add it first: salescli company add"
+                              f" {shlex.quote(typed)}\n")
+        assert digest(db) == before
+    cli("company", "add", "Intech")  # on purpose: then it is linked
+    assert cli("contact", "add", "Di Ross", "--company", "Intech").stderr == "added contact 3 Di Ross\n"
 
 
 def test_add_with_an_unknown_company_id_is_not_found_not_a_company_named_99(ok: Run, cli: Run, db: Path) -> None:
@@ -121,7 +132,7 @@ def test_references_by_id_email_and_name(crm: Run, cli: Run) -> None:
     crm("contact", "add", "Bo Chen", "--email", "bo@globex.com")
     res = cli("contact", "show", "Bo Chen")
     assert (res.exit_code, res.stderr) == (
-        1, 'Error: contact "Bo Chen" is ambiguous: 2 match (2 Bo Chen <bo@initech.com>; 3 Bo Chen '
+        1, 'Error: contact "Bo Chen" is ambiguous: 2 match (2 Bo Chen <bo@initech.com> at Initech; 3 Bo Chen '
            "<bo@globex.com>)\nHint: use the contact id\n")
     res = cli("contact", "show", "nobody@nowhere.io")
     assert (res.exit_code, res.stderr) == (3, 'Error: contact "nobody@nowhere.io" not found\n'
@@ -153,9 +164,9 @@ def test_edit_links_unlinks_and_logs(crm: Run) -> None:
         (("contact", "add", "Y", "--email", "a@b.io\nX-Evil: 1"),
          'Error: --email "a@b.io\\nX-Evil: 1" is not an e-mail address\n'),
         (("contact", "add", "Y", "--status", "weird"),
-         "Error: --status \"weird\" is not one of 'lead', 'prospect', 'customer' or 'churned'\n"),
+         "Error: --status \"weird\" is not one of lead, prospect, customer, churned\n"),
         (("contact", "edit", "1", "--status", "gone"),
-         "Error: --status \"gone\" is not one of 'lead', 'prospect', 'customer' or 'churned'\n"),
+         "Error: --status \"gone\" is not one of lead, prospect, customer, churned\n"),
         (("contact", "add", "Y", "--phone", "9" * 101),
          'Error: --phone "' + "9" * 79 + '…" is too long (at most 100 characters)\n'),
     ],
@@ -173,7 +184,7 @@ def test_rm_needs_yes_without_a_terminal_and_unlinks_logged(crm: Run, cli: Run, 
     before = digest(db)
     res = cli("contact", "rm", "Ana Silva", input="y\n")  # piped input is not a terminal: never read as yes
     assert (res.exit_code, res.stdout) == (1, "")
-    assert res.stderr == "Error: Delete contact 1 Ana Silva? — refusing without --yes (no terminal to ask)\n"
+    assert res.stderr == "Error: refusing to delete contact 1 Ana Silva without --yes (no terminal to ask)\n"
     assert digest(db) == before
     assert crm("contact", "rm", "Ana Silva", "--yes").stderr == "deleted contact 1 Ana Silva\n"
     assert cli("contact", "show", "1").exit_code == 3

@@ -716,8 +716,8 @@ def test_activities_link_by_external_id_title_and_email(ok: Run, cli: Run, tmp_p
          "due_date": None, "done_at": None},
         {"kind": "task", "deal_id": 2, "contact_id": None, "company_id": 2, "occurred_at": "2026-11-21",
          "due_date": "2026-11-30", "done_at": None},
-        {"kind": "task", "deal_id": None, "contact_id": None, "company_id": 3, "occurred_at": "2026-10-01",
-         "due_date": "2026-10-05", "done_at": "2026-10-05"},
+        {"kind": "task", "deal_id": None, "contact_id": None, "company_id": 3, "occurred_at": "2026-10-05",
+         "due_date": "2026-10-05", "done_at": "2026-10-05"},  # a done task happened on its done day
     ]
     assert sql(ok, "SELECT last_activity_at FROM deals WHERE id = 1") == [{"last_activity_at": "2026-11-20"}]
     assert "0 created, 0 updated, 3 unchanged" in ok("import", "activities", str(path)).stderr

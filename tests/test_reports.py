@@ -414,7 +414,7 @@ def test_activity(hist: Run) -> None:
                                "overdue": 2}
     # Alpha's follow-up is due 7 days after its win on 10-10, not after the command that recorded it
     assert [(t["subject"], t["due_date"], t["days_overdue"]) for t in data["overdue_tasks"]] == [
-        ("Post-sale follow-up", "2026-10-17", D("40.0")), ("Send contract", "2026-11-20", D("6.0"))]
+        ("Post-sale follow-up", "2026-10-17", 40), ("Send contract", "2026-11-20", 6)]
 
 
 def test_activity_by_pipeline_counts_each_activity_under_its_deals_pipeline(hist: Run) -> None:

@@ -133,7 +133,7 @@ def test_done_counts_as_activity_on_the_links(ok, db, tasks):
         (["add", "   "], 2, 'Error: SUBJECT "   " is required\n'),
         (["edit", "1", "--due", "31/31/2026"], 2, 'Error: --due "31/31/2026" is not a valid date\n'),
         (["list", "--owner"], 2, "Option '--owner' requires an argument"),
-        (["rm", "1"], 1, 'Error: Delete task 1 "long overdue"? — refusing without --yes (no terminal to ask)\n'),
+        (["rm", "1"], 1, 'Error: refusing to delete task 1 "long overdue" without --yes (no terminal to ask)\n'),
     ],
 )
 def test_bad_input(cli, ok, db, tasks, args, code, message):
@@ -167,3 +167,29 @@ def test_list_for_an_unknown_owner_is_not_found(ok, cli):
     ok("task", "add", "Call back")
     res = cli("task", "list", "--owner", "nobdy")
     assert (res.exit_code, res.stderr) == (3, 'Error: no user named "nobdy"\nHint: see `salescli user list`\n')
+
+
+def test_a_done_task_is_listed_on_the_day_it_was_done(ok, db):
+    ok("task", "add", "Call back", "--due", "2026-11-27")  # added Thursday 2026-11-26
+    ok("activity", "log", "call", "Intro")
+    ok("task", "done", "1", today="2026-11-30")  # done the next Monday
+    rows = json.loads(ok("activity", "list", "--since", "this-week", "-f", "json", today="2026-11-30").stdout)
+    assert [(r["id"], r["occurred_at"], r["done_at"]) for r in rows] == [(1, "2026-11-30", "2026-11-30")]
+    rows = json.loads(ok("activity", "list", "-f", "json", today="2026-11-30").stdout)
+    assert [(r["id"], r["occurred_at"]) for r in rows] == [(1, "2026-11-30"), (2, "2026-11-26")]
+
+
+def test_migration_8_dates_tasks_done_before_it_on_their_done_day(ok, cli, db, tmp_path):
+    ok("task", "add", "old", "--due", "2026-11-20")
+    ok("task", "add", "open", "--due", "2026-11-30")
+    ok("task", "done", "1")
+    with sqlite3.connect(db) as conn:  # as a salescli before schema 8 recorded it
+        conn.execute("UPDATE activities SET occurred_at = '2026-11-10' WHERE id = 1")
+        conn.execute("PRAGMA user_version = 7")
+    conn.close()
+    res = ok("task", "list", "--all", "-f", "json")
+    assert "before migrating" in res.stderr
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT id, occurred_at, done_at FROM activities ORDER BY id").fetchall()
+    conn.close()
+    assert rows == [(1, "2026-11-26", "2026-11-26"), (2, "2026-11-26", None)]

@@ -436,6 +436,40 @@ def test_parse_date(text: str, expected: date) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected", "expected_past"),
+    [
+        # a date that says when something happened (--date, --since): bare forms look back
+        ("friday", date(2026, 11, 27), date(2026, 11, 20)),
+        ("thursday", date(2026, 12, 3), date(2026, 11, 19)),  # today is a Thursday: strictly before
+        ("monday", date(2026, 11, 30), date(2026, 11, 23)),
+        ("next friday", date(2026, 11, 27), date(2026, 11, 27)),
+        ("last friday", date(2026, 11, 20), date(2026, 11, 20)),
+        ("last thu", date(2026, 11, 19), date(2026, 11, 19)),
+        ("Nov 20", date(2027, 11, 20), date(2026, 11, 20)),
+        ("Nov 26", TODAY, TODAY),
+        ("Dec 5", date(2026, 12, 5), date(2025, 12, 5)),
+        ("Feb 29", date(2028, 2, 29), date(2024, 2, 29)),
+        ("3d", date(2026, 11, 29), date(2026, 11, 23)),
+        ("2 weeks", date(2026, 12, 10), date(2026, 11, 12)),
+        ("+3d", date(2026, 11, 29), date(2026, 11, 29)),  # an explicit sign keeps its direction
+        ("in 3 days", date(2026, 11, 29), date(2026, 11, 29)),
+        ("-3d", date(2026, 11, 23), date(2026, 11, 23)),
+        ("today", TODAY, TODAY),
+        ("2026-12-05", date(2026, 12, 5), date(2026, 12, 5)),
+        # the end of this month / calendar year, either way
+        ("eom", date(2026, 11, 30), date(2026, 11, 30)),
+        ("End of month", date(2026, 11, 30), date(2026, 11, 30)),
+        ("end of the month", date(2026, 11, 30), date(2026, 11, 30)),
+        ("eoy", date(2026, 12, 31), date(2026, 12, 31)),
+        ("end of year", date(2026, 12, 31), date(2026, 12, 31)),
+    ],
+)
+def test_parse_date_past(text: str, expected: date, expected_past: date) -> None:
+    assert parse_date(text, TODAY) == expected
+    assert parse_date(text, TODAY, past=True) == expected_past
+
+
+@pytest.mark.parametrize(
     ("text", "day_first", "expected"),
     [
         ("03/04/2026", True, date(2026, 4, 3)),

@@ -148,7 +148,7 @@ def log(
     app = app_context(ctx)
     pick_format(fmt, output)
     kind = parse_kind(kind)
-    day = parsed(parse_date, when, "--date", app.today, app.day_first()) if when is not None else app.today
+    day = parsed(parse_date, when, "--date", app.today, app.day_first(), past=True) if when is not None else app.today
     row = log_activity(app.repo(create=True), kind=kind, subject=subject, day=day, today=app.today,
                        refs=LinkRefs(deal, contact, company), notes=read_notes(notes), outcome=outcome,
                        owner=owner or app.user)
@@ -242,7 +242,7 @@ def edit(
     changes: dict[str, Any] = {k: v for k, v in {
         "kind": parse_kind(kind, option="--kind") if kind is not None else None,
         "subject": subject, "notes": read_notes(notes), "outcome": outcome, "owner": owner,
-        "day": parsed(parse_date, when, "--date", app.today, app.day_first()) if when is not None else None,
+        "day": parsed(parse_date, when, "--date", app.today, app.day_first(), past=True) if when is not None else None,
     }.items() if v is not None}
     row, changed = edit_activity(app.repo(), row_id, changes, LinkRefs(deal, contact, company), app.today)
     flush_notices(app)

@@ -211,7 +211,8 @@ def rm(
     repo = app_context(ctx).repo()
     row = resolve_company(repo, ref)
     links = repo.company_links(row["id"])
-    linked = ", ".join(f"{n} {k}" for k, n in links.items() if n)
+    singular = {"contacts": "contact", "deals": "deal", "activities": "activity"}
+    linked = ", ".join(f"{n} {singular[k] if n == 1 else k}" for k, n in links.items() if n)
     confirm(f"Delete company {row['id']} {row['name']}" + (f" (unlinks {linked})" if linked else "") + "?", yes)
     remove_company(repo, row["id"])
     say(f"deleted company {row['id']} {row['name']}")

@@ -86,7 +86,7 @@ def fx_set(
     parsed(parse_currency, currency, "CURRENCY")
     parsed(parse_rate, rate, "RATE")
     app = app_context(ctx)
-    as_of = parsed(parse_date, on_date, "--date", app.today, app.day_first()) if on_date else app.today
+    as_of = parsed(parse_date, on_date, "--date", app.today, app.day_first(), past=True) if on_date else app.today
     repo = app.repo(create=True)
     code, stored, day, replaced = set_rate(repo, currency, rate, as_of)
     base = repo.settings()["base_currency"]

@@ -116,19 +116,52 @@ def list_columns() -> list[Any]:
     ]
 
 
-def _date(app: AppContext, text: str | None, option: str, *, clear: bool = False) -> date | str | None:
-    """A typed date (day-first setting applied); '' clears when allowed."""
+def _date(app: AppContext, text: str | None, option: str, *, clear: bool = False, past: bool = False
+          ) -> date | str | None:
+    """A typed date (day-first setting applied); '' clears when allowed; past: when something happened
+    (`friday` is the last one)."""
     from salescli.values import parse_date
 
     if text is None:
         return None
     if clear and text.strip() == "":
         return ""
-    return parsed(parse_date, text, option, app.today, app.day_first())
+    return parsed(parse_date, text, option, app.today, app.day_first(), past=past)
+
+
+def _changed_fields(row: dict[str, Any], changed: dict[str, Any]) -> list[str]:
+    """What an edit changed, as options name them, with the value it now has where that is short (a date
+    typed as "next friday" shows the day it was read as): "close 2026-12-04", "owner sam", "title"."""
+    from salescli.values import format_money
+
+    names = {"amount_minor": "amount", "company_id": "company", "contact_id": "contact",
+             "forecast_category": "forecast", "expected_close": "close"}
+    valued = {"expected_close", "next_step_date", "owner", "probability", "forecast_category", "company_id",
+              "contact_id", "amount_minor", "currency", "recurring"}
+    out: dict[str, None] = {}
+    for key in changed:
+        if key.endswith("_set"):
+            continue
+        name = names.get(key, key)
+        if key not in valued:
+            out[name] = None
+            continue
+        value = row.get(name if key in ("company_id", "contact_id") else key)
+        if value is None or value == "":
+            out[f"{name} cleared"] = None
+        elif key == "amount_minor":
+            out[f"amount {format_money(value, row['currency'])}"] = None
+        elif key == "currency" and "amount_minor" not in changed and row.get("amount_minor") is not None:
+            out[f"currency {value} (amount {format_money(row['amount_minor'], value)}, not converted)"] = None
+        elif key == "probability":
+            out[f"probability {value}%"] = None
+        else:
+            out[f"{name} {value}"] = None
+    return list(out)
 
 
 def _day(app: AppContext, text: str | None, option: str) -> date | None:
-    value = _date(app, text, option)
+    value = _date(app, text, option, past=option == "--date")
     assert value is None or isinstance(value, date)
     return value
 
@@ -380,10 +413,8 @@ def edit(
     tags = tag_changes(tags_from(tag) if tag is not None else None, tags_from(add_tag), tags_from(remove_tag))
     row, changed = edit_deal(app.repo(), ref, fields, tags=tags, force=force)
     flush_notices(app)
-    names = {"amount_minor": "amount", "company_id": "company", "contact_id": "contact",
-             "forecast_category": "forecast", "expected_close": "close"}
-    shown = dict.fromkeys(names.get(k, k) for k in changed if not k.endswith("_set"))
-    say(f"updated deal {row['id']}: {', '.join(shown)}" if changed else f"deal {row['id']}: nothing changed")
+    say(f"updated deal {row['id']}: {', '.join(_changed_fields(row, changed))}" if changed
+        else f"deal {row['id']}: nothing changed")
     if "expected_close" in changed:
         _past_close(row, app.today)
     _emit(app, row, fmt, output)
@@ -531,9 +562,9 @@ def park(
 
     app = app_context(ctx)
     when = _day(app, until, "--until")
-    row = park_deal(app.repo(), ref, today=app.today, until=when, reason=reason, clear=clear)
+    row, changed = park_deal(app.repo(), ref, today=app.today, until=when, reason=reason, clear=clear)
     if clear:
-        say(f"unparked deal {row['id']}")
+        say(f"unparked deal {row['id']}" if changed else f"deal {row['id']} is not parked; nothing changed")
     else:
         say(f"parked deal {row['id']} until {row['parked_until']}: {row['park_reason']}")
     _emit(app, row, fmt, output)

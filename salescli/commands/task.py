@@ -170,7 +170,7 @@ def done(
     app = app_context(ctx)
     pick_format(fmt, output)
     task_id = parse_record_id(ref, "task")
-    day = parsed(parse_date, when, "--date", app.today, app.day_first()) if when is not None else app.today
+    day = parsed(parse_date, when, "--date", app.today, app.day_first(), past=True) if when is not None else app.today
     row = complete_task(app.repo(), task_id, day, app.today, outcome)
     say(f"done: task {row['id']} \"{row['subject']}\" ({row['done_at']})")
     emit(row, fmt, output)

@@ -1671,6 +1671,8 @@ class ActivityPlanner(Planner):
                                "not started)", line)
         created = values.get("created_at")
         occurred = values.get("occurred_at") or (created[:10] if created else None) or self.options.today.isoformat()
+        if kind == "task" and done_at:  # a done task happened on its done day (as `task done` records it)
+            occurred = str(done_at)[:10]
         fields: Row = {"kind": kind, "subject": subject, "occurred_at": occurred, "deal_id": deal_id,
                        "contact_id": contact_id, "company_id": company_id}
         for k in ("body", "outcome", "due_date", "external_id"):

@@ -143,6 +143,20 @@ class ActivityStore(RepositoryBase):
         return self.all("SELECT id, subject FROM activities WHERE deal_id = ? AND kind = 'task' AND done_at IS NULL"
                         " ORDER BY id", (deal_id,))
 
+    def open_automation_tasks(self, deal_id: int, events: Sequence[str] = (), automation_id: int | None = None
+                              ) -> list[Row]:
+        """A deal's open tasks made by automations (of these events, or this rule), oldest first."""
+        where = ["a.deal_id = ?", "a.kind = 'task'", "a.done_at IS NULL"]
+        params: list[int | str] = [deal_id]
+        if events:
+            where.append(f"u.event IN ({', '.join('?' * len(events))})")
+            params += list(events)
+        if automation_id is not None:
+            where.append("a.automation_id = ?")
+            params.append(automation_id)
+        return self.all("SELECT a.id, a.subject, u.event FROM activities a JOIN automations u ON u.id = a.automation_id"
+                        f" WHERE {' AND '.join(where)} ORDER BY a.id", params)
+
     def touch_last_activity(self, day: str, links: Row) -> None:
         """Move last_activity_at of the linked deal, contact and company forward to day (never back).
 

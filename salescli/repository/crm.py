@@ -41,6 +41,16 @@ class CrmStore(RepositoryBase):
         """Up to limit company names (for a "did you mean")."""
         return [str(r["name"]) for r in self.all("SELECT name FROM companies LIMIT ?", (limit,))]
 
+    def company_names_sharing_words(self, words: str, limit: int = 3) -> list[str]:
+        """Names that begin with these whole words ("Acme" -> "Acme Robotics") or that these words begin
+        with ("Acme Robotics Inc" -> "Acme Robotics"), any case."""
+        text = words.strip()
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return [str(r["name"]) for r in self.all(
+            "SELECT name FROM companies WHERE name LIKE ? ESCAPE '\\'"
+            " OR lower(substr(?, 1, length(name) + 1)) = lower(name) || ' ' ORDER BY id LIMIT ?",
+            (escaped + " %", text, limit))]
+
     def companies_named(self, name: str) -> list[Row]:
         if not name.isascii():  # NOCASE folds ASCII only: "ZOË" must find "Zoë"
             return self.all(
@@ -118,11 +128,13 @@ class CrmStore(RepositoryBase):
     def contacts_named(self, name: str) -> list[Row]:
         if not name.isascii():  # NOCASE folds ASCII only: "JOSÉ" must find "José"
             return self.all(
-                "SELECT id, name, email FROM contacts WHERE casefold(name) = ? ORDER BY id LIMIT 20",
+                "SELECT p.id, p.name, p.email, c.name AS company FROM contacts p"
+                " LEFT JOIN companies c ON c.id = p.company_id WHERE casefold(p.name) = ? ORDER BY p.id LIMIT 20",
                 (name.casefold(),),
             )
         return self.all(
-            "SELECT id, name, email FROM contacts WHERE name = ? COLLATE NOCASE ORDER BY id LIMIT 20",
+            "SELECT p.id, p.name, p.email, c.name AS company FROM contacts p"
+            " LEFT JOIN companies c ON c.id = p.company_id WHERE p.name = ? COLLATE NOCASE ORDER BY p.id LIMIT 20",
             (name,),
         )
 

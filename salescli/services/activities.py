@@ -49,8 +49,11 @@ class LinkRefs:
 
 
 def parse_kind(text: str, *, allow_task: bool = False, option: str = "KIND") -> str:
-    kind = text.strip().lower()
+    """A kind as typed: any case, plural (calls) or spelt e-mail."""
+    kind = text.strip().lower().replace("-", "")
     allowed = ALL_KINDS if allow_task else ACTIVITY_KINDS
+    if kind not in allowed and kind.endswith("s") and kind[:-1] in allowed:
+        kind = kind[:-1]
     if kind not in allowed:
         raise InvalidValue(option, text, f"is not one of {', '.join(allowed)}")
     return kind
@@ -213,7 +216,8 @@ def complete_task(repo: Repository, task_id: int, day: date, today: date, outcom
         row = get_task(repo, task_id)
         if row["done_at"] is not None:
             raise RuleError(f"task {task_id} is already done ({row['done_at']})")
-        changes: dict[str, Any] = {"done_at": day.isoformat()}
+        # a done task happened on its done day: activity lists and --since go by occurred_at
+        changes: dict[str, Any] = {"done_at": day.isoformat(), "occurred_at": day.isoformat()}
         if outcome is not None:
             changes["outcome"] = validate(ActivityData, {"kind": "task", "subject": row["subject"],
                                                          "outcome": outcome}).outcome
@@ -292,7 +296,7 @@ def since_date(text: str, today: date, settings: dict[str, str], day_first: bool
     except InvalidValue:
         pass
     try:
-        return parse_date(text, today, day_first)
+        return parse_date(text, today, day_first, past=True)
     except InvalidValue as exc:
         if "ambiguous" in exc.reason or "valid date" in exc.reason:
             raise exc.with_field("--since") from None

@@ -33,6 +33,11 @@ def fire(repo: Repository, deal: Row, event: str, today: date, stage_name: str |
     created: list[int] = []
     with repo.write():
         for rule in repo.automations_for(event, stage_name):
+            still_open = repo.open_automation_tasks(deal["id"], automation_id=rule["id"])
+            if still_open:  # a deal won, reopened and won again: one follow-up, not two
+                repo.notices.append(f'task {still_open[0]["id"]} "{rule["task_subject"]}" from automation'
+                                    f' {rule["id"]} is still open for deal {deal["id"]}; no second task')
+                continue
             owner = deal.get("owner") if rule["owner_rule"] == DEAL_OWNER else rule["owner_rule"]
             owner = owner or repo.user  # a deal without an owner: whoever moved it follows up
             due = today + timedelta(days=int(rule["due_days"]))

@@ -120,7 +120,8 @@ def rate_rows(repo: Repository, today: date, currency: str | None = None, latest
     out: list[Row] = []
     found: set[str] = set()
     for row in repo.fx_rate_rows(currency):
-        in_force = row["currency"] not in found and row["as_of"] <= today.isoformat()
+        # the base currency's own rate (set before the base changed) is never used
+        in_force = row["currency"] not in found and row["as_of"] <= today.isoformat() and row["currency"] != base
         if in_force:
             found.add(row["currency"])
         if latest and not in_force:

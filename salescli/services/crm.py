@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import TYPE_CHECKING, Any
 
 from salescli.errors import NotFound, RuleError
@@ -73,9 +74,16 @@ def company_by_name_or_create(repo: Repository, ref: str, owner: str | None) -> 
         raise NotFound(f'company "{ref.strip()}" not found', hint="list companies with `salescli company list`")
     from salescli.values import SUGGEST_AMONG, closest
 
-    match = closest(ref, repo.company_names(SUGGEST_AMONG + 1), 0.8)
+    # a typo or a short form of a company that exists would make a near-duplicate that then makes
+    # both names ambiguous: refused, with the way to create it on purpose
+    matches = repo.company_names_sharing_words(ref) or [m for m in [closest(ref, repo.company_names(SUGGEST_AMONG + 1),
+                                                                          0.8)] if m]
+    if matches:
+        raise NotFound(f'company "{ref.strip()}" not found; did you mean {" or ".join(matches)}?',
+                       hint=f"to create a company named {ref.strip()}, add it first:"
+                            f" salescli company add {shlex.quote(ref.strip())}")
     row = add_company(repo, {"name": ref, "owner": owner})
-    repo.notices.append(f"created company {row['id']} {row['name']}" + (f"; did you mean {match}?" if match else ""))
+    repo.notices.append(f"created company {row['id']} {row['name']}")
     return row
 
 

@@ -213,6 +213,11 @@ def _links(
         company_id = company_by_name_or_create(repo, ref, owner)["id"] if ref.strip() else None
     elif contact is not None and contact.get("company_id") and company_id is None:
         company_id = contact["company_id"]
+    if contact is None and "company" in fields and contact_id is not None:
+        contact = repo.contact(contact_id)
+    if contact is not None and contact.get("company_id") and company_id and contact["company_id"] != company_id:
+        repo.notices.append(f"note: contact {contact['id']} {contact['name']} is at {contact.get('company')},"
+                            " not at this deal's company")
     return company_id, contact_id
 
 
@@ -230,11 +235,17 @@ def _missing_error(subject: str, stage: Row, missing: list[str], deal_id: int | 
 def _history_date(repo: Repository, deal: Row, on_date: date | None, today: date) -> str:
     """When a stage change happened: now, or a backfilled --date (not in the future, not before the
     deal's last stage change, so the history runs forward)."""
+    last = repo.last_stage_change(deal["id"]) or str(deal["stage_entered_at"])[:10]
     if on_date is None:
+        if today.isoformat() < last:
+            raise RuleError(
+                f"deal {deal['id']} entered {deal['stage']} on {last}, after today ({today.isoformat()});"
+                " stage history runs forward",
+                hint=f"move it with --today {last} or later",
+            )
         return repo.now()
     if on_date > today:
         raise RuleError(f"--date {on_date.isoformat()} is in the future (today is {today.isoformat()})")
-    last = repo.last_stage_change(deal["id"]) or str(deal["stage_entered_at"])[:10]
     if on_date.isoformat() < last:
         raise RuleError(
             f"--date {on_date.isoformat()} is before deal {deal['id']} entered {deal['stage']} ({last});"
@@ -624,13 +635,18 @@ def reopen_deal(
             raise RuleError(f"--stage {target['name']} is a {target['kind']} stage; reopen into an open stage")
         extra = {"won_at": None, "lost_at": None, "lost_reason": None, "lost_category": None}
         row = _enter_stage(repo, deal, target, today=today, action="reopen", note=note, force=force, extra=extra)
+        for task in repo.open_automation_tasks(deal["id"], events=("won", "lost")):
+            repo.notices.append(f'note: task {task["id"]} "{task["subject"]}", made when deal {deal["id"]} was'
+                                f' {task["event"]}, is still open (salescli task rm {task["id"]} if it no longer'
+                                " applies)")
     return row
 
 
 def park_deal(
     repo: Repository, ref: str, *, today: date, until: date | None, reason: str | None, clear: bool = False
-) -> Row:
-    """Keep a stalled deal out of stale lists until a date, for a known reason (or clear the parking)."""
+) -> tuple[Row, bool]:
+    """Keep a stalled deal out of stale lists until a date, for a known reason (or clear the parking);
+    returns the deal and whether anything changed."""
     with repo.write():
         deal = resolve_deal(repo, ref)
         if clear:
@@ -650,7 +666,7 @@ def park_deal(
             repo.update_row("deals", deal["id"], {"updated_at": repo.now()})
     row = repo.deal(deal["id"])
     assert row is not None
-    return row
+    return row, bool(changed)
 
 
 def remove_deal(repo: Repository, deal_id: int) -> None:

@@ -109,6 +109,16 @@ class Totals:
             "missing_rates": [m.currency for m in self.missing],
         }
 
+    def status_part(self, status: str) -> str:
+        """'2 open 10,000.00 USD', with the currencies left out for want of a rate named."""
+        part = f"{self.count:,} {status}"
+        codes = "/".join(m.currency for m in self.missing)
+        if not self.missing:
+            return f"{part} {format_money(self.total_minor, self.base)}"
+        if self.count > sum(m.deals for m in self.missing):
+            return f"{part} {format_money(self.total_minor, self.base)} + {codes} without a rate"
+        return f"{part} in {codes} (no rate)"
+
     def lines(self, noun: str = "deal") -> list[str]:
         """'12 deals, total 48,300.00 USD' and one line per currency left out for want of a rate."""
         plural = noun if self.count == 1 else noun + "s"
@@ -117,8 +127,7 @@ class Totals:
             first += f" ({self.without_amount:,} without an amount)"
         out = [first]
         if self.by_status:
-            out.append("  " + " · ".join(f"{t.count:,} {status} {format_money(t.total_minor, t.base)}"
-                                          for status, t in self.by_status))
+            out.append("  " + " · ".join(t.status_part(status) for status, t in self.by_status))
         for m in self.missing:
             out.append(
                 f"no rate for {m.currency}: {m.deals:,} {noun if m.deals == 1 else noun + 's'},"

@@ -27,7 +27,8 @@ def known_user(repo: Repository, name: str) -> str:
 
 
 def _ambiguous(kind: str, ref: str, rows: list[Row], label: str) -> AmbiguousReference:
-    listed = "; ".join(f"{r['id']} {r['name']}" + (f" <{r[label]}>" if r.get(label) else "") for r in rows)
+    listed = "; ".join(f"{r['id']} {r['name']}" + (f" <{r[label]}>" if r.get(label) else "")
+                       + (f" at {r['company']}" if r.get("company") else "") for r in rows)
     return AmbiguousReference(
         f'{kind} "{ref}" is ambiguous: {len(rows)} match ({listed})',
         hint=f"use the {kind} id",

@@ -17,7 +17,6 @@ from salescli.services.reports.common import (
     Section,
     check_by,
     col,
-    days,
     group_label,
     grouped,
     short,
@@ -50,9 +49,9 @@ def overdue_section(ctx: ReportContext, limit: int | None) -> Section:
 
     def rows() -> Any:
         for r in repo.overdue_tasks(ctx.filter, today=ctx.as_of.isoformat(), limit=limit):
-            yield {**r, "days_overdue": days(r["days_overdue"])}
+            yield {**r, "days_overdue": round(r["days_overdue"])}  # whole days (due dates are days), as `today`
 
-    columns = [col("id", "id", "id"), col("due_date", "due"), col("days_overdue", "late d", "days"),
+    columns = [col("id", "id", "id"), col("due_date", "due"), col("days_overdue", "days late", "count"),
                col("owner"), short("subject"), col("deal_id", "deal", "id"), col("deal", in_table=False)]
     return Section("overdue_tasks", "Overdue tasks", columns, rows(), empty="no overdue tasks", total=total)
 

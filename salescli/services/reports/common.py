@@ -158,7 +158,7 @@ def resolve(
     day = today
     if as_of is not None:
         try:
-            day = parse_date(as_of, today)
+            day = parse_date(as_of, today, past=True)
         except InvalidValue as exc:
             raise exc.with_field("--as-of") from None
         if day > today:
