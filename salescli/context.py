@@ -29,7 +29,10 @@ def default_db_path() -> Path:
 
 
 def resolve_db_path(option: str | None) -> tuple[Path, bool]:
-    """The database path and whether it is the default location (whose folder we may create)."""
+    """The database path and whether it is the default location (whose folder we may create).
+    `--db ""` (a script's unset $DB) is refused rather than read as "the default database"."""
+    if option is not None and not option.strip():
+        raise InvalidValue("--db", option, "is empty (leave --db out for the default database)")
     if option:
         return Path(option).expanduser(), False
     env = os.environ.get("SALESCLI_DB")

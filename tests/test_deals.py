@@ -613,3 +613,23 @@ def test_a_contact_at_another_company_than_the_deals_is_noted(ok: Run) -> None:
                           "added deal 1 M (Prospecting)\n")
     assert ok("deal", "add", "N", "--contact", "ana@hooli.com").stderr == "added deal 2 N (Prospecting)\n"
     assert "not at this deal's company" in ok("deal", "edit", "2", "--company", "Globex").stderr
+
+
+def test_ids_are_never_given_again_after_a_delete_or_an_import_undo(ok: Run, tmp_path: Path) -> None:
+    # a script that kept "deal 2", or reads history by id, must not meet another deal under it
+    ok("deal", "add", "A")
+    ok("deal", "add", "B")
+    ok("deal", "rm", "2", "--yes")
+    assert ok("deal", "add", "C").stdout == "3\n"
+    path = tmp_path / "d.csv"
+    path.write_text("title\nD\n", encoding="utf-8")
+    ok("import", "deals", str(path))  # deal 4, batch 1
+    ok("import", "undo", "1", "--yes")
+    assert ok("deal", "add", "E").stdout == "5\n"
+    path.write_text("title\nF\n", encoding="utf-8")
+    ok("import", "deals", str(path))
+    assert [d["id"] for d in json.loads(ok("deal", "list", "-f", "json").stdout)] == [1, 3, 5, 6]
+    assert [h["action"] for h in json.loads(ok("history", "deal", "5", "-f", "json").stdout)] == ["create"]
+    ok("activity", "log", "call", "x")
+    ok("activity", "rm", "1", "--yes")
+    assert ok("task", "add", "y").stdout == "2\n"  # activities and tasks share the ids

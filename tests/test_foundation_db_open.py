@@ -457,3 +457,14 @@ def test_backup_onto_a_folder_asks_for_a_file_name(cli: Run, ok: Run, tmp_path: 
         assert (res.exit_code, res.stderr) == (
             2, f"Error: {folder} is a folder; give the backup a file name (e.g. {folder / 'sales-backup.db'})\n")
     assert list(folder.iterdir()) == []
+
+
+def test_an_empty_db_option_is_refused_not_read_as_the_default(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from salescli.cli import app
+
+    res = CliRunner().invoke(app, ["--db", "", "deal", "add", "oops"])  # cron: --db "$DB" with DB unset
+    assert (res.exit_code, res.stdout) == (2, "")
+    assert res.stderr == 'Error: --db "" is empty (leave --db out for the default database)\n'
+    assert not (tmp_path / "home" / ".local" / "share" / "salescli").exists()

@@ -438,7 +438,7 @@ def test_a_status_change_clears_what_the_old_status_left(ok: Run, db: Path, tmp_
                                 "lost_category": None}]
     summary = json.loads(ok("history", "deal", "1", "-f", "json").stdout)[-1]["summary"]
     assert summary.endswith("lost_at: 2026-02-01 → ∅; lost_reason: too dear → ∅; lost_category: price → ∅")
-    ok("import", "undo", "2")
+    ok("import", "undo", "2", "--yes")
     assert sql(ok, fields) == [{"status": "lost", "won_at": None, "lost_at": "2026-02-01", "lost_reason": "too dear",
                                 "lost_category": "price"}]
     ok("import", "deals", str(write(tmp_path, "c.csv", "id,title,stage,close date,amount\n"
@@ -614,14 +614,14 @@ def test_undo_reverts_creates_and_updates(ok: Run, db: Path, tmp_path: Path, dea
     changed = write(tmp_path, "deals2.csv", HUBSPOTISH.replace('"12,000.50"', "13000")
                     + "New one,5,2027-05-05,Prospecting,sam,Umbrella,,\n")
     ok("import", "deals", str(changed))
-    res = ok("import", "undo", "2")
+    res = ok("import", "undo", "2", "--yes")
     assert res.stderr == ("undid import batch 2 (deals from deals2.csv): deleted 1 deal, 1 company;"
                           " restored 1 updated record\n")
     assert sql(ok, "SELECT amount_minor FROM deals WHERE id = 1") == [{"amount_minor": 1200050}]
     now = digest(db)
     for table in ("deals", "companies", "contacts", "stage_history", "search_index"):
         assert now[table] == after_first[table], table
-    res = ok("import", "undo", "1")
+    res = ok("import", "undo", "1", "--yes")
     assert sql(ok, "SELECT (SELECT count(*) FROM deals) + (SELECT count(*) FROM companies)"
                    " + (SELECT count(*) FROM contacts) AS n") == [{"n": 0}]
     assert sql(ok, "SELECT count(*) AS n FROM search_index") == [{"n": 0}]
@@ -632,16 +632,27 @@ def test_undo_refuses_after_later_changes_unless_forced(cli: Run, ok: Run, db: P
     ok("import", "deals", str(deals_csv))
     ok("company", "edit", "Acme Corp", "--industry", "Robots")
     before = digest(db)
-    res = cli("import", "undo", "1")
+    res = cli("import", "undo", "1", "--yes")
     assert res.exit_code == 1 and digest(db) == before
     assert res.stderr.splitlines()[0] == ("Error: import batch 1: records changed since the import: company 1"
                                           " (update)")
-    ok("import", "undo", "1", "--force")
+    ok("import", "undo", "1", "--yes", "--force")
     assert sql(ok, "SELECT count(*) AS n FROM deals") == [{"n": 0}]
-    res = cli("import", "undo", "1")
+    res = cli("import", "undo", "1", "--yes")
     assert res.exit_code == 1 and "was already undone" in res.stderr
-    res = cli("import", "undo", "99")
+    res = cli("import", "undo", "99", "--yes")
     assert res.exit_code == 3 and res.stderr.startswith("Error: import batch 99 not found")
+
+
+def test_undo_asks_first_and_refuses_without_yes_when_there_is_no_terminal(cli: Run, ok: Run, db: Path,
+                                                                          deals_csv: Path) -> None:
+    ok("import", "deals", str(deals_csv))
+    before = digest(db)
+    res = cli("import", "undo", "1")  # a mistyped batch number must not silently delete another import
+    assert (res.exit_code, res.stdout) == (1, "")
+    assert res.stderr == ("Error: refusing to undo import batch 1 (deals from deals.csv): delete the 8 records it"
+                          " created and restore the 0 it updated without --yes (no terminal to ask)\n")
+    assert digest(db) == before
 
 
 STAGE_1 = "id,title,company,stage,close date\nE1,A,Acme,Qualification,2026-12-01\n"
@@ -655,7 +666,7 @@ def test_undo_of_a_stage_change_removes_its_history(cli: Run, ok: Run, db: Path,
     assert [(h["from_stage_id"], h["to_stage_id"], h["changed_at"], h["batch_id"]) for h in history_rows(ok)][-1] == (
         2, 6, "2026-12-01", 2)
     assert json.loads(ok("report", "funnel", "-p", "all", "-f", "json").stdout)["summary"]["won"] == 1
-    res = ok("import", "undo", "2", "-f", "json")
+    res = ok("import", "undo", "2", "--yes", "-f", "json")
     assert res.stderr == "undid import batch 2 (deals from s2.csv): deleted nothing; restored 1 updated record\n"
     assert json.loads(res.stdout)["stage_history_removed"] == 1
     now = digest(db)
@@ -677,7 +688,7 @@ def test_undo_of_a_batch_written_before_history_carried_batch_ids(ok: Run, db: P
         conn.execute("UPDATE stage_history SET batch_id = NULL")
     conn.close()
     kept = history_rows(ok)[:-1]
-    ok("import", "undo", "2")
+    ok("import", "undo", "2", "--yes")
     assert history_rows(ok) == kept
     ok("db", "check")
 

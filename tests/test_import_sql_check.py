@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from salescli.migrations import SCHEMA_VERSION
 from tests.conftest import digest
 
 Run = Callable[..., Any]
@@ -207,3 +208,16 @@ def test_db_check_on_a_file_that_is_not_sqlite_is_exit_5(cli: Run, db: Path) -> 
     assert (res.exit_code, res.stdout, res.stderr) == (
         5, "", f"Error: {db} is not a SQLite database\nHint: check the --db path\n")
     assert db.read_text() == "title,amount\nA,100\n"
+
+
+def test_sql_on_an_older_schema_migrates_it_first_as_any_command_does(ok, db) -> None:
+    ok("deal", "add", "X")
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 7")
+    conn.close()
+    res = ok("sql", "SELECT count(*) AS n FROM deals", "-f", "csv")
+    assert res.stdout == "n\n1\n"
+    assert res.stderr == f"backed up schema 7 database to {db}.v7.bak before migrating\n"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()

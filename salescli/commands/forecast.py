@@ -35,7 +35,8 @@ def snapshot(
     app = app_context(ctx)
     rctx = common.resolve(app.repo(), app.today, period=period, pipeline=pipeline, owner=owner, team=team)
     stored = take_snapshot(rctx)
-    say(f"forecast snapshot {stored['id']}: {stored['period']} ({stored['scope']}) won {stored['won']}, "
+    say(f"forecast snapshot {stored['id']}{' (replaces the one taken earlier today)' if stored['replaced'] else ''}:"
+        f" {stored['period']} ({stored['scope']}) won {stored['won']}, "
         f"commit {stored['commit']}, weighted {stored['weighted']} {stored['currency']}")
     for cur in stored["missing_rates"]:
         say(f"note: amounts in {cur} are not included: no exchange rate")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from salescli.commands.options import FormatOpt, OutputOpt, app_context, flush_notices, say
+from salescli.commands.options import FormatOpt, OutputOpt, YesOpt, app_context, confirm, flush_notices, say
 
 if TYPE_CHECKING:
     from salescli.context import AppContext
@@ -363,17 +363,25 @@ def undo(
     batch: Annotated[int, typer.Argument(help="The batch number an import printed (see `import batches`).")],
     force: Annotated[bool, typer.Option("--force", help="Undo even if records were changed since.")] = False,
     fmt: UndoFormatOpt = None,
+    yes: YesOpt = False,
 ) -> None:
-    """Revert an import: delete what it created, restore what it updated (one transaction).
+    """Revert an import: delete what it created, restore what it updated (one transaction). Asks first;
+    --yes in scripts.
 
     \b
-    Example: salescli import undo 3
+    Example: salescli import undo 3 --yes
     """
     from salescli.importers.undo import undo_import
     from salescli.render import json_value
 
     chosen = _choice(fmt or "table", ("table", "json"), "--format")
-    result = undo_import(app_context(ctx).repo(), batch, force=force)
+    repo = app_context(ctx).repo()
+    found = repo.import_batch_counts(batch)
+    if found is not None and not found["undone_at"]:  # (an unknown or undone batch: undo_import says so)
+        n, m = found["creates"], found["updates"]
+        confirm(f"Undo import batch {batch} ({found['entity']} from {found['source']}): delete the {n:,}"
+                f" record{'s' if n != 1 else ''} it created and restore the {m:,} it updated?", yes)
+    result = undo_import(repo, batch, force=force)
     deleted = ", ".join(f"{n} {table if n != 1 else SINGULAR.get(table, table)}"
                         for table, n in result["deleted"].items()) or "nothing"
     say(f"undid import batch {batch} ({result['entity']} from {result['source']}): deleted {deleted};"

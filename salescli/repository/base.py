@@ -123,6 +123,14 @@ def _remove_folders(folders: Sequence[Path]) -> None:
             break
 
 
+# The change-log entities of a table (each a fixed name: they go into SQL text).
+_TABLE_ENTITIES: dict[str, tuple[str, ...]] = {
+    "companies": ("company",), "contacts": ("contact",), "deals": ("deal",), "activities": ("activity", "task"),
+    "automations": ("automation",), "targets": ("target",), "pipelines": ("pipeline",), "stages": ("stage",),
+    "users": ("user",),
+}
+
+
 @dataclass
 class Query:
     """A SELECT built from allow-listed pieces; values are always bound parameters."""
@@ -567,9 +575,17 @@ class RepositoryBase:
             ),
         )
 
+    def next_id(self, table: str) -> int:
+        """The id a new row of table gets: past every id it ever had, deleted rows' included (their
+        history stays in the change log under that id; SQLite alone would give the last id again after
+        `deal rm` or `import undo`, and `history deal N` would mix two deals)."""
+        logged = " ".join(f"UNION ALL SELECT max(entity_id) FROM changes WHERE entity = '{entity}'"
+                          for entity in _TABLE_ENTITIES.get(table, ()))
+        return int(self.scalar(f"SELECT coalesce(max(m), 0) + 1 FROM (SELECT max(id) AS m FROM {table} {logged})"))
+
     def create_record(self, table: str, entity: str, values: Row) -> int:
-        """Insert a row and log its creation."""
-        new_id = self.insert(table, values)
+        """Insert a row (with an id never used before) and log its creation."""
+        new_id = self.insert(table, {"id": self.next_id(table), **values})
         self.record_change(entity, new_id, "create", None, {k: v for k, v in values.items() if v is not None})
         return new_id
 

@@ -213,7 +213,7 @@ class ImportStore(RepositoryBase):
         return row
 
     def import_next_id(self, table: str) -> int:
-        return int(self.scalar(f"SELECT coalesce(max(id), 0) + 1 FROM {table}"))
+        return self.next_id(table)
 
     # -- writing --------------------------------------------------------------------------------------
     def set_cache_mb(self, megabytes: int) -> int:
@@ -386,12 +386,16 @@ class ImportStore(RepositoryBase):
     def import_batch(self, batch_id: int) -> Row | None:
         return self.one("SELECT * FROM import_batches WHERE id = ?", (batch_id,))
 
+    _BATCHES = ("SELECT b.*, (SELECT count(*) FROM changes WHERE batch_id = b.id AND action = 'create') AS creates,"
+                " (SELECT count(*) FROM changes WHERE batch_id = b.id AND action = 'update') AS updates"
+                " FROM import_batches b")
+
     def import_batches(self) -> list[Row]:
-        return self.all(
-            "SELECT b.*, (SELECT count(*) FROM changes WHERE batch_id = b.id AND action = 'create') AS creates,"
-            " (SELECT count(*) FROM changes WHERE batch_id = b.id AND action = 'update') AS updates"
-            " FROM import_batches b ORDER BY b.id"
-        )
+        return self.all(f"{self._BATCHES} ORDER BY b.id")
+
+    def import_batch_counts(self, batch_id: int) -> Row | None:
+        """One batch as `import batches` lists it (with its creates and updates)."""
+        return self.one(f"{self._BATCHES} WHERE b.id = ?", (batch_id,))
 
     def batch_changes(self, batch_id: int) -> list[Row]:
         return self.all("SELECT id, entity, entity_id, action, before, after, changed_by FROM changes"

@@ -181,7 +181,8 @@ class MetricStore(RepositoryBase):
             " coalesce(sum(CASE WHEN d.expected_close >= :start AND d.expected_close < :end"
             " THEN d.amount_minor END), 0) AS closing,"
             " coalesce(sum(d.expected_close >= :start AND d.expected_close < :end), 0) AS closing_deals,"
-            " total(julianday(:day) - julianday(substr(d.created_at, 1, 10))) AS age_days,"
+            # a deal created after the report's day (an earlier --today) is 0 days old, not negative
+            " total(max(0, julianday(:day) - julianday(substr(d.created_at, 1, 10)))) AS age_days,"
             f" {stale} AS stale, {parked} AS parked,"
             " sum(d.next_step IS NULL OR trim(d.next_step) = '') AS no_next_step"
             f" FROM {source}{join} WHERE {where}{filt} GROUP BY grp, d.currency"

@@ -680,7 +680,7 @@ def _days_since(text: str | None, today: date) -> int | None:
     if not text:
         return None
     try:
-        return (today - date.fromisoformat(str(text)[:10])).days
+        return max(0, (today - date.fromisoformat(str(text)[:10])).days)  # entered after an earlier --today: 0
     except ValueError:
         return None
 

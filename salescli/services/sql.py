@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from salescli.errors import RuleError, UsageError
+from salescli.errors import DatabaseError, RuleError, UsageError
 
 if TYPE_CHECKING:
     from salescli.context import AppContext
+    from salescli.repository import Repository
 
 
 def run_query(app: AppContext, query: str) -> tuple[list[str], Iterator[dict[str, Any]]]:
@@ -18,8 +20,19 @@ def run_query(app: AppContext, query: str) -> tuple[list[str], Iterator[dict[str
 
     if not query.strip():
         raise UsageError("sql: the query is empty (example: salescli sql \"SELECT count(*) FROM deals\")")
-    repo = Repository.open(app.db_path, create=False, read_only=True, busy_timeout=app.busy_timeout,
-                           user=app.user, now=app.now)
+    def open_read_only() -> Repository:
+        return Repository.open(app.db_path, create=False, read_only=True, busy_timeout=app.busy_timeout,
+                               user=app.user, now=app.now)
+
+    try:
+        repo = open_read_only()
+    except DatabaseError as exc:
+        # an older schema: migrate it as any other command does (and says so), then read
+        if "needs migrating" not in exc.message or not os.access(app.db_path, os.W_OK):
+            raise
+        app.repo().close()
+        app._repo = None
+        repo = open_read_only()
     app._repo = repo  # closed with the context when the command ends
     try:
         columns, rows = repo.read_query(query)

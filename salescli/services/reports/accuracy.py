@@ -79,9 +79,19 @@ def take_snapshot(ctx: ReportContext) -> dict[str, Any]:
             "scope": scope_key(ctx),
             "figures": json.dumps(stored, sort_keys=True),
         }
-        snapshot_id = repo.create_record("forecast_snapshots", "forecast_snapshot", values)
-    return {"id": snapshot_id, "taken_at": values["taken_at"], "period": ctx.period.label,
-            "scope": values["scope"], **figures, "currency": ctx.base, "missing_rates": report.missing_rates}
+        # one snapshot a day per period and scope: a cron retry (or a second run) replaces the day's
+        # snapshot instead of counting the day twice in forecast-accuracy's averages
+        earlier = repo.one("SELECT id FROM forecast_snapshots WHERE substr(taken_at, 1, 10) = ? AND period_start = ?"
+                           " AND period_end = ? AND scope = ? ORDER BY id DESC LIMIT 1",
+                           (str(values["taken_at"])[:10], ctx.start, ctx.end, values["scope"]))
+        if earlier is not None:
+            snapshot_id = earlier["id"]
+            repo.change_record("forecast_snapshots", "forecast_snapshot", snapshot_id, values)
+        else:
+            snapshot_id = repo.create_record("forecast_snapshots", "forecast_snapshot", values)
+    return {"id": snapshot_id, "replaced": earlier is not None, "taken_at": values["taken_at"],
+            "period": ctx.period.label, "scope": values["scope"], **figures, "currency": ctx.base,
+            "missing_rates": report.missing_rates}
 
 
 def _dec(value: Any) -> Decimal | None:
