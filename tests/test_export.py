@@ -121,12 +121,14 @@ def test_export_of_an_empty_table_is_a_header(ok: Run) -> None:
 
 # -- the round trip ------------------------------------------------------------------------------------------
 def roundtrip(run: Run, first: Path, second: Path, folder: Path, entities: tuple[str, ...] = (*ENTITIES, "users"),
-              *, as_json: bool = True) -> None:
+              *, as_json: bool = True, form: str = "csv") -> None:
+    """export (in `form`) -> import into an empty database -> export: the same CSV (and JSON)."""
     exports = {}
     for entity in entities:
         exports[entity] = run("export", entity, database=first).stdout
     for entity in sorted(entities, key=("users", *ENTITIES).index):
-        path = write(folder, f"{entity}.csv", exports[entity])
+        text = exports[entity] if form == "csv" else run("export", entity, "-f", form, database=first).stdout
+        path = write(folder, f"{entity}.{form}", text)
         res = run("import", entity, str(path), database=second)
         assert res.exit_code == 0, (entity, res.stderr)
     for entity in entities:
@@ -136,10 +138,13 @@ def roundtrip(run: Run, first: Path, second: Path, folder: Path, entities: tuple
             assert again == run("export", entity, "-f", "json", database=first).stdout, entity
 
 
-def test_roundtrip_of_a_database_made_by_commands(filled: Run, tmp_path: Path, db: Path) -> None:
+@pytest.mark.parametrize("form", ["csv", "json", "jsonl"])
+def test_roundtrip_of_a_database_made_by_commands(filled: Run, tmp_path: Path, db: Path, form: str) -> None:
     filled("task", "add", "Send quote", "--due", "2026-12-01", "--deal", "1")
     filled("deal", "move", "1", "Negotiation")
-    roundtrip(filled, db, tmp_path / "copy.db", tmp_path)
+    roundtrip(filled, db, tmp_path / "copy.db", tmp_path, form=form)
+    again = filled("import", "deals", str(tmp_path / f"deals.{form}"), database=tmp_path / "copy.db")
+    assert "0 created, 0 updated, 2 unchanged" in again.stderr
 
 
 _TEXT = st.text(
@@ -181,3 +186,4 @@ def test_roundtrip_property(cli: Run, deals: list[dict[str, str]]) -> None:
         res = cli("import", "deals", str(source), database=first)
         assert res.exit_code == 0, res.stderr
         roundtrip(cli, first, second, folder, ("companies", "deals"), as_json=False)
+        roundtrip(cli, first, folder / "third.db", folder, ("companies", "deals"), as_json=False, form="json")

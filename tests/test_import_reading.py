@@ -210,10 +210,33 @@ def test_classic_mac_line_ends_are_read(ok: Run, base: Path, tmp_path: Path) -> 
     assert [c["name"] for c in json.loads(rows)] == ["Existing Co", "Line\nBreak Co", "Other Co"]
 
 
-@pytest.mark.parametrize("text", ['[\n  {"id": 1, "name": "Acme"}\n]\n', '{"id": 1, "name": "Acme"}\n', "[]\n"])
-def test_a_json_file_is_named_as_json(cli: Run, base: Path, tmp_path: Path, text: str) -> None:
+@pytest.mark.parametrize(("text", "names"), [
+    ('[\n  {"id": 7, "name": "Acme", "tags": ["a", "b"], "extra": {"tier": "gold"}}\n]\n', ["Acme"]),
+    ('{"name": "Acme"}\n{"name": "=Sum Co", "notes": null}\n', ["Acme", "=Sum Co"]),
+    ("[]\n", []),
+])
+def test_a_json_or_json_lines_file_is_read_as_its_export(ok: Run, base: Path, tmp_path: Path, text: str,
+                                                         names: list[str]) -> None:
     path = write(tmp_path, "companies.json", text)
-    assert refused(cli, base, "import", "companies", str(path)) == "Error: companies.json: is JSON, not a CSV file"
+    res = ok("import", "companies", str(path))
+    assert res.stderr.splitlines()[0] == f"reading companies.json: JSON{' lines' if text[0] == '{' else ''}, utf-8"
+    rows = json.loads(ok("company", "list", "-f", "json").stdout)
+    assert [c["name"] for c in rows] == ["Existing Co", *names]
+    if names == ["Acme"]:
+        acme = json.loads(ok("company", "show", "Acme", "-f", "json").stdout)
+        assert (acme["tags"], acme["extra"]) == (["a", "b"], {"tier": "gold"})
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[\n{"name": "A"},\n{"name": "B",}\n]\n',
+     "Error: c.json:3: is not valid JSON (Expecting property name enclosed in double quotes, column 14)"),
+    ('[\n{"name": "A"},\n', "Error: c.json:3: the JSON array is never closed (a cut-off file?)"),
+    ('{"name": "A"}\n[1]\n', "Error: c.json:2: a record is a JSON list, not an object"),
+    ('[\n{"name": "A"}\n] x', "Error: c.json:3: has text after the JSON array"),
+])
+def test_bad_json_is_refused_naming_the_line(cli: Run, base: Path, tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, "c.json", text)
+    assert refused(cli, base, "import", "companies", str(path)) == message
 
 
 def test_a_header_starting_with_a_bracket_is_still_csv(ok: Run, base: Path, tmp_path: Path) -> None:

@@ -23,7 +23,8 @@ import_app = typer.Typer(
 )
 export_app = typer.Typer(help="Export every record with every field, to CSV, JSON or JSON lines.", no_args_is_help=True)
 
-FileArg = Annotated[str, typer.Argument(help="CSV file to read ('-' reads standard input).")]
+FileArg = Annotated[str, typer.Argument(
+    help="CSV file to read ('-' reads standard input); salescli's own JSON or JSON-lines exports are read too.")]
 MapOpt = Annotated[list[str] | None, typer.Option(
     "--map", help='"CSV column=field" (repeat); field may be extra or - (drop the column).')]
 MapFileOpt = Annotated[str | None, typer.Option(
@@ -214,7 +215,9 @@ def _report(report: ImportReport, fmt: str) -> None:
 
     csv_file = report.csv_file
     failed = report.refused or report.all_rejected
-    if csv_file is not None and not failed:  # a refusal is one Error line (and its hint)
+    if csv_file is not None and not failed and csv_file.form != "csv":
+        say(f"reading {report.file}: {'JSON lines' if csv_file.form == 'jsonl' else 'JSON'}, {csv_file.encoding}")
+    elif csv_file is not None and not failed:  # a refusal is one Error line (and its hint)
         how = "detected" if csv_file.delimiter_sniffed else "given"
         say(f"reading {report.file}: delimiter {describe_delimiter(csv_file.delimiter)} {how},"
             f" {csv_file.encoding}{' with BOM' if csv_file.bom else ''}")

@@ -309,8 +309,9 @@ class ImportReport:
             "related_created": dict(t.related), "stages_created": list(t.stages_created),
         }
         if self.csv_file is not None:
-            out.update(delimiter=self.csv_file.delimiter, delimiter_sniffed=self.csv_file.delimiter_sniffed,
-                       encoding=self.csv_file.encoding, bom=self.csv_file.bom)
+            out.update(format=self.csv_file.form, delimiter=self.csv_file.delimiter,
+                       delimiter_sniffed=self.csv_file.delimiter_sniffed, encoding=self.csv_file.encoding,
+                       bom=self.csv_file.bom)
         if self.rejects:
             out["rejects_file"] = self.rejects
         out["errors"] = [e.as_dict() for e in t.errors]
@@ -383,6 +384,9 @@ def run_import(
     report = ImportReport(file=csv_file.name, entity=options.entity, dry_run=options.dry_run, tally=Tally(),
                           mapping=None, csv_file=csv_file, on_error=options.on_error,
                           rejects=None if options.dry_run else options.rejects)
+    if not csv_file.header:  # an empty JSON array (`export -f json` of an empty table): 0 rows, nothing written
+        close()
+        return report
     try:
         mapping = resolve(csv_file.header, options.entity, options.spec, csv_file.name)
         report.mapping = mapping

@@ -1,4 +1,6 @@
-"""The strict CSV reader: what Python's csv module lets through silently is refused here.
+"""The strict CSV reader: what Python's csv module lets through silently is refused here. (A JSON
+array of objects or JSON lines — `export -f json|jsonl` — is read as the CSV export of the same
+records would be: see _json_file.)
 
 - UTF-8 with or without a BOM; another encoding only when ``--encoding`` names it (never a silent
   latin-1 fallback: a non-UTF-8 byte is an error naming the line);
@@ -70,6 +72,7 @@ class CsvFile:
     size: int | None  # bytes, when known (a file, not stdin)
     _records: Iterator[tuple[int, list[str]]] = field(repr=False)
     bytes_read: Callable[[], int] = field(repr=False, default=lambda: 0)
+    form: str = "csv"  # or "json" / "jsonl": an export of salescli (or another tool) read back
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """(line where the record starts, cells) for every non-blank record after the header."""
@@ -270,7 +273,7 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
         head = head[len(codecs.BOM_UTF8):]
         bom = True
     if re.match(rb'\s*(\[\s*[{\]]|\{\s*")', head):  # salescli's own -f json / jsonl, or another tool's
-        raise _refuse(name, "is JSON, not a CSV file", "import reads CSV: export with -f csv")
+        return _json_file(name, head + raw.read(), size, encoding, bom)
     if _is_ascii_compatible(encoding):
         cr_only = b"\r" in head and b"\n" not in head
         lines: _Lines | _TextLines = _Lines(name, raw, head, encoding, cr_only)
@@ -301,6 +304,98 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
         _records=_records(name, reader),
         bytes_read=lambda: lines.bytes,
     )
+
+
+def _json_file(name: str, data: bytes, size: int | None, encoding: str, bom: bool) -> CsvFile:
+    """A JSON array of objects or JSON lines (`export -f json|jsonl`), as the CSV `export` would have
+    written it: one column per key, each key of an `extra` object an `extra.KEY` column, lists of
+    names joined with ", " (tags), other lists and objects as JSON text; a record's line is the line
+    its object starts on."""
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise _refuse(f"{name}:{line}", f"is not valid {encoding} text", "pass --encoding") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    objects = list(_json_objects(name, text))
+    header: dict[str, None] = {}
+    for _line, obj in objects:
+        for key, value in obj.items():
+            if key == "extra" and isinstance(value, dict):
+                header.update((f"extra.{k}", None) for k in value)
+            elif key != "extra" or value is not None:
+                header[str(key)] = None
+    columns = list(header)  # none: an empty array (an empty table's export), nothing to import
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        for line, obj in objects:
+            flat = dict(obj)
+            extra = flat.pop("extra", None)
+            if isinstance(extra, dict):
+                flat.update((f"extra.{k}", v) for k, v in extra.items())
+            elif extra is not None:
+                flat["extra"] = extra
+            yield line, [_json_cell(flat.get(c)) for c in columns]
+
+    return CsvFile(name=name, header=columns, delimiter=",", delimiter_sniffed=False,
+                   encoding=codecs.lookup(encoding).name, bom=bom, size=size, _records=records(),
+                   bytes_read=lambda: len(data), form="jsonl" if text.lstrip().startswith("{") else "json")
+
+
+def _json_objects(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, object) for each element of a JSON array, or each line of JSON lines."""
+    import json
+    from decimal import Decimal
+
+    decoder = json.JSONDecoder(parse_float=Decimal)
+    pos = len(text) - len(text.lstrip())
+    in_array = text.startswith("[", pos)
+    if in_array:
+        pos += 1
+    line = text.count("\n", 0, pos) + 1
+    while True:
+        start = pos
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1  # (commas between elements; JSON lines have none)
+        line += text.count("\n", start, pos)
+        if pos >= len(text) or (in_array and text[pos] == "]"):
+            if in_array and pos >= len(text):
+                raise _refuse(f"{name}:{line}", "the JSON array is never closed (a cut-off file?)")
+            if in_array and text[pos + 1:].strip():
+                raise _refuse(f"{name}:{line}", "has text after the JSON array")
+            return
+        try:
+            obj, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise _refuse(f"{name}:{exc.lineno}", f"is not valid JSON ({exc.msg}, column {exc.colno})") from None
+        if not isinstance(obj, dict):
+            raise _refuse(f"{name}:{line}", f"a record is a JSON {type(obj).__name__}, not an object")
+        yield line, obj
+        line += text.count("\n", pos, end)
+        pos = end
+
+
+def _json_cell(value: Any) -> str:
+    """The CSV export's cell for a JSON value (text neutralised as it would be, for the importer to restore)."""
+    import json
+    from decimal import Decimal
+
+    from salescli.render import neutralise_cell
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return neutralise_cell(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return neutralise_cell(", ".join(value))  # tags
+    return neutralise_cell(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _check_header(name: str, header: list[str], delimiter: str, sniffed: bool) -> None:
