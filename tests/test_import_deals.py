@@ -773,3 +773,13 @@ def test_decimal_comma_amounts_from_a_european_spreadsheet(cli: Run, ok: Run, db
     mapfile = write(tmp_path, "eu.toml", 'decimal_comma = true\ncolumns = { Titel = "title", Betrag = "amount" }\n')
     res = ok("import", "deals", str(path), "--map-file", str(mapfile))
     assert "0 created, 0 updated, 3 unchanged" in res.stderr
+
+
+def test_an_unknown_salesforce_lead_id_says_to_import_the_leads_first(cli: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", "subject,who\nCall,00QEc00000BBaeqMAD\nMail,003Ec00000ABCDEFGH\n")
+    res = cli("import", "activities", str(path), "--map", "who=contact_external_id", "--dry-run")
+    assert res.exit_code == 4
+    assert ('t.csv:2: who "00QEc00000BBaeqMAD" is not the external id of any contact: a Salesforce Lead id'
+            " (import Lead.csv as contacts first, with --preset salesforce)") in res.stderr
+    assert ('  t.csv:3: who "003Ec00000ABCDEFGH" is not the external id of any contact (import the contacts first)\n'
+            in res.stdout)  # the plan lists every error

@@ -658,7 +658,9 @@ def test_fail_if_help_gives_examples_and_metrics_of_its_own_report(cli: Run) -> 
     assert (res.exit_code, res.stderr) == (0, "")
     assert fail_if_entry(res.stdout) == (
         'Exit 6 after printing when a condition holds, e.g. "win_rate<25%" or "pacing<0.8". Metrics: won, '
-        "won_amount, lost, win_rate, avg_won, median_cycle_days, activities, attainment, pacing. Repeatable.")
+        "won_amount, lost, win_rate, avg_won, median_cycle_days, activities, attainment, pacing, lost_amount, target,"
+        " expected_to_date, call, email, meeting, note, task, deals_won_target, deals_won_attainment,"
+        " activities_target, activities_attainment. Repeatable.")
     assert "stale>5" not in res.stdout and "coverage<3" not in res.stdout
 
 

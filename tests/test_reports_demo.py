@@ -94,3 +94,18 @@ def test_demo_says_it_leaves_salescli_db_alone(tmp_path: Path, monkeypatch: pyte
     assert res.stderr.splitlines()[0] == (f"note: the demo leaves $SALESCLI_DB ({real}) alone and builds"
                                           " salescli-demo.db; pass --db PATH to build it elsewhere")
     assert (tmp_path / "salescli-demo.db").exists() and not real.exists()
+
+
+def test_fail_if_takes_every_number_of_every_reports_summary(cli: Run, tmp_path: Path) -> None:
+    """A cron alert can watch any figure the report's JSON summary shows (`listed`, `without_amount`…)."""
+    from decimal import Decimal
+
+    demo = tmp_path / "demo.db"
+    assert cli("demo", "--db", str(demo)).exit_code == 0
+    for name in ("pipeline", "forecast", "performance", "velocity", "funnel", "activity", "stale", "lost-reasons",
+                 "weekly", "forecast-accuracy"):
+        summary = json.loads(cli("report", name, "-f", "json", database=demo).stdout, parse_float=Decimal)["summary"]
+        numbers = [k for k, v in summary.items() if isinstance(v, int | Decimal) and not isinstance(v, bool)]
+        for key in numbers:
+            res = cli("report", name, "--fail-if", f"{key}>999999999", "-f", "json", database=demo)
+            assert res.exit_code == 0, (name, key, res.stderr)

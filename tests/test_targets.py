@@ -16,8 +16,9 @@ from tests.conftest import Result, digest
 Run = Callable[..., Result]
 
 
-def targets(ok: Run, *args: str) -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = json.loads(ok("target", "list", *args, "-f", "json").stdout, parse_float=D)
+def targets(ok: Run, *args: str, **kwargs: Any) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = json.loads(ok("target", "list", *args, "-f", "json", **kwargs).stdout,
+                                            parse_float=D)
     return data
 
 
@@ -225,3 +226,17 @@ def test_a_file_of_new_owners_names_ten_then_says_there_are_more(ok: Run, tmp_pa
     lines = ok("target", "import", str(f)).stderr.splitlines()
     assert lines[:2] == ["new user rep1 (first mention)", "new user rep2 (first mention)"]
     assert lines[10:] == ["more new users (see salescli user list)", "imported 30 targets (30 new, 0 updated)"]
+
+
+def test_target_list_csv_imports_back(ok: Run, tmp_path: Path) -> None:
+    ok("target", "set", "ana", "2026-Q4", "50k")
+    ok("target", "set", "team:East", "2026", "1m")
+    ok("target", "set", "bo", "2026-11", "20", "--metric", "activities")
+    listed = tmp_path / "targets.csv"
+    ok("target", "list", "-o", str(listed))
+    copy = tmp_path / "copy.db"
+    res = ok("target", "import", str(listed), database=copy)
+    assert res.stderr.endswith("imported 3 targets (3 new, 0 updated)\n")
+    keep = ("owner", "team", "period", "period_start", "period_end", "metric", "value", "currency")
+    assert [{k: r[k] for k in keep} for r in targets(ok, database=copy)] == [
+        {k: r[k] for k in keep} for r in targets(ok)]

@@ -94,7 +94,8 @@ def list_(
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV with columns owner, period, value and optionally metric.")],
+    file: Annotated[Path, typer.Argument(
+        help="CSV with columns owner, period, value and optionally metric (`target list -f csv` writes one).")],
 ) -> None:
     """Import targets from CSV (owner may be team:NAME); all rows or none (exit 4 naming the line).
 

@@ -724,8 +724,7 @@ class Planner:
             if pid is not None:
                 return pid
             if "contact" not in values:
-                raise RowError(self.col("contact_external_id"), ext,
-                               "is not the external id of any contact (import the contacts first)", line)
+                raise RowError(self.col("contact_external_id"), ext, _unknown_contact_id(ext), line)
         ref = values.get("contact")
         if not ref:
             return None
@@ -766,8 +765,7 @@ class Planner:
             return
         ref = values.get("contact")
         if ext and not ref:
-            raise RowError(self.col("contact_external_id"), ext,
-                           "is not the external id of any contact (import the contacts first)", line)
+            raise RowError(self.col("contact_external_id"), ext, _unknown_contact_id(ext), line)
         if not ref:
             return
         if "@" in ref:
@@ -1714,6 +1712,14 @@ class ActivityPlanner(Planner):
         if happened:
             self.writer.touch_last_activity(happened, fields)
         return "created"
+
+
+def _unknown_contact_id(ext: str) -> str:
+    """Why a contact external id matched nothing: a Salesforce Lead id (00Q…) says which file comes first."""
+    if len(ext) in (15, 18) and ext.startswith("00Q") and ext.isalnum():
+        return ("is not the external id of any contact: a Salesforce Lead id (import Lead.csv as contacts"
+                " first, with --preset salesforce)")
+    return "is not the external id of any contact (import the contacts first)"
 
 
 # -- users ------------------------------------------------------------------------------------------

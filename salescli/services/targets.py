@@ -145,6 +145,11 @@ def remove_target(repo: Repository, target_id: int) -> None:
         repo.delete_record("targets", "target", target_id)
 
 
+# Columns `target list -f csv` writes besides owner, period, value and metric: its output imports back
+# (team fills an empty owner; the figures are the database's own, not read).
+LISTED_ONLY = ("id", "team", "period_start", "period_end", "currency", "actual", "attainment", "missing_rates")
+
+
 def read_target_file(path: Path) -> list[dict[str, str]]:
     """The rows of a targets CSV (owner, period, value[, metric]) with their line numbers; refuses bad files."""
     name = path.name
@@ -171,7 +176,7 @@ def read_target_file(path: Path) -> list[dict[str, str]]:
                 raise ImportRejected(f"{name}: has no {needed} column (columns: owner, period, value, metric)")
         if len(set(columns)) != len(columns):
             raise ImportRejected(f"{name}: repeats a column name in its header")
-        unknown = [c for c in columns if c not in ("owner", "period", "value", "metric")]
+        unknown = [c for c in columns if c not in ("owner", "period", "value", "metric", *LISTED_ONLY)]
         if unknown:
             raise ImportRejected(f"{name}: unknown column {unknown[0]} (columns: owner, period, value, metric)")
         rows: list[dict[str, str]] = []
@@ -181,7 +186,10 @@ def read_target_file(path: Path) -> list[dict[str, str]]:
                 continue
             if len(cells) != len(columns):
                 raise ImportRejected(f"{name}:{line}: has {len(cells)} fields, the header has {len(columns)}")
-            rows.append({**dict(zip(columns, (c.strip() for c in cells), strict=True)), "_line": str(line)})
+            row = dict(zip(columns, (c.strip() for c in cells), strict=True))
+            if not row["owner"] and row.get("team"):  # a team's row of `target list -f csv`
+                row["owner"] = f"team:{row['team']}"
+            rows.append({**row, "_line": str(line)})
             if len(rows) > MAX_TARGET_ROWS:
                 raise ImportRejected(f"{name}: more than {MAX_TARGET_ROWS} rows")
     except csv.Error as exc:

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from salescli.repository.base import Row
 
 METRICS = {"snapshots": "snapshots compared", "mape_commit": "mean |error %| of won + commit",
-           "mape_weighted": "mean |error %| of won + weighted", "mape_historical": "mean |error %| of won + historical"}
+           "mape_weighted": "mean |error %| of won + weighted", "mape_historical": "mean |error %| of won + historical",
+           "complete": "snapshots of periods that are over"}
 STORED = ("won", "commit", "best_case", "pipeline", "omitted", "open", "weighted", "historical", "forecast",
           "best_case_forecast", "target", "attainment", "gap", "coverage")
 

@@ -53,7 +53,9 @@ METRICS = {
     "pipeline": "pipeline-category amount", "omitted": "omitted amount", "weighted": "weighted amount",
     "historical": "weighted by empirical win rates", "open": "open pipeline closing in the period",
     "target": "target", "attainment": "won / target", "gap": "target - won", "coverage": "open / (target - won)",
-    "forecast": "won + commit", "won_deals": "deals won",
+    "forecast": "won + commit", "won_deals": "deals won", "best_case_forecast": "won + commit + best case",
+    "open_deals": "open deals closing in the period", "commit_deals": "commit deals",
+    "best_case_deals": "best case deals", "pipeline_deals": "pipeline-category deals", "omitted_deals": "omitted deals",
 }
 RATE_SCALE = 1_000_000  # historical weighting keeps 6 decimals of a minor unit before rounding
 

@@ -40,6 +40,10 @@ METRICS = {
     "won": "deals won", "won_amount": "won amount", "lost": "deals lost", "win_rate": "won / (won + lost)",
     "avg_won": "average won amount", "median_cycle_days": "median days to win", "activities": "activities",
     "attainment": "won amount / target", "pacing": "won amount / target expected by now",
+    "lost_amount": "lost amount", "target": "won amount target", "expected_to_date": "target expected by now",
+    "call": "calls", "email": "e-mails", "meeting": "meetings", "note": "notes", "task": "tasks done",
+    "deals_won_target": "deals won target", "deals_won_attainment": "deals won / target",
+    "activities_target": "activities target", "activities_attainment": "activities / target",
 }
 
 

@@ -35,6 +35,8 @@ METRICS = {
     "stale": "stale open deals",
     "parked": "parked deals",
     "no_next_step": "open deals without a next step",
+    "closing_deals": "open deals expected to close in the period", "avg_age_days": "average age of open deals (days)",
+    "without_amount": "open deals without an amount",
 }
 
 

@@ -28,7 +28,7 @@ from salescli.services.reports.common import (
 )
 
 METRICS = {"stale": "stale open deals", "parked": "parked deals", "no_next_step": "open deals without a next step",
-           "open": "open deals"}
+           "open": "open deals", "listed": "deals listed (stale or without a next step)"}
 
 
 def reasons(row: Row, today: date, default_days: int) -> str:

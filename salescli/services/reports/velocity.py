@@ -27,7 +27,8 @@ from salescli.services.reports.common import (
 
 BY = ("pipeline", "owner", "team", "source", "segment")
 METRICS = {"velocity": "money per day", "open_deals": "open deals", "win_rate": "won / (won + lost)",
-           "avg_won": "average won amount", "avg_cycle_days": "average days to win"}
+           "avg_won": "average won amount", "avg_cycle_days": "average days to win", "won": "deals won",
+           "lost": "deals lost"}
 
 
 def figures(ctx: ReportContext, open_count: int, closed: list[Row]) -> dict[str, Any]:

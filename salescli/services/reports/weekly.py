@@ -39,6 +39,9 @@ METRICS = {
     "won": "deals won in the week", "lost": "deals lost in the week", "stale": "stale open deals",
     "at_risk": "at-risk deals", "overdue": "overdue tasks", "activities": "activities in the week",
     "attainment": "quarter: won / target", "coverage": "quarter: open / (target - won)", "gap": "quarter: target - won",
+    "new_amount": "amount of deals created in the week", "won_amount": "amount won in the week",
+    "lost_amount": "amount lost in the week", "open_deals": "open deals", "open_amount": "open amount",
+    "weighted": "weighted open amount",
 }
 LIST_ROWS = 10
 BY = activity.BY  # --by groups the activity section
