@@ -262,6 +262,17 @@ def _stdout_console(fh: IO[str]) -> Any:
     return console
 
 
+def screen_width() -> int:
+    """The terminal's columns (COLUMNS when set); 80 when stdout is not a terminal."""
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return 80
+
+
 def _unbounded(fh: IO[str]) -> bool:
     """Piped or redirected stdout: no terminal width to fit (see _stdout_console)."""
     return fh is sys.stdout and not fh.isatty() and not os.environ.get("COLUMNS")

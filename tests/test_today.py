@@ -92,6 +92,14 @@ def test_the_screen(ok, seeded):
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
+def test_a_narrow_terminal_cuts_text_not_amounts(ok, seeded, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "50")
+    lines = ok("today").stdout.splitlines()
+    assert max(len(line) for line in lines) <= 50
+    closing = lines[lines.index("Closing within 7 days (2)") + 1:][:2]
+    assert [line.split("  ")[-2].strip() for line in closing] == ["48,500.00 USD", "12,000.00 EUR"]
+
+
 def test_the_json(ok, seeded):
     data = json.loads(ok("today", "-f", "json").stdout)
     assert list(data) == ["overdue_tasks", "due_today", "closing_soon", "stale_deals", "no_next_step"]

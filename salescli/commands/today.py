@@ -33,7 +33,7 @@ def today(
     Example: salescli today --owner sam -f json
     """
     from salescli.errors import UsageError
-    from salescli.render import Column, note, pick_format, render_rows, render_text
+    from salescli.render import Column, note, pick_format, render_rows, render_text, screen_width
     from salescli.services.agenda import (
         FLAT_KEYS,
         agenda_json,
@@ -56,7 +56,8 @@ def today(
         render_rows(agenda_rows(agenda), [Column(k) for k in FLAT_KEYS], fmt=chosen, output=output,
                     empty="nothing on the agenda")
     else:
-        render_text(agenda_text(agenda, "everyone" if who is None else str(agenda.owner)), output)
+        width = 80 if output else min(80, max(40, screen_width()))
+        render_text(agenda_text(agenda, "everyone" if who is None else str(agenda.owner), width), output)
         hint = empty_agenda_hint(app.repo(), agenda)
         if hint:
             note(hint)

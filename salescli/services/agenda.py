@@ -168,10 +168,10 @@ def agenda_rows(agenda: Agenda) -> list[dict[str, Any]]:
             for name in SECTIONS for item in agenda.sections[name]]
 
 
-def agenda_text(agenda: Agenda, who_label: str) -> str:
-    """The screen: a heading line, then each section with its count; at most 80 columns wide."""
+def agenda_text(agenda: Agenda, who_label: str, width: int = WIDTH) -> str:
+    """The screen: a heading line, then each section with its count; at most `width` (80) columns wide."""
     day = agenda.today
-    lines = [_fit(f"Today {day.isoformat()} ({day.strftime('%A')}) · {who_label}", WIDTH), ""]
+    lines = [_fit(f"Today {day.isoformat()} ({day.strftime('%A')}) · {who_label}", width), ""]
     everyone = agenda.owner is None
     for name in SECTIONS:
         items = agenda.sections[name]
@@ -183,7 +183,7 @@ def agenda_text(agenda: Agenda, who_label: str) -> str:
         lines.append(f"{HEADINGS[name]} ({total})")
         rows = [_task_cells(item, name, everyone) if name in ("overdue_tasks", "due_today")
                 else _deal_cells(item, name, everyone) for item in items]
-        lines.extend(_layout(rows))
+        lines.extend(_layout(rows, width))
         if total > len(items):
             lines.append(f"  … and {total - len(items)} more (--limit N, or -f json for all)")
         lines.append("")
@@ -246,21 +246,28 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def _layout(rows: list[list[Cell]]) -> list[str]:
-    """Columns as wide as their widest cell, capped; the flexible column takes what is left of 80,
-    and room left over goes back to capped columns that were cut."""
+def _layout(rows: list[list[Cell]], width: int = WIDTH) -> list[str]:
+    """Columns as wide as their widest cell, capped; the flexible column takes what is left of the width,
+    and room left over goes back to capped columns that were cut. On a narrow screen the text columns
+    give way (the flexible one first, then the others, down to 8) and amounts and ids never do."""
     if not rows:
         return []
     count = len(rows[0])
     caps = [rows[0][i][1] for i in range(count)]
     longest = [max(len(" ".join(r[i][0].split())) for r in rows) for i in range(count)]
     widths = [min(n, cap) if cap else n for n, cap in zip(longest, caps, strict=True)]
-    room = WIDTH - 2 * count - sum(widths)  # two spaces of indent and between columns
+    room = width - 2 * count - sum(widths)  # two spaces of indent and between columns
     flexible = caps.index(0) if 0 in caps else None
     if room < 0 and flexible is not None:
         widths[flexible] = max(8, widths[flexible] + room)
+    for i in reversed(range(count)):  # still too wide: cut the text columns from the right
+        room = width - 2 * count - sum(widths)
+        if room >= 0:
+            break
+        if not rows[0][i][2] and i != flexible:
+            widths[i] = max(min(8, widths[i]), widths[i] + room)
     for i in range(count):
-        room = WIDTH - 2 * count - sum(widths)
+        room = width - 2 * count - sum(widths)
         if room <= 0:
             break
         widths[i] += min(room, longest[i] - widths[i])
