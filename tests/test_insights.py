@@ -94,3 +94,11 @@ def test_quiet_counts_idle_days_as_report_stale_does(hist: Run) -> None:  # noqa
     stale = json.loads(hist("report", "stale", "-f", "json").stdout)
     epsilon = next(d for d in stale["deals"] if d["id"] == 5)
     assert epsilon["idle_since"] == "2026-11-06"
+
+
+def test_nothing_standing_out_is_said_in_words(ok: Run) -> None:
+    ok("deal", "add", "Fresh", "--amount", "5k")
+    res = ok("insights")
+    assert "note: nothing stands out in the period: no deal stuck, pushed or gone quiet" in " ".join(
+        res.stdout.split())
+    assert insights(ok)["notes"][0].startswith("nothing stands out in the period")

@@ -255,4 +255,7 @@ def build(ctx: ReportContext, list_limit: int | None = None) -> Report:
         metrics=summary,
         csv_section="*",
     )
+    if not summary["insights"]:  # say so, rather than a block of zeros
+        report.notes.append("nothing stands out in the period: no deal stuck, pushed or gone quiet, no rep or stage"
+                            " far from the rest (idle deals and missing next steps: `salescli report stale`)")
     return report.finish(ctx)
