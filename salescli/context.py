@@ -36,6 +36,8 @@ def resolve_db_path(option: str | None) -> tuple[Path, bool]:
     if option:
         return Path(option).expanduser(), False
     env = os.environ.get("SALESCLI_DB")
+    if env is not None and not env.strip():  # `SALESCLI_DB=$DB` with DB unset: not the default database
+        raise InvalidValue("SALESCLI_DB", env, "is set but empty (unset it for the default database)")
     if env:
         return Path(env).expanduser(), False
     return default_db_path(), True

@@ -106,6 +106,10 @@ class DatabaseError(SalesCliError):
     exit_status = ExitStatus.DATABASE
 
 
+class MigrationBlocked(DatabaseError):
+    """An older schema that cannot be migrated through this connection (read-only)."""
+
+
 class DatabaseCorrupt(DatabaseError):
     """SQLite found the file damaged (malformed pages, a failed integrity_check)."""
 

@@ -472,8 +472,10 @@ def parse_date(text: str, today: date, day_first: bool | None = None, *, past: b
 
     ``past=True`` is for dates that say when something happened (``--date``,
     ``--since``): a bare weekday is the one strictly before today, a month and
-    day without a year the last one on or before today, and a relative date
-    without a sign counts back (``3d`` = ``3 days ago``; ``+3d`` is still ahead).
+    day without a year the last one on or before today (unless it is a month or
+    less ahead: then that one, which the caller refuses as in the future), and a
+    relative date without a sign counts back (``3d`` = ``3 days ago``; ``+3d`` is
+    still ahead).
 
     Refused: empty text, bare numbers (``2026``, ``99``; spreadsheet serials
     go through ``excel_serial_to_date``), two-digit years, times of day
@@ -692,7 +694,15 @@ def _read_with_dateutil(cleaned: str, allow_time: bool) -> tuple[datetime, datet
 
 def _month_day(text: str, month: int, day: int, today: date, *, past: bool = False) -> date:
     """The next month-day on or after today, or (past) the last one on or before it (Feb 29: the
-    nearest leap year)."""
+    nearest leap year). A past one a month or less ahead stays ahead ("Dec 1" typed on Nov 27 is not
+    last year's: the caller says it is in the future)."""
+    if past:
+        try:
+            soon = date(today.year, month, day)
+        except ValueError:
+            soon = None
+        if soon is not None and today < soon <= today + timedelta(days=31):
+            return _in_range(text, soon)
     years = range(today.year, today.year - 9, -1) if past else range(today.year, today.year + 9)
     for year in years:
         try:

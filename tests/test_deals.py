@@ -220,10 +220,14 @@ def test_a_move_dated_today_before_the_last_change_is_refused(ok: Run, cli: Run,
         res = cli("deal", *args)
         assert (res.exit_code, res.stdout) == (1, "")
         assert res.stderr == ("Error: deal 1 entered Proposal on 2026-12-03, after today (2026-11-26);"
-                              " stage history runs forward\nHint: move it with --today 2026-12-03 or later\n")
+                              " stage history runs forward\nHint: --force dates the change 2026-12-03 instead\n")
     assert digest(db) == before
+    res = ok("deal", "move", "1", "Negotiation", "--force")
+    assert res.stderr.startswith("note: dated 2026-12-03, the day deal 1 entered Proposal (after today)")
+    assert history(db, 1)[-1][:3] == ("Proposal", "Negotiation", "2026-12-03T00:00:00")
     ok("deal", "won", "1", today="2026-12-03")
-    assert history(db, 1)[-1][:3] == ("Proposal", "Won", "2026-12-03T00:00:00")
+    assert history(db, 1)[-1][:3] == ("Negotiation", "Won", "2026-12-03T00:00:00")
+    ok("db", "check")
 
 
 def test_won_on_a_weekday_or_a_month_day_means_the_last_one(ok: Run, db: Path) -> None:
@@ -633,3 +637,20 @@ def test_ids_are_never_given_again_after_a_delete_or_an_import_undo(ok: Run, tmp
     ok("activity", "log", "call", "x")
     ok("activity", "rm", "1", "--yes")
     assert ok("task", "add", "y").stdout == "2\n"  # activities and tasks share the ids
+
+
+def test_a_stage_an_import_creates_does_not_take_a_deleted_stages_id(ok: Run, tmp_path: Path) -> None:
+    ok("pipeline", "stage-add", "Default", "Demo", "--after", "Qualification", "--probability", "20")
+    ok("pipeline", "stage-rm", "Default", "Demo")
+    path = tmp_path / "d.csv"
+    path.write_text("title,stage\nX,Trial\n", encoding="utf-8")
+    ok("import", "deals", str(path), "--create-stages")
+    history = json.loads(ok("history", "stage", "8", "-f", "json").stdout)
+    assert [h["action"] for h in history] == ["create", "delete"]  # Demo's, and only Demo's
+    assert json.loads(ok("deal", "show", "1", "-f", "json").stdout)["stage"] == "Trial"
+
+
+def test_a_refused_delete_names_a_title_with_a_question_mark_whole(cli: Run, ok: Run) -> None:
+    ok("deal", "add", "Q? big")
+    res = cli("deal", "rm", "1")
+    assert res.stderr == "Error: refusing to delete deal 1 Q? big without --yes (no terminal to ask)\n"

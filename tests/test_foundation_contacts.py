@@ -52,8 +52,17 @@ def test_add_with_a_new_company_creates_it_and_says_so(cli: Run, db: Path) -> No
                               f"Hint: to create a company named {typed}, add it first: salescli company add"
                               f" {shlex.quote(typed)}\n")
         assert digest(db) == before
+    for other in ("Store 12", "Zeta AB"):  # a letter apart, but another number or legal form: another company
+        cli("company", "add", other)
+    res = cli("contact", "add", "Ed", "--company", "Store 13")
+    assert res.stderr == "created company 5 Store 13\nadded contact 3 Ed\n"
+    res = cli("contact", "add", "Fa", "--company", "Zeta AG")
+    assert res.stderr == "created company 6 Zeta AG\nadded contact 4 Fa\n"
+    res = cli("company", "show", "acme")  # a reference that finds nothing suggests too
+    assert (res.exit_code, res.stderr) == (3, 'Error: company "acme" not found; did you mean Acme Robotics?\n'
+                                              "Hint: list companies with `salescli company list`\n")
     cli("company", "add", "Intech")  # on purpose: then it is linked
-    assert cli("contact", "add", "Di Ross", "--company", "Intech").stderr == "added contact 3 Di Ross\n"
+    assert cli("contact", "add", "Di Ross", "--company", "Intech").stderr == "added contact 5 Di Ross\n"
 
 
 def test_add_with_an_unknown_company_id_is_not_found_not_a_company_named_99(ok: Run, cli: Run, db: Path) -> None:

@@ -468,3 +468,14 @@ def test_an_empty_db_option_is_refused_not_read_as_the_default(tmp_path: Path) -
     assert (res.exit_code, res.stdout) == (2, "")
     assert res.stderr == 'Error: --db "" is empty (leave --db out for the default database)\n'
     assert not (tmp_path / "home" / ".local" / "share" / "salescli").exists()
+
+
+def test_an_empty_salescli_db_is_refused_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from salescli.cli import app
+
+    monkeypatch.setenv("SALESCLI_DB", "")
+    res = CliRunner().invoke(app, ["deal", "list"])
+    assert (res.exit_code, res.stdout) == (2, "")
+    assert res.stderr == 'Error: SALESCLI_DB "" is set but empty (unset it for the default database)\n'

@@ -229,10 +229,18 @@ def test_a_json_or_json_lines_file_is_read_as_its_export(ok: Run, base: Path, tm
 
 @pytest.mark.parametrize(("text", "message"), [
     ('[\n{"name": "A"},\n{"name": "B",}\n]\n',
-     "Error: c.json:3: is not valid JSON (Expecting property name enclosed in double quotes, column 14)"),
+     "Error: c.json:3: record 2 is not valid JSON (Expecting property name enclosed in double quotes, column 14)"),
     ('[\n{"name": "A"},\n', "Error: c.json:3: the JSON array is never closed (a cut-off file?)"),
-    ('{"name": "A"}\n[1]\n', "Error: c.json:2: a record is a JSON list, not an object"),
+    ('{"name": "A"}\n[1]\n', "Error: c.json:2: record 2 is an array, not an object"),
     ('[\n{"name": "A"}\n] x', "Error: c.json:3: has text after the JSON array"),
+    ('[{"name": "E"} {"name": "F"}]', "Error: c.json:1: has no comma after record 1"),
+    ('[{"name": "E"},,{"name": "F"}]', "Error: c.json:1: has an extra comma after record 1"),
+    ('[{"name": "E"},]', "Error: c.json:1: has an extra comma after record 1"),
+    ('[[1, 2], {"name": "x"}]', "Error: c.json:1: record 1 is an array, not an object"),
+    ("[{}]", "Error: c.json: has 1 record with no fields"),
+    ('[{"name": "Nul\\u0000Co"}]', "Error: c.json:1: record 1 holds a NUL character (\\u0000)"),
+    ('{"name": "a"} {"name": "b"}\n',
+     "Error: c.json:1: has a second record on the line of record 1 (JSON lines: one object per line)"),
 ])
 def test_bad_json_is_refused_naming_the_line(cli: Run, base: Path, tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, "c.json", text)
@@ -273,3 +281,12 @@ def test_output_paths_written_in_place_are_descriptors_and_devices_only() -> Non
         assert _FD_PATH_RE.fullmatch(path), path
     for path in ("/dev/shm/out.csv", "/proc/self/status", "/tmp/dev/stdout"):  # regular files: temp + rename
         assert not _FD_PATH_RE.fullmatch(path), path
+
+
+def test_a_rejects_file_named_json_is_refused_before_anything_is_read(cli: Run, base: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "c.json", '[{"name": "A"}]')
+    before = digest(base)
+    res = cli("import", "companies", str(path), "--on-error", "skip", "--rejects", str(tmp_path / "bad.json"))
+    assert (res.exit_code, res.stdout) == (2, "")
+    assert res.stderr.startswith(f"Error: --rejects {tmp_path / 'bad.json'}: the rejects file is CSV")
+    assert digest(base) == before and not (tmp_path / "bad.json").exists()

@@ -105,7 +105,10 @@ def test_fail_if_takes_every_number_of_every_reports_summary(cli: Run, tmp_path:
     for name in ("pipeline", "forecast", "performance", "velocity", "funnel", "activity", "stale", "lost-reasons",
                  "weekly", "forecast-accuracy"):
         summary = json.loads(cli("report", name, "-f", "json", database=demo).stdout, parse_float=Decimal)["summary"]
-        numbers = [k for k, v in summary.items() if isinstance(v, int | Decimal) and not isinstance(v, bool)]
-        for key in numbers:
+        numbers = {k: v for k, v in summary.items() if isinstance(v, int | Decimal) and not isinstance(v, bool)}
+        for key, value in numbers.items():
             res = cli("report", name, "--fail-if", f"{key}>999999999", "-f", "json", database=demo)
-            assert res.exit_code == 0, (name, key, res.stderr)
+            assert res.exit_code == 0, (name, key, res.stderr)  # a metric of the report
+            if value >= 0:  # and one that is watched: a condition that holds exits 6
+                res = cli("report", name, "--fail-if", f"{key}>=0", "-f", "json", database=demo)
+                assert res.exit_code == 6, (name, key, res.stderr)

@@ -240,3 +240,21 @@ def test_target_list_csv_imports_back(ok: Run, tmp_path: Path) -> None:
     keep = ("owner", "team", "period", "period_start", "period_end", "metric", "value", "currency")
     assert [{k: r[k] for k in keep} for r in targets(ok, database=copy)] == [
         {k: r[k] for k in keep} for r in targets(ok)]
+
+
+def test_a_target_list_from_a_database_with_another_base_or_fiscal_year_is_refused(ok: Run, cli: Run,
+                                                                                   tmp_path: Path) -> None:
+    ok("target", "set", "ana", "2026-Q4", "50k")
+    listed = tmp_path / "targets.csv"
+    ok("target", "list", "-o", str(listed))
+    eur = tmp_path / "eur.db"
+    ok("config", "set", "base_currency", "EUR", database=eur)
+    res = cli("target", "import", str(listed), database=eur)
+    assert res.exit_code == 4
+    assert res.stderr.startswith('Error: targets.csv:2: currency "USD" is not the base currency (EUR)')
+    fiscal = tmp_path / "fiscal.db"
+    ok("config", "set", "fiscal_year_start_month", "4", database=fiscal)
+    res = cli("target", "import", str(listed), database=fiscal)
+    assert res.exit_code == 4
+    assert res.stderr.startswith('Error: targets.csv:2: period "2026-Q4" is 2027-01-01..2027-03-31 here, not'
+                                 " 2026-10-01..2026-12-31")

@@ -447,7 +447,9 @@ def test_parse_date(text: str, expected: date) -> None:
         ("last thu", date(2026, 11, 19), date(2026, 11, 19)),
         ("Nov 20", date(2027, 11, 20), date(2026, 11, 20)),
         ("Nov 26", TODAY, TODAY),
-        ("Dec 5", date(2026, 12, 5), date(2025, 12, 5)),
+        ("Dec 5", date(2026, 12, 5), date(2026, 12, 5)),  # a month or less ahead: not last year's (refused)
+        ("Dec 31", date(2026, 12, 31), date(2025, 12, 31)),
+        ("Jan 5", date(2027, 1, 5), date(2026, 1, 5)),
         ("Feb 29", date(2028, 2, 29), date(2024, 2, 29)),
         ("3d", date(2026, 11, 29), date(2026, 11, 23)),
         ("2 weeks", date(2026, 12, 10), date(2026, 11, 12)),

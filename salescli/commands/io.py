@@ -104,6 +104,8 @@ def _import(
     on_error = _choice(on_error, ON_ERROR, "--on-error")
     if rejects and on_error != "skip":
         raise UsageError("--rejects needs --on-error skip (with abort, a bad row imports nothing)")
+    if rejects and rejects.lower().endswith((".json", ".jsonl")):
+        raise UsageError(f"--rejects {rejects}: the rejects file is CSV (each bad row and its reason); name it .csv")
     options = ImportOptions(
         entity=entity,
         today=app.today,
@@ -382,8 +384,10 @@ def undo(
     found = repo.import_batch_counts(batch)
     if found is not None and not found["undone_at"]:  # (an unknown or undone batch: undo_import says so)
         n, m = found["creates"], found["updates"]
-        confirm(f"Undo import batch {batch} ({found['entity']} from {found['source']}): delete the {n:,}"
-                f" record{'s' if n != 1 else ''} it created and restore the {m:,} it updated?", yes)
+        work = [f"delete the {n:,} record{'s' if n != 1 else ''} it created" if n else "",
+                f"restore the {m:,} record{'s' if m != 1 else ''} it updated" if m else ""]
+        confirm(f"Undo import batch {batch} ({found['entity']} from {found['source']}):"
+                f" {' and '.join(w for w in work if w) or 'nothing left to revert'}?", yes)
     result = undo_import(repo, batch, force=force)
     deleted = ", ".join(f"{n} {table if n != 1 else SINGULAR.get(table, table)}"
                         for table, n in result["deleted"].items()) or "nothing"

@@ -91,7 +91,8 @@ def confirm(question: str, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        asked = question.split("?", 1)[0]  # "Delete deal 7 X? …" -> "refusing to delete deal 7 X without --yes"
+        # "Delete deal 7 X?" -> "refusing to delete deal 7 X without --yes" (a name may hold a "?" too)
+        asked = question[:-1] if question.endswith("?") else question.split("? ", 1)[0]
         raise ConfirmationRequired(f"refusing to {asked[:1].lower()}{asked[1:]} without --yes (no terminal to ask)")
     # Not typer.confirm: it turns Ctrl-C into "no" (exit 1); an interrupt must stay an interrupt (130).
     try:

@@ -132,7 +132,7 @@ class Writer:
         self.user = repo.user
         self.now = repo.now()
         self.rejects = rejects
-        self.next_id = {t: repo.import_next_id(t) for t in WRITE_ORDER}
+        self.next_id = {t: repo.next_id(t) for t in WRITE_ORDER}
         self.first_id = dict(self.next_id)
         self.flushed_id = dict(self.next_id)
         self.buffers: dict[str, list[tuple[Any, ...]]] = {t: [] for t in WRITE_ORDER}

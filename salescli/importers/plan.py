@@ -1602,7 +1602,10 @@ class ActivityPlanner(Planner):
 
     @staticmethod
     def _key(row: Row) -> tuple[Any, ...]:
-        return (row["kind"], fold(row["subject"]), str(row["occurred_at"])[:10], row["deal_id"], row["contact_id"],
+        """What makes a row without an external id the same record: a task by its due day (its occurred_at
+        moves to the done day when it is done), anything else by the day it happened."""
+        day = row.get("due_date") if row["kind"] == "task" else row["occurred_at"]
+        return (row["kind"], fold(row["subject"]), str(day or "")[:10], row["deal_id"], row["contact_id"],
                 row["company_id"])
 
     def change_entity_of(self, row: Row) -> str:
@@ -1684,12 +1687,14 @@ class ActivityPlanner(Planner):
         if ext:
             match, how = self.by_ext.get(ext), f'external id "{ext}"'
         else:
-            how = f'"{subject}" on {occurred}'
+            how = f'"{subject}" due {fields.get("due_date")}' if kind == "task" else f'"{subject}" on {occurred}'
             match = next((i for i in self.by_key.get(self._key(fields), ())
                           if not self.writer.was_touched("activities", i)), None)
         if match is not None:
             self.existing(match, line, how)
             current = self.writer.current("activities", match)
+            if kind == "task" and current.get("done_at") and not fields.get("done_at"):
+                fields.pop("occurred_at")  # done since the file was written: it happened on its done day
             if "owner" in values:
                 fields["owner"] = self.owner(values)
             if extra:

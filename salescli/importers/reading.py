@@ -272,8 +272,8 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
     if codecs.lookup(encoding).name == "utf-8" and head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8):]
         bom = True
-    if re.match(rb'\s*(\[\s*[{\]]|\{\s*")', head):  # salescli's own -f json / jsonl, or another tool's
-        return _json_file(name, head + raw.read(), size, encoding, bom)
+    if re.match(rb'\s*(\[\s*[{\]\[]|\{\s*")', head):  # salescli's own -f json / jsonl, or another tool's
+        return _json_file(name, raw, head, size, encoding, bom)
     if _is_ascii_compatible(encoding):
         cr_only = b"\r" in head and b"\n" not in head
         lines: _Lines | _TextLines = _Lines(name, raw, head, encoding, cr_only)
@@ -306,74 +306,120 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
     )
 
 
-def _json_file(name: str, data: bytes, size: int | None, encoding: str, bom: bool) -> CsvFile:
+def _json_file(name: str, raw: IO[bytes], head: bytes, size: int | None, encoding: str, bom: bool) -> CsvFile:
     """A JSON array of objects or JSON lines (`export -f json|jsonl`), as the CSV `export` would have
     written it: one column per key, each key of an `extra` object an `extra.KEY` column, lists of
     names joined with ", " (tags), other lists and objects as JSON text; a record's line is the line
-    its object starts on."""
+    its object starts on. The text is read twice (the columns, then the records), so the records are
+    never all held at once."""
+    data = head + raw.read()
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise _refuse(f"{name}:{line}", f"is not valid {encoding} text", "pass --encoding") from None
+    del data
     if text.startswith("\ufeff"):
         text = text[1:]
-    objects = list(_json_objects(name, text))
     header: dict[str, None] = {}
-    for _line, obj in objects:
+    records = 0
+    for _line, _number, obj in _json_objects(name, text):
+        records += 1
         for key, value in obj.items():
             if key == "extra" and isinstance(value, dict):
                 header.update((f"extra.{k}", None) for k in value)
             elif key != "extra" or value is not None:
                 header[str(key)] = None
     columns = list(header)  # none: an empty array (an empty table's export), nothing to import
+    if records and not columns:
+        raise _refuse(name, f"has {records:,} record{'s' if records != 1 else ''} with no fields")
+    read = [0]
 
-    def records() -> Iterator[tuple[int, list[str]]]:
-        for line, obj in objects:
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for line, number, obj in _json_objects(name, text, read):
             flat = dict(obj)
             extra = flat.pop("extra", None)
             if isinstance(extra, dict):
                 flat.update((f"extra.{k}", v) for k, v in extra.items())
             elif extra is not None:
                 flat["extra"] = extra
-            yield line, [_json_cell(flat.get(c)) for c in columns]
+            cells = [_json_cell(flat.get(c)) for c in columns]
+            if any("\x00" in cell for cell in cells):
+                raise _refuse(f"{name}:{line}", f"record {number} holds a NUL character (\\u0000)",
+                              "remove it: no text field may contain one")
+            yield line, cells
 
     return CsvFile(name=name, header=columns, delimiter=",", delimiter_sniffed=False,
-                   encoding=codecs.lookup(encoding).name, bom=bom, size=size, _records=records(),
-                   bytes_read=lambda: len(data), form="jsonl" if text.lstrip().startswith("{") else "json")
+                   encoding=codecs.lookup(encoding).name, bom=bom, size=size, _records=rows(),
+                   bytes_read=lambda: read[0], form="jsonl" if text.lstrip().startswith("{") else "json")
 
 
-def _json_objects(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line, object) for each element of a JSON array, or each line of JSON lines."""
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+
+
+def _json_objects(name: str, text: str, read: list[int] | None = None) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """(line, record number, object) for each element of a JSON array, or each line of JSON lines;
+    strict: one comma between elements, one record per line of JSON lines. read[0]: characters read."""
     import json
     from decimal import Decimal
 
     decoder = json.JSONDecoder(parse_float=Decimal)
-    pos = len(text) - len(text.lstrip())
+    end_of_text = len(text)
+    seen_to, line = 0, 1
+
+    def line_at(pos: int) -> int:
+        nonlocal seen_to, line
+        line += text.count("\n", seen_to, pos)
+        seen_to = pos
+        return line
+
+    def skip(pos: int) -> int:
+        while pos < end_of_text and text[pos] in " \t\r\n":
+            pos += 1
+        return pos
+
+    pos = skip(0)
     in_array = text.startswith("[", pos)
-    if in_array:
-        pos += 1
-    line = text.count("\n", 0, pos) + 1
+    pos = skip(pos + 1) if in_array else pos
+    number = 0
     while True:
-        start = pos
-        while pos < len(text) and text[pos] in " \t\r\n,":
-            pos += 1  # (commas between elements; JSON lines have none)
-        line += text.count("\n", start, pos)
-        if pos >= len(text) or (in_array and text[pos] == "]"):
-            if in_array and pos >= len(text):
-                raise _refuse(f"{name}:{line}", "the JSON array is never closed (a cut-off file?)")
-            if in_array and text[pos + 1:].strip():
-                raise _refuse(f"{name}:{line}", "has text after the JSON array")
+        if in_array and pos < end_of_text and text[pos] == "]" and number == 0:
+            pos = end_of_text if not text[pos + 1:].strip() else pos
+            if pos != end_of_text:
+                raise _refuse(f"{name}:{line_at(pos)}", "has text after the JSON array")
             return
+        if pos >= end_of_text:
+            if in_array:
+                raise _refuse(f"{name}:{line_at(pos)}", "the JSON array is never closed (a cut-off file?)")
+            return
+        number += 1
+        where = f"{name}:{line_at(pos)}"
         try:
             obj, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            raise _refuse(f"{name}:{exc.lineno}", f"is not valid JSON ({exc.msg}, column {exc.colno})") from None
+            raise _refuse(f"{name}:{exc.lineno}", f"record {number} is not valid JSON ({exc.msg},"
+                          f" column {exc.colno})") from None
         if not isinstance(obj, dict):
-            raise _refuse(f"{name}:{line}", f"a record is a JSON {type(obj).__name__}, not an object")
-        yield line, obj
-        line += text.count("\n", pos, end)
-        pos = end
+            kind = _JSON_TYPES.get(type(obj), "a number")
+            raise _refuse(where, f"record {number} is {kind}, not an object")
+        yield line, number, obj
+        if read is not None:
+            read[0] = end
+        pos = skip(end)
+        if in_array:
+            if pos < end_of_text and text[pos] == ",":
+                pos = skip(pos + 1)
+                if pos < end_of_text and text[pos] in ",]":
+                    raise _refuse(f"{name}:{line_at(pos)}", f"has an extra comma after record {number}")
+            elif pos < end_of_text and text[pos] == "]":
+                if text[pos + 1:].strip():
+                    raise _refuse(f"{name}:{line_at(pos)}", "has text after the JSON array")
+                return
+            elif pos < end_of_text:
+                raise _refuse(f"{name}:{line_at(pos)}", f"has no comma after record {number}")
+        elif pos < end_of_text and "\n" not in text[end:pos]:
+            raise _refuse(f"{name}:{line_at(pos)}", f"has a second record on the line of record {number}"
+                          " (JSON lines: one object per line)")
 
 
 def _json_cell(value: Any) -> str:

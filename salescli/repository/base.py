@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from salescli.errors import DatabaseCorrupt, DatabaseError
+from salescli.errors import DatabaseCorrupt, DatabaseError, MigrationBlocked
 from salescli.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, statements
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -377,7 +377,7 @@ class RepositoryBase:
             self._migrate(backup)
         except sqlite3.Error as exc:
             if "readonly" in str(exc).lower() and os.access(self.path.parent, os.W_OK):
-                raise DatabaseError(
+                raise MigrationBlocked(
                     f"database {self.path} needs migrating from schema {old} to {SCHEMA_VERSION}"
                     " but is read-only; nothing changed",
                     hint="make the file writable (chmod u+w), then run `salescli db migrate`",

@@ -37,17 +37,17 @@ class CrmStore(RepositoryBase):
     def company(self, company_id: int) -> Row | None:
         return self.one("SELECT * FROM companies WHERE id = ?", (company_id,))
 
-    def company_names(self, limit: int) -> list[str]:
-        """Up to limit company names (for a "did you mean")."""
-        return [str(r["name"]) for r in self.all("SELECT name FROM companies LIMIT ?", (limit,))]
+    def names(self, table: str, limit: int) -> list[str]:
+        """Up to limit company or contact names (for a "did you mean")."""
+        return [str(r["name"]) for r in self.all(f"SELECT name FROM {table} LIMIT ?", (limit,))]
 
-    def company_names_sharing_words(self, words: str, limit: int = 3) -> list[str]:
-        """Names that begin with these whole words ("Acme" -> "Acme Robotics") or that these words begin
-        with ("Acme Robotics Inc" -> "Acme Robotics"), any case."""
+    def names_sharing_words(self, table: str, words: str, limit: int = 3) -> list[str]:
+        """Company or contact names that begin with these whole words ("Acme" -> "Acme Robotics") or that
+        these words begin with ("Acme Robotics Inc" -> "Acme Robotics"), any case."""
         text = words.strip()
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return [str(r["name"]) for r in self.all(
-            "SELECT name FROM companies WHERE name LIKE ? ESCAPE '\\'"
+            f"SELECT name FROM {table} WHERE name LIKE ? ESCAPE '\\'"
             " OR lower(substr(?, 1, length(name) + 1)) = lower(name) || ' ' ORDER BY id LIMIT ?",
             (escaped + " %", text, limit))]
 

@@ -204,16 +204,14 @@ class ImportStore(RepositoryBase):
 
     def import_activity_keys(self) -> Iterator[Row]:
         yield from self.stream(
-            "SELECT id, kind, subject, occurred_at, deal_id, contact_id, company_id, external_id FROM activities"
+            "SELECT id, kind, subject, occurred_at, due_date, deal_id, contact_id, company_id, external_id"
+            " FROM activities"
         )
 
     def import_row(self, table: str, row_id: int) -> Row:
         row = self.one(f"SELECT * FROM {table} WHERE id = ?", (row_id,))
         assert row is not None
         return row
-
-    def import_next_id(self, table: str) -> int:
-        return self.next_id(table)
 
     # -- writing --------------------------------------------------------------------------------------
     def set_cache_mb(self, megabytes: int) -> int:
@@ -299,8 +297,9 @@ class ImportStore(RepositoryBase):
         opens = [s["id"] for s in stages if s["kind"] == "open"]
         closed = [s["id"] for s in stages if s["kind"] != "open"]
         position = len(stages) + 1000
-        stage_id = self.insert("stages", {"pipeline_id": pipeline_id, "name": name, "position": position,
-                                          "probability": probability, "kind": kind, "required_fields": "[]"})
+        stage_id = self.insert("stages", {"id": self.next_id("stages"), "pipeline_id": pipeline_id, "name": name,
+                                          "position": position, "probability": probability, "kind": kind,
+                                          "required_fields": "[]"})
         order = [*opens, stage_id, *closed] if kind == "open" else [*opens, *closed, stage_id]
         for pos, sid in enumerate(order, start=1):
             self.conn.execute("UPDATE stages SET position = ? WHERE id = ?", (-pos, sid))

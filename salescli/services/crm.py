@@ -7,7 +7,7 @@ import shlex
 from typing import TYPE_CHECKING, Any
 
 from salescli.errors import NotFound, RuleError
-from salescli.services.refs import find_company, parse_id, resolve_company, resolve_contact
+from salescli.services.refs import find_company, parse_id, resolve_company, resolve_contact, similar_names
 
 if TYPE_CHECKING:
     from salescli.repository import Repository
@@ -72,14 +72,11 @@ def company_by_name_or_create(repo: Repository, ref: str, owner: str | None) -> 
         return row
     if parse_id(ref) is not None:  # a mistyped id, not the name of a new company called "99"
         raise NotFound(f'company "{ref.strip()}" not found', hint="list companies with `salescli company list`")
-    from salescli.values import SUGGEST_AMONG, closest
-
-    # a typo or a short form of a company that exists would make a near-duplicate that then makes
-    # both names ambiguous: refused, with the way to create it on purpose
-    matches = repo.company_names_sharing_words(ref) or [m for m in [closest(ref, repo.company_names(SUGGEST_AMONG + 1),
-                                                                          0.8)] if m]
-    if matches:
-        raise NotFound(f'company "{ref.strip()}" not found; did you mean {" or ".join(matches)}?',
+    # a typo or a short form of a company that exists would make a second record of that company:
+    # refused, with the way to create it on purpose
+    meant = similar_names(repo, "companies", ref)
+    if meant:
+        raise NotFound(f'company "{ref.strip()}" not found; did you mean {meant}?',
                        hint=f"to create a company named {ref.strip()}, add it first:"
                             f" salescli company add {shlex.quote(ref.strip())}")
     row = add_company(repo, {"name": ref, "owner": owner})

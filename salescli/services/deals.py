@@ -232,16 +232,21 @@ def _missing_error(subject: str, stage: Row, missing: list[str], deal_id: int | 
     )
 
 
-def _history_date(repo: Repository, deal: Row, on_date: date | None, today: date) -> str:
+def _history_date(repo: Repository, deal: Row, on_date: date | None, today: date, force: bool = False) -> str:
     """When a stage change happened: now, or a backfilled --date (not in the future, not before the
     deal's last stage change, so the history runs forward)."""
     last = repo.last_stage_change(deal["id"]) or str(deal["stage_entered_at"])[:10]
     if on_date is None:
         if today.isoformat() < last:
+            # (an import's won deal with a close date ahead, or a command run with a later --today)
+            if force:
+                repo.notices.append(f"note: dated {last}, the day deal {deal['id']} entered {deal['stage']}"
+                                    " (after today), so that its history runs forward")
+                return f"{last}T00:00:00"
             raise RuleError(
                 f"deal {deal['id']} entered {deal['stage']} on {last}, after today ({today.isoformat()});"
                 " stage history runs forward",
-                hint=f"move it with --today {last} or later",
+                hint=f"--force dates the change {last} instead",
             )
         return repo.now()
     if on_date > today:
@@ -277,7 +282,7 @@ def _enter_stage(
     one stage_history row; one change-log entry; automations fired. Inside the caller's transaction."""
     from salescli.services import automations
 
-    when = _history_date(repo, deal, on_date, today)
+    when = _history_date(repo, deal, on_date, today, force)
     closed = stage["kind"] != "open"
     pending = repo.open_deal_tasks(deal["id"]) if closed else []  # before the won/lost automations add theirs
     values: dict[str, Any] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from salescli.errors import AmbiguousReference, NotFound
@@ -60,10 +61,41 @@ def find_company(repo: Repository, ref: str) -> Row | None:
     return None
 
 
+def similar_names(repo: Repository, table: str, ref: str) -> str | None:
+    """The names like a reference that matched none ("Acme" or "Acme Robotic" for Acme Robotics):
+    "A or B", for a "did you mean"; None when nothing is close."""
+    from salescli.values import SUGGEST_AMONG, closest
+
+    if not ref.strip() or parse_id(ref) is not None:
+        return None
+    matches = repo.names_sharing_words(table, ref) or [
+        m for m in [closest(ref, repo.names(table, SUGGEST_AMONG + 1), 0.8)] if m and not _distinct(ref, m)]
+    return " or ".join(matches) or None
+
+
+_LEGAL_FORMS = {"ab", "ag", "as", "aps", "bv", "co", "corp", "gmbh", "inc", "kg", "llc", "llp", "ltd", "nv", "oy",
+                "plc", "sa", "sarl", "sas", "se", "spa", "srl"}
+
+
+def _distinct(a: str, b: str) -> bool:
+    """Names a letter apart that still name two things: other numbers (Store 12, Store 13) or another
+    legal form (Zeta AB, Zeta AG)."""
+    if re.findall(r"[0-9]+", a) != re.findall(r"[0-9]+", b):
+        return True
+    last_a, last_b = (re.sub(r"[^a-z]", "", n.split()[-1].lower()) if n.split() else "" for n in (a, b))
+    return last_a != last_b and last_a in _LEGAL_FORMS and last_b in _LEGAL_FORMS
+
+
+def _not_found(repo: Repository, table: str, field: str, ref: str) -> NotFound:
+    meant = similar_names(repo, table, ref)
+    return NotFound(f'{field} "{ref}" not found' + (f"; did you mean {meant}?" if meant else ""),
+                    hint=f"list {table} with `salescli {table[:-1] if table != 'companies' else 'company'} list`")
+
+
 def resolve_company(repo: Repository, ref: str, field: str = "company") -> Row:
     row = find_company(repo, ref)
     if row is None:
-        raise NotFound(f'{field} "{ref}" not found', hint="list companies with `salescli company list`")
+        raise _not_found(repo, "companies", field, ref)
     return row
 
 
@@ -91,5 +123,5 @@ def find_contact(repo: Repository, ref: str) -> Row | None:
 def resolve_contact(repo: Repository, ref: str, field: str = "contact") -> Row:
     row = find_contact(repo, ref)
     if row is None:
-        raise NotFound(f'{field} "{ref}" not found', hint="list contacts with `salescli contact list`")
+        raise _not_found(repo, "contacts", field, ref)
     return row

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from salescli.errors import DatabaseError, RuleError, UsageError
+from salescli.errors import MigrationBlocked, RuleError, UsageError
 
 if TYPE_CHECKING:
     from salescli.context import AppContext
@@ -26,9 +26,9 @@ def run_query(app: AppContext, query: str) -> tuple[list[str], Iterator[dict[str
 
     try:
         repo = open_read_only()
-    except DatabaseError as exc:
+    except MigrationBlocked:
         # an older schema: migrate it as any other command does (and says so), then read
-        if "needs migrating" not in exc.message or not os.access(app.db_path, os.W_OK):
+        if not os.access(app.db_path, os.W_OK):
             raise
         app.repo().close()
         app._repo = None

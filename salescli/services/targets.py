@@ -213,6 +213,17 @@ def import_targets(repo: Repository, path: Path, today: date) -> dict[str, int]:
             value = parse_value(row["value"], metric, base, "value")
         except InvalidValue as exc:
             raise ImportRejected(f"{where}: {exc.message}") from None
+        # a `target list` file from another database: its amounts and periods must mean the same here
+        currency = row.get("currency", "").upper()
+        if currency and metric == "won_amount" and currency != base:
+            raise ImportRejected(f'{where}: currency "{row["currency"]}" is not the base currency ({base}); targets'
+                                 " are in the base currency", hint="convert the value, or set the base currency")
+        bounds = (row.get("period_start"), row.get("period_end"))
+        inclusive_end = (period.end - timedelta(days=1)).isoformat()
+        if all(bounds) and bounds != (period.start.isoformat(), inclusive_end):
+            raise ImportRejected(f'{where}: period "{row["period"]}" is {period.start.isoformat()}..{inclusive_end}'
+                                 f" here, not {bounds[0]}..{bounds[1]} (another fiscal year start?)",
+                                 hint="write the period as START..END dates")
         values = _values(scope, name, period, metric, value, base)
         key = (scope, name.lower(), values["period_start"], values["period_end"], metric)
         if key in seen:

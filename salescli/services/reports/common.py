@@ -264,7 +264,10 @@ class Report:
     missing_rates: list[str] = field(default_factory=list)
 
     def finish(self, ctx: ReportContext) -> Report:
-        """Name the currencies left out of the totals for want of a rate."""
+        """Name the currencies left out of the totals for want of a rate; every figure of the summary is
+        a --fail-if metric (unless the report gives it another value)."""
+        for key, value in self.summary.items():
+            self.metrics.setdefault(key, value)
         self.missing_rates = sorted(ctx.missing)
         for cur in self.missing_rates:
             self.notes.append(f"{cur} amounts left out: no exchange rate (salescli fx set {cur} RATE)")
