@@ -48,6 +48,8 @@ def test_add_list_rm(cli, ok, db):
     assert [r["id"] for r in json.loads(ok("automation", "list", "-f", "json").stdout)] == [1, 2, 4]
     history = json.loads(ok("history", "automation", "3", "-f", "json").stdout)
     assert [h["action"] for h in history] == ["create", "delete"]
+    shown = ok("history", "automation", "3").stdout
+    assert "created Ask why" in shown and "deleted Ask why" in shown  # (it said "created ∅")
 
 
 @pytest.mark.parametrize(

@@ -250,12 +250,17 @@ def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, A
         text = "∅" if value is None or value == "" else str(value)
         return text if len(text) <= 40 else text[:39] + "…"
 
+    def label(values: dict[str, Any]) -> str:
+        """What names the record: its name, title or subject (an automation: its task; a target: whose)."""
+        for key in ("name", "title", "subject", "task_subject", "period_label"):
+            if values.get(key):
+                return short(values[key])
+        return ""
+
     if action == "create" and isinstance(after, dict):
-        name = after.get("name") or after.get("title") or after.get("subject") or ""
-        return f"created {short(name)}"
+        return f"created {label(after)}".rstrip()
     if action == "delete" and isinstance(before, dict):
-        name = before.get("name") or before.get("title") or before.get("subject") or ""
-        return f"deleted {short(name)}"
+        return f"deleted {label(before)}".rstrip()
     if isinstance(before, dict) and isinstance(after, dict):
         named = named or {}
         parts = []
