@@ -42,6 +42,9 @@ def test_sql_in_every_format(crm: Run) -> None:
     # the table's headers are the query's column names, as written (not prettified like a list's)
     header = crm("sql", "SELECT title, amount_minor IS NULL FROM deals ORDER BY id LIMIT 1").stdout.splitlines()[0]
     assert header.split("   ") == ["title", "amount_minor IS NULL"]
+    # a BLOB as SQLite writes it, in every format
+    assert crm("sql", "SELECT x'00ff' AS b", "-f", "csv").stdout == "b\nx'00ff'\n"
+    assert json.loads(crm("sql", "SELECT x'00ff' AS b", "-f", "json").stdout) == [{"b": "x'00ff'"}]
 
 
 def test_sql_refuses_writes_and_attach(cli: Run, crm: Run, db: Path, tmp_path: Path) -> None:

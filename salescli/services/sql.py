@@ -49,7 +49,8 @@ def run_query(app: AppContext, query: str) -> tuple[list[str], Iterator[dict[str
     def as_dicts() -> Iterator[dict[str, Any]]:
         try:
             for row in rows:
-                yield dict(zip(unique, row, strict=True))
+                # a BLOB as SQLite writes one (x'00ff'), not Python's b'\x00\xff'
+                yield dict(zip(unique, (f"x'{v.hex()}'" if isinstance(v, bytes) else v for v in row), strict=True))
         except sqlite3.DatabaseError as exc:
             raise UsageError(f"sql: {exc}") from None
 
