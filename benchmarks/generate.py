@@ -234,7 +234,7 @@ class Generator:
             owner_index = rng.randrange(len(OWNERS))
             owner = OWNERS[owner_index]
             for stage, at in steps:
-                history.append((deal_id, prev, stage["id"], self.day(at), owner, None, 0))
+                history.append((deal_id, prev, stage["id"], f"{self.day(at)}T00:00:00", owner, None, 0))
                 prev = stage["id"]
             stage = path[-1]
             contact = rng.randrange(1, self.n_contacts + 1) if rng.random() < 0.85 else 0
@@ -267,7 +267,7 @@ class Generator:
                 reasons[lost_index] if status == "lost" else None,
                 categories[lost_index] if status == "lost" else None,
                 '["renewal"]' if is_renewal else ("[\"strategic\"]" if deal_id % 17 == 0 else "[]"),
-                f"{self.day(created)}T00:00:00", f"{self.day(end)}T00:00:00", self.day(steps[-1][1]),
+                f"{self.day(created)}T00:00:00", f"{self.day(end)}T00:00:00", f"{self.day(steps[-1][1])}T00:00:00",
             )
 
     # -- activities ------------------------------------------------------------------------------

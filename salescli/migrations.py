@@ -294,6 +294,14 @@ UPDATE activities SET occurred_at = substr(done_at, 1, 10)
 WHERE kind = 'task' AND done_at IS NOT NULL AND occurred_at IS NOT substr(done_at, 1, 10);
 """
 
+# One form for the moment a deal entered a stage: a timestamp. Stage changes given as a day (`--date`,
+# imports, the demo) were stored as YYYY-MM-DD beside the YYYY-MM-DDTHH:MM:SS of changes made live, so
+# JSON and CSV consumers met both forms in one field; a day is now midnight of that day.
+M009_STAGE_TIMESTAMPS = """
+UPDATE deals SET stage_entered_at = stage_entered_at || 'T00:00:00' WHERE length(stage_entered_at) = 10;
+UPDATE stage_history SET changed_at = changed_at || 'T00:00:00' WHERE length(changed_at) = 10;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_core", M001_CORE),
     ("m002_deals_pipelines", M002_DEALS),
@@ -303,6 +311,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m006_report_indexes", M006_REPORT_INDEXES),
     ("m007_stage_history_batch", M007_STAGE_HISTORY_BATCH),
     ("m008_done_task_day", M008_DONE_TASK_DAY),
+    ("m009_stage_timestamps", M009_STAGE_TIMESTAMPS),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

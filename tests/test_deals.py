@@ -185,16 +185,16 @@ def test_stage_history_is_exact_after_a_sequence_of_backdated_moves(ok: Run, db:
     ok("deal", "move", "1", "Qualification", "--note", "back to square two")
     ok("deal", "won", "1", "--date", "2026-11-26")
     assert history(db, 1) == [
-        (None, "Prospecting", "2026-09-01", "dana", None, 0),
-        ("Prospecting", "Qualification", "2026-09-10", "dana", "call went well", 0),
-        ("Qualification", "Needs Analysis", "2026-09-10", "dana", None, 0),
-        ("Needs Analysis", "Proposal", "2026-10-01", "dana", None, 0),
+        (None, "Prospecting", "2026-09-01T00:00:00", "dana", None, 0),
+        ("Prospecting", "Qualification", "2026-09-10T00:00:00", "dana", "call went well", 0),
+        ("Qualification", "Needs Analysis", "2026-09-10T00:00:00", "dana", None, 0),
+        ("Needs Analysis", "Proposal", "2026-10-01T00:00:00", "dana", None, 0),
         ("Proposal", "Qualification", "2026-11-26T00:00:00", "dana", "back to square two", 0),
-        ("Qualification", "Won", "2026-11-26", "dana", None, 0),
-    ]
+        ("Qualification", "Won", "2026-11-26T00:00:00", "dana", None, 0),
+    ]  # every stage change a timestamp: a day given with --date is its midnight
     deal = as_json(ok, "deal", "show", "1")
     assert (deal["created_at"], deal["stage_entered_at"], deal["won_at"]) == (
-        "2026-09-01T00:00:00", "2026-11-26", "2026-11-26")
+        "2026-09-01T00:00:00", "2026-11-26T00:00:00", "2026-11-26")
 
 
 def test_backdating_before_the_last_change_or_into_the_future_is_refused(ok: Run, cli: Run, db: Path) -> None:
@@ -298,7 +298,7 @@ def test_won_sets_date_and_amount_and_fires_the_automation(ok: Run, db: Path) ->
     deal = as_json(ok, "deal", "show", "1")
     assert (deal["status"], deal["stage"], deal["won_at"], deal["amount"], deal["currency"]) == (
         "won", "Won", "2026-11-20", 9500, "EUR")
-    assert history(db, 1)[-1] == ("Prospecting", "Won", "2026-11-20", "dana", None, 0)
+    assert history(db, 1)[-1] == ("Prospecting", "Won", "2026-11-20T00:00:00", "dana", None, 0)
 
 
 def test_lost_without_a_reason_is_refused_and_changes_nothing(ok: Run, cli: Run, db: Path) -> None:

@@ -88,22 +88,23 @@ def test_export_lists_every_stage_entered_in_order_with_when_and_who(moved: Run)
     rows = {r["title"]: r for r in csv.DictReader(io.StringIO(moved("export", "deals").stdout))}
     assert list(rows["Alpha"])[-1] == "stage_history"
     assert json.loads(rows["Alpha"]["stage_history"]) == [
-        ["Prospecting", "2026-01-05", "dana"], ["Qualification", "2026-02-10", "dana", {"note": "call went well"}],
-        ["Proposal", "2026-03-01", "dana"], ["Won", "2026-04-01", "dana"]]
+        ["Prospecting", "2026-01-05T00:00:00", "dana"],
+        ["Qualification", "2026-02-10T00:00:00", "dana", {"note": "call went well"}],
+        ["Proposal", "2026-03-01T00:00:00", "dana"], ["Won", "2026-04-01T00:00:00", "dana"]]
     assert rows["Beta"]["stage_history"] == (
-        '[["Prospecting","2026-02-01","dana"],["Qualification","2026-02-01","dana"],'
-        '["Prospecting","2026-02-03","dana"],["Qualification","2026-02-05","erin"],["Lost","2026-03-15","dana"]]')
+        '[["Prospecting","2026-02-01T00:00:00","dana"],["Qualification","2026-02-01T00:00:00","dana"],'
+        '["Prospecting","2026-02-03T00:00:00","dana"],["Qualification","2026-02-05T00:00:00","erin"],["Lost","2026-03-15T00:00:00","dana"]]')
     # the stages of another pipeline than the deal's (now Renewals) name theirs; a forced entry says so
     assert json.loads(rows["Gamma"]["stage_history"]) == [
-        ["Prospecting", "2026-05-01", "dana", {"pipeline": "Default"}],
-        ["Proposal", "2026-05-20", "dana", {"pipeline": "Default", "forced": True}],
-        ["Due", "2026-06-01", "dana", {"note": "renewal"}]]
+        ["Prospecting", "2026-05-01T00:00:00", "dana", {"pipeline": "Default"}],
+        ["Proposal", "2026-05-20T00:00:00", "dana", {"pipeline": "Default", "forced": True}],
+        ["Due", "2026-06-01T00:00:00", "dana", {"note": "renewal"}]]
     assert json.loads(rows["Delta"]["stage_history"]) == [
         ["Prospecting", f"{TODAY}T00:00:00", "dana"], ["Qualification", f"{TODAY}T00:00:00", "dana"]]
     deals = json.loads(moved("export", "deals", "-f", "json").stdout)
-    assert deals[0]["stage_history"][1] == ["Qualification", "2026-02-10", "dana", {"note": "call went well"}]
+    assert deals[0]["stage_history"][1] == ["Qualification", "2026-02-10T00:00:00", "dana", {"note": "call went well"}]
     line = json.loads(moved("export", "deals", "-f", "jsonl").stdout.splitlines()[4])
-    assert line["stage_history"] == [["Prospecting", "2026-09-01", "dana"]]
+    assert line["stage_history"] == [["Prospecting", "2026-09-01T00:00:00", "dana"]]
 
 
 def test_roundtrip_gives_the_same_files_history_and_reports(moved: Run, cli: Run, db: Path, tmp_path: Path,
@@ -208,13 +209,13 @@ def test_a_new_deal_gets_the_cell_as_its_history_and_dates_from_it(ok: Run, db: 
     # no created, won or entered column: the history's first and last entries say when
     assert rows == [
         {"title": "Won one", "created_at": "2026-01-05T09:30:00", "won_at": "2026-02-01",
-         "stage_entered_at": "2026-02-01", "extra": None},
+         "stage_entered_at": "2026-02-01T00:00:00", "extra": None},
         {"title": "Open one", "created_at": "2026-03-01T00:00:00", "won_at": None,
          "stage_entered_at": "2026-03-04T10:00:00", "extra": None}]
     assert history(db) == [
         ("Won one", None, None, "Default", "Prospecting", "2026-01-05T09:30:00", "ann", None, 0),
-        ("Won one", "Default", "Prospecting", "Default", "Won", "2026-02-01", "bob", "signed", 0),
-        ("Open one", None, None, "Default", "Prospecting", "2026-03-01", "dana", None, 0),
+        ("Won one", "Default", "Prospecting", "Default", "Won", "2026-02-01T00:00:00", "bob", "signed", 0),
+        ("Open one", None, None, "Default", "Prospecting", "2026-03-01T00:00:00", "dana", None, 0),
         ("Open one", "Default", "Prospecting", "Default", "Qualification", "2026-03-04T10:00:00", "dana", None, 0)]
     ok("db", "check")
 
@@ -275,3 +276,24 @@ def test_a_row_moving_an_existing_deal_on_takes_no_dates_from_its_old_history(ok
     won = json.loads(ok("deal", "show", "1", "-f", "json").stdout)
     # the cell ends in Negotiation on 11-18: that is when it entered Negotiation, not when it was won
     assert (won["status"], won["won_at"]) == ("won", TODAY)
+
+
+def test_migration_9_stores_every_stage_change_as_a_timestamp_and_old_exports_stay_unchanged(
+        moved: Run, db: Path, tmp_path: Path) -> None:
+    before = moved("export", "deals").stdout
+    with sqlite3.connect(db) as conn:  # as a salescli before schema 9 stored days given with --date
+        conn.execute("UPDATE deals SET stage_entered_at = substr(stage_entered_at, 1, 10)")
+        conn.execute("UPDATE stage_history SET changed_at = substr(changed_at, 1, 10)")
+        conn.execute("PRAGMA user_version = 8")
+    conn.close()
+    # an export written before the upgrade: its days are days
+    old_export = write(tmp_path, "old.csv", before.replace("T00:00:00", ""))
+    res = moved("deal", "list")
+    assert "before migrating" in res.stderr
+    with sqlite3.connect(db) as conn:
+        lengths = conn.execute("SELECT DISTINCT length(stage_entered_at) FROM deals UNION"
+                               " SELECT DISTINCT length(changed_at) FROM stage_history").fetchall()
+    conn.close()
+    assert lengths == [(19,)]
+    assert moved("export", "deals").stdout == before
+    assert "0 created, 0 updated, 5 unchanged" in moved("import", "deals", str(old_export)).stderr

@@ -213,7 +213,7 @@ def test_status_with_the_open_stage_it_closed_from(ok: Run, cli: Run, tmp_path: 
                    " JOIN stages t ON t.id = h.to_stage_id LEFT JOIN stages f ON f.id = h.from_stage_id ORDER BY h.id")
     assert hist == [{"from_stage": None, "to_stage": "Prospecting", "changed_at": "2026-10-01T00:00:00"},
                     {"from_stage": "Prospecting", "to_stage": "Proposal", "changed_at": "2026-10-01T00:00:00"},
-                    {"from_stage": "Proposal", "to_stage": "Won", "changed_at": "2026-10-01"}]
+                    {"from_stage": "Proposal", "to_stage": "Won", "changed_at": "2026-10-01T00:00:00"}]
 
 
 # -- history ------------------------------------------------------------------------------------------
@@ -227,10 +227,10 @@ def test_history_of_imported_deals_feeds_the_reports(ok: Run, tmp_path: Path) ->
                     " forecast_category FROM deals ORDER BY id")
     assert deals == [
         {"external_id": "X1", "status": "won", "won_at": "2026-03-01", "lost_at": None,
-         "stage_entered_at": "2026-03-01", "created_at": "2026-01-10T00:00:00", "probability": 100,
+         "stage_entered_at": "2026-03-01T00:00:00", "created_at": "2026-01-10T00:00:00", "probability": 100,
          "forecast_category": "closed"},
         {"external_id": "X2", "status": "lost", "won_at": None, "lost_at": "2026-02-20",
-         "stage_entered_at": "2026-02-20", "created_at": "2026-02-01T00:00:00", "probability": 0,
+         "stage_entered_at": "2026-02-20T00:00:00", "created_at": "2026-02-01T00:00:00", "probability": 0,
          "forecast_category": "closed"},
         {"external_id": "X3", "status": "open", "won_at": None, "lost_at": None,
          "stage_entered_at": "2026-03-05T00:00:00", "created_at": "2026-03-05T00:00:00", "probability": 60,
@@ -240,9 +240,9 @@ def test_history_of_imported_deals_feeds_the_reports(ok: Run, tmp_path: Path) ->
                    " JOIN stages t ON t.id = h.to_stage_id LEFT JOIN stages f ON f.id = h.from_stage_id ORDER BY h.id")
     assert hist == [
         {"deal_id": 1, "from_stage": None, "to_stage": "Prospecting", "changed_at": "2026-01-10T00:00:00"},
-        {"deal_id": 1, "from_stage": "Prospecting", "to_stage": "Won", "changed_at": "2026-03-01"},
+        {"deal_id": 1, "from_stage": "Prospecting", "to_stage": "Won", "changed_at": "2026-03-01T00:00:00"},
         {"deal_id": 2, "from_stage": None, "to_stage": "Prospecting", "changed_at": "2026-02-01T00:00:00"},
-        {"deal_id": 2, "from_stage": "Prospecting", "to_stage": "Lost", "changed_at": "2026-02-20"},
+        {"deal_id": 2, "from_stage": "Prospecting", "to_stage": "Lost", "changed_at": "2026-02-20T00:00:00"},
         {"deal_id": 3, "from_stage": None, "to_stage": "Prospecting", "changed_at": "2026-03-05T00:00:00"},
         {"deal_id": 3, "from_stage": "Prospecting", "to_stage": "Proposal", "changed_at": "2026-03-05T00:00:00"},
     ]
@@ -310,7 +310,7 @@ def test_update_writes_only_changed_fields_with_history(ok: Run, tmp_path: Path,
                           "before": '{"amount_minor": 1200050}', "after": '{"amount_minor": 1300000}'}
     won = sql(ok, "SELECT status, won_at, probability, forecast_category, stage_entered_at FROM deals WHERE id = 2")
     assert won == [{"status": "won", "won_at": "2027-01-10", "probability": 100, "forecast_category": "closed",
-                    "stage_entered_at": "2027-01-10"}]
+                    "stage_entered_at": "2027-01-10T00:00:00"}]
     moves = sql(ok, "SELECT from_stage_id, to_stage_id FROM stage_history WHERE deal_id = 2 ORDER BY id")
     assert moves == [{"from_stage_id": None, "to_stage_id": 1}, {"from_stage_id": 1, "to_stage_id": 4},
                      {"from_stage_id": 4, "to_stage_id": 6}]
@@ -408,11 +408,11 @@ def test_an_update_closing_before_the_last_stage_change_is_refused(cli: Run, ok:
     res = ok("import", "deals", str(later), today="2026-03-12")
     assert "1 updated" in res.stderr and "note:" not in res.stderr
     assert sql(ok, "SELECT created_at, won_at, stage_entered_at FROM deals") == [
-        {"created_at": "2026-03-10T00:00:00", "won_at": "2026-03-11", "stage_entered_at": "2026-03-11"}]
+        {"created_at": "2026-03-10T00:00:00", "won_at": "2026-03-11", "stage_entered_at": "2026-03-11T00:00:00"}]
     assert history_rows(ok) == [
         {"deal_id": 1, "from_stage_id": None, "to_stage_id": 1, "changed_at": "2026-03-10T00:00:00", "batch_id": 1},
         {"deal_id": 1, "from_stage_id": 1, "to_stage_id": 2, "changed_at": "2026-03-10T00:00:00", "batch_id": 1},
-        {"deal_id": 1, "from_stage_id": 2, "to_stage_id": 6, "changed_at": "2026-03-11", "batch_id": 2},
+        {"deal_id": 1, "from_stage_id": 2, "to_stage_id": 6, "changed_at": "2026-03-11T00:00:00", "batch_id": 2},
     ]
     ok("db", "check")
 
@@ -477,7 +477,7 @@ def test_an_update_into_a_stage_on_the_day_it_entered_the_last(ok: Run, tmp_path
                                                               "E1,Big deal,Acme,Won,2026-03-05\n")), today="2026-03-12")
     assert "1 updated" in res.stderr
     assert [(h["from_stage_id"], h["to_stage_id"], h["changed_at"]) for h in history_rows(ok)][-1] == (
-        7, 6, "2026-03-05")
+        7, 6, "2026-03-05T00:00:00")
     ok("db", "check")
 
 
@@ -664,7 +664,7 @@ def test_undo_of_a_stage_change_removes_its_history(cli: Run, ok: Run, db: Path,
     ok("import", "deals", str(write(tmp_path, "s2.csv", STAGE_1.replace("Qualification", "Won"))),
        today="2026-12-02")
     assert [(h["from_stage_id"], h["to_stage_id"], h["changed_at"], h["batch_id"]) for h in history_rows(ok)][-1] == (
-        2, 6, "2026-12-01", 2)
+        2, 6, "2026-12-01T00:00:00", 2)
     assert json.loads(ok("report", "funnel", "-p", "all", "-f", "json").stdout)["summary"]["won"] == 1
     res = ok("import", "undo", "2", "--yes", "-f", "json")
     assert res.stderr == "undid import batch 2 (deals from s2.csv): deleted nothing; restored 1 updated record\n"

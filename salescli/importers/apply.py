@@ -168,7 +168,9 @@ class Writer:
 
     def history(self, deal_id: int, from_id: int | None, to_id: int, when: str, by: str | None = None,
                 note: str | None = None, forced: int = 0) -> None:
-        """A stage-history row (by the importing user unless a stage_history cell names who moved it)."""
+        """A stage-history row (by the importing user unless a stage_history cell names who moved it); a day
+        is stored as its midnight, as every stage change is a timestamp."""
+        when = when if len(when) > 10 else f"{when}T00:00:00"
         self.history_rows.append((deal_id, from_id, to_id, when, by or self.user, note, forced))
 
     def flush(self) -> None:

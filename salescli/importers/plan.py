@@ -1262,8 +1262,8 @@ class DealPlanner(Planner):
         if lost_category is not None and lost_category not in LOST_CATEGORIES:
             raise RowError(self.col("lost_category"), lost_category, f"is not one of {', '.join(LOST_CATEGORIES)}",
                            line)
-        entered: str = values.get("stage_entered_at") or last_entry \
-            or ((won_at or lost_at) if closed else created_at) or created_at
+        entered: str = _timestamp(values.get("stage_entered_at") or last_entry
+                                  or ((won_at or lost_at) if closed else created_at) or created_at)
         created_moved = False
         if closed and str(entered)[:10] < str(created_at)[:10] and "stage_entered_at" not in values \
                 and cell is None:
@@ -1457,9 +1457,12 @@ class DealPlanner(Planner):
         own_now = fold(self.pipeline_names.get(stage.pipeline_id, ""))
         user = self.writer.user
         for was, given in zip(entries, history.entries, strict=True):
-            if (fold(was.stage), fold(was.pipeline) if was.pipeline else own_then, was.when, was.by or user,
-                    was.note, was.forced) != (fold(given.stage), fold(given.pipeline) if given.pipeline else own_now,
-                                              given.when, given.by or user, given.note, given.forced):
+            # (a day and its midnight are the same moment: an export from before stage changes were all
+            # stored as timestamps)
+            if (fold(was.stage), fold(was.pipeline) if was.pipeline else own_then, _timestamp(was.when),
+                    was.by or user, was.note, was.forced) != (
+                    fold(given.stage), fold(given.pipeline) if given.pipeline else own_now, _timestamp(given.when),
+                    given.by or user, given.note, given.forced):
                 return False
         return True
 
@@ -1536,7 +1539,7 @@ class DealPlanner(Planner):
                     fields["forecast_category"] = default_forecast_category(probability, stage.kind)
                     fields.pop("forecast_category_set", None)
         else:
-            fields["stage_entered_at"] = fields.get("won_at") or fields.get("lost_at") or self.writer.now
+            fields["stage_entered_at"] = _timestamp(fields.get("won_at") or fields.get("lost_at") or self.writer.now)
             # what the old status left behind goes, as `deal reopen` clears it (unless the file sets it)
             if stage.kind != "won":
                 fields["won_at"] = None

@@ -276,6 +276,7 @@ class ImportStore(RepositoryBase):
                            " ORDER BY substr(changed_at, 1, 10), id", (deal_id,))
         previous = entries[0]["to_stage_id"]
         for stage_id, day in stops:
+            day = day if len(day) > 10 else f"{day}T00:00:00"
             self.conn.execute(
                 "INSERT INTO stage_history (deal_id, from_stage_id, to_stage_id, changed_at, changed_by, batch_id)"
                 " VALUES (?, ?, ?, ?, ?, ?)", (deal_id, previous, stage_id, day, self.user, entries[-1]["batch_id"]))

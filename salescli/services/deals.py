@@ -257,7 +257,7 @@ def _history_date(repo: Repository, deal: Row, on_date: date | None, today: date
             " stage history runs forward",
             hint="backfill from the start: salescli deal add … --date FIRST-DAY, then move with --date in order",
         )
-    return on_date.isoformat()
+    return f"{on_date.isoformat()}T00:00:00"  # a timestamp, as every stage change is stored
 
 
 _TRACKED = ("stage_id", "pipeline_id", "status", "probability", "probability_set", "forecast_category",
@@ -363,7 +363,7 @@ def add_deal(
         category = fields.get("forecast")
         effective = target["probability"] if probability is None else probability
         now = repo.now()
-        when = on_date.isoformat() if on_date else now
+        when = f"{on_date.isoformat()}T00:00:00" if on_date else now
         values: dict[str, Any] = {
             "title": text.title,
             "company_id": company_id,
