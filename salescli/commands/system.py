@@ -250,7 +250,7 @@ def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, A
         text = "∅" if value is None or value == "" else str(value)
         return text if len(text) <= 40 else text[:39] + "…"
 
-    def label(values: dict[str, Any]) -> str:
+    def record_name(values: dict[str, Any]) -> str:
         """What names the record: its name, title or subject (an automation: its task; a target: whose)."""
         for key in ("name", "title", "subject", "task_subject", "period_label"):
             if values.get(key):
@@ -258,9 +258,9 @@ def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, A
         return ""
 
     if action == "create" and isinstance(after, dict):
-        return f"created {label(after)}".rstrip()
+        return f"created {record_name(after)}".rstrip()
     if action == "delete" and isinstance(before, dict):
-        return f"deleted {label(before)}".rstrip()
+        return f"deleted {record_name(before)}".rstrip()
     if isinstance(before, dict) and isinstance(after, dict):
         named = named or {}
         parts = []
