@@ -801,3 +801,14 @@ def test_a_task_done_between_two_imports_is_the_same_task(ok: Run, tmp_path: Pat
     assert sql(ok, "SELECT id, occurred_at, done_at FROM activities ORDER BY id") == [
         {"id": 1, "occurred_at": "2026-11-04", "done_at": "2026-11-04"},
         {"id": 2, "occurred_at": "2026-11-29", "done_at": "2026-11-29"}]
+
+
+def test_a_partial_re_import_leaves_what_its_file_does_not_have(ok: Run, tmp_path: Path) -> None:
+    full = write(tmp_path, "full.csv", "id,title,stage,amount,currency,close,probability\n"
+                                       "X1,Support,Won,5000,GBP,2024-05-10,\nX2,Other,Proposal,700,JPY,2027-01-01,70\n")
+    ok("import", "deals", str(full))
+    before = sql(ok, "SELECT id, stage_id, status, currency, amount_minor, won_at, probability FROM deals")
+    part = write(tmp_path, "part.csv", "id,title,amount\nX1,Support,5000\nX2,Other,800\n")  # no stage, no currency
+    assert "0 created, 1 updated, 1 unchanged" in ok("import", "deals", str(part)).stderr
+    after = sql(ok, "SELECT id, stage_id, status, currency, amount_minor, won_at, probability FROM deals")
+    assert after == [before[0], {**before[1], "amount_minor": 800}]  # 800 JPY: the deal's currency, kept

@@ -1314,12 +1314,23 @@ class DealPlanner(Planner):
         if match is not None:
             self.existing(match, line, self._how(values))
             current = self.writer.current("deals", match)
+            if not any(k in values for k in ("stage", "pipeline", "status")):
+                # a file without stage columns (a partial export: ids and amounts) leaves the stage as it is,
+                # not the default stage a new deal would start in
+                stage = self.stage_by_id[current["stage_id"]]
+                kind = stage.kind
             self._check_history_runs_forward(current, stage, values, won_at or lost_at, line)
             fields: Row = {
                 "title": title, "pipeline_id": stage.pipeline_id, "stage_id": stage.id, "status": kind,
-                "currency": currency, "probability": probability, "probability_set": probability_set,
+                "probability": probability, "probability_set": probability_set,
                 "forecast_category": category, "forecast_category_set": category_set,
             }
+            if "currency" in values:
+                fields["currency"] = currency
+            if amount_text is not None and "currency" not in values:
+                # no currency column: the amount is in its own currency sign, else in the deal's currency
+                minor, currency = parse_amount(amount_text, None, current["currency"], self.decimal_comma)
+                fields["currency"] = currency
             if minor is not None:
                 fields["amount_minor"] = minor
             for k in ("expected_close", "source", "next_step", "next_step_date", "lost_reason", "parked_until",
