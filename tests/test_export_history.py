@@ -244,7 +244,9 @@ def test_an_existing_deal_keeps_its_history_whatever_the_cell_says(ok: Run, db: 
 def test_an_empty_cell_keeps_the_history_an_import_makes(ok: Run, db: Path, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "external_id,title,stage,created,stage_history\nE1,One,Won,2026-01-05,\n")
     res = ok("import", "deals", str(path))
-    assert "note:" not in res.stderr
+    notes = [line for line in res.stderr.splitlines() if line.startswith("note:")]
+    assert notes == [f"note: 1 won/lost deal has no close date in the file: closed on {TODAY} (the import day; map"
+                     ' its closing date column, e.g. --map "Won time=won_at")']  # nothing about its history
     assert [h[4] for h in history(db)] == ["Prospecting", "Won"]
 
 

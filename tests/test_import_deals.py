@@ -812,3 +812,24 @@ def test_a_partial_re_import_leaves_what_its_file_does_not_have(ok: Run, tmp_pat
     assert "0 created, 1 updated, 1 unchanged" in ok("import", "deals", str(part)).stderr
     after = sql(ok, "SELECT id, stage_id, status, currency, amount_minor, won_at, probability FROM deals")
     assert after == [before[0], {**before[1], "amount_minor": 800}]  # 800 JPY: the deal's currency, kept
+
+
+def test_a_deal_links_its_contact_by_name_when_the_file_has_no_email(ok: Run, tmp_path: Path) -> None:
+    people = write(tmp_path, "p.csv", "Person - Name,Person - Email (Work),Person - Organization\n"
+                                      "Sepp Huber,,Nordwind\nKlaus Fischer,klaus@nw.de,Nordwind\n")
+    ok("import", "contacts", str(people), "--preset", "pipedrive")
+    deals = write(tmp_path, "d.csv", "Deal - Title,Deal - Stage,Deal - Status,Organization - Name,Person - Name\n"
+                                     "Big,Qualification,Open,Nordwind,Sepp Huber\n"
+                                     "New,Qualification,Open,Nordwind,Anna Neu\n")
+    res = ok("import", "deals", str(deals), "--preset", "pipedrive")
+    assert "also created 1 contact" in res.stderr
+    rows = sql(ok, "SELECT d.title, p.name FROM deals d JOIN contacts p ON p.id = d.contact_id ORDER BY d.id")
+    assert rows == [{"title": "Big", "name": "Sepp Huber"}, {"title": "New", "name": "Anna Neu"}]
+
+
+def test_closed_deals_without_a_close_date_are_said_to_be_dated_today(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "c.csv", "title,stage,close\nA,Won,\nB,Lost,2024-01-05\nC,Lost,\n")
+    res = ok("import", "deals", str(path))
+    assert ("note: 2 won/lost deals have no close date in the file: closed on 2026-11-26 (the import day; map their"
+            ' closing date column, e.g. --map "Won time=won_at")') in res.stderr
+    assert "no close date" not in ok("import", "deals", str(path)).stderr  # a re-import keeps their dates

@@ -708,7 +708,7 @@ class Planner:
         return cid
 
     def contact_ref(self, values: Row, line: int, company_id: int | None) -> int | None:
-        key = (values.get("contact_external_id"), values.get("contact"), company_id)
+        key = (values.get("contact_external_id"), values.get("contact") or values.get("contact_name"), company_id)
         pid = self.resolved_contacts.get(key)
         if pid is None:
             pid = self._contact_ref(values, line, company_id)
@@ -725,7 +725,7 @@ class Planner:
                 return pid
             if "contact" not in values:
                 raise RowError(self.col("contact_external_id"), ext, _unknown_contact_id(ext), line)
-        ref = values.get("contact")
+        ref, field = _contact_text(values)
         if not ref:
             return None
         if "@" in ref:
@@ -746,24 +746,24 @@ class Planner:
         if len(ids) > 1 and company_id is not None:
             ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
         if len(ids) > 1:
-            err = rel.ambiguous("contact", ref, ids, self.col("contact"))
+            err = rel.ambiguous("contact", ref, ids, self.col(field))
             err.line = line
             raise err
         if ids:
             return ids[0]
         if not self.options.create_missing:
-            raise RowError(self.col("contact"), ref, "is not a known contact (--no-create is set)", line)
+            raise RowError(self.col(field), ref, "is not a known contact (--no-create is set)", line)
         return self.create_contact(ref, None, company_id, line)
 
     def probe_contact(self, values: Row, line: int, company_id: int | None) -> None:
         """Raise the errors contact_ref would, without creating anything (before a row writes)."""
-        if (values.get("contact_external_id"), values.get("contact"), company_id) in self.resolved_contacts:
+        ref, field = _contact_text(values)
+        if (values.get("contact_external_id"), ref, company_id) in self.resolved_contacts:
             return
         rel = self.relations
         ext = values.get("contact_external_id")
         if ext and ext in rel.contact_by_ext:
             return
-        ref = values.get("contact")
         if ext and not ref:
             raise RowError(self.col("contact_external_id"), ext, _unknown_contact_id(ext), line)
         if not ref:
@@ -781,12 +781,12 @@ class Planner:
             if len(ids) > 1 and company_id is not None:
                 ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
             if len(ids) > 1:
-                err = rel.ambiguous("contact", ref, ids, self.col("contact"))
+                err = rel.ambiguous("contact", ref, ids, self.col(field))
                 err.line = line
                 raise err
             known = bool(ids)
         if not known and not self.options.create_missing:
-            raise RowError(self.col("contact"), ref, "is not a known contact (--no-create is set)", line)
+            raise RowError(self.col(field), ref, "is not a known contact (--no-create is set)", line)
 
     def create_contact(self, name: str, email: str | None, company_id: int | None, line: int) -> int:
         now = self.writer.now
@@ -1049,7 +1049,7 @@ class DealPlanner(Planner):
         if "external_id" not in self.mapping.fields:
             self.writer.keep_indexes.add("deals_title")  # every row is looked up by its title
         self.has_contact = any(f in self.mapping.fields or f in self.options.spec.defaults
-                               for f in ("contact", "contact_external_id"))
+                               for f in ("contact", "contact_external_id", "contact_name"))
         self.relations = Relations.load(self.writer, contacts=self.has_contact)
         self.base_currency = self.settings.get("base_currency", "USD")
         given = self.options.decimal_comma
@@ -1087,6 +1087,10 @@ class DealPlanner(Planner):
         day, column = self.writer.now[:10], self.col("created_at")
         self.created_now_note = (f'deal has no created date in the file ("{column}" is empty): created on {day}',
                                  f'deals have no created date in the file ("{column}" is empty): created on {day}')
+        self.closed_today_note = (f"won/lost deal has no close date in the file: closed on {self.today} (the import"
+                                  " day; map its closing date column, e.g. --map \"Won time=won_at\")",
+                                  f"won/lost deals have no close date in the file: closed on {self.today} (the"
+                                  " import day; map their closing date column, e.g. --map \"Won time=won_at\")")
 
     def _load_stages(self) -> None:
         self.pipelines.clear()
@@ -1244,11 +1248,15 @@ class DealPlanner(Planner):
         created_at = values.get("created_at") or (_timestamp(first_entry) if first_entry else None) \
             or self.writer.now
         won_at = lost_at = None
-        if kind == "won":
-            won_at = values.get("won_at") or (last_entry[:10] if last_entry else None) or expected_close or self.today
-        elif kind == "lost":
-            lost_at = values.get("lost_at") or (last_entry[:10] if last_entry else None) or expected_close \
-                or self.today
+        closed_today = False  # (said in the summary when the deal is new: an existing one keeps its date)
+        if closed:
+            closed_on = values.get(f"{kind}_at") or (last_entry[:10] if last_entry else None) or expected_close
+            if closed_on is None:
+                closed_on, closed_today = self.today, True
+            if kind == "won":
+                won_at = closed_on
+            else:
+                lost_at = closed_on
         else:
             for name in ("won_at", "lost_at"):
                 if values.get(name):
@@ -1382,6 +1390,8 @@ class DealPlanner(Planner):
             entered,
             get("last_activity_at"),
         ), line)
+        if closed_today:
+            self.tally.notes[self.closed_today_note] += 1
         if created_moved:
             self.tally.notes[CLOSED_BEFORE_CREATED] += 1
         elif not values.get("created_at") and cell is None and "created_at" in self.mapping.fields:
@@ -1731,6 +1741,14 @@ class ActivityPlanner(Planner):
         if happened:
             self.writer.touch_last_activity(happened, fields)
         return "created"
+
+
+def _contact_text(values: Row) -> tuple[str | None, str]:
+    """The contact a row names and the field it is in: its e-mail or name (`contact`), else the name alone
+    (`contact_name`: Pipedrive's "Person - Name" without an e-mail)."""
+    if values.get("contact"):
+        return values["contact"], "contact"
+    return values.get("contact_name"), "contact_name"
 
 
 def _unknown_contact_id(ext: str) -> str:
