@@ -175,6 +175,10 @@ def _decimals_reason(currency: str | None, decimals: int) -> str:
     return f"has more decimals than {currency} allows ({decimals})"
 
 
+# 1.500, 23.400, 100.000: three digits after one dot, the last a zero (so also a valid amount in cents)
+_THOUSANDS_DOT_RE = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{2}0")
+
+
 def parse_money(text: str, currency: str | None = None, *, decimal_comma: bool = False) -> Money:
     """Parse an amount as people type it into integer minor units, exactly.
 
@@ -243,6 +247,11 @@ def parse_money(text: str, currency: str | None = None, *, decimal_comma: bool =
     check_currency = text_currency or arg
     decimals = currency_decimals(check_currency) if check_currency else 2
     mult = suffix.group("mult")
+    if not decimal_comma and not mult and decimals < 3 and _THOUSANDS_DOT_RE.fullmatch(digits):
+        # "1.500": a European thousands dot (1500) or a decimal point (1.50)? Not guessed.
+        whole, fraction = digits.split(".")
+        raise InvalidValue(None, text, f"is ambiguous: {whole}{fraction} or {whole}.{fraction[:decimals]}?"
+                           f" write {whole}{fraction} or {whole}.{fraction[:decimals]}")
     exponent = _MULTIPLIERS[mult.lower()] if mult else 0
     minor = _scaled_minor(text, digits, exponent, decimals, check_currency)
     return Money(minor, text_currency)

@@ -833,3 +833,21 @@ def test_closed_deals_without_a_close_date_are_said_to_be_dated_today(ok: Run, t
     assert ("note: 2 won/lost deals have no close date in the file: closed on 2026-11-26 (the import day; map their"
             ' closing date column, e.g. --map "Won time=won_at")') in res.stderr
     assert "no close date" not in ok("import", "deals", str(path)).stderr  # a re-import keeps their dates
+
+
+def test_an_owner_spelt_in_another_case_is_the_same_user(ok: Run, tmp_path: Path) -> None:
+    ok("user", "add", "Dana Kim")
+    path = write(tmp_path, "o.csv", "title,owner\nA,Dana Kim\nB,dana kim\nC,DANA KIM\nD,Lee\nE,LEE\n")
+    ok("import", "deals", str(path))
+    assert sql(ok, "SELECT owner, count(*) AS n FROM deals GROUP BY owner ORDER BY owner") == [
+        {"owner": "Dana Kim", "n": 3}, {"owner": "Lee", "n": 2}]
+
+
+def test_an_amount_with_a_thousands_dot_is_not_read_as_cents(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "title,amount,currency\nA,23.400,EUR\n")
+    res = cli("import", "deals", str(path))
+    assert res.exit_code == 4
+    assert res.stderr.startswith('Error: a.csv:2: amount "23.400" is ambiguous: 23400 or 23.40? write 23400 or'
+                                 " 23.40; amounts like 1.234,56 need --decimal-comma\n")
+    ok("import", "deals", str(path), "--decimal-comma")
+    assert sql(ok, "SELECT amount_minor FROM deals") == [{"amount_minor": 2_340_000}]

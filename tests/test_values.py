@@ -111,7 +111,9 @@ def test_parse_currency_refused(text: str) -> None:
         ("2.5BN", 250_000_000_000, None),
         ("1.2345k", 123_450, None),
         ("1.23456k", 123_456, None),
-        ("12.500", 1_250, None),  # trailing zeros are not decimals
+        ("12.5000", 1_250, None),  # trailing zeros are not decimals
+        ("0.500", 50, None),  # (no thousands before a 0)
+        ("1000.500", 100_050, None),  # (four digits before the dot: no thousands dot)
         ("$12,000", 1_200_000, "USD"),
         ("$ 12,000", 1_200_000, "USD"),
         ("$1.2M", 120_000_000, "USD"),
@@ -208,6 +210,9 @@ def test_parse_money_with_currency(text: str, currency: str, expected: Money) ->
         ("12,50", None, "has misplaced thousands separators (use , for thousands and . for decimals: 12,000.50)"),
         ("1234,567", None, "has misplaced thousands separators (use , for thousands and . for decimals: 12,000.50)"),
         ("1.234,56", None, "has misplaced thousands separators (use , for thousands and . for decimals: 12,000.50)"),
+        # a thousands dot or a decimal point: not guessed (12,500 read as 12.50 would lose a factor 1000)
+        ("12.500", None, "is ambiguous: 12500 or 12.50? write 12500 or 12.50"),
+        ("1.500", None, "is ambiguous: 1500 or 1.50? write 1500 or 1.50"),
         ("12,000,", None, "has misplaced thousands separators (use , for thousands and . for decimals: 12,000.50)"),
         ("-5", None, "is negative: amounts must be 0 or more"),
         ("-0", None, "is negative: amounts must be 0 or more"),

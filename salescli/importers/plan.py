@@ -226,7 +226,8 @@ def parse_amount(text: str, currency: str | None, default_currency: str,
         code = currency or default_currency
         decimals = currency_decimals(code)
         whole, fraction = m.group(1), (m.group(2) or "").rstrip("0")
-        if len(fraction) <= decimals:
+        ambiguous = len(m.group(2) or "") == 3 and decimals < 3 and len(whole) <= 3 and whole[0] != "0"
+        if len(fraction) <= decimals and not ambiguous:  # (1.500: parse_money says why it is refused)
             return int(whole) * 10**decimals + int((fraction + "0" * decimals)[:decimals] or "0"), code
     if currency:
         money = parse_money(text, currency, decimal_comma=decimal_comma)
@@ -538,7 +539,7 @@ class Relations:
     company_exts: dict[int, str | None] = field(default_factory=dict)
     contact_emails: dict[int, str | None] = field(default_factory=dict)
     contact_exts: dict[int, str | None] = field(default_factory=dict)
-    users: set[str] = field(default_factory=set)
+    users: dict[str, str] = field(default_factory=dict)  # folded name -> the user's spelling
 
     @classmethod
     def load(cls, writer: Writer, *, contacts: bool) -> Relations:
@@ -548,7 +549,7 @@ class Relations:
         if contacts:
             for row in writer.store.import_contact_keys():
                 rel.add_contact(row["id"], row["name"], row["email"], row["external_id"], row["company_id"])
-        rel.users = {fold(name) for name in writer.store.import_user_names()}
+        rel.users = {fold(name): name for name in writer.store.import_user_names()}
         return rel
 
     def add_company(self, cid: int, name: str, domain: str | None, ext: str | None) -> None:
@@ -645,10 +646,13 @@ class Planner:
     # -- shared pieces -----------------------------------------------------------------------
     def owner(self, values: Row) -> str | None:
         owner = values.get("owner", self.default_owner)
-        if owner and fold(owner) not in self.relations.users:
+        if not owner:
+            return owner  # type: ignore[no-any-return]
+        spelled = self.relations.users.get(fold(owner))
+        if spelled is None:  # a new user, as the file spells them
             self.writer.ensure_user(owner)
-            self.relations.users.add(fold(owner))
-        return owner  # type: ignore[no-any-return]
+            self.relations.users[fold(owner)] = spelled = owner
+        return spelled  # "dana kim" is the user Dana Kim: one owner in every report
 
     def duplicate_of(self, table: str, rid: int, line: int, how: str) -> RowError:
         first = self.writer.seen_line(table, rid)
@@ -1212,7 +1216,7 @@ class DealPlanner(Planner):
                 minor, currency = parse_amount(amount_text, currency, self.base_currency, self.decimal_comma)
             except InvalidValue as exc:
                 reason = exc.reason
-                if not self.decimal_comma and "misplaced thousands separators" in reason:
+                if not self.decimal_comma and ("misplaced thousands separators" in reason or "ambiguous" in reason):
                     reason += "; amounts like 1.234,56 need --decimal-comma"
                 raise RowError(self.col("amount"), amount_text, reason, line) from None
         currency = currency or self.base_currency
