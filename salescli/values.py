@@ -250,8 +250,8 @@ def parse_money(text: str, currency: str | None = None, *, decimal_comma: bool =
     if not decimal_comma and not mult and decimals < 3 and _THOUSANDS_DOT_RE.fullmatch(digits):
         # "1.500": a European thousands dot (1500) or a decimal point (1.50)? Not guessed.
         whole, fraction = digits.split(".")
-        raise InvalidValue(None, text, f"is ambiguous: {whole}{fraction} or {whole}.{fraction[:decimals]}?"
-                           f" write {whole}{fraction} or {whole}.{fraction[:decimals]}")
+        big, small = f"{whole}{fraction}", f"{whole}.{fraction[:decimals]}" if decimals else whole
+        raise InvalidValue(None, text, f"is ambiguous: {big} or {small}? write {big} or {small}")
     exponent = _MULTIPLIERS[mult.lower()] if mult else 0
     minor = _scaled_minor(text, digits, exponent, decimals, check_currency)
     return Money(minor, text_currency)

@@ -837,10 +837,14 @@ def test_closed_deals_without_a_close_date_are_said_to_be_dated_today(ok: Run, t
 
 def test_an_owner_spelt_in_another_case_is_the_same_user(ok: Run, tmp_path: Path) -> None:
     ok("user", "add", "Dana Kim")
-    path = write(tmp_path, "o.csv", "title,owner\nA,Dana Kim\nB,dana kim\nC,DANA KIM\nD,Lee\nE,LEE\n")
+    path = write(tmp_path, "o.csv", "title,owner,company\nA,Dana Kim,\nB,dana kim,\nC,DANA KIM,New Co\n"
+                                    "D,Lee,\nE,LEE,\n")
     ok("import", "deals", str(path))
     assert sql(ok, "SELECT owner, count(*) AS n FROM deals GROUP BY owner ORDER BY owner") == [
         {"owner": "Dana Kim", "n": 3}, {"owner": "Lee", "n": 2}]
+    assert sql(ok, "SELECT owner FROM companies") == [{"owner": "Dana Kim"}]  # the company a row created
+    ok("import", "companies", str(write(tmp_path, "c.csv", "name,owner\nNew Co,LEE\n")))
+    assert sql(ok, "SELECT owner FROM companies") == [{"owner": "Lee"}]
 
 
 def test_an_amount_with_a_thousands_dot_is_not_read_as_cents(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
@@ -851,3 +855,38 @@ def test_an_amount_with_a_thousands_dot_is_not_read_as_cents(cli: Run, ok: Run, 
                                  " 23.40; amounts like 1.234,56 need --decimal-comma\n")
     ok("import", "deals", str(path), "--decimal-comma")
     assert sql(ok, "SELECT amount_minor FROM deals") == [{"amount_minor": 2_340_000}]
+
+
+def test_a_partial_re_import_reads_amounts_in_the_deals_currency_and_keeps_a_fitting_stage(
+        cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    full = write(tmp_path, "f.csv", "id,title,stage,amount,currency,close\n"
+                                    "K1,Kw,Proposal,1.500,KWD,2027-01-01\nC1,Maple,Negotiation,1000,CAD,2027-01-01\n"
+                                    "W1,Won one,Won,50,USD,2026-01-05\n")
+    ok("import", "deals", str(full))
+    part = write(tmp_path, "p.csv", 'id,title,amount,status\nK1,Kw,2.500,open\nC1,Maple,"$1,200",open\n')
+    assert "0 created, 2 updated" in ok("import", "deals", str(part)).stderr
+    assert sql(ok, "SELECT currency, amount_minor, stage_id FROM deals ORDER BY id")[:2] == [
+        {"currency": "KWD", "amount_minor": 2500, "stage_id": 4}, {"currency": "CAD", "amount_minor": 120000,
+                                                                   "stage_id": 5}]
+    before = digest(db)
+    res = cli("import", "deals", str(write(tmp_path, "c.csv", "id,title,currency\nC1,Maple,JPY\n")))
+    assert res.exit_code == 4 and res.stderr.startswith(
+        'Error: c.csv:2: currency "JPY" changes the deal\'s currency from CAD but the row has no amount')
+    res = cli("import", "deals", str(write(tmp_path, "j.csv", "id,title,amount\nK1,Kw,1500.1234\n")), "--dry-run")
+    assert res.exit_code == 4  # a row error naming line and value (it was exit 2, with no line)
+    assert 'j.csv:2: amount "1500.1234" has more decimals than KWD allows (3)' in res.stdout
+    assert digest(db) == before
+    ok("import", "deals", str(write(tmp_path, "w.csv", "id,title,won_at\nW1,Won one,2026-01-06\n")))
+    assert sql(ok, "SELECT status, won_at, probability FROM deals WHERE external_id = 'W1'") == [
+        {"status": "won", "won_at": "2026-01-06", "probability": 100}]
+
+
+def test_a_contact_named_without_email_is_looked_for_at_the_deals_company_only(ok: Run, tmp_path: Path) -> None:
+    ok("contact", "add", "Ana Silva", "--company", "Acme")
+    ok("contact", "add", "Pat Roe", "--company", "Globex")
+    ok("contact", "add", "Pat Roe", "--company", "Globex", "--email", "pat2@globex.io")
+    path = write(tmp_path, "d.csv", "title,company,contact_name\nA,Brightline,Ana Silva\nB,Globex,Pat Roe\n")
+    ok("import", "deals", str(path))  # two Pat Roes at Globex: not refused, left unlinked
+    rows = sql(ok, "SELECT d.title, p.name, c.name AS at FROM deals d LEFT JOIN contacts p ON p.id = d.contact_id"
+                   " LEFT JOIN companies c ON c.id = p.company_id ORDER BY d.id")
+    assert rows == [{"title": "A", "name": "Ana Silva", "at": "Brightline"}, {"title": "B", "name": None, "at": None}]

@@ -213,6 +213,7 @@ def test_parse_money_with_currency(text: str, currency: str, expected: Money) ->
         # a thousands dot or a decimal point: not guessed (12,500 read as 12.50 would lose a factor 1000)
         ("12.500", None, "is ambiguous: 12500 or 12.50? write 12500 or 12.50"),
         ("1.500", None, "is ambiguous: 1500 or 1.50? write 1500 or 1.50"),
+        ("1.000 JPY", None, "is ambiguous: 1000 or 1? write 1000 or 1"),
         ("12,000,", None, "has misplaced thousands separators (use , for thousands and . for decimals: 12,000.50)"),
         ("-5", None, "is negative: amounts must be 0 or more"),
         ("-0", None, "is negative: amounts must be 0 or more"),

@@ -697,8 +697,7 @@ class Planner:
         if not create or not self.options.create_missing:
             column, value = ("company", name) if name else ("company_domain", domain)
             raise RowError(self.col(column), value, "is not a known company (--no-create is set)", line)
-        owner = values.get("owner", self.default_owner)
-        return self.create_company(name or domain or "", domain, ext, line, owner)
+        return self.create_company(name or domain or "", domain, ext, line, self.owner(values))
 
     def create_company(self, name: str, domain: str | None, ext: str | None, line: int,
                        owner: str | None = None) -> int:
@@ -727,11 +726,13 @@ class Planner:
             pid = rel.contact_by_ext.get(ext)
             if pid is not None:
                 return pid
-            if "contact" not in values:
-                raise RowError(self.col("contact_external_id"), ext, _unknown_contact_id(ext), line)
         ref, field = _contact_text(values)
+        if ext and not ref:
+            raise RowError(self.col("contact_external_id"), ext, _unknown_contact_id(ext), line)
         if not ref:
             return None
+        if field == "contact_name":
+            return self._contact_by_name_at(ref, company_id, line)
         if "@" in ref:
             from salescli.models import normalize_email
 
@@ -759,6 +760,22 @@ class Planner:
             raise RowError(self.col(field), ref, "is not a known contact (--no-create is set)", line)
         return self.create_contact(ref, None, company_id, line)
 
+    def _name_only_matches(self, name: str, company_id: int | None) -> list[int]:
+        """Contacts of this name at the company (or without one): a name alone is a weak reference."""
+        rel = self.relations
+        return [i for i in rel.contact_by_name.get(fold(name), [])
+                if rel.contact_company.get(i) in (company_id, None)]
+
+    def _contact_by_name_at(self, name: str, company_id: int | None, line: int) -> int | None:
+        """A contact named without an e-mail (Pipedrive's "Person - Name"): the one of that name at the company,
+        else a new one there; two of that name there leave the record without a contact (not refused)."""
+        ids = self._name_only_matches(name, company_id)
+        if len(ids) == 1:
+            return ids[0]
+        if ids or not self.options.create_missing:
+            return None
+        return self.create_contact(name, None, company_id, line)
+
     def probe_contact(self, values: Row, line: int, company_id: int | None) -> None:
         """Raise the errors contact_ref would, without creating anything (before a row writes)."""
         ref, field = _contact_text(values)
@@ -770,8 +787,8 @@ class Planner:
             return
         if ext and not ref:
             raise RowError(self.col("contact_external_id"), ext, _unknown_contact_id(ext), line)
-        if not ref:
-            return
+        if not ref or field == "contact_name":
+            return  # (a name alone never refuses a row)
         if "@" in ref:
             from salescli.models import normalize_email
 
@@ -905,7 +922,7 @@ class CompanyPlanner(Planner):
             if extra:
                 fields["extra"] = self.merged_extra(current.get("extra"), extra)
             if "owner" in fields:
-                self.owner(fields)
+                fields["owner"] = self.owner(fields)
             if domain and domain != current.get("domain") and domain in rel.company_by_domain:
                 other = rel.company_by_domain[domain]
                 raise RowError(self.col("domain"), domain, f"is already used by company {other}"
@@ -1197,28 +1214,44 @@ class DealPlanner(Planner):
         self._load_stages()
         return self.stage_by_id[sid]
 
+    def _amount(self, text: str, currency: str | None, line: int) -> tuple[int, str]:
+        """(minor units, currency) of an amount cell, or the row error naming the column and value."""
+        try:
+            return parse_amount(text, currency, self.base_currency, self.decimal_comma)
+        except InvalidValue as exc:
+            reason = exc.reason
+            if not self.decimal_comma and ("misplaced thousands separators" in reason or "ambiguous" in reason
+                                           or ("more decimals" in reason and _DOTTED_THOUSANDS_RE.fullmatch(text))):
+                reason += "; amounts like 1.234,56 need --decimal-comma"
+            raise RowError(self.col("amount"), text, reason, line) from None
+
     def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
         title = values.get("title")
         if not title:
             raise RowError(self.col("title"), "", "is required", line)
+        # A row that updates a deal (by external id) and lacks the stage or the currency keeps the deal's:
+        # a partial export (ids and amounts) must not move deals to the first stage or relabel currencies.
+        known = None
+        if not values.get("stage") or not values.get("currency"):
+            known_id = self.found_ext.get(values["external_id"]) if values.get("external_id") else None
+            known = self.writer.current("deals", known_id) if known_id is not None else None
         stage_key = (values.get("pipeline"), values.get("stage"), values.get("status"))
         found = self.stage_cache.get(stage_key)
         if found is None:
             found = self.stage_for(values, line)
             self.stage_cache[stage_key] = found
         stage, closed_from = found
+        if known is not None and not values.get("stage"):
+            was = self.stage_by_id[known["stage_id"]]
+            if not values.get("pipeline") and not values.get("status") or (
+                    was.pipeline_id == stage.pipeline_id and was.kind == stage.kind):
+                stage, closed_from = was, None  # (a status or pipeline column the deal's stage already fits)
         kind = stage.kind
-        currency = values.get("currency")
+        currency = values.get("currency") or (known["currency"] if known is not None else None)
         amount_text = values.get("amount")
         minor: int | None = None
         if amount_text is not None:
-            try:
-                minor, currency = parse_amount(amount_text, currency, self.base_currency, self.decimal_comma)
-            except InvalidValue as exc:
-                reason = exc.reason
-                if not self.decimal_comma and ("misplaced thousands separators" in reason or "ambiguous" in reason):
-                    reason += "; amounts like 1.234,56 need --decimal-comma"
-                raise RowError(self.col("amount"), amount_text, reason, line) from None
+            minor, currency = self._amount(amount_text, currency, line)
         currency = currency or self.base_currency
         closed = kind != "open"
         if closed:
@@ -1337,12 +1370,18 @@ class DealPlanner(Planner):
                 "probability": probability, "probability_set": probability_set,
                 "forecast_category": category, "forecast_category_set": category_set,
             }
-            if "currency" in values:
+            if values.get("currency"):
                 fields["currency"] = currency
-            if amount_text is not None and "currency" not in values:
-                # no currency column: the amount is in its own currency sign, else in the deal's currency
-                minor, currency = parse_amount(amount_text, None, current["currency"], self.decimal_comma)
+            if amount_text is not None and not values.get("currency") and known is None:
+                # (matched by title: the amount is read again in the deal's own currency)
+                minor, currency = self._amount(amount_text, current["currency"], line)
                 fields["currency"] = currency
+            elif amount_text is not None:
+                fields["currency"] = currency
+            elif values.get("currency") and currency != current["currency"] and current.get("amount_minor") is not None:
+                raise RowError(self.col("currency"), values["currency"], f"changes the deal's currency from"
+                               f" {current['currency']} but the row has no amount: give the amount in {currency}",
+                               line)
             if minor is not None:
                 fields["amount_minor"] = minor
             for k in ("expected_close", "source", "next_step", "next_step_date", "lost_reason", "parked_until",
@@ -1745,6 +1784,9 @@ class ActivityPlanner(Planner):
         if happened:
             self.writer.touch_last_activity(happened, fields)
         return "created"
+
+
+_DOTTED_THOUSANDS_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")  # 1.234: a thousands dot, likely
 
 
 def _contact_text(values: Row) -> tuple[str | None, str]:

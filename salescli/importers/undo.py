@@ -57,6 +57,9 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
             if current is None:
                 continue
             before = json.loads(change["before"] or "{}")
+            entered = before.get("stage_entered_at")
+            if isinstance(entered, str) and len(entered) == 10:  # logged before migration 9: a day is its midnight
+                before["stage_entered_at"] = f"{entered}T00:00:00"
             values = {k: v for k, v in before.items() if k in current and current[k] != v}
             if values:
                 repo.update_row(table, change["entity_id"], values)

@@ -479,8 +479,8 @@ class ImportStore(RepositoryBase):
         for deal_id, from_id, to_id, when, who in legacy:
             cur = self.conn.execute(
                 "DELETE FROM stage_history WHERE id = (SELECT max(id) FROM stage_history WHERE deal_id = ?"
-                " AND from_stage_id IS ? AND to_stage_id = ? AND changed_at = ? AND changed_by = ?"
-                " AND batch_id IS NULL)", (deal_id, from_id, to_id, when, who))
+                " AND from_stage_id IS ? AND to_stage_id = ? AND changed_at IN (?, ? || 'T00:00:00')"
+                " AND changed_by = ? AND batch_id IS NULL)", (deal_id, from_id, to_id, when, when, who))
             removed += cur.rowcount
         return removed
 

@@ -5,7 +5,7 @@ there are; lists (stale deals, events, overdue tasks) are streamed. Money is sum
 integer minor units; the services convert the sums to the base currency (services/money.py).
 Weighted sums are kept exact as sum(amount_minor * probability), i.e. in hundredths of a minor unit.
 
-Stage history is ordered by (day, id) — changed_at may be a date or a timestamp — as in deals.py.
+Stage history is ordered by (day, id) — changed_at is a timestamp (migration 9), often midnight — as in deals.py.
 """
 
 from __future__ import annotations
