@@ -181,3 +181,17 @@ def test_salesforce_dataset_imports_with_its_preset_alone(ok: Run) -> None:
     assert statuses == {"lead": lead_status["New"] + lead_status["Working"],
                         "prospect": contacts + lead_status["Qualified"]}
     ok("db", "check")
+
+
+def test_hubspot_contacts_take_the_company_name_when_no_company_is_associated(ok, tmp_path) -> None:
+    both = tmp_path / "c1.csv"
+    both.write_text("Record ID,First Name,Last Name,Email,Associated Company,Company Name\n"
+                    "1,Gina,Lopez,g@foo.io,,Foo Ltd\n2,Ann,Bee,a@bar.io,Bar Inc,Other\n", encoding="utf-8")
+    only_assoc = tmp_path / "c2.csv"
+    only_assoc.write_text("Record ID,First Name,Last Name,Email,Associated Company\n4,Eve,Eff,e@qux.io,Qux\n",
+                          encoding="utf-8")
+    ok("import", "contacts", str(both), "--preset", "hubspot")
+    ok("import", "contacts", str(only_assoc), "--preset", "hubspot")  # (no "Company Name" column: fine)
+    rows = json.loads(ok("contact", "list", "-f", "json").stdout)
+    assert [(c["name"], c["company"]) for c in rows] == [("Gina Lopez", "Foo Ltd"), ("Ann Bee", "Bar Inc"),
+                                                         ("Eve Eff", "Qux")]

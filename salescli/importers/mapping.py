@@ -502,8 +502,12 @@ def resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> Ma
             extra.append((i, extra_key))
         uses.append(ColumnUse(i, h, target, extra_key, how))
 
-    for name in spec.derive:
+    for name, template in spec.derive.items():
         if name in taken:
+            try:
+                template_columns(template, header, "")
+            except ImportRejected:
+                continue  # (the fallback's columns are not in this file: the column alone fills the field)
             notes.append(f"{name} comes from column \"{header[taken[name]]}\"; derive.{name} fills empty cells")
     mapping = Mapping(entity, header, uses, dict(taken), extra, notes)
     _check_required(mapping, spec, file_name)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from salescli.errors import InvalidValue, NotFound
+from salescli.errors import ImportRejected, InvalidValue, NotFound
 from salescli.importers.mapping import FIELDS, Mapping, MapSpec, fill_template, template_columns
 from salescli.render import restore_cell
 from salescli.services.pipeline import (
@@ -282,7 +282,12 @@ class RowReader:
                                  dict[str, str] | None, int]] = []
         for name, template in spec.derive.items():
             spec_f = specs[name]
-            placeholders = template_columns(template, mapping.header, f"{file_name}: derive.{name}")
+            try:
+                placeholders = template_columns(template, mapping.header, f"{file_name}: derive.{name}")
+            except ImportRejected:
+                if name in mapping.fields:
+                    continue  # only a fallback for the column's empty cells: a file without its columns needs none
+                raise
             self.derived.append((name, template, placeholders, kinds.get(spec_f.kind), spec.values.get(name),
                                  spec_f.max_length))
         self.defaults: list[tuple[str, str, Callable[[str], Any] | None, dict[str, str] | None, int]] = []
