@@ -1363,7 +1363,7 @@ class DealPlanner(Planner):
 
         if match is not None:
             self.existing(match, line, self._how(values))
-            current = self.writer.current("deals", match)
+            current = known if known is not None and known["id"] == match else self.writer.current("deals", match)
             if not any(k in values for k in ("stage", "pipeline", "status")):
                 # a file without stage columns (a partial export: ids and amounts) leaves the stage as it is,
                 # not the default stage a new deal would start in
