@@ -890,3 +890,9 @@ def test_a_contact_named_without_email_is_looked_for_at_the_deals_company_only(o
     rows = sql(ok, "SELECT d.title, p.name, c.name AS at FROM deals d LEFT JOIN contacts p ON p.id = d.contact_id"
                    " LEFT JOIN companies c ON c.id = p.company_id ORDER BY d.id")
     assert rows == [{"title": "A", "name": "Ana Silva", "at": "Brightline"}, {"title": "B", "name": None, "at": None}]
+
+
+def test_deals_created_after_today_are_noted(ok: Run, tmp_path: Path) -> None:
+    res = ok("import", "deals", str(write(tmp_path, "f.csv", "title,created\nA,2027-06-01\nB,2026-01-01\n")))
+    assert ("note: 1 deal has a created date after today (imported as it is: check the file's dates, or --today)"
+            in res.stderr)

@@ -40,6 +40,8 @@ BREAKS_STAGE_RULES = ("open deal lacks what its stage requires (`salescli db che
                       "open deals lack what their stage requires (`salescli db check` lists them)")
 CLOSED_BEFORE_CREATED = ("won/lost deal closed before its created date (created date set to the close date)",
                          "won/lost deals closed before their created date (created dates set to the close dates)")
+CREATED_AHEAD = ("deal has a created date after today (imported as it is: check the file's dates, or --today)",
+                 "deals have a created date after today (imported as they are: check the file's dates, or --today)")
 #: An existing deal whose stage_history cell is not its history: the history is kept (it only grows by moves).
 HISTORY_KEPT = ("existing deal's stage history differs from its stage_history cell: kept as it is"
                 " (history only grows by stage changes)",
@@ -1440,6 +1442,8 @@ class DealPlanner(Planner):
         ), line)
         if closed_today:
             self.tally.notes[self.closed_today_note] += 1
+        if str(created_at)[:10] > self.today:
+            self.tally.notes[CREATED_AHEAD] += 1
         if created_moved:
             self.tally.notes[CLOSED_BEFORE_CREATED] += 1
         elif not values.get("created_at") and cell is None and "created_at" in self.mapping.fields:
