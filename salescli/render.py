@@ -358,7 +358,7 @@ def render_rows(
             writer = _CsvWriter(fh)
             writer.writerow(keys)
             for row in rows:
-                writer.writerow([_csv_cell(row.get(k)) for k in keys])
+                writer.writerow([csv_cell(row.get(k)) for k in keys])
                 written += 1
         elif fmt == "markdown":
             fh.write("| " + " | ".join(c.title for c in columns) + " |\n")
@@ -394,7 +394,8 @@ class _CsvWriter:
         (self.quoted if any("\r" in c for c in cells) else self.plain).writerow(cells)
 
 
-def _csv_cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
+    """A value as a CSV cell of an export (text neutralised against formulas)."""
     if isinstance(value, str):
         return neutralise_cell(value)
     return text_value(value)
@@ -596,7 +597,7 @@ def render_record(
         elif fmt == "csv":
             writer = _CsvWriter(fh)
             writer.writerow(list(record))
-            writer.writerow([_csv_cell(v) for v in record.values()])
+            writer.writerow([csv_cell(v) for v in record.values()])
         elif fmt == "markdown":
             if title:
                 fh.write(f"## {title}\n\n")

@@ -423,6 +423,11 @@ def _days_in_month(year: int, month: int) -> int:
     return 30 if month in (4, 6, 9, 11) else 31
 
 
+def as_timestamp(when: str) -> str:
+    """A stored day or timestamp as a timestamp: a day (YYYY-MM-DD) is its midnight (stage changes, created_at)."""
+    return when if len(when) > 10 else f"{when}T00:00:00"
+
+
 def add_months(d: date, n: int) -> date:
     """d plus n calendar months, the day clamped to the month's end (Jan 31 + 1 -> Feb 28/29).
 

@@ -58,6 +58,7 @@ from salescli.importers.plan import (
 )
 from salescli.importers.reading import CsvFile, describe_delimiter, open_csv
 from salescli.repository.imports import BULK_TABLES, IMPORT_COLUMNS, WRITE_ORDER
+from salescli.values import as_timestamp
 
 if TYPE_CHECKING:
     from salescli.repository import Repository
@@ -170,8 +171,7 @@ class Writer:
                 note: str | None = None, forced: int = 0) -> None:
         """A stage-history row (by the importing user unless a stage_history cell names who moved it); a day
         is stored as its midnight, as every stage change is a timestamp."""
-        when = when if len(when) > 10 else f"{when}T00:00:00"
-        self.history_rows.append((deal_id, from_id, to_id, when, by or self.user, note, forced))
+        self.history_rows.append((deal_id, from_id, to_id, as_timestamp(when), by or self.user, note, forced))
 
     def flush(self) -> None:
         store = self.store

@@ -29,6 +29,7 @@ from salescli.services.pipeline import (
     normalize_forecast_category,
     required_of,
 )
+from salescli.values import as_timestamp
 
 if TYPE_CHECKING:
     from salescli.importers.apply import Writer
@@ -859,11 +860,6 @@ class Planner:
                            " --on-duplicate error refuses it", line)
 
 
-def _timestamp(when: str) -> str:
-    """A history date as a created_at timestamp (a day is its midnight)."""
-    return when if len(when) > 10 else f"{when}T00:00:00"
-
-
 def _as_domain(text: str) -> str | None:
     """The text as a domain name when it is one ('Acme.io' -> 'acme.io'), else None."""
     lowered = text.strip().lower()
@@ -1289,7 +1285,7 @@ class DealPlanner(Planner):
             if fold(history.entries[-1].stage) == fold(stage.name):  # the history of the deal as the row has it
                 first_entry, last_entry = history.entries[0].when, history.entries[-1].when
             # (else a deal the row moves on from the cell's last stage: its dates are not the move's)
-        created_at = values.get("created_at") or (_timestamp(first_entry) if first_entry else None) \
+        created_at = values.get("created_at") or (as_timestamp(first_entry) if first_entry else None) \
             or self.writer.now
         won_at = lost_at = None
         closed_today = False  # (said in the summary when the deal is new: an existing one keeps its date)
@@ -1314,7 +1310,7 @@ class DealPlanner(Planner):
         if lost_category is not None and lost_category not in LOST_CATEGORIES:
             raise RowError(self.col("lost_category"), lost_category, f"is not one of {', '.join(LOST_CATEGORIES)}",
                            line)
-        entered: str = _timestamp(values.get("stage_entered_at") or last_entry
+        entered: str = as_timestamp(values.get("stage_entered_at") or last_entry
                                   or ((won_at or lost_at) if closed else created_at) or created_at)
         created_moved = False
         if closed and str(entered)[:10] < str(created_at)[:10] and "stage_entered_at" not in values \
@@ -1532,9 +1528,9 @@ class DealPlanner(Planner):
         for was, given in zip(entries, history.entries, strict=True):
             # (a day and its midnight are the same moment: an export from before stage changes were all
             # stored as timestamps)
-            if (fold(was.stage), fold(was.pipeline) if was.pipeline else own_then, _timestamp(was.when),
+            if (fold(was.stage), fold(was.pipeline) if was.pipeline else own_then, as_timestamp(was.when),
                     was.by or user, was.note, was.forced) != (
-                    fold(given.stage), fold(given.pipeline) if given.pipeline else own_now, _timestamp(given.when),
+                    fold(given.stage), fold(given.pipeline) if given.pipeline else own_now, as_timestamp(given.when),
                     given.by or user, given.note, given.forced):
                 return False
         return True
@@ -1612,7 +1608,7 @@ class DealPlanner(Planner):
                     fields["forecast_category"] = default_forecast_category(probability, stage.kind)
                     fields.pop("forecast_category_set", None)
         else:
-            fields["stage_entered_at"] = _timestamp(fields.get("won_at") or fields.get("lost_at") or self.writer.now)
+            fields["stage_entered_at"] = as_timestamp(fields.get("won_at") or fields.get("lost_at") or self.writer.now)
             # what the old status left behind goes, as `deal reopen` clears it (unless the file sets it)
             if stage.kind != "won":
                 fields["won_at"] = None

@@ -423,25 +423,17 @@ def _json_objects(name: str, text: str, read: list[int] | None = None) -> Iterat
 
 
 def _json_cell(value: Any) -> str:
-    """The CSV export's cell for a JSON value (text neutralised as it would be, for the importer to restore)."""
+    """The CSV export's cell for a JSON value (text neutralised as it would be, for the importer to restore):
+    scalars as the export writes them, a list of names joined (tags), other lists and objects as JSON."""
     import json
-    from decimal import Decimal
 
-    from salescli.render import neutralise_cell
+    from salescli.render import csv_cell, neutralise_cell
 
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, str):
-        return neutralise_cell(value)
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, int):
-        return str(value)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return neutralise_cell(", ".join(value))  # tags
-    return neutralise_cell(json.dumps(value, ensure_ascii=False, default=str))
+        return neutralise_cell(", ".join(value))
+    if isinstance(value, list | dict):
+        return neutralise_cell(json.dumps(value, ensure_ascii=False, default=str))
+    return csv_cell(value)
 
 
 def _check_header(name: str, header: list[str], delimiter: str, sniffed: bool) -> None:

@@ -14,6 +14,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from salescli.errors import NotFound, RuleError
+from salescli.values import as_timestamp
 
 if TYPE_CHECKING:
     from salescli.repository import Repository
@@ -57,9 +58,8 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
             if current is None:
                 continue
             before = json.loads(change["before"] or "{}")
-            entered = before.get("stage_entered_at")
-            if isinstance(entered, str) and len(entered) == 10:  # logged before migration 9: a day is its midnight
-                before["stage_entered_at"] = f"{entered}T00:00:00"
+            if isinstance(before.get("stage_entered_at"), str):  # logged before migration 9: a day is its midnight
+                before["stage_entered_at"] = as_timestamp(before["stage_entered_at"])
             values = {k: v for k, v in before.items() if k in current and current[k] != v}
             if values:
                 repo.update_row(table, change["entity_id"], values)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from salescli.repository.base import RepositoryBase, Row
+from salescli.values import as_timestamp
 
 #: The columns an import writes, per table, in the order of its INSERT (ids are explicit).
 IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -276,10 +277,10 @@ class ImportStore(RepositoryBase):
                            " ORDER BY substr(changed_at, 1, 10), id", (deal_id,))
         previous = entries[0]["to_stage_id"]
         for stage_id, day in stops:
-            day = day if len(day) > 10 else f"{day}T00:00:00"
             self.conn.execute(
                 "INSERT INTO stage_history (deal_id, from_stage_id, to_stage_id, changed_at, changed_by, batch_id)"
-                " VALUES (?, ?, ?, ?, ?, ?)", (deal_id, previous, stage_id, day, self.user, entries[-1]["batch_id"]))
+                " VALUES (?, ?, ?, ?, ?, ?)", (deal_id, previous, stage_id, as_timestamp(day), self.user,
+                                               entries[-1]["batch_id"]))
             previous = stage_id
         self.conn.execute("UPDATE stage_history SET from_stage_id = ? WHERE id = ?", (previous, entries[-1]["id"]))
 
