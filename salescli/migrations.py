@@ -302,6 +302,13 @@ UPDATE deals SET stage_entered_at = stage_entered_at || 'T00:00:00' WHERE length
 UPDATE stage_history SET changed_at = changed_at || 'T00:00:00' WHERE length(changed_at) = 10;
 """
 
+# A deal with an open task has a next step, even with the next-step field empty (the task is the step,
+# as in Pipedrive's "next activity"): `today`, the stale and pipeline reports and insights probe this
+# index once per deal whose next-step field is empty.
+M010_DEAL_OPEN_TASKS = """
+CREATE INDEX activities_deal_open_tasks ON activities(deal_id) WHERE kind = 'task' AND done_at IS NULL;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_core", M001_CORE),
     ("m002_deals_pipelines", M002_DEALS),
@@ -312,6 +319,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m007_stage_history_batch", M007_STAGE_HISTORY_BATCH),
     ("m008_done_task_day", M008_DONE_TASK_DAY),
     ("m009_stage_timestamps", M009_STAGE_TIMESTAMPS),
+    ("m010_deal_open_tasks", M010_DEAL_OPEN_TASKS),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -113,6 +113,18 @@ def run_exe(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     return run
 
 
+# What each later migration created that an older salescli's database lacks (schema version: DDL).
+_UNDO_SCHEMA = {10: "DROP INDEX activities_deal_open_tasks"}
+
+
+def as_schema(conn: sqlite3.Connection, version: int) -> None:
+    """Make a current database look as an older salescli left it: schema `version` (data untouched)."""
+    for since, ddl in sorted(_UNDO_SCHEMA.items(), reverse=True):
+        if since > version:
+            conn.execute(ddl)
+    conn.execute(f"PRAGMA user_version = {version}")
+
+
 def digest(path: Path) -> dict[str, tuple[int, str]]:
     """Per table: row count and a hash of its rows ordered by rowid — 'logically unchanged'."""
     conn = sqlite3.connect(path)

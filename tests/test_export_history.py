@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TODAY, digest
+from tests.conftest import TODAY, as_schema, digest
 
 Run = Callable[..., Any]
 ENTITIES = ("users", "companies", "contacts", "deals", "activities")
@@ -286,7 +286,7 @@ def test_migration_9_stores_every_stage_change_as_a_timestamp_and_old_exports_st
     with sqlite3.connect(db) as conn:  # as a salescli before schema 9 stored days given with --date
         conn.execute("UPDATE deals SET stage_entered_at = substr(stage_entered_at, 1, 10)")
         conn.execute("UPDATE stage_history SET changed_at = substr(changed_at, 1, 10)")
-        conn.execute("PRAGMA user_version = 8")
+        as_schema(conn, 8)
     conn.close()
     # an export written before the upgrade: its days are days
     old_export = write(tmp_path, "old.csv", before.replace("T00:00:00", ""))

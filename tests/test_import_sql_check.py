@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from salescli.migrations import SCHEMA_VERSION
-from tests.conftest import digest
+from tests.conftest import as_schema, digest
 
 Run = Callable[..., Any]
 
@@ -216,7 +216,7 @@ def test_db_check_on_a_file_that_is_not_sqlite_is_exit_5(cli: Run, db: Path) -> 
 def test_sql_on_an_older_schema_migrates_it_first_as_any_command_does(ok, db) -> None:
     ok("deal", "add", "X")
     with sqlite3.connect(db) as conn:
-        conn.execute("PRAGMA user_version = 7")
+        as_schema(conn, 7)
     conn.close()
     res = ok("sql", "SELECT count(*) AS n FROM deals", "-f", "csv")
     assert res.stdout == "n\n1\n"

@@ -443,6 +443,16 @@ def test_a_done_task_counts_as_activity_when_it_was_done(hist: Run, db: Path) ->
     assert data["summary"]["overdue"] == 1  # Alpha's follow-up, due 10-17
 
 
+def test_an_open_task_gives_a_deal_a_next_step_in_every_report(hist: Run) -> None:
+    task = hist("task", "add", "Book the demo", "--due", "2026-12-01", "--deal", "9").stdout.strip()
+    stale = report(hist, "stale")
+    assert stale["summary"] == {"open": 6, "stale": 3, "parked": 0, "no_next_step": 4, "listed": 5}
+    assert 9 not in [d["id"] for d in stale["deals"]]
+    assert report(hist, "pipeline")["summary"]["no_next_step"] == 4
+    hist("task", "done", task)
+    assert report(hist, "stale")["summary"]["no_next_step"] == 5
+
+
 def test_stale_lists_deals_largest_first_with_the_reason(hist: Run) -> None:
     data = report(hist, "stale")
     assert data["summary"] == {"open": 6, "stale": 3, "parked": 0, "no_next_step": 5, "listed": 6}

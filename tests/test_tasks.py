@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import digest
+from tests.conftest import as_schema, digest
 from tests.seeding import build, copy_to
 
 # --today is pinned to Thursday 2026-11-26; the week (Monday start) is 2026-11-23..2026-11-29.
@@ -185,7 +185,7 @@ def test_migration_8_dates_tasks_done_before_it_on_their_done_day(ok, cli, db, t
     ok("task", "done", "1")
     with sqlite3.connect(db) as conn:  # as a salescli before schema 8 recorded it
         conn.execute("UPDATE activities SET occurred_at = '2026-11-10' WHERE id = 1")
-        conn.execute("PRAGMA user_version = 7")
+        as_schema(conn, 7)
     conn.close()
     res = ok("task", "list", "--all", "-f", "json")
     assert "before migrating" in res.stderr

@@ -134,6 +134,19 @@ def test_the_json(ok, seeded):
     assert set(data["stale_deals"][0]) == set(data["closing_soon"][0]) | {"reasons"}
 
 
+def test_an_open_task_on_a_deal_is_its_next_step_until_it_is_done(ok, seeded):
+    def without_step(today: str = "2026-11-26") -> list[int]:
+        return [d["id"] for d in json.loads(ok("today", "-f", "json", today=today).stdout)["no_next_step"]]
+
+    task = ok("task", "add", "Call about the December order", "--due", "2026-12-01", "--deal", "7").stdout.strip()
+    assert without_step() == []
+    assert "Open deals without a next step: none" in ok("today").stdout
+    ok("task", "done", task)
+    assert without_step() == [7]
+    ok("task", "add", "A task of another deal", "--due", "2026-12-01", "--deal", "1")
+    assert without_step() == [7]
+
+
 def test_json_money_is_exact_text(ok, seeded):
     out = ok("today", "-f", "json").stdout
     assert '"amount": 48500.00, "currency": "USD"' in out

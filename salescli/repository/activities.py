@@ -203,7 +203,7 @@ class ActivityStore(RepositoryBase):
         'no_next_step'. owner None: everyone's. With a limit, one pass over the covering index
         deals_open_agenda finds the ids and the total, and a second reads just those rows.
         """
-        from salescli.repository.deals import stale_condition
+        from salescli.repository.deals import NO_NEXT_STEP, stale_condition
 
         # deals first (CROSS JOIN fixes the loop order): with ANALYZE statistics the planner would
         # otherwise walk every stage through deals_stage_owner and read each deal's row.
@@ -221,7 +221,7 @@ class ActivityStore(RepositoryBase):
                 q.add("d.expected_close >= ? AND d.expected_close < ?", today_iso, until_iso)
                 q.order_by = "d.expected_close, d.id"
             else:
-                q.add("d.next_step IS NULL OR trim(d.next_step) = ''")
+                q.add(NO_NEXT_STEP)
                 q.order_by = "d.expected_close IS NULL, d.expected_close, d.id"
         if limit is None:
             q.select, q.source = AGENDA_DEAL_COLUMNS, AGENDA_DEAL_SOURCE

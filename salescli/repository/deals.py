@@ -86,6 +86,17 @@ def stale_condition(today_iso: str, default_days: int) -> tuple[str, list[Any]]:
     return sql, [today_iso, today_iso, int(default_days), today_iso, today_iso]
 
 
+# An open deal has no next step when its next-step field is empty and no open task is linked to it
+# (the task is the step). A 0/1 value on alias ``d`` (deals); the CASE keeps the probe of the partial
+# index activities_deal_open_tasks to the deals whose field is empty. INDEXED BY: the planner chose
+# activities_deal and read every activity's row of each deal (220k open deals: 0.1 s -> 3 s).
+NO_NEXT_STEP = (
+    "(CASE WHEN d.next_step IS NULL OR trim(d.next_step) = '' THEN NOT EXISTS (SELECT 1 FROM activities t"
+    " INDEXED BY activities_deal_open_tasks WHERE t.deal_id = d.id AND t.kind = 'task' AND t.done_at IS NULL)"
+    " ELSE 0 END)"
+)
+
+
 class DealStore(RepositoryBase):
     """Pipelines and their stages, deals, stage history, exchange rates."""
 

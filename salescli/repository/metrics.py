@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from salescli.repository.base import RepositoryBase, Row
-from salescli.repository.deals import stale_condition
+from salescli.repository.deals import NO_NEXT_STEP, stale_condition
 
 # --by NAME -> (SQL of the group key over deals d / stages s, the join it needs)
 DEAL_GROUPS: dict[str, tuple[str, str]] = {
@@ -184,7 +184,7 @@ class MetricStore(RepositoryBase):
             # a deal created after the report's day (an earlier --today) is 0 days old, not negative
             " total(max(0, julianday(:day) - julianday(substr(d.created_at, 1, 10)))) AS age_days,"
             f" {stale} AS stale, {parked} AS parked,"
-            " sum(d.next_step IS NULL OR trim(d.next_step) = '') AS no_next_step"
+            f" sum{NO_NEXT_STEP} AS no_next_step"
             f" FROM {source}{join} WHERE {where}{filt} GROUP BY grp, d.currency"
         )
         return self._rows(sql, {**params, **fparams, **stale_params, "start": start, "end": end, "day": day})
@@ -380,9 +380,9 @@ class MetricStore(RepositoryBase):
             f"SELECT {key} AS grp, count(*) AS open,"
             f" coalesce(sum(CASE WHEN {stale_sql} THEN 1 ELSE 0 END), 0) AS stale,"
             " coalesce(sum(substr(d.parked_until, 1, 10) > :today), 0) AS parked,"
-            " coalesce(sum(d.next_step IS NULL OR trim(d.next_step) = ''), 0) AS no_next_step,"
+            f" coalesce(sum{NO_NEXT_STEP}, 0) AS no_next_step,"
             f" coalesce(sum(CASE WHEN ({stale_sql}) OR substr(d.parked_until, 1, 10) > :today"
-            " OR d.next_step IS NULL OR trim(d.next_step) = '' THEN 1 ELSE 0 END), 0) AS listed"
+            f" OR {NO_NEXT_STEP} THEN 1 ELSE 0 END), 0) AS listed"
             f" FROM deals d JOIN stages s ON s.id = d.stage_id{join} WHERE d.status = 'open'{filt} GROUP BY grp",
             {**fparams, **stale_params, "today": today},
         )
@@ -399,11 +399,11 @@ class MetricStore(RepositoryBase):
         sql = (
             f"WITH {fx}, c AS (SELECT d.id, d.amount_minor * fx.factor AS k, ({stale_sql}) AS is_stale,"
             " coalesce(substr(d.parked_until, 1, 10) > :today, 0) AS is_parked,"
-            " (d.next_step IS NULL OR trim(d.next_step) = '') AS no_next_step,"
+            f" {NO_NEXT_STEP} AS no_next_step,"
             " coalesce(s.rot_days, :default_days) AS rot_days"
             " FROM deals d JOIN stages s ON s.id = d.stage_id LEFT JOIN fx ON fx.currency = d.currency"
             f" WHERE d.status = 'open'{filt} AND (({stale_sql}) OR substr(d.parked_until, 1, 10) > :today"
-            " OR d.next_step IS NULL OR trim(d.next_step) = '')"
+            f" OR {NO_NEXT_STEP})"
             f" ORDER BY k IS NULL, k DESC, d.id LIMIT :limit)"
             " SELECT c.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, d.expected_close,"
             " d.next_step, d.next_step_date, d.parked_until, d.park_reason,"
@@ -425,10 +425,10 @@ class MetricStore(RepositoryBase):
         fx, fx_params = _fx_cte(scale)
         sql = (
             f"WITH {fx}, c AS (SELECT d.id, d.amount_minor * fx.factor AS k, ({stale_sql}) AS is_stale,"
-            " (d.next_step IS NULL OR trim(d.next_step) = '') AS no_next_step"
+            f" {NO_NEXT_STEP} AS no_next_step"
             " FROM deals d JOIN stages s ON s.id = d.stage_id LEFT JOIN fx ON fx.currency = d.currency"
             f" WHERE d.status = 'open' AND d.expected_close < :end{filt}"
-            f" AND (({stale_sql}) OR d.next_step IS NULL OR trim(d.next_step) = '')"
+            f" AND (({stale_sql}) OR {NO_NEXT_STEP})"
             f" ORDER BY k IS NULL, k DESC, d.id LIMIT :limit)"
             " SELECT c.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, d.forecast_category,"
             " d.expected_close, d.next_step, c.is_stale, c.no_next_step"
@@ -444,7 +444,7 @@ class MetricStore(RepositoryBase):
         return int(self._scalar(
             "SELECT count(*) FROM deals d JOIN stages s ON s.id = d.stage_id"
             f" WHERE d.status = 'open' AND d.expected_close < :end{filt}"
-            f" AND (({stale_sql}) OR d.next_step IS NULL OR trim(d.next_step) = '')",
+            f" AND (({stale_sql}) OR {NO_NEXT_STEP})",
             {**fparams, **stale_params, "end": end},
         ))
 
