@@ -47,7 +47,16 @@ def meta_line(report: Report) -> str:
 
 def render_report(report: Report, *, fmt: str, output: str | None = None, chart: bool = False,
                   table_limit: int | None = -1) -> None:
-    """Write the report; table_limit -1 keeps each section's own limit, None shows every row."""
+    """Write the report; table_limit -1 keeps each section's own limit, None shows every row. Written to a
+    file (-o), it says so on stderr (a cron job's log; a person sees something happened)."""
+    _write(report, fmt=fmt, output=output, chart=chart, table_limit=table_limit)
+    if output and output != "-":
+        from salescli.render import note
+
+        note(f"wrote {output}")
+
+
+def _write(report: Report, *, fmt: str, output: str | None, chart: bool, table_limit: int | None) -> None:
     if fmt == "csv":
         if report.csv_section == "*":  # sections of the same columns, one after the other
             rows = chain.from_iterable(s.rows for s in report.sections if s.in_json)

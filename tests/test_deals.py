@@ -252,7 +252,8 @@ def test_unknown_stage_lists_the_valid_ones(ok: Run, cli: Run, db: Path) -> None
     res = cli("deal", "move", "1", "Propsal")
     assert res.exit_code == 3
     assert res.stderr == ('Error: stage "Propsal" not found in pipeline Default (stages: Prospecting, '
-                          "Qualification, Needs Analysis, Proposal, Negotiation, Won, Lost)\n")
+                          'Qualification, Needs Analysis, Proposal, Negotiation, Won, Lost)\nHint: did you mean'
+                          ' "Proposal"?\n')
     assert digest(db) == before
 
 
@@ -345,8 +346,9 @@ def test_reopen_returns_to_the_stage_before_closing(ok: Run, cli: Run, db: Path)
     res = ok("deal", "reopen", "1")
     assert res.stderr == "reopened deal 1 in Needs Analysis\n"
     deal = as_json(ok, "deal", "show", "1")
-    assert (deal["status"], deal["stage"], deal["lost_at"], deal["lost_reason"], deal["probability"]) == (
-        "open", "Needs Analysis", None, None, 40)
+    # the probability given by hand before the loss comes back with the deal (not the stage's 40%)
+    assert (deal["status"], deal["stage"], deal["lost_at"], deal["lost_reason"], deal["probability"],
+            deal["forecast_category"]) == ("open", "Needs Analysis", None, None, 55, "best_case")
     assert history(db, 1)[-2:] == [
         ("Needs Analysis", "Lost", "2026-11-26T00:00:00", "dana", None, 0),
         ("Lost", "Needs Analysis", "2026-11-26T00:00:00", "dana", None, 0),
@@ -364,12 +366,46 @@ def test_reopen_returns_to_the_stage_before_closing(ok: Run, cli: Run, db: Path)
     assert res.stderr == "Error: --stage Lost is a lost stage; reopen into an open stage\n"
 
 
+def test_reopen_keeps_a_forecast_category_set_by_hand_and_the_stage_probability(ok: Run) -> None:
+    ok("deal", "add", "X", "--stage", "Proposal", "--close", "+30d", "--amount", "5k")
+    ok("deal", "edit", "1", "--forecast", "commit")
+    ok("deal", "won", "1")
+    ok("deal", "reopen", "1")
+    deal = as_json(ok, "deal", "show", "1")
+    assert (deal["stage"], deal["probability"], deal["forecast_category"]) == ("Proposal", 60, "commit")
+
+
+def test_won_with_an_amount_in_another_currency_says_the_currency_changed(ok: Run) -> None:
+    ok("deal", "add", "X", "--amount", "7500", "--currency", "GBP")
+    res = ok("deal", "won", "1", "--amount", "€8k")
+    assert res.stderr.startswith("currency GBP → EUR: the deal is now 8,000.00 EUR (was 7,500.00 GBP)\n")
+    assert "amount: 7,500.00 GBP → 8,000.00 EUR; currency: GBP → EUR" in ok("history", "deal", "1", "-f", "csv").stdout
+    assert "currency" not in ok("deal", "add", "Y", "--amount", "1k").stderr + ok("deal", "won", "2", "--amount",
+                                                                                   "2k").stderr
+
+
+def test_a_stage_typed_with_dashes_is_found_and_edit_points_to_move(ok: Run, cli: Run, db: Path) -> None:
+    ok("deal", "add", "X")
+    assert ok("deal", "move", "1", "needs-analysis").stderr == "moved deal 1 Prospecting → Needs Analysis\n"
+    before = digest(db)
+    res = cli("deal", "edit", "1", "--stage", "Proposal")
+    assert (res.exit_code, res.stderr) == (2, "Error: deal edit does not change the stage\n"
+                                              'Hint: salescli deal move 1 "Proposal" (or deal won / deal lost /'
+                                              " deal reopen)\n")
+    assert digest(db) == before
+
+
 def test_closed_deals_cannot_be_moved_or_closed_again(ok: Run, cli: Run) -> None:
     ok("deal", "add", "X")
     ok("deal", "won", "1")
     res = cli("deal", "move", "1", "Qualification")
     assert res.exit_code == 1
     assert res.stderr.startswith("Error: deal 1 is won; reopen it to move it")
+    assert res.stderr.endswith('Hint: salescli deal reopen 1 --stage "Qualification"\n')
+    # reopening into a lost stage is refused: the hint says the two steps
+    assert cli("deal", "move", "1", "Lost").stderr == (
+        "Error: deal 1 is won; reopen it to move it\n"
+        'Hint: salescli deal reopen 1, then salescli deal lost 1 --reason "…"\n')
     assert cli("deal", "won", "1").stderr == "Error: deal 1 is already won\n"
     assert cli("deal", "lost", "1", "--reason", "x").stderr == (
         "Error: deal 1 is won; reopen it first: salescli deal reopen 1\n")

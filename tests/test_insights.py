@@ -27,7 +27,8 @@ def test_deal_rules_on_the_history(hist: Run) -> None:  # noqa: F811
     stuck = found["stuck"]
     assert (stuck["deal_id"], stuck["owner"]) == (10, "ana")
     assert stuck["numbers"] == {"days_in_stage": D("117.0"), "median_days": D("19.0"), "stays": 5, "factor": 2}
-    assert stuck["message"] == "in Qualification for 117 days; deals usually leave it after 19 (median of 5)"
+    assert stuck["message"] == ("in Qualification for 117 days; deals usually leave it after 19 days"
+                                " (the median of 5 stays)")
     # Gamma's close date went 11-30 -> 12-05 -> 12-15.
     pushed = found["pushed"]
     assert (pushed["deal_id"], pushed["numbers"]) == (3, {"pushes": 2, "first_close": "2026-11-30",
@@ -38,6 +39,16 @@ def test_deal_rules_on_the_history(hist: Run) -> None:  # noqa: F811
     assert (quiet["deal_id"], quiet["amount"], quiet["currency"]) == (5, D("30000.00"), "EUR")
     assert quiet["numbers"] == {"days_without_activity": 56, "last_activity": None, "idle_since": "2026-10-01",
                                 "median_open_amount": D("14500.00"), "threshold": D("29000.00")}
+
+
+def test_a_parked_deal_is_neither_stuck_nor_quiet_until_its_date(hist: Run) -> None:  # noqa: F811
+    hist("deal", "park", "10", "--until", "2027-01-15", "--reason", "budget freeze")
+    hist("deal", "park", "5", "--until", "2026-12-01", "--reason", "waiting for the board")
+    summary = insights(hist)["summary"]
+    assert (summary["stuck"], summary["quiet"], summary["pushed"]) == (0, 0, 1)
+    later = json.loads(hist("insights", "-f", "json", today="2026-12-01").stdout)
+    assert [r["deal_id"] for r in later["quiet"]] == [5]
+    assert later["stuck"] == []
 
 
 def test_owner_filter(hist: Run) -> None:  # noqa: F811

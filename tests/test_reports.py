@@ -346,6 +346,18 @@ def test_funnel(hist: Run) -> None:
 
 
 
+def test_funnel_does_not_count_a_win_the_deal_was_reopened_from(hist: Run) -> None:
+    hist("deal", "reopen", "4")  # Delta, won 11-20 from Proposal: back in Proposal
+    st = by(report(hist, "funnel")["stages"], "stage")
+    assert (st["Won"]["entered"], st["Won"]["entered_amount"]) == (1, D("12000.00"))  # Alpha only
+    assert (st["Proposal"]["entered"], st["Proposal"]["converted"]) == (2, 1)  # Gamma moved on; Delta is back
+    assert report(hist, "performance")["summary"]["won"] == 1
+    hist("deal", "won", "4", "--amount", "9k")  # won again: one win, counted once
+    st = by(report(hist, "funnel")["stages"], "stage")
+    assert (st["Won"]["entered"], st["Won"]["entered_amount"], st["Proposal"]["converted"]) == (
+        2, D("21000.00"), 2)
+
+
 def test_funnel_by_owner(hist: Run) -> None:
     data = report(hist, "funnel", "--by", "owner")
     assert data["by"] == "owner"
@@ -729,7 +741,8 @@ def test_every_report_renders_in_every_format(hist: Run, tmp_path: Path) -> None
             out = hist("report", name, "-f", fmt).stdout
             assert out.strip(), (name, fmt)
         target = tmp_path / f"{name}.md"
-        hist("report", name, "-o", str(target))
+        res = hist("report", name, "-o", str(target))
+        assert (res.stdout, res.stderr) == ("", f"wrote {target}\n")
         assert target.read_text().startswith("# ")
         assert target.stat().st_mode & 0o777 == 0o600
 

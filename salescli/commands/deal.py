@@ -396,6 +396,7 @@ def edit(
     force: Annotated[bool, typer.Option("--force", help="Allow clearing a field the current stage requires.")] = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
+    stage: Annotated[str | None, typer.Option("--stage", hidden=True)] = None,
 ) -> None:
     """Change a deal's fields (its stage changes with move/won/lost/reopen). An empty value clears a field.
 
@@ -405,6 +406,11 @@ def edit(
     from salescli.services.crm import tag_changes
     from salescli.services.deals import edit_deal
 
+    if stage is not None:  # the natural guess: point at the commands that keep the stage rules and history
+        from salescli.errors import UsageError
+
+        raise UsageError("deal edit does not change the stage",
+                        hint=f'salescli deal move {ref} "{stage}" (or deal won / deal lost / deal reopen)')
     app = app_context(ctx)
     fields = _fields(app, title=title, amount=amount, currency=currency, company=company, contact=contact,
                      probability=probability, forecast=forecast, close=close, owner=owner, source=source,

@@ -234,11 +234,14 @@ class _Namer:
             elif key == "amount_minor":
                 from salescli.values import format_money, minor_to_decimal
 
-                currency = after.get("currency") or before.get("currency") or (
+                # each side in its own currency: `deal won --amount €8k` on a GBP deal is 7,500.00 GBP → 8,000.00 EUR
+                new_currency = after.get("currency") or before.get("currency") or (
                     self.repo.scalar("SELECT currency FROM deals WHERE id = ?", (row["entity_id"],))
                     if row["entity"] == "deal" else None)
-                amounts = [None if v is None else format_money(int(v), currency) if currency
-                           else str(minor_to_decimal(int(v), "")) for v in (before.get(key), after[key])]
+                old_currency = before.get("currency") or new_currency
+                amounts = [None if v is None else format_money(int(v), cur) if cur
+                           else str(minor_to_decimal(int(v), ""))
+                           for v, cur in ((before.get(key), old_currency), (after[key], new_currency))]
                 out[key] = ("amount", amounts[0], amounts[1])
         return out
 

@@ -346,6 +346,15 @@ class DealStore(RepositoryBase):
             (deal_id, stage_id),
         )
 
+    def values_before_closing(self, deal_id: int) -> dict[str, Any]:
+        """What the deal's last win or loss changed, as it was before (the change log's `before`; {} when none)."""
+        import json
+
+        text = self.scalar("SELECT before FROM changes WHERE entity = 'deal' AND entity_id = ?"
+                           " AND action IN ('won', 'lost') ORDER BY id DESC LIMIT 1", (deal_id,))
+        found = json.loads(text) if text else {}
+        return found if isinstance(found, dict) else {}
+
     def last_stage_change(self, deal_id: int) -> str | None:
         return self.scalar(  # type: ignore[no-any-return]
             "SELECT max(substr(changed_at, 1, 10)) FROM stage_history WHERE deal_id = ?", (deal_id,)

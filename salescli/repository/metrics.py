@@ -60,6 +60,10 @@ def named(sql: str, params: list[Any], prefix: str) -> tuple[str, dict[str, Any]
     return re.sub(r"\?", repl, sql), out
 
 
+# A parked deal is on hold by decision until its date: the insights on idle deals leave it out until then.
+NOT_PARKED = "(d.parked_until IS NULL OR substr(d.parked_until, 1, 10) <= :today)"
+
+
 @dataclass(frozen=True)
 class DealFilter:
     """Which deals a report covers (names already resolved to stored spellings and ids)."""
@@ -336,19 +340,26 @@ class MetricStore(RepositoryBase):
         """Per group, stage and currency: deals that first entered the stage in [start, end) (a deal back in
         a stage it was in before the period is not a new entry), and of those the ones that later (by day,
         then id) entered a later open stage or a won stage (converted); for first_stage's entries, the
-        ones that have entered a won stage since (won_later: the cohort's wins)."""
+        ones that have entered a won stage since (won_later: the cohort's wins). A won stage the deal was
+        reopened from is not counted anywhere (its history moved on)."""
         key, join = DEAL_GROUPS[by]
         filt, fparams = f.sql()
+        # a win the deal was reopened from is no win (as in `report performance`): a won stage counts when
+        # the deal's history has not moved on since (history row h with stage s2)
+        # (later: by time, then id: imports and the demo write a deal's earlier stages after its last one)
+        lasting = ("(s2.kind <> 'won' OR NOT EXISTS (SELECT 1 FROM stage_history hx"
+                   " WHERE hx.deal_id = h.deal_id AND hx.changed_at >= h.changed_at"
+                   " AND (hx.changed_at > h.changed_at OR hx.id > h.id)))")
         later = ("EXISTS (SELECT 1 FROM stage_history h JOIN stages s2 ON s2.id = h.to_stage_id"
-                 " WHERE h.deal_id = e.deal_id AND {0}"
+                 f" WHERE h.deal_id = e.deal_id AND {{0}} AND {lasting}"
                  f" AND {HISTORY_DAY} || printf('%012d', h.id) > e.k)")
         moved_on = later.format("s2.kind IN ('open', 'won') AND s2.position > e.position")
         won = later.format("s2.kind = 'won'")
         sql = (
-            "WITH e AS (SELECT h.deal_id, h.to_stage_id AS stage_id, s.position,"
+            "WITH e AS (SELECT h.deal_id, h.to_stage_id AS stage_id, s2.position,"
             f" min({HISTORY_DAY} || printf('%012d', h.id)) AS k"
-            " FROM stage_history h JOIN stages s ON s.id = h.to_stage_id"
-            " WHERE s.pipeline_id = :pipeline AND h.changed_at >= :start AND h.changed_at < :end"
+            " FROM stage_history h JOIN stages s2 ON s2.id = h.to_stage_id"
+            f" WHERE s2.pipeline_id = :pipeline AND h.changed_at >= :start AND h.changed_at < :end AND {lasting}"
             " AND NOT EXISTS (SELECT 1 FROM stage_history h0 WHERE h0.deal_id = h.deal_id"
             " AND h0.to_stage_id = h.to_stage_id AND h0.changed_at < :start)"
             " GROUP BY h.deal_id, h.to_stage_id),"
@@ -530,7 +541,7 @@ class MetricStore(RepositoryBase):
             " c AS (SELECT d.id, julianday(:today) - julianday(substr(d.stage_entered_at, 1, 10)) AS days_in_stage,"
             " count(*) OVER () AS total FROM deals d JOIN lim ON lim.stage_id = d.stage_id"
             " WHERE d.status = 'open' AND julianday(:today) - julianday(substr(d.stage_entered_at, 1, 10))"
-            f" > lim.days{filt} ORDER BY days_in_stage DESC, d.id LIMIT :limit)"
+            f" > lim.days AND {NOT_PARKED}{filt} ORDER BY days_in_stage DESC, d.id LIMIT :limit)"
             " SELECT c.id, d.title, d.owner, s.name AS stage, s.id AS stage_id, d.amount_minor, d.currency,"
             " c.days_in_stage, c.total"
             " FROM c CROSS JOIN deals d CROSS JOIN stages s WHERE d.id = c.id AND s.id = d.stage_id",
@@ -569,7 +580,7 @@ class MetricStore(RepositoryBase):
             " substr(coalesce(d.last_activity_at, d.stage_entered_at, d.created_at), 1, 10) AS last_touch,"
             " count(*) OVER () AS total"
             " FROM deals d LEFT JOIN fx ON fx.currency = d.currency"
-            f" WHERE d.status = 'open' AND d.amount_minor IS NOT NULL{filt}"
+            f" WHERE d.status = 'open' AND d.amount_minor IS NOT NULL AND {NOT_PARKED}{filt}"
             " AND d.amount_minor * fx.factor >= :threshold"
             " AND substr(coalesce(d.last_activity_at, d.stage_entered_at, d.created_at), 1, 10) <= date(:today, :quiet)"
             f" ORDER BY k DESC, d.id LIMIT :limit)"

@@ -510,8 +510,12 @@ def move_deal(
         if target["id"] == deal["stage_id"]:
             return deal, False
         if deal["status"] != "open":
+            # reopening into a won or lost stage is refused: reopen it, then win or lose it
+            then = {"won": f'then salescli deal won {deal["id"]}',
+                    "lost": f'then salescli deal lost {deal["id"]} --reason "…"'}.get(target["kind"])
             raise RuleError(f"deal {deal['id']} is {deal['status']}; reopen it to move it",
-                            hint=f'salescli deal reopen {deal["id"]} --stage "{target["name"]}"')
+                            hint=f'salescli deal reopen {deal["id"]}, {then}' if then
+                            else f'salescli deal reopen {deal["id"]} --stage "{target["name"]}"')
         if target["kind"] == "lost":
             raise RuleError(f"{target['name']} is a lost stage: losing a deal needs a reason",
                             hint=f'salescli deal lost {deal["id"]} --reason "…"')
@@ -567,6 +571,13 @@ def win_deal(
         extra: dict[str, Any] = {"won_at": (on_date or today).isoformat()}
         if amount is not None:
             extra["amount_minor"], extra["currency"] = parse_amount(amount, deal["currency"])
+            if extra["currency"] != deal["currency"]:  # `--amount €8k` out of habit on a GBP deal: say so
+                from salescli.values import format_money
+
+                was = "no amount" if deal["amount_minor"] is None else format_money(deal["amount_minor"],
+                                                                                      deal["currency"])
+                repo.notices.append(f"currency {deal['currency']} → {extra['currency']}: the deal is now "
+                                    f"{format_money(extra['amount_minor'], extra['currency'])} (was {was})")
         row = _enter_stage(repo, deal, target, today=today, action="won", on_date=on_date, note=note,
                            force=force, extra=extra, events=("won",))
     return row
@@ -638,7 +649,14 @@ def reopen_deal(
             target = found
         if target["kind"] != "open":
             raise RuleError(f"--stage {target['name']} is a {target['kind']} stage; reopen into an open stage")
-        extra = {"won_at": None, "lost_at": None, "lost_reason": None, "lost_category": None}
+        extra: dict[str, Any] = {"won_at": None, "lost_at": None, "lost_reason": None, "lost_category": None}
+        # a probability or forecast category set by hand before the deal closed comes back with it
+        was = repo.values_before_closing(deal["id"])
+        if was.get("probability_set") and was.get("probability") is not None:
+            extra.update(probability=was["probability"], probability_set=1,
+                         forecast_category=default_forecast_category(was["probability"]), forecast_category_set=0)
+        if was.get("forecast_category_set") and was.get("forecast_category"):
+            extra.update(forecast_category=was["forecast_category"], forecast_category_set=1)
         row = _enter_stage(repo, deal, target, today=today, action="reopen", note=note, force=force, extra=extra)
         for task in repo.open_automation_tasks(deal["id"], events=("won", "lost")):
             repo.notices.append(f'note: task {task["id"]} "{task["subject"]}", made when deal {deal["id"]} was'

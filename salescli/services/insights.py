@@ -1,10 +1,10 @@
 """`salescli insights`: the plain rules a sales coach applies, each with the numbers behind it.
 
-- stuck: an open deal in its stage more than STUCK_FACTOR x the median time deals spend there
+- stuck: an open, unparked deal in its stage more than STUCK_FACTOR x the median time deals spend there
   (median over the stays that began in the last year and have ended, from the stage history; at
   least MIN_STAYS of them);
 - pushed: an open deal whose expected close was moved later at least PUSHES times (change log);
-- quiet: an open deal worth at least BIG_FACTOR x the median open-deal amount (base currency) with
+- quiet: an open, unparked deal worth at least BIG_FACTOR x the median open-deal amount (base currency) with
   no activity for QUIET_DAYS days (idle since its last activity, else since it entered its stage, else
   since its creation: as `report stale` and `today` count);
 - rep win rate / rep activity: a rep whose win rate (deals closed in the period, at least
@@ -96,7 +96,7 @@ def stuck_deals(ctx: ReportContext, limit: int | None) -> tuple[int, Iterator[di
             assert median is not None  # a deal is stuck against a stage's median
             yield {"rule": "stuck", **_deal(r),
                    "message": f"in {r['stage']} for {r['days_in_stage']:.0f} days; deals usually leave it after "
-                              f"{median.normalize():f} (median of {med['stays']})",
+                              f"{median.normalize():f} days (the median of {med['stays']} stays)",
                    "numbers": {"days_in_stage": days(r["days_in_stage"]), "median_days": median,
                                "stays": med["stays"], "factor": STUCK_FACTOR}}
 

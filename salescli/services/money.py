@@ -120,9 +120,12 @@ class Totals:
         return f"{part} in {codes} (no rate)"
 
     def lines(self, noun: str = "deal") -> list[str]:
-        """'12 deals, total 48,300.00 USD' and one line per currency left out for want of a rate."""
+        """'12 deals, total 48,300.00 USD' and one line per currency left out for want of a rate. With
+        several statuses, no grand total (open, won and lost money added up means nothing): a line of each."""
         plural = noun if self.count == 1 else noun + "s"
-        first = f"{self.count:,} {plural}, total {format_money(self.total_minor, self.base)}"
+        first = f"{self.count:,} {plural}"
+        if not self.by_status:
+            first += f", total {format_money(self.total_minor, self.base)}"
         if self.without_amount:
             first += f" ({self.without_amount:,} without an amount)"
         out = [first]

@@ -207,12 +207,28 @@ def resolve_pipeline(repo: Repository, ref: str | None, field_name: str = "pipel
 
 
 def resolve_stage(repo: Repository, pipeline: Row, name: str, field_name: str = "stage") -> Row:
-    """A stage of the pipeline by name (any case). Unknown: exit 3, listing the valid ones."""
+    """A stage of the pipeline by name (any case; `needs-analysis` is Needs Analysis when only one stage
+    reads so without spaces and punctuation). Unknown: exit 3, listing the valid ones, with the closest."""
+    import re
+
+    from salescli.values import closest
+
     row = repo.stage_named(pipeline["id"], name.strip())
-    if row is None:
-        names = ", ".join(repo.stage_names(pipeline["id"]))
-        raise NotFound(f'{field_name} "{name}" not found in pipeline {pipeline["name"]} (stages: {names})')
-    return row
+    if row is not None:
+        return row
+    every = repo.stage_names(pipeline["id"])
+
+    def key(text: str) -> str:
+        return re.sub(r"[\W_]+", "", text.casefold())
+
+    same = [n for n in every if key(n) == key(name)]
+    if len(same) == 1 and key(name):
+        found = repo.stage_named(pipeline["id"], same[0])
+        assert found is not None
+        return found
+    near = closest(name, every, 0.75)
+    raise NotFound(f'{field_name} "{name}" not found in pipeline {pipeline["name"]} (stages: {", ".join(every)})',
+                   hint=f'did you mean "{near}"?' if near else None)
 
 
 def first_stage(repo: Repository, pipeline: Row, kind: str = "open") -> Row:
