@@ -58,12 +58,16 @@ def test_parse_rate_refuses(text: str) -> None:
 
 
 # -- config ----------------------------------------------------------------------------------------
-def test_config_get_shows_the_defaults_without_creating_a_database(ok: Run, db: Path) -> None:
+def test_config_get_is_a_read_a_missing_database_is_exit_5_then_the_defaults(ok: Run, cli: Run, db: Path) -> None:
+    res = cli("config", "get", "base_currency")  # a mistyped --db in a script: not silently the defaults
+    assert (res.exit_code, res.stdout) == (5, "")
+    assert res.stderr.startswith(f"Error: no database at {db}\n")
+    assert not db.exists()
+    ok("init")
     res = ok("config", "get", "-f", "json")
     assert json.loads(res.stdout) == {"base_currency": "USD", "day_first": "unset", "fiscal_year_start_month": 1,
                                       "week_start": "monday", "default_stale_days": 30}
     assert ok("config", "get", "week-start").stdout == "monday\n"
-    assert not db.exists()
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,7 @@ def test_totals_convert_with_the_rate_in_force_and_never_sum_silently(deals: Run
         (["--closing", "2026-12"], [1, 2]),
         (["--closing", "2026-12-05..2026-12-19"], [2]),
         (["--tag", "Renewal"], [1, 3]),
+        (["--tag", "saas, Renewal"], [3]),  # every tag named, as `deal add --tag a,b` stores two
         (["--company", "acme.io"], [1]),
         (["--contact", "ana@acme.io"], [1]),
         (["--pipeline", "default", "--stage", "won"], [5]),
@@ -167,6 +168,21 @@ def test_stale_condition_boundaries(ok: Run, db: Path) -> None:
     assert _stale_ids(db, "2026-11-27", 5) == [1, 2, 3, 4]   # touched 7 days before
     ok("deal", "won", "1")
     assert _stale_ids(db, "2026-11-27", 5) == [2, 3, 4]      # closed deals are never stale
+
+
+def test_sort_amount_ranks_in_the_base_currency_at_todays_rates(ok: Run) -> None:
+    for title, amount, currency in (("usd-120k", "120000", "USD"), ("usd-90k", "90000", "USD"),
+                                    ("bhd-10k", "10000", "BHD"), ("jpy-1m", "1000000", "JPY"),
+                                    ("usd-9.5k", "9500", "USD"), ("nok-5k", "5000", "NOK")):
+        ok("deal", "add", title, "--amount", amount, "--currency", currency)
+    ok("fx", "set", "BHD", "2.65")  # 26,500 USD
+    ok("fx", "set", "JPY", "0.0067")  # 6,700 USD
+    res = ok("deal", "list", "--sort", "amount", "-f", "json")
+    # NOK has no rate: its nominal 5,000
+    assert [d["title"] for d in json.loads(res.stdout)] == ["usd-120k", "usd-90k", "bhd-10k", "usd-9.5k", "jpy-1m",
+                                                           "nok-5k"]
+    assert [d["title"] for d in json.loads(ok("deal", "list", "--sort", "amount", "--limit", "3", "-f",
+                                              "json").stdout)] == ["usd-120k", "usd-90k", "bhd-10k"]
 
 
 def test_every_format(deals: Run) -> None:

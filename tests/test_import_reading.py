@@ -290,3 +290,14 @@ def test_a_rejects_file_named_json_is_refused_before_anything_is_read(cli: Run, 
     assert (res.exit_code, res.stdout) == (2, "")
     assert res.stderr.startswith(f"Error: --rejects {tmp_path / 'bad.json'}: the rejects file is CSV")
     assert digest(base) == before and not (tmp_path / "bad.json").exists()
+
+
+def test_rejects_dash_is_refused_instead_of_writing_a_file_named_dash(cli: Run, base: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, "c.csv", "name\nA\n")
+    before = digest(base)
+    res = cli("import", "companies", str(path), "--on-error", "skip", "--rejects", "-")
+    assert (res.exit_code, res.stdout) == (2, "")
+    assert res.stderr == 'Error: --rejects "-": give the rejects a file name (e.g. --rejects rejects.csv)\n'
+    assert digest(base) == before and not (tmp_path / "-").exists()

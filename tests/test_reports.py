@@ -248,6 +248,11 @@ def test_forecast_by_owner(hist: Run) -> None:
     assert (bob["won"], bob["commit"], bob["target"], bob["attainment"], bob["gap"], bob["coverage"]) == (
         D("8000.00"), D("20000.00"), D("20000.00"), D("0.4000"), D("12000.00"), D("1.67"))
     assert (cy["won"], cy["commit"], cy["target"], cy["attainment"]) == (D("0.00"), D("33000.00"), None, None)
+    # each group carries the summary's keys (docs/reports.md)
+    data = report(hist, "forecast", "--by", "owner")
+    assert set(data["summary"]) - set(data["groups"][0]) == {"currency"}
+    assert (bob["won_amount"], bob["open_deals"], bob["commit_deals"], bob["best_case_forecast"]) == (
+        D("8000.00"), 2, 1, D("28000.00"))  # Gamma (commit) and Theta (JPY, pipeline)
 
 
 def test_forecast_by_source_and_pipeline_splits_the_figures_without_targets(hist: Run, db: Path) -> None:

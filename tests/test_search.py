@@ -65,6 +65,15 @@ def test_kind_and_limit(ok, cli, crm):
     assert cli("search", "zephyr", "--limit", "0").exit_code == 2
 
 
+def test_more_matches_than_shown_are_announced_on_stderr(ok, crm, monkeypatch):
+    res = ok("search", "zephyr", "--limit", "1", "-f", "json")
+    assert (len(json.loads(res.stdout)), res.stderr) == (1, "more match: the best 1 shown (see more with --limit N)\n")
+    assert ok("search", "zephyr", "--limit", "2").stderr == ""  # exactly all of them
+    monkeypatch.setattr("salescli.repository.activities.SEARCH_WINDOW", 1)  # a word with very many matches
+    assert ok("search", "zephyr", "-f", "json").stderr == (
+        "more than 1 match: the best 1 of the newest 1 shown (add a word or --kind to narrow it)\n")
+
+
 def test_follows_edits_and_deletes(ok, crm):
     ok("company", "edit", "zephyr.io", "--name", "Aurora Freight")
     assert found(ok, "zephyr", "--kind", "company") == [("company", 1)]  # still in its domain

@@ -93,9 +93,13 @@ def test_import(ok: Run, tmp_path: Path) -> None:
                  "bob,2026-Q4,\"30,000\",won_amount\n", encoding="utf-8")
     res = ok("target", "import", str(f))
     assert res.stderr == ("new user ana (first mention)\nnew user bob (first mention)\n"
-                          "imported 3 targets (3 new, 0 updated)\n")
+                          "imported 3 targets (3 new, 0 updated, 0 unchanged)\n")
     f.write_text("owner,period,value\nana,2026-Q4,55k\n")
-    assert ok("target", "import", str(f)).stderr == "imported 1 target (0 new, 1 updated)\n"
+    assert ok("target", "import", str(f)).stderr == "imported 1 target (0 new, 1 updated, 0 unchanged)\n"
+    changes = len(ok("history", "-f", "json").stdout.splitlines())
+    assert ok("target", "import", str(f)).stderr == "imported 1 target (0 new, 0 updated, 1 unchanged)\n"
+    assert len(ok("history", "-f", "json").stdout.splitlines()) == changes  # nothing written
+    assert ok("target", "set", "ana", "2026-Q4", "55k").stderr.startswith("unchanged: target ")
     assert [(r["owner"] or r["team"], r["value"]) for r in targets(ok)] == [
         ("East", 120), ("ana", D("55000.00")), ("bob", D("30000.00"))]
 
@@ -225,7 +229,8 @@ def test_a_file_of_new_owners_names_ten_then_says_there_are_more(ok: Run, tmp_pa
     f.write_text("owner,period,value\n" + "".join(f"rep{i},2026-Q4,10k\n" for i in range(1, 31)))
     lines = ok("target", "import", str(f)).stderr.splitlines()
     assert lines[:2] == ["new user rep1 (first mention)", "new user rep2 (first mention)"]
-    assert lines[10:] == ["more new users (see salescli user list)", "imported 30 targets (30 new, 0 updated)"]
+    assert lines[10:] == ["more new users (see salescli user list)",
+                          "imported 30 targets (30 new, 0 updated, 0 unchanged)"]
 
 
 def test_target_list_csv_imports_back(ok: Run, tmp_path: Path) -> None:
@@ -236,7 +241,7 @@ def test_target_list_csv_imports_back(ok: Run, tmp_path: Path) -> None:
     ok("target", "list", "-o", str(listed))
     copy = tmp_path / "copy.db"
     res = ok("target", "import", str(listed), database=copy)
-    assert res.stderr.endswith("imported 3 targets (3 new, 0 updated)\n")
+    assert res.stderr.endswith("imported 3 targets (3 new, 0 updated, 0 unchanged)\n")
     keep = ("owner", "team", "period", "period_start", "period_end", "metric", "value", "currency")
     assert [{k: r[k] for k in keep} for r in targets(ok, database=copy)] == [
         {k: r[k] for k in keep} for r in targets(ok)]

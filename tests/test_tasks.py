@@ -57,6 +57,8 @@ def test_default_is_my_open_tasks_by_due_date(ok, tasks):
         (["--all"], [1, 6, 2, 7, 3, 4, 5]),
         (["--all", "--owner", "dana"], [1, 2, 7, 3, 4, 5]),
         (["--all", "--week"], [2, 7, 3, 4]),
+        (["--everyone"], [1, 6, 2, 3, 4, 5]),  # every owner's open tasks (not the done 7)
+        (["--everyone", "--overdue"], [1, 6, 2]),
     ],
 )
 def test_filters(ok, tasks, args, expected):

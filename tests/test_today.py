@@ -265,10 +265,14 @@ def test_no_database_is_exit_5(cli, db):
     assert not db.exists()
 
 
-def test_an_empty_agenda_of_someone_without_deals_says_whose_to_look_at(ok, seeded):
-    res = ok("today", "--owner", "nobody")
+def test_an_empty_agenda_of_someone_without_deals_says_whose_to_look_at(ok, cli, seeded):
+    ok("user", "add", "lee")
+    res = ok("today", "--owner", "lee")
     assert "Overdue tasks: none" in res.stdout
-    assert res.stderr == ("nobody owns no open deal; open deals belong to dana (8), sam (1): try"
+    assert res.stderr == ("lee owns no open deal; open deals belong to dana (8), sam (1): try"
                           " `salescli today --all` or `salescli today --owner dana`\n")
     assert ok("today", "--owner", "sam").stderr == ""  # sam has deals: no hint even on a quiet day
-    assert ok("today", "--owner", "nobody", "-f", "json").stderr == ""  # scripts: no hint
+    assert ok("today", "--owner", "lee", "-f", "json").stderr == ""  # scripts: no hint
+    res = cli("today", "--owner", "nobody", "-f", "json")  # a typo in a cron job: exit 3, as deal list
+    assert (res.exit_code, res.stdout, res.stderr) == (3, "", 'Error: no user named "nobody"\n'
+                                                              "Hint: see `salescli user list`\n")

@@ -103,7 +103,7 @@ def add(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only companies with this tag.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only companies with this tag (a,b: both).")] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Only this owner's companies.")] = None,
     segment: Annotated[str | None, typer.Option("--segment", help="Only this segment.")] = None,
     industry: Annotated[str | None, typer.Option("--industry", help="Only this industry.")] = None,

@@ -29,10 +29,10 @@ def get(
     from salescli.render import Column, pick_format, render_record, render_rows
     from salescli.services.config import check_key, settings_rows
 
-    values = app_context(ctx).settings()
     chosen = pick_format(fmt, output)
-    if key is not None:
-        name = check_key(key)
+    name = check_key(key) if key is not None else None  # usage errors before the database is opened
+    values = app_context(ctx).repo().settings()  # a read: a mistyped --db is "no database" (exit 5), not defaults
+    if name is not None:
         if chosen == "table" and not output:
             typer.echo(values[name])
         else:

@@ -111,7 +111,7 @@ def add(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only contacts with this tag.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only contacts with this tag (a,b: both).")] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Only this owner's contacts.")] = None,
     status: Annotated[str | None, typer.Option("--status", help="lead, prospect, customer or churned.")] = None,
     company: Annotated[str | None, typer.Option("--company", help="Only people at this company.")] = None,

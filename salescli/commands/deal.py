@@ -293,7 +293,7 @@ def list_(
     closing: Annotated[
         str | None, typer.Option("--closing", help="Expected to close in PERIOD: this-month, 2026-Q4, 2026-11…")
     ] = None,
-    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only deals with this tag.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only deals with this tag (a,b: both).")] = None,
     company: Annotated[str | None, typer.Option("--company", help="Only this company's deals.")] = None,
     contact: Annotated[str | None, typer.Option("--contact", help="Only this contact's deals.")] = None,
     stale: Annotated[
@@ -304,7 +304,8 @@ def list_(
                                                       "'10k EUR': EUR deals only).")
     ] = None,
     sort: Annotated[
-        str, typer.Option("--sort", help="id, amount, close, stage, age, updated, title, created, owner, probability.")
+        str, typer.Option("--sort", help="id, amount (largest first, in the base currency), close, stage, age,"
+                                         " updated, title, created, owner, probability.")
     ] = "id",
     limit: LimitOpt = None,
     show_all: AllOpt = False,

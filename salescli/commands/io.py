@@ -104,6 +104,8 @@ def _import(
     on_error = _choice(on_error, ON_ERROR, "--on-error")
     if rejects and on_error != "skip":
         raise UsageError("--rejects needs --on-error skip (with abort, a bad row imports nothing)")
+    if rejects is not None and rejects.strip() in ("", "-"):  # a file literally named "-" helps no one
+        raise UsageError(f'--rejects "{rejects}": give the rejects a file name (e.g. --rejects rejects.csv)')
     if rejects and rejects.lower().endswith((".json", ".jsonl")):
         raise UsageError(f"--rejects {rejects}: the rejects file is CSV (each bad row and its reason); name it .csv")
     options = ImportOptions(

@@ -35,15 +35,17 @@ def search(
     \b
     Example: salescli search "data platform" --kind deal
     """
-    from salescli.render import pick_format, render_rows
+    from salescli.render import note, pick_format, render_rows
     from salescli.services.search import fts_query, parse_kinds
     from salescli.services.search import search as run_search
 
     chosen = pick_format(fmt, output)
     kinds = parse_kinds(kind)
     fts_query(text)  # a query with no words is a usage error before the database is opened
-    rows = run_search(app_context(ctx).repo(), text, kinds, limit)
+    rows, more = run_search(app_context(ctx).repo(), text, kinds, limit)
     render_rows(rows, columns(), fmt=chosen, output=output, table_limit=None, empty=f'nothing matches "{text}"')
+    if more:
+        note(more)
 
 
 def register(app: typer.Typer) -> None:

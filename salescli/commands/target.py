@@ -55,9 +55,10 @@ def set_(
     from salescli.services.targets import set_target, target_view
 
     app = app_context(ctx)
-    row, created = set_target(app.repo(create=True), unit, period, value, metric, app.today)
+    row, state = set_target(app.repo(create=True), unit, period, value, metric, app.today)
     flush_notices(app)
-    say(f"{'set' if created else 'updated'} target {row['id']}: {_describe(target_view(row))}")
+    verb = {"created": "set", "updated": "updated"}.get(state, "unchanged:")
+    say(f"{verb} target {row['id']}: {_describe(target_view(row))}")
     typer.echo(row["id"])
 
 
@@ -108,7 +109,7 @@ def import_(
     summary = import_targets(app.repo(create=True), file, app.today)
     flush_notices(app)
     say(f"imported {summary['rows']} target{'s' if summary['rows'] != 1 else ''}"
-        f" ({summary['created']} new, {summary['updated']} updated)")
+        f" ({summary['created']} new, {summary['updated']} updated, {summary['unchanged']} unchanged)")
 
 
 @app.command("rm")

@@ -103,6 +103,7 @@ def list_(
     ] = False,
     week: Annotated[bool, typer.Option("--week", help="Due this week (week_start setting).")] = False,
     owner: Annotated[str | None, typer.Option("--owner", help="This person's tasks instead of yours.")] = None,
+    everyone: Annotated[bool, typer.Option("--everyone", help="Every owner's open tasks.")] = False,
     everything: Annotated[
         bool, typer.Option("--all", help="Done tasks too, and everyone's unless --owner (tables: 100 rows, --limit N).")
     ] = False,
@@ -110,13 +111,19 @@ def list_(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """List tasks by due date: your open ones unless --owner or --all.
+    """List tasks by due date: your open ones unless --owner, --everyone or --all.
 
     --overdue, --today and --week combine (--overdue --today: everything due by today).
 
     \b
-    Example: salescli task list --overdue --today
+    Examples:
+      salescli task list --overdue --today
+      salescli task list --everyone --overdue -f json
     """
+    from salescli.errors import UsageError
+
+    if everyone and owner is not None:
+        raise UsageError("--everyone and --owner exclude each other")
     from salescli.commands.options import table_rows
     from salescli.render import pick_format, render_rows
     from salescli.services.activities import task_list_query, task_view
@@ -126,7 +133,7 @@ def list_(
     windows = [name for name, on in (("overdue", overdue), ("today", today), ("week", week)) if on]
     repo = app.repo()
     query = task_list_query(repo, app.today, windows=windows, owner=owner, acting_user=app.user,
-                            everything=everything)
+                            everything=everything, everyone=everyone)
     sql_limit, shown = table_rows(limit, False)
     total = repo.count(query) if chosen == "table" and limit is None else None
     rows = repo.fetch_activities(query, sql_limit if sql_limit is not None else shown if chosen == "table" else None)

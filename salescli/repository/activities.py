@@ -34,6 +34,9 @@ SEARCH_KINDS = ("company", "contact", "deal", "activity", "task")
 SEARCH_OFFSETS = {"company": 0, "contact": 1, "deal": 2, "activity": 3, "task": 3}
 
 
+
+SEARCH_WINDOW = 2000  # the newest matches of a word that `search` ranks
+
 class ActivityStore(RepositoryBase):
     # -- automations ---------------------------------------------------------------------
     def automations_for(self, event: str, stage_name: str | None = None) -> list[Row]:
@@ -238,8 +241,10 @@ class ActivityStore(RepositoryBase):
         return [found[i] for i in ids if i in found], int(page[0]["total"])
 
     # -- search --------------------------------------------------------------------------
-    def search(self, match: str, kinds: Iterable[str] | None, limit: int, window: int = 2000) -> list[Row]:
-        """Full-text matches, best first (bm25, titles weighted 4x).
+    def search(self, match: str, kinds: Iterable[str] | None, limit: int,
+               window: int = SEARCH_WINDOW) -> tuple[list[Row], bool]:
+        """Full-text matches, best first (bm25, titles weighted 4x), and whether there were more than
+        `window` of them.
 
         Ranking every match of a common word over millions of rows takes seconds, so only the
         `window` newest matches (highest rowids) are ranked; a rarer word has all its matches ranked.
@@ -265,4 +270,4 @@ class ActivityStore(RepositoryBase):
             f" FROM search_index WHERE {where} ORDER BY bm25(search_index, 0.0, 0.0, 4.0, 1.0), rowid DESC"
             " LIMIT ?",
             (*params, limit),
-        )
+        ), floor is not None

@@ -32,6 +32,14 @@ CONTACT_SORTS = {
 TAG_MATCH = "EXISTS (SELECT 1 FROM json_each({col}) WHERE json_each.value = ?)"
 
 
+def add_tag_filter(q: Query, col: str, text: str) -> None:
+    """--tag on a list: every tag named (`a,b`: both), read as tags are stored (any case, spaces collapsed)."""
+    from salescli.values import parse_tags
+
+    for tag in parse_tags(text) or [text]:
+        q.add(TAG_MATCH.format(col=col), tag)
+
+
 class CrmStore(RepositoryBase):
     # -- companies -----------------------------------------------------------------------
     def company(self, company_id: int) -> Row | None:
@@ -83,7 +91,7 @@ class CrmStore(RepositoryBase):
             order_by=COMPANY_SORTS[sort],
         )
         if tag:
-            q.add(TAG_MATCH.format(col="c.tags"), tag)
+            add_tag_filter(q, "c.tags", tag)
         if owner:
             q.add("c.owner = ? COLLATE NOCASE", owner)
         if segment:
@@ -156,7 +164,7 @@ class CrmStore(RepositoryBase):
             order_by=CONTACT_SORTS[sort],
         )
         if tag:
-            q.add(TAG_MATCH.format(col="p.tags"), tag)
+            add_tag_filter(q, "p.tags", tag)
         if owner:
             q.add("p.owner = ? COLLATE NOCASE", owner)
         if status:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from salescli.repository.base import Query, RepositoryBase, Row
-from salescli.repository.crm import TAG_MATCH
+from salescli.repository.crm import add_tag_filter
 
 #: --sort names of `deal list` -> ORDER BY (an allow-list: user text never reaches SQL).
 DEAL_SORTS: dict[str, str] = {
@@ -244,14 +244,24 @@ class DealStore(RepositoryBase):
         min_amount: tuple[int, str | None] | None = None,
         scale: dict[str, float] | None = None,
         sort: str = "id",
+        worth: dict[str, float] | None = None,
     ) -> DealQuery:
         """The deal list. Filters only use aliases d and s (see deal_totals).
 
         stale = (today_iso, default_days); min_amount = (minor units at 2 decimals, currency or None):
         with a currency only that currency's deals, else the nominal amount in each deal's own currency,
-        scaled by ``scale`` (currency -> 10**(decimals-2) for currencies without 2 decimals).
+        scaled by ``scale`` (currency -> 10**(decimals-2) for currencies without 2 decimals). ``worth``
+        (currency -> factor from its minor units to the base's; "*": any other currency) orders --sort amount
+        in the base currency.
         """
         order_by = DEAL_SORTS[sort]
+        if sort == "amount" and worth:
+            # numbers and ISO codes we computed, written into the SQL (ORDER BY appears twice in fetch_deals)
+            cases = " ".join(f"WHEN '{code}' THEN {factor!r}" for code, factor in sorted(worth.items())
+                             if code.isalpha() and code.isascii())
+            other = float(worth.get("*", 1.0))
+            order_by = (f"d.amount_minor IS NULL, d.amount_minor * (CASE d.currency {cases} ELSE {other!r} END) DESC,"
+                        " d.id")
         if sort == "id" and (stage_ids or owner or company_id is not None or contact_id is not None):
             # "+d.id": not walkable in rowid order, so SQLite seeks the filter's index and sorts what it
             # finds, instead of scanning the table in id order hoping to meet LIMIT matches early
@@ -276,7 +286,7 @@ class DealStore(RepositoryBase):
         if close_before:
             q.add("d.expected_close < ?", close_before)
         if tag:
-            q.add(TAG_MATCH.format(col="d.tags"), tag)
+            add_tag_filter(q, "d.tags", tag)
         if company_id is not None:
             q.add("d.company_id = ?", company_id)
         if contact_id is not None:

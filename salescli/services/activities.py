@@ -373,9 +373,11 @@ def task_list_query(
     owner: str | None,
     acting_user: str,
     everything: bool,
+    everyone: bool = False,
 ) -> Query:
-    """`task list`: open tasks of the acting user by default; --owner picks another person;
-    --all adds done tasks and, without --owner, everyone's. Windows (overdue, today, week) add up."""
+    """`task list`: open tasks of the acting user by default; --owner picks another person, --everyone
+    every owner; --all adds done tasks and, without --owner, everyone's. Windows (overdue, today, week)
+    add up."""
     from datetime import timedelta
 
     from salescli.values import parse_period
@@ -394,7 +396,7 @@ def task_list_query(
         from salescli.services.refs import known_user
 
         owner = known_user(repo, owner)
-    who = owner if owner is not None else (None if everything else acting_user)
+    who = owner if owner is not None else (None if everything or everyone else acting_user)
     return repo.task_query(owner=repo.user_spelling(who) if who is not None else None,
                            include_done=everything, due_windows=spans)
 

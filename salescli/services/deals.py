@@ -855,12 +855,24 @@ def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str
     if flt.stale:
         stale = (today.isoformat(), int(repo.settings().get("default_stale_days") or 30))
     scale = {code: 10.0 ** (dec - 2) for code, dec in CURRENCY_DECIMALS.items() if dec != 2}
+    worth = None
+    if sort == "amount":  # largest first in the base currency, at today's rates (10,000 BHD before 90,000 USD)
+        from salescli.services.money import rates_on
+        from salescli.values import currency_decimals
+
+        base = repo.settings()["base_currency"]
+        rates = rates_on(repo, today)
+        # a currency without a rate counts at its nominal amount (12,000 EUR as 12,000), as a person would;
+        # "*": any other code (two decimals)
+        worth = {code: float(rates.get(code, 1)) * 10.0 ** (currency_decimals(base) - currency_decimals(code))
+                 for code in {*rates, *(c for c, dec in CURRENCY_DECIMALS.items() if dec != 2)}}
+        worth[base], worth["*"] = 1.0, 10.0 ** (currency_decimals(base) - 2)
     return repo.deal_query(
         stage_ids=stage_ids, owner=flt.owner, pipeline_id=pipeline_id, status=flt.status,
         close_from=flt.close_from.isoformat() if flt.close_from else None,
         close_before=flt.close_before.isoformat() if flt.close_before else None,
         tag=flt.tag, company_id=company_id, contact_id=contact_id, stale=stale,
-        min_amount=flt.min_amount, scale=scale, sort=sort,
+        min_amount=flt.min_amount, scale=scale, sort=sort, worth=worth,
     )
 
 

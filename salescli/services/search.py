@@ -13,7 +13,6 @@ from salescli.errors import InvalidValue, UsageError
 
 if TYPE_CHECKING:
     from salescli.repository import Repository
-    from salescli.repository.base import Row
 
 KINDS = ("company", "contact", "deal", "activity", "task")
 _KIND_ALIASES = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity",
@@ -52,11 +51,22 @@ def parse_kinds(values: list[str] | None) -> list[str]:
     return out
 
 
-def search(repo: Repository, text: str, kinds: list[str], limit: int) -> list[dict[str, Any]]:
-    """The best matches first: kind, id, title and a snippet with the words in [brackets]."""
-    rows: list[Row] = repo.search(fts_query(text), kinds, limit)
-    return [{"kind": r["kind"], "id": r["id"], "title": r["title"], "snippet": _one_line(r["snippet"])}
-            for r in rows]
+def search(repo: Repository, text: str, kinds: list[str], limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """The best matches first: kind, id, title and a snippet with the words in [brackets]; and a note when
+    more matched than are shown (for stderr)."""
+    from salescli.repository.activities import SEARCH_WINDOW
+
+    rows, windowed = repo.search(fts_query(text), kinds, limit + 1, window=SEARCH_WINDOW)
+    more = len(rows) > limit
+    found = [{"kind": r["kind"], "id": r["id"], "title": r["title"], "snippet": _one_line(r["snippet"])}
+             for r in rows[:limit]]
+    note = None
+    if windowed:
+        note = (f"more than {SEARCH_WINDOW:,} match: the best {len(found):,} of the newest {SEARCH_WINDOW:,} shown"
+                " (add a word or --kind to narrow it)")
+    elif more:
+        note = f"more match: the best {limit:,} shown (see more with --limit N)"
+    return found, note
 
 
 def _one_line(text: str | None) -> str:

@@ -109,35 +109,37 @@ def _values(scope: str, name: str, period: Period, metric: str, value: int, base
     }
 
 
-def _store(repo: Repository, values: dict[str, Any]) -> tuple[int, bool]:
-    """Insert the target, or change the value of the same unit/period/metric; (id, created)."""
+def _store(repo: Repository, values: dict[str, Any]) -> tuple[int, str]:
+    """Insert the target, or change the value of the same unit/period/metric; (id, "created", "updated" or
+    "unchanged")."""
     if values["scope"] == "owner":
         repo.ensure_user(values["name"], announce=True)
         values = {**values, "name": repo.user_spelling(values["name"])}
     existing = repo.target_like(values["scope"], values["name"], values["period_start"], values["period_end"],
                                 values["metric"])
     if existing is None:
-        return repo.create_record("targets", "target", {**values, "created_at": repo.now()}), True
-    repo.change_record("targets", "target", existing["id"], {"value": values["value"],
-                                                             "currency": values["currency"]})
-    return int(existing["id"]), False
+        return repo.create_record("targets", "target", {**values, "created_at": repo.now()}), "created"
+    changed = repo.change_record("targets", "target", existing["id"], {"value": values["value"],
+                                                                       "currency": values["currency"]})
+    return int(existing["id"]), "updated" if changed else "unchanged"
 
 
 def set_target(repo: Repository, unit: str, period_text: str, value_text: str, metric: str,
-               today: date) -> tuple[Row, bool]:
-    """`target set`: one target, replacing the value of the same owner/team, period and metric."""
+               today: date) -> tuple[Row, str]:
+    """`target set`: one target, replacing the value of the same owner/team, period and metric; with what
+    happened ("created", "updated", "unchanged")."""
     metric = parse_metric(metric)
     scope, name = parse_unit(unit)
     settings = repo.settings()
     period = _parse_period(period_text, today, settings, "PERIOD")
     value = parse_value(value_text, metric, settings["base_currency"])
     with repo.write():
-        target_id, created = _store(repo, _values(scope, name, period, metric, value, settings["base_currency"]))
+        target_id, state = _store(repo, _values(scope, name, period, metric, value, settings["base_currency"]))
     if scope == "team" and not repo.team_exists(name):
         repo.notices.append(f"no user is in team {name} yet (salescli user edit NAME --team {name})")
     row = repo.one("SELECT * FROM targets WHERE id = ?", (target_id,))
     assert row is not None
-    return row, created
+    return row, state
 
 
 def remove_target(repo: Repository, target_id: int) -> None:
@@ -231,13 +233,11 @@ def import_targets(repo: Repository, path: Path, today: date) -> dict[str, int]:
                                  f"{metric})")
         seen[key] = row["_line"]
         planned.append(values)
-    created = updated = 0
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
     with repo.write():
         for values in planned:
-            _, is_new = _store(repo, values)
-            created += is_new
-            updated += not is_new
-    return {"rows": len(planned), "created": created, "updated": updated}
+            counts[_store(repo, values)[1]] += 1
+    return {"rows": len(planned), **counts}
 
 
 # -- resolution ------------------------------------------------------------------------------

@@ -51,11 +51,15 @@ def import_case(tmp_path_factory: pytest.TempPathFactory, crm_template: Path) ->
     box = Sandbox(folder / "box")
     csv = write_deals_csv(folder / "deals.csv", ROWS)
     base = copy_db(crm_template, folder / "base.db")
-    reference = copy_db(base, folder / "reference.db")
-    start = time.monotonic()
-    box.ok("import", "deals", str(csv), db=reference)
-    seconds = time.monotonic() - start
-    return ImportCase(box, csv, base, digest(base), digest(reference), seconds)
+    # the faster of two runs: one slow run (a load spike, a cold page cache) spread the kill points past
+    # the end of every import, and the test failed for "too few kills landed inside the import"
+    runs = []
+    for name in ("warm-up.db", "reference.db"):
+        reference = copy_db(base, folder / name)
+        start = time.monotonic()
+        box.ok("import", "deals", str(csv), db=reference)
+        runs.append(time.monotonic() - start)
+    return ImportCase(box, csv, base, digest(base), digest(reference), min(runs))
 
 
 IN_PROCESS = threading.Lock()  # CliRunner swaps sys.stdout/stderr: one invocation at a time

@@ -263,5 +263,9 @@ def _by_section(ctx: ReportContext, by: str, open_rows: list[Row], won_rows: lis
         col("historical", "historical", "money", in_table=False), col("forecast", "forecast", "money", in_table=False),
         col("target", "target", "money"), col("attainment", "attain.", "rate"),
         col("gap", "gap", "money", in_table=False), col("coverage", "cover", "ratio"),
+        # the summary's other keys, as docs/reports.md promises (after the first ones: CSV columns keep their places)
+        col("won_amount", "won amount", "money", in_table=False), col("open_deals", "open n", "count", in_table=False),
+        *(col(f"{c}_deals", f"{c} n", "count", in_table=False) for c in CATEGORIES),
+        col("best_case_forecast", "best-case forecast", "money", in_table=False),
     ]
     return Section("groups", f"Forecast by {by} ({ctx.base})", columns, rows, empty="nothing in the period")
