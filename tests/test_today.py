@@ -35,6 +35,9 @@ DEALS = [
     # 10: stale: its next-step date has passed
     ["Next step overdue", "--amount", "2500", "--close", "2027-01-10", "--next-step", "Call",
      "--next-step-date", "2026-11-24"],
+    # 11: its next step is due today
+    ["Demo booked", "--amount", "1500", "--close", "2026-12-30", "--next-step", "Run the demo",
+     "--next-step-date", "today"],
 ]
 STEPS = [
     ["company", "add", "Acme Corp", "--domain", "acme.io"],
@@ -72,6 +75,9 @@ Overdue tasks (1)
 Due today (1)
   #3  Call Ana back  Ana Lima
 
+Next steps due today (1)
+  #11  Demo booked  Prospecting  1,500.00 USD  Run the demo
+
 Closing within 7 days (2)
   #2  Borealis fleet tracking, phase …  Prospecting  48,500.00 USD  closes today
   #1  Acme renewal                      Negotiation  12,000.00 EUR  closes in 4d
@@ -102,7 +108,10 @@ def test_a_narrow_terminal_cuts_text_not_amounts(ok, seeded, monkeypatch):
 
 def test_the_json(ok, seeded):
     data = json.loads(ok("today", "-f", "json").stdout)
-    assert list(data) == ["overdue_tasks", "due_today", "closing_soon", "stale_deals", "no_next_step"]
+    assert list(data) == ["overdue_tasks", "due_today", "next_steps_today", "closing_soon", "stale_deals",
+                          "no_next_step"]
+    assert [(d["id"], d["next_step"], d["days_to_next_step"]) for d in data["next_steps_today"]] == [
+        (11, "Run the demo", 0)]
     assert data["overdue_tasks"] == [
         {"id": 2, "subject": "Send proposal", "due_date": "2026-11-20", "days_overdue": 6, "owner": "dana",
          "deal_id": 1, "deal": "Acme renewal", "contact_id": 1, "contact": "Ana Lima", "company_id": 1,
@@ -174,6 +183,8 @@ Overdue tasks (1)
 
 Due today: none
 
+Next steps due today: none
+
 Closing within 7 days (1)
   #9  Sam closing soon  Prospecting  700.00 USD  closes in 3d
 
@@ -195,7 +206,7 @@ def test_limit_says_how_many_more(ok, seeded):
     assert "Stale deals (3)\n  #4  Idle since September  9,000.00 USD  idle 86d\n" \
            "  … and 2 more (--limit N, or -f json for all)\n" in out
     data = json.loads(ok("today", "--limit", "1", "-f", "json").stdout)
-    assert [len(v) for v in data.values()] == [1, 1, 1, 1, 1]
+    assert [len(v) for v in data.values()] == [1, 1, 1, 1, 1, 1]
 
 
 def test_an_empty_database(ok):
@@ -207,6 +218,8 @@ Overdue tasks: none
 
 Due today: none
 
+Next steps due today: none
+
 Closing within 7 days: none
 
 Stale deals: none
@@ -214,7 +227,8 @@ Stale deals: none
 Open deals without a next step: none
 """
     assert json.loads(ok("today", "-f", "json").stdout) == {
-        "overdue_tasks": [], "due_today": [], "closing_soon": [], "stale_deals": [], "no_next_step": []}
+        "overdue_tasks": [], "due_today": [], "next_steps_today": [], "closing_soon": [], "stale_deals": [],
+        "no_next_step": []}
 
 
 def test_flat_formats_for_scripts(ok, seeded, tmp_path):
@@ -269,7 +283,7 @@ def test_an_empty_agenda_of_someone_without_deals_says_whose_to_look_at(ok, cli,
     ok("user", "add", "lee")
     res = ok("today", "--owner", "lee")
     assert "Overdue tasks: none" in res.stdout
-    assert res.stderr == ("lee owns no open deal; open deals belong to dana (8), sam (1): try"
+    assert res.stderr == ("lee owns no open deal; open deals belong to dana (9), sam (1): try"
                           " `salescli today --all` or `salescli today --owner dana`\n")
     assert ok("today", "--owner", "sam").stderr == ""  # sam has deals: no hint even on a quiet day
     assert ok("today", "--owner", "lee", "-f", "json").stderr == ""  # scripts: no hint

@@ -20,12 +20,12 @@ def today(
         typer.Option("--limit", "-n", min=1, help=f"Rows per section (default: {TABLE_ROWS} on screen, all in JSON)."),
     ] = None,
     fmt: Annotated[str | None, typer.Option(
-        "--format", "-f", help="table, json (the five sections), or jsonl, csv, markdown (one row per item, led by"
+        "--format", "-f", help="table, json (the six sections), or jsonl, csv, markdown (one row per item, led by"
                                " its section; default: from -o's extension).")] = None,
     output: OutputOpt = None,
 ) -> None:
-    """Your day: overdue tasks, tasks due today, deals closing within 7 days, stale deals,
-    open deals without a next step.
+    """Your day: overdue tasks, tasks due today, next steps due today, deals closing within 7 days,
+    stale deals, open deals without a next step.
 
     Dates follow the global --today (salescli --today 2026-11-26 today).
 

@@ -202,8 +202,8 @@ class ActivityStore(RepositoryBase):
     ) -> tuple[list[Row], int]:
         """Open, unparked deals of one `today` section, in order, and how many there are in all.
 
-        section: 'closing_soon' (expected close in [today, until)), 'stale' (stale_condition) or
-        'no_next_step'. owner None: everyone's. With a limit, one pass over the covering index
+        section: 'closing_soon' (expected close in [today, until)), 'stale' (stale_condition),
+        'next_step_today' (its next-step date is today) or 'no_next_step'. owner None: everyone's. With a limit, one pass over the covering index
         deals_open_agenda finds the ids and the total, and a second reads just those rows.
         """
         from salescli.repository.deals import NO_NEXT_STEP, stale_condition
@@ -223,6 +223,9 @@ class ActivityStore(RepositoryBase):
             if section == "closing_soon":
                 q.add("d.expected_close >= ? AND d.expected_close < ?", today_iso, until_iso)
                 q.order_by = "d.expected_close, d.id"
+            elif section == "next_step_today":
+                q.add("substr(d.next_step_date, 1, 10) = ?", today_iso)
+                q.order_by = "d.expected_close IS NULL, d.expected_close, d.id"
             else:
                 q.add(NO_NEXT_STEP)
                 q.order_by = "d.expected_close IS NULL, d.expected_close, d.id"

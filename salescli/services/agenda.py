@@ -1,7 +1,7 @@
 """The `today` screen: what needs doing now, for one person or everyone.
 
-Five sections, each a list with a total: overdue tasks, tasks due today, open deals whose
-expected close is within 7 days, stale deals (the deals module's definition: idle past the
+Six sections, each a list with a total: overdue tasks, tasks due today, open deals whose next
+step is due today, open deals whose expected close is within 7 days, stale deals (the deals module's definition: idle past the
 stage's rot days, or close / next-step date passed; parked deals excluded until their date),
 and open deals without a next step. Laid out as plain text that fits 80 columns (no rich:
 the screen people open first thing should appear at once), or JSON for scripts.
@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     from salescli.repository.base import Row
 
 CLOSING_DAYS = 7
-SECTIONS = ("overdue_tasks", "due_today", "closing_soon", "stale_deals", "no_next_step")
+SECTIONS = ("overdue_tasks", "due_today", "next_steps_today", "closing_soon", "stale_deals", "no_next_step")
 HEADINGS = {
     "overdue_tasks": "Overdue tasks",
     "due_today": "Due today",
+    "next_steps_today": "Next steps due today",
     "closing_soon": f"Closing within {CLOSING_DAYS} days",
     "stale_deals": "Stale deals",
     "no_next_step": "Open deals without a next step",
@@ -52,6 +53,7 @@ def build_agenda(repo: Repository, today: date, owner: str | None, limit: int | 
     found: dict[str, tuple[list[Row], int]] = {
         "overdue_tasks": repo.open_tasks_due(who, None, day, limit),
         "due_today": repo.open_tasks_due(who, day, tomorrow, limit),
+        "next_steps_today": repo.agenda_deals("next_step_today", who, day, until, stale_days, limit),
         "closing_soon": repo.agenda_deals("closing_soon", who, day, until, stale_days, limit),
         "stale_deals": repo.agenda_deals("stale", who, day, until, stale_days, limit),
         "no_next_step": repo.agenda_deals("no_next_step", who, day, until, stale_days, limit),
@@ -145,7 +147,7 @@ def stale_reasons(row: Row, today: date, default_days: int) -> list[str]:
 
 # -- output ----------------------------------------------------------------------------------
 def agenda_json(agenda: Agenda) -> str:
-    """The five sections as one JSON object, one item per line (money exact, beside its currency)."""
+    """The sections as one JSON object, one item per line (money exact, beside its currency)."""
     from salescli.render import json_value
 
     parts = []
@@ -162,7 +164,7 @@ FLAT_KEYS = ("section", "id", "subject", "title", "due_date", "days_overdue", "d
 
 
 def agenda_rows(agenda: Agenda) -> list[dict[str, Any]]:
-    """The five sections as one flat list for csv, jsonl and markdown, each row led by its section, with
+    """The sections as one flat list for csv, jsonl and markdown, each row led by its section, with
     the columns of FLAT_KEYS (a key a section does not have is empty: tasks have no amount)."""
     return [{"section": name, **{k: item.get(k) for k in FLAT_KEYS[1:]}}
             for name in SECTIONS for item in agenda.sections[name]]
@@ -213,6 +215,8 @@ def _deal_cells(deal: dict[str, Any], section: str, everyone: bool) -> list[Cell
     amount = format_money(deal["amount_minor"], deal["currency"]) if deal["amount_minor"] is not None else "no amount"
     if section == "stale_deals":
         detail = ", ".join(_short_reason(deal, r) for r in deal["reasons"])
+    elif section == "next_steps_today":
+        detail = deal["next_step"] or "(no text)"
     else:
         detail = _closes(deal["days_to_close"])
     cells: list[Cell] = [(f"#{deal['id']}", 8, True), (deal["title"], 0, False)]
