@@ -203,8 +203,9 @@ class ActivityStore(RepositoryBase):
         """Open, unparked deals of one `today` section, in order, and how many there are in all.
 
         section: 'closing_soon' (expected close in [today, until)), 'stale' (stale_condition),
-        'next_step_today' (its next-step date is today) or 'no_next_step'. owner None: everyone's. With a limit, one pass over the covering index
-        deals_open_agenda finds the ids and the total, and a second reads just those rows.
+        'next_step_today' (its next-step date is today) or 'no_next_step'. owner None: everyone's. With
+        a limit, one pass over the covering index deals_open_agenda finds the ids and the total, and a
+        second reads just those rows.
         """
         from salescli.repository.deals import NO_NEXT_STEP, stale_condition
 

@@ -1,10 +1,11 @@
 """The `today` screen: what needs doing now, for one person or everyone.
 
 Six sections, each a list with a total: overdue tasks, tasks due today, open deals whose next
-step is due today, open deals whose expected close is within 7 days, stale deals (the deals module's definition: idle past the
-stage's rot days, or close / next-step date passed; parked deals excluded until their date),
-and open deals without a next step. Laid out as plain text that fits 80 columns (no rich:
-the screen people open first thing should appear at once), or JSON for scripts.
+step is due today, open deals whose expected close is within 7 days, stale deals (the deals
+module's definition: idle past the stage's rot days, or close / next-step date passed; parked
+deals excluded until their date), and open deals without a next step. Laid out as plain text
+that fits 80 columns (no rich: the screen people open first thing should appear at once), or
+JSON for scripts.
 """
 
 from __future__ import annotations
