@@ -880,6 +880,8 @@ def parse_period(text: str, today: date, fiscal_year_start_month: int = 1, week_
     - ``2026-Q4`` (also ``FY2026-Q4``, ``2026Q4``, ``Q4 2026``): fiscal
       quarter of that fiscal year, Q1 starting at the fiscal start month;
     - ``2026-11`` or ``Nov 2026``: a calendar month;
+    - ``Q4`` / ``November`` (``nov``): that quarter of the current fiscal year, that month of the
+      current calendar year;
     - ``2026-W48``: an ISO week (always Monday to Sunday);
     - ``this-``/``last-``/``next-`` + ``week``/``month``/``quarter``/``year``,
       weeks starting on ``week_start`` (0=Monday .. 6=Sunday), quarters and
@@ -968,6 +970,14 @@ def _parse_single_period(text: str, s: str, today: date, fiscal_year_start_month
         if not 1 <= week <= weeks_in_year:
             raise InvalidValue(None, text, f"is not a valid week ({year} has {weeks_in_year} ISO weeks)")
         return week_of(date.fromisocalendar(year, week, 1), 0)
+    # a quarter or a month without a year: this (fiscal) year's, as people say "Q4" and "November"
+    m = re.fullmatch(r"q([0-9])", key)
+    if m:
+        if not 1 <= int(m.group(1)) <= 4:
+            raise InvalidValue(None, text, "is not a valid quarter (Q1 to Q4)")
+        return _fiscal_quarter_period(_fiscal_year_of(today, fsm), int(m.group(1)), fsm)
+    if key in _MONTHS:
+        return _month_period(today.year, _MONTHS[key])
     raise InvalidValue(None, text, f"is not a period {_PERIOD_EXAMPLES}")
 
 

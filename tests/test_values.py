@@ -761,6 +761,12 @@ def period(start: str, end: str, label: str) -> Period:
         ("2026-11-01..today", period("2026-11-01", "2026-11-27", "2026-11-01..2026-11-26")),
         ("today..+30d", period("2026-11-26", "2026-12-27", "2026-11-26..2026-12-26")),
         ("Dec 1 2026..Dec 31 2026", period("2026-12-01", "2027-01-01", "2026-12-01..2026-12-31")),
+        # a quarter or month without a year: this year's
+        ("Q4", period("2026-10-01", "2027-01-01", "2026-Q4")),
+        ("q1", period("2026-01-01", "2026-04-01", "2026-Q1")),
+        ("November", period("2026-11-01", "2026-12-01", "2026-11")),
+        ("sept", period("2026-09-01", "2026-10-01", "2026-09")),
+        ("q3..nov", period("2026-07-01", "2026-12-01", "2026-07-01..2026-11-30")),
     ],
 )
 def test_parse_period(text: str, expected: Period) -> None:
@@ -787,6 +793,8 @@ def test_parse_period(text: str, expected: Period) -> None:
         ("this-quarter", 12, period("2026-09-01", "2026-12-01", "FY2025-Q4")),
         ("next-quarter", 12, period("2026-12-01", "2027-03-01", "FY2026-Q1")),
         ("2026-Q1", 7, period("2026-07-01", "2026-10-01", "FY2026-Q1")),
+        ("Q1", 4, period("2026-04-01", "2026-07-01", "FY2026-Q1")),  # the fiscal year today is in
+        ("q4", 4, period("2027-01-01", "2027-04-01", "FY2026-Q4")),
         ("this-month", 4, period("2026-11-01", "2026-12-01", "2026-11")),
         ("2026-11", 4, period("2026-11-01", "2026-12-01", "2026-11")),
     ],
@@ -827,6 +835,7 @@ def test_parse_period_week_start(text: str, week_start: int, expected: Period) -
         ("2026-00", "is not a valid month (01 to 12)"),
         ("2026-Q5", "is not a valid quarter (Q1 to Q4)"),
         ("2026-Q0", "is not a valid quarter (Q1 to Q4)"),
+        ("Q5", "is not a valid quarter (Q1 to Q4)"),
         ("2026-W00", "is not a valid week (2026 has 53 ISO weeks)"),
         ("2027-W53", "is not a valid week (2027 has 52 ISO weeks)"),
         ("1899", "is out of range (years 1900-2200)"),
