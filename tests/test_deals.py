@@ -512,6 +512,17 @@ def test_rm_needs_yes_without_a_terminal(ok: Run, cli: Run, db: Path) -> None:
     assert rows(db, "SELECT action FROM changes WHERE entity = 'deal' ORDER BY id")[-1] == ("delete",)
 
 
+def test_rm_names_the_open_tasks_left_unlinked(ok: Run, db: Path) -> None:
+    ok("deal", "add", "X")
+    ok("task", "add", "Send the contract", "--deal", "1", "--due", "+2d")
+    ok("task", "add", "Done already", "--deal", "1")
+    ok("task", "done", "2")
+    res = ok("deal", "rm", "1", "--yes")
+    assert res.stderr == ('deleted deal 1 X\nnote: 1 open task of deal 1 stays, no longer linked to it: #1 "Send the'
+                          ' contract" (salescli task rm 1 if it no longer applies)\n')
+    assert rows(db, "SELECT id, deal_id FROM activities ORDER BY id") == [(1, None), (2, None)]
+
+
 @pytest.mark.parametrize(
     "args",
     [["show", "99"], ["move", "99", "Proposal"], ["won", "99"], ["lost", "99", "--reason", "x"],

@@ -404,7 +404,7 @@ def test_a_second_writer_waits_then_exits_5_changing_nothing(ok: Run, db: Path, 
         res = run_exe("--db", str(db), "company", "add", "Busy Inc", env={"SALESCLI_BUSY_TIMEOUT": "0.2"})
         assert time.monotonic() - start < 10
         assert (res.returncode, res.stdout) == (5, "")
-        assert res.stderr == (f"Error: database {db} is busy (another salescli is writing); nothing changed\n"
+        assert res.stderr == (f"Error: database {db} is busy (another process is writing to it); nothing changed\n"
                               "Hint: try again, or raise SALESCLI_BUSY_TIMEOUT (seconds)\n")
         reader = run_exe("--db", str(db), "company", "list", "-f", "csv", env={"SALESCLI_BUSY_TIMEOUT": "0.2"})
         assert reader.returncode == 0 and "Acme" in reader.stdout  # WAL: readers are not blocked

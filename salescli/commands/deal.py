@@ -586,8 +586,10 @@ def rm(ctx: typer.Context, ref: DealArg, yes: YesOpt = False) -> None:
     """
     from salescli.services.deals import remove_deal, resolve_deal
 
-    repo = app_context(ctx).repo()
+    app = app_context(ctx)
+    repo = app.repo()
     row = resolve_deal(repo, ref)
     confirm(f"Delete deal {row['id']} {row['title']}?", yes)
     remove_deal(repo, row["id"])
     say(f"deleted deal {row['id']} {row['title']}")
+    flush_notices(app)

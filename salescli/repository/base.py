@@ -57,7 +57,7 @@ def translate_sqlite_error(exc: sqlite3.Error, path: Path | str) -> DatabaseErro
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
         return DatabaseError(
-            f"database {path} is busy (another salescli is writing); nothing changed",
+            f"database {path} is busy (another process is writing to it); nothing changed",
             hint="try again, or raise SALESCLI_BUSY_TIMEOUT (seconds)",
         )
     if "readonly" in text or "read-only" in text or "unable to open" in text:

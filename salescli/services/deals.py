@@ -693,9 +693,16 @@ def park_deal(
 
 
 def remove_deal(repo: Repository, deal_id: int) -> None:
-    """Delete a deal and its stage history (activities stay, unlinked)."""
+    """Delete a deal and its stage history (activities stay, unlinked); its open tasks are named."""
     with repo.write():
+        tasks = repo.open_deal_tasks(deal_id)
         repo.delete_record("deals", "deal", deal_id)
+    if tasks:  # a follow-up for a deal that no longer exists would sit in someone's list unexplained
+        listed = ", ".join(f'#{t["id"]} "{t["subject"]}"' for t in tasks[:3]) + (", …" if len(tasks) > 3 else "")
+        n = len(tasks)
+        repo.notices.append(f"note: {n} open task{'s' if n != 1 else ''} of deal {deal_id} stay{'s' if n == 1 else ''},"
+                            f" no longer linked to it: {listed} (salescli task rm {tasks[0]['id']} if it no longer"
+                            " applies)")
 
 
 # -- views ---------------------------------------------------------------------------------------
