@@ -470,14 +470,20 @@ def test_backup_force_never_replaces_a_pipe_the_database_or_a_link(cli: Run, ok:
     assert (res.exit_code, res.stderr) == (2, f"Error: {fifo} is not a regular file (a device or a pipe); a"
                                               " backup is a file\nHint: give it a file name, e.g. sales-backup.db\n")
     assert fifo.is_fifo()
-    res = cli("db", "backup", str(db), "--force")
-    assert (res.exit_code, res.stderr) == (2, f"Error: {db} is the database itself; give the backup another"
-                                              " file name\n")
+    assert cli("db", "backup", str(fifo)).stderr.startswith(f"Error: {fifo} is not a regular file")  # not "--force"
+    for extra in ((), ("--force",)):
+        res = cli("db", "backup", str(db), *extra)
+        assert (res.exit_code, res.stderr) == (2, f"Error: {db} is the database itself; give the backup another"
+                                                  " file name\n")
     real, link = tmp_path / "real.db", tmp_path / "latest.db"
     real.write_text("old")
     link.symlink_to(real)
     ok("db", "backup", str(link), "--force")  # written through the link, as cp does
     assert link.is_symlink() and real.read_bytes().startswith(b"SQLite format 3")
+    dangling, missing = tmp_path / "next.db", tmp_path / "backups-next.db"
+    dangling.symlink_to(missing)
+    ok("db", "backup", str(dangling))
+    assert dangling.is_symlink() and missing.read_bytes().startswith(b"SQLite format 3")
 
 
 def test_an_empty_db_option_is_refused_not_read_as_the_default(tmp_path: Path) -> None:

@@ -363,6 +363,21 @@ def test_funnel_does_not_count_a_win_the_deal_was_reopened_from(hist: Run) -> No
         2, D("21000.00"), 2)
 
 
+def test_funnel_counts_a_win_after_a_reopen_as_performance_does(hist: Run, db: Path) -> None:
+    # Delta: reopened at 12:29 (the live clock), won again dated today (midnight): its last stage is Won
+    hist("deal", "reopen", "4")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE stage_history SET changed_at = '2026-11-26T12:29:00' WHERE id = (SELECT max(id)"
+                     " FROM stage_history)")
+    conn.close()
+    hist("deal", "won", "4", "--date", "2026-11-26")
+    # Alpha: won 10-10 (before November), reopened and won again in November
+    hist("deal", "reopen", "1")
+    hist("deal", "won", "1", "--date", "2026-11-26")
+    st = by(report(hist, "funnel", "--period", "2026-11")["stages"], "stage")
+    assert st["Won"]["entered"] == report(hist, "performance", "--period", "2026-11")["summary"]["won"] == 2
+
+
 def test_funnel_by_owner(hist: Run) -> None:
     data = report(hist, "funnel", "--by", "owner")
     assert data["by"] == "owner"
@@ -466,8 +481,11 @@ def test_an_open_task_gives_a_deal_a_next_step_in_every_report(hist: Run) -> Non
     assert stale["summary"] == {"open": 6, "stale": 3, "parked": 0, "no_next_step": 4, "listed": 5}
     assert 9 not in [d["id"] for d in stale["deals"]]
     assert report(hist, "pipeline")["summary"]["no_next_step"] == 4
+    assert report(hist, "pipeline", "--as-of", "2026-11-01")["summary"]["no_next_step"] is None  # today's only
+    assert 9 not in [d["id"] for d in report(hist, "weekly")["at_risk"]]
     hist("task", "done", task)
     assert report(hist, "stale")["summary"]["no_next_step"] == 5
+    assert 9 in [d["id"] for d in report(hist, "weekly")["at_risk"]]  # Iota closes 12-10, no next step again
 
 
 def test_stale_lists_deals_largest_first_with_the_reason(hist: Run) -> None:

@@ -69,6 +69,8 @@ def test_more_matches_than_shown_are_announced_on_stderr(ok, crm, monkeypatch):
     res = ok("search", "zephyr", "--limit", "1", "-f", "json")
     assert (len(json.loads(res.stdout)), res.stderr) == (1, "more match: the best 1 shown (see more with --limit N)\n")
     assert ok("search", "zephyr", "--limit", "2").stderr == ""  # exactly all of them
+    monkeypatch.setattr("salescli.repository.activities.SEARCH_WINDOW", 2)  # exactly the window: all ranked
+    assert ok("search", "zephyr", "-f", "json").stderr == ""
     monkeypatch.setattr("salescli.repository.activities.SEARCH_WINDOW", 1)  # a word with very many matches
     assert ok("search", "zephyr", "-f", "json").stderr == (
         "more than 1 match: the best 1 of the newest 1 shown (add a word or --kind to narrow it)\n")

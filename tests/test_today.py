@@ -156,6 +156,12 @@ def test_an_open_task_on_a_deal_is_its_next_step_until_it_is_done(ok, seeded):
     assert without_step() == [7]
 
 
+def test_a_next_step_date_without_words_is_no_next_step(ok, seeded):
+    ok("deal", "edit", "7", "--next-step-date", "today")  # "Needs a next step": a date, no text
+    data = json.loads(ok("today", "-f", "json").stdout)
+    assert ([d["id"] for d in data["next_steps_today"]], [d["id"] for d in data["no_next_step"]]) == ([11], [7])
+
+
 def test_json_money_is_exact_text(ok, seeded):
     out = ok("today", "-f", "json").stdout
     assert '"amount": 48500.00, "currency": "USD"' in out

@@ -91,15 +91,15 @@ def backup(
     repo = app_context(ctx).repo()
     if target.is_dir():
         raise UsageError(f"{target} is a folder; give the backup a file name (e.g. {target / 'sales-backup.db'})")
-    if target.exists() and not force:
-        raise RuleError(f"{target} already exists", hint="pass --force to overwrite it")
-    if target.is_symlink() and target.exists():  # as cp: a link to a file is written through
+    if target.is_symlink():  # as cp: a link (even to a file not there yet) is written through
         target = target.resolve()
     if target.exists() and not target.is_file():  # --force never replaces /dev/null, a pipe or a terminal
         raise UsageError(f"{target} is not a regular file (a device or a pipe); a backup is a file",
                          hint="give it a file name, e.g. sales-backup.db")
     if target.exists() and target.samefile(repo.path):
         raise UsageError(f"{target} is the database itself; give the backup another file name")
+    if target.exists() and not force:
+        raise RuleError(f"{target} already exists", hint="pass --force to overwrite it")
     if not target.parent.is_dir():  # a storage fault, like --db in a missing folder: exit 5
         problem = "is not a folder" if target.parent.exists() else "does not exist"
         raise DatabaseError(f"cannot write {target}: folder {target.parent} {problem}")

@@ -120,14 +120,14 @@ def list_(
       salescli task list --overdue --today
       salescli task list --everyone --overdue -f json
     """
-    from salescli.errors import UsageError
-
-    if everyone and owner is not None:
-        raise UsageError("--everyone and --owner exclude each other")
     from salescli.commands.options import table_rows
     from salescli.render import pick_format, render_rows
     from salescli.services.activities import task_list_query, task_view
 
+    if everyone and owner is not None:
+        from salescli.errors import UsageError
+
+        raise UsageError("--everyone and --owner exclude each other")
     app = app_context(ctx)
     chosen = pick_format(fmt, output)
     windows = [name for name, on in (("overdue", overdue), ("today", today), ("week", week)) if on]

@@ -33,8 +33,6 @@ AGENDA_DEAL_SOURCE = "deals d JOIN stages s ON s.id = d.stage_id LEFT JOIN compa
 SEARCH_KINDS = ("company", "contact", "deal", "activity", "task")
 SEARCH_OFFSETS = {"company": 0, "contact": 1, "deal": 2, "activity": 3, "task": 3}
 
-
-
 SEARCH_WINDOW = 2000  # the newest matches of a word that `search` ranks
 
 class ActivityStore(RepositoryBase):
@@ -225,7 +223,7 @@ class ActivityStore(RepositoryBase):
                 q.add("d.expected_close >= ? AND d.expected_close < ?", today_iso, until_iso)
                 q.order_by = "d.expected_close, d.id"
             elif section == "next_step_today":
-                q.add("substr(d.next_step_date, 1, 10) = ?", today_iso)
+                q.add("substr(d.next_step_date, 1, 10) = ? AND trim(d.next_step) <> ''", today_iso)
                 q.order_by = "d.expected_close IS NULL, d.expected_close, d.id"
             else:
                 q.add(NO_NEXT_STEP)
@@ -266,7 +264,10 @@ class ActivityStore(RepositoryBase):
             f"SELECT rowid FROM search_index WHERE {where} ORDER BY rowid DESC LIMIT 1 OFFSET ?",
             (*params, window - 1),
         )
-        if floor is not None:
+        more = False
+        if floor is not None:  # `window` matches or more: rank the newest; say so when some are left out
+            more = self.scalar(f"SELECT 1 FROM search_index WHERE {where} ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                               (*params, window)) is not None
             where += " AND rowid >= ?"
             params.append(floor)
         return self.all(
@@ -274,4 +275,4 @@ class ActivityStore(RepositoryBase):
             f" FROM search_index WHERE {where} ORDER BY bm25(search_index, 0.0, 0.0, 4.0, 1.0), rowid DESC"
             " LIMIT ?",
             (*params, limit),
-        ), floor is not None
+        ), more

@@ -357,11 +357,13 @@ class DealStore(RepositoryBase):
         )
 
     def values_before_closing(self, deal_id: int) -> dict[str, Any]:
-        """What the deal's last win or loss changed, as it was before (the change log's `before`; {} when none)."""
+        """What the change that closed the deal last (won or lost, by hand or by an import) changed, as it
+        was before (the change log's `before`; {} when none)."""
         import json
 
         text = self.scalar("SELECT before FROM changes WHERE entity = 'deal' AND entity_id = ?"
-                           " AND action IN ('won', 'lost') ORDER BY id DESC LIMIT 1", (deal_id,))
+                           " AND json_extract(after, '$.status') IN ('won', 'lost') ORDER BY id DESC LIMIT 1",
+                           (deal_id,))
         found = json.loads(text) if text else {}
         return found if isinstance(found, dict) else {}
 

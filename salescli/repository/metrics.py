@@ -188,7 +188,7 @@ class MetricStore(RepositoryBase):
             # a deal created after the report's day (an earlier --today) is 0 days old, not negative
             " total(max(0, julianday(:day) - julianday(substr(d.created_at, 1, 10)))) AS age_days,"
             f" {stale} AS stale, {parked} AS parked,"
-            f" sum{NO_NEXT_STEP} AS no_next_step"
+            f" {'NULL' if as_of is not None else f'sum{NO_NEXT_STEP}'} AS no_next_step"
             f" FROM {source}{join} WHERE {where}{filt} GROUP BY grp, d.currency"
         )
         return self._rows(sql, {**params, **fparams, **stale_params, "start": start, "end": end, "day": day})
@@ -345,13 +345,15 @@ class MetricStore(RepositoryBase):
         key, join = DEAL_GROUPS[by]
         filt, fparams = f.sql()
         # a win the deal was reopened from is no win (as in `report performance`): a won stage counts when
-        # the deal's history has not moved on since (history row h with stage s2)
-        # (later: by time, then id: imports and the demo write a deal's earlier stages after its last one)
-        lasting = ("(s2.kind <> 'won' OR NOT EXISTS (SELECT 1 FROM stage_history hx"
-                   " WHERE hx.deal_id = h.deal_id AND hx.changed_at >= h.changed_at"
-                   " AND (hx.changed_at > h.changed_at OR hx.id > h.id)))")
+        # the deal's history has not moved on since (history row h with stage s2); later is by day, then
+        # id, as deal show orders the history (imports write a deal's earlier stages after its last one)
+        def lasting(h: str) -> str:
+            return (f"(s2.kind <> 'won' OR NOT EXISTS (SELECT 1 FROM stage_history hx WHERE hx.deal_id = {h}.deal_id"
+                    f" AND hx.changed_at >= substr({h}.changed_at, 1, 10)"
+                    f" AND (substr(hx.changed_at, 1, 10) > substr({h}.changed_at, 1, 10) OR hx.id > {h}.id)))")
+
         later = ("EXISTS (SELECT 1 FROM stage_history h JOIN stages s2 ON s2.id = h.to_stage_id"
-                 f" WHERE h.deal_id = e.deal_id AND {{0}} AND {lasting}"
+                 f" WHERE h.deal_id = e.deal_id AND {{0}} AND {lasting('h')}"
                  f" AND {HISTORY_DAY} || printf('%012d', h.id) > e.k)")
         moved_on = later.format("s2.kind IN ('open', 'won') AND s2.position > e.position")
         won = later.format("s2.kind = 'won'")
@@ -359,9 +361,9 @@ class MetricStore(RepositoryBase):
             "WITH e AS (SELECT h.deal_id, h.to_stage_id AS stage_id, s2.position,"
             f" min({HISTORY_DAY} || printf('%012d', h.id)) AS k"
             " FROM stage_history h JOIN stages s2 ON s2.id = h.to_stage_id"
-            f" WHERE s2.pipeline_id = :pipeline AND h.changed_at >= :start AND h.changed_at < :end AND {lasting}"
+            f" WHERE s2.pipeline_id = :pipeline AND h.changed_at >= :start AND h.changed_at < :end AND {lasting('h')}"
             " AND NOT EXISTS (SELECT 1 FROM stage_history h0 WHERE h0.deal_id = h.deal_id"
-            " AND h0.to_stage_id = h.to_stage_id AND h0.changed_at < :start)"
+            f" AND h0.to_stage_id = h.to_stage_id AND h0.changed_at < :start AND {lasting('h0')})"
             " GROUP BY h.deal_id, h.to_stage_id),"
             f" m AS (SELECT e.deal_id, e.stage_id, {moved_on} AS conv,"
             f" CASE WHEN e.stage_id = :first THEN {won} ELSE 0 END AS won FROM e)"

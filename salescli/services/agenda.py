@@ -217,7 +217,7 @@ def _deal_cells(deal: dict[str, Any], section: str, everyone: bool) -> list[Cell
     if section == "stale_deals":
         detail = ", ".join(_short_reason(deal, r) for r in deal["reasons"])
     elif section == "next_steps_today":
-        detail = deal["next_step"] or "(no text)"
+        detail = deal["next_step"]
     else:
         detail = _closes(deal["days_to_close"])
     cells: list[Cell] = [(f"#{deal['id']}", 8, True), (deal["title"], 0, False)]

@@ -652,9 +652,10 @@ def reopen_deal(
         extra: dict[str, Any] = {"won_at": None, "lost_at": None, "lost_reason": None, "lost_category": None}
         # a probability or forecast category set by hand before the deal closed comes back with it
         was = repo.values_before_closing(deal["id"])
-        if was.get("probability_set") and was.get("probability") is not None:
-            extra.update(probability=was["probability"], probability_set=1,
-                         forecast_category=default_forecast_category(was["probability"]), forecast_category_set=0)
+        if was.get("probability_set"):  # (no probability in `before`: it was the closing stage's, unchanged)
+            probability = int(was["probability"] if was.get("probability") is not None else deal["probability"] or 0)
+            extra.update(probability=probability, probability_set=1,
+                         forecast_category=default_forecast_category(probability), forecast_category_set=0)
         if was.get("forecast_category_set") and was.get("forecast_category"):
             extra.update(forecast_category=was["forecast_category"], forecast_category_set=1)
         row = _enter_stage(repo, deal, target, today=today, action="reopen", note=note, force=force, extra=extra)

@@ -53,7 +53,7 @@ def _figures(ctx: ReportContext, rows: list[Row]) -> dict[str, Any]:
         "avg_age_days": days(age / deals) if deals else None,
         "stale": sum(r["stale"] or 0 for r in rows) if stale_known else None,
         "parked": sum(r["parked"] or 0 for r in rows) if stale_known else None,
-        "no_next_step": sum(r["no_next_step"] or 0 for r in rows),
+        "no_next_step": sum(r["no_next_step"] or 0 for r in rows) if stale_known else None,
         "without_amount": deals - sum(r["with_amount"] for r in rows),
     }
 
