@@ -53,6 +53,12 @@ __all__ = [
 SUGGEST_AMONG = 5000
 
 
+def loose_key(text: str) -> str:
+    """A name without case, spaces or punctuation: `needs-analysis`, `Needs_Analysis` -> `needsanalysis`
+    (a stage typed or exported another way; used when the exact, case-insensitive name matched none)."""
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
 def closest(text: str, names: list[str], cutoff: float) -> str | None:
     """The name most like text, case-insensitively, as it is spelled in names; None below cutoff (0..1) or
     among more than SUGGEST_AMONG names."""

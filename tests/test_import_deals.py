@@ -204,6 +204,15 @@ def test_unknown_stages_are_listed_with_counts_or_created(cli: Run, ok: Run, tmp
                      "Won", "Lost"]
 
 
+def test_a_stage_written_with_dashes_or_underscores_is_the_stage_that_reads_so(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,stage\nA,needs-analysis\nB,NEEDS_ANALYSIS\n")
+    res = ok("import", "deals", str(path), "--create-stages")  # nothing to create: each reads as a stage
+    assert "created stage" not in res.stderr
+    assert [(r["title"], r["stage"]) for r in sql(ok, "SELECT d.title, s.name AS stage FROM deals d JOIN stages s"
+                                                      " ON s.id = d.stage_id ORDER BY d.id")] == [
+        ("A", "Needs Analysis"), ("B", "Needs Analysis")]
+
+
 def test_status_with_the_open_stage_it_closed_from(ok: Run, cli: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "title,stage,status,close\nA,Proposal,won,2026-10-01\nB,Won,open,2026-10-01\n")
     res = cli("import", "deals", str(path), "--on-error", "skip")

@@ -29,7 +29,7 @@ from salescli.services.pipeline import (
     normalize_forecast_category,
     required_of,
 )
-from salescli.values import as_timestamp
+from salescli.values import as_timestamp, loose_key
 
 if TYPE_CHECKING:
     from salescli.importers.apply import Writer
@@ -1082,6 +1082,7 @@ class DealPlanner(Planner):
         self.pipeline_names: dict[int, str] = {}
         self.stages: dict[tuple[int, str], StageInfo] = {}
         self.stage_by_id: dict[int, StageInfo] = {}
+        self.loose_stages: dict[tuple[int, str], StageInfo | None] = {}
         self.entry: dict[int, StageInfo] = {}  # where a closed deal's history runs through (entry_stage)
         self.first: dict[int, StageInfo] = {}  # each pipeline's first open stage: where every deal starts
         self.closing: dict[tuple[int, str], StageInfo] = {}
@@ -1119,6 +1120,7 @@ class DealPlanner(Planner):
     def _load_stages(self) -> None:
         self.pipelines.clear()
         self.stages.clear()
+        self.loose_stages.clear()
         for p in self.store.import_pipelines():
             self.pipelines[fold(p["name"])] = p["id"]
             self.pipeline_names[p["id"]] = p["name"]
@@ -1127,6 +1129,8 @@ class DealPlanner(Planner):
                              stage_rules(s))
             self.stages[(s["pipeline_id"], fold(s["name"]))] = info
             self.stage_by_id[info.id] = info
+            key = (s["pipeline_id"], loose_key(s["name"]))  # two stages reading alike: neither (None)
+            self.loose_stages[key] = None if key in self.loose_stages else info
         self.entry.clear()
         self.first.clear()
         self.closing.clear()
@@ -1175,7 +1179,8 @@ class DealPlanner(Planner):
             raise RowError(self.col("status"), status, "is not one of open, won, lost", line)
         name = values.get("stage")
         if name:
-            info = self.stages.get((pid, fold(name)))
+            # `needs-analysis` is Needs Analysis when no other stage reads so (as `deal move` finds it)
+            info = self.stages.get((pid, fold(name))) or self.loose_stages.get((pid, loose_key(name)))
             if info is None:
                 if self.options.create_stages:
                     info = self.create_stage(pid, name)

@@ -209,20 +209,14 @@ def resolve_pipeline(repo: Repository, ref: str | None, field_name: str = "pipel
 def resolve_stage(repo: Repository, pipeline: Row, name: str, field_name: str = "stage") -> Row:
     """A stage of the pipeline by name (any case; `needs-analysis` is Needs Analysis when only one stage
     reads so without spaces and punctuation). Unknown: exit 3, listing the valid ones, with the closest."""
-    import re
-
-    from salescli.values import closest
+    from salescli.values import closest, loose_key
 
     row = repo.stage_named(pipeline["id"], name.strip())
     if row is not None:
         return row
     every = repo.stage_names(pipeline["id"])
-
-    def key(text: str) -> str:
-        return re.sub(r"[\W_]+", "", text.casefold())
-
-    same = [n for n in every if key(n) == key(name)]
-    if len(same) == 1 and key(name):
+    same = [n for n in every if loose_key(n) == loose_key(name)]
+    if len(same) == 1 and loose_key(name):
         found = repo.stage_named(pipeline["id"], same[0])
         assert found is not None
         return found
