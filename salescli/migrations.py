@@ -303,8 +303,8 @@ UPDATE stage_history SET changed_at = changed_at || 'T00:00:00' WHERE length(cha
 """
 
 # A deal with an open task has a next step, even with the next-step field empty (the task is the step,
-# as in Pipedrive's "next activity"): `today`, the stale and pipeline reports and insights probe this
-# index once per deal whose next-step field is empty.
+# as in Pipedrive's "next activity"): `today` and the pipeline, stale and weekly reports probe this
+# index once per open deal whose next-step field is empty.
 M010_DEAL_OPEN_TASKS = """
 CREATE INDEX activities_deal_open_tasks ON activities(deal_id) WHERE kind = 'task' AND done_at IS NULL;
 """
