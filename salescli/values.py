@@ -54,9 +54,13 @@ SUGGEST_AMONG = 5000
 
 
 def loose_key(text: str) -> str:
-    """A name without case, spaces or punctuation: `needs-analysis`, `Needs_Analysis` -> `needsanalysis`
-    (a stage typed or exported another way; used when the exact, case-insensitive name matched none)."""
-    return re.sub(r"[\W_]+", "", text.casefold())
+    """A name without case, accents, spaces or punctuation: 'Person - Email (Work)' -> 'personemailwork',
+    `needs-analysis` -> `needsanalysis` (import headers matched to field aliases; a stage typed or
+    exported another way, when the exact, case-insensitive name matched none)."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in folded if ch.isalnum())
 
 
 def closest(text: str, names: list[str], cutoff: float) -> str | None:

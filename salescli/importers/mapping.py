@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from salescli.errors import ImportRejected, UsageError
+from salescli.values import loose_key
 
 ENTITIES = ("companies", "contacts", "deals", "activities", "users")
 _ENTITY_ALIASES = {
@@ -209,18 +209,12 @@ _EXPORT_ALIASES: dict[str, dict[str, str]] = {
 }
 
 
-def normalize_header(text: str) -> str:
-    """'Person - Email (Work)' -> 'personemailwork': lower case, letters and digits only."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in folded if ch.isalnum())
-
-
 def _alias_index(specs: dict[str, FieldSpec]) -> dict[str, str]:
     """normalized alias -> field; where two fields share an alias, the one listed first keeps it."""
     index: dict[str, str] = {}
     for spec in specs.values():
         for alias in spec.aliases:
-            index.setdefault(normalize_header(alias), spec.name)
+            index.setdefault(loose_key(alias), spec.name)
     return index
 
 
@@ -315,7 +309,7 @@ def check_target(target: str, entity: str, origin: str) -> str:
     name = lowered.replace(" ", "_").replace("-", "_")
     if name in FIELDS[entity]:
         return name
-    alias = _ALIAS_INDEX[entity].get(normalize_header(target))
+    alias = _ALIAS_INDEX[entity].get(loose_key(target))
     if alias is not None:
         return alias
     raise UsageError(f'{origin}: "{target}" is not a field of {entity}'
@@ -422,7 +416,7 @@ def resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> Ma
     by_exact = {h: i for i, h in enumerate(header)}
     by_norm: dict[str, int] = {}
     for i, h in enumerate(header):
-        by_norm.setdefault(normalize_header(h), i)
+        by_norm.setdefault(loose_key(h), i)
     notes: list[str] = []
 
     # 1. explicit columns (preset < map file < --map; the merged dict already holds the last word)
@@ -431,7 +425,7 @@ def resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> Ma
     for column, target in ordered:
         index = by_exact.get(column)
         if index is None:
-            index = by_norm.get(normalize_header(column))
+            index = by_norm.get(loose_key(column))
         if index is None:
             if column in spec.strict_columns:
                 raise ImportRejected(f'{file_name}: --map names column "{column}", which the file does not have',
@@ -476,7 +470,7 @@ def resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> Ma
     for i, h in enumerate(header):
         if targets[i] is not None:
             continue
-        name = _ALIAS_INDEX[entity].get(normalize_header(h))
+        name = _ALIAS_INDEX[entity].get(loose_key(h))
         if name is not None and name not in taken:
             claims.setdefault(name, []).append(i)
     for name, indexes in claims.items():
@@ -540,10 +534,10 @@ _TEMPLATE_RE = re.compile(r"\{([^{}]+)\}")
 def template_columns(template: str, header: list[str], origin: str) -> list[tuple[str, int]]:
     """The columns a derive template names, as (placeholder, column index)."""
     by_exact = {h: i for i, h in enumerate(header)}
-    by_norm = {normalize_header(h): i for i, h in enumerate(header)}
+    by_norm = {loose_key(h): i for i, h in enumerate(header)}
     out = []
     for name in _TEMPLATE_RE.findall(template):
-        index = by_exact.get(name, by_norm.get(normalize_header(name)))
+        index = by_exact.get(name, by_norm.get(loose_key(name)))
         if index is None:
             raise ImportRejected(f'{origin}: derive names column "{name}", which the file does not have')
         out.append((name, index))

@@ -260,14 +260,12 @@ class ActivityStore(RepositoryBase):
             if 3 in offsets and len(chosen & {"activity", "task"}) == 1:
                 where += " AND (rowid % 4 <> 3 OR kind = ?)"
                 params.append("task" if "task" in chosen else "activity")
-        floor = self.scalar(
-            f"SELECT rowid FROM search_index WHERE {where} ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-            (*params, window - 1),
-        )
-        more = False
-        if floor is not None:  # `window` matches or more: rank the newest; say so when some are left out
-            more = self.scalar(f"SELECT 1 FROM search_index WHERE {where} ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-                               (*params, window)) is not None
+        # the window's oldest match, and the next one when there is one (then some are left out)
+        edge = [r["rowid"] for r in self.all(
+            f"SELECT rowid FROM search_index WHERE {where} ORDER BY rowid DESC LIMIT 2 OFFSET ?",
+            (*params, window - 1))]
+        floor, more = (edge[0], len(edge) > 1) if edge else (None, False)
+        if floor is not None:  # `window` matches or more: rank the newest
             where += " AND rowid >= ?"
             params.append(floor)
         return self.all(

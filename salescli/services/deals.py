@@ -617,10 +617,14 @@ def _note_open_tasks(repo: Repository, deal: Row, tasks: list[Row], status: str)
     name them, so they do not sit in someone's overdue list; closing them stays the person's call."""
     if not tasks:
         return
-    listed = ", ".join(f'#{t["id"]} "{t["subject"]}"' for t in tasks[:3]) + (", …" if len(tasks) > 3 else "")
     n = len(tasks)
-    repo.notices.append(f"note: {status} deal {deal['id']} still has {n} open task{'s' if n != 1 else ''}: {listed}"
-                        f" (salescli task done {tasks[0]['id']}, or task rm)")
+    repo.notices.append(f"note: {status} deal {deal['id']} still has {n} open task{'s' if n != 1 else ''}:"
+                        f" {_listed_tasks(tasks)} (salescli task done {tasks[0]['id']}, or task rm)")
+
+
+def _listed_tasks(tasks: list[Row]) -> str:
+    """'#4 "Chase", #5 "Call"' — the first three, then …"""
+    return ", ".join(f'#{t["id"]} "{t["subject"]}"' for t in tasks[:3]) + (", …" if len(tasks) > 3 else "")
 
 
 def reopen_deal(
@@ -699,11 +703,10 @@ def remove_deal(repo: Repository, deal_id: int) -> None:
         tasks = repo.open_deal_tasks(deal_id)
         repo.delete_record("deals", "deal", deal_id)
     if tasks:  # a follow-up for a deal that no longer exists would sit in someone's list unexplained
-        listed = ", ".join(f'#{t["id"]} "{t["subject"]}"' for t in tasks[:3]) + (", …" if len(tasks) > 3 else "")
         n = len(tasks)
         repo.notices.append(f"note: {n} open task{'s' if n != 1 else ''} of deal {deal_id} stay{'s' if n == 1 else ''},"
-                            f" no longer linked to it: {listed} (salescli task rm {tasks[0]['id']} if it no longer"
-                            " applies)")
+                            f" no longer linked to it: {_listed_tasks(tasks)} (salescli task rm {tasks[0]['id']} if"
+                            " it no longer applies)")
 
 
 # -- views ---------------------------------------------------------------------------------------
@@ -865,16 +868,15 @@ def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str
     scale = {code: 10.0 ** (dec - 2) for code, dec in CURRENCY_DECIMALS.items() if dec != 2}
     worth = None
     if sort == "amount":  # largest first in the base currency, at today's rates (10,000 BHD before 90,000 USD)
-        from salescli.services.money import rates_on
+        from salescli.services.money import minor_unit_factors, rates_on
         from salescli.values import currency_decimals
 
         base = repo.settings()["base_currency"]
-        rates = rates_on(repo, today)
         # a currency without a rate counts at its nominal amount (12,000 EUR as 12,000), as a person would;
         # "*": any other code (two decimals)
-        worth = {code: float(rates.get(code, 1)) * 10.0 ** (currency_decimals(base) - currency_decimals(code))
-                 for code in {*rates, *(c for c, dec in CURRENCY_DECIMALS.items() if dec != 2)}}
-        worth[base], worth["*"] = 1.0, 10.0 ** (currency_decimals(base) - 2)
+        nominal = {code: Decimal(1) for code, dec in CURRENCY_DECIMALS.items() if dec != 2}
+        worth = minor_unit_factors(base, {**nominal, **rates_on(repo, today)})
+        worth["*"] = 10.0 ** (currency_decimals(base) - 2)
     return repo.deal_query(
         stage_ids=stage_ids, owner=flt.owner, pipeline_id=pipeline_id, status=flt.status,
         close_from=flt.close_from.isoformat() if flt.close_from else None,

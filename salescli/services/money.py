@@ -140,6 +140,15 @@ class Totals:
         return out
 
 
+def minor_unit_factors(base: str, rates: Mapping[str, Decimal]) -> dict[str, float]:
+    """currency -> factor from its minor units to the base's minor units (approximate: for ordering and
+    thresholds in SQL); the base itself is 1."""
+    base_dec = currency_decimals(base)
+    out = {cur: float(rate) * 10.0 ** (base_dec - currency_decimals(cur)) for cur, rate in rates.items()}
+    out[base] = 1.0
+    return out
+
+
 def summarize(rows: Iterable[Mapping[str, Any]], base: str, rates: Mapping[str, Decimal]) -> Totals:
     """Totals from rows with keys currency, deals, minor and optionally with_amount (rows of one currency,
     e.g. one per status, are added up)."""

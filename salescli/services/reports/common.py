@@ -87,12 +87,9 @@ class ReportContext:
 
     def fx_scale(self) -> dict[str, float]:
         """currency -> factor from its minor units to the base's (approximate; for ordering in SQL)."""
-        from salescli.values import currency_decimals
+        from salescli.services.money import minor_unit_factors
 
-        base_dec = currency_decimals(self.base)
-        out = {cur: float(rate) * 10 ** (base_dec - currency_decimals(cur)) for cur, rate in self.rates.items()}
-        out[self.base] = 1.0
-        return out
+        return minor_unit_factors(self.base, self.rates)
 
     def meta(self, name: str, by: str | None = None, **extra: Any) -> dict[str, Any]:
         """The keys every report's JSON starts with."""
