@@ -37,12 +37,26 @@ def meta_line(report: Report) -> str:
         span = period["label"]
     else:
         span = f"{period['label']} ({period['start']} to {period['end']})"
-    parts = [f"period {span}",
-             f"as of {meta['as_of']}", f"amounts in {meta['base_currency']}"]
+    parts = [f"period {span}", f"as of {meta['as_of']}"]
+    # Deals' own amounts (each with its currency) are not "in" the base currency: it only ranks them.
+    money = _money_shown(report)
+    if money:
+        parts.append(f"{'amounts' if money == 'base' else 'ranked'} in {meta['base_currency']}")
     filters = ", ".join(f"{k} {v}" for k, v in (meta.get("filters") or {}).items() if v)
     if filters:
         parts.append(filters)
     return " · ".join(parts)
+
+
+def _money_shown(report: Report) -> str | None:
+    """'base' when a table shows amounts converted to the base currency, 'own' when it shows only deals'
+    own amounts, None when it shows no money."""
+    from salescli.services.reports.common import money_cell, priced_cell
+
+    shows = {c.show for s in report.sections for c in s.columns if c.in_table}
+    if money_cell in shows or any(f.kind == "money" for f in report.figures):
+        return "base"
+    return "own" if priced_cell in shows else None
 
 
 def render_report(report: Report, *, fmt: str, output: str | None = None, chart: bool = False,

@@ -524,6 +524,14 @@ def test_a_report_over_all_dates_says_so(hist: Run) -> None:
     assert report(hist, "funnel", "--period", "all")["period"] == {"label": "all", "start": None, "end": None}
 
 
+def test_a_report_header_says_in_what_currency_its_amounts_are(hist: Run) -> None:
+    # stale lists each deal in its own currency: the base currency only ranks them; activity shows no money
+    assert hist("report", "stale").stdout.splitlines()[1] == "period all dates · as of 2026-11-26 · ranked in USD"
+    assert hist("report", "activity", "--period", "all").stdout.splitlines()[1] == (
+        "period all dates · as of 2026-11-26")
+    assert hist("report", "stale", "-f", "markdown").stdout.splitlines()[2].endswith("· ranked in USD")
+
+
 def test_stale_by_owner_counts_per_owner(hist: Run) -> None:
     data = report(hist, "stale", "--by", "owner")
     assert data["period"]["label"] == "all"
