@@ -375,6 +375,30 @@ def test_reopen_keeps_a_forecast_category_set_by_hand_and_the_stage_probability(
     assert (deal["stage"], deal["probability"], deal["forecast_category"]) == ("Proposal", 60, "commit")
 
 
+def test_winning_makes_the_contact_a_customer_and_reopening_takes_it_back(crm: Run, db: Path) -> None:
+    ok = crm
+    ok("contact", "add", "Ben", "--email", "ben@acme.io", "--company", "Acme", "--status", "prospect")
+    ok("deal", "add", "X", "--contact", "ana@acme.io")
+    ok("deal", "add", "Y", "--contact", "ana@acme.io")
+    ok("deal", "add", "Z", "--contact", "ben@acme.io")
+    status = "SELECT name, status FROM contacts ORDER BY id"
+    res = ok("deal", "won", "1")
+    assert res.stderr.startswith("contact Ana Silva (#1) is now a customer (was lead)\n")
+    assert rows(db, status) == [("Ana Silva", "customer"), ("Ben", "prospect")]
+    assert "contact" not in ok("deal", "won", "2").stderr  # a customer already: nothing said, nothing logged
+    assert ok("history", "contact", "1", "-f", "csv").stdout.splitlines()[2] == (
+        '8,2026-11-26T00:00:00,dana,contact,1,deal 1 won,,status: lead → customer,"{""status"": ""lead""}",'
+        '"{""status"": ""customer""}"')
+    # Ana has another won deal: reopening one leaves her a customer
+    assert "contact" not in ok("deal", "reopen", "1").stderr
+    assert "contact Ana Silva (#1) is a lead again" in ok("deal", "reopen", "2").stderr
+    # won by a move into a won stage too; a status set by hand since is left alone on reopen
+    ok("deal", "move", "3", "Won")
+    ok("contact", "edit", "ben@acme.io", "--status", "churned")
+    assert "contact" not in ok("deal", "reopen", "3").stderr
+    assert rows(db, status) == [("Ana Silva", "lead"), ("Ben", "churned")]
+
+
 def test_won_with_an_amount_in_another_currency_says_the_currency_changed(ok: Run) -> None:
     ok("deal", "add", "X", "--amount", "7500", "--currency", "GBP")
     res = ok("deal", "won", "1", "--amount", "€8k")

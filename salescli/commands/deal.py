@@ -474,6 +474,8 @@ def won(
 ) -> None:
     """Mark a deal won.
 
+    Its contact becomes a customer (a lead, prospect or churned one before).
+
     \b
     Example: salescli deal won 7 --amount 11,500 --date 2026-11-20
     """
@@ -535,6 +537,9 @@ def reopen(
     output: OutputOpt = None,
 ) -> None:
     """Return a won or lost deal to an open stage.
+
+    A contact the win made a customer gets their earlier status back, unless
+    another of their deals is won or their status was set since.
 
     \b
     Example: salescli deal reopen 21 --stage Qualification --note "they came back"

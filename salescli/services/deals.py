@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from salescli.errors import AmbiguousReference, InvalidValue, NotFound, RuleError
+from salescli.models import CONTACT_STATUSES
 from salescli.services.pipeline import (
     REQUIRED_OPTIONS,
     default_forecast_category,
@@ -313,6 +314,8 @@ def _enter_stage(
         after["forced"] = "missing " + ", ".join(missing)
     repo.record_change("deal", deal["id"], action, before, after)
     repo.add_stage_history(deal["id"], deal["stage_id"], stage["id"], when, note, bool(missing))
+    if stage["kind"] == "won":
+        _contact_becomes_customer(repo, deal)
     row = repo.deal(deal["id"])
     assert row is not None
     day = on_date or today  # a task "due 7 days after" a deal won on --date 11-10 is due 11-17
@@ -612,6 +615,41 @@ def lose_deal(
     return row
 
 
+def _contact_becomes_customer(repo: Repository, deal: Row) -> None:
+    """The contact of a deal just won is a customer now (a lead or prospect before; a churned one who buys
+    again too). Logged as "deal N won" on the contact, which `deal reopen` looks for to take it back."""
+    contact = repo.one("SELECT id, name, status FROM contacts WHERE id = ?", (deal["contact_id"],)) \
+        if deal.get("contact_id") else None
+    if contact is None or contact["status"] == "customer":
+        return
+    repo.update_row("contacts", contact["id"], {"status": "customer", "updated_at": repo.now()})
+    repo.record_change("contact", contact["id"], f"deal {deal['id']} won", {"status": contact["status"]},
+                       {"status": "customer"})
+    repo.notices.append(f"contact {contact['name']} (#{contact['id']}) is now a customer (was {contact['status']})")
+
+
+def _contact_no_longer_customer(repo: Repository, deal: Row) -> None:
+    """Reopening a won deal takes back what winning made of its contact — when no other deal of theirs is
+    won and no one has set their status since."""
+    if not deal.get("contact_id"):
+        return
+    last = repo.one("SELECT action, before FROM changes WHERE entity = 'contact' AND entity_id = ?"
+                    " AND json_extract(after, '$.status') IS NOT NULL ORDER BY id DESC LIMIT 1",
+                    (deal["contact_id"],))
+    if last is None or not (last["action"].startswith("deal ") and last["action"].endswith(" won")) or repo.scalar(
+            "SELECT EXISTS (SELECT 1 FROM deals WHERE contact_id = ? AND status = 'won' AND id != ?)",
+            (deal["contact_id"], deal["id"])):
+        return
+    was = json.loads(last["before"] or "{}").get("status")
+    contact = repo.one("SELECT id, name, status FROM contacts WHERE id = ?", (deal["contact_id"],))
+    if contact is None or contact["status"] != "customer" or was not in CONTACT_STATUSES:
+        return
+    repo.update_row("contacts", contact["id"], {"status": was, "updated_at": repo.now()})
+    repo.record_change("contact", contact["id"], f"deal {deal['id']} reopened", {"status": "customer"},
+                       {"status": was})
+    repo.notices.append(f"contact {contact['name']} (#{contact['id']}) is a {was} again")
+
+
 def _note_open_tasks(repo: Repository, deal: Row, tasks: list[Row], status: str) -> None:
     """A deal just closed (status won or lost) with tasks still open (a proposal call an automation made):
     name them, so they do not sit in someone's overdue list; closing them stays the person's call."""
@@ -663,6 +701,8 @@ def reopen_deal(
         if was.get("forecast_category_set") and was.get("forecast_category"):
             extra.update(forecast_category=was["forecast_category"], forecast_category_set=1)
         row = _enter_stage(repo, deal, target, today=today, action="reopen", note=note, force=force, extra=extra)
+        if deal["status"] == "won":
+            _contact_no_longer_customer(repo, deal)
         for task in repo.open_automation_tasks(deal["id"], events=("won", "lost")):
             repo.notices.append(f'note: task {task["id"]} "{task["subject"]}", made when deal {deal["id"]} was'
                                 f' {task["event"]}, is still open (salescli task rm {task["id"]} if it no longer'
