@@ -482,6 +482,8 @@ def parse_date(text: str, today: date, day_first: bool | None = None, *, past: b
       strictly after today (``next friday`` is the same as ``friday``), so that
       ``deal park --until friday`` on a Friday parks for a week; ``last friday``
       is the one strictly before today;
+    - ``next week``/``next month``/``next year``: a week, month or year from
+      today (``+1w``, ``+1m``, ``+1y``); ``last week`` etc. one before;
     - ``end of month``/``eom`` and ``end of year``/``eoy``: the last day of
       today's month or calendar year;
     - ``D/M/YYYY`` or ``M/D/YYYY`` with ``/``, ``.`` or ``-``: when both
@@ -578,6 +580,8 @@ def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: b
         return _relative_date(text, relative, today, past=past)
 
     weekday = _WEEKDAY_RE.fullmatch(low)
+    if weekday and weekday.group(1) and weekday.group(2) in ("week", "month", "year"):  # next week: +1w
+        return _shift(text, today, -1 if weekday.group(1) == "last" else 1, weekday.group(2)[0])
     if weekday and weekday.group(2) in _WEEKDAYS:
         target = _WEEKDAYS[weekday.group(2)]
         back = weekday.group(1) == "last" or (past and weekday.group(1) != "next")
@@ -621,6 +625,11 @@ def _relative_date(text: str, m: re.Match[str], today: date, *, past: bool = Fal
     if ago and (sign or in_):
         raise InvalidValue(None, text, f"is not a date {_DATE_EXAMPLES}")
     n = -count if sign == "-" or ago or (past and not sign and not in_) else count
+    return _shift(text, today, n, unit)
+
+
+def _shift(text: str, today: date, n: int, unit: str) -> date:
+    """today moved n days, weeks, months or years (unit d, w, m, y); months clamp to the month's end."""
     try:
         if unit == "d":
             result = today + timedelta(days=n)

@@ -470,6 +470,12 @@ def test_parse_date(text: str, expected: date) -> None:
         ("end of the month", date(2026, 11, 30), date(2026, 11, 30)),
         ("eoy", date(2026, 12, 31), date(2026, 12, 31)),
         ("end of year", date(2026, 12, 31), date(2026, 12, 31)),
+        # next / last week, month, year: one unit either way, whatever past says
+        ("next week", date(2026, 12, 3), date(2026, 12, 3)),
+        ("Next  Month", date(2026, 12, 26), date(2026, 12, 26)),
+        ("next year", date(2027, 11, 26), date(2027, 11, 26)),
+        ("last week", date(2026, 11, 19), date(2026, 11, 19)),
+        ("last month", date(2026, 10, 26), date(2026, 10, 26)),
     ],
 )
 def test_parse_date_past(text: str, expected: date, expected_past: date) -> None:
