@@ -251,3 +251,39 @@ def _bulk_companies(db: Path, n: int) -> None:
         for i in range(n):
             add_company(repo, {"name": f"Co {i:04d}", "tags": ["bulk"]})
     app.close()
+
+
+def test_merge_moves_everything_to_the_kept_company_and_loses_nothing(crm: Run, cli: Run, db: Path) -> None:
+    crm("company", "add", "ACME Corporation", "--territory", "EMEA", "--segment", "b2b", "--tag", "EU,partner",
+        "--notes", "met at the fair")
+    crm("contact", "add", "Cy", "--email", "cy@acme.io", "--company", "4")
+    crm("deal", "add", "Pilot", "--company", "4")
+    crm("activity", "log", "call", "Intro", "--company", "4")
+    before = digest(db)
+    res = cli("company", "merge", "acme.io", "ACME Corporation")
+    assert (res.exit_code, res.stderr) == (1, "Error: refusing to merge company 4 ACME Corporation into company 1"
+                                              " Acme Corp and delete 4 without --yes (no terminal to ask)\n")
+    assert digest(db) == before
+    res = crm("company", "merge", "acme.io", "ACME Corporation", "--yes")
+    assert res.stdout == "1\n"
+    assert res.stderr == ("merged company 4 ACME Corporation into 1 Acme Corp: moved 1 contact, 1 deal,"
+                          " 1 activity; filled territory; notes keep name ACME Corporation; segment b2b\n")
+    acme = json.loads(crm("company", "show", "1", "-f", "json").stdout)
+    assert (acme["territory"], acme["segment"], acme["tags"]) == ("EMEA", "saas", ["key-account", "eu", "partner"])
+    assert acme["notes"] == ("first customer\n\nmet at the fair\n\n"
+                             "Merged from company 4: name ACME Corporation; segment b2b")
+    assert cli("company", "show", "4").exit_code == 3
+    assert [(c["name"], c["company"]) for c in json.loads(crm("contact", "list", "--company", "1", "-f",
+                                                              "json").stdout)] == [("Ana Silva", "Acme Corp"),
+                                                                                   ("Cy", "Acme Corp")]
+    assert json.loads(crm("deal", "show", "1", "-f", "json").stdout)["company"] == "Acme Corp"
+    log = [(h["entity_id"], h["action"], h["summary"]) for h in
+           json.loads(crm("history", "company", "-f", "json").stdout)][-2:]
+    assert log[0] == (4, "merge", "merged ACME Corporation into #1")
+    assert log[1][:2] == (1, "merge") and log[1][2].startswith("merged ACME Corporation (#4); territory: ∅ → EMEA;")
+    # merging a company into itself, or one that does not exist, changes nothing
+    before = digest(db)
+    res = cli("company", "merge", "1", "acme.io", "--yes")
+    assert (res.exit_code, res.stderr) == (1, "Error: 1 and acme.io are the same company (1 Acme Corp)\n")
+    assert cli("company", "merge", "1", "99", "--yes").exit_code == 3
+    assert digest(db) == before

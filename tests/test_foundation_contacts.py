@@ -199,3 +199,23 @@ def test_rm_needs_yes_without_a_terminal_and_unlinks_logged(crm: Run, cli: Run, 
     assert cli("contact", "show", "1").exit_code == 3
     changes = json.loads(crm("history", "contact", "1", "-f", "json").stdout)
     assert changes[-1]["action"] == "delete" and changes[-1]["before"]["email"] == "ana@acme.io"
+
+
+def test_merge_keeps_the_furthest_status_and_a_second_email_in_the_notes(ok: Run, cli: Run, db: Path) -> None:
+    ok("contact", "add", "Ben", "--status", "prospect", "--company", "Acme")  # no e-mail yet
+    ok("contact", "add", "Ben Okafor", "--email", "ben@acme.io", "--phone", "+1 555 0102", "--status", "customer")
+    ok("contact", "add", "B. Okafor", "--email", "b.okafor@gmail.com", "--company", "Beta", "--tag", "vip")
+    ok("deal", "add", "Renewal", "--contact", "3")
+    res = ok("contact", "merge", "1", "ben@acme.io", "--yes")
+    assert res.stderr == ("merged contact 2 Ben Okafor into 1 Ben: nothing linked to move; filled email, phone;"
+                          " notes keep name Ben Okafor\n")
+    res = ok("contact", "merge", "1", "b.okafor@gmail.com", "--yes", "-f", "json")
+    ben = json.loads(res.stdout)
+    assert (ben["email"], ben["phone"], ben["status"], ben["company"], ben["tags"]) == (
+        "ben@acme.io", "+1 555 0102", "customer", "Acme", ["vip"])
+    assert ben["notes"] == ("Merged from contact 2: name Ben Okafor\n\n"
+                            "Merged from contact 3: name B. Okafor; email b.okafor@gmail.com; company Beta")
+    assert json.loads(ok("deal", "show", "1", "-f", "json").stdout)["contact"] == "Ben"
+    assert [c["id"] for c in json.loads(ok("contact", "list", "-f", "json").stdout)] == [1]
+    found = json.loads(ok("search", "gmail", "-f", "json").stdout)  # the second address is still found
+    assert [(r["kind"], r["id"]) for r in found] == [("contact", 1)]

@@ -142,3 +142,19 @@ def test_forget_says_when_a_reader_keeps_the_wal_alive(ok: Run, cli: Run, db: Pa
         reader.close()
     ok("company", "list")  # the next command's checkpoint finishes the job
     assert traces(db, ["Zebulon Quxworth", "zeb.qux@example.org"]) == []
+
+
+def test_forget_after_a_merge_erases_the_duplicates_merged_into_them_too(ok: Run, db: Path, run_exe: Run) -> None:
+    ok("contact", "add", "Zebulon Quxworth", "--email", "zeb.qux@example.org")
+    ok("contact", "add", "Zeb Q.", "--email", "zq@example.org", "--phone", "+44 7700 900123")
+    ok("contact", "add", "Z. Quxworth", "--email", "zq2@example.org")
+    ok("contact", "merge", "2", "3", "--yes")  # a chain: 3 into 2, then 2 into 1
+    ok("contact", "merge", "1", "2", "--yes")
+    ok("contact", "add", "Other Person", "--notes", "knows Zeb Q.")
+    needles = ["Zebulon Quxworth", "Zeb Q.", "Z. Quxworth", "zeb.qux@example.org", "zq@example.org",
+               "zq2@example.org", "+44 7700 900123"]
+    assert traces(db, needles) == needles
+    res = run_exe("--db", str(db), "--today", "2026-11-26", "contact", "forget", "1", "--yes")
+    assert res.returncode == 0, res.stderr
+    assert traces(db, needles) == []
+    assert json.loads(ok("contact", "show", "Other Person", "-f", "json").stdout)["notes"] == "knows (erased)"

@@ -1,4 +1,4 @@
-"""salescli company add|list|show|edit|rm"""
+"""salescli company add|list|show|edit|merge|rm"""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from salescli.commands.options import (
     app_context,
     confirm,
     flush_notices,
+    merge_duplicate,
     say,
     sort_key,
     table_rows,
     tags_from,
 )
 
-app = typer.Typer(help="Companies (accounts): add, list, show, edit, rm.", no_args_is_help=True)
+app = typer.Typer(help="Companies (accounts): add, list, show, edit, merge, rm.", no_args_is_help=True)
 
 NameOpt = Annotated[str | None, typer.Option("--name", help="New name.")]
 DomainOpt = Annotated[str | None, typer.Option("--domain", help="Web domain, unique (acme.io).")]
@@ -216,3 +217,24 @@ def rm(
     confirm(f"Delete company {row['id']} {row['name']}" + (f" (unlinks {linked})" if linked else "") + "?", yes)
     remove_company(repo, row["id"])
     say(f"deleted company {row['id']} {row['name']}")
+
+
+@app.command("merge")
+def merge(
+    ctx: typer.Context,
+    keep: Annotated[str, typer.Argument(help="Company id, domain or name of the one to keep.")],
+    duplicate: Annotated[str, typer.Argument(help="Company id, domain or name of the duplicate (deleted).")],
+    yes: YesOpt = False,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Merge a duplicate company into another, then delete it. Asks first; --yes in scripts.
+
+    Its contacts, deals and activities move to the one kept; fields the kept one lacks are
+    filled from it, tags are joined, and values both have that differ (a
+    second name, e-mail or phone) are written into the kept one's notes.
+
+    \b
+    Example: salescli company merge acme-robotics.io 12 --yes
+    """
+    _emit(merge_duplicate(app_context(ctx), "company", keep, duplicate, yes), fmt, output)

@@ -1,4 +1,4 @@
-"""salescli contact add|list|show|edit|rm|forget"""
+"""salescli contact add|list|show|edit|merge|rm|forget"""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from salescli.commands.options import (
     app_context,
     confirm,
     flush_notices,
+    merge_duplicate,
     say,
     sort_key,
     table_rows,
     tags_from,
 )
 
-app = typer.Typer(help="Contacts (people): add, list, show, edit, rm, forget.", no_args_is_help=True)
+app = typer.Typer(help="Contacts (people): add, list, show, edit, merge, rm, forget.", no_args_is_help=True)
 
 EmailOpt = Annotated[str | None, typer.Option("--email", help="E-mail address, unique.")]
 PhoneOpt = Annotated[str | None, typer.Option("--phone", help="Phone number.")]
@@ -264,3 +265,24 @@ def forget(
         f"forgot contact {row['id']}: erased {counts.get('history', 0)} history entries, "
         f"{counts.get('activities', 0)} activities anonymised, {counts.get('deals', 0)} deals unlinked"
     )
+
+
+@app.command("merge")
+def merge(
+    ctx: typer.Context,
+    keep: Annotated[str, typer.Argument(help="Contact id, e-mail or name of the one to keep.")],
+    duplicate: Annotated[str, typer.Argument(help="Contact id, e-mail or name of the duplicate (deleted).")],
+    yes: YesOpt = False,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Merge a duplicate contact into another, then delete it. Asks first; --yes in scripts.
+
+    Its deals and activities move to the one kept; fields the kept one lacks are
+    filled from it, tags are joined, and values both have that differ (a
+    second name, e-mail or phone) are written into the kept one's notes.
+
+    \b
+    Example: salescli contact merge ana.silva@acme-robotics.io 2 --yes
+    """
+    _emit(merge_duplicate(app_context(ctx), "contact", keep, duplicate, yes), fmt, output)

@@ -113,6 +113,31 @@ def say(message: str) -> None:
     typer.echo(printable(message), err=True)
 
 
+def merge_duplicate(app: AppContext, entity: str, keep: str, duplicate: str, yes: bool) -> Any:
+    """`company|contact merge`: ask, merge, say what moved; returns the kept record."""
+    from salescli.services.crm import merge_records
+    from salescli.services.refs import resolve_company, resolve_contact
+
+    repo = app.repo()
+    resolve = resolve_company if entity == "company" else resolve_contact
+    kept, other = resolve(repo, keep), resolve(repo, duplicate)
+    if kept["id"] != other["id"]:
+        confirm(f"Merge {entity} {other['id']} {other['name']} into {entity} {kept['id']} {kept['name']} and"
+                f" delete {other['id']}?", yes)
+    result = merge_records(repo, entity, keep, duplicate)
+    flush_notices(app)
+    singular = {"contacts": "contact", "deals": "deal", "activities": "activity"}
+    moved = ", ".join(f"{n} {singular[k] if n == 1 else k}" for k, n in result["moved"].items() if n)
+    parts = [f"moved {moved}" if moved else "nothing linked to move"]
+    if result["filled"]:
+        parts.append("filled " + ", ".join(f.removesuffix("_id") for f in result["filled"]))
+    if result["in_notes"]:
+        parts.append("notes keep " + "; ".join(result["in_notes"]))
+    say(f"merged {entity} {result['merged']} {result['merged_name']} into {result['kept']} {result['kept_name']}: "
+        + "; ".join(parts))
+    return repo.company(kept["id"]) if entity == "company" else repo.contact(kept["id"])
+
+
 def flush_notices(app: AppContext) -> None:
     repo = app._repo
     if repo is not None:

@@ -257,7 +257,7 @@ def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, A
     def short(value: Any) -> str:
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
-        text = "∅" if value is None or value == "" else str(value)
+        text = "∅" if value is None or value == "" else " ".join(str(value).split())  # notes: one line
         return text if len(text) <= 40 else text[:39] + "…"
 
     def record_name(values: dict[str, Any]) -> str:
@@ -271,10 +271,14 @@ def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, A
         return f"created {record_name(after)}".rstrip()
     if action == "delete" and isinstance(before, dict):
         return f"deleted {record_name(before)}".rstrip()
+    if action == "merge" and isinstance(after, dict) and "merged_into" in after:
+        return f"merged {record_name(before) if isinstance(before, dict) else ''} into #{after['merged_into']}"
     if isinstance(before, dict) and isinstance(after, dict):
         named = named or {}
-        parts = []
+        parts = [f"merged {short(after['merged'])}"] if action == "merge" and after.get("merged") else []
         for k, v in after.items():
+            if action == "merge" and k == "merged":
+                continue
             label, old, new = named.get(k, (k, before.get(k), v))
             if label:
                 parts.append(f"{label}: {short(old)} → {short(new)}")

@@ -186,9 +186,13 @@ class CrmStore(RepositoryBase):
         person = self.one("SELECT * FROM contacts WHERE id = ?", (contact_id,))
         if person is None:
             return {}
-        own_history = self.all(
-            "SELECT before, after FROM changes WHERE entity = 'contact' AND entity_id = ?", (contact_id,)
-        )
+        # Their history includes that of the duplicates merged into them (`contact merge`), chains too.
+        ids = [r["id"] for r in self.all(
+            "WITH RECURSIVE merged(id) AS (SELECT ? UNION SELECT c.entity_id FROM changes c JOIN merged m"
+            " ON c.entity = 'contact' AND c.action = 'merge' AND json_extract(c.after, '$.merged_into') = m.id)"
+            " SELECT id FROM merged", (contact_id,))]
+        own = f"entity = 'contact' AND entity_id IN ({', '.join('?' * len(ids))})"
+        own_history = self.all(f"SELECT before, after FROM changes WHERE {own}", ids)
         scrub = _Scrubber(_personal_values(person, own_history))
         counts: dict[str, int] = {}
         cur = self.conn.execute(
@@ -200,9 +204,7 @@ class CrmStore(RepositoryBase):
         cur = self.conn.execute("UPDATE deals SET contact_id = NULL WHERE contact_id = ?", (contact_id,))
         counts["deals"] = cur.rowcount
         self.conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
-        cur = self.conn.execute(
-            "DELETE FROM changes WHERE entity = 'contact' AND entity_id = ?", (contact_id,)
-        )
+        cur = self.conn.execute(f"DELETE FROM changes WHERE {own}", ids)
         counts["history"] = cur.rowcount
         if scrub:
             self.conn.create_function("salescli_mentions", 1, scrub.mentions)

@@ -185,6 +185,70 @@ def remove_contact(repo: Repository, contact_id: int) -> None:
         repo.delete_record("contacts", "contact", contact_id)
 
 
+# A merged contact keeps the furthest status either had: one who bought is a customer.
+_STATUS_RANK = {"lead": 0, "prospect": 1, "churned": 2, "customer": 3}
+
+
+def merge_records(repo: Repository, entity: str, keep_ref: str, other_ref: str) -> dict[str, Any]:
+    """Merge a duplicate company or contact (other) into the one kept: other's contacts, deals and activities
+    move to it; its empty fields take other's values, tags join, and what both have and differ on (a second
+    e-mail, another name) is written into its notes — nothing is lost. Other is deleted. One transaction,
+    every step in the history."""
+    from salescli.models import CompanyData, ContactData, validate
+
+    table, link, fields, model = (("companies", "company_id", COMPANY_FIELDS, CompanyData) if entity == "company"
+                                  else ("contacts", "contact_id", CONTACT_FIELDS, ContactData))
+    resolve = resolve_company if entity == "company" else resolve_contact
+    with repo.write():
+        keep, other = resolve(repo, keep_ref), resolve(repo, other_ref)
+        if keep["id"] == other["id"]:
+            raise RuleError(f"{keep_ref} and {other_ref} are the same {entity} ({keep['id']} {keep['name']})")
+        moved = {"contacts": 0, "deals": 0, "activities": 0}
+        for linked_table, linked_entity, row_id in repo.linked_records(link, other["id"]):
+            repo.change_record(linked_table, linked_entity, row_id, {link: keep["id"]})
+            moved[linked_table] += 1
+        values, theirs = _as_input(keep, fields), _as_input(other, fields)
+        filled: list[str] = []
+        aside: list[str] = []  # what other has that differs and has no place in the kept record
+        for field in fields:
+            mine, their = values[field], theirs[field]
+            if field == "tags":
+                values["tags"] = mine + [t for t in their if t.casefold() not in {m.casefold() for m in mine}]
+            elif field == "status":
+                values["status"] = max(mine, their, key=lambda s: _STATUS_RANK.get(s, 0))
+            elif their in (None, "") or field == "notes":
+                continue
+            elif mine in (None, ""):
+                values[field] = their
+                filled.append(field)
+            elif str(mine).casefold() != str(their).casefold():
+                shown = other["company"] if field == "company_id" else their
+                aside.append(f"{field.removesuffix('_id')} {shown}")
+        notes = [values["notes"]] if values["notes"] else []
+        if theirs["notes"] and theirs["notes"] != values["notes"]:
+            notes.append(theirs["notes"])
+        if aside:
+            notes.append(f"Merged from {entity} {other['id']}: " + "; ".join(aside))
+        values["notes"] = "\n\n".join(notes) or None
+        stored = _storage(validate(model, values), fields)
+        extra = {**json.loads(other.get("extra") or "{}"), **json.loads(keep.get("extra") or "{}")}
+        stored.update(
+            extra=json.dumps(extra, ensure_ascii=False) if extra else None,
+            external_id=keep.get("external_id") or other.get("external_id"),
+            last_activity_at=max((d for d in (keep["last_activity_at"], other["last_activity_at"]) if d),
+                                 default=None),
+        )
+        repo.record_change(entity, other["id"], "merge", {k: other.get(k) for k in (*fields, "external_id")},
+                           {"merged_into": keep["id"]})
+        repo.conn.execute(f"DELETE FROM {table} WHERE id = ?", (other["id"],))  # (a fixed name)
+        changed = {k: v for k, v in stored.items() if keep.get(k) != v}
+        repo.update_row(table, keep["id"], {**changed, "updated_at": repo.now()})
+        repo.record_change(entity, keep["id"], "merge", {"merged": None, **{k: keep.get(k) for k in changed}},
+                           {"merged": f"{other['name']} (#{other['id']})", **changed})
+    return {"kept": keep["id"], "kept_name": keep["name"], "merged": other["id"], "merged_name": other["name"],
+            "moved": moved, "filled": filled, "in_notes": aside}
+
+
 def _unlink_logged(repo: Repository, link: str, record_id: int) -> None:
     """Clear the links to a record before deleting it, so the history says what pointed at it
     (the foreign key would clear them silently)."""
