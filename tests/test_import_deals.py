@@ -108,7 +108,26 @@ def test_missing_required_column_is_refused(cli: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "Amount,Stage\n5,Qualification\n")
     res = cli("import", "deals", str(path))
     assert res.exit_code == 4
-    assert res.stderr.startswith("Error: d.csv: no column gives the title of the deals")
+    assert res.stderr.startswith("Error: d.csv: no column gives the title or external_id of the deals")
+
+
+def test_a_file_of_external_ids_and_amounts_updates_the_deals_it_names(cli: Run, ok: Run, db: Path,
+                                                                       tmp_path: Path) -> None:
+    ok("import", "deals", str(write(tmp_path, "d.csv", "id,title,amount,stage\nD1,Alpha,100,Proposal\n")))
+    partial = write(tmp_path, "p.csv", "id,amount\nD1,150\nD9,5\n")
+    before = digest(db)
+    res = cli("import", "deals", str(partial), "--map", "id=external_id")
+    assert res.exit_code == 4 and res.stderr.startswith(
+        'Error: p.csv:3: title "" is required for a new deal (no deal has external id D9 to update)\n')
+    assert digest(db) == before
+    partial.write_text("id,amount\nD1,150\n")
+    res = ok("import", "deals", str(partial), "--map", "id=external_id")
+    assert "1 row — 0 created, 1 updated, 0 unchanged" in res.stderr
+    assert sql(ok, "SELECT title, amount_minor, s.name AS stage FROM deals d JOIN stages s ON s.id = d.stage_id") == [
+        {"title": "Alpha", "amount_minor": 15000, "stage": "Proposal"}]
+    # the history says what the import changed, not when (updated_at is logged for import undo only)
+    assert ok("history", "deal", "1", "-f", "csv").stdout.splitlines()[-1].split(",")[7] == (
+        "amount: 100.00 USD → 150.00 USD")
 
 
 def test_map_file_toml_with_value_maps_date_format_and_defaults(ok: Run, tmp_path: Path) -> None:
@@ -532,6 +551,28 @@ def test_rejects_never_overwrite_a_database(cli: Run, ok: Run, db: Path, tmp_pat
     assert digest(db) == before
 
 
+def test_rejects_never_overwrite_the_file_being_imported(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("init")
+    before = digest(db)
+    path = write(tmp_path, "d.csv", "title,amount\nA,100\nB,abc\n")
+    res = cli("import", "deals", str(path), "--on-error", "skip", "--rejects", str(tmp_path / "." / "d.csv"))
+    assert (res.exit_code, res.stdout) == (1, "")
+    assert res.stderr.startswith(f"Error: --rejects {tmp_path / '.' / 'd.csv'} is the file being imported;"
+                                 " refusing to overwrite it; nothing was imported\n")
+    assert path.read_text() == "title,amount\nA,100\nB,abc\n" and digest(db) == before
+
+
+def test_rejects_of_ragged_rows_are_as_wide_as_the_header(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "r.csv", "title,amount\nA,1\nB\nC,3,x,\"y, z\"\n")
+    rejects = tmp_path / "rj.csv"
+    ok("import", "deals", str(path), "--on-error", "skip", "--rejects", str(rejects))
+    ragged = "(ragged row: a delimiter inside an unquoted field, or a missing cell?)"
+    assert rejects.read_text() == (
+        "title,amount,import_error\n"
+        f'B,,"r.csv:3: has 1 cell but the header has 2 {ragged}"\n'
+        f'C,3,"r.csv:4: has 4 cells but the header has 2 {ragged}; cells past the header: ""x"", ""y, z"""\n')
+
+
 def test_on_error_skip_writes_good_rows_and_rejects(cli: Run, ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "title,amount,close\nGood,100,2027-01-01\nBad,abc,2027-01-01\n"
                                     'Also good,200,2027-02-01\n"Bad, too",5,2027-02-30\n')
@@ -905,3 +946,11 @@ def test_deals_created_after_today_are_noted(ok: Run, tmp_path: Path) -> None:
     res = ok("import", "deals", str(write(tmp_path, "f.csv", "title,created\nA,2027-06-01\nB,2026-01-01\n")))
     assert ("note: 1 deal has a created date after today (imported as it is: check the file's dates, or --today)"
             in res.stderr)
+
+
+def test_deals_closed_after_today_are_noted(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "f.csv", "title,stage,won_at,lost_at,lost_reason\nA,Won,2027-01-01,,\nB,Won,2026-01-01,,\n"
+                                    "C,Lost,,2026-12-01,price\n")
+    res = ok("import", "deals", str(path))  # today is 2026-11-26: a --today slip, or a file from the future
+    assert ("note: 2 won/lost deals have a close date after today (imported as they are: check the file's dates,"
+            " or --today)\n" in res.stderr)

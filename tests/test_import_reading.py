@@ -102,6 +102,13 @@ def test_empty_file_and_missing_file(cli: Run, base: Path, tmp_path: Path) -> No
                                                                      str(tmp_path / "nope.csv"))
 
 
+def test_an_empty_json_lines_file_is_no_records(ok: Run, tmp_path: Path) -> None:
+    # `export activities -o a.jsonl` of an empty table writes nothing: it reads back as nothing to import
+    path = write(tmp_path, "a.jsonl", b"")
+    res = ok("import", "activities", str(path))
+    assert "imported a.jsonl: 0 rows — 0 created, 0 updated, 0 unchanged, 0 rejected" in res.stderr
+
+
 # -- delimiters ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("delimiter", "shown"), [(";", "';' (semicolon)"), ("\t", "'\\t' (tab)"), ("|", "'|' (pipe)")])
 def test_delimiter_is_sniffed_and_reported(ok: Run, tmp_path: Path, delimiter: str, shown: str) -> None:
@@ -138,7 +145,7 @@ def test_ragged_row_is_refused_with_its_line(cli: Run, base: Path, tmp_path: Pat
     first = refused(cli, base, "import", "companies", str(path))
     assert first.startswith("Error: ragged.csv:3: has 3 cells but the header has 2 (ragged row")
     res = cli("import", "companies", str(path), "--dry-run")
-    assert "ragged.csv:4: has 1 cells but the header has 2" in res.stdout
+    assert "ragged.csv:4: has 1 cell but the header has 2" in res.stdout
 
 
 def test_trailing_empty_cells_and_blank_lines_are_harmless(ok: Run, tmp_path: Path) -> None:

@@ -71,6 +71,15 @@ def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
     return key
 
 
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
 def _import(
     ctx: typer.Context,
     entity: str,
@@ -108,6 +117,11 @@ def _import(
         raise UsageError(f'--rejects "{rejects}": give the rejects a file name (e.g. --rejects rejects.csv)')
     if rejects and rejects.lower().endswith((".json", ".jsonl")):
         raise UsageError(f"--rejects {rejects}: the rejects file is CSV (each bad row and its reason); name it .csv")
+    if rejects and file != "-" and _same_file(rejects, file):
+        from salescli.errors import SalesCliError
+
+        raise SalesCliError(f"--rejects {rejects} is the file being imported; refusing to overwrite it;"
+                            " nothing was imported", hint="name another file, e.g. --rejects rejects.csv")
     options = ImportOptions(
         entity=entity,
         today=app.today,

@@ -277,7 +277,7 @@ def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, A
         named = named or {}
         parts = [f"merged {short(after['merged'])}"] if action == "merge" and after.get("merged") else []
         for k, v in after.items():
-            if action == "merge" and k == "merged":
+            if (action == "merge" and k == "merged") or k == "updated_at":  # (an import logs it for its undo)
                 continue
             label, old, new = named.get(k, (k, before.get(k), v))
             if label:

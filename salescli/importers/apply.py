@@ -36,6 +36,7 @@ Automations do not fire on import (a historical won deal needs no follow-up task
 from __future__ import annotations
 
 import csv
+import json
 import os
 from array import array
 from collections.abc import Callable
@@ -103,8 +104,12 @@ class Rejects:
     def add(self, cells: list[str], reason: str) -> None:
         self.count += 1
         if self.fh is not None:
-            padded = (cells + [""] * self.width)[: max(self.width, len(cells))]
-            self.writer.writerow([*padded, reason])
+            # every line as wide as the header, so the file imports again once fixed: the cells of a ragged
+            # row past the header are quoted in its reason, not written where import_error belongs
+            if len(cells) > self.width:
+                reason += "; cells past the header: " + ", ".join(json.dumps(c, ensure_ascii=False)
+                                                                 for c in cells[self.width:])
+            self.writer.writerow([*(cells + [""] * self.width)[:self.width], reason])
 
     def commit(self) -> None:
         if self.fh is not None and self.path is not None:

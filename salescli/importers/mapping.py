@@ -184,7 +184,7 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
 
 #: Fields a file must fill (directly, derived, or by a default) for each entity; tuples are "one of".
 REQUIRED: dict[str, list[tuple[str, ...]]] = {
-    "deals": [("title",)],
+    "deals": [("title", "external_id")],  # by external id alone: updates of deals already imported
     "companies": [("name", "domain")],
     "contacts": [("name", "email", "first_name", "last_name")],
     "activities": [("subject",)],

@@ -43,6 +43,9 @@ CLOSED_BEFORE_CREATED = ("won/lost deal closed before its created date (created 
                          "won/lost deals closed before their created date (created dates set to the close dates)")
 CREATED_AHEAD = ("deal has a created date after today (imported as it is: check the file's dates, or --today)",
                  "deals have a created date after today (imported as they are: check the file's dates, or --today)")
+CLOSED_AHEAD = ("won/lost deal has a close date after today (imported as it is: check the file's dates, or --today)",
+                "won/lost deals have a close date after today (imported as they are: check the file's dates, or"
+                " --today)")
 #: An existing deal whose stage_history cell is not its history: the history is kept (it only grows by moves).
 HISTORY_KEPT = ("existing deal's stage history differs from its stage_history cell: kept as it is"
                 " (history only grows by stage changes)",
@@ -302,8 +305,8 @@ class RowReader:
         n = len(cells)
         if n != self.width:
             if n < self.width or any(c.strip() for c in cells[self.width:]):
-                raise RowError(None, None, f"has {n} cells but the header has {self.width} (ragged row:"
-                               " a delimiter inside an unquoted field, or a missing cell?)", line)
+                raise RowError(None, None, f"has {n} cell{'s' if n != 1 else ''} but the header has {self.width}"
+                               " (ragged row: a delimiter inside an unquoted field, or a missing cell?)", line)
         values: Row = {}
         for index, name, column, convert, vmap, longest in self.columns:
             raw = cells[index]
@@ -1235,14 +1238,18 @@ class DealPlanner(Planner):
 
     def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
         title = values.get("title")
-        if not title:
-            raise RowError(self.col("title"), "", "is required", line)
-        # A row that updates a deal (by external id) and lacks the stage or the currency keeps the deal's:
+        # A row that updates a deal (by external id) and lacks the title, stage or currency keeps the deal's:
         # a partial export (ids and amounts) must not move deals to the first stage or relabel currencies.
         known = None
-        if not values.get("stage") or not values.get("currency"):
+        if not title or not values.get("stage") or not values.get("currency"):
             known_id = self.found_ext.get(values["external_id"]) if values.get("external_id") else None
             known = self.writer.current("deals", known_id) if known_id is not None else None
+        if not title:
+            if known is None:
+                reason = "is required" if "title" in self.mapping.fields or not values.get("external_id") else (
+                    f"is required for a new deal (no deal has external id {values['external_id']} to update)")
+                raise RowError(self.col("title"), "", reason, line)
+            title = values["title"] = known["title"]
         stage_key = (values.get("pipeline"), values.get("stage"), values.get("status"))
         found = self.stage_cache.get(stage_key)
         if found is None:
@@ -1445,6 +1452,8 @@ class DealPlanner(Planner):
             self.tally.notes[self.closed_today_note] += 1
         if str(created_at)[:10] > self.today:
             self.tally.notes[CREATED_AHEAD] += 1
+        if (won_at or lost_at or "")[:10] > self.today:
+            self.tally.notes[CLOSED_AHEAD] += 1
         if created_moved:
             self.tally.notes[CLOSED_BEFORE_CREATED] += 1
         elif not values.get("created_at") and cell is None and "created_at" in self.mapping.fields:

@@ -262,6 +262,8 @@ def open_csv(
 def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, delimiter: str | None) -> CsvFile:
     head = raw.read(64 * 1024)
     if not head.strip():
+        if name.lower().endswith((".jsonl", ".ndjson")):  # JSON lines of no records (an empty table's export)
+            return _json_file(name, raw, head, size, encoding or "utf-8", False)
         raise _refuse(name, "is empty (no header line)")
     bom = False
     if encoding is None:
