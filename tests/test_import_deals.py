@@ -104,6 +104,14 @@ def test_two_columns_claiming_one_field_are_refused(cli: Run, tmp_path: Path) ->
     assert cli("import", "deals", str(path), "--map", "Deal Value=extra").exit_code == 0
 
 
+def test_one_column_mapped_twice_by_map_is_refused(cli: Run, db: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,Org\nA,Acme\n")
+    res = cli("import", "deals", str(path), "--map", "Org=company", "--map", "Org=extra")
+    assert (res.exit_code, res.stderr) == (2, 'Error: --map "Org=extra": column "Org" is already mapped to company'
+                                              " by another --map; give one\n")
+    assert not db.exists()
+
+
 def test_missing_required_column_is_refused(cli: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "Amount,Stage\n5,Qualification\n")
     res = cli("import", "deals", str(path))

@@ -248,6 +248,11 @@ def test_a_json_or_json_lines_file_is_read_as_its_export(ok: Run, base: Path, tm
     ('[{"name": "Nul\\u0000Co"}]', "Error: c.json:1: record 1 holds a NUL character (\\u0000)"),
     ('{"name": "a"} {"name": "b"}\n',
      "Error: c.json:1: has a second record on the line of record 1 (JSON lines: one object per line)"),
+    # JSON lines: a broken record is its own line's error, not read on into the lines after it
+    ('{"name": "a"}\n{"name": \n{"name": "c"}\n', "Error: c.json:2: record 2 is not valid JSON (Expecting value,"
+                                                   " column 10)"),
+    ('{"name": "a"}\n  {"name": "b",}\n', "Error: c.json:2: record 2 is not valid JSON (Expecting property name"
+                                         " enclosed in double quotes, column 16)"),
 ])
 def test_bad_json_is_refused_naming_the_line(cli: Run, base: Path, tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, "c.json", text)

@@ -397,10 +397,16 @@ def _json_objects(name: str, text: str, read: list[int] | None = None) -> Iterat
         number += 1
         where = f"{name}:{line_at(pos)}"
         try:
-            obj, end = decoder.raw_decode(text, pos)
+            if in_array:
+                obj, end = decoder.raw_decode(text, pos)
+            else:  # JSON lines: a record ends with its line (a broken one is not read on into the next)
+                eol = text.find("\n", pos)
+                obj, end = decoder.raw_decode(text[pos:eol if eol >= 0 else end_of_text])
+                end += pos
         except json.JSONDecodeError as exc:
-            raise _refuse(f"{name}:{exc.lineno}", f"record {number} is not valid JSON ({exc.msg},"
-                          f" column {exc.colno})") from None
+            at = exc.lineno if in_array else line_at(pos)
+            column = exc.colno if in_array else exc.colno + pos - (text.rfind("\n", 0, pos) + 1)
+            raise _refuse(f"{name}:{at}", f"record {number} is not valid JSON ({exc.msg}, column {column})") from None
         if not isinstance(obj, dict):
             kind = _JSON_TYPES.get(type(obj), "a number")
             raise _refuse(where, f"record {number} is {kind}, not an object")
