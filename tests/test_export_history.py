@@ -194,6 +194,20 @@ def test_a_bad_stage_history_cell_refuses_the_file_naming_line_column_and_value(
     assert digest(db) == before
 
 
+def test_a_cell_ending_elsewhere_than_a_closed_deal_is_refused_for_that_not_for_its_dates(
+        cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("init")
+    before = digest(db)
+    cell = '[["Prospecting","2026-03-01"],["Negotiation","2026-03-15"]]'
+    path = write(tmp_path, "d.csv", csv_text([["title", "stage", "won_at", "stage_history"],
+                                               ["A", "Won", "2026-04-01", cell]]))
+    res = cli("import", "deals", str(path))  # no created date: the cell's first entry is when it started
+    assert res.exit_code == 4 and res.stderr.splitlines()[0] == (
+        f'Error: d.csv:2: stage_history "{cell}" ends in stage Negotiation, but the deal is in Won (the last entry'
+        " is the deal's own stage)")
+    assert digest(db) == before
+
+
 def test_a_new_deal_gets_the_cell_as_its_history_and_dates_from_it(ok: Run, db: Path, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", csv_text([
         ["Deal Name", "Deal Stage", "Stage History"],

@@ -1294,9 +1294,10 @@ class DealPlanner(Planner):
         if cell is not None and not (values.get("created_at") and values.get("stage_entered_at")
                                      and (kind == "open" or values.get(f"{kind}_at"))):
             history = self._read_history(cell, line)
+            first_entry = history.entries[0].when  # when the deal started, wherever the row has it now
             if fold(history.entries[-1].stage) == fold(stage.name):  # the history of the deal as the row has it
-                first_entry, last_entry = history.entries[0].when, history.entries[-1].when
-            # (else a deal the row moves on from the cell's last stage: its dates are not the move's)
+                last_entry = history.entries[-1].when
+            # (else a deal the row moves on from the cell's last stage: its last date is not the move's)
         created_at = values.get("created_at") or (as_timestamp(first_entry) if first_entry else None) \
             or self.writer.now
         won_at = lost_at = None
