@@ -402,8 +402,10 @@ def csv_cell(value: Any) -> str:
 
 
 def _md_cell(text: str) -> str:
+    """A table cell's text as Markdown shows it: pipes and backslashes escaped, one line, and no HTML (a deal
+    named <script> is text, as in the html format)."""
     text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
-    return printable(text)
+    return printable(text.replace("<", "&lt;"))  # (no tag can start without it; the rest stays readable)
 
 
 def _cell(column: Column, row: dict[str, Any]) -> str:

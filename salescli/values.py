@@ -75,6 +75,40 @@ def closest(text: str, names: list[str], cutoff: float) -> str | None:
     return spelled[found[0]] if found else None
 
 
+def typo_of(text: str, names: list[str]) -> str | None:
+    """The name that text is one slip away from (a letter added, dropped, changed, or two swapped; two slips
+    in names of 6 letters or more), case-insensitively, as spelled in names; never across other numbers
+    (rep1, rep10). None when there is none, or among more than SUGGEST_AMONG names."""
+    if len(names) > SUGGEST_AMONG:
+        return None
+    typed = text.strip().lower()
+    if any(name.lower() == typed for name in names):
+        return None
+    digits = re.findall(r"[0-9]+", typed)
+    for name in names:
+        known = name.lower()
+        if known != typed and re.findall(r"[0-9]+", known) == digits and \
+                _slips(typed, known) <= (2 if min(len(typed), len(known)) >= 6 else 1):
+            return name
+    return None
+
+
+def _slips(a: str, b: str) -> int:
+    """Edits from a to b (insert, delete, replace, swap two neighbours): optimal string alignment distance."""
+    if abs(len(a) - len(b)) > 2:
+        return 3
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
 # ---------------------------------------------------------------------------
 # Currencies
 # ---------------------------------------------------------------------------

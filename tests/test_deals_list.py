@@ -117,8 +117,9 @@ def test_totals_convert_with_the_rate_in_force_and_never_sum_silently(deals: Run
         (["--pipeline", "default", "--stage", "won"], [5]),
         (["--min-amount", "5k"], [1, 2, 5]),
         (["--min-amount", "5k EUR"], [1]),
-        (["--owner", "dana", "--status", "open", "--sort", "amount"], [1, 4, 3]),
-        (["--sort", "amount"], [5, 1, 2, 4, 3, 6]),
+        # no EUR or GBP rate: those deals come after the others (by their nominal amounts), as in the reports
+        (["--owner", "dana", "--status", "open", "--sort", "amount"], [3, 1, 4]),
+        (["--sort", "amount"], [5, 2, 3, 1, 4, 6]),
         (["--sort", "close"], [2, 1, 3, 4, 5, 6]),
         (["--sort", "stage"], [2, 4, 3, 1, 5, 6]),
         (["--sort", "age"], [4, 2, 1, 5, 3, 6]),
@@ -173,20 +174,22 @@ def test_stale_condition_boundaries(ok: Run, db: Path) -> None:
 def test_sort_amount_ranks_in_the_base_currency_at_todays_rates(ok: Run) -> None:
     for title, amount, currency in (("usd-120k", "120000", "USD"), ("usd-90k", "90000", "USD"),
                                     ("bhd-10k", "10000", "BHD"), ("jpy-1m", "1000000", "JPY"),
-                                    ("usd-9.5k", "9500", "USD"), ("nok-5k", "5000", "NOK")):
+                                    ("usd-9.5k", "9500", "USD"), ("nok-500k", "500000", "NOK"),
+                                    ("sek-900", "900", "SEK")):
         ok("deal", "add", title, "--amount", amount, "--currency", currency)
     ok("fx", "set", "BHD", "2.65")  # 26,500 USD
     ok("fx", "set", "JPY", "0.0067")  # 6,700 USD
     res = ok("deal", "list", "--sort", "amount", "-f", "json")
-    # NOK has no rate: its nominal 5,000
+    # NOK and SEK have no rate: after the others (as in the reports), by their nominal amounts
     assert [d["title"] for d in json.loads(res.stdout)] == ["usd-120k", "usd-90k", "bhd-10k", "usd-9.5k", "jpy-1m",
-                                                           "nok-5k"]
+                                                           "nok-500k", "sek-900"]
+    assert "no rate for NOK: 1 deal, 500,000.00 NOK not included, ranked last (set one" in res.stderr
     assert [d["title"] for d in json.loads(ok("deal", "list", "--sort", "amount", "--limit", "3", "-f",
                                               "json").stdout)] == ["usd-120k", "usd-90k", "bhd-10k"]
 
 
 def test_every_format(deals: Run) -> None:
-    res = deals("deal", "list", "--status", "open", "--sort", "amount", "-f", "csv")
+    res = deals("deal", "list", "--status", "open", "-f", "csv")
     lines = res.stdout.splitlines()
     assert lines[0].startswith("id,title,company_id,company,contact_id,contact,pipeline,stage,status,amount,currency,")
     assert lines[1].startswith("1,Acme renewal,1,Acme,1,Ana Silva,Default,Negotiation,open,12000.00,EUR,80,9600.00,"

@@ -124,6 +124,8 @@ def test_hostile_text_survives_csv_and_markdown(ok: Run) -> None:
     assert len(markdown) == 2 + 6  # a newline inside a value never breaks a row
     show = ok("company", "show", "1", "-f", "markdown").stdout
     assert '| notes | line1 line2 "q" \\| pipe, comma |' in show
+    ok("company", "edit", "1", "--industry", "<script>alert(1)</script> & co")  # text, not HTML, once rendered
+    assert "| industry | &lt;script>alert(1)&lt;/script> & co |" in ok("company", "show", "1", "-f", "markdown").stdout
     data = json.loads(ok("company", "list", "-f", "json").stdout)
     assert data[0]["notes"] == 'line1\nline2 "q" | pipe, comma' and data[-1]["name"] == "Zoë 日本"
 

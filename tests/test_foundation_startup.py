@@ -66,7 +66,7 @@ def test_only_the_group_that_runs_is_built() -> None:
     groups = {name: cmd for name, cmd in root.commands.items() if isinstance(cmd, PendingGroup)}  # type: ignore[attr-defined]
     assert {"company", "companies", "contact", "contacts", "db"} <= set(groups)
     assert groups["companies"].hidden and not groups["company"].hidden
-    assert groups["company"].get_short_help_str(80) == "Companies (accounts): add, list, show, edit, rm."
+    assert groups["company"].get_short_help_str(80) == "Companies (accounts): add, list, show, edit, merge, rm."
     built = groups["contact"].build()
     assert {"add", "list", "show", "edit", "rm", "forget"} <= set(built.commands)
 

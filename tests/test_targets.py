@@ -86,6 +86,21 @@ def test_list_shows_actual_and_attainment(ok: Run) -> None:
     assert "ana" in table and "40,000" in table and "25%" in table
 
 
+def test_a_total_target_set_for_some_owners_says_whose_figures_it_counts(ok: Run) -> None:
+    ok("user", "add", "ben", "--team", "East")
+    for owner in ("ana", "ana", "ben", "cai", "cai", "cai"):
+        ok("activity", "log", "call", "hi", "--owner", owner, "--date", "2026-11-02")
+    ok("target", "set", "ana", "2026-Q4", "10", "--metric", "activities")
+    data = json.loads(ok("report", "performance", "-f", "json").stdout)
+    assert (data["summary"]["activities"], data["summary"]["activities_target"]) == (6, 10)  # the documented roll-up
+    assert data["notes"] == ["ben and cai have no activities target, yet 4 of the 6 activities are theirs and count"
+                             " against the total's target"]
+    ok("target", "set", "team:East", "2026-Q4", "5", "--metric", "activities")  # ben's team has one now
+    assert json.loads(ok("report", "performance", "-f", "json").stdout)["notes"] == [
+        "cai has no activities target, yet 3 of the 6 activities are theirs and count against the total's target"]
+    assert json.loads(ok("report", "performance", "--owner", "ana", "-f", "json").stdout)["notes"] == []
+
+
 # -- target import -----------------------------------------------------------------------------------
 def test_import(ok: Run, tmp_path: Path) -> None:
     f = tmp_path / "quotas.csv"
@@ -215,13 +230,39 @@ def test_import_of_a_missing_file_says_it_cannot_be_read(cli: Run, tmp_path: Pat
                                               " (No such file or directory)\n")
 
 
-def test_a_new_owner_is_announced_with_the_name_it_is_closest_to(ok: Run) -> None:
+def test_a_new_owner_is_announced_and_one_a_slip_from_a_user_refused(ok: Run, cli: Run, db: Path,
+                                                                    tmp_path: Path) -> None:
     ok("user", "add", "sam")
-    res = ok("target", "set", "smm", "2026-Q4", "10k")
-    assert res.stderr.splitlines()[0] == "new user smm (first mention); did you mean sam?"
+    ok("user", "add", "rep1")
+    before = digest(db)
+    for command in (("target", "set", "smm", "2026-Q4", "10k"), ("deal", "add", "X", "--owner", "sma"),
+                    ("task", "add", "Call", "--due", "friday", "--owner", "samm")):
+        res = cli(*command)  # a typo would be a new user, and its target would add to the company's
+        typed = command[-3] if command[0] == "target" else command[-1]
+        assert (res.exit_code, res.stderr) == (3, f'Error: no user named "{typed}"; did you mean sam?\n'
+                                                  f"Hint: to add a user named {typed}, add it first: salescli user"
+                                                  f" add {typed}\n")
+    quotas = tmp_path / "q.csv"
+    quotas.write_text("owner,period,value\nrep1,2026-Q4,5k\nsan,2026-Q4,5k\n")
+    res = cli("target", "import", str(quotas))
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (4, 'Error: q.csv:3: no user named "san"; did you mean sam?')
+    assert digest(db) == before
+    assert "new user rep10 (first mention)" in ok("target", "set", "rep10", "2026-Q4", "1k").stderr  # not rep1
     res = ok("target", "set", "nobody", "2026-Q4", "10k")
     assert res.stderr.splitlines()[0] == "new user nobody (first mention)"
     assert "new user" not in ok("target", "set", "nobody", "2026-Q4", "12k").stderr  # known now
+
+
+def test_a_team_target_takes_the_teams_spelling_and_a_slip_is_refused(ok: Run, cli: Run, db: Path) -> None:
+    ok("user", "add", "ana", "--team", "East")
+    assert ok("target", "set", "team:east", "2026-Q4", "10k").stderr == (
+        "set target 1: team:East 2026-Q4 won_amount 10,000.00 USD\n")  # one team, not East and east
+    before = digest(db)
+    res = cli("target", "set", "team:Eats", "2026-Q4", "10k")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (3, 'Error: no team named "Eats"; did you mean East?')
+    assert digest(db) == before
+    assert ok("target", "set", "team:West", "2026-Q4", "5k").stderr.startswith(  # a team staffed later: said
+        "no user is in team West yet (salescli user edit NAME --team West)\n")
 
 
 def test_a_file_of_new_owners_names_ten_then_says_there_are_more(ok: Run, tmp_path: Path) -> None:

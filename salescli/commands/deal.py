@@ -349,7 +349,7 @@ def list_(
                 output=output, table_limit=shown, total=totals.count,
                 empty="no deals")
     if totals.count:
-        for line in totals.lines():
+        for line in totals.lines(ranked=key == "amount"):
             say(line)
 
 

@@ -644,6 +644,9 @@ class RepositoryBase:
         user unseen)."""
         if not name:
             return
+        if announce and name != self.user and not self.scalar("SELECT EXISTS (SELECT 1 FROM users WHERE name = ?)",
+                                                               (name,)):
+            self._check_not_a_typo(name)
         cur = self.conn.execute(
             "INSERT INTO users (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
             (name, self.now()),
@@ -651,21 +654,37 @@ class RepositoryBase:
         if announce and cur.rowcount == 1 and name != self.user:
             self._announce_user(name)
 
-    def _announce_user(self, name: str) -> None:
-        """'new user samm (first mention); did you mean sam?' — compared with the users known before this
-        command (loaded once); past ANNOUNCED_USERS new names (a target import), one line says there are more."""
-        from salescli.values import SUGGEST_AMONG, closest
+    def _check_not_a_typo(self, name: str) -> None:
+        """A first mention one slip from a known user ('anna' beside 'ana') is refused, as a company name close
+        to a known one is: a typo would otherwise become a user, and its target would add to the company's.
+        `user add NAME` creates such a one on purpose."""
+        import shlex
 
-        if self._known_users is None:
+        from salescli.errors import NotFound
+        from salescli.values import typo_of
+
+        match = typo_of(name, self._users_known(name))
+        if match is not None:
+            raise NotFound(f'no user named "{name}"; did you mean {match}?',
+                           hint=f"to add a user named {name}, add it first: salescli user add {shlex.quote(name)}")
+
+    def _users_known(self, name: str) -> list[str]:
+        from salescli.values import SUGGEST_AMONG
+
+        if self._known_users is None:  # the users known before this command, loaded once
             self._known_users = [str(r["name"]) for r in self.conn.execute(
                 "SELECT name FROM users WHERE name <> ? LIMIT ?", (name, SUGGEST_AMONG + 1))]
+        return self._known_users
+
+    def _announce_user(self, name: str) -> None:
+        """'new user sam (first mention)' (one that reads like a known user was refused before); past
+        ANNOUNCED_USERS new names (a target import), one line says there are more."""
         self._announced += 1
         if self._announced > ANNOUNCED_USERS:
             if self._announced == ANNOUNCED_USERS + 1:
                 self.notices.append("more new users (see salescli user list)")
             return
-        match = closest(name, self._known_users, 0.6)
-        self.notices.append(f"new user {name} (first mention)" + (f"; did you mean {match}?" if match else ""))
+        self.notices.append(f"new user {name} (first mention)")
 
     def user_spelling(self, name: str) -> str:
         """A user's name as first recorded ('Dana' typed, 'dana' known: 'dana'); unknown names as given.

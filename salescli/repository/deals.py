@@ -245,6 +245,7 @@ class DealStore(RepositoryBase):
         scale: dict[str, float] | None = None,
         sort: str = "id",
         worth: dict[str, float] | None = None,
+        rated: list[str] | None = None,
     ) -> DealQuery:
         """The deal list. Filters only use aliases d and s (see deal_totals).
 
@@ -252,7 +253,7 @@ class DealStore(RepositoryBase):
         with a currency only that currency's deals, else the nominal amount in each deal's own currency,
         scaled by ``scale`` (currency -> 10**(decimals-2) for currencies without 2 decimals). ``worth``
         (currency -> factor from its minor units to the base's; "*": any other currency) orders --sort amount
-        in the base currency.
+        in the base currency, the currencies not in ``rated`` (no exchange rate) after the others.
         """
         order_by = DEAL_SORTS[sort]
         if sort == "amount" and worth:
@@ -260,8 +261,9 @@ class DealStore(RepositoryBase):
             cases = " ".join(f"WHEN '{code}' THEN {factor!r}" for code, factor in sorted(worth.items())
                              if code.isalpha() and code.isascii())
             other = float(worth.get("*", 1.0))
-            order_by = (f"d.amount_minor IS NULL, d.amount_minor * (CASE d.currency {cases} ELSE {other!r} END) DESC,"
-                        " d.id")
+            known = ", ".join(f"'{code}'" for code in rated or () if code.isalpha() and code.isascii()) or "''"
+            order_by = (f"d.amount_minor IS NULL, d.currency NOT IN ({known}),"
+                        f" d.amount_minor * (CASE d.currency {cases} ELSE {other!r} END) DESC, d.id")
         if sort == "id" and (stage_ids or owner or company_id is not None or contact_id is not None):
             # "+d.id": not walkable in rowid order, so SQLite seeks the filter's index and sorts what it
             # finds, instead of scanning the table in id order hoping to meet LIMIT matches early

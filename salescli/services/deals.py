@@ -16,7 +16,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from salescli.errors import AmbiguousReference, InvalidValue, NotFound, RuleError
-from salescli.models import CONTACT_STATUSES
 from salescli.services.pipeline import (
     REQUIRED_OPTIONS,
     default_forecast_category,
@@ -543,7 +542,8 @@ def _closing_stage(repo: Repository, deal: Row, kind: str, name: str | None) -> 
     if name:
         stage = resolve_stage(repo, pipe, name, "--stage")
         if stage["kind"] != kind:
-            raise RuleError(f"--stage {stage['name']} is an {stage['kind']} stage, not a {kind} one")
+            article = "an" if stage["kind"] == "open" else "a"
+            raise RuleError(f"--stage {stage['name']} is {article} {stage['kind']} stage, not a {kind} one")
         return stage
     return first_stage(repo, pipe, kind)
 
@@ -642,6 +642,8 @@ def _contact_no_longer_customer(repo: Repository, deal: Row) -> None:
         return
     was = json.loads(last["before"] or "{}").get("status")
     contact = repo.one("SELECT id, name, status FROM contacts WHERE id = ?", (deal["contact_id"],))
+    from salescli.models import CONTACT_STATUSES  # (pydantic: not for `deal list`)
+
     if contact is None or contact["status"] != "customer" or was not in CONTACT_STATUSES:
         return
     repo.update_row("contacts", contact["id"], {"status": was, "updated_at": repo.now()})
@@ -906,23 +908,25 @@ def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str
     if flt.stale:
         stale = (today.isoformat(), int(repo.settings().get("default_stale_days") or 30))
     scale = {code: 10.0 ** (dec - 2) for code, dec in CURRENCY_DECIMALS.items() if dec != 2}
-    worth = None
+    worth, rated = None, None
     if sort == "amount":  # largest first in the base currency, at today's rates (10,000 BHD before 90,000 USD)
         from salescli.services.money import minor_unit_factors, rates_on
         from salescli.values import currency_decimals
 
         base = repo.settings()["base_currency"]
-        # a currency without a rate counts at its nominal amount (12,000 EUR as 12,000), as a person would;
-        # "*": any other code (two decimals)
+        # a deal in a currency without a rate comes after the others (as in the reports), ranked among them
+        # by its nominal amount (3,000,000 JPY as 3,000,000); "*": any other code (two decimals)
+        rates = rates_on(repo, today)
         nominal = {code: Decimal(1) for code, dec in CURRENCY_DECIMALS.items() if dec != 2}
-        worth = minor_unit_factors(base, {**nominal, **rates_on(repo, today)})
+        worth = minor_unit_factors(base, {**nominal, **rates})
         worth["*"] = 10.0 ** (currency_decimals(base) - 2)
+        rated = sorted({*rates, base})
     return repo.deal_query(
         stage_ids=stage_ids, owner=flt.owner, pipeline_id=pipeline_id, status=flt.status,
         close_from=flt.close_from.isoformat() if flt.close_from else None,
         close_before=flt.close_before.isoformat() if flt.close_before else None,
         tag=flt.tag, company_id=company_id, contact_id=contact_id, stale=stale,
-        min_amount=flt.min_amount, scale=scale, sort=sort, worth=worth,
+        min_amount=flt.min_amount, scale=scale, sort=sort, worth=worth, rated=rated,
     )
 
 

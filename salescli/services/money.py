@@ -119,9 +119,10 @@ class Totals:
             return f"{part} {format_money(self.total_minor, self.base)} + {codes} without a rate"
         return f"{part} in {codes} (no rate)"
 
-    def lines(self, noun: str = "deal") -> list[str]:
-        """'12 deals, total 48,300.00 USD' and one line per currency left out for want of a rate. With
-        several statuses, no grand total (open, won and lost money added up means nothing): a line of each."""
+    def lines(self, noun: str = "deal", ranked: bool = False) -> list[str]:
+        """'12 deals, total 48,300.00 USD' and one line per currency left out for want of a rate (ranked: the
+        list is by amount, where those come last). With several statuses, no grand total (open, won and lost
+        money added up means nothing): a line of each."""
         plural = noun if self.count == 1 else noun + "s"
         first = f"{self.count:,} {plural}"
         if not self.by_status:
@@ -134,7 +135,7 @@ class Totals:
         for m in self.missing:
             out.append(
                 f"no rate for {m.currency}: {m.deals:,} {noun if m.deals == 1 else noun + 's'},"
-                f" {format_money(m.minor, m.currency)} not included"
+                f" {format_money(m.minor, m.currency)} not included{', ranked last' if ranked else ''}"
                 f" (set one: salescli fx set {m.currency} RATE)"
             )
         return out

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from salescli.errors import ImportRejected, InvalidValue
+from salescli.errors import ImportRejected, InvalidValue, NotFound
 from salescli.values import Period
 
 if TYPE_CHECKING:
@@ -115,6 +115,15 @@ def _store(repo: Repository, values: dict[str, Any]) -> tuple[int, str]:
     if values["scope"] == "owner":
         repo.ensure_user(values["name"], announce=True)
         values = {**values, "name": repo.user_spelling(values["name"])}
+    else:  # a team as its users have it ('east' for East); one a slip from a known team is a typo
+        from salescli.values import typo_of
+
+        teams = sorted({t for t in repo.teams().values() if t})
+        spelled = next((t for t in teams if t.lower() == values["name"].lower()), None)
+        if spelled is None and (meant := typo_of(values["name"], teams)) is not None:
+            raise NotFound(f'no team named "{values["name"]}"; did you mean {meant}?',
+                           hint=f"a team is made by its users: salescli user edit NAME --team {values['name']}")
+        values = {**values, "name": spelled or values["name"]}
     existing = repo.target_like(values["scope"], values["name"], values["period_start"], values["period_end"],
                                 values["metric"])
     if existing is None:
@@ -232,11 +241,15 @@ def import_targets(repo: Repository, path: Path, today: date) -> dict[str, int]:
             raise ImportRejected(f"{where}: repeats the target of line {seen[key]} ({row['owner']} {period.label} "
                                  f"{metric})")
         seen[key] = row["_line"]
-        planned.append(values)
+        planned.append({**values, "_where": where})
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     with repo.write():
         for values in planned:
-            counts[_store(repo, values)[1]] += 1
+            where = values.pop("_where")
+            try:
+                counts[_store(repo, values)[1]] += 1
+            except NotFound as exc:  # an owner that reads like a known user's typo
+                raise ImportRejected(f"{where}: {exc.message}", hint=exc.hint) from None
     return {"rows": len(planned), **counts}
 
 
