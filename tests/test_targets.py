@@ -101,6 +101,37 @@ def test_a_total_target_set_for_some_owners_says_whose_figures_it_counts(ok: Run
     assert json.loads(ok("report", "performance", "--owner", "ana", "-f", "json").stdout)["notes"] == []
 
 
+def test_user_rm_hands_what_they_own_to_another_or_refuses(ok: Run, cli: Run, db: Path) -> None:
+    for name in ("cai", "caj2", "dee"):
+        ok("user", "add", name)
+    ok("deal", "add", "X", "--owner", "caj2")
+    ok("task", "add", "Call", "--due", "friday", "--owner", "caj2")
+    ok("company", "add", "Acme", "--owner", "caj2")
+    ok("target", "set", "caj2", "2026-Q4", "10k")
+    ok("target", "set", "dee", "2026-Q4", "5k")
+    before = digest(db)
+    res = cli("user", "rm", "caj2", "--yes")
+    assert (res.exit_code, res.stderr) == (1, "Error: user caj2 owns 1 deal, 1 activity or task, 1 company and 1"
+                                              " target\nHint: hand them to someone: salescli user rm caj2 --to NAME\n")
+    assert cli("user", "rm", "caj2", "--to", "nobody", "--yes").exit_code == 3
+    assert cli("user", "rm", "caj2", "--to", "cai").exit_code == 1  # no terminal, no --yes
+    assert digest(db) == before
+    res = ok("user", "rm", "caj2", "--to", "cai", "--yes")
+    assert res.stderr == "removed user caj2; gave 1 deal, 1 activity or task, 1 company and 1 target to cai\n"
+    owners = json.loads(ok("sql", "SELECT (SELECT owner FROM deals) AS deal, (SELECT owner FROM activities) AS task,"
+                                  " (SELECT owner FROM companies) AS company,"
+                                  " (SELECT name FROM targets WHERE id = 1) AS target", "-f", "json").stdout)
+    assert owners == [{"deal": "cai", "task": "cai", "company": "cai", "target": "cai"}]
+    assert [u["name"] for u in json.loads(ok("user", "list", "-f", "json").stdout)] == ["cai", "dee"]
+    res = ok("user", "rm", "dee", "--to", "cai", "--yes")  # both have a Q4 won amount target: cai's grows
+    assert res.stderr == ("cai's won_amount target for 2026-Q4 is now 15,000.00 USD (10,000.00 USD + dee's"
+                          " 5,000.00 USD)\nremoved user dee; gave 1 target to cai\n")
+    assert [(t["owner"], t["value"]) for t in json.loads(ok("target", "list", "-f", "json").stdout)] == [
+        ("cai", D("15000.00"))]
+    ok("user", "add", "eve")
+    assert ok("user", "rm", "eve", "--yes").stderr == "removed user eve\n"  # owning nothing: no --to needed
+
+
 # -- target import -----------------------------------------------------------------------------------
 def test_import(ok: Run, tmp_path: Path) -> None:
     f = tmp_path / "quotas.csv"

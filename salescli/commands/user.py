@@ -1,4 +1,4 @@
-"""salescli user add|list|edit"""
+"""salescli user add|list|edit|rm"""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from salescli.commands.options import FormatOpt, OutputOpt, app_context, say
+from salescli.commands.options import FormatOpt, OutputOpt, YesOpt, app_context, confirm, flush_notices, say
 
 app = typer.Typer(help="Users (owners, reps): e-mail, team and territory, so figures roll up by team.",
                   no_args_is_help=True)
@@ -83,3 +83,29 @@ def edit(
     changes = {k: v for k, v in {"email": email, "team": team, "territory": territory}.items() if v is not None}
     row, changed = edit_user(app_context(ctx).repo(), name, changes)
     say(f"updated user {row['name']}: {', '.join(changed)}" if changed else f"user {row['name']}: nothing changed")
+
+
+@app.command("rm")
+def rm(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="User name.")],
+    to: Annotated[str | None, typer.Option("--to", help="The user who takes over what they own.")] = None,
+    yes: YesOpt = False,
+) -> None:
+    """Remove a user (a misspelt name, someone who left). Asks first; --yes in scripts.
+
+    What they own (deals, activities and tasks, companies, contacts,
+    automations, targets) goes to --to, a target adding to one --to has for
+    the same period; without --to, a user who owns anything is refused.
+
+    \b
+    Example: salescli user rm lee --to dana --yes
+    """
+    from salescli.services.users import _owned_text, remove_user
+
+    repo = app_context(ctx).repo()
+    row = repo.user_row(name)
+    confirm(f"Remove user {row['name'] if row else name}" + (f" and give what they own to {to}?" if to else "?"), yes)
+    given = remove_user(repo, name, to)
+    flush_notices(app_context(ctx))
+    say(f"removed user {row['name'] if row else name}" + (f"; gave {_owned_text(given)} to {to}" if given else ""))
