@@ -75,7 +75,7 @@ def test_deal_list_table_snapshot_and_footer(deals: Run) -> None:
     assert plain(res.stdout) == LIST_SNAPSHOT
     assert res.stderr == (
         "6 deals (1 without an amount)\n"
-        "  4 open 19,100.00 USD + GBP without a rate · 1 won 20,000.00 USD · 1 lost 0.00 USD\n"
+        "  4 open 19,100.00 USD + GBP without a rate\n  1 won 20,000.00 USD\n  1 lost 0.00 USD\n"  # 80 columns
         "no rate for GBP: 1 deal, 3,000.00 GBP not included (set one: salescli fx set GBP RATE)\n"
     )
 
@@ -214,10 +214,14 @@ def test_limit_caps_the_rows_and_the_footer_counts_the_selection(deals: Run) -> 
     assert res.stderr.splitlines() == [
         "4 more rows not shown (use --limit N or --all, or -f csv/json)",
         "6 deals (1 without an amount)",
-        "  4 open 5,900.00 USD + EUR/GBP without a rate · 1 won 20,000.00 USD · 1 lost 0.00 USD",
+        "  4 open 5,900.00 USD + EUR/GBP without a rate",
+        "  1 won 20,000.00 USD",
+        "  1 lost 0.00 USD",
         "no rate for EUR: 1 deal, 12,000.00 EUR not included (set one: salescli fx set EUR RATE)",
         "no rate for GBP: 1 deal, 3,000.00 GBP not included (set one: salescli fx set GBP RATE)",
     ]
+    res = deals("deal", "list", "--owner", "sam")  # statuses that fit one line share it
+    assert res.stderr.splitlines() == ["2 deals (1 without an amount)", "  1 open 5,000.00 USD · 1 lost 0.00 USD"]
     res = deals("deal", "list", "--status", "open")
     assert res.stderr.splitlines()[0] == "4 deals, total 5,900.00 USD"  # one status: no breakdown
     assert "open 5,900.00" not in res.stderr

@@ -912,6 +912,8 @@ def test_velocity_calls_its_last_row_all_deals(hist: Run) -> None:
     lines = hist("report", "velocity").stdout.splitlines()
     # velocity is no sum of the rows above it
     assert [line.split()[:2] for line in lines if line.startswith("All deals")] == [["All", "deals"]] * 2
+    cy = next(line.split() for line in lines if line.startswith("cy "))  # no win: no average, no cycle, no pace
+    assert cy[2:] == ["–", "–", "–", "–"], cy
 
 
 @pytest.mark.parametrize("name", ["pipeline", "stale", "performance"])

@@ -131,7 +131,10 @@ class Totals:
             first += f" ({self.without_amount:,} without an amount)"
         out = [first]
         if self.by_status:
-            out.append("  " + " · ".join(t.status_part(status) for status, t in self.by_status))
+            parts = [t.status_part(status) for status, t in self.by_status]
+            joined = "  " + " · ".join(parts)
+            # one line when it fits 80 columns; else a status a line (a terminal would cut through a number)
+            out += [joined] if len(joined) <= 80 else ["  " + part for part in parts]
         for m in self.missing:
             out.append(
                 f"no rate for {m.currency}: {m.deals:,} {noun if m.deals == 1 else noun + 's'},"
