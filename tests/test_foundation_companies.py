@@ -287,3 +287,23 @@ def test_merge_moves_everything_to_the_kept_company_and_loses_nothing(crm: Run, 
     assert (res.exit_code, res.stderr) == (1, "Error: 1 and acme.io are the same company (1 Acme Corp)\n")
     assert cli("company", "merge", "1", "99", "--yes").exit_code == 3
     assert digest(db) == before
+
+
+def test_merge_keeps_a_second_external_id_and_refuses_notes_past_the_limit(ok: Run, cli: Run, db: Path,
+                                                                            tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("external_id,name,domain,tier\nC1,Acme,acme.io,gold\nC2,ACME Corp,,silver\n")
+    ok("import", "companies", str(path))
+    ok("company", "merge", "1", "2", "--yes")
+    acme = json.loads(ok("company", "show", "1", "-f", "json").stdout)
+    assert acme["notes"] == "Merged from company 2: name ACME Corp; external id C2; tier silver"
+    res = cli("company", "show", "2")  # a script still holding the duplicate's id is told where it went
+    assert (res.exit_code, res.stderr) == (3, 'Error: company "2" not found: it was merged into company 1\n'
+                                              "Hint: use 1: salescli company show 1\n")
+    ok("company", "add", "Long A", "--notes", "a" * 6000)
+    ok("company", "add", "Long B", "--notes", "b" * 6000)
+    before = digest(db)
+    res = cli("company", "merge", "Long A", "Long B", "--yes")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        1, "Error: the merged notes would be 12,038 characters (at most 10,000)")
+    assert digest(db) == before

@@ -109,6 +109,9 @@ def test_one_column_mapped_twice_by_map_is_refused(cli: Run, db: Path, tmp_path:
     res = cli("import", "deals", str(path), "--map", "Org=company", "--map", "Org=extra")
     assert (res.exit_code, res.stderr) == (2, 'Error: --map "Org=extra": column "Org" is already mapped to company'
                                               " by another --map; give one\n")
+    res = cli("import", "deals", str(path), "--map", "Org=company", "--map", "org=extra")  # one column, as matched
+    assert (res.exit_code, res.stderr) == (2, 'Error: --map "org=extra": column "Org" is already mapped to company'
+                                              " by another --map; give one\n")
     assert not db.exists()
 
 
@@ -564,7 +567,7 @@ def test_rejects_never_overwrite_the_file_being_imported(cli: Run, ok: Run, db: 
     before = digest(db)
     path = write(tmp_path, "d.csv", "title,amount\nA,100\nB,abc\n")
     res = cli("import", "deals", str(path), "--on-error", "skip", "--rejects", str(tmp_path / "." / "d.csv"))
-    assert (res.exit_code, res.stdout) == (1, "")
+    assert (res.exit_code, res.stdout) == (2, "")  # options that cannot go together: a usage error
     assert res.stderr.startswith(f"Error: --rejects {tmp_path / '.' / 'd.csv'} is the file being imported;"
                                  " refusing to overwrite it; nothing was imported\n")
     assert path.read_text() == "title,amount\nA,100\nB,abc\n" and digest(db) == before

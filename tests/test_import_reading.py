@@ -102,6 +102,12 @@ def test_empty_file_and_missing_file(cli: Run, base: Path, tmp_path: Path) -> No
                                                                      str(tmp_path / "nope.csv"))
 
 
+def test_pretty_printed_json_objects_are_read(ok: Run, tmp_path: Path) -> None:
+    # `jq '.[]'` writes each object over several lines: records, not a broken JSON-lines file
+    path = write(tmp_path, "c.json", '{\n  "name": "Acme"\n}\n{\n  "name": "Beta"\n}\n')
+    assert "2 rows — 2 created" in ok("import", "companies", str(path)).stderr
+
+
 def test_an_empty_json_lines_file_is_no_records(ok: Run, tmp_path: Path) -> None:
     # `export activities -o a.jsonl` of an empty table writes nothing: it reads back as nothing to import
     path = write(tmp_path, "a.jsonl", b"")

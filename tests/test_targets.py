@@ -111,13 +111,14 @@ def test_user_rm_hands_what_they_own_to_another_or_refuses(ok: Run, cli: Run, db
     ok("target", "set", "dee", "2026-Q4", "5k")
     before = digest(db)
     res = cli("user", "rm", "caj2", "--yes")
-    assert (res.exit_code, res.stderr) == (1, "Error: user caj2 owns 1 deal, 1 activity or task, 1 company and 1"
-                                              " target\nHint: hand them to someone: salescli user rm caj2 --to NAME\n")
+    assert (res.exit_code, res.stderr) == (1, "Error: user caj2 owns 1 deal, 1 task, 1 company and 1 target\n"
+                                              "Hint: hand them to someone: salescli user rm caj2 --to NAME\n")
+    assert cli("user", "rm", "caj2").stderr.startswith("Error: user caj2 owns")  # said before asking
     assert cli("user", "rm", "caj2", "--to", "nobody", "--yes").exit_code == 3
     assert cli("user", "rm", "caj2", "--to", "cai").exit_code == 1  # no terminal, no --yes
     assert digest(db) == before
     res = ok("user", "rm", "caj2", "--to", "cai", "--yes")
-    assert res.stderr == "removed user caj2; gave 1 deal, 1 activity or task, 1 company and 1 target to cai\n"
+    assert res.stderr == "removed user caj2; gave 1 deal, 1 task, 1 company and 1 target to cai\n"
     owners = json.loads(ok("sql", "SELECT (SELECT owner FROM deals) AS deal, (SELECT owner FROM activities) AS task,"
                                   " (SELECT owner FROM companies) AS company,"
                                   " (SELECT name FROM targets WHERE id = 1) AS target", "-f", "json").stdout)
@@ -130,6 +131,33 @@ def test_user_rm_hands_what_they_own_to_another_or_refuses(ok: Run, cli: Run, db
         ("cai", D("15000.00"))]
     ok("user", "add", "eve")
     assert ok("user", "rm", "eve", "--yes").stderr == "removed user eve\n"  # owning nothing: no --to needed
+
+
+def test_user_rm_refuses_what_it_cannot_hand_over_before_asking(ok: Run, cli: Run, db: Path) -> None:
+    ok("user", "add", "lee")
+    ok("user", "add", "dana")
+    res = cli("user", "rm", "nobody")  # no terminal, no --yes: an unknown user is still not found (3), not 1
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (3, 'Error: no user named "nobody"')
+    res = cli("user", "rm", "dana", "--yes")  # the acting user would come back with their next change
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        1, "Error: user dana is the one acting (--user / SALESCLI_USER / the login): they would come back with the"
+           " next change")
+    ok("target", "set", "lee", "2026-Q4", "40k")  # USD
+    ok("config", "set", "base_currency", "EUR")
+    ok("target", "set", "dana", "2026-Q4", "30k")  # EUR
+    ok("automation", "add", "--on", "won", "--task", "Thank you", "--owner", "lee")
+    ok("automation", "add", "--on", "won", "--task", "Thank you", "--owner", "dana")
+    before = digest(db)
+    res = cli("user", "rm", "lee", "--to", "dana", "--yes")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        1, "Error: dana's won_amount target for 2026-Q4 is in EUR, lee's in USD: they cannot be added up")
+    assert digest(db) == before
+    ok("target", "rm", "2", "--yes")
+    res = ok("user", "rm", "lee", "--to", "dana", "--yes")  # dana's thank-you rule: not a second one
+    assert res.stderr == ("automation 2 of lee removed: dana has the same one\n"
+                          "removed user lee; gave 1 automation and 1 target to dana\n")
+    assert [(a["id"], a["owner"]) for a in json.loads(ok("automation", "list", "-f", "json").stdout)
+            if a["task"] == "Thank you"] == [(3, "dana")]
 
 
 # -- target import -----------------------------------------------------------------------------------
@@ -291,6 +319,9 @@ def test_a_team_target_takes_the_teams_spelling_and_a_slip_is_refused(ok: Run, c
     before = digest(db)
     res = cli("target", "set", "team:Eats", "2026-Q4", "10k")
     assert (res.exit_code, res.stderr.splitlines()[0]) == (3, 'Error: no team named "Eats"; did you mean East?')
+    assert digest(db) == before
+    res = cli("target", "set", "east", "2026-Q4", "10k")  # a team named as if an owner
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (3, 'Error: no user named "east"; did you mean team:East?')
     assert digest(db) == before
     assert ok("target", "set", "team:West", "2026-Q4", "5k").stderr.startswith(  # a team staffed later: said
         "no user is in team West yet (salescli user edit NAME --team West)\n")

@@ -118,10 +118,8 @@ def _import(
     if rejects and rejects.lower().endswith((".json", ".jsonl")):
         raise UsageError(f"--rejects {rejects}: the rejects file is CSV (each bad row and its reason); name it .csv")
     if rejects and file != "-" and _same_file(rejects, file):
-        from salescli.errors import SalesCliError
-
-        raise SalesCliError(f"--rejects {rejects} is the file being imported; refusing to overwrite it;"
-                            " nothing was imported", hint="name another file, e.g. --rejects rejects.csv")
+        raise UsageError(f"--rejects {rejects} is the file being imported; refusing to overwrite it;"
+                         " nothing was imported", hint="name another file, e.g. --rejects rejects.csv")
     options = ImportOptions(
         entity=entity,
         today=app.today,

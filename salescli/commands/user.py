@@ -101,11 +101,13 @@ def rm(
     \b
     Example: salescli user rm lee --to dana --yes
     """
-    from salescli.services.users import _owned_text, remove_user
+    from salescli.services.users import plan_removal, remove_user
 
-    repo = app_context(ctx).repo()
-    row = repo.user_row(name)
-    confirm(f"Remove user {row['name'] if row else name}" + (f" and give what they own to {to}?" if to else "?"), yes)
-    given = remove_user(repo, name, to)
-    flush_notices(app_context(ctx))
-    say(f"removed user {row['name'] if row else name}" + (f"; gave {_owned_text(given)} to {to}" if given else ""))
+    app = app_context(ctx)
+    repo = app.repo()
+    plan = plan_removal(repo, name, to)  # an unknown user or heir, or no --to for what they own: before asking
+    who = plan.user["name"]
+    confirm(f"Remove user {who}" + (f" and give {plan.text()} to {plan.heir}?" if plan.counts else "?"), yes)
+    done = remove_user(repo, name, to)
+    flush_notices(app)
+    say(f"removed user {who}" + (f"; gave {done.text()} to {done.heir}" if done.counts else ""))

@@ -559,15 +559,16 @@ def build_spec(entity: str, *, preset: str | None = None, map_file: str | None =
         spec.merge(load_preset(preset), entity, f"preset {preset.strip().lower()}")
     if map_file:
         spec.merge(load_map_file(map_file), entity, f"map file {Path(map_file).name}")
-    given: dict[str, str] = {}
+    given: dict[str, tuple[str, str]] = {}  # a column as headers are matched (loosely) -> (as typed, field)
     for text in maps or []:
         column, target = parse_map_option(text, entity)
-        if column in given and given[column] != target:  # (a preset's or map file's choice is for --map to change)
+        key = loose_key(column)
+        if key in given and given[key][1] != target:  # (a preset's or map file's choice is for --map to change)
             from salescli.errors import UsageError
 
-            raise UsageError(f'--map "{column}={target}": column "{column}" is already mapped to {given[column]} by'
-                             " another --map; give one")
-        given[column] = target
+            raise UsageError(f'--map "{column}={target}": column "{given[key][0]}" is already mapped to'
+                             f" {given[key][1]} by another --map; give one")
+        given[key] = (column, target)
         spec.columns[column] = target
         spec.column_origin[column] = "--map"
         spec.strict_columns.add(column)

@@ -384,6 +384,7 @@ def _json_objects(name: str, text: str, read: list[int] | None = None) -> Iterat
     in_array = text.startswith("[", pos)
     pos = skip(pos + 1) if in_array else pos
     number = 0
+    one_per_line = False  # JSON lines (each record so far on a line of its own), known from record 2 on
     while True:
         if in_array and pos < end_of_text and text[pos] == "]" and number == 0:
             pos = end_of_text if not text[pos + 1:].strip() else pos
@@ -397,19 +398,21 @@ def _json_objects(name: str, text: str, read: list[int] | None = None) -> Iterat
         number += 1
         where = f"{name}:{line_at(pos)}"
         try:
-            if in_array:
-                obj, end = decoder.raw_decode(text, pos)
-            else:  # JSON lines: a record ends with its line (a broken one is not read on into the next)
-                eol = text.find("\n", pos)
-                obj, end = decoder.raw_decode(text[pos:eol if eol >= 0 else end_of_text])
-                end += pos
+            obj, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            at = exc.lineno if in_array else line_at(pos)
-            column = exc.colno if in_array else exc.colno + pos - (text.rfind("\n", 0, pos) + 1)
+            at, column = exc.lineno, exc.colno
+            eol = text.find("\n", pos)
+            if one_per_line and eol >= 0:  # JSON lines: say what is wrong on the record's own line, not where
+                try:  # the decoder stopped after reading on into the lines below it
+                    decoder.raw_decode(text[pos:eol])
+                except json.JSONDecodeError as own:
+                    at, column = line_at(pos), own.colno + pos - (text.rfind("\n", 0, pos) + 1)
+                    exc = own
             raise _refuse(f"{name}:{at}", f"record {number} is not valid JSON ({exc.msg}, column {column})") from None
         if not isinstance(obj, dict):
             kind = _JSON_TYPES.get(type(obj), "a number")
             raise _refuse(where, f"record {number} is {kind}, not an object")
+        one_per_line = (number == 1 or one_per_line) and not in_array and "\n" not in text[pos:end]
         yield line, number, obj
         if read is not None:
             read[0] = end

@@ -639,9 +639,8 @@ class RepositoryBase:
         self.record_change("setting", 0, f"set {key}", {key: before}, {key: value})
 
     def ensure_user(self, name: str | None, *, announce: bool = False) -> None:
-        """Users are created on first mention (as owner or actor). announce: leave a notice naming a new user
-        other than the one acting, with the known name it is closest to (a typo'd owner otherwise becomes a
-        user unseen)."""
+        """Users are created on first mention (as owner or actor). announce (a command, not an import): a new
+        user other than the one acting is named in a notice, and refused when one slip from a known user."""
         if not name:
             return
         if announce and name != self.user and not self.scalar("SELECT EXISTS (SELECT 1 FROM users WHERE name = ?)",

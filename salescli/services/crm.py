@@ -194,7 +194,7 @@ def merge_records(repo: Repository, entity: str, keep_ref: str, other_ref: str) 
     move to it; its empty fields take other's values, tags join, and what both have and differ on (a second
     e-mail, another name) is written into its notes — nothing is lost. Other is deleted. One transaction,
     every step in the history."""
-    from salescli.models import CompanyData, ContactData, validate
+    from salescli.models import MAX_TEXT, CompanyData, ContactData, validate
 
     table, link, fields, model = (("companies", "company_id", COMPANY_FIELDS, CompanyData) if entity == "company"
                                   else ("contacts", "contact_id", CONTACT_FIELDS, ContactData))
@@ -224,14 +224,22 @@ def merge_records(repo: Repository, entity: str, keep_ref: str, other_ref: str) 
             elif str(mine).casefold() != str(their).casefold():
                 shown = other["company"] if field == "company_id" else their
                 aside.append(f"{field.removesuffix('_id')} {shown}")
+        mine_extra, their_extra = json.loads(keep.get("extra") or "{}"), json.loads(other.get("extra") or "{}")
+        if keep.get("external_id") and other.get("external_id") and keep["external_id"] != other["external_id"]:
+            aside.append(f"external id {other['external_id']}")
+        aside += [f"{k} {v}" for k, v in their_extra.items() if k in mine_extra and mine_extra[k] != v]
         notes = [values["notes"]] if values["notes"] else []
         if theirs["notes"] and theirs["notes"] != values["notes"]:
             notes.append(theirs["notes"])
         if aside:
             notes.append(f"Merged from {entity} {other['id']}: " + "; ".join(aside))
         values["notes"] = "\n\n".join(notes) or None
+        if values["notes"] and len(values["notes"]) > MAX_TEXT:
+            raise RuleError(f"the merged notes would be {len(values['notes']):,} characters (at most {MAX_TEXT:,})",
+                            hint=f"shorten the notes of {entity} {keep['id']} or {other['id']} first"
+                                 f" (salescli {entity} edit ID --notes …)")
         stored = _storage(validate(model, values), fields)
-        extra = {**json.loads(other.get("extra") or "{}"), **json.loads(keep.get("extra") or "{}")}
+        extra = {**their_extra, **mine_extra}
         stored.update(
             extra=json.dumps(extra, ensure_ascii=False) if extra else None,
             external_id=keep.get("external_id") or other.get("external_id"),

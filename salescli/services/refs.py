@@ -87,6 +87,15 @@ def _distinct(a: str, b: str) -> bool:
 
 
 def _not_found(repo: Repository, table: str, field: str, ref: str) -> NotFound:
+    number = parse_id(ref)
+    if number is not None:  # a script holding the id of a duplicate merged since: say where it went
+        entity = "company" if table == "companies" else "contact"
+        into = repo.scalar("SELECT json_extract(after, '$.merged_into') FROM changes WHERE entity = ?"
+                           " AND entity_id = ? AND action = 'merge' AND after LIKE '%merged_into%'",
+                           (entity, number))
+        if into is not None:
+            return NotFound(f'{field} "{ref}" not found: it was merged into {entity} {into}',
+                            hint=f"use {into}: salescli {entity} show {into}")
     meant = similar_names(repo, table, ref)
     return NotFound(f'{field} "{ref}" not found' + (f"; did you mean {meant}?" if meant else ""),
                     hint=f"list {table} with `salescli {table[:-1] if table != 'companies' else 'company'} list`")

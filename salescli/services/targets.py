@@ -113,6 +113,10 @@ def _store(repo: Repository, values: dict[str, Any]) -> tuple[int, str]:
     """Insert the target, or change the value of the same unit/period/metric; (id, "created", "updated" or
     "unchanged")."""
     if values["scope"] == "owner":
+        if repo.user_row(values["name"]) is None and repo.team_exists(values["name"]):  # `east` for team:East
+            team = next(t for t in repo.teams().values() if t and t.lower() == values["name"].lower())
+            raise NotFound(f'no user named "{values["name"]}"; did you mean team:{team}?',
+                           hint=f"a team's target: salescli target set team:{team} …")
         repo.ensure_user(values["name"], announce=True)
         values = {**values, "name": repo.user_spelling(values["name"])}
     else:  # a team as its users have it ('east' for East); one a slip from a known team is a typo

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
@@ -64,64 +65,110 @@ def user_view(row: Row) -> dict[str, Any]:
 # What a user can own: (table, the column naming them, entity in the history)
 _OWNED = (("deals", "owner", "deal"), ("activities", "owner", None), ("companies", "owner", "company"),
           ("contacts", "owner", "contact"), ("automations", "owner_rule", "automation"))
+_SINGULAR = {"deals": "deal", "activities": "activity", "tasks": "task", "companies": "company",
+             "contacts": "contact", "automations": "automation", "targets": "target"}
 
 
-def remove_user(repo: Repository, name: str, heir: str | None = None) -> dict[str, int]:
-    """Delete a user (a typo'd name, someone who left). What they own — deals, activities and tasks,
-    companies, contacts, automations, targets — goes to `heir`, each change logged; without one, a user
-    who owns anything is refused (exit 1) with the counts. Returns what was handed over."""
+@dataclass
+class Handover:
+    """What `user rm` would do: the user, their heir's name (None: no --to), and what they own."""
+
+    user: Row
+    heir: str | None
+    owned: dict[str, list[Row]]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """deals, activities, tasks, companies, contacts, automations, targets: how many (none left out)."""
+        out = {k: len(v) for k, v in self.owned.items() if k != "activities"}
+        acts = self.owned["activities"]
+        out["activities"] = sum(1 for r in acts if r["kind"] != "task")
+        out["tasks"] = len(acts) - out["activities"]
+        order = ("deals", "activities", "tasks", "companies", "contacts", "automations", "targets")
+        return {k: out[k] for k in order if out.get(k)}
+
+    def text(self) -> str:
+        """'3 deals, 1 task and 2 targets'"""
+        parts = [f"{n} {_SINGULAR[k] if n == 1 else k}" for k, n in self.counts.items()]
+        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def plan_removal(repo: Repository, name: str, heir: str | None) -> Handover:
+    """Check a `user rm` before anything is asked or written: the user exists and is not the one acting, the
+    heir exists, and what they own can go to the heir (or, without one, that they own nothing)."""
+    user = repo.user_row(name)
+    if user is None:
+        raise NotFound(f'no user named "{name}"', hint="see `salescli user list`")
+    if repo.user is not None and user["name"].lower() == repo.user.lower():
+        raise RuleError(f"user {user['name']} is the one acting (--user / SALESCLI_USER / the login): they would"
+                        " come back with the next change",
+                        hint="run it as someone else: salescli --user NAME user rm …")
+    to = None
+    if heir is not None:
+        found = repo.user_row(heir)
+        if found is None:
+            raise NotFound(f'--to "{heir}": no user named so', hint=f"add them first: salescli user add {heir}")
+        if found["id"] == user["id"]:
+            raise RuleError(f"--to {heir} is the user being removed")
+        to = found["name"]
+    owned: dict[str, list[Row]] = {}
+    for table, column, _entity in _OWNED:
+        owned[table] = repo.all(f"SELECT * FROM {table} WHERE {column} = ? COLLATE NOCASE ORDER BY id",
+                                (user["name"],))
+    owned["targets"] = repo.all("SELECT * FROM targets WHERE scope = 'owner' AND name = ? COLLATE NOCASE ORDER BY id",
+                                (user["name"],))
+    plan = Handover(user, to, owned)
+    if to is None and plan.counts:
+        raise RuleError(f"user {user['name']} owns {plan.text()}",
+                        hint=f"hand them to someone: salescli user rm {user['name']} --to NAME")
+    for target in owned["targets"]:
+        held = repo.target_like("owner", to or "", target["period_start"], target["period_end"], target["metric"])
+        if held is not None and held["currency"] != target["currency"]:
+            raise RuleError(f"{to}'s {target['metric']} target for {target['period_label']} is in {held['currency']},"
+                            f" {user['name']}'s in {target['currency']}: they cannot be added up",
+                            hint=f"remove one first: salescli target rm {target['id']}")
+    return plan
+
+
+def remove_user(repo: Repository, name: str, heir: str | None = None) -> Handover:
+    """Delete a user (a typo'd name, someone who left). What they own goes to `heir`, each change logged: a
+    target the heir has for the same period and metric grows by theirs, an automation the heir has the same of
+    goes (both said); without an heir, a user who owns anything is refused (exit 1) with the counts."""
     with repo.write():
-        user = repo.user_row(name)
-        if user is None:
-            raise NotFound(f'no user named "{name}"', hint="see `salescli user list`")
-        to = None
-        if heir is not None:
-            found = repo.user_row(heir)
-            if found is None:
-                raise NotFound(f'--to "{heir}": no user named so', hint=f"add them first: salescli user add {heir}")
-            if found["id"] == user["id"]:
-                raise RuleError(f"--to {heir} is the user being removed")
-            to = found["name"]
-        owned: dict[str, list[Row]] = {}
-        for table, column, _entity in _OWNED:
-            extra = ", kind" if table == "activities" else ""
-            owned[table] = repo.all(f"SELECT id{extra} FROM {table} WHERE {column} = ? COLLATE NOCASE ORDER BY id",
-                                    (user["name"],))
-        owned["targets"] = repo.all("SELECT * FROM targets WHERE scope = 'owner' AND name = ? COLLATE NOCASE"
-                                    " ORDER BY id", (user["name"],))
-        counts = {k: len(v) for k, v in owned.items() if v}
-        if counts and to is None:
-            raise RuleError(f"user {user['name']} owns {_owned_text(counts)}",
-                            hint=f"hand them to someone: salescli user rm {user['name']} --to NAME")
+        plan = plan_removal(repo, name, heir)
+        user, to = plan.user, plan.heir
         for table, column, entity in _OWNED:
-            for row in owned[table]:
+            for row in plan.owned[table]:
+                if table == "automations" and _same_automation(repo, row, to):
+                    repo.delete_record("automations", "automation", row["id"])
+                    repo.notices.append(f"automation {row['id']} of {user['name']} removed: {to} has the same one")
+                    continue
                 kind = entity or ("task" if row["kind"] == "task" else "activity")
                 repo.change_record(table, kind, row["id"], {column: to})
-        for target in owned["targets"]:
+        for target in plan.owned["targets"]:
             held = repo.target_like("owner", to or "", target["period_start"], target["period_end"], target["metric"])
             if held is None:
                 repo.change_record("targets", "target", target["id"], {"name": to})
                 continue
-            # the heir has a target of that period and metric: it grows by the leaver's, and says so
+            # the heir has a target of that period and metric (in the same currency): it grows by the leaver's
             total = int(held["value"]) + int(target["value"])
             repo.change_record("targets", "target", held["id"], {"value": total})
             repo.delete_record("targets", "target", target["id"])
-            def shown(value: int, currency: str | None = target["currency"]) -> str:
-                from salescli.values import format_money
-
-                return format_money(value, currency) if currency else f"{value:,}"
-
             repo.notices.append(f"{to}'s {target['metric']} target for {target['period_label']} is now"
-                                f" {shown(total)} ({shown(int(held['value']))} + {user['name']}'s"
-                                f" {shown(int(target['value']))})")
+                                f" {_target_value(total, target)} ({_target_value(int(held['value']), target)} +"
+                                f" {user['name']}'s {_target_value(int(target['value']), target)})")
         repo.delete_record("users", "user", user["id"])
-    return counts
+    return plan
 
 
-def _owned_text(counts: dict[str, int]) -> str:
-    """'3 deals, 1 activity and 2 targets'"""
-    singular = {"deals": "deal", "activities": "activity or task", "companies": "company", "contacts": "contact",
-                "automations": "automation", "targets": "target"}
-    parts = [f"{n} {singular[k] if n == 1 else k.replace('activities', 'activities and tasks')}"
-             for k, n in counts.items()]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+def _same_automation(repo: Repository, rule: Row, owner: str | None) -> bool:
+    return repo.scalar(
+        "SELECT EXISTS (SELECT 1 FROM automations WHERE id != ? AND owner_rule = ? AND event = ?"
+        " AND stage_name IS ? AND task_subject = ? AND due_days = ?)",
+        (rule["id"], owner, rule["event"], rule["stage_name"], rule["task_subject"], rule["due_days"])) == 1
+
+
+def _target_value(value: int, target: Row) -> str:
+    from salescli.values import format_money
+
+    return format_money(value, target["currency"]) if target["currency"] else f"{value:,}"

@@ -167,6 +167,8 @@ def _uncovered_notes(ctx: ReportContext, totals: dict[str, Any], target_rows: li
                      teams: dict[str, str | None]) -> list[str]:
     """A total target set for some owners only is compared with everyone's figure (the documented roll-up):
     say whose figure it holds without a target, or 27 activities against one rep's 30 reads as 90%."""
+    from salescli.values import currency_decimals
+
     wanted = [t for t in _TARGETED if totals.get(t[1]) is not None]
     if not wanted:
         return []
@@ -183,8 +185,8 @@ def _uncovered_notes(ctx: ReportContext, totals: dict[str, Any], target_rows: li
         if not bare:
             continue
         theirs = sum((per_owner[o][key] for o in bare), Decimal(0) if key == "won_amount" else 0)
-        shown = f"{theirs:,.2f} {ctx.base}" if key == "won_amount" else f"{theirs:,}"
-        whole = f"{totals[key]:,.2f} {ctx.base}" if key == "won_amount" else f"{totals[key]:,}"
+        shown, whole = (f"{n:,.{currency_decimals(ctx.base)}f} {ctx.base}" if key == "won_amount" else f"{n:,}"
+                        for n in (theirs, totals[key]))
         listed = bare[:5] + ([f"{len(bare) - 5} more"] if len(bare) > 5 else [])
         names = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
         notes.append(f"{names} {'has' if len(bare) == 1 else 'have'} no {words} target, yet {shown} of the"
