@@ -64,9 +64,12 @@ def render_report(report: Report, *, fmt: str, output: str | None = None, chart:
     """Write the report; table_limit -1 keeps each section's own limit, None shows every row. Written to a
     file (-o), it says so on stderr (a cron job's log; a person sees something happened)."""
     _write(report, fmt=fmt, output=output, chart=chart, table_limit=table_limit)
-    if output and output != "-":
-        from salescli.render import note
+    from salescli.render import note
 
+    if fmt == "csv":  # rows only: what the figures leave out (a currency without a rate) goes to stderr
+        for text in report.notes:
+            note(f"note: {text}")
+    if output and output != "-":
         note(f"wrote {output}")
 
 

@@ -160,6 +160,35 @@ def test_user_rm_refuses_what_it_cannot_hand_over_before_asking(ok: Run, cli: Ru
             if a["task"] == "Thank you"] == [(3, "dana")]
 
 
+def test_amounts_without_a_rate_are_named_in_every_format(ok: Run) -> None:
+    ok("deal", "add", "A", "--owner", "ana", "--amount", "10k", "--date", "2026-10-02")
+    ok("deal", "won", "1", "--date", "2026-10-20")
+    ok("deal", "add", "B", "--owner", "ana", "--amount", "50k", "--currency", "SEK", "--date", "2026-10-02")
+    ok("deal", "won", "2", "--date", "2026-10-21")
+    ok("target", "set", "ana", "2026-Q4", "40k")
+    note = "note: SEK amounts left out of the actuals: no exchange rate (salescli fx set SEK RATE)\n"
+    assert ok("target", "list").stderr == note  # the table has no missing_rates column
+    res = ok("report", "performance", "-f", "csv")  # rows only: the note goes to stderr, never silently
+    assert res.stderr == "note: SEK amounts left out: no exchange rate (salescli fx set SEK RATE)\n"
+    assert "SEK" not in res.stdout
+
+
+def test_forecast_and_weekly_say_whose_wins_a_partial_target_counts(ok: Run) -> None:
+    for owner, amount in (("ana", "3k"), ("ben", "5k")):
+        ok("deal", "add", f"{owner}'s", "--owner", owner, "--amount", amount, "--date", "2026-10-02")
+    ok("deal", "won", "1", "--date", "2026-11-20")
+    ok("deal", "won", "2", "--date", "2026-11-20")
+    ok("target", "set", "ana", "2026-Q4", "10k")
+    said = ("ben has no won amount target, yet 5,000.00 USD of the 8,000.00 USD won amount are theirs and count"
+            " against the total's target")
+    for report in ("forecast", "weekly", "performance"):
+        data = json.loads(ok("report", report, "-f", "json").stdout)
+        assert said in data["notes"], report
+    ok("target", "set", "ben", "2026-Q4", "10k")
+    assert not any("no won amount target" in n for n in json.loads(ok("report", "forecast", "-f", "json").stdout)
+                   ["notes"])
+
+
 # -- target import -----------------------------------------------------------------------------------
 def test_import(ok: Run, tmp_path: Path) -> None:
     f = tmp_path / "quotas.csv"

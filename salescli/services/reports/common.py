@@ -421,6 +421,48 @@ def target_rollup_note(by: str | None, rows: list[dict[str, Any]], total: Decima
             f" members' (the owners' targets add up to {added:,.2f})")
 
 
+# A total target compared with everyone's figure: (metric, its target's key, the figure, in words)
+TARGETED_FIGURES = (("won_amount", "target", "won_amount", "won amount"),
+                    ("deals_won", "deals_won_target", "won", "deals won"),
+                    ("activities", "activities_target", "activities", "activities"))
+
+
+def uncovered_target_notes(ctx: ReportContext, totals: dict[str, Any], target_rows: list[Row],
+                           teams: dict[str, str | None], targeted: Iterable[tuple[str, str, str, str]],
+                           end: str | None = None) -> list[str]:
+    """A total target set for some owners only is compared with everyone's figure (the documented roll-up):
+    say whose figures it counts without a target, or 27 activities against one rep's 30 reads as 90%.
+    targeted: (metric, the target's key in totals, the figure's key, in words), as TARGETED_FIGURES; end: where
+    the totals' closed deals stop (the forecast counts wins up to its day)."""
+    from salescli.values import currency_decimals
+
+    wanted = [t for t in targeted if totals.get(t[1]) is not None]
+    if not wanted:
+        return []
+    repo, f = ctx.repo, ctx.filter
+    closed = grouped(repo.closed_in_period(f, "owner", start=ctx.start, end=end or ctx.end))
+    acts = grouped(repo.activity_counts(f, "owner", start=ctx.start, end=end or ctx.end))
+    per_owner = {o: {"won_amount": ctx.to_base(per_currency(closed.get(o, []), "won_amount")),
+                     "won": sum(r["won"] or 0 for r in closed.get(o, [])),
+                     "activities": sum(r["n"] for r in acts.get(o, []))} for o in {*closed, *acts} if o}
+    team_of = {name.lower(): team for name, team in teams.items()}
+    notes = []
+    for metric, _target, key, words in wanted:
+        units = {(r["scope"], r["name"].lower()) for r in target_rows if r["metric"] == metric}
+        bare = sorted(o for o, got in per_owner.items() if got[key] and ("owner", o.lower()) not in units
+                      and ("team", (team_of.get(o.lower()) or "").lower()) not in units)
+        if not bare:
+            continue
+        theirs = sum((per_owner[o][key] for o in bare), Decimal(0) if key == "won_amount" else 0)
+        shown, whole = (f"{n:,.{currency_decimals(ctx.base)}f} {ctx.base}" if key == "won_amount" else f"{n:,}"
+                        for n in (theirs, totals[key]))
+        listed = bare[:5] + ([f"{len(bare) - 5} more"] if len(bare) > 5 else [])
+        names = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+        notes.append(f"{names} {'has' if len(bare) == 1 else 'have'} no {words} target, yet {shown} of the"
+                     f" {whole} {words} are theirs and count against the total's target")
+    return notes
+
+
 def elapsed_fraction(period: Period, as_of: date) -> Decimal:
     """How much of the period has passed by the end of as_of (0..1), for pacing against a linear target."""
     total = (period.end - period.start).days

@@ -27,6 +27,7 @@ from salescli.services.pipeline import default_forecast_category
 from salescli.services.reports.common import (
     ALL_TIME,
     TARGETED,
+    TARGETED_FIGURES,
     Chart,
     Figure,
     Report,
@@ -41,6 +42,7 @@ from salescli.services.reports.common import (
     stage_lookup,
     target_rollup_note,
     target_units,
+    uncovered_target_notes,
 )
 from salescli.services.targets import Scope, resolve_target
 from salescli.values import Period, add_months
@@ -189,6 +191,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         note = target_rollup_note(by, list(sections[0].rows), totals["target"], ctx.base)
         if note:
             report.notes.append(note)
+    report.notes.extend(uncovered_target_notes(ctx, totals, target_rows, teams, TARGETED_FIGURES[:1], end=won_end))
     no_history = sorted({stages[r["stage_id"]]["name"] for r in open_rows
                          if not (rates.get(r["stage_id"]) and rates[r["stage_id"]].closed)})
     if no_history:

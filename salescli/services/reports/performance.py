@@ -17,6 +17,7 @@ from salescli.repository.base import Row
 from salescli.services.reports.common import (
     ALL_TIME,
     TARGETED,
+    TARGETED_FIGURES,
     Figure,
     Report,
     ReportContext,
@@ -31,6 +32,7 @@ from salescli.services.reports.common import (
     ratio,
     target_rollup_note,
     target_units,
+    uncovered_target_notes,
 )
 from salescli.services.targets import Scope, resolve_target
 
@@ -153,42 +155,5 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     note = target_rollup_note(by, rows, totals["target"], ctx.base)
     if note:
         report.notes.append(note)
-    report.notes.extend(_uncovered_notes(ctx, totals, target_rows, teams))
+    report.notes.extend(uncovered_target_notes(ctx, totals, target_rows, teams, TARGETED_FIGURES))
     return report.finish(ctx)
-
-
-# A total target compared with everyone's figure: (metric, its target's key, the figure, in words)
-_TARGETED = (("won_amount", "target", "won_amount", "won amount"),
-             ("deals_won", "deals_won_target", "won", "deals won"),
-             ("activities", "activities_target", "activities", "activities"))
-
-
-def _uncovered_notes(ctx: ReportContext, totals: dict[str, Any], target_rows: list[Row],
-                     teams: dict[str, str | None]) -> list[str]:
-    """A total target set for some owners only is compared with everyone's figure (the documented roll-up):
-    say whose figure it holds without a target, or 27 activities against one rep's 30 reads as 90%."""
-    from salescli.values import currency_decimals
-
-    wanted = [t for t in _TARGETED if totals.get(t[1]) is not None]
-    if not wanted:
-        return []
-    repo, f = ctx.repo, ctx.filter
-    closed = grouped(repo.closed_in_period(f, "owner", start=ctx.start, end=ctx.end))
-    acts = grouped(repo.activity_counts(f, "owner", start=ctx.start, end=ctx.end))
-    per_owner = {o: figures(ctx, closed.get(o, []), acts.get(o, []), None, {}) for o in {*closed, *acts} if o}
-    team_of = {name.lower(): team for name, team in teams.items()}
-    notes = []
-    for metric, _target, key, words in wanted:
-        units = {(r["scope"], r["name"].lower()) for r in target_rows if r["metric"] == metric}
-        bare = sorted(o for o, got in per_owner.items() if got[key] and ("owner", o.lower()) not in units
-                      and ("team", (team_of.get(o.lower()) or "").lower()) not in units)
-        if not bare:
-            continue
-        theirs = sum((per_owner[o][key] for o in bare), Decimal(0) if key == "won_amount" else 0)
-        shown, whole = (f"{n:,.{currency_decimals(ctx.base)}f} {ctx.base}" if key == "won_amount" else f"{n:,}"
-                        for n in (theirs, totals[key]))
-        listed = bare[:5] + ([f"{len(bare) - 5} more"] if len(bare) > 5 else [])
-        names = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
-        notes.append(f"{names} {'has' if len(bare) == 1 else 'have'} no {words} target, yet {shown} of the"
-                     f" {whole} {words} are theirs and count against the total's target")
-    return notes

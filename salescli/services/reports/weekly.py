@@ -21,6 +21,7 @@ from typing import Any
 from salescli.render import Column
 from salescli.services.reports import activity, forecast, pipeline
 from salescli.services.reports.common import (
+    TARGETED_FIGURES,
     Chart,
     Figure,
     Report,
@@ -30,6 +31,7 @@ from salescli.services.reports.common import (
     col,
     period_json,
     short,
+    uncovered_target_notes,
 )
 from salescli.services.targets import resolve_target
 from salescli.values import Period
@@ -244,6 +246,9 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
     )
     report.meta["week"] = period_json(week)
     report.meta["period"] = period_json(snap.period)
+    if fc["target"] is not None:  # the quarter's target set for some owners only: whose wins it counts
+        report.notes += uncovered_target_notes(snap, fc, repo.targets_overlapping(snap.start, snap.end, "won_amount"),
+                                               repo.teams(), TARGETED_FIGURES[:1], end=won_end)
     if past:
         report.notes.append(f"an earlier week: the pipeline and forecast are as they stood on {snap.as_of.isoformat()}"
                             " (from the stage history; amounts and close dates are today's); the at-risk deals and"
