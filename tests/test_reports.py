@@ -220,6 +220,22 @@ def test_forecast_figures(hist: Run) -> None:
         D("100000.00"), D("0.2000"), D("80000.00"), D("0.78"))
 
 
+def test_forecast_names_open_deals_whose_close_date_passed_before_the_period(hist: Run) -> None:
+    notes = report(hist, "forecast")["notes"]
+    assert not any("in no forecast" in n for n in notes)
+    hist("deal", "add", "Late one", "--amount", "4k", "--close", "2026-09-15", "--force")  # still open, Q3 gone
+    notes = report(hist, "forecast")["notes"]
+    assert ("1 open deal (4,000.00 USD) closing before 2026-Q4 is in no forecast: give it a new close date"
+            " (salescli report stale)") in notes
+    assert not any("in no forecast" in n for n in report(hist, "forecast", "--period", "2027-Q1")["notes"])
+
+
+def test_forecast_by_month_over_all_dates_lists_the_months_with_deals_or_targets(hist: Run) -> None:
+    months = report(hist, "forecast", "--by", "month", "--period", "all")["groups"]
+    assert 0 < len(months) < 30  # not 3,612 months from 1900-01 to 2200-12
+    assert all(m["target"] is None or m["target"] > 0 for m in months)  # a month no target covers: none, not 0
+
+
 def test_forecast_stage_table_shows_configured_and_historical_weights(hist: Run) -> None:
     stages = by(report(hist, "forecast")["stages"], "stage")
     assert (stages["Qualification"]["probability"], stages["Qualification"]["win_rate"],

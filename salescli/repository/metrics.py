@@ -461,6 +461,15 @@ class MetricStore(RepositoryBase):
             {**fparams, **stale_params, "end": end},
         ))
 
+    def open_closing_before(self, f: DealFilter, day: str) -> list[Row]:
+        """Open deals whose close date passed before a day, per currency (deals, amount): in no forecast."""
+        filt, fparams = f.sql()
+        return self._rows(
+            "SELECT d.currency AS currency, count(*) AS deals, coalesce(sum(d.amount_minor), 0) AS amount"
+            f" FROM deals d WHERE d.status = 'open' AND d.expected_close < :day{filt} GROUP BY d.currency",
+            {**fparams, "day": day},
+        )
+
     def lost_by_reason(self, f: DealFilter, *, start: str, end: str, by: str = "all") -> list[Row]:
         key, join = DEAL_GROUPS[by]
         filt, fparams = f.sql()

@@ -266,8 +266,9 @@ def _overlap_days(row: Row, start: date, end: date) -> int:
 
 def _unit_value(rows: list[Row], period: Period) -> Decimal | None:
     """One unit's target over the period (rules in the module docstring)."""
+    rows = [r for r in rows if _overlap_days(r, period.start, period.end) > 0]  # (a report's rows: its period's)
     if not rows:
-        return None
+        return None  # no target covers any of the period (a month of a year-long report): none, not 0
     start, end = period.start.isoformat(), period.end.isoformat()
     exact = [r for r in rows if r["period_start"] == start and r["period_end"] == end]
     if exact:

@@ -192,6 +192,18 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         if note:
             report.notes.append(note)
     report.notes.extend(uncovered_target_notes(ctx, totals, target_rows, teams, TARGETED_FIGURES[:1], end=won_end))
+    if ctx.period != ALL_TIME and ctx.period.start <= ctx.as_of < ctx.period.end and not ctx.as_of_sql:
+        late = repo.open_closing_before(ctx.filter, ctx.start)  # still open, their close date gone: no period's
+        if late:
+            from salescli.values import currency_decimals
+
+            n = sum(r["deals"] for r in late)
+            amount = ctx.to_base({r["currency"]: r["amount"] for r in late})
+            shown = f"{amount:,.{currency_decimals(ctx.base)}f} {ctx.base}"
+            report.notes.append(f"{n:,} open deal{'s' if n != 1 else ''} ({shown}) closing"
+                                f" before {ctx.period.label} {'is' if n == 1 else 'are'} in no forecast: give"
+                                f" {'it a' if n == 1 else 'them'} new close date{'s' if n != 1 else ''}"
+                                " (salescli report stale)")
     no_history = sorted({stages[r["stage_id"]]["name"] for r in open_rows
                          if not (rates.get(r["stage_id"]) and rates[r["stage_id"]].closed)})
     if no_history:
@@ -244,6 +256,8 @@ def _by_section(ctx: ReportContext, by: str, open_rows: list[Row], won_rows: lis
     if by == "month":
         for month in months_of(ctx.period):
             target = resolve_target(repo, "won_amount", month, ctx.scope, target_rows, teams)
+            if ctx.period == ALL_TIME and target is None and month.label not in open_g and month.label not in won_g:
+                continue  # all dates: the months something happens in, not 1900-01 to 2200-12
             rows.append({"month": month.label, **figures(ctx, open_g.get(month.label, []),
                                                           won_g.get(month.label, []), stages, rates, target)})
     else:
