@@ -432,6 +432,13 @@ _MONTHS: dict[str, int] = {
     "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
     "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
 }
+
+
+def month_number(name: str) -> int | None:
+    """'April' / 'apr' -> 4; None for anything else."""
+    return _MONTHS.get(name.strip().lower())
+
+
 _WEEKDAYS: dict[str, int] = {
     "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1,
     "wed": 2, "wednesday": 2, "thu": 3, "thur": 3, "thurs": 3, "thursday": 3,
@@ -934,8 +941,8 @@ def parse_period(text: str, today: date, fiscal_year_start_month: int = 1, week_
     - ``2026-Q4`` (also ``FY2026-Q4``, ``2026Q4``, ``Q4 2026``): fiscal
       quarter of that fiscal year, Q1 starting at the fiscal start month;
     - ``2026-11`` or ``Nov 2026``: a calendar month;
-    - ``Q4`` / ``November`` (``nov``): that quarter of the current fiscal year, that month of the
-      current calendar year;
+    - ``Q4`` / ``November`` (``nov``): that quarter, that month, of the current fiscal year (with a
+      fiscal start in April, on 2026-02-10 ``November`` is 2025-11 and ``March`` 2026-03);
     - ``2026-W48``: an ISO week (always Monday to Sunday);
     - ``this-``/``last-``/``next-`` + ``week``/``month``/``quarter``/``year``,
       weeks starting on ``week_start`` (0=Monday .. 6=Sunday), quarters and
@@ -1030,8 +1037,10 @@ def _parse_single_period(text: str, s: str, today: date, fiscal_year_start_month
         if not 1 <= int(m.group(1)) <= 4:
             raise InvalidValue(None, text, "is not a valid quarter (Q1 to Q4)")
         return _fiscal_quarter_period(_fiscal_year_of(today, fsm), int(m.group(1)), fsm)
-    if key in _MONTHS:
-        return _month_period(today.year, _MONTHS[key])
+    if key in _MONTHS:  # the month within the current fiscal year, as Q1..Q4 are (with April: March is next March)
+        month = _MONTHS[key]
+        start_year = _fiscal_year_of(today, fsm)
+        return _month_period(start_year if month >= fsm else start_year + 1, month)
     raise InvalidValue(None, text, f"is not a period {_PERIOD_EXAMPLES}")
 
 

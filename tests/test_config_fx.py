@@ -105,7 +105,7 @@ def test_config_set_is_logged(ok: Run, db: Path) -> None:
         ("base_currency", "euros", 'Error: base_currency "euros" is not a currency code'),
         ("day_first", "maybe", 'Error: day_first "maybe" is not true, false or unset'),
         ("fiscal_year_start_month", "13", 'Error: fiscal_year_start_month "13" is above the maximum (12)'),
-        ("fiscal_year_start_month", "April", 'Error: fiscal_year_start_month "April" is not a whole number'),
+        ("fiscal_year_start_month", "Aprill", 'Error: fiscal_year_start_month "Aprill" is not a whole number'),
         ("week_start", "someday", 'Error: week_start "someday" is not a weekday (monday, tuesday'),
         ("default_stale_days", "0", 'Error: default_stale_days "0" is below the minimum (1)'),
         ("default_stale_days", "ten", 'Error: default_stale_days "ten" is not a whole number'),
@@ -120,6 +120,13 @@ def test_config_set_refuses_bad_values(ok: Run, cli: Run, db: Path, key: str, va
     assert res.exit_code == 2
     assert res.stderr == message + "\n" or res.stderr.startswith(message)
     assert digest(db) == before
+
+
+def test_the_fiscal_year_start_may_be_a_month_name(ok: Run) -> None:
+    ok("config", "set", "fiscal_year_start_month", "April")
+    assert ok("config", "get", "fiscal_year_start_month").stdout == "4\n"
+    ok("config", "set", "fiscal_year_start_month", "oct")
+    assert ok("config", "get", "fiscal_year_start_month").stdout == "10\n"
 
 
 def test_config_get_unknown_key(cli: Run) -> None:

@@ -797,6 +797,10 @@ def test_parse_period(text: str, expected: Period) -> None:
         ("qtd", 4, period("2026-10-01", "2026-11-27", "2026-10-01..2026-11-26")),
         ("this-year", 12, period("2025-12-01", "2026-12-01", "FY2025")),
         ("this-quarter", 12, period("2026-09-01", "2026-12-01", "FY2025-Q4")),
+        # a month without a year: in the current fiscal year, as a quarter without one is (today 2026-11-26)
+        ("march", 4, period("2027-03-01", "2027-04-01", "2027-03")),
+        ("april", 4, period("2026-04-01", "2026-05-01", "2026-04")),
+        ("Q4", 4, period("2027-01-01", "2027-04-01", "FY2026-Q4")),
         ("next-quarter", 12, period("2026-12-01", "2027-03-01", "FY2026-Q1")),
         ("2026-Q1", 7, period("2026-07-01", "2026-10-01", "FY2026-Q1")),
         ("Q1", 4, period("2026-04-01", "2026-07-01", "FY2026-Q1")),  # the fiscal year today is in

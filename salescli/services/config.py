@@ -17,7 +17,7 @@ SETTING_KEYS = ("base_currency", "day_first", "fiscal_year_start_month", "week_s
 SETTING_HELP = {
     "base_currency": "currency of totals across currencies (ISO code, e.g. EUR)",
     "day_first": "how 03/04/2026 reads: true (3 April), false (March 4) or unset (refused as ambiguous)",
-    "fiscal_year_start_month": "month the fiscal year starts (1-12); quarters follow it",
+    "fiscal_year_start_month": "month the fiscal year starts (1-12 or its name); quarters follow it",
     "week_start": "first day of the week (monday..sunday)",
     "default_stale_days": "days without activity after which a deal is stale, when its stage has no rot days",
 }
@@ -53,7 +53,10 @@ def normalize_setting(key: str, value: str) -> str:
                 return "unset"
             return "true" if parse_bool(text) else "false"
         if name == "fiscal_year_start_month":
-            return str(parse_int(text, minimum=1, maximum=12))
+            from salescli.values import month_number
+
+            named = month_number(text)  # April, apr
+            return str(named) if named else str(parse_int(text, minimum=1, maximum=12))
         if name == "week_start":
             key_text = text.lower()
             for day in WEEKDAYS:
