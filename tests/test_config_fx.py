@@ -187,14 +187,33 @@ def test_fx_set_refuses(ok: Run, cli: Run, db: Path, args: list[str], code: int,
     assert digest(db) == before
 
 
-def test_changing_the_base_currency_warns_about_stored_rates(ok: Run) -> None:
-    ok("fx", "set", "EUR", "1.1")
-    res = ok("config", "set", "base_currency", "GBP")
+def test_changing_the_base_currency_converts_the_rates_and_targets(ok: Run, cli: Run, db: Path) -> None:
+    ok("fx", "set", "EUR", "1.10", "--date", "2025-10-01")
+    ok("fx", "set", "EUR", "1.05", "--date", "2026-05-01")
+    ok("fx", "set", "GBP", "1.32", "--date", "2025-10-01")
+    ok("fx", "set", "JPY", "0.0066", "--date", "2025-09-01")  # before the first EUR rate
+    ok("target", "set", "ana", "2026-04..2026-06", "110k")  # USD
+    before = digest(db)
+    res = cli("config", "set", "base_currency", "CHF")  # no CHF rate to convert them with: nothing changes
+    assert (res.exit_code, res.stderr) == (
+        1, "Error: the 4 exchange rates and 1 won amount target stored are in USD: converting them to CHF needs"
+           " the rate of CHF in USD\nHint: store it first: salescli fx set CHF RATE (1 CHF = RATE USD), then set"
+           " the base\n")
+    assert digest(db) == before
+    res = ok("config", "set", "base_currency", "EUR")
     assert res.stderr.splitlines() == [
-        "base_currency: USD → GBP",
-        "note: exchange rates are rates to the base currency; the stored ones were set against USD"
-        " — update them with `salescli fx set CURRENCY RATE`",
+        "base_currency: USD → EUR",
+        "note: rates and targets dated before the first rate of EUR (2025-10-01) were converted at that rate",
+        "converted 4 exchange rates and 1 target from USD to EUR",
     ]
+    rates = {(r["currency"], r["as_of"]): r["rate"]
+             for r in json.loads(ok("fx", "list", "-f", "json").stdout, parse_float=Decimal)}
+    assert rates == {("USD", "2026-05-01"): Decimal("0.952380952381"), ("USD", "2025-10-01"): Decimal("0.909090909091"),
+                     ("GBP", "2025-10-01"): Decimal("1.2"), ("JPY", "2025-09-01"): Decimal("0.006")}
+    # 110,000 USD at the rate in force on 2026-04-01 (1 EUR = 1.10 USD)
+    assert [(t["value"], t["currency"]) for t in json.loads(ok("target", "list", "-f", "json").stdout,
+                                                            parse_float=Decimal)] == [
+        (Decimal("100000.00"), "EUR")]
 
 
 def test_rates_on_takes_the_latest_on_or_before(ok: Run, db: Path) -> None:
@@ -224,5 +243,5 @@ def test_a_status_whose_deals_all_lack_a_rate_says_so_and_an_old_base_rate_is_no
     ]
     ok("fx", "set", "EUR", "1.08")
     ok("config", "set", "base_currency", "EUR")
-    rates = json.loads(ok("fx", "list", "-f", "json").stdout)
-    assert [(r["currency"], r["in_force"]) for r in rates] == [("EUR", False)]  # EUR is the base now
+    rates = json.loads(ok("fx", "list", "-f", "json").stdout, parse_float=Decimal)
+    assert [(r["currency"], r["rate"], r["in_force"]) for r in rates] == [("USD", Decimal("0.925925925926"), True)]

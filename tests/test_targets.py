@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal as D
@@ -143,8 +144,11 @@ def test_user_rm_refuses_what_it_cannot_hand_over_before_asking(ok: Run, cli: Ru
         1, "Error: user dana is the one acting (--user / SALESCLI_USER / the login): they would come back with the"
            " next change")
     ok("target", "set", "lee", "2026-Q4", "40k")  # USD
-    ok("config", "set", "base_currency", "EUR")
-    ok("target", "set", "dana", "2026-Q4", "30k")  # EUR
+    ok("target", "set", "dana", "2026-Q4", "30k")
+    conn = sqlite3.connect(db)  # a target kept in another currency (an older salescli changed the base alone)
+    conn.execute("UPDATE targets SET currency = 'EUR' WHERE name = 'dana'")
+    conn.commit()
+    conn.close()
     ok("automation", "add", "--on", "won", "--task", "Thank you", "--owner", "lee")
     ok("automation", "add", "--on", "won", "--task", "Thank you", "--owner", "dana")
     before = digest(db)

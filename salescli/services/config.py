@@ -85,13 +85,60 @@ def set_setting(repo: Repository, key: str, value: str) -> tuple[str, str | None
     with repo.write():
         before = repo.settings()[name]
         if before != text:
+            if name == "base_currency":
+                _rebase(repo, before, text)
             repo.set_setting(name, text)
-            if name == "base_currency" and repo.fx_rate_count():
-                repo.notices.append(
-                    f"note: exchange rates are rates to the base currency; the stored ones were set against"
-                    f" {before} — update them with `salescli fx set CURRENCY RATE`"
-                )
     return name, before, text
+
+
+def _rebase(repo: Repository, old: str, new: str) -> None:
+    """A new base currency: the stored rates (1 X = r OLD) become rates to the new one (1 X = r / n NEW, n the
+    rate of NEW in force on the rate's day; the new base's own rates become the old one's, 1 OLD = 1 / n NEW),
+    and won amount targets in OLD are converted at the rate in force when their period starts — so totals,
+    targets and rates stay in one currency. Needs a rate of NEW unless there is nothing to convert."""
+    from decimal import ROUND_HALF_UP, Context
+
+    from salescli.services.money import rate_text
+    from salescli.values import currency_decimals
+
+    rows = repo.all("SELECT currency, rate, as_of FROM fx_rates ORDER BY as_of, currency")
+    targets = repo.all("SELECT * FROM targets WHERE metric = 'won_amount' AND currency = ?", (old,))
+    if not rows and not targets:
+        return
+    ladder = [(r["as_of"], Decimal(r["rate"])) for r in rows if r["currency"] == new]  # 1 NEW = n OLD, by day
+    if not ladder:
+        parts = ([f"{len(rows):,} exchange rate{'s' if len(rows) != 1 else ''}"] if rows else []) + (
+            [f"{len(targets):,} won amount target{'s' if len(targets) != 1 else ''}"] if targets else [])
+        raise RuleError(f"the {' and '.join(parts)} stored are in {old}: converting them to {new} needs the rate"
+                        f" of {new} in {old}",
+                        hint=f"store it first: salescli fx set {new} RATE (1 {new} = RATE {old}), then set the base")
+
+    def n_on(day: str) -> Decimal:  # the rate of NEW in force on a day (its first one before it was set)
+        found = ladder[0][1]
+        for since, rate in ladder:
+            if since > day:
+                break
+            found = rate
+        return found
+
+    digits = Context(prec=12)
+    for r in rows:
+        n = n_on(r["as_of"])
+        if r["currency"] == new:  # 1 NEW = n OLD becomes 1 OLD = 1/n NEW
+            repo.conn.execute("DELETE FROM fx_rates WHERE currency = ? AND as_of = ?", (new, r["as_of"]))
+            repo.record_change("fx", 0, f"rm {new}", dict(r), None)
+            repo.set_fx_rate(old, rate_text(digits.divide(Decimal(1), n)), r["as_of"])
+        else:
+            repo.set_fx_rate(r["currency"], rate_text(digits.divide(Decimal(r["rate"]), n)), r["as_of"])
+    for t in targets:
+        amount = Decimal(int(t["value"])).scaleb(-currency_decimals(old)) / n_on(t["period_start"])
+        minor = int(amount.scaleb(currency_decimals(new)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        repo.change_record("targets", "target", t["id"], {"value": minor, "currency": new})
+    if ladder[0][0] > min([r["as_of"] for r in rows] + [t["period_start"] for t in targets]):
+        repo.notices.append(f"note: rates and targets dated before the first rate of {new} ({ladder[0][0]}) were"
+                            " converted at that rate")
+    repo.notices.append(f"converted {len(rows):,} exchange rate{'s' if len(rows) != 1 else ''} and {len(targets):,}"
+                        f" target{'s' if len(targets) != 1 else ''} from {old} to {new}")
 
 
 def set_rate(repo: Repository, currency_text: str, rate_text_: str, as_of: date) -> tuple[str, str, str, str | None]:
