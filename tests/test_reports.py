@@ -638,7 +638,7 @@ def test_weekly_week_option(hist: Run) -> None:
 def test_an_earlier_week_says_which_figures_are_from_when(hist: Run) -> None:
     data = report(hist, "weekly", "--week", "2026-W45")
     assert data["summary"]["figures_as_of"] == "2026-11-08"  # the week's last day, from the stage history
-    assert data["notes"][-1] == ("an earlier week: the pipeline and forecast are as they stood on 2026-11-08 (from"
+    assert data["notes"][-2] == ("an earlier week: the pipeline and forecast are as they stood on 2026-11-08 (from"
                                  " the stage history; amounts and close dates are today's); the at-risk deals and"
                                  " overdue tasks are today's (2026-11-26)")
     out = hist("report", "weekly", "--week", "2026-W45").stdout.splitlines()

@@ -45,7 +45,9 @@ def test_demo_builds_deals_history_activities_and_prints_the_reports(cli: Run, t
     assert [(r["stage"], r["deals"]) for r in lost["stages"]] == [  # type: ignore[index]
         ("Prospecting", 1), ("Qualification", 1), ("Needs Analysis", 1), ("Proposal", 1)]
     forecast = run("report", "forecast")
-    assert forecast["notes"] == []  # every stage has closed deals to weigh by: no "uses the configured" note
+    # every stage has closed deals to weigh by: no "uses the configured" note; the EUR deals' rate is named
+    assert forecast["notes"] == ["converted at the rates in force on 2026-11-26: 1 EUR = 1.08 USD"]
+    assert forecast["rates"] == {"EUR": 1.08}  # type: ignore[comparison-overlap]
     assert run("db", "check") == []  # type: ignore[comparison-overlap]
     # relative dates follow --today: a month later the same sample data is a month later
     later = cli("--today", "2026-12-26", "demo", "--db", str(demo), today=None)

@@ -53,6 +53,7 @@ class ReportContext:
     stale_days: int
     settings: dict[str, str]
     missing: set[str] = field(default_factory=set)
+    converted: set[str] = field(default_factory=set)  # currencies whose amounts a total converted
 
     @property
     def historical(self) -> bool:
@@ -78,6 +79,7 @@ class ReportContext:
 
         total, missing = convert_totals(per_currency, self.base, self.rates)
         self.missing.update(missing)
+        self.converted.update(c for c, v in per_currency.items() if v and c != self.base and c in self.rates)
         return total if scale == 1 else quantize(total / scale, self.base)
 
     def priced(self, rows: Iterable[Row], column: str) -> int:
@@ -98,6 +100,8 @@ class ReportContext:
             "period": period_json(self.period),
             "as_of": self.as_of.isoformat(),
             "base_currency": self.base,
+            # the rates every amount was converted with: those in force on as_of (1 CURRENCY = rate base)
+            "rates": dict(sorted(self.rates.items())),
             "filters": {"pipeline": self.pipeline, "owner": self.scope.owner, "team": self.scope.team},
             "by": by,
             **extra,
@@ -268,6 +272,11 @@ class Report:
         self.missing_rates = sorted(ctx.missing)
         for cur in self.missing_rates:
             self.notes.append(f"{cur} amounts left out: no exchange rate (salescli fx set {cur} RATE)")
+        if ctx.converted:  # which day's rates a total used: a closed quarter's figures move with later rates
+            from salescli.services.money import rate_text
+
+            used = ", ".join(f"1 {c} = {rate_text(ctx.rates[c])} {ctx.base}" for c in sorted(ctx.converted))
+            self.notes.append(f"converted at the rates in force on {ctx.as_of.isoformat()}: {used}")
         return self
 
 
