@@ -91,11 +91,11 @@ def test_totals_convert_with_the_rate_in_force_and_never_sum_silently(deals: Run
     deals("fx", "set", "GBP", "1.2575", "--date", "2026-11-26")
     res = deals("deal", "list", "--status", "open")
     assert res.stderr == "4 deals, total 22,872.50 USD\n"  # 13,200 + 5,000 + 900 + 3,772.50
-    deals("config", "set", "base_currency", "EUR")
+    deals("config", "set", "base_currency", "EUR")  # GBP's rate becomes 1.2575 / 1.1 EUR
     deals("fx", "set", "USD", "0.5")
-    deals("fx", "set", "GBP", "1", "--date", "2026-11-27")  # tomorrow: the 1.2575 rate still applies
+    deals("fx", "set", "GBP", "1", "--date", "2026-11-27")  # tomorrow: the rebased 1.2575 rate still applies
     res = deals("deal", "list", "--status", "open")
-    assert res.stderr == "4 deals, total 18,722.50 EUR\n"  # 12,000 + 2,950 + 3,772.50
+    assert res.stderr == "4 deals, total 18,379.55 EUR\n"  # 12,000 + 2,950 + 3,000 x 1.143181818182
 
 
 @pytest.mark.parametrize(
