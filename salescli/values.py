@@ -867,6 +867,18 @@ def _fiscal_quarter_period(fiscal_year: int, quarter: int, fiscal_year_start_mon
     return Period(start, add_months(start, 3), label)
 
 
+def span_label(start: date, end: date, fiscal_year_start_month: int = 1) -> str:
+    """The label parse_period gives a span [start, end): its fiscal year or quarter, its month, else
+    START..LAST (a target's label, redone when the fiscal year start changes)."""
+    fy = _fiscal_year_of(start, fiscal_year_start_month)
+    candidates = [_fiscal_year_period(fy, fiscal_year_start_month), _month_period(start.year, start.month),
+                  *(_fiscal_quarter_period(fy, q, fiscal_year_start_month) for q in range(1, 5))]
+    for period in candidates:
+        if (period.start, period.end) == (start, end):
+            return period.label
+    return _range_period(start, end).label
+
+
 def _fiscal_year_of(d: date, fiscal_year_start_month: int) -> int:
     return d.year if d.month >= fiscal_year_start_month else d.year - 1
 

@@ -193,6 +193,17 @@ def test_forecast_and_weekly_say_whose_wins_a_partial_target_counts(ok: Run) -> 
                    ["notes"])
 
 
+def test_a_new_fiscal_year_start_relabels_the_targets_keeping_their_days(ok: Run) -> None:
+    ok("config", "set", "fiscal_year_start_month", "April")
+    for period, value in (("2026-Q1", "10k"), ("2026", "40k"), ("2026-05", "3k")):
+        ok("target", "set", "ana", period, value)
+    labels = [(t["period"], t["period_start"]) for t in json.loads(ok("target", "list", "-f", "json").stdout)]
+    assert labels == [("FY2026-Q1", "2026-04-01"), ("FY2026", "2026-04-01"), ("2026-05", "2026-05-01")]
+    ok("config", "set", "fiscal_year_start_month", "1")  # FY2026-Q1 (April..June) is no longer 2026-Q1
+    labels = [(t["period"], t["period_start"]) for t in json.loads(ok("target", "list", "-f", "json").stdout)]
+    assert labels == [("2026-Q2", "2026-04-01"), ("2026-04-01..2027-03-31", "2026-04-01"), ("2026-05", "2026-05-01")]
+
+
 # -- target import -----------------------------------------------------------------------------------
 def test_import(ok: Run, tmp_path: Path) -> None:
     f = tmp_path / "quotas.csv"

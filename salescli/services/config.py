@@ -87,8 +87,22 @@ def set_setting(repo: Repository, key: str, value: str) -> tuple[str, str | None
         if before != text:
             if name == "base_currency":
                 _rebase(repo, before, text)
+            if name == "fiscal_year_start_month":
+                _relabel_targets(repo, int(text))
             repo.set_setting(name, text)
     return name, before, text
+
+
+def _relabel_targets(repo: Repository, fiscal_year_start_month: int) -> None:
+    """Targets keep their days; their labels follow the new fiscal year (FY2026-Q1 for April..June becomes
+    2026-04-01..2026-06-30 under a calendar year, whose 2026-Q1 is January..March)."""
+    from salescli.values import span_label
+
+    for t in repo.all("SELECT id, period_start, period_end, period_label FROM targets"):
+        label = span_label(date.fromisoformat(t["period_start"]), date.fromisoformat(t["period_end"]),
+                           fiscal_year_start_month)
+        if label != t["period_label"]:
+            repo.change_record("targets", "target", t["id"], {"period_label": label})
 
 
 def _rebase(repo: Repository, old: str, new: str) -> None:
