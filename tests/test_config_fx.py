@@ -208,9 +208,15 @@ def test_changing_the_base_currency_converts_the_rates_and_targets(ok: Run, cli:
     ]
     rates = {(r["currency"], r["as_of"]): r["rate"]
              for r in json.loads(ok("fx", "list", "-f", "json").stdout, parse_float=Decimal)}
+    # each rate divided by EUR's in force that day, on every day either changed (GBP moves when EUR does)
     assert rates == {("USD", "2026-05-01"): Decimal("0.952380952381"), ("USD", "2025-10-01"): Decimal("0.909090909091"),
-                     ("GBP", "2025-10-01"): Decimal("1.2"), ("JPY", "2025-09-01"): Decimal("0.006")}
+                     ("GBP", "2025-10-01"): Decimal("1.2"), ("GBP", "2026-05-01"): Decimal("1.25714285714"),
+                     ("JPY", "2025-09-01"): Decimal("0.006"), ("JPY", "2025-10-01"): Decimal("0.006"),
+                     ("JPY", "2026-05-01"): Decimal("0.00628571428571")}
     # 110,000 USD at the rate in force on 2026-04-01 (1 EUR = 1.10 USD)
+    summaries = [h["summary"] for h in json.loads(ok("history", "-f", "json").stdout)]
+    assert "GBP 1.32 → 1.2 from 2025-10-01" in summaries and "removed EUR 1.05 from 2026-05-01" in summaries
+    assert "value: 110,000.00 USD → 100,000.00 EUR; currency: USD → EUR" in summaries  # in money, not cents
     assert [(t["value"], t["currency"]) for t in json.loads(ok("target", "list", "-f", "json").stdout,
                                                             parse_float=Decimal)] == [
         (Decimal("100000.00"), "EUR")]

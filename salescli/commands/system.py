@@ -226,6 +226,10 @@ class _Namer:
                 self.cache[key] = found if table in ("stages", "pipelines") else f"{found} (#{row_id})"
         return self.cache[key]
 
+    def _target_currency(self, target_id: int) -> str | None:
+        """A won amount target's currency (counts have none)."""
+        return self.repo.scalar("SELECT currency FROM targets WHERE id = ?", (target_id,))  # type: ignore[no-any-return]
+
     def fields(self, row: dict[str, Any], before: Any, after: Any) -> dict[str, tuple[str, Any, Any]]:
         """key -> (label, before, after) shown for the keys that are ids or minor units."""
         if not (isinstance(before, dict) and isinstance(after, dict)):
@@ -238,6 +242,14 @@ class _Namer:
                     out[key] = ("", None, None)
                     continue
                 out[key] = (label, self.name(table, column, before.get(key)), self.name(table, column, after[key]))
+            elif key == "value" and row["entity"] == "target":  # a won amount target: minor units of its currency
+                from salescli.values import format_money
+
+                now = after.get("currency") or before.get("currency") or self._target_currency(row["entity_id"])
+                if now:
+                    was = before.get("currency") or now
+                    out[key] = ("value", None if before.get(key) is None else format_money(int(before[key]), was),
+                                format_money(int(after[key]), now))
             elif key == "amount_minor":
                 from salescli.values import format_money, minor_to_decimal
 
@@ -271,6 +283,10 @@ def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, A
         return f"created {record_name(after)}".rstrip()
     if action == "delete" and isinstance(before, dict):
         return f"deleted {record_name(before)}".rstrip()
+    if action.startswith(("set ", "rm ")) and isinstance(after or before, dict) and "as_of" in (after or before):
+        side = after if isinstance(after, dict) else before  # an exchange rate: which day's, from what to what
+        was = f"{before['rate']} → " if isinstance(before, dict) and isinstance(after, dict) else ""
+        return (f"{'removed ' if after is None else ''}{side['currency']} {was}{side['rate']} from {side['as_of']}")
     if action == "merge" and isinstance(after, dict) and "merged_into" in after:
         return f"merged {record_name(before) if isinstance(before, dict) else ''} into #{after['merged_into']}"
     if isinstance(before, dict) and isinstance(after, dict):
@@ -278,6 +294,8 @@ def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, A
         parts = [f"merged {short(after['merged'])}"] if action == "merge" and after.get("merged") else []
         for k, v in after.items():
             if (action == "merge" and k == "merged") or k == "updated_at":  # (an import logs it for its undo)
+                continue
+            if k in before and before[k] == v and k not in named:  # what names the change (an fx rate's day)
                 continue
             label, old, new = named.get(k, (k, before.get(k), v))
             if label:

@@ -107,7 +107,8 @@ def _relabel_targets(repo: Repository, fiscal_year_start_month: int) -> None:
 
 def _rebase(repo: Repository, old: str, new: str) -> None:
     """A new base currency: the stored rates (1 X = r OLD) become rates to the new one (1 X = r / n NEW, n the
-    rate of NEW in force on the rate's day; the new base's own rates become the old one's, 1 OLD = 1 / n NEW),
+    rate of NEW in force that day, on every day either changed; the new base's own rates become the old
+    one's, 1 OLD = 1 / n NEW),
     and won amount targets in OLD are converted at the rate in force when their period starts — so totals,
     targets and rates stay in one currency. Needs a rate of NEW unless there is nothing to convert."""
     from decimal import ROUND_HALF_UP, Context
@@ -136,14 +137,21 @@ def _rebase(repo: Repository, old: str, new: str) -> None:
         return found
 
     digits = Context(prec=12)
+    by_currency: dict[str, list[tuple[str, Decimal]]] = {}
     for r in rows:
-        n = n_on(r["as_of"])
-        if r["currency"] == new:  # 1 NEW = n OLD becomes 1 OLD = 1/n NEW
-            repo.conn.execute("DELETE FROM fx_rates WHERE currency = ? AND as_of = ?", (new, r["as_of"]))
-            repo.record_change("fx", 0, f"rm {new}", dict(r), None)
-            repo.set_fx_rate(old, rate_text(digits.divide(Decimal(1), n)), r["as_of"])
-        else:
-            repo.set_fx_rate(r["currency"], rate_text(digits.divide(Decimal(r["rate"]), n)), r["as_of"])
+        by_currency.setdefault(r["currency"], []).append((r["as_of"], Decimal(r["rate"])))
+    for currency, own in by_currency.items():
+        if currency == new:  # 1 NEW = n OLD becomes 1 OLD = 1/n NEW, on the same days
+            for day, n in own:
+                repo.conn.execute("DELETE FROM fx_rates WHERE currency = ? AND as_of = ?", (new, day))
+                repo.record_change("fx", 0, f"rm {new}", {"currency": new, "rate": rate_text(n), "as_of": day}, None)
+                repo.set_fx_rate(old, rate_text(digits.divide(Decimal(1), n)), day)
+            continue
+        # 1 X = x OLD becomes x / n NEW on every day either rate changed (from X's first rate on)
+        days = sorted({day for day, _ in own} | {day for day, _ in ladder if day > own[0][0]})
+        for day in days:
+            x = next(rate for since, rate in reversed(own) if since <= day)
+            repo.set_fx_rate(currency, rate_text(digits.divide(x, n_on(day))), day)
     for t in targets:
         amount = Decimal(int(t["value"])).scaleb(-currency_decimals(old)) / n_on(t["period_start"])
         minor = int(amount.scaleb(currency_decimals(new)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
