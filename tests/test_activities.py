@@ -144,6 +144,9 @@ def test_list_filters_and_order(ok, people):
     assert ids("--since", "this-month") == [3, 2]
     assert ids("--since", "2026-11-02") == [3, 2]
     assert ids("--since", "-30d") == [3, 2, 1]
+    ok("config", "set", "fiscal_year_start_month", "April")  # october is in this fiscal year; december is
+    assert ids("--since", "october") == [3, 2, 1]
+    assert ids("--since", "december") == [3, 2, 1]  # not next month's: the last December, a year back
     assert ids("--limit", "1") == [3]
     csv_out = ok("activity", "list", "-f", "csv").stdout.splitlines()
     assert csv_out[0].startswith("id,occurred_at,kind,subject,outcome,")

@@ -105,7 +105,8 @@ def test_config_set_is_logged(ok: Run, db: Path) -> None:
         ("base_currency", "euros", 'Error: base_currency "euros" is not a currency code'),
         ("day_first", "maybe", 'Error: day_first "maybe" is not true, false or unset'),
         ("fiscal_year_start_month", "13", 'Error: fiscal_year_start_month "13" is above the maximum (12)'),
-        ("fiscal_year_start_month", "Aprill", 'Error: fiscal_year_start_month "Aprill" is not a whole number'),
+        ("fiscal_year_start_month", "Aprill", 'Error: fiscal_year_start_month "Aprill" is not a month (1-12, or its'
+                                              ' name: April, apr)'),
         ("week_start", "someday", 'Error: week_start "someday" is not a weekday (monday, tuesday'),
         ("default_stale_days", "0", 'Error: default_stale_days "0" is below the minimum (1)'),
         ("default_stale_days", "ten", 'Error: default_stale_days "ten" is not a whole number'),

@@ -397,6 +397,8 @@ def test_winning_makes_the_contact_a_customer_and_reopening_takes_it_back(crm: R
     ok("contact", "edit", "ben@acme.io", "--status", "churned")
     assert "contact" not in ok("deal", "reopen", "3").stderr
     assert rows(db, status) == [("Ana Silva", "lead"), ("Ben", "churned")]
+    ok("deal", "won", "3")  # a churned customer buying again
+    assert "contact Ben (#2) is churned again" in ok("deal", "reopen", "3").stderr
 
 
 def test_won_with_an_amount_in_another_currency_says_the_currency_changed(ok: Run) -> None:

@@ -147,6 +147,14 @@ def test_roundtrip_of_a_database_made_by_commands(filled: Run, tmp_path: Path, d
     assert "0 created, 0 updated, 2 unchanged" in again.stderr
 
 
+def test_roundtrip_keeps_two_deals_of_one_title_and_company(ok: Run, tmp_path: Path, db: Path) -> None:
+    ok("deal", "add", "Renewal", "--company", "Foo", "--amount", "1k")
+    ok("deal", "add", "Renewal", "--company", "Foo", "--amount", "2k")  # a second renewal, same account
+    roundtrip(ok, db, tmp_path / "copy.db", tmp_path, ("companies", "deals"))
+    again = ok("import", "deals", str(tmp_path / "deals.csv"))  # its own export read back: one deal per id
+    assert "0 created, 0 updated, 2 unchanged" in again.stderr
+
+
 _TEXT = st.text(
     alphabet=st.one_of(st.characters(blacklist_categories=("Cs", "Cc")),
                        st.sampled_from(["\n", "\r", "\t", ",", ";", '"', "'", "=", "+", "-", "@", " "])),

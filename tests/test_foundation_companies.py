@@ -297,9 +297,16 @@ def test_merge_keeps_a_second_external_id_and_refuses_notes_past_the_limit(ok: R
     ok("company", "merge", "1", "2", "--yes")
     acme = json.loads(ok("company", "show", "1", "-f", "json").stdout)
     assert acme["notes"] == "Merged from company 2: name ACME Corp; external id C2; tier silver"
+
     res = cli("company", "show", "2")  # a script still holding the duplicate's id is told where it went
     assert (res.exit_code, res.stderr) == (3, 'Error: company "2" not found: it was merged into company 1\n'
                                               "Hint: use 1: salescli company show 1\n")
+    ok("company", "add", "Acme Holdings")
+    ok("company", "merge", "3", "1", "--yes")  # a chain: 2 into 1, then 1 into 3
+    for args in (("company", "show", "2"), ("deal", "add", "X", "--company", "2")):
+        res = cli(*args)
+        assert (res.exit_code, res.stderr.splitlines()[0]) == (
+            3, 'Error: company "2" not found: it was merged into company 3')
     ok("company", "add", "Long A", "--notes", "a" * 6000)
     ok("company", "add", "Long B", "--notes", "b" * 6000)
     before = digest(db)

@@ -573,6 +573,16 @@ def test_rejects_never_overwrite_the_file_being_imported(cli: Run, ok: Run, db: 
     assert path.read_text() == "title,amount\nA,100\nB,abc\n" and digest(db) == before
 
 
+def test_a_fixed_rejects_file_imports_without_its_reasons(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,amount\nA,100\nB,abc\n")
+    rejects = tmp_path / "rj.csv"
+    ok("import", "deals", str(path), "--on-error", "skip", "--rejects", str(rejects))
+    rejects.write_text(rejects.read_text().replace(",abc,", ",150,"))  # the amount fixed
+    ok("import", "deals", str(rejects))
+    assert sql(ok, "SELECT title, amount_minor, extra FROM deals ORDER BY id") == [
+        {"title": "A", "amount_minor": 10000, "extra": None}, {"title": "B", "amount_minor": 15000, "extra": None}]
+
+
 def test_rejects_of_ragged_rows_are_as_wide_as_the_header(ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "r.csv", "title,amount\nA,1\nB\nC,3,x,\"y, z\"\n")
     rejects = tmp_path / "rj.csv"

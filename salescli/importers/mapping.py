@@ -400,6 +400,8 @@ class Mapping:
     fields: dict[str, int]  # field -> column index
     extra: list[tuple[int, str]]  # (column index, extra key)
     notes: list[str] = field(default_factory=list)
+    # salescli's own deals export: its id column, which tells apart two deals of one title and company
+    export_id: int | None = None
 
     def column_of(self, name: str) -> str:
         index = self.fields.get(name)
@@ -444,6 +446,7 @@ def resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> Ma
             targets[index] = (target, None, how)
 
     # 2. salescli's own export: its local ids and counters are recomputed, extra.KEY columns go back to extra
+    export_id: int | None = None
     looks_exported = "id" in by_exact and ("external_id" in by_exact or entity == "users") and (
         "created_at" in by_exact)
     for i, h in enumerate(header):
@@ -453,8 +456,12 @@ def resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> Ma
             targets[i] = ("extra", h[6:], "salescli export")
         elif looks_exported and h in EXPORT_ONLY[entity]:
             targets[i] = ("-", None, "salescli export (recomputed)")
+            if h == "id" and entity == "deals":
+                export_id = i
         elif looks_exported and h in _EXPORT_ALIASES[entity]:
             targets[i] = (_EXPORT_ALIASES[entity][h], None, "salescli export")
+        elif h == "import_error" and i == len(header) - 1:  # a rejects file, fixed and imported again
+            targets[i] = ("-", None, "rejects file (the reason, not data)")
 
     # 3. aliases for the rest
     taken: dict[str, int] = {}
@@ -503,7 +510,7 @@ def resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> Ma
             except ImportRejected:
                 continue  # (the fallback's columns are not in this file: the column alone fills the field)
             notes.append(f"{name} comes from column \"{header[taken[name]]}\"; derive.{name} fills empty cells")
-    mapping = Mapping(entity, header, uses, dict(taken), extra, notes)
+    mapping = Mapping(entity, header, uses, dict(taken), extra, notes, export_id)
     _check_required(mapping, spec, file_name)
     if entity == "users" and extra:
         cols = ", ".join(f'"{header[i]}"' for i, _ in extra)

@@ -284,6 +284,7 @@ class RowReader:
             self.columns.append((index, name, mapping.header[index], kinds.get(spec_f.kind), spec.values.get(name),
                                  spec_f.max_length))
         self.extra = mapping.extra
+        self.export_id = mapping.export_id
         self.derived: list[tuple[str, str, list[tuple[str, int]], Callable[[str], Any] | None,
                                  dict[str, str] | None, int]] = []
         for name, template in spec.derive.items():
@@ -330,6 +331,8 @@ class RowReader:
                     values[name] = convert(text)
                 except InvalidValue as exc:
                     raise self._error(exc, column, text, line) from None
+        if self.export_id is not None and cells[self.export_id].strip():
+            values["_export_id"] = cells[self.export_id].strip()  # (the deals planner takes it out first)
         if self.derived:
             self._derive(line, cells, values)
         for name, text, convert, vmap, _longest in self.defaults:
@@ -1237,6 +1240,8 @@ class DealPlanner(Planner):
             raise RowError(self.col("amount"), text, reason, line) from None
 
     def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
+        # salescli's own export: two deals of one title and company are two rows with two ids, not duplicates
+        export_id = values.pop("_export_id", None)
         title = values.get("title")
         # A row that updates a deal (by external id) and lacks the title, stage or currency keeps the deal's:
         # a partial export (ids and amounts) must not move deals to the first stage or relabel currencies.
@@ -1358,10 +1363,12 @@ class DealPlanner(Planner):
             match = self.found_ext.get(ext)
         else:
             folded = fold(title)
-            key = ("t", folded, ("new", fold(get("company") or "")) if new_company else company_id)
+            key = ("t", folded, ("new", fold(get("company") or "")) if new_company else company_id, export_id)
             if not new_company:
                 ids = self.found_title.get((folded, company_id))
                 if ids:
+                    if export_id is not None and export_id.isdigit() and int(export_id) in ids:
+                        ids = [int(export_id)]  # this database's own export read back: the deal of that id
                     if len(ids) > 1:
                         raise RowError(self.col("title"), title, f"matches {len(ids)} deals of this company"
                                        f" ({', '.join(map(str, ids[:10]))}); give them external ids", line)

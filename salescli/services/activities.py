@@ -289,12 +289,19 @@ def remove_activity(repo: Repository, row: Row) -> None:
 
 def since_date(text: str, today: date, settings: dict[str, str], day_first: bool | None) -> date:
     """--since: the start of a period (this-month, 2026-Q4) or a date (2026-11-01, -7d)."""
-    from salescli.values import parse_date, parse_period
+    import re
+
+    from salescli.values import add_months, month_number, parse_date, parse_period
 
     try:
-        return parse_period(text, today, *period_settings(settings)).start
+        start = parse_period(text, today, *period_settings(settings)).start
     except InvalidValue:
         pass
+    else:
+        bare = month_number(text) is not None or re.fullmatch(r"\s*[qQ][1-4]\s*", text)
+        if bare and start > today:  # `--since march` in a fiscal year from April: the last March, not the next
+            return parse_period(text, add_months(today, -12), *period_settings(settings)).start
+        return start
     try:
         return parse_date(text, today, day_first, past=True)
     except InvalidValue as exc:

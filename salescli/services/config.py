@@ -56,7 +56,11 @@ def normalize_setting(key: str, value: str) -> str:
             from salescli.values import month_number
 
             named = month_number(text)  # April, apr
-            return str(named) if named else str(parse_int(text, minimum=1, maximum=12))
+            if named:
+                return str(named)
+            if not text.isdigit():
+                raise InvalidValue(None, value, "is not a month (1-12, or its name: April, apr)")
+            return str(parse_int(text, minimum=1, maximum=12))
         if name == "week_start":
             key_text = text.lower()
             for day in WEEKDAYS:

@@ -7,7 +7,15 @@ import shlex
 from typing import TYPE_CHECKING, Any
 
 from salescli.errors import NotFound, RuleError
-from salescli.services.refs import find_company, parse_id, resolve_company, resolve_contact, similar_names
+from salescli.services.refs import (
+    find_company,
+    merged_error,
+    merged_into,
+    parse_id,
+    resolve_company,
+    resolve_contact,
+    similar_names,
+)
 
 if TYPE_CHECKING:
     from salescli.repository import Repository
@@ -71,6 +79,9 @@ def company_by_name_or_create(repo: Repository, ref: str, owner: str | None) -> 
     if row is not None:
         return row
     if parse_id(ref) is not None:  # a mistyped id, not the name of a new company called "99"
+        into = merged_into(repo, "companies", ref)
+        if into is not None:
+            raise merged_error("companies", "company", ref, into)
         raise NotFound(f'company "{ref.strip()}" not found', hint="list companies with `salescli company list`")
     # a typo or a short form of a company that exists would make a second record of that company:
     # refused, with the way to create it on purpose

@@ -649,7 +649,8 @@ def _contact_no_longer_customer(repo: Repository, deal: Row) -> None:
     repo.update_row("contacts", contact["id"], {"status": was, "updated_at": repo.now()})
     repo.record_change("contact", contact["id"], f"deal {deal['id']} reopened", {"status": "customer"},
                        {"status": was})
-    repo.notices.append(f"contact {contact['name']} (#{contact['id']}) is a {was} again")
+    again = "churned" if was == "churned" else f"a {was}"
+    repo.notices.append(f"contact {contact['name']} (#{contact['id']}) is {again} again")
 
 
 def _note_open_tasks(repo: Repository, deal: Row, tasks: list[Row], status: str) -> None:

@@ -96,6 +96,11 @@ class Handover:
 def plan_removal(repo: Repository, name: str, heir: str | None) -> Handover:
     """Check a `user rm` before anything is asked or written: the user exists and is not the one acting, the
     heir exists, and what they own can go to the heir (or, without one, that they own nothing)."""
+    for option, text in (("NAME", name), ("--to", heir)):
+        if text is not None and not text.strip():
+            from salescli.errors import UsageError
+
+            raise UsageError(f'{option} "{text}" is empty: give a user name')
     user = repo.user_row(name)
     if user is None:
         raise NotFound(f'no user named "{name}"', hint="see `salescli user list`")
