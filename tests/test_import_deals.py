@@ -646,6 +646,17 @@ def test_refused_import_with_json_prints_nothing_on_stdout(cli: Run, ok: Run, db
     assert sql(ok, "SELECT title FROM deals") == [{"title": "Good"}]
 
 
+def test_owners_an_import_makes_users_are_named_and_a_slip_is_noted(ok: Run, tmp_path: Path) -> None:
+    ok("user", "add", "sam")
+    path = write(tmp_path, "d.csv", "title,owner\nA,samm\nB,newbie\nC,sam\n")
+    res = ok("import", "deals", str(path))  # imported as the file has them (the source's record), but said
+    assert ('note: 1 owner "samm" is a new user, one slip from user sam: check the file, or map the value'
+            ' (--map-file values: {"owner": {"samm": "sam"}})') in res.stderr
+    assert res.stderr.endswith("added users (first mention): samm, newbie\n")
+    summary = json.loads(ok("import", "deals", str(path), "--dry-run", "-f", "json").stdout)
+    assert summary["users_created"] == []  # known now
+
+
 def test_json_summary_for_scripts(ok: Run, deals_csv: Path) -> None:
     res = ok("import", "deals", str(deals_csv), "-f", "json")
     summary = json.loads(res.stdout)

@@ -255,6 +255,11 @@ def _report(report: ImportReport, fmt: str) -> None:
     related = report.related_sentence()
     if related:
         say(related)
+    if tally.new_users:  # owners first met in the file (a typo would become a user unseen)
+        names = ", ".join(tally.new_users[:10]) + (f" and {len(tally.new_users) - 10} more"
+                                                   if len(tally.new_users) > 10 else "")
+        say(f"{'would add' if report.dry_run else 'added'} user{'s' if len(tally.new_users) != 1 else ''}"
+            f" (first mention): {names}")
     if tally.rejected and report.rejects:
         say(f"rejected rows and their reasons: {report.rejects}")
     elif tally.rejected and not report.dry_run:

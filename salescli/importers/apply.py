@@ -314,6 +314,7 @@ class ImportReport:
             "created": t.created, "updated": t.updated, "unchanged": t.unchanged, "skipped": t.skipped,
             "rejected": t.rejected, "batch_id": self.batch_id,
             "related_created": dict(t.related), "stages_created": list(t.stages_created),
+            "users_created": list(t.new_users),
         }
         if self.csv_file is not None:
             out.update(format=self.csv_file.form, delimiter=self.csv_file.delimiter,

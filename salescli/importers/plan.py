@@ -29,7 +29,7 @@ from salescli.services.pipeline import (
     normalize_forecast_category,
     required_of,
 )
-from salescli.values import as_timestamp, loose_key
+from salescli.values import as_timestamp, loose_key, typo_of
 
 if TYPE_CHECKING:
     from salescli.importers.apply import Writer
@@ -128,6 +128,7 @@ class Tally:
     ambiguous: dict[str, list[int]] = field(default_factory=dict)  # column -> lines with day/month dates
     ambiguous_count: Counter[str] = field(default_factory=Counter)
     stages_created: list[str] = field(default_factory=list)
+    new_users: list[str] = field(default_factory=list)  # owners first met in the file (made users)
     notes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (singular, plural) -> rows
 
     def note_lines(self) -> list[str]:
@@ -624,6 +625,7 @@ class Planner:
         self.settings = self.store.settings()
         self.default_owner = None if "owner" in mapping.fields else writer.user
         self.relations = Relations()
+        self.known_users: list[str] | None = None
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
 
     def col(self, name: str) -> str:
@@ -664,8 +666,16 @@ class Planner:
             return owner  # type: ignore[no-any-return]
         spelled = self.relations.users.get(fold(owner))
         if spelled is None:  # a new user, as the file spells them
+            if self.known_users is None:  # the users before this import, for the "did you mean" below
+                self.known_users = list(self.relations.users.values())
             self.writer.ensure_user(owner)
             self.relations.users[fold(owner)] = spelled = owner
+            self.tally.new_users.append(owner)
+            meant = typo_of(owner, self.known_users)
+            if meant is not None:  # imported as the file has it (an import records the source), but said
+                self.tally.notes[(f'owner "{owner}" is a new user, one slip from user {meant}: check the file, or'
+                                  f' map the value (--map-file values: {{"owner": {{"{owner}": "{meant}"}}}})',
+                                  "")] += 1
         return spelled  # "dana kim" is the user Dana Kim: one owner in every report
 
     def duplicate_of(self, table: str, rid: int, line: int, how: str) -> RowError:
@@ -1443,7 +1453,7 @@ class DealPlanner(Planner):
         if new_company:
             company_id = self.company_ref(values, line, create=True)
             if key[0] == "t":  # a later line names the company just created: the same deal
-                self.pending[("t", key[1], company_id)] = line
+                self.pending[("t", key[1], company_id, key[3])] = line
         contact_id = self.contact_ref(values, line, company_id) if self.has_contact else None
         owner = self.owner(values)
         self.pending[key] = line
