@@ -657,6 +657,29 @@ def test_owners_an_import_makes_users_are_named_and_a_slip_is_noted(ok: Run, tmp
     assert summary["users_created"] == []  # known now
 
 
+def test_a_reimport_after_a_merge_finds_the_record_kept(ok: Run, tmp_path: Path) -> None:
+    companies = write(tmp_path, "c.csv", "external_id,name,domain\nC-1,Acme Robotics,acme.io\nC-2,ACME Robotics Ltd,\n")
+    contacts = write(tmp_path, "p.csv", "external_id,name,email,company\nP-1,Ana Silva,ana@acme.io,Acme Robotics\n"
+                                        "P-2,Ana S.,ana.silva@acme.co.uk,ACME Robotics Ltd\n")
+    ok("import", "companies", str(companies))
+    ok("import", "contacts", str(contacts))
+    ok("company", "merge", "1", "2", "--yes")
+    ok("contact", "merge", "1", "2", "--yes")
+    # the CRM's next export still has both: the duplicates are not made again, nor the kept records overwritten
+    for entity, path in (("companies", companies), ("contacts", contacts)):
+        res = ok("import", entity, str(path))
+        assert ("note: 1 row describes a record merged into another since (company merge / contact merge): left as"
+                " it is") in res.stderr
+        assert "1 skipped" in res.stderr and "0 created" in res.stderr
+    deals = write(tmp_path, "d.csv", "Deal Name,Company,Contact email,Account ID\nBig,ACME Robotics Ltd,"
+                                     "ana.silva@acme.co.uk,\nSmall,,,C-2\n")
+    res = ok("import", "deals", str(deals), "--map", "Account ID=company_external_id")
+    assert "also created" not in res.stderr  # the duplicate's name, e-mail and external id find the kept ones
+    assert sql(ok, "SELECT title, company_id, contact_id FROM deals ORDER BY id") == [
+        {"title": "Big", "company_id": 1, "contact_id": 1}, {"title": "Small", "company_id": 1, "contact_id": None}]
+    assert [c["id"] for c in json.loads(ok("company", "list", "-f", "json").stdout)] == [1]
+
+
 def test_json_summary_for_scripts(ok: Run, deals_csv: Path) -> None:
     res = ok("import", "deals", str(deals_csv), "-f", "json")
     summary = json.loads(res.stdout)

@@ -43,6 +43,8 @@ CLOSED_BEFORE_CREATED = ("won/lost deal closed before its created date (created 
                          "won/lost deals closed before their created date (created dates set to the close dates)")
 CREATED_AHEAD = ("deal has a created date after today (imported as it is: check the file's dates, or --today)",
                  "deals have a created date after today (imported as they are: check the file's dates, or --today)")
+MERGED_ROW = ("row describes a record merged into another since (company merge / contact merge): left as it is",
+              "rows describe records merged into others since (company merge / contact merge): left as they are")
 CLOSED_AHEAD = ("won/lost deal has a close date after today (imported as it is: check the file's dates, or --today)",
                 "won/lost deals have a close date after today (imported as they are: check the file's dates, or"
                 " --today)")
@@ -555,6 +557,9 @@ class Relations:
     contact_emails: dict[int, str | None] = field(default_factory=dict)
     contact_exts: dict[int, str | None] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)  # folded name -> the user's spelling
+    # the keys of duplicates merged away (`company merge`): ("company"|"contact", "ext"|"domain"|"name"|"email",
+    # key) -> the record kept, so a re-import of the source finds it instead of making the duplicate again
+    merged: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     @classmethod
     def load(cls, writer: Writer, *, contacts: bool) -> Relations:
@@ -565,7 +570,37 @@ class Relations:
             for row in writer.store.import_contact_keys():
                 rel.add_contact(row["id"], row["name"], row["email"], row["external_id"], row["company_id"])
         rel.users = {fold(name): name for name in writer.store.import_user_names()}
+        rel._load_merges(writer.store.import_merges())
         return rel
+
+    def _load_merges(self, merges: list[Row]) -> None:
+        into = {(m["entity"], m["entity_id"]): m["kept"] for m in merges}
+        for m in merges:
+            entity, kept, hops = m["entity"], m["kept"], 0
+            while (entity, kept) in into and hops < 50:  # a chain of merges: where it ended
+                kept, hops = into[(entity, kept)], hops + 1
+            live = self.company_names if entity == "company" else self.contact_labels
+            if kept not in live:
+                continue  # merged into a record gone since (or contacts not loaded)
+            try:
+                keys = json.loads(m["before"] or "{}")
+            except ValueError:
+                continue
+            wanted = (("ext", "external_id"), ("domain", "domain"), ("name", "name")) if entity == "company" \
+                else (("ext", "external_id"), ("email", "email"))
+            for kind, column in wanted:
+                value = keys.get(column)
+                if isinstance(value, str) and value:
+                    self.merged.setdefault((entity, kind, fold(value) if kind == "name" else value), int(kept))
+
+    def merged_into(self, entity: str, **keys: str | None) -> int | None:
+        """The record kept for a duplicate merged away, found by one of its keys (ext, domain, name, email)."""
+        for kind, value in keys.items():
+            if value:
+                kept = self.merged.get((entity, kind, fold(value) if kind == "name" else value))
+                if kept is not None:
+                    return kept
+        return None
 
     def add_company(self, cid: int, name: str, domain: str | None, ext: str | None) -> None:
         self.company_by_name.setdefault(fold(name), []).append(cid)
@@ -670,6 +705,8 @@ class Planner:
                 self.known_users = list(self.relations.users.values())
             self.writer.ensure_user(owner)
             self.relations.users[fold(owner)] = spelled = owner
+            if fold(owner) == fold(self.writer.user or ""):
+                return spelled  # the one importing: no news
             self.tally.new_users.append(owner)
             meant = typo_of(owner, self.known_users)
             if meant is not None:  # imported as the file has it (an import records the source), but said
@@ -689,7 +726,7 @@ class Planner:
         rel = self.relations
         ext = values.get("company_external_id")
         if ext:
-            cid = rel.company_by_ext.get(ext)
+            cid = rel.company_by_ext.get(ext) or rel.merged_into("company", ext=ext)
             if cid is not None:
                 return cid
             if "company" not in values and "company_domain" not in values:
@@ -718,6 +755,9 @@ class Planner:
             return None
         if name and name in rel.company_by_ext:
             return rel.company_by_ext[name]  # exports that put the account's id in the company column
+        kept = rel.merged_into("company", ext=ext, domain=domain, name=name)
+        if kept is not None:
+            return kept  # a company merged into another since the source was exported
         if not create or not self.options.create_missing:
             column, value = ("company", name) if name else ("company_domain", domain)
             raise RowError(self.col(column), value, "is not a known company (--no-create is set)", line)
@@ -747,7 +787,7 @@ class Planner:
         rel = self.relations
         ext = values.get("contact_external_id")
         if ext:
-            pid = rel.contact_by_ext.get(ext)
+            pid = rel.contact_by_ext.get(ext) or rel.merged_into("contact", ext=ext)
             if pid is not None:
                 return pid
         ref, field = _contact_text(values)
@@ -764,7 +804,7 @@ class Planner:
                 email = normalize_email(ref)
             except ValueError as exc:
                 raise RowError(self.col("contact"), ref, str(exc), line) from None
-            pid = rel.contact_by_email.get(email)
+            pid = rel.contact_by_email.get(email) or rel.merged_into("contact", ext=ext, email=email)
             if pid is not None:
                 return pid
             if not self.options.create_missing:
@@ -927,6 +967,9 @@ class CompanyPlanner(Planner):
                 raise rel.ambiguous("company", name, ids, self.col("name"))
             if ids:
                 match, how = ids[0], f'name "{name}"'
+        if match is None and rel.merged_into("company", ext=ext, domain=domain, name=name) is not None:
+            self.tally.notes[MERGED_ROW] += 1  # its record was merged into another: updating that one with the
+            return "skipped"                 # duplicate's values would undo the merge
         fields: Row = {k: values[k] for k in ("name", "domain", "industry", "segment", "territory", "owner",
                                               "notes", "external_id", "last_activity_at") if k in values}
         if how.startswith("name"):
@@ -1011,6 +1054,9 @@ class ContactPlanner(Planner):
                 raise rel.ambiguous("contact", name, ids, self.col("name"))
             if ids:
                 match, how = ids[0], f'name "{name}"'
+        if match is None and rel.merged_into("contact", ext=ext, email=email) is not None:
+            self.tally.notes[MERGED_ROW] += 1  # (as for companies: the kept record is not overwritten)
+            return "skipped"
         fields: Row = {k: values[k] for k in ("email", "phone", "title", "status", "source", "notes", "external_id",
                                               "last_activity_at") if k in values}
         if (values.get("name") or values.get("first_name") or values.get("last_name")) and not how.startswith("name"):

@@ -145,6 +145,14 @@ class ImportStore(RepositoryBase):
     def import_contact_keys(self) -> Iterator[Row]:
         yield from self.stream("SELECT id, name, email, external_id, company_id FROM contacts ORDER BY id")
 
+    def import_merges(self) -> list[Row]:
+        """The merges of companies and contacts (`company merge`): entity, the duplicate's id and its keys
+        before (JSON), and the id it went into (kept)."""
+        return self.all(
+            "SELECT entity, entity_id, before, json_extract(after, '$.merged_into') AS kept FROM changes"
+            " WHERE entity IN ('company', 'contact') AND action = 'merge' AND after LIKE '%merged_into%'"
+            " ORDER BY id")
+
     def import_user_names(self) -> list[str]:
         return [r["name"] for r in self.all("SELECT name FROM users")]
 
