@@ -399,6 +399,10 @@ def test_winning_makes_the_contact_a_customer_and_reopening_takes_it_back(crm: R
     assert rows(db, status) == [("Ana Silva", "lead"), ("Ben", "churned")]
     ok("deal", "won", "3")  # a churned customer buying again
     assert "contact Ben (#2) is churned again" in ok("deal", "reopen", "3").stderr
+    ok("deal", "won", "3")
+    res = ok("deal", "edit", "3", "--contact", "ana@acme.io")  # the buyer was Ana, not Ben
+    assert res.stderr.startswith("contact Ben (#2) is churned again\ncontact Ana Silva (#1) is now a customer"
+                                 " (was lead)\n")
 
 
 def test_won_with_an_amount_in_another_currency_says_the_currency_changed(ok: Run) -> None:

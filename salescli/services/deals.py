@@ -488,6 +488,9 @@ def edit_deal(
         changed = repo.change_record("deals", "deal", deal["id"], values)
         if changed:
             repo.update_row("deals", deal["id"], {"updated_at": repo.now()})
+        if "contact_id" in changed and deal["status"] == "won":  # the buyer was someone else: so is the customer
+            _contact_no_longer_customer(repo, deal)
+            _contact_becomes_customer(repo, {**deal, "contact_id": changed["contact_id"]})
     row = repo.deal(deal["id"])
     assert row is not None
     return row, changed
