@@ -868,11 +868,12 @@ def _fiscal_quarter_period(fiscal_year: int, quarter: int, fiscal_year_start_mon
 
 
 def span_label(start: date, end: date, fiscal_year_start_month: int = 1) -> str:
-    """The label parse_period gives a span [start, end): its fiscal year or quarter, its month, else
-    START..LAST (a target's label, redone when the fiscal year start changes)."""
+    """The label parse_period gives a span [start, end): its fiscal year or quarter, its month, its ISO
+    week, else START..LAST (a target's label, redone when the fiscal year start changes)."""
     fy = _fiscal_year_of(start, fiscal_year_start_month)
     candidates = [_fiscal_year_period(fy, fiscal_year_start_month), _month_period(start.year, start.month),
-                  *(_fiscal_quarter_period(fy, q, fiscal_year_start_month) for q in range(1, 5))]
+                  *(_fiscal_quarter_period(fy, q, fiscal_year_start_month) for q in range(1, 5)),
+                  week_of(start, 0)]  # an ISO week (Monday to Sunday)
     for period in candidates:
         if (period.start, period.end) == (start, end):
             return period.label
@@ -997,6 +998,11 @@ def _parse_range(text: str, s: str, today: date, fiscal_year_start_month: int, w
             except InvalidValue:
                 raise InvalidValue(None, text, f'is not a range: "{side}" {period_error.reason}') from None
     first, last = sides
+    if last.end <= first.start and month_number(start_text) is not None:
+        # `march..may` in a fiscal year from April: the March before that May (a bare month is in the current
+        # fiscal year, which would put March after May)
+        first = _parse_single_period(start_text.strip(), start_text.strip(), add_months(today, -12),
+                                     fiscal_year_start_month, week_start)
     if last.end <= first.start:
         raise InvalidValue(None, text, "ends before it starts")
     return _range_period(first.start, last.end)

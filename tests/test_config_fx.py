@@ -193,7 +193,8 @@ def test_changing_the_base_currency_converts_the_rates_and_targets(ok: Run, cli:
     ok("fx", "set", "EUR", "1.05", "--date", "2026-05-01")
     ok("fx", "set", "GBP", "1.32", "--date", "2025-10-01")
     ok("fx", "set", "JPY", "0.0066", "--date", "2025-09-01")  # before the first EUR rate
-    ok("target", "set", "ana", "2026-04..2026-06", "110k")  # USD
+    ok("target", "set", "ana", "2026-04..2026-06", "100k")  # USD
+    ok("target", "set", "ana", "2026-04..2026-06", "110k")
     before = digest(db)
     res = cli("config", "set", "base_currency", "CHF")  # no CHF rate to convert them with: nothing changes
     assert (res.exit_code, res.stderr) == (
@@ -204,23 +205,37 @@ def test_changing_the_base_currency_converts_the_rates_and_targets(ok: Run, cli:
     res = ok("config", "set", "base_currency", "EUR")
     assert res.stderr.splitlines() == [
         "base_currency: USD → EUR",
-        "note: rates and targets dated before the first rate of EUR (2025-10-01) were converted at that rate",
+        "note: what is dated before the first rate of EUR (2025-10-01) was converted at that rate",
         "converted 4 exchange rates and 1 target from USD to EUR",
     ]
     rates = {(r["currency"], r["as_of"]): r["rate"]
              for r in json.loads(ok("fx", "list", "-f", "json").stdout, parse_float=Decimal)}
-    # each rate divided by EUR's in force that day, on every day either changed (GBP moves when EUR does)
+    # each rate divided by EUR's in force that day, on every day either changed (GBP moves when EUR does; JPY's
+    # 2025-10-01 would repeat its rate); USD, the old base, from the earliest day anything is dated
     assert rates == {("USD", "2026-05-01"): Decimal("0.952380952381"), ("USD", "2025-10-01"): Decimal("0.909090909091"),
+                     ("USD", "2025-09-01"): Decimal("0.909090909091"),
                      ("GBP", "2025-10-01"): Decimal("1.2"), ("GBP", "2026-05-01"): Decimal("1.25714285714"),
-                     ("JPY", "2025-09-01"): Decimal("0.006"), ("JPY", "2025-10-01"): Decimal("0.006"),
-                     ("JPY", "2026-05-01"): Decimal("0.00628571428571")}
+                     ("JPY", "2025-09-01"): Decimal("0.006"), ("JPY", "2026-05-01"): Decimal("0.00628571428571")}
     # 110,000 USD at the rate in force on 2026-04-01 (1 EUR = 1.10 USD)
     summaries = [h["summary"] for h in json.loads(ok("history", "-f", "json").stdout)]
     assert "GBP 1.32 → 1.2 from 2025-10-01" in summaries and "removed EUR 1.05 from 2026-05-01" in summaries
     assert "value: 110,000.00 USD → 100,000.00 EUR; currency: USD → EUR" in summaries  # in money, not cents
+    assert "value: 100,000.00 USD → 110,000.00 USD" in summaries  # an earlier change: in its own day's currency
     assert [(t["value"], t["currency"]) for t in json.loads(ok("target", "list", "-f", "json").stdout,
                                                             parse_float=Decimal)] == [
         (Decimal("100000.00"), "EUR")]
+
+
+def test_a_new_base_converts_forecast_snapshots_at_the_rate_of_their_day(ok: Run, db: Path) -> None:
+    ok("deal", "add", "A", "--amount", "10k", "--close", "2026-12-10", "--stage", "Negotiation")
+    ok("forecast", "snapshot")
+    ok("fx", "set", "EUR", "1.25")
+    res = ok("config", "set", "base_currency", "EUR")
+    assert "converted 1 exchange rate, 0 targets and 1 forecast snapshot from USD to EUR" in res.stderr
+    conn = sqlite3.connect(db)
+    figures = json.loads(conn.execute("SELECT figures FROM forecast_snapshots").fetchone()[0])
+    conn.close()
+    assert (figures["currency"], figures["commit"], figures["weighted"]) == ("EUR", "8000.00", "6400.00")
 
 
 def test_rates_on_takes_the_latest_on_or_before(ok: Run, db: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -147,12 +148,21 @@ def test_roundtrip_of_a_database_made_by_commands(filled: Run, tmp_path: Path, d
     assert "0 created, 0 updated, 2 unchanged" in again.stderr
 
 
-def test_roundtrip_keeps_two_deals_of_one_title_and_company(ok: Run, tmp_path: Path, db: Path) -> None:
+def test_roundtrip_keeps_two_deals_of_one_title_and_company(ok: Run, cli: Run, tmp_path: Path, db: Path) -> None:
     ok("deal", "add", "Renewal", "--company", "Foo", "--amount", "1k")
     ok("deal", "add", "Renewal", "--company", "Foo", "--amount", "2k")  # a second renewal, same account
     roundtrip(ok, db, tmp_path / "copy.db", tmp_path, ("companies", "deals"))
     again = ok("import", "deals", str(tmp_path / "deals.csv"))  # its own export read back: one deal per id
     assert "0 created, 0 updated, 2 unchanged" in again.stderr
+    other = tmp_path / "other.db"  # another database's deals of that title: its ids are not these
+    for amount in ("2k", "1k"):
+        ok("deal", "add", "Renewal", "--company", "Foo", "--amount", amount, database=other)
+    conn = sqlite3.connect(other)
+    conn.execute("UPDATE deals SET created_at = '2026-01-0' || id || 'T09:00:00'")
+    conn.commit()
+    conn.close()
+    res = cli("import", "deals", str(tmp_path / "deals.csv"), database=other)
+    assert res.exit_code == 4 and 'title "Renewal" matches 2 deals of this company (1, 2)' in res.stderr
 
 
 _TEXT = st.text(

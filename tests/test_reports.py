@@ -228,6 +228,11 @@ def test_forecast_names_open_deals_whose_close_date_passed_before_the_period(his
     assert ("1 open deal (4,000.00 USD) closing before 2026-Q4 is in no forecast: give it a new close date"
             " (salescli report stale)") in notes
     assert not any("in no forecast" in n for n in report(hist, "forecast", "--period", "2027-Q1")["notes"])
+    hist("deal", "add", "Krona", "--amount", "50000", "--currency", "SEK", "--close", "2026-09-01", "--force")
+    data = report(hist, "forecast")  # a currency the report's figures never met: named here, not in missing_rates
+    assert "SEK" not in data["missing_rates"] and (
+        "2 open deals (4,000.00 USD + SEK without a rate) closing before 2026-Q4 are in no forecast: give them new"
+        " close dates (salescli report stale)") in data["notes"]
 
 
 def test_forecast_by_month_over_all_dates_lists_the_months_with_deals_or_targets(hist: Run) -> None:

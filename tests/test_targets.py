@@ -195,13 +195,24 @@ def test_forecast_and_weekly_say_whose_wins_a_partial_target_counts(ok: Run) -> 
 
 def test_a_new_fiscal_year_start_relabels_the_targets_keeping_their_days(ok: Run) -> None:
     ok("config", "set", "fiscal_year_start_month", "April")
-    for period, value in (("2026-Q1", "10k"), ("2026", "40k"), ("2026-05", "3k")):
+    for period, value in (("2026-Q1", "10k"), ("2026", "40k"), ("2026-05", "3k"), ("2026-W48", "1k")):
         ok("target", "set", "ana", period, value)
-    labels = [(t["period"], t["period_start"]) for t in json.loads(ok("target", "list", "-f", "json").stdout)]
-    assert labels == [("FY2026-Q1", "2026-04-01"), ("FY2026", "2026-04-01"), ("2026-05", "2026-05-01")]
+    labels = [t["period"] for t in json.loads(ok("target", "list", "-f", "json").stdout)]
+    assert labels == ["FY2026-Q1", "FY2026", "2026-05", "2026-W48"]
     ok("config", "set", "fiscal_year_start_month", "1")  # FY2026-Q1 (April..June) is no longer 2026-Q1
-    labels = [(t["period"], t["period_start"]) for t in json.loads(ok("target", "list", "-f", "json").stdout)]
-    assert labels == [("2026-Q2", "2026-04-01"), ("2026-04-01..2027-03-31", "2026-04-01"), ("2026-05", "2026-05-01")]
+    labels = [t["period"] for t in json.loads(ok("target", "list", "-f", "json").stdout)]
+    assert labels == ["2026-Q2", "2026-04-01..2027-03-31", "2026-05", "2026-W48"]
+
+
+def test_a_team_target_in_other_months_does_not_hide_a_members_own(ok: Run) -> None:
+    ok("user", "add", "dana", "--team", "Enterprise")
+    ok("target", "set", "team:Enterprise", "2026-Q1", "50k")
+    ok("target", "set", "dana", "2026-11", "7k")
+    months = {g["month"]: g["target"] for g in json.loads(ok("report", "forecast", "--period", "2026", "--by",
+                                                            "month", "-f", "json").stdout, parse_float=D)["groups"]}
+    assert (months["2026-02"], months["2026-11"]) == (D("15555.56"), D("7000.00"))
+    assert json.loads(ok("report", "forecast", "--period", "2026-11", "-f", "json").stdout,
+                      parse_float=D)["summary"]["target"] == D("7000.00")
 
 
 # -- target import -----------------------------------------------------------------------------------

@@ -801,6 +801,7 @@ def test_parse_period(text: str, expected: Period) -> None:
         ("march", 4, period("2027-03-01", "2027-04-01", "2027-03")),
         ("april", 4, period("2026-04-01", "2026-05-01", "2026-04")),
         ("Q4", 4, period("2027-01-01", "2027-04-01", "FY2026-Q4")),
+        ("march..may", 4, period("2026-03-01", "2026-06-01", "2026-03-01..2026-05-31")),  # across the year's start
         ("next-quarter", 12, period("2026-12-01", "2027-03-01", "FY2026-Q1")),
         ("2026-Q1", 7, period("2026-07-01", "2026-10-01", "FY2026-Q1")),
         ("Q1", 4, period("2026-04-01", "2026-07-01", "FY2026-Q1")),  # the fiscal year today is in

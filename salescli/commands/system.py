@@ -226,9 +226,13 @@ class _Namer:
                 self.cache[key] = found if table in ("stages", "pipelines") else f"{found} (#{row_id})"
         return self.cache[key]
 
-    def _target_currency(self, target_id: int) -> str | None:
-        """A won amount target's currency (counts have none)."""
-        return self.repo.scalar("SELECT currency FROM targets WHERE id = ?", (target_id,))  # type: ignore[no-any-return]
+    def _target_currency(self, target_id: int, change_id: int) -> str | None:
+        """A won amount target's currency when a change was made (the last change up to it that names one,
+        its creation included); counts have none."""
+        return self.repo.scalar(  # type: ignore[no-any-return]
+            "SELECT json_extract(after, '$.currency') FROM changes WHERE entity = 'target' AND entity_id = ?"
+            " AND id <= ? AND json_extract(after, '$.currency') IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (target_id, change_id))
 
     def fields(self, row: dict[str, Any], before: Any, after: Any) -> dict[str, tuple[str, Any, Any]]:
         """key -> (label, before, after) shown for the keys that are ids or minor units."""
@@ -245,7 +249,8 @@ class _Namer:
             elif key == "value" and row["entity"] == "target":  # a won amount target: minor units of its currency
                 from salescli.values import format_money
 
-                now = after.get("currency") or before.get("currency") or self._target_currency(row["entity_id"])
+                now = after.get("currency") or before.get("currency") or self._target_currency(row["entity_id"],
+                                                                                               row["id"])
                 if now:
                     was = before.get("currency") or now
                     out[key] = ("value", None if before.get(key) is None else format_money(int(before[key]), was),

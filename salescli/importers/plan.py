@@ -1423,8 +1423,11 @@ class DealPlanner(Planner):
             if not new_company:
                 ids = self.found_title.get((folded, company_id))
                 if ids:
-                    if export_id is not None and export_id.isdigit() and int(export_id) in ids:
-                        ids = [int(export_id)]  # this database's own export read back: the deal of that id
+                    if len(ids) > 1 and export_id is not None and export_id.isdigit() and int(export_id) in ids \
+                            and self.writer.current("deals", int(export_id))["created_at"] == values.get("created_at"):
+                        # this database's own export read back (the id and its created time agree; another
+                        # database's ids mean other deals): the deal of that id
+                        ids = [int(export_id)]
                     if len(ids) > 1:
                         raise RowError(self.col("title"), title, f"matches {len(ids)} deals of this company"
                                        f" ({', '.join(map(str, ids[:10]))}); give them external ids", line)

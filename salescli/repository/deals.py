@@ -403,6 +403,14 @@ class DealStore(RepositoryBase):
                            {"currency": currency, "rate": rate, "as_of": as_of})
         return before  # type: ignore[no-any-return]
 
+    def delete_fx_rate(self, currency: str, as_of: str) -> None:
+        """Remove one dated rate (logged as `rm CURRENCY`)."""
+        rate = self.scalar("SELECT rate FROM fx_rates WHERE currency = ? AND as_of = ?", (currency, as_of))
+        if rate is None:
+            return
+        self.conn.execute("DELETE FROM fx_rates WHERE currency = ? AND as_of = ?", (currency, as_of))
+        self.record_change("fx", 0, f"rm {currency}", {"currency": currency, "rate": rate, "as_of": as_of}, None)
+
     def fx_rates_on(self, as_of_iso: str) -> dict[str, str]:
         """currency -> rate text of the latest rate on or before the date."""
         rows = self.all(

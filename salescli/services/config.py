@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -110,24 +111,31 @@ def _relabel_targets(repo: Repository, fiscal_year_start_month: int) -> None:
 
 
 def _rebase(repo: Repository, old: str, new: str) -> None:
-    """A new base currency: the stored rates (1 X = r OLD) become rates to the new one (1 X = r / n NEW, n the
-    rate of NEW in force that day, on every day either changed; the new base's own rates become the old
-    one's, 1 OLD = 1 / n NEW),
-    and won amount targets in OLD are converted at the rate in force when their period starts — so totals,
-    targets and rates stay in one currency. Needs a rate of NEW unless there is nothing to convert."""
+    """A new base currency, and what is stored in the old one follows it:
+
+    - rates (1 X = x OLD) become 1 X = x / n NEW, n the rate of NEW in force that day, on every day either
+      rate changed; the new base's own rates become the old one's, 1 OLD = 1 / n NEW (from the earliest day
+      anything is dated, so an old-base deal of then still converts);
+    - won amount targets are converted at the rate in force when their period starts, forecast snapshots'
+      amounts at the rate of the day they were taken;
+    a day before NEW's first rate takes that first rate (said). Refused without a rate of NEW when anything
+    is stored."""
     from decimal import ROUND_HALF_UP, Context
 
     from salescli.services.money import rate_text
+    from salescli.services.reports.accuracy import STORED
     from salescli.values import currency_decimals
 
     rows = repo.all("SELECT currency, rate, as_of FROM fx_rates ORDER BY as_of, currency")
     targets = repo.all("SELECT * FROM targets WHERE metric = 'won_amount' AND currency = ?", (old,))
-    if not rows and not targets:
+    snapshots = [s for s in repo.snapshot_rows() if json.loads(s["figures"]).get("currency") == old]
+    if not rows and not targets and not snapshots:
         return
     ladder = [(r["as_of"], Decimal(r["rate"])) for r in rows if r["currency"] == new]  # 1 NEW = n OLD, by day
     if not ladder:
-        parts = ([f"{len(rows):,} exchange rate{'s' if len(rows) != 1 else ''}"] if rows else []) + (
-            [f"{len(targets):,} won amount target{'s' if len(targets) != 1 else ''}"] if targets else [])
+        counted = ((len(rows), "exchange rate"), (len(targets), "won amount target"), (len(snapshots),
+                                                                                      "forecast snapshot"))
+        parts = [f"{n:,} {what}{'s' if n != 1 else ''}" for n, what in counted if n]
         raise RuleError(f"the {' and '.join(parts)} stored are in {old}: converting them to {new} needs the rate"
                         f" of {new} in {old}",
                         hint=f"store it first: salescli fx set {new} RATE (1 {new} = RATE {old}), then set the base")
@@ -140,31 +148,51 @@ def _rebase(repo: Repository, old: str, new: str) -> None:
             found = rate
         return found
 
+    def in_new(amount: Decimal, day: str) -> Decimal:  # an amount of OLD -> of NEW, at the day's rate
+        return (amount / n_on(day)).quantize(Decimal(1).scaleb(-currency_decimals(new)),
+                                                     rounding=ROUND_HALF_UP)
+
     digits = Context(prec=12)
+    earliest = min([r["as_of"] for r in rows] + [t["period_start"] for t in targets]
+                   + [s["taken_at"][:10] for s in snapshots])
     by_currency: dict[str, list[tuple[str, Decimal]]] = {}
     for r in rows:
         by_currency.setdefault(r["currency"], []).append((r["as_of"], Decimal(r["rate"])))
     for currency, own in by_currency.items():
-        if currency == new:  # 1 NEW = n OLD becomes 1 OLD = 1/n NEW, on the same days
-            for day, n in own:
-                repo.conn.execute("DELETE FROM fx_rates WHERE currency = ? AND as_of = ?", (new, day))
-                repo.record_change("fx", 0, f"rm {new}", {"currency": new, "rate": rate_text(n), "as_of": day}, None)
+        if currency == new:  # 1 NEW = n OLD becomes 1 OLD = 1/n NEW, on the same days and from the earliest
+            for day, _n in own:
+                repo.delete_fx_rate(new, day)
+            for day, n in ([(earliest, own[0][1])] if earliest < own[0][0] else []) + own:
                 repo.set_fx_rate(old, rate_text(digits.divide(Decimal(1), n)), day)
             continue
-        # 1 X = x OLD becomes x / n NEW on every day either rate changed (from X's first rate on)
-        days = sorted({day for day, _ in own} | {day for day, _ in ladder if day > own[0][0]})
-        for day in days:
+        # 1 X = x OLD becomes x / n NEW on its own days, and on the days NEW's rate changed after its first
+        # (unless the rate comes out the same as the day before)
+        last = None
+        for day in sorted({day for day, _ in own} | {day for day, _ in ladder if day > own[0][0]}):
             x = next(rate for since, rate in reversed(own) if since <= day)
-            repo.set_fx_rate(currency, rate_text(digits.divide(x, n_on(day))), day)
-    for t in targets:
-        amount = Decimal(int(t["value"])).scaleb(-currency_decimals(old)) / n_on(t["period_start"])
-        minor = int(amount.scaleb(currency_decimals(new)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        repo.change_record("targets", "target", t["id"], {"value": minor, "currency": new})
-    if ladder[0][0] > min([r["as_of"] for r in rows] + [t["period_start"] for t in targets]):
-        repo.notices.append(f"note: rates and targets dated before the first rate of {new} ({ladder[0][0]}) were"
-                            " converted at that rate")
-    repo.notices.append(f"converted {len(rows):,} exchange rate{'s' if len(rows) != 1 else ''} and {len(targets):,}"
-                        f" target{'s' if len(targets) != 1 else ''} from {old} to {new}")
+            rate = rate_text(digits.divide(x, n_on(day)))
+            if rate != last or any(day == d for d, _ in own):
+                repo.set_fx_rate(currency, rate, day)
+            last = rate
+    for t in targets:  # (stored in minor units)
+        amount = in_new(Decimal(int(t["value"])).scaleb(-currency_decimals(old)), t["period_start"])
+        repo.change_record("targets", "target", t["id"],
+                           {"value": int(amount.scaleb(currency_decimals(new))), "currency": new})
+    money = [k for k in STORED if k not in ("attainment", "coverage")]  # (those two are ratios)
+    for snap in snapshots:
+        figures = json.loads(snap["figures"])
+        day = snap["taken_at"][:10]
+        figures.update({k: str(in_new(Decimal(figures[k]), day)) for k in money if figures.get(k) not in (None, "")},
+                       currency=new)
+        repo.change_record("forecast_snapshots", "forecast_snapshot", snap["id"],
+                           {"figures": json.dumps(figures, sort_keys=True)})
+    if ladder[0][0] > earliest:
+        repo.notices.append(f"note: what is dated before the first rate of {new} ({ladder[0][0]}) was converted at"
+                            " that rate")
+    done = [(len(rows), "exchange rate"), (len(targets), "target")] + ([(len(snapshots), "forecast snapshot")]
+                                                                       if snapshots else [])
+    said = [f"{n:,} {what}{'s' if n != 1 else ''}" for n, what in done]
+    repo.notices.append(f"converted {', '.join(said[:-1])} and {said[-1]} from {old} to {new}")
 
 
 def set_rate(repo: Repository, currency_text: str, rate_text_: str, as_of: date) -> tuple[str, str, str, str | None]:

@@ -327,8 +327,9 @@ def resolve_target(repo: Repository, metric: str, period: Period, scope: Scope,
             if v is not None:
                 parts.append(v)
         for owner, owner_rows in by_owner.items():
-            if (team_of.get(owner) or "").lower() in by_team:
-                continue  # covered by the team's own target
+            team = (team_of.get(owner) or "").lower()
+            if team in by_team and _unit_value(by_team[team], period) is not None:
+                continue  # covered by the team's own target for this period
             v = _unit_value(owner_rows, period)
             if v is not None:
                 parts.append(v)

@@ -450,7 +450,8 @@ def uncovered_target_notes(ctx: ReportContext, totals: dict[str, Any], target_ro
         return []
     repo, f = ctx.repo, ctx.filter
     closed = grouped(repo.closed_in_period(f, "owner", start=ctx.start, end=end or ctx.end))
-    acts = grouped(repo.activity_counts(f, "owner", start=ctx.start, end=end or ctx.end))
+    acts = grouped(repo.activity_counts(f, "owner", start=ctx.start, end=end or ctx.end)) \
+        if any(t[2] == "activities" for t in wanted) else {}  # (forecast and weekly need only the wins)
     per_owner = {o: {"won_amount": ctx.to_base(per_currency(closed.get(o, []), "won_amount")),
                      "won": sum(r["won"] or 0 for r in closed.get(o, [])),
                      "activities": sum(r["n"] for r in acts.get(o, []))} for o in {*closed, *acts} if o}

@@ -195,11 +195,15 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     if ctx.period != ALL_TIME and ctx.period.start <= ctx.as_of < ctx.period.end and not ctx.as_of_sql:
         late = repo.open_closing_before(ctx.filter, ctx.start)  # still open, their close date gone: no period's
         if late:
+            from salescli.services.money import convert_totals
             from salescli.values import currency_decimals
 
             n = sum(r["deals"] for r in late)
-            amount = ctx.to_base({r["currency"]: r["amount"] for r in late})
-            shown = f"{amount:,.{currency_decimals(ctx.base)}f} {ctx.base}"
+            # (not ctx.to_base: these deals are in none of the report's figures, nor their currencies)
+            amount, unpriced = convert_totals({r["currency"]: r["amount"] for r in late}, ctx.base, ctx.rates)
+            priced = any(r["currency"] not in unpriced for r in late)
+            shown = (f"{amount:,.{currency_decimals(ctx.base)}f} {ctx.base}" if priced else "") + (
+                f"{' + ' if priced else 'in '}{'/'.join(unpriced)} without a rate" if unpriced else "")
             report.notes.append(f"{n:,} open deal{'s' if n != 1 else ''} ({shown}) closing"
                                 f" before {ctx.period.label} {'is' if n == 1 else 'are'} in no forecast: give"
                                 f" {'it a' if n == 1 else 'them'} new close date{'s' if n != 1 else ''}"
