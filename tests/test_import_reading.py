@@ -108,6 +108,19 @@ def test_pretty_printed_json_objects_are_read(ok: Run, tmp_path: Path) -> None:
     assert "2 rows — 2 created" in ok("import", "companies", str(path)).stderr
 
 
+def test_a_broken_json_lines_record_is_a_bad_row_the_others_can_skip(ok: Run, cli: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.jsonl", '{"name": "A1"}\n{"name": "A2"\n{"name": "A3"}\n')
+    res = cli("import", "companies", str(path))
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        4, "Error: d.jsonl:2: record 2 is not valid JSON (Expecting ',' delimiter, column 14)")
+    rejects = tmp_path / "rj.csv"
+    res = ok("import", "companies", str(path), "--on-error", "skip", "--rejects", str(rejects))
+    assert "3 rows — 2 created, 0 updated, 0 unchanged, 1 rejected" in res.stderr
+    assert rejects.read_text() == ('name,import_error\n"{""name"": ""A2""","d.jsonl:2: record 2 is not valid JSON'
+                                   ' (Expecting \',\' delimiter, column 14)"\n')
+    assert [c["name"] for c in json.loads(ok("company", "list", "-f", "json").stdout)] == ["A1", "A3"]
+
+
 def test_an_empty_json_lines_file_is_no_records(ok: Run, tmp_path: Path) -> None:
     # `export activities -o a.jsonl` of an empty table writes nothing: it reads back as nothing to import
     path = write(tmp_path, "a.jsonl", b"")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from salescli.errors import ImportRejected, InvalidValue, NotFound
 from salescli.importers.mapping import FIELDS, Mapping, MapSpec, fill_template, template_columns
+from salescli.importers.reading import BadRecord
 from salescli.render import restore_cell
 from salescli.services.pipeline import (
     default_forecast_category,
@@ -306,6 +307,8 @@ class RowReader:
             self.defaults.append((name, text, kinds.get(spec_f.kind), spec.values.get(name), spec_f.max_length))
 
     def read(self, line: int, cells: list[str]) -> tuple[Row, dict[str, str] | None]:
+        if isinstance(cells, BadRecord):  # a JSON-lines record that is not JSON
+            raise RowError(None, None, cells.reason, line)
         n = len(cells)
         if n != self.width:
             if n < self.width or any(c.strip() for c in cells[self.width:]):

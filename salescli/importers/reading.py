@@ -327,6 +327,8 @@ def _json_file(name: str, raw: IO[bytes], head: bytes, size: int | None, encodin
     records = 0
     for _line, _number, obj in _json_objects(name, text):
         records += 1
+        if isinstance(obj, BadRecord):
+            continue
         for key, value in obj.items():
             if key == "extra" and isinstance(value, dict):
                 header.update((f"extra.{k}", None) for k in value)
@@ -339,6 +341,9 @@ def _json_file(name: str, raw: IO[bytes], head: bytes, size: int | None, encodin
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         for line, number, obj in _json_objects(name, text, read):
+            if isinstance(obj, BadRecord):
+                yield line, obj
+                continue
             flat = dict(obj)
             extra = flat.pop("extra", None)
             if isinstance(extra, dict):
@@ -356,10 +361,20 @@ def _json_file(name: str, raw: IO[bytes], head: bytes, size: int | None, encodin
                    bytes_read=lambda: read[0], form="jsonl" if text.lstrip().startswith("{") else "json")
 
 
+class BadRecord(list[str]):
+    """A JSON-lines record that is not JSON: its line as one cell, and why (a row error, which
+    --on-error skip puts in the rejects file like any bad row)."""
+
+    def __init__(self, raw: str, reason: str) -> None:
+        super().__init__([raw])
+        self.reason = reason
+
+
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "true or false", type(None): "null"}
 
 
-def _json_objects(name: str, text: str, read: list[int] | None = None) -> Iterator[tuple[int, int, dict[str, Any]]]:
+def _json_objects(name: str, text: str,
+                  read: list[int] | None = None) -> Iterator[tuple[int, int, dict[str, Any] | BadRecord]]:
     """(line, record number, object) for each element of a JSON array, or each line of JSON lines;
     strict: one comma between elements, one record per line of JSON lines. read[0]: characters read."""
     import json
@@ -400,15 +415,24 @@ def _json_objects(name: str, text: str, read: list[int] | None = None) -> Iterat
         try:
             obj, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            at, column = exc.lineno, exc.colno
             eol = text.find("\n", pos)
-            if one_per_line and eol >= 0:  # JSON lines: say what is wrong on the record's own line, not where
-                try:  # the decoder stopped after reading on into the lines below it
-                    decoder.raw_decode(text[pos:eol])
-                except json.JSONDecodeError as own:
-                    at, column = line_at(pos), own.colno + pos - (text.rfind("\n", 0, pos) + 1)
-                    exc = own
-            raise _refuse(f"{name}:{at}", f"record {number} is not valid JSON ({exc.msg}, column {column})") from None
+            if not one_per_line:
+                raise _refuse(f"{name}:{exc.lineno}", f"record {number} is not valid JSON ({exc.msg},"
+                              f" column {exc.colno})") from None
+            # JSON lines: what is wrong on the record's own line (not where the decoder stopped, reading on
+            # into the lines below), as a bad row: the records around it still import with --on-error skip
+            eol = end_of_text if eol < 0 else eol
+            try:
+                decoder.raw_decode(text[pos:eol])
+                reason = f"{exc.msg}, column {exc.colno}"
+            except json.JSONDecodeError as own:
+                reason = f"{own.msg}, column {own.colno + pos - (text.rfind(chr(10), 0, pos) + 1)}"
+            yield line_at(pos), number, BadRecord(text[pos:eol].rstrip("\r"), f"record {number} is not valid JSON"
+                                                                                f" ({reason})")
+            if read is not None:
+                read[0] = eol
+            pos = skip(eol)
+            continue
         if not isinstance(obj, dict):
             kind = _JSON_TYPES.get(type(obj), "a number")
             raise _refuse(where, f"record {number} is {kind}, not an object")
