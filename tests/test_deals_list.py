@@ -224,6 +224,8 @@ def test_limit_caps_the_rows_and_the_footer_counts_the_selection(deals: Run) -> 
     assert res.stderr.splitlines() == ["2 deals (1 without an amount)", "  1 open 5,000.00 USD · 1 lost 0.00 USD"]
     res = deals("deal", "list", "--status", "open")
     assert res.stderr.splitlines()[0] == "4 deals, total 5,900.00 USD"  # one status: no breakdown
+    res = deals("deal", "list", "--company", "acme.io")  # its one deal is in EUR, which has no rate
+    assert res.stderr.splitlines()[0] == "1 deal, in EUR (no rate)"  # not "total 0.00 USD"
     assert "open 5,900.00" not in res.stderr
 
 

@@ -165,6 +165,19 @@ def test_roundtrip_keeps_two_deals_of_one_title_and_company(ok: Run, cli: Run, t
     assert res.exit_code == 4 and 'title "Renewal" matches 2 deals of this company (1, 2)' in res.stderr
 
 
+def test_an_older_export_read_back_does_not_move_the_last_activity_back(ok: Run, tmp_path: Path) -> None:
+    ok("company", "add", "Acme")
+    ok("contact", "add", "Ana", "--email", "ana@acme.io", "--company", "Acme")
+    ok("activity", "log", "call", "first", "--contact", "ana@acme.io", "--date", "2026-11-20")
+    for entity in ("companies", "contacts"):
+        write(tmp_path, f"{entity}.csv", ok("export", entity).stdout)
+    ok("activity", "log", "call", "later", "--contact", "ana@acme.io", "--date", "2026-11-25")
+    for entity in ("companies", "contacts"):
+        assert "1 unchanged" in ok("import", entity, str(tmp_path / f"{entity}.csv")).stderr
+    for entity in ("company", "contact"):
+        assert json.loads(ok(entity, "show", "1", "-f", "json").stdout)["last_activity_at"] == "2026-11-25"
+
+
 _TEXT = st.text(
     alphabet=st.one_of(st.characters(blacklist_categories=("Cs", "Cc")),
                        st.sampled_from(["\n", "\r", "\t", ",", ";", '"', "'", "=", "+", "-", "@", " "])),

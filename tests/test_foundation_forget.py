@@ -78,8 +78,8 @@ def test_forget_leaves_no_trace_in_the_file(ok: Run, cli: Run, db: Path, run_exe
 
     res = run_exe("--db", str(db), "--today", "2026-11-26", "contact", "forget", "zq@example.org", "--yes")
     assert (res.returncode, res.stdout) == (0, "")
-    assert res.stderr == ("forgot contact 1: erased 5 history entries, 1 activities anonymised, "
-                          "1 deals unlinked\n")
+    assert res.stderr == ("forgot contact 1: erased 5 history entries, 1 activity anonymised, "
+                          "1 deal unlinked\n")
     assert traces(db, NEEDLES + ["Quxworth", "900123", "900999", "zeb.qux", "likes golf"]) == []
 
     assert cli("contact", "show", "1").exit_code == 3

@@ -261,10 +261,12 @@ def forget(
     confirm(f"Erase contact {row['id']} {row['name']} and every trace of them? This cannot be undone", yes)
     counts = forget_contact(repo, row["id"])
     flush_notices(app_context(ctx))
-    say(
-        f"forgot contact {row['id']}: erased {counts.get('history', 0)} history entries, "
-        f"{counts.get('activities', 0)} activities anonymised, {counts.get('deals', 0)} deals unlinked"
-    )
+    def n(key: str, one: str, many: str) -> str:
+        count = counts.get(key, 0)
+        return f"{count} {one if count == 1 else many}"
+
+    say(f"forgot contact {row['id']}: erased {n('history', 'history entry', 'history entries')},"
+        f" {n('activities', 'activity', 'activities')} anonymised, {n('deals', 'deal', 'deals')} unlinked")
 
 
 @app.command("merge")

@@ -35,9 +35,12 @@ def snapshot(
     app = app_context(ctx)
     rctx = common.resolve(app.repo(), app.today, period=period, pipeline=pipeline, owner=owner, team=team)
     stored = take_snapshot(rctx)
+    def amount(key: str) -> str:
+        return "–" if stored[key] is None else f"{stored[key]:,}"
+
     say(f"forecast snapshot {stored['id']}{' (replaces the one taken earlier today)' if stored['replaced'] else ''}:"
-        f" {stored['period']} ({stored['scope']}) won {stored['won']}, "
-        f"commit {stored['commit']}, weighted {stored['weighted']} {stored['currency']}")
+        f" {stored['period']} ({stored['scope']}) won {amount('won')}, "
+        f"commit {amount('commit')}, weighted {amount('weighted')} {stored['currency']}")
     for cur in stored["missing_rates"]:
         say(f"note: amounts in {cur} are not included: no exchange rate")
     if chosen == "table" and not output:

@@ -897,6 +897,9 @@ class Planner:
     def update(self, table: str, current: Row, values: Row) -> str:
         """Write the given fields that differ (logged); 'updated' or 'unchanged'."""
         changed = {k: v for k, v in values.items() if current.get(k) != v}
+        if "last_activity_at" in changed and current.get("last_activity_at") and (
+                str(changed["last_activity_at"] or "") < str(current["last_activity_at"])):
+            del changed["last_activity_at"]  # an older export does not move the last activity back
         if not changed:
             return "unchanged"
         if self.options.on_duplicate == "skip":

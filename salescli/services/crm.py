@@ -66,7 +66,9 @@ def add_company(repo: Repository, data: dict[str, Any]) -> Row:
         new_id = repo.create_record("companies", "company", {**values, "created_at": now, "updated_at": now})
     if twins:  # allowed (two shops of one chain), but a name that now names two needs an id or domain
         listed = ", ".join(f"{r['id']}" + (f" ({r['domain']})" if r["domain"] else "") for r in twins[:5])
-        repo.notices.append(f"note: company {listed} is also named {values['name']}: refer to each by id or"
+        many = len(twins) > 1
+        repo.notices.append(f"note: compan{'ies' if many else 'y'} {listed} {'are' if many else 'is'} also named"
+                            f" {values['name']}: refer to each by id or"
                             " domain from now on")
     row = repo.company(new_id)
     assert row is not None

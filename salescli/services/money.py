@@ -126,7 +126,10 @@ class Totals:
         plural = noun if self.count == 1 else noun + "s"
         first = f"{self.count:,} {plural}"
         if not self.by_status:
-            first += f", total {format_money(self.total_minor, self.base)}"
+            if self.missing and self.count <= sum(m.deals for m in self.missing):  # none converts: no 0.00 total
+                first += f", in {'/'.join(m.currency for m in self.missing)} (no rate)"
+            else:
+                first += f", total {format_money(self.total_minor, self.base)}"
         if self.without_amount:
             first += f" ({self.without_amount:,} without an amount)"
         out = [first]
