@@ -816,7 +816,8 @@ def test_markdown(hist: Run) -> None:
 def test_forecast_snapshot_then_accuracy(hist: Run, cli: Run) -> None:
     res = hist("forecast", "snapshot")
     assert res.stdout == "1\n"
-    assert res.stderr.startswith("forecast snapshot 1: 2026-Q4 (all) won 20,000.00, commit 53,000.00, weighted 44,200.00")
+    assert res.stderr.startswith("forecast snapshot 1: 2026-Q4 (all) won 20,000.00, commit 53,000.00,"
+                                 " weighted 44,200.00")
     res = hist("forecast", "snapshot")  # a cron retry the same day: the day's snapshot is replaced, not doubled
     assert res.stdout == "1\n"
     assert res.stderr.startswith("forecast snapshot 1 (replaces the one taken earlier today): 2026-Q4 (all) won")

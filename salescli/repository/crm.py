@@ -234,14 +234,6 @@ class CrmStore(RepositoryBase):
         self.conn.execute("INSERT INTO search_index(search_index) VALUES ('rebuild')")
         return counts
 
-    def set_tags_json(self, tags: list[str]) -> str:
-        return json.dumps(tags, ensure_ascii=False)
-
-    @staticmethod
-    def tags_of(row: Row | dict[str, Any]) -> list[str]:
-        raw = row.get("tags")
-        return list(json.loads(raw)) if raw else []
-
     # -- related records (shown by company/contact show) ------------------------------------
     def company_deals(self, company_id: int) -> list[Row]:
         return self.all(

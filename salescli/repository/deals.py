@@ -425,6 +425,3 @@ class DealStore(RepositoryBase):
             return self.all("SELECT currency, rate, as_of FROM fx_rates WHERE currency = ? ORDER BY as_of DESC",
                             (currency,))
         return self.all("SELECT currency, rate, as_of FROM fx_rates ORDER BY currency, as_of DESC")
-
-    def fx_rate_count(self) -> int:
-        return int(self.scalar("SELECT count(*) FROM fx_rates"))

@@ -78,11 +78,6 @@ def normalize_setting(key: str, value: str) -> str:
     raise AssertionError(name)  # pragma: no cover
 
 
-def get_settings(repo: Repository | None, defaults: dict[str, str] | None = None) -> dict[str, str]:
-    values = repo.settings() if repo is not None else dict(defaults or {})
-    return {k: values[k] for k in SETTING_KEYS}
-
-
 def set_setting(repo: Repository, key: str, value: str) -> tuple[str, str | None, str]:
     """Store a setting; returns (key, value before, value after)."""
     name = check_key(key)
