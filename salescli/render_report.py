@@ -211,7 +211,13 @@ def _table(fh: IO[str], report: Report, *, chart: bool, table_limit: int | None)
     if report.notes:
         fh.write("\n")
         for line in report.notes:
-            show(_escape(f"note: {line}"))
+            text = f"note: {line}"
+            if not console.is_terminal:  # prose in a file or an e-mail: 80 columns, broken between words
+                import textwrap
+
+                text = textwrap.fill(text, 80, subsequent_indent="  ", break_long_words=False,
+                                     break_on_hyphens=False)
+            show(_escape(text))
     fh.flush()
 
 

@@ -100,6 +100,10 @@ def test_a_total_target_set_for_some_owners_says_whose_figures_it_counts(ok: Run
     assert json.loads(ok("report", "performance", "-f", "json").stdout)["notes"] == [
         "cai has no activities target, yet 3 of the 6 activities are theirs and count against the total's target"]
     assert json.loads(ok("report", "performance", "--owner", "ana", "-f", "json").stdout)["notes"] == []
+    out = ok("report", "performance").stdout.splitlines()  # piped: a note is prose, kept to 80 columns
+    notes = out[next(i for i, line in enumerate(out) if line.startswith("note: ")):]
+    assert notes == ["note: cai has no activities target, yet 3 of the 6 activities are theirs and",
+                     "  count against the total's target"]
 
 
 def test_user_rm_hands_what_they_own_to_another_or_refuses(ok: Run, cli: Run, db: Path) -> None:
