@@ -680,6 +680,25 @@ def test_a_reimport_after_a_merge_finds_the_record_kept(ok: Run, tmp_path: Path)
     assert [c["id"] for c in json.loads(ok("company", "list", "-f", "json").stdout)] == [1]
 
 
+def test_deals_the_file_makes_won_make_their_contacts_customers_and_undo_takes_it_back(
+        ok: Run, tmp_path: Path) -> None:
+    ok("contact", "add", "Ed", "--email", "ed@x.io", "--status", "prospect")
+    ok("contact", "add", "Fay", "--email", "fay@x.io", "--status", "churned")
+    ok("deal", "add", "Old win", "--contact", "fay@x.io")
+    ok("deal", "won", "1")
+    ok("contact", "edit", "fay@x.io", "--status", "churned")  # set by hand since: a re-import leaves it
+    path = write(tmp_path, "d.csv", "title,stage,contact,won_at\nW,Won,ed@x.io,2026-11-01\nN,Won,new@x.io,2026-11-02\n"
+                                    "O,Proposal,open@x.io,\nOld win,Won,fay@x.io,2026-11-26\n")
+    res = ok("import", "deals", str(path))
+    assert "note: 2 contacts became customers (deals of theirs are won)" in res.stderr  # as `deal won` does
+    status = "SELECT email, status FROM contacts ORDER BY id"
+    assert sql(ok, status) == [{"email": "ed@x.io", "status": "customer"}, {"email": "fay@x.io", "status": "churned"},
+                               {"email": "new@x.io", "status": "customer"}, {"email": "open@x.io", "status": "lead"}]
+    assert "0 created, 0 updated, 4 unchanged" in ok("import", "deals", str(path)).stderr
+    ok("import", "undo", "1", "--yes")
+    assert sql(ok, status) == [{"email": "ed@x.io", "status": "prospect"}, {"email": "fay@x.io", "status": "churned"}]
+
+
 def test_json_summary_for_scripts(ok: Run, deals_csv: Path) -> None:
     res = ok("import", "deals", str(deals_csv), "-f", "json")
     summary = json.loads(res.stdout)

@@ -460,6 +460,7 @@ def _run(repo: Repository, csv_file: CsvFile, mapping: Mapping, options: ImportO
                 progress(tally.rows, csv_file.bytes_read(), csv_file.size)
     if chunk:
         _plan_and_flush(planner, writer, chunk)
+    planner.after_rows()
     writer.finish()
     if progress is not None:
         progress(tally.rows, csv_file.bytes_read(), csv_file.size)

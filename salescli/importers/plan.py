@@ -44,6 +44,8 @@ CLOSED_BEFORE_CREATED = ("won/lost deal closed before its created date (created 
                          "won/lost deals closed before their created date (created dates set to the close dates)")
 CREATED_AHEAD = ("deal has a created date after today (imported as it is: check the file's dates, or --today)",
                  "deals have a created date after today (imported as they are: check the file's dates, or --today)")
+CUSTOMERS = ("contact became a customer (a deal of theirs is won)",
+             "contacts became customers (deals of theirs are won)")
 MERGED_ROW = ("row describes a record merged into another since (company merge / contact merge): left as it is",
               "rows describe records merged into others since (company merge / contact merge): left as they are")
 CLOSED_AHEAD = ("won/lost deal has a close date after today (imported as it is: check the file's dates, or --today)",
@@ -684,6 +686,9 @@ class Planner:
     def after_flush(self) -> None:
         """The chunk's new rows are in the database now (so lookups find them)."""
 
+    def after_rows(self) -> None:
+        """What an import does once every row is planned (nothing, unless the entity says)."""
+
     def plan_one(self, line: int, cells: list[str], values: Row, extra: dict[str, str] | None) -> None:
         try:
             outcome = self.plan_row(line, values, extra)
@@ -1143,6 +1148,7 @@ class DealPlanner(Planner):
         self.has_contact = any(f in self.mapping.fields or f in self.options.spec.defaults
                                for f in ("contact", "contact_external_id", "contact_name"))
         self.relations = Relations.load(self.writer, contacts=self.has_contact)
+        self.won_contacts: set[int] = set()  # contacts of deals the file makes won: customers (as `deal won`)
         self.base_currency = self.settings.get("base_currency", "USD")
         given = self.options.decimal_comma
         self.decimal_comma = bool(given if given is not None else self.options.spec.decimal_comma)
@@ -1499,7 +1505,11 @@ class DealPlanner(Planner):
                 fields["extra"] = self.merged_extra(current.get("extra"), extra)
             if cell is not None and not self._same_history(current, cell, history, stage, line):
                 self.tally.notes[HISTORY_KEPT] += 1  # history only grows by stage changes: the cell is not applied
-            return self._update_deal(current, fields, values, stage)
+            outcome = self._update_deal(current, fields, values, stage)
+            buyer = fields.get("contact_id", current.get("contact_id"))
+            if outcome == "updated" and stage.kind == "won" and current["status"] != "won" and buyer is not None:
+                self.won_contacts.add(buyer)  # won by this import
+            return outcome
 
         if cell is not None and history is None:
             history = self._read_history(cell, line)
@@ -1521,6 +1531,8 @@ class DealPlanner(Planner):
             entered,
             get("last_activity_at"),
         ), line)
+        if kind == "won" and contact_id is not None:
+            self.won_contacts.add(contact_id)
         if closed_today:
             self.tally.notes[self.closed_today_note] += 1
         if str(created_at)[:10] > self.today:
@@ -1676,6 +1688,15 @@ class DealPlanner(Planner):
             previous = step.id
         if stage.id != previous:
             self.writer.history(deal_id, previous, stage.id, entered)
+
+    def after_rows(self) -> None:
+        """The contacts of the deals this import made won become customers (a lead, prospect or churned one
+        before), as `deal won` does; each change is in the batch, so `import undo` takes it back."""
+        if self.won_contacts:
+            self.writer.flush()  # (a contact this import made may still be in a buffer)
+            promoted = self.store.promote_contacts(sorted(self.won_contacts))
+            if promoted:
+                self.tally.notes[CUSTOMERS] += promoted
 
     def _update_deal(self, current: Row, fields: Row, values: Row, stage: StageInfo) -> str:
         if current["stage_id"] == stage.id:

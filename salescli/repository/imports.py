@@ -145,6 +145,22 @@ class ImportStore(RepositoryBase):
     def import_contact_keys(self) -> Iterator[Row]:
         yield from self.stream("SELECT id, name, email, external_id, company_id FROM contacts ORDER BY id")
 
+    def promote_contacts(self, ids: list[int]) -> int:
+        """Make these contacts customers (those not yet), each change logged in the batch as update_logged
+        logs one (status and updated_at before and after), so `import undo` takes it back; how many."""
+        now, done = self.now(), 0
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ", ".join("?" * len(part))
+            self.conn.execute(
+                "INSERT INTO changes (batch_id, entity, entity_id, action, changed_at, changed_by, before, after)"
+                " SELECT ?, 'contact', id, 'update', ?, ?, json_object('status', status, 'updated_at', updated_at),"
+                f" json_object('status', 'customer', 'updated_at', ?) FROM contacts WHERE status != 'customer'"
+                f" AND id IN ({marks}) ORDER BY id", (self.batch_id, now, self.user, now, *part))
+            done += self.conn.execute(f"UPDATE contacts SET status = 'customer', updated_at = ? WHERE status !="
+                                      f" 'customer' AND id IN ({marks})", (now, *part)).rowcount
+        return done
+
     def import_merges(self) -> list[Row]:
         """The merges of companies and contacts (`company merge`): entity, the duplicate's id and its keys
         before (JSON), and the id it went into (kept)."""
