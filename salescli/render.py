@@ -327,11 +327,13 @@ def render_rows(
     table_limit: int | None = DEFAULT_TABLE_ROWS,
     total: int | None = None,
     empty: str = "no rows",
+    rest_hint: str | None = None,
 ) -> int:
     """Write rows in the chosen format; returns how many were written.
 
     json/jsonl/csv/markdown stream every row; a table stops at table_limit and says how many
-    more there are (total when known).
+    more there are (total when known). rest_hint: stop reading at the first row past the limit and say
+    this instead of counting the rest (a query that may not end: `sql`).
     """
     keys = [c.key for c in columns]
     columns = [c for c in columns if c.in_table]
@@ -373,7 +375,8 @@ def render_rows(
             written = len(materialised)
             fh.write(rows_page(title or "salescli", columns, materialised, _cell))
         else:
-            written = _table(fh, rows, columns, title=title, limit=table_limit, total=total, empty=empty)
+            written = _table(fh, rows, columns, title=title, limit=table_limit, total=total, empty=empty,
+                             rest_hint=rest_hint)
     return written
 
 
@@ -424,13 +427,14 @@ def _table(
     limit: int | None,
     total: int | None,
     empty: str,
+    rest_hint: str | None = None,
 ) -> int:
     shown: list[dict[str, Any]] = []
     more = 0
     for row in rows:
         if limit is not None and len(shown) >= limit:
             more += 1
-            if total is not None:
+            if total is not None or rest_hint is not None:
                 break
             continue
         shown.append(row)
@@ -453,7 +457,9 @@ def _table(
         for texts in cells:
             table.add_row(*(escape(texts[i]) for i in keep))
         console.print(table)
-    if more:
+    if more and rest_hint is not None:
+        note(f"more rows not shown: {rest_hint}")
+    elif more:
         note(f"{more} more row{'s' if more != 1 else ''} not shown (use --limit N or --all, or -f csv/json)")
     return len(shown)
 

@@ -47,6 +47,17 @@ def test_sql_in_every_format(crm: Run) -> None:
     assert json.loads(crm("sql", "SELECT x'00ff' AS b", "-f", "json").stdout) == [{"b": "x'00ff'"}]
 
 
+def test_sql_table_stops_at_100_rows_even_for_a_query_that_never_ends(crm: Run) -> None:
+    endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
+    res = crm("sql", endless)  # a table is read whole before it is drawn: it stops, and says so
+    assert res.stdout.split()[-1] == "100" and len(res.stdout.splitlines()) == 102
+    assert res.stderr == ("more rows not shown: the table stops at 100 (--all, a LIMIT, or -f csv/json for every"
+                          " row)\n")
+    res = crm("sql", endless + " LIMIT 150", "--all")
+    assert res.stdout.split()[-1] == "150" and res.stderr == ""
+    assert len(crm("sql", endless + " LIMIT 150", "-f", "csv").stdout.splitlines()) == 151
+
+
 def test_sql_refuses_writes_and_attach(cli: Run, crm: Run, db: Path, tmp_path: Path) -> None:
     before = digest(db)
     for statement in ("DELETE FROM deals", "UPDATE deals SET title = 'x'", "CREATE TABLE t (x)",

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from salescli.commands.options import FormatOpt, OutputOpt, YesOpt, app_context, confirm, flush_notices, say
+from salescli.commands.options import (
+    AllOpt,
+    FormatOpt,
+    OutputOpt,
+    YesOpt,
+    app_context,
+    confirm,
+    flush_notices,
+    say,
+)
 
 if TYPE_CHECKING:
     from salescli.context import AppContext
@@ -491,8 +500,12 @@ def sql(
     query: Annotated[str, typer.Argument(help="One SELECT (or WITH …) statement; the database is opened read-only.")],
     fmt: FormatOpt = None,
     output: OutputOpt = None,
+    show_all: AllOpt = False,
 ) -> None:
     """Run a read-only SQL query and print the rows in any output format (for scripts).
+
+    A table shows the first 100 rows (--all: every one); the other formats
+    stream every row.
 
     \b
     Example:
@@ -504,7 +517,10 @@ def sql(
     app = app_context(ctx)
     chosen = pick_format(fmt, output)
     columns, rows = run_query(app, query)
-    render_rows(rows, [Column(c, c) for c in columns], fmt=chosen, output=output, table_limit=None, empty="no rows")
+    # a table is read whole before it is drawn: it stops at 100 rows, so an endless query still prints
+    render_rows(rows, [Column(c, c) for c in columns], fmt=chosen, output=output,
+                table_limit=None if show_all else 100, empty="no rows",
+                rest_hint="the table stops at 100 (--all, a LIMIT, or -f csv/json for every row)")
 
 
 def check(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
