@@ -16,6 +16,7 @@ from salescli.commands.options import (
     app_context,
     confirm,
     flush_notices,
+    linked_counts,
     merge_duplicate,
     say,
     sort_key,
@@ -212,8 +213,7 @@ def rm(
     repo = app_context(ctx).repo()
     row = resolve_company(repo, ref)
     links = repo.company_links(row["id"])
-    singular = {"contacts": "contact", "deals": "deal", "activities": "activity"}
-    linked = ", ".join(f"{n} {singular[k] if n == 1 else k}" for k, n in links.items() if n)
+    linked = linked_counts(links)
     confirm(f"Delete company {row['id']} {row['name']}" + (f" (unlinks {linked})" if linked else "") + "?", yes)
     remove_company(repo, row["id"])
     say(f"deleted company {row['id']} {row['name']}")

@@ -113,6 +113,12 @@ def say(message: str) -> None:
     typer.echo(printable(message), err=True)
 
 
+def linked_counts(counts: dict[str, int]) -> str:
+    """'1 contact, 2 deals' of contacts, deals and activities (those with none left out)."""
+    singular = {"contacts": "contact", "deals": "deal", "activities": "activity"}
+    return ", ".join(f"{n} {singular[k] if n == 1 else k}" for k, n in counts.items() if n)
+
+
 def merge_duplicate(app: AppContext, entity: str, keep: str, duplicate: str, yes: bool) -> Any:
     """`company|contact merge`: ask, merge, say what moved; returns the kept record."""
     from salescli.services.crm import merge_records
@@ -126,8 +132,7 @@ def merge_duplicate(app: AppContext, entity: str, keep: str, duplicate: str, yes
                 f" delete {other['id']}?", yes)
     result = merge_records(repo, entity, keep, duplicate)
     flush_notices(app)
-    singular = {"contacts": "contact", "deals": "deal", "activities": "activity"}
-    moved = ", ".join(f"{n} {singular[k] if n == 1 else k}" for k, n in result["moved"].items() if n)
+    moved = linked_counts(result["moved"])
     parts = [f"moved {moved}" if moved else "nothing linked to move"]
     if result["filled"]:
         parts.append("filled " + ", ".join(f.removesuffix("_id") for f in result["filled"]))

@@ -607,6 +607,17 @@ class RepositoryBase:
         self.conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
         self.record_change(entity, row_id, "delete", current, None)
 
+    def merged_away(self, table: str, entity: str, row_id: int, before: Row, kept_id: int) -> None:
+        """Delete a duplicate merged into another record (`company merge`), logged as a merge."""
+        self.conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))  # (a fixed name)
+        self.record_change(entity, row_id, "merge", before, {"merged_into": kept_id})
+
+    def merged_into_id(self, entity: str, row_id: int) -> int | None:
+        """The record a company or contact was merged into (its merge record), or None."""
+        return self.scalar(  # type: ignore[no-any-return]
+            "SELECT json_extract(after, '$.merged_into') FROM changes WHERE entity = ? AND entity_id = ?"
+            " AND action = 'merge' AND after LIKE '%merged_into%'", (entity, row_id))
+
     def row_exists(self, table: str, row_id: int) -> bool:
         return self.scalar(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?)", (row_id,)) == 1  # (a fixed name)
 

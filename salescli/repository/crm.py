@@ -234,6 +234,18 @@ class CrmStore(RepositoryBase):
         self.conn.execute("INSERT INTO search_index(search_index) VALUES ('rebuild')")
         return counts
 
+    def contact_status(self, contact_id: int) -> Row | None:
+        return self.one("SELECT id, name, status FROM contacts WHERE id = ?", (contact_id,))
+
+    def last_status_change(self, contact_id: int) -> Row | None:
+        """The contact's latest change of status (action, before)."""
+        return self.one("SELECT action, before FROM changes WHERE entity = 'contact' AND entity_id = ?"
+                        " AND json_extract(after, '$.status') IS NOT NULL ORDER BY id DESC LIMIT 1", (contact_id,))
+
+    def has_other_won_deal(self, contact_id: int, deal_id: int) -> bool:
+        return self.scalar("SELECT EXISTS (SELECT 1 FROM deals WHERE contact_id = ? AND status = 'won' AND id != ?)",
+                           (contact_id, deal_id)) == 1
+
     # -- related records (shown by company/contact show) ------------------------------------
     def company_deals(self, company_id: int) -> list[Row]:
         return self.all(

@@ -420,6 +420,10 @@ class DealStore(RepositoryBase):
         )
         return {r["currency"]: r["rate"] for r in rows}
 
+    def fx_rates_by_day(self) -> list[Row]:
+        """Every stored rate, oldest first (currency, rate, as_of)."""
+        return self.all("SELECT currency, rate, as_of FROM fx_rates ORDER BY as_of, currency")
+
     def fx_rate_rows(self, currency: str | None = None) -> list[Row]:
         if currency:
             return self.all("SELECT currency, rate, as_of FROM fx_rates WHERE currency = ? ORDER BY as_of DESC",

@@ -69,6 +69,31 @@ class TargetStore(RepositoryBase):
             params.append(metric)
         return self.all(sql + f" ORDER BY {TARGET_SORT}", params)
 
+    def target_periods(self) -> list[Row]:
+        return self.all("SELECT id, period_start, period_end, period_label FROM targets ORDER BY id")
+
+    def money_targets_in(self, currency: str) -> list[Row]:
+        return self.all("SELECT * FROM targets WHERE metric = 'won_amount' AND currency = ? ORDER BY id", (currency,))
+
+    #: What a user can own: (table, the column naming them, entity in the history; None: activity or task)
+    OWNED = (("deals", "owner", "deal"), ("activities", "owner", None), ("companies", "owner", "company"),
+             ("contacts", "owner", "contact"), ("automations", "owner_rule", "automation"))
+
+    def owned_by(self, name: str) -> dict[str, list[Row]]:
+        """What a user owns (OWNED, and their owner targets), each table's rows by id."""
+        out = {table: self.all(f"SELECT * FROM {table} WHERE {column} = ? COLLATE NOCASE ORDER BY id", (name,))
+               for table, column, _entity in self.OWNED}
+        out["targets"] = self.all("SELECT * FROM targets WHERE scope = 'owner' AND name = ? COLLATE NOCASE"
+                                  " ORDER BY id", (name,))
+        return out
+
+    def has_same_automation(self, rule: Row, owner: str | None) -> bool:
+        """Whether another automation does what this one does, for that owner."""
+        return self.scalar(
+            "SELECT EXISTS (SELECT 1 FROM automations WHERE id != ? AND owner_rule = ? AND event = ?"
+            " AND stage_name IS ? AND task_subject = ? AND due_days = ?)",
+            (rule["id"], owner, rule["event"], rule["stage_name"], rule["task_subject"], rule["due_days"])) == 1
+
     # -- forecast snapshots --------------------------------------------------------------
     def snapshot_rows(self, scope: str | None = None) -> list[Row]:
         if scope:

@@ -98,7 +98,7 @@ def _relabel_targets(repo: Repository, fiscal_year_start_month: int) -> None:
     2026-04-01..2026-06-30 under a calendar year, whose 2026-Q1 is January..March)."""
     from salescli.values import span_label
 
-    for t in repo.all("SELECT id, period_start, period_end, period_label FROM targets"):
+    for t in repo.target_periods():
         label = span_label(date.fromisoformat(t["period_start"]), date.fromisoformat(t["period_end"]),
                            fiscal_year_start_month)
         if label != t["period_label"]:
@@ -121,8 +121,8 @@ def _rebase(repo: Repository, old: str, new: str) -> None:
     from salescli.services.reports.accuracy import STORED
     from salescli.values import currency_decimals
 
-    rows = repo.all("SELECT currency, rate, as_of FROM fx_rates ORDER BY as_of, currency")
-    targets = repo.all("SELECT * FROM targets WHERE metric = 'won_amount' AND currency = ?", (old,))
+    rows = repo.fx_rates_by_day()
+    targets = repo.money_targets_in(old)
     snapshots = [s for s in repo.snapshot_rows() if json.loads(s["figures"]).get("currency") == old]
     if not rows and not targets and not snapshots:
         return

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 from salescli.errors import NotFound, RuleError
 from salescli.services.refs import (
     find_company,
-    merged_error,
-    merged_into,
+    merged_not_found,
     parse_id,
     resolve_company,
     resolve_contact,
@@ -81,9 +80,9 @@ def company_by_name_or_create(repo: Repository, ref: str, owner: str | None) -> 
     if row is not None:
         return row
     if parse_id(ref) is not None:  # a mistyped id, not the name of a new company called "99"
-        into = merged_into(repo, "companies", ref)
-        if into is not None:
-            raise merged_error("companies", "company", ref, into)
+        merged = merged_not_found(repo, "companies", "company", ref)
+        if merged is not None:
+            raise merged
         raise NotFound(f'company "{ref.strip()}" not found', hint="list companies with `salescli company list`")
     # a typo or a short form of a company that exists would make a second record of that company:
     # refused, with the way to create it on purpose
@@ -259,9 +258,7 @@ def merge_records(repo: Repository, entity: str, keep_ref: str, other_ref: str) 
             last_activity_at=max((d for d in (keep["last_activity_at"], other["last_activity_at"]) if d),
                                  default=None),
         )
-        repo.record_change(entity, other["id"], "merge", {k: other.get(k) for k in (*fields, "external_id")},
-                           {"merged_into": keep["id"]})
-        repo.conn.execute(f"DELETE FROM {table} WHERE id = ?", (other["id"],))  # (a fixed name)
+        repo.merged_away(table, entity, other["id"], {k: other.get(k) for k in (*fields, "external_id")}, keep["id"])
         changed = {k: v for k, v in stored.items() if keep.get(k) != v}
         repo.update_row(table, keep["id"], {**changed, "updated_at": repo.now()})
         repo.record_change(entity, keep["id"], "merge", {"merged": None, **{k: keep.get(k) for k in changed}},

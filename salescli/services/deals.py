@@ -621,8 +621,7 @@ def lose_deal(
 def _contact_becomes_customer(repo: Repository, deal: Row) -> None:
     """The contact of a deal just won is a customer now (a lead or prospect before; a churned one who buys
     again too). Logged as "deal N won" on the contact, which `deal reopen` looks for to take it back."""
-    contact = repo.one("SELECT id, name, status FROM contacts WHERE id = ?", (deal["contact_id"],)) \
-        if deal.get("contact_id") else None
+    contact = repo.contact_status(deal["contact_id"]) if deal.get("contact_id") else None
     if contact is None or contact["status"] == "customer":
         return
     repo.update_row("contacts", contact["id"], {"status": "customer", "updated_at": repo.now()})
@@ -636,15 +635,12 @@ def _contact_no_longer_customer(repo: Repository, deal: Row) -> None:
     won and no one has set their status since."""
     if not deal.get("contact_id"):
         return
-    last = repo.one("SELECT action, before FROM changes WHERE entity = 'contact' AND entity_id = ?"
-                    " AND json_extract(after, '$.status') IS NOT NULL ORDER BY id DESC LIMIT 1",
-                    (deal["contact_id"],))
-    if last is None or not (last["action"].startswith("deal ") and last["action"].endswith(" won")) or repo.scalar(
-            "SELECT EXISTS (SELECT 1 FROM deals WHERE contact_id = ? AND status = 'won' AND id != ?)",
-            (deal["contact_id"], deal["id"])):
+    last = repo.last_status_change(deal["contact_id"])
+    if last is None or not (last["action"].startswith("deal ") and last["action"].endswith(" won")) \
+            or repo.has_other_won_deal(deal["contact_id"], deal["id"]):
         return
     was = json.loads(last["before"] or "{}").get("status")
-    contact = repo.one("SELECT id, name, status FROM contacts WHERE id = ?", (deal["contact_id"],))
+    contact = repo.contact_status(deal["contact_id"])
     from salescli.models import CONTACT_STATUSES  # (pydantic: not for `deal list`)
 
     if contact is None or contact["status"] != "customer" or was not in CONTACT_STATUSES:

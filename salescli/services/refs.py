@@ -86,32 +86,26 @@ def _distinct(a: str, b: str) -> bool:
     return last_a != last_b and last_a in _LEGAL_FORMS and last_b in _LEGAL_FORMS
 
 
-def merged_into(repo: Repository, table: str, ref: str) -> int | None:
-    """The record a company or contact id was merged into (`company merge`), along a chain of merges, when
-    that one still exists; None otherwise."""
+def merged_not_found(repo: Repository, table: str, field: str, ref: str) -> NotFound | None:
+    """For the id of a company or contact merged into another since (`company merge`; a script holding it),
+    the error that says which record it went into, along a chain of merges; None when it was not merged, or
+    the record it went into is gone too."""
     number = parse_id(ref)
     entity = "company" if table == "companies" else "contact"
     for _hop in range(50):
         if number is None:
             return None
-        number = repo.scalar("SELECT json_extract(after, '$.merged_into') FROM changes WHERE entity = ?"
-                             " AND entity_id = ? AND action = 'merge' AND after LIKE '%merged_into%'",
-                             (entity, number))
+        number = repo.merged_into_id(entity, number)
         if number is not None and repo.row_exists(table, number):
-            return int(number)
+            return NotFound(f'{field} "{ref.strip()}" not found: it was merged into {entity} {number}',
+                            hint=f"use {number}: salescli {entity} show {number}")
     return None
 
 
-def merged_error(table: str, field: str, ref: str, into: int) -> NotFound:
-    entity = "company" if table == "companies" else "contact"
-    return NotFound(f'{field} "{ref.strip()}" not found: it was merged into {entity} {into}',
-                    hint=f"use {into}: salescli {entity} show {into}")
-
-
 def _not_found(repo: Repository, table: str, field: str, ref: str) -> NotFound:
-    into = merged_into(repo, table, ref)  # a script holding the id of a duplicate merged since: where it went
-    if into is not None:
-        return merged_error(table, field, ref, into)
+    merged = merged_not_found(repo, table, field, ref)
+    if merged is not None:
+        return merged
     meant = similar_names(repo, table, ref)
     return NotFound(f'{field} "{ref}" not found' + (f"; did you mean {meant}?" if meant else ""),
                     hint=f"list {table} with `salescli {table[:-1] if table != 'companies' else 'company'} list`")

@@ -62,9 +62,6 @@ def user_view(row: Row) -> dict[str, Any]:
     return {k: row.get(k) for k in ("id", "name", "email", "team", "territory", "open_deals", "created_at")}
 
 
-# What a user can own: (table, the column naming them, entity in the history)
-_OWNED = (("deals", "owner", "deal"), ("activities", "owner", None), ("companies", "owner", "company"),
-          ("contacts", "owner", "contact"), ("automations", "owner_rule", "automation"))
 _SINGULAR = {"deals": "deal", "activities": "activity", "tasks": "task", "companies": "company",
              "contacts": "contact", "automations": "automation", "targets": "target"}
 
@@ -116,12 +113,7 @@ def plan_removal(repo: Repository, name: str, heir: str | None) -> Handover:
         if found["id"] == user["id"]:
             raise RuleError(f"--to {heir} is the user being removed")
         to = found["name"]
-    owned: dict[str, list[Row]] = {}
-    for table, column, _entity in _OWNED:
-        owned[table] = repo.all(f"SELECT * FROM {table} WHERE {column} = ? COLLATE NOCASE ORDER BY id",
-                                (user["name"],))
-    owned["targets"] = repo.all("SELECT * FROM targets WHERE scope = 'owner' AND name = ? COLLATE NOCASE ORDER BY id",
-                                (user["name"],))
+    owned = repo.owned_by(user["name"])
     plan = Handover(user, to, owned)
     if to is None and plan.counts:
         raise RuleError(f"user {user['name']} owns {plan.text()}",
@@ -142,9 +134,9 @@ def remove_user(repo: Repository, name: str, heir: str | None = None) -> Handove
     with repo.write():
         plan = plan_removal(repo, name, heir)
         user, to = plan.user, plan.heir
-        for table, column, entity in _OWNED:
+        for table, column, entity in repo.OWNED:
             for row in plan.owned[table]:
-                if table == "automations" and _same_automation(repo, row, to):
+                if table == "automations" and repo.has_same_automation(row, to):
                     repo.delete_record("automations", "automation", row["id"])
                     repo.notices.append(f"automation {row['id']} of {user['name']} removed: {to} has the same one")
                     continue
@@ -164,13 +156,6 @@ def remove_user(repo: Repository, name: str, heir: str | None = None) -> Handove
                                 f" {user['name']}'s {_target_value(int(target['value']), target)})")
         repo.delete_record("users", "user", user["id"])
     return plan
-
-
-def _same_automation(repo: Repository, rule: Row, owner: str | None) -> bool:
-    return repo.scalar(
-        "SELECT EXISTS (SELECT 1 FROM automations WHERE id != ? AND owner_rule = ? AND event = ?"
-        " AND stage_name IS ? AND task_subject = ? AND due_days = ?)",
-        (rule["id"], owner, rule["event"], rule["stage_name"], rule["task_subject"], rule["due_days"])) == 1
 
 
 def _target_value(value: int, target: Row) -> str:
