@@ -127,7 +127,7 @@ def report_page(report: Any) -> str:
             out.append(f'<p class="muted">{escape(section.empty)}</p>')
             continue
         cols = [c for c in section.columns if c.in_table]
-        table = table_html(cols, rows, lambda c, r: _cell(c, r))
+        table = table_html(cols, rows, lambda c, r: _cell(c, r, whole=True))
         if section.footer:
             foot = "".join(
                 f"<td class=\"{'num' if c.justify == 'right' else ''}\">{escape(_cell(c, section.footer))}</td>"

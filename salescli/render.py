@@ -50,6 +50,7 @@ class Column:
     in_table: bool = True  # False: only in json/csv (a table on 80 columns shows the essentials)
     optional: bool = False  # True: left out of a table on a terminal too narrow for every column
     wrap: bool = False  # True: a description, wrapped on a narrow terminal (other text is cut with …)
+    cut: int | None = None  # free text cut to this many characters in a terminal table (markdown/html: whole)
 
     @property
     def title(self) -> str:
@@ -411,11 +412,13 @@ def _md_cell(text: str) -> str:
     return printable(text.replace("<", "&lt;"))  # (no tag can start without it; the rest stays readable)
 
 
-def _cell(column: Column, row: dict[str, Any]) -> str:
+def _cell(column: Column, row: dict[str, Any], *, whole: bool = False) -> str:
+    """A cell's text; a column with `cut` is cut to it unless whole (a document, not a terminal)."""
     value = row.get(column.key)
-    if column.show is not None:
-        return column.show(value, row)
-    return text_value(value)
+    text = column.show(value, row) if column.show is not None else text_value(value)
+    if column.cut and not whole and len(text) > column.cut:
+        return text[:column.cut - 1] + "…"
+    return text
 
 
 def _table(

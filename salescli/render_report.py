@@ -137,7 +137,7 @@ def _markdown(fh: IO[str], report: Report) -> None:
         fh.write("| " + " | ".join(_md_cell(c.title) for c in cols) + " |\n")
         fh.write("|" + "|".join("---:" if c.justify == "right" else "---" for c in cols) + "|\n")
         for row in [*rows, *([section.footer] if section.footer else [])]:
-            fh.write("| " + " | ".join(_md_cell(_cell(c, row)) for c in cols) + " |\n")
+            fh.write("| " + " | ".join(_md_cell(_cell(c, row, whole=True)) for c in cols) + " |\n")
         fh.write("\n")
     for note in report.notes:
         fh.write(f"> {_md_cell(note)}\n")

@@ -789,7 +789,8 @@ def test_undo_of_a_stage_change_removes_its_history(cli: Run, ok: Run, db: Path,
        today="2026-12-02")
     assert [(h["from_stage_id"], h["to_stage_id"], h["changed_at"], h["batch_id"]) for h in history_rows(ok)][-1] == (
         2, 6, "2026-12-01T00:00:00", 2)
-    assert json.loads(ok("report", "funnel", "-p", "all", "-f", "json").stdout)["summary"]["won"] == 1
+    funnel = ok("report", "funnel", "-p", "all", "-f", "json", today="2026-12-02").stdout  # (won on 12-01)
+    assert json.loads(funnel)["summary"]["won"] == 1
     res = ok("import", "undo", "2", "--yes", "-f", "json")
     assert res.stderr == "undid import batch 2 (deals from s2.csv): deleted nothing; restored 1 updated record\n"
     assert json.loads(res.stdout)["stage_history_removed"] == 1

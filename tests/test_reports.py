@@ -203,7 +203,15 @@ def test_pipeline_table_fits_80_columns_and_charts(hist: Run, monkeypatch: pytes
 
 
 # -- forecast ----------------------------------------------------------------------------------------
-def test_forecast_figures(hist: Run) -> None:
+@pytest.fixture
+def any_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The history is small: let a stage's few closed deals weigh the historical forecast (5 by default)."""
+    from salescli.services.reports import forecast
+
+    monkeypatch.setattr(forecast, "MIN_HISTORY", 1)
+
+
+def test_forecast_figures(hist: Run, any_history: None) -> None:
     s = report(hist, "forecast")["summary"]
     # won: Alpha 12k (10-10) + Delta 8k (11-20). Open closing in Q4: Gamma 20k and Epsilon 33k (commit,
     # 80%), Iota 9k (pipeline, 20%), Theta (JPY, not summed); Zeta and Mu have no close date.
@@ -235,13 +243,21 @@ def test_forecast_names_open_deals_whose_close_date_passed_before_the_period(his
         " close dates (salescli report stale)") in data["notes"]
 
 
+def test_reports_name_the_open_deals_their_figures_cannot_weigh(hist: Run) -> None:
+    # Mu has no amount; Zeta and Mu have no close date
+    assert "1 of the 6 open deals has no amount and counts as 0 in the amounts" in report(hist, "pipeline")["notes"]
+    for period in ("2026-Q4", "all"):
+        assert ("2 open deals without a close date are in no period's forecast (salescli report stale lists every"
+                " open deal)") in report(hist, "forecast", "--period", period)["notes"]
+
+
 def test_forecast_by_month_over_all_dates_lists_the_months_with_deals_or_targets(hist: Run) -> None:
     months = report(hist, "forecast", "--by", "month", "--period", "all")["groups"]
     assert 0 < len(months) < 30  # not 3,612 months from 1900-01 to 2200-12
     assert all(m["target"] is None or m["target"] > 0 for m in months)  # a month no target covers: none, not 0
 
 
-def test_forecast_stage_table_shows_configured_and_historical_weights(hist: Run) -> None:
+def test_forecast_stage_table_shows_configured_and_historical_weights(hist: Run, any_history: None) -> None:
     stages = by(report(hist, "forecast")["stages"], "stage")
     assert (stages["Qualification"]["probability"], stages["Qualification"]["win_rate"],
             stages["Qualification"]["closed_deals"], stages["Qualification"]["historical"]) == (
@@ -249,7 +265,18 @@ def test_forecast_stage_table_shows_configured_and_historical_weights(hist: Run)
     assert (stages["Negotiation"]["win_rate"], stages["Negotiation"]["historical"]) == (None, D("42400.00"))
 
 
-def test_forecast_without_history_keeps_a_deals_own_probability(hist: Run) -> None:
+def test_a_stage_with_few_closed_deals_keeps_its_configured_weighting(hist: Run) -> None:
+    data = report(hist, "forecast")
+    # Qualification's 1 won of 3 closed is too few to weigh by: Iota keeps the stage's 20% (1,800)
+    qualification = by(data["stages"], "stage")["Qualification"]
+    assert (qualification["win_rate"], qualification["closed_deals"], qualification["historical"]) == (
+        D("0.3333"), 3, D("1800.00"))
+    assert data["summary"]["historical"] == data["summary"]["weighted"] == D("44200.00")
+    assert ("fewer than 5 closed deals have been through Needs Analysis, Negotiation, Qualification yet: the"
+            " historical forecast uses the configured probabilities there") in data["notes"]
+
+
+def test_forecast_without_history_keeps_a_deals_own_probability(hist: Run, any_history: None) -> None:
     gamma = next(d["id"] for d in json.loads(hist("deal", "list", "-f", "json").stdout) if d["title"] == "Gamma")
     hist("deal", "edit", str(gamma), "--probability", "50")
     data = report(hist, "forecast")
@@ -274,6 +301,10 @@ def test_forecast_by_owner(hist: Run) -> None:
     assert set(data["summary"]) - set(data["groups"][0]) == {"currency"}
     assert (bob["won_amount"], bob["open_deals"], bob["commit_deals"], bob["best_case_forecast"]) == (
         D("8000.00"), 2, 1, D("28000.00"))  # Gamma (commit) and Theta (JPY, pipeline)
+    # the table ends with the whole scope's figures, as performance's does
+    table = hist("report", "forecast", "--by", "owner").stdout.splitlines()
+    total = [line for line in table if line.startswith("Total")]
+    assert total and total[0].split() == ["Total", "20,000", "53,000", "0", "44,200", "100,000", "20%", "0.78x"]
 
 
 def test_forecast_by_source_and_pipeline_splits_the_figures_without_targets(hist: Run, db: Path) -> None:
@@ -317,6 +348,42 @@ def test_performance_per_owner(hist: Run) -> None:
     assert (s["won"], s["won_amount"], s["lost"], s["win_rate"], s["avg_won"], s["median_cycle_days"],
             s["activities"], s["target"], s["attainment"]) == (
         2, D("20000.00"), 2, D("0.5000"), D("10000.00"), D("35.0"), 4, D("100000.00"), D("0.2000"))
+
+
+def test_pacing_spreads_each_target_over_its_own_days(hist: Run) -> None:
+    # bob's targets are October 10k and November 10k: by 11-26 all of October's and 26/30 of November's
+    bob = by(report(hist, "performance")["rows"], "owner")["bob"]
+    assert (bob["target"], bob["expected_to_date"], bob["pacing"]) == (D("20000.00"), D("18666.67"), D("0.4286"))
+    # on 10-15, November's target expects nothing yet: 15/31 of October's
+    data = json.loads(hist("report", "performance", "-f", "json", today="2026-10-15").stdout, parse_float=D)
+    bob = by(data["rows"], "owner")["bob"]
+    assert (bob["expected_to_date"], bob["pacing"]) == (D("4838.71"), D("0.0000"))
+
+
+def test_a_report_on_a_pinned_past_day_leaves_out_what_came_after_it(hist: Run) -> None:
+    # On 11-19 Delta (won 11-20) was still open, and bob's call (11-20) and ana's (11-24) were not made yet.
+    def on(*args: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(hist(*args, "-f", "json", today="2026-11-19").stdout, parse_float=D)
+        return data
+
+    perf = on("report", "performance")
+    assert [(r["owner"], r["won"], r["won_amount"], r["activities"]) for r in perf["rows"]] == [
+        ("ana", 1, D("12000.00"), 1), ("bob", 0, D("0.00"), 1)]
+    assert (perf["summary"]["won"], perf["summary"]["won_amount"], perf["summary"]["activities"]) == (
+        1, D("12000.00"), 2)
+    assert on("report", "velocity")["summary"]["win_rate"] == D("0.3333")  # Alpha won; Beta, Eta lost
+    funnel = by(on("report", "funnel")["stages"], "stage")
+    assert (funnel["Proposal"]["entered"], funnel["Proposal"]["converted"], funnel["Won"]["entered"]) == (2, 1, 1)
+    week = on("report", "weekly", "--week", "this-week")
+    assert [(e["day"], e["event"]) for e in week["changes"]] == [
+        ("2026-11-17", "new"), ("2026-11-18", "slipped"), ("2026-11-18", "advanced")]
+    assert (week["summary"]["won"], week["summary"]["activities"]) == (0, 0)
+    assert [(t["owner"], t["period"], t["actual"]) for t in on("target", "list", "--owner", "bob")] == [
+        ("bob", "2026-10", D("0.00")), ("bob", "2026-11", D("0.00"))]
+    # so the report reads the same when run again for that day after later wins
+    before = hist("report", "performance", today="2026-11-19").stdout
+    hist("deal", "won", "9", "--date", "2026-11-25")
+    assert hist("report", "performance", today="2026-11-19").stdout == before
 
 
 def test_average_won_leaves_out_deals_whose_currency_has_no_rate(hist: Run) -> None:
@@ -633,6 +700,15 @@ def test_weekly_defaults_to_the_last_complete_week(hist: Run) -> None:
     assert [(r["owner"], r["call"], r["total"]) for r in data["activity"]] == [("bob", 1, 1)]
 
 
+def test_weekly_does_not_count_a_new_imported_deal_as_advanced(hist: Run, tmp_path: Path) -> None:
+    # an import creates a Proposal deal in its pipeline's first stage and moves it on at once
+    (tmp_path / "new.csv").write_text("title,owner,amount,stage,created\nOmega,ana,5000,Proposal,2026-11-17\n")
+    hist("import", "deals", str(tmp_path / "new.csv"))
+    data = report(hist, "weekly")
+    assert (data["summary"]["new"], data["summary"]["advanced"]) == (2, 1)
+    assert [(e["event"], e["deal_id"]) for e in data["changes"] if e["event"] == "advanced"] == [("advanced", 8)]
+
+
 def test_weekly_week_option(hist: Run) -> None:
     s = report(hist, "weekly", "--week", "2026-W45")["summary"]
     assert s["week"]["start"] == "2026-11-02"
@@ -812,8 +888,16 @@ def test_markdown(hist: Run) -> None:
     assert "| price | no budget | 1 | 6,000 | 50% |" in out
 
 
+def test_markdown_and_html_keep_the_titles_a_terminal_table_cuts(hist: Run) -> None:
+    title = "Iota: data platform renewal for the northern region"
+    hist("deal", "edit", "9", "--title", title)
+    assert f"| {title} |" in hist("report", "weekly", "-f", "markdown").stdout
+    assert f"<td class=\"\">{title}</td>" in hist("report", "weekly", "-f", "html").stdout
+    assert title not in hist("report", "weekly").stdout and "Iota: data platfo…" in hist("report", "weekly").stdout
+
+
 # -- forecast snapshots and accuracy -----------------------------------------------------------------
-def test_forecast_snapshot_then_accuracy(hist: Run, cli: Run) -> None:
+def test_forecast_snapshot_then_accuracy(hist: Run, cli: Run, any_history: None) -> None:
     res = hist("forecast", "snapshot")
     assert res.stdout == "1\n"
     assert res.stderr.startswith("forecast snapshot 1: 2026-Q4 (all) won 20,000.00, commit 53,000.00,"

@@ -314,12 +314,13 @@ class MetricStore(RepositoryBase):
             params,
         )
 
-    def stage_medians(self, f: DealFilter, *, start: str, end: str, by: str = "all") -> list[Row]:
+    def stage_medians(self, f: DealFilter, *, start: str, end: str, upto: str, by: str = "all") -> list[Row]:
         """Per group and stage: median days a deal stayed (entry to its next stage change), over the stays
-        that began in [start, end) and have ended."""
+        that began in [start, end) and had ended before upto (the end of the report's day)."""
         key, join = DEAL_GROUPS[by]
         filt, fparams = f.sql()
-        deals = f" JOIN deals d ON d.id = h.deal_id{join} WHERE 1{filt}" if filt or by != "all" else ""
+        deals = (f" JOIN deals d ON d.id = h.deal_id{join}" if filt or by != "all" else "") \
+            + f" WHERE h.changed_at < :upto{filt}"
         sql = (
             "WITH moved AS (SELECT DISTINCT deal_id FROM stage_history WHERE changed_at >= :start"
             " AND changed_at < :end),"
@@ -333,15 +334,16 @@ class MetricStore(RepositoryBase):
             " SELECT grp, stage_id, avg(v) AS median, max(n) AS stays FROM r"
             " WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY grp, stage_id"
         )
-        return self._rows(sql, {**fparams, "start": start, "end": end})
+        return self._rows(sql, {**fparams, "start": start, "end": end, "upto": upto})
 
-    def funnel(self, f: DealFilter, pipeline_id: int, *, start: str, end: str, by: str = "all",
+    def funnel(self, f: DealFilter, pipeline_id: int, *, start: str, end: str, upto: str, by: str = "all",
                first_stage: int | None = None) -> list[Row]:
         """Per group, stage and currency: deals that first entered the stage in [start, end) (a deal back in
         a stage it was in before the period is not a new entry), and of those the ones that later (by day,
         then id) entered a later open stage or a won stage (converted); for first_stage's entries, the
         ones that have entered a won stage since (won_later: the cohort's wins). A won stage the deal was
-        reopened from is not counted anywhere (its history moved on)."""
+        reopened from is not counted anywhere (its history moved on). Nothing after upto (the end of the
+        report's day) counts: not a move on, nor a reopening."""
         key, join = DEAL_GROUPS[by]
         filt, fparams = f.sql()
         # a win the deal was reopened from is no win (as in `report performance`): a won stage counts when
@@ -349,11 +351,11 @@ class MetricStore(RepositoryBase):
         # id, as deal show orders the history (imports write a deal's earlier stages after its last one)
         def lasting(h: str) -> str:
             return (f"(s2.kind <> 'won' OR NOT EXISTS (SELECT 1 FROM stage_history hx WHERE hx.deal_id = {h}.deal_id"
-                    f" AND hx.changed_at >= substr({h}.changed_at, 1, 10)"
+                    f" AND hx.changed_at >= substr({h}.changed_at, 1, 10) AND hx.changed_at < :upto"
                     f" AND (substr(hx.changed_at, 1, 10) > substr({h}.changed_at, 1, 10) OR hx.id > {h}.id)))")
 
         later = ("EXISTS (SELECT 1 FROM stage_history h JOIN stages s2 ON s2.id = h.to_stage_id"
-                 f" WHERE h.deal_id = e.deal_id AND {{0}} AND {lasting('h')}"
+                 f" WHERE h.deal_id = e.deal_id AND h.changed_at < :upto AND {{0}} AND {lasting('h')}"
                  f" AND {HISTORY_DAY} || printf('%012d', h.id) > e.k)")
         moved_on = later.format("s2.kind IN ('open', 'won') AND s2.position > e.position")
         won = later.format("s2.kind = 'won'")
@@ -373,7 +375,7 @@ class MetricStore(RepositoryBase):
             " sum(m.won) AS won_later, coalesce(sum(CASE WHEN m.won THEN d.amount_minor END), 0) AS won_later_amount"
             f" FROM m JOIN deals d ON d.id = m.deal_id{join} WHERE 1{filt} GROUP BY grp, m.stage_id, d.currency"
         )
-        return self._rows(sql, {**fparams, "pipeline": pipeline_id, "start": start, "end": end,
+        return self._rows(sql, {**fparams, "pipeline": pipeline_id, "start": start, "end": end, "upto": upto,
                                 "first": first_stage})
 
     # -- deal lists ----------------------------------------------------------------------
@@ -505,7 +507,8 @@ class MetricStore(RepositoryBase):
             " FROM stage_history h JOIN stages ts ON ts.id = h.to_stage_id"
             " JOIN stages fs ON fs.id = h.from_stage_id JOIN deals d ON d.id = h.deal_id"
             " WHERE h.changed_at >= :start AND h.changed_at < :end AND ts.kind = 'open'"
-            f" AND fs.kind = 'open' AND ts.position > fs.position{filt}"
+            " AND fs.kind = 'open' AND ts.position > fs.position"
+            f" AND h.changed_at <> d.created_at{filt}"  # (an import passes the stages before its own as it creates it)
             f" UNION ALL SELECT 'slipped', substr(ch.changed_at, 1, 10), {cols},"
             " json_extract(ch.before, '$.expected_close'), json_extract(ch.after, '$.expected_close'), ch.id"
             " FROM changes ch JOIN deals d ON d.id = ch.entity_id"
@@ -520,7 +523,8 @@ class MetricStore(RepositoryBase):
         ), fparams
 
     def week_events(self, f: DealFilter, *, start: str, end: str, limit: int | None = None) -> Iterator[Row]:
-        """What happened to deals in [start, end): created, advanced (a move to a later open stage),
+        """What happened to deals in [start, end): created, advanced (a move to a later open stage, after
+        its creation),
         close date pushed later (change log), won, lost — by day."""
         sql, params = self._events_sql(f)
         yield from self.stream(f"{sql} ORDER BY day, deal_id, seq LIMIT :limit",

@@ -82,8 +82,9 @@ def stuck_deals(ctx: ReportContext, limit: int | None) -> tuple[int, Iterator[di
     repo = ctx.repo
     # the usual stay: stays that began in the last year (everyone's deals), enough of them to mean something
     year_ago = (ctx.today - timedelta(days=365)).isoformat()
-    medians = {r["stage_id"]: r for r in repo.stage_medians(type(ctx.filter)(), start=year_ago,
-                                                             end=(ctx.today + timedelta(days=1)).isoformat())}
+    tomorrow = (ctx.today + timedelta(days=1)).isoformat()
+    medians = {r["stage_id"]: r for r in repo.stage_medians(type(ctx.filter)(), start=year_ago, end=tomorrow,
+                                                             upto=tomorrow)}
     limits = {sid: r["median"] * STUCK_FACTOR for sid, r in medians.items()
               if r["stays"] >= MIN_STAYS and r["median"] and r["median"] > 0}
     total, rows = _peek(repo.deals_in_stage_longer(ctx.filter, today=ctx.today.isoformat(), limits=limits,
@@ -148,11 +149,11 @@ def rep_insights(ctx: ReportContext) -> list[dict[str, Any]]:
     repo = ctx.repo
     everyone = type(ctx.filter)(pipeline_id=ctx.filter.pipeline_id)
     closed: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r in repo.closed_in_period(everyone, "owner", start=ctx.start, end=ctx.end):
+    for r in repo.closed_in_period(everyone, "owner", start=ctx.start, end=ctx.events_end):
         closed[r["grp"]][0] += r["won"] or 0
         closed[r["grp"]][1] += r["lost"] or 0
     acts: dict[str, int] = defaultdict(int)
-    for r in repo.activity_counts(everyone, "owner", start=ctx.start, end=ctx.end):
+    for r in repo.activity_counts(everyone, "owner", start=ctx.start, end=ctx.events_end):
         acts[r["grp"]] += r["n"]
     teams = {k.lower(): v for k, v in repo.teams().items()}
     reps = {o for o in set(closed) | set(acts) if o}
@@ -198,7 +199,7 @@ def stage_insights(ctx: ReportContext) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if ctx.scope.owner or ctx.scope.team:
         return out  # a stage's calibration is everyone's business, not one rep's
-    for r in ctx.repo.stage_outcomes(ctx.filter.pipeline_id):
+    for r in ctx.repo.stage_outcomes(ctx.filter.pipeline_id, ctx.today.isoformat()):
         stage = stages.get(r["stage_id"])
         if stage is None or r["closed"] < MIN_STAGE_CLOSED:
             continue

@@ -264,38 +264,47 @@ def _overlap_days(row: Row, start: date, end: date) -> int:
     return max((e - s).days, 0)
 
 
-def _unit_value(rows: list[Row], period: Period) -> Decimal | None:
-    """One unit's target over the period (rules in the module docstring)."""
+def _unit_value(rows: list[Row], period: Period, upto: date | None = None) -> Decimal | None:
+    """One unit's target over the period (rules in the module docstring). With upto: the part of it
+    expected before that day, each target counted linearly over its own days (a September target expects
+    nothing in August)."""
     rows = [r for r in rows if _overlap_days(r, period.start, period.end) > 0]  # (a report's rows: its period's)
     if not rows:
         return None  # no target covers any of the period (a month of a year-long report): none, not 0
+    end_by = period.end if upto is None else min(period.end, max(upto, period.start))
+
+    def share(r: Row) -> Decimal:  # of the row's days in the period, the ones before upto
+        return Decimal(_overlap_days(r, period.start, end_by)) / _overlap_days(r, period.start, period.end)
+
     start, end = period.start.isoformat(), period.end.isoformat()
     exact = [r for r in rows if r["period_start"] == start and r["period_end"] == end]
     if exact:
-        return Decimal(exact[0]["value"])
+        return Decimal(exact[0]["value"]) * share(exact[0])
     inside = [r for r in rows if r["period_start"] >= start and r["period_end"] <= end]
     if inside:
         outer = [r for r in inside if not any(
             o is not r and o["period_start"] <= r["period_start"] and o["period_end"] >= r["period_end"]
             and (o["period_start"], o["period_end"]) != (r["period_start"], r["period_end"])
             for o in inside)]
-        return sum((Decimal(r["value"]) for r in outer), Decimal(0))
+        return sum((Decimal(r["value"]) * share(r) for r in outer), Decimal(0))
     # Overlapping targets: the most specific (shortest) one(s), pro-rated by days.
     shortest = min(date.fromisoformat(r["period_end"]) - date.fromisoformat(r["period_start"]) for r in rows)
     total = Decimal(0)
     for r in rows:
         length = date.fromisoformat(r["period_end"]) - date.fromisoformat(r["period_start"])
         if length == shortest and length.days > 0:
-            total += Decimal(r["value"]) * _overlap_days(r, period.start, period.end) / length.days
+            total += Decimal(r["value"]) * _overlap_days(r, period.start, end_by) / length.days
     return total
 
 
 def resolve_target(repo: Repository, metric: str, period: Period, scope: Scope,
-                   rows: list[Row] | None = None, teams: dict[str, str | None] | None = None) -> Decimal | None:
+                   rows: list[Row] | None = None, teams: dict[str, str | None] | None = None,
+                   upto: date | None = None) -> Decimal | None:
     """The scope's target for the period, or None when no target covers it.
 
     won_amount in minor units of the base currency (rounded to a whole minor unit), counts as whole numbers.
-    `rows` and `teams` let a report resolve many scopes from one read.
+    `rows` and `teams` let a report resolve many scopes from one read. upto: only the part expected before
+    that day (each target spread evenly over its own days), for pacing.
     """
     if rows is None:
         rows = repo.targets_overlapping(period.start.isoformat(), period.end.isoformat(), metric)
@@ -309,28 +318,28 @@ def resolve_target(repo: Repository, metric: str, period: Period, scope: Scope,
         (by_owner if r["scope"] == "owner" else by_team).setdefault(r["name"].lower(), []).append(r)
 
     def team_value(team: str) -> Decimal | None:
-        own = _unit_value(by_team.get(team.lower(), []), period)
+        own = _unit_value(by_team.get(team.lower(), []), period, upto)
         if own is not None:
             return own
         members = [o for o in by_owner if (team_of.get(o) or "").lower() == team.lower()]
-        values = [v for v in (_unit_value(by_owner[o], period) for o in members) if v is not None]
+        values = [v for v in (_unit_value(by_owner[o], period, upto) for o in members) if v is not None]
         return sum(values, Decimal(0)) if values else None
 
     if scope.owner:
-        value = _unit_value(by_owner.get(scope.owner.lower(), []), period)
+        value = _unit_value(by_owner.get(scope.owner.lower(), []), period, upto)
     elif scope.team:
         value = team_value(scope.team)
     else:
         parts: list[Decimal] = []
         for team in by_team:
-            v = _unit_value(by_team[team], period)
+            v = _unit_value(by_team[team], period, upto)
             if v is not None:
                 parts.append(v)
         for owner, owner_rows in by_owner.items():
             team = (team_of.get(owner) or "").lower()
             if team in by_team and _unit_value(by_team[team], period) is not None:
                 continue  # covered by the team's own target for this period
-            v = _unit_value(owner_rows, period)
+            v = _unit_value(owner_rows, period, upto)
             if v is not None:
                 parts.append(v)
         value = sum(parts, Decimal(0)) if parts else None
@@ -365,10 +374,11 @@ def target_progress(repo: Repository, rows: list[Row], today: date) -> list[dict
 
     base = repo.settings()["base_currency"]
     rates = rates_on(repo, today)
+    upto = (today + timedelta(days=1)).isoformat()
     out = []
     for row in rows:
         f = DealFilter(owner=row["name"]) if row["scope"] == "owner" else DealFilter(team=row["name"])
-        start, end = row["period_start"], row["period_end"]
+        start, end = row["period_start"], min(row["period_end"], upto)  # (nothing dated after today yet)
         view = target_view(row)
         actual: Any
         missing: list[str] = []

@@ -108,7 +108,7 @@ def _actual_won(ctx: ReportContext, snap: Row, cache: dict[tuple[str, str, str],
                         snap["period_label"])
         sub = resolve(ctx.repo, ctx.today, period_value=period, **_scope_filters(snap["scope"]))
         sub.missing = ctx.missing
-        rows = ctx.repo.closed_in_period(sub.filter, "all", start=sub.start, end=sub.end)
+        rows = ctx.repo.closed_in_period(sub.filter, "all", start=sub.start, end=sub.events_end)
         cache[key] = (sub.to_base(per_currency(rows, "won_amount")), period.end <= ctx.today)
     return cache[key]
 

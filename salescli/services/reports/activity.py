@@ -59,7 +59,7 @@ def overdue_section(ctx: ReportContext, limit: int | None) -> Section:
 def build(ctx: ReportContext, by: str | None = None, list_limit: int | None = None) -> Report:
     by = check_by(by, BY, "owner")
     assert by is not None
-    rows, totals = activity_rows(ctx, by, ctx.start, ctx.end)
+    rows, totals = activity_rows(ctx, by, ctx.start, ctx.events_end)
     columns = [col(by), *(col(k, k, "count") for k in KINDS), col("total", "total", "count"),
                col("overdue", "overdue", "count")]
     report = Report(

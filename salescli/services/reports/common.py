@@ -65,6 +65,18 @@ class ReportContext:
         return self.as_of.isoformat() if self.historical else None
 
     @property
+    def upto(self) -> str:
+        """The end of the report's day: what is dated after it has not happened yet on that day (a deal won
+        after a pinned --today is not counted, so the report reads the same when run again later)."""
+        return (self.as_of + timedelta(days=1)).isoformat()
+
+    @property
+    def events_end(self) -> str:
+        """Where the period's events (wins, losses, activities, stage moves) stop: its end, or the end of
+        the report's day when that comes first."""
+        return min(self.end, self.upto)
+
+    @property
     def start(self) -> str:
         return self.period.start.isoformat()
 
@@ -341,12 +353,9 @@ CELLS: dict[str, Callable[[Any, dict[str, Any] | None], str]] = {
 
 
 def short(key: str, header: str | None = None, width: int = 28) -> Column:
-    """A free-text column cut to `width` characters in tables (json/csv keep the whole text)."""
-    def show(value: Any, row: dict[str, Any] | None = None) -> str:
-        text = "" if value is None else str(value)
-        return text if len(text) <= width else text[:width - 1] + "…"
-
-    return Column(key, header, show=show)
+    """A free-text column cut to `width` characters in terminal tables (json/csv/markdown/html keep the
+    whole text)."""
+    return Column(key, header, cut=width)
 
 
 def col(key: str, header: str | None = None, kind: str = "text", *, in_table: bool = True) -> Column:
@@ -449,8 +458,8 @@ def uncovered_target_notes(ctx: ReportContext, totals: dict[str, Any], target_ro
     if not wanted:
         return []
     repo, f = ctx.repo, ctx.filter
-    closed = grouped(repo.closed_in_period(f, "owner", start=ctx.start, end=end or ctx.end))
-    acts = grouped(repo.activity_counts(f, "owner", start=ctx.start, end=end or ctx.end)) \
+    closed = grouped(repo.closed_in_period(f, "owner", start=ctx.start, end=end or ctx.events_end))
+    acts = grouped(repo.activity_counts(f, "owner", start=ctx.start, end=end or ctx.events_end)) \
         if any(t[2] == "activities" for t in wanted) else {}  # (forecast and weekly need only the wins)
     per_owner = {o: {"won_amount": ctx.to_base(per_currency(closed.get(o, []), "won_amount")),
                      "won": sum(r["won"] or 0 for r in closed.get(o, [])),
@@ -471,15 +480,6 @@ def uncovered_target_notes(ctx: ReportContext, totals: dict[str, Any], target_ro
         notes.append(f"{names} {'has' if len(bare) == 1 else 'have'} no {words} target, yet {shown} of the"
                      f" {whole} {words} are theirs and count against the total's target")
     return notes
-
-
-def elapsed_fraction(period: Period, as_of: date) -> Decimal:
-    """How much of the period has passed by the end of as_of (0..1), for pacing against a linear target."""
-    total = (period.end - period.start).days
-    if total <= 0:
-        return Decimal(1)
-    done = min(max((as_of + timedelta(days=1) - period.start).days, 0), total)
-    return Decimal(done) / Decimal(total)
 
 
 # -- --fail-if -------------------------------------------------------------------------------

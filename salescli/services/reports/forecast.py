@@ -5,8 +5,9 @@
   (disjoint sums); forecast = won + commit, best-case forecast = won + commit + best case;
 - weighted: open deals closing in the period, amount x their probability (open deals only);
 - historical: the same deals weighted by the empirical win rate of their stage — of the deals that
-  entered the stage and have since closed, the share that was won (stage history); a stage with no
-  closed deals yet keeps the configured weighting (each deal's own probability, else the stage's);
+  entered the stage and have since closed, the share that was won (stage history); a stage with fewer
+  than MIN_HISTORY closed deals keeps the configured weighting (each deal's own probability, else
+  the stage's): one won deal is no 100 % win rate;
 - target (won_amount), attainment = won / target, gap = target - won (positive: short),
   coverage = open pipeline closing in the period / (target - won) (none when the target is met).
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +61,7 @@ METRICS = {
     "best_case_deals": "best case deals", "pipeline_deals": "pipeline-category deals", "omitted_deals": "omitted deals",
 }
 RATE_SCALE = 1_000_000  # historical weighting keeps 6 decimals of a minor unit before rounding
+MIN_HISTORY = 5  # closed deals through a stage before its win rate weighs the historical forecast
 
 
 @dataclass
@@ -71,10 +73,15 @@ class StageRate:
     def rate(self) -> Decimal | None:
         return ratio(self.won, self.closed) if self.closed else None
 
+    @property
+    def enough(self) -> bool:
+        """Whether enough deals have closed through the stage for its win rate to mean something."""
+        return self.closed >= MIN_HISTORY
+
 
 def stage_rates(ctx: ReportContext) -> dict[int, StageRate]:
     """Empirical win rate per open stage, from the stage history of closed deals (up to the as-of day)."""
-    rows = ctx.repo.stage_outcomes(ctx.filter.pipeline_id, ctx.as_of_sql)
+    rows = ctx.repo.stage_outcomes(ctx.filter.pipeline_id, ctx.as_of.isoformat())
     return {r["stage_id"]: StageRate(r["closed"], r["won"]) for r in rows}
 
 
@@ -84,9 +91,9 @@ def _historical_minor(rows: list[Row], stages: dict[int, Row], rates: dict[int, 
     for r in rows:
         rate = rates.get(r["stage_id"])
         amount = int(r["amount"] or 0)
-        if rate is not None and rate.closed:
+        if rate is not None and rate.enough:
             out[r["currency"]] += amount * rate.won * RATE_SCALE // rate.closed
-        else:  # no history yet: the configured weighting (the deal's own probability, else the stage's)
+        else:  # too little history yet: the configured weighting (the deal's own probability, else the stage's)
             out[r["currency"]] += int(r["weighted100"] or 0) * RATE_SCALE // 100
     return dict(out)
 
@@ -147,7 +154,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     repo = ctx.repo
     stages = stage_lookup(ctx)
     rates = stage_rates(ctx)
-    won_end = min(ctx.period.end, ctx.as_of + timedelta(days=1)).isoformat()
+    won_end = ctx.events_end
     group = "all" if by in (None, "month") else by
     month = by == "month"
     open_rows = repo.open_forecast(ctx.filter, group, start=ctx.start, end=ctx.end, as_of=ctx.as_of_sql,
@@ -161,7 +168,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
 
     sections: list[Section] = []
     if by is not None:
-        sections.append(_by_section(ctx, by, open_rows, won_rows, stages, rates, target_rows, teams))
+        sections.append(_by_section(ctx, by, open_rows, won_rows, stages, rates, target_rows, teams, totals))
     sections.append(_stage_section(ctx, open_rows, stages, rates))
     cats = [("closed won", totals["won"]), ("commit", totals["commit"]), ("best case", totals["best_case"]),
             ("pipeline", totals["pipeline"]), ("omitted", totals["omitted"])]
@@ -208,10 +215,16 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
                                 f" before {ctx.period.label} {'is' if n == 1 else 'are'} in no forecast: give"
                                 f" {'it a' if n == 1 else 'them'} new close date{'s' if n != 1 else ''}"
                                 " (salescli report stale)")
+    if not ctx.as_of_sql:
+        undated = repo.open_without_close(ctx.filter)
+        if undated:
+            report.notes.append(f"{undated:,} open deal{'s' if undated != 1 else ''} without a close date"
+                                f" {'is' if undated == 1 else 'are'} in no period's forecast (salescli report stale"
+                                " lists every open deal)")
     no_history = sorted({stages[r["stage_id"]]["name"] for r in open_rows
-                         if not (rates.get(r["stage_id"]) and rates[r["stage_id"]].closed)})
+                         if not (rates.get(r["stage_id"]) and rates[r["stage_id"]].enough)})
     if no_history:
-        report.notes.append("no closed deals have been through " + ", ".join(no_history)
+        report.notes.append(f"fewer than {MIN_HISTORY} closed deals have been through " + ", ".join(no_history)
                             + " yet: the historical forecast uses the configured probabilities there")
     return report.finish(ctx)
 
@@ -251,7 +264,8 @@ def _stage_section(ctx: ReportContext, open_rows: list[Row], stages: dict[int, R
 
 
 def _by_section(ctx: ReportContext, by: str, open_rows: list[Row], won_rows: list[Row], stages: dict[int, Row],
-                rates: dict[int, StageRate], target_rows: list[Row], teams: dict[str, str | None]) -> Section:
+                rates: dict[int, StageRate], target_rows: list[Row], teams: dict[str, str | None],
+                totals: dict[str, Any]) -> Section:
     repo = ctx.repo
     open_g = grouped(open_rows)
     won_g = grouped(won_rows)
@@ -289,4 +303,5 @@ def _by_section(ctx: ReportContext, by: str, open_rows: list[Row], won_rows: lis
         *(col(f"{c}_deals", f"{c} n", "count", in_table=False) for c in CATEGORIES),
         col("best_case_forecast", "best-case forecast", "money", in_table=False),
     ]
-    return Section("groups", f"Forecast by {by} ({ctx.base})", columns, rows, empty="nothing in the period")
+    return Section("groups", f"Forecast by {by} ({ctx.base})", columns, rows, empty="nothing in the period",
+                   footer={name: "Total", **totals})

@@ -99,7 +99,8 @@ def _group_sections(ctx: ReportContext, by: str, stages: list[Row], entries: lis
                     columns: list[Column], total: dict[str, Any]) -> list[Section]:
     """--by: each group's cohort conversion from the first stage to won (with the pipeline's, total,
     as the footer), then its rows of the stages its deals entered."""
-    medians = grouped(ctx.repo.stage_medians(ctx.filter, start=ctx.start, end=ctx.end, by=by))
+    medians = grouped(ctx.repo.stage_medians(ctx.filter, start=ctx.start, end=ctx.events_end, upto=ctx.upto,
+                                             by=by))
     first = stages[0] if stages else None
     groups = []
     for key, mine in grouped(entries).items():
@@ -132,9 +133,10 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         pipeline_id = int(default["id"])
     stages = [s for s in stage_lookup(ctx).values() if s["pipeline_id"] == pipeline_id and s["kind"] != "lost"]
     # per group when --by: the stage rows add the groups up
-    entries = repo.funnel(ctx.filter, pipeline_id, start=ctx.start, end=ctx.end, by=chosen or "all",
-                          first_stage=stages[0]["id"] if stages else None)
-    rows = stage_rows(ctx, stages, entries, repo.stage_medians(ctx.filter, start=ctx.start, end=ctx.end))
+    entries = repo.funnel(ctx.filter, pipeline_id, start=ctx.start, end=ctx.events_end, upto=ctx.upto,
+                          by=chosen or "all", first_stage=stages[0]["id"] if stages else None)
+    rows = stage_rows(ctx, stages, entries, repo.stage_medians(ctx.filter, start=ctx.start, end=ctx.events_end,
+                                                               upto=ctx.upto))
     the_cohort = cohort(ctx, stages[0] if stages else None, entries)
     summary = {"pipeline": repo.pipeline_names().get(pipeline_id), **overall(rows, the_cohort), "cohort": the_cohort}
     columns = [

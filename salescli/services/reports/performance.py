@@ -4,12 +4,14 @@ won count and amount, lost count, win rate = won / (won + lost) of deals closed 
 average won amount (a won deal without an amount counts as 0), median sales cycle (days from
 creation to won), activities by kind (logged in the period; tasks when done), quota attainment =
 won amount / won_amount target, and pacing = won amount / the part of the target a linear pace
-expects by the report's day (1.0 = on pace). Targets are set per owner or team: a pipeline, source
+expects by the report's day (1.0 = on pace; each target spread evenly over its own days, so a
+September target expects nothing in August). Targets are set per owner or team: a pipeline, source
 or segment has none; its activities are those of its deals (a segment's, of its companies too).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +27,6 @@ from salescli.services.reports.common import (
     check_by,
     col,
     days,
-    elapsed_fraction,
     group_label,
     grouped,
     per_currency,
@@ -60,9 +61,8 @@ def figures(ctx: ReportContext, closed: list[Row], acts: list[Row], median: floa
     kinds = {k: sum(r["n"] for r in acts if r["kind"] == k) for k in KINDS}
     target = targets.get("won_amount")
     target_money = None if target is None else minor_to_decimal(int(target), ctx.base)
-    expected = None
-    if target_money is not None and ctx.period != ALL_TIME:  # all dates: no share of the period has passed
-        expected = (target_money * elapsed_fraction(ctx.period, ctx.as_of)).quantize(Decimal("0.01"))
+    expected = targets.get("expected")  # (all dates: no share of the period has passed, no pacing)
+    expected_money = None if expected is None else minor_to_decimal(int(expected), ctx.base)
     deals_target = targets.get("deals_won")
     acts_target = targets.get("activities")
     total_acts = sum(kinds.values())
@@ -78,8 +78,8 @@ def figures(ctx: ReportContext, closed: list[Row], acts: list[Row], median: floa
         **kinds,
         "target": target_money,
         "attainment": ratio(won_amount, target_money) if target_money else None,
-        "expected_to_date": expected,
-        "pacing": ratio(won_amount, expected) if expected else None,
+        "expected_to_date": expected_money,
+        "pacing": ratio(won_amount, expected_money) if expected_money else None,
         "deals_won_target": None if deals_target is None else int(deals_target),
         "deals_won_attainment": ratio(won, deals_target) if deals_target else None,
         "activities_target": None if acts_target is None else int(acts_target),
@@ -89,8 +89,12 @@ def figures(ctx: ReportContext, closed: list[Row], acts: list[Row], median: floa
 
 def _targets(ctx: ReportContext, scope: Scope, rows: list[Row], teams: dict[str, str | None]
              ) -> dict[str, Decimal | None]:
-    return {m: resolve_target(ctx.repo, m, ctx.period, scope, rows, teams)
-            for m in ("won_amount", "deals_won", "activities")}
+    targets = {m: resolve_target(ctx.repo, m, ctx.period, scope, rows, teams)
+               for m in ("won_amount", "deals_won", "activities")}
+    if ctx.period != ALL_TIME:  # what the won amount target expects by the end of the report's day
+        targets["expected"] = resolve_target(ctx.repo, "won_amount", ctx.period, scope, rows, teams,
+                                             upto=ctx.as_of + timedelta(days=1))
+    return targets
 
 
 def build(ctx: ReportContext, by: str | None = None) -> Report:
@@ -98,10 +102,11 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     assert by is not None
     repo = ctx.repo
     f = ctx.filter
-    closed = repo.closed_in_period(f, by, start=ctx.start, end=ctx.end)
-    medians = repo.median_cycle(f, by, start=ctx.start, end=ctx.end)
-    overall_median = repo.median_cycle(f, "all", start=ctx.start, end=ctx.end).get("")
-    acts = repo.activity_counts(f, by, start=ctx.start, end=ctx.end)
+    end = ctx.events_end
+    closed = repo.closed_in_period(f, by, start=ctx.start, end=end)
+    medians = repo.median_cycle(f, by, start=ctx.start, end=end)
+    overall_median = repo.median_cycle(f, "all", start=ctx.start, end=end).get("")
+    acts = repo.activity_counts(f, by, start=ctx.start, end=end)
     target_rows = repo.targets_overlapping(ctx.start, ctx.end)
     teams = repo.teams()
     closed_g, acts_g = grouped(closed), grouped(acts)

@@ -132,6 +132,10 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         metrics={k: totals[k] for k in METRICS},
         csv_section="rows",
     )
+    if totals["without_amount"]:
+        n = totals["without_amount"]
+        verbs = "has no amount and counts" if n == 1 else "have no amount and count"
+        report.notes.append(f"{n:,} of the {totals['deals']:,} open deals {verbs} as 0 in the amounts")
     if ctx.historical:
         report.notes.append(f"as of {ctx.as_of.isoformat()} from the stage history: current amounts and close "
                             "dates; staleness is only known for today")

@@ -87,7 +87,7 @@ def _events(ctx: ReportContext, week: Period, limit: int | None) -> tuple[Iterat
                                                                      dict[str, Any]]:
     from salescli.values import minor_to_decimal
 
-    start, end = week.start.isoformat(), week.end.isoformat()
+    start, end = week.start.isoformat(), min(week.end.isoformat(), ctx.upto)  # (a week not over yet: to today)
     counts = {"new": 0, "advanced": 0, "slipped": 0, "won": 0, "lost": 0}
     amounts: dict[str, dict[str, int]] = {"new": {}, "won": {}, "lost": {}}
     for r in ctx.repo.week_event_totals(ctx.filter, start=start, end=end):
@@ -137,13 +137,13 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
     pipe_totals = pipeline._figures(snap, pipe_rows)
     stages = {s["id"]: s for s in repo.stage_table()}
     rates = forecast.stage_rates(snap)
-    won_end = min(snap.period.end, snap.as_of + timedelta(days=1)).isoformat()
+    won_end = snap.events_end
     open_rows = repo.open_forecast(snap.filter, "all", start=snap.start, end=snap.end, as_of=snap.as_of_sql)
     won_rows = [r for r in repo.closed_in_period(snap.filter, "all", start=snap.start, end=won_end) if r["won"]]
     target = resolve_target(repo, "won_amount", snap.period, snap.scope)
     fc = forecast.figures(snap, open_rows, won_rows, stages, rates, target)
     act_ctx = replace(ctx, period=week)
-    act_rows, act_totals = activity.activity_rows(act_ctx, by, week.start.isoformat(), week.end.isoformat())
+    act_rows, act_totals = activity.activity_rows(act_ctx, by, week.start.isoformat(), act_ctx.events_end)
     act_rows = [r for r in act_rows if r["total"]]  # a group with only overdue tasks: no column for them here
     today = ctx.today.isoformat()
     at_risk_total = repo.at_risk_count(ctx.filter, today=today, stale_days=ctx.stale_days, end=snap.end)
