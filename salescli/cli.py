@@ -280,14 +280,55 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
+_HOISTED = ("--db", "--user")  # the global options DESIGN allows on any command (--today is a task list filter)
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """`salescli deal list --db x.db` as `salescli --db x.db deal list`: --db and --user given after the
+    command (up to a `--`) move before it, where the root callback reads them."""
+    command = None
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token in ("--db", "--user", "--today"):
+            i += 2
+            continue
+        if not token.startswith("-"):
+            command = i
+            break
+        i += 1
+    if command is None or argv[command] == "demo":  # (demo's own --db says where to build it)
+        return argv
+    front: list[str] = []
+    rest: list[str] = []
+    i = command
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            rest += argv[i:]
+            break
+        if token in _HOISTED and i + 1 < len(argv):
+            front += argv[i:i + 2]
+            i += 2
+            continue
+        if token.split("=", 1)[0] in _HOISTED and "=" in token:
+            front.append(token)
+        else:
+            rest.append(token)
+        i += 1
+    return argv[:command] + front + rest
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
     if sys.stdout is None:  # started with stdout closed (`salescli deal list >&-`): nowhere to write
         if sys.stderr is not None:
             print("Error: standard output is closed; nothing was run", file=sys.stderr)
         sys.exit(5)
+    if sys.stdin is None:  # started with stdin closed (`<&-`, some daemons): reading it gives nothing
+        sys.stdin = open(os.devnull)
     try:
-        app(prog_name="salescli")
+        app(args=hoist_global_options(sys.argv[1:]), prog_name="salescli")
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

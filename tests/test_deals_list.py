@@ -307,3 +307,13 @@ def test_weighted_amount_is_for_open_deals_only(deals: Run) -> None:
     # Hooli is won (100%): counting it as weighted pipeline added closed money to `jq add` totals
     assert (rows["Hooli"]["status"], rows["Hooli"]["amount"], rows["Hooli"]["weighted_amount"]) == ("won", 20000, None)
     assert rows["Globex pilot"]["weighted_amount"] == 500  # 5,000 at 10%
+
+
+def test_a_total_past_the_largest_amount_one_deal_may_have_is_still_a_total(ok: Run) -> None:
+    # 11 trillion rupiah (~700,000 USD): the footer summed past the 10-trillion limit of one typed amount
+    ok("config", "set", "base_currency", "IDR")
+    ok("deal", "add", "A", "--amount", "6000000000000")
+    ok("deal", "add", "B", "--amount", "5000000000000")
+    assert ok("deal", "list").stderr == "2 deals, total 11,000,000,000,000.00 IDR\n"
+    assert json.loads(ok("deal", "list", "-f", "json").stdout, parse_float=str)[0]["amount"] == "6000000000000.00"
+    assert "amount (IDR)        11.00T" in ok("report", "pipeline").stdout

@@ -506,3 +506,27 @@ def test_an_empty_salescli_db_is_refused_too(monkeypatch: pytest.MonkeyPatch, tm
     res = CliRunner().invoke(app, ["deal", "list"])
     assert (res.exit_code, res.stdout) == (2, "")
     assert res.stderr == 'Error: SALESCLI_DB "" is set but empty (unset it for the default database)\n'
+
+
+def test_db_and_user_work_after_the_command_too(run_exe: Callable[..., Any], tmp_path: Path) -> None:
+    """DESIGN: `--db PATH` on any command (a crontab line `salescli report weekly --db /srv/sales.db`)."""
+    db = tmp_path / "late.db"
+    res = run_exe("--today", "2026-11-26", "deal", "add", "Late", "--db", str(db), "--user=sam")
+    assert (res.returncode, res.stderr) == (0, "added deal 1 Late (Prospecting)\n")
+    shown = run_exe("deal", "list", "-f", "json", f"--db={db}")
+    assert [(d["title"], d["owner"], d["created_at"]) for d in json.loads(shown.stdout)] == [
+        ("Late", "sam", "2026-11-26T00:00:00")]
+
+
+@pytest.mark.parametrize(("argv", "hoisted"), [
+    (["deal", "list", "--db", "x.db"], ["--db", "x.db", "deal", "list"]),
+    (["--today", "2026-11-26", "task", "list", "--today", "--user", "ana"],
+     ["--today", "2026-11-26", "--user", "ana", "task", "list", "--today"]),  # task list's own --today stays
+    (["activity", "log", "note", "x", "--", "--db"], ["activity", "log", "note", "x", "--", "--db"]),
+    (["demo", "--db", "d.db"], ["demo", "--db", "d.db"]),  # demo's own option
+    (["deal", "list", "--db"], ["deal", "list", "--db"]),  # no value: Click says so
+])
+def test_global_options_after_the_command_move_before_it(argv: list[str], hoisted: list[str]) -> None:
+    from salescli.cli import hoist_global_options
+
+    assert hoist_global_options(argv) == hoisted

@@ -158,3 +158,27 @@ def test_forget_after_a_merge_erases_the_duplicates_merged_into_them_too(ok: Run
     assert res.returncode == 0, res.stderr
     assert traces(db, needles) == []
     assert json.loads(ok("contact", "show", "Other Person", "-f", "json").stdout)["notes"] == "knows (erased)"
+
+
+def test_forget_erases_the_history_of_their_tasks_and_activities_as_it_erases_them(ok: Run, db: Path) -> None:
+    ok("contact", "add", "Quincy Zebulon", "--email", "qz@zz.io")
+    ok("task", "add", "Email Quincy", "--due", "+2d", "--contact", "1")
+    ok("activity", "log", "call", "Rang Quincy about pricing", "--contact", "1", "--outcome", "wants 10 seats")
+    ok("contact", "add", "Other Person")
+    ok("task", "add", "Email Quincy's colleague", "--due", "+2d", "--contact", "2")  # not theirs: stays
+    assert traces(db, ["Email Quincy", "Rang Quincy", "wants 10 seats"]) == [
+        "Email Quincy", "Rang Quincy", "wants 10 seats"]
+    res = ok("contact", "forget", "1", "--yes")
+    assert res.stderr == "forgot contact 1: erased 3 history entries, 2 activities anonymised, 0 deals unlinked\n"
+    history = {(h["entity"], h["entity_id"]): h for h in json.loads(ok("history", "-f", "json").stdout)
+               if h["entity"] in ("task", "activity")}
+    assert (history[("task", 1)]["after"]["subject"], history[("task", 1)]["after"]["contact_id"]) == ("(erased)", None)
+    assert (history[("activity", 2)]["after"]["subject"], history[("activity", 2)]["after"]["outcome"]) == (
+        "(erased)", None)
+    assert history[("task", 3)]["after"]["subject"] == "Email Quincy's colleague"
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    assert traces(db, ["Rang Quincy", "wants 10 seats"]) == []

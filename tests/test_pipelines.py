@@ -168,8 +168,12 @@ def test_stage_rm_needs_move_to_when_it_holds_deals(ok: Run, cli: Run, db: Path)
     )
     assert cli("pipeline", "stage-rm", "Default", "Needs Analysis", "--move-to", "Won").exit_code == 1
     assert cli("pipeline", "stage-rm", "Default", "Needs Analysis", "--move-to", "Nowhere").exit_code == 3
+    res = cli("pipeline", "stage-rm", "Default", "Needs Analysis", "--move-to", "qualification")  # no terminal
+    assert (res.exit_code, res.stderr) == (1, "Error: refusing to remove stage Needs Analysis and move 2 deals and"
+                                              " its stage history to Qualification without --yes (no terminal to"
+                                              " ask)\n")
     assert digest(db) == before
-    res = ok("pipeline", "stage-rm", "Default", "Needs Analysis", "--move-to", "qualification")
+    res = ok("pipeline", "stage-rm", "Default", "Needs Analysis", "--move-to", "qualification", "--yes")
     assert res.stderr == "removed stage Needs Analysis from pipeline Default; 2 deals moved to Qualification\n"
     shown = [json.loads(ok("deal", "show", i, "-f", "json").stdout) for i in ("1", "2")]
     assert [(d["stage"], d["probability"]) for d in shown] == [("Qualification", 20), ("Qualification", 45)]

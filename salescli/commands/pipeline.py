@@ -7,7 +7,16 @@ from typing import Annotated, Any
 import typer
 
 from salescli.commands.lazy import LazyTyper
-from salescli.commands.options import FormatOpt, OutputOpt, app_context, flush_notices, parsed, say
+from salescli.commands.options import (
+    FormatOpt,
+    OutputOpt,
+    YesOpt,
+    app_context,
+    confirm,
+    flush_notices,
+    parsed,
+    say,
+)
 
 app = LazyTyper(help="Pipelines and their stages: list, show, add, set-default, stage-add, stage-edit, stage-rm.",
                   no_args_is_help=True)
@@ -238,15 +247,23 @@ def stage_rm(
     move_to: Annotated[
         str | None, typer.Option("--move-to", help="Stage that takes its deals and stage history.")
     ] = None,
+    yes: YesOpt = False,
 ) -> None:
-    """Remove a stage; one that holds deals (or appears in stage history) needs --move-to.
+    """Remove a stage; one that holds deals (or appears in stage history) needs --move-to, and asks
+    first (--yes without a terminal): their history then reads as if they had been in that stage.
 
     \b
     Example:
-      salescli pipeline stage-rm Default "Needs Analysis" --move-to Qualification
+      salescli pipeline stage-rm Default Proposal --move-to Negotiation --yes
     """
-    from salescli.services.pipeline import remove_stage
+    from salescli.services.pipeline import remove_stage, stage_usage
 
-    pipe, row, moved, target = remove_stage(app_context(ctx).repo(create=True), pipeline, stage, move_to)
+    repo = app_context(ctx).repo(create=True)
+    if move_to is not None:
+        row, into, deals, history = stage_usage(repo, pipeline, stage, move_to)
+        if deals or history:
+            held = f"{deals} deal{'s' if deals != 1 else ''} and " if deals else ""
+            confirm(f"Remove stage {row['name']} and move {held}its stage history to {into['name']}?", yes)
+    pipe, row, moved, target = remove_stage(repo, pipeline, stage, move_to)
     say(f"removed stage {row['name']} from pipeline {pipe['name']}"
         + (f"; {moved} deal{'s' if moved != 1 else ''} moved to {target['name']}" if target and moved else ""))

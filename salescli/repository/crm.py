@@ -195,17 +195,26 @@ class CrmStore(RepositoryBase):
         own_history = self.all(f"SELECT before, after FROM changes WHERE {own}", ids)
         scrub = _Scrubber(_personal_values(person, own_history))
         counts: dict[str, int] = {}
+        theirs = [r["id"] for r in self.all("SELECT id FROM activities WHERE contact_id = ?", (contact_id,))]
         cur = self.conn.execute(
             "UPDATE activities SET subject = '(erased)', body = NULL, outcome = NULL, extra = NULL,"
             " contact_id = NULL WHERE contact_id = ?",
             (contact_id,),
         )
         counts["activities"] = cur.rowcount
+        rewritten = 0
+        for chunk in (theirs[i:i + 500] for i in range(0, len(theirs), 500)):  # their history says no more
+            marks = ", ".join("?" * len(chunk))
+            for row in self.all(f"SELECT id, before, after FROM changes WHERE entity IN ('activity', 'task')"
+                                f" AND entity_id IN ({marks})", chunk):
+                self.conn.execute("UPDATE changes SET before = ?, after = ? WHERE id = ?",
+                                  (_anonymised(row["before"]), _anonymised(row["after"]), row["id"]))
+                rewritten += 1
         cur = self.conn.execute("UPDATE deals SET contact_id = NULL WHERE contact_id = ?", (contact_id,))
         counts["deals"] = cur.rowcount
         self.conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
         cur = self.conn.execute(f"DELETE FROM changes WHERE {own}", ids)
-        counts["history"] = cur.rowcount
+        counts["history"] = cur.rowcount + rewritten
         if scrub:
             self.conn.create_function("salescli_mentions", 1, scrub.mentions)
             try:
@@ -310,6 +319,20 @@ _FREE_TEXT: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("import_batches", ("summary",)),
 )
 _PERSONAL_FIELDS = ("name", "email", "phone")
+
+
+def _anonymised(side: str | None) -> str | None:
+    """An activity's change record as `contact forget` leaves the activity: no text, no contact."""
+    try:
+        data = json.loads(side) if side else None
+    except ValueError:
+        return side
+    if not isinstance(data, dict):
+        return side
+    for key in ("subject", "body", "outcome", "extra", "contact_id"):
+        if data.get(key) is not None:
+            data[key] = "(erased)" if key == "subject" else None
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _personal_values(person: Row, history: list[Row]) -> list[str]:

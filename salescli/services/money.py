@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from salescli.errors import InvalidValue
-from salescli.values import currency_decimals, format_money, minor_to_decimal, to_minor
+from salescli.values import currency_decimals, format_money, minor_to_decimal
 
 if TYPE_CHECKING:
     from salescli.repository import Repository
@@ -98,7 +98,8 @@ class Totals:
 
     @property
     def total_minor(self) -> int:
-        return to_minor(self.total, self.base)
+        """The total in minor units (a sum: no limit of one typed amount applies)."""
+        return int(self.total.scaleb(currency_decimals(self.base)).to_integral_value())
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -420,6 +420,26 @@ def _check_kinds_remain(repo: Repository, pipeline: Row, leaving: Row, new_kind:
                             f" {leaving['name']} is its last one")
 
 
+def stage_usage(repo: Repository, pipeline_ref: str, stage_name: str, move_to: str) -> tuple[Row, Row, int, int]:
+    """Before removing a stage into move_to: the stage, move_to's (checked), the stage's deals and the stage
+    history entries that name it (what the move rewrites)."""
+    pipeline = resolve_pipeline(repo, pipeline_ref)
+    stage = resolve_stage(repo, pipeline, stage_name)
+    target = _move_target(repo, pipeline, stage, move_to)
+    return stage, target, len(repo.deals_in_stage(stage["id"])), repo.stage_history_refs(stage["id"])
+
+
+def _move_target(repo: Repository, pipeline: Row, stage: Row, move_to: str) -> Row:
+    target = resolve_stage(repo, pipeline, move_to, "--move-to")
+    if target["id"] == stage["id"]:
+        raise RuleError(f"--move-to names the stage being removed ({stage['name']})")
+    if target["kind"] != stage["kind"]:
+        raise RuleError(f"--move-to {target['name']} is a {target['kind']} stage but {stage['name']}"
+                        f" is {stage['kind']}; deals would change status",
+                        hint=f"pick a {stage['kind']} stage")
+    return target
+
+
 def remove_stage(
     repo: Repository, pipeline_ref: str, stage_name: str, move_to: str | None = None
 ) -> tuple[Row, Row, int, Row | None]:
@@ -437,13 +457,7 @@ def remove_stage(
         target = None
         moved = 0
         if move_to is not None:
-            target = resolve_stage(repo, pipeline, move_to, "--move-to")
-            if target["id"] == stage["id"]:
-                raise RuleError(f"--move-to names the stage being removed ({stage['name']})")
-            if target["kind"] != stage["kind"]:
-                raise RuleError(f"--move-to {target['name']} is a {target['kind']} stage but {stage['name']}"
-                                f" is {stage['kind']}; deals would change status",
-                                hint=f"pick a {stage['kind']} stage")
+            target = _move_target(repo, pipeline, stage, move_to)
             moved = repo.merge_stage(stage["id"], target["id"], pipeline["id"], target["probability"],
                                      default_forecast_category(target["probability"], target["kind"]))
             if moved:

@@ -395,3 +395,20 @@ def test_a_closed_stdout_is_exit_5_and_runs_nothing(crm: Sandbox, args: tuple[st
     out = Outcome(crm.argv(*args), proc.returncode, "", proc.stderr.decode())
     assert_refused(out, 5, before, says="standard output is closed")
     assert out.stderr == "Error: standard output is closed; nothing was run\n"
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (("deal", "rm", "1"), 1, "Error: refusing to delete deal 1 Acme renewal without --yes (no terminal to ask)\n"),
+    (("import", "deals", "-"), 4, "Error: stdin: is empty (no header line)\n"),
+])
+def test_a_closed_stdin_reads_as_empty_not_a_traceback(crm: Sandbox, args: tuple[str, ...], code: int,
+                                                      message: str) -> None:
+    """`salescli deal rm 1 <&-` (daemons start so): no terminal to ask, nothing to read."""
+    import subprocess
+
+    before = snapshot(crm.db)
+    proc = subprocess.run(crm.argv(*args), capture_output=True, env=crm.env(), cwd=crm.root, timeout=60,
+                          preexec_fn=lambda: os.close(0))
+    out = Outcome(crm.argv(*args), proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+    assert_refused(out, code, before)
+    assert out.stderr == message

@@ -299,11 +299,13 @@ def _half_up(value: Decimal, places: int) -> Decimal:
 
 
 def money_cell(value: Any, row: dict[str, Any] | None = None) -> str:
-    """Money in a table: whole units with thousands separators, millions as 1.15M so that a table keeps to
-    80 columns (exact values are in json/csv)."""
+    """Money in a table: whole units with thousands separators, millions as 1.15M (billions B, trillions T)
+    so that a table keeps to 80 columns (exact values are in json/csv)."""
     if value is None or value == "":
         return "–"
     amount = Decimal(value)
+    if abs(amount) >= 1_000_000_000_000:
+        return f"{_half_up(amount / 1_000_000_000_000, 2):,}T"
     if abs(amount) >= 1_000_000_000:
         return f"{_half_up(amount / 1_000_000_000, 2)}B"
     if abs(amount) >= 1_000_000:
