@@ -232,7 +232,9 @@ def root(
         try:
             the_day = parse_date(today, the_day)
         except InvalidValue as exc:
-            raise exc.with_field("--today") from None
+            # (read before the database and its day_first setting: only the ISO form settles it)
+            reason = exc.reason.replace(", or set day_first", "") if "ambiguous" in exc.reason else exc.reason
+            raise InvalidValue("--today", today, reason) from None
     path, default_location = resolve_db_path(db)
     ctx.obj = AppContext(
         db_path=path,

@@ -87,8 +87,8 @@ class AppContext:
             return f"{self.today.isoformat()}T00:00:00"
         return datetime.now().replace(microsecond=0).isoformat()
 
-    def repo(self, *, create: bool = False) -> Repository:
-        """Open the database; only writing commands may create it."""
+    def repo(self, *, create: bool = False, adopt_empty: bool = False) -> Repository:
+        """Open the database; only writing commands may create it (init: in an empty file made for it)."""
         from salescli.repository import Repository
 
         if self._repo is None:
@@ -99,6 +99,7 @@ class AppContext:
                 busy_timeout=self.busy_timeout,
                 user=self.user,
                 now=self.now,
+                adopt_empty=adopt_empty,
             )
             # Opening may have migrated the file: say so (and where the backup is) on every command,
             # reading ones included.

@@ -311,3 +311,12 @@ def test_kinds_are_read_as_people_type_them(ok, people):
     assert [(r["kind"], r["subject"]) for r in rows] == [("email", "Sent the deck")]
     rows = json.loads(ok("activity", "list", "--kind", "call", "-f", "json").stdout)
     assert [(r["kind"], r["subject"]) for r in rows] == [("call", "Chat")]
+
+
+def test_logging_a_task_points_to_task_add(cli, db):
+    res = cli("activity", "log", "task", "Send the deck")
+    assert (res.exit_code, res.stdout) == (2, "")
+    assert res.stderr == ('Error: KIND "task" is not one of call, email, meeting, note\n'
+                          "Hint: a task is added with its due date: salescli task add SUBJECT --due DATE"
+                          " (done: task done ID)\n")
+    assert not db.exists()

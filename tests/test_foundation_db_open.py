@@ -255,7 +255,8 @@ def _write_other_app_db(path: Path) -> None:
     ("kind", "message"),
     [
         ("text", "Error: {db} is not a SQLite database\nHint: check the --db path\n"),
-        ("empty", "Error: {db} is an empty file, not a salescli database\nHint: delete it or pass another --db path\n"),
+        ("empty", "Error: {db} is an empty file, not a salescli database\n"
+                  "Hint: `salescli init` makes it a database; or pass another --db path\n"),
         ("other-app", "Error: {db} is a SQLite database of another application, not salescli\n"
                       "Hint: pass the path of a salescli database with --db\n"),
         ("folder", "Error: {db} is a folder, not a database file\n"),
@@ -280,6 +281,8 @@ def test_files_that_are_not_salescli_databases_are_refused_untouched(
         db.write_bytes(good.read_bytes()[:4096])  # the header survives, the pages do not
     before = None if kind == "folder" else db.read_bytes()
     for args in (("company", "list"), ("company", "add", "X"), ("init",), ("db", "info")):
+        if kind == "empty" and args == ("init",):
+            continue  # (init makes it one: below)
         res = cli(*args)
         assert (res.exit_code, res.stdout, res.stderr) == (5, "", message.format(db=db)), args
     if before is not None:
@@ -530,3 +533,12 @@ def test_global_options_after_the_command_move_before_it(argv: list[str], hoiste
     from salescli.cli import hoist_global_options
 
     assert hoist_global_options(argv) == hoisted
+
+
+def test_init_makes_an_empty_file_made_for_it_the_database_keeping_its_mode(cli: Run, ok: Run, db: Path) -> None:
+    db.touch(mode=0o640)  # `install -m 640 /dev/null sales.db`: a file a group may read
+    os.chmod(db, 0o640)
+    assert ok("init").stderr == f"created database: {db} (schema {SCHEMA_VERSION})\n"
+    assert stat.S_IMODE(db.stat().st_mode) == 0o640
+    ok("company", "add", "Acme")
+    assert ok("init").stderr == f"database already exists: {db} (schema {SCHEMA_VERSION})\n"

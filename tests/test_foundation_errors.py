@@ -170,3 +170,10 @@ def test_a_negative_number_is_not_read_as_options(run_exe: Any, tmp_path: Path) 
     assert res.stderr == ("Error: -10k: a negative number is not accepted here (a value starting with - is read as"
                           " an option)\nHint: see `salescli target set -h`\n")
     assert not db.exists()
+
+
+def test_an_ambiguous_today_asks_for_the_iso_form_whatever_day_first_says(ok: Run, cli: Run) -> None:
+    ok("config", "set", "day_first", "true")  # --today is read before the database and its settings
+    res = cli("--today", "03/04/2026", "today", today=None)
+    assert (res.exit_code, res.stderr) == (
+        2, 'Error: --today "03/04/2026" is ambiguous (day/month); write 2026-04-03 or 2026-03-04\n')

@@ -839,7 +839,8 @@ def test_every_fail_if_help_names_the_metrics_and_examples_the_command_accepts(h
 @pytest.mark.parametrize("args, code, message", [
     (("pipeline", "--period", "2026-Q5"), 2, "--period"),
     (("pipeline", "--by", "colour"), 2, '--by "colour" is not one of'),
-    (("funnel", "--by", "pipeline"), 2, '--by "pipeline" is not one of owner, team, source, segment'),
+    (("funnel", "--by", "pipeline"), 2, '--by "pipeline" is not one of owner, team, source, segment\n'
+                                        "Hint: a funnel is of one pipeline's stages: --pipeline NAME picks it\n"),
     (("stale", "--by", "stage"), 2, '--by "stage" is not one of owner, team, pipeline, source, segment'),
     (("stale", "--period", "2026-13"), 2, "--period"),
     (("funnel", "--by", "colour", "--owner", "nobody"), 2, '--by "colour" is not one of'),  # form before names

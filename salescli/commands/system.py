@@ -29,8 +29,8 @@ def init(ctx: typer.Context) -> None:
     Example: salescli --db team.db init
     """
     app = app_context(ctx)
-    existed = app.db_path.exists()
-    repo = app.repo(create=True)
+    existed = app.db_path.is_file() and app.db_path.stat().st_size > 0
+    repo = app.repo(create=True, adopt_empty=True)
     flush_notices(app)
     say(f"{'database already exists' if existed else 'created database'}: {repo.path} (schema {repo.schema_version()})")
 

@@ -206,11 +206,14 @@ class RepositoryBase:
         user: str = "me",
         now: Callable[[], str] = lambda: "",
         read_only: bool = False,
+        adopt_empty: bool = False,
     ) -> Any:
         """Open (and, for writers, create) a salescli database, migrating an older one.
 
         A file this call creates is removed again if opening it fails; `created` remembers it so that a
-        command that then fails can remove it too (discard_created): a mistyped path leaves nothing."""
+        command that then fails can remove it too (discard_created): a mistyped path leaves nothing.
+        adopt_empty (`init`): an empty file made beforehand (`install -m 600 /dev/null sales.db`) becomes
+        the database, keeping its mode; other commands refuse it (a truncated database is no new one)."""
         created: FileId | None = None
         folders: list[Path] = []
         if not path.exists():
@@ -245,8 +248,9 @@ class RepositoryBase:
             raise DatabaseError(f"{path} is a folder, not a database file")
         elif not path.is_file():  # a FIFO would block the read below forever; a device is no database
             raise DatabaseError(f"{path} is not a regular file, not a database file")
+        fresh = created is not None or (adopt_empty and path.is_file() and path.stat().st_size == 0)
         try:
-            repo = cls._connect(path, created=created is not None, busy_timeout=busy_timeout, user=user, now=now,
+            repo = cls._connect(path, created=fresh, busy_timeout=busy_timeout, user=user, now=now,
                                 read_only=read_only)
         except BaseException:
             if created is not None:  # a file just made and never usable: nothing of anyone's is in it
@@ -273,7 +277,7 @@ class RepositoryBase:
         if not header and not created:
             raise DatabaseError(
                 f"{path} is an empty file, not a salescli database",
-                hint="delete it or pass another --db path",
+                hint="`salescli init` makes it a database; or pass another --db path",
             )
         conn: sqlite3.Connection | None = None
         try:

@@ -55,7 +55,10 @@ def parse_kind(text: str, *, allow_task: bool = False, option: str = "KIND") -> 
     if kind not in allowed and kind.endswith("s") and kind[:-1] in allowed:
         kind = kind[:-1]
     if kind not in allowed:
-        raise InvalidValue(option, text, f"is not one of {', '.join(allowed)}")
+        err = InvalidValue(option, text, f"is not one of {', '.join(allowed)}")
+        if kind in ("task", "tasks", "todo"):
+            err.hint = 'a task is added with its due date: salescli task add SUBJECT --due DATE (done: task done ID)'
+        raise err
     return kind
 
 

@@ -221,7 +221,10 @@ def check_by(by: str | None, allowed: tuple[str, ...], default: str | None) -> s
         return default
     key = by.strip().lower()
     if key not in allowed:
-        raise InvalidValue("--by", by, f"is not one of {', '.join(allowed)}")
+        err = InvalidValue("--by", by, f"is not one of {', '.join(allowed)}")
+        if key == "pipeline":  # (only the funnel has no --by pipeline)
+            err.hint = "a funnel is of one pipeline's stages: --pipeline NAME picks it"
+        raise err
     return key
 
 
