@@ -655,12 +655,16 @@ class RepositoryBase:
 
     def ensure_user(self, name: str | None, *, announce: bool = False) -> None:
         """Users are created on first mention (as owner or actor). announce (a command, not an import): a new
-        user other than the one acting is named in a notice, and refused when one slip from a known user."""
+        user other than the one acting is named in a notice, and refused when one slip from a known user;
+        the acting user one slip from a known user (a mistyped --user or $SALESCLI_USER, or a new colleague
+        whose login reads like one) is named in a notice with the command that undoes it."""
         if not name:
             return
-        if announce and name != self.user and not self.scalar("SELECT EXISTS (SELECT 1 FROM users WHERE name = ?)",
-                                                               (name,)):
-            self._check_not_a_typo(name)
+        if announce and not self.scalar("SELECT EXISTS (SELECT 1 FROM users WHERE name = ?)", (name,)):
+            if name != self.user:
+                self._check_not_a_typo(name)
+            else:
+                self._note_acting_slip(name)
         cur = self.conn.execute(
             "INSERT INTO users (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
             (name, self.now()),
@@ -681,6 +685,16 @@ class RepositoryBase:
         if match is not None:
             raise NotFound(f'no user named "{name}"; did you mean {match}?',
                            hint=f"to add a user named {name}, add it first: salescli user add {shlex.quote(name)}")
+
+    def _note_acting_slip(self, name: str) -> None:
+        import shlex
+
+        from salescli.values import typo_of
+
+        match = typo_of(name, self._users_known(name))
+        if match is not None:
+            self.notices.append(f"new user {name} (you, by --user or $SALESCLI_USER), one slip from user {match}:"
+                                f" if a typo, salescli user rm {shlex.quote(name)} --to {shlex.quote(match)}")
 
     def _users_known(self, name: str) -> list[str]:
         from salescli.values import SUGGEST_AMONG

@@ -57,7 +57,7 @@ def parse_kind(text: str, *, allow_task: bool = False, option: str = "KIND") -> 
     if kind not in allowed:
         err = InvalidValue(option, text, f"is not one of {', '.join(allowed)}")
         if kind in ("task", "tasks", "todo"):
-            err.hint = 'a task is added with its due date: salescli task add SUBJECT --due DATE (done: task done ID)'
+            err.hint = "plan it as a task: salescli task add SUBJECT --due DATE"
         raise err
     return kind
 
