@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from salescli.errors import InvalidValue
+from salescli.values import MULTI_LINE, one_line
 
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+$")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -51,8 +52,9 @@ class Record(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return _clean_optional(value)
+    def _blank_is_none(cls, value: Any, info: ValidationInfo) -> Any:
+        value = _clean_optional(value)
+        return one_line(value) if isinstance(value, str) and info.field_name not in MULTI_LINE else value
 
 
 class CompanyData(Record):

@@ -52,6 +52,15 @@ __all__ = [
 #: than the hint is worth: none is offered).
 SUGGEST_AMONG = 5000
 
+_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
+MULTI_LINE = frozenset({"notes", "body"})  # free text that may hold paragraphs; every other field is one line
+
+
+def one_line(text: str) -> str:
+    """A name, title or label on one line: line breaks (and the spaces around them) become one space, so that
+    messages stay one line and table rows do not split."""
+    return _LINE_BREAKS.sub(" ", text)
+
 
 def loose_key(text: str) -> str:
     """A name without case, accents, spaces or punctuation: 'Person - Email (Work)' -> 'personemailwork',

@@ -314,3 +314,18 @@ def test_merge_keeps_a_second_external_id_and_refuses_notes_past_the_limit(ok: R
     assert (res.exit_code, res.stderr.splitlines()[0]) == (
         1, "Error: the merged notes would be 12,038 characters (at most 10,000)")
     assert digest(db) == before
+
+
+def test_names_and_titles_stay_on_one_line_and_notes_keep_their_paragraphs(ok: Run, tmp_path: Path) -> None:
+    assert ok("company", "add", "Multi\nLine").stderr == "added company 1 Multi Line\n"
+    ok("contact", "add", "Ann \r\n Lee", "--title", "CTO\n")
+    ok("deal", "add", "Two\u2028lines", "--notes", "para 1\n\npara 2")
+    ok("deal", "edit", "1", "--title", "Renewal\n2027")
+    (tmp_path / "c.csv").write_text('name,domain,notes\n"Big\nCo",big.io,"line 1\nline 2"\n')
+    ok("import", "companies", str(tmp_path / "c.csv"))
+    companies = json.loads(ok("company", "list", "-f", "json").stdout)
+    assert [(c["name"], c["notes"]) for c in companies] == [("Multi Line", None), ("Big Co", "line 1\nline 2")]
+    contact = json.loads(ok("contact", "show", "1", "-f", "json").stdout)
+    assert (contact["name"], contact["title"]) == ("Ann Lee", "CTO")
+    deal = json.loads(ok("deal", "show", "1", "-f", "json").stdout)
+    assert (deal["title"], deal["notes"]) == ("Renewal 2027", "para 1\n\npara 2")

@@ -30,7 +30,7 @@ from salescli.services.pipeline import (
     normalize_forecast_category,
     required_of,
 )
-from salescli.values import as_timestamp, loose_key, typo_of
+from salescli.values import MULTI_LINE, as_timestamp, loose_key, one_line, typo_of
 
 if TYPE_CHECKING:
     from salescli.importers.apply import Writer
@@ -331,6 +331,8 @@ class RowReader:
                 if not text:
                     continue
             if convert is None:
+                if ("\n" in text or "\r" in text) and name not in MULTI_LINE:
+                    text = one_line(text)  # a name or title on one line, as the commands keep it
                 if len(text) > longest:
                     raise RowError(column, text, f"is too long (at most {longest:,} characters)", line)
                 values[name] = text
