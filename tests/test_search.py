@@ -136,3 +136,12 @@ def test_fts_query(text, query):
 def test_diacritics_are_folded(ok):
     ok("company", "add", "Crème Café")
     assert found(ok, "creme cafe") == [("company", 1)]
+
+
+def test_the_word_as_typed_comes_before_longer_words_it_begins(ok, tmp_path):
+    rows = "title,amount\n" + "".join(f"Deal {i},100\n" for i in range(1, 501))
+    (tmp_path / "d.csv").write_text(rows)
+    ok("import", "deals", str(tmp_path / "d.csv"))
+    found = json.loads(ok("search", "Deal 42", "--limit", "3", "-f", "json").stdout)
+    assert [r["title"] for r in found] == ["Deal 42", "Deal 429", "Deal 428"]  # then the newest that begin so
+    assert json.loads(ok("search", "42", "--limit", "1", "-f", "json").stdout)[0]["title"] == "Deal 42"

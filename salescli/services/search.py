@@ -22,9 +22,9 @@ MAX_WORDS = 16
 MIN_PREFIX = 2  # a one-letter prefix matches half the index
 
 
-def fts_query(text: str) -> str:
+def fts_query(text: str, prefix: bool = True) -> str:
     """User text -> a safe FTS5 query: every word quoted (so AND, OR, NEAR, quotes and brackets are
-    plain words or ignored), all words required, the last one also as a prefix."""
+    plain words or ignored), all words required, the last one also as a prefix (unless prefix=False)."""
     words = _WORD_RE.findall(text)
     if not words:
         shown = text if len(text) <= 40 else text[:39] + "…"
@@ -32,7 +32,7 @@ def fts_query(text: str) -> str:
     if len(words) > MAX_WORDS:
         raise InvalidValue("TEXT", text, f"has more than {MAX_WORDS} words")
     terms = [f'"{w}"' for w in words]
-    if len(words[-1]) >= MIN_PREFIX:
+    if prefix and len(words[-1]) >= MIN_PREFIX:
         terms[-1] += "*"
     return " ".join(terms)
 
@@ -56,7 +56,14 @@ def search(repo: Repository, text: str, kinds: list[str], limit: int) -> tuple[l
     more matched than are shown (for stderr)."""
     from salescli.repository.activities import SEARCH_WINDOW
 
-    rows, windowed = repo.search(fts_query(text), kinds, limit + 1, window=SEARCH_WINDOW)
+    query = fts_query(text)
+    rows, windowed = repo.search(query, kinds, limit + 1, window=SEARCH_WINDOW)
+    exact_query = fts_query(text, prefix=False)
+    if exact_query != query:  # the words as typed first ("Deal 42" before Deal 4299), then the prefix's
+        exact, exact_windowed = repo.search(exact_query, kinds, limit + 1, window=SEARCH_WINDOW)
+        seen = {(r["kind"], r["id"]) for r in exact}
+        rows = exact + [r for r in rows if (r["kind"], r["id"]) not in seen]
+        windowed = windowed or exact_windowed
     more = len(rows) > limit
     found = [{"kind": r["kind"], "id": r["id"], "title": r["title"], "snippet": _one_line(r["snippet"])}
              for r in rows[:limit]]
