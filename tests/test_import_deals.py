@@ -1029,3 +1029,12 @@ def test_deals_closed_after_today_are_noted(ok: Run, tmp_path: Path) -> None:
     res = ok("import", "deals", str(path))  # today is 2026-11-26: a --today slip, or a file from the future
     assert ("note: 2 won/lost deals have a close date after today (imported as they are: check the file's dates,"
             " or --today)\n" in res.stderr)
+
+
+def test_open_deals_a_file_gives_probability_0_are_noted(ok: Run, tmp_path: Path) -> None:
+    # a Salesforce export carries each opportunity's own probability; 0 on an open one weighs nothing
+    path = write(tmp_path, "p.csv", "title,stage,amount,probability\nA,Proposal,1000,0\nB,Proposal,1000,60\n"
+                                    "C,Lost,1000,0\n")
+    res = ok("import", "deals", str(path), "--on-error", "skip")
+    assert ("note: 1 open deal comes with a probability of 0 in a stage that has one: it weighs nothing in the"
+            " weighted forecast (deal edit --probability, or drop the file's probability column)") in res.stderr

@@ -51,6 +51,10 @@ MERGED_ROW = ("row describes a record merged into another since (company merge /
 CLOSED_AHEAD = ("won/lost deal has a close date after today (imported as it is: check the file's dates, or --today)",
                 "won/lost deals have a close date after today (imported as they are: check the file's dates, or"
                 " --today)")
+ZERO_PROBABILITY = ("open deal comes with a probability of 0 in a stage that has one: it weighs nothing in the"
+                    " weighted forecast (deal edit --probability, or drop the file's probability column)",
+                    "open deals come with a probability of 0 in stages that have one: they weigh nothing in the"
+                    " weighted forecast (deal edit --probability, or drop the file's probability column)")
 #: An existing deal whose stage_history cell is not its history: the history is kept (it only grows by moves).
 HISTORY_KEPT = ("existing deal's stage history differs from its stage_history cell: kept as it is"
                 " (history only grows by stage changes)",
@@ -1539,6 +1543,8 @@ class DealPlanner(Planner):
             self.tally.notes[self.closed_today_note] += 1
         if str(created_at)[:10] > self.today:
             self.tally.notes[CREATED_AHEAD] += 1
+        if kind == "open" and probability == 0 and stage.probability:
+            self.tally.notes[ZERO_PROBABILITY] += 1
         if (won_at or lost_at or "")[:10] > self.today:
             self.tally.notes[CLOSED_AHEAD] += 1
         if created_moved:
