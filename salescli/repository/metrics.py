@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from salescli.repository.base import RepositoryBase, Row
@@ -295,6 +296,14 @@ class MetricStore(RepositoryBase):
         yield from self.stream(sql, params)
 
     # -- stage history -------------------------------------------------------------------
+    def dated_after(self, day: str) -> bool:
+        """Whether a stage move, win or loss is dated after the day (a --today pinned inside the data)."""
+        return bool(self.scalar(
+            "SELECT EXISTS (SELECT 1 FROM stage_history WHERE changed_at >= ?1)"
+            " OR EXISTS (SELECT 1 FROM deals WHERE status = 'won' AND won_at >= ?1)"
+            " OR EXISTS (SELECT 1 FROM deals WHERE status = 'lost' AND lost_at >= ?1)",
+            ((date.fromisoformat(day) + timedelta(days=1)).isoformat(),)))
+
     def stage_outcomes(self, pipeline_id: int | None = None, as_of: str | None = None) -> list[Row]:
         """Per open stage: deals that entered it and have since closed, and how many of those were won."""
         params: dict[str, Any] = {}
@@ -302,7 +311,7 @@ class MetricStore(RepositoryBase):
         if pipeline_id is not None:
             extra += " AND s.pipeline_id = :pipeline"
             params["pipeline"] = pipeline_id
-        if as_of is not None:
+        if as_of is not None and self.dated_after(as_of):  # (the bound costs a pass of substr over every row)
             extra += (" AND substr(coalesce(d.won_at, d.lost_at), 1, 10) <= :as_of"
                       f" AND {HISTORY_DAY} <= :as_of")
             params["as_of"] = as_of
