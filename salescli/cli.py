@@ -37,7 +37,7 @@ from salescli.commands import io as io_command
 from salescli.commands import today as today_command
 from salescli.commands.lazy import SuggestingGroup, name_placeholders
 from salescli.context import AppContext, busy_timeout_from_env, resolve_db_path, resolve_user
-from salescli.errors import ExitStatus, InvalidValue, SalesCliError, printable
+from salescli.errors import ExitStatus, InvalidValue, SalesCliError, UsageError, printable
 
 
 class Terminated(BaseException):
@@ -287,7 +287,8 @@ _HOISTED = ("--db", "--user")  # the global options DESIGN allows on any command
 
 def hoist_global_options(argv: list[str]) -> list[str]:
     """`salescli deal list --db x.db` as `salescli --db x.db deal list`: --db and --user given after the
-    command (up to a `--`) move before it, where the root callback reads them."""
+    command (up to a `--`) move before it, where the root callback reads them (demo has a --db of its own).
+    One without its value is a UsageError."""
     command = None
     i = 0
     while i < len(argv):
@@ -299,8 +300,9 @@ def hoist_global_options(argv: list[str]) -> list[str]:
             command = i
             break
         i += 1
-    if command is None or argv[command] == "demo":  # (demo's own --db says where to build it)
+    if command is None:
         return argv
+    hoisted = ("--user",) if argv[command] == "demo" else _HOISTED  # (demo's own --db says where to build it)
     front: list[str] = []
     rest: list[str] = []
     i = command
@@ -309,11 +311,13 @@ def hoist_global_options(argv: list[str]) -> list[str]:
         if token == "--":
             rest += argv[i:]
             break
-        if token in _HOISTED and i + 1 < len(argv):
+        if token in hoisted:
+            if i + 1 >= len(argv):
+                raise UsageError(f"{token} needs a value ({'a database file' if token == '--db' else 'a name'})")
             front += argv[i:i + 2]
             i += 2
             continue
-        if token.split("=", 1)[0] in _HOISTED and "=" in token:
+        if token.split("=", 1)[0] in hoisted and "=" in token:
             front.append(token)
         else:
             rest.append(token)
@@ -330,7 +334,12 @@ def main() -> None:
     if sys.stdin is None:  # started with stdin closed (`<&-`, some daemons): reading it gives nothing
         sys.stdin = open(os.devnull)
     try:
-        app(args=hoist_global_options(sys.argv[1:]), prog_name="salescli")
+        args = hoist_global_options(sys.argv[1:])
+    except UsageError as exc:
+        print(f"Error: {printable(str(exc))}", file=sys.stderr)
+        sys.exit(2)
+    try:
+        app(args=args, prog_name="salescli")
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

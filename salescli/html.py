@@ -129,8 +129,9 @@ def report_page(report: Any) -> str:
         cols = [c for c in section.columns if c.in_table]
         table = table_html(cols, rows, lambda c, r: _cell(c, r, whole=True))
         if section.footer:
+            footer = section.footer
             foot = "".join(
-                f"<td class=\"{'num' if c.justify == 'right' else ''}\">{escape(_cell(c, section.footer))}</td>"
+                f"<td class=\"{'num' if c.justify == 'right' else ''}\">{escape(_cell(c, footer, whole=True))}</td>"
                 for c in cols
             )
             table = table.replace("</tbody></table>", f'<tr class="total">{foot}</tr>\n</tbody></table>')

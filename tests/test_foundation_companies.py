@@ -321,10 +321,11 @@ def test_names_and_titles_stay_on_one_line_and_notes_keep_their_paragraphs(ok: R
     ok("contact", "add", "Ann \r\n Lee", "--title", "CTO\n")
     ok("deal", "add", "Two\u2028lines", "--notes", "para 1\n\npara 2")
     ok("deal", "edit", "1", "--title", "Renewal\n2027")
-    (tmp_path / "c.csv").write_text('name,domain,notes\n"Big\nCo",big.io,"line 1\nline 2"\n')
+    (tmp_path / "c.csv").write_text('name,domain,notes\n"Big\nCo",big.io,"line 1\nline 2"\nSmall\u2028Co,,\n')
     ok("import", "companies", str(tmp_path / "c.csv"))
     companies = json.loads(ok("company", "list", "-f", "json").stdout)
-    assert [(c["name"], c["notes"]) for c in companies] == [("Multi Line", None), ("Big Co", "line 1\nline 2")]
+    assert [(c["name"], c["notes"]) for c in companies] == [("Multi Line", None), ("Big Co", "line 1\nline 2"),
+                                                            ("Small Co", None)]
     contact = json.loads(ok("contact", "show", "1", "-f", "json").stdout)
     assert (contact["name"], contact["title"]) == ("Ann Lee", "CTO")
     deal = json.loads(ok("deal", "show", "1", "-f", "json").stdout)

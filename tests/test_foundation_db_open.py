@@ -526,8 +526,7 @@ def test_db_and_user_work_after_the_command_too(run_exe: Callable[..., Any], tmp
     (["--today", "2026-11-26", "task", "list", "--today", "--user", "ana"],
      ["--today", "2026-11-26", "--user", "ana", "task", "list", "--today"]),  # task list's own --today stays
     (["activity", "log", "note", "x", "--", "--db"], ["activity", "log", "note", "x", "--", "--db"]),
-    (["demo", "--db", "d.db"], ["demo", "--db", "d.db"]),  # demo's own option
-    (["deal", "list", "--db"], ["deal", "list", "--db"]),  # no value: Click says so
+    (["demo", "--db", "d.db", "--user", "sam"], ["--user", "sam", "demo", "--db", "d.db"]),  # demo's own --db
 ])
 def test_global_options_after_the_command_move_before_it(argv: list[str], hoisted: list[str]) -> None:
     from salescli.cli import hoist_global_options
@@ -542,3 +541,16 @@ def test_init_makes_an_empty_file_made_for_it_the_database_keeping_its_mode(cli:
     assert stat.S_IMODE(db.stat().st_mode) == 0o640
     ok("company", "add", "Acme")
     assert ok("init").stderr == f"database already exists: {db} (schema {SCHEMA_VERSION})\n"
+
+
+def test_db_after_the_command_without_a_value_says_so(run_exe: Callable[..., Any]) -> None:
+    res = run_exe("deal", "list", "--db")
+    assert (res.returncode, res.stdout, res.stderr) == (2, "", "Error: --db needs a value (a database file)\n")
+
+
+def test_init_says_when_the_empty_file_it_adopts_is_open_to_everyone(ok: Run, db: Path) -> None:
+    db.touch()
+    os.chmod(db, 0o644)  # `touch sales.db` under umask 022
+    assert ok("init").stderr == (f"created database: {db} (schema {SCHEMA_VERSION})\n"
+                                 f"note: {db} is open to every user of this machine (mode 644); chmod 600 keeps it"
+                                 " yours\n")

@@ -182,3 +182,22 @@ def test_forget_erases_the_history_of_their_tasks_and_activities_as_it_erases_th
     finally:
         conn.close()
     assert traces(db, ["Rang Quincy", "wants 10 seats"]) == []
+
+
+def test_forget_erases_the_history_of_their_activities_deleted_or_moved_since(ok: Run, db: Path) -> None:
+    ok("contact", "add", "Quincy Zebulon", "--email", "qz@zz.io")
+    ok("contact", "add", "Other Person")
+    ok("activity", "log", "call", "Secret pricing talk", "--contact", "1", "--outcome", "wants 10 seats")
+    ok("activity", "log", "meeting", "Lunch with QZ", "--contact", "1")
+    ok("activity", "rm", "1", "--yes")
+    ok("activity", "edit", "2", "--contact", "2")  # now someone else's: its past still names the person
+    ok("contact", "forget", "1", "--yes")
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        quoted = [r[0] for r in conn.execute("SELECT coalesce(before, '') || coalesce(after, '') FROM changes"
+                                             " WHERE entity = 'activity'")]
+    finally:
+        conn.close()
+    assert quoted and not any("Secret" in q or "10 seats" in q or "Lunch" in q for q in quoted)
+    assert traces(db, ["Secret pricing talk", "wants 10 seats"]) == []

@@ -1035,6 +1035,8 @@ def test_open_deals_a_file_gives_probability_0_are_noted(ok: Run, tmp_path: Path
     # a Salesforce export carries each opportunity's own probability; 0 on an open one weighs nothing
     path = write(tmp_path, "p.csv", "title,stage,amount,probability\nA,Proposal,1000,0\nB,Proposal,1000,60\n"
                                     "C,Lost,1000,0\n")
-    res = ok("import", "deals", str(path), "--on-error", "skip")
-    assert ("note: 1 open deal comes with a probability of 0 in a stage that has one: it weighs nothing in the"
-            " weighted forecast (deal edit --probability, or drop the file's probability column)") in res.stderr
+    note = ("note: 1 open deal comes with a probability of 0 (its stage's is higher): it weighs nothing in the"
+            " weighted forecast (deal edit --probability, or drop the file's probability column)")
+    assert note in ok("import", "deals", str(path), "--on-error", "skip").stderr
+    path.write_text("title,stage,amount,probability\nA,Proposal,2000,0\n")  # a refresh of the same deal
+    assert note in ok("import", "deals", str(path)).stderr

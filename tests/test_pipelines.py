@@ -169,9 +169,9 @@ def test_stage_rm_needs_move_to_when_it_holds_deals(ok: Run, cli: Run, db: Path)
     assert cli("pipeline", "stage-rm", "Default", "Needs Analysis", "--move-to", "Won").exit_code == 1
     assert cli("pipeline", "stage-rm", "Default", "Needs Analysis", "--move-to", "Nowhere").exit_code == 3
     res = cli("pipeline", "stage-rm", "Default", "Needs Analysis", "--move-to", "qualification")  # no terminal
-    assert (res.exit_code, res.stderr) == (1, "Error: refusing to remove stage Needs Analysis and move 2 deals and"
-                                              " its stage history to Qualification without --yes (no terminal to"
-                                              " ask)\n")
+    assert (res.exit_code, res.stderr) == (1, "Error: refusing to remove stage Needs Analysis and move its 2 deals"
+                                              " into Qualification (the stage history too) without --yes (no"
+                                              " terminal to ask)\n")
     assert digest(db) == before
     res = ok("pipeline", "stage-rm", "Default", "Needs Analysis", "--move-to", "qualification", "--yes")
     assert res.stderr == "removed stage Needs Analysis from pipeline Default; 2 deals moved to Qualification\n"
@@ -188,6 +188,10 @@ def test_stage_rm_of_a_stage_in_history_needs_move_to(ok: Run, cli: Run) -> None
     res = cli("pipeline", "stage-rm", "Default", "Needs Analysis")
     assert res.exit_code == 1
     assert res.stderr.startswith("Error: stage Needs Analysis appears in the stage history of deals (1 entry)")
+    res = cli("pipeline", "stage-rm", "Default", "Needs Analysis", "--move-to", "Qualification")
+    assert (res.exit_code, res.stderr) == (1, "Error: refusing to remove stage Needs Analysis and rewrite the stage"
+                                              " history that names it as Qualification without --yes (no terminal"
+                                              " to ask)\n")
     ok("pipeline", "stage-rm", "Default", "Prospecting")  # never used: goes without --move-to
 
 

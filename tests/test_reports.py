@@ -707,6 +707,10 @@ def test_weekly_does_not_count_a_new_imported_deal_as_advanced(hist: Run, tmp_pa
     data = report(hist, "weekly")
     assert (data["summary"]["new"], data["summary"]["advanced"]) == (2, 1)
     assert [(e["event"], e["deal_id"]) for e in data["changes"] if e["event"] == "advanced"] == [("advanced", 8)]
+    # a deal added and moved on by hand the same (pinned) day did advance
+    hist("deal", "add", "Psi", "--owner", "ana", "--date", "2026-11-19", today="2026-11-19")
+    hist("deal", "move", "12", "Qualification", today="2026-11-19")
+    assert report(hist, "weekly")["summary"]["advanced"] == 2
 
 
 def test_weekly_week_option(hist: Run) -> None:

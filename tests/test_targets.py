@@ -374,8 +374,8 @@ def test_a_new_owner_is_announced_and_one_a_slip_from_a_user_refused(ok: Run, cl
 def test_an_acting_user_a_slip_from_a_known_one_is_noted_with_the_way_back(ok: Run, cli: Run) -> None:
     ok("user", "add", "sam")
     res = ok("--user", "sma", "task", "add", "Call", "--due", "friday")  # $SALESCLI_USER=sma in a profile
-    assert res.stderr.splitlines()[0] == ("new user sma (you, by --user or $SALESCLI_USER), one slip from user sam:"
-                                          " if a typo, salescli user rm sma --to sam")
+    assert res.stderr.splitlines()[0] == ("new user sma (the acting user), one slip from user sam: if a typo,"
+                                          " salescli user rm sma --to sam")
     assert "slip" not in ok("--user", "sma", "task", "add", "Call again", "--due", "friday").stderr  # known now
     assert "slip" not in ok("--user", "samuel", "task", "add", "Call", "--due", "friday").stderr
 

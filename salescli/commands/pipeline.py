@@ -261,9 +261,11 @@ def stage_rm(
     repo = app_context(ctx).repo(create=True)
     if move_to is not None:
         row, into, deals, history = stage_usage(repo, pipeline, stage, move_to)
-        if deals or history:
-            held = f"{deals} deal{'s' if deals != 1 else ''} and " if deals else ""
-            confirm(f"Remove stage {row['name']} and move {held}its stage history to {into['name']}?", yes)
+        if deals:
+            confirm(f"Remove stage {row['name']} and move its {deals} deal{'s' if deals != 1 else ''} into"
+                    f" {into['name']} (the stage history too)?", yes)
+        elif history:
+            confirm(f"Remove stage {row['name']} and rewrite the stage history that names it as {into['name']}?", yes)
     pipe, row, moved, target = remove_stage(repo, pipeline, stage, move_to)
     say(f"removed stage {row['name']} from pipeline {pipe['name']}"
         + (f"; {moved} deal{'s' if moved != 1 else ''} moved to {target['name']}" if target and moved else ""))

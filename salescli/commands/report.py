@@ -120,7 +120,7 @@ def _run(ctx: typer.Context, name: str, *, fmt: str | None, output: str | None, 
     module = import_module(f"salescli.services.reports.{REPORTS[name]}")
     conditions = common.parse_conditions(fail_if, module.METRICS)
     if build and build.get("by") is not None:  # a wrong --by is a usage error, before any name is looked up
-        common.check_by(build["by"], module.BY, None)
+        common.check_by(build["by"], module.BY, None, getattr(module, "BY_HINTS", None))
     chosen = pick_format(fmt, output, REPORT_FORMATS)
     app = app_context(ctx)
     repo = app.repo()

@@ -33,6 +33,9 @@ def init(ctx: typer.Context) -> None:
     repo = app.repo(create=True, adopt_empty=True)
     flush_notices(app)
     say(f"{'database already exists' if existed else 'created database'}: {repo.path} (schema {repo.schema_version()})")
+    mode = repo.path.stat().st_mode & 0o777
+    if not existed and mode & 0o007:  # an empty file made beforehand keeps its mode: say when anyone may read it
+        say(f"note: {repo.path} is open to every user of this machine (mode {mode:o}); chmod 600 keeps it yours")
 
 
 @db_app.command("info")

@@ -51,9 +51,9 @@ MERGED_ROW = ("row describes a record merged into another since (company merge /
 CLOSED_AHEAD = ("won/lost deal has a close date after today (imported as it is: check the file's dates, or --today)",
                 "won/lost deals have a close date after today (imported as they are: check the file's dates, or"
                 " --today)")
-ZERO_PROBABILITY = ("open deal comes with a probability of 0 in a stage that has one: it weighs nothing in the"
+ZERO_PROBABILITY = ("open deal comes with a probability of 0 (its stage's is higher): it weighs nothing in the"
                     " weighted forecast (deal edit --probability, or drop the file's probability column)",
-                    "open deals come with a probability of 0 in stages that have one: they weigh nothing in the"
+                    "open deals come with a probability of 0 (their stages' are higher): they weigh nothing in the"
                     " weighted forecast (deal edit --probability, or drop the file's probability column)")
 #: An existing deal whose stage_history cell is not its history: the history is kept (it only grows by moves).
 HISTORY_KEPT = ("existing deal's stage history differs from its stage_history cell: kept as it is"
@@ -335,7 +335,7 @@ class RowReader:
                 if not text:
                     continue
             if convert is None:
-                if ("\n" in text or "\r" in text) and name not in MULTI_LINE:
+                if not text.isprintable() and name not in MULTI_LINE:  # (line breaks are not printable)
                     text = one_line(text)  # a name or title on one line, as the commands keep it
                 if len(text) > longest:
                     raise RowError(column, text, f"is too long (at most {longest:,} characters)", line)
@@ -1354,6 +1354,8 @@ class DealPlanner(Planner):
         else:
             given = values.get("probability")
             probability = stage.probability if given is None else given
+            if given == 0 and stage.probability:
+                self.tally.notes[ZERO_PROBABILITY] += 1  # (new or updated: the file says so)
             given_set = values.get("probability_set")
             probability_set = int(given is not None and given != stage.probability) if given_set is None \
                 else int(given_set)
@@ -1543,8 +1545,6 @@ class DealPlanner(Planner):
             self.tally.notes[self.closed_today_note] += 1
         if str(created_at)[:10] > self.today:
             self.tally.notes[CREATED_AHEAD] += 1
-        if kind == "open" and probability == 0 and stage.probability:
-            self.tally.notes[ZERO_PROBABILITY] += 1
         if (won_at or lost_at or "")[:10] > self.today:
             self.tally.notes[CLOSED_AHEAD] += 1
         if created_moved:

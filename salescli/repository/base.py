@@ -693,7 +693,7 @@ class RepositoryBase:
 
         match = typo_of(name, self._users_known(name))
         if match is not None:
-            self.notices.append(f"new user {name} (you, by --user or $SALESCLI_USER), one slip from user {match}:"
+            self.notices.append(f"new user {name} (the acting user), one slip from user {match}:"
                                 f" if a typo, salescli user rm {shlex.quote(name)} --to {shlex.quote(match)}")
 
     def _users_known(self, name: str) -> list[str]:

@@ -195,7 +195,11 @@ class CrmStore(RepositoryBase):
         own_history = self.all(f"SELECT before, after FROM changes WHERE {own}", ids)
         scrub = _Scrubber(_personal_values(person, own_history))
         counts: dict[str, int] = {}
-        theirs = [r["id"] for r in self.all("SELECT id FROM activities WHERE contact_id = ?", (contact_id,))]
+        # their activities and tasks: linked now, or ever (one deleted since, or moved to someone else)
+        theirs = [r["id"] for r in self.all(
+            "SELECT id FROM activities WHERE contact_id = ?1 UNION SELECT entity_id FROM changes"
+            " WHERE entity IN ('activity', 'task') AND (json_extract(before, '$.contact_id') = ?1"
+            " OR json_extract(after, '$.contact_id') = ?1)", (contact_id,))]
         cur = self.conn.execute(
             "UPDATE activities SET subject = '(erased)', body = NULL, outcome = NULL, extra = NULL,"
             " contact_id = NULL WHERE contact_id = ?",
@@ -208,7 +212,8 @@ class CrmStore(RepositoryBase):
             for row in self.all(f"SELECT id, before, after FROM changes WHERE entity IN ('activity', 'task')"
                                 f" AND entity_id IN ({marks})", chunk):
                 self.conn.execute("UPDATE changes SET before = ?, after = ? WHERE id = ?",
-                                  (_anonymised(row["before"]), _anonymised(row["after"]), row["id"]))
+                                  (_anonymised(row["before"], contact_id), _anonymised(row["after"], contact_id),
+                                   row["id"]))
                 rewritten += 1
         cur = self.conn.execute("UPDATE deals SET contact_id = NULL WHERE contact_id = ?", (contact_id,))
         counts["deals"] = cur.rowcount
@@ -321,17 +326,19 @@ _FREE_TEXT: tuple[tuple[str, tuple[str, ...]], ...] = (
 _PERSONAL_FIELDS = ("name", "email", "phone")
 
 
-def _anonymised(side: str | None) -> str | None:
-    """An activity's change record as `contact forget` leaves the activity: no text, no contact."""
+def _anonymised(side: str | None, contact_id: int) -> str | None:
+    """An activity's change record as `contact forget` leaves the activity: no text, no link to them."""
     try:
         data = json.loads(side) if side else None
     except ValueError:
         return side
     if not isinstance(data, dict):
         return side
-    for key in ("subject", "body", "outcome", "extra", "contact_id"):
+    for key in ("subject", "body", "outcome", "extra"):
         if data.get(key) is not None:
             data[key] = "(erased)" if key == "subject" else None
+    if data.get("contact_id") == contact_id:
+        data["contact_id"] = None
     return json.dumps(data, ensure_ascii=False)
 
 

@@ -296,13 +296,13 @@ class MetricStore(RepositoryBase):
         yield from self.stream(sql, params)
 
     # -- stage history -------------------------------------------------------------------
-    def dated_after(self, day: str) -> bool:
-        """Whether a stage move, win or loss is dated after the day (a --today pinned inside the data)."""
+    def dated_from(self, upto: str) -> bool:
+        """Whether a stage move, win or loss is dated on or after upto (the end of a --today pinned inside the
+        data): three index probes, so that a bound on every row is paid only when it matters."""
         return bool(self.scalar(
             "SELECT EXISTS (SELECT 1 FROM stage_history WHERE changed_at >= ?1)"
             " OR EXISTS (SELECT 1 FROM deals WHERE status = 'won' AND won_at >= ?1)"
-            " OR EXISTS (SELECT 1 FROM deals WHERE status = 'lost' AND lost_at >= ?1)",
-            ((date.fromisoformat(day) + timedelta(days=1)).isoformat(),)))
+            " OR EXISTS (SELECT 1 FROM deals WHERE status = 'lost' AND lost_at >= ?1)", (upto,)))
 
     def stage_outcomes(self, pipeline_id: int | None = None, as_of: str | None = None) -> list[Row]:
         """Per open stage: deals that entered it and have since closed, and how many of those were won."""
@@ -311,7 +311,7 @@ class MetricStore(RepositoryBase):
         if pipeline_id is not None:
             extra += " AND s.pipeline_id = :pipeline"
             params["pipeline"] = pipeline_id
-        if as_of is not None and self.dated_after(as_of):  # (the bound costs a pass of substr over every row)
+        if as_of is not None and self.dated_from((date.fromisoformat(as_of) + timedelta(days=1)).isoformat()):
             extra += (" AND substr(coalesce(d.won_at, d.lost_at), 1, 10) <= :as_of"
                       f" AND {HISTORY_DAY} <= :as_of")
             params["as_of"] = as_of
@@ -328,8 +328,8 @@ class MetricStore(RepositoryBase):
         that began in [start, end) and had ended before upto (the end of the report's day)."""
         key, join = DEAL_GROUPS[by]
         filt, fparams = f.sql()
-        deals = (f" JOIN deals d ON d.id = h.deal_id{join}" if filt or by != "all" else "") \
-            + f" WHERE h.changed_at < :upto{filt}"
+        bound = " AND h.changed_at < :upto" if self.dated_from(upto) else ""  # (it costs the covering index)
+        deals = (f" JOIN deals d ON d.id = h.deal_id{join}" if filt or by != "all" else "") + f" WHERE 1{bound}{filt}"
         sql = (
             "WITH moved AS (SELECT DISTINCT deal_id FROM stage_history WHERE changed_at >= :start"
             " AND changed_at < :end),"
@@ -517,7 +517,8 @@ class MetricStore(RepositoryBase):
             " JOIN stages fs ON fs.id = h.from_stage_id JOIN deals d ON d.id = h.deal_id"
             " WHERE h.changed_at >= :start AND h.changed_at < :end AND ts.kind = 'open'"
             " AND fs.kind = 'open' AND ts.position > fs.position"
-            f" AND h.changed_at <> d.created_at{filt}"  # (an import passes the stages before its own as it creates it)
+            # (not the stages an import passes as it creates a deal: a move of a deal's creation instant, imported)
+            f" AND NOT (h.batch_id IS NOT NULL AND h.changed_at = d.created_at){filt}"
             f" UNION ALL SELECT 'slipped', substr(ch.changed_at, 1, 10), {cols},"
             " json_extract(ch.before, '$.expected_close'), json_extract(ch.after, '$.expected_close'), ch.id"
             " FROM changes ch JOIN deals d ON d.id = ch.entity_id"

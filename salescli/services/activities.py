@@ -48,6 +48,9 @@ class LinkRefs:
         return self.deal is not None or self.contact is not None or self.company is not None
 
 
+AS_A_TASK = "plan it as a task: salescli task add SUBJECT --due DATE"  # what to do instead of logging ahead
+
+
 def parse_kind(text: str, *, allow_task: bool = False, option: str = "KIND") -> str:
     """A kind as typed: any case, plural (calls) or spelt e-mail."""
     kind = text.strip().lower().replace("-", "")
@@ -57,7 +60,7 @@ def parse_kind(text: str, *, allow_task: bool = False, option: str = "KIND") -> 
     if kind not in allowed:
         err = InvalidValue(option, text, f"is not one of {', '.join(allowed)}")
         if kind in ("task", "tasks", "todo"):
-            err.hint = "plan it as a task: salescli task add SUBJECT --due DATE"
+            err.hint = AS_A_TASK
         raise err
     return kind
 
@@ -127,7 +130,7 @@ def _not_in_future(day: date, today: date, option: str) -> None:
     if day > today:
         raise RuleError(
             f'{option} {day.isoformat()} is in the future; an activity records what happened',
-            hint="plan it as a task: salescli task add SUBJECT --due DATE",
+            hint=AS_A_TASK,
         )
 
 

@@ -56,14 +56,14 @@ def search(repo: Repository, text: str, kinds: list[str], limit: int) -> tuple[l
     more matched than are shown (for stderr)."""
     from salescli.repository.activities import SEARCH_WINDOW
 
-    query = fts_query(text)
-    rows, windowed = repo.search(query, kinds, limit + 1, window=SEARCH_WINDOW)
-    exact_query = fts_query(text, prefix=False)
-    if exact_query != query:  # the words as typed first ("Deal 42" before Deal 4299), then the prefix's
-        exact, exact_windowed = repo.search(exact_query, kinds, limit + 1, window=SEARCH_WINDOW)
-        seen = {(r["kind"], r["id"]) for r in exact}
-        rows = exact + [r for r in rows if (r["kind"], r["id"]) not in seen]
-        windowed = windowed or exact_windowed
+    # the words as typed first ("Deal 42" before Deal 4299), then those the last word begins, if room is left
+    query, exact_query = fts_query(text), fts_query(text, prefix=False)
+    rows, windowed = repo.search(exact_query, kinds, limit + 1, window=SEARCH_WINDOW)
+    if query != exact_query and len(rows) <= limit:
+        more_rows, more_windowed = repo.search(query, kinds, limit + 1, window=SEARCH_WINDOW)
+        seen = {(r["kind"], r["id"]) for r in rows}
+        rows += [r for r in more_rows if (r["kind"], r["id"]) not in seen]
+        windowed = windowed or more_windowed
     more = len(rows) > limit
     found = [{"kind": r["kind"], "id": r["id"], "title": r["title"], "snippet": _one_line(r["snippet"])}
              for r in rows[:limit]]

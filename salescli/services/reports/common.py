@@ -215,15 +215,16 @@ def resolve(
     )
 
 
-def check_by(by: str | None, allowed: tuple[str, ...], default: str | None) -> str | None:
-    """--by from its allow-list (the first entry names the default)."""
+def check_by(by: str | None, allowed: tuple[str, ...], default: str | None,
+             hints: dict[str, str] | None = None) -> str | None:
+    """--by from its allow-list (the first entry names the default); hints: what to do instead of a group
+    the report has not."""
     if by is None:
         return default
     key = by.strip().lower()
     if key not in allowed:
         err = InvalidValue("--by", by, f"is not one of {', '.join(allowed)}")
-        if key == "pipeline":  # (only the funnel has no --by pipeline)
-            err.hint = "a funnel is of one pipeline's stages: --pipeline NAME picks it"
+        err.hint = (hints or {}).get(key)
         raise err
     return key
 

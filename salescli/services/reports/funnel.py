@@ -34,6 +34,7 @@ from salescli.services.reports.common import (
 )
 
 BY = ("owner", "team", "source", "segment")
+BY_HINTS = {"pipeline": "a funnel is of one pipeline's stages: --pipeline NAME picks it"}
 METRICS = {"entered": "deals that entered the first stage", "won": "deals that reached a won stage",
            "won_since": "of the deals entering the first stage, those won since",
            "conversion": "won since / entered the first stage (a share of the same deals)",
@@ -123,7 +124,7 @@ def _group_sections(ctx: ReportContext, by: str, stages: list[Row], entries: lis
 
 
 def build(ctx: ReportContext, by: str | None = None) -> Report:
-    chosen = check_by(by, BY, None)
+    chosen = check_by(by, BY, None, BY_HINTS)
     repo = ctx.repo
     pipeline_id = ctx.filter.pipeline_id
     if pipeline_id is None:
