@@ -1040,3 +1040,33 @@ def test_open_deals_a_file_gives_probability_0_are_noted(ok: Run, tmp_path: Path
     assert note in ok("import", "deals", str(path), "--on-error", "skip").stderr
     path.write_text("title,stage,amount,probability\nA,Proposal,2000,0\n")  # a refresh of the same deal
     assert note in ok("import", "deals", str(path)).stderr
+
+
+def test_an_export_edited_to_a_later_stage_takes_that_stages_probability(ok: Run, tmp_path: Path) -> None:
+    ok("deal", "add", "Globex", "--amount", "5000", "--stage", "Needs Analysis")
+    ok("deal", "add", "Own odds", "--amount", "5000", "--stage", "Needs Analysis", "--probability", "55")
+    exported = tmp_path / "deals.csv"
+    ok("export", "deals", "-o", str(exported))
+    text = exported.read_text()
+    assert text.count(",Needs Analysis,") == 2
+    exported.write_text(text.replace(",Needs Analysis,", ",Negotiation,"))  # moved on in the spreadsheet
+    ok("import", "deals", str(exported))
+    deals = {d["title"]: d for d in json.loads(ok("deal", "list", "-f", "json").stdout)}
+    # probability_set "no": it follows the stage, and the category the probability; a set one stays
+    assert (deals["Globex"]["stage"], deals["Globex"]["probability"], deals["Globex"]["forecast_category"]) == (
+        "Negotiation", 80, "commit")
+    assert (deals["Own odds"]["probability"], deals["Own odds"]["forecast_category"]) == (55, "best_case")
+
+
+def test_two_companies_of_one_name_export_and_import_back(ok: Run, cli: Run, tmp_path: Path) -> None:
+    ok("company", "add", "Acme Robotics", "--industry", "robots")
+    ok("company", "add", "acme robotics", "--industry", "toys")  # a note, not a refusal: both exist
+    exported = tmp_path / "companies.csv"
+    ok("export", "companies", "-o", str(exported))
+    res = ok("import", "companies", str(exported), "-f", "json")  # the same database: each row is its id's
+    assert (json.loads(res.stdout)["created"], json.loads(res.stdout)["unchanged"]) == (0, 2)
+    fresh = tmp_path / "fresh.db"
+    assert json.loads(ok("import", "companies", str(exported), "-f", "json", database=fresh).stdout)["created"] == 2
+    again = tmp_path / "again.csv"
+    ok("export", "companies", "-o", str(again), database=fresh)
+    assert again.read_text() == exported.read_text()

@@ -456,7 +456,7 @@ def resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> Ma
             targets[i] = ("extra", h[6:], "salescli export")
         elif looks_exported and h in EXPORT_ONLY[entity]:
             targets[i] = ("-", None, "salescli export (recomputed)")
-            if h == "id" and entity == "deals":
+            if h == "id":
                 export_id = i
         elif looks_exported and h in _EXPORT_ALIASES[entity]:
             targets[i] = (_EXPORT_ALIASES[entity][h], None, "salescli export")

@@ -346,7 +346,7 @@ class RowReader:
                 except InvalidValue as exc:
                     raise self._error(exc, column, text, line) from None
         if self.export_id is not None and cells[self.export_id].strip():
-            values["_export_id"] = cells[self.export_id].strip()  # (the deals planner takes it out first)
+            values["_export_id"] = cells[self.export_id].strip()  # (plan_one takes it out: row_export_id)
         if self.derived:
             self._derive(line, cells, values)
         for name, text, convert, vmap, _longest in self.defaults:
@@ -673,6 +673,7 @@ class Planner:
         self.relations = Relations()
         self.known_users: list[str] | None = None
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
+        self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
 
     def col(self, name: str) -> str:
         return self.mapping.column_of(name)
@@ -696,6 +697,8 @@ class Planner:
         """What an import does once every row is planned (nothing, unless the entity says)."""
 
     def plan_one(self, line: int, cells: list[str], values: Row, extra: dict[str, str] | None) -> None:
+        # salescli's own export: the row's id there (two records of one name are two ids, not duplicates)
+        self.row_export_id = values.pop("_export_id", None)
         try:
             outcome = self.plan_row(line, values, extra)
         except RowError as err:
@@ -962,9 +965,11 @@ class CompanyPlanner(Planner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.relations = Relations.load(self.writer, contacts=False)
+        self.export_ids: dict[int, str] = {}  # company created by this file -> its id in the export read
 
     def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
         rel = self.relations
+        export_id = self.row_export_id
         domain = values.get("domain")
         name = values.get("name") or domain
         if not name:
@@ -980,6 +985,11 @@ class CompanyPlanner(Planner):
             # by name, among the companies that cannot be another one (no other domain or external id)
             ids = [i for i in rel.company_by_name.get(fold(name), [])
                    if not (domain and rel.company_domains.get(i)) and not (ext and rel.company_exts.get(i))]
+            if export_id is not None:  # salescli's own export: companies of one name are told apart by id
+                ids = [i for i in ids if self.export_ids.get(i, export_id) == export_id]  # (another row's: another)
+                if len(ids) > 1 and export_id.isdigit() and int(export_id) in ids and self.writer.current(
+                        "companies", int(export_id))["created_at"] == values.get("created_at"):
+                    ids = [int(export_id)]  # this database's export read back: the company of that id
             if len(ids) > 1:
                 raise rel.ambiguous("company", name, ids, self.col("name"))
             if ids:
@@ -1026,6 +1036,8 @@ class CompanyPlanner(Planner):
             "last_activity_at": values.get("last_activity_at"),
         }, line=line)
         rel.add_company(cid, name, domain, ext)
+        if export_id is not None:
+            self.export_ids[cid] = export_id
         return "created"
 
 
@@ -1315,7 +1327,7 @@ class DealPlanner(Planner):
 
     def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
         # salescli's own export: two deals of one title and company are two rows with two ids, not duplicates
-        export_id = values.pop("_export_id", None)
+        export_id = self.row_export_id
         title = values.get("title")
         # A row that updates a deal (by external id) and lacks the title, stage or currency keeps the deal's:
         # a partial export (ids and amounts) must not move deals to the first stage or relabel currencies.
@@ -1353,14 +1365,18 @@ class DealPlanner(Planner):
             category, category_set = "closed", 0
         else:
             given = values.get("probability")
+            given_set = values.get("probability_set")
+            if given_set is not None and not given_set:
+                given = None  # salescli's export: "not set", the probability follows the stage (a new one too)
             probability = stage.probability if given is None else given
             if given == 0 and stage.probability:
                 self.tally.notes[ZERO_PROBABILITY] += 1  # (new or updated: the file says so)
-            given_set = values.get("probability_set")
             probability_set = int(given is not None and given != stage.probability) if given_set is None \
                 else int(given_set)
-            category = self._category(values, line, probability)
             given_category_set = values.get("forecast_category_set")
+            if given_category_set is not None and not given_category_set:
+                values = {**values, "forecast_category": None}  # likewise: the category follows the probability
+            category = self._category(values, line, probability)
             if given_category_set is None:
                 category_set = int("forecast_category" in values
                                    and category != default_forecast_category(probability))
