@@ -151,7 +151,18 @@ def _usage_error(exc: Any) -> None:
         token = next((a for a in sys.argv[1:] if a.startswith(exc.option_name)), exc.option_name)
         _fail(f"{token}: a negative number is not accepted here (a value starting with - is read as an option)",
               ExitStatus.USAGE, f"see `{where} -h`")
+    wanted = re.fullmatch(r"No such command '(.+)'\.", exc.format_message())
+    instead = _SAY_INSTEAD.get(wanted.group(1).lower(), "") if wanted else ""
+    group = exc.ctx.command if exc.ctx is not None else None
+    if instead and group is not None and instead.split()[0] in group.list_commands(exc.ctx):
+        _fail(exc.format_message(), ExitStatus.USAGE, f"{where} {instead}? (see `{where} -h`)")
     _fail(exc.format_message(), ExitStatus.USAGE, f"see `{where} -h`")
+
+
+#: Commands people type from other tools, and what salescli calls them.
+_SAY_INSTEAD = {"unpark": "park ID --clear", "remove": "rm", "delete": "rm", "del": "rm", "new": "add",
+                "create": "add", "ls": "list", "view": "show", "get": "show", "update": "edit", "close": "won / lost",
+                "win": "won", "lose": "lost", "reopened": "reopen"}
 
 
 def _stopped(what: str, ctx: Any) -> str:

@@ -88,7 +88,8 @@ class AppContext:
         return datetime.now().replace(microsecond=0).isoformat()
 
     def repo(self, *, create: bool = False, adopt_empty: bool = False) -> Repository:
-        """Open the database; only writing commands may create it (init: in an empty file made for it)."""
+        """Open the database; only writing commands may create it (init: in an empty file made for it). A
+        person at a terminal is told when a write creates it (a mistyped --db would go unseen)."""
         from salescli.repository import Repository
 
         if self._repo is None:
@@ -106,6 +107,8 @@ class AppContext:
             for message in self._repo.notices:
                 print(message, file=sys.stderr)
             self._repo.notices.clear()
+            if self._repo.created is not None and not adopt_empty and sys.stderr.isatty():
+                print(f"created database {self.db_path} (a new, empty one)", file=sys.stderr)
         return self._repo
 
     def settings(self) -> dict[str, str]:

@@ -317,3 +317,11 @@ def test_a_total_past_the_largest_amount_one_deal_may_have_is_still_a_total(ok: 
     assert ok("deal", "list").stderr == "2 deals, total 11,000,000,000,000.00 IDR\n"
     assert json.loads(ok("deal", "list", "-f", "json").stdout, parse_float=str)[0]["amount"] == "6000000000000.00"
     assert "amount (IDR)        11.00T" in ok("report", "pipeline").stdout
+
+
+def test_an_owner_filter_takes_a_pasted_name_and_names_a_near_miss(ok: Run, cli: Run) -> None:
+    ok("deal", "add", "A", "--owner", "sam")
+    assert ids(cli("deal", "list", "--owner", " sam ", "-f", "json")) == [1]
+    res = cli("deal", "list", "--owner", "samm")
+    assert (res.exit_code, res.stderr) == (3, 'Error: no user named "samm"; did you mean sam?\n'
+                                              "Hint: see `salescli user list`\n")

@@ -330,3 +330,14 @@ def test_names_and_titles_stay_on_one_line_and_notes_keep_their_paragraphs(ok: R
     assert (contact["name"], contact["title"]) == ("Ann Lee", "CTO")
     deal = json.loads(ok("deal", "show", "1", "-f", "json").stdout)
     assert (deal["title"], deal["notes"]) == ("Renewal 2027", "para 1\n\npara 2")
+
+
+def test_a_company_timeline_says_whose_stage_moved(ok: Run) -> None:
+    ok("company", "add", "Globex")
+    ok("deal", "add", "Globex expansion", "--company", "Globex")
+    ok("deal", "add", "Globex renewal", "--company", "Globex")
+    ok("deal", "move", "2", "Qualification")
+    timeline = json.loads(ok("company", "show", "Globex", "-f", "json").stdout)["timeline"]
+    assert sorted(t["summary"] for t in timeline if t["kind"] == "stage") == [
+        "deal 1 Globex expansion: entered Prospecting", "deal 2 Globex renewal: Prospecting → Qualification",
+        "deal 2 Globex renewal: entered Prospecting"]

@@ -177,3 +177,42 @@ def test_an_ambiguous_today_asks_for_the_iso_form_whatever_day_first_says(ok: Ru
     res = cli("--today", "03/04/2026", "today", today=None)
     assert (res.exit_code, res.stderr) == (
         2, 'Error: --today "03/04/2026" is ambiguous (day/month); write 2026-04-03 or 2026-03-04\n')
+
+
+def _on_a_terminal(*args: str) -> str:
+    """Run salescli under a pseudo-terminal and return everything it wrote there."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execv(salescli_exe(), [salescli_exe(), *args])
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    return out.decode().replace("\r\n", "\n")
+
+
+def test_a_person_is_told_when_a_write_creates_the_database(tmp_path: Path, run_exe: Callable[..., Any]) -> None:
+    typo = tmp_path / "sales.bd"  # meant sales.db
+    out = _on_a_terminal("--db", str(typo), "--today", "2026-11-26", "deal", "add", "Oops")
+    assert out.startswith(f"created database {typo} (a new, empty one)\nadded deal 1 Oops (Prospecting)\n")
+    # a script is not: its stderr says only what the command did
+    res = run_exe("--db", str(tmp_path / "other.db"), "deal", "add", "Oops")
+    assert res.stderr == "added deal 1 Oops (Prospecting)\n"
+
+
+@pytest.mark.parametrize(("args", "hint"), [
+    (("deal", "unpark", "2"), "Hint: salescli deal park ID --clear? (see `salescli deal -h`)\n"),
+    (("company", "delete", "2"), "Hint: salescli company rm? (see `salescli company -h`)\n"),
+    (("report", "delete"), "Hint: see `salescli report -h`\n"),  # no report rm to point to
+])
+def test_a_command_other_tools_call_so_points_to_salesclis(cli: Run, args: tuple[str, ...], hint: str) -> None:
+    res = cli(*args)
+    assert (res.exit_code, res.stderr) == (2, f"Error: No such command '{args[1]}'.\n{hint}")

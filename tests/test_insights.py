@@ -7,6 +7,8 @@ from collections.abc import Callable
 from decimal import Decimal as D
 from typing import Any
 
+import pytest
+
 from tests.conftest import Result
 from tests.test_reports import hist, history_db  # noqa: F401  (fixtures)
 
@@ -113,3 +115,13 @@ def test_nothing_standing_out_is_said_in_words(ok: Run) -> None:
     assert "note: nothing stands out in the period: no deal stuck, pushed or gone quiet" in " ".join(
         res.stdout.split())
     assert insights(ok)["notes"][0].startswith("nothing stands out in the period")
+
+
+def test_the_reason_wraps_on_80_columns_instead_of_being_cut(hist: Run,  # noqa: F811
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    out = hist("insights").stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    reasons = [m["message"] for m in json.loads(hist("insights", "-f", "json").stdout)["stuck"]]
+    last_words = [r.split()[-1] for r in reasons]
+    assert reasons and all(word in out for word in last_words) and "…" not in out  # every reason to its end

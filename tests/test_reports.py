@@ -713,6 +713,19 @@ def test_weekly_does_not_count_a_new_imported_deal_as_advanced(hist: Run, tmp_pa
     assert report(hist, "weekly")["summary"]["advanced"] == 2
 
 
+def test_weekly_counts_a_deal_whose_close_date_ends_the_week_later(hist: Run) -> None:
+    hist("deal", "edit", "9", "--close", "2027-01-15")  # Iota pushed and pulled back: no slip
+    hist("deal", "edit", "9", "--close", "2026-12-10")
+    hist("deal", "edit", "8", "--close", "2026-12-05")  # Theta pushed twice: one slip, from its first date
+    hist("deal", "edit", "8", "--close", "2026-12-20")
+    hist("deal", "edit", "5", "--close", "", "--force")  # Epsilon's date cleared, then set later: a slip
+    hist("deal", "edit", "5", "--close", "2027-02-01")
+    week = report(hist, "weekly", "--week", "this-week")
+    assert [(e["deal_id"], e["detail"]) for e in week["changes"] if e["event"] == "slipped"] == [
+        (5, "close 2026-12-20 → 2027-02-01"), (8, "close 2026-12-01 → 2026-12-20")]
+    assert week["summary"]["slipped"] == 2
+
+
 def test_weekly_week_option(hist: Run) -> None:
     s = report(hist, "weekly", "--week", "2026-W45")["summary"]
     assert s["week"]["start"] == "2026-11-02"

@@ -145,3 +145,7 @@ def test_the_word_as_typed_comes_before_longer_words_it_begins(ok, tmp_path):
     found = json.loads(ok("search", "Deal 42", "--limit", "3", "-f", "json").stdout)
     assert [r["title"] for r in found] == ["Deal 42", "Deal 429", "Deal 428"]  # then the newest that begin so
     assert json.loads(ok("search", "42", "--limit", "1", "-f", "json").stdout)[0]["title"] == "Deal 42"
+
+
+def test_text_that_looks_like_an_option_is_searched(ok, crm):
+    assert ok("search", "-5%").stderr == 'nothing matches "-5%"\n'

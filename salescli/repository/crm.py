@@ -287,6 +287,7 @@ class CrmStore(RepositoryBase):
             "contact": "d.contact_id = ?",
             "company": "d.company_id = ?",
         }[entity]
+        of_deal = "" if entity == "deal" else "'deal ' || d.id || ' ' || d.title || ': ' || "  # (whose stage)
         return self.all(
             f"""
             SELECT date, kind, summary, who FROM (
@@ -301,7 +302,7 @@ class CrmStore(RepositoryBase):
                 FROM activities a WHERE a.{link} = ?
                 UNION ALL
                 SELECT substr(h.changed_at, 1, 10), h.changed_at, h.id, 0, 'stage',
-                       coalesce(f.name || ' → ', 'entered ') || t.name
+                       {of_deal}coalesce(f.name || ' → ', 'entered ') || t.name
                          || CASE WHEN h.forced THEN ' (forced)' ELSE '' END
                          || CASE WHEN h.note IS NOT NULL THEN ': ' || h.note ELSE '' END,
                        h.changed_by

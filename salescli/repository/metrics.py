@@ -519,13 +519,19 @@ class MetricStore(RepositoryBase):
             " AND fs.kind = 'open' AND ts.position > fs.position"
             # (not the stages an import passes as it creates a deal: a move of a deal's creation instant, imported)
             f" AND NOT (h.batch_id IS NOT NULL AND h.changed_at = d.created_at){filt}"
-            f" UNION ALL SELECT 'slipped', substr(ch.changed_at, 1, 10), {cols},"
-            " json_extract(ch.before, '$.expected_close'), json_extract(ch.after, '$.expected_close'), ch.id"
-            " FROM changes ch JOIN deals d ON d.id = ch.entity_id"
+            # a deal whose close date ends the week later than it was (its first date of the week, cleared or
+            # not on the way): pushed and pulled back is no slip, two pushes are one
+            f" UNION ALL SELECT 'slipped', substr(l.changed_at, 1, 10), {cols}, w.first_close,"
+            " json_extract(l.after, '$.expected_close'), l.id"
+            " FROM (SELECT s.deal_id, s.last_id, (SELECT json_extract(c.before, '$.expected_close') FROM changes c"
+            " WHERE c.entity = 'deal' AND c.entity_id = s.deal_id AND c.id BETWEEN s.first_id AND s.last_id"
+            " AND c.after LIKE '%expected_close%' AND json_extract(c.before, '$.expected_close') IS NOT NULL"
+            " ORDER BY c.id LIMIT 1) AS first_close"
+            " FROM (SELECT ch.entity_id AS deal_id, min(ch.id) AS first_id, max(ch.id) AS last_id FROM changes ch"
             " WHERE ch.entity = 'deal' AND ch.changed_at >= :start AND ch.changed_at < :end"
-            " AND ch.after LIKE '%expected_close%'"
-            " AND json_extract(ch.after, '$.expected_close') > json_extract(ch.before, '$.expected_close')"
-            f"{filt}"
+            " AND ch.after LIKE '%expected_close%' GROUP BY ch.entity_id) s) w"
+            " JOIN changes l ON l.id = w.last_id JOIN deals d ON d.id = w.deal_id"
+            f" WHERE json_extract(l.after, '$.expected_close') > w.first_close{filt}"
             f" UNION ALL SELECT 'won', substr(d.won_at, 1, 10), {cols}, NULL, NULL, 0 FROM deals d"
             f" WHERE d.status = 'won' AND d.won_at >= :start AND d.won_at < :end{filt}"
             f" UNION ALL SELECT 'lost', substr(d.lost_at, 1, 10), {cols}, d.lost_reason, NULL, 0 FROM deals d"
@@ -534,7 +540,7 @@ class MetricStore(RepositoryBase):
 
     def week_events(self, f: DealFilter, *, start: str, end: str, limit: int | None = None) -> Iterator[Row]:
         """What happened to deals in [start, end): created, advanced (a move to a later open stage, after
-        its creation),
+        its creation), slipped (its close date later at the week's end than at its start),
         close date pushed later (change log), won, lost — by day."""
         sql, params = self._events_sql(f)
         yield from self.stream(f"{sql} ORDER BY day, deal_id, seq LIMIT :limit",

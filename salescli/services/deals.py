@@ -903,7 +903,7 @@ def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str
     company_id = resolve_company(repo, flt.company, "--company")["id"] if flt.company else None
     contact_id = resolve_contact(repo, flt.contact, "--contact")["id"] if flt.contact else None
     if flt.owner:
-        known_user(repo, flt.owner)  # (the query matches the recorded spelling or the text as typed)
+        flt.owner = known_user(repo, flt.owner)  # (the query matches the recorded spelling)
     stale = None
     if flt.stale:
         stale = (today.isoformat(), int(repo.settings().get("default_stale_days") or 30))

@@ -26,6 +26,7 @@ from itertools import chain
 from statistics import median
 from typing import TYPE_CHECKING, Any
 
+from salescli.render import Column
 from salescli.services.reports.common import Figure, Report, ReportContext, Section, col, days, ratio, short
 
 if TYPE_CHECKING:
@@ -238,7 +239,7 @@ def build(ctx: ReportContext, list_limit: int | None = None) -> Report:
               **{rule: len(rows) for rule, rows in small.items()}}
     summary = {"insights": sum(counts.values()), **counts}
     columns = [col("rule", in_table=False), short("subject"), col("owner"), col("deal_id", in_table=False),
-               col("amount", in_table=False), col("currency", in_table=False), col("message", "why"),
+               col("amount", in_table=False), col("currency", in_table=False), Column("message", "why", wrap=True),
                col("numbers", in_table=False)]
     sections = [Section(rule, TITLES[rule], columns, rows, empty="none", total=total, table_limit=20,
                         hide_empty=True) for rule, (total, rows) in deal_rules.items()]

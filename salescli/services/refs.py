@@ -20,10 +20,15 @@ def parse_id(ref: str) -> int | None:
 
 
 def known_user(repo: Repository, name: str) -> str:
-    """A user's name as recorded ('Dana' -> 'dana'); an unknown one is exit 3, as in every filter."""
-    spelled = repo.user_spelling(name)
+    """A user's name as recorded (' Dana' pasted -> 'dana'); an unknown one is exit 3, as in every filter,
+    with the user it may have meant."""
+    from salescli.values import typo_of
+
+    spelled = repo.user_spelling(name.strip())
     if repo.user_row(spelled) is None:
-        raise NotFound(f'no user named "{name}"', hint="see `salescli user list`")
+        meant = typo_of(name.strip(), [str(r["name"]) for r in repo.users()])
+        raise NotFound(f'no user named "{name}"' + (f"; did you mean {meant}?" if meant else ""),
+                       hint="see `salescli user list`")
     return spelled
 
 
