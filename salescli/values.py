@@ -462,8 +462,9 @@ _RELATIVE_UNITS: dict[str, str] = {
 }
 _ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _RELATIVE_RE = re.compile(r"(in\s+)?([+-]?)\s*([0-9]{1,6})\s*([a-z]+)(\s+ago)?")
-_WEEKDAY_RE = re.compile(r"(?:(next|last)\s+)?([a-z]+)")
-_END_OF_RE = re.compile(r"(?:end\s+of\s+(?:the\s+)?(month|year)|eo(m|y))")
+_WEEKDAY_RE = re.compile(r"(?:(next|last|this)\s+)?([a-z]+)")
+_END_OF_RE = re.compile(r"(?:end\s+of\s+(?:the\s+)?(?:(this|next|last)\s+)?(month|quarter|year)|eo(m|q|y))")
+_DM_RE = re.compile(r"([0-9]{1,2})([/.])([0-9]{1,2})")  # a day and month without a year: 31/12, 1/15
 _DMY_RE = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4})")
 _DMY_SHORT_YEAR_RE = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{2})")
 _YMD_RE = re.compile(r"([0-9]{4})([/.-])([0-9]{1,2})\2([0-9]{1,2})")
@@ -535,8 +536,12 @@ def parse_date(text: str, today: date, day_first: bool | None = None, *, past: b
       is the one strictly before today;
     - ``next week``/``next month``/``next year``: a week, month or year from
       today (``+1w``, ``+1m``, ``+1y``); ``last week`` etc. one before;
-    - ``end of month``/``eom`` and ``end of year``/``eoy``: the last day of
-      today's month or calendar year;
+    - ``end of month``/``eom``, ``end of quarter``/``eoq`` and ``end of
+      year``/``eoy``: the last day of today's month, calendar quarter or
+      calendar year; ``end of next month`` (``next``/``last``/``this``) one on;
+    - ``this friday`` is ``friday``;
+    - ``D/M`` or ``M/D`` without a year (``31/12``, ``1/15``): the next such
+      day on or after today (``past``: as for ``Dec 5``), read as a full date is;
     - ``D/M/YYYY`` or ``M/D/YYYY`` with ``/``, ``.`` or ``-``: when both
       numbers are 12 or less and differ, ``day_first`` decides and, when it
       is None, the date is refused as ambiguous; when one number is over 12,
@@ -631,7 +636,7 @@ def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: b
         return _relative_date(text, relative, today, past=past)
 
     weekday = _WEEKDAY_RE.fullmatch(low)
-    if weekday and weekday.group(1) and weekday.group(2) in ("week", "month", "year"):  # next week: +1w
+    if weekday and weekday.group(1) in ("next", "last") and weekday.group(2) in ("week", "month", "year"):  # +1w
         return _shift(text, today, -1 if weekday.group(1) == "last" else 1, weekday.group(2)[0])
     if weekday and weekday.group(2) in _WEEKDAYS:
         target = _WEEKDAYS[weekday.group(2)]
@@ -646,9 +651,19 @@ def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: b
             raise InvalidValue(None, text, f"is out of range (years {MIN_YEAR}-{MAX_YEAR})") from None
     end_of = _END_OF_RE.fullmatch(low)
     if end_of:
-        if (end_of.group(1) or end_of.group(2)).startswith("m"):
-            return _in_range(text, date(today.year, today.month, _days_in_month(today.year, today.month)))
-        return _in_range(text, date(today.year, 12, 31))
+        return _end_of(text, today, (end_of.group(2) or end_of.group(3))[0],
+                       {"next": 1, "last": -1}.get(end_of.group(1) or "", 0))
+
+    numeric = None if allow_time else _DM_RE.fullmatch(s)  # (typed, not a file's cell: a file writes the year)
+    if numeric:
+        try:  # (which number is the day, as for a full date; 2000 lets 29/2 through)
+            leap = _day_month_year(text, int(numeric.group(1)), int(numeric.group(3)), 2000, day_first)
+        except InvalidValue as exc:
+            if exc.reason.startswith("is ambiguous"):
+                raise InvalidValue(None, text, "is ambiguous (day/month); write the month's name (3 Dec, Mar 12)"
+                                   " or set day_first") from None
+            raise
+        return _month_day(text, leap.month, leap.day, today, past=past)
 
     numeric = _DMY_RE.fullmatch(s)
     if numeric:
@@ -669,6 +684,18 @@ def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: b
     if any(word in _MONTHS for word in words):
         return _parse_with_dateutil(text, " ".join(s.split()), words, today, allow_time=allow_time, past=past)
     raise InvalidValue(None, text, f"is not a date {_DATE_EXAMPLES}")
+
+
+def _end_of(text: str, today: date, unit: str, n: int) -> date:
+    """The last day of today's month, calendar quarter or year (unit m, q, y), or of the n-th one on."""
+    if unit == "y":
+        return _in_range(text, date(today.year + n, 12, 31))
+    months = 3 if unit == "q" else 1
+    first = date(today.year, today.month - (today.month - 1) % months, 1)  # of this month or quarter
+    try:
+        return _in_range(text, add_months(first, months * (n + 1)) - timedelta(days=1))
+    except (OverflowError, ValueError):
+        raise InvalidValue(None, text, f"is out of range (years {MIN_YEAR}-{MAX_YEAR})") from None
 
 
 def _relative_date(text: str, m: re.Match[str], today: date, *, past: bool = False) -> date:

@@ -476,6 +476,18 @@ def test_parse_date(text: str, expected: date) -> None:
         ("next year", date(2027, 11, 26), date(2027, 11, 26)),
         ("last week", date(2026, 11, 19), date(2026, 11, 19)),
         ("last month", date(2026, 10, 26), date(2026, 10, 26)),
+        # the end of a calendar quarter; the end of the next or last month, quarter or year
+        ("eoq", date(2026, 12, 31), date(2026, 12, 31)),
+        ("end of quarter", date(2026, 12, 31), date(2026, 12, 31)),
+        ("end of next month", date(2026, 12, 31), date(2026, 12, 31)),
+        ("end of last month", date(2026, 10, 31), date(2026, 10, 31)),
+        ("end of next quarter", date(2027, 3, 31), date(2027, 3, 31)),
+        ("end of this year", date(2026, 12, 31), date(2026, 12, 31)),
+        ("this friday", date(2026, 11, 27), date(2026, 11, 20)),  # as friday
+        # a day and month without a year (only one reading): as "Dec 31", "Jan 15"
+        ("31/12", date(2026, 12, 31), date(2025, 12, 31)),
+        ("1/15", date(2027, 1, 15), date(2026, 1, 15)),
+        ("26.11", TODAY, TODAY),
     ],
 )
 def test_parse_date_past(text: str, expected: date, expected_past: date) -> None:
@@ -540,7 +552,7 @@ def test_parse_date_day_first(text: str, day_first: bool | None, expected: date)
         ("+3x", "is not a date (examples: 2026-12-05, Dec 5 2026, today, +30d, friday)"),
         ("+d", "is not a date (examples: 2026-12-05, Dec 5 2026, today, +30d, friday)"),
         ("in 3 days ago", "is not a date (examples: 2026-12-05, Dec 5 2026, today, +30d, friday)"),
-        ("this friday", "is not a date (examples: 2026-12-05, Dec 5 2026, today, +30d, friday)"),
+        ("this fortnight", "is not a date (examples: 2026-12-05, Dec 5 2026, today, +30d, friday)"),
         ("10:30", "is not a date (examples: 2026-12-05, Dec 5 2026, today, +30d, friday)"),
         ("3pm", "is not a date (examples: 2026-12-05, Dec 5 2026, today, +30d, friday)"),
         ("Dec 5 2026 nonsense", "is not a date (examples: 2026-12-05, Dec 5 2026, today, +30d, friday)"),
@@ -1061,3 +1073,11 @@ def test_parse_money_with_a_decimal_comma_refuses_a_point_for_decimals(text: str
         parse_money(text, decimal_comma=True)
     assert err.value.reason == ("has misplaced separators (with a decimal comma: . for thousands and , for decimals:"
                                 " 12.000,50)")
+
+
+def test_a_day_and_month_without_a_year_follow_day_first_and_are_refused_in_a_file() -> None:
+    assert parse_date("3/4", TODAY, day_first=True) == date(2027, 4, 3)
+    with pytest.raises(InvalidValue, match=r"is ambiguous \(day/month\); write the month's name"):
+        parse_date("3/4", TODAY)
+    with pytest.raises(InvalidValue, match="is not a date"):  # a file writes its year: 12/31 is no guess
+        parse_date_or_datetime("12/31", TODAY)
