@@ -272,6 +272,9 @@ def test_a_stage_with_few_closed_deals_keeps_its_configured_weighting(hist: Run)
     assert (qualification["win_rate"], qualification["closed_deals"], qualification["historical"]) == (
         D("0.3333"), 3, D("1800.00"))
     assert data["summary"]["historical"] == data["summary"]["weighted"] == D("44200.00")
+    table = hist("report", "forecast").stdout.splitlines()  # the table says how few: 33% of 3
+    assert any(line.split()[:4] == ["Qualification", "1", "9,000", "20%"] and line.split()[4:6] == ["33%", "3"]
+               for line in table)
     assert ("fewer than 5 closed deals have been through Needs Analysis, Negotiation, Qualification yet: the"
             " historical forecast uses the configured probabilities there") in data["notes"]
 

@@ -255,7 +255,7 @@ def _stage_section(ctx: ReportContext, open_rows: list[Row], stages: dict[int, R
     columns = [
         col("stage"), col("pipeline", in_table=False), col("deals", "deals", "count"),
         col("amount", "amount", "money"), col("probability", "prob", "rate"),
-        col("win_rate", "hist. win", "rate"), col("closed_deals", "closed n", "count", in_table=False),
+        col("win_rate", "hist. win", "rate"), col("closed_deals", "of n", "count"),
         col("weighted", "weighted", "money"), col("historical", "weighted hist.", "money"),
     ]
     closing = "Open deals" if ctx.period == ALL_TIME else f"Open deals closing in {ctx.period.label}"
