@@ -221,6 +221,9 @@ def test_changing_the_base_currency_converts_the_rates_and_targets(ok: Run, cli:
     assert "GBP 1.32 → 1.2 from 2025-10-01" in summaries and "removed EUR 1.05 from 2026-05-01" in summaries
     assert "value: 110,000.00 USD → 100,000.00 EUR; currency: USD → EUR" in summaries  # in money, not cents
     assert "value: 100,000.00 USD → 110,000.00 USD" in summaries  # an earlier change: in its own day's currency
+    table = ok("fx", "list").stdout  # a person reads 6 significant digits
+    assert {line.split()[1] for line in table.splitlines()[2:]} == {
+        "0.952381", "0.909091", "1.2", "1.25714", "0.006", "0.00628571"}
     assert [(t["value"], t["currency"]) for t in json.loads(ok("target", "list", "-f", "json").stdout,
                                                             parse_float=Decimal)] == [
         (Decimal("100000.00"), "EUR")]

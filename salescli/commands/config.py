@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -116,9 +116,20 @@ def fx_list(
     rows = rate_rows(app.repo(), app.today, code, latest)
     columns = [
         Column("currency"),
-        Column("rate", justify="right"),
+        Column("rate", justify="right", show=_rate_cell),
         Column("base"),
         Column("as_of", "from"),
         Column("in_force", "in force", show=lambda v, r: "*" if v else ""),
     ]
     render_rows(rows, columns, fmt=chosen, output=output, empty="no exchange rates (salescli fx set EUR 1.08)")
+
+
+def _rate_cell(value: Any, row: dict[str, Any] | None = None) -> str:
+    """A rate as a person reads it: 6 significant digits (1 / 1.08 is 0.925926, 0.00628571; json and csv keep
+    every digit)."""
+    from decimal import Decimal
+
+    rate = Decimal(str(value))
+    decimals = max(1, 5 - rate.adjusted()) if rate else 1
+    text = f"{rate:.{decimals}f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
