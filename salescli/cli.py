@@ -151,7 +151,13 @@ def _usage_error(exc: Any) -> None:
         token = next((a for a in sys.argv[1:] if a.startswith(exc.option_name)), exc.option_name)
         _fail(f"{token}: a negative number is not accepted here (a value starting with - is read as an option)",
               ExitStatus.USAGE, f"see `{where} -h`")
-    wanted = re.fullmatch(r"No such command '(.+)'\.", exc.format_message())
+    message = exc.format_message()
+    if (isinstance(exc, typer._click.exceptions.NoSuchOption) and exc.option_name == "--today") or (
+            message.startswith("Got unexpected extra argument") and "--today" in sys.argv[2:]):
+        # `task list --today 2026-12-09`: the filter took --today, the date was left over
+        _fail(message, ExitStatus.USAGE, "the global --today DATE goes before the command:"
+                                         f" salescli --today DATE {where.removeprefix('salescli ')} …")
+    wanted = re.fullmatch(r"No such command '(.+)'\.", message)
     instead = _SAY_INSTEAD.get(wanted.group(1).lower(), "") if wanted else ""
     group = exc.ctx.command if exc.ctx is not None else None
     if instead and group is not None and instead.split()[0] in group.list_commands(exc.ctx):

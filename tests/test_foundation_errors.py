@@ -216,3 +216,11 @@ def test_a_person_is_told_when_a_write_creates_the_database(tmp_path: Path, run_
 def test_a_command_other_tools_call_so_points_to_salesclis(cli: Run, args: tuple[str, ...], hint: str) -> None:
     res = cli(*args)
     assert (res.exit_code, res.stderr) == (2, f"Error: No such command '{args[1]}'.\n{hint}")
+
+
+@pytest.mark.parametrize("args", [("task", "list", "--today", "2026-12-09"), ("report", "pipeline", "--today", "x")])
+def test_today_after_the_command_says_where_it_goes(run_exe: Callable[..., Any], args: tuple[str, ...]) -> None:
+    res = run_exe(*args)
+    assert res.returncode == 2
+    assert res.stderr.splitlines()[1] == (f"Hint: the global --today DATE goes before the command: salescli --today"
+                                          f" DATE {' '.join(args[:2])} …")

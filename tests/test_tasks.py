@@ -124,7 +124,7 @@ def test_done_counts_as_activity_on_the_links(ok, db, tasks):
     [
         (["done", "7"], 1, "Error: task 7 is already done (2026-11-26)\n"),
         (["done", "99"], 3, "Error: task 99 not found\n"),
-        (["done", "x"], 2, 'Error: TASK "x" is not a task id (a number)\n'),
+        (["done", "x"], 2, 'Error: ID "x" is not a task id (a number) or the subject of an open task\n'),
         (["done", "1", "--date", "+1d"], 1, "Error: --date 2026-11-27 is in the future"),
         (["show", "8"], 3, "Error: task 8 not found (8 is a call)\n"),
         (["edit", "8", "--due", "+1d"], 3, "Error: task 8 not found (8 is a call)\n"),
@@ -195,3 +195,22 @@ def test_migration_8_dates_tasks_done_before_it_on_their_done_day(ok, cli, db, t
         rows = conn.execute("SELECT id, occurred_at, done_at FROM activities ORDER BY id").fetchall()
     conn.close()
     assert rows == [(1, "2026-11-26", "2026-11-26"), (2, "2026-11-26", None)]
+
+
+def test_done_takes_an_open_tasks_subject(ok, cli, db):
+    ok("task", "add", "Send the contract", "--due", "+2d")
+    ok("task", "add", "Call Ana back", "--due", "+3d")
+    ok("task", "add", "Call Bo back", "--due", "+4d")
+    assert ok("task", "done", "send the CONTRACT").stderr.startswith('done: task 1 "Send the contract"')
+    assert ok("task", "done", "ana").stderr.startswith('done: task 2 "Call Ana back"')  # a part, when only one
+    assert ok("task", "done", "back").stderr.startswith('done: task 3 "Call Bo back"')  # the only open one left
+    res = cli("task", "done", "call")
+    assert (res.exit_code, res.stderr) == (3, 'Error: no open task with "call" in its subject\n'
+                                              "Hint: see `salescli task list`\n")
+    ok("task", "add", "Call Cy", "--due", "+1d")
+    ok("task", "add", "Call Di", "--due", "+2d")
+    before = digest(db)
+    res = cli("task", "done", "call")
+    assert (res.exit_code, res.stderr) == (1, 'Error: task "call" is ambiguous: 2 open tasks match (4 Call Cy (due'
+                                              ' 2026-11-27); 5 Call Di (due 2026-11-28))\nHint: use the task id\n')
+    assert digest(db) == before

@@ -159,7 +159,7 @@ def show(
 @app.command("done")
 def done(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="ID", help="Task id.")],
+    ref: Annotated[str, typer.Argument(metavar="ID", help="Task id, or (a part of) an open task's subject.")],
     outcome: Annotated[str | None, typer.Option("--outcome", help="What came of it.")] = None,
     when: Annotated[str | None, typer.Option("--date", help="When it was done (default: today).")] = None,
     fmt: FormatOpt = None,
@@ -171,14 +171,14 @@ def done(
     Example: salescli task done 21 --outcome "contract sent"
     """
     from salescli.render import pick_format
-    from salescli.services.activities import complete_task, parse_record_id
+    from salescli.services.activities import complete_task, resolve_task_ref
     from salescli.values import parse_date
 
     app = app_context(ctx)
     pick_format(fmt, output)
-    task_id = parse_record_id(ref, "task")
     day = parsed(parse_date, when, "--date", app.today, app.day_first(), past=True) if when is not None else app.today
-    row = complete_task(app.repo(), task_id, day, app.today, outcome)
+    repo = app.repo()
+    row = complete_task(repo, resolve_task_ref(repo, ref), day, app.today, outcome)
     say(f"done: task {row['id']} \"{row['subject']}\" ({row['done_at']})")
     emit(row, fmt, output)
 

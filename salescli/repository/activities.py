@@ -184,6 +184,18 @@ class ActivityStore(RepositoryBase):
                 (links[column], links[column], day[:10]),
             )
 
+    def open_tasks_named(self, text: str, limit: int = 11, *, part: bool = True) -> list[Row]:
+        """Open tasks whose subject is the text (any case), else (part) contains it; oldest due first."""
+        tries = [("subject = ? COLLATE NOCASE", text)]
+        if part:
+            tries.append(("instr(casefold(subject), casefold(?)) > 0", text))
+        for where, arg in tries:
+            rows = self.all(f"SELECT id, subject, due_date, owner FROM activities WHERE kind = 'task'"
+                            f" AND done_at IS NULL AND {where} ORDER BY due_date, id LIMIT ?", (arg, limit))
+            if rows:
+                return rows
+        return []
+
     # -- the agenda ----------------------------------------------------------------------
     def open_tasks_due(
         self, owner: str | None, start: str | None, end: str, limit: int | None
