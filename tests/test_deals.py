@@ -457,7 +457,7 @@ def test_a_failing_command_creates_no_task(ok: Run, cli: Run, db: Path) -> None:
 
 # -- park ------------------------------------------------------------------------------------------
 def test_park_and_clear(ok: Run, cli: Run, db: Path) -> None:
-    ok("deal", "add", "X", "--close", "2026-11-01")
+    ok("deal", "add", "X", "--close", "2027-02-01")
     res = ok("deal", "park", "1", "--until", "2027-01-15", "--reason", "budget freeze")
     assert res.stderr == "parked deal 1 until 2027-01-15: budget freeze\n"
     deal = as_json(ok, "deal", "show", "1")

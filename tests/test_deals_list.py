@@ -325,3 +325,17 @@ def test_an_owner_filter_takes_a_pasted_name_and_names_a_near_miss(ok: Run, cli:
     res = cli("deal", "list", "--owner", "samm")
     assert (res.exit_code, res.stderr) == (3, 'Error: no user named "samm"; did you mean sam?\n'
                                               "Hint: see `salescli user list`\n")
+
+
+def test_parked_lists_the_deals_parked_past_today_and_park_notes_a_close_date_before_it(ok: Run) -> None:
+    ok("deal", "add", "A", "--close", "2026-12-16")
+    ok("deal", "add", "B")
+    ok("deal", "add", "C")
+    res = ok("deal", "park", "1", "--until", "2027-01-15", "--reason", "budget freeze")
+    assert res.stderr == ("parked deal 1 until 2027-01-15: budget freeze\n"
+                          "note: it closes 2026-12-16, before it is back: move the close date too"
+                          " (salescli deal edit 1 --close DATE)\n")
+    ok("deal", "park", "2", "--until", "+5d", "--reason", "holidays")
+    assert ok("deal", "park", "2", "--until", "+6d", "--reason", "holidays").stderr.count("note") == 0  # no close
+    assert ids(ok("deal", "list", "--parked", "-f", "json")) == [1, 2]
+    assert ids(ok("deal", "list", "--parked", "-f", "json", today="2026-12-15")) == [1]  # B is back

@@ -299,6 +299,7 @@ def list_(
     stale: Annotated[
         bool, typer.Option("--stale", help="Only stale deals (idle past rot days, overdue dates).")
     ] = False,
+    parked: Annotated[bool, typer.Option("--parked", help="Only deals parked past today (deal park).")] = False,
     min_amount: Annotated[
         str | None, typer.Option("--min-amount", help="At least this amount ('10k': in each deal's currency; "
                                                       "'10k EUR': EUR deals only).")
@@ -326,7 +327,8 @@ def list_(
     app = app_context(ctx)
     key = sort_key(sort, DEAL_SORTS)
     flt = DealFilter(stage=stage, owner=owner, pipeline=pipeline, status=parse_status(status),
-                     tag=tag.lower().strip() if tag else None, company=company, contact=contact, stale=stale)
+                     tag=tag.lower().strip() if tag else None, company=company, contact=contact, stale=stale,
+                     parked=parked)
     if min_amount is not None:
         money = parsed(parse_money, min_amount, "--min-amount")
         flt.min_amount = (money.minor, money.currency)
@@ -579,6 +581,10 @@ def park(
         say(f"unparked deal {row['id']}" if changed else f"deal {row['id']} is not parked; nothing changed")
     else:
         say(f"parked deal {row['id']} until {row['parked_until']}: {row['park_reason']}")
+        close = row.get("expected_close")
+        if close and str(close) < str(row["parked_until"]):  # it would sit in a forecast it cannot close in
+            say(f"note: it closes {close}, before it is back: move the close date too"
+                f" (salescli deal edit {row['id']} --close DATE)")
     _emit(app, row, fmt, output)
 
 

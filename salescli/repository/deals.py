@@ -241,6 +241,7 @@ class DealStore(RepositoryBase):
         company_id: int | None = None,
         contact_id: int | None = None,
         stale: tuple[str, int] | None = None,
+        parked_after: str | None = None,
         min_amount: tuple[int, str | None] | None = None,
         scale: dict[str, float] | None = None,
         sort: str = "id",
@@ -249,7 +250,8 @@ class DealStore(RepositoryBase):
     ) -> DealQuery:
         """The deal list. Filters only use aliases d and s (see deal_totals).
 
-        stale = (today_iso, default_days); min_amount = (minor units at 2 decimals, currency or None):
+        stale = (today_iso, default_days); parked_after: open deals parked past that day;
+        min_amount = (minor units at 2 decimals, currency or None):
         with a currency only that currency's deals, else the nominal amount in each deal's own currency,
         scaled by ``scale`` (currency -> 10**(decimals-2) for currencies without 2 decimals). ``worth``
         (currency -> factor from its minor units to the base's; "*": any other currency) orders --sort amount
@@ -297,6 +299,8 @@ class DealStore(RepositoryBase):
             sql, params = stale_condition(*stale)
             q.add(sql, *params)
             q.uses_stage = True
+        if parked_after is not None:
+            q.add("d.status = 'open' AND d.parked_until > ?", parked_after)
         if min_amount is not None:
             minor, currency = min_amount
             if currency:

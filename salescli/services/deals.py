@@ -881,6 +881,7 @@ class DealFilter:
     company: str | None = None
     contact: str | None = None
     stale: bool = False
+    parked: bool = False
     min_amount: tuple[int, str | None] | None = None
 
 
@@ -926,7 +927,8 @@ def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str
         close_from=flt.close_from.isoformat() if flt.close_from else None,
         close_before=flt.close_before.isoformat() if flt.close_before else None,
         tag=flt.tag, company_id=company_id, contact_id=contact_id, stale=stale,
-        min_amount=flt.min_amount, scale=scale, sort=sort, worth=worth, rated=rated,
+        parked_after=today.isoformat() if flt.parked else None, min_amount=flt.min_amount, scale=scale, sort=sort,
+        worth=worth, rated=rated,
     )
 
 
