@@ -23,9 +23,12 @@ MAX_DUE_DAYS = 3650
 _DUE_RE = re.compile(r"\+?\s*([0-9]{1,5})\s*(d|day|days|w|week|weeks)?")
 
 
-def fire(repo: Repository, deal: Row, event: str, today: date, stage_name: str | None = None) -> list[int]:
+def fire(repo: Repository, deal: Row, event: str, today: date, stage_name: str | None = None, *,
+         not_before: date | None = None) -> list[int]:
     """Create the tasks that automations attach to this deal event, inside the caller's transaction; today is
-    the day of the event (a deal won with --date: that day), which the due dates count from.
+    the day of the event (a deal won with --date: that day), which the due dates count from, but never
+    before not_before (the real today: a deal backdated two months gets its "qualify in 2 days" task due
+    today, not overdue from the start).
 
     event is 'created', 'won', 'lost' or 'stage' (with stage_name). Returns the new task ids and
     leaves a notice for each on repo.notices.
@@ -41,6 +44,9 @@ def fire(repo: Repository, deal: Row, event: str, today: date, stage_name: str |
             owner = deal.get("owner") if rule["owner_rule"] == DEAL_OWNER else rule["owner_rule"]
             owner = owner or repo.user  # a deal without an owner: whoever moved it follows up
             due = today + timedelta(days=int(rule["due_days"]))
+            passed = not_before is not None and due < not_before
+            if not_before is not None and passed:
+                due = not_before
             now = repo.now()
             task_id = repo.create_record(
                 "activities",
@@ -62,7 +68,8 @@ def fire(repo: Repository, deal: Row, event: str, today: date, stage_name: str |
             repo.ensure_user(owner, announce=True)
             created.append(task_id)
             repo.notices.append(
-                f'created task {task_id} "{rule["task_subject"]}" due {due.isoformat()} (automation {rule["id"]})'
+                f'created task {task_id} "{rule["task_subject"]}" due {due.isoformat()} (automation {rule["id"]}'
+                + (f"; {rule['due_days']} days after the deal's {today.isoformat()} had passed)" if passed else ")")
             )
     return created
 

@@ -318,9 +318,9 @@ def _enter_stage(
     row = repo.deal(deal["id"])
     assert row is not None
     day = on_date or today  # a task "due 7 days after" a deal won on --date 11-10 is due 11-17
-    automations.fire(repo, row, "stage", day, stage["name"])
+    automations.fire(repo, row, "stage", day, stage["name"], not_before=today)
     for event in events:
-        automations.fire(repo, row, event, day)
+        automations.fire(repo, row, event, day, not_before=today)
     _note_open_tasks(repo, deal, pending, stage["kind"])
     return row
 
@@ -405,8 +405,8 @@ def add_deal(
                                {"stage": target["name"], "forced": "missing " + ", ".join(missing)})
         row = repo.deal(deal_id)
         assert row is not None
-        automations.fire(repo, row, "created", on_date or today)
-        automations.fire(repo, row, "stage", on_date or today, target["name"])
+        automations.fire(repo, row, "created", on_date or today, not_before=today)
+        automations.fire(repo, row, "stage", on_date or today, target["name"], not_before=today)
     return row
 
 
