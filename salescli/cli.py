@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shlex
 import signal
 import sqlite3
 import sys
@@ -100,7 +101,7 @@ class SalesCliGroup(SuggestingGroup):
 
     def invoke(self, ctx: Any) -> Any:
         try:
-            return self._invoke(ctx)
+            result = self._invoke(ctx)
         except BaseException as exc:
             # Any failure (an error, a usage error, Ctrl-C, SIGTERM, a bug) ends the command: a database file
             # this very process created for it goes too (RELIABILITY.md: only init/first write may create).
@@ -109,6 +110,9 @@ class SalesCliGroup(SuggestingGroup):
             if not succeeded and isinstance(ctx.obj, AppContext):
                 ctx.obj.discard_created_database()
             raise
+        if isinstance(ctx.obj, AppContext) and ctx.invoked_subcommand not in ("init", "demo"):
+            ctx.obj.note_created_database()
+        return result
 
     def _invoke(self, ctx: Any) -> Any:
         """Run the command, translating every error into one stderr line and its exit code."""
@@ -146,6 +150,11 @@ def _usage_error(exc: Any) -> None:
     if isinstance(exc, typer._click.exceptions.NoArgsIsHelpError):
         raise exc  # a bare group: its help
     where = exc.ctx.command_path if exc.ctx is not None else "salescli"
+    if isinstance(exc, typer._click.exceptions.NoSuchOption) and where == "salescli search" and not (
+            exc.possibilities):  # `search -5%`: text, not a mistyped option
+        token = next((a for a in sys.argv[2:] if a.startswith(exc.option_name or "-")), exc.option_name)
+        _fail(exc.format_message(), ExitStatus.USAGE, f"to search for text starting with -, put -- before it:"
+                                                       f" salescli search -- {shlex.quote(str(token))}")
     if isinstance(exc, typer._click.exceptions.NoSuchOption) and re.fullmatch(r"-\d", exc.option_name or ""):
         # `target set dana 2026-Q4 -10k`: Click reads -10k as the options -1, -0, -k
         token = next((a for a in sys.argv[1:] if a.startswith(exc.option_name)), exc.option_name)
@@ -153,22 +162,53 @@ def _usage_error(exc: Any) -> None:
               ExitStatus.USAGE, f"see `{where} -h`")
     message = exc.format_message()
     if (isinstance(exc, typer._click.exceptions.NoSuchOption) and exc.option_name == "--today") or (
-            message.startswith("Got unexpected extra argument") and "--today" in sys.argv[2:]):
+            _today_after_the_command(where) and (message.startswith("Got unexpected extra argument")
+                                                 or "does not take a value" in message)):
         # `task list --today 2026-12-09`: the filter took --today, the date was left over
         _fail(message, ExitStatus.USAGE, "the global --today DATE goes before the command:"
-                                         f" salescli --today DATE {where.removeprefix('salescli ')} …")
-    wanted = re.fullmatch(r"No such command '(.+)'\.", message)
-    instead = _SAY_INSTEAD.get(wanted.group(1).lower(), "") if wanted else ""
+                                         f" salescli --today DATE {_command_words()} …")
+    wanted = re.match(r"No such command '(.+?)'\.", message)
     group = exc.ctx.command if exc.ctx is not None else None
-    if instead and group is not None and instead.split()[0] in group.list_commands(exc.ctx):
-        _fail(exc.format_message(), ExitStatus.USAGE, f"{where} {instead}? (see `{where} -h`)")
+    if wanted and group is not None:
+        known = group.list_commands(exc.ctx)
+        instead = next((c for c in _SAY_INSTEAD.get(wanted.group(1).lower(), ()) if c.split()[0] in known), None)
+        if instead:  # (in place of Click's guess by spelling: `contact get` is no `contact forget`)
+            _fail(wanted.group(0), ExitStatus.USAGE, f"did you mean `{where} {instead}`? (see `{where} -h`)")
     _fail(exc.format_message(), ExitStatus.USAGE, f"see `{where} -h`")
 
 
+def _command_words() -> str:
+    """The command as typed, without options ('task list' of `salescli --db x task list --today=…`)."""
+    words: list[str] = []
+    skip = False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg in ("--db", "--user", "--today"):
+            skip = not words  # (a global option's value, before the command)
+        elif arg.startswith("-"):
+            if words:
+                break
+        else:
+            words.append(arg)
+            if len(words) == 2:
+                break
+    return " ".join(words)
+
+
+def _today_after_the_command(where: str) -> bool:
+    """Whether --today was typed after the command's own words (`task list --today 2026-12-09`)."""
+    argv, pos = sys.argv[1:], 0
+    for word in where.split()[1:]:
+        if word in argv[pos:]:
+            pos = argv.index(word, pos) + 1
+    return any(a == "--today" or a.startswith("--today=") for a in argv[pos:])
+
+
 #: Commands people type from other tools, and what salescli calls them.
-_SAY_INSTEAD = {"unpark": "park ID --clear", "remove": "rm", "delete": "rm", "del": "rm", "new": "add",
-                "create": "add", "ls": "list", "view": "show", "get": "show", "update": "edit", "close": "won / lost",
-                "win": "won", "lose": "lost", "reopened": "reopen"}
+_SAY_INSTEAD = {"unpark": ("park ID --clear",), "remove": ("rm",), "delete": ("rm",), "del": ("rm",),
+                "new": ("add",), "create": ("add",), "ls": ("list",), "view": ("show",), "get": ("show",),
+                "update": ("edit",), "complete": ("done",), "finish": ("done",), "close": ("done", "won or lost")}
 
 
 def _stopped(what: str, ctx: Any) -> str:

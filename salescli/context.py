@@ -88,8 +88,7 @@ class AppContext:
         return datetime.now().replace(microsecond=0).isoformat()
 
     def repo(self, *, create: bool = False, adopt_empty: bool = False) -> Repository:
-        """Open the database; only writing commands may create it (init: in an empty file made for it). A
-        person at a terminal is told when a write creates it (a mistyped --db would go unseen)."""
+        """Open the database; only writing commands may create it (init: in an empty file made for it)."""
         from salescli.repository import Repository
 
         if self._repo is None:
@@ -107,9 +106,13 @@ class AppContext:
             for message in self._repo.notices:
                 print(message, file=sys.stderr)
             self._repo.notices.clear()
-            if self._repo.created is not None and not adopt_empty and sys.stderr.isatty():
-                print(f"created database {self.db_path} (a new, empty one)", file=sys.stderr)
         return self._repo
+
+    def note_created_database(self) -> None:
+        """After a command that succeeded: tell a person at a terminal that its first write created the
+        database (a mistyped --db would go unseen; init says so itself, scripts need no telling)."""
+        if self._repo is not None and self._repo.created is not None and sys.stderr.isatty():
+            print(f"note: created database {self.db_path}", file=sys.stderr)
 
     def settings(self) -> dict[str, str]:
         """Settings stored in the database (defaults when there is no database yet)."""

@@ -539,7 +539,7 @@ def parse_date(text: str, today: date, day_first: bool | None = None, *, past: b
     - ``end of month``/``eom``, ``end of quarter``/``eoq`` and ``end of
       year``/``eoy``: the last day of today's month, calendar quarter or
       calendar year; ``end of next month`` (``next``/``last``/``this``) one on;
-    - ``this friday`` is ``friday``;
+    - ``this friday``: the Friday of this week (Monday to Sunday), today included;
     - ``D/M`` or ``M/D`` without a year (``31/12``, ``1/15``): the next such
       day on or after today (``past``: as for ``Dec 5``), read as a full date is;
     - ``D/M/YYYY`` or ``M/D/YYYY`` with ``/``, ``.`` or ``-``: when both
@@ -638,6 +638,8 @@ def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: b
     weekday = _WEEKDAY_RE.fullmatch(low)
     if weekday and weekday.group(1) in ("next", "last") and weekday.group(2) in ("week", "month", "year"):  # +1w
         return _shift(text, today, -1 if weekday.group(1) == "last" else 1, weekday.group(2)[0])
+    if weekday and weekday.group(2) in _WEEKDAYS and weekday.group(1) == "this":  # in this week (Mon-Sun)
+        return _in_range(text, today + timedelta(days=_WEEKDAYS[weekday.group(2)] - today.weekday()))
     if weekday and weekday.group(2) in _WEEKDAYS:
         target = _WEEKDAYS[weekday.group(2)]
         back = weekday.group(1) == "last" or (past and weekday.group(1) != "next")
@@ -656,12 +658,14 @@ def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: b
 
     numeric = None if allow_time else _DM_RE.fullmatch(s)  # (typed, not a file's cell: a file writes the year)
     if numeric:
+        first, second = int(numeric.group(1)), int(numeric.group(3))
         try:  # (which number is the day, as for a full date; 2000 lets 29/2 through)
-            leap = _day_month_year(text, int(numeric.group(1)), int(numeric.group(3)), 2000, day_first)
+            leap = _day_month_year(text, first, second, 2000, day_first)
         except InvalidValue as exc:
             if exc.reason.startswith("is ambiguous"):
-                raise InvalidValue(None, text, "is ambiguous (day/month); write the month's name (3 Dec, Mar 12)"
-                                   " or set day_first") from None
+                abbr = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+                raise InvalidValue(None, text, f"is ambiguous (day/month); write {first} {abbr[second - 1]} or"
+                                   f" {second} {abbr[first - 1]}, or set day_first") from None
             raise
         return _month_day(text, leap.month, leap.day, today, past=past)
 

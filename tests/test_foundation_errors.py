@@ -185,7 +185,10 @@ def _on_a_terminal(*args: str) -> str:
 
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child
-        os.execv(salescli_exe(), [salescli_exe(), *args])
+        try:
+            os.execv(salescli_exe(), [salescli_exe(), *args])
+        finally:
+            os._exit(127)  # (never back into pytest)
     out = b""
     while True:
         try:
@@ -202,15 +205,18 @@ def _on_a_terminal(*args: str) -> str:
 def test_a_person_is_told_when_a_write_creates_the_database(tmp_path: Path, run_exe: Callable[..., Any]) -> None:
     typo = tmp_path / "sales.bd"  # meant sales.db
     out = _on_a_terminal("--db", str(typo), "--today", "2026-11-26", "deal", "add", "Oops")
-    assert out.startswith(f"created database {typo} (a new, empty one)\nadded deal 1 Oops (Prospecting)\n")
+    assert out.startswith(f"added deal 1 Oops (Prospecting)\n1\nnote: created database {typo}\n")
     # a script is not: its stderr says only what the command did
     res = run_exe("--db", str(tmp_path / "other.db"), "deal", "add", "Oops")
     assert res.stderr == "added deal 1 Oops (Prospecting)\n"
 
 
 @pytest.mark.parametrize(("args", "hint"), [
-    (("deal", "unpark", "2"), "Hint: salescli deal park ID --clear? (see `salescli deal -h`)\n"),
-    (("company", "delete", "2"), "Hint: salescli company rm? (see `salescli company -h`)\n"),
+    (("deal", "unpark", "2"), "Hint: did you mean `salescli deal park ID --clear`? (see `salescli deal -h`)\n"),
+    (("company", "delete", "2"), "Hint: did you mean `salescli company rm`? (see `salescli company -h`)\n"),
+    (("contact", "get", "2"), "Hint: did you mean `salescli contact show`? (see `salescli contact -h`)\n"),
+    (("task", "close", "2"), "Hint: did you mean `salescli task done`? (see `salescli task -h`)\n"),
+    (("deal", "close", "2"), "Hint: did you mean `salescli deal won or lost`? (see `salescli deal -h`)\n"),
     (("report", "delete"), "Hint: see `salescli report -h`\n"),  # no report rm to point to
 ])
 def test_a_command_other_tools_call_so_points_to_salesclis(cli: Run, args: tuple[str, ...], hint: str) -> None:
@@ -224,3 +230,12 @@ def test_today_after_the_command_says_where_it_goes(run_exe: Callable[..., Any],
     assert res.returncode == 2
     assert res.stderr.splitlines()[1] == (f"Hint: the global --today DATE goes before the command: salescli --today"
                                           f" DATE {' '.join(args[:2])} …")
+
+
+def test_a_today_before_the_command_is_not_blamed_for_an_extra_argument(run_exe: Callable[..., Any]) -> None:
+    res = run_exe("--today", "2026-11-26", "deal", "show", "1", "2")
+    assert (res.returncode, res.stderr) == (2, "Error: Got unexpected extra argument(s) (2)\n"
+                                               "Hint: see `salescli deal show -h`\n")
+    res = run_exe("task", "list", "--today=2026-12-09")
+    assert res.stderr.splitlines()[1] == ("Hint: the global --today DATE goes before the command: salescli --today"
+                                          " DATE task list …")

@@ -3,6 +3,7 @@ history, safety (dry run, rejects, one transaction), batches and undo."""
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 from collections.abc import Callable
@@ -1056,6 +1057,20 @@ def test_an_export_edited_to_a_later_stage_takes_that_stages_probability(ok: Run
     assert (deals["Globex"]["stage"], deals["Globex"]["probability"], deals["Globex"]["forecast_category"]) == (
         "Negotiation", 80, "commit")
     assert (deals["Own odds"]["probability"], deals["Own odds"]["forecast_category"]) == (55, "best_case")
+    # a probability or category edited in the file (its _set column left "no") is the deal's own from then on
+    ok("export", "deals", "-o", str(exported))
+    with exported.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        if row["title"] == "Globex":
+            row["probability"], row["forecast_category"] = "70", "best_case"
+    with exported.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    ok("import", "deals", str(exported))
+    globex = next(d for d in json.loads(ok("deal", "list", "-f", "json").stdout) if d["title"] == "Globex")
+    assert (globex["stage"], globex["probability"], globex["forecast_category"]) == ("Negotiation", 70, "best_case")
 
 
 def test_two_companies_of_one_name_export_and_import_back(ok: Run, cli: Run, tmp_path: Path) -> None:

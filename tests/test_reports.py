@@ -62,7 +62,7 @@ def build_history(db: Path, home: Path) -> None:
     ok(*add, "Alpha", "--owner", "ana", "--amount", "10k", "--stage", "Qualification", "--date", "2026-09-01",
        "--close", "2026-10-31")
     ok("deal", "move", "1", "Proposal", "--date", "2026-09-20")
-    ok("deal", "won", "1", "--amount", "12k", "--date", "2026-10-10")
+    ok("deal", "won", "1", "--amount", "12k", "--date", "2026-10-10", today="2026-10-10")  # (as it happened)
     ok(*add, "Beta", "--owner", "ana", "--amount", "5k", "--date", "2026-10-05")
     ok("deal", "move", "2", "Qualification", "--date", "2026-10-12")
     ok("deal", "lost", "2", "--reason", "went with competitor", "--category", "competitor", "--date", "2026-11-03")

@@ -147,5 +147,9 @@ def test_the_word_as_typed_comes_before_longer_words_it_begins(ok, tmp_path):
     assert json.loads(ok("search", "42", "--limit", "1", "-f", "json").stdout)[0]["title"] == "Deal 42"
 
 
-def test_text_that_looks_like_an_option_is_searched(ok, crm):
-    assert ok("search", "-5%").stderr == 'nothing matches "-5%"\n'
+def test_text_that_looks_like_an_option_is_searched_after_a_double_dash(ok, cli, run_exe, crm):
+    assert ok("search", "--", "-5%").stderr == 'nothing matches "-5%"\n'
+    res = run_exe("--db", str(crm), "search", "-5%")
+    assert (res.returncode, res.stderr) == (2, "Error: No such option: -5\nHint: to search for text starting with -,"
+                                               " put -- before it: salescli search -- -5%\n")
+    assert cli("search", "acme", "--limt", "3").stderr.startswith("Error: No such option: --limt (Possible options:")

@@ -124,7 +124,7 @@ def test_done_counts_as_activity_on_the_links(ok, db, tasks):
     [
         (["done", "7"], 1, "Error: task 7 is already done (2026-11-26)\n"),
         (["done", "99"], 3, "Error: task 99 not found\n"),
-        (["done", "x"], 2, 'Error: ID "x" is not a task id (a number) or the subject of an open task\n'),
+        (["done", "x"], 2, 'Error: TASK "x" is not a task id (a number) or the subject of an open task\n'),
         (["done", "1", "--date", "+1d"], 1, "Error: --date 2026-11-27 is in the future"),
         (["show", "8"], 3, "Error: task 8 not found (8 is a call)\n"),
         (["edit", "8", "--due", "+1d"], 3, "Error: task 8 not found (8 is a call)\n"),
@@ -212,5 +212,6 @@ def test_done_takes_an_open_tasks_subject(ok, cli, db):
     before = digest(db)
     res = cli("task", "done", "call")
     assert (res.exit_code, res.stderr) == (1, 'Error: task "call" is ambiguous: 2 open tasks match (4 Call Cy (due'
-                                              ' 2026-11-27); 5 Call Di (due 2026-11-28))\nHint: use the task id\n')
+                                              ' 2026-11-27, dana); 5 Call Di (due 2026-11-28, dana))\n'
+                                              "Hint: use the task id\n")
     assert digest(db) == before

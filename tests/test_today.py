@@ -181,6 +181,7 @@ def test_a_parked_deal_comes_back_after_its_date(ok, seeded):
 
 def test_owner_and_everyone(ok, seeded):
     sam = ok("today", "--owner", "SAM").stdout
+    assert ok("today", "--owner", " sam ").stdout == sam  # pasted with spaces: the same agenda
     assert sam == """\
 Today 2026-11-26 (Thursday) · sam
 

@@ -483,7 +483,9 @@ def test_parse_date(text: str, expected: date) -> None:
         ("end of last month", date(2026, 10, 31), date(2026, 10, 31)),
         ("end of next quarter", date(2027, 3, 31), date(2027, 3, 31)),
         ("end of this year", date(2026, 12, 31), date(2026, 12, 31)),
-        ("this friday", date(2026, 11, 27), date(2026, 11, 20)),  # as friday
+        ("this friday", date(2026, 11, 27), date(2026, 11, 27)),  # the one of this week, either way
+        ("this thursday", TODAY, TODAY),
+        ("this monday", date(2026, 11, 23), date(2026, 11, 23)),
         # a day and month without a year (only one reading): as "Dec 31", "Jan 15"
         ("31/12", date(2026, 12, 31), date(2025, 12, 31)),
         ("1/15", date(2027, 1, 15), date(2026, 1, 15)),
@@ -1077,7 +1079,7 @@ def test_parse_money_with_a_decimal_comma_refuses_a_point_for_decimals(text: str
 
 def test_a_day_and_month_without_a_year_follow_day_first_and_are_refused_in_a_file() -> None:
     assert parse_date("3/4", TODAY, day_first=True) == date(2027, 4, 3)
-    with pytest.raises(InvalidValue, match=r"is ambiguous \(day/month\); write the month's name"):
+    with pytest.raises(InvalidValue, match=r"is ambiguous \(day/month\); write 3 Apr or 4 Mar, or set day_first"):
         parse_date("3/4", TODAY)
     with pytest.raises(InvalidValue, match="is not a date"):  # a file writes its year: 12/31 is no guess
         parse_date_or_datetime("12/31", TODAY)

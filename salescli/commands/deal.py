@@ -582,7 +582,7 @@ def park(
     else:
         say(f"parked deal {row['id']} until {row['parked_until']}: {row['park_reason']}")
         close = row.get("expected_close")
-        if close and str(close) < str(row["parked_until"]):  # it would sit in a forecast it cannot close in
+        if close and app.today.isoformat() <= str(close) < str(row["parked_until"]):  # a forecast it cannot close in
             say(f"note: it closes {close}, before it is back: move the close date too"
                 f" (salescli deal edit {row['id']} --close DATE)")
     _emit(app, row, fmt, output)

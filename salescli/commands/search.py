@@ -49,4 +49,4 @@ def search(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("search", context_settings={"ignore_unknown_options": True})(search)  # `search -5%` is text
+    app.command("search")(search)

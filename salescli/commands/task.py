@@ -159,7 +159,7 @@ def show(
 @app.command("done")
 def done(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="ID", help="Task id, or (a part of) an open task's subject.")],
+    ref: Annotated[str, typer.Argument(metavar="TASK", help="Task id, or (a part of) an open task's subject.")],
     outcome: Annotated[str | None, typer.Option("--outcome", help="What came of it.")] = None,
     when: Annotated[str | None, typer.Option("--date", help="When it was done (default: today).")] = None,
     fmt: FormatOpt = None,
@@ -168,7 +168,7 @@ def done(
     """Mark a task done (counts as activity on its deal, contact and company).
 
     \b
-    Example: salescli task done 21 --outcome "contract sent"
+    Example: salescli task done "order form" --outcome "form sent"
     """
     from salescli.render import pick_format
     from salescli.services.activities import complete_task, resolve_task_ref

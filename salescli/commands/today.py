@@ -51,7 +51,7 @@ def today(
     if owner is not None:  # a named owner must exist (a typo in a cron job is exit 3, as in every filter)
         from salescli.services.refs import known_user
 
-        known_user(app.repo(), owner)
+        who = known_user(app.repo(), owner)
     rows = limit if limit is not None else (TABLE_ROWS if chosen == "table" else None)
     agenda = build_agenda(app.repo(), app.today, who, rows)
     if chosen == "json":

@@ -1360,28 +1360,30 @@ class DealPlanner(Planner):
             minor, currency = self._amount(amount_text, currency, line)
         currency = currency or self.base_currency
         closed = kind != "open"
+        # salescli's own export says whether a deal's probability and category were set or followed its stage
+        # ("no": the stage's, then): a row moved to another stage in a spreadsheet takes that stage's, unless
+        # the value itself was edited too (an existing deal's: see the update below)
+        given = values.get("probability")
+        given_category = values.get("forecast_category")
+        follows = values.get("probability_set") is not None and not values.get("probability_set")
+        category_follows = values.get("forecast_category_set") is not None and not values.get("forecast_category_set")
         if closed:
             probability, probability_set = stage.probability, 0
             category, category_set = "closed", 0
         else:
-            given = values.get("probability")
             given_set = values.get("probability_set")
-            if given_set is not None and not given_set:
-                given = None  # salescli's export: "not set", the probability follows the stage (a new one too)
-            probability = stage.probability if given is None else given
-            if given == 0 and stage.probability:
+            probability = stage.probability if given is None or follows else given
+            if given == 0 and stage.probability and not follows:
                 self.tally.notes[ZERO_PROBABILITY] += 1  # (new or updated: the file says so)
             probability_set = int(given is not None and given != stage.probability) if given_set is None \
                 else int(given_set)
-            given_category_set = values.get("forecast_category_set")
-            if given_category_set is not None and not given_category_set:
-                values = {**values, "forecast_category": None}  # likewise: the category follows the probability
-            category = self._category(values, line, probability)
-            if given_category_set is None:
+            category = self._category({**values, "forecast_category": None} if category_follows else values, line,
+                                      probability)
+            if values.get("forecast_category_set") is None:
                 category_set = int("forecast_category" in values
                                    and category != default_forecast_category(probability))
             else:
-                category_set = int(given_category_set)
+                category_set = int(values["forecast_category_set"])
         expected_close = values.get("expected_close")
         # a stage_history cell says when the deal started (its first entry) and entered its stage (its last);
         # read here when the row lacks one of those dates, else only for a new deal (or a changed history)
@@ -1483,6 +1485,14 @@ class DealPlanner(Planner):
                 stage = self.stage_by_id[current["stage_id"]]
                 kind = stage.kind
             self._check_history_runs_forward(current, stage, values, won_at or lost_at, line)
+            if kind == "open" and follows and given is not None and given != current.get("probability"):
+                probability, probability_set = given, 1  # edited in the file: the deal's own probability now
+                if category_follows:
+                    category = default_forecast_category(probability)
+            if kind == "open" and category_follows and given_category is not None:
+                typed = self._category(values, line, probability)
+                if typed != current.get("forecast_category"):
+                    category, category_set = typed, 1  # edited in the file: the deal's own category now
             fields: Row = {
                 "title": title, "pipeline_id": stage.pipeline_id, "stage_id": stage.id, "status": kind,
                 "probability": probability, "probability_set": probability_set,

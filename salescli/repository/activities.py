@@ -186,7 +186,7 @@ class ActivityStore(RepositoryBase):
 
     def open_tasks_named(self, text: str, limit: int = 11, *, part: bool = True) -> list[Row]:
         """Open tasks whose subject is the text (any case), else (part) contains it; oldest due first."""
-        tries = [("subject = ? COLLATE NOCASE", text)]
+        tries = [("casefold(subject) = casefold(?)", text)]
         if part:
             tries.append(("instr(casefold(subject), casefold(?)) > 0", text))
         for where, arg in tries:

@@ -300,7 +300,7 @@ class DealStore(RepositoryBase):
             q.add(sql, *params)
             q.uses_stage = True
         if parked_after is not None:
-            q.add("d.status = 'open' AND d.parked_until > ?", parked_after)
+            q.add("d.status = 'open' AND substr(d.parked_until, 1, 10) > ?", parked_after)  # (parked as every report)
         if min_amount is not None:
             minor, currency = min_amount
             if currency:

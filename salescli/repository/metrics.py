@@ -540,8 +540,8 @@ class MetricStore(RepositoryBase):
 
     def week_events(self, f: DealFilter, *, start: str, end: str, limit: int | None = None) -> Iterator[Row]:
         """What happened to deals in [start, end): created, advanced (a move to a later open stage, after
-        its creation), slipped (its close date later at the week's end than at its start),
-        close date pushed later (change log), won, lost — by day."""
+        its creation), slipped (its close date later at the period's end than at its start, from the change
+        log), won, lost — by day."""
         sql, params = self._events_sql(f)
         yield from self.stream(f"{sql} ORDER BY day, deal_id, seq LIMIT :limit",
                                      {**params, "start": start, "end": end, "limit": -1 if limit is None else limit})

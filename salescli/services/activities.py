@@ -81,15 +81,15 @@ def resolve_task_ref(repo: Repository, ref: str) -> int:
     if found is not None:
         return found
     if not ref.strip():
-        raise InvalidValue("ID", ref, "is not a task id or the subject of an open task")
+        raise InvalidValue("TASK", ref, "is not a task id or the subject of an open task")
     part = len(ref.strip()) >= 3  # (a letter or two is in every other subject: "x" is a mistyped id)
     rows = repo.open_tasks_named(ref.strip(), part=part)
     if not rows and not part:
-        raise InvalidValue("ID", ref, "is not a task id (a number) or the subject of an open task")
+        raise InvalidValue("TASK", ref, "is not a task id (a number) or the subject of an open task")
     if not rows:
         raise NotFound(f'no open task with "{ref.strip()}" in its subject', hint="see `salescli task list`")
     if len(rows) > 1:
-        listed = "; ".join(f"{r['id']} {r['subject']} (due {r['due_date']})" for r in rows[:10])
+        listed = "; ".join(f"{r['id']} {r['subject']} (due {r['due_date']}, {r['owner']})" for r in rows[:10])
         raise AmbiguousReference(f'task "{ref.strip()}" is ambiguous: {"more than 10" if len(rows) > 10 else len(rows)}'
                                  f" open tasks match ({listed})", hint="use the task id")
     return int(rows[0]["id"])

@@ -44,8 +44,8 @@ def fire(repo: Repository, deal: Row, event: str, today: date, stage_name: str |
             owner = deal.get("owner") if rule["owner_rule"] == DEAL_OWNER else rule["owner_rule"]
             owner = owner or repo.user  # a deal without an owner: whoever moved it follows up
             due = today + timedelta(days=int(rule["due_days"]))
-            passed = not_before is not None and due < not_before
-            if not_before is not None and passed:
+            passed = due if not_before is not None and due < not_before else None
+            if passed is not None and not_before is not None:
                 due = not_before
             now = repo.now()
             task_id = repo.create_record(
@@ -69,7 +69,7 @@ def fire(repo: Repository, deal: Row, event: str, today: date, stage_name: str |
             created.append(task_id)
             repo.notices.append(
                 f'created task {task_id} "{rule["task_subject"]}" due {due.isoformat()} (automation {rule["id"]}'
-                + (f"; {rule['due_days']} days after the deal's {today.isoformat()} had passed)" if passed else ")")
+                + (f"; its +{rule['due_days']}d, {passed.isoformat()}, was already past)" if passed else ")")
             )
     return created
 
