@@ -1085,3 +1085,31 @@ def test_two_companies_of_one_name_export_and_import_back(ok: Run, cli: Run, tmp
     again = tmp_path / "again.csv"
     ok("export", "companies", "-o", str(again), database=fresh)
     assert again.read_text() == exported.read_text()
+
+
+def test_deals_of_another_pipeline_import_into_a_new_database_with_create_stages(ok: Run, cli: Run,
+                                                                                 tmp_path: Path) -> None:
+    ok("pipeline", "add", "Renewals", "--stages", "Due:30,Quoted:60,Signed:100:won,Churned:0:lost")
+    ok("deal", "add", "R1", "--pipeline", "Renewals", "--stage", "Quoted", "--amount", "100")
+    ok("deal", "move", "1", "Due")
+    ok("deal", "add", "R2", "--pipeline", "Renewals", "--stage", "Due", "--amount", "200")
+    ok("deal", "won", "2")
+    exported = tmp_path / "deals.csv"
+    ok("export", "deals", "-o", str(exported))
+    fresh = tmp_path / "fresh.db"
+    res = cli("import", "deals", str(exported), database=fresh)
+    assert res.exit_code == 4
+    assert 'pipeline "Renewals" is not a pipeline (pipelines: Default; or pass --create-stages)' in res.stderr
+    res = ok("import", "deals", str(exported), "--create-stages", database=fresh)
+    assert res.stderr.splitlines()[1:6] == [
+        "created pipeline Renewals", "created stage Due (open, 30%) in pipeline Renewals",
+        "created stage Quoted (open, 30%) in pipeline Renewals", "created stage Signed (won, 100%) in pipeline"
+        " Renewals", "created stage Lost (lost, 0%) in pipeline Renewals"]
+    again = tmp_path / "again.csv"
+    ok("export", "deals", "-o", str(again), database=fresh)
+    assert again.read_text() == exported.read_text()  # stages, probabilities and history as they were
+    assert ok("import", "undo", "1", "--yes", database=fresh).stderr == (
+        "undid import batch 1 (deals from deals.csv): deleted 2 deals, 4 stages, 1 pipeline; restored 0 updated"
+        " records\n")
+    assert [p["name"] for p in json.loads(ok("pipeline", "list", "-f", "json", database=fresh).stdout)] == [
+        "Default"]

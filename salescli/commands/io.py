@@ -66,7 +66,8 @@ ProgressOpt = Annotated[bool | None, typer.Option(
     "--progress/--no-progress", help="Progress bar on stderr (default: for big files on a terminal).")]
 
 ON_ERROR = ("abort", "skip")
-SINGULAR = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity", "users": "user"}
+SINGULAR = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity", "users": "user",
+            "stages": "stage", "pipelines": "pipeline"}
 ON_DUPLICATE = ("update", "skip", "error")
 PROGRESS_BYTES = 1_500_000  # about 10,000 rows of a typical export
 
@@ -258,6 +259,8 @@ def _report(report: ImportReport, fmt: str) -> None:
         return
     for note in tally.note_lines():
         say(f"note: {note}")
+    for pipeline in tally.pipelines_created:
+        say(f"{'would create' if report.dry_run else 'created'} pipeline {pipeline}")
     for stage in tally.stages_created:
         say(f"{'would create' if report.dry_run else 'created'} stage {stage}")
     say(report.sentence())
@@ -355,7 +358,8 @@ def import_deals(
     on_duplicate: OnDuplicateOpt = "update",
     no_create: NoCreateOpt = False,
     create_stages: Annotated[bool, typer.Option(
-        "--create-stages", help="Add stages the pipeline does not have (default: unknown stages are errors).")] = False,
+        "--create-stages", help="Add stages (and pipelines) the database does not have (default: unknown ones are"
+                                " errors).")] = False,
     pipeline: Annotated[str | None, typer.Option(
         "--pipeline", help="Pipeline of rows without one (default: the default pipeline).")] = None,
     encoding: EncodingOpt = None,

@@ -234,6 +234,9 @@ class Writer:
     def create_stage(self, pipeline_id: int, name: str, kind: str, probability: int) -> int:
         return self.store.add_import_stage(pipeline_id, name, kind, probability)
 
+    def create_pipeline(self, name: str) -> int:
+        return self.store.add_import_pipeline(name)
+
     def touch_last_activity(self, day: str, links: dict[str, Any]) -> None:
         self.touches.append((day, {k: links.get(k) for k in ("deal_id", "contact_id", "company_id")}))
 
@@ -314,6 +317,7 @@ class ImportReport:
             "created": t.created, "updated": t.updated, "unchanged": t.unchanged, "skipped": t.skipped,
             "rejected": t.rejected, "batch_id": self.batch_id,
             "related_created": dict(t.related), "stages_created": list(t.stages_created),
+            "pipelines_created": list(t.pipelines_created),
             "users_created": list(t.new_users),
         }
         if self.csv_file is not None:

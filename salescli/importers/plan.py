@@ -137,6 +137,7 @@ class Tally:
     ambiguous: dict[str, list[int]] = field(default_factory=dict)  # column -> lines with day/month dates
     ambiguous_count: Counter[str] = field(default_factory=Counter)
     stages_created: list[str] = field(default_factory=list)
+    pipelines_created: list[str] = field(default_factory=list)
     new_users: list[str] = field(default_factory=list)  # owners first met in the file (made users)
     notes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (singular, plural) -> rows
 
@@ -1195,6 +1196,7 @@ class DealPlanner(Planner):
         self.pending: dict[tuple[Any, ...], int] = {}  # keys of rows planned in this chunk -> line
         # what rows named, resolved once: (pipeline, stage, status) and (external id, domain, name) of a company
         self.stage_cache: dict[tuple[Any, ...], tuple[StageInfo, StageInfo | None]] = {}
+        self.new_pipelines: list[int] = []  # created by this import (--create-stages)
         self.company_cache: dict[tuple[Any, ...], int] = {}
         self.found_ext: dict[str, int] = {}
         self.found_title: dict[tuple[str, int | None], list[int]] = {}
@@ -1262,9 +1264,11 @@ class DealPlanner(Planner):
         pipeline = values.get("pipeline")
         if pipeline:
             found = self.pipelines.get(fold(pipeline))
+            if found is None and self.options.create_stages and len(pipeline.strip()) <= 200:
+                found = self.create_pipeline(pipeline.strip())
             if found is None:
                 raise RowError(self.col("pipeline"), pipeline, "is not a pipeline (pipelines: "
-                               + ", ".join(self.pipeline_names.values()) + ")", line)
+                               + ", ".join(self.pipeline_names.values()) + "; or pass --create-stages)", line)
             pid = found
         status = values.get("status")
         if status is not None and status not in ("open", "won", "lost"):
@@ -1274,8 +1278,10 @@ class DealPlanner(Planner):
             # `needs-analysis` is Needs Analysis when no other stage reads so (as `deal move` finds it)
             info = self.stages.get((pid, fold(name))) or self.loose_stages.get((pid, loose_key(name)))
             if info is None:
-                if self.options.create_stages:
-                    info = self.create_stage(pid, name)
+                if self.options.create_stages:  # (named on a won or lost row: a won or lost stage)
+                    # salescli's export of a probability not set: the stage's own there, so the new stage's
+                    followed = values.get("probability") if values.get("probability_set") == 0 else None
+                    info = self.create_stage(pid, name, status if status in ("won", "lost") else None, followed)
                 else:
                     self.tally.unknown_stages[(self.pipeline_names[pid], name)] += 1
                     raise RowError(self.col("stage"), name,
@@ -1301,12 +1307,30 @@ class DealPlanner(Planner):
                            line)
         return info
 
-    def create_stage(self, pipeline_id: int, name: str) -> StageInfo:
+    def create_pipeline(self, name: str) -> int:
+        """A pipeline the file names (--create-stages): its stages as rows name them (a won or lost row's
+        stage is a won or lost stage), and Won and Lost at the end when no row gave it one."""
+        pid = self.writer.create_pipeline(name)
+        self.stage_cache.clear()
+        self.tally.pipelines_created.append(name)
+        self.new_pipelines.append(pid)
+        self._load_stages()
+        return pid
+
+    def _complete_new_pipelines(self) -> None:
+        for pid in self.new_pipelines:
+            for kind, label in (("won", "Won"), ("lost", "Lost")):
+                if (pid, kind) not in self.closing:
+                    self.create_stage(pid, label, kind)
+
+    def create_stage(self, pipeline_id: int, name: str, kind: str | None = None,
+                     probability: int | None = None) -> StageInfo:
         from salescli.services.pipeline import _kind_from_name
 
-        kind = _kind_from_name(name)
+        kind = kind or _kind_from_name(name)
         opens = [s for s in self.stage_by_id.values() if s.pipeline_id == pipeline_id and s.kind == "open"]
-        probability = {"won": 100, "lost": 0}.get(kind, max((s.probability for s in opens), default=10))
+        if kind != "open" or probability is None:
+            probability = {"won": 100, "lost": 0}.get(kind, max((s.probability for s in opens), default=10))
         sid = self.writer.create_stage(pipeline_id, name.strip(), kind, probability)
         self.stage_cache.clear()  # positions moved
         self.tally.stages_created.append(f"{name.strip()} ({kind}, {probability}%) in pipeline "
@@ -1725,7 +1749,9 @@ class DealPlanner(Planner):
 
     def after_rows(self) -> None:
         """The contacts of the deals this import made won become customers (a lead, prospect or churned one
-        before), as `deal won` does; each change is in the batch, so `import undo` takes it back."""
+        before), as `deal won` does; each change is in the batch, so `import undo` takes it back. A pipeline
+        the import created gets the Won or Lost stage no row gave it (every pipeline has both)."""
+        self._complete_new_pipelines()
         if self.won_contacts:
             self.writer.flush()  # (a contact this import made may still be in a buffer)
             promoted = self.store.promote_contacts(sorted(self.won_contacts))

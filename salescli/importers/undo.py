@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from salescli.repository import Repository
 
 TABLE_OF = {"company": "companies", "contact": "contacts", "deal": "deals", "activity": "activities",
-            "task": "activities", "user": "users", "stage": "stages"}
+            "task": "activities", "user": "users", "stage": "stages", "pipeline": "pipelines"}
 # Deleted in this order: what points at a record goes before it.
 DELETE_ORDER = (("activities", "CASE kind WHEN 'task' THEN 'task' ELSE 'activity' END"), ("deals", "'deal'"),
                 ("contacts", "'contact'"), ("companies", "'company'"), ("users", "'user'"))
@@ -81,6 +81,9 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
         stages = repo.undo_stages(created.get("stages", []))
         if stages:
             deleted["stages"] = stages
+        pipelines = repo.undo_pipelines(created.get("pipelines", []))
+        if pipelines:
+            deleted["pipelines"] = pipelines
         repo.mark_batch_undone(batch_id)
     return {"batch_id": batch_id, "entity": batch["entity"], "source": batch["source"], "deleted": deleted,
             "reverted_updates": reverted, "stage_history_removed": history}

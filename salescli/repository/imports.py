@@ -317,6 +317,23 @@ class ImportStore(RepositoryBase):
         self.update_row(table, current["id"], values)
         self.record_change(entity, current["id"], "update", {k: current.get(k) for k in values}, values)
 
+    def add_import_pipeline(self, name: str) -> int:
+        """A pipeline an import met (--create-stages), without stages: its rows' stages are added as they come
+        (add_import_stage), and a Won or Lost stage it still lacks at the end."""
+        pipeline_id = self.insert("pipelines", {"id": self.next_id("pipelines"), "name": name, "is_default": 0,
+                                                "created_at": self.now()})
+        self.record_change("pipeline", pipeline_id, "create", None, {"name": name})
+        return pipeline_id
+
+    def undo_pipelines(self, ids: list[int]) -> int:
+        """Delete pipelines an import created once none of their stages is left (undo_stages runs first)."""
+        removed = 0
+        for pid in ids:
+            if not self.scalar("SELECT count(*) FROM stages WHERE pipeline_id = ?", (pid,)):
+                self.delete_record("pipelines", "pipeline", pid)
+                removed += 1
+        return removed
+
     def add_import_stage(self, pipeline_id: int, name: str, kind: str, probability: int) -> int:
         """A stage an import met (--create-stages): open ones go before the won/lost stages."""
         stages = self.all("SELECT id, kind FROM stages WHERE pipeline_id = ? ORDER BY position, id", (pipeline_id,))
