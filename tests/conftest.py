@@ -154,3 +154,30 @@ def every_command_help(cli: Callable[..., Result], argv: tuple[str, ...] = ()) -
             if line.startswith("  ") and not line.startswith("   "):
                 out += every_command_help(cli, (*argv, line.split()[0]))
     return out
+
+
+def pty_run(argv: list[str], env: dict[str, str]) -> str:
+    """Run a program under a pseudo-terminal; everything it wrote there."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)  # (never back into pytest)
+    out = b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    return out.decode()

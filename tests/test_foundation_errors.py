@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from salescli.errors import ExitStatus, InvalidValue, shown_value
-from tests.conftest import digest, salescli_exe
+from tests.conftest import digest, pty_run, salescli_exe
 
 Run = Callable[..., Any]
 
@@ -179,32 +179,10 @@ def test_an_ambiguous_today_asks_for_the_iso_form_whatever_day_first_says(ok: Ru
         2, 'Error: --today "03/04/2026" is ambiguous (day/month); write 2026-04-03 or 2026-03-04\n')
 
 
-def _on_a_terminal(*args: str) -> str:
-    """Run salescli under a pseudo-terminal and return everything it wrote there."""
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        try:
-            os.execv(salescli_exe(), [salescli_exe(), *args])
-        finally:
-            os._exit(127)  # (never back into pytest)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(fd, 1024)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.waitpid(pid, 0)
-    return out.decode().replace("\r\n", "\n")
-
-
 def test_a_person_is_told_when_a_write_creates_the_database(tmp_path: Path, run_exe: Callable[..., Any]) -> None:
     typo = tmp_path / "sales.bd"  # meant sales.db
-    out = _on_a_terminal("--db", str(typo), "--today", "2026-11-26", "deal", "add", "Oops")
+    out = pty_run([salescli_exe(), "--db", str(typo), "--today", "2026-11-26", "deal", "add", "Oops"],
+                  dict(os.environ)).replace("\r\n", "\n")
     assert out.startswith(f"added deal 1 Oops (Prospecting)\n1\nnote: created database {typo}\n")
     # a script is not: its stderr says only what the command did
     res = run_exe("--db", str(tmp_path / "other.db"), "deal", "add", "Oops")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import digest, salescli_exe
+from tests.conftest import digest, pty_run, salescli_exe
 
 Run = Callable[..., Any]
 
@@ -258,35 +258,12 @@ def test_piped_tables_are_not_cut_to_80_columns(db: Path, run_exe: Callable[...,
     assert "…" not in proc.stdout
 
 
-def _pty_run(argv: list[str], env: dict[str, str]) -> str:
-    import pty
-    import select
-
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.execve(argv[0], argv, env)
-    out = b""
-    while True:
-        ready, _, _ = select.select([fd], [], [], 30)
-        if not ready:
-            break
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.waitpid(pid, 0)
-    return out.decode()
-
-
 def test_colour_only_on_a_terminal_and_never_with_no_color(crm: Run, db: Path, run_exe: Callable[..., Any]) -> None:
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env["TERM"] = "xterm-256color"
-    coloured = _pty_run([salescli_exe(), "--db", str(db), "company", "show", "1"], env)
+    coloured = pty_run([salescli_exe(), "--db", str(db), "company", "show", "1"], env)
     assert "Acme Corp" in coloured and "\x1b[" in coloured
-    plain = _pty_run([salescli_exe(), "--db", str(db), "company", "show", "1"], {**env, "NO_COLOR": "1"})
+    plain = pty_run([salescli_exe(), "--db", str(db), "company", "show", "1"], {**env, "NO_COLOR": "1"})
     assert "Acme Corp" in plain and "\x1b[" not in plain
     piped = run_exe("--db", str(db), "company", "show", "1", env=env)
     assert "Acme Corp" in piped.stdout and "\x1b[" not in piped.stdout
