@@ -375,10 +375,6 @@ def test_a_report_on_a_pinned_past_day_leaves_out_what_came_after_it(hist: Run) 
     assert (perf["summary"]["won"], perf["summary"]["won_amount"], perf["summary"]["activities"]) == (
         1, D("12000.00"), 2)
     assert on("report", "velocity")["summary"]["win_rate"] == D("0.3333")  # Alpha won; Beta, Eta lost
-    pipeline = on("report", "pipeline")  # as it stood that day: Delta still open in Proposal
-    assert (pipeline["summary"]["deals"], by(pipeline["rows"], "stage")["Proposal"]["deals"]) == (7, 1)
-    assert any(n.startswith("the database has stage moves after 2026-11-19: this is the pipeline")
-               for n in pipeline["notes"])
     funnel = by(on("report", "funnel")["stages"], "stage")
     assert (funnel["Proposal"]["entered"], funnel["Proposal"]["converted"], funnel["Won"]["entered"]) == (2, 1, 1)
     week = on("report", "weekly", "--week", "this-week")

@@ -33,8 +33,7 @@ def snapshot(
 
     chosen = pick_format(fmt, output)
     app = app_context(ctx)
-    rctx = common.resolve(app.repo(), app.today, period=period, pipeline=pipeline, owner=owner, team=team,
-                          pinned=app.today_pinned)
+    rctx = common.resolve(app.repo(), app.today, period=period, pipeline=pipeline, owner=owner, team=team)
     stored = take_snapshot(rctx)
     def amount(key: str) -> str:
         return "–" if stored[key] is None else f"{stored[key]:,}"

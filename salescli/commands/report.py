@@ -135,7 +135,7 @@ def _run(ctx: typer.Context, name: str, *, fmt: str | None, output: str | None, 
         # a table (or the e-mailed html) shows the first rows of a long list: let SQLite stop there too
         default = 30 if name == "weekly" else 100
         args["list_limit"] = None if chosen not in ("table", "html") else default if table_limit == -1 else table_limit
-    report = module.build(common.resolve(repo, app.today, pinned=app.today_pinned, **scope), **args)
+    report = module.build(common.resolve(repo, app.today, **scope), **args)
     render_report(report, fmt=chosen, output=output, chart=chart, table_limit=table_limit)
     held = common.failed_conditions(report, conditions)
     if held:

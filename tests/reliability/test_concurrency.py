@@ -202,11 +202,10 @@ def test_reports_during_an_import_see_the_state_before_or_after_never_a_mix(crm:
         conn = sqlite3.connect(db)
         try:
             n, total = conn.execute(query).fetchone()
+            open_deals = conn.execute("SELECT count(*) FROM deals WHERE status = 'open'").fetchone()[0]
+            return n, total, open_deals
         finally:
             conn.close()
-        # the open deals as the report counts them on its (pinned) day: the file closes some deals after it
-        report = crm.run("report", "pipeline", "-f", "json")
-        return n, total, json.loads(report.stdout)["summary"]["deals"]
 
     before = state()
     racers = start_racers(crm, watchers)

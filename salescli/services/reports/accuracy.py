@@ -106,9 +106,7 @@ def _actual_won(ctx: ReportContext, snap: Row, cache: dict[tuple[str, str, str],
     if key not in cache:
         period = Period(date.fromisoformat(snap["period_start"]), date.fromisoformat(snap["period_end"]),
                         snap["period_label"])
-        scope = _scope_filters(snap["scope"])
-        sub = resolve(ctx.repo, ctx.today, period_value=period, pipeline=scope["pipeline"], owner=scope["owner"],
-                      team=scope["team"])
+        sub = resolve(ctx.repo, ctx.today, period_value=period, **_scope_filters(snap["scope"]))
         sub.missing = ctx.missing
         rows = ctx.repo.closed_in_period(sub.filter, "all", start=sub.start, end=sub.events_end)
         cache[key] = (sub.to_base(per_currency(rows, "won_amount")), period.end <= ctx.today)

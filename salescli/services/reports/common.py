@@ -54,13 +54,11 @@ class ReportContext:
     settings: dict[str, str]
     missing: set[str] = field(default_factory=set)
     converted: set[str] = field(default_factory=set)  # currencies whose amounts a total converted
-    later_data: bool = False  # a pinned --today with stage moves, wins or losses dated after it
 
     @property
     def historical(self) -> bool:
-        """Whether the report describes a past day (from stage history): --as-of, or a pinned --today the
-        database has moved on from (the deals as they stand now are not that day's)."""
-        return self.as_of < self.today or self.later_data
+        """Whether the report describes a past day (from stage history)."""
+        return self.as_of < self.today
 
     @property
     def as_of_sql(self) -> str | None:
@@ -164,10 +162,8 @@ def resolve(
     team: str | None = None,
     as_of: str | None = None,
     period_value: Period | None = None,
-    pinned: bool = False,
 ) -> ReportContext:
-    """Turn typed options into a ReportContext; unknown pipeline, owner or team is exit 3. pinned: today
-    came from --today (then a database with later moves is read as it stood that day)."""
+    """Turn typed options into a ReportContext; unknown pipeline, owner or team is exit 3."""
     from salescli.services.money import rates_on
     from salescli.values import parse_date
 
@@ -216,7 +212,6 @@ def resolve(
         rates=rates_on(repo, day),
         stale_days=stale_days,
         settings=settings,
-        later_data=pinned and as_of is None and repo.dated_from((day + timedelta(days=1)).isoformat()),
     )
 
 

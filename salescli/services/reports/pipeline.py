@@ -136,11 +136,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         n = totals["without_amount"]
         verbs = "has no amount and counts" if n == 1 else "have no amount and count"
         report.notes.append(f"{n:,} of the {totals['deals']:,} open deals {verbs} as 0 in the amounts")
-    if ctx.later_data:
-        report.notes.append(f"the database has stage moves after {ctx.as_of.isoformat()}: this is the pipeline"
-                            " as it stood that day, from the stage history (current amounts and close dates;"
-                            " staleness is only known for the real today)")
-    elif ctx.historical:
+    if ctx.historical:
         report.notes.append(f"as of {ctx.as_of.isoformat()} from the stage history: current amounts and close "
                             "dates; staleness is only known for today")
     return report.finish(ctx)
