@@ -1107,9 +1107,27 @@ def test_deals_of_another_pipeline_import_into_a_new_database_with_create_stages
         " Renewals", "created stage Lost (lost, 0%) in pipeline Renewals"]
     again = tmp_path / "again.csv"
     ok("export", "deals", "-o", str(again), database=fresh)
-    assert again.read_text() == exported.read_text()  # stages, probabilities and history as they were
+    assert again.read_text() == exported.read_text()  # (stages as rows first name them: here as they were)
     assert ok("import", "undo", "1", "--yes", database=fresh).stderr == (
         "undid import batch 1 (deals from deals.csv): deleted 2 deals, 4 stages, 1 pipeline; restored 0 updated"
         " records\n")
     assert [p["name"] for p in json.loads(ok("pipeline", "list", "-f", "json", database=fresh).stdout)] == [
         "Default"]
+
+
+def test_create_stages_reads_a_closed_rows_stage_as_other_crms_write_it(ok: Run, tmp_path: Path) -> None:
+    # another CRM's lost deal names the open stage it was lost from: Trial stays an open stage
+    path = write(tmp_path, "crm.csv", "title,pipeline,stage,status,lost reason\nA,Partners,Trial,lost,price\n"
+                                      "B,Partners,Trial,open,\nC,Partners,,won,\n")
+    res = ok("import", "deals", str(path), "--create-stages")
+    assert [line for line in res.stderr.splitlines() if line.startswith("created")] == [
+        "created pipeline Partners", "created stage Trial (open, 10%) in pipeline Partners",
+        "created stage Lost (lost, 0%) in pipeline Partners", "created stage Won (won, 100%) in pipeline Partners"]
+    deals = {d["title"]: (d["stage"], d["status"]) for d in json.loads(ok("deal", "list", "-f", "json").stdout)}
+    assert deals == {"A": ("Lost", "lost"), "B": ("Trial", "open"), "C": ("Won", "won")}
+    ok("deal", "add", "D", "--pipeline", "Partners", "--stage", "Trial")  # used since: undo keeps it whole
+    res = ok("import", "undo", "1", "--yes", "--force")
+    assert res.stderr.splitlines()[-1] == ("kept pipeline Partners and its stages: in use since the import (deals,"
+                                          " the default, or a forecast snapshot)")
+    assert [s["name"] for s in json.loads(ok("pipeline", "show", "Partners", "-f", "json").stdout)["stages"]] == [
+        "Trial", "Lost", "Won"]

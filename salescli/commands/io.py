@@ -425,6 +425,9 @@ def undo(
                         for table, n in result["deleted"].items()) or "nothing"
     say(f"undid import batch {batch} ({result['entity']} from {result['source']}): deleted {deleted};"
         f" restored {result['reverted_updates']} updated record{'s' if result['reverted_updates'] != 1 else ''}")
+    for name in result["kept_pipelines"]:
+        say(f"kept pipeline {name} and its stages: in use since the import (deals, the default, or a forecast"
+            " snapshot)")
     if chosen == "json":
         typer.echo(json_value(result))
 

@@ -1264,7 +1264,7 @@ class DealPlanner(Planner):
         pipeline = values.get("pipeline")
         if pipeline:
             found = self.pipelines.get(fold(pipeline))
-            if found is None and self.options.create_stages and len(pipeline.strip()) <= 200:
+            if found is None and self.options.create_stages:
                 found = self.create_pipeline(pipeline.strip())
             if found is None:
                 raise RowError(self.col("pipeline"), pipeline, "is not a pipeline (pipelines: "
@@ -1278,10 +1278,14 @@ class DealPlanner(Planner):
             # `needs-analysis` is Needs Analysis when no other stage reads so (as `deal move` finds it)
             info = self.stages.get((pid, fold(name))) or self.loose_stages.get((pid, loose_key(name)))
             if info is None:
-                if self.options.create_stages:  # (named on a won or lost row: a won or lost stage)
-                    # salescli's export of a probability not set: the stage's own there, so the new stage's
-                    followed = values.get("probability") if values.get("probability_set") == 0 else None
-                    info = self.create_stage(pid, name, status if status in ("won", "lost") else None, followed)
+                if self.options.create_stages:
+                    # in salescli's own export a won or lost deal's stage is its won or lost stage (other CRMs
+                    # give the open stage it was closed from); a probability it says was not set is the stage's
+                    own_export = self.mapping.export_id is not None
+                    kind = status if own_export and status in ("won", "lost") else None
+                    followed = values.get("probability") if own_export and values.get("probability_set") == 0 \
+                        else None
+                    info = self.create_stage(pid, name, kind, followed)
                 else:
                     self.tally.unknown_stages[(self.pipeline_names[pid], name)] += 1
                     raise RowError(self.col("stage"), name,
@@ -1302,6 +1306,8 @@ class DealPlanner(Planner):
 
     def _closing_stage(self, pid: int, status: str, line: int) -> StageInfo:
         info = self.closing.get((pid, status))
+        if info is None and pid in self.new_pipelines:  # a pipeline this import made: its Won/Lost now
+            info = self.create_stage(pid, status.capitalize(), status)
         if info is None:
             raise RowError(self.col("status"), status, f"pipeline {self.pipeline_names[pid]} has no {status} stage",
                            line)

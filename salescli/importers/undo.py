@@ -78,15 +78,24 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
                 deleted[table] = repo.undo_delete(table, entity_sql, ids)
         for day, links in touched:
             repo.forget_last_activity(day, links)
-        stages = repo.undo_stages(created.get("stages", []))
+        # a pipeline the batch made and someone used since stays whole (a pipeline needs its won/lost stages)
+        kept = repo.pipelines_in_use(created.get("pipelines", []))
+        kept_ids = {r["id"] for r in kept}
+        gone = [p for p in created.get("pipelines", []) if p not in kept_ids]
+        stage_pipeline = repo.stage_pipelines(created.get("stages", []))
+        stages = repo.undo_stages([s for s in created.get("stages", [])
+                                   if stage_pipeline.get(s) not in kept_ids and stage_pipeline.get(s) not in gone])
+        stages += sum(1 for s in created.get("stages", []) if stage_pipeline.get(s) in gone)
+        if gone:
+            repo.undo_pipelines(gone)
         if stages:
             deleted["stages"] = stages
-        pipelines = repo.undo_pipelines(created.get("pipelines", []))
-        if pipelines:
-            deleted["pipelines"] = pipelines
+        if gone:
+            deleted["pipelines"] = len(gone)
         repo.mark_batch_undone(batch_id)
     return {"batch_id": batch_id, "entity": batch["entity"], "source": batch["source"], "deleted": deleted,
-            "reverted_updates": reverted, "stage_history_removed": history}
+            "reverted_updates": reverted, "stage_history_removed": history,
+            "kept_pipelines": [r["name"] for r in kept]}
 
 
 def _refuse_if_changed(repo: Repository, batch_id: int, last_change_id: int) -> None:

@@ -325,14 +325,32 @@ class ImportStore(RepositoryBase):
         self.record_change("pipeline", pipeline_id, "create", None, {"name": name})
         return pipeline_id
 
-    def undo_pipelines(self, ids: list[int]) -> int:
-        """Delete pipelines an import created once none of their stages is left (undo_stages runs first)."""
-        removed = 0
+    def pipelines_in_use(self, ids: list[int]) -> list[Row]:
+        """Of the pipelines an import created, those used since: a deal or stage history in one of their
+        stages, made the default, or named by a forecast snapshot (undo keeps them whole)."""
+        kept = []
         for pid in ids:
-            if not self.scalar("SELECT count(*) FROM stages WHERE pipeline_id = ?", (pid,)):
-                self.delete_record("pipelines", "pipeline", pid)
-                removed += 1
-        return removed
+            row = self.one("SELECT id, name, is_default FROM pipelines WHERE id = ?", (pid,))
+            if row is None:
+                continue
+            used = row["is_default"] or self.scalar(
+                "SELECT EXISTS (SELECT 1 FROM deals d JOIN stages s ON s.id = d.stage_id WHERE s.pipeline_id = ?1)"
+                " OR EXISTS (SELECT 1 FROM stage_history h JOIN stages s ON s.id = h.to_stage_id"
+                " WHERE s.pipeline_id = ?1)"
+                " OR EXISTS (SELECT 1 FROM forecast_snapshots"
+                " WHERE ' ' || scope || ' ' LIKE '% pipeline:' || ?2 || ' %')",
+                (pid, row["name"]))
+            if used:
+                kept.append(row)
+        return kept
+
+    def undo_pipelines(self, ids: list[int]) -> int:
+        """Delete pipelines an import created, their stages first (none in use: see pipelines_in_use)."""
+        for pid in ids:
+            for sid in [r["id"] for r in self.all("SELECT id FROM stages WHERE pipeline_id = ?", (pid,))]:
+                self.delete_record("stages", "stage", sid)
+            self.delete_record("pipelines", "pipeline", pid)
+        return len(ids)
 
     def add_import_stage(self, pipeline_id: int, name: str, kind: str, probability: int) -> int:
         """A stage an import met (--create-stages): open ones go before the won/lost stages."""
@@ -525,6 +543,12 @@ class ImportStore(RepositoryBase):
                 " AND changed_by = ? AND batch_id IS NULL)", (deal_id, from_id, to_id, when, when, who))
             removed += cur.rowcount
         return removed
+
+    def stage_pipelines(self, ids: list[int]) -> dict[int, int]:
+        """stage id -> its pipeline's id (of those still there)."""
+        return {r["id"]: r["pipeline_id"] for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500))
+                for r in self.all(f"SELECT id, pipeline_id FROM stages WHERE id IN ({', '.join('?' * len(chunk))})",
+                                  chunk)}
 
     def undo_stages(self, ids: list[int]) -> int:
         """Delete stages an import created, unless deals or history still use them."""
