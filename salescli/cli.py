@@ -340,6 +340,19 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 _HOISTED = ("--db", "--user")  # the global options DESIGN allows on any command (--today is a task list filter)
+#: Options of the commands that take a value: the word after one is its value (`--notes --user` is a note), never
+#: an option to move (a test checks every command's help against this list).
+VALUE_OPTIONS = frozenset({
+    "--add-tag", "--after", "--amount", "--as-of", "--before", "--by", "--category", "--close", "--closing",
+    "--company", "--contact", "--currency", "--date", "--deal", "--delimiter", "--domain", "--due", "--email",
+    "--encoding", "--external-id", "--fail-if", "--forecast", "--forecast-category", "--format", "--industry",
+    "--kind", "--limit", "--map", "--map-file", "--metric", "--min-amount", "--move-to", "--name", "--next-step",
+    "--next-step-date", "--note", "--notes", "--on", "--on-duplicate", "--on-error", "--outcome", "--output",
+    "--owner", "--period", "--phone", "--pipeline", "--position", "--preset", "--probability", "--reason",
+    "--recurring", "--rejects", "--remove-tag", "--require", "--rot-days", "--segment", "--since", "--sort",
+    "--source", "--stage", "--stages", "--status", "--subject", "--tag", "--task", "--team", "--territory",
+    "--title", "--to", "--until", "--week", "-f", "-k", "-m", "-n", "-o", "-p", "-t",
+})
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:
@@ -372,6 +385,10 @@ def hoist_global_options(argv: list[str]) -> list[str]:
             if i + 1 >= len(argv):
                 raise UsageError(f"{token} needs a value ({'a database file' if token == '--db' else 'a name'})")
             front += argv[i:i + 2]
+            i += 2
+            continue
+        if token in VALUE_OPTIONS:  # its value follows, whatever it looks like
+            rest += argv[i:i + 2]
             i += 2
             continue
         if token.split("=", 1)[0] in hoisted and "=" in token:

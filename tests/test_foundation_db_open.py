@@ -527,6 +527,8 @@ def test_db_and_user_work_after_the_command_too(run_exe: Callable[..., Any], tmp
      ["--today", "2026-11-26", "--user", "ana", "task", "list", "--today"]),  # task list's own --today stays
     (["activity", "log", "note", "x", "--", "--db"], ["activity", "log", "note", "x", "--", "--db"]),
     (["demo", "--db", "d.db", "--user", "sam"], ["--user", "sam", "demo", "--db", "d.db"]),  # demo's own --db
+    (["deal", "edit", "1", "--notes", "--user=bob asked", "--user", "ana"],  # a note is a note
+     ["--user", "ana", "deal", "edit", "1", "--notes", "--user=bob asked"]),
 ])
 def test_global_options_after_the_command_move_before_it(argv: list[str], hoisted: list[str]) -> None:
     from salescli.cli import hoist_global_options
@@ -554,3 +556,19 @@ def test_init_says_when_the_empty_file_it_adopts_is_open_to_everyone(ok: Run, db
     assert ok("init").stderr == (f"created database: {db} (schema {SCHEMA_VERSION})\n"
                                  f"note: {db} is open to every user of this machine (mode 644); chmod 600 keeps it"
                                  " yours\n")
+
+
+def test_every_option_taking_a_value_is_known_to_the_mover(cli: Run) -> None:
+    """hoist_global_options skips the value of an option that takes one: its list must cover every command."""
+    import re
+
+    from salescli.cli import VALUE_OPTIONS
+    from tests.conftest import every_command_help
+
+    taking = set()
+    for _argv, text in every_command_help(cli):
+        for line in text.splitlines():
+            m = re.match(r"\s+((?:-[\w-]+(?:, )?)+)\s+<", line)
+            if m:
+                taking.update(o.strip() for o in m.group(1).split(","))
+    assert taking - {"--db", "--user", "--today"} == set(VALUE_OPTIONS)
