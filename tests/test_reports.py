@@ -1049,3 +1049,11 @@ def test_an_empty_period_is_refused_not_read_as_the_default(hist: Run, cli: Run,
     res = cli("report", name, "--period", "")
     assert (res.exit_code, res.stdout) == (2, "")
     assert res.stderr.startswith('Error: --period "" is empty (examples: 2026, FY2026, 2026-Q4')
+
+
+def test_a_beaten_target_reads_as_over_not_as_a_negative_gap(hist: Run) -> None:
+    hist("target", "set", "ana", "2026-10", "5k")
+    data = report(hist, "forecast", "--owner", "ana", "--period", "2026-10")
+    assert (data["summary"]["won"], data["summary"]["gap"]) == (D("12000.00"), D("-7000.00"))  # json: the number
+    table = hist("report", "forecast", "--owner", "ana", "--period", "2026-10").stdout
+    assert any(line.startswith("gap to target") and "7,000 over" in line for line in table.splitlines())

@@ -352,9 +352,17 @@ def id_cell(value: Any, row: dict[str, Any] | None = None) -> str:
     return "" if value is None else str(value)
 
 
+def gap_cell(value: Any, row: dict[str, Any] | None = None) -> str:
+    """A gap to target: what is still short, or by how much the target is beaten (a negative gap)."""
+    if value is None or value == "":
+        return "–"
+    amount = Decimal(value)
+    return f"{money_cell(-amount)} over" if amount < 0 else money_cell(amount)
+
+
 CELLS: dict[str, Callable[[Any, dict[str, Any] | None], str]] = {
     "money": money_cell, "rate": rate_cell, "ratio": ratio_cell, "days": days_cell, "count": count_cell,
-    "priced": priced_cell, "id": id_cell,
+    "priced": priced_cell, "id": id_cell, "gap": gap_cell,
 }
 
 

@@ -186,7 +186,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
             Figure("omitted", "omitted", "money"), Figure("weighted", "weighted", "money"),
             Figure("historical", "weighted (history)", "money"), Figure("forecast", "won + commit", "money"),
             Figure("target", "target", "money"), Figure("attainment", "attainment", "rate"),
-            Figure("gap", "gap to target", "money"), Figure("coverage", "pipeline coverage", "ratio"),
+            Figure("gap", "gap to target", "gap"), Figure("coverage", "pipeline coverage", "ratio"),
         ],
         sections=sections,
         charts=[Chart(f"Forecast categories {ctx.period.label} ({ctx.base})", ctx.base,
@@ -297,7 +297,7 @@ def _by_section(ctx: ReportContext, by: str, open_rows: list[Row], won_rows: lis
         col("open", "open", "money", in_table=False), col("weighted", "weighted", "money"),
         col("historical", "historical", "money", in_table=False), col("forecast", "forecast", "money", in_table=False),
         col("target", "target", "money"), col("attainment", "attain.", "rate"),
-        col("gap", "gap", "money", in_table=False), col("coverage", "cover", "ratio"),
+        col("gap", "gap", "gap", in_table=False), col("coverage", "cover", "ratio"),
         # the summary's other keys, as docs/reports.md promises (after the first ones: CSV columns keep their places)
         col("won_amount", "won amount", "money", in_table=False), col("open_deals", "open n", "count", in_table=False),
         *(col(f"{c}_deals", f"{c} n", "count", in_table=False) for c in CATEGORIES),

@@ -182,7 +182,7 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
         {"figure": "weighted (history)", "value": fc["historical"], "kind": "money"},
         {"figure": "target", "value": fc["target"], "kind": "money"},
         {"figure": "attainment", "value": fc["attainment"], "kind": "rate"},
-        {"figure": "gap to target", "value": fc["gap"], "kind": "money"},
+        {"figure": "gap to target", "value": fc["gap"], "kind": "gap"},
         {"figure": "pipeline coverage", "value": fc["coverage"], "kind": "ratio"},
     ]
     from salescli.services.reports.common import CELLS
