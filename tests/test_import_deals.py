@@ -1131,3 +1131,17 @@ def test_create_stages_reads_a_closed_rows_stage_as_other_crms_write_it(ok: Run,
                                           " the default, or a forecast snapshot)")
     assert [s["name"] for s in json.loads(ok("pipeline", "show", "Partners", "-f", "json").stdout)["stages"]] == [
         "Trial", "Lost", "Won"]
+
+
+def test_two_contacts_of_one_name_export_and_import_back(ok: Run, tmp_path: Path) -> None:
+    ok("contact", "add", "Ann Lee", "--title", "CTO")
+    ok("contact", "add", "Ann Lee", "--title", "CFO")  # no e-mail: told apart by nothing but their id
+    exported = tmp_path / "contacts.csv"
+    ok("export", "contacts", "-o", str(exported))
+    res = json.loads(ok("import", "contacts", str(exported), "-f", "json").stdout)
+    assert (res["created"], res["unchanged"]) == (0, 2)
+    fresh = tmp_path / "fresh.db"
+    assert json.loads(ok("import", "contacts", str(exported), "-f", "json", database=fresh).stdout)["created"] == 2
+    again = tmp_path / "again.csv"
+    ok("export", "contacts", "-o", str(again), database=fresh)
+    assert again.read_text() == exported.read_text()

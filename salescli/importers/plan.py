@@ -675,9 +675,28 @@ class Planner:
         self.known_users: list[str] | None = None
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
+        self.export_ids: dict[int, str] = {}  # record created by this file -> its id in the export read
 
     def col(self, name: str) -> str:
         return self.mapping.column_of(name)
+
+    def by_export_id(self, ids: list[int], values: Row) -> list[int]:
+        """Same-name candidates, told apart by the id of salescli's own export (row_export_id): not the ones
+        another row of this file made (another id: another record), and this database's own one when the id
+        and its created time agree (its export read back)."""
+        export_id = self.row_export_id
+        if export_id is None:
+            return ids
+        ids = [i for i in ids if self.export_ids.get(i, export_id) == export_id]
+        if len(ids) > 1 and export_id.isdigit() and int(export_id) in ids and self.writer.current(
+                self.table, int(export_id))["created_at"] == values.get("created_at"):
+            ids = [int(export_id)]
+        return ids
+
+    def made_for_export_id(self, record_id: int) -> None:
+        """A record this file created, and the export id of its row (see by_export_id)."""
+        if self.row_export_id is not None:
+            self.export_ids[record_id] = self.row_export_id
 
     # each row: values -> outcome; RowError for a bad row
     def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
@@ -966,11 +985,9 @@ class CompanyPlanner(Planner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.relations = Relations.load(self.writer, contacts=False)
-        self.export_ids: dict[int, str] = {}  # company created by this file -> its id in the export read
 
     def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
         rel = self.relations
-        export_id = self.row_export_id
         domain = values.get("domain")
         name = values.get("name") or domain
         if not name:
@@ -986,11 +1003,7 @@ class CompanyPlanner(Planner):
             # by name, among the companies that cannot be another one (no other domain or external id)
             ids = [i for i in rel.company_by_name.get(fold(name), [])
                    if not (domain and rel.company_domains.get(i)) and not (ext and rel.company_exts.get(i))]
-            if export_id is not None:  # salescli's own export: companies of one name are told apart by id
-                ids = [i for i in ids if self.export_ids.get(i, export_id) == export_id]  # (another row's: another)
-                if len(ids) > 1 and export_id.isdigit() and int(export_id) in ids and self.writer.current(
-                        "companies", int(export_id))["created_at"] == values.get("created_at"):
-                    ids = [int(export_id)]  # this database's export read back: the company of that id
+            ids = self.by_export_id(ids, values)
             if len(ids) > 1:
                 raise rel.ambiguous("company", name, ids, self.col("name"))
             if ids:
@@ -1037,8 +1050,7 @@ class CompanyPlanner(Planner):
             "last_activity_at": values.get("last_activity_at"),
         }, line=line)
         rel.add_company(cid, name, domain, ext)
-        if export_id is not None:
-            self.export_ids[cid] = export_id
+        self.made_for_export_id(cid)
         return "created"
 
 
@@ -1077,9 +1089,9 @@ class ContactPlanner(Planner):
                 match, how = rel.contact_by_email[email], f"e-mail {email}"
         else:
             # without an e-mail: the same name at the same company (and no other external id)
-            ids = [i for i in rel.contact_by_name.get(fold(name), [])
-                   if rel.contact_company.get(i) == company_id and not rel.contact_emails.get(i)
-                   and not (ext and rel.contact_exts.get(i))]
+            ids = self.by_export_id([i for i in rel.contact_by_name.get(fold(name), [])
+                                     if rel.contact_company.get(i) == company_id and not rel.contact_emails.get(i)
+                                     and not (ext and rel.contact_exts.get(i))], values)
             if len(ids) > 1:
                 raise rel.ambiguous("contact", name, ids, self.col("name"))
             if ids:
@@ -1123,6 +1135,7 @@ class ContactPlanner(Planner):
             "last_activity_at": values.get("last_activity_at"),
         }, line=line)
         rel.add_contact(pid, name, email, ext, company_id)
+        self.made_for_export_id(pid)
         return "created"
 
 
@@ -1491,15 +1504,11 @@ class DealPlanner(Planner):
             if not new_company:
                 ids = self.found_title.get((folded, company_id))
                 if ids:
-                    if len(ids) > 1 and export_id is not None and export_id.isdigit() and int(export_id) in ids \
-                            and self.writer.current("deals", int(export_id))["created_at"] == values.get("created_at"):
-                        # this database's own export read back (the id and its created time agree; another
-                        # database's ids mean other deals): the deal of that id
-                        ids = [int(export_id)]
+                    ids = self.by_export_id(list(ids), values)  # (this database's export read back: its deal)
                     if len(ids) > 1:
                         raise RowError(self.col("title"), title, f"matches {len(ids)} deals of this company"
                                        f" ({', '.join(map(str, ids[:10]))}); give them external ids", line)
-                    match = ids[0]
+                    match = ids[0] if ids else None
         if key in self.pending:
             raise RowError(None, None, f"duplicates line {self.pending[key]} ({self._how(values)});"
                            " fix one of the two lines", line)
