@@ -761,8 +761,12 @@ def test_undo_refuses_after_later_changes_unless_forced(cli: Run, ok: Run, db: P
     assert res.exit_code == 1 and digest(db) == before
     assert res.stderr.splitlines()[0] == ("Error: import batch 1: records changed since the import: company 1"
                                           " (update)")
-    ok("import", "undo", "1", "--yes", "--force")
+    ok("activity", "log", "call", "Pricing", "--deal", "1")  # on a deal the import made
+    res = ok("import", "undo", "1", "--yes", "--force")
+    assert res.stderr.splitlines()[1] == ("unlinked 1 activity logged since on what it created (it stays, without"
+                                          " that link)")
     assert sql(ok, "SELECT count(*) AS n FROM deals") == [{"n": 0}]
+    assert sql(ok, "SELECT subject, deal_id FROM activities") == [{"subject": "Pricing", "deal_id": None}]
     res = cli("import", "undo", "1", "--yes")
     assert res.exit_code == 1 and "was already undone" in res.stderr
     res = cli("import", "undo", "99", "--yes")

@@ -425,6 +425,10 @@ def undo(
                         for table, n in result["deleted"].items()) or "nothing"
     say(f"undid import batch {batch} ({result['entity']} from {result['source']}): deleted {deleted};"
         f" restored {result['reverted_updates']} updated record{'s' if result['reverted_updates'] != 1 else ''}")
+    if result["unlinked_activities"]:
+        n = result["unlinked_activities"]
+        say(f"unlinked {n} activit{'ies' if n != 1 else 'y'} logged since on what it created"
+            f" ({'they stay' if n != 1 else 'it stays'}, without that link)")
     for name in result["kept_pipelines"]:
         say(f"kept pipeline {name} and its stages: in use since the import (deals, the default, or a forecast"
             " snapshot)")

@@ -71,6 +71,7 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
             if change["action"] == "create":
                 created.setdefault(TABLE_OF.get(change["entity"], ""), []).append(change["entity_id"])
         deleted: dict[str, int] = {}
+        unlinked = repo.later_activities_of(created)  # (counted before their records go)
         touched = repo.activity_links(created.get("activities", []))
         for table, entity_sql in DELETE_ORDER:
             ids = created.get(table, [])
@@ -95,7 +96,7 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
         repo.mark_batch_undone(batch_id)
     return {"batch_id": batch_id, "entity": batch["entity"], "source": batch["source"], "deleted": deleted,
             "reverted_updates": reverted, "stage_history_removed": history,
-            "kept_pipelines": [r["name"] for r in kept]}
+            "kept_pipelines": [r["name"] for r in kept], "unlinked_activities": unlinked}
 
 
 def _refuse_if_changed(repo: Repository, batch_id: int, last_change_id: int) -> None:
