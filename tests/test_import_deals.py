@@ -1149,3 +1149,16 @@ def test_two_contacts_of_one_name_export_and_import_back(ok: Run, tmp_path: Path
     again = tmp_path / "again.csv"
     ok("export", "contacts", "-o", str(again), database=fresh)
     assert again.read_text() == exported.read_text()
+
+
+def test_pipeline_option_names_a_new_pipeline_with_create_stages(ok: Run, cli: Run, db: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "p.csv", "title,stage,amount\nA,Intro,100\nB,Demo,200\n")
+    ok("init")
+    before = digest(db)
+    res = cli("import", "deals", str(path), "--pipeline", "Partners")
+    assert (res.exit_code, res.stderr) == (3, 'Error: --pipeline "Partners" not found (pipelines: Default; or pass'
+                                              " --create-stages)\n")
+    assert digest(db) == before
+    ok("import", "deals", str(path), "--pipeline", "Partners", "--create-stages")
+    assert [(d["title"], d["pipeline"], d["stage"]) for d in json.loads(ok("deal", "list", "-f", "json").stdout)] == [
+        ("A", "Partners", "Intro"), ("B", "Partners", "Demo")]

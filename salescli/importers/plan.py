@@ -1193,6 +1193,9 @@ class DealPlanner(Planner):
         self.first: dict[int, StageInfo] = {}  # each pipeline's first open stage: where every deal starts
         self.closing: dict[tuple[int, str], StageInfo] = {}
         self._load_stages()
+        # what rows named, resolved once: (pipeline, stage, status) and (external id, domain, name) of a company
+        self.stage_cache: dict[tuple[Any, ...], tuple[StageInfo, StageInfo | None]] = {}
+        self.new_pipelines: list[int] = []  # created by this import (--create-stages)
         pipeline = self.options.pipeline
         if pipeline is None:
             default = self.store.import_default_pipeline()
@@ -1202,14 +1205,13 @@ class DealPlanner(Planner):
             self.default_pipeline = default
         else:
             key = fold(pipeline.strip())
+            if key not in self.pipelines and self.options.create_stages and pipeline.strip():
+                self.create_pipeline(pipeline.strip())
             if key not in self.pipelines:
                 names = ", ".join(self.pipeline_names.values())
-                raise NotFound(f'--pipeline "{pipeline}" not found (pipelines: {names})')
+                raise NotFound(f'--pipeline "{pipeline}" not found (pipelines: {names}; or pass --create-stages)')
             self.default_pipeline = self.pipelines[key]
         self.pending: dict[tuple[Any, ...], int] = {}  # keys of rows planned in this chunk -> line
-        # what rows named, resolved once: (pipeline, stage, status) and (external id, domain, name) of a company
-        self.stage_cache: dict[tuple[Any, ...], tuple[StageInfo, StageInfo | None]] = {}
-        self.new_pipelines: list[int] = []  # created by this import (--create-stages)
         self.company_cache: dict[tuple[Any, ...], int] = {}
         self.found_ext: dict[str, int] = {}
         self.found_title: dict[tuple[str, int | None], list[int]] = {}
