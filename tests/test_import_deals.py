@@ -1162,3 +1162,12 @@ def test_pipeline_option_names_a_new_pipeline_with_create_stages(ok: Run, cli: R
     ok("import", "deals", str(path), "--pipeline", "Partners", "--create-stages")
     assert [(d["title"], d["pipeline"], d["stage"]) for d in json.loads(ok("deal", "list", "-f", "json").stdout)] == [
         ("A", "Partners", "Intro"), ("B", "Partners", "Demo")]
+
+
+def test_a_new_pipeline_every_row_of_which_was_refused_is_noted(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "p.csv", "title,pipeline,stage,amount\nA,Partners,Intro,abc\nB,,Prospecting,200\n")
+    res = ok("import", "deals", str(path), "--create-stages", "--on-error", "skip", "--rejects",
+             str(tmp_path / "rejects.csv"))
+    assert ("note: 1 new pipeline, Partners, got no deal: every row naming it was refused (import undo removes"
+            " it)") in res.stderr.splitlines()
+    assert "deleted 1 deal, 3 stages, 1 pipeline" in ok("import", "undo", "1", "--yes").stderr

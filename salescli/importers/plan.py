@@ -1339,10 +1339,15 @@ class DealPlanner(Planner):
         return pid
 
     def _complete_new_pipelines(self) -> None:
+        if self.new_pipelines:
+            self.writer.flush()  # (the last rows may still be in a buffer)
         for pid in self.new_pipelines:
             for kind, label in (("won", "Won"), ("lost", "Lost")):
                 if (pid, kind) not in self.closing:
                     self.create_stage(pid, label, kind)
+            if not self.store.pipeline_has_deals(pid):  # every row of it refused (--on-error skip)
+                self.tally.notes[(f"new pipeline, {self.pipeline_names[pid]}, got no deal: every row naming it was"
+                                  " refused (import undo removes it)", "")] += 1
 
     def create_stage(self, pipeline_id: int, name: str, kind: str | None = None,
                      probability: int | None = None) -> StageInfo:

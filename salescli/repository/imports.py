@@ -175,6 +175,9 @@ class ImportStore(RepositoryBase):
     def import_user_rows(self) -> list[Row]:
         return self.all("SELECT id, name FROM users ORDER BY id")
 
+    def pipeline_has_deals(self, pipeline_id: int) -> bool:
+        return bool(self.scalar("SELECT EXISTS (SELECT 1 FROM deals WHERE pipeline_id = ?)", (pipeline_id,)))
+
     def import_pipelines(self) -> list[Row]:
         return self.all("SELECT id, name, is_default FROM pipelines ORDER BY id")
 
