@@ -165,6 +165,8 @@ def _usage_error(exc: Any) -> None:
             _today_after_the_command(where) and (message.startswith("Got unexpected extra argument")
                                                  or "does not take a value" in message)):
         # `task list --today 2026-12-09`: the filter took --today, the date was left over
+        if message.startswith("No such option: --today"):
+            message = "No such option: --today"  # (not Click's guesses at this command's options)
         _fail(message, ExitStatus.USAGE, "the global --today DATE goes before the command:"
                                          f" salescli --today DATE {_command_words()} …")
     wanted = re.match(r"No such command '(.+?)'\.", message)

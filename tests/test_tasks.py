@@ -124,7 +124,8 @@ def test_done_counts_as_activity_on_the_links(ok, db, tasks):
     [
         (["done", "7"], 1, "Error: task 7 is already done (2026-11-26)\n"),
         (["done", "99"], 3, "Error: task 99 not found\n"),
-        (["done", "x"], 2, 'Error: TASK "x" is not a task id (a number) or the subject of an open task\n'),
+        (["done", "x"], 3, 'Error: no open task named "x"\nHint: give its id, or three letters or more of its'
+                           " subject (see `salescli task list`)\n"),
         (["done", "1", "--date", "+1d"], 1, "Error: --date 2026-11-27 is in the future"),
         (["show", "8"], 3, "Error: task 8 not found (8 is a call)\n"),
         (["edit", "8", "--due", "+1d"], 3, "Error: task 8 not found (8 is a call)\n"),

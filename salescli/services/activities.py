@@ -85,7 +85,8 @@ def resolve_task_ref(repo: Repository, ref: str) -> int:
     part = len(ref.strip()) >= 3  # (a letter or two is in every other subject: "x" is a mistyped id)
     rows = repo.open_tasks_named(ref.strip(), part=part)
     if not rows and not part:
-        raise InvalidValue("TASK", ref, "is not a task id (a number) or the subject of an open task")
+        raise NotFound(f'no open task named "{ref.strip()}"',
+                       hint="give its id, or three letters or more of its subject (see `salescli task list`)")
     if not rows:
         raise NotFound(f'no open task with "{ref.strip()}" in its subject', hint="see `salescli task list`")
     if len(rows) > 1:
