@@ -179,22 +179,28 @@ def _usage_error(exc: Any) -> None:
     _fail(exc.format_message(), ExitStatus.USAGE, f"see `{where} -h`")
 
 
+def _command_start(argv: list[str]) -> int | None:
+    """Where the command's first word is: past the global options before it (and their values)."""
+    i = 0
+    while i < len(argv):
+        if argv[i] in ("--db", "--user", "--today"):
+            i += 2
+        elif argv[i].startswith("-"):
+            i += 1
+        else:
+            return i
+    return None
+
+
 def _command_words() -> str:
     """The command as typed, without options ('task list' of `salescli --db x task list --today=…`)."""
+    argv = sys.argv[1:]
+    start = _command_start(argv)
     words: list[str] = []
-    skip = False
-    for arg in sys.argv[1:]:
-        if skip:
-            skip = False
-        elif arg in ("--db", "--user", "--today"):
-            skip = not words  # (a global option's value, before the command)
-        elif arg.startswith("-"):
-            if words:
-                break
-        else:
-            words.append(arg)
-            if len(words) == 2:
-                break
+    for arg in argv[start:start + 2] if start is not None else []:  # (a group and its command)
+        if arg.startswith("-"):
+            break
+        words.append(arg)
     return " ".join(words)
 
 
@@ -361,17 +367,7 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     """`salescli deal list --db x.db` as `salescli --db x.db deal list`: --db and --user given after the
     command (up to a `--`) move before it, where the root callback reads them (demo has a --db of its own).
     One without its value is a UsageError."""
-    command = None
-    i = 0
-    while i < len(argv):
-        token = argv[i]
-        if token in ("--db", "--user", "--today"):
-            i += 2
-            continue
-        if not token.startswith("-"):
-            command = i
-            break
-        i += 1
+    command = _command_start(argv)
     if command is None:
         return argv
     hoisted = ("--user",) if argv[command] == "demo" else _HOISTED  # (demo's own --db says where to build it)

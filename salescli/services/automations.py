@@ -44,9 +44,9 @@ def fire(repo: Repository, deal: Row, event: str, today: date, stage_name: str |
             owner = deal.get("owner") if rule["owner_rule"] == DEAL_OWNER else rule["owner_rule"]
             owner = owner or repo.user  # a deal without an owner: whoever moved it follows up
             due = today + timedelta(days=int(rule["due_days"]))
-            passed = due if not_before is not None and due < not_before else None
-            if passed is not None and not_before is not None:
-                due = not_before
+            passed = None  # the due date the delay gave, when it was already past
+            if not_before is not None and due < not_before:
+                passed, due = due, not_before
             now = repo.now()
             task_id = repo.create_record(
                 "activities",
