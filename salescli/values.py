@@ -520,7 +520,8 @@ def _make_date(text: str, year: int, month: int, day: int) -> date:
     return _in_range(text, d)
 
 
-def parse_date(text: str, today: date, day_first: bool | None = None, *, past: bool = False) -> date:
+def parse_date(text: str, today: date, day_first: bool | None = None, *, past: bool = False,
+               fiscal_start: int = 1) -> date:
     """Parse a date as people type it; ``today`` anchors the relative forms.
 
     In order:
@@ -537,8 +538,10 @@ def parse_date(text: str, today: date, day_first: bool | None = None, *, past: b
     - ``next week``/``next month``/``next year``: a week, month or year from
       today (``+1w``, ``+1m``, ``+1y``); ``last week`` etc. one before;
     - ``end of month``/``eom``, ``end of quarter``/``eoq`` and ``end of
-      year``/``eoy``: the last day of today's month, calendar quarter or
-      calendar year; ``end of next month`` (``next``/``last``/``this``) one on;
+      year``/``eoy``: the last day of today's month, quarter or year, the
+      quarter and year fiscal ones when ``fiscal_start`` (the fiscal year's
+      first month) is not January, as the reports' periods are; ``end of next
+      month`` (``next``/``last``/``this``) one on;
     - ``this friday``: the Friday of this week (Monday to Sunday), today included;
     - ``D/M`` or ``M/D`` without a year (``31/12``, ``1/15``): the next such
       day on or after today (``past``: as for ``Dec 5``), read as a full date is;
@@ -564,7 +567,7 @@ def parse_date(text: str, today: date, day_first: bool | None = None, *, past: b
     (use ``parse_date_or_datetime``), impossible dates (``2026-02-31``:
     "is not a valid date"), years outside 1900..2200.
     """
-    return _parse_date(text, _as_date(today), day_first, allow_time=False, past=past)
+    return _parse_date(text, _as_date(today), day_first, allow_time=False, past=past, fiscal_start=fiscal_start)
 
 
 def parse_date_or_datetime(text: str, today: date, day_first: bool | None = None) -> date:
@@ -601,7 +604,8 @@ def _parse_date_part(text: str, part: str, today: date, day_first: bool | None) 
         raise InvalidValue(None, text, exc.reason) from None
 
 
-def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: bool, past: bool = False) -> date:
+def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: bool, past: bool = False,
+                fiscal_start: int = 1) -> date:
     s = text.strip()
     # Fast path: strict YYYY-MM-DD, the form exports and scripts use. With
     # dashes at 4 and 7 in 10 ASCII characters fromisoformat takes nothing else.
@@ -654,7 +658,7 @@ def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: b
     end_of = _END_OF_RE.fullmatch(low)
     if end_of:
         return _end_of(text, today, (end_of.group(2) or end_of.group(3))[0],
-                       {"next": 1, "last": -1}.get(end_of.group(1) or "", 0))
+                       {"next": 1, "last": -1}.get(end_of.group(1) or "", 0), fiscal_start)
 
     numeric = None if allow_time else _DM_RE.fullmatch(s)  # (typed, not a file's cell: a file writes the year)
     if numeric:
@@ -690,13 +694,13 @@ def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: b
     raise InvalidValue(None, text, f"is not a date {_DATE_EXAMPLES}")
 
 
-def _end_of(text: str, today: date, unit: str, n: int) -> date:
-    """The last day of today's month, calendar quarter or year (unit m, q, y), or of the n-th one on."""
-    if unit == "y":
-        return _in_range(text, date(today.year + n, 12, 31))
-    months = 3 if unit == "q" else 1
-    first = date(today.year, today.month - (today.month - 1) % months, 1)  # of this month or quarter
+def _end_of(text: str, today: date, unit: str, n: int, fiscal_start: int = 1) -> date:
+    """The last day of today's month, quarter or year (unit m, q, y), or of the n-th one on; quarters and
+    years start at the fiscal year's first month."""
+    months = {"m": 1, "q": 3, "y": 12}[unit]
+    back = (today.month - (fiscal_start if unit != "m" else 1)) % months  # months since this one started
     try:
+        first = add_months(date(today.year, today.month, 1), -back)
         return _in_range(text, add_months(first, months * (n + 1)) - timedelta(days=1))
     except (OverflowError, ValueError):
         raise InvalidValue(None, text, f"is out of range (years {MIN_YEAR}-{MAX_YEAR})") from None

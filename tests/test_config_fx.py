@@ -144,6 +144,17 @@ def test_fiscal_year_and_week_start_drive_closing_periods(ok: Run) -> None:
     assert [d["title"] for d in data] == ["Q1 FY"]
 
 
+def test_end_of_quarter_and_year_are_the_fiscal_ones(ok: Run) -> None:
+    ok("config", "set", "fiscal_year_start_month", "February")  # quarters Nov-Jan, Feb-Apr, ...
+    ok("deal", "add", "Renewal", "--close", "eoq")
+    ok("deal", "add", "Expansion", "--close", "end of next quarter")
+    ok("task", "add", "Plan next year", "--due", "eoy")
+    deals = json.loads(ok("deal", "list", "-f", "json").stdout)
+    assert [(d["title"], d["expected_close"]) for d in deals] == [("Renewal", "2027-01-31"),
+                                                                  ("Expansion", "2027-04-30")]
+    assert json.loads(ok("task", "list", "-f", "json").stdout)[0]["due_date"] == "2027-01-31"
+
+
 # -- fx ------------------------------------------------------------------------------------------
 def test_fx_set_and_list(ok: Run, cli: Run, db: Path) -> None:
     res = ok("fx", "set", "eur", "1.0800", "--date", "2026-11-01")

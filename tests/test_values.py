@@ -498,6 +498,31 @@ def test_parse_date_past(text: str, expected: date, expected_past: date) -> None
 
 
 @pytest.mark.parametrize(
+    ("text", "fiscal_start", "expected"),
+    [
+        # a fiscal year from February: quarters Nov-Jan, Feb-Apr, ...; the year ends on January 31
+        ("eoq", 2, date(2027, 1, 31)),
+        ("end of next quarter", 2, date(2027, 4, 30)),
+        ("end of last quarter", 2, date(2026, 10, 31)),
+        ("eoy", 2, date(2027, 1, 31)),
+        ("end of last year", 2, date(2026, 1, 31)),
+        # from April (today in FY2026-Q3: Oct-Dec); from December (today in FY2025-Q4: Sep-Nov)
+        ("eoq", 4, date(2026, 12, 31)),
+        ("eoy", 4, date(2027, 3, 31)),
+        ("eoq", 12, date(2026, 11, 30)),
+        ("end of next quarter", 12, date(2027, 2, 28)),
+        ("eoy", 12, date(2026, 11, 30)),
+        ("end of last year", 12, date(2025, 11, 30)),
+        # a month is a month whatever the fiscal year
+        ("eom", 4, date(2026, 11, 30)),
+        ("end of next month", 2, date(2026, 12, 31)),
+    ],
+)
+def test_parse_date_end_of_fiscal_quarter_and_year(text: str, fiscal_start: int, expected: date) -> None:
+    assert parse_date(text, TODAY, fiscal_start=fiscal_start) == expected
+
+
+@pytest.mark.parametrize(
     ("text", "day_first", "expected"),
     [
         ("03/04/2026", True, date(2026, 4, 3)),

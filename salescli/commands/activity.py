@@ -16,9 +16,9 @@ from salescli.commands.options import (
     app_context,
     confirm,
     flush_notices,
-    parsed,
     say,
     table_rows,
+    typed_date,
 )
 
 app = typer.Typer(help="Activities (calls, e-mails, meetings, notes): log, list, show, edit, rm.",
@@ -143,12 +143,11 @@ def log(
     """
     from salescli.render import pick_format
     from salescli.services.activities import LinkRefs, log_activity, parse_kind
-    from salescli.values import parse_date
 
     app = app_context(ctx)
     pick_format(fmt, output)
     kind = parse_kind(kind)
-    day = parsed(parse_date, when, "--date", app.today, app.day_first(), past=True) if when is not None else app.today
+    day = typed_date(app, when, "--date", past=True) if when is not None else app.today
     row = log_activity(app.repo(create=True), kind=kind, subject=subject, day=day, today=app.today,
                        refs=LinkRefs(deal, contact, company), notes=read_notes(notes), outcome=outcome,
                        owner=owner or app.user)
@@ -234,7 +233,6 @@ def edit(
     """
     from salescli.render import pick_format
     from salescli.services.activities import LinkRefs, edit_activity, parse_kind, parse_record_id
-    from salescli.values import parse_date
 
     app = app_context(ctx)
     pick_format(fmt, output)
@@ -242,7 +240,7 @@ def edit(
     changes: dict[str, Any] = {k: v for k, v in {
         "kind": parse_kind(kind, option="--kind") if kind is not None else None,
         "subject": subject, "notes": read_notes(notes), "outcome": outcome, "owner": owner,
-        "day": parsed(parse_date, when, "--date", app.today, app.day_first(), past=True) if when is not None else None,
+        "day": typed_date(app, when, "--date", past=True) if when is not None else None,
     }.items() if v is not None}
     row, changed = edit_activity(app.repo(), row_id, changes, LinkRefs(deal, contact, company), app.today)
     flush_notices(app)

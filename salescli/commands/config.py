@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from salescli.commands.lazy import LazyTyper
-from salescli.commands.options import FormatOpt, OutputOpt, app_context, flush_notices, parsed, say
+from salescli.commands.options import FormatOpt, OutputOpt, app_context, flush_notices, parsed, say, typed_date
 
 app = LazyTyper(help="Settings: base currency, day-first dates, fiscal year, week start, stale days.",
                   no_args_is_help=True)
@@ -81,12 +81,12 @@ def fx_set(
     """
     from salescli.services.config import set_rate
     from salescli.services.money import parse_rate
-    from salescli.values import parse_currency, parse_date
+    from salescli.values import parse_currency
 
     parsed(parse_currency, currency, "CURRENCY")
     parsed(parse_rate, rate, "RATE")
     app = app_context(ctx)
-    as_of = parsed(parse_date, on_date, "--date", app.today, app.day_first(), past=True) if on_date else app.today
+    as_of = typed_date(app, on_date, "--date", past=True) if on_date else app.today
     repo = app.repo(create=True)
     code, stored, day, replaced = set_rate(repo, currency, rate, as_of)
     base = repo.settings()["base_currency"]

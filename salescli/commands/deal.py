@@ -23,6 +23,7 @@ from salescli.commands.options import (
     sort_key,
     table_rows,
     tags_from,
+    typed_date,
 )
 from salescli.context import AppContext
 
@@ -120,13 +121,11 @@ def _date(app: AppContext, text: str | None, option: str, *, clear: bool = False
           ) -> date | str | None:
     """A typed date (day-first setting applied); '' clears when allowed; past: when something happened
     (`friday` is the last one)."""
-    from salescli.values import parse_date
-
     if text is None:
         return None
     if clear and text.strip() == "":
         return ""
-    return parsed(parse_date, text, option, app.today, app.day_first(), past=past)
+    return typed_date(app, text, option, past=past)
 
 
 def _changed_fields(row: dict[str, Any], changed: dict[str, Any]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -58,6 +59,14 @@ def parsed(parse: Callable[..., T], value: str, option: str, *args: Any, **kwarg
         return parse(value, *args, **kwargs)
     except InvalidValue as exc:
         raise exc.with_field(option) from None
+
+
+def typed_date(app: AppContext, text: str, option: str, *, past: bool = False) -> date:
+    """A date typed for OPTION, read with the database's day-first setting and fiscal year (`eoq`)."""
+    from salescli.values import parse_date
+
+    return parsed(parse_date, text, option, app.today, app.day_first(), past=past,
+                  fiscal_start=int(app.settings().get("fiscal_year_start_month", 1)))
 
 
 def sort_key(value: str, allowed: dict[str, str] | list[str]) -> str:

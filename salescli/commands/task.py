@@ -25,8 +25,8 @@ from salescli.commands.options import (
     YesOpt,
     app_context,
     flush_notices,
-    parsed,
     say,
+    typed_date,
 )
 
 app = typer.Typer(help="Follow-up tasks: add, list, show, done, edit, rm.", no_args_is_help=True)
@@ -82,11 +82,10 @@ def add(
     """
     from salescli.render import pick_format
     from salescli.services.activities import LinkRefs, add_task
-    from salescli.values import parse_date
 
     app = app_context(ctx)
     pick_format(fmt, output)
-    day = parsed(parse_date, due, "--due", app.today, app.day_first()) if due is not None else app.today
+    day = typed_date(app, due, "--due") if due is not None else app.today
     row = add_task(app.repo(create=True), subject=subject, due=day, today=app.today,
                    refs=LinkRefs(deal, contact, company), notes=read_notes(notes), owner=owner or app.user)
     flush_notices(app)
@@ -172,11 +171,10 @@ def done(
     """
     from salescli.render import pick_format
     from salescli.services.activities import complete_task, resolve_task_ref
-    from salescli.values import parse_date
 
     app = app_context(ctx)
     pick_format(fmt, output)
-    day = parsed(parse_date, when, "--date", app.today, app.day_first(), past=True) if when is not None else app.today
+    day = typed_date(app, when, "--date", past=True) if when is not None else app.today
     repo = app.repo()
     row = complete_task(repo, resolve_task_ref(repo, ref), day, app.today, outcome)
     say(f"done: task {row['id']} \"{row['subject']}\" ({row['done_at']})")
@@ -204,14 +202,13 @@ def edit(
     """
     from salescli.render import pick_format
     from salescli.services.activities import LinkRefs, edit_activity, parse_record_id
-    from salescli.values import parse_date
 
     app = app_context(ctx)
     pick_format(fmt, output)
     task_id = parse_record_id(ref, "task")
     changes: dict[str, Any] = {k: v for k, v in {
         "subject": subject, "notes": read_notes(notes), "owner": owner,
-        "due": parsed(parse_date, due, "--due", app.today, app.day_first()) if due is not None else None,
+        "due": typed_date(app, due, "--due") if due is not None else None,
     }.items() if v is not None}
     row, changed = edit_activity(app.repo(), task_id, changes, LinkRefs(deal, contact, company), app.today,
                                  task=True)
