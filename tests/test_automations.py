@@ -26,6 +26,19 @@ def test_a_new_database_follows_up_won_deals_after_a_week(ok):
     assert lines[2].split() == ["1", "won", "Post-sale", "follow-up", "+7d", "deal-owner", "0"]
 
 
+def test_the_same_automation_twice_is_refused(cli, ok, db):
+    ok("automation", "add", "--on", "stage:proposal", "--task", "Call about it", "--due", "+3d")
+    before = digest(db)
+    for on in ("won", "Won"):  # (the default rule: on won, "Post-sale follow-up" due +7d for the deal's owner)
+        res = cli("automation", "add", "--on", on, "--task", "Post-sale follow-up", "--due", "1w")
+        assert (res.exit_code, res.stderr) == (1, "Error: automation 1 does this already\n"
+                                                  "Hint: see `salescli automation list`\n")
+    res = cli("automation", "add", "--on", "stage:Proposal", "--task", "Call about it", "--due", "3d")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (1, "Error: automation 2 does this already")
+    assert digest(db) == before
+    ok("automation", "add", "--on", "won", "--task", "Post-sale follow-up", "--due", "+7d", "--owner", "sam")
+
+
 def test_add_list_rm(cli, ok, db):
     res = ok("automation", "add", "--on", "stage:proposal", "--task", "Call about the proposal", "--due", "+3d")
     assert res.stdout == "2\n"

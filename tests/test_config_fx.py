@@ -156,6 +156,18 @@ def test_end_of_quarter_and_year_are_the_fiscal_ones(ok: Run) -> None:
 
 
 # -- fx ------------------------------------------------------------------------------------------
+def test_a_deal_in_a_currency_without_a_rate_says_totals_leave_it_out(ok: Run) -> None:
+    note = "note: no exchange rate for EUE: totals in USD leave this deal's amount out (salescli fx set EUE RATE)\n"
+    assert ok("deal", "add", "Typo", "--amount", "5k", "--currency", "EUE").stderr == \
+        note + "added deal 1 Typo (Prospecting)\n"
+    assert ok("deal", "add", "No amount", "--currency", "EUE").stderr == "added deal 2 No amount (Prospecting)\n"
+    assert ok("deal", "edit", "2", "--amount", "3k").stderr.startswith(note)
+    ok("fx", "set", "GBP", "1.25")
+    for args in (("deal", "edit", "1", "--currency", "GBP"), ("deal", "add", "Pounds", "--amount", "£5", "--close",
+                                                           "+5d"), ("deal", "add", "Dollars", "--amount", "5")):
+        assert "note:" not in ok(*args).stderr
+
+
 def test_fx_set_and_list(ok: Run, cli: Run, db: Path) -> None:
     res = ok("fx", "set", "eur", "1.0800", "--date", "2026-11-01")
     assert res.stderr == "1 EUR = 1.08 USD from 2026-11-01\n"

@@ -479,7 +479,9 @@ def test_park_and_clear(ok: Run, cli: Run, db: Path) -> None:
 def test_edit_says_the_values_it_read(ok: Run) -> None:
     ok("deal", "add", "X", "--amount", "2k", "--owner", "dana", "--next-step-date", "+2d")
     res = ok("deal", "edit", "1", "--close", "next friday", "--owner", "", "--next-step-date", "", "--currency", "eur")
-    assert res.stderr == ("updated deal 1: owner cleared, currency EUR (amount 2,000.00 EUR, not converted),"
+    assert res.stderr == ("note: no exchange rate for EUR: totals in USD leave this deal's amount out (salescli fx"
+                          " set EUR RATE)\n"
+                          "updated deal 1: owner cleared, currency EUR (amount 2,000.00 EUR, not converted),"
                           " close 2026-11-27, next_step_date cleared\n")
 
 

@@ -184,7 +184,7 @@ def test_rm_unlinks_contacts_and_logs_the_unlink(crm: Run, cli: Run) -> None:
     assert res.stderr == ("Error: refusing to delete company 1 Acme Corp (unlinks 1 contact) without --yes"
                           " (no terminal to ask)\n")
     res = crm("company", "rm", "acme.io", "--yes")
-    assert res.stderr == "deleted company 1 Acme Corp\n"
+    assert res.stderr == "deleted company 1 Acme Corp; unlinked 1 contact\n"
     assert cli("company", "show", "1").exit_code == 3
     ana = json.loads(crm("contact", "show", "ana@acme.io", "-f", "json").stdout)
     assert (ana["company_id"], ana["company"]) == (None, None)

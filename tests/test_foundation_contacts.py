@@ -189,6 +189,16 @@ def test_bad_values_exit_2_and_change_nothing(
     assert digest(db) == before
 
 
+def test_rm_says_what_it_unlinks(crm: Run, cli: Run) -> None:
+    crm("deal", "add", "Seats", "--contact", "Ana Silva")
+    crm("activity", "log", "call", "Intro", "--contact", "Ana Silva")
+    res = cli("contact", "rm", "Ana Silva")
+    assert res.stderr == ("Error: refusing to delete contact 1 Ana Silva (unlinks 1 deal, 1 activity) without --yes"
+                          " (no terminal to ask)\n")
+    res = crm("contact", "rm", "Ana Silva", "--yes")
+    assert res.stderr == "deleted contact 1 Ana Silva; unlinked 1 deal, 1 activity\n"
+
+
 def test_rm_needs_yes_without_a_terminal_and_unlinks_logged(crm: Run, cli: Run, db: Path) -> None:
     before = digest(db)
     res = cli("contact", "rm", "Ana Silva", input="y\n")  # piped input is not a terminal: never read as yes

@@ -184,6 +184,23 @@ def test_forget_erases_the_history_of_their_tasks_and_activities_as_it_erases_th
     assert traces(db, ["Rang Quincy", "wants 10 seats"]) == []
 
 
+def test_forget_keeps_the_subject_of_tasks_an_automation_made_as_the_rule_words_it(ok: Run, db: Path) -> None:
+    # (with the default rule: on won, "Post-sale follow-up")
+    ok("automation", "add", "--on", "won", "--task", "Kick-off call", "--due", "+1d")
+    ok("automation", "add", "--on", "won", "--task", "Gift for Quincy Zebulon", "--due", "+2d")
+    ok("contact", "add", "Quincy Zebulon", "--email", "qz@zz.io")
+    ok("deal", "add", "Seats", "--contact", "qz@zz.io")
+    ok("deal", "won", "1")
+    ok("task", "edit", "2", "--subject", "Kick-off call (he hates mornings)")  # someone's words: erased
+    ok("contact", "forget", "1", "--yes")
+    tasks = json.loads(ok("task", "list", "-f", "json").stdout)
+    assert [(t["id"], t["subject"]) for t in tasks] == [(2, "(erased)"), (3, "Gift for (erased)"),
+                                                        (1, "Post-sale follow-up")]
+    history = [h for h in json.loads(ok("history", "-f", "json").stdout) if h["entity"] == "task"]
+    quoted = json.dumps(history)
+    assert "Post-sale follow-up" in quoted and "mornings" not in quoted and "Zebulon" not in quoted
+
+
 def test_forget_erases_the_history_of_their_activities_deleted_or_moved_since(ok: Run, db: Path) -> None:
     ok("contact", "add", "Quincy Zebulon", "--email", "qz@zz.io")
     ok("contact", "add", "Other Person")

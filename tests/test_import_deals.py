@@ -168,6 +168,31 @@ def test_map_file_json_and_bad_map_files(cli: Run, ok: Run, tmp_path: Path) -> N
     bad = write(tmp_path, "bad.json", '{"colums": {}}')
     res = cli("import", "deals", str(path), "--map-file", str(bad))
     assert res.exit_code == 2 and 'unknown key "colums"' in res.stderr
+    bad = write(tmp_path, "bad.toml", 'date_format = "%d.%Q.%Y"')
+    res = cli("import", "deals", str(path), "--map-file", str(bad))
+    assert res.exit_code == 2
+    assert res.stderr == ('Error: map file bad.toml: date_format "%d.%Q.%Y" is not a strftime format'
+                          ' (example: "%d/%m/%Y")\n')
+
+
+def test_two_columns_kept_as_one_extra_key_are_named(cli: Run, ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,Color,extra.Color\nA,red,blue\n")
+    res = cli("import", "deals", str(path))
+    assert res.exit_code == 4
+    assert res.stderr == ('Error: d.csv: columns "Color" and "extra.Color" would both be kept as extra "Color"\n'
+                          'Hint: drop one: --map "extra.Color=-"\n')
+    ok("import", "deals", str(path), "--map", "extra.Color=-")
+    assert sql(ok, "SELECT extra FROM deals") == [{"extra": '{"Color": "red"}'}]
+
+
+def test_map_files_layer_in_order(ok: Run, tmp_path: Path) -> None:
+    team = write(tmp_path, "team.json", json.dumps({"columns": {"Who": "owner", "Phase": "stage"},
+                                                   "values": {"stage": {"Offen": "Qualification"}}}))
+    mine = write(tmp_path, "mine.toml", '[values.stage]\nOffen = "Proposal"\nZu = "Won"\n')
+    path = write(tmp_path, "d.csv", "title,Who,Phase,Amount,Close\nA,kim,Offen,5,2027-01-05\nB,kim,Zu,7,2026-11-02\n")
+    ok("import", "deals", str(path), "--map-file", str(team), "--map-file", str(mine))
+    assert sql(ok, "SELECT d.owner, s.name AS stage FROM deals d JOIN stages s ON s.id = d.stage_id ORDER BY d.id") \
+        == [{"owner": "kim", "stage": "Proposal"}, {"owner": "kim", "stage": "Won"}]
 
 
 # -- values -----------------------------------------------------------------------------------------------
@@ -681,6 +706,28 @@ def test_a_reimport_after_a_merge_finds_the_record_kept(ok: Run, tmp_path: Path)
     assert [c["id"] for c in json.loads(ok("company", "list", "-f", "json").stdout)] == [1]
 
 
+def test_a_deals_file_imported_again_after_a_company_merge_finds_its_deals(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "Deal Name,Company,Amount\nR1,Acme Corp,10\nR2,Acme Corporation,20\n")
+    ok("import", "deals", str(path))
+    ok("company", "merge", "1", "2", "--yes")
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(path)).stderr  # R2 is not made again
+    assert sql(ok, "SELECT title, company_id FROM deals ORDER BY id") == [
+        {"title": "R1", "company_id": 1}, {"title": "R2", "company_id": 1}]
+
+
+def test_company_names_match_in_any_case_of_any_script_and_spacing(ok: Run, tmp_path: Path) -> None:
+    ok("company", "add", "Société Générale")
+    path = write(tmp_path, "d.csv", "Deal Name,Company\nU1,SOCIÉTÉ GÉNÉRALE\nU2,société  générale\nU3,Ökotech\n"
+                                    "U4,ÖKOTECH\nU5,\"ökotech\t\"\n")
+    res = ok("import", "deals", str(path))
+    assert "also created 1 company" in res.stderr
+    assert sql(ok, "SELECT c.name, count(*) AS deals FROM deals d JOIN companies c ON c.id = d.company_id"
+                   " GROUP BY c.id ORDER BY c.id") == [{"name": "Société Générale", "deals": 2},
+                                                      {"name": "Ökotech", "deals": 3}]
+    res = ok("import", "companies", str(write(tmp_path, "c.csv", "name\nökotech\nSOCIÉTÉ  GÉNÉRALE\n")))
+    assert "0 created" in res.stderr  # found again by a later file, whatever its case
+
+
 def test_deals_the_file_makes_won_make_their_contacts_customers_and_undo_takes_it_back(
         ok: Run, tmp_path: Path) -> None:
     ok("contact", "add", "Ed", "--email", "ed@x.io", "--status", "prospect")
@@ -718,7 +765,8 @@ def test_history_records_the_batch(ok: Run, deals_csv: Path) -> None:
     assert hist[0]["action"] == "create" and hist[0]["batch_id"] == 1
     assert hist[0]["after"]["title"] == "Acme renewal"
     batches = json.loads(ok("import", "batches", "-f", "json").stdout)
-    assert batches[0]["source"] == "deals.csv" and batches[0]["creates"] == 8  # 3 deals, 3 companies, 2 contacts
+    # 3 deals, 3 companies, 2 contacts, 2 owners
+    assert batches[0]["source"] == "deals.csv" and batches[0]["creates"] == 10
 
 
 def test_search_finds_imported_records(ok: Run, deals_csv: Path) -> None:
@@ -773,13 +821,24 @@ def test_undo_refuses_after_later_changes_unless_forced(cli: Run, ok: Run, db: P
     assert res.exit_code == 3 and res.stderr.startswith("Error: import batch 99 not found")
 
 
+def test_undo_takes_back_the_owners_the_file_added_unless_they_own_something_since(ok: Run, tmp_path: Path) -> None:
+    ok("user", "add", "kim")
+    path = write(tmp_path, "o.csv", "title,owner\nA,zed\nB,yolanda\nC,kim\n")
+    assert ok("import", "deals", str(path)).stderr.endswith("added users (first mention): zed, yolanda\n")
+    ok("deal", "add", "Later", "--owner", "yolanda")
+    res = ok("import", "undo", "1", "--yes")
+    assert res.stderr == ("undid import batch 1 (deals from o.csv): deleted 3 deals, 1 user; restored 0 updated"
+                          " records\nkept 1 user it added: one owns records made since\n")
+    assert [u["name"] for u in json.loads(ok("user", "list", "-f", "json").stdout)] == ["kim", "yolanda"]
+
+
 def test_undo_asks_first_and_refuses_without_yes_when_there_is_no_terminal(cli: Run, ok: Run, db: Path,
                                                                           deals_csv: Path) -> None:
     ok("import", "deals", str(deals_csv))
     before = digest(db)
     res = cli("import", "undo", "1")  # a mistyped batch number must not silently delete another import
     assert (res.exit_code, res.stdout) == (1, "")
-    assert res.stderr == ("Error: refusing to undo import batch 1 (deals from deals.csv): delete the 8 records it"
+    assert res.stderr == ("Error: refusing to undo import batch 1 (deals from deals.csv): delete the 10 records it"
                           " created without --yes (no terminal to ask)\n")
     assert digest(db) == before
 
@@ -866,6 +925,19 @@ def test_activities_link_by_external_id_title_and_email(ok: Run, cli: Run, tmp_p
     res = cli("import", "activities", str(bad))
     assert res.exit_code == 4
     assert 'deal "No such deal" is not a known deal (import the deals first)' in res.stderr
+
+
+def test_activities_dated_after_today_are_noted_and_leave_the_last_activity(ok: Run, tmp_path: Path,
+                                                                           deals_csv: Path) -> None:
+    ok("import", "deals", str(deals_csv))
+    path = write(tmp_path, "a.csv", "type,subject,date,deal\ncall,Planned call,2027-01-15,Acme renewal\n"
+                                    "meeting,Demo,2026-11-20,Acme renewal\n")
+    res = ok("import", "activities", str(path))  # (--today 2026-11-26)
+    assert ("note: 1 activity is dated after today (planned?): imported as it is, without moving the last activity"
+            " of its deal, contact or company ahead (check the file's dates, or --today)") in res.stderr
+    assert sql(ok, "SELECT last_activity_at FROM deals WHERE id = 1") == [{"last_activity_at": "2026-11-20"}]
+    assert sql(ok, "SELECT occurred_at FROM activities ORDER BY id") == [{"occurred_at": "2027-01-15"},
+                                                                        {"occurred_at": "2026-11-20"}]
 
 
 def test_identical_activities_are_kept_and_reimported_once(ok: Run, tmp_path: Path) -> None:
@@ -985,6 +1057,30 @@ def test_an_amount_with_a_thousands_dot_is_not_read_as_cents(cli: Run, ok: Run, 
                                  " 23.40; amounts like 1.234,56 need --decimal-comma\n")
     ok("import", "deals", str(path), "--decimal-comma")
     assert sql(ok, "SELECT amount_minor FROM deals") == [{"amount_minor": 2_340_000}]
+
+
+def test_empty_cells_keep_the_stored_values_and_say_so(ok: Run, tmp_path: Path) -> None:
+    ok("import", "deals", str(write(tmp_path, "d.csv", "title,amount,notes,company\nA,5,hello,Acme\nB,6,,Acme\n")))
+    before = sql(ok, "SELECT title, amount_minor, notes, company_id FROM deals ORDER BY id")
+    blanked = write(tmp_path, "b.csv", "title,amount,notes,company\nA,,,Acme\nB,6,,Acme\n")  # (B's notes: none)
+    res = ok("import", "deals", str(blanked))
+    assert ("note: 1 row has empty cells where its deal has a value: the values stay (an import never clears a"
+            " field; `salescli deal edit` does)\n") in res.stderr
+    assert "0 created, 0 updated, 2 unchanged" in res.stderr
+    assert sql(ok, "SELECT title, amount_minor, notes, company_id FROM deals ORDER BY id") == before
+    res = ok("import", "companies", str(write(tmp_path, "c.csv", "name,domain\nAcme,\n")))
+    assert "note:" not in res.stderr  # (nothing stored to keep)
+
+
+def test_deals_in_a_currency_without_a_rate_are_noted(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,amount,currency\nA,5,EUR\nB,€6,\nC,7,EUE\nD,1,USD\nE,,GBP\n")
+    res = ok("import", "deals", str(path))
+    assert ("note: 1 deal is in EUE, which has no exchange rate: totals in USD leave it out (salescli fx set EUE"
+            " RATE)\nnote: 2 deals are in EUR, which has no exchange rate: totals in USD leave them out (salescli fx"
+            " set EUR RATE)\n") in res.stderr
+    ok("fx", "set", "EUR", "1.1")
+    res = ok("import", "deals", str(path))
+    assert "EUR" not in res.stderr and "note: 1 deal is in EUE" in res.stderr
 
 
 def test_a_partial_re_import_reads_amounts_in_the_deals_currency_and_keeps_a_fitting_stage(

@@ -68,6 +68,18 @@ def test_named_encoding_is_used(ok: Run, tmp_path: Path) -> None:
     assert names(ok) == ["Café Noir"]
 
 
+def test_rejects_are_written_in_the_encoding_of_the_file_so_they_import_again(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "latin.csv", "name;domain\r\nCaf\u00e9 Noir;not a domain\r\nSoci\u00e9t\u00e9;soc.fr\r\n"
+                 .encode("cp1252"))
+    rejects = tmp_path / "rj.csv"
+    res = ok("import", "companies", str(path), "--encoding", "cp1252", "--on-error", "skip", "--rejects", str(rejects))
+    assert "rejected rows and their reasons: " + str(rejects) + " (cp1252, as the file read)" in res.stderr
+    assert rejects.read_bytes().decode("cp1252").startswith("name;domain;import_error\nCafé Noir;not a domain;")
+    rejects.write_bytes("name;domain\nCafé Noir;cafe.fr\n".encode("cp1252"))  # fixed, as the user would
+    ok("import", "companies", str(rejects), "--encoding", "cp1252")
+    assert names(ok) == ["Société", "Café Noir"]
+
+
 def test_utf16_needs_its_encoding_named(cli: Run, ok: Run, base: Path, tmp_path: Path) -> None:
     path = write(tmp_path, "u16.csv", "name\tdomain\nUni Co\tuni.io\n".encode("utf-16"))
     assert "is UTF-16 text" in refused(cli, base, "import", "companies", str(path))
@@ -137,6 +149,16 @@ def test_delimiter_is_sniffed_and_reported(ok: Run, tmp_path: Path, delimiter: s
     assert f"delimiter {shown} detected" in res.stderr
     out = json.loads(ok("export", "companies", "-f", "json").stdout)
     assert (out[0]["name"], out[0]["domain"], out[0]["notes"]) == ("Acme", "acme.io", "a, b; c | d")
+
+
+def test_an_excel_sep_line_names_the_delimiter_and_lines_still_count_it(cli: Run, ok: Run, base: Path,
+                                                                         tmp_path: Path) -> None:
+    path = write(tmp_path, "sep.csv", "sep=;\r\nname;domain;notes\r\nAcme;acme.io;a, b\r\nBad;not a domain;\r\n")
+    first = refused(cli, base, "import", "companies", str(path))
+    assert first == 'Error: sep.csv:4: domain "not a domain" is not a domain name (example: acme.io)'
+    res = ok("import", "companies", str(path), "--on-error", "skip")
+    assert "delimiter ';' (semicolon) detected" in res.stderr and "1 created" in res.stderr
+    assert names(ok)[-1] == "Acme"
 
 
 def test_semicolon_file_read_with_a_comma_is_refused_not_one_column(cli: Run, base: Path, tmp_path: Path) -> None:

@@ -216,7 +216,7 @@ def rm(
     linked = linked_counts(links)
     confirm(f"Delete company {row['id']} {row['name']}" + (f" (unlinks {linked})" if linked else "") + "?", yes)
     remove_company(repo, row["id"])
-    say(f"deleted company {row['id']} {row['name']}")
+    say(f"deleted company {row['id']} {row['name']}" + (f"; unlinked {linked}" if linked else ""))
 
 
 @app.command("merge")

@@ -16,6 +16,7 @@ from salescli.commands.options import (
     app_context,
     confirm,
     flush_notices,
+    linked_counts,
     merge_duplicate,
     say,
     sort_key,
@@ -235,9 +236,10 @@ def rm(
 
     repo = app_context(ctx).repo()
     row = resolve_contact(repo, ref)
-    confirm(f"Delete contact {row['id']} {row['name']}?", yes)
+    linked = linked_counts(repo.contact_links(row["id"]))
+    confirm(f"Delete contact {row['id']} {row['name']}" + (f" (unlinks {linked})" if linked else "") + "?", yes)
     remove_contact(repo, row["id"])
-    say(f"deleted contact {row['id']} {row['name']}")
+    say(f"deleted contact {row['id']} {row['name']}" + (f"; unlinked {linked}" if linked else ""))
 
 
 @app.command("forget")

@@ -36,8 +36,9 @@ FileArg = Annotated[str, typer.Argument(
     help="CSV file to read ('-' reads standard input); salescli's own JSON or JSON-lines exports are read too.")]
 MapOpt = Annotated[list[str] | None, typer.Option(
     "--map", help='"CSV column=field" (repeat); field may be extra or - (drop the column).')]
-MapFileOpt = Annotated[str | None, typer.Option(
-    "--map-file", help="TOML or JSON file of column maps, value maps, date format, day-first.")]
+MapFileOpt = Annotated[list[str] | None, typer.Option(
+    "--map-file", help="TOML or JSON file of column maps, value maps, date format, day-first (repeat: later"
+    " files win).")]
 PresetOpt = Annotated[str | None, typer.Option("--preset", help="hubspot, pipedrive, salesforce or maven.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the plan (counts, errors, mapping); write nothing.")]
 OnErrorOpt = Annotated[str, typer.Option(
@@ -96,7 +97,7 @@ def _import(
     file: str,
     *,
     maps: list[str] | None,
-    map_file: str | None,
+    map_file: list[str] | None,
     preset: str | None,
     dry_run: bool,
     on_error: str,
@@ -133,7 +134,7 @@ def _import(
     options = ImportOptions(
         entity=entity,
         today=app.today,
-        spec=build_spec(entity, preset=preset, map_file=map_file, maps=maps),
+        spec=build_spec(entity, preset=preset, map_files=map_file, maps=maps),
         day_first=day_first,
         decimal_comma=decimal_comma,
         on_duplicate=_choice(on_duplicate, ON_DUPLICATE, "--on-duplicate"),
@@ -273,7 +274,9 @@ def _report(report: ImportReport, fmt: str) -> None:
         say(f"{'would add' if report.dry_run else 'added'} user{'s' if len(tally.new_users) != 1 else ''}"
             f" (first mention): {names}")
     if tally.rejected and report.rejects:
-        say(f"rejected rows and their reasons: {report.rejects}")
+        encoding = report.csv_file.encoding if report.csv_file is not None else "utf-8"
+        say(f"rejected rows and their reasons: {report.rejects}"
+            + (f" ({encoding}, as the file read)" if encoding != "utf-8" else ""))
     elif tally.rejected and not report.dry_run:
         for line in report.error_lines()[:5]:
             say(f"  rejected {line}")
@@ -429,6 +432,10 @@ def undo(
         n = result["unlinked_activities"]
         say(f"unlinked {n} activit{'ies' if n != 1 else 'y'} logged since on what it created"
             f" ({'they stay' if n != 1 else 'it stays'}, without that link)")
+    if result["kept_users"]:
+        n = result["kept_users"]
+        say(f"kept {n} user{'s' if n != 1 else ''} it added: {'they own' if n != 1 else 'one owns'} records made"
+            " since")
     for name in result["kept_pipelines"]:
         say(f"kept pipeline {name} and its stages: in use since the import (deals, the default, or a forecast"
             " snapshot)")

@@ -86,7 +86,8 @@ class _Rollback(Exception):
 class Rejects:
     """The rejects file: each bad row with its reason, written under a temporary name and renamed at the end."""
 
-    def __init__(self, path: str | None, header: list[str], delimiter: str) -> None:
+    def __init__(self, path: str | None, header: list[str], delimiter: str, encoding: str = "utf-8",
+                 bom: bool = False) -> None:
         self.path = Path(path) if path else None
         self.count = 0
         self.fh: IO[str] | None = None
@@ -96,7 +97,10 @@ class Rejects:
 
             # a missing or read-only folder: exit 5
             self.tmp, fd, self.path = open_beside(self.path, "--rejects", "nothing was imported")
-            self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            # in the input's encoding (and BOM), so the fixed rows import again with the options the file took
+            if bom and encoding == "utf-8":
+                encoding = "utf-8-sig"
+            self.fh = os.fdopen(fd, "w", encoding=encoding, errors="replace", newline="")
             self.writer = csv.writer(self.fh, delimiter=delimiter, lineterminator="\n")
             self.writer.writerow([*header, "import_error"])
             self.width = len(header)
@@ -229,7 +233,8 @@ class Writer:
         self.store.update_logged(table, entity, current, changed)
 
     def ensure_user(self, name: str) -> None:
-        self.store.ensure_user(name)
+        """A user first mentioned by the file (an owner): created, and logged under the batch for undo."""
+        self.store.add_import_user(name)
 
     def create_stage(self, pipeline_id: int, name: str, kind: str, probability: int) -> int:
         return self.store.add_import_stage(pipeline_id, name, kind, probability)
@@ -404,7 +409,8 @@ def run_import(
         report.mapping = mapping
         report.notes.extend(mapping.notes)
         report.notes.extend(_spec_notes(options))
-        rejects = Rejects(None if options.dry_run else options.rejects, csv_file.header, csv_file.delimiter)
+        rejects = Rejects(None if options.dry_run else options.rejects, csv_file.header, csv_file.delimiter,
+                          csv_file.encoding, csv_file.bom)
         day_first = options.day_first if options.day_first is not None else options.spec.day_first
         parsers = CellParsers(options.today, day_first, options.spec.date_format)
         cache = repo.set_cache_mb(CACHE_MB)

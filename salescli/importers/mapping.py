@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -320,7 +321,12 @@ def _date_format(value: Any, origin: str) -> str | None:
     if value is None or value == "":
         return None
     text = str(value)
-    if "%" not in text:
+    try:  # a directive strptime does not know (%Q) would refuse every row instead
+        datetime.strptime(date(2026, 11, 27).strftime(text), text)
+        ok = "%" in text
+    except ValueError:
+        ok = False
+    if not ok:
         raise UsageError(f'{origin}: date_format "{text}" is not a strftime format (example: "%d/%m/%Y")')
     return text
 
@@ -492,14 +498,15 @@ def resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> Ma
 
     uses: list[ColumnUse] = []
     extra: list[tuple[int, str]] = []
-    extra_keys: set[str] = set()
+    extra_keys: dict[str, str] = {}  # key -> the column kept under it
     for i, h in enumerate(header):
         target, extra_key, how = targets[i] or ("extra", h, "unmapped")
         if target == "extra":
             assert extra_key is not None
             if extra_key in extra_keys:
-                raise ImportRejected(f'{file_name}: two columns would both be kept as extra "{extra_key}"')
-            extra_keys.add(extra_key)
+                raise ImportRejected(f'{file_name}: columns "{extra_keys[extra_key]}" and "{h}" would both be kept'
+                                     f' as extra "{extra_key}"', hint=f'drop one: --map "{h}=-"')
+            extra_keys[extra_key] = h
             extra.append((i, extra_key))
         uses.append(ColumnUse(i, h, target, extra_key, how))
 
@@ -558,13 +565,14 @@ def fill_template(template: str, values: dict[str, str]) -> str:
     return text.strip(" -—–:,;/|").strip()
 
 
-def build_spec(entity: str, *, preset: str | None = None, map_file: str | None = None,
+def build_spec(entity: str, *, preset: str | None = None, map_files: list[str] | None = None,
                maps: list[str] | None = None) -> MapSpec:
-    """The explicit choices of one import: the preset, then the map file, then each --map."""
+    """The explicit choices of one import: the preset, then each map file (a later one changes what an earlier
+    one chose), then each --map."""
     spec = MapSpec()
     if preset:
         spec.merge(load_preset(preset), entity, f"preset {preset.strip().lower()}")
-    if map_file:
+    for map_file in map_files or []:
         spec.merge(load_map_file(map_file), entity, f"map file {Path(map_file).name}")
     given: dict[str, tuple[str, str]] = {}  # a column as headers are matched (loosely) -> (as typed, field)
     for text in maps or []:

@@ -37,6 +37,18 @@ if TYPE_CHECKING:
 
 Row = dict[str, Any]
 MAX_ERRORS_SHOWN = 20
+#: Fields whose empty cell leaves a matched record's value as it is, and the column that holds it.
+KEPT_WHEN_EMPTY: dict[str, tuple[tuple[str, str], ...]] = {
+    "deals": (("amount", "amount_minor"), ("company", "company_id"), ("contact", "contact_id"),
+              ("expected_close", "expected_close"), ("lost_reason", "lost_reason"), ("owner", "owner"),
+              ("source", "source"), ("next_step", "next_step"), ("next_step_date", "next_step_date"),
+              ("tags", "tags"), ("notes", "notes")),
+    "companies": (("domain", "domain"), ("industry", "industry"), ("segment", "segment"),
+                  ("territory", "territory"), ("owner", "owner"), ("tags", "tags"), ("notes", "notes")),
+    "contacts": (("email", "email"), ("phone", "phone"), ("title", "title"), ("company", "company_id"),
+                 ("owner", "owner"), ("source", "source"), ("tags", "tags"), ("notes", "notes")),
+    "activities": (("body", "body"), ("outcome", "outcome"), ("owner", "owner"), ("due_date", "due_date")),
+}
 #: Notes on rows that were imported as they are (singular, plural): counted, then printed with the count.
 BREAKS_STAGE_RULES = ("open deal lacks what its stage requires (`salescli db check` lists it)",
                       "open deals lack what their stage requires (`salescli db check` lists them)")
@@ -51,6 +63,10 @@ MERGED_ROW = ("row describes a record merged into another since (company merge /
 CLOSED_AHEAD = ("won/lost deal has a close date after today (imported as it is: check the file's dates, or --today)",
                 "won/lost deals have a close date after today (imported as they are: check the file's dates, or"
                 " --today)")
+ACTIVITY_AHEAD = ("activity is dated after today (planned?): imported as it is, without moving the last activity of"
+                  " its deal, contact or company ahead (check the file's dates, or --today)",
+                  "activities are dated after today (planned?): imported as they are, without moving the last"
+                  " activity of their deals, contacts or companies ahead (check the file's dates, or --today)")
 ZERO_PROBABILITY = ("open deal comes with a probability of 0 (its stage's is higher): it weighs nothing in the"
                     " weighted forecast (deal edit --probability, or drop the file's probability column)",
                     "open deals come with a probability of 0 (their stages' are higher): they weigh nothing in the"
@@ -547,8 +563,12 @@ def _history_entry(text: str, n: int, item: Any) -> HistoryEntry:
 
 # -- relations ---------------------------------------------------------------------------------------
 def fold(text: str) -> str:
-    """Case-insensitive key, as SQLite's NOCASE compares (ASCII letters only)."""
-    return text.lower() if text.isascii() else text.encode("utf-8").lower().decode("utf-8")
+    """The key a name is matched by: case-insensitive as the CLI's lookups are (every script's letters:
+    "SOCIÉTÉ" is "Société"), runs of spaces and tabs read as one ("acme  corp" is "Acme Corp")."""
+    key = text.lower() if text.isascii() else text.casefold()
+    if "  " in key or "\t" in key or "\n" in key or "\r" in key or "\xa0" in key:
+        return " ".join(key.split())
+    return key
 
 
 @dataclass
@@ -676,6 +696,9 @@ class Planner:
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
         self.export_ids: dict[int, str] = {}  # record created by this file -> its id in the export read
+        # the columns a matched record keeps when the row's cell for them is empty (said in a note)
+        self.kept_when_empty = [column for name, column in KEPT_WHEN_EMPTY.get(self.entity, ())
+                                if name in mapping.fields]
 
     def col(self, name: str) -> str:
         return self.mapping.column_of(name)
@@ -934,12 +957,25 @@ class Planner:
         if "last_activity_at" in changed and current.get("last_activity_at") and (
                 str(changed["last_activity_at"] or "") < str(current["last_activity_at"])):
             del changed["last_activity_at"]  # an older export does not move the last activity back
+        if table == self.table:
+            self.note_kept_values(current, values)
         if not changed:
             return "unchanged"
         if self.options.on_duplicate == "skip":
             return "skipped"
         self.writer.update(table, self.change_entity_of(current), current, changed)
         return "updated"
+
+    def note_kept_values(self, current: Row, fields: Row) -> None:
+        """A matched record keeps what the row's empty cells would have cleared: counted in a note (a user
+        who blanked a cell of an export expects the field cleared)."""
+        if self.kept_when_empty and any(c not in fields and current.get(c) not in (None, "", "[]")
+                                        for c in self.kept_when_empty):
+            entity = self.change_entity
+            self.tally.notes[(f"row has empty cells where its {entity} has a value: the values stay (an import"
+                              f" never clears a field; `salescli {entity} edit` does)",
+                              f"rows have empty cells where their {entity}s have values: the values stay (an"
+                              f" import never clears a field; `salescli {entity} edit` does)")] += 1
 
     def change_entity_of(self, row: Row) -> str:
         return self.change_entity
@@ -1182,6 +1218,7 @@ class DealPlanner(Planner):
         self.relations = Relations.load(self.writer, contacts=self.has_contact)
         self.won_contacts: set[int] = set()  # contacts of deals the file makes won: customers (as `deal won`)
         self.base_currency = self.settings.get("base_currency", "USD")
+        self.foreign: set[str] = set()  # currencies of amounts besides the base (each needs a rate for totals)
         given = self.options.decimal_comma
         self.decimal_comma = bool(given if given is not None else self.options.spec.decimal_comma)
         self.pipelines: dict[str, int] = {}
@@ -1303,9 +1340,12 @@ class DealPlanner(Planner):
                     info = self.create_stage(pid, name, kind, followed)
                 else:
                     self.tally.unknown_stages[(self.pipeline_names[pid], name)] += 1
+                    mapped = name in self.options.spec.values.get("stage", {}).values()
                     raise RowError(self.col("stage"), name,
-                                   f"is not a stage of pipeline {self.pipeline_names[pid]}"
-                                   " (map it with a value map, or pass --create-stages)", line)
+                                   ("(the value map's stage) " if mapped else "")
+                                   + f"is not a stage of pipeline {self.pipeline_names[pid]}"
+                                   + (" (fix values.stage, or pass --create-stages)" if mapped else
+                                      " (map it with a value map, or pass --create-stages)"), line)
             if status is None or status == info.kind:
                 return info, None
             if info.kind != "open" or status == "open":
@@ -1408,6 +1448,8 @@ class DealPlanner(Planner):
         minor: int | None = None
         if amount_text is not None:
             minor, currency = self._amount(amount_text, currency, line)
+            if currency and currency != self.base_currency:
+                self.foreign.add(currency)
         currency = currency or self.base_currency
         closed = kind != "open"
         # salescli's own export says whether a deal's probability and category were set or followed its stage
@@ -1735,8 +1777,12 @@ class DealPlanner(Planner):
             if fold(name) in rel.company_by_name or name in rel.company_by_ext:
                 return False
             as_domain = _as_domain(name)
-            return not (as_domain and as_domain in rel.company_by_domain)
-        return bool(domain)
+            if as_domain and as_domain in rel.company_by_domain:
+                return False
+        elif not domain:
+            return False
+        # a company merged into another since the source was exported is the kept one (as company_ref finds)
+        return rel.merged_into("company", ext=ext, domain=domain, name=name) is None
 
     def _category(self, values: Row, line: int, probability: int) -> str:
         given = values.get("forecast_category")
@@ -1774,6 +1820,14 @@ class DealPlanner(Planner):
         before), as `deal won` does; each change is in the batch, so `import undo` takes it back. A pipeline
         the import created gets the Won or Lost stage no row gave it (every pipeline has both)."""
         self._complete_new_pipelines()
+        if self.foreign:
+            self.writer.flush()
+            base = self.base_currency
+            for currency, n in self.store.unpriced_deals(sorted(self.foreign)):
+                self.tally.notes[(f"deal is in {currency}, which has no exchange rate: totals in {base} leave it"
+                                  f" out (salescli fx set {currency} RATE)",
+                                  f"deals are in {currency}, which has no exchange rate: totals in {base} leave"
+                                  f" them out (salescli fx set {currency} RATE)")] += n
         if self.won_contacts:
             self.writer.flush()  # (a contact this import made may still be in a buffer)
             promoted = self.store.promote_contacts(sorted(self.won_contacts))
@@ -1806,6 +1860,7 @@ class DealPlanner(Planner):
                 fields["lost_at"] = None
                 for k in ("lost_reason", "lost_category"):
                     fields.setdefault(k, values.get(k))
+        self.note_kept_values(current, fields)
         changed = {k: v for k, v in fields.items() if current.get(k) != v}
         if not changed:
             return "unchanged"
@@ -1962,7 +2017,7 @@ class ActivityPlanner(Planner):
             if extra:
                 fields["extra"] = self.merged_extra(current.get("extra"), extra)
             if fields.get("done_at") and fields["done_at"] != current.get("done_at"):
-                self.writer.touch_last_activity(fields["done_at"], fields)
+                self._touch(fields["done_at"], fields)
             return self.update("activities", current, fields)
         owner = self.owner(values)
         now = self.writer.now
@@ -1977,8 +2032,16 @@ class ActivityPlanner(Planner):
             self.by_ext[ext] = aid
         happened = done_at if kind == "task" else occurred
         if happened:
-            self.writer.touch_last_activity(happened, fields)
+            self._touch(happened, fields)
         return "created"
+
+    def _touch(self, happened: str, links: Row) -> None:
+        """The linked records' last activity moves to the day it happened, never past today (the CLI refuses
+        to log what has not happened yet; an export may hold meetings planned ahead)."""
+        if str(happened)[:10] > self.options.today.isoformat():
+            self.tally.notes[ACTIVITY_AHEAD] += 1
+        else:
+            self.writer.touch_last_activity(happened, links)
 
 
 _DOTTED_THOUSANDS_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")  # 1.234: a thousands dot, likely

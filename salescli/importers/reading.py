@@ -283,11 +283,21 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
         lines = _TextLines(name, raw, head, encoding)
     blocks = iter(lines)
     first_block = next(blocks, [""])
-    chosen = delimiter or sniff_delimiter(first_block[0].split("\n", 1)[0] if first_block else "")
+    first_line = first_block[0].rstrip("\r\n") if first_block else ""
+    # Excel's "sep=;" line names the delimiter (Excel writes it so that it opens the file in any locale)
+    sep = re.fullmatch(r"\ufeff?sep=(.)", first_line)
+    if sep and sep.group(1) in ('"', "\r", "\n"):
+        sep = None
+    if sep:
+        chosen = delimiter or sep.group(1)
+    else:
+        chosen = delimiter or sniff_delimiter(first_line)
     csv.field_size_limit(MAX_FIELD)
     reader = csv.reader(itertools.chain(first_block, itertools.chain.from_iterable(blocks)), delimiter=chosen,
                         quotechar='"', doublequote=True, strict=True)
     try:
+        if sep:
+            next(reader)  # (line numbers still count it: the header is line 2)
         header_cells = next(reader)
     except csv.Error as exc:
         raise _refuse(f"{name}:1", f"the header line is malformed ({exc})") from None

@@ -24,6 +24,7 @@ TABLE_OF = {"company": "companies", "contact": "contacts", "deal": "deals", "act
 # Deleted in this order: what points at a record goes before it.
 DELETE_ORDER = (("activities", "CASE kind WHEN 'task' THEN 'task' ELSE 'activity' END"), ("deals", "'deal'"),
                 ("contacts", "'contact'"), ("companies", "'company'"), ("users", "'user'"))
+# (a user the batch created goes only when nothing owns it any more: a later deal of theirs keeps them)
 
 
 def undo_import(repo: Repository, batch_id: int, *, force: bool = False) -> dict[str, Any]:
@@ -72,9 +73,12 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
                 created.setdefault(TABLE_OF.get(change["entity"], ""), []).append(change["entity_id"])
         deleted: dict[str, int] = {}
         unlinked = repo.later_activities_of(created)  # (counted before their records go)
+        kept_users = 0
         touched = repo.activity_links(created.get("activities", []))
         for table, entity_sql in DELETE_ORDER:
             ids = created.get(table, [])
+            if table == "users" and ids:
+                ids, kept_users = repo.unowned_users(ids)
             if ids:
                 deleted[table] = repo.undo_delete(table, entity_sql, ids)
         for day, links in touched:
@@ -96,7 +100,7 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
         repo.mark_batch_undone(batch_id)
     return {"batch_id": batch_id, "entity": batch["entity"], "source": batch["source"], "deleted": deleted,
             "reverted_updates": reverted, "stage_history_removed": history,
-            "kept_pipelines": [r["name"] for r in kept], "unlinked_activities": unlinked}
+            "kept_pipelines": [r["name"] for r in kept], "unlinked_activities": unlinked, "kept_users": kept_users}
 
 
 def _refuse_if_changed(repo: Repository, batch_id: int, last_change_id: int) -> None:

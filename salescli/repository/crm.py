@@ -122,6 +122,10 @@ class CrmStore(RepositoryBase):
             ),
         }
 
+    def contact_links(self, contact_id: int) -> dict[str, int]:
+        return {table: int(self.scalar(f"SELECT count(*) FROM {table} WHERE contact_id = ?", (contact_id,)))
+                for table in ("deals", "activities")}
+
     # -- contacts ------------------------------------------------------------------------
     def contact(self, contact_id: int) -> Row | None:
         return self.one(
@@ -200,20 +204,26 @@ class CrmStore(RepositoryBase):
             "SELECT id FROM activities WHERE contact_id = ?1 UNION SELECT entity_id FROM changes"
             " WHERE entity IN ('activity', 'task') AND (json_extract(before, '$.contact_id') = ?1"
             " OR json_extract(after, '$.contact_id') = ?1)", (contact_id,))]
+        # a task an automation made keeps its subject while it is the rule's own text (no one's words about them;
+        # a mention of their name in it is scrubbed below as anywhere else)
+        templated = {r["id"]: r["subject"] for r in self.all(
+            "SELECT a.id, a.subject FROM activities a JOIN automations r ON r.id = a.automation_id"
+            " WHERE a.contact_id = ? AND a.subject = r.task_subject", (contact_id,))}
         cur = self.conn.execute(
-            "UPDATE activities SET subject = '(erased)', body = NULL, outcome = NULL, extra = NULL,"
-            " contact_id = NULL WHERE contact_id = ?",
-            (contact_id,),
+            "UPDATE activities SET subject = CASE WHEN id IN (SELECT value FROM json_each(?)) THEN subject"
+            " ELSE '(erased)' END, body = NULL, outcome = NULL, extra = NULL, contact_id = NULL WHERE contact_id = ?",
+            (json.dumps(list(templated)), contact_id),
         )
         counts["activities"] = cur.rowcount
         rewritten = 0
         for chunk in (theirs[i:i + 500] for i in range(0, len(theirs), 500)):  # their history says no more
             marks = ", ".join("?" * len(chunk))
-            for row in self.all(f"SELECT id, before, after FROM changes WHERE entity IN ('activity', 'task')"
+            for row in self.all(f"SELECT id, entity_id, before, after FROM changes WHERE entity IN ('activity', 'task')"
                                 f" AND entity_id IN ({marks})", chunk):
+                kept = templated.get(row["entity_id"])
                 self.conn.execute("UPDATE changes SET before = ?, after = ? WHERE id = ?",
-                                  (_anonymised(row["before"], contact_id), _anonymised(row["after"], contact_id),
-                                   row["id"]))
+                                  (_anonymised(row["before"], contact_id, kept),
+                                   _anonymised(row["after"], contact_id, kept), row["id"]))
                 rewritten += 1
         cur = self.conn.execute("UPDATE deals SET contact_id = NULL WHERE contact_id = ?", (contact_id,))
         counts["deals"] = cur.rowcount
@@ -327,8 +337,9 @@ _FREE_TEXT: tuple[tuple[str, tuple[str, ...]], ...] = (
 _PERSONAL_FIELDS = ("name", "email", "phone")
 
 
-def _anonymised(side: str | None, contact_id: int) -> str | None:
-    """An activity's change record as `contact forget` leaves the activity: no text, no link to them."""
+def _anonymised(side: str | None, contact_id: int, kept_subject: str | None = None) -> str | None:
+    """An activity's change record as `contact forget` leaves the activity: no text (but the subject it keeps,
+    an automation's), no link to them."""
     try:
         data = json.loads(side) if side else None
     except ValueError:
@@ -336,7 +347,7 @@ def _anonymised(side: str | None, contact_id: int) -> str | None:
     if not isinstance(data, dict):
         return side
     for key in ("subject", "body", "outcome", "extra"):
-        if data.get(key) is not None:
+        if data.get(key) is not None and not (key == "subject" and data[key] == kept_subject):
             data[key] = "(erased)" if key == "subject" else None
     if data.get("contact_id") == contact_id:
         data["contact_id"] = None

@@ -415,6 +415,9 @@ class DealStore(RepositoryBase):
         self.conn.execute("DELETE FROM fx_rates WHERE currency = ? AND as_of = ?", (currency, as_of))
         self.record_change("fx", 0, f"rm {currency}", {"currency": currency, "rate": rate, "as_of": as_of}, None)
 
+    def has_rate(self, currency: str) -> bool:
+        return self.scalar("SELECT EXISTS (SELECT 1 FROM fx_rates WHERE currency = ?)", (currency,)) == 1
+
     def fx_rates_on(self, as_of_iso: str) -> dict[str, str]:
         """currency -> rate text of the latest rate on or before the date."""
         rows = self.all(

@@ -276,6 +276,34 @@ class ImportStore(RepositoryBase):
             rows = list(zip(*(by_column[j] for j in present), strict=True))
         self.conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({_marks(len(cols))})", rows)
 
+    def add_import_user(self, name: str) -> None:
+        """A user on first mention in a file: created (unless known) and logged under the batch."""
+        cur = self.conn.execute("INSERT INTO users (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
+                                (name, self.now()))
+        if cur.rowcount == 1 and cur.lastrowid is not None:
+            self.log_created("users", cur.lastrowid, cur.lastrowid)
+
+    def unpriced_deals(self, currencies: list[str]) -> list[tuple[str, int]]:
+        """Of these currencies, those without an exchange rate, and how many deals have an amount in each."""
+        return [(r["currency"], int(r["n"])) for r in self.all(
+            "SELECT currency, count(*) AS n FROM deals WHERE currency IN (SELECT value FROM json_each(?))"
+            " AND amount_minor IS NOT NULL AND currency NOT IN (SELECT currency FROM fx_rates)"
+            " GROUP BY currency ORDER BY currency", (json.dumps(currencies),))]
+
+    def unowned_users(self, ids: list[int]) -> tuple[list[int], int]:
+        """Of these users (the acting user left out), the ones nothing names as its owner (deals, activities,
+        companies, contacts, automations, owner targets) and how many others there are: what an undo may take
+        back with its batch, and what it keeps."""
+        from salescli.repository.targets import TargetStore
+
+        owned = " OR ".join(f"EXISTS (SELECT 1 FROM {table} WHERE {column} = u.name)"
+                            for table, column, _entity in TargetStore.OWNED)
+        rows = self.all(
+            f"SELECT id, {owned} OR EXISTS (SELECT 1 FROM targets WHERE scope = 'owner' AND name = u.name) AS owns"
+            " FROM users u WHERE id IN (SELECT value FROM json_each(?)) AND name IS NOT ? ORDER BY id",
+            (json.dumps(ids), self.user))
+        return [int(r["id"]) for r in rows if not r["owns"]], sum(1 for r in rows if r["owns"])
+
     def log_created(self, table: str, first_id: int, last_id: int) -> None:
         """One 'create' change per new row (its identifying values, non-null, as `after`)."""
         pairs = ", ".join(f"'{c}', {c}" for c in LOGGED_COLUMNS[table])

@@ -89,10 +89,15 @@ class TargetStore(RepositoryBase):
 
     def has_same_automation(self, rule: Row, owner: str | None) -> bool:
         """Whether another automation does what this one does, for that owner."""
-        return self.scalar(
-            "SELECT EXISTS (SELECT 1 FROM automations WHERE id != ? AND owner_rule = ? AND event = ?"
-            " AND stage_name IS ? AND task_subject = ? AND due_days = ?)",
-            (rule["id"], owner, rule["event"], rule["stage_name"], rule["task_subject"], rule["due_days"])) == 1
+        return self.same_automation(rule, owner) is not None
+
+    def same_automation(self, rule: Row, owner: str | None) -> int | None:
+        """The id of another automation that does what this one does (rule's id 0: a new one), for that owner."""
+        found = self.scalar(
+            "SELECT id FROM automations WHERE id != ? AND owner_rule = ? AND event = ?"
+            " AND stage_name IS ? AND task_subject = ? AND due_days = ? ORDER BY id LIMIT 1",
+            (rule["id"], owner, rule["event"], rule["stage_name"], rule["task_subject"], rule["due_days"]))
+        return None if found is None else int(found)
 
     # -- forecast snapshots --------------------------------------------------------------
     def snapshot_rows(self, scope: str | None = None) -> list[Row]:

@@ -11,7 +11,7 @@ import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from salescli.errors import InvalidValue, NotFound
+from salescli.errors import InvalidValue, NotFound, RuleError
 
 if TYPE_CHECKING:
     from salescli.repository import Repository
@@ -120,13 +120,15 @@ def add_automation(repo: Repository, on: str, subject: str, due: str, owner: str
                     names={"subject": "--task"})
     with repo.write():
         event, stage = parse_event(repo, on)
+        rule = {"id": 0, "event": event, "stage_name": stage, "task_subject": data.subject, "due_days": days,
+                "owner_rule": repo.user_spelling(data.owner) if data.owner else DEAL_OWNER}
+        same = repo.same_automation(rule, rule["owner_rule"])
+        if same is not None:  # (each would make its own copy of the task)
+            raise RuleError(f"automation {same} does this already", hint="see `salescli automation list`")
         if data.owner is not None:
             repo.ensure_user(data.owner, announce=True)
-        new_id = repo.create_record("automations", "automation", {
-            "event": event, "stage_name": stage, "task_subject": data.subject, "due_days": days,
-            "owner_rule": repo.user_spelling(data.owner) if data.owner else DEAL_OWNER,
-            "created_at": repo.now(),
-        })
+        rule.pop("id")
+        new_id = repo.create_record("automations", "automation", {**rule, "created_at": repo.now()})
     return get_automation(repo, new_id)
 
 

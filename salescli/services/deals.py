@@ -399,6 +399,8 @@ def add_deal(
         repo.ensure_user(values["owner"], announce=True)
         values["owner"] = repo.user_spelling(values["owner"]) if values["owner"] else values["owner"]
         deal_id = repo.create_record("deals", "deal", values)
+        if minor is not None:
+            _note_unpriced(repo, currency)
         repo.add_stage_history(deal_id, None, target["id"], when, note, bool(missing))
         if missing:
             repo.record_change("deal", deal_id, "forced", None,
@@ -408,6 +410,15 @@ def add_deal(
         automations.fire(repo, row, "created", on_date or today, not_before=today)
         automations.fire(repo, row, "stage", on_date or today, target["name"], not_before=today)
     return row
+
+
+def _note_unpriced(repo: Repository, currency: str | None) -> None:
+    """A deal in a currency with no exchange rate: every total in the base currency leaves it out, so say so
+    when it is written (a typo such as EUE makes a currency of its own)."""
+    base = repo.settings()["base_currency"]
+    if currency and currency != base and not repo.has_rate(currency):
+        repo.notices.append(f"note: no exchange rate for {currency}: totals in {base} leave this deal's amount out"
+                            f" (salescli fx set {currency} RATE)")
 
 
 def _iso(value: date | str | None) -> str | None:
@@ -488,6 +499,9 @@ def edit_deal(
         changed = repo.change_record("deals", "deal", deal["id"], values)
         if changed:
             repo.update_row("deals", deal["id"], {"updated_at": repo.now()})
+        if ("currency" in changed or "amount_minor" in changed) \
+                and values.get("amount_minor", deal["amount_minor"]) is not None:
+            _note_unpriced(repo, values.get("currency", deal["currency"]))
         if "contact_id" in changed and deal["status"] == "won":  # the buyer was someone else: so is the customer
             _contact_no_longer_customer(repo, deal)
             _contact_becomes_customer(repo, {**deal, "contact_id": changed["contact_id"]})
