@@ -195,6 +195,15 @@ def test_trailing_empty_cells_and_blank_lines_are_harmless(ok: Run, tmp_path: Pa
     assert "2 rows — 2 created" in res.stderr
 
 
+def test_trailing_unnamed_columns_are_harmless_until_a_row_fills_one(cli: Run, ok: Run, base: Path,
+                                                                     tmp_path: Path) -> None:
+    path = write(tmp_path, "excel.csv", "name;domain;;\r\nAcme;acme.io;;\r\nGlobex;globex.com;;\r\n")
+    assert "2 rows — 2 created" in ok("import", "companies", str(path), "--dry-run").stderr
+    path = write(tmp_path, "excel.csv", "name;domain;;\r\nAcme;acme.io;;\r\nGlobex;globex.com;;vip\r\n")
+    assert refused(cli, base, "import", "companies", str(path)).startswith(
+        "Error: excel.csv:3: has 4 cells but the header has 2 (ragged row")
+
+
 def test_unterminated_quote_does_not_swallow_the_file(cli: Run, base: Path, tmp_path: Path) -> None:
     path = write(tmp_path, "quote.csv", 'name,notes\nAcme,fine\nGlobex,"never closed\nInitech,x\nUmbrella,y\n')
     assert refused(cli, base, "import", "companies", str(path)) == (

@@ -304,6 +304,8 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
     except StopIteration:
         raise _refuse(name, "is empty (no header line)") from None
     header = [cell.strip() for cell in header_cells]
+    while len(header) > 1 and not header[-1]:
+        header.pop()  # a spreadsheet's trailing empty columns ("a;b;;"): a row with a value there is ragged
     _check_header(name, header, chosen, delimiter is None)
     return CsvFile(
         name=name,
