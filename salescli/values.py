@@ -44,6 +44,7 @@ __all__ = [
     "parse_period",
     "parse_probability",
     "parse_tags",
+    "time_of_day",
     "to_minor",
     "week_of",
 ]
@@ -585,6 +586,22 @@ def parse_date_or_datetime(text: str, today: date, day_first: bool | None = None
         _check_time(text, tail)
         return _parse_date_part(text, tail.group("date").strip(), today, day_first)
     return _parse_date(text, today, day_first, allow_time=True)
+
+
+def time_of_day(text: str) -> tuple[int, int, int] | None:
+    """The (hour, minute, second) a date written with a time of day gives (``1/22/2024 4:14 PM`` -> 16, 14,
+    0), as written (a zone is not converted); None without one. The text is checked by parse_date_or_datetime."""
+    s = text.strip()
+    tail = _TIME_TAIL_RE.fullmatch(s) if len(s) <= 80 else None
+    if tail is None:
+        return None
+    hour = int(tail.group("hour"))
+    ampm = (tail.group("ampm") or "").lower()[:1]
+    if ampm == "p" and hour < 12:
+        hour += 12
+    elif ampm == "a" and hour == 12:
+        hour = 0
+    return hour, int(tail.group("minute")), min(int(tail.group("second") or 0), 59)
 
 
 def _check_time(text: str, tail: re.Match[str]) -> None:

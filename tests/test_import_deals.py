@@ -222,7 +222,9 @@ def test_month_first_and_the_day_first_setting(cli: Run, ok: Run, tmp_path: Path
 
 def test_relative_excel_and_timestamp_dates(ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "title,close,created\nA,+30d,-30d\nB,46000,2024-01-22T16:14:25.000+0000\n"
-                                    "C,Dec 5 2026,2026-11-01 09:30\nD,46000.5,45292.75\n")
+                                    "C,Dec 5 2026,2026-11-01 09:30\nD,46000.5,45292.75\n"
+                                    "E,2026-12-01,12/15/2025 2:30 PM\nF,2026-12-01,15.12.2025 14:05\n"
+                                    "G,2026-12-01,Dec 15 2025 12:10 am\n")
     ok("import", "deals", str(path))
     rows = sql(ok, "SELECT expected_close, created_at FROM deals ORDER BY id")
     assert rows == [
@@ -230,6 +232,10 @@ def test_relative_excel_and_timestamp_dates(ok: Run, tmp_path: Path) -> None:
         {"expected_close": "2025-12-09", "created_at": "2024-01-22T16:14:25"},
         {"expected_close": "2026-12-05", "created_at": "2026-11-01T09:30:00"},
         {"expected_close": "2025-12-09", "created_at": "2024-01-01T18:00:00"},  # a serial's fraction is the time
+        # a spreadsheet's own forms keep their time of day too
+        {"expected_close": "2026-12-01", "created_at": "2025-12-15T14:30:00"},
+        {"expected_close": "2026-12-01", "created_at": "2025-12-15T14:05:00"},
+        {"expected_close": "2026-12-01", "created_at": "2025-12-15T00:10:00"},
     ]
 
 

@@ -32,6 +32,7 @@ from salescli.values import (
     parse_period,
     parse_probability,
     parse_tags,
+    time_of_day,
     to_minor,
     week_of,
 )
@@ -661,6 +662,14 @@ def test_parse_date_ambiguity_is_always_refused_without_day_first() -> None:
 )
 def test_parse_date_or_datetime(text: str, day_first: bool | None, expected: date) -> None:
     assert parse_date_or_datetime(text, TODAY, day_first=day_first) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1/22/2024 4:14 PM", (16, 14, 0)), ("1/22/2024 12:05 a.m.", (0, 5, 0)), ("1/22/2024 12:05 PM", (12, 5, 0)),
+    ("2024-01-22T16:14:25.000+0000", (16, 14, 25)), ("22.01.2024 09:30:59", (9, 30, 59)), ("2024-01-22", None),
+])
+def test_time_of_day(text: str, expected: tuple[int, int, int] | None) -> None:
+    assert time_of_day(text) == expected
 
 
 @pytest.mark.parametrize(

@@ -233,12 +233,19 @@ class CellParsers:
             from salescli.values import excel_serial_to_datetime
 
             return excel_serial_to_datetime(text).isoformat(timespec="seconds")
-        if self.date_format and "%H" in self.date_format:
+        if self.date_format and ("%H" in self.date_format or "%I" in self.date_format):
             try:
                 return datetime.strptime(text, self.date_format).isoformat(timespec="seconds")
             except ValueError:
                 pass
-        return self.to_date(text) + "T00:00:00"
+        day = self.to_date(text)
+        if not self.date_format:
+            from salescli.values import time_of_day
+
+            clock = time_of_day(text)  # a spreadsheet's "12/15/2025 2:30 PM" keeps its time, as ISO text does
+            if clock is not None:
+                return f"{day}T{clock[0]:02d}:{clock[1]:02d}:{clock[2]:02d}"
+        return day + "T00:00:00"
 
     def to_when(self, text: str) -> str:
         """A date or a timestamp, kept in the form it was written (stage_entered_at, last_activity_at)."""
