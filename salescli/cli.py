@@ -397,8 +397,44 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return argv[:command] + front + rest
 
 
+class _Messages:
+    """stderr as salescli writes to it: only messages for a person, so a write that fails (stderr redirected
+    to a log on a full disk, a closed pipe) is dropped, and so is every later one (fd 2 goes to /dev/null):
+    the command's work and its exit status never depend on its messages. Anything else is stderr's own."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except (OSError, ValueError):
+            self._drop()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            self._drop()
+
+    def _drop(self) -> None:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+            self._stream.flush()  # what the failed write left in the buffer goes where the rest goes
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
+    if sys.stderr is not None and not isinstance(sys.stderr, _Messages):
+        sys.stderr = _Messages(sys.stderr)  # type: ignore[assignment]
     if sys.stdout is None:  # started with stdout closed (`salescli deal list >&-`): nowhere to write
         if sys.stderr is not None:
             print("Error: standard output is closed; nothing was run", file=sys.stderr)

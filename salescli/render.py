@@ -73,7 +73,14 @@ def pick_format(fmt: str | None, output: str | None, allowed: tuple[str, ...] = 
     else:
         chosen = "table"
     if chosen not in allowed:
-        raise UsageError(f'--format "{fmt or chosen}" is not one of {", ".join(allowed)}')
+        if fmt:
+            raise UsageError(f'--format "{fmt}" is not one of {", ".join(allowed)}')
+        first: dict[str, str] = {}
+        for suffix, kind in EXTENSIONS.items():
+            first.setdefault(kind, suffix)
+        listed = [first[k] for k in ("csv", "json", "jsonl", "markdown", "html", "table") if k in allowed]
+        raise UsageError(f'--output "{output}": this command has no {chosen} output (formats: {", ".join(allowed)})',
+                         hint=f"use {', '.join(listed[:-1])} or {listed[-1]}, or pass -f FORMAT")
     return chosen
 
 

@@ -363,7 +363,8 @@ def test_the_v1_fixture_is_what_make_v1_builds(tmp_path: Path) -> None:
         conn.close()
 
 
-def test_a_restored_backup_is_switched_back_to_wal(ok: Run, db: Path, tmp_path: Path) -> None:
+def test_a_restored_backup_is_left_as_it_is_by_reads_and_switched_back_to_wal_by_a_write(ok: Run, db: Path,
+                                                                                       tmp_path: Path) -> None:
     ok("company", "add", "Acme")
     backup = tmp_path / "copy.db"
     res = ok("db", "backup", str(backup))
@@ -372,8 +373,14 @@ def test_a_restored_backup_is_switched_back_to_wal(ok: Run, db: Path, tmp_path: 
     conn = sqlite3.connect(backup)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     conn.close()
+    before = backup.read_bytes()
     info = json.loads(ok("db", "info", "-f", "json", database=backup).stdout)
-    assert (info["journal_mode"], info["companies"]) == ("wal", 1)
+    assert (info["journal_mode"], info["companies"]) == ("delete", 1)
+    ok("report", "pipeline", database=backup)
+    assert backup.read_bytes() == before  # reading a backup leaves it as it is, byte for byte
+    ok("company", "add", "Globex", database=backup)  # its first write makes it WAL
+    info = json.loads(ok("db", "info", "-f", "json", database=backup).stdout)
+    assert (info["journal_mode"], info["companies"]) == ("wal", 2)
 
 
 def test_db_info_snapshot(ok: Run, db: Path) -> None:
@@ -449,6 +456,29 @@ def test_version(run_exe: Run) -> None:
 
     res = run_exe("--version")
     assert (res.returncode, res.stdout, res.stderr) == (0, f"salescli {__version__}\n", "")
+
+
+def test_a_backup_that_fails_leaves_no_file_behind_not_even_its_journal(ok: Run, db: Path, tmp_path: Path) -> None:
+    from salescli.errors import DatabaseError
+    from salescli.repository import Repository
+
+    ok("company", "add", "Acme")
+    target = tmp_path / "b.db"
+    tmp = tmp_path / f".b.db.tmp{os.getpid()}"
+
+    class FullDisk:
+        def backup(self, dest: sqlite3.Connection) -> None:
+            dest.execute("CREATE TABLE t (x)")  # (the copy has begun: its journal exists)
+            tmp.with_name(tmp.name + "-journal").write_bytes(b"partial")
+            raise sqlite3.OperationalError("database or disk is full")
+
+    repo = Repository.open(db, create=False)
+    try:
+        with pytest.raises(DatabaseError):
+            repo.backup_to(target, FullDisk())  # type: ignore[arg-type]
+    finally:
+        repo.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".b.db") or p.name == "b.db") == []
 
 
 def test_backup_onto_a_folder_asks_for_a_file_name(cli: Run, ok: Run, tmp_path: Path) -> None:

@@ -184,6 +184,14 @@ def test_bad_output_is_one_line_and_no_file(
     assert digest(db) == before
 
 
+def test_an_output_name_for_a_format_the_command_lacks_says_so(cli: Run, tmp_path: Path) -> None:
+    res = cli("report", "pipeline", "-o", str(tmp_path / "p.jsonl"))
+    assert (res.exit_code, res.stderr) == (2, f'Error: --output "{tmp_path}/p.jsonl": this command has no jsonl output'
+                                              " (formats: table, json, csv, markdown, html)\n"
+                                              "Hint: use .csv, .json, .md, .html or .txt, or pass -f FORMAT\n")
+    assert list(tmp_path.glob("p.*")) == []
+
+
 def test_output_never_overwrites_a_database(crm: Run, cli: Run, db: Path, tmp_path: Path) -> None:
     before = digest(db)
     size = db.stat().st_size
@@ -243,6 +251,22 @@ def test_closed_pipe_exits_quietly(big_db: Path, tmp_path: Path, command: str, f
     )
     assert (res.returncode, res.stderr) == (0, "")
     assert len(res.stdout.splitlines()) == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_messages_that_cannot_be_written_change_nothing_about_the_command(db: Path, tmp_path: Path) -> None:
+    """stderr on a full disk (a cron job's log): the work is done and its exit status is the command's."""
+    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        with open("/dev/full", "w") as full:
+            return subprocess.run([salescli_exe(), "--db", str(db), "--today", "2026-11-26", *args], input=stdin,
+                                  stdout=subprocess.PIPE, stderr=full, text=True, timeout=60, cwd=tmp_path)
+
+    added = run("deal", "add", "Renewal", "--amount", "5k")
+    assert (added.returncode, added.stdout) == (0, "1\n")
+    assert run("import", "deals", "-", stdin="title\nPilot\n").returncode == 0
+    assert run("report", "weekly", "-o", str(tmp_path / "w.html")).returncode == 0 and (tmp_path / "w.html").exists()
+    assert run("deal", "show", "99").returncode == 3  # (an error still exits with its code)
+    assert [d["title"] for d in json.loads(run("deal", "list", "-f", "json").stdout)] == ["Renewal", "Pilot"]
 
 
 def test_piped_tables_are_not_cut_to_80_columns(db: Path, run_exe: Callable[..., Any]) -> None:

@@ -62,7 +62,7 @@ def test_sql_refuses_writes_and_attach(cli: Run, crm: Run, db: Path, tmp_path: P
     before = digest(db)
     for statement in ("DELETE FROM deals", "UPDATE deals SET title = 'x'", "CREATE TABLE t (x)",
                       "PRAGMA user_version = 99", "PRAGMA journal_mode = delete", "PRAGMA query_only = off",
-                      "PRAGMA wal_checkpoint", "PRAGMA optimize"):
+                      "PRAGMA wal_checkpoint", "PRAGMA optimize", "VACUUM"):
         res = cli("sql", statement)
         assert res.exit_code == 1, statement
         assert res.stderr.startswith("Error: sql: only reading queries are allowed"), res.stderr
@@ -212,7 +212,8 @@ def test_db_check_on_a_file_too_corrupt_to_open_is_exit_5(crm: Run, cli: Run, db
     res = cli("db", "check")
     assert (res.exit_code, res.stdout) == (5, "")
     assert db.read_bytes() == before
-    assert res.stderr == (f"Error: database {db} is corrupt (database disk image is malformed)\n"
+    assert res.stderr == (f"Error: database {db} is corrupt: integrity_check failed (database disk image is"
+                          " malformed)\n"
                           f"Hint: restore a backup made with `salescli db backup` ({db} was left as it was)\n")
 
 

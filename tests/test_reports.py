@@ -798,6 +798,11 @@ def test_fail_if_exits_6_after_printing(hist: Run, cli: Run) -> None:
     assert (res.exit_code, res.stderr.strip()) == (6, "Error: --fail-if held: weighted<50k (weighted = 44200)")
     assert cli("report", "forecast", "--fail-if", "weighted<40K").exit_code == 0
     assert cli("report", "forecast", "--fail-if", "weighted<0.05m").exit_code == 6
+    # a negative number (gap is negative past the target: "more than 1k over" is gap<-1k)
+    gap = json.loads(cli("report", "forecast", "-f", "json").stdout)["summary"]["gap"]
+    assert gap > 0
+    assert cli("report", "forecast", "--fail-if", "gap<-1k").exit_code == 0
+    assert cli("report", "forecast", "--fail-if", "gap>-0.5").exit_code == 6
 
 
 @pytest.mark.parametrize("condition", ["stale>>5", "stale", "bogus>1", ">5", "stale>five", "coverage<3"])

@@ -182,6 +182,7 @@ class RepositoryBase:
         self.user = user
         self.now = now
         self._depth = 0
+        self._wal_checked = False  # a file in rollback mode goes WAL on its first write (see write)
         self.commits = 0  # transactions this command committed
         self._committing = False
         self.batch_id: int | None = None
@@ -297,14 +298,6 @@ class RepositoryBase:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             repo._check_and_migrate(created)
-            if not read_only and conn.execute("PRAGMA journal_mode").fetchone()["journal_mode"] != "wal":
-                # A file restored from a backup (or written by another tool) is in rollback mode,
-                # where a long report blocks writers: switch it to WAL (persistent, once). Best effort:
-                # another connection in rollback mode keeps it from switching this time.
-                try:
-                    conn.execute("PRAGMA journal_mode = WAL")
-                except sqlite3.OperationalError:
-                    pass
         except BaseException as exc:
             if conn is not None:
                 conn.close()  # a refused file is left as it was, without -wal/-shm beside it
@@ -366,7 +359,8 @@ class RepositoryBase:
             os.chmod(tmp, 0o600)
             os.replace(tmp, target)
         except BaseException as exc:
-            tmp.unlink(missing_ok=True)
+            for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-journal", "-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)  # (the copy's own rollback journal, when the disk filled up)
             if isinstance(exc, sqlite3.Error | OSError):
                 raise _backup_error(exc, target) from None
             raise
@@ -389,6 +383,7 @@ class RepositoryBase:
             raise
 
     def _migrate(self, backup: bool) -> None:
+        self._switch_to_wal()  # (a write: a file in rollback mode goes WAL, as on any write)
         self.conn.execute("BEGIN IMMEDIATE")
         copy: Path | None = None
         try:
@@ -479,10 +474,25 @@ class RepositoryBase:
             pass
 
     # -- transactions --------------------------------------------------------------------
+    def _switch_to_wal(self) -> None:
+        """A file restored from a backup (`db backup` writes rollback mode: one self-contained file) or written
+        by another tool is in rollback mode, where a long report blocks writers: its first write switches it
+        to WAL (persistent, once), so that reading it never changes it. Best effort: another connection in
+        rollback mode keeps it from switching this time."""
+        if self._wal_checked:
+            return
+        self._wal_checked = True
+        if self.conn.execute("PRAGMA journal_mode").fetchone()["journal_mode"] != "wal":
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError:
+                pass
+
     @contextmanager
     def write(self) -> Iterator[None]:
         """One IMMEDIATE transaction per command; nested calls join the outer one."""
         if self._depth == 0:
+            self._switch_to_wal()
             self.conn.execute("BEGIN IMMEDIATE")
             if self.file_id is not None and _file_id(self.path) != self.file_id:
                 # Another salescli created this file, failed, and removed it while we waited for the lock

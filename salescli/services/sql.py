@@ -40,7 +40,7 @@ def run_query(app: AppContext, query: str) -> tuple[list[str], Iterator[dict[str
         raise UsageError(f"sql: {exc} (give one statement)") from None
     except sqlite3.DatabaseError as exc:
         text = str(exc)
-        if "readonly" in text or "read-only" in text or "not authorized" in text:
+        if "readonly" in text or "read-only" in text or "not authorized" in text or "authorization denied" in text:
             raise RuleError(f"sql: only reading queries are allowed ({text})",
                             hint="salescli sql opens the database read-only; change data with the commands") from None
         raise UsageError(f"sql: {text}") from None

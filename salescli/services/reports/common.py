@@ -501,7 +501,7 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
     "<": operator.lt, ">": operator.gt, "=": operator.eq,
 }
-_CONDITION_RE = re.compile(r"\s*([a-z_]+)\s*(<=|>=|==|!=|<|>|=)\s*([0-9]+(?:\.[0-9]+)?)\s*(%|k|m|bn|b)?\s*")
+_CONDITION_RE = re.compile(r"\s*([a-z_]+)\s*(<=|>=|==|!=|<|>|=)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(%|k|m|bn|b)?\s*")
 _SCALE = {"%": Decimal("0.01"), "k": Decimal(1000), "m": Decimal(1_000_000), "b": Decimal(10**9), "bn": Decimal(10**9)}
 
 
