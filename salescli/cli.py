@@ -397,6 +397,9 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return argv[:command] + front + rest
 
 
+_GONE = (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EBADF)
+
+
 class _Messages:
     """stderr as salescli writes to it: only messages for a person, so a write that fails (stderr redirected
     to a log on a full disk, a closed pipe) is dropped, and so is every later one (fd 2 goes to /dev/null):
@@ -408,15 +411,24 @@ class _Messages:
     def write(self, text: str) -> int:
         try:
             return int(self._stream.write(text))
-        except (OSError, ValueError):
-            self._drop()
+        except (OSError, ValueError) as exc:
+            self._drop_or_raise(exc)
             return len(text)
 
     def flush(self) -> None:
         try:
             self._stream.flush()
-        except (OSError, ValueError):
-            self._drop()
+        except (OSError, ValueError) as exc:
+            self._drop_or_raise(exc)
+
+    def _drop_or_raise(self, exc: Exception) -> None:
+        """Gone for good (full disk, closed pipe or file, I/O error): drop. Anything else (a stream that would
+        block, a character it cannot encode) is stderr's own error, as without this wrapper."""
+        gone = isinstance(exc, OSError) and exc.errno in _GONE or (
+            type(exc) is ValueError and "closed file" in str(exc))
+        if not gone:
+            raise exc
+        self._drop()
 
     def _drop(self) -> None:
         try:

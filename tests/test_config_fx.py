@@ -153,6 +153,10 @@ def test_end_of_quarter_and_year_are_the_fiscal_ones(ok: Run) -> None:
     assert [(d["title"], d["expected_close"]) for d in deals] == [("Renewal", "2027-01-31"),
                                                                   ("Expansion", "2027-04-30")]
     assert json.loads(ok("task", "list", "-f", "json").stdout)[0]["due_date"] == "2027-01-31"
+    as_of = json.loads(ok("report", "pipeline", "--as-of", "end of last quarter", "-f", "json").stdout)["as_of"]
+    assert as_of == "2026-10-31"  # (the report's --as-of reads dates as every option does)
+    ok("config", "set", "day_first", "true")
+    assert json.loads(ok("report", "pipeline", "--as-of", "03/04/2026", "-f", "json").stdout)["as_of"] == "2026-04-03"
 
 
 # -- fx ------------------------------------------------------------------------------------------

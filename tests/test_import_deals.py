@@ -168,6 +168,10 @@ def test_map_file_json_and_bad_map_files(cli: Run, ok: Run, tmp_path: Path) -> N
     bad = write(tmp_path, "bad.json", '{"colums": {}}')
     res = cli("import", "deals", str(path), "--map-file", str(bad))
     assert res.exit_code == 2 and 'unknown key "colums"' in res.stderr
+    zoned = write(tmp_path, "zoned.json", json.dumps({"date_format": "%Y-%m-%dT%H:%M:%S.%f%z"}))
+    stamped = write(tmp_path, "s.csv", "title,created\nZ,2024-01-22T16:14:00.000+0100\n")
+    ok("import", "deals", str(stamped), "--map-file", str(zoned))  # a zone directive is a format too
+    assert sql(ok, "SELECT created_at FROM deals WHERE title = 'Z'") == [{"created_at": "2024-01-22T16:14:00"}]
     bad = write(tmp_path, "bad.toml", 'date_format = "%d.%Q.%Y"')
     res = cli("import", "deals", str(path), "--map-file", str(bad))
     assert res.exit_code == 2
@@ -719,6 +723,13 @@ def test_a_deals_file_imported_again_after_a_company_merge_finds_its_deals(ok: R
     assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(path)).stderr  # R2 is not made again
     assert sql(ok, "SELECT title, company_id FROM deals ORDER BY id") == [
         {"title": "R1", "company_id": 1}, {"title": "R2", "company_id": 1}]
+    # a company named by its domain, merged away since: the deal is found at the kept company too
+    ok("company", "add", "Beta", "--domain", "beta.io")
+    ok("company", "add", "Beta GmbH", "--domain", "beta.de")
+    domain_file = write(tmp_path, "b.csv", "Deal Name,Company\nB1,beta.de\n")
+    ok("import", "deals", str(domain_file))
+    ok("company", "merge", "Beta", "Beta GmbH", "--yes")
+    assert "0 created, 0 updated, 1 unchanged" in ok("import", "deals", str(domain_file)).stderr
 
 
 def test_company_names_match_in_any_case_of_any_script_and_spacing(ok: Run, tmp_path: Path) -> None:
@@ -834,8 +845,19 @@ def test_undo_takes_back_the_owners_the_file_added_unless_they_own_something_sin
     ok("deal", "add", "Later", "--owner", "yolanda")
     res = ok("import", "undo", "1", "--yes")
     assert res.stderr == ("undid import batch 1 (deals from o.csv): deleted 3 deals, 1 user; restored 0 updated"
-                          " records\nkept 1 user it added: one owns records made since\n")
+                          " records\nkept 1 user it added: one is named since, as an owner or in the history\n")
     assert [u["name"] for u in json.loads(ok("user", "list", "-f", "json").stdout)] == ["kim", "yolanda"]
+
+
+def test_undo_keeps_an_added_user_named_since_in_any_case_or_who_acted_since(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "o.csv", "title,owner\nA,Bob\nB,Cy\nC,Di\nD,Ed\n")
+    ok("import", "deals", str(path))
+    ok("company", "add", "Zeta", "--owner", "bob")  # (stored as typed)
+    ok("contact", "add", "Zed", "--owner", "CY")
+    ok("--user", "di", "company", "add", "Omega")  # Di acted since: the history names them
+    res = ok("import", "undo", "1", "--yes")
+    assert "deleted 4 deals, 1 user;" in res.stderr and "kept 3 users it added" in res.stderr
+    assert sorted(u["name"] for u in json.loads(ok("user", "list", "-f", "json").stdout)) == ["Bob", "Cy", "Di"]
 
 
 def test_undo_asks_first_and_refuses_without_yes_when_there_is_no_terminal(cli: Run, ok: Run, db: Path,
@@ -944,6 +966,8 @@ def test_activities_dated_after_today_are_noted_and_leave_the_last_activity(ok: 
     assert sql(ok, "SELECT last_activity_at FROM deals WHERE id = 1") == [{"last_activity_at": "2026-11-20"}]
     assert sql(ok, "SELECT occurred_at FROM activities ORDER BY id") == [{"occurred_at": "2027-01-15"},
                                                                         {"occurred_at": "2026-11-20"}]
+    ok("activity", "rm", "2", "--yes")  # the last one that happened goes: the planned one is not it yet
+    assert sql(ok, "SELECT last_activity_at FROM deals WHERE id = 1") == [{"last_activity_at": None}]
 
 
 def test_identical_activities_are_kept_and_reimported_once(ok: Run, tmp_path: Path) -> None:
@@ -1085,8 +1109,9 @@ def test_deals_in_a_currency_without_a_rate_are_noted(ok: Run, tmp_path: Path) -
             " RATE)\nnote: 2 deals are in EUR, which has no exchange rate: totals in USD leave them out (salescli fx"
             " set EUR RATE)\n") in res.stderr
     ok("fx", "set", "EUR", "1.1")
+    ok("deal", "add", "Another", "--amount", "1", "--currency", "EUE")
     res = ok("import", "deals", str(path))
-    assert "EUR" not in res.stderr and "note: 1 deal is in EUE" in res.stderr
+    assert "EUR" not in res.stderr and "note: 1 deal is in EUE" in res.stderr  # (the file's rows are counted)
 
 
 def test_a_partial_re_import_reads_amounts_in_the_deals_currency_and_keeps_a_fitting_stage(

@@ -434,8 +434,8 @@ def undo(
             f" ({'they stay' if n != 1 else 'it stays'}, without that link)")
     if result["kept_users"]:
         n = result["kept_users"]
-        say(f"kept {n} user{'s' if n != 1 else ''} it added: {'they own' if n != 1 else 'one owns'} records made"
-            " since")
+        say(f"kept {n} user{'s' if n != 1 else ''} it added: {'they are' if n != 1 else 'one is'} named since, as"
+            " an owner or in the history")
     for name in result["kept_pipelines"]:
         say(f"kept pipeline {name} and its stages: in use since the import (deals, the default, or a forecast"
             " snapshot)")

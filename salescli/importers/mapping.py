@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -322,7 +322,8 @@ def _date_format(value: Any, origin: str) -> str | None:
         return None
     text = str(value)
     try:  # a directive strptime does not know (%Q) would refuse every row instead
-        datetime.strptime(date(2026, 11, 27).strftime(text), text)
+        sample = datetime(2026, 11, 27, 13, 45, 30, 123000, tzinfo=UTC)  # (every directive has a value)
+        datetime.strptime(sample.strftime(text), text)
         ok = "%" in text
     except ValueError:
         ok = False

@@ -235,7 +235,7 @@ class CellParsers:
             return excel_serial_to_datetime(text).isoformat(timespec="seconds")
         if self.date_format and ("%H" in self.date_format or "%I" in self.date_format):
             try:
-                return datetime.strptime(text, self.date_format).isoformat(timespec="seconds")
+                return datetime.strptime(text, self.date_format).replace(tzinfo=None).isoformat(timespec="seconds")
             except ValueError:
                 pass
         day = self.to_date(text)
@@ -571,11 +571,19 @@ def _history_entry(text: str, n: int, item: Any) -> HistoryEntry:
 # -- relations ---------------------------------------------------------------------------------------
 def fold(text: str) -> str:
     """The key a name is matched by: case-insensitive as the CLI's lookups are (every script's letters:
-    "SOCIÉTÉ" is "Société"), runs of spaces and tabs read as one ("acme  corp" is "Acme Corp")."""
-    key = text.lower() if text.isascii() else text.casefold()
-    if "  " in key or "\t" in key or "\n" in key or "\r" in key or "\xa0" in key:
-        return " ".join(key.split())
-    return key
+    "SOCIÉTÉ" is "Société"), runs of white space read as one space ("acme  corp" is "Acme Corp")."""
+    if text.isascii():
+        key = text.lower()
+        if "  " in key or "\t" in key or "\n" in key or "\r" in key or "\x0b" in key or "\x0c" in key:
+            return " ".join(key.split())
+        return key
+    return " ".join(text.casefold().split())
+
+
+def nocase(text: str) -> str:
+    """The key a deal title is matched by, as SQLite's NOCASE compares (ASCII letters only, spacing exact):
+    titles are looked up in the database by its NOCASE index, so a file's own duplicates are told the same way."""
+    return text.lower() if text.isascii() else text.encode("utf-8").lower().decode("utf-8")
 
 
 @dataclass
@@ -703,6 +711,9 @@ class Planner:
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
         self.export_ids: dict[int, str] = {}  # record created by this file -> its id in the export read
+        # the row's amount is in a currency besides the base: rows by currency (each needs a rate for totals)
+        self.row_foreign: str | None = None
+        self.foreign: Counter[str] = Counter()
         # the columns a matched record keeps when the row's cell for them is empty (said in a note)
         self.kept_when_empty = [column for name, column in KEPT_WHEN_EMPTY.get(self.entity, ())
                                 if name in mapping.fields]
@@ -749,6 +760,7 @@ class Planner:
     def plan_one(self, line: int, cells: list[str], values: Row, extra: dict[str, str] | None) -> None:
         # salescli's own export: the row's id there (two records of one name are two ids, not duplicates)
         self.row_export_id = values.pop("_export_id", None)
+        self.row_foreign = None
         try:
             outcome = self.plan_row(line, values, extra)
         except RowError as err:
@@ -756,6 +768,8 @@ class Planner:
             self.reject(err, cells)
             return
         setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)
+        if self.row_foreign is not None:
+            self.foreign[self.row_foreign] += 1
 
     def reject(self, err: RowError, cells: list[str]) -> None:
         self.tally.error(err)
@@ -1225,7 +1239,6 @@ class DealPlanner(Planner):
         self.relations = Relations.load(self.writer, contacts=self.has_contact)
         self.won_contacts: set[int] = set()  # contacts of deals the file makes won: customers (as `deal won`)
         self.base_currency = self.settings.get("base_currency", "USD")
-        self.foreign: set[str] = set()  # currencies of amounts besides the base (each needs a rate for totals)
         given = self.options.decimal_comma
         self.decimal_comma = bool(given if given is not None else self.options.spec.decimal_comma)
         self.pipelines: dict[str, int] = {}
@@ -1456,7 +1469,7 @@ class DealPlanner(Planner):
         if amount_text is not None:
             minor, currency = self._amount(amount_text, currency, line)
             if currency and currency != self.base_currency:
-                self.foreign.add(currency)
+                self.row_foreign = currency
         currency = currency or self.base_currency
         closed = kind != "open"
         # salescli's own export says whether a deal's probability and category were set or followed its stage
@@ -1555,7 +1568,7 @@ class DealPlanner(Planner):
             key: tuple[Any, ...] = ("x", ext)
             match = self.found_ext.get(ext)
         else:
-            folded = fold(title)
+            folded = nocase(title)
             key = ("t", folded, ("new", fold(get("company") or "")) if new_company else company_id, export_id)
             if not new_company:
                 ids = self.found_title.get((folded, company_id))
@@ -1786,6 +1799,7 @@ class DealPlanner(Planner):
             as_domain = _as_domain(name)
             if as_domain and as_domain in rel.company_by_domain:
                 return False
+            domain = domain or as_domain  # (as company_ref reads a name that is a domain)
         elif not domain:
             return False
         # a company merged into another since the source was exported is the kept one (as company_ref finds)
@@ -1828,9 +1842,10 @@ class DealPlanner(Planner):
         the import created gets the Won or Lost stage no row gave it (every pipeline has both)."""
         self._complete_new_pipelines()
         if self.foreign:
-            self.writer.flush()
             base = self.base_currency
-            for currency, n in self.store.unpriced_deals(sorted(self.foreign)):
+            for currency, n in sorted(self.foreign.items()):
+                if self.store.has_rate(currency):
+                    continue
                 self.tally.notes[(f"deal is in {currency}, which has no exchange rate: totals in {base} leave it"
                                   f" out (salescli fx set {currency} RATE)",
                                   f"deals are in {currency}, which has no exchange rate: totals in {base} leave"

@@ -172,16 +172,19 @@ class ActivityStore(RepositoryBase):
                 )
 
     def forget_last_activity(self, day: str | None, links: Row) -> None:
-        """After an activity dated day left these records: if it was their latest, recompute."""
+        """After an activity dated day left these records: if it was their latest, recompute (from what happened
+        by today: an imported meeting dated ahead is not a last activity yet)."""
         if day is None:
             return
+        today = self.now()[:10] or "9999-12-31"
         for column, table in LINKED_TABLES:
             if links.get(column) is None:
                 continue
             self.conn.execute(
                 f"UPDATE {table} SET last_activity_at = (SELECT max({HAPPENED_ON}) FROM activities a"
-                f" WHERE a.{column} = ? AND {HAPPENED}) WHERE id = ? AND substr(last_activity_at, 1, 10) = ?",
-                (links[column], links[column], day[:10]),
+                f" WHERE a.{column} = ? AND {HAPPENED} AND substr({HAPPENED_ON}, 1, 10) <= ?)"
+                " WHERE id = ? AND substr(last_activity_at, 1, 10) = ?",
+                (links[column], today, links[column], day[:10]),
             )
 
     def open_tasks_named(self, text: str, limit: int = 11, *, part: bool = True) -> list[Row]:

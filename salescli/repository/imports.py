@@ -201,7 +201,7 @@ class ImportStore(RepositoryBase):
 
     def import_deal_ids_by_title(self, titles: Sequence[str]) -> dict[tuple[str, int | None], list[int]]:
         """(title as NOCASE folds it, company id) -> deal ids, for the titles given."""
-        from salescli.importers.plan import fold
+        from salescli.importers.plan import nocase
 
         out: dict[tuple[str, int | None], list[int]] = {}
         rows = self.conn.execute(
@@ -210,7 +210,7 @@ class ImportStore(RepositoryBase):
             (json.dumps(list(set(titles))),),
         )
         for r in rows:
-            out.setdefault((fold(r["title"]), r["company_id"]), []).append(r["id"])
+            out.setdefault((nocase(r["title"]), r["company_id"]), []).append(r["id"])
         return out
 
     def import_deals_titled(self, title: str) -> list[Row]:
@@ -283,26 +283,31 @@ class ImportStore(RepositoryBase):
         if cur.rowcount == 1 and cur.lastrowid is not None:
             self.log_created("users", cur.lastrowid, cur.lastrowid)
 
-    def unpriced_deals(self, currencies: list[str]) -> list[tuple[str, int]]:
-        """Of these currencies, those without an exchange rate, and how many deals have an amount in each."""
-        return [(r["currency"], int(r["n"])) for r in self.all(
-            "SELECT currency, count(*) AS n FROM deals WHERE currency IN (SELECT value FROM json_each(?))"
-            " AND amount_minor IS NOT NULL AND currency NOT IN (SELECT currency FROM fx_rates)"
-            " GROUP BY currency ORDER BY currency", (json.dumps(currencies),))]
-
     def unowned_users(self, ids: list[int]) -> tuple[list[int], int]:
-        """Of these users (the acting user left out), the ones nothing names as its owner (deals, activities,
-        companies, contacts, automations, owner targets) and how many others there are: what an undo may take
-        back with its batch, and what it keeps."""
+        """Of these users, the ones nothing names: no deal, activity, company, contact or automation as its owner,
+        no owner target, no change made by them (the one acting included) — names compared in any case, as
+        users are. Returns them and how many others there are: what an undo takes back with its batch, and
+        what it keeps."""
         from salescli.repository.targets import TargetStore
 
-        owned = " OR ".join(f"EXISTS (SELECT 1 FROM {table} WHERE {column} = u.name)"
-                            for table, column, _entity in TargetStore.OWNED)
-        rows = self.all(
-            f"SELECT id, {owned} OR EXISTS (SELECT 1 FROM targets WHERE scope = 'owner' AND name = u.name) AS owns"
-            " FROM users u WHERE id IN (SELECT value FROM json_each(?)) AND name IS NOT ? ORDER BY id",
-            (json.dumps(ids), self.user))
-        return [int(r["id"]) for r in rows if not r["owns"]], sum(1 for r in rows if r["owns"])
+        users = {int(r["id"]): r["name"] for r in self.all(
+            "SELECT id, name FROM users WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))}
+        if not users:
+            return [], 0
+        folded = json.dumps(sorted({name.casefold() for name in users.values()}))
+        named: set[str] = {(self.user or "").casefold()}
+        # one pass over each table (no index serves a case-insensitive owner; an undo runs once)
+        for table, column, _entity in (*TargetStore.OWNED, ("changes", "changed_by", None)):
+            named.update(r["k"] for r in self.all(
+                f"SELECT DISTINCT casefold({column}) AS k FROM {table}"
+                f" WHERE casefold({column}) IN (SELECT value FROM json_each(?))", (folded,)))
+        named.update(r["k"] for r in self.all(
+            "SELECT DISTINCT casefold(name) AS k FROM targets WHERE scope = 'owner'"
+            " AND casefold(name) IN (SELECT value FROM json_each(?))", (folded,)))
+        gone = [uid for uid, name in users.items() if name.casefold() not in named]
+        kept = sum(1 for name in users.values() if name.casefold() in named and name.casefold() != (self.user or
+                                                                                                   "").casefold())
+        return sorted(gone), kept
 
     def log_created(self, table: str, first_id: int, last_id: int) -> None:
         """One 'create' change per new row (its identifying values, non-null, as `after`)."""

@@ -332,7 +332,8 @@ def since_date(text: str, today: date, settings: dict[str, str], day_first: bool
             return parse_period(text, add_months(today, -12), *period_settings(settings)).start
         return start
     try:
-        return parse_date(text, today, day_first, past=True)
+        return parse_date(text, today, day_first, past=True,
+                          fiscal_start=int(settings.get("fiscal_year_start_month", 1)))
     except InvalidValue as exc:
         if "ambiguous" in exc.reason or "valid date" in exc.reason:
             raise exc.with_field("--since") from None

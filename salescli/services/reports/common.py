@@ -171,7 +171,9 @@ def resolve(
     day = today
     if as_of is not None:
         try:
-            day = parse_date(as_of, today, past=True)
+            day_first = settings.get("day_first", "unset")
+            day = parse_date(as_of, today, None if day_first == "unset" else day_first == "true", past=True,
+                             fiscal_start=int(settings.get("fiscal_year_start_month", 1)))
         except InvalidValue as exc:
             raise exc.with_field("--as-of") from None
         if day > today:
