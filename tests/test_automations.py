@@ -191,3 +191,17 @@ def test_a_backdated_deal_gets_its_follow_up_due_today_not_overdue_from_the_star
     assert 'created task 1 "Qualify" due 2026-11-26 (automation 2; its +2d, 2026-10-03, was already past)' in res.stderr
     ok("deal", "won", "1", "--date", "2026-11-24")  # won two days ago: the week's follow-up is still ahead
     assert tasks(ok) == [("Qualify", 1, "2026-11-26", "dana", 2), ("Post-sale follow-up", 1, "2026-12-01", "dana", 1)]
+
+
+def test_a_rule_follows_the_rename_of_its_stage_unless_another_pipeline_keeps_the_name(ok):
+    ok("automation", "add", "--on", "stage:Negotiation", "--task", "Call about it", "--due", "+3d")
+    res = ok("pipeline", "stage-edit", "Default", "Negotiation", "--name", "Negotiate")
+    assert res.stderr == ("updated stage Negotiate of pipeline Default: name\n"
+                          "automation 2 now runs on stage:Negotiate (was stage:Negotiation)\n")
+    ok("deal", "add", "P", "--amount", "10k", "--close", "+20d", "--stage", "Proposal")
+    ok("deal", "move", "1", "Negotiate")
+    assert [t["subject"] for t in json.loads(ok("task", "list", "-f", "json").stdout)] == ["Call about it"]
+    ok("pipeline", "add", "Other", "--stages", "Negotiate:50,Won:100:won,Lost:0:lost")
+    res = ok("pipeline", "stage-edit", "Default", "Negotiate", "--name", "Closing")
+    assert res.stderr.endswith("note: automation 2 stays on stage:Negotiate (another pipeline has a stage of that"
+                               " name); `automation add --on stage:Closing` for this one\n")

@@ -243,17 +243,33 @@ def test_changing_the_base_currency_converts_the_rates_and_targets(ok: Run, cli:
                      ("USD", "2025-09-01"): Decimal("0.909090909091"),
                      ("GBP", "2025-10-01"): Decimal("1.2"), ("GBP", "2026-05-01"): Decimal("1.25714285714"),
                      ("JPY", "2025-09-01"): Decimal("0.006"), ("JPY", "2026-05-01"): Decimal("0.00628571428571")}
-    # 110,000 USD at the rate in force on 2026-04-01 (1 EUR = 1.10 USD)
+    # 110,000 USD at the rate in force on the day of the change (1 EUR = 1.05 USD), as reports convert that day
     summaries = [h["summary"] for h in json.loads(ok("history", "-f", "json").stdout)]
     assert "GBP 1.32 → 1.2 from 2025-10-01" in summaries and "removed EUR 1.05 from 2026-05-01" in summaries
-    assert "value: 110,000.00 USD → 100,000.00 EUR; currency: USD → EUR" in summaries  # in money, not cents
+    assert "value: 110,000.00 USD → 104,761.90 EUR; currency: USD → EUR" in summaries  # in money, not cents
     assert "value: 100,000.00 USD → 110,000.00 USD" in summaries  # an earlier change: in its own day's currency
     table = ok("fx", "list").stdout  # a person reads 6 significant digits
     assert {line.split()[1] for line in table.splitlines()[2:]} == {
         "0.952381", "0.909091", "1.2", "1.25714", "0.006", "0.00628571"}
     assert [(t["value"], t["currency"]) for t in json.loads(ok("target", "list", "-f", "json").stdout,
                                                             parse_float=Decimal)] == [
-        (Decimal("100000.00"), "EUR")]
+        (Decimal("104761.90"), "EUR")]
+
+
+def test_a_new_base_keeps_attainment_as_it_was(ok: Run) -> None:
+    ok("fx", "set", "EUR", "1.10", "--date", "2026-01-01")
+    ok("fx", "set", "EUR", "1.50", "--date", "2026-11-01")
+    ok("deal", "add", "W", "--amount", "20k", "--currency", "EUR", "--date", "2026-10-02")
+    ok("deal", "won", "1", "--date", "2026-10-20")
+    ok("target", "set", "dana", "2026-Q4", "25k")
+
+    def attainment() -> Decimal:
+        return json.loads(ok("report", "performance", "-f", "json").stdout, parse_float=Decimal)["summary"][
+            "attainment"]
+
+    before = attainment()  # 30,000 USD of 25,000
+    ok("config", "set", "base_currency", "EUR")
+    assert attainment() == before == Decimal("1.2")
 
 
 def test_a_new_base_converts_forecast_snapshots_at_the_rate_of_their_day(ok: Run, db: Path) -> None:

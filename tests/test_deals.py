@@ -108,8 +108,11 @@ def test_add_into_a_stage_applies_its_rules(ok: Run, cli: Run, db: Path) -> None
 
 
 def test_add_forced_past_the_rules_is_recorded(ok: Run, db: Path) -> None:
-    ok("deal", "add", "Big one", "--stage", "Proposal", "--force")
+    res = ok("deal", "add", "Big one", "--stage", "Proposal", "--force")
+    assert res.stderr == "added deal 1 Big one (Proposal) — forced past missing fields\n"
     assert history(db, 1)[0][-1] == 1
+    res = ok("deal", "add", "Whole", "--stage", "Proposal", "--amount", "5k", "--close", "+9d", "--force")
+    assert res.stderr == "added deal 2 Whole (Proposal)\n"  # nothing was missing: nothing forced
     logged = rows(db, "SELECT action, after FROM changes WHERE entity = 'deal' AND action = 'forced'")
     assert logged == [("forced", json.dumps({"stage": "Proposal", "forced": "missing amount, expected_close"}))]
 
@@ -364,6 +367,21 @@ def test_reopen_returns_to_the_stage_before_closing(ok: Run, cli: Run, db: Path)
     res = cli("deal", "reopen", "1", "--stage", "Lost")
     assert res.exit_code == 1
     assert res.stderr == "Error: --stage Lost is a lost stage; reopen into an open stage\n"
+
+
+def test_reopen_backdated_lets_the_real_loss_be_recorded_on_its_day(ok: Run, cli: Run, db: Path) -> None:
+    ok("deal", "add", "Z", "--amount", "1k", "--date", "2026-11-02")
+    ok("deal", "won", "1", "--date", "2026-11-02")  # a mistake: it was lost on the 10th
+    assert ok("deal", "reopen", "1", "--date", "2026-11-05").stderr.endswith(
+        "reopened deal 1 in Prospecting on 2026-11-05\n")
+    ok("deal", "lost", "1", "--reason", "budget", "--date", "2026-11-10")
+    assert [h[:3] for h in history(db, 1)][-2:] == [("Won", "Prospecting", "2026-11-05T00:00:00"),
+                                                    ("Prospecting", "Lost", "2026-11-10T00:00:00")]
+    before = digest(db)
+    res = cli("deal", "reopen", "1", "--date", "2026-11-01")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        1, "Error: --date 2026-11-01 is before deal 1 entered Lost (2026-11-10); stage history runs forward")
+    assert digest(db) == before
 
 
 def test_reopen_keeps_a_forecast_category_set_by_hand_and_the_stage_probability(ok: Run) -> None:

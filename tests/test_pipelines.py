@@ -110,6 +110,18 @@ def test_deals_resolve_stages_within_their_pipeline(ok: Run, cli: Run, db: Path)
          "Error: pipeline Default needs at least one won stage; Won is its last one"),
         (["pipeline", "stage-rm", "Default", "Lost"], 1, "Error: pipeline Default needs at least one lost stage"),
         (["pipeline", "stage-edit", "Default", "Proposal", "--rot-days", "0"], 2, 'Error: --rot-days "0"'),
+        # won and lost stages go last, at 100% and 0%
+        (["pipeline", "add", "Odd", "--stages", "Won:100:won,A:10,Lost:0:lost"], 2,
+         'Error: --stages "A" is an open stage after the won stage Won: won and lost stages go last'),
+        (["pipeline", "add", "Odd", "--stages", "A:10,Won:50:won,Lost:0:lost"], 2,
+         'Error: --stages "Won:50" is not the probability of the won stage Won: it is 100'),
+        (["pipeline", "stage-add", "Default", "Extra", "--probability", "30", "--position", "99"], 1,
+         "Error: stage Extra (open) would come after the won stage Won in pipeline Default: won and lost stages go"
+         " last\nHint: place it with --before Won"),
+        (["pipeline", "stage-edit", "Default", "Proposal", "--after", "Lost"], 1,
+         "Error: stage Proposal (open) would come after the won stage Won"),
+        (["pipeline", "stage-edit", "Default", "Lost", "--probability", "10"], 2,
+         'Error: --probability "10" is not the probability of the lost stage Lost: it is 0'),
     ],
 )
 def test_pipeline_errors(ok: Run, cli: Run, db: Path, args: list[str], code: int, message: str) -> None:
@@ -193,6 +205,53 @@ def test_stage_rm_of_a_stage_in_history_needs_move_to(ok: Run, cli: Run) -> None
                                               " history that names it as Qualification without --yes (no terminal"
                                               " to ask)\n")
     ok("pipeline", "stage-rm", "Default", "Prospecting")  # never used: goes without --move-to
+
+
+def test_stage_rm_move_to_reads_as_one_stay_in_the_stage_kept(ok: Run, db: Path) -> None:
+    ok("deal", "add", "X1", "--date", "2026-10-01")
+    ok("deal", "move", "1", "Qualification", "--date", "2026-10-05")
+    ok("deal", "move", "1", "Needs Analysis", "--date", "2026-10-20")
+    ok("deal", "add", "X2", "--date", "2026-10-01", "--amount", "1k", "--close", "2026-12-20")
+    ok("deal", "move", "2", "Needs Analysis", "--date", "2026-10-05")
+    ok("deal", "move", "2", "Qualification", "--date", "2026-10-20")
+    ok("deal", "move", "2", "Proposal", "--date", "2026-11-01")
+    ok("pipeline", "stage-rm", "Default", "Needs Analysis", "--move-to", "Qualification", "--yes")
+    assert [h[:3] for h in history(db, 1)] == [(None, "Prospecting", "2026-10-01T00:00:00"),
+                                              ("Prospecting", "Qualification", "2026-10-05T00:00:00")]
+    assert [h[:3] for h in history(db, 2)] == [(None, "Prospecting", "2026-10-01T00:00:00"),
+                                              ("Prospecting", "Qualification", "2026-10-05T00:00:00"),
+                                              ("Qualification", "Proposal", "2026-11-01T00:00:00")]
+    deal = json.loads(ok("deal", "show", "1", "-f", "json").stdout)
+    assert (deal["stage"], deal["stage_entered_at"]) == ("Qualification", "2026-10-05T00:00:00")
+
+
+def test_rename_and_remove_a_pipeline(ok: Run, cli: Run, db: Path) -> None:
+    ok("pipeline", "add", "Renwals", "--stages", "Due:50,Won:100:won,Lost:0:lost")
+    ok("forecast", "snapshot", "--pipeline", "Renwals")
+    assert ok("pipeline", "rename", "renwals", "Renewals").stderr == "renamed pipeline Renwals to Renewals\n"
+    assert json.loads(ok("sql", "SELECT scope FROM forecast_snapshots", "-f", "json").stdout) == [
+        {"scope": "pipeline:Renewals"}]  # (report forecast-accuracy --pipeline Renewals finds it)
+    before = digest(db)
+    for args, message in (
+            (("rename", "Renewals", "default"), 'Error: pipeline "Default" already exists\n'),
+            (("rm", "Default", "--yes"), "Error: pipeline Default is the default one\n"
+                                         "Hint: make another the default first: salescli pipeline set-default NAME\n"),
+            (("rm", "Renewals", "--yes"), "Error: 1 forecast snapshot was taken of pipeline Renewals: it stays, for"
+                                          " `report forecast-accuracy`\n")):
+        res = cli("pipeline", *args)
+        assert (res.exit_code, res.stderr) == (1, message)
+    assert digest(db) == before
+    ok("pipeline", "add", "Trial", "--stages", "Try:50")
+    ok("deal", "add", "X", "--pipeline", "Trial")
+    assert cli("pipeline", "rm", "Trial", "--yes").stderr.startswith("Error: pipeline Trial holds 1 deal\n")
+    ok("deal", "move", "1", "Prospecting", "--pipeline", "Default")
+    assert cli("pipeline", "rm", "Trial", "--yes").stderr == (
+        "Error: the stage history of 1 deal passes through pipeline Trial: it stays, as their history does\n")
+    ok("deal", "rm", "1", "--yes")
+    assert cli("pipeline", "rm", "Trial").stderr == (
+        "Error: refusing to delete pipeline Trial and its 3 stages without --yes (no terminal to ask)\n")
+    assert ok("pipeline", "rm", "Trial", "--yes").stderr == "deleted pipeline Trial\n"
+    assert [p["name"] for p in json.loads(ok("pipeline", "list", "-f", "json").stdout)] == ["Default", "Renewals"]
 
 
 def test_stage_changes_are_logged(ok: Run, db: Path) -> None:

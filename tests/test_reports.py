@@ -442,6 +442,20 @@ def test_funnel(hist: Run) -> None:
 
 
 
+def test_funnel_steps_on_within_its_pipeline_and_counts_a_win_in_another(ok: Run) -> None:
+    ok("pipeline", "add", "Renewals", "--stages", "Due:50,Quoted:80,Renewed:100:won,Churned:0:lost")
+    for n in (1, 2, 3):
+        ok("deal", "add", f"X{n}", "--amount", "1k", "--close", "2026-12-30", "--date", "2026-10-01")
+        ok("deal", "move", str(n), "Negotiation", "--date", "2026-10-05")
+    ok("deal", "won", "1", "--date", "2026-10-20")
+    ok("deal", "move", "2", "Due", "--pipeline", "Renewals", "--date", "2026-10-10")  # then won there
+    ok("deal", "won", "2", "--date", "2026-10-20")
+    ok("deal", "move", "3", "Quoted", "--pipeline", "Renewals", "--date", "2026-10-10")  # position 2 there: no step
+    st = by(report(ok, "funnel", "--period", "2026-Q4")["stages"], "stage")
+    assert (st["Negotiation"]["entered"], st["Negotiation"]["converted"]) == (3, 2)
+    assert (st["Prospecting"]["entered"], st["Prospecting"]["converted"]) == (3, 3)
+
+
 def test_funnel_does_not_count_a_win_the_deal_was_reopened_from(hist: Run) -> None:
     hist("deal", "reopen", "4")  # Delta, won 11-20 from Proposal: back in Proposal
     st = by(report(hist, "funnel")["stages"], "stage")

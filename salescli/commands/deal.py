@@ -266,10 +266,11 @@ def add(
                      external_id=external_id, notes=notes)
     fields["tags"] = tags_from(tag)
     when = _day(app, on_date, "--date")
-    row = add_deal(app.repo(create=True), fields, today=app.today, pipeline=pipeline, stage=stage, force=force,
-                   on_date=when, note=note)
+    repo = app.repo(create=True)
+    row = add_deal(repo, fields, today=app.today, pipeline=pipeline, stage=stage, force=force, on_date=when, note=note)
     flush_notices(app)
-    say(f"added deal {row['id']} {row['title']} ({row['stage']})" + (" — forced past missing fields" if force else ""))
+    forced = force and repo.stage_history(row["id"])[-1]["forced"]  # (--force with nothing missing forced nothing)
+    say(f"added deal {row['id']} {row['title']} ({row['stage']})" + (" — forced past missing fields" if forced else ""))
     _past_close(row, app.today)
     _emit(app, row, fmt, output)
 
@@ -534,6 +535,7 @@ def reopen(
     ] = None,
     note: NoteOpt = None,
     force: ForceOpt = False,
+    on_date: Annotated[str | None, typer.Option("--date", help="Reopened on (default: today).")] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -548,9 +550,10 @@ def reopen(
     from salescli.services.deals import reopen_deal
 
     app = app_context(ctx)
-    row = reopen_deal(app.repo(), ref, today=app.today, stage=stage, note=note, force=force)
+    when = _day(app, on_date, "--date")
+    row = reopen_deal(app.repo(), ref, today=app.today, stage=stage, note=note, force=force, on_date=when)
     flush_notices(app)
-    say(f"reopened deal {row['id']} in {row['stage']}")
+    say(f"reopened deal {row['id']} in {row['stage']}" + (f" on {when.isoformat()}" if when else ""))
     _emit(app, row, fmt, output)
 
 

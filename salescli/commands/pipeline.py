@@ -18,7 +18,8 @@ from salescli.commands.options import (
     say,
 )
 
-app = LazyTyper(help="Pipelines and their stages: list, show, add, set-default, stage-add, stage-edit, stage-rm.",
+app = LazyTyper(help="Pipelines and their stages: list, show, add, rename, rm, set-default, stage-add, stage-edit,"
+                       " stage-rm.",
                   no_args_is_help=True)
 
 PipelineArg = Annotated[str, typer.Argument(help="Pipeline name (any case) or id.")]
@@ -164,6 +165,40 @@ def _probability(text: str | None) -> int | None:
     return None if text is None else parsed(parse_probability, text, "--probability")
 
 
+@app.command("rename")
+def rename(
+    ctx: typer.Context,
+    pipeline: PipelineArg,
+    name: Annotated[str, typer.Argument(help="Its new name.")],
+) -> None:
+    """Rename a pipeline (deals, stages and forecast snapshots stay with it).
+
+    \b
+    Example: salescli pipeline rename Default "New business"
+    """
+    from salescli.services.pipeline import rename_pipeline
+
+    row, old = rename_pipeline(app_context(ctx).repo(), pipeline, name)
+    say(f"renamed pipeline {old} to {row['name']}" if old != row["name"] else f"pipeline {old}: nothing changed")
+
+
+@app.command("rm")
+def rm(ctx: typer.Context, pipeline: PipelineArg, yes: YesOpt = False) -> None:
+    """Delete a pipeline and its stages: one nothing uses (no deals, no deal's history, no forecast snapshot;
+    not the default). Asks first; --yes in scripts.
+
+    \b
+    Example: salescli pipeline add Trial && salescli pipeline rm Trial --yes
+    """
+    from salescli.services.pipeline import pipeline_removal, remove_pipeline
+
+    repo = app_context(ctx).repo()
+    row = pipeline_removal(repo, pipeline)  # (refused before anything is asked)
+    confirm(f"Delete pipeline {row['name']} and its {len(repo.stage_names(row['id']))} stages?", yes)
+    remove_pipeline(repo, pipeline)
+    say(f"deleted pipeline {row['name']}")
+
+
 @app.command("stage-add")
 def stage_add(
     ctx: typer.Context,
@@ -225,8 +260,9 @@ def stage_edit(
     """
     from salescli.services.pipeline import edit_stage, parse_kind, parse_required
 
+    app = app_context(ctx)
     pipe, row, changed, followed = edit_stage(
-        app_context(ctx).repo(create=True), pipeline, stage, name=name, probability=_probability(probability),
+        app.repo(create=True), pipeline, stage, name=name, probability=_probability(probability),
         kind=parse_kind(kind) if kind is not None else None, rot_days=_rot(rot_days),
         required=parse_required(require) if require is not None else None,
         position=_int(position, "--position", minimum=1), after=after, before=before,
@@ -235,6 +271,7 @@ def stage_edit(
         follow = f"; {followed} open deal{'s follow' if followed != 1 else ' follows'} the new probability"
         say(f"updated stage {row['name']} of pipeline {pipe['name']}: {', '.join(changed)}"
             + (follow if followed else ""))
+        flush_notices(app)  # (the automations that follow a rename)
     else:
         say(f"stage {row['name']}: nothing changed")
 

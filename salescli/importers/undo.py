@@ -92,7 +92,7 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
                                    if stage_pipeline.get(s) not in kept_ids and stage_pipeline.get(s) not in gone])
         stages += sum(1 for s in created.get("stages", []) if stage_pipeline.get(s) in gone)
         if gone:
-            repo.undo_pipelines(gone)
+            repo.delete_pipelines(gone)
         if stages:
             deleted["stages"] = stages
         if gone:

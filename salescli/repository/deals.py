@@ -10,6 +10,7 @@ Shared with other features (today, reports, insights):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -122,6 +123,37 @@ class DealStore(RepositoryBase):
     def pipeline_named(self, name: str) -> Row | None:
         return self.one("SELECT * FROM pipelines WHERE name = ? COLLATE NOCASE", (name,))
 
+    def pipeline_use(self, pipeline_id: int, name: str) -> dict[str, int]:
+        """What keeps a pipeline: its deals, the deals whose stage history passes through its stages, the
+        forecast snapshots taken of it."""
+        return {
+            "deals": int(self.scalar("SELECT count(*) FROM deals WHERE pipeline_id = ?", (pipeline_id,))),
+            "history": int(self.scalar(
+                "SELECT count(DISTINCT h.deal_id) FROM stage_history h JOIN stages s ON s.id = h.to_stage_id"
+                " WHERE s.pipeline_id = ?", (pipeline_id,))),
+            "snapshots": int(self.scalar(
+                "SELECT count(*) FROM forecast_snapshots WHERE ' ' || scope || ' ' LIKE '% pipeline:' || ? || ' %'",
+                (name,))),
+        }
+
+    def delete_pipelines(self, ids: list[int]) -> int:
+        """Delete pipelines nothing uses (see pipeline_use), their stages first; each delete logged."""
+        for pid in ids:
+            for sid in [r["id"] for r in self.all("SELECT id FROM stages WHERE pipeline_id = ?", (pid,))]:
+                self.delete_record("stages", "stage", sid)
+            self.delete_record("pipelines", "pipeline", pid)
+        return len(ids)
+
+    def rename_in_snapshot_scopes(self, old: str, new: str) -> int:
+        """Forecast snapshots taken of pipeline old name it by its new name (their scope: 'pipeline:NAME …')."""
+        rows = self.all("SELECT id, scope FROM forecast_snapshots WHERE ' ' || scope || ' ' LIKE"
+                        " '% pipeline:' || ? || ' %'", (old,))
+        for row in rows:
+            parts = row["scope"].split(" ")
+            scope = " ".join(f"pipeline:{new}" if part == f"pipeline:{old}" else part for part in parts)
+            self.conn.execute("UPDATE forecast_snapshots SET scope = ? WHERE id = ?", (scope, row["id"]))
+        return len(rows)
+
     def default_pipeline(self) -> Row | None:
         return self.one("SELECT * FROM pipelines ORDER BY is_default DESC, id LIMIT 1")
 
@@ -213,6 +245,18 @@ class DealStore(RepositoryBase):
         moved = cur.rowcount
         self.conn.execute("UPDATE stage_history SET to_stage_id = ? WHERE to_stage_id = ?", (new_id, old_id))
         self.conn.execute("UPDATE stage_history SET from_stage_id = ? WHERE from_stage_id = ?", (new_id, old_id))
+        # a move between the two stages is no move now: the history reads as one stay in the stage kept (its
+        # time in stage counted once), and a deal in it entered it when that stay began
+        merged = [r["deal_id"] for r in self.all(
+            "SELECT DISTINCT deal_id FROM stage_history WHERE from_stage_id = ?1 AND to_stage_id = ?1", (new_id,))]
+        if merged:
+            self.conn.execute("DELETE FROM stage_history WHERE from_stage_id = ?1 AND to_stage_id = ?1", (new_id,))
+            self.conn.execute(
+                "UPDATE deals SET stage_entered_at = (SELECT max(h.changed_at) FROM stage_history h"
+                " WHERE h.deal_id = deals.id AND h.to_stage_id = ?1)"
+                " WHERE stage_id = ?1 AND id IN (SELECT value FROM json_each(?2))"
+                " AND EXISTS (SELECT 1 FROM stage_history h WHERE h.deal_id = deals.id AND h.to_stage_id = ?1)",
+                (new_id, json.dumps(merged)))
         return moved
 
     def deals_in_stage(self, stage_id: int) -> list[int]:

@@ -380,14 +380,6 @@ class ImportStore(RepositoryBase):
                 kept.append(row)
         return kept
 
-    def undo_pipelines(self, ids: list[int]) -> int:
-        """Delete pipelines an import created, their stages first (none in use: see pipelines_in_use)."""
-        for pid in ids:
-            for sid in [r["id"] for r in self.all("SELECT id FROM stages WHERE pipeline_id = ?", (pid,))]:
-                self.delete_record("stages", "stage", sid)
-            self.delete_record("pipelines", "pipeline", pid)
-        return len(ids)
-
     def add_import_stage(self, pipeline_id: int, name: str, kind: str, probability: int) -> int:
         """A stage an import met (--create-stages): open ones go before the won/lost stages."""
         stages = self.all("SELECT id, kind FROM stages WHERE pipeline_id = ? ORDER BY position, id", (pipeline_id,))

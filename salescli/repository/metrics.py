@@ -366,7 +366,10 @@ class MetricStore(RepositoryBase):
         later = ("EXISTS (SELECT 1 FROM stage_history h JOIN stages s2 ON s2.id = h.to_stage_id"
                  f" WHERE h.deal_id = e.deal_id AND h.changed_at < :upto AND {{0}} AND {lasting('h')}"
                  f" AND {HISTORY_DAY} || printf('%012d', h.id) > e.k)")
-        moved_on = later.format("s2.kind IN ('open', 'won') AND s2.position > e.position")
+        # a win anywhere is progress; an open stage only when later in the report's own pipeline (positions of
+        # two pipelines do not compare: Negotiation -> another pipeline's Due is a move, not a step on)
+        moved_on = later.format("(s2.kind = 'won' OR (s2.kind = 'open' AND s2.pipeline_id = :pipeline"
+                                " AND s2.position > e.position))")
         won = later.format("s2.kind = 'won'")
         sql = (
             "WITH e AS (SELECT h.deal_id, h.to_stage_id AS stage_id, s2.position,"

@@ -111,8 +111,9 @@ def _rebase(repo: Repository, old: str, new: str) -> None:
     - rates (1 X = x OLD) become 1 X = x / n NEW, n the rate of NEW in force that day, on every day either
       rate changed; the new base's own rates become the old one's, 1 OLD = 1 / n NEW (from the earliest day
       anything is dated, so an old-base deal of then still converts);
-    - won amount targets are converted at the rate in force when their period starts, forecast snapshots'
-      amounts at the rate of the day they were taken;
+    - won amount targets are converted at the rate in force on the day of the change, as reports convert
+      won and open amounts at their day's rate (so attainment and coverage read the same after the change),
+      forecast snapshots' amounts at the rate of the day they were taken;
     a day before NEW's first rate takes that first rate (said). Refused without a rate of NEW when anything
     is stored."""
     from decimal import ROUND_HALF_UP, Context
@@ -169,8 +170,9 @@ def _rebase(repo: Repository, old: str, new: str) -> None:
             if rate != last or any(day == d for d, _ in own):
                 repo.set_fx_rate(currency, rate, day)
             last = rate
+    today = repo.now()[:10] or max(day for day, _ in ladder)
     for t in targets:  # (stored in minor units)
-        amount = in_new(Decimal(int(t["value"])).scaleb(-currency_decimals(old)), t["period_start"])
+        amount = in_new(Decimal(int(t["value"])).scaleb(-currency_decimals(old)), today)
         repo.change_record("targets", "target", t["id"],
                            {"value": int(amount.scaleb(currency_decimals(new))), "currency": new})
     money = [k for k in STORED if k not in ("attainment", "coverage")]  # (those two are ratios)

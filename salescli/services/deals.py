@@ -689,8 +689,10 @@ def reopen_deal(
     stage: str | None = None,
     note: str | None = None,
     force: bool = False,
+    on_date: date | None = None,
 ) -> Row:
-    """Return a won or lost deal to an open stage (default: the stage it was in before closing)."""
+    """Return a won or lost deal to an open stage (default: the stage it was in before closing), today or on
+    on_date (not before its last stage change)."""
     with repo.write():
         deal = resolve_deal(repo, ref)
         if deal["status"] == "open":
@@ -716,7 +718,8 @@ def reopen_deal(
                          forecast_category=default_forecast_category(probability), forecast_category_set=0)
         if was.get("forecast_category_set") and was.get("forecast_category"):
             extra.update(forecast_category=was["forecast_category"], forecast_category_set=1)
-        row = _enter_stage(repo, deal, target, today=today, action="reopen", note=note, force=force, extra=extra)
+        row = _enter_stage(repo, deal, target, today=today, action="reopen", on_date=on_date, note=note, force=force,
+                           extra=extra)
         if deal["status"] == "won":
             _contact_no_longer_customer(repo, deal)
         for task in repo.open_automation_tasks(deal["id"], events=("won", "lost")):

@@ -159,7 +159,35 @@ def parse_stages(text: str) -> list[StageSpec]:
         specs.append(StageSpec(name, probability, kind, rot))
     if not any(s.kind == "open" for s in specs):
         raise InvalidValue("--stages", text, "has no open stage (example: Discovery:10,Demo:40,Won:100,Lost:0)")
+    closed = next((s for s in specs if s.kind != "open"), None)
+    late = next((s for s in specs[specs.index(closed):] if s.kind == "open"), None) if closed else None
+    if closed is not None and late is not None:
+        raise InvalidValue("--stages", late.name, f"is an open stage after the {closed.kind} stage {closed.name}:"
+                                                  " won and lost stages go last")
+    for spec in specs:
+        _check_closed_probability(spec.kind, spec.probability, "--stages", spec.name)
     return specs
+
+
+def _check_closed_probability(kind: str, probability: int, field: str, name: str) -> None:
+    """A won stage is 100%, a lost one 0%: the probability of a deal closed there."""
+    wanted = {"won": 100, "lost": 0}.get(kind)
+    if wanted is not None and probability != wanted:
+        shown = f"{name}:{probability}" if field == "--stages" else str(probability)
+        raise InvalidValue(field, shown, f"is not the probability of the {kind} stage {name}: it is {wanted}")
+
+
+def _check_order(repo: Repository, pipeline: Row) -> None:
+    """Open stages come first, won and lost ones last (a funnel and `deal move`'s order read them so)."""
+    stages = repo.stages(pipeline["id"])
+    closed = next((s for s in stages if s["kind"] != "open"), None)
+    if closed is None:
+        return
+    late = next((s for s in stages[stages.index(closed):] if s["kind"] == "open"), None)
+    if late is not None:
+        raise RuleError(f"stage {late['name']} (open) would come after the {closed['kind']} stage {closed['name']}"
+                        f" in pipeline {pipeline['name']}: won and lost stages go last",
+                        hint=f"place it with --before {closed['name']}")
 
 
 def _kind_from_name(name: str) -> str:
@@ -246,11 +274,7 @@ def add_pipeline(
 ) -> Row:
     """Create a usable pipeline: the given stages (a Won and a Lost stage are added when missing),
     else the seven default ones. Names are unique (any case)."""
-    name = name.strip()
-    if not name:
-        raise InvalidValue("NAME", name, "is empty")
-    if len(name) > 200:
-        raise InvalidValue("NAME", name[:40] + "…", "is too long (at most 200 characters)")
+    name = _pipeline_name(name)
     specs = list(stages) if stages else list(DEFAULT_STAGES)
     added = []
     for kind, label, prob in (("won", "Won", 100), ("lost", "Lost", 0)):
@@ -275,6 +299,62 @@ def add_pipeline(
                             " (a pipeline needs a won and a lost stage)")
     row = repo.pipeline(pipeline_id)
     assert row is not None
+    return row
+
+
+def _pipeline_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise InvalidValue("NAME", name, "is empty")
+    if len(name) > 200:
+        raise InvalidValue("NAME", name[:40] + "…", "is too long (at most 200 characters)")
+    return name
+
+
+def rename_pipeline(repo: Repository, ref: str, new_name: str) -> tuple[Row, str]:
+    """A pipeline's new name (unique in any case); forecast snapshots taken of it follow. Returns the pipeline
+    and its old name."""
+    name = _pipeline_name(new_name)
+    with repo.write():
+        row = resolve_pipeline(repo, ref)
+        other = repo.pipeline_named(name)
+        if other is not None and other["id"] != row["id"]:
+            raise RuleError(f'pipeline "{other["name"]}" already exists')
+        if repo.change_record("pipelines", "pipeline", row["id"], {"name": name}):
+            repo.rename_in_snapshot_scopes(row["name"], name)
+        renamed = repo.pipeline(row["id"])
+    assert renamed is not None
+    return renamed, row["name"]
+
+
+def pipeline_removal(repo: Repository, ref: str) -> Row:
+    """Check a `pipeline rm` before anything is asked or written: not the default one, and nothing uses it (no
+    deal in it, no deal's history through it, no forecast snapshot of it: those keep it)."""
+    row = resolve_pipeline(repo, ref)
+    if row["is_default"]:
+        raise RuleError(f"pipeline {row['name']} is the default one",
+                        hint="make another the default first: salescli pipeline set-default NAME")
+    use = repo.pipeline_use(row["id"], row["name"])
+    if use["deals"]:
+        n = use["deals"]
+        raise RuleError(f"pipeline {row['name']} holds {n} deal{'s' if n != 1 else ''}",
+                        hint="move them to another pipeline first: salescli deal move ID STAGE --pipeline NAME")
+    if use["history"]:
+        n = use["history"]
+        raise RuleError(f"the stage history of {n} deal{'s' if n != 1 else ''} passes through pipeline"
+                        f" {row['name']}: it stays, as their history does")
+    if use["snapshots"]:
+        n = use["snapshots"]
+        raise RuleError(f"{n} forecast snapshot{'s were' if n != 1 else ' was'} taken of pipeline {row['name']}:"
+                        " it stays, for `report forecast-accuracy`")
+    return row
+
+
+def remove_pipeline(repo: Repository, ref: str) -> Row:
+    """Delete a pipeline nothing uses (see pipeline_removal) and its stages, each delete logged."""
+    with repo.write():
+        row = pipeline_removal(repo, ref)
+        repo.delete_pipelines([row["id"]])
     return row
 
 
@@ -321,6 +401,7 @@ def add_stage(
     before: str | None = None,
 ) -> tuple[Row, Row]:
     """Add a stage; an open stage goes before the first closed one unless --position/--after/--before."""
+    _check_closed_probability(spec.kind, spec.probability, "--probability", spec.name)
     with repo.write():
         pipeline = resolve_pipeline(repo, pipeline_ref)
         name = _check_stage_name(repo, pipeline, spec.name)
@@ -339,6 +420,7 @@ def add_stage(
         else:
             order = _placed(order + [new_id], new_id, position, after_row, before_row)
         repo.renumber_stages(pipeline["id"], order)
+        _check_order(repo, pipeline)
     stage = repo.stage(new_id)
     assert stage is not None
     return pipeline, stage
@@ -387,6 +469,8 @@ def edit_stage(
         if required is not None:
             values["required_fields"] = json.dumps(required)
         changed = repo.change_record("stages", "stage", stage["id"], values)
+        if "name" in changed:
+            _rules_follow_rename(repo, stage["name"], changed["name"])
         if "probability" in changed and stage["kind"] == "open":
             followed = repo.follow_stage_probability(stage["id"], probability or 0,
                                                      default_forecast_category(probability or 0))
@@ -404,9 +488,30 @@ def edit_stage(
                 repo.record_change("stage", stage["id"], "update", {"position": stage["position"]},
                                    {"position": new_position})
                 changed["position"] = new_position
+        if "kind" in changed or "position" in changed:
+            _check_order(repo, pipeline)
+        if "kind" in changed or "probability" in changed:
+            final = repo.stage(stage["id"]) or stage
+            _check_closed_probability(final["kind"], final["probability"], "--probability", final["name"])
     row = repo.stage(stage["id"])
     assert row is not None
     return pipeline, row, changed, followed
+
+
+def _rules_follow_rename(repo: Repository, old: str, new: str) -> None:
+    """Automations name the stage they run on (`stage:Negotiation`, in any pipeline): they follow its rename,
+    unless another stage still has the old name (then they keep running there, and the notice says so)."""
+    rules = repo.automations_for("stage", old)
+    if not rules:
+        return
+    if repo.stage_names_like(old):
+        for rule in rules:
+            repo.notices.append(f"note: automation {rule['id']} stays on stage:{rule['stage_name']} (another"
+                                f" pipeline has a stage of that name); `automation add --on stage:{new}` for this one")
+        return
+    for rule in rules:
+        repo.change_record("automations", "automation", rule["id"], {"stage_name": new})
+        repo.notices.append(f"automation {rule['id']} now runs on stage:{new} (was stage:{rule['stage_name']})")
 
 
 def _check_kinds_remain(repo: Repository, pipeline: Row, leaving: Row, new_kind: str | None) -> None:
