@@ -186,7 +186,8 @@ def test_stage_rm_needs_move_to_when_it_holds_deals(ok: Run, cli: Run, db: Path)
                                               " terminal to ask)\n")
     assert digest(db) == before
     res = ok("pipeline", "stage-rm", "Default", "Needs Analysis", "--move-to", "qualification", "--yes")
-    assert res.stderr == "removed stage Needs Analysis from pipeline Default; 2 deals moved to Qualification\n"
+    assert res.stderr == ("removed stage Needs Analysis from pipeline Default; 2 deals moved to Qualification\n"
+                          "note: 1 open deal now weighs Qualification's 20% (was 40%)\n")
     shown = [json.loads(ok("deal", "show", i, "-f", "json").stdout) for i in ("1", "2")]
     assert [(d["stage"], d["probability"]) for d in shown] == [("Qualification", 20), ("Qualification", 45)]
     assert history(db, 1) == [(None, "Qualification", "2026-11-26T00:00:00", "dana", None, 0)]
@@ -223,6 +224,16 @@ def test_stage_rm_move_to_reads_as_one_stay_in_the_stage_kept(ok: Run, db: Path)
                                               ("Qualification", "Proposal", "2026-11-01T00:00:00")]
     deal = json.loads(ok("deal", "show", "1", "-f", "json").stdout)
     assert (deal["stage"], deal["stage_entered_at"]) == ("Qualification", "2026-10-05T00:00:00")
+
+
+def test_stage_rm_move_to_says_what_the_moved_deals_now_weigh_and_lack(ok: Run) -> None:
+    ok("deal", "add", "NoAmt")
+    ok("deal", "add", "Own", "--probability", "30")  # (its own probability stays)
+    res = ok("pipeline", "stage-rm", "Default", "Prospecting", "--move-to", "Proposal", "--yes")
+    assert res.stderr == ("removed stage Prospecting from pipeline Default; 2 deals moved to Proposal\n"
+                          "note: 1 open deal now weighs Proposal's 60% (was 10%)\n"
+                          "note: 2 deals moved lack what Proposal requires (amount, expected_close): salescli db"
+                          " check lists them\n")
 
 
 def test_rename_and_remove_a_pipeline(ok: Run, cli: Run, db: Path) -> None:

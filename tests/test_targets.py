@@ -69,6 +69,18 @@ def test_bad_values_are_usage_errors_and_change_nothing(ok: Run, cli: Run, db: P
     assert digest(db) == before
 
 
+def test_a_count_target_s_part_of_a_longer_one_keeps_its_fraction(ok: Run) -> None:
+    ok("target", "set", "dana", "2026", "3", "--metric", "deals_won")
+    ok("target", "set", "sam", "2026", "1", "--metric", "deals_won")
+    for n in (1, 2):
+        ok("deal", "add", f"W{n}", "--owner", "dana", "--date", "2026-10-02")
+        ok("deal", "won", str(n), "--date", "2026-10-10")
+    data = json.loads(ok("report", "performance", "--by", "owner", "-f", "json").stdout, parse_float=D)
+    assert [(r["owner"], r["deals_won_target"], r["deals_won_attainment"]) for r in data["rows"]] == [
+        ("dana", D("0.76"), D("2.6316")), ("sam", D("0.25"), D("0"))]  # (Q4's 92 days of a yearly 1: 0.25, not none)
+    assert data["summary"]["deals_won_target"] == D("1.01")  # (the sum of the two, each to 2 decimals)
+
+
 def test_list_shows_actual_and_attainment(ok: Run) -> None:
     ok("deal", "add", "A", "--owner", "ana", "--amount", "10k", "--date", "2026-10-02")
     ok("deal", "won", "1", "--date", "2026-10-20")

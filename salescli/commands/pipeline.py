@@ -306,3 +306,4 @@ def stage_rm(
     pipe, row, moved, target = remove_stage(repo, pipeline, stage, move_to)
     say(f"removed stage {row['name']} from pipeline {pipe['name']}"
         + (f"; {moved} deal{'s' if moved != 1 else ''} moved to {target['name']}" if target and moved else ""))
+    flush_notices(app_context(ctx))

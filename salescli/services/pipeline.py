@@ -568,6 +568,7 @@ def remove_stage(
             if moved:
                 repo.record_change("stage", stage["id"], "move deals", {"stage": stage["name"], "deals": held},
                                    {"stage": target["name"], "deals": held})
+                _note_moved_deals(repo, held, stage, target)
         elif held:
             raise RuleError(f"stage {stage['name']} holds {len(held)} deal{'s' if len(held) != 1 else ''}",
                             hint=f"pass --move-to STAGE to move them (stages: "
@@ -579,6 +580,23 @@ def remove_stage(
         repo.delete_record("stages", "stage", stage["id"])
         repo.renumber_stages(pipeline["id"], [s["id"] for s in repo.stages(pipeline["id"])])
     return pipeline, stage, moved, target
+
+
+def _note_moved_deals(repo: Repository, ids: list[int], stage: Row, target: Row) -> None:
+    """What a move into another stage changed beyond the stage: probabilities that follow it, and what the new
+    stage requires that deals lack (a merge is no `deal move`: its rules are not applied, `db check` lists them)."""
+    deals = [d for d in (repo.deal(i) for i in ids) if d is not None and d["status"] == "open"]
+    following = sum(1 for d in deals if not d["probability_set"])
+    if following and stage["probability"] != target["probability"]:
+        many = following != 1
+        repo.notices.append(f"note: {following} open deal{'s' if many else ''} now weigh{'' if many else 's'}"
+                            f" {target['name']}'s {target['probability']}% (was {stage['probability']}%)")
+    lacking = [d["id"] for d in deals if missing_fields(d, required_of(target))]
+    if lacking:
+        n = len(lacking)
+        repo.notices.append(f"note: {n} deal{'s' if n != 1 else ''} moved lack{'' if n != 1 else 's'} what"
+                            f" {target['name']} requires ({', '.join(required_of(target))}): salescli db check lists"
+                            f" {'them' if n != 1 else 'it'}")
 
 
 def stage_view(stage: Row) -> dict[str, Any]:

@@ -302,7 +302,8 @@ def resolve_target(repo: Repository, metric: str, period: Period, scope: Scope,
                    upto: date | None = None) -> Decimal | None:
     """The scope's target for the period, or None when no target covers it.
 
-    won_amount in minor units of the base currency (rounded to a whole minor unit), counts as whole numbers.
+    won_amount in minor units of the base currency (rounded to a whole minor unit), counts to 2 decimals when a
+    part of a longer target (whole numbers otherwise).
     `rows` and `teams` let a report resolve many scopes from one read. upto: only the part expected before
     that day (each target spread evenly over its own days), for pacing.
     """
@@ -345,7 +346,11 @@ def resolve_target(repo: Repository, metric: str, period: Period, scope: Scope,
         value = sum(parts, Decimal(0)) if parts else None
     if value is None:
         return None
-    return value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    if metric == "won_amount":
+        return value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    # a count's part of a longer target keeps its fraction (a yearly 1 is 0.25 a quarter, not none at all)
+    count = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    return count.quantize(Decimal(1)) if count == count.to_integral_value() else count
 
 
 def target_view(row: Row) -> dict[str, Any]:

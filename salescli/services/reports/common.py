@@ -340,6 +340,8 @@ def days_cell(value: Any, row: dict[str, Any] | None = None) -> str:
 def count_cell(value: Any, row: dict[str, Any] | None = None) -> str:
     if value is None:
         return ""
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        return f"{value:,.2f}"  # (a count target's part of a longer one: 0.75 deals a quarter)
     return f"{int(value):,}"
 
 

@@ -80,9 +80,9 @@ def figures(ctx: ReportContext, closed: list[Row], acts: list[Row], median: floa
         "attainment": ratio(won_amount, target_money) if target_money else None,
         "expected_to_date": expected_money,
         "pacing": ratio(won_amount, expected_money) if expected_money else None,
-        "deals_won_target": None if deals_target is None else int(deals_target),
+        "deals_won_target": deals_target,  # (a part of a longer target may be 0.75)
         "deals_won_attainment": ratio(won, deals_target) if deals_target else None,
-        "activities_target": None if acts_target is None else int(acts_target),
+        "activities_target": acts_target,
         "activities_attainment": ratio(total_acts, acts_target) if acts_target else None,
     }
 
