@@ -41,6 +41,13 @@ class RuleError(SalesCliError):
     exit_status = ExitStatus.RULE
 
 
+class RuleValue(RuleError):
+    """A value of the right form that breaks a rule, named with its option: `--stages "Won:50" is not …`."""
+
+    def __init__(self, field: str, value: str, reason: str) -> None:
+        super().__init__(f'{field} "{shown_value(value)}" {reason}')
+
+
 class ConfirmationRequired(RuleError):
     """A destructive command run without a terminal and without --yes."""
 

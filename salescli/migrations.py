@@ -309,6 +309,26 @@ M010_DEAL_OPEN_TASKS = """
 CREATE INDEX activities_deal_open_tasks ON activities(deal_id) WHERE kind = 'task' AND done_at IS NULL;
 """
 
+# A forecast snapshot's scope in columns of its own: the 'pipeline:NAME owner:NAME team:NAME' text was
+# split at spaces to be read back, so a pipeline or team named with a space ("New business") could not
+# be renamed, guarded or measured. The text stays, as the label reports print. Old rows are read in the
+# order the text was written (pipeline, then owner, then team).
+M011_SNAPSHOT_SCOPE = """
+ALTER TABLE forecast_snapshots ADD COLUMN pipeline TEXT;
+ALTER TABLE forecast_snapshots ADD COLUMN owner TEXT;
+ALTER TABLE forecast_snapshots ADD COLUMN team TEXT;
+UPDATE forecast_snapshots SET team = substr(scope, instr(' ' || scope, ' team:') + 5)
+WHERE instr(' ' || scope, ' team:') > 0;
+UPDATE forecast_snapshots SET owner = substr(scope, instr(' ' || scope, ' owner:') + 6,
+    CASE WHEN team IS NULL THEN length(scope)
+         ELSE instr(' ' || scope, ' team:') - instr(' ' || scope, ' owner:') - 7 END)
+WHERE instr(' ' || scope, ' owner:') > 0;
+UPDATE forecast_snapshots SET pipeline = substr(scope, 10,
+    CASE WHEN owner IS NOT NULL THEN instr(' ' || scope, ' owner:') - 11
+         WHEN team IS NOT NULL THEN instr(' ' || scope, ' team:') - 11 ELSE length(scope) END)
+WHERE scope LIKE 'pipeline:%';
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_core", M001_CORE),
     ("m002_deals_pipelines", M002_DEALS),
@@ -320,6 +340,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m008_done_task_day", M008_DONE_TASK_DAY),
     ("m009_stage_timestamps", M009_STAGE_TIMESTAMPS),
     ("m010_deal_open_tasks", M010_DEAL_OPEN_TASKS),
+    ("m011_snapshot_scope", M011_SNAPSHOT_SCOPE),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -543,7 +543,8 @@ def parse_date(text: str, today: date, day_first: bool | None = None, *, past: b
       quarter and year fiscal ones when ``fiscal_start`` (the fiscal year's
       first month) is not January, as the reports' periods are; ``end of next
       month`` (``next``/``last``/``this``) one on;
-    - ``this friday``: the Friday of this week (Monday to Sunday), today included;
+    - ``this friday``: the nearest Friday on or after today (``past``: on or before it), today
+      included: "this Monday" said on a Friday is the coming one, whatever day a week starts;
     - ``D/M`` or ``M/D`` without a year (``31/12``, ``1/15``): the next such
       day on or after today (``past``: as for ``Dec 5``), read as a full date is;
     - ``D/M/YYYY`` or ``M/D/YYYY`` with ``/``, ``.`` or ``-``: when both
@@ -659,8 +660,9 @@ def _parse_date(text: str, today: date, day_first: bool | None, *, allow_time: b
     weekday = _WEEKDAY_RE.fullmatch(low)
     if weekday and weekday.group(1) in ("next", "last") and weekday.group(2) in ("week", "month", "year"):  # +1w
         return _shift(text, today, -1 if weekday.group(1) == "last" else 1, weekday.group(2)[0])
-    if weekday and weekday.group(2) in _WEEKDAYS and weekday.group(1) == "this":  # in this week (Mon-Sun)
-        return _in_range(text, today + timedelta(days=_WEEKDAYS[weekday.group(2)] - today.weekday()))
+    if weekday and weekday.group(2) in _WEEKDAYS and weekday.group(1) == "this":  # the nearest, today included
+        gap = (_WEEKDAYS[weekday.group(2)] - today.weekday()) % 7
+        return _in_range(text, today - timedelta(days=(7 - gap) % 7) if past else today + timedelta(days=gap))
     if weekday and weekday.group(2) in _WEEKDAYS:
         target = _WEEKDAYS[weekday.group(2)]
         back = weekday.group(1) == "last" or (past and weekday.group(1) != "next")
@@ -1232,3 +1234,14 @@ def parse_tags(text: str) -> list[str]:
         if tag:
             tags.setdefault(tag)
     return list(tags)
+
+
+def fold(text: str) -> str:
+    """The key a name is matched by: case-insensitive as the CLI's lookups are (every script's letters:
+    "SOCIÉTÉ" is "Société"), runs of white space read as one space ("acme  corp" is "Acme Corp")."""
+    if text.isascii():
+        key = text.lower()
+        if "  " in key or "\t" in key or "\n" in key or "\r" in key or "\x0b" in key or "\x0c" in key:
+            return " ".join(key.split())
+        return key
+    return " ".join(text.casefold().split())

@@ -114,14 +114,18 @@ def run_exe(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 
 
 # What each later migration created that an older salescli's database lacks (schema version: DDL).
-_UNDO_SCHEMA = {10: "DROP INDEX activities_deal_open_tasks"}
+_UNDO_SCHEMA = {
+    10: "DROP INDEX activities_deal_open_tasks",
+    11: "ALTER TABLE forecast_snapshots DROP COLUMN pipeline; ALTER TABLE forecast_snapshots DROP COLUMN owner;"
+        " ALTER TABLE forecast_snapshots DROP COLUMN team",
+}
 
 
 def as_schema(conn: sqlite3.Connection, version: int) -> None:
     """Make a current database look as an older salescli left it: schema `version` (data untouched)."""
     for since, ddl in sorted(_UNDO_SCHEMA.items(), reverse=True):
         if since > version:
-            conn.execute(ddl)
+            conn.executescript(ddl)
     conn.execute(f"PRAGMA user_version = {version}")
 
 

@@ -205,3 +205,28 @@ def test_a_rule_follows_the_rename_of_its_stage_unless_another_pipeline_keeps_th
     res = ok("pipeline", "stage-edit", "Default", "Negotiate", "--name", "Closing")
     assert res.stderr.endswith("note: automation 2 stays on stage:Negotiate (another pipeline has a stage of that"
                                " name); `automation add --on stage:Closing` for this one\n")
+
+
+def test_a_rule_does_not_follow_a_rename_into_another_pipelines_stage_name(ok):
+    ok("pipeline", "add", "Other", "--stages", "Closing:50,Won:100:won,Lost:0:lost")
+    ok("automation", "add", "--on", "stage:Negotiation", "--task", "Call about it", "--due", "+3d")
+    assert ok("pipeline", "stage-edit", "Default", "Negotiation", "--name", "NEGOTIATION").stderr == (
+        "updated stage NEGOTIATION of pipeline Default: name\n")  # (a rule matches a stage name in any case)
+    res = ok("pipeline", "stage-edit", "Default", "NEGOTIATION", "--name", "Closing")
+    assert res.stderr == ("updated stage Closing of pipeline Default: name\n"
+                          "note: automation 2 stays on stage:Negotiation, which no stage has now: on stage:Closing it"
+                          " would run in another pipeline's Closing too; `automation add --on stage:Closing` if it"
+                          " should\n")
+    ok("deal", "add", "O", "--pipeline", "Other")
+    ok("deal", "move", "1", "Closing")
+    assert json.loads(ok("task", "list", "-f", "json").stdout) == []
+
+
+def test_removing_the_last_stage_of_a_rules_name_says_the_rule_is_idle(ok):
+    ok("pipeline", "add", "Renewals", "--stages", "Due:50,Signed:70,Won:100:won,Lost:0:lost")
+    ok("pipeline", "add", "Trial", "--stages", "Due:50,Won:100:won,Lost:0:lost")
+    ok("automation", "add", "--on", "stage:Due", "--task", "Renew", "--due", "+3d")
+    assert ok("pipeline", "stage-rm", "Renewals", "Due").stderr == "removed stage Due from pipeline Renewals\n"
+    assert ok("pipeline", "rm", "Trial", "--yes").stderr == (
+        "deleted pipeline Trial\n"
+        "note: automation 2 runs on stage:Due, which no stage has now: `salescli automation rm 2` if it is done\n")

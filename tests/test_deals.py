@@ -484,6 +484,8 @@ def test_park_and_clear(ok: Run, cli: Run, db: Path) -> None:
     assert cli("deal", "park", "1", "--until", "2027-01-15").exit_code == 1  # no reason
     assert cli("deal", "park", "1", "--until", "2026-11-26", "--reason", "x").exit_code == 1  # not after today
     assert cli("deal", "park", "1", "--until", "2027-02-30", "--reason", "x").exit_code == 2
+    res = cli("deal", "park", "1", "--clear", "--until", "2027-03-01")  # (not a silent unpark)
+    assert (res.exit_code, res.stderr) == (2, "Error: --clear unparks the deal: it takes no --until\n")
     assert digest(db) == before
     assert ok("deal", "park", "1", "--clear").stderr == "unparked deal 1\n"
     deal = as_json(ok, "deal", "show", "1")

@@ -341,3 +341,27 @@ def test_a_company_timeline_says_whose_stage_moved(ok: Run) -> None:
     assert sorted(t["summary"] for t in timeline if t["kind"] == "stage") == [
         "deal 1 Globex expansion: entered Prospecting", "deal 2 Globex renewal: Prospecting → Qualification",
         "deal 2 Globex renewal: entered Prospecting"]
+
+
+def test_a_company_is_found_by_its_web_address_and_by_its_name_in_any_spacing(ok, cli):
+    ok("company", "add", "Acme  Corp", "--domain", "acme.io")
+    ok("contact", "add", "Ana  Lima", "--email", "ana@acme.io")
+    for ref in ("https://www.acme.io/", "www.acme.io", "ACME.IO", "acme corp", " Acme \t Corp "):
+        assert json.loads(ok("company", "show", ref, "-f", "json").stdout)["id"] == 1, ref
+    assert json.loads(ok("contact", "show", "ana lima", "-f", "json").stdout)["id"] == 1
+    ok("company", "add", "ACME corp")
+    res = cli("deal", "add", "X", "--company", "acme   corp")
+    assert (res.exit_code, res.stderr) == (1, 'Error: company "acme   corp" is ambiguous: 2 match (1 Acme  Corp'
+                                              ' <acme.io>; 2 ACME corp)\nHint: use the company id\n')
+
+
+def test_a_name_another_company_has_is_noted_on_add_and_on_rename(ok):
+    ok("company", "add", "Acme Corp")
+    ok("company", "add", "Beta")
+    assert ok("company", "edit", "2", "--name", "ACME CORP").stderr == (
+        "note: company 1 is also named ACME CORP: refer to each by id or domain from now on\n"
+        "updated company 2: name\n")
+    assert ok("company", "add", "Acme  Corp").stderr == (
+        "note: companies 1, 2 are also named Acme  Corp: refer to each by id or domain from now on\n"
+        "added company 3 Acme  Corp\n")
+    assert ok("company", "edit", "3", "--name", "Acme  corp").stderr.startswith("note: companies 1, 2 are also")

@@ -218,3 +218,21 @@ def test_forget_erases_the_history_of_their_activities_deleted_or_moved_since(ok
         conn.close()
     assert quoted and not any("Secret" in q or "10 seats" in q or "Lunch" in q for q in quoted)
     assert traces(db, ["Secret pricing talk", "wants 10 seats"]) == []
+
+
+def test_forget_erases_the_first_name_where_the_text_is_about_them(ok: Run, db: Path, run_exe: Run) -> None:
+    ok("contact", "add", "Zebulon Quxworth", "--email", "zeb.qux@example.org")
+    ok("deal", "add", "Pilot", "--contact", "zeb.qux@example.org", "--next-step", "Call Zebulon back",
+       "--notes", "Zebulon wants a discount")
+    ok("deal", "add", "Other", "--notes", "Zebulon from the other office")  # another Zebulon, perhaps: kept
+    ok("activity", "log", "meeting", "Demo", "--deal", "1", "--notes", "Zebulon liked it")
+    ok("deal", "move", "1", "Qualification", "--note", "Zebulon said yes")
+    ok("deal", "edit", "1", "--next-step", "Send Zebulon the quote")
+    res = run_exe("--db", str(db), "--today", "2026-11-26", "contact", "forget", "1", "--yes")
+    assert res.returncode == 0, res.stderr
+    deal = json.loads(ok("deal", "show", "1", "-f", "json").stdout)
+    assert (deal["next_step"], deal["notes"], deal["stage_history"][-1]["note"]) == (
+        "Send (erased) the quote", "(erased) wants a discount", "(erased) said yes")
+    history = ok("history", "deal", "1", "-f", "json").stdout + ok("activity", "list", "--all", "-f", "json").stdout
+    assert "Zebulon" not in history
+    assert json.loads(ok("deal", "show", "2", "-f", "json").stdout)["notes"] == "Zebulon from the other office"

@@ -328,8 +328,8 @@ def test_forecast_by_month_prorates_a_quarterly_target(hist: Run) -> None:
     assert months["2026-10"]["won"] == D("12000.00")
     assert months["2026-11"]["won"] == D("8000.00")
     assert months["2026-12"]["commit"] == D("53000.00")
-    # November: bob's 10k month target + ana's 30k and West's 50k quarter targets for 30 of 92 days
-    assert months["2026-11"]["target"] == D("36086.96")
+    # November: bob's 10k month target + ana's 30k and West's 50k quarter targets for one of three months
+    assert months["2026-11"]["target"] == D("36666.67")
 
 
 # -- performance -------------------------------------------------------------------------------------
@@ -342,9 +342,10 @@ def test_performance_per_owner(hist: Run) -> None:
     assert (ana["won"], ana["won_amount"], ana["lost"], ana["win_rate"], ana["avg_won"],
             ana["median_cycle_days"], ana["activities"], ana["call"], ana["meeting"]) == (
         1, D("12000.00"), 2, D("0.3333"), D("12000.00"), D("39.0"), 2, 1, 1)
-    # quota 30k; by 11-26, 57 of the quarter's 92 days have passed: 18,586.96 expected
+    # quota 30k; by 11-26 (counted as passed), October and 26 of November's 30 days: 1.8667 of the quarter's
+    # 3 months, 18,666.67 expected
     assert (ana["target"], ana["attainment"], ana["expected_to_date"], ana["pacing"]) == (
-        D("30000.00"), D("0.4000"), D("18586.96"), D("0.6456"))
+        D("30000.00"), D("0.4000"), D("18666.67"), D("0.6429"))
     assert (bob["won"], bob["lost"], bob["win_rate"], bob["median_cycle_days"], bob["activities"],
             bob["target"], bob["attainment"]) == (1, 0, D("1.0000"), D("31.0"), 2, D("20000.00"), D("0.4000"))
     s = data["summary"]
@@ -451,9 +452,12 @@ def test_funnel_steps_on_within_its_pipeline_and_counts_a_win_in_another(ok: Run
     ok("deal", "move", "2", "Due", "--pipeline", "Renewals", "--date", "2026-10-10")  # then won there
     ok("deal", "won", "2", "--date", "2026-10-20")
     ok("deal", "move", "3", "Quoted", "--pipeline", "Renewals", "--date", "2026-10-10")  # position 2 there: no step
+    # Prospecting (position 1) straight to Quoted (position 2 of Renewals): a later position, not a step on
+    ok("deal", "add", "X4", "--amount", "1k", "--close", "2026-12-30", "--date", "2026-10-01")
+    ok("deal", "move", "4", "Quoted", "--pipeline", "Renewals", "--date", "2026-10-10")
     st = by(report(ok, "funnel", "--period", "2026-Q4")["stages"], "stage")
     assert (st["Negotiation"]["entered"], st["Negotiation"]["converted"]) == (3, 2)
-    assert (st["Prospecting"]["entered"], st["Prospecting"]["converted"]) == (3, 3)
+    assert (st["Prospecting"]["entered"], st["Prospecting"]["converted"]) == (4, 3)
 
 
 def test_funnel_does_not_count_a_win_the_deal_was_reopened_from(hist: Run) -> None:
@@ -597,12 +601,12 @@ def test_stale_lists_deals_largest_first_with_the_reason(hist: Run) -> None:
     data = report(hist, "stale")
     assert data["summary"] == {"open": 6, "stale": 3, "parked": 0, "no_next_step": 5, "listed": 6}
     assert [(d["id"], d["why"]) for d in data["deals"]] == [
-        (5, "no activity for 56 days; no next step"),
+        (5, "idle for 56 days; no next step"),
         (3, "next step due 2026-11-25"),
         (9, "no next step"),
         (6, "no next step"),
         (8, "no next step"),  # JPY: no rate, sorts after the converted amounts
-        (10, "no activity for 117 days; no next step"),  # no amount
+        (10, "idle for 117 days; no next step"),  # no amount
     ]
     deals = by(data["deals"], "id")
     # last_activity is an activity's day or null; idle_since is where the idle clock starts
@@ -967,6 +971,13 @@ def test_forecast_snapshot_then_accuracy(hist: Run, cli: Run, any_history: None)
     assert [s["scope"] for s in only_bob["snapshots"]] == ["owner:bob"]
     history = json.loads(hist("history", "forecast_snapshot", "-f", "json").stdout)
     assert [h["action"] for h in history] == ["create", "create"]
+    # bob leaves: his snapshot stays, without an actual to measure it by (not a failing report)
+    hist("user", "rm", "bob", "--to", "ana", "--yes")
+    res = hist("report", "forecast-accuracy", "-f", "json", today="2027-01-05")
+    data = json.loads(res.stdout, parse_float=D)
+    first, second = data["snapshots"]
+    assert (first["actual"], second["actual"], second["error_commit"]) == (D("40000.00"), None, None)
+    assert data["notes"] == ['snapshots of owner:bob have no actual: no user named "bob"']
 
 
 def test_forecast_as_of_a_past_day(hist: Run) -> None:
@@ -1076,3 +1087,14 @@ def test_a_beaten_target_reads_as_over_not_as_a_negative_gap(hist: Run) -> None:
     assert (data["summary"]["won"], data["summary"]["gap"]) == (D("12000.00"), D("-7000.00"))  # json: the number
     table = hist("report", "forecast", "--owner", "ana", "--period", "2026-10").stdout
     assert any(line.startswith("gap to target") and "7,000 over" in line for line in table.splitlines())
+
+
+def test_a_parked_deal_needs_no_next_step_until_its_date(ok: Run) -> None:
+    # as `today` counts it: parked until a day, a deal without a next step is parked, not stepless
+    ok("deal", "add", "Parked", "--amount", "1k", "--close", "+20d")
+    ok("deal", "add", "Stepless", "--amount", "1k", "--close", "+20d")
+    ok("deal", "park", "1", "--until", "+10d", "--reason", "budget freeze")
+    assert report(ok, "stale")["summary"] == {"open": 2, "stale": 0, "parked": 1, "no_next_step": 1, "listed": 2}
+    assert report(ok, "pipeline")["summary"]["no_next_step"] == 1
+    later = json.loads(ok("report", "stale", "-f", "json", today="2026-12-10").stdout)
+    assert later["summary"]["no_next_step"] == 2  # (back after its date)

@@ -61,8 +61,17 @@ def test_kind_and_limit(ok, cli, crm):
     assert len(found(ok, "zephyr", "--limit", "1")) == 1
     bad = cli("search", "zephyr", "--kind", "invoice")
     assert (bad.exit_code, bad.stdout) == (2, "")
-    assert bad.stderr == 'Error: --kind "invoice" is not one of company, contact, deal, activity, task\n'
+    assert bad.stderr == ('Error: --kind "invoice" is not one of company, contact, deal, activity, task, call,'
+                          " email, meeting, note\n")
     assert cli("search", "zephyr", "--limit", "0").exit_code == 2
+
+
+def test_kind_narrows_to_one_kind_of_activity(ok, crm):
+    ok("activity", "log", "note", "Pricing notes", "--deal", "1")  # 3
+    ok("task", "add", "Pricing review", "--deal", "1")  # 4
+    assert found(ok, "pricing", "--kind", "note") == [("activity", 3)]
+    assert sorted(found(ok, "pricing", "--kind", "calls,task")) == [("activity", 1), ("task", 4)]
+    assert sorted(found(ok, "pricing", "--kind", "note,activity")) == [("activity", 1), ("activity", 3)]
 
 
 def test_more_matches_than_shown_are_announced_on_stderr(ok, crm, monkeypatch):

@@ -77,8 +77,11 @@ def test_a_count_target_s_part_of_a_longer_one_keeps_its_fraction(ok: Run) -> No
         ok("deal", "won", str(n), "--date", "2026-10-10")
     data = json.loads(ok("report", "performance", "--by", "owner", "-f", "json").stdout, parse_float=D)
     assert [(r["owner"], r["deals_won_target"], r["deals_won_attainment"]) for r in data["rows"]] == [
-        ("dana", D("0.76"), D("2.6316")), ("sam", D("0.25"), D("0"))]  # (Q4's 92 days of a yearly 1: 0.25, not none)
-    assert data["summary"]["deals_won_target"] == D("1.01")  # (the sum of the two, each to 2 decimals)
+        ("dana", D("0.75"), D("2.6667")), ("sam", D("0.25"), D("0"))]  # (Q4 of a yearly 1: 0.25, not none)
+    assert data["summary"]["deals_won_target"] == 1
+    months = [json.loads(ok("report", "performance", "--period", month, "-f", "json").stdout, parse_float=D)[
+        "summary"]["deals_won_target"] for month in ("2026-02", "2026-03")]
+    assert months == [D("0.33"), D("0.33")]  # (a month is a 12th of the year, short or long)
 
 
 def test_list_shows_actual_and_attainment(ok: Run) -> None:
@@ -226,7 +229,7 @@ def test_a_team_target_in_other_months_does_not_hide_a_members_own(ok: Run) -> N
     ok("target", "set", "dana", "2026-11", "7k")
     months = {g["month"]: g["target"] for g in json.loads(ok("report", "forecast", "--period", "2026", "--by",
                                                             "month", "-f", "json").stdout, parse_float=D)["groups"]}
-    assert (months["2026-02"], months["2026-11"]) == (D("15555.56"), D("7000.00"))
+    assert (months["2026-02"], months["2026-11"]) == (D("16666.67"), D("7000.00"))
     assert json.loads(ok("report", "forecast", "--period", "2026-11", "-f", "json").stdout,
                       parse_float=D)["summary"]["target"] == D("7000.00")
 
@@ -317,7 +320,9 @@ Q4 = ("2026-10-01", "2027-01-01")
     ([_row("owner", "ana", *Q4, 900)], 900),  # exact
     ([_row("owner", "ana", "2026-10-01", "2026-11-01", 100), _row("owner", "ana", "2026-11-01", "2026-12-01", 200)],
      300),  # months inside the quarter are summed
-    ([_row("owner", "ana", "2026-01-01", "2027-01-01", 3650)], 920),  # a year, pro-rated: 92 of 365 days
+    ([_row("owner", "ana", "2026-01-01", "2027-01-01", 3650)], 912),  # a year, pro-rated: 3 of its 12 months
+    ([_row("owner", "ana", "2026-11-15", "2026-12-15", 300)], 300),  # (inside)
+    ([_row("owner", "ana", "2026-12-16", "2027-01-16", 310)], 160),  # 16 of December's 31 days, 1 of 31: 16/31
     ([_row("owner", "ana", *Q4, 900), _row("owner", "ana", "2026-01-01", "2027-01-01", 3650)], 900),
     ([_row("owner", "ana", "2026-10-01", "2026-11-01", 100)], 100),
 ])

@@ -1,4 +1,4 @@
-"""task add|list|show|done|edit|rm: due dates, the list's filters and owners, completion as activity."""
+"""task add|list|show|done|reopen|edit|rm: due dates, the list's filters and owners, completion as activity."""
 
 from __future__ import annotations
 
@@ -122,7 +122,9 @@ def test_done_counts_as_activity_on_the_links(ok, db, tasks):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["done", "7"], 1, "Error: task 7 is already done (2026-11-26)\n"),
+        (["done", "7"], 1, "Error: task 7 is already done (2026-11-26)\nHint: open it again: salescli task reopen 7\n"),
+        (["reopen", "1"], 1, "Error: task 1 is not done\nHint: mark it done: salescli task done 1\n"),
+        (["reopen", "8"], 3, "Error: task 8 not found (8 is a call)\n"),
         (["done", "99"], 3, "Error: task 99 not found\n"),
         (["done", "x"], 3, 'Error: no open task named "x"\nHint: give its id, or three letters or more of its'
                            " subject (see `salescli task list`)\n"),
@@ -216,3 +218,36 @@ def test_done_takes_an_open_tasks_subject(ok, cli, db):
                                               ' 2026-11-27, dana); 5 Call Di (due 2026-11-28, dana))\n'
                                               "Hint: use the task id\n")
     assert digest(db) == before
+
+
+def test_reopen_takes_back_a_done_task(ok, db):
+    ok("deal", "add", "Acme", today="2026-11-20")
+    ok("task", "add", "Call back", "--deal", "1", "--due", "2026-11-24", today="2026-11-20")
+    ok("task", "done", "1", "--outcome", "no answer", today="2026-11-24")
+    assert json.loads(ok("deal", "show", "1", "-f", "json").stdout)["last_activity_at"] == "2026-11-24"
+    res = ok("task", "reopen", "1", "-f", "json")
+    assert res.stderr == 'reopened: task 1 "Call back" (due 2026-11-24)\n'
+    task = json.loads(res.stdout)
+    # open again, dated as before it was done; no longer the deal's last activity; its next step again
+    assert (task["status"], task["done_at"], task["occurred_at"], task["outcome"]) == (
+        "open", None, "2026-11-20", "no answer")
+    assert json.loads(ok("deal", "show", "1", "-f", "json").stdout)["last_activity_at"] is None
+    assert [t["id"] for t in json.loads(ok("task", "list", "-f", "json").stdout)] == [1]
+    assert [d["id"] for d in json.loads(ok("today", "-f", "json").stdout)["no_next_step"]] == []
+    # its whole history, as a task or as an activity (one table, one id)
+    actions = [h["action"] for h in json.loads(ok("history", "activity", "1", "-f", "json").stdout)]
+    assert actions == ["create", "done", "reopen"]
+
+
+def test_this_weekday_in_a_due_date_is_the_coming_one(ok):
+    ok("task", "add", "Plan", "--due", "this monday", today="2026-11-27")  # a Friday
+    ok("task", "add", "Today", "--due", "this friday", today="2026-11-27")
+    assert [t["due_date"] for t in json.loads(ok("task", "list", "--all", "-f", "json").stdout)] == [
+        "2026-11-27", "2026-11-30"]
+
+
+def test_overdue_with_all_lists_no_done_task(ok, tasks):
+    # task 7 was due 11-24 and is done: not overdue; --all --today still shows what was due today, done or not
+    assert ids(ok, "--all", "--overdue") == [1, 6, 2]  # (by due date)
+    ok("task", "done", "3")
+    assert ids(ok, "--all", "--today") == [3]

@@ -98,6 +98,14 @@ def test_the_screen(ok, seeded):
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
+def test_three_stale_reasons_fit_in_brief(ok, seeded):
+    ok("deal", "edit", "10", "--close", "2026-11-23")  # idle 86d, its close and next-step dates passed too
+    ok("deal", "edit", "4", "--close", "2026-11-23", "--next-step-date", "2026-11-25")
+    lines = ok("today", "--all").stdout.splitlines()
+    assert "   #4  Idle since September  9,000.00 USD  idle 86d, close -3d, step -1d  dana" in lines
+    assert "  #10  Next step overdue     2,500.00 USD  close 3d ago, step 2d ago      dana" in lines
+
+
 def test_a_narrow_terminal_cuts_text_not_amounts(ok, seeded, monkeypatch):
     monkeypatch.setenv("COLUMNS", "50")
     lines = ok("today").stdout.splitlines()
@@ -157,9 +165,22 @@ def test_an_open_task_on_a_deal_is_its_next_step_until_it_is_done(ok, seeded):
 
 
 def test_a_next_step_date_without_words_is_no_next_step(ok, seeded):
-    ok("deal", "edit", "7", "--next-step-date", "today")  # "Needs a next step": a date, no text
+    res = ok("deal", "edit", "7", "--next-step-date", "today")  # "Needs a next step": a date, no text
+    assert res.stderr == ("note: next-step date 2026-11-26 without a next step: a date alone is no next step"
+                          " (--next-step TEXT)\nupdated deal 7: next_step_date 2026-11-26\n")
     data = json.loads(ok("today", "-f", "json").stdout)
     assert ([d["id"] for d in data["next_steps_today"]], [d["id"] for d in data["no_next_step"]]) == ([11], [7])
+
+
+def test_a_backdated_call_does_not_make_a_deal_that_moved_since_idle(ok, seeded):
+    ok("deal", "add", "New lead", "--amount", "1k", "--close", "2027-01-30", "--next-step", "Call")  # (12)
+    ok("activity", "log", "call", "Met at a fair", "--deal", "12", "--date", "2026-10-01")
+    before = {d["id"]: (d["days_idle"], d["reasons"]) for d in json.loads(ok("today", "-f", "json").stdout)[
+        "stale_deals"]}
+    assert (12 in before, before[4]) == (False, (86, ["idle 86d (limit 30d)"]))
+    ok("deal", "move", "4", "Proposal", "--date", "2026-11-20")  # idle since September, moved on 6 days ago
+    after = json.loads(ok("today", "-f", "json").stdout)["stale_deals"]
+    assert 4 not in [d["id"] for d in after]
 
 
 def test_json_money_is_exact_text(ok, seeded):

@@ -484,9 +484,9 @@ def test_parse_date(text: str, expected: date) -> None:
         ("end of last month", date(2026, 10, 31), date(2026, 10, 31)),
         ("end of next quarter", date(2027, 3, 31), date(2027, 3, 31)),
         ("end of this year", date(2026, 12, 31), date(2026, 12, 31)),
-        ("this friday", date(2026, 11, 27), date(2026, 11, 27)),  # the one of this week, either way
+        ("this friday", date(2026, 11, 27), date(2026, 11, 20)),  # the nearest, today included
         ("this thursday", TODAY, TODAY),
-        ("this monday", date(2026, 11, 23), date(2026, 11, 23)),
+        ("this monday", date(2026, 11, 30), date(2026, 11, 23)),  # (a due date is never last Monday)
         # a day and month without a year (only one reading): as "Dec 31", "Jan 15"
         ("31/12", date(2026, 12, 31), date(2025, 12, 31)),
         ("1/15", date(2027, 1, 15), date(2026, 1, 15)),

@@ -229,7 +229,7 @@ def edit(
     """Change an activity (an empty value clears notes or outcome: --outcome "").
 
     \b
-    Example: salescli activity edit 13 --date 2026-11-20 --outcome "demo booked"
+    Example: salescli activity edit 13 --date yesterday --outcome "demo booked"
     """
     from salescli.render import pick_format
     from salescli.services.activities import LinkRefs, edit_activity, parse_kind, parse_record_id

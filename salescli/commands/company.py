@@ -192,6 +192,7 @@ def edit(
     row, changed = edit_company(repo, ref, changes,
                                 tags=tag_changes(tags_from(tag) if tag is not None else None,
                                                  tags_from(add_tag), tags_from(remove_tag)))
+    flush_notices(app)
     say(f"updated company {row['id']}: {', '.join(changed)}" if changed else f"company {row['id']}: nothing changed")
     _emit(row, fmt, output)
 

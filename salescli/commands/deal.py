@@ -574,8 +574,11 @@ def park(
     \b
     Example: salescli deal park 10 --until 2027-01-15 --reason "budget freeze"
     """
+    from salescli.errors import UsageError
     from salescli.services.deals import park_deal
 
+    if clear and (until is not None or reason is not None):
+        raise UsageError(f"--clear unparks the deal: it takes no {'--until' if until is not None else '--reason'}")
     app = app_context(ctx)
     when = _day(app, until, "--until")
     row, changed = park_deal(app.repo(), ref, today=app.today, until=when, reason=reason, clear=clear)

@@ -192,11 +192,13 @@ def rm(ctx: typer.Context, pipeline: PipelineArg, yes: YesOpt = False) -> None:
     """
     from salescli.services.pipeline import pipeline_removal, remove_pipeline
 
-    repo = app_context(ctx).repo()
+    app = app_context(ctx)
+    repo = app.repo()
     row = pipeline_removal(repo, pipeline)  # (refused before anything is asked)
     confirm(f"Delete pipeline {row['name']} and its {len(repo.stage_names(row['id']))} stages?", yes)
     remove_pipeline(repo, pipeline)
     say(f"deleted pipeline {row['name']}")
+    flush_notices(app)  # (automations left on a stage name no stage has)
 
 
 @app.command("stage-add")

@@ -12,7 +12,7 @@ from typer.core import TyperOption
 from typer.models import CommandInfo
 
 from salescli.commands.lazy import SuggestingGroup, name_placeholders
-from salescli.commands.options import AllOpt, LimitOpt, OutputOpt, ReportFormatOpt, app_context
+from salescli.commands.options import AllOpt, LimitOpt, OutputOpt, ReportFormatOpt, app_context, typed_date
 
 _COMMANDS: dict[str, CommandInfo] = {}  # report name -> its command, turned into a Click command when it runs
 
@@ -124,6 +124,8 @@ def _run(ctx: typer.Context, name: str, *, fmt: str | None, output: str | None, 
     chosen = pick_format(fmt, output, REPORT_FORMATS)
     app = app_context(ctx)
     repo = app.repo()
+    if scope.get("as_of") is not None:  # read as every typed date is: day-first, fiscal year, relative words
+        scope["as_of"] = typed_date(app, scope["as_of"], "--as-of", past=True)
     args = dict(build or {})
     if name == "weekly":
         from salescli.services.reports.weekly import parse_week

@@ -22,7 +22,8 @@ def search(
     text: Annotated[str, typer.Argument(help="Words to find (all must match; the last may be a prefix).")],
     kind: Annotated[
         list[str] | None,
-        typer.Option("--kind", "-k", help="company, contact, deal, activity or task (repeat or comma-separate)."),
+        typer.Option("--kind", "-k", help="company, contact, deal, activity (call, email, meeting, note) or task"
+                                          " (repeat or comma-separate)."),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000, help="At most N results.")] = DEFAULT_LIMIT,
     fmt: FormatOpt = None,

@@ -1,4 +1,4 @@
-"""salescli task add|list|show|done|edit|rm"""
+"""salescli task add|list|show|done|reopen|edit|rm"""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from salescli.commands.options import (
     typed_date,
 )
 
-app = typer.Typer(help="Follow-up tasks: add, list, show, done, edit, rm.", no_args_is_help=True)
+app = typer.Typer(help="Follow-up tasks: add, list, show, done, reopen, edit, rm.", no_args_is_help=True)
 
 DueOpt = Annotated[str | None, typer.Option("--due", help="Due date: 2026-12-05, friday, +3d (default: today).")]
 
@@ -178,6 +178,28 @@ def done(
     repo = app.repo()
     row = complete_task(repo, resolve_task_ref(repo, ref), day, app.today, outcome)
     say(f"done: task {row['id']} \"{row['subject']}\" ({row['done_at']})")
+    emit(row, fmt, output)
+
+
+@app.command("reopen")
+def reopen(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="ID", help="Task id.")],
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Open a done task again (done by mistake): it is a next step again, no longer an activity.
+
+    \b
+    Example: salescli task reopen 23
+    """
+    from salescli.render import pick_format
+    from salescli.services.activities import parse_record_id, reopen_task
+
+    app = app_context(ctx)
+    pick_format(fmt, output)
+    row = reopen_task(app.repo(), parse_record_id(ref, "task"))
+    say(f"reopened: task {row['id']} \"{row['subject']}\" (due {row['due_date']})")
     emit(row, fmt, output)
 
 

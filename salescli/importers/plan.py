@@ -30,7 +30,7 @@ from salescli.services.pipeline import (
     normalize_forecast_category,
     required_of,
 )
-from salescli.values import MULTI_LINE, as_timestamp, loose_key, one_line, typo_of
+from salescli.values import MULTI_LINE, as_timestamp, fold, loose_key, one_line, typo_of
 
 if TYPE_CHECKING:
     from salescli.importers.apply import Writer
@@ -569,17 +569,6 @@ def _history_entry(text: str, n: int, item: Any) -> HistoryEntry:
 
 
 # -- relations ---------------------------------------------------------------------------------------
-def fold(text: str) -> str:
-    """The key a name is matched by: case-insensitive as the CLI's lookups are (every script's letters:
-    "SOCIÉTÉ" is "Société"), runs of white space read as one space ("acme  corp" is "Acme Corp")."""
-    if text.isascii():
-        key = text.lower()
-        if "  " in key or "\t" in key or "\n" in key or "\r" in key or "\x0b" in key or "\x0c" in key:
-            return " ".join(key.split())
-        return key
-    return " ".join(text.casefold().split())
-
-
 def nocase(text: str) -> str:
     """The key a deal title is matched by, as SQLite's NOCASE compares (ASCII letters only, spacing exact):
     titles are looked up in the database by its NOCASE index, so a file's own duplicates are told the same way."""

@@ -57,10 +57,11 @@ class ActivityStore(RepositoryBase):
             order_by="u.id",
         )
 
-    def stage_names_like(self, name: str) -> list[str]:
-        """Stage names (any pipeline) equal to name, case-insensitive, as spelt in the pipeline."""
+    def stage_names_like(self, name: str, except_id: int | None = None) -> list[str]:
+        """Stage names (any pipeline; but stage except_id) equal to name, case-insensitive, as spelt there."""
         return [r["name"] for r in self.all(
-            "SELECT DISTINCT name FROM stages WHERE name = ? COLLATE NOCASE ORDER BY name", (name,))]
+            "SELECT DISTINCT name FROM stages WHERE name = ? COLLATE NOCASE AND id IS NOT ? ORDER BY name",
+            (name, except_id))]
 
     # -- users ---------------------------------------------------------------------------
     # -- activities and tasks ------------------------------------------------------------
@@ -102,7 +103,7 @@ class ActivityStore(RepositoryBase):
         due_windows: Sequence[tuple[str | None, str]] = (),
     ) -> Query:
         """Tasks by due date (read them with fetch_activities). due_windows: (start or None, end
-        exclusive) ISO dates, any may match."""
+        exclusive) ISO dates, any may match; no start is overdue: open tasks only, even with include_done."""
         q = Query("a.id", "activities a", order_by="a.due_date, a.id")
         q.add(OPEN_TASK if not include_done else "a.kind = 'task'")
         if owner is not None:
@@ -112,7 +113,7 @@ class ActivityStore(RepositoryBase):
             params: list[str] = []
             for start, end in due_windows:
                 if start is None:
-                    parts.append("a.due_date < ?")
+                    parts.append("(a.due_date < ? AND a.done_at IS NULL)")
                     params.append(end)
                 else:
                     parts.append("(a.due_date >= ? AND a.due_date < ?)")
@@ -187,6 +188,12 @@ class ActivityStore(RepositoryBase):
                 (links[column], today, links[column], day[:10]),
             )
 
+    def task_day_before_done(self, task_id: int) -> str | None:
+        """The day a done task was dated before it was done (its `task done` change), if logged."""
+        return self.scalar(  # type: ignore[no-any-return]
+            "SELECT json_extract(before, '$.occurred_at') FROM changes WHERE entity = 'task' AND entity_id = ?"
+            " AND action = 'done' ORDER BY id DESC LIMIT 1", (task_id,))
+
     def open_tasks_named(self, text: str, limit: int = 11, *, part: bool = True) -> list[Row]:
         """Open tasks whose subject is the text (any case), else (part) contains it; oldest due first."""
         tries = [("casefold(subject) = casefold(?)", text)]
@@ -220,7 +227,7 @@ class ActivityStore(RepositoryBase):
         a limit, one pass over the covering index deals_open_agenda finds the ids and the total, and a
         second reads just those rows.
         """
-        from salescli.repository.deals import NO_NEXT_STEP, stale_condition
+        from salescli.repository.deals import LAST_TOUCH, NO_NEXT_STEP, stale_condition
 
         # deals first (CROSS JOIN fixes the loop order): with ANALYZE statistics the planner would
         # otherwise walk every stage through deals_stage_owner and read each deal's row.
@@ -231,7 +238,7 @@ class ActivityStore(RepositoryBase):
         if section == "stale":
             sql, params = stale_condition(today_iso, default_stale_days)
             q.add(sql, *params)
-            q.order_by = "substr(coalesce(d.last_activity_at, d.stage_entered_at, d.created_at), 1, 10), d.id"
+            q.order_by = f"{LAST_TOUCH}, d.id"
         else:
             q.add("d.parked_until IS NULL OR substr(d.parked_until, 1, 10) <= ?", today_iso)
             if section == "closing_soon":
@@ -269,12 +276,19 @@ class ActivityStore(RepositoryBase):
         """
         where, params = "search_index MATCH ?", [match]
         chosen = set(kinds or SEARCH_KINDS)
+        narrow = sorted(chosen - set(SEARCH_KINDS))  # call, email, meeting, note: one kind of activity
+        if narrow:
+            chosen = (chosen - set(narrow)) | {"activity"}
         if chosen != set(SEARCH_KINDS):
             offsets = sorted({SEARCH_OFFSETS[k] for k in chosen})
             where += f" AND rowid % 4 IN ({', '.join(str(o) for o in offsets)})"
             if 3 in offsets and len(chosen & {"activity", "task"}) == 1:
                 where += " AND (rowid % 4 <> 3 OR kind = ?)"
                 params.append("task" if "task" in chosen else "activity")
+        if narrow and kinds is not None and "activity" not in kinds:
+            where += (" AND (rowid % 4 <> 3 OR kind = 'task' OR entity_id IN (SELECT id FROM activities WHERE kind"
+                      f" IN ({', '.join('?' * len(narrow))})))")
+            params += narrow
         # the window's oldest match, and the next one when there is one (then some are left out)
         edge = [r["rowid"] for r in self.all(
             f"SELECT rowid FROM search_index WHERE {where} ORDER BY rowid DESC LIMIT 2 OFFSET ?",

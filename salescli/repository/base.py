@@ -641,7 +641,9 @@ class RepositoryBase:
             "changes",
             order_by="id",
         )
-        if entity:
+        if entity in ("activity", "task") and entity_id is not None:
+            q.add("entity IN ('activity', 'task')")  # (one table, one id: `history activity N` of a task too)
+        elif entity:
             q.add("entity = ?", entity)
         if entity_id is not None:
             q.add("entity_id = ?", entity_id)

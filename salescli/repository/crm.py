@@ -59,6 +59,20 @@ class CrmStore(RepositoryBase):
             " OR lower(substr(?, 1, length(name) + 1)) = lower(name) || ' ' ORDER BY id LIMIT ?",
             (escaped + " %", text, limit))]
 
+    def named_loosely(self, table: str, name: str) -> list[int]:
+        """Ids of companies or contacts whose name is name with other runs of white space ("Acme  Corp" for
+        "acme corp"), any case; at most 20."""
+        from salescli.values import fold
+
+        words = name.split()
+        if len(words) < 2:
+            return []
+        pattern = "%".join(w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words)
+        key = fold(name)
+        rows = self.all(f"SELECT id, name FROM {table} WHERE name LIKE ? ESCAPE '\\' ORDER BY id LIMIT 500",  # (fixed)
+                        (pattern,))
+        return [r["id"] for r in rows if fold(r["name"]) == key][:20]
+
     def companies_named(self, name: str) -> list[Row]:
         if not name.isascii():  # NOCASE folds ASCII only: "ZOË" must find "Zoë"
             return self.all(
@@ -225,6 +239,7 @@ class CrmStore(RepositoryBase):
                                   (_anonymised(row["before"], contact_id, kept),
                                    _anonymised(row["after"], contact_id, kept), row["id"]))
                 rewritten += 1
+        deals = [r["id"] for r in self.all("SELECT id FROM deals WHERE contact_id = ?", (contact_id,))]
         cur = self.conn.execute("UPDATE deals SET contact_id = NULL WHERE contact_id = ?", (contact_id,))
         counts["deals"] = cur.rowcount
         self.conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
@@ -253,10 +268,39 @@ class CrmStore(RepositoryBase):
                     counts["history"] += 1
             finally:
                 self.conn.create_function("salescli_mentions", 1, None)
+        self._forget_first_name(person, deals)
         self.record_change("contact", contact_id, "forget", None, None)
         # FTS5 keeps deleted terms in its segments until they are merged; rebuild drops them.
         self.conn.execute("INSERT INTO search_index(search_index) VALUES ('rebuild')")
         return counts
+
+    def _forget_first_name(self, person: Row, deals: list[int]) -> None:
+        """Where a text is about the person (their deals, those deals' activities and stage notes, and the history
+        of those), "Call Ana" names them by their first name alone: erased there too (elsewhere an Ana may be
+        someone else)."""
+        words = str(person["name"] or "").split()
+        if len(words) < 2 or len(words[0]) < 2:
+            return
+        scrub = _Scrubber([words[0]])
+        for chunk in (deals[i:i + 500] for i in range(0, len(deals), 500)):
+            marks = ", ".join("?" * len(chunk))
+            activities = [r["id"] for r in self.all(f"SELECT id FROM activities WHERE deal_id IN ({marks})", chunk)]
+            for table, where, ids in (("deals", f"id IN ({marks})", chunk),
+                                      ("activities", f"deal_id IN ({marks})", chunk),
+                                      ("stage_history", f"deal_id IN ({marks})", chunk)):
+                cols = dict(_FREE_TEXT)[table]
+                for row in self.all(f"SELECT id, {', '.join(cols)} FROM {table} WHERE {where}", ids):
+                    erased = {c: scrub(row[c]) for c in cols if scrub.mentions(row[c])}
+                    if erased:
+                        self.update_row(table, row["id"], erased)
+            for entity, ids in (("deal", chunk), ("activity", activities), ("task", activities)):
+                for part in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+                    for row in self.all(f"SELECT id, before, after FROM changes WHERE entity = ? AND entity_id IN"
+                                        f" ({', '.join('?' * len(part))})", (entity, *part)):
+                        if scrub.mentions(row["before"]) or scrub.mentions(row["after"]):
+                            self.conn.execute("UPDATE changes SET before = ?, after = ? WHERE id = ?",
+                                              (scrub.json_text(row["before"]), scrub.json_text(row["after"]),
+                                               row["id"]))
 
     def contact_status(self, contact_id: int) -> Row | None:
         return self.one("SELECT id, name, status FROM contacts WHERE id = ?", (contact_id,))

@@ -62,12 +62,17 @@ class DealQuery(Query):
         return (" WHERE " + " AND ".join(f"({w})" for w in self.where)) if self.where else ""
 
 
+# The day a deal was last touched (alias ``d``): its last activity or its entry into its stage, whichever is
+# later (an old call does not make a deal that moved on today idle; the stage's rot days count from the move).
+LAST_TOUCH = "substr(max(coalesce(d.last_activity_at, ''), coalesce(d.stage_entered_at, d.created_at)), 1, 10)"
+
+
 def stale_condition(today_iso: str, default_days: int) -> tuple[str, list[Any]]:
     """SQL (with its bound parameters) that holds for a stale deal; aliases ``d`` (deals), ``s`` (its stage).
 
     A deal is stale when it is open, not parked (parked_until absent or on/before today) and any of:
-    - no activity for longer than its stage's rot days (``s.rot_days``, else ``default_days``):
-      coalesce(last_activity_at, stage_entered_at, created_at) is more than that many days before today;
+    - idle for longer than its stage's rot days (``s.rot_days``, else ``default_days``): LAST_TOUCH (the
+      later of its last activity and its entry into its stage) is more than that many days before today;
     - its expected close date has passed (before today);
     - its next-step date has passed (before today).
     Dates are compared on their first 10 characters, so date and datetime text both work.
@@ -78,8 +83,7 @@ def stale_condition(today_iso: str, default_days: int) -> tuple[str, list[Any]]:
         "d.status = 'open'"
         " AND (d.parked_until IS NULL OR substr(d.parked_until, 1, 10) <= ?)"
         " AND ("
-        "substr(coalesce(d.last_activity_at, d.stage_entered_at, d.created_at), 1, 10)"
-        " < date(?, '-' || coalesce(s.rot_days, ?) || ' days')"
+        f"{LAST_TOUCH} < date(?, '-' || coalesce(s.rot_days, ?) || ' days')"
         " OR substr(d.expected_close, 1, 10) < ?"
         " OR substr(d.next_step_date, 1, 10) < ?"
         ")"
@@ -96,6 +100,12 @@ NO_NEXT_STEP = (
     " INDEXED BY activities_deal_open_tasks WHERE t.deal_id = d.id AND t.kind = 'task' AND t.done_at IS NULL)"
     " ELSE 0 END)"
 )
+
+
+def no_next_step(today: str) -> str:
+    """NO_NEXT_STEP for a deal not parked past today (a named parameter such as ':today'): a parked deal needs
+    no next step until its date, as `today` counts it."""
+    return f"(CASE WHEN substr(d.parked_until, 1, 10) > {today} THEN 0 ELSE {NO_NEXT_STEP} END)"
 
 
 class DealStore(RepositoryBase):
@@ -132,8 +142,7 @@ class DealStore(RepositoryBase):
                 "SELECT count(DISTINCT h.deal_id) FROM stage_history h JOIN stages s ON s.id = h.to_stage_id"
                 " WHERE s.pipeline_id = ?", (pipeline_id,))),
             "snapshots": int(self.scalar(
-                "SELECT count(*) FROM forecast_snapshots WHERE ' ' || scope || ' ' LIKE '% pipeline:' || ? || ' %'",
-                (name,))),
+                "SELECT count(*) FROM forecast_snapshots WHERE pipeline = ? COLLATE NOCASE", (name,))),
         }
 
     def delete_pipelines(self, ids: list[int]) -> int:
@@ -145,14 +154,12 @@ class DealStore(RepositoryBase):
         return len(ids)
 
     def rename_in_snapshot_scopes(self, old: str, new: str) -> int:
-        """Forecast snapshots taken of pipeline old name it by its new name (their scope: 'pipeline:NAME …')."""
-        rows = self.all("SELECT id, scope FROM forecast_snapshots WHERE ' ' || scope || ' ' LIKE"
-                        " '% pipeline:' || ? || ' %'", (old,))
-        for row in rows:
-            parts = row["scope"].split(" ")
-            scope = " ".join(f"pipeline:{new}" if part == f"pipeline:{old}" else part for part in parts)
-            self.conn.execute("UPDATE forecast_snapshots SET scope = ? WHERE id = ?", (scope, row["id"]))
-        return len(rows)
+        """Forecast snapshots taken of pipeline old name it by its new name (their scope label begins with
+        'pipeline:NAME')."""
+        return self.conn.execute(
+            "UPDATE forecast_snapshots SET pipeline = ?1,"
+            " scope = 'pipeline:' || ?1 || substr(scope, length(pipeline) + 10) WHERE pipeline = ?2 COLLATE NOCASE",
+            (new, old)).rowcount
 
     def default_pipeline(self) -> Row | None:
         return self.one("SELECT * FROM pipelines ORDER BY is_default DESC, id LIMIT 1")
@@ -246,9 +253,22 @@ class DealStore(RepositoryBase):
         self.conn.execute("UPDATE stage_history SET to_stage_id = ? WHERE to_stage_id = ?", (new_id, old_id))
         self.conn.execute("UPDATE stage_history SET from_stage_id = ? WHERE from_stage_id = ?", (new_id, old_id))
         # a move between the two stages is no move now: the history reads as one stay in the stage kept (its
-        # time in stage counted once), and a deal in it entered it when that stay began
-        merged = [r["deal_id"] for r in self.all(
-            "SELECT DISTINCT deal_id FROM stage_history WHERE from_stage_id = ?1 AND to_stage_id = ?1", (new_id,))]
+        # time in stage counted once), and a deal in it entered it when that stay began. The note and the
+        # forced mark of such a move go to the move that began the stay (the change log keeps the move too).
+        inner = self.all("SELECT id, deal_id, changed_at, note, forced FROM stage_history"
+                         " WHERE from_stage_id = ?1 AND to_stage_id = ?1 ORDER BY deal_id, changed_at, id", (new_id,))
+        for row in inner:
+            if not (row["note"] or row["forced"]):
+                continue
+            entry = self.one(
+                "SELECT id, note FROM stage_history WHERE deal_id = ?1 AND (changed_at, id) < (?2, ?3)"
+                " AND NOT (from_stage_id IS ?4 AND to_stage_id = ?4) ORDER BY changed_at DESC, id DESC LIMIT 1",
+                (row["deal_id"], row["changed_at"], row["id"], new_id))
+            if entry is not None:
+                note = "; ".join(n for n in (entry["note"], row["note"]) if n) or None
+                self.conn.execute("UPDATE stage_history SET note = ?, forced = max(forced, ?) WHERE id = ?",
+                                  (note, row["forced"], entry["id"]))
+        merged = sorted({r["deal_id"] for r in inner})
         if merged:
             self.conn.execute("DELETE FROM stage_history WHERE from_stage_id = ?1 AND to_stage_id = ?1", (new_id,))
             self.conn.execute(

@@ -373,8 +373,7 @@ class ImportStore(RepositoryBase):
                 "SELECT EXISTS (SELECT 1 FROM deals d JOIN stages s ON s.id = d.stage_id WHERE s.pipeline_id = ?1)"
                 " OR EXISTS (SELECT 1 FROM stage_history h JOIN stages s ON s.id = h.to_stage_id"
                 " WHERE s.pipeline_id = ?1)"
-                " OR EXISTS (SELECT 1 FROM forecast_snapshots"
-                " WHERE ' ' || scope || ' ' LIKE '% pipeline:' || ?2 || ' %')",
+                " OR EXISTS (SELECT 1 FROM forecast_snapshots WHERE pipeline = ?2 COLLATE NOCASE)",
                 (pid, row["name"]))
             if used:
                 kept.append(row)

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from salescli.repository.base import RepositoryBase, Row
-from salescli.repository.deals import NO_NEXT_STEP, stale_condition
+from salescli.repository.deals import LAST_TOUCH, no_next_step, stale_condition
 
 # --by NAME -> (SQL of the group key over deals d / stages s, the join it needs)
 DEAL_GROUPS: dict[str, tuple[str, str]] = {
@@ -179,6 +179,7 @@ class MetricStore(RepositoryBase):
             parked = "sum(substr(d.parked_until, 1, 10) > :day)"
         else:
             stale, stale_params, parked = "NULL", {}, "NULL"
+        stepless = "NULL" if as_of is not None else f"sum{no_next_step(':day')}"
         sql = (
             f"SELECT {key} AS grp, d.currency AS currency, count(*) AS deals,"
             " count(d.amount_minor) AS with_amount, coalesce(sum(d.amount_minor), 0) AS amount,"
@@ -189,7 +190,7 @@ class MetricStore(RepositoryBase):
             # a deal created after the report's day (an earlier --today) is 0 days old, not negative
             " total(max(0, julianday(:day) - julianday(substr(d.created_at, 1, 10)))) AS age_days,"
             f" {stale} AS stale, {parked} AS parked,"
-            f" {'NULL' if as_of is not None else f'sum{NO_NEXT_STEP}'} AS no_next_step"
+            f" {stepless} AS no_next_step"
             f" FROM {source}{join} WHERE {where}{filt} GROUP BY grp, d.currency"
         )
         return self._rows(sql, {**params, **fparams, **stale_params, "start": start, "end": end, "day": day})
@@ -407,9 +408,9 @@ class MetricStore(RepositoryBase):
             f"SELECT {key} AS grp, count(*) AS open,"
             f" coalesce(sum(CASE WHEN {stale_sql} THEN 1 ELSE 0 END), 0) AS stale,"
             " coalesce(sum(substr(d.parked_until, 1, 10) > :today), 0) AS parked,"
-            f" coalesce(sum{NO_NEXT_STEP}, 0) AS no_next_step,"
+            f" coalesce(sum{no_next_step(':today')}, 0) AS no_next_step,"
             f" coalesce(sum(CASE WHEN ({stale_sql}) OR substr(d.parked_until, 1, 10) > :today"
-            f" OR {NO_NEXT_STEP} THEN 1 ELSE 0 END), 0) AS listed"
+            f" OR {no_next_step(':today')} THEN 1 ELSE 0 END), 0) AS listed"
             f" FROM deals d JOIN stages s ON s.id = d.stage_id{join} WHERE d.status = 'open'{filt} GROUP BY grp",
             {**fparams, **stale_params, "today": today},
         )
@@ -426,15 +427,15 @@ class MetricStore(RepositoryBase):
         sql = (
             f"WITH {fx}, c AS (SELECT d.id, d.amount_minor * fx.factor AS k, ({stale_sql}) AS is_stale,"
             " coalesce(substr(d.parked_until, 1, 10) > :today, 0) AS is_parked,"
-            f" {NO_NEXT_STEP} AS no_next_step,"
+            f" {no_next_step(':today')} AS no_next_step,"
             " coalesce(s.rot_days, :default_days) AS rot_days"
             " FROM deals d JOIN stages s ON s.id = d.stage_id LEFT JOIN fx ON fx.currency = d.currency"
             f" WHERE d.status = 'open'{filt} AND (({stale_sql}) OR substr(d.parked_until, 1, 10) > :today"
-            f" OR {NO_NEXT_STEP})"
+            f" OR {no_next_step(':today')})"
             f" ORDER BY k IS NULL, k DESC, d.id LIMIT :limit)"
             " SELECT c.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, d.expected_close,"
             " d.next_step, d.next_step_date, d.parked_until, d.park_reason,"
-            " substr(coalesce(d.last_activity_at, d.stage_entered_at, d.created_at), 1, 10) AS last_touch,"
+            f" {LAST_TOUCH} AS last_touch,"
             " substr(d.last_activity_at, 1, 10) AS last_activity, c.rot_days, c.is_stale, c.is_parked, c.no_next_step"
             " FROM c CROSS JOIN deals d CROSS JOIN stages s WHERE d.id = c.id AND s.id = d.stage_id"
         )
@@ -452,16 +453,16 @@ class MetricStore(RepositoryBase):
         fx, fx_params = _fx_cte(scale)
         sql = (
             f"WITH {fx}, c AS (SELECT d.id, d.amount_minor * fx.factor AS k, ({stale_sql}) AS is_stale,"
-            f" {NO_NEXT_STEP} AS no_next_step"
+            f" {no_next_step(':today')} AS no_next_step"
             " FROM deals d JOIN stages s ON s.id = d.stage_id LEFT JOIN fx ON fx.currency = d.currency"
             f" WHERE d.status = 'open' AND d.expected_close < :end{filt}"
-            f" AND (({stale_sql}) OR {NO_NEXT_STEP})"
+            f" AND (({stale_sql}) OR {no_next_step(':today')})"
             f" ORDER BY k IS NULL, k DESC, d.id LIMIT :limit)"
             " SELECT c.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, d.forecast_category,"
             " d.expected_close, d.next_step, c.is_stale, c.no_next_step"
             " FROM c CROSS JOIN deals d CROSS JOIN stages s WHERE d.id = c.id AND s.id = d.stage_id"
         )
-        params: dict[str, Any] = {**fparams, **stale_params, **fx_params, "end": end}
+        params: dict[str, Any] = {**fparams, **stale_params, **fx_params, "end": end, "today": today}
         params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
         yield from self.stream(sql, params)
 
@@ -471,8 +472,8 @@ class MetricStore(RepositoryBase):
         return int(self._scalar(
             "SELECT count(*) FROM deals d JOIN stages s ON s.id = d.stage_id"
             f" WHERE d.status = 'open' AND d.expected_close < :end{filt}"
-            f" AND (({stale_sql}) OR {NO_NEXT_STEP})",
-            {**fparams, **stale_params, "end": end},
+            f" AND (({stale_sql}) OR {no_next_step(':today')})",
+            {**fparams, **stale_params, "end": end, "today": today},
         ))
 
     def open_closing_before(self, f: DealFilter, day: str) -> list[Row]:
@@ -611,12 +612,12 @@ class MetricStore(RepositoryBase):
         params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
         yield from self.stream(
             f"WITH {fx}, c AS (SELECT d.id, d.amount_minor * fx.factor AS k,"
-            " substr(coalesce(d.last_activity_at, d.stage_entered_at, d.created_at), 1, 10) AS last_touch,"
+            f" {LAST_TOUCH} AS last_touch,"
             " count(*) OVER () AS total"
             " FROM deals d LEFT JOIN fx ON fx.currency = d.currency"
             f" WHERE d.status = 'open' AND d.amount_minor IS NOT NULL AND {NOT_PARKED}{filt}"
             " AND d.amount_minor * fx.factor >= :threshold"
-            " AND substr(coalesce(d.last_activity_at, d.stage_entered_at, d.created_at), 1, 10) <= date(:today, :quiet)"
+            f" AND {LAST_TOUCH} <= date(:today, :quiet)"
             f" ORDER BY k DESC, d.id LIMIT :limit)"
             " SELECT c.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, c.last_touch,"
             " substr(d.last_activity_at, 1, 10) AS last_activity,"

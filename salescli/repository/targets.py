@@ -100,7 +100,13 @@ class TargetStore(RepositoryBase):
         return None if found is None else int(found)
 
     # -- forecast snapshots --------------------------------------------------------------
-    def snapshot_rows(self, scope: str | None = None) -> list[Row]:
-        if scope:
-            return self.all("SELECT * FROM forecast_snapshots WHERE scope = ? ORDER BY taken_at, id", (scope,))
+    def snapshot_rows(self) -> list[Row]:
         return self.all("SELECT * FROM forecast_snapshots ORDER BY taken_at, id")
+
+    def snapshot_of_day(self, day: str, start: str, end: str, scope: dict[str, str | None]) -> Row | None:
+        """The latest snapshot taken on day of that period and scope (pipeline, owner, team: any case)."""
+        return self.one(
+            "SELECT id FROM forecast_snapshots WHERE substr(taken_at, 1, 10) = ? AND period_start = ?"
+            " AND period_end = ? AND pipeline IS ? COLLATE NOCASE AND owner IS ? COLLATE NOCASE"
+            " AND team IS ? COLLATE NOCASE ORDER BY id DESC LIMIT 1",
+            (day, start, end, scope["pipeline"], scope["owner"], scope["team"]))

@@ -244,7 +244,8 @@ def complete_task(repo: Repository, task_id: int, day: date, today: date, outcom
     with repo.write():
         row = get_task(repo, task_id)
         if row["done_at"] is not None:
-            raise RuleError(f"task {task_id} is already done ({row['done_at']})")
+            raise RuleError(f"task {task_id} is already done ({row['done_at']})",
+                            hint=f"open it again: salescli task reopen {task_id}")
         # a done task happened on its done day: activity lists and --since go by occurred_at
         changes: dict[str, Any] = {"done_at": day.isoformat(), "occurred_at": day.isoformat()}
         if outcome is not None:
@@ -253,6 +254,21 @@ def complete_task(repo: Repository, task_id: int, day: date, today: date, outcom
         repo.change_record("activities", "task", task_id, changes, action="done")
         repo.update_row("activities", task_id, {"updated_at": repo.now()})
         repo.touch_last_activity(day.isoformat(), row)
+    return get_task(repo, task_id)
+
+
+def reopen_task(repo: Repository, task_id: int) -> Row:
+    """A done task open again (done by mistake, or not really done): no longer activity on its links, dated
+    as it was before it was done."""
+    with repo.write():
+        row = get_task(repo, task_id)
+        if row["done_at"] is None:
+            raise RuleError(f"task {task_id} is not done", hint=f"mark it done: salescli task done {task_id}")
+        opened_on = repo.task_day_before_done(task_id) or str(row["created_at"])[:10]
+        repo.change_record("activities", "task", task_id, {"done_at": None, "occurred_at": opened_on},
+                           action="reopen")
+        repo.update_row("activities", task_id, {"updated_at": repo.now()})
+        repo.forget_last_activity(str(row["done_at"]), row)
     return get_task(repo, task_id)
 
 

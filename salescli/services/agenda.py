@@ -106,7 +106,7 @@ def _task(row: Row, today: date, stale_days: int, section: str) -> dict[str, Any
 def _deal(row: Row, today: date, stale_days: int, section: str) -> dict[str, Any]:
     from salescli.values import minor_to_decimal
 
-    idle_since = row["last_activity_at"] or row["stage_entered_at"] or row["created_at"]
+    idle_since = last_touch(row)
     out: dict[str, Any] = {
         "id": row["id"],
         "title": row["title"],
@@ -131,11 +131,17 @@ def _deal(row: Row, today: date, stale_days: int, section: str) -> dict[str, Any
     return out
 
 
+def last_touch(row: Row) -> str:
+    """The day a deal was last touched: its last activity or its entry into its stage, whichever is later
+    (LAST_TOUCH of the deals repository, for a row read with those fields)."""
+    return max(row["last_activity_at"] or "", row["stage_entered_at"] or row["created_at"] or "")[:10]
+
+
 def stale_reasons(row: Row, today: date, default_days: int) -> list[str]:
     """Why a deal is stale, in words (the SQL predicate decides that it is)."""
     reasons: list[str] = []
     rot = row["rot_days"] if row["rot_days"] is not None else default_days
-    idle = _days_between(row["last_activity_at"] or row["stage_entered_at"] or row["created_at"], today)
+    idle = _days_between(last_touch(row), today)
     if idle is not None and idle > rot:
         reasons.append(f"idle {idle}d (limit {rot}d)")
     day = today.isoformat()
@@ -216,6 +222,8 @@ def _deal_cells(deal: dict[str, Any], section: str, everyone: bool) -> list[Cell
     amount = format_money(deal["amount_minor"], deal["currency"]) if deal["amount_minor"] is not None else "no amount"
     if section == "stale_deals":
         detail = ", ".join(_short_reason(deal, r) for r in deal["reasons"])
+        if len(detail) > 27:  # three reasons: "idle 45d, close -3d, step -2d" fits where "… 2d ago" did not
+            detail = ", ".join(_short_reason(deal, r, brief=True) for r in deal["reasons"])
     elif section == "next_steps_today":
         detail = deal["next_step"]
     else:
@@ -237,13 +245,13 @@ def _closes(days: int | None) -> str:
     return f"closes in {days}d" if days > 0 else f"close {-days}d ago"
 
 
-def _short_reason(deal: dict[str, Any], reason: str) -> str:
-    """The stale reason in a few words for the screen (JSON keeps the full sentence)."""
+def _short_reason(deal: dict[str, Any], reason: str, brief: bool = False) -> str:
+    """The stale reason in a few words for the screen (JSON keeps the full sentence); brief: days past as -Nd."""
     if reason.startswith("idle"):
         return f"idle {deal['days_idle']}d"
     if reason.startswith("close"):
-        return _closes(deal["days_to_close"])
-    return f"step {-deal['days_to_next_step']}d ago"
+        return f"close {deal['days_to_close']}d" if brief else _closes(deal["days_to_close"])
+    return f"step {deal['days_to_next_step']}d" if brief else f"step {-deal['days_to_next_step']}d ago"
 
 
 def _fit(text: str, width: int) -> str:

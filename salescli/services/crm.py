@@ -61,17 +61,23 @@ def add_company(repo: Repository, data: dict[str, Any]) -> Row:
         _check_domain_free(repo, values["domain"])
         repo.ensure_user(values["owner"], announce=True)
         now = repo.now()
-        twins = repo.companies_named(values["name"])
         new_id = repo.create_record("companies", "company", {**values, "created_at": now, "updated_at": now})
-    if twins:  # allowed (two shops of one chain), but a name that now names two needs an id or domain
-        listed = ", ".join(f"{r['id']}" + (f" ({r['domain']})" if r["domain"] else "") for r in twins[:5])
-        many = len(twins) > 1
-        repo.notices.append(f"note: compan{'ies' if many else 'y'} {listed} {'are' if many else 'is'} also named"
-                            f" {values['name']}: refer to each by id or"
-                            " domain from now on")
+        _note_namesakes(repo, values["name"], new_id)
     row = repo.company(new_id)
     assert row is not None
     return row
+
+
+def _note_namesakes(repo: Repository, name: str, own_id: int) -> None:
+    """Two companies of one name are allowed (two shops of one chain), but the name then needs an id or domain
+    to refer to either: say so (names match in any case and spacing, as references do)."""
+    ids = {r["id"] for r in repo.companies_named(name)} | set(repo.named_loosely("companies", name))
+    twins = [r for r in (repo.company(i) for i in sorted(ids - {own_id})) if r is not None]
+    if twins:
+        listed = ", ".join(f"{r['id']}" + (f" ({r['domain']})" if r["domain"] else "") for r in twins[:5])
+        many = len(twins) > 1
+        repo.notices.append(f"note: compan{'ies' if many else 'y'} {listed} {'are' if many else 'is'} also named"
+                            f" {name}: refer to each by id or domain from now on")
 
 
 def company_by_name_or_create(repo: Repository, ref: str, owner: str | None) -> Row:
@@ -130,6 +136,8 @@ def edit_company(
         changed = repo.change_record("companies", "company", current["id"], values)
         if changed:
             repo.update_row("companies", current["id"], {"updated_at": repo.now()})
+        if "name" in changed:
+            _note_namesakes(repo, values["name"], current["id"])
     row = repo.company(current["id"])
     assert row is not None
     return row, changed

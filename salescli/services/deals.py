@@ -401,6 +401,7 @@ def add_deal(
         deal_id = repo.create_record("deals", "deal", values)
         if minor is not None:
             _note_unpriced(repo, currency)
+        _note_stepless_date(repo, values)
         repo.add_stage_history(deal_id, None, target["id"], when, note, bool(missing))
         if missing:
             repo.record_change("deal", deal_id, "forced", None,
@@ -419,6 +420,14 @@ def _note_unpriced(repo: Repository, currency: str | None) -> None:
     if currency and currency != base and not repo.has_rate(currency):
         repo.notices.append(f"note: no exchange rate for {currency}: totals in {base} leave this deal's amount out"
                             f" (salescli fx set {currency} RATE)")
+
+
+def _note_stepless_date(repo: Repository, deal: Row) -> None:
+    """A next-step date without words is no next step (`today` lists the deal as without one); say so."""
+    stepless = deal.get("next_step_date") and not (deal.get("next_step") or "").strip()
+    if stepless and deal.get("status", "open") == "open":
+        repo.notices.append(f"note: next-step date {deal['next_step_date']} without a next step: a date alone is no"
+                            " next step (--next-step TEXT)")
 
 
 def _iso(value: date | str | None) -> str | None:
@@ -502,6 +511,8 @@ def edit_deal(
         if ("currency" in changed or "amount_minor" in changed) \
                 and values.get("amount_minor", deal["amount_minor"]) is not None:
             _note_unpriced(repo, values.get("currency", deal["currency"]))
+        if {"next_step", "next_step_date"} & set(changed):
+            _note_stepless_date(repo, {**deal, **values})
         if "contact_id" in changed and deal["status"] == "won":  # the buyer was someone else: so is the customer
             _contact_no_longer_customer(repo, deal)
             _contact_becomes_customer(repo, {**deal, "contact_id": changed["contact_id"]})

@@ -5,8 +5,8 @@
   least MIN_STAYS of them);
 - pushed: an open deal whose expected close was moved later at least PUSHES times (change log);
 - quiet: an open, unparked deal worth at least BIG_FACTOR x the median open-deal amount (base currency) with
-  no activity for QUIET_DAYS days (idle since its last activity, else since it entered its stage, else
-  since its creation: as `report stale` and `today` count);
+  no activity for QUIET_DAYS days (idle since its last activity or its entry into its stage, whichever is
+  later: as `report stale` and `today` count);
 - rep win rate / rep activity: a rep whose win rate (deals closed in the period, at least
   MIN_CLOSED) or number of activities is below REP_FACTOR x the median of their team (everyone when
   they have no team; at least MIN_REPS reps to compare);
@@ -137,7 +137,7 @@ def quiet_deals(ctx: ReportContext, limit: int | None) -> tuple[int, Iterator[di
         for r in rows:
             yield {"rule": "quiet", **_deal(r),
                    "message": f"{_amount_text(r['amount_minor'], r['currency'])} (over {BIG_FACTOR}x the "
-                              f"median open deal) and no activity for {r['quiet']:.0f} days",
+                              f"median open deal) and idle for {r['quiet']:.0f} days",
                    "numbers": {"days_without_activity": int(r["quiet"]), "last_activity": r["last_activity"],
                                "idle_since": r["last_touch"],
                                "median_open_amount": median_money, "threshold": threshold_money}}

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from salescli.errors import InvalidValue, NotFound, RuleError
+from salescli.errors import InvalidValue, NotFound, RuleError, RuleValue
 
 if TYPE_CHECKING:
     from salescli.repository import Repository
@@ -155,15 +155,15 @@ def parse_stages(text: str) -> list[StageSpec]:
         except InvalidValue as exc:
             raise InvalidValue("--stages", part.strip(), f'has "{exc.value}" that {exc.reason}') from None
         if any(s.name.lower() == name.lower() for s in specs):
-            raise InvalidValue("--stages", name, "appears twice")
+            raise RuleValue("--stages", name, "appears twice")
         specs.append(StageSpec(name, probability, kind, rot))
     if not any(s.kind == "open" for s in specs):
-        raise InvalidValue("--stages", text, "has no open stage (example: Discovery:10,Demo:40,Won:100,Lost:0)")
+        raise RuleValue("--stages", text, "has no open stage (example: Discovery:10,Demo:40,Won:100,Lost:0)")
     closed = next((s for s in specs if s.kind != "open"), None)
     late = next((s for s in specs[specs.index(closed):] if s.kind == "open"), None) if closed else None
     if closed is not None and late is not None:
-        raise InvalidValue("--stages", late.name, f"is an open stage after the {closed.kind} stage {closed.name}:"
-                                                  " won and lost stages go last")
+        raise RuleValue("--stages", late.name, f"is an open stage after the {closed.kind} stage {closed.name}:"
+                                               " won and lost stages go last")
     for spec in specs:
         _check_closed_probability(spec.kind, spec.probability, "--stages", spec.name)
     return specs
@@ -174,20 +174,28 @@ def _check_closed_probability(kind: str, probability: int, field: str, name: str
     wanted = {"won": 100, "lost": 0}.get(kind)
     if wanted is not None and probability != wanted:
         shown = f"{name}:{probability}" if field == "--stages" else str(probability)
-        raise InvalidValue(field, shown, f"is not the probability of the {kind} stage {name}: it is {wanted}")
+        raise RuleValue(field, shown, f"is not the probability of the {kind} stage {name}: it is {wanted}")
 
 
-def _check_order(repo: Repository, pipeline: Row) -> None:
-    """Open stages come first, won and lost ones last (a funnel and `deal move`'s order read them so)."""
+def _check_order(repo: Repository, pipeline: Row, stage_id: int) -> None:
+    """Open stages come first, won and lost ones last (a funnel and `deal move`'s order read them so): checked
+    for the stage just placed (a pipeline already out of order elsewhere does not block every change)."""
     stages = repo.stages(pipeline["id"])
-    closed = next((s for s in stages if s["kind"] != "open"), None)
-    if closed is None:
-        return
-    late = next((s for s in stages[stages.index(closed):] if s["kind"] == "open"), None)
-    if late is not None:
-        raise RuleError(f"stage {late['name']} (open) would come after the {closed['kind']} stage {closed['name']}"
-                        f" in pipeline {pipeline['name']}: won and lost stages go last",
-                        hint=f"place it with --before {closed['name']}")
+    index = next(i for i, s in enumerate(stages) if s["id"] == stage_id)
+    stage = stages[index]
+    if stage["kind"] == "open":
+        closed = next((s for s in stages[:index] if s["kind"] != "open"), None)
+        if closed is not None:
+            raise RuleError(f"stage {stage['name']} (open) would come after the {closed['kind']} stage"
+                            f" {closed['name']} in pipeline {pipeline['name']}: won and lost stages go last",
+                            hint=f"place it with --before {closed['name']}")
+    else:
+        late = next((s for s in stages[index + 1:] if s["kind"] == "open"), None)
+        if late is not None:
+            last_open = [s for s in stages if s["kind"] == "open" and s["id"] != stage_id][-1]
+            raise RuleError(f"the {stage['kind']} stage {stage['name']} would come before the open stage"
+                            f" {late['name']} in pipeline {pipeline['name']}: won and lost stages go last",
+                            hint=f"place it with --after {last_open['name']}")
 
 
 def _kind_from_name(name: str) -> str:
@@ -354,7 +362,9 @@ def remove_pipeline(repo: Repository, ref: str) -> Row:
     """Delete a pipeline nothing uses (see pipeline_removal) and its stages, each delete logged."""
     with repo.write():
         row = pipeline_removal(repo, ref)
+        names = repo.stage_names(row["id"])
         repo.delete_pipelines([row["id"]])
+        _note_idle_rules(repo, names)
     return row
 
 
@@ -420,7 +430,7 @@ def add_stage(
         else:
             order = _placed(order + [new_id], new_id, position, after_row, before_row)
         repo.renumber_stages(pipeline["id"], order)
-        _check_order(repo, pipeline)
+        _check_order(repo, pipeline, new_id)
     stage = repo.stage(new_id)
     assert stage is not None
     return pipeline, stage
@@ -470,7 +480,7 @@ def edit_stage(
             values["required_fields"] = json.dumps(required)
         changed = repo.change_record("stages", "stage", stage["id"], values)
         if "name" in changed:
-            _rules_follow_rename(repo, stage["name"], changed["name"])
+            _rules_follow_rename(repo, stage["id"], stage["name"], changed["name"])
         if "probability" in changed and stage["kind"] == "open":
             followed = repo.follow_stage_probability(stage["id"], probability or 0,
                                                      default_forecast_category(probability or 0))
@@ -489,7 +499,7 @@ def edit_stage(
                                    {"position": new_position})
                 changed["position"] = new_position
         if "kind" in changed or "position" in changed:
-            _check_order(repo, pipeline)
+            _check_order(repo, pipeline, stage["id"])
         if "kind" in changed or "probability" in changed:
             final = repo.stage(stage["id"]) or stage
             _check_closed_probability(final["kind"], final["probability"], "--probability", final["name"])
@@ -498,20 +508,34 @@ def edit_stage(
     return pipeline, row, changed, followed
 
 
-def _rules_follow_rename(repo: Repository, old: str, new: str) -> None:
+def _rules_follow_rename(repo: Repository, stage_id: int, old: str, new: str) -> None:
     """Automations name the stage they run on (`stage:Negotiation`, in any pipeline): they follow its rename,
-    unless another stage still has the old name (then they keep running there, and the notice says so)."""
+    unless another stage still has the old name (they keep running there) or already has the new one (following
+    would start them in that stage too); the notice says which."""
     rules = repo.automations_for("stage", old)
-    if not rules:
-        return
-    if repo.stage_names_like(old):
-        for rule in rules:
-            repo.notices.append(f"note: automation {rule['id']} stays on stage:{rule['stage_name']} (another"
-                                f" pipeline has a stage of that name); `automation add --on stage:{new}` for this one")
+    if not rules or old.casefold() == new.casefold():  # (rules match stage names in any case)
         return
     for rule in rules:
-        repo.change_record("automations", "automation", rule["id"], {"stage_name": new})
-        repo.notices.append(f"automation {rule['id']} now runs on stage:{new} (was stage:{rule['stage_name']})")
+        if repo.stage_names_like(old, stage_id):
+            repo.notices.append(f"note: automation {rule['id']} stays on stage:{rule['stage_name']} (another"
+                                f" pipeline has a stage of that name); `automation add --on stage:{new}` for this one")
+        elif repo.stage_names_like(new, stage_id):
+            repo.notices.append(f"note: automation {rule['id']} stays on stage:{rule['stage_name']}, which no stage"
+                                f" has now: on stage:{new} it would run in another pipeline's {new} too;"
+                                f" `automation add --on stage:{new}` if it should")
+        else:
+            repo.change_record("automations", "automation", rule["id"], {"stage_name": new})
+            repo.notices.append(f"automation {rule['id']} now runs on stage:{new} (was stage:{rule['stage_name']})")
+
+
+def _note_idle_rules(repo: Repository, names: list[str]) -> None:
+    """After stages were removed: automations on a stage name that no stage has any more never run."""
+    for name in names:
+        if repo.stage_names_like(name):
+            continue
+        for rule in repo.automations_for("stage", name):
+            repo.notices.append(f"note: automation {rule['id']} runs on stage:{rule['stage_name']}, which no stage"
+                                f" has now: `salescli automation rm {rule['id']}` if it is done")
 
 
 def _check_kinds_remain(repo: Repository, pipeline: Row, leaving: Row, new_kind: str | None) -> None:
@@ -579,6 +603,7 @@ def remove_stage(
                             hint="pass --move-to STAGE to merge its history into another stage")
         repo.delete_record("stages", "stage", stage["id"])
         repo.renumber_stages(pipeline["id"], [s["id"] for s in repo.stages(pipeline["id"])])
+        _note_idle_rules(repo, [stage["name"]])
     return pipeline, stage, moved, target
 
 

@@ -51,14 +51,20 @@ def find_company(repo: Repository, ref: str) -> Row | None:
         row = repo.company(rid)
         if row is not None:
             return row
-    from salescli.models import DOMAIN_RE  # lazily: listing without a reference needs no pydantic
+    from salescli.models import DOMAIN_RE, normalize_domain  # lazily: listing without a reference needs no pydantic
 
     lowered = ref.lower()
+    if "://" in lowered or lowered.startswith("www.") or lowered.endswith("/"):  # as a domain is stored
+        try:
+            lowered = normalize_domain(lowered)
+        except ValueError:
+            pass
     if DOMAIN_RE.match(lowered):
         row = repo.company_by_domain(lowered)
         if row is not None:
             return row
-    rows = repo.companies_named(ref)
+    rows = repo.companies_named(ref) or [
+        r for r in (repo.company(i) for i in repo.named_loosely("companies", ref)) if r is not None]
     if len(rows) > 1:
         raise _ambiguous("company", ref, rows, "domain")
     if rows:
@@ -136,7 +142,8 @@ def find_contact(repo: Repository, ref: str) -> Row | None:
         row = repo.contact_by_email(ref.lower())
         if row is not None:
             return repo.contact(row["id"])
-    rows = repo.contacts_named(ref)
+    rows = repo.contacts_named(ref) or [
+        r for r in (repo.contact(i) for i in repo.named_loosely("contacts", ref)) if r is not None]
     if len(rows) > 1:
         raise _ambiguous("contact", ref, rows, "email")
     if rows:

@@ -14,9 +14,10 @@ from salescli.errors import InvalidValue, UsageError
 if TYPE_CHECKING:
     from salescli.repository import Repository
 
-KINDS = ("company", "contact", "deal", "activity", "task")
+KINDS = ("company", "contact", "deal", "activity", "task", "call", "email", "meeting", "note")
 _KIND_ALIASES = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity",
-                 "tasks": "task", "note": "activity", "notes": "activity"}
+                 "tasks": "task", "calls": "call", "emails": "email", "e-mail": "email", "meetings": "meeting",
+                 "notes": "note"}
 _WORD_RE = re.compile(r"[^\W_]+")  # letters and digits: what the unicode61 tokenizer keeps
 MAX_WORDS = 16
 MIN_PREFIX = 2  # a one-letter prefix matches half the index
@@ -38,7 +39,8 @@ def fts_query(text: str, prefix: bool = True) -> str:
 
 
 def parse_kinds(values: list[str] | None) -> list[str]:
-    """--kind company,deal (repeatable); 'task' is a kind of its own, 'activity' the logged ones."""
+    """--kind company,deal (repeatable); 'task' is a kind of its own, 'activity' the logged ones, 'call',
+    'email', 'meeting' and 'note' one kind of those."""
     out: list[str] = []
     for value in values or []:
         for part in value.split(","):

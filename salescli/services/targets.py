@@ -5,8 +5,9 @@ a scope (everyone, one owner, one team) over its own period:
 
 - per unit, a target whose period is exactly the report's is used as is; otherwise the targets that
   lie inside the report's period are summed (only the outermost when they nest: quarters, not also
-  their months); otherwise a target whose period overlaps counts in proportion to the days of its
-  period that fall in the report's (an annual target seen from one quarter counts for ~1/4);
+  their months); otherwise a target whose period overlaps counts in proportion to the calendar months
+  of its period that fall in the report's, a day counting its month's share (an annual target seen
+  from one quarter counts 1/4, from one month 1/12);
 - a team's target is its team target when one is set, else the sum of its members' targets;
 - everyone's target is the sum of the team targets plus the targets of owners not covered by one.
 """
@@ -18,6 +19,8 @@ import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -264,36 +267,61 @@ def _overlap_days(row: Row, start: date, end: date) -> int:
     return max((e - s).days, 0)
 
 
+@lru_cache(maxsize=4096)
+def _months(start: date, end: date) -> Fraction:
+    """The calendar months from start to end (exclusive): each month counts 1, a day its month's share (a
+    yearly 12 is 1 in February and 1 in March, where a split by days gives 0.92 and 1.02)."""
+    total = Fraction(0)
+    day = start
+    while day < end:
+        first = day.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        stop = min(end, following)
+        total += Fraction((stop - day).days, (following - first).days)
+        day = stop
+    return total
+
+
+def _overlap_months(row: Row, start: date, end: date) -> Fraction:
+    return _months(max(date.fromisoformat(row["period_start"]), start),
+                   min(date.fromisoformat(row["period_end"]), end))
+
+
+def _part(value: str, share: Fraction) -> Decimal:
+    return Decimal(value) * share.numerator / share.denominator
+
+
 def _unit_value(rows: list[Row], period: Period, upto: date | None = None) -> Decimal | None:
     """One unit's target over the period (rules in the module docstring). With upto: the part of it
-    expected before that day, each target counted linearly over its own days (a September target expects
-    nothing in August)."""
+    expected before that day, each target spread evenly over its own months, and a month's over its days (a
+    September target expects nothing in August)."""
     rows = [r for r in rows if _overlap_days(r, period.start, period.end) > 0]  # (a report's rows: its period's)
     if not rows:
         return None  # no target covers any of the period (a month of a year-long report): none, not 0
     end_by = period.end if upto is None else min(period.end, max(upto, period.start))
 
-    def share(r: Row) -> Decimal:  # of the row's days in the period, the ones before upto
-        return Decimal(_overlap_days(r, period.start, end_by)) / _overlap_days(r, period.start, period.end)
+    def share(r: Row) -> Fraction:  # of the row's part in the period, the part before upto
+        return _overlap_months(r, period.start, end_by) / _overlap_months(r, period.start, period.end)
 
     start, end = period.start.isoformat(), period.end.isoformat()
     exact = [r for r in rows if r["period_start"] == start and r["period_end"] == end]
     if exact:
-        return Decimal(exact[0]["value"]) * share(exact[0])
+        return _part(exact[0]["value"], share(exact[0]))
     inside = [r for r in rows if r["period_start"] >= start and r["period_end"] <= end]
     if inside:
         outer = [r for r in inside if not any(
             o is not r and o["period_start"] <= r["period_start"] and o["period_end"] >= r["period_end"]
             and (o["period_start"], o["period_end"]) != (r["period_start"], r["period_end"])
             for o in inside)]
-        return sum((Decimal(r["value"]) * share(r) for r in outer), Decimal(0))
-    # Overlapping targets: the most specific (shortest) one(s), pro-rated by days.
+        return sum((_part(r["value"], share(r)) for r in outer), Decimal(0))
+    # Overlapping targets: the most specific (shortest) one(s), pro-rated by calendar months.
     shortest = min(date.fromisoformat(r["period_end"]) - date.fromisoformat(r["period_start"]) for r in rows)
     total = Decimal(0)
     for r in rows:
         length = date.fromisoformat(r["period_end"]) - date.fromisoformat(r["period_start"])
         if length == shortest and length.days > 0:
-            total += Decimal(r["value"]) * _overlap_days(r, period.start, end_by) / length.days
+            whole = _months(date.fromisoformat(r["period_start"]), date.fromisoformat(r["period_end"]))
+            total += _part(r["value"], _overlap_months(r, period.start, end_by) / whole)
     return total
 
 

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from salescli.errors import NotFound
 from salescli.services.reports.common import (
     ALL_TIME,
     Figure,
@@ -49,14 +50,13 @@ def scope_key(ctx: ReportContext) -> str:
     return " ".join(parts) or "all"
 
 
-def _scope_filters(key: str) -> dict[str, str | None]:
-    out: dict[str, str | None] = {"pipeline": None, "owner": None, "team": None}
-    if key != "all":
-        for part in key.split(" "):
-            name, _, value = part.partition(":")
-            if name in out:
-                out[name] = value
-    return out
+def _scope_of(ctx: ReportContext) -> dict[str, str | None]:
+    """The pipeline, owner and team a snapshot of ctx is taken of (stored in columns of their own)."""
+    return {"pipeline": ctx.pipeline, "owner": ctx.scope.owner, "team": ctx.scope.team}
+
+
+def _same_scope(snap: Row, scope: dict[str, str | None]) -> bool:
+    return all((snap[k] or "").casefold() == (v or "").casefold() for k, v in scope.items())
 
 
 def take_snapshot(ctx: ReportContext) -> dict[str, Any]:
@@ -78,13 +78,12 @@ def take_snapshot(ctx: ReportContext) -> dict[str, Any]:
             "period_start": ctx.start,
             "period_end": ctx.end,
             "scope": scope_key(ctx),
+            **_scope_of(ctx),
             "figures": json.dumps(stored, sort_keys=True),
         }
         # one snapshot a day per period and scope: a cron retry (or a second run) replaces the day's
         # snapshot instead of counting the day twice in forecast-accuracy's averages
-        earlier = repo.one("SELECT id FROM forecast_snapshots WHERE substr(taken_at, 1, 10) = ? AND period_start = ?"
-                           " AND period_end = ? AND scope = ? ORDER BY id DESC LIMIT 1",
-                           (str(values["taken_at"])[:10], ctx.start, ctx.end, values["scope"]))
+        earlier = repo.snapshot_of_day(str(values["taken_at"])[:10], ctx.start, ctx.end, _scope_of(ctx))
         if earlier is not None:
             snapshot_id = earlier["id"]
             repo.change_record("forecast_snapshots", "forecast_snapshot", snapshot_id, values)
@@ -99,14 +98,21 @@ def _dec(value: Any) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
 
 
-def _actual_won(ctx: ReportContext, snap: Row, cache: dict[tuple[str, str, str], tuple[Decimal, bool]]
-                ) -> tuple[Decimal, bool]:
-    """What was won in the snapshot's period and scope, as known today; and whether the period is over."""
+def _actual_won(ctx: ReportContext, snap: Row, cache: dict[tuple[str, str, str], tuple[Decimal | None, bool]],
+                notes: list[str]) -> tuple[Decimal | None, bool]:
+    """What was won in the snapshot's period and scope, as known today (None when its owner or team is no
+    longer there to measure); and whether the period is over."""
     key = (snap["period_start"], snap["period_end"], snap["scope"])
     if key not in cache:
         period = Period(date.fromisoformat(snap["period_start"]), date.fromisoformat(snap["period_end"]),
                         snap["period_label"])
-        sub = resolve(ctx.repo, ctx.today, period_value=period, **_scope_filters(snap["scope"]))
+        try:
+            sub = resolve(ctx.repo, ctx.today, period_value=period, pipeline=snap["pipeline"], owner=snap["owner"],
+                          team=snap["team"])
+        except NotFound as exc:
+            cache[key] = (None, period.end <= ctx.today)
+            notes.append(f"snapshots of {snap['scope']} have no actual: {exc.message.split(';')[0]}")
+            return cache[key]
         sub.missing = ctx.missing
         rows = ctx.repo.closed_in_period(sub.filter, "all", start=sub.start, end=sub.events_end)
         cache[key] = (sub.to_base(per_currency(rows, "won_amount")), period.end <= ctx.today)
@@ -115,13 +121,14 @@ def _actual_won(ctx: ReportContext, snap: Row, cache: dict[tuple[str, str, str],
 
 def build(ctx: ReportContext) -> Report:
     rows: list[dict[str, Any]] = []
-    cache: dict[tuple[str, str, str], tuple[Decimal, bool]] = {}
+    cache: dict[tuple[str, str, str], tuple[Decimal | None, bool]] = {}
+    notes: list[str] = []
     errors: dict[str, list[Decimal]] = {"commit": [], "weighted": [], "historical": []}
     for snap in ctx.repo.snapshot_rows():
         if not (snap["period_start"] < ctx.end and snap["period_end"] > ctx.start):
             continue
         if ctx.scope.owner or ctx.scope.team or ctx.pipeline:
-            if snap["scope"] != scope_key(ctx):
+            if not _same_scope(snap, _scope_of(ctx)):
                 continue
         figures = json.loads(snap["figures"])
         won = _dec(figures.get("won")) or Decimal(0)
@@ -130,7 +137,7 @@ def build(ctx: ReportContext) -> Report:
             "weighted": won + (_dec(figures.get("weighted")) or 0),
             "historical": won + (_dec(figures.get("historical")) or 0),
         }
-        actual, over = _actual_won(ctx, snap, cache)
+        actual, over = _actual_won(ctx, snap, cache, notes)
         row: dict[str, Any] = {
             "id": snap["id"], "taken_on": snap["taken_at"][:10], "period": snap["period_label"],
             "scope": snap["scope"], "period_over": over,
@@ -140,11 +147,11 @@ def build(ctx: ReportContext) -> Report:
             "won_then": won, "actual": actual,
         }
         for method, value in forecasts.items():
-            err = value - actual
+            err = None if actual is None else value - actual
             row[f"forecast_{method}"] = value
             row[f"error_{method}"] = err
             row[f"error_pct_{method}"] = ratio(err, actual) if actual else None
-            if over and actual:
+            if over and actual and err is not None:
                 errors[method].append(abs(err) / actual)
         rows.append(row)
     mape = {f"mape_{m}": (sum(v, Decimal(0)) / len(v)).quantize(Decimal("0.0001")) if v else None
@@ -175,5 +182,6 @@ def build(ctx: ReportContext) -> Report:
                           empty="no forecast snapshots (take one weekly: salescli forecast snapshot)")],
         metrics={"snapshots": len(rows), **mape},
         csv_section="snapshots",
+        notes=notes,
     )
     return report.finish(ctx)

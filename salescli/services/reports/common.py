@@ -160,24 +160,19 @@ def resolve(
     pipeline: str | None = None,
     owner: str | None = None,
     team: str | None = None,
-    as_of: str | None = None,
+    as_of: date | None = None,
     period_value: Period | None = None,
 ) -> ReportContext:
     """Turn typed options into a ReportContext; unknown pipeline, owner or team is exit 3."""
     from salescli.services.money import rates_on
-    from salescli.values import parse_date
 
     settings = repo.settings()
     day = today
     if as_of is not None:
-        try:
-            day_first = settings.get("day_first", "unset")
-            day = parse_date(as_of, today, None if day_first == "unset" else day_first == "true", past=True,
-                             fiscal_start=int(settings.get("fiscal_year_start_month", 1)))
-        except InvalidValue as exc:
-            raise exc.with_field("--as-of") from None
-        if day > today:
-            raise InvalidValue("--as-of", as_of, f"is after today ({today.isoformat()}); history only goes back")
+        if as_of > today:
+            raise InvalidValue("--as-of", as_of.isoformat(), f"is after today ({today.isoformat()}); history only"
+                                                             " goes back")
+        day = as_of
     chosen = period_value or parse_report_period(period, day, settings)
     if owner and team:
         raise UsageError("--owner and --team cannot be combined (a team report covers its owners)")

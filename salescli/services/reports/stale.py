@@ -1,7 +1,7 @@
 """`report stale`: open deals that need attention — stale, parked, or without a next step — largest first.
 
-Stale is DESIGN.md's definition (repository/deals.py stale_condition): no activity for the stage's
-rot days (else the default stale days), or the close date or next-step date has passed; a parked
+Stale is DESIGN.md's definition (repository/deals.py stale_condition): idle (no activity, no stage
+move) for the stage's rot days (else the default stale days), or the close date or next-step date has passed; a parked
 deal is not stale until its park date. Amounts sort in the base currency; a deal in a currency
 without a rate sorts last. --period keeps the deals expected to close in it, and those whose close
 date passed before it (default: all open deals); --by adds the counts per group.
@@ -37,7 +37,7 @@ def reasons(row: Row, today: date, default_days: int) -> str:
     if row["is_stale"]:
         touch = row["last_touch"]
         if touch and (today - date.fromisoformat(touch)).days > int(row["rot_days"] or default_days):
-            out.append(f"no activity for {(today - date.fromisoformat(touch)).days} days")
+            out.append(f"idle for {(today - date.fromisoformat(touch)).days} days")
         close = (row["expected_close"] or "")[:10]
         if close and close < today.isoformat():
             out.append(f"close date {close} passed")
