@@ -1006,7 +1006,8 @@ _WEEK_RE = re.compile(r"([0-9]{4})-?w([0-9]{1,2})")
 _WEEK_OF_RE = re.compile(r"week\s*of\s+(.+)")
 
 
-def parse_period(text: str, today: date, fiscal_year_start_month: int = 1, week_start: int = 0) -> Period:
+def parse_period(text: str, today: date, fiscal_year_start_month: int = 1, week_start: int = 0,
+                 day_first: bool | None = None) -> Period:
     """Parse a period; the result's ``end`` is exclusive.
 
     Forms (any case; spaces or underscores may replace dashes):
@@ -1030,7 +1031,8 @@ def parse_period(text: str, today: date, fiscal_year_start_month: int = 1, week_
     - ``week of DATE``: the week containing DATE;
     - ``A..B``: from the start of A through the end of B, each a date
       (``2026-01-01..2026-03-31``, end inclusive as typed) or a period
-      (``2026-Q1..2026-Q2``); labelled ``2026-01-01..2026-03-31``.
+      (``2026-Q1..2026-Q2``); labelled ``2026-01-01..2026-03-31``; a date such as
+      ``03/11/2026`` read with day_first (None: refused as ambiguous, as typed dates are).
     """
     _check_settings(fiscal_year_start_month, week_start)
     today = _as_date(today)
@@ -1041,13 +1043,19 @@ def parse_period(text: str, today: date, fiscal_year_start_month: int = 1, week_
         raise InvalidValue(None, text, f"is not a period {_PERIOD_EXAMPLES}")
     try:
         if ".." in s:
-            return _parse_range(text, s, today, fiscal_year_start_month, week_start)
-        return _parse_single_period(text, s, today, fiscal_year_start_month, week_start)
+            return _parse_range(text, s, today, fiscal_year_start_month, week_start, day_first)
+        try:
+            return _parse_single_period(text, s, today, fiscal_year_start_month, week_start)
+        except InvalidValue:
+            if day_first is None or "/" not in s:
+                raise
+            return _day_period(parse_date(s, today, day_first))  # 03/11/2026 with day_first set: that day
     except (OverflowError, ValueError):  # date arithmetic past year 9999
         raise InvalidValue(None, text, f"is out of range (years {MIN_YEAR}-{MAX_YEAR})") from None
 
 
-def _parse_range(text: str, s: str, today: date, fiscal_year_start_month: int, week_start: int) -> Period:
+def _parse_range(text: str, s: str, today: date, fiscal_year_start_month: int, week_start: int,
+                 day_first: bool | None = None) -> Period:
     start_text, _, end_text = s.partition("..")
     sides = []
     for side in (start_text.strip(), end_text.strip()):
@@ -1057,7 +1065,7 @@ def _parse_range(text: str, s: str, today: date, fiscal_year_start_month: int, w
             sides.append(_parse_single_period(side, side, today, fiscal_year_start_month, week_start))
         except InvalidValue as period_error:
             try:
-                sides.append(_day_period(parse_date(side, today)))
+                sides.append(_day_period(parse_date(side, today, day_first)))
             except InvalidValue:
                 raise InvalidValue(None, text, f'is not a range: "{side}" {period_error.reason}') from None
     first, last = sides

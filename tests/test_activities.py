@@ -59,6 +59,22 @@ def test_an_explicit_company_wins_over_the_contacts(ok, people):
     assert (row["contact"], row["company"]) == ("Ana Lima", "Beta GmbH")
 
 
+def test_a_new_deal_replaces_only_the_links_the_old_deal_brought(ok, people):
+    ok("deal", "add", "Acme deal", "--contact", "ana@acme.io")  # 1: Ana at Acme
+    ok("deal", "add", "Beta deal", "--contact", "ben@beta.de")  # 2: Ben at Beta
+    ok("activity", "log", "call", "Chosen", "--deal", "1", "--contact", "ben@beta.de")  # 1: Ben, chosen
+    ok("activity", "log", "call", "Brought", "--deal", "1")  # 2: Ana and Acme, brought by deal 1
+    for ref in ("1", "2"):
+        ok("activity", "edit", ref, "--deal", "2")
+
+    def links(ref):
+        row = json.loads(ok("activity", "show", ref, "-f", "json").stdout)
+        return row["deal"], row["contact"], row["company"]
+
+    assert links("1") == ("Beta deal", "Ben Otto", "Beta GmbH")  # (Ben stays; Acme, deal 1's, follows)
+    assert links("2") == ("Beta deal", "Ben Otto", "Beta GmbH")
+
+
 def test_notes_from_stdin_owner_and_date(ok, people):
     ok("activity", "log", "meeting", "Kick-off", "--company", "acme.io", "--notes", "-", "--date", "2026-11-20",
        "--owner", "sam", input="line one\nline two\n")

@@ -313,3 +313,11 @@ def test_a_status_whose_deals_all_lack_a_rate_says_so_and_an_old_base_rate_is_no
     ok("config", "set", "base_currency", "EUR")
     rates = json.loads(ok("fx", "list", "-f", "json").stdout, parse_float=Decimal)
     assert [(r["currency"], r["rate"], r["in_force"]) for r in rates] == [("USD", Decimal("0.925925925926"), True)]
+
+
+def test_the_largest_amount_at_the_largest_rate_is_summed_exactly(ok) -> None:
+    ok("fx", "set", "XAU", "999999999999", "--date", "2026-01-01")
+    ok("deal", "add", "big", "--amount", "10000000000000", "--currency", "XAU", "--stage", "Negotiation",
+       "--close", "2026-12-10")
+    data = json.loads(ok("report", "forecast", "-f", "json").stdout, parse_float=Decimal)  # (28 digits: a traceback)
+    assert data["summary"]["open"] == Decimal("9999999999990000000000000.00")

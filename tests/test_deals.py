@@ -753,3 +753,13 @@ def test_a_refused_delete_names_a_title_with_a_question_mark_whole(cli: Run, ok:
     ok("deal", "add", "Q? big")
     res = cli("deal", "rm", "1")
     assert res.stderr == "Error: refusing to delete deal 1 Q? big without --yes (no terminal to ask)\n"
+
+
+def test_rm_logs_the_activities_it_unlinks(ok: Run) -> None:
+    ok("deal", "add", "Gone")
+    ok("activity", "log", "call", "Talked", "--deal", "1")
+    ok("task", "add", "Follow up", "--deal", "1")
+    ok("deal", "rm", "1", "--yes")
+    for kind, ref in (("activity", "1"), ("task", "2")):
+        last = json.loads(ok("history", kind, ref, "-f", "json").stdout)[-1]
+        assert (last["action"], last["before"], last["after"]) == ("update", {"deal_id": 1}, {"deal_id": None})

@@ -365,3 +365,30 @@ def test_a_name_another_company_has_is_noted_on_add_and_on_rename(ok):
         "note: companies 1, 2 are also named Acme  Corp: refer to each by id or domain from now on\n"
         "added company 3 Acme  Corp\n")
     assert ok("company", "edit", "3", "--name", "Acme  corp").stderr.startswith("note: companies 1, 2 are also")
+
+
+def test_names_in_other_spacing_are_candidates_too(ok, cli):
+    ok("company", "add", "acme robotics")
+    ok("company", "add", " Acme   Robotics ")
+    ok("company", "add", "Zoë  Müller GmbH")
+    for ref in ("acme ROBOTICS", "ACME   robotics"):  # (an exact match does not hide the other spacing)
+        res = cli("company", "show", ref)
+        assert (res.exit_code, res.stderr.splitlines()[0]) == (
+            1, f'Error: company "{ref}" is ambiguous: 2 match (1 acme robotics; 2 Acme   Robotics)')
+    assert json.loads(ok("company", "show", "ZOË MÜLLER GMBH", "-f", "json").stdout)["id"] == 3
+
+
+def test_the_domain_or_e_mail_of_a_merged_record_finds_the_one_it_went_into(ok):
+    ok("company", "add", "Globex", "--domain", "globex.com")
+    ok("company", "add", "Globex Corp", "--domain", "globexcorp.com")
+    ok("company", "merge", "1", "2", "--yes")
+    ok("contact", "add", "Joe", "--company", "globexcorp.com")
+    ok("contact", "add", "Ann", "--email", "ann@x.io")
+    ok("contact", "add", "Ann B", "--email", "ann2@x.io")
+    ok("contact", "merge", "ann@x.io", "ann2@x.io", "--yes")
+    assert json.loads(ok("contact", "show", "Joe", "-f", "json").stdout)["company_id"] == 1
+    assert json.loads(ok("contact", "show", "ann2@x.io", "-f", "json").stdout)["id"] == 2
+    # a domain nobody has makes a company of that domain, not one named after it without one
+    res = ok("contact", "add", "Jim", "--company", "https://www.newco.io/")
+    assert "created company 3 newco.io" in res.stderr
+    assert json.loads(ok("company", "show", "3", "-f", "json").stdout)["domain"] == "newco.io"

@@ -236,3 +236,28 @@ def test_forget_erases_the_first_name_where_the_text_is_about_them(ok: Run, db: 
     history = ok("history", "deal", "1", "-f", "json").stdout + ok("activity", "list", "--all", "-f", "json").stdout
     assert "Zebulon" not in history
     assert json.loads(ok("deal", "show", "2", "-f", "json").stdout)["notes"] == "Zebulon from the other office"
+
+
+def test_forget_spares_what_only_looks_like_the_person(ok: Run, db: Path, run_exe: Run) -> None:
+    ok("user", "add", "lee")
+    ok("contact", "add", "Lee", "--email", "lee@shop.com", "--phone", "200")  # 1: a one-word name, a short number
+    ok("contact", "add", "Ana Silva", "--email", "ana@acme.io")  # 2
+    ok("contact", "add", "Ana Silva", "--email", "ana2@other.org")  # 3: her namesake, forgotten below
+    ok("contact", "add", "Bill Adams", "--email", "bill@acme.io")  # 4
+    ok("deal", "add", "200 licences", "--owner", "lee", "--notes", "Lee asked; lee owns it")  # 1
+    ok("deal", "add", "Robots", "--contact", "bill@acme.io", "--next-step", "Send the bill to Bill")  # 2
+    ok("activity", "log", "email", "Invoice: bill sent", "--deal", "2", "--contact", "ana@acme.io")
+    ok("activity", "log", "call", "Called Ana Silva", "--contact", "ana@acme.io")
+    for ref in ("lee@shop.com", "ana2@other.org", "bill@acme.io"):
+        res = run_exe("--db", str(db), "--today", "2026-11-26", "contact", "forget", ref, "--yes")
+        assert res.returncode == 0, res.stderr
+    deal = json.loads(ok("deal", "show", "1", "-f", "json").stdout)
+    assert (deal["title"], deal["owner"], deal["notes"]) == ("200 licences", "lee", "(erased) asked; lee owns it")
+    assert all(h["changed_by"] != "(erased)" for h in json.loads(ok("history", "-f", "json").stdout))
+    assert json.loads(ok("history", "deal", "1", "-f", "json").stdout)[0]["after"]["owner"] == "lee"
+    # the other Ana Silva keeps her name, her history and her activity's words
+    assert json.loads(ok("contact", "show", "2", "-f", "json").stdout)["name"] == "Ana Silva"
+    assert "Ana Silva" in json.dumps(json.loads(ok("history", "contact", "2", "-f", "json").stdout))
+    subjects = [a["subject"] for a in json.loads(ok("activity", "list", "--all", "-f", "json").stdout)]
+    assert sorted(subjects) == ["Called Ana Silva", "Invoice: bill sent"]
+    assert json.loads(ok("deal", "show", "2", "-f", "json").stdout)["next_step"] == "Send the bill to (erased)"

@@ -895,6 +895,50 @@ def test_undo_of_a_stage_change_removes_its_history(cli: Run, ok: Run, db: Path,
     assert json.loads(ok("report", "funnel", "-p", "all", "-f", "json").stdout)["summary"]["won"] == 0
 
 
+def test_undo_refuses_when_a_record_was_linked_by_hand_to_what_it_made(cli: Run, ok: Run, db: Path,
+                                                                         tmp_path: Path) -> None:
+    ok("contact", "add", "Hand Person", "--email", "hp@x.com")
+    ok("deal", "add", "Hand deal", "--amount", "50k", "--contact", "1")
+    ok("import", "companies", str(write(tmp_path, "c.csv", "name,domain\nGlobex,globex.com\n")))
+    ok("deal", "edit", "1", "--company", "globex.com")
+    ok("contact", "edit", "1", "--company", "Globex")
+    ok("activity", "log", "call", "Gone since", "--company", "globex.com")
+    ok("activity", "rm", "1", "--yes")  # (a record deleted since is no reason to refuse)
+    before = digest(db)
+    res = cli("import", "undo", "1", "--yes")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (1, "Error: import batch 1: records changed since the"
+                                                               " import: contact 1 (points at a record it made),"
+                                                               " deal 1 (points at a record it made)")
+    assert digest(db) == before
+    res = ok("import", "undo", "1", "--yes", "--force")
+    assert res.stderr.splitlines()[1] == ("unlinked 1 contact, 1 deal linked since to what it created (they stay,"
+                                          " without that link; the history says so)")
+    assert json.loads(ok("history", "deal", "1", "-f", "json").stdout)[-1]["after"] == {"company_id": None}
+
+
+def test_undo_keeps_a_company_another_was_merged_into(ok: Run, tmp_path: Path) -> None:
+    ok("company", "add", "Globex Ltd", "--domain", "globexltd.com", "--notes", "hand-entered, key facts")
+    ok("import", "companies", str(write(tmp_path, "c.csv", "name,domain\nGlobex,globex.com\n")))
+    ok("company", "merge", "globex.com", "globexltd.com", "--yes")
+    res = ok("import", "undo", "1", "--yes", "--force")
+    assert res.stderr.splitlines()[1] == ("kept company 2 (holds company 1, merged into it since): delete it yourself"
+                                          " if it should go")
+    assert "hand-entered, key facts" in json.loads(ok("company", "show", "2", "-f", "json").stdout)["notes"]
+
+
+def test_a_forced_undo_keeps_the_stage_of_a_deal_moved_since(ok: Run, cli: Run, tmp_path: Path) -> None:
+    ok("import", "deals", str(write(tmp_path, "s1.csv", STAGE_1)), today="2026-11-01")
+    ok("import", "deals", str(write(tmp_path, "s2.csv", STAGE_1.replace("Qualification", "Needs Analysis"))),
+       today="2026-11-10")
+    ok("deal", "move", "1", "Proposal", "--force", today="2026-11-20")
+    res = ok("import", "undo", "2", "--yes", "--force")
+    assert res.stderr.splitlines()[1] == ("kept the stage of deal 1: moved again since the import (their later"
+                                          " moves start from it)")
+    assert [(h["from_stage_id"], h["to_stage_id"]) for h in history_rows(ok)] == [(None, 1), (1, 2), (2, 3), (3, 4)]
+    assert json.loads(ok("deal", "show", "1", "-f", "json").stdout)["stage"] == "Proposal"
+    assert cli("db", "check").exit_code == 0
+
+
 def test_undo_of_a_batch_written_before_history_carried_batch_ids(ok: Run, db: Path, tmp_path: Path) -> None:
     ok("import", "deals", str(write(tmp_path, "s1.csv", STAGE_1)), today="2026-11-01")
     ok("deal", "move", "1", "Needs Analysis", today="2026-11-05")  # a move by hand: the same stages later
@@ -1298,3 +1342,10 @@ def test_a_new_pipeline_every_row_of_which_was_refused_is_noted(ok: Run, tmp_pat
     assert ("note: 1 new pipeline, Partners, got no deal: every row naming it was refused (import undo removes"
             " it)") in res.stderr.splitlines()
     assert "deleted 1 deal, 3 stages, 1 pipeline" in ok("import", "undo", "1", "--yes").stderr
+
+
+def test_history_of_an_import_batch_lists_what_it_wrote(ok: Run, tmp_path: Path) -> None:
+    ok("import", "companies", str(write(tmp_path, "c.csv", "name,domain\nGlobex,globex.com\nInitech,initech.io\n")))
+    rows = json.loads(ok("history", "import", "1", "-f", "json").stdout)
+    assert [(r["entity"], r["entity_id"], r["action"]) for r in rows] == [
+        ("user", 1, "create"), ("company", 1, "create"), ("company", 2, "create")]  # (its owner, the acting user)

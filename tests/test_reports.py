@@ -1098,3 +1098,25 @@ def test_a_parked_deal_needs_no_next_step_until_its_date(ok: Run) -> None:
     assert report(ok, "pipeline")["summary"]["no_next_step"] == 1
     later = json.loads(ok("report", "stale", "-f", "json", today="2026-12-10").stdout)
     assert later["summary"]["no_next_step"] == 2  # (back after its date)
+
+
+def test_fail_if_on_a_figure_without_a_value_says_it_was_not_tested(ok: Run) -> None:
+    ok("init")
+    res = ok("report", "performance", "--fail-if", "attainment<50%")  # no target: exit 0, but said
+    assert res.stderr.endswith("note: --fail-if attainment<50%: attainment has no value here (no target, or nothing"
+                               " to divide by), so it was not tested\n")
+
+
+def test_a_period_of_dates_reads_them_day_first_when_set(ok: Run) -> None:
+    ok("config", "set", "day_first", "true")
+    data = json.loads(ok("report", "performance", "--period", "03/11/2026..10/11/2026", "-f", "json").stdout)
+    assert (data["period"]["start"], data["period"]["end"]) == ("2026-11-03", "2026-11-10")
+
+
+def test_average_won_keeps_the_base_currencys_decimals(ok: Run) -> None:
+    ok("config", "set", "base_currency", "JPY")
+    for n, amount in ((1, "1000"), (2, "1001")):
+        ok("deal", "add", f"W{n}", "--amount", amount, "--currency", "JPY", "--date", "2026-11-01")
+        ok("deal", "won", str(n), "--date", "2026-11-10")
+    avg = json.loads(ok("report", "performance", "-f", "json").stdout, parse_float=D)["summary"]["avg_won"]
+    assert (avg, type(avg)) == (1001, int)  # (2,001 / 2 to whole yen: no "1000.50")

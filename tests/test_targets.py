@@ -144,7 +144,7 @@ def test_user_rm_hands_what_they_own_to_another_or_refuses(ok: Run, cli: Run, db
                                   " (SELECT name FROM targets WHERE id = 1) AS target", "-f", "json").stdout)
     assert owners == [{"deal": "cai", "task": "cai", "company": "cai", "target": "cai"}]
     assert [u["name"] for u in json.loads(ok("user", "list", "-f", "json").stdout)] == ["cai", "dee"]
-    res = ok("user", "rm", "dee", "--to", "cai", "--yes")  # both have a Q4 won amount target: cai's grows
+    res = ok("user", "rm", "DEE", "--to", " CAI ", "--yes")  # both have a Q4 won amount target: cai's grows
     assert res.stderr == ("cai's won_amount target for 2026-Q4 is now 15,000.00 USD (10,000.00 USD + dee's"
                           " 5,000.00 USD)\nremoved user dee; gave 1 target to cai\n")
     assert [(t["owner"], t["value"]) for t in json.loads(ok("target", "list", "-f", "json").stdout)] == [
@@ -451,3 +451,76 @@ def test_a_target_list_from_a_database_with_another_base_or_fiscal_year_is_refus
     assert res.exit_code == 4
     assert res.stderr.startswith('Error: targets.csv:2: period "2026-Q4" is 2027-01-01..2027-03-31 here, not'
                                  " 2026-10-01..2026-12-31")
+
+
+def test_a_user_named_in_another_case_of_any_script_is_that_user(ok: Run) -> None:
+    ok("user", "add", "Zoë")
+    res = ok("deal", "add", "T", "--owner", "ZOË")
+    assert "new user" not in res.stderr
+    assert [u["name"] for u in json.loads(ok("user", "list", "-f", "json").stdout)] == ["Zoë"]
+    assert json.loads(ok("deal", "show", "1", "-f", "json").stdout)["owner"] == "Zoë"
+
+
+def test_a_period_ending_inside_a_target_takes_its_part_so_far(ok: Run) -> None:
+    # year to date: Q1-Q3's targets and the part of Q4's up to today; a custom range: the parts of both months
+    for q in (1, 2, 3, 4):
+        ok("target", "set", "ana", f"2026-Q{q}", "40k")
+    for m in (10, 11, 12):
+        ok("target", "set", "bob", f"2026-{m}", "10k")
+
+    def target(owner: str, period: str) -> Any:
+        return json.loads(ok("report", "performance", "--owner", owner, "--period", period, "-f", "json").stdout,
+                          parse_float=D)["summary"]["target"]
+
+    assert target("ana", "ytd") == D("144888.89")  # 120,000 + 40,000 x (1 + 26/30) / 3
+    assert target("bob", "qtd") == D("18666.67")  # October, and 26 of November's 30 days
+    assert target("bob", "2026-10-15..2026-11-14") == D("10150.54")  # 17/31 of October, 14/30 of November
+
+
+def test_a_report_of_one_pipeline_shows_no_target(ok: Run) -> None:
+    ok("target", "set", "dana", "2026-Q4", "10k")
+    ok("pipeline", "add", "Renewals", "--stages", "Due:50,Won:100:won,Lost:0:lost")
+    ok("deal", "add", "Ren", "--amount", "1000", "--pipeline", "Renewals", "--close", "2026-12-01")
+    note = "no target shown for pipeline Renewals: targets are an owner's or a team's, over every pipeline"
+    for report in ("forecast", "performance"):
+        data = json.loads(ok("report", report, "--pipeline", "Renewals", "-f", "json").stdout)
+        assert (data["summary"]["target"], note in data["notes"]) == (None, True), report
+    assert json.loads(ok("report", "forecast", "-f", "json").stdout)["summary"]["target"] == 10000
+
+
+def test_the_no_team_row_has_the_targets_of_owners_in_no_team(ok: Run) -> None:
+    ok("user", "add", "dana", "--team", "East")
+    ok("target", "set", "dana", "2026-Q4", "30k")
+    ok("target", "set", "kim", "2026-Q4", "10k")  # (kim: in no team, no deals)
+    for report in ("forecast", "performance"):
+        data = json.loads(ok("report", report, "--by", "team", "-f", "json").stdout)
+        rows = data["groups"] if "groups" in data else data["rows"]
+        assert sorted((r["team"], r["target"]) for r in rows) == [("(no team)", 10000), ("East", 30000)], report
+        assert data["summary"]["target"] == 40000
+
+
+def test_list_for_an_unknown_owner_or_team_is_not_found(ok: Run, cli: Run) -> None:
+    ok("user", "add", "dana", "--team", "Enterprise")
+    ok("target", "set", "dana", "2026-Q4", "10k")
+    for args, message in ((("--owner", "dnaa"), 'Error: no user named "dnaa"; did you mean dana?'),
+                          (("--team", "Enterprse"), 'Error: no team named "Enterprse"; did you mean Enterprise?')):
+        res = cli("target", "list", *args)
+        assert (res.exit_code, res.stderr.splitlines()[0]) == (3, message)
+    assert len(json.loads(ok("target", "list", "--team", "enterprise", "-f", "json").stdout)) == 0  # (dana's own)
+
+
+def test_set_notes_a_target_it_overlaps_without_nesting(ok: Run) -> None:
+    ok("target", "set", "dana", "2026-Q4", "120k")
+    assert "overlaps" not in ok("target", "set", "dana", "2026-11", "40k").stderr  # (inside Q4: nested)
+    res = ok("target", "set", "dana", "2026-11-15..2026-12-15", "7k")
+    assert "note: it overlaps target 2 (2026-11-01..2026-11-30) without one holding the other: where both cover a" \
+           " day, reports count the shorter one\n" in res.stderr
+
+
+def test_import_reads_a_semicolon_file_and_stdin(ok: Run, tmp_path: Path) -> None:
+    semi = tmp_path / "q.csv"
+    semi.write_text("owner;period;value\ndana;2027-Q1;50000\n", encoding="utf-8")
+    ok("target", "import", str(semi))
+    ok("target", "import", "-", input="owner,period,value\ndana,2027-Q2,40000\n")
+    assert [(t["period"], t["value"]) for t in json.loads(ok("target", "list", "-f", "json").stdout)] == [
+        ("2027-Q1", 50000), ("2027-Q2", 40000)]

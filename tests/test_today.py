@@ -170,6 +170,8 @@ def test_a_next_step_date_without_words_is_no_next_step(ok, seeded):
                           " (--next-step TEXT)\nupdated deal 7: next_step_date 2026-11-26\n")
     data = json.loads(ok("today", "-f", "json").stdout)
     assert ([d["id"] for d in data["next_steps_today"]], [d["id"] for d in data["no_next_step"]]) == ([11], [7])
+    ok("task", "add", "Call back", "--deal", "7")  # an open task is the step: no note
+    assert ok("deal", "edit", "7", "--next-step-date", "+2d").stderr == "updated deal 7: next_step_date 2026-11-28\n"
 
 
 def test_a_backdated_call_does_not_make_a_deal_that_moved_since_idle(ok, seeded):

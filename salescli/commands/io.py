@@ -432,6 +432,16 @@ def undo(
         n = result["unlinked_activities"]
         say(f"unlinked {n} activit{'ies' if n != 1 else 'y'} logged since on what it created"
             f" ({'they stay' if n != 1 else 'it stays'}, without that link)")
+    if result["unlinked_records"]:
+        listed = ", ".join(f"{n} {table if n != 1 else SINGULAR.get(table, table)}"
+                           for table, n in result["unlinked_records"].items())
+        say(f"unlinked {listed} linked since to what it created (they stay, without that link; the history says so)")
+    if result["kept_stage"]:
+        ids = result["kept_stage"]
+        say(f"kept the stage of deal{'s' if len(ids) != 1 else ''} {', '.join(map(str, ids[:10]))}"
+            f"{' …' if len(ids) > 10 else ''}: moved again since the import (their later moves start from it)")
+    for kept in result["kept_merged"]:
+        say(f"kept {kept}: delete it yourself if it should go")
     if result["kept_users"]:
         n = result["kept_users"]
         say(f"kept {n} user{'s' if n != 1 else ''} it added: {'they are' if n != 1 else 'one is'} named since, as"

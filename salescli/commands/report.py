@@ -12,7 +12,7 @@ from typer.core import TyperOption
 from typer.models import CommandInfo
 
 from salescli.commands.lazy import SuggestingGroup, name_placeholders
-from salescli.commands.options import AllOpt, LimitOpt, OutputOpt, ReportFormatOpt, app_context, typed_date
+from salescli.commands.options import AllOpt, LimitOpt, OutputOpt, ReportFormatOpt, app_context, say, typed_date
 
 _COMMANDS: dict[str, CommandInfo] = {}  # report name -> its command, turned into a Click command when it runs
 
@@ -139,6 +139,8 @@ def _run(ctx: typer.Context, name: str, *, fmt: str | None, output: str | None, 
         args["list_limit"] = None if chosen not in ("table", "html") else default if table_limit == -1 else table_limit
     report = module.build(common.resolve(repo, app.today, **scope), **args)
     render_report(report, fmt=chosen, output=output, chart=chart, table_limit=table_limit)
+    for text in common.untested_conditions(report, conditions):
+        say(f"note: {text}")
     held = common.failed_conditions(report, conditions)
     if held:
         raise ConditionMet("--fail-if held: " + "; ".join(held))

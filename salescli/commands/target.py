@@ -86,6 +86,14 @@ def list_(
     app = app_context(ctx)
     repo = app.repo()
     span = parse_report_period(period, app.today, repo.settings()) if period else None
+    if owner:
+        from salescli.services.refs import known_user
+
+        owner = known_user(repo, owner)  # (a typo is not found, with the user it may have meant: not "no targets")
+    if team:
+        from salescli.services.refs import known_team
+
+        team = known_team(repo, team)
     scope, name = ("owner", owner) if owner else ("team", team) if team else (None, None)
     rows = repo.target_rows(scope=scope, name=name, metric=parse_metric(metric) if metric else None,
                             start=span.start.isoformat() if span else None, end=span.end.isoformat() if span else None)

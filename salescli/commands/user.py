@@ -39,8 +39,9 @@ def add(
     """
     from salescli.services.users import add_user
 
-    row = add_user(app_context(ctx).repo(create=True),
-                   {"name": name, "email": email, "team": team, "territory": territory})
+    app = app_context(ctx)
+    row = add_user(app.repo(create=True), {"name": name, "email": email, "team": team, "territory": territory})
+    flush_notices(app)
     say(f"added user {row['id']} {row['name']}" + (f" (team {row['team']})" if row["team"] else ""))
     typer.echo(row["id"])
 
@@ -81,7 +82,9 @@ def edit(
     from salescli.services.users import edit_user
 
     changes = {k: v for k, v in {"email": email, "team": team, "territory": territory}.items() if v is not None}
-    row, changed = edit_user(app_context(ctx).repo(), name, changes)
+    app = app_context(ctx)
+    row, changed = edit_user(app.repo(), name, changes)
+    flush_notices(app)
     say(f"updated user {row['name']}: {', '.join(changed)}" if changed else f"user {row['name']}: nothing changed")
 
 

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 TABLE_OF = {"company": "companies", "contact": "contacts", "deal": "deals", "activity": "activities",
             "task": "activities", "user": "users", "stage": "stages", "pipeline": "pipelines"}
+# What a deal's stage moves write: kept by an undo when the deal was moved again after the batch.
+STAGE_FIELDS = frozenset({"stage_id", "pipeline_id", "stage_entered_at", "status", "won_at", "lost_at", "probability",
+                          "forecast_category", "lost_reason", "lost_category"})
 # Deleted in this order: what points at a record goes before it.
 DELETE_ORDER = (("activities", "CASE kind WHEN 'task' THEN 'task' ELSE 'activity' END"), ("deals", "'deal'"),
                 ("contacts", "'contact'"), ("companies", "'company'"), ("users", "'user'"))
@@ -48,8 +51,11 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
             _refuse_if_changed(repo, batch_id, last)
         repo.batch_id = batch_id  # the undo's own entries carry the batch they revert
         updates = [c for c in changes if c["action"] == "update"]
-        # the stage history the batch's stage changes added (what reports and `db check` read)
-        history = repo.undo_stage_history(batch_id, [c for c in updates if c["entity"] == "deal"])
+        # the stage history the batch's stage changes added (what reports and `db check` read); a deal moved again
+        # since (--force) keeps its stage and that history: a later move starts from the stage the batch set
+        deal_updates = [c for c in updates if c["entity"] == "deal"]
+        moved = repo.moved_since(batch_id, sorted({c["entity_id"] for c in deal_updates}))
+        history = repo.undo_stage_history(batch_id, deal_updates, keep=moved)
         reverted = 0
         for change in reversed(updates):
             table = TABLE_OF.get(change["entity"])
@@ -61,6 +67,8 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
             before = json.loads(change["before"] or "{}")
             if isinstance(before.get("stage_entered_at"), str):  # logged before migration 9: a day is its midnight
                 before["stage_entered_at"] = as_timestamp(before["stage_entered_at"])
+            if change["entity"] == "deal" and change["entity_id"] in moved:
+                before = {k: v for k, v in before.items() if k not in STAGE_FIELDS}
             values = {k: v for k, v in before.items() if k in current and current[k] != v}
             if values:
                 repo.update_row(table, change["entity_id"], values)
@@ -72,7 +80,16 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
             if change["action"] == "create":
                 created.setdefault(TABLE_OF.get(change["entity"], ""), []).append(change["entity_id"])
         deleted: dict[str, int] = {}
+        # a company or contact another was merged into since holds that one's data now: it stays (--force too)
+        absorbed: list[str] = []
+        for table, entity in (("companies", "company"), ("contacts", "contact")):
+            merged = repo.merged_into(entity, created.get(table, []))
+            if merged:
+                created[table] = [i for i in created[table] if i not in merged]
+                absorbed += [f"{entity} {kept} (holds {entity} {', '.join(map(str, gone))}, merged into it since)"
+                             for kept, gone in merged.items()]
         unlinked = repo.later_activities_of(created)  # (counted before their records go)
+        outside = repo.unlink_outside(created)  # (logged: the foreign keys would clear them silently)
         kept_users = 0
         touched = repo.activity_links(created.get("activities", []))
         for table, entity_sql in DELETE_ORDER:
@@ -100,7 +117,9 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
         repo.mark_batch_undone(batch_id)
     return {"batch_id": batch_id, "entity": batch["entity"], "source": batch["source"], "deleted": deleted,
             "reverted_updates": reverted, "stage_history_removed": history,
-            "kept_pipelines": [r["name"] for r in kept], "unlinked_activities": unlinked, "kept_users": kept_users}
+            "kept_pipelines": [r["name"] for r in kept], "unlinked_activities": unlinked, "kept_users": kept_users,
+            "unlinked_records": {t: n for t, n in outside.items() if t != "activities"}, "kept_merged": absorbed,
+            "kept_stage": sorted(moved)}
 
 
 def _refuse_if_changed(repo: Repository, batch_id: int, last_change_id: int) -> None:
@@ -109,7 +128,7 @@ def _refuse_if_changed(repo: Repository, batch_id: int, last_change_id: int) -> 
     if not changed and not refs:
         return
     parts = [f"{r['entity']} {r['entity_id']} ({r['action']})" for r in changed[:5]]
-    parts += [f"{r['entity']} {r['entity_id']} (added later, points at it)" for r in refs[:5]]
+    parts += [f"{r['entity']} {r['entity_id']} (points at a record it made)" for r in refs[:5]]
     more = len(changed) + len(refs) - len(parts)
     raise RuleError(
         f"import batch {batch_id}: records changed since the import: {', '.join(parts)}"

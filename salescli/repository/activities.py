@@ -286,8 +286,8 @@ class ActivityStore(RepositoryBase):
                 where += " AND (rowid % 4 <> 3 OR kind = ?)"
                 params.append("task" if "task" in chosen else "activity")
         if narrow and kinds is not None and "activity" not in kinds:
-            where += (" AND (rowid % 4 <> 3 OR kind = 'task' OR entity_id IN (SELECT id FROM activities WHERE kind"
-                      f" IN ({', '.join('?' * len(narrow))})))")
+            where += (" AND (rowid % 4 <> 3 OR kind = 'task' OR EXISTS (SELECT 1 FROM activities a"
+                      f" WHERE a.id = entity_id AND a.kind IN ({', '.join('?' * len(narrow))})))")
             params += narrow
         # the window's oldest match, and the next one when there is one (then some are left out)
         edge = [r["rowid"] for r in self.all(

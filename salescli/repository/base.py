@@ -632,6 +632,19 @@ class RepositoryBase:
             "SELECT json_extract(after, '$.merged_into') FROM changes WHERE entity = ? AND entity_id = ?"
             " AND action = 'merge' AND after LIKE '%merged_into%'", (entity, row_id))
 
+    def merged_by_key(self, entity: str, key: str, value: str) -> int | None:
+        """The record a company (key domain) or contact (key email) with that value was merged into, along a
+        chain of merges; None when no merged record had it, or the record it went into is gone too."""
+        table = "companies" if entity == "company" else "contacts"
+        found = self.scalar(
+            "SELECT json_extract(after, '$.merged_into') FROM changes WHERE entity = ? AND action = 'merge'"
+            f" AND json_extract(before, '$.{key}') = ? ORDER BY id DESC LIMIT 1", (entity, value))
+        for _hop in range(50):
+            if found is None or self.row_exists(table, int(found)):
+                return None if found is None else int(found)
+            found = self.merged_into_id(entity, int(found))
+        return None
+
     def row_exists(self, table: str, row_id: int) -> bool:
         return self.scalar(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?)", (row_id,)) == 1  # (a fixed name)
 
@@ -641,6 +654,9 @@ class RepositoryBase:
             "changes",
             order_by="id",
         )
+        if entity == "import" and entity_id is not None:  # a batch: what it wrote (and its undo), and its record
+            q.add("batch_id = ? OR (entity = 'import' AND entity_id = ?)", entity_id, entity_id)
+            return q
         if entity in ("activity", "task") and entity_id is not None:
             q.add("entity IN ('activity', 'task')")  # (one table, one id: `history activity N` of a task too)
         elif entity:
@@ -672,6 +688,7 @@ class RepositoryBase:
         whose login reads like one) is named in a notice with the command that undoes it."""
         if not name:
             return
+        name = self.user_spelling(name)  # ("ZOË" is Zoë: a user known in another case is that user)
         if announce and not self.scalar("SELECT EXISTS (SELECT 1 FROM users WHERE name = ?)", (name,)):
             if name != self.user:
                 self._check_not_a_typo(name)
@@ -733,6 +750,9 @@ class RepositoryBase:
         spelling, and filters look it up first.
         """
         found = self.scalar("SELECT name FROM users WHERE name = ? COLLATE NOCASE", (name,))
+        if found is None and not name.isascii():  # NOCASE folds ASCII letters only
+            found = self.scalar("SELECT name FROM users WHERE casefold(name) = ? ORDER BY id LIMIT 1",
+                                (name.casefold(),))
         return str(found) if found is not None else name
 
     def table_counts(self) -> dict[str, int]:

@@ -64,12 +64,13 @@ class CrmStore(RepositoryBase):
         "acme corp"), any case; at most 20."""
         from salescli.values import fold
 
-        words = name.split()
+        words = name.casefold().split() if not name.isascii() else name.split()
         if len(words) < 2:
             return []
         pattern = "%".join(w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words)
         key = fold(name)
-        rows = self.all(f"SELECT id, name FROM {table} WHERE name LIKE ? ESCAPE '\\' ORDER BY id LIMIT 500",  # (fixed)
+        column = "name" if name.isascii() else "casefold(name)"  # (LIKE folds ASCII letters only)
+        rows = self.all(f"SELECT id, name FROM {table} WHERE {column} LIKE ? ESCAPE '\\' ORDER BY id LIMIT 500",
                         (pattern,))
         return [r["id"] for r in rows if fold(r["name"]) == key][:20]
 
@@ -115,17 +116,24 @@ class CrmStore(RepositoryBase):
         return q
 
     def linked_records(self, link: str, record_id: int) -> list[tuple[str, str, int]]:
-        """(table, entity, id) of the records whose company_id or contact_id points at a record."""
-        assert link in ("company_id", "contact_id")
+        """(table, entity, id) of the records whose company_id, contact_id or deal_id points at a record."""
+        assert link in ("company_id", "contact_id", "deal_id")
         out: list[tuple[str, str, int]] = []
         if link == "company_id":
             out += [("contacts", "contact", r["id"]) for r in self.all(
                 "SELECT id FROM contacts WHERE company_id = ? ORDER BY id", (record_id,))]
-        out += [("deals", "deal", r["id"]) for r in self.all(
-            f"SELECT id FROM deals WHERE {link} = ? ORDER BY id", (record_id,))]
+        if link != "deal_id":
+            out += [("deals", "deal", r["id"]) for r in self.all(
+                f"SELECT id FROM deals WHERE {link} = ? ORDER BY id", (record_id,))]
         out += [("activities", "task" if r["kind"] == "task" else "activity", r["id"]) for r in self.all(
             f"SELECT id, kind FROM activities WHERE {link} = ? ORDER BY id", (record_id,))]
         return out
+
+    def unlink_logged(self, link: str, record_id: int) -> None:
+        """Clear the links to a record before deleting it, so the history says what pointed at it (the foreign key
+        would clear them silently)."""
+        for table, entity, row_id in self.linked_records(link, record_id):
+            self.change_record(table, entity, row_id, {link: None})
 
     def company_links(self, company_id: int) -> dict[str, int]:
         return {
@@ -211,7 +219,13 @@ class CrmStore(RepositoryBase):
             " SELECT id FROM merged", (contact_id,))]
         own = f"entity = 'contact' AND entity_id IN ({', '.join('?' * len(ids))})"
         own_history = self.all(f"SELECT before, after FROM changes WHERE {own}", ids)
-        scrub = _Scrubber(_personal_values(person, own_history))
+        anycase, proper, about = _personal_values(person, own_history)
+        scrub = _Scrubber(anycase + proper, exact_case=proper)
+        everywhere = anycase + proper
+        # another contact of the same name keeps their record, history and activities: "Ana Silva" there is them
+        namesakes = [r["id"] for r in self.all(
+            "SELECT id FROM contacts WHERE id <> ? AND casefold(name) IN (SELECT value FROM json_each(?))",
+            (contact_id, json.dumps([v.casefold() for v in everywhere])))]
         counts: dict[str, int] = {}
         # their activities and tasks: linked now, or ever (one deleted since, or moved to someone else)
         theirs = [r["id"] for r in self.all(
@@ -246,47 +260,56 @@ class CrmStore(RepositoryBase):
         cur = self.conn.execute(f"DELETE FROM changes WHERE {own}", ids)
         counts["history"] = cur.rowcount + rewritten
         if scrub:
+            spared = json.dumps(namesakes)
+            not_theirs = {"contacts": " AND id NOT IN (SELECT value FROM json_each(?))",
+                          "activities": " AND coalesce(contact_id, 0) NOT IN (SELECT value FROM json_each(?))"}
             self.conn.create_function("salescli_mentions", 1, scrub.mentions)
             try:
                 for table, cols in _FREE_TEXT:
+                    skip = not_theirs.get(table, "")
                     for col in cols:
                         for row in self.all(
-                            f"SELECT id, {col} AS text FROM {table} WHERE salescli_mentions({col})"
+                            f"SELECT id, {col} AS text FROM {table} WHERE salescli_mentions({col}){skip}",
+                            (spared,) if skip else (),
                         ):
                             self.conn.execute(
                                 f"UPDATE {table} SET {col} = ? WHERE id = ?", (scrub(row["text"]), row["id"])
                             )
-                # Any other change row that quotes the person (an activity's subject, a deal's note...).
+                # Any other change row that quotes the person (an activity's subject, a deal's note...), in its
+                # text fields; not a user's record, nor a namesake's own.
                 for row in self.all(
-                    "SELECT id, before, after FROM changes"
-                    " WHERE salescli_mentions(before) OR salescli_mentions(after)"
+                    "SELECT id, before, after FROM changes WHERE entity <> 'user'"
+                    " AND NOT (entity = 'contact' AND entity_id IN (SELECT value FROM json_each(?)))"
+                    " AND (salescli_mentions(before) OR salescli_mentions(after))", (spared,)
                 ):
-                    self.conn.execute(
-                        "UPDATE changes SET before = ?, after = ? WHERE id = ?",
-                        (scrub.json_text(row["before"]), scrub.json_text(row["after"]), row["id"]),
-                    )
-                    counts["history"] += 1
+                    before = scrub.json_text(row["before"], _TEXT_KEYS)
+                    after = scrub.json_text(row["after"], _TEXT_KEYS)
+                    if (before, after) != (row["before"], row["after"]):
+                        self.conn.execute("UPDATE changes SET before = ?, after = ? WHERE id = ?",
+                                          (before, after, row["id"]))
+                        counts["history"] += 1
             finally:
                 self.conn.create_function("salescli_mentions", 1, None)
-        self._forget_first_name(person, deals)
+        self._forget_in_texts_about(about, deals)
         self.record_change("contact", contact_id, "forget", None, None)
         # FTS5 keeps deleted terms in its segments until they are merged; rebuild drops them.
         self.conn.execute("INSERT INTO search_index(search_index) VALUES ('rebuild')")
         return counts
 
-    def _forget_first_name(self, person: Row, deals: list[int]) -> None:
-        """Where a text is about the person (their deals, those deals' activities and stage notes, and the history
-        of those), "Call Ana" names them by their first name alone: erased there too (elsewhere an Ana may be
-        someone else)."""
-        words = str(person["name"] or "").split()
-        if len(words) < 2 or len(words[0]) < 2:
+    def _forget_in_texts_about(self, values: list[str], deals: list[int]) -> None:
+        """Where a text is about the person — their deals, those deals' activities that name no other contact, the
+        stage notes and the history of those — "Call Ana" names them by a first name, a one-word name or a short
+        number: erased there too, spelt as they are (elsewhere an Ana may be someone else, and "bill" is not
+        Bill)."""
+        scrub = _Scrubber(values, exact_case=values)
+        if not scrub:
             return
-        scrub = _Scrubber([words[0]])
         for chunk in (deals[i:i + 500] for i in range(0, len(deals), 500)):
             marks = ", ".join("?" * len(chunk))
-            activities = [r["id"] for r in self.all(f"SELECT id FROM activities WHERE deal_id IN ({marks})", chunk)]
+            activities = [r["id"] for r in self.all(
+                f"SELECT id FROM activities WHERE deal_id IN ({marks}) AND contact_id IS NULL", chunk)]
             for table, where, ids in (("deals", f"id IN ({marks})", chunk),
-                                      ("activities", f"deal_id IN ({marks})", chunk),
+                                      ("activities", f"deal_id IN ({marks}) AND contact_id IS NULL", chunk),
                                       ("stage_history", f"deal_id IN ({marks})", chunk)):
                 cols = dict(_FREE_TEXT)[table]
                 for row in self.all(f"SELECT id, {', '.join(cols)} FROM {table} WHERE {where}", ids):
@@ -299,8 +322,8 @@ class CrmStore(RepositoryBase):
                                         f" ({', '.join('?' * len(part))})", (entity, *part)):
                         if scrub.mentions(row["before"]) or scrub.mentions(row["after"]):
                             self.conn.execute("UPDATE changes SET before = ?, after = ? WHERE id = ?",
-                                              (scrub.json_text(row["before"]), scrub.json_text(row["after"]),
-                                               row["id"]))
+                                              (scrub.json_text(row["before"], _TEXT_KEYS),
+                                               scrub.json_text(row["after"], _TEXT_KEYS), row["id"]))
 
     def contact_status(self, contact_id: int) -> Row | None:
         return self.one("SELECT id, name, status FROM contacts WHERE id = ?", (contact_id,))
@@ -379,6 +402,13 @@ _FREE_TEXT: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("import_batches", ("summary",)),
 )
 _PERSONAL_FIELDS = ("name", "email", "phone")
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "herr", "frau", "m", "mme", "mlle",
+                     "sr", "sra", "srta", "don", "dona", "dott", "ing"})
+# The fields of a change record that hold free text (or a name or address typed into one): what `contact forget`
+# looks into; an owner, a stage or a currency is never a mention of the person.
+_TEXT_KEYS = frozenset({"name", "email", "phone", "title", "notes", "next_step", "lost_reason", "park_reason",
+                        "subject", "body", "outcome", "note", "extra", "summary", "tags", "company", "contact",
+                        "deal", "reason", "domain"})
 
 
 def _anonymised(side: str | None, contact_id: int, kept_subject: str | None = None) -> str | None:
@@ -398,9 +428,12 @@ def _anonymised(side: str | None, contact_id: int, kept_subject: str | None = No
     return json.dumps(data, ensure_ascii=False)
 
 
-def _personal_values(person: Row, history: list[Row]) -> list[str]:
-    """The person's name, e-mail and phone, now and as their own history recorded them before."""
-    values: list[str] = [person[k] for k in _PERSONAL_FIELDS if person.get(k)]
+def _personal_values(person: Row, history: list[Row]) -> tuple[list[str], list[str], list[str]]:
+    """The person's name, e-mail and phone, now and as their own history recorded them before, as (values erased
+    wherever a text quotes them in any case: e-mails, full names, phone numbers of 7 digits or more; one-word names,
+    erased wherever a text spells them so: "Li", not "li"; values erased only in texts about the person, as spelt:
+    the first name of a full name and a short number, which elsewhere name someone or something else)."""
+    found: list[tuple[str, str]] = [(k, person[k]) for k in _PERSONAL_FIELDS if person.get(k)]
     for row in history:
         for side in (row["before"], row["after"]):
             try:
@@ -408,22 +441,37 @@ def _personal_values(person: Row, history: list[Row]) -> list[str]:
             except ValueError:
                 continue
             if isinstance(data, dict):
-                values += [str(data[k]) for k in _PERSONAL_FIELDS if data.get(k)]
-    unique: dict[str, None] = {}
-    for value in values:
-        if value.strip():
-            unique.setdefault(value.strip())
-    return sorted(unique, key=len, reverse=True)  # longest first: the full name before a part of it
+                found += [(k, str(data[k])) for k in _PERSONAL_FIELDS if data.get(k)]
+    anycase: dict[str, None] = {}
+    proper: dict[str, None] = {}
+    about: dict[str, None] = {}
+    for key, raw in found:
+        value = raw.strip()
+        words = value.split()
+        if not value:
+            continue
+        if key == "email" or (key == "name" and len(words) > 1) or (
+                key == "phone" and sum(c.isdigit() for c in value) >= 7):
+            anycase.setdefault(value)
+        elif key == "name":
+            proper.setdefault(value)
+        else:
+            about.setdefault(value)
+        given = [w for w in words[:-1] if w.rstrip(".").casefold() not in _TITLES] if key == "name" else []
+        first = given[0] if given else None
+        if first is not None and len(first) > 1:  # (Dr Ana Silva: Ana)
+            about.setdefault(first)
+    return list(anycase), list(proper), list(about)
 
 
 class _Scrubber:
-    """Replaces whole-word mentions of some values (case-insensitive) with "(erased)"."""
+    """Replaces whole-word mentions of some values with "(erased)"."""
 
-    def __init__(self, values: list[str]) -> None:
-        self.pattern = (
-            re.compile("|".join(rf"(?<!\w){re.escape(v)}(?!\w)" for v in values), re.IGNORECASE)
-            if values else None
-        )
+    def __init__(self, values: list[str], exact_case: list[str] | tuple[str, ...] = ()) -> None:
+        """values match in any case; those also in exact_case only as spelt (a proper name: "Li", not "li")."""
+        alternatives = [rf"(?<!\w){re.escape(v)}(?!\w)" if v in exact_case else rf"(?i:(?<!\w){re.escape(v)}(?!\w))"
+                        for v in sorted(set(values), key=len, reverse=True)]
+        self.pattern = re.compile("|".join(alternatives)) if alternatives else None
 
     def __bool__(self) -> bool:
         return self.pattern is not None
@@ -443,13 +491,17 @@ class _Scrubber:
         # JSON written with ensure_ascii escapes "é" as \u00e9: look at the decoded strings too.
         return "\\u" in text and any(self.pattern.search(s) for s in _strings(_loads(text)))
 
-    def json_text(self, text: str | None) -> str | None:
-        """A JSON document with the mentions erased inside its strings (plain text if not JSON)."""
+    def json_text(self, text: str | None, keys: frozenset[str] | None = None) -> str | None:
+        """A JSON document with the mentions erased inside its strings (plain text if not JSON); with keys, only
+        under those keys of a top-level object (a change record: its text fields, not its owner or stage)."""
         if text is None:
             return None
         data = _loads(text)
         if data is _NOT_JSON:
             return self.pattern.sub("(erased)", text) if self.pattern else text
+        if keys is not None and isinstance(data, dict):
+            walked = {k: self._walk(v) if k in keys else v for k, v in data.items()}
+            return text if walked == data else json.dumps(walked, ensure_ascii=False)
         return json.dumps(self._walk(data), ensure_ascii=False)
 
     def _walk(self, value: Any) -> Any:

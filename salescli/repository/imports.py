@@ -127,6 +127,7 @@ EXPORT_SELECT: dict[str, tuple[str, str]] = {
 
 # A later change that counts against undoing a batch: not the batch's own, and not one of a batch
 # that was undone since (its changes and the undo's own entries carry that batch's id).
+_ACTIVITY_ENTITY = "CASE kind WHEN 'task' THEN 'task' ELSE 'activity' END"
 _NOT_UNDONE = ("(c.batch_id IS NULL OR (c.batch_id != {batch} AND c.batch_id NOT IN"
                " (SELECT id FROM import_batches WHERE undone_at IS NOT NULL)))")
 
@@ -500,19 +501,65 @@ class ImportStore(RepositoryBase):
         )
 
     def later_references(self, batch_id: int, last_change_id: int) -> list[Row]:
-        """Records created after the batch (outside it) that point at a record the batch created."""
+        """Records outside the batch (neither created nor updated by it) that point at a record it created, as
+        they stand now: a deal or contact linked to it by hand or by a later import, an activity logged on it
+        since. (Deleting the record would unlink them; one deleted since is no reason to refuse.)"""
         return self.all(
-            "SELECT c.entity, c.entity_id FROM changes c WHERE c.id > ? AND c.action = 'create'"
-            f" AND {_NOT_UNDONE.format(batch='?')} AND ("
-            "  (c.entity IN ('deal', 'contact', 'activity', 'task') AND json_extract(c.after, '$.company_id') IN"
-            "   (SELECT entity_id FROM changes WHERE batch_id = ? AND action = 'create' AND entity = 'company'))"
-            "  OR (c.entity IN ('deal', 'activity', 'task') AND json_extract(c.after, '$.contact_id') IN"
-            "   (SELECT entity_id FROM changes WHERE batch_id = ? AND action = 'create' AND entity = 'contact'))"
-            "  OR (c.entity IN ('activity', 'task') AND json_extract(c.after, '$.deal_id') IN"
-            "   (SELECT entity_id FROM changes WHERE batch_id = ? AND action = 'create' AND entity = 'deal'))"
-            ") ORDER BY c.id LIMIT 50",
-            (last_change_id, batch_id, batch_id, batch_id, batch_id),
+            "WITH mine AS (SELECT entity, entity_id, action FROM changes WHERE batch_id = ?1"
+            "   AND action IN ('create', 'update')),"
+            " made AS (SELECT entity, entity_id FROM mine WHERE action = 'create')"
+            " SELECT 'deal' AS entity, id AS entity_id FROM deals d"
+            " WHERE (company_id IN (SELECT entity_id FROM made WHERE entity = 'company')"
+            "   OR contact_id IN (SELECT entity_id FROM made WHERE entity = 'contact'))"
+            "   AND id NOT IN (SELECT entity_id FROM mine WHERE entity = 'deal')"
+            " UNION ALL SELECT 'contact', id FROM contacts"
+            " WHERE company_id IN (SELECT entity_id FROM made WHERE entity = 'company')"
+            "   AND id NOT IN (SELECT entity_id FROM mine WHERE entity = 'contact')"
+            " UNION ALL SELECT CASE a.kind WHEN 'task' THEN 'task' ELSE 'activity' END, a.id FROM activities a"
+            " WHERE (a.deal_id IN (SELECT entity_id FROM made WHERE entity = 'deal')"
+            "   OR a.contact_id IN (SELECT entity_id FROM made WHERE entity = 'contact')"
+            "   OR a.company_id IN (SELECT entity_id FROM made WHERE entity = 'company'))"
+            "   AND EXISTS (SELECT 1 FROM changes c WHERE c.entity IN ('activity', 'task') AND c.entity_id = a.id"
+            f"     AND c.action = 'create' AND c.id > ?2 AND {_NOT_UNDONE.format(batch='?1')})"
+            " ORDER BY 1, 2 LIMIT 50",
+            (batch_id, last_change_id),
         )
+
+    def merged_into(self, entity: str, ids: list[int]) -> dict[int, list[int]]:
+        """Of the companies or contacts ids, those another record was merged into since (`company merge`): id ->
+        the ids merged into it."""
+        out: dict[int, list[int]] = {}
+        for row in self.all(
+                "SELECT entity_id, json_extract(after, '$.merged_into') AS kept FROM changes WHERE entity = ?"
+                " AND action = 'merge' AND json_extract(after, '$.merged_into') IN (SELECT value FROM json_each(?))"
+                " ORDER BY id", (entity, json.dumps(ids))):
+            out.setdefault(int(row["kept"]), []).append(int(row["entity_id"]))
+        return out
+
+    def unlink_outside(self, created: dict[str, list[int]]) -> dict[str, int]:
+        """Before an undo deletes the records it created: clear, each logged, the links that records outside the
+        batch have to them (the foreign keys would clear them silently); returns the records unlinked, per table."""
+        made = {table: json.dumps(created.get(table, [])) for table in ("companies", "contacts", "deals", "activities")}
+        cleared: dict[str, set[int]] = {}
+        for table, entity_sql, link, target in (
+                ("contacts", "'contact'", "company_id", "companies"), ("deals", "'deal'", "company_id", "companies"),
+                ("deals", "'deal'", "contact_id", "contacts"),
+                ("activities", _ACTIVITY_ENTITY, "company_id", "companies"),
+                ("activities", _ACTIVITY_ENTITY, "contact_id", "contacts"),
+                ("activities", _ACTIVITY_ENTITY, "deal_id", "deals")):
+            if not created.get(target):
+                continue
+            where = f"{link} IN (SELECT value FROM json_each(?)) AND id NOT IN (SELECT value FROM json_each(?))"
+            params = (made[target], made[table])
+            cleared.setdefault(table, set()).update(
+                r["id"] for r in self.all(f"SELECT id FROM {table} WHERE {where}", params))
+            self.conn.execute(
+                "INSERT INTO changes (batch_id, entity, entity_id, action, changed_at, changed_by, before, after)"
+                f" SELECT ?, {entity_sql}, id, 'update', ?, ?, json_object('{link}', {link}),"
+                f" json_object('{link}', NULL)"
+                f" FROM {table} WHERE {where} ORDER BY id", (self.batch_id, self.now(), self.user, *params))
+            self.conn.execute(f"UPDATE {table} SET {link} = NULL WHERE {where}", params)
+        return {table: len(ids) for table, ids in cleared.items() if ids}
 
     def undo_delete(self, table: str, entity_sql: str, ids: list[int]) -> int:
         """Delete rows an import created, logging each as a 'delete' with its values."""
@@ -558,13 +605,20 @@ class ImportStore(RepositoryBase):
                     out.append((day, r))
         return out
 
-    def undo_stage_history(self, batch_id: int, updates: list[Row]) -> int:
-        """Delete the stage-history rows batch_id added to deals it updated (the history of deals it
-        created goes with them); returns how many. A batch written before stage history carried its
+    def moved_since(self, batch_id: int, deal_ids: list[int]) -> set[int]:
+        """Of the deals a batch moved (stage history rows carrying its id), those moved again after it."""
+        return {r["deal_id"] for r in self.all(
+            "SELECT DISTINCT h.deal_id FROM stage_history h WHERE h.deal_id IN (SELECT value FROM json_each(?1))"
+            " AND h.batch_id IS NOT ?2 AND h.id > (SELECT max(b.id) FROM stage_history b WHERE b.deal_id = h.deal_id"
+            " AND b.batch_id = ?2)", (json.dumps(deal_ids), batch_id))}
+
+    def undo_stage_history(self, batch_id: int, updates: list[Row], keep: set[int] | None = None) -> int:
+        """Delete the stage-history rows batch_id added to deals it updated, but the deals in keep (the history of
+        deals it created goes with them); returns how many. A batch written before stage history carried its
         batch id: the row its stage change wrote (same deal, stages, day and user; the latest such)."""
         removed = 0
         legacy: list[tuple[int, Any, Any, Any, str]] = []
-        for deal_id in sorted({u["entity_id"] for u in updates}):
+        for deal_id in sorted({u["entity_id"] for u in updates} - (keep or set())):
             cur = self.conn.execute("DELETE FROM stage_history WHERE deal_id = ? AND batch_id = ?",
                                     (deal_id, batch_id))
             removed += cur.rowcount

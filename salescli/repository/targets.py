@@ -28,6 +28,12 @@ class TargetStore(RepositoryBase):
         """Owner name -> team (None when the user has no team)."""
         return {r["name"]: r["team"] for r in self.all("SELECT name, team FROM users")}
 
+    def team_names(self) -> list[str]:
+        """The teams users are in, and those targets are set for, as spelt first."""
+        return [r["team"] for r in self.all(
+            "SELECT team FROM (SELECT team, min(id) AS first FROM users WHERE team IS NOT NULL GROUP BY team"
+            " UNION ALL SELECT name, 1e18 + min(id) FROM targets WHERE scope = 'team' GROUP BY name) ORDER BY first")]
+
     def team_exists(self, team: str) -> bool:
         return self.one("SELECT 1 AS x FROM users WHERE team = ? COLLATE NOCASE LIMIT 1", (team,)) is not None
 

@@ -127,19 +127,31 @@ def _links(repo: Repository, refs: LinkRefs, current: Row | None = None) -> dict
     if refs.company is not None:
         company = resolve_company(repo, refs.company, "--company") if refs.company.strip() else None
         links["company_id"] = company["id"] if company else None
-    # explicit > the deal's > the contact's
+    # explicit > the deal's > the contact's; on an edit, a contact or company chosen apart from the old deal's
+    # (not the one it brought) stays when only the deal changes
+    keep_contact = keep_company = False
+    if current is not None and deal is not None:
+        old = repo.deal(int(current["deal_id"])) if current.get("deal_id") else None
+        keep_contact = current.get("contact_id") is not None and current["contact_id"] != (old or {}).get("contact_id")
+        keep_company = current.get("company_id") is not None and current["company_id"] not in (
+            (old or {}).get("company_id"), _company_of(repo, (old or {}).get("contact_id")))
     brought_company = contact.get("company_id") if contact is not None else None
     if deal is not None:
-        if refs.contact is None and deal.get("contact_id") is not None:
+        if refs.contact is None and deal.get("contact_id") is not None and not keep_contact:
             links["contact_id"] = deal["contact_id"]
             if brought_company is None:
                 person = repo.contact(int(deal["contact_id"]))
                 brought_company = person.get("company_id") if person else None
         if deal.get("company_id") is not None:
             brought_company = deal["company_id"]
-    if refs.company is None and brought_company is not None:
+    if refs.company is None and brought_company is not None and not keep_company:
         links["company_id"] = brought_company
     return links
+
+
+def _company_of(repo: Repository, contact_id: int | None) -> int | None:
+    person = repo.contact(int(contact_id)) if contact_id else None
+    return person.get("company_id") if person else None
 
 
 def _owner(repo: Repository, name: str | None) -> str | None:

@@ -97,7 +97,15 @@ def company_by_name_or_create(repo: Repository, ref: str, owner: str | None) -> 
         raise NotFound(f'company "{ref.strip()}" not found; did you mean {meant}?',
                        hint=f"to create a company named {ref.strip()}, add it first:"
                             f" salescli company add {shlex.quote(ref.strip())}")
-    row = add_company(repo, {"name": ref, "owner": owner})
+    from salescli.models import DOMAIN_RE, normalize_domain
+
+    try:  # a domain or web address names a new company by its domain, and is its domain
+        domain: str | None = normalize_domain(ref)
+    except ValueError:
+        domain = None
+    if domain is not None and not DOMAIN_RE.match(ref.strip().lower()) and "://" not in ref and "www." not in ref:
+        domain = None
+    row = add_company(repo, {"name": domain or ref, "domain": domain, "owner": owner})
     repo.notices.append(f"created company {row['id']} {row['name']}")
     return row
 
@@ -146,7 +154,7 @@ def edit_company(
 def remove_company(repo: Repository, company_id: int) -> None:
     """Delete a company; its contacts, deals and activities stay, unlinked (each unlink logged)."""
     with repo.write():
-        _unlink_logged(repo, "company_id", company_id)
+        repo.unlink_logged("company_id", company_id)
         repo.delete_record("companies", "company", company_id)
 
 
@@ -201,7 +209,7 @@ def edit_contact(
 def remove_contact(repo: Repository, contact_id: int) -> None:
     """Delete a contact; their deals and activities stay, unlinked (each unlink logged)."""
     with repo.write():
-        _unlink_logged(repo, "contact_id", contact_id)
+        repo.unlink_logged("contact_id", contact_id)
         repo.delete_record("contacts", "contact", contact_id)
 
 
@@ -273,13 +281,6 @@ def merge_records(repo: Repository, entity: str, keep_ref: str, other_ref: str) 
                            {"merged": f"{other['name']} (#{other['id']})", **changed})
     return {"kept": keep["id"], "kept_name": keep["name"], "merged": other["id"], "merged_name": other["name"],
             "moved": moved, "filled": filled, "in_notes": aside}
-
-
-def _unlink_logged(repo: Repository, link: str, record_id: int) -> None:
-    """Clear the links to a record before deleting it, so the history says what pointed at it
-    (the foreign key would clear them silently)."""
-    for table, entity, row_id in repo.linked_records(link, record_id):
-        repo.change_record(table, entity, row_id, {link: None})
 
 
 def forget_contact(repo: Repository, contact_id: int) -> dict[str, int]:

@@ -401,7 +401,6 @@ def add_deal(
         deal_id = repo.create_record("deals", "deal", values)
         if minor is not None:
             _note_unpriced(repo, currency)
-        _note_stepless_date(repo, values)
         repo.add_stage_history(deal_id, None, target["id"], when, note, bool(missing))
         if missing:
             repo.record_change("deal", deal_id, "forced", None,
@@ -410,6 +409,7 @@ def add_deal(
         assert row is not None
         automations.fire(repo, row, "created", on_date or today, not_before=today)
         automations.fire(repo, row, "stage", on_date or today, target["name"], not_before=today)
+        _note_stepless_date(repo, {**values, "id": deal_id})  # (after the rules: a task they made is a next step)
     return row
 
 
@@ -423,9 +423,9 @@ def _note_unpriced(repo: Repository, currency: str | None) -> None:
 
 
 def _note_stepless_date(repo: Repository, deal: Row) -> None:
-    """A next-step date without words is no next step (`today` lists the deal as without one); say so."""
+    """A next-step date without words (and no open task, which would be the step) is no next step: say so."""
     stepless = deal.get("next_step_date") and not (deal.get("next_step") or "").strip()
-    if stepless and deal.get("status", "open") == "open":
+    if stepless and deal.get("status", "open") == "open" and not repo.open_deal_tasks(int(deal["id"])):
         repo.notices.append(f"note: next-step date {deal['next_step_date']} without a next step: a date alone is no"
                             " next step (--next-step TEXT)")
 
@@ -512,7 +512,7 @@ def edit_deal(
                 and values.get("amount_minor", deal["amount_minor"]) is not None:
             _note_unpriced(repo, values.get("currency", deal["currency"]))
         if {"next_step", "next_step_date"} & set(changed):
-            _note_stepless_date(repo, {**deal, **values})
+            _note_stepless_date(repo, {**deal, **values, "id": deal["id"]})
         if "contact_id" in changed and deal["status"] == "won":  # the buyer was someone else: so is the customer
             _contact_no_longer_customer(repo, deal)
             _contact_becomes_customer(repo, {**deal, "contact_id": changed["contact_id"]})
@@ -771,6 +771,7 @@ def remove_deal(repo: Repository, deal_id: int) -> None:
     """Delete a deal and its stage history (activities stay, unlinked); its open tasks are named."""
     with repo.write():
         tasks = repo.open_deal_tasks(deal_id)
+        repo.unlink_logged("deal_id", deal_id)
         repo.delete_record("deals", "deal", deal_id)
     if tasks:  # a follow-up for a deal that no longer exists would sit in someone's list unexplained
         n = len(tasks)

@@ -32,6 +32,19 @@ def known_user(repo: Repository, name: str) -> str:
     return spelled
 
 
+def known_team(repo: Repository, team: str) -> str:
+    """A team as spelt where users or targets name it; an unknown one is exit 3, with the team it may have meant."""
+    from salescli.values import typo_of
+
+    names = repo.team_names()
+    found = next((t for t in names if t.casefold() == team.strip().casefold()), None)
+    if found is None:
+        meant = typo_of(team.strip(), names)
+        raise NotFound(f'no team named "{team}"' + (f"; did you mean {meant}?" if meant else ""),
+                       hint="set one with `salescli user edit NAME --team TEAM`")
+    return found
+
+
 def _ambiguous(kind: str, ref: str, rows: list[Row], label: str) -> AmbiguousReference:
     listed = "; ".join(f"{r['id']} {r['name']}" + (f" <{r[label]}>" if r.get(label) else "")
                        + (f" at {r['company']}" if r.get("company") else "") for r in rows)
@@ -63,13 +76,24 @@ def find_company(repo: Repository, ref: str) -> Row | None:
         row = repo.company_by_domain(lowered)
         if row is not None:
             return row
-    rows = repo.companies_named(ref) or [
-        r for r in (repo.company(i) for i in repo.named_loosely("companies", ref)) if r is not None]
+        kept = repo.merged_by_key("company", "domain", lowered)  # (the domain of a company merged into another)
+        if kept is not None:
+            return repo.company(kept)
+    rows = _with_loose(repo, "companies", repo.companies_named(ref), ref)
     if len(rows) > 1:
         raise _ambiguous("company", ref, rows, "domain")
     if rows:
         return repo.company(rows[0]["id"])
     return None
+
+
+def _with_loose(repo: Repository, table: str, rows: list[Row], ref: str) -> list[Row]:
+    """The records named ref exactly (any case), with those named so in other spacing ("Acme  Robotics"): one
+    of each is no choice to make silently."""
+    seen = {r["id"] for r in rows}
+    get = repo.company if table == "companies" else repo.contact
+    extra = [r for r in (get(i) for i in repo.named_loosely(table, ref) if i not in seen) if r is not None]
+    return sorted(rows + extra, key=lambda r: r["id"]) if extra else rows
 
 
 def similar_names(repo: Repository, table: str, ref: str) -> str | None:
@@ -142,8 +166,10 @@ def find_contact(repo: Repository, ref: str) -> Row | None:
         row = repo.contact_by_email(ref.lower())
         if row is not None:
             return repo.contact(row["id"])
-    rows = repo.contacts_named(ref) or [
-        r for r in (repo.contact(i) for i in repo.named_loosely("contacts", ref)) if r is not None]
+        kept = repo.merged_by_key("contact", "email", ref.lower())  # (the e-mail of a contact merged into another)
+        if kept is not None:
+            return repo.contact(kept)
+    rows = _with_loose(repo, "contacts", repo.contacts_named(ref), ref)
     if len(rows) > 1:
         raise _ambiguous("contact", ref, rows, "email")
     if rows:

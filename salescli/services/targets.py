@@ -5,9 +5,10 @@ a scope (everyone, one owner, one team) over its own period:
 
 - per unit, a target whose period is exactly the report's is used as is; otherwise the targets that
   lie inside the report's period are summed (only the outermost when they nest: quarters, not also
-  their months); otherwise a target whose period overlaps counts in proportion to the calendar months
-  of its period that fall in the report's, a day counting its month's share (an annual target seen
-  from one quarter counts 1/4, from one month 1/12);
+  their months), and the days none of them covers take the part of a target reaching over the period's
+  edge that falls on them (the shortest such target first), in proportion to calendar months, a day
+  counting its month's share (an annual target seen from one quarter counts 1/4, from one month 1/12;
+  year to date is Q1-Q3's targets and Q4's part so far);
 - a team's target is its team target when one is set, else the sum of its members' targets;
 - everyone's target is the sum of the team targets plus the targets of owners not covered by one.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -42,6 +44,7 @@ class Scope:
 
     owner: str | None = None
     team: str | None = None
+    no_team: bool = False  # the owners in no team (a report's "(no team)" row)
 
     @property
     def key(self) -> str:
@@ -155,7 +158,27 @@ def set_target(repo: Repository, unit: str, period_text: str, value_text: str, m
         repo.notices.append(f"no user is in team {name} yet (salescli user edit NAME --team {name})")
     row = repo.one("SELECT * FROM targets WHERE id = ?", (target_id,))
     assert row is not None
+    _note_overlaps(repo, row)
     return row, state
+
+
+def _note_overlaps(repo: Repository, row: Row) -> None:
+    """Targets of one unit and metric that overlap without one holding the other (Q4 and 11-15..12-15): where
+    both cover a day, a report counts the shorter one's part; say so, as that is rarely what was meant."""
+    for other in repo.targets_overlapping(row["period_start"], row["period_end"], row["metric"]):
+        if other["id"] == row["id"] or other["scope"] != row["scope"] or other["name"].casefold() != row[
+                "name"].casefold():
+            continue
+        inside = other["period_start"] >= row["period_start"] and other["period_end"] <= row["period_end"]
+        holds = other["period_start"] <= row["period_start"] and other["period_end"] >= row["period_end"]
+        if not (inside or holds):
+            repo.notices.append(f"note: it overlaps target {other['id']} ({period_label_of(other)}) without one"
+                                " holding the other: where both cover a day, reports count the shorter one")
+
+
+def period_label_of(row: Row) -> str:
+    last = date.fromisoformat(row["period_end"]) - timedelta(days=1)
+    return f"{row['period_start']}..{last.isoformat()}"
 
 
 def remove_target(repo: Repository, target_id: int) -> None:
@@ -169,10 +192,11 @@ LISTED_ONLY = ("id", "team", "period_start", "period_end", "currency", "actual",
 
 
 def read_target_file(path: Path) -> list[dict[str, str]]:
-    """The rows of a targets CSV (owner, period, value[, metric]) with their line numbers; refuses bad files."""
-    name = path.name
+    """The rows of a targets CSV (owner, period, value[, metric]; separated by , ; TAB or |; "-" reads stdin) with
+    their line numbers; refuses bad files."""
+    name = path.name if str(path) != "-" else "<stdin>"
     try:
-        raw = path.read_bytes()
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as exc:
         raise ImportRejected(f"{path}: cannot be read ({exc.strerror})") from None
     if b"\x00" in raw[:8192]:
@@ -183,7 +207,9 @@ def read_target_file(path: Path) -> list[dict[str, str]]:
         line = raw.count(b"\n", 0, exc.start) + 1
         byte = raw[exc.start:exc.start + 1].hex().upper()
         raise ImportRejected(f"{name}:{line}: is not UTF-8 (byte 0x{byte})", hint="save it as CSV UTF-8") from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    first = text.split("\n", 1)[0]  # the delimiter a spreadsheet used: the one the header has most of
+    delimiter = max(",;\t|", key=first.count) if any(d in first for d in ",;\t|") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     try:
         header = next(reader, None)
         if header is None:
@@ -308,21 +334,48 @@ def _unit_value(rows: list[Row], period: Period, upto: date | None = None) -> De
     if exact:
         return _part(exact[0]["value"], share(exact[0]))
     inside = [r for r in rows if r["period_start"] >= start and r["period_end"] <= end]
-    if inside:
-        outer = [r for r in inside if not any(
-            o is not r and o["period_start"] <= r["period_start"] and o["period_end"] >= r["period_end"]
-            and (o["period_start"], o["period_end"]) != (r["period_start"], r["period_end"])
-            for o in inside)]
-        return sum((_part(r["value"], share(r)) for r in outer), Decimal(0))
-    # Overlapping targets: the most specific (shortest) one(s), pro-rated by calendar months.
-    shortest = min(date.fromisoformat(r["period_end"]) - date.fromisoformat(r["period_start"]) for r in rows)
-    total = Decimal(0)
-    for r in rows:
-        length = date.fromisoformat(r["period_end"]) - date.fromisoformat(r["period_start"])
-        if length == shortest and length.days > 0:
-            whole = _months(date.fromisoformat(r["period_start"]), date.fromisoformat(r["period_end"]))
-            total += _part(r["value"], _overlap_months(r, period.start, end_by) / whole)
+    outer = [r for r in inside if not any(
+        o is not r and o["period_start"] <= r["period_start"] and o["period_end"] >= r["period_end"]
+        and (o["period_start"], o["period_end"]) != (r["period_start"], r["period_end"])
+        for o in inside)]
+    total = sum((_part(r["value"], share(r)) for r in outer), Decimal(0))
+    # The days no target inside covers (all of them when none is inside: a quarter of a year's target) take the
+    # part of the targets reaching over the period's edge that falls on them, the most specific (shortest)
+    # target first: year to date is Q1-Q3 and the part of Q4 so far; 10-15..11-14 is half of October's and of
+    # November's.
+    free = _without([(period.start, period.end)], [(_day(r, "period_start"), _day(r, "period_end")) for r in outer])
+    for r in sorted((r for r in rows if r not in inside),
+                    key=lambda r: (_day(r, "period_end") - _day(r, "period_start"), r["period_start"])):
+        span = (_day(r, "period_start"), _day(r, "period_end"))
+        pieces = [(max(a, span[0]), min(b, span[1])) for a, b in free if max(a, span[0]) < min(b, span[1])]
+        if not pieces:
+            continue
+        whole = _months(*span)
+        if whole:
+            total += _part(r["value"], sum((_months(a, min(b, end_by)) for a, b in pieces if a < end_by),
+                                           Fraction(0)) / whole)
+        free = _without(free, pieces)
     return total
+
+
+def _day(row: Row, key: str) -> date:
+    return date.fromisoformat(row[key])
+
+
+def _without(spans: list[tuple[date, date]], cut: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    """The parts of spans (start, end exclusive) outside every span of cut."""
+    for c0, c1 in cut:
+        kept: list[tuple[date, date]] = []
+        for a, b in spans:
+            if c1 <= a or c0 >= b:
+                kept.append((a, b))
+                continue
+            if a < c0:
+                kept.append((a, c0))
+            if c1 < b:
+                kept.append((c1, b))
+        spans = kept
+    return spans
 
 
 def resolve_target(repo: Repository, metric: str, period: Period, scope: Scope,
@@ -358,6 +411,10 @@ def resolve_target(repo: Repository, metric: str, period: Period, scope: Scope,
         value = _unit_value(by_owner.get(scope.owner.lower(), []), period, upto)
     elif scope.team:
         value = team_value(scope.team)
+    elif scope.no_team:
+        own = [v for owner, owner_rows in by_owner.items() if not team_of.get(owner)
+               for v in [_unit_value(owner_rows, period, upto)] if v is not None]
+        value = sum(own, Decimal(0)) if own else None
     else:
         parts: list[Decimal] = []
         for team in by_team:

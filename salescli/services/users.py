@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,24 @@ class UserData(Record):
         return None if value is None else normalize_email(value)
 
 
+def _team_spelling(repo: Repository, team: str | None) -> str | None:
+    """A team as spelt already ("enterprise" typed, "Enterprise" known: reports group by team, so two spellings
+    would be two teams); a new team one slip from a known one is named in a note."""
+    if not team:
+        return team
+    known = repo.team_names()
+    same = next((t for t in known if t.casefold() == team.casefold()), None)
+    if same is not None:
+        return same
+    from salescli.values import typo_of
+
+    meant = typo_of(team, known)
+    if meant is not None:
+        repo.notices.append(f"note: new team {team}, one slip from team {meant}: if a typo, salescli user edit NAME"
+                            f" --team {shlex.quote(meant)}")
+    return team
+
+
 def add_user(repo: Repository, data: dict[str, Any]) -> Row:
     """A new user; an existing name (any case) is a conflict (use edit)."""
     model = validate(UserData, data)
@@ -37,7 +56,8 @@ def add_user(repo: Repository, data: dict[str, Any]) -> Row:
         if existing is not None:
             raise RuleError(f"user {existing['name']} already exists",
                             hint=f"change it with: salescli user edit {existing['name']} --team ...")
-        repo.create_record("users", "user", {**model.model_dump(), "created_at": repo.now()})
+        repo.create_record("users", "user", {**model.model_dump(), "team": _team_spelling(repo, model.team),
+                                             "created_at": repo.now()})
     row = repo.user_row(model.name)
     assert row is not None
     return row
@@ -52,6 +72,8 @@ def edit_user(repo: Repository, name: str, changes: dict[str, Any]) -> tuple[Row
     model = validate(UserData, merged)
     values = {k: getattr(model, k) for k in FIELDS if k in changes}
     with repo.write():
+        if values.get("team"):
+            values["team"] = _team_spelling(repo, values["team"])
         changed = repo.change_record("users", "user", current["id"], values)
     row = repo.user_row(current["name"])
     assert row is not None
@@ -98,7 +120,7 @@ def plan_removal(repo: Repository, name: str, heir: str | None) -> Handover:
             from salescli.errors import UsageError
 
             raise UsageError(f'{option} "{text}" is empty: give a user name')
-    user = repo.user_row(name)
+    user = repo.user_row(repo.user_spelling(name.strip()))
     if user is None:
         raise NotFound(f'no user named "{name}"', hint="see `salescli user list`")
     if repo.user is not None and user["name"].lower() == repo.user.lower():
@@ -107,7 +129,7 @@ def plan_removal(repo: Repository, name: str, heir: str | None) -> Handover:
                         hint="run it as someone else: salescli --user NAME user rm …")
     to = None
     if heir is not None:
-        found = repo.user_row(heir)
+        found = repo.user_row(repo.user_spelling(heir.strip()))
         if found is None:
             raise NotFound(f'--to "{heir}": no user named so', hint=f"add them first: salescli user add {heir}")
         if found["id"] == user["id"]:

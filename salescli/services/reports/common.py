@@ -147,7 +147,9 @@ def parse_report_period(text: str | None, today: date, settings: dict[str, str],
         return ALL_TIME
     try:
         # (an empty --period "" is refused by parse_period: a script's unset $PERIOD is no default)
-        return parse_period("this-quarter" if text is None else text, today, *period_settings(settings))
+        day_first = settings.get("day_first", "unset")
+        return parse_period("this-quarter" if text is None else text, today, *period_settings(settings),
+                            day_first=None if day_first == "unset" else day_first == "true")
     except InvalidValue as exc:
         raise exc.with_field(option) from None
 
@@ -432,6 +434,8 @@ def target_units(by: str, target_rows: list[Row], teams: dict[str, str | None], 
             team = t["name"] if t["scope"] == "team" else team_of.get(t["name"].lower())
             if team and (not scope.team or team.lower() == scope.team.lower()):
                 out.add(team)
+            elif not team and not scope.team:
+                out.add("")  # (an owner in no team: the "(no team)" row)
     return out
 
 
@@ -456,6 +460,21 @@ def target_rollup_note(by: str | None, rows: list[dict[str, Any]], total: Decima
 TARGETED_FIGURES = (("won_amount", "target", "won_amount", "won amount"),
                     ("deals_won", "deals_won_target", "won", "deals won"),
                     ("activities", "activities_target", "activities", "activities"))
+
+
+def report_targets(ctx: ReportContext, metric: str | None = None) -> list[Row]:
+    """The targets overlapping the report's period; none for a report of one pipeline (a target is an owner's or a
+    team's, over every pipeline: set against one pipeline's figures it would read as a shortfall)."""
+    if ctx.pipeline:
+        return []
+    return ctx.repo.targets_overlapping(ctx.start, ctx.end, metric)
+
+
+def pipeline_target_note(ctx: ReportContext) -> list[str]:
+    if ctx.pipeline and ctx.repo.targets_overlapping(ctx.start, ctx.end, None):
+        return [f"no target shown for pipeline {ctx.pipeline}: targets are an owner's or a team's, over every"
+                " pipeline"]
+    return []
 
 
 def uncovered_target_notes(ctx: ReportContext, totals: dict[str, Any], target_rows: list[Row],
@@ -545,6 +564,13 @@ def failed_conditions(report: Report, conditions: list[Condition]) -> list[str]:
         if c.holds(actual):
             held.append(f"{c.text} ({c.metric} = {_plain(actual)})")
     return held
+
+
+def untested_conditions(report: Report, conditions: list[Condition]) -> list[str]:
+    """The conditions whose figure has no value in this report (attainment without a target): a cron job would
+    otherwise pass them silently."""
+    return [f"--fail-if {c.text}: {c.metric} has no value here (no target, or nothing to divide by), so it was not"
+            " tested" for c in conditions if report.metrics.get(c.metric) is None]
 
 
 def _plain(value: Any) -> str:

@@ -39,7 +39,9 @@ from salescli.services.reports.common import (
     group_label,
     grouped,
     per_currency,
+    pipeline_target_note,
     ratio,
+    report_targets,
     stage_lookup,
     target_rollup_note,
     target_units,
@@ -161,7 +163,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
                                    month=month)
     won_rows = [r for r in repo.closed_in_period(ctx.filter, group, start=ctx.start, end=won_end, month=month)
                 if r["won"]]
-    target_rows = repo.targets_overlapping(ctx.start, ctx.end, "won_amount")
+    target_rows = report_targets(ctx, "won_amount")
     teams = repo.teams()
     total_target = resolve_target(repo, "won_amount", ctx.period, ctx.scope, target_rows, teams)
     totals = figures(ctx, open_rows, won_rows, stages, rates, total_target)
@@ -199,6 +201,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         if note:
             report.notes.append(note)
     report.notes.extend(uncovered_target_notes(ctx, totals, target_rows, teams, TARGETED_FIGURES[:1], end=won_end))
+    report.notes.extend(pipeline_target_note(ctx))
     if ctx.period != ALL_TIME and ctx.period.start <= ctx.as_of < ctx.period.end and not ctx.as_of_sql:
         late = repo.open_closing_before(ctx.filter, ctx.start)  # still open, their close date gone: no period's
         if late:
@@ -284,8 +287,8 @@ def _by_section(ctx: ReportContext, by: str, open_rows: list[Row], won_rows: lis
             keys |= target_units(by, target_rows, teams, ctx.scope)
         for key in keys:
             target = None
-            if key and by in TARGETED:
-                unit = Scope(owner=key) if by == "owner" else Scope(team=key)
+            if by in TARGETED and (key or by == "team"):
+                unit = Scope(owner=key) if by == "owner" else Scope(team=key) if key else Scope(no_team=True)
                 target = resolve_target(repo, "won_amount", ctx.period, unit, target_rows, teams)
             rows.append({name: group_label(by, key, ctx), **figures(ctx, open_g.get(key, []), won_g.get(key, []),
                                                                stages, rates, target)})

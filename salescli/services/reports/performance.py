@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from salescli.repository.base import Row
+from salescli.services.money import quantize
 from salescli.services.reports.common import (
     ALL_TIME,
     TARGETED,
@@ -30,7 +31,9 @@ from salescli.services.reports.common import (
     group_label,
     grouped,
     per_currency,
+    pipeline_target_note,
     ratio,
+    report_targets,
     target_rollup_note,
     target_units,
     uncovered_target_notes,
@@ -72,7 +75,7 @@ def figures(ctx: ReportContext, closed: list[Row], acts: list[Row], median: floa
         "lost": lost,
         "lost_amount": ctx.to_base(per_currency(closed, "lost_amount")),
         "win_rate": ratio(won, won + lost),
-        "avg_won": (won_amount / priced).quantize(Decimal(1).scaleb(-2)) if priced else None,
+        "avg_won": quantize(won_amount / priced, ctx.base) if priced else None,  # (the base currency's decimals)
         "median_cycle_days": days(median),
         "activities": total_acts,
         **kinds,
@@ -107,7 +110,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     medians = repo.median_cycle(f, by, start=ctx.start, end=end)
     overall_median = repo.median_cycle(f, "all", start=ctx.start, end=end).get("")
     acts = repo.activity_counts(f, by, start=ctx.start, end=end)
-    target_rows = repo.targets_overlapping(ctx.start, ctx.end)
+    target_rows = report_targets(ctx)
     teams = repo.teams()
     closed_g, acts_g = grouped(closed), grouped(acts)
     keys = set(closed_g) | set(acts_g)
@@ -116,8 +119,8 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     rows = []
     for key in keys:
         targets: dict[str, Decimal | None] = {}
-        if key and by in TARGETED:
-            unit = Scope(owner=key) if by == "owner" else Scope(team=key)
+        if by in TARGETED and (key or by == "team"):
+            unit = Scope(owner=key) if by == "owner" else Scope(team=key) if key else Scope(no_team=True)
             targets = _targets(ctx, unit, target_rows, teams)
         rows.append({by: group_label(by, key, ctx),
                      **figures(ctx, closed_g.get(key, []), acts_g.get(key, []), medians.get(key), targets)})
@@ -161,4 +164,5 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     if note:
         report.notes.append(note)
     report.notes.extend(uncovered_target_notes(ctx, totals, target_rows, teams, TARGETED_FIGURES))
+    report.notes.extend(pipeline_target_note(ctx))
     return report.finish(ctx)

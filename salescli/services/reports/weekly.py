@@ -30,6 +30,8 @@ from salescli.services.reports.common import (
     check_by,
     col,
     period_json,
+    pipeline_target_note,
+    report_targets,
     short,
     uncovered_target_notes,
 )
@@ -140,7 +142,7 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
     won_end = snap.events_end
     open_rows = repo.open_forecast(snap.filter, "all", start=snap.start, end=snap.end, as_of=snap.as_of_sql)
     won_rows = [r for r in repo.closed_in_period(snap.filter, "all", start=snap.start, end=won_end) if r["won"]]
-    target = resolve_target(repo, "won_amount", snap.period, snap.scope)
+    target = resolve_target(repo, "won_amount", snap.period, snap.scope, report_targets(snap, "won_amount"))
     fc = forecast.figures(snap, open_rows, won_rows, stages, rates, target)
     act_ctx = replace(ctx, period=week)
     act_rows, act_totals = activity.activity_rows(act_ctx, by, week.start.isoformat(), act_ctx.events_end)
@@ -247,8 +249,9 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
     report.meta["week"] = period_json(week)
     report.meta["period"] = period_json(snap.period)
     if fc["target"] is not None:  # the quarter's target set for some owners only: whose wins it counts
-        report.notes += uncovered_target_notes(snap, fc, repo.targets_overlapping(snap.start, snap.end, "won_amount"),
+        report.notes += uncovered_target_notes(snap, fc, report_targets(snap, "won_amount"),
                                                repo.teams(), TARGETED_FIGURES[:1], end=won_end)
+    report.notes += pipeline_target_note(snap)
     if past:
         report.notes.append(f"an earlier week: the pipeline and forecast are as they stood on {snap.as_of.isoformat()}"
                             " (from the stage history; amounts and close dates are today's); the at-risk deals and"
