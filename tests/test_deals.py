@@ -639,6 +639,7 @@ days in stage      16
 stage entered at   2026-11-10
 created at         2026-10-01
 updated at         2026-11-26
+days idle          16
 
 stage history
 when         from            to              by     note         forced
@@ -763,3 +764,15 @@ def test_rm_logs_the_activities_it_unlinks(ok: Run) -> None:
     for kind, ref in (("activity", "1"), ("task", "2")):
         last = json.loads(ok("history", kind, ref, "-f", "json").stdout)[-1]
         assert (last["action"], last["before"], last["after"]) == ("update", {"deal_id": 1}, {"deal_id": None})
+
+
+def test_show_says_days_idle_and_what_needs_attention_as_today_does(ok: Run) -> None:
+    ok("deal", "add", "Quiet", "--amount", "1k", "--close", "2026-11-20", "--date", "2026-09-01")
+    ok("deal", "add", "Tasked", "--next-step-date", "2026-12-01")
+    ok("task", "add", "Send deck", "--deal", "2")
+    quiet = as_json(ok, "deal", "show", "1")
+    assert (quiet["days_idle"], quiet["attention"]) == (
+        86, ["idle 86d (limit 30d)", "close date passed 2026-11-20", "no next step"])
+    assert as_json(ok, "deal", "show", "2")["attention"] == []  # (its open task is the next step)
+    ok("deal", "won", "1", "--force")
+    assert "attention" not in as_json(ok, "deal", "show", "1")

@@ -1349,3 +1349,24 @@ def test_history_of_an_import_batch_lists_what_it_wrote(ok: Run, tmp_path: Path)
     rows = json.loads(ok("history", "import", "1", "-f", "json").stdout)
     assert [(r["entity"], r["entity_id"], r["action"]) for r in rows] == [
         ("user", 1, "create"), ("company", 1, "create"), ("company", 2, "create")]  # (its owner, the acting user)
+
+
+def test_undo_counts_every_record_linked_since_and_asks_about_them(cli: Run, ok: Run, tmp_path: Path) -> None:
+    ok("import", "companies", str(write(tmp_path, "c.csv", "name,domain\nGlobex,globex.com\n")))
+    for n in range(60):  # (the refusal listed at most 50 before)
+        ok("deal", "add", f"D{n}", "--company", "globex.com")
+    res = cli("import", "undo", "1", "--yes")
+    assert res.stderr.splitlines()[0].endswith("deal 5 (points at a record it made) and 55 more")
+    res = cli("import", "undo", "1", "--force")  # (no terminal, no --yes: the question is in the refusal)
+    assert "delete the 2 records it created and unlink the 60 records linked to them since without --yes" in res.stderr
+
+
+def test_a_file_that_moves_deals_back_or_reopens_them_says_so(ok: Run, tmp_path: Path) -> None:
+    older = write(tmp_path, "o.csv", "external_id,title,stage,amount,expected_close\n"
+                                     "E1,A,Qualification,1000,2026-12-20\nE2,B,Qualification,1000,2026-12-20\n")
+    ok("import", "deals", str(older))
+    ok("deal", "won", "1")
+    ok("deal", "move", "2", "Proposal")
+    res = ok("import", "deals", str(older), "--dry-run")
+    assert ("2 existing deals are moved back a stage or reopened by the file (an older export?): `import undo`"
+            " takes them back") in res.stdout + res.stderr

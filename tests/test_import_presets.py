@@ -195,3 +195,34 @@ def test_hubspot_contacts_take_the_company_name_when_no_company_is_associated(ok
     rows = json.loads(ok("contact", "list", "-f", "json").stdout)
     assert [(c["name"], c["company"]) for c in rows] == [("Gina Lopez", "Foo Ltd"), ("Ann Bee", "Bar Inc"),
                                                          ("Eve Eff", "Qux")]
+
+
+def test_a_salesforce_call_happened_on_its_activity_date_not_its_creation(ok: Run, tmp_path: Path) -> None:
+    tasks = tmp_path / "Task.csv"
+    tasks.write_text("Id,Subject,ActivityDate,Status,TaskSubtype,CreatedDate\n"
+                     "00T1,Call back,2026-11-18,Completed,Call,2024-01-05T10:00:00.000+0000\n"
+                     "00T2,Send deck,2026-11-30,Not Started,Task,2024-01-05T10:00:00.000+0000\n", encoding="utf-8")
+    ok("import", "activities", str(tasks), "--preset", "salesforce")
+    rows = sql(ok, "SELECT kind, occurred_at, due_date FROM activities ORDER BY id")
+    assert rows == [{"kind": "call", "occurred_at": "2026-11-18", "due_date": None},  # (a bulk load's date: 2024)
+                    {"kind": "task", "occurred_at": "2024-01-05", "due_date": "2026-11-30"}]
+
+
+def test_an_export_imported_without_its_preset_is_told_which_one(cli: Run, ok: Run, tmp_path: Path) -> None:
+    pipeline = tmp_path / "sales_pipeline.csv"
+    pipeline.write_text("opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+                        "1C1I7A6R,Moses Frase,GTX Plus Basic,Cancity,Won,2016-10-20,2017-03-01,1054\n",
+                        encoding="utf-8")
+    res = cli("import", "deals", str(pipeline))
+    assert res.stderr.splitlines()[1].startswith("Hint: these columns are a maven export's: --preset maven reads"
+                                                 " them; nothing was imported")
+    opps = tmp_path / "Opportunity.csv"
+    opps.write_text("Id,Name,StageName,Amount,CloseDate,ForecastCategory,ForecastCategoryName,OwnerId,IsWon\n"
+                    "006A,Big,Prospecting,100,2026-12-01,Pipeline,Pipeline,005A,false\n", encoding="utf-8")
+    res = cli("import", "deals", str(opps))
+    assert res.exit_code == 4
+    assert res.stderr.splitlines()[1].startswith("Hint: these columns are a salesforce export's: add --preset"
+                                                 " salesforce (else: choose one:")
+    plain = tmp_path / "deals.csv"
+    plain.write_text("title,amount,stage\nX,100,Prospecting\n", encoding="utf-8")
+    assert "preset" not in ok("import", "deals", str(plain)).stderr

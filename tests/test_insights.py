@@ -43,6 +43,15 @@ def test_deal_rules_on_the_history(hist: Run) -> None:  # noqa: F811
                                 "median_open_amount": D("14500.00"), "threshold": D("29000.00")}
 
 
+def test_a_push_made_after_the_reports_day_is_not_counted(hist: Run) -> None:  # noqa: F811
+    hist("deal", "edit", "3", "--close", "2027-01-20", today="2026-11-28")  # (after the pinned 11-26)
+    pushed = insights(hist)["pushed"][0]
+    assert (pushed["numbers"]["pushes"], pushed["message"]) == (
+        2, "close date pushed 2 times (from 2026-11-30 to 2026-12-15)")
+    later = json.loads(hist("insights", "-f", "json", today="2026-11-28").stdout)["pushed"][0]
+    assert later["message"] == "close date pushed 3 times (from 2026-11-30 to 2027-01-20)"
+
+
 def test_a_parked_deal_is_neither_stuck_nor_quiet_until_its_date(hist: Run) -> None:  # noqa: F811
     hist("deal", "park", "10", "--until", "2027-01-15", "--reason", "budget freeze")
     hist("deal", "park", "5", "--until", "2026-12-01", "--reason", "waiting for the board")

@@ -357,18 +357,19 @@ def list_(
 
 @app.command("show")
 def show(ctx: typer.Context, ref: DealArg, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
-    """Show a deal: every field, MRR/ARR when recurring, its stage history and its timeline.
+    """Show a deal: every field, MRR/ARR when recurring, days idle and what needs attention (as `today` says), its
+    stage history and its timeline.
 
     \b
     Example: salescli deal show 1
     """
     from salescli.render import pick_format, render_record
-    from salescli.services.deals import DISPLAY_LABELS, deal_display, deal_story, deal_view
+    from salescli.services.deals import DISPLAY_LABELS, deal_attention, deal_display, deal_story, deal_view
 
     app = app_context(ctx)
     chosen = pick_format(fmt, output)
     row, sections = deal_story(app.repo(), ref)
-    view = deal_view(row, app.today)
+    view = {**deal_view(row, app.today), **deal_attention(app.repo(), row, app.today)}
     human = chosen in ("table", "markdown", "html")
     render_record(deal_display(view) if human else view, fmt=chosen, output=output,
                   title=f"Deal {row['id']}", sections=sections, labels=DISPLAY_LABELS if human else None)

@@ -362,7 +362,7 @@ class ImportReport:
     def refusal(self) -> ImportRejected:
         t = self.tally
         first = t.errors[0].text(self.file) if t.errors else f"{self.file}: {t.rejected} rows rejected"
-        hints = []
+        hints = [n for n in self.notes if n.startswith("these columns are a ")][:1]  # (the way past them all)
         if t.ambiguous_count:
             column, count = next(iter(t.ambiguous_count.items()))
             lines = ", ".join(map(str, t.ambiguous.get(column, [])[:5]))

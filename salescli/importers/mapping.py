@@ -380,6 +380,19 @@ def load_preset(name: str) -> dict[str, Any]:
     return _parse_map_text(text, f"preset {key}", json_first=False)
 
 
+def preset_for(header: list[str], entity: str) -> str | None:
+    """The bundled preset whose columns for entity are most of this header (a Maven or Salesforce export imported
+    without its preset), or None."""
+    named = {loose_key(h) for h in header if h.strip()}
+    best, best_hits = None, 0
+    for name in PRESETS:
+        columns = load_preset(name).get(entity, {}).get("columns", {})
+        hits = len(named & {loose_key(c) for c in columns})
+        if hits > best_hits:
+            best, best_hits = name, hits
+    return best if best_hits >= max(4, (len(named) * 2 + 4) // 5) else None  # (4 columns and 40 % of them)
+
+
 # -- resolving a header ---------------------------------------------------------------------------
 @dataclass
 class ColumnUse:
@@ -419,7 +432,27 @@ class Mapping:
 
 
 def resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> Mapping:
-    """Match every header cell to its target; conflicts and missing required fields are refused (exit 4)."""
+    """Match every header cell to its target; conflicts and missing required fields are refused (exit 4). A
+    header that is a bundled preset's, imported without a preset or map file, is said (a note, or the hint of
+    the refusal)."""
+    suggested = None if spec.sources else preset_for(header, entity)
+    try:
+        mapping = _resolve(header, entity, spec, file_name)
+    except ImportRejected as exc:
+        if suggested:
+            exc.hint = f"these columns are a {suggested} export's: add --preset {suggested}" + (
+                f" (else: {exc.hint})" if exc.hint else "")
+        raise
+    if suggested:  # said when the preset reads a column the aliases leave aside, or fills a field they do not
+        table = load_preset(suggested).get(entity, {})
+        known = {loose_key(c) for c in table.get("columns", {})}
+        if any(u.how == "unmapped" and loose_key(u.column) in known for u in mapping.uses) or any(
+                name not in mapping.fields for name in table.get("derive", {})):
+            mapping.notes.append(f"these columns are a {suggested} export's: --preset {suggested} reads them")
+    return mapping
+
+
+def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> Mapping:
     fields = FIELDS[entity]
     targets: list[tuple[str, str | None, str] | None] = [None] * len(header)
     by_exact = {h: i for i, h in enumerate(header)}

@@ -71,6 +71,9 @@ ZERO_PROBABILITY = ("open deal comes with a probability of 0 (its stage's is hig
                     " weighted forecast (deal edit --probability, or drop the file's probability column)",
                     "open deals come with a probability of 0 (their stages' are higher): they weigh nothing in the"
                     " weighted forecast (deal edit --probability, or drop the file's probability column)")
+MOVED_BACK = ("existing deal is moved back a stage or reopened by the file (an older export?): `import undo` takes it"
+              " back", "existing deals are moved back a stage or reopened by the file (an older export?): `import undo`"
+              " takes them back")
 #: An existing deal whose stage_history cell is not its history: the history is kept (it only grows by moves).
 HISTORY_KEPT = ("existing deal's stage history differs from its stage_history cell: kept as it is"
                 " (history only grows by stage changes)",
@@ -1882,6 +1885,11 @@ class DealPlanner(Planner):
             self.tally.notes[BREAKS_STAGE_RULES] += 1
         if "stage_id" in changed:  # (stage_entered_at may be unchanged: entered the old stage that day)
             self.writer.history(current["id"], current["stage_id"], stage.id, fields["stage_entered_at"])
+            was = self.stage_by_id.get(current["stage_id"])
+            if was is not None and (was.kind != "open" and stage.kind == "open" or (
+                    stage.kind == was.kind == "open" and stage.pipeline_id == was.pipeline_id
+                    and stage.position < was.position)):
+                self.tally.notes[MOVED_BACK] += 1  # (work done in salescli since that export: said, not refused)
         return "updated"
 
     def _check_history_runs_forward(self, current: Row, stage: StageInfo, values: Row, closed_on: str | None,
@@ -1999,13 +2007,17 @@ class ActivityPlanner(Planner):
                 raise RowError(self.col("status"), status, "is not a task status (done/completed, or open/"
                                "not started)", line)
         created = values.get("created_at")
-        occurred = values.get("occurred_at") or (created[:10] if created else None) or self.options.today.isoformat()
+        # a call or e-mail logged as a completed task (Salesforce's TaskSubtype) happened on its activity date (the
+        # column a task's due date comes from), not on the day the record was made (a bulk load's)
+        dated = values.get("due_date") if kind != "task" else None
+        occurred = (values.get("occurred_at") or (str(dated)[:10] if dated else None)
+                    or (created[:10] if created else None) or self.options.today.isoformat())
         if kind == "task" and done_at:  # a done task happened on its done day (as `task done` records it)
             occurred = str(done_at)[:10]
         fields: Row = {"kind": kind, "subject": subject, "occurred_at": occurred, "deal_id": deal_id,
                        "contact_id": contact_id, "company_id": company_id}
         for k in ("body", "outcome", "due_date", "external_id"):
-            if k in values:
+            if k in values and not (k == "due_date" and kind != "task"):  # (only a task is due)
                 fields[k] = values[k]
         if done_at is not None:
             fields["done_at"] = done_at
@@ -2035,7 +2047,7 @@ class ActivityPlanner(Planner):
         aid = self.writer.create("activities", {
             "kind": kind, "subject": subject, "body": values.get("body"), "outcome": values.get("outcome"),
             "deal_id": deal_id, "contact_id": contact_id, "company_id": company_id, "owner": owner,
-            "occurred_at": occurred, "due_date": values.get("due_date"), "done_at": done_at,
+            "occurred_at": occurred, "due_date": fields.get("due_date"), "done_at": done_at,
             "external_id": ext, "extra": json.dumps(extra, ensure_ascii=False) if extra else None,
             "created_at": created or now, "updated_at": values.get("updated_at") or now,
         }, line=line)

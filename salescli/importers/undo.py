@@ -124,7 +124,7 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
 
 def _refuse_if_changed(repo: Repository, batch_id: int, last_change_id: int) -> None:
     changed = repo.changed_since(batch_id, last_change_id)
-    refs = repo.later_references(batch_id, last_change_id)
+    refs = repo.later_references(batch_id)
     if not changed and not refs:
         return
     parts = [f"{r['entity']} {r['entity_id']} ({r['action']})" for r in changed[:5]]

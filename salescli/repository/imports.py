@@ -500,7 +500,7 @@ class ImportStore(RepositoryBase):
             (last_change_id, batch_id, batch_id),
         )
 
-    def later_references(self, batch_id: int, last_change_id: int) -> list[Row]:
+    def later_references(self, batch_id: int) -> list[Row]:
         """Records outside the batch (neither created nor updated by it) that point at a record it created, as
         they stand now: a deal or contact linked to it by hand or by a later import, an activity logged on it
         since. (Deleting the record would unlink them; one deleted since is no reason to refuse.)"""
@@ -520,9 +520,10 @@ class ImportStore(RepositoryBase):
             "   OR a.contact_id IN (SELECT entity_id FROM made WHERE entity = 'contact')"
             "   OR a.company_id IN (SELECT entity_id FROM made WHERE entity = 'company'))"
             "   AND EXISTS (SELECT 1 FROM changes c WHERE c.entity IN ('activity', 'task') AND c.entity_id = a.id"
-            f"     AND c.action = 'create' AND c.id > ?2 AND {_NOT_UNDONE.format(batch='?1')})"
-            " ORDER BY 1, 2 LIMIT 50",
-            (batch_id, last_change_id),
+            "     AND c.action = 'create' AND c.id > (SELECT max(id) FROM changes WHERE batch_id = ?1)"
+            f"     AND {_NOT_UNDONE.format(batch='?1')})"
+            " ORDER BY 1, 2",
+            (batch_id,),
         )
 
     def merged_into(self, entity: str, ids: list[int]) -> dict[int, list[int]]:

@@ -855,7 +855,7 @@ def money_text(value: Decimal | None, currency: str) -> str:
 
 DISPLAY_LABELS = {
     "stage_age_days": "days in stage", "mrr": "MRR", "arr": "ARR", "expected_close": "expected close",
-    "weighted_amount": "weighted", "forecast_category": "forecast",
+    "weighted_amount": "weighted", "forecast_category": "forecast", "days_idle": "days idle",
 }
 
 
@@ -874,6 +874,26 @@ def deal_display(view: dict[str, Any]) -> dict[str, Any]:
     for key in ("company_id", "contact_id", "currency"):
         out.pop(key)
     return out
+
+
+def deal_attention(repo: Repository, row: Row, today: date) -> dict[str, Any]:
+    """For `deal show` of an open deal: the days it has been idle and what `today` and `report stale` would say
+    of it (stale reasons, no next step; nothing while parked)."""
+    from salescli.services.agenda import last_touch, stale_reasons
+
+    if row["status"] != "open":
+        return {}
+    stage = repo.stage(int(row["stage_id"])) or {}
+    try:
+        default = int(repo.settings().get("default_stale_days", "30"))
+    except ValueError:
+        default = 30
+    idle = _days_since(last_touch(row), today)
+    parked = bool(row["parked_until"]) and str(row["parked_until"])[:10] > today.isoformat()
+    reasons = [] if parked else stale_reasons({**row, "rot_days": stage.get("rot_days")}, today, default)
+    if not parked and not (row["next_step"] or "").strip() and not repo.open_deal_tasks(int(row["id"])):
+        reasons.append("no next step")
+    return {"days_idle": idle, "attention": reasons}
 
 
 def deal_story(repo: Repository, ref: str) -> tuple[Row, Sections]:

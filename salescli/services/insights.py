@@ -106,13 +106,14 @@ def stuck_deals(ctx: ReportContext, limit: int | None) -> tuple[int, Iterator[di
 
 
 def pushed_deals(ctx: ReportContext, limit: int | None) -> tuple[int, Iterator[dict[str, Any]]]:
-    total, rows = _peek(ctx.repo.close_date_pushes(ctx.filter, min_pushes=PUSHES, limit=limit))
+    after = (ctx.today + timedelta(days=1)).isoformat()  # (pushes made after the report's day do not count)
+    total, rows = _peek(ctx.repo.close_date_pushes(ctx.filter, min_pushes=PUSHES, before=after, limit=limit))
 
     def out() -> Iterator[dict[str, Any]]:
         for r in rows:
             yield {"rule": "pushed", **_deal(r),
                    "message": f"close date pushed {r['pushes']} times (from {r['first_close']} to "
-                              f"{r['expected_close']})",
+                              f"{r['last_close']})",
                    "numbers": {"pushes": r["pushes"], "first_close": r["first_close"],
                                "expected_close": r["expected_close"]}}
 
