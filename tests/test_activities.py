@@ -73,6 +73,12 @@ def test_a_new_deal_replaces_only_the_links_the_old_deal_brought(ok, people):
 
     assert links("1") == ("Beta deal", "Ben Otto", "Beta GmbH")  # (Ben stays; Acme, deal 1's, follows)
     assert links("2") == ("Beta deal", "Ben Otto", "Beta GmbH")
+    ok("deal", "add", "Bare deal")  # 3: no contact, no company
+    ok("activity", "edit", "2", "--deal", "3")  # (Ben and Beta came with deal 2: they go with it)
+    assert links("2") == ("Bare deal", None, None)
+    ok("activity", "log", "call", "Chosen again", "--deal", "1", "--contact", "ben@beta.de")  # 3
+    ok("activity", "edit", "3", "--deal", "3")  # (Ben was chosen: he stays, with his company)
+    assert links("3") == ("Bare deal", "Ben Otto", "Beta GmbH")
 
 
 def test_notes_from_stdin_owner_and_date(ok, people):

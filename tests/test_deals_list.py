@@ -339,3 +339,11 @@ def test_parked_lists_the_deals_parked_past_today_and_park_notes_a_close_date_be
     assert ok("deal", "park", "2", "--until", "+6d", "--reason", "holidays").stderr.count("note") == 0  # no close
     assert ids(ok("deal", "list", "--parked", "-f", "json")) == [1, 2]
     assert ids(ok("deal", "list", "--parked", "-f", "json", today="2026-12-15")) == [1]  # B is back
+
+
+def test_closing_reads_a_range_of_dates_day_first_when_set(ok: Run) -> None:
+    ok("deal", "add", "Dec", "--close", "2026-12-10")
+    ok("deal", "add", "Jan", "--close", "2027-01-10")
+    ok("config", "set", "day_first", "true")
+    rows = json.loads(ok("deal", "list", "--closing", "01/12/2026..31/12/2026", "-f", "json").stdout)
+    assert [r["title"] for r in rows] == ["Dec"]

@@ -392,3 +392,6 @@ def test_the_domain_or_e_mail_of_a_merged_record_finds_the_one_it_went_into(ok):
     res = ok("contact", "add", "Jim", "--company", "https://www.newco.io/")
     assert "created company 3 newco.io" in res.stderr
     assert json.loads(ok("company", "show", "3", "-f", "json").stdout)["domain"] == "newco.io"
+    ok("contact", "add", "Bo", "--company", "Booking.com")  # (a name that is a domain keeps its spelling)
+    company = json.loads(ok("company", "show", "4", "-f", "json").stdout)
+    assert (company["name"], company["domain"]) == ("Booking.com", "booking.com")

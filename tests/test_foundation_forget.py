@@ -261,3 +261,22 @@ def test_forget_spares_what_only_looks_like_the_person(ok: Run, db: Path, run_ex
     subjects = [a["subject"] for a in json.loads(ok("activity", "list", "--all", "-f", "json").stdout)]
     assert sorted(subjects) == ["Called Ana Silva", "Invoice: bill sent"]
     assert json.loads(ok("deal", "show", "2", "-f", "json").stdout)["next_step"] == "Send the bill to (erased)"
+
+
+def test_forget_a_name_stored_in_one_case_matches_it_in_any(ok: Run, db: Path, run_exe: Run) -> None:
+    ok("contact", "add", "madonna", "--email", "m@x.io")  # 1
+    ok("contact", "add", "ANA SILVA", "--email", "a@x.io")  # 2
+    ok("contact", "add", "Ana Silva", "--email", "other@y.io")  # 3: a namesake, kept whole
+    ok("company", "add", "Acme", "--notes", "Madonna wants a demo; MADONNA called")
+    ok("deal", "add", "Madonna tour", "--amount", "1k", "--contact", "m@x.io")
+    ok("deal", "add", "Renewal", "--amount", "1k", "--contact", "a@x.io", "--notes", "Call Ana on Monday")
+    ok("activity", "log", "note", "Met Ana Silva at expo", "--contact", "other@y.io")
+    for ref in ("m@x.io", "a@x.io"):
+        res = run_exe("--db", str(db), "--today", "2026-11-26", "contact", "forget", ref, "--yes")
+        assert res.returncode == 0, res.stderr
+    assert json.loads(ok("company", "show", "Acme", "-f", "json").stdout)["notes"] == (
+        "(erased) wants a demo; (erased) called")
+    shown = [json.loads(ok("deal", "show", n, "-f", "json").stdout)[k] for n, k in (("1", "title"), ("2", "notes"))]
+    assert shown == ["(erased) tour", "Call (erased) on Monday"]
+    assert json.loads(ok("history", "activity", "1", "-f", "json").stdout)[0]["after"]["subject"] == (
+        "Met Ana Silva at expo")  # (the namesake's own activity, and its history)

@@ -524,3 +524,16 @@ def test_import_reads_a_semicolon_file_and_stdin(ok: Run, tmp_path: Path) -> Non
     ok("target", "import", "-", input="owner,period,value\ndana,2027-Q2,40000\n")
     assert [(t["period"], t["value"]) for t in json.loads(ok("target", "list", "-f", "json").stdout)] == [
         ("2027-Q1", 50000), ("2027-Q2", 40000)]
+
+
+def test_targets_inside_a_period_that_overlap_count_each_day_once(ok: Run) -> None:
+    ok("target", "set", "ana", "2026-10-01..2026-11-15", "100")
+    ok("target", "set", "ana", "2026-11", "100")
+
+    def target(period: str) -> Any:
+        return json.loads(ok("report", "performance", "--owner", "ana", "--period", period, "-f", "json").stdout,
+                          parse_float=D)["summary"]["target"]
+
+    # November is November's; October is the range's October (1 of its 1.5 months): the two add up
+    assert (target("2026-10"), target("2026-11"), target("2026-10-01..2026-11-30")) == (
+        D("66.67"), 100, D("166.67"))

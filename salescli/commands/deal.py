@@ -335,11 +335,9 @@ def list_(
     chosen = pick_format(fmt, output)
     repo = app.repo()
     if closing is not None:
-        settings = repo.settings()
-        from salescli.services.config import week_start_index
+        from salescli.services.config import period_settings
 
-        period = parsed(parse_period, closing, "--closing", app.today,
-                        int(settings["fiscal_year_start_month"]), week_start_index(settings["week_start"]))
+        period = parsed(parse_period, closing, "--closing", app.today, *period_settings(repo.settings()))
         flt.close_from, flt.close_before = period.start, period.end
     query = deal_list_query(repo, flt, today=app.today, sort=key)
     totals = deal_totals(repo, query, app.today)

@@ -220,7 +220,7 @@ class CrmStore(RepositoryBase):
         own = f"entity = 'contact' AND entity_id IN ({', '.join('?' * len(ids))})"
         own_history = self.all(f"SELECT before, after FROM changes WHERE {own}", ids)
         anycase, proper, about = _personal_values(person, own_history)
-        scrub = _Scrubber(anycase + proper, exact_case=proper)
+        scrub = _Scrubber(anycase + proper, exact_case=_as_spelt(proper))
         everywhere = anycase + proper
         # another contact of the same name keeps their record, history and activities: "Ana Silva" there is them
         namesakes = [r["id"] for r in self.all(
@@ -262,7 +262,8 @@ class CrmStore(RepositoryBase):
         if scrub:
             spared = json.dumps(namesakes)
             not_theirs = {"contacts": " AND id NOT IN (SELECT value FROM json_each(?))",
-                          "activities": " AND coalesce(contact_id, 0) NOT IN (SELECT value FROM json_each(?))"}
+                          "activities": " AND coalesce(contact_id, 0) NOT IN (SELECT value FROM json_each(?))",
+                          "deals": " AND coalesce(contact_id, 0) NOT IN (SELECT value FROM json_each(?))"}
             self.conn.create_function("salescli_mentions", 1, scrub.mentions)
             try:
                 for table, cols in _FREE_TEXT:
@@ -279,7 +280,11 @@ class CrmStore(RepositoryBase):
                 # text fields; not a user's record, nor a namesake's own.
                 for row in self.all(
                     "SELECT id, before, after FROM changes WHERE entity <> 'user'"
-                    " AND NOT (entity = 'contact' AND entity_id IN (SELECT value FROM json_each(?)))"
+                    " AND NOT (entity = 'contact' AND entity_id IN (SELECT value FROM json_each(?1)))"
+                    " AND NOT (entity IN ('activity', 'task') AND entity_id IN (SELECT id FROM activities"
+                    "   WHERE contact_id IN (SELECT value FROM json_each(?1))))"
+                    " AND NOT (entity = 'deal' AND entity_id IN (SELECT id FROM deals"
+                    "   WHERE contact_id IN (SELECT value FROM json_each(?1))))"
                     " AND (salescli_mentions(before) OR salescli_mentions(after))", (spared,)
                 ):
                     before = scrub.json_text(row["before"], _TEXT_KEYS)
@@ -301,7 +306,7 @@ class CrmStore(RepositoryBase):
         stage notes and the history of those — "Call Ana" names them by a first name, a one-word name or a short
         number: erased there too, spelt as they are (elsewhere an Ana may be someone else, and "bill" is not
         Bill)."""
-        scrub = _Scrubber(values, exact_case=values)
+        scrub = _Scrubber(values, exact_case=_as_spelt(values))
         if not scrub:
             return
         for chunk in (deals[i:i + 500] for i in range(0, len(deals), 500)):
@@ -455,6 +460,7 @@ def _personal_values(person: Row, history: list[Row]) -> tuple[list[str], list[s
             anycase.setdefault(value)
         elif key == "name":
             proper.setdefault(value)
+            about.setdefault(value)
         else:
             about.setdefault(value)
         given = [w for w in words[:-1] if w.rstrip(".").casefold() not in _TITLES] if key == "name" else []
@@ -462,6 +468,13 @@ def _personal_values(person: Row, history: list[Row]) -> tuple[list[str], list[s
         if first is not None and len(first) > 1:  # (Dr Ana Silva: Ana)
             about.setdefault(first)
     return list(anycase), list(proper), list(about)
+
+
+def _as_spelt(values: list[str]) -> list[str]:
+    """Of names, those to match only as spelt: the ones written as a proper name ("Li", "Bill": capital then small
+    letters). One stored all in small or capital letters ("madonna", "ANA SILVA") says nothing of how a text
+    writes it: it matches in any case."""
+    return [v for v in values if v[:1].isupper() and any(c.islower() for c in v)]
 
 
 class _Scrubber:

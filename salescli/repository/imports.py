@@ -619,15 +619,19 @@ class ImportStore(RepositoryBase):
         batch id: the row its stage change wrote (same deal, stages, day and user; the latest such)."""
         removed = 0
         legacy: list[tuple[int, Any, Any, Any, str]] = []
+        moves: dict[int, list[Row]] = {}  # deal -> its updates that changed the stage (the legacy rows' source)
+        for u in updates:
+            if '"stage_id"' in (u["after"] or ""):
+                moves.setdefault(u["entity_id"], []).append(u)
         for deal_id in sorted({u["entity_id"] for u in updates} - (keep or set())):
             cur = self.conn.execute("DELETE FROM stage_history WHERE deal_id = ? AND batch_id = ?",
                                     (deal_id, batch_id))
             removed += cur.rowcount
             if cur.rowcount:
                 continue
-            for u in updates:
+            for u in moves.get(deal_id, ()):
                 before, after = json.loads(u["before"] or "{}"), json.loads(u["after"] or "{}")
-                if u["entity_id"] == deal_id and "stage_id" in after and after.get("stage_entered_at"):
+                if "stage_id" in after and after.get("stage_entered_at"):
                     legacy.append((deal_id, before.get("stage_id"), after["stage_id"], after["stage_entered_at"],
                                    u["changed_by"]))
         for deal_id, from_id, to_id, when, who in legacy:

@@ -135,17 +135,17 @@ def _links(repo: Repository, refs: LinkRefs, current: Row | None = None) -> dict
         keep_contact = current.get("contact_id") is not None and current["contact_id"] != (old or {}).get("contact_id")
         keep_company = current.get("company_id") is not None and current["company_id"] not in (
             (old or {}).get("company_id"), _company_of(repo, (old or {}).get("contact_id")))
+    moved = current is not None and deal is not None  # (an edit to another deal: what the old one brought goes)
     brought_company = contact.get("company_id") if contact is not None else None
     if deal is not None:
-        if refs.contact is None and deal.get("contact_id") is not None and not keep_contact:
-            links["contact_id"] = deal["contact_id"]
-            if brought_company is None:
-                person = repo.contact(int(deal["contact_id"]))
-                brought_company = person.get("company_id") if person else None
+        if refs.contact is None and not keep_contact and (deal.get("contact_id") is not None or moved):
+            links["contact_id"] = deal.get("contact_id")
+            if brought_company is None and deal.get("contact_id") is not None:
+                brought_company = _company_of(repo, deal["contact_id"])
         if deal.get("company_id") is not None:
             brought_company = deal["company_id"]
-    if refs.company is None and brought_company is not None and not keep_company:
-        links["company_id"] = brought_company
+    if refs.company is None and not keep_company and (brought_company is not None or moved):
+        links["company_id"] = brought_company or _company_of(repo, links["contact_id"])
     return links
 
 

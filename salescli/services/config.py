@@ -235,10 +235,13 @@ def settings_rows(values: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"key": k, "value": values[k], "meaning": SETTING_HELP[k]} for k in SETTING_KEYS]
 
 
-def period_settings(settings: dict[str, str]) -> tuple[int, int]:
-    """(fiscal_year_start_month, week_start 0=Monday) from the stored settings, defaults if odd."""
+def period_settings(settings: dict[str, str]) -> tuple[int, int, bool | None]:
+    """(fiscal_year_start_month, week_start 0=Monday, day_first) from the stored settings, defaults if odd: what
+    parse_period takes after the day (a range of typed dates reads them as every typed date is read)."""
     try:
         fiscal = int(settings.get("fiscal_year_start_month", "1"))
     except ValueError:
         fiscal = 1
-    return (fiscal if 1 <= fiscal <= 12 else 1), week_start_index(settings.get("week_start", "monday"))
+    day_first = settings.get("day_first", "unset")
+    return ((fiscal if 1 <= fiscal <= 12 else 1), week_start_index(settings.get("week_start", "monday")),
+            None if day_first == "unset" else day_first == "true")

@@ -105,7 +105,8 @@ def company_by_name_or_create(repo: Repository, ref: str, owner: str | None) -> 
         domain = None
     if domain is not None and not DOMAIN_RE.match(ref.strip().lower()) and "://" not in ref and "www." not in ref:
         domain = None
-    row = add_company(repo, {"name": domain or ref, "domain": domain, "owner": owner})
+    web_address = "://" in ref or ref.strip().lower().startswith("www.")  # (named by its domain, not its URL)
+    row = add_company(repo, {"name": domain if domain and web_address else ref, "domain": domain, "owner": owner})
     repo.notices.append(f"created company {row['id']} {row['name']}")
     return row
 

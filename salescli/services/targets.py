@@ -338,14 +338,18 @@ def _unit_value(rows: list[Row], period: Period, upto: date | None = None) -> De
         o is not r and o["period_start"] <= r["period_start"] and o["period_end"] >= r["period_end"]
         and (o["period_start"], o["period_end"]) != (r["period_start"], r["period_end"])
         for o in inside)]
-    total = sum((_part(r["value"], share(r)) for r in outer), Decimal(0))
-    # The days no target inside covers (all of them when none is inside: a quarter of a year's target) take the
-    # part of the targets reaching over the period's edge that falls on them, the most specific (shortest)
-    # target first: year to date is Q1-Q3 and the part of Q4 so far; 10-15..11-14 is half of October's and of
-    # November's.
-    free = _without([(period.start, period.end)], [(_day(r, "period_start"), _day(r, "period_end")) for r in outer])
-    for r in sorted((r for r in rows if r not in inside),
-                    key=lambda r: (_day(r, "period_end") - _day(r, "period_start"), r["period_start"])):
+    # Each day of the period counts once, from one target: those inside first (the shortest first where two
+    # overlap without nesting), then the part of the targets reaching over the period's edge that falls on the
+    # days left (all of them when none is inside: a quarter of a year's target), again the most specific
+    # (shortest) first: year to date is Q1-Q3 and the part of Q4 so far; 10-15..11-14 is half of October's and
+    # of November's.
+    total = Decimal(0)
+    free = [(period.start, period.end)]
+
+    def length(r: Row) -> tuple[timedelta, str]:
+        return _day(r, "period_end") - _day(r, "period_start"), r["period_start"]
+
+    for r in sorted(outer, key=length) + sorted((r for r in rows if r not in inside), key=length):
         span = (_day(r, "period_start"), _day(r, "period_end"))
         pieces = [(max(a, span[0]), min(b, span[1])) for a, b in free if max(a, span[0]) < min(b, span[1])]
         if not pieces:

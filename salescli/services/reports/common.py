@@ -147,9 +147,7 @@ def parse_report_period(text: str | None, today: date, settings: dict[str, str],
         return ALL_TIME
     try:
         # (an empty --period "" is refused by parse_period: a script's unset $PERIOD is no default)
-        day_first = settings.get("day_first", "unset")
-        return parse_period("this-quarter" if text is None else text, today, *period_settings(settings),
-                            day_first=None if day_first == "unset" else day_first == "true")
+        return parse_period("this-quarter" if text is None else text, today, *period_settings(settings))
     except InvalidValue as exc:
         raise exc.with_field(option) from None
 

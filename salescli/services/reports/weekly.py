@@ -68,7 +68,7 @@ def parse_week(text: str | None, today: date, settings: dict[str, str], option: 
     from salescli.services.config import period_settings
     from salescli.values import fiscal_quarter, parse_period, week_of
 
-    fiscal_start, week_start = period_settings(settings)
+    fiscal_start, week_start, _day_first = period_settings(settings)
     if text is None:
         week = default_week(today, week_start)
     else:
