@@ -250,18 +250,21 @@ class RepositoryBase:
         elif not path.is_file():  # a FIFO would block the read below forever; a device is no database
             raise DatabaseError(f"{path} is not a regular file, not a database file")
         fresh = created is not None or (adopt_empty and path.is_file() and path.stat().st_size == 0)
+        repo = None
         try:
             repo = cls._connect(path, created=fresh, busy_timeout=busy_timeout, user=user, now=now,
                                 read_only=read_only)
-        except BaseException:
+            repo.file_id = created or _file_id(path)
+            if created is not None:
+                repo.created = created
+                repo.created_folders = folders
+                repo._data_version = repo.scalar("PRAGMA data_version")
+        except BaseException:  # (a Ctrl-C or SIGTERM too, up to the moment the caller holds the repository)
             if created is not None:  # a file just made and never usable: nothing of anyone's is in it
+                if repo is not None:
+                    repo.close()
                 _remove_created(path, created, folders)
             raise
-        repo.file_id = created or _file_id(path)
-        if created is not None:
-            repo.created = created
-            repo.created_folders = folders
-            repo._data_version = repo.scalar("PRAGMA data_version")
         return repo
 
     @classmethod
