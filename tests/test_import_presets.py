@@ -217,8 +217,10 @@ def test_an_export_imported_without_its_preset_is_told_which_one(cli: Run, ok: R
     assert res.stderr.splitlines()[1].startswith("Hint: these columns are a maven export's: --preset maven reads"
                                                  " them; nothing was imported")
     opps = tmp_path / "Opportunity.csv"
-    opps.write_text("Id,Name,StageName,Amount,CloseDate,ForecastCategory,ForecastCategoryName,OwnerId,IsWon\n"
-                    "006A,Big,Prospecting,100,2026-12-01,Pipeline,Pipeline,005A,false\n", encoding="utf-8")
+    opps.write_text("Id,Name,StageName,Amount,CloseDate,ForecastCategory,ForecastCategoryName,OwnerId,IsWon,"
+                    "Probability,NextStep,LeadSource,Description,CreatedDate\n"
+                    "006A,Big,Prospecting,100,2026-12-01,Pipeline,Pipeline,005A,false,10,,Web,,2026-11-01\n",
+                    encoding="utf-8")
     res = cli("import", "deals", str(opps))
     assert res.exit_code == 4
     assert res.stderr.splitlines()[1].startswith("Hint: these columns are a salesforce export's: add --preset"
@@ -226,3 +228,11 @@ def test_an_export_imported_without_its_preset_is_told_which_one(cli: Run, ok: R
     plain = tmp_path / "deals.csv"
     plain.write_text("title,amount,stage\nX,100,Prospecting\n", encoding="utf-8")
     assert "preset" not in ok("import", "deals", str(plain)).stderr
+
+
+def test_a_planned_call_keeps_its_due_date(ok: Run, tmp_path: Path) -> None:
+    planned = tmp_path / "activities.csv"
+    planned.write_text("kind,subject,due_date\ncall,Planned call,2026-12-03\n", encoding="utf-8")
+    ok("import", "activities", str(planned))
+    assert sql(ok, "SELECT kind, occurred_at, due_date FROM activities") == [
+        {"kind": "call", "occurred_at": "2026-11-26", "due_date": "2026-12-03"}]  # (not dated ahead, not lost)

@@ -50,6 +50,9 @@ def test_a_push_made_after_the_reports_day_is_not_counted(hist: Run) -> None:  #
         2, "close date pushed 2 times (from 2026-11-30 to 2026-12-15)")
     later = json.loads(hist("insights", "-f", "json", today="2026-11-28").stdout)["pushed"][0]
     assert later["message"] == "close date pushed 3 times (from 2026-11-30 to 2027-01-20)"
+    hist("deal", "edit", "3", "--close", "2026-12-20", today="2026-11-29")  # pulled in: the date it has then
+    pulled = json.loads(hist("insights", "-f", "json", today="2026-11-29").stdout)["pushed"][0]
+    assert pulled["message"] == "close date pushed 3 times (from 2026-11-30 to 2026-12-20)"
 
 
 def test_a_parked_deal_is_neither_stuck_nor_quiet_until_its_date(hist: Run) -> None:  # noqa: F811

@@ -419,7 +419,7 @@ def undo(
     found = repo.import_batch_counts(batch)
     if found is not None and not found["undone_at"]:  # (an unknown or undone batch: undo_import says so)
         n, m = found["creates"], found["updates"]
-        linked = len(repo.later_references(batch)) if force and n else 0  # (without --force: refused, said)
+        linked = repo.later_references(batch, 0)[1] if force and n else 0  # (without --force: refused, said)
         work = [f"delete the {n:,} record{'s' if n != 1 else ''} it created" if n else "",
                 f"restore the {m:,} record{'s' if m != 1 else ''} it updated" if m else "",
                 f"unlink the {linked:,} record{'s' if linked != 1 else ''} linked to them since" if linked else ""]

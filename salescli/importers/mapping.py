@@ -384,13 +384,14 @@ def preset_for(header: list[str], entity: str) -> str | None:
     """The bundled preset whose columns for entity are most of this header (a Maven or Salesforce export imported
     without its preset), or None."""
     named = {loose_key(h) for h in header if h.strip()}
-    best, best_hits = None, 0
+    best, best_share = None, 0.0
     for name in PRESETS:
-        columns = load_preset(name).get(entity, {}).get("columns", {})
-        hits = len(named & {loose_key(c) for c in columns})
-        if hits > best_hits:
-            best, best_hits = name, hits
-    return best if best_hits >= max(4, (len(named) * 2 + 4) // 5) else None  # (4 columns and 40 % of them)
+        columns = {loose_key(c) for c in load_preset(name).get(entity, {}).get("columns", {})}
+        hits = len(named & columns)
+        share = hits / len(columns) if columns and hits >= 4 else 0.0
+        if share > best_share:
+            best, best_share = name, share
+    return best if best_share >= 0.6 else None  # (4 of its columns or more, and 60 % of them: its export)
 
 
 # -- resolving a header ---------------------------------------------------------------------------

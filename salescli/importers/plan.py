@@ -2009,7 +2009,7 @@ class ActivityPlanner(Planner):
         created = values.get("created_at")
         # a call or e-mail logged as a completed task (Salesforce's TaskSubtype) happened on its activity date (the
         # column a task's due date comes from), not on the day the record was made (a bulk load's)
-        dated = values.get("due_date") if kind != "task" else None
+        dated = values.get("due_date") if kind != "task" and (done_at or status in DONE_WORDS) else None
         occurred = (values.get("occurred_at") or (str(dated)[:10] if dated else None)
                     or (created[:10] if created else None) or self.options.today.isoformat())
         if kind == "task" and done_at:  # a done task happened on its done day (as `task done` records it)
@@ -2017,7 +2017,7 @@ class ActivityPlanner(Planner):
         fields: Row = {"kind": kind, "subject": subject, "occurred_at": occurred, "deal_id": deal_id,
                        "contact_id": contact_id, "company_id": company_id}
         for k in ("body", "outcome", "due_date", "external_id"):
-            if k in values and not (k == "due_date" and kind != "task"):  # (only a task is due)
+            if k in values and not (k == "due_date" and dated):  # (a done call's date is when it happened)
                 fields[k] = values[k]
         if done_at is not None:
             fields["done_at"] = done_at

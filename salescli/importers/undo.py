@@ -124,12 +124,12 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
 
 def _refuse_if_changed(repo: Repository, batch_id: int, last_change_id: int) -> None:
     changed = repo.changed_since(batch_id, last_change_id)
-    refs = repo.later_references(batch_id)
-    if not changed and not refs:
+    refs, linked = repo.later_references(batch_id)
+    if not changed and not linked:
         return
     parts = [f"{r['entity']} {r['entity_id']} ({r['action']})" for r in changed[:5]]
     parts += [f"{r['entity']} {r['entity_id']} (points at a record it made)" for r in refs[:5]]
-    more = len(changed) + len(refs) - len(parts)
+    more = len(changed) + linked - len(parts)
     raise RuleError(
         f"import batch {batch_id}: records changed since the import: {', '.join(parts)}"
         + (f" and {more} more" if more > 0 else ""),

@@ -220,7 +220,7 @@ class CrmStore(RepositoryBase):
         own = f"entity = 'contact' AND entity_id IN ({', '.join('?' * len(ids))})"
         own_history = self.all(f"SELECT before, after FROM changes WHERE {own}", ids)
         anycase, proper, about = _personal_values(person, own_history)
-        scrub = _Scrubber(anycase + proper, exact_case=_as_spelt(proper))
+        scrub = _Scrubber(anycase + proper, exact_case=proper)  # (a one-word name elsewhere: only as spelt)
         everywhere = anycase + proper
         # another contact of the same name keeps their record, history and activities: "Ana Silva" there is them
         namesakes = [r["id"] for r in self.all(

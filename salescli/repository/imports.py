@@ -500,11 +500,11 @@ class ImportStore(RepositoryBase):
             (last_change_id, batch_id, batch_id),
         )
 
-    def later_references(self, batch_id: int) -> list[Row]:
+    def later_references(self, batch_id: int, limit: int = 5) -> tuple[list[Row], int]:
         """Records outside the batch (neither created nor updated by it) that point at a record it created, as
         they stand now: a deal or contact linked to it by hand or by a later import, an activity logged on it
-        since. (Deleting the record would unlink them; one deleted since is no reason to refuse.)"""
-        return self.all(
+        since (one deleted since is no reason to refuse). The first `limit` of them, and how many in all."""
+        sql = (
             "WITH mine AS (SELECT entity, entity_id, action FROM changes WHERE batch_id = ?1"
             "   AND action IN ('create', 'update')),"
             " made AS (SELECT entity, entity_id FROM mine WHERE action = 'create')"
@@ -522,9 +522,9 @@ class ImportStore(RepositoryBase):
             "   AND EXISTS (SELECT 1 FROM changes c WHERE c.entity IN ('activity', 'task') AND c.entity_id = a.id"
             "     AND c.action = 'create' AND c.id > (SELECT max(id) FROM changes WHERE batch_id = ?1)"
             f"     AND {_NOT_UNDONE.format(batch='?1')})"
-            " ORDER BY 1, 2",
-            (batch_id,),
         )
+        total = int(self.scalar(f"SELECT count(*) FROM ({sql})", (batch_id,)))
+        return (self.all(f"{sql} ORDER BY 1, 2 LIMIT ?2", (batch_id, limit)) if total else []), total
 
     def merged_into(self, entity: str, ids: list[int]) -> dict[int, list[int]]:
         """Of the companies or contacts ids, those another record was merged into since (`company merge`): id ->

@@ -586,14 +586,16 @@ class MetricStore(RepositoryBase):
     def close_date_pushes(self, f: DealFilter, *, min_pushes: int, before: str, limit: int | None = None
                           ) -> Iterator[Row]:
         """Open deals whose expected close was moved later at least min_pushes times before a day (change log),
-        most pushed first, with the latest close a push set by then (last_close); every row carries `total`."""
+        most pushed first, with the close date it had by then (last_close); every row carries `total`."""
         filt, fparams = f.sql()
         params: dict[str, Any] = {**fparams, "min": min_pushes, "before": before}
         params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
         yield from self.stream(
             "SELECT d.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, d.expected_close,"
             " count(*) AS pushes, min(json_extract(ch.before, '$.expected_close')) AS first_close,"
-            " max(json_extract(ch.after, '$.expected_close')) AS last_close, count(*) OVER () AS total"
+            " (SELECT json_extract(l.after, '$.expected_close') FROM changes l WHERE l.entity = 'deal'"
+            "  AND l.entity_id = d.id AND l.after LIKE '%expected_close%' AND l.changed_at < :before"
+            "  ORDER BY l.id DESC LIMIT 1) AS last_close, count(*) OVER () AS total"
             " FROM changes ch JOIN deals d ON d.id = ch.entity_id JOIN stages s ON s.id = d.stage_id"
             " WHERE ch.entity = 'deal' AND d.status = 'open' AND ch.after LIKE '%expected_close%'"
             " AND ch.changed_at < :before"
