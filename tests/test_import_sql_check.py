@@ -114,6 +114,21 @@ def test_db_check_lists_broken_invariants(cli: Run, crm: Run, db: Path) -> None:
     assert res.stderr.splitlines()[0] == f"Error: db check found 5 problems and 2 warnings in {db}"
 
 
+def test_db_check_lists_a_team_spelt_two_ways(cli: Run, ok: Run, db: Path) -> None:
+    ok("user", "add", "dana", "--team", "Enterprise")
+    ok("user", "add", "lee")
+    conn = sqlite3.connect(db)
+    with conn:  # (as a salescli before team spellings were adopted left it)
+        conn.execute("UPDATE users SET team = 'enterprise' WHERE name = 'lee'")
+    conn.close()
+    res = cli("db", "check", "-f", "csv")
+    assert res.exit_code == 1
+    assert res.stdout.splitlines()[1] == ("team spelt two ways,problem,user,2,team enterprise beside Enterprise"
+                                          " (salescli user edit lee --team Enterprise)")
+    ok("user", "edit", "lee", "--team", "Enterprise")
+    assert cli("db", "check").exit_code == 0
+
+
 def test_db_check_past_proposal_without_amount(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
     ok("pipeline", "stage-edit", "Default", "Negotiation", "--require", "none")
     path = tmp_path / "d.csv"

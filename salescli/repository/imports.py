@@ -743,6 +743,11 @@ class ImportStore(RepositoryBase):
                  f"(r.value = '{name}' AND coalesce(d.{column}, '') = '')"
                  for name, column in required_columns.items()) + ")", ""),
             ("negative target", "SELECT 'target', id, 'value ' || value FROM targets WHERE value < 0", ""),
+            # reports group by team as spelt: "enterprise" beside "Enterprise" would be two teams
+            ("team spelt two ways",
+             "SELECT 'user', u.id, 'team ' || u.team || ' beside ' || min(t.team) || ' (salescli user edit '"
+             " || u.name || ' --team ' || min(t.team) || ')' FROM users u JOIN users t"
+             " ON t.team = u.team COLLATE NOCASE AND t.team != u.team AND t.id < u.id GROUP BY u.id", ""),
         ]
 
     def run_check(self, sql: str) -> list[Row]:
