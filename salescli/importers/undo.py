@@ -88,8 +88,10 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
                 created[table] = [i for i in created[table] if i not in merged]
                 absorbed += [f"{entity} {kept} (holds {entity} {', '.join(map(str, gone))}, merged into it since)"
                              for kept, gone in merged.items()]
-        unlinked = repo.later_activities_of(created)  # (counted before their records go)
-        outside = repo.unlink_outside(created)  # (logged: the foreign keys would clear them silently)
+        # the records outside the batch linked to what it made: unlinked before it goes, each unlink logged (the
+        # foreign keys would clear them silently)
+        outside = repo.unlink_outside(created)
+        unlinked = outside.get("activities", 0)
         kept_users = 0
         touched = repo.activity_links(created.get("activities", []))
         for table, entity_sql in DELETE_ORDER:

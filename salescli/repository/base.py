@@ -638,14 +638,23 @@ class RepositoryBase:
     def merged_by_key(self, entity: str, key: str, value: str) -> int | None:
         """The record a company (key domain) or contact (key email) with that value was merged into, along a
         chain of merges; None when no merged record had it, or the record it went into is gone too."""
-        table = "companies" if entity == "company" else "contacts"
         found = self.scalar(
             "SELECT json_extract(after, '$.merged_into') FROM changes WHERE entity = ? AND action = 'merge'"
             f" AND json_extract(before, '$.{key}') = ? ORDER BY id DESC LIMIT 1", (entity, value))
+        if found is None:
+            return None
+        table = "companies" if entity == "company" else "contacts"
+        return int(found) if self.row_exists(table, int(found)) else self.merged_end(entity, int(found))
+
+    def merged_end(self, entity: str, row_id: int) -> int | None:
+        """The existing company or contact that record row_id went into along a chain of merges, or None (not
+        merged, or what it went into is gone too)."""
+        table = "companies" if entity == "company" else "contacts"
+        number: int | None = row_id
         for _hop in range(50):
-            if found is None or self.row_exists(table, int(found)):
-                return None if found is None else int(found)
-            found = self.merged_into_id(entity, int(found))
+            number = self.merged_into_id(entity, number) if number is not None else None
+            if number is None or self.row_exists(table, number):
+                return number
         return None
 
     def row_exists(self, table: str, row_id: int) -> bool:

@@ -581,18 +581,6 @@ class ImportStore(RepositoryBase):
             deleted += cur.rowcount
         return deleted
 
-    def later_activities_of(self, created: dict[str, list[int]]) -> int:
-        """Activities and tasks not made by the batch that point at a deal, contact or company it made (an
-        undo unlinks them: the records go, the activities stay)."""
-        links = [(column, json.dumps(created[table])) for table, column in
-                 (("deals", "deal_id"), ("contacts", "contact_id"), ("companies", "company_id")) if created.get(table)]
-        if not links:
-            return 0
-        where = " OR ".join(f"{column} IN (SELECT value FROM json_each(?))" for column, _ in links)
-        return int(self.scalar(f"SELECT count(*) FROM activities WHERE ({where})"
-                               " AND id NOT IN (SELECT value FROM json_each(?))",
-                               (*(ids for _, ids in links), json.dumps(created.get("activities", [])))))
-
     def activity_links(self, ids: list[int]) -> list[tuple[str, Row]]:
         """(the day it happened, its links) of the activities given that count as activity."""
         out: list[tuple[str, Row]] = []

@@ -34,6 +34,10 @@ class TargetStore(RepositoryBase):
             "SELECT team FROM (SELECT team, min(id) AS first FROM users WHERE team IS NOT NULL GROUP BY team"
             " UNION ALL SELECT name, 1e18 + min(id) FROM targets WHERE scope = 'team' GROUP BY name) ORDER BY first")]
 
+    def team_spelling(self, team: str) -> str | None:
+        """A team as first spelt by users or targets, matched in any case of any script; None when unknown."""
+        return next((t for t in self.team_names() if t.casefold() == team.casefold()), None)
+
     def team_exists(self, team: str) -> bool:
         return self.one("SELECT 1 AS x FROM users WHERE team = ? COLLATE NOCASE LIMIT 1", (team,)) is not None
 

@@ -41,11 +41,9 @@ class Agenda:
 
 def build_agenda(repo: Repository, today: date, owner: str | None, limit: int | None) -> Agenda:
     """Every section for owner (None: everyone), at most limit rows each (None: all)."""
-    settings = repo.settings()
-    try:
-        stale_days = int(settings.get("default_stale_days", "30"))
-    except ValueError:
-        stale_days = 30
+    from salescli.services.config import stale_days as default_stale_days
+
+    stale_days = default_stale_days(repo.settings())
     who = repo.user_spelling(owner) if owner is not None else None
     day = today.isoformat()
     tomorrow = (today + timedelta(days=1)).isoformat()

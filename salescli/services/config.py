@@ -235,6 +235,15 @@ def settings_rows(values: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"key": k, "value": values[k], "meaning": SETTING_HELP[k]} for k in SETTING_KEYS]
 
 
+def stale_days(settings: dict[str, str]) -> int:
+    """The default_stale_days setting (30 when unset or odd): idle days before a deal is stale where its stage
+    sets none."""
+    try:
+        return int(settings.get("default_stale_days", "30"))
+    except ValueError:
+        return 30
+
+
 def period_settings(settings: dict[str, str]) -> tuple[int, int, bool | None]:
     """(fiscal_year_start_month, week_start 0=Monday, day_first) from the stored settings, defaults if odd: what
     parse_period takes after the day (a range of typed dates reads them as every typed date is read)."""

@@ -884,10 +884,9 @@ def deal_attention(repo: Repository, row: Row, today: date) -> dict[str, Any]:
     if row["status"] != "open":
         return {}
     stage = repo.stage(int(row["stage_id"])) or {}
-    try:
-        default = int(repo.settings().get("default_stale_days", "30"))
-    except ValueError:
-        default = 30
+    from salescli.services.config import stale_days
+
+    default = stale_days(repo.settings())
     idle = _days_since(last_touch(row), today)
     parked = bool(row["parked_until"]) and str(row["parked_until"])[:10] > today.isoformat()
     reasons = [] if parked else stale_reasons({**row, "rot_days": stage.get("rot_days")}, today, default)

@@ -36,10 +36,9 @@ def known_team(repo: Repository, team: str) -> str:
     """A team as spelt where users or targets name it; an unknown one is exit 3, with the team it may have meant."""
     from salescli.values import typo_of
 
-    names = repo.team_names()
-    found = next((t for t in names if t.casefold() == team.strip().casefold()), None)
+    found = repo.team_spelling(team.strip())
     if found is None:
-        meant = typo_of(team.strip(), names)
+        meant = typo_of(team.strip(), repo.team_names())
         raise NotFound(f'no team named "{team}"' + (f"; did you mean {meant}?" if meant else ""),
                        hint="set one with `salescli user edit NAME --team TEAM`")
     return found
@@ -127,14 +126,11 @@ def merged_not_found(repo: Repository, table: str, field: str, ref: str) -> NotF
     the record it went into is gone too."""
     number = parse_id(ref)
     entity = "company" if table == "companies" else "contact"
-    for _hop in range(50):
-        if number is None:
-            return None
-        number = repo.merged_into_id(entity, number)
-        if number is not None and repo.row_exists(table, number):
-            return NotFound(f'{field} "{ref.strip()}" not found: it was merged into {entity} {number}',
-                            hint=f"use {number}: salescli {entity} show {number}")
-    return None
+    kept = None if number is None else repo.merged_end(entity, number)
+    if kept is None:
+        return None
+    return NotFound(f'{field} "{ref.strip()}" not found: it was merged into {entity} {kept}',
+                    hint=f"use {kept}: salescli {entity} show {kept}")
 
 
 def _not_found(repo: Repository, table: str, field: str, ref: str) -> NotFound:

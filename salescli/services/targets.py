@@ -207,8 +207,9 @@ def read_target_file(path: Path) -> list[dict[str, str]]:
         line = raw.count(b"\n", 0, exc.start) + 1
         byte = raw[exc.start:exc.start + 1].hex().upper()
         raise ImportRejected(f"{name}:{line}: is not UTF-8 (byte 0x{byte})", hint="save it as CSV UTF-8") from None
-    first = text.split("\n", 1)[0]  # the delimiter a spreadsheet used: the one the header has most of
-    delimiter = max(",;\t|", key=first.count) if any(d in first for d in ",;\t|") else ","
+    from salescli.importers.reading import sniff_delimiter  # (as `import` finds a spreadsheet's delimiter)
+
+    delimiter = sniff_delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     try:
         header = next(reader, None)

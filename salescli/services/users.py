@@ -35,13 +35,12 @@ def _team_spelling(repo: Repository, team: str | None) -> str | None:
     would be two teams); a new team one slip from a known one is named in a note."""
     if not team:
         return team
-    known = repo.team_names()
-    same = next((t for t in known if t.casefold() == team.casefold()), None)
+    same = repo.team_spelling(team)
     if same is not None:
         return same
     from salescli.values import typo_of
 
-    meant = typo_of(team, known)
+    meant = typo_of(team, repo.team_names())
     if meant is not None:
         repo.notices.append(f"note: new team {team}, one slip from team {meant}: if a typo, salescli user edit NAME"
                             f" --team {shlex.quote(meant)}")

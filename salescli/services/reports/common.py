@@ -193,10 +193,9 @@ def resolve(
         if not repo.team_exists(team):
             raise NotFound(f'no team named "{team}"', hint="set one with `salescli user edit NAME --team TEAM`")
         team_name = str(repo.scalar("SELECT team FROM users WHERE team = ? COLLATE NOCASE LIMIT 1", (team,)))
-    try:
-        stale_days = int(settings.get("default_stale_days", "30"))
-    except ValueError:
-        stale_days = 30
+    from salescli.services.config import stale_days as default_stale_days
+
+    stale_days = default_stale_days(settings)
     return ReportContext(
         repo=repo,
         today=today,
