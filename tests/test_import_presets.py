@@ -192,9 +192,12 @@ def test_hubspot_contacts_take_the_company_name_when_no_company_is_associated(ok
                           encoding="utf-8")
     ok("import", "contacts", str(both), "--preset", "hubspot")
     ok("import", "contacts", str(only_assoc), "--preset", "hubspot")  # (no "Company Name" column: fine)
+    neither = tmp_path / "c3.csv"  # a contacts view without either company column
+    neither.write_text("Record ID,First Name,Last Name,Email\n5,Jo,Jay,jo@x.io\n", encoding="utf-8")
+    ok("import", "contacts", str(neither), "--preset", "hubspot")
     rows = json.loads(ok("contact", "list", "-f", "json").stdout)
     assert [(c["name"], c["company"]) for c in rows] == [("Gina Lopez", "Foo Ltd"), ("Ann Bee", "Bar Inc"),
-                                                         ("Eve Eff", "Qux")]
+                                                         ("Eve Eff", "Qux"), ("Jo Jay", None)]
 
 
 def test_a_salesforce_call_happened_on_its_activity_date_not_its_creation(ok: Run, tmp_path: Path) -> None:

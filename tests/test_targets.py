@@ -513,7 +513,7 @@ def test_set_notes_a_target_it_overlaps_without_nesting(ok: Run) -> None:
     ok("target", "set", "dana", "2026-Q4", "120k")
     assert "overlaps" not in ok("target", "set", "dana", "2026-11", "40k").stderr  # (inside Q4: nested)
     res = ok("target", "set", "dana", "2026-11-15..2026-12-15", "7k")
-    assert "note: it overlaps target 2 (2026-11-01..2026-11-30) without one holding the other: where both cover a" \
+    assert "note: it overlaps target 2 (2026-11) without one holding the other: where both cover a" \
            " day, reports count the shorter one\n" in res.stderr
 
 

@@ -234,6 +234,7 @@ class MapSpec:
     day_first: bool | None = None
     decimal_comma: bool | None = None
     derive: dict[str, str] = field(default_factory=dict)
+    derive_origin: dict[str, str] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
     entry_stage: str | None = None
     sources: list[str] = field(default_factory=list)
@@ -269,6 +270,7 @@ class MapSpec:
                 if name not in fields:
                     raise UsageError(f"{origin}: derive for unknown field \"{name}\"")
                 self.derive[name] = str(template)
+                self.derive_origin[name] = origin
             for name, value in (layer.get("defaults") or {}).items():
                 if name not in fields:
                     raise UsageError(f"{origin}: default for unknown field \"{name}\"")
@@ -545,7 +547,13 @@ def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> M
             extra.append((i, extra_key))
         uses.append(ColumnUse(i, h, target, extra_key, how))
 
-    for name, template in spec.derive.items():
+    for name, template in list(spec.derive.items()):
+        if spec.derive_origin.get(name, "").startswith("preset ") and name not in taken:
+            try:  # a preset's derive is for the export that has its columns; another view of it may not
+                template_columns(template, header, "")
+            except ImportRejected:
+                del spec.derive[name]
+            continue
         if name in taken:
             try:
                 template_columns(template, header, "")

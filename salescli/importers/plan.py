@@ -1585,6 +1585,7 @@ class DealPlanner(Planner):
                 stage = self.stage_by_id[current["stage_id"]]
                 kind = stage.kind
             self._check_history_runs_forward(current, stage, values, won_at or lost_at, line)
+            self._check_redated(current, stage, values, won_at or lost_at, line)
             if kind == "open" and follows and given is not None and given != current.get("probability"):
                 probability, probability_set = given, 1  # edited in the file: the deal's own probability now
                 if category_follows:
@@ -1849,11 +1850,15 @@ class DealPlanner(Planner):
                 self.tally.notes[CUSTOMERS] += promoted
 
     def _update_deal(self, current: Row, fields: Row, values: Row, stage: StageInfo) -> str:
+        redated = None
         if current["stage_id"] == stage.id:
             # the stage stays: keep what the stage derives unless the file sets it
+            redated = self._new_close(current, stage, values, fields.get("won_at") or fields.get("lost_at"))
             for k in ("won_at", "lost_at"):
-                if k not in values and k in fields and current.get(k):
+                if k in fields and current.get(k) and redated is None:
                     fields.pop(k)
+            if redated is not None:  # it entered its won/lost stage on the new close date
+                fields["stage_entered_at"] = as_timestamp(redated)
             if "probability" not in values and "probability_set" not in values:
                 fields.pop("probability", None)
                 fields.pop("probability_set", None)
@@ -1883,6 +1888,12 @@ class DealPlanner(Planner):
         self.writer.update("deals", "deal", current, changed)
         if stage.rules and breaks_rules({**current, **fields}, stage):
             self.tally.notes[BREAKS_STAGE_RULES] += 1
+        if any(str(changed.get(k) or "")[:10] > self.today for k in ("won_at", "lost_at")):
+            self.tally.notes[CLOSED_AHEAD] += 1
+        if redated is not None and "stage_entered_at" in changed:
+            last = self.store.last_stage_entries(current["id"])
+            if last and last[0]["to_stage_id"] == stage.id:  # (undo puts the day back, from the change's before)
+                self.store.redate_stage_entry(last[0]["id"], fields["stage_entered_at"])
         if "stage_id" in changed:  # (stage_entered_at may be unchanged: entered the old stage that day)
             self.writer.history(current["id"], current["stage_id"], stage.id, fields["stage_entered_at"])
             was = self.stage_by_id.get(current["stage_id"])
@@ -1891,6 +1902,35 @@ class DealPlanner(Planner):
                     and stage.position < was.position)):
                 self.tally.notes[MOVED_BACK] += 1  # (work done in salescli since that export: said, not refused)
         return "updated"
+
+    def _new_close(self, current: Row, stage: StageInfo, values: Row, closed_on: str | None) -> str | None:
+        """The other close date a row gives a won or lost deal that stays in its stage: the file's won/lost date,
+        else its close date when the file changed that (a CRM's close date of a won deal is the day it was won,
+        as a new deal's import takes it); None when the deal keeps its date (an old export's unchanged close
+        date leaves a date set by `deal won --date` alone)."""
+        if current["stage_id"] != stage.id or stage.kind == "open" or not closed_on:
+            return None
+        name = f"{stage.kind}_at"
+        if name not in values and values.get("expected_close") in (None, current.get("expected_close")):
+            return None
+        return closed_on if closed_on != current.get(name) else None
+
+    def _check_redated(self, current: Row, stage: StageInfo, values: Row, closed_on: str | None, line: int) -> None:
+        """A new close date of a won or lost deal is the day it entered that stage: refused when before the deal
+        was created or entered the stage before it (its history runs forward)."""
+        redated = self._new_close(current, stage, values, closed_on)
+        if redated is None or self.options.on_duplicate == "skip":
+            return
+        last = self.store.last_stage_entries(current["id"])
+        floor, what = str(current["created_at"])[:10], "was created"
+        if len(last) == 2 and str(last[1]["changed_at"])[:10] > floor:
+            was = self.stage_by_id.get(last[1]["to_stage_id"])
+            floor, what = str(last[1]["changed_at"])[:10], f"entered {was.name if was else 'its stage before'}"
+        if redated[:10] < floor:
+            name = f"{stage.kind}_at"
+            column = self.col(name) if values.get(name) else self.col("expected_close")
+            raise RowError(column, redated, f"is before deal {current['id']} {what} ({floor}); stage history runs"
+                           " forward", line)
 
     def _check_history_runs_forward(self, current: Row, stage: StageInfo, values: Row, closed_on: str | None,
                                     line: int) -> None:

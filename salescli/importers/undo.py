@@ -67,7 +67,10 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
             before = json.loads(change["before"] or "{}")
             if isinstance(before.get("stage_entered_at"), str):  # logged before migration 9: a day is its midnight
                 before["stage_entered_at"] = as_timestamp(before["stage_entered_at"])
-            if change["entity"] == "deal" and change["entity_id"] in moved:
+            after = json.loads(change["after"] or "{}")
+            if change["entity"] == "deal" and (change["entity_id"] in moved or (  # (or a close date moved since)
+                    "stage_id" not in after and "stage_entered_at" in after
+                    and current["stage_entered_at"] != after["stage_entered_at"])):
                 before = {k: v for k, v in before.items() if k not in STAGE_FIELDS}
             values = {k: v for k, v in before.items() if k in current and current[k] != v}
             if values:

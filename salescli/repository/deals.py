@@ -442,6 +442,15 @@ class DealStore(RepositoryBase):
             "SELECT max(substr(changed_at, 1, 10)) FROM stage_history WHERE deal_id = ?", (deal_id,)
         )
 
+    def last_stage_entries(self, deal_id: int) -> list[Row]:
+        """A deal's last two stage-history rows (id, to_stage_id, changed_at), latest first."""
+        return self.all("SELECT id, to_stage_id, changed_at FROM stage_history WHERE deal_id = ?"
+                        " ORDER BY substr(changed_at, 1, 10) DESC, id DESC LIMIT 2", (deal_id,))
+
+    def redate_stage_entry(self, entry_id: int, changed_at: str) -> None:
+        """The day a deal entered its stage, corrected (an import's new close date of a won/lost deal)."""
+        self.conn.execute("UPDATE stage_history SET changed_at = ? WHERE id = ?", (changed_at, entry_id))
+
     def add_stage_history(
         self, deal_id: int, from_stage_id: int | None, to_stage_id: int, changed_at: str, note: str | None,
         forced: bool,

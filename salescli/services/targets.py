@@ -172,13 +172,8 @@ def _note_overlaps(repo: Repository, row: Row) -> None:
         inside = other["period_start"] >= row["period_start"] and other["period_end"] <= row["period_end"]
         holds = other["period_start"] <= row["period_start"] and other["period_end"] >= row["period_end"]
         if not (inside or holds):
-            repo.notices.append(f"note: it overlaps target {other['id']} ({period_label_of(other)}) without one"
+            repo.notices.append(f"note: it overlaps target {other['id']} ({other['period_label']}) without one"
                                 " holding the other: where both cover a day, reports count the shorter one")
-
-
-def period_label_of(row: Row) -> str:
-    last = date.fromisoformat(row["period_end"]) - timedelta(days=1)
-    return f"{row['period_start']}..{last.isoformat()}"
 
 
 def remove_target(repo: Repository, target_id: int) -> None:
