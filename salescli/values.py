@@ -605,6 +605,19 @@ def time_of_day(text: str) -> tuple[int, int, int] | None:
     return hour, int(tail.group("minute")), min(int(tail.group("second") or 0), 59)
 
 
+def date_and_time(text: str) -> tuple[str, tuple[int, int, int]] | None:
+    """A date written with a time of day, split: (the date as written, (hour, minute, second)); None without
+    a time. The time is checked (an invalid one is refused); the date is the caller's to read."""
+    s = text.strip()
+    tail = _TIME_TAIL_RE.fullmatch(s) if len(s) <= 80 else None
+    if tail is None:
+        return None
+    _check_time(text, tail)
+    clock = time_of_day(s)
+    assert clock is not None
+    return tail.group("date"), clock
+
+
 def _check_time(text: str, tail: re.Match[str]) -> None:
     hour, minute = int(tail.group("hour")), int(tail.group("minute"))
     second = int(tail.group("second") or 0)
@@ -1205,11 +1218,11 @@ def parse_int(text: str, *, minimum: int | None = None, maximum: int | None = No
     return value
 
 
-_PROBABILITY_RE = re.compile(r"([0-9]{1,3})\s*%?")
+_PROBABILITY_RE = re.compile(r"([0-9]{1,3})(?:\.0+)?\s*%?")  # 60.0: a spreadsheet's float column
 
 
 def parse_probability(text: str) -> int:
-    """A probability as a whole percentage 0..100, '%' optional: '60', '60%' -> 60.
+    """A probability as a whole percentage 0..100, '%' optional: '60', '60%', '60.0' -> 60.
 
     Fractions ('0.6') and decimals ('60.5') are refused rather than guessed.
     """

@@ -1418,3 +1418,46 @@ def test_a_re_import_that_moves_a_won_time_moves_the_history_and_notes_a_future_
         {"id": 1, "won_at": "2026-04-28", "stage_entered_at": "2026-04-28T00:00:00",
          "changed_at": "2026-04-28T00:00:00"}]
     ok("db", "check")
+
+
+def test_a_date_format_reads_its_dates_with_a_time_and_names_an_impossible_day(ok: Run, cli: Run,
+                                                                               tmp_path: Path) -> None:
+    fmt = write(tmp_path, "m.toml", 'date_format = "%d.%m.%Y"\n')
+    path = write(tmp_path, "d.csv", "title,stage,created_at,expected_close\n"
+                                    "A,Qualification,01.02.2026 14:22,31.12.2026\n"
+                                    "B,Qualification,02.02.2026,31.02.2026\n")
+    res = cli("import", "deals", str(path), "--map-file", str(fmt))
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (4, 'Error: d.csv:3: expected_close "31.02.2026" is not a'
+                                                              " valid date")
+    path.write_text("title,stage,created_at,expected_close\nA,Qualification,01.02.2026 14:22,31.12.2026\n")
+    ok("import", "deals", str(path), "--map-file", str(fmt))
+    assert sql(ok, "SELECT created_at, expected_close FROM deals") == [
+        {"created_at": "2026-02-01T14:22:00", "expected_close": "2026-12-31"}]
+
+
+def test_contacts_named_from_their_e_mail_are_noted(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "c.csv", "First Name,Last Name,Email\n,,jane.doe@acme.com\nBob,Bee,bob@acme.com\n"
+                                    ",,info@acme.com\n")
+    res = ok("import", "contacts", str(path))
+    assert ("note: 2 new contacts have no name in the file: named from their e-mail addresses (jane.doe@… as"
+            " Jane Doe)\n") in res.stderr
+    assert [c["name"] for c in json.loads(ok("contact", "list", "-f", "json").stdout)] == ["Jane Doe", "Bob Bee",
+                                                                                          "Info"]
+
+
+def test_new_companies_and_owners_a_slip_from_another_in_the_same_file_are_noted(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "Deal Name,Company,Deal owner\nA,Acme Corp,Jane Doe\nB,Acme Corp.,Jane Deo\n"
+                                    "C,ACME CORP,Jane Doe\n")
+    res = ok("import", "deals", str(path), "--dry-run")
+    assert res.stderr.count("note: ") == 2
+    assert ('note: 1 owner "Jane Deo" is a new user, one slip from user Jane Doe: check the file, or map the value'
+            ' (--map-file values: {"owner": {"Jane Deo": "Jane Doe"}})\n') in res.stderr
+    note = ('note: 1 company "Acme Corp." is new beside company "Acme Corp" (the same name but for case, spaces or'
+            ' punctuation): check the file, or map the value (--map-file values: {"company": {"Acme Corp.":'
+            ' "Acme Corp"}})\n')
+    assert note in res.stderr
+    values = write(tmp_path, "m.json", '{"values": {"company": {"Acme Corp.": "Acme Corp"}}}')
+    assert "also created 1 company\n" in ok("import", "deals", str(path), "--map-file", str(values)).stderr
+    path.write_text("Deal Name,Associated Company\nD,Hooli; Hooli XYZ\n")  # HubSpot's several companies
+    assert ('note: 1 company "Hooli; Hooli XYZ" is new: one company, though ";" may join several (a HubSpot export'
+            ' does): check the file, or map the value to one of them\n') in ok("import", "deals", str(path)).stderr

@@ -83,9 +83,25 @@ def test_a_cp1252_file_names_the_line_and_the_byte_and_suggests_its_encoding(cli
     assert (res.exit_code, res.stdout) == (4, "")
     assert res.stderr.splitlines() == [
         "Error: cp.csv:2: is not UTF-8 (byte 0xE9)",
-        "Hint: pass --encoding cp1252 (Excel on Windows) or the file's encoding, e.g. --encoding latin-1",
+        "Hint: pass --encoding cp1252 (Excel on Windows) or the file's encoding, e.g. --encoding utf-16",
     ]
     ok("import", "deals", str(path), "--encoding", "cp1252")
+
+
+def test_latin_1_refuses_a_cp1252_file_it_would_read_into_control_characters(cli: Run, ok: Run, base: Path,
+                                                                             tmp_path: Path) -> None:
+    # Excel's en dash and curly quotes are 0x96, 0x93, 0x94 in cp1252: latin-1 makes them invisible C1 controls
+    path = write(tmp_path, "cp.csv", "title,company\nCaf\u00e9,Acme\nM\u00fcller \u2013 \u201cPilot\u201d,Acme\n"
+                 .encode("cp1252"))
+    before = digest(base)
+    res = cli("import", "deals", str(path), "--encoding", "latin-1")
+    assert (res.exit_code, res.stdout) == (4, "")
+    assert res.stderr.splitlines() == [
+        "Error: cp.csv:3: byte 0x96 is a control character in latin-1: the file is most likely cp1252 (Excel on"
+        " Windows)", "Hint: pass --encoding cp1252"]
+    assert digest(base) == before
+    ok("import", "deals", str(path), "--encoding", "cp1252")
+    assert "M\u00fcller \u2013 \u201cPilot\u201d" in ok("deal", "list").stdout
 
 
 def test_a_cp1252_targets_file_names_the_line_and_the_byte(cli: Run, base: Path, tmp_path: Path) -> None:

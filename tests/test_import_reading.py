@@ -190,8 +190,8 @@ def test_ragged_row_is_refused_with_its_line(cli: Run, base: Path, tmp_path: Pat
 
 
 def test_trailing_empty_cells_and_blank_lines_are_harmless(ok: Run, tmp_path: Path) -> None:
-    path = write(tmp_path, "excel.csv", "name,domain\r\nAcme,acme.io,,\r\n,\r\n\r\nGlobex,globex.com\r\n")
-    res = ok("import", "companies", str(path))
+    path = write(tmp_path, "excel.csv", "name,domain\r\nAcme,acme.io,,\r\n,\r\n\r\nGlobex,globex.com\r\n , \r\n\t,\r\n")
+    res = ok("import", "companies", str(path))  # (cells of spaces: a sheet's cleared cells)
     assert "2 rows — 2 created" in res.stderr
 
 

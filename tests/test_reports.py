@@ -1120,3 +1120,11 @@ def test_average_won_keeps_the_base_currencys_decimals(ok: Run) -> None:
         ok("deal", "won", str(n), "--date", "2026-11-10")
     avg = json.loads(ok("report", "performance", "-f", "json").stdout, parse_float=D)["summary"]["avg_won"]
     assert (avg, type(avg)) == (1001, int)  # (2,001 / 2 to whole yen: no "1000.50")
+
+
+def test_amounts_left_out_of_the_totals_keep_their_own_decimals_in_the_table(ok: Run) -> None:
+    ok("deal", "add", "Kuwait", "--amount", "13.734 KWD", "--close", "2026-12-20")
+    ok("deal", "add", "Home", "--amount", "1000", "--close", "2026-12-20")
+    table = ok("report", "pipeline").stdout  # (whole units would show 14: an amount the deal does not have)
+    assert "Not in the totals (no exchange rate)\ncurrency  deals  amount\n───────────────────────\nKWD" \
+           "           1  13.734\n" in table

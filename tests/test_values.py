@@ -1026,14 +1026,15 @@ def test_parse_int_refused(text: str, kwargs: dict[str, int], reason: str) -> No
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("0", 0), ("60", 60), ("60%", 60), ("60 %", 60), (" 100% ", 100), ("100", 100), ("5", 5), ("05", 5)],
+    [("0", 0), ("60", 60), ("60%", 60), ("60 %", 60), (" 100% ", 100), ("100", 100), ("5", 5), ("05", 5),
+     ("60.0", 60), ("100.00", 100), ("0.0%", 0)],  # (a spreadsheet's float column)
 )
 def test_parse_probability(text: str, expected: int) -> None:
     assert parse_probability(text) == expected
 
 
 @pytest.mark.parametrize(
-    "text", ["", "0.6", "60.5", "60.0", "101", "150%", "-5", "%", "60%%", "sixty", "1e2", "١٠", "6 0", "1000"]
+    "text", ["", "0.6", "60.5", "60.", "100.5", "101", "150%", "-5", "%", "60%%", "sixty", "1e2", "١٠", "6 0", "1000"]
 )
 def test_parse_probability_refused(text: str) -> None:
     assert refused(parse_probability, text).reason == (

@@ -74,6 +74,8 @@ ZERO_PROBABILITY = ("open deal comes with a probability of 0 (its stage's is hig
 MOVED_BACK = ("existing deal is moved back a stage or reopened by the file (an older export?): `import undo` takes it"
               " back", "existing deals are moved back a stage or reopened by the file (an older export?): `import undo`"
               " takes them back")
+NAMED_FROM_EMAIL = ("new contact has no name in the file: named from its e-mail address (jane.doe@… as Jane Doe)",
+                    "new contacts have no name in the file: named from their e-mail addresses (jane.doe@… as Jane Doe)")
 #: An existing deal whose stage_history cell is not its history: the history is kept (it only grows by moves).
 HISTORY_KEPT = ("existing deal's stage history differs from its stage_history cell: kept as it is"
                 " (history only grows by stage changes)",
@@ -205,7 +207,9 @@ class CellParsers:
         if self.date_format:
             try:
                 return datetime.strptime(text, self.date_format).date()
-            except ValueError:
+            except ValueError as exc:
+                if "out of range" in str(exc) or "must be in" in str(exc):  # the form fits, the day does not exist
+                    raise InvalidValue(None, text, "is not a valid date") from None
                 if not _SERIAL_RE.fullmatch(text):
                     # the file says how its dates are written: another form is a mistake, not a guess
                     raise InvalidValue(None, text, f"does not match the date format {self.date_format}") from None
@@ -241,6 +245,13 @@ class CellParsers:
                 return datetime.strptime(text, self.date_format).replace(tzinfo=None).isoformat(timespec="seconds")
             except ValueError:
                 pass
+        if self.date_format:  # a date format without a time ("%d.%m.%Y"): its dates may still carry one
+            from salescli.values import date_and_time
+
+            split = date_and_time(text)
+            if split is not None:
+                written, (hour, minute, second) = split
+                return f"{self.to_date(written)}T{hour:02d}:{minute:02d}:{second:02d}"
         day = self.to_date(text)
         if not self.date_format:
             from salescli.values import time_of_day
@@ -599,6 +610,19 @@ class Relations:
     # the keys of duplicates merged away (`company merge`): ("company"|"contact", "ext"|"domain"|"name"|"email",
     # key) -> the record kept, so a re-import of the source finds it instead of making the duplicate again
     merged: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    company_loose: dict[str, str] | None = None  # loose name -> a company's spelling (built on first creation)
+
+    def loose_twin(self, name: str) -> str | None:
+        """A company spelt like name but for case, accents, spaces or punctuation ("Acme Corp." beside "Acme
+        Corp"); name is remembered for the next one."""
+        from salescli.values import loose_key
+
+        if self.company_loose is None:
+            self.company_loose = {}
+            for known in self.company_names.values():
+                self.company_loose.setdefault(loose_key(known), known)
+        twin = self.company_loose.setdefault(loose_key(name), name)
+        return twin if twin != name else None
 
     @classmethod
     def load(cls, writer: Writer, *, contacts: bool) -> Relations:
@@ -781,7 +805,7 @@ class Planner:
             if fold(owner) == fold(self.writer.user or ""):
                 return spelled  # the one importing: no news
             self.tally.new_users.append(owner)
-            meant = typo_of(owner, self.known_users)
+            meant = typo_of(owner, self.known_users + self.tally.new_users[:-1])  # (or one this file named)
             if meant is not None:  # imported as the file has it (an import records the source), but said
                 self.tally.notes[(f'owner "{owner}" is a new user, one slip from user {meant}: check the file, or'
                                   f' map the value (--map-file values: {{"owner": {{"{owner}": "{meant}"}}}})',
@@ -836,8 +860,19 @@ class Planner:
             raise RowError(self.col(column), value, "is not a known company (--no-create is set)", line)
         return self.create_company(name or domain or "", domain, ext, line, self.owner(values))
 
+    def note_company_twin(self, name: str) -> None:
+        if ";" in name:  # HubSpot joins a record's several associated companies with ";"
+            self.tally.notes[(f'company "{name}" is new: one company, though ";" may join several (a HubSpot export'
+                              " does): check the file, or map the value to one of them", "")] += 1
+        twin = self.relations.loose_twin(name)
+        if twin is not None:  # created as the file has it (as an owner is), but said
+            self.tally.notes[(f'company "{name}" is new beside company "{twin}" (the same name but for case, spaces'
+                              f' or punctuation): check the file, or map the value (--map-file values:'
+                              f' {{"company": {{"{name}": "{twin}"}}}})', "")] += 1
+
     def create_company(self, name: str, domain: str | None, ext: str | None, line: int,
                        owner: str | None = None) -> int:
+        self.note_company_twin(name)
         now = self.writer.now
         cid = self.writer.create("companies", {
             "name": name, "domain": domain, "owner": owner, "tags": "[]", "external_id": ext,
@@ -1090,6 +1125,7 @@ class CompanyPlanner(Planner):
             return outcome
         owner = self.owner(values)
         now = self.writer.now
+        self.note_company_twin(name)
         cid = self.writer.create("companies", {
             "name": name, "domain": domain, "industry": values.get("industry"), "segment": values.get("segment"),
             "territory": values.get("territory"), "owner": owner, "tags": _json_tags(values.get("tags")),
@@ -1185,6 +1221,8 @@ class ContactPlanner(Planner):
         }, line=line)
         rel.add_contact(pid, name, email, ext, company_id)
         self.made_for_export_id(pid)
+        if not (values.get("name") or values.get("first_name") or values.get("last_name")):
+            self.tally.notes[NAMED_FROM_EMAIL] += 1
         return "created"
 
 

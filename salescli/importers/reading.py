@@ -31,6 +31,7 @@ from typing import IO, Any
 from salescli.errors import ImportRejected, UsageError
 
 MAX_FIELD = 1_000_000  # characters in one cell: notes fit, a runaway quote does not swallow the file
+_C1_RE = re.compile("[\x80-\x9f]")  # C1 controls: never meant in a CSV cell
 BLOCK = 1 << 20
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -114,6 +115,9 @@ class _Lines:
     def __iter__(self) -> Iterator[list[str]]:
         """Blocks of lines (a csv reader walks them through itertools.chain, at C speed)."""
         decode = codecs.getdecoder(self.encoding)
+        # latin-1 reads every byte, so a cp1252 file (Excel's dashes and quotes at 0x80-0x9F) decodes without
+        # an error into invisible control characters: refused, naming the encoding it must be
+        c1 = _C1_RE if codecs.lookup(self.encoding).name == "iso8859-1" else None
         while not self.eof:
             block = self.raw.read(BLOCK)
             if block:
@@ -140,6 +144,13 @@ class _Lines:
                 start = getattr(exc, "start", 0)
                 line = self.line + data.count(b"\n", 0, start) + 1
                 raise self._decode_error(line, data[start:start + 1]) from None
+            found = c1.search(text) if c1 is not None else None
+            if found is not None:
+                line = self.line + text.count("\n", 0, found.start()) + 1
+                byte = f"0x{ord(found.group()):02X}"
+                raise ImportRejected(f"{self.name}:{line}: byte {byte} is a control character in {self.encoding}:"
+                                     " the file is most likely cp1252 (Excel on Windows)",
+                                     hint="pass --encoding cp1252")
             if "\x00" in text:
                 line = self.line + text.count("\n", 0, text.index("\x00")) + 1
                 raise _refuse(f"{self.name}:{line}", "contains a NUL byte: this is not a text CSV file",
@@ -157,7 +168,7 @@ class _Lines:
         if codecs.lookup(self.encoding).name == "utf-8":
             return ImportRejected(
                 f"{self.name}:{line}: is not UTF-8 (byte {shown})",
-                hint="pass --encoding cp1252 (Excel on Windows) or the file's encoding, e.g. --encoding latin-1",
+                hint="pass --encoding cp1252 (Excel on Windows) or the file's encoding, e.g. --encoding utf-16",
             )
         return ImportRejected(f"{self.name}:{line}: is not valid {self.encoding} (byte {shown})",
                               hint="pass the file's real encoding with --encoding")
@@ -524,6 +535,6 @@ def _records(name: str, reader: Any) -> Iterator[tuple[int, list[str]]]:
                           'quote fields that contain the delimiter, and double quotes inside them ("")') from None
         line = start
         start = reader.line_num + 1
-        if not cells or not any(cells):
-            continue  # blank line, or a spreadsheet's row of empty cells
+        if not cells or not any(cells) or (not cells[0].strip() and not any(c.strip() for c in cells)):
+            continue  # blank line, or a spreadsheet's row of empty (or only blank) cells
         yield line, cells

@@ -358,9 +358,14 @@ def gap_cell(value: Any, row: dict[str, Any] | None = None) -> str:
     return f"{money_cell(-amount)} over" if amount < 0 else money_cell(amount)
 
 
+def exact_money_cell(value: Any, row: dict[str, Any] | None = None) -> str:
+    """An amount in its own currency's decimals (1.50 BTC, 13.734 KWD), where whole units would hide it."""
+    return "–" if value is None or value == "" else f"{Decimal(value):,}"
+
+
 CELLS: dict[str, Callable[[Any, dict[str, Any] | None], str]] = {
-    "money": money_cell, "rate": rate_cell, "ratio": ratio_cell, "days": days_cell, "count": count_cell,
-    "priced": priced_cell, "id": id_cell, "gap": gap_cell,
+    "money": money_cell, "exact_money": exact_money_cell, "rate": rate_cell, "ratio": ratio_cell, "days": days_cell,
+    "count": count_cell, "priced": priced_cell, "id": id_cell, "gap": gap_cell,
 }
 
 

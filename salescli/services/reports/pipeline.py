@@ -111,7 +111,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     sections = [Section("rows", f"Open deals by {by} ({ctx.base}; closing = expected to close in "
                                 f"{ctx.period.label})", columns, body, empty="no open deals", footer=footer)]
     sections.append(Section("not_converted", "Not in the totals (no exchange rate)",
-                            [col("currency"), col("deals", "deals", "count"), col("amount", "amount", "money")],
+                            [col("currency"), col("deals", "deals", "count"), col("amount", "amount", "exact_money")],
                             _not_converted(ctx, rows), hide_empty=True))
     report = Report(
         name="pipeline",
