@@ -234,6 +234,38 @@ def test_a_team_target_in_other_months_does_not_hide_a_members_own(ok: Run) -> N
                       parse_float=D)["summary"]["target"] == D("7000.00")
 
 
+def test_a_team_target_for_part_of_a_period_leaves_the_rest_to_its_members_targets(ok: Run) -> None:
+    # West's Q2 is a team target; the rest of the year is its members' (dan's Q2 30k is inside the team's)
+    ok("user", "add", "dan", "--team", "West")
+    ok("user", "add", "cara", "--team", "West")
+    ok("user", "add", "ana", "--team", "East")
+    ok("target", "set", "team:West", "2026-Q2", "70k")
+    ok("target", "set", "dan", "2026-Q2", "30k")
+    ok("target", "set", "cara", "2026", "120k")
+    ok("target", "set", "team:East", "2026-Q2", "100k")
+
+    def target(*args: str) -> D:
+        return json.loads(ok("report", "performance", *args, "-f", "json").stdout,  # type: ignore[no-any-return]
+                          parse_float=D)["summary"]["target"]
+
+    quarters = [target("--period", f"2026-Q{q}", "--team", "West") for q in (1, 2, 3, 4)]
+    assert quarters == [D("30000.00"), D("70000.00"), D("30000.00"), D("30000.00")]
+    assert target("--period", "2026", "--team", "West") == sum(quarters) == D("160000.00")  # (it was 70,000)
+    assert target("--period", "2026-01-01..2026-06-30", "--team", "West") == D("100000.00")
+    assert target("--period", "2026") == D("260000.00")  # West's 160k and East's Q2
+    assert target("--period", "2026-Q2") == D("170000.00")
+
+
+def test_moving_a_user_with_closed_deals_to_another_team_says_past_team_figures_move(ok: Run) -> None:
+    ok("user", "add", "dan", "--team", "West")
+    ok("deal", "add", "D1", "--owner", "dan", "--amount", "18000")
+    assert "note:" not in ok("user", "edit", "dan", "--team", "East").stderr  # (nothing closed yet)
+    ok("deal", "won", "D1")
+    res = ok("user", "edit", "dan", "--team", "West")
+    assert res.stderr == ("note: reports by team now count dan's deals, activities and targets under West, not East,"
+                          " closed periods included\nupdated user dan: team\n")
+
+
 # -- target import -----------------------------------------------------------------------------------
 def test_import(ok: Run, tmp_path: Path) -> None:
     f = tmp_path / "quotas.csv"

@@ -24,6 +24,9 @@ class TargetStore(RepositoryBase):
             params,
         )
 
+    def closed_deal_count(self, owner: str) -> int:
+        return int(self.scalar("SELECT count(*) FROM deals WHERE owner = ? AND status != 'open'", (owner,)))
+
     def teams(self) -> dict[str, str | None]:
         """Owner name -> team (None when the user has no team)."""
         return {r["name"]: r["team"] for r in self.all("SELECT name, team FROM users")}

@@ -9,8 +9,9 @@ a scope (everyone, one owner, one team) over its own period:
   edge that falls on them (the shortest such target first), in proportion to calendar months, a day
   counting its month's share (an annual target seen from one quarter counts 1/4, from one month 1/12;
   year to date is Q1-Q3's targets and Q4's part so far);
-- a team's target is its team target when one is set, else the sum of its members' targets;
-- everyone's target is the sum of the team targets plus the targets of owners not covered by one.
+- a team's target is its team targets on the days they cover, and its members' targets on the days
+  they leave (a Q2 team target in a year of members' yearly quotas: Q2's, plus 3/4 of the quotas);
+- everyone's target is the sum of the teams' targets plus the targets of owners in no team that has one.
 """
 
 from __future__ import annotations
@@ -314,33 +315,37 @@ def _part(value: str, share: Fraction) -> Decimal:
 
 
 def _unit_value(rows: list[Row], period: Period, upto: date | None = None) -> Decimal | None:
-    """One unit's target over the period (rules in the module docstring). With upto: the part of it
-    expected before that day, each target spread evenly over its own months, and a month's over its days (a
-    September target expects nothing in August)."""
+    """One unit's target over the period (rules in the module docstring); None when no target covers any of it."""
+    return _unit_cover(rows, period, upto)[0]
+
+
+Spans = list[tuple[date, date]]
+
+
+def _unit_cover(rows: list[Row], period: Period, upto: date | None = None,
+                within: Spans | None = None) -> tuple[Decimal | None, Spans]:
+    """One unit's target over the days of `within` (default: the whole period), and the days of it no target
+    of the unit covers (a team's target for Q2 leaves Q1, Q3 and Q4 of a year to its members' targets). The
+    target is None when none covers any of those days. With upto: the part of it expected before that day,
+    each target spread evenly over its own months, and a month's over its days (a September target expects
+    nothing in August)."""
+    free: Spans = [(period.start, period.end)] if within is None else list(within)
     rows = [r for r in rows if _overlap_days(r, period.start, period.end) > 0]  # (a report's rows: its period's)
-    if not rows:
-        return None  # no target covers any of the period (a month of a year-long report): none, not 0
+    if not rows or not free:
+        return None, free  # no target covers any of the period (a month of a year-long report): none, not 0
     end_by = period.end if upto is None else min(period.end, max(upto, period.start))
-
-    def share(r: Row) -> Fraction:  # of the row's part in the period, the part before upto
-        return _overlap_months(r, period.start, end_by) / _overlap_months(r, period.start, period.end)
-
     start, end = period.start.isoformat(), period.end.isoformat()
-    exact = [r for r in rows if r["period_start"] == start and r["period_end"] == end]
-    if exact:
-        return _part(exact[0]["value"], share(exact[0]))
     inside = [r for r in rows if r["period_start"] >= start and r["period_end"] <= end]
     outer = [r for r in inside if not any(
         o is not r and o["period_start"] <= r["period_start"] and o["period_end"] >= r["period_end"]
         and (o["period_start"], o["period_end"]) != (r["period_start"], r["period_end"])
         for o in inside)]
     # Each day of the period counts once, from one target: those inside first (the shortest first where two
-    # overlap without nesting), then the part of the targets reaching over the period's edge that falls on the
-    # days left (all of them when none is inside: a quarter of a year's target), again the most specific
-    # (shortest) first: year to date is Q1-Q3 and the part of Q4 so far; 10-15..11-14 is half of October's and
-    # of November's.
-    total = Decimal(0)
-    free = [(period.start, period.end)]
+    # overlap without nesting; the period's own target holds them all), then the part of the targets reaching
+    # over the period's edge that falls on the days left (all of them when none is inside: a quarter of a
+    # year's target), again the most specific (shortest) first: year to date is Q1-Q3 and the part of Q4 so
+    # far; 10-15..11-14 is half of October's and of November's.
+    total: Decimal | None = None
 
     def length(r: Row) -> tuple[timedelta, str]:
         return _day(r, "period_end") - _day(r, "period_start"), r["period_start"]
@@ -351,11 +356,12 @@ def _unit_value(rows: list[Row], period: Period, upto: date | None = None) -> De
         if not pieces:
             continue
         whole = _months(*span)
+        total = total or Decimal(0)
         if whole:
             total += _part(r["value"], sum((_months(a, min(b, end_by)) for a, b in pieces if a < end_by),
                                            Fraction(0)) / whole)
         free = _without(free, pieces)
-    return total
+    return total, free
 
 
 def _day(row: Row, key: str) -> date:
@@ -400,11 +406,12 @@ def resolve_target(repo: Repository, metric: str, period: Period, scope: Scope,
         (by_owner if r["scope"] == "owner" else by_team).setdefault(r["name"].lower(), []).append(r)
 
     def team_value(team: str) -> Decimal | None:
-        own = _unit_value(by_team.get(team.lower(), []), period, upto)
-        if own is not None:
-            return own
+        """The team's own targets where they are set, its members' on the days they leave."""
+        own, left = _unit_cover(by_team.get(team.lower(), []), period, upto)
         members = [o for o in by_owner if (team_of.get(o) or "").lower() == team.lower()]
-        values = [v for v in (_unit_value(by_owner[o], period, upto) for o in members) if v is not None]
+        values = [v for v in (_unit_cover(by_owner[o], period, upto, left)[0] for o in members) if v is not None]
+        if own is not None:
+            values.append(own)
         return sum(values, Decimal(0)) if values else None
 
     if scope.owner:
@@ -416,15 +423,10 @@ def resolve_target(repo: Repository, metric: str, period: Period, scope: Scope,
                for v in [_unit_value(owner_rows, period, upto)] if v is not None]
         value = sum(own, Decimal(0)) if own else None
     else:
-        parts: list[Decimal] = []
-        for team in by_team:
-            v = _unit_value(by_team[team], period, upto)
-            if v is not None:
-                parts.append(v)
+        parts = [v for v in map(team_value, by_team) if v is not None]  # (with their members' where they leave)
         for owner, owner_rows in by_owner.items():
-            team = (team_of.get(owner) or "").lower()
-            if team in by_team and _unit_value(by_team[team], period) is not None:
-                continue  # covered by the team's own target for this period
+            if (team_of.get(owner) or "").lower() in by_team:
+                continue  # counted with the team's target, on the days it leaves
             v = _unit_value(owner_rows, period, upto)
             if v is not None:
                 parts.append(v)

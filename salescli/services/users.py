@@ -74,6 +74,11 @@ def edit_user(repo: Repository, name: str, changes: dict[str, Any]) -> tuple[Row
         if values.get("team"):
             values["team"] = _team_spelling(repo, values["team"])
         changed = repo.change_record("users", "user", current["id"], values)
+        if "team" in changed and current["team"] and repo.closed_deal_count(current["name"]):
+            # a team is not dated: the closed periods' team figures move with the user
+            repo.notices.append(f"note: reports by team now count {current['name']}'s deals, activities and targets"
+                                f" under {values['team'] or '(no team)'}, not {current['team']}, closed periods"
+                                " included")
     row = repo.user_row(current["name"])
     assert row is not None
     return row, changed
