@@ -172,6 +172,21 @@ def test_a_deal_in_a_currency_without_a_rate_says_totals_leave_it_out(ok: Run) -
         assert "note:" not in ok(*args).stderr
 
 
+def test_a_rate_only_from_a_later_day_is_named_in_the_note_with_the_fx_set_that_reaches_the_day(ok: Run) -> None:
+    ok("deal", "add", "Zurich", "--amount", "5000 CHF", "--close", "2026-12-20")
+    ok("target", "set", "dana", "2026-Q4", "10k")
+    ok("fx", "set", "CHF", "1.05", "--date", "2026-12-01")  # (today is 2026-11-26)
+    note = ("CHF amounts left out: no CHF rate in force on 2026-11-26, the first is from 2026-12-01 (salescli fx set"
+            " CHF RATE --date 2026-11-26)")
+    assert note in json.loads(ok("report", "forecast", "-f", "json").stdout)["notes"]
+    ok("deal", "won", "Zurich")
+    assert ("note: CHF amounts left out of the actuals: no CHF rate in force on 2026-11-26, the first is from"
+            " 2026-12-01 (salescli fx set CHF RATE --date 2026-11-26)\n") in ok("target", "list").stderr
+    ok("fx", "set", "CHF", "1.04", "--date", "2026-11-01")
+    assert not [n for n in json.loads(ok("report", "forecast", "-f", "json").stdout)["notes"] if "CHF" in n
+                and "left out" in n]
+
+
 def test_fx_set_and_list(ok: Run, cli: Run, db: Path) -> None:
     res = ok("fx", "set", "eur", "1.0800", "--date", "2026-11-01")
     assert res.stderr == "1 EUR = 1.08 USD from 2026-11-01\n"

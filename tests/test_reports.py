@@ -981,7 +981,11 @@ def test_forecast_snapshot_then_accuracy(hist: Run, cli: Run, any_history: None)
 
 
 def test_forecast_as_of_a_past_day(hist: Run) -> None:
-    s = report(hist, "forecast", "--as-of", "2026-10-31")["summary"]
+    data = report(hist, "forecast", "--as-of", "2026-10-31")
+    assert ("as of 2026-10-31 from the stage history: current amounts and close dates; a deal in another stage"
+            " since weighs that stage's probability") in data["notes"]
+    assert not [n for n in report(hist, "forecast")["notes"] if n.startswith("as of")]
+    s = data["summary"]
     # won by 10-31: Alpha 12k. Open then, closing in Q4: Gamma (Proposal 60% then: best case) 20k,
     # Delta (Proposal, best case) 8k, Epsilon (commit) 33k; Beta and Mu have no close date.
     assert (s["won"], s["commit"], s["best_case"], s["weighted"]) == (

@@ -97,10 +97,12 @@ def list_(
     scope, name = ("owner", owner) if owner else ("team", team) if team else (None, None)
     rows = repo.target_rows(scope=scope, name=name, metric=parse_metric(metric) if metric else None,
                             start=span.start.isoformat() if span else None, end=span.end.isoformat() if span else None)
+    from salescli.services.money import missing_rate_note
+
     progress = target_progress(repo, rows, app.today)
     render_rows(progress, columns(), fmt=chosen, output=output, empty="no targets")
     for cur in sorted({c for row in progress for c in row["missing_rates"] or ()}):  # json and csv have a column
-        say(f"note: {cur} amounts left out of the actuals: no exchange rate (salescli fx set {cur} RATE)")
+        say("note: " + missing_rate_note(repo, cur, app.today, "amounts left out of the actuals"))
 
 
 @app.command("import")

@@ -500,6 +500,11 @@ class DealStore(RepositoryBase):
         )
         return {r["currency"]: r["rate"] for r in rows}
 
+    def first_rate_day(self, currency: str) -> str | None:
+        """The day a currency's first stored rate applies from (None: no rate at all)."""
+        return self.scalar("SELECT min(as_of) FROM fx_rates WHERE currency = ?",  # type: ignore[no-any-return]
+                           (currency,))
+
     def fx_rates_by_day(self) -> list[Row]:
         """Every stored rate, oldest first (currency, rate, as_of)."""
         return self.all("SELECT currency, rate, as_of FROM fx_rates ORDER BY as_of, currency")

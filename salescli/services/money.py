@@ -74,6 +74,16 @@ def rates_on(repo: Repository, as_of: date) -> dict[str, Decimal]:
     return {cur: Decimal(rate) for cur, rate in repo.fx_rates_on(as_of.isoformat()).items()}
 
 
+def missing_rate_note(repo: Repository, currency: str, day: date, what: str = "amounts left out") -> str:
+    """Why a currency's amounts are left out: no rate at all, or none in force yet on the day (a rate stored
+    from a later date: another `fx set` without --date would not reach that day either)."""
+    first = repo.first_rate_day(currency)
+    if first is None or first <= day.isoformat():
+        return f"{currency} {what}: no exchange rate (salescli fx set {currency} RATE)"
+    return (f"{currency} {what}: no {currency} rate in force on {day.isoformat()}, the first is from {first}"
+            f" (salescli fx set {currency} RATE --date {day.isoformat()})")
+
+
 @dataclass
 class CurrencyTotal:
     """One currency's share of a selection of deals."""

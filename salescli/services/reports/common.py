@@ -282,10 +282,10 @@ class Report:
         for key, value in self.summary.items():
             self.metrics.setdefault(key, value)
         self.missing_rates = sorted(ctx.missing)
-        for cur in self.missing_rates:
-            self.notes.append(f"{cur} amounts left out: no exchange rate (salescli fx set {cur} RATE)")
+        from salescli.services.money import missing_rate_note, rate_text
+
+        self.notes.extend(missing_rate_note(ctx.repo, cur, ctx.as_of) for cur in self.missing_rates)
         if ctx.converted:  # which day's rates a total used: a closed quarter's figures move with later rates
-            from salescli.services.money import rate_text
 
             used = ", ".join(f"1 {c} = {rate_text(ctx.rates[c])} {ctx.base}" for c in sorted(ctx.converted))
             self.notes.append(f"converted at the rates in force on {ctx.as_of.isoformat()}: {used}")

@@ -224,6 +224,9 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
             report.notes.append(f"{undated:,} open deal{'s' if undated != 1 else ''} without a close date"
                                 f" {'is' if undated == 1 else 'are'} in no period's forecast (salescli report stale"
                                 " lists every open deal)")
+    if ctx.historical:
+        report.notes.append(f"as of {ctx.as_of.isoformat()} from the stage history: current amounts and close dates;"
+                            " a deal in another stage since weighs that stage's probability")
     no_history = sorted({stages[r["stage_id"]]["name"] for r in open_rows
                          if not (rates.get(r["stage_id"]) and rates[r["stage_id"]].enough)})
     if no_history:
