@@ -460,6 +460,32 @@ def test_funnel_steps_on_within_its_pipeline_and_counts_a_win_in_another(ok: Run
     assert (st["Prospecting"]["entered"], st["Prospecting"]["converted"]) == (4, 3)
 
 
+def test_funnel_names_the_pipeline_it_reports_and_the_others_holding_deals(ok: Run) -> None:
+    """With several pipelines the funnel (of the default one) said "filters": {"pipeline": null} and gave no
+    hint that the others' deals were left out."""
+    ok("deal", "add", "Default deal", "--amount", "1k")
+    ok("pipeline", "add", "Renewals", "--stages", "Due:50,Renewed:100:won,Churned:0:lost")
+    ok("pipeline", "add", "Empty", "--stages", "Open:50,Done:100:won,Gone:0:lost")
+    assert report(ok, "funnel")["notes"] == []  # the others hold no deal: nothing was left out
+    ok("deal", "add", "Renewal", "--pipeline", "Renewals", "--owner", "bob")
+    data = report(ok, "funnel")
+    assert (data["filters"], data["summary"]["pipeline"]) == (
+        {"pipeline": "Default", "owner": None, "team": None}, "Default")
+    note = "the funnel of pipeline Default only: Renewals holds deals too (--pipeline NAME reports it)"
+    assert data["notes"] == [note]
+    assert ok("report", "funnel", "-f", "csv").stderr == f"note: {note}\n"
+    ok("pipeline", "add", "New biz", "--stages", "Lead:10,Signed:100:won,Dropped:0:lost")
+    ok("deal", "add", "Lead", "--pipeline", "New biz")
+    assert report(ok, "funnel")["notes"] == [
+        "the funnel of pipeline Default only: New biz and Renewals hold deals too (--pipeline NAME reports them)"]
+    # a pipeline asked for by name: that one, nothing left out unawares
+    data = report(ok, "funnel", "--pipeline", "renewals")
+    assert (data["filters"]["pipeline"], data["notes"]) == ("Renewals", [])
+    # an owner's funnel: the pipelines holding that owner's deals
+    assert report(ok, "funnel", "--owner", "bob")["notes"] == [
+        "the funnel of pipeline Default only: Renewals holds deals too (--pipeline NAME reports it)"]
+
+
 def test_funnel_does_not_count_a_win_the_deal_was_reopened_from(hist: Run) -> None:
     hist("deal", "reopen", "4")  # Delta, won 11-20 from Proposal: back in Proposal
     st = by(report(hist, "funnel")["stages"], "stage")
@@ -628,7 +654,8 @@ def test_lost_reasons(hist: Run) -> None:
 
 def test_a_report_over_all_dates_says_so(hist: Run) -> None:
     out = hist("report", "funnel", "--period", "all").stdout.splitlines()
-    assert out[:2] == ["Funnel Default all dates", "period all dates · as of 2026-11-26 · amounts in USD"]
+    assert out[:2] == ["Funnel Default all dates",
+                       "period all dates · as of 2026-11-26 · amounts in USD · pipeline Default"]
     assert "Stage conversion (deals entering each stage)" in out
     assert report(hist, "funnel", "--period", "all")["period"] == {"label": "all", "start": None, "end": None}
 
