@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import itertools
 import json
+import math
 import os
 import re
 import stat
@@ -90,14 +91,17 @@ class RawJson(str):
 
 
 def json_value(value: Any) -> str:
-    """JSON text with Decimal kept exact (a number, not a float's approximation)."""
+    """JSON text with Decimal kept exact (a number, not a float's approximation); infinity and NaN, which
+    JSON has no number for (Python would write `Infinity`, which other programs refuse), are null."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, int | float):
+        return format(value, "f") if value.is_finite() else "null"
+    if isinstance(value, float):
+        return json.dumps(value) if math.isfinite(value) else "null"
+    if isinstance(value, int):
         return json.dumps(value)
     if isinstance(value, date | datetime):
         return json.dumps(value.isoformat())

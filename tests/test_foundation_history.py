@@ -72,7 +72,7 @@ def test_history_of_one_record_and_of_one_kind(story: Run) -> None:
     assert ids("contacts") == [3, 5, 6]
     assert ids("companies") == [1, 2, 4]
     assert ids("company", "2") == [2, 4]
-    assert ids("--limit", "2") == [1, 2]
+    assert ids("--limit", "2") == [5, 6]  # the latest 2, as a table shows them
 
 
 def test_history_of_an_unknown_kind_or_record(story: Run, cli: Run) -> None:
@@ -87,6 +87,24 @@ def test_history_of_an_unknown_kind_or_record(story: Run, cli: Run) -> None:
     assert "deleted Bo Chen" in story("history", "contact", "1").stdout
     res = story("history", "pipeline", "1")
     assert (res.stdout, res.stderr) == ("", "no changes\n")
+
+
+def test_limit_is_the_latest_changes_in_every_format(story: Run, tmp_path: Path) -> None:
+    """`history --limit 2` showed the latest 2 in a table but the first 2 ever made in json, jsonl, csv and
+    markdown: a script asking for the recent changes got the oldest."""
+    assert [r["id"] for r in json.loads(story("history", "--limit", "2", "-f", "json").stdout)] == [5, 6]
+    lines = story("history", "-n", "2", "-f", "jsonl").stdout.splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [5, 6]
+    assert [line.split(",")[0] for line in story("history", "-n", "2", "-f", "csv").stdout.splitlines()] == [
+        "id", "5", "6"]
+    assert [line.split(" | ")[0] for line in story("history", "-n", "2", "-f", "markdown").stdout.splitlines()[2:]
+            ] == ["| 5", "| 6"]
+    # of one kind, or of one record; more than there are is all of them; -o FILE.json too
+    assert [r["id"] for r in json.loads(story("history", "company", "-n", "2", "-f", "json").stdout)] == [2, 4]
+    assert [r["id"] for r in json.loads(story("history", "contact", "1", "-n", "9", "-f", "json").stdout)] == [
+        3, 5, 6]
+    story("history", "-n", "1", "-o", str(tmp_path / "last.json"))
+    assert [r["id"] for r in json.loads((tmp_path / "last.json").read_text())] == [6]
 
 
 def test_history_json_carries_before_and_after(story: Run) -> None:

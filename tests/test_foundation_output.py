@@ -414,3 +414,25 @@ def test_output_to_a_pipe_or_dev_stdout_writes_into_it(crm: Run, db: Path, tmp_p
     assert got and got[0].startswith("id,name,domain") and stat.S_ISFIFO(os.stat(fifo).st_mode)
     res = run_exe("--db", str(db), "company", "list", "-f", "csv", "-o", "/dev/stdout", timeout=30)
     assert res.returncode == 0 and res.stdout.startswith("id,name,domain")
+
+
+def _strict_json(text: str) -> Any:
+    """json.loads as other programs read JSON (RFC 8259): Infinity and NaN are not numbers."""
+    def refuse(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_infinity_and_nan_are_null_in_json_and_jsonl(ok: Run) -> None:
+    ok("init")
+    query = "SELECT 1e400 AS inf, -1e400 AS ninf, 1.5 AS x"
+    assert ok("sql", query, "-f", "json").stdout == '[\n  {"inf": null, "ninf": null, "x": 1.5}\n]\n'
+    assert ok("sql", query, "-f", "jsonl").stdout == '{"inf": null, "ninf": null, "x": 1.5}\n'
+    assert _strict_json(ok("sql", query, "-f", "json").stdout) == [{"inf": None, "ninf": None, "x": 1.5}]
+    from decimal import Decimal
+
+    from salescli.render import json_value
+
+    assert json_value([float("nan"), Decimal("Infinity"), Decimal("-Infinity"), Decimal("NaN"),
+                       {"a": float("-inf")}, Decimal("1.50")]) == '[null, null, null, null, {"a": null}, 1.50]'

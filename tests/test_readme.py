@@ -3,6 +3,7 @@ example against the demo database."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Callable
@@ -62,3 +63,18 @@ def test_the_search_example_finds_the_pricing_call_in_the_demo(cli: Run, tmp_pat
         "─────────────────────────────────────────────────────────",
         "activity    4   Pricing questions   [Pricing] [questions]",
     ]
+
+
+def test_the_idle_time_the_readme_defines_is_the_one_reports_use(ok: Run) -> None:
+    """The README said idle time counts "from its last activity, else from the day it entered its stage";
+    it counts from whichever is later (LAST_TOUCH), as docs/reports.md says."""
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    [sentence] = re.findall(r"Its idle time counts from [^;]*;", text)
+    assert sentence == ("Its idle time counts from its last activity or from the day it entered its stage (else"
+                        " its creation), whichever is later: an old call does not make a deal moved on today idle"
+                        " (the same in `report stale`, `today` and `insights`);")
+    ok("deal", "add", "Moved on", "--date", "2026-09-01")
+    ok("activity", "log", "call", "Intro", "--deal", "1", "--date", "2026-10-01")
+    ok("deal", "move", "1", "Qualification", "--date", "2026-11-20")
+    [deal] = json.loads(ok("report", "stale", "-f", "json").stdout)["deals"]
+    assert (deal["last_activity"], deal["idle_since"], deal["stale"]) == ("2026-10-01", "2026-11-20", False)

@@ -460,6 +460,32 @@ def test_funnel_steps_on_within_its_pipeline_and_counts_a_win_in_another(ok: Run
     assert (st["Prospecting"]["entered"], st["Prospecting"]["converted"]) == (4, 3)
 
 
+def test_funnel_names_the_pipeline_it_reports_and_the_others_holding_deals(ok: Run) -> None:
+    """With several pipelines the funnel (of the default one) said "filters": {"pipeline": null} and gave no
+    hint that the others' deals were left out."""
+    ok("deal", "add", "Default deal", "--amount", "1k")
+    ok("pipeline", "add", "Renewals", "--stages", "Due:50,Renewed:100:won,Churned:0:lost")
+    ok("pipeline", "add", "Empty", "--stages", "Open:50,Done:100:won,Gone:0:lost")
+    assert report(ok, "funnel")["notes"] == []  # the others hold no deal: nothing was left out
+    ok("deal", "add", "Renewal", "--pipeline", "Renewals", "--owner", "bob")
+    data = report(ok, "funnel")
+    assert (data["filters"], data["summary"]["pipeline"]) == (
+        {"pipeline": "Default", "owner": None, "team": None}, "Default")
+    note = "the funnel of pipeline Default only: Renewals holds deals too (--pipeline NAME reports it)"
+    assert data["notes"] == [note]
+    assert ok("report", "funnel", "-f", "csv").stderr == f"note: {note}\n"
+    ok("pipeline", "add", "New biz", "--stages", "Lead:10,Signed:100:won,Dropped:0:lost")
+    ok("deal", "add", "Lead", "--pipeline", "New biz")
+    assert report(ok, "funnel")["notes"] == [
+        "the funnel of pipeline Default only: New biz and Renewals hold deals too (--pipeline NAME reports them)"]
+    # a pipeline asked for by name: that one, nothing left out unawares
+    data = report(ok, "funnel", "--pipeline", "renewals")
+    assert (data["filters"]["pipeline"], data["notes"]) == ("Renewals", [])
+    # an owner's funnel: the pipelines holding that owner's deals
+    assert report(ok, "funnel", "--owner", "bob")["notes"] == [
+        "the funnel of pipeline Default only: Renewals holds deals too (--pipeline NAME reports it)"]
+
+
 def test_funnel_does_not_count_a_win_the_deal_was_reopened_from(hist: Run) -> None:
     hist("deal", "reopen", "4")  # Delta, won 11-20 from Proposal: back in Proposal
     st = by(report(hist, "funnel")["stages"], "stage")
@@ -628,7 +654,8 @@ def test_lost_reasons(hist: Run) -> None:
 
 def test_a_report_over_all_dates_says_so(hist: Run) -> None:
     out = hist("report", "funnel", "--period", "all").stdout.splitlines()
-    assert out[:2] == ["Funnel Default all dates", "period all dates · as of 2026-11-26 · amounts in USD"]
+    assert out[:2] == ["Funnel Default all dates",
+                       "period all dates · as of 2026-11-26 · amounts in USD · pipeline Default"]
     assert "Stage conversion (deals entering each stage)" in out
     assert report(hist, "funnel", "--period", "all")["period"] == {"label": "all", "start": None, "end": None}
 
@@ -978,6 +1005,54 @@ def test_forecast_snapshot_then_accuracy(hist: Run, cli: Run, any_history: None)
     first, second = data["snapshots"]
     assert (first["actual"], second["actual"], second["error_commit"]) == (D("40000.00"), None, None)
     assert data["notes"] == ['snapshots of owner:bob have no actual: no user named "bob"']
+
+
+def test_a_snapshot_is_of_a_period_not_over_yet(ok: Run, cli: Run) -> None:
+    """`forecast snapshot --period all` and of a period already over were stored, and forecast-accuracy then
+    counted the second as complete with 0% error: its "forecast" was what had been won."""
+    ok("deal", "add", "A", "--amount", "10k", "--close", "2026-09-20", "--date", "2026-08-01")
+    res = cli("forecast", "snapshot", "--period", "all")
+    assert (res.exit_code, res.stdout, res.stderr) == (
+        2, "", 'Error: --period "all" is every date, not a period to forecast (e.g. this-quarter, 2026-Q4,'
+               ' 2026-11)\n')
+    res = cli("forecast", "snapshot", "--period", "last-quarter")
+    assert (res.exit_code, res.stdout, res.stderr) == (
+        1, "", 'Error: --period "2026-Q3" ended on 2026-09-30: a snapshot records a forecast made before its'
+               ' period ends\n')
+    assert cli("forecast", "snapshot", "--period", "2026-11", today="2026-12-01").exit_code == 1
+    assert ok("sql", "SELECT count(*) AS n FROM forecast_snapshots", "-f", "csv").stdout == "n\n0\n"
+    # its last day is still before its end; a period to come is a forecast too
+    assert ok("forecast", "snapshot", "--period", "2026-11", today="2026-11-30").stdout == "1\n"
+    assert ok("forecast", "snapshot", "--period", "next-quarter").stdout == "2\n"
+
+
+def test_accuracy_leaves_out_snapshots_stored_after_their_period_or_of_all_dates(ok: Run, db: Path) -> None:
+    ok("deal", "add", "A", "--amount", "10k", "--close", "2026-09-20", "--date", "2026-08-01", today="2026-08-01")
+    ok("forecast", "snapshot", "--period", "2026-Q3", today="2026-08-01")  # commit 0: the forecast is 0
+    ok("deal", "won", "1", "--date", "2026-09-10", today="2026-09-10")
+    # what older versions stored: 2026-Q3 once it was over (won 10k, "forecast" 10k), and all dates
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.executemany(
+            "INSERT INTO forecast_snapshots (taken_at, period_label, period_start, period_end, scope, figures)"
+            " SELECT ?, ?, ?, ?, scope, figures FROM forecast_snapshots WHERE id = 1",
+            [("2026-10-01T00:00:00", "2026-Q3", "2026-07-01", "2026-10-01"),
+             ("2026-11-20T00:00:00", "2026-Q3", "2026-07-01", "2026-10-01"),
+             ("2026-11-20T00:00:00", "all dates", "1900-01-01", "2201-01-01")])
+        conn.execute("UPDATE forecast_snapshots SET figures = json_set(figures, '$.won', '10000.00') WHERE id > 1")
+    conn.close()
+    data = report(ok, "forecast-accuracy", "--period", "all")
+    assert [(s["id"], s["period"], s["actual"], s["error_pct_commit"]) for s in data["snapshots"]] == [
+        (1, "2026-Q3", D("10000.00"), D("-1.0000"))]
+    assert (data["summary"]["snapshots"], data["summary"]["complete"], data["summary"]["mape_commit"]) == (
+        1, 1, D("1.0000"))  # not (4, 3, 0.3333): the two taken after the quarter were "perfect"
+    assert data["notes"] == ["2 snapshots taken after their period ended left out: a forecast is made before its"
+                             " period ends", "1 snapshot of all dates left out: all dates is no period to forecast"]
+    res = ok("report", "forecast-accuracy", "--period", "2026-Q3", "-f", "csv")
+    assert res.stderr == ("note: 2 snapshots taken after their period ended left out: a forecast is made before"
+                          " its period ends\nnote: 1 snapshot of all dates left out: all dates is no period to"
+                          " forecast\n")
+    assert len(res.stdout.splitlines()) == 2  # the header and snapshot 1
 
 
 def test_forecast_as_of_a_past_day(hist: Run) -> None:

@@ -116,8 +116,11 @@ def test_a_narrow_terminal_cuts_text_not_amounts(ok, seeded, monkeypatch):
 
 def test_the_json(ok, seeded):
     data = json.loads(ok("today", "-f", "json").stdout)
-    assert list(data) == ["overdue_tasks", "due_today", "next_steps_today", "closing_soon", "stale_deals",
+    # the day described leads, under the name every report's JSON gives it
+    assert list(data) == ["as_of", "overdue_tasks", "due_today", "next_steps_today", "closing_soon", "stale_deals",
                           "no_next_step"]
+    assert data["as_of"] == "2026-11-26"
+    assert json.loads(ok("today", "-f", "json", today="2026-12-01").stdout)["as_of"] == "2026-12-01"
     assert [(d["id"], d["next_step"], d["days_to_next_step"]) for d in data["next_steps_today"]] == [
         (11, "Run the demo", 0)]
     assert data["overdue_tasks"] == [
@@ -236,7 +239,7 @@ def test_limit_says_how_many_more(ok, seeded):
     assert "Stale deals (3)\n  #4  Idle since September  9,000.00 USD  idle 86d\n" \
            "  … and 2 more (--limit N, or -f json for all)\n" in out
     data = json.loads(ok("today", "--limit", "1", "-f", "json").stdout)
-    assert [len(v) for v in data.values()] == [1, 1, 1, 1, 1, 1]
+    assert [len(v) for k, v in data.items() if k != "as_of"] == [1, 1, 1, 1, 1, 1]
 
 
 def test_an_empty_database(ok):
@@ -257,8 +260,8 @@ Stale deals: none
 Open deals without a next step: none
 """
     assert json.loads(ok("today", "-f", "json").stdout) == {
-        "overdue_tasks": [], "due_today": [], "next_steps_today": [], "closing_soon": [], "stale_deals": [],
-        "no_next_step": []}
+        "as_of": "2026-11-26", "overdue_tasks": [], "due_today": [], "next_steps_today": [], "closing_soon": [],
+        "stale_deals": [], "no_next_step": []}
 
 
 def test_flat_formats_for_scripts(ok, seeded, tmp_path):
@@ -270,7 +273,7 @@ def test_flat_formats_for_scripts(ok, seeded, tmp_path):
     assert [(r["section"], r["id"]) for r in rows][:2] == [("overdue_tasks", "2"), ("due_today", "3")]
     assert rows[0]["subject"] == "Send proposal" and rows[0]["amount"] == ""
     data = json.loads(ok("today", "-f", "json").stdout)
-    assert len(rows) == sum(len(items) for items in data.values())
+    assert len(rows) == sum(len(items) for key, items in data.items() if key != "as_of")
     lines = [json.loads(line) for line in ok("today", "-f", "jsonl").stdout.splitlines()]
     assert [line["section"] for line in lines] == [r["section"] for r in rows]
     ok("today", "-o", str(tmp_path / "agenda.md"))

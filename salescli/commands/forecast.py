@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from salescli.commands.options import FormatOpt, OutputOpt, app_context, say
-from salescli.commands.report import OwnerOpt, PeriodOpt, PipelineOpt, TeamOpt
+from salescli.commands.report import OwnerOpt, PipelineOpt, TeamOpt
+
+SnapshotPeriodOpt = Annotated[str | None, typer.Option(
+    "--period", "-p", help="A period not over yet: 2026-Q4, 2026-11, this-month, next-quarter… (default: this"
+                           " quarter).")]
 
 app = typer.Typer(help="Forecast snapshots: store the period's forecast (weekly, from cron) to measure accuracy.",
                   no_args_is_help=True)
@@ -14,7 +20,7 @@ app = typer.Typer(help="Forecast snapshots: store the period's forecast (weekly,
 @app.command("snapshot")
 def snapshot(
     ctx: typer.Context,
-    period: PeriodOpt = None,
+    period: SnapshotPeriodOpt = None,
     pipeline: PipelineOpt = None,
     owner: OwnerOpt = None,
     team: TeamOpt = None,
@@ -23,6 +29,8 @@ def snapshot(
 ) -> None:
     """Store the period's forecast figures as of today; prints the snapshot id.
     `report forecast-accuracy` later compares snapshots with what was actually won.
+    A forecast is made before its period ends: a period already over, or
+    --period all, is refused.
 
     \b
     Example (cron, every Monday): salescli forecast snapshot --period this-quarter

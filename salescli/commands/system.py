@@ -9,9 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from salescli.commands.options import (
-    AllOpt,
     FormatOpt,
-    LimitOpt,
     OutputOpt,
     app_context,
     flush_notices,
@@ -125,15 +123,17 @@ def history(
         str | None, typer.Argument(help=f"One of: {', '.join(HISTORY_ENTITIES)}.")
     ] = None,
     entity_id: Annotated[int | None, typer.Argument(help="The record's id.", min=1, max=2**63 - 1)] = None,
-    limit: LimitOpt = None,
-    show_all: AllOpt = False,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", "-n", min=1, max=1_000_000_000, help="Only the latest N changes (in every format).")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Every change in a table (default: the latest 100).")] = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """The change log: who changed what, when, before and after.
+    """The change log: who changed what, when, before and after, oldest first.
 
-    A table shows the latest 100 changes (--limit N the latest N, --all every one), oldest first;
-    json, csv and markdown give the whole log from the first change.
+    --limit N gives the latest N changes in every format. Without it, a table
+    shows the latest 100 (--all every one); json, jsonl, csv and markdown give
+    the whole log from the first change.
 
     \b
     Example: salescli history deal 1
@@ -156,17 +156,15 @@ def history(
     table = HISTORY_ENTITIES.get(kind or "")
     if entity_id is not None and table and not repo.count(query) and not repo.row_exists(table, entity_id):
         raise NotFound(f"{kind} {entity_id} not found (and never was: it has no history)")
-    sql_limit, shown = table_rows(limit, show_all)
-    latest = chosen == "table" and shown is not None
-    if latest:  # a person reads the latest changes: the newest N, oldest first (scripts get the whole log)
-        query.order_by = "id DESC"
-        sql_limit = shown
+    _, shown = table_rows(limit, show_all)
+    # --limit N is the latest N in every format, oldest first; without it a person reading a table gets
+    # the latest 100 and a script the whole log
+    latest = limit if limit is not None else (shown if chosen == "table" else None)
 
     namer = _Namer(repo)
 
     def rows() -> Any:
-        found = repo.fetch(query, sql_limit)
-        for row in reversed(list(found)) if latest else found:
+        for row in repo.fetch(repo.history_query(kind, entity_id, latest)):
             before = _decoded(json.loads(row["before"])) if row["before"] else None
             after = _decoded(json.loads(row["after"])) if row["after"] else None
             yield {**row, "before": before, "after": after,

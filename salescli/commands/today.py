@@ -20,8 +20,8 @@ def today(
         typer.Option("--limit", "-n", min=1, help=f"Rows per section (default: {TABLE_ROWS} on screen, all in JSON)."),
     ] = None,
     fmt: Annotated[str | None, typer.Option(
-        "--format", "-f", help="table, json (the six sections), or jsonl, csv, markdown (one row per item, led by"
-                               " its section; default: from -o's extension).")] = None,
+        "--format", "-f", help="table, json (the day as as_of, the six sections), or jsonl, csv, markdown (one"
+                               " row per item, led by its section; default: from -o's extension).")] = None,
     output: OutputOpt = None,
 ) -> None:
     """Your day: overdue tasks, tasks due today, next steps due today, deals closing within 7 days,

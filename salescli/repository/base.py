@@ -660,7 +660,9 @@ class RepositoryBase:
     def row_exists(self, table: str, row_id: int) -> bool:
         return self.scalar(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?)", (row_id,)) == 1  # (a fixed name)
 
-    def history_query(self, entity: str | None, entity_id: int | None) -> Query:
+    def history_query(self, entity: str | None, entity_id: int | None, latest: int | None = None) -> Query:
+        """The change log of a kind of record (and one record of it), oldest first; latest: only the last
+        that many changes (still oldest first)."""
         q = Query(
             "id, changed_at, changed_by, entity, entity_id, action, batch_id, before, after",
             "changes",
@@ -668,13 +670,19 @@ class RepositoryBase:
         )
         if entity == "import" and entity_id is not None:  # a batch: what it wrote (and its undo), and its record
             q.add("batch_id = ? OR (entity = 'import' AND entity_id = ?)", entity_id, entity_id)
-            return q
-        if entity in ("activity", "task") and entity_id is not None:
-            q.add("entity IN ('activity', 'task')")  # (one table, one id: `history activity N` of a task too)
-        elif entity:
-            q.add("entity = ?", entity)
-        if entity_id is not None:
-            q.add("entity_id = ?", entity_id)
+        else:
+            if entity in ("activity", "task") and entity_id is not None:
+                q.add("entity IN ('activity', 'task')")  # (one table, one id: `history activity N` of a task too)
+            elif entity:
+                q.add("entity = ?", entity)
+            if entity_id is not None:
+                q.add("entity_id = ?", entity_id)
+        if latest is not None:
+            # from the id of the latest-th newest change on: the rows still stream oldest first, and no
+            # more than `latest` of them are read (none is held in memory to be turned around)
+            where = " AND ".join(f"({w})" for w in q.where) or "1"
+            q.add(f"id >= coalesce((SELECT id FROM changes WHERE {where} ORDER BY id DESC LIMIT 1 OFFSET ?), 0)",
+                  *q.params, latest - 1)
         return q
 
     # -- settings and users --------------------------------------------------------------

@@ -140,6 +140,15 @@ class MetricStore(RepositoryBase):
     def pipeline_names(self) -> dict[int, str]:
         return {r["id"]: r["name"] for r in self._rows("SELECT id, name FROM pipelines")}
 
+    def pipelines_holding_deals(self, flt: DealFilter) -> list[str]:
+        """The pipelines with a deal of flt's owner or team (its pipeline ignored), default first: one
+        EXISTS each, found through the stages' index."""
+        where, params = DealFilter(owner=flt.owner, team=flt.team).sql()
+        return [r["name"] for r in self._rows(
+            "SELECT p.name FROM pipelines p WHERE EXISTS (SELECT 1 FROM deals d"
+            " WHERE d.stage_id IN (SELECT s.id FROM stages s WHERE s.pipeline_id = p.id) AND d.pipeline_id = p.id"
+            f"{where}) ORDER BY p.is_default DESC, p.name COLLATE NOCASE, p.id", params)]
+
     # -- the open pipeline ---------------------------------------------------------------
     def _open_source(self, as_of: str | None) -> tuple[str, str, dict[str, Any], str, str]:
         """(FROM ..., WHERE ..., params, probability SQL, stored-category SQL) over open deals d, stage s.

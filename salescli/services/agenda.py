@@ -152,10 +152,11 @@ def stale_reasons(row: Row, today: date, default_days: int) -> list[str]:
 
 # -- output ----------------------------------------------------------------------------------
 def agenda_json(agenda: Agenda) -> str:
-    """The sections as one JSON object, one item per line (money exact, beside its currency)."""
+    """The sections as one JSON object, one item per line (money exact, beside its currency), after the day
+    they describe (`as_of`, as in every report's JSON)."""
     from salescli.render import json_value
 
-    parts = []
+    parts = [f'  "as_of": {json_value(agenda.today)}']
     for name in SECTIONS:
         items = [json_value({k: v for k, v in item.items() if k != "amount_minor"}) for item in agenda.sections[name]]
         parts.append(f'  "{name}": ' + ("[\n    " + ",\n    ".join(items) + "\n  ]" if items else "[]"))

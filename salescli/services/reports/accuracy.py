@@ -1,20 +1,22 @@
 """Forecast snapshots (`forecast snapshot`, weekly from cron) and `report forecast-accuracy`.
 
-A snapshot stores the forecast figures of a period as they stood on the day it was taken. The
-accuracy report sets each snapshot's three forecasts — won + commit, won + weighted, won +
-historical — against what was actually won in that period (as known today): error = forecast -
-actual, error % = error / actual; and per method the mean absolute error % over the snapshots
-whose period is over.
+A snapshot stores the forecast figures of a period as they stood on the day it was taken, before
+the period ends (of --period all, or of a period already over, there is no forecast to take: its
+"forecast" is what was won). The accuracy report sets each snapshot's three forecasts — won +
+commit, won + weighted, won + historical — against what was actually won in that period (as known
+today): error = forecast - actual, error % = error / actual; and per method the mean absolute error %
+over the snapshots whose period is over. Snapshots such as older versions stored (of all dates, or
+taken after their period ended) are left out, with a note.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from salescli.errors import NotFound
+from salescli.errors import InvalidValue, NotFound, RuleValue
 from salescli.services.reports.common import (
     ALL_TIME,
     Figure,
@@ -59,10 +61,33 @@ def _same_scope(snap: Row, scope: dict[str, str | None]) -> bool:
     return all((snap[k] or "").casefold() == (v or "").casefold() for k, v in scope.items())
 
 
+def check_snapshot_period(period: Period, today: date) -> None:
+    """A snapshot is a forecast made before its period ends: --period all (no period) is a usage error, a
+    period over by today (what it would store is what was won: a perfect "forecast") is refused."""
+    if period == ALL_TIME:
+        raise InvalidValue("--period", "all", "is every date, not a period to forecast (e.g. this-quarter,"
+                                              " 2026-Q4, 2026-11)")
+    if period.end <= today:
+        last = (period.end - timedelta(days=1)).isoformat()
+        raise RuleValue("--period", period.label, f"ended on {last}: a snapshot records a forecast made before"
+                                                  " its period ends")
+
+
+def _left_out(snap: Row) -> str | None:
+    """Why a stored snapshot is no forecast (taken of all dates, or after its period ended: older versions
+    stored them), or None."""
+    if (snap["period_start"], snap["period_end"]) == (ALL_TIME.start.isoformat(), ALL_TIME.end.isoformat()):
+        return "all dates"
+    if snap["taken_at"][:10] >= snap["period_end"]:
+        return "after"
+    return None
+
+
 def take_snapshot(ctx: ReportContext) -> dict[str, Any]:
     """Store the forecast of ctx's period and scope as of today; returns what was stored."""
     from salescli.services.reports import forecast
 
+    check_snapshot_period(ctx.period, ctx.today)
     repo = ctx.repo
     # Figured inside the write transaction: a snapshot that waited for an import to commit stores the
     # figures of the database it is written into, not those from before the wait.
@@ -124,12 +149,17 @@ def build(ctx: ReportContext) -> Report:
     cache: dict[tuple[str, str, str], tuple[Decimal | None, bool]] = {}
     notes: list[str] = []
     errors: dict[str, list[Decimal]] = {"commit": [], "weighted": [], "historical": []}
+    left_out = {"after": 0, "all dates": 0}
     for snap in ctx.repo.snapshot_rows():
         if not (snap["period_start"] < ctx.end and snap["period_end"] > ctx.start):
             continue
         if ctx.scope.owner or ctx.scope.team or ctx.pipeline:
             if not _same_scope(snap, _scope_of(ctx)):
                 continue
+        reason = _left_out(snap)
+        if reason is not None:
+            left_out[reason] += 1
+            continue
         figures = json.loads(snap["figures"])
         won = _dec(figures.get("won")) or Decimal(0)
         forecasts = {
@@ -154,6 +184,12 @@ def build(ctx: ReportContext) -> Report:
             if over and actual and err is not None:
                 errors[method].append(abs(err) / actual)
         rows.append(row)
+    for reason, n in left_out.items():
+        if n:
+            what = ("of all dates left out: all dates is no period to forecast" if reason == "all dates" else
+                    f"taken after {'its' if n == 1 else 'their'} period ended left out: a forecast is made"
+                    " before its period ends")
+            notes.append(f"{n} snapshot{'s' if n != 1 else ''} {what}")
     mape = {f"mape_{m}": (sum(v, Decimal(0)) / len(v)).quantize(Decimal("0.0001")) if v else None
             for m, v in errors.items()}
     summary = {"snapshots": len(rows), "complete": sum(1 for r in rows if r["period_over"]), **mape,

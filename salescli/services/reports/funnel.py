@@ -4,7 +4,8 @@ For each stage: the deals that entered it in the period (first entry), their amo
 the share that later entered a later open stage or a won stage (reaching Lost is not progress), by
 count and by value; and the median days a deal stayed in the stage (stays that began in the period
 and have ended). A deal back in a stage it was in before the period is not a new entry. The pipeline
-is --pipeline, else the default one. --by adds, per group, the deals that entered the first stage in
+is --pipeline, else the default one (filters.pipeline names it; a note names the other pipelines
+holding deals, which it leaves out). --by adds, per group, the deals that entered the first stage in
 the period and how many of them have been won since (a cohort, as the summary's conversion), and
 the group's rows of the stages its deals entered (the CSV with --by).
 """
@@ -127,11 +128,19 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     chosen = check_by(by, BY, None, BY_HINTS)
     repo = ctx.repo
     pipeline_id = ctx.filter.pipeline_id
+    notes: list[str] = []
     if pipeline_id is None:
         default = repo.default_pipeline()
         if default is None:
             raise NotFound("there is no pipeline")
         pipeline_id = int(default["id"])
+        # a funnel is of one pipeline's stages: say which others it left out
+        others = [name for name in repo.pipelines_holding_deals(ctx.filter) if name != default["name"]]
+        if others:
+            one = len(others) == 1
+            named = others[0] if one else f"{', '.join(others[:-1])} and {others[-1]}"
+            notes.append(f"the funnel of pipeline {default['name']} only: {named} {'holds' if one else 'hold'}"
+                         f" deals too (--pipeline NAME reports {'it' if one else 'them'})")
     stages = [s for s in stage_lookup(ctx).values() if s["pipeline_id"] == pipeline_id and s["kind"] != "lost"]
     # per group when --by: the stage rows add the groups up
     entries = repo.funnel(ctx.filter, pipeline_id, start=ctx.start, end=ctx.events_end, upto=ctx.upto,
@@ -151,11 +160,13 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     sections = [Section("stages", f"Stage conversion (deals entering each stage{during})", columns, rows)]
     if chosen:  # the summary's cohort is the groups' Total row
         sections = [*_group_sections(ctx, chosen, stages, entries, columns, the_cohort), *sections]
+    meta = ctx.meta("funnel", chosen)
+    meta["filters"]["pipeline"] = summary["pipeline"]  # the pipeline reported, the default one included
     report = Report(
         name="funnel",
         title=f"Funnel {summary['pipeline']} {ctx.period.label}" + (f" ({ctx.scope_label()})"
                                                                   if ctx.scope_label() else ""),
-        meta=ctx.meta("funnel", chosen),
+        meta=meta,
         summary={**summary, "currency": ctx.base},
         figures=[Figure("entered", f"entered {rows[0]['stage'] if rows else 'first stage'}"),
                  Figure("won_since", "of them won since"), Figure("conversion", "conversion", "rate"),
@@ -165,5 +176,6 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
                       [(r["stage"], float(r["entered"])) for r in rows], kind="count")],
         metrics={k: summary[k] for k in METRICS},
         csv_section=f"stages_by_{chosen}" if chosen else "stages",
+        notes=notes,
     )
     return report.finish(ctx)
