@@ -980,7 +980,9 @@ def test_forecast_snapshot_then_accuracy(hist: Run, cli: Run, any_history: None)
     # Gamma (20k, commit) is won in December; nothing else closes before the quarter ends.
     hist("deal", "won", "3", "--date", "2026-12-10", today="2026-12-10")
     data = json.loads(hist("report", "forecast-accuracy", "-f", "json", today="2027-01-05").stdout, parse_float=D)
-    first, second = data["snapshots"]
+    (first,) = data["snapshots"]  # the company's: one rep's forecast is measured on its own
+    assert data["notes"] == ["1 snapshot of owner:bob left out: each scope is measured on its own (--pipeline,"
+                             " --owner or --team reports it)"]
     # taken on 11-26: 35 days after it (11-27 .. 12-31), as pacing counts the 26th as passed
     assert (first["scope"], first["period"], first["period_over"], first["days_left"]) == ("all", "2026-Q4", True, 35)
     assert (first["won_then"], first["actual"]) == (D("20000.00"), D("40000.00"))
@@ -989,22 +991,22 @@ def test_forecast_snapshot_then_accuracy(hist: Run, cli: Run, any_history: None)
         D("73000.00"), D("33000.00"), D("0.8250"))
     assert (first["forecast_weighted"], first["error_pct_weighted"]) == (D("64200.00"), D("0.6050"))
     assert (first["forecast_historical"], first["error_pct_historical"]) == (D("65400.00"), D("0.6350"))
+    assert data["summary"]["snapshots"] == 1 and data["summary"]["mape_commit"] == D("0.8250")
+    only_bob = json.loads(hist("report", "forecast-accuracy", "--owner", "bob", "-f", "json",
+                               today="2027-01-05").stdout, parse_float=D)
+    (second,) = only_bob["snapshots"]
     # bob's snapshot: won 8,000 + commit 20,000 = 28,000; bob won 8,000 + 20,000
     assert (second["scope"], second["forecast_commit"], second["actual"]) == ("owner:bob", D("28000.00"),
                                                                              D("28000.00"))
-    assert data["summary"]["snapshots"] == 2 and data["summary"]["mape_commit"] == D("0.4125")
-    only_bob = json.loads(hist("report", "forecast-accuracy", "--owner", "bob", "-f", "json",
-                               today="2027-01-05").stdout)
-    assert [s["scope"] for s in only_bob["snapshots"]] == ["owner:bob"]
+    assert only_bob["summary"]["mape_commit"] == D("0")
     history = json.loads(hist("history", "forecast_snapshot", "-f", "json").stdout)
     assert [h["action"] for h in history] == ["create", "create"]
     # bob leaves: his snapshot stays, without an actual to measure it by (not a failing report)
     hist("user", "rm", "bob", "--to", "ana", "--yes")
-    res = hist("report", "forecast-accuracy", "-f", "json", today="2027-01-05")
-    data = json.loads(res.stdout, parse_float=D)
-    first, second = data["snapshots"]
-    assert (first["actual"], second["actual"], second["error_commit"]) == (D("40000.00"), None, None)
-    assert data["notes"] == ['snapshots of owner:bob have no actual: no user named "bob"']
+    assert json.loads(hist("report", "forecast-accuracy", "-f", "json", today="2027-01-05").stdout,
+                      parse_float=D)["snapshots"][0]["actual"] == D("40000.00")
+    res = cli("report", "forecast-accuracy", "--owner", "bob", "-f", "json", today="2027-01-05")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (3, 'Error: no user named "bob"')
 
 
 def test_a_snapshot_is_of_a_period_not_over_yet(ok: Run, cli: Run) -> None:

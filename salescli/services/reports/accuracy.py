@@ -150,12 +150,13 @@ def build(ctx: ReportContext) -> Report:
     notes: list[str] = []
     errors: dict[str, list[Decimal]] = {"commit": [], "weighted": [], "historical": []}
     left_out = {"after": 0, "all dates": 0}
+    other_scopes: dict[str, int] = {}  # (the company's forecast is not averaged with one rep's or one team's)
     for snap in ctx.repo.snapshot_rows():
         if not (snap["period_start"] < ctx.end and snap["period_end"] > ctx.start):
             continue
-        if ctx.scope.owner or ctx.scope.team or ctx.pipeline:
-            if not _same_scope(snap, _scope_of(ctx)):
-                continue
+        if not _same_scope(snap, _scope_of(ctx)):
+            other_scopes[snap["scope"]] = other_scopes.get(snap["scope"], 0) + 1
+            continue
         reason = _left_out(snap)
         if reason is not None:
             left_out[reason] += 1
@@ -190,6 +191,12 @@ def build(ctx: ReportContext) -> Report:
                     f"taken after {'its' if n == 1 else 'their'} period ended left out: a forecast is made"
                     " before its period ends")
             notes.append(f"{n} snapshot{'s' if n != 1 else ''} {what}")
+    if other_scopes:
+        n = sum(other_scopes.values())
+        listed = ", ".join(sorted(other_scopes)[:5]) + (f" and {len(other_scopes) - 5} more" if len(other_scopes) > 5
+                                                        else "")
+        notes.append(f"{n} snapshot{'s' if n != 1 else ''} of {listed} left out: each scope is measured on its own"
+                     " (--pipeline, --owner or --team reports it)")
     mape = {f"mape_{m}": (sum(v, Decimal(0)) / len(v)).quantize(Decimal("0.0001")) if v else None
             for m, v in errors.items()}
     summary = {"snapshots": len(rows), "complete": sum(1 for r in rows if r["period_over"]), **mape,
