@@ -822,10 +822,11 @@ def test_undo_refuses_after_later_changes_unless_forced(cli: Run, ok: Run, db: P
     ok("import", "deals", str(deals_csv))
     ok("company", "edit", "Acme Corp", "--industry", "Robots")
     before = digest(db)
-    res = cli("import", "undo", "1", "--yes")
-    assert res.exit_code == 1 and digest(db) == before
-    assert res.stderr.splitlines()[0] == ("Error: import batch 1: records changed since the import: company 1"
-                                          " (update)")
+    for args in (("--yes",), ()):  # (without --yes: refused before any question, not after it is answered)
+        res = cli("import", "undo", "1", *args, input="y\n")
+        assert res.exit_code == 1 and digest(db) == before
+        assert res.stderr.splitlines()[0] == ("Error: import batch 1: records changed since the import: company 1"
+                                              " (update)")
     ok("activity", "log", "call", "Pricing", "--deal", "1")  # on a deal the import made
     res = ok("import", "undo", "1", "--yes", "--force")
     assert res.stderr.splitlines()[1] == ("unlinked 1 activity logged since on what it created (it stays, without"
@@ -866,8 +867,8 @@ def test_undo_asks_first_and_refuses_without_yes_when_there_is_no_terminal(cli: 
     before = digest(db)
     res = cli("import", "undo", "1")  # a mistyped batch number must not silently delete another import
     assert (res.exit_code, res.stdout) == (1, "")
-    assert res.stderr == ("Error: refusing to undo import batch 1 (deals from deals.csv): delete the 10 records it"
-                          " created without --yes (no terminal to ask)\n")
+    assert res.stderr == ("Error: refusing to undo import batch 1 (deals from deals.csv): delete the 3 companies,"
+                          " 3 deals, 2 contacts and 2 users it created without --yes (no terminal to ask)\n")
     assert digest(db) == before
 
 
@@ -1358,7 +1359,8 @@ def test_undo_counts_every_record_linked_since_and_asks_about_them(cli: Run, ok:
     res = cli("import", "undo", "1", "--yes")
     assert res.stderr.splitlines()[0].endswith("deal 5 (points at a record it made) and 55 more")
     res = cli("import", "undo", "1", "--force")  # (no terminal, no --yes: the question is in the refusal)
-    assert "delete the 2 records it created and unlink the 60 records linked to them since without --yes" in res.stderr
+    assert ("delete the 1 company and 1 user it created and unlink the 60 records linked to them since without"
+            " --yes") in res.stderr
 
 
 def test_a_file_that_moves_deals_back_or_reopens_them_says_so(ok: Run, tmp_path: Path) -> None:

@@ -121,3 +121,21 @@ def test_no_create_is_offered_only_where_a_row_names_a_company_or_contact(cli: R
     res = ok("import", "companies", str(write(tmp_path, "c.csv", "Name,Domain\nInitrode,initrode.io\n")),
              "--no-create")
     assert "1 created" in res.stderr
+
+
+def test_the_progress_bar_says_what_runs_once_every_row_is_read(tmp_path: Path) -> None:
+    # a bar full for the last third of a big import (indexes, commit) reads as hung: a spinner says what runs
+    from rich.progress import TextColumn
+
+    from salescli.commands.io import _progress_bar
+    from salescli.importers.apply import FINISHING
+
+    path = write(tmp_path, "big.csv", "title\nA\n")
+    with _progress_bar(str(path), True) as tick:
+        assert tick is not None
+        tick(120_000, 9_000_000, 17_000_000)
+        assert [c.text_format for c in tick.__self__.bar.columns if isinstance(c, TextColumn)][0].startswith(
+            "importing")
+        tick(200_000, FINISHING, 17_000_000)
+        texts = [c.text_format for c in tick.__self__.bar.columns if isinstance(c, TextColumn)]
+    assert texts == ["big.csv: 200,000 rows read; writing the indexes and saving"]

@@ -70,6 +70,15 @@ ON_ERROR = ("abort", "skip")
 SINGULAR = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity", "users": "user",
             "stages": "stage", "pipelines": "pipeline"}
 ON_DUPLICATE = ("update", "skip", "error")
+_PLURAL = {"company": "companies", "activity": "activities"}
+
+
+def _plural(entity: str, n: int) -> str:
+    return entity if n == 1 else _PLURAL.get(entity, entity + "s")
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 PROGRESS_BYTES = 1_500_000  # about 10,000 rows of a typical export
 
 
@@ -200,6 +209,7 @@ class _progress_bar:  # a context manager, named like the function it stands for
         self.wanted = wanted
         self.bar: Any = None
         self.task: Any = None
+        self.task_name = ""
 
     def __enter__(self) -> Callable[[int, int, int | None], None] | None:
         if self.wanted is False or (self.wanted is None and not sys.stderr.isatty()):
@@ -226,8 +236,20 @@ class _progress_bar:  # a context manager, named like the function it stands for
                                 TextColumn("{task.fields[rows]:,} rows"), TimeRemainingColumn(),
                                 console=stderr_console(), transient=True)
             self.bar.start()
-            self.task = self.bar.add_task(Path(self.file).name if self.file != "-" else "stdin", total=total,
-                                          rows=0)
+            self.task_name = Path(self.file).name if self.file != "-" else "stdin"
+            self.task = self.bar.add_task(self.task_name, total=total, rows=0)
+        if done < 0:  # apply.FINISHING: a bar full for the last third of a big import reads as hung: say what runs
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            from salescli.render import stderr_console
+
+            self.bar.stop()
+            self.bar = Progress(SpinnerColumn(), TextColumn(f"{self.task_name}: {rows:,} rows read; writing the"
+                                                            " indexes and saving"), TimeElapsedColumn(),
+                                console=stderr_console(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("", total=None)
+            return
         self.bar.update(self.task, completed=done, rows=rows)
 
     def __exit__(self, *exc: object) -> None:
@@ -411,16 +433,19 @@ def undo(
     \b
     Example: salescli import undo 3 --yes
     """
-    from salescli.importers.undo import undo_import
+    from salescli.importers.undo import check_undoable, undo_import
     from salescli.render import json_value
 
     chosen = _choice(fmt or "table", ("table", "json"), "--format")
     repo = app_context(ctx).repo()
     found = repo.import_batch_counts(batch)
     if found is not None and not found["undone_at"]:  # (an unknown or undone batch: undo_import says so)
+        if not force:
+            check_undoable(repo, batch)  # refused before the question, not after it is answered
         n, m = found["creates"], found["updates"]
         linked = repo.later_references(batch, 0)[1] if force and n else 0  # (without --force: refused, said)
-        work = [f"delete the {n:,} record{'s' if n != 1 else ''} it created" if n else "",
+        made = [f"{r['n']:,} {_plural(r['entity'], r['n'])}" for r in repo.batch_created(batch)]
+        work = [f"delete the {_and(made)} it created" if n else "",
                 f"restore the {m:,} record{'s' if m != 1 else ''} it updated" if m else "",
                 f"unlink the {linked:,} record{'s' if linked != 1 else ''} linked to them since" if linked else ""]
         confirm(f"Undo import batch {batch} ({found['entity']} from {found['source']}):"

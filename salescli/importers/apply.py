@@ -76,7 +76,8 @@ TOUCHES = {
     "users": (),
 }
 
-Progress = Callable[[int, int, int | None], None]
+Progress = Callable[[int, int, int | None], None]  # (rows, bytes read or FINISHING, file size)
+FINISHING = -1  # every row is read; the indexes, the search index and the commit are being written
 
 
 class _Rollback(Exception):
@@ -470,10 +471,10 @@ def _run(repo: Repository, csv_file: CsvFile, mapping: Mapping, options: ImportO
                 progress(tally.rows, csv_file.bytes_read(), csv_file.size)
     if chunk:
         _plan_and_flush(planner, writer, chunk)
+    if progress is not None:  # every row read: what is left (indexes, search, commit) has no count to show
+        progress(tally.rows, FINISHING, csv_file.size)
     planner.after_rows()
     writer.finish()
-    if progress is not None:
-        progress(tally.rows, csv_file.bytes_read(), csv_file.size)
     summary = report.summary()
     summary.pop("mapping", None)
     summary["delimiter"] = describe_delimiter(csv_file.delimiter)

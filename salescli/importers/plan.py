@@ -805,7 +805,10 @@ class Planner:
             if fold(owner) == fold(self.writer.user or ""):
                 return spelled  # the one importing: no news
             self.tally.new_users.append(owner)
-            meant = typo_of(owner, self.known_users + self.tally.new_users[:-1])  # (or one this file named)
+            # (or a full name this file gave before: short first names a letter apart are often two people,
+            # dana and hana, where "Jane Deo" beside "Jane Doe" is a slip)
+            named = [u for u in self.tally.new_users[:-1] if " " in u.strip()] if " " in owner.strip() else []
+            meant = typo_of(owner, self.known_users + named)
             if meant is not None:  # imported as the file has it (an import records the source), but said
                 self.tally.notes[(f'owner "{owner}" is a new user, one slip from user {meant}: check the file, or'
                                   f' map the value (--map-file values: {{"owner": {{"{owner}": "{meant}"}}}})',

@@ -127,6 +127,14 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
             "kept_stage": sorted(moved)}
 
 
+def check_undoable(repo: Repository, batch_id: int) -> None:
+    """The refusal undo_import would give without --force (records changed or linked since), before anything
+    is asked: a prompt is not answered only to be refused."""
+    last = repo.batch_last_change(batch_id)
+    if last:
+        _refuse_if_changed(repo, batch_id, last)
+
+
 def _refuse_if_changed(repo: Repository, batch_id: int, last_change_id: int) -> None:
     changed = repo.changed_since(batch_id, last_change_id)
     refs, linked = repo.later_references(batch_id)

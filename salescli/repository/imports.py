@@ -485,6 +485,14 @@ class ImportStore(RepositoryBase):
         """One batch as `import batches` lists it (with its creates and updates)."""
         return self.one(f"{self._BATCHES} WHERE b.id = ?", (batch_id,))
 
+    def batch_created(self, batch_id: int) -> list[Row]:
+        """What a batch created, per kind of record (entity, n), the most first."""
+        return self.all("SELECT entity, count(*) AS n FROM changes WHERE batch_id = ? AND action = 'create'"
+                        " GROUP BY entity ORDER BY n DESC, entity", (batch_id,))
+
+    def batch_last_change(self, batch_id: int) -> int:
+        return int(self.scalar("SELECT coalesce(max(id), 0) FROM changes WHERE batch_id = ?", (batch_id,)))
+
     def batch_changes(self, batch_id: int) -> list[Row]:
         return self.all("SELECT id, entity, entity_id, action, before, after, changed_by FROM changes"
                         " WHERE batch_id = ? ORDER BY id", (batch_id,))
