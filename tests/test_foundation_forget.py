@@ -160,7 +160,8 @@ def test_forget_after_a_merge_erases_the_duplicates_merged_into_them_too(ok: Run
     assert json.loads(ok("contact", "show", "Other Person", "-f", "json").stdout)["notes"] == "knows (erased)"
 
 
-def test_forget_erases_the_history_of_their_tasks_and_activities_as_it_erases_them(ok: Run, db: Path) -> None:
+def test_forget_erases_the_history_of_their_tasks_and_activities_as_it_erases_them(ok: Run, cli: Run,
+                                                                                  db: Path) -> None:
     ok("contact", "add", "Quincy Zebulon", "--email", "qz@zz.io")
     ok("task", "add", "Email Quincy", "--due", "+2d", "--contact", "1")
     ok("activity", "log", "call", "Rang Quincy about pricing", "--contact", "1", "--outcome", "wants 10 seats")
@@ -168,8 +169,13 @@ def test_forget_erases_the_history_of_their_tasks_and_activities_as_it_erases_th
     ok("task", "add", "Email Quincy's colleague", "--due", "+2d", "--contact", "2")  # not theirs: stays
     assert traces(db, ["Email Quincy", "Rang Quincy", "wants 10 seats"]) == [
         "Email Quincy", "Rang Quincy", "wants 10 seats"]
+    res = cli("contact", "forget", "1")  # (no terminal: the question is in the refusal)
+    assert res.stderr == ("Error: refusing to erase contact 1 Quincy Zebulon and every trace of them (the subject of"
+                          " 1 open task included: kept with their due dates, erased) without --yes (no terminal to"
+                          " ask)\n")
     res = ok("contact", "forget", "1", "--yes")
-    assert res.stderr == "forgot contact 1: erased 3 history entries, 2 activities anonymised, 0 deals unlinked\n"
+    assert res.stderr == ("forgot contact 1: erased 3 history entries, 2 activities anonymised, 0 deals unlinked\n"
+                          'open task 1 now reads "(erased)": reword it with salescli task edit ID --subject TEXT\n')
     history = {(h["entity"], h["entity_id"]): h for h in json.loads(ok("history", "-f", "json").stdout)
                if h["entity"] in ("task", "activity")}
     assert (history[("task", 1)]["after"]["subject"], history[("task", 1)]["after"]["contact_id"]) == ("(erased)", None)

@@ -260,7 +260,10 @@ def forget(
 
     repo = app_context(ctx).repo()
     row = resolve_contact(repo, ref)
-    confirm(f"Erase contact {row['id']} {row['name']} and every trace of them? This cannot be undone", yes)
+    tasks = repo.open_contact_tasks(row["id"])  # to-dos linked to them (a deal's contact too): kept, but blank
+    blanked = (f" (the subject of {len(tasks)} open task{'s' if len(tasks) != 1 else ''} included: kept with"
+               " their due dates, erased)") if tasks else ""
+    confirm(f"Erase contact {row['id']} {row['name']} and every trace of them{blanked}? This cannot be undone", yes)
     counts = forget_contact(repo, row["id"])
     flush_notices(app_context(ctx))
     def n(key: str, one: str, many: str) -> str:
@@ -269,6 +272,11 @@ def forget(
 
     say(f"forgot contact {row['id']}: erased {n('history', 'history entry', 'history entries')},"
         f" {n('activities', 'activity', 'activities')} anonymised, {n('deals', 'deal', 'deals')} unlinked")
+    if tasks:
+        listed = ", ".join(map(str, tasks[:10])) + (" …" if len(tasks) > 10 else "")
+        say(f"open task{'s' if len(tasks) != 1 else ''} {listed} now read{'' if len(tasks) != 1 else 's'}"
+            f" \"(erased)\": reword"
+            f" {'them' if len(tasks) != 1 else 'it'} with salescli task edit ID --subject TEXT")
 
 
 @app.command("merge")

@@ -145,6 +145,14 @@ class ActivityStore(RepositoryBase):
         return self.all("SELECT id, subject FROM activities WHERE deal_id = ? AND kind = 'task' AND done_at IS NULL"
                         " ORDER BY id", (deal_id,))
 
+    def open_contact_tasks(self, contact_id: int) -> list[int]:
+        """The ids of a contact's open tasks whose subject is not an automation's own text (`contact forget`
+        erases those subjects)."""
+        return [r["id"] for r in self.all(
+            "SELECT a.id FROM activities a LEFT JOIN automations r ON r.id = a.automation_id WHERE a.contact_id = ?"
+            " AND a.kind = 'task' AND a.done_at IS NULL AND a.subject IS NOT r.task_subject ORDER BY a.id",
+            (contact_id,))]
+
     def open_automation_tasks(self, deal_id: int, events: Sequence[str] = (), automation_id: int | None = None
                               ) -> list[Row]:
         """A deal's open tasks made by automations (of these events, or this rule), oldest first."""
