@@ -161,11 +161,16 @@ def test_end_of_quarter_and_year_are_the_fiscal_ones(ok: Run) -> None:
 
 # -- fx ------------------------------------------------------------------------------------------
 def test_a_deal_in_a_currency_without_a_rate_says_totals_leave_it_out(ok: Run) -> None:
-    note = "note: no exchange rate for EUE: totals in USD leave this deal's amount out (salescli fx set EUE RATE)\n"
+    note = ("note: EUE is no ISO 4217 currency (did you mean EUR?); no exchange rate for EUE: totals in USD leave"
+            " this deal's amount out (salescli fx set EUE RATE)\n")
     assert ok("deal", "add", "Typo", "--amount", "5k", "--currency", "EUE").stderr == \
         note + "added deal 1 Typo (Prospecting)\n"
     assert ok("deal", "add", "No amount", "--currency", "EUE").stderr == "added deal 2 No amount (Prospecting)\n"
     assert ok("deal", "edit", "2", "--amount", "3k").stderr.startswith(note)
+    assert ok("deal", "add", "Crypto", "--amount", "1", "--currency", "BTC").stderr.startswith(
+        "note: BTC is no ISO 4217 currency; no exchange rate for BTC:")  # (a currency of one's own: no guess)
+    assert ok("deal", "add", "Krona", "--amount", "1", "--currency", "SEK").stderr.startswith(
+        "note: no exchange rate for SEK:")
     ok("fx", "set", "GBP", "1.25")
     for args in (("deal", "edit", "1", "--currency", "GBP"), ("deal", "add", "Pounds", "--amount", "£5", "--close",
                                                            "+5d"), ("deal", "add", "Dollars", "--amount", "5")):

@@ -500,6 +500,9 @@ class DealStore(RepositoryBase):
         )
         return {r["currency"]: r["rate"] for r in rows}
 
+    def rated_currencies(self) -> list[str]:
+        return [r["currency"] for r in self.all("SELECT DISTINCT currency FROM fx_rates ORDER BY currency")]
+
     def first_rate_day(self, currency: str) -> str | None:
         """The day a currency's first stored rate applies from (None: no rate at all)."""
         return self.scalar("SELECT min(as_of) FROM fx_rates WHERE currency = ?",  # type: ignore[no-any-return]
