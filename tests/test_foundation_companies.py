@@ -395,3 +395,18 @@ def test_the_domain_or_e_mail_of_a_merged_record_finds_the_one_it_went_into(ok):
     ok("contact", "add", "Bo", "--company", "Booking.com")  # (a name that is a domain keeps its spelling)
     company = json.loads(ok("company", "show", "4", "-f", "json").stdout)
     assert (company["name"], company["domain"]) == ("Booking.com", "booking.com")
+
+
+def test_a_domain_its_contacts_write_from_names_a_company_without_one(ok: Run, cli: Run, db: Path) -> None:
+    ok("contact", "add", "Bo", "--email", "bo@globex.com", "--company", "Globex")
+    before = digest(db)
+    res = cli("deal", "add", "Globex deal", "--company", "globex.com")  # (it made a second Globex)
+    assert (res.exit_code, res.stdout) == (3, "")
+    assert res.stderr.splitlines() == [
+        "Error: no company has domain globex.com; did you mean Globex (company 1), whose contacts write from it?",
+        "Hint: give it the domain: salescli company edit 1 --domain globex.com; or create a new company: salescli"
+        " company add globex.com"]
+    assert digest(db) == before
+    ok("company", "edit", "1", "--domain", "globex.com")
+    res = ok("deal", "add", "Globex deal", "--company", "globex.com")
+    assert res.stderr == "added deal 1 Globex deal (Prospecting)\n"

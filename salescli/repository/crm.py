@@ -201,6 +201,11 @@ class CrmStore(RepositoryBase):
             q.add("p.source = ? COLLATE NOCASE", source)
         return q
 
+    def companies_writing_from(self, domain: str) -> list[Row]:
+        """Companies with no domain of their own whose contacts' e-mails are at domain (id, name), at most 5."""
+        return self.all("SELECT DISTINCT c.id, c.name FROM companies c JOIN contacts p ON p.company_id = c.id"
+                        " WHERE p.email LIKE '%@' || ? AND c.domain IS NULL ORDER BY c.id LIMIT 5", (domain,))
+
     def forget_contact(self, contact_id: int) -> dict[str, int]:
         """Erase a person: the row, their activities' text, their history; deal figures stay.
 

@@ -106,6 +106,14 @@ def company_by_name_or_create(repo: Repository, ref: str, owner: str | None) -> 
     if domain is not None and not DOMAIN_RE.match(ref.strip().lower()) and "://" not in ref and "www." not in ref:
         domain = None
     web_address = "://" in ref or ref.strip().lower().startswith("www.")  # (named by its domain, not its URL)
+    if domain is not None:  # Globex has no domain yet, but its people write from globex.com: that is Globex
+        writers = repo.companies_writing_from(domain)
+        if writers:
+            names = " or ".join(f"{r['name']} (company {r['id']})" for r in writers)
+            first = writers[0]
+            raise NotFound(f'no company has domain {domain}; did you mean {names}, whose contacts write from it?',
+                           hint=f"give it the domain: salescli company edit {first['id']} --domain {domain}; or create"
+                                f" a new company: salescli company add {shlex.quote(ref.strip())}")
     row = add_company(repo, {"name": domain if domain and web_address else ref, "domain": domain, "owner": owner})
     repo.notices.append(f"created company {row['id']} {row['name']}")
     return row
