@@ -563,6 +563,16 @@ def test_funnel_counts_a_deal_back_in_a_stage_once(hist: Run) -> None:
     assert (st["Qualification"]["entered"], st["Needs Analysis"]["entered"]) == (3, 2)
 
 
+def test_funnel_does_not_count_a_move_back_as_an_entry(ok: Run) -> None:
+    # created in Qualification in September, moved back to Prospecting in October: it did not come in at the top
+    ok("deal", "add", "Back", "--amount", "1k", "--stage", "Qualification", "--date", "2026-09-01")
+    ok("deal", "move", "1", "Prospecting", "--date", "2026-10-05", "--force")
+    ok("deal", "add", "New", "--amount", "1k", "--date", "2026-10-02")
+    st = by(report(ok, "funnel", "--period", "2026-Q4")["stages"], "stage")
+    assert st["Prospecting"]["entered"] == 1
+    assert report(ok, "funnel", "--period", "2026-Q4")["summary"]["entered"] == 1
+
+
 def test_funnel_by_team_csv_has_a_row_per_team_and_stage(hist: Run) -> None:
     lines = hist("report", "funnel", "--by", "team", "-f", "csv").stdout.splitlines()
     assert lines[0] == ("team,stage,kind,entered,entered_amount,converted,conversion,converted_amount,"

@@ -358,7 +358,8 @@ class MetricStore(RepositoryBase):
     def funnel(self, f: DealFilter, pipeline_id: int, *, start: str, end: str, upto: str, by: str = "all",
                first_stage: int | None = None) -> list[Row]:
         """Per group, stage and currency: deals that first entered the stage in [start, end) (a deal back in
-        a stage it was in before the period is not a new entry), and of those the ones that later (by day,
+        a stage it was in before the period, or moved back from a later open stage, is not a new entry), and of
+        those the ones that later (by day,
         then id) entered a later open stage or a won stage (converted); for first_stage's entries, the
         ones that have entered a won stage since (won_later: the cohort's wins). A won stage the deal was
         reopened from is not counted anywhere (its history moved on). Nothing after upto (the end of the
@@ -388,6 +389,12 @@ class MetricStore(RepositoryBase):
             f" WHERE s2.pipeline_id = :pipeline AND h.changed_at >= :start AND h.changed_at < :end AND {lasting('h')}"
             " AND NOT EXISTS (SELECT 1 FROM stage_history h0 WHERE h0.deal_id = h.deal_id"
             f" AND h0.to_stage_id = h.to_stage_id AND h0.changed_at < :start AND {lasting('h0')})"
+            # moved back to a stage before one it was in: no entry (created in Qualification, moved back to
+            # Prospecting, it did not come in at the top)
+            " AND NOT EXISTS (SELECT 1 FROM stage_history h1 JOIN stages s3 ON s3.id = h1.to_stage_id"
+            " WHERE h1.deal_id = h.deal_id AND s3.pipeline_id = :pipeline AND s3.kind = 'open'"
+            " AND s3.position > s2.position AND h1.changed_at < :upto"
+            f" AND substr(h1.changed_at, 1, 10) || printf('%012d', h1.id) < {HISTORY_DAY} || printf('%012d', h.id))"
             " GROUP BY h.deal_id, h.to_stage_id),"
             f" m AS (SELECT e.deal_id, e.stage_id, {moved_on} AS conv,"
             f" CASE WHEN e.stage_id = :first THEN {won} ELSE 0 END AS won FROM e)"
