@@ -771,6 +771,16 @@ def test_weekly_does_not_count_a_new_imported_deal_as_advanced(hist: Run, tmp_pa
     assert report(hist, "weekly")["summary"]["advanced"] == 2
 
 
+def test_weekly_lists_a_deal_moved_back_or_reopened(hist: Run) -> None:
+    hist("deal", "move", "8", "Qualification", "--force")  # Theta: Needs Analysis -> Qualification (11-26)
+    hist("deal", "reopen", "4")  # Delta, won on 11-20
+    week = report(hist, "weekly", "--week", "this-week")
+    assert [(e["event"], e["deal_id"], e["detail"]) for e in week["changes"] if e["event"] == "moved_back"] == [
+        ("moved_back", 4, "Won → Proposal"), ("moved_back", 8, "Needs Analysis → Qualification")]
+    assert (week["summary"]["moved_back"], week["summary"]["advanced"]) == (2, 0)
+    assert "moved back" in hist("report", "weekly", "--week", "this-week").stdout
+
+
 def test_weekly_counts_a_deal_whose_close_date_ends_the_week_later(hist: Run) -> None:
     hist("deal", "edit", "9", "--close", "2027-01-15")  # Iota pushed and pulled back: no slip
     hist("deal", "edit", "9", "--close", "2026-12-10")

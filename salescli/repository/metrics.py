@@ -539,6 +539,13 @@ class MetricStore(RepositoryBase):
             " AND fs.kind = 'open' AND ts.position > fs.position"
             # (not the stages an import passes as it creates a deal: a move of a deal's creation instant, imported)
             f" AND NOT (h.batch_id IS NOT NULL AND h.changed_at = d.created_at){filt}"
+            # back to an earlier open stage of its pipeline, or reopened from won or lost
+            f" UNION ALL SELECT 'moved_back', {HISTORY_DAY}, {cols}, fs.name, ts.name, h.id"
+            " FROM stage_history h JOIN stages ts ON ts.id = h.to_stage_id"
+            " JOIN stages fs ON fs.id = h.from_stage_id JOIN deals d ON d.id = h.deal_id"
+            " WHERE h.changed_at >= :start AND h.changed_at < :end AND ts.kind = 'open'"
+            " AND (fs.kind <> 'open' OR (ts.pipeline_id = fs.pipeline_id AND ts.position < fs.position))"
+            f" AND NOT (h.batch_id IS NOT NULL AND h.changed_at = d.created_at){filt}"
             # a deal whose close date ends the week later than it was (its first date of the week, cleared or
             # not on the way): pushed and pulled back is no slip, two pushes are one
             f" UNION ALL SELECT 'slipped', substr(l.changed_at, 1, 10), {cols}, w.first_close,"
@@ -560,8 +567,8 @@ class MetricStore(RepositoryBase):
 
     def week_events(self, f: DealFilter, *, start: str, end: str, limit: int | None = None) -> Iterator[Row]:
         """What happened to deals in [start, end): created, advanced (a move to a later open stage, after
-        its creation), slipped (its close date later at the period's end than at its start, from the change
-        log), won, lost — by day."""
+        its creation), moved back (to an earlier open stage, or reopened), slipped (its close date later at the
+        period's end than at its start, from the change log), won, lost — by day."""
         sql, params = self._events_sql(f)
         yield from self.stream(f"{sql} ORDER BY day, deal_id, seq LIMIT :limit",
                                      {**params, "start": start, "end": end, "limit": -1 if limit is None else limit})

@@ -1,7 +1,7 @@
 """`report weekly`: the cron job's report for one week (default: the last complete week).
 
-- what changed in the week: new deals, deals advanced to a later open stage, close dates pushed
-  later (from the change log), won and lost;
+- what changed in the week: new deals, deals advanced to a later open stage or moved back (or reopened), close
+  dates pushed later (from the change log), won and lost;
 - the pipeline by stage as of the week's last day (today if the week is not over);
 - the forecast of the fiscal quarter the week ends in, against its target;
 - at-risk deals: open deals expected to close by the quarter's end that are stale or lack a next step;
@@ -39,7 +39,8 @@ from salescli.services.targets import resolve_target
 from salescli.values import Period
 
 METRICS = {
-    "new": "deals created in the week", "advanced": "deals moved to a later stage", "slipped": "close dates pushed",
+    "new": "deals created in the week", "advanced": "deals moved to a later stage",
+    "moved_back": "deals moved back a stage or reopened", "slipped": "close dates pushed",
     "won": "deals won in the week", "lost": "deals lost in the week", "stale": "stale open deals",
     "at_risk": "at-risk deals", "overdue": "overdue tasks", "activities": "activities in the week",
     "attainment": "quarter: won / target", "coverage": "quarter: open / (target - won)", "gap": "quarter: target - won",
@@ -90,7 +91,7 @@ def _events(ctx: ReportContext, week: Period, limit: int | None) -> tuple[Iterat
     from salescli.values import minor_to_decimal
 
     start, end = week.start.isoformat(), min(week.end.isoformat(), ctx.upto)  # (a week not over yet: to today)
-    counts = {"new": 0, "advanced": 0, "slipped": 0, "won": 0, "lost": 0}
+    counts = {"new": 0, "advanced": 0, "moved_back": 0, "slipped": 0, "won": 0, "lost": 0}
     amounts: dict[str, dict[str, int]] = {"new": {}, "won": {}, "lost": {}}
     for r in ctx.repo.week_event_totals(ctx.filter, start=start, end=end):
         counts[r["event"]] += r["n"]
@@ -102,7 +103,7 @@ def _events(ctx: ReportContext, week: Period, limit: int | None) -> tuple[Iterat
         for r in ctx.repo.week_events(ctx.filter, start=start, end=end, limit=limit):
             event = r["event"]
             detail = brief = ""
-            if event == "advanced":
+            if event in ("advanced", "moved_back"):
                 detail, brief = f"{r['detail_from']} → {r['detail_to']}", f"→ {r['detail_to']}"
             elif event == "slipped":
                 detail, brief = f"close {r['detail_from']} → {r['detail_to']}", f"close → {r['detail_to']}"
@@ -225,7 +226,8 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
         meta=ctx.meta("weekly", given and by),
         summary=summary,
         figures=[
-            Figure("new", "new deals"), Figure("advanced", "advanced"), Figure("slipped", "close dates pushed"),
+            Figure("new", "new deals"), Figure("advanced", "advanced"), Figure("moved_back", "moved back"),
+            Figure("slipped", "close dates pushed"),
             Figure("won", "won"), Figure("won_amount", "won amount", "money"), Figure("lost", "lost"),
             Figure("open_deals", "open deals"), Figure("open_amount", "open amount", "money"),
             Figure("stale", "stale"), Figure("at_risk", "at risk"), Figure("overdue", "overdue tasks"),
