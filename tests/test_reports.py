@@ -1029,6 +1029,32 @@ def test_forecast_snapshot_then_accuracy(hist: Run, cli: Run, any_history: None)
     assert (res.exit_code, res.stderr.splitlines()[0]) == (3, 'Error: no user named "bob"')
 
 
+def test_forecast_list_shows_the_stored_snapshots_and_rm_deletes_one(hist: Run, cli: Run, db: Path) -> None:
+    assert hist("forecast", "list").stderr == "no forecast snapshots\n"
+    hist("forecast", "snapshot")
+    hist("forecast", "snapshot", "--owner", "bob", "--period", "2026-12")
+    assert [line.rstrip() for line in hist("forecast", "list").stdout.splitlines()] == [
+        "id   taken        period    scope          won   commit   weighted   currency",
+        "─" * 77,
+        " 1   2026-11-26   2026-Q4   all         20,000   53,000     44,200   USD",
+        " 2   2026-11-26   2026-12   owner:bob        0   20,000     16,000   USD",
+    ]
+    listed = json.loads(hist("forecast", "list", "--period", "2026-11", "-f", "json").stdout, parse_float=D)
+    assert [(r["id"], r["won"], r["commit"], r["currency"]) for r in listed] == [(1, D("20000.00"),
+                                                                                  D("53000.00"), "USD")]
+    res = cli("forecast", "rm", "2")
+    assert (res.exit_code, res.stderr) == (1, "Error: refusing to delete forecast snapshot 2 (2026-12, owner:bob,"
+                                              " taken 2026-11-26) without --yes (no terminal to ask)\n")
+    assert hist("forecast", "rm", "2", "--yes").stderr == "deleted forecast snapshot 2\n"
+    assert [r["id"] for r in json.loads(hist("forecast", "list", "-f", "json").stdout)] == [1]
+    assert [h["action"] for h in json.loads(hist("history", "forecast_snapshot", "2", "-f", "json").stdout)] == [
+        "create", "delete"]
+    before = digest(db)
+    res = cli("forecast", "rm", "9", "--yes")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (3, "Error: no forecast snapshot 9")
+    assert digest(db) == before
+
+
 def test_a_snapshot_is_of_a_period_not_over_yet(ok: Run, cli: Run) -> None:
     """`forecast snapshot --period all` and of a period already over were stored, and forecast-accuracy then
     counted the second as complete with 0% error: its "forecast" was what had been won."""

@@ -1,4 +1,4 @@
-"""salescli forecast snapshot"""
+"""salescli forecast snapshot|list|rm"""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from salescli.commands.options import FormatOpt, OutputOpt, app_context, say
+from salescli.commands.options import FormatOpt, OutputOpt, YesOpt, app_context, confirm, say
 from salescli.commands.report import OwnerOpt, PipelineOpt, TeamOpt
 
 SnapshotPeriodOpt = Annotated[str | None, typer.Option(
@@ -49,9 +49,60 @@ def snapshot(
     say(f"forecast snapshot {stored['id']}{' (replaces the one taken earlier today)' if stored['replaced'] else ''}:"
         f" {stored['period']} ({stored['scope']}) won {amount('won')}, "
         f"commit {amount('commit')}, weighted {amount('weighted')} {stored['currency']}")
+    from salescli.services.money import missing_rate_note
+
     for cur in stored["missing_rates"]:
-        say(f"note: amounts in {cur} are not included: no exchange rate")
+        say("note: " + missing_rate_note(app.repo(), cur, app.today, "amounts left out of the snapshot"))
     if chosen == "table" and not output:
         typer.echo(stored["id"])
     else:
         render_record(stored, fmt=chosen, output=output)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    period: Annotated[str | None, typer.Option(
+        "--period", "-p", help="Only snapshots of periods overlapping this one (2026-Q4, this-year…).")] = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """The stored forecast snapshots, oldest first: when taken, of which period and
+    scope, and the figures they stored.
+
+    \b
+    Example: salescli forecast list --period this-year
+    """
+    from salescli.render import pick_format, render_rows
+    from salescli.services.reports.accuracy import snapshot_columns, snapshot_views
+
+    chosen = pick_format(fmt, output)
+    app = app_context(ctx)
+    render_rows(snapshot_views(app.repo(), app.today, period), snapshot_columns(), fmt=chosen, output=output,
+                empty="no forecast snapshots")
+
+
+@app.command("rm")
+def rm(
+    ctx: typer.Context,
+    snapshot_id: Annotated[int, typer.Argument(metavar="ID", help="Snapshot id (see forecast list).")],
+    yes: YesOpt = False,
+) -> None:
+    """Delete a forecast snapshot (one taken by mistake counts in forecast-accuracy).
+    Asks first; --yes in scripts.
+
+    \b
+    Example: salescli forecast rm 1 --yes
+    """
+    from salescli.services.reports.accuracy import remove_snapshot
+
+    repo = app_context(ctx).repo()
+    row = repo.snapshot(snapshot_id)
+    if row is None:
+        from salescli.errors import NotFound
+
+        raise NotFound(f"no forecast snapshot {snapshot_id}", hint="see `salescli forecast list`")
+    confirm(f"Delete forecast snapshot {snapshot_id} ({row['period_label']}, {row['scope']}, taken"
+            f" {row['taken_at'][:10]})?", yes)
+    remove_snapshot(repo, snapshot_id)
+    say(f"deleted forecast snapshot {snapshot_id}")

@@ -113,6 +113,9 @@ class TargetStore(RepositoryBase):
         return None if found is None else int(found)
 
     # -- forecast snapshots --------------------------------------------------------------
+    def snapshot(self, snapshot_id: int) -> Row | None:
+        return self.one("SELECT * FROM forecast_snapshots WHERE id = ?", (snapshot_id,))
+
     def snapshot_rows(self) -> list[Row]:
         return self.all("SELECT * FROM forecast_snapshots ORDER BY taken_at, id")
 

@@ -24,6 +24,7 @@ from salescli.services.reports.common import (
     ReportContext,
     Section,
     col,
+    parse_report_period,
     per_currency,
     ratio,
     resolve,
@@ -31,6 +32,7 @@ from salescli.services.reports.common import (
 from salescli.values import Period
 
 if TYPE_CHECKING:
+    from salescli.repository import Repository
     from salescli.repository.base import Row
 
 METRICS = {"snapshots": "snapshots compared", "mape_commit": "mean |error %| of won + commit",
@@ -117,6 +119,34 @@ def take_snapshot(ctx: ReportContext) -> dict[str, Any]:
     return {"id": snapshot_id, "replaced": earlier is not None, "taken_at": values["taken_at"],
             "period": ctx.period.label, "scope": values["scope"], **figures, "currency": ctx.base,
             "missing_rates": report.missing_rates}
+
+
+def snapshot_views(repo: Repository, today: date, period: str | None = None) -> list[dict[str, Any]]:
+    """The stored snapshots as `forecast list` shows them (of periods overlapping `period` when given)."""
+    span = None if period is None else parse_report_period(period, today, repo.settings())
+    out = []
+    for snap in repo.snapshot_rows():
+        if span is not None and not (snap["period_start"] < span.end.isoformat()
+                                     and snap["period_end"] > span.start.isoformat()):
+            continue
+        figures = json.loads(snap["figures"])
+        out.append({"id": snap["id"], "taken_on": snap["taken_at"][:10], "period": snap["period_label"],
+                    "scope": snap["scope"], **{k: _dec(figures.get(k)) for k in STORED},
+                    "currency": figures.get("currency")})
+    return out
+
+
+def snapshot_columns() -> list[Any]:
+    from salescli.render import Column
+
+    return [Column("id", justify="right"), Column("taken_on", "taken"), Column("period"), Column("scope"),
+            *(col(k, k.replace("_", " "), "money", in_table=k in ("won", "commit", "weighted")) for k in STORED),
+            Column("currency")]
+
+
+def remove_snapshot(repo: Repository, snapshot_id: int) -> None:
+    with repo.write():
+        repo.delete_record("forecast_snapshots", "forecast_snapshot", snapshot_id)
 
 
 def _dec(value: Any) -> Decimal | None:
