@@ -549,6 +549,22 @@ def test_set_notes_a_target_it_overlaps_without_nesting(ok: Run) -> None:
            " day, reports count the shorter one\n" in res.stderr
 
 
+def test_import_dry_run_checks_and_counts_and_writes_nothing(ok: Run, cli: Run, db: Path, tmp_path: Path) -> None:
+    ok("target", "set", "dana", "2026-Q4", "50k")
+    f = tmp_path / "quotas.csv"
+    f.write_text("owner,period,value\nzed,2026-Q4,50k\ndana,2026-Q4,50k\n", encoding="utf-8")
+    before = digest(db)
+    res = ok("target", "import", str(f), "--dry-run", "-f", "json")
+    assert json.loads(res.stdout) == {"rows": 2, "created": 1, "updated": 0, "unchanged": 1, "dry_run": True}
+    assert res.stderr == "would import 2 targets (1 new, 0 updated, 1 unchanged)\n"  # (no "new user zed")
+    assert digest(db) == before
+    f.write_text("owner,period,value\nzed,2026-Q4,50k\nzed,2026-Q4,60k\n", encoding="utf-8")
+    res = cli("target", "import", str(f), "--dry-run")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (4, "Error: quotas.csv:3: repeats the target of line 2"
+                                                              " (zed 2026-Q4 won_amount)")
+    assert digest(db) == before
+
+
 def test_import_reads_a_semicolon_file_and_stdin(ok: Run, tmp_path: Path) -> None:
     semi = tmp_path / "q.csv"
     semi.write_text("owner;period;value\ndana;2027-Q1;50000\n", encoding="utf-8")

@@ -110,19 +110,31 @@ def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(
         help="CSV with columns owner, period, value and optionally metric (`target list -f csv` writes one).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row and count; write nothing.")] = False,
+    fmt: Annotated[str | None, typer.Option(
+        "--format", "-f", help="table (default) or json: the summary as JSON on stdout.")] = None,
 ) -> None:
     """Import targets from CSV (owner may be team:NAME); all rows or none (exit 4 naming the line).
 
     \b
-    Example: salescli target import quotas.csv
+    Example: salescli target import quotas.csv --dry-run
     """
+    import json
+
     from salescli.services.targets import import_targets
 
+    chosen = (fmt or "table").strip().lower()
+    if chosen not in ("table", "json"):
+        from salescli.errors import InvalidValue
+
+        raise InvalidValue("--format", fmt or "", "is not one of table, json")
     app = app_context(ctx)
-    summary = import_targets(app.repo(create=True), file, app.today)
+    summary = import_targets(app.repo(create=True), file, app.today, dry_run=dry_run)
     flush_notices(app)
-    say(f"imported {summary['rows']} target{'s' if summary['rows'] != 1 else ''}"
+    say(f"{'would import' if dry_run else 'imported'} {summary['rows']} target{'s' if summary['rows'] != 1 else ''}"
         f" ({summary['created']} new, {summary['updated']} updated, {summary['unchanged']} unchanged)")
+    if chosen == "json":
+        typer.echo(json.dumps({**summary, "dry_run": dry_run}))
 
 
 @app.command("rm")

@@ -238,8 +238,13 @@ def read_target_file(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def import_targets(repo: Repository, path: Path, today: date) -> dict[str, int]:
-    """`target import FILE`: every row valid, or nothing written (exit 4 naming the line)."""
+class _DryRun(Exception):
+    """Raised inside the write of a dry run: what it did is rolled back."""
+
+
+def import_targets(repo: Repository, path: Path, today: date, *, dry_run: bool = False) -> dict[str, int]:
+    """`target import FILE`: every row valid, or nothing written (exit 4 naming the line). A dry run checks and
+    counts every row as the import would (a new owner, a team slip), then writes nothing."""
     rows = read_target_file(path)
     settings = repo.settings()
     base = settings["base_currency"]
@@ -273,13 +278,18 @@ def import_targets(repo: Repository, path: Path, today: date) -> dict[str, int]:
         seen[key] = row["_line"]
         planned.append({**values, "_where": where})
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    with repo.write():
-        for values in planned:
-            where = values.pop("_where")
-            try:
-                counts[_store(repo, values)[1]] += 1
-            except NotFound as exc:  # an owner that reads like a known user's typo
-                raise ImportRejected(f"{where}: {exc.message}", hint=exc.hint) from None
+    try:
+        with repo.write():
+            for values in planned:
+                where = values.pop("_where")
+                try:
+                    counts[_store(repo, values)[1]] += 1
+                except NotFound as exc:  # an owner that reads like a known user's typo
+                    raise ImportRejected(f"{where}: {exc.message}", hint=exc.hint) from None
+            if dry_run:
+                raise _DryRun()
+    except _DryRun:
+        repo.notices.clear()  # ("new user" said of a user the dry run did not add)
     return {"rows": len(planned), **counts}
 
 
