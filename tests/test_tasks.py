@@ -81,11 +81,36 @@ def test_week_follows_the_week_start_setting(ok, db, tasks):
 
 
 def test_table_shows_state_and_what_it_is_about(ok, tasks):
-    out = ok("task", "list", "--overdue").stdout
+    out = ok("task", "list", "--overdue", "--everyone").stdout
     lines = [line.rstrip() for line in out.splitlines() if line.strip()]
     assert lines[0].split() == ["id", "due", "state", "subject", "about", "owner"]
     assert lines[2].split() == ["1", "2026-11-02", "overdue", "24d", "long", "overdue", "Ana", "Lima", "dana"]
-    assert lines[3].split() == ["2", "2026-11-23", "overdue", "3d", "due", "monday", "dana"]
+    assert lines[3].split() == ["6", "2026-11-20", "overdue", "6d", "sam's", "sam"]
+
+
+def test_one_persons_tasks_leave_the_owner_column_to_the_subject(ok, tasks, monkeypatch):
+    """`task list` shows the acting user's tasks, yet kept an owner column saying so on every row while the
+    subject was cut to 17 characters at 80 columns."""
+    ok("task", "add", "Send the signed order form and the onboarding plan to Ana", "--due", "2026-11-29",
+       "--contact", "ana@acme.io")
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = [line.rstrip() for line in ok("task", "list", "--week").stdout.splitlines()]
+    assert lines == [
+        "id   due          state        subject                                  about",
+        "────────────────────────────────────────────────────────────────────────────────",
+        " 2   2026-11-23   overdue 3d   due monday",
+        " 3   2026-11-26   due today    due today",
+        " 4   2026-11-28   open         due saturday",
+        " 8   2026-11-29   open         Send the signed order form and the on…   Ana Lima",
+    ]
+    # someone else's (--owner), or everyone's when all are yours: no owner column either
+    assert ok("task", "list", "--owner", "sam").stdout.splitlines()[0].split() == ["id", "due", "state", "subject",
+                                                                               "about"]
+    assert "owner" not in ok("task", "list", "--everyone", "--week").stdout.splitlines()[0]
+    assert ok("task", "list", "--everyone").stdout.splitlines()[0].split()[-1] == "owner"
+    # json, csv and markdown of one person's tasks still name the owner
+    assert json.loads(ok("task", "list", "-f", "json").stdout)[0]["owner"] == "dana"
+    assert ok("task", "list", "-f", "csv").stdout.splitlines()[0].split(",")[15] == "owner"
 
 
 def test_json_keys(ok, tasks):

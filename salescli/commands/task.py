@@ -34,7 +34,8 @@ app = typer.Typer(help="Follow-up tasks: add, list, show, done, reopen, edit, rm
 DueOpt = Annotated[str | None, typer.Option("--due", help="Due date: 2026-12-05, friday, +3d (default: today).")]
 
 
-def list_columns() -> list[Any]:
+def list_columns(*, owner: bool = True) -> list[Any]:
+    """The task list's columns; owner=False: the owner only in json/csv (a table of one person's tasks)."""
     from salescli.render import Column
 
     return [
@@ -53,7 +54,7 @@ def list_columns() -> list[Any]:
         Column("contact", in_table=False),
         Column("company_id", in_table=False),
         Column("company", in_table=False),
-        Column("owner"),
+        Column("owner", in_table=owner),
         Column("automation_id", in_table=False),
         Column("occurred_at", "created", in_table=False),
         Column("external_id", in_table=False),
@@ -121,7 +122,7 @@ def list_(
     """
     from salescli.commands.options import table_rows
     from salescli.render import pick_format, render_rows
-    from salescli.services.activities import task_list_query, task_view
+    from salescli.services.activities import task_list_owner, task_list_query, task_view
 
     if everyone and owner is not None:
         from salescli.errors import UsageError
@@ -136,7 +137,15 @@ def list_(
     sql_limit, shown = table_rows(limit, False)
     total = repo.count(query) if chosen == "table" and limit is None else None
     rows = repo.fetch_activities(query, sql_limit if sql_limit is not None else shown if chosen == "table" else None)
-    render_rows((task_view(r, app.today) for r in rows), list_columns(), fmt=chosen, output=output,
+    views: Any = (task_view(r, app.today) for r in rows)
+    # an owner column that says the same name on every row (yours, or the --owner asked for) takes the room
+    # the subject needs: a table leaves it out (json and csv keep it)
+    show_owner = task_list_owner(owner, app.user, everything=everything, everyone=everyone) is None
+    if show_owner and chosen == "table":  # (at most a table's rows: --everyone when all of them are yours)
+        views = list(views)
+        me = repo.user_spelling(app.user)
+        show_owner = any(v["owner"] != me for v in views)
+    render_rows(views, list_columns(owner=show_owner), fmt=chosen, output=output,
                 table_limit=shown, total=total, empty="no tasks")
 
 

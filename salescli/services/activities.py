@@ -461,9 +461,15 @@ def task_list_query(
         from salescli.services.refs import known_user
 
         owner = known_user(repo, owner)
-    who = owner if owner is not None else (None if everything or everyone else acting_user)
+    who = task_list_owner(owner, acting_user, everything=everything, everyone=everyone)
     return repo.task_query(owner=repo.user_spelling(who) if who is not None else None,
                            include_done=everything, due_windows=spans)
+
+
+def task_list_owner(owner: str | None, acting_user: str, *, everything: bool, everyone: bool) -> str | None:
+    """Whose tasks `task list` shows: --owner's, else the acting user's unless --all or --everyone (None:
+    every owner's)."""
+    return owner if owner is not None else (None if everything or everyone else acting_user)
 
 
 def task_view(row: Row, today: date) -> dict[str, Any]:
