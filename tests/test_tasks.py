@@ -276,3 +276,21 @@ def test_overdue_with_all_lists_no_done_task(ok, tasks):
     assert ids(ok, "--all", "--overdue") == [1, 6, 2]  # (by due date)
     ok("task", "done", "3")
     assert ids(ok, "--all", "--today") == [3]
+
+
+def test_a_due_date_before_today_is_noted_as_deal_add_notes_a_past_close(ok, cli):
+    """`task add … --due -1d` was taken silently, while `deal add --close yesterday` says so."""
+    res = ok("task", "add", "Call Ana", "--due", "-1d")
+    assert (res.stdout, res.stderr) == ("1\n", (
+        "added task 1 due 2026-11-25\n"
+        "note: task 1's due date 2026-11-25 is in the past: the task counts as overdue until it is done or given"
+        " a later date (salescli task edit 1 --due DATE)\n"))
+    assert ok("task", "add", "Call Bo", "--due", "today").stderr == "added task 2 due 2026-11-26\n"
+    res = ok("task", "edit", "2", "--due", "2026-11-02")
+    assert res.stderr.splitlines()[1] == (
+        "note: task 2's due date 2026-11-02 is in the past: the task counts as overdue until it is done or given"
+        " a later date (salescli task edit 2 --due DATE)")
+    assert len(ok("task", "edit", "2", "--due", "friday").stderr.splitlines()) == 1
+    assert len(ok("task", "edit", "1", "--subject", "Call Ana back").stderr.splitlines()) == 1  # (due unchanged)
+    ok("task", "done", "1")
+    assert len(ok("task", "edit", "1", "--due", "-3d").stderr.splitlines()) == 1  # done: nothing is overdue

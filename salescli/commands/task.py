@@ -91,7 +91,17 @@ def add(
                    refs=LinkRefs(deal, contact, company), notes=read_notes(notes), owner=owner or app.user)
     flush_notices(app)
     say(f"added task {row['id']} due {row['due_date']}")
+    _past_due(row, app.today)
     emit(row, fmt, output)
+
+
+def _past_due(row: Any, today: Any) -> None:
+    """An open task given a due date already past (-1d, 13/01 typed in November): say so, as `deal add` does of
+    a close date; it is overdue from the start."""
+    due = str(row["due_date"] or "")[:10]
+    if not row["done_at"] and due and due < today.isoformat():
+        say(f"note: task {row['id']}'s due date {due} is in the past: the task counts as overdue until it is"
+            f" done or given a later date (salescli task edit {row['id']} --due DATE)")
 
 
 @app.command("list")
@@ -245,6 +255,8 @@ def edit(
                                  task=True)
     flush_notices(app)
     say(f"updated task {row['id']}: {', '.join(changed)}" if changed else f"task {row['id']}: nothing changed")
+    if "due_date" in changed:
+        _past_due(row, app.today)
     emit(row, fmt, output)
 
 
