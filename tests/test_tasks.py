@@ -294,3 +294,24 @@ def test_a_due_date_before_today_is_noted_as_deal_add_notes_a_past_close(ok, cli
     assert len(ok("task", "edit", "1", "--subject", "Call Ana back").stderr.splitlines()) == 1  # (due unchanged)
     ok("task", "done", "1")
     assert len(ok("task", "edit", "1", "--due", "-3d").stderr.splitlines()) == 1  # done: nothing is overdue
+
+
+def test_a_deal_reference_that_matches_none_suggests_the_deals_it_may_mean(ok, cli):
+    """`task add t --deal acme` said only `--deal "acme" not found`, while companies and contacts get a
+    "did you mean"."""
+    ok("deal", "add", "Acme renewal", "--amount", "12k")
+    ok("deal", "add", "Renewal", "--amount", "1k")
+    ok("deal", "add", "Renewal", "--amount", "2k")
+    hint = "Hint: list deals with `salescli deal list`\n"
+    for args, message in [
+        (("task", "add", "t", "--deal", "acme"), 'Error: --deal "acme" not found; did you mean Acme renewal?\n'),
+        (("task", "add", "t", "--deal", "acme renewl"),
+         'Error: --deal "acme renewl" not found; did you mean Acme renewal?\n'),
+        (("activity", "log", "call", "c", "--deal", "renewals"),
+         'Error: --deal "renewals" not found; did you mean Renewal?\n'),
+        (("deal", "show", "Acme"), 'Error: deal "Acme" not found; did you mean Acme renewal?\n'),
+        (("task", "add", "t", "--deal", "globex"), 'Error: --deal "globex" not found\n'),
+        (("deal", "show", "99"), "Error: deal 99 not found\n"),
+    ]:
+        res = cli(*args)
+        assert (res.exit_code, res.stdout, res.stderr) == (3, "", message + hint), args

@@ -100,10 +100,7 @@ def resolve_deal(repo: Repository, ref: str, field: str = "--deal") -> Row:
     """The deal named by id or unique title (the deals module's rules), the option named when unknown."""
     from salescli.services.deals import resolve_deal as find_deal
 
-    try:
-        return find_deal(repo, ref)
-    except NotFound as exc:
-        raise NotFound(f'{field} "{ref}" not found', hint=exc.hint) from None
+    return find_deal(repo, ref, field)
 
 
 def _links(repo: Repository, refs: LinkRefs, current: Row | None = None) -> dict[str, int | None]:
