@@ -335,3 +335,12 @@ def test_kinds_are_read_as_people_type_them(ok, people):
     rows = json.loads(ok("activity", "list", "--kind", "call", "-f", "json").stdout)
     assert [(r["kind"], r["subject"]) for r in rows] == [("call", "Chat")]
 
+
+
+def test_edit_names_fields_as_the_options_do_with_the_new_value(ok, people):
+    """`updated meeting 2: occurred_at` named a column; deal edit says `company Acme Robotics`."""
+    ok("activity", "log", "meeting", "Kickoff", "--contact", "ana@acme.io")
+    res = ok("activity", "edit", "1", "--date", "2026-11-20", "--company", "", "--owner", "dana")
+    assert res.stderr == "updated meeting 1: date 2026-11-20, company cleared\n"
+    res = ok("activity", "edit", "1", "--company", "acme.io", "--contact", "", "--subject", "Kick-off")
+    assert res.stderr == "updated meeting 1: subject, contact cleared, company Acme Corp\n"

@@ -178,7 +178,7 @@ def test_bad_input(cli, ok, db, tasks, args, code, message):
 
 def test_edit(ok, tasks):
     res = ok("task", "edit", "1", "--due", "+2d", "--subject", "call Ana", "--owner", "sam", "--contact", "")
-    assert res.stderr == "updated task 1: subject, owner, due_date, contact_id\n"
+    assert res.stderr == "updated task 1: subject, owner sam, due 2026-11-28, contact cleared\n"
     task = json.loads(ok("task", "show", "1", "-f", "json").stdout)
     assert (task["due_date"], task["subject"], task["owner"], task["contact"], task["company"]) == (
         "2026-11-28", "call Ana", "sam", None, "Acme Corp")

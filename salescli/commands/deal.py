@@ -16,6 +16,7 @@ from salescli.commands.options import (
     TagOpt,
     YesOpt,
     app_context,
+    changed_fields,
     confirm,
     flush_notices,
     parsed,
@@ -137,26 +138,15 @@ def _changed_fields(row: dict[str, Any], changed: dict[str, Any]) -> list[str]:
              "forecast_category": "forecast", "expected_close": "close"}
     valued = {"expected_close", "next_step_date", "owner", "probability", "forecast_category", "company_id",
               "contact_id", "amount_minor", "currency", "recurring"}
-    out: dict[str, None] = {}
-    for key in changed:
-        if key.endswith("_set"):
-            continue
-        name = names.get(key, key)
-        if key not in valued:
-            out[name] = None
-            continue
-        value = row.get(name if key in ("company_id", "contact_id") else key)
-        if value is None or value == "":
-            out[f"{name} cleared"] = None
-        elif key == "amount_minor":
-            out[f"amount {format_money(value, row['currency'])}"] = None
-        elif key == "currency" and "amount_minor" not in changed and row.get("amount_minor") is not None:
-            out[f"currency {value} (amount {format_money(row['amount_minor'], value)}, not converted)"] = None
-        elif key == "probability":
-            out[f"probability {value}%"] = None
-        else:
-            out[f"{name} {value}"] = None
-    return list(out)
+
+    def shown(key: str, value: Any) -> str | None:
+        if key == "amount_minor":
+            return format_money(value, row["currency"])
+        if key == "currency" and "amount_minor" not in changed and row.get("amount_minor") is not None:
+            return f"{value} (amount {format_money(row['amount_minor'], value)}, not converted)"
+        return f"{value}%" if key == "probability" else None
+
+    return changed_fields(row, changed, names, valued, shown)
 
 
 def _day(app: AppContext, text: str | None, option: str) -> date | None:

@@ -12,6 +12,7 @@ from salescli.commands.activity import (
     DealOpt,
     NotesOpt,
     about,
+    changed_text,
     emit,
     read_notes,
     remove_record,
@@ -254,7 +255,7 @@ def edit(
     row, changed = edit_activity(app.repo(), task_id, changes, LinkRefs(deal, contact, company), app.today,
                                  task=True)
     flush_notices(app)
-    say(f"updated task {row['id']}: {', '.join(changed)}" if changed else f"task {row['id']}: nothing changed")
+    say(f"updated task {row['id']}: {changed_text(row, changed)}" if changed else f"task {row['id']}: nothing changed")
     if "due_date" in changed:
         _past_due(row, app.today)
     emit(row, fmt, output)
