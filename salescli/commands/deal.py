@@ -21,7 +21,7 @@ from salescli.commands.options import (
     flush_notices,
     parsed,
     say,
-    sort_key,
+    sort_order,
     table_rows,
     tags_from,
     typed_date,
@@ -296,7 +296,8 @@ def list_(
     ] = None,
     sort: Annotated[
         str, typer.Option("--sort", help="id, amount (largest first, in the base currency), close, stage, age,"
-                                         " updated, title, created, owner, probability.")
+                                         " updated, title, created, owner, probability; a leading - reverses"
+                                         " the order (-amount: smallest first; no amount still last).")
     ] = "id",
     limit: LimitOpt = None,
     show_all: AllOpt = False,
@@ -315,7 +316,7 @@ def list_(
     from salescli.values import parse_money, parse_period
 
     app = app_context(ctx)
-    key = sort_key(sort, DEAL_SORTS)
+    key, descending = sort_order(sort, DEAL_SORTS)
     flt = DealFilter(stage=stage, owner=owner, pipeline=pipeline, status=parse_status(status),
                      tag=tag.lower().strip() if tag else None, company=company, contact=contact, stale=stale,
                      parked=parked)
@@ -329,7 +330,7 @@ def list_(
 
         period = parsed(parse_period, closing, "--closing", app.today, *period_settings(repo.settings()))
         flt.close_from, flt.close_before = period.start, period.end
-    query = deal_list_query(repo, flt, today=app.today, sort=key)
+    query = deal_list_query(repo, flt, today=app.today, sort=key, descending=descending)
     totals = deal_totals(repo, query, app.today)
     sql_limit, shown = table_rows(limit, show_all)
     if chosen == "table" and sql_limit is None:

@@ -77,6 +77,16 @@ def sort_key(value: str, allowed: dict[str, str] | list[str]) -> str:
     return key
 
 
+def sort_order(value: str, allowed: dict[str, str] | list[str]) -> tuple[str, bool]:
+    """A --sort value that a leading "-" turns around (-amount): (the key from its allow-list, reversed)."""
+    text = value.strip()
+    reverse = text.startswith("-")
+    try:
+        return sort_key(text[1:] if reverse else text, allowed), reverse
+    except InvalidValue:
+        raise InvalidValue("--sort", value, f"is not one of {', '.join(allowed)} (-FIELD: reversed)") from None
+
+
 def table_rows(limit: int | None, show_all: bool) -> tuple[int | None, int | None]:
     """(SQL limit, table limit): --limit caps the query; a table shows 100 unless --all."""
     if limit is not None:

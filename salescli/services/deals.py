@@ -936,8 +936,10 @@ class DealFilter:
     min_amount: tuple[int, str | None] | None = None
 
 
-def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str = "id") -> DealQuery:
-    """Resolve the filter's references (unknown stage, pipeline, company, owner: exit 3) into a deal query."""
+def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str = "id",
+                    descending: bool = False) -> DealQuery:
+    """Resolve the filter's references (unknown stage, pipeline, company, owner: exit 3) into a deal query;
+    descending: the sort turned around (`--sort -amount`)."""
     from salescli.services.refs import known_user, resolve_company, resolve_contact
     from salescli.values import CURRENCY_DECIMALS
 
@@ -979,7 +981,7 @@ def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str
         close_before=flt.close_before.isoformat() if flt.close_before else None,
         tag=flt.tag, company_id=company_id, contact_id=contact_id, stale=stale,
         parked_after=today.isoformat() if flt.parked else None, min_amount=flt.min_amount, scale=scale, sort=sort,
-        worth=worth, rated=rated,
+        worth=worth, rated=rated, descending=descending,
     )
 
 
