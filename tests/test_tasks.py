@@ -253,15 +253,20 @@ def test_reopen_takes_back_a_done_task(ok, db):
     res = ok("task", "reopen", "1", "-f", "json")
     assert res.stderr == 'reopened: task 1 "Call back" (due 2026-11-24)\n'
     task = json.loads(res.stdout)
-    # open again, dated as before it was done; no longer the deal's last activity; its next step again
+    # open again, dated as before it was done, without the outcome it was done with (the history keeps it);
+    # no longer the deal's last activity; its next step again
     assert (task["status"], task["done_at"], task["occurred_at"], task["outcome"]) == (
-        "open", None, "2026-11-20", "no answer")
+        "open", None, "2026-11-20", None)
+    shown = ok("task", "show", "1").stdout
+    assert "status        open" in shown and "outcome" not in shown and "no answer" not in shown
     assert json.loads(ok("deal", "show", "1", "-f", "json").stdout)["last_activity_at"] is None
     assert [t["id"] for t in json.loads(ok("task", "list", "-f", "json").stdout)] == [1]
     assert [d["id"] for d in json.loads(ok("today", "-f", "json").stdout)["no_next_step"]] == []
     # its whole history, as a task or as an activity (one table, one id)
-    actions = [h["action"] for h in json.loads(ok("history", "activity", "1", "-f", "json").stdout)]
-    assert actions == ["create", "done", "reopen"]
+    changes = json.loads(ok("history", "activity", "1", "-f", "json").stdout)
+    assert [h["action"] for h in changes] == ["create", "done", "reopen"]
+    assert (changes[2]["before"]["outcome"], changes[2]["after"]["outcome"]) == ("no answer", None)
+    assert "outcome: no answer → ∅" in ok("history", "task", "1").stdout
 
 
 def test_this_weekday_in_a_due_date_is_the_coming_one(ok):

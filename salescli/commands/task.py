@@ -208,7 +208,7 @@ def reopen(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """Open a done task again (done by mistake): it is a next step again, no longer an activity.
+    """Open a done task again (done by mistake): a next step again, not an activity, without its outcome.
 
     \b
     Example: salescli task reopen 23

@@ -268,14 +268,14 @@ def complete_task(repo: Repository, task_id: int, day: date, today: date, outcom
 
 def reopen_task(repo: Repository, task_id: int) -> Row:
     """A done task open again (done by mistake, or not really done): no longer activity on its links, dated
-    as it was before it was done."""
+    as it was before it was done, without the outcome it was done with (the change log keeps it)."""
     with repo.write():
         row = get_task(repo, task_id)
         if row["done_at"] is None:
             raise RuleError(f"task {task_id} is not done", hint=f"mark it done: salescli task done {task_id}")
         opened_on = repo.task_day_before_done(task_id) or str(row["created_at"])[:10]
-        repo.change_record("activities", "task", task_id, {"done_at": None, "occurred_at": opened_on},
-                           action="reopen")
+        repo.change_record("activities", "task", task_id, {"done_at": None, "occurred_at": opened_on,
+                                                           "outcome": None}, action="reopen")
         repo.update_row("activities", task_id, {"updated_at": repo.now()})
         repo.forget_last_activity(str(row["done_at"]), row)
     return get_task(repo, task_id)
