@@ -42,8 +42,11 @@ EditDateOpt = Annotated[str | None, typer.Option("--date", help="When it happene
 
 
 def read_notes(notes: str | None) -> str | None:
-    """--notes - reads stdin (a pipe or a here-document)."""
+    """--notes - reads stdin (a pipe or a here-document; typed at a terminal, after a hint: it would wait
+    silently)."""
     if notes == "-":
+        if sys.stdin.isatty():
+            say("reading notes from stdin; end with Ctrl-D")
         return sys.stdin.read()
     return notes
 
