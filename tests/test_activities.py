@@ -335,3 +335,53 @@ def test_kinds_are_read_as_people_type_them(ok, people):
     rows = json.loads(ok("activity", "list", "--kind", "call", "-f", "json").stdout)
     assert [(r["kind"], r["subject"]) for r in rows] == [("call", "Chat")]
 
+
+
+def test_edit_names_fields_as_the_options_do_with_the_new_value(ok, people):
+    """`updated meeting 2: occurred_at` named a column; deal edit says `company Acme Robotics`."""
+    ok("activity", "log", "meeting", "Kickoff", "--contact", "ana@acme.io")
+    res = ok("activity", "edit", "1", "--date", "2026-11-20", "--company", "", "--owner", "dana")
+    assert res.stderr == "updated meeting 1: date 2026-11-20, company cleared\n"
+    res = ok("activity", "edit", "1", "--company", "acme.io", "--contact", "", "--subject", "Kick-off")
+    assert res.stderr == "updated meeting 1: subject, contact cleared, company Acme Corp\n"
+
+
+def test_notes_from_a_terminal_say_how_to_end_them(db: Path, ok) -> None:
+    """`--notes -` at a terminal waited silently for stdin: it says so first (on stderr), and reads what is
+    typed up to Ctrl-D; from a pipe it reads without a word."""
+    import os
+    import pty
+    import select
+
+    from tests.conftest import salescli_exe
+
+    argv = [salescli_exe(), "--db", str(db), "--today", "2026-11-26", "activity", "log", "call", "Pricing",
+            "--notes", "-"]
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.execve(argv[0], argv, {**os.environ, "NO_COLOR": "1"})
+        finally:
+            os._exit(127)
+    seen = b""
+    while b"Ctrl-D" not in seen:
+        ready, _, _ = select.select([fd], [], [], 30)
+        assert ready, seen
+        seen += os.read(fd, 4096)
+    os.write(fd, b"asked for a quote\n\x04")
+    while True:
+        ready, _, _ = select.select([fd], [], [], 30)
+        try:
+            chunk = os.read(fd, 4096) if ready else b""
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen
+    assert seen.decode().startswith("reading notes from stdin; end with Ctrl-D\r\n")
+    assert json.loads(ok("activity", "show", "1", "-f", "json").stdout)["notes"] == "asked for a quote"
+    res = ok("activity", "log", "call", "Again", "--notes", "-", input="from a pipe\n")
+    assert res.stderr == "logged call 2\n"
+    assert json.loads(ok("activity", "show", "2", "-f", "json").stdout)["notes"] == "from a pipe"

@@ -125,6 +125,12 @@ def test_totals_convert_with_the_rate_in_force_and_never_sum_silently(deals: Run
         (["--sort", "age"], [4, 2, 1, 5, 3, 6]),
         (["--sort", "TITLE"], [1, 2, 5, 3, 4, 6]),
         (["--sort", "created", "--limit", "2"], [4, 1]),
+        # a leading - reverses the order; deals without the value (no amount, no rate, no close) stay last
+        (["--sort", "-amount"], [3, 2, 5, 4, 1, 6]),
+        (["--sort=-close"], [1, 2, 6, 5, 4, 3]),  # (3 to 6 have no close date)
+        (["--sort", "-id", "--owner", "sam"], [6, 2]),
+        (["--sort", "-id", "--limit", "2"], [6, 5]),
+        (["--sort", " -Title"], [6, 4, 3, 5, 2, 1]),
     ],
 )
 def test_filters_and_sorts(deals: Run, args: list[str], expected: list[int]) -> None:
@@ -241,6 +247,9 @@ def test_empty_list_says_so(ok: Run) -> None:
         (["--sort", "amount; DROP TABLE deals"], 2,
          'Error: --sort "amount; DROP TABLE deals" is not one of id, amount, close'),
         (["--sort", "d.id"], 2, 'Error: --sort "d.id" is not one of'),
+        (["--sort", "-d.id"], 2, 'Error: --sort "-d.id" is not one of id, amount, close, stage, age, updated, title,'
+                                 ' created, owner, probability (-FIELD: reversed)\n'),
+        (["--sort", "--amount"], 2, 'Error: --sort "--amount" is not one of'),
         (["--stage", "Proposal' OR 1=1 --"], 3, """Error: --stage "Proposal' OR 1=1 --" not found (stages: """),
         (["--pipeline", "x'); DROP TABLE deals; --"], 3, """Error: --pipeline "x'); DROP TABLE deals; --" not found"""),
         (["--status", "open' OR '1'='1"], 2, """Error: --status "open' OR '1'='1" is not one of open, won, lost"""),

@@ -150,14 +150,14 @@ def test_references_by_id_email_and_name(crm: Run, cli: Run) -> None:
 
 def test_edit_links_unlinks_and_logs(crm: Run) -> None:
     res = crm("contact", "edit", "bo@initech.com", "--status", "Prospect", "--company", "acme.io", "--phone", "12")
-    assert res.stderr == "updated contact 2: phone, company_id, status\n"
+    assert res.stderr == "updated contact 2: phone, company Acme Corp, status prospect\n"
     bo = json.loads(crm("contact", "show", "2", "-f", "json").stdout)
     assert (bo["company"], bo["status"], bo["phone"]) == ("Acme Corp", "prospect", "12")
     crm("contact", "edit", "2", "--company", "", "--phone", "")
     bo = json.loads(crm("contact", "show", "2", "-f", "json").stdout)
     assert (bo["company_id"], bo["phone"]) == (None, None)
     res = crm("contact", "edit", "2", "--company", "Newco")
-    assert res.stderr == "created company 3 Newco\nupdated contact 2: company_id\n"
+    assert res.stderr == "created company 3 Newco\nupdated contact 2: company Newco\n"
     assert crm("contact", "edit", "2", "--status", "prospect").stderr == "contact 2: nothing changed\n"
     changes = json.loads(crm("history", "contact", "2", "-f", "json").stdout)
     assert [c["action"] for c in changes] == ["create", "update", "update", "update"]

@@ -141,3 +141,68 @@ def test_nothing_changed_writes_no_history(story: Run, db: Path) -> None:
     before = digest(db)
     assert story("company", "edit", "1", "--domain", "ACME.IO").stderr == "company 1: nothing changed\n"
     assert digest(db) == before
+
+
+@pytest.fixture
+def deal_story(ok: Run) -> Run:
+    ok("company", "add", "Acme Robotics", "--domain", "acme.io", today="2026-03-02")
+    ok("deal", "add", "Acme renewal", "--amount", "12k", "--company", "Acme Robotics", "--stage", "Qualification",
+       "--close", "+30d", today="2026-03-02")
+    ok("deal", "move", "1", "Proposal", "--note", "pricing sent", today="2026-03-10")
+    ok("deal", "edit", "1", "--probability", "0", today="2026-03-12")
+    return ok
+
+
+def test_one_records_history_reads_as_a_person_would_say_it(deal_story: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 80 columns the `what` of `history deal 1` was squeezed beside entity and id columns that repeat the
+    command line, and it spelt bookkeeping flags (probability_set) and raw timestamps (…T00:00:00)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    assert screen(deal_story("history", "deal", "1").stdout) == expect("""
+        id   when         who    action   what
+        ────────────────────────────────────────────────────────────────────────────────
+         2   2026-03-02   dana   create   created Acme renewal
+         3   2026-03-10   dana   move     stage: Qualification → Proposal; stage entered
+                                          at: 2026-03-02 → 2026-03-10; probability: 20 →
+                                          60; forecast category: pipeline → best_case;
+                                          note: ∅ → pricing sent
+         4   2026-03-12   dana   update   probability: 60 → 0; forecast category:
+                                          best_case → pipeline
+    """)
+    # one kind: the id stays, the entity goes; every kind, or a batch: both stay
+    assert deal_story("history", "deals").stdout.splitlines()[0].split() == ["id", "when", "who", "id", "action",
+                                                                             "what"]
+    assert deal_story("history").stdout.splitlines()[0].split() == ["id", "when", "who", "entity", "id", "action",
+                                                                     "what"]
+
+
+def test_history_json_and_csv_keep_the_change_as_logged(deal_story: Run) -> None:
+    rows = json.loads(deal_story("history", "deal", "1", "-f", "json").stdout)
+    assert rows[1]["summary"] == ("stage: Qualification → Proposal; stage_entered_at: 2026-03-02T00:00:00 →"
+                                  " 2026-03-10T00:00:00; probability: 20 → 60; forecast_category: pipeline →"
+                                  " best_case; note: ∅ → pricing sent")
+    assert rows[2]["summary"] == "probability: 60 → 0; probability_set: 0 → 1; forecast_category: best_case → pipeline"
+    assert rows[2]["after"] == {"probability": 0, "probability_set": 1, "forecast_category": "pipeline"}
+    assert {r["entity"] for r in rows} == {"deal"} and {r["entity_id"] for r in rows} == {1}
+    csv_lines = deal_story("history", "deal", "1", "-f", "csv").stdout.splitlines()
+    assert csv_lines[0] == "id,changed_at,changed_by,entity,entity_id,action,batch_id,summary,before,after"
+    assert csv_lines[3].startswith("4,2026-03-12T00:00:00,dana,deal,1,update,,probability: 60 → 0; probability_set:")
+
+
+def test_a_removed_company_is_named_in_the_history_that_unlinked_it(deal_story: Run) -> None:
+    """`company rm 1` left `company: #1 → ∅` in the deal's history: no one could tell which company it was."""
+    deal_story("company", "rm", "1", "--yes", today="2026-03-13")
+    assert deal_story("history", "deal", "1").stdout.splitlines()[-1].split(None, 4)[4].rstrip() == (
+        "company: Acme Robotics (#1, removed) → ∅")
+    rows = json.loads(deal_story("history", "deal", "1", "-f", "json").stdout)
+    assert rows[-1]["summary"] == "company: Acme Robotics (#1, removed) → ∅"
+    assert (rows[-1]["before"], rows[-1]["after"]) == ({"company_id": 1}, {"company_id": None})
+    # a contact too; one merged into another says where it went
+    deal_story("contact", "add", "Ana Silva", "--email", "ana@acme.io", today="2026-03-13")
+    deal_story("contact", "add", "Ana S.", "--email", "ana.s@acme.io", today="2026-03-13")
+    deal_story("deal", "edit", "1", "--contact", "ana.s@acme.io", today="2026-03-13")
+    deal_story("contact", "merge", "1", "2", "--yes", today="2026-03-14")
+    deal_story("contact", "rm", "1", "--yes", today="2026-03-15")
+    whats = [line.split(None, 4)[4].rstrip() for line in deal_story("history", "deal", "1").stdout.splitlines()[-3:]]
+    assert whats == ["contact: ∅ → Ana S. (#2, merged into #1)",
+                     "contact: Ana S. (#2, merged into #1) → Ana Silva (#1, removed)",
+                     "contact: Ana Silva (#1, removed) → ∅"]

@@ -436,3 +436,26 @@ def test_infinity_and_nan_are_null_in_json_and_jsonl(ok: Run) -> None:
 
     assert json_value([float("nan"), Decimal("Infinity"), Decimal("-Infinity"), Decimal("NaN"),
                        {"a": float("-inf")}, Decimal("1.50")]) == '[null, null, null, null, {"a": null}, 1.50]'
+
+
+def test_piped_tables_fit_an_explicit_columns(db: Path) -> None:
+    """`COLUMNS=80 salescli history | less`: a pipe has no terminal to measure, but COLUMNS given in the
+    environment is the width asked for (without it, the rows stay whole for scripts)."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+
+    def run(*args: str, columns: int | None = None) -> list[str]:
+        proc = subprocess.run([salescli_exe(), "--db", str(db), "--today", "2026-11-26", *args], capture_output=True,
+                              text=True, env={**env, **({"COLUMNS": str(columns)} if columns else {})}, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.splitlines()
+
+    run("deal", "add", "Enterprise platform renewal", "--amount", "120k", "--company",
+        "The Extremely Long Company Name Holdings International", "--close", "+30d")
+    run("deal", "move", "1", "Proposal", "--note", "pricing sent to the whole buying committee")
+    wide = run("history")
+    assert max(len(line) for line in wide) > 150 and len(wide) == 5
+    for width in (80, 60):
+        narrow = run("history", columns=width)
+        assert max(len(line) for line in narrow) == width and len(narrow) > 5
+        assert "pricing sent to the whole buying" in " ".join(line.strip() for line in narrow)
+        assert max(len(line) for line in run("deal", "list", columns=width)) <= width

@@ -159,8 +159,11 @@ def test_stage_edit_moves_renames_and_open_deals_follow_the_probability(ok: Run,
     ok("deal", "add", "Own probability", "--stage", "Qualification", "--probability", "25")
     res = ok("pipeline", "stage-edit", "Default", "qualification", "--probability", "55", "--name", "Qualified",
              "--position", "1", "--rot-days", "10")
-    assert res.stderr == ("updated stage Qualified of pipeline Default: name, probability, rot_days, position;"
-                          " 1 open deal follows the new probability\n")
+    assert res.stderr == ("updated stage Qualified of pipeline Default: name, probability 55%, rot-days 10,"
+                          " position 1; 1 open deal follows the new probability\n")
+    res = ok("pipeline", "stage-edit", "Default", "Proposal", "--require", "amount,contact", "--rot-days", "",
+             "--kind", "open")
+    assert res.stderr == "updated stage Proposal of pipeline Default: require\n"
     assert stages(ok, "Default")[:2] == [(1, "Qualified", 55, "open", 10, []), (2, "Prospecting", 10, "open", None, [])]
     shown = [json.loads(ok("deal", "show", i, "-f", "json").stdout) for i in ("1", "2")]
     assert [(d["stage"], d["probability"], d["forecast_category"]) for d in shown] == [

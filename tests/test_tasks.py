@@ -81,11 +81,36 @@ def test_week_follows_the_week_start_setting(ok, db, tasks):
 
 
 def test_table_shows_state_and_what_it_is_about(ok, tasks):
-    out = ok("task", "list", "--overdue").stdout
+    out = ok("task", "list", "--overdue", "--everyone").stdout
     lines = [line.rstrip() for line in out.splitlines() if line.strip()]
     assert lines[0].split() == ["id", "due", "state", "subject", "about", "owner"]
     assert lines[2].split() == ["1", "2026-11-02", "overdue", "24d", "long", "overdue", "Ana", "Lima", "dana"]
-    assert lines[3].split() == ["2", "2026-11-23", "overdue", "3d", "due", "monday", "dana"]
+    assert lines[3].split() == ["6", "2026-11-20", "overdue", "6d", "sam's", "sam"]
+
+
+def test_one_persons_tasks_leave_the_owner_column_to_the_subject(ok, tasks, monkeypatch):
+    """`task list` shows the acting user's tasks, yet kept an owner column saying so on every row while the
+    subject was cut to 17 characters at 80 columns."""
+    ok("task", "add", "Send the signed order form and the onboarding plan to Ana", "--due", "2026-11-29",
+       "--contact", "ana@acme.io")
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = [line.rstrip() for line in ok("task", "list", "--week").stdout.splitlines()]
+    assert lines == [
+        "id   due          state        subject                                  about",
+        "────────────────────────────────────────────────────────────────────────────────",
+        " 2   2026-11-23   overdue 3d   due monday",
+        " 3   2026-11-26   due today    due today",
+        " 4   2026-11-28   open         due saturday",
+        " 8   2026-11-29   open         Send the signed order form and the on…   Ana Lima",
+    ]
+    # someone else's (--owner), or everyone's when all are yours: no owner column either
+    assert ok("task", "list", "--owner", "sam").stdout.splitlines()[0].split() == ["id", "due", "state", "subject",
+                                                                               "about"]
+    assert "owner" not in ok("task", "list", "--everyone", "--week").stdout.splitlines()[0]
+    assert ok("task", "list", "--everyone").stdout.splitlines()[0].split()[-1] == "owner"
+    # json, csv and markdown of one person's tasks still name the owner
+    assert json.loads(ok("task", "list", "-f", "json").stdout)[0]["owner"] == "dana"
+    assert ok("task", "list", "-f", "csv").stdout.splitlines()[0].split(",")[15] == "owner"
 
 
 def test_json_keys(ok, tasks):
@@ -153,7 +178,7 @@ def test_bad_input(cli, ok, db, tasks, args, code, message):
 
 def test_edit(ok, tasks):
     res = ok("task", "edit", "1", "--due", "+2d", "--subject", "call Ana", "--owner", "sam", "--contact", "")
-    assert res.stderr == "updated task 1: subject, owner, due_date, contact_id\n"
+    assert res.stderr == "updated task 1: subject, owner sam, due 2026-11-28, contact cleared\n"
     task = json.loads(ok("task", "show", "1", "-f", "json").stdout)
     assert (task["due_date"], task["subject"], task["owner"], task["contact"], task["company"]) == (
         "2026-11-28", "call Ana", "sam", None, "Acme Corp")
@@ -228,15 +253,20 @@ def test_reopen_takes_back_a_done_task(ok, db):
     res = ok("task", "reopen", "1", "-f", "json")
     assert res.stderr == 'reopened: task 1 "Call back" (due 2026-11-24)\n'
     task = json.loads(res.stdout)
-    # open again, dated as before it was done; no longer the deal's last activity; its next step again
+    # open again, dated as before it was done, without the outcome it was done with (the history keeps it);
+    # no longer the deal's last activity; its next step again
     assert (task["status"], task["done_at"], task["occurred_at"], task["outcome"]) == (
-        "open", None, "2026-11-20", "no answer")
+        "open", None, "2026-11-20", None)
+    shown = ok("task", "show", "1").stdout
+    assert "status        open" in shown and "outcome" not in shown and "no answer" not in shown
     assert json.loads(ok("deal", "show", "1", "-f", "json").stdout)["last_activity_at"] is None
     assert [t["id"] for t in json.loads(ok("task", "list", "-f", "json").stdout)] == [1]
     assert [d["id"] for d in json.loads(ok("today", "-f", "json").stdout)["no_next_step"]] == []
     # its whole history, as a task or as an activity (one table, one id)
-    actions = [h["action"] for h in json.loads(ok("history", "activity", "1", "-f", "json").stdout)]
-    assert actions == ["create", "done", "reopen"]
+    changes = json.loads(ok("history", "activity", "1", "-f", "json").stdout)
+    assert [h["action"] for h in changes] == ["create", "done", "reopen"]
+    assert (changes[2]["before"]["outcome"], changes[2]["after"]["outcome"]) == ("no answer", None)
+    assert "outcome: no answer → ∅" in ok("history", "task", "1").stdout
 
 
 def test_this_weekday_in_a_due_date_is_the_coming_one(ok):
@@ -251,3 +281,42 @@ def test_overdue_with_all_lists_no_done_task(ok, tasks):
     assert ids(ok, "--all", "--overdue") == [1, 6, 2]  # (by due date)
     ok("task", "done", "3")
     assert ids(ok, "--all", "--today") == [3]
+
+
+def test_a_due_date_before_today_is_noted_as_deal_add_notes_a_past_close(ok, cli):
+    """`task add … --due -1d` was taken silently, while `deal add --close yesterday` says so."""
+    res = ok("task", "add", "Call Ana", "--due", "-1d")
+    assert (res.stdout, res.stderr) == ("1\n", (
+        "added task 1 due 2026-11-25\n"
+        "note: task 1's due date 2026-11-25 is in the past: the task counts as overdue until it is done or given"
+        " a later date (salescli task edit 1 --due DATE)\n"))
+    assert ok("task", "add", "Call Bo", "--due", "today").stderr == "added task 2 due 2026-11-26\n"
+    res = ok("task", "edit", "2", "--due", "2026-11-02")
+    assert res.stderr.splitlines()[1] == (
+        "note: task 2's due date 2026-11-02 is in the past: the task counts as overdue until it is done or given"
+        " a later date (salescli task edit 2 --due DATE)")
+    assert len(ok("task", "edit", "2", "--due", "friday").stderr.splitlines()) == 1
+    assert len(ok("task", "edit", "1", "--subject", "Call Ana back").stderr.splitlines()) == 1  # (due unchanged)
+    ok("task", "done", "1")
+    assert len(ok("task", "edit", "1", "--due", "-3d").stderr.splitlines()) == 1  # done: nothing is overdue
+
+
+def test_a_deal_reference_that_matches_none_suggests_the_deals_it_may_mean(ok, cli):
+    """`task add t --deal acme` said only `--deal "acme" not found`, while companies and contacts get a
+    "did you mean"."""
+    ok("deal", "add", "Acme renewal", "--amount", "12k")
+    ok("deal", "add", "Renewal", "--amount", "1k")
+    ok("deal", "add", "Renewal", "--amount", "2k")
+    hint = "Hint: list deals with `salescli deal list`\n"
+    for args, message in [
+        (("task", "add", "t", "--deal", "acme"), 'Error: --deal "acme" not found; did you mean Acme renewal?\n'),
+        (("task", "add", "t", "--deal", "acme renewl"),
+         'Error: --deal "acme renewl" not found; did you mean Acme renewal?\n'),
+        (("activity", "log", "call", "c", "--deal", "renewals"),
+         'Error: --deal "renewals" not found; did you mean Renewal?\n'),
+        (("deal", "show", "Acme"), 'Error: deal "Acme" not found; did you mean Acme renewal?\n'),
+        (("task", "add", "t", "--deal", "globex"), 'Error: --deal "globex" not found\n'),
+        (("deal", "show", "99"), "Error: deal 99 not found\n"),
+    ]:
+        res = cli(*args)
+        assert (res.exit_code, res.stdout, res.stderr) == (3, "", message + hint), args

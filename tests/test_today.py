@@ -170,11 +170,11 @@ def test_an_open_task_on_a_deal_is_its_next_step_until_it_is_done(ok, seeded):
 def test_a_next_step_date_without_words_is_no_next_step(ok, seeded):
     res = ok("deal", "edit", "7", "--next-step-date", "today")  # "Needs a next step": a date, no text
     assert res.stderr == ("note: next-step date 2026-11-26 without a next step: a date alone is no next step"
-                          " (--next-step TEXT)\nupdated deal 7: next_step_date 2026-11-26\n")
+                          " (--next-step TEXT)\nupdated deal 7: next-step-date 2026-11-26\n")
     data = json.loads(ok("today", "-f", "json").stdout)
     assert ([d["id"] for d in data["next_steps_today"]], [d["id"] for d in data["no_next_step"]]) == ([11], [7])
     ok("task", "add", "Call back", "--deal", "7")  # an open task is the step: no note
-    assert ok("deal", "edit", "7", "--next-step-date", "+2d").stderr == "updated deal 7: next_step_date 2026-11-28\n"
+    assert ok("deal", "edit", "7", "--next-step-date", "+2d").stderr == "updated deal 7: next-step-date 2026-11-28\n"
 
 
 def test_a_backdated_call_does_not_make_a_deal_that_moved_since_idle(ok, seeded):

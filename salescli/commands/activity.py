@@ -14,6 +14,7 @@ from salescli.commands.options import (
     OutputOpt,
     YesOpt,
     app_context,
+    changed_fields,
     confirm,
     flush_notices,
     say,
@@ -41,10 +42,22 @@ EditDateOpt = Annotated[str | None, typer.Option("--date", help="When it happene
 
 
 def read_notes(notes: str | None) -> str | None:
-    """--notes - reads stdin (a pipe or a here-document)."""
+    """--notes - reads stdin (a pipe or a here-document; typed at a terminal, after a hint: it would wait
+    silently)."""
     if notes == "-":
+        if sys.stdin.isatty():
+            say("reading notes from stdin; end with Ctrl-D")
         return sys.stdin.read()
     return notes
+
+
+def changed_text(row: dict[str, Any], changed: dict[str, Any]) -> str:
+    """`activity edit` and `task edit`: what changed, as the options name it ("due 2026-12-04", "date
+    2026-11-20", "deal Acme renewal", "company cleared", "notes")."""
+    names = {"occurred_at": "date", "due_date": "due", "deal_id": "deal", "contact_id": "contact",
+             "company_id": "company"}
+    valued = {"owner", "occurred_at", "due_date", "deal_id", "contact_id", "company_id"}  # (the kind: in the message)
+    return ", ".join(changed_fields(row, changed, names, valued))
 
 
 def about(row: dict[str, Any]) -> str:
@@ -244,7 +257,7 @@ def edit(
     }.items() if v is not None}
     row, changed = edit_activity(app.repo(), row_id, changes, LinkRefs(deal, contact, company), app.today)
     flush_notices(app)
-    say(f"updated {row['kind']} {row['id']}: {', '.join(changed)}" if changed
+    say(f"updated {row['kind']} {row['id']}: {changed_text(row, changed)}" if changed
         else f"{row['kind']} {row['id']}: nothing changed")
     emit(row, fmt, output)
 

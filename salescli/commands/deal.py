@@ -16,11 +16,12 @@ from salescli.commands.options import (
     TagOpt,
     YesOpt,
     app_context,
+    changed_fields,
     confirm,
     flush_notices,
     parsed,
     say,
-    sort_key,
+    sort_order,
     table_rows,
     tags_from,
     typed_date,
@@ -137,26 +138,15 @@ def _changed_fields(row: dict[str, Any], changed: dict[str, Any]) -> list[str]:
              "forecast_category": "forecast", "expected_close": "close"}
     valued = {"expected_close", "next_step_date", "owner", "probability", "forecast_category", "company_id",
               "contact_id", "amount_minor", "currency", "recurring"}
-    out: dict[str, None] = {}
-    for key in changed:
-        if key.endswith("_set"):
-            continue
-        name = names.get(key, key)
-        if key not in valued:
-            out[name] = None
-            continue
-        value = row.get(name if key in ("company_id", "contact_id") else key)
-        if value is None or value == "":
-            out[f"{name} cleared"] = None
-        elif key == "amount_minor":
-            out[f"amount {format_money(value, row['currency'])}"] = None
-        elif key == "currency" and "amount_minor" not in changed and row.get("amount_minor") is not None:
-            out[f"currency {value} (amount {format_money(row['amount_minor'], value)}, not converted)"] = None
-        elif key == "probability":
-            out[f"probability {value}%"] = None
-        else:
-            out[f"{name} {value}"] = None
-    return list(out)
+
+    def shown(key: str, value: Any) -> str | None:
+        if key == "amount_minor":
+            return format_money(value, row["currency"])
+        if key == "currency" and "amount_minor" not in changed and row.get("amount_minor") is not None:
+            return f"{value} (amount {format_money(row['amount_minor'], value)}, not converted)"
+        return f"{value}%" if key == "probability" else None
+
+    return changed_fields(row, changed, names, valued, shown)
 
 
 def _day(app: AppContext, text: str | None, option: str) -> date | None:
@@ -306,7 +296,8 @@ def list_(
     ] = None,
     sort: Annotated[
         str, typer.Option("--sort", help="id, amount (largest first, in the base currency), close, stage, age,"
-                                         " updated, title, created, owner, probability.")
+                                         " updated, title, created, owner, probability; a leading - reverses"
+                                         " the order (-amount: smallest first; no amount still last).")
     ] = "id",
     limit: LimitOpt = None,
     show_all: AllOpt = False,
@@ -325,7 +316,7 @@ def list_(
     from salescli.values import parse_money, parse_period
 
     app = app_context(ctx)
-    key = sort_key(sort, DEAL_SORTS)
+    key, descending = sort_order(sort, DEAL_SORTS)
     flt = DealFilter(stage=stage, owner=owner, pipeline=pipeline, status=parse_status(status),
                      tag=tag.lower().strip() if tag else None, company=company, contact=contact, stale=stale,
                      parked=parked)
@@ -339,7 +330,7 @@ def list_(
 
         period = parsed(parse_period, closing, "--closing", app.today, *period_settings(repo.settings()))
         flt.close_from, flt.close_before = period.start, period.end
-    query = deal_list_query(repo, flt, today=app.today, sort=key)
+    query = deal_list_query(repo, flt, today=app.today, sort=key, descending=descending)
     totals = deal_totals(repo, query, app.today)
     sql_limit, shown = table_rows(limit, show_all)
     if chosen == "table" and sql_limit is None:

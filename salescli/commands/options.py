@@ -77,6 +77,16 @@ def sort_key(value: str, allowed: dict[str, str] | list[str]) -> str:
     return key
 
 
+def sort_order(value: str, allowed: dict[str, str] | list[str]) -> tuple[str, bool]:
+    """A --sort value that a leading "-" turns around (-amount): (the key from its allow-list, reversed)."""
+    text = value.strip()
+    reverse = text.startswith("-")
+    try:
+        return sort_key(text[1:] if reverse else text, allowed), reverse
+    except InvalidValue:
+        raise InvalidValue("--sort", value, f"is not one of {', '.join(allowed)} (-FIELD: reversed)") from None
+
+
 def table_rows(limit: int | None, show_all: bool) -> tuple[int | None, int | None]:
     """(SQL limit, table limit): --limit caps the query; a table shows 100 unless --all."""
     if limit is not None:
@@ -120,6 +130,34 @@ def confirm(question: str, yes: bool) -> None:
 def say(message: str) -> None:
     """A message for the person on stderr (control characters of stored names shown, not obeyed)."""
     typer.echo(printable(message), err=True)
+
+
+def changed_fields(row: dict[str, Any], changed: dict[str, Any], names: dict[str, str], valued: set[str],
+                   shown: Callable[[str, Any], str | None] | None = None) -> list[str]:
+    """What an edit changed, as the options name them (names: column -> option), with the value it now has
+    where that is short (valued columns: a date typed as "next friday" shows the day it was read as, a link
+    the name of what it now links to): "due 2026-12-04", "owner sam", "company Acme Robotics", "subject".
+    shown(column, value): the text of a value when it needs more than the value (money); flags that only
+    say a value was set by hand (probability_set) are not named."""
+    out: dict[str, None] = {}
+    for key in changed:
+        if key.endswith("_set"):
+            continue
+        name = names.get(key, key.replace("_", "-"))  # (next_step_date: --next-step-date)
+        if key not in valued:
+            out[name] = None
+            continue
+        value = row.get(key.removesuffix("_id") if key.endswith("_id") else key)  # a link: what it links to
+        if value is None or value == "":
+            out[f"{name} cleared"] = None
+            continue
+        text = shown(key, value) if shown is not None else None
+        if text is None:
+            text = str(value)
+            if len(text) == 19 and text[10] == "T":  # a stored timestamp: its day (and time, when it has one)
+                text = text[:10] if text.endswith("T00:00:00") else f"{text[:10]} {text[11:16]}"
+        out[f"{name} {text}"] = None
+    return list(out)
 
 
 def linked_counts(counts: dict[str, int]) -> str:

@@ -12,6 +12,7 @@ from salescli.commands.options import (
     OutputOpt,
     YesOpt,
     app_context,
+    changed_fields,
     confirm,
     flush_notices,
     parsed,
@@ -271,7 +272,10 @@ def stage_edit(
     )
     if changed:
         follow = f"; {followed} open deal{'s follow' if followed != 1 else ' follows'} the new probability"
-        say(f"updated stage {row['name']} of pipeline {pipe['name']}: {', '.join(changed)}"
+        named = changed_fields(row, changed, {"rot_days": "rot-days", "required_fields": "require"},
+                               {"probability", "kind", "rot_days", "position"},
+                               lambda key, value: f"{value}%" if key == "probability" else None)
+        say(f"updated stage {row['name']} of pipeline {pipe['name']}: {', '.join(named)}"
             + (follow if followed else ""))
         flush_notices(app)  # (the automations that follow a rename)
     else:

@@ -167,18 +167,24 @@ def history(
         for row in repo.fetch(repo.history_query(kind, entity_id, latest)):
             before = _decoded(json.loads(row["before"])) if row["before"] else None
             after = _decoded(json.loads(row["after"])) if row["after"] else None
-            yield {**row, "before": before, "after": after,
-                   "summary": _summary(row["action"], before, after, namer.fields(row, before, after))}
+            named = namer.fields(row, before, after)
+            yield {**row, "before": before, "after": after, "summary": _summary(row["action"], before, after, named),
+                   "what": _summary(row["action"], before, after, named, readable=True)}
 
+    # one record's (or one kind's) history need not say on every row which record (or kind) it is: the room
+    # goes to what changed (a batch's history spans records of every kind)
+    one_kind = kind is not None and not (kind == "import" and entity_id is not None)
+    one_record = one_kind and entity_id is not None
     columns = [
         Column("id", justify="right"),
         Column("changed_at", "when"),
         Column("changed_by", "who"),
-        Column("entity"),
-        Column("entity_id", "id", justify="right"),
+        Column("entity", in_table=not one_kind),
+        Column("entity_id", "id", justify="right", in_table=not one_record),
         Column("action"),
         Column("batch_id", "batch", in_table=False),
-        Column("summary", "what", wrap=True),
+        # a table reads the summary without bookkeeping flags and with timestamps as days (json: as logged)
+        Column("summary", "what", wrap=True, show=lambda v, r: str(r["what"])),
         Column("before", in_table=False),
         Column("after", in_table=False),
     ]
@@ -220,12 +226,31 @@ class _Namer:
             return row_id
         key = (table, row_id)
         if key not in self.cache:
-            found = self.repo.scalar(f"SELECT {column} FROM {table} WHERE id = ?", (row_id,))
+            found = self.repo.record_label(table, column, row_id)
             if not found:
-                self.cache[key] = f"#{row_id}"
+                self.cache[key] = self._gone(table, column, row_id)
             else:  # a stage or pipeline by its name; a company, contact or deal with its id (names repeat)
                 self.cache[key] = found if table in ("stages", "pipelines") else f"{found} (#{row_id})"
         return self.cache[key]
+
+    ENTITIES = {"stages": "stage", "pipelines": "pipeline", "companies": "company", "contacts": "contact",
+                "deals": "deal"}
+
+    def _gone(self, table: str, column: str, row_id: int) -> str:
+        """A record deleted (or merged into another) since: named as its last change left it, so that
+        `company: #1 → ∅` reads `company: Acme Robotics (#1, removed) → ∅`."""
+        import json
+
+        removal = self.repo.last_removal(self.ENTITIES[table], row_id)
+        if removal is None:  # (never logged, or its history erased by `contact forget`)
+            return f"#{row_id}"
+        before = json.loads(removal["before"]) if removal["before"] else {}
+        after = json.loads(removal["after"]) if removal["after"] else {}
+        how = "removed"
+        if removal["action"] == "merge" and isinstance(after, dict) and after.get("merged_into"):
+            how = f"merged into #{after['merged_into']}"
+        label = before.get(column) if isinstance(before, dict) else None
+        return f"{label} (#{row_id}, {how})" if label else f"#{row_id} ({how})"
 
     def _target_currency(self, target_id: int, change_id: int) -> str | None:
         """A won amount target's currency when a change was made (the last change up to it that names one,
@@ -271,10 +296,18 @@ class _Namer:
         return out
 
 
-def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, Any, Any]] | None = None) -> str:
+def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, Any, Any]] | None = None, *,
+             readable: bool = False) -> str:
+    """What a change did, in a line. readable (a table's): without the flags that only say a value was set by
+    hand (probability_set: 0 → 1) unless nothing else changed, stored timestamps as a day (or a day and a
+    time), and field names in words (stage entered at)."""
     def short(value: Any) -> str:
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
+        if readable and isinstance(value, str):
+            from salescli.render import text_value
+
+            value = text_value(value)  # 2026-03-02T00:00:00 -> 2026-03-02; 2026-03-02T14:05:09 -> 2026-03-02 14:05
         text = "∅" if value is None or value == "" else " ".join(str(value).split())  # notes: one line
         return text if len(text) <= 40 else text[:39] + "…"
 
@@ -298,15 +331,21 @@ def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, A
     if isinstance(before, dict) and isinstance(after, dict):
         named = named or {}
         parts = [f"merged {short(after['merged'])}"] if action == "merge" and after.get("merged") else []
+        flags: list[str] = []
         for k, v in after.items():
             if (action == "merge" and k == "merged") or k == "updated_at":  # (an import logs it for its undo)
                 continue
             if k in before and before[k] == v and k not in named:  # what names the change (an fx rate's day)
                 continue
             label, old, new = named.get(k, (k, before.get(k), v))
-            if label:
-                parts.append(f"{label}: {short(old)} → {short(new)}")
-        return "; ".join(parts)
+            if not label:
+                continue
+            if readable and k.endswith("_set"):  # said in words only when nothing else changed
+                field = k.removesuffix("_set").replace("_", " ")
+                flags.append(f"{field} set by hand" if new else f"{field} no longer set by hand")
+                continue
+            parts.append(f"{label.replace('_', ' ') if readable else label}: {short(old)} → {short(new)}")
+        return "; ".join(parts or flags)
     return action
 
 

@@ -12,6 +12,7 @@ from salescli.commands.activity import (
     DealOpt,
     NotesOpt,
     about,
+    changed_text,
     emit,
     read_notes,
     remove_record,
@@ -34,7 +35,8 @@ app = typer.Typer(help="Follow-up tasks: add, list, show, done, reopen, edit, rm
 DueOpt = Annotated[str | None, typer.Option("--due", help="Due date: 2026-12-05, friday, +3d (default: today).")]
 
 
-def list_columns() -> list[Any]:
+def list_columns(*, owner: bool = True) -> list[Any]:
+    """The task list's columns; owner=False: the owner only in json/csv (a table of one person's tasks)."""
     from salescli.render import Column
 
     return [
@@ -53,7 +55,7 @@ def list_columns() -> list[Any]:
         Column("contact", in_table=False),
         Column("company_id", in_table=False),
         Column("company", in_table=False),
-        Column("owner"),
+        Column("owner", in_table=owner),
         Column("automation_id", in_table=False),
         Column("occurred_at", "created", in_table=False),
         Column("external_id", in_table=False),
@@ -90,7 +92,17 @@ def add(
                    refs=LinkRefs(deal, contact, company), notes=read_notes(notes), owner=owner or app.user)
     flush_notices(app)
     say(f"added task {row['id']} due {row['due_date']}")
+    _past_due(row, app.today)
     emit(row, fmt, output)
+
+
+def _past_due(row: Any, today: Any) -> None:
+    """An open task given a due date already past (-1d, 13/01 typed in November): say so, as `deal add` does of
+    a close date; it is overdue from the start."""
+    due = str(row["due_date"] or "")[:10]
+    if not row["done_at"] and due and due < today.isoformat():
+        say(f"note: task {row['id']}'s due date {due} is in the past: the task counts as overdue until it is"
+            f" done or given a later date (salescli task edit {row['id']} --due DATE)")
 
 
 @app.command("list")
@@ -121,7 +133,7 @@ def list_(
     """
     from salescli.commands.options import table_rows
     from salescli.render import pick_format, render_rows
-    from salescli.services.activities import task_list_query, task_view
+    from salescli.services.activities import task_list_owner, task_list_query, task_view
 
     if everyone and owner is not None:
         from salescli.errors import UsageError
@@ -136,7 +148,15 @@ def list_(
     sql_limit, shown = table_rows(limit, False)
     total = repo.count(query) if chosen == "table" and limit is None else None
     rows = repo.fetch_activities(query, sql_limit if sql_limit is not None else shown if chosen == "table" else None)
-    render_rows((task_view(r, app.today) for r in rows), list_columns(), fmt=chosen, output=output,
+    views: Any = (task_view(r, app.today) for r in rows)
+    # an owner column that says the same name on every row (yours, or the --owner asked for) takes the room
+    # the subject needs: a table leaves it out (json and csv keep it)
+    show_owner = task_list_owner(owner, app.user, everything=everything, everyone=everyone) is None
+    if show_owner and chosen == "table":  # (at most a table's rows: --everyone when all of them are yours)
+        views = list(views)
+        me = repo.user_spelling(app.user)
+        show_owner = any(v["owner"] != me for v in views)
+    render_rows(views, list_columns(owner=show_owner), fmt=chosen, output=output,
                 table_limit=shown, total=total, empty="no tasks")
 
 
@@ -188,7 +208,7 @@ def reopen(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """Open a done task again (done by mistake): it is a next step again, no longer an activity.
+    """Open a done task again (done by mistake): a next step again, not an activity, without its outcome.
 
     \b
     Example: salescli task reopen 23
@@ -235,7 +255,9 @@ def edit(
     row, changed = edit_activity(app.repo(), task_id, changes, LinkRefs(deal, contact, company), app.today,
                                  task=True)
     flush_notices(app)
-    say(f"updated task {row['id']}: {', '.join(changed)}" if changed else f"task {row['id']}: nothing changed")
+    say(f"updated task {row['id']}: {changed_text(row, changed)}" if changed else f"task {row['id']}: nothing changed")
+    if "due_date" in changed:
+        _past_due(row, app.today)
     emit(row, fmt, output)
 
 

@@ -660,6 +660,17 @@ class RepositoryBase:
     def row_exists(self, table: str, row_id: int) -> bool:
         return self.scalar(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?)", (row_id,)) == 1  # (a fixed name)
 
+    def record_label(self, table: str, column: str, row_id: int) -> Any:
+        """A record's name or title (table and column are fixed names), None when it is not there."""
+        return self.scalar(f"SELECT {column} FROM {table} WHERE id = ?", (row_id,))
+
+    def last_removal(self, entity: str, row_id: int) -> Row | None:
+        """How a record left (its delete or merge change: action, before, after as JSON text), None when
+        the change log has no such change."""
+        return self.one(
+            "SELECT action, before, after FROM changes WHERE entity = ? AND entity_id = ?"
+            " AND action IN ('delete', 'merge') ORDER BY id DESC LIMIT 1", (entity, row_id))
+
     def history_query(self, entity: str | None, entity_id: int | None, latest: int | None = None) -> Query:
         """The change log of a kind of record (and one record of it), oldest first; latest: only the last
         that many changes (still oldest first)."""

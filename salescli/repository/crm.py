@@ -40,23 +40,29 @@ def add_tag_filter(q: Query, col: str, text: str) -> None:
         q.add(TAG_MATCH.format(col=col), tag)
 
 
+#: What names a record of each table a reference may name (fixed names, written into SQL).
+_NAME_COLUMN = {"companies": "name", "contacts": "name", "deals": "title"}
+
+
 class CrmStore(RepositoryBase):
     # -- companies -----------------------------------------------------------------------
     def company(self, company_id: int) -> Row | None:
         return self.one("SELECT * FROM companies WHERE id = ?", (company_id,))
 
     def names(self, table: str, limit: int) -> list[str]:
-        """Up to limit company or contact names (for a "did you mean")."""
-        return [str(r["name"]) for r in self.all(f"SELECT name FROM {table} LIMIT ?", (limit,))]
+        """Up to limit company or contact names, or deal titles (for a "did you mean")."""
+        column = _NAME_COLUMN[table]
+        return [str(r["name"]) for r in self.all(f"SELECT {column} AS name FROM {table} LIMIT ?", (limit,))]
 
     def names_sharing_words(self, table: str, words: str, limit: int = 3) -> list[str]:
-        """Company or contact names that begin with these whole words ("Acme" -> "Acme Robotics") or that
-        these words begin with ("Acme Robotics Inc" -> "Acme Robotics"), any case."""
+        """Company or contact names (deal titles) that begin with these whole words ("Acme" -> "Acme Robotics")
+        or that these words begin with ("Acme Robotics Inc" -> "Acme Robotics"), any case."""
         text = words.strip()
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        column = _NAME_COLUMN[table]
         return [str(r["name"]) for r in self.all(
-            f"SELECT name FROM {table} WHERE name LIKE ? ESCAPE '\\'"
-            " OR lower(substr(?, 1, length(name) + 1)) = lower(name) || ' ' ORDER BY id LIMIT ?",
+            f"SELECT {column} AS name FROM {table} WHERE {column} LIKE ? ESCAPE '\\'"
+            f" OR lower(substr(?, 1, length({column}) + 1)) = lower({column}) || ' ' ORDER BY id LIMIT ?",
             (escaped + " %", text, limit))]
 
     def named_loosely(self, table: str, name: str) -> list[int]:

@@ -32,6 +32,29 @@ DEAL_SORTS: dict[str, str] = {
     "probability": "d.probability DESC, d.id",
 }
 
+
+
+def reversed_order(order_by: str) -> str:
+    """An ORDER BY turned around (`deal list --sort -amount`): each term's direction flips, but the terms
+    that put missing or unconverted values last (`x IS NULL`, `x NOT IN (...)`) keep them last."""
+    terms, depth, start = [], 0, 0
+    for i, ch in enumerate(order_by):
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            terms.append(order_by[start:i].strip())
+            start = i + 1
+    terms.append(order_by[start:].strip())
+    out = []
+    for term in terms:
+        if term.endswith(" IS NULL") or " NOT IN (" in term:
+            out.append(term)
+        elif term.endswith(" DESC"):
+            out.append(term.removesuffix(" DESC"))
+        else:
+            out.append(f"{term} DESC")
+    return ", ".join(out)
+
+
 DEAL_COLUMNS = (
     "d.id, d.title, d.company_id, c.name AS company, d.contact_id, ct.name AS contact,"
     " d.pipeline_id, p.name AS pipeline, d.stage_id, s.name AS stage, s.kind AS stage_kind,"
@@ -311,6 +334,7 @@ class DealStore(RepositoryBase):
         sort: str = "id",
         worth: dict[str, float] | None = None,
         rated: list[str] | None = None,
+        descending: bool = False,
     ) -> DealQuery:
         """The deal list. Filters only use aliases d and s (see deal_totals).
 
@@ -320,6 +344,7 @@ class DealStore(RepositoryBase):
         scaled by ``scale`` (currency -> 10**(decimals-2) for currencies without 2 decimals). ``worth``
         (currency -> factor from its minor units to the base's; "*": any other currency) orders --sort amount
         in the base currency, the currencies not in ``rated`` (no exchange rate) after the others.
+        descending: the sort turned around (deals without the value still last).
         """
         order_by = DEAL_SORTS[sort]
         if sort == "amount" and worth:
@@ -335,6 +360,8 @@ class DealStore(RepositoryBase):
             # finds, instead of scanning the table in id order hoping to meet LIMIT matches early
             # (a full scan when they are few or none).
             order_by = "+d.id"
+        if descending:
+            order_by = reversed_order(order_by)
         q = DealQuery(DEAL_COLUMNS, DEAL_SOURCE, order_by=order_by)
         if stage_ids is not None:
             if len(stage_ids) == 1:

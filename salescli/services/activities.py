@@ -100,10 +100,7 @@ def resolve_deal(repo: Repository, ref: str, field: str = "--deal") -> Row:
     """The deal named by id or unique title (the deals module's rules), the option named when unknown."""
     from salescli.services.deals import resolve_deal as find_deal
 
-    try:
-        return find_deal(repo, ref)
-    except NotFound as exc:
-        raise NotFound(f'{field} "{ref}" not found', hint=exc.hint) from None
+    return find_deal(repo, ref, field)
 
 
 def _links(repo: Repository, refs: LinkRefs, current: Row | None = None) -> dict[str, int | None]:
@@ -271,14 +268,14 @@ def complete_task(repo: Repository, task_id: int, day: date, today: date, outcom
 
 def reopen_task(repo: Repository, task_id: int) -> Row:
     """A done task open again (done by mistake, or not really done): no longer activity on its links, dated
-    as it was before it was done."""
+    as it was before it was done, without the outcome it was done with (the change log keeps it)."""
     with repo.write():
         row = get_task(repo, task_id)
         if row["done_at"] is None:
             raise RuleError(f"task {task_id} is not done", hint=f"mark it done: salescli task done {task_id}")
         opened_on = repo.task_day_before_done(task_id) or str(row["created_at"])[:10]
-        repo.change_record("activities", "task", task_id, {"done_at": None, "occurred_at": opened_on},
-                           action="reopen")
+        repo.change_record("activities", "task", task_id, {"done_at": None, "occurred_at": opened_on,
+                                                           "outcome": None}, action="reopen")
         repo.update_row("activities", task_id, {"updated_at": repo.now()})
         repo.forget_last_activity(str(row["done_at"]), row)
     return get_task(repo, task_id)
@@ -461,9 +458,15 @@ def task_list_query(
         from salescli.services.refs import known_user
 
         owner = known_user(repo, owner)
-    who = owner if owner is not None else (None if everything or everyone else acting_user)
+    who = task_list_owner(owner, acting_user, everything=everything, everyone=everyone)
     return repo.task_query(owner=repo.user_spelling(who) if who is not None else None,
                            include_done=everything, due_windows=spans)
+
+
+def task_list_owner(owner: str | None, acting_user: str, *, everything: bool, everyone: bool) -> str | None:
+    """Whose tasks `task list` shows: --owner's, else the acting user's unless --all or --everyone (None:
+    every owner's)."""
+    return owner if owner is not None else (None if everything or everyone else acting_user)
 
 
 def task_view(row: Row, today: date) -> dict[str, Any]:

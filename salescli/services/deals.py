@@ -166,10 +166,11 @@ def _rescale(minor: int | None, old: str, new: str) -> int | None:
 
 
 # -- references ----------------------------------------------------------------------------------
-def resolve_deal(repo: Repository, ref: str | int) -> Row:
+def resolve_deal(repo: Repository, ref: str | int, field: str = "deal") -> Row:
     """A deal by id ('12', '#12'), unique title (any case) or the external id an import gave it
-    ('006Ec00000A1', 'D-0042'). Unknown: exit 3; ambiguous: exit 1."""
-    from salescli.services.refs import parse_id
+    ('006Ec00000A1', 'D-0042'). Unknown: exit 3, naming field (--deal), with the titles it may have meant;
+    ambiguous: exit 1."""
+    from salescli.services.refs import parse_id, similar_names
 
     text = str(ref).strip()
     deal_id = parse_id(text)
@@ -186,7 +187,9 @@ def resolve_deal(repo: Repository, ref: str | int) -> Row:
         found = repo.deal(found_id)
         assert found is not None
         return found
-    raise NotFound(f"deal {ref} not found" if deal_id is not None else f'deal "{ref}" not found',
+    named = f"{field} {ref}" if deal_id is not None and field == "deal" else f'{field} "{ref}"'
+    meant = similar_names(repo, "deals", text)
+    raise NotFound(f"{named} not found" + (f"; did you mean {meant}?" if meant else ""),
                    hint="list deals with `salescli deal list`")
 
 
@@ -939,8 +942,10 @@ class DealFilter:
     min_amount: tuple[int, str | None] | None = None
 
 
-def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str = "id") -> DealQuery:
-    """Resolve the filter's references (unknown stage, pipeline, company, owner: exit 3) into a deal query."""
+def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str = "id",
+                    descending: bool = False) -> DealQuery:
+    """Resolve the filter's references (unknown stage, pipeline, company, owner: exit 3) into a deal query;
+    descending: the sort turned around (`--sort -amount`)."""
     from salescli.services.refs import known_user, resolve_company, resolve_contact
     from salescli.values import CURRENCY_DECIMALS
 
@@ -982,7 +987,7 @@ def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str
         close_before=flt.close_before.isoformat() if flt.close_before else None,
         tag=flt.tag, company_id=company_id, contact_id=contact_id, stale=stale,
         parked_after=today.isoformat() if flt.parked else None, min_amount=flt.min_amount, scale=scale, sort=sort,
-        worth=worth, rated=rated,
+        worth=worth, rated=rated, descending=descending,
     )
 
 

@@ -96,15 +96,15 @@ def _with_loose(repo: Repository, table: str, rows: list[Row], ref: str) -> list
 
 
 def similar_names(repo: Repository, table: str, ref: str) -> str | None:
-    """The names like a reference that matched none ("Acme" or "Acme Robotic" for Acme Robotics):
-    "A or B", for a "did you mean"; None when nothing is close."""
+    """The names (of companies or contacts; titles of deals) like a reference that matched none ("Acme" or
+    "Acme Robotic" for Acme Robotics): "A or B", for a "did you mean"; None when nothing is close."""
     from salescli.values import SUGGEST_AMONG, closest
 
     if not ref.strip() or parse_id(ref) is not None:
         return None
     matches = repo.names_sharing_words(table, ref) or [
         m for m in [closest(ref, repo.names(table, SUGGEST_AMONG + 1), 0.8)] if m and not _distinct(ref, m)]
-    return " or ".join(matches) or None
+    return " or ".join(dict.fromkeys(matches)) or None  # (deal titles repeat: one "Renewal" is enough)
 
 
 _LEGAL_FORMS = {"ab", "ag", "as", "aps", "bv", "co", "corp", "gmbh", "inc", "kg", "llc", "llp", "ltd", "nv", "oy",
