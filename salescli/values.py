@@ -104,6 +104,12 @@ def typo_of(text: str, names: list[str]) -> str | None:
     return None
 
 
+def one_slip(a: str, b: str) -> bool:
+    """Whether two names are one slip apart (a letter added, dropped, changed, or two swapped), in any case;
+    never across other numbers (rep1 and rep2 are two reps)."""
+    return re.findall(r"[0-9]+", a) == re.findall(r"[0-9]+", b) and _slips(a.lower(), b.lower()) == 1
+
+
 def _slips(a: str, b: str) -> int:
     """Edits from a to b (insert, delete, replace, swap two neighbours): optimal string alignment distance."""
     if abs(len(a) - len(b)) > 2:

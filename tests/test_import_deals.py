@@ -1431,8 +1431,8 @@ def test_a_date_format_reads_its_dates_with_a_time_and_names_an_impossible_day(o
     res = cli("import", "deals", str(path), "--map-file", str(fmt))
     assert (res.exit_code, res.stderr.splitlines()[0]) == (4, 'Error: d.csv:3: expected_close "31.02.2026" is not a'
                                                               " valid date")
-    path.write_text("title,stage,created_at,expected_close\nA,Qualification,01.02.2026 14:22,31.12.2026\n")
-    ok("import", "deals", str(path), "--map-file", str(fmt))
+    path.write_text("title,stage,created_at,expected_close\nA,Qualification,01.02.2026 14:22,31.12.2026 09:30\n")
+    ok("import", "deals", str(path), "--map-file", str(fmt))  # (a close date with a time: its day)
     assert sql(ok, "SELECT created_at, expected_close FROM deals") == [
         {"created_at": "2026-02-01T14:22:00", "expected_close": "2026-12-31"}]
 
@@ -1452,8 +1452,8 @@ def test_new_companies_and_owners_a_slip_from_another_in_the_same_file_are_noted
                                     "C,ACME CORP,Jane Doe\n")
     res = ok("import", "deals", str(path), "--dry-run")
     assert res.stderr.count("note: ") == 2
-    assert ('note: 1 owner "Jane Deo" is a new user, one slip from user Jane Doe: check the file, or map the value'
-            ' (--map-file values: {"owner": {"Jane Deo": "Jane Doe"}})\n') in res.stderr
+    assert ('note: 1 new owner is one slip from another the file names: Jane Deo beside Jane Doe: if one is a typo,'
+            ' map it (--map-file values: {"owner": {"TYPO": "NAME"}})\n') in res.stderr
     note = ('note: 1 company "Acme Corp." is new beside company "Acme Corp" (the same name but for case, spaces or'
             ' punctuation): check the file, or map the value (--map-file values: {"company": {"Acme Corp.":'
             ' "Acme Corp"}})\n')
@@ -1463,3 +1463,11 @@ def test_new_companies_and_owners_a_slip_from_another_in_the_same_file_are_noted
     path.write_text("Deal Name,Associated Company\nD,Hooli; Hooli XYZ\n")  # HubSpot's several companies
     assert ('note: 1 company "Hooli; Hooli XYZ" is new: one company, though ";" may join several (a HubSpot export'
             ' does): check the file, or map the value to one of them\n') in ok("import", "deals", str(path)).stderr
+    # many: one line a kind, the first three named (not a line a name); names two slips apart are not one slip
+    rows = "".join(f"E{i},A{i}; B{i},Rep Number{i:03d} Smith\n" for i in range(40))
+    path.write_text("Deal Name,Associated Company,Deal owner\n" + rows + "F,Mary Chan Co,Mary Chan\n"
+                    "G,Mark Chen Co,Mark Chen\n")
+    res = ok("import", "deals", str(path), "--dry-run")
+    assert res.stderr.count("note: ") == 1
+    assert ("note: 40 companies are new, one each, though \";\" may join several (a HubSpot export does): 'A0; B0',"
+            " 'A1; B1', 'A2; B2' and 37 more: check the file, or map the values to one of them\n") in res.stderr

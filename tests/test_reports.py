@@ -1179,8 +1179,8 @@ def test_funnel_headline_is_the_cohort_and_names_the_flow_apart(hist: Run) -> No
 
 def test_a_total_target_that_is_no_sum_of_the_rows_says_why(hist: Run) -> None:
     # team West's 50k target stands for cy (who has none of her own): 30k + 20k + 50k, not the rows' 50k
-    note = ("the total's target, 100,000.00 USD, counts a team's target where one is set instead of its members'"
-            " (the owners' targets add up to 50,000.00)")
+    note = ("the total's target, 100,000.00 USD, counts a team's target instead of its members' on the days one is"
+            " set (the owners' targets add up to 50,000.00)")
     assert note in report(hist, "performance")["notes"]
     assert note in report(hist, "forecast", "--by", "owner")["notes"]
     assert not any("total's target" in n for n in report(hist, "performance", "--by", "team")["notes"])

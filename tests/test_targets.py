@@ -558,6 +558,10 @@ def test_import_dry_run_checks_and_counts_and_writes_nothing(ok: Run, cli: Run, 
     assert json.loads(res.stdout) == {"rows": 2, "created": 1, "updated": 0, "unchanged": 1, "dry_run": True}
     assert res.stderr == "would import 2 targets (1 new, 0 updated, 1 unchanged)\n"  # (no "new user zed")
     assert digest(db) == before
+    elsewhere = tmp_path / "none.db"  # no database yet: planned on a fresh one, none left behind
+    assert ok("target", "import", str(f), "--dry-run", database=elsewhere).stderr == (
+        "would import 2 targets (2 new, 0 updated, 0 unchanged)\n")
+    assert not elsewhere.exists()
     f.write_text("owner,period,value\nzed,2026-Q4,50k\nzed,2026-Q4,60k\n", encoding="utf-8")
     res = cli("target", "import", str(f), "--dry-run")
     assert (res.exit_code, res.stderr.splitlines()[0]) == (4, "Error: quotas.csv:3: repeats the target of line 2"

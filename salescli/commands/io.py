@@ -158,7 +158,7 @@ def _import(
     )
     if options.day_first is None and options.spec.day_first is None:
         options.day_first = app.day_first()
-    with _repo_for(app, dry_run) as repo:
+    with repo_for(app, dry_run) as repo:
         with _progress_bar(file, progress) as tick:
             report = run_import(repo, file, options, progress=tick)
         flush_notices(app)
@@ -197,7 +197,7 @@ class _TempRepo:
             self.tmp.cleanup()
 
 
-def _repo_for(app: AppContext, dry_run: bool) -> _TempRepo:
+def repo_for(app: AppContext, dry_run: bool) -> _TempRepo:
     return _TempRepo(app, dry_run)
 
 

@@ -128,9 +128,14 @@ def import_(
         from salescli.errors import InvalidValue
 
         raise InvalidValue("--format", fmt or "", "is not one of table, json")
+    from salescli.commands.io import repo_for
+
     app = app_context(ctx)
-    summary = import_targets(app.repo(create=True), file, app.today, dry_run=dry_run)
-    flush_notices(app)
+    with repo_for(app, dry_run) as repo:  # (a dry run on no database plans on a fresh one, then drops it)
+        summary = import_targets(repo, file, app.today, dry_run=dry_run)
+        for message in repo.notices:  # (the plan's own repository when there is no database yet)
+            say(message)
+        repo.notices.clear()
     say(f"{'would import' if dry_run else 'imported'} {summary['rows']} target{'s' if summary['rows'] != 1 else ''}"
         f" ({summary['created']} new, {summary['updated']} updated, {summary['unchanged']} unchanged)")
     if chosen == "json":

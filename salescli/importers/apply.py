@@ -474,6 +474,7 @@ def _run(repo: Repository, csv_file: CsvFile, mapping: Mapping, options: ImportO
     if progress is not None:  # every row read: what is left (indexes, search, commit) has no count to show
         progress(tally.rows, FINISHING, csv_file.size)
     planner.after_rows()
+    planner.near_notes()
     writer.finish()
     summary = report.summary()
     summary.pop("mapping", None)

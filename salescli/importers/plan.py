@@ -210,6 +210,11 @@ class CellParsers:
             except ValueError as exc:
                 if "out of range" in str(exc) or "must be in" in str(exc):  # the form fits, the day does not exist
                     raise InvalidValue(None, text, "is not a valid date") from None
+                from salescli.values import date_and_time
+
+                split = date_and_time(text)  # "01.12.2026 14:22" in a "%d.%m.%Y" file: its day
+                if split is not None and split[0] != text:
+                    return self._slow_date(split[0])
                 if not _SERIAL_RE.fullmatch(text):
                     # the file says how its dates are written: another form is a mistake, not a guess
                     raise InvalidValue(None, text, f"does not match the date format {self.date_format}") from None
@@ -724,6 +729,9 @@ class Planner:
         self.default_owner = None if "owner" in mapping.fields else writer.user
         self.relations = Relations()
         self.known_users: list[str] | None = None
+        # names the file makes that look like others (said once per kind, with the first few, by near_notes)
+        self.near: dict[str, list[tuple[str, str]]] = {"owner": [], "owner_file": [], "company": [], "joined": []}
+        self.new_owner_keys: dict[str, str] = {}  # a new full name with one letter dropped (or none) -> that name
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
         self.export_ids: dict[int, str] = {}  # record created by this file -> its id in the export read
@@ -805,15 +813,62 @@ class Planner:
             if fold(owner) == fold(self.writer.user or ""):
                 return spelled  # the one importing: no news
             self.tally.new_users.append(owner)
-            # (or a full name this file gave before: short first names a letter apart are often two people,
-            # dana and hana, where "Jane Deo" beside "Jane Doe" is a slip)
-            named = [u for u in self.tally.new_users[:-1] if " " in u.strip()] if " " in owner.strip() else []
-            meant = typo_of(owner, self.known_users + named)
+            meant = typo_of(owner, self.known_users)
             if meant is not None:  # imported as the file has it (an import records the source), but said
-                self.tally.notes[(f'owner "{owner}" is a new user, one slip from user {meant}: check the file, or'
-                                  f' map the value (--map-file values: {{"owner": {{"{owner}": "{meant}"}}}})',
-                                  "")] += 1
+                self.near["owner"].append((owner, meant))
+            elif " " in owner.strip():
+                self._note_new_owner_twin(owner)
         return spelled  # "dana kim" is the user Dana Kim: one owner in every report
+
+    def _note_new_owner_twin(self, owner: str) -> None:
+        """A new full name one slip from another this file gave ("Jane Deo" beside "Jane Doe"), found in constant
+        time by the name with each letter dropped; first names alone are not compared (dana and hana are two
+        people more often than a slip)."""
+        from salescli.values import one_slip
+
+        folded = fold(owner)
+        keys = {folded, *(folded[:i] + folded[i + 1:] for i in range(len(folded)))}
+        other = next((o for k in keys if (o := self.new_owner_keys.get(k)) is not None and one_slip(o, owner)), None)
+        if other is not None:
+            self.near["owner_file"].append((owner, other))
+        for k in keys:
+            self.new_owner_keys.setdefault(k, owner)
+
+    def near_notes(self) -> None:
+        """One note per kind of look-alike the file made, naming the first three (a file of thousands of
+        HubSpot multi-company cells gives one line, not thousands)."""
+        def shown(pairs: list[tuple[str, str]], how: str) -> str:
+            listed = ", ".join(how.format(a, b) for a, b in pairs[:3])
+            return listed + (f" and {len(pairs) - 3} more" if len(pairs) > 3 else "")
+
+        owners, in_file, twins, joined = (self.near[k] for k in ("owner", "owner_file", "company", "joined"))
+        if owners:
+            a, b = owners[0]
+            self.tally.notes[(
+                f'owner "{a}" is a new user, one slip from user {b}: check the file, or map the value (--map-file'
+                f' values: {{"owner": {{"{a}": "{b}"}}}})',
+                f'owners are new users, each one slip from a user: {shown(owners, "{0} ({1}?)")}: check the file, or'
+                f' map the values (--map-file values: {{"owner": {{"{a}": "{b}"}}}})')] += len(owners)
+        if in_file:
+            self.tally.notes[(
+                f'new owner is one slip from another the file names: {shown(in_file, "{0} beside {1}")}: if one is a'
+                ' typo, map it (--map-file values: {"owner": {"TYPO": "NAME"}})',
+                f'new owners are one slip from others the file names: {shown(in_file, "{0} beside {1}")}: where one'
+                ' is a typo, map it (--map-file values: {"owner": {"TYPO": "NAME"}})')] += len(in_file)
+        if twins:
+            a, b = twins[0]
+            self.tally.notes[(
+                f'company "{a}" is new beside company "{b}" (the same name but for case, spaces or punctuation):'
+                f' check the file, or map the value (--map-file values: {{"company": {{"{a}": "{b}"}}}})',
+                f'companies are new beside others spelt the same but for case, spaces or punctuation:'
+                f' {shown(twins, "{0!r} beside {1!r}")}: check the file, or map the values (--map-file values:'
+                f' {{"company": {{"{a}": "{b}"}}}})')] += len(twins)
+        if joined:
+            self.tally.notes[(
+                f'company "{joined[0][0]}" is new: one company, though ";" may join several (a HubSpot export'
+                ' does): check the file, or map the value to one of them',
+                f'companies are new, one each, though ";" may join several (a HubSpot export does):'
+                f' {shown(joined, "{0!r}")}: check the file, or map the values to one of them')] += len(joined)
 
     def duplicate_of(self, table: str, rid: int, line: int, how: str) -> RowError:
         first = self.writer.seen_line(table, rid)
@@ -865,13 +920,10 @@ class Planner:
 
     def note_company_twin(self, name: str) -> None:
         if ";" in name:  # HubSpot joins a record's several associated companies with ";"
-            self.tally.notes[(f'company "{name}" is new: one company, though ";" may join several (a HubSpot export'
-                              " does): check the file, or map the value to one of them", "")] += 1
+            self.near["joined"].append((name, ""))
         twin = self.relations.loose_twin(name)
         if twin is not None:  # created as the file has it (as an owner is), but said
-            self.tally.notes[(f'company "{name}" is new beside company "{twin}" (the same name but for case, spaces'
-                              f' or punctuation): check the file, or map the value (--map-file values:'
-                              f' {{"company": {{"{name}": "{twin}"}}}})', "")] += 1
+            self.near["company"].append((name, twin))
 
     def create_company(self, name: str, domain: str | None, ext: str | None, line: int,
                        owner: str | None = None) -> int:
@@ -1932,6 +1984,7 @@ class DealPlanner(Planner):
         if any(str(changed.get(k) or "")[:10] > self.today for k in ("won_at", "lost_at")):
             self.tally.notes[CLOSED_AHEAD] += 1
         if redated is not None and "stage_entered_at" in changed:
+            self.writer.need_index("stage_history_deal")
             last = self.store.last_stage_entries(current["id"])
             if last and last[0]["to_stage_id"] == stage.id:  # (undo puts the day back, from the change's before)
                 self.store.redate_stage_entry(last[0]["id"], fields["stage_entered_at"])
@@ -1962,6 +2015,7 @@ class DealPlanner(Planner):
         redated = self._new_close(current, stage, values, closed_on)
         if redated is None or self.options.on_duplicate == "skip":
             return
+        self.writer.need_index("stage_history_deal")  # (a bulk import drops it: a scan of the history a row)
         last = self.store.last_stage_entries(current["id"])
         floor, what = str(current["created_at"])[:10], "was created"
         if len(last) == 2 and str(last[1]["changed_at"])[:10] > floor:
@@ -1981,6 +2035,7 @@ class DealPlanner(Planner):
         if current["stage_id"] == stage.id or self.options.on_duplicate == "skip":
             return
         entered = str(closed_on or self.writer.now)[:10]
+        self.writer.need_index("stage_history_deal")
         last = self.store.last_stage_change(current["id"]) or str(current["stage_entered_at"])[:10]
         if entered >= last:
             return

@@ -634,10 +634,10 @@ class ImportStore(RepositoryBase):
             before, after = json.loads(u["before"] or "{}"), json.loads(u["after"] or "{}")
             if u["entity_id"] not in (keep or set()) and "stage_id" not in after and before.get("stage_entered_at") \
                     and after.get("stage_entered_at"):
-                self.conn.execute(
-                    "UPDATE stage_history SET changed_at = ? WHERE id = (SELECT max(h.id) FROM stage_history h"
-                    " JOIN deals d ON d.id = h.deal_id AND d.stage_id = h.to_stage_id WHERE h.deal_id = ?"
-                    " AND h.changed_at = ?)", (before["stage_entered_at"], u["entity_id"], after["stage_entered_at"]))
+                self.conn.execute(  # (the first entry of that moment: a later win at the same instant is not it)
+                    "UPDATE stage_history SET changed_at = ? WHERE id = (SELECT min(h.id) FROM stage_history h"
+                    " WHERE h.deal_id = ? AND h.changed_at = ?)",
+                    (before["stage_entered_at"], u["entity_id"], after["stage_entered_at"]))
         for deal_id, from_id, to_id, when, who in legacy:
             cur = self.conn.execute(
                 "DELETE FROM stage_history WHERE id = (SELECT max(id) FROM stage_history WHERE deal_id = ?"

@@ -288,8 +288,8 @@ def import_targets(repo: Repository, path: Path, today: date, *, dry_run: bool =
                     raise ImportRejected(f"{where}: {exc.message}", hint=exc.hint) from None
             if dry_run:
                 raise _DryRun()
-    except _DryRun:
-        repo.notices.clear()  # ("new user" said of a user the dry run did not add)
+    except _DryRun:  # ("new user" said of a user the dry run did not add; its other notes hold)
+        repo.notices[:] = [n for n in repo.notices if not n.startswith("new user ")]
     return {"rows": len(planned), **counts}
 
 
@@ -402,7 +402,7 @@ def resolve_target(repo: Repository, metric: str, period: Period, scope: Scope,
     won_amount in minor units of the base currency (rounded to a whole minor unit), counts to 2 decimals when a
     part of a longer target (whole numbers otherwise).
     `rows` and `teams` let a report resolve many scopes from one read. upto: only the part expected before
-    that day (each target spread evenly over its own days), for pacing.
+    that day (each target spread over its own months, a day its month's share), for pacing.
     """
     if rows is None:
         rows = repo.targets_overlapping(period.start.isoformat(), period.end.isoformat(), metric)

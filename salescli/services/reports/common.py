@@ -454,8 +454,8 @@ def target_rollup_note(by: str | None, rows: list[dict[str, Any]], total: Decima
     added = sum(given, Decimal(0))
     if not given or added == total:
         return None
-    return (f"the total's target, {total:,.2f} {base}, counts a team's target where one is set instead of its"
-            f" members' (the owners' targets add up to {added:,.2f})")
+    return (f"the total's target, {total:,.2f} {base}, counts a team's target instead of its members' on the days"
+            f" one is set (the owners' targets add up to {added:,.2f})")
 
 
 # A total target compared with everyone's figure: (metric, its target's key, the figure, in words)

@@ -3,7 +3,8 @@
 For each stage: the deals that entered it in the period (first entry), their amount, and of those
 the share that later entered a later open stage or a won stage (reaching Lost is not progress), by
 count and by value; and the median days a deal stayed in the stage (stays that began in the period
-and have ended). A deal back in a stage it was in before the period is not a new entry. The pipeline
+and have ended). A deal back in a stage it was in before the period, or moved back from a later open
+stage, is not a new entry. The pipeline
 is --pipeline, else the default one (filters.pipeline names it; a note names the other pipelines
 holding deals, which it leaves out). --by adds, per group, the deals that entered the first stage in
 the period and how many of them have been won since (a cohort, as the summary's conversion), and
