@@ -192,6 +192,19 @@ def test_a_rate_only_from_a_later_day_is_named_in_the_note_with_the_fx_set_that_
                 and "left out" in n]
 
 
+def test_an_imported_currency_slip_is_named_in_the_import_and_the_reports(ok: Run, tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("title,amount,currency,expected_close\nA,100,ERU,2026-12-20\nB,5,BTC,2026-12-20\n")
+    res = ok("import", "deals", str(path))
+    assert ("note: 1 deal is in ERU, which has no exchange rate: totals in USD leave it out (ERU is no ISO 4217"
+            " currency (did you mean EUR?); salescli fx set ERU RATE)\n") in res.stderr
+    assert "(BTC is no ISO 4217 currency; salescli fx set BTC RATE)" in res.stderr
+    notes = json.loads(ok("report", "pipeline", "-f", "json").stdout)["notes"]
+    assert ("ERU is no ISO 4217 currency (did you mean EUR?); ERU amounts left out: no exchange rate (salescli fx"
+            " set ERU RATE)") in notes
+    assert "BTC amounts left out: no exchange rate (salescli fx set BTC RATE)" in notes  # (chosen: said once)
+
+
 def test_fx_set_and_list(ok: Run, cli: Run, db: Path) -> None:
     res = ok("fx", "set", "eur", "1.0800", "--date", "2026-11-01")
     assert res.stderr == "1 EUR = 1.08 USD from 2026-11-01\n"

@@ -405,7 +405,7 @@ def test_a_domain_its_contacts_write_from_names_a_company_without_one(ok: Run, c
     assert res.stderr.splitlines() == [
         "Error: no company has domain globex.com; did you mean Globex (company 1), whose contacts write from it?",
         "Hint: give it the domain: salescli company edit 1 --domain globex.com; or create a new company: salescli"
-        " company add globex.com"]
+        " company add NAME --domain globex.com"]
     assert digest(db) == before
     ok("company", "edit", "1", "--domain", "globex.com")
     res = ok("deal", "add", "Globex deal", "--company", "globex.com")

@@ -175,7 +175,7 @@ def test_forget_erases_the_history_of_their_tasks_and_activities_as_it_erases_th
                           " ask)\n")
     res = ok("contact", "forget", "1", "--yes")
     assert res.stderr == ("forgot contact 1: erased 3 history entries, 2 activities anonymised, 0 deals unlinked\n"
-                          'open task 1 now reads "(erased)": reword it with salescli task edit ID --subject TEXT\n')
+                          'open task 1 now reads "(erased)": reword it with salescli task edit 1 --subject TEXT\n')
     history = {(h["entity"], h["entity_id"]): h for h in json.loads(ok("history", "-f", "json").stdout)
                if h["entity"] in ("task", "activity")}
     assert (history[("task", 1)]["after"]["subject"], history[("task", 1)]["after"]["contact_id"]) == ("(erased)", None)

@@ -1150,13 +1150,13 @@ def test_empty_cells_keep_the_stored_values_and_say_so(ok: Run, tmp_path: Path) 
 def test_deals_in_a_currency_without_a_rate_are_noted(ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "title,amount,currency\nA,5,EUR\nB,€6,\nC,7,EUE\nD,1,USD\nE,,GBP\n")
     res = ok("import", "deals", str(path))
-    assert ("note: 1 deal is in EUE, which has no exchange rate: totals in USD leave it out (salescli fx set EUE"
-            " RATE)\nnote: 2 deals are in EUR, which has no exchange rate: totals in USD leave them out (salescli fx"
-            " set EUR RATE)\n") in res.stderr
+    assert ("note: 1 deal is in EUE, which has no exchange rate: totals in USD leave it out (EUE is no ISO 4217"
+            " currency (did you mean EUR?); salescli fx set EUE RATE)\nnote: 2 deals are in EUR, which has no exchange"
+            " rate: totals in USD leave them out (salescli fx set EUR RATE)\n") in res.stderr
     ok("fx", "set", "EUR", "1.1")
     ok("deal", "add", "Another", "--amount", "1", "--currency", "EUE")
     res = ok("import", "deals", str(path))
-    assert "EUR" not in res.stderr and "note: 1 deal is in EUE" in res.stderr  # (the file's rows are counted)
+    assert "deals are in EUR" not in res.stderr and "note: 1 deal is in EUE" in res.stderr  # (the file's rows)
 
 
 def test_a_partial_re_import_reads_amounts_in_the_deals_currency_and_keeps_a_fitting_stage(
@@ -1441,8 +1441,8 @@ def test_contacts_named_from_their_e_mail_are_noted(ok: Run, tmp_path: Path) -> 
     path = write(tmp_path, "c.csv", "First Name,Last Name,Email\n,,jane.doe@acme.com\nBob,Bee,bob@acme.com\n"
                                     ",,info@acme.com\n")
     res = ok("import", "contacts", str(path))
-    assert ("note: 2 new contacts have no name in the file: named from their e-mail addresses (jane.doe@… as"
-            " Jane Doe)\n") in res.stderr
+    assert ("note: 2 new contacts have no name in the file: named from their e-mail addresses (jane.doe@acme.com as"
+            " Jane Doe, info@acme.com as Info; contact edit --name)\n") in res.stderr
     assert [c["name"] for c in json.loads(ok("contact", "list", "-f", "json").stdout)] == ["Jane Doe", "Bob Bee",
                                                                                           "Info"]
 

@@ -1049,10 +1049,19 @@ def test_forecast_list_shows_the_stored_snapshots_and_rm_deletes_one(hist: Run, 
     assert [r["id"] for r in json.loads(hist("forecast", "list", "-f", "json").stdout)] == [1]
     assert [h["action"] for h in json.loads(hist("history", "forecast_snapshot", "2", "-f", "json").stdout)] == [
         "create", "delete"]
+    assert hist("forecast", "snapshot", "--period", "2026-12").stdout == "3\n"  # (2's history is 2's alone)
     before = digest(db)
     res = cli("forecast", "rm", "9", "--yes")
     assert (res.exit_code, res.stderr.splitlines()[0]) == (3, "Error: no forecast snapshot 9")
     assert digest(db) == before
+
+
+def test_accuracy_on_an_earlier_day_leaves_out_snapshots_taken_after_it(hist: Run) -> None:
+    hist("forecast", "snapshot", today="2026-11-16")
+    hist("forecast", "snapshot", today="2026-11-26")
+    assert [s["taken_on"] for s in report(hist, "forecast-accuracy")["snapshots"]] == ["2026-11-16", "2026-11-26"]
+    earlier = json.loads(hist("report", "forecast-accuracy", "-f", "json", today="2026-11-20").stdout)
+    assert [s["taken_on"] for s in earlier["snapshots"]] == ["2026-11-16"]
 
 
 def test_a_snapshot_is_of_a_period_not_over_yet(ok: Run, cli: Run) -> None:

@@ -266,6 +266,17 @@ def test_moving_a_user_with_closed_deals_to_another_team_says_past_team_figures_
                           " closed periods included\nupdated user dan: team\n")
 
 
+def test_a_team_named_in_another_case_of_another_script_is_the_same_team_everywhere(ok: Run) -> None:
+    ok("user", "add", "Zoë", "--team", "Équipe Nord")
+    ok("user", "add", "Ömer", "--team", "équipe nord")  # (joins Équipe Nord)
+    ok("deal", "add", "Nordic", "--owner", "Ömer", "--amount", "5k", "--close", "2026-12-10")
+    res = ok("target", "set", "team:équipe nord", "2026-Q4", "1000")
+    assert "no user is in team" not in res.stderr and "team:Équipe Nord" in res.stderr
+    data = json.loads(ok("report", "forecast", "--team", "équipe NORD", "-f", "json").stdout, parse_float=D)
+    assert (data["filters"]["team"], data["summary"]["open"], data["summary"]["target"]) == (
+        "Équipe Nord", D("5000.00"), D("1000.00"))
+
+
 # -- target import -----------------------------------------------------------------------------------
 def test_import(ok: Run, tmp_path: Path) -> None:
     f = tmp_path / "quotas.csv"

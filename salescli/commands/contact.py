@@ -277,8 +277,8 @@ def forget(
     if tasks:
         listed = ", ".join(map(str, tasks[:10])) + (" …" if len(tasks) > 10 else "")
         say(f"open task{'s' if len(tasks) != 1 else ''} {listed} now read{'' if len(tasks) != 1 else 's'}"
-            f" \"(erased)\": reword"
-            f" {'them' if len(tasks) != 1 else 'it'} with salescli task edit ID --subject TEXT")
+            f" \"(erased)\": reword {'them' if len(tasks) != 1 else 'it'} with salescli task edit"
+            f" {'ID' if len(tasks) != 1 else tasks[0]} --subject TEXT")
 
 
 @app.command("merge")

@@ -74,8 +74,6 @@ ZERO_PROBABILITY = ("open deal comes with a probability of 0 (its stage's is hig
 MOVED_BACK = ("existing deal is moved back a stage or reopened by the file (an older export?): `import undo` takes it"
               " back", "existing deals are moved back a stage or reopened by the file (an older export?): `import undo`"
               " takes them back")
-NAMED_FROM_EMAIL = ("new contact has no name in the file: named from its e-mail address (jane.doe@… as Jane Doe)",
-                    "new contacts have no name in the file: named from their e-mail addresses (jane.doe@… as Jane Doe)")
 #: An existing deal whose stage_history cell is not its history: the history is kept (it only grows by moves).
 HISTORY_KEPT = ("existing deal's stage history differs from its stage_history cell: kept as it is"
                 " (history only grows by stage changes)",
@@ -730,7 +728,8 @@ class Planner:
         self.relations = Relations()
         self.known_users: list[str] | None = None
         # names the file makes that look like others (said once per kind, with the first few, by near_notes)
-        self.near: dict[str, list[tuple[str, str]]] = {"owner": [], "owner_file": [], "company": [], "joined": []}
+        self.near: dict[str, list[tuple[str, str]]] = {"owner": [], "owner_file": [], "company": [], "joined": [],
+                                                       "named": []}
         self.new_owner_keys: dict[str, str] = {}  # a new full name with one letter dropped (or none) -> that name
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
@@ -841,7 +840,13 @@ class Planner:
             listed = ", ".join(how.format(a, b) for a, b in pairs[:3])
             return listed + (f" and {len(pairs) - 3} more" if len(pairs) > 3 else "")
 
-        owners, in_file, twins, joined = (self.near[k] for k in ("owner", "owner_file", "company", "joined"))
+        owners, in_file, twins, joined, named = (self.near[k] for k in ("owner", "owner_file", "company", "joined",
+                                                                        "named"))
+        if named:
+            self.tally.notes[(f"new contact has no name in the file: named from its e-mail address"
+                              f" ({shown(named, '{0} as {1}')}; contact edit --name)",
+                              f"new contacts have no name in the file: named from their e-mail addresses"
+                              f" ({shown(named, '{0} as {1}')}; contact edit --name)")] += len(named)
         if owners:
             a, b = owners[0]
             self.tally.notes[(
@@ -1277,7 +1282,7 @@ class ContactPlanner(Planner):
         rel.add_contact(pid, name, email, ext, company_id)
         self.made_for_export_id(pid)
         if not (values.get("name") or values.get("first_name") or values.get("last_name")):
-            self.tally.notes[NAMED_FROM_EMAIL] += 1
+            self.near["named"].append((email or "", name))
         return "created"
 
 
@@ -1932,10 +1937,13 @@ class DealPlanner(Planner):
             for currency, n in sorted(self.foreign.items()):
                 if self.store.has_rate(currency):
                     continue
+                from salescli.services.money import currency_slip
+
+                slip = currency_slip(self.store, currency, unguessed=True)  # ("ERU is no ISO 4217 currency …; ")
                 self.tally.notes[(f"deal is in {currency}, which has no exchange rate: totals in {base} leave it"
-                                  f" out (salescli fx set {currency} RATE)",
+                                  f" out ({slip}salescli fx set {currency} RATE)",
                                   f"deals are in {currency}, which has no exchange rate: totals in {base} leave"
-                                  f" them out (salescli fx set {currency} RATE)")] += n
+                                  f" them out ({slip}salescli fx set {currency} RATE)")] += n
         if self.won_contacts:
             self.writer.flush()  # (a contact this import made may still be in a buffer)
             promoted = self.store.promote_contacts(sorted(self.won_contacts))

@@ -146,5 +146,6 @@ def _refuse_if_changed(repo: Repository, batch_id: int, last_change_id: int) -> 
     raise RuleError(
         f"import batch {batch_id}: records changed since the import: {', '.join(parts)}"
         + (f" and {more} more" if more > 0 else ""),
-        hint="undoing would discard those changes; pass --force to undo anyway",
+        hint="--force undoes it anyway: the fields the import changed go back (a later edit of one of them with"
+             " them; other edits stay)",
     )

@@ -127,7 +127,7 @@ def _remove_folders(folders: Sequence[Path]) -> None:
 _TABLE_ENTITIES: dict[str, tuple[str, ...]] = {
     "companies": ("company",), "contacts": ("contact",), "deals": ("deal",), "activities": ("activity", "task"),
     "automations": ("automation",), "targets": ("target",), "pipelines": ("pipeline",), "stages": ("stage",),
-    "users": ("user",),
+    "users": ("user",), "forecast_snapshots": ("forecast_snapshot",),
 }
 
 

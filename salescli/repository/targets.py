@@ -42,7 +42,10 @@ class TargetStore(RepositoryBase):
         return next((t for t in self.team_names() if t.casefold() == team.casefold()), None)
 
     def team_exists(self, team: str) -> bool:
-        return self.one("SELECT 1 AS x FROM users WHERE team = ? COLLATE NOCASE LIMIT 1", (team,)) is not None
+        """Whether a user is in the team, spelt in any case of any script ("équipe nord" is Équipe Nord)."""
+        wanted = team.strip().casefold()
+        return any(r["team"].casefold() == wanted for r in self.all(
+            "SELECT DISTINCT team FROM users WHERE team IS NOT NULL"))
 
     # -- targets -------------------------------------------------------------------------
     def target(self, target_id: int) -> Row | None:

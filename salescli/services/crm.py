@@ -113,7 +113,7 @@ def company_by_name_or_create(repo: Repository, ref: str, owner: str | None) -> 
             first = writers[0]
             raise NotFound(f'no company has domain {domain}; did you mean {names}, whose contacts write from it?',
                            hint=f"give it the domain: salescli company edit {first['id']} --domain {domain}; or create"
-                                f" a new company: salescli company add {shlex.quote(ref.strip())}")
+                                f" a new company: salescli company add NAME --domain {domain}")
     row = add_company(repo, {"name": domain if domain and web_address else ref, "domain": domain, "owner": owner})
     repo.notices.append(f"created company {row['id']} {row['name']}")
     return row

@@ -421,14 +421,11 @@ def _note_unpriced(repo: Repository, currency: str | None) -> None:
     when it is written (a typo such as EUE makes a currency of its own)."""
     base = repo.settings()["base_currency"]
     if currency and currency != base and not repo.has_rate(currency):
-        from salescli.values import ISO_CURRENCIES, MAJOR_CURRENCIES, typo_of
+        from salescli.services.money import currency_slip
 
-        slip = ""
-        if currency not in ISO_CURRENCIES:  # ERU for EUR (among those in use and the majors: BTC is no BTN)
-            meant = typo_of(currency, [base, *repo.rated_currencies(), *MAJOR_CURRENCIES])
-            slip = f"{currency} is no ISO 4217 currency" + (f" (did you mean {meant}?)" if meant else "") + "; "
-        repo.notices.append(f"note: {slip}no exchange rate for {currency}: totals in {base} leave this deal's"
-                            f" amount out (salescli fx set {currency} RATE)")
+        repo.notices.append(f"note: {currency_slip(repo, currency, unguessed=True)}no exchange rate for {currency}:"
+                            f" totals in {base}"
+                            f" leave this deal's amount out (salescli fx set {currency} RATE)")
 
 
 def _note_stepless_date(repo: Repository, deal: Row) -> None:

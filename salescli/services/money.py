@@ -74,12 +74,26 @@ def rates_on(repo: Repository, as_of: date) -> dict[str, Decimal]:
     return {cur: Decimal(rate) for cur, rate in repo.fx_rates_on(as_of.isoformat()).items()}
 
 
+def currency_slip(repo: Repository, currency: str, *, unguessed: bool = False) -> str:
+    """'ERU is no ISO 4217 currency (did you mean EUR?); ' for a code that is no ISO one and one slip from a code in
+    use or a major one; '' otherwise (an ISO code, or a currency of one's own such as BTC, which only the writes
+    that make it name, with `unguessed`: the reports do not repeat it)."""
+    from salescli.values import ISO_CURRENCIES, MAJOR_CURRENCIES, typo_of
+
+    if currency in ISO_CURRENCIES:
+        return ""
+    meant = typo_of(currency, [repo.settings()["base_currency"], *repo.rated_currencies(), *MAJOR_CURRENCIES])
+    if meant is None and not unguessed:
+        return ""
+    return f"{currency} is no ISO 4217 currency" + (f" (did you mean {meant}?)" if meant else "") + "; "
+
+
 def missing_rate_note(repo: Repository, currency: str, day: date, what: str = "amounts left out") -> str:
-    """Why a currency's amounts are left out: no rate at all, or none in force yet on the day (a rate stored
-    from a later date: another `fx set` without --date would not reach that day either)."""
+    """Why a currency's amounts are left out: no rate at all (or no such currency: a slip), or none in force yet
+    on the day (a rate stored from a later date: another `fx set` without --date would not reach that day)."""
     first = repo.first_rate_day(currency)
     if first is None or first <= day.isoformat():
-        return f"{currency} {what}: no exchange rate (salescli fx set {currency} RATE)"
+        return f"{currency_slip(repo, currency)}{currency} {what}: no exchange rate (salescli fx set {currency} RATE)"
     return (f"{currency} {what}: no {currency} rate in force on {day.isoformat()}, the first is from {first}"
             f" (salescli fx set {currency} RATE --date {day.isoformat()})")
 

@@ -184,6 +184,8 @@ def build(ctx: ReportContext) -> Report:
     for snap in ctx.repo.snapshot_rows():
         if not (snap["period_start"] < ctx.end and snap["period_end"] > ctx.start):
             continue
+        if snap["taken_at"][:10] > ctx.today.isoformat():
+            continue  # taken after the report's day: a re-run for that day reads as it did then
         if not _same_scope(snap, _scope_of(ctx)):
             other_scopes[snap["scope"]] = other_scopes.get(snap["scope"], 0) + 1
             continue

@@ -192,7 +192,7 @@ def resolve(
     if team:
         if not repo.team_exists(team):
             raise NotFound(f'no team named "{team}"', hint="set one with `salescli user edit NAME --team TEAM`")
-        team_name = str(repo.scalar("SELECT team FROM users WHERE team = ? COLLATE NOCASE LIMIT 1", (team,)))
+        team_name = repo.team_spelling(team.strip())  # (as its users spell it, found in any case of any script)
     from salescli.services.config import stale_days as default_stale_days
 
     stale_days = default_stale_days(settings)
