@@ -755,7 +755,7 @@ def test_deals_the_file_makes_won_make_their_contacts_customers_and_undo_takes_i
     path = write(tmp_path, "d.csv", "title,stage,contact,won_at\nW,Won,ed@x.io,2026-11-01\nN,Won,new@x.io,2026-11-02\n"
                                     "O,Proposal,open@x.io,\nOld win,Won,fay@x.io,2026-11-26\n")
     res = ok("import", "deals", str(path))
-    assert "note: 2 contacts became customers (deals of theirs are won)" in res.stderr  # as `deal won` does
+    assert "note: 2 contacts become customers (deals of theirs are won)" in res.stderr  # as `deal won` does
     status = "SELECT email, status FROM contacts ORDER BY id"
     assert sql(ok, status) == [{"email": "ed@x.io", "status": "customer"}, {"email": "fay@x.io", "status": "churned"},
                                {"email": "new@x.io", "status": "customer"}, {"email": "open@x.io", "status": "lead"}]

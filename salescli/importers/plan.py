@@ -56,8 +56,8 @@ CLOSED_BEFORE_CREATED = ("won/lost deal closed before its created date (created 
                          "won/lost deals closed before their created date (created dates set to the close dates)")
 CREATED_AHEAD = ("deal has a created date after today (imported as it is: check the file's dates, or --today)",
                  "deals have a created date after today (imported as they are: check the file's dates, or --today)")
-CUSTOMERS = ("contact became a customer (a deal of theirs is won)",
-             "contacts became customers (deals of theirs are won)")
+CUSTOMERS = ("contact becomes a customer (a deal of theirs is won)",
+             "contacts become customers (deals of theirs are won)")  # (said of a dry run too: present tense)
 MERGED_ROW = ("row describes a record merged into another since (company merge / contact merge): left as it is",
               "rows describe records merged into others since (company merge / contact merge): left as they are")
 CLOSED_AHEAD = ("won/lost deal has a close date after today (imported as it is: check the file's dates, or --today)",
