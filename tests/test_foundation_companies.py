@@ -124,7 +124,7 @@ def test_empty_list_says_so_on_stderr(ok: Run) -> None:
 
 def test_edit_changes_only_what_is_given_and_logs_it(crm: Run, db: Path) -> None:
     res = crm("company", "edit", "Globex", "--segment", "b2b", "--add-tag", "partner", "--notes", "via Lee")
-    assert res.stderr == "updated company 2: segment, tags, notes\n"
+    assert res.stderr == "updated company 2: segment b2b, tags, notes\n"
     assert crm("company", "edit", "2", "--segment", "B2B").stderr == "company 2: nothing changed\n"
     res = crm("company", "edit", "acme.io", "--domain", "", "--remove-tag", "eu", "--name", "Acme Inc")
     record = json.loads(crm("company", "show", "1", "-f", "json").stdout)

@@ -150,7 +150,7 @@ def test_references_by_id_email_and_name(crm: Run, cli: Run) -> None:
 
 def test_edit_links_unlinks_and_logs(crm: Run) -> None:
     res = crm("contact", "edit", "bo@initech.com", "--status", "Prospect", "--company", "acme.io", "--phone", "12")
-    assert res.stderr == "updated contact 2: phone, company Acme Corp, status prospect\n"
+    assert res.stderr == "updated contact 2: phone 12, company Acme Corp, status prospect\n"
     bo = json.loads(crm("contact", "show", "2", "-f", "json").stdout)
     assert (bo["company"], bo["status"], bo["phone"]) == ("Acme Corp", "prospect", "12")
     crm("contact", "edit", "2", "--company", "", "--phone", "")

@@ -340,7 +340,7 @@ def test_users_add_list_edit(ok: Run, cli: Run) -> None:
     assert res.exit_code == 1 and "user ana already exists" in res.stderr
     assert cli("user", "add", "x", "--email", "nope").exit_code == 2
     res = ok("user", "edit", "bob", "--team", "East")
-    assert res.stderr == "updated user bob: team\n"
+    assert res.stderr == "updated user bob: team East\n"
     users = json.loads(ok("user", "list", "-f", "json").stdout)
     assert [(u["name"], u["email"], u["team"], u["territory"], u["open_deals"]) for u in users] == [
         ("ana", "ana@example.com", "East", "EMEA", 0), ("bob", None, "East", None, 1)]

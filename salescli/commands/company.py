@@ -14,6 +14,7 @@ from salescli.commands.options import (
     TagOpt,
     YesOpt,
     app_context,
+    changed_fields,
     confirm,
     flush_notices,
     linked_counts,
@@ -193,7 +194,8 @@ def edit(
                                 tags=tag_changes(tags_from(tag) if tag is not None else None,
                                                  tags_from(add_tag), tags_from(remove_tag)))
     flush_notices(app)
-    say(f"updated company {row['id']}: {', '.join(changed)}" if changed else f"company {row['id']}: nothing changed")
+    named = changed_fields(row, changed, {}, {"name", "domain", "industry", "segment", "territory", "owner"})
+    say(f"updated company {row['id']}: {', '.join(named)}" if changed else f"company {row['id']}: nothing changed")
     _emit(row, fmt, output)
 
 

@@ -217,7 +217,8 @@ def edit(
         tags=tag_changes(tags_from(tag) if tag is not None else None, tags_from(add_tag), tags_from(remove_tag)),
     )
     flush_notices(app)
-    named = changed_fields(row, changed, {"company_id": "company"}, {"company_id", "owner", "status"})
+    named = changed_fields(row, changed, {"company_id": "company"},
+                           {"company_id", "owner", "status", "name", "email", "phone", "title"})
     say(f"updated contact {row['id']}: {', '.join(named)}" if changed else f"contact {row['id']}: nothing changed")
     _emit(row, fmt, output)
 

@@ -6,7 +6,16 @@ from typing import Annotated, Any
 
 import typer
 
-from salescli.commands.options import FormatOpt, OutputOpt, YesOpt, app_context, confirm, flush_notices, say
+from salescli.commands.options import (
+    FormatOpt,
+    OutputOpt,
+    YesOpt,
+    app_context,
+    changed_fields,
+    confirm,
+    flush_notices,
+    say,
+)
 
 app = typer.Typer(help="Users (owners, reps): e-mail, team and territory, so figures roll up by team.",
                   no_args_is_help=True)
@@ -85,7 +94,8 @@ def edit(
     app = app_context(ctx)
     row, changed = edit_user(app.repo(), name, changes)
     flush_notices(app)
-    say(f"updated user {row['name']}: {', '.join(changed)}" if changed else f"user {row['name']}: nothing changed")
+    named = changed_fields(row, changed, {}, {"email", "team", "territory"})
+    say(f"updated user {row['name']}: {', '.join(named)}" if changed else f"user {row['name']}: nothing changed")
 
 
 @app.command("rm")
