@@ -1469,5 +1469,5 @@ def test_new_companies_and_owners_a_slip_from_another_in_the_same_file_are_noted
                     "G,Mark Chen Co,Mark Chen\n")
     res = ok("import", "deals", str(path), "--dry-run")
     assert res.stderr.count("note: ") == 1
-    assert ("note: 40 companies are new, one each, though \";\" may join several (a HubSpot export does): 'A0; B0',"
-            " 'A1; B1', 'A2; B2' and 37 more: check the file, or map the values to one of them\n") in res.stderr
+    assert ('note: 40 companies are new, one each, though ";" may join several (a HubSpot export does): "A0; B0",'
+            ' "A1; B1", "A2; B2" and 37 more: check the file, or map the values to one of them\n') in res.stderr

@@ -840,6 +840,7 @@ class Planner:
             listed = ", ".join(how.format(a, b) for a, b in pairs[:3])
             return listed + (f" and {len(pairs) - 3} more" if len(pairs) > 3 else "")
 
+        quoted, quoted_pair = '"{0}"', '"{0}" beside "{1}"'  # (an f-string of Python 3.11 reuses no quote)
         owners, in_file, twins, joined, named = (self.near[k] for k in ("owner", "owner_file", "company", "joined",
                                                                         "named"))
         if named:
@@ -866,14 +867,14 @@ class Planner:
                 f'company "{a}" is new beside company "{b}" (the same name but for case, spaces or punctuation):'
                 f' check the file, or map the value (--map-file values: {{"company": {{"{a}": "{b}"}}}})',
                 f'companies are new beside others spelt the same but for case, spaces or punctuation:'
-                f' {shown(twins, "{0!r} beside {1!r}")}: check the file, or map the values (--map-file values:'
+                f' {shown(twins, quoted_pair)}: check the file, or map the values (--map-file values:'
                 f' {{"company": {{"{a}": "{b}"}}}})')] += len(twins)
         if joined:
             self.tally.notes[(
                 f'company "{joined[0][0]}" is new: one company, though ";" may join several (a HubSpot export'
                 ' does): check the file, or map the value to one of them',
                 f'companies are new, one each, though ";" may join several (a HubSpot export does):'
-                f' {shown(joined, "{0!r}")}: check the file, or map the values to one of them')] += len(joined)
+                f' {shown(joined, quoted)}: check the file, or map the values to one of them')] += len(joined)
 
     def duplicate_of(self, table: str, rid: int, line: int, how: str) -> RowError:
         first = self.writer.seen_line(table, rid)
