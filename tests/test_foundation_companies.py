@@ -360,7 +360,7 @@ def test_a_name_another_company_has_is_noted_on_add_and_on_rename(ok):
     ok("company", "add", "Beta")
     assert ok("company", "edit", "2", "--name", "ACME CORP").stderr == (
         "note: company 1 is also named ACME CORP: refer to each by id or domain from now on\n"
-        "updated company 2: name\n")
+        "updated company 2: name ACME CORP\n")
     assert ok("company", "add", "Acme  Corp").stderr == (
         "note: companies 1, 2 are also named Acme  Corp: refer to each by id or domain from now on\n"
         "added company 3 Acme  Corp\n")

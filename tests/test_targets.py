@@ -263,7 +263,7 @@ def test_moving_a_user_with_closed_deals_to_another_team_says_past_team_figures_
     ok("deal", "won", "D1")
     res = ok("user", "edit", "dan", "--team", "West")
     assert res.stderr == ("note: reports by team now count dan's deals, activities and targets under West, not East,"
-                          " closed periods included\nupdated user dan: team\n")
+                          " closed periods included\nupdated user dan: team West\n")
 
 
 def test_a_team_named_in_another_case_of_another_script_is_the_same_team_everywhere(ok: Run) -> None:
