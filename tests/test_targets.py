@@ -277,6 +277,19 @@ def test_a_team_named_in_another_case_of_another_script_is_the_same_team_everywh
         "Équipe Nord", D("5000.00"), D("1000.00"))
 
 
+def test_a_month_with_its_own_target_inside_a_yearly_one_notes_why_the_months_add_up_to_more(ok: Run) -> None:
+    ok("target", "set", "dana", "2026", "120k")
+    ok("target", "set", "dana", "2026-11", "12k")  # (nested in the year: the year's target stays 120k)
+    data = json.loads(ok("report", "forecast", "--period", "2026", "--by", "month", "-f", "json").stdout,
+                      parse_float=D)
+    months = {g["month"]: g["target"] for g in data["groups"]}
+    assert (months["2026-10"], months["2026-11"], data["summary"]["target"]) == (D("10000.00"), D("12000.00"),
+                                                                               D("120000.00"))
+    assert data["notes"][0] == ("the total's target, 120,000.00 USD, is the period's own (a longer target holds the"
+                                " shorter ones inside it); the months count their own targets where one is set and"
+                                " add up to 122,000.00")
+
+
 # -- target import -----------------------------------------------------------------------------------
 def test_import(ok: Run, tmp_path: Path) -> None:
     f = tmp_path / "quotas.csv"

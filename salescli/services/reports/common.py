@@ -446,14 +446,18 @@ def stage_lookup(ctx: ReportContext) -> dict[int, Row]:
 
 
 def target_rollup_note(by: str | None, rows: list[dict[str, Any]], total: Decimal | None, base: str) -> str | None:
-    """By owner, when the total's target is not the sum of the rows' (a team target stands for its members'):
-    say so, or the Total row reads as wrong."""
-    if by != "owner" or total is None:
+    """By owner, when the total's target is not the sum of the rows' (a team target stands for its members'), or
+    by month (a month's own target counts there, where the period's longer target holds it): say so, or the Total
+    row reads as wrong."""
+    if by not in ("owner", "month") or total is None:
         return None
     given = [r["target"] for r in rows if r.get("target") is not None]
     added = sum(given, Decimal(0))
     if not given or added == total:
         return None
+    if by == "month":
+        return (f"the total's target, {total:,.2f} {base}, is the period's own (a longer target holds the shorter"
+                f" ones inside it); the months count their own targets where one is set and add up to {added:,.2f}")
     return (f"the total's target, {total:,.2f} {base}, counts a team's target instead of its members' on the days"
             f" one is set (the owners' targets add up to {added:,.2f})")
 
