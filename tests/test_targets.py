@@ -586,6 +586,10 @@ def test_import_dry_run_checks_and_counts_and_writes_nothing(ok: Run, cli: Run, 
     assert ok("target", "import", str(f), "--dry-run", database=elsewhere).stderr == (
         "would import 2 targets (2 new, 0 updated, 0 unchanged)\n")
     assert not elsewhere.exists()
+    f.write_text("owner,period,value\nzed,2026-QQ,5\nzed,2026-Q4,abc\nzed,2026-Q4,1k\n", encoding="utf-8")
+    res = cli("target", "import", str(f), "--dry-run", "-f", "json")  # every refused row, not the first alone
+    assert res.exit_code == 4 and [e["line"] for e in json.loads(res.stdout)["errors"]] == [2, 3]
+    assert res.stderr.splitlines()[1] == "Hint: 2 rows were refused (lines 2, 3); nothing was imported"
     f.write_text("owner,period,value\nzed,2026-Q4,50k\nzed,2026-Q4,60k\n", encoding="utf-8")
     res = cli("target", "import", str(f), "--dry-run")
     assert (res.exit_code, res.stderr.splitlines()[0]) == (4, "Error: quotas.csv:3: repeats the target of line 2"

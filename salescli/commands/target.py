@@ -121,7 +121,7 @@ def import_(
     """
     import json
 
-    from salescli.services.targets import import_targets
+    from salescli.services.targets import TargetsRejected, import_targets
 
     chosen = (fmt or "table").strip().lower()
     if chosen not in ("table", "json"):
@@ -132,7 +132,12 @@ def import_(
 
     app = app_context(ctx)
     with repo_for(app, dry_run) as repo:  # (a dry run on no database plans on a fresh one, then drops it)
-        summary = import_targets(repo, file, app.today, dry_run=dry_run)
+        try:
+            summary = import_targets(repo, file, app.today, dry_run=dry_run)
+        except TargetsRejected as exc:
+            if dry_run and chosen == "json":  # a dry run's output is its plan, errors included (exit 4 all the same)
+                typer.echo(json.dumps({"errors": exc.errors, "dry_run": True}, ensure_ascii=False))
+            raise
         for message in repo.notices:  # (the plan's own repository when there is no database yet)
             say(message)
         repo.notices.clear()

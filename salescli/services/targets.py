@@ -242,41 +242,32 @@ class _DryRun(Exception):
     """Raised inside the write of a dry run: what it did is rolled back."""
 
 
+class TargetsRejected(ImportRejected):
+    """A targets file with refused rows: the first is the error; every one is in `errors` (line, message)."""
+
+    def __init__(self, errors: list[tuple[str, ImportRejected]]) -> None:
+        first = errors[0][1]
+        lines = ", ".join(line for line, _ in errors[:20]) + (" …" if len(errors) > 20 else "")
+        hint = first.hint if len(errors) == 1 else (f"{len(errors)} rows were refused (lines {lines}); nothing was"
+                                                    " imported")
+        super().__init__(first.message, hint=hint)
+        self.errors = [{"line": int(line), "error": exc.message} for line, exc in errors]
+
+
 def import_targets(repo: Repository, path: Path, today: date, *, dry_run: bool = False) -> dict[str, int]:
-    """`target import FILE`: every row valid, or nothing written (exit 4 naming the line). A dry run checks and
-    counts every row as the import would (a new owner, a team slip), then writes nothing."""
+    """`target import FILE`: every row valid, or nothing written (exit 4 naming the line; every refused row in
+    the error's hint and `errors`). A dry run checks and counts every row as the import would (a new owner, a
+    team slip), then writes nothing."""
     rows = read_target_file(path)
     settings = repo.settings()
-    base = settings["base_currency"]
     planned: list[dict[str, Any]] = []
+    refused: list[tuple[str, ImportRejected]] = []
     seen: dict[tuple[str, str, str, str, str], str] = {}
     for row in rows:
-        where = f"{path.name}:{row['_line']}"
         try:
-            metric = parse_metric(row.get("metric") or "won_amount", "metric")
-            scope, name = parse_unit(row["owner"], "owner")
-            period = _parse_period(row["period"], today, settings, "period")
-            value = parse_value(row["value"], metric, base, "value")
-        except InvalidValue as exc:
-            raise ImportRejected(f"{where}: {exc.message}") from None
-        # a `target list` file from another database: its amounts and periods must mean the same here
-        currency = row.get("currency", "").upper()
-        if currency and metric == "won_amount" and currency != base:
-            raise ImportRejected(f'{where}: currency "{row["currency"]}" is not the base currency ({base}); targets'
-                                 " are in the base currency", hint="convert the value, or set the base currency")
-        bounds = (row.get("period_start"), row.get("period_end"))
-        inclusive_end = (period.end - timedelta(days=1)).isoformat()
-        if all(bounds) and bounds != (period.start.isoformat(), inclusive_end):
-            raise ImportRejected(f'{where}: period "{row["period"]}" is {period.start.isoformat()}..{inclusive_end}'
-                                 f" here, not {bounds[0]}..{bounds[1]} (another fiscal year start?)",
-                                 hint="write the period as START..END dates")
-        values = _values(scope, name, period, metric, value, base)
-        key = (scope, name.lower(), values["period_start"], values["period_end"], metric)
-        if key in seen:
-            raise ImportRejected(f"{where}: repeats the target of line {seen[key]} ({row['owner']} {period.label} "
-                                 f"{metric})")
-        seen[key] = row["_line"]
-        planned.append({**values, "_where": where})
+            planned.append(_planned_target(row, path.name, today, settings, seen))
+        except ImportRejected as exc:
+            refused.append((str(row["_line"]), exc))
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     try:
         with repo.write():
@@ -285,12 +276,51 @@ def import_targets(repo: Repository, path: Path, today: date, *, dry_run: bool =
                 try:
                     counts[_store(repo, values)[1]] += 1
                 except NotFound as exc:  # an owner that reads like a known user's typo
-                    raise ImportRejected(f"{where}: {exc.message}", hint=exc.hint) from None
+                    refused.append((where.rsplit(":", 1)[1], ImportRejected(f"{where}: {exc.message}",
+                                                                            hint=exc.hint)))
+            if refused:
+                refused.sort(key=lambda r: int(r[0]))
+                raise TargetsRejected(refused)
             if dry_run:
                 raise _DryRun()
     except _DryRun:  # ("new user" said of a user the dry run did not add; its other notes hold)
         repo.notices[:] = [n for n in repo.notices if not n.startswith("new user ")]
+    except TargetsRejected:
+        repo.notices[:] = [n for n in repo.notices if not n.startswith("new user ")]
+        raise
     return {"rows": len(planned), **counts}
+
+
+def _planned_target(row: dict[str, str], file_name: str, today: date, settings: dict[str, str],
+                    seen: dict[tuple[str, str, str, str, str], str]) -> dict[str, Any]:
+    """One row of a targets file as the values to store (with "_where"), or ImportRejected naming its line."""
+    where = f"{file_name}:{row['_line']}"
+    base = settings["base_currency"]
+    try:
+        metric = parse_metric(row.get("metric") or "won_amount", "metric")
+        scope, name = parse_unit(row["owner"], "owner")
+        period = _parse_period(row["period"], today, settings, "period")
+        value = parse_value(row["value"], metric, base, "value")
+    except InvalidValue as exc:
+        raise ImportRejected(f"{where}: {exc.message}") from None
+    # a `target list` file from another database: its amounts and periods must mean the same here
+    currency = row.get("currency", "").upper()
+    if currency and metric == "won_amount" and currency != base:
+        raise ImportRejected(f'{where}: currency "{row["currency"]}" is not the base currency ({base}); targets'
+                             " are in the base currency", hint="convert the value, or set the base currency")
+    bounds = (row.get("period_start"), row.get("period_end"))
+    inclusive_end = (period.end - timedelta(days=1)).isoformat()
+    if all(bounds) and bounds != (period.start.isoformat(), inclusive_end):
+        raise ImportRejected(f'{where}: period "{row["period"]}" is {period.start.isoformat()}..{inclusive_end}'
+                             f" here, not {bounds[0]}..{bounds[1]} (another fiscal year start?)",
+                             hint="write the period as START..END dates")
+    values = _values(scope, name, period, metric, value, base)
+    key = (scope, name.lower(), values["period_start"], values["period_end"], metric)
+    if key in seen:
+        raise ImportRejected(f"{where}: repeats the target of line {seen[key]} ({row['owner']} {period.label} "
+                             f"{metric})")
+    seen[key] = str(row["_line"])
+    return {**values, "_where": where}
 
 
 # -- resolution ------------------------------------------------------------------------------
