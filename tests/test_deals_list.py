@@ -75,7 +75,7 @@ def test_deal_list_table_snapshot_and_footer(deals: Run) -> None:
     assert plain(res.stdout) == LIST_SNAPSHOT
     assert res.stderr == (
         "6 deals (1 without an amount)\n"
-        "  4 open 19,100.00 USD + GBP without a rate\n  1 won 20,000.00 USD\n  1 lost 0.00 USD\n"  # 80 columns
+        "  4 open 19,100.00 USD + GBP without a rate · 1 won 20,000.00 USD · 1 lost 0.00 USD\n"  # (fits 120 columns)
         "no rate for GBP: 1 deal, 3,000.00 GBP not included (set one: salescli fx set GBP RATE)\n"
     )
 
@@ -213,7 +213,9 @@ def test_every_format(deals: Run) -> None:
     assert data[0]["tags"] == ["saas", "renewal"] and data[0]["next_step_date"] == "2026-11-20"
 
 
-def test_limit_caps_the_rows_and_the_footer_counts_the_selection(deals: Run) -> None:
+def test_limit_caps_the_rows_and_the_footer_counts_the_selection(deals: Run,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")  # (the footer's statuses share a line when it fits the window)
     res = deals("deal", "list", "--limit", "2")
     table = plain(res.stdout).splitlines()
     assert [line.split()[0] for line in table[2:]] == ["1", "2"]
@@ -228,6 +230,10 @@ def test_limit_caps_the_rows_and_the_footer_counts_the_selection(deals: Run) -> 
     ]
     res = deals("deal", "list", "--owner", "sam")  # statuses that fit one line share it
     assert res.stderr.splitlines() == ["2 deals (1 without an amount)", "  1 open 5,000.00 USD · 1 lost 0.00 USD"]
+    monkeypatch.setenv("COLUMNS", "30")  # (a narrow window: a status a line, not a number cut in two)
+    res = deals("deal", "list", "--owner", "sam")
+    assert res.stderr.splitlines() == ["2 deals (1 without an amount)", "  1 open 5,000.00 USD", "  1 lost 0.00 USD"]
+    monkeypatch.setenv("COLUMNS", "80")
     res = deals("deal", "list", "--status", "open")
     assert res.stderr.splitlines()[0] == "4 deals, total 5,900.00 USD"  # one status: no breakdown
     res = deals("deal", "list", "--company", "acme.io")  # its one deal is in EUR, which has no rate

@@ -340,7 +340,9 @@ def list_(
                 output=output, table_limit=shown, total=totals.count,
                 empty="no deals")
     if totals.count:
-        for line in totals.lines(ranked=key == "amount"):
+        from salescli.render import screen_width
+
+        for line in totals.lines(ranked=key == "amount", width=screen_width()):
             say(line)
 
 

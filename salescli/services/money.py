@@ -144,7 +144,7 @@ class Totals:
             return f"{part} {format_money(self.total_minor, self.base)} + {codes} without a rate"
         return f"{part} in {codes} (no rate)"
 
-    def lines(self, noun: str = "deal", ranked: bool = False) -> list[str]:
+    def lines(self, noun: str = "deal", ranked: bool = False, width: int = 80) -> list[str]:
         """'12 deals, total 48,300.00 USD' and one line per currency left out for want of a rate (ranked: the
         list is by amount, where those come last). With several statuses, no grand total (open, won and lost
         money added up means nothing): a line of each."""
@@ -161,8 +161,8 @@ class Totals:
         if self.by_status:
             parts = [t.status_part(status) for status, t in self.by_status]
             joined = "  " + " · ".join(parts)
-            # one line when it fits 80 columns; else a status a line (a terminal would cut through a number)
-            out += [joined] if len(joined) <= 80 else ["  " + part for part in parts]
+            # one line when it fits the screen's width; else a status a line (a terminal would cut through a number)
+            out += [joined] if len(joined) <= width else ["  " + part for part in parts]
         for m in self.missing:
             out.append(
                 f"no rate for {m.currency}: {m.deals:,} {noun if m.deals == 1 else noun + 's'},"
