@@ -1684,7 +1684,8 @@ class DealPlanner(Planner):
                 stage = self.stage_by_id[current["stage_id"]]
                 kind = stage.kind
             self._check_history_runs_forward(current, stage, values, won_at or lost_at, line)
-            self._check_redated(current, stage, values, won_at or lost_at, line)
+            redated = self._new_close(current, stage, values, won_at or lost_at)
+            self._check_redated(current, stage, values, redated, line)
             if kind == "open" and follows and given is not None and given != current.get("probability"):
                 probability, probability_set = given, 1  # edited in the file: the deal's own probability now
                 if category_follows:
@@ -1739,7 +1740,7 @@ class DealPlanner(Planner):
                 fields["extra"] = self.merged_extra(current.get("extra"), extra)
             if cell is not None and not self._same_history(current, cell, history, stage, line):
                 self.tally.notes[HISTORY_KEPT] += 1  # history only grows by stage changes: the cell is not applied
-            outcome = self._update_deal(current, fields, values, stage)
+            outcome = self._update_deal(current, fields, values, stage, redated)
             buyer = fields.get("contact_id", current.get("contact_id"))
             if outcome == "updated" and stage.kind == "won" and current["status"] != "won" and buyer is not None:
                 self.won_contacts.add(buyer)  # won by this import
@@ -1951,11 +1952,11 @@ class DealPlanner(Planner):
             if promoted:
                 self.tally.notes[CUSTOMERS] += promoted
 
-    def _update_deal(self, current: Row, fields: Row, values: Row, stage: StageInfo) -> str:
-        redated = None
+    def _update_deal(self, current: Row, fields: Row, values: Row, stage: StageInfo, redated: str | None) -> str:
+        """Write an existing deal's changed fields (redated: the new close day of a won/lost deal kept in its
+        stage, from _new_close)."""
         if current["stage_id"] == stage.id:
             # the stage stays: keep what the stage derives unless the file sets it
-            redated = self._new_close(current, stage, values, fields.get("won_at") or fields.get("lost_at"))
             for k in ("won_at", "lost_at"):
                 if k in fields and current.get(k) and redated is None:
                     fields.pop(k)
@@ -2018,10 +2019,9 @@ class DealPlanner(Planner):
             return None
         return closed_on if closed_on != current.get(name) else None
 
-    def _check_redated(self, current: Row, stage: StageInfo, values: Row, closed_on: str | None, line: int) -> None:
-        """A new close date of a won or lost deal is the day it entered that stage: refused when before the deal
-        was created or entered the stage before it (its history runs forward)."""
-        redated = self._new_close(current, stage, values, closed_on)
+    def _check_redated(self, current: Row, stage: StageInfo, values: Row, redated: str | None, line: int) -> None:
+        """A new close date of a won or lost deal (from _new_close) is the day it entered that stage: refused when
+        before the deal was created or entered the stage before it (its history runs forward)."""
         if redated is None or self.options.on_duplicate == "skip":
             return
         self.writer.need_index("stage_history_deal")  # (a bulk import drops it: a scan of the history a row)

@@ -283,11 +283,10 @@ def import_targets(repo: Repository, path: Path, today: date, *, dry_run: bool =
                 raise TargetsRejected(refused)
             if dry_run:
                 raise _DryRun()
-    except _DryRun:  # ("new user" said of a user the dry run did not add; its other notes hold)
+    except (_DryRun, TargetsRejected) as exc:  # ("new user" said of a user not added; its other notes hold)
         repo.notices[:] = [n for n in repo.notices if not n.startswith("new user ")]
-    except TargetsRejected:
-        repo.notices[:] = [n for n in repo.notices if not n.startswith("new user ")]
-        raise
+        if isinstance(exc, TargetsRejected):
+            raise
     return {"rows": len(planned), **counts}
 
 
