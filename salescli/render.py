@@ -49,7 +49,9 @@ class Column:
     justify: str = "left"
     show: Callable[[Any, dict[str, Any]], str] | None = None
     in_table: bool = True  # False: only in json/csv (a table on 80 columns shows the essentials)
-    optional: bool = False  # True: left out of a table on a terminal too narrow for every column
+    #: On a terminal too narrow for every column, the order the table leaves this one out in (1 first, then
+    #: 2, ...) before it cuts text below COMFORTABLE_WIDTH; 0: never left out.
+    drop: int = 0
     wrap: bool = False  # True: a description, wrapped on a narrow terminal (other text is cut with …)
     cut: int | None = None  # free text cut to this many characters in a terminal table (markdown/html: whole)
 
@@ -480,7 +482,9 @@ def _table(
 
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _TIMESTAMP_RE = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?")
-#: On a terminal too narrow for a table, text columns are cut to this width before optional columns go.
+#: Periods (2026-Q4, 2026-H1, 2026-W47) are figures, not text: kept whole like dates.
+_PERIOD_RE = re.compile(r"\b\d{4}-(?:Q[1-4]|H[12]|W\d\d)\b")
+#: On a terminal too narrow for a table, text columns are cut to this width only when no column is left to drop.
 COMFORTABLE_WIDTH = 12
 #: A text column is cut no narrower than this (then 3) when a table does not fit the terminal.
 MIN_TEXT_WIDTH = 6
@@ -489,8 +493,8 @@ COLUMN_GAP = 3
 
 
 def _is_text(cell: str) -> bool:
-    """Words, not a number, date, timestamp, percentage or id: a cell that may be cut with …"""
-    return bool(_LETTER_RE.search(_TIMESTAMP_RE.sub("", cell)))
+    """Words, not a number, date, timestamp, period, percentage or id: a cell that may be cut with …"""
+    return bool(_LETTER_RE.search(_PERIOD_RE.sub("", _TIMESTAMP_RE.sub("", cell))))
 
 
 @dataclass
@@ -554,17 +558,17 @@ def fit_columns(columns: list[Column], cells: list[list[str]], available: int,
 
     A table too wide is fitted on one line a row, as gh does: numbers, dates and ids stay whole and the
     widest text columns (titles, companies, names) are cut with …; when that would cut text below
-    COMFORTABLE_WIDTH, or the table cannot fit at all, the optional columns go first."""
+    COMFORTABLE_WIDTH, or the table cannot fit at all, the columns with a `drop` rank go, one rank at a time
+    (1 first), until the rest fit comfortably (or none is left to drop)."""
     fit = _Fit.measure(columns, cells, gap)
-    every = list(range(len(columns)))
-    widths = fit.widths(every, available)
-    if widths == fit.natural:
-        return every, None
-    essential = [i for i in every if not columns[i].optional]
-    if len(essential) < len(every) and (widths is None or not fit.comfortable(every, widths)):
-        fewer = fit.widths(essential, available)
-        return essential, None if fewer == [fit.natural[i] for i in essential] else fewer
-    return every, widths
+    keep = list(range(len(columns)))
+    widths = fit.widths(keep, available)
+    for rank in sorted({c.drop for c in columns if c.drop}):
+        if widths is not None and fit.comfortable(keep, widths):
+            break
+        keep = [i for i in keep if columns[i].drop != rank]
+        widths = fit.widths(keep, available)
+    return keep, None if widths == [fit.natural[i] for i in keep] else widths
 
 
 def add_columns(table: Any, columns: list[Column], cells: list[list[str]], fh: IO[str], console: Any, *,

@@ -64,7 +64,8 @@ def cli(db: Path) -> Callable[..., Result]:
         if today:
             argv += ["--today", today]
         res = runner.invoke(app, [*argv, *args], input=input, catch_exceptions=False)
-        return Result(res.exit_code, res.stdout, res.stderr)
+        # (Click's Result.stdout turns "\r\n" into "\n": a CSV cell's own line break would be lost)
+        return Result(res.exit_code, res.stdout_bytes.decode(runner.charset, "replace"), res.stderr)
 
     return run
 

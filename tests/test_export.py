@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 Run = Callable[..., Any]
@@ -200,6 +200,8 @@ _DEAL = st.fixed_dictionaries({
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(deals=st.lists(_DEAL, min_size=1, max_size=6))
+@example(deals=[{"title": "", "company": "", "amount": "", "currency": "USD", "stage": "Prospecting",
+                 "close": "2020-01-01", "tags": "", "notes": "", "Custom": "0\r\n0"}])  # a cell's own CRLF
 def test_roundtrip_property(cli: Run, deals: list[dict[str, str]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

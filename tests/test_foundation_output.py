@@ -330,8 +330,9 @@ def test_piped_tables_are_written_directly_exactly_as_rich_draws_them(
 
 def test_a_table_too_wide_for_the_terminal_keeps_one_line_a_row(ok: Run, monkeypatch: pytest.MonkeyPatch,
                                                                  tmp_path: Path) -> None:
-    """80 columns: optional columns (prob, days in stage, owner) go, long text is cut with …, and amounts and
-    dates are never cut or wrapped (rich alone wrapped each title over 4 lines and cut 2017-03-01 to 2017-0…)."""
+    """80 columns: the columns with a drop rank (days in stage, prob, owner) go, long text is cut with …, and
+    amounts and dates are never cut or wrapped (rich alone wrapped each title over 4 lines and cut 2017-03-01
+    to 2017-0…)."""
     ok("deal", "add", "Warehouse automation for the northern depots", "--company", "Acme Robotics International",
        "--amount", "48000", "--close", "2026-12-09", "--owner", "dana", "--stage", "Negotiation")
     ok("deal", "add", "POS add-on", "--company", "Driftwood Coffee", "--amount", "4800", "--close", "2026-12-27",
@@ -342,6 +343,23 @@ def test_a_table_too_wide_for_the_terminal_keeps_one_line_a_row(ok: Run, monkeyp
         "────────────────────────────────────────────────────────────────────────────────",
         " 1   Warehouse aut…   Acme Robotics …   Negotiation   48,000.00 USD   2026-12-09",
         " 2   POS add-on       Driftwood Coff…   Prospecting    4,800.00 USD   2026-12-27",
+    ]
+    # wider: the columns go one at a time (days in stage first, then prob), not all three at once
+    monkeypatch.setenv("COLUMNS", "88")
+    assert ok("deal", "list").stdout.splitlines()[0].split() == [
+        "id", "title", "company", "stage", "amount", "close", "owner"]
+    monkeypatch.setenv("COLUMNS", "96")
+    assert ok("deal", "list").stdout.splitlines()[0].split() == [
+        "id", "title", "company", "stage", "amount", "prob", "close", "owner"]
+    # narrower: the stage goes before the titles are cut below 12, then the company
+    monkeypatch.setenv("COLUMNS", "70")
+    assert ok("deal", "list").stdout.splitlines()[0].split() == ["id", "title", "company", "amount", "close"]
+    monkeypatch.setenv("COLUMNS", "56")
+    assert [line.rstrip() for line in ok("deal", "list").stdout.splitlines()] == [
+        "id   title                           amount   close",
+        "────────────────────────────────────────────────────────",
+        " 1   Warehouse automation …   48,000.00 USD   2026-12-09",
+        " 2   POS add-on                4,800.00 USD   2026-12-27",
     ]
     # a file has no terminal: nothing cut, whatever COLUMNS says
     ok("deal", "list", "-o", str(tmp_path / "deals.txt"))
@@ -363,7 +381,7 @@ def test_fit_columns_cuts_the_widest_text_first_and_keeps_numbers_whole() -> Non
     from salescli.render import Column, fit_columns
 
     columns = [Column("id", justify="right"), Column("title"), Column("company"), Column("close"),
-               Column("prob", optional=True)]
+               Column("prob", drop=1)]
     cells = [["1", "A rather long deal title", "Acme", "2026-12-09", "80%"]]
     assert fit_columns(columns, cells, 60) == ([0, 1, 2, 3, 4], None)  # fits: rich lays it out as before
     # 2 + 24 + 7 + 10 + 4 + 4 gaps of 3 = 59: at 50, 9 come off the title only (to 15, still comfortable)
@@ -389,6 +407,22 @@ def test_fit_columns_wraps_headers_before_cutting_and_keeps_timestamps_whole() -
     # a timestamp is no text to cut: the title goes down to 3 characters, and below that nothing fits
     assert fit_columns(columns, cells, 33) == ([0, 1, 2], [19, 3, 5])
     assert fit_columns(columns, cells, 30) == ([0, 1, 2], None)
+
+
+def test_fit_columns_leaves_columns_out_one_rank_at_a_time_and_keeps_periods_whole() -> None:
+    from salescli.render import Column, fit_columns
+
+    columns = [Column("id", justify="right"), Column("title"), Column("period"), Column("owner", drop=2),
+               Column("days", justify="right", drop=1)]
+    cells = [["1", "Warehouse automation", "2026-Q4", "dana", "12"]]
+    # 2 + 20 + 7 + 5 + 4 + 4 gaps of 3 = 50
+    assert fit_columns(columns, cells, 50) == ([0, 1, 2, 3, 4], None)
+    # at 39 the title would be cut to 9: `days` (rank 1) goes alone, and the owner stays
+    assert fit_columns(columns, cells, 39) == ([0, 1, 2, 3], [2, 16, 7, 5])
+    # at 32 the title would still be cut below 12 with the owner: rank 2 goes too
+    assert fit_columns(columns, cells, 32) == ([0, 1, 2], [2, 17, 7])
+    # a period is no text to cut (2026-Q4 stays whole): the title takes every cut
+    assert fit_columns(columns, cells, 20) == ([0, 1, 2], [2, 5, 7])
 
 
 def test_output_to_a_symlink_writes_its_target_and_keeps_the_link(crm: Run, tmp_path: Path) -> None:

@@ -617,3 +617,18 @@ def test_targets_inside_a_period_that_overlap_count_each_day_once(ok: Run) -> No
     # November is November's; October is the range's October (1 of its 1.5 months): the two add up
     assert (target("2026-10"), target("2026-11"), target("2026-10-01..2026-11-30")) == (
         D("66.67"), 100, D("166.67"))
+
+
+def test_target_list_table_shows_whose_target_in_one_column(ok: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An owner's target or team:NAME in one `for` column (two columns, one always empty, cut both at 60
+    columns); json/csv keep owner and team apart."""
+    ok("target", "set", "ana", "2026-Q4", "50k")
+    ok("target", "set", "team:East", "2026-Q4", "12", "--metric", "deals_won")
+    monkeypatch.setenv("COLUMNS", "80")
+    assert [line.rstrip() for line in ok("target", "list").stdout.splitlines()] == [
+        "id   for         period    metric       target   actual   attain.",
+        "─────────────────────────────────────────────────────────────────",
+        " 1   ana         2026-Q4   won_amount   50,000        0        0%",
+        " 2   team:East   2026-Q4   deals_won        12        0        0%",
+    ]
+    assert [(r["owner"], r["team"]) for r in targets(ok)] == [("ana", None), (None, "East")]

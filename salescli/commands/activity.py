@@ -89,7 +89,7 @@ def list_columns() -> list[Any]:
         Column("contact", in_table=False),
         Column("company_id", in_table=False),
         Column("company", in_table=False),
-        Column("owner"),
+        Column("owner", drop=1),
         Column("automation_id", in_table=False),
         Column("external_id", in_table=False),
         Column("created_at", in_table=False),

@@ -21,7 +21,9 @@ def columns() -> list[Any]:
     from salescli.services.reports.common import col
 
     return [
-        Column("id", justify="right"), Column("owner"), Column("team"), Column("period"),
+        # one table column for whose target it is (an owner, or team:NAME); json/csv keep owner and team apart
+        Column("id", justify="right"), Column("owner", "for", show=lambda v, r: v or f"team:{r['team']}"),
+        Column("team", in_table=False), Column("period"),
         Column("period_start", in_table=False), Column("period_end", in_table=False), Column("metric"),
         col("value", "target", "money"), Column("currency", in_table=False), col("actual", "actual", "money"),
         col("attainment", "attain.", "rate"), Column("missing_rates", in_table=False),

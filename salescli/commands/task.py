@@ -55,7 +55,7 @@ def list_columns(*, owner: bool = True) -> list[Any]:
         Column("contact", in_table=False),
         Column("company_id", in_table=False),
         Column("company", in_table=False),
-        Column("owner", in_table=owner),
+        Column("owner", in_table=owner, drop=1),
         Column("automation_id", in_table=False),
         Column("occurred_at", "created", in_table=False),
         Column("external_id", in_table=False),
