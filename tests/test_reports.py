@@ -513,6 +513,42 @@ def test_funnel_counts_a_win_after_a_reopen_as_performance_does(hist: Run, db: P
     assert st["Won"]["entered"] == report(hist, "performance", "--period", "2026-11")["summary"]["won"] == 2
 
 
+def test_a_past_days_figures_read_the_same_after_a_deal_is_reopened(ok: Run) -> None:
+    """A report pinned to a past day counts the wins and losses of that day, even of deals reopened since
+    (and won again): the README's promise that a past day's figures read the same when run again later."""
+    ok("deal", "add", "A", "--amount", "10k", "--date", "2026-07-01")
+    ok("deal", "lost", "1", "--reason", "too dear", "--category", "price", "--date", "2026-09-15")
+    ok("deal", "add", "B", "--amount", "5k", "--date", "2026-07-01")
+    ok("deal", "won", "2", "--date", "2026-09-20")
+    ok("deal", "add", "C", "--amount", "8k", "--date", "2026-07-01")
+    ok("deal", "won", "3", "--date", "2026-09-25")
+    ok("target", "set", "dana", "2026-Q3", "20k")
+
+    def then(*args: str) -> str:
+        return ok("report", *args, today="2026-09-30").stdout
+
+    pinned = [then("performance", "--period", "2026-Q3", "-f", "json"),
+              then("lost-reasons", "--period", "2026-Q3", "-f", "json"),
+              then("weekly", "--week", "2026-W38", "-f", "json"),
+              ok("target", "list", "-f", "json", today="2026-09-30").stdout]
+    assert json.loads(pinned[0])["summary"]["won"] == 2 and json.loads(pinned[0])["summary"]["lost"] == 1
+    ok("deal", "reopen", "1", "--date", "2026-11-20")
+    ok("deal", "reopen", "3", "--date", "2026-11-21")
+    ok("deal", "won", "3", "--date", "2026-11-25")
+    assert [then("performance", "--period", "2026-Q3", "-f", "json"),
+            then("lost-reasons", "--period", "2026-Q3", "-f", "json"),
+            then("weekly", "--week", "2026-W38", "-f", "json"),
+            ok("target", "list", "-f", "json", today="2026-09-30").stdout] == pinned
+    # (the forecast's and velocity's open deals are as they stand now; their closed figures are the day's)
+    assert json.loads(then("forecast", "--period", "2026-Q3", "-f", "json"))["summary"]["won"] == D("13000")
+    velocity = json.loads(then("velocity", "--period", "2026-Q3", "-f", "json"))["summary"]
+    assert (velocity["won"], velocity["lost"], velocity["avg_won"]) == (2, 1, D("6500"))
+    # today: the reopened loss is gone, and C's win counts on the day it was won again
+    assert (report(ok, "performance", "--period", "2026-Q3")["summary"]["won"],
+            report(ok, "performance", "--period", "2026-Q3")["summary"]["lost"]) == (1, 0)
+    assert report(ok, "performance", "--period", "2026-Q4")["summary"]["won_amount"] == D("8000.00")
+
+
 def test_funnel_by_owner(hist: Run) -> None:
     data = report(hist, "funnel", "--by", "owner")
     assert data["by"] == "owner"

@@ -234,10 +234,13 @@ class MetricStore(RepositoryBase):
         )
 
     # -- closed deals --------------------------------------------------------------------
-    def closed_in_period(self, f: DealFilter, by: str, *, start: str, end: str, month: bool = False) -> list[Row]:
-        """Deals won (won_at) or lost (lost_at) in [start, end), per group and currency, with cycle days."""
+    def closed_in_period(self, f: DealFilter, by: str, *, start: str, end: str, month: bool = False,
+                         upto: str | None = None) -> list[Row]:
+        """Deals won (won_at) or lost (lost_at) in [start, end), per group and currency, with cycle days; as
+        they stood on upto's eve when given (see _closed_deals)."""
         key, join = ("substr(coalesce(d.won_at, d.lost_at), 1, 7)", "") if month else DEAL_GROUPS[by]
         filt, fparams = f.sql()
+        source, sparams = self._closed_deals(upto)
         sql = (
             f"SELECT {key} AS grp, d.currency AS currency,"
             " sum(d.status = 'won') AS won,"
@@ -247,27 +250,29 @@ class MetricStore(RepositoryBase):
             " coalesce(sum(CASE WHEN d.status = 'lost' THEN d.amount_minor END), 0) AS lost_amount,"
             " total(CASE WHEN d.status = 'won' THEN julianday(substr(d.won_at, 1, 10))"
             " - julianday(substr(d.created_at, 1, 10)) END) AS cycle_days"
-            f" FROM deals d{join}"
+            f" FROM {source} d{join}"
             " WHERE ((d.status = 'won' AND d.won_at >= :start AND d.won_at < :end)"
             f" OR (d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end)){filt}"
             " GROUP BY grp, d.currency"
         )
-        return self._rows(sql, {**fparams, "start": start, "end": end})
+        return self._rows(sql, {**fparams, **sparams, "start": start, "end": end})
 
-    def median_cycle(self, f: DealFilter, by: str, *, start: str, end: str) -> dict[Any, float]:
-        """Median days from creation to won, of deals won in [start, end), per group."""
+    def median_cycle(self, f: DealFilter, by: str, *, start: str, end: str, upto: str | None = None
+                     ) -> dict[Any, float]:
+        """Median days from creation to won, of deals won in [start, end), per group (upto: closed_in_period)."""
         key, join = DEAL_GROUPS[by]
         filt, fparams = f.sql()
+        source, sparams = self._closed_deals(upto)
         sql = (
             f"WITH c AS (SELECT {key} AS grp, julianday(substr(d.won_at, 1, 10))"
             " - julianday(substr(d.created_at, 1, 10)) AS v"
-            f" FROM deals d{join}"
+            f" FROM {source} d{join}"
             f" WHERE d.status = 'won' AND d.won_at >= :start AND d.won_at < :end{filt}),"
             " r AS (SELECT grp, v, row_number() OVER (PARTITION BY grp ORDER BY v) AS rn,"
             " count(*) OVER (PARTITION BY grp) AS n FROM c)"
             " SELECT grp, avg(v) AS median FROM r WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY grp"
         )
-        return {r["grp"]: r["median"] for r in self._rows(sql, {**fparams, "start": start, "end": end})}
+        return {r["grp"]: r["median"] for r in self._rows(sql, {**fparams, **sparams, "start": start, "end": end})}
 
     # -- activities and tasks ------------------------------------------------------------
     def activity_counts(self, f: DealFilter, by: str, *, start: str, end: str) -> list[Row]:
@@ -313,6 +318,45 @@ class MetricStore(RepositoryBase):
             "SELECT EXISTS (SELECT 1 FROM stage_history WHERE changed_at >= ?1)"
             " OR EXISTS (SELECT 1 FROM deals WHERE status = 'won' AND won_at >= ?1)"
             " OR EXISTS (SELECT 1 FROM deals WHERE status = 'lost' AND lost_at >= ?1)", (upto,)))
+
+    def _closed_deals(self, upto: str | None) -> tuple[str, dict[str, Any]]:
+        """The deals as the closed-deal figures read them: `deals`, or — when a deal left a won or lost stage
+        on or after upto (reopened after a pinned --today) — the deals with the stage, status and won/lost day
+        they had on upto's eve, from their stage history, so a past day's figures read as they did then.
+        A deal counts as won while it stays won (a reopen since the report's day takes the win back)."""
+        if upto is None:
+            return "deals", {}
+        known: dict[str, bool] = self.__dict__.setdefault("_reopened_since", {})  # (asked once a command)
+        if upto not in known:
+            known[upto] = bool(self.scalar(
+                "SELECT EXISTS (SELECT 1 FROM stage_history h INDEXED BY stage_history_changed"
+                " JOIN stages s ON s.id = h.from_stage_id WHERE h.changed_at >= ?1 AND s.kind <> 'open')", (upto,)))
+        if not known[upto]:
+            return "deals", {}
+        asof = ("status", "stage_id", "won_at", "lost_at", "lost_reason", "lost_category")
+        kept = [r["name"] for r in self.conn.execute("PRAGMA table_info(deals)") if r["name"] not in asof]
+        # (the moves since upto by their day's index: a scan of every deal's history for DISTINCT costs 0.4 s a 300k)
+        moved = ("SELECT h2.deal_id FROM stage_history h2 INDEXED BY stage_history_changed"
+                 " JOIN stages s2 ON s2.id = h2.from_stage_id"
+                 " WHERE h2.changed_at >= :closed_upto AND s2.kind <> 'open'")
+        then = ("SELECT h.deal_id, h.to_stage_id, s.kind, substr(h.changed_at, 1, 10) AS day"
+                f" FROM (SELECT DISTINCT deal_id FROM ({moved})) m"
+                " JOIN stage_history h ON h.id = (SELECT h3.id FROM stage_history h3 WHERE h3.deal_id = m.deal_id"
+                " AND h3.changed_at < :closed_upto ORDER BY h3.changed_at DESC, h3.id DESC LIMIT 1)"
+                " JOIN stages s ON s.id = h.to_stage_id")
+        # (a loss's reason and category: from the change that reopened the deal out of that loss, clearing them)
+        reopen = ("(SELECT c.before FROM changes c WHERE c.entity = 'deal' AND c.entity_id = x.id"
+                  " AND json_extract(c.before, '$.status') = 'lost' AND json_extract(c.after, '$.status') <> 'lost'"
+                  " AND json_extract(c.before, '$.lost_at') = r.day ORDER BY c.id LIMIT 1)")
+        columns = ", ".join(f"x.{c}" for c in kept)
+        # two branches, so that the figures' bounds on status and day reach the deals' indexes in the first
+        return (f"(SELECT {columns}, {', '.join(f'x.{c}' for c in asof)} FROM deals x"
+                f" WHERE x.id NOT IN ({moved})"
+                f" UNION ALL SELECT {columns}, r.kind, r.to_stage_id,"
+                " CASE WHEN r.kind = 'won' THEN r.day END, CASE WHEN r.kind = 'lost' THEN r.day END,"
+                f" CASE WHEN r.kind = 'lost' THEN json_extract({reopen}, '$.lost_reason') END,"
+                f" CASE WHEN r.kind = 'lost' THEN json_extract({reopen}, '$.lost_category') END"
+                f" FROM deals x JOIN ({then}) r ON r.deal_id = x.id)"), {"closed_upto": upto}
 
     def stage_outcomes(self, pipeline_id: int | None = None, as_of: str | None = None) -> list[Row]:
         """Per open stage: deals that entered it and have since closed, and how many of those were won."""
@@ -501,32 +545,36 @@ class MetricStore(RepositoryBase):
             {**fparams, "day": day},
         )
 
-    def lost_by_reason(self, f: DealFilter, *, start: str, end: str, by: str = "all") -> list[Row]:
+    def lost_by_reason(self, f: DealFilter, *, start: str, end: str, by: str = "all", upto: str | None = None
+                       ) -> list[Row]:
         key, join = DEAL_GROUPS[by]
         filt, fparams = f.sql()
+        source, sparams = self._closed_deals(upto)
         return self._rows(
             f"SELECT {key} AS grp, coalesce(d.lost_category, '') AS category, coalesce(d.lost_reason, '') AS reason,"
             " d.currency AS currency, count(*) AS deals, coalesce(sum(d.amount_minor), 0) AS amount"
-            f" FROM deals d{join} WHERE d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end{filt}"
+            f" FROM {source} d{join} WHERE d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end{filt}"
             " GROUP BY grp, category COLLATE NOCASE, reason COLLATE NOCASE, d.currency",
-            {**fparams, "start": start, "end": end},
+            {**fparams, **sparams, "start": start, "end": end},
         )
 
-    def lost_by_stage(self, f: DealFilter, *, start: str, end: str) -> list[Row]:
+    def lost_by_stage(self, f: DealFilter, *, start: str, end: str, upto: str | None = None) -> list[Row]:
         """Deals lost in the period by the stage they were in before (from their last move to a lost stage)."""
         filt, fparams = f.sql()
+        source, sparams = self._closed_deals(upto)
         return self._rows(
             "SELECT (SELECT h.from_stage_id FROM stage_history h WHERE h.deal_id = d.id"
             f" AND h.to_stage_id = d.stage_id ORDER BY {HISTORY_DAY} DESC, h.id DESC LIMIT 1) AS lost_from,"
             " d.currency AS currency, count(*) AS deals, coalesce(sum(d.amount_minor), 0) AS amount"
-            f" FROM deals d WHERE d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end{filt}"
+            f" FROM {source} d WHERE d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end{filt}"
             " GROUP BY lost_from, d.currency",  # (not `AS stage_id`: GROUP BY stage_id meant d.stage_id)
-            {**fparams, "start": start, "end": end},
+            {**fparams, **sparams, "start": start, "end": end},
         )
 
     # -- the week's changes --------------------------------------------------------------
-    def _events_sql(self, f: DealFilter) -> tuple[str, dict[str, Any]]:
+    def _events_sql(self, f: DealFilter, upto: str | None) -> tuple[str, dict[str, Any]]:
         filt, fparams = f.sql()
+        source, sparams = self._closed_deals(upto)
         cols = "d.id AS deal_id, d.title, d.owner, d.amount_minor, d.currency"
         return (
             f"SELECT 'new' AS event, substr(d.created_at, 1, 10) AS day, {cols}, NULL AS detail_from,"
@@ -559,23 +607,24 @@ class MetricStore(RepositoryBase):
             " AND ch.after LIKE '%expected_close%' GROUP BY ch.entity_id) s) w"
             " JOIN changes l ON l.id = w.last_id JOIN deals d ON d.id = w.deal_id"
             f" WHERE json_extract(l.after, '$.expected_close') > w.first_close{filt}"
-            f" UNION ALL SELECT 'won', substr(d.won_at, 1, 10), {cols}, NULL, NULL, 0 FROM deals d"
+            f" UNION ALL SELECT 'won', substr(d.won_at, 1, 10), {cols}, NULL, NULL, 0 FROM {source} d"
             f" WHERE d.status = 'won' AND d.won_at >= :start AND d.won_at < :end{filt}"
-            f" UNION ALL SELECT 'lost', substr(d.lost_at, 1, 10), {cols}, d.lost_reason, NULL, 0 FROM deals d"
+            f" UNION ALL SELECT 'lost', substr(d.lost_at, 1, 10), {cols}, d.lost_reason, NULL, 0 FROM {source} d"
             f" WHERE d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end{filt}"
-        ), fparams
+        ), {**fparams, **sparams}
 
-    def week_events(self, f: DealFilter, *, start: str, end: str, limit: int | None = None) -> Iterator[Row]:
+    def week_events(self, f: DealFilter, *, start: str, end: str, limit: int | None = None,
+                    upto: str | None = None) -> Iterator[Row]:
         """What happened to deals in [start, end): created, advanced (a move to a later open stage, after
         its creation), moved back (to an earlier open stage, or reopened), slipped (its close date later at the
         period's end than at its start, from the change log), won, lost — by day."""
-        sql, params = self._events_sql(f)
+        sql, params = self._events_sql(f, upto)
         yield from self.stream(f"{sql} ORDER BY day, deal_id, seq LIMIT :limit",
                                      {**params, "start": start, "end": end, "limit": -1 if limit is None else limit})
 
-    def week_event_totals(self, f: DealFilter, *, start: str, end: str) -> list[Row]:
+    def week_event_totals(self, f: DealFilter, *, start: str, end: str, upto: str | None = None) -> list[Row]:
         """Per event and currency: how many, and their amount (minor units)."""
-        sql, params = self._events_sql(f)
+        sql, params = self._events_sql(f, upto)
         return self._rows(
             "SELECT event, currency, count(*) AS n, coalesce(sum(amount_minor), 0) AS amount"
             f" FROM ({sql}) GROUP BY event, currency", {**params, "start": start, "end": end})

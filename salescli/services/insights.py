@@ -151,7 +151,7 @@ def rep_insights(ctx: ReportContext) -> list[dict[str, Any]]:
     repo = ctx.repo
     everyone = type(ctx.filter)(pipeline_id=ctx.filter.pipeline_id)
     closed: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r in repo.closed_in_period(everyone, "owner", start=ctx.start, end=ctx.events_end):
+    for r in repo.closed_in_period(everyone, "owner", start=ctx.start, end=ctx.events_end, upto=ctx.upto):
         closed[r["grp"]][0] += r["won"] or 0
         closed[r["grp"]][1] += r["lost"] or 0
     acts: dict[str, int] = defaultdict(int)

@@ -517,7 +517,7 @@ def target_progress(repo: Repository, rows: list[Row], today: date) -> list[dict
             actual = sum(r["n"] for r in repo.activity_counts(f, "all", start=start, end=end))
             goal: Any = row["value"]
         else:
-            closed = repo.closed_in_period(f, "all", start=start, end=end)
+            closed = repo.closed_in_period(f, "all", start=start, end=end, upto=upto)
             if row["metric"] == "deals_won":
                 actual = sum(r["won"] or 0 for r in closed)
                 goal = row["value"]

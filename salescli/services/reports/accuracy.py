@@ -169,7 +169,7 @@ def _actual_won(ctx: ReportContext, snap: Row, cache: dict[tuple[str, str, str],
             notes.append(f"snapshots of {snap['scope']} have no actual: {exc.message.split(';')[0]}")
             return cache[key]
         sub.missing = ctx.missing
-        rows = ctx.repo.closed_in_period(sub.filter, "all", start=sub.start, end=sub.events_end)
+        rows = ctx.repo.closed_in_period(sub.filter, "all", start=sub.start, end=sub.events_end, upto=sub.upto)
         cache[key] = (sub.to_base(per_currency(rows, "won_amount")), period.end <= ctx.today)
     return cache[key]
 

@@ -496,7 +496,7 @@ def uncovered_target_notes(ctx: ReportContext, totals: dict[str, Any], target_ro
     if not wanted:
         return []
     repo, f = ctx.repo, ctx.filter
-    closed = grouped(repo.closed_in_period(f, "owner", start=ctx.start, end=end or ctx.events_end))
+    closed = grouped(repo.closed_in_period(f, "owner", start=ctx.start, end=end or ctx.events_end, upto=ctx.upto))
     acts = grouped(repo.activity_counts(f, "owner", start=ctx.start, end=end or ctx.events_end)) \
         if any(t[2] == "activities" for t in wanted) else {}  # (forecast and weekly need only the wins)
     per_owner = {o: {"won_amount": ctx.to_base(per_currency(closed.get(o, []), "won_amount")),

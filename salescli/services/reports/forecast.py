@@ -161,7 +161,8 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     month = by == "month"
     open_rows = repo.open_forecast(ctx.filter, group, start=ctx.start, end=ctx.end, as_of=ctx.as_of_sql,
                                    month=month)
-    won_rows = [r for r in repo.closed_in_period(ctx.filter, group, start=ctx.start, end=won_end, month=month)
+    won_rows = [r for r in repo.closed_in_period(ctx.filter, group, start=ctx.start, end=won_end, month=month,
+                                                     upto=ctx.upto)
                 if r["won"]]
     target_rows = report_targets(ctx, "won_amount")
     teams = repo.teams()

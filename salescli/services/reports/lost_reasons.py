@@ -87,8 +87,9 @@ def _group_sections(ctx: ReportContext, by: str, rows: list[Row], summary: dict[
 def build(ctx: ReportContext, by: str | None = None) -> Report:
     chosen = check_by(by, BY, None)
     repo = ctx.repo
-    by_reason = repo.lost_by_reason(ctx.filter, start=ctx.start, end=ctx.events_end, by=chosen or "all")
-    by_stage = repo.lost_by_stage(ctx.filter, start=ctx.start, end=ctx.events_end)
+    by_reason = repo.lost_by_reason(ctx.filter, start=ctx.start, end=ctx.events_end, by=chosen or "all",
+                                    upto=ctx.upto)
+    by_stage = repo.lost_by_stage(ctx.filter, start=ctx.start, end=ctx.events_end, upto=ctx.upto)
     total_deals = sum(r["deals"] for r in by_reason)
     total_amount = ctx.to_base(per_currency(by_reason, "amount"))
     overall = reason_rows(ctx, by_reason)

@@ -106,9 +106,9 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     repo = ctx.repo
     f = ctx.filter
     end = ctx.events_end
-    closed = repo.closed_in_period(f, by, start=ctx.start, end=end)
-    medians = repo.median_cycle(f, by, start=ctx.start, end=end)
-    overall_median = repo.median_cycle(f, "all", start=ctx.start, end=end).get("")
+    closed = repo.closed_in_period(f, by, start=ctx.start, end=end, upto=ctx.upto)
+    medians = repo.median_cycle(f, by, start=ctx.start, end=end, upto=ctx.upto)
+    overall_median = repo.median_cycle(f, "all", start=ctx.start, end=end, upto=ctx.upto).get("")
     acts = repo.activity_counts(f, by, start=ctx.start, end=end)
     target_rows = report_targets(ctx)
     teams = repo.teams()

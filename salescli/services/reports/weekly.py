@@ -93,14 +93,14 @@ def _events(ctx: ReportContext, week: Period, limit: int | None) -> tuple[Iterat
     start, end = week.start.isoformat(), min(week.end.isoformat(), ctx.upto)  # (a week not over yet: to today)
     counts = {"new": 0, "advanced": 0, "moved_back": 0, "slipped": 0, "won": 0, "lost": 0}
     amounts: dict[str, dict[str, int]] = {"new": {}, "won": {}, "lost": {}}
-    for r in ctx.repo.week_event_totals(ctx.filter, start=start, end=end):
+    for r in ctx.repo.week_event_totals(ctx.filter, start=start, end=end, upto=ctx.upto):
         counts[r["event"]] += r["n"]
         if r["event"] in amounts:
             amounts[r["event"]][r["currency"]] = r["amount"]
     money = {f"{k}_amount": ctx.to_base(v) for k, v in amounts.items()}
 
     def rows() -> Iterator[dict[str, Any]]:
-        for r in ctx.repo.week_events(ctx.filter, start=start, end=end, limit=limit):
+        for r in ctx.repo.week_events(ctx.filter, start=start, end=end, limit=limit, upto=ctx.upto):
             event = r["event"]
             detail = brief = ""
             if event in ("advanced", "moved_back"):
@@ -142,7 +142,8 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
     rates = forecast.stage_rates(snap)
     won_end = snap.events_end
     open_rows = repo.open_forecast(snap.filter, "all", start=snap.start, end=snap.end, as_of=snap.as_of_sql)
-    won_rows = [r for r in repo.closed_in_period(snap.filter, "all", start=snap.start, end=won_end) if r["won"]]
+    won_rows = [r for r in repo.closed_in_period(snap.filter, "all", start=snap.start, end=won_end, upto=snap.upto)
+                if r["won"]]
     target = resolve_target(repo, "won_amount", snap.period, snap.scope, report_targets(snap, "won_amount"))
     fc = forecast.figures(snap, open_rows, won_rows, stages, rates, target)
     act_ctx = replace(ctx, period=week)
