@@ -401,6 +401,17 @@ def test_average_won_leaves_out_deals_whose_currency_has_no_rate(hist: Run) -> N
     assert report(hist, "velocity")["summary"]["avg_won"] == D("10000.00")
 
 
+def test_average_won_leaves_out_won_deals_without_an_amount(ok: Run) -> None:
+    ok("deal", "add", "Sized", "--amount", "6k", "--date", "2026-11-01")
+    ok("deal", "add", "Unsized", "--date", "2026-11-01")  # (real exports have won deals without one)
+    for n in ("1", "2"):
+        ok("deal", "won", n, "--date", "2026-11-10")
+    s = report(ok, "performance")["summary"]
+    assert (s["won"], s["won_amount"], s["avg_won"]) == (2, D("6000.00"), D("6000.00"))  # not 3,000
+    v = report(ok, "velocity")["summary"]
+    assert (v["won"], v["avg_won"]) == (2, D("6000.00"))
+
+
 def test_performance_by_team(hist: Run) -> None:
     rows = by(report(hist, "performance", "--by", "team")["rows"], "team")
     assert (rows["East"]["won_amount"], rows["East"]["win_rate"], rows["East"]["target"]) == (

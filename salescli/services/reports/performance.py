@@ -60,7 +60,7 @@ def figures(ctx: ReportContext, closed: list[Row], acts: list[Row], median: floa
     won = sum(r["won"] or 0 for r in closed)
     lost = sum(r["lost"] or 0 for r in closed)
     won_amount = ctx.to_base(per_currency(closed, "won_amount"))
-    priced = ctx.priced(closed, "won")  # won deals whose amount is in won_amount (a rate known)
+    priced = ctx.priced(closed, "won_with_amount")  # won deals whose amount is in won_amount (a rate known)
     kinds = {k: sum(r["n"] for r in acts if r["kind"] == k) for k in KINDS}
     target = targets.get("won_amount")
     target_money = None if target is None else minor_to_decimal(int(target), ctx.base)

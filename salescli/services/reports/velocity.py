@@ -37,7 +37,7 @@ def figures(ctx: ReportContext, open_count: int, closed: list[Row]) -> dict[str,
     won_amount = ctx.to_base(per_currency(closed, "won_amount"))
     cycle_total = sum(r["cycle_days"] or 0 for r in closed)
     win_rate = ratio(won, won + lost)
-    priced = ctx.priced(closed, "won")  # won deals whose amount is in won_amount (a rate known)
+    priced = ctx.priced(closed, "won_with_amount")  # won deals whose amount is in won_amount (a rate known)
     avg_won = won_amount / priced if priced else None
     avg_cycle = Decimal(str(cycle_total)) / won if won else None
     velocity = None
