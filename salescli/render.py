@@ -52,6 +52,9 @@ class Column:
     #: On a terminal too narrow for every column, the order the table leaves this one out in (1 first, then
     #: 2, ...) before it cuts text below COMFORTABLE_WIDTH; 0: never left out.
     drop: int = 0
+    #: How narrow this column's text may be cut before a column with a drop rank goes instead (a deal's title
+    #: keeps more than its company; an e-mail address cut is no address). None: COMFORTABLE_WIDTH.
+    comfortable: int | None = None
     wrap: bool = False  # True: a description, wrapped on a narrow terminal (other text is cut with …)
     cut: int | None = None  # free text cut to this many characters in a terminal table (markdown/html: whole)
 
@@ -507,13 +510,14 @@ class _Fit:
     base: list[int]
     words: list[int]
     cuttable: list[bool]
+    ease: list[int]  # the width each column's text is comfortable at (its own `comfortable`, else the default)
     gap: int = COLUMN_GAP
 
     @classmethod
     def measure(cls, columns: list[Column], cells: list[list[str]], gap: int = COLUMN_GAP) -> _Fit:
         from rich.cells import cell_len
 
-        fit = cls([], [], [], [], gap)
+        fit = cls([], [], [], [], [], gap)
         for i, c in enumerate(columns):
             longest_word = max((cell_len(w) for w in c.title.split()), default=1)
             widest = max((cell_len(line) for row in cells for line in row[i].splitlines() or [""]), default=0)
@@ -521,20 +525,24 @@ class _Fit:
             fit.base.append(max(widest, longest_word, 1))
             fit.words.append(longest_word)
             fit.cuttable.append(c.wrap or (c.justify != "right" and any(_is_text(row[i]) for row in cells)))
+            fit.ease.append(COMFORTABLE_WIDTH if c.comfortable is None else c.comfortable)
         return fit
 
     def widths(self, keep: list[int], available: int) -> list[int] | None:
         """The widths of the kept columns on `available` characters, or None when they cannot fit.
 
         Headers wrap between their words first; then the widest text column gives a character up, down
-        to the next widest (ties: one by one), to MIN_TEXT_WIDTH, then to 3 characters keeping each
-        header's words whole, then breaking them."""
+        to the next widest (ties: one by one), to the width it is comfortable at, then to MIN_TEXT_WIDTH,
+        then to 3 characters keeping each header's words whole, then breaking them."""
         widths = [self.natural[i] for i in keep]
         excess = sum(widths) + self.gap * (len(keep) - 1) - available
         every = list(range(len(keep)))
         text = [k for k, i in enumerate(keep) if self.cuttable[i]]
         words = [self.words[i] for i in keep]
-        phases = [(every, [self.base[i] for i in keep]), (text, [max(w, MIN_TEXT_WIDTH) for w in words]),
+        phases = [(every, [self.base[i] for i in keep]),
+                  # text down to where it is comfortable first (a title keeps more than its company), then lower
+                  (text, [max(w, min(self.base[i], self.ease[i])) for w, i in zip(words, keep, strict=True)]),
+                  (text, [max(w, MIN_TEXT_WIDTH) for w in words]),
                   (text, [max(w, 3) for w in words]), (text, [3] * len(keep))]
         for candidates, floors in phases:
             while excess > 0:
@@ -548,7 +556,7 @@ class _Fit:
         return widths if excess <= 0 else None
 
     def comfortable(self, keep: list[int], widths: list[int]) -> bool:
-        return all(w >= min(self.base[i], COMFORTABLE_WIDTH) for i, w in zip(keep, widths, strict=True))
+        return all(w >= min(self.base[i], self.ease[i]) for i, w in zip(keep, widths, strict=True))
 
 
 def fit_columns(columns: list[Column], cells: list[list[str]], available: int,

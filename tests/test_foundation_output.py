@@ -330,19 +330,19 @@ def test_piped_tables_are_written_directly_exactly_as_rich_draws_them(
 
 def test_a_table_too_wide_for_the_terminal_keeps_one_line_a_row(ok: Run, monkeypatch: pytest.MonkeyPatch,
                                                                  tmp_path: Path) -> None:
-    """80 columns: the columns with a drop rank (days in stage, prob, owner) go, long text is cut with …, and
-    amounts and dates are never cut or wrapped (rich alone wrapped each title over 4 lines and cut 2017-03-01
-    to 2017-0…)."""
+    """80 columns: the columns with a drop rank (days in stage, prob, owner) go, long text is cut with …
+    (the title keeps 16 characters, more than the company), and amounts and dates are never cut or wrapped
+    (rich alone wrapped each title over 4 lines and cut 2017-03-01 to 2017-0…)."""
     ok("deal", "add", "Warehouse automation for the northern depots", "--company", "Acme Robotics International",
        "--amount", "48000", "--close", "2026-12-09", "--owner", "dana", "--stage", "Negotiation")
     ok("deal", "add", "POS add-on", "--company", "Driftwood Coffee", "--amount", "4800", "--close", "2026-12-27",
        "--owner", "lee")
     monkeypatch.setenv("COLUMNS", "80")
     assert [line.rstrip() for line in ok("deal", "list").stdout.splitlines()] == [
-        "id   title            company           stage                amount   close",
+        "id   title              company         stage                amount   close",
         "────────────────────────────────────────────────────────────────────────────────",
-        " 1   Warehouse aut…   Acme Robotics …   Negotiation   48,000.00 USD   2026-12-09",
-        " 2   POS add-on       Driftwood Coff…   Prospecting    4,800.00 USD   2026-12-27",
+        " 1   Warehouse autom…   Acme Robotic…   Negotiation   48,000.00 USD   2026-12-09",
+        " 2   POS add-on         Driftwood Co…   Prospecting    4,800.00 USD   2026-12-27",
     ]
     # wider: the columns go one at a time (days in stage first, then prob), not all three at once
     monkeypatch.setenv("COLUMNS", "88")
@@ -423,6 +423,20 @@ def test_fit_columns_leaves_columns_out_one_rank_at_a_time_and_keeps_periods_who
     assert fit_columns(columns, cells, 32) == ([0, 1, 2], [2, 17, 7])
     # a period is no text to cut (2026-Q4 stays whole): the title takes every cut
     assert fit_columns(columns, cells, 20) == ([0, 1, 2], [2, 5, 7])
+
+
+def test_fit_columns_cuts_lesser_text_first_and_drops_a_column_before_cutting_a_comfortable_one() -> None:
+    from salescli.render import Column, fit_columns
+
+    columns = [Column("title", comfortable=16), Column("company"), Column("email", comfortable=40),
+               Column("owner", drop=1)]
+    cells = [["Warehouse automation", "Acme Robotics International", "ana.silva@acme-robotics.io", "dana"]]
+    # 20 + 27 + 26 + 5 + 3 gaps of 3 = 87: at 80 the company gives its characters first (to 20)
+    assert fit_columns(columns, cells, 80) == ([0, 1, 2, 3], [20, 20, 26, 5])
+    # at 72 the title goes to 16 and the company to 16 as well; the address stays whole
+    assert fit_columns(columns, cells, 72) == ([0, 1, 2, 3], [16, 16, 26, 5])
+    # at 64 the company would cut the title below 16: the owner goes, and the address is still whole
+    assert fit_columns(columns, cells, 64) == ([0, 1, 2], [16, 16, 26])
 
 
 def test_output_to_a_symlink_writes_its_target_and_keeps_the_link(crm: Run, tmp_path: Path) -> None:

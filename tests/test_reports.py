@@ -1031,7 +1031,8 @@ def test_markdown_and_html_keep_the_titles_a_terminal_table_cuts(hist: Run) -> N
     hist("deal", "edit", "9", "--title", title)
     assert f"| {title} |" in hist("report", "weekly", "-f", "markdown").stdout
     assert f"<td class=\"\">{title}</td>" in hist("report", "weekly", "-f", "html").stdout
-    assert title not in hist("report", "weekly").stdout and "Iota: data platfo…" in hist("report", "weekly").stdout
+    weekly = hist("report", "weekly").stdout
+    assert title not in weekly and "Iota: data platform renewal…" in weekly
 
 
 # -- forecast snapshots and accuracy -----------------------------------------------------------------
@@ -1109,6 +1110,20 @@ def test_accuracy_on_an_earlier_day_leaves_out_snapshots_taken_after_it(hist: Ru
     assert [s["taken_on"] for s in report(hist, "forecast-accuracy")["snapshots"]] == ["2026-11-16", "2026-11-26"]
     earlier = json.loads(hist("report", "forecast-accuracy", "-f", "json", today="2026-11-20").stdout)
     assert [s["taken_on"] for s in earlier["snapshots"]] == ["2026-11-16"]
+
+
+def test_accuracy_and_snapshot_tables_keep_dates_and_amounts_whole_at_80_columns(
+        hist: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rich cut every date and amount of a table too wide (2026-1…, 181,0…); the least-read columns go instead."""
+    hist("forecast", "snapshot", today="2026-11-16")
+    monkeypatch.setenv("COLUMNS", "80")
+    assert [line.rstrip() for line in hist("report", "forecast-accuracy").stdout.splitlines()[-3:]] == [
+        "taken       period   days left  won+commit  won+wtd  actual  err c  err w",
+        "─────────────────────────────────────────────────────────────────────────",
+        "2026-11-16  2026-Q4         45      65,000   56,200  20,000   225%   181%"]
+    monkeypatch.setenv("COLUMNS", "60")
+    listed = hist("forecast", "list").stdout.splitlines()
+    assert listed[0].split() == ["id", "taken", "period", "won", "commit", "weighted"] and "…" not in listed[2]
 
 
 def test_a_snapshot_is_of_a_period_not_over_yet(ok: Run, cli: Run) -> None:

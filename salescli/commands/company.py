@@ -42,8 +42,8 @@ def list_columns() -> list[Any]:
 
     return [
         Column("id", justify="right"),
-        Column("name"),
-        Column("domain"),
+        Column("name", comfortable=20),
+        Column("domain", comfortable=40),  # (a domain cut is no domain)
         Column("industry", in_table=False),
         Column("segment", drop=2),
         Column("territory", in_table=False),

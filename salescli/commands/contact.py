@@ -46,7 +46,7 @@ def list_columns() -> list[Any]:
     return [
         Column("id", justify="right"),
         Column("name"),
-        Column("email"),
+        Column("email", comfortable=40),
         Column("phone", in_table=False),
         Column("title", in_table=False),
         Column("company_id", in_table=False),

@@ -79,7 +79,7 @@ def list_columns() -> list[Any]:
 
     return [
         Column("id", justify="right"),
-        Column("title"),
+        Column("title", comfortable=16),
         hidden("company_id"),
         Column("company", drop=5),
         hidden("contact_id"),

@@ -28,7 +28,7 @@ TerritoryOpt = Annotated[str | None, typer.Option("--territory", help="Sales ter
 def columns() -> list[Any]:
     from salescli.render import Column
 
-    return [Column("id", justify="right"), Column("name"), Column("email", drop=2), Column("team"),
+    return [Column("id", justify="right"), Column("name"), Column("email", drop=2, comfortable=40), Column("team"),
             Column("territory", drop=1), Column("open_deals", "open deals", justify="right"),
             Column("created_at", in_table=False)]
 

@@ -139,9 +139,9 @@ def snapshot_views(repo: Repository, today: date, period: str | None = None) -> 
 def snapshot_columns() -> list[Any]:
     from salescli.render import Column
 
-    return [Column("id", justify="right"), Column("taken_on", "taken"), Column("period"), Column("scope"),
+    return [Column("id", justify="right"), Column("taken_on", "taken"), Column("period"), Column("scope", drop=1),
             *(col(k, k.replace("_", " "), "money", in_table=k in ("won", "commit", "weighted")) for k in STORED),
-            Column("currency")]
+            Column("currency", drop=2)]
 
 
 def remove_snapshot(repo: Repository, snapshot_id: int) -> None:
@@ -237,11 +237,11 @@ def build(ctx: ReportContext) -> Report:
         col("id", "id", "count", in_table=False), col("taken_on", "taken"), col("period"),
         col("scope", in_table=False), col("period_over", in_table=False), col("days_left", "days left", "count"),
         col("won_then", "won then", "money", in_table=False),
-        col("forecast_commit", "won+commit", "money"), col("forecast_weighted", "won+wtd", "money"),
-        col("forecast_historical", "won+hist", "money"), col("actual", "actual", "money"),
-        col("error_commit", in_table=False), col("error_pct_commit", "err c", "rate"),
+        col("forecast_commit", "won+commit", "money", drop=2), col("forecast_weighted", "won+wtd", "money"),
+        col("forecast_historical", "won+hist", "money", drop=1), col("actual", "actual", "money"),
+        col("error_commit", in_table=False), col("error_pct_commit", "err c", "rate", drop=2),
         col("error_weighted", in_table=False), col("error_pct_weighted", "err w", "rate"),
-        col("error_historical", in_table=False), col("error_pct_historical", "err h", "rate"),
+        col("error_historical", in_table=False), col("error_pct_historical", "err h", "rate", drop=1),
     ]
     period_text = "all periods" if ctx.period == ALL_TIME else ctx.period.label
     report = Report(

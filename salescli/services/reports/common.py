@@ -375,10 +375,11 @@ def short(key: str, header: str | None = None, width: int = 28) -> Column:
     return Column(key, header, cut=width)
 
 
-def col(key: str, header: str | None = None, kind: str = "text", *, in_table: bool = True) -> Column:
-    """A report column: numbers right-aligned and shown by kind in tables (json/csv keep exact values)."""
+def col(key: str, header: str | None = None, kind: str = "text", *, in_table: bool = True, drop: int = 0) -> Column:
+    """A report column: numbers right-aligned and shown by kind in tables (json/csv keep exact values); drop: the
+    rank it is left out in on a narrow terminal (see Column)."""
     return Column(key, header, justify="left" if kind == "text" else "right", show=CELLS.get(kind),
-                  in_table=in_table)
+                  in_table=in_table, drop=drop)
 
 
 # -- arithmetic ------------------------------------------------------------------------------

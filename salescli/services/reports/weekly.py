@@ -197,7 +197,7 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
     sections = [
         Section("changes", f"What changed in {week.label}", [
             Column("day", show=lambda v, r: str(v or "")[5:]), col("event"), col("deal_id", "deal", "id"),
-            short("title", width=18), Column("owner", drop=1), *money_cols,
+            short("title"), Column("owner", drop=1), *money_cols,
             Column("detail", show=lambda v, r: r["brief"], wrap=True)], rows, empty="no changes this week",
             total=sum(counts.values()), table_limit=30),
         Section("pipeline", f"Pipeline by stage on {snap.as_of.isoformat()} ({ctx.base})", [
