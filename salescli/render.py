@@ -566,15 +566,18 @@ def fit_columns(columns: list[Column], cells: list[list[str]], available: int,
 
     A table too wide is fitted on one line a row, as gh does: numbers, dates and ids stay whole and the
     widest text columns (titles, companies, names) are cut with …; when that would cut text below
-    COMFORTABLE_WIDTH, or the table cannot fit at all, the columns with a `drop` rank go, one rank at a time
-    (1 first), until the rest fit comfortably (or none is left to drop)."""
+    COMFORTABLE_WIDTH, or the table cannot fit at all, the columns empty in every row go, then those with a `drop`
+    rank, one rank at a time (1 first), until the rest fit comfortably (or none is left to drop)."""
     fit = _Fit.measure(columns, cells, gap)
     keep = list(range(len(columns)))
     widths = fit.widths(keep, available)
-    for rank in sorted({c.drop for c in columns if c.drop}):
+    blank = {i for i in keep if not any(row[i].strip() for row in cells)}  # (nothing to show: they go first)
+    steps = [blank] if blank else []
+    steps += [{i for i in keep if columns[i].drop == rank} for rank in sorted({c.drop for c in columns if c.drop})]
+    for gone in steps:
         if widths is not None and fit.comfortable(keep, widths):
             break
-        keep = [i for i in keep if columns[i].drop != rank]
+        keep = [i for i in keep if i not in gone]
         widths = fit.widths(keep, available)
     return keep, None if widths == [fit.natural[i] for i in keep] else widths
 

@@ -598,6 +598,16 @@ def test_deals_are_found_by_unique_title(ok: Run, cli: Run) -> None:
     assert res.stderr.startswith('Error: deal "Twin" is ambiguous: 2 match (2 Twin; 3 twin)')
 
 
+def test_a_title_of_many_deals_says_more_than_20_match_and_lists_ten(ok: Run, cli: Run) -> None:
+    """It said "20 match" of a title 231 deals of an imported file share, and listed all 20."""
+    for _ in range(21):
+        ok("deal", "add", "MG Advanced")
+    res = cli("deal", "show", "mg advanced")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (1, 'Error: deal "mg advanced" is ambiguous: more than 20'
+                                                           " match (" + "; ".join(f"{i} MG Advanced" for i in
+                                                                                  range(1, 11)) + "; …)")
+
+
 def test_deals_are_found_by_the_external_id_an_import_gave_them(ok: Run, cli: Run, tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
     path.write_text("Id,Name,StageName\n006Ec00000AieKFIAZ,Big one,Prospecting\nD-7,Other,Prospecting\n",

@@ -439,6 +439,16 @@ def test_fit_columns_cuts_lesser_text_first_and_drops_a_column_before_cutting_a_
     assert fit_columns(columns, cells, 64) == ([0, 1, 2], [16, 16, 26])
 
 
+def test_fit_columns_leaves_out_a_column_empty_in_every_row_first() -> None:
+    from salescli.render import Column, fit_columns
+
+    columns = [Column("stage"), Column("note"), Column("owner", drop=1)]
+    cells = [["Prospecting", "", "dana"], ["Needs Analysis", "", "lee"]]
+    # 14 + 4 + 5 + 2 gaps of 3 = 29: at 25 the stage would be cut to 10; the empty note goes, not the owner
+    assert fit_columns(columns, cells, 25) == ([0, 2], None)
+    assert fit_columns(columns, cells, 29) == ([0, 1, 2], None)  # (room for it: kept, as the header says)
+
+
 def test_output_to_a_symlink_writes_its_target_and_keeps_the_link(crm: Run, tmp_path: Path) -> None:
     target = tmp_path / "target.csv"
     target.write_text("old\n")

@@ -126,7 +126,27 @@ def test_nothing_standing_out_is_said_in_words(ok: Run) -> None:
     res = ok("insights")
     assert "note: nothing stands out in the period: no deal stuck, pushed or gone quiet" in " ".join(
         res.stdout.split())
-    assert insights(ok)["notes"][0].startswith("nothing stands out in the period")
+    notes = insights(ok)["notes"]
+    # (a new database has no stays to learn a stage's usual time from: said, so "no deal stuck" is not misread)
+    assert notes[0].startswith("stuck deals: no stage has 3 stays that began in the last year and have ended")
+    assert notes[1].startswith("nothing stands out in the period")
+
+
+def test_history_older_than_a_year_is_said_to_teach_no_usual_stay(ok: Run) -> None:
+    """An import of 2017's pipeline: deals sat in Qualification for years, yet `stuck 0` and no word why."""
+    for n in range(1, 5):
+        ok("deal", "add", f"Old {n}", "--amount", "1k", "--date", "2024-01-01")
+        ok("deal", "move", str(n), "Qualification", "--date", "2024-02-01")
+    data = insights(ok)
+    assert data["summary"]["stuck"] == 0
+    assert "stuck deals: no stage has 3 stays" in data["notes"][0]
+    ok("deal", "add", "Recent", "--amount", "1k", "--date", "2026-03-01")  # (a year's stays: the note goes)
+    for n in range(5, 9):
+        ok("deal", "add", f"New {n}", "--amount", "1k", "--date", "2026-06-01")
+        ok("deal", "move", str(n + 1), "Qualification", "--date", "2026-06-11")
+    data = insights(ok)
+    assert not any(n.startswith("stuck deals") for n in data["notes"])
+    assert data["summary"]["stuck"] == 1  # Recent, in Prospecting since March against a usual 10 days
 
 
 def test_the_reason_wraps_on_80_columns_instead_of_being_cut(hist: Run,  # noqa: F811

@@ -42,7 +42,7 @@ def list_columns(*, owner: bool = True) -> list[Any]:
     return [
         Column("id", justify="right"),
         Column("due_date", "due"),
-        Column("state"),
+        Column("state", comfortable=15),  # ("done 2026-11-18" whole: a lesser column goes first)
         Column("subject", show=lambda v, r: subject_line(r)),
         Column("days_overdue", in_table=False),
         Column("status", in_table=False),

@@ -67,7 +67,7 @@ class CrmStore(RepositoryBase):
 
     def named_loosely(self, table: str, name: str) -> list[int]:
         """Ids of companies or contacts whose name is name with other runs of white space ("Acme  Corp" for
-        "acme corp"), any case; at most 20."""
+        "acme corp"), any case; at most 21 (see refs.MATCHES_COUNTED)."""
         from salescli.values import fold
 
         words = name.casefold().split() if not name.isascii() else name.split()
@@ -78,16 +78,16 @@ class CrmStore(RepositoryBase):
         column = "name" if name.isascii() else "casefold(name)"  # (LIKE folds ASCII letters only)
         rows = self.all(f"SELECT id, name FROM {table} WHERE {column} LIKE ? ESCAPE '\\' ORDER BY id LIMIT 500",
                         (pattern,))
-        return [r["id"] for r in rows if fold(r["name"]) == key][:20]
+        return [r["id"] for r in rows if fold(r["name"]) == key][:21]
 
     def companies_named(self, name: str) -> list[Row]:
         if not name.isascii():  # NOCASE folds ASCII only: "ZOË" must find "Zoë"
             return self.all(
-                "SELECT id, name, domain FROM companies WHERE casefold(name) = ? ORDER BY id LIMIT 20",
+                "SELECT id, name, domain FROM companies WHERE casefold(name) = ? ORDER BY id LIMIT 21",
                 (name.casefold(),),
             )
         return self.all(
-            "SELECT id, name, domain FROM companies WHERE name = ? COLLATE NOCASE ORDER BY id LIMIT 20",
+            "SELECT id, name, domain FROM companies WHERE name = ? COLLATE NOCASE ORDER BY id LIMIT 21",
             (name,),
         )
 
@@ -169,12 +169,12 @@ class CrmStore(RepositoryBase):
         if not name.isascii():  # NOCASE folds ASCII only: "JOSÉ" must find "José"
             return self.all(
                 "SELECT p.id, p.name, p.email, c.name AS company FROM contacts p"
-                " LEFT JOIN companies c ON c.id = p.company_id WHERE casefold(p.name) = ? ORDER BY p.id LIMIT 20",
+                " LEFT JOIN companies c ON c.id = p.company_id WHERE casefold(p.name) = ? ORDER BY p.id LIMIT 21",
                 (name.casefold(),),
             )
         return self.all(
             "SELECT p.id, p.name, p.email, c.name AS company FROM contacts p"
-            " LEFT JOIN companies c ON c.id = p.company_id WHERE p.name = ? COLLATE NOCASE ORDER BY p.id LIMIT 20",
+            " LEFT JOIN companies c ON c.id = p.company_id WHERE p.name = ? COLLATE NOCASE ORDER BY p.id LIMIT 21",
             (name,),
         )
 

@@ -312,7 +312,7 @@ class DealStore(RepositoryBase):
 
     def deals_titled(self, title: str) -> list[Row]:
         return self.all(
-            "SELECT id, title AS name FROM deals WHERE title = ? COLLATE NOCASE ORDER BY id LIMIT 20", (title,)
+            "SELECT id, title AS name FROM deals WHERE title = ? COLLATE NOCASE ORDER BY id LIMIT 21", (title,)
         )
 
     def deal_query(

@@ -170,7 +170,7 @@ def resolve_deal(repo: Repository, ref: str | int, field: str = "deal") -> Row:
     """A deal by id ('12', '#12'), unique title (any case) or the external id an import gave it
     ('006Ec00000A1', 'D-0042'). Unknown: exit 3, naming field (--deal), with the titles it may have meant;
     ambiguous: exit 1."""
-    from salescli.services.refs import parse_id, similar_names
+    from salescli.services.refs import matches, parse_id, similar_names
 
     text = str(ref).strip()
     deal_id = parse_id(text)
@@ -180,8 +180,8 @@ def resolve_deal(repo: Repository, ref: str | int, field: str = "deal") -> Row:
             return row
     rows = repo.deals_titled(text) if text else []
     if len(rows) > 1:
-        listed = "; ".join(f"{r['id']} {r['name']}" for r in rows)
-        raise AmbiguousReference(f'deal "{ref}" is ambiguous: {len(rows)} match ({listed})', hint="use the deal id")
+        raise AmbiguousReference(f'deal "{ref}" is ambiguous: ' + matches(rows, lambda r: f"{r['id']} {r['name']}"),
+                                 hint="use the deal id")
     found_id = rows[0]["id"] if rows else repo.deal_id_by_external_id(text) if text else None
     if found_id is not None:
         found = repo.deal(found_id)

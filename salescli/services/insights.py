@@ -79,7 +79,9 @@ def _peek(rows: Iterator[Row]) -> tuple[int, Iterator[Row]]:
     return int(first["total"]), chain([first], rows)
 
 
-def stuck_deals(ctx: ReportContext, limit: int | None) -> tuple[int, Iterator[dict[str, Any]]]:
+def stuck_deals(ctx: ReportContext, limit: int | None, notes: list[str] | None = None
+                ) -> tuple[int, Iterator[dict[str, Any]]]:
+    """notes: told when no stage has the stays to learn a usual one from (history older than a year)."""
     repo = ctx.repo
     # the usual stay: stays that began in the last year (everyone's deals), enough of them to mean something
     year_ago = (ctx.today - timedelta(days=365)).isoformat()
@@ -88,6 +90,10 @@ def stuck_deals(ctx: ReportContext, limit: int | None) -> tuple[int, Iterator[di
                                                              upto=tomorrow)}
     limits = {sid: r["median"] * STUCK_FACTOR for sid, r in medians.items()
               if r["stays"] >= MIN_STAYS and r["median"] and r["median"] > 0}
+    if not limits and notes is not None:
+        notes.append(f"stuck deals: no stage has {MIN_STAYS} stays that began in the last year and have ended, to learn"
+                     " its usual time from (imported history older than a year teaches none; `salescli report funnel"
+                     " --period all` shows the median days in each stage)")
     total, rows = _peek(repo.deals_in_stage_longer(ctx.filter, today=ctx.today.isoformat(), limits=limits,
                                                    limit=limit))
 
@@ -230,7 +236,8 @@ TITLES = {
 
 def build(ctx: ReportContext, list_limit: int | None = None) -> Report:
     """list_limit: read only the first deals of each deal rule (a table shows no more)."""
-    deal_rules = {"stuck": stuck_deals(ctx, list_limit), "pushed": pushed_deals(ctx, list_limit),
+    notes: list[str] = []
+    deal_rules = {"stuck": stuck_deals(ctx, list_limit, notes), "pushed": pushed_deals(ctx, list_limit),
                   "quiet": quiet_deals(ctx, list_limit)}
     reps = rep_insights(ctx)
     small = {"rep_win_rate": [r for r in reps if r["rule"] == "rep_win_rate"],
@@ -258,6 +265,7 @@ def build(ctx: ReportContext, list_limit: int | None = None) -> Report:
         metrics=summary,
         csv_section="*",
     )
+    report.notes.extend(notes)
     if not summary["insights"]:  # say so, rather than a block of zeros
         report.notes.append("nothing stands out in the period: no deal stuck, pushed or gone quiet, no rep or stage"
                             " far from the rest (idle deals and missing next steps: `salescli report stale`)")

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from salescli.errors import AmbiguousReference, NotFound
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from salescli.repository import Repository
     from salescli.repository.base import Row
 
@@ -44,11 +46,24 @@ def known_team(repo: Repository, team: str) -> str:
     return found
 
 
+#: The references a lookup by name reads (one more than it counts: "more than 20 match").
+MATCHES_COUNTED = 20
+#: The matches an ambiguity error lists.
+MATCHES_LISTED = 10
+
+
+def matches(rows: list[Row], describe: Callable[[Row], str]) -> str:
+    """'2 match (1 Acme; 4 acme)', or 'more than 20 match (1 …; …; the first 10)' for a name the lookup
+    found more often than it counts."""
+    count = f"more than {MATCHES_COUNTED}" if len(rows) > MATCHES_COUNTED else str(len(rows))
+    listed = "; ".join(describe(r) for r in rows[:MATCHES_LISTED])
+    return f"{count} match ({listed}{'; …' if len(rows) > MATCHES_LISTED else ''})"
+
+
 def _ambiguous(kind: str, ref: str, rows: list[Row], label: str) -> AmbiguousReference:
-    listed = "; ".join(f"{r['id']} {r['name']}" + (f" <{r[label]}>" if r.get(label) else "")
-                       + (f" at {r['company']}" if r.get("company") else "") for r in rows)
     return AmbiguousReference(
-        f'{kind} "{ref}" is ambiguous: {len(rows)} match ({listed})',
+        f'{kind} "{ref}" is ambiguous: ' + matches(rows, lambda r: f"{r['id']} {r['name']}" + (
+            f" <{r[label]}>" if r.get(label) else "") + (f" at {r['company']}" if r.get("company") else "")),
         hint=f"use the {kind} id",
     )
 
