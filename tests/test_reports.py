@@ -550,14 +550,44 @@ def test_a_past_days_figures_read_the_same_after_a_deal_is_reopened(ok: Run) -> 
             then("lost-reasons", "--period", "2026-Q3", "-f", "json"),
             then("weekly", "--week", "2026-W38", "-f", "json"),
             ok("target", "list", "-f", "json", today="2026-09-30").stdout] == pinned
-    # (the forecast's and velocity's open deals are as they stand now; their closed figures are the day's)
-    assert json.loads(then("forecast", "--period", "2026-Q3", "-f", "json"))["summary"]["won"] == D("13000")
+    # the deals won or lost that day are not open deals of that day too (open deals are as they stand now)
+    forecast = json.loads(then("forecast", "--period", "2026-Q3", "-f", "json"))["summary"]
+    assert (forecast["won"], forecast["open_deals"]) == (D("13000"), 0)
     velocity = json.loads(then("velocity", "--period", "2026-Q3", "-f", "json"))["summary"]
-    assert (velocity["won"], velocity["lost"], velocity["avg_won"]) == (2, 1, D("6500"))
+    assert (velocity["won"], velocity["lost"], velocity["avg_won"], velocity["open_deals"]) == (2, 1, D("6500"), 0)
     # today: the reopened loss is gone, and C's win counts on the day it was won again
     assert (report(ok, "performance", "--period", "2026-Q3")["summary"]["won"],
             report(ok, "performance", "--period", "2026-Q3")["summary"]["lost"]) == (1, 0)
     assert report(ok, "performance", "--period", "2026-Q4")["summary"]["won_amount"] == D("8000.00")
+
+
+def test_a_past_days_loss_keeps_its_last_reason_and_stage_after_later_losses(ok: Run) -> None:
+    """A loss re-made the same day with another reason, then reopened and lost again after the report's day: the
+    pinned report names the day's last reason and the stage the deal was lost from then."""
+    ok("deal", "add", "A", "--amount", "1k", "--close", "2026-12-20", "--date", "2026-07-01")
+    ok("deal", "move", "1", "Qualification", "--date", "2026-08-01")
+    ok("deal", "lost", "1", "--reason", "first reason", "--category", "price", "--date", "2026-08-11")
+    ok("deal", "reopen", "1", "--date", "2026-08-11")
+    ok("deal", "lost", "1", "--reason", "second reason", "--category", "timing", "--date", "2026-08-11")
+
+    def lost() -> tuple[Any, Any]:
+        data = json.loads(ok("report", "lost-reasons", "--period", "2026-Q3", "-f", "json", today="2026-09-30").stdout)
+        return ([(r["category"], r["reason"]) for r in data["reasons"]], [r["stage"] for r in data["stages"]])
+
+    assert lost() == ([("timing", "second reason")], ["Qualification"])
+    ok("deal", "reopen", "1", "--stage", "Negotiation", "--date", "2026-11-01", today="2026-11-01")
+    ok("deal", "lost", "1", "--reason", "third", "--category", "other", "--date", "2026-11-02", today="2026-11-02")
+    assert lost() == ([("timing", "second reason")], ["Qualification"])
+
+
+def test_an_imported_loss_reopened_since_keeps_its_reason_on_the_day(ok: Run, tmp_path: Path) -> None:
+    """An import logs no reason when it creates a lost deal: the reopen's record of what it cleared has it."""
+    (tmp_path / "d.csv").write_text("title,amount,stage,close date,created,lost reason\n"
+                                    "X,100,Lost,2026-08-15,2026-07-01,too dear\n")
+    ok("import", "deals", str(tmp_path / "d.csv"))
+    ok("deal", "reopen", "1")
+    data = json.loads(ok("report", "lost-reasons", "--period", "2026-Q3", "-f", "json", today="2026-09-30").stdout)
+    assert [(r["reason"], r["deals"]) for r in data["reasons"]] == [("too dear", 1)]
 
 
 def test_funnel_by_owner(hist: Run) -> None:

@@ -113,6 +113,20 @@ def _fx_cte(scale: dict[str, float]) -> tuple[str, dict[str, Any]]:
     return f"fx(currency, factor) AS (VALUES {values})", params
 
 
+# The deals moved out of a won or lost stage on or after :closed_upto (reopened after a pinned --today), by the
+# moves' day index (DISTINCT over every deal's history instead cost 0.4 s on 300k deals).
+_MOVED_OUT_OF_CLOSED = (
+    "SELECT h2.deal_id FROM stage_history h2 INDEXED BY stage_history_changed"
+    " JOIN stages s2 ON s2.id = h2.from_stage_id WHERE h2.changed_at >= :closed_upto AND s2.kind <> 'open'")
+# Those deals' stage on :closed_upto's eve (its kind, and the day they entered it), from their history.
+_STAGE_ON_EVE = (
+    "SELECT h.deal_id, h.to_stage_id, s.kind, substr(h.changed_at, 1, 10) AS day"
+    f" FROM (SELECT DISTINCT deal_id FROM ({_MOVED_OUT_OF_CLOSED})) m"
+    " JOIN stage_history h ON h.id = (SELECT h3.id FROM stage_history h3 WHERE h3.deal_id = m.deal_id"
+    " AND h3.changed_at < :closed_upto ORDER BY h3.changed_at DESC, h3.id DESC LIMIT 1)"
+    " JOIN stages s ON s.id = h.to_stage_id")
+
+
 class MetricStore(RepositoryBase):
     """Report aggregates. `start`/`end` are ISO dates, end exclusive; `today` an ISO date."""
 
@@ -150,17 +164,22 @@ class MetricStore(RepositoryBase):
             f"{where}) ORDER BY p.is_default DESC, p.name COLLATE NOCASE, p.id", params)]
 
     # -- the open pipeline ---------------------------------------------------------------
-    def _open_source(self, as_of: str | None) -> tuple[str, str, dict[str, Any], str, str]:
+    def _open_source(self, as_of: str | None, upto: str | None = None
+                     ) -> tuple[str, str, dict[str, Any], str, str]:
         """(FROM ..., WHERE ..., params, probability SQL, stored-category SQL) over open deals d, stage s.
 
-        Now: the deals whose status is open. As of a past day: each deal's last stage entered on or
-        before that day (stage history), if that stage is open and the deal existed; its probability
+        Now: the deals whose status is open (but those won or lost on upto's eve and reopened since: the
+        closed-deal figures count them as won or lost, see _closed_deals). As of a past day: each deal's last
+        stage entered on or before that day (stage history), if that stage is open and the deal existed; its probability
         is the stage's unless it is still in that stage (then its own). The stored category is NULL
         when the deal has moved on since (the caller derives it from the stage's probability).
         """
         if as_of is None:
-            return ("deals d JOIN stages s ON s.id = d.stage_id", "d.status = 'open'", {},
-                    "d.probability", "d.forecast_category")
+            where, params = "d.status = 'open'", {}
+            if self._reopened_since(upto):
+                where += f" AND d.id NOT IN (SELECT deal_id FROM ({_STAGE_ON_EVE}) WHERE kind <> 'open')"
+                params = {"closed_upto": upto}
+            return ("deals d JOIN stages s ON s.id = d.stage_id", where, params, "d.probability", "d.forecast_category")
         source = (
             "(SELECT deal_id, stage_id FROM (SELECT h.deal_id, h.to_stage_id AS stage_id,"
             f" row_number() OVER (PARTITION BY h.deal_id ORDER BY {HISTORY_DAY} DESC, h.id DESC) AS rn"
@@ -173,14 +192,14 @@ class MetricStore(RepositoryBase):
                 "(CASE WHEN a.stage_id = d.stage_id THEN d.forecast_category END)")
 
     def open_pipeline(self, f: DealFilter, by: str, *, start: str, end: str, day: str, as_of: str | None,
-                      stale_days: int) -> list[Row]:
+                      stale_days: int, upto: str | None = None) -> list[Row]:
         """Per group and currency: deals, amounts, weighted (x100), closing in [start, end), age, stale.
 
         day: the day ages are counted to (today or as_of). Stale is only known for today (NULL as of
         a past day: activity dates are not kept historically).
         """
         key, join = DEAL_GROUPS[by]
-        source, where, params, prob, _cat = self._open_source(as_of)
+        source, where, params, prob, _cat = self._open_source(as_of, upto)
         filt, fparams = f.sql()
         if as_of is None:
             stale_sql, stale_params = named(*stale_condition(day, stale_days), prefix="st")
@@ -205,13 +224,13 @@ class MetricStore(RepositoryBase):
         return self._rows(sql, {**params, **fparams, **stale_params, "start": start, "end": end, "day": day})
 
     def open_forecast(self, f: DealFilter, by: str, *, start: str, end: str, as_of: str | None,
-                      month: bool = False) -> list[Row]:
+                      month: bool = False, upto: str | None = None) -> list[Row]:
         """Open deals expected to close in [start, end): per group, stage, stored category and currency.
 
         The category is NULL as of a past day when the deal has left that stage since; the service
         derives it from the stage's probability.
         """
-        source, where, params, prob, cat = self._open_source(as_of)
+        source, where, params, prob, cat = self._open_source(as_of, upto)
         key, join = ("substr(d.expected_close, 1, 7)", "") if month else DEAL_GROUPS[by]
         filt, fparams = f.sql()
         sql = (
@@ -223,14 +242,15 @@ class MetricStore(RepositoryBase):
         )
         return self._rows(sql, {**params, **fparams, "start": start, "end": end})
 
-    def open_counts(self, f: DealFilter, by: str) -> list[Row]:
-        """Open deals now, per group (velocity's first input)."""
+    def open_counts(self, f: DealFilter, by: str, upto: str | None = None) -> list[Row]:
+        """Open deals now, per group (velocity's first input; upto: see _open_source)."""
         key, join = DEAL_GROUPS[by]
         filt, fparams = f.sql()
+        _source, where, params, _prob, _cat = self._open_source(None, upto)
         return self._rows(
             f"SELECT {key} AS grp, count(*) AS deals FROM deals d{join}"
-            f" WHERE d.status = 'open'{filt} GROUP BY grp",
-            fparams,
+            f" WHERE {where}{filt} GROUP BY grp",
+            {**fparams, **params},
         )
 
     # -- closed deals --------------------------------------------------------------------
@@ -319,44 +339,47 @@ class MetricStore(RepositoryBase):
             " OR EXISTS (SELECT 1 FROM deals WHERE status = 'won' AND won_at >= ?1)"
             " OR EXISTS (SELECT 1 FROM deals WHERE status = 'lost' AND lost_at >= ?1)", (upto,)))
 
-    def _closed_deals(self, upto: str | None) -> tuple[str, dict[str, Any]]:
-        """The deals as the closed-deal figures read them: `deals`, or — when a deal left a won or lost stage
-        on or after upto (reopened after a pinned --today) — the deals with the stage, status and won/lost day
-        they had on upto's eve, from their stage history, so a past day's figures read as they did then.
-        A deal counts as won while it stays won (a reopen since the report's day takes the win back)."""
+    def _reopened_since(self, upto: str | None) -> bool:
+        """Whether a deal left a won or lost stage on or after upto (reopened after a pinned --today): one scan
+        of the moves since that day, asked once a command (a report writes nothing in between)."""
         if upto is None:
-            return "deals", {}
-        known: dict[str, bool] = self.__dict__.setdefault("_reopened_since", {})  # (asked once a command)
+            return False
+        known: dict[str, bool] = self.__dict__.setdefault("_reopened_since_cache", {})
         if upto not in known:
-            known[upto] = bool(self.scalar(
-                "SELECT EXISTS (SELECT 1 FROM stage_history h INDEXED BY stage_history_changed"
-                " JOIN stages s ON s.id = h.from_stage_id WHERE h.changed_at >= ?1 AND s.kind <> 'open')", (upto,)))
-        if not known[upto]:
+            known[upto] = bool(self.scalar(f"SELECT EXISTS ({_MOVED_OUT_OF_CLOSED.replace(':closed_upto', '?1')})",
+                                           (upto,)))
+        return known[upto]
+
+    def _closed_deals(self, upto: str | None) -> tuple[str, dict[str, Any]]:
+        """The deals as the closed-deal figures read them: `deals`, or — when a deal was reopened after upto's
+        eve (_reopened_since) — the deals with the stage, status and won/lost day they had on that eve, from
+        their stage history, so a past day's figures read as they did then (amounts are as they are now). A
+        deal counts as won while it stays won (a reopen since the report's day takes the win back)."""
+        if not self._reopened_since(upto):
             return "deals", {}
         asof = ("status", "stage_id", "won_at", "lost_at", "lost_reason", "lost_category")
         kept = [r["name"] for r in self.conn.execute("PRAGMA table_info(deals)") if r["name"] not in asof]
-        # (the moves since upto by their day's index: a scan of every deal's history for DISTINCT costs 0.4 s a 300k)
-        moved = ("SELECT h2.deal_id FROM stage_history h2 INDEXED BY stage_history_changed"
-                 " JOIN stages s2 ON s2.id = h2.from_stage_id"
-                 " WHERE h2.changed_at >= :closed_upto AND s2.kind <> 'open'")
-        then = ("SELECT h.deal_id, h.to_stage_id, s.kind, substr(h.changed_at, 1, 10) AS day"
-                f" FROM (SELECT DISTINCT deal_id FROM ({moved})) m"
-                " JOIN stage_history h ON h.id = (SELECT h3.id FROM stage_history h3 WHERE h3.deal_id = m.deal_id"
-                " AND h3.changed_at < :closed_upto ORDER BY h3.changed_at DESC, h3.id DESC LIMIT 1)"
-                " JOIN stages s ON s.id = h.to_stage_id")
-        # (a loss's reason and category: from the change that reopened the deal out of that loss, clearing them)
+        # (a loss's reason and category, which the reopen cleared: from the last change that lost the deal on that
+        # day — a loss re-made the same day with another reason has the second)
+        loss = ("(SELECT c.after FROM changes c WHERE c.entity = 'deal' AND c.entity_id = x.id"
+                " AND json_extract(c.after, '$.status') = 'lost' AND json_extract(c.after, '$.lost_at') = r.day"
+                " ORDER BY c.id DESC LIMIT 1)")
+        # (an import logs no reason when it creates a lost deal: the change that reopened it has it before)
         reopen = ("(SELECT c.before FROM changes c WHERE c.entity = 'deal' AND c.entity_id = x.id"
-                  " AND json_extract(c.before, '$.status') = 'lost' AND json_extract(c.after, '$.status') <> 'lost'"
-                  " AND json_extract(c.before, '$.lost_at') = r.day ORDER BY c.id LIMIT 1)")
+                  " AND json_extract(c.before, '$.status') = 'lost' AND json_extract(c.before, '$.lost_at') = r.day"
+                  " ORDER BY c.id LIMIT 1)")
+        def why(key: str) -> str:
+            return (f"CASE WHEN r.kind = 'lost' THEN coalesce(json_extract({loss}, '$.{key}'),"
+                    f" json_extract({reopen}, '$.{key}')) END")
+
         columns = ", ".join(f"x.{c}" for c in kept)
         # two branches, so that the figures' bounds on status and day reach the deals' indexes in the first
         return (f"(SELECT {columns}, {', '.join(f'x.{c}' for c in asof)} FROM deals x"
-                f" WHERE x.id NOT IN ({moved})"
+                f" WHERE x.id NOT IN ({_MOVED_OUT_OF_CLOSED})"
                 f" UNION ALL SELECT {columns}, r.kind, r.to_stage_id,"
                 " CASE WHEN r.kind = 'won' THEN r.day END, CASE WHEN r.kind = 'lost' THEN r.day END,"
-                f" CASE WHEN r.kind = 'lost' THEN json_extract({reopen}, '$.lost_reason') END,"
-                f" CASE WHEN r.kind = 'lost' THEN json_extract({reopen}, '$.lost_category') END"
-                f" FROM deals x JOIN ({then}) r ON r.deal_id = x.id)"), {"closed_upto": upto}
+                f" {why('lost_reason')}, {why('lost_category')}"
+                f" FROM deals x JOIN ({_STAGE_ON_EVE}) r ON r.deal_id = x.id)"), {"closed_upto": upto}
 
     def stage_outcomes(self, pipeline_id: int | None = None, as_of: str | None = None) -> list[Row]:
         """Per open stage: deals that entered it and have since closed, and how many of those were won."""
@@ -564,7 +587,8 @@ class MetricStore(RepositoryBase):
         source, sparams = self._closed_deals(upto)
         return self._rows(
             "SELECT (SELECT h.from_stage_id FROM stage_history h WHERE h.deal_id = d.id"
-            f" AND h.to_stage_id = d.stage_id ORDER BY {HISTORY_DAY} DESC, h.id DESC LIMIT 1) AS lost_from,"
+            f" AND h.to_stage_id = d.stage_id AND {HISTORY_DAY} < :end ORDER BY {HISTORY_DAY} DESC, h.id DESC LIMIT 1)"
+            " AS lost_from,"
             " d.currency AS currency, count(*) AS deals, coalesce(sum(d.amount_minor), 0) AS amount"
             f" FROM {source} d WHERE d.status = 'lost' AND d.lost_at >= :start AND d.lost_at < :end{filt}"
             " GROUP BY lost_from, d.currency",  # (not `AS stage_id`: GROUP BY stage_id meant d.stage_id)

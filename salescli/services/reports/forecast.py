@@ -160,7 +160,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     group = "all" if by in (None, "month") else by
     month = by == "month"
     open_rows = repo.open_forecast(ctx.filter, group, start=ctx.start, end=ctx.end, as_of=ctx.as_of_sql,
-                                   month=month)
+                                   month=month, upto=ctx.upto)
     won_rows = [r for r in repo.closed_in_period(ctx.filter, group, start=ctx.start, end=won_end, month=month,
                                                      upto=ctx.upto)
                 if r["won"]]

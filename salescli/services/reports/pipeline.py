@@ -81,7 +81,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     by = check_by(by, BY, "stage")
     assert by is not None
     rows = ctx.repo.open_pipeline(ctx.filter, by, start=ctx.start, end=ctx.end, day=ctx.as_of.isoformat(),
-                                  as_of=ctx.as_of_sql, stale_days=ctx.stale_days)
+                                  as_of=ctx.as_of_sql, stale_days=ctx.stale_days, upto=ctx.upto)
     if by == "stage":
         body = stage_rows(ctx, rows)
         several = len({r["pipeline"] for r in body}) > 1

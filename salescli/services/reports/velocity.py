@@ -57,7 +57,7 @@ def figures(ctx: ReportContext, open_count: int, closed: list[Row]) -> dict[str,
 
 def _section(ctx: ReportContext, by: str) -> tuple[Section, list[dict[str, Any]]]:
     repo = ctx.repo
-    opens = {r["grp"]: r["deals"] for r in repo.open_counts(ctx.filter, by)}
+    opens = {r["grp"]: r["deals"] for r in repo.open_counts(ctx.filter, by, upto=ctx.upto)}
     closed = grouped(repo.closed_in_period(ctx.filter, by, start=ctx.start, end=ctx.events_end, upto=ctx.upto))
     rows = [{by: group_label(by, key, ctx), **figures(ctx, opens.get(key, 0), closed.get(key, []))}
             for key in set(opens) | set(closed)]
@@ -82,7 +82,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         sections.append(section)
         first_rows = first_rows or rows
     repo = ctx.repo
-    open_total = sum(r["deals"] for r in repo.open_counts(ctx.filter, "all"))
+    open_total = sum(r["deals"] for r in repo.open_counts(ctx.filter, "all", upto=ctx.upto))
     totals = figures(ctx, open_total, repo.closed_in_period(ctx.filter, "all", start=ctx.start, end=ctx.events_end,
                                                             upto=ctx.upto))
     for section in sections:  # velocity is no sum of the groups': the row of all deals, not a total

@@ -135,13 +135,15 @@ def build(ctx: ReportContext, week: Period, by: str | None = None, list_limit: i
     # case: staleness is known); for an older week, as they stood on its last day (stage history).
     snap = replace(ctx, as_of=ctx.today if (ctx.today - last_day).days <= 7 else last_day)
     pipe_rows = repo.open_pipeline(snap.filter, "stage", start=snap.start, end=snap.end,
-                                   day=snap.as_of.isoformat(), as_of=snap.as_of_sql, stale_days=snap.stale_days)
+                                   day=snap.as_of.isoformat(), as_of=snap.as_of_sql, stale_days=snap.stale_days,
+                                   upto=snap.upto)
     stage_rows = pipeline.stage_rows(snap, pipe_rows)
     pipe_totals = pipeline._figures(snap, pipe_rows)
     stages = {s["id"]: s for s in repo.stage_table()}
     rates = forecast.stage_rates(snap)
     won_end = snap.events_end
-    open_rows = repo.open_forecast(snap.filter, "all", start=snap.start, end=snap.end, as_of=snap.as_of_sql)
+    open_rows = repo.open_forecast(snap.filter, "all", start=snap.start, end=snap.end, as_of=snap.as_of_sql,
+                                   upto=snap.upto)
     won_rows = [r for r in repo.closed_in_period(snap.filter, "all", start=snap.start, end=won_end, upto=snap.upto)
                 if r["won"]]
     target = resolve_target(repo, "won_amount", snap.period, snap.scope, report_targets(snap, "won_amount"))
