@@ -575,8 +575,8 @@ def fit_columns(columns: list[Column], cells: list[list[str]], available: int,
     steps = [blank] if blank else []
     steps += [{i for i in keep if columns[i].drop == rank} for rank in sorted({c.drop for c in columns if c.drop})]
     for gone in steps:
-        if widths is not None and fit.comfortable(keep, widths):
-            break
+        if widths is not None and fit.comfortable(keep, widths) or not [i for i in keep if i not in gone]:
+            break  # (a table keeps one column at least)
         keep = [i for i in keep if i not in gone]
         widths = fit.widths(keep, available)
     return keep, None if widths == [fit.natural[i] for i in keep] else widths

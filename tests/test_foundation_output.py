@@ -447,6 +447,9 @@ def test_fit_columns_leaves_out_a_column_empty_in_every_row_first() -> None:
     # 14 + 4 + 5 + 2 gaps of 3 = 29: at 25 the stage would be cut to 10; the empty note goes, not the owner
     assert fit_columns(columns, cells, 25) == ([0, 2], None)
     assert fit_columns(columns, cells, 29) == ([0, 1, 2], None)  # (room for it: kept, as the header says)
+    # a table of blank and droppable columns keeps one rather than none
+    assert fit_columns([Column("note"), Column("tags", drop=1)], [["", "a-long-tag"]], 5)[0] == [1]
+    assert fit_columns([Column("tags", drop=1)], [["a-long-tag"]], 5)[0] == [0]
 
 
 def test_output_to_a_symlink_writes_its_target_and_keeps_the_link(crm: Run, tmp_path: Path) -> None:
