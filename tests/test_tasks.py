@@ -65,6 +65,17 @@ def test_filters(ok, tasks, args, expected):
     assert ids(ok, *args) == expected
 
 
+def test_an_empty_list_of_my_tasks_says_whose_tasks_there_are(ok, cli, tasks):
+    """The demo's `task list` as root said "no tasks" while three people had open ones."""
+    ok("user", "add", "lee")
+    res = cli("task", "list", "--owner", "lee")
+    assert (res.exit_code, res.stdout, res.stderr) == (
+        0, "", "no tasks of lee\nopen tasks belong to dana (5), sam (1): try `salescli task list --everyone` or"
+               " `salescli task list --owner dana`\n")
+    res = cli("task", "list", "--owner", "lee", "-f", "json")  # (a script reads [], and no advice)
+    assert (res.stdout, res.stderr) == ("[]\n", "")
+
+
 def test_the_global_today_pins_the_date_the_filter_uses(ok, tasks):
     assert [r["id"] for r in json.loads(ok("task", "list", "--today", "-f", "json", today="2026-12-01").stdout)] == [5]
 

@@ -133,7 +133,7 @@ def list_(
     """
     from salescli.commands.options import table_rows
     from salescli.render import pick_format, render_rows
-    from salescli.services.activities import task_list_owner, task_list_query, task_view
+    from salescli.services.activities import empty_task_list_hint, task_list_owner, task_list_query, task_view
 
     if everyone and owner is not None:
         from salescli.errors import UsageError
@@ -156,8 +156,15 @@ def list_(
         views = list(views)
         me = repo.user_spelling(app.user)
         show_owner = any(v["owner"] != me for v in views)
-    render_rows(views, list_columns(owner=show_owner), fmt=chosen, output=output,
-                table_limit=shown, total=total, empty="no tasks")
+    whose = task_list_owner(owner, app.user, everything=everything, everyone=everyone)
+    written = render_rows(views, list_columns(owner=show_owner), fmt=chosen, output=output,
+                          table_limit=shown, total=total, empty="no tasks" if whose is None else f"no tasks of {whose}")
+    if not written and whose is not None and chosen == "table":
+        hint = empty_task_list_hint(repo, whose)
+        if hint:
+            from salescli.render import note
+
+            note(hint)
 
 
 @app.command("show")

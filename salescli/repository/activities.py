@@ -202,6 +202,11 @@ class ActivityStore(RepositoryBase):
             "SELECT json_extract(before, '$.occurred_at') FROM changes WHERE entity = 'task' AND entity_id = ?"
             " AND action = 'done' ORDER BY id DESC LIMIT 1", (task_id,))
 
+    def open_task_owners(self) -> list[Row]:
+        """Owners of open tasks, most first: owner, tasks."""
+        return self.all("SELECT owner, count(*) AS tasks FROM activities WHERE kind = 'task' AND done_at IS NULL"
+                        " AND owner IS NOT NULL GROUP BY owner ORDER BY tasks DESC, owner")
+
     def open_tasks_named(self, text: str, limit: int = 11, *, part: bool = True) -> list[Row]:
         """Open tasks whose subject is the text (any case), else (part) contains it; oldest due first."""
         tries = [("casefold(subject) = casefold(?)", text)]

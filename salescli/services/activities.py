@@ -469,6 +469,16 @@ def task_list_owner(owner: str | None, acting_user: str, *, everything: bool, ev
     return owner if owner is not None else (None if everything or everyone else acting_user)
 
 
+def empty_task_list_hint(repo: Repository, whose: str) -> str | None:
+    """For an empty list of someone's tasks when others have open ones: whose there are to see instead."""
+    owners = [r for r in repo.open_task_owners() if r["owner"] != repo.user_spelling(whose)]
+    if not owners:
+        return None
+    listed = ", ".join(f"{r['owner']} ({r['tasks']:,})" for r in owners[:5]) + (", …" if len(owners) > 5 else "")
+    return (f"open tasks belong to {listed}: try `salescli task list --everyone` or"
+            f" `salescli task list --owner {owners[0]['owner']}`")
+
+
 def task_view(row: Row, today: date) -> dict[str, Any]:
     """A task as scripts see it, with days_overdue (0 unless open and past due) and a readable state."""
     out = activity_view(row)
