@@ -139,3 +139,20 @@ def test_the_progress_bar_says_what_runs_once_every_row_is_read(tmp_path: Path) 
         tick(200_000, FINISHING, 17_000_000)
         texts = [c.text_format for c in tick.__self__.bar.columns if isinstance(c, TextColumn)]
     assert texts == ["big.csv: 200,000 rows read; writing the indexes and saving"]
+
+
+def test_owners_that_read_as_record_ids_are_noted_with_the_map_that_names_them(ok: Run, base: Path,
+                                                                               tmp_path: Path) -> None:
+    """A Salesforce export's OwnerId made users named 005Ec000004o8yHIAQ, and nothing said how to name them."""
+    path = write(tmp_path, "d.csv", "title,owner\nA,005Ec000004o8yHIAQ\nB,005Ec000004oBPNIA2\nC,lena\n")
+    lines = ok("import", "deals", str(path)).stderr.splitlines()
+    assert lines[-2:] == [
+        "added users (first mention): 005Ec000004o8yHIAQ, 005Ec000004oBPNIA2, lena",
+        'note: 2 owners look like record ids, not people: a --map-file value map names them'
+        ' (values: {"owner": {"005Ec000004o8yHIAQ": "ana"}})']
+    names = write(tmp_path, "d2.csv", "title,owner\nD,lena\nE,Dana Kim\n")
+    assert "record id" not in ok("import", "deals", str(names)).stderr
+    mapped = write(tmp_path, "map.json", json.dumps({"values": {"owner": {"005Ec000004o8yHIAQ": "ana"}}}))
+    again = write(tmp_path, "d3.csv", "title,owner\nF,005Ec000004o8yHIAQ\n")
+    assert ok("import", "deals", str(again), "--map-file", str(mapped)).stderr.splitlines()[-1] == (
+        "added user (first mention): ana")

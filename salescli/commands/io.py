@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -66,6 +67,9 @@ UndoFormatOpt = Annotated[str | None, typer.Option(
 ProgressOpt = Annotated[bool | None, typer.Option(
     "--progress/--no-progress", help="Progress bar on stderr (default: for big files on a terminal).")]
 
+#: An owner that reads as a CRM's record id, not a person: Salesforce's 15 or 18 letters and digits (005Ec000004o8yH),
+#: or a number (HubSpot's owner ids).
+_RECORD_ID_RE = re.compile(r"(?=[0-9A-Za-z]*[0-9])(?=[0-9A-Za-z]*[A-Za-z])[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?|[0-9]{5,}")
 ON_ERROR = ("abort", "skip")
 SINGULAR = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity", "users": "user",
             "stages": "stage", "pipelines": "pipeline"}
@@ -295,6 +299,12 @@ def _report(report: ImportReport, fmt: str) -> None:
                                                    if len(tally.new_users) > 10 else "")
         say(f"{'would add' if report.dry_run else 'added'} user{'s' if len(tally.new_users) != 1 else ''}"
             f" (first mention): {names}")
+        ids = [u for u in tally.new_users if _RECORD_ID_RE.fullmatch(u)]
+        if ids:  # a Salesforce OwnerId (005…) or the like: a user named by a number nobody knows them by
+            which = (f"owner {ids[0]} looks like a record id, not a person" if len(ids) == 1
+                     else f"{len(ids)} owners look like record ids, not people")
+            say(f"note: {which}: a --map-file value map names them"
+                f' (values: {{"owner": {{"{ids[0]}": "ana"}}}})')
     if tally.rejected and report.rejects:
         encoding = report.csv_file.encoding if report.csv_file is not None else "utf-8"
         say(f"rejected rows and their reasons: {report.rejects}"
