@@ -580,6 +580,32 @@ def test_a_past_days_loss_keeps_its_last_reason_and_stage_after_later_losses(ok:
     assert lost() == ([("timing", "second reason")], ["Qualification"])
 
 
+def test_a_repository_that_answered_before_a_reopen_answers_after_it_anew(ok: Run, db: Path) -> None:
+    """The check for reopens after a day is asked once a command; a write in between asks it again."""
+    from datetime import date
+
+    from salescli.repository import Repository
+    from salescli.repository.metrics import DealFilter
+    from salescli.services.deals import reopen_deal
+
+    ok("deal", "add", "A", "--amount", "1k", "--date", "2026-07-01")
+    ok("deal", "won", "1", "--date", "2026-08-10")
+    repo = Repository.open(db, create=False, now=lambda: "2026-11-01T09:00:00")
+    try:
+        def won() -> int:
+            rows = repo.closed_in_period(DealFilter(), "all", start="2026-07-01", end="2026-10-01", upto="2026-10-01")
+            return sum(r["won"] for r in rows)
+
+        assert won() == 1
+        with repo.write():
+            reopen_deal(repo, "1", today=date(2026, 11, 1))
+        assert won() == 1  # (won on 09-30's eve: the reopen of 11-01 does not take that back)
+        assert repo.closed_in_period(DealFilter(), "all", start="2026-07-01", end="2026-10-01",
+                                     upto="2026-11-27") == []  # (on today's eve it is open)
+    finally:
+        repo.close()
+
+
 def test_an_imported_loss_reopened_since_keeps_its_reason_on_the_day(ok: Run, tmp_path: Path) -> None:
     """An import logs no reason when it creates a lost deal: the reopen's record of what it cleared has it."""
     (tmp_path / "d.csv").write_text("title,amount,stage,close date,created,lost reason\n"

@@ -495,6 +495,7 @@ class RepositoryBase:
     def write(self) -> Iterator[None]:
         """One IMMEDIATE transaction per command; nested calls join the outer one."""
         if self._depth == 0:
+            self.__dict__.pop("_reopened_since_cache", None)  # (what reports learnt of the data may change now)
             self._switch_to_wal()
             self.conn.execute("BEGIN IMMEDIATE")
             if self.file_id is not None and _file_id(self.path) != self.file_id:
