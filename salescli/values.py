@@ -253,6 +253,8 @@ def _decimals_reason(currency: str | None, decimals: int) -> str:
 
 # 1.500, 23.400, 100.000: three digits after one dot, the last a zero (so also a valid amount in cents)
 _THOUSANDS_DOT_RE = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{2}0")
+# 5,000, 12,000 with a decimal comma: a thousands comma (5000) or a decimal comma (5.00)?
+_THOUSANDS_COMMA_RE = re.compile(r"[1-9][0-9]{0,2},[0-9]{2}0")
 
 
 def parse_money(text: str, currency: str | None = None, *, decimal_comma: bool = False) -> Money:
@@ -327,6 +329,11 @@ def parse_money(text: str, currency: str | None = None, *, decimal_comma: bool =
         # "1.500": a European thousands dot (1500) or a decimal point (1.50)? Not guessed.
         whole, fraction = digits.split(".")
         big, small = f"{whole}{fraction}", f"{whole}.{fraction[:decimals]}" if decimals else whole
+        raise InvalidValue(None, text, f"is ambiguous: {big} or {small}? write {big} or {small}")
+    if decimal_comma and not mult and decimals < 3 and _THOUSANDS_COMMA_RE.fullmatch(num):
+        # the same question the other way round: "5,000" read with a decimal comma is 5.00, or is it 5000?
+        whole, fraction = num.split(",")
+        big, small = f"{whole}{fraction}", f"{whole},{fraction[:decimals]}" if decimals else whole
         raise InvalidValue(None, text, f"is ambiguous: {big} or {small}? write {big} or {small}")
     exponent = _MULTIPLIERS[mult.lower()] if mult else 0
     minor = _scaled_minor(text, digits, exponent, decimals, check_currency)
@@ -566,8 +573,7 @@ def parse_date(text: str, today: date, day_first: bool | None = None, *, past: b
       month`` (``next``/``last``/``this``) one on;
     - ``this friday``: the nearest Friday on or after today (``past``: on or before it), today
       included: "this Monday" said on a Friday is the coming one, whatever day a week starts;
-    - ``D/M`` or ``M/D`` without a year (``31/12``, ``1/15``): the next such
-      day on or after today (``past``: as for ``Dec 5``), read as a full date is;
+    - ``D/M`` or ``M/D`` without a year (``31/12``, ``1/15``): as ``Dec 5`` is, read as a full date is;
     - ``D/M/YYYY`` or ``M/D/YYYY`` with ``/``, ``.`` or ``-``: when both
       numbers are 12 or less and differ, ``day_first`` decides and, when it
       is None, the date is refused as ambiguous; when one number is over 12,
@@ -576,7 +582,8 @@ def parse_date(text: str, today: date, day_first: bool | None = None, *, past: b
     - forms with a month name, read by python-dateutil: ``Dec 5 2026``,
       ``5 December 2026``, ``December 5, 2026``, ``Sat, Dec 5, 2026`` (a
       weekday that does not match the date is refused). A month and day
-      without a year (``Dec 5``) means the next such day on or after today.
+      without a year (``Dec 5``) means the next such day on or after today, unless it
+      was a month or less ago (``Nov 20`` typed on Nov 28 is that Nov 20, not next year's).
 
     ``past=True`` is for dates that say when something happened (``--date``,
     ``--since``): a bare weekday is the one strictly before today, a month and
@@ -866,15 +873,16 @@ def _read_with_dateutil(cleaned: str, allow_time: bool) -> tuple[datetime, datet
 
 def _month_day(text: str, month: int, day: int, today: date, *, past: bool = False) -> date:
     """The next month-day on or after today, or (past) the last one on or before it (Feb 29: the
-    nearest leap year). A past one a month or less ahead stays ahead ("Dec 1" typed on Nov 27 is not
-    last year's: the caller says it is in the future)."""
-    if past:
-        try:
-            soon = date(today.year, month, day)
-        except ValueError:
-            soon = None
-        if soon is not None and today < soon <= today + timedelta(days=31):
-            return _in_range(text, soon)
+    nearest leap year). One a month or less on the other side of today stays there: "Dec 1" typed
+    as a past date on Nov 27 is not last year's, "Nov 20" typed as a due date on Nov 27 not next
+    year's (the caller refuses or notes a date on the wrong side)."""
+    try:
+        near = date(today.year, month, day)
+    except ValueError:
+        near = None
+    if near is not None and (today < near <= today + timedelta(days=31) if past
+                             else today - timedelta(days=31) <= near < today):
+        return _in_range(text, near)
     years = range(today.year, today.year - 9, -1) if past else range(today.year, today.year + 9)
     for year in years:
         try:
@@ -1081,6 +1089,9 @@ def parse_period(text: str, today: date, fiscal_year_start_month: int = 1, week_
         try:
             return _parse_single_period(text, s, today, fiscal_year_start_month, week_start)
         except InvalidValue:
+            day = _year_less(s, today, day_first)  # Nov 20: that day this year
+            if day is not None:
+                return _day_period(day)
             if day_first is None or "/" not in s:
                 raise
             return _day_period(parse_date(s, today, day_first))  # 03/11/2026 with day_first set: that day
@@ -1099,10 +1110,17 @@ def _parse_range(text: str, s: str, today: date, fiscal_year_start_month: int, w
             sides.append(_parse_single_period(side, side, today, fiscal_year_start_month, week_start))
         except InvalidValue as period_error:
             try:
-                sides.append(_day_period(parse_date(side, today, day_first)))
+                sides.append(_day_period(_period_day(side, today, day_first)))
             except InvalidValue:
                 raise InvalidValue(None, text, f'is not a range: "{side}" {period_error.reason}') from None
     first, last = sides
+    if last.end <= first.start and _year_less(start_text.strip(), today, day_first) \
+            and _year_less(end_text.strip(), today, day_first):
+        # `Dec 15..Jan 15`: across a new year, the one nearer today (on Nov 28 the coming one, in January the last)
+        first_end = _range_period(first.start, last.end.replace(year=last.end.year + 1))
+        last_end = _range_period(first.start.replace(year=first.start.year - 1), last.end)
+        return min(first_end, last_end, key=lambda p: 0 if p.contains(today) else
+                   min(abs((p.start - today).days), abs((p.end - today).days)))
     if last.end <= first.start and month_number(start_text) is not None:
         # `march..may` in a fiscal year from April: the March before that May (a bare month is in the current
         # fiscal year, which would put March after May)
@@ -1111,6 +1129,27 @@ def _parse_range(text: str, s: str, today: date, fiscal_year_start_month: int, w
     if last.end <= first.start:
         raise InvalidValue(None, text, "ends before it starts")
     return _range_period(first.start, last.end)
+
+
+def _year_less(text: str, today: date, day_first: bool | None) -> date | None:
+    """The month-day a date without a year (``Nov 20``, ``20/11``) names, in today's year; None for other dates."""
+    if re.search(r"[0-9]{4}", text) or not (re.fullmatch(r"[0-9]{1,2}[/.][0-9]{1,2}", text)
+                                            or any(month_number(w) for w in re.split(r"[\s,.]+", text))):
+        return None  # a full date, a relative one (today, +3d, end of month) or a weekday
+    try:
+        found = parse_date(text, today, day_first)
+    except InvalidValue:
+        return None
+    try:
+        return date(today.year, found.month, found.day)
+    except ValueError:  # Feb 29 outside a leap year: the nearest one parse_date found
+        return found
+
+
+def _period_day(text: str, today: date, day_first: bool | None) -> date:
+    """A day of a period: a date without a year is in today's year (``Oct 1..Oct 31`` typed in November is the
+    October just gone, ``Nov 20..Nov 28`` this month's days), as a month name alone is; other dates as typed."""
+    return _year_less(text, today, day_first) or parse_date(text, today, day_first)
 
 
 def _parse_single_period(text: str, s: str, today: date, fiscal_year_start_month: int, week_start: int) -> Period:

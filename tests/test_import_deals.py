@@ -1052,6 +1052,20 @@ def test_decimal_comma_amounts_from_a_european_spreadsheet(cli: Run, ok: Run, db
     assert "0 created, 0 updated, 3 unchanged" in res.stderr
 
 
+def test_a_decimal_comma_refuses_thousands_commas_instead_of_reading_cents(cli: Run, ok: Run, db: Path,
+                                                                           tmp_path: Path) -> None:
+    path = write(tmp_path, "us.csv", "Deal Name;Amount;Stage\nA;5,000;Qualification\nB;1,234;Qualification\n")
+    ok("init")
+    before = digest(db)
+    res = cli("import", "deals", str(path), "--decimal-comma")
+    assert res.exit_code == 4 and digest(db) == before
+    assert res.stderr.splitlines()[0] == (
+        'Error: us.csv:2: Amount "5,000" is ambiguous: 5000 or 5,00? write 5000 or 5,00')
+    res = cli("import", "deals", str(path), "--decimal-comma", "--dry-run")
+    assert ('us.csv:3: Amount "1,234" has more decimals than an amount allows (2); the comma is read as the decimal'
+            " mark (decimal_comma is on)") in res.stdout
+
+
 def test_an_unknown_salesforce_lead_id_says_to_import_the_leads_first(cli: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "t.csv", "subject,who\nCall,00QEc00000BBaeqMAD\nMail,003Ec00000ABCDEFGH\n")
     res = cli("import", "activities", str(path), "--map", "who=contact_external_id", "--dry-run")

@@ -114,6 +114,18 @@ def test_empty_file_and_missing_file(cli: Run, base: Path, tmp_path: Path) -> No
                                                                      str(tmp_path / "nope.csv"))
 
 
+def test_blank_lines_above_the_header_are_skipped_not_read_as_a_header_of_no_columns(
+        ok: Run, cli: Run, base: Path, tmp_path: Path) -> None:
+    # a spreadsheet saved with an empty first row: before, every row imported as nothing, with exit 0
+    path = write(tmp_path, "c.csv", b"\r\n;;\r\nName;Domain\r\nAcme;acme.io\r\nGlobex;globex.com\r\n")
+    res = ok("import", "companies", str(path))
+    assert "imported c.csv: 2 rows — 2 created" in res.stderr
+    assert "delimiter ';' (semicolon) detected" in res.stderr
+    path = write(tmp_path, "d.csv", b"\nName,Name\n")
+    assert refused(cli, base, "import", "companies", str(path)) == (
+        'Error: d.csv:2: column "Name" appears twice in the header (columns 1 and 2)')
+
+
 def test_pretty_printed_json_objects_are_read(ok: Run, tmp_path: Path) -> None:
     # `jq '.[]'` writes each object over several lines: records, not a broken JSON-lines file
     path = write(tmp_path, "c.json", '{\n  "name": "Acme"\n}\n{\n  "name": "Beta"\n}\n')

@@ -430,10 +430,12 @@ def test_to_minor_refused(amount: str, currency: str, reason: str) -> None:
         ("Saturday 5 December 2026", date(2026, 12, 5)),
         ("Feb 29 2028", date(2028, 2, 29)),
         ("Jan 1 1900", date(1900, 1, 1)),
-        # month and day without a year: next occurrence on or after today
+        # month and day without a year: next occurrence on or after today, unless a month or less ago
         ("Dec 5", date(2026, 12, 5)),
         ("Nov 26", date(2026, 11, 26)),
-        ("Nov 25", date(2027, 11, 25)),
+        ("Nov 25", date(2026, 11, 25)),  # yesterday's, not a year ahead (a due date in the past gets a note)
+        ("Oct 26", date(2026, 10, 26)),
+        ("Oct 25", date(2027, 10, 25)),
         ("5 January", date(2027, 1, 5)),
         ("Feb 29", date(2028, 2, 29)),
     ],
@@ -452,7 +454,8 @@ def test_parse_date(text: str, expected: date) -> None:
         ("next friday", date(2026, 11, 27), date(2026, 11, 27)),
         ("last friday", date(2026, 11, 20), date(2026, 11, 20)),
         ("last thu", date(2026, 11, 19), date(2026, 11, 19)),
-        ("Nov 20", date(2027, 11, 20), date(2026, 11, 20)),
+        ("Nov 20", date(2026, 11, 20), date(2026, 11, 20)),  # a month or less away: this year's, either way
+        ("Oct 20", date(2027, 10, 20), date(2026, 10, 20)),
         ("Nov 26", TODAY, TODAY),
         ("Dec 5", date(2026, 12, 5), date(2026, 12, 5)),  # a month or less ahead: not last year's (refused)
         ("Dec 31", date(2026, 12, 31), date(2025, 12, 31)),
@@ -821,10 +824,22 @@ def period(start: str, end: str, label: str) -> Period:
         ("November", period("2026-11-01", "2026-12-01", "2026-11")),
         ("sept", period("2026-09-01", "2026-10-01", "2026-09")),
         ("q3..nov", period("2026-07-01", "2026-12-01", "2026-07-01..2026-11-30")),
+        # days without a year: this year's, as a month name is (not each end's next occurrence)
+        ("Nov 20..Nov 26", period("2026-11-20", "2026-11-27", "2026-11-20..2026-11-26")),
+        ("Oct 1..Oct 31", period("2026-10-01", "2026-11-01", "2026-10-01..2026-10-31")),
+        ("Nov 1..today", period("2026-11-01", "2026-11-27", "2026-11-01..2026-11-26")),
+        ("Jan 5..Feb 3", period("2026-01-05", "2026-02-04", "2026-01-05..2026-02-03")),
+        ("Dec 15..Jan 15", period("2026-12-15", "2027-01-16", "2026-12-15..2027-01-15")),  # across new year
+        ("Nov 20", period("2026-11-20", "2026-11-21", "2026-11-20")),
     ],
 )
 def test_parse_period(text: str, expected: Period) -> None:
     assert parse_period(text, TODAY) == expected
+
+
+def test_a_range_of_days_without_a_year_across_new_year_is_the_one_nearer_today() -> None:
+    assert parse_period("Dec 15..Jan 15", date(2027, 1, 5)) == period("2026-12-15", "2027-01-16",
+                                                                      "2026-12-15..2027-01-15")
 
 
 @pytest.mark.parametrize(
@@ -1110,6 +1125,18 @@ def test_parse_money_with_a_decimal_comma_refuses_a_point_for_decimals(text: str
         parse_money(text, decimal_comma=True)
     assert err.value.reason == ("has misplaced separators (with a decimal comma: . for thousands and , for decimals:"
                                 " 12.000,50)")
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("5,000", "is ambiguous: 5000 or 5,00? write 5000 or 5,00"),
+    ("$12,000", "is ambiguous: 12000 or 12,00? write 12000 or 12,00"),
+    ("1,234", "has more decimals than an amount allows (2)"),
+])
+def test_a_decimal_comma_does_not_read_a_thousands_comma_as_cents(text: str, reason: str) -> None:
+    with pytest.raises(InvalidValue) as err:
+        parse_money(text, decimal_comma=True)
+    assert err.value.reason == reason
+    assert parse_money("5,000k", decimal_comma=True).minor == 500000  # with k/M the comma can only be decimal
 
 
 def test_a_day_and_month_without_a_year_follow_day_first_and_are_refused_in_a_file() -> None:

@@ -1524,6 +1524,9 @@ class DealPlanner(Planner):
             if not self.decimal_comma and ("misplaced thousands separators" in reason or "ambiguous" in reason
                                            or ("more decimals" in reason and _DOTTED_THOUSANDS_RE.fullmatch(text))):
                 reason += "; amounts like 1.234,56 need --decimal-comma"
+            elif self.decimal_comma and "more decimals" in reason \
+                    and _COMMA_THOUSANDS_RE.search(text):
+                reason += "; the comma is read as the decimal mark (decimal_comma is on)"
             raise RowError(self.col("amount"), text, reason, line) from None
 
     def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
@@ -2212,6 +2215,7 @@ class ActivityPlanner(Planner):
             self.writer.touch_last_activity(happened, links)
 
 
+_COMMA_THOUSANDS_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")  # 1,234: a thousands comma, likely
 _DOTTED_THOUSANDS_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")  # 1.234: a thousands dot, likely
 
 

@@ -294,7 +294,8 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
         lines = _TextLines(name, raw, head, encoding)
     blocks = iter(lines)
     first_block = next(blocks, [""])
-    first_line = first_block[0].rstrip("\r\n") if first_block else ""
+    # blank lines above the header (a spreadsheet's empty first row) are skipped, not read as a header of no columns
+    first_line = next((line.rstrip("\r\n") for line in first_block if line.strip()), "")
     # Excel's "sep=;" line names the delimiter (Excel writes it so that it opens the file in any locale)
     sep = re.fullmatch(r"\ufeff?sep=(.)", first_line)
     if sep and sep.group(1) in ('"', "\r", "\n"):
@@ -310,14 +311,16 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
         if sep:
             next(reader)  # (line numbers still count it: the header is line 2)
         header_cells = next(reader)
+        while not any(cell.strip() for cell in header_cells):
+            header_cells = next(reader)
     except csv.Error as exc:
-        raise _refuse(f"{name}:1", f"the header line is malformed ({exc})") from None
+        raise _refuse(f"{name}:{reader.line_num or 1}", f"the header line is malformed ({exc})") from None
     except StopIteration:
         raise _refuse(name, "is empty (no header line)") from None
     header = [cell.strip() for cell in header_cells]
     while len(header) > 1 and not header[-1]:
         header.pop()  # a spreadsheet's trailing empty columns ("a;b;;"): a row with a value there is ragged
-    _check_header(name, header, chosen, delimiter is None)
+    _check_header(f"{name}:{reader.line_num}", header, chosen, delimiter is None)
     return CsvFile(
         name=name,
         header=header,
@@ -494,8 +497,7 @@ def _json_cell(value: Any) -> str:
     return csv_cell(value)
 
 
-def _check_header(name: str, header: list[str], delimiter: str, sniffed: bool) -> None:
-    where = f"{name}:1"
+def _check_header(where: str, header: list[str], delimiter: str, sniffed: bool) -> None:
     if len(header) == 1 and not sniffed:
         others = [d for d in DELIMITERS if d != delimiter and d in header[0]]
         if others:

@@ -348,10 +348,13 @@ def since_date(text: str, today: date, settings: dict[str, str], day_first: bool
     from salescli.values import add_months, month_number, parse_date, parse_period
 
     try:
-        start = parse_period(text, today, *period_settings(settings)).start
+        period = parse_period(text, today, *period_settings(settings))
+        start = period.start
     except InvalidValue:
         pass
     else:
+        if period.days == 1 and start > today:  # `--since "Dec 31"` on Nov 28: the last Dec 31, as a date is
+            return parse_date(text, today, day_first, past=True)
         bare = month_number(text) is not None or re.fullmatch(r"\s*[qQ][1-4]\s*", text)
         if bare and start > today:  # `--since march` in a fiscal year from April: the last March, not the next
             return parse_period(text, add_months(today, -12), *period_settings(settings)).start
