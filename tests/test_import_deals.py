@@ -975,6 +975,22 @@ def test_contacts_and_companies_dedupe(ok: Run, tmp_path: Path) -> None:
                     {"name": "Bo Chen", "email": None, "company": "Globex"}]
 
 
+def test_a_rejected_activity_row_creates_no_company_contact_or_user(ok: Run, cli: Run, tmp_path: Path,
+                                                                     deals_csv: Path) -> None:
+    ok("import", "deals", str(deals_csv))
+    before = sql(ok, "SELECT (SELECT count(*) FROM companies) AS companies, (SELECT count(*) FROM contacts)"
+                     " AS contacts, (SELECT count(*) FROM users) AS users")
+    path = write(tmp_path, "a.csv", "type,subject,date,deal,company,email,owner,status\n"
+                                    "call,Kick-off,2026-11-20,No such deal,Newco,new@newco.io,Zed,\n"
+                                    "task,Chase,2026-11-20,,Otherco,x@otherco.io,Yan,someday\n"
+                                    "call,Recap,2026-11-21,Acme renewal,Acme Corp,ana@acme.io,,\n")
+    res = ok("import", "activities", str(path), "--on-error", "skip")
+    assert "3 rows — 1 created, 0 updated, 0 unchanged, 2 rejected" in res.stderr
+    assert sql(ok, "SELECT (SELECT count(*) FROM companies) AS companies, (SELECT count(*) FROM contacts)"
+                   " AS contacts, (SELECT count(*) FROM users) AS users") == before
+    assert [r["name"] for r in sql(ok, "SELECT name FROM companies WHERE name IN ('Newco', 'Otherco')")] == []
+
+
 def test_activities_link_by_external_id_title_and_email(ok: Run, cli: Run, tmp_path: Path,
                                                         deals_csv: Path) -> None:
     ok("import", "deals", str(deals_csv))

@@ -924,6 +924,28 @@ class Planner:
             raise RowError(self.col(column), value, "is not a known company (--no-create is set)", line)
         return self.create_company(name or domain or "", domain, ext, line, self.owner(values))
 
+    def _company_is_new(self, values: Row) -> bool:
+        """Whether the row names a company that does not exist yet (created only if the row is good)."""
+        rel = self.relations
+        ext = values.get("company_external_id")
+        if ext and ext in rel.company_by_ext:
+            return False
+        domain = values.get("company_domain")
+        if domain and domain in rel.company_by_domain:
+            return False
+        name = values.get("company")
+        if name:
+            if fold(name) in rel.company_by_name or name in rel.company_by_ext:
+                return False
+            as_domain = _as_domain(name)
+            if as_domain and as_domain in rel.company_by_domain:
+                return False
+            domain = domain or as_domain  # (as company_ref reads a name that is a domain)
+        elif not domain:
+            return False
+        # a company merged into another since the source was exported is the kept one (as company_ref finds)
+        return rel.merged_into("company", ext=ext, domain=domain, name=name) is None
+
     def note_company_twin(self, name: str) -> None:
         if ";" in name:  # HubSpot joins a record's several associated companies with ";"
             self.near["joined"].append((name, ""))
@@ -1879,28 +1901,6 @@ class DealPlanner(Planner):
         company = values.get("company")
         return f'title "{values.get("title")}"' + (f' and company "{company}"' if company else "")
 
-    def _company_is_new(self, values: Row) -> bool:
-        """Whether the row names a company that does not exist yet (created only if the row is good)."""
-        rel = self.relations
-        ext = values.get("company_external_id")
-        if ext and ext in rel.company_by_ext:
-            return False
-        domain = values.get("company_domain")
-        if domain and domain in rel.company_by_domain:
-            return False
-        name = values.get("company")
-        if name:
-            if fold(name) in rel.company_by_name or name in rel.company_by_ext:
-                return False
-            as_domain = _as_domain(name)
-            if as_domain and as_domain in rel.company_by_domain:
-                return False
-            domain = domain or as_domain  # (as company_ref reads a name that is a domain)
-        elif not domain:
-            return False
-        # a company merged into another since the source was exported is the kept one (as company_ref finds)
-        return rel.merged_into("company", ext=ext, domain=domain, name=name) is None
-
     def _category(self, values: Row, line: int, probability: int) -> str:
         given = values.get("forecast_category")
         if given is None:
@@ -2139,21 +2139,26 @@ class ActivityPlanner(Planner):
                 and related not in rel.contact_by_ext:
             raise RowError(self.col("related_external_id"), related,
                            "is not the external id of any deal, company or contact (import those first)", line)
-        company_id = self.company_ref(values, line, create=True)
+        status = values.get("status")
+        if kind == "task" and values.get("done_at") is None and status is not None \
+                and status not in DONE_WORDS and status not in NOT_DONE_WORDS:
+            raise RowError(self.col("status"), status, "is not a task status (done/completed, or open/"
+                           "not started)", line)
+        # every check before anything is created: a rejected row (an unknown deal) leaves no company behind
+        new_company = self._company_is_new(values)
+        company_id = None if new_company else self.company_ref(values, line, create=False)
         deal_id, deal_company = self._deal(values, line, company_id)
         if company_id is None:
             company_id = deal_company
+        self.probe_contact(values, line, company_id)
+        if new_company:
+            company_id = self.company_ref(values, line, create=True)
         contact_id = self.contact_ref(values, line, company_id)
         if company_id is None and contact_id is not None:
             company_id = rel.contact_company.get(contact_id)
-        status = values.get("status")
         done_at = values.get("done_at")
-        if kind == "task" and done_at is None and status is not None:
-            if status in DONE_WORDS:
-                done_at = values.get("due_date") or values.get("occurred_at") or self.options.today.isoformat()
-            elif status not in NOT_DONE_WORDS:
-                raise RowError(self.col("status"), status, "is not a task status (done/completed, or open/"
-                               "not started)", line)
+        if kind == "task" and done_at is None and status in DONE_WORDS:
+            done_at = values.get("due_date") or values.get("occurred_at") or self.options.today.isoformat()
         created = values.get("created_at")
         # a call or e-mail logged as a completed task (Salesforce's TaskSubtype) happened on its activity date (the
         # column a task's due date comes from), not on the day the record was made (a bulk load's)
