@@ -126,6 +126,20 @@ def test_blank_lines_above_the_header_are_skipped_not_read_as_a_header_of_no_col
         'Error: d.csv:2: column "Name" appears twice in the header (columns 1 and 2)')
 
 
+def test_a_spreadsheets_totals_row_is_refused_not_imported_as_a_record(ok: Run, cli: Run, base: Path,
+                                                                          tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "Deal Name;Amount;Stage;Company\nA;1.234,56;Proposal;Acme\n"
+                                    "B;12.500,00 €;Proposal;Beta\nTotal;;13.734,56 €;;\n")
+    assert refused(cli, base, "import", "deals", str(path), "--decimal-comma") == (
+        'Error: d.csv:4: is a totals row ("Total" followed by numbers), not a record: delete it from the file, or'
+        " skip it with --on-error skip")
+    res = ok("import", "deals", str(path), "--decimal-comma", "--on-error", "skip")
+    assert "3 rows — 2 created, 0 updated, 0 unchanged, 1 rejected" in res.stderr
+    # a company called Total, with a domain, is a company
+    path = write(tmp_path, "c.csv", "Name,Domain,Employees\nTotal,totalenergies.com,100000\n")
+    assert "1 row — 1 created" in ok("import", "companies", str(path)).stderr
+
+
 def test_pretty_printed_json_objects_are_read(ok: Run, tmp_path: Path) -> None:
     # `jq '.[]'` writes each object over several lines: records, not a broken JSON-lines file
     path = write(tmp_path, "c.json", '{\n  "name": "Acme"\n}\n{\n  "name": "Beta"\n}\n')

@@ -356,6 +356,9 @@ class RowReader:
     def read(self, line: int, cells: list[str]) -> tuple[Row, dict[str, str] | None]:
         if isinstance(cells, BadRecord):  # a JSON-lines record that is not JSON
             raise RowError(None, None, cells.reason, line)
+        first = cells[0] if cells else ""
+        if not first.strip() or first.strip().lower().rstrip(":") in _TOTAL_WORDS:  # (fast: a cell, mostly)
+            _check_not_a_totals_row(cells, line)
         n = len(cells)
         if n != self.width:
             if n < self.width or any(c.strip() for c in cells[self.width:]):
@@ -1121,6 +1124,21 @@ class Planner:
         if self.options.on_duplicate == "error":
             raise RowError(None, None, f"already exists as {self.change_entity} {rid} ({how});"
                            " --on-duplicate error refuses it", line)
+
+
+# a spreadsheet's footer: "Total;;13.734,56 €;;" is the sum of the rows above, not a record named Total
+_TOTAL_WORDS = frozenset({"total", "totals", "grand total", "subtotal", "sum", "summe", "gesamt", "gesamtsumme",
+                          "somme", "totale", "totaal", "suma"})
+_NUMERIC_CELL_RE = re.compile(r"[\s0-9.,'%()+\-$€£¥]*[0-9][\s0-9.,'%()+\-$€£¥]*(?:[A-Za-z]{3})?")
+
+
+def _check_not_a_totals_row(cells: list[str], line: int) -> None:
+    filled = [cell.strip() for cell in cells if cell.strip()]
+    if len(filled) < 2 or " ".join(filled[0].lower().rstrip(":").split()) not in _TOTAL_WORDS:
+        return
+    if all(_NUMERIC_CELL_RE.fullmatch(cell) for cell in filled[1:]):
+        raise RowError(None, None, f'is a totals row ("{_short(filled[0], 20)}" followed by numbers), not a record:'
+                       " delete it from the file, or skip it with --on-error skip", line)
 
 
 def _as_domain(text: str) -> str | None:
