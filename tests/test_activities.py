@@ -223,7 +223,7 @@ def test_show_edit_rm_and_history(cli, ok, db, people):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["show", "abc"], 2, 'Error: ACTIVITY "abc" is not a activity id (a number)\n'),
+        (["show", "abc"], 2, 'Error: ACTIVITY "abc" is not an activity id (a number)\n'),
         (["show", "99"], 3, "Error: activity 99 not found\n"),
         (["edit", "99", "--subject", "x"], 3, "Error: activity 99 not found\n"),
         (["rm", "99", "--yes"], 3, "Error: activity 99 not found\n"),

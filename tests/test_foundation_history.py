@@ -73,6 +73,19 @@ def test_history_of_one_record_and_of_one_kind(story: Run) -> None:
     assert ids("companies") == [1, 2, 4]
     assert ids("company", "2") == [2, 4]
     assert ids("--limit", "2") == [5, 6]  # the latest 2, as a table shows them
+    # a record by the name its own commands take, as `history deal 12` takes its id
+    assert ids("company", "initech") == [2, 4]
+    assert ids("user", "lee") == ids("users")
+
+
+def test_history_by_name_says_which_names_it_knows(story: Run, cli: Run) -> None:
+    res = cli("history", "company", "Initek")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (3, 'Error: company "Initek" not found')
+    res = cli("history", "contact", "bo@initech.com")  # removed: found by its id, as the hint says
+    assert (res.exit_code, res.stderr) == (3, 'Error: contact "bo@initech.com" not found\nHint: a removed'
+                                              " contact's history is under its id: see `salescli history contact`\n")
+    res = cli("history", "stage", "Proposal")
+    assert (res.exit_code, res.stderr) == (2, 'Error: history: "Proposal" is not a stage id\n')
 
 
 def test_history_of_an_unknown_kind_or_record(story: Run, cli: Run) -> None:

@@ -256,6 +256,20 @@ def test_done_takes_an_open_tasks_subject(ok, cli, db):
     assert digest(db) == before
 
 
+def test_show_edit_reopen_and_rm_take_a_subject_as_done_does(ok, cli, db):
+    ok("task", "add", "Send the contract", "--due", "+2d")
+    ok("task", "add", "Call Ana back", "--due", "+3d")
+    assert ok("task", "show", "contract", "-f", "json").stdout.count('"id": 1') == 1
+    assert ok("task", "edit", "ana", "--due", "+5d").stderr == "updated task 2: due 2026-12-01\n"
+    ok("task", "done", "contract")
+    assert ok("task", "show", "contract", "-f", "json").stdout.count('"id": 1') == 1  # done: still found
+    res = cli("task", "reopen", "ana")  # reopen looks among the done ones
+    assert (res.exit_code, res.stderr) == (3, 'Error: no done task with "ana" in its subject\n'
+                                              "Hint: see `salescli task list --all`\n")
+    assert ok("task", "reopen", "contract").stderr == 'reopened: task 1 "Send the contract" (due 2026-11-28)\n'
+    assert ok("task", "rm", "Call Ana", "--yes").stderr == "deleted task 2\n"
+
+
 def test_reopen_takes_back_a_done_task(ok, db):
     ok("deal", "add", "Acme", today="2026-11-20")
     ok("task", "add", "Call back", "--deal", "1", "--due", "2026-11-24", today="2026-11-20")

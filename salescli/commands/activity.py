@@ -111,21 +111,27 @@ def emit(row: Any, fmt: str | None, output: str | None) -> None:
 
 def show_record(ctx: typer.Context, ref: str, fmt: str | None, output: str | None, task: bool) -> None:
     from salescli.render import pick_format, render_record
-    from salescli.services.activities import activity_view, get_activity, get_task, parse_record_id
+    from salescli.services.activities import activity_view, get_activity, get_task, parse_record_id, resolve_any_task
 
     chosen = pick_format(fmt, output)
-    row_id = parse_record_id(ref, "task" if task else "activity")
     repo = app_context(ctx).repo()
+    row_id = resolve_any_task(repo, ref) if task else parse_record_id(ref, "activity")
     row = get_task(repo, row_id) if task else get_activity(repo, row_id)
     title = f"Task {row['id']}" if row["kind"] == "task" else f"Activity {row['id']}"
     render_record(activity_view(row), fmt=chosen, output=output, title=title)
 
 
 def remove_record(ctx: typer.Context, ref: str, yes: bool, task: bool) -> None:
-    from salescli.services.activities import get_activity, get_task, parse_record_id, remove_activity
+    from salescli.services.activities import (
+        get_activity,
+        get_task,
+        parse_record_id,
+        remove_activity,
+        resolve_any_task,
+    )
 
-    row_id = parse_record_id(ref, "task" if task else "activity")
     repo = app_context(ctx).repo()
+    row_id = resolve_any_task(repo, ref) if task else parse_record_id(ref, "activity")
     row = get_task(repo, row_id) if task else get_activity(repo, row_id)
     what = "task" if row["kind"] == "task" else row["kind"]
     confirm(f'Delete {what} {row["id"]} "{row["subject"]}"?', yes)

@@ -117,12 +117,62 @@ HISTORY_ENTITIES: dict[str, str | None] = {
 }
 
 
+def _history_id(repo: Any, kind: str | None, ref: str) -> int:
+    """The id a history reference names: an id, else the record's name as the kind's own commands take it."""
+    from salescli.errors import NotFound
+    from salescli.services.refs import parse_id
+
+    found = parse_id(ref)
+    if found is not None and 0 < found < 2**63:
+        return found
+    try:
+        return _history_id_by_name(repo, kind, ref)
+    except NotFound as exc:  # (a removed record is not found by its name: its history is under its id)
+        exc.hint = f"a removed {kind}'s history is under its id: see `salescli history {kind}`"
+        raise
+
+
+def _history_id_by_name(repo: Any, kind: str | None, ref: str) -> int:
+    from salescli.errors import UsageError
+
+    if kind == "deal":
+        from salescli.services.deals import resolve_deal
+
+        return int(resolve_deal(repo, ref)["id"])
+    if kind == "company":
+        from salescli.services.refs import resolve_company
+
+        return int(resolve_company(repo, ref)["id"])
+    if kind == "contact":
+        from salescli.services.refs import resolve_contact
+
+        return int(resolve_contact(repo, ref)["id"])
+    if kind == "task":
+        from salescli.services.activities import resolve_task_ref
+
+        return resolve_task_ref(repo, ref)
+    if kind == "pipeline":
+        from salescli.services.pipeline import resolve_pipeline
+
+        return int(resolve_pipeline(repo, ref)["id"])
+    if kind == "user":
+        from salescli.services.refs import known_user
+
+        row = repo.user_row(known_user(repo, ref))
+        if row is not None:
+            return int(row["id"])
+    what = f"a {kind} id" if kind else "an id (after the kind of record: history deal 12)"
+    raise UsageError(f'history: "{ref}" is not {what}')
+
+
 def history(
     ctx: typer.Context,
     entity: Annotated[
         str | None, typer.Argument(help=f"One of: {', '.join(HISTORY_ENTITIES)}.")
     ] = None,
-    entity_id: Annotated[int | None, typer.Argument(help="The record's id.", min=1, max=2**63 - 1)] = None,
+    entity_ref: Annotated[str | None, typer.Argument(
+        metavar="ID", help="The record's id, or a deal's title, a company's or contact's name or e-mail, a"
+        " pipeline's or user's name, an open task's subject.")] = None,
     limit: Annotated[int | None, typer.Option(
         "--limit", "-n", min=1, max=1_000_000_000, help="Only the latest N changes (in every format).")] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Every change in a table (default: the latest 100).")] = False,
@@ -137,6 +187,7 @@ def history(
 
     \b
     Example: salescli history deal 1
+    Example: salescli history deal "Platform pilot" -n 5
     """
     import json
 
@@ -152,6 +203,7 @@ def history(
         kind = "activity"
     if kind is not None and kind not in HISTORY_ENTITIES:
         raise UsageError(f'history: "{entity}" is not a kind of record (one of: {", ".join(HISTORY_ENTITIES)})')
+    entity_id = _history_id(repo, kind, entity_ref) if entity_ref is not None else None
     query = repo.history_query(kind, entity_id)
     table = HISTORY_ENTITIES.get(kind or "")
     if entity_id is not None and table and not repo.count(query) and not repo.row_exists(table, entity_id):

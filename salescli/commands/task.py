@@ -170,7 +170,7 @@ def list_(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="ID", help="Task id.")],
+    ref: Annotated[str, typer.Argument(metavar="TASK", help="Task id, or (a part of) a task's subject.")],
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -211,7 +211,7 @@ def done(
 @app.command("reopen")
 def reopen(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="ID", help="Task id.")],
+    ref: Annotated[str, typer.Argument(metavar="TASK", help="Task id, or (a part of) a done task's subject.")],
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -221,11 +221,12 @@ def reopen(
     Example: salescli task reopen 23
     """
     from salescli.render import pick_format
-    from salescli.services.activities import parse_record_id, reopen_task
+    from salescli.services.activities import reopen_task, resolve_task_ref
 
     app = app_context(ctx)
     pick_format(fmt, output)
-    row = reopen_task(app.repo(), parse_record_id(ref, "task"))
+    repo = app.repo()
+    row = reopen_task(repo, resolve_task_ref(repo, ref, done=True))
     say(f"reopened: task {row['id']} \"{row['subject']}\" (due {row['due_date']})")
     emit(row, fmt, output)
 
@@ -233,7 +234,7 @@ def reopen(
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="ID", help="Task id.")],
+    ref: Annotated[str, typer.Argument(metavar="TASK", help="Task id, or (a part of) a task's subject.")],
     subject: Annotated[str | None, typer.Option("--subject", help="New subject.")] = None,
     due: Annotated[str | None, typer.Option("--due", help="New due date.")] = None,
     deal: Annotated[str | None, typer.Option("--deal", help='Deal id ("" unlinks).')] = None,
@@ -250,11 +251,11 @@ def edit(
     Example: salescli task edit 21 --due +2d --owner sam
     """
     from salescli.render import pick_format
-    from salescli.services.activities import LinkRefs, edit_activity, parse_record_id
+    from salescli.services.activities import LinkRefs, edit_activity, resolve_any_task
 
     app = app_context(ctx)
     pick_format(fmt, output)
-    task_id = parse_record_id(ref, "task")
+    task_id = resolve_any_task(app.repo(), ref)
     changes: dict[str, Any] = {k: v for k, v in {
         "subject": subject, "notes": read_notes(notes), "owner": owner,
         "due": typed_date(app, due, "--due") if due is not None else None,
@@ -271,7 +272,7 @@ def edit(
 @app.command("rm")
 def rm(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="ID", help="Task id.")],
+    ref: Annotated[str, typer.Argument(metavar="TASK", help="Task id, or (a part of) a task's subject.")],
     yes: YesOpt = False,
 ) -> None:
     """Delete a task. Asks first; --yes in scripts.

@@ -207,14 +207,16 @@ class ActivityStore(RepositoryBase):
         return self.all("SELECT owner, count(*) AS tasks FROM activities WHERE kind = 'task' AND done_at IS NULL"
                         " AND owner IS NOT NULL GROUP BY owner ORDER BY tasks DESC, owner")
 
-    def open_tasks_named(self, text: str, limit: int = 11, *, part: bool = True) -> list[Row]:
-        """Open tasks whose subject is the text (any case), else (part) contains it; oldest due first."""
+    def open_tasks_named(self, text: str, limit: int = 11, *, part: bool = True, done: bool = False) -> list[Row]:
+        """Open (or done) tasks whose subject is the text (any case), else (part) contains it; oldest due first
+        (done ones: the last done first)."""
+        state, order = ("done_at IS NOT NULL", "done_at DESC, id DESC") if done else ("done_at IS NULL", "due_date, id")
         tries = [("casefold(subject) = casefold(?)", text)]
         if part:
             tries.append(("instr(casefold(subject), casefold(?)) > 0", text))
         for where, arg in tries:
-            rows = self.all(f"SELECT id, subject, due_date, owner FROM activities WHERE kind = 'task'"
-                            f" AND done_at IS NULL AND {where} ORDER BY due_date, id LIMIT ?", (arg, limit))
+            rows = self.all(f"SELECT id, subject, due_date, done_at, owner FROM activities WHERE kind = 'task'"
+                            f" AND {state} AND {where} ORDER BY {order} LIMIT ?", (arg, limit))
             if rows:
                 return rows
         return []

@@ -69,31 +69,49 @@ def parse_record_id(text: str, what: str) -> int:
     """An activity or task id as typed ('12' or '#12'); anything else is a usage error."""
     found = parse_id(text)
     if found is None:
-        raise InvalidValue(what.upper(), text, f"is not a {what} id (a number)")
+        raise InvalidValue(what.upper(), text, f"is not {'an' if what[0] in 'aeiou' else 'a'} {what} id (a number)")
     return found
 
 
-def resolve_task_ref(repo: Repository, ref: str) -> int:
-    """A task by id ('21', '#21') or by the subject of an open task (whole, any case, else a part of it)."""
+def resolve_task_ref(repo: Repository, ref: str, *, done: bool = False) -> int:
+    """A task by id ('21', '#21') or by the subject of an open task (done: of a done one), whole (any case), else a
+    part of it."""
     from salescli.errors import AmbiguousReference, NotFound
 
     found = parse_id(ref)
     if found is not None:
         return found
+    state = "done" if done else "open"
     if not ref.strip():
-        raise InvalidValue("TASK", ref, "is not a task id or the subject of an open task")
+        raise InvalidValue("TASK", ref, f"is not a task id or the subject of an {state} task")
     part = len(ref.strip()) >= 3  # (a letter or two is in every other subject: "x" is a mistyped id)
-    rows = repo.open_tasks_named(ref.strip(), part=part)
+    rows = repo.open_tasks_named(ref.strip(), part=part, done=done)
+    listing = "salescli task list --all" if done else "salescli task list"
     if not rows and not part:
-        raise NotFound(f'no open task named "{ref.strip()}"',
-                       hint="give its id, or three letters or more of its subject (see `salescli task list`)")
+        raise NotFound(f'no {state} task named "{ref.strip()}"',
+                       hint=f"give its id, or three letters or more of its subject (see `{listing}`)")
     if not rows:
-        raise NotFound(f'no open task with "{ref.strip()}" in its subject', hint="see `salescli task list`")
+        raise NotFound(f'no {state} task with "{ref.strip()}" in its subject', hint=f"see `{listing}`")
     if len(rows) > 1:
-        listed = "; ".join(f"{r['id']} {r['subject']} (due {r['due_date']}, {r['owner']})" for r in rows[:10])
+        listed = "; ".join(f"{r['id']} {r['subject']} (" + (f"done {str(r['done_at'])[:10]}" if done else
+                                                             f"due {r['due_date']}") + f", {r['owner']})"
+                           for r in rows[:10])
         raise AmbiguousReference(f'task "{ref.strip()}" is ambiguous: {"more than 10" if len(rows) > 10 else len(rows)}'
-                                 f" open tasks match ({listed})", hint="use the task id")
+                                 f" {state} tasks match ({listed})", hint="use the task id")
     return int(rows[0]["id"])
+
+
+def resolve_any_task(repo: Repository, ref: str) -> int:
+    """A task by id or subject: an open one's, else a done one's (show, edit and rm take either)."""
+    from salescli.errors import NotFound
+
+    try:
+        return resolve_task_ref(repo, ref)
+    except NotFound as not_open:
+        try:
+            return resolve_task_ref(repo, ref, done=True)
+        except NotFound:
+            raise not_open from None
 
 
 def resolve_deal(repo: Repository, ref: str, field: str = "--deal") -> Row:
