@@ -397,6 +397,20 @@ def test_the_domain_or_e_mail_of_a_merged_record_finds_the_one_it_went_into(ok):
     assert (company["name"], company["domain"]) == ("Booking.com", "booking.com")
 
 
+def test_the_name_of_a_merged_company_finds_the_one_it_went_into_and_a_new_one_is_said(ok):
+    ok("company", "add", "Acme Inc", "--domain", "acme.io")
+    ok("company", "add", "Acme")
+    ok("company", "merge", "Acme Inc", "Acme", "--yes")
+    res = ok("deal", "add", "Pilot", "--company", "ACME")  # typed by hand as before the merge: not a new Acme
+    assert res.stderr == ("note: company ACME was merged into company 1 Acme Inc: using it\n"
+                          "added deal 1 Pilot (Prospecting)\n")
+    assert json.loads(ok("deal", "show", "1", "-f", "json").stdout)["company"] == "Acme Inc"
+    res = ok("company", "add", "Acme")  # on purpose: made, and said
+    assert res.stderr == ("note: a company named Acme was merged into company 1 before: if this is that company,"
+                          " salescli company merge 1 3\nadded company 3 Acme\n")
+    assert json.loads(ok("company", "show", "Acme", "-f", "json").stdout)["id"] == 3  # the live one first
+
+
 def test_a_domain_its_contacts_write_from_names_a_company_without_one(ok: Run, cli: Run, db: Path) -> None:
     ok("contact", "add", "Bo", "--email", "bo@globex.com", "--company", "Globex")
     before = digest(db)

@@ -637,11 +637,13 @@ class RepositoryBase:
             " AND action = 'merge' AND after LIKE '%merged_into%'", (entity, row_id))
 
     def merged_by_key(self, entity: str, key: str, value: str) -> int | None:
-        """The record a company (key domain) or contact (key email) with that value was merged into, along a
+        """The record a company (key domain or name) or contact (key email) with that value was merged into, along a
         chain of merges; None when no merged record had it, or the record it went into is gone too."""
+        match = f"json_extract(before, '$.{key}') = ?" if key != "name" else \
+            "casefold(json_extract(before, '$.name')) = casefold(?)"  # (a name, in any case)
         found = self.scalar(
             "SELECT json_extract(after, '$.merged_into') FROM changes WHERE entity = ? AND action = 'merge'"
-            f" AND json_extract(before, '$.{key}') = ? ORDER BY id DESC LIMIT 1", (entity, value))
+            f" AND {match} ORDER BY id DESC LIMIT 1", (entity, value))
         if found is None:
             return None
         table = "companies" if entity == "company" else "contacts"

@@ -63,6 +63,10 @@ def add_company(repo: Repository, data: dict[str, Any]) -> Row:
         now = repo.now()
         new_id = repo.create_record("companies", "company", {**values, "created_at": now, "updated_at": now})
         _note_namesakes(repo, values["name"], new_id)
+        kept = repo.merged_by_key("company", "name", values["name"])
+        if kept is not None and kept != new_id:  # added on purpose (a reference would have found the kept one)
+            repo.notices.append(f"note: a company named {values['name']} was merged into company {kept} before:"
+                                f" if this is that company, salescli company merge {kept} {new_id}")
     row = repo.company(new_id)
     assert row is not None
     return row

@@ -98,7 +98,11 @@ def find_company(repo: Repository, ref: str) -> Row | None:
         raise _ambiguous("company", ref, rows, "domain")
     if rows:
         return repo.company(rows[0]["id"])
-    return None
+    kept = repo.merged_by_key("company", "name", ref)  # the name of a company merged into another: that one
+    row = repo.company(kept) if kept is not None else None
+    if row is not None:
+        repo.notices.append(f"note: company {ref} was merged into company {row['id']} {row['name']}: using it")
+    return row
 
 
 def _with_loose(repo: Repository, table: str, rows: list[Row], ref: str) -> list[Row]:
