@@ -179,6 +179,19 @@ def test_map_file_json_and_bad_map_files(cli: Run, ok: Run, tmp_path: Path) -> N
                           ' (example: "%d/%m/%Y")\n')
 
 
+def test_a_renamed_column_kept_in_extra_is_said_with_the_map_that_reads_it(ok: Run, tmp_path: Path) -> None:
+    ok("import", "deals", str(write(tmp_path, "v1.csv", "Deal Name,Amount,Stage\nA,100,Qualification\n")))
+    # the next export calls the column "Amount (EUR)": kept in extra, which is an update, but said
+    res = ok("import", "deals", str(write(tmp_path, "v2.csv", "Deal Name,Amount (EUR),Stage\nA,200,Qualification\n")))
+    assert res.stderr.splitlines()[1:] == [
+        'note: column "Amount (EUR)" is kept in extra, not read as amount: --map "Amount (EUR)=amount" reads it',
+        "imported v2.csv: 1 row — 0 created, 1 updated, 0 unchanged, 0 rejected (batch 2)"]
+    assert sql(ok, "SELECT amount_minor FROM deals") == [{"amount_minor": 10000}]
+    res = ok("import", "deals", str(tmp_path / "v2.csv"), "--map", "Amount (EUR)=amount")
+    assert "note:" not in res.stderr
+    assert sql(ok, "SELECT amount_minor FROM deals") == [{"amount_minor": 20000}]
+
+
 def test_two_columns_kept_as_one_extra_key_are_named(cli: Run, ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "title,Color,extra.Color\nA,red,blue\n")
     res = cli("import", "deals", str(path))

@@ -284,6 +284,9 @@ def _report(report: ImportReport, fmt: str) -> None:
     tally = report.tally
     if failed:
         return
+    if not report.dry_run and report.mapping is not None:  # (the plan lists them under "Also")
+        for warning in report.mapping.warnings:
+            say(f"note: {warning}")
     for note in tally.note_lines():
         say(f"note: {note}")
     for pipeline in tally.pipelines_created:

@@ -408,7 +408,7 @@ def run_import(
     try:
         mapping = resolve(csv_file.header, options.entity, options.spec, csv_file.name)
         report.mapping = mapping
-        report.notes.extend(mapping.notes)
+        report.notes.extend(mapping.warnings + mapping.notes)
         report.notes.extend(_spec_notes(options))
         rejects = Rejects(None if options.dry_run else options.rejects, csv_file.header, csv_file.delimiter,
                           csv_file.encoding, csv_file.bom)

@@ -423,6 +423,8 @@ class Mapping:
     fields: dict[str, int]  # field -> column index
     extra: list[tuple[int, str]]  # (column index, extra key)
     notes: list[str] = field(default_factory=list)
+    # what a real import says too (the plan lists them with the notes): columns that look like a field, unread
+    warnings: list[str] = field(default_factory=list)
     # salescli's own deals export: its id column, which tells apart two deals of one title and company
     export_id: int | None = None
 
@@ -451,7 +453,7 @@ def resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> Ma
         known = {loose_key(c) for c in table.get("columns", {})}
         if any(u.how == "unmapped" and loose_key(u.column) in known for u in mapping.uses) or any(
                 name not in mapping.fields for name in table.get("derive", {})):
-            mapping.notes.append(f"these columns are a {suggested} export's: --preset {suggested} reads them")
+            mapping.warnings.append(f"these columns are a {suggested} export's: --preset {suggested} reads them")
     return mapping
 
 
@@ -560,7 +562,9 @@ def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> M
             except ImportRejected:
                 continue  # (the fallback's columns are not in this file: the column alone fills the field)
             notes.append(f"{name} comes from column \"{header[taken[name]]}\"; derive.{name} fills empty cells")
-    mapping = Mapping(entity, header, uses, dict(taken), extra, notes, export_id)
+    warnings = [f'column "{h}" is kept in extra, not read as {name}: --map "{h}={name}" reads it'
+                for h, name in _near_misses(header, targets, entity, taken)]
+    mapping = Mapping(entity, header, uses, dict(taken), extra, notes, warnings, export_id)
     _check_required(mapping, spec, file_name)
     if entity == "users" and extra:
         cols = ", ".join(f'"{header[i]}"' for i, _ in extra)
@@ -569,6 +573,24 @@ def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> M
             hint=f'map them (fields: {", ".join(fields)}) or drop them on purpose: --map "{header[extra[0][0]]}=-"',
         )
     return mapping
+
+
+# "Amount (EUR)", "Close Date [UTC]", "Deal value in USD", "Amount $": a field's alias with a unit around it
+_UNIT_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]|\bin\s+[A-Za-z]{3}\b|\b[A-Z]{3}\b|[$€£¥%]")
+
+
+def _near_misses(header: list[str], targets: list[Any], entity: str, taken: dict[str, int]) -> list[tuple[str, str]]:
+    """(column, field) for each unmapped column that is a field's alias once its unit is taken off, for a field
+    no column fills: a renamed column (Amount -> Amount (EUR)) would otherwise go to extra unsaid."""
+    found: list[tuple[str, str]] = []
+    for i, h in enumerate(header):
+        if targets[i] is not None:
+            continue
+        core = _UNIT_RE.sub(" ", h)
+        name = _ALIAS_INDEX[entity].get(loose_key(core)) if core.strip() and core != h else None
+        if name is not None and name not in taken and name not in (f for _, f in found):
+            found.append((h, name))
+    return found
 
 
 def _check_required(mapping: Mapping, spec: MapSpec, file_name: str) -> None:
