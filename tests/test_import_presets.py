@@ -200,6 +200,24 @@ def test_hubspot_contacts_take_the_company_name_when_no_company_is_associated(ok
                                                          ("Eve Eff", "Qux"), ("Jo Jay", None)]
 
 
+def test_hubspot_deals_link_an_associated_contact_written_as_name_and_address(ok, tmp_path) -> None:
+    deals = tmp_path / "d.csv"
+    deals.write_text("Record ID,Deal Name,Amount,Deal Stage,Associated Contact,Associated Company,Deal Description\n"
+                     "11,A,100,appointmentscheduled,Jane Doe (jane@x.com),X Inc,Big one\n"
+                     "12,B,200,appointmentscheduled,Jane Doe (jane@x.com);Bob Roe (bob@x.com),X Inc,\n",
+                     encoding="utf-8")
+    res = ok("import", "deals", str(deals), "--preset", "hubspot")
+    assert "note: 1 row names several contacts (a;b): the first is linked, the cell is kept in extra" in res.stderr
+    assert "also created 1 company, 1 contact" in res.stderr
+    rows = json.loads(ok("deal", "list", "-f", "json").stdout)
+    assert [(d["contact"], d["notes"], d["extra"]) for d in rows] == [
+        ("Jane Doe", "Big one", None), ("Jane Doe", None, {"Associated Contact": "Jane Doe (jane@x.com);Bob Roe"
+                                                                               " (bob@x.com)"})]
+    assert [(c["name"], c["email"]) for c in json.loads(ok("contact", "list", "-f", "json").stdout)] == [
+        ("Jane Doe", "jane@x.com")]
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(deals), "--preset", "hubspot").stderr
+
+
 def test_a_salesforce_call_happened_on_its_activity_date_not_its_creation(ok: Run, tmp_path: Path) -> None:
     tasks = tmp_path / "Task.csv"
     tasks.write_text("Id,Subject,ActivityDate,Status,TaskSubtype,CreatedDate\n"

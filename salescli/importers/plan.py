@@ -58,6 +58,8 @@ CREATED_AHEAD = ("deal has a created date after today (imported as it is: check 
                  "deals have a created date after today (imported as they are: check the file's dates, or --today)")
 CUSTOMERS = ("contact becomes a customer (a deal of theirs is won)",
              "contacts become customers (deals of theirs are won)")  # (said of a dry run too: present tense)
+SEVERAL_CONTACTS = ("row names several contacts (a;b): the first is linked, the cell is kept in extra",
+                    "rows name several contacts (a;b): the first of each is linked, the cell is kept in extra")
 MERGED_ROW = ("row describes a record merged into another since (company merge / contact merge): left as it is",
               "rows describe records merged into others since (company merge / contact merge): left as they are")
 CLOSED_AHEAD = ("won/lost deal has a close date after today (imported as it is: check the file's dates, or --today)",
@@ -408,7 +410,26 @@ class RowReader:
                 if extra is None:
                     extra = {}
                 extra[key] = restore_cell(raw.strip())
+        contact = values.get("contact")
+        if contact is not None and "@" in contact and (contact[-1] in ")>" or ";" in contact):
+            extra = self._named_address(values, contact, extra)
         return values, extra
+
+    def _named_address(self, values: Row, cell: str, extra: dict[str, str] | None) -> dict[str, str] | None:
+        """HubSpot's associated contacts, "Jane Doe (jane@x.com);Bob Roe (bob@x.com)": the first one's e-mail is
+        the contact, and its name the new contact's name (the whole cell kept in extra when it names more)."""
+        first, _, rest = cell.partition(";")
+        m = _NAMED_ADDRESS_RE.fullmatch(first.strip())
+        if m is not None:
+            values["contact"] = m.group(2)
+            if m.group(1) and not values.get("contact_name"):
+                values["contact_name"] = m.group(1)
+        elif first.strip():
+            values["contact"] = first.strip()
+        if rest.strip():
+            self.tally.notes[SEVERAL_CONTACTS] += 1
+            extra = {**(extra or {}), self.mapping.column_of("contact"): cell}
+        return extra
 
     def _derive(self, line: int, cells: list[str], values: Row) -> None:
         for name, template, placeholders, convert, vmap, longest in self.derived:
@@ -2238,6 +2259,7 @@ class ActivityPlanner(Planner):
             self.writer.touch_last_activity(happened, links)
 
 
+_NAMED_ADDRESS_RE = re.compile(r'"?([^"()<>]*?)"?\s*[(<]\s*([^\s()<>]+@[^\s()<>]+)\s*[)>]')  # Jane Doe (jane@x.com)
 _COMMA_THOUSANDS_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")  # 1,234: a thousands comma, likely
 _DOTTED_THOUSANDS_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")  # 1.234: a thousands dot, likely
 
