@@ -1005,7 +1005,7 @@ def test_a_rejected_activity_row_creates_no_company_contact_or_user(ok: Run, cli
 
 
 def test_activities_link_by_external_id_title_and_email(ok: Run, cli: Run, tmp_path: Path,
-                                                        deals_csv: Path) -> None:
+                                                        deals_csv: Path, db: Path) -> None:
     ok("import", "deals", str(deals_csv))
     path = write(tmp_path, "a.csv", "type,subject,date,deal,company,email,due date,status\n"
                                     "call,Kick-off,2026-11-20,Acme renewal,Acme Corp,ana@acme.io,,\n"
@@ -1016,17 +1016,34 @@ def test_activities_link_by_external_id_title_and_email(ok: Run, cli: Run, tmp_p
     assert rows == [
         {"kind": "call", "deal_id": 1, "contact_id": 1, "company_id": 1, "occurred_at": "2026-11-20",
          "due_date": None, "done_at": None},
-        {"kind": "task", "deal_id": 2, "contact_id": None, "company_id": 2, "occurred_at": "2026-11-21",
-         "due_date": "2026-11-30", "done_at": None},
+        {"kind": "task", "deal_id": 2, "contact_id": 2, "company_id": 2, "occurred_at": "2026-11-21",
+         "due_date": "2026-11-30", "done_at": None},  # with the deal's contact, as `task add --deal` links it
         {"kind": "task", "deal_id": None, "contact_id": None, "company_id": 3, "occurred_at": "2026-10-05",
          "due_date": "2026-10-05", "done_at": "2026-10-05"},  # a done task happened on its done day
     ]
     assert sql(ok, "SELECT last_activity_at FROM deals WHERE id = 1") == [{"last_activity_at": "2026-11-20"}]
     assert "0 created, 0 updated, 3 unchanged" in ok("import", "activities", str(path)).stderr
+    # an import made before deals lent their contact is the same activity: given the contact, not doubled
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE activities SET contact_id = NULL WHERE deal_id = 2")
+    assert "0 created, 1 updated, 2 unchanged" in ok("import", "activities", str(path)).stderr
+    assert sql(ok, "SELECT count(*) AS n, max(contact_id) AS c FROM activities WHERE deal_id = 2") == [
+        {"n": 1, "c": 2}]
     bad = write(tmp_path, "b.csv", "subject,deal\nX,No such deal\n")
     res = cli("import", "activities", str(bad))
     assert res.exit_code == 4
     assert 'deal "No such deal" is not a known deal (import the deals first)' in res.stderr
+
+
+def test_an_activity_on_one_of_two_deals_of_a_title_is_told_apart_by_its_contact(ok: Run, tmp_path: Path) -> None:
+    ok("company", "add", "Acme")
+    ok("contact", "add", "Ana", "--email", "ana@acme.io", "--company", "Acme")
+    ok("contact", "add", "Bo", "--email", "bo@acme.io", "--company", "Acme")
+    ok("deal", "add", "Renewal", "--company", "Acme", "--contact", "ana@acme.io")
+    ok("deal", "add", "Renewal", "--company", "Acme", "--contact", "bo@acme.io")
+    path = write(tmp_path, "a.csv", "type,subject,date,deal,email\ncall,Terms,2026-11-20,Renewal,bo@acme.io\n")
+    ok("import", "activities", str(path))
+    assert sql(ok, "SELECT deal_id, contact_id FROM activities") == [{"deal_id": 2, "contact_id": 2}]
 
 
 def test_activities_dated_after_today_are_noted_and_leave_the_last_activity(ok: Run, tmp_path: Path,

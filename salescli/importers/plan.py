@@ -2118,10 +2118,10 @@ class ActivityPlanner(Planner):
             if row["external_id"]:
                 self.by_ext[row["external_id"]] = row["id"]
             self.by_key.setdefault(self._key(row), []).append(row["id"])
-        self.deal_by_ext: dict[str, tuple[int, int | None]] = {}
+        self.deal_by_ext: dict[str, tuple[int, int | None, int | None]] = {}  # -> (deal, its company, contact)
         if any(f in self.mapping.fields for f in ("deal_external_id", "related_external_id")):
             for row in self.store.import_deal_refs():
-                self.deal_by_ext[row["external_id"]] = (row["id"], row["company_id"])
+                self.deal_by_ext[row["external_id"]] = (row["id"], row["company_id"], row["contact_id"])
 
     @staticmethod
     def _key(row: Row) -> tuple[Any, ...]:
@@ -2134,7 +2134,8 @@ class ActivityPlanner(Planner):
     def change_entity_of(self, row: Row) -> str:
         return "task" if row.get("kind") == "task" else "activity"
 
-    def _deal(self, values: Row, line: int, company_id: int | None) -> tuple[int | None, int | None]:
+    def _deal(self, values: Row, line: int, company_id: int | None) -> tuple[int | None, int | None, int | None]:
+        """(deal, its company, its contact) the row names, or Nones."""
         ext = values.get("deal_external_id")
         if ext:
             found = self.deal_by_ext.get(ext)
@@ -2146,17 +2147,21 @@ class ActivityPlanner(Planner):
             return self.deal_by_ext[related]
         title = values.get("deal")
         if not title:
-            return None, None
+            return None, None, None
         rows = self.store.import_deals_titled(title)
         if company_id is not None:
             rows = [r for r in rows if r["company_id"] == company_id] or rows
+        contact = values.get("contact")
+        if len(rows) > 1 and contact:  # two "Renewal" deals: the one with the row's contact
+            pid = self.relations.contact_by_email.get(_email_key(contact)) if "@" in contact else None
+            rows = [r for r in rows if pid is not None and r["contact_id"] == pid] or rows
         if len(rows) > 1:
             listed = "; ".join(f"{r['id']} {r['title']}" for r in rows[:10])
             raise RowError(self.col("deal"), title, f"is ambiguous: {len(rows)} deals match ({listed});"
                            " give the company or the deal's external id", line)
         if not rows:
             raise RowError(self.col("deal"), title, "is not a known deal (import the deals first)", line)
-        return rows[0]["id"], rows[0]["company_id"]
+        return rows[0]["id"], rows[0]["company_id"], rows[0]["contact_id"]
 
     def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
         rel = self.relations
@@ -2186,13 +2191,17 @@ class ActivityPlanner(Planner):
         # every check before anything is created: a rejected row (an unknown deal) leaves no company behind
         new_company = self._company_is_new(values)
         company_id = None if new_company else self.company_ref(values, line, create=False)
-        deal_id, deal_company = self._deal(values, line, company_id)
+        deal_id, deal_company, deal_contact = self._deal(values, line, company_id)
         if company_id is None:
             company_id = deal_company
         self.probe_contact(values, line, company_id)
         if new_company:
             company_id = self.company_ref(values, line, create=True)
         contact_id = self.contact_ref(values, line, company_id)
+        named_contact = contact_id is not None or any(values.get(k) for k in ("contact", "contact_name",
+                                                                                "contact_external_id"))
+        if contact_id is None and not named_contact and company_id in (None, deal_company):
+            contact_id = deal_contact  # with the deal's contact, as `activity log --deal` links it
         if company_id is None and contact_id is not None:
             company_id = rel.contact_company.get(contact_id)
         done_at = values.get("done_at")
@@ -2222,6 +2231,10 @@ class ActivityPlanner(Planner):
             how = f'"{subject}" due {fields.get("due_date")}' if kind == "task" else f'"{subject}" on {occurred}'
             match = next((i for i in self.by_key.get(self._key(fields), ())
                           if not self.writer.was_touched("activities", i)), None)
+            if match is None and fields["contact_id"] is not None and fields["contact_id"] == deal_contact:
+                # imported before the deal's contact was linked: the same activity, now given it
+                match = next((i for i in self.by_key.get(self._key({**fields, "contact_id": None}), ())
+                              if not self.writer.was_touched("activities", i)), None)
         if match is not None:
             self.existing(match, line, how)
             current = self.writer.current("activities", match)
@@ -2262,6 +2275,16 @@ class ActivityPlanner(Planner):
 _NAMED_ADDRESS_RE = re.compile(r'"?([^"()<>]*?)"?\s*[(<]\s*([^\s()<>]+@[^\s()<>]+)\s*[)>]')  # Jane Doe (jane@x.com)
 _COMMA_THOUSANDS_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")  # 1,234: a thousands comma, likely
 _DOTTED_THOUSANDS_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")  # 1.234: a thousands dot, likely
+
+
+def _email_key(text: str) -> str | None:
+    """An e-mail address as contacts are looked up by it, or None when it is not one."""
+    from salescli.models import normalize_email
+
+    try:
+        return normalize_email(text)
+    except ValueError:
+        return None
 
 
 def _contact_text(values: Row) -> tuple[str | None, str]:

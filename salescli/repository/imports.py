@@ -215,8 +215,8 @@ class ImportStore(RepositoryBase):
         return out
 
     def import_deals_titled(self, title: str) -> list[Row]:
-        return self.all("SELECT id, title, company_id FROM deals WHERE title = ? COLLATE NOCASE ORDER BY id LIMIT 20",
-                        (title,))
+        return self.all("SELECT id, title, company_id, contact_id FROM deals WHERE title = ? COLLATE NOCASE"
+                        " ORDER BY id LIMIT 20", (title,))
 
     def import_deal_history(self, deal_id: int) -> str | None:
         """A deal's stage history as its export's stage_history cell (None: it has none)."""
@@ -229,7 +229,8 @@ class ImportStore(RepositoryBase):
         return {r["id"]: r["history"] for r in rows}
 
     def import_deal_refs(self) -> Iterator[Row]:
-        yield from self.stream("SELECT id, external_id, company_id FROM deals WHERE external_id IS NOT NULL")
+        yield from self.stream("SELECT id, external_id, company_id, contact_id FROM deals"
+                               " WHERE external_id IS NOT NULL")
 
     def import_activity_keys(self) -> Iterator[Row]:
         yield from self.stream(
