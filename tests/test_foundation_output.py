@@ -351,15 +351,16 @@ def test_a_table_too_wide_for_the_terminal_keeps_one_line_a_row(ok: Run, monkeyp
     monkeypatch.setenv("COLUMNS", "96")
     assert ok("deal", "list").stdout.splitlines()[0].split() == [
         "id", "title", "company", "stage", "amount", "prob", "close", "owner"]
-    # narrower: the stage goes before the titles are cut below 12, then the company
+    # narrower: the close date goes before the titles are cut below 12, then the company; the stage stays last
+    # (without it a won or lost deal in `deal list --all` reads as an open one)
     monkeypatch.setenv("COLUMNS", "70")
-    assert ok("deal", "list").stdout.splitlines()[0].split() == ["id", "title", "company", "amount", "close"]
+    assert ok("deal", "list").stdout.splitlines()[0].split() == ["id", "title", "company", "stage", "amount"]
     monkeypatch.setenv("COLUMNS", "56")
     assert [line.rstrip() for line in ok("deal", "list").stdout.splitlines()] == [
-        "id   title                           amount   close",
+        "id   title                   stage                amount",
         "────────────────────────────────────────────────────────",
-        " 1   Warehouse automation …   48,000.00 USD   2026-12-09",
-        " 2   POS add-on                4,800.00 USD   2026-12-27",
+        " 1   Warehouse automation…   Negotiation   48,000.00 USD",
+        " 2   POS add-on              Prospecting    4,800.00 USD",
     ]
     # a file has no terminal: nothing cut, whatever COLUMNS says
     ok("deal", "list", "-o", str(tmp_path / "deals.txt"))
