@@ -277,7 +277,8 @@ def root(
         str | None, typer.Option("--user", help="Who acts (default: $SALESCLI_USER, else the OS login).")
     ] = None,
     today: Annotated[
-        str | None, typer.Option("--today", help="Pin today's date (YYYY-MM-DD) for every relative date and report.")
+        str | None, typer.Option("--today", help="Pin today's date for every relative date and report"
+                                 " (YYYY-MM-DD, or a date such as -1w or 'last friday').")
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")

@@ -55,7 +55,12 @@ def test_team_targets_and_count_metrics(ok: Run) -> None:
     (("ana", "2026-Q4", "fifty"), 'VALUE "fifty"'),
     (("--", "ana", "2026-Q4", "-5k"), 'VALUE "-5k" is negative'),
     (("ana", "2026-Q4", "€50k"), 'VALUE "€50k" is in EUR'),
-    (("ana", "2026-Q4", "12.5", "--metric", "deals_won"), 'VALUE "12.5" is not a whole number'),
+    (("ana", "2026-Q4", "12.5", "--metric", "deals_won"), 'VALUE "12.5" is not a count: deals_won counts deals, a'
+                                                          " whole number such as 12 (an amount is --metric"
+                                                          " won_amount)"),
+    (("ana", "2026-Q4", "12k", "--metric", "activities"), 'VALUE "12k" is not a count: activities counts'
+                                                          " activities, a whole number such as 12 (an amount is"
+                                                          " --metric won_amount)"),
     (("ana", "2026-Q4", "5", "--metric", "revenue"), '--metric "revenue" is not one of won_amount, deals_won'),
     (("team:", "2026-Q4", "5k"), 'OWNER "team:" names no team'),
 ])

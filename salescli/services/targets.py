@@ -88,7 +88,14 @@ def parse_value(text: str, metric: str, base_currency: str, option: str = "VALUE
                 raise InvalidValue(option, text, f"is in {money.currency}; targets are in the base currency "
                                                  f"{base_currency}")
             return money.minor
-        return parse_int(text, minimum=0, maximum=10**12)
+        try:
+            return parse_int(text, minimum=0, maximum=10**12)
+        except InvalidValue as exc:
+            if exc.reason != "is not a whole number":
+                raise
+            what = "deals" if metric == "deals_won" else "activities"
+            raise InvalidValue(option, text, f"is not a count: {metric} counts {what}, a whole number such as 12"
+                                             " (an amount is --metric won_amount)") from None
     except InvalidValue as exc:
         raise exc.with_field(option) from None
 
