@@ -68,6 +68,11 @@ def test_add_a_pipeline_with_custom_stages(ok: Run) -> None:
     assert res.stderr == ("added closing stages Won and Lost (a pipeline needs a won and a lost stage)\n"
                           "added pipeline 3 Partners\n")
     assert [s[1:4] for s in stages(ok, "Partners")][-2:] == [("Won", 100, "won"), ("Lost", 0, "lost")]
+    # a script reads the stages as CSV: one row each (the pipeline's own fields are pipeline list's)
+    assert ok("pipeline", "show", "Renewals", "-f", "csv").stdout.splitlines() == [
+        "position,name,probability,kind,rot_days,required_fields,deals,open_deals,id",
+        "1,Due,30,open,,,0,0,8", "2,Quoted,60,open,14,,0,0,9", "3,Signed,100,won,,,0,0,10",
+        "4,Churned,0,lost,,,0,0,11"]
 
 
 def test_deals_resolve_stages_within_their_pipeline(ok: Run, cli: Run, db: Path) -> None:

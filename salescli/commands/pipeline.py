@@ -88,10 +88,13 @@ def show(
 ) -> None:
     """Show a pipeline's stages: position, probability, kind, rot days, required fields, deals.
 
+    CSV is one row per stage (the pipeline's own fields are `pipeline list`'s).
+
     \b
     Example: salescli pipeline show Default
+    Example: salescli pipeline show Default -f csv
     """
-    from salescli.render import pick_format, render_record
+    from salescli.render import pick_format, render_record, render_rows
     from salescli.services.pipeline import pipeline_view, resolve_pipeline, stage_view
 
     chosen = pick_format(fmt, output)
@@ -99,6 +102,9 @@ def show(
     row = resolve_pipeline(repo, pipeline)
     listed = next(p for p in repo.pipelines() if p["id"] == row["id"])
     stages = [stage_view(s) for s in repo.stages(row["id"])]
+    if chosen == "csv":  # a record's sections have no place in one CSV table: the stages are what it shows
+        render_rows(stages, stage_columns(), fmt=chosen, output=output, table_limit=None)
+        return
     render_record(pipeline_view(listed), fmt=chosen, output=output, title=f"Pipeline {row['name']}",
                   sections={"stages": (stage_columns(), stages)})
 
