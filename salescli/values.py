@@ -88,18 +88,21 @@ def closest(text: str, names: list[str], cutoff: float) -> str | None:
 def typo_of(text: str, names: list[str]) -> str | None:
     """The name that text is one slip away from (a letter added, dropped, changed, or two swapped; two slips
     in names of 6 letters or more), case-insensitively, as spelled in names; never across other numbers
-    (rep1, rep10), nor for names under 3 letters (US and UK are two teams). None when there is none, or
-    among more than SUGGEST_AMONG names."""
+    (rep1, rep10), nor between names of 2 letters (US and UK are two teams; sm is a slip of sam). None when
+    there is none, or among more than SUGGEST_AMONG names."""
     typed = text.strip().lower()
-    if len(names) > SUGGEST_AMONG or len(typed) < 3:
+    if len(names) > SUGGEST_AMONG or len(typed) < 2:
         return None
     if any(name.lower() == typed for name in names):
         return None
     digits = re.findall(r"[0-9]+", typed)
     for name in names:
         known = name.lower()
-        if len(known) >= 3 and re.findall(r"[0-9]+", known) == digits and \
-                _slips(typed, known) <= (2 if min(len(typed), len(known)) >= 6 else 1):
+        # a two-letter name is only a letter dropped from (or added to) a longer one: sm for sam, mee for me
+        short = min(len(typed), len(known)) < 3
+        if (not short or (min(len(typed), len(known)) == 2 and len(typed) != len(known))) \
+                and re.findall(r"[0-9]+", known) == digits \
+                and _slips(typed, known) <= (2 if min(len(typed), len(known)) >= 6 else 1):
             return name
     return None
 

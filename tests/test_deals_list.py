@@ -340,6 +340,8 @@ def test_an_owner_filter_takes_a_pasted_name_and_names_a_near_miss(ok: Run, cli:
     res = cli("deal", "list", "--owner", "samm")
     assert (res.exit_code, res.stderr) == (3, 'Error: no user named "samm"; did you mean sam?\n'
                                               "Hint: see `salescli user list`\n")
+    res = cli("deal", "list", "--owner", "sm")  # a letter dropped from a short name is a slip too
+    assert res.stderr.splitlines()[0] == 'Error: no user named "sm"; did you mean sam?'
 
 
 def test_parked_lists_the_deals_parked_past_today_and_park_notes_a_close_date_before_it(ok: Run) -> None:

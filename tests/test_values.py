@@ -1145,3 +1145,13 @@ def test_a_day_and_month_without_a_year_follow_day_first_and_are_refused_in_a_fi
         parse_date("3/4", TODAY)
     with pytest.raises(InvalidValue, match="is not a date"):  # a file writes its year: 12/31 is no guess
         parse_date_or_datetime("12/31", TODAY)
+
+
+@pytest.mark.parametrize(("typed", "names", "meant"), [
+    ("sm", ["sam", "lee"], "sam"), ("mee", ["me"], "me"), ("samm", ["sam"], "sam"),
+    ("UK", ["US"], None), ("al", ["bo"], None), ("s", ["sam"], None), ("rep1", ["rep10"], None),
+])
+def test_typo_of_a_short_name(typed: str, names: list[str], meant: str | None) -> None:
+    from salescli.values import typo_of
+
+    assert typo_of(typed, names) == meant
