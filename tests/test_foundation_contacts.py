@@ -65,6 +65,19 @@ def test_add_with_a_new_company_creates_it_and_says_so(cli: Run, db: Path) -> No
     assert cli("contact", "add", "Di Ross", "--company", "Intech").stderr == "added contact 5 Di Ross\n"
 
 
+def test_a_suggested_name_several_records_bear_says_what_tells_them_apart(ok: Run, cli: Run) -> None:
+    ok("contact", "add", "Hans Gruber", "--email", "h1@x.io")
+    ok("contact", "add", "Hans Gruber", "--email", "h2@y.io")
+    res = cli("contact", "show", "Hans Grubr")  # typing the name suggested would only be ambiguous: the e-mails
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        3, 'Error: contact "Hans Grubr" not found; did you mean Hans Gruber (2: h1@x.io, h2@y.io)?')
+    ok("company", "add", "Nakatomi", "--domain", "nakatomi.jp")
+    ok("company", "add", "Nakatomi")
+    res = cli("company", "show", "Nakatomy")
+    assert res.stderr.splitlines()[0] == ('Error: company "Nakatomy" not found; did you mean Nakatomi (2:'
+                                          ' nakatomi.jp, id 2)?')
+
+
 def test_add_with_an_unknown_company_id_is_not_found_not_a_company_named_99(ok: Run, cli: Run, db: Path) -> None:
     ok("init")
     before = digest(db)

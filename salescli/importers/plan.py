@@ -2153,7 +2153,8 @@ class ActivityPlanner(Planner):
             rows = [r for r in rows if r["company_id"] == company_id] or rows
         contact = values.get("contact")
         if len(rows) > 1 and contact:  # two "Renewal" deals: the one with the row's contact
-            pid = self.relations.contact_by_email.get(_email_key(contact)) if "@" in contact else None
+            key = _email_key(contact) if "@" in contact else None
+            pid = self.relations.contact_by_email.get(key) if key is not None else None
             rows = [r for r in rows if pid is not None and r["contact_id"] == pid] or rows
         if len(rows) > 1:
             listed = "; ".join(f"{r['id']} {r['title']}" for r in rows[:10])

@@ -157,8 +157,21 @@ def _not_found(repo: Repository, table: str, field: str, ref: str) -> NotFound:
     if merged is not None:
         return merged
     meant = similar_names(repo, table, ref)
+    if meant and table in ("companies", "contacts"):
+        meant = " or ".join(_told_apart(repo, table, name) for name in meant.split(" or "))
     return NotFound(f'{field} "{ref}" not found' + (f"; did you mean {meant}?" if meant else ""),
                     hint=f"list {table} with `salescli {table[:-1] if table != 'companies' else 'company'} list`")
+
+
+def _told_apart(repo: Repository, table: str, name: str) -> str:
+    """A name suggested for a typo, with what tells its records apart when several bear it (typing it as
+    suggested would only be ambiguous): "Hans Gruber (2: h1@x.io, h2@y.io)"."""
+    rows = repo.companies_named(name) if table == "companies" else repo.contacts_named(name)
+    if len(rows) < 2:
+        return name
+    key = "domain" if table == "companies" else "email"
+    told = [str(r[key]) if r.get(key) else f"id {r['id']}" for r in rows[:MATCHES_LISTED]]
+    return f"{name} ({len(rows)}: {', '.join(told)}{', …' if len(rows) > MATCHES_LISTED else ''})"
 
 
 def resolve_company(repo: Repository, ref: str, field: str = "company") -> Row:
