@@ -35,8 +35,9 @@ def crm(ok: Run) -> Run:
         (("company", "list", "--bogus"), ExitStatus.USAGE),
         (("nosuchcommand",), ExitStatus.USAGE),
         (("contact", "show", "404"), ExitStatus.NOT_FOUND),
-        (("history", "contact", "x"), ExitStatus.USAGE),
-        (("history", "contact", "99999999999999999999999"), ExitStatus.USAGE),
+        (("history", "contact", "x"), ExitStatus.NOT_FOUND),  # (a name: no contact of that name)
+        (("history", "contact", "99999999999999999999999"), ExitStatus.NOT_FOUND),
+        (("history", "stage", "x"), ExitStatus.USAGE),  # (a stage's history is by its id only)
         (("contact", "list", "--company", "99999999999999999999"), ExitStatus.NOT_FOUND),
         (("company", "show", "#99999999999999999999"), ExitStatus.NOT_FOUND),
     ],

@@ -128,7 +128,8 @@ def _history_id(repo: Any, kind: str | None, ref: str) -> int:
     try:
         return _history_id_by_name(repo, kind, ref)
     except NotFound as exc:  # (a removed record is not found by its name: its history is under its id)
-        exc.hint = f"a removed {kind}'s history is under its id: see `salescli history {kind}`"
+        if not ref.strip().lstrip("#").isdigit():
+            exc.hint = f"a removed {kind}'s history is under its id: see `salescli history {kind}`"
         raise
 
 
