@@ -274,9 +274,16 @@ def _stdout_console(fh: IO[str]) -> Any:
     if not fh.isatty() and not os.environ.get("COLUMNS"):
         # Piped or redirected: no terminal to fit, so do not cut values to 80 columns.
         options["width"] = 500
+    elif screen_width() < MIN_SCREEN_WIDTH:
+        # COLUMNS=0 or 5 is no terminal's width: a table cut to it would be blank (rich reads COLUMNS itself)
+        options["width"] = 80
     console = Console(**options)
     console.on_broken_pipe = _raise_broken_pipe  # type: ignore[method-assign]
     return console
+
+
+#: Below this many columns a table has no room for its cells: it is drawn 80 wide instead (COLUMNS=0, COLUMNS=5).
+MIN_SCREEN_WIDTH = 40
 
 
 def screen_width() -> int:

@@ -378,6 +378,23 @@ def test_a_table_too_wide_for_the_terminal_keeps_one_line_a_row(ok: Run, monkeyp
         " 1   Warehouse automation f…   Acme Robotics Internat…   Negotiation   48,000.00 USD    80%   2026-12-09"
         "   dana        0")
 
+@pytest.mark.parametrize("columns", ["0", "5"])
+def test_a_width_too_narrow_for_any_table_draws_it_80_wide(ok: Run, monkeypatch: pytest.MonkeyPatch,
+                                                           columns: str) -> None:
+    """COLUMNS=0 (or 5) printed a table of blank cells with exit 0: a table is never silently empty."""
+    ok("deal", "add", "Warehouse automation for the northern depots", "--company", "Acme Robotics International",
+       "--amount", "48000", "--close", "2026-12-09", "--owner", "dana", "--stage", "Negotiation")
+    monkeypatch.setenv("COLUMNS", columns)
+    assert [line.rstrip() for line in ok("deal", "list").stdout.splitlines()] == [
+        "id   title              company         stage                amount   close",
+        "────────────────────────────────────────────────────────────────────────────────",
+        " 1   Warehouse autom…   Acme Robotic…   Negotiation   48,000.00 USD   2026-12-09",
+    ]
+    report = ok("report", "pipeline").stdout.splitlines()  # (it printed nothing at all)
+    assert (report[0], report[-1].split()) == ("Pipeline by stage — 2026-11-26",
+                                               ["Total", "1", "48,000", "38,400", "48,000", "0.0", "0"])
+
+
 def test_fit_columns_cuts_the_widest_text_first_and_keeps_numbers_whole() -> None:
     from salescli.render import Column, fit_columns
 

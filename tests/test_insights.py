@@ -55,6 +55,15 @@ def test_a_push_made_after_the_reports_day_is_not_counted(hist: Run) -> None:  #
     assert pulled["message"] == "close date pushed 3 times (from 2026-11-30 to 2026-12-20)"
 
 
+def test_a_call_made_after_the_reports_day_does_not_count_on_it(hist: Run) -> None:  # noqa: F811
+    hist("activity", "log", "call", "Terms", "--deal", "5", "--owner", "cy", "--date", "2026-11-20")  # Epsilon
+    assert insights(hist)["summary"]["quiet"] == 0  # called 6 days ago
+    quiet = json.loads(hist("insights", "-f", "json", today="2026-11-19").stdout)["quiet"]
+    assert [(q["deal_id"], q["numbers"]["last_activity"], q["numbers"]["idle_since"], q["message"])
+            for q in quiet] == [(5, None, "2026-10-01", "30,000.00 EUR (over 2x the median open deal) and idle for"
+                                                        " 49 days")]
+
+
 def test_a_parked_deal_is_neither_stuck_nor_quiet_until_its_date(hist: Run) -> None:  # noqa: F811
     hist("deal", "park", "10", "--until", "2027-01-15", "--reason", "budget freeze")
     hist("deal", "park", "5", "--until", "2026-12-01", "--reason", "waiting for the board")

@@ -390,6 +390,29 @@ def test_a_report_on_a_pinned_past_day_leaves_out_what_came_after_it(hist: Run) 
     assert hist("report", "performance", today="2026-11-19").stdout == before
 
 
+def test_a_report_on_a_pinned_past_day_reads_tasks_and_activities_as_they_stood_then(hist: Run) -> None:
+    """On a past day a task done since was still open (overdue when due before it), a task added since did not
+    exist yet, and a call made since had not been made: a deal idle then is idle in that day's report."""
+    hist("task", "done", "1", "--date", "2026-11-20")  # Alpha's post-sale follow-up, due 10-17
+    hist("activity", "log", "call", "Terms", "--deal", "5", "--owner", "cy", "--date", "2026-11-20")  # Epsilon
+    # On 10-20 the follow-up was 3 days late (it was counted done, and not overdue)
+    out = hist("report", "activity", today="2026-10-20").stdout
+    assert "overdue tasks  1\n" in out
+    assert out.split("\n\nOverdue tasks\n")[1] == (
+        "id  due         days late  owner  subject              deal\n"
+        "───────────────────────────────────────────────────────────\n"
+        " 1  2026-10-17          3  ana    Post-sale follow-up     1\n")
+    # "Send contract" (due 11-20) was added on 11-26: on 11-25 there was nothing overdue
+    out = hist("report", "activity", today="2026-11-25").stdout
+    assert "overdue tasks  0\n" in out and out.endswith("\n\nOverdue tasks: no overdue tasks\n")
+    # On 11-19 Epsilon had had no activity since it entered Negotiation on 10-01 (its call was the next day)
+    out = hist("report", "stale", today="2026-11-19").stdout
+    assert "open deals  6  stale         2\n" in out
+    assert " 5  Epsilon  cy      30,000 EUR  idle for 49 days; no next step\n" in out
+    epsilon = json.loads(hist("report", "stale", "-f", "json", today="2026-11-19").stdout)["deals"][0]
+    assert (epsilon["id"], epsilon["last_activity"], epsilon["idle_since"]) == (5, None, "2026-10-01")
+
+
 def test_average_won_leaves_out_deals_whose_currency_has_no_rate(hist: Run) -> None:
     hist("deal", "won", "8", "--date", "2026-11-25")  # Theta: 200k JPY, no JPY rate
     data = report(hist, "performance")

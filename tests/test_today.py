@@ -188,6 +188,18 @@ def test_a_backdated_call_does_not_make_a_deal_that_moved_since_idle(ok, seeded)
     assert 4 not in [d["id"] for d in after]
 
 
+def test_a_past_day_shows_the_tasks_and_idle_deals_of_that_day(ok, seeded):
+    """--today pinned to a past day: a task done since was overdue then, a task added since (Send proposal, due
+    that day) did not exist yet, and a deal touched since was idle."""
+    ok("task", "add", "Chase the budget", "--due", "2026-11-10", "--deal", "4", today="2026-11-05")  # 8
+    ok("task", "done", "8")  # today: deal 4 is touched today
+    sections = ok("today", today="2026-11-20").stdout.split("\n\n")
+    assert sections[1] == "Overdue tasks (1)\n  #8  10d late  Chase the budget  deal 4 Idle since September"
+    assert sections[2] == "Due today: none"
+    assert sections[5] == "Stale deals (1)\n  #4  Idle since September  9,000.00 USD  idle 80d"
+    assert "Stale deals (2)\n   #5" in ok("today").stdout  # (today deal 4 is not idle)
+
+
 def test_json_money_is_exact_text(ok, seeded):
     out = ok("today", "-f", "json").stdout
     assert '"amount": 48500.00, "currency": "USD"' in out

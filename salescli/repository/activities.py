@@ -22,9 +22,40 @@ HAPPENED_ON = "CASE WHEN a.kind = 'task' THEN a.done_at ELSE a.occurred_at END"
 OPEN_TASK = "a.kind = 'task' AND a.done_at IS NULL"  # matches the partial index activities_open_tasks
 LINKED_TABLES = (("deal_id", "deals"), ("contact_id", "contacts"), ("company_id", "companies"))
 
-AGENDA_DEAL_COLUMNS = (
+
+def activity_after(day: str) -> str:
+    """SQL: whether an activity is dated after a day (a parameter such as ? or :today) — logged then, or a task added
+    or done then (an open task's occurred_at is the day it was added, a done one's the day it was done): the day is a
+    --today pinned in the past, and what came after it does not count on it. One probe of activities_occurred."""
+    return f"EXISTS (SELECT 1 FROM activities WHERE occurred_at >= date({day}, '+1 day'))"
+
+
+def done_task_added_by(day: str, alias: str = "a") -> str:
+    """SQL: whether a done task (alias) had been added by a day (a parameter): `task done` moved its occurred_at to
+    the done day, the change it logged keeps the day before (none: it was added on the day it was done; a task
+    imported done has no such change: taken as added)."""
+    return ("substr(coalesce((SELECT coalesce(json_extract(ch.before, '$.occurred_at'),"
+            " json_extract(ch.after, '$.done_at')) FROM changes ch"
+            f" WHERE ch.entity = 'task' AND ch.entity_id = {alias}.id AND ch.action = 'done'"
+            f" ORDER BY ch.id DESC LIMIT 1), ''), 1, 10) <= {day}")
+
+
+def open_task_on(day: str) -> str:
+    """SQL: a task (alias a) open on a day (a parameter, used thrice): added by then (an open task's occurred_at)
+    and not done by then — a task done after a past day was still open on it. OPEN_TASK's index does not serve
+    it: use it only when activity_dated_after(day)."""
+    return (f"a.kind = 'task' AND (a.done_at IS NULL AND substr(a.occurred_at, 1, 10) <= {day}"
+            f" OR substr(a.done_at, 1, 10) > {day} AND {done_task_added_by(day)})")
+
+
+def activity_dated_after(repo: RepositoryBase, day: str) -> bool:
+    """Whether an activity is dated after day (see activity_after): then the day's tasks are read as they stood."""
+    return bool(repo.scalar(f"SELECT {activity_after('?')}", (day,)))
+
+
+AGENDA_DEAL_COLUMNS = (  # (LAST_ACTIVITY: a ? for the agenda's day, see deals.last_activity_on)
     "d.id, d.title, d.company_id, c.name AS company, s.name AS stage, s.rot_days, d.amount_minor, d.currency,"
-    " d.probability, d.expected_close, d.owner, d.next_step, d.next_step_date, d.last_activity_at,"
+    " d.probability, d.expected_close, d.owner, d.next_step, d.next_step_date, LAST_ACTIVITY AS last_activity_at,"
     " d.stage_entered_at, d.created_at"
 )
 AGENDA_DEAL_SOURCE = "deals d JOIN stages s ON s.id = d.stage_id LEFT JOIN companies c ON c.id = d.company_id"
@@ -101,11 +132,17 @@ class ActivityStore(RepositoryBase):
         owner: str | None = None,
         include_done: bool = False,
         due_windows: Sequence[tuple[str | None, str]] = (),
+        open_on: str | None = None,
     ) -> Query:
         """Tasks by due date (read them with fetch_activities). due_windows: (start or None, end
-        exclusive) ISO dates, any may match; no start is overdue: open tasks only, even with include_done."""
+        exclusive) ISO dates, any may match; no start is overdue: open tasks only, even with include_done.
+        open_on: the tasks open on that (past) day instead, as they stood then (open_task_on)."""
         q = Query("a.id", "activities a", order_by="a.due_date, a.id")
-        q.add(OPEN_TASK if not include_done else "a.kind = 'task'")
+        if open_on is not None:
+            on_day = open_task_on("?")
+            q.add(on_day, *[open_on] * on_day.count("?"))
+        else:
+            q.add(OPEN_TASK if not include_done else "a.kind = 'task'")
         if owner is not None:
             q.add("a.owner = ?", owner)
         if due_windows:
@@ -113,7 +150,8 @@ class ActivityStore(RepositoryBase):
             params: list[str] = []
             for start, end in due_windows:
                 if start is None:
-                    parts.append("(a.due_date < ? AND a.done_at IS NULL)")
+                    parts.append("(a.due_date < ?)" if open_on is not None
+                                 else "(a.due_date < ? AND a.done_at IS NULL)")
                     params.append(end)
                 else:
                     parts.append("(a.due_date >= ? AND a.due_date < ?)")
@@ -223,10 +261,12 @@ class ActivityStore(RepositoryBase):
 
     # -- the agenda ----------------------------------------------------------------------
     def open_tasks_due(
-        self, owner: str | None, start: str | None, end: str, limit: int | None
+        self, owner: str | None, start: str | None, end: str, limit: int | None, day: str | None = None
     ) -> tuple[list[Row], int]:
-        """Open tasks due in [start, end) (start None: everything before end), by due date; and their number."""
-        q = self.task_query(owner=owner, due_windows=[(start, end)])
+        """Open tasks due in [start, end) (start None: everything before end), by due date; and their number.
+        day: the agenda's day; when an activity is dated after it (a past --today), the tasks open on it."""
+        on = day if day is not None and activity_dated_after(self, day) else None
+        q = self.task_query(owner=owner, due_windows=[(start, end)], open_on=on)
         rows = list(self.fetch_activities(q, limit))
         total = len(rows) if limit is None or len(rows) < limit else self.count(q)
         return rows, total
@@ -242,7 +282,7 @@ class ActivityStore(RepositoryBase):
         a limit, one pass over the covering index deals_open_agenda finds the ids and the total, and a
         second reads just those rows.
         """
-        from salescli.repository.deals import LAST_TOUCH, NO_NEXT_STEP, stale_condition
+        from salescli.repository.deals import last_activity_on, last_touch, no_next_step_on, stale_condition
 
         # deals first (CROSS JOIN fixes the loop order): with ANALYZE statistics the planner would
         # otherwise walk every stage through deals_stage_owner and read each deal's row.
@@ -253,7 +293,8 @@ class ActivityStore(RepositoryBase):
         if section == "stale":
             sql, params = stale_condition(today_iso, default_stale_days)
             q.add(sql, *params)
-            q.order_by = f"{LAST_TOUCH}, d.id"
+            touch = last_touch("?")
+            q.order_by, q.order_params = f"{touch}, d.id", [today_iso] * touch.count("?")
         else:
             q.add("d.parked_until IS NULL OR substr(d.parked_until, 1, 10) <= ?", today_iso)
             if section == "closing_soon":
@@ -263,10 +304,14 @@ class ActivityStore(RepositoryBase):
                 q.add("substr(d.next_step_date, 1, 10) = ? AND trim(d.next_step) <> ''", today_iso)
                 q.order_by = "d.expected_close IS NULL, d.expected_close, d.id"
             else:
-                q.add(NO_NEXT_STEP)
+                stepless = no_next_step_on("?")
+                q.add(stepless, *[today_iso] * stepless.count("?"))
                 q.order_by = "d.expected_close IS NULL, d.expected_close, d.id"
+        last_activity = last_activity_on("?")
+        columns = AGENDA_DEAL_COLUMNS.replace("LAST_ACTIVITY", last_activity)
+        day_params = [today_iso] * last_activity.count("?")
         if limit is None:
-            q.select, q.source = AGENDA_DEAL_COLUMNS, AGENDA_DEAL_SOURCE
+            q.select, q.source, q.select_params = columns, AGENDA_DEAL_SOURCE, day_params
             rows = list(self.fetch(q))
             return rows, len(rows)
         q.select = "d.id, count(*) OVER () AS total"
@@ -275,8 +320,8 @@ class ActivityStore(RepositoryBase):
             return [], 0
         ids = [r["id"] for r in page]
         found = {r["id"]: r for r in self.all(
-            f"SELECT {AGENDA_DEAL_COLUMNS} FROM {AGENDA_DEAL_SOURCE} WHERE d.id IN ({', '.join('?' for _ in ids)})",
-            ids)}
+            f"SELECT {columns} FROM {AGENDA_DEAL_SOURCE} WHERE d.id IN ({', '.join('?' for _ in ids)})",
+            [*day_params, *ids])}
         return [found[i] for i in ids if i in found], int(page[0]["total"])
 
     # -- search --------------------------------------------------------------------------

@@ -140,6 +140,9 @@ class Query:
     where: list[str] = field(default_factory=list)
     params: list[Any] = field(default_factory=list)
     order_by: str | None = None
+    # the values of the ? in select and in order_by (a column or an order as of a day), bound around params
+    select_params: list[Any] = field(default_factory=list)
+    order_params: list[Any] = field(default_factory=list)
 
     def add(self, clause: str, *params: Any) -> Query:
         self.where.append(clause)
@@ -150,9 +153,10 @@ class Query:
         sql = f"SELECT {self.select} FROM {self.source}"
         if self.where:
             sql += " WHERE " + " AND ".join(f"({w})" for w in self.where)
+        params = [*self.select_params, *self.params]
         if self.order_by:
             sql += f" ORDER BY {self.order_by}"
-        params = list(self.params)
+            params += self.order_params
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)

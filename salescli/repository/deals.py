@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from salescli.repository.activities import activity_after, done_task_added_by
 from salescli.repository.base import Query, RepositoryBase, Row
 from salescli.repository.crm import add_tag_filter
 
@@ -85,16 +86,29 @@ class DealQuery(Query):
         return (" WHERE " + " AND ".join(f"({w})" for w in self.where)) if self.where else ""
 
 
-# The day a deal was last touched (alias ``d``): its last activity or its entry into its stage, whichever is
-# later (an old call does not make a deal that moved on today idle; the stage's rot days count from the move).
-LAST_TOUCH = "substr(max(coalesce(d.last_activity_at, ''), coalesce(d.stage_entered_at, d.created_at)), 1, 10)"
+def last_activity_on(day: str) -> str:
+    """A deal's (alias ``d``) last activity as a day (a parameter such as ? or :today) saw it: last_activity_at,
+    unless that is after the day (a report pinned to a past --today) — then the last of its activities that had
+    happened by the day's end (logged, or a task done), read for those deals only."""
+    happened_on = "CASE WHEN t.kind = 'task' THEN t.done_at ELSE t.occurred_at END"
+    return (f"(CASE WHEN substr(d.last_activity_at, 1, 10) > {day} THEN (SELECT max({happened_on})"
+            " FROM activities t WHERE t.deal_id = d.id AND (t.kind <> 'task' OR t.done_at IS NOT NULL)"
+            f" AND substr({happened_on}, 1, 10) <= {day}) ELSE d.last_activity_at END)")
+
+
+def last_touch(day: str) -> str:
+    """The day a deal (alias ``d``) was last touched, as of a day (a parameter): its last activity or its entry
+    into its stage, whichever is later (an old call does not make a deal that moved on today idle; the stage's rot
+    days count from the move)."""
+    return (f"substr(max(coalesce({last_activity_on(day)}, ''), coalesce(d.stage_entered_at, d.created_at)),"
+            " 1, 10)")
 
 
 def stale_condition(today_iso: str, default_days: int) -> tuple[str, list[Any]]:
     """SQL (with its bound parameters) that holds for a stale deal; aliases ``d`` (deals), ``s`` (its stage).
 
     A deal is stale when it is open, not parked (parked_until absent or on/before today) and any of:
-    - idle for longer than its stage's rot days (``s.rot_days``, else ``default_days``): LAST_TOUCH (the
+    - idle for longer than its stage's rot days (``s.rot_days``, else ``default_days``): last_touch (the
       later of its last activity and its entry into its stage) is more than that many days before today;
     - its expected close date has passed (before today);
     - its next-step date has passed (before today).
@@ -102,33 +116,45 @@ def stale_condition(today_iso: str, default_days: int) -> tuple[str, list[Any]]:
 
     Use it as ``query.add(sql, *params)`` or ``f"... WHERE {sql}"`` with ``params`` in that position.
     """
+    touch = last_touch("?")
     sql = (
         "d.status = 'open'"
         " AND (d.parked_until IS NULL OR substr(d.parked_until, 1, 10) <= ?)"
         " AND ("
-        f"{LAST_TOUCH} < date(?, '-' || coalesce(s.rot_days, ?) || ' days')"
+        f"{touch} < date(?, '-' || coalesce(s.rot_days, ?) || ' days')"
         " OR substr(d.expected_close, 1, 10) < ?"
         " OR substr(d.next_step_date, 1, 10) < ?"
         ")"
     )
-    return sql, [today_iso, today_iso, int(default_days), today_iso, today_iso]
+    return sql, [today_iso, *[today_iso] * touch.count("?"), today_iso, int(default_days), today_iso, today_iso]
 
 
-# An open deal has no next step when its next-step field is empty and no open task is linked to it
-# (the task is the step). A 0/1 value on alias ``d`` (deals); the CASE keeps the probe of the partial
-# index activities_deal_open_tasks to the deals whose field is empty. INDEXED BY: the planner chose
-# activities_deal and read every activity's row of each deal (220k open deals: 0.1 s -> 3 s).
-NO_NEXT_STEP = (
-    "(CASE WHEN d.next_step IS NULL OR trim(d.next_step) = '' THEN NOT EXISTS (SELECT 1 FROM activities t"
-    " INDEXED BY activities_deal_open_tasks WHERE t.deal_id = d.id AND t.kind = 'task' AND t.done_at IS NULL)"
-    " ELSE 0 END)"
-)
+def no_next_step_on(day: str) -> str:
+    """An open deal has no next step when its next-step field is empty and no open task is linked to it
+    (the task is the step). A 0/1 value on alias ``d`` (deals) on a day (a parameter such as ? or :today); the CASE
+    keeps the probe of the partial index activities_deal_open_tasks to the deals whose field is empty. INDEXED BY:
+    the planner chose activities_deal and read every activity's row of each deal (220k open deals: 0.1 s -> 3 s).
+
+    When an activity is dated after the day (a report pinned to a past --today; asked once a statement: the
+    EXISTS is not correlated), the tasks are those open on the day: added by then, and not done by then
+    (activities.open_task_on)."""
+    return (
+        "(CASE WHEN d.next_step IS NULL OR trim(d.next_step) = '' THEN"
+        f" CASE WHEN {activity_after(day)} THEN NOT EXISTS (SELECT 1 FROM activities t"
+        " INDEXED BY activities_deal_open_tasks WHERE t.deal_id = d.id AND t.kind = 'task' AND t.done_at IS NULL"
+        f" AND substr(t.occurred_at, 1, 10) <= {day}) AND NOT EXISTS (SELECT 1 FROM activities t"
+        f" INDEXED BY activities_deal WHERE t.deal_id = d.id AND t.occurred_at > {day} AND t.kind = 'task'"
+        f" AND substr(t.done_at, 1, 10) > {day} AND {done_task_added_by(day, 't')})"
+        " ELSE NOT EXISTS (SELECT 1 FROM activities t"
+        " INDEXED BY activities_deal_open_tasks WHERE t.deal_id = d.id AND t.kind = 'task' AND t.done_at IS NULL)"
+        " END ELSE 0 END)"
+    )
 
 
 def no_next_step(today: str) -> str:
-    """NO_NEXT_STEP for a deal not parked past today (a named parameter such as ':today'): a parked deal needs
-    no next step until its date, as `today` counts it."""
-    return f"(CASE WHEN substr(d.parked_until, 1, 10) > {today} THEN 0 ELSE {NO_NEXT_STEP} END)"
+    """no_next_step_on(today) for a deal not parked past today (a named parameter such as ':today'): a parked deal
+    needs no next step until its date, as `today` counts it."""
+    return f"(CASE WHEN substr(d.parked_until, 1, 10) > {today} THEN 0 ELSE {no_next_step_on(today)} END)"
 
 
 class DealStore(RepositoryBase):

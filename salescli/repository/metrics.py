@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from salescli.repository.activities import OPEN_TASK, activity_dated_after, open_task_on
 from salescli.repository.base import RepositoryBase, Row
-from salescli.repository.deals import LAST_TOUCH, no_next_step, stale_condition
+from salescli.repository.deals import last_activity_on, last_touch, no_next_step, stale_condition
 
 # --by NAME -> (SQL of the group key over deals d / stages s, the join it needs)
 DEAL_GROUPS: dict[str, tuple[str, str]] = {
@@ -305,23 +306,27 @@ class MetricStore(RepositoryBase):
         )
         return self._rows(sql, {**fparams, "start": start, "end": end})
 
+    def _open_task(self, today: str) -> str:
+        """Open tasks on today (a past --today: as they stood then, see open_task_on)."""
+        return f"({open_task_on(':today')})" if activity_dated_after(self, today) else OPEN_TASK
+
     def overdue_counts(self, f: DealFilter, by: str, *, today: str) -> dict[Any, int]:
         key, join = ACTIVITY_GROUPS[by]
         filt, fparams = f.sql(owner_col="a.owner")
         rows = self._rows(
             f"SELECT {key} AS grp, count(*) AS n FROM activities a{join}"
-            f" WHERE a.kind = 'task' AND a.done_at IS NULL AND a.due_date < :today{filt} GROUP BY grp",
+            f" WHERE {self._open_task(today)} AND a.due_date < :today{filt} GROUP BY grp",
             {**fparams, "today": today},
         )
         return {r["grp"]: r["n"] for r in rows}
 
     def overdue_tasks(self, f: DealFilter, *, today: str, limit: int | None = None) -> Iterator[Row]:
-        """Open tasks due before today, oldest first."""
+        """Open tasks due before today (as they stood on it), oldest first."""
         filt, fparams = f.sql(owner_col="a.owner")
         sql = (
             "SELECT a.id, a.due_date, julianday(:today) - julianday(substr(a.due_date, 1, 10)) AS days_overdue,"
             " a.owner, a.subject, a.deal_id, d.title AS deal FROM activities a LEFT JOIN deals d ON d.id = a.deal_id"
-            f" WHERE a.kind = 'task' AND a.done_at IS NULL AND a.due_date < :today{filt}"
+            f" WHERE {self._open_task(today)} AND a.due_date < :today{filt}"
             " ORDER BY a.due_date, a.id"
         )
         params: dict[str, Any] = {**fparams, "today": today}
@@ -518,8 +523,9 @@ class MetricStore(RepositoryBase):
             f" ORDER BY k IS NULL, k DESC, d.id LIMIT :limit)"
             " SELECT c.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, d.expected_close,"
             " d.next_step, d.next_step_date, d.parked_until, d.park_reason,"
-            f" {LAST_TOUCH} AS last_touch,"
-            " substr(d.last_activity_at, 1, 10) AS last_activity, c.rot_days, c.is_stale, c.is_parked, c.no_next_step"
+            f" {last_touch(':today')} AS last_touch,"
+            f" substr({last_activity_on(':today')}, 1, 10) AS last_activity, c.rot_days, c.is_stale, c.is_parked,"
+            " c.no_next_step"
             " FROM c CROSS JOIN deals d CROSS JOIN stages s WHERE d.id = c.id AND s.id = d.stage_id"
         )
         params: dict[str, Any] = {**fparams, **stale_params, **fx_params, "today": today,
@@ -712,15 +718,15 @@ class MetricStore(RepositoryBase):
         params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
         yield from self.stream(
             f"WITH {fx}, c AS (SELECT d.id, d.amount_minor * fx.factor AS k,"
-            f" {LAST_TOUCH} AS last_touch,"
+            f" {last_touch(':today')} AS last_touch,"
             " count(*) OVER () AS total"
             " FROM deals d LEFT JOIN fx ON fx.currency = d.currency"
             f" WHERE d.status = 'open' AND d.amount_minor IS NOT NULL AND {NOT_PARKED}{filt}"
             " AND d.amount_minor * fx.factor >= :threshold"
-            f" AND {LAST_TOUCH} <= date(:today, :quiet)"
+            f" AND {last_touch(':today')} <= date(:today, :quiet)"
             f" ORDER BY k DESC, d.id LIMIT :limit)"
             " SELECT c.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, c.last_touch,"
-            " substr(d.last_activity_at, 1, 10) AS last_activity,"
+            f" substr({last_activity_on(':today')}, 1, 10) AS last_activity,"
             " julianday(:today) - julianday(c.last_touch) AS quiet, c.total"
             " FROM c CROSS JOIN deals d CROSS JOIN stages s WHERE d.id = c.id AND s.id = d.stage_id",
             params,

@@ -50,8 +50,8 @@ def build_agenda(repo: Repository, today: date, owner: str | None, limit: int | 
     until = (today + timedelta(days=CLOSING_DAYS + 1)).isoformat()  # exclusive: today + 7 included
     agenda = Agenda(today, who)
     found: dict[str, tuple[list[Row], int]] = {
-        "overdue_tasks": repo.open_tasks_due(who, None, day, limit),
-        "due_today": repo.open_tasks_due(who, day, tomorrow, limit),
+        "overdue_tasks": repo.open_tasks_due(who, None, day, limit, day),
+        "due_today": repo.open_tasks_due(who, day, tomorrow, limit, day),
         "next_steps_today": repo.agenda_deals("next_step_today", who, day, until, stale_days, limit),
         "closing_soon": repo.agenda_deals("closing_soon", who, day, until, stale_days, limit),
         "stale_deals": repo.agenda_deals("stale", who, day, until, stale_days, limit),
