@@ -590,12 +590,16 @@ def test_unknown_deal_is_not_found(ok: Run, cli: Run, args: list[str]) -> None:
 
 def test_deals_are_found_by_unique_title(ok: Run, cli: Run) -> None:
     ok("deal", "add", "Acme renewal")
-    ok("deal", "add", "Twin")
-    ok("deal", "add", "twin")
+    ok("deal", "add", "Twin", "--company", "Acme")
+    res = ok("deal", "add", "twin", "--company", "Acme")  # the same deal added twice? said
+    assert res.stderr.splitlines()[0] == ("note: open deal 2 at Acme is also titled twin: if a duplicate, salescli"
+                                          " deal rm 3; else refer to each by id")
+    ok("deal", "add", "Twin", "--company", "Globex")  # another company's: not said
     assert as_json(ok, "deal", "show", "ACME RENEWAL")["id"] == 1
     res = cli("deal", "show", "Twin")
     assert res.exit_code == 1
-    assert res.stderr.startswith('Error: deal "Twin" is ambiguous: 2 match (2 Twin; 3 twin)')
+    assert res.stderr.startswith('Error: deal "Twin" is ambiguous: 3 match (2 Twin (Acme, Prospecting); 3 twin'
+                                 " (Acme, Prospecting); 4 Twin (Globex, Prospecting))")
 
 
 def test_a_title_of_many_deals_says_more_than_20_match_and_lists_ten(ok: Run, cli: Run) -> None:
@@ -604,8 +608,8 @@ def test_a_title_of_many_deals_says_more_than_20_match_and_lists_ten(ok: Run, cl
         ok("deal", "add", "MG Advanced")
     res = cli("deal", "show", "mg advanced")
     assert (res.exit_code, res.stderr.splitlines()[0]) == (1, 'Error: deal "mg advanced" is ambiguous: more than 20'
-                                                           " match (" + "; ".join(f"{i} MG Advanced" for i in
-                                                                                  range(1, 11)) + "; …)")
+                                                           " match (" + "; ".join(f"{i} MG Advanced (Prospecting)"
+                                                                                  for i in range(1, 11)) + "; …)")
 
 
 def test_deals_are_found_by_the_external_id_an_import_gave_them(ok: Run, cli: Run, tmp_path: Path) -> None:

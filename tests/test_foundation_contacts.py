@@ -78,6 +78,15 @@ def test_a_suggested_name_several_records_bear_says_what_tells_them_apart(ok: Ru
                                           ' nakatomi.jp, id 2)?')
 
 
+def test_the_same_name_added_twice_at_a_company_is_said_with_the_merge(ok: Run) -> None:
+    ok("company", "add", "Acme")
+    ok("contact", "add", "Ann Lee", "--company", "Acme")
+    res = ok("contact", "add", "ann lee", "--company", "Acme", "--email", "ann@acme.io")
+    assert res.stderr == ("note: contact 1 at Acme is also named ann lee: if the same person, salescli contact merge"
+                          " 1 2; else refer to each by id or e-mail\nadded contact 2 ann lee\n")
+    assert ok("contact", "add", "Ann Lee").stderr == "added contact 3 Ann Lee\n"  # no company: another Ann
+
+
 def test_add_with_an_unknown_company_id_is_not_found_not_a_company_named_99(ok: Run, cli: Run, db: Path) -> None:
     ok("init")
     before = digest(db)

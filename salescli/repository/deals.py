@@ -337,8 +337,11 @@ class DealStore(RepositoryBase):
         return self.one(f"SELECT {DEAL_COLUMNS} FROM {DEAL_SOURCE} WHERE d.id = ?", (deal_id,))
 
     def deals_titled(self, title: str) -> list[Row]:
+        """The deals of a title (any case), with what tells them apart: company, stage, status."""
         return self.all(
-            "SELECT id, title AS name FROM deals WHERE title = ? COLLATE NOCASE ORDER BY id LIMIT 21", (title,)
+            "SELECT d.id, d.title AS name, d.company_id, c.name AS company, s.name AS stage, d.status FROM deals d"
+            " JOIN stages s ON s.id = d.stage_id LEFT JOIN companies c ON c.id = d.company_id"
+            " WHERE d.title = ? COLLATE NOCASE ORDER BY d.id LIMIT 21", (title,)
         )
 
     def deal_query(

@@ -184,9 +184,24 @@ def add_contact(repo: Repository, data: dict[str, Any], company_ref: str | None 
         repo.ensure_user(values["owner"], announce=True)
         now = repo.now()
         new_id = repo.create_record("contacts", "contact", {**values, "created_at": now, "updated_at": now})
+        _note_same_contact(repo, new_id, values["name"], values.get("company_id"))
     row = repo.contact(new_id)
     assert row is not None
     return row
+
+
+def _note_same_contact(repo: Repository, own_id: int, name: str, company_id: int | None) -> None:
+    """Another contact of this name at the same company (or both without one) may be the same person added
+    twice: said, with the e-mails that tell them apart (the name alone is ambiguous now)."""
+    twins = [r for r in repo.contacts_named(name) if r["id"] != own_id]
+    twins = [r for r in twins if (repo.contact(r["id"]) or {}).get("company_id") == company_id]
+    if twins:
+        listed = ", ".join(f"{r['id']}" + (f" <{r['email']}>" if r.get("email") else "") for r in twins[:5])
+        at = f" at {twins[0]['company']}" if twins[0].get("company") else ""
+        many = len(twins) > 1
+        repo.notices.append(f"note: contact{'s' if many else ''} {listed}{at} {'are' if many else 'is'}"
+                            f" also named {name}: if the same person, salescli contact merge"
+                            f" {twins[0]['id']} {own_id}; else refer to each by id or e-mail")
 
 
 def edit_contact(

@@ -180,7 +180,7 @@ def resolve_deal(repo: Repository, ref: str | int, field: str = "deal") -> Row:
             return row
     rows = repo.deals_titled(text) if text else []
     if len(rows) > 1:
-        raise AmbiguousReference(f'deal "{ref}" is ambiguous: ' + matches(rows, lambda r: f"{r['id']} {r['name']}"),
+        raise AmbiguousReference(f'deal "{ref}" is ambiguous: ' + matches(rows, _deal_told_apart),
                                  hint="use the deal id")
     found_id = rows[0]["id"] if rows else repo.deal_id_by_external_id(text) if text else None
     if found_id is not None:
@@ -191,6 +191,25 @@ def resolve_deal(repo: Repository, ref: str | int, field: str = "deal") -> Row:
     meant = similar_names(repo, "deals", text)
     raise NotFound(f"{named} not found" + (f"; did you mean {meant}?" if meant else ""),
                    hint="list deals with `salescli deal list`")
+
+
+def _deal_told_apart(row: Row) -> str:
+    """"3 Pilot (Acme, Proposal)": a deal among others of its title."""
+    return f"{row['id']} {row['name']} (" + ", ".join(p for p in (row.get("company"), row.get("stage")) if p) + ")"
+
+
+def _note_same_title(repo: Repository, deal_id: int, title: str, company_id: int | None) -> None:
+    """Another open deal of this title at the same company (or both without one) is likely the same deal added
+    twice: said, with how to refer to each from now on (a title alone is ambiguous now)."""
+    twins = [r for r in repo.deals_titled(title)
+             if r["id"] != deal_id and r["status"] == "open" and r["company_id"] == company_id]
+    if twins:
+        listed = ", ".join(str(r["id"]) for r in twins[:5])
+        at = f" at {twins[0]['company']}" if twins[0].get("company") else ""
+        many = len(twins) > 1
+        repo.notices.append(f"note: open deal{'s' if many else ''} {listed}{at} {'are' if many else 'is'}"
+                            f" also titled {title}: if a duplicate, salescli deal rm {deal_id}; else refer to each"
+                            " by id")
 
 
 def _links(
@@ -405,6 +424,7 @@ def add_deal(
         if minor is not None:
             _note_unpriced(repo, currency)
         repo.add_stage_history(deal_id, None, target["id"], when, note, bool(missing))
+        _note_same_title(repo, deal_id, values["title"], company_id)
         if missing:
             repo.record_change("deal", deal_id, "forced", None,
                                {"stage": target["name"], "forced": "missing " + ", ".join(missing)})
