@@ -256,6 +256,21 @@ def test_done_takes_an_open_tasks_subject(ok, cli, db):
     assert digest(db) == before
 
 
+def test_done_takes_several_tasks_all_or_none(ok, cli, db):
+    for subject in ("Send the contract", "Call Ana back", "Call Bo back"):
+        ok("task", "add", subject, "--due", "+2d")
+    before = digest(db)
+    res = cli("task", "done", "1", "ana", "99")  # one unknown: none is done
+    assert (res.exit_code, res.stderr) == (3, "Error: task 99 not found\nHint: list them with `salescli task list"
+                                              " --all`\n")
+    assert digest(db) == before
+    res = ok("task", "done", "1", "ana", "#1", "-f", "json")  # (the same task twice is done once)
+    assert res.stderr == ('done: task 1 "Send the contract" (2026-11-26)\n'
+                          'done: task 2 "Call Ana back" (2026-11-26)\n')
+    assert [(r["id"], r["state"]) for r in json.loads(res.stdout)] == [(1, "done 2026-11-26"), (2, "done 2026-11-26")]
+    assert ok("task", "done", "3").stdout == "3\n"  # one: its id, as before
+
+
 def test_show_edit_reopen_and_rm_take_a_subject_as_done_does(ok, cli, db):
     ok("task", "add", "Send the contract", "--due", "+2d")
     ok("task", "add", "Call Ana back", "--due", "+3d")

@@ -185,27 +185,40 @@ def show(
 @app.command("done")
 def done(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="TASK", help="Task id, or (a part of) an open task's subject.")],
+    refs: Annotated[list[str], typer.Argument(
+        metavar="TASK", help="Task id, or (a part of) an open task's subject; several: all done, or none (-f json:"
+        " the task list's rows of them).")],
     outcome: Annotated[str | None, typer.Option("--outcome", help="What came of it.")] = None,
     when: Annotated[str | None, typer.Option("--date", help="When it was done (default: today).")] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """Mark a task done (counts as activity on its deal, contact and company).
+    """Mark tasks done (each counts as activity on its deal, contact and company).
 
     \b
     Example: salescli task done "order form" --outcome "form sent"
+    Example: salescli task done 20 21
     """
-    from salescli.render import pick_format
+    from salescli.render import pick_format, render_rows
     from salescli.services.activities import complete_task, resolve_task_ref
 
     app = app_context(ctx)
-    pick_format(fmt, output)
+    chosen = pick_format(fmt, output)
     day = typed_date(app, when, "--date", past=True) if when is not None else app.today
     repo = app.repo()
-    row = complete_task(repo, resolve_task_ref(repo, ref), day, app.today, outcome)
-    say(f"done: task {row['id']} \"{row['subject']}\" ({row['done_at']})")
-    emit(row, fmt, output)
+    with repo.write():  # one transaction: a task that cannot be done leaves the others open too
+        ids = list(dict.fromkeys(resolve_task_ref(repo, ref) for ref in refs))
+        rows = [complete_task(repo, task_id, day, app.today, outcome) for task_id in ids]
+    for row in rows:
+        say(f"done: task {row['id']} \"{row['subject']}\" ({row['done_at']})")
+    if len(rows) == 1 or (chosen == "table" and not output):
+        for row in rows:
+            emit(row, fmt, output)
+    else:  # several: the rows `task list` would show of them
+        from salescli.services.activities import task_view
+
+        render_rows([task_view(r, app.today) for r in rows], list_columns(), fmt=chosen, output=output,
+                    table_limit=None)
 
 
 @app.command("reopen")
