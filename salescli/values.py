@@ -73,6 +73,21 @@ def loose_key(text: str) -> str:
     return "".join(ch for ch in folded if ch.isalnum())
 
 
+#: Legal forms a company's name may end with ("Acme Inc", "Zeta GmbH"): the same name with or without one is
+#: likely one company; with two different ones (Zeta AB, Zeta AG), two.
+LEGAL_FORMS = frozenset({"ab", "ag", "as", "aps", "bv", "co", "corp", "corporation", "gmbh", "inc", "incorporated",
+                         "kg", "limited", "llc", "llp", "ltd", "nv", "oy", "plc", "pty", "sa", "sarl", "sas", "se",
+                         "spa", "srl"})
+
+
+def core_name_key(name: str) -> str:
+    """loose_key of a company's name without the legal form it ends with: "Acme, Inc." and "ACME" -> "acme"."""
+    words = re.findall(r"[^\W_]+", name.casefold())
+    while len(words) > 1 and words[-1] in LEGAL_FORMS:
+        words.pop()
+    return loose_key(" ".join(words))
+
+
 def closest(text: str, names: list[str], cutoff: float) -> str | None:
     """The name most like text, case-insensitively, as it is spelled in names; None below cutoff (0..1) or
     among more than SUGGEST_AMONG names."""

@@ -1531,3 +1531,14 @@ def test_new_companies_and_owners_a_slip_from_another_in_the_same_file_are_noted
     assert res.stderr.count("note: ") == 1
     assert ('note: 40 companies are new, one each, though ";" may join several (a HubSpot export does): "A0; B0",'
             ' "A1; B1", "A2; B2" and 37 more: check the file, or map the values to one of them\n') in res.stderr
+
+
+def test_a_new_company_named_as_another_but_for_its_legal_form_is_noted(ok: Run, tmp_path: Path) -> None:
+    ok("company", "add", "Acme Inc")
+    path = write(tmp_path, "c.csv", "Name\nACME\nZeta AB\nZeta AG\nGlobex Corporation\nGlobex\n")
+    res = ok("import", "companies", str(path))
+    assert res.stderr.splitlines()[1] == (
+        'note: 2 companies are new beside others named the same but for a legal form such as Inc: "ACME" beside'
+        ' "Acme Inc", "Globex" beside "Globex Corporation": where one company, map the values (--map-file values:'
+        ' {"company": {"ACME": "Acme Inc"}}) or merge them (company merge)')  # (Zeta AB and AG: two companies)
+    assert "5 rows — 5 created" in res.stderr

@@ -638,18 +638,29 @@ class Relations:
     # key) -> the record kept, so a re-import of the source finds it instead of making the duplicate again
     merged: dict[tuple[str, str, str], int] = field(default_factory=dict)
     company_loose: dict[str, str] | None = None  # loose name -> a company's spelling (built on first creation)
+    company_core: dict[str, str] | None = None  # the same without a legal form (Acme Inc -> acme)
 
-    def loose_twin(self, name: str) -> str | None:
+    def loose_twin(self, name: str) -> tuple[str, bool] | None:
         """A company spelt like name but for case, accents, spaces or punctuation ("Acme Corp." beside "Acme
-        Corp"); name is remembered for the next one."""
-        from salescli.values import loose_key
+        Corp"), with False; else one whose name differs by a legal form ("Acme" beside "Acme Inc"), with True.
+        name is remembered for the next one."""
+        from salescli.values import LEGAL_FORMS, core_name_key, loose_key
 
-        if self.company_loose is None:
-            self.company_loose = {}
+        if self.company_loose is None or self.company_core is None:
+            self.company_loose, self.company_core = {}, {}
             for known in self.company_names.values():
                 self.company_loose.setdefault(loose_key(known), known)
+                self.company_core.setdefault(core_name_key(known), known)
         twin = self.company_loose.setdefault(loose_key(name), name)
-        return twin if twin != name else None
+        if twin != name:
+            return twin, False
+        core = self.company_core.setdefault(core_name_key(name), name)
+        if core == name:
+            return None
+        forms = [w[-1] for w in (re.findall(r"[^\W_]+", n.casefold()) for n in (name, core)) if w]
+        if len(forms) == 2 and forms[0] != forms[1] and forms[0] in LEGAL_FORMS and forms[1] in LEGAL_FORMS:
+            return None  # Zeta AB beside Zeta AG: two companies
+        return core, True
 
     @classmethod
     def load(cls, writer: Writer, *, contacts: bool) -> Relations:
@@ -752,7 +763,8 @@ class Planner:
         self.relations = Relations()
         self.known_users: list[str] | None = None
         # names the file makes that look like others (said once per kind, with the first few, by near_notes)
-        self.near: dict[str, list[tuple[str, str]]] = {"owner": [], "owner_file": [], "company": [], "joined": [],
+        self.near: dict[str, list[tuple[str, str]]] = {"owner": [], "owner_file": [], "company": [],
+                                                       "company_form": [], "joined": [],
                                                        "named": []}
         self.new_owner_keys: dict[str, str] = {}  # a new full name with one letter dropped (or none) -> that name
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
@@ -893,6 +905,16 @@ class Planner:
                 f'companies are new beside others spelt the same but for case, spaces or punctuation:'
                 f' {shown(twins, quoted_pair)}: check the file, or map the values (--map-file values:'
                 f' {{"company": {{"{a}": "{b}"}}}})')] += len(twins)
+        forms = self.near["company_form"]
+        if forms:
+            a, b = forms[0]
+            self.tally.notes[(
+                f'company "{a}" is new beside company "{b}" (the same name but for a legal form such as Inc):'
+                f' if one company, map the value (--map-file values: {{"company": {{"{a}": "{b}"}}}}) or merge'
+                ' them (company merge)',
+                f'companies are new beside others named the same but for a legal form such as Inc:'
+                f' {shown(forms, quoted_pair)}: where one company, map the values (--map-file values:'
+                f' {{"company": {{"{a}": "{b}"}}}}) or merge them (company merge)')] += len(forms)
         if joined:
             self.tally.notes[(
                 f'company "{joined[0][0]}" is new: one company, though ";" may join several (a HubSpot export'
@@ -975,7 +997,7 @@ class Planner:
             self.near["joined"].append((name, ""))
         twin = self.relations.loose_twin(name)
         if twin is not None:  # created as the file has it (as an owner is), but said
-            self.near["company"].append((name, twin))
+            self.near["company_form" if twin[1] else "company"].append((name, twin[0]))
 
     def create_company(self, name: str, domain: str | None, ext: str | None, line: int,
                        owner: str | None = None) -> int:

@@ -126,17 +126,15 @@ def similar_names(repo: Repository, table: str, ref: str) -> str | None:
     return " or ".join(dict.fromkeys(matches)) or None  # (deal titles repeat: one "Renewal" is enough)
 
 
-_LEGAL_FORMS = {"ab", "ag", "as", "aps", "bv", "co", "corp", "gmbh", "inc", "kg", "llc", "llp", "ltd", "nv", "oy",
-                "plc", "sa", "sarl", "sas", "se", "spa", "srl"}
-
-
 def _distinct(a: str, b: str) -> bool:
     """Names a letter apart that still name two things: other numbers (Store 12, Store 13) or another
     legal form (Zeta AB, Zeta AG)."""
     if re.findall(r"[0-9]+", a) != re.findall(r"[0-9]+", b):
         return True
+    from salescli.values import LEGAL_FORMS
+
     last_a, last_b = (re.sub(r"[^a-z]", "", n.split()[-1].lower()) if n.split() else "" for n in (a, b))
-    return last_a != last_b and last_a in _LEGAL_FORMS and last_b in _LEGAL_FORMS
+    return last_a != last_b and last_a in LEGAL_FORMS and last_b in LEGAL_FORMS
 
 
 def merged_not_found(repo: Repository, table: str, field: str, ref: str) -> NotFound | None:
