@@ -1306,7 +1306,11 @@ def parse_probability(text: str) -> int:
     """
     m = _PROBABILITY_RE.fullmatch(text.strip())
     if not m or int(m.group(1)) > 100:
-        raise InvalidValue(None, text, "is not a probability (a whole percentage 0-100, e.g. 60 or 60%)")
+        reason = "is not a probability (a whole percentage 0-100, e.g. 60 or 60%)"
+        fraction = re.fullmatch(r"0?\.([0-9]{1,2})0*", text.strip())
+        if fraction:  # HubSpot's "Deal probability" 0.25: a share of 1, not a percentage (and 1 there is 100)
+            reason += f"; a fraction of 1? write {int(fraction.group(1).ljust(2, '0'))}"
+        raise InvalidValue(None, text, reason)
     return int(m.group(1))
 
 

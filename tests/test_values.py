@@ -1049,12 +1049,18 @@ def test_parse_probability(text: str, expected: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "0.6", "60.5", "60.", "100.5", "101", "150%", "-5", "%", "60%%", "sixty", "1e2", "١٠", "6 0", "1000"]
+    "text", ["", "60.5", "60.", "100.5", "101", "150%", "-5", "%", "60%%", "sixty", "1e2", "١٠", "6 0", "1000", "0.125"]
 )
 def test_parse_probability_refused(text: str) -> None:
     assert refused(parse_probability, text).reason == (
         "is not a probability (a whole percentage 0-100, e.g. 60 or 60%)"
     )
+
+
+@pytest.mark.parametrize(("text", "meant"), [("0.6", 60), ("0.25", 25), (".05", 5)])
+def test_a_fraction_for_a_probability_is_refused_with_its_percentage(text: str, meant: int) -> None:
+    assert refused(parse_probability, text).reason == (
+        f"is not a probability (a whole percentage 0-100, e.g. 60 or 60%); a fraction of 1? write {meant}")
 
 
 @pytest.mark.parametrize(
