@@ -1533,6 +1533,18 @@ def test_new_companies_and_owners_a_slip_from_another_in_the_same_file_are_noted
             ' "A1; B1", "A2; B2" and 37 more: check the file, or map the values to one of them\n') in res.stderr
 
 
+def test_a_new_company_whose_contact_writes_from_another_companys_domain_is_noted(ok: Run, tmp_path: Path) -> None:
+    ok("company", "add", "Acme", "--domain", "acme.io")
+    path = write(tmp_path, "p.csv", "First Name,Last Name,Email,Company\nAnn,Lee,ann@acme.io,Acme Robotics Inc\n"
+                                    "Bo,Chen,bo@other.io,Other\n")
+    res = ok("import", "contacts", str(path))
+    assert res.stderr.splitlines()[1] == (
+        'note: 1 company "Acme Robotics Inc" is new though its contact writes from the domain of company "Acme": if'
+        ' one company, map the value (--map-file values: {"company": {"Acme Robotics Inc": "Acme"}}) or merge them'
+        " (company merge)")
+    assert "also created 2 companies" in res.stderr
+
+
 def test_a_new_company_named_as_another_but_for_its_legal_form_is_noted(ok: Run, tmp_path: Path) -> None:
     ok("company", "add", "Acme Inc")
     path = write(tmp_path, "c.csv", "Name\nACME\nZeta AB\nZeta AG\nGlobex Corporation\nGlobex\n")

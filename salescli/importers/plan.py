@@ -764,7 +764,7 @@ class Planner:
         self.known_users: list[str] | None = None
         # names the file makes that look like others (said once per kind, with the first few, by near_notes)
         self.near: dict[str, list[tuple[str, str]]] = {"owner": [], "owner_file": [], "company": [],
-                                                       "company_form": [], "joined": [],
+                                                       "company_form": [], "company_domain": [], "joined": [],
                                                        "named": []}
         self.new_owner_keys: dict[str, str] = {}  # a new full name with one letter dropped (or none) -> that name
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
@@ -772,6 +772,7 @@ class Planner:
         self.export_ids: dict[int, str] = {}  # record created by this file -> its id in the export read
         # the row's amount is in a currency besides the base: rows by currency (each needs a rate for totals)
         self.row_foreign: str | None = None
+        self.row_values: Row = {}  # the row being planned (for notes about what it creates)
         self.foreign: Counter[str] = Counter()
         # the columns a matched record keeps when the row's cell for them is empty (said in a note)
         self.kept_when_empty = [column for name, column in KEPT_WHEN_EMPTY.get(self.entity, ())
@@ -820,6 +821,7 @@ class Planner:
         # salescli's own export: the row's id there (two records of one name are two ids, not duplicates)
         self.row_export_id = values.pop("_export_id", None)
         self.row_foreign = None
+        self.row_values = values
         try:
             outcome = self.plan_row(line, values, extra)
         except RowError as err:
@@ -905,6 +907,15 @@ class Planner:
                 f'companies are new beside others spelt the same but for case, spaces or punctuation:'
                 f' {shown(twins, quoted_pair)}: check the file, or map the values (--map-file values:'
                 f' {{"company": {{"{a}": "{b}"}}}})')] += len(twins)
+        by_domain = self.near["company_domain"]
+        if by_domain:
+            a, b = by_domain[0]
+            self.tally.notes[(
+                f'company "{a}" is new though its contact writes from the domain of company "{b}": if one company,'
+                f' map the value (--map-file values: {{"company": {{"{a}": "{b}"}}}}) or merge them (company merge)',
+                f'companies are new though their contacts write from the domains of others:'
+                f' {shown(by_domain, quoted_pair)}: where one company, map the values (--map-file values:'
+                f' {{"company": {{"{a}": "{b}"}}}}) or merge them (company merge)')] += len(by_domain)
         forms = self.near["company_form"]
         if forms:
             a, b = forms[0]
@@ -992,6 +1003,16 @@ class Planner:
         # a company merged into another since the source was exported is the kept one (as company_ref finds)
         return rel.merged_into("company", ext=ext, domain=domain, name=name) is None
 
+    def _note_domain_twin(self, name: str) -> None:
+        """A new company whose row's contact writes from another company's domain ("Acme Robotics Inc" for
+        ann@acme.io, the domain of Acme): likely that company, named another way; said."""
+        email = self.row_values.get("email") or self.row_values.get("contact")
+        if not isinstance(email, str) or "@" not in email:
+            return
+        cid = self.relations.company_by_domain.get(email.rpartition("@")[2].strip().lower())
+        if cid is not None:
+            self.near["company_domain"].append((name, self.relations.company_names[cid]))
+
     def note_company_twin(self, name: str) -> None:
         if ";" in name:  # HubSpot joins a record's several associated companies with ";"
             self.near["joined"].append((name, ""))
@@ -1002,6 +1023,8 @@ class Planner:
     def create_company(self, name: str, domain: str | None, ext: str | None, line: int,
                        owner: str | None = None) -> int:
         self.note_company_twin(name)
+        if not domain:
+            self._note_domain_twin(name)
         now = self.writer.now
         cid = self.writer.create("companies", {
             "name": name, "domain": domain, "owner": owner, "tags": "[]", "external_id": ext,
