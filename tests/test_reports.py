@@ -1205,6 +1205,22 @@ def test_accuracy_and_snapshot_tables_keep_dates_and_amounts_whole_at_80_columns
     assert listed[0].split() == ["id", "taken", "period", "won", "commit", "weighted"] and "…" not in listed[2]
 
 
+def test_pipeline_and_forecast_tables_keep_stage_names_whole_at_60_columns(
+        hist: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 60 columns "Qualification" read "Qualificati…": the lesser columns (age, n, then the stale count or the
+    historical win rate) go first."""
+    monkeypatch.setenv("COLUMNS", "60")
+    lines = hist("report", "pipeline").stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("stage "))
+    assert lines[head].split() == ["stage", "deals", "amount", "weighted", "closing", "stale"]
+    assert {line.split()[0] for line in lines[head + 2:head + 7] if line.strip()} >= {"Qualification", "Needs"}
+    assert "…" not in "".join(lines[head:])
+    lines = hist("report", "forecast").stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("stage "))
+    assert lines[head].split()[:5] == ["stage", "deals", "amount", "prob", "weighted"]
+    assert "…" not in "".join(lines[head:head + 7])
+
+
 def test_a_snapshot_is_of_a_period_not_over_yet(ok: Run, cli: Run) -> None:
     """`forecast snapshot --period all` and of a period already over were stored, and forecast-accuracy then
     counted the second as complete with 0% error: its "forecast" was what had been won."""

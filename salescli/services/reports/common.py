@@ -375,11 +375,17 @@ def short(key: str, header: str | None = None, width: int = 28) -> Column:
     return Column(key, header, cut=width)
 
 
-def col(key: str, header: str | None = None, kind: str = "text", *, in_table: bool = True, drop: int = 0) -> Column:
+def col(key: str, header: str | None = None, kind: str = "text", *, in_table: bool = True, drop: int = 0,
+        comfortable: int | None = None) -> Column:
     """A report column: numbers right-aligned and shown by kind in tables (json/csv keep exact values); drop: the
-    rank it is left out in on a narrow terminal (see Column)."""
+    rank it is left out in on a narrow terminal, comfortable: how far its text is cut first (see Column)."""
     return Column(key, header, justify="left" if kind == "text" else "right", show=CELLS.get(kind),
-                  in_table=in_table, drop=drop)
+                  in_table=in_table, drop=drop, comfortable=comfortable)
+
+
+#: A stage's name whole ("Qualification", "Needs Analysis") before a report's lesser columns: on a narrow
+#: terminal those go first.
+STAGE_WIDTH = 14
 
 
 # -- arithmetic ------------------------------------------------------------------------------

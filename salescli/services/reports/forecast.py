@@ -27,6 +27,7 @@ from salescli.repository.base import Row
 from salescli.services.pipeline import default_forecast_category
 from salescli.services.reports.common import (
     ALL_TIME,
+    STAGE_WIDTH,
     TARGETED,
     TARGETED_FIGURES,
     Chart,
@@ -260,9 +261,9 @@ def _stage_section(ctx: ReportContext, open_rows: list[Row], stages: dict[int, R
             "historical": ctx.to_base(_historical_minor(mine, stages, rates), RATE_SCALE),
         })
     columns = [
-        col("stage"), col("pipeline", in_table=False), col("deals", "deals", "count"),
+        col("stage", comfortable=STAGE_WIDTH), col("pipeline", in_table=False), col("deals", "deals", "count"),
         col("amount", "amount", "money"), col("probability", "prob", "rate"),
-        col("win_rate", "hist. win", "rate"), col("closed_deals", "of n", "count"),
+        col("win_rate", "hist. win", "rate", drop=2), col("closed_deals", "of n", "count", drop=1),
         col("weighted", "weighted", "money"), col("historical", "weighted hist.", "money"),
     ]
     closing = "Open deals" if ctx.period == ALL_TIME else f"Open deals closing in {ctx.period.label}"

@@ -12,6 +12,7 @@ from typing import Any
 from salescli.repository.base import Row
 from salescli.services.reports.common import (
     ALL_TIME,
+    STAGE_WIDTH,
     Chart,
     Figure,
     Report,
@@ -85,7 +86,7 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
     if by == "stage":
         body = stage_rows(ctx, rows)
         several = len({r["pipeline"] for r in body}) > 1
-        head = [col("stage", "stage"), col("pipeline", "pipeline", in_table=several)]
+        head = [col("stage", "stage", comfortable=STAGE_WIDTH), col("pipeline", "pipeline", in_table=several)]
         head.append(col("probability", "prob", "count", in_table=False))
     else:
         body = [{by: group_label(by, key, ctx), **_figures(ctx, grp)} for key, grp in grouped(rows).items()]
@@ -98,8 +99,8 @@ def build(ctx: ReportContext, by: str | None = None) -> Report:
         col("weighted", "weighted", "money"),
         col("closing", "closing", "money"),
         col("closing_deals", "closing deals", "count", in_table=False),
-        col("avg_age_days", "age d", "days"),
-        col("stale", "stale", "count"),
+        col("avg_age_days", "age d", "days", drop=1),  # (on a narrow terminal before a stage's name is cut)
+        col("stale", "stale", "count", drop=2),
         col("parked", "parked", "count", in_table=False),
         col("no_next_step", "no next step", "count", in_table=False),
         col("without_amount", "without amount", "count", in_table=False),
