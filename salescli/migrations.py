@@ -329,6 +329,53 @@ UPDATE forecast_snapshots SET pipeline = substr(scope, 10,
 WHERE scope LIKE 'pipeline:%';
 """
 
+# A deal is found by its park reason and by the notes of its stage moves (`deal park --reason`, `deal move
+# --note`), which its search entry lacked. The deal triggers are re-created with both in the body: the notes
+# through a subquery, in the order they were written (the inner ORDER BY keeps SQLite from flattening it into
+# the aggregate). Triggers on stage_history re-index the deal when a note comes, changes or goes — but not a
+# deal without an entry yet: the new deals of a bulk import, indexed all at once when it ends (see
+# repository/imports.py suspend_search_insert, which turns deals_search_ai's one INSERT into an INSERT …
+# SELECT over the new deals). That import drops the non-unique indexes of stage_history meanwhile, so the
+# subquery reads an index of its own that stays: UNIQUE (deal_id, id is unique anyway), and only the rows
+# with a note. The existing deals with a park reason or a stage note are re-indexed (the body of any
+# other deal has the same words as before).
+_DEAL_NOTES = ("(SELECT group_concat(note, ' ') FROM (SELECT h.note FROM stage_history h"
+               " WHERE h.deal_id = {d}.id AND h.note IS NOT NULL ORDER BY h.id))")
+_DEAL_BODY = " || ' ' || ".join(
+    [f"coalesce({{d}}.{col}, '')" for col in ("next_step", "lost_reason", "notes", "park_reason")]
+    + [f"coalesce({_DEAL_NOTES}, '')"]
+)
+_DEAL_ENTRY = "{d}.id * 4 + 2, 'deal', {d}.id, {d}.title, " + _DEAL_BODY
+_REINDEX_DEAL = (
+    "DELETE FROM search_index WHERE rowid = {id} * 4 + 2; INSERT INTO search_index(rowid, kind, entity_id, title,"
+    " body) SELECT " + _DEAL_ENTRY.format(d="d") + " FROM deals AS d WHERE d.id = {id};"
+)
+_HAS_ENTRY = "EXISTS (SELECT 1 FROM search_index WHERE rowid = {id} * 4 + 2)"
+
+M012_DEAL_SEARCH_NOTES = f"""
+DROP TRIGGER deals_search_ai;
+DROP TRIGGER deals_search_au;
+CREATE TRIGGER deals_search_ai AFTER INSERT ON deals BEGIN INSERT INTO search_index(rowid, kind, entity_id, title,\
+ body) VALUES ({_DEAL_ENTRY.format(d="new")}); END;
+CREATE TRIGGER deals_search_au AFTER UPDATE OF title, next_step, lost_reason, notes, park_reason ON deals BEGIN\
+ DELETE FROM search_index WHERE rowid = old.id * 4 + 2; INSERT INTO search_index(rowid, kind, entity_id, title,\
+ body) VALUES ({_DEAL_ENTRY.format(d="new")}); END;
+CREATE UNIQUE INDEX stage_history_deal_notes ON stage_history(deal_id, id) WHERE note IS NOT NULL;
+CREATE TRIGGER stage_history_search_ai AFTER INSERT ON stage_history
+WHEN new.note IS NOT NULL AND {_HAS_ENTRY.format(id="new.deal_id")}
+BEGIN {_REINDEX_DEAL.format(id="new.deal_id")} END;
+CREATE TRIGGER stage_history_search_au AFTER UPDATE OF note ON stage_history
+WHEN old.note IS NOT new.note AND {_HAS_ENTRY.format(id="new.deal_id")}
+BEGIN {_REINDEX_DEAL.format(id="new.deal_id")} END;
+CREATE TRIGGER stage_history_search_ad AFTER DELETE ON stage_history
+WHEN old.note IS NOT NULL AND {_HAS_ENTRY.format(id="old.deal_id")}
+BEGIN {_REINDEX_DEAL.format(id="old.deal_id")} END;
+DELETE FROM search_index WHERE rowid IN (SELECT d.id * 4 + 2 FROM deals d WHERE d.park_reason IS NOT NULL
+    OR EXISTS (SELECT 1 FROM stage_history h WHERE h.deal_id = d.id AND h.note IS NOT NULL));
+INSERT INTO search_index(rowid, kind, entity_id, title, body) SELECT {_DEAL_ENTRY.format(d="d")} FROM deals AS d
+WHERE d.park_reason IS NOT NULL OR EXISTS (SELECT 1 FROM stage_history h WHERE h.deal_id = d.id AND h.note IS NOT NULL);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_core", M001_CORE),
     ("m002_deals_pipelines", M002_DEALS),
@@ -341,6 +388,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m009_stage_timestamps", M009_STAGE_TIMESTAMPS),
     ("m010_deal_open_tasks", M010_DEAL_OPEN_TASKS),
     ("m011_snapshot_scope", M011_SNAPSHOT_SCOPE),
+    ("m012_deal_search_notes", M012_DEAL_SEARCH_NOTES),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

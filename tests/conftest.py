@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from salescli.migrations import _SEARCHED, _search_triggers
+
 TODAY = "2026-11-26"
 
 # A job started in the background (`cmd &`, some CI runners) inherits SIGINT *ignored*, and an
@@ -119,6 +121,10 @@ _UNDO_SCHEMA = {
     10: "DROP INDEX activities_deal_open_tasks",
     11: "ALTER TABLE forecast_snapshots DROP COLUMN pipeline; ALTER TABLE forecast_snapshots DROP COLUMN owner;"
         " ALTER TABLE forecast_snapshots DROP COLUMN team",
+    # (the deal triggers as m003 made them: park reasons and stage notes were not in a deal's entry)
+    12: "DROP TRIGGER stage_history_search_ai; DROP TRIGGER stage_history_search_au;"
+        " DROP TRIGGER stage_history_search_ad; DROP INDEX stage_history_deal_notes; DROP TRIGGER deals_search_ai;"
+        " DROP TRIGGER deals_search_au; DROP TRIGGER deals_search_ad; " + _search_triggers(*_SEARCHED[2]),
 }
 
 

@@ -234,11 +234,13 @@ def test_forget_erases_the_first_name_where_the_text_is_about_them(ok: Run, db: 
     ok("activity", "log", "meeting", "Demo", "--deal", "1", "--notes", "Zebulon liked it")
     ok("deal", "move", "1", "Qualification", "--note", "Zebulon said yes")
     ok("deal", "edit", "1", "--next-step", "Send Zebulon the quote")
+    ok("deal", "park", "1", "--until", "2027-01-15", "--reason", "Zebulon is on leave")
     res = run_exe("--db", str(db), "--today", "2026-11-26", "contact", "forget", "1", "--yes")
     assert res.returncode == 0, res.stderr
     deal = json.loads(ok("deal", "show", "1", "-f", "json").stdout)
-    assert (deal["next_step"], deal["notes"], deal["stage_history"][-1]["note"]) == (
-        "Send (erased) the quote", "(erased) wants a discount", "(erased) said yes")
+    assert (deal["next_step"], deal["notes"], deal["stage_history"][-1]["note"], deal["park_reason"]) == (
+        "Send (erased) the quote", "(erased) wants a discount", "(erased) said yes", "(erased) is on leave")
+    assert ok("search", "Zebulon", "-f", "json").stdout.count('"id": 1,') == 0
     history = ok("history", "deal", "1", "-f", "json").stdout + ok("activity", "list", "--all", "-f", "json").stdout
     assert "Zebulon" not in history
     assert json.loads(ok("deal", "show", "2", "-f", "json").stdout)["notes"] == "Zebulon from the other office"

@@ -807,7 +807,7 @@ def test_search_finds_imported_records(ok: Run, deals_csv: Path) -> None:
     triggers = sql(ok, "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_search_ai'"
                        " ORDER BY name")
     assert [t["name"] for t in triggers] == ["activities_search_ai", "companies_search_ai", "contacts_search_ai",
-                                             "deals_search_ai"]
+                                             "deals_search_ai", "stage_history_search_ai"]
 
 
 # -- undo ------------------------------------------------------------------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 
 from salescli.services.search import fts_query
+from tests.conftest import as_schema
 from tests.seeding import build, copy_to
 
 
@@ -105,6 +107,58 @@ def test_follows_edits_and_deletes(ok, crm):
     ok("company", "rm", "1", "--yes")
     assert found(ok, "aurora") == []
     assert found(ok, "telematics") == [("task", 2)]
+
+
+def test_a_parked_deal_is_found_by_why_it_waits(ok, crm):
+    ok("deal", "park", "1", "--until", "2027-01-15", "--reason", "budget freeze")
+    assert json.loads(ok("search", "budget", "-f", "json").stdout) == [
+        {"kind": "deal", "id": 1, "title": "Fleet telematics rollout", "snippet": "[budget] freeze"}]
+    ok("deal", "park", "1", "--clear")
+    assert found(ok, "budget") == []
+
+
+def test_a_deal_is_found_by_the_notes_of_its_stage_moves(ok, crm):
+    ok("deal", "move", "1", "Qualification", "--note", "champion left the company")
+    ok("deal", "move", "1", "Needs Analysis", "--note", "new champion: the CFO")
+    assert json.loads(ok("search", "champion", "-f", "json").stdout) == [
+        {"kind": "deal", "id": 1, "title": "Fleet telematics rollout",
+         "snippet": "[champion] left the company new [champion]: the CFO"}]
+    assert found(ok, "cfo", "--kind", "deal") == [("deal", 1)]
+    ok("deal", "edit", "1", "--title", "Fleet sensors pilot")  # the deal's own edit keeps its notes in
+    assert found(ok, "champion cfo") == [("deal", 1)]
+    ok("deal", "rm", "1", "--yes")
+    assert found(ok, "champion") == []
+
+
+def test_stage_notes_of_imported_deals_are_found_and_go_with_an_undo(ok, crm, tmp_path):
+    history = json.dumps([["Prospecting", "2026-11-02T00:00:00", "dana"],
+                          ["Qualification", "2026-11-20T00:00:00", "dana", {"note": "procurement wants a pilot"}]])
+    cell = '"' + history.replace('"', '""') + '"'
+    path = tmp_path / "deals.csv"
+    path.write_text("title,stage,park_reason,parked_until,stage_history\n"
+                    f"Harbour cranes,Qualification,waiting on the port authority,2027-02-01,{cell}\n")
+    ok("import", "deals", str(path))
+    assert found(ok, "procurement") == [("deal", 2)]
+    assert found(ok, "port authority") == [("deal", 2)]
+    ok("import", "undo", "1", "--yes")
+    assert found(ok, "procurement") == []
+
+
+def test_an_older_database_finds_park_reasons_and_stage_notes_once_upgraded(ok, crm, db):
+    with sqlite3.connect(db) as conn:  # as schema 11 left them: neither was in the deal's search entry
+        as_schema(conn, 11)
+        conn.execute("UPDATE deals SET park_reason = 'budget freeze', parked_until = '2027-01-15' WHERE id = 1")
+        conn.execute("UPDATE stage_history SET note = 'champion left' WHERE deal_id = 1")
+        assert conn.execute("SELECT count(*) FROM search_index WHERE search_index MATCH 'budget OR champion'"
+                            ).fetchone() == (0,)
+    conn.close()
+    res = ok("search", "budget", "-f", "json")
+    assert res.stderr == f"backed up schema 11 database to {db}.v11.bak before migrating\n"
+    assert json.loads(res.stdout) == [{"kind": "deal", "id": 1, "title": "Fleet telematics rollout",
+                                       "snippet": "[budget] freeze champion left"}]
+    assert found(ok, "champion") == [("deal", 1)]
+    assert found(ok, "rollout") == [("deal", 1)]  # the deal as before
+    assert ok("db", "check").stderr.startswith("db check: no problems in ")
 
 
 @pytest.mark.parametrize("text", ['"', "AND (", "(", ")", "*", "OR", "NOT", "NEAR(a b)", "a:b", "^x", "-x", "'",

@@ -412,7 +412,7 @@ class CrmStore(RepositoryBase):
 _FREE_TEXT: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("companies", ("notes", "extra")),
     ("contacts", ("notes", "extra")),
-    ("deals", ("title", "notes", "next_step", "lost_reason", "extra")),
+    ("deals", ("title", "notes", "next_step", "lost_reason", "park_reason", "extra")),
     ("activities", ("subject", "body", "outcome", "extra")),
     ("stage_history", ("note",)),
     ("import_batches", ("summary",)),
