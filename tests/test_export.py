@@ -165,6 +165,37 @@ def test_roundtrip_keeps_two_deals_of_one_title_and_company(ok: Run, cli: Run, t
     assert res.exit_code == 4 and 'title "Renewal" matches 2 deals of this company (1, 2)' in res.stderr
 
 
+@pytest.mark.parametrize("form", ["csv", "jsonl"])
+def test_roundtrip_keeps_ids_and_the_links_between_records_of_one_name(ok: Run, cli: Run, tmp_path: Path, db: Path,
+                                                                      form: str) -> None:
+    ok("company", "add", "Acme")
+    ok("company", "add", "Gone")
+    ok("company", "rm", "Gone", "--yes")  # a gap in the ids
+    ok("company", "add", "Same")
+    ok("company", "add", "Same")
+    ok("contact", "add", "Pat Doe", "--company", "Acme")
+    ok("contact", "add", "Pat Doe", "--company", "Acme")  # two, without e-mails
+    ok("contact", "add", "Sam Roe", "--company", "3")
+    ok("deal", "add", "Pilot", "--company", "Acme", "--contact", "2")
+    ok("deal", "add", "Renewal", "--company", "4", "--contact", "Sam Roe")  # the second Same; a contact elsewhere
+    ok("deal", "add", "Renewal", "--company", "Acme")
+    ok("deal", "add", "Renewal", "--company", "Acme")
+    ok("activity", "log", "call", "Call", "--contact", "2")
+    ok("activity", "log", "call", "Renewal call", "--deal", "4")
+    roundtrip(ok, db, tmp_path / "copy.db", tmp_path, form=form)
+    deals = json.loads(ok("deal", "list", "-f", "json", database=tmp_path / "copy.db").stdout)
+    assert [(d["id"], d["company_id"], d["contact_id"]) for d in deals] == [(1, 1, 2), (2, 4, 3), (3, 1, None),
+                                                                             (4, 1, None)]
+    for entity in ("companies", "contacts", "deals", "activities"):  # and read back again: the same records
+        res = ok("import", entity, str(tmp_path / f"{entity}.{form}"), database=tmp_path / "copy.db")
+        assert " 0 created, 0 updated, " in res.stderr, entity
+    other = tmp_path / "other.db"  # a database whose ids are others: an id there is no hint
+    ok("company", "add", "Same", database=other)
+    ok("company", "add", "Same", database=other)
+    res = cli("import", "deals", str(tmp_path / f"deals.{form}"), database=other)
+    assert res.exit_code == 4 and 'company "Same" is ambiguous: 2 companies match (1 Same; 2 Same)' in res.stderr
+
+
 def test_an_older_export_read_back_does_not_move_the_last_activity_back(ok: Run, tmp_path: Path) -> None:
     ok("company", "add", "Acme")
     ok("contact", "add", "Ana", "--email", "ana@acme.io", "--company", "Acme")

@@ -447,6 +447,23 @@ def test_the_same_deal_twice_with_a_company_the_file_creates_is_a_duplicate(cli:
     assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(two)).stderr
 
 
+def test_a_file_writing_dates_both_ways_is_refused_without_a_setting(cli: Run, ok: Run, db: Path,
+                                                                    tmp_path: Path) -> None:
+    """A UK export and a US one pasted together: 13/04 only reads day first, 04/30 only month first."""
+    ok("init")
+    before = digest(db)
+    path = write(tmp_path, "d.csv", "title,Close Date\nA,13/04/2026\nB,14/04/2026\nC,04/30/2026\n")
+    res = cli("import", "deals", str(path))
+    assert (res.exit_code, res.stdout) == (4, "") and digest(db) == before
+    assert res.stderr.splitlines()[0] == ('Error: d.csv:4: Close Date "04/30/2026" is written month first, but'
+                                          " 13/04/2026 in this file is day first; say how the file writes its dates"
+                                          " with --day-first or --month-first")
+    one_way = write(tmp_path, "e.csv", "title,Close Date\nA,13/04/2026\nB,14/04/2026\n")
+    ok("import", "deals", str(one_way))  # (each date reads one way only: no setting needed)
+    assert [d["expected_close"] for d in json.loads(ok("deal", "list", "-f", "json").stdout)] == [
+        "2026-04-13", "2026-04-14"]
+
+
 def test_a_date_that_contradicts_the_date_setting_is_refused(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
     """03/04/2026 read month first and 13/04/2026 read day first would be one column read two ways."""
     ok("init")
@@ -632,6 +649,23 @@ def test_a_fixed_rejects_file_imports_without_its_reasons(ok: Run, tmp_path: Pat
         {"title": "A", "amount_minor": 10000, "extra": None}, {"title": "B", "amount_minor": 15000, "extra": None}]
 
 
+def test_rejects_are_safe_to_open_in_a_spreadsheet_and_import_as_they_were(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", 'title,amount,notes\nGood,1,\n"=HYPERLINK(""http://x"")",abc,@SUM(A1)\n'
+                                    "'=kept,-5,+1 555\n")
+    rejects = tmp_path / "rj.csv"
+    ok("import", "deals", str(path), "--on-error", "skip", "--rejects", str(rejects))
+    assert rejects.read_text().splitlines()[1:] == [
+        '"\'=HYPERLINK(""http://x"")",abc,\'@SUM(A1),"d.csv:3: amount ""abc"" is not an amount (examples: 12000,'
+        ' 12,000.50, 12k, $1.2M)"',
+        '\'=kept,\'-5,\'+1 555,"d.csv:4: amount ""-5"" is negative: amounts must be 0 or more"',
+    ]
+    rejects.write_text(rejects.read_text().replace(",abc,", ",150,").replace(",'-5,", ",5,"))  # fixed
+    ok("import", "deals", str(rejects))
+    assert sql(ok, "SELECT title, notes FROM deals ORDER BY id") == [
+        {"title": "Good", "notes": None}, {"title": '=HYPERLINK("http://x")', "notes": "@SUM(A1)"},
+        {"title": "=kept", "notes": "+1 555"}]
+
+
 def test_rejects_of_ragged_rows_are_as_wide_as_the_header(ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "r.csv", "title,amount\nA,1\nB\nC,3,x,\"y, z\"\n")
     rejects = tmp_path / "rj.csv"
@@ -765,16 +799,23 @@ def test_deals_the_file_makes_won_make_their_contacts_customers_and_undo_takes_i
     ok("deal", "add", "Old win", "--contact", "fay@x.io")
     ok("deal", "won", "1")
     ok("contact", "edit", "fay@x.io", "--status", "churned")  # set by hand since: a re-import leaves it
+    ok("contact", "add", "Gus", "--email", "gus@x.io", "--status", "churned")
     path = write(tmp_path, "d.csv", "title,stage,contact,won_at\nW,Won,ed@x.io,2026-11-01\nN,Won,new@x.io,2026-11-02\n"
-                                    "O,Proposal,open@x.io,\nOld win,Won,fay@x.io,2026-11-26\n")
+                                    "O,Proposal,open@x.io,\nOld win,Won,fay@x.io,2026-11-26\n"
+                                    "G,Won,gus@x.io,2026-03-01\n")
     res = ok("import", "deals", str(path))
     assert "note: 2 contacts become customers (deals of theirs are won)" in res.stderr  # as `deal won` does
+    # a win the file makes for a churned contact may be one from before the churn: the status stays
+    assert ("note: 1 churned contact of a won deal stays churned (the file does not say whether the win came before"
+            " the churn: `salescli contact edit ID --status customer` if they bought again)") in res.stderr
     status = "SELECT email, status FROM contacts ORDER BY id"
     assert sql(ok, status) == [{"email": "ed@x.io", "status": "customer"}, {"email": "fay@x.io", "status": "churned"},
-                               {"email": "new@x.io", "status": "customer"}, {"email": "open@x.io", "status": "lead"}]
-    assert "0 created, 0 updated, 4 unchanged" in ok("import", "deals", str(path)).stderr
+                               {"email": "gus@x.io", "status": "churned"}, {"email": "new@x.io", "status": "customer"},
+                               {"email": "open@x.io", "status": "lead"}]
+    assert "0 created, 0 updated, 5 unchanged" in ok("import", "deals", str(path)).stderr
     ok("import", "undo", "1", "--yes")
-    assert sql(ok, status) == [{"email": "ed@x.io", "status": "prospect"}, {"email": "fay@x.io", "status": "churned"}]
+    assert sql(ok, status) == [{"email": "ed@x.io", "status": "prospect"}, {"email": "fay@x.io", "status": "churned"},
+                               {"email": "gus@x.io", "status": "churned"}]
 
 
 def test_json_summary_for_scripts(ok: Run, deals_csv: Path) -> None:

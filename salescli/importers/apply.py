@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 
 CHUNK = 2000
 CACHE_MB = 48  # page cache while importing (the default 2 MB makes every index insert a disk read)
+KEPT_ID_GAP = 1_000_000  # the farthest ahead an id of salescli's own export is kept (see Writer.keep_id)
 BULK_AFTER = 50_000  # an import expecting more rows (and more than the table has) rebuilds indexes in bulk
 # The tables each import may insert into (their search triggers are suspended).
 TOUCHES = {
@@ -82,6 +83,14 @@ FINISHING = -1  # every row is read; the indexes, the search index and the commi
 
 class _Rollback(Exception):
     """Unwinds the transaction of a dry run or a refused import."""
+
+
+def _unformula(cell: str) -> str:
+    """A rejects-file cell a spreadsheet will not run as a formula (it is made to be opened in one), which the
+    importer reads back as the cell was: a ' before it (cells are read trimmed, so a tab or space before the
+    = goes)."""
+    text = cell.strip()
+    return "'" + text if text.startswith(("=", "+", "-", "@")) else cell
 
 
 class Rejects:
@@ -114,7 +123,7 @@ class Rejects:
             if len(cells) > self.width:
                 reason += "; cells past the header: " + ", ".join(json.dumps(c, ensure_ascii=False)
                                                                  for c in cells[self.width:])
-            self.writer.writerow([*(cells + [""] * self.width)[:self.width], reason])
+            self.writer.writerow([*map(_unformula, (cells + [""] * self.width)[:self.width]), _unformula(reason)])
 
     def commit(self) -> None:
         if self.fh is not None and self.path is not None:
@@ -156,6 +165,7 @@ class Writer:
             saved = repo.suspend_search_insert(table)
             if saved is not None:
                 self.saved_triggers[table] = saved
+        self.saved_note_trigger = repo.suspend_stage_note_search() if "deals" in tables else None
         self.rows_before = {t: repo.row_count(t) for t in bulk_tables}  # tables whose indexes may go bulk
         self.dropped_indexes: dict[str, str] = {}  # name -> SQL, re-created at the end
         self.keep_indexes: set[str] = set()  # indexes the planner's lookups need
@@ -176,6 +186,15 @@ class Writer:
         self.buffers[table].append((new_id, *values))
         self.lines[table].append(line)
         return new_id
+
+    def keep_id(self, table: str, wanted: int) -> None:
+        """The next record of table gets id `wanted` when no record of the table ever had it (salescli's own
+        export read into a new database keeps its ids); an id far ahead is not kept (a gap of ids is padded
+        in the line index)."""
+        gap = wanted - self.next_id[table]
+        if 0 < gap <= KEPT_ID_GAP:
+            self.lines[table].extend(array("I", bytes(4 * gap)))
+            self.next_id[table] = wanted
 
     def history(self, deal_id: int, from_id: int | None, to_id: int, when: str, by: str | None = None,
                 note: str | None = None, forced: int = 0) -> None:
@@ -224,6 +243,9 @@ class Writer:
         for table, saved in self.saved_triggers.items():
             self.store.restore_search_insert(table, saved, self.first_id[table])
         self.saved_triggers = {}
+        if self.saved_note_trigger is not None:
+            self.store.restore_stage_note_search(self.saved_note_trigger)
+            self.saved_note_trigger = None
         if self.dropped_indexes:
             self.store.create_indexes(self.dropped_indexes.values())
         self.dropped_indexes = {}

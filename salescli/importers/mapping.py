@@ -200,6 +200,8 @@ EXPORT_ONLY: dict[str, tuple[str, ...]] = {
     "activities": ("id", "deal_id", "contact_id", "company_id", "automation_id"),
     "users": ("id", "open_deals"),
 }
+#: Of those, the ids a row points at: read as hints (see Mapping.export_refs), not as values.
+EXPORT_REFS = frozenset({"company_id", "contact_id", "deal_id"})
 _EXPORT_ALIASES: dict[str, dict[str, str]] = {
     # the names salescli's exports give reference columns -> the import field they fill
     "deals": {"company_external_id": "company_external_id", "contact_email": "contact"},
@@ -427,6 +429,9 @@ class Mapping:
     warnings: list[str] = field(default_factory=list)
     # salescli's own deals export: its id column, which tells apart two deals of one title and company
     export_id: int | None = None
+    # and its columns of the ids a row points at (`_company_id` -> column index): which of two records of one
+    # name it means, when this database has that id under that name
+    export_refs: dict[str, int] = field(default_factory=dict)
 
     def column_of(self, name: str) -> str:
         index = self.fields.get(name)
@@ -492,6 +497,7 @@ def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> M
 
     # 2. salescli's own export: its local ids and counters are recomputed, extra.KEY columns go back to extra
     export_id: int | None = None
+    export_refs: dict[str, int] = {}
     looks_exported = "id" in by_exact and ("external_id" in by_exact or entity == "users") and (
         "created_at" in by_exact)
     for i, h in enumerate(header):
@@ -500,9 +506,13 @@ def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> M
         if h.startswith("extra.") and len(h) > 6:
             targets[i] = ("extra", h[6:], "salescli export")
         elif looks_exported and h in EXPORT_ONLY[entity]:
-            targets[i] = ("-", None, "salescli export (recomputed)")
             if h == "id":
                 export_id = i
+            if h in EXPORT_REFS:
+                export_refs["_" + h] = i
+                targets[i] = ("-", None, "salescli export (tells apart records of one name)")
+            else:
+                targets[i] = ("-", None, "salescli export (recomputed)")
         elif looks_exported and h in _EXPORT_ALIASES[entity]:
             targets[i] = (_EXPORT_ALIASES[entity][h], None, "salescli export")
         elif h == "import_error" and i == len(header) - 1:  # a rejects file, fixed and imported again
@@ -564,7 +574,7 @@ def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> M
             notes.append(f"{name} comes from column \"{header[taken[name]]}\"; derive.{name} fills empty cells")
     warnings = [f'column "{h}" is kept in extra, not read as {name}: --map "{h}={name}" reads it'
                 for h, name in _near_misses(header, targets, entity, taken)]
-    mapping = Mapping(entity, header, uses, dict(taken), extra, notes, warnings, export_id)
+    mapping = Mapping(entity, header, uses, dict(taken), extra, notes, warnings, export_id, export_refs)
     _check_required(mapping, spec, file_name)
     if entity == "users" and extra:
         cols = ", ".join(f'"{header[i]}"' for i, _ in extra)

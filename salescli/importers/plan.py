@@ -58,6 +58,10 @@ CREATED_AHEAD = ("deal has a created date after today (imported as it is: check 
                  "deals have a created date after today (imported as they are: check the file's dates, or --today)")
 CUSTOMERS = ("contact becomes a customer (a deal of theirs is won)",
              "contacts become customers (deals of theirs are won)")  # (said of a dry run too: present tense)
+CHURNED_KEPT = ("churned contact of a won deal stays churned (the file does not say whether the win came before"
+                " the churn: `salescli contact edit ID --status customer` if they bought again)",
+                "churned contacts of won deals stay churned (the file does not say whether the wins came before"
+                " the churn: `salescli contact edit ID --status customer` for those who bought again)")
 SEVERAL_CONTACTS = ("row names several contacts (a;b): the first is linked, the cell is kept in extra",
                     "rows name several contacts (a;b): the first of each is linked, the cell is kept in extra")
 MERGED_ROW = ("row describes a record merged into another since (company merge / contact merge): left as it is",
@@ -190,6 +194,9 @@ class CellParsers:
         self.today = today
         self.day_first = day_first
         self.date_format = date_format
+        # without --day-first/--month-first: the first date that only reads one way, and that way, per separator
+        # (31.12.2026 is German, 12/31/2026 American: one file may hold both)
+        self.first_written: dict[str, tuple[str, str]] = {}
 
     def to_date(self, text: str) -> str:
         if len(text) == 10 and text[4] == "-" and text[7] == "-":
@@ -228,6 +235,17 @@ class CellParsers:
                 written, read = ("month", "day") if self.day_first else ("day", "month")
                 raise InvalidValue(None, text, f"is written {written} first, but dates are read {read} first"
                                    f" here; use --{written}-first if the file writes them so")
+        else:
+            m = _NUMERIC_DATE_RE.match(text)
+            if m and (int(m.group(1)) > 12) != (int(m.group(2)) > 12):
+                # 13/04/2026 can only be day first, 04/30/2026 month first: one file writing both (two exports
+                # pasted together) would be read two ways, and its 03/04/2026 either
+                written = "day" if int(m.group(1)) > 12 else "month"
+                first = self.first_written.setdefault(text[len(m.group(1))], (written, text))
+                if first[0] != written:
+                    raise InvalidValue(None, text, f"is written {written} first, but {first[1]} in this file is"
+                                       f" {first[0]} first; say how the file writes its dates with --day-first or"
+                                       " --month-first")
         return parse_date_or_datetime(text, self.today, self.day_first)
 
     def to_timestamp(self, text: str) -> str:
@@ -338,6 +356,7 @@ class RowReader:
                                  spec_f.max_length))
         self.extra = mapping.extra
         self.export_id = mapping.export_id
+        self.export_refs = list(mapping.export_refs.items())
         self.derived: list[tuple[str, str, list[tuple[str, int]], Callable[[str], Any] | None,
                                  dict[str, str] | None, int]] = []
         for name, template in spec.derive.items():
@@ -393,6 +412,9 @@ class RowReader:
                     raise self._error(exc, column, text, line) from None
         if self.export_id is not None and cells[self.export_id].strip():
             values["_export_id"] = cells[self.export_id].strip()  # (plan_one takes it out: row_export_id)
+        for hint, index in self.export_refs:
+            if cells[index].strip():
+                values[hint] = cells[index].strip()
         if self.derived:
             self._derive(line, cells, values)
         for name, text, convert, vmap, _longest in self.defaults:
@@ -794,6 +816,22 @@ class Planner:
             ids = [int(export_id)]
         return ids
 
+    def keep_export_id(self) -> None:
+        """The record this row creates keeps its id in salescli's own export when this database never had it
+        (an export read into a new database: ids stay, and so do the links between the files)."""
+        if self.row_export_id is not None and self.row_export_id.isdigit():
+            self.writer.keep_id(self.table, int(self.row_export_id))
+
+    @staticmethod
+    def hinted(values: Row, hint: str, ids: list[int]) -> int | None:
+        """Which of several same-name records (ids) the row means, by the id its salescli export gives for it
+        (`company_id`...): when this database has that id among them (the export read back, or into a
+        database that kept its ids)."""
+        text = values.get(hint)
+        if text and text.isdigit() and int(text) in ids:
+            return int(text)
+        return None
+
     def made_for_export_id(self, record_id: int) -> None:
         """A record this file created, and the export id of its row (see by_export_id)."""
         if self.row_export_id is not None:
@@ -964,6 +1002,9 @@ class Planner:
                 domain = domain or as_domain  # a new company named by its domain gets that domain
             ids = rel.company_by_name.get(fold(name), [])
             if len(ids) > 1:
+                hinted = self.hinted(values, "_company_id", ids)
+                if hinted is not None:
+                    return hinted
                 err = rel.ambiguous("company", name, ids, self.col("company"))
                 err.line = line
                 raise err
@@ -1035,7 +1076,8 @@ class Planner:
         return cid
 
     def contact_ref(self, values: Row, line: int, company_id: int | None) -> int | None:
-        key = (values.get("contact_external_id"), values.get("contact") or values.get("contact_name"), company_id)
+        key = (values.get("contact_external_id"), values.get("contact") or values.get("contact_name"), company_id,
+               values.get("_contact_id"))
         pid = self.resolved_contacts.get(key)
         if pid is None:
             pid = self._contact_ref(values, line, company_id)
@@ -1056,7 +1098,7 @@ class Planner:
         if not ref:
             return None
         if field == "contact_name":
-            return self._contact_by_name_at(ref, company_id, line)
+            return self._contact_by_name_at(ref, company_id, line, values)
         if "@" in ref:
             from salescli.models import normalize_email
 
@@ -1072,6 +1114,9 @@ class Planner:
             name = values.get("contact_name") or _name_from_email(email)
             return self.create_contact(name, email, company_id, line)
         ids = rel.contact_by_name.get(fold(ref), [])
+        hinted = self.hinted(values, "_contact_id", ids)
+        if hinted is not None:
+            return hinted
         if len(ids) > 1 and company_id is not None:
             ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
         if len(ids) > 1:
@@ -1090,9 +1135,13 @@ class Planner:
         return [i for i in rel.contact_by_name.get(fold(name), [])
                 if rel.contact_company.get(i) in (company_id, None)]
 
-    def _contact_by_name_at(self, name: str, company_id: int | None, line: int) -> int | None:
+    def _contact_by_name_at(self, name: str, company_id: int | None, line: int, values: Row) -> int | None:
         """A contact named without an e-mail (Pipedrive's "Person - Name"): the one of that name at the company,
-        else a new one there; two of that name there leave the record without a contact (not refused)."""
+        else a new one there; two of that name there leave the record without a contact (not refused). The
+        contact salescli's own export names by id is that one, at any company."""
+        hinted = self.hinted(values, "_contact_id", self.relations.contact_by_name.get(fold(name), []))
+        if hinted is not None:
+            return hinted
         ids = self._name_only_matches(name, company_id)
         if len(ids) == 1:
             return ids[0]
@@ -1103,7 +1152,7 @@ class Planner:
     def probe_contact(self, values: Row, line: int, company_id: int | None) -> None:
         """Raise the errors contact_ref would, without creating anything (before a row writes)."""
         ref, field = _contact_text(values)
-        if (values.get("contact_external_id"), ref, company_id) in self.resolved_contacts:
+        if (values.get("contact_external_id"), ref, company_id, values.get("_contact_id")) in self.resolved_contacts:
             return
         rel = self.relations
         ext = values.get("contact_external_id")
@@ -1123,6 +1172,8 @@ class Planner:
             known = email in rel.contact_by_email
         else:
             ids = rel.contact_by_name.get(fold(ref), [])
+            if self.hinted(values, "_contact_id", ids) is not None:
+                return
             if len(ids) > 1 and company_id is not None:
                 ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
             if len(ids) > 1:
@@ -1293,6 +1344,7 @@ class CompanyPlanner(Planner):
         owner = self.owner(values)
         now = self.writer.now
         self.note_company_twin(name)
+        self.keep_export_id()
         cid = self.writer.create("companies", {
             "name": name, "domain": domain, "industry": values.get("industry"), "segment": values.get("segment"),
             "territory": values.get("territory"), "owner": owner, "tags": _json_tags(values.get("tags")),
@@ -1378,6 +1430,7 @@ class ContactPlanner(Planner):
             return outcome
         owner = self.owner(values)
         now = self.writer.now
+        self.keep_export_id()
         pid = self.writer.create("contacts", {
             "name": name, "email": email, "phone": values.get("phone"), "title": values.get("title"),
             "company_id": company_id, "owner": owner, "status": status or "lead", "source": values.get("source"),
@@ -1755,7 +1808,7 @@ class DealPlanner(Planner):
 
         get = values.get
         ext = get("external_id")
-        company_key = (get("company_external_id"), get("company_domain"), get("company"))
+        company_key = (get("company_external_id"), get("company_domain"), get("company"), get("_company_id"))
         company_id = self.company_cache.get(company_key)
         new_company = False
         if company_id is None:
@@ -1866,6 +1919,7 @@ class DealPlanner(Planner):
         contact_id = self.contact_ref(values, line, company_id) if self.has_contact else None
         owner = self.owner(values)
         self.pending[key] = line
+        self.keep_export_id()
         deal_id = self.writer.create_tuple("deals", (
             title, company_id, contact_id, stage.pipeline_id, stage.id, kind, minor, currency, probability,
             probability_set, category, category_set, expected_close, owner, get("source"), get("next_step"),
@@ -2035,9 +2089,11 @@ class DealPlanner(Planner):
                                   f" them out ({slip}salescli fx set {currency} RATE)")] += n
         if self.won_contacts:
             self.writer.flush()  # (a contact this import made may still be in a buffer)
-            promoted = self.store.promote_contacts(sorted(self.won_contacts))
+            promoted, churned = self.store.promote_contacts(sorted(self.won_contacts))
             if promoted:
                 self.tally.notes[CUSTOMERS] += promoted
+            if churned:
+                self.tally.notes[CHURNED_KEPT] += churned
 
     def _update_deal(self, current: Row, fields: Row, values: Row, stage: StageInfo, redated: str | None) -> str:
         """Write an existing deal's changed fields (redated: the new close day of a won/lost deal kept in its
@@ -2197,14 +2253,18 @@ class ActivityPlanner(Planner):
         if company_id is not None:
             rows = [r for r in rows if r["company_id"] == company_id] or rows
         contact = values.get("contact")
+        hinted = self.hinted(values, "_deal_id", [r["id"] for r in rows])
+        if hinted is not None:
+            rows = [r for r in rows if r["id"] == hinted]
         if len(rows) > 1 and contact:  # two "Renewal" deals: the one with the row's contact
             key = _email_key(contact) if "@" in contact else None
             pid = self.relations.contact_by_email.get(key) if key is not None else None
             rows = [r for r in rows if pid is not None and r["contact_id"] == pid] or rows
         if len(rows) > 1:
             listed = "; ".join(f"{r['id']} {r['title']}" for r in rows[:10])
-            raise RowError(self.col("deal"), title, f"is ambiguous: {len(rows)} deals match ({listed});"
-                           " give the company or the deal's external id", line)
+            give = "the deal's external id" if company_id is not None else "the company or the deal's external id"
+            raise RowError(self.col("deal"), title, f"is ambiguous: {len(rows)} deals match ({listed}); give {give}",
+                           line)
         if not rows:
             raise RowError(self.col("deal"), title, "is not a known deal (import the deals first)", line)
         return rows[0]["id"], rows[0]["company_id"], rows[0]["contact_id"]
@@ -2295,6 +2355,7 @@ class ActivityPlanner(Planner):
             return self.update("activities", current, fields)
         owner = self.owner(values)
         now = self.writer.now
+        self.keep_export_id()
         aid = self.writer.create("activities", {
             "kind": kind, "subject": subject, "body": values.get("body"), "outcome": values.get("outcome"),
             "deal_id": deal_id, "contact_id": contact_id, "company_id": company_id, "owner": owner,

@@ -146,21 +146,25 @@ class ImportStore(RepositoryBase):
     def import_contact_keys(self) -> Iterator[Row]:
         yield from self.stream("SELECT id, name, email, external_id, company_id FROM contacts ORDER BY id")
 
-    def promote_contacts(self, ids: list[int]) -> int:
-        """Make these contacts customers (those not yet), each change logged in the batch as update_logged
-        logs one (status and updated_at before and after), so `import undo` takes it back; how many."""
-        now, done = self.now(), 0
+    def promote_contacts(self, ids: list[int]) -> tuple[int, int]:
+        """Make these contacts customers (the leads and prospects among them), each change logged in the batch
+        as update_logged logs one (status and updated_at before and after), so `import undo` takes it back.
+        A churned contact stays churned: a file of won deals does not say whether the win came before the
+        churn. Returns (how many became customers, how many churned ones were kept)."""
+        now, done, churned = self.now(), 0, 0
         for start in range(0, len(ids), 500):
             part = ids[start:start + 500]
             marks = ", ".join("?" * len(part))
             self.conn.execute(
                 "INSERT INTO changes (batch_id, entity, entity_id, action, changed_at, changed_by, before, after)"
                 " SELECT ?, 'contact', id, 'update', ?, ?, json_object('status', status, 'updated_at', updated_at),"
-                f" json_object('status', 'customer', 'updated_at', ?) FROM contacts WHERE status != 'customer'"
-                f" AND id IN ({marks}) ORDER BY id", (self.batch_id, now, self.user, now, *part))
-            done += self.conn.execute(f"UPDATE contacts SET status = 'customer', updated_at = ? WHERE status !="
-                                      f" 'customer' AND id IN ({marks})", (now, *part)).rowcount
-        return done
+                " json_object('status', 'customer', 'updated_at', ?) FROM contacts WHERE status IN ('lead',"
+                f" 'prospect') AND id IN ({marks}) ORDER BY id", (self.batch_id, now, self.user, now, *part))
+            done += self.conn.execute(f"UPDATE contacts SET status = 'customer', updated_at = ? WHERE status IN"
+                                      f" ('lead', 'prospect') AND id IN ({marks})", (now, *part)).rowcount
+            churned += int(self.scalar(f"SELECT count(*) FROM contacts WHERE status = 'churned' AND id IN ({marks})",
+                                       tuple(part)))
+        return done, churned
 
     def import_merges(self) -> list[Row]:
         """The merges of companies and contacts (`company merge`): entity, the duplicate's id and its keys
@@ -429,6 +433,24 @@ class ImportStore(RepositoryBase):
             self.conn.execute(bulk, (first_id,))
         elif offset is None:
             self.conn.execute(bulk, (first_id,))
+        self.conn.execute(trigger_sql)
+
+    def suspend_stage_note_search(self) -> tuple[str, int] | None:
+        """Drop the trigger that re-indexes a deal when a stage move with a note is written (inside the
+        import's transaction): it costs microseconds on every history row, noted or not. Returns (its SQL,
+        the last history id before the import) for restore_stage_note_search, or None when there is none."""
+        sql = self.scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'stage_history_search_ai'")
+        if not sql:
+            return None
+        self.conn.execute("DROP TRIGGER stage_history_search_ai")
+        return sql, int(self.scalar("SELECT coalesce(max(id), 0) FROM stage_history"))
+
+    def restore_stage_note_search(self, saved: tuple[str, int]) -> None:
+        """Re-index the deals that got a noted stage move in the import, then re-create the trigger. Setting
+        a deal's notes fires deals_search_au, changed or not, which writes its entry as the schema words it."""
+        trigger_sql, last_id = saved
+        self.conn.execute("UPDATE deals SET notes = notes WHERE id IN"
+                          " (SELECT deal_id FROM stage_history WHERE id > ? AND note IS NOT NULL)", (last_id,))
         self.conn.execute(trigger_sql)
 
     @staticmethod
