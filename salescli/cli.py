@@ -134,6 +134,12 @@ class SalesCliGroup(SuggestingGroup):
             _fail(_stopped("terminated", ctx), ExitStatus.TERMINATED)
         except BrokenPipeError:
             _quiet_pipe()
+        except UnicodeEncodeError as exc:  # an argument in another encoding (a Latin-1 terminal): its bytes
+            text = exc.object if isinstance(exc.object, str) else ""  # were kept as lone surrogates
+            if not any("\udc80" <= c <= "\udcff" for c in text[exc.start:exc.end]):
+                raise
+            _fail(f'"{text.strip("%")}" is not UTF-8 text', ExitStatus.USAGE,
+                  "the terminal or script gave it in another encoding: give names in UTF-8")
         except OverflowError:  # a number past SQLite's 64-bit integers, from any option
             _fail("a number given is too large (at most 9223372036854775807)", ExitStatus.USAGE)
         except OSError as exc:

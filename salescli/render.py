@@ -267,7 +267,8 @@ def _stdout_console(fh: IO[str]) -> Any:
     from rich.console import Console
 
     if fh is not sys.stdout:
-        return Console(file=fh, highlight=False, no_color=True, force_terminal=False, width=120)
+        # -o FILE: no terminal to fit, as when stdout is redirected (one row a line, values whole)
+        return Console(file=fh, highlight=False, no_color=True, force_terminal=False, width=500, soft_wrap=False)
     options: dict[str, Any] = {"highlight": False, "soft_wrap": False}
     if _plain():
         options["color_system"] = None

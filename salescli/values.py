@@ -851,6 +851,12 @@ def _parse_with_dateutil(text: str, s: str, words: list[str], today: date, *, al
     if first.month != second.month:
         raise InvalidValue(None, text, f"is not a date {_DATE_EXAMPLES}")
     if first.day != second.day:
+        short = [n for n in _NUMBER_TOKEN_RE.findall(cleaned) if len(n) <= 3]
+        if short and first.year == second.year:  # "Dec 45": a day past the month's end, read as the year 2045
+            import calendar
+
+            raise InvalidValue(None, text, f"is not a valid date (no day {int(short[0])} in"
+                                           f" {calendar.month_name[first.month]})")
         raise InvalidValue(None, text, "has no day of the month (a month is a period, not a date)")
     if first.year == second.year:
         if str(first.year) not in _NUMBER_TOKEN_RE.findall(cleaned):

@@ -59,6 +59,17 @@ def test_an_explicit_company_wins_over_the_contacts(ok, people):
     assert (row["contact"], row["company"]) == ("Ana Lima", "Beta GmbH")
 
 
+def test_a_contact_of_another_company_than_the_deals_is_noted(ok, people):
+    ok("deal", "add", "Pilot", "--company", "acme.io")
+    res = ok("activity", "log", "call", "Pricing", "--deal", "1", "--contact", "ben@beta.de")
+    assert res.stderr == ("note: contact 2 Ben Otto is at Beta GmbH, not at deal 1's company (Acme Corp), under which"
+                          " this is filed; --company files it under another\nlogged call 1\n")
+    row = json.loads(ok("activity", "show", "1", "-f", "json").stdout)
+    assert (row["contact"], row["company"]) == ("Ben Otto", "Acme Corp")
+    assert ok("activity", "log", "call", "Again", "--deal", "1", "--contact", "ben@beta.de", "--company",
+              "beta.de").stderr == "logged call 2\n"  # (said where it goes: nothing to note)
+
+
 def test_a_new_deal_replaces_only_the_links_the_old_deal_brought(ok, people):
     ok("deal", "add", "Acme deal", "--contact", "ana@acme.io")  # 1: Ana at Acme
     ok("deal", "add", "Beta deal", "--contact", "ben@beta.de")  # 2: Ben at Beta

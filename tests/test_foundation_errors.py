@@ -91,6 +91,16 @@ def test_no_traceback_unless_salescli_debug(crm: Run, db: Path, run_exe: Run) ->
     assert res.returncode != 0 and "Traceback" in res.stderr and "NotFound" in res.stderr
 
 
+def test_a_name_in_another_encoding_is_one_error_line_not_a_traceback(crm: Run, db: Path, run_exe: Run) -> None:
+    before = digest(db)
+    latin1 = os.fsdecode(b"Caf\xe9")  # a Latin-1 terminal's bytes: not UTF-8
+    for args in (("deal", "show", latin1), ("history", "deal", latin1), ("pipeline", "show", latin1)):
+        res = run_exe("--db", str(db), *args)
+        assert (res.returncode, res.stderr) == (2, 'Error: "Caf\\udce9" is not UTF-8 text\nHint: the terminal or'
+                                                   " script gave it in another encoding: give names in UTF-8\n"), args
+    assert digest(db) == before
+
+
 def test_a_real_subprocess_round_trip(run_exe: Run, tmp_path: Path) -> None:
     db = tmp_path / "real.db"
     add = run_exe("--db", str(db), "--today", "2026-11-26", "company", "add", "Acme", "--domain", "acme.io")

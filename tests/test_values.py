@@ -598,6 +598,8 @@ def test_parse_date_day_first(text: str, day_first: bool | None, expected: date)
         ("5 December '26", "has a two-digit year; write the year with four digits"),
         ("December 2026", "has no day of the month (a month is a period, not a date)"),
         ("Dec", "has no day of the month (a month is a period, not a date)"),
+        ("Dec 45", "is not a valid date (no day 45 in December)"),  # (not the year 2045 missing its day)
+        ("Feb 30", "is not a valid date"),
         ("Fri Dec 5 2026", "is not a Saturday (the weekday does not match)"),
         ("0001-01-01", "is out of range (years 1900-2200)"),
         ("1899-12-31", "is out of range (years 1900-2200)"),
