@@ -159,6 +159,23 @@ def test_a_broken_json_lines_record_is_a_bad_row_the_others_can_skip(ok: Run, cl
     assert [c["name"] for c in json.loads(ok("company", "list", "-f", "json").stdout)] == ["A1", "A3"]
 
 
+def test_a_json_list_or_object_where_one_value_belongs_is_refused(cli: Run, ok: Run, db: Path,
+                                                                 tmp_path: Path) -> None:
+    ok("init")
+    before = digest(db)
+    path = write(tmp_path, "d.jsonl", '{"title": "A", "company": ["Acme", "Globex"]}\n'
+                                      '{"title": "B", "company": {"name": "Acme"}}\n'
+                                      '{"title": "C", "company": "Acme", "tags": ["vip", "q4"], "crm": {"id": 7}}\n')
+    res = cli("import", "deals", str(path))
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        4, 'Error: d.jsonl:1: company "Acme, Globex" is a JSON list or object, where one value is expected')
+    assert digest(db) == before  # (not a company named "Acme, Globex")
+    res = ok("import", "deals", str(path), "--on-error", "skip", "--rejects", str(tmp_path / "rj.csv"))
+    assert "3 rows — 1 created, 0 updated, 0 unchanged, 2 rejected" in res.stderr
+    deal = json.loads(ok("deal", "show", "C", "-f", "json").stdout)
+    assert (deal["company"], deal["tags"], deal["extra"]) == ("Acme", ["vip", "q4"], {"crm": '{"id": 7}'})
+
+
 def test_an_empty_json_lines_file_is_no_records(ok: Run, tmp_path: Path) -> None:
     # `export activities -o a.jsonl` of an empty table writes nothing: it reads back as nothing to import
     path = write(tmp_path, "a.jsonl", b"")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from salescli.errors import ImportRejected, InvalidValue, NotFound
 from salescli.importers.mapping import FIELDS, Mapping, MapSpec, fill_template, template_columns
-from salescli.importers.reading import BadRecord
+from salescli.importers.reading import BadRecord, JsonValue
 from salescli.render import restore_cell
 from salescli.services.pipeline import (
     default_forecast_category,
@@ -355,6 +355,7 @@ class RowReader:
             self.columns.append((index, name, mapping.header[index], kinds.get(spec_f.kind), spec.values.get(name),
                                  spec_f.max_length))
         self.extra = mapping.extra
+        self.list_fields = frozenset(n for n in mapping.fields if specs[n].kind in ("tags", "history"))
         self.export_id = mapping.export_id
         self.export_refs = list(mapping.export_refs.items())
         self.derived: list[tuple[str, str, list[tuple[str, int]], Callable[[str], Any] | None,
@@ -390,6 +391,8 @@ class RowReader:
             raw = cells[index]
             if not raw:
                 continue
+            if type(raw) is JsonValue and name not in self.list_fields:
+                raise RowError(column, raw, "is a JSON list or object, where one value is expected", line)
             text = raw.strip()
             if not text:
                 continue

@@ -491,10 +491,15 @@ def _json_cell(value: Any) -> str:
     from salescli.render import csv_cell, neutralise_cell
 
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return neutralise_cell(", ".join(value))
+        return JsonValue(neutralise_cell(", ".join(value)))
     if isinstance(value, list | dict):
-        return neutralise_cell(json.dumps(value, ensure_ascii=False, default=str))
+        return JsonValue(neutralise_cell(json.dumps(value, ensure_ascii=False, default=str)))
     return csv_cell(value)
+
+
+class JsonValue(str):
+    """The cell of a JSON list or object: tags and a stage history take one; a field of one value refuses it
+    (`"company": ["Acme", "Globex"]` is no company named "Acme, Globex")."""
 
 
 def _check_header(where: str, header: list[str], delimiter: str, sniffed: bool) -> None:
