@@ -189,11 +189,11 @@ def test_roundtrip_keeps_ids_and_the_links_between_records_of_one_name(ok: Run, 
     for entity in ("companies", "contacts", "deals", "activities"):  # and read back again: the same records
         res = ok("import", entity, str(tmp_path / f"{entity}.{form}"), database=tmp_path / "copy.db")
         assert " 0 created, 0 updated, " in res.stderr, entity
-    other = tmp_path / "other.db"  # a database whose ids are others: an id there is no hint
-    ok("company", "add", "Same", database=other)
-    ok("company", "add", "Same", database=other)
-    res = cli("import", "deals", str(tmp_path / f"deals.{form}"), database=other)
-    assert res.exit_code == 4 and 'company "Same" is ambiguous: 2 companies match (1 Same; 2 Same)' in res.stderr
+    other = tmp_path / "other.db"  # a database with a company before: the export's ids are not its ids
+    ok("company", "add", "Zed", database=other)
+    ok("import", "companies", str(tmp_path / f"companies.{form}"), database=other)  # ids 2-4, not 1, 3, 4
+    res = cli("import", "deals", str(tmp_path / f"deals.{form}"), database=other)  # (no id of it is trusted)
+    assert res.exit_code == 4 and 'company "Same" is ambiguous: 2 companies match (3 Same; 4 Same)' in res.stderr
 
 
 def test_an_older_export_read_back_does_not_move_the_last_activity_back(ok: Run, tmp_path: Path) -> None:
@@ -251,3 +251,10 @@ def test_roundtrip_property(cli: Run, deals: list[dict[str, str]]) -> None:
         assert res.exit_code == 0, res.stderr
         roundtrip(cli, first, second, folder, ("companies", "deals"), as_json=False)
         roundtrip(cli, first, folder / "third.db", folder, ("companies", "deals"), as_json=False, form="json")
+
+
+def test_an_export_id_that_is_no_ascii_number_is_no_id(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "c.csv", "id,name,external_id,created_at\n²,Acme,,\n7,Beta,,\n")  # ("²".isdigit())
+    ok("import", "companies", str(path))
+    assert [(c["id"], c["name"]) for c in json.loads(ok("company", "list", "-f", "json").stdout)] == [
+        (1, "Acme"), (7, "Beta")]

@@ -154,6 +154,7 @@ class Writer:
         self.rejects = rejects
         self.next_id = {t: repo.next_id(t) for t in WRITE_ORDER}
         self.first_id = dict(self.next_id)
+        self.id_gaps = 0  # ids skipped to keep an export's ids (see keep_id)
         self.flushed_id = dict(self.next_id)
         self.buffers: dict[str, list[tuple[Any, ...]]] = {t: [] for t in WRITE_ORDER}
         self.lines: dict[str, array[int]] = {t: array("I") for t in WRITE_ORDER}
@@ -165,7 +166,9 @@ class Writer:
             saved = repo.suspend_search_insert(table)
             if saved is not None:
                 self.saved_triggers[table] = saved
-        self.saved_note_trigger = repo.suspend_stage_note_search() if "deals" in tables else None
+        # (only while the new deals are indexed in bulk at the end, which reads their notes: the import
+        # writes noted moves for new deals only)
+        self.saved_note_trigger = repo.suspend_stage_note_search() if "deals" in self.saved_triggers else None
         self.rows_before = {t: repo.row_count(t) for t in bulk_tables}  # tables whose indexes may go bulk
         self.dropped_indexes: dict[str, str] = {}  # name -> SQL, re-created at the end
         self.keep_indexes: set[str] = set()  # indexes the planner's lookups need
@@ -187,14 +190,16 @@ class Writer:
         self.lines[table].append(line)
         return new_id
 
-    def keep_id(self, table: str, wanted: int) -> None:
+    def keep_id(self, table: str, wanted: int) -> bool:
         """The next record of table gets id `wanted` when no record of the table ever had it (salescli's own
-        export read into a new database keeps its ids); an id far ahead is not kept (a gap of ids is padded
-        in the line index)."""
+        export read into a new database keeps its ids); whether it does. The gaps of one import add up to at
+        most KEPT_ID_GAP ids (each is padded in the line index)."""
         gap = wanted - self.next_id[table]
-        if 0 < gap <= KEPT_ID_GAP:
+        if 0 < gap and self.id_gaps + gap <= KEPT_ID_GAP:
+            self.id_gaps += gap
             self.lines[table].extend(array("I", bytes(4 * gap)))
             self.next_id[table] = wanted
+        return self.next_id[table] == wanted
 
     def history(self, deal_id: int, from_id: int | None, to_id: int, when: str, by: str | None = None,
                 note: str | None = None, forced: int = 0) -> None:
@@ -501,6 +506,8 @@ def _run(repo: Repository, csv_file: CsvFile, mapping: Mapping, options: ImportO
     summary = report.summary()
     summary.pop("mapping", None)
     summary["delimiter"] = describe_delimiter(csv_file.delimiter)
+    if planner.ids_kept:
+        summary["kept_ids"] = True  # its records have their export's ids: the export's *_id columns name them
     repo.finish_import_batch(batch_id, summary)
 
 

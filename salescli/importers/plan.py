@@ -794,6 +794,7 @@ class Planner:
         self.new_owner_keys: dict[str, str] = {}  # a new full name with one letter dropped (or none) -> that name
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
+        self.ids_kept: bool | None = None  # every record made kept its export id (None: none made so)
         self.export_ids: dict[int, str] = {}  # record created by this file -> its id in the export read
         # the row's amount is in a currency besides the base: rows by currency (each needs a rate for totals)
         self.row_foreign: str | None = None
@@ -821,19 +822,21 @@ class Planner:
 
     def keep_export_id(self) -> None:
         """The record this row creates keeps its id in salescli's own export when this database never had it
-        (an export read into a new database: ids stay, and so do the links between the files)."""
-        if self.row_export_id is not None and self.row_export_id.isdigit():
-            self.writer.keep_id(self.table, int(self.row_export_id))
+        (an export read into a new database: ids stay, and so do the links between the files). Whether every
+        record the file made kept its id is recorded with the batch (`kept_ids`), for hinted."""
+        text = self.row_export_id
+        kept = text is not None and text.isascii() and text.isdigit() and self.writer.keep_id(self.table, int(text))
+        self.ids_kept = kept and self.ids_kept is not False
 
-    @staticmethod
-    def hinted(values: Row, hint: str, ids: list[int]) -> int | None:
+    def hinted(self, values: Row, hint: str, ids: list[int]) -> int | None:
         """Which of several same-name records (ids) the row means, by the id its salescli export gives for it
-        (`company_id`...): when this database has that id among them (the export read back, or into a
-        database that kept its ids)."""
+        (`company_id`...): that id among them, when an import that kept every id of its export made it (the
+        export's ids are this database's). Any other record of that id may be another one of that name."""
         text = values.get(hint)
-        if text and text.isdigit() and int(text) in ids:
-            return int(text)
-        return None
+        if not (text and text.isascii() and text.isdigit() and int(text) in ids):
+            return None
+        entity = {"_company_id": "company", "_contact_id": "contact", "_deal_id": "deal"}[hint]
+        return int(text) if self.store.made_with_kept_ids(entity, int(text)) else None
 
     def made_for_export_id(self, record_id: int) -> None:
         """A record this file created, and the export id of its row (see by_export_id)."""
@@ -1117,11 +1120,11 @@ class Planner:
             name = values.get("contact_name") or _name_from_email(email)
             return self.create_contact(name, email, company_id, line)
         ids = rel.contact_by_name.get(fold(ref), [])
-        hinted = self.hinted(values, "_contact_id", ids)
-        if hinted is not None:
-            return hinted
         if len(ids) > 1 and company_id is not None:
             ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
+        hinted = self.hinted(values, "_contact_id", ids) if len(ids) > 1 else None
+        if hinted is not None:
+            return hinted
         if len(ids) > 1:
             err = rel.ambiguous("contact", ref, ids, self.col(field))
             err.line = line
@@ -1141,11 +1144,11 @@ class Planner:
     def _contact_by_name_at(self, name: str, company_id: int | None, line: int, values: Row) -> int | None:
         """A contact named without an e-mail (Pipedrive's "Person - Name"): the one of that name at the company,
         else a new one there; two of that name there leave the record without a contact (not refused). The
-        contact salescli's own export names by id is that one, at any company."""
-        hinted = self.hinted(values, "_contact_id", self.relations.contact_by_name.get(fold(name), []))
+        one salescli's own export names by id (see hinted) among them, else among all of that name."""
+        ids = self._name_only_matches(name, company_id)
+        hinted = self.hinted(values, "_contact_id", ids or self.relations.contact_by_name.get(fold(name), []))
         if hinted is not None:
             return hinted
-        ids = self._name_only_matches(name, company_id)
         if len(ids) == 1:
             return ids[0]
         if ids or not self.options.create_missing:
@@ -1175,10 +1178,10 @@ class Planner:
             known = email in rel.contact_by_email
         else:
             ids = rel.contact_by_name.get(fold(ref), [])
-            if self.hinted(values, "_contact_id", ids) is not None:
-                return
             if len(ids) > 1 and company_id is not None:
                 ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
+            if len(ids) > 1 and self.hinted(values, "_contact_id", ids) is not None:
+                return
             if len(ids) > 1:
                 err = rel.ambiguous("contact", ref, ids, self.col(field))
                 err.line = line
@@ -2074,9 +2077,10 @@ class DealPlanner(Planner):
             self.writer.history(deal_id, previous, stage.id, entered)
 
     def after_rows(self) -> None:
-        """The contacts of the deals this import made won become customers (a lead, prospect or churned one
-        before), as `deal won` does; each change is in the batch, so `import undo` takes it back. A pipeline
-        the import created gets the Won or Lost stage no row gave it (every pipeline has both)."""
+        """The contacts of the deals this import made won become customers (a lead or prospect before; a
+        churned one stays, said in a note), as `deal won` does; each change is in the batch, so `import undo`
+        takes it back. A pipeline the import created gets the Won or Lost stage no row gave it (every pipeline
+        has both)."""
         self._complete_new_pipelines()
         if self.foreign:
             base = self.base_currency
@@ -2256,7 +2260,7 @@ class ActivityPlanner(Planner):
         if company_id is not None:
             rows = [r for r in rows if r["company_id"] == company_id] or rows
         contact = values.get("contact")
-        hinted = self.hinted(values, "_deal_id", [r["id"] for r in rows])
+        hinted = self.hinted(values, "_deal_id", [r["id"] for r in rows]) if len(rows) > 1 else None
         if hinted is not None:
             rows = [r for r in rows if r["id"] == hinted]
         if len(rows) > 1 and contact:  # two "Renewal" deals: the one with the row's contact

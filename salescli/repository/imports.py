@@ -264,6 +264,13 @@ class ImportStore(RepositoryBase):
     def batch_change_count(self, batch_id: int) -> int:
         return int(self.scalar("SELECT count(*) FROM changes WHERE batch_id = ?", (batch_id,)))
 
+    def made_with_kept_ids(self, entity: str, entity_id: int) -> bool:
+        """Whether an import that kept every id of the export it read made this record (see kept_ids)."""
+        return self.scalar(
+            "SELECT 1 FROM changes c JOIN import_batches b ON b.id = c.batch_id WHERE c.entity = ? AND"
+            " c.entity_id = ? AND c.action = 'create' AND json_extract(b.summary, '$.kept_ids') = 1 LIMIT 1",
+            (entity, entity_id)) is not None
+
     def finish_import_batch(self, batch_id: int, summary: dict[str, Any]) -> None:
         self.conn.execute("UPDATE import_batches SET summary = ? WHERE id = ?",
                           (json.dumps(summary, ensure_ascii=False), batch_id))
@@ -438,7 +445,8 @@ class ImportStore(RepositoryBase):
     def suspend_stage_note_search(self) -> tuple[str, int] | None:
         """Drop the trigger that re-indexes a deal when a stage move with a note is written (inside the
         import's transaction): it costs microseconds on every history row, noted or not. Returns (its SQL,
-        the last history id before the import) for restore_stage_note_search, or None when there is none."""
+        the last history id before the import) for restore_stage_note_search, or None when there is none.
+        (Only new deals get noted moves from a file, and they are indexed at the end with their notes.)"""
         sql = self.scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'stage_history_search_ai'")
         if not sql:
             return None
@@ -446,12 +454,7 @@ class ImportStore(RepositoryBase):
         return sql, int(self.scalar("SELECT coalesce(max(id), 0) FROM stage_history"))
 
     def restore_stage_note_search(self, saved: tuple[str, int]) -> None:
-        """Re-index the deals that got a noted stage move in the import, then re-create the trigger. Setting
-        a deal's notes fires deals_search_au, changed or not, which writes its entry as the schema words it."""
-        trigger_sql, last_id = saved
-        self.conn.execute("UPDATE deals SET notes = notes WHERE id IN"
-                          " (SELECT deal_id FROM stage_history WHERE id > ? AND note IS NOT NULL)", (last_id,))
-        self.conn.execute(trigger_sql)
+        self.conn.execute(saved[0])
 
     @staticmethod
     def _search_offset(table: str) -> int | None:

@@ -162,7 +162,7 @@ def _links(repo: Repository, refs: LinkRefs, current: Row | None = None) -> dict
     if refs.company is None and not keep_company and (brought_company is not None or moved):
         links["company_id"] = brought_company or _company_of(repo, links["contact_id"])
     if deal is not None and contact is not None and refs.company is None and contact.get("company_id") and (
-            deal.get("company_id") and contact["company_id"] != deal["company_id"]):
+            deal.get("company_id") and contact["company_id"] != deal["company_id"] == links["company_id"]):
         repo.notices.append(f"note: contact {contact['id']} {contact['name']} is at {contact.get('company')}, not at"
                             f" deal {deal['id']}'s company ({deal.get('company')}), under which this is filed;"
                             " --company files it under another")
