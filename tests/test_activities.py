@@ -100,6 +100,16 @@ def test_notes_from_stdin_owner_and_date(ok, people):
     assert (row["occurred_at"], row["owner"]) == ("2026-11-20", "sam")
 
 
+@pytest.mark.parametrize("entity, add, edit", [("deal", ("deal", "add", "Pilot"), ("deal", "edit", "Pilot")),
+                                               ("company", ("company", "add", "Gamma"), ("company", "edit", "Gamma")),
+                                               ("contact", ("contact", "add", "Cy"), ("contact", "edit", "Cy"))])
+def test_notes_dash_reads_stdin_for_deals_companies_and_contacts_too(ok, people, entity, add, edit):
+    ok(*add, "--notes", "-", input="from a pipe\n")  # (was stored as "-")
+    assert json.loads(ok(entity, "show", add[2], "-f", "json").stdout)["notes"] == "from a pipe"
+    ok(*edit, "--notes", "-", input="line one\nline two\n")
+    assert json.loads(ok(entity, "show", add[2], "-f", "json").stdout)["notes"] == "line one\nline two"
+
+
 def test_a_date_without_a_year_or_a_weekday_means_the_last_one(ok, people):
     # today is Thursday 2026-11-26: what happened "Nov 20" or "friday" happened last week
     ok("activity", "log", "meeting", "Demo", "--contact", "ana@acme.io", "--date", "Nov 20")

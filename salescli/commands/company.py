@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from salescli.commands.activity import read_notes
 from salescli.commands.options import (
     AllOpt,
     FormatOpt,
@@ -33,7 +34,7 @@ IndustryOpt = Annotated[str | None, typer.Option("--industry", help="Industry.")
 SegmentOpt = Annotated[str | None, typer.Option("--segment", help="b2b, b2c, enterprise, saas or any word.")]
 TerritoryOpt = Annotated[str | None, typer.Option("--territory", help="Sales territory.")]
 OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Owner (default: you).")]
-NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes.")]
+NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes (- reads them from stdin).")]
 EditOwnerOpt = Annotated[str | None, typer.Option("--owner", help="New owner.")]
 
 
@@ -96,7 +97,7 @@ def add(
     row = add_company(
         app.repo(create=True),
         {"name": name, "domain": domain, "industry": industry, "segment": segment,
-         "territory": territory, "owner": owner or app.user, "tags": tags_from(tag), "notes": notes},
+         "territory": territory, "owner": owner or app.user, "tags": tags_from(tag), "notes": read_notes(notes)},
     )
     flush_notices(app)
     say(f"added company {row['id']} {row['name']}")
@@ -186,7 +187,7 @@ def edit(
 
     changes: dict[str, Any] = {
         k: v for k, v in {"name": name, "domain": domain, "industry": industry, "segment": segment,
-                          "territory": territory, "owner": owner, "notes": notes}.items() if v is not None
+                          "territory": territory, "owner": owner, "notes": read_notes(notes)}.items() if v is not None
     }
     app = app_context(ctx)
     repo = app.repo()

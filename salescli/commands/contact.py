@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from salescli.commands.activity import read_notes
 from salescli.commands.options import (
     AllOpt,
     FormatOpt,
@@ -36,7 +37,7 @@ CompanyOpt = Annotated[
 OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Owner (default: you).")]
 StatusOpt = Annotated[str | None, typer.Option("--status", help="lead, prospect, customer or churned.")]
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Where the contact came from.")]
-NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes.")]
+NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes (- reads them from stdin).")]
 EditOwnerOpt = Annotated[str | None, typer.Option("--owner", help="New owner.")]
 
 
@@ -103,7 +104,7 @@ def add(
     row = add_contact(
         app.repo(create=True),
         {"name": name, "email": email, "phone": phone, "title": title, "owner": owner or app.user,
-         "status": status, "source": source, "tags": tags_from(tag), "notes": notes},
+         "status": status, "source": source, "tags": tags_from(tag), "notes": read_notes(notes)},
         company_ref=company,
     )
     flush_notices(app)
@@ -209,7 +210,7 @@ def edit(
 
     changes: dict[str, Any] = {
         k: v for k, v in {"name": name, "email": email, "phone": phone, "title": title, "owner": owner,
-                          "status": status, "source": source, "notes": notes}.items() if v is not None
+                          "status": status, "source": source, "notes": read_notes(notes)}.items() if v is not None
     }
     app = app_context(ctx)
     row, changed = edit_contact(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from salescli.commands.activity import read_notes
 from salescli.commands.lazy import LazyTyper
 from salescli.commands.options import (
     AllOpt,
@@ -52,7 +53,7 @@ NextStepOpt = Annotated[str | None, typer.Option("--next-step", help="The next s
 NextStepDateOpt = Annotated[str | None, typer.Option("--next-step-date", help="When the next step is due.")]
 RecurringOpt = Annotated[str | None, typer.Option("--recurring", help="none, month or year (SaaS: MRR/ARR).")]
 ExternalIdOpt = Annotated[str | None, typer.Option("--external-id", help="Id in another system (unique).")]
-NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes.")]
+NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free-text notes (- reads them from stdin).")]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="A note for the stage history.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Enter the stage even if required fields are missing "
                                                         "(recorded in the history).")]
@@ -181,7 +182,7 @@ def _fields(
 
     fields: dict[str, Any] = {}
     plain = {"title": title, "amount": amount, "company": company, "contact": contact, "owner": owner,
-             "source": source, "next_step": next_step, "external_id": external_id, "notes": notes}
+             "source": source, "next_step": next_step, "external_id": external_id, "notes": read_notes(notes)}
     fields.update({k: v for k, v in plain.items() if v is not None})
     if currency is not None:
         fields["currency"] = parsed(parse_currency, currency, "--currency")
@@ -253,7 +254,7 @@ def add(
     fields = _fields(app, title=title, amount=amount, currency=currency, company=company, contact=contact,
                      probability=probability, forecast=forecast, close=close, owner=owner, source=source,
                      next_step=next_step, next_step_date=next_step_date, recurring=recurring,
-                     external_id=external_id, notes=notes)
+                     external_id=external_id, notes=read_notes(notes))
     fields["tags"] = tags_from(tag)
     when = _day(app, on_date, "--date")
     repo = app.repo(create=True)
@@ -410,7 +411,7 @@ def edit(
     fields = _fields(app, title=title, amount=amount, currency=currency, company=company, contact=contact,
                      probability=probability, forecast=forecast, close=close, owner=owner, source=source,
                      next_step=next_step, next_step_date=next_step_date, recurring=recurring,
-                     external_id=external_id, notes=notes, clear=True)
+                     external_id=external_id, notes=read_notes(notes), clear=True)
     tags = tag_changes(tags_from(tag) if tag is not None else None, tags_from(add_tag), tags_from(remove_tag))
     row, changed = edit_deal(app.repo(), ref, fields, tags=tags, force=force)
     flush_notices(app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -221,6 +222,8 @@ class RepositoryBase:
         the database, keeping its mode; other commands refuse it (a truncated database is no new one)."""
         created: FileId | None = None
         folders: list[Path] = []
+        # another process created the file a moment ago: it may still be making it a database (seconds to wait)
+        racing = 0.0
         if not path.exists():
             if not create:
                 raise DatabaseError(
@@ -245,7 +248,8 @@ class RepositoryBase:
                     os.close(fd)
                 created = (st.st_dev, st.st_ino)
             except FileExistsError:
-                folders = []  # another process created it first; open it like any other
+                folders = []  # another process created it first; open it like any other, once it is one
+                racing = 3.0  # (making a database takes well under a second)
             except OSError as exc:
                 _remove_folders(folders)
                 raise DatabaseError(f"cannot create database {path}: {exc.strerror}") from None
@@ -253,11 +257,24 @@ class RepositoryBase:
             raise DatabaseError(f"{path} is a folder, not a database file")
         elif not path.is_file():  # a FIFO would block the read below forever; a device is no database
             raise DatabaseError(f"{path} is not a regular file, not a database file")
+        elif time.time() - path.stat().st_mtime < 2:
+            racing = 1.5  # (made a moment ago: perhaps by a process that is still making it a database)
         fresh = created is not None or (adopt_empty and path.is_file() and path.stat().st_size == 0)
         repo = None
         try:
-            repo = cls._connect(path, created=fresh, busy_timeout=busy_timeout, user=user, now=now,
-                                read_only=read_only)
+            deadline = time.monotonic() + racing
+            while True:
+                try:
+                    repo = cls._connect(path, created=fresh, busy_timeout=busy_timeout, user=user, now=now,
+                                        read_only=read_only)
+                    break
+                except DatabaseError as exc:
+                    # two cron jobs' first runs: the loser of the create waits for the winner's schema
+                    # (an empty file, or one without salescli's id yet, until the winner commits)
+                    if not racing or time.monotonic() > deadline or not (
+                            "is an empty file" in exc.message or "of another application" in exc.message):
+                        raise
+                    time.sleep(0.05)
             repo.file_id = created or _file_id(path)
             if created is not None:
                 repo.created = created

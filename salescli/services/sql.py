@@ -43,7 +43,7 @@ def run_query(app: AppContext, query: str) -> tuple[list[str], Iterator[dict[str
         if "readonly" in text or "read-only" in text or "not authorized" in text or "authorization denied" in text:
             raise RuleError(f"sql: only reading queries are allowed ({text})",
                             hint="salescli sql opens the database read-only; change data with the commands") from None
-        raise UsageError(f"sql: {text}") from None
+        raise _query_error(exc, app.db_path) from None
     unique = _unique(columns)
 
     def as_dicts() -> Iterator[dict[str, Any]]:
@@ -52,9 +52,20 @@ def run_query(app: AppContext, query: str) -> tuple[list[str], Iterator[dict[str
                 # a BLOB as SQLite writes one (x'00ff'), not Python's b'\x00\xff'
                 yield dict(zip(unique, (f"x'{v.hex()}'" if isinstance(v, bytes) else v for v in row), strict=True))
         except sqlite3.DatabaseError as exc:
-            raise UsageError(f"sql: {exc}") from None
+            raise _query_error(exc, app.db_path) from None
 
     return unique, as_dicts()
+
+
+def _query_error(exc: sqlite3.DatabaseError, path: Any) -> Exception:
+    """A query SQLite cannot run is the user's (exit 2); a database that is corrupt, busy or unreadable
+    is a storage fault (exit 5), as for every other command given that file."""
+    text = str(exc).lower()
+    if any(w in text for w in ("malformed", "corrupt", "not a database", "disk i/o", "locked", "busy")):
+        from salescli.repository.base import translate_sqlite_error
+
+        return translate_sqlite_error(exc, path)
+    return UsageError(f"sql: {exc}")
 
 
 def _unique(columns: list[str]) -> list[str]:

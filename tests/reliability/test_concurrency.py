@@ -142,6 +142,29 @@ def test_processes_opening_an_old_database_at_once_migrate_it_exactly_once(sandb
         assert_healthy(db)
 
 
+def test_processes_writing_to_a_new_database_at_once_all_write(sandbox: Sandbox) -> None:
+    """Two cron jobs' first runs: four processes add a deal to a file none has made yet, on one signal; the
+    ones that lose the create wait for the winner to make it a database (it was "an empty file" or "of
+    another application" to them)."""
+    rounds, n = 10, 4
+    dbs = [sandbox.root / f"new{r}.db" for r in range(rounds)]
+    scripts = [[step for r, db in enumerate(dbs) for step in ({"wait": str(sandbox.root / f"go{r}")},
+                                                              cmd(db, "deal", "add", f"R{i}"))] for i in range(n)]
+    racers = start_racers(sandbox, scripts)
+    for r in range(rounds):
+        (sandbox.root / f"go{r}").touch()
+    results = racer_results(racers)
+    for r, db in enumerate(dbs):
+        ran = [results[i][r] for i in range(n)]
+        assert [x["code"] for x in ran] == [0] * n, ran
+        conn = sqlite3.connect(db)
+        try:
+            assert sorted(t for (t,) in conn.execute("SELECT title FROM deals")) == ["R0", "R1", "R2", "R3"]
+        finally:
+            conn.close()
+        assert_healthy(db)
+
+
 @pytest.mark.parametrize("stdin", ["devnull", "closed-pipe"])
 def test_a_destructive_command_with_no_terminal_refuses_instead_of_hanging(crm: Sandbox, stdin: str) -> None:
     before = snapshot(crm.db)

@@ -174,7 +174,8 @@ def test_unusable_database_files_are_refused_untouched(crm: Sandbox, kind: str) 
     reader = ("company", "list", "-o", str(out_file)) if how == "middle" else ("company", "list", "-f", "json")
     writer = ("company", "list", "--sort", "name", "-o", str(out_file)) if how == "middle" else (
         "company", "add", "Zeta")
-    for args in (reader, writer):
+    query = ("sql", "SELECT * FROM companies", *(("-o", str(out_file)) if how == "middle" else ("-f", "json")))
+    for args in (reader, writer, query):  # (`sql` as every other command: a storage fault, not the query's)
         out = crm.run(*args)
         assert_refused(out, 5, says=words, outputs=[out_file])
         assert len(out.stderr.splitlines()) == 2, f"no hint says what to do: {out}"
