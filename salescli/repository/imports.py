@@ -442,19 +442,18 @@ class ImportStore(RepositoryBase):
             self.conn.execute(bulk, (first_id,))
         self.conn.execute(trigger_sql)
 
-    def suspend_stage_note_search(self) -> tuple[str, int] | None:
+    def suspend_stage_note_search(self) -> str | None:
         """Drop the trigger that re-indexes a deal when a stage move with a note is written (inside the
-        import's transaction): it costs microseconds on every history row, noted or not. Returns (its SQL,
-        the last history id before the import) for restore_stage_note_search, or None when there is none.
-        (Only new deals get noted moves from a file, and they are indexed at the end with their notes.)"""
+        import's transaction): it costs microseconds on every history row, noted or not. Returns its SQL, to
+        re-create it with at the end, or None when there is none. (Only new deals get noted moves from a
+        file, and they are indexed at the end with their notes.)"""
         sql = self.scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'stage_history_search_ai'")
-        if not sql:
-            return None
-        self.conn.execute("DROP TRIGGER stage_history_search_ai")
-        return sql, int(self.scalar("SELECT coalesce(max(id), 0) FROM stage_history"))
+        if sql:
+            self.conn.execute("DROP TRIGGER stage_history_search_ai")
+        return sql or None
 
-    def restore_stage_note_search(self, saved: tuple[str, int]) -> None:
-        self.conn.execute(saved[0])
+    def restore_stage_note_search(self, trigger_sql: str) -> None:
+        self.conn.execute(trigger_sql)
 
     @staticmethod
     def _search_offset(table: str) -> int | None:

@@ -76,6 +76,18 @@ def cmd(db: Path, *args: str) -> dict[str, Any]:
     return {"run": ["--db", str(db), "--user", "dana", "--today", TODAY, *args]}
 
 
+def race_rounds(box: Sandbox, dbs: list[Path], commands: list[tuple[str, ...]]) -> list[list[dict[str, Any]]]:
+    """One racer per command; in round r, all of them run theirs on dbs[r] at one signal. The results of each
+    round, in the order of the commands."""
+    scripts = [[step for r, db in enumerate(dbs) for step in ({"wait": str(box.root / f"go{r}")}, cmd(db, *args))]
+               for args in commands]
+    racers = start_racers(box, scripts)
+    for r in range(len(dbs)):
+        (box.root / f"go{r}").touch()
+    results = racer_results(racers)
+    return [[results[i][r] for i in range(len(commands))] for r in range(len(dbs))]
+
+
 def test_read_then_write_commands_racing_other_writers_never_fail_with_locked(crm: Sandbox) -> None:
     """`deal move`, `company edit` and `deal edit` read and then write; 50 rounds each, at the same time."""
     db, go = crm.db, crm.root / "go"
@@ -109,21 +121,10 @@ def test_read_then_write_commands_racing_other_writers_never_fail_with_locked(cr
 
 def test_processes_opening_an_old_database_at_once_migrate_it_exactly_once(sandbox: Sandbox) -> None:
     """Three processes open the same schema-1 file on one signal, three times over."""
-    rounds, n = 3, 3
-    dbs = [v1_database(sandbox.root / f"old{r}.db") for r in range(rounds)]
+    n = 3
+    dbs = [v1_database(sandbox.root / f"old{r}.db") for r in range(3)]
     commands = [("company", "list", "-f", "json"), ("company", "add", "Zeta"), ("db", "migrate")]
-    scripts = []
-    for i in range(n):
-        steps: list[dict[str, Any]] = []
-        for r, db in enumerate(dbs):
-            steps += [{"wait": str(sandbox.root / f"go{r}")}, cmd(db, *commands[i])]
-        scripts.append(steps)
-    racers = start_racers(sandbox, scripts)
-    for r in range(rounds):
-        (sandbox.root / f"go{r}").touch()
-    results = racer_results(racers)
-    for r, db in enumerate(dbs):
-        ran = [results[i][r] for i in range(n)]
+    for r, (db, ran) in enumerate(zip(dbs, race_rounds(sandbox, dbs, commands), strict=True)):
         assert [x["code"] for x in ran] == [0] * n, ran
         notices = [x for x in ran if "backed up schema 1" in x["stderr"]]
         assert len(notices) == 1, f"round {r}: {len(notices)} processes say they backed up: {ran}"
@@ -146,17 +147,9 @@ def test_processes_writing_to_a_new_database_at_once_all_write(sandbox: Sandbox)
     """Two cron jobs' first runs: four processes add a deal to a file none has made yet, on one signal; the
     ones that lose the create wait for the winner to make it a database (it was "an empty file" or "of
     another application" to them)."""
-    rounds, n = 10, 4
-    dbs = [sandbox.root / f"new{r}.db" for r in range(rounds)]
-    scripts = [[step for r, db in enumerate(dbs) for step in ({"wait": str(sandbox.root / f"go{r}")},
-                                                              cmd(db, "deal", "add", f"R{i}"))] for i in range(n)]
-    racers = start_racers(sandbox, scripts)
-    for r in range(rounds):
-        (sandbox.root / f"go{r}").touch()
-    results = racer_results(racers)
-    for r, db in enumerate(dbs):
-        ran = [results[i][r] for i in range(n)]
-        assert [x["code"] for x in ran] == [0] * n, ran
+    dbs = [sandbox.root / f"new{r}.db" for r in range(10)]
+    for db, ran in zip(dbs, race_rounds(sandbox, dbs, [("deal", "add", f"R{i}") for i in range(4)]), strict=True):
+        assert [x["code"] for x in ran] == [0] * 4, ran
         conn = sqlite3.connect(db)
         try:
             assert sorted(t for (t,) in conn.execute("SELECT title FROM deals")) == ["R0", "R1", "R2", "R3"]
