@@ -286,6 +286,10 @@ def root(
         str | None, typer.Option("--today", help="Pin today's date for every relative date and report"
                                  " (YYYY-MM-DD, or a date such as -1w or 'last friday').")
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Say nothing on stderr unless something is wrong: no 'added …',"
+                           " 'wrote FILE', notes or progress bar (errors and questions still; for cron).")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
@@ -296,6 +300,9 @@ def root(
     Example:
       salescli deal add "Acme renewal" --amount 12k --company 1 --close +30d
     """
+    from salescli import render
+
+    render.QUIET = quiet
     pinned = today is not None
     the_day = date.today()
     if today is not None:
@@ -355,6 +362,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 _HOISTED = ("--db", "--user")  # the global options DESIGN allows on any command (--today is a task list filter)
+_HOISTED_FLAGS = ("--quiet", "-q")  # and the global flag, which takes no value
 #: Options of the commands that take a value: the word after one is its value (`--notes --user` is a note), never
 #: an option to move (a test checks every command's help against this list).
 VALUE_OPTIONS = frozenset({
@@ -371,8 +379,8 @@ VALUE_OPTIONS = frozenset({
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:
-    """`salescli deal list --db x.db` as `salescli --db x.db deal list`: --db and --user given after the
-    command (up to a `--`) move before it, where the root callback reads them (demo has a --db of its own).
+    """`salescli deal list --db x.db` as `salescli --db x.db deal list`: --db, --user and -q/--quiet given after
+    the command (up to a `--`) move before it, where the root callback reads them (demo has a --db of its own).
     One without its value is a UsageError."""
     command = _command_start(argv)
     if command is None:
@@ -391,6 +399,10 @@ def hoist_global_options(argv: list[str]) -> list[str]:
                 raise UsageError(f"{token} needs a value ({'a database file' if token == '--db' else 'a name'})")
             front += argv[i:i + 2]
             i += 2
+            continue
+        if token in _HOISTED_FLAGS:
+            front.append(token)
+            i += 1
             continue
         if token in VALUE_OPTIONS:  # its value follows, whatever it looks like
             rest += argv[i:i + 2]

@@ -111,8 +111,10 @@ class AppContext:
     def note_created_database(self) -> None:
         """After a command that succeeded: tell a person at a terminal that its first write created the
         database (a mistyped --db would go unseen; init says so itself, scripts need no telling)."""
+        from salescli.render import note
+
         if self._repo is not None and self._repo.created is not None and sys.stderr.isatty():
-            print(f"note: created database {self.db_path}", file=sys.stderr)
+            note(f"note: created database {self.db_path}")
 
     def settings(self) -> dict[str, str]:
         """Settings stored in the database (defaults when there is no database yet)."""

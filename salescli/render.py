@@ -258,9 +258,15 @@ def stderr_console() -> Any:
     return Console(stderr=True, highlight=False)
 
 
+#: `salescli -q`: messages for a person are left out (what was done, notes, "wrote FILE", progress); errors,
+#: questions and the notice of a migrated database still go to stderr. Set by the root command on every run.
+QUIET = False
+
+
 def note(message: str) -> None:
-    """A message for the person (stderr), never part of the data."""
-    print(printable(message), file=sys.stderr)
+    """A message for the person (stderr), never part of the data; none with -q."""
+    if not QUIET:
+        print(printable(message), file=sys.stderr)
 
 
 def _stdout_console(fh: IO[str]) -> Any:

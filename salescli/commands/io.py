@@ -216,7 +216,9 @@ class _progress_bar:  # a context manager, named like the function it stands for
         self.task_name = ""
 
     def __enter__(self) -> Callable[[int, int, int | None], None] | None:
-        if self.wanted is False or (self.wanted is None and not sys.stderr.isatty()):
+        from salescli import render
+
+        if self.wanted is False or (self.wanted is None and (render.QUIET or not sys.stderr.isatty())):
             return None
         size = None
         if self.file != "-":

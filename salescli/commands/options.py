@@ -128,8 +128,11 @@ def confirm(question: str, yes: bool) -> None:
 
 
 def say(message: str) -> None:
-    """A message for the person on stderr (control characters of stored names shown, not obeyed)."""
-    typer.echo(printable(message), err=True)
+    """A message for the person on stderr (control characters of stored names shown, not obeyed); none with -q."""
+    from salescli import render
+
+    if not render.QUIET:
+        typer.echo(printable(message), err=True)
 
 
 def changed_fields(row: dict[str, Any], changed: dict[str, Any], names: dict[str, str], valued: set[str],
