@@ -43,12 +43,19 @@ def resolve_db_path(option: str | None) -> tuple[Path, bool]:
     return default_db_path(), True
 
 
+#: A user's name is at most this long (as `user add` and --owner take it).
+USER_NAME_LENGTH = 200
+
+
 def resolve_user(option: str | None) -> str:
-    if option and option.strip():
-        return option.strip()
-    env = os.environ.get("SALESCLI_USER", "").strip()
-    if env:
-        return env
+    """Who acts: --user, else $SALESCLI_USER, else the login; on one line, and refused (naming where it came
+    from) when longer than a user's name may be."""
+    for source, given in (("--user", option), ("$SALESCLI_USER", os.environ.get("SALESCLI_USER"))):
+        name = " ".join(part.strip() for part in (given or "").splitlines()).strip()  # (values.one_line, unimported)
+        if name:
+            if len(name) > USER_NAME_LENGTH:
+                raise InvalidValue(source, name[:40] + "…", f"is too long (at most {USER_NAME_LENGTH} characters)")
+            return name
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers

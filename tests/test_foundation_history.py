@@ -219,3 +219,28 @@ def test_a_removed_company_is_named_in_the_history_that_unlinked_it(deal_story: 
     assert whats == ["contact: ∅ → Ana S. (#2, merged into #1)",
                      "contact: Ana S. (#2, merged into #1) → Ana Silva (#1, removed)",
                      "contact: Ana Silva (#1, removed) → ∅"]
+
+
+def test_the_acting_user_in_another_case_is_recorded_as_the_known_user(story: Run, db: Path) -> None:
+    """$SALESCLI_USER=LEE on another machine is user lee: history names lee, not a second spelling."""
+    story("--user", "LEE", "company", "edit", "Initech", "--segment", "smb")
+    story("--user", "Lee", "deal", "add", "Pilot", "--company", "Initech", "--amount", "1k")
+    rows = json.loads(story("history", "--limit", "2", "-f", "json").stdout)
+    assert [r["changed_by"] for r in rows] == ["lee", "lee"]
+    assert json.loads(story("deal", "show", "1", "-f", "json").stdout)["owner"] == "lee"
+    assert [u["name"] for u in json.loads(story("user", "list", "-f", "json").stdout)] == ["dana", "lee"]
+
+
+def test_an_acting_user_too_long_is_refused_naming_where_it_came_from(
+        story: Run, cli: Run, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = digest(db)
+    monkeypatch.setenv("SALESCLI_USER", "x" * 201)
+    res = cli("company", "add", "Globex")
+    assert (res.exit_code, res.stderr) == (
+        2, f'Error: $SALESCLI_USER "{"x" * 40}…" is too long (at most 200 characters)\n')
+    res = cli("--user", "y" * 300, "company", "add", "Globex")
+    assert (res.exit_code, res.stderr) == (2, f'Error: --user "{"y" * 40}…" is too long (at most 200 characters)\n')
+    assert digest(db) == before
+    monkeypatch.setenv("SALESCLI_USER", "dana")
+    story("--user", "sam\nlee", "company", "add", "Globex")  # a name on one line, as every name is
+    assert json.loads(story("history", "--limit", "1", "-f", "json").stdout)[0]["changed_by"] == "sam lee"

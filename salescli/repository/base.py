@@ -322,6 +322,8 @@ class RepositoryBase:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             repo._check_and_migrate(created)
+            if user:  # $SALESCLI_USER=Dana is user dana: history and new owners name her as the users table does
+                repo.user = repo.user_spelling(user)
         except BaseException as exc:
             if conn is not None:
                 conn.close()  # a refused file is left as it was, without -wal/-shm beside it
