@@ -176,6 +176,30 @@ def test_a_json_list_or_object_where_one_value_belongs_is_refused(cli: Run, ok: 
     assert (deal["company"], deal["tags"], deal["extra"]) == ("Acme", ["vip", "q4"], {"crm": '{"id": 7}'})
 
 
+def test_a_minified_json_array_names_records_by_number(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    """`jq -c` writes the whole array on one line: "line 1" for every record would point nowhere."""
+    ok("init")
+    before = digest(db)
+    records = [{"title": f"D{i}", "company": "Acme", "amount": str(100 + i)} for i in range(1, 9)]
+    records[4]["amount"] = "abc"
+    path = write(tmp_path, "deals.json", json.dumps(records))
+    res = cli("import", "deals", str(path))
+    assert (res.exit_code, res.stderr) == (4, 'Error: deals.json:5: amount "abc" is not an amount (examples: 12000,'
+                                              " 12,000.50, 12k, $1.2M)\nHint: nothing was imported; deals.json writes"
+                                              " several records on one line: line N in its messages is record N\n")
+    assert digest(db) == before
+    rejects = tmp_path / "rj.csv"
+    res = ok("import", "deals", str(path), "--on-error", "skip", "--rejects", str(rejects))
+    assert res.stderr.splitlines()[0] == ("reading deals.json: JSON, utf-8 (deals.json writes several records on one"
+                                          " line: line N in its messages is record N)")
+    assert rejects.read_text().splitlines()[1].startswith('D5,Acme,abc,"deals.json:5: amount ""abc""')
+    records[4]["amount"], records[6]["amount"] = "105", "nope"
+    path.write_text(json.dumps(records, indent=2))  # pretty-printed: each record starts on a line of its own
+    res = cli("import", "deals", str(path))
+    assert res.stderr == ('Error: deals.json:32: amount "nope" is not an amount (examples: 12000, 12,000.50, 12k,'
+                          " $1.2M)\nHint: nothing was imported\n")
+
+
 def test_an_empty_json_lines_file_is_no_records(ok: Run, tmp_path: Path) -> None:
     # `export activities -o a.jsonl` of an empty table writes nothing: it reads back as nothing to import
     path = write(tmp_path, "a.jsonl", b"")

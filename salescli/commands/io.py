@@ -271,7 +271,9 @@ def _report(report: ImportReport, fmt: str) -> None:
     csv_file = report.csv_file
     failed = report.refused or report.all_rejected
     if csv_file is not None and not failed and csv_file.form != "csv":
-        say(f"reading {report.file}: {'JSON lines' if csv_file.form == 'jsonl' else 'JSON'}, {csv_file.encoding}")
+        say(f"reading {report.file}: {'JSON lines' if csv_file.form == 'jsonl' else 'JSON'}, {csv_file.encoding}"
+            + (f" ({csv_file.numbering_note()})" if csv_file.numbered_by_record and (
+                report.tally.errors or report.tally.note_lines()) else ""))
     elif csv_file is not None and not failed:  # a refusal is one Error line (and its hint)
         how = "detected" if csv_file.delimiter_sniffed else "given"
         say(f"reading {report.file}: delimiter {describe_delimiter(csv_file.delimiter)} {how},"

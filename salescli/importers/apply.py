@@ -336,9 +336,11 @@ class ImportReport:
         where = f"; every row and its reason are in {self.rejects}" if self.rejects else ""
         one = self.tally.rows == 1
         rows = "its one row" if one else f"all {self.tally.rows} rows"
+        numbering = f"; {self.csv_file.numbering_note()}" if self.csv_file and self.csv_file.numbered_by_record else ""
         if self.dry_run:
-            return ImportRejected(first, hint=f"{rows} would be rejected, nothing would be imported")
-        return ImportRejected(first, hint=f"{rows} {'was' if one else 'were'} rejected, nothing was imported{where}")
+            return ImportRejected(first, hint=f"{rows} would be rejected, nothing would be imported{numbering}")
+        return ImportRejected(first, hint=f"{rows} {'was' if one else 'were'} rejected, nothing was imported{where}"
+                                          f"{numbering}")
 
     def error_lines(self) -> list[str]:
         return [e.text(self.file) for e in self.tally.errors]
@@ -411,6 +413,8 @@ class ImportReport:
                          " or import the good rows with --on-error skip --rejects FILE")
         else:
             hints.append("nothing was imported")
+        if self.csv_file is not None and self.csv_file.numbered_by_record:
+            hints.append(str(self.csv_file.numbering_note()))
         return ImportRejected(first, hint="; ".join(hints))
 
 

@@ -74,6 +74,14 @@ class CsvFile:
     _records: Iterator[tuple[int, list[str]]] = field(repr=False)
     bytes_read: Callable[[], int] = field(repr=False, default=lambda: 0)
     form: str = "csv"  # or "json" / "jsonl": an export of salescli (or another tool) read back
+    #: A JSON array whose records share lines (`jq -c`, a minified API dump): every record would be "line 1",
+    #: so the number given as a record's line is its record number (and the messages say so).
+    numbered_by_record: bool = False
+
+    def numbering_note(self) -> str | None:
+        if not self.numbered_by_record:
+            return None
+        return f"{self.name} writes several records on one line: line N in its messages is record N"
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """(line where the record starts, cells) for every non-blank record after the header."""
@@ -338,8 +346,8 @@ def _json_file(name: str, raw: IO[bytes], head: bytes, size: int | None, encodin
     """A JSON array of objects or JSON lines (`export -f json|jsonl`), as the CSV `export` would have
     written it: one column per key, each key of an `extra` object an `extra.KEY` column, lists of
     names joined with ", " (tags), other lists and objects as JSON text; a record's line is the line
-    its object starts on. The text is read twice (the columns, then the records), so the records are
-    never all held at once."""
+    its object starts on, or its record number when records share lines (a minified array). The text is
+    read twice (the columns, then the records), so the records are never all held at once."""
     data = head + raw.read()
     try:
         text = data.decode(encoding)
@@ -351,8 +359,11 @@ def _json_file(name: str, raw: IO[bytes], head: bytes, size: int | None, encodin
         text = text[1:]
     header: dict[str, None] = {}
     records = 0
-    for _line, _number, obj in _json_objects(name, text):
+    shared, last_line = False, 0
+    for line, _number, obj in _json_objects(name, text):
         records += 1
+        shared = shared or line == last_line
+        last_line = line
         if isinstance(obj, BadRecord):
             continue
         for key, value in obj.items():
@@ -367,6 +378,7 @@ def _json_file(name: str, raw: IO[bytes], head: bytes, size: int | None, encodin
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         for line, number, obj in _json_objects(name, text, read):
+            line = number if shared else line
             if isinstance(obj, BadRecord):
                 yield line, obj
                 continue
@@ -384,7 +396,8 @@ def _json_file(name: str, raw: IO[bytes], head: bytes, size: int | None, encodin
 
     return CsvFile(name=name, header=columns, delimiter=",", delimiter_sniffed=False,
                    encoding=codecs.lookup(encoding).name, bom=bom, size=size, _records=rows(),
-                   bytes_read=lambda: read[0], form="jsonl" if text.lstrip().startswith("{") else "json")
+                   bytes_read=lambda: read[0], form="jsonl" if text.lstrip().startswith("{") else "json",
+                   numbered_by_record=shared)
 
 
 class BadRecord(list[str]):
