@@ -54,7 +54,9 @@ __all__ = [
 SUGGEST_AMONG = 5000
 
 _LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
-MULTI_LINE = frozenset({"notes", "body"})  # free text that may hold paragraphs; every other field is one line
+#: Free text that may hold paragraphs (a reason typed as `--reason $'price\ntoo high'` is kept so, and an
+#: import of its export reads it back the same); every other field is one line.
+MULTI_LINE = frozenset({"notes", "body", "lost_reason", "park_reason"})
 
 
 def one_line(text: str) -> str:

@@ -258,3 +258,20 @@ def test_an_export_id_that_is_no_ascii_number_is_no_id(ok: Run, tmp_path: Path) 
     ok("import", "companies", str(path))
     assert [(c["id"], c["name"]) for c in json.loads(ok("company", "list", "-f", "json").stdout)] == [
         (1, "Acme"), (7, "Beta")]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_reasons_typed_over_two_lines_read_back_unchanged(ok: Run, tmp_path: Path, fmt: str) -> None:
+    """A lost or park reason keeps its line break (as `deal lost --reason` stores it): re-importing the export
+    changes nothing (it was read as one line, an update the history logged each time)."""
+    ok("deal", "add", "T", "--amount", "100")
+    ok("deal", "add", "U", "--amount", "100", "--close", "+30d")
+    said = ok("deal", "lost", "T", "--reason", "price\ntoo high")
+    assert said.stderr == "lost deal 1 T on 2026-11-26: price too high\n"  # (the message on one line)
+    ok("deal", "park", "U", "--until", "+60d", "--reason", "budget\nfreeze")
+    exported = tmp_path / f"deals.{fmt}"
+    ok("export", "deals", "-o", str(exported))
+    res = ok("import", "deals", str(exported))
+    assert "2 rows — 0 created, 0 updated, 2 unchanged, 0 rejected" in res.stderr
+    deals = {d["title"]: d for d in json.loads(ok("deal", "list", "--all", "--status", "all", "-f", "json").stdout)}
+    assert (deals["T"]["lost_reason"], deals["U"]["park_reason"]) == ("price\ntoo high", "budget\nfreeze")

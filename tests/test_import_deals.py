@@ -277,7 +277,9 @@ def test_unknown_stages_are_listed_with_counts_or_created(cli: Run, ok: Run, tmp
                                           " (map it with a value map, or pass --create-stages)")
     assert 'unknown stages: "Engaging" (2 rows), "Demo" (1 row)' in res.stderr
     res = ok("import", "deals", str(path), "--create-stages")
-    assert "created stage Engaging (open, 80%) in pipeline Default" in res.stderr
+    assert "created stage Engaging (open, 10%) in pipeline Default" in res.stderr  # (not Negotiation's 80%)
+    assert ("note: a new open stage takes the lowest probability of its pipeline's open stages and goes after them;"
+            " set both with salescli pipeline stage-edit PIPELINE STAGE -p N --after STAGE") in res.stderr.splitlines()
     names = [r["name"] for r in sql(ok, "SELECT name FROM stages WHERE pipeline_id = 1 ORDER BY position")]
     assert names == ["Prospecting", "Qualification", "Needs Analysis", "Proposal", "Negotiation", "Engaging", "Demo",
                      "Won", "Lost"]

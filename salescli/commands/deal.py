@@ -515,7 +515,9 @@ def lost(
     row = lose_deal(app.repo(), ref, today=app.today, reason=reason, category=kind, on_date=when, note=note,
                     stage=stage, force=force)
     flush_notices(app)
-    say(f"lost deal {row['id']} {row['title']} on {row['lost_at']}: {row['lost_reason']}")
+    from salescli.values import one_line
+
+    say(f"lost deal {row['id']} {row['title']} on {row['lost_at']}: {one_line(row['lost_reason'])}")
     _emit(app, row, fmt, output)
 
 
@@ -578,7 +580,9 @@ def park(
     if clear:
         say(f"unparked deal {row['id']}" if changed else f"deal {row['id']} is not parked; nothing changed")
     else:
-        say(f"parked deal {row['id']} until {row['parked_until']}: {row['park_reason']}")
+        from salescli.values import one_line
+
+        say(f"parked deal {row['id']} until {row['parked_until']}: {one_line(row['park_reason'])}")
         close = row.get("expected_close")
         if close and app.today.isoformat() <= str(close) < str(row["parked_until"]):  # a forecast it cannot close in
             say(f"note: it closes {close}, before it is back: move the close date too"

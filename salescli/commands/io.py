@@ -297,6 +297,9 @@ def _report(report: ImportReport, fmt: str) -> None:
         say(f"{'would create' if report.dry_run else 'created'} pipeline {pipeline}")
     for stage in tally.stages_created:
         say(f"{'would create' if report.dry_run else 'created'} stage {stage}")
+    if any("(open, " in stage for stage in tally.stages_created):
+        say("note: a new open stage takes the lowest probability of its pipeline's open stages and goes after them;"
+            " set both with salescli pipeline stage-edit PIPELINE STAGE -p N --after STAGE")
     say(report.sentence())
     related = report.related_sentence()
     if related:

@@ -1672,7 +1672,9 @@ class DealPlanner(Planner):
         kind = kind or _kind_from_name(name)
         opens = [s for s in self.stage_by_id.values() if s.pipeline_id == pipeline_id and s.kind == "open"]
         if kind != "open" or probability is None:
-            probability = {"won": 100, "lost": 0}.get(kind, max((s.probability for s in opens), default=10))
+            # (where another CRM's stage belongs is unknown: the lowest chance of its pipeline, never a forecast
+            # inflated by an early stage read as a late one; the summary says how to set it)
+            probability = {"won": 100, "lost": 0}.get(kind, min((s.probability for s in opens), default=10))
         sid = self.writer.create_stage(pipeline_id, name.strip(), kind, probability)
         self.stage_cache.clear()  # positions moved
         self.tally.stages_created.append(f"{name.strip()} ({kind}, {probability}%) in pipeline "
