@@ -242,7 +242,12 @@ def test_relative_excel_and_timestamp_dates(ok: Run, tmp_path: Path) -> None:
                                     "C,Dec 5 2026,2026-11-01 09:30\nD,46000.5,45292.75\n"
                                     "E,2026-12-01,12/15/2025 2:30 PM\nF,2026-12-01,15.12.2025 14:05\n"
                                     "G,2026-12-01,Dec 15 2025 12:10 am\n")
-    ok("import", "deals", str(path))
+    res = ok("import", "deals", str(path))
+    assert [line for line in res.stderr.splitlines() if "spreadsheet" in line] == [
+        'note: 2 dates in column "close" were spreadsheet day numbers (the first: 46000 read as 2025-12-09); if the'
+        " column holds no dates, map it elsewhere (--map)",
+        'note: 1 date in column "created" was a spreadsheet day number (45292.75 read as 2024-01-01); if the column'
+        " holds no dates, map it elsewhere (--map)"]
     rows = sql(ok, "SELECT expected_close, created_at FROM deals ORDER BY id")
     assert rows == [
         {"expected_close": "2026-12-26", "created_at": "2026-10-27T00:00:00"},

@@ -218,6 +218,20 @@ def test_hubspot_deals_link_an_associated_contact_written_as_name_and_address(ok
     assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(deals), "--preset", "hubspot").stderr
 
 
+def test_hubspot_primary_associations_name_the_company_and_contact(ok, tmp_path) -> None:
+    """Newer HubSpot views export "Associated Company (Primary)": the one company, before the joined list."""
+    deals = tmp_path / "d.csv"
+    deals.write_text("Record ID,Deal Name,Amount,Deal Stage,Associated Company,Associated Company (Primary),"
+                     "Associated Contact (Primary)\n"
+                     "21,A,100,appointmentscheduled,Acme;Beta,Acme,ann@acme.io\n"
+                     "22,B,100,appointmentscheduled,,Gamma,\n", encoding="utf-8")
+    res = ok("import", "deals", str(deals), "--preset", "hubspot")
+    assert "also created 2 companies, 1 contact" in res.stderr
+    rows = json.loads(ok("deal", "list", "-f", "json").stdout)
+    assert [(d["company"], d["contact"], d["extra"]) for d in rows] == [
+        ("Acme", "Ann", {"Associated Company": "Acme;Beta"}), ("Gamma", None, None)]
+
+
 def test_a_salesforce_call_happened_on_its_activity_date_not_its_creation(ok: Run, tmp_path: Path) -> None:
     tasks = tmp_path / "Task.csv"
     tasks.write_text("Id,Subject,ActivityDate,Status,TaskSubtype,CreatedDate\n"

@@ -200,6 +200,18 @@ def test_a_minified_json_array_names_records_by_number(cli: Run, ok: Run, db: Pa
                           " $1.2M)\nHint: nothing was imported\n")
 
 
+def test_a_json_key_written_twice_is_refused(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("init")
+    before = digest(db)
+    for name, text, says in [("d.json", '[{"title": "A", "title": "B"}]',
+                              'd.json:1: record 1 has the key "title" twice'),
+                             ("d.jsonl", '{"title": "A"}\n{"title": "B", "extra": {"x": 1, "x": 2}}\n',
+                              'd.jsonl:2: record 2 has the key "x" twice')]:
+        res = cli("import", "deals", str(write(tmp_path, name, text)))
+        assert (res.exit_code, res.stderr) == (4, f"Error: {says}\nHint: keep one of them\n")
+    assert digest(db) == before
+
+
 def test_an_empty_json_lines_file_is_no_records(ok: Run, tmp_path: Path) -> None:
     # `export activities -o a.jsonl` of an empty table writes nothing: it reads back as nothing to import
     path = write(tmp_path, "a.jsonl", b"")

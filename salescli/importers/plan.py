@@ -327,6 +327,8 @@ class RowReader:
         self.tally = tally
         self.width = len(mapping.header)
         specs = FIELDS[mapping.entity]
+        self.date_names = {name for name, f in specs.items() if f.kind in ("date", "timestamp", "when")}
+        self.serial_notes: dict[str, tuple[str, str]] = {}
 
         def checked(fn: Callable[[str], Any]) -> Callable[[str], Any]:
             def run(value: str) -> Any:
@@ -375,6 +377,19 @@ class RowReader:
             spec_f = specs[name]
             self.defaults.append((name, text, kinds.get(spec_f.kind), spec.values.get(name), spec_f.max_length))
 
+    def _note_serial(self, column: str, text: str, value: Any) -> None:
+        """A number read as a spreadsheet's day number is said, with the first one as it was read: a column of
+        ids or zip codes mapped to a date would otherwise become dates of 1955 without a word."""
+        key = self.serial_notes.get(column)
+        if key is None:
+            read = f"{text} read as {str(value)[:10]}"
+            key = self.serial_notes[column] = (
+                f'date in column "{column}" was a spreadsheet day number ({read}); if the column holds no dates,'
+                " map it elsewhere (--map)",
+                f'dates in column "{column}" were spreadsheet day numbers (the first: {read}); if the column holds'
+                " no dates, map it elsewhere (--map)")
+        self.tally.notes[key] += 1
+
     def read(self, line: int, cells: list[str]) -> tuple[Row, dict[str, str] | None]:
         if isinstance(cells, BadRecord):  # a JSON-lines record that is not JSON
             raise RowError(None, None, cells.reason, line)
@@ -413,6 +428,8 @@ class RowReader:
                     values[name] = convert(text)
                 except InvalidValue as exc:
                     raise self._error(exc, column, text, line) from None
+                if name in self.date_names and _SERIAL_RE.fullmatch(text):
+                    self._note_serial(column, text, values[name])
         if self.export_id is not None and cells[self.export_id].strip():
             values["_export_id"] = cells[self.export_id].strip()  # (plan_one takes it out: row_export_id)
         for hint, index in self.export_refs:

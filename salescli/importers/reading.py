@@ -409,6 +409,12 @@ class BadRecord(list[str]):
         self.reason = reason
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "true or false", type(None): "null"}
 
 
@@ -419,7 +425,17 @@ def _json_objects(name: str, text: str,
     import json
     from decimal import Decimal
 
-    decoder = json.JSONDecoder(parse_float=Decimal)
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):  # {"title": "A", "title": "B"}: which one was meant? (a CSV header twice too)
+            seen: set[str] = set()
+            for key, _value in pairs:
+                if key in seen:
+                    raise _DuplicateKey(key)
+                seen.add(key)
+        return obj
+
+    decoder = json.JSONDecoder(parse_float=Decimal, object_pairs_hook=unique_keys)
     end_of_text = len(text)
     seen_to, line = 0, 1
 
@@ -453,6 +469,8 @@ def _json_objects(name: str, text: str,
         where = f"{name}:{line_at(pos)}"
         try:
             obj, end = decoder.raw_decode(text, pos)
+        except _DuplicateKey as exc:
+            raise _refuse(where, f'record {number} has the key "{exc.key}" twice', "keep one of them") from None
         except json.JSONDecodeError as exc:
             eol = text.find("\n", pos)
             if not one_per_line:
