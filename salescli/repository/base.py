@@ -184,7 +184,8 @@ class RepositoryBase:
     def __init__(self, conn: sqlite3.Connection, path: Path, user: str, now: Callable[[], str]) -> None:
         self.conn = conn
         self.path = path
-        self.user = user
+        self._user_typed = user
+        self._user: str | None = None
         self.now = now
         self._depth = 0
         self._wal_checked = False  # a file in rollback mode goes WAL on its first write (see write)
@@ -322,8 +323,6 @@ class RepositoryBase:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             repo._check_and_migrate(created)
-            if user:  # $SALESCLI_USER=Dana is user dana: history and new owners name her as the users table does
-                repo.user = repo.user_spelling(user)
         except BaseException as exc:
             if conn is not None:
                 conn.close()  # a refused file is left as it was, without -wal/-shm beside it
@@ -799,6 +798,15 @@ class RepositoryBase:
                 self.notices.append("more new users (see salescli user list)")
             return
         self.notices.append(f"new user {name} (first mention)")
+
+    @property
+    def user(self) -> str:
+        """Who acts, as the users table spells them ($SALESCLI_USER=Dana is user dana: history and new owners
+        name her so); looked up on first use, so a command that never asks (db check of a damaged file)
+        reads nothing for it."""
+        if self._user is None:
+            self._user = self.user_spelling(self._user_typed) if self._user_typed else self._user_typed
+        return self._user
 
     def user_spelling(self, name: str) -> str:
         """A user's name as first recorded ('Dana' typed, 'dana' known: 'dana'); unknown names as given.
