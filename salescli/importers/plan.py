@@ -428,7 +428,7 @@ class RowReader:
                     values[name] = convert(text)
                 except InvalidValue as exc:
                     raise self._error(exc, column, text, line) from None
-                if name in self.date_names and _SERIAL_RE.fullmatch(text):
+                if name in self.date_names and (len(text) == 5 or text[5:6] == ".") and _SERIAL_RE.fullmatch(text):
                     self._note_serial(column, text, values[name])
         if self.export_id is not None and cells[self.export_id].strip():
             values["_export_id"] = cells[self.export_id].strip()  # (plan_one takes it out: row_export_id)
