@@ -57,6 +57,18 @@ def test_quiet_import_summary_is_left_out_but_json_summary_stays(cli, ok, tmp_pa
     assert '"unchanged": 2' in res.stdout
 
 
+def test_quiet_import_still_says_it_rejected_rows(ok, tmp_path):
+    """--on-error skip exits 0 with rows left out: a cron job's mail says so, -q or not."""
+    path = tmp_path / "companies.csv"
+    path.write_text("name,domain\nAcme,acme.io\nBad,not a domain\n")
+    rejects = tmp_path / "rejects.csv"
+    res = ok("-q", "import", "companies", str(path), "--on-error", "skip", "--rejects", str(rejects))
+    assert res.stderr == ("imported companies.csv: 2 rows — 1 created, 0 updated, 0 unchanged, 1 rejected (batch 1)\n"
+                          f"rejected rows and their reasons: {rejects}\n")
+    res = ok("-q", "import", "companies", str(path), "--on-error", "skip")
+    assert res.stderr.splitlines()[1].startswith('  rejected companies.csv:3: domain "not a domain"')
+
+
 def test_quiet_keeps_the_notice_of_a_migrated_database(ok, db):
     ok("company", "add", "Acme")
     with sqlite3.connect(db) as conn:

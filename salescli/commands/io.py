@@ -19,6 +19,7 @@ from salescli.commands.options import (
     confirm,
     flush_notices,
     say,
+    warn,
 )
 
 if TYPE_CHECKING:
@@ -300,7 +301,8 @@ def _report(report: ImportReport, fmt: str) -> None:
     if any("(open, " in stage for stage in tally.stages_created):
         say("note: a new open stage takes the lowest probability of its pipeline's open stages and goes after them;"
             " set both with salescli pipeline stage-edit PIPELINE STAGE -p N --after STAGE")
-    say(report.sentence())
+    loud = warn if tally.rejected and not report.dry_run else say  # (-q: a cron job hears of rejected rows)
+    loud(report.sentence())
     related = report.related_sentence()
     if related:
         say(related)
@@ -317,11 +319,11 @@ def _report(report: ImportReport, fmt: str) -> None:
                 f' (values: {{"owner": {{"{ids[0]}": "ana"}}}})')
     if tally.rejected and report.rejects:
         encoding = report.csv_file.encoding if report.csv_file is not None else "utf-8"
-        say(f"rejected rows and their reasons: {report.rejects}"
-            + (f" ({encoding}, as the file read)" if encoding != "utf-8" else ""))
+        loud(f"rejected rows and their reasons: {report.rejects}"
+             + (f" ({encoding}, as the file read)" if encoding != "utf-8" else ""))
     elif tally.rejected and not report.dry_run:
         for line in report.error_lines()[:5]:
-            say(f"  rejected {line}")
+            loud(f"  rejected {line}")
 
 
 def _plan_text(report: ImportReport) -> str:

@@ -135,6 +135,11 @@ def say(message: str) -> None:
         typer.echo(printable(message), err=True)
 
 
+def warn(message: str) -> None:
+    """A message that something went wrong though the command succeeded (rows rejected): shown with -q too."""
+    typer.echo(printable(message), err=True)
+
+
 def changed_fields(row: dict[str, Any], changed: dict[str, Any], names: dict[str, str], valued: set[str],
                    shown: Callable[[str, Any], str | None] | None = None) -> list[str]:
     """What an edit changed, as the options name them (names: column -> option), with the value it now has
