@@ -303,6 +303,7 @@ def root(
     from salescli import render
 
     render.QUIET = quiet
+    ctx.call_on_close(lambda: setattr(render, "QUIET", False))  # (an in-process caller's next run starts loud)
     pinned = today is not None
     the_day = date.today()
     if today is not None:
@@ -315,9 +316,11 @@ def root(
             reason = exc.reason.replace(", or set day_first", "") if "ambiguous" in exc.reason else exc.reason
             raise InvalidValue("--today", today, reason) from None
     path, default_location = resolve_db_path(db)
+    acting, source = resolve_user(user)
     ctx.obj = AppContext(
         db_path=path,
-        user=resolve_user(user),
+        user=acting,
+        user_source=source,
         today=the_day,
         today_pinned=pinned,
         default_location=default_location,
@@ -376,6 +379,8 @@ VALUE_OPTIONS = frozenset({
     "--source", "--stage", "--stages", "--status", "--subject", "--tag", "--task", "--team", "--territory",
     "--title", "--to", "--until", "--week", "-f", "-k", "-m", "-n", "-o", "-p", "-t",
 })
+#: The commands where one of VALUE_OPTIONS is a flag: `task list --week -q` (report weekly's --week takes a week).
+FLAGS_OF = {("task", "list"): frozenset({"--week"}), ("tasks", "list"): frozenset({"--week"})}
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:
@@ -386,6 +391,8 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     if command is None:
         return argv
     hoisted = ("--user",) if argv[command] == "demo" else _HOISTED  # (demo's own --db says where to build it)
+    words = (argv[command], argv[command + 1] if command + 1 < len(argv) else "")
+    flags = FLAGS_OF.get(words, frozenset())
     front: list[str] = []
     rest: list[str] = []
     i = command
@@ -404,7 +411,7 @@ def hoist_global_options(argv: list[str]) -> list[str]:
             front.append(token)
             i += 1
             continue
-        if token in VALUE_OPTIONS:  # its value follows, whatever it looks like
+        if token in VALUE_OPTIONS and token not in flags:  # its value follows, whatever it looks like
             rest += argv[i:i + 2]
             i += 2
             continue

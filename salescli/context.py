@@ -47,19 +47,19 @@ def resolve_db_path(option: str | None) -> tuple[Path, bool]:
 USER_NAME_LENGTH = 200
 
 
-def resolve_user(option: str | None) -> str:
-    """Who acts: --user, else $SALESCLI_USER, else the login; on one line, and refused (naming where it came
-    from) when longer than a user's name may be."""
+def resolve_user(option: str | None) -> tuple[str, str]:
+    """Who acts, and where that came from: --user, else $SALESCLI_USER, else the login; on one line, as
+    values.one_line puts a name (not imported here: every command starts through this)."""
+    import re
+
     for source, given in (("--user", option), ("$SALESCLI_USER", os.environ.get("SALESCLI_USER"))):
-        name = " ".join(part.strip() for part in (given or "").splitlines()).strip()  # (values.one_line, unimported)
+        name = re.sub(r"\s*[\r\n\u2028\u2029]+\s*", " ", given or "").strip()
         if name:
-            if len(name) > USER_NAME_LENGTH:
-                raise InvalidValue(source, name[:40] + "…", f"is too long (at most {USER_NAME_LENGTH} characters)")
-            return name
+            return name, source
     try:
-        return getpass.getuser()
+        return getpass.getuser(), "the login name"
     except Exception:  # no login name in some containers
-        return "me"
+        return "me", "the login name"
 
 
 def busy_timeout_from_env() -> float:
@@ -82,6 +82,7 @@ class AppContext:
     db_path: Path
     user: str
     today: date
+    user_source: str = "--user"  # where user came from, for the error of one too long
     today_pinned: bool = False
     default_location: bool = False
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT
@@ -99,6 +100,9 @@ class AppContext:
         from salescli.repository import Repository
 
         if self._repo is None:
+            if len(self.user) > USER_NAME_LENGTH:  # (checked here: `--help` and the like still work)
+                raise InvalidValue(self.user_source, self.user[:40] + "…",
+                                   f"is too long (at most {USER_NAME_LENGTH} characters)")
             self._repo = Repository.open(
                 self.db_path,
                 create=create,

@@ -238,9 +238,14 @@ def test_an_acting_user_too_long_is_refused_naming_where_it_came_from(
     res = cli("company", "add", "Globex")
     assert (res.exit_code, res.stderr) == (
         2, f'Error: $SALESCLI_USER "{"x" * 40}…" is too long (at most 200 characters)\n')
+    assert "Usage:" in story("company", "add", "--help").stdout  # (help needs no user)
     res = cli("--user", "y" * 300, "company", "add", "Globex")
     assert (res.exit_code, res.stderr) == (2, f'Error: --user "{"y" * 40}…" is too long (at most 200 characters)\n')
     assert digest(db) == before
     monkeypatch.setenv("SALESCLI_USER", "dana")
-    story("--user", "sam\nlee", "company", "add", "Globex")  # a name on one line, as every name is
-    assert json.loads(story("history", "--limit", "1", "-f", "json").stdout)[0]["changed_by"] == "sam lee"
+    story("--user", "sam\n\n lee", "company", "add", "Globex")  # a name on one line, as every name is
+    story("company", "add", "Initech2", "--owner", "sam\n\n lee")
+    assert [r["changed_by"] for r in json.loads(story("history", "--limit", "2", "-f", "json").stdout)] == [
+        "sam lee", "dana"]
+    users = [u["name"] for u in json.loads(story("user", "list", "-f", "json").stdout)]
+    assert users.count("sam lee") == 1 and "sam  lee" not in users  # the acting user and the owner: one user

@@ -237,6 +237,17 @@ def test_month_first_and_the_day_first_setting(cli: Run, ok: Run, tmp_path: Path
     assert sql(ok, "SELECT expected_close FROM deals WHERE title = 'B'") == [{"expected_close": "2027-04-03"}]
 
 
+def test_a_number_the_date_format_reads_is_no_spreadsheet_day_number(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,close\nA,11226\nB,45292\n")
+    spec = write(tmp_path, "m.json", '{"date_format": "%d%m%y"}')
+    res = ok("import", "deals", str(path), "--map-file", str(spec))
+    assert [line for line in res.stderr.splitlines() if "spreadsheet" in line] == [
+        'note: 1 date in column "close" was a spreadsheet day number (45292 read as 2024-01-01); if the column'
+        " holds no dates, map it elsewhere (--map)"]
+    assert [r["expected_close"] for r in sql(ok, "SELECT expected_close FROM deals ORDER BY id")] == [
+        "2026-02-11", "2024-01-01"]
+
+
 def test_relative_excel_and_timestamp_dates(ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "title,close,created\nA,+30d,-30d\nB,46000,2024-01-22T16:14:25.000+0000\n"
                                     "C,Dec 5 2026,2026-11-01 09:30\nD,46000.5,45292.75\n"

@@ -224,12 +224,14 @@ def test_hubspot_primary_associations_name_the_company_and_contact(ok, tmp_path)
     deals.write_text("Record ID,Deal Name,Amount,Deal Stage,Associated Company,Associated Company (Primary),"
                      "Associated Contact (Primary)\n"
                      "21,A,100,appointmentscheduled,Acme;Beta,Acme,ann@acme.io\n"
-                     "22,B,100,appointmentscheduled,,Gamma,\n", encoding="utf-8")
+                     "22,B,100,appointmentscheduled,,Gamma,\n"
+                     "23,C,100,appointmentscheduled,Delta,,\n", encoding="utf-8")  # (no primary: the associated one)
     res = ok("import", "deals", str(deals), "--preset", "hubspot")
-    assert "also created 2 companies, 1 contact" in res.stderr
+    assert "also created 3 companies, 1 contact" in res.stderr
     rows = json.loads(ok("deal", "list", "-f", "json").stdout)
     assert [(d["company"], d["contact"], d["extra"]) for d in rows] == [
-        ("Acme", "Ann", {"Associated Company": "Acme;Beta"}), ("Gamma", None, None)]
+        ("Acme", "Ann", {"Associated Company": "Acme;Beta"}), ("Gamma", None, None),
+        ("Delta", None, {"Associated Company": "Delta"})]
 
 
 def test_a_salesforce_call_happened_on_its_activity_date_not_its_creation(ok: Run, tmp_path: Path) -> None:

@@ -193,6 +193,8 @@ def test_a_minified_json_array_names_records_by_number(cli: Run, ok: Run, db: Pa
     assert res.stderr.splitlines()[0] == ("reading deals.json: JSON, utf-8 (deals.json writes several records on one"
                                           " line: line N in its messages is record N)")
     assert rejects.read_text().splitlines()[1].startswith('D5,Acme,abc,"deals.json:5: amount ""abc""')
+    summary = json.loads(cli("import", "deals", str(path), "--dry-run", "-f", "json").stdout)
+    assert (summary["numbered_by_record"], summary["errors"][0]["line"]) == (True, 5)
     records[4]["amount"], records[6]["amount"] = "105", "nope"
     path.write_text(json.dumps(records, indent=2))  # pretty-printed: each record starts on a line of its own
     res = cli("import", "deals", str(path))

@@ -89,6 +89,9 @@ def test_quiet_on_a_terminal_says_nothing_but_the_output(tmp_path: Path) -> None
 def test_quiet_after_the_command_moves_before_it(run_exe, tmp_path):
     assert hoist_global_options(["deal", "list", "-q", "--owner", "sam"]) == ["-q", "deal", "list", "--owner", "sam"]
     assert hoist_global_options(["deal", "note", "1", "--notes", "-q"]) == ["deal", "note", "1", "--notes", "-q"]
+    # --week is a flag of task list (a week's value of report weekly): the word after it is not its value
+    assert hoist_global_options(["task", "list", "--week", "-q"]) == ["-q", "task", "list", "--week"]
+    assert hoist_global_options(["report", "weekly", "--week", "-q"]) == ["report", "weekly", "--week", "-q"]
     db = str(tmp_path / "sales.db")
     res = run_exe("company", "add", "Acme", "--db", db, "--quiet", env={"SALESCLI_USER": "dana"})
     assert (res.returncode, res.stdout, res.stderr) == (0, "1\n", "")

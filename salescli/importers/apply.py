@@ -358,7 +358,7 @@ class ImportReport:
         if self.csv_file is not None:
             out.update(format=self.csv_file.form, delimiter=self.csv_file.delimiter,
                        delimiter_sniffed=self.csv_file.delimiter_sniffed, encoding=self.csv_file.encoding,
-                       bom=self.csv_file.bom)
+                       bom=self.csv_file.bom, numbered_by_record=self.csv_file.numbered_by_record)
         if self.rejects:
             out["rejects_file"] = self.rejects
         out["errors"] = [e.as_dict() for e in t.errors]

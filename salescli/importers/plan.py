@@ -379,7 +379,15 @@ class RowReader:
 
     def _note_serial(self, column: str, text: str, value: Any) -> None:
         """A number read as a spreadsheet's day number is said, with the first one as it was read: a column of
-        ids or zip codes mapped to a date would otherwise become dates of 1955 without a word."""
+        ids or zip codes mapped to a date would otherwise become dates of 1955 without a word. (A number the
+        map file's date_format read, "11226" as %d%m%y, is no day number.)"""
+        from salescli.values import excel_serial_to_date
+
+        try:
+            if excel_serial_to_date(text).isoformat() != str(value)[:10]:
+                return
+        except InvalidValue:
+            return
         key = self.serial_notes.get(column)
         if key is None:
             read = f"{text} read as {str(value)[:10]}"
