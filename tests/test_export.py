@@ -16,6 +16,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import digest
+
 Run = Callable[..., Any]
 ENTITIES = ("companies", "contacts", "deals", "activities")
 
@@ -275,3 +277,78 @@ def test_reasons_typed_over_two_lines_read_back_unchanged(ok: Run, tmp_path: Pat
     assert "2 rows — 0 created, 0 updated, 2 unchanged, 0 rejected" in res.stderr
     deals = {d["title"]: d for d in json.loads(ok("deal", "list", "--all", "--status", "all", "-f", "json").stdout)}
     assert (deals["T"]["lost_reason"], deals["U"]["park_reason"]) == ("price\ntoo high", "budget\nfreeze")
+
+
+def _edit_csv(path: Path, change: Callable[[dict[str, str]], None]) -> None:
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        change(row)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_by_id_updates_the_records_an_edited_export_names(ok: Run, cli: Run, tmp_path: Path, db: Path) -> None:
+    """Export, edit titles and names in a spreadsheet, import back with --by-id: the same records, renamed (without
+    it a renamed deal is a new one); undo puts the old names back."""
+    ok("company", "add", "Acme", "--domain", "acme.io")
+    ok("company", "add", "Globex")
+    ok("contact", "add", "Ann Lee", "--email", "ann@acme.io", "--company", "Acme")
+    ok("deal", "add", "Old title", "--company", "Acme", "--amount", "5k")
+    ok("deal", "add", "Other", "--company", "Acme", "--amount", "1k")
+    ok("activity", "log", "call", "Kickoff", "--deal", "1")
+    files = {e: tmp_path / f"{e}.csv" for e in ENTITIES}
+    for entity, path in files.items():
+        ok("export", entity, "-o", str(path))
+
+    def deal_edit(row: dict[str, str]) -> None:
+        if row["id"] == "1":
+            row["title"], row["amount"] = "New title", "6000.00"
+        else:
+            row["company"], row["company_domain"] = "Globex", ""  # (moved to another company: still deal 2)
+
+    _edit_csv(files["deals"], deal_edit)
+    _edit_csv(files["companies"], lambda r: r.update(name="Acme Robotics") if r["id"] == "1" else None)
+    _edit_csv(files["activities"], lambda r: r.update(subject="Kick-off call"))
+    _edit_csv(files["contacts"], lambda r: r.update(name="Ann Leigh", company="Globex"))
+    moved = cli("import", "contacts", str(files["contacts"]), "--dry-run")  # (Ann's company_domain left as it was)
+    assert ('note: 1 row names company "Globex" but its company_domain acme.io is Acme\'s: linked to Acme (the domain'
+            " decides; clear the company_domain cell to link by name)") in moved.stderr.splitlines()
+    _edit_csv(files["contacts"], lambda r: r.update(company="Acme"))
+    plain = cli("import", "deals", str(files["deals"]), "--dry-run")
+    assert "would import deals.csv: 2 rows — 2 created" in plain.stderr  # (the renamed and the moved: copies)
+    # a cell naming another record is read by name: the files naming a renamed record go in before its own
+    for entity in ("activities", "contacts"):
+        assert "0 created, 1 updated" in ok("import", entity, str(files[entity]), "--by-id").stderr
+    res = ok("import", "deals", str(files["deals"]), "--by-id")
+    assert "imported deals.csv: 2 rows — 0 created, 2 updated, 0 unchanged, 0 rejected (batch 3)" in res.stderr
+    assert "0 created, 1 updated" in ok("import", "companies", str(files["companies"]), "--by-id").stderr
+    deals = json.loads(ok("deal", "list", "-f", "json").stdout)
+    assert [(d["id"], d["title"], d["company"], d["amount"]) for d in deals] == [
+        (1, "New title", "Acme Robotics", 6000), (2, "Other", "Globex", 1000)]
+    assert [c["name"] for c in json.loads(ok("contact", "list", "-f", "json").stdout)] == ["Ann Leigh"]
+    assert [a["subject"] for a in json.loads(ok("activity", "list", "-f", "json").stdout)] == ["Kick-off call"]
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(files["deals"]), "--by-id").stderr
+    ok("import", "undo", "3", "--yes")
+    assert [d["title"] for d in json.loads(ok("deal", "list", "-f", "json").stdout)] == ["Old title", "Other"]
+
+
+def test_by_id_refuses_an_unknown_id_and_a_file_without_ids(cli: Run, ok: Run, tmp_path: Path, db: Path) -> None:
+    ok("deal", "add", "Kept", "--amount", "1k")
+    before = digest(db)
+    other = write(tmp_path, "other.csv", "id,title,external_id,created_at\n1,Kept,,2026-11-26T00:00:00\n"
+                                         "99,Elsewhere,,2026-01-01T00:00:00\n")
+    res = cli("import", "deals", str(other), "--by-id")
+    assert (res.exit_code, res.stderr) == (4, 'Error: other.csv:3: id "99" is not the id of a deal of this database'
+                                              " (--by-id updates the records an export's ids name)\n"
+                                              "Hint: nothing was imported\n")
+    plain = write(tmp_path, "plain.csv", "title\nX\n")
+    res = cli("import", "deals", str(plain), "--by-id")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        4, "Error: plain.csv: --by-id needs salescli's own export (its id, external_id and created_at columns);"
+           " this file has none")
+    res = cli("import", "users", str(plain), "--by-id")
+    assert (res.exit_code, res.stderr) == (2, "Error: --by-id: users are matched by name (user edit renames one)\n")
+    assert digest(db) == before

@@ -50,6 +50,10 @@ RejectsOpt = Annotated[str | None, typer.Option(
     "--rejects", help="With --on-error skip: write each bad row and its reason to this CSV file.")]
 OnDuplicateOpt = Annotated[str, typer.Option(
     "--on-duplicate", show_default=False, help="update (default: changed fields only), skip, or error.")]
+ById = Annotated[bool, typer.Option(
+    "--by-id", help="Rows of salescli's own export update the records their id names (titles and names too:"
+                    " edit an export, import it back); a row without an id is new.")]
+ByIdHidden = Annotated[bool, typer.Option("--by-id", hidden=True)]  # (users are matched by name)
 NoCreateOpt = Annotated[bool, typer.Option(
     "--no-create", help="Refuse rows naming a company or contact that does not exist (default: create it).")]
 # companies and users name no company or contact: the option is accepted (scripts pass it to every
@@ -126,6 +130,7 @@ def _import(
     create_stages: bool = False,
     pipeline: str | None = None,
     decimal_comma: bool | None = None,
+    by_id: bool = False,
 ) -> None:
     from salescli.errors import UsageError
     from salescli.importers.apply import run_import
@@ -138,6 +143,8 @@ def _import(
     on_error = _choice(on_error, ON_ERROR, "--on-error")
     if rejects and on_error != "skip":
         raise UsageError("--rejects needs --on-error skip (with abort, a bad row imports nothing)")
+    if by_id and entity == "users":
+        raise UsageError("--by-id: users are matched by name (user edit renames one)")
     if rejects is not None and rejects.strip() in ("", "-"):  # a file literally named "-" helps no one
         raise UsageError(f'--rejects "{rejects}": give the rejects a file name (e.g. --rejects rejects.csv)')
     if rejects and rejects.lower().endswith((".json", ".jsonl")):
@@ -160,6 +167,7 @@ def _import(
         pipeline=pipeline,
         encoding=encoding,
         delimiter=parse_delimiter(delimiter) if delimiter is not None else None,
+        by_id=by_id,
     )
     if options.day_first is None and options.spec.day_first is None:
         options.day_first = app.day_first()
@@ -369,13 +377,16 @@ def _entity_command(entity: str, example: str, extra_help: str = "", relations: 
         day_first: DayFirstOpt = None,
         fmt: ImportFormatOpt = None,
         progress: ProgressOpt = None,
+        by_id: ById = False,
     ) -> None:
         _import(ctx, entity, file, maps=maps, map_file=map_file, preset=preset, dry_run=dry_run, on_error=on_error,
                 rejects=rejects, on_duplicate=on_duplicate, no_create=no_create, encoding=encoding,
-                delimiter=delimiter, day_first=day_first, fmt=fmt, progress=progress)
+                delimiter=delimiter, day_first=day_first, fmt=fmt, progress=progress, by_id=by_id)
 
     if not relations:
         command.__annotations__["no_create"] = "NoCreateHiddenOpt"  # resolved in this module's namespace
+    if entity == "users":
+        command.__annotations__["by_id"] = "ByIdHidden"
     command.__doc__ = f"""Import {entity} from a CSV file: one transaction, all or nothing.{extra_help}
 
     \b
@@ -418,6 +429,7 @@ def import_deals(
     ] = None,
     fmt: ImportFormatOpt = None,
     progress: ProgressOpt = None,
+    by_id: ById = False,
 ) -> None:
     """Import deals from a CSV file: one transaction, all or nothing.
 
@@ -430,7 +442,7 @@ def import_deals(
     _import(ctx, "deals", file, maps=maps, map_file=map_file, preset=preset, dry_run=dry_run, on_error=on_error,
             rejects=rejects, on_duplicate=on_duplicate, no_create=no_create, encoding=encoding, delimiter=delimiter,
             day_first=day_first, fmt=fmt, progress=progress, create_stages=create_stages, pipeline=pipeline,
-            decimal_comma=decimal_comma)
+            decimal_comma=decimal_comma, by_id=by_id)
 
 
 import_app.command("activities")(_entity_command(

@@ -438,6 +438,13 @@ def run_import(
         return report
     try:
         mapping = resolve(csv_file.header, options.entity, options.spec, csv_file.name)
+        if options.by_id and mapping.export_id is None:
+            raise ImportRejected(f"{csv_file.name}: --by-id needs salescli's own export (its id, external_id and"
+                                 " created_at columns); this file has none", hint="without --by-id, rows match"
+                                 " records by external id, else by name or title")
+        if options.by_id:  # (the plan's mapping says what the id column does now)
+            used = next(u for u in mapping.uses if u.index == mapping.export_id)
+            used.target, used.how = "id", "--by-id: the record the row updates"
         report.mapping = mapping
         report.notes.extend(mapping.warnings + mapping.notes)
         report.notes.extend(_spec_notes(options))

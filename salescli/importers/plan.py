@@ -144,6 +144,7 @@ class ImportOptions:
     pipeline: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    by_id: bool = False  # --by-id: rows of salescli's own export update the records their id names
 
 
 @dataclass
@@ -817,6 +818,7 @@ class Planner:
                                                        "company_form": [], "company_domain": [], "joined": [],
                                                        "named": []}
         self.new_owner_keys: dict[str, str] = {}  # a new full name with one letter dropped (or none) -> that name
+        self.domain_decided: tuple[str, str] | None = None  # the note of rows whose domain and name disagree
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
         self.ids_kept: bool | None = None  # every record made kept its export id (None: none made so)
@@ -844,6 +846,20 @@ class Planner:
                 self.table, int(export_id))["created_at"] == values.get("created_at"):
             ids = [int(export_id)]
         return ids
+
+    def by_own_id(self, line: int) -> int | None:
+        """--by-id: the record of this database the row's id (salescli's own export) names, whatever its title or
+        name now says (an edited export read back); None for a row without an id. An id this database does not
+        have is the row's error: a new record would be a second copy of the one meant."""
+        text = self.row_export_id
+        if not self.options.by_id or text is None:
+            return None
+        if not (text.isascii() and text.isdigit()) or self.store.one(
+                f"SELECT 1 FROM {self.table} WHERE id = ?", (int(text),)) is None:
+            what = self.change_entity
+            raise RowError("id", text, f"is not the id of a{'n' if what[0] in 'aeiou' else ''} {what} of this"
+                           " database (--by-id updates the records an export's ids name)", line)
+        return int(text)
 
     def keep_export_id(self) -> None:
         """The record this row creates keeps its id in salescli's own export when this database never had it
@@ -1024,6 +1040,10 @@ class Planner:
         if domain:
             cid = rel.company_by_domain.get(domain)
             if cid is not None:
+                if name:
+                    known: str = rel.company_names.get(cid) or str(name)
+                    if fold(name) != fold(known) and _as_domain(name) is None:
+                        self._note_domain_decided(name, domain, known)
                 return cid
         if name:
             as_domain = _as_domain(name)
@@ -1052,6 +1072,17 @@ class Planner:
             column, value = ("company", name) if name else ("company_domain", domain)
             raise RowError(self.col(column), value, "is not a known company (--no-create is set)", line)
         return self.create_company(name or domain or "", domain, ext, line, self.owner(values))
+
+    def _note_domain_decided(self, name: str, domain: str, known: str) -> None:
+        """A row whose company cell names one company and company_domain another (a company cell edited in an
+        export, the domain beside it left): the domain decides, and that is said with the first such row."""
+        if self.domain_decided is None:
+            self.domain_decided = (
+                f'row names company "{name}" but its company_domain {domain} is {known}\'s: linked to {known} (the'
+                " domain decides; clear the company_domain cell to link by name)",
+                f'rows name a company whose company_domain is another\'s (the first: "{name}", {domain} is {known}\'s):'
+                " linked by the domain (clear the company_domain cells to link by name)")
+        self.tally.notes[self.domain_decided] += 1
 
     def _company_is_new(self, values: Row) -> bool:
         """Whether the row names a company that does not exist yet (created only if the row is good)."""
@@ -1326,9 +1357,11 @@ class CompanyPlanner(Planner):
         if not name:
             raise RowError(self.col("name"), "", "is required (a company needs a name or a domain)", line)
         ext = values.get("external_id")
-        match: int | None = None
-        how = ""
-        if ext and ext in rel.company_by_ext:
+        match: int | None = self.by_own_id(line)
+        how = f"id {match}" if match is not None else ""
+        if match is not None:
+            pass
+        elif ext and ext in rel.company_by_ext:
             match, how = rel.company_by_ext[ext], f'external id "{ext}"'
         elif domain and domain in rel.company_by_domain:
             match, how = rel.company_by_domain[domain], f"domain {domain}"
@@ -1415,9 +1448,11 @@ class ContactPlanner(Planner):
                            " (map other values with a value map)", line)
         company_id = self.company_ref(values, line, create=True)
         ext = values.get("external_id")
-        match: int | None = None
-        how = ""
-        if ext and ext in rel.contact_by_ext:
+        match: int | None = self.by_own_id(line)
+        how = f"id {match}" if match is not None else ""
+        if match is not None:
+            pass
+        elif ext and ext in rel.contact_by_ext:
             match, how = rel.contact_by_ext[ext], f'external id "{ext}"'
         elif email:
             if email in rel.contact_by_email:
@@ -1849,9 +1884,11 @@ class DealPlanner(Planner):
             company_id = None if new_company else self.company_ref(values, line, create=False)
             if company_id is not None:
                 self.company_cache[company_key] = company_id
-        match: int | None = None
-        if ext:
-            key: tuple[Any, ...] = ("x", ext)
+        match: int | None = self.by_own_id(line)
+        if match is not None:
+            key: tuple[Any, ...] = ("i", match)
+        elif ext:
+            key = ("x", ext)
             match = self.found_ext.get(ext)
         else:
             folded = nocase(title)
@@ -2363,9 +2400,11 @@ class ActivityPlanner(Planner):
         if done_at is not None:
             fields["done_at"] = done_at
         ext = values.get("external_id")
-        match = None
-        how = ""
-        if ext:
+        match = self.by_own_id(line)
+        how = f"id {match}" if match is not None else ""
+        if match is not None:
+            pass
+        elif ext:
             match, how = self.by_ext.get(ext), f'external id "{ext}"'
         else:
             how = f'"{subject}" due {fields.get("due_date")}' if kind == "task" else f'"{subject}" on {occurred}'
