@@ -336,7 +336,8 @@ class ImportReport:
         where = f"; every row and its reason are in {self.rejects}" if self.rejects else ""
         one = self.tally.rows == 1
         rows = "its one row" if one else f"all {self.tally.rows} rows"
-        numbering = f"; {self.csv_file.numbering_note()}" if self.csv_file and self.csv_file.numbered_by_record else ""
+        note = self.csv_file.numbering_note() if self.csv_file is not None else None
+        numbering = f"; {note}" if note else ""
         if self.dry_run:
             return ImportRejected(first, hint=f"{rows} would be rejected, nothing would be imported{numbering}")
         return ImportRejected(first, hint=f"{rows} {'was' if one else 'were'} rejected, nothing was imported{where}"
@@ -413,8 +414,9 @@ class ImportReport:
                          " or import the good rows with --on-error skip --rejects FILE")
         else:
             hints.append("nothing was imported")
-        if self.csv_file is not None and self.csv_file.numbered_by_record:
-            hints.append(str(self.csv_file.numbering_note()))
+        numbering = self.csv_file.numbering_note() if self.csv_file is not None else None
+        if numbering:
+            hints.append(numbering)
         return ImportRejected(first, hint="; ".join(hints))
 
 

@@ -1358,9 +1358,9 @@ class CompanyPlanner(Planner):
             raise RowError(self.col("name"), "", "is required (a company needs a name or a domain)", line)
         ext = values.get("external_id")
         match: int | None = self.by_own_id(line)
-        how = f"id {match}" if match is not None else ""
+        how = ""
         if match is not None:
-            pass
+            how = f"id {match}"
         elif ext and ext in rel.company_by_ext:
             match, how = rel.company_by_ext[ext], f'external id "{ext}"'
         elif domain and domain in rel.company_by_domain:
@@ -1449,9 +1449,9 @@ class ContactPlanner(Planner):
         company_id = self.company_ref(values, line, create=True)
         ext = values.get("external_id")
         match: int | None = self.by_own_id(line)
-        how = f"id {match}" if match is not None else ""
+        how = ""
         if match is not None:
-            pass
+            how = f"id {match}"
         elif ext and ext in rel.contact_by_ext:
             match, how = rel.contact_by_ext[ext], f'external id "{ext}"'
         elif email:
@@ -2401,9 +2401,9 @@ class ActivityPlanner(Planner):
             fields["done_at"] = done_at
         ext = values.get("external_id")
         match = self.by_own_id(line)
-        how = f"id {match}" if match is not None else ""
+        how = ""
         if match is not None:
-            pass
+            how = f"id {match}"
         elif ext:
             match, how = self.by_ext.get(ext), f'external id "{ext}"'
         else:
