@@ -158,10 +158,27 @@ def restore_cell(text: str) -> str:
 def check_output_folder(output: str | None, option: str = "--output") -> None:
     """-o FILE in a missing folder (or under a file): a storage fault, exit 5 like --db's."""
     if output and output != "-":
+        if output.endswith(("/", os.sep)) and not os.path.isdir(output):  # (Path drops the slash: "new/" is new)
+            raise DatabaseError(f"{option} {output}: folder {output.rstrip('/' + os.sep) or output} does not"
+                                " exist")
         folder = Path(output).parent
         if not folder.is_dir():
             problem = "is not a folder" if folder.exists() else "does not exist"
             raise DatabaseError(f"{option} {output}: folder {folder} {problem}")
+
+
+#: The files SQLite keeps beside a database while it is in use: overwriting one loses committed changes.
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def sqlite_companion(path: Path) -> Path | None:
+    """The database whose journal, WAL or shared-memory file path is, if it is one."""
+    for suffix in SQLITE_COMPANIONS:
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            owner = path.with_name(path.name[:-len(suffix)])
+            if _is_sqlite_file(owner):
+                return owner
+    return None
 
 
 #: Paths that name a descriptor of this process (whatever it is open on: a pipe, a terminal, a file).
@@ -192,6 +209,10 @@ def open_beside(target: Path, option: str, nothing: str = "no file written") -> 
     final = Path(os.path.realpath(target)) if target.is_symlink() else target
     if _is_sqlite_file(final):
         raise SalesCliError(f"{option} {target} is a SQLite database; refusing to overwrite it; {nothing}")
+    owner = sqlite_companion(final)
+    if owner is not None:
+        raise SalesCliError(f"{option} {target} belongs to the SQLite database {owner} (its journal); refusing to"
+                            f" overwrite it; {nothing}")
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
     try:
         return tmp, os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600), final

@@ -116,6 +116,26 @@ def test_output_extension_picks_an_export_format_and_none_is_csv(filled: Run, tm
     assert target.read_text().startswith(first)
 
 
+def test_extra_keys_stored_in_two_cases_share_one_column(ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("deal", "add", "A")
+    ok("deal", "add", "B")
+    ok("deal", "add", "C")
+    with sqlite3.connect(db) as conn:  # (written by an older version, or by hand)
+        conn.execute("""UPDATE deals SET extra = CASE id WHEN 1 THEN '{"Product": "X", "product": "Y"}'"""
+                     """ WHEN 2 THEN '{"PRODUCT": "Z"}' END WHERE id < 3""")
+    conn.close()
+    res = ok("export", "deals", "-o", str(tmp_path / "d.csv"))
+    assert res.stderr == f"exported 3 deals to {tmp_path / 'd.csv'}\n"
+    rows = list(csv.DictReader((tmp_path / "d.csv").open(encoding="utf-8")))
+    assert [k for k in rows[0] if k.startswith("extra.")] == ["extra.Product"]
+    assert [r["extra.Product"] for r in rows] == ["X", "Z", ""]
+    res = ok("import", "deals", str(tmp_path / "d.csv"))  # (two columns of one name would be refused)
+    assert "0 created, 0 updated, 3 unchanged" in res.stderr
+    ok("company", "add", "Acme")
+    res = ok("export", "companies", "-o", str(tmp_path / "c.csv"))
+    assert res.stderr == f"exported 1 company to {tmp_path / 'c.csv'}\n"
+
+
 def test_export_of_an_empty_table_is_a_header(ok: Run) -> None:
     ok("init")
     assert ok("export", "activities").stdout.startswith("id,kind,subject,")

@@ -519,6 +519,71 @@ def test_backup_force_never_replaces_a_pipe_the_database_or_a_link(cli: Run, ok:
     assert dangling.is_symlink() and missing.read_bytes().startswith(b"SQLite format 3")
 
 
+def test_backup_force_takes_the_old_files_wal_with_it_and_never_writes_a_databases_own(
+        cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("company", "add", "Acme")
+    old = tmp_path / "old.db"  # last week's backup, left with a WAL by a program killed while it had it open
+    with sqlite3.connect(old, isolation_level=None) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        conn.execute("CREATE TABLE t (x)")
+        conn.execute("INSERT INTO t VALUES (1)")
+        shutil.copy(old.with_name("old.db-wal"), tmp_path / "stale-wal")  # (as it was when the program died)
+    conn.close()
+    shutil.copy(tmp_path / "stale-wal", old.with_name("old.db-wal"))
+    ok("db", "backup", str(old), "--force")
+    assert not old.with_name("old.db-wal").exists() and not old.with_name("old.db-shm").exists()
+    assert ok("--db", str(old), "db", "check").exit_code == 0
+    assert ok("--db", str(old), "company", "list", "-f", "csv").stdout.splitlines()[1].startswith("1,Acme,")
+    wal = db.with_name(db.name + "-wal")
+    for extra in ((), ("--force",)):
+        res = cli("db", "backup", str(wal), *extra)
+        assert (res.exit_code, res.stderr) == (2, f"Error: {wal} belongs to the database {db} (its journal); give"
+                                                  " the backup another file name\n")
+    res = cli("export", "deals", "-f", "csv", "-o", str(wal))
+    assert (res.exit_code, res.stderr) == (1, f"Error: --output {wal} belongs to the SQLite database {db} (its"
+                                              " journal); refusing to overwrite it; no file written\n")
+
+
+def test_a_damaged_database_is_not_backed_up_over_a_good_backup(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
+    for n in range(300):
+        ok("company", "add", f"Company {n}", "--notes", "x" * 200)
+    good = tmp_path / "monday.db"
+    ok("db", "backup", str(good))
+    kept = good.read_bytes()
+    with open(db, "r+b") as fh:  # a page in the middle overwritten (a disk fault)
+        fh.seek(4096 * 5)
+        fh.write(b"\xde\xad" * 2048)
+    res = cli("db", "backup", str(good), "--force")
+    assert res.exit_code == 5
+    assert res.stderr.startswith(f"Error: database {db} is damaged, so its copy would be: no backup written"
+                                 " (quick_check: ")
+    assert good.read_bytes() == kept and sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("db", "backup", "new/"), "Error: cannot write new/: folder new does not exist\n"),
+    (("export", "deals", "-o", "new/"), "Error: --output new/: folder new does not exist\n"),
+])
+def test_a_target_ending_in_a_slash_is_a_missing_folder_not_a_file(
+        cli: Run, ok: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], message: str) -> None:
+    ok("company", "add", "Acme")
+    monkeypatch.chdir(tmp_path)
+    res = cli(*args)
+    assert (res.exit_code, res.stderr) == (5, message)
+    assert not (tmp_path / "new").exists()
+
+
+def test_an_empty_output_is_refused_not_read_as_stdout(cli: Run, ok: Run) -> None:
+    ok("company", "add", "Acme")
+    for args in (("export", "deals", "-o", ""), ("sql", "SELECT 1", "-o", ""), ("company", "list", "-o", "")):
+        res = cli(*args)
+        assert (res.exit_code, res.stdout, res.stderr) == (
+            2, "", 'Error: -o/--output is empty; give a file name, or "-" for stdout\n'), args
+    res = cli("db", "backup", "")
+    assert (res.exit_code, res.stderr) == (2, "Error: TARGET is empty; give the backup a file name\n")
+
+
 def test_an_empty_db_option_is_refused_not_read_as_the_default(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -202,6 +202,18 @@ def test_two_columns_kept_as_one_extra_key_are_named(cli: Run, ok: Run, tmp_path
     assert sql(ok, "SELECT extra FROM deals") == [{"extra": '{"Color": "red"}'}]
 
 
+def test_a_column_saved_in_another_case_fills_the_extra_key_the_records_have(ok: Run, tmp_path: Path) -> None:
+    ok("import", "deals", str(write(tmp_path, "a.csv", "title,company,product\nD1,Acme,GTX\n")))
+    # the same file after a spreadsheet capitalised its header: the same key, not a second one beside it
+    res = ok("import", "deals", str(write(tmp_path, "b.csv", "Title,Company,Product\nD1,Acme,GTX\n")))
+    assert "0 created, 0 updated, 1 unchanged" in res.stderr
+    plan = ok("import", "deals", str(write(tmp_path, "c.csv", "Title,Company,Product\nD1,Acme,GTY\n")), "--dry-run")
+    assert ["Product", "extra.product", "unmapped,", "as", "stored"] in [
+        line.split() for line in plan.stdout.split("Mapping:\n")[1].splitlines()]
+    ok("import", "deals", str(tmp_path / "c.csv"))
+    assert sql(ok, "SELECT extra FROM deals") == [{"extra": '{"product": "GTY"}'}]
+
+
 def test_map_files_layer_in_order(ok: Run, tmp_path: Path) -> None:
     team = write(tmp_path, "team.json", json.dumps({"columns": {"Who": "owner", "Phase": "stage"},
                                                    "values": {"stage": {"Offen": "Qualification"}}}))
@@ -315,6 +327,17 @@ def test_status_with_the_open_stage_it_closed_from(ok: Run, cli: Run, tmp_path: 
     res = cli("import", "deals", str(path), "--on-error", "skip")
     assert res.exit_code == 0 and "1 rejected" in res.stderr
     assert "d.csv:3: status \"open\" does not match stage Won (won)" in res.stderr
+    # salescli's own export gives a closed deal its won/lost stage: an open stage there is an edit to refuse
+    exported = tmp_path / "x.csv"
+    ok("export", "deals", "-o", str(exported))
+    exported.write_text(exported.read_text(encoding="utf-8").replace(",Won,won,", ",Negotiation,won,"),
+                        encoding="utf-8")
+    before = sql(ok, "SELECT id, stage_id, status FROM deals")
+    res = cli("import", "deals", str(exported))
+    assert res.exit_code == 4
+    assert res.stderr == ('Error: x.csv:2: status "won" does not match stage Negotiation (open): to reopen the deal'
+                          " set status to open; to close it set stage to its won stage\nHint: nothing was imported\n")
+    assert sql(ok, "SELECT id, stage_id, status FROM deals") == before
     hist = sql(ok, "SELECT f.name AS from_stage, t.name AS to_stage, h.changed_at FROM stage_history h"
                    " JOIN stages t ON t.id = h.to_stage_id LEFT JOIN stages f ON f.id = h.from_stage_id ORDER BY h.id")
     assert hist == [{"from_stage": None, "to_stage": "Prospecting", "changed_at": "2026-10-01T00:00:00"},
@@ -692,7 +715,8 @@ def test_rejects_of_ragged_rows_are_as_wide_as_the_header(ok: Run, tmp_path: Pat
     assert rejects.read_text() == (
         "title,amount,import_error\n"
         f'B,,"r.csv:3: has 1 cell but the header has 2 {ragged}"\n'
-        f'C,3,"r.csv:4: has 4 cells but the header has 2 {ragged}; cells past the header: ""x"", ""y, z"""\n')
+        'C,3,"r.csv:4: has a value in column 3 (""x"") but the header names 2 columns (ragged row: a delimiter'
+        ' inside an unquoted field?); cells past the header: ""x"", ""y, z"""\n')
 
 
 def test_on_error_skip_writes_good_rows_and_rejects(cli: Run, ok: Run, tmp_path: Path) -> None:
@@ -1061,6 +1085,23 @@ def test_a_rejected_activity_row_creates_no_company_contact_or_user(ok: Run, cli
     assert sql(ok, "SELECT (SELECT count(*) FROM companies) AS companies, (SELECT count(*) FROM contacts)"
                    " AS contacts, (SELECT count(*) FROM users) AS users") == before
     assert [r["name"] for r in sql(ok, "SELECT name FROM companies WHERE name IN ('Newco', 'Otherco')")] == []
+
+
+def test_an_activity_names_the_deal_of_its_title_at_its_company(ok: Run, cli: Run, tmp_path: Path, db: Path) -> None:
+    ok("import", "deals", str(write(tmp_path, "d.csv", "title,company\nRenewal,Acme\nRenewal,Beta\nUpsell,Acme\n")))
+    before = digest(db)
+    res = cli("import", "activities", str(write(tmp_path, "a.csv", "type,subject,date,deal,company\n"
+                                                                   "call,One,2026-11-20,Renewal,Gamma\n"
+                                                                   "call,Two,2026-11-20,Upsell,Beta\n")))
+    assert res.exit_code == 4
+    assert res.stderr.splitlines()[0] == ('Error: a.csv:2: deal "Renewal" is not a deal of company Gamma (deal 1 is'
+                                          ' at Acme; deal 2 is at Beta)')
+    assert digest(db) == before
+    plan = cli("import", "activities", str(tmp_path / "a.csv"), "--dry-run").stdout
+    assert 'a.csv:3: deal "Upsell" is not a deal of company Beta (deal 3 is at Acme)' in plan
+    ok("import", "activities", str(write(tmp_path, "b.csv", "type,subject,date,deal,company\n"
+                                                            "call,One,2026-11-20,Renewal,beta\n")))
+    assert sql(ok, "SELECT deal_id, company_id FROM activities") == [{"deal_id": 2, "company_id": 2}]
 
 
 def test_activities_link_by_external_id_title_and_email(ok: Run, cli: Run, tmp_path: Path,

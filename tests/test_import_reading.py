@@ -68,6 +68,20 @@ def test_named_encoding_is_used(ok: Run, tmp_path: Path) -> None:
     assert names(ok) == ["Café Noir"]
 
 
+@pytest.mark.parametrize(("text", "codec", "message"), [
+    ("name\nSoci\u00e9t\u00e9 G\u00e9n\u00e9rale\n", "cp1252",
+     'Error: utf8.csv: is UTF-8 text: read as cp1252 its "\u00e9" would become "\u00c3\u00a9"'),
+    ("\ufeffname\nAcme\n", "latin-1",
+     'Error: utf8.csv: is UTF-8 text: read as latin-1 its byte order mark would become "\u00ef\u00bb\u00bf"'),
+])
+def test_utf8_read_as_another_encoding_is_refused(cli: Run, base: Path, tmp_path: Path, text: str, codec: str,
+                                                  message: str) -> None:
+    path = write(tmp_path, "utf8.csv", text.encode("utf-8"))
+    assert refused(cli, base, "import", "companies", str(path), "--encoding", codec) == message
+    assert cli("import", "companies", str(path), "--encoding", codec).stderr.splitlines()[-1] == \
+        "Hint: leave --encoding out (UTF-8 is read by default)"
+
+
 def test_rejects_are_written_in_the_encoding_of_the_file_so_they_import_again(ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "latin.csv", "name;domain\r\nCaf\u00e9 Noir;not a domain\r\nSoci\u00e9t\u00e9;soc.fr\r\n"
                  .encode("cp1252"))
@@ -265,7 +279,8 @@ def test_empty_header_cell_is_refused(cli: Run, base: Path, tmp_path: Path) -> N
 def test_ragged_row_is_refused_with_its_line(cli: Run, base: Path, tmp_path: Path) -> None:
     path = write(tmp_path, "ragged.csv", "name,domain\nAcme,acme.io\nGlobex,globex.com,extra cell\nInitech\n")
     first = refused(cli, base, "import", "companies", str(path))
-    assert first.startswith("Error: ragged.csv:3: has 3 cells but the header has 2 (ragged row")
+    assert first == ('Error: ragged.csv:3: has a value in column 3 ("extra cell") but the header names 2 columns'
+                     " (ragged row: a delimiter inside an unquoted field?)")
     res = cli("import", "companies", str(path), "--dry-run")
     assert "ragged.csv:4: has 1 cell but the header has 2" in res.stdout
 
@@ -282,7 +297,7 @@ def test_trailing_unnamed_columns_are_harmless_until_a_row_fills_one(cli: Run, o
     assert "2 rows — 2 created" in ok("import", "companies", str(path), "--dry-run").stderr
     path = write(tmp_path, "excel.csv", "name;domain;;\r\nAcme;acme.io;;\r\nGlobex;globex.com;;vip\r\n")
     assert refused(cli, base, "import", "companies", str(path)).startswith(
-        "Error: excel.csv:3: has 4 cells but the header has 2 (ragged row")
+        'Error: excel.csv:3: has a value in column 4 ("vip") but the header names 2 columns (ragged row')
 
 
 def test_unterminated_quote_does_not_swallow_the_file(cli: Run, base: Path, tmp_path: Path) -> None:
@@ -375,6 +390,8 @@ def test_a_json_or_json_lines_file_is_read_as_its_export(ok: Run, base: Path, tm
     ('[{"name": "E"},,{"name": "F"}]', "Error: c.json:1: has an extra comma after record 1"),
     ('[{"name": "E"},]', "Error: c.json:1: has an extra comma after record 1"),
     ('[[1, 2], {"name": "x"}]', "Error: c.json:1: record 1 is an array, not an object"),
+    ("[1, 2, 3]", "Error: c.json:1: record 1 is a number, not an object"),  # (not a CSV of columns "[1", "2"…)
+    ('[\n  "Acme"\n]', "Error: c.json:2: record 1 is a string, not an object"),
     ("[{}]", "Error: c.json: has 1 record with no fields"),
     ('[{"name": "Nul\\u0000Co"}]', "Error: c.json:1: record 1 holds a NUL character (\\u0000)"),
     ('{"name": "a"} {"name": "b"}\n',

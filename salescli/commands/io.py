@@ -558,7 +558,7 @@ def _export(ctx: typer.Context, entity: str, fmt: str | None, output: str | None
     written = render_rows(export_records(repo, entity, chosen, extra), [Column(k) for k in keys], fmt=chosen,
                           output=output)
     if output and output != "-":
-        say(f"exported {written} {entity} to {output}")
+        say(f"exported {written} {entity if written != 1 else SINGULAR[entity]} to {output}")
 
 
 def _export_command(entity: str) -> Callable[..., None]:

@@ -27,7 +27,12 @@ ReportFormatOpt = Annotated[
 
 
 def output_folder(value: str | None) -> str | None:
-    """-o FILE whose folder is missing: refused when the command line is read, before any work is done."""
+    """-o FILE whose folder is missing: refused when the command line is read, before any work is done (and -o
+    "": a script's unset variable, not a wish for stdout, which is `-o -` or no -o)."""
+    if value == "":
+        from salescli.errors import UsageError
+
+        raise UsageError('-o/--output is empty; give a file name, or "-" for stdout')
     if value:
         from salescli.render import check_output_folder
 

@@ -79,16 +79,24 @@ def migrate(ctx: typer.Context) -> None:
 @db_app.command("backup")
 def backup(
     ctx: typer.Context,
-    target: Annotated[Path, typer.Argument(help="File to write (must not exist unless --force).")],
+    target_text: Annotated[str, typer.Argument(metavar="TARGET", help="File to write (must not exist unless"
+                                                                      " --force).")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Copy the database with SQLite's online backup (safe while others write); mode 0600.
+
+    The copy is checked (SQLite's quick_check): a damaged database is not copied over a good backup.
 
     \b
     Example: salescli db backup sales-$(date +%F).db
     """
     from salescli.errors import DatabaseError, RuleError, UsageError
+    from salescli.render import check_output_folder, sqlite_companion
 
+    if not target_text:
+        raise UsageError("TARGET is empty; give the backup a file name")
+    check_output_folder(target_text, "cannot write")  # ("new/": a folder that does not exist, not a file "new")
+    target = Path(target_text)
     repo = app_context(ctx).repo()
     if target.is_dir():
         raise UsageError(f"{target} is a folder; give the backup a file name (e.g. {target / 'sales-backup.db'})")
@@ -99,12 +107,16 @@ def backup(
                          hint="give it a file name, e.g. sales-backup.db")
     if target.exists() and target.samefile(repo.path):
         raise UsageError(f"{target} is the database itself; give the backup another file name")
+    owner = sqlite_companion(target)
+    if owner is not None:  # (its -wal holds changes not yet in the file: replacing it loses them)
+        raise UsageError(f"{target} belongs to the database {owner} (its journal); give the backup another file"
+                         " name")
     if target.exists() and not force:
         raise RuleError(f"{target} already exists", hint="pass --force to overwrite it")
     if not target.parent.is_dir():  # a storage fault, like --db in a missing folder: exit 5
         problem = "is not a folder" if target.parent.exists() else "does not exist"
         raise DatabaseError(f"cannot write {target}: folder {target.parent} {problem}")
-    repo.backup_to(target)
+    repo.backup_to(target, verify=True)
     say(f"backed up {repo.path} to {target} ({target.stat().st_size} bytes)")
 
 

@@ -447,6 +447,8 @@ def run_import(
         if options.by_id:  # (the plan's mapping says what the id column does now)
             used = next(u for u in mapping.uses if u.index == mapping.export_id)
             used.target, used.how = "id", "--by-id: the record the row updates"
+        if mapping.extra:
+            mapping.adopt_stored_keys(repo.export_extra_keys(options.entity))
         report.mapping = mapping
         report.notes.extend(mapping.warnings + mapping.notes)
         report.notes.extend(_spec_notes(options))

@@ -440,6 +440,30 @@ class Mapping:
     def rows(self) -> list[dict[str, str]]:
         return [{"column": u.column, "field": u.describe(), "how": u.how} for u in self.uses]
 
+    def adopt_stored_keys(self, stored: list[str]) -> None:
+        """A column kept in extra whose name reads as a key the records already have (`Product` for `product`,
+        as a spreadsheet re-saving the file may write it) fills that key, not a second one beside it."""
+        spelling = stored_spelling(stored)
+        for n, (index, key) in enumerate(self.extra):
+            known = spelling.get(extra_fold(key), key)
+            if known != key:
+                self.extra[n] = (index, known)
+                use = next(u for u in self.uses if u.index == index)
+                use.extra_key, use.how = known, f"{use.how}, as stored"
+
+
+def extra_fold(key: str) -> str:
+    """What tells two extra keys apart: not case, spaces or punctuation (a key of punctuation alone: itself)."""
+    return loose_key(key) or key
+
+
+def stored_spelling(keys: list[str]) -> dict[str, str]:
+    """Folded key -> the first spelling of it among keys."""
+    spelling: dict[str, str] = {}
+    for key in keys:
+        spelling.setdefault(extra_fold(key), key)
+    return spelling
+
 
 def resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> Mapping:
     """Match every header cell to its target; conflicts and missing required fields are refused (exit 4). A

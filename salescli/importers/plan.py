@@ -21,7 +21,15 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from salescli.errors import ImportRejected, InvalidValue, NotFound
-from salescli.importers.mapping import FIELDS, Mapping, MapSpec, fill_template, template_columns
+from salescli.importers.mapping import (
+    FIELDS,
+    Mapping,
+    MapSpec,
+    extra_fold,
+    fill_template,
+    stored_spelling,
+    template_columns,
+)
 from salescli.importers.reading import BadRecord, JsonValue
 from salescli.render import restore_cell
 from salescli.services.pipeline import (
@@ -407,9 +415,14 @@ class RowReader:
             _check_not_a_totals_row(cells, line)
         n = len(cells)
         if n != self.width:
-            if n < self.width or any(c.strip() for c in cells[self.width:]):
+            if n < self.width:
                 raise RowError(None, None, f"has {n} cell{'s' if n != 1 else ''} but the header has {self.width}"
                                " (ragged row: a delimiter inside an unquoted field, or a missing cell?)", line)
+            past = next((i for i in range(self.width, n) if cells[i].strip()), None)
+            if past is not None:  # (a header's trailing empty cells are no columns: a value under one is ragged)
+                raise RowError(None, None, f'has a value in column {past + 1} ("{cells[past].strip()[:40]}") but'
+                               f" the header names {self.width} column{'s' if self.width != 1 else ''} (ragged"
+                               " row: a delimiter inside an unquoted field?)", line)
         values: Row = {}
         for index, name, column, convert, vmap, longest in self.columns:
             raw = cells[index]
@@ -1257,11 +1270,15 @@ class Planner:
         return pid
 
     def merged_extra(self, current: str | None, extra: dict[str, str] | None) -> str | None:
-        """The record's extra after this row: its old keys, with this file's values laid over."""
+        """The record's extra after this row: its old keys, with this file's values laid over (a key the record
+        has in another case or punctuation keeps the record's spelling)."""
         if not extra:
             return current
         old = json.loads(current) if current else {}
-        merged = {**old, **extra}
+        spelling = stored_spelling(list(old))
+        merged = dict(old)
+        for key, value in extra.items():
+            merged[key if key in old else spelling.get(extra_fold(key), key)] = value
         return json.dumps(merged, ensure_ascii=False)
 
     def update(self, table: str, current: Row, values: Row) -> str:
@@ -1686,6 +1703,10 @@ class DealPlanner(Planner):
                 return info, None
             if info.kind != "open" or status == "open":
                 raise RowError(self.col("status"), status, f"does not match stage {info.name} ({info.kind})", line)
+            if self.mapping.export_id is not None:  # salescli's own export gives a closed deal its closing stage
+                raise RowError(self.col("status"), status, f"does not match stage {info.name} ({info.kind}): to"
+                               f" reopen the deal set status to open; to close it set stage to its {status} stage",
+                               line)
             # a won/lost deal with the open stage it was closed from (Pipedrive exports do this)
             return self._closing_stage(pid, status, line), info
         if status in ("won", "lost"):
@@ -2321,8 +2342,17 @@ class ActivityPlanner(Planner):
         if not title:
             return None, None, None
         rows = self.store.import_deals_titled(title)
-        if company_id is not None:
-            rows = [r for r in rows if r["company_id"] == company_id] or rows
+        named = next((str(values[k]) for k in ("company", "company_domain", "company_external_id") if values.get(k)),
+                     None)
+        if named is not None and rows:  # the deal of that title at the row's company, or none
+            at = [r for r in rows if company_id is not None and r["company_id"] == company_id]
+            if not at:
+                names = self.relations.company_names
+                listed = "; ".join(f"deal {r['id']} is at {names.get(r['company_id'], 'no company')}"
+                                   for r in rows[:5]) + ("; …" if len(rows) > 5 else "")
+                label = names.get(company_id, named) if company_id is not None else named
+                raise RowError(self.col("deal"), title, f"is not a deal of company {label} ({listed})", line)
+            rows = at
         contact = values.get("contact")
         hinted = self.hinted(values, "_deal_id", [r["id"] for r in rows]) if len(rows) > 1 else None
         if hinted is not None:

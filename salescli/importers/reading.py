@@ -101,6 +101,23 @@ def _check_binary(name: str, head: bytes) -> None:
                       "export it as CSV first (File > Save as > CSV UTF-8)")
 
 
+def _check_utf8_named_otherwise(name: str, head: bytes, encoding: str) -> None:
+    """--encoding cp1252 (or another one-byte encoding) on a file of UTF-8 text with accents: every accent would
+    be stored as two wrong letters (é as Ã©). UTF-8's multi-byte sequences are next to impossible by chance in
+    such text, so a start that decodes as UTF-8 and has any is UTF-8: refused, showing what it would read."""
+    if codecs.lookup(encoding).name == "utf-8" or not _is_ascii_compatible(encoding) or head.isascii():
+        return
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)  # (64 KiB may cut a letter)
+    except UnicodeDecodeError:
+        return
+    letter = next(ch for ch in text if not ch.isascii())
+    misread = letter.encode("utf-8").decode(encoding, errors="replace")
+    what = "its byte order mark" if letter == "\ufeff" else f'its "{letter}"'
+    raise _refuse(name, f'is UTF-8 text: read as {encoding} {what} would become "{misread}"',
+                  "leave --encoding out (UTF-8 is read by default)")
+
+
 def _is_ascii_compatible(encoding: str) -> bool:
     """Whether the byte 0x0A always means a newline (so the file can be split into lines as bytes)."""
     name = codecs.lookup(encoding).name
@@ -290,10 +307,13 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
             raise _refuse(name, "is UTF-16 text", "pass --encoding utf-16 (or save it as CSV UTF-8)")
         _check_binary(name, head)
         encoding = "utf-8"
+    else:
+        _check_utf8_named_otherwise(name, head, encoding)
     if codecs.lookup(encoding).name == "utf-8" and head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8):]
         bom = True
-    if re.match(rb'\s*(\[\s*[{\]\[]|\{\s*")', head):  # salescli's own -f json / jsonl, or another tool's
+    # salescli's own -f json / jsonl, or another tool's (an array of other values: refused as one)
+    if re.match(rb'\s*(\[\s*([{\]\["\d-]|true\b|false\b|null\b)|\{\s*")', head):
         return _json_file(name, raw, head, size, encoding, bom)
     if _is_ascii_compatible(encoding):
         cr_only = b"\r" in head and b"\n" not in head

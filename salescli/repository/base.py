@@ -42,6 +42,14 @@ def _no_space(path: Path | str) -> bool:
     return st.f_bavail * st.f_frsize < 256 * 1024
 
 
+def _quick_check(conn: sqlite3.Connection) -> list[str]:
+    """SQLite's quick_check of a database: ["ok"], or its first problems."""
+    try:
+        return [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
+    except sqlite3.DatabaseError as exc:  # (a page it cannot even read)
+        return [str(exc)]
+
+
 def _backup_error(exc: BaseException, target: Path) -> DatabaseError:
     """A backup that could not be written: name the backup file (the database is fine)."""
     import errno
@@ -367,10 +375,13 @@ class RepositoryBase:
         self.notices.append(f"backed up schema {version} database to {target} before migrating")
         return target
 
-    def backup_to(self, target: Path, source: sqlite3.Connection | None = None) -> None:
-        """Online backup (safe while others write) into a new 0600 file, written then renamed.
+    def backup_to(self, target: Path, source: sqlite3.Connection | None = None, verify: bool = False) -> None:
+        """Online backup (safe while others write) into a new 0600 file, written then renamed; with verify, a
+        copy SQLite's quick_check finds damaged is refused (exit 5) and the file it would replace kept.
 
-        A failure (disk full, no permission) leaves no file and names the backup, not the database."""
+        A failure (disk full, no permission) leaves no file and names the backup, not the database. The WAL
+        and shared-memory files of the database a --force replaces go with it: SQLite would replay the old
+        file's WAL onto the new one."""
         tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
         try:
             fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
@@ -379,9 +390,16 @@ class RepositoryBase:
             try:
                 (source or self.conn).backup(dest)
                 dest.execute("PRAGMA journal_mode = DELETE")
+                problems = _quick_check(dest) if verify else ["ok"]
             finally:
                 dest.close()
+            if problems != ["ok"]:
+                raise DatabaseCorrupt(f"database {self.path} is damaged, so its copy would be: no backup written"
+                                      f" (quick_check: {problems[0]})",
+                                      hint="run `salescli db check`; keep your earlier backups")
             os.chmod(tmp, 0o600)
+            for suffix in ("-wal", "-shm", "-journal"):
+                target.with_name(target.name + suffix).unlink(missing_ok=True)
             os.replace(tmp, target)
         except BaseException as exc:
             for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-journal", "-wal", "-shm"))):
