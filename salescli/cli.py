@@ -143,8 +143,6 @@ class SalesCliGroup(SuggestingGroup):
         except OverflowError:  # a number past SQLite's 64-bit integers, from any option
             _fail("a number given is too large (at most 9223372036854775807)", ExitStatus.USAGE)
         except OSError as exc:
-            if os.environ.get("SALESCLI_DEBUG") == "1":
-                raise
             where = f": {exc.filename}" if exc.filename else ""
             if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # e.g. stdout redirected to a full disk
                 _fail(f"disk full ({exc.strerror}){where}", ExitStatus.DATABASE)
@@ -167,6 +165,14 @@ def _usage_error(exc: Any) -> None:
         _fail(f"{token}: a negative number is not accepted here (a value starting with - is read as an option)",
               ExitStatus.USAGE, f"see `{where} -h`")
     message = exc.format_message()
+    if message.startswith("Invalid value for ") and ": Input should be " in message:
+        # Typer's words, from pydantic, without the value: the value as typed ("abc" is not a whole number)
+        errors = exc.__cause__.errors() if hasattr(exc.__cause__, "errors") else []
+        value = errors[0].get("input") if errors else None
+        named, rule = message.split(": Input should be ", 1)
+        rule = "is not a whole number" if rule.startswith("a valid integer") else f"should be {rule}"
+        _fail(f'{named}: "{value}" {rule}' if value is not None else f"{named}: {rule}", ExitStatus.USAGE,
+              f"see `{where} -h`")
     if (isinstance(exc, typer._click.exceptions.NoSuchOption) and exc.option_name == "--today") or (
             _today_after_the_command(where) and (message.startswith("Got unexpected extra argument")
                                                  or "does not take a value" in message)):
@@ -235,8 +241,10 @@ def _stopped(what: str, ctx: Any) -> str:
 
 
 def _fail(message: str, status: int, hint: str | None = None) -> None:
-    if os.environ.get("SALESCLI_DEBUG") == "1":
-        raise
+    if os.environ.get("SALESCLI_DEBUG") == "1":  # the traceback too, and the same exit code: debugging a cron
+        import traceback  # job does not change what it exits with
+
+        traceback.print_exc()
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):

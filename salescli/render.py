@@ -330,6 +330,11 @@ def _unbounded(fh: IO[str]) -> bool:
     return fh is sys.stdout and not fh.isatty() and not os.environ.get("COLUMNS")
 
 
+def _one_line(text: str) -> str:
+    """A cell on one line: its line breaks and tabs shown as \\n and \\t (as printable shows other controls)."""
+    return text.replace("\n", "\\n").replace("\t", "\\t") if "\n" in text or "\t" in text else text
+
+
 def _no_tabs(cells: list[list[str]]) -> bool:
     """Whether the direct writer draws these cells as rich would (rich expands tabs)."""
     return not any("\t" in text for row in cells for text in row)
@@ -498,6 +503,8 @@ def _table(
         note(empty)
         return 0
     cells = [[printable(_cell(c, row)) for c in columns] for row in shown]
+    if _unbounded(fh) or fh is not sys.stdout:  # piped, redirected or -o FILE: one line a row, for scripts
+        cells = [[_one_line(text) for text in texts] for texts in cells]
     if _unbounded(fh) and _no_tabs(cells):
         _write_text_table(fh, title, [c.title for c in columns], [c.justify for c in columns], cells)
     else:

@@ -566,7 +566,8 @@ def test_a_damaged_database_is_not_backed_up_over_a_good_backup(cli: Run, ok: Ru
     (("export", "deals", "-o", "new/"), "Error: --output new/: folder new does not exist\n"),
 ])
 def test_a_target_ending_in_a_slash_is_a_missing_folder_not_a_file(
-        cli: Run, ok: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], message: str) -> None:
+        cli: Run, ok: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...],
+        message: str) -> None:
     ok("company", "add", "Acme")
     monkeypatch.chdir(tmp_path)
     res = cli(*args)

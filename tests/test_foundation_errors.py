@@ -88,7 +88,19 @@ def test_no_traceback_unless_salescli_debug(crm: Run, db: Path, run_exe: Run) ->
     assert (res.returncode, res.stderr) == (3, 'Error: contact "404" not found\n'
                                                 "Hint: list contacts with `salescli contact list`\n")
     res = run_exe("--db", str(db), "contact", "show", "404", env={"SALESCLI_DEBUG": "1"})
-    assert res.returncode != 0 and "Traceback" in res.stderr and "NotFound" in res.stderr
+    assert res.returncode == 3 and "Traceback" in res.stderr and "NotFound" in res.stderr  # the same exit code
+    assert res.stderr.endswith('Error: contact "404" not found\nHint: list contacts with `salescli contact list`\n')
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("import", "undo", "abc"), 'Error: Invalid value for \'BATCH\': "abc" is not a whole number'),
+    (("deal", "list", "--limit=x2"), 'Error: Invalid value for \'--limit\' / \'-n\': "x2" is not a whole number'),
+    (("deal", "list", "-n", "0"),
+     'Error: Invalid value for \'--limit\' / \'-n\': "0" should be greater than or equal to 1'),
+])
+def test_a_number_option_names_the_value_typed(cli: Run, args: tuple[str, ...], message: str) -> None:
+    res = cli(*args)
+    assert (res.exit_code, res.stderr.splitlines()) == (2, [message, f"Hint: see `salescli {' '.join(args[:2])} -h`"])
 
 
 def test_a_name_in_another_encoding_is_one_error_line_not_a_traceback(crm: Run, db: Path, run_exe: Run) -> None:

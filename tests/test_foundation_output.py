@@ -282,6 +282,17 @@ def test_piped_tables_are_not_cut_to_80_columns(db: Path, run_exe: Callable[...,
     assert "…" not in proc.stdout
 
 
+def test_piped_tables_keep_a_cell_with_line_breaks_and_tabs_on_its_row(ok: Run, db: Path, tmp_path: Path) -> None:
+    ok("init")
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    query = "SELECT 1 AS id, 'line1' || char(10) || 'line2' || char(9) || 'tab' AS notes, 'end' AS last"
+    proc = subprocess.run([salescli_exe(), "--db", str(db), "sql", query], capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert proc.stdout.splitlines()[2] == "1    line1\\nline2\\ttab   end"
+    ok("sql", query, "-f", "table", "-o", str(tmp_path / "t.txt"))
+    assert (tmp_path / "t.txt").read_text().splitlines()[2].rstrip() == "1    line1\\nline2\\ttab   end"
+
+
 def test_colour_only_on_a_terminal_and_never_with_no_color(crm: Run, db: Path, run_exe: Callable[..., Any]) -> None:
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env["TERM"] = "xterm-256color"

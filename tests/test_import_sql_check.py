@@ -114,6 +114,33 @@ def test_db_check_lists_broken_invariants(cli: Run, crm: Run, db: Path) -> None:
     assert res.stderr.splitlines()[0] == f"Error: db check found 5 problems and 2 warnings in {db}"
 
 
+def test_db_check_lists_values_written_around_salescli_that_commands_would_trip_on(cli: Run, crm: Run,
+                                                                                  db: Path) -> None:
+    crm("contact", "add", "Ana", "--email", "ana@acme.io")
+    conn = sqlite3.connect(db)
+    with conn:  # (by hand in sqlite3, or by another program)
+        conn.execute("PRAGMA ignore_check_constraints = 1")
+        conn.execute("UPDATE deals SET amount_minor = -500 WHERE id = 1")
+        conn.execute("UPDATE deals SET amount_minor = 'abc', probability = 300 WHERE id = 2")
+        conn.execute("UPDATE deals SET extra = '{bad', expected_close = '2026-02-31', currency = 'usd' WHERE id = 3")
+        conn.execute("UPDATE companies SET tags = 'vip' WHERE id = 1")
+        conn.execute("UPDATE contacts SET status = 'bogus', created_at = 'yesterday' WHERE id = 1")
+    conn.close()
+    res = cli("db", "check", "-f", "csv")
+    assert res.exit_code == 1  # a row to fix, not a damaged file (exit 5, "restore a backup")
+    assert res.stdout.splitlines()[1:] == [
+        "constraint,problem,deals,,integrity_check: CHECK constraint failed in deals (2 rows)",
+        "negative amount,problem,deal,1,amount -500 USD",
+        "not a whole number,problem,deal,2,amount_minor 'abc' is not a whole number of cents",
+        "not a whole number,problem,deal,2,probability 300 is not a whole number from 0 to 100",
+        "malformed JSON,problem,company,1,tags 'vip' is not a JSON array",
+        "malformed JSON,problem,deal,3,extra '{bad' is not a JSON object",
+        "not a date,problem,deal,3,expected_close '2026-02-31' is not a date",
+        "not a date,problem,contact,1,created_at 'yesterday' is not a date",
+        "unknown value,problem,deal,3,currency 'usd' is not a three-letter code",
+        "unknown value,problem,contact,1,\"status 'bogus' is not one of lead, prospect, customer, churned\""]
+
+
 def test_db_check_lists_a_team_spelt_two_ways(cli: Run, ok: Run, db: Path) -> None:
     ok("user", "add", "dana", "--team", "Enterprise")
     ok("user", "add", "lee")

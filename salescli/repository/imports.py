@@ -16,6 +16,15 @@ from typing import Any
 from salescli.repository.base import RepositoryBase, Row
 from salescli.values import as_timestamp
 
+#: The date and timestamp columns `db check` reads: (table, entity, columns).
+_DATED = (
+    ("deals", "deal", ("expected_close", "next_step_date", "won_at", "lost_at", "parked_until", "created_at",
+                       "updated_at", "stage_entered_at", "last_activity_at")),
+    ("activities", "activity", ("occurred_at", "due_date", "done_at", "created_at", "updated_at")),
+    ("companies", "company", ("created_at", "updated_at", "last_activity_at")),
+    ("contacts", "contact", ("created_at", "updated_at", "last_activity_at")),
+)
+
 #: The columns an import writes, per table, in the order of its INSERT (ids are explicit).
 IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "users": ("id", "name", "email", "team", "territory", "created_at"),
@@ -721,7 +730,8 @@ class ImportStore(RepositoryBase):
     def foreign_key_problems(self) -> list[Row]:
         return self.all("PRAGMA foreign_key_check")
 
-    def check_queries(self, required_columns: dict[str, str]) -> list[tuple[str, str, str]]:
+    def check_queries(self, required_columns: dict[str, str], forecast_categories: Sequence[str],
+                      contact_statuses: Sequence[str]) -> list[tuple[str, str, str]]:
         """(check name, SQL returning entity, id, detail) for salescli's own invariants.
 
         required_columns: a stage's required-field name -> the deals column that must be filled.
@@ -772,6 +782,32 @@ class ImportStore(RepositoryBase):
                  f"(r.value = '{name}' AND coalesce(d.{column}, '') = '')"
                  for name, column in required_columns.items()) + ")", ""),
             ("negative target", "SELECT 'target', id, 'value ' || value FROM targets WHERE value < 0", ""),
+            # values written around salescli (by hand, another program): each one a command would trip on
+            ("not a whole number",
+             "SELECT 'deal', id, 'amount_minor ' || quote(amount_minor) || ' is not a whole number of cents' FROM deals"
+             " WHERE amount_minor IS NOT NULL AND typeof(amount_minor) != 'integer' UNION ALL"
+             " SELECT 'deal', id, 'probability ' || quote(probability) || ' is not a whole number from 0 to 100'"
+             " FROM deals WHERE typeof(probability) != 'integer' OR probability NOT BETWEEN 0 AND 100", ""),
+            ("malformed JSON", " UNION ALL ".join(
+                f"SELECT '{entity}', id, '{column} ' || quote(substr({column}, 1, 40)) || ' is not a JSON {kind}'"
+                f" FROM {table} WHERE {column} IS NOT NULL AND CASE WHEN json_valid({column})"
+                f" THEN json_type({column}) != '{kind}' ELSE 1 END"
+                for table, entity in (("companies", "company"), ("contacts", "contact"), ("deals", "deal"),
+                                      ("activities", "activity"))
+                for column, kind in (("tags", "array"), ("extra", "object")) if table != "activities" or
+                column == "extra"), ""),
+            ("not a date", " UNION ALL ".join(
+                f"SELECT '{entity}', id, '{column} ' || quote(substr({column}, 1, 40)) || ' is not a date'"
+                f" FROM {table} WHERE {column} IS NOT NULL AND date({column}, '+0 days') IS NOT substr({column}, 1, 10)"
+                for table, entity, columns in _DATED for column in columns), ""),
+            ("unknown value", " UNION ALL ".join((
+                "SELECT 'deal', id, 'currency ' || quote(currency) || ' is not a three-letter code' FROM deals"
+                " WHERE currency NOT GLOB '[A-Z][A-Z][A-Z]'",
+                "SELECT 'deal', id, 'forecast_category ' || quote(forecast_category) || ' is not one of "
+                + ", ".join(forecast_categories) + f"' FROM deals WHERE forecast_category NOT IN"
+                f" ({', '.join(repr(c) for c in forecast_categories)})",
+                "SELECT 'contact', id, 'status ' || quote(status) || ' is not one of " + ", ".join(contact_statuses)
+                + f"' FROM contacts WHERE status NOT IN ({', '.join(repr(c) for c in contact_statuses)})")), ""),
             # reports group by team as spelt: "enterprise" beside "Enterprise" would be two teams
             ("team spelt two ways",
              "SELECT 'user', u.id, 'team ' || u.team || ' beside ' || min(t.team) || ' (salescli user edit '"

@@ -34,8 +34,9 @@ def check_database(repo: Repository) -> tuple[list[dict[str, Any]], list[str]]:
     A file SQLite finds damaged is no list of problems but a DatabaseCorrupt (exit 5): the checks of
     salescli's rules would only read garbage, and the fix is a backup, not an edit.
     """
+    from salescli.models import CONTACT_STATUSES
     from salescli.repository.base import translate_sqlite_error
-    from salescli.services.pipeline import REQUIRED_FIELDS
+    from salescli.services.pipeline import FORECAST_CATEGORIES, REQUIRED_FIELDS
 
     problems: list[dict[str, Any]] = []
     ran = ["integrity_check"]
@@ -47,6 +48,15 @@ def check_database(repo: Repository) -> tuple[list[dict[str, Any]], list[str]]:
         if isinstance(err, DatabaseCorrupt):  # too damaged for the check itself to walk the file
             raise corrupt(repo.path, f"integrity_check failed ({exc})") from None
         raise err from None
+    # a value its table's CHECK or NOT NULL refuses, written around salescli: the file is sound, the row is
+    # listed (salescli's own checks name it where they can: a negative amount, an unknown status)
+    broken = [line for line in damage if line.startswith(("CHECK constraint failed", "NULL value in", "NOT NULL"))]
+    damage = [line for line in damage if line not in broken]
+    for line in dict.fromkeys(broken):  # (one line per row: said once, with the count)
+        table = line.rsplit(" ", 1)[-1].split(".")[0]
+        rows = broken.count(line)
+        problems.append({"check": "constraint", "level": "problem", "entity": table, "id": None,
+                         "detail": f"integrity_check: {line}" + (f" ({rows} rows)" if rows > 1 else "")})
     if damage:
         many = f"{len(damage)} problems, the first" if len(damage) > 1 else "1 problem"
         raise corrupt(repo.path, f"SQLite's integrity_check found {many}: {damage[0]}")
@@ -54,7 +64,7 @@ def check_database(repo: Repository) -> tuple[list[dict[str, Any]], list[str]]:
     for row in repo.foreign_key_problems():
         problems.append({"check": "foreign key", "level": "problem", "entity": row["table"], "id": row["rowid"],
                          "detail": f"points at a missing {row['parent']} row"})
-    for name, sql, _ in repo.check_queries(REQUIRED_FIELDS):
+    for name, sql, _ in repo.check_queries(REQUIRED_FIELDS, FORECAST_CATEGORIES, CONTACT_STATUSES):
         ran.append(name)
         found = repo.run_check(sql)
         level = "warning" if name in WARNINGS else "problem"
