@@ -1052,6 +1052,16 @@ def test_undo_of_a_batch_written_before_history_carried_batch_ids(ok: Run, db: P
 
 
 # -- other entities ------------------------------------------------------------------------------------
+def test_a_company_renamed_to_another_ones_name_is_noted(ok: Run, tmp_path: Path) -> None:
+    ok("import", "companies", str(write(tmp_path, "a.csv", "name,domain\nAcme Robotics,acme-robotics.io\n"
+                                                           "Gamma,gamma.com\n")))
+    res = ok("import", "companies", str(write(tmp_path, "b.csv", "name,domain\nGamma,https://www.acme-robotics.io\n")))
+    assert res.stderr.splitlines()[1:] == [
+        'note: 1 company renamed to "Gamma" (company 1), the name of company 2 too: refer to each by id or domain'
+        " from now on",
+        "imported b.csv: 1 row — 0 created, 1 updated, 0 unchanged, 0 rejected (batch 2)"]
+
+
 def test_contacts_and_companies_dedupe(ok: Run, tmp_path: Path) -> None:
     companies = write(tmp_path, "c.csv", "Company name,Website,Industry\nAcme,https://www.acme.io/,Robots\n"
                                          "Globex,,Energy\n")
@@ -1421,6 +1431,23 @@ def test_two_companies_of_one_name_export_and_import_back(ok: Run, cli: Run, tmp
     again = tmp_path / "again.csv"
     ok("export", "companies", "-o", str(again), database=fresh)
     assert again.read_text() == exported.read_text()
+
+
+def test_create_stages_is_not_offered_for_a_new_pipeline_the_file_names_no_stages_for(cli: Run, ok: Run, db: Path,
+                                                                                     tmp_path: Path) -> None:
+    ok("init")
+    path = write(tmp_path, "d.csv", "title,company\nD1,Acme\n")
+    for extra in ((), ("--create-stages",)):  # (it was offered, then failed with "pipeline Nope has no open stage")
+        res = cli("import", "deals", str(path), "--pipeline", "Nope", *extra)
+        assert (res.exit_code, res.stderr) == (3, 'Error: --pipeline "Nope" not found (pipelines: Default; or create'
+                                                  ' it: salescli pipeline add Nope --stages "…"; the file has no stage'
+                                                  " column to make its stages from)\n")
+    path = write(tmp_path, "p.csv", "title,pipeline\nD1,Nope\n")
+    res = cli("import", "deals", str(path), "--create-stages")
+    assert res.exit_code == 4
+    assert res.stderr.startswith('Error: p.csv:2: pipeline "Nope" is not a pipeline (pipelines: Default; the file has'
+                                 " no stage column to make its stages from)\n")
+    assert sql(ok, "SELECT name FROM pipelines") == [{"name": "Default"}]
 
 
 def test_deals_of_another_pipeline_import_into_a_new_database_with_create_stages(ok: Run, cli: Run,

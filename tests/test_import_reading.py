@@ -390,6 +390,8 @@ def test_a_json_or_json_lines_file_is_read_as_its_export(ok: Run, base: Path, tm
     ('[{"name": "E"},,{"name": "F"}]', "Error: c.json:1: has an extra comma after record 1"),
     ('[{"name": "E"},]', "Error: c.json:1: has an extra comma after record 1"),
     ('[[1, 2], {"name": "x"}]', "Error: c.json:1: record 1 is an array, not an object"),
+    ('[{"name": "Big", "notes": "' + "z" * 1_000_001 + '"}]',
+     "Error: c.json:1: record 1 has a field longer than 1,000,000 characters"),  # (as a CSV: its export reads back)
     ("[1, 2, 3]", "Error: c.json:1: record 1 is a number, not an object"),  # (not a CSV of columns "[1", "2"…)
     ('[\n  "Acme"\n]', "Error: c.json:2: record 1 is a string, not an object"),
     ("[{}]", "Error: c.json: has 1 record with no fields"),

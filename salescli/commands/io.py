@@ -554,9 +554,10 @@ def _export(ctx: typer.Context, entity: str, fmt: str | None, output: str | None
 
     chosen = _export_format(fmt, output)
     repo = app_context(ctx).repo()
-    keys, extra = export_columns(repo, entity, chosen)
-    written = render_rows(export_records(repo, entity, chosen, extra), [Column(k) for k in keys], fmt=chosen,
-                          output=output)
+    with repo.read_transaction():  # (an extra key another process adds between the two reads would be left out)
+        keys, extra = export_columns(repo, entity, chosen)
+        written = render_rows(export_records(repo, entity, chosen, extra), [Column(k) for k in keys], fmt=chosen,
+                              output=output)
     if output and output != "-":
         say(f"exported {written} {entity if written != 1 else SINGULAR[entity]} to {output}")
 

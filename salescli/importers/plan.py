@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1416,6 +1417,7 @@ class CompanyPlanner(Planner):
             outcome = self.update("companies", current, fields)
             if outcome == "updated":
                 if "name" in fields and fields["name"] != current["name"]:
+                    self._note_namesake(match, fields["name"])
                     rel.rename_company(match, current["name"], fields["name"])
                 if domain:
                     rel.company_by_domain[domain] = match
@@ -1437,6 +1439,15 @@ class CompanyPlanner(Planner):
         rel.add_company(cid, name, domain, ext)
         self.made_for_export_id(cid)
         return "created"
+
+    def _note_namesake(self, cid: int, name: str) -> None:
+        """A company the file renames to another's name (as `company add` says of a second one of a name)."""
+        others = [i for i in self.relations.company_by_name.get(fold(name), []) if i != cid]
+        if others:
+            self.tally.notes[(f'company renamed to "{name}" (company {cid}), the name of company {others[0]} too:'
+                              " refer to each by id or domain from now on",
+                              f'companies renamed to names other companies have (the first: company {cid} to "{name}",'
+                              f" as company {others[0]} is named): refer to each by id or domain from now on")] += 1
 
 
 # -- contacts -------------------------------------------------------------------------------------------
@@ -1595,11 +1606,15 @@ class DealPlanner(Planner):
             self.default_pipeline = default
         else:
             key = fold(pipeline.strip())
-            if key not in self.pipelines and self.options.create_stages and pipeline.strip():
+            staged = "stage" in self.mapping.fields  # (--create-stages makes a pipeline's stages from a stage column)
+            if key not in self.pipelines and self.options.create_stages and pipeline.strip() and staged:
                 self.create_pipeline(pipeline.strip())
             if key not in self.pipelines:
                 names = ", ".join(self.pipeline_names.values())
-                raise NotFound(f'--pipeline "{pipeline}" not found (pipelines: {names}; or pass --create-stages)')
+                instead = "or pass --create-stages" if staged else (
+                    f"or create it: salescli pipeline add {shlex.quote(pipeline.strip())} --stages \"…\"; the file has"
+                    " no stage column to make its stages from")
+                raise NotFound(f'--pipeline "{pipeline}" not found (pipelines: {names}; {instead})')
             self.default_pipeline = self.pipelines[key]
         self.pending: dict[tuple[Any, ...], int] = {}  # keys of rows planned in this chunk -> line
         self.company_cache: dict[tuple[Any, ...], int] = {}
@@ -1669,11 +1684,14 @@ class DealPlanner(Planner):
         pipeline = values.get("pipeline")
         if pipeline:
             found = self.pipelines.get(fold(pipeline))
-            if found is None and self.options.create_stages:
+            staged = "stage" in self.mapping.fields  # (--create-stages makes a pipeline's stages from a stage column)
+            if found is None and self.options.create_stages and staged:
                 found = self.create_pipeline(pipeline.strip())
             if found is None:
                 raise RowError(self.col("pipeline"), pipeline, "is not a pipeline (pipelines: "
-                               + ", ".join(self.pipeline_names.values()) + "; or pass --create-stages)", line)
+                               + ", ".join(self.pipeline_names.values()) + ("; or pass --create-stages)" if staged
+                                                                            else "; the file has no stage column to"
+                                                                            " make its stages from)"), line)
             pid = found
         status = values.get("status")
         if status is not None and status not in ("open", "won", "lost"):

@@ -412,6 +412,8 @@ def _json_file(name: str, raw: IO[bytes], head: bytes, size: int | None, encodin
             if any("\x00" in cell for cell in cells):
                 raise _refuse(f"{name}:{line}", f"record {number} holds a NUL character (\\u0000)",
                               "remove it: no text field may contain one")
+            if any(len(cell) > MAX_FIELD for cell in cells):  # as a CSV's (an export of it could not be read back)
+                raise _refuse(f"{name}:{line}", f"record {number} has a field longer than {MAX_FIELD:,} characters")
             yield line, cells
 
     return CsvFile(name=name, header=columns, delimiter=",", delimiter_sniffed=False,

@@ -565,6 +565,20 @@ class RepositoryBase:
             self.commits += 1
             self._committing = False
 
+    @contextmanager
+    def read_transaction(self) -> Iterator[None]:
+        """One read transaction: every query inside sees the database as the first one did (an export's
+        columns and its rows, read by two statements, then agree though others write meanwhile)."""
+        if self._depth or self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+
     def saved_changes(self) -> bool:
         """Whether this command committed a transaction (or an interrupt arrived as its COMMIT returned)."""
         if self.commits:
