@@ -68,12 +68,20 @@ class PendingGroup(TyperGroup):
         self.info = info
 
     def build(self) -> TyperGroup:
-        return name_placeholders(typer.main.get_group_from_info(  # type: ignore[no-any-return]
-            self.info,
-            pretty_exceptions_short=app.pretty_exceptions_short,
-            suggest_commands=app.suggest_commands,
-            rich_markup_mode=app.rich_markup_mode,
-        ))
+        """The group's Click objects, built once per process (a process that runs several commands, as the
+        tests do in-process, would otherwise convert every signature again each time: ~20 ms a run)."""
+        built = _BUILT_GROUPS.get(self.name or "")
+        if built is None:
+            built = _BUILT_GROUPS[self.name or ""] = name_placeholders(typer.main.get_group_from_info(
+                self.info,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                suggest_commands=app.suggest_commands,
+                rich_markup_mode=app.rich_markup_mode,
+            ))
+        return built
+
+
+_BUILT_GROUPS: dict[str, TyperGroup] = {}
 
 
 class SalesCliGroup(SuggestingGroup):
