@@ -160,6 +160,13 @@ def test_pretty_printed_json_objects_are_read(ok: Run, tmp_path: Path) -> None:
     assert "2 rows — 2 created" in ok("import", "companies", str(path)).stderr
 
 
+def test_json_values_kept_in_extra_keep_their_words(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "c.json", '[{"name": "X", "vip": true, "churned": false, "seats": 5, "gone": null}]')
+    ok("import", "companies", str(path))
+    assert json.loads(ok("company", "show", "X", "-f", "json").stdout)["extra"] == {
+        "vip": "true", "churned": "false", "seats": "5"}  # (true was "yes": another word than the file's)
+
+
 def test_a_broken_json_lines_record_is_a_bad_row_the_others_can_skip(ok: Run, cli: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "d.jsonl", '{"name": "A1"}\n{"name": "A2"\n{"name": "A3"}\n')
     res = cli("import", "companies", str(path))

@@ -547,6 +547,8 @@ def _json_cell(value: Any) -> str:
         return JsonValue(neutralise_cell(", ".join(value)))
     if isinstance(value, list | dict):
         return JsonValue(neutralise_cell(json.dumps(value, ensure_ascii=False, default=str)))
+    if isinstance(value, bool):  # as JSON writes it (a flag field reads true/false; an extra key keeps the word)
+        return "true" if value else "false"
     return csv_cell(value)
 
 

@@ -327,9 +327,7 @@ class ImportStore(RepositoryBase):
             "SELECT DISTINCT casefold(name) AS k FROM targets WHERE scope = 'owner'"
             " AND casefold(name) IN (SELECT value FROM json_each(?))", (folded,)))
         gone = [uid for uid, name in users.items() if name.casefold() not in named]
-        kept = sum(1 for name in users.values() if name.casefold() in named and name.casefold() != (self.user or
-                                                                                                   "").casefold())
-        return sorted(gone), kept
+        return sorted(gone), len(users) - len(gone)
 
     def log_created(self, table: str, first_id: int, last_id: int) -> None:
         """One 'create' change per new row (its identifying values, non-null, as `after`)."""
