@@ -503,7 +503,7 @@ def _table(
         note(empty)
         return 0
     cells = [[printable(_cell(c, row)) for c in columns] for row in shown]
-    if _unbounded(fh) or fh is not sys.stdout:  # piped, redirected or -o FILE: one line a row, for scripts
+    if fh is not sys.stdout or not fh.isatty():  # piped, redirected or -o FILE: one line a row, for scripts
         cells = [[_one_line(text) for text in texts] for texts in cells]
     if _unbounded(fh) and _no_tabs(cells):
         _write_text_table(fh, title, [c.title for c in columns], [c.justify for c in columns], cells)

@@ -548,6 +548,11 @@ def test_backup_force_takes_the_old_files_wal_with_it_and_never_writes_a_databas
 def test_a_damaged_database_is_not_backed_up_over_a_good_backup(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
     for n in range(300):
         ok("company", "add", f"Company {n}", "--notes", "x" * 200)
+    ok("deal", "add", "A", "--amount", "5")
+    with sqlite3.connect(db) as conn:  # a row a CHECK refuses is a row to fix (db check lists it), not damage
+        conn.execute("PRAGMA ignore_check_constraints = 1")
+        conn.execute("UPDATE deals SET amount_minor = -500")
+    conn.close()
     good = tmp_path / "monday.db"
     ok("db", "backup", str(good))
     kept = good.read_bytes()

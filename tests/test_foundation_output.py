@@ -291,6 +291,7 @@ def test_piped_tables_keep_a_cell_with_line_breaks_and_tabs_on_its_row(ok: Run, 
     assert proc.stdout.splitlines()[2] == "1    line1\\nline2\\ttab   end"
     ok("sql", query, "-f", "table", "-o", str(tmp_path / "t.txt"))
     assert (tmp_path / "t.txt").read_text().splitlines()[2].rstrip() == "1    line1\\nline2\\ttab   end"
+    assert ok("sql", query).stdout.splitlines()[2].rstrip() == "1    line1\\nline2\\ttab   end"  # (COLUMNS set)
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(crm: Run, db: Path, run_exe: Callable[..., Any]) -> None:

@@ -212,6 +212,11 @@ def test_a_column_saved_in_another_case_fills_the_extra_key_the_records_have(ok:
         line.split() for line in plan.stdout.split("Mapping:\n")[1].splitlines()]
     ok("import", "deals", str(tmp_path / "c.csv"))
     assert sql(ok, "SELECT extra FROM deals") == [{"extra": '{"product": "GTY"}'}]
+    # a key differing by more than case (Margin %, beside Margin) is another key, and each column its own
+    ok("import", "deals", str(write(tmp_path, "d.csv", "Title,Company,Margin,Margin %,product\nD1,Acme,1000,12,GTY\n")))
+    ok("import", "deals", str(write(tmp_path, "e.csv", "Title,Company,Margin,Margin %,Product\nD1,Acme,1000,13,GTY\n")))
+    assert json.loads(sql(ok, "SELECT extra FROM deals")[0]["extra"]) == {"product": "GTY", "Margin": "1000",
+                                                                          "Margin %": "13"}
 
 
 def test_map_files_layer_in_order(ok: Run, tmp_path: Path) -> None:
@@ -1098,20 +1103,27 @@ def test_a_rejected_activity_row_creates_no_company_contact_or_user(ok: Run, cli
 
 
 def test_an_activity_names_the_deal_of_its_title_at_its_company(ok: Run, cli: Run, tmp_path: Path, db: Path) -> None:
-    ok("import", "deals", str(write(tmp_path, "d.csv", "title,company\nRenewal,Acme\nRenewal,Beta\nUpsell,Acme\n")))
+    ok("import", "deals", str(write(tmp_path, "d.csv", "title,company\nRenewal,Acme\nRenewal,Beta\nUpsell,Acme\n"
+                                                       "Solo,\n")))
     before = digest(db)
     res = cli("import", "activities", str(write(tmp_path, "a.csv", "type,subject,date,deal,company\n"
-                                                                   "call,One,2026-11-20,Renewal,Gamma\n"
-                                                                   "call,Two,2026-11-20,Upsell,Beta\n")))
-    assert res.exit_code == 4
-    assert res.stderr.splitlines()[0] == ('Error: a.csv:2: deal "Renewal" is not a deal of company Gamma (deal 1 is'
-                                          ' at Acme; deal 2 is at Beta)')
+                                                                   "call,One,2026-11-20,Renewal,Gamma\n")))
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (4, 'Error: a.csv:2: deal "Renewal" is ambiguous: 2 deals'
+                                                              " match, none at company Gamma (1 at Acme; 2 at Beta);"
+                                                              " give the deal's external id")
     assert digest(db) == before
-    plan = cli("import", "activities", str(tmp_path / "a.csv"), "--dry-run").stdout
-    assert 'a.csv:3: deal "Upsell" is not a deal of company Beta (deal 3 is at Acme)' in plan
-    ok("import", "activities", str(write(tmp_path, "b.csv", "type,subject,date,deal,company\n"
-                                                            "call,One,2026-11-20,Renewal,beta\n")))
-    assert sql(ok, "SELECT deal_id, company_id FROM activities") == [{"deal_id": 2, "company_id": 2}]
+    # the one deal of a title, at another company than the row's (a CRM may give the contact's): linked, and said
+    res = ok("import", "activities", str(write(tmp_path, "b.csv", "type,subject,date,deal,company\n"
+                                                                  "call,One,2026-11-20,Renewal,beta\n"
+                                                                  "call,Two,2026-11-20,Upsell,Beta\n"
+                                                                  "call,Three,2026-11-20,Upsell,Beta\n"
+                                                                  "call,Four,2026-11-20,Solo,Beta\n")))
+    assert res.stderr.splitlines()[1] == ("note: 2 activity rows name a company other than their deal's: linked by"
+                                          ' the deal\'s title (the first, line 3: deal "Upsell" is at Acme, the row'
+                                          " says Beta)")
+    assert sql(ok, "SELECT deal_id, company_id FROM activities") == [
+        {"deal_id": 2, "company_id": 2}, {"deal_id": 3, "company_id": 2}, {"deal_id": 3, "company_id": 2},
+        {"deal_id": 4, "company_id": 2}]
 
 
 def test_activities_link_by_external_id_title_and_email(ok: Run, cli: Run, tmp_path: Path,

@@ -82,6 +82,18 @@ def test_utf8_read_as_another_encoding_is_refused(cli: Run, base: Path, tmp_path
         "Hint: leave --encoding out (UTF-8 is read by default)"
 
 
+@pytest.mark.parametrize(("data", "codec", "name"), [
+    ("name\nCafé".encode("cp1252"), "cp1252", "Café"),  # (an accent as the last byte read)
+    ("name\nCAFÉ’S DELI\n".encode("cp1252"), "cp1252", "CAFÉ’S DELI"),  # (É’ is valid UTF-8 by chance)
+    ("name\n职员\n".encode("gbk"), "gbk", "职员"),  # (not a one-byte encoding)
+    ("\ufeffname\nAcme\n".encode("utf-8"), "utf-8-sig", "Acme"),
+])
+def test_a_file_in_the_encoding_named_is_never_taken_for_utf8(ok: Run, tmp_path: Path, data: bytes, codec: str,
+                                                              name: str) -> None:
+    ok("import", "companies", str(write(tmp_path, "c.csv", data)), "--encoding", codec)
+    assert names(ok) == [name]
+
+
 def test_rejects_are_written_in_the_encoding_of_the_file_so_they_import_again(ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "latin.csv", "name;domain\r\nCaf\u00e9 Noir;not a domain\r\nSoci\u00e9t\u00e9;soc.fr\r\n"
                  .encode("cp1252"))
@@ -158,6 +170,12 @@ def test_pretty_printed_json_objects_are_read(ok: Run, tmp_path: Path) -> None:
     # `jq '.[]'` writes each object over several lines: records, not a broken JSON-lines file
     path = write(tmp_path, "c.json", '{\n  "name": "Acme"\n}\n{\n  "name": "Beta"\n}\n')
     assert "2 rows — 2 created" in ok("import", "companies", str(path)).stderr
+
+
+def test_a_csv_header_starting_with_a_bracket_is_no_json(ok: Run, tmp_path: Path) -> None:
+    ok("import", "companies", str(write(tmp_path, "c.csv", "name,[1] tier\nAcme,gold\n")))
+    ok("import", "companies", str(write(tmp_path, "d.csv", "[1] tier,name\ngold,Beta\n")))
+    assert names(ok) == ["Acme", "Beta"]
 
 
 def test_json_values_kept_in_extra_keep_their_words(ok: Run, tmp_path: Path) -> None:

@@ -128,8 +128,7 @@ def test_db_check_lists_values_written_around_salescli_that_commands_would_trip_
     conn.close()
     res = cli("db", "check", "-f", "csv")
     assert res.exit_code == 1  # a row to fix, not a damaged file (exit 5, "restore a backup")
-    assert res.stdout.splitlines()[1:] == [
-        "constraint,problem,deals,,integrity_check: CHECK constraint failed in deals (2 rows)",
+    assert res.stdout.splitlines()[1:] == [  # (integrity_check's "CHECK constraint failed in deals": these rows)
         "negative amount,problem,deal,1,amount -500 USD",
         "not a whole number,problem,deal,2,amount_minor 'abc' is not a whole number of cents",
         "not a whole number,problem,deal,2,probability 300 is not a whole number from 0 to 100",
@@ -139,6 +138,21 @@ def test_db_check_lists_values_written_around_salescli_that_commands_would_trip_
         "not a date,problem,contact,1,created_at 'yesterday' is not a date",
         "unknown value,problem,deal,3,currency 'usd' is not a three-letter code",
         "unknown value,problem,contact,1,\"status 'bogus' is not one of lead, prospect, customer, churned\""]
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("PRAGMA ignore_check_constraints = 1")
+        conn.execute("UPDATE deals SET amount_minor = 100, probability = 50, extra = NULL, expected_close = NULL,"
+                     " currency = 'USD'")
+        conn.execute("UPDATE companies SET tags = '[]'")
+        conn.execute("UPDATE contacts SET status = 'lead', created_at = '2026-11-26T00:00:00'")
+        conn.execute("UPDATE deals SET recurring = 'weekly' WHERE id = 1")
+        conn.execute("UPDATE stages SET probability = 120 WHERE id = 2")
+        conn.execute("UPDATE targets SET metric = 'calls'")
+    conn.close()
+    res = cli("db", "check", "-f", "csv")
+    assert (res.exit_code, res.stdout.splitlines()[1:]) == (1, [
+        "unknown value,problem,deal,1,\"recurring 'weekly' is not one of none, month, year\"",
+        "unknown value,problem,stage,2,probability 120 is not a whole number from 0 to 100"])
 
 
 def test_db_check_lists_a_team_spelt_two_ways(cli: Run, ok: Run, db: Path) -> None:

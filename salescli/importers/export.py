@@ -15,8 +15,6 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from salescli.importers.mapping import extra_fold, stored_spelling
-
 if TYPE_CHECKING:
     from salescli.repository import Repository
 
@@ -45,15 +43,13 @@ _FLAGS = ("probability_set", "forecast_category_set")
 
 
 def export_columns(repo: Repository, entity: str, fmt: str) -> tuple[list[str], list[str]]:
-    """(columns, extra keys): CSV gets one extra.KEY column per key, JSON one "extra" object. Keys that differ by
-    case or punctuation alone (`product`, `Product`, kept by older versions) share the first one's column: two
-    would be one column twice to the importer."""
+    """(columns, extra keys): CSV gets one extra.KEY column per key, JSON one "extra" object."""
     keys = repo.export_extra_keys(entity)
     columns = list(COLUMNS[entity])
     if entity == "users":
         return columns, []
     if fmt == "csv":
-        columns += [f"extra.{k}" for k in stored_spelling(keys).values()]
+        columns += [f"extra.{k}" for k in keys]
     else:
         columns.append("extra")
     return columns, keys
@@ -65,7 +61,6 @@ def export_records(repo: Repository, entity: str, fmt: str, extra_keys: list[str
     from salescli.values import minor_to_decimal
 
     flat = fmt == "csv"
-    spelling = stored_spelling(extra_keys)
     for row in repo.export_rows(entity):
         out = dict(row)
         if "tags" in out:
@@ -84,10 +79,7 @@ def export_records(repo: Repository, entity: str, fmt: str, extra_keys: list[str
             if flat:
                 for key in extra_keys:
                     value = extra.get(key)
-                    column = f"extra.{spelling[extra_fold(key)]}"
-                    if out.get(column) is not None:
-                        continue  # (another spelling of the key filled the column)
-                    out[column] = value if value is None or isinstance(value, str) else json.dumps(value)
+                    out[f"extra.{key}"] = value if value is None or isinstance(value, str) else json.dumps(value)
             else:
                 out["extra"] = {k: extra[k] for k in sorted(extra)} if extra else None
         yield out

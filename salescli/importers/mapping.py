@@ -441,20 +441,25 @@ class Mapping:
         return [{"column": u.column, "field": u.describe(), "how": u.how} for u in self.uses]
 
     def adopt_stored_keys(self, stored: list[str]) -> None:
-        """A column kept in extra whose name reads as a key the records already have (`Product` for `product`,
-        as a spreadsheet re-saving the file may write it) fills that key, not a second one beside it."""
+        """A column kept in extra whose name is a key the records already have but for case or spacing
+        (`Product` for `product`, as a spreadsheet re-saving the file may write it) fills that key, not a second
+        one beside it; a key stored as the file spells it, or that another column fills, stays as it is."""
+        exact = set(stored)
         spelling = stored_spelling(stored)
+        taken = {key for _, key in self.extra}
         for n, (index, key) in enumerate(self.extra):
-            known = spelling.get(extra_fold(key), key)
-            if known != key:
-                self.extra[n] = (index, known)
-                use = next(u for u in self.uses if u.index == index)
-                use.extra_key, use.how = known, f"{use.how}, as stored"
+            known = spelling.get(extra_fold(key))
+            if key in exact or known is None or known in taken:
+                continue
+            taken.add(known)
+            self.extra[n] = (index, known)
+            use = next(u for u in self.uses if u.index == index)
+            use.extra_key, use.how = known, f"{use.how}, as stored"
 
 
 def extra_fold(key: str) -> str:
-    """What tells two extra keys apart: not case, spaces or punctuation (a key of punctuation alone: itself)."""
-    return loose_key(key) or key
+    """What two spellings of one extra key share: the key without case or runs of spaces."""
+    return " ".join(key.casefold().split())
 
 
 def stored_spelling(keys: list[str]) -> dict[str, str]:

@@ -1305,7 +1305,7 @@ class Planner:
             entity = self.change_entity
             self.tally.notes[(f"row has empty cells where its {entity} has a value: the values stay (an import"
                               f" never clears a field; `salescli {entity} edit` does)",
-                              f"rows have empty cells where their {entity}s have values: the values stay (an"
+                              f"rows have empty cells where their {self.entity} have values: the values stay (an"
                               f" import never clears a field; `salescli {entity} edit` does)")] += 1
 
     def change_entity_of(self, row: Row) -> str:
@@ -2329,6 +2329,7 @@ class ActivityPlanner(Planner):
             if row["external_id"]:
                 self.by_ext[row["external_id"]] = row["id"]
             self.by_key.setdefault(self._key(row), []).append(row["id"])
+        self.other_company_note: tuple[str, str] | None = None
         self.deal_by_ext: dict[str, tuple[int, int | None, int | None]] = {}  # -> (deal, its company, contact)
         if any(f in self.mapping.fields for f in ("deal_external_id", "related_external_id")):
             for row in self.store.import_deal_refs():
@@ -2362,30 +2363,39 @@ class ActivityPlanner(Planner):
         rows = self.store.import_deals_titled(title)
         named = next((str(values[k]) for k in ("company", "company_domain", "company_external_id") if values.get(k)),
                      None)
-        if named is not None and rows:  # the deal of that title at the row's company, or none
-            at = [r for r in rows if company_id is not None and r["company_id"] == company_id]
-            if not at:
-                names = self.relations.company_names
-                listed = "; ".join(f"deal {r['id']} is at {names.get(r['company_id'], 'no company')}"
-                                   for r in rows[:5]) + ("; …" if len(rows) > 5 else "")
-                label = names.get(company_id, named) if company_id is not None else named
-                raise RowError(self.col("deal"), title, f"is not a deal of company {label} ({listed})", line)
-            rows = at
+        names = self.relations.company_names
+        at_company = False
+        if company_id is not None and len(rows) > 1:  # two "Renewal" deals: the one at the row's company
+            at = [r for r in rows if r["company_id"] == company_id]
+            rows, at_company = at or rows, bool(at)
         contact = values.get("contact")
         hinted = self.hinted(values, "_deal_id", [r["id"] for r in rows]) if len(rows) > 1 else None
         if hinted is not None:
             rows = [r for r in rows if r["id"] == hinted]
-        if len(rows) > 1 and contact:  # two "Renewal" deals: the one with the row's contact
+        if len(rows) > 1 and contact:  # ... or the one with the row's contact
             key = _email_key(contact) if "@" in contact else None
             pid = self.relations.contact_by_email.get(key) if key is not None else None
             rows = [r for r in rows if pid is not None and r["contact_id"] == pid] or rows
         if len(rows) > 1:
-            listed = "; ".join(f"{r['id']} {r['title']}" for r in rows[:10])
-            give = "the deal's external id" if company_id is not None else "the company or the deal's external id"
-            raise RowError(self.col("deal"), title, f"is ambiguous: {len(rows)} deals match ({listed}); give {give}",
-                           line)
+            listed = "; ".join(f"{r['id']} at {names.get(r['company_id'], 'no company')}" for r in rows[:10])
+            if named is not None and not at_company:
+                label = names.get(company_id, named) if company_id is not None else named
+                raise RowError(self.col("deal"), title, f"is ambiguous: {len(rows)} deals match, none at company"
+                               f" {label} ({listed}); give the deal's external id", line)
+            raise RowError(self.col("deal"), title, f"is ambiguous: {len(rows)} deals match ({listed}); give the"
+                           " company or the deal's external id", line)
         if not rows:
             raise RowError(self.col("deal"), title, "is not a known deal (import the deals first)", line)
+        if company_id is not None and rows[0]["company_id"] not in (None, company_id):
+            # the one deal of the title, at another company (a CRM's activity may name its contact's company)
+            if self.other_company_note is None:
+                where = (f'line {line}: deal "{title}" is at {names.get(rows[0]["company_id"])}, the row says'
+                         f" {names.get(company_id, named)}")
+                self.other_company_note = (
+                    f"activity row names a company other than its deal's: linked by the deal's title ({where})",
+                    f"activity rows name a company other than their deal's: linked by the deal's title (the first,"
+                    f" {where})")
+            self.tally.notes[self.other_company_note] += 1
         return rows[0]["id"], rows[0]["company_id"], rows[0]["contact_id"]
 
     def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:

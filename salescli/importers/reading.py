@@ -103,19 +103,28 @@ def _check_binary(name: str, head: bytes) -> None:
 
 def _check_utf8_named_otherwise(name: str, head: bytes, encoding: str) -> None:
     """--encoding cp1252 (or another one-byte encoding) on a file of UTF-8 text with accents: every accent would
-    be stored as two wrong letters (é as Ã©). UTF-8's multi-byte sequences are next to impossible by chance in
-    such text, so a start that decodes as UTF-8 and has any is UTF-8: refused, showing what it would read."""
-    if codecs.lookup(encoding).name == "utf-8" or not _is_ascii_compatible(encoding) or head.isascii():
+    be stored as two wrong letters (é as Ã©). A run of UTF-8's multi-byte sequences is next to impossible by
+    chance in such text, so a start that decodes as UTF-8 with a byte order mark, or with three letters or more
+    past ASCII, is UTF-8: refused, showing what it would read."""
+    if codecs.lookup(encoding).name.startswith("utf") or head.isascii() or not _one_byte(encoding):
         return
     try:
         text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)  # (64 KiB may cut a letter)
     except UnicodeDecodeError:
         return
-    letter = next(ch for ch in text if not ch.isascii())
+    wide = [ch for ch in text if not ch.isascii()]
+    if not (text.startswith("\ufeff") or len(wide) >= 3):
+        return
+    letter = wide[0]
     misread = letter.encode("utf-8").decode(encoding, errors="replace")
     what = "its byte order mark" if letter == "\ufeff" else f'its "{letter}"'
     raise _refuse(name, f'is UTF-8 text: read as {encoding} {what} would become "{misread}"',
                   "leave --encoding out (UTF-8 is read by default)")
+
+
+def _one_byte(encoding: str) -> bool:
+    """Whether the encoding writes every letter it has in one byte (cp1252, latin-1; not GBK or Shift-JIS)."""
+    return all(len(ch.encode(encoding, errors="ignore")) <= 1 for ch in "é€Жあ职한")
 
 
 def _is_ascii_compatible(encoding: str) -> bool:
@@ -313,7 +322,7 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
         head = head[len(codecs.BOM_UTF8):]
         bom = True
     # salescli's own -f json / jsonl, or another tool's (an array of other values: refused as one)
-    if re.match(rb'\s*(\[\s*([{\]\["\d-]|true\b|false\b|null\b)|\{\s*")', head):
+    if re.match(rb'\s*(\[\s*[{\]\[]|\{\s*")', head) or _array_of_values(head):
         return _json_file(name, raw, head, size, encoding, bom)
     if _is_ascii_compatible(encoding):
         cr_only = b"\r" in head and b"\n" not in head
@@ -360,6 +369,24 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
         _records=_records(name, reader),
         bytes_read=lambda: lines.bytes,
     )
+
+
+def _array_of_values(head: bytes) -> bool:
+    """Whether the file starts as a JSON array of numbers, strings or booleans (`[1, 2]`, `["Acme"]`): JSON to
+    refuse as such, where a CSV header cell in brackets (`[1] name,domain`) is no JSON array."""
+    import json
+
+    match = re.match(rb'\s*\[\s*', head)
+    if match is None or not re.match(rb'["\d-]|true\b|false\b|null\b', head[match.end():]):
+        return False
+    text = head.decode("utf-8", errors="replace")
+    start = len(head[:match.end()].decode("utf-8", errors="replace"))
+    try:
+        _, end = json.JSONDecoder().raw_decode(text, start)
+    except ValueError:
+        return False
+    rest = text[end:].lstrip()
+    return rest.startswith(",") or (rest.startswith("]") and not rest[1:].strip())
 
 
 def _json_file(name: str, raw: IO[bytes], head: bytes, size: int | None, encoding: str, bom: bool) -> CsvFile:
@@ -570,7 +597,8 @@ def _check_header(where: str, header: list[str], delimiter: str, sniffed: bool) 
         if not cell:
             raise _refuse(where, f"column {index} has no name in the header",
                           "name the column, or delete it if it is empty")
-        key = " ".join(cell.lower().split())
+        # (salescli's export writes an extra key stored in two spellings as two columns: kept apart)
+        key = cell if cell.startswith("extra.") else " ".join(cell.lower().split())
         if key in seen:
             raise _refuse(where, f'column "{cell}" appears twice in the header (columns {seen[key]} and {index})',
                           "rename one of them; a duplicate header would silently hide one column's values")

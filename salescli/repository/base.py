@@ -42,12 +42,18 @@ def _no_space(path: Path | str) -> bool:
     return st.f_bavail * st.f_frsize < 256 * 1024
 
 
+#: quick_check/integrity_check lines about a row's value (a CHECK or NOT NULL it breaks), not the file's pages:
+#: `db check` lists the row to fix, and a backup copies a sound file.
+ROW_PROBLEMS = ("CHECK constraint failed", "NULL value in", "NOT NULL")
+
+
 def _quick_check(conn: sqlite3.Connection) -> list[str]:
-    """SQLite's quick_check of a database: ["ok"], or its first problems."""
+    """SQLite's quick_check of a database: ["ok"], or its first problems (of the file, not of a row's value)."""
     try:
-        return [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
+        lines = [r[0] for r in conn.execute("PRAGMA quick_check(10000)")]
     except sqlite3.DatabaseError as exc:  # (a page it cannot even read)
         return [str(exc)]
+    return [line for line in lines if not line.startswith(ROW_PROBLEMS)] or ["ok"]
 
 
 def _backup_error(exc: BaseException, target: Path) -> DatabaseError:

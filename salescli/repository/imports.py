@@ -25,6 +25,17 @@ _DATED = (
     ("contacts", "contact", ("created_at", "updated_at", "last_activity_at")),
 )
 
+#: The columns whose CHECK names their values (`db check` names the rows that break one): (table, entity, column,
+#: values).
+_CHOICES = (
+    ("deals", "deal", "status", ("open", "won", "lost")),
+    ("deals", "deal", "recurring", ("none", "month", "year")),
+    ("activities", "activity", "kind", ("call", "email", "meeting", "note", "task")),
+    ("stages", "stage", "kind", ("open", "won", "lost")),
+    ("targets", "target", "scope", ("owner", "team")),
+    ("targets", "target", "metric", ("won_amount", "deals_won", "activities")),
+)
+
 #: The columns an import writes, per table, in the order of its INSERT (ids are explicit).
 IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "users": ("id", "name", "email", "team", "territory", "created_at"),
@@ -805,7 +816,12 @@ class ImportStore(RepositoryBase):
                 + ", ".join(forecast_categories) + f"' FROM deals WHERE forecast_category NOT IN"
                 f" ({', '.join(repr(c) for c in forecast_categories)})",
                 "SELECT 'contact', id, 'status ' || quote(status) || ' is not one of " + ", ".join(contact_statuses)
-                + f"' FROM contacts WHERE status NOT IN ({', '.join(repr(c) for c in contact_statuses)})")), ""),
+                + f"' FROM contacts WHERE status NOT IN ({', '.join(repr(c) for c in contact_statuses)})",
+                *(f"SELECT '{entity}', id, '{column} ' || quote({column}) || ' is not one of {', '.join(allowed)}'"
+                  f" FROM {table} WHERE {column} NOT IN ({', '.join(repr(a) for a in allowed)})"
+                  for table, entity, column, allowed in _CHOICES),
+                "SELECT 'stage', id, 'probability ' || quote(probability) || ' is not a whole number from 0 to 100'"
+                " FROM stages WHERE typeof(probability) != 'integer' OR probability NOT BETWEEN 0 AND 100")), ""),
             # reports group by team as spelt: "enterprise" beside "Enterprise" would be two teams
             ("team spelt two ways",
              "SELECT 'user', u.id, 'team ' || u.team || ' beside ' || min(t.team) || ' (salescli user edit '"

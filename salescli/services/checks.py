@@ -35,7 +35,7 @@ def check_database(repo: Repository) -> tuple[list[dict[str, Any]], list[str]]:
     salescli's rules would only read garbage, and the fix is a backup, not an edit.
     """
     from salescli.models import CONTACT_STATUSES
-    from salescli.repository.base import translate_sqlite_error
+    from salescli.repository.base import ROW_PROBLEMS, translate_sqlite_error
     from salescli.services.pipeline import FORECAST_CATEGORIES, REQUIRED_FIELDS
 
     problems: list[dict[str, Any]] = []
@@ -50,13 +50,8 @@ def check_database(repo: Repository) -> tuple[list[dict[str, Any]], list[str]]:
         raise err from None
     # a value its table's CHECK or NOT NULL refuses, written around salescli: the file is sound, the row is
     # listed (salescli's own checks name it where they can: a negative amount, an unknown status)
-    broken = [line for line in damage if line.startswith(("CHECK constraint failed", "NULL value in", "NOT NULL"))]
+    broken = [line for line in damage if line.startswith(ROW_PROBLEMS)]
     damage = [line for line in damage if line not in broken]
-    for line in dict.fromkeys(broken):  # (one line per row: said once, with the count)
-        table = line.rsplit(" ", 1)[-1].split(".")[0]
-        rows = broken.count(line)
-        problems.append({"check": "constraint", "level": "problem", "entity": table, "id": None,
-                         "detail": f"integrity_check: {line}" + (f" ({rows} rows)" if rows > 1 else "")})
     if damage:
         many = f"{len(damage)} problems, the first" if len(damage) > 1 else "1 problem"
         raise corrupt(repo.path, f"SQLite's integrity_check found {many}: {damage[0]}")
@@ -73,4 +68,17 @@ def check_database(repo: Repository) -> tuple[list[dict[str, Any]], list[str]]:
         if len(found) > MAX_PER_CHECK:
             problems.append({"check": name, "level": level, "entity": "", "id": None,
                              "detail": f"more than {MAX_PER_CHECK} problems of this kind"})
+    # what integrity_check finds of a CHECK or NOT NULL that the checks above did not name row by row
+    named = {p["entity"] for p in problems}
+    for line in dict.fromkeys(broken):  # (one line per row: said once, with the count)
+        table = line.rsplit(" ", 1)[-1].split(".")[0]
+        if ENTITY_OF_TABLE.get(table, table) in named:
+            continue
+        rows = broken.count(line)
+        problems.insert(0, {"check": "constraint", "level": "problem", "entity": ENTITY_OF_TABLE.get(table, table),
+                            "id": None, "detail": f"integrity_check: {line}" + (f" ({rows} rows)" if rows > 1 else "")})
     return problems, ran
+
+
+ENTITY_OF_TABLE = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity",
+                   "stages": "stage", "pipelines": "pipeline", "targets": "target", "users": "user"}
