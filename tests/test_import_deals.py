@@ -865,6 +865,18 @@ def test_deals_the_file_makes_won_make_their_contacts_customers_and_undo_takes_i
                                {"email": "gus@x.io", "status": "churned"}]
 
 
+def test_a_contacts_file_imported_again_keeps_a_customer_with_a_won_deal(ok: Run, tmp_path: Path) -> None:
+    contacts = write(tmp_path, "c.csv", "name,email,company,status\nBernd Schmidt,bernd@globex.de,Globex,prospect\n")
+    ok("import", "contacts", str(contacts))
+    ok("import", "deals", str(write(tmp_path, "d.csv", "title,company,contact,stage,amount,close date\n"
+                                                       "Renewal,Globex,bernd@globex.de,Won,1000,2026-10-15\n")))
+    res = ok("import", "contacts", str(contacts))  # (the whole export set imported again: contacts first)
+    assert res.stderr.splitlines()[1:] == [
+        "note: 1 contact with a won deal stays a customer, not prospect as the file says (contact edit --status sets"
+        " it)", "imported c.csv: 1 row — 0 created, 0 updated, 1 unchanged, 0 rejected"]
+    assert sql(ok, "SELECT status FROM contacts") == [{"status": "customer"}]
+
+
 def test_json_summary_for_scripts(ok: Run, deals_csv: Path) -> None:
     res = ok("import", "deals", str(deals_csv), "-f", "json")
     summary = json.loads(res.stdout)
@@ -1057,6 +1069,15 @@ def test_undo_of_a_batch_written_before_history_carried_batch_ids(ok: Run, db: P
 
 
 # -- other entities ------------------------------------------------------------------------------------
+def test_a_contact_imported_without_an_email_gets_it_from_a_later_file(ok: Run, tmp_path: Path) -> None:
+    ok("import", "contacts", str(write(tmp_path, "a.csv", "first name,last name,email,company\nMia,Wong,,Acme\n")))
+    res = ok("import", "contacts", str(write(tmp_path, "b.csv", "first name,last name,email,company\n"
+                                                                "Mia,Wong,mia@acme.com,Acme\nMia,Wong,mia2@acme.com,Acme\n")))
+    assert "2 rows — 1 created, 1 updated" in res.stderr  # (the second Mia, of another address, is another person)
+    assert sql(ok, "SELECT id, name, email FROM contacts ORDER BY id") == [
+        {"id": 1, "name": "Mia Wong", "email": "mia@acme.com"}, {"id": 2, "name": "Mia Wong", "email": "mia2@acme.com"}]
+
+
 def test_a_company_renamed_to_another_ones_name_is_noted(ok: Run, tmp_path: Path) -> None:
     ok("import", "companies", str(write(tmp_path, "a.csv", "name,domain\nAcme Robotics,acme-robotics.io\n"
                                                            "Gamma,gamma.com\n")))
@@ -1183,6 +1204,34 @@ def test_activities_dated_after_today_are_noted_and_leave_the_last_activity(ok: 
     assert sql(ok, "SELECT last_activity_at FROM deals WHERE id = 1") == [{"last_activity_at": None}]
 
 
+def test_activities_the_file_gives_no_date_keep_their_first_day_on_a_reimport(ok: Run, cli: Run,
+                                                                                tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "external_id,kind,subject,due_date,status,company\n"
+                                    "T1,task,Send quote,2026-12-10,open,Acme\n,note,Quick note,,,Acme\n"
+                                    ",note,Quick note,,,Acme\n")
+    assert "3 created" in ok("import", "activities", str(path)).stderr
+    res = cli("import", "activities", str(path), today="2026-11-30")  # (the rows were dated the first import's day)
+    assert res.exit_code == 0 and "0 created, 0 updated, 3 unchanged" in res.stderr
+    assert sql(ok, "SELECT kind, occurred_at FROM activities ORDER BY id") == [
+        {"kind": "task", "occurred_at": "2026-11-26"}, {"kind": "note", "occurred_at": "2026-11-26"},
+        {"kind": "note", "occurred_at": "2026-11-26"}]
+
+
+def test_a_call_not_done_yet_is_a_task_due_on_its_date(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "external_id,kind,subject,due_date,status,company\n"
+                                    "C1,call,Follow-up call,2026-12-03,To do,Acme\n"
+                                    "C2,meeting,Demo,2026-11-20,done,Acme\n")
+    res = ok("import", "activities", str(path))
+    assert res.stderr.splitlines()[1] == ('note: 1 call or meeting not done yet is imported as a task due on its date'
+                                          ' (line 2: call "Follow-up call"; its kind kept as extra.planned_kind)')
+    assert sql(ok, "SELECT kind, occurred_at, due_date, done_at, extra FROM activities ORDER BY id") == [
+        {"kind": "task", "occurred_at": "2026-11-26", "due_date": "2026-12-03", "done_at": None,
+         "extra": '{"planned_kind": "call"}'},
+        {"kind": "meeting", "occurred_at": "2026-11-20", "due_date": None, "done_at": None, "extra": None}]
+    assert "Follow-up call" in ok("task", "list").stdout  # (a call logged as done would be in no one's agenda)
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "activities", str(path)).stderr
+
+
 def test_identical_activities_are_kept_and_reimported_once(ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "a.csv", "kind,subject,date\ncall,Chat,2026-11-20\ncall,Chat,2026-11-20\n")
     assert "2 created" in ok("import", "activities", str(path)).stderr
@@ -1284,6 +1333,15 @@ def test_a_deal_links_its_contact_by_name_when_the_file_has_no_email(ok: Run, tm
     assert "also created 1 contact" in res.stderr
     rows = sql(ok, "SELECT d.title, p.name FROM deals d JOIN contacts p ON p.id = d.contact_id ORDER BY d.id")
     assert rows == [{"title": "Big", "name": "Sepp Huber"}, {"title": "New", "name": "Anna Neu"}]
+
+
+def test_a_pipedrive_person_with_a_home_address_only_gets_it_as_email(ok: Run, tmp_path: Path) -> None:
+    people = write(tmp_path, "p.csv", "Person - ID,Person - Name,Person - Email - Work,Person - Email - Home,"
+                                      "Person - Organization\n1,Peter Gibbons,,peter@home.net,Initech\n"
+                                      "2,Bill L,bill@initech.com,b@home.net,Initech\n")
+    ok("import", "contacts", str(people), "--preset", "pipedrive")
+    assert sql(ok, "SELECT email FROM contacts ORDER BY id") == [{"email": "peter@home.net"},
+                                                                  {"email": "bill@initech.com"}]
 
 
 def test_closed_deals_without_a_close_date_are_said_to_be_dated_today(ok: Run, tmp_path: Path) -> None:

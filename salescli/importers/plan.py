@@ -1482,11 +1482,11 @@ class ContactPlanner(Planner):
             how = f"id {match}"
         elif ext and ext in rel.contact_by_ext:
             match, how = rel.contact_by_ext[ext], f'external id "{ext}"'
-        elif email:
-            if email in rel.contact_by_email:
-                match, how = rel.contact_by_email[email], f"e-mail {email}"
-        else:
-            # without an e-mail: the same name at the same company (and no other external id)
+        elif email and email in rel.contact_by_email:
+            match, how = rel.contact_by_email[email], f"e-mail {email}"
+        elif not email or company_id is not None:
+            # without a known e-mail: the same name at the same company, with no e-mail yet (a file that now has
+            # it fills it in) and no other external id
             ids = self.by_export_id([i for i in rel.contact_by_name.get(fold(name), [])
                                      if rel.contact_company.get(i) == company_id and not rel.contact_emails.get(i)
                                      and not (ext and rel.contact_exts.get(i))], values)
@@ -1515,10 +1515,18 @@ class ContactPlanner(Planner):
             if email and email != current.get("email") and email in rel.contact_by_email:
                 raise RowError(self.col("email"), email, f"is already used by contact {rel.contact_by_email[email]}",
                                line)
+            if current.get("status") == "customer" and fields.get("status") in ("lead", "prospect") and (
+                    self.store.contact_has_won_deal(match)):  # (made a customer by a won deal: a file of leads
+                self.tally.notes[(f"contact with a won deal stays a customer, not {fields['status']} as the file"
+                                  " says (contact edit --status sets it)",
+                                  "contacts with won deals stay customers, not the lead or prospect the file says"
+                                  " (contact edit --status sets one)")] += 1
+                del fields["status"]  # written before the win does not undo it)
             outcome = self.update("contacts", current, fields)
             if outcome == "updated":
                 if email:
                     rel.contact_by_email[email] = match
+                    rel.contact_emails[match] = email
                 if ext:
                     rel.contact_by_ext[ext] = match
             return outcome
@@ -2325,11 +2333,16 @@ class ActivityPlanner(Planner):
         # without an external id, identical activities (two calls on one day) are distinct: a row
         # matches one of the existing ones not matched yet, so re-importing a file changes nothing
         self.by_key: dict[tuple[Any, ...], list[int]] = {}
+        # ... and a row the file gives no date (dated the import day) is one of the same ones on any day
+        self.by_undated_key: dict[tuple[Any, ...], list[int]] = {}
         for row in self.store.import_activity_keys():
             if row["external_id"]:
                 self.by_ext[row["external_id"]] = row["id"]
-            self.by_key.setdefault(self._key(row), []).append(row["id"])
+            key = self._key(row)
+            self.by_key.setdefault(key, []).append(row["id"])
+            self.by_undated_key.setdefault(key[:2] + key[3:], []).append(row["id"])
         self.other_company_note: tuple[str, str] | None = None
+        self.planned_note: tuple[str, str] | None = None
         self.deal_by_ext: dict[str, tuple[int, int | None, int | None]] = {}  # -> (deal, its company, contact)
         if any(f in self.mapping.fields for f in ("deal_external_id", "related_external_id")):
             for row in self.store.import_deal_refs():
@@ -2419,6 +2432,19 @@ class ActivityPlanner(Planner):
             raise RowError(self.col("related_external_id"), related,
                            "is not the external id of any deal, company or contact (import those first)", line)
         status = values.get("status")
+        if kind in ("call", "meeting", "email") and values.get("due_date") and values.get("done_at") is None \
+                and status in NOT_DONE_WORDS:
+            # a call planned for its due date (Pipedrive's "To do" activities): salescli logs a call once it
+            # happened, and a planned one is a task, due then (its kind kept in extra)
+            if self.planned_note is None:
+                self.planned_note = (
+                    f'call or meeting not done yet is imported as a task due on its date (line {line}: {kind}'
+                    f' "{subject}"; its kind kept as extra.planned_kind)',
+                    f'calls and meetings not done yet are imported as tasks due on their dates (the first, line'
+                    f' {line}: {kind} "{subject}"; their kinds kept as extra.planned_kind)')
+            self.tally.notes[self.planned_note] += 1
+            extra = {**(extra or {}), "planned_kind": kind}
+            kind = "task"
         if kind == "task" and values.get("done_at") is None and status is not None \
                 and status not in DONE_WORDS and status not in NOT_DONE_WORDS:
             raise RowError(self.col("status"), status, "is not a task status (done/completed, or open/"
@@ -2446,10 +2472,11 @@ class ActivityPlanner(Planner):
         # a call or e-mail logged as a completed task (Salesforce's TaskSubtype) happened on its activity date (the
         # column a task's due date comes from), not on the day the record was made (a bulk load's)
         dated = values.get("due_date") if kind != "task" and (done_at or status in DONE_WORDS) else None
+        undated = not (values.get("occurred_at") or dated or created)  # (dated the import day)
         occurred = (values.get("occurred_at") or (str(dated)[:10] if dated else None)
                     or (created[:10] if created else None) or self.options.today.isoformat())
         if kind == "task" and done_at:  # a done task happened on its done day (as `task done` records it)
-            occurred = str(done_at)[:10]
+            occurred, undated = str(done_at)[:10], False
         fields: Row = {"kind": kind, "subject": subject, "occurred_at": occurred, "deal_id": deal_id,
                        "contact_id": contact_id, "company_id": company_id}
         for k in ("body", "outcome", "due_date", "external_id"):
@@ -2472,11 +2499,17 @@ class ActivityPlanner(Planner):
                 # imported before the deal's contact was linked: the same activity, now given it
                 match = next((i for i in self.by_key.get(self._key({**fields, "contact_id": None}), ())
                               if not self.writer.was_touched("activities", i)), None)
+            if match is None and undated and kind != "task":
+                key = self._key(fields)
+                match = next((i for i in self.by_undated_key.get(key[:2] + key[3:], ())
+                              if not self.writer.was_touched("activities", i)), None)
         if match is not None:
             self.existing(match, line, how)
             current = self.writer.current("activities", match)
+            if undated:
+                fields.pop("occurred_at")  # (the day it was first imported stays its day)
             if kind == "task" and current.get("done_at") and not fields.get("done_at"):
-                fields.pop("occurred_at")  # done since the file was written: it happened on its done day
+                fields.pop("occurred_at", None)  # done since the file was written: it happened on its done day
             if "owner" in values:
                 fields["owner"] = self.owner(values)
             if extra:

@@ -186,6 +186,10 @@ class ImportStore(RepositoryBase):
                                        tuple(part)))
         return done, churned
 
+    def contact_has_won_deal(self, contact_id: int) -> bool:
+        won = self.one("SELECT 1 FROM deals WHERE contact_id = ? AND status = 'won' LIMIT 1", (contact_id,))
+        return won is not None
+
     def import_merges(self) -> list[Row]:
         """The merges of companies and contacts (`company merge`): entity, the duplicate's id and its keys
         before (JSON), and the id it went into (kept)."""
