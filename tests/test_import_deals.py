@@ -1344,12 +1344,25 @@ def test_a_pipedrive_person_with_a_home_address_only_gets_it_as_email(ok: Run, t
                                                                   {"email": "bill@initech.com"}]
 
 
+def test_a_cell_of_several_email_addresses_gives_the_first(ok: Run, cli: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "p.csv", "name,email\nOli Pratt,\"oli@pratt.com, oli2@pratt.com\"\nBad,\"a@x.io; nope\"\n")
+    res = cli("import", "contacts", str(path), "--on-error", "skip")
+    assert res.stderr.splitlines()[1:3] == [
+        "note: 1 row gives several e-mail addresses (a, b): the first is the e-mail, the cell is kept in extra",
+        "imported p.csv: 2 rows — 1 created, 0 updated, 0 unchanged, 1 rejected (batch 1)"]
+    assert sql(ok, "SELECT email, extra FROM contacts") == [
+        {"email": "oli@pratt.com", "extra": '{"email": "oli@pratt.com, oli2@pratt.com"}'}]
+
+
 def test_closed_deals_without_a_close_date_are_said_to_be_dated_today(ok: Run, tmp_path: Path) -> None:
     path = write(tmp_path, "c.csv", "title,stage,close\nA,Won,\nB,Lost,2024-01-05\nC,Lost,\n")
     res = ok("import", "deals", str(path))
-    assert ("note: 2 won/lost deals have no close date in the file: closed on 2026-11-26 (the import day; map their"
-            ' closing date column, e.g. --map "Won time=won_at")') in res.stderr
+    assert ('note: 2 won/lost deals have no close date in the file ("close" empty): closed on 2026-11-26, the import'
+            " day") in res.stderr
     assert "no close date" not in ok("import", "deals", str(path)).stderr  # a re-import keeps their dates
+    res = ok("import", "deals", str(write(tmp_path, "d.csv", "title,stage\nD,Won\n")))  # no closing column at all
+    assert ("note: 1 won/lost deal has no close date in the file: closed on 2026-11-26 (the import day; map its"
+            ' closing date column, e.g. --map "Won time=won_at")') in res.stderr
 
 
 def test_an_owner_spelt_in_another_case_is_the_same_user(ok: Run, tmp_path: Path) -> None:

@@ -71,6 +71,9 @@ CHURNED_KEPT = ("churned contact of a won deal stays churned (the file does not 
                 " the churn: `salescli contact edit ID --status customer` if they bought again)",
                 "churned contacts of won deals stay churned (the file does not say whether the wins came before"
                 " the churn: `salescli contact edit ID --status customer` for those who bought again)")
+SEVERAL_ADDRESSES = ("row gives several e-mail addresses (a, b): the first is the e-mail, the cell is kept in extra",
+                     "rows give several e-mail addresses (a, b): the first of each is the e-mail, the cell is kept in"
+                     " extra")
 SEVERAL_CONTACTS = ("row names several contacts (a;b): the first is linked, the cell is kept in extra",
                     "rows name several contacts (a;b): the first of each is linked, the cell is kept in extra")
 MERGED_ROW = ("row describes a record merged into another since (company merge / contact merge): left as it is",
@@ -367,6 +370,7 @@ class RowReader:
             self.columns.append((index, name, mapping.header[index], kinds.get(spec_f.kind), spec.values.get(name),
                                  spec_f.max_length))
         self.extra = mapping.extra
+        self.several_addresses: dict[str, str] = {}  # column -> a cell of several e-mail addresses (this row)
         self.list_fields = frozenset(n for n in mapping.fields if specs[n].kind in ("tags", "history"))
         self.export_id = mapping.export_id
         self.export_refs = list(mapping.export_refs.items())
@@ -425,6 +429,7 @@ class RowReader:
                                f" the header names {self.width} column{'s' if self.width != 1 else ''} (ragged"
                                " row: a delimiter inside an unquoted field?)", line)
         values: Row = {}
+        self.several_addresses = {}
         for index, name, column, convert, vmap, longest in self.columns:
             raw = cells[index]
             if not raw:
@@ -450,7 +455,11 @@ class RowReader:
                 try:
                     values[name] = convert(text)
                 except InvalidValue as exc:
-                    raise self._error(exc, column, text, line) from None
+                    first = self._first_of_addresses(name, text, convert)
+                    if first is None:
+                        raise self._error(exc, column, text, line) from None
+                    values[name] = first  # (the whole cell kept in extra below)
+                    self.several_addresses[column] = text
                 if name in self.date_names and (len(text) == 5 or text[5:6] == ".") and _SERIAL_RE.fullmatch(text):
                     self._note_serial(column, text, values[name])
         if self.export_id is not None and cells[self.export_id].strip():
@@ -478,7 +487,24 @@ class RowReader:
         contact = values.get("contact")
         if contact is not None and "@" in contact and (contact[-1] in ")>" or ";" in contact):
             extra = self._named_address(values, contact, extra)
+        if self.several_addresses:
+            extra = {**(extra or {}), **self.several_addresses}
         return values, extra
+
+    def _first_of_addresses(self, name: str, text: str, convert: Any) -> str | None:
+        """A person's e-mail cell of several addresses ("a@x.com, b@x.com", as Pipedrive writes them): the first,
+        when every one is an address (the whole cell is kept in extra, and said)."""
+        if name != "email" or not re.search(r"[,;]", text):
+            return None
+        parts = [p.strip() for p in re.split(r"[,;]", text) if p.strip()]
+        try:
+            addresses = [convert(p) for p in parts]
+        except InvalidValue:
+            return None
+        if len(addresses) < 2:
+            return None
+        self.tally.notes[SEVERAL_ADDRESSES] += 1
+        return str(addresses[0])
 
     def _named_address(self, values: Row, cell: str, extra: dict[str, str] | None) -> dict[str, str] | None:
         """HubSpot's associated contacts, "Jane Doe (jane@x.com);Bob Roe (bob@x.com)": the first one's e-mail is
@@ -1634,10 +1660,19 @@ class DealPlanner(Planner):
         day, column = self.writer.now[:10], self.col("created_at")
         self.created_now_note = (f'deal has no created date in the file ("{column}" is empty): created on {day}',
                                  f'deals have no created date in the file ("{column}" is empty): created on {day}')
-        self.closed_today_note = (f"won/lost deal has no close date in the file: closed on {self.today} (the import"
-                                  " day; map its closing date column, e.g. --map \"Won time=won_at\")",
-                                  f"won/lost deals have no close date in the file: closed on {self.today} (the"
-                                  " import day; map their closing date column, e.g. --map \"Won time=won_at\")")
+        mapped = [self.col(f) for f in ("won_at", "lost_at", "expected_close") if f in self.mapping.fields]
+        if mapped:  # (the columns are read: their cells are empty)
+            where = " or ".join(f'"{c}"' for c in mapped)
+            self.closed_today_note = (
+                f"won/lost deal has no close date in the file ({where} empty): closed on {self.today}, the import day",
+                f"won/lost deals have no close date in the file ({where} empty): closed on {self.today}, the import"
+                " day")
+        else:
+            self.closed_today_note = (
+                f"won/lost deal has no close date in the file: closed on {self.today} (the import day; map its"
+                " closing date column, e.g. --map \"Won time=won_at\")",
+                f"won/lost deals have no close date in the file: closed on {self.today} (the import day; map their"
+                " closing date column, e.g. --map \"Won time=won_at\")")
 
     def _load_stages(self) -> None:
         self.pipelines.clear()
