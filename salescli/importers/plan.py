@@ -455,10 +455,10 @@ class RowReader:
                 try:
                     values[name] = convert(text)
                 except InvalidValue as exc:
-                    first = self._first_of_addresses(name, text, convert)
-                    if first is None:
+                    address = self._first_of_addresses(name, text, convert)
+                    if address is None:
                         raise self._error(exc, column, text, line) from None
-                    values[name] = first  # (the whole cell kept in extra below)
+                    values[name] = address  # (the whole cell kept in extra below)
                     self.several_addresses[column] = text
                 if name in self.date_names and (len(text) == 5 or text[5:6] == ".") and _SERIAL_RE.fullmatch(text):
                     self._note_serial(column, text, values[name])
