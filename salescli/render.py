@@ -223,11 +223,48 @@ def open_beside(target: Path, option: str, nothing: str = "no file written") -> 
         raise SalesCliError(f"{option} {target}: {exc.strerror}; {nothing}") from None
 
 
+class HeldStdout:
+    """stdout for a data format (json, csv…): held back until the command succeeds, so a query failing half-way
+    (`sql` meeting an overflow at row 5,000) prints nothing rather than half a document; past HOLD_CHARS it
+    streams (a long export or an endless query is not kept whole in memory)."""
+
+    def __init__(self) -> None:
+        self.held: list[str] | None = []
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        if self.held is None:
+            return sys.stdout.write(text)
+        self.held.append(text)
+        self.size += len(text)
+        if self.size > HOLD_CHARS:
+            self.release()
+        return len(text)
+
+    def flush(self) -> None:
+        if self.held is None:
+            sys.stdout.flush()
+
+    def release(self) -> None:
+        held, self.held = self.held, None
+        if held:
+            sys.stdout.write("".join(held))
+
+
+HOLD_CHARS = 8_000_000
+
+
 @contextmanager
-def destination(output: str | None) -> Iterator[IO[str]]:
-    """stdout, or a file written under a temporary name and renamed only when complete."""
+def destination(output: str | None, hold: bool = False) -> Iterator[IO[str]]:
+    """stdout, or a file written under a temporary name and renamed only when complete. hold: a data format on
+    stdout, written once the command has succeeded (see HeldStdout)."""
     if not output or output == "-":
-        yield sys.stdout
+        if hold:
+            held = HeldStdout()
+            yield held  # type: ignore[misc]
+            held.release()
+        else:
+            yield sys.stdout
         sys.stdout.flush()
         return
     tmp, fd, final = open_beside(Path(output), "--output")
@@ -401,7 +438,7 @@ def render_rows(
     first = next(rows, None)
     if first is not None:
         rows = itertools.chain((first,), rows)
-    with destination(output) as fh:
+    with destination(output, hold=fmt != "table") as fh:
         if fmt == "json":
             fh.write("[")
             for row in rows:

@@ -47,6 +47,14 @@ def test_sql_in_every_format(crm: Run) -> None:
     assert json.loads(crm("sql", "SELECT x'00ff' AS b", "-f", "json").stdout) == [{"b": "x'00ff'"}]
 
 
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "markdown"])
+def test_sql_failing_half_way_prints_nothing(cli: Run, crm: Run, fmt: str) -> None:
+    query = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)"
+             " SELECT CASE WHEN i = 4000 THEN abs(-9223372036854775808) ELSE i END AS x FROM n")
+    res = cli("sql", query, "-f", fmt)
+    assert (res.exit_code, res.stdout, res.stderr) == (2, "", "Error: sql: integer overflow\n")
+
+
 def test_sql_table_stops_at_100_rows_even_for_a_query_that_never_ends(crm: Run) -> None:
     endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
     res = crm("sql", endless)  # a table is read whole before it is drawn: it stops, and says so
