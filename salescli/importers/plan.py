@@ -1298,7 +1298,7 @@ class Planner:
 
     def merged_extra(self, current: str | None, extra: dict[str, str] | None) -> str | None:
         """The record's extra after this row: its old keys, with this file's values laid over (a key the record
-        has in another case or punctuation keeps the record's spelling)."""
+        has in another case or spacing keeps the record's spelling)."""
         if not extra:
             return current
         old = json.loads(current) if current else {}
@@ -1541,13 +1541,14 @@ class ContactPlanner(Planner):
             if email and email != current.get("email") and email in rel.contact_by_email:
                 raise RowError(self.col("email"), email, f"is already used by contact {rel.contact_by_email[email]}",
                                line)
+            # made a customer by a won deal: a file of leads written before the win does not undo it
             if current.get("status") == "customer" and fields.get("status") in ("lead", "prospect") and (
-                    self.store.contact_has_won_deal(match)):  # (made a customer by a won deal: a file of leads
+                    self.store.contact_has_won_deal(match)):
                 self.tally.notes[(f"contact with a won deal stays a customer, not {fields['status']} as the file"
                                   " says (contact edit --status sets it)",
                                   "contacts with won deals stay customers, not the lead or prospect the file says"
                                   " (contact edit --status sets one)")] += 1
-                del fields["status"]  # written before the win does not undo it)
+                del fields["status"]
             outcome = self.update("contacts", current, fields)
             if outcome == "updated":
                 if email:
