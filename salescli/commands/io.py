@@ -617,8 +617,10 @@ def check(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -
     """Check the database: SQLite integrity and foreign keys, then salescli's rules.
 
     Exit 1 listing the problems when a rule is broken: amounts not negative, stages in their deal's pipeline,
-    status matching the stage kind, stage history consistent, foreign keys. Open deals past Proposal without
-    an amount, or missing their stage's required fields (left so by `deal move --force` or an import), are
+    status matching the stage kind, stage history consistent, foreign keys, and values written around salescli
+    that commands would trip on (no whole number, malformed JSON, no date, an unknown code). Open deals past
+    Proposal without an amount, or missing their stage's required fields (left so by `deal move --force` or an
+    import), are
     listed as warnings (exit 0). Exit 5 (one error line, no list) when SQLite finds the file itself corrupt:
     restore a backup.
 
