@@ -415,15 +415,21 @@ class ImportStore(RepositoryBase):
         return kept
 
     def add_import_stage(self, pipeline_id: int, name: str, kind: str, probability: int) -> int:
-        """A stage an import met (--create-stages): open ones go before the won/lost stages."""
-        stages = self.all("SELECT id, kind FROM stages WHERE pipeline_id = ? ORDER BY position, id", (pipeline_id,))
-        opens = [s["id"] for s in stages if s["kind"] == "open"]
+        """A stage an import met (--create-stages): an open one goes after the open stages of its probability or
+        less (among early stages, where the lowest probability puts it: never past Proposal, whose rules it does
+        not know, nor before the pipeline's first stage, where new deals enter), a won or lost one at the end."""
+        stages = self.all("SELECT id, kind, probability FROM stages WHERE pipeline_id = ? ORDER BY position, id",
+                          (pipeline_id,))
+        open_rows = [s for s in stages if s["kind"] == "open"]
+        opens = [s["id"] for s in open_rows]
         closed = [s["id"] for s in stages if s["kind"] != "open"]
+        lower = [i for i, s in enumerate(open_rows) if s["probability"] <= probability]
+        after = lower[-1] + 1 if lower else min(1, len(opens))
         position = len(stages) + 1000
         stage_id = self.insert("stages", {"id": self.next_id("stages"), "pipeline_id": pipeline_id, "name": name,
                                           "position": position, "probability": probability, "kind": kind,
                                           "required_fields": "[]"})
-        order = [*opens, stage_id, *closed] if kind == "open" else [*opens, *closed, stage_id]
+        order = [*opens[:after], stage_id, *opens[after:], *closed] if kind == "open" else [*opens, *closed, stage_id]
         for pos, sid in enumerate(order, start=1):
             self.conn.execute("UPDATE stages SET position = ? WHERE id = ?", (-pos, sid))
         self.conn.execute("UPDATE stages SET position = -position WHERE pipeline_id = ? AND position < 0",
