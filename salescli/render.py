@@ -7,6 +7,7 @@ Files are written to a temporary name and renamed, mode 0600.
 from __future__ import annotations
 
 import errno
+import io
 import itertools
 import json
 import math
@@ -229,15 +230,13 @@ class HeldStdout:
     streams (a long export or an endless query is not kept whole in memory)."""
 
     def __init__(self) -> None:
-        self.held: list[str] | None = []
-        self.size = 0
+        self.held: io.StringIO | None = io.StringIO()
 
     def write(self, text: str) -> int:
         if self.held is None:
             return sys.stdout.write(text)
-        self.held.append(text)
-        self.size += len(text)
-        if self.size > HOLD_CHARS:
+        self.held.write(text)
+        if self.held.tell() > HOLD_CHARS:
             self.release()
         return len(text)
 
@@ -247,8 +246,8 @@ class HeldStdout:
 
     def release(self) -> None:
         held, self.held = self.held, None
-        if held:
-            sys.stdout.write("".join(held))
+        if held is not None and held.tell():
+            sys.stdout.write(held.getvalue())
 
 
 HOLD_CHARS = 8_000_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -1081,6 +1082,19 @@ def test_a_contact_imported_without_an_email_gets_it_from_a_later_file(ok: Run, 
         {"id": 1, "name": "Mia Wong", "email": "mia@acme.com"}, {"id": 2, "name": "Mia Wong", "email": "mia2@acme.com"}]
 
 
+def test_contacts_of_one_name_stay_apart_or_together_as_their_addresses_say(ok: Run, tmp_path: Path) -> None:
+    first = write(tmp_path, "a.csv", "name,email,company\nMia Wong,,Acme\n")
+    second = write(tmp_path, "b.csv", "name,email,company\nMia Wong,mia@acme.com,Acme\n")
+    outcomes = [re.search(r"\d+ created, \d+ updated, \d+ unchanged", ok("import", "contacts", str(f)).stderr)[0]
+                for f in (first, second, first, second)]  # type: ignore[index]  # (the first file again: one Mia)
+    assert outcomes == ["1 created, 0 updated, 0 unchanged", "0 created, 1 updated, 0 unchanged",
+                        "0 created, 0 updated, 1 unchanged", "0 created, 0 updated, 1 unchanged"]
+    ok("contact", "add", "John Smith", "--company", "Acme")
+    ok("contact", "add", "John Smith", "--company", "Acme")
+    res = ok("import", "contacts", str(write(tmp_path, "c.csv", "name,email,company\nJohn Smith,js@acme.com,Acme\n")))
+    assert "1 created" in res.stderr  # (which John, if either, an address cannot say: a new one, not an error)
+
+
 def test_a_company_renamed_to_another_ones_name_is_noted(ok: Run, tmp_path: Path) -> None:
     ok("import", "companies", str(write(tmp_path, "a.csv", "name,domain\nAcme Robotics,acme-robotics.io\n"
                                                            "Gamma,gamma.com\n")))
@@ -1209,15 +1223,23 @@ def test_activities_dated_after_today_are_noted_and_leave_the_last_activity(ok: 
 
 def test_activities_the_file_gives_no_date_keep_their_first_day_on_a_reimport(ok: Run, cli: Run,
                                                                                 tmp_path: Path) -> None:
+    ok("company", "add", "Acme")
+    ok("activity", "log", "note", "Quick note", "--company", "Acme", "--date", "2026-11-02")  # (a day of its own)
+    ok("import", "activities", str(write(tmp_path, "o.csv", "kind,subject,body,company\nnote,Quick note,other,Acme\n")),
+       today="2026-11-20")  # (imported without a date too, with another body)
     path = write(tmp_path, "a.csv", "external_id,kind,subject,due_date,status,company\n"
                                     "T1,task,Send quote,2026-12-10,open,Acme\n,note,Quick note,,,Acme\n"
-                                    ",note,Quick note,,,Acme\n")
-    assert "3 created" in ok("import", "activities", str(path)).stderr
+                                    ",note,Quick note,,,Acme\n,task,Send deck,,done,Acme\n")
+    assert "4 created" in ok("import", "activities", str(path)).stderr
     res = cli("import", "activities", str(path), today="2026-11-30")  # (the rows were dated the first import's day)
-    assert res.exit_code == 0 and "0 created, 0 updated, 3 unchanged" in res.stderr
-    assert sql(ok, "SELECT kind, occurred_at FROM activities ORDER BY id") == [
-        {"kind": "task", "occurred_at": "2026-11-26"}, {"kind": "note", "occurred_at": "2026-11-26"},
-        {"kind": "note", "occurred_at": "2026-11-26"}]
+    assert res.exit_code == 0 and "0 created, 0 updated, 4 unchanged" in res.stderr
+    assert sql(ok, "SELECT kind, occurred_at, done_at FROM activities WHERE id > 2 ORDER BY id") == [
+        {"kind": "task", "occurred_at": "2026-11-26", "done_at": None},
+        {"kind": "note", "occurred_at": "2026-11-26", "done_at": None},
+        {"kind": "note", "occurred_at": "2026-11-26", "done_at": None},
+        {"kind": "task", "occurred_at": "2026-11-26", "done_at": "2026-11-26"}]
+    assert sql(ok, "SELECT occurred_at, body FROM activities WHERE id <= 2 ORDER BY id") == [
+        {"occurred_at": "2026-11-02", "body": None}, {"occurred_at": "2026-11-20", "body": "other"}]
 
 
 def test_a_call_not_done_yet_is_a_task_due_on_its_date(ok: Run, tmp_path: Path) -> None:
@@ -1233,6 +1255,14 @@ def test_a_call_not_done_yet_is_a_task_due_on_its_date(ok: Run, tmp_path: Path) 
         {"kind": "meeting", "occurred_at": "2026-11-20", "due_date": None, "done_at": None, "extra": None}]
     assert "Follow-up call" in ok("task", "list").stdout  # (a call logged as done would be in no one's agenda)
     assert "0 created, 0 updated, 2 unchanged" in ok("import", "activities", str(path)).stderr
+    # a later export has the call done: the task it stood for becomes that call (no task left open beside it)
+    done = write(tmp_path, "b.csv", "kind,subject,due_date,status,company\ncall,Catch-up,2026-12-04,To do,Acme\n")
+    ok("import", "activities", str(done))
+    done.write_text(done.read_text().replace("To do", "done"))
+    res = ok("import", "activities", str(done), today="2026-12-05")
+    assert "0 created, 1 updated" in res.stderr and "empty cells" not in res.stderr
+    assert sql(ok, "SELECT kind, occurred_at, due_date, extra FROM activities WHERE subject = 'Catch-up'") == [
+        {"kind": "call", "occurred_at": "2026-12-04", "due_date": None, "extra": None}]
 
 
 def test_identical_activities_are_kept_and_reimported_once(ok: Run, tmp_path: Path) -> None:
@@ -1345,6 +1375,11 @@ def test_a_pipedrive_person_with_a_home_address_only_gets_it_as_email(ok: Run, t
     ok("import", "contacts", str(people), "--preset", "pipedrive")
     assert sql(ok, "SELECT email FROM contacts ORDER BY id") == [{"email": "peter@home.net"},
                                                                   {"email": "bill@initech.com"}]
+    more = write(tmp_path, "q.csv", "Person - ID,Person - Name,Person - Email - Work,Person - Email - Home\n"
+                                    "3,Milton,,\"milton@home.net, red@stapler.com\"\n")
+    res = ok("import", "contacts", str(more), "--preset", "pipedrive")
+    assert "note: 1 row gives several e-mail addresses" in res.stderr
+    assert sql(ok, "SELECT email FROM contacts WHERE name = 'Milton'") == [{"email": "milton@home.net"}]
 
 
 def test_a_cell_of_several_email_addresses_gives_the_first(ok: Run, cli: Run, tmp_path: Path) -> None:

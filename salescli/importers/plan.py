@@ -533,10 +533,17 @@ class RowReader:
                 continue
             if convert is None and len(filled) > longest:
                 raise RowError(f"derive.{name}", filled, f"is too long (at most {longest:,} characters)", line)
+            # (a template of one column is that column to the user: its errors name it)
+            column = (self.mapping.header[placeholders[0][1]] if len(placeholders) == 1
+                      and template.strip() == "{" + placeholders[0][0] + "}" else f"derive.{name}")
             try:
                 values[name] = convert(filled) if convert else filled
             except InvalidValue as exc:
-                raise self._error(exc, f"derive.{name}", filled, line) from None
+                address = self._first_of_addresses(name, filled, convert)
+                if address is None:
+                    raise self._error(exc, column, filled, line) from None
+                values[name] = address
+                self.several_addresses[column] = filled
 
     def _error(self, exc: InvalidValue, column: str, text: str, line: int) -> RowError:
         if exc.reason.startswith("is ambiguous"):
@@ -1512,10 +1519,16 @@ class ContactPlanner(Planner):
             match, how = rel.contact_by_email[email], f"e-mail {email}"
         elif not email or company_id is not None:
             # without a known e-mail: the same name at the same company, with no e-mail yet (a file that now has
-            # it fills it in) and no other external id
-            ids = self.by_export_id([i for i in rel.contact_by_name.get(fold(name), [])
-                                     if rel.contact_company.get(i) == company_id and not rel.contact_emails.get(i)
-                                     and not (ext and rel.contact_exts.get(i))], values)
+            # it fills it in) and no other external id; a row without one also finds the one such contact whose
+            # e-mail a later file gave (the first file imported again)
+            named = [i for i in rel.contact_by_name.get(fold(name), [])
+                     if rel.contact_company.get(i) == company_id and not (ext and rel.contact_exts.get(i))]
+            emailless = [i for i in named if not rel.contact_emails.get(i)]
+            ids = self.by_export_id(emailless, values)
+            if not email and not emailless and len(named) == 1:
+                ids = self.by_export_id(named, values)
+            if len(ids) > 1 and email:
+                ids = []  # (two of that name without an e-mail: this address is a third person, or one of them)
             if len(ids) > 1:
                 raise rel.ambiguous("contact", name, ids, self.col("name"))
             if ids:
@@ -2369,14 +2382,16 @@ class ActivityPlanner(Planner):
         # without an external id, identical activities (two calls on one day) are distinct: a row
         # matches one of the existing ones not matched yet, so re-importing a file changes nothing
         self.by_key: dict[tuple[Any, ...], list[int]] = {}
-        # ... and a row the file gives no date (dated the import day) is one of the same ones on any day
+        # ... and a row the file gives no date (dated the import day) is one imported so before, on any day, of the
+        # same body (an activity logged or imported with its own date stays another one)
         self.by_undated_key: dict[tuple[Any, ...], list[int]] = {}
         for row in self.store.import_activity_keys():
             if row["external_id"]:
                 self.by_ext[row["external_id"]] = row["id"]
             key = self._key(row)
             self.by_key.setdefault(key, []).append(row["id"])
-            self.by_undated_key.setdefault(key[:2] + key[3:], []).append(row["id"])
+            if not row["external_id"] and str(row["occurred_at"])[:10] == str(row["created_at"])[:10]:
+                self.by_undated_key.setdefault(self._undated_key(key, row.get("body")), []).append(row["id"])
         self.other_company_note: tuple[str, str] | None = None
         self.planned_note: tuple[str, str] | None = None
         self.deal_by_ext: dict[str, tuple[int, int | None, int | None]] = {}  # -> (deal, its company, contact)
@@ -2391,6 +2406,18 @@ class ActivityPlanner(Planner):
         day = row.get("due_date") if row["kind"] == "task" else row["occurred_at"]
         return (row["kind"], fold(row["subject"]), str(day or "")[:10], row["deal_id"], row["contact_id"],
                 row["company_id"])
+
+    @staticmethod
+    def _planned_kind(row: Row) -> str | None:
+        """The kind of call a task stands for (a call not done yet when imported), else None."""
+        if row.get("kind") != "task" or not row.get("extra"):
+            return None
+        kind = json.loads(row["extra"]).get("planned_kind")
+        return kind if isinstance(kind, str) else None
+
+    @staticmethod
+    def _undated_key(key: tuple[Any, ...], body: str | None) -> tuple[Any, ...]:
+        return (*key[:2], *key[3:], body or "")
 
     def change_entity_of(self, row: Row) -> str:
         return "task" if row.get("kind") == "task" else "activity"
@@ -2502,8 +2529,11 @@ class ActivityPlanner(Planner):
         if company_id is None and contact_id is not None:
             company_id = rel.contact_company.get(contact_id)
         done_at = values.get("done_at")
+        done_today = False  # (a done task the file gives no date: done on the import day, which a re-import keeps)
         if kind == "task" and done_at is None and status in DONE_WORDS:
-            done_at = values.get("due_date") or values.get("occurred_at") or self.options.today.isoformat()
+            done_at = values.get("due_date") or values.get("occurred_at")
+            if not done_at:
+                done_at, done_today = self.options.today.isoformat(), not values.get("created_at")
         created = values.get("created_at")
         # a call or e-mail logged as a completed task (Salesforce's TaskSubtype) happened on its activity date (the
         # column a task's due date comes from), not on the day the record was made (a bulk load's)
@@ -2512,7 +2542,7 @@ class ActivityPlanner(Planner):
         occurred = (values.get("occurred_at") or (str(dated)[:10] if dated else None)
                     or (created[:10] if created else None) or self.options.today.isoformat())
         if kind == "task" and done_at:  # a done task happened on its done day (as `task done` records it)
-            occurred, undated = str(done_at)[:10], False
+            occurred, undated = str(done_at)[:10], done_today
         fields: Row = {"kind": kind, "subject": subject, "occurred_at": occurred, "deal_id": deal_id,
                        "contact_id": contact_id, "company_id": company_id}
         for k in ("body", "outcome", "due_date", "external_id"):
@@ -2535,21 +2565,32 @@ class ActivityPlanner(Planner):
                 # imported before the deal's contact was linked: the same activity, now given it
                 match = next((i for i in self.by_key.get(self._key({**fields, "contact_id": None}), ())
                               if not self.writer.was_touched("activities", i)), None)
+            if match is None and dated:  # a call done now that an earlier file had planned (a task, see above)
+                match = next((i for i in self.by_key.get(self._key({**fields, "kind": "task", "due_date": dated}), ())
+                              if not self.writer.was_touched("activities", i)
+                              and self._planned_kind(self.writer.current("activities", i)) == kind), None)
             if match is None and undated and kind != "task":
-                key = self._key(fields)
-                match = next((i for i in self.by_undated_key.get(key[:2] + key[3:], ())
+                match = next((i for i in self.by_undated_key.get(self._undated_key(self._key(fields),
+                                                                                   fields.get("body")), ())
                               if not self.writer.was_touched("activities", i)), None)
         if match is not None:
             self.existing(match, line, how)
             current = self.writer.current("activities", match)
             if undated:
                 fields.pop("occurred_at")  # (the day it was first imported stays its day)
+                if done_today and current.get("done_at"):
+                    fields.pop("done_at", None)
             if kind == "task" and current.get("done_at") and not fields.get("done_at"):
                 fields.pop("occurred_at", None)  # done since the file was written: it happened on its done day
             if "owner" in values:
                 fields["owner"] = self.owner(values)
             if extra:
                 fields["extra"] = self.merged_extra(current.get("extra"), extra)
+            if kind != "task" and self._planned_kind(current) == kind:  # the planned call happened: a call again
+                kept = json.loads(fields.get("extra") or current.get("extra") or "{}")
+                kept.pop("planned_kind", None)
+                fields["extra"] = json.dumps(kept, ensure_ascii=False) if kept else None
+                fields["due_date"] = None
             if fields.get("done_at") and fields["done_at"] != current.get("done_at"):
                 self._touch(fields["done_at"], fields)
             return self.update("activities", current, fields)

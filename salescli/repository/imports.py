@@ -262,8 +262,8 @@ class ImportStore(RepositoryBase):
 
     def import_activity_keys(self) -> Iterator[Row]:
         yield from self.stream(
-            "SELECT id, kind, subject, occurred_at, due_date, deal_id, contact_id, company_id, external_id"
-            " FROM activities"
+            "SELECT id, kind, subject, occurred_at, due_date, deal_id, contact_id, company_id, external_id, body,"
+            " created_at FROM activities"
         )
 
     def import_row(self, table: str, row_id: int) -> Row:
