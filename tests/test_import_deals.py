@@ -1089,6 +1089,8 @@ def test_contacts_of_one_name_stay_apart_or_together_as_their_addresses_say(ok: 
                 for f in (first, second, first, second)]  # type: ignore[index]  # (the first file again: one Mia)
     assert outcomes == ["1 created, 0 updated, 0 unchanged", "0 created, 1 updated, 0 unchanged",
                         "0 created, 0 updated, 1 unchanged", "0 created, 0 updated, 1 unchanged"]
+    both = write(tmp_path, "d.csv", "name,email,company\nLi Na,li@acme.com,Acme\nLi Na,,Acme\n")  # (two people)
+    assert "2 rows — 2 created" in ok("import", "contacts", str(both)).stderr
     ok("contact", "add", "John Smith", "--company", "Acme")
     ok("contact", "add", "John Smith", "--company", "Acme")
     res = ok("import", "contacts", str(write(tmp_path, "c.csv", "name,email,company\nJohn Smith,js@acme.com,Acme\n")))
@@ -1238,6 +1240,9 @@ def test_activities_the_file_gives_no_date_keep_their_first_day_on_a_reimport(ok
         {"kind": "note", "occurred_at": "2026-11-26", "done_at": None},
         {"kind": "note", "occurred_at": "2026-11-26", "done_at": None},
         {"kind": "task", "occurred_at": "2026-11-26", "done_at": "2026-11-26"}]
+    dated = write(tmp_path, "c.csv", "kind,subject,status,company,created_at\ntask,Send memo,done,Acme,2026-10-01\n")
+    ok("import", "activities", str(dated))  # (done, with no due or done day: done on the import day, kept so)
+    assert "0 created, 0 updated, 1 unchanged" in ok("import", "activities", str(dated), today="2026-11-30").stderr
     assert sql(ok, "SELECT occurred_at, body FROM activities WHERE id <= 2 ORDER BY id") == [
         {"occurred_at": "2026-11-02", "body": None}, {"occurred_at": "2026-11-20", "body": "other"}]
 
@@ -1263,6 +1268,7 @@ def test_a_call_not_done_yet_is_a_task_due_on_its_date(ok: Run, tmp_path: Path) 
     assert "0 created, 1 updated" in res.stderr and "empty cells" not in res.stderr
     assert sql(ok, "SELECT kind, occurred_at, due_date, extra FROM activities WHERE subject = 'Catch-up'") == [
         {"kind": "call", "occurred_at": "2026-12-04", "due_date": None, "extra": None}]
+    assert sql(ok, "SELECT last_activity_at FROM companies") == [{"last_activity_at": "2026-12-04"}]
 
 
 def test_identical_activities_are_kept_and_reimported_once(ok: Run, tmp_path: Path) -> None:

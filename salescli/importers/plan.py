@@ -1525,7 +1525,7 @@ class ContactPlanner(Planner):
                      if rel.contact_company.get(i) == company_id and not (ext and rel.contact_exts.get(i))]
             emailless = [i for i in named if not rel.contact_emails.get(i)]
             ids = self.by_export_id(emailless, values)
-            if not email and not emailless and len(named) == 1:
+            if not email and not emailless and len(named) == 1 and not self.writer.is_created("contacts", named[0]):
                 ids = self.by_export_id(named, values)
             if len(ids) > 1 and email:
                 ids = []  # (two of that name without an e-mail: this address is a third person, or one of them)
@@ -2412,7 +2412,11 @@ class ActivityPlanner(Planner):
         """The kind of call a task stands for (a call not done yet when imported), else None."""
         if row.get("kind") != "task" or not row.get("extra"):
             return None
-        kind = json.loads(row["extra"]).get("planned_kind")
+        try:
+            extra = json.loads(row["extra"])
+        except ValueError:  # (written around salescli: `db check` lists it)
+            return None
+        kind = extra.get("planned_kind") if isinstance(extra, dict) else None
         return kind if isinstance(kind, str) else None
 
     @staticmethod
@@ -2533,7 +2537,7 @@ class ActivityPlanner(Planner):
         if kind == "task" and done_at is None and status in DONE_WORDS:
             done_at = values.get("due_date") or values.get("occurred_at")
             if not done_at:
-                done_at, done_today = self.options.today.isoformat(), not values.get("created_at")
+                done_at, done_today = self.options.today.isoformat(), True
         created = values.get("created_at")
         # a call or e-mail logged as a completed task (Salesforce's TaskSubtype) happened on its activity date (the
         # column a task's due date comes from), not on the day the record was made (a bulk load's)
@@ -2570,9 +2574,13 @@ class ActivityPlanner(Planner):
                               if not self.writer.was_touched("activities", i)
                               and self._planned_kind(self.writer.current("activities", i)) == kind), None)
             if match is None and undated and kind != "task":
-                match = next((i for i in self.by_undated_key.get(self._undated_key(self._key(fields),
-                                                                                   fields.get("body")), ())
-                              if not self.writer.was_touched("activities", i)), None)
+                for linked in ((fields, {**fields, "contact_id": None}) if fields["contact_id"] is not None
+                               and fields["contact_id"] == deal_contact else (fields,)):  # (as above)
+                    match = next((i for i in self.by_undated_key.get(self._undated_key(self._key(linked),
+                                                                                       fields.get("body")), ())
+                                  if not self.writer.was_touched("activities", i)), None)
+                    if match is not None:
+                        break
         if match is not None:
             self.existing(match, line, how)
             current = self.writer.current("activities", match)
@@ -2590,7 +2598,9 @@ class ActivityPlanner(Planner):
                 kept = json.loads(fields.get("extra") or current.get("extra") or "{}")
                 kept.pop("planned_kind", None)
                 fields["extra"] = json.dumps(kept, ensure_ascii=False) if kept else None
-                fields["due_date"] = None
+                fields["due_date"] = fields["done_at"] = None  # (a call has happened; it has no due or done day)
+                if fields.get("occurred_at"):
+                    self._touch(fields["occurred_at"], fields)
             if fields.get("done_at") and fields["done_at"] != current.get("done_at"):
                 self._touch(fields["done_at"], fields)
             return self.update("activities", current, fields)
