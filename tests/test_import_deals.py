@@ -1269,6 +1269,10 @@ def test_a_call_not_done_yet_is_a_task_due_on_its_date(ok: Run, tmp_path: Path) 
     assert sql(ok, "SELECT kind, occurred_at, due_date, extra FROM activities WHERE subject = 'Catch-up'") == [
         {"kind": "call", "occurred_at": "2026-12-04", "due_date": None, "extra": None}]
     assert sql(ok, "SELECT last_activity_at FROM companies") == [{"last_activity_at": "2026-12-04"}]
+    done.write_text(done.read_text().replace("done", "To do"))  # (the older file again: the call stays a call)
+    res = ok("import", "activities", str(done), today="2026-12-06")
+    assert res.stderr.splitlines()[1:] == ["imported b.csv: 1 row — 0 created, 0 updated, 1 unchanged, 0 rejected"]
+    assert sql(ok, "SELECT kind FROM activities WHERE subject = 'Catch-up'") == [{"kind": "call"}]
 
 
 def test_identical_activities_are_kept_and_reimported_once(ok: Run, tmp_path: Path) -> None:

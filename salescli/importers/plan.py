@@ -2511,7 +2511,9 @@ class ActivityPlanner(Planner):
                     f' {line}: {kind} "{subject}"; their kinds kept as extra.planned_kind)')
             self.tally.notes[self.planned_note] += 1
             extra = {**(extra or {}), "planned_kind": kind}
-            kind = "task"
+            kind, planned = "task", kind
+        else:
+            planned = None
         if kind == "task" and values.get("done_at") is None and status is not None \
                 and status not in DONE_WORDS and status not in NOT_DONE_WORDS:
             raise RowError(self.col("status"), status, "is not a task status (done/completed, or open/"
@@ -2573,6 +2575,10 @@ class ActivityPlanner(Planner):
                 match = next((i for i in self.by_key.get(self._key({**fields, "kind": "task", "due_date": dated}), ())
                               if not self.writer.was_touched("activities", i)
                               and self._planned_kind(self.writer.current("activities", i)) == kind), None)
+            if match is None and planned:  # an older file of a call a later one had done: that call
+                match = next((i for i in self.by_key.get(self._key({**fields, "kind": planned,
+                                                                    "occurred_at": fields.get("due_date")}), ())
+                              if not self.writer.was_touched("activities", i)), None)
             if match is None and undated and kind != "task":
                 for linked in ((fields, {**fields, "contact_id": None}) if fields["contact_id"] is not None
                                and fields["contact_id"] == deal_contact else (fields,)):  # (as above)
@@ -2584,6 +2590,12 @@ class ActivityPlanner(Planner):
         if match is not None:
             self.existing(match, line, how)
             current = self.writer.current("activities", match)
+            if planned and current.get("kind") == planned:
+                if self.planned_note is not None:  # (the planned call has happened since: an older file does not
+                    self.tally.notes[self.planned_note] -= 1  # plan it again, nor say it does)
+                    if self.tally.notes[self.planned_note] <= 0:
+                        del self.tally.notes[self.planned_note]
+                return "unchanged"
             if undated:
                 fields.pop("occurred_at")  # (the day it was first imported stays its day)
                 if done_today and current.get("done_at"):
