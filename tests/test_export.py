@@ -355,6 +355,22 @@ def test_by_id_updates_the_records_an_edited_export_names(ok: Run, cli: Run, tmp
     assert [d["title"] for d in json.loads(ok("deal", "list", "-f", "json").stdout)] == ["Old title", "Other"]
 
 
+def test_an_export_set_with_a_company_renamed_imports_back_in_order(ok: Run, tmp_path: Path) -> None:
+    ok("company", "add", "Acme")
+    ok("company", "add", "Globex")
+    ok("deal", "add", "Big deal", "--company", "Acme", "--amount", "100")
+    companies, deals = tmp_path / "companies.csv", tmp_path / "deals.csv"
+    ok("export", "companies", "-o", str(companies))
+    ok("export", "deals", "-o", str(deals))
+    companies.write_text(companies.read_text().replace("\n1,Acme,", "\n1,Acme Robotics,"))  # (edited)
+    ok("import", "companies", str(companies), "--by-id")
+    res = ok("import", "deals", str(deals), "--by-id")
+    assert res.stderr.splitlines()[1:] == [
+        'note: 1 row names company 1 by its former name "Acme": linked to it (now "Acme Robotics")',
+        "imported deals.csv: 1 row — 0 created, 0 updated, 1 unchanged, 0 rejected"]
+    assert [r["name"] for r in json.loads(ok("company", "list", "-f", "json").stdout)] == ["Acme Robotics", "Globex"]
+
+
 def test_by_id_refuses_an_unknown_id_and_a_file_without_ids(cli: Run, ok: Run, tmp_path: Path, db: Path) -> None:
     ok("deal", "add", "Kept", "--amount", "1k")
     before = digest(db)

@@ -866,6 +866,7 @@ class Planner:
                                                        "named": []}
         self.new_owner_keys: dict[str, str] = {}  # a new full name with one letter dropped (or none) -> that name
         self.domain_decided: tuple[str, str] | None = None  # the note of rows whose domain and name disagree
+        self.renamed_note: tuple[str, str] | None = None  # ... and of rows naming a company by a former name
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
         self.ids_kept: bool | None = None  # every record made kept its export id (None: none made so)
@@ -1112,6 +1113,9 @@ class Planner:
             return None
         if name and name in rel.company_by_ext:
             return rel.company_by_ext[name]  # exports that put the account's id in the company column
+        renamed = self._renamed_from(values, name)
+        if renamed is not None:
+            return renamed
         kept = rel.merged_into("company", ext=ext, domain=domain, name=name)
         if kept is not None:
             return kept  # a company merged into another since the source was exported
@@ -1119,6 +1123,24 @@ class Planner:
             column, value = ("company", name) if name else ("company_domain", domain)
             raise RowError(self.col(column), value, "is not a known company (--no-create is set)", line)
         return self.create_company(name or domain or "", domain, ext, line, self.owner(values))
+
+    def _renamed_from(self, values: Row, name: str | None) -> int | None:
+        """The company salescli's export names by its id (`company_id`) and by the name it had then, renamed since
+        (companies.csv with the new name imported before deals.csv): that company, said, rather than a new one
+        of the old name."""
+        text = values.get("_company_id")
+        if not (name and text and text.isascii() and text.isdigit()):
+            return None
+        cid = int(text)
+        now = self.relations.company_names.get(cid)
+        if now is None or fold(now) == fold(name) or not self.store.company_was_named(cid, name):
+            return None
+        if self.renamed_note is None:
+            self.renamed_note = (f'row names company {cid} by its former name "{name}": linked to it (now "{now}")',
+                                 f'rows name companies by their former names (the first: company {cid}, "{name}",'
+                                 f' now "{now}"): linked to them')
+        self.tally.notes[self.renamed_note] += 1
+        return cid
 
     def _note_domain_decided(self, name: str, domain: str, known: str) -> None:
         """A row whose company cell names one company and company_domain another (a company cell edited in an

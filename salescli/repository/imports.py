@@ -186,6 +186,12 @@ class ImportStore(RepositoryBase):
                                        tuple(part)))
         return done, churned
 
+    def company_was_named(self, company_id: int, name: str) -> bool:
+        """Whether the change log has the company renamed from this name (in any case)."""
+        found = self.one("SELECT 1 FROM changes WHERE entity = 'company' AND entity_id = ? AND action = 'update'"
+                         " AND json_extract(before, '$.name') = ? COLLATE NOCASE LIMIT 1", (company_id, name))
+        return found is not None
+
     def contact_has_won_deal(self, contact_id: int) -> bool:
         won = self.one("SELECT 1 FROM deals WHERE contact_id = ? AND status = 'won' LIMIT 1", (contact_id,))
         return won is not None
