@@ -168,12 +168,11 @@ def check_output_folder(output: str | None, option: str = "--output") -> None:
             raise DatabaseError(f"{option} {output}: folder {folder} {problem}")
 
 
-#: The files SQLite keeps beside a database while it is in use: overwriting one loses committed changes.
-SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
-
-
 def sqlite_companion(path: Path) -> Path | None:
-    """The database whose journal, WAL or shared-memory file path is, if it is one."""
+    """The database whose journal, WAL or shared-memory file path is, if it is one (overwriting one loses
+    committed changes)."""
+    from salescli.repository.base import SQLITE_COMPANIONS
+
     for suffix in SQLITE_COMPANIONS:
         if path.name.endswith(suffix) and len(path.name) > len(suffix):
             owner = path.with_name(path.name[:-len(suffix)])

@@ -1331,10 +1331,13 @@ class Planner:
         if not extra:
             return current
         old = json.loads(current) if current else {}
-        spelling = stored_spelling(list(old))
         merged = dict(old)
+        spelling: dict[str, str] | None = None  # (built only for a key the record lacks as spelt)
         for key, value in extra.items():
-            merged[key if key in old else spelling.get(extra_fold(key), key)] = value
+            if key not in old:
+                spelling = spelling if spelling is not None else stored_spelling(list(old))
+                key = spelling.get(extra_fold(key), key)
+            merged[key] = value
         return json.dumps(merged, ensure_ascii=False)
 
     def update(self, table: str, current: Row, values: Row) -> str:

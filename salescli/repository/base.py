@@ -42,6 +42,9 @@ def _no_space(path: Path | str) -> bool:
     return st.f_bavail * st.f_frsize < 256 * 1024
 
 
+#: The files SQLite keeps beside a database: its WAL, shared memory and rollback journal.
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
 #: quick_check/integrity_check lines about a row's value (a CHECK or NOT NULL it breaks), not the file's pages:
 #: `db check` lists the row to fix, and a backup copies a sound file.
 ROW_PROBLEMS = ("CHECK constraint failed", "NULL value in", "NOT NULL")
@@ -120,7 +123,7 @@ def _remove_created(path: Path, file_id: FileId, folders: Sequence[Path] = ()) -
     created it is failing with its own error."""
     if _file_id(path) != file_id:
         return False
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in ("", *SQLITE_COMPANIONS):
         try:
             os.unlink(f"{path}{suffix}")
         except OSError:
@@ -404,11 +407,11 @@ class RepositoryBase:
                                       f" (quick_check: {problems[0]})",
                                       hint="run `salescli db check`; keep your earlier backups")
             os.chmod(tmp, 0o600)
-            for suffix in ("-wal", "-shm", "-journal"):
+            for suffix in SQLITE_COMPANIONS:
                 target.with_name(target.name + suffix).unlink(missing_ok=True)
             os.replace(tmp, target)
         except BaseException as exc:
-            for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-journal", "-wal", "-shm"))):
+            for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in SQLITE_COMPANIONS)):
                 leftover.unlink(missing_ok=True)  # (the copy's own rollback journal, when the disk filled up)
             if isinstance(exc, sqlite3.Error | OSError):
                 raise _backup_error(exc, target) from None
