@@ -338,7 +338,10 @@ def test_by_id_updates_the_records_an_edited_export_names(ok: Run, cli: Run, tmp
             " decides; clear the company_domain cell to link by name)") in moved.stderr.splitlines()
     _edit_csv(files["contacts"], lambda r: r.update(company="Acme"))
     plain = cli("import", "deals", str(files["deals"]), "--dry-run")
-    assert "would import deals.csv: 2 rows — 2 created" in plain.stderr  # (the renamed and the moved: copies)
+    assert plain.stderr.splitlines()[1:] == [  # (the renamed and the moved: copies, said)
+        "note: 2 rows have the ids and created_at of records of this database, edited: created as new records (the"
+        " first, line 2: deal 1; to update those instead, import the file with --by-id)",
+        "would import deals.csv: 2 rows — 2 created, 0 updated, 0 unchanged, 0 rejected"]
     # a cell naming another record is read by name: the files naming a renamed record go in before its own
     for entity in ("activities", "contacts"):
         assert "0 created, 1 updated" in ok("import", entity, str(files[entity]), "--by-id").stderr
@@ -369,6 +372,30 @@ def test_an_export_set_with_a_company_renamed_imports_back_in_order(ok: Run, tmp
         'note: 1 row names company 1 by its former name "Acme": linked to it (now "Acme Robotics")',
         "imported deals.csv: 1 row — 0 created, 0 updated, 1 unchanged, 0 rejected"]
     assert [r["name"] for r in json.loads(ok("company", "list", "-f", "json").stdout)] == ["Acme Robotics", "Globex"]
+
+
+def test_an_export_set_with_a_deal_renamed_imports_back_in_order(ok: Run, cli: Run, tmp_path: Path) -> None:
+    """deals.csv renaming a deal goes in before activities.csv naming it by its old title: the activity's deal is
+    found by the export's deal_id and the change log's former title, said; a title never held is still an error."""
+    ok("deal", "add", "Old title", "--company", "Acme", "--amount", "100")
+    ok("deal", "add", "Other", "--company", "Acme", "--amount", "100")
+    ok("activity", "log", "call", "Intro", "--deal", "1")
+    deals, activities = tmp_path / "deals.csv", tmp_path / "activities.csv"
+    ok("export", "deals", "-o", str(deals))
+    ok("export", "activities", "-o", str(activities))
+    ok("activity", "rm", "1", "--yes")
+    _edit_csv(deals, lambda r: r.update(title="New title") if r["id"] == "1" else None)
+    ok("import", "deals", str(deals), "--by-id")
+    res = ok("import", "activities", str(activities))
+    assert res.stderr.splitlines()[1:] == [
+        'note: 1 row names deal 1 by its former title "Old title": linked to it (now "New title")',
+        "imported activities.csv: 1 row — 1 created, 0 updated, 0 unchanged, 0 rejected (batch 2)"]
+    assert [(a["subject"], a["deal"]) for a in json.loads(ok("activity", "list", "-f", "json").stdout)] == [
+        ("Intro", "New title")]
+    _edit_csv(activities, lambda r: r.update(deal="Other title", subject="Second"))  # (deal 1 was never so named)
+    res = cli("import", "activities", str(activities))
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        4, 'Error: activities.csv:2: deal "Other title" is not a known deal (import the deals first)')
 
 
 def test_by_id_refuses_an_unknown_id_and_a_file_without_ids(cli: Run, ok: Run, tmp_path: Path, db: Path) -> None:

@@ -867,6 +867,7 @@ class Planner:
         self.new_owner_keys: dict[str, str] = {}  # a new full name with one letter dropped (or none) -> that name
         self.domain_decided: tuple[str, str] | None = None  # the note of rows whose domain and name disagree
         self.renamed_note: tuple[str, str] | None = None  # ... and of rows naming a company by a former name
+        self.copy_note: tuple[str, str] | None = None  # ... and of rows making a copy of a record of this database
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
         self.ids_kept: bool | None = None  # every record made kept its export id (None: none made so)
@@ -909,13 +910,32 @@ class Planner:
                            " database (--by-id updates the records an export's ids name)", line)
         return int(text)
 
-    def keep_export_id(self) -> None:
+    def keep_export_id(self, values: Row, line: int) -> None:
         """The record this row creates keeps its id in salescli's own export when this database never had it
         (an export read into a new database: ids stay, and so do the links between the files). Whether every
         record the file made kept its id is recorded with the batch (`kept_ids`), for hinted."""
         text = self.row_export_id
         kept = text is not None and text.isascii() and text.isdigit() and self.writer.keep_id(self.table, int(text))
         self.ids_kept = kept and self.ids_kept is not False
+        if text is not None and not kept and text.isascii() and text.isdigit() and values.get("created_at"):
+            self._note_copy(int(text), str(values["created_at"]), line)
+
+    def _note_copy(self, rid: int, created_at: str, line: int) -> None:
+        """A new record made from a row of this database's own export whose title, name or e-mail was edited
+        (its id and created_at are those of a record here): a copy, unless imported with --by-id; said."""
+        if self.writer.is_created(self.table, rid):
+            return
+        stored = self.store.one(f"SELECT created_at FROM {self.table} WHERE id = ?", (rid,))
+        if stored is None or str(stored["created_at"]) != created_at:
+            return
+        what = self.change_entity
+        if self.copy_note is None:
+            self.copy_note = (
+                f"row has the id and created_at of {what} {rid} of this database, edited: created as a new {what}"
+                f" (line {line}; to update {what} {rid} instead, import the file with --by-id)",
+                f"rows have the ids and created_at of records of this database, edited: created as new records"
+                f" (the first, line {line}: {what} {rid}; to update those instead, import the file with --by-id)")
+        self.tally.notes[self.copy_note] += 1
 
     def hinted(self, values: Row, hint: str, ids: list[int]) -> int | None:
         """Which of several same-name records (ids) the row means, by the id its salescli export gives for it
@@ -1133,7 +1153,7 @@ class Planner:
             return None
         cid = int(text)
         now = self.relations.company_names.get(cid)
-        if now is None or fold(now) == fold(name) or not self.store.company_was_named(cid, name):
+        if now is None or fold(now) == fold(name) or not self.store.was_named("company", cid, name):
             return None
         if self.renamed_note is None:
             self.renamed_note = (f'row names company {cid} by its former name "{name}": linked to it (now "{now}")',
@@ -1485,7 +1505,7 @@ class CompanyPlanner(Planner):
         owner = self.owner(values)
         now = self.writer.now
         self.note_company_twin(name)
-        self.keep_export_id()
+        self.keep_export_id(values, line)
         cid = self.writer.create("companies", {
             "name": name, "domain": domain, "industry": values.get("industry"), "segment": values.get("segment"),
             "territory": values.get("territory"), "owner": owner, "tags": _json_tags(values.get("tags")),
@@ -1597,7 +1617,7 @@ class ContactPlanner(Planner):
             return outcome
         owner = self.owner(values)
         now = self.writer.now
-        self.keep_export_id()
+        self.keep_export_id(values, line)
         pid = self.writer.create("contacts", {
             "name": name, "email": email, "phone": values.get("phone"), "title": values.get("title"),
             "company_id": company_id, "owner": owner, "status": status or "lead", "source": values.get("source"),
@@ -2110,7 +2130,7 @@ class DealPlanner(Planner):
         contact_id = self.contact_ref(values, line, company_id) if self.has_contact else None
         owner = self.owner(values)
         self.pending[key] = line
-        self.keep_export_id()
+        self.keep_export_id(values, line)
         deal_id = self.writer.create_tuple("deals", (
             title, company_id, contact_id, stage.pipeline_id, stage.id, kind, minor, currency, probability,
             probability_set, category, category_set, expected_close, owner, get("source"), get("next_step"),
@@ -2418,6 +2438,7 @@ class ActivityPlanner(Planner):
             if not row["external_id"] and str(row["occurred_at"])[:10] == str(row["created_at"])[:10]:
                 self.by_undated_key.setdefault(self._undated_key(key, row.get("body")), []).append(row["id"])
         self.other_company_note: tuple[str, str] | None = None
+        self.deal_renamed_note: tuple[str, str] | None = None  # the note of rows naming a deal by a former title
         self.planned_note: tuple[str, str] | None = None
         self.deal_by_ext: dict[str, tuple[int, int | None, int | None]] = {}  # -> (deal, its company, contact)
         if any(f in self.mapping.fields for f in ("deal_external_id", "related_external_id")):
@@ -2490,7 +2511,10 @@ class ActivityPlanner(Planner):
             raise RowError(self.col("deal"), title, f"is ambiguous: {len(rows)} deals match ({listed}); give the"
                            " company or the deal's external id", line)
         if not rows:
-            raise RowError(self.col("deal"), title, "is not a known deal (import the deals first)", line)
+            renamed = self._deal_renamed_from(values, title)
+            if renamed is None:
+                raise RowError(self.col("deal"), title, "is not a known deal (import the deals first)", line)
+            rows = [renamed]
         if company_id is not None and rows[0]["company_id"] not in (None, company_id):
             # the one deal of the title, at another company (a CRM's activity may name its contact's company)
             if self.other_company_note is None:
@@ -2502,6 +2526,22 @@ class ActivityPlanner(Planner):
                     f" {where})")
             self.tally.notes[self.other_company_note] += 1
         return rows[0]["id"], rows[0]["company_id"], rows[0]["contact_id"]
+
+    def _deal_renamed_from(self, values: Row, title: str) -> Row | None:
+        """The deal salescli's export names by its id (`deal_id`) and by the title it had then, renamed since
+        (deals.csv with the new title imported before activities.csv): that deal, said, rather than an error."""
+        text = values.get("_deal_id")
+        if not (text and text.isascii() and text.isdigit()):
+            return None
+        row = self.store.import_deal_named(int(text))
+        if row is None or fold(row["title"]) == fold(title) or not self.store.was_named("deal", row["id"], title):
+            return None
+        if self.deal_renamed_note is None:
+            self.deal_renamed_note = (f'row names deal {row["id"]} by its former title "{title}": linked to it (now'
+                                 f' "{row["title"]}")', f'rows name deals by their former titles (the first: deal'
+                                 f' {row["id"]}, "{title}", now "{row["title"]}"): linked to them')
+        self.tally.notes[self.deal_renamed_note] += 1
+        return row
 
     def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
         rel = self.relations
@@ -2643,7 +2683,7 @@ class ActivityPlanner(Planner):
             return self.update("activities", current, fields)
         owner = self.owner(values)
         now = self.writer.now
-        self.keep_export_id()
+        self.keep_export_id(values, line)
         aid = self.writer.create("activities", {
             "kind": kind, "subject": subject, "body": values.get("body"), "outcome": values.get("outcome"),
             "deal_id": deal_id, "contact_id": contact_id, "company_id": company_id, "owner": owner,

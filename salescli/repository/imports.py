@@ -186,10 +186,11 @@ class ImportStore(RepositoryBase):
                                        tuple(part)))
         return done, churned
 
-    def company_was_named(self, company_id: int, name: str) -> bool:
-        """Whether the change log has the company renamed from this name (in any case)."""
-        found = self.one("SELECT 1 FROM changes WHERE entity = 'company' AND entity_id = ? AND action = 'update'"
-                         " AND json_extract(before, '$.name') = ? COLLATE NOCASE LIMIT 1", (company_id, name))
+    def was_named(self, entity: str, record_id: int, name: str) -> bool:
+        """Whether the change log has the company or deal renamed from this name or title (in any case)."""
+        field = {"company": "$.name", "deal": "$.title"}[entity]
+        found = self.one("SELECT 1 FROM changes WHERE entity = ? AND entity_id = ? AND action = 'update'"
+                         " AND json_extract(before, ?) = ? COLLATE NOCASE LIMIT 1", (entity, record_id, field, name))
         return found is not None
 
     def contact_has_won_deal(self, contact_id: int) -> bool:
@@ -251,6 +252,9 @@ class ImportStore(RepositoryBase):
     def import_deals_titled(self, title: str) -> list[Row]:
         return self.all("SELECT id, title, company_id, contact_id FROM deals WHERE title = ? COLLATE NOCASE"
                         " ORDER BY id LIMIT 20", (title,))
+
+    def import_deal_named(self, deal_id: int) -> Row | None:
+        return self.one("SELECT id, title, company_id, contact_id FROM deals WHERE id = ?", (deal_id,))
 
     def import_deal_history(self, deal_id: int) -> str | None:
         """A deal's stage history as its export's stage_history cell (None: it has none)."""
