@@ -73,6 +73,11 @@ def test_named_encoding_is_used(ok: Run, tmp_path: Path) -> None:
      'Error: utf8.csv: is UTF-8 text: read as cp1252 its "\u00e9" would become "\u00c3\u00a9"'),
     ("\ufeffname\nAcme\n", "latin-1",
      'Error: utf8.csv: is UTF-8 text: read as latin-1 its byte order mark would become "\u00ef\u00bb\u00bf"'),
+    # one accent or curly quote, deep in the file: named with its line
+    ("name\n" + "Plain Co\n" * 30_000 + "Caf\u00e9 Noir\n", "cp1252",
+     'Error: utf8.csv:30002: is UTF-8 text: read as cp1252 its "\u00e9" would become "\u00c3\u00a9"'),
+    ("name\nO\u2019Brien Ltd\n", "cp1252",
+     'Error: utf8.csv:2: is UTF-8 text: read as cp1252 its "\u2019" would become "\u00e2\u20ac\u2122"'),
 ])
 def test_utf8_read_as_another_encoding_is_refused(cli: Run, base: Path, tmp_path: Path, text: str, codec: str,
                                                   message: str) -> None:
@@ -85,6 +90,7 @@ def test_utf8_read_as_another_encoding_is_refused(cli: Run, base: Path, tmp_path
 @pytest.mark.parametrize(("data", "codec", "name"), [
     ("name\nCafé".encode("cp1252"), "cp1252", "Café"),  # (an accent as the last byte read)
     ("name\nCAFÉ’S DELI\n".encode("cp1252"), "cp1252", "CAFÉ’S DELI"),  # (É’ is valid UTF-8 by chance)
+    ("name\nSÃO PAULO LTDA\n".encode("cp1252"), "cp1252", "SÃO PAULO LTDA"),  # (Ã then a letter: not UTF-8)
     ("name\n职员\n".encode("gbk"), "gbk", "职员"),  # (not a one-byte encoding)
     ("\ufeffname\nAcme\n".encode("utf-8"), "utf-8-sig", "Acme"),
 ])

@@ -122,6 +122,28 @@ def _check_utf8_named_otherwise(name: str, head: bytes, encoding: str) -> None:
                   "leave --encoding out (UTF-8 is read by default)")
 
 
+# letters UTF-8 writes as two or three bytes that a one-byte encoding reads as "Ã©", "Â°", "â€™": accented Latin
+# letters, signs, curly quotes and dashes, the euro (a pair such as "É’" happens by chance in cp1252 text; these not)
+_UTF8_MARK_RE = re.compile("[\u00a0-\u00ff\u2010-\u203a\u20ac]")
+
+
+def _utf8_in_block(name: str, first_line: int, data: bytes, encoding: str) -> bool:
+    """A block of whole lines of a file read with a one-byte --encoding: refused when it is UTF-8 text with an
+    accent or sign (its first one named, with its line); False when it is not UTF-8 (no need to look further)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    found = _UTF8_MARK_RE.search(text)
+    if found is not None:
+        letter = found.group()
+        misread = letter.encode("utf-8").decode(encoding, errors="replace")
+        line = first_line + text.count("\n", 0, found.start())
+        raise _refuse(f"{name}:{line}", f'is UTF-8 text: read as {encoding} its "{letter}" would become "{misread}"',
+                      "leave --encoding out (UTF-8 is read by default)")
+    return True
+
+
 def _one_byte(encoding: str) -> bool:
     """Whether the encoding writes every letter it has in one byte (cp1252, latin-1; not GBK or Shift-JIS)."""
     return all(len(ch.encode(encoding, errors="ignore")) <= 1 for ch in "é€Жあ职한")
@@ -152,6 +174,9 @@ class _Lines:
         # latin-1 reads every byte, so a cp1252 file (Excel's dashes and quotes at 0x80-0x9F) decodes without
         # an error into invisible control characters: refused, naming the encoding it must be
         c1 = _C1_RE if codecs.lookup(self.encoding).name == "iso8859-1" else None
+        # UTF-8 text read with --encoding cp1252 (its first accent maybe deep in the file): looked for block by
+        # block until a block is not UTF-8
+        probe = not codecs.lookup(self.encoding).name.startswith("utf") and _one_byte(self.encoding)
         while not self.eof:
             block = self.raw.read(BLOCK)
             if block:
@@ -172,6 +197,8 @@ class _Lines:
                 if not data:
                     break
             self.bytes += len(data)
+            if probe and not data.isascii():
+                probe = _utf8_in_block(self.name, self.line + 1, data, self.encoding)
             try:
                 text = decode(data)[0]
             except UnicodeError as exc:  # (decoders such as punycode raise the base class, with no position)
