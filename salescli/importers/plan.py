@@ -867,7 +867,7 @@ class Planner:
         self.new_owner_keys: dict[str, str] = {}  # a new full name with one letter dropped (or none) -> that name
         self.domain_decided: tuple[str, str] | None = None  # the note of rows whose domain and name disagree
         self.renamed_note: tuple[str, str] | None = None  # ... and of rows naming a company by a former name
-        self.copy_note: tuple[str, str] | None = None  # ... and of rows making a copy of a record of this database
+        self.contact_renamed_note: tuple[str, str] | None = None  # ... a contact by a former e-mail or name
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
         self.ids_kept: bool | None = None  # every record made kept its export id (None: none made so)
@@ -896,13 +896,23 @@ class Planner:
             ids = [int(export_id)]
         return ids
 
-    def by_own_id(self, line: int) -> int | None:
-        """--by-id: the record of this database the row's id (salescli's own export) names, whatever its title or
-        name now says (an edited export read back); None for a row without an id. An id this database does not
-        have is the row's error: a new record would be a second copy of the one meant."""
+    def by_own_id(self, line: int, values: Row) -> int | None:
+        """The record of this database the row's id (salescli's own export) names, whatever its title, name or
+        e-mail now says (an edited export read back): with --by-id, always (an id this database does not have is
+        the row's error: a new record would be a second copy of the one meant); without, when the row's
+        created_at, to the second, is that record's too (an id alone may be another database's record; a
+        midnight is no fingerprint: what --today or a file of dates gives every record of a day). None for a
+        row without an id."""
         text = self.row_export_id
-        if not self.options.by_id or text is None:
+        if text is None:
             return None
+        if not self.options.by_id:
+            created = str(values.get("created_at") or "")
+            if len(created) < 19 or created.endswith("T00:00:00") or not (text.isascii() and text.isdigit()) \
+                    or self.writer.is_created(self.table, int(text)):
+                return None
+            stored = self.store.one(f"SELECT created_at FROM {self.table} WHERE id = ?", (int(text),))
+            return int(text) if stored is not None and str(stored["created_at"]) == created else None
         if not (text.isascii() and text.isdigit()) or self.store.one(
                 f"SELECT 1 FROM {self.table} WHERE id = ?", (int(text),)) is None:
             what = self.change_entity
@@ -910,32 +920,13 @@ class Planner:
                            " database (--by-id updates the records an export's ids name)", line)
         return int(text)
 
-    def keep_export_id(self, values: Row, line: int) -> None:
+    def keep_export_id(self) -> None:
         """The record this row creates keeps its id in salescli's own export when this database never had it
         (an export read into a new database: ids stay, and so do the links between the files). Whether every
         record the file made kept its id is recorded with the batch (`kept_ids`), for hinted."""
         text = self.row_export_id
         kept = text is not None and text.isascii() and text.isdigit() and self.writer.keep_id(self.table, int(text))
         self.ids_kept = kept and self.ids_kept is not False
-        if text is not None and not kept and text.isascii() and text.isdigit() and values.get("created_at"):
-            self._note_copy(int(text), str(values["created_at"]), line)
-
-    def _note_copy(self, rid: int, created_at: str, line: int) -> None:
-        """A new record made from a row of this database's own export whose title, name or e-mail was edited
-        (its id and created_at are those of a record here): a copy, unless imported with --by-id; said."""
-        if self.writer.is_created(self.table, rid):
-            return
-        stored = self.store.one(f"SELECT created_at FROM {self.table} WHERE id = ?", (rid,))
-        if stored is None or str(stored["created_at"]) != created_at:
-            return
-        what = self.change_entity
-        if self.copy_note is None:
-            self.copy_note = (
-                f"row has the id and created_at of {what} {rid} of this database, edited: created as a new {what}"
-                f" (line {line}; to update {what} {rid} instead, import the file with --by-id)",
-                f"rows have the ids and created_at of records of this database, edited: created as new records"
-                f" (the first, line {line}: {what} {rid}; to update those instead, import the file with --by-id)")
-        self.tally.notes[self.copy_note] += 1
 
     def hinted(self, values: Row, hint: str, ids: list[int]) -> int | None:
         """Which of several same-name records (ids) the row means, by the id its salescli export gives for it
@@ -1257,7 +1248,8 @@ class Planner:
                 email = normalize_email(ref)
             except ValueError as exc:
                 raise RowError(self.col("contact"), ref, str(exc), line) from None
-            pid = rel.contact_by_email.get(email) or rel.merged_into("contact", ext=ext, email=email)
+            pid = rel.contact_by_email.get(email) or rel.merged_into("contact", ext=ext, email=email) \
+                or self._contact_renamed_from(values, email, "email")
             if pid is not None:
                 return pid
             if not self.options.create_missing:
@@ -1276,9 +1268,35 @@ class Planner:
             raise err
         if ids:
             return ids[0]
+        renamed = self._contact_renamed_from(values, ref, "name")
+        if renamed is not None:
+            return renamed
         if not self.options.create_missing:
             raise RowError(self.col(field), ref, "is not a known contact (--no-create is set)", line)
         return self.create_contact(ref, None, company_id, line)
+
+    def _contact_renamed_from(self, values: Row, ref: str, field: str, say: bool = True) -> int | None:
+        """The contact salescli's export names by its id (`contact_id`) and by the e-mail or name it had then,
+        changed since (contacts.csv imported first): that contact, said, rather than a new one of the old
+        e-mail or name."""
+        text = values.get("_contact_id")
+        if not (text and text.isascii() and text.isdigit()):
+            return None
+        pid = int(text)
+        row = self.store.one("SELECT name, email FROM contacts WHERE id = ?", (pid,))
+        what = "email" if field == "email" else "name"
+        if row is None or fold(row[what] or "") == fold(ref) or not self.store.was_named("contact", pid, ref, what):
+            return None
+        said = "e-mail" if what == "email" else "name"
+        if not say:
+            return pid
+        if self.contact_renamed_note is None:
+            self.contact_renamed_note = (
+                f'row names contact {pid} by its former {said} "{ref}": linked to it (now "{row[what]}")',
+                f'rows name contacts by their former e-mails or names (the first: contact {pid}, "{ref}", now'
+                f' "{row[what]}"): linked to them')
+        self.tally.notes[self.contact_renamed_note] += 1
+        return pid
 
     def _name_only_matches(self, name: str, company_id: int | None) -> list[int]:
         """Contacts of this name at the company (or without one): a name alone is a weak reference."""
@@ -1296,8 +1314,11 @@ class Planner:
             return hinted
         if len(ids) == 1:
             return ids[0]
-        if ids or not self.options.create_missing:
+        if ids:
             return None
+        renamed = self._contact_renamed_from(values, name, "name")
+        if renamed is not None or not self.options.create_missing:
+            return renamed
         return self.create_contact(name, None, company_id, line)
 
     def probe_contact(self, values: Row, line: int, company_id: int | None) -> None:
@@ -1332,7 +1353,8 @@ class Planner:
                 err.line = line
                 raise err
             known = bool(ids)
-        if not known and not self.options.create_missing:
+        if not known and not self.options.create_missing and self._contact_renamed_from(
+                values, email if "@" in ref else ref, "email" if "@" in ref else "name", say=False) is None:
             raise RowError(self.col(field), ref, "is not a known contact (--no-create is set)", line)
 
     def create_contact(self, name: str, email: str | None, company_id: int | None, line: int) -> int:
@@ -1453,7 +1475,7 @@ class CompanyPlanner(Planner):
         if not name:
             raise RowError(self.col("name"), "", "is required (a company needs a name or a domain)", line)
         ext = values.get("external_id")
-        match: int | None = self.by_own_id(line)
+        match: int | None = self.by_own_id(line, values)
         how = ""
         if match is not None:
             how = f"id {match}"
@@ -1505,7 +1527,7 @@ class CompanyPlanner(Planner):
         owner = self.owner(values)
         now = self.writer.now
         self.note_company_twin(name)
-        self.keep_export_id(values, line)
+        self.keep_export_id()
         cid = self.writer.create("companies", {
             "name": name, "domain": domain, "industry": values.get("industry"), "segment": values.get("segment"),
             "territory": values.get("territory"), "owner": owner, "tags": _json_tags(values.get("tags")),
@@ -1554,7 +1576,7 @@ class ContactPlanner(Planner):
                            " (map other values with a value map)", line)
         company_id = self.company_ref(values, line, create=True)
         ext = values.get("external_id")
-        match: int | None = self.by_own_id(line)
+        match: int | None = self.by_own_id(line, values)
         how = ""
         if match is not None:
             how = f"id {match}"
@@ -1617,7 +1639,7 @@ class ContactPlanner(Planner):
             return outcome
         owner = self.owner(values)
         now = self.writer.now
-        self.keep_export_id(values, line)
+        self.keep_export_id()
         pid = self.writer.create("contacts", {
             "name": name, "email": email, "phone": values.get("phone"), "title": values.get("title"),
             "company_id": company_id, "owner": owner, "status": status or "lead", "source": values.get("source"),
@@ -2025,7 +2047,7 @@ class DealPlanner(Planner):
             company_id = None if new_company else self.company_ref(values, line, create=False)
             if company_id is not None:
                 self.company_cache[company_key] = company_id
-        match: int | None = self.by_own_id(line)
+        match: int | None = self.by_own_id(line, values)
         if match is not None:
             key: tuple[Any, ...] = ("i", match)
         elif ext:
@@ -2130,7 +2152,7 @@ class DealPlanner(Planner):
         contact_id = self.contact_ref(values, line, company_id) if self.has_contact else None
         owner = self.owner(values)
         self.pending[key] = line
-        self.keep_export_id(values, line)
+        self.keep_export_id()
         deal_id = self.writer.create_tuple("deals", (
             title, company_id, contact_id, stage.pipeline_id, stage.id, kind, minor, currency, probability,
             probability_set, category, category_set, expected_close, owner, get("source"), get("next_step"),
@@ -2534,7 +2556,8 @@ class ActivityPlanner(Planner):
         if not (text and text.isascii() and text.isdigit()):
             return None
         row = self.store.import_deal_named(int(text))
-        if row is None or fold(row["title"]) == fold(title) or not self.store.was_named("deal", row["id"], title):
+        if row is None or fold(row["title"]) == fold(title) \
+                or not self.store.was_named("deal", row["id"], title, "title"):
             return None
         if self.deal_renamed_note is None:
             self.deal_renamed_note = (f'row names deal {row["id"]} by its former title "{title}": linked to it (now'
@@ -2622,7 +2645,7 @@ class ActivityPlanner(Planner):
         if done_at is not None:
             fields["done_at"] = done_at
         ext = values.get("external_id")
-        match = self.by_own_id(line)
+        match = self.by_own_id(line, values)
         how = ""
         if match is not None:
             how = f"id {match}"
@@ -2683,7 +2706,7 @@ class ActivityPlanner(Planner):
             return self.update("activities", current, fields)
         owner = self.owner(values)
         now = self.writer.now
-        self.keep_export_id(values, line)
+        self.keep_export_id()
         aid = self.writer.create("activities", {
             "kind": kind, "subject": subject, "body": values.get("body"), "outcome": values.get("outcome"),
             "deal_id": deal_id, "contact_id": contact_id, "company_id": company_id, "owner": owner,

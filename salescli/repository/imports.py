@@ -186,11 +186,12 @@ class ImportStore(RepositoryBase):
                                        tuple(part)))
         return done, churned
 
-    def was_named(self, entity: str, record_id: int, name: str) -> bool:
-        """Whether the change log has the company or deal renamed from this name or title (in any case)."""
-        field = {"company": "$.name", "deal": "$.title"}[entity]
+    def was_named(self, entity: str, record_id: int, value: str, field: str = "name") -> bool:
+        """Whether the change log has the record's name, title or e-mail (field) changed from this value (in any
+        case)."""
         found = self.one("SELECT 1 FROM changes WHERE entity = ? AND entity_id = ? AND action = 'update'"
-                         " AND json_extract(before, ?) = ? COLLATE NOCASE LIMIT 1", (entity, record_id, field, name))
+                         " AND json_extract(before, ?) = ? COLLATE NOCASE LIMIT 1",
+                         (entity, record_id, f"$.{field}", value))
         return found is not None
 
     def contact_has_won_deal(self, contact_id: int) -> bool:
