@@ -447,8 +447,9 @@ def test_update_writes_only_changed_fields_with_history(ok: Run, tmp_path: Path,
     assert history[0] == {"entity_id": 1, "action": "update", "batch_id": 2,
                           "before": '{"amount_minor": 1200050}', "after": '{"amount_minor": 1300000}'}
     won = sql(ok, "SELECT status, won_at, probability, forecast_category, stage_entered_at FROM deals WHERE id = 2")
-    assert won == [{"status": "won", "won_at": "2027-01-10", "probability": 100, "forecast_category": "closed",
-                    "stage_entered_at": "2027-01-10T00:00:00"}]
+    # (its close date, 2027-01-10, is still ahead: won today, as `deal won` dates it)
+    assert won == [{"status": "won", "won_at": "2026-11-26", "probability": 100, "forecast_category": "closed",
+                    "stage_entered_at": "2026-11-26T00:00:00"}]
     moves = sql(ok, "SELECT from_stage_id, to_stage_id FROM stage_history WHERE deal_id = 2 ORDER BY id")
     assert moves == [{"from_stage_id": None, "to_stage_id": 1}, {"from_stage_id": 1, "to_stage_id": 4},
                      {"from_stage_id": 4, "to_stage_id": 6}]
@@ -1738,6 +1739,38 @@ def test_a_re_import_that_moves_a_won_time_moves_the_history_and_notes_a_future_
         {"id": 1, "won_at": "2026-04-28", "stage_entered_at": "2026-04-28T00:00:00",
          "changed_at": "2026-04-28T00:00:00"}]
     ok("db", "check")
+
+
+def test_an_open_deal_the_file_closes_with_a_future_close_date_is_won_today(ok: Run, tmp_path: Path) -> None:
+    """A deal marked Won in a spreadsheet keeps the forecast close date it had: won today (as `deal won` dates it),
+    said; the file read again the next day changes nothing; a won_at column gives its own day."""
+    ok("deal", "add", "Acme", "--amount", "100", "--close", "2027-01-13")
+    ok("deal", "add", "Beta", "--amount", "100", "--close", "2027-01-13")
+    path = write(tmp_path, "d.csv", "title,stage,close date,won_at\nAcme,Won,2027-01-13,\nBeta,Won,2027-01-13,"
+                                    "2026-11-27\n")
+    res = ok("import", "deals", str(path), today="2026-11-28")
+    assert res.stderr.splitlines()[1:] == [
+        "note: 1 open deal the file closes has a close date after today: won/lost today, as `deal won` dates it (a"
+        " won_at/lost_at column gives another day)",
+        "imported d.csv: 2 rows — 0 created, 2 updated, 0 unchanged, 0 rejected (batch 1)"]
+    assert sql(ok, "SELECT title, won_at, stage_entered_at, expected_close FROM deals ORDER BY id") == [
+        {"title": "Acme", "won_at": "2026-11-28", "stage_entered_at": "2026-11-28T00:00:00",
+         "expected_close": "2027-01-13"},
+        {"title": "Beta", "won_at": "2026-11-27", "stage_entered_at": "2026-11-27T00:00:00",
+         "expected_close": "2027-01-13"}]
+    again = ok("import", "deals", str(path), today="2026-11-29")
+    assert "0 created, 0 updated, 2 unchanged" in again.stderr
+    ok("db", "check")
+
+
+def test_a_done_task_due_after_today_is_done_today(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", "kind,subject,due_date,status\ntask,Send terms,2026-12-01,Completed\n")
+    res = ok("import", "activities", str(path))
+    assert ("note: 1 done task is due after today: done today, as `task done` dates it (a done_at column gives"
+            " another day)") in res.stderr.splitlines()
+    assert sql(ok, "SELECT due_date, done_at, occurred_at FROM activities") == [
+        {"due_date": "2026-12-01", "done_at": "2026-11-26", "occurred_at": "2026-11-26"}]
+    assert "0 created, 0 updated, 1 unchanged" in ok("import", "activities", str(path), today="2026-11-28").stderr
 
 
 def test_a_date_format_reads_its_dates_with_a_time_and_names_an_impossible_day(ok: Run, cli: Run,

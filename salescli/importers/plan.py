@@ -81,6 +81,13 @@ MERGED_ROW = ("row describes a record merged into another since (company merge /
 CLOSED_AHEAD = ("won/lost deal has a close date after today (imported as it is: check the file's dates, or --today)",
                 "won/lost deals have a close date after today (imported as they are: check the file's dates, or"
                 " --today)")
+CLOSED_NOW = ("open deal the file closes has a close date after today: won/lost today, as `deal won` dates it (a"
+              " won_at/lost_at column gives another day)",
+              "open deals the file closes have close dates after today: won/lost today, as `deal won` dates them (a"
+              " won_at/lost_at column gives other days)")
+DONE_NOW = ("done task is due after today: done today, as `task done` dates it (a done_at column gives another day)",
+            "done tasks are due after today: done today, as `task done` dates them (a done_at column gives other"
+            " days)")
 ACTIVITY_AHEAD = ("activity is dated after today (planned?): imported as it is, without moving the last activity of"
                   " its deal, contact or company ahead (check the file's dates, or --today)",
                   "activities are dated after today (planned?): imported as they are, without moving the last"
@@ -2351,6 +2358,13 @@ class DealPlanner(Planner):
                     fields["forecast_category"] = default_forecast_category(probability, stage.kind)
                     fields.pop("forecast_category_set", None)
         else:
+            closed_at = f"{stage.kind}_at"
+            was = self.stage_by_id.get(current["stage_id"])
+            if stage.kind != "open" and was is not None and was.kind == "open" and not values.get(closed_at) \
+                    and str(fields.get(closed_at) or "")[:10] > self.today:
+                # an open deal marked won in a spreadsheet: its close date was a forecast, the win is now
+                fields[closed_at] = self.today
+                self.tally.notes[CLOSED_NOW] += 1
             fields["stage_entered_at"] = as_timestamp(fields.get("won_at") or fields.get("lost_at") or self.writer.now)
             # what the old status left behind goes, as `deal reopen` clears it (unless the file sets it)
             if stage.kind != "won":
@@ -2628,6 +2642,9 @@ class ActivityPlanner(Planner):
             done_at = values.get("due_date") or values.get("occurred_at")
             if not done_at:
                 done_at, done_today = self.options.today.isoformat(), True
+            elif str(done_at)[:10] > self.options.today.isoformat():  # (done before its due day: today at the latest)
+                done_at, done_today = self.options.today.isoformat(), True
+                self.tally.notes[DONE_NOW] += 1
         created = values.get("created_at")
         # a call or e-mail logged as a completed task (Salesforce's TaskSubtype) happened on its activity date (the
         # column a task's due date comes from), not on the day the record was made (a bulk load's)
