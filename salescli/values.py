@@ -277,6 +277,18 @@ _THOUSANDS_DOT_RE = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{2}0")
 _THOUSANDS_COMMA_RE = re.compile(r"[1-9][0-9]{0,2},[0-9]{2}0")
 
 
+def parse_money_in(text: str, default_currency: str, *, decimal_comma: bool = False) -> tuple[int, str]:
+    """(minor units, currency) of an amount in default_currency, unless the text names its own ('€900' while
+    the default is USD); a bare '$' is the default's dollar when it has one (CAD, AUD), as `deal add` reads it."""
+    try:
+        money = parse_money(text, default_currency, decimal_comma=decimal_comma)
+    except InvalidValue as first:
+        money = parse_money(text, decimal_comma=decimal_comma)
+        if money.currency is None:
+            raise first from None
+    return money.minor, money.currency or default_currency
+
+
 def parse_money(text: str, currency: str | None = None, *, decimal_comma: bool = False) -> Money:
     """Parse an amount as people type it into integer minor units, exactly.
 

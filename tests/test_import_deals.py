@@ -1845,3 +1845,13 @@ def test_a_new_company_named_as_another_but_for_its_legal_form_is_noted(ok: Run,
         ' "Acme Inc", "Globex" beside "Globex Corporation": where one company, map the values (--map-file values:'
         ' {"company": {"ACME": "Acme Inc"}}) or merge them (company merge)')  # (Zeta AB and AG: two companies)
     assert "5 rows — 5 created" in res.stderr
+
+
+def test_a_dollar_amount_is_in_the_base_currency_when_it_has_a_dollar_as_deal_add_reads_it(ok: Run,
+                                                                                             tmp_path: Path) -> None:
+    ok("config", "set", "base_currency", "CAD")
+    path = write(tmp_path, "d.csv", "title,company,amount\nA,Acme,$1200\nB,Acme,1200\nC,Acme,€900\nD,Acme,US$5\n")
+    ok("import", "deals", str(path))
+    ok("deal", "add", "E", "--amount", "$500")
+    assert [(r["title"], r["amount_minor"], r["currency"]) for r in sql(ok, "SELECT * FROM deals ORDER BY id")] == [
+        ("A", 120000, "CAD"), ("B", 120000, "CAD"), ("C", 90000, "EUR"), ("D", 500, "USD"), ("E", 50000, "CAD")]

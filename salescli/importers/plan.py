@@ -316,7 +316,7 @@ class CellParsers:
 def parse_amount(text: str, currency: str | None, default_currency: str,
                  decimal_comma: bool = False) -> tuple[int, str]:
     """(minor units, currency): the text's own currency, else the row's, else the default."""
-    from salescli.values import currency_decimals, parse_money
+    from salescli.values import currency_decimals, parse_money, parse_money_in
 
     m = (_COMMA_AMOUNT_RE if decimal_comma else _PLAIN_AMOUNT_RE).fullmatch(text)
     if m:
@@ -329,11 +329,7 @@ def parse_amount(text: str, currency: str | None, default_currency: str,
     if currency:
         money = parse_money(text, currency, decimal_comma=decimal_comma)
         return money.minor, currency
-    money = parse_money(text, decimal_comma=decimal_comma)
-    if money.currency is None:
-        money = parse_money(text, default_currency, decimal_comma=decimal_comma)
-        return money.minor, default_currency
-    return money.minor, money.currency
+    return parse_money_in(text, default_currency, decimal_comma=decimal_comma)
 
 
 class RowReader:

@@ -122,19 +122,12 @@ def parse_status(text: str | None) -> str | None:
 def parse_amount(text: str, default_currency: str, option: str = "--amount") -> tuple[int, str]:
     """Money text in minor units and its currency: the text's own currency ('€900', '12k EUR'),
     else default_currency (so '12000' is 12,000 of it, in its minor units)."""
-    from salescli.values import parse_money
+    from salescli.values import parse_money_in
 
     try:
-        try:
-            money = parse_money(text, default_currency)
-        except InvalidValue as first:
-            # The text may name its own currency ('€900' while the default is USD).
-            money = parse_money(text)
-            if money.currency is None:
-                raise first from None
+        return parse_money_in(text, default_currency)
     except InvalidValue as exc:
         raise exc.with_field(option) from None
-    return money.minor, money.currency or default_currency
 
 
 def amount_and_currency(text: str | None, currency: str | None, default: str) -> tuple[int | None, str]:
