@@ -6,6 +6,7 @@ Money is integer minor units beside an ISO currency code; dates are ISO strings.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -40,6 +41,8 @@ def normalize_domain(value: str) -> str:
 
 def normalize_email(value: str) -> str:
     text = value.strip()
+    if not text.isascii():  # characters that show nothing (a zero-width space pasted with it) are no part of it
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
     if text.lower().startswith("mailto:"):
         text = text[7:]
     if not EMAIL_RE.match(text):

@@ -1855,3 +1855,20 @@ def test_a_dollar_amount_is_in_the_base_currency_when_it_has_a_dollar_as_deal_ad
     ok("deal", "add", "E", "--amount", "$500")
     assert [(r["title"], r["amount_minor"], r["currency"]) for r in sql(ok, "SELECT * FROM deals ORDER BY id")] == [
         ("A", 120000, "CAD"), ("B", 120000, "CAD"), ("C", 90000, "EUR"), ("D", 500, "USD"), ("E", 50000, "CAD")]
+
+
+def test_characters_that_show_nothing_are_no_part_of_a_value_or_an_e_mail(ok: Run, cli: Run, tmp_path: Path,
+                                                                          db: Path) -> None:
+    """A zero-width space pasted after an e-mail made a second contact that looks the same; after an amount, an
+    error quoting a value that looked right."""
+    path = write(tmp_path, "c.csv", "name,email\nAna,ana@acme.io\nAna Lee,ana@acme.io\u200b\n")
+    ok("init")
+    before = digest(db)
+    res = cli("import", "contacts", str(path))
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        4, "Error: c.csv:3: duplicates line 2 (e-mail ana@acme.io); fix one of the two lines")
+    assert digest(db) == before
+    ok("import", "deals", str(write(tmp_path, "d.csv", "title,amount\nX,\ufeff1200\u200b\n")))
+    ok("contact", "add", "Bo", "--email", "b\u200bo@acme.io")
+    assert sql(ok, "SELECT email FROM contacts") == [{"email": "bo@acme.io"}]
+    assert sql(ok, "SELECT amount_minor FROM deals") == [{"amount_minor": 120000}]

@@ -332,6 +332,19 @@ def parse_amount(text: str, currency: str | None, default_currency: str,
     return parse_money_in(text, default_currency, decimal_comma=decimal_comma)
 
 
+# characters that show nothing: a zero-width space or joiner, a word joiner, a BOM, a soft hyphen (pasted from web
+# pages and chat): at either end of a cell they are no part of its value ("1200\u200b" is 1200)
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+
+
+def _strip_invisible(text: str) -> str:
+    while True:
+        cut = text.strip(_INVISIBLE).strip()
+        if cut == text:
+            return cut
+        text = cut
+
+
 class RowReader:
     """Cells -> (field values, extra) for one mapping; a bad cell raises RowError naming its column."""
 
@@ -440,6 +453,8 @@ class RowReader:
             if type(raw) is JsonValue and name not in self.list_fields:
                 raise RowError(column, raw, "is a JSON list or object, where one value is expected", line)
             text = raw.strip()
+            if not text.isascii():
+                text = _strip_invisible(text)
             if not text:
                 continue
             if text[0] == "'":
