@@ -1325,6 +1325,8 @@ def parse_probability(text: str) -> int:
     Fractions ('0.6') and decimals ('60.5') are refused rather than guessed.
     """
     m = _PROBABILITY_RE.fullmatch(text.strip())
+    if m and re.fullmatch(r"0*1\.0+", text.strip()):  # a column of fractions (0.25 ... 1.0) ends in 100%
+        raise InvalidValue(None, text, "is ambiguous: 1% or, as a fraction of 1, 100%? (write 1% or 100)")
     if not m or int(m.group(1)) > 100:
         reason = "is not a probability (a whole percentage 0-100, e.g. 60 or 60%)"
         fraction = re.fullmatch(r"0?\.([0-9]{1,2})0*", text.strip())

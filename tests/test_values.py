@@ -1065,6 +1065,13 @@ def test_a_fraction_for_a_probability_is_refused_with_its_percentage(text: str, 
         f"is not a probability (a whole percentage 0-100, e.g. 60 or 60%); a fraction of 1? write {meant}")
 
 
+@pytest.mark.parametrize("text", ["1.0", "1.00", " 01.0 "])
+def test_one_point_zero_for_a_probability_is_refused_as_one_or_a_hundred(text: str) -> None:
+    """The last of a spreadsheet's column of fractions (0.25 ... 1.0) is 100%, not the 1% it read as."""
+    assert refused(parse_probability, text).reason == "is ambiguous: 1% or, as a fraction of 1, 100%? (write 1% or 100)"
+    assert parse_probability("1.0%") == parse_probability("1") == 1
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
