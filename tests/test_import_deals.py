@@ -1872,3 +1872,15 @@ def test_characters_that_show_nothing_are_no_part_of_a_value_or_an_e_mail(ok: Ru
     ok("contact", "add", "Bo", "--email", "b\u200bo@acme.io")
     assert sql(ok, "SELECT email FROM contacts") == [{"email": "bo@acme.io"}]
     assert sql(ok, "SELECT amount_minor FROM deals") == [{"amount_minor": 120000}]
+
+
+def test_kinds_as_people_write_them_and_errors_quote_the_cell_as_written(ok: Run, cli: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "kind,subject\nE-mail,Terms\nPhone call,Intro\nTo-do,Send deck\n")
+    ok("import", "activities", str(path))
+    assert [r["kind"] for r in sql(ok, "SELECT kind FROM activities ORDER BY id")] == ["email", "call", "task"]
+    res = cli("import", "activities", str(write(tmp_path, "b.csv", "kind,subject\nVideo  Call,Demo\n")))
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        4, 'Error: b.csv:2: kind "Video  Call" is not one of call, email, meeting, note, task (map other values with'
+           " a value map)")
+    res = cli("import", "deals", str(write(tmp_path, "d.csv", "title,status,stage\nA,Closed Won,Won\n")))
+    assert res.stderr.splitlines()[0] == 'Error: d.csv:2: status "Closed Won" is not one of open, won, lost'

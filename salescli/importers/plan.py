@@ -345,6 +345,11 @@ def _strip_invisible(text: str) -> str:
         text = cut
 
 
+# an activity's kind as people write it (salescli itself says "e-mail")
+_KIND_WORDS = {"e-mail": "email", "mail": "email", "phone call": "call", "phone": "call", "todo": "task",
+               "to-do": "task", "to do": "task"}
+
+
 class RowReader:
     """Cells -> (field values, extra) for one mapping; a bad cell raises RowError naming its column."""
 
@@ -988,11 +993,23 @@ class Planner:
             outcome = self.plan_row(line, values, extra)
         except RowError as err:
             err.line = line
+            self._as_written(err, cells)
             self.reject(err, cells)
             return
         setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)
         if self.row_foreign is not None:
             self.foreign[self.row_foreign] += 1
+
+    def _as_written(self, err: RowError, cells: list[str]) -> None:
+        """An error quotes the cell as the file has it ("Closed Won"), not as read for matching ("closed won")."""
+        if err.column is None or not isinstance(err.value, str):
+            return
+        try:
+            raw = cells[self.mapping.header.index(err.column)]
+        except (ValueError, IndexError):
+            return
+        if isinstance(raw, str) and raw != err.value and " ".join(raw.lower().split()) == err.value:
+            err.value = raw.strip()
 
     def reject(self, err: RowError, cells: list[str]) -> None:
         self.tally.error(err)
@@ -2597,6 +2614,7 @@ class ActivityPlanner(Planner):
         if not subject:
             raise RowError(self.col("subject"), "", "is required", line)
         kind = values.get("kind") or ("task" if values.get("due_date") else "note")
+        kind = _KIND_WORDS.get(kind, kind)
         if kind not in ACTIVITY_KINDS:
             raise RowError(self.col("kind"), kind, f"is not one of {', '.join(ACTIVITY_KINDS)}"
                            " (map other values with a value map)", line)
