@@ -1884,3 +1884,27 @@ def test_kinds_as_people_write_them_and_errors_quote_the_cell_as_written(ok: Run
            " a value map)")
     res = cli("import", "deals", str(write(tmp_path, "d.csv", "title,status,stage\nA,Closed Won,Won\n")))
     assert res.stderr.splitlines()[0] == 'Error: d.csv:2: status "Closed Won" is not one of open, won, lost'
+
+
+def test_an_empty_extra_cell_keeps_the_value_said_and_edit_extra_changes_or_removes_it(ok: Run, cli: Run,
+                                                                                       tmp_path: Path) -> None:
+    ok("import", "deals", str(write(tmp_path, "a.csv", "title,company,Region\nA,Acme,EMEA\nB,Acme,APAC\n")))
+    res = ok("import", "deals", str(write(tmp_path, "b.csv", "title,company,Region\nA,Acme,\nB,Acme,APAC\n")))
+    assert res.stderr.splitlines()[1:] == [
+        "note: 1 row has empty cells where its deal has a value: the values stay (an import never clears a field;"
+        " `salescli deal edit` does)",
+        "imported b.csv: 2 rows — 0 created, 0 updated, 2 unchanged, 0 rejected"]
+    assert ok("deal", "edit", "1", "--extra", "region=").stderr == "updated deal 1: extra\n"  # (its spelling: Region)
+    ok("deal", "edit", "2", "--extra", "Partner=Globex", "--extra", "REGION=APJ")
+    ok("company", "edit", "Acme", "--extra", "Tier=gold")
+    ok("contact", "add", "Ana", "--email", "ana@acme.io")
+    ok("contact", "edit", "ana@acme.io", "--extra", "Twitter=@ana")
+    assert sql(ok, "SELECT extra FROM deals ORDER BY id") == [{"extra": None},
+                                                              {"extra": '{"Region": "APJ", "Partner": "Globex"}'}]
+    assert sql(ok, "SELECT extra FROM companies") == [{"extra": '{"Tier": "gold"}'}]
+    assert sql(ok, "SELECT extra FROM contacts") == [{"extra": '{"Twitter": "@ana"}'}]
+    assert ok("deal", "edit", "2", "--extra", "Partner=Globex").stderr == "deal 2: nothing changed\n"
+    res = cli("deal", "edit", "2", "--extra", "Partner")
+    assert (res.exit_code, res.stderr) == (2, 'Error: --extra "Partner": write KEY=VALUE (KEY= removes the value)\n')
+    history = sql(ok, "SELECT before, after FROM changes WHERE entity = 'deal' AND entity_id = 1 AND action = 'update'")
+    assert history == [{"before": '{"extra": "{\\"Region\\": \\"EMEA\\"}"}', "after": '{"extra": null}'}]

@@ -9,6 +9,7 @@ import typer
 from salescli.commands.activity import read_notes
 from salescli.commands.options import (
     AllOpt,
+    ExtraOpt,
     FormatOpt,
     LimitOpt,
     OutputOpt,
@@ -17,6 +18,7 @@ from salescli.commands.options import (
     app_context,
     changed_fields,
     confirm,
+    extra_from,
     flush_notices,
     linked_counts,
     merge_duplicate,
@@ -175,6 +177,7 @@ def edit(
     add_tag: Annotated[list[str] | None, typer.Option("--add-tag", help="Add a tag.")] = None,
     remove_tag: Annotated[list[str] | None, typer.Option("--remove-tag", help="Remove a tag.")] = None,
     notes: NotesOpt = None,
+    extra: ExtraOpt = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -193,7 +196,8 @@ def edit(
     repo = app.repo()
     row, changed = edit_company(repo, ref, changes,
                                 tags=tag_changes(tags_from(tag) if tag is not None else None,
-                                                 tags_from(add_tag), tags_from(remove_tag)))
+                                                 tags_from(add_tag), tags_from(remove_tag)),
+                                extra=extra_from(extra))
     flush_notices(app)
     named = changed_fields(row, changed, {}, {"name", "domain", "industry", "segment", "territory", "owner"})
     say(f"updated company {row['id']}: {', '.join(named)}" if changed else f"company {row['id']}: nothing changed")

@@ -11,6 +11,7 @@ from salescli.commands.activity import read_notes
 from salescli.commands.lazy import LazyTyper
 from salescli.commands.options import (
     AllOpt,
+    ExtraOpt,
     FormatOpt,
     LimitOpt,
     OutputOpt,
@@ -19,6 +20,7 @@ from salescli.commands.options import (
     app_context,
     changed_fields,
     confirm,
+    extra_from,
     flush_notices,
     parsed,
     say,
@@ -389,6 +391,7 @@ def edit(
     add_tag: Annotated[list[str] | None, typer.Option("--add-tag", help="Add a tag.")] = None,
     remove_tag: Annotated[list[str] | None, typer.Option("--remove-tag", help="Remove a tag.")] = None,
     notes: NotesOpt = None,
+    extra: ExtraOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Allow clearing a field the current stage requires.")] = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
@@ -413,7 +416,7 @@ def edit(
                      next_step=next_step, next_step_date=next_step_date, recurring=recurring,
                      external_id=external_id, notes=read_notes(notes), clear=True)
     tags = tag_changes(tags_from(tag) if tag is not None else None, tags_from(add_tag), tags_from(remove_tag))
-    row, changed = edit_deal(app.repo(), ref, fields, tags=tags, force=force)
+    row, changed = edit_deal(app.repo(), ref, fields, tags=tags, force=force, extra=extra_from(extra))
     flush_notices(app)
     say(f"updated deal {row['id']}: {', '.join(_changed_fields(row, changed))}" if changed
         else f"deal {row['id']}: nothing changed")

@@ -99,6 +99,28 @@ def table_rows(limit: int | None, show_all: bool) -> tuple[int | None, int | Non
     return None, None if show_all else 100
 
 
+ExtraOpt = Annotated[list[str] | None, typer.Option(
+    "--extra", metavar="KEY=VALUE", help="Set a value an import kept (its extra.KEY column); KEY= removes it."
+                                         " Repeatable.")]
+
+
+def extra_from(items: list[str] | None) -> dict[str, str | None] | None:
+    """--extra KEY=VALUE options: key -> value (None: remove the key); None when none given."""
+    from salescli.errors import UsageError
+    from salescli.values import one_line
+
+    if not items:
+        return None
+    out: dict[str, str | None] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = one_line(key).strip()
+        if not sep or not key:
+            raise UsageError(f'--extra "{item}": write KEY=VALUE (KEY= removes the value)')
+        out[key] = value.strip() or None
+    return out
+
+
 def tags_from(values: list[str] | None) -> list[str]:
     from salescli.values import parse_tags
 

@@ -902,6 +902,8 @@ class Planner:
         # the columns a matched record keeps when the row's cell for them is empty (said in a note)
         self.kept_when_empty = [column for name, column in KEPT_WHEN_EMPTY.get(self.entity, ())
                                 if name in mapping.fields]
+        self.extra_keys = {extra_fold(key) for _, key in mapping.extra}  # ... and the extra keys the file has
+        self.row_extra: dict[str, str] | None = None
 
     def col(self, name: str) -> str:
         return self.mapping.column_of(name)
@@ -989,6 +991,7 @@ class Planner:
         self.row_export_id = values.pop("_export_id", None)
         self.row_foreign = None
         self.row_values = values
+        self.row_extra = extra
         try:
             outcome = self.plan_row(line, values, extra)
         except RowError as err:
@@ -1436,12 +1439,25 @@ class Planner:
         """A matched record keeps what the row's empty cells would have cleared: counted in a note (a user
         who blanked a cell of an export expects the field cleared)."""
         if self.kept_when_empty and any(c not in fields and current.get(c) not in (None, "", "[]")
-                                        for c in self.kept_when_empty):
+                                        for c in self.kept_when_empty) or self._extra_kept(current):
             entity = self.change_entity
             self.tally.notes[(f"row has empty cells where its {entity} has a value: the values stay (an import"
                               f" never clears a field; `salescli {entity} edit` does)",
                               f"rows have empty cells where their {self.entity} have values: the values stay (an"
                               f" import never clears a field; `salescli {entity} edit` does)")] += 1
+
+    def _extra_kept(self, current: Row) -> bool:
+        """Whether the row's empty cells of extra columns leave values the record has for them."""
+        if not self.extra_keys or not current.get("extra"):
+            return False
+        try:
+            stored = json.loads(current["extra"])
+        except ValueError:
+            return False
+        given = {extra_fold(k) for k in self.row_extra or ()}
+        return isinstance(stored, dict) and any(
+            v not in (None, "") and extra_fold(k) in self.extra_keys and extra_fold(k) not in given
+            for k, v in stored.items())
 
     def change_entity_of(self, row: Row) -> str:
         return self.change_entity

@@ -142,8 +142,37 @@ def apply_tags(current: list[str], change: TagChange | None) -> list[str]:
     return [t for t in tags if t not in remove]
 
 
+ExtraChange = dict[str, "str | None"]
+
+
+def apply_extra(current: str | None, change: ExtraChange | None) -> str | None:
+    """A record's extra (JSON) after --extra KEY=VALUE changes (None removes KEY; a key it has in another case or
+    spacing keeps its spelling, as an import does); the stored text itself when nothing changes."""
+    from salescli.values import fold
+
+    if not change:
+        return current
+    try:
+        old = json.loads(current) if current else {}
+    except ValueError:  # (written around salescli: `db check` lists it)
+        old = {}
+    old = old if isinstance(old, dict) else {}
+    new = dict(old)
+    spelled = {fold(k): k for k in old}
+    for key, value in change.items():
+        key = spelled.get(fold(key), key)
+        if value is None:
+            new.pop(key, None)
+        else:
+            new[key] = value
+    if new == old:
+        return current
+    return json.dumps(new, ensure_ascii=False) if new else None
+
+
 def edit_company(
-    repo: Repository, ref: str, changes: dict[str, Any], tags: TagChange | None = None
+    repo: Repository, ref: str, changes: dict[str, Any], tags: TagChange | None = None,
+    extra: ExtraChange | None = None,
 ) -> tuple[Row, dict[str, Any]]:
     with repo.write():
         current = resolve_company(repo, ref)
@@ -152,6 +181,8 @@ def edit_company(
         from salescli.models import CompanyData, validate
 
         values = _storage(validate(CompanyData, merged), COMPANY_FIELDS)
+        if extra:
+            values["extra"] = apply_extra(current.get("extra"), extra)
         _check_domain_free(repo, values["domain"], current["id"])
         repo.ensure_user(values["owner"], announce=True)
         changed = repo.change_record("companies", "company", current["id"], values)
@@ -210,6 +241,7 @@ def edit_contact(
     changes: dict[str, Any],
     company_ref: str | None = None,
     tags: TagChange | None = None,
+    extra: ExtraChange | None = None,
 ) -> tuple[Row, dict[str, Any]]:
     with repo.write():
         current = resolve_contact(repo, ref)
@@ -224,6 +256,8 @@ def edit_contact(
         from salescli.models import ContactData, validate
 
         values = _storage(validate(ContactData, merged), CONTACT_FIELDS)
+        if extra:
+            values["extra"] = apply_extra(current.get("extra"), extra)
         _check_email_free(repo, values["email"], current["id"])
         repo.ensure_user(values["owner"], announce=True)
         changed = repo.change_record("contacts", "contact", current["id"], values)

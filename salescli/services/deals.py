@@ -469,6 +469,7 @@ def edit_deal(
     *,
     tags: TagChange | None = None,
     force: bool = False,
+    extra: dict[str, str | None] | None = None,
 ) -> tuple[Row, dict[str, Any]]:
     """Change a deal's fields (not its stage: see move_deal). Keys present in ``fields`` change
     ('' clears a text, a date or the amount). Clearing a field the current stage requires needs force.
@@ -513,6 +514,10 @@ def edit_deal(
         if tags is not None:
             values["tags"] = json.dumps(apply_tags(json.loads(deal["tags"] or "[]"), tags), ensure_ascii=False)
         values["company_id"], values["contact_id"] = _links(repo, fields, owner, deal)
+        if extra:
+            from salescli.services.crm import apply_extra
+
+            values["extra"] = apply_extra(deal.get("extra"), extra)
         _check_external_id(repo, values.get("external_id"), deal["id"])
         stage = {"name": deal["stage"], "required_fields": deal["required_fields"]}
         had = set(missing_fields(deal, required_of(stage)))
