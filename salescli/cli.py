@@ -45,6 +45,11 @@ class Terminated(BaseException):
     """SIGTERM arrived: unwind (rolling back any open transaction) and exit 143."""
 
 
+class Interrupted(BaseException):
+    """Ctrl-C (SIGINT) in the salescli process: unwind and exit 130. Not a KeyboardInterrupt, which Click turns
+    into "Aborted!" and exit 1 when it comes before the command runs (while the command line is parsed)."""
+
+
 _PENDING_GROUPS: dict[str, Any] = {}  # name -> TyperInfo of a command group, built when it runs
 
 
@@ -136,7 +141,7 @@ class SalesCliGroup(SuggestingGroup):
             obj = ctx.obj
             err = translate_sqlite_error(exc, obj.db_path if isinstance(obj, AppContext) else "?")
             _fail(err.message, err.exit_status, err.hint)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Interrupted):
             _fail(_stopped("interrupted", ctx), ExitStatus.INTERRUPTED)
         except Terminated:
             _fail(_stopped("terminated", ctx), ExitStatus.TERMINATED)
@@ -380,6 +385,10 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
+def _on_sigint(signum: int, frame: Any) -> None:
+    raise Interrupted()
+
+
 _HOISTED = ("--db", "--user")  # the global options DESIGN allows on any command (--today is a task list filter)
 _HOISTED_FLAGS = ("--quiet", "-q")  # and the global flag, which takes no value
 #: Options of the commands that take a value: the word after one is its value (`--notes --user` is a note), never
@@ -487,6 +496,8 @@ class _Messages:
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # (a background job of a script ignores it)
+        signal.signal(signal.SIGINT, _on_sigint)
     if sys.stderr is not None and not isinstance(sys.stderr, _Messages):
         sys.stderr = _Messages(sys.stderr)  # type: ignore[assignment]
     if sys.stdout is None:  # started with stdout closed (`salescli deal list >&-`): nowhere to write
@@ -506,3 +517,7 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
+    except (Interrupted, Terminated) as exc:  # before the command ran (while Click read the command line)
+        interrupted = isinstance(exc, Interrupted)
+        print(f"Error: {'interrupted' if interrupted else 'terminated'}; nothing was saved", file=sys.stderr)
+        sys.exit(ExitStatus.INTERRUPTED if interrupted else ExitStatus.TERMINATED)

@@ -149,6 +149,9 @@ _TABLE_ENTITIES: dict[str, tuple[str, ...]] = {
 }
 
 
+_BUSY_SLICE_MS = 100  # how long one wait for another writer's lock lasts before Python looks at signals
+
+
 @dataclass
 class Query:
     """A SELECT built from allow-listed pieces; values are always bound parameters."""
@@ -434,9 +437,30 @@ class RepositoryBase:
                 ) from None
             raise
 
+    def _begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE, waiting for another writer (up to the busy timeout) in slices of 0.1 s: SQLite's own
+        wait sleeps in C, where Python cannot act on Ctrl-C or SIGTERM until it ends (a minute, with a long
+        SALESCLI_BUSY_TIMEOUT); between slices the signal ends the command at once."""
+        wait_ms = int(self.scalar("PRAGMA busy_timeout") or 0)
+        if wait_ms <= _BUSY_SLICE_MS:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        deadline = time.monotonic() + wait_ms / 1000
+        self.conn.execute(f"PRAGMA busy_timeout = {_BUSY_SLICE_MS}")
+        try:
+            while True:
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                        raise
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
+
     def _migrate(self, backup: bool) -> None:
         self._switch_to_wal()  # (a write: a file in rollback mode goes WAL, as on any write)
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._begin_immediate()
         copy: Path | None = None
         try:
             version = self.schema_version()  # re-read: another process may have migrated meanwhile
@@ -546,7 +570,7 @@ class RepositoryBase:
         if self._depth == 0:
             self.__dict__.pop("_reopened_since_cache", None)  # (what reports learnt of the data may change now)
             self._switch_to_wal()
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin_immediate()
             if self.file_id is not None and _file_id(self.path) != self.file_id:
                 # Another salescli created this file, failed, and removed it while we waited for the lock
                 # (or the file was replaced): writing now would write into a file nobody can see again.

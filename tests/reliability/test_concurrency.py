@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -241,3 +242,26 @@ def test_reports_during_an_import_see_the_state_before_or_after_never_a_mix(crm:
     listed = {len(run["stdout"].splitlines()) for run in lists}
     assert listed <= {before[0], after[0]}, listed
     assert len(sql_runs) >= 3, "too few samples during the import"
+
+
+@pytest.mark.parametrize(("sig", "code", "word"), [(signal.SIGINT, 130, "interrupted"),
+                                                   (signal.SIGTERM, 143, "terminated")])
+def test_a_signal_ends_a_wait_for_another_writers_lock_at_once(crm: Sandbox, sig: int, code: int, word: str) -> None:
+    """SQLite's busy wait sleeps in C, deaf to Ctrl-C: with SALESCLI_BUSY_TIMEOUT=60 the command sat out the
+    other writer. It waits in slices, so the signal ends it within a moment, nothing written."""
+    before = snapshot(crm.db)
+    holder = sqlite3.connect(crm.db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        proc = crm.popen("deal", "add", "Waiting", "--amount", "1k", env={"SALESCLI_BUSY_TIMEOUT": "60"})
+        time.sleep(1.5)  # (started, and waiting for the lock)
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=20)
+        took = time.monotonic() - sent
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert (proc.returncode, err.decode()) == (code, f"Error: {word}; nothing was saved\n")
+    assert took < 5, took
+    assert snapshot(crm.db) == before

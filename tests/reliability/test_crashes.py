@@ -144,3 +144,21 @@ def test_ctrl_c_and_sigterm_during_an_import_roll_back_or_tell_the_truth(
         assert (out.code, out.stdout) == (code, "")
         assert out.stderr.splitlines()[-1] == f"Error: {word} after the changes were saved", str(out)
         assert_healthy(db)
+
+
+def test_a_signal_while_salescli_starts_is_one_line_and_its_exit_code(crm: Sandbox) -> None:
+    """SIGTERM in the first tenth of a second (the CLI loading, Click reading the command line) printed a
+    traceback and exited 1. Sent at moments across the start: killed before Python runs salescli (-15), else
+    143 and one line; never a traceback."""
+    said = []
+    for delay in (0.02, 0.05, 0.08, 0.11, 0.14, 0.17, 0.2, 0.25, 0.3, 0.4):
+        proc = crm.popen("report", "pipeline")
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        out = finished(proc)
+        if out.code == -signal.SIGTERM:
+            assert out.stderr == "", out
+            continue
+        assert (out.code, out.stdout, out.stderr) == (143, "", "Error: terminated; nothing was saved\n"), delay
+        said.append(delay)
+    assert said, "every signal came before salescli started"

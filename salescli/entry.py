@@ -1,0 +1,21 @@
+"""The salescli command: signals handled from its first moment (loading the CLI takes a tenth of a second, in
+which Ctrl-C printed a KeyboardInterrupt traceback), then salescli.cli.main."""
+
+import signal
+import sys
+from typing import Any
+
+
+def _early(signum: int, frame: Any) -> None:
+    interrupted = signum == signal.SIGINT
+    sys.stderr.write(f"Error: {'interrupted' if interrupted else 'terminated'}; nothing was saved\n")
+    sys.exit(130 if interrupted else 143)
+
+
+def main() -> None:
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _early)
+    signal.signal(signal.SIGTERM, _early)
+    from salescli.cli import main as run
+
+    run()
