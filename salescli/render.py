@@ -277,7 +277,7 @@ def destination(output: str | None, hold: bool = False) -> Iterator[IO[str]]:
     except OSError as exc:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
-        if exc.errno in _DISK_FULL:  # DESIGN: disk full is exit 5, like the database's own
+        if exc.errno in DISK_FULL:  # DESIGN: disk full is exit 5, like the database's own
             raise DatabaseError(f"--output {output}: disk full ({exc.strerror}); no file written") from None
         raise SalesCliError(f"--output {output}: {exc.strerror or exc}; no file written") from None
     except BaseException:
@@ -286,7 +286,7 @@ def destination(output: str | None, hold: bool = False) -> Iterator[IO[str]]:
         raise
 
 
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 def _is_sqlite_file(path: Path) -> bool:

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from salescli.errors import ImportRejected
+from salescli.errors import ImportRejected, SalesCliError
 from salescli.importers.mapping import Mapping, resolve
 from salescli.importers.plan import (
     MAX_ERRORS_SHOWN,
@@ -123,22 +123,42 @@ class Rejects:
             if len(cells) > self.width:
                 reason += "; cells past the header: " + ", ".join(json.dumps(c, ensure_ascii=False)
                                                                  for c in cells[self.width:])
-            self.writer.writerow([*map(_unformula, (cells + [""] * self.width)[:self.width]), _unformula(reason)])
+            try:
+                self.writer.writerow([*map(_unformula, (cells + [""] * self.width)[:self.width]),
+                                      _unformula(reason)])
+            except OSError as exc:
+                raise self._failed(exc) from None
 
     def commit(self) -> None:
         if self.fh is not None and self.path is not None:
-            self.fh.flush()
-            if self.tmp is not None:
-                os.fsync(self.fh.fileno())
-            self.fh.close()
-            self.fh = None
-            if self.tmp is not None:
-                os.replace(self.tmp, self.path)
+            try:
+                self.fh.flush()
+                if self.tmp is not None:
+                    os.fsync(self.fh.fileno())
+                self.fh.close()
+                self.fh = None
+                if self.tmp is not None:
+                    os.replace(self.tmp, self.path)
+            except OSError as exc:
+                raise self._failed(exc) from None
+
+    def _failed(self, exc: OSError) -> SalesCliError:
+        """The rejects file could not be written (a full disk): named, its temporary file removed."""
+        from salescli.errors import DatabaseError
+        from salescli.render import DISK_FULL
+
+        self.discard()
+        if exc.errno in DISK_FULL:  # DESIGN: disk full is exit 5
+            return DatabaseError(f"--rejects {self.path}: disk full ({exc.strerror}); nothing was imported")
+        return SalesCliError(f"--rejects {self.path}: {exc.strerror or exc}; nothing was imported")
 
     def discard(self) -> None:
-        if self.fh is not None:
-            self.fh.close()
-            self.fh = None
+        fh, self.fh = self.fh, None
+        if fh is not None:
+            try:
+                fh.close()  # (its last write may fail again on a full disk: the file goes all the same)
+            except OSError:
+                pass
         if self.tmp is not None:
             self.tmp.unlink(missing_ok=True)
 

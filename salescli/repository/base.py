@@ -87,6 +87,14 @@ def translate_sqlite_error(exc: sqlite3.Error, path: Path | str) -> DatabaseErro
                 hint="make the folder writable, or copy the database into a folder you can write to",
             )
     if "readonly" in text or "read-only" in text:
+        # a read of a read-only database leaves its -wal/-shm read-only too: the file itself may be writable
+        # again, and those refuse the write
+        stuck = [f"{path}{suffix}" for suffix in ("-wal", "-shm") if os.path.exists(f"{path}{suffix}")
+                 and not os.access(f"{path}{suffix}", os.W_OK)]
+        if stuck and os.access(path, os.W_OK):
+            are = "is" if len(stuck) == 1 else "are"
+            return DatabaseError(f"database {path} cannot be written: {' and '.join(stuck)} {are} read-only;"
+                                 " nothing changed", hint=f"chmod 600 {' '.join(stuck)}")
         return DatabaseError(
             f"database {path} is read-only; nothing changed", hint=f"check the file's permissions (ls -l {path})"
         )

@@ -215,6 +215,16 @@ def test_a_read_only_database_file_refuses_writes_and_still_reads(user_box: Sand
     assert user_box.run("sql", "SELECT count(*) AS n FROM companies", "-f", "csv", as_user=True).code == 0
     for side in (Path(f"{db}-wal"), Path(f"{db}-shm")):
         assert not side.exists() or mode(side) & 0o077 == 0, f"{side} is readable by others"
+    # the reads left -wal/-shm as read-only as the file: once the file is writable again, they refuse the write
+    stuck = [side for side in (Path(f"{db}-wal"), Path(f"{db}-shm")) if side.exists() and mode(side) & 0o200 == 0]
+    if stuck:
+        db.chmod(0o600)
+        out = user_box.run("company", "add", "Zeta", as_user=True)
+        assert_refused(out, 5, before)
+        first, hint = out.stderr.splitlines()
+        assert first.startswith(f"Error: database {db} cannot be written: ") and first.endswith(
+            " read-only; nothing changed") and f"{db}-shm" in first, out.stderr
+        assert hint.startswith("Hint: chmod 600 ") and f"{db}-shm" in hint, out.stderr
 
 
 def test_a_read_only_folder_is_named_in_the_refusal(user_box: Sandbox) -> None:
@@ -317,6 +327,24 @@ def test_disk_full_during_an_export_leaves_no_file(sandbox: Sandbox, crm_templat
 
         out = sandbox.run(*_export_args(target), preexec_fn=small_files)
         assert_refused(out, 5, before, says=[str(target)], outputs=[target])
+
+
+def test_a_full_disk_under_the_rejects_file_names_it_and_leaves_no_file(crm: Sandbox) -> None:
+    """`--on-error skip --rejects FILE` past the space left (`ulimit -f 256`: EFBIG past 256 KB): exit 5 naming
+    --rejects, nothing imported, and no half-written temporary file beside it (the error named no file)."""
+    bad = crm.root / "bad.csv"
+    bad.write_text("title,amount\n" + "".join(f"Deal {i} {'x' * 60},not money\n" for i in range(6000)))
+    target = crm.root / "out" / "rejects.csv"
+    target.parent.mkdir()
+    before = snapshot(crm.db)
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+    out = crm.run("import", "deals", str(bad), "--on-error", "skip", "--rejects", str(target), preexec_fn=small_files)
+    assert_refused(out, 5, before, says=[f"--rejects {target}: disk full", "nothing was imported"])
+    assert list(target.parent.iterdir()) == []
 
 
 def test_disk_full_during_a_backup_names_the_backup_and_leaves_no_file(
