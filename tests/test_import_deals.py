@@ -1908,3 +1908,6 @@ def test_an_empty_extra_cell_keeps_the_value_said_and_edit_extra_changes_or_remo
     assert (res.exit_code, res.stderr) == (2, 'Error: --extra "Partner": write KEY=VALUE (KEY= removes the value)\n')
     history = sql(ok, "SELECT before, after FROM changes WHERE entity = 'deal' AND entity_id = 1 AND action = 'update'")
     assert history == [{"before": '{"extra": "{\\"Region\\": \\"EMEA\\"}"}', "after": '{"extra": null}'}]
+    said = [(r["entity_id"], r["summary"]) for r in json.loads(ok("history", "-f", "json").stdout)
+            if r["entity"] == "deal" and r["action"] == "update" and r["batch_id"] is None]
+    assert said == [(1, "extra.Region: EMEA → ∅"), (2, "extra.Region: APAC → APJ; extra.Partner: ∅ → Globex")]

@@ -361,6 +361,20 @@ class _Namer:
         return out
 
 
+def _as_object(value: Any) -> dict[str, Any] | None:
+    """A record's extra as logged (an object, its JSON text, or none) as a dict; None when it is something else."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
 def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, Any, Any]] | None = None, *,
              readable: bool = False) -> str:
     """What a change did, in a line. readable (a table's): without the flags that only say a value was set by
@@ -409,6 +423,13 @@ def _summary(action: str, before: Any, after: Any, named: dict[str, tuple[str, A
                 field = k.removesuffix("_set").replace("_", " ")
                 flags.append(f"{field} set by hand" if new else f"{field} no longer set by hand")
                 continue
+            if k == "extra" and label == "extra":  # the keys that changed, each (not two cut-off objects)
+                was_extra, now_extra = _as_object(old), _as_object(new)
+                if was_extra is not None and now_extra is not None:
+                    keys = [*now_extra, *(key for key in was_extra if key not in now_extra)]
+                    parts += [f"extra.{key}: {short(was_extra.get(key))} → {short(now_extra.get(key))}"
+                              for key in keys if was_extra.get(key) != now_extra.get(key)]
+                    continue
             parts.append(f"{label.replace('_', ' ') if readable else label}: {short(old)} → {short(new)}")
         return "; ".join(parts or flags)
     return action
