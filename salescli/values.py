@@ -1354,7 +1354,17 @@ def parse_tags(text: str) -> list[str]:
     """Tags separated by commas or semicolons: stripped, lowercased, inner spaces
     collapsed, empty ones dropped, duplicates dropped, first-seen order kept."""
     tags: dict[str, None] = {}
-    for part in re.split(r"[,;]", text):
+    parts: list[str] = re.split(r"[,;]", text)
+    if text.lstrip().startswith("[") and text.rstrip().endswith("]"):  # a JSON list of them: ["vip", "emea"]
+        import json
+
+        try:
+            listed = json.loads(text)
+        except ValueError:
+            listed = None
+        if isinstance(listed, list) and all(isinstance(t, str) for t in listed):
+            parts = listed
+    for part in parts:
         tag = " ".join(part.lower().split())
         if tag:
             tags.setdefault(tag)

@@ -1911,3 +1911,23 @@ def test_an_empty_extra_cell_keeps_the_value_said_and_edit_extra_changes_or_remo
     said = [(r["entity_id"], r["summary"]) for r in json.loads(ok("history", "-f", "json").stdout)
             if r["entity"] == "deal" and r["action"] == "update" and r["batch_id"] is None]
     assert said == [(1, "extra.Region: EMEA → ∅"), (2, "extra.Region: APAC → APJ; extra.Partner: ∅ → Globex")]
+
+
+def test_spreadsheet_text_marks_are_no_part_of_a_value(ok: Run, tmp_path: Path) -> None:
+    """'1200 and '2026-12-05 (a spreadsheet's mark for text), ="0123" (Excel's way to keep a leading zero) and a
+    JSON list of tags read as the values they carry; a text field keeps an apostrophe a name may have."""
+    path = write(tmp_path, "d.csv", "title,amount,close date,tags,Phone\n"
+                                    "'Tis the season,'1200,'2026-12-05,\"[\"\"vip\"\", \"\"emea\"\"]\",=\"0123\"\n")
+    ok("import", "deals", str(path))
+    deal = json.loads(ok("deal", "show", "1", "-f", "json").stdout)
+    assert (deal["title"], deal["amount"], deal["expected_close"], deal["tags"], deal["extra"]) == (
+        "'Tis the season", 1200, "2026-12-05", ["vip", "emea"], {"Phone": "0123"})
+
+
+def test_a_completed_column_of_yes_and_no_marks_tasks_done_or_open(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", "kind,subject,due date,Completed\ntask,A,2026-11-20,Yes\ntask,B,2026-11-20,No\n"
+                                    "task,C,2026-11-20,2026-11-21\n")
+    ok("import", "activities", str(path))
+    assert sql(ok, "SELECT subject, done_at FROM activities ORDER BY id") == [
+        {"subject": "A", "done_at": "2026-11-20"}, {"subject": "B", "done_at": None},
+        {"subject": "C", "done_at": "2026-11-21"}]

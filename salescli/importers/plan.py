@@ -345,6 +345,17 @@ def _strip_invisible(text: str) -> str:
         text = cut
 
 
+def _unwrapped(text: str) -> str:
+    """="0123", the way a file keeps a leading zero in Excel: 0123 (any other text as it is)."""
+    if text[:2] == '="' and len(text) > 3 and text[-1] == '"' and '"' not in text[2:-1]:
+        return text[2:-1]
+    return text
+
+
+# a task's done column written as a flag: done (no day: the due day, as a done status gives) or not
+_DONE_FLAGS = {"yes": True, "y": True, "true": True, "1": True, "x": True, "✓": True, "done": True,
+               "completed": True, "no": False, "n": False, "false": False, "0": False}
+
 # an activity's kind as people write it (salescli itself says "e-mail")
 _KIND_WORDS = {"e-mail": "email", "mail": "email", "phone call": "call", "phone": "call", "todo": "task",
                "to-do": "task", "to do": "task"}
@@ -391,6 +402,7 @@ class RowReader:
             self.columns.append((index, name, mapping.header[index], kinds.get(spec_f.kind), spec.values.get(name),
                                  spec_f.max_length))
         self.extra = mapping.extra
+        self.typed = frozenset(n for n in mapping.fields if specs[n].kind != "text")  # (not free text)
         self.several_addresses: dict[str, str] = {}  # column -> a cell of several e-mail addresses (this row)
         self.list_fields = frozenset(n for n in mapping.fields if specs[n].kind in ("tags", "history"))
         self.export_id = mapping.export_id
@@ -464,6 +476,14 @@ class RowReader:
                 continue
             if text[0] == "'":
                 text = restore_cell(text)
+                if name in self.typed and text[0] == "'":  # a spreadsheet's text mark: '1200, '2026-01-05
+                    text = text[1:].strip()
+                    if not text:
+                        continue
+            elif text[0] == "=":
+                text = _unwrapped(text)
+                if not text:
+                    continue
             if vmap is not None:
                 text = vmap.get(text.casefold(), text).strip()
                 if not text:
@@ -478,6 +498,10 @@ class RowReader:
                 try:
                     values[name] = convert(text)
                 except InvalidValue as exc:
+                    if name == "done_at" and text.casefold() in _DONE_FLAGS:  # a Completed column of Yes/No
+                        if _DONE_FLAGS[text.casefold()] and "status" not in values:
+                            values["status"] = "done"
+                        continue
                     address = self._first_of_addresses(name, text, convert)
                     if address is None:
                         raise self._error(exc, column, text, line) from None
@@ -506,7 +530,8 @@ class RowReader:
             if raw and raw.strip():
                 if extra is None:
                     extra = {}
-                extra[key] = restore_cell(raw.strip())
+                cell = raw.strip()
+                extra[key] = restore_cell(cell) if cell[0] == "'" else _unwrapped(cell)  # ('="x": the text ="x")
         contact = values.get("contact")
         if contact is not None and "@" in contact and (contact[-1] in ")>" or ";" in contact):
             extra = self._named_address(values, contact, extra)
