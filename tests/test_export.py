@@ -442,3 +442,32 @@ def test_by_id_refuses_an_unknown_id_and_a_file_without_ids(cli: Run, ok: Run, t
     res = cli("import", "users", str(plain), "--by-id")
     assert (res.exit_code, res.stderr) == (2, "Error: --by-id: users are matched by name (user edit renames one)\n")
     assert digest(db) == before
+
+
+def test_an_export_whose_stage_cells_were_edited_moves_the_deals_status_following(ok: Run, cli: Run,
+                                                                                   tmp_path: Path) -> None:
+    """Stage set to Won for an open deal, to Proposal for a won one, the status cells left: the stage decides,
+    with a note; the won deal is won today (its close date was a forecast), the reopened one loses its won date,
+    100% and "closed"; the file read again changes nothing; a status edited against an unedited stage is refused."""
+    ok("deal", "add", "Open one", "--amount", "100", "--close", "2026-12-20")
+    ok("deal", "add", "Won one", "--amount", "100")
+    ok("deal", "won", "2")
+    path = tmp_path / "deals.csv"
+    ok("export", "deals", "-o", str(path))
+    _edit_csv(path, lambda r: r.update(stage="Won" if r["id"] == "1" else "Proposal"))
+    res = ok("import", "deals", str(path), "--by-id", today="2026-11-28")
+    assert res.stderr.splitlines()[1] == (
+        "note: 2 rows' stages were changed and their statuses left as they were: the stages decide (the deals'"
+        " statuses, close dates and forecast categories follow them)")
+    rows = json.loads(ok("sql", "SELECT status, won_at, probability, forecast_category FROM deals ORDER BY id",
+                         "-f", "json").stdout)
+    assert rows == [
+        {"status": "won", "won_at": "2026-11-28", "probability": 100, "forecast_category": "closed"},
+        {"status": "open", "won_at": None, "probability": 60, "forecast_category": "best_case"}]
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(path), "--by-id").stderr
+    ok("export", "deals", "-o", str(path))
+    _edit_csv(path, lambda r: r.update(status="lost") if r["id"] == "2" else None)
+    res = cli("import", "deals", str(path), "--by-id")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        4, 'Error: deals.csv:3: status "lost" does not match stage Proposal (open): to reopen the deal set status to'
+           " open; to close it set stage to its lost stage")

@@ -1750,8 +1750,8 @@ def test_an_open_deal_the_file_closes_with_a_future_close_date_is_won_today(ok: 
                                     "2026-11-27\n")
     res = ok("import", "deals", str(path), today="2026-11-28")
     assert res.stderr.splitlines()[1:] == [
-        "note: 1 open deal the file closes has a close date after today: won/lost today, as `deal won` dates it (a"
-        " won_at/lost_at column gives another day)",
+        "note: 1 open deal the file closes keeps the close date it had, or one after today: won/lost today, as"
+        " `deal won` dates it (a won_at/lost_at column, or a new close date, gives another day)",
         "imported d.csv: 2 rows — 0 created, 2 updated, 0 unchanged, 0 rejected (batch 1)"]
     assert sql(ok, "SELECT title, won_at, stage_entered_at, expected_close FROM deals ORDER BY id") == [
         {"title": "Acme", "won_at": "2026-11-28", "stage_entered_at": "2026-11-28T00:00:00",

@@ -81,10 +81,10 @@ MERGED_ROW = ("row describes a record merged into another since (company merge /
 CLOSED_AHEAD = ("won/lost deal has a close date after today (imported as it is: check the file's dates, or --today)",
                 "won/lost deals have a close date after today (imported as they are: check the file's dates, or"
                 " --today)")
-CLOSED_NOW = ("open deal the file closes has a close date after today: won/lost today, as `deal won` dates it (a"
-              " won_at/lost_at column gives another day)",
-              "open deals the file closes have close dates after today: won/lost today, as `deal won` dates them (a"
-              " won_at/lost_at column gives other days)")
+CLOSED_NOW = ("open deal the file closes keeps the close date it had, or one after today: won/lost today, as"
+              " `deal won` dates it (a won_at/lost_at column, or a new close date, gives another day)",
+              "open deals the file closes keep the close dates they had, or ones after today: won/lost today, as"
+              " `deal won` dates them (a won_at/lost_at column, or a new close date, gives other days)")
 DONE_NOW = ("done task is due after today: done today, as `task done` dates it (a done_at column gives another day)",
             "done tasks are due after today: done today, as `task done` dates them (a done_at column gives other"
             " days)")
@@ -96,6 +96,10 @@ ZERO_PROBABILITY = ("open deal comes with a probability of 0 (its stage's is hig
                     " weighted forecast (deal edit --probability, or drop the file's probability column)",
                     "open deals come with a probability of 0 (their stages' are higher): they weigh nothing in the"
                     " weighted forecast (deal edit --probability, or drop the file's probability column)")
+STAGE_DECIDES = ("row's stage was changed and its status left as it was: the stage decides (the deal's status,"
+                 " close date and forecast category follow it)",
+                 "rows' stages were changed and their statuses left as they were: the stages decide (the deals'"
+                 " statuses, close dates and forecast categories follow them)")
 MOVED_BACK = ("existing deal is moved back a stage or reopened by the file (an older export?): `import undo` takes it"
               " back", "existing deals are moved back a stage or reopened by the file (an older export?): `import undo`"
               " takes them back")
@@ -134,6 +138,14 @@ class RowError(Exception):
 
     def as_dict(self) -> dict[str, Any]:
         return {"line": self.line, "column": self.column, "value": self.value, "reason": self.reason}
+
+
+class _StageConflict(RowError):
+    """A stage cell and a status cell that disagree, in salescli's own export (the planner may settle it)."""
+
+    def __init__(self, info: Any, column: str | None, value: str | None, reason: str, line: int) -> None:
+        super().__init__(column, value, reason, line)
+        self.info = info
 
 
 #: A read row: (line, cells, field values or the error that refused it, extra columns).
@@ -1919,12 +1931,15 @@ class DealPlanner(Planner):
                                       " (map it with a value map, or pass --create-stages)"), line)
             if status is None or status == info.kind:
                 return info, None
+            own = self.mapping.export_id is not None  # (a row of it may have had only its stage edited)
             if info.kind != "open" or status == "open":
-                raise RowError(self.col("status"), status, f"does not match stage {info.name} ({info.kind})", line)
-            if self.mapping.export_id is not None:  # salescli's own export gives a closed deal its closing stage
-                raise RowError(self.col("status"), status, f"does not match stage {info.name} ({info.kind}): to"
-                               f" reopen the deal set status to open; to close it set stage to its {status} stage",
-                               line)
+                reason = f"does not match stage {info.name} ({info.kind})"
+                raise _StageConflict(info, self.col("status"), status, reason, line) if own else \
+                    RowError(self.col("status"), status, reason, line)
+            if own:  # salescli's own export gives a closed deal its closing stage
+                raise _StageConflict(info, self.col("status"), status, f"does not match stage {info.name}"
+                                     f" ({info.kind}): to reopen the deal set status to open; to close it set stage"
+                                     f" to its {status} stage", line)
             # a won/lost deal with the open stage it was closed from (Pipedrive exports do this)
             return self._closing_stage(pid, status, line), info
         if status in ("won", "lost"):
@@ -1933,6 +1948,30 @@ class DealPlanner(Planner):
         if info is None:
             raise RowError(None, None, f"pipeline {self.pipeline_names[pid]} has no open stage", line)
         return info, None
+
+    def _stage_over_status(self, conflict: _StageConflict, values: Row, line: int) -> tuple[StageInfo, None]:
+        """A row of salescli's own export whose stage cell was edited (Won, or Proposal for a won deal) and whose
+        status cell still says what the deal is (or, the file read again, was before the file moved it): the
+        stage decides, and the cells its old status filled go; any other mix (a status edited) stays an error."""
+        rid = self.by_own_id(line, values)
+        current = self.writer.current("deals", rid) if rid is not None else None
+        if current is None:
+            raise conflict
+        if current["status"] != values.get("status"):
+            # the file read again after it moved the deal (it was updated since the row's export): unchanged
+            older = str(values.get("updated_at") or current["updated_at"]) < str(current["updated_at"])
+            if not (older and current["stage_id"] == conflict.info.id):
+                raise conflict
+        # what the old status left in the row goes: a won deal's won_at, 100% and "closed" for one reopened, the
+        # open deal's forecast category for one closed (a won_at typed for it stays)
+        stale = ("won_at", "lost_at", "forecast_category", "probability") if conflict.info.kind == "open" \
+            else ("forecast_category",)
+        for key in stale:
+            values.pop(key, None)
+        values["status"] = conflict.info.kind
+        if current["stage_id"] != conflict.info.id:
+            self.tally.notes[STAGE_DECIDES] += 1
+        return conflict.info, None
 
     def _closing_stage(self, pid: int, status: str, line: int) -> StageInfo:
         info = self.closing.get((pid, status))
@@ -2014,8 +2053,11 @@ class DealPlanner(Planner):
         stage_key = (values.get("pipeline"), values.get("stage"), values.get("status"))
         found = self.stage_cache.get(stage_key)
         if found is None:
-            found = self.stage_for(values, line)
-            self.stage_cache[stage_key] = found
+            try:
+                found = self.stage_for(values, line)
+                self.stage_cache[stage_key] = found
+            except _StageConflict as conflict:
+                found = self._stage_over_status(conflict, values, line)
         stage, closed_from = found
         if known is not None and not values.get("stage"):
             was = self.stage_by_id[known["stage_id"]]
@@ -2154,6 +2196,16 @@ class DealPlanner(Planner):
                 # not the default stage a new deal would start in
                 stage = self.stage_by_id[current["stage_id"]]
                 kind = stage.kind
+            before = self.stage_by_id.get(current["stage_id"])
+            closes = kind != "open" and before is not None and before.kind == "open" and not values.get(f"{kind}_at")
+            if closes and (str(won_at or lost_at)[:10] > self.today or (
+                    self.mapping.export_id is not None and last_entry is None
+                    and values.get("expected_close") == current.get("expected_close"))):
+                # an open deal marked won: its close date was a forecast (ahead; or in salescli's own export, as it
+                # stood before, where a CRM's export gives the day it was won): the win is now, as `deal won`
+                # dates it
+                won_at, lost_at = (self.today, None) if kind == "won" else (None, self.today)
+                self.tally.notes[CLOSED_NOW] += 1
             self._check_history_runs_forward(current, stage, values, won_at or lost_at, line)
             redated = self._new_close(current, stage, values, won_at or lost_at)
             self._check_redated(current, stage, values, redated, line)
@@ -2427,13 +2479,6 @@ class DealPlanner(Planner):
                     fields["forecast_category"] = default_forecast_category(probability, stage.kind)
                     fields.pop("forecast_category_set", None)
         else:
-            closed_at = f"{stage.kind}_at"
-            was = self.stage_by_id.get(current["stage_id"])
-            if stage.kind != "open" and was is not None and was.kind == "open" and not values.get(closed_at) \
-                    and str(fields.get(closed_at) or "")[:10] > self.today:
-                # an open deal marked won in a spreadsheet: its close date was a forecast, the win is now
-                fields[closed_at] = self.today
-                self.tally.notes[CLOSED_NOW] += 1
             fields["stage_entered_at"] = as_timestamp(fields.get("won_at") or fields.get("lost_at") or self.writer.now)
             # what the old status left behind goes, as `deal reopen` clears it (unless the file sets it)
             if stage.kind != "won":
