@@ -49,7 +49,8 @@ def test_dry_run_prints_the_plan_and_mapping_and_writes_nothing(cli: Run, ok: Ru
     assert digest(db) == before
     assert res.stdout.startswith("Plan for deals.csv (dry run: nothing was written)\n")
     assert "  create: 3   update: 0   unchanged: 0   skip: 0   error: 0   (rows: 3)" in res.stdout
-    assert "would also create 3 companies, 2 contacts" in res.stdout
+    assert ("would also create 3 companies (the first, line 2: Acme Corp), 2 contacts (the first, line 2:"
+            " ana@acme.io)") in res.stdout
     lines = [line.split() for line in res.stdout.split("Mapping:\n")[1].splitlines()]
     assert ["Deal", "Name", "title", "alias"] in lines
     assert ["Email", "contact", "alias"] in lines
@@ -66,7 +67,8 @@ def test_dry_run_without_a_database_creates_none(cli: Run, db: Path, deals_csv: 
 def test_aliases_values_relations_and_extra(ok: Run, deals_csv: Path) -> None:
     res = ok("import", "deals", str(deals_csv))
     assert "imported deals.csv: 3 rows — 3 created, 0 updated, 0 unchanged, 0 rejected (batch 1)" in res.stderr
-    assert "also created 3 companies, 2 contacts" in res.stderr
+    assert ("also created 3 companies (the first, line 2: Acme Corp), 2 contacts (the first, line 2: ana@acme.io)"
+            in res.stderr)
     deals = sql(ok, "SELECT d.title, d.amount_minor, d.currency, d.expected_close, s.name AS stage, d.status,"
                     " d.probability, d.probability_set, d.forecast_category, d.owner, c.name AS company,"
                     " c.domain, p.email, d.extra FROM deals d JOIN stages s ON s.id = d.stage_id"
@@ -1810,7 +1812,8 @@ def test_new_companies_and_owners_a_slip_from_another_in_the_same_file_are_noted
             ' "Acme Corp"}})\n')
     assert note in res.stderr
     values = write(tmp_path, "m.json", '{"values": {"company": {"Acme Corp.": "Acme Corp"}}}')
-    assert "also created 1 company\n" in ok("import", "deals", str(path), "--map-file", str(values)).stderr
+    res = ok("import", "deals", str(path), "--map-file", str(values))
+    assert "also created 1 company (line 2: Acme Corp)\n" in res.stderr
     path.write_text("Deal Name,Associated Company\nD,Hooli; Hooli XYZ\n")  # HubSpot's several companies
     assert ('note: 1 company "Hooli; Hooli XYZ" is new: one company, though ";" may join several (a HubSpot export'
             ' does): check the file, or map the value to one of them\n') in ok("import", "deals", str(path)).stderr

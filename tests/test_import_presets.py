@@ -208,7 +208,7 @@ def test_hubspot_deals_link_an_associated_contact_written_as_name_and_address(ok
                      encoding="utf-8")
     res = ok("import", "deals", str(deals), "--preset", "hubspot")
     assert "note: 1 row names several contacts (a;b): the first is linked, the cell is kept in extra" in res.stderr
-    assert "also created 1 company, 1 contact" in res.stderr
+    assert "also created 1 company (line 2: X Inc), 1 contact (line 2: jane@x.com)" in res.stderr
     rows = json.loads(ok("deal", "list", "-f", "json").stdout)
     assert [(d["contact"], d["notes"], d["extra"]) for d in rows] == [
         ("Jane Doe", "Big one", None), ("Jane Doe", None, {"Associated Contact": "Jane Doe (jane@x.com);Bob Roe"
@@ -227,7 +227,7 @@ def test_hubspot_primary_associations_name_the_company_and_contact(ok, tmp_path)
                      "22,B,100,appointmentscheduled,,Gamma,\n"
                      "23,C,100,appointmentscheduled,Delta,,\n", encoding="utf-8")  # (no primary: the associated one)
     res = ok("import", "deals", str(deals), "--preset", "hubspot")
-    assert "also created 3 companies, 1 contact" in res.stderr
+    assert "also created 3 companies (the first, line 2: Acme), 1 contact (line 2: ann@acme.io)" in res.stderr
     rows = json.loads(ok("deal", "list", "-f", "json").stdout)
     assert [(d["company"], d["contact"], d["extra"]) for d in rows] == [
         ("Acme", "Ann", {"Associated Company": "Acme;Beta"}), ("Gamma", None, None),

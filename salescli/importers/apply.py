@@ -406,8 +406,14 @@ class ImportReport:
         related = self.tally.related
         if not related:
             return None
-        listed = ", ".join(f"{n} {kind if n != 1 else kind.rstrip('s').replace('companie', 'company')}"
-                           for kind, n in sorted(related.items()))
+        def said(kind: str, n: int) -> str:
+            text = f"{n} {kind if n != 1 else kind.rstrip('s').replace('companie', 'company')}"
+            first = self.tally.related_first.get(kind)
+            if first is not None:  # which, so a contact made of an old e-mail is seen
+                text += f" ({'' if n == 1 else 'the first, '}line {first[0]}: {first[1]})"
+            return text
+
+        listed = ", ".join(said(kind, n) for kind, n in sorted(related.items()))
         return ("would also create " if self.dry_run else "also created ") + listed
 
     def refusal(self) -> ImportRejected:

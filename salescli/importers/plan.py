@@ -189,6 +189,7 @@ class Tally:
     skipped: int = 0
     rejected: int = 0
     related: Counter[str] = field(default_factory=Counter)
+    related_first: dict[str, tuple[int, str]] = field(default_factory=dict)  # kind -> (line, name) of the first
     errors: list[RowError] = field(default_factory=list)
     unknown_stages: Counter[tuple[str, str]] = field(default_factory=Counter)
     ambiguous: dict[str, list[int]] = field(default_factory=dict)  # column -> lines with day/month dates
@@ -1290,6 +1291,7 @@ class Planner:
         }, line=line)
         self.relations.add_company(cid, name, domain, ext)
         self.tally.related["companies"] += 1
+        self.tally.related_first.setdefault("companies", (line, name))
         return cid
 
     def contact_ref(self, values: Row, line: int, company_id: int | None) -> int | None:
@@ -1440,6 +1442,7 @@ class Planner:
         }, line=line)
         self.relations.add_contact(pid, name, email, None, company_id)
         self.tally.related["contacts"] += 1
+        self.tally.related_first.setdefault("contacts", (line, email or name))
         return pid
 
     def merged_extra(self, current: str | None, extra: dict[str, str] | None) -> str | None:
