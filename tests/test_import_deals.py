@@ -1934,3 +1934,12 @@ def test_a_completed_column_of_yes_and_no_marks_tasks_done_or_open(ok: Run, tmp_
     assert sql(ok, "SELECT subject, done_at FROM activities ORDER BY id") == [
         {"subject": "A", "done_at": "2026-11-20"}, {"subject": "B", "done_at": None},
         {"subject": "C", "done_at": "2026-11-21"}]
+
+
+@pytest.mark.parametrize(("header", "currency"), [("Amount (EUR)", "EUR"), ("Deal value in GBP", "GBP"),
+                                                  ("Betrag €", "EUR"), ("Amount (ALL)", "USD")])
+def test_an_amount_column_naming_its_currency_gives_it(ok: Run, tmp_path: Path, header: str, currency: str) -> None:
+    """Following the hint (--map "Amount (EUR)=amount") stored 1200 USD: the header's currency is the amounts'."""
+    path = write(tmp_path, "d.csv", f"title,company,{header}\nA,Acme,1200\n")
+    ok("import", "deals", str(path), "--map", f"{header}=amount")
+    assert sql(ok, "SELECT amount_minor, currency FROM deals") == [{"amount_minor": 120000, "currency": currency}]

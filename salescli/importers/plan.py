@@ -358,6 +358,16 @@ def _strip_invisible(text: str) -> str:
         text = cut
 
 
+def _header_currency(header: str) -> str | None:
+    """The currency a column's header names: "Amount (EUR)", "Deal value in GBP", "Betrag €"; None if none."""
+    from salescli.values import _SYMBOLS, ISO_CURRENCIES
+
+    codes = {code for code in re.findall(r"(?<![A-Za-z])[A-Z]{3}(?![A-Za-z])", header)
+             if code in ISO_CURRENCIES and code not in ("ALL", "TOP")}  # (words in capitals too)
+    codes |= {_SYMBOLS[ch] for ch in "€£¥₹₩" if ch in header}
+    return codes.pop() if len(codes) == 1 else None
+
+
 def _unwrapped(text: str) -> str:
     """="0123", the way a file keeps a leading zero in Excel: 0123 (any other text as it is)."""
     if text[:2] == '="' and len(text) > 3 and text[-1] == '"' and '"' not in text[2:-1]:
@@ -1789,6 +1799,17 @@ class DealPlanner(Planner):
         self.relations = Relations.load(self.writer, contacts=self.has_contact)
         self.won_contacts: set[int] = set()  # contacts of deals the file makes won: customers (as `deal won`)
         self.base_currency = self.settings.get("base_currency", "USD")
+        # "Amount (EUR)" with no currency column: its amounts are in EUR (the header says so), said once
+        self.amount_currency: str | None = None
+        if "amount" in self.mapping.fields and "currency" not in self.mapping.fields:
+            header = self.mapping.header[self.mapping.fields["amount"]]
+            self.amount_currency = _header_currency(header)
+            if self.amount_currency is not None:
+                self.header_currency_note = (
+                    f'deal\'s amount is in {self.amount_currency}, as its column "{header}" says (a currency'
+                    " column would decide)",
+                    f'deals\' amounts are in {self.amount_currency}, as their column "{header}" says (a currency'
+                    " column would decide)")
         given = self.options.decimal_comma
         self.decimal_comma = bool(given if given is not None else self.options.spec.decimal_comma)
         self.pipelines: dict[str, int] = {}
@@ -2069,6 +2090,9 @@ class DealPlanner(Planner):
                 stage, closed_from = was, None  # (a status or pipeline column the deal's stage already fits)
         kind = stage.kind
         currency = values.get("currency") or (known["currency"] if known is not None else None)
+        if currency is None and self.amount_currency is not None and values.get("amount"):
+            currency = self.amount_currency
+            self.tally.notes[self.header_currency_note] += 1
         amount_text = values.get("amount")
         minor: int | None = None
         if amount_text is not None:
