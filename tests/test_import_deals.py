@@ -191,8 +191,9 @@ def test_a_renamed_column_kept_in_extra_is_said_with_the_map_that_reads_it(ok: R
         "imported v2.csv: 1 row — 0 created, 1 updated, 0 unchanged, 0 rejected (batch 2)"]
     assert sql(ok, "SELECT amount_minor FROM deals") == [{"amount_minor": 10000}]
     res = ok("import", "deals", str(tmp_path / "v2.csv"), "--map", "Amount (EUR)=amount")
-    assert "note:" not in res.stderr
-    assert sql(ok, "SELECT amount_minor FROM deals") == [{"amount_minor": 20000}]
+    assert res.stderr.splitlines()[1] == ('note: 1 deal\'s amount is in EUR, as its column "Amount (EUR)" says (a'
+                                          " currency column would decide)")
+    assert sql(ok, "SELECT amount_minor, currency FROM deals") == [{"amount_minor": 20000, "currency": "EUR"}]
 
 
 def test_two_columns_kept_as_one_extra_key_are_named(cli: Run, ok: Run, tmp_path: Path) -> None:

@@ -2089,10 +2089,10 @@ class DealPlanner(Planner):
                     was.pipeline_id == stage.pipeline_id and was.kind == stage.kind):
                 stage, closed_from = was, None  # (a status or pipeline column the deal's stage already fits)
         kind = stage.kind
-        currency = values.get("currency") or (known["currency"] if known is not None else None)
-        if currency is None and self.amount_currency is not None and values.get("amount"):
-            currency = self.amount_currency
+        if self.amount_currency is not None and values.get("amount"):
+            values["currency"] = self.amount_currency  # (as a currency column would give it)
             self.tally.notes[self.header_currency_note] += 1
+        currency = values.get("currency") or (known["currency"] if known is not None else None)
         amount_text = values.get("amount")
         minor: int | None = None
         if amount_text is not None:
