@@ -116,7 +116,7 @@ def backup(
     if not target.parent.is_dir():  # a storage fault, like --db in a missing folder: exit 5
         problem = "is not a folder" if target.parent.exists() else "does not exist"
         raise DatabaseError(f"cannot write {target}: folder {target.parent} {problem}")
-    repo.backup_to(target, verify=True)
+    repo.backup_to(target, verify=True, replace=force)
     say(f"backed up {repo.path} to {target} ({target.stat().st_size} bytes)")
 
 

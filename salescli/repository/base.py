@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from salescli.errors import DatabaseCorrupt, DatabaseError, MigrationBlocked
+from salescli.errors import DatabaseCorrupt, DatabaseError, MigrationBlocked, RuleError
 from salescli.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, statements
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -395,13 +395,15 @@ class RepositoryBase:
         self.notices.append(f"backed up schema {version} database to {target} before migrating")
         return target
 
-    def backup_to(self, target: Path, source: sqlite3.Connection | None = None, verify: bool = False) -> None:
+    def backup_to(self, target: Path, source: sqlite3.Connection | None = None, verify: bool = False,
+                  replace: bool = True) -> None:
         """Online backup (safe while others write) into a new 0600 file, written then renamed; with verify, a
         copy SQLite's quick_check finds damaged is refused (exit 5) and the file it would replace kept.
 
         A failure (disk full, no permission) leaves no file and names the backup, not the database. The WAL
         and shared-memory files of the database a --force replaces go with it: SQLite would replay the old
-        file's WAL onto the new one."""
+        file's WAL onto the new one. Without replace, a file that appeared at target meanwhile (another backup
+        to it, run at the same moment) is kept and this one refused, as if it had been there at the start."""
         tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
         try:
             fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
@@ -418,6 +420,17 @@ class RepositoryBase:
                                       f" (quick_check: {problems[0]})",
                                       hint="run `salescli db check`; keep your earlier backups")
             os.chmod(tmp, 0o600)
+            if not replace:
+                try:
+                    os.link(tmp, target)  # (fails when the name is taken: no check-then-rename race)
+                except FileExistsError:
+                    raise RuleError(f"{target} already exists", hint="pass --force to overwrite it") from None
+                except OSError:  # a file system without hard links: the rename, as with --force
+                    os.replace(tmp, target)
+                tmp.unlink(missing_ok=True)
+                for suffix in SQLITE_COMPANIONS:  # (a file once there left them: not the new one's)
+                    target.with_name(target.name + suffix).unlink(missing_ok=True)
+                return
             for suffix in SQLITE_COMPANIONS:
                 target.with_name(target.name + suffix).unlink(missing_ok=True)
             os.replace(tmp, target)

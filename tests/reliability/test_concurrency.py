@@ -265,3 +265,23 @@ def test_a_signal_ends_a_wait_for_another_writers_lock_at_once(crm: Sandbox, sig
     assert (proc.returncode, err.decode()) == (code, f"Error: {word}; nothing was saved\n")
     assert took < 5, took
     assert snapshot(crm.db) == before
+
+
+def test_two_backups_to_one_new_file_at_once_keep_one_and_refuse_the_other(crm: Sandbox) -> None:
+    """Without --force, the backup is put in place only if the name is still free when it is done (another
+    backup run at the same moment wrote it since the start): kept, this one refused, no temporary file left."""
+    from salescli.errors import RuleError
+    from salescli.repository import Repository
+
+    target = crm.root / "b.db"
+    target.write_bytes(b"the other backup")  # (written while this one copied)
+    repo = Repository.open(crm.db, create=False)
+    try:
+        with pytest.raises(RuleError, match="already exists"):
+            repo.backup_to(target, replace=False)
+        repo.backup_to(crm.root / "c.db", replace=False)
+    finally:
+        repo.close()
+    assert target.read_bytes() == b"the other backup"
+    assert sorted(p.name for p in crm.root.iterdir() if p.name.endswith("db")) == ["b.db", "c.db", "sales.db"]
+    assert count(crm.root / "c.db", "SELECT count(*) FROM companies") == count(crm.db, "SELECT count(*) FROM companies")
