@@ -214,6 +214,7 @@ def open_beside(target: Path, option: str, nothing: str = "no file written") -> 
         raise SalesCliError(f"{option} {target} belongs to the SQLite database {owner} (its journal); refusing to"
                             f" overwrite it; {nothing}")
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    sweep_stale_temporaries(final)
     try:
         return tmp, os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600), final
     except OSError as exc:
@@ -221,6 +222,35 @@ def open_beside(target: Path, option: str, nothing: str = "no file written") -> 
             raise DatabaseError(f"{option} {target}: folder {target.parent} is not writable"
                                 f" ({exc.strerror}); {nothing}") from None
         raise SalesCliError(f"{option} {target}: {exc.strerror}; {nothing}") from None
+
+
+def sweep_stale_temporaries(final: Path) -> None:
+    """Remove the temporary files a salescli killed while writing final left beside it (SIGKILL, a power cut:
+    `.out.csv.4242.tmp`, `.b.db.tmp4242` and its journal), each once its process is gone; a cron job killed
+    every day would otherwise pile them up. Another salescli writing it now (alive) keeps its own."""
+    pattern = re.compile(rf"\.{re.escape(final.name)}\.(?:(\d+)\.tmp|tmp(\d+))(?:-journal|-wal|-shm)?")
+    try:
+        names = [entry.name for entry in os.scandir(final.parent) if entry.name.startswith(f".{final.name}.")]
+    except OSError:
+        return
+    for name in names:
+        found = pattern.fullmatch(name)
+        if found is None:
+            continue
+        pid = int(found.group(1) or found.group(2))
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+            continue  # alive (or another user's: not ours to judge)
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        try:
+            (final.parent / name).unlink()
+        except OSError:
+            pass
 
 
 class HeldStdout:

@@ -404,7 +404,10 @@ class RepositoryBase:
         and shared-memory files of the database a --force replaces go with it: SQLite would replay the old
         file's WAL onto the new one. Without replace, a file that appeared at target meanwhile (another backup
         to it, run at the same moment) is kept and this one refused, as if it had been there at the start."""
+        from salescli.render import sweep_stale_temporaries
+
         tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+        sweep_stale_temporaries(target)
         try:
             fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
             os.close(fd)

@@ -7,6 +7,7 @@ next command must open the file normally.
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import threading
@@ -162,3 +163,22 @@ def test_a_signal_while_salescli_starts_is_one_line_and_its_exit_code(crm: Sandb
         assert (out.code, out.stdout, out.stderr) == (143, "", "Error: terminated; nothing was saved\n"), delay
         said.append(delay)
     assert said, "every signal came before salescli started"
+
+
+def test_temporary_files_of_a_killed_export_or_backup_are_swept_by_the_next(crm: Sandbox) -> None:
+    """A salescli killed while writing `-o out.csv` or a backup leaves `.out.csv.PID.tmp` (`.b.db.tmpPID`): the
+    next run writing that file removes those whose process is gone, and keeps one a live process is writing."""
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    alive = str(os.getpid())
+    stale = [f".out.csv.{gone}.tmp", f".b.db.tmp{gone}", f".b.db.tmp{gone}-journal"]
+    kept = [f".out.csv.{alive}.tmp", f".b.db.tmp{alive}"]
+    for name in stale + kept:
+        (crm.root / name).write_text("half")
+    crm.ok("export", "companies", "-o", str(crm.root / "out.csv"))
+    crm.ok("db", "backup", str(crm.root / "b.db"))
+    left = sorted(p.name for p in crm.root.iterdir() if p.name.startswith((".out.csv", ".b.db")))
+    assert left == sorted(kept)
