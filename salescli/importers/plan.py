@@ -110,9 +110,9 @@ HISTORY_KEPT = ("existing deal's stage history differs from its stage_history ce
                 " (history only grows by stage changes)")
 ACTIVITY_KINDS = ("call", "email", "meeting", "note", "task")
 CONTACT_STATUSES = ("lead", "prospect", "customer", "churned")
-DONE_WORDS = frozenset({"done", "completed", "complete", "closed", "finished", "yes", "true", "1"})
+DONE_WORDS = frozenset({"done", "completed", "complete", "closed", "finished", "yes", "y", "true", "1"})
 NOT_DONE_WORDS = frozenset({"not started", "open", "in progress", "waiting on someone else", "deferred",
-                            "pending", "to do", "todo", "no", "false", "0", ""})
+                            "pending", "to do", "todo", "no", "n", "false", "0", ""})
 RECURRING = {"none": "none", "no": "none", "one-off": "none", "once": "none", "month": "month", "monthly": "month",
              "mrr": "month", "year": "year", "yearly": "year", "annual": "year", "annually": "year", "arr": "year"}
 LOST_CATEGORIES = ("competitor", "no_decision", "disqualified", "price", "timing", "other")
@@ -425,7 +425,9 @@ class RowReader:
             self.columns.append((index, name, mapping.header[index], kinds.get(spec_f.kind), spec.values.get(name),
                                  spec_f.max_length))
         self.extra = mapping.extra
-        self.typed = frozenset(n for n in mapping.fields if specs[n].kind != "text")  # (not free text)
+        # numbers, dates and flags (no text of them starts with an apostrophe: there it is a spreadsheet's mark)
+        self.typed = frozenset(n for n in mapping.fields
+                               if specs[n].kind in ("money", "probability", "date", "timestamp", "when", "bool"))
         self.several_addresses: dict[str, str] = {}  # column -> a cell of several e-mail addresses (this row)
         self.list_fields = frozenset(n for n in mapping.fields if specs[n].kind in ("tags", "history"))
         self.export_id = mapping.export_id
@@ -498,8 +500,9 @@ class RowReader:
             if not text:
                 continue
             if text[0] == "'":
+                escaped = text[1:2] == "'"  # (salescli's own '' for a value that starts with ')
                 text = restore_cell(text)
-                if name in self.typed and text[0] == "'":  # a spreadsheet's text mark: '1200, '2026-01-05
+                if name in self.typed and not escaped:  # a spreadsheet's text mark: '1200, '2026-01-05
                     text = text[1:].strip()
                     if not text:
                         continue
@@ -939,8 +942,10 @@ class Planner:
         self.domain_decided: tuple[str, str] | None = None  # the note of rows whose domain and name disagree
         self.renamed_note: tuple[str, str] | None = None  # ... and of rows naming a company by a former name
         self.contact_renamed_note: tuple[str, str] | None = None  # ... a contact by a former e-mail or name
+        self.renamed_contact_keys: set[tuple[Any, ...]] = set()  # (the references resolved so)
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
+        self.shared_created: set[str] | None = None  # created_at values of several records (see by_own_id)
         self.ids_kept: bool | None = None  # every record made kept its export id (None: none made so)
         self.export_ids: dict[int, str] = {}  # record created by this file -> its id in the export read
         # the row's amount is in a currency besides the base: rows by currency (each needs a rate for totals)
@@ -982,10 +987,14 @@ class Planner:
         if not self.options.by_id:
             created = str(values.get("created_at") or "")
             if len(created) < 19 or created.endswith("T00:00:00") or not (text.isascii() and text.isdigit()) \
-                    or self.writer.is_created(self.table, int(text)):
-                return None
+                    or self.writer.is_created(self.table, int(text)) or self.writer.was_touched(self.table, int(text)):
+                return None  # (a row copied in the spreadsheet to add a record: the first one is the record)
             stored = self.store.one(f"SELECT created_at FROM {self.table} WHERE id = ?", (int(text),))
-            return int(text) if stored is not None and str(stored["created_at"]) == created else None
+            if stored is None or str(stored["created_at"]) != created:
+                return None
+            if self.shared_created is None:  # times several records share (one import made them all in a
+                self.shared_created = self.store.shared_created_times(self.table)  # second): no fingerprint
+            return None if created in self.shared_created else int(text)
         if not (text.isascii() and text.isdigit()) or self.store.one(
                 f"SELECT 1 FROM {self.table} WHERE id = ?", (int(text),)) is None:
             what = self.change_entity
@@ -1309,9 +1318,15 @@ class Planner:
                values.get("_contact_id"))
         pid = self.resolved_contacts.get(key)
         if pid is None:
+            said = self.tally.notes[self.contact_renamed_note] if self.contact_renamed_note else 0
             pid = self._contact_ref(values, line, company_id)
             if pid is not None:
                 self.resolved_contacts[key] = pid
+                if self.contact_renamed_note and self.tally.notes[self.contact_renamed_note] > said:
+                    self.renamed_contact_keys.add(key)  # (every row naming it so is counted in the note)
+        elif key in self.renamed_contact_keys:
+            assert self.contact_renamed_note is not None
+            self.tally.notes[self.contact_renamed_note] += 1
         return pid
 
     def _contact_ref(self, values: Row, line: int, company_id: int | None) -> int | None:
@@ -1498,8 +1513,8 @@ class Planner:
 
     def _extra_kept(self, current: Row) -> bool:
         """Whether the row's empty cells of extra columns leave values the record has for them."""
-        if not self.extra_keys or not current.get("extra"):
-            return False
+        if not self.extra_keys or not current.get("extra") or len(self.row_extra or ()) >= len(self.extra_keys):
+            return False  # (every extra column of the file has a cell in this row: none left a value)
         try:
             stored = json.loads(current["extra"])
         except ValueError:
@@ -1981,21 +1996,29 @@ class DealPlanner(Planner):
         current = self.writer.current("deals", rid) if rid is not None else None
         if current is None:
             raise conflict
-        if current["status"] != values.get("status"):
-            # the file read again after it moved the deal (it was updated since the row's export): unchanged
-            older = str(values.get("updated_at") or current["updated_at"]) < str(current["updated_at"])
-            if not (older and current["stage_id"] == conflict.info.id):
+        info, status = conflict.info, values.get("status")
+        read_again = current["status"] != status
+        if read_again:
+            # the file read again after it moved the deal: the deal is in the row's stage now, and had the row's
+            # status before (the change log says so); any other status is an edit against the stage: refused
+            if current["stage_id"] != info.id or not self.store.was_named("deal", current["id"], str(status),
+                                                                          "status"):
                 raise conflict
-        # what the old status left in the row goes: a won deal's won_at, 100% and "closed" for one reopened, the
-        # open deal's forecast category for one closed (a won_at typed for it stays)
-        stale = ("won_at", "lost_at", "forecast_category", "probability") if conflict.info.kind == "open" \
-            else ("forecast_category",)
+        elif current["status"] != "open" and info.kind != "open":
+            raise RowError(self.col("stage"), values.get("stage"), f"would make {current['status']} deal"
+                           f" {current['id']} {info.kind}: reopen it first (status open), as `deal {info.kind}`"
+                           " asks", line)
+        # what the old status left in the row goes (as stored, or all of it in a file read again): a reopened
+        # deal's won or lost date, reason, 100% or 0% and "closed"; a closed one's open forecast category
+        stale = ("won_at", "lost_at", "forecast_category", "probability", "lost_reason", "lost_category") \
+            if info.kind == "open" else ("forecast_category",)
         for key in stale:
-            values.pop(key, None)
-        values["status"] = conflict.info.kind
-        if current["stage_id"] != conflict.info.id:
+            if key in values and (read_again or str(values[key]) == str(current.get(key))):
+                del values[key]
+        values["status"] = info.kind
+        if current["stage_id"] != info.id:
             self.tally.notes[STAGE_DECIDES] += 1
-        return conflict.info, None
+        return info, None
 
     def _closing_stage(self, pid: int, status: str, line: int) -> StageInfo:
         info = self.closing.get((pid, status))
@@ -2780,13 +2803,14 @@ class ActivityPlanner(Planner):
             company_id = rel.contact_company.get(contact_id)
         done_at = values.get("done_at")
         done_today = False  # (a done task the file gives no date: done on the import day, which a re-import keeps)
-        if kind == "task" and done_at is None and status in DONE_WORDS:
+        done_early = False  # ... or a due day still ahead (done today at the latest: said when it is news)
+        derived_done = kind == "task" and done_at is None and status in DONE_WORDS  # (its day: a re-import keeps)
+        if derived_done:
             done_at = values.get("due_date") or values.get("occurred_at")
             if not done_at:
                 done_at, done_today = self.options.today.isoformat(), True
-            elif str(done_at)[:10] > self.options.today.isoformat():  # (done before its due day: today at the latest)
-                done_at, done_today = self.options.today.isoformat(), True
-                self.tally.notes[DONE_NOW] += 1
+            elif str(done_at)[:10] > self.options.today.isoformat():
+                done_at, done_today, done_early = self.options.today.isoformat(), True, True
         created = values.get("created_at")
         # a call or e-mail logged as a completed task (Salesforce's TaskSubtype) happened on its activity date (the
         # column a task's due date comes from), not on the day the record was made (a bulk load's)
@@ -2847,6 +2871,11 @@ class ActivityPlanner(Planner):
                 fields.pop("occurred_at")  # (the day it was first imported stays its day)
                 if done_today and current.get("done_at"):
                     fields.pop("done_at", None)
+            if derived_done and current.get("done_at"):  # done already: its done day stays (as the file has none)
+                fields.pop("done_at", None)
+                fields.pop("occurred_at", None)
+            elif done_early:
+                self.tally.notes[DONE_NOW] += 1
             if kind == "task" and current.get("done_at") and not fields.get("done_at"):
                 fields.pop("occurred_at", None)  # done since the file was written: it happened on its done day
             if "owner" in values:
@@ -2865,6 +2894,8 @@ class ActivityPlanner(Planner):
             return self.update("activities", current, fields)
         owner = self.owner(values)
         now = self.writer.now
+        if done_early:
+            self.tally.notes[DONE_NOW] += 1
         self.keep_export_id()
         aid = self.writer.create("activities", {
             "kind": kind, "subject": subject, "body": values.get("body"), "outcome": values.get("outcome"),

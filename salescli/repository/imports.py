@@ -250,6 +250,11 @@ class ImportStore(RepositoryBase):
             out.setdefault((nocase(r["title"]), r["company_id"]), []).append(r["id"])
         return out
 
+    def shared_created_times(self, table: str) -> set[str]:
+        """The created_at values more than one record of the table has (a bulk import's second)."""
+        rows = self.all(f"SELECT created_at FROM {table} GROUP BY created_at HAVING count(*) > 1")
+        return {str(r["created_at"]) for r in rows}
+
     def import_deals_titled(self, title: str) -> list[Row]:
         return self.all("SELECT id, title, company_id, contact_id FROM deals WHERE title = ? COLLATE NOCASE"
                         " ORDER BY id LIMIT 20", (title,))
