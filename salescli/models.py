@@ -34,9 +34,34 @@ def normalize_domain(value: str) -> str:
     text = text.split("/", 1)[0]
     if text.startswith("www."):
         text = text[4:]
+    if not text.isascii() or "xn--" in text:
+        # an internationalised name (münchen.de, or its xn--mnchen-3ya.de): checked in its ASCII form, kept in
+        # letters, so that it is one domain however written, and the one of an e-mail at münchen.de
+        try:
+            ascii_form = text.encode("idna").decode("ascii")
+            letters = ascii_form.encode("ascii").decode("idna")
+        except UnicodeError:
+            raise ValueError("is not a domain name (example: acme.io)") from None
+        if not DOMAIN_RE.match(ascii_form):
+            raise ValueError("is not a domain name (example: acme.io)")
+        return letters.lower()
     if not DOMAIN_RE.match(text):
         raise ValueError("is not a domain name (example: acme.io)")
     return text
+
+
+def as_domain(text: str) -> str | None:
+    """The text as a stored domain when it is a bare domain name ('Acme.io' -> 'acme.io', 'MÜNCHEN.de' ->
+    'münchen.de'), else None."""
+    lowered = text.strip().lower()
+    if DOMAIN_RE.match(lowered) and "xn--" not in lowered:
+        return lowered
+    if (lowered.isascii() and "xn--" not in lowered) or not re.fullmatch(r"[^\s/@:]+\.[^\s/@:]+", lowered):
+        return None
+    try:
+        return normalize_domain(lowered)
+    except ValueError:
+        return None
 
 
 def normalize_email(value: str) -> str:

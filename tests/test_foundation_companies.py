@@ -424,3 +424,13 @@ def test_a_domain_its_contacts_write_from_names_a_company_without_one(ok: Run, c
     ok("company", "edit", "1", "--domain", "globex.com")
     res = ok("deal", "add", "Globex deal", "--company", "globex.com")
     assert res.stderr == "added deal 1 Globex deal (Prospecting)\n"
+
+
+def test_an_internationalised_domain_is_one_domain_however_written(ok: Run, cli: Run) -> None:
+    """münchen.de was refused (while ana@münchen.de was an e-mail): kept in letters, its xn-- form the same one."""
+    ok("company", "add", "Stadtwerke", "--domain", "MÜNCHEN.de")
+    assert json.loads(ok("company", "show", "xn--mnchen-3ya.de", "-f", "json").stdout)["domain"] == "münchen.de"
+    res = cli("company", "add", "Other", "--domain", "https://www.xn--mnchen-3ya.de/")
+    assert (res.exit_code, res.stderr) == (1, "Error: domain münchen.de is already used by company 1 Stadtwerke\n")
+    res = cli("company", "add", "Bad", "--domain", "mü..de")
+    assert res.exit_code == 2 and 'domain "mü..de" is not a domain name' in res.stderr

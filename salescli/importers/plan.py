@@ -1559,9 +1559,9 @@ def _as_domain(text: str) -> str | None:
     lowered = text.strip().lower()
     if "." not in lowered or " " in lowered:
         return None
-    from salescli.models import DOMAIN_RE
+    from salescli.models import as_domain
 
-    return lowered if DOMAIN_RE.match(lowered) else None
+    return as_domain(lowered)
 
 
 def _name_from_email(email: str) -> str:

@@ -101,13 +101,13 @@ def company_by_name_or_create(repo: Repository, ref: str, owner: str | None) -> 
         raise NotFound(f'company "{ref.strip()}" not found; did you mean {meant}?',
                        hint=f"to create a company named {ref.strip()}, add it first:"
                             f" salescli company add {shlex.quote(ref.strip())}")
-    from salescli.models import DOMAIN_RE, normalize_domain
+    from salescli.models import as_domain, normalize_domain
 
     try:  # a domain or web address names a new company by its domain, and is its domain
         domain: str | None = normalize_domain(ref)
     except ValueError:
         domain = None
-    if domain is not None and not DOMAIN_RE.match(ref.strip().lower()) and "://" not in ref and "www." not in ref:
+    if domain is not None and as_domain(ref) is None and "://" not in ref and "www." not in ref:
         domain = None
     web_address = "://" in ref or ref.strip().lower().startswith("www.")  # (named by its domain, not its URL)
     if domain is not None:  # Globex has no domain yet, but its people write from globex.com: that is Globex

@@ -78,7 +78,7 @@ def find_company(repo: Repository, ref: str) -> Row | None:
         row = repo.company(rid)
         if row is not None:
             return row
-    from salescli.models import DOMAIN_RE, normalize_domain  # lazily: listing without a reference needs no pydantic
+    from salescli.models import as_domain, normalize_domain  # lazily: listing without a reference needs no pydantic
 
     lowered = ref.lower()
     if "://" in lowered or lowered.startswith("www.") or lowered.endswith("/"):  # as a domain is stored
@@ -86,7 +86,9 @@ def find_company(repo: Repository, ref: str) -> Row | None:
             lowered = normalize_domain(lowered)
         except ValueError:
             pass
-    if DOMAIN_RE.match(lowered):
+    domain = as_domain(lowered)
+    if domain is not None:
+        lowered = domain
         row = repo.company_by_domain(lowered)
         if row is not None:
             return row
