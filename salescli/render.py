@@ -15,6 +15,7 @@ import os
 import re
 import stat
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -226,31 +227,35 @@ def open_beside(target: Path, option: str, nothing: str = "no file written") -> 
 
 def sweep_stale_temporaries(final: Path) -> None:
     """Remove the temporary files a salescli killed while writing final left beside it (SIGKILL, a power cut:
-    `.out.csv.4242.tmp`, `.b.db.tmp4242` and its journal), each once its process is gone; a cron job killed
-    every day would otherwise pile them up. Another salescli writing it now (alive) keeps its own."""
-    pattern = re.compile(rf"\.{re.escape(final.name)}\.(?:(\d+)\.tmp|tmp(\d+))(?:-journal|-wal|-shm)?")
+    `.out.csv.4242.tmp`, `.b.db.tmp4242` and its journal): only this user's, untouched for an hour, and whose
+    process is gone; a cron job killed every day would otherwise pile them up. (A live writer touches its file
+    all the time; an hour also covers a process of that number in another container or on another host.)"""
+    number = r"([0-9]{1,7})"
+    pattern = re.compile(rf"\.{re.escape(final.name)}\.(?:{number}\.tmp|tmp{number})(?:-journal|-wal|-shm)?")
     try:
-        names = [entry.name for entry in os.scandir(final.parent) if entry.name.startswith(f".{final.name}.")]
+        entries = [e for e in os.scandir(final.parent) if e.name.startswith(f".{final.name}.")]
     except OSError:
         return
-    for name in names:
-        found = pattern.fullmatch(name)
+    now = time.time()
+    for entry in entries:
+        found = pattern.fullmatch(entry.name)
         if found is None:
             continue
-        pid = int(found.group(1) or found.group(2))
-        if pid == os.getpid():
-            continue
         try:
-            os.kill(pid, 0)
-            continue  # alive (or another user's: not ours to judge)
-        except ProcessLookupError:
-            pass
-        except OSError:
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or now - info.st_mtime < 3600:
+                continue
+            pid = int(found.group(1) or found.group(2))
+            if pid == os.getpid():
+                continue
+            try:
+                os.kill(pid, 0)
+                continue  # alive
+            except ProcessLookupError:
+                pass
+            os.unlink(entry.path)
+        except (OSError, OverflowError, ValueError):
             continue
-        try:
-            (final.parent / name).unlink()
-        except OSError:
-            pass
 
 
 class HeldStdout:

@@ -528,3 +528,17 @@ def test_every_row_naming_a_contact_by_its_former_e_mail_is_counted(ok: Run, tmp
     res = ok("import", "activities", str(path))
     assert ("note: 2 rows name contacts by their former e-mails or names (the first: contact 1, \"jo@x.com\", now"
             ' "jo@y.com"): linked to them') in res.stderr.splitlines()
+
+
+def test_a_renamed_record_of_a_bulk_import_is_new_and_said_with_by_id(ok: Run, tmp_path: Path) -> None:
+    """Records one import made share their created_at: no fingerprint, so a renamed one is a new record, and the
+    note names --by-id, which renames it."""
+    ok("import", "companies", str(write(tmp_path, "c.csv", "name\nAcme\nGlobex\nInitech\n")), today=None)
+    path = tmp_path / "companies.csv"
+    ok("export", "companies", "-o", str(path))
+    _edit_csv(path, lambda r: r.update(name="Acme Holdings") if r["name"] == "Acme" else None)
+    res = ok("import", "companies", str(path), "--dry-run", today=None)
+    assert ("note: 1 row has the id and created_at of company 1 here (which other records made with it share): a new"
+            " company (line 2; if it is that company edited, import the file with --by-id)") in res.stderr.splitlines()
+    assert "1 created, 0 updated, 2 unchanged" in res.stderr
+    assert "0 created, 1 updated, 2 unchanged" in ok("import", "companies", str(path), "--by-id", today=None).stderr

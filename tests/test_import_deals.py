@@ -1919,7 +1919,7 @@ def test_an_empty_extra_cell_keeps_the_value_said_and_edit_extra_changes_or_remo
     assert said == [(1, "extra.Region: EMEA → ∅"), (2, "extra.Region: APAC → APJ; extra.Partner: ∅ → Globex")]
 
 
-def test_spreadsheet_text_marks_are_no_part_of_a_value(ok: Run, tmp_path: Path) -> None:
+def test_spreadsheet_text_marks_are_no_part_of_a_value(ok: Run, cli: Run, tmp_path: Path) -> None:
     """'1200 and '2026-12-05 (a spreadsheet's mark for text), ="0123" (Excel's way to keep a leading zero) and a
     JSON list of tags read as the values they carry; a text field keeps an apostrophe a name may have."""
     path = write(tmp_path, "d.csv", "title,amount,close date,tags,Phone\n"
@@ -1928,6 +1928,11 @@ def test_spreadsheet_text_marks_are_no_part_of_a_value(ok: Run, tmp_path: Path) 
     deal = json.loads(ok("deal", "show", "1", "-f", "json").stdout)
     assert (deal["title"], deal["amount"], deal["expected_close"], deal["tags"], deal["extra"]) == (
         "'Tis the season", 1200, "2026-12-05", ["vip", "emea"], {"Phone": "0123"})
+    res = cli("import", "deals", str(write(tmp_path, "n.csv", "title,amount,notes\nY,'-1200,'Tis\n")))
+    assert res.stderr.splitlines()[0] == 'Error: n.csv:2: amount "-1200" is negative: amounts must be 0 or more'
+    ok("import", "deals", str(write(tmp_path, "t.csv", "title,notes,tags\nZ,'Tis the season,'90s\n")))
+    assert sql(ok, "SELECT notes, tags FROM deals WHERE title = 'Z'") == [{"notes": "'Tis the season",
+                                                                          "tags": '["\'90s"]'}]
 
 
 def test_a_completed_column_of_yes_and_no_marks_tasks_done_or_open(ok: Run, tmp_path: Path) -> None:
@@ -1946,3 +1951,14 @@ def test_an_amount_column_naming_its_currency_gives_it(ok: Run, tmp_path: Path, 
     path = write(tmp_path, "d.csv", f"title,company,{header}\nA,Acme,1200\n")
     ok("import", "deals", str(path), "--map", f"{header}=amount")
     assert sql(ok, "SELECT amount_minor, currency FROM deals") == [{"amount_minor": 120000, "currency": currency}]
+
+
+def test_undo_of_a_task_marked_done_gives_its_contact_the_last_activity_it_had(ok: Run, tmp_path: Path) -> None:
+    ok("contact", "add", "Cheryl", "--email", "cheryl@x.com")
+    open_task = "kind,subject,due date,email,status\ntask,Send terms,2026-11-20,cheryl@x.com,{}\n"
+    ok("import", "activities", str(write(tmp_path, "t1.csv", open_task.format("Not started"))))
+    ok("import", "activities", str(write(tmp_path, "t2.csv", open_task.format("Completed"))))
+    assert sql(ok, "SELECT last_activity_at FROM contacts") == [{"last_activity_at": "2026-11-20"}]
+    ok("import", "undo", "2", "--yes")
+    assert sql(ok, "SELECT last_activity_at FROM contacts") == [{"last_activity_at": None}]
+    assert sql(ok, "SELECT done_at FROM activities") == [{"done_at": None}]

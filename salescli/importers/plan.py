@@ -500,12 +500,12 @@ class RowReader:
             if not text:
                 continue
             if text[0] == "'":
-                escaped = text[1:2] == "'"  # (salescli's own '' for a value that starts with ')
-                text = restore_cell(text)
-                if name in self.typed and not escaped:  # a spreadsheet's text mark: '1200, '2026-01-05
-                    text = text[1:].strip()
-                    if not text:
+                restored = restore_cell(text)  # (salescli's own export: '=..., '-5, '' for a value starting so)
+                if name in self.typed and restored == text:  # a spreadsheet's text mark: '1200, '2026-01-05
+                    restored = text[1:].strip()
+                    if not restored:
                         continue
+                text = restored
             elif text[0] == "=":
                 text = _unwrapped(text)
                 if not text:
@@ -946,6 +946,7 @@ class Planner:
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
         self.shared_created: set[str] | None = None  # created_at values of several records (see by_own_id)
+        self.copy_note: tuple[str, str] | None = None  # ... and the note of rows made new records for it
         self.ids_kept: bool | None = None  # every record made kept its export id (None: none made so)
         self.export_ids: dict[int, str] = {}  # record created by this file -> its id in the export read
         # the row's amount is in a currency besides the base: rows by currency (each needs a rate for totals)
@@ -1001,6 +1002,27 @@ class Planner:
             raise RowError("id", text, f"is not the id of a{'n' if what[0] in 'aeiou' else ''} {what} of this"
                            " database (--by-id updates the records an export's ids name)", line)
         return int(text)
+
+    def note_copy(self, values: Row, line: int) -> None:
+        """A new record from a row whose id and created_at are a record's here, which several records share (one
+        import made them in a second): no proof it is that record, edited, so a new one, said with --by-id."""
+        text = self.row_export_id
+        created = str(values.get("created_at") or "")
+        if self.options.by_id or not (text and text.isascii() and text.isdigit()) or len(created) < 19 \
+                or not self.shared_created or created not in self.shared_created:
+            return
+        stored = self.store.one(f"SELECT created_at FROM {self.table} WHERE id = ?", (int(text),))
+        if stored is None or str(stored["created_at"]) != created:
+            return
+        what = self.change_entity
+        if self.copy_note is None:
+            self.copy_note = (
+                f"row has the id and created_at of {what} {text} here (which other records made with it share): a"
+                f" new {what} (line {line}; if it is that {what} edited, import the file with --by-id)",
+                f"rows have the ids and created_at of records here (which other records made with them share): new"
+                f" records (the first, line {line}: {what} {text}; if they are those records edited, import the file"
+                " with --by-id)")
+        self.tally.notes[self.copy_note] += 1
 
     def keep_export_id(self) -> None:
         """The record this row creates keeps its id in salescli's own export when this database never had it
@@ -1513,13 +1535,15 @@ class Planner:
 
     def _extra_kept(self, current: Row) -> bool:
         """Whether the row's empty cells of extra columns leave values the record has for them."""
-        if not self.extra_keys or not current.get("extra") or len(self.row_extra or ()) >= len(self.extra_keys):
+        if not self.extra_keys or not current.get("extra"):
+            return False
+        given = {extra_fold(k) for k in self.row_extra or ()}
+        if self.extra_keys <= given:
             return False  # (every extra column of the file has a cell in this row: none left a value)
         try:
             stored = json.loads(current["extra"])
         except ValueError:
             return False
-        given = {extra_fold(k) for k in self.row_extra or ()}
         return isinstance(stored, dict) and any(
             v not in (None, "") and extra_fold(k) in self.extra_keys and extra_fold(k) not in given
             for k, v in stored.items())
@@ -1643,6 +1667,7 @@ class CompanyPlanner(Planner):
         owner = self.owner(values)
         now = self.writer.now
         self.note_company_twin(name)
+        self.note_copy(values, line)
         self.keep_export_id()
         cid = self.writer.create("companies", {
             "name": name, "domain": domain, "industry": values.get("industry"), "segment": values.get("segment"),
@@ -1755,6 +1780,7 @@ class ContactPlanner(Planner):
             return outcome
         owner = self.owner(values)
         now = self.writer.now
+        self.note_copy(values, line)
         self.keep_export_id()
         pid = self.writer.create("contacts", {
             "name": name, "email": email, "phone": values.get("phone"), "title": values.get("title"),
@@ -2330,6 +2356,7 @@ class DealPlanner(Planner):
         contact_id = self.contact_ref(values, line, company_id) if self.has_contact else None
         owner = self.owner(values)
         self.pending[key] = line
+        self.note_copy(values, line)
         self.keep_export_id()
         deal_id = self.writer.create_tuple("deals", (
             title, company_id, contact_id, stage.pipeline_id, stage.id, kind, minor, currency, probability,
@@ -2896,6 +2923,7 @@ class ActivityPlanner(Planner):
         now = self.writer.now
         if done_early:
             self.tally.notes[DONE_NOW] += 1
+        self.note_copy(values, line)
         self.keep_export_id()
         aid = self.writer.create("activities", {
             "kind": kind, "subject": subject, "body": values.get("body"), "outcome": values.get("outcome"),

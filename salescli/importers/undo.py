@@ -57,6 +57,7 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
         moved = repo.moved_since(batch_id, sorted({c["entity_id"] for c in deal_updates}))
         history = repo.undo_stage_history(batch_id, deal_updates, keep=moved)
         reverted = 0
+        refreshed: list[tuple[str, dict[str, Any]]] = []  # (a day an updated activity gave its records, links)
         for change in reversed(updates):
             table = TABLE_OF.get(change["entity"])
             if table is None:
@@ -78,6 +79,10 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
                 repo.record_change(change["entity"], change["entity_id"], "undo import",
                                    {k: current[k] for k in values}, values)
                 reverted += 1
+                day = after.get("done_at") or after.get("occurred_at")
+                if table == "activities" and day:  # (a task the batch marked done moved its records' last
+                    keys = ("deal_id", "contact_id", "company_id")  # activity: worked out again below)
+                    refreshed += [(str(day), {k: side.get(k, current[k]) for k in keys}) for side in (after, values)]
         created: dict[str, list[int]] = {}
         for change in changes:
             if change["action"] == "create":
@@ -103,7 +108,7 @@ def _undo(repo: Repository, batch_id: int, force: bool) -> dict[str, Any]:
                 ids, kept_users = repo.unowned_users(ids)
             if ids:
                 deleted[table] = repo.undo_delete(table, entity_sql, ids)
-        for day, links in touched:
+        for day, links in [*touched, *refreshed]:
             repo.forget_last_activity(day, links)
         # a pipeline the batch made and someone used since stays whole (a pipeline needs its won/lost stages)
         kept = repo.pipelines_in_use(created.get("pipelines", []))

@@ -5,6 +5,7 @@ Only the repository package knows tables, columns and SQL.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -423,20 +424,28 @@ class RepositoryBase:
                                       f" (quick_check: {problems[0]})",
                                       hint="run `salescli db check`; keep your earlier backups")
             os.chmod(tmp, 0o600)
-            if not replace:
+            if not replace and target.exists():  # (checked again at the link: another backup may be writing it)
+                raise RuleError(f"{target} already exists", hint="pass --force to overwrite it")
+            for suffix in SQLITE_COMPANIONS:  # (a file once there left them: SQLite would replay them on this)
+                target.with_name(target.name + suffix).unlink(missing_ok=True)
+            if replace:
+                os.replace(tmp, target)
+                return
+            try:
+                os.link(tmp, target)  # fails when the name was taken meanwhile: no check-then-rename race
+            except FileExistsError:
+                raise RuleError(f"{target} already exists", hint="pass --force to overwrite it") from None
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                    raise
+                # a file system without hard links (vfat): the name reserved first, then the rename onto it
                 try:
-                    os.link(tmp, target)  # (fails when the name is taken: no check-then-rename race)
+                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
                 except FileExistsError:
                     raise RuleError(f"{target} already exists", hint="pass --force to overwrite it") from None
-                except OSError:  # a file system without hard links: the rename, as with --force
-                    os.replace(tmp, target)
-                tmp.unlink(missing_ok=True)
-                for suffix in SQLITE_COMPANIONS:  # (a file once there left them: not the new one's)
-                    target.with_name(target.name + suffix).unlink(missing_ok=True)
+                os.replace(tmp, target)
                 return
-            for suffix in SQLITE_COMPANIONS:
-                target.with_name(target.name + suffix).unlink(missing_ok=True)
-            os.replace(tmp, target)
+            tmp.unlink(missing_ok=True)
         except BaseException as exc:
             for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in SQLITE_COMPANIONS)):
                 leftover.unlink(missing_ok=True)  # (the copy's own rollback journal, when the disk filled up)

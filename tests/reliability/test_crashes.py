@@ -167,7 +167,8 @@ def test_a_signal_while_salescli_starts_is_one_line_and_its_exit_code(crm: Sandb
 
 def test_temporary_files_of_a_killed_export_or_backup_are_swept_by_the_next(crm: Sandbox) -> None:
     """A salescli killed while writing `-o out.csv` or a backup leaves `.out.csv.PID.tmp` (`.b.db.tmpPID`): the
-    next run writing that file removes those whose process is gone, and keeps one a live process is writing."""
+    next run writing that file removes those an hour old whose process is gone; it keeps one a live process (or
+    one in another container: touched lately) is writing, and a name it never makes."""
     import subprocess
     import sys
 
@@ -175,9 +176,14 @@ def test_temporary_files_of_a_killed_export_or_backup_are_swept_by_the_next(crm:
                           text=True).stdout.strip()
     alive = str(os.getpid())
     stale = [f".out.csv.{gone}.tmp", f".b.db.tmp{gone}", f".b.db.tmp{gone}-journal"]
-    kept = [f".out.csv.{alive}.tmp", f".b.db.tmp{alive}"]
+    kept = [f".out.csv.{alive}.tmp", f".b.db.tmp{alive}", ".out.csv.99999999999999999999.tmp"]
+    hour_ago = time.time() - 3700
     for name in stale + kept:
         (crm.root / name).write_text("half")
+        os.utime(crm.root / name, (hour_ago, hour_ago))
+    young = f".out.csv.{gone}0.tmp" if len(gone) < 7 else ".out.csv.1.tmp"  # (a writer elsewhere: untouched)
+    (crm.root / young).write_text("being written")
+    kept.append(young)
     crm.ok("export", "companies", "-o", str(crm.root / "out.csv"))
     crm.ok("db", "backup", str(crm.root / "b.db"))
     left = sorted(p.name for p in crm.root.iterdir() if p.name.startswith((".out.csv", ".b.db")))
