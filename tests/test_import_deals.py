@@ -1962,3 +1962,13 @@ def test_undo_of_a_task_marked_done_gives_its_contact_the_last_activity_it_had(o
     ok("import", "undo", "2", "--yes")
     assert sql(ok, "SELECT last_activity_at FROM contacts") == [{"last_activity_at": None}]
     assert sql(ok, "SELECT done_at FROM activities") == [{"done_at": None}]
+
+
+def test_the_importing_user_made_as_the_default_owner_is_said(ok: Run, tmp_path: Path) -> None:
+    """`import batches` counted a user the summary never named: the one importing, made as every row's owner."""
+    res = ok("import", "companies", str(write(tmp_path, "c.csv", "name\nAcme\nGlobex\n")))
+    assert res.stderr.splitlines()[-1] == "added user (first mention): dana"
+    batches = json.loads(ok("import", "batches", "-f", "json").stdout)
+    assert sql(ok, "SELECT entity, count(*) AS n FROM changes WHERE batch_id = 1 GROUP BY entity") == [
+        {"entity": "company", "n": 2}, {"entity": "user", "n": 1}]
+    assert len(batches) == 1

@@ -1108,9 +1108,9 @@ class Planner:
                 self.known_users = list(self.relations.users.values())
             self.writer.ensure_user(owner)
             self.relations.users[fold(owner)] = spelled = owner
+            self.tally.new_users.append(owner)  # (the one importing too: `import batches` counts the user made)
             if fold(owner) == fold(self.writer.user or ""):
-                return spelled  # the one importing: no news
-            self.tally.new_users.append(owner)
+                return spelled
             meant = typo_of(owner, self.known_users)
             if meant is not None:  # imported as the file has it (an import records the source), but said
                 self.near["owner"].append((owner, meant))
