@@ -29,22 +29,29 @@ def _clean_optional(value: Any) -> Any:
 
 
 def normalize_domain(value: str) -> str:
-    text = value.strip().lower()
+    text = value.strip()
+    if not text.isascii():  # characters that show nothing (a zero-width space pasted with it) are no part of it
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
+    text = text.lower()
     text = re.sub(r"^[a-z]+://", "", text)
     text = text.split("/", 1)[0]
     if text.startswith("www."):
         text = text[4:]
-    if not text.isascii() or "xn--" in text:
-        # an internationalised name (münchen.de, or its xn--mnchen-3ya.de): checked in its ASCII form, kept in
-        # letters, so that it is one domain however written, and the one of an e-mail at münchen.de
+    if not text.isascii():
+        # an internationalised name (münchen.de): checked in its ASCII form, kept in letters; refused when that
+        # form would not read back as typed (Python's IDNA 2003 maps straße.de to strasse.de, another domain)
         try:
             ascii_form = text.encode("idna").decode("ascii")
             letters = ascii_form.encode("ascii").decode("idna")
         except UnicodeError:
             raise ValueError("is not a domain name (example: acme.io)") from None
+        if letters != text:
+            raise ValueError(f"is not a domain name salescli can check (its letters read back as {letters}); give"
+                             " its xn-- form") if DOMAIN_RE.match(ascii_form) else \
+                ValueError("is not a domain name (example: acme.io)")
         if not DOMAIN_RE.match(ascii_form):
             raise ValueError("is not a domain name (example: acme.io)")
-        return letters.lower()
+        return text
     if not DOMAIN_RE.match(text):
         raise ValueError("is not a domain name (example: acme.io)")
     return text
@@ -52,11 +59,11 @@ def normalize_domain(value: str) -> str:
 
 def as_domain(text: str) -> str | None:
     """The text as a stored domain when it is a bare domain name ('Acme.io' -> 'acme.io', 'MÜNCHEN.de' ->
-    'münchen.de'), else None."""
+    'münchen.de', an xn-- form as it is), else None."""
     lowered = text.strip().lower()
-    if DOMAIN_RE.match(lowered) and "xn--" not in lowered:
+    if DOMAIN_RE.match(lowered):
         return lowered
-    if (lowered.isascii() and "xn--" not in lowered) or not re.fullmatch(r"[^\s/@:]+\.[^\s/@:]+", lowered):
+    if lowered.isascii() or not re.fullmatch(r"[^\s/@:]+\.[^\s/@:]+", lowered):
         return None
     try:
         return normalize_domain(lowered)

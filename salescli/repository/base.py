@@ -443,7 +443,11 @@ class RepositoryBase:
                     os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
                 except FileExistsError:
                     raise RuleError(f"{target} already exists", hint="pass --force to overwrite it") from None
-                os.replace(tmp, target)
+                try:
+                    os.replace(tmp, target)
+                except BaseException:
+                    target.unlink(missing_ok=True)  # (the empty file that held the name)
+                    raise
                 return
             tmp.unlink(missing_ok=True)
         except BaseException as exc:
