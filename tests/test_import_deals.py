@@ -1983,3 +1983,11 @@ def test_a_done_flag_column_kept_in_extra_is_said_with_the_map_that_reads_it(ok:
     ok("import", "activities", str(path), "--map", "Is Completed=status")
     assert sql(ok, "SELECT subject, done_at FROM activities ORDER BY id") == [
         {"subject": "A", "done_at": "2026-11-20"}, {"subject": "B", "done_at": None}]
+
+
+def test_a_json_number_with_three_decimals_gets_no_decimal_comma_hint(cli: Run, tmp_path: Path) -> None:
+    res = cli("import", "deals", str(write(tmp_path, "a.json", '[{"title": "A", "amount": 12.345}]')))
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        4, 'Error: a.json:1: amount "12.345" has more decimals than an amount allows (2)')
+    res = cli("import", "deals", str(write(tmp_path, "a.csv", "title,amount\nA,12.345\n")))
+    assert res.stderr.splitlines()[0].endswith("; amounts like 1.234,56 need --decimal-comma")

@@ -519,6 +519,7 @@ def _run(repo: Repository, csv_file: CsvFile, mapping: Mapping, options: ImportO
     report.batch_id = batch_id
     writer = Writer(repo, TOUCHES[options.entity], rejects, BULK_TABLES[options.entity])
     planner: Planner = PLANNERS[options.entity](writer, options, mapping, tally, csv_file.name)
+    planner.from_json = csv_file.form != "csv"  # (its numbers are numbers: no decimal-comma hint)
     reader = RowReader(mapping, options.spec, parsers, tally, csv_file.name)
     chunk: list[ChunkRow] = []
     read = reader.read

@@ -944,6 +944,7 @@ class Planner:
         self.contact_renamed_note: tuple[str, str] | None = None  # ... a contact by a former e-mail or name
         self.renamed_contact_keys: set[tuple[Any, ...]] = set()  # (the references resolved so)
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
+        self.from_json = False  # the file is JSON (set by the import): its numbers were written as numbers
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
         self.shared_created: set[str] | None = None  # created_at values of several records (see by_own_id)
         self.copy_note: tuple[str, str] | None = None  # ... and the note of rows made new records for it
@@ -2099,7 +2100,9 @@ class DealPlanner(Planner):
             return parse_amount(text, currency, self.base_currency, self.decimal_comma)
         except InvalidValue as exc:
             reason = exc.reason
-            if not self.decimal_comma and ("misplaced thousands separators" in reason or "ambiguous" in reason
+            if self.from_json:
+                pass  # (a JSON number: 12.345 is no European 12.345,00)
+            elif not self.decimal_comma and ("misplaced thousands separators" in reason or "ambiguous" in reason
                                            or ("more decimals" in reason and _DOTTED_THOUSANDS_RE.fullmatch(text))):
                 reason += "; amounts like 1.234,56 need --decimal-comma"
             elif self.decimal_comma and "more decimals" in reason \
