@@ -28,11 +28,16 @@ def _clean_optional(value: Any) -> Any:
     return value
 
 
-def normalize_domain(value: str) -> str:
+def _visible(value: str) -> str:
+    """The text stripped, without characters that show nothing (a zero-width space pasted with an address)."""
     text = value.strip()
-    if not text.isascii():  # characters that show nothing (a zero-width space pasted with it) are no part of it
+    if not text.isascii():
         text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
-    text = text.lower()
+    return text
+
+
+def normalize_domain(value: str) -> str:
+    text = _visible(value).lower()
     text = re.sub(r"^[a-z]+://", "", text)
     text = text.split("/", 1)[0]
     if text.startswith("www."):
@@ -72,9 +77,7 @@ def as_domain(text: str) -> str | None:
 
 
 def normalize_email(value: str) -> str:
-    text = value.strip()
-    if not text.isascii():  # characters that show nothing (a zero-width space pasted with it) are no part of it
-        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
+    text = _visible(value)
     if text.lower().startswith("mailto:"):
         text = text[7:]
     if not EMAIL_RE.match(text):

@@ -110,7 +110,7 @@ HISTORY_KEPT = ("existing deal's stage history differs from its stage_history ce
                 " (history only grows by stage changes)")
 ACTIVITY_KINDS = ("call", "email", "meeting", "note", "task")
 CONTACT_STATUSES = ("lead", "prospect", "customer", "churned")
-DONE_WORDS = frozenset({"done", "completed", "complete", "closed", "finished", "yes", "y", "true", "1"})
+DONE_WORDS = frozenset({"done", "completed", "complete", "closed", "finished", "yes", "y", "true", "1", "x", "✓"})
 NOT_DONE_WORDS = frozenset({"not started", "open", "in progress", "waiting on someone else", "deferred",
                             "pending", "to do", "todo", "no", "n", "false", "0", ""})
 RECURRING = {"none": "none", "no": "none", "one-off": "none", "once": "none", "month": "month", "monthly": "month",
@@ -375,10 +375,6 @@ def _unwrapped(text: str) -> str:
     return text
 
 
-# a task's done column written as a flag: done (no day: the due day, as a done status gives) or not
-_DONE_FLAGS = {"yes": True, "y": True, "true": True, "1": True, "x": True, "✓": True, "done": True,
-               "completed": True, "no": False, "n": False, "false": False, "0": False}
-
 # an activity's kind as people write it (salescli itself says "e-mail")
 _KIND_WORDS = {"e-mail": "email", "mail": "email", "phone call": "call", "phone": "call", "todo": "task",
                "to-do": "task", "to do": "task"}
@@ -524,8 +520,9 @@ class RowReader:
                 try:
                     values[name] = convert(text)
                 except InvalidValue as exc:
-                    if name == "done_at" and text.casefold() in _DONE_FLAGS:  # a Completed column of Yes/No
-                        if _DONE_FLAGS[text.casefold()] and "status" not in values:
+                    flag = text.casefold()
+                    if name == "done_at" and (flag in DONE_WORDS or flag in NOT_DONE_WORDS):  # Completed: Yes/No
+                        if flag in DONE_WORDS and "status" not in values:
                             values["status"] = "done"
                         continue
                     address = self._first_of_addresses(name, text, convert)
@@ -943,10 +940,12 @@ class Planner:
         self.renamed_note: tuple[str, str] | None = None  # ... and of rows naming a company by a former name
         self.contact_renamed_note: tuple[str, str] | None = None  # ... a contact by a former e-mail or name
         self.renamed_contact_keys: set[tuple[Any, ...]] = set()  # (the references resolved so)
+        self.renamed_contact: int | None = None  # (the one the reference being resolved found so)
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.from_json = False  # the file is JSON (set by the import): its numbers were written as numbers
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
         self.shared_created: set[str] | None = None  # created_at values of several records (see by_own_id)
+        self.row_shared_id: int | None = None  # ... the record of the row's id, had its created_at been its own
         self.copy_note: tuple[str, str] | None = None  # ... and the note of rows made new records for it
         self.ids_kept: bool | None = None  # every record made kept its export id (None: none made so)
         self.export_ids: dict[int, str] = {}  # record created by this file -> its id in the export read
@@ -996,7 +995,10 @@ class Planner:
                 return None
             if self.shared_created is None:  # times several records share (one import made them all in a
                 self.shared_created = self.store.shared_created_times(self.table)  # second): no fingerprint
-            return None if created in self.shared_created else int(text)
+            if created in self.shared_created:
+                self.row_shared_id = int(text)  # (said if the row makes a new record: keep_export_id)
+                return None
+            return int(text)
         if not (text.isascii() and text.isdigit()) or self.store.one(
                 f"SELECT 1 FROM {self.table} WHERE id = ?", (int(text),)) is None:
             what = self.change_entity
@@ -1004,34 +1006,26 @@ class Planner:
                            " database (--by-id updates the records an export's ids name)", line)
         return int(text)
 
-    def note_copy(self, values: Row, line: int) -> None:
-        """A new record from a row whose id and created_at are a record's here, which several records share (one
-        import made them in a second): no proof it is that record, edited, so a new one, said with --by-id."""
-        text = self.row_export_id
-        created = str(values.get("created_at") or "")
-        if self.options.by_id or not (text and text.isascii() and text.isdigit()) or len(created) < 19 \
-                or not self.shared_created or created not in self.shared_created:
-            return
-        stored = self.store.one(f"SELECT created_at FROM {self.table} WHERE id = ?", (int(text),))
-        if stored is None or str(stored["created_at"]) != created:
-            return
-        what = self.change_entity
-        if self.copy_note is None:
-            self.copy_note = (
-                f"row has the id and created_at of {what} {text} here (which other records made with it share): a"
-                f" new {what} (line {line}; if it is that {what} edited, import the file with --by-id)",
-                f"rows have the ids and created_at of records here (which other records made with them share): new"
-                f" records (the first, line {line}: {what} {text}; if they are those records edited, import the file"
-                " with --by-id)")
-        self.tally.notes[self.copy_note] += 1
-
-    def keep_export_id(self) -> None:
+    def keep_export_id(self, line: int) -> None:
         """The record this row creates keeps its id in salescli's own export when this database never had it
         (an export read into a new database: ids stay, and so do the links between the files). Whether every
-        record the file made kept its id is recorded with the batch (`kept_ids`), for hinted."""
+        record the file made kept its id is recorded with the batch (`kept_ids`), for hinted. A row whose id and
+        created_at are a record's here that other records share (see by_own_id) makes a new one: said, with
+        --by-id."""
         text = self.row_export_id
         kept = text is not None and text.isascii() and text.isdigit() and self.writer.keep_id(self.table, int(text))
         self.ids_kept = kept and self.ids_kept is not False
+        if self.row_shared_id is None:
+            return
+        what, rid = self.change_entity, self.row_shared_id
+        if self.copy_note is None:
+            self.copy_note = (
+                f"row has the id and created_at of {what} {rid} here (which other records made with it share): a"
+                f" new {what} (line {line}; if it is that {what} edited, import the file with --by-id)",
+                f"rows have the ids and created_at of records here (which other records made with them share): new"
+                f" records (the first, line {line}: {what} {rid}; if they are those records edited, import the file"
+                " with --by-id)")
+        self.tally.notes[self.copy_note] += 1
 
     def hinted(self, values: Row, hint: str, ids: list[int]) -> int | None:
         """Which of several same-name records (ids) the row means, by the id its salescli export gives for it
@@ -1069,6 +1063,7 @@ class Planner:
     def plan_one(self, line: int, cells: list[str], values: Row, extra: dict[str, str] | None) -> None:
         # salescli's own export: the row's id there (two records of one name are two ids, not duplicates)
         self.row_export_id = values.pop("_export_id", None)
+        self.row_shared_id = None
         self.row_foreign = None
         self.row_values = values
         self.row_extra = extra
@@ -1341,15 +1336,14 @@ class Planner:
                values.get("_contact_id"))
         pid = self.resolved_contacts.get(key)
         if pid is None:
-            said = self.tally.notes[self.contact_renamed_note] if self.contact_renamed_note else 0
+            self.renamed_contact = None
             pid = self._contact_ref(values, line, company_id)
             if pid is not None:
                 self.resolved_contacts[key] = pid
-                if self.contact_renamed_note and self.tally.notes[self.contact_renamed_note] > said:
-                    self.renamed_contact_keys.add(key)  # (every row naming it so is counted in the note)
-        elif key in self.renamed_contact_keys:
-            assert self.contact_renamed_note is not None
-            self.tally.notes[self.contact_renamed_note] += 1
+                if pid == self.renamed_contact:
+                    self.renamed_contact_keys.add(key)
+        if key in self.renamed_contact_keys and self.contact_renamed_note is not None:
+            self.tally.notes[self.contact_renamed_note] += 1  # (every row naming it so)
         return pid
 
     def _contact_ref(self, values: Row, line: int, company_id: int | None) -> int | None:
@@ -1400,10 +1394,10 @@ class Planner:
             raise RowError(self.col(field), ref, "is not a known contact (--no-create is set)", line)
         return self.create_contact(ref, None, company_id, line)
 
-    def _contact_renamed_from(self, values: Row, ref: str, field: str, say: bool = True) -> int | None:
+    def _contact_renamed_from(self, values: Row, ref: str, field: str) -> int | None:
         """The contact salescli's export names by its id (`contact_id`) and by the e-mail or name it had then,
-        changed since (contacts.csv imported first): that contact, said, rather than a new one of the old
-        e-mail or name."""
+        changed since (contacts.csv imported first): that contact (said by contact_ref), rather than a new one of
+        the old e-mail or name."""
         text = values.get("_contact_id")
         if not (text and text.isascii() and text.isdigit()):
             return None
@@ -1412,15 +1406,13 @@ class Planner:
         what = "email" if field == "email" else "name"
         if row is None or fold(row[what] or "") == fold(ref) or not self.store.was_named("contact", pid, ref, what):
             return None
-        said = "e-mail" if what == "email" else "name"
-        if not say:
-            return pid
         if self.contact_renamed_note is None:
+            said = "e-mail" if what == "email" else "name"
             self.contact_renamed_note = (
                 f'row names contact {pid} by its former {said} "{ref}": linked to it (now "{row[what]}")',
                 f'rows name contacts by their former e-mails or names (the first: contact {pid}, "{ref}", now'
                 f' "{row[what]}"): linked to them')
-        self.tally.notes[self.contact_renamed_note] += 1
+        self.renamed_contact = pid
         return pid
 
     def _name_only_matches(self, name: str, company_id: int | None) -> list[int]:
@@ -1479,7 +1471,7 @@ class Planner:
                 raise err
             known = bool(ids)
         if not known and not self.options.create_missing and self._contact_renamed_from(
-                values, email if "@" in ref else ref, "email" if "@" in ref else "name", say=False) is None:
+                values, email if "@" in ref else ref, "email" if "@" in ref else "name") is None:
             raise RowError(self.col(field), ref, "is not a known contact (--no-create is set)", line)
 
     def create_contact(self, name: str, email: str | None, company_id: int | None, line: int) -> int:
@@ -1668,8 +1660,7 @@ class CompanyPlanner(Planner):
         owner = self.owner(values)
         now = self.writer.now
         self.note_company_twin(name)
-        self.note_copy(values, line)
-        self.keep_export_id()
+        self.keep_export_id(line)
         cid = self.writer.create("companies", {
             "name": name, "domain": domain, "industry": values.get("industry"), "segment": values.get("segment"),
             "territory": values.get("territory"), "owner": owner, "tags": _json_tags(values.get("tags")),
@@ -1781,8 +1772,7 @@ class ContactPlanner(Planner):
             return outcome
         owner = self.owner(values)
         now = self.writer.now
-        self.note_copy(values, line)
-        self.keep_export_id()
+        self.keep_export_id(line)
         pid = self.writer.create("contacts", {
             "name": name, "email": email, "phone": values.get("phone"), "title": values.get("title"),
             "company_id": company_id, "owner": owner, "status": status or "lead", "source": values.get("source"),
@@ -2359,8 +2349,7 @@ class DealPlanner(Planner):
         contact_id = self.contact_ref(values, line, company_id) if self.has_contact else None
         owner = self.owner(values)
         self.pending[key] = line
-        self.note_copy(values, line)
-        self.keep_export_id()
+        self.keep_export_id(line)
         deal_id = self.writer.create_tuple("deals", (
             title, company_id, contact_id, stage.pipeline_id, stage.id, kind, minor, currency, probability,
             probability_set, category, category_set, expected_close, owner, get("source"), get("next_step"),
@@ -2926,8 +2915,7 @@ class ActivityPlanner(Planner):
         now = self.writer.now
         if done_early:
             self.tally.notes[DONE_NOW] += 1
-        self.note_copy(values, line)
-        self.keep_export_id()
+        self.keep_export_id(line)
         aid = self.writer.create("activities", {
             "kind": kind, "subject": subject, "body": values.get("body"), "outcome": values.get("outcome"),
             "deal_id": deal_id, "contact_id": contact_id, "company_id": company_id, "owner": owner,
