@@ -233,6 +233,76 @@ def test_map_files_layer_in_order(ok: Run, tmp_path: Path) -> None:
         == [{"owner": "kim", "stage": "Proposal"}, {"owner": "kim", "stage": "Won"}]
 
 
+def test_a_map_file_column_the_file_lacks_is_refused_when_its_field_goes_unread(cli: Run, ok: Run, db: Path,
+                                                                                 tmp_path: Path) -> None:
+    ok("init")
+    path = write(tmp_path, "d.csv", "Opportunity,Phase,Closing\nA,Offen,2027-01-05\nB,Zu,2026-11-02\n")
+    typo = write(tmp_path, "typo.toml", '[columns]\n"Opportunity" = "title"\n"Phse" = "stage"\n'
+                                        '"Closing" = "expected_close"\n[values.stage]\nZu = "Won"\n')
+    before = digest(db)
+    res = cli("import", "deals", str(path), "--map-file", str(typo))
+    assert res.exit_code == 4 and digest(db) == before
+    assert res.stderr == ('Error: d.csv: map file typo.toml maps column "Phse" to stage, which the file does not'
+                          ' have\nHint: did you mean "Phase"? columns: "Opportunity", "Phase", "Closing"\n')
+    # a map file listing the headers of several exports: a column another one fills, or one for extra, may be absent
+    both = write(tmp_path, "both.json", json.dumps({"deals": {"columns": {
+        "Opportunity": "title", "Deal Name": "title", "Phase": "stage", "Notes": "extra", "Closing": "expected_close"},
+        "values": {"stage": {"Offen": "Qualification", "Zu": "Won"}}}}))
+    ok("import", "deals", str(path), "--map-file", str(both))
+    assert [r["status"] for r in sql(ok, "SELECT status FROM deals ORDER BY id")] == ["open", "won"]
+    # the top level of a map file with tables per entity is for every file: a column there may be missing
+    shared = write(tmp_path, "shared.json", json.dumps({"columns": {"Rep": "owner"},
+                                                        "deals": {"columns": {"Opportunity": "title"}}}))
+    ok("import", "deals", str(write(tmp_path, "e.csv", "Opportunity\nC\n")), "--map-file", str(shared))
+
+
+def test_map_file_values_must_be_text(cli: Run, db: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,Rep\nA,Ann Able\n")
+    for body, error in [
+        ({"defaults": {"source": None}}, "defaults.source must be text, not null"),
+        ({"values": {"owner": {"Ann Able": None}}}, "values.owner.Ann Able must be text, not null"),
+        ({"defaults": {"lost_reason": False}}, "defaults.lost_reason must be text, not false"),
+        ({"columns": {"Rep": None}}, "columns.Rep must be text, not null"),
+        ({"entry_stage": ["Proposal"]}, "entry_stage must be text, not list"),
+    ]:
+        mapping = write(tmp_path, "m.json", json.dumps(body))
+        res = cli("import", "deals", str(path), "--map-file", str(mapping))
+        assert (res.exit_code, res.stderr) == (2, f"Error: map file m.json: {error}\n")
+        assert not db.exists()
+    mapping = write(tmp_path, "n.json", json.dumps({"defaults": {"amount": 1200}}))  # a number is its text
+    cli("import", "deals", str(path), "--map-file", str(mapping))
+    assert sql(cli, "SELECT amount_minor FROM deals") == [{"amount_minor": 120000}]
+
+
+def test_a_later_map_wins_however_the_column_is_spelt(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "title,Client\nA,Acme\n")
+    first = write(tmp_path, "first.toml", '[columns]\n"Client" = "company"\n')
+    later = write(tmp_path, "later.toml", '[columns]\n"CLIENT" = "source"\n')
+
+    def used(*options: str) -> list[str]:
+        plan = ok("import", "deals", str(path), "--map-file", str(first), *options, "--dry-run").stdout
+        return next(line.split() for line in plan.splitlines() if line.strip().startswith("Client"))
+
+    assert used("--map", "client=source") == ["Client", "source", "--map"]
+    assert used("--map-file", str(later)) == ["Client", "source", "map", "file", "later.toml"]
+
+
+def test_an_entry_stage_that_is_no_open_stage_is_refused(cli: Run, ok: Run, tmp_path: Path) -> None:
+    ok("init")
+    path = write(tmp_path, "d.csv", "title,stage\nA,Won\n")
+    for stage, what in [("Nowhere", "no stage of any pipeline"), ("won", "a won stage")]:
+        mapping = write(tmp_path, "e.json", json.dumps({"deals": {"entry_stage": stage}}))
+        res = cli("import", "deals", str(path), "--map-file", str(mapping))
+        assert res.exit_code == 2
+        assert res.stderr == (f'Error: map file e.json: entry_stage "{stage}" is {what}\nHint: name an open stage:'
+                              " Needs Analysis, Negotiation, Proposal, Prospecting, Qualification\n")
+    assert sql(ok, "SELECT count(*) AS n FROM deals") == [{"n": 0}]
+    mapping = write(tmp_path, "e.json", json.dumps({"deals": {"entry_stage": "needs analysis"}}))
+    ok("import", "deals", str(path), "--map-file", str(mapping))
+    assert sql(ok, "SELECT s.name FROM stage_history h JOIN stages s ON s.id = h.to_stage_id ORDER BY h.id") == [
+        {"name": "Prospecting"}, {"name": "Needs Analysis"}, {"name": "Won"}]
+
+
 # -- values -----------------------------------------------------------------------------------------------
 def test_ambiguous_dates_name_the_column_and_lines(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
     ok("init")
@@ -1817,17 +1887,24 @@ def test_new_companies_and_owners_a_slip_from_another_in_the_same_file_are_noted
     values = write(tmp_path, "m.json", '{"values": {"company": {"Acme Corp.": "Acme Corp"}}}')
     res = ok("import", "deals", str(path), "--map-file", str(values))
     assert "also created 1 company (line 2: Acme Corp)\n" in res.stderr
-    path.write_text("Deal Name,Associated Company\nD,Hooli; Hooli XYZ\n")  # HubSpot's several companies
-    assert ('note: 1 company "Hooli; Hooli XYZ" is new: one company, though ";" may join several (a HubSpot export'
-            ' does): check the file, or map the value to one of them\n') in ok("import", "deals", str(path)).stderr
-    # many: one line a kind, the first three named (not a line a name); names two slips apart are not one slip
+    # HubSpot's several associated companies: the first is the company, the cell kept (as several contacts are)
+    path.write_text("Deal Name,Associated Company\nD,Hooli; Hooli XYZ\nE,Smith; Jones LLP\n")
+    ok("company", "add", "Smith; Jones LLP")  # (unless a company has that name)
+    assert ("note: 1 row names several companies (a;b): the first is linked, the cell is kept in extra\n"
+            in ok("import", "deals", str(path)).stderr)
+    assert sql(ok, "SELECT d.title, c.name, d.extra FROM deals d JOIN companies c ON c.id = d.company_id"
+                   " WHERE d.title IN ('D', 'E') ORDER BY d.id") == [
+        {"title": "D", "name": "Hooli", "extra": '{"Associated Company": "Hooli; Hooli XYZ"}'},
+        {"title": "E", "name": "Smith; Jones LLP", "extra": None}]
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(path)).stderr
+    # many: one line a kind (not a line a name); names two slips apart are not one slip
     rows = "".join(f"E{i},A{i}; B{i},Rep Number{i:03d} Smith\n" for i in range(40))
     path.write_text("Deal Name,Associated Company,Deal owner\n" + rows + "F,Mary Chan Co,Mary Chan\n"
                     "G,Mark Chen Co,Mark Chen\n")
     res = ok("import", "deals", str(path), "--dry-run")
     assert res.stderr.count("note: ") == 1
-    assert ('note: 40 companies are new, one each, though ";" may join several (a HubSpot export does): "A0; B0",'
-            ' "A1; B1", "A2; B2" and 37 more: check the file, or map the values to one of them\n') in res.stderr
+    assert ("note: 40 rows name several companies (a;b): the first of each is linked, the cell is kept in extra\n"
+            in res.stderr)
 
 
 def test_a_new_company_whose_contact_writes_from_another_companys_domain_is_noted(ok: Run, tmp_path: Path) -> None:

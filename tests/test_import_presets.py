@@ -234,6 +234,23 @@ def test_hubspot_primary_associations_name_the_company_and_contact(ok, tmp_path)
         ("Delta", None, {"Associated Company": "Delta"})]
 
 
+def test_a_column_dropped_by_map_is_not_read_by_the_presets_derive(ok: Run, tmp_path: Path) -> None:
+    deals = tmp_path / "d.csv"
+    deals.write_text("Record ID,Deal Name,Deal Stage,Associated Company\n1,A,Closed Won,Acme Corp\n", encoding="utf-8")
+    ok("import", "deals", str(deals), "--preset", "hubspot", "--map", "Associated Company=-")
+    assert sql(ok, "SELECT company_id FROM deals") == [{"company_id": None}]
+    assert sql(ok, "SELECT count(*) AS n FROM companies") == [{"n": 0}]
+
+
+def test_hubspots_not_forecasted_category_is_omitted(ok: Run, tmp_path: Path) -> None:
+    deals = tmp_path / "d.csv"
+    deals.write_text("Record ID,Deal Name,Deal Stage,Amount,Forecast category\n1,F1,Contract Sent,1000,Commit\n"
+                     "2,F2,Qualified To Buy,1000,Not forecasted\n", encoding="utf-8")
+    ok("import", "deals", str(deals), "--preset", "hubspot")
+    assert sql(ok, "SELECT title, forecast_category FROM deals ORDER BY id") == [
+        {"title": "F1", "forecast_category": "commit"}, {"title": "F2", "forecast_category": "omitted"}]
+
+
 def test_a_salesforce_call_happened_on_its_activity_date_not_its_creation(ok: Run, tmp_path: Path) -> None:
     tasks = tmp_path / "Task.csv"
     tasks.write_text("Id,Subject,ActivityDate,Status,TaskSubtype,CreatedDate\n"

@@ -21,6 +21,7 @@ after an entity (``[deals]``, ``[companies]``...) overrides the top level for th
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -239,10 +240,14 @@ class MapSpec:
     derive_origin: dict[str, str] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
     entry_stage: str | None = None
+    entry_stage_origin: str = ""
     sources: list[str] = field(default_factory=list)
     strict_columns: set[str] = field(default_factory=set)  # named by --map: must exist in the file
+    # named by a map file for this entity: a file without the column, whose field no other column fills, is
+    # refused (a typo there would leave the field unread, unsaid)
+    expected_columns: set[str] = field(default_factory=set)
 
-    def merge(self, raw: dict[str, Any], entity: str, origin: str, *, strict: bool = False) -> None:
+    def merge(self, raw: dict[str, Any], entity: str, origin: str) -> None:
         """Lay a map-file dict over this spec: its top level, then its table for this entity."""
         self._check(raw, origin)
         layers = [raw]
@@ -252,14 +257,17 @@ class MapSpec:
                     raise UsageError(f"{origin}: [{key}] must be a table")
                 self._check(value, f"{origin} [{key}]")
                 layers.append(value)
+        # a map file's columns are for this file when in its table for the entity, or when it has no such tables
+        # (a file for one kind of export); a preset's list the headers of every version of its exports
+        for_entity = [] if origin.startswith("preset") else layers[1:] or layers
         fields = FIELDS[entity]
         for layer in layers:
             for column, target in (layer.get("columns") or {}).items():
-                target_text = str(target).strip()
-                self.columns[str(column).strip()] = check_target(target_text, entity, f"{origin} columns")
-                self.column_origin[str(column).strip()] = origin
-                if strict:
-                    self.strict_columns.add(str(column).strip())
+                column = str(column).strip()
+                self.set_column(column, check_target(_text(target, origin, f"columns.{column}"), entity,
+                                                     f"{origin} columns"), origin)
+                if any(layer is chosen for chosen in for_entity):
+                    self.expected_columns.add(column)
             for name, table in (layer.get("values") or {}).items():
                 if name not in fields:
                     raise UsageError(f"{origin}: values for unknown field \"{name}\" ({', '.join(fields)})")
@@ -267,16 +275,16 @@ class MapSpec:
                     raise UsageError(f"{origin}: values.{name} must map text to text")
                 current = self.values.setdefault(name, {})
                 for source, to in table.items():
-                    current[str(source).strip().casefold()] = str(to)
+                    current[str(source).strip().casefold()] = _text(to, origin, f"values.{name}.{source}")
             for name, template in (layer.get("derive") or {}).items():
                 if name not in fields:
                     raise UsageError(f"{origin}: derive for unknown field \"{name}\"")
-                self.derive[name] = str(template)
+                self.derive[name] = _text(template, origin, f"derive.{name}")
                 self.derive_origin[name] = origin
             for name, value in (layer.get("defaults") or {}).items():
                 if name not in fields:
                     raise UsageError(f"{origin}: default for unknown field \"{name}\"")
-                self.defaults[name] = str(value)
+                self.defaults[name] = _text(value, origin, f"defaults.{name}")
             if "date_format" in layer:
                 self.date_format = _date_format(layer["date_format"], origin)
             if "day_first" in layer:
@@ -290,8 +298,22 @@ class MapSpec:
                     raise UsageError(f"{origin}: decimal_comma must be true, false or absent")
                 self.decimal_comma = value
             if "entry_stage" in layer:
-                self.entry_stage = str(layer["entry_stage"]) if layer["entry_stage"] else None
+                stage = layer["entry_stage"]
+                self.entry_stage = _text(stage, origin, "entry_stage").strip() or None if stage is not None else None
+                self.entry_stage_origin = origin
         self.sources.append(origin)
+
+    def set_column(self, column: str, target: str, origin: str) -> None:
+        """Map a column, replacing an earlier choice for it however that was spelt (headers match loosely, so
+        "client" and "Client" are one column: the later choice wins)."""
+        key = loose_key(column)
+        for earlier in [c for c in self.columns if loose_key(c) == key]:
+            del self.columns[earlier]
+            self.column_origin.pop(earlier, None)
+            self.strict_columns.discard(earlier)
+            self.expected_columns.discard(earlier)
+        self.columns[column] = target
+        self.column_origin[column] = origin
 
     @staticmethod
     def _check(raw: dict[str, Any], origin: str) -> None:
@@ -302,6 +324,17 @@ class MapSpec:
         for key in ("columns", "values", "derive", "defaults"):
             if key in raw and not isinstance(raw[key], dict):
                 raise UsageError(f"{origin}: {key} must be a table of names")
+
+
+def _text(value: Any, origin: str, where: str) -> str:
+    """A map file's value that must be text (a number is read as its text; JSON's null or true is refused, not
+    stored as "None" or "True")."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    shown = json.dumps(value) if value is None or isinstance(value, bool) else type(value).__name__
+    raise UsageError(f"{origin}: {where} must be text, not {shown}")
 
 
 def check_target(target: str, entity: str, origin: str) -> str:
@@ -499,6 +532,7 @@ def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> M
     for i, h in enumerate(header):
         by_norm.setdefault(loose_key(h), i)
     notes: list[str] = []
+    absent: list[tuple[str, str]] = []  # (column, field) a map file names for this file, which it lacks
 
     # 1. explicit columns (preset < map file < --map; the merged dict already holds the last word)
     # the user's own choices first: a preset's mapping of the same field then yields (kept in extra)
@@ -511,6 +545,8 @@ def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> M
             if column in spec.strict_columns:
                 raise ImportRejected(f'{file_name}: --map names column "{column}", which the file does not have',
                                      hint="columns: " + ", ".join(f'"{h}"' for h in header))
+            if column in spec.expected_columns and target not in ("-", "extra") and not target.startswith("extra."):
+                absent.append((column, target))
             continue
         how = spec.column_origin.get(column, "map")
         if targets[index] is not None:
@@ -573,6 +609,14 @@ def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> M
             )
         targets[indexes[0]] = (name, None, "alias")
         taken[name] = indexes[0]
+    for column, name in absent:
+        if name not in taken and name not in spec.derive:
+            unread = [h for i, h in enumerate(header) if targets[i] is None]
+            close = difflib.get_close_matches(column, unread, n=1, cutoff=0.6)
+            raise ImportRejected(
+                f'{file_name}: {spec.column_origin[column]} maps column "{column}" to {name}, which the file does not'
+                ' have', hint=(f'did you mean "{close[0]}"? ' if close else "") + "columns: "
+                + ", ".join(f'"{h}"' for h in header))
 
     uses: list[ColumnUse] = []
     extra: list[tuple[int, str]] = []
@@ -591,8 +635,12 @@ def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> M
     for name, template in list(spec.derive.items()):
         if spec.derive_origin.get(name, "").startswith("preset ") and name not in taken:
             try:  # a preset's derive is for the export that has its columns; another view of it may not
-                template_columns(template, header, "")
+                read = template_columns(template, header, "")
             except ImportRejected:
+                del spec.derive[name]
+                continue
+            uses_of = [targets[i] for _, i in read]  # (a column the user dropped is not read by the preset either)
+            if any(t is not None and t[0] == "-" and not t[2].startswith("preset") for t in uses_of):
                 del spec.derive[name]
             continue
         if name in taken:
@@ -692,7 +740,6 @@ def build_spec(entity: str, *, preset: str | None = None, map_files: list[str] |
             raise UsageError(f'--map "{column}={target}": column "{given[key][0]}" is already mapped to'
                              f" {given[key][1]} by another --map; give one")
         given[key] = (column, target)
-        spec.columns[column] = target
-        spec.column_origin[column] = "--map"
+        spec.set_column(column, target, "--map")
         spec.strict_columns.add(column)
     return spec

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from salescli.errors import ImportRejected, InvalidValue, NotFound
+from salescli.errors import ImportRejected, InvalidValue, NotFound, UsageError
 from salescli.importers.mapping import (
     FIELDS,
     Mapping,
@@ -74,6 +74,8 @@ CHURNED_KEPT = ("churned contact of a won deal stays churned (the file does not 
 SEVERAL_ADDRESSES = ("row gives several e-mail addresses (a, b): the first is the e-mail, the cell is kept in extra",
                      "rows give several e-mail addresses (a, b): the first of each is the e-mail, the cell is kept in"
                      " extra")
+SEVERAL_COMPANIES = ("row names several companies (a;b): the first is linked, the cell is kept in extra",
+                     "rows name several companies (a;b): the first of each is linked, the cell is kept in extra")
 SEVERAL_CONTACTS = ("row names several contacts (a;b): the first is linked, the cell is kept in extra",
                     "rows name several contacts (a;b): the first of each is linked, the cell is kept in extra")
 MERGED_ROW = ("row describes a record merged into another since (company merge / contact merge): left as it is",
@@ -933,8 +935,7 @@ class Planner:
         self.known_users: list[str] | None = None
         # names the file makes that look like others (said once per kind, with the first few, by near_notes)
         self.near: dict[str, list[tuple[str, str]]] = {"owner": [], "owner_file": [], "company": [],
-                                                       "company_form": [], "company_domain": [], "joined": [],
-                                                       "named": []}
+                                                       "company_form": [], "company_domain": [], "named": []}
         self.new_owner_keys: dict[str, str] = {}  # a new full name with one letter dropped (or none) -> that name
         self.domain_decided: tuple[str, str] | None = None  # the note of rows whose domain and name disagree
         self.renamed_note: tuple[str, str] | None = None  # ... and of rows naming a company by a former name
@@ -1065,6 +1066,9 @@ class Planner:
         self.row_export_id = values.pop("_export_id", None)
         self.row_shared_id = None
         self.row_foreign = None
+        company = values.get("company")
+        if isinstance(company, str) and ";" in company:
+            extra = self._first_company(values, company, extra)
         self.row_values = values
         self.row_extra = extra
         try:
@@ -1077,6 +1081,18 @@ class Planner:
         setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)
         if self.row_foreign is not None:
             self.foreign[self.row_foreign] += 1
+
+    def _first_company(self, values: Row, cell: str, extra: dict[str, str] | None) -> dict[str, str] | None:
+        """A HubSpot export's several associated companies, "Globex;Initech" (unless a company has that name): the
+        first is the company, the whole cell kept in extra (as several contacts are)."""
+        first, _, rest = cell.partition(";")
+        if not (first.strip() and rest.strip()) or fold(cell) in self.relations.company_by_name:
+            return extra
+        values["company"] = first.strip()
+        self.tally.notes[SEVERAL_COMPANIES] += 1
+        if "company" in self.mapping.fields:  # (a derived one's columns are kept as they are)
+            extra = {**(extra or {}), self.mapping.column_of("company"): cell}
+        return extra
 
     def _as_written(self, err: RowError, cells: list[str]) -> None:
         """An error quotes the cell as the file has it ("Closed Won"), not as read for matching ("closed won")."""
@@ -1135,9 +1151,8 @@ class Planner:
             listed = ", ".join(how.format(a, b) for a, b in pairs[:3])
             return listed + (f" and {len(pairs) - 3} more" if len(pairs) > 3 else "")
 
-        quoted, quoted_pair = '"{0}"', '"{0}" beside "{1}"'  # (an f-string of Python 3.11 reuses no quote)
-        owners, in_file, twins, joined, named = (self.near[k] for k in ("owner", "owner_file", "company", "joined",
-                                                                        "named"))
+        quoted_pair = '"{0}" beside "{1}"'  # (an f-string of Python 3.11 reuses no quote)
+        owners, in_file, twins, named = (self.near[k] for k in ("owner", "owner_file", "company", "named"))
         if named:
             self.tally.notes[(f"new contact has no name in the file: named from its e-mail address"
                               f" ({shown(named, '{0} as {1}')}; contact edit --name)",
@@ -1183,12 +1198,6 @@ class Planner:
                 f'companies are new beside others named the same but for a legal form such as Inc:'
                 f' {shown(forms, quoted_pair)}: where one company, map the values (--map-file values:'
                 f' {{"company": {{"{a}": "{b}"}}}}) or merge them (company merge)')] += len(forms)
-        if joined:
-            self.tally.notes[(
-                f'company "{joined[0][0]}" is new: one company, though ";" may join several (a HubSpot export'
-                ' does): check the file, or map the value to one of them',
-                f'companies are new, one each, though ";" may join several (a HubSpot export does):'
-                f' {shown(joined, quoted)}: check the file, or map the values to one of them')] += len(joined)
 
     def duplicate_of(self, table: str, rid: int, line: int, how: str) -> RowError:
         first = self.writer.seen_line(table, rid)
@@ -1310,8 +1319,6 @@ class Planner:
             self.near["company_domain"].append((name, self.relations.company_names[cid]))
 
     def note_company_twin(self, name: str) -> None:
-        if ";" in name:  # HubSpot joins a record's several associated companies with ";"
-            self.near["joined"].append((name, ""))
         twin = self.relations.loose_twin(name)
         if twin is not None:  # created as the file has it (as an owner is), but said
             self.near["company_form" if twin[1] else "company"].append((name, twin[0]))
@@ -1853,6 +1860,7 @@ class DealPlanner(Planner):
         self.first: dict[int, StageInfo] = {}  # each pipeline's first open stage: where every deal starts
         self.closing: dict[tuple[int, str], StageInfo] = {}
         self._load_stages()
+        self._check_entry_stage()
         # what rows named, resolved once: (pipeline, stage, status) and (external id, domain, name) of a company
         self.stage_cache: dict[tuple[Any, ...], tuple[StageInfo, StageInfo | None]] = {}
         self.new_pipelines: list[int] = []  # created by this import (--create-stages)
@@ -1927,6 +1935,20 @@ class DealPlanner(Planner):
                 chosen = self.stages.get((pid, fold(self.options.spec.entry_stage)))
                 if chosen is not None and chosen.kind == "open":
                     self.entry[pid] = chosen
+
+    def _check_entry_stage(self) -> None:
+        """A map file's entry_stage must be an open stage of a pipeline here (else it would be ignored unsaid);
+        --create-stages may still make it from the file's stage column."""
+        spec = self.options.spec
+        if not spec.entry_stage or self.options.create_stages:
+            return
+        named = [info for (_pid, key), info in self.stages.items() if key == fold(spec.entry_stage)]
+        if any(info.kind == "open" for info in named):
+            return
+        what = f"a {named[0].kind} stage" if named else "no stage of any pipeline"
+        stages = sorted({i.name for i in self.stage_by_id.values() if i.kind == "open"})
+        raise UsageError(f'{spec.entry_stage_origin}: entry_stage "{spec.entry_stage}" is {what}',
+                         hint="name an open stage: " + ", ".join(stages))
 
     def plan_chunk(self, rows: list[ChunkRow]) -> None:
         good = [v for _, _, v, _ in rows if not isinstance(v, RowError)]

@@ -28,6 +28,8 @@ _CATEGORY_ALIASES = {
     "forecast": "commit",
     "omitted": "omitted",
     "omit": "omitted",
+    "not forecasted": "omitted",  # HubSpot's label for OMIT
+    "not forecast": "omitted",
     "closed": "closed",
     "closed won": "closed",
     "closed lost": "closed",
