@@ -1603,6 +1603,8 @@ def test_an_export_edited_to_a_later_stage_takes_that_stages_probability(ok: Run
     assert text.count(",Needs Analysis,") == 2
     exported.write_text(text.replace(",Needs Analysis,", ",Negotiation,"))  # moved on in the spreadsheet
     ok("import", "deals", str(exported))
+    # the same file again changes nothing (its 40 was the earlier stage's, not an edit: it did flip to 40 and back)
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(exported)).stderr
     deals = {d["title"]: d for d in json.loads(ok("deal", "list", "-f", "json").stdout)}
     # probability_set "no": it follows the stage, and the category the probability; a set one stays
     assert (deals["Globex"]["stage"], deals["Globex"]["probability"], deals["Globex"]["forecast_category"]) == (
@@ -1622,6 +1624,23 @@ def test_an_export_edited_to_a_later_stage_takes_that_stages_probability(ok: Run
     ok("import", "deals", str(exported))
     globex = next(d for d in json.loads(ok("deal", "list", "-f", "json").stdout) if d["title"] == "Globex")
     assert (globex["stage"], globex["probability"], globex["forecast_category"]) == ("Negotiation", 70, "best_case")
+    for _ in range(2):  # and stays so when the file is imported again (it flipped back to the stage's, and again)
+        assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(exported)).stderr
+    # a probability edited alone (its category still Negotiation's commit, as exported): the category follows it
+    assert rows[0]["title"] == "Globex"
+    rows[0].update(probability="40", probability_set="no", forecast_category="commit", forecast_category_set="no")
+    with exported.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    ok("import", "deals", str(exported))
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(exported)).stderr
+    assert sql(ok, "SELECT title, probability, probability_set, forecast_category, forecast_category_set FROM deals"
+                   " ORDER BY id") == [
+        {"title": "Globex", "probability": 40, "probability_set": 1, "forecast_category": "pipeline",
+         "forecast_category_set": 0},
+        {"title": "Own odds", "probability": 55, "probability_set": 1, "forecast_category": "best_case",
+         "forecast_category_set": 0}]
 
 
 def test_two_companies_of_one_name_export_and_import_back(ok: Run, cli: Run, tmp_path: Path) -> None:

@@ -2167,7 +2167,8 @@ class DealPlanner(Planner):
         closed = kind != "open"
         # salescli's own export says whether a deal's probability and category were set or followed its stage
         # ("no": the stage's, then): a row moved to another stage in a spreadsheet takes that stage's, unless
-        # the value itself was edited too (an existing deal's: see the update below)
+        # the value itself was edited too — told from the row alone (a value other than the one the stage it was
+        # exported in gives), so that the same file imported again changes nothing
         given = values.get("probability")
         given_category = values.get("forecast_category")
         follows = values.get("probability_set") is not None and not values.get("probability_set")
@@ -2177,18 +2178,25 @@ class DealPlanner(Planner):
             category, category_set = "closed", 0
         else:
             given_set = values.get("probability_set")
-            probability = stage.probability if given is None or follows else given
-            if given == 0 and stage.probability and not follows:
+            exported = stage.probability  # the probability the row's deal had when exported, when it followed
+            if (follows and given is not None and given != stage.probability) or (
+                    category_follows and given_category is not None):
+                exported = self._exported_stage(values, stage, line).probability
+            edited = follows and given is not None and given != exported
+            probability = stage.probability if given is None or (follows and not edited) else given
+            if given == 0 and stage.probability and (edited or not follows):
                 self.tally.notes[ZERO_PROBABILITY] += 1  # (new or updated: the file says so)
             probability_set = int(given is not None and given != stage.probability) if given_set is None \
-                else int(given_set)
-            category = self._category({**values, "forecast_category": None} if category_follows else values, line,
-                                      probability)
+                else int(given_set) or int(edited)
+            category = self._category(values, line, probability)
             if values.get("forecast_category_set") is None:
                 category_set = int("forecast_category" in values
                                    and category != default_forecast_category(probability))
+            elif category_follows and category in (default_forecast_category(exported),
+                                                   default_forecast_category(probability)):
+                category, category_set = default_forecast_category(probability), 0  # (as exported: it follows)
             else:
-                category_set = int(values["forecast_category_set"])
+                category_set = int(values["forecast_category_set"]) or 1  # (edited in the file: the deal's own now)
         expected_close = values.get("expected_close")
         # a stage_history cell says when the deal started (its first entry) and entered its stage (its last);
         # read here when the row lacks one of those dates, else only for a new deal (or a changed history)
@@ -2300,14 +2308,6 @@ class DealPlanner(Planner):
             self._check_history_runs_forward(current, stage, values, won_at or lost_at, line)
             redated = self._new_close(current, stage, values, won_at or lost_at)
             self._check_redated(current, stage, values, redated, line)
-            if kind == "open" and follows and given is not None and given != current.get("probability"):
-                probability, probability_set = given, 1  # edited in the file: the deal's own probability now
-                if category_follows:
-                    category = default_forecast_category(probability)
-            if kind == "open" and category_follows and given_category is not None:
-                typed = self._category(values, line, probability)
-                if typed != current.get("forecast_category"):
-                    category, category_set = typed, 1  # edited in the file: the deal's own category now
             fields: Row = {
                 "title": title, "pipeline_id": stage.pipeline_id, "stage_id": stage.id, "status": kind,
                 "probability": probability, "probability_set": probability_set,
@@ -2490,6 +2490,15 @@ class DealPlanner(Planner):
             return f'external id "{values["external_id"]}"'
         company = values.get("company")
         return f'title "{values.get("title")}"' + (f' and company "{company}"' if company else "")
+
+    def _exported_stage(self, values: Row, stage: StageInfo, line: int) -> StageInfo:
+        """The stage a row of salescli's own export had when exported: its stage_history cell's last (a row moved
+        in a spreadsheet names another in its stage cell), else the row's stage."""
+        cell = values.get("stage_history")
+        if not cell:
+            return stage
+        entries = self._read_history(cell, line).entries
+        return self.stages.get((stage.pipeline_id, fold(entries[-1].stage)), stage) if entries else stage
 
     def _category(self, values: Row, line: int, probability: int) -> str:
         given = values.get("forecast_category")
