@@ -422,7 +422,8 @@ def test_an_export_set_with_a_deal_renamed_imports_back_in_order(ok: Run, cli: R
     _edit_csv(activities, lambda r: r.update(deal="Other title", subject="Second"))  # (deal 1 was never so named)
     res = cli("import", "activities", str(activities))
     assert (res.exit_code, res.stderr.splitlines()[0]) == (
-        4, 'Error: activities.csv:2: deal "Other title" is not a known deal (import the deals first)')
+        4, "Error: activities.csv:2: deal \"Other title\" is no deal's title or external id (import the deals"
+           " first)")
 
 
 def test_by_id_refuses_an_unknown_id_and_a_file_without_ids(cli: Run, ok: Run, tmp_path: Path, db: Path) -> None:
@@ -530,6 +531,20 @@ def test_every_row_naming_a_contact_by_its_former_e_mail_is_counted(ok: Run, tmp
             ' "jo@y.com"): linked to them') in res.stderr.splitlines()
 
 
+def test_a_renamed_record_made_at_midnight_is_new_and_said_with_by_id(ok: Run, tmp_path: Path) -> None:
+    """A pinned --today (a cron job, a test) stamps records at midnight, which tells none apart: said too."""
+    ok("deal", "add", "Delta Expansion", "--amount", "9000")
+    path = tmp_path / "deals.csv"
+    ok("export", "deals", "-o", str(path))
+    _edit_csv(path, lambda r: r.update(title="Delta Expansion Phase 1"))
+    res = ok("import", "deals", str(path))
+    assert ("note: 1 row has the id and created_at of deal 1 here, a time that tells no record apart (a midnight, or"
+            " shared by records made together): a new deal (line 2; if it is that deal edited, import the file with"
+            " --by-id)") in res.stderr.splitlines()
+    ok("deal", "rm", "2", "--yes")
+    assert "0 created, 1 updated, 0 unchanged" in ok("import", "deals", str(path), "--by-id").stderr
+
+
 def test_a_renamed_record_of_a_bulk_import_is_new_and_said_with_by_id(ok: Run, tmp_path: Path) -> None:
     """Records one import made share their created_at: no fingerprint, so a renamed one is a new record, and the
     note names --by-id, which renames it."""
@@ -538,7 +553,8 @@ def test_a_renamed_record_of_a_bulk_import_is_new_and_said_with_by_id(ok: Run, t
     ok("export", "companies", "-o", str(path))
     _edit_csv(path, lambda r: r.update(name="Acme Holdings") if r["name"] == "Acme" else None)
     res = ok("import", "companies", str(path), "--dry-run", today=None)
-    assert ("note: 1 row has the id and created_at of company 1 here (which other records made with it share): a new"
-            " company (line 2; if it is that company edited, import the file with --by-id)") in res.stderr.splitlines()
+    assert ("note: 1 row has the id and created_at of company 1 here, a time that tells no record apart (a midnight,"
+            " or shared by records made together): a new company (line 2; if it is that company edited, import the"
+            " file with --by-id)") in res.stderr.splitlines()
     assert "1 created, 0 updated, 2 unchanged" in res.stderr
     assert "0 created, 1 updated, 2 unchanged" in ok("import", "companies", str(path), "--by-id", today=None).stderr

@@ -1102,10 +1102,15 @@ def test_undo_refuses_when_a_record_was_linked_by_hand_to_what_it_made(cli: Run,
                                                                " import: contact 1 (points at a record it made),"
                                                                " deal 1 (points at a record it made)")
     assert digest(db) == before
+    batch = json.loads(ok("import", "batches", "-f", "json").stdout)[0]
     res = ok("import", "undo", "1", "--yes", "--force")
     assert res.stderr.splitlines()[1] == ("unlinked 1 contact, 1 deal linked since to what it created (they stay,"
                                           " without that link; the history says so)")
-    assert json.loads(ok("history", "deal", "1", "-f", "json").stdout)[-1]["after"] == {"company_id": None}
+    last = json.loads(ok("history", "deal", "1", "-f", "json").stdout)[-1]
+    assert (last["action"], last["after"]) == ("undo import", {"company_id": None})
+    # what the batch did is still what `import batches` says (the undo's unlinks are not its updates)
+    after = json.loads(ok("import", "batches", "-f", "json").stdout)[0]
+    assert (after["creates"], after["updates"]) == (batch["creates"], batch["updates"])
 
 
 def test_undo_keeps_a_company_another_was_merged_into(ok: Run, tmp_path: Path) -> None:
@@ -1268,7 +1273,11 @@ def test_activities_link_by_external_id_title_and_email(ok: Run, cli: Run, tmp_p
     bad = write(tmp_path, "b.csv", "subject,deal\nX,No such deal\n")
     res = cli("import", "activities", str(bad))
     assert res.exit_code == 4
-    assert 'deal "No such deal" is not a known deal (import the deals first)' in res.stderr
+    assert "deal \"No such deal\" is no deal's title or external id (import the deals first)" in res.stderr
+    # a deal column holding a deal's external id (a CRM's Deal ID): that deal
+    ok("deal", "edit", "2", "--external-id", "D-77")
+    ok("import", "activities", str(write(tmp_path, "x.csv", "subject,deal,date\nBy id,D-77,2026-11-28\n")))
+    assert sql(ok, "SELECT deal_id FROM activities WHERE subject = 'By id'") == [{"deal_id": 2}]
 
 
 def test_an_activity_on_one_of_two_deals_of_a_title_is_told_apart_by_its_contact(ok: Run, tmp_path: Path) -> None:

@@ -988,7 +988,7 @@ class Planner:
             return None
         if not self.options.by_id:
             created = str(values.get("created_at") or "")
-            if len(created) < 19 or created.endswith("T00:00:00") or not (text.isascii() and text.isdigit()) \
+            if len(created) < 19 or not (text.isascii() and text.isdigit()) \
                     or self.writer.is_created(self.table, int(text)) or self.writer.was_touched(self.table, int(text)):
                 return None  # (a row copied in the spreadsheet to add a record: the first one is the record)
             stored = self.store.one(f"SELECT created_at FROM {self.table} WHERE id = ?", (int(text),))
@@ -996,7 +996,7 @@ class Planner:
                 return None
             if self.shared_created is None:  # times several records share (one import made them all in a
                 self.shared_created = self.store.shared_created_times(self.table)  # second): no fingerprint
-            if created in self.shared_created:
+            if created.endswith("T00:00:00") or created in self.shared_created:
                 self.row_shared_id = int(text)  # (said if the row makes a new record: keep_export_id)
                 return None
             return int(text)
@@ -1021,11 +1021,12 @@ class Planner:
         what, rid = self.change_entity, self.row_shared_id
         if self.copy_note is None:
             self.copy_note = (
-                f"row has the id and created_at of {what} {rid} here (which other records made with it share): a"
-                f" new {what} (line {line}; if it is that {what} edited, import the file with --by-id)",
-                f"rows have the ids and created_at of records here (which other records made with them share): new"
-                f" records (the first, line {line}: {what} {rid}; if they are those records edited, import the file"
-                " with --by-id)")
+                f"row has the id and created_at of {what} {rid} here, a time that tells no record apart (a midnight,"
+                f" or shared by records made together): a new {what} (line {line}; if it is that {what} edited,"
+                " import the file with --by-id)",
+                f"rows have the ids and created_at of records here, times that tell no record apart (midnights, or"
+                f" shared by records made together): new records (the first, line {line}: {what} {rid}; if they are"
+                " those records edited, import the file with --by-id)")
         self.tally.notes[self.copy_note] += 1
 
     def hinted(self, values: Row, hint: str, ids: list[int]) -> int | None:
@@ -2761,9 +2762,13 @@ class ActivityPlanner(Planner):
             raise RowError(self.col("deal"), title, f"is ambiguous: {len(rows)} deals match ({listed}); give the"
                            " company or the deal's external id", line)
         if not rows:
+            ref = self.store.import_deal_ref(title)  # a deal column holding a deal's external id (no deal's title)
+            if ref is not None:
+                return ref["id"], ref["company_id"], ref["contact_id"]
             renamed = self._deal_renamed_from(values, title)
             if renamed is None:
-                raise RowError(self.col("deal"), title, "is not a known deal (import the deals first)", line)
+                raise RowError(self.col("deal"), title, "is no deal's title or external id (import the deals first)",
+                               line)
             rows = [renamed]
         if company_id is not None and rows[0]["company_id"] not in (None, company_id):
             # the one deal of the title, at another company (a CRM's activity may name its contact's company)

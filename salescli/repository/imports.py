@@ -276,6 +276,11 @@ class ImportStore(RepositoryBase):
         yield from self.stream("SELECT id, external_id, company_id, contact_id FROM deals"
                                " WHERE external_id IS NOT NULL")
 
+    def import_deal_ref(self, external_id: str) -> Row | None:
+        """One deal by its external id, as import_deal_refs gives them."""
+        return self.one("SELECT id, external_id, company_id, contact_id FROM deals WHERE external_id = ?",
+                        (external_id,))
+
     def import_activity_keys(self) -> Iterator[Row]:
         yield from self.stream(
             "SELECT id, kind, subject, occurred_at, due_date, deal_id, contact_id, company_id, external_id, body,"
@@ -615,8 +620,9 @@ class ImportStore(RepositoryBase):
         return out
 
     def unlink_outside(self, created: dict[str, list[int]]) -> dict[str, int]:
-        """Before an undo deletes the records it created: clear, each logged, the links that records outside the
-        batch have to them (the foreign keys would clear them silently); returns the records unlinked, per table."""
+        """Before an undo deletes the records it created: clear, each logged (as the undo's, not counted among the
+        batch's updates), the links that records outside the batch have to them (the foreign keys would clear them
+        silently); returns the records unlinked, per table."""
         made = {table: json.dumps(created.get(table, [])) for table in ("companies", "contacts", "deals", "activities")}
         cleared: dict[str, set[int]] = {}
         for table, entity_sql, link, target in (
@@ -633,7 +639,7 @@ class ImportStore(RepositoryBase):
                 r["id"] for r in self.all(f"SELECT id FROM {table} WHERE {where}", params))
             self.conn.execute(
                 "INSERT INTO changes (batch_id, entity, entity_id, action, changed_at, changed_by, before, after)"
-                f" SELECT ?, {entity_sql}, id, 'update', ?, ?, json_object('{link}', {link}),"
+                f" SELECT ?, {entity_sql}, id, 'undo import', ?, ?, json_object('{link}', {link}),"
                 f" json_object('{link}', NULL)"
                 f" FROM {table} WHERE {where} ORDER BY id", (self.batch_id, self.now(), self.user, *params))
             self.conn.execute(f"UPDATE {table} SET {link} = NULL WHERE {where}", params)
