@@ -570,7 +570,8 @@ def _table(
     if total is not None and limit is not None and total > len(shown):
         more = total - len(shown)
     if not shown:
-        note(empty)
+        if empty:
+            note(empty)
         return 0
     cells = [[printable(_cell(c, row)) for c in columns] for row in shown]
     if fh is not sys.stdout or not fh.isatty():  # piped, redirected or -o FILE: one line a row, for scripts

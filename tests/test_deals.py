@@ -622,6 +622,12 @@ def test_deals_are_found_by_the_external_id_an_import_gave_them(ok: Run, cli: Ru
     assert as_json(ok, "deal", "show", "2")["stage"] == "Qualification"
     res = cli("deal", "show", "006ec00000aiekfiaz")  # Salesforce ids are case-sensitive: exact match only
     assert (res.exit_code, res.stderr.splitlines()[0]) == (3, 'Error: deal "006ec00000aiekfiaz" not found')
+    # a deal titled as another's external id: neither is guessed (a script's `deal won D-7` must not win it)
+    ok("deal", "add", "D-7")
+    res = cli("deal", "won", "D-7")
+    assert (res.exit_code, res.stderr) == (1, 'Error: deal "D-7" is ambiguous: the title of deal 3 and the external'
+                                              " id of deal 2\nHint: use the deal id\n")
+    assert as_json(ok, "deal", "show", "3")["status"] == "open"
 
 
 def test_unknown_pipeline_is_not_found(ok: Run, cli: Run) -> None:

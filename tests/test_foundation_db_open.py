@@ -588,6 +588,10 @@ def test_an_empty_output_is_refused_not_read_as_stdout(cli: Run, ok: Run) -> Non
             2, "", 'Error: -o/--output is empty; give a file name, or "-" for stdout\n'), args
     res = cli("db", "backup", "")
     assert (res.exit_code, res.stderr) == (2, "Error: TARGET is empty; give the backup a file name\n")
+    res = cli("db", "backup", "-")  # (not a file named "-", and not a binary stream)
+    assert (res.exit_code, res.stderr) == (2, "Error: TARGET - : a backup is a database file, not a stream; give it"
+                                              " a file name\nHint: compress it after: salescli db backup sales.db"
+                                              " && gzip sales.db\n")
 
 
 def test_an_empty_db_option_is_refused_not_read_as_the_default(tmp_path: Path) -> None:

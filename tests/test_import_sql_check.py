@@ -92,11 +92,16 @@ def test_sql_usage_errors_and_missing_database(cli: Run, crm: Run, tmp_path: Pat
     assert not (tmp_path / "missing.db").exists()
 
 
-def test_db_check_clean_database(crm: Run) -> None:
+def test_db_check_clean_database(crm: Run, tmp_path: Path) -> None:
     res = crm("db", "check")
     assert res.stdout == ""
     assert res.stderr.startswith("db check: no problems in ")
     assert "integrity_check, foreign_key_check" in res.stderr
+    # -o FILE (a cron job's) is replaced with what this run found: nothing, not the problems of an earlier run
+    report = tmp_path / "check.txt"
+    report.write_text("status differs from stage kind  problem  deal 3\n")
+    res = crm("db", "check", "-o", str(report))
+    assert res.stderr.startswith("db check: no problems in ") and report.read_text() == ""
 
 
 def test_db_check_lists_broken_invariants(cli: Run, crm: Run, db: Path) -> None:

@@ -646,7 +646,8 @@ def check(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -
     columns = [Column("check"), Column("level"), Column("entity"), Column("id", justify="right"),
                Column("detail", wrap=True)]
     chosen = pick_format(fmt, output)
-    if problems or chosen != "table":  # scripts get an empty list; a person gets the sentence below
+    if problems or chosen != "table" or output:  # scripts and -o FILE get an empty list (a file of an earlier
+        # run's problems is replaced); a person gets the sentence below
         render_rows(problems, columns, fmt=chosen, output=output, table_limit=None, empty="")
     errors = sum(p["level"] == "problem" for p in problems)
     warnings = len(problems) - errors

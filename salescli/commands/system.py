@@ -95,6 +95,9 @@ def backup(
 
     if not target_text:
         raise UsageError("TARGET is empty; give the backup a file name")
+    if target_text == "-":  # (elsewhere "-" is a stream: a file named "-" would be a surprise)
+        raise UsageError("TARGET - : a backup is a database file, not a stream; give it a file name",
+                         hint="compress it after: salescli db backup sales.db && gzip sales.db")
     check_output_folder(target_text, "cannot write")  # ("new/": a folder that does not exist, not a file "new")
     target = Path(target_text)
     repo = app_context(ctx).repo()

@@ -162,7 +162,7 @@ def _rescale(minor: int | None, old: str, new: str) -> int | None:
 def resolve_deal(repo: Repository, ref: str | int, field: str = "deal") -> Row:
     """A deal by id ('12', '#12'), unique title (any case) or the external id an import gave it
     ('006Ec00000A1', 'D-0042'). Unknown: exit 3, naming field (--deal), with the titles it may have meant;
-    ambiguous: exit 1."""
+    ambiguous (two deals of the title, or one of the title and another of that external id): exit 1."""
     from salescli.services.refs import matches, parse_id, similar_names
 
     text = str(ref).strip()
@@ -175,7 +175,12 @@ def resolve_deal(repo: Repository, ref: str | int, field: str = "deal") -> Row:
     if len(rows) > 1:
         raise AmbiguousReference(f'deal "{ref}" is ambiguous: ' + matches(rows, _deal_told_apart),
                                  hint="use the deal id")
-    found_id = rows[0]["id"] if rows else repo.deal_id_by_external_id(text) if text else None
+    by_external = repo.deal_id_by_external_id(text) if text else None
+    if rows and by_external is not None and by_external != rows[0]["id"]:  # (a script's external ids must not
+        # reach another deal titled so)
+        raise AmbiguousReference(f'deal "{ref}" is ambiguous: the title of deal {rows[0]["id"]} and the external id'
+                                 f" of deal {by_external}", hint="use the deal id")
+    found_id = rows[0]["id"] if rows else by_external
     if found_id is not None:
         found = repo.deal(found_id)
         assert found is not None
