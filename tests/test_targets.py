@@ -87,6 +87,14 @@ def test_a_count_target_s_part_of_a_longer_one_keeps_its_fraction(ok: Run) -> No
     months = [json.loads(ok("report", "performance", "--period", month, "-f", "json").stdout, parse_float=D)[
         "summary"]["deals_won_target"] for month in ("2026-02", "2026-03")]
     assert months == [D("0.33"), D("0.33")]  # (a month is a 12th of the year, short or long)
+    # the attainment divides by the exact part (2 / (3/12) = 8), not by the 0.25 shown... nor by a rounded 0.33:
+    october = json.loads(ok("report", "performance", "--owner", "dana", "--period", "2026-10", "-f", "json").stdout,
+                         parse_float=D)["summary"]
+    assert (october["deals_won_target"], october["deals_won_attainment"]) == (D("0.25"), D("8"))
+    ok("target", "set", "dana", "2026", "4", "--metric", "deals_won")  # a month of 4 a year: 0.33 shown, 1/3 meant
+    october = json.loads(ok("report", "performance", "--owner", "dana", "--period", "2026-10", "-f", "json").stdout,
+                         parse_float=D)["summary"]
+    assert (october["deals_won_target"], october["deals_won_attainment"]) == (D("0.33"), D("6"))  # (was 6.0606)
 
 
 def test_list_shows_actual_and_attainment(ok: Run) -> None:

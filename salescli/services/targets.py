@@ -432,11 +432,11 @@ def _without(spans: list[tuple[date, date]], cut: list[tuple[date, date]]) -> li
 
 def resolve_target(repo: Repository, metric: str, period: Period, scope: Scope,
                    rows: list[Row] | None = None, teams: dict[str, str | None] | None = None,
-                   upto: date | None = None) -> Decimal | None:
+                   upto: date | None = None, *, exact: bool = False) -> Decimal | None:
     """The scope's target for the period, or None when no target covers it.
 
     won_amount in minor units of the base currency (rounded to a whole minor unit), counts to 2 decimals when a
-    part of a longer target (whole numbers otherwise).
+    part of a longer target (whole numbers otherwise; `exact`: unrounded, what an attainment divides by).
     `rows` and `teams` let a report resolve many scopes from one read. upto: only the part expected before
     that day (each target spread over its own months, a day its month's share), for pacing.
     """
@@ -481,7 +481,12 @@ def resolve_target(repo: Repository, metric: str, period: Period, scope: Scope,
         return None
     if metric == "won_amount":
         return value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
-    # a count's part of a longer target keeps its fraction (a yearly 1 is 0.25 a quarter, not none at all)
+    return value if exact else count_shown(value)
+
+
+def count_shown(value: Decimal) -> Decimal:
+    """A count target as shown: its part of a longer target keeps its fraction to 2 decimals (a yearly 1 is 0.25
+    a quarter, not none at all), a whole number is whole."""
     count = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
     return count.quantize(Decimal(1)) if count == count.to_integral_value() else count
 

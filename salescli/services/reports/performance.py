@@ -38,7 +38,7 @@ from salescli.services.reports.common import (
     target_units,
     uncovered_target_notes,
 )
-from salescli.services.targets import Scope, resolve_target
+from salescli.services.targets import Scope, count_shown, resolve_target
 
 BY = ("owner", "team", "pipeline", "source", "segment")
 KINDS = ("call", "email", "meeting", "note", "task")
@@ -83,17 +83,17 @@ def figures(ctx: ReportContext, closed: list[Row], acts: list[Row], median: floa
         "attainment": ratio(won_amount, target_money) if target_money else None,
         "expected_to_date": expected_money,
         "pacing": ratio(won_amount, expected_money) if expected_money else None,
-        "deals_won_target": deals_target,  # (a part of a longer target may be 0.75)
+        "deals_won_target": count_shown(deals_target) if deals_target is not None else None,  # (may be 0.75)
         "deals_won_attainment": ratio(won, deals_target) if deals_target else None,
-        "activities_target": acts_target,
+        "activities_target": count_shown(acts_target) if acts_target is not None else None,
         "activities_attainment": ratio(total_acts, acts_target) if acts_target else None,
     }
 
 
 def _targets(ctx: ReportContext, scope: Scope, rows: list[Row], teams: dict[str, str | None]
              ) -> dict[str, Decimal | None]:
-    targets = {m: resolve_target(ctx.repo, m, ctx.period, scope, rows, teams)
-               for m in ("won_amount", "deals_won", "activities")}
+    targets = {m: resolve_target(ctx.repo, m, ctx.period, scope, rows, teams, exact=True)  # (counts unrounded: an
+               for m in ("won_amount", "deals_won", "activities")}  # attainment divides by the exact part)
     if ctx.period != ALL_TIME:  # what the won amount target expects by the end of the report's day
         targets["expected"] = resolve_target(ctx.repo, "won_amount", ctx.period, scope, rows, teams,
                                              upto=ctx.as_of + timedelta(days=1))
