@@ -183,7 +183,10 @@ def test_list_filters_and_order(ok, people):
     assert ids("--company", "Acme Corp") == [3, 1]
     assert ids("--contact", "ben@beta.de") == [2]
     assert ids("--kind", "email") == [2]
+    assert ids("--kind", "task") == []  # (an open task, dated when added, is no activity done that day)
+    ok("task", "done", "4")
     assert ids("--kind", "task") == [4]
+    ok("task", "reopen", "4")
     assert ids("--owner", "SAM") == [2]
     assert ids("--since", "this-month") == [3, 2]
     assert ids("--since", "2026-11-02") == [3, 2]

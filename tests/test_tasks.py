@@ -210,9 +210,15 @@ def test_list_for_an_unknown_owner_is_not_found(ok, cli):
     assert (res.exit_code, res.stderr) == (3, 'Error: no user named "nobdy"\nHint: see `salescli user list`\n')
 
 
-def test_a_done_task_is_listed_on_the_day_it_was_done(ok, db):
+def test_a_done_task_is_listed_on_the_day_it_was_done(ok, cli, db):
     ok("task", "add", "Call back", "--due", "2026-11-27")  # added Thursday 2026-11-26
     ok("activity", "log", "call", "Intro")
+    before = digest(db)
+    res = cli("task", "done", "1", "--date", "2025-11-26", today="2026-11-30")  # (a slip of the year)
+    assert (res.exit_code, res.stderr) == (1, "Error: --date 2025-11-26 is before task 1 was added (2026-11-26): a"
+                                              " task is done on or after that day\nHint: give its day, e.g. --date"
+                                              " today\n")
+    assert digest(db) == before
     ok("task", "done", "1", today="2026-11-30")  # done the next Monday
     rows = json.loads(ok("activity", "list", "--since", "this-week", "-f", "json", today="2026-11-30").stdout)
     assert [(r["id"], r["occurred_at"], r["done_at"]) for r in rows] == [(1, "2026-11-30", "2026-11-30")]

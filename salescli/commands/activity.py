@@ -182,7 +182,8 @@ def list_(
     contact: Annotated[str | None, typer.Option("--contact", help="Only this contact's.")] = None,
     company: Annotated[str | None, typer.Option("--company", help="Only this company's.")] = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="call, email, meeting, note or task (default: all but open tasks).")
+        str | None,
+        typer.Option("--kind", help="call, email, meeting, note or task (done ones: open tasks are in `task list`)."),
     ] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Only this person's.")] = None,
     since: Annotated[

@@ -110,12 +110,12 @@ class ActivityStore(RepositoryBase):
         owner: str | None = None,
         since: str | None = None,
     ) -> Query:
-        """Activities newest first (read them with fetch_activities). Without a kind: what happened
-        (logged activities and done tasks). Filters only use the activities table, so counts are cheap."""
+        """Activities newest first (read them with fetch_activities): what happened (logged activities and done
+        tasks; open tasks, dated when added, are `task list`'s). Filters only use the activities table, so counts
+        are cheap."""
         q = Query("a.id", "activities a", order_by="a.occurred_at DESC, a.id DESC")
-        if kind is None:
-            q.add(HAPPENED)
-        else:
+        q.add(HAPPENED)
+        if kind is not None:
             q.add("a.kind = ?", kind)
         for column, value in (("a.deal_id", deal_id), ("a.contact_id", contact_id), ("a.company_id", company_id)):
             if value is not None:

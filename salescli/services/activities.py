@@ -278,6 +278,13 @@ def complete_task(repo: Repository, task_id: int, day: date, today: date, outcom
         if row["done_at"] is not None:
             raise RuleError(f"task {task_id} is already done ({row['done_at']})",
                             hint=f"open it again: salescli task reopen {task_id}")
+        # an open task is dated the day it was added (or its file's day); one added after the fact may be done
+        # from its due day on: before both is a slip (of the year, say), not a day it was done
+        added, due = str(row["occurred_at"])[:10], str(row["due_date"] or "")[:10]
+        if day.isoformat() < min(added, due or added):
+            since = f"was added ({added})" + (f" and due ({due})" if due and due < added else "")
+            raise RuleError(f"--date {day.isoformat()} is before task {task_id} {since}: a task is done on or after"
+                            " that day", hint="give its day, e.g. --date today")
         # a done task happened on its done day: activity lists and --since go by occurred_at
         changes: dict[str, Any] = {"done_at": day.isoformat(), "occurred_at": day.isoformat()}
         if outcome is not None:
