@@ -34,9 +34,22 @@ def found(ok, *args):
 
 def test_finds_a_word_in_a_note_a_company_name_and_a_deal_title(ok, crm):
     assert found(ok, "quaternion") == [("activity", 1)]
-    assert found(ok, "zephyr") == [("company", 1), ("contact", 1)]  # name, then e-mail
+    assert found(ok, "zephyr") == [("company", 1), ("contact", 1), ("deal", 1)]  # name, e-mail, then its deals
     assert found(ok, "rollout") == [("deal", 1)]
-    assert found(ok, "warehouse") == [("company", 1)]
+    assert found(ok, "warehouse") == [("company", 1)]  # (its notes: not its deals)
+
+
+def test_a_companys_name_finds_its_deals_after_the_matches(ok, crm):
+    ok("deal", "add", "Zephyr renewal", "--company", "zephyr.io")
+    ok("deal", "add", "Other", "--company", "Another Co")
+    rows = json.loads(ok("search", "zephyr log", "-f", "json").stdout)
+    assert [(r["kind"], r["id"], r["snippet"]) for r in rows] == [
+        ("company", 1, "[Zephyr] [Logistics]"), ("deal", 2, "deal at [Zephyr Logistics]"),
+        ("deal", 1, "deal at [Zephyr Logistics]")]
+    # --kind deal: the companies are looked up to find their deals, the deal of the title first
+    assert found(ok, "zephyr", "--kind", "deal") == [("deal", 2), ("deal", 1)]
+    assert found(ok, "zephyr", "--kind", "company,contact") == [("company", 1), ("contact", 1)]
+    assert found(ok, "zephyr", "--limit", "3") == [("deal", 2), ("company", 1), ("contact", 1)]
 
 
 def test_table_and_json_output(ok, crm):
@@ -58,7 +71,7 @@ def test_words_all_must_match_and_the_last_may_be_a_prefix(ok, crm):
 
 def test_kind_and_limit(ok, cli, crm):
     assert found(ok, "telematics", "--kind", "task") == [("task", 2)]
-    assert found(ok, "zephyr", "--kind", "deal,contact") == [("contact", 1)]
+    assert found(ok, "zephyr", "--kind", "deal,contact") == [("contact", 1), ("deal", 1)]  # (Zephyr's deal)
     assert found(ok, "zephyr", "-k", "companies") == [("company", 1)]
     assert len(found(ok, "zephyr", "--limit", "1")) == 1
     bad = cli("search", "zephyr", "--kind", "invoice")
@@ -79,7 +92,7 @@ def test_kind_narrows_to_one_kind_of_activity(ok, crm):
 def test_more_matches_than_shown_are_announced_on_stderr(ok, crm, monkeypatch):
     res = ok("search", "zephyr", "--limit", "1", "-f", "json")
     assert (len(json.loads(res.stdout)), res.stderr) == (1, "more match: the best 1 shown (see more with --limit N)\n")
-    assert ok("search", "zephyr", "--limit", "2").stderr == ""  # exactly all of them
+    assert ok("search", "zephyr", "--limit", "3").stderr == ""  # exactly all of them (its deal the third)
     monkeypatch.setattr("salescli.repository.activities.SEARCH_WINDOW", 2)  # exactly the window: all ranked
     assert ok("search", "zephyr", "-f", "json").stderr == ""
     monkeypatch.setattr("salescli.repository.activities.SEARCH_WINDOW", 1)  # a word with very many matches
@@ -90,7 +103,7 @@ def test_more_matches_than_shown_are_announced_on_stderr(ok, crm, monkeypatch):
 def test_follows_edits_and_deletes(ok, crm):
     ok("company", "edit", "zephyr.io", "--name", "Aurora Freight")
     assert found(ok, "zephyr", "--kind", "company") == [("company", 1)]  # still in its domain
-    assert found(ok, "aurora") == [("company", 1)]
+    assert found(ok, "aurora") == [("company", 1), ("deal", 1)]  # (and its deal, by the name it has now)
     ok("company", "edit", "1", "--domain", "aurora.io")
     assert found(ok, "zephyr", "--kind", "company") == []
     ok("activity", "edit", "1", "--notes", "They asked about lidar")

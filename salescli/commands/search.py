@@ -32,6 +32,7 @@ def search(
     """Full-text search over companies, contacts, deals, activities and tasks, best matches first.
 
     Words are matched whole, except the last, which may be the start of a word (acme ren -> Acme renewal).
+    A company's name finds its deals too, after the matches ("deal at [Acme]").
 
     \b
     Example: salescli search "data platform" --kind deal

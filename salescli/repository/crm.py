@@ -361,6 +361,13 @@ class CrmStore(RepositoryBase):
             (company_id,),
         )
 
+    def deals_of_companies(self, company_ids: list[int], limit: int) -> list[Row]:
+        """Deals of these companies, open ones first, newest first (search: a company's name finds its deals)."""
+        return self.all(
+            "SELECT d.id, d.title, c.name AS company FROM deals d JOIN companies c ON c.id = d.company_id"
+            " WHERE d.company_id IN (SELECT value FROM json_each(?)) ORDER BY d.status = 'open' DESC, d.id DESC"
+            " LIMIT ?", (json.dumps(company_ids), limit))
+
     def contact_deals(self, contact_id: int) -> list[Row]:
         return self.all(
             "SELECT d.id, d.title, s.name AS stage, d.status, d.amount_minor, d.currency"

@@ -66,6 +66,7 @@ def search(repo: Repository, text: str, kinds: list[str], limit: int) -> tuple[l
         seen = {(r["kind"], r["id"]) for r in rows}
         rows += [r for r in more_rows if (r["kind"], r["id"]) not in seen]
         windowed = windowed or more_windowed
+    rows += _deals_of_companies_named(repo, text, query, kinds, rows, limit + 1 - len(rows))
     more = len(rows) > limit
     found = [{"kind": r["kind"], "id": r["id"], "title": r["title"], "snippet": _one_line(r["snippet"])}
              for r in rows[:limit]]
@@ -80,3 +81,33 @@ def search(repo: Repository, text: str, kinds: list[str], limit: int) -> tuple[l
 
 def _one_line(text: str | None) -> str:
     return " ".join((text or "").split())
+
+
+def _deals_of_companies_named(repo: Repository, text: str, query: str, kinds: list[str], rows: list[Any],
+                              room: int) -> list[dict[str, Any]]:
+    """The deals of the companies whose name the words are ("globex": Globex's deals, whatever their titles), after
+    the matches themselves: a person searching a customer's name means its deals too."""
+    if room <= 0 or (kinds and "deal" not in kinds):
+        return []
+    companies = [r for r in rows if r["kind"] == "company"] if not kinds or "company" in kinds else \
+        repo.search(query, ["company"], 10)[0]
+    words = [_folded(w) for w in _WORD_RE.findall(text)]
+    named = [int(r["id"]) for r in companies if _names(words, str(r["title"]))]
+    if not named:
+        return []
+    seen = {r["id"] for r in rows if r["kind"] == "deal"}
+    return [{"kind": "deal", "id": d["id"], "title": d["title"], "snippet": f"deal at [{d['company']}]"}
+            for d in repo.deals_of_companies(named, room + len(seen)) if d["id"] not in seen][:room]
+
+
+def _names(words: list[str], name: str) -> bool:
+    """Whether every word is one of the name's (the last may begin one), as the search matched it."""
+    have = [_folded(w) for w in _WORD_RE.findall(name)]
+    *whole, last = words
+    return all(w in have for w in whole) and any(h.startswith(last) for h in have)
+
+
+def _folded(word: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", word.casefold()) if not unicodedata.combining(c))
