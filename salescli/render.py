@@ -705,6 +705,10 @@ def add_columns(table: Any, columns: list[Column], cells: list[list[str]], fh: I
     keep, widths = list(range(len(columns))), None
     if fh is sys.stdout:
         keep, widths = fit_columns(columns, [*cells, footers] if footers else cells, console.width, gap)
+        hidden = [c.title for i, c in enumerate(columns) if i not in keep and any(row[i].strip() for row in cells)]
+        if hidden:  # (columns empty in every row go unsaid: nothing is missing)
+            note(f"{len(hidden)} column{'s' if len(hidden) != 1 else ''} left out to fit {console.width} characters:"
+                 f" {', '.join(hidden)} (a wider terminal shows them; -f csv or json has every column)")
     for k, i in enumerate(keep):
         c = columns[i]
         footer = _escape(footers[i]) if footers else ""

@@ -366,7 +366,10 @@ def test_a_table_too_wide_for_the_terminal_keeps_one_line_a_row(ok: Run, monkeyp
     # narrower: the close date goes before the titles are cut below 12, then the company; the stage stays last
     # (without it a won or lost deal in `deal list --all` reads as an open one)
     monkeypatch.setenv("COLUMNS", "70")
-    assert ok("deal", "list").stdout.splitlines()[0].split() == ["id", "title", "company", "stage", "amount"]
+    res = ok("deal", "list")
+    assert res.stdout.splitlines()[0].split() == ["id", "title", "company", "stage", "amount"]
+    assert res.stderr.splitlines()[0] == ("4 columns left out to fit 70 characters: prob, close, owner, days in stage"
+                                          " (a wider terminal shows them; -f csv or json has every column)")
     monkeypatch.setenv("COLUMNS", "56")
     assert [line.rstrip() for line in ok("deal", "list").stdout.splitlines()] == [
         "id   title                   stage                amount",
