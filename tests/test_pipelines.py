@@ -130,6 +130,21 @@ def test_deals_resolve_stages_within_their_pipeline(ok: Run, cli: Run, db: Path)
          " stages go last\nHint: place it with --after Negotiation"),
         (["pipeline", "stage-edit", "Default", "Lost", "--probability", "10"], 1,
          'Error: --probability "10" is not the probability of the lost stage Lost: it is 0'),
+        # a kind change without the probability it needs names the option to pass, not one never given
+        (["pipeline", "stage-edit", "Default", "Proposal", "--kind", "lost"], 1,
+         'Error: --kind "lost" needs the probability of a lost stage: its 60% would be wrong; pass -p 0 too'),
+        # one place for a stage, not two of which one is dropped
+        (["pipeline", "stage-add", "Default", "Demo", "-p", "30", "--after", "Proposal", "--before", "Prospecting"],
+         2, "Error: --after and --before each place the stage: give one"),
+        (["pipeline", "stage-edit", "Default", "Proposal", "--position", "1", "--after", "Negotiation"], 2,
+         "Error: --position and --after each place the stage: give one"),
+        # a pipeline named by a number would hide the pipeline of that id from every "name or id"
+        (["pipeline", "add", "2", "--stages", "Other:30"], 2,
+         'Error: NAME "2" is a number, which names the pipeline of that id: give it a word'),
+        # names that read as a team or as the automation rule could never get a target or rule of their own
+        (["user", "add", "team:East"], 1, 'Error: "team:East" cannot be a user\'s name: "team:" names a team'),
+        (["deal", "add", "Z", "--owner", "Deal-Owner"], 1,
+         'Error: "Deal-Owner" cannot be a user\'s name: an automation\'s owner "deal-owner" means the deal\'s owner'),
     ],
 )
 def test_pipeline_errors(ok: Run, cli: Run, db: Path, args: list[str], code: int, message: str) -> None:
@@ -204,6 +219,28 @@ def test_stage_rm_needs_move_to_when_it_holds_deals(ok: Run, cli: Run, db: Path)
     assert history(db, 1) == [(None, "Qualification", "2026-11-26T00:00:00", "dana", None, 0)]
     assert [s[:2] for s in stages(ok, "Default")] == [
         (1, "Prospecting"), (2, "Qualification"), (3, "Proposal"), (4, "Negotiation"), (5, "Won"), (6, "Lost")]
+
+
+def test_deals_a_pipeline_command_changes_say_so_in_their_history(ok: Run, cli: Run, db: Path) -> None:
+    ok("deal", "add", "P", "--amount", "1k", "--close", "+30d", "--stage", "Proposal")
+    ok("deal", "add", "Q")
+    # (its own probability: not touched, not logged)
+    ok("deal", "add", "Own", "--amount", "1k", "--close", "+30d", "--stage", "Proposal", "--probability", "70")
+    ok("pipeline", "stage-edit", "Default", "Proposal", "-p", "85")
+    ok("pipeline", "stage-rm", "Default", "Prospecting", "--move-to", "Qualification", "--yes")
+    whats = {i: [r["summary"] for r in json.loads(ok("history", "deal", i, "-f", "json").stdout)] for i in "123"}
+    assert whats["1"][-1] == "probability: 60 → 85; forecast_category: best_case → commit"
+    assert whats["2"][-1] == "stage: Prospecting (#1, removed) → Qualification; probability: 10 → 20"
+    assert len(whats["3"]) == 1
+    # a stage a deal's history passed through keeps its kind (a won deal would read as entering a lost stage)
+    ok("deal", "move", "1", "Negotiation")
+    ok("deal", "won", "1")
+    before = digest(db)
+    res = cli("pipeline", "stage-edit", "Default", "Negotiation", "--kind", "lost", "-p", "0")
+    assert (res.exit_code, res.stderr) == (1, "Error: stage Negotiation appears in the stage history of deals (1"
+                                              " entry); its kind (open) cannot change\nHint: add a new lost stage:"
+                                              " salescli pipeline stage-add\n")
+    assert digest(db) == before
 
 
 def test_stage_rm_of_a_stage_in_history_needs_move_to(ok: Run, cli: Run) -> None:

@@ -161,6 +161,20 @@ _TABLE_ENTITIES: dict[str, tuple[str, ...]] = {
 _BUSY_SLICE_MS = 100  # how long one wait for another writer's lock lasts before Python looks at signals
 
 
+def check_user_name(name: str) -> None:
+    """A new user's name may not read as a team (`team:East`, as targets and reports name teams) or as the
+    automation rule `deal-owner`: such a user could never be given a target or a rule of its own."""
+    from salescli.errors import RuleError
+
+    folded = name.strip().casefold()
+    if folded.startswith("team:"):
+        raise RuleError(f'"{name}" cannot be a user\'s name: "team:" names a team (targets, reports --team)',
+                        hint="give the person's name; a team is set with: salescli user edit NAME --team TEAM")
+    if folded == "deal-owner":
+        raise RuleError(f'"{name}" cannot be a user\'s name: an automation\'s owner "deal-owner" means the deal\'s'
+                        " owner", hint="give the person's name")
+
+
 @dataclass
 class Query:
     """A SELECT built from allow-listed pieces; values are always bound parameters."""
@@ -848,6 +862,7 @@ class RepositoryBase:
             return
         name = self.user_spelling(name)  # ("ZOË" is Zoë: a user known in another case is that user)
         if announce and not self.scalar("SELECT EXISTS (SELECT 1 FROM users WHERE name = ?)", (name,)):
+            check_user_name(name)
             if name != self.user:
                 self._check_not_a_typo(name)
             else:

@@ -274,7 +274,11 @@ class DealStore(RepositoryBase):
                           (pipeline_id,))
 
     def follow_stage_probability(self, stage_id: int, probability: int, category: str) -> int:
-        """Open deals in the stage whose probability follows it take the new one (and category, unless set)."""
+        """Open deals in the stage whose probability follows it take the new one (and category, unless set); each
+        logged in the deal's history."""
+        self._log_deals_follow(
+            "WHERE stage_id = ? AND status = 'open' AND probability_set = 0 AND probability != ?",
+            (stage_id, probability), {}, probability, category)
         cur = self.conn.execute(
             "UPDATE deals SET probability = ?,"
             " forecast_category = CASE WHEN forecast_category_set = 1 THEN forecast_category ELSE ? END,"
@@ -284,12 +288,30 @@ class DealStore(RepositoryBase):
         )
         return cur.rowcount
 
+    def _log_deals_follow(self, where: str, params: tuple[Any, ...], moved: dict[str, int], probability: int,
+                          category: str) -> None:
+        """Log, deal by deal, what a stage edit or merge is about to write (a pipeline command changes deals too: their
+        history says so): the moved fields, and an open deal's probability and category where they follow."""
+        rows = self.all("SELECT id, stage_id, pipeline_id, status, probability, probability_set, forecast_category,"
+                        f" forecast_category_set FROM deals {where} ORDER BY id", params)
+        for row in rows:
+            after: dict[str, Any] = {k: v for k, v in moved.items() if row[k] != v}
+            if row["status"] == "open" and not row["probability_set"]:
+                if row["probability"] != probability:
+                    after["probability"] = probability
+                if not row["forecast_category_set"] and row["forecast_category"] != category:
+                    after["forecast_category"] = category
+            if after:
+                self.record_change("deal", row["id"], "update", {k: row[k] for k in after}, after)
+
     def merge_stage(self, old_id: int, new_id: int, new_pipeline_id: int, probability: int, category: str) -> int:
         """Move every deal and history reference of stage old_id to new_id; returns the deals moved.
 
         Open deals whose probability follows their stage take the new stage's (and its derived category
         unless theirs was set by hand).
         """
+        self._log_deals_follow("WHERE stage_id = ?", (old_id,), {"stage_id": new_id, "pipeline_id": new_pipeline_id},
+                               probability, category)
         cur = self.conn.execute(
             "UPDATE deals SET stage_id = ?, pipeline_id = ?, updated_at = ?,"
             " probability = CASE WHEN status = 'open' AND probability_set = 0 THEN ? ELSE probability END,"

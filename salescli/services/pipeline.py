@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from salescli.errors import InvalidValue, NotFound, RuleError, RuleValue
+from salescli.errors import InvalidValue, NotFound, RuleError, RuleValue, UsageError
 
 if TYPE_CHECKING:
     from salescli.repository import Repository
@@ -316,6 +316,8 @@ def _pipeline_name(name: str) -> str:
     name = name.strip()
     if not name:
         raise InvalidValue("NAME", name, "is empty")
+    if name.isascii() and name.isdigit():  # (a number names the pipeline of that id: this one would hide it)
+        raise InvalidValue("NAME", name, "is a number, which names the pipeline of that id: give it a word")
     if len(name) > 200:
         raise InvalidValue("NAME", name[:40] + "…", "is too long (at most 200 characters)")
     return name
@@ -390,6 +392,12 @@ def _check_stage_name(repo: Repository, pipeline: Row, name: str, own_id: int | 
     return name
 
 
+def _one_place(position: int | None, after: str | None, before: str | None) -> None:
+    given = [o for o, v in (("--position", position), ("--after", after), ("--before", before)) if v is not None]
+    if len(given) > 1:
+        raise UsageError(f"{' and '.join(given)} each place the stage: give one")
+
+
 def _placed(order: list[int], stage_id: int, position: int | None, after: Row | None, before: Row | None) -> list[int]:
     rest = [sid for sid in order if sid != stage_id]
     if after is not None:
@@ -413,6 +421,7 @@ def add_stage(
     before: str | None = None,
 ) -> tuple[Row, Row]:
     """Add a stage; an open stage goes before the first closed one unless --position/--after/--before."""
+    _one_place(position, after, before)
     _check_closed_probability(spec.kind, spec.probability, "--probability", spec.name)
     with repo.write():
         pipeline = resolve_pipeline(repo, pipeline_ref)
@@ -459,6 +468,7 @@ def edit_stage(
 
     Returns (pipeline, stage, changed fields, deals whose probability followed).
     """
+    _one_place(position, after, before)
     followed = 0
     with repo.write():
         pipeline = resolve_pipeline(repo, pipeline_ref)
@@ -474,6 +484,15 @@ def edit_stage(
                 raise RuleError(f"stage {stage['name']} holds {held} deal{'s' if held != 1 else ''};"
                                 f" its kind ({stage['kind']}) cannot change",
                                 hint="move them first, or add a new stage")
+            refs = repo.stage_history_refs(stage["id"])
+            if refs:  # (a won deal's history would read as entering a lost stage, say)
+                raise RuleError(f"stage {stage['name']} appears in the stage history of deals ({refs}"
+                                f" entr{'ies' if refs != 1 else 'y'}); its kind ({stage['kind']}) cannot change",
+                                hint=f"add a new {kind} stage: salescli pipeline stage-add")
+            if probability is None and kind in ("won", "lost") and stage["probability"] != (100 if kind == "won"
+                                                                                            else 0):
+                raise RuleValue("--kind", kind, f"needs the probability of a {kind} stage: its {stage['probability']}%"
+                                f" would be wrong; pass -p {100 if kind == 'won' else 0} too")
             _check_kinds_remain(repo, pipeline, stage, kind)
             values["kind"] = kind
         if rot_days is not UNSET:

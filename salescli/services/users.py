@@ -49,12 +49,15 @@ def _team_spelling(repo: Repository, team: str | None) -> str | None:
 
 def add_user(repo: Repository, data: dict[str, Any]) -> Row:
     """A new user; an existing name (any case) is a conflict (use edit)."""
+    from salescli.repository.base import check_user_name
+
     model = validate(UserData, data)
     with repo.write():
         existing = repo.user_row(model.name)
         if existing is not None:
             raise RuleError(f"user {existing['name']} already exists",
                             hint=f"change it with: salescli user edit {existing['name']} --team ...")
+        check_user_name(model.name)
         repo.create_record("users", "user", {**model.model_dump(), "team": _team_spelling(repo, model.team),
                                              "created_at": repo.now()})
     row = repo.user_row(model.name)
