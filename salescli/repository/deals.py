@@ -277,8 +277,8 @@ class DealStore(RepositoryBase):
         """Open deals in the stage whose probability follows it take the new one (and category, unless set); each
         logged in the deal's history."""
         self._log_deals_follow(
-            "WHERE stage_id = ? AND status = 'open' AND probability_set = 0 AND probability != ?",
-            (stage_id, probability), {}, probability, category)
+            "WHERE stage_id = :stage AND status = 'open' AND probability_set = 0 AND probability != :probability",
+            {"stage": stage_id}, {}, probability, category)
         cur = self.conn.execute(
             "UPDATE deals SET probability = ?,"
             " forecast_category = CASE WHEN forecast_category_set = 1 THEN forecast_category ELSE ? END,"
@@ -288,21 +288,26 @@ class DealStore(RepositoryBase):
         )
         return cur.rowcount
 
-    def _log_deals_follow(self, where: str, params: tuple[Any, ...], moved: dict[str, int], probability: int,
+    def _log_deals_follow(self, where: str, where_params: dict[str, Any], moved: dict[str, int], probability: int,
                           category: str) -> None:
-        """Log, deal by deal, what a stage edit or merge is about to write (a pipeline command changes deals too: their
-        history says so): the moved fields, and an open deal's probability and category where they follow."""
-        rows = self.all("SELECT id, stage_id, pipeline_id, status, probability, probability_set, forecast_category,"
-                        f" forecast_category_set FROM deals {where} ORDER BY id", params)
-        for row in rows:
-            after: dict[str, Any] = {k: v for k, v in moved.items() if row[k] != v}
-            if row["status"] == "open" and not row["probability_set"]:
-                if row["probability"] != probability:
-                    after["probability"] = probability
-                if not row["forecast_category_set"] and row["forecast_category"] != category:
-                    after["forecast_category"] = category
-            if after:
-                self.record_change("deal", row["id"], "update", {k: row[k] for k in after}, after)
+        """Log, deal by deal (in one INSERT … SELECT: a stage may hold many), what a stage edit or merge is about to
+        write — a pipeline command changes deals too, and their history says so: the moved fields, and an open
+        deal's probability and category where they follow the stage."""
+        changes = [(f"{column} != :{column}", column) for column in moved]
+        changes += [("status = 'open' AND probability_set = 0 AND probability != :probability", "probability"),
+                    ("status = 'open' AND probability_set = 0 AND forecast_category_set = 0"
+                     " AND forecast_category != :forecast_category", "forecast_category")]
+        before = after = "'{}'"
+        for condition, column in changes:
+            when = f"CASE WHEN {condition} THEN json_object('{column}', "
+            before = f"json_patch({before}, {when}{column}) ELSE '{{}}' END)"
+            after = f"json_patch({after}, {when}:{column}) ELSE '{{}}' END)"
+        named = {**where_params, **moved, "probability": probability, "forecast_category": category,
+                 "batch": self.batch_id, "now": self.now(), "user": self.user}
+        self.conn.execute(
+            "INSERT INTO changes (batch_id, entity, entity_id, action, changed_at, changed_by, before, after)"
+            " SELECT :batch, 'deal', id, 'update', :now, :user, b, a"
+            f" FROM (SELECT id, {before} AS b, {after} AS a FROM deals {where}) WHERE a != '{{}}' ORDER BY id", named)
 
     def merge_stage(self, old_id: int, new_id: int, new_pipeline_id: int, probability: int, category: str) -> int:
         """Move every deal and history reference of stage old_id to new_id; returns the deals moved.
@@ -310,8 +315,8 @@ class DealStore(RepositoryBase):
         Open deals whose probability follows their stage take the new stage's (and its derived category
         unless theirs was set by hand).
         """
-        self._log_deals_follow("WHERE stage_id = ?", (old_id,), {"stage_id": new_id, "pipeline_id": new_pipeline_id},
-                               probability, category)
+        self._log_deals_follow("WHERE stage_id = :old", {"old": old_id},
+                               {"stage_id": new_id, "pipeline_id": new_pipeline_id}, probability, category)
         cur = self.conn.execute(
             "UPDATE deals SET stage_id = ?, pipeline_id = ?, updated_at = ?,"
             " probability = CASE WHEN status = 'open' AND probability_set = 0 THEN ? ELSE probability END,"
