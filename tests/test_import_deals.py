@@ -254,6 +254,7 @@ def test_a_map_file_column_the_file_lacks_is_refused_when_its_field_goes_unread(
     shared = write(tmp_path, "shared.json", json.dumps({"columns": {"Rep": "owner"},
                                                         "deals": {"columns": {"Opportunity": "title"}}}))
     ok("import", "deals", str(write(tmp_path, "e.csv", "Opportunity\nC\n")), "--map-file", str(shared))
+    ok("import", "companies", str(write(tmp_path, "c.csv", "name\nAcme\n")), "--map-file", str(shared))
 
 
 def test_map_file_values_must_be_text(cli: Run, db: Path, tmp_path: Path) -> None:
@@ -285,6 +286,22 @@ def test_a_later_map_wins_however_the_column_is_spelt(ok: Run, tmp_path: Path) -
 
     assert used("--map", "client=source") == ["Client", "source", "--map"]
     assert used("--map-file", str(later)) == ["Client", "source", "map", "file", "later.toml"]
+
+
+def test_an_import_makes_no_user_of_a_reserved_name_nor_a_pipeline_named_by_a_number(cli: Run, ok: Run, db: Path,
+                                                                                      tmp_path: Path) -> None:
+    ok("init")
+    before = digest(db)
+    for entity, text, error, *options in [
+        ("deals", "title,owner\nX2,deal-owner\n", 'd.csv:2: owner "deal-owner" cannot be a user\'s name: an'
+                                                   ' automation\'s owner "deal-owner" means the deal\'s owner'),
+        ("users", "name\nteam:East\n", 'd.csv:2: name "team:East" cannot be a user\'s name: "team:" names a team'),
+        ("deals", "title,pipeline,stage\nX3,2,Open\n", 'd.csv:2: pipeline "2" is a number, which names the pipeline'
+                                                       " of that id: a new pipeline needs a word", "--create-stages"),
+    ]:
+        res = cli("import", entity, str(write(tmp_path, "d.csv", text)), *options)
+        assert res.exit_code == 4 and res.stderr.startswith(f"Error: {error}"), res.stderr
+        assert digest(db) == before
 
 
 def test_an_entry_stage_that_is_no_open_stage_is_refused(cli: Run, ok: Run, tmp_path: Path) -> None:
@@ -1274,10 +1291,14 @@ def test_activities_link_by_external_id_title_and_email(ok: Run, cli: Run, tmp_p
     res = cli("import", "activities", str(bad))
     assert res.exit_code == 4
     assert "deal \"No such deal\" is no deal's title or external id (import the deals first)" in res.stderr
-    # a deal column holding a deal's external id (a CRM's Deal ID): that deal
+    # a deal column holding a deal's external id (a CRM's Deal ID): that deal, with the note a title gets when the
+    # row names another company
     ok("deal", "edit", "2", "--external-id", "D-77")
     ok("import", "activities", str(write(tmp_path, "x.csv", "subject,deal,date\nBy id,D-77,2026-11-28\n")))
     assert sql(ok, "SELECT deal_id FROM activities WHERE subject = 'By id'") == [{"deal_id": 2}]
+    res = ok("import", "activities", str(write(tmp_path, "y.csv", "subject,deal,company,date\n"
+                                                                 "Elsewhere,D-77,Initech,2026-11-28\n")))
+    assert "activity row names a company other than its deal's: linked by the deal's external id" in res.stderr
 
 
 def test_an_activity_on_one_of_two_deals_of_a_title_is_told_apart_by_its_contact(ok: Run, tmp_path: Path) -> None:
@@ -1650,6 +1671,36 @@ def test_an_export_edited_to_a_later_stage_takes_that_stages_probability(ok: Run
          "forecast_category_set": 0},
         {"title": "Own odds", "probability": 55, "probability_set": 1, "forecast_category": "best_case",
          "forecast_category_set": 0}]
+
+
+def test_an_export_cut_down_to_a_few_columns_and_moved_takes_the_new_stages_probability(ok: Run,
+                                                                                         tmp_path: Path) -> None:
+    """Without its stage_history column the row cannot say which stage it was exported in: the stages the deal has
+    been in stand for it, so the old stage's 20 is no edit, on the first import or the next."""
+    ok("deal", "add", "Cut", "--stage", "Qualification")
+    exported = tmp_path / "deals.csv"
+    ok("export", "deals", "-o", str(exported))
+    keep = ["title", "stage", "probability", "probability_set", "forecast_category", "forecast_category_set"]
+    with exported.open(newline="") as fh:
+        rows = [{k: r[k] for k in keep} for r in csv.DictReader(fh)]
+    rows[0]["stage"] = "Negotiation"
+    with exported.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keep)
+        writer.writeheader()
+        writer.writerows(rows)
+    ok("import", "deals", str(exported))
+    assert "0 created, 0 updated, 1 unchanged" in ok("import", "deals", str(exported)).stderr
+    assert sql(ok, "SELECT probability, probability_set, forecast_category, forecast_category_set FROM deals") == [
+        {"probability": 80, "probability_set": 0, "forecast_category": "commit", "forecast_category_set": 0}]
+    rows[0]["probability"] = "65"  # an edit: no stage it was in gives 65
+    with exported.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keep)
+        writer.writeheader()
+        writer.writerows(rows)
+    ok("import", "deals", str(exported))
+    assert "0 created, 0 updated, 1 unchanged" in ok("import", "deals", str(exported)).stderr
+    assert sql(ok, "SELECT probability, probability_set, forecast_category FROM deals") == [
+        {"probability": 65, "probability_set": 1, "forecast_category": "best_case"}]
 
 
 def test_two_companies_of_one_name_export_and_import_back(ok: Run, cli: Run, tmp_path: Path) -> None:

@@ -257,9 +257,11 @@ class MapSpec:
                     raise UsageError(f"{origin}: [{key}] must be a table")
                 self._check(value, f"{origin} [{key}]")
                 layers.append(value)
-        # a map file's columns are for this file when in its table for the entity, or when it has no such tables
-        # (a file for one kind of export); a preset's list the headers of every version of its exports
-        for_entity = [] if origin.startswith("preset") else layers[1:] or layers
+        # a map file's columns are for this file when in its table for the entity, or at its top level when it has
+        # no tables per entity (a file for one kind of export; with tables, the top level is for every file, where
+        # present); a preset's list the headers of every version of its exports
+        tables = any(key in _ENTITY_ALIASES for key in raw)
+        for_entity = [] if origin.startswith("preset") else layers[1:] if tables else layers
         fields = FIELDS[entity]
         for layer in layers:
             for column, target in (layer.get("columns") or {}).items():

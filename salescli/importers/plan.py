@@ -33,6 +33,7 @@ from salescli.importers.mapping import (
 )
 from salescli.importers.reading import BadRecord, JsonValue
 from salescli.render import restore_cell
+from salescli.repository.base import reserved_user_name
 from salescli.services.pipeline import (
     default_forecast_category,
     missing_fields,
@@ -1117,6 +1118,9 @@ class Planner:
             return owner  # type: ignore[no-any-return]
         spelled = self.relations.users.get(fold(owner))
         if spelled is None:  # a new user, as the file spells them
+            reserved = reserved_user_name(owner)
+            if reserved is not None:
+                raise RowError(self.col("owner"), owner, reserved)
             if self.known_users is None:  # the users before this import, for the "did you mean" below
                 self.known_users = list(self.relations.users.values())
             self.writer.ensure_user(owner)
@@ -1876,6 +1880,9 @@ class DealPlanner(Planner):
             key = fold(pipeline.strip())
             staged = "stage" in self.mapping.fields  # (--create-stages makes a pipeline's stages from a stage column)
             if key not in self.pipelines and self.options.create_stages and pipeline.strip() and staged:
+                if pipeline.strip().isascii() and pipeline.strip().isdigit():
+                    raise UsageError(f'--pipeline "{pipeline}" is a number, which names the pipeline of that id:'
+                                     " a new pipeline needs a word")
                 self.create_pipeline(pipeline.strip())
             if key not in self.pipelines:
                 names = ", ".join(self.pipeline_names.values())
@@ -1977,6 +1984,9 @@ class DealPlanner(Planner):
             found = self.pipelines.get(fold(pipeline))
             staged = "stage" in self.mapping.fields  # (--create-stages makes a pipeline's stages from a stage column)
             if found is None and self.options.create_stages and staged:
+                if pipeline.strip().isascii() and pipeline.strip().isdigit():  # (it would hide the pipeline of that id)
+                    raise RowError(self.col("pipeline"), pipeline, "is a number, which names the pipeline of that id:"
+                                   " a new pipeline needs a word", line)
                 found = self.create_pipeline(pipeline.strip())
             if found is None:
                 raise RowError(self.col("pipeline"), pipeline, "is not a pipeline (pipelines: "
@@ -2167,37 +2177,20 @@ class DealPlanner(Planner):
         currency = currency or self.base_currency
         closed = kind != "open"
         # salescli's own export says whether a deal's probability and category were set or followed its stage
-        # ("no": the stage's, then): a row moved to another stage in a spreadsheet takes that stage's, unless
-        # the value itself was edited too — told from the row alone (a value other than the one the stage it was
-        # exported in gives), so that the same file imported again changes nothing
+        # ("no": the stage's, then): a row moved to another stage in a spreadsheet takes that stage's, unless the
+        # value itself was edited too — told from the row (a value no stage it was exported in gives: its
+        # stage_history cell's last; without one, an existing deal's stages, below), so that the same file imported
+        # again changes nothing
         given = values.get("probability")
-        given_category = values.get("forecast_category")
         follows = values.get("probability_set") is not None and not values.get("probability_set")
-        category_follows = values.get("forecast_category_set") is not None and not values.get("forecast_category_set")
         if closed:
             probability, probability_set = stage.probability, 0
             category, category_set = "closed", 0
         else:
-            given_set = values.get("probability_set")
-            exported = stage.probability  # the probability the row's deal had when exported, when it followed
-            if (follows and given is not None and given != stage.probability) or (
-                    category_follows and given_category is not None):
-                exported = self._exported_stage(values, stage, line).probability
-            edited = follows and given is not None and given != exported
-            probability = stage.probability if given is None or (follows and not edited) else given
-            if given == 0 and stage.probability and (edited or not follows):
+            exported = self._exported_probabilities(values, stage, line)
+            probability, probability_set, category, category_set = self._odds(values, stage, exported, line)
+            if given == 0 and stage.probability and probability == 0:
                 self.tally.notes[ZERO_PROBABILITY] += 1  # (new or updated: the file says so)
-            probability_set = int(given is not None and given != stage.probability) if given_set is None \
-                else int(given_set) or int(edited)
-            category = self._category(values, line, probability)
-            if values.get("forecast_category_set") is None:
-                category_set = int("forecast_category" in values
-                                   and category != default_forecast_category(probability))
-            elif category_follows and category in (default_forecast_category(exported),
-                                                   default_forecast_category(probability)):
-                category, category_set = default_forecast_category(probability), 0  # (as exported: it follows)
-            else:
-                category_set = int(values["forecast_category_set"]) or 1  # (edited in the file: the deal's own now)
         expected_close = values.get("expected_close")
         # a stage_history cell says when the deal started (its first entry) and entered its stage (its last);
         # read here when the row lacks one of those dates, else only for a new deal (or a changed history)
@@ -2309,6 +2302,12 @@ class DealPlanner(Planner):
             self._check_history_runs_forward(current, stage, values, won_at or lost_at, line)
             redated = self._new_close(current, stage, values, won_at or lost_at)
             self._check_redated(current, stage, values, redated, line)
+            if kind == "open" and exported is None and (follows or values.get("forecast_category_set") == 0):
+                # (no stage_history cell: the stages this deal has been in are those it may have been exported in)
+                exported = {stage.probability, *(self.stage_by_id[sid].probability
+                                                 for sid in self.store.import_deal_stages(current["id"])
+                                                 if sid in self.stage_by_id)}
+                probability, probability_set, category, category_set = self._odds(values, stage, exported, line)
             fields: Row = {
                 "title": title, "pipeline_id": stage.pipeline_id, "stage_id": stage.id, "status": kind,
                 "probability": probability, "probability_set": probability_set,
@@ -2492,14 +2491,37 @@ class DealPlanner(Planner):
         company = values.get("company")
         return f'title "{values.get("title")}"' + (f' and company "{company}"' if company else "")
 
-    def _exported_stage(self, values: Row, stage: StageInfo, line: int) -> StageInfo:
-        """The stage a row of salescli's own export had when exported: its stage_history cell's last (a row moved
-        in a spreadsheet names another in its stage cell), else the row's stage."""
+    def _exported_probabilities(self, values: Row, stage: StageInfo, line: int) -> set[int] | None:
+        """The probabilities a row of salescli's own export may have had when exported, following its stage: that of
+        its stage_history cell's last stage (a row moved in a spreadsheet names another in its stage cell; a stage
+        of that name in any pipeline) and the row's stage's; None without a cell (the row alone cannot tell)."""
         cell = values.get("stage_history")
-        if not cell:
-            return stage
+        if not cell or values.get("probability_set") is None and values.get("forecast_category_set") is None:
+            return None
         entries = self._read_history(cell, line).entries
-        return self.stages.get((stage.pipeline_id, fold(entries[-1].stage)), stage) if entries else stage
+        last = fold(entries[-1].stage) if entries else None
+        return {stage.probability, *(info.probability for (_pid, key), info in self.stages.items() if key == last)}
+
+    def _odds(self, values: Row, stage: StageInfo, exported: set[int] | None, line: int) -> tuple[int, int, str, int]:
+        """An open deal's (probability, probability_set, category, category_set) from the row. A probability or
+        category whose _set cell says "no" follows the stage unless edited: a value none of the exported
+        probabilities gives (None: any may have, so it follows)."""
+        given, given_set = values.get("probability"), values.get("probability_set")
+        follows = given_set is not None and not given_set
+        edited = follows and given is not None and exported is not None and given not in exported
+        probability = stage.probability if given is None or (follows and not edited) else given
+        probability_set = int(given is not None and given != stage.probability) if given_set is None \
+            else int(given_set) or int(edited)
+        category = self._category(values, line, probability)
+        category_given_set = values.get("forecast_category_set")
+        if category_given_set is None:
+            return probability, probability_set, category, int(
+                "forecast_category" in values and category != default_forecast_category(probability))
+        derived = default_forecast_category(probability)
+        if not category_given_set and (exported is None or category == derived
+                                       or category in {default_forecast_category(p) for p in exported}):
+            return probability, probability_set, derived, 0  # (as exported: it follows)
+        return probability, probability_set, category, 1  # (set, or edited in the file: the deal's own now)
 
     def _category(self, values: Row, line: int, probability: int) -> str:
         given = values.get("forecast_category")
@@ -2737,7 +2759,7 @@ class ActivityPlanner(Planner):
         title = values.get("deal")
         if not title:
             return None, None, None
-        rows = self.store.import_deals_titled(title)
+        rows, by = self.store.import_deals_titled(title), "title"
         named = next((str(values[k]) for k in ("company", "company_domain", "company_external_id") if values.get(k)),
                      None)
         names = self.relations.company_names
@@ -2763,21 +2785,19 @@ class ActivityPlanner(Planner):
                            " company or the deal's external id", line)
         if not rows:
             ref = self.store.import_deal_ref(title)  # a deal column holding a deal's external id (no deal's title)
-            if ref is not None:
-                return ref["id"], ref["company_id"], ref["contact_id"]
-            renamed = self._deal_renamed_from(values, title)
-            if renamed is None:
+            deal = ref if ref is not None else self._deal_renamed_from(values, title)
+            if deal is None:
                 raise RowError(self.col("deal"), title, "is no deal's title or external id (import the deals first)",
                                line)
-            rows = [renamed]
+            rows, by = [deal], "external id" if ref is not None else "title"
         if company_id is not None and rows[0]["company_id"] not in (None, company_id):
             # the one deal of the title, at another company (a CRM's activity may name its contact's company)
             if self.other_company_note is None:
                 where = (f'line {line}: deal "{title}" is at {names.get(rows[0]["company_id"])}, the row says'
                          f" {names.get(company_id, named)}")
                 self.other_company_note = (
-                    f"activity row names a company other than its deal's: linked by the deal's title ({where})",
-                    f"activity rows name a company other than their deal's: linked by the deal's title (the first,"
+                    f"activity row names a company other than its deal's: linked by the deal's {by} ({where})",
+                    f"activity rows name a company other than their deal's: linked by the deal's {by} (the first,"
                     f" {where})")
             self.tally.notes[self.other_company_note] += 1
         return rows[0]["id"], rows[0]["company_id"], rows[0]["contact_id"]
@@ -3022,6 +3042,9 @@ class UserPlanner(Planner):
             raise RowError(self.col("name"), "", "is required", line)
         fields: Row = {k: values[k] for k in ("email", "team", "territory") if k in values}
         match = self.by_name.get(fold(name))
+        reserved = reserved_user_name(name) if match is None else None
+        if reserved is not None:
+            raise RowError(self.col("name"), name, reserved, line)
         if match is not None:
             self.existing(match, line, f'name "{name}"')
             current = self.writer.current("users", match)

@@ -161,18 +161,25 @@ _TABLE_ENTITIES: dict[str, tuple[str, ...]] = {
 _BUSY_SLICE_MS = 100  # how long one wait for another writer's lock lasts before Python looks at signals
 
 
-def check_user_name(name: str) -> None:
-    """A new user's name may not read as a team (`team:East`, as targets and reports name teams) or as the
-    automation rule `deal-owner`: such a user could never be given a target or a rule of its own."""
-    from salescli.errors import RuleError
-
+def reserved_user_name(name: str) -> str | None:
+    """Why a new user may not have this name, or None: it may not read as a team (`team:East`, as targets and
+    reports name teams) or as the automation rule `deal-owner` (such a user could never get a target or a rule)."""
     folded = name.strip().casefold()
     if folded.startswith("team:"):
-        raise RuleError(f'"{name}" cannot be a user\'s name: "team:" names a team (targets, reports --team)',
-                        hint="give the person's name; a team is set with: salescli user edit NAME --team TEAM")
+        return "cannot be a user's name: \"team:\" names a team (targets, reports --team)"
     if folded == "deal-owner":
-        raise RuleError(f'"{name}" cannot be a user\'s name: an automation\'s owner "deal-owner" means the deal\'s'
-                        " owner", hint="give the person's name")
+        return "cannot be a user's name: an automation's owner \"deal-owner\" means the deal's owner"
+    return None
+
+
+def check_user_name(name: str) -> None:
+    """A new user's name, refused when reserved (exit 1)."""
+    from salescli.errors import RuleError
+
+    reason = reserved_user_name(name)
+    if reason is not None:
+        raise RuleError(f'"{name}" {reason}', hint="give the person's name" + (
+            "; a team is set with: salescli user edit NAME --team TEAM" if "team" in reason else ""))
 
 
 @dataclass

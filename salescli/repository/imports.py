@@ -266,6 +266,11 @@ class ImportStore(RepositoryBase):
         """A deal's stage history as its export's stage_history cell (None: it has none)."""
         return self.scalar(f"SELECT {HISTORY_JSON} FROM deals d WHERE d.id = ?", (deal_id,))  # type: ignore[no-any-return]
 
+    def import_deal_stages(self, deal_id: int) -> list[int]:
+        """The stages a deal has been in (its stage history's)."""
+        return [int(r["to_stage_id"]) for r in self.all(
+            "SELECT DISTINCT to_stage_id FROM stage_history WHERE deal_id = ?", (deal_id,))]
+
     def import_deal_histories(self, deal_ids: Sequence[int]) -> dict[int, str | None]:
         """Deal id -> its stage_history cell as an export writes it, for the deals given."""
         rows = self.conn.execute(f"SELECT d.id, {HISTORY_JSON} AS history FROM deals d"
