@@ -15,6 +15,10 @@ Run = Callable[..., Any]
 NEEDLES = ["Zebulon Quxworth", "Zebulon Q. Quxworth", "zeb.qux@example.org", "zq@example.org", "+44 7700 900123",
            "+44 7700 900999"]
 
+# (a person erased here is still in the files made before: said after every forget)
+BACKUPS_NOTE = ("note: backups (db backup, the .bak a migration leaves) and exports made before still hold them:"
+                " delete or make them again\n")
+
 
 def file_bytes(db: Path) -> bytes:
     """The database and whatever WAL/shm files sit beside it."""
@@ -79,7 +83,7 @@ def test_forget_leaves_no_trace_in_the_file(ok: Run, cli: Run, db: Path, run_exe
     res = run_exe("--db", str(db), "--today", "2026-11-26", "contact", "forget", "zq@example.org", "--yes")
     assert (res.returncode, res.stdout) == (0, "")
     assert res.stderr == ("forgot contact 1: erased 5 history entries, 1 activity anonymised, "
-                          "1 deal unlinked\n")
+                          "1 deal unlinked\n" + BACKUPS_NOTE)
     assert traces(db, NEEDLES + ["Quxworth", "900123", "900999", "zeb.qux", "likes golf"]) == []
 
     assert cli("contact", "show", "1").exit_code == 3
@@ -175,7 +179,8 @@ def test_forget_erases_the_history_of_their_tasks_and_activities_as_it_erases_th
                           " ask)\n")
     res = ok("contact", "forget", "1", "--yes")
     assert res.stderr == ("forgot contact 1: erased 3 history entries, 2 activities anonymised, 0 deals unlinked\n"
-                          'open task 1 now reads "(erased)": reword it with salescli task edit 1 --subject TEXT\n')
+                          'open task 1 now reads "(erased)": reword it with salescli task edit 1 --subject TEXT\n'
+                          + BACKUPS_NOTE)
     history = {(h["entity"], h["entity_id"]): h for h in json.loads(ok("history", "-f", "json").stdout)
                if h["entity"] in ("task", "activity")}
     assert (history[("task", 1)]["after"]["subject"], history[("task", 1)]["after"]["contact_id"]) == ("(erased)", None)
@@ -289,3 +294,30 @@ def test_forget_a_name_stored_in_one_case_matches_it_in_any(ok: Run, db: Path, r
     assert shown == ["(erased) tour", "Call (erased) on Monday"]
     assert json.loads(ok("history", "activity", "1", "-f", "json").stdout)[0]["after"]["subject"] == (
         "Met Ana Silva at expo")  # (the namesake's own activity, and its history)
+
+
+def test_forget_reaches_a_deleted_contact_and_every_way_their_number_and_name_are_written(
+        ok: Run, cli: Run, db: Path, run_exe: Run) -> None:
+    ok("contact", "add", "Ana Silva", "--email", "ana@acme.io", "--phone", "+1 415 555 0101", "--company", "Acme")
+    ok("deal", "add", "Robots", "--company", "Acme", "--contact", "ana@acme.io")
+    ok("company", "edit", "Acme", "--notes", "Ana direct +14155550101; desk 415.555.0101")
+    ok("deal", "edit", "1", "--notes", "mobile (415) 555-0101", "--add-tag", "ana@acme.io")
+    ok("activity", "log", "note", "Org chart", "--company", "Acme", "--notes", "Silva, Ana is CTO")
+    ok("contact", "rm", "1", "--yes")  # deleted first: the history still holds her
+    needles = ["Silva", "ana@acme.io", "555 0101", "5550101", "555-0101", "555.0101"]
+    assert traces(db, needles)
+    res = run_exe("--db", str(db), "--today", "2026-11-26", "contact", "forget", "ana@acme.io", "--yes")
+    assert (res.returncode, res.stderr.splitlines()[0]) == (0, "forgot contact 1: erased 5 history entries, 0"
+                                                               " activities anonymised, 0 deals unlinked")
+    assert traces(db, needles) == []
+    assert json.loads(ok("deal", "show", "1", "-f", "json").stdout)["tags"] == ["(erased)"]
+    res = cli("contact", "forget", "1", "--yes")  # (forgotten: nothing left to find)
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (3, 'Error: contact "1" not found')
+
+
+def test_forget_says_on_each_deal_that_it_lost_its_contact(ok: Run) -> None:
+    ok("contact", "add", "Bo Chen", "--email", "bo@x.io")
+    ok("deal", "add", "Pilot", "--contact", "bo@x.io")
+    ok("contact", "forget", "bo@x.io", "--yes")
+    last = json.loads(ok("history", "deal", "1", "-f", "json").stdout)[-1]
+    assert (last["before"], last["after"]) == ({"contact_id": 1}, {"contact_id": None})

@@ -258,20 +258,30 @@ def forget(
 ) -> None:
     """Erase a person's data everywhere, history included (GDPR); deal figures stay, anonymous.
 
-    The erased bytes are overwritten in the file (secure_delete) and the WAL is truncated.
+    The erased bytes are overwritten in the file (secure_delete) and the WAL is truncated. A contact deleted
+    since (contact rm, an undone import) is found by id or e-mail in the history, and erased there. Backups and
+    exports made before are files of their own: delete or make them again.
 
     \b
     Example: salescli contact forget ana.silva@acme-robotics.io --yes
     """
+    from salescli.errors import NotFound
     from salescli.services.crm import forget_contact
     from salescli.services.refs import resolve_contact
 
     repo = app_context(ctx).repo()
-    row = resolve_contact(repo, ref)
+    try:
+        row = resolve_contact(repo, ref)
+    except NotFound:  # deleted since: the history still holds them (by id or e-mail)
+        deleted = repo.deleted_contact(ref)
+        if deleted is None:
+            raise
+        row = {**deleted, "name": deleted.get("name") or f"#{deleted['id']}"}
     tasks = repo.open_contact_tasks(row["id"])  # to-dos linked to them (a deal's contact too): kept, but blank
     blanked = (f" (the subject of {len(tasks)} open task{'s' if len(tasks) != 1 else ''} included: kept with"
                " their due dates, erased)") if tasks else ""
-    confirm(f"Erase contact {row['id']} {row['name']} and every trace of them{blanked}? This cannot be undone", yes)
+    confirm(f"Erase contact {row['id']} {row['name']} and every trace of them{blanked}? This cannot be undone"
+            " (backups and exports made before still hold them)", yes)
     counts = forget_contact(repo, row["id"])
     flush_notices(app_context(ctx))
     def n(key: str, one: str, many: str) -> str:
@@ -285,6 +295,8 @@ def forget(
         say(f"open task{'s' if len(tasks) != 1 else ''} {listed} now read{'' if len(tasks) != 1 else 's'}"
             f" \"(erased)\": reword {'them' if len(tasks) != 1 else 'it'} with salescli task edit"
             f" {'ID' if len(tasks) != 1 else tasks[0]} --subject TEXT")
+    say("note: backups (db backup, the .bak a migration leaves) and exports made before still hold them: delete or"
+        " make them again")
 
 
 @app.command("merge")

@@ -212,6 +212,20 @@ class CrmStore(RepositoryBase):
         return self.all("SELECT DISTINCT c.id, c.name FROM companies c JOIN contacts p ON p.company_id = c.id"
                         " WHERE p.email LIKE '%@' || ? AND c.domain IS NULL ORDER BY c.id LIMIT 5", (domain,))
 
+    def deleted_contact(self, ref: str) -> Row | None:
+        """A contact deleted since (`contact rm`, an undone import) whose history still holds them, by id or e-mail:
+        their last values, as `contact forget` erases them (None when not found, or forgotten already)."""
+        text = ref.strip()
+        row = self.one(
+            "SELECT entity_id, before FROM changes WHERE entity = 'contact' AND action = 'delete'"
+            " AND (entity_id = ? OR lower(json_extract(before, '$.email')) = ?)"
+            " AND entity_id NOT IN (SELECT id FROM contacts) ORDER BY id DESC LIMIT 1",
+            (int(text) if text.isascii() and text.isdigit() and len(text) < 19 else -1, text.lower()))
+        if row is None:
+            return None
+        values = _loads(row["before"] or "{}")
+        return {**(values if isinstance(values, dict) else {}), "id": int(row["entity_id"])}
+
     def forget_contact(self, contact_id: int) -> dict[str, int]:
         """Erase a person: the row, their activities' text, their history; deal figures stay.
 
@@ -221,8 +235,11 @@ class CrmStore(RepositoryBase):
         secure_delete on, so freed bytes are zeroed; the caller checkpoints the WAL afterwards.
         """
         person = self.one("SELECT * FROM contacts WHERE id = ?", (contact_id,))
+        deleted = person is None  # (`contact rm`, an undone import: the history still holds them, so erase that)
         if person is None:
-            return {}
+            person = self.deleted_contact(str(contact_id))
+            if person is None:
+                return {}
         # Their history includes that of the duplicates merged into them (`contact merge`), chains too.
         ids = [r["id"] for r in self.all(
             "WITH RECURSIVE merged(id) AS (SELECT ? UNION SELECT c.entity_id FROM changes c JOIN merged m"
@@ -248,10 +265,12 @@ class CrmStore(RepositoryBase):
         templated = {r["id"]: r["subject"] for r in self.all(
             "SELECT a.id, a.subject FROM activities a JOIN automations r ON r.id = a.automation_id"
             " WHERE a.contact_id = ? AND a.subject = r.task_subject", (contact_id,))}
+        # (a deleted person's activities were unlinked when they went: those of theirs that name no one now)
+        unlinked = " OR (contact_id IS NULL AND id IN (SELECT value FROM json_each(?)))" if deleted else ""
         cur = self.conn.execute(
             "UPDATE activities SET subject = CASE WHEN id IN (SELECT value FROM json_each(?)) THEN subject"
-            " ELSE '(erased)' END, body = NULL, outcome = NULL, extra = NULL, contact_id = NULL WHERE contact_id = ?",
-            (json.dumps(list(templated)), contact_id),
+            f" ELSE '(erased)' END, body = NULL, outcome = NULL, extra = NULL, contact_id = NULL WHERE contact_id = ?"
+            f"{unlinked}", (json.dumps(list(templated)), contact_id, *([json.dumps(theirs)] if deleted else [])),
         )
         counts["activities"] = cur.rowcount
         rewritten = 0
@@ -265,6 +284,15 @@ class CrmStore(RepositoryBase):
                                    _anonymised(row["after"], contact_id, kept), row["id"]))
                 rewritten += 1
         deals = [r["id"] for r in self.all("SELECT id FROM deals WHERE contact_id = ?", (contact_id,))]
+        if deleted:  # their deals, unlinked when they went (and not given to anyone since)
+            deals += [r["id"] for r in self.all(
+                "SELECT DISTINCT d.id FROM changes c JOIN deals d ON d.id = c.entity_id WHERE c.entity = 'deal'"
+                " AND json_extract(c.before, '$.contact_id') = ? AND d.contact_id IS NULL", (contact_id,))]
+        self.conn.execute(  # each deal's history says it lost its contact
+            "INSERT INTO changes (batch_id, entity, entity_id, action, changed_at, changed_by, before, after)"
+            " SELECT ?, 'deal', id, 'update', ?, ?, json_object('contact_id', contact_id),"
+            " json_object('contact_id', NULL) FROM deals WHERE contact_id = ? ORDER BY id",
+            (self.batch_id, self.now(), self.user, contact_id))
         cur = self.conn.execute("UPDATE deals SET contact_id = NULL WHERE contact_id = ?", (contact_id,))
         counts["deals"] = cur.rowcount
         self.conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
@@ -417,9 +445,9 @@ class CrmStore(RepositoryBase):
 
 # Free text that may quote a person by name, e-mail or phone (scrubbed by contact forget).
 _FREE_TEXT: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("companies", ("notes", "extra")),
-    ("contacts", ("notes", "extra")),
-    ("deals", ("title", "notes", "next_step", "lost_reason", "park_reason", "extra")),
+    ("companies", ("notes", "tags", "extra")),
+    ("contacts", ("notes", "tags", "extra")),
+    ("deals", ("title", "notes", "next_step", "lost_reason", "park_reason", "tags", "extra")),
     ("activities", ("subject", "body", "outcome", "extra")),
     ("stage_history", ("note",)),
     ("import_batches", ("summary",)),
@@ -476,6 +504,8 @@ def _personal_values(person: Row, history: list[Row]) -> tuple[list[str], list[s
         if key == "email" or (key == "name" and len(words) > 1) or (
                 key == "phone" and sum(c.isdigit() for c in value) >= 7):
             anycase.setdefault(value)
+            if key == "name":  # "Silva, Ana": a name as lists and CRM exports write it, last name first
+                anycase.setdefault(f"{words[-1]}, {' '.join(words[:-1])}")
         elif key == "name":
             proper.setdefault(value)
             about.setdefault(value)
@@ -499,9 +529,10 @@ class _Scrubber:
     """Replaces whole-word mentions of some values with "(erased)"."""
 
     def __init__(self, values: list[str], exact_case: list[str] | tuple[str, ...] = ()) -> None:
-        """values match in any case; those also in exact_case only as spelt (a proper name: "Li", not "li")."""
-        alternatives = [rf"(?<!\w){re.escape(v)}(?!\w)" if v in exact_case else rf"(?i:(?<!\w){re.escape(v)}(?!\w))"
-                        for v in sorted(set(values), key=len, reverse=True)]
+        """values match in any case; those also in exact_case only as spelt (a proper name: "Li", not "li"); a
+        phone number however its digits are grouped ("+1 415 555 0101" is also "(415) 555-0101")."""
+        alternatives = [_phone_pattern(v) if _is_phone(v) else rf"(?<!\w){re.escape(v)}(?!\w)" if v in exact_case
+                        else rf"(?i:(?<!\w){re.escape(v)}(?!\w))" for v in sorted(set(values), key=len, reverse=True)]
         self.pattern = re.compile("|".join(alternatives)) if alternatives else None
 
     def __bool__(self) -> bool:
@@ -543,6 +574,23 @@ class _Scrubber:
         if isinstance(value, dict):
             return {k: self._walk(v) for k, v in value.items()}
         return value
+
+
+_PHONE_SEPARATORS = r"[\s().\-/]*"
+
+
+def _is_phone(value: str) -> bool:
+    return sum(c.isdigit() for c in value) >= 7 and all(c.isdigit() or c in " +().-/" for c in value)
+
+
+def _phone_pattern(value: str) -> str:
+    """A phone number's digits with any grouping between them (spaces, dots, dashes, brackets), its national
+    part (the last 10 digits) with or without the country code before it."""
+    digits = "".join(c for c in value if c.isdigit())
+    national, country = digits[-10:], digits[:-10]
+    body = _PHONE_SEPARATORS.join(re.escape(d) for d in national)
+    prefix = rf"(?:\+?{_PHONE_SEPARATORS.join(country)}{_PHONE_SEPARATORS})?" if country else r"(?:\+)?"
+    return rf"(?<![\w+]){prefix}\(?{body}(?!\d)"
 
 
 _NOT_JSON = object()
