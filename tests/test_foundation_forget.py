@@ -274,6 +274,14 @@ def test_forget_spares_what_only_looks_like_the_person(ok: Run, db: Path, run_ex
     subjects = [a["subject"] for a in json.loads(ok("activity", "list", "--all", "-f", "json").stdout)]
     assert sorted(subjects) == ["Called Ana Silva", "Invoice: bill sent"]
     assert json.loads(ok("deal", "show", "2", "-f", "json").stdout)["next_step"] == "Send the bill to (erased)"
+    # a full name in all small letters elsewhere is everyday words ("mark price changes"), not a quote of Mark Price;
+    # in the texts about him, and written with capitals anywhere, it goes
+    ok("contact", "add", "Mark Price", "--email", "mp@lumen.tv")  # 5
+    ok("deal", "add", "Banking", "--notes", "Please mark price changes in red; ask MARK PRICE")  # 3
+    ok("deal", "add", "Lumen", "--contact", "mp@lumen.tv", "--notes", "mark  price is slow to answer")  # 4
+    run_exe("--db", str(db), "--today", "2026-11-26", "contact", "forget", "mp@lumen.tv", "--yes")
+    notes = [json.loads(ok("deal", "show", i, "-f", "json").stdout)["notes"] for i in ("3", "4")]
+    assert notes == ["Please mark price changes in red; ask (erased)", "(erased) is slow to answer"]
 
 
 def test_forget_a_name_stored_in_one_case_matches_it_in_any(ok: Run, db: Path, run_exe: Run) -> None:

@@ -248,7 +248,8 @@ class CrmStore(RepositoryBase):
         own = f"entity = 'contact' AND entity_id IN ({', '.join('?' * len(ids))})"
         own_history = self.all(f"SELECT before, after FROM changes WHERE {own}", ids)
         anycase, proper, about = _personal_values(person, own_history)
-        scrub = _Scrubber(anycase + proper, exact_case=proper)  # (a one-word name elsewhere: only as spelt)
+        # (a one-word name elsewhere: only as spelt; a full name in any case but all small letters)
+        scrub = _Scrubber(anycase + proper, exact_case=proper, spare_lowercase=True)
         everywhere = anycase + proper
         # another contact of the same name keeps their record, history and activities: "Ana Silva" there is them
         namesakes = [r["id"] for r in self.all(
@@ -334,18 +335,18 @@ class CrmStore(RepositoryBase):
                         counts["history"] += 1
             finally:
                 self.conn.create_function("salescli_mentions", 1, None)
-        self._forget_in_texts_about(about, deals)
+        self._forget_in_texts_about(about, deals, [v for v in anycase if "@" not in v and not _is_phone(v)])
         self.record_change("contact", contact_id, "forget", None, None)
         # FTS5 keeps deleted terms in its segments until they are merged; rebuild drops them.
         self.conn.execute("INSERT INTO search_index(search_index) VALUES ('rebuild')")
         return counts
 
-    def _forget_in_texts_about(self, values: list[str], deals: list[int]) -> None:
+    def _forget_in_texts_about(self, values: list[str], deals: list[int], names: list[str]) -> None:
         """Where a text is about the person — their deals, those deals' activities that name no other contact, the
         stage notes and the history of those — "Call Ana" names them by a first name, a one-word name or a short
         number: erased there too, spelt as they are (elsewhere an Ana may be someone else, and "bill" is not
-        Bill)."""
-        scrub = _Scrubber(values, exact_case=_as_spelt(values))
+        Bill); and their full names in any case ("ana silva", spared elsewhere)."""
+        scrub = _Scrubber(values + names, exact_case=_as_spelt(values))
         if not scrub:
             return
         for chunk in (deals[i:i + 500] for i in range(0, len(deals), 500)):
@@ -528,12 +529,21 @@ def _as_spelt(values: list[str]) -> list[str]:
 class _Scrubber:
     """Replaces whole-word mentions of some values with "(erased)"."""
 
-    def __init__(self, values: list[str], exact_case: list[str] | tuple[str, ...] = ()) -> None:
-        """values match in any case; those also in exact_case only as spelt (a proper name: "Li", not "li"); a
-        phone number however its digits are grouped ("+1 415 555 0101" is also "(415) 555-0101")."""
-        alternatives = [_phone_pattern(v) if _is_phone(v) else rf"(?<!\w){re.escape(v)}(?!\w)" if v in exact_case
-                        else rf"(?i:(?<!\w){re.escape(v)}(?!\w))" for v in sorted(set(values), key=len, reverse=True)]
+    def __init__(self, values: list[str], exact_case: list[str] | tuple[str, ...] = (), *,
+                 spare_lowercase: bool = False) -> None:
+        """values match in any case, the spaces between words any spaces; those also in exact_case only as spelt (a
+        proper name: "Li", not "li"); a phone number however its digits are grouped ("+1 415 555 0101" is also
+        "(415) 555-0101"). spare_lowercase: a name written with capitals matches a text in any case but all small
+        letters ("mark price" in "mark price changes" is no quote of Mark Price)."""
+        alternatives = [_phone_pattern(v) if _is_phone(v) else rf"(?<!\w){_spaced(v)}(?!\w)" if v in exact_case
+                        else rf"(?i:(?<!\w){_spaced(v)}(?!\w))" for v in sorted(set(values), key=len, reverse=True)]
         self.pattern = re.compile("|".join(alternatives)) if alternatives else None
+        self.spared = {" ".join(v.casefold().split()) for v in values
+                       if spare_lowercase and not v.islower() and "@" not in v and not _is_phone(v)}
+
+    def _erase(self, match: re.Match[str]) -> str:
+        text = match.group(0)
+        return text if text.islower() and " ".join(text.split()) in self.spared else "(erased)"
 
     def __bool__(self) -> bool:
         return self.pattern is not None
@@ -543,7 +553,7 @@ class _Scrubber:
             return text
         if text[:1] in "[{":
             return self.json_text(text)
-        return self.pattern.sub("(erased)", text)
+        return self.pattern.sub(self._erase, text)
 
     def mentions(self, text: Any) -> bool:
         if not isinstance(text, str) or self.pattern is None:
@@ -560,7 +570,7 @@ class _Scrubber:
             return None
         data = _loads(text)
         if data is _NOT_JSON:
-            return self.pattern.sub("(erased)", text) if self.pattern else text
+            return self.pattern.sub(self._erase, text) if self.pattern else text
         if keys is not None and isinstance(data, dict):
             walked = {k: self._walk(v) if k in keys else v for k, v in data.items()}
             return text if walked == data else json.dumps(walked, ensure_ascii=False)
@@ -568,7 +578,7 @@ class _Scrubber:
 
     def _walk(self, value: Any) -> Any:
         if isinstance(value, str):
-            return self.pattern.sub("(erased)", value) if self.pattern else value
+            return self.pattern.sub(self._erase, value) if self.pattern else value
         if isinstance(value, list):
             return [self._walk(v) for v in value]
         if isinstance(value, dict):
@@ -577,6 +587,11 @@ class _Scrubber:
 
 
 _PHONE_SEPARATORS = r"[\s().\-/]*"
+
+
+def _spaced(value: str) -> str:
+    """A value as a pattern, its words apart by any spaces ("Ana  Silva", a line break between them)."""
+    return r"\s+".join(re.escape(word) for word in value.split())
 
 
 def _is_phone(value: str) -> bool:
