@@ -162,6 +162,9 @@ def test_forget_after_a_merge_erases_the_duplicates_merged_into_them_too(ok: Run
     assert res.returncode == 0, res.stderr
     assert traces(db, needles) == []
     assert json.loads(ok("contact", "show", "Other Person", "-f", "json").stdout)["notes"] == "knows (erased)"
+    # the duplicates' histories say they were forgotten (not "never was")
+    for cid in ("2", "3"):
+        assert [h["action"] for h in json.loads(ok("history", "contact", cid, "-f", "json").stdout)] == ["forget"]
 
 
 def test_forget_erases_the_history_of_their_tasks_and_activities_as_it_erases_them(ok: Run, cli: Run,

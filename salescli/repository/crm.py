@@ -336,7 +336,8 @@ class CrmStore(RepositoryBase):
             finally:
                 self.conn.create_function("salescli_mentions", 1, None)
         self._forget_in_texts_about(about, deals, [v for v in anycase if "@" not in v and not _is_phone(v)])
-        self.record_change("contact", contact_id, "forget", None, None)
+        for forgotten in ids:  # (the duplicates merged into them too: their history says they were forgotten)
+            self.record_change("contact", forgotten, "forget", None, None)
         # FTS5 keeps deleted terms in its segments until they are merged; rebuild drops them.
         self.conn.execute("INSERT INTO search_index(search_index) VALUES ('rebuild')")
         return counts
