@@ -394,6 +394,44 @@ def test_classic_mac_line_ends_are_read(ok: Run, base: Path, tmp_path: Path) -> 
     assert [c["name"] for c in json.loads(rows)] == ["Existing Co", "Line Break Co", "Other Co"]  # (one line)
 
 
+@pytest.mark.parametrize("data", [
+    b"name,domain\rA Co,a.io\rB Co,b.io\r\n",  # classic Mac lines, the last one CRLF (the file is small)
+    b"name,domain\nA Co,a.io\rB Co,b.io\n",  # one line ended by CR alone among LF ones
+    b"name,domain\r\nA Co,a.io\rB Co,b.io\r\n",  # ... among CRLF ones
+])
+def test_a_line_ended_by_cr_alone_among_others_is_a_line(ok: Run, base: Path, tmp_path: Path, data: bytes) -> None:
+    ok("import", "companies", str(write(tmp_path, "mixed.csv", data)))
+    assert [c["name"] for c in json.loads(ok("company", "list", "-f", "json").stdout)] == ["Existing Co", "A Co",
+                                                                                          "B Co"]
+
+
+def test_utf16_and_utf32_files_are_told_apart_and_a_nul_in_them_refused(cli: Run, base: Path,
+                                                                         tmp_path: Path) -> None:
+    nul = write(tmp_path, "u.csv", "\ufeffname\tdomain\r\nAn\x00a\ta.io\r\n".encode("utf-16-le"))
+    assert refused(cli, base, "import", "companies", str(nul), "--encoding", "utf-16") == (
+        "Error: u.csv:2: contains a NUL character: this is not a text CSV file")
+    bare = write(tmp_path, "n.csv", "name\tdomain\r\nA\ta.io\r\n".encode("utf-16-le"))  # (no byte-order mark)
+    res = cli("import", "companies", str(bare), "--encoding", "utf-16")
+    assert res.stderr.splitlines()[1] == ("Hint: the file has no byte-order mark: pass --encoding utf-16-le (Windows)"
+                                          " or utf-16-be")
+    wide = write(tmp_path, "w.csv", "name,domain\r\nA,a.io\r\n".encode("utf-32"))
+    res = cli("import", "companies", str(wide))
+    assert (res.exit_code, res.stderr) == (4, "Error: w.csv: is UTF-32 text\nHint: pass --encoding utf-32 (or save it"
+                                              " as CSV UTF-8)\n")
+
+
+def test_a_delimiter_the_header_leaves_open_is_read_from_the_rows_or_asked_for(ok: Run, cli: Run, base: Path,
+                                                                              tmp_path: Path) -> None:
+    # as many commas as semicolons in the header: the rows say which (it was the comma, on a tie)
+    path = write(tmp_path, "s.csv", "name;notes (EUR, net)\nAcme;1000\n")
+    assert "delimiter ';' (semicolon) detected" in ok("import", "companies", str(path)).stderr
+    both = write(tmp_path, "b.csv", "name, city;domain\nDeal, Oslo;d.io\n")  # (the rows fit either)
+    assert refused(cli, base, "import", "companies", str(both)) == (
+        "Error: b.csv: has as many commas and semicolons in its header, and in its rows: which one separates the"
+        " columns is not clear")
+    ok("import", "companies", str(both), "--delimiter", ";")
+
+
 @pytest.mark.parametrize(("text", "names"), [
     ('[\n  {"id": 7, "name": "Acme", "tags": ["a", "b"], "extra": {"tier": "gold"}}\n]\n', ["Acme"]),
     ('{"name": "Acme"}\n{"name": "=Sum Co", "notes": null}\n', ["Acme", "=Sum Co"]),

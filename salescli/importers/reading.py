@@ -155,6 +155,9 @@ def _is_ascii_compatible(encoding: str) -> bool:
     return not (name.startswith("utf-16") or name.startswith("utf-32"))
 
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
 class _Lines:
     """Decoded lines (each ending in "\\n" except maybe the last) with the physical line count."""
 
@@ -167,6 +170,7 @@ class _Lines:
         self.line = 0  # lines handed out so far
         self.bytes = 0
         self.eof = False
+        self.quoted = 0  # 1 inside a quoted cell at the end of the blocks read (see _lone_crs)
 
     def __iter__(self) -> Iterator[list[str]]:
         """Blocks of lines (a csv reader walks them through itertools.chain, at C speed)."""
@@ -196,6 +200,8 @@ class _Lines:
                 data, self.pending = self.pending, b""
                 if not data:
                     break
+            if not self.cr_only:
+                data = self._lone_crs(data)
             self.bytes += len(data)
             if probe and not data.isascii():
                 probe = _utf8_in_block(self.name, self.line + 1, data, self.encoding)
@@ -224,6 +230,21 @@ class _Lines:
             self.line += len(lines)
             yield lines
 
+    def _lone_crs(self, data: bytes) -> bytes:
+        """A line ended by CR alone among LF or CRLF ones ends a line too; a CR inside a quoted cell stays (the
+        quotes are counted from the start of the file: inside a quoted cell their number is odd)."""
+        if b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"):
+            self.quoted ^= data.count(b'"') & 1
+            return data
+        out, pos = bytearray(data), 0
+        for cr in _LONE_CR.finditer(data):
+            self.quoted ^= data.count(b'"', pos, cr.start()) & 1
+            pos = cr.start()
+            if not self.quoted:
+                out[pos] = 0x0A
+        self.quoted ^= data.count(b'"', pos) & 1
+        return bytes(out)
+
     def _decode_error(self, line: int, byte: bytes) -> ImportRejected:
         shown = f"0x{byte.hex().upper()}" if byte else "?"
         if codecs.lookup(self.encoding).name == "utf-8":
@@ -245,16 +266,25 @@ class _TextLines:
         self.encoding = encoding
         self.text = io.TextIOWrapper(io.BufferedReader(_Prefixed(head, raw)), encoding=encoding, errors="strict",
                                      newline="")
+        self.bom = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE,
+                                    codecs.BOM_UTF32_BE))
 
     def __iter__(self) -> Iterator[list[str]]:
         while True:
             try:
                 line = self.text.readline()
             except UnicodeError:  # (utf-16 without a byte-order mark raises the base class)
+                name = codecs.lookup(self.encoding).name
+                hint = (f"the file has no byte-order mark: pass --encoding {name}-le (Windows) or {name}-be"
+                        if name in ("utf-16", "utf-32") and not self.bom else "pass the file's real encoding with"
+                        " --encoding")
                 raise ImportRejected(f"{self.name}:{self.line + 1}: is not valid {self.encoding} text",
-                                     hint="pass the file's real encoding with --encoding") from None
+                                     hint=hint) from None
             if not line:
                 return
+            if "\x00" in line:
+                raise _refuse(f"{self.name}:{self.line + 1}", "contains a NUL character: this is not a text CSV"
+                              " file", "export it as CSV first")
             self.line += 1
             self.bytes += len(line) * 2
             yield [line]
@@ -281,17 +311,31 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def sniff_delimiter(header_line: str) -> str:
-    """The candidate that occurs most often outside quotes in the header line (comma on a tie or none)."""
+def _outside_quotes(line: str) -> dict[str, int]:
     counts = dict.fromkeys(DELIMITERS, 0)
     quoted = False
-    for ch in header_line:
+    for ch in line:
         if ch == '"':
             quoted = not quoted
         elif not quoted and ch in counts:
             counts[ch] += 1
-    best = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
-    return best if counts[best] else ","
+    return counts
+
+
+def sniff_delimiter(header_line: str, rows: list[str] | None = None) -> str | None:
+    """The candidate that occurs most often outside quotes in the header line (comma when none). Several as often:
+    the one the rows (the first lines after the header) have as many of as the header; None when that leaves more
+    than one (`Company;Amount (EUR, net)`: say which); without rows, comma."""
+    counts = _outside_quotes(header_line)
+    most = max(counts.values())
+    if not most:
+        return ","
+    tied = [d for d in DELIMITERS if counts[d] == most]
+    if len(tied) == 1 or rows is None:
+        return tied[0]
+    seen = [_outside_quotes(row) for row in rows if row.strip()]
+    fits = [d for d in tied if all(c[d] == most for c in seen)]
+    return fits[0] if len(fits) == 1 else None
 
 
 def open_csv(
@@ -339,6 +383,8 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
         raise _refuse(name, "is empty (no header line)")
     bom = False
     if encoding is None:
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # (its BOM begins as UTF-16's does)
+            raise _refuse(name, "is UTF-32 text", "pass --encoding utf-32 (or save it as CSV UTF-8)")
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise _refuse(name, "is UTF-16 text", "pass --encoding utf-16 (or save it as CSV UTF-8)")
         _check_binary(name, head)
@@ -367,7 +413,15 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
     if sep:
         chosen = delimiter or sep.group(1)
     else:
-        chosen = delimiter or sniff_delimiter(first_line)
+        rows = first_block[1:50]  # (the header is the first non-blank line, mostly the first)
+        sniffed = delimiter or sniff_delimiter(first_line, rows)
+        if sniffed is None:
+            counts = _outside_quotes(first_line)
+            tied = [d for d in DELIMITERS if counts[d] == max(counts.values())]
+            shown = " and ".join(DELIMITER_NAMES[d] + "s" for d in tied)
+            raise _refuse(name, f"has as many {shown} in its header, and in its rows: which one separates the"
+                          " columns is not clear", f"pass --delimiter \"{tied[0]}\" (or \"{tied[1]}\")")
+        chosen = sniffed
     csv.field_size_limit(MAX_FIELD)
     reader = csv.reader(itertools.chain(first_block, itertools.chain.from_iterable(blocks)), delimiter=chosen,
                         quotechar='"', doublequote=True, strict=True)

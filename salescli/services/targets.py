@@ -212,7 +212,7 @@ def read_target_file(path: Path) -> list[dict[str, str]]:
         raise ImportRejected(f"{name}:{line}: is not UTF-8 (byte 0x{byte})", hint="save it as CSV UTF-8") from None
     from salescli.importers.reading import sniff_delimiter  # (as `import` finds a spreadsheet's delimiter)
 
-    delimiter = sniff_delimiter(text.split("\n", 1)[0])
+    delimiter = sniff_delimiter(text.split("\n", 1)[0]) or ","
     reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     try:
         header = next(reader, None)
