@@ -24,6 +24,14 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
+def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
+    """A CSV of these rows (their keys the header), as a spreadsheet saves an edited export."""
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def sql(ok: Run, query: str) -> list[dict[str, Any]]:
     return json.loads(ok("sql", query, "-f", "json").stdout)  # type: ignore[no-any-return]
 
@@ -1647,10 +1655,7 @@ def test_an_export_edited_to_a_later_stage_takes_that_stages_probability(ok: Run
     for row in rows:
         if row["title"] == "Globex":
             row["probability"], row["forecast_category"] = "70", "best_case"
-    with exported.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(exported, rows)
     ok("import", "deals", str(exported))
     globex = next(d for d in json.loads(ok("deal", "list", "-f", "json").stdout) if d["title"] == "Globex")
     assert (globex["stage"], globex["probability"], globex["forecast_category"]) == ("Negotiation", 70, "best_case")
@@ -1659,10 +1664,7 @@ def test_an_export_edited_to_a_later_stage_takes_that_stages_probability(ok: Run
     # a probability edited alone (its category still Negotiation's commit, as exported): the category follows it
     assert rows[0]["title"] == "Globex"
     rows[0].update(probability="40", probability_set="no", forecast_category="commit", forecast_category_set="no")
-    with exported.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(exported, rows)
     ok("import", "deals", str(exported))
     assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(exported)).stderr
     assert sql(ok, "SELECT title, probability, probability_set, forecast_category, forecast_category_set FROM deals"
@@ -1684,19 +1686,13 @@ def test_an_export_cut_down_to_a_few_columns_and_moved_takes_the_new_stages_prob
     with exported.open(newline="") as fh:
         rows = [{k: r[k] for k in keep} for r in csv.DictReader(fh)]
     rows[0]["stage"] = "Negotiation"
-    with exported.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=keep)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(exported, rows)
     ok("import", "deals", str(exported))
     assert "0 created, 0 updated, 1 unchanged" in ok("import", "deals", str(exported)).stderr
     assert sql(ok, "SELECT probability, probability_set, forecast_category, forecast_category_set FROM deals") == [
         {"probability": 80, "probability_set": 0, "forecast_category": "commit", "forecast_category_set": 0}]
     rows[0]["probability"] = "65"  # an edit: no stage it was in gives 65
-    with exported.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=keep)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(exported, rows)
     ok("import", "deals", str(exported))
     assert "0 created, 0 updated, 1 unchanged" in ok("import", "deals", str(exported)).stderr
     assert sql(ok, "SELECT probability, probability_set, forecast_category FROM deals") == [
