@@ -332,3 +332,16 @@ def test_forget_says_on_each_deal_that_it_lost_its_contact(ok: Run) -> None:
     ok("contact", "forget", "bo@x.io", "--yes")
     last = json.loads(ok("history", "deal", "1", "-f", "json").stdout)[-1]
     assert (last["before"], last["after"]) == ({"contact_id": 1}, {"contact_id": None})
+
+
+def test_forget_by_e_mail_erases_every_deleted_contact_that_had_it(ok: Run, db: Path, run_exe: Run) -> None:
+    ok("contact", "add", "Dr Maria de la Cruz", "--email", "maria@x.io", "--phone", "+49 30 1234567")
+    ok("contact", "rm", "1", "--yes")
+    ok("contact", "add", "M. Cruz", "--email", "maria@x.io", "--phone", "+49 30 7654321")
+    ok("contact", "rm", "2", "--yes")
+    ok("company", "add", "Berlin GmbH", "--notes", "de la Cruz, Maria: 030 1234567, else 0049 (0)30 7654321")
+    res = run_exe("--db", str(db), "--today", "2026-11-26", "contact", "forget", "maria@x.io", "--yes")
+    assert [line.split(":")[0] for line in res.stderr.splitlines()[:2]] == ["forgot contact 1", "forgot contact 2"]
+    assert traces(db, ["de la Cruz", "M. Cruz", "1234567", "7654321", "maria@x.io"]) == []
+    notes = json.loads(ok("company", "show", "Berlin GmbH", "-f", "json").stdout)["notes"]
+    assert notes == "(erased): (erased), else (erased)"

@@ -425,6 +425,8 @@ def test_a_delimiter_the_header_leaves_open_is_read_from_the_rows_or_asked_for(o
     # as many commas as semicolons in the header: the rows say which (it was the comma, on a tie)
     path = write(tmp_path, "s.csv", "name;notes (EUR, net)\nAcme;1000\n")
     assert "delimiter ';' (semicolon) detected" in ok("import", "companies", str(path)).stderr
+    spanning = write(tmp_path, "m.csv", 'name;notes (EUR, net)\nBeta;"first line\nsecond, line"\nGamma;2\n')
+    assert "delimiter ';' (semicolon) detected" in ok("import", "companies", str(spanning)).stderr  # (records)
     both = write(tmp_path, "b.csv", "name, city;domain\nDeal, Oslo;d.io\n")  # (the rows fit either)
     assert refused(cli, base, "import", "companies", str(both)) == (
         "Error: b.csv: has as many commas and semicolons in its header, and in its rows: which one separates the"

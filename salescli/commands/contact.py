@@ -271,25 +271,28 @@ def forget(
 
     repo = app_context(ctx).repo()
     try:
-        row = resolve_contact(repo, ref)
-    except NotFound:  # deleted since: the history still holds them (by id or e-mail)
-        deleted = repo.deleted_contact(ref)
-        if deleted is None:
+        people = [resolve_contact(repo, ref)]
+    except NotFound:  # deleted since: the history still holds them (by id or e-mail: each one that had it)
+        people = [{**d, "name": d.get("name") or f"#{d['id']}"} for d in repo.deleted_contacts(ref)]
+        if not people:
             raise
-        row = {**deleted, "name": deleted.get("name") or f"#{deleted['id']}"}
-    tasks = repo.open_contact_tasks(row["id"])  # to-dos linked to them (a deal's contact too): kept, but blank
+    tasks = [t for row in people for t in repo.open_contact_tasks(row["id"])]  # to-dos linked to them: kept, blank
     blanked = (f" (the subject of {len(tasks)} open task{'s' if len(tasks) != 1 else ''} included: kept with"
                " their due dates, erased)") if tasks else ""
-    confirm(f"Erase contact {row['id']} {row['name']} and every trace of them{blanked}? This cannot be undone"
-            " (backups and exports made before still hold them)", yes)
-    counts = forget_contact(repo, row["id"])
-    flush_notices(app_context(ctx))
-    def n(key: str, one: str, many: str) -> str:
+    who = " and ".join(f"{row['id']} {row['name']}" for row in people)
+    confirm(f"Erase contact{'s' if len(people) > 1 else ''} {who} and every trace of them{blanked}? This cannot be"
+            " undone (backups and exports made before still hold them)", yes)
+
+    def n(counts: dict[str, int], key: str, one: str, many: str) -> str:
         count = counts.get(key, 0)
         return f"{count} {one if count == 1 else many}"
 
-    say(f"forgot contact {row['id']}: erased {n('history', 'history entry', 'history entries')},"
-        f" {n('activities', 'activity', 'activities')} anonymised, {n('deals', 'deal', 'deals')} unlinked")
+    for row in people:
+        counts = forget_contact(repo, row["id"])
+        flush_notices(app_context(ctx))
+        say(f"forgot contact {row['id']}: erased {n(counts, 'history', 'history entry', 'history entries')},"
+            f" {n(counts, 'activities', 'activity', 'activities')} anonymised,"
+            f" {n(counts, 'deals', 'deal', 'deals')} unlinked")
     if tasks:
         listed = ", ".join(map(str, tasks[:10])) + (" …" if len(tasks) > 10 else "")
         say(f"open task{'s' if len(tasks) != 1 else ''} {listed} now read{'' if len(tasks) != 1 else 's'}"

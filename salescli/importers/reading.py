@@ -322,20 +322,28 @@ def _outside_quotes(line: str) -> dict[str, int]:
     return counts
 
 
-def sniff_delimiter(header_line: str, rows: list[str] | None = None) -> str | None:
+def sniff_delimiter(header_line: str, sample: str | None = None) -> str | None:
     """The candidate that occurs most often outside quotes in the header line (comma when none). Several as often:
-    the one the rows (the first lines after the header) have as many of as the header; None when that leaves more
-    than one (`Company;Amount (EUR, net)`: say which); without rows, comma."""
+    the one that splits every record of the sample (the text from the header on, records read as CSV: a quoted cell
+    may span lines) into as many cells as the header; None when more than one does (`Company;Amount (EUR, net)`
+    over rows that fit both: say which); comma when none does, or without records to look at."""
     counts = _outside_quotes(header_line)
     most = max(counts.values())
     if not most:
         return ","
     tied = [d for d in DELIMITERS if counts[d] == most]
-    if len(tied) == 1 or rows is None:
+    if len(tied) == 1 or sample is None:
         return tied[0]
-    seen = [_outside_quotes(row) for row in rows if row.strip()]
-    fits = [d for d in tied if all(c[d] == most for c in seen)]
-    return fits[0] if len(fits) == 1 else None
+    fits = []
+    for candidate in tied:
+        try:
+            records = [r for r in csv.reader(io.StringIO(sample), delimiter=candidate, strict=True) if r]
+        except csv.Error:  # (a quoted cell the sample cuts short, or one not closed: not this one's to say)
+            continue
+        records = records[1:]  # (the header)
+        if records and all(len(r) == most + 1 for r in records):
+            fits.append(candidate)
+    return fits[0] if len(fits) == 1 else tied[0] if not fits else None
 
 
 def open_csv(
@@ -413,8 +421,8 @@ def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, del
     if sep:
         chosen = delimiter or sep.group(1)
     else:
-        rows = first_block[1:50]  # (the header is the first non-blank line, mostly the first)
-        sniffed = delimiter or sniff_delimiter(first_line, rows)
+        sample = "".join(line for line in first_block[:200] if line.strip())  # (blank lines above the header go)
+        sniffed = delimiter or sniff_delimiter(first_line, sample)
         if sniffed is None:
             counts = _outside_quotes(first_line)
             tied = [d for d in DELIMITERS if counts[d] == max(counts.values())]

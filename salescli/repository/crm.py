@@ -212,19 +212,21 @@ class CrmStore(RepositoryBase):
         return self.all("SELECT DISTINCT c.id, c.name FROM companies c JOIN contacts p ON p.company_id = c.id"
                         " WHERE p.email LIKE '%@' || ? AND c.domain IS NULL ORDER BY c.id LIMIT 5", (domain,))
 
-    def deleted_contact(self, ref: str) -> Row | None:
-        """A contact deleted since (`contact rm`, an undone import) whose history still holds them, by id or e-mail:
-        their last values, as `contact forget` erases them (None when not found, or forgotten already)."""
+    def deleted_contacts(self, ref: str) -> list[Row]:
+        """Contacts deleted since (`contact rm`, an undone import) whose history still holds them, by id or e-mail
+        (every one that had it): their last values, as `contact forget` erases them (none when not found, or
+        forgotten already)."""
         text = ref.strip()
-        row = self.one(
-            "SELECT entity_id, before FROM changes WHERE entity = 'contact' AND action = 'delete'"
-            " AND (entity_id = ? OR lower(json_extract(before, '$.email')) = ?)"
-            " AND entity_id NOT IN (SELECT id FROM contacts) ORDER BY id DESC LIMIT 1",
+        rows = self.all(
+            "SELECT entity_id, before FROM changes WHERE id IN (SELECT max(id) FROM changes WHERE entity = 'contact'"
+            " AND action = 'delete' AND (entity_id = ? OR lower(json_extract(before, '$.email')) = ?)"
+            " AND entity_id NOT IN (SELECT id FROM contacts) GROUP BY entity_id) ORDER BY entity_id",
             (int(text) if text.isascii() and text.isdigit() and len(text) < 19 else -1, text.lower()))
-        if row is None:
-            return None
-        values = _loads(row["before"] or "{}")
-        return {**(values if isinstance(values, dict) else {}), "id": int(row["entity_id"])}
+        out = []
+        for row in rows:
+            values = _loads(row["before"] or "{}")
+            out.append({**(values if isinstance(values, dict) else {}), "id": int(row["entity_id"])})
+        return out
 
     def forget_contact(self, contact_id: int) -> dict[str, int]:
         """Erase a person: the row, their activities' text, their history; deal figures stay.
@@ -237,9 +239,10 @@ class CrmStore(RepositoryBase):
         person = self.one("SELECT * FROM contacts WHERE id = ?", (contact_id,))
         deleted = person is None  # (`contact rm`, an undone import: the history still holds them, so erase that)
         if person is None:
-            person = self.deleted_contact(str(contact_id))
-            if person is None:
+            found = self.deleted_contacts(str(contact_id))
+            if not found:
                 return {}
+            person = found[0]
         # Their history includes that of the duplicates merged into them (`contact merge`), chains too.
         ids = [r["id"] for r in self.all(
             "WITH RECURSIVE merged(id) AS (SELECT ? UNION SELECT c.entity_id FROM changes c JOIN merged m"
@@ -506,8 +509,10 @@ def _personal_values(person: Row, history: list[Row]) -> tuple[list[str], list[s
         if key == "email" or (key == "name" and len(words) > 1) or (
                 key == "phone" and sum(c.isdigit() for c in value) >= 7):
             anycase.setdefault(value)
-            if key == "name":  # "Silva, Ana": a name as lists and CRM exports write it, last name first
-                anycase.setdefault(f"{words[-1]}, {' '.join(words[:-1])}")
+            if key == "name":  # "Silva, Ana", "de la Cruz, Maria": as lists and CRM exports write it, last name
+                named = [w for w in words if w.rstrip(".").casefold() not in _TITLES] or words  # first (no "Dr")
+                for i in range(1, len(named)):
+                    anycase.setdefault(f"{' '.join(named[i:])}, {' '.join(named[:i])}")
         elif key == "name":
             proper.setdefault(value)
             about.setdefault(value)
@@ -591,8 +596,9 @@ _PHONE_SEPARATORS = r"[\s().\-/]*"
 
 
 def _spaced(value: str) -> str:
-    """A value as a pattern, its words apart by any spaces ("Ana  Silva", a line break between them)."""
-    return r"\s+".join(re.escape(word) for word in value.split())
+    """A value as a pattern, its words apart by any spaces ("Ana  Silva", a line break between them; after a comma
+    none: "Silva,Ana")."""
+    return r"\s+".join(re.escape(word) for word in value.split()).replace(r",\s+", r",\s*")
 
 
 def _is_phone(value: str) -> bool:
@@ -600,13 +606,26 @@ def _is_phone(value: str) -> bool:
 
 
 def _phone_pattern(value: str) -> str:
-    """A phone number's digits with any grouping between them (spaces, dots, dashes, brackets), its national
-    part (the last 10 digits) with or without the country code before it."""
+    """A phone number's digits with any grouping between them (spaces, dots, dashes, brackets): its national part
+    with or without the country code before it (+ or 00), or with the trunk 0 a country dials at home ("+49 30
+    1234567" is also "030 1234567" and "0049 (0)30 1234567"); a number stored without a country code, its last
+    10 digits so."""
+    sep = _PHONE_SEPARATORS
     digits = "".join(c for c in value if c.isdigit())
-    national, country = digits[-10:], digits[:-10]
-    body = _PHONE_SEPARATORS.join(re.escape(d) for d in national)
-    prefix = rf"(?:\+?{_PHONE_SEPARATORS.join(country)}{_PHONE_SEPARATORS})?" if country else r"(?:\+)?"
-    return rf"(?<![\w+]){prefix}\(?{body}(?!\d)"
+    written = value.strip()
+    if written.startswith("00"):
+        digits = digits[2:]
+    if not written.startswith(("+", "00")):
+        national, country = digits[-10:], digits[:-10]
+        prefix = rf"(?:\+?{sep.join(country)}{sep})?" if country else r"(?:\+)?"
+        return rf"(?<![\w+]){prefix}\(?{sep.join(national)}(?!\d)"
+    forms = []
+    for size in (1, 2, 3):  # (the country code's length is not written: each that leaves a whole number)
+        country, national = digits[:size], digits[size:].lstrip("0")
+        if len(national) >= 7:
+            forms.append(rf"(?:(?:\+|00){sep}{sep.join(country)}{sep}(?:\(?0\)?{sep})?|\(?0?{sep})?\(?"
+                         rf"{sep.join(national)}")
+    return rf"(?<![\w+])(?:{'|'.join(forms)})(?!\d)"
 
 
 _NOT_JSON = object()
