@@ -405,6 +405,19 @@ def test_a_line_ended_by_cr_alone_among_others_is_a_line(ok: Run, base: Path, tm
                                                                                           "B Co"]
 
 
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 7])
+def test_line_ends_split_across_read_blocks_read_the_same(ok: Run, base: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    """A CRLF, a lone CR or a quote cut between two reads of the file is read as if whole (and a CR inside quotes
+    stays)."""
+    monkeypatch.setattr("salescli.importers.reading.BLOCK", block)
+    monkeypatch.setattr("salescli.importers.reading.HEAD_BYTES", block)
+    data = b'name,notes\r\nA Co,x\rB Co,"one\rtwo"\r\nC Co,z\rD Co,w\r'
+    ok("import", "companies", str(write(tmp_path, "b.csv", data)))
+    rows = [(c["name"], c["notes"]) for c in json.loads(ok("company", "list", "-f", "json").stdout)][1:]
+    assert rows == [("A Co", "x"), ("B Co", "one\rtwo"), ("C Co", "z"), ("D Co", "w")]
+
+
 def test_utf16_and_utf32_files_are_told_apart_and_a_nul_in_them_refused(cli: Run, base: Path,
                                                                          tmp_path: Path) -> None:
     nul = write(tmp_path, "u.csv", "\ufeffname\tdomain\r\nAn\x00a\ta.io\r\n".encode("utf-16-le"))

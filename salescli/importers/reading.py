@@ -33,6 +33,7 @@ from salescli.errors import ImportRejected, UsageError
 MAX_FIELD = 1_000_000  # characters in one cell: notes fit, a runaway quote does not swallow the file
 _C1_RE = re.compile("[\x80-\x9f]")  # C1 controls: never meant in a CSV cell
 BLOCK = 1 << 20
+HEAD_BYTES = 64 * 1024  # read first, to tell the file's kind and encoding
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -165,12 +166,23 @@ class _Lines:
         self.name = name
         self.raw = raw
         self.cr_only = cr_only  # lines end in CR alone (classic Mac): read as if they ended in LF
-        self.pending = head.replace(b"\r", b"\n") if cr_only else head
+        self.quoted = 0  # 1 inside a quoted cell at the end of the bytes read (see _lone_crs)
+        self.held = b""  # a CR that ended the bytes read: a line end of its own, or the first half of a CRLF
+        self.pending = self._feed(head)
         self.encoding = encoding
         self.line = 0  # lines handed out so far
         self.bytes = 0
         self.eof = False
-        self.quoted = 0  # 1 inside a quoted cell at the end of the blocks read (see _lone_crs)
+
+    def _feed(self, chunk: bytes) -> bytes:
+        """Bytes as read, their line ends made LF: every CR of a classic-Mac file, else a CR alone (see _lone_crs;
+        one ending the chunk waits for the next byte)."""
+        if self.cr_only:
+            return chunk.replace(b"\r", b"\n")
+        chunk, self.held = self.held + chunk, b""
+        if chunk.endswith(b"\r"):
+            chunk, self.held = chunk[:-1], b"\r"
+        return self._lone_crs(chunk)
 
     def __iter__(self) -> Iterator[list[str]]:
         """Blocks of lines (a csv reader walks them through itertools.chain, at C speed)."""
@@ -184,9 +196,7 @@ class _Lines:
         while not self.eof:
             block = self.raw.read(BLOCK)
             if block:
-                if self.cr_only:
-                    block = block.replace(b"\r", b"\n")
-                data = self.pending + block
+                data = self.pending + self._feed(block)
                 cut = data.rfind(b"\n") + 1
                 if cut == 0:
                     if len(data) > MAX_FIELD * 4:
@@ -197,11 +207,10 @@ class _Lines:
                 data, self.pending = data[:cut], data[cut:]
             else:
                 self.eof = True
-                data, self.pending = self.pending, b""
+                held, self.held = self.held, b""
+                data, self.pending = self.pending + (self._lone_crs(held) if held else b""), b""
                 if not data:
                     break
-            if not self.cr_only:
-                data = self._lone_crs(data)
             self.bytes += len(data)
             if probe and not data.isascii():
                 probe = _utf8_in_block(self.name, self.line + 1, data, self.encoding)
@@ -384,7 +393,7 @@ def open_csv(
 
 
 def _open(name: str, raw: IO[bytes], size: int | None, encoding: str | None, delimiter: str | None) -> CsvFile:
-    head = raw.read(64 * 1024)
+    head = raw.read(HEAD_BYTES)
     if not head.strip():
         if name.lower().endswith((".jsonl", ".ndjson")):  # JSON lines of no records (an empty table's export)
             return _json_file(name, raw, head, size, encoding or "utf-8", False)
