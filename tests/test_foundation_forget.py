@@ -345,3 +345,12 @@ def test_forget_by_e_mail_erases_every_deleted_contact_that_had_it(ok: Run, db: 
     assert traces(db, ["de la Cruz", "M. Cruz", "1234567", "7654321", "maria@x.io"]) == []
     notes = json.loads(ok("company", "show", "Berlin GmbH", "-f", "json").stdout)["notes"]
     assert notes == "(erased): (erased), else (erased)"
+
+
+def test_forget_spares_numbers_that_only_end_like_theirs(ok: Run) -> None:
+    ok("contact", "add", "David Chen", "--email", "dc@x.io", "--phone", "+49 30 5550 120")
+    ok("contact", "add", "Emma Larsen", "--email", "em@y.io", "--notes", "Store line +1 503 555 0120, invoice"
+       " 555-0120; Sydney +61 30 5550 120; David: 030 5550 120")
+    ok("contact", "forget", "dc@x.io", "--yes")
+    assert json.loads(ok("contact", "show", "em@y.io", "-f", "json").stdout)["notes"] == (
+        "Store line +1 503 555 0120, invoice 555-0120; Sydney +61 30 5550 120; David: (erased)")

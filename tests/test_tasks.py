@@ -215,9 +215,9 @@ def test_a_done_task_is_listed_on_the_day_it_was_done(ok, cli, db):
     ok("activity", "log", "call", "Intro")
     before = digest(db)
     res = cli("task", "done", "1", "--date", "2025-11-26", today="2026-11-30")  # (a slip of the year)
-    assert (res.exit_code, res.stderr) == (1, "Error: --date 2025-11-26 is before task 1 was added (2026-11-26): a"
-                                              " task is done on or after that day\nHint: give its day, e.g. --date"
-                                              " today\n")
+    assert (res.exit_code, res.stderr) == (1, "Error: --date 2025-11-26 is months before task 1 was added"
+                                              " (2026-11-26) and due (2026-11-27): a slip?\nHint: give the day it"
+                                              " was done, e.g. --date yesterday\n")
     assert digest(db) == before
     ok("task", "done", "1", today="2026-11-30")  # done the next Monday
     rows = json.loads(ok("activity", "list", "--since", "this-week", "-f", "json", today="2026-11-30").stdout)
@@ -366,3 +366,15 @@ def test_a_deal_reference_that_matches_none_suggests_the_deals_it_may_mean(ok, c
     ]:
         res = cli(*args)
         assert (res.exit_code, res.stdout, res.stderr) == (3, "", message + hint), args
+
+
+def test_a_task_may_be_done_a_little_before_it_was_added_or_due(ok, tmp_path):
+    """An imported task is dated its import day (no date column) or, reopened, the day it opened again: done the
+    day before its due day, or on its file's day, it is (only months before both reads as a slip)."""
+    path = tmp_path / "t.csv"
+    path.write_text("kind,subject,owner,due_date\ntask,Chase,dana,2026-11-27\n")
+    ok("import", "activities", str(path), today="2026-11-29")
+    ok("task", "done", "1", "--date", "2026-11-26", today="2026-11-29")
+    ok("task", "reopen", "1", today="2026-11-29")
+    ok("task", "done", "1", "--date", "2026-11-10", today="2026-11-29")
+    assert json.loads(ok("task", "show", "1", "-f", "json").stdout)["done_at"] == "2026-11-10"

@@ -611,14 +611,13 @@ def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> M
             )
         targets[indexes[0]] = (name, None, "alias")
         taken[name] = indexes[0]
-    for column, name in absent:
-        if name not in taken and name not in spec.derive:
-            unread = [h for i, h in enumerate(header) if targets[i] is None]
-            close = difflib.get_close_matches(column, unread, n=1, cutoff=0.6)
+    for column, name in absent:  # (a column a map file names may be missing: one export has it, another not)
+        unread = [h for i, h in enumerate(header) if targets[i] is None]
+        close = difflib.get_close_matches(column, unread, n=1, cutoff=0.75)
+        if name not in taken and name not in spec.derive and close:  # ... but not beside a column spelt like it
             raise ImportRejected(
                 f'{file_name}: {spec.column_origin[column]} maps column "{column}" to {name}, which the file does not'
-                ' have', hint=(f'did you mean "{close[0]}"? ' if close else "") + "columns: "
-                + ", ".join(f'"{h}"' for h in header))
+                f' have; its column "{close[0]}" is kept in extra', hint=f'a typo? map "{close[0]}" instead')
 
     uses: list[ColumnUse] = []
     extra: list[tuple[int, str]] = []

@@ -1069,7 +1069,7 @@ class Planner:
         self.row_shared_id = None
         self.row_foreign = None
         company = values.get("company")
-        if isinstance(company, str) and ";" in company:
+        if isinstance(company, str) and ";" in company and self.joined_companies:
             extra = self._first_company(values, company, extra)
         self.row_values = values
         self.row_extra = extra
@@ -1083,6 +1083,12 @@ class Planner:
         setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)
         if self.row_foreign is not None:
             self.foreign[self.row_foreign] += 1
+
+    @property
+    def joined_companies(self) -> bool:
+        """Whether the company column is HubSpot's list of associated companies ("Globex;Initech"); elsewhere a
+        ";" is part of a name ("Smith; Jones LLP")."""
+        return loose_key(self.mapping.column_of("company")).startswith("associatedcompan")
 
     def _first_company(self, values: Row, cell: str, extra: dict[str, str] | None) -> dict[str, str] | None:
         """A HubSpot export's several associated companies, "Globex;Initech" (unless a company has that name): the

@@ -549,7 +549,12 @@ class _Scrubber:
 
     def _erase(self, match: re.Match[str]) -> str:
         text = match.group(0)
-        return text if text.islower() and " ".join(text.split()) in self.spared else "(erased)"
+        if text.islower() and " ".join(text.split()) in self.spared:
+            return text
+        if text[:1].isdigit() or text[:1] == "(":  # (a number after another country's code is that country's)
+            if _OTHER_COUNTRY_RE.search(match.string, max(0, match.start() - 12), match.start()):
+                return text
+        return "(erased)"
 
     def __bool__(self) -> bool:
         return self.pattern is not None
@@ -620,12 +625,20 @@ def _phone_pattern(value: str) -> str:
         prefix = rf"(?:\+?{sep.join(country)}{sep})?" if country else r"(?:\+)?"
         return rf"(?<![\w+]){prefix}\(?{sep.join(national)}(?!\d)"
     forms = []
-    for size in (1, 2, 3):  # (the country code's length is not written: each that leaves a whole number)
+    # (the country code's length is not written: 1 and 7 are the only codes of one digit, the others two or three)
+    for size in (1,) if digits[:1] in ("1", "7") else (2, 3):
         country, national = digits[:size], digits[size:].lstrip("0")
-        if len(national) >= 7:
-            forms.append(rf"(?:(?:\+|00){sep}{sep.join(country)}{sep}(?:\(?0\)?{sep})?|\(?0?{sep})?\(?"
-                         rf"{sep.join(national)}")
+        if len(national) < 7:
+            continue
+        # with its country code, or the trunk 0 dialled at home; a national part of 10 digits also bare (the
+        # (415) 555-0101 of +1 415 555 0101): a shorter one alone is any number's tail
+        prefix = rf"(?:(?:\+|00){sep}{sep.join(country)}{sep}(?:\(?0\)?{sep})?|\(?0{sep})"
+        forms.append(prefix + ("?" if len(national) >= 10 else "") + rf"\(?{sep.join(national)}")
     return rf"(?<![\w+])(?:{'|'.join(forms)})(?!\d)"
+
+
+#: A country code just before a number ("+61 " in "+61 415 555 0101"): another country's number, not theirs.
+_OTHER_COUNTRY_RE = re.compile(r"(?:\+|00)\d{1,3}[\s().\-/]*$")
 
 
 _NOT_JSON = object()

@@ -9,7 +9,7 @@ brings its company, unless given explicitly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
@@ -278,13 +278,14 @@ def complete_task(repo: Repository, task_id: int, day: date, today: date, outcom
         if row["done_at"] is not None:
             raise RuleError(f"task {task_id} is already done ({row['done_at']})",
                             hint=f"open it again: salescli task reopen {task_id}")
-        # an open task is dated the day it was added (or its file's day); one added after the fact may be done
-        # from its due day on: before both is a slip (of the year, say), not a day it was done
+        # an open task is dated the day it was added (or its file's day; a reopened one, the day it was opened
+        # again); it may be done a little before that or its due day, not months before both: a slip (of the year)
         added, due = str(row["occurred_at"])[:10], str(row["due_date"] or "")[:10]
-        if day.isoformat() < min(added, due or added):
-            since = f"was added ({added})" + (f" and due ({due})" if due and due < added else "")
-            raise RuleError(f"--date {day.isoformat()} is before task {task_id} {since}: a task is done on or after"
-                            " that day", hint="give its day, e.g. --date today")
+        earliest = date.fromisoformat(min(added, due or added)) - timedelta(days=31)
+        if day < earliest:
+            since = f"was added ({added})" + (f" and due ({due})" if due else "")
+            raise RuleError(f"--date {day.isoformat()} is months before task {task_id} {since}: a slip?",
+                            hint="give the day it was done, e.g. --date yesterday")
         # a done task happened on its done day: activity lists and --since go by occurred_at
         changes: dict[str, Any] = {"done_at": day.isoformat(), "occurred_at": day.isoformat()}
         if outcome is not None:
@@ -473,8 +474,6 @@ def task_list_query(
     """`task list`: open tasks of the acting user by default; --owner picks another person, --everyone
     every owner; --all adds done tasks and, without --owner, everyone's. Windows (overdue, today, week)
     add up."""
-    from datetime import timedelta
-
     from salescli.values import parse_period
 
     spans: list[tuple[str | None, str]] = []
