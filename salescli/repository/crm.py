@@ -217,11 +217,13 @@ class CrmStore(RepositoryBase):
         (every one that had it): their last values, as `contact forget` erases them (none when not found, or
         forgotten already)."""
         text = ref.strip()
+        # an id is looked up by the index; an e-mail (never digits alone) among the deletions' values
+        by_id = text.isascii() and text.isdigit() and len(text) < 19
+        match = "entity_id = ?" if by_id else "lower(json_extract(before, '$.email')) = ?"
         rows = self.all(
             "SELECT entity_id, before FROM changes WHERE id IN (SELECT max(id) FROM changes WHERE entity = 'contact'"
-            " AND action = 'delete' AND (entity_id = ? OR lower(json_extract(before, '$.email')) = ?)"
-            " AND entity_id NOT IN (SELECT id FROM contacts) GROUP BY entity_id) ORDER BY entity_id",
-            (int(text) if text.isascii() and text.isdigit() and len(text) < 19 else -1, text.lower()))
+            f" AND action = 'delete' AND {match} AND entity_id NOT IN (SELECT id FROM contacts) GROUP BY entity_id)"
+            " ORDER BY entity_id", (int(text) if by_id else text.lower(),))
         out = []
         for row in rows:
             values = _loads(row["before"] or "{}")
