@@ -208,6 +208,16 @@ def test_list_table_fits_and_names_what_it_is_about(ok, people):
     assert max(len(line) for line in out.splitlines()) <= 120
 
 
+def test_an_empty_list_beside_open_tasks_says_where_they_are(ok, people):
+    assert ok("activity", "list").stderr == "no activities\n"
+    ok("task", "add", "Send quote", "--company", "acme.io", "--owner", "sam")
+    ok("task", "add", "Call back", "--company", "acme.io")
+    assert ok("activity", "list").stderr == "no activities done yet; 2 open tasks in `salescli task list --everyone`\n"
+    assert ok("activity", "list", "--kind", "task").stderr.startswith("no activities done yet; 2 open tasks")
+    assert ok("activity", "list", "--kind", "call").stderr == "no activities\n"  # (a filter: not the hint's case)
+    assert ok("activity", "list", "--company", "acme.io").stderr == "no activities\n"
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [

@@ -211,8 +211,13 @@ def list_(
     sql_limit, shown = table_rows(limit, show_all)
     total = repo.count(query) if chosen == "table" and limit is None else None
     rows = repo.fetch_activities(query, sql_limit if sql_limit is not None else shown if chosen == "table" else None)
+    empty = "no activities"
+    if total == 0 and kind in (None, "task") and not any((deal, contact, company, owner, since)):
+        open_tasks = sum(r["tasks"] for r in repo.open_task_owners())
+        if open_tasks:  # (a fresh import of a CRM's to-do list: every task still open)
+            empty += f" done yet; {open_tasks:,} open task{'s' * (open_tasks != 1)} in `salescli task list --everyone`"
     render_rows((activity_view(r) for r in rows), list_columns(), fmt=chosen, output=output, table_limit=shown,
-                total=total, empty="no activities")
+                total=total, empty=empty)
 
 
 @app.command("show")
