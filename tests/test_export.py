@@ -187,6 +187,24 @@ def test_roundtrip_keeps_two_deals_of_one_title_and_company(ok: Run, cli: Run, t
     assert res.exit_code == 4 and 'title "Renewal" matches 2 deals of this company (1, 2)' in res.stderr
 
 
+def test_deals_export_alone_brings_its_contacts_external_ids(ok: Run, tmp_path: Path, db: Path) -> None:
+    write(tmp_path, "c.csv", "name,email,external_id,company\nAna Silva,ana@acme.io,P-201,Acme\n"
+                             "Bo Li,,P-202,Acme\n")
+    ok("import", "contacts", str(tmp_path / "c.csv"))
+    write(tmp_path, "d.csv", "title,company,contact,external_id\nAcme deal,Acme,ana@acme.io,D-1\n"
+                             "Bo deal,Acme,Bo Li,D-2\n")
+    ok("import", "deals", str(tmp_path / "d.csv"))
+    exported = ok("export", "deals").stdout
+    copy = tmp_path / "copy.db"  # the deals file alone into an empty database: its contacts made from it
+    ok("import", "deals", str(write(tmp_path, "deals.csv", exported)), database=copy)
+    assert ok("export", "deals", database=copy).stdout == exported
+    contacts = json.loads(ok("export", "contacts", "-f", "json", database=copy).stdout)
+    assert [(c["name"], c["external_id"]) for c in contacts] == [("Ana Silva", "P-201"), ("Bo Li", "P-202")]
+    # so the source's contacts file, read after, finds them by that id (no twin of Bo, who has no e-mail)
+    res = ok("import", "contacts", str(tmp_path / "c.csv"), database=copy)
+    assert "0 created" in res.stderr
+
+
 @pytest.mark.parametrize("form", ["csv", "jsonl"])
 def test_roundtrip_keeps_ids_and_the_links_between_records_of_one_name(ok: Run, cli: Run, tmp_path: Path, db: Path,
                                                                       form: str) -> None:

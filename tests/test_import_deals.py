@@ -116,6 +116,20 @@ def test_two_columns_claiming_one_field_are_refused(cli: Run, tmp_path: Path) ->
     assert cli("import", "deals", str(path), "--map", "Deal Value=extra").exit_code == 0
 
 
+def test_a_contact_column_beside_an_email_column_is_the_persons_name(ok: Run, cli: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "Deal,Company,Contact,E-mail\nSite,Sunrise Dental,Mike Ross,mike@sunrise.com\n"
+                                    "Logo,Sunrise Dental,Rachel Zane,\n")
+    res = ok("import", "deals", str(path), "--dry-run")
+    assert "  Contact  contact_name  alias (a name beside the e-mail column)\n  E-mail   contact       alias\n" \
+        in res.stdout
+    ok("import", "deals", str(path))
+    assert sql(ok, "SELECT name, email FROM contacts ORDER BY id") == [
+        {"name": "Mike Ross", "email": "mike@sunrise.com"}, {"name": "Rachel Zane", "email": None}]
+    # two columns that could each hold the contact's e-mail are still refused: which one is not clear
+    res = cli("import", "deals", str(write(tmp_path, "e.csv", "title,Email,Contact Email\nA,a@x.io,b@x.io\n")))
+    assert res.exit_code == 4 and 'columns "Email" and "Contact Email" could each be contact' in res.stderr
+
+
 def test_one_column_mapped_twice_by_map_is_refused(cli: Run, db: Path, tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "title,Org\nA,Acme\n")
     res = cli("import", "deals", str(path), "--map", "Org=company", "--map", "Org=extra")
@@ -1518,6 +1532,24 @@ def test_a_cell_of_several_email_addresses_gives_the_first(ok: Run, cli: Run, tm
         "imported p.csv: 2 rows — 1 created, 0 updated, 0 unchanged, 1 rejected (batch 1)"]
     assert sql(ok, "SELECT email, extra FROM contacts") == [
         {"email": "oli@pratt.com", "extra": '{"email": "oli@pratt.com, oli2@pratt.com"}'}]
+
+
+def test_a_deals_person_email_cell_of_several_addresses_links_the_first(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "Deal - ID,Deal - Title,Deal - Organization,Person - Name,Person - Email\n"
+                                    '10,Acme deal,Acme,Ana Silva,"ana@acme.io, ana.silva@gmail.com"\n'
+                                    '11,Beta deal,Acme,,"Ben Otto <ben@acme.io>, b@x.io"\n'
+                                    "12,Doe deal,Acme,\"Doe, Jane\",\n")
+    res = ok("import", "deals", str(path), "--preset", "pipedrive")
+    assert ("note: 2 rows give several e-mail addresses (a, b): the first of each is the e-mail, the cell is kept in"
+            " extra") in res.stderr
+    assert sql(ok, "SELECT d.title, p.name, p.email, d.extra FROM deals d JOIN contacts p ON p.id = d.contact_id"
+                   " ORDER BY d.id") == [
+        {"title": "Acme deal", "name": "Ana Silva", "email": "ana@acme.io",
+         "extra": '{"Person - Email": "ana@acme.io, ana.silva@gmail.com"}'},
+        {"title": "Beta deal", "name": "Ben Otto", "email": "ben@acme.io",
+         "extra": '{"Person - Email": "Ben Otto <ben@acme.io>, b@x.io"}'},
+        {"title": "Doe deal", "name": "Doe, Jane", "email": None, "extra": None}]
+    assert "0 created, 0 updated, 3 unchanged" in ok("import", "deals", str(path), "--preset", "pipedrive").stderr
 
 
 def test_closed_deals_without_a_close_date_are_said_to_be_dated_today(ok: Run, tmp_path: Path) -> None:

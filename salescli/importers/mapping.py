@@ -603,6 +603,14 @@ def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> M
         if name is not None and name not in taken:
             claims.setdefault(name, []).append(i)
     for name, indexes in claims.items():
+        mails = [i for i in indexes if "mail" in loose_key(header[i])]
+        if name == "contact" and len(indexes) == 2 and len(mails) == 1 and "contact_name" not in taken \
+                and "contact_name" not in claims:  # a sheet's "Contact" and "Email": the person's name and e-mail
+            named = indexes[0] if indexes[1] == mails[0] else indexes[1]
+            targets[named] = ("contact_name", None, "alias (a name beside the e-mail column)")
+            targets[mails[0]] = ("contact", None, "alias")
+            taken.update(contact=mails[0], contact_name=named)
+            continue
         if len(indexes) > 1:
             shown = " and ".join(f'"{header[i]}"' for i in indexes)
             raise ImportRejected(

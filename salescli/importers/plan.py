@@ -559,8 +559,14 @@ class RowReader:
                 cell = raw.strip()
                 extra[key] = restore_cell(cell) if cell[0] == "'" else _unwrapped(cell)  # ('="x": the text ="x")
         contact = values.get("contact")
-        if contact is not None and "@" in contact and (contact[-1] in ")>" or ";" in contact):
-            extra = self._named_address(values, contact, extra)
+        if contact is not None and "@" in contact:
+            parts = contact.split(",") if "," in contact and ";" not in contact else []
+            if len(parts) > 1 and all("@" in p for p in parts):  # Pipedrive's "a@x.com, b@y.com": one person's
+                self.tally.notes[SEVERAL_ADDRESSES] += 1
+                extra = self._named_address(values, parts[0], extra)
+                extra = {**(extra or {}), self.mapping.column_of("contact"): contact}
+            elif contact[-1] in ")>" or ";" in contact:
+                extra = self._named_address(values, contact, extra)
         if self.several_addresses:
             extra = {**(extra or {}), **self.several_addresses}
         return values, extra
@@ -1392,7 +1398,7 @@ class Planner:
             if not self.options.create_missing:
                 raise RowError(self.col("contact"), ref, "is not a known contact (--no-create is set)", line)
             name = values.get("contact_name") or _name_from_email(email)
-            return self.create_contact(name, email, company_id, line)
+            return self.create_contact(name, email, company_id, line, ext)
         ids = rel.contact_by_name.get(fold(ref), [])
         if len(ids) > 1 and company_id is not None:
             ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
@@ -1410,7 +1416,7 @@ class Planner:
             return renamed
         if not self.options.create_missing:
             raise RowError(self.col(field), ref, "is not a known contact (--no-create is set)", line)
-        return self.create_contact(ref, None, company_id, line)
+        return self.create_contact(ref, None, company_id, line, values.get("contact_external_id"))
 
     def _contact_renamed_from(self, values: Row, ref: str, field: str) -> int | None:
         """The contact salescli's export names by its id (`contact_id`) and by the e-mail or name it had then,
@@ -1454,7 +1460,7 @@ class Planner:
         renamed = self._contact_renamed_from(values, name, "name")
         if renamed is not None or not self.options.create_missing:
             return renamed
-        return self.create_contact(name, None, company_id, line)
+        return self.create_contact(name, None, company_id, line, values.get("contact_external_id"))
 
     def probe_contact(self, values: Row, line: int, company_id: int | None) -> None:
         """Raise the errors contact_ref would, without creating anything (before a row writes)."""
@@ -1492,13 +1498,16 @@ class Planner:
                 values, email if "@" in ref else ref, "email" if "@" in ref else "name") is None:
             raise RowError(self.col(field), ref, "is not a known contact (--no-create is set)", line)
 
-    def create_contact(self, name: str, email: str | None, company_id: int | None, line: int) -> int:
+    def create_contact(self, name: str, email: str | None, company_id: int | None, line: int,
+                       ext: str | None = None) -> int:
+        """A contact the row names and no record is: with the row's contact_external_id (salescli's own export
+        of deals carries it), so that the source's contacts file finds it by that id later."""
         now = self.writer.now
         pid = self.writer.create("contacts", {
             "name": name, "email": email, "company_id": company_id, "status": "lead", "tags": "[]",
-            "created_at": now, "updated_at": now,
+            "external_id": ext or None, "created_at": now, "updated_at": now,
         }, line=line)
-        self.relations.add_contact(pid, name, email, None, company_id)
+        self.relations.add_contact(pid, name, email, ext or None, company_id)
         self.tally.related["contacts"] += 1
         self.tally.related_first.setdefault("contacts", (line, email or name))
         return pid
