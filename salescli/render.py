@@ -459,8 +459,8 @@ def render_rows(
     """Write rows in the chosen format; returns how many were written.
 
     json/jsonl/csv/markdown stream every row; a table stops at table_limit and says how many
-    more there are (total when known). rest_hint: stop reading at the first row past the limit and say
-    this instead of counting the rest (a query that may not end: `sql`).
+    more there are (total when known). rest_hint: for a query that may not end (`sql`), the rows past the
+    limit are counted up to REST_COUNTED ("over 10,000" beyond) and this hint follows the count.
     """
     keys = [c.key for c in columns]
     columns = [c for c in columns if c.in_table]
@@ -547,6 +547,9 @@ def _cell(column: Column, row: dict[str, Any], *, whole: bool = False) -> str:
     return text
 
 
+REST_COUNTED = 10_000  # rows past a table's limit that a query of no known total runs on to count
+
+
 def _table(
     fh: IO[str],
     rows: Iterable[dict[str, Any]],
@@ -563,7 +566,8 @@ def _table(
     for row in rows:
         if limit is not None and len(shown) >= limit:
             more += 1
-            if total is not None or rest_hint is not None:
+            # (rows of a query that may not end, `sql`'s: counted up to a bound, then said to be more)
+            if total is not None or (rest_hint is not None and more > REST_COUNTED):
                 break
             continue
         shown.append(row)
@@ -590,7 +594,8 @@ def _table(
             table.add_row(*(escape(texts[i]) for i in keep))
         console.print(table)
     if more and rest_hint is not None:
-        note(f"more rows not shown: {rest_hint}")
+        counted = f"over {REST_COUNTED:,}" if more > REST_COUNTED else f"{more:,}"
+        note(f"{counted} more row{'s' if more != 1 else ''} not shown: {rest_hint}")
     elif more:
         note(f"{more} more row{'s' if more != 1 else ''} not shown (use --limit N or --all, or -f csv/json)")
     return len(shown)

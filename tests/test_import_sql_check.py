@@ -59,8 +59,13 @@ def test_sql_table_stops_at_100_rows_even_for_a_query_that_never_ends(crm: Run) 
     endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
     res = crm("sql", endless)  # a table is read whole before it is drawn: it stops, and says so
     assert res.stdout.split()[-1] == "100" and len(res.stdout.splitlines()) == 102
-    assert res.stderr == ("more rows not shown: the table stops at 100 (--all, a LIMIT, or -f csv/json for every"
-                          " row)\n")
+    assert res.stderr == ("over 10,000 more rows not shown: the table stops at 100 (--all, a LIMIT, or -f csv/json"
+                          " for every row)\n")
+    res = crm("sql", endless + " LIMIT 150")  # a query that ends: the rest counted, as other lists count theirs
+    assert res.stderr.startswith("50 more rows not shown: the table stops at 100")
+    assert crm("sql", endless + " LIMIT 101").stderr.startswith("1 more row not shown:")
+    assert crm("sql", endless + " LIMIT 10100").stderr.startswith("10,000 more rows not shown:")
+    assert crm("sql", endless + " LIMIT 10101").stderr.startswith("over 10,000 more rows not shown:")
     res = crm("sql", endless + " LIMIT 150", "--all")
     assert res.stdout.split()[-1] == "150" and res.stderr == ""
     assert len(crm("sql", endless + " LIMIT 150", "-f", "csv").stdout.splitlines()) == 151
