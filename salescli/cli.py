@@ -494,6 +494,31 @@ class _Messages:
         return getattr(self._stream, name)
 
 
+def _whole_writes(stream: Any) -> Any:
+    """stdout as Python opens it under PYTHONUNBUFFERED=1 (or -u): a text layer straight over the file, which
+    takes a short write (a disk that fills up, `ulimit -f`) as done, so the rest of the output was lost and the
+    command exited 0. The same layer over a file that writes every byte or raises (then: exit 5, disk full)."""
+    import io
+
+    if not isinstance(getattr(stream, "buffer", None), io.FileIO):
+        return stream  # buffered (the default): its BufferedWriter writes on after a short write, or raises
+
+    class WholeFileIO(io.FileIO):
+        def write(self, data: Any) -> int:
+            view = memoryview(data).cast("B")
+            done = 0
+            while done < len(view):
+                n = super().write(view[done:])
+                if n is None:  # a non-blocking stdout that would block: as the unwrapped stream says it
+                    raise BlockingIOError(errno.EAGAIN, "stdout would block", done)
+                done += n
+            return done
+
+    raw = WholeFileIO(stream.fileno(), "w", closefd=False)
+    return io.TextIOWrapper(raw, encoding=stream.encoding, errors=stream.errors, newline=None,
+                            line_buffering=stream.line_buffering, write_through=True)
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # (a background job of a script ignores it)
@@ -504,6 +529,7 @@ def main() -> None:
         if sys.stderr is not None:
             print("Error: standard output is closed; nothing was run", file=sys.stderr)
         sys.exit(5)
+    sys.stdout = _whole_writes(sys.stdout)
     if sys.stdin is None:  # started with stdin closed (`<&-`, some daemons): reading it gives nothing
         sys.stdin = open(os.devnull)
     try:

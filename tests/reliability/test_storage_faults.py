@@ -8,6 +8,7 @@ import random
 import resource
 import shutil
 import signal
+import subprocess
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -327,6 +328,28 @@ def test_disk_full_during_an_export_leaves_no_file(sandbox: Sandbox, crm_templat
 
         out = sandbox.run(*_export_args(target), preexec_fn=small_files)
         assert_refused(out, 5, before, says=[str(target)], outputs=[target])
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_stdout_redirected_to_a_full_disk_is_exit_5_even_unbuffered(sandbox: Sandbox, crm_template: Path,
+                                                                     unbuffered: str) -> None:
+    """`salescli export companies > file` past the space left (`ulimit -f 256`), also with PYTHONUNBUFFERED=1
+    (a cron or container setting, under which Python took a short write as done: exit 0, output cut)."""
+    shutil.copy(crm_template, sandbox.db)
+    sandbox.db.chmod(0o600)
+    bulk_companies(sandbox.db, 4000, notes=400)  # ~2 MB of CSV, written at the end in one piece
+    target = sandbox.root / "companies.csv"
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+    with open(target, "wb") as fh:
+        proc = subprocess.run(sandbox.argv("export", "companies"), stdout=fh, stderr=subprocess.PIPE,
+                              env=sandbox.env({"PYTHONUNBUFFERED": unbuffered}), timeout=60, preexec_fn=small_files)
+    assert proc.returncode == 5, proc.stderr
+    assert proc.stderr.decode() == "Error: disk full (File too large)\n"
+    assert target.stat().st_size == 256 * 1024
 
 
 def test_a_full_disk_under_the_rejects_file_names_it_and_leaves_no_file(crm: Sandbox) -> None:
