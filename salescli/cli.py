@@ -142,9 +142,9 @@ class SalesCliGroup(SuggestingGroup):
             err = translate_sqlite_error(exc, obj.db_path if isinstance(obj, AppContext) else "?")
             _fail(err.message, err.exit_status, err.hint)
         except (KeyboardInterrupt, Interrupted):
-            _fail(_stopped("interrupted", ctx), ExitStatus.INTERRUPTED)
+            _fail(_stopped("interrupted", ctx.obj), ExitStatus.INTERRUPTED)
         except Terminated:
-            _fail(_stopped("terminated", ctx), ExitStatus.TERMINATED)
+            _fail(_stopped("terminated", ctx.obj), ExitStatus.TERMINATED)
         except BrokenPipeError:
             _quiet_pipe()
         except UnicodeEncodeError as exc:  # an argument in another encoding (a Latin-1 terminal): its bytes
@@ -244,11 +244,10 @@ _SAY_INSTEAD = {"unpark": ("park ID --clear",), "remove": ("rm",), "delete": ("r
                 "update": ("edit",), "complete": ("done",), "finish": ("done",), "close": ("done", "won or lost")}
 
 
-def _stopped(what: str, ctx: Any) -> str:
-    """What an interrupt left: usually nothing (rolled back), unless it came as the COMMIT finished."""
-    obj = ctx.obj
+def _stopped(what: str, obj: Any) -> str:
+    """What an interrupt left: usually nothing (rolled back), unless it came as the COMMIT finished or after."""
     repo = obj._repo if isinstance(obj, AppContext) else None
-    if repo is not None and repo.saved_changes():
+    if isinstance(obj, AppContext) and obj.saved or repo is not None and repo.saved_changes():
         return f"{what} after the changes were saved"
     return f"{what}; nothing was saved"
 
@@ -537,13 +536,15 @@ def main() -> None:
     except UsageError as exc:
         print(f"Error: {printable(str(exc))}", file=sys.stderr)
         sys.exit(2)
+    AppContext.current = None
     try:
         app(args=args, prog_name="salescli")
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
-    except (Interrupted, Terminated) as exc:  # before the command ran (while Click read the command line)
-        interrupted = isinstance(exc, Interrupted)
-        print(f"Error: {'interrupted' if interrupted else 'terminated'}; nothing was saved", file=sys.stderr)
+    except (Interrupted, Terminated) as exc:  # before the command ran (Click reading the command line), or after
+        interrupted = isinstance(exc, Interrupted)  # it returned (its work may be saved: said so)
+        print(f"Error: {_stopped('interrupted' if interrupted else 'terminated', AppContext.current)}",
+              file=sys.stderr)
         sys.exit(ExitStatus.INTERRUPTED if interrupted else ExitStatus.TERMINATED)

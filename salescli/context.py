@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from salescli.errors import InvalidValue
 
@@ -87,6 +87,13 @@ class AppContext:
     default_location: bool = False
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT
     _repo: Repository | None = field(default=None, repr=False)
+    saved: bool = field(default=False, repr=False)  # a transaction committed (known once the database is closed)
+    #: the command's context (the last made): a signal that lands after the command returned still finds
+    #: whether it saved anything (cli.main says so)
+    current: ClassVar[AppContext | None] = None
+
+    def __post_init__(self) -> None:
+        AppContext.current = self
 
     def now(self) -> str:
         """The timestamp written into history: the local time (the clock "today" comes from, so that a
@@ -142,6 +149,7 @@ class AppContext:
 
     def close(self) -> None:
         if self._repo is not None:
+            self.saved = self.saved or self._repo.saved_changes()  # (asked after: see current)
             self._repo.close()
             self._repo = None
 

@@ -787,6 +787,38 @@ def test_on_error_skip_with_no_good_row_leaves_no_stage_behind(cli: Run, ok: Run
     assert digest(db) == before  # no stage Demo, no batch, no change log
 
 
+def test_an_import_failing_at_its_commit_keeps_the_old_rejects_file(cli: Run, ok: Run, db: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk fills as the import commits: the database unchanged, and the --rejects path keeps what it held
+    (the new rejects file was put in its place before the commit)."""
+    from contextlib import contextmanager
+
+    from salescli.repository.base import RepositoryBase as Repository
+
+    ok("deal", "add", "Old")
+    before = digest(db)
+    rejects = write(tmp_path, "rej.csv", "last week's rejects\n")
+    path = write(tmp_path, "d.csv", "title,amount\nGood,5\nBad,lots\n")
+    plain_write = Repository.write
+
+    @contextmanager
+    def full_at_commit(self: Repository) -> Any:
+        with plain_write(self):
+            yield
+            if self._depth == 1:  # (the import's own transaction, about to commit)
+                raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Repository, "write", full_at_commit)
+    res = cli("import", "deals", str(path), "--on-error", "skip", "--rejects", str(rejects))
+    assert res.exit_code == 5 and "disk full" in res.stderr
+    assert digest(db) == before
+    assert rejects.read_text() == "last week's rejects\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if "rej" in p.name) == ["rej.csv"]  # no temporary file left
+    monkeypatch.setattr(Repository, "write", plain_write)
+    ok("import", "deals", str(path), "--on-error", "skip", "--rejects", str(rejects))
+    assert rejects.read_text().splitlines()[1].startswith("Bad,lots,")
+
+
 def test_rejects_never_overwrite_a_database(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:
     ok("init")
     before = digest(db)

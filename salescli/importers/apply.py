@@ -129,7 +129,9 @@ class Rejects:
             except OSError as exc:
                 raise self._failed(exc) from None
 
-    def commit(self) -> None:
+    def finish(self) -> None:
+        """Every row on disk under the temporary name (before the import commits: a rejects file that cannot be
+        written undoes it); place() then puts it where it was asked for, once the import is committed."""
         if self.fh is not None and self.path is not None:
             try:
                 self.fh.flush()
@@ -137,10 +139,20 @@ class Rejects:
                     os.fsync(self.fh.fileno())
                 self.fh.close()
                 self.fh = None
-                if self.tmp is not None:
-                    os.replace(self.tmp, self.path)
             except OSError as exc:
                 raise self._failed(exc) from None
+
+    def place(self, batch_id: int | None = None) -> None:
+        """After the commit (a failing commit leaves a file the --rejects path had before as it was)."""
+        self.finish()
+        if self.tmp is not None and self.path is not None and self.tmp.exists():
+            try:
+                os.replace(self.tmp, self.path)
+            except OSError as exc:  # (a rename in its own folder: hardly ever)
+                kept, self.tmp = self.tmp, None  # (not discarded: the rows are there)
+                saved = f"the import was saved (batch {batch_id})" if batch_id is not None else "nothing was imported"
+                raise SalesCliError(f"--rejects {self.path}: {exc.strerror or exc}; {saved}, its rejected rows are"
+                                    f" in {kept}") from None
 
     def _failed(self, exc: OSError) -> SalesCliError:
         """The rejects file could not be written (a full disk): named, its temporary file removed."""
@@ -491,14 +503,15 @@ def run_import(
                 if report.batch_id is not None and not repo.batch_change_count(report.batch_id):
                     report.batch_id = None  # nothing changed: the file leaves no trace, not even a batch
                     raise _Rollback()
-                rejects.commit()  # before the commit: a rejects file that cannot be written undoes the import
+                rejects.finish()  # before the commit: a rejects file that cannot be written undoes the import
         except _Rollback:
             if options.dry_run or report.refused:
                 rejects.discard()
             else:
-                rejects.commit()  # every row rejected: the rejects file is what the run leaves
+                rejects.place()  # every row rejected: the rejects file is what the run leaves
             report.batch_id = None
             return report
+        rejects.place(report.batch_id)
         return report
     except BaseException:
         if rejects is not None:

@@ -188,3 +188,38 @@ def test_temporary_files_of_a_killed_export_or_backup_are_swept_by_the_next(crm:
     crm.ok("db", "backup", str(crm.root / "b.db"))
     left = sorted(p.name for p in crm.root.iterdir() if p.name.startswith((".out.csv", ".b.db")))
     assert left == sorted(kept)
+
+
+@pytest.mark.parametrize(("late", "code", "said"), [("Interrupted", 130, "interrupted"),
+                                                    ("Terminated", 143, "terminated")])
+def test_a_signal_after_the_command_returned_says_its_changes_were_saved(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], late: str, code: int,
+        said: str) -> None:
+    """A signal that lands once the command has returned (Click tidying up, the summary printed) was caught by
+    main() and said "nothing was saved" over a committed import: it says what was saved, and a signal before
+    any command ran still says nothing was."""
+    from salescli import cli
+
+    db = tmp_path / "sales.db"
+    csv_file = tmp_path / "d.csv"
+    csv_file.write_text("title\nPilot\n")
+    plain_invoke = cli.SalesCliGroup.invoke
+
+    def then_a_signal(self: cli.SalesCliGroup, ctx: object) -> object:
+        plain_invoke(self, ctx)
+        raise getattr(cli, late)()
+
+    monkeypatch.setattr(cli.SalesCliGroup, "invoke", then_a_signal)
+    monkeypatch.setattr("sys.argv", ["salescli", "--db", str(db), "--today", TODAY, "import", "deals",
+                                     str(csv_file)])
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == code
+    assert capsys.readouterr().err.splitlines()[-1] == f"Error: {said} after the changes were saved"
+    assert digest(db)  # (the import is there)
+    monkeypatch.setattr("sys.argv", ["salescli", "--db", str(db), "--today", TODAY, "import", "deals",
+                                     str(csv_file), "--dry-run"])  # nothing to save: nothing said saved
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == code
+    assert capsys.readouterr().err.splitlines()[-1] == f"Error: {said}; nothing was saved"

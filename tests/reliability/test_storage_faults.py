@@ -8,8 +8,8 @@ import random
 import resource
 import shutil
 import signal
-import subprocess
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
