@@ -1322,6 +1322,26 @@ def test_an_activity_names_the_deal_of_its_title_at_its_company(ok: Run, cli: Ru
         {"deal_id": 4, "company_id": 2}]
 
 
+def test_a_sheets_done_column_and_pipedrives_organization_columns_are_read(ok: Run, tmp_path: Path) -> None:
+    ok("company", "add", "Initech")
+    ok("import", "companies", str(write(tmp_path, "c.csv", "Organization - ID,Organization - Name\n103,Globex\n")),
+       "--preset", "pipedrive")
+    sheet = write(tmp_path, "a.csv", "Type,Subject,Due,Done,Company\ntask,Chase,2026-11-20,Yes,Initech\n"
+                                     "task,Call back,2026-11-20,No,Initech\n")
+    res = ok("import", "activities", str(sheet))
+    assert "kept in extra" not in res.stderr
+    assert sql(ok, "SELECT subject, done_at FROM activities") == [{"subject": "Chase", "done_at": "2026-11-20"},
+                                                                  {"subject": "Call back", "done_at": None}]
+    pipedrive = write(tmp_path, "p.csv", "Organization - ID,Organization - Name,Activity - ID,Activity - Type,"
+                                         "Activity - Subject,Activity - Due date,Activity - Done\n"
+                                         ",Initech,520,Call,Switchboard,2026-11-21,Done\n"
+                                         "103,,521,Call,Globex call,2026-11-21,Done\n")
+    ok("import", "activities", str(pipedrive), "--preset", "pipedrive")
+    assert sql(ok, "SELECT a.subject, c.name FROM activities a JOIN companies c ON c.id = a.company_id"
+                   " WHERE a.external_id IS NOT NULL") == [{"subject": "Switchboard", "name": "Initech"},
+                                                          {"subject": "Globex call", "name": "Globex"}]
+
+
 def test_activities_link_by_external_id_title_and_email(ok: Run, cli: Run, tmp_path: Path,
                                                         deals_csv: Path, db: Path) -> None:
     ok("import", "deals", str(deals_csv))
@@ -1437,6 +1457,23 @@ def test_a_call_not_done_yet_is_a_task_due_on_its_date(ok: Run, tmp_path: Path) 
     res = ok("import", "activities", str(done), today="2026-12-06")
     assert res.stderr.splitlines()[1:] == ["imported b.csv: 1 row — 0 created, 0 updated, 1 unchanged, 0 rejected"]
     assert sql(ok, "SELECT kind FROM activities WHERE subject = 'Catch-up'") == [{"kind": "call"}]
+
+
+def test_a_planned_call_done_since_is_written_once_and_dated_when_it_was_done(ok: Run, tmp_path: Path) -> None:
+    head = "external_id,kind,subject,due_date,status,done_at,company\n"
+    planned = write(tmp_path, "a.csv", head + "M1,meeting,On-site demo,2026-12-03,To do,,Acme\n")
+    ok("import", "activities", str(planned))
+    done = write(tmp_path, "b.csv", head + "M1,meeting,On-site demo,2026-12-03,Done,2026-12-03 12:00:00,Acme\n"
+                                           "C1,call,Early call,2026-12-10,Done,2026-12-05 16:00:00,Acme\n")
+    assert "1 created, 1 updated, 0 unchanged" in ok("import", "activities", str(done), today="2026-12-06").stderr
+    # the same file again changes nothing (its second run wrote the done time the first had dropped)
+    res = ok("import", "activities", str(done), today="2026-12-06")
+    assert "0 created, 0 updated, 2 unchanged" in res.stderr
+    assert sql(ok, "SELECT kind, occurred_at, due_date, done_at, extra FROM activities ORDER BY id") == [
+        {"kind": "meeting", "occurred_at": "2026-12-03", "due_date": None, "done_at": "2026-12-03", "extra": None},
+        # marked done five days before its due day: it happened then (and counts today, not in the future)
+        {"kind": "call", "occurred_at": "2026-12-05", "due_date": None, "done_at": "2026-12-05", "extra": None}]
+    assert sql(ok, "SELECT last_activity_at FROM companies") == [{"last_activity_at": "2026-12-05"}]
 
 
 def test_identical_activities_are_kept_and_reimported_once(ok: Run, tmp_path: Path) -> None:

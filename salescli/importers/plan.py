@@ -2906,8 +2906,11 @@ class ActivityPlanner(Planner):
         # column a task's due date comes from), not on the day the record was made (a bulk load's)
         dated = values.get("due_date") if kind != "task" and (done_at or status in DONE_WORDS) else None
         undated = not (values.get("occurred_at") or dated or created)  # (dated the import day)
-        occurred = (values.get("occurred_at") or (str(dated)[:10] if dated else None)
-                    or (created[:10] if created else None) or self.options.today.isoformat())
+        day = str(dated)[:10] if dated else None
+        if day and kind != "task" and done_at and str(done_at)[:10] < day:
+            day = str(done_at)[:10]  # marked done before its day came: it happened then, at the latest
+        occurred = (values.get("occurred_at") or day or (created[:10] if created else None)
+                    or self.options.today.isoformat())
         if kind == "task" and done_at:  # a done task happened on its done day (as `task done` records it)
             occurred, undated = str(done_at)[:10], done_today
         fields: Row = {"kind": kind, "subject": subject, "occurred_at": occurred, "deal_id": deal_id,
@@ -2976,7 +2979,8 @@ class ActivityPlanner(Planner):
                 kept = json.loads(fields.get("extra") or current.get("extra") or "{}")
                 kept.pop("planned_kind", None)
                 fields["extra"] = json.dumps(kept, ensure_ascii=False) if kept else None
-                fields["due_date"] = fields["done_at"] = None  # (a call has happened; it has no due or done day)
+                fields["due_date"] = None  # (a call has happened: no due day; its done time as a new one's is)
+                fields["done_at"] = done_at
                 if fields.get("occurred_at"):
                     self._touch(fields["occurred_at"], fields)
             if fields.get("done_at") and fields["done_at"] != current.get("done_at"):
