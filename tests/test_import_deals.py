@@ -942,6 +942,23 @@ def test_owners_an_import_makes_users_are_named_and_a_slip_is_noted(ok: Run, tmp
     assert summary["users_created"] == []  # known now
 
 
+def test_an_owner_given_by_a_users_email_is_that_user(ok: Run, cli: Run, tmp_path: Path) -> None:
+    ok("user", "add", "Dana Kim", "--email", "dana@acme.io", "--team", "East")
+    path = write(tmp_path, "d.csv", "title,owner\nD1,DANA@acme.io\nD2,Dana Kim\nD3,lee@acme.io\n")
+    res = ok("import", "deals", str(path))
+    assert res.stderr.endswith("added user (first mention): lee@acme.io\n")  # (no user has that e-mail)
+    assert sql(ok, "SELECT title, owner FROM deals ORDER BY id") == [
+        {"title": "D1", "owner": "Dana Kim"}, {"title": "D2", "owner": "Dana Kim"},
+        {"title": "D3", "owner": "lee@acme.io"}]
+    # and on the command line: an owner, a filter, a target
+    ok("deal", "add", "M1", "--owner", "dana@acme.io")
+    assert [d["title"] for d in json.loads(ok("deal", "list", "--owner", "Dana@Acme.io", "-f", "json").stdout)] \
+        == ["D1", "D2", "M1"]
+    ok("target", "set", "dana@acme.io", "2026-Q4", "1k")
+    assert sql(ok, "SELECT name FROM targets") == [{"name": "Dana Kim"}]
+    assert [u["name"] for u in sql(ok, "SELECT name FROM users ORDER BY id")] == ["Dana Kim", "lee@acme.io"]
+
+
 def test_a_reimport_after_a_merge_finds_the_record_kept(ok: Run, tmp_path: Path) -> None:
     companies = write(tmp_path, "c.csv", "external_id,name,domain\nC-1,Acme Robotics,acme.io\nC-2,ACME Robotics Ltd,\n")
     contacts = write(tmp_path, "p.csv", "external_id,name,email,company\nP-1,Ana Silva,ana@acme.io,Acme Robotics\n"
@@ -1488,6 +1505,18 @@ def test_users_refuse_columns_they_cannot_keep(cli: Run, ok: Run, tmp_path: Path
     assert res.exit_code == 4 and 'users have no extra fields, so columns "shoe size" would be lost' in res.stderr
     ok("import", "users", str(path), "--map", "shoe size=-")
     assert sql(ok, "SELECT name, team, territory FROM users") == [{"name": "Ana", "team": "Bo", "territory": "West"}]
+
+
+def test_users_import_keeps_one_spelling_per_team_and_notes_a_slip(ok: Run, tmp_path: Path) -> None:
+    ok("user", "add", "dana", "--team", "East")
+    path = write(tmp_path, "u.csv", "name,team\namy,east\nbo,EAST\ncy,Eest\ndi,West\nel,WEST\n")
+    res = ok("import", "users", str(path))
+    assert ('note: 1 team "Eest" is new, one slip from team East: check the file, or map the value (--map-file'
+            ' values: {"team": {"Eest": "East"}})') in res.stderr
+    assert sql(ok, "SELECT team, count(*) AS n FROM users GROUP BY team ORDER BY team") == [
+        {"team": "East", "n": 3}, {"team": "Eest", "n": 1}, {"team": "West", "n": 2}]
+    assert "5 unchanged" in ok("import", "users", str(path)).stderr
+    ok("db", "check")  # (two spellings of one team are a problem it lists)
 
 
 def test_decimal_comma_amounts_from_a_european_spreadsheet(cli: Run, ok: Run, db: Path, tmp_path: Path) -> None:

@@ -848,7 +848,7 @@ class Relations:
         if contacts:
             for row in writer.store.import_contact_keys():
                 rel.add_contact(row["id"], row["name"], row["email"], row["external_id"], row["company_id"])
-        rel.users = {fold(name): name for name in writer.store.import_user_names()}
+        rel.users = writer.store.import_user_keys()
         rel._load_merges(writer.store.import_merges())
         return rel
 
@@ -941,7 +941,7 @@ class Planner:
         self.relations = Relations()
         self.known_users: list[str] | None = None
         # names the file makes that look like others (said once per kind, with the first few, by near_notes)
-        self.near: dict[str, list[tuple[str, str]]] = {"owner": [], "owner_file": [], "company": [],
+        self.near: dict[str, list[tuple[str, str]]] = {"owner": [], "owner_file": [], "company": [], "team": [],
                                                        "company_form": [], "company_domain": [], "named": []}
         self.new_owner_keys: dict[str, str] = {}  # a new full name with one letter dropped (or none) -> that name
         self.domain_decided: tuple[str, str] | None = None  # the note of rows whose domain and name disagree
@@ -1196,6 +1196,14 @@ class Planner:
                 f'companies are new beside others spelt the same but for case, spaces or punctuation:'
                 f' {shown(twins, quoted_pair)}: check the file, or map the values (--map-file values:'
                 f' {{"company": {{"{a}": "{b}"}}}})')] += len(twins)
+        teams = self.near["team"]
+        if teams:
+            a, b = teams[0]
+            self.tally.notes[(
+                f'team "{a}" is new, one slip from team {b}: check the file, or map the value (--map-file values:'
+                f' {{"team": {{"{a}": "{b}"}}}})',
+                f'teams are new, each one slip from a team: {shown(teams, "{0} ({1}?)")}: check the file, or map the'
+                f' values (--map-file values: {{"team": {{"{a}": "{b}"}}}})')] += len(teams)
         by_domain = self.near["company_domain"]
         if by_domain:
             a, b = by_domain[0]
@@ -3054,12 +3062,28 @@ class UserPlanner(Planner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.by_name = {fold(r["name"]): r["id"] for r in self.store.import_user_rows()}
+        self.known_teams = self.store.team_names()
+        self.teams: dict[str, str] = {}  # casefolded -> as first spelt (reports group by team: one spelling each)
+        for team in self.known_teams:
+            self.teams.setdefault(team.casefold(), team)
+
+    def team(self, team: str) -> str:
+        """The team as spelt already ("EAST" in the file, East known); a new one one slip from a known team said."""
+        spelled = self.teams.get(team.casefold())
+        if spelled is None:
+            meant = typo_of(team, self.known_teams)
+            if meant is not None:
+                self.near["team"].append((team, meant))
+            self.teams[team.casefold()] = spelled = team
+        return spelled
 
     def plan_row(self, line: int, values: Row, extra: dict[str, str] | None) -> str:
         name = values.get("name")
         if not name:
             raise RowError(self.col("name"), "", "is required", line)
         fields: Row = {k: values[k] for k in ("email", "team", "territory") if k in values}
+        if fields.get("team"):
+            fields["team"] = self.team(fields["team"])
         match = self.by_name.get(fold(name))
         reserved = reserved_user_name(name) if match is None else None
         if reserved is not None:

@@ -942,6 +942,9 @@ class RepositoryBase:
         if found is None and not name.isascii():  # NOCASE folds ASCII letters only
             found = self.scalar("SELECT name FROM users WHERE casefold(name) = ? ORDER BY id LIMIT 1",
                                 (name.casefold(),))
+        if found is None and "@" in name:  # a user's e-mail: that user (as imports read an owner given so)
+            found = self.scalar("SELECT name FROM users WHERE casefold(email) = ? ORDER BY id LIMIT 1",
+                                (name.strip().casefold(),))
         return str(found) if found is not None else name
 
     def table_counts(self) -> dict[str, int]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from salescli.repository.base import RepositoryBase, Row
-from salescli.values import as_timestamp
+from salescli.values import as_timestamp, fold
 
 #: The date and timestamp columns `db check` reads: (table, entity, columns).
 _DATED = (
@@ -206,8 +206,15 @@ class ImportStore(RepositoryBase):
             " WHERE entity IN ('company', 'contact') AND action = 'merge' AND after LIKE '%merged_into%'"
             " ORDER BY id")
 
-    def import_user_names(self) -> list[str]:
-        return [r["name"] for r in self.all("SELECT name FROM users")]
+    def import_user_keys(self) -> dict[str, str]:
+        """Folded name -> a user's name; and, where no user has it as a name, folded e-mail -> the name of the user
+        of that e-mail (an export giving owners by e-mail: the same people)."""
+        rows = self.all("SELECT name, email FROM users ORDER BY id")
+        keys = {fold(r["name"]): r["name"] for r in rows}
+        for r in rows:
+            if r["email"]:
+                keys.setdefault(fold(r["email"]), r["name"])
+        return keys
 
     def import_user_rows(self) -> list[Row]:
         return self.all("SELECT id, name FROM users ORDER BY id")
