@@ -358,6 +358,25 @@ def test_rm(ok: Run, cli: Run) -> None:
 
 
 # -- users -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("known", "again"), [("Zoë Ünal", "ZOË ÜNAL"), ("Straße Guy", "STRASSE GUY"),
+                                             ("Dana Kim", "Dana  Kim"), ("Ana Silva", "ana\tsilva")])
+def test_a_user_in_another_case_or_spacing_is_the_same_user(ok: Run, cli: Run, known: str, again: str) -> None:
+    ok("user", "add", known)
+    res = cli("user", "add", again)
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (1, f"Error: user {known} already exists")
+    ok("deal", "add", "A", "--owner", again)
+    assert ok("user", "edit", again, "--team", "East").stderr == f"updated user {known}: team East\n"
+    assert [(u["name"], u["open_deals"]) for u in json.loads(ok("user", "list", "-f", "json").stdout)] == [
+        (known, 1)]
+
+
+@pytest.mark.parametrize("verb", ["add", "edit", "rm"])
+def test_an_empty_user_name_is_a_usage_error_naming_the_argument(cli: Run, ok: Run, verb: str) -> None:
+    ok("init")
+    res = cli("user", verb, " ", *(["--team", "East"] if verb == "edit" else []))
+    assert (res.exit_code, res.stderr) == (2, 'Error: NAME " " is empty: give a user name\n')
+
+
 def test_users_add_list_edit(ok: Run, cli: Run) -> None:
     assert ok("user", "add", "ana", "--email", "Ana@Example.com", "--team", "East", "--territory", "EMEA").stdout \
         == "1\n"

@@ -938,10 +938,13 @@ class RepositoryBase:
         Owners are compared exactly (so the (owner, ...) indexes serve queries); writes store this
         spelling, and filters look it up first.
         """
+        from salescli.values import fold
+
         found = self.scalar("SELECT name FROM users WHERE name = ? COLLATE NOCASE", (name,))
-        if found is None and not name.isascii():  # NOCASE folds ASCII letters only
-            found = self.scalar("SELECT name FROM users WHERE casefold(name) = ? ORDER BY id LIMIT 1",
-                                (name.casefold(),))
+        if found is None:  # NOCASE folds ASCII letters only ("ZOË" is Zoë, "STRASSE" Straße); "Dana  Kim" or a
+            key = fold(name)  # pasted tab: runs of spaces as one (users are a team: read them all)
+            found = next((r["name"] for r in self.all("SELECT name FROM users ORDER BY id") if fold(r["name"]) == key),
+                         None)
         if found is None and "@" in name:  # a user's e-mail: that user (as imports read an owner given so)
             found = self.scalar("SELECT name FROM users WHERE casefold(email) = ? ORDER BY id LIMIT 1",
                                 (name.strip().casefold(),))

@@ -47,13 +47,23 @@ def _team_spelling(repo: Repository, team: str | None) -> str | None:
     return team
 
 
+def _given(option: str, text: str | None) -> None:
+    """A user's name given empty (`user add ""`, a script's unset variable) is a usage error naming it."""
+    if text is not None and not text.strip():
+        from salescli.errors import UsageError
+
+        raise UsageError(f'{option} "{text}" is empty: give a user name')
+
+
 def add_user(repo: Repository, data: dict[str, Any]) -> Row:
     """A new user; an existing name (any case) is a conflict (use edit)."""
     from salescli.repository.base import check_user_name
 
+    _given("NAME", data["name"])
+
     model = validate(UserData, data)
     with repo.write():
-        existing = repo.user_row(model.name)
+        existing = repo.user_row(repo.user_spelling(model.name))  # ("ZOË ÜNAL", "Dana  Kim": the same people)
         if existing is not None:
             raise RuleError(f"user {existing['name']} already exists",
                             hint=f"change it with: salescli user edit {existing['name']} --team ...")
@@ -67,7 +77,8 @@ def add_user(repo: Repository, data: dict[str, Any]) -> Row:
 
 def edit_user(repo: Repository, name: str, changes: dict[str, Any]) -> tuple[Row, dict[str, Any]]:
     """Change e-mail, team or territory ("" clears); unknown user is exit 3."""
-    current = repo.user_row(name)
+    _given("NAME", name)
+    current = repo.user_row(repo.user_spelling(name.strip()))
     if current is None:
         raise NotFound(f'no user named "{name}"', hint="see `salescli user list`")
     merged = {"name": current["name"], **{k: current[k] for k in FIELDS}, **changes}
@@ -123,10 +134,7 @@ def plan_removal(repo: Repository, name: str, heir: str | None) -> Handover:
     """Check a `user rm` before anything is asked or written: the user exists and is not the one acting, the
     heir exists, and what they own can go to the heir (or, without one, that they own nothing)."""
     for option, text in (("NAME", name), ("--to", heir)):
-        if text is not None and not text.strip():
-            from salescli.errors import UsageError
-
-            raise UsageError(f'{option} "{text}" is empty: give a user name')
+        _given(option, text)
     user = repo.user_row(repo.user_spelling(name.strip()))
     if user is None:
         raise NotFound(f'no user named "{name}"', hint="see `salescli user list`")
