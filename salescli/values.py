@@ -534,7 +534,9 @@ _TIME_TAIL_RE = re.compile(
     r"(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})"
     r"(?::(?P<second>[0-9]{2})(?:[.,][0-9]{1,9})?)?"
     r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?"
-    r"\s*(?P<tz>[Zz]|UTC|GMT|utc|gmt|[+-][0-9]{2}(?::?(?P<tzminute>[0-9]{2}))?)?"
+    r"\s*(?P<tz>[Zz]|UTC|GMT|utc|gmt|[+-][0-9]{2}(?::?(?P<tzminute>[0-9]{2}))?"
+    # a zone's abbreviation, as CRMs and mail clients write it (dropped as an offset is: the wall time is kept)
+    r"|(?:[ECMP][SD]T|AK[SD]T|HST|[WCE]ES?T|BST|IST|MSK|[AJK]ST|AE[SD]T|NZ[SD]T))?"
 )
 _WORD_RE = re.compile(r"[a-z]+")
 _NUMBER_TOKEN_RE = re.compile(r"[0-9]+")

@@ -200,6 +200,21 @@ def test_hubspot_contacts_take_the_company_name_when_no_company_is_associated(ok
                                                          ("Eve Eff", "Qux"), ("Jo Jay", None)]
 
 
+def test_hubspot_activities_of_several_associated_deals_link_the_first(ok, tmp_path) -> None:
+    deals = tmp_path / "d.csv"
+    deals.write_text("title,company\nWebsite Redesign,Acme\nRobot Arms Q4,Acme\nA;B,Acme\n", encoding="utf-8")
+    ok("import", "deals", str(deals))
+    calls = tmp_path / "a.csv"
+    calls.write_text("Record ID,Activity type,Activity date,Call title,Associated Deal\n"
+                     "1,Call,2026-11-20,Kickoff,Website Redesign;Robot Arms Q4\n"
+                     "2,Call,2026-11-21,Other,A;B\n", encoding="utf-8")  # (a deal of that title: that deal)
+    res = ok("import", "activities", str(calls), "--preset", "hubspot")
+    assert "note: 1 row names several deals (a;b): the first is linked, the cell is kept in extra" in res.stderr
+    rows = json.loads(ok("activity", "list", "-f", "json").stdout)
+    assert [(a["subject"], a["deal"]) for a in rows] == [("Other", "A;B"), ("Kickoff", "Website Redesign")]
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "activities", str(calls), "--preset", "hubspot").stderr
+
+
 def test_hubspot_deals_link_an_associated_contact_written_as_name_and_address(ok, tmp_path) -> None:
     deals = tmp_path / "d.csv"
     deals.write_text("Record ID,Deal Name,Amount,Deal Stage,Associated Contact,Associated Company,Deal Description\n"

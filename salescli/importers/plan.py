@@ -77,6 +77,8 @@ SEVERAL_ADDRESSES = ("row gives several e-mail addresses (a, b): the first is th
                      " extra")
 SEVERAL_COMPANIES = ("row names several companies (a;b): the first is linked, the cell is kept in extra",
                      "rows name several companies (a;b): the first of each is linked, the cell is kept in extra")
+SEVERAL_DEALS = ("row names several deals (a;b): the first is linked, the cell is kept in extra",
+                 "rows name several deals (a;b): the first of each is linked, the cell is kept in extra")
 SEVERAL_CONTACTS = ("row names several contacts (a;b): the first is linked, the cell is kept in extra",
                     "rows name several contacts (a;b): the first of each is linked, the cell is kept in extra")
 MERGED_ROW = ("row describes a record merged into another since (company merge / contact merge): left as it is",
@@ -1077,6 +1079,10 @@ class Planner:
         company = values.get("company")
         if isinstance(company, str) and ";" in company and self.joined_companies:
             extra = self._first_company(values, company, extra)
+        deal = values.get("deal") if self.entity == "activities" else None
+        if isinstance(deal, str) and ";" in deal and loose_key(self.mapping.column_of("deal")).startswith(
+                "associateddeal"):
+            extra = self._first_deal(values, deal, extra)
         self.row_values = values
         self.row_extra = extra
         try:
@@ -1107,6 +1113,16 @@ class Planner:
         if "company" in self.mapping.fields:  # (a derived one's columns are kept as they are)
             extra = {**(extra or {}), self.mapping.column_of("company"): cell}
         return extra
+
+    def _first_deal(self, values: Row, cell: str, extra: dict[str, str] | None) -> dict[str, str] | None:
+        """HubSpot's several associated deals of an activity, "Renewal;Upsell" (unless a deal has that title): the
+        first is the deal, the whole cell kept in extra (as several companies are)."""
+        first, _, rest = cell.partition(";")
+        if not (first.strip() and rest.strip()) or self.store.import_deals_titled(cell):
+            return extra
+        values["deal"] = first.strip()
+        self.tally.notes[SEVERAL_DEALS] += 1
+        return {**(extra or {}), self.mapping.column_of("deal"): cell}
 
     def _as_written(self, err: RowError, cells: list[str]) -> None:
         """An error quotes the cell as the file has it ("Closed Won"), not as read for matching ("closed won")."""
