@@ -2266,13 +2266,12 @@ def test_the_importing_user_made_as_the_default_owner_is_said(ok: Run, tmp_path:
     assert len(batches) == 1
 
 
-def test_a_done_flag_column_kept_in_extra_is_said_with_the_map_that_reads_it(ok: Run, tmp_path: Path) -> None:
-    """Tasks finished in the CRM imported open without a word: the "Is Completed" column went to extra."""
-    path = write(tmp_path, "t.csv", "kind,subject,due date,Is Completed\ntask,A,2026-11-20,Yes\ntask,B,2026-11-20,No\n")
-    res = ok("import", "activities", str(path), "--dry-run")
-    assert ('  column "Is Completed" is kept in extra, not read as a task\'s status: --map "Is Completed=status" reads'
-            " it (yes/no, done/open)") in res.stdout.splitlines()
-    ok("import", "activities", str(path), "--map", "Is Completed=status")
+@pytest.mark.parametrize("column", ["Is Completed", "IsCompleted?", "Done", "is_done"])
+def test_a_done_flag_column_is_read(ok: Run, tmp_path: Path, column: str) -> None:
+    """Tasks finished in the CRM imported open without a word: a done column (Yes/No) went to extra."""
+    path = write(tmp_path, "t.csv", f"kind,subject,due date,{column}\ntask,A,2026-11-20,Yes\ntask,B,2026-11-20,No\n")
+    assert f"  {column}" in ok("import", "activities", str(path), "--dry-run").stdout
+    ok("import", "activities", str(path))
     assert sql(ok, "SELECT subject, done_at FROM activities ORDER BY id") == [
         {"subject": "A", "done_at": "2026-11-20"}, {"subject": "B", "done_at": None}]
 

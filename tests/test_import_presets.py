@@ -299,9 +299,33 @@ def test_an_export_imported_without_its_preset_is_told_which_one(cli: Run, ok: R
     assert "preset" not in ok("import", "deals", str(plain)).stderr
 
 
+def test_salesforce_events_are_meetings_held_on_their_day_or_planned(ok: Run, tmp_path: Path) -> None:
+    events = tmp_path / "Event.csv"
+    events.write_text("Id,Subject,ActivityDateTime,ActivityDate,OwnerId,EventSubtype,CreatedDate\n"
+                      "00UA1,Review,2026-11-24T15:00:00.000+0000,2026-11-24,005A,Event,2026-11-20T10:00:00.000+0000\n"
+                      "00UA2,Walkthrough,2026-12-10T15:00:00.000+0000,2026-12-10,005A,Event,2026-11-25T10:00:00.000Z\n",
+                      encoding="utf-8")
+    ok("import", "activities", str(events), "--preset", "salesforce")
+    assert sql(ok, "SELECT kind, occurred_at, due_date FROM activities ORDER BY id") == [
+        {"kind": "meeting", "occurred_at": "2026-11-24", "due_date": None},  # (not on the day it was entered)
+        {"kind": "task", "occurred_at": "2026-11-25", "due_date": "2026-12-10"}]  # ahead: on the agenda
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "activities", str(events), "--preset",
+                                                     "salesforce").stderr
+    # the same export after the walkthrough was held: that task becomes the meeting
+    assert "0 created, 1 updated, 1 unchanged" in ok("import", "activities", str(events), "--preset", "salesforce",
+                                                     today="2026-12-11").stderr
+    assert sql(ok, "SELECT kind, occurred_at, due_date FROM activities WHERE id = 2") == [
+        {"kind": "meeting", "occurred_at": "2026-12-10", "due_date": None}]
+
+
 def test_a_planned_call_keeps_its_due_date(ok: Run, tmp_path: Path) -> None:
     planned = tmp_path / "activities.csv"
     planned.write_text("kind,subject,due_date\ncall,Planned call,2026-12-03\n", encoding="utf-8")
-    ok("import", "activities", str(planned))
-    assert sql(ok, "SELECT kind, occurred_at, due_date FROM activities") == [
-        {"kind": "call", "occurred_at": "2026-11-26", "due_date": "2026-12-03"}]  # (not dated ahead, not lost)
+    ok("import", "activities", str(planned))  # (no status: a call ahead is planned, a task due that day)
+    assert sql(ok, "SELECT kind, occurred_at, due_date, extra FROM activities") == [
+        {"kind": "task", "occurred_at": "2026-11-26", "due_date": "2026-12-03", "extra": '{"planned_kind": "call"}'}]
+    held = tmp_path / "held.csv"  # ... and one of a day gone by was held then
+    held.write_text("kind,subject,due_date\nmeeting,Demo,2026-11-20\n", encoding="utf-8")
+    ok("import", "activities", str(held))
+    assert sql(ok, "SELECT kind, occurred_at, due_date FROM activities WHERE subject = 'Demo'") == [
+        {"kind": "meeting", "occurred_at": "2026-11-20", "due_date": None}]

@@ -662,10 +662,6 @@ def _resolve(header: list[str], entity: str, spec: MapSpec, file_name: str) -> M
             notes.append(f"{name} comes from column \"{header[taken[name]]}\"; derive.{name} fills empty cells")
     warnings = [f'column "{h}" is kept in extra, not read as {name}: --map "{h}={name}" reads it'
                 for h, name in _near_misses(header, targets, entity, taken)]
-    if entity == "activities" and "status" not in taken:  # a task's done flag (Yes/No): finished tasks open
-        warnings += [f'column "{h}" is kept in extra, not read as a task\'s status: --map "{h}=status" reads it'
-                     f" (yes/no, done/open)" for i, h in enumerate(header)
-                     if targets[i] is None and loose_key(h) in ("done", "isdone", "iscompleted", "completed")]
     mapping = Mapping(entity, header, uses, dict(taken), extra, notes, warnings, export_id, export_refs)
     _check_required(mapping, spec, file_name)
     if entity == "users" and extra:

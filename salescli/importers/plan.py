@@ -2880,8 +2880,11 @@ class ActivityPlanner(Planner):
             raise RowError(self.col("related_external_id"), related,
                            "is not the external id of any deal, company or contact (import those first)", line)
         status = values.get("status")
-        if kind in ("call", "meeting", "email") and values.get("due_date") and values.get("done_at") is None \
-                and status in NOT_DONE_WORDS:
+        due = values.get("due_date")
+        # a call or meeting of a day and no status (Salesforce's Event): held on that day, or planned for it
+        ahead = status is None and bool(due) and str(due)[:10] > self.options.today.isoformat()
+        if kind in ("call", "meeting", "email") and due and values.get("done_at") is None \
+                and (status in NOT_DONE_WORDS or ahead):
             # a call planned for its due date (Pipedrive's "To do" activities): salescli logs a call once it
             # happened, and a planned one is a task, due then (its kind kept in extra)
             if self.planned_note is None:
@@ -2928,7 +2931,7 @@ class ActivityPlanner(Planner):
         created = values.get("created_at")
         # a call or e-mail logged as a completed task (Salesforce's TaskSubtype) happened on its activity date (the
         # column a task's due date comes from), not on the day the record was made (a bulk load's)
-        dated = values.get("due_date") if kind != "task" and (done_at or status in DONE_WORDS) else None
+        dated = due if kind != "task" and (done_at or status in DONE_WORDS or status is None) else None
         undated = not (values.get("occurred_at") or dated or created)  # (dated the import day)
         day = str(dated)[:10] if dated else None
         if day and kind != "task" and done_at and str(done_at)[:10] < day:
