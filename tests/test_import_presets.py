@@ -318,6 +318,21 @@ def test_salesforce_events_are_meetings_held_on_their_day_or_planned(ok: Run, tm
         {"kind": "meeting", "occurred_at": "2026-12-10", "due_date": None}]
 
 
+def test_a_hubspot_tasks_export_imports_with_the_preset(ok: Run, tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.csv"
+    tasks.write_text("Record ID,Task Title,Task Type,Due Date,Task Status,Task assigned to,Associated Company\n"
+                     "1,Call Ana back,CALL,2026-12-03,NOT_STARTED,dana,Acme\n"
+                     "2,Send deck,EMAIL,2026-11-20,COMPLETED,dana,Acme\n"
+                     "3,Chase PO,TODO,2026-11-25,NOT_STARTED,sam,Acme\n", encoding="utf-8")
+    ok("import", "activities", str(tasks), "--preset", "hubspot")
+    assert sql(ok, "SELECT kind, subject, occurred_at, due_date, owner FROM activities ORDER BY id") == [
+        {"kind": "task", "subject": "Call Ana back", "occurred_at": "2026-11-26", "due_date": "2026-12-03",
+         "owner": "dana"},
+        {"kind": "email", "subject": "Send deck", "occurred_at": "2026-11-20", "due_date": None, "owner": "dana"},
+        {"kind": "task", "subject": "Chase PO", "occurred_at": "2026-11-26", "due_date": "2026-11-25",
+         "owner": "sam"}]
+
+
 def test_a_planned_call_keeps_its_due_date(ok: Run, tmp_path: Path) -> None:
     planned = tmp_path / "activities.csv"
     planned.write_text("kind,subject,due_date\ncall,Planned call,2026-12-03\n", encoding="utf-8")
