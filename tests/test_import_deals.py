@@ -959,6 +959,23 @@ def test_an_owner_given_by_a_users_email_is_that_user(ok: Run, cli: Run, tmp_pat
     assert [u["name"] for u in sql(ok, "SELECT name FROM users ORDER BY id")] == ["Dana Kim", "lee@acme.io"]
 
 
+def test_a_reimport_after_a_user_left_gives_their_rows_to_the_heir(ok: Run, tmp_path: Path) -> None:
+    ok("user", "add", "ana")
+    path = write(tmp_path, "d.csv", "title,owner\nA,lee\nB,Lee\nC,ana\n")
+    ok("import", "deals", str(path))
+    ok("user", "rm", "lee", "--to", "ana", "--yes")
+    res = ok("import", "deals", str(path))  # (an old export again: lee does not come back, nor take the deals)
+    assert res.stderr.splitlines()[1:] == [
+        "note: 1 owner lee was removed, their records handed to ana (user rm --to): the rows naming lee are ana's",
+        "imported d.csv: 3 rows — 0 created, 0 updated, 3 unchanged, 0 rejected"]
+    ok("user", "add", "kim")
+    ok("user", "rm", "ana", "--to", "kim", "--yes")  # handed on again: to the one who has them now
+    assert "0 created, 0 updated, 3 unchanged" in ok("import", "deals", str(path)).stderr
+    assert [u["name"] for u in sql(ok, "SELECT name FROM users WHERE name != 'dana'")] == ["kim"]
+    ok("user", "add", "lee")  # back: their rows are theirs again
+    assert "0 created, 2 updated, 1 unchanged" in ok("import", "deals", str(path)).stderr
+
+
 def test_a_reimport_after_a_merge_finds_the_record_kept(ok: Run, tmp_path: Path) -> None:
     companies = write(tmp_path, "c.csv", "external_id,name,domain\nC-1,Acme Robotics,acme.io\nC-2,ACME Robotics Ltd,\n")
     contacts = write(tmp_path, "p.csv", "external_id,name,email,company\nP-1,Ana Silva,ana@acme.io,Acme Robotics\n"

@@ -943,8 +943,9 @@ class Planner:
         self.relations = Relations()
         self.known_users: list[str] | None = None
         # names the file makes that look like others (said once per kind, with the first few, by near_notes)
-        self.near: dict[str, list[tuple[str, str]]] = {"owner": [], "owner_file": [], "company": [], "team": [],
-                                                       "company_form": [], "company_domain": [], "named": []}
+        self.near: dict[str, list[tuple[str, str]]] = {
+            "owner": [], "owner_file": [], "company": [], "team": [], "heir": [], "company_form": [],
+            "company_domain": [], "named": []}
         self.new_owner_keys: dict[str, str] = {}  # a new full name with one letter dropped (or none) -> that name
         self.domain_decided: tuple[str, str] | None = None  # the note of rows whose domain and name disagree
         self.renamed_note: tuple[str, str] | None = None  # ... and of rows naming a company by a former name
@@ -1145,6 +1146,9 @@ class Planner:
         if not owner:
             return owner  # type: ignore[no-any-return]
         spelled = self.relations.users.get(fold(owner))
+        if spelled is None and (heir := self.store.user_heir(owner)) is not None:
+            self.relations.users[fold(owner)] = spelled = self.relations.users.get(fold(heir), heir)
+            self.near["heir"].append((owner, spelled))  # a user who left, their records handed over: to the heir
         if spelled is None:  # a new user, as the file spells them
             reserved = reserved_user_name(owner)
             if reserved is not None:
@@ -1212,6 +1216,13 @@ class Planner:
                 f'companies are new beside others spelt the same but for case, spaces or punctuation:'
                 f' {shown(twins, quoted_pair)}: check the file, or map the values (--map-file values:'
                 f' {{"company": {{"{a}": "{b}"}}}})')] += len(twins)
+        heirs = self.near["heir"]
+        if heirs:
+            a, b = heirs[0]
+            self.tally.notes[(
+                f"owner {a} was removed, their records handed to {b} (user rm --to): the rows naming {a} are {b}'s",
+                f"owners were removed, their records handed over (user rm --to): the rows naming them are their"
+                f" heirs' ({shown(heirs, '{0} to {1}')})")] += len(heirs)
         teams = self.near["team"]
         if teams:
             a, b = teams[0]

@@ -765,10 +765,11 @@ class RepositoryBase:
         )
         return meaningful
 
-    def delete_record(self, table: str, entity: str, row_id: int) -> None:
+    def delete_record(self, table: str, entity: str, row_id: int, after: Row | None = None) -> None:
+        """Delete a row, logged with what it held (after: what became of it, e.g. a user's heir)."""
         current = self.one(f"SELECT * FROM {table} WHERE id = ?", (row_id,))
         self.conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
-        self.record_change(entity, row_id, "delete", current, None)
+        self.record_change(entity, row_id, "delete", current, after)
 
     def merged_away(self, table: str, entity: str, row_id: int, before: Row, kept_id: int) -> None:
         """Delete a duplicate merged into another record (`company merge`), logged as a merge."""

@@ -14,6 +14,18 @@ class TargetStore(RepositoryBase):
     def user_row(self, name: str) -> Row | None:
         return self.one("SELECT * FROM users WHERE name = ?", (name,))
 
+    def user_heir(self, name: str) -> str | None:
+        """Whom a removed user's records went to (`user rm NAME --to HEIR`, the last removal of that name), if that
+        user is still here."""
+        heir: str | None = name.strip()
+        for _ in range(5):  # (lee to dana, dana to kim since: kim)
+            heir = self.scalar("SELECT json_extract(after, '$.handed_to') FROM changes WHERE entity = 'user'"
+                               " AND action = 'delete' AND casefold(json_extract(before, '$.name')) = casefold(?)"
+                               " ORDER BY id DESC LIMIT 1", (heir,))
+            if heir is None or self.user_row(heir) is not None:
+                return heir
+        return None
+
     def users(self, team: str | None = None) -> list[Row]:
         """Users with the owner's open-deal count; users are few (a team, not a crowd)."""
         where, params = ("WHERE u.team = ? COLLATE NOCASE", [team]) if team else ("", [])

@@ -191,7 +191,7 @@ def remove_user(repo: Repository, name: str, heir: str | None = None) -> Handove
             repo.notices.append(f"{to}'s {target['metric']} target for {target['period_label']} is now"
                                 f" {_target_value(total, target)} ({_target_value(int(held['value']), target)} +"
                                 f" {user['name']}'s {_target_value(int(target['value']), target)})")
-        repo.delete_record("users", "user", user["id"])
+        repo.delete_record("users", "user", user["id"], {"handed_to": to} if to else None)  # (imports follow it)
     return plan
 
 
