@@ -942,6 +942,17 @@ def test_owners_an_import_makes_users_are_named_and_a_slip_is_noted(ok: Run, tmp
     assert summary["users_created"] == []  # known now
 
 
+def test_a_second_map_file_fixes_what_the_first_maps_a_value_to(ok: Run, tmp_path: Path) -> None:
+    ok("user", "add", "Lee Park")
+    path = write(tmp_path, "d.csv", "title,OwnerId\nA,005000000000009AAA\n")
+    first = write(tmp_path, "m1.toml", '[values.owner]\n"005000000000009AAA" = "Lee Parc"\n')
+    res = ok("import", "deals", str(path), "--map", "OwnerId=owner", "--map-file", str(first), "--dry-run")
+    assert 'map the value (--map-file values: {"owner": {"Lee Parc": "Lee Park"}})' in res.stderr
+    second = write(tmp_path, "m2.toml", '[values.owner]\n"Lee Parc" = "Lee Park"\n')  # as the note says
+    ok("import", "deals", str(path), "--map", "OwnerId=owner", "--map-file", str(first), "--map-file", str(second))
+    assert sql(ok, "SELECT owner FROM deals") == [{"owner": "Lee Park"}]
+
+
 def test_an_owner_given_by_a_users_email_is_that_user(ok: Run, cli: Run, tmp_path: Path) -> None:
     ok("user", "add", "Dana Kim", "--email", "dana@acme.io", "--team", "East")
     path = write(tmp_path, "d.csv", "title,owner\nD1,DANA@acme.io\nD2,Dana Kim\nD3,lee@acme.io\n")

@@ -512,7 +512,7 @@ class RowReader:
                 if not text:
                     continue
             if vmap is not None:
-                text = vmap.get(text.casefold(), text).strip()
+                text = _mapped(vmap, text)
                 if not text:
                     continue
             if convert is None:
@@ -547,7 +547,7 @@ class RowReader:
         for name, text, convert, vmap, _longest in self.defaults:
             if name not in values:
                 if vmap is not None:
-                    text = vmap.get(text.casefold(), text).strip()
+                    text = _mapped(vmap, text)
                 try:
                     values[name] = convert(text) if convert else text
                 except InvalidValue as exc:
@@ -610,7 +610,7 @@ class RowReader:
                 continue
             filled = fill_template(template, {p: restore_cell(cells[i].strip()) for p, i in placeholders})
             if vmap is not None:
-                filled = vmap.get(filled.casefold(), filled).strip()
+                filled = _mapped(vmap, filled)
             if not filled:
                 continue
             if convert is None and len(filled) > longest:
@@ -3065,6 +3065,16 @@ def _email_key(text: str) -> str | None:
         return normalize_email(text)
     except ValueError:
         return None
+
+
+def _mapped(vmap: dict[str, str], text: str) -> str:
+    """A cell through a value map, and the result once more through it: a second --map-file fixing what the first
+    gave ("005A" to "Lee Parc", then "Lee Parc" to "Lee Park", as the note on a slip suggests)."""
+    mapped = vmap.get(text.casefold())
+    if mapped is None:
+        return text.strip()
+    again = vmap.get(mapped.casefold())
+    return (again if again is not None else mapped).strip()
 
 
 def _contact_text(values: Row) -> tuple[str | None, str]:
