@@ -166,6 +166,15 @@ def test_user_rm_hands_what_they_own_to_another_or_refuses(ok: Run, cli: Run, db
     assert ok("user", "rm", "eve", "--yes").stderr == "removed user eve\n"  # owning nothing: no --to needed
 
 
+def test_user_rm_says_when_the_heir_gets_a_target_beside_one_of_a_longer_period(ok: Run) -> None:
+    ok("target", "set", "ana", "2026-Q4", "30k")
+    ok("target", "set", "lee", "2026-11", "6k")
+    res = ok("user", "rm", "lee", "--to", "ana", "--yes")
+    assert res.stderr == ("note: ana now has lee's won_amount target for 2026-11 beside their own for 2026-Q4: a period"
+                          " reads the target set for it (not the two added); set the total with `salescli target set"
+                          " ana 2026-11 ...`\nremoved user lee; gave 1 target to ana\n")
+
+
 def test_user_rm_refuses_what_it_cannot_hand_over_before_asking(ok: Run, cli: Run, db: Path) -> None:
     ok("user", "add", "lee")
     ok("user", "add", "dana")

@@ -182,7 +182,16 @@ def remove_user(repo: Repository, name: str, heir: str | None = None) -> Handove
         for target in plan.owned["targets"]:
             held = repo.target_like("owner", to or "", target["period_start"], target["period_end"], target["metric"])
             if held is None:
+                nested = [t for t in repo.targets_overlapping(target["period_start"], target["period_end"],
+                                                             target["metric"])
+                          if t["scope"] == "owner" and t["name"] == to]
                 repo.change_record("targets", "target", target["id"], {"name": to})
+                if nested:  # 2026-11 beside the heir's 2026-Q4: a month's figures read the month's target alone
+                    repo.notices.append(
+                        f"note: {to} now has {user['name']}'s {target['metric']} target for {target['period_label']}"
+                        f" beside their own for {nested[0]['period_label']}: a period reads the target set for it"
+                        f" (not the two added); set the total with `salescli target set {shlex.quote(str(to))}"
+                        f" {target['period_label']} ...`")
                 continue
             # the heir has a target of that period and metric (in the same currency): it grows by the leaver's
             total = int(held["value"]) + int(target["value"])
