@@ -38,8 +38,9 @@ def _visible(value: str) -> str:
 
 def normalize_domain(value: str) -> str:
     text = _visible(value).lower()
-    text = re.sub(r"^[a-z]+://", "", text)
-    text = text.split("/", 1)[0]
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)
+    text = re.split(r"[/?#]", text, maxsplit=1)[0]  # a website's address: its host (acme.io?ref=x, acme.io#about)
+    text = re.sub(r":[0-9]{1,5}$", "", text).rstrip(".")  # ... without a port (:443) or the root's dot (acme.io.)
     if text.startswith("www."):
         text = text[4:]
     if not text.isascii():

@@ -1356,7 +1356,7 @@ def parse_tags(text: str) -> list[str]:
     """Tags separated by commas or semicolons: stripped, lowercased, inner spaces
     collapsed, empty ones dropped, duplicates dropped, first-seen order kept."""
     tags: dict[str, None] = {}
-    parts: list[str] = re.split(r"[,;]", text)
+    parts: list[str] = re.split(r"[,;]|:::", text)  # (":::" joins Google Contacts' labels)
     if text.lstrip().startswith("[") and text.rstrip().endswith("]"):  # a JSON list of them: ["vip", "emea"]
         import json
 
@@ -1368,6 +1368,8 @@ def parse_tags(text: str) -> list[str]:
             parts = listed
     for part in parts:
         tag = " ".join(part.lower().split())
+        if tag.startswith("* "):  # a Google Contacts system group: "* starred" is starred, "* mycontacts" every one
+            tag = tag[2:] if tag != "* mycontacts" else ""
         if tag:
             tags.setdefault(tag)
     return list(tags)

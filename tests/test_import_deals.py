@@ -987,6 +987,19 @@ def test_a_reimport_after_a_user_left_gives_their_rows_to_the_heir(ok: Run, tmp_
     assert "0 created, 2 updated, 1 unchanged" in ok("import", "deals", str(path)).stderr
 
 
+def test_a_reimport_after_merging_contacts_without_emails_finds_the_one_kept(ok: Run, tmp_path: Path) -> None:
+    first = write(tmp_path, "k1.csv", "Name,Email,Company,Notes\nCarla Nguyen,,Initech,Call only\n")
+    second = write(tmp_path, "k2.csv", 'Name,Email,Company,Phone\n"Nguyen, Carla",,Initech,0151 999\n'
+                                       "Hiro Tanaka,,Hooli,\n")
+    ok("import", "contacts", str(first))
+    ok("import", "contacts", str(second))
+    ok("contact", "merge", "1", "2", "--yes")
+    res = ok("import", "contacts", str(second))  # (a LinkedIn-like export: names, no e-mails)
+    assert "0 created, 0 updated, 1 unchanged, 1 skipped" in res.stderr
+    assert [c["name"] for c in json.loads(ok("contact", "list", "-f", "json").stdout)] == ["Carla Nguyen",
+                                                                                          "Hiro Tanaka"]
+
+
 def test_a_reimport_after_a_merge_finds_the_record_kept(ok: Run, tmp_path: Path) -> None:
     companies = write(tmp_path, "c.csv", "external_id,name,domain\nC-1,Acme Robotics,acme.io\nC-2,ACME Robotics Ltd,\n")
     contacts = write(tmp_path, "p.csv", "external_id,name,email,company\nP-1,Ana Silva,ana@acme.io,Acme Robotics\n"

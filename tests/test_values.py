@@ -1107,6 +1107,7 @@ def test_parse_bool_refused(text: str) -> None:
         (" big   deal ,q4", ["big deal", "q4"]),
         ("a,,b,", ["a", "b"]),
         ("Émigré, ÉMIGRÉ", ["émigré"]),
+        ("* myContacts ::: Customers ::: * starred", ["customers", "starred"]),  # Google Contacts' labels
     ],
 )
 def test_parse_tags(text: str, expected: list[str]) -> None:
@@ -1173,3 +1174,11 @@ def test_typo_of_a_short_name(typed: str, names: list[str], meant: str | None) -
     from salescli.values import typo_of
 
     assert typo_of(typed, names) == meant
+
+
+@pytest.mark.parametrize("website", ["https://acme.io?ref=x", "http://acme.io#about", "https://acme.io:443/",
+                                     "acme.io.", "HTTPS://WWW.ACME.IO/de/?utm=1", "www.acme.io"])
+def test_a_website_address_gives_its_domain(website: str) -> None:
+    from salescli.models import normalize_domain
+
+    assert normalize_domain(website) == "acme.io"

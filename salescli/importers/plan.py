@@ -873,6 +873,9 @@ class Relations:
                 value = keys.get(column)
                 if isinstance(value, str) and value:
                     self.merged.setdefault((entity, kind, fold(value) if kind == "name" else value), int(kept))
+            if entity == "contact" and isinstance(keys.get("name"), str):  # (one without an e-mail: by its name
+                self.merged.setdefault((entity, "name_at", _name_at(keys["name"], keys.get("company_id"))),
+                                       int(kept))  # at its company, as the import found it)
 
     def merged_into(self, entity: str, **keys: str | None) -> int | None:
         """The record kept for a duplicate merged away, found by one of its keys (ext, domain, name, email)."""
@@ -1795,7 +1798,8 @@ class ContactPlanner(Planner):
                 raise rel.ambiguous("contact", name, ids, self.col("name"))
             if ids:
                 match, how = ids[0], f'name "{name}"'
-        if match is None and rel.merged_into("contact", ext=ext, email=email) is not None:
+        if match is None and rel.merged_into("contact", ext=ext, email=email,
+                                             name_at=None if email else _name_at(name, company_id)) is not None:
             self.tally.notes[MERGED_ROW] += 1  # (as for companies: the kept record is not overwritten)
             return "skipped"
         fields: Row = {k: values[k] for k in ("email", "phone", "title", "status", "source", "notes", "external_id",
@@ -3065,6 +3069,11 @@ def _email_key(text: str) -> str | None:
         return normalize_email(text)
     except ValueError:
         return None
+
+
+def _name_at(name: str, company_id: Any) -> str:
+    """A contact's key without an e-mail: its name at its company."""
+    return f"{fold(name)}\x1f{company_id}"
 
 
 def _mapped(vmap: dict[str, str], text: str) -> str:
