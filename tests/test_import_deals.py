@@ -1000,6 +1000,24 @@ def test_a_reimport_after_merging_contacts_without_emails_finds_the_one_kept(ok:
                                                                                           "Hiro Tanaka"]
 
 
+def test_a_company_renamed_since_is_found_by_its_former_name(ok: Run, tmp_path: Path) -> None:
+    ok("import", "companies", str(write(tmp_path, "a.csv", "Company,Website\nAcme GmbH,https://www.acme.io/\n")))
+    contacts = write(tmp_path, "c.csv", "First Name,Last Name,E-mail Address,Company\n"
+                                        "Ana,Silva,ana@acme.io,Acme GmbH\n")
+    ok("import", "contacts", str(contacts))
+    ok("import", "companies", str(write(tmp_path, "b.csv", "Account Name,Domain\nACME Inc.,ACME.IO\n")))  # renames it
+    res = ok("import", "contacts", str(contacts))  # the same file again: Ana stays at her company, none is made
+    assert res.stderr.splitlines()[1:] == [
+        'note: 1 row names company 1 by its former name "Acme GmbH": linked to it (now "ACME Inc.")',
+        "imported c.csv: 1 row — 0 created, 0 updated, 1 unchanged, 0 rejected"]
+    deals = write(tmp_path, "d.csv", "title,company\nPilot,Acme GmbH\n")
+    assert "also created" not in ok("import", "deals", str(deals)).stderr
+    assert sql(ok, "SELECT id, name FROM companies") == [{"id": 1, "name": "ACME Inc."}]
+    ok("company", "add", "Acme GmbH")  # a company of that name again: the name is its own now
+    assert "0 created, 1 updated" in ok("import", "contacts", str(contacts)).stderr
+    assert sql(ok, "SELECT company_id FROM contacts") == [{"company_id": 2}]
+
+
 def test_a_reimport_after_a_merge_finds_the_record_kept(ok: Run, tmp_path: Path) -> None:
     companies = write(tmp_path, "c.csv", "external_id,name,domain\nC-1,Acme Robotics,acme.io\nC-2,ACME Robotics Ltd,\n")
     contacts = write(tmp_path, "p.csv", "external_id,name,email,company\nP-1,Ana Silva,ana@acme.io,Acme Robotics\n"

@@ -817,6 +817,7 @@ class Relations:
     # the keys of duplicates merged away (`company merge`): ("company"|"contact", "ext"|"domain"|"name"|"email",
     # key) -> the record kept, so a re-import of the source finds it instead of making the duplicate again
     merged: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    former_names: dict[str, set[int]] = field(default_factory=dict)  # a company's folded former name -> its ids
     company_loose: dict[str, str] | None = None  # loose name -> a company's spelling (built on first creation)
     company_core: dict[str, str] | None = None  # the same without a legal form (Acme Inc -> acme)
 
@@ -852,7 +853,16 @@ class Relations:
                 rel.add_contact(row["id"], row["name"], row["email"], row["external_id"], row["company_id"])
         rel.users = writer.store.import_user_keys()
         rel._load_merges(writer.store.import_merges())
+        for row in writer.store.import_former_company_names():
+            rel.former_names.setdefault(fold(row["name"]), set()).add(row["id"])
         return rel
+
+    def formerly_named(self, name: str) -> int | None:
+        """The one company that had this name and has another now (renamed since: by `company edit`, or by a file
+        that found it by its domain), or None."""
+        ids = [i for i in self.former_names.get(fold(name), ()) if i in self.company_names
+               and fold(self.company_names[i]) != fold(name)]
+        return ids[0] if len(ids) == 1 else None
 
     def _load_merges(self, merges: list[Row]) -> None:
         into = {(m["entity"], m["entity_id"]): m["kept"] for m in merges}
@@ -1307,6 +1317,10 @@ class Planner:
         kept = rel.merged_into("company", ext=ext, domain=domain, name=name)
         if kept is not None:
             return kept  # a company merged into another since the source was exported
+        renamed = rel.formerly_named(name) if name and not domain else None
+        if renamed is not None:
+            self._note_renamed(renamed, name or "")
+            return renamed
         if not create or not self.options.create_missing:
             column, value = ("company", name) if name else ("company_domain", domain)
             raise RowError(self.col(column), value, "is not a known company (--no-create is set)", line)
@@ -1323,12 +1337,16 @@ class Planner:
         now = self.relations.company_names.get(cid)
         if now is None or fold(now) == fold(name) or not self.store.was_named("company", cid, name):
             return None
+        self._note_renamed(cid, name)
+        return cid
+
+    def _note_renamed(self, cid: int, name: str) -> None:
+        now = self.relations.company_names.get(cid)
         if self.renamed_note is None:
             self.renamed_note = (f'row names company {cid} by its former name "{name}": linked to it (now "{now}")',
                                  f'rows name companies by their former names (the first: company {cid}, "{name}",'
                                  f' now "{now}"): linked to them')
         self.tally.notes[self.renamed_note] += 1
-        return cid
 
     def _note_domain_decided(self, name: str, domain: str, known: str) -> None:
         """A row whose company cell names one company and company_domain another (a company cell edited in an
@@ -1360,7 +1378,10 @@ class Planner:
             domain = domain or as_domain  # (as company_ref reads a name that is a domain)
         elif not domain:
             return False
-        # a company merged into another since the source was exported is the kept one (as company_ref finds)
+        # a company merged into another since the source was exported is the kept one (as company_ref finds), and
+        # one renamed since is itself
+        if name and not domain and rel.formerly_named(name) is not None:
+            return False
         return rel.merged_into("company", ext=ext, domain=domain, name=name) is None
 
     def _note_domain_twin(self, name: str) -> None:

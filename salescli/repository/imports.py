@@ -206,6 +206,12 @@ class ImportStore(RepositoryBase):
             " WHERE entity IN ('company', 'contact') AND action = 'merge' AND after LIKE '%merged_into%'"
             " ORDER BY id")
 
+    def import_former_company_names(self) -> list[Row]:
+        """Names companies had before a rename (id, name), from the change log."""
+        return self.all("SELECT entity_id AS id, json_extract(before, '$.name') AS name FROM changes"
+                        " WHERE entity = 'company' AND action = 'update'"
+                        " AND json_extract(before, '$.name') IS NOT NULL")
+
     def import_user_keys(self) -> dict[str, str]:
         """Folded name -> a user's name; and, where no user has it as a name, folded e-mail -> the name of the user
         of that e-mail (an export giving owners by e-mail: the same people)."""
