@@ -536,7 +536,7 @@ _TIME_TAIL_RE = re.compile(
     r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?"
     r"\s*(?P<tz>[Zz]|UTC|GMT|utc|gmt|[+-][0-9]{2}(?::?(?P<tzminute>[0-9]{2}))?"
     # a zone's abbreviation, as CRMs and mail clients write it (dropped as an offset is: the wall time is kept)
-    r"|(?:[ECMP][SD]T|AK[SD]T|HST|[WCE]ES?T|BST|IST|MSK|[AJK]ST|AE[SD]T|NZ[SD]T))?"
+    r"|(?i:[ECMP][SD]T|AK[SD]T|HST|[WCE]ES?T|BST|IST|MSK|[AJK]ST|AE[SD]T|NZ[SD]T))?"
 )
 _WORD_RE = re.compile(r"[a-z]+")
 _NUMBER_TOKEN_RE = re.compile(r"[0-9]+")

@@ -942,15 +942,27 @@ def test_owners_an_import_makes_users_are_named_and_a_slip_is_noted(ok: Run, tmp
     assert summary["users_created"] == []  # known now
 
 
-def test_a_second_map_file_fixes_what_the_first_maps_a_value_to(ok: Run, tmp_path: Path) -> None:
+def test_a_slip_a_value_map_gave_is_fixed_by_mapping_the_files_value(ok: Run, tmp_path: Path) -> None:
     ok("user", "add", "Lee Park")
     path = write(tmp_path, "d.csv", "title,OwnerId\nA,005000000000009AAA\n")
     first = write(tmp_path, "m1.toml", '[values.owner]\n"005000000000009AAA" = "Lee Parc"\n')
     res = ok("import", "deals", str(path), "--map", "OwnerId=owner", "--map-file", str(first), "--dry-run")
-    assert 'map the value (--map-file values: {"owner": {"Lee Parc": "Lee Park"}})' in res.stderr
-    second = write(tmp_path, "m2.toml", '[values.owner]\n"Lee Parc" = "Lee Park"\n')  # as the note says
+    assert ('owner "Lee Parc" is a new user, one slip from user Lee Park: check the file, or map the value (--map-file'
+            ' values: {"owner": {"005000000000009AAA": "Lee Park"}})') in res.stderr
+    second = write(tmp_path, "m2.toml", '[values.owner]\n"005000000000009AAA" = "Lee Park"\n')  # as the note says
     ok("import", "deals", str(path), "--map", "OwnerId=owner", "--map-file", str(first), "--map-file", str(second))
     assert sql(ok, "SELECT owner FROM deals") == [{"owner": "Lee Park"}]
+
+
+def test_value_maps_apply_once(ok: Run, tmp_path: Path) -> None:
+    for name in ("lee", "ana", "kim"):
+        ok("user", "add", name)
+    maps = write(tmp_path, "m.toml", '[values.owner]\n"lee" = "ana"\n"ana" = "kim"\n'
+                                     '[values.stage]\n"Prospecting" = "Qualification"\n"Qualification" = "Proposal"\n')
+    path = write(tmp_path, "d.csv", "title,owner,stage\nV1,lee,Prospecting\nV2,ana,Qualification\n")
+    ok("import", "deals", str(path), "--map-file", str(maps))
+    assert sql(ok, "SELECT d.title, d.owner, s.name AS stage FROM deals d JOIN stages s ON s.id = d.stage_id") == [
+        {"title": "V1", "owner": "ana", "stage": "Qualification"}, {"title": "V2", "owner": "kim", "stage": "Proposal"}]
 
 
 def test_an_owner_given_by_a_users_email_is_that_user(ok: Run, cli: Run, tmp_path: Path) -> None:
@@ -985,6 +997,36 @@ def test_a_reimport_after_a_user_left_gives_their_rows_to_the_heir(ok: Run, tmp_
     assert [u["name"] for u in sql(ok, "SELECT name FROM users WHERE name != 'dana'")] == ["kim"]
     ok("user", "add", "lee")  # back: their rows are theirs again
     assert "0 created, 2 updated, 1 unchanged" in ok("import", "deals", str(path)).stderr
+
+
+def test_a_leaver_named_by_email_or_other_spacing_goes_to_the_heir_and_no_users_file_brings_them_back(
+        ok: Run, cli: Run, tmp_path: Path) -> None:
+    ok("user", "add", "Lee Park", "--email", "lee@acme.io")
+    ok("user", "add", "ana")
+    ok("user", "rm", "Lee Park", "--to", "ana", "--yes")
+    deals = write(tmp_path, "d.csv", "title,owner\nL1,LEE@acme.io\nL2,lee  park\n")
+    ok("import", "deals", str(deals))
+    assert sql(ok, "SELECT owner FROM deals") == [{"owner": "ana"}, {"owner": "ana"}]
+    users = write(tmp_path, "u.csv", "name,email\nLee Park,lee@acme.io\nana,\n")
+    res = ok("import", "users", str(users))
+    assert ("note: 1 user Lee Park was removed (user rm --to ana): not made again (user add brings them back)"
+            in res.stderr)
+    assert [u["name"] for u in sql(ok, "SELECT name FROM users WHERE name != 'dana'")] == ["ana"]
+    # one e-mail a user: an owner given by it is that user
+    ok("user", "edit", "ana", "--email", "ana@acme.io")
+    res = cli("user", "add", "Kim", "--email", "ANA@acme.io")
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (1, "Error: user ana has the e-mail ana@acme.io")
+    res = cli("import", "users", str(write(tmp_path, "v.csv", "name,email\nKim,ana@acme.io\n")))
+    assert res.exit_code == 4 and 'v.csv:2: email "ana@acme.io" is the e-mail of user ana' in res.stderr
+    ok("import", "users", str(write(tmp_path, "w.csv", "name,team\nana@acme.io,East\n")))  # her e-mail: her
+    assert sql(ok, "SELECT name, team FROM users WHERE name != 'dana'") == [{"name": "ana", "team": "East"}]
+
+
+def test_a_contact_column_holding_an_email_beside_an_empty_email_column(ok: Run, tmp_path: Path) -> None:
+    ok("contact", "add", "Bo Berg", "--email", "bo@x.io")
+    ok("import", "deals", str(write(tmp_path, "d.csv", "Title,Contact,Email\nE2,bo@x.io,\nE3,cy@x.io,cy@x.io\n")))
+    assert sql(ok, "SELECT d.title, p.name, p.email FROM deals d JOIN contacts p ON p.id = d.contact_id") == [
+        {"title": "E2", "name": "Bo Berg", "email": "bo@x.io"}, {"title": "E3", "name": "Cy", "email": "cy@x.io"}]
 
 
 def test_a_reimport_after_merging_contacts_without_emails_finds_the_one_kept(ok: Run, tmp_path: Path) -> None:
@@ -1547,9 +1589,39 @@ def test_a_planned_call_done_since_is_written_once_and_dated_when_it_was_done(ok
     assert "0 created, 0 updated, 2 unchanged" in res.stderr
     assert sql(ok, "SELECT kind, occurred_at, due_date, done_at, extra FROM activities ORDER BY id") == [
         {"kind": "meeting", "occurred_at": "2026-12-03", "due_date": None, "done_at": "2026-12-03", "extra": None},
-        # marked done five days before its due day: it happened then (and counts today, not in the future)
-        {"kind": "call", "occurred_at": "2026-12-05", "due_date": None, "done_at": "2026-12-05", "extra": None}]
+        # marked done five days before its due day: it happened then (and counts today, not in the future); its
+        # due day kept beside, so an older file planning it finds it
+        {"kind": "call", "occurred_at": "2026-12-05", "due_date": "2026-12-10", "done_at": "2026-12-05",
+         "extra": None}]
     assert sql(ok, "SELECT last_activity_at FROM companies") == [{"last_activity_at": "2026-12-05"}]
+
+
+def test_activities_of_a_sweep_done_flags_dates_and_an_older_file_again(ok: Run, tmp_path: Path) -> None:
+    # a Done column beside the done time (Pipedrive's plain export), and not-done words of many spellings
+    pd = write(tmp_path, "pd.csv", "Subject,Type,Due date,Done,Marked as done time\n"
+                                   "Call Ana,Call,2026-11-10,Done,2026-11-10 10:00\n"
+                                   "T1,task,2026-11-10,Not done,\nT2,task,2026-11-10,-,\nC1,call,2026-11-10,No,\n")
+    ok("import", "activities", str(pd), today="2026-11-20")
+    assert sql(ok, "SELECT kind, subject, occurred_at, due_date, done_at FROM activities ORDER BY id") == [
+        {"kind": "call", "subject": "Call Ana", "occurred_at": "2026-11-10", "due_date": None,
+         "done_at": "2026-11-10"},
+        {"kind": "task", "subject": "T1", "occurred_at": "2026-11-20", "due_date": "2026-11-10", "done_at": None},
+        {"kind": "task", "subject": "T2", "occurred_at": "2026-11-20", "due_date": "2026-11-10", "done_at": None},
+        {"kind": "task", "subject": "C1", "occurred_at": "2026-11-20", "due_date": "2026-11-10", "done_at": None}]
+    # a call dated in the past is held then, whatever its due day ahead
+    held = write(tmp_path, "held.csv", "Type,Subject,Date,Due date\ncall,Intro call,2026-11-10,2026-12-05\n")
+    ok("import", "activities", str(held), today="2026-11-20")
+    assert sql(ok, "SELECT kind, occurred_at FROM activities WHERE subject = 'Intro call'") == [
+        {"kind": "call", "occurred_at": "2026-11-10"}]
+    # a planned call done before its day, then the older file planning it again: the same call, not a new task
+    head = "Subject,Type,Due date,Status,Marked as done time\n"
+    planned = write(tmp_path, "p1.csv", head + "Call Bo,call,2026-11-25,To do,\n")
+    done = write(tmp_path, "p2.csv", head + "Call Bo,call,2026-11-25,Done,2026-11-18 10:00\n")
+    for path, outcome in ((planned, "1 created"), (done, "1 updated"), (planned, "1 unchanged"),
+                          (done, "1 unchanged")):
+        assert outcome in ok("import", "activities", str(path), today="2026-11-20").stderr, (path.name, outcome)
+    assert sql(ok, "SELECT kind, occurred_at, due_date FROM activities WHERE subject = 'Call Bo'") == [
+        {"kind": "call", "occurred_at": "2026-11-18", "due_date": "2026-11-25"}]
 
 
 def test_identical_activities_are_kept_and_reimported_once(ok: Run, tmp_path: Path) -> None:

@@ -663,6 +663,7 @@ def test_parse_date_ambiguity_is_always_refused_without_day_first() -> None:
         ("2026-12-01 23:30 PST", None, date(2026, 12, 1)),  # a zone's abbreviation: dropped as an offset is
         ("12/01/2026 9:00 AM PDT", False, date(2026, 12, 1)),
         ("2026-11-30 23:30 CEST", None, date(2026, 11, 30)),
+        ("2026-12-01 23:30 pst", None, date(2026, 12, 1)),
         ("Dec 5 2026", None, date(2026, 12, 5)),
         ("tomorrow", None, date(2026, 11, 27)),
         ("+3d", None, date(2026, 11, 29)),

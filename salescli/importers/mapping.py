@@ -171,9 +171,8 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
         _f("owner", "text", "assigned to", "owner id", "activity owner", "user", max_length=200),
         _f("occurred_at", "date", "date", "occurred on", "activity date", "when", "done date"),
         _f("due_date", "date", "due date", "due", "due on"),
-        _f("done_at", "date", "done on", "completed", "completed at", "completed on", "marked as done time", "done",
-           "is done", "is completed"),
-        _f("status", "lower", "task status", "state"),
+        _f("done_at", "date", "done on", "completed", "completed at", "completed on", "marked as done time"),
+        _f("status", "lower", "task status", "state", "done", "is done", "is completed"),  # (a done flag: yes/no)
         _f("created_at", "timestamp", *_CREATED),
         _f("updated_at", "timestamp"),
     )},

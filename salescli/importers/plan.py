@@ -117,7 +117,8 @@ ACTIVITY_KINDS = ("call", "email", "meeting", "note", "task")
 CONTACT_STATUSES = ("lead", "prospect", "customer", "churned")
 DONE_WORDS = frozenset({"done", "completed", "complete", "closed", "finished", "yes", "y", "true", "1", "x", "✓"})
 NOT_DONE_WORDS = frozenset({"not started", "open", "in progress", "waiting on someone else", "deferred",
-                            "pending", "to do", "todo", "no", "n", "false", "0", ""})
+                            "pending", "to do", "todo", "no", "n", "false", "0", "", "not done", "undone",
+                            "incomplete", "-", "✗", "✘"})
 RECURRING = {"none": "none", "no": "none", "one-off": "none", "once": "none", "month": "month", "monthly": "month",
              "mrr": "month", "year": "year", "yearly": "year", "annual": "year", "annually": "year", "arr": "year"}
 LOST_CATEGORIES = ("competitor", "no_decision", "disqualified", "price", "timing", "other")
@@ -203,6 +204,7 @@ class Tally:
     pipelines_created: list[str] = field(default_factory=list)
     new_users: list[str] = field(default_factory=list)  # owners first met in the file (made users)
     notes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (singular, plural) -> rows
+    owner_sources: dict[str, str] = field(default_factory=dict)  # an owner a value map gave -> the file's value
 
     def note_lines(self) -> list[str]:
         """The notes on imported rows, each with its count: "2 won/lost deals closed before …"."""
@@ -512,7 +514,10 @@ class RowReader:
                 if not text:
                     continue
             if vmap is not None:
-                text = _mapped(vmap, text)
+                mapped = vmap.get(text.casefold())
+                if mapped is not None and name == "owner":  # (a slip's note names the file's value)
+                    self.tally.owner_sources[mapped.strip()] = text
+                text = (mapped if mapped is not None else text).strip()
                 if not text:
                     continue
             if convert is None:
@@ -547,7 +552,7 @@ class RowReader:
         for name, text, convert, vmap, _longest in self.defaults:
             if name not in values:
                 if vmap is not None:
-                    text = _mapped(vmap, text)
+                    text = vmap.get(text.casefold(), text).strip()
                 try:
                     values[name] = convert(text) if convert else text
                 except InvalidValue as exc:
@@ -560,6 +565,10 @@ class RowReader:
                     extra = {}
                 cell = raw.strip()
                 extra[key] = restore_cell(cell) if cell[0] == "'" else _unwrapped(cell)  # ('="x": the text ="x")
+        named = values.get("contact_name")
+        if named is not None and "@" in named and " " not in named.strip() and (
+                values.get("contact") or named).casefold() == named.casefold():  # an address where a name goes
+            values["contact"] = values.pop("contact_name")  # ("Contact" beside an empty "Email" column)
         contact = values.get("contact")
         if contact is not None and "@" in contact:
             parts = contact.split(",") if "," in contact and ";" not in contact else []
@@ -610,7 +619,7 @@ class RowReader:
                 continue
             filled = fill_template(template, {p: restore_cell(cells[i].strip()) for p, i in placeholders})
             if vmap is not None:
-                filled = _mapped(vmap, filled)
+                filled = vmap.get(filled.casefold(), filled).strip()
             if not filled:
                 continue
             if convert is None and len(filled) > longest:
@@ -1210,11 +1219,12 @@ class Planner:
                               f" ({shown(named, '{0} as {1}')}; contact edit --name)")] += len(named)
         if owners:
             a, b = owners[0]
+            src = self.tally.owner_sources.get(a, a)  # (a value map gave it: the file's value is the one to map)
             self.tally.notes[(
                 f'owner "{a}" is a new user, one slip from user {b}: check the file, or map the value (--map-file'
-                f' values: {{"owner": {{"{a}": "{b}"}}}})',
+                f' values: {{"owner": {{"{src}": "{b}"}}}})',
                 f'owners are new users, each one slip from a user: {shown(owners, "{0} ({1}?)")}: check the file, or'
-                f' map the values (--map-file values: {{"owner": {{"{a}": "{b}"}}}})')] += len(owners)
+                f' map the values (--map-file values: {{"owner": {{"{src}": "{b}"}}}})')] += len(owners)
         if in_file:
             self.tally.notes[(
                 f'new owner is one slip from another the file names: {shown(in_file, "{0} beside {1}")}: if one is a'
@@ -2778,11 +2788,15 @@ class ActivityPlanner(Planner):
         # ... and a row the file gives no date (dated the import day) is one imported so before, on any day, of the
         # same body (an activity logged or imported with its own date stays another one)
         self.by_undated_key: dict[tuple[Any, ...], list[int]] = {}
+        # ... and a call done before its due day (dated its done day) by that due day, for an older file planning it
+        self.by_due_key: dict[tuple[Any, ...], list[int]] = {}
         for row in self.store.import_activity_keys():
             if row["external_id"]:
                 self.by_ext[row["external_id"]] = row["id"]
             key = self._key(row)
             self.by_key.setdefault(key, []).append(row["id"])
+            if row["kind"] != "task" and row["due_date"]:
+                self.by_due_key.setdefault(self._due_key(row), []).append(row["id"])
             if not row["external_id"] and str(row["occurred_at"])[:10] == str(row["created_at"])[:10]:
                 self.by_undated_key.setdefault(self._undated_key(key, row.get("body")), []).append(row["id"])
         self.other_company_note: tuple[str, str] | None = None
@@ -2812,6 +2826,11 @@ class ActivityPlanner(Planner):
             return None
         kind = extra.get("planned_kind") if isinstance(extra, dict) else None
         return kind if isinstance(kind, str) else None
+
+    @staticmethod
+    def _due_key(row: Row) -> tuple[Any, ...]:
+        return ("due", row["kind"], fold(row["subject"]), str(row.get("due_date") or "")[:10], row["deal_id"],
+                row["contact_id"], row["company_id"])
 
     @staticmethod
     def _undated_key(key: tuple[Any, ...], body: str | None) -> tuple[Any, ...]:
@@ -2918,7 +2937,8 @@ class ActivityPlanner(Planner):
         status = values.get("status")
         due = values.get("due_date")
         # a call or meeting of a day and no status (Salesforce's Event): held on that day, or planned for it
-        ahead = status is None and bool(due) and str(due)[:10] > self.options.today.isoformat()
+        ahead = status is None and bool(due) and str(due)[:10] > self.options.today.isoformat() \
+            and not values.get("occurred_at")  # (one dated in the past happened then)
         if kind in ("call", "meeting", "email") and due and values.get("done_at") is None \
                 and (status in NOT_DONE_WORDS or ahead):
             # a call planned for its due date (Pipedrive's "To do" activities): salescli logs a call once it
@@ -2978,8 +2998,9 @@ class ActivityPlanner(Planner):
             occurred, undated = str(done_at)[:10], done_today
         fields: Row = {"kind": kind, "subject": subject, "occurred_at": occurred, "deal_id": deal_id,
                        "contact_id": contact_id, "company_id": company_id}
+        early = bool(dated) and day != str(dated)[:10]  # (done before its due day: the due day kept beside)
         for k in ("body", "outcome", "due_date", "external_id"):
-            if k in values and not (k == "due_date" and dated):  # (a done call's date is when it happened)
+            if k in values and not (k == "due_date" and dated and not early):  # (a done call's date: when it was)
                 fields[k] = values[k]
         if done_at is not None:
             fields["done_at"] = done_at
@@ -3002,10 +3023,11 @@ class ActivityPlanner(Planner):
                 match = next((i for i in self.by_key.get(self._key({**fields, "kind": "task", "due_date": dated}), ())
                               if not self.writer.was_touched("activities", i)
                               and self._planned_kind(self.writer.current("activities", i)) == kind), None)
-            if match is None and planned:  # an older file of a call a later one had done: that call
-                match = next((i for i in self.by_key.get(self._key({**fields, "kind": planned,
-                                                                    "occurred_at": fields.get("due_date")}), ())
-                              if not self.writer.was_touched("activities", i)), None)
+            if match is None and planned:  # an older file of a call a later one had done: that call (done on its
+                held = {**fields, "kind": planned}  # due day, or before it: kept beside as its due day)
+                candidates = [*self.by_key.get(self._key({**held, "occurred_at": fields.get("due_date")}), ()),
+                              *self.by_due_key.get(self._due_key(held), ())]
+                match = next((i for i in candidates if not self.writer.was_touched("activities", i)), None)
             if match is None and undated and kind != "task":
                 for linked in ((fields, {**fields, "contact_id": None}) if fields["contact_id"] is not None
                                and fields["contact_id"] == deal_contact else (fields,)):  # (as above)
@@ -3042,7 +3064,7 @@ class ActivityPlanner(Planner):
                 kept = json.loads(fields.get("extra") or current.get("extra") or "{}")
                 kept.pop("planned_kind", None)
                 fields["extra"] = json.dumps(kept, ensure_ascii=False) if kept else None
-                fields["due_date"] = None  # (a call has happened: no due day; its done time as a new one's is)
+                fields["due_date"] = due if early else None  # (a call has happened: as a new one's fields are)
                 fields["done_at"] = done_at
                 if fields.get("occurred_at"):
                     self._touch(fields["occurred_at"], fields)
@@ -3097,16 +3119,6 @@ def _name_at(name: str, company_id: Any) -> str:
     return f"{fold(name)}\x1f{company_id}"
 
 
-def _mapped(vmap: dict[str, str], text: str) -> str:
-    """A cell through a value map, and the result once more through it: a second --map-file fixing what the first
-    gave ("005A" to "Lee Parc", then "Lee Parc" to "Lee Park", as the note on a slip suggests)."""
-    mapped = vmap.get(text.casefold())
-    if mapped is None:
-        return text.strip()
-    again = vmap.get(mapped.casefold())
-    return (again if again is not None else mapped).strip()
-
-
 def _contact_text(values: Row) -> tuple[str | None, str]:
     """The contact a row names and the field it is in: its e-mail or name (`contact`), else the name alone
     (`contact_name`: Pipedrive's "Person - Name" without an e-mail)."""
@@ -3131,7 +3143,11 @@ class UserPlanner(Planner):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.by_name = {fold(r["name"]): r["id"] for r in self.store.import_user_rows()}
+        rows = self.store.import_user_rows()
+        self.by_name = {fold(r["name"]): r["id"] for r in rows}
+        self.by_email = {fold(r["email"]): (r["id"], r["name"]) for r in rows if r["email"]}
+        for key, (uid, _) in self.by_email.items():  # a name that is a user's e-mail: that user (as an owner given
+            self.by_name.setdefault(key, uid)  # so is)
         self.known_teams = self.store.team_names()
         self.teams: dict[str, str] = {}  # casefolded -> as first spelt (reports group by team: one spelling each)
         for team in self.known_teams:
@@ -3158,14 +3174,27 @@ class UserPlanner(Planner):
         reserved = reserved_user_name(name) if match is None else None
         if reserved is not None:
             raise RowError(self.col("name"), name, reserved, line)
+        heir = self.store.user_heir(name) if match is None else None
+        if heir is not None:  # an old users file again: one who left (user rm --to) is not made again
+            self.tally.notes[(f"user {name} was removed (user rm --to {heir}): not made again (user add brings"
+                              " them back)", "users were removed (user rm --to): not made again (user add brings"
+                              " them back)")] += 1
+            return "skipped"
+        holder = self.by_email.get(fold(fields["email"])) if fields.get("email") else None
+        if holder is not None and holder[0] != match:  # one e-mail a user (owners given by it are that user)
+            raise RowError(self.col("email"), fields["email"], f"is the e-mail of user {holder[1]}", line)
         if match is not None:
             self.existing(match, line, f'name "{name}"')
             current = self.writer.current("users", match)
-            return self.update("users", current, fields)
-        created = values.get("created_at") or self.writer.now
-        uid = self.writer.create("users", {"name": name, **fields, "created_at": created}, line=line)
-        self.by_name[fold(name)] = uid
-        return "created"
+            outcome = self.update("users", current, fields)
+        else:
+            created = values.get("created_at") or self.writer.now
+            match = self.writer.create("users", {"name": name, **fields, "created_at": created}, line=line)
+            self.by_name[fold(name)] = match
+            outcome = "created"
+        if fields.get("email"):
+            self.by_email[fold(fields["email"])] = (match, name)
+        return outcome
 
 
 PLANNERS: dict[str, type[Planner]] = {

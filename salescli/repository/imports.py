@@ -223,7 +223,7 @@ class ImportStore(RepositoryBase):
         return keys
 
     def import_user_rows(self) -> list[Row]:
-        return self.all("SELECT id, name FROM users ORDER BY id")
+        return self.all("SELECT id, name, email FROM users ORDER BY id")
 
     def pipeline_has_deals(self, pipeline_id: int) -> bool:
         return bool(self.scalar("SELECT EXISTS (SELECT 1 FROM deals WHERE pipeline_id = ?)", (pipeline_id,)))

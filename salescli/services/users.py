@@ -55,6 +55,17 @@ def _given(option: str, text: str | None) -> None:
         raise UsageError(f'{option} "{text}" is empty: give a user name')
 
 
+def _email_free(repo: Repository, email: str | None, user_id: int | None) -> None:
+    """One user an e-mail: an owner given by it (an export's) is that user."""
+    if not email:
+        return
+    other = repo.one("SELECT id, name FROM users WHERE casefold(email) = ? AND id IS NOT ?",
+                     (email.casefold(), user_id))
+    if other is not None:
+        raise RuleError(f"user {other['name']} has the e-mail {email}", hint="one e-mail a user: owners given by"
+                        " e-mail in imports are that user")
+
+
 def add_user(repo: Repository, data: dict[str, Any]) -> Row:
     """A new user; an existing name (any case) is a conflict (use edit)."""
     from salescli.repository.base import check_user_name
@@ -68,6 +79,7 @@ def add_user(repo: Repository, data: dict[str, Any]) -> Row:
             raise RuleError(f"user {existing['name']} already exists",
                             hint=f"change it with: salescli user edit {existing['name']} --team ...")
         check_user_name(model.name)
+        _email_free(repo, model.email, None)
         repo.create_record("users", "user", {**model.model_dump(), "team": _team_spelling(repo, model.team),
                                              "created_at": repo.now()})
     row = repo.user_row(model.name)
@@ -85,6 +97,8 @@ def edit_user(repo: Repository, name: str, changes: dict[str, Any]) -> tuple[Row
     model = validate(UserData, merged)
     values = {k: getattr(model, k) for k in FIELDS if k in changes}
     with repo.write():
+        if values.get("email"):
+            _email_free(repo, values["email"], current["id"])
         if values.get("team"):
             values["team"] = _team_spelling(repo, values["team"])
         changed = repo.change_record("users", "user", current["id"], values)
