@@ -1642,8 +1642,8 @@ def test_users_import_keeps_one_spelling_per_team_and_notes_a_slip(ok: Run, tmp_
     ok("user", "add", "dana", "--team", "East")
     path = write(tmp_path, "u.csv", "name,team\namy,east\nbo,EAST\ncy,Eest\ndi,West\nel,WEST\n")
     res = ok("import", "users", str(path))
-    assert ('note: 1 team "Eest" is new, one slip from team East: check the file, or map the value (--map-file'
-            ' values: {"team": {"Eest": "East"}})') in res.stderr
+    assert ('note: 1 team "Eest" is a new team, one slip from team East: check the file, or map the value'
+            ' (--map-file values: {"team": {"Eest": "East"}})') in res.stderr
     assert sql(ok, "SELECT team, count(*) AS n FROM users GROUP BY team ORDER BY team") == [
         {"team": "East", "n": 3}, {"team": "Eest", "n": 1}, {"team": "West", "n": 2}]
     assert "5 unchanged" in ok("import", "users", str(path)).stderr

@@ -1210,6 +1210,15 @@ class Planner:
             listed = ", ".join(how.format(a, b) for a, b in pairs[:3])
             return listed + (f" and {len(pairs) - 3} more" if len(pairs) > 3 else "")
 
+        def slip_note(kind: str, noun: str, pairs: list[tuple[str, str]], sources: dict[str, str]) -> None:
+            a, b = pairs[0]
+            src = sources.get(a, a)
+            self.tally.notes[(
+                f'{kind} "{a}" is a new {noun}, one slip from {noun} {b}: check the file, or map the value'
+                f' (--map-file values: {{"{kind}": {{"{src}": "{b}"}}}})',
+                f'{kind}s are new {noun}s, each one slip from a {noun}: {shown(pairs, "{0} ({1}?)")}: check the file,'
+                f' or map the values (--map-file values: {{"{kind}": {{"{src}": "{b}"}}}})')] += len(pairs)
+
         quoted_pair = '"{0}" beside "{1}"'  # (an f-string of Python 3.11 reuses no quote)
         owners, in_file, twins, named = (self.near[k] for k in ("owner", "owner_file", "company", "named"))
         if named:
@@ -1218,13 +1227,7 @@ class Planner:
                               f"new contacts have no name in the file: named from their e-mail addresses"
                               f" ({shown(named, '{0} as {1}')}; contact edit --name)")] += len(named)
         if owners:
-            a, b = owners[0]
-            src = self.tally.owner_sources.get(a, a)  # (a value map gave it: the file's value is the one to map)
-            self.tally.notes[(
-                f'owner "{a}" is a new user, one slip from user {b}: check the file, or map the value (--map-file'
-                f' values: {{"owner": {{"{src}": "{b}"}}}})',
-                f'owners are new users, each one slip from a user: {shown(owners, "{0} ({1}?)")}: check the file, or'
-                f' map the values (--map-file values: {{"owner": {{"{src}": "{b}"}}}})')] += len(owners)
+            slip_note("owner", "user", owners, self.tally.owner_sources)  # (a value map gave it: map the file's value)
         if in_file:
             self.tally.notes[(
                 f'new owner is one slip from another the file names: {shown(in_file, "{0} beside {1}")}: if one is a'
@@ -1246,14 +1249,8 @@ class Planner:
                 f"owner {a} was removed, their records handed to {b} (user rm --to): the rows naming {a} are {b}'s",
                 f"owners were removed, their records handed over (user rm --to): the rows naming them are their"
                 f" heirs' ({shown(heirs, '{0} to {1}')})")] += len(heirs)
-        teams = self.near["team"]
-        if teams:
-            a, b = teams[0]
-            self.tally.notes[(
-                f'team "{a}" is new, one slip from team {b}: check the file, or map the value (--map-file values:'
-                f' {{"team": {{"{a}": "{b}"}}}})',
-                f'teams are new, each one slip from a team: {shown(teams, "{0} ({1}?)")}: check the file, or map the'
-                f' values (--map-file values: {{"team": {{"{a}": "{b}"}}}})')] += len(teams)
+        if self.near["team"]:
+            slip_note("team", "team", self.near["team"], {})
         by_domain = self.near["company_domain"]
         if by_domain:
             a, b = by_domain[0]
