@@ -1022,6 +1022,46 @@ def test_a_leaver_named_by_email_or_other_spacing_goes_to_the_heir_and_no_users_
     assert sql(ok, "SELECT name, team FROM users WHERE name != 'dana'") == [{"name": "ana", "team": "East"}]
 
 
+def test_users_files_keep_one_email_a_user_without_refusing_what_changes_nothing(ok: Run, tmp_path: Path,
+                                                                                 db: Path) -> None:
+    ok("user", "add", "Ann", "--email", "ann@x.io")
+    ok("user", "add", "Bob")
+    # an e-mail moving from one user to another within the file
+    ok("import", "users", str(write(tmp_path, "u.csv", "name,email\nAnn,new@x.io\nBob,ann@x.io\n")))
+    assert sql(ok, "SELECT name, email FROM users WHERE name != 'dana'") == [
+        {"name": "Ann", "email": "new@x.io"}, {"name": "Bob", "email": "ann@x.io"}]
+    with sqlite3.connect(db) as conn:  # two users of one e-mail, from before e-mails were kept apart
+        conn.execute("UPDATE users SET email = 'ann@x.io' WHERE name = 'Ann'")
+    exported = write(tmp_path, "users.csv", ok("export", "users").stdout)
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "users", str(exported)).stderr
+    assert ok("user", "edit", "Ann", "--email", "ann@x.io").stderr == "user Ann: nothing changed\n"
+
+
+def test_a_user_added_again_is_no_longer_handed_over(ok: Run, cli: Run, tmp_path: Path) -> None:
+    ok("user", "add", "Lee Park", "--email", "lee@x.io")
+    ok("user", "add", "ana")
+    ok("user", "rm", "Lee Park", "--to", "ana", "--yes")
+    res = cli("deal", "add", "X", "--owner", "lee park")  # by hand: refused, naming the heir
+    assert (res.exit_code, res.stderr.splitlines()) == (1, [
+        "Error: user lee park was removed, their records handed to ana (user rm --to)",
+        "Hint: give ana, or bring lee park back: salescli user add 'lee park'"])
+    ok("user", "add", "Lee Park")  # back (without the e-mail)
+    ok("import", "deals", str(write(tmp_path, "d.csv", "title,owner\nD1,lee@x.io\nD2,lee  park\n")))
+    assert sql(ok, "SELECT title, owner FROM deals ORDER BY title") == [{"title": "D1", "owner": "lee@x.io"},
+                                                                        {"title": "D2", "owner": "Lee Park"}]
+
+
+def test_a_deals_contact_merged_away_without_an_email_is_the_one_kept(ok: Run, tmp_path: Path) -> None:
+    ok("import", "contacts", str(write(tmp_path, "c.csv", "name,company\nAnn Lee,Acme\nAnn Leigh,Acme\n"
+                                                           "Ann Leigh,Beta\n")))
+    ok("contact", "merge", "1", "2", "--yes")
+    res = ok("import", "deals", str(write(tmp_path, "d.csv", "title,Organization,Person - Name\nBig,Acme,Ann Leigh\n"
+                                                             "Small,Beta,Ann Leigh\n")))
+    assert "also created" not in res.stderr
+    assert sql(ok, "SELECT title, contact_id FROM deals ORDER BY id") == [{"title": "Big", "contact_id": 1},
+                                                                          {"title": "Small", "contact_id": 3}]
+
+
 def test_a_contact_column_holding_an_email_beside_an_empty_email_column(ok: Run, tmp_path: Path) -> None:
     ok("contact", "add", "Bo Berg", "--email", "bo@x.io")
     ok("import", "deals", str(write(tmp_path, "d.csv", "Title,Contact,Email\nE2,bo@x.io,\nE3,cy@x.io,cy@x.io\n")))
@@ -1608,11 +1648,12 @@ def test_activities_of_a_sweep_done_flags_dates_and_an_older_file_again(ok: Run,
         {"kind": "task", "subject": "T1", "occurred_at": "2026-11-20", "due_date": "2026-11-10", "done_at": None},
         {"kind": "task", "subject": "T2", "occurred_at": "2026-11-20", "due_date": "2026-11-10", "done_at": None},
         {"kind": "task", "subject": "C1", "occurred_at": "2026-11-20", "due_date": "2026-11-10", "done_at": None}]
-    # a call dated in the past is held then, whatever its due day ahead
-    held = write(tmp_path, "held.csv", "Type,Subject,Date,Due date\ncall,Intro call,2026-11-10,2026-12-05\n")
+    # a call dated in the past is held then, whatever its due day ahead; one dated ahead is planned
+    held = write(tmp_path, "held.csv", "Type,Subject,Date,Due date\ncall,Intro call,2026-11-10,2026-12-05\n"
+                                       "call,Next call,2026-12-05,2026-12-05\n")
     ok("import", "activities", str(held), today="2026-11-20")
-    assert sql(ok, "SELECT kind, occurred_at FROM activities WHERE subject = 'Intro call'") == [
-        {"kind": "call", "occurred_at": "2026-11-10"}]
+    assert sql(ok, "SELECT kind, occurred_at FROM activities WHERE subject LIKE '% call' ORDER BY id") == [
+        {"kind": "call", "occurred_at": "2026-11-10"}, {"kind": "task", "occurred_at": "2026-12-05"}]
     # a planned call done before its day, then the older file planning it again: the same call, not a new task
     head = "Subject,Type,Due date,Status,Marked as done time\n"
     planned = write(tmp_path, "p1.csv", head + "Call Bo,call,2026-11-25,To do,\n")
@@ -2399,12 +2440,25 @@ def test_the_importing_user_made_as_the_default_owner_is_said(ok: Run, tmp_path:
 
 @pytest.mark.parametrize("column", ["Is Completed", "IsCompleted?", "Done", "is_done"])
 def test_a_done_flag_column_is_read(ok: Run, tmp_path: Path, column: str) -> None:
-    """Tasks finished in the CRM imported open without a word: a done column (Yes/No) went to extra."""
-    path = write(tmp_path, "t.csv", f"kind,subject,due date,{column}\ntask,A,2026-11-20,Yes\ntask,B,2026-11-20,No\n")
+    """Tasks finished in the CRM imported open without a word: a done column (Yes/No, or the day) went to extra."""
+    path = write(tmp_path, "t.csv", f"kind,subject,due date,{column}\ntask,A,2026-11-20,Yes\ntask,B,2026-11-20,No\n"
+                                    "task,C,2026-11-20,2026-11-19\ncall,D,2026-11-10,2026-11-09\n")
     assert f"  {column}" in ok("import", "activities", str(path), "--dry-run").stdout
     ok("import", "activities", str(path))
+    assert sql(ok, "SELECT kind, subject, occurred_at, done_at FROM activities ORDER BY id") == [
+        {"kind": "task", "subject": "A", "occurred_at": "2026-11-20", "done_at": "2026-11-20"},
+        {"kind": "task", "subject": "B", "occurred_at": "2026-11-26", "done_at": None},
+        {"kind": "task", "subject": "C", "occurred_at": "2026-11-19", "done_at": "2026-11-19"},
+        {"kind": "call", "subject": "D", "occurred_at": "2026-11-09", "done_at": "2026-11-09"}]
+
+
+def test_a_status_column_decides_over_a_done_column(ok: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", "Type,Subject,Due date,Status,Done\ntask,A,2026-11-20,Completed,no\n"
+                                    "task,B,2026-11-20,Not Started,yes\ntask,C,2026-11-20,,yes\n")
+    ok("import", "activities", str(path))
     assert sql(ok, "SELECT subject, done_at FROM activities ORDER BY id") == [
-        {"subject": "A", "done_at": "2026-11-20"}, {"subject": "B", "done_at": None}]
+        {"subject": "A", "done_at": "2026-11-20"}, {"subject": "B", "done_at": None},
+        {"subject": "C", "done_at": "2026-11-20"}]
 
 
 def test_a_json_number_with_three_decimals_gets_no_decimal_comma_hint(cli: Run, tmp_path: Path) -> None:

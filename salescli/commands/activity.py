@@ -200,7 +200,7 @@ def list_(
     Example: salescli activity list --company 1 --since this-quarter -o acme.csv
     """
     from salescli.render import pick_format, render_rows
-    from salescli.services.activities import activity_view, list_query, parse_kind
+    from salescli.services.activities import activity_view, empty_activity_list_text, list_query, parse_kind
 
     app = app_context(ctx)
     chosen = pick_format(fmt, output)
@@ -213,9 +213,7 @@ def list_(
     rows = repo.fetch_activities(query, sql_limit if sql_limit is not None else shown if chosen == "table" else None)
     empty = "no activities"
     if total == 0 and kind in (None, "task") and not any((deal, contact, company, owner, since)):
-        open_tasks = sum(r["tasks"] for r in repo.open_task_owners())
-        if open_tasks:  # (a fresh import of a CRM's to-do list: every task still open)
-            empty += f" done yet; {open_tasks:,} open task{'s' * (open_tasks != 1)} in `salescli task list --everyone`"
+        empty = empty_activity_list_text(repo)
     render_rows((activity_view(r) for r in rows), list_columns(), fmt=chosen, output=output, table_limit=shown,
                 total=total, empty=empty)
 

@@ -172,7 +172,8 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
         _f("occurred_at", "date", "date", "occurred on", "activity date", "when", "done date"),
         _f("due_date", "date", "due date", "due", "due on"),
         _f("done_at", "date", "done on", "completed", "completed at", "completed on", "marked as done time"),
-        _f("status", "lower", "task status", "state", "done", "is done", "is completed"),  # (a done flag: yes/no)
+        _f("done", "date", "is done", "is completed"),  # a done flag (yes/no) or the day it was done
+        _f("status", "lower", "task status", "state"),
         _f("created_at", "timestamp", *_CREATED),
         _f("updated_at", "timestamp"),
     )},

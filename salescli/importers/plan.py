@@ -531,9 +531,8 @@ class RowReader:
                     values[name] = convert(text)
                 except InvalidValue as exc:
                     flag = text.casefold()
-                    if name == "done_at" and (flag in DONE_WORDS or flag in NOT_DONE_WORDS):  # Completed: Yes/No
-                        if flag in DONE_WORDS and "status" not in values:
-                            values["status"] = "done"
+                    if name in ("done_at", "done") and (flag in DONE_WORDS or flag in NOT_DONE_WORDS):
+                        values["_done"] = flag in DONE_WORDS  # Completed: Yes/No (a status column decides first)
                         continue
                     address = self._first_of_addresses(name, text, convert)
                     if address is None:
@@ -827,6 +826,7 @@ class Relations:
     # key) -> the record kept, so a re-import of the source finds it instead of making the duplicate again
     merged: dict[tuple[str, str, str], int] = field(default_factory=dict)
     former_names: dict[str, set[int]] = field(default_factory=dict)  # a company's folded former name -> its ids
+    heirs: dict[str, str] = field(default_factory=dict)  # a removed user's folded name or e-mail -> their heir
     company_loose: dict[str, str] | None = None  # loose name -> a company's spelling (built on first creation)
     company_core: dict[str, str] | None = None  # the same without a legal form (Acme Inc -> acme)
 
@@ -862,6 +862,7 @@ class Relations:
                 rel.add_contact(row["id"], row["name"], row["email"], row["external_id"], row["company_id"])
         rel.users = writer.store.import_user_keys()
         rel._load_merges(writer.store.import_merges())
+        rel.heirs = writer.store.user_heirs()
         for row in writer.store.import_former_company_names():
             rel.former_names.setdefault(fold(row["name"]), set()).add(row["id"])
         return rel
@@ -892,9 +893,9 @@ class Relations:
                 value = keys.get(column)
                 if isinstance(value, str) and value:
                     self.merged.setdefault((entity, kind, fold(value) if kind == "name" else value), int(kept))
-            if entity == "contact" and isinstance(keys.get("name"), str):  # (one without an e-mail: by its name
+            if entity == "contact" and isinstance(keys.get("name"), str) and not keys.get("email"):  # (one without
                 self.merged.setdefault((entity, "name_at", _name_at(keys["name"], keys.get("company_id"))),
-                                       int(kept))  # at its company, as the import found it)
+                                       int(kept))  # an e-mail: by its name at its company, as found)
 
     def merged_into(self, entity: str, **keys: str | None) -> int | None:
         """The record kept for a duplicate merged away, found by one of its keys (ext, domain, name, email)."""
@@ -1168,7 +1169,7 @@ class Planner:
         if not owner:
             return owner  # type: ignore[no-any-return]
         spelled = self.relations.users.get(fold(owner))
-        if spelled is None and (heir := self.store.user_heir(owner)) is not None:
+        if spelled is None and (heir := self.relations.heirs.get(fold(owner))) is not None:
             self.relations.users[fold(owner)] = spelled = self.relations.users.get(fold(heir), heir)
             self.near["heir"].append((owner, spelled))  # a user who left, their records handed over: to the heir
         if spelled is None:  # a new user, as the file spells them
@@ -1478,6 +1479,8 @@ class Planner:
         if ids:
             return ids[0]
         renamed = self._contact_renamed_from(values, ref, "name")
+        if renamed is None:
+            renamed = rel.merged_into("contact", name_at=_name_at(ref, company_id))  # (merged since)
         if renamed is not None:
             return renamed
         if not self.options.create_missing:
@@ -1523,6 +1526,9 @@ class Planner:
             return ids[0]
         if ids:
             return None
+        kept = self.relations.merged_into("contact", name_at=_name_at(name, company_id))
+        if kept is not None:
+            return kept  # merged into another since (`contact merge`): that one
         renamed = self._contact_renamed_from(values, name, "name")
         if renamed is not None or not self.options.create_missing:
             return renamed
@@ -2931,11 +2937,17 @@ class ActivityPlanner(Planner):
                 and related not in rel.contact_by_ext:
             raise RowError(self.col("related_external_id"), related,
                            "is not the external id of any deal, company or contact (import those first)", line)
+        flag, done_day = values.pop("_done", None), values.pop("done", None)  # a Done column: yes/no, or its day
+        if done_day is not None and values.get("done_at") is None:
+            values["done_at"] = done_day
+        if values.get("status") is None and (flag is not None or done_day is not None):
+            values["status"] = "done" if flag or done_day is not None else "open"
         status = values.get("status")
         due = values.get("due_date")
         # a call or meeting of a day and no status (Salesforce's Event): held on that day, or planned for it
-        ahead = status is None and bool(due) and str(due)[:10] > self.options.today.isoformat() \
-            and not values.get("occurred_at")  # (one dated in the past happened then)
+        today = self.options.today.isoformat()
+        ahead = status is None and bool(due) and str(due)[:10] > today \
+            and str(values.get("occurred_at") or due)[:10] > today  # (one dated in the past happened then)
         if kind in ("call", "meeting", "email") and due and values.get("done_at") is None \
                 and (status in NOT_DONE_WORDS or ahead):
             # a call planned for its due date (Pipedrive's "To do" activities): salescli logs a call once it
@@ -3141,7 +3153,10 @@ class UserPlanner(Planner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         rows = self.store.import_user_rows()
-        self.by_name = {fold(r["name"]): r["id"] for r in rows}
+        self.by_name: dict[str, int] = {}
+        for r in rows:  # (the first of one folded name, as the CLI finds it)
+            self.by_name.setdefault(fold(r["name"]), r["id"])
+        self.heirs = self.store.user_heirs()
         self.by_email = {fold(r["email"]): (r["id"], r["name"]) for r in rows if r["email"]}
         for key, (uid, _) in self.by_email.items():  # a name that is a user's e-mail: that user (as an owner given
             self.by_name.setdefault(key, uid)  # so is)
@@ -3171,26 +3186,32 @@ class UserPlanner(Planner):
         reserved = reserved_user_name(name) if match is None else None
         if reserved is not None:
             raise RowError(self.col("name"), name, reserved, line)
-        heir = self.store.user_heir(name) if match is None else None
+        heir = self.heirs.get(fold(name)) if match is None else None
         if heir is not None:  # an old users file again: one who left (user rm --to) is not made again
             self.tally.notes[(f"user {name} was removed (user rm --to {heir}): not made again (user add brings"
                               " them back)", "users were removed (user rm --to): not made again (user add brings"
                               " them back)")] += 1
             return "skipped"
-        holder = self.by_email.get(fold(fields["email"])) if fields.get("email") else None
+        if match is not None:
+            self.existing(match, line, f'name "{name}"')  # (twice in the file: refused there)
+        current = self.writer.current("users", match) if match is not None else None
+        old_email = fold(current["email"] or "") if current is not None else ""
+        email = fold(fields["email"]) if fields.get("email") else ""
+        holder = self.by_email.get(email) if email and email != old_email else None
         if holder is not None and holder[0] != match:  # one e-mail a user (owners given by it are that user)
             raise RowError(self.col("email"), fields["email"], f"is the e-mail of user {holder[1]}", line)
-        if match is not None:
-            self.existing(match, line, f'name "{name}"')
-            current = self.writer.current("users", match)
+        if current is not None and match is not None:
             outcome = self.update("users", current, fields)
         else:
             created = values.get("created_at") or self.writer.now
             match = self.writer.create("users", {"name": name, **fields, "created_at": created}, line=line)
             self.by_name[fold(name)] = match
             outcome = "created"
-        if fields.get("email"):
-            self.by_email[fold(fields["email"])] = (match, name)
+        if email and email != old_email:  # (the e-mail moves: its old one is free for a later row)
+            if old_email and self.by_email.get(old_email, (None,))[0] == match:
+                del self.by_email[old_email]
+            self.by_email[email] = (match, name)
+            self.by_name.setdefault(email, match)  # (a later row naming the user by it: that user)
         return outcome
 
 

@@ -240,6 +240,9 @@ class ActivityStore(RepositoryBase):
             "SELECT json_extract(before, '$.occurred_at') FROM changes WHERE entity = 'task' AND entity_id = ?"
             " AND action = 'done' ORDER BY id DESC LIMIT 1", (task_id,))
 
+    def open_task_count(self) -> int:
+        return int(self.scalar("SELECT count(*) FROM activities WHERE kind = 'task' AND done_at IS NULL"))
+
     def open_task_owners(self) -> list[Row]:
         """Owners of open tasks, most first: owner, tasks."""
         return self.all("SELECT owner, count(*) AS tasks FROM activities WHERE kind = 'task' AND done_at IS NULL"

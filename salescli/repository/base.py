@@ -871,6 +871,14 @@ class RepositoryBase:
         name = self.user_spelling(name)  # ("ZOË" is Zoë: a user known in another case is that user)
         if announce and not self.scalar("SELECT EXISTS (SELECT 1 FROM users WHERE name = ?)", (name,)):
             check_user_name(name)
+            import shlex
+
+            from salescli.values import fold
+
+            heir = self.user_heirs().get(fold(name)) if name != self.user else None
+            if heir is not None:  # one who left: not made again by a mention (an import gives their rows to the heir)
+                raise RuleError(f"user {name} was removed, their records handed to {heir} (user rm --to)",
+                                hint=f"give {heir}, or bring {name} back: salescli user add {shlex.quote(name)}")
             if name != self.user:
                 self._check_not_a_typo(name)
             else:
@@ -947,9 +955,39 @@ class RepositoryBase:
             found = next((r["name"] for r in self.all("SELECT name FROM users ORDER BY id") if fold(r["name"]) == key),
                          None)
         if found is None and "@" in name:  # a user's e-mail: that user (as imports read an owner given so)
-            found = self.scalar("SELECT name FROM users WHERE casefold(email) = ? ORDER BY id LIMIT 1",
-                                (name.strip().casefold(),))
+            holder = self.user_by_email(name)
+            found = holder["name"] if holder is not None else None
         return str(found) if found is not None else name
+
+    def user_heirs(self) -> dict[str, str]:
+        """Removed users' names and e-mails (folded) -> whom their records went to (`user rm NAME --to HEIR`; the
+        last removal of a name decides, one without --to ends it), along a chain of removals to a user still here;
+        a user added again since is theirs again (left out). Read once: an import asks it for every new owner."""
+        from salescli.values import fold
+
+        users = {fold(r["name"]) for r in self.all("SELECT name FROM users")}
+        handed: dict[str, str | None] = {}
+        for r in self.all("SELECT json_extract(before, '$.name') AS name, json_extract(before, '$.email') AS email,"
+                          " json_extract(after, '$.handed_to') AS heir FROM changes WHERE entity = 'user'"
+                          " AND action = 'delete' ORDER BY id"):
+            if r["name"] and fold(r["name"]) not in users:
+                for key in (r["name"], r["email"]):
+                    if key:
+                        handed[fold(key)] = r["heir"]
+        heirs: dict[str, str] = {}
+        for key, heir in handed.items():
+            for _ in range(5):  # (lee to dana, dana to kim since: kim)
+                if heir is None or fold(heir) in users:
+                    break
+                heir = handed.get(fold(heir))
+            if heir is not None and fold(heir) in users:
+                heirs[key] = heir
+        return heirs
+
+    def user_by_email(self, email: str, except_id: int | None = None) -> Row | None:
+        """The user (id, name) whose e-mail this is, in any case; except_id: another than that one."""
+        return self.one("SELECT id, name FROM users WHERE casefold(email) = ? AND id IS NOT ? ORDER BY id LIMIT 1",
+                        (email.strip().casefold(), except_id))
 
     def table_counts(self) -> dict[str, int]:
         tables = ["companies", "contacts", "deals", "activities", "pipelines", "stages",

@@ -216,7 +216,9 @@ class ImportStore(RepositoryBase):
         """Folded name -> a user's name; and, where no user has it as a name, folded e-mail -> the name of the user
         of that e-mail (an export giving owners by e-mail: the same people)."""
         rows = self.all("SELECT name, email FROM users ORDER BY id")
-        keys = {fold(r["name"]): r["name"] for r in rows}
+        keys: dict[str, str] = {}
+        for r in rows:  # (two users of one folded name, from before names were folded: the first, as the CLI finds)
+            keys.setdefault(fold(r["name"]), r["name"])
         for r in rows:
             if r["email"]:
                 keys.setdefault(fold(r["email"]), r["name"])

@@ -14,23 +14,6 @@ class TargetStore(RepositoryBase):
     def user_row(self, name: str) -> Row | None:
         return self.one("SELECT * FROM users WHERE name = ?", (name,))
 
-    def user_heir(self, name: str) -> str | None:
-        """Whom a removed user's records went to (`user rm NAME --to HEIR`, the last removal of that name or
-        e-mail, in any case or spacing), if that user is still here."""
-        from salescli.values import fold
-
-        handed = [(fold(r["name"] or ""), fold(r["email"] or ""), r["heir"]) for r in self.all(
-            "SELECT json_extract(before, '$.name') AS name, json_extract(before, '$.email') AS email,"
-            " json_extract(after, '$.handed_to') AS heir FROM changes WHERE entity = 'user' AND action = 'delete'"
-            " AND after IS NOT NULL ORDER BY id DESC")]  # (users are a team: their removals few)
-        key = fold(name)
-        for _ in range(5):  # (lee to dana, dana to kim since: kim)
-            heir = next((h for n, e, h in handed if key in (n, e) and h), None)
-            if heir is None or self.user_row(heir) is not None:
-                return heir
-            key = fold(heir)
-        return None
-
     def users(self, team: str | None = None) -> list[Row]:
         """Users with the owner's open-deal count; users are few (a team, not a crowd)."""
         where, params = ("WHERE u.team = ? COLLATE NOCASE", [team]) if team else ("", [])

@@ -501,6 +501,15 @@ def task_list_owner(owner: str | None, acting_user: str, *, everything: bool, ev
     return owner if owner is not None else (None if everything or everyone else acting_user)
 
 
+def empty_activity_list_text(repo: Repository) -> str:
+    """What an empty, unfiltered `activity list` says: where the open tasks are, when there are some (a CRM's
+    to-do list, imported: every task still open)."""
+    tasks = repo.open_task_count()
+    if not tasks:
+        return "no activities"
+    return f"no activities done yet; {tasks:,} open task{'s' * (tasks != 1)} in `salescli task list --everyone`"
+
+
 def empty_task_list_hint(repo: Repository, whose: str) -> str | None:
     """For an empty list of someone's tasks when others have open ones: whose there are to see instead."""
     owners = [r for r in repo.open_task_owners() if r["owner"] != repo.user_spelling(whose)]

@@ -59,8 +59,7 @@ def _email_free(repo: Repository, email: str | None, user_id: int | None) -> Non
     """One user an e-mail: an owner given by it (an export's) is that user."""
     if not email:
         return
-    other = repo.one("SELECT id, name FROM users WHERE casefold(email) = ? AND id IS NOT ?",
-                     (email.casefold(), user_id))
+    other = repo.user_by_email(email, user_id)
     if other is not None:
         raise RuleError(f"user {other['name']} has the e-mail {email}", hint="one e-mail a user: owners given by"
                         " e-mail in imports are that user")
@@ -97,8 +96,8 @@ def edit_user(repo: Repository, name: str, changes: dict[str, Any]) -> tuple[Row
     model = validate(UserData, merged)
     values = {k: getattr(model, k) for k in FIELDS if k in changes}
     with repo.write():
-        if values.get("email"):
-            _email_free(repo, values["email"], current["id"])
+        if values.get("email") and values["email"].casefold() != (current["email"] or "").casefold():
+            _email_free(repo, values["email"], current["id"])  # (its own, kept: not asked again)
         if values.get("team"):
             values["team"] = _team_spelling(repo, values["team"])
         changed = repo.change_record("users", "user", current["id"], values)
