@@ -1041,13 +1041,17 @@ def test_a_user_added_again_is_no_longer_handed_over(ok: Run, cli: Run, tmp_path
     ok("user", "add", "Lee Park", "--email", "lee@x.io")
     ok("user", "add", "ana")
     ok("user", "rm", "Lee Park", "--to", "ana", "--yes")
-    res = cli("deal", "add", "X", "--owner", "lee park")  # by hand: refused, naming the heir
+    res = cli("deal", "add", "X", "--owner", "LEE@x.io")  # by hand: refused, naming the heir and the leaver
     assert (res.exit_code, res.stderr.splitlines()) == (1, [
-        "Error: user lee park was removed, their records handed to ana (user rm --to)",
-        "Hint: give ana, or bring lee park back: salescli user add 'lee park'"])
-    ok("user", "add", "Lee Park")  # back (without the e-mail)
+        "Error: user Lee Park was removed, their records handed to ana (user rm --to)",
+        "Hint: give ana, or bring Lee Park back: salescli user add 'Lee Park'"])
+    res = cli("target", "import", str(write(tmp_path, "t.csv", "owner,period,value\nana,2026-Q4,100\n"
+                                                                 "lee@x.io,2026-Q4,50\n")))
+    assert (res.exit_code, res.stderr.splitlines()[0]) == (
+        4, "Error: t.csv:3: user Lee Park was removed, their records handed to ana (user rm --to)")
+    ok("user", "add", "Lee Park")  # back (without the e-mail): their former e-mail is theirs again
     ok("import", "deals", str(write(tmp_path, "d.csv", "title,owner\nD1,lee@x.io\nD2,lee  park\n")))
-    assert sql(ok, "SELECT title, owner FROM deals ORDER BY title") == [{"title": "D1", "owner": "lee@x.io"},
+    assert sql(ok, "SELECT title, owner FROM deals ORDER BY title") == [{"title": "D1", "owner": "Lee Park"},
                                                                         {"title": "D2", "owner": "Lee Park"}]
 
 
@@ -1060,6 +1064,11 @@ def test_a_deals_contact_merged_away_without_an_email_is_the_one_kept(ok: Run, t
     assert "also created" not in res.stderr
     assert sql(ok, "SELECT title, contact_id FROM deals ORDER BY id") == [{"title": "Big", "contact_id": 1},
                                                                           {"title": "Small", "contact_id": 3}]
+    # an Ann Leigh elsewhere made first does not take the row of the one merged away at Acme, then or after
+    rows = write(tmp_path, "e.csv", "title,Organization,Person - Name\nOther,Gamma,Ann Leigh\nBig2,Acme,Ann Leigh\n")
+    ok("import", "deals", str(rows))
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(rows)).stderr
+    assert sql(ok, "SELECT contact_id FROM deals WHERE title = 'Big2'") == [{"contact_id": 1}]
 
 
 def test_a_contact_column_holding_an_email_beside_an_empty_email_column(ok: Run, tmp_path: Path) -> None:
@@ -1654,6 +1663,12 @@ def test_activities_of_a_sweep_done_flags_dates_and_an_older_file_again(ok: Run,
     ok("import", "activities", str(held), today="2026-11-20")
     assert sql(ok, "SELECT kind, occurred_at FROM activities WHERE subject LIKE '% call' ORDER BY id") == [
         {"kind": "call", "occurred_at": "2026-11-10"}, {"kind": "task", "occurred_at": "2026-12-05"}]
+    # a call done while its due day is still ahead was held by now, not in the future
+    ahead = write(tmp_path, "ahead.csv", "Type,Subject,Due date,Done\ncall,Early,2026-12-01,yes\n")
+    ok("import", "activities", str(ahead), today="2026-11-20")
+    assert sql(ok, "SELECT occurred_at, due_date FROM activities WHERE subject = 'Early'") == [
+        {"occurred_at": "2026-11-20", "due_date": "2026-12-01"}]
+    assert "1 unchanged" in ok("import", "activities", str(ahead), today="2026-11-20").stderr
     # a planned call done before its day, then the older file planning it again: the same call, not a new task
     head = "Subject,Type,Due date,Status,Marked as done time\n"
     planned = write(tmp_path, "p1.csv", head + "Call Bo,call,2026-11-25,To do,\n")

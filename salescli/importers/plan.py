@@ -1467,6 +1467,10 @@ class Planner:
             name = values.get("contact_name") or _name_from_email(email)
             return self.create_contact(name, email, company_id, line, ext)
         ids = rel.contact_by_name.get(fold(ref), [])
+        if company_id is not None and not any(rel.contact_company.get(i) == company_id for i in ids):
+            kept = rel.merged_into("contact", name_at=_name_at(ref, company_id))  # (merged away from there since)
+            if kept is not None:
+                return kept
         if len(ids) > 1 and company_id is not None:
             ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
         hinted = self.hinted(values, "_contact_id", ids) if len(ids) > 1 else None
@@ -3001,6 +3005,8 @@ class ActivityPlanner(Planner):
         day = str(dated)[:10] if dated else None
         if day and kind != "task" and done_at and str(done_at)[:10] < day:
             day = str(done_at)[:10]  # marked done before its day came: it happened then, at the latest
+        if day and kind != "task" and day > today:
+            day = today  # done, its day still ahead: done by now (as a done task is), not in the future
         occurred = (values.get("occurred_at") or day or (created[:10] if created else None)
                     or self.options.today.isoformat())
         if kind == "task" and done_at:  # a done task happened on its done day (as `task done` records it)

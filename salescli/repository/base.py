@@ -875,10 +875,11 @@ class RepositoryBase:
 
             from salescli.values import fold
 
-            heir = self.user_heirs().get(fold(name)) if name != self.user else None
-            if heir is not None:  # one who left: not made again by a mention (an import gives their rows to the heir)
-                raise RuleError(f"user {name} was removed, their records handed to {heir} (user rm --to)",
-                                hint=f"give {heir}, or bring {name} back: salescli user add {shlex.quote(name)}")
+            gone = self.user_handovers().get(fold(name)) if name != self.user else None
+            if gone is not None:  # one who left: not made again by a mention (an import gives their rows to the heir)
+                left, heir = gone
+                raise RuleError(f"user {left} was removed, their records handed to {heir} (user rm --to)",
+                                hint=f"give {heir}, or bring {left} back: salescli user add {shlex.quote(left)}")
             if name != self.user:
                 self._check_not_a_typo(name)
             else:
@@ -963,26 +964,34 @@ class RepositoryBase:
         """Removed users' names and e-mails (folded) -> whom their records went to (`user rm NAME --to HEIR`; the
         last removal of a name decides, one without --to ends it), along a chain of removals to a user still here;
         a user added again since is theirs again (left out). Read once: an import asks it for every new owner."""
+        return {key: heir for key, (_, heir) in self.user_handovers().items()}
+
+    def user_handovers(self) -> dict[str, tuple[str, str]]:
+        """As user_heirs, with the removed user's name as recorded: key -> (name, heir)."""
         from salescli.values import fold
 
         users = {fold(r["name"]) for r in self.all("SELECT name FROM users")}
-        handed: dict[str, str | None] = {}
-        for r in self.all("SELECT json_extract(before, '$.name') AS name, json_extract(before, '$.email') AS email,"
-                          " json_extract(after, '$.handed_to') AS heir FROM changes WHERE entity = 'user'"
-                          " AND action = 'delete' ORDER BY id"):
-            if r["name"] and fold(r["name"]) not in users:
+        handed: dict[str, tuple[str, str | None]] = {}
+        for r in self.removed_users():
+            if fold(r["name"]) not in users:
                 for key in (r["name"], r["email"]):
                     if key:
-                        handed[fold(key)] = r["heir"]
-        heirs: dict[str, str] = {}
-        for key, heir in handed.items():
+                        handed[fold(key)] = (r["name"], r["heir"])
+        heirs: dict[str, tuple[str, str]] = {}
+        for key, (name, heir) in handed.items():
             for _ in range(5):  # (lee to dana, dana to kim since: kim)
                 if heir is None or fold(heir) in users:
                     break
-                heir = handed.get(fold(heir))
+                heir = handed.get(fold(heir), (None, None))[1]
             if heir is not None and fold(heir) in users:
-                heirs[key] = heir
+                heirs[key] = (name, heir)
         return heirs
+
+    def removed_users(self) -> list[Row]:
+        """Every `user rm`, oldest first: name, email, heir (users are a team: their removals few)."""
+        return self.all("SELECT json_extract(before, '$.name') AS name, json_extract(before, '$.email') AS email,"
+                        " json_extract(after, '$.handed_to') AS heir FROM changes WHERE entity = 'user'"
+                        " AND action = 'delete' AND json_extract(before, '$.name') IS NOT NULL ORDER BY id")
 
     def user_by_email(self, email: str, except_id: int | None = None) -> Row | None:
         """The user (id, name) whose e-mail this is, in any case; except_id: another than that one."""

@@ -222,6 +222,9 @@ class ImportStore(RepositoryBase):
         for r in rows:
             if r["email"]:
                 keys.setdefault(fold(r["email"]), r["name"])
+        for r in self.removed_users():  # one removed and added again since: their former e-mail is theirs
+            if r["email"] and fold(r["name"]) in keys:
+                keys.setdefault(fold(r["email"]), keys[fold(r["name"])])
         return keys
 
     def import_user_rows(self) -> list[Row]:

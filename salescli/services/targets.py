@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from salescli.errors import ImportRejected, InvalidValue, NotFound
+from salescli.errors import ImportRejected, InvalidValue, NotFound, RuleError
 from salescli.values import Period
 
 if TYPE_CHECKING:
@@ -282,7 +282,7 @@ def import_targets(repo: Repository, path: Path, today: date, *, dry_run: bool =
                 where = values.pop("_where")
                 try:
                     counts[_store(repo, values)[1]] += 1
-                except NotFound as exc:  # an owner that reads like a known user's typo
+                except (NotFound, RuleError) as exc:  # an owner that reads like a known user's typo, or one who left
                     refused.append((where.rsplit(":", 1)[1], ImportRejected(f"{where}: {exc.message}",
                                                                             hint=exc.hint)))
             if refused:
