@@ -548,3 +548,7 @@ def main() -> None:
         print(f"Error: {_stopped('interrupted' if interrupted else 'terminated', AppContext.current)}",
               file=sys.stderr)
         sys.exit(ExitStatus.INTERRUPTED if interrupted else ExitStatus.TERMINATED)
+    finally:  # all said and done: a signal now ends the process as it would any program (not a traceback from
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # Python's shutdown, with exit status 0)
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
