@@ -1009,8 +1009,8 @@ def test_a_leaver_named_by_email_or_other_spacing_goes_to_the_heir_and_no_users_
     assert sql(ok, "SELECT owner FROM deals") == [{"owner": "ana"}, {"owner": "ana"}]
     users = write(tmp_path, "u.csv", "name,email\nLee Park,lee@acme.io\nana,\n")
     res = ok("import", "users", str(users))
-    assert ("note: 1 user Lee Park was removed (user rm --to ana): not made again (user add brings them back)"
-            in res.stderr)
+    assert ("note: 1 user Lee Park was removed, their records handed to ana (user rm --to): not made again (user"
+            " add brings them back)" in res.stderr)
     assert [u["name"] for u in sql(ok, "SELECT name FROM users WHERE name != 'dana'")] == ["ana"]
     # one e-mail a user: an owner given by it is that user
     ok("user", "edit", "ana", "--email", "ana@acme.io")

@@ -3172,7 +3172,8 @@ class UserPlanner(Planner):
             self.teams.setdefault(team.casefold(), team)
 
     def team(self, team: str) -> str:
-        """The team as spelt already ("EAST" in the file, East known); a new one one slip from a known team said."""
+        """The team as spelt already ("EAST" in the file, East known); a new one one slip from a known team said
+        (services.users._team_spelling's rule, kept in memory here: a file's teams are read once, not per row)."""
         spelled = self.teams.get(team.casefold())
         if spelled is None:
             meant = typo_of(team, self.known_teams)
@@ -3194,9 +3195,9 @@ class UserPlanner(Planner):
             raise RowError(self.col("name"), name, reserved, line)
         heir = self.heirs.get(fold(name)) if match is None else None
         if heir is not None:  # an old users file again: one who left (user rm --to) is not made again
-            self.tally.notes[(f"user {name} was removed (user rm --to {heir}): not made again (user add brings"
-                              " them back)", "users were removed (user rm --to): not made again (user add brings"
-                              " them back)")] += 1
+            self.tally.notes[(f"user {name} was removed, their records handed to {heir} (user rm --to): not made"
+                              " again (user add brings them back)", "users were removed, their records handed over"
+                              " (user rm --to): not made again (user add brings them back)")] += 1
             return "skipped"
         if match is not None:
             self.existing(match, line, f'name "{name}"')  # (twice in the file: refused there)
