@@ -1051,8 +1051,10 @@ def test_a_user_added_again_is_no_longer_handed_over(ok: Run, cli: Run, tmp_path
         4, "Error: t.csv:3: user Lee Park was removed, their records handed to ana (user rm --to)")
     ok("user", "add", "Lee Park")  # back (without the e-mail): their former e-mail is theirs again
     ok("import", "deals", str(write(tmp_path, "d.csv", "title,owner\nD1,lee@x.io\nD2,lee  park\n")))
+    ok("deal", "add", "D3", "--owner", "LEE@x.io")
     assert sql(ok, "SELECT title, owner FROM deals ORDER BY title") == [{"title": "D1", "owner": "Lee Park"},
-                                                                        {"title": "D2", "owner": "Lee Park"}]
+                                                                        {"title": "D2", "owner": "Lee Park"},
+                                                                        {"title": "D3", "owner": "Lee Park"}]
 
 
 def test_a_deals_contact_merged_away_without_an_email_is_the_one_kept(ok: Run, tmp_path: Path) -> None:
@@ -1064,6 +1066,9 @@ def test_a_deals_contact_merged_away_without_an_email_is_the_one_kept(ok: Run, t
     assert "also created" not in res.stderr
     assert sql(ok, "SELECT title, contact_id FROM deals ORDER BY id") == [{"title": "Big", "contact_id": 1},
                                                                           {"title": "Small", "contact_id": 3}]
+    ok("contact", "add", "Ann Leigh", "--company", "Delta")  # two namesakes elsewhere: still the one kept
+    again = write(tmp_path, "f.csv", "title,company,contact\nBig,Acme,Ann Leigh\nSmall,Beta,Ann Leigh\n")
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "deals", str(again)).stderr  # (not "ambiguous")
     # an Ann Leigh elsewhere made first does not take the row of the one merged away at Acme, then or after
     rows = write(tmp_path, "e.csv", "title,Organization,Person - Name\nOther,Gamma,Ann Leigh\nBig2,Acme,Ann Leigh\n")
     ok("import", "deals", str(rows))
@@ -1668,7 +1673,8 @@ def test_activities_of_a_sweep_done_flags_dates_and_an_older_file_again(ok: Run,
     ok("import", "activities", str(ahead), today="2026-11-20")
     assert sql(ok, "SELECT occurred_at, due_date FROM activities WHERE subject = 'Early'") == [
         {"occurred_at": "2026-11-20", "due_date": "2026-12-01"}]
-    assert "1 unchanged" in ok("import", "activities", str(ahead), today="2026-11-20").stderr
+    for day in ("2026-11-20", "2026-11-22", "2026-12-05"):  # (on later days too, its due day come and gone)
+        assert "1 unchanged" in ok("import", "activities", str(ahead), today=day).stderr, day
     # a planned call done before its day, then the older file planning it again: the same call, not a new task
     head = "Subject,Type,Due date,Status,Marked as done time\n"
     planned = write(tmp_path, "p1.csv", head + "Call Bo,call,2026-11-25,To do,\n")

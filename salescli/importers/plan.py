@@ -1561,6 +1561,9 @@ class Planner:
             known = email in rel.contact_by_email
         else:
             ids = rel.contact_by_name.get(fold(ref), [])
+            if company_id is not None and not any(rel.contact_company.get(i) == company_id for i in ids) and \
+                    rel.merged_into("contact", name_at=_name_at(ref, company_id)) is not None:
+                return  # (merged away from the row's company since: the one kept, as contact_ref finds)
             if len(ids) > 1 and company_id is not None:
                 ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
             if len(ids) > 1 and self.hinted(values, "_contact_id", ids) is not None:
@@ -3006,7 +3009,8 @@ class ActivityPlanner(Planner):
         if day and kind != "task" and done_at and str(done_at)[:10] < day:
             day = str(done_at)[:10]  # marked done before its day came: it happened then, at the latest
         if day and kind != "task" and day > today:
-            day = today  # done, its day still ahead: done by now (as a done task is), not in the future
+            day, undated = today, True  # done, its day still ahead: done by now (as a done task is; the day first
+            # imported stays its day, as an undated row's)
         occurred = (values.get("occurred_at") or day or (created[:10] if created else None)
                     or self.options.today.isoformat())
         if kind == "task" and done_at:  # a done task happened on its done day (as `task done` records it)
@@ -3038,6 +3042,10 @@ class ActivityPlanner(Planner):
                 match = next((i for i in self.by_key.get(self._key({**fields, "kind": "task", "due_date": dated}), ())
                               if not self.writer.was_touched("activities", i)
                               and self._planned_kind(self.writer.current("activities", i)) == kind), None)
+            if match is None and dated:  # ... or imported done before its due day (dated then, its due day kept)
+                match = next((i for i in self.by_due_key.get(self._due_key({**fields, "due_date": dated}), ())
+                              if not self.writer.was_touched("activities", i)), None)
+                undated = undated or match is not None  # (the day it was first dated stays its day)
             if match is None and planned:  # an older file of a call a later one had done: that call (done on its
                 held = {**fields, "kind": planned}  # due day, or before it: kept beside as its due day)
                 candidates = [*self.by_key.get(self._key({**held, "occurred_at": fields.get("due_date")}), ()),

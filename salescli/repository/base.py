@@ -955,9 +955,12 @@ class RepositoryBase:
             key = fold(name)  # pasted tab: runs of spaces as one (users are a team: read them all)
             found = next((r["name"] for r in self.all("SELECT name FROM users ORDER BY id") if fold(r["name"]) == key),
                          None)
-        if found is None and "@" in name:  # a user's e-mail: that user (as imports read an owner given so)
-            holder = self.user_by_email(name)
-            found = holder["name"] if holder is not None else None
+        if found is None and "@" in name:  # a user's e-mail: that user (as imports read an owner given so), or the
+            holder = self.user_by_email(name)  # former one of a user removed and added again since
+            users = {fold(r["name"]): r["name"] for r in self.all("SELECT name FROM users ORDER BY id DESC")}
+            found = holder["name"] if holder is not None else next(
+                (users[fold(r["name"])] for r in reversed(self.removed_users())
+                 if fold(r["email"] or "") == fold(name) and fold(r["name"]) in users), None)
         return str(found) if found is not None else name
 
     def user_heirs(self) -> dict[str, str]:
