@@ -1,15 +1,21 @@
 """The salescli command: signals handled from its first moment (loading the CLI takes a tenth of a second, in
 which Ctrl-C printed a KeyboardInterrupt traceback), then salescli.cli.main."""
 
+import os
 import signal
 import sys
 from typing import Any
 
 
 def _early(signum: int, frame: Any) -> None:
+    # Nothing is open or written yet: leave at once. (Raising SystemExit here is not enough: the signal may land
+    # in a callback of the import machinery, which prints the exception as "ignored" and goes on.)
     interrupted = signum == signal.SIGINT
-    sys.stderr.write(f"Error: {'interrupted' if interrupted else 'terminated'}; nothing was saved\n")
-    sys.exit(130 if interrupted else 143)
+    try:
+        sys.stderr.write(f"Error: {'interrupted' if interrupted else 'terminated'}; nothing was saved\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(130 if interrupted else 143)
 
 
 def main() -> None:
