@@ -951,13 +951,16 @@ class RepositoryBase:
         from salescli.values import fold
 
         found = self.scalar("SELECT name FROM users WHERE name = ? COLLATE NOCASE", (name,))
-        if found is None:  # NOCASE folds ASCII letters only ("ZOË" is Zoë, "STRASSE" Straße); "Dana  Kim" or a
-            key = fold(name)  # pasted tab: runs of spaces as one (users are a team: read them all)
-            found = next((r["name"] for r in self.all("SELECT name FROM users ORDER BY id") if fold(r["name"]) == key),
-                         None)
+        if found is not None:
+            return str(found)
+        # NOCASE folds ASCII letters only ("ZOË" is Zoë, "STRASSE" Straße); "Dana  Kim" or a pasted tab: runs of
+        # spaces as one (users are a team: read them all, the first of one folded name as it)
+        users: dict[str, str] = {}
+        for r in self.all("SELECT name FROM users ORDER BY id"):
+            users.setdefault(fold(r["name"]), r["name"])
+        found = users.get(fold(name))
         if found is None and "@" in name:  # a user's e-mail: that user (as imports read an owner given so), or the
             holder = self.user_by_email(name)  # former one of a user removed and added again since
-            users = {fold(r["name"]): r["name"] for r in self.all("SELECT name FROM users ORDER BY id DESC")}
             found = holder["name"] if holder is not None else next(
                 (users[fold(r["name"])] for r in reversed(self.removed_users())
                  if fold(r["email"] or "") == fold(name) and fold(r["name"]) in users), None)
