@@ -249,3 +249,22 @@ def test_an_acting_user_too_long_is_refused_naming_where_it_came_from(
         "sam lee", "dana"]
     users = [u["name"] for u in json.loads(story("user", "list", "-f", "json").stdout)]
     assert users.count("sam lee") == 1 and "sam  lee" not in users  # the acting user and the owner: one user
+
+
+def test_history_json_gives_money_as_a_decimal_beside_its_currency(deal_story: Run) -> None:
+    """history -f json gave amounts only as stored ("amount_minor": 1200000) and a won amount target's value in
+    minor units (4000000 where `target list` says 40000.00): a script read a hundred times the money."""
+    deal_story("deal", "edit", "1", "--amount", "¥5,000", today="2026-03-13")
+    deal_story("target", "set", "dana", "2026-Q1", "40k", today="2026-03-13")
+    rows = json.loads(deal_story("history", "-f", "json").stdout)
+    created = next(r for r in rows if r["entity"] == "deal" and r["action"] == "create")
+    assert created["after"]["amount"] == 12000 and created["after"]["amount_minor"] == 1200000
+    assert '"amount": 12000.00, "amount_minor": 1200000, "currency": "USD"' in deal_story(
+        "history", "deal", "1", "-f", "jsonl").stdout.splitlines()[0]
+    edited = rows[-2]
+    assert (edited["before"], edited["after"]) == ({"amount": 12000, "amount_minor": 1200000, "currency": "USD"},
+                                                   {"amount": 5000, "amount_minor": 5000, "currency": "JPY"})
+    target = rows[-1]
+    assert target["entity"] == "target" and target["after"]["value"] == 40000 and target["after"]["currency"] == "USD"
+    # a table still reads it as money in words
+    assert "amount: 12,000.00 USD → 5,000 JPY" in deal_story("history", "deal", "1").stdout

@@ -236,7 +236,12 @@ def history(
             before = _decoded(json.loads(row["before"])) if row["before"] else None
             after = _decoded(json.loads(row["after"])) if row["after"] else None
             named = namer.fields(row, before, after)
-            yield {**row, "before": before, "after": after, "summary": _summary(row["action"], before, after, named),
+            if chosen != "table":
+                shown_before, shown_after = namer.money(row, before, after)
+            else:
+                shown_before, shown_after = before, after
+            yield {**row, "before": shown_before, "after": shown_after,
+                   "summary": _summary(row["action"], before, after, named),
                    "what": _summary(row["action"], before, after, named, readable=True)}
 
     # one record's (or one kind's) history need not say on every row which record (or kind) it is: the room
@@ -343,25 +348,70 @@ class _Namer:
             elif key == "value" and row["entity"] == "target":  # a won amount target: minor units of its currency
                 from salescli.values import format_money
 
-                now = after.get("currency") or before.get("currency") or self._target_currency(row["entity_id"],
-                                                                                               row["id"])
+                was, now = self._target_currencies(row, before, after)
                 if now:
-                    was = before.get("currency") or now
                     out[key] = ("value", None if before.get(key) is None else format_money(int(before[key]), was),
                                 format_money(int(after[key]), now))
             elif key == "amount_minor":
                 from salescli.values import format_money, minor_to_decimal
 
                 # each side in its own currency: `deal won --amount €8k` on a GBP deal is 7,500.00 GBP → 8,000.00 EUR
-                new_currency = after.get("currency") or before.get("currency") or (
-                    self.repo.scalar("SELECT currency FROM deals WHERE id = ?", (row["entity_id"],))
-                    if row["entity"] == "deal" else None)
-                old_currency = before.get("currency") or new_currency
+                old_currency, new_currency = self._amount_currencies(row, before, after)
                 amounts = [None if v is None else format_money(int(v), cur) if cur
                            else str(minor_to_decimal(int(v), ""))
                            for v, cur in ((before.get(key), old_currency), (after[key], new_currency))]
                 out[key] = ("amount", amounts[0], amounts[1])
         return out
+
+    def _target_currencies(self, row: dict[str, Any], before: dict[str, Any], after: dict[str, Any]
+                           ) -> tuple[str | None, str | None]:
+        """A won amount target's currency before and after a change (None for a count target)."""
+        now = after.get("currency") or before.get("currency") or self._target_currency(row["entity_id"], row["id"])
+        return (before.get("currency") or now), now
+
+    def _amount_currencies(self, row: dict[str, Any], before: dict[str, Any], after: dict[str, Any]
+                           ) -> tuple[str | None, str | None]:
+        """The currencies of a change's amount_minor before and after (a deal's own when the change names none)."""
+        now = after.get("currency") or before.get("currency") or (
+            self.repo.scalar("SELECT currency FROM deals WHERE id = ?", (row["entity_id"],))
+            if row["entity"] == "deal" else None)
+        return (before.get("currency") or now), now
+
+    def money(self, row: dict[str, Any], before: Any, after: Any) -> tuple[Any, Any]:
+        """before/after for json, jsonl and csv: as logged, with money as a decimal beside its currency code, as
+        in every other JSON salescli writes: "amount": 48000.00 beside "amount_minor": 4800000 (and the currency
+        when the change names none), a won amount target's value in its currency (40000.00, not 4000000)."""
+        sides = [dict(side) if isinstance(side, dict) else side for side in (before, after)]
+        if not any(isinstance(side, dict) and ("amount_minor" in side or (row["entity"] == "target" and
+                                                                          side.get("value") is not None))
+                   for side in sides):
+            return before, after
+        from salescli.values import minor_to_decimal
+
+        empty: dict[str, Any] = {}
+        b, a = (side if isinstance(side, dict) else empty for side in sides)
+        if row["entity"] == "target":
+            currencies = self._target_currencies(row, b, a)
+            for side, currency in zip(sides, currencies, strict=True):
+                if isinstance(side, dict) and isinstance(side.get("value"), int) and currency:
+                    side["value"] = minor_to_decimal(side["value"], currency)
+                    side.setdefault("currency", currency)
+            return sides[0], sides[1]
+        currencies = self._amount_currencies(row, b, a)
+        for side, currency in zip(sides, currencies, strict=True):
+            if isinstance(side, dict) and "amount_minor" in side:
+                minor = side["amount_minor"]
+                amount = None if not isinstance(minor, int) else minor_to_decimal(minor, currency or "")
+                shown = {}
+                for key, value in side.items():  # "amount" first, beside amount_minor
+                    if key == "amount_minor":
+                        shown["amount"] = amount
+                        if currency and "currency" not in side:
+                            shown["currency"] = currency
+                    shown[key] = value
+                side.clear()
+                side.update(shown)
+        return sides[0], sides[1]
 
 
 def _as_object(value: Any) -> dict[str, Any] | None:
