@@ -350,8 +350,8 @@ class _Namer:
 
                 was, now = self._target_currencies(row, before, after)
                 if now:
-                    out[key] = ("value", None if before.get(key) is None else format_money(int(before[key]), was),
-                                format_money(int(after[key]), now))
+                    old = None if before.get(key) is None else format_money(int(before[key]), was or now)
+                    out[key] = ("value", old, format_money(int(after[key]), now))
             elif key == "amount_minor":
                 from salescli.values import format_money, minor_to_decimal
 
@@ -402,7 +402,7 @@ class _Namer:
             if isinstance(side, dict) and "amount_minor" in side:
                 minor = side["amount_minor"]
                 amount = None if not isinstance(minor, int) else minor_to_decimal(minor, currency or "")
-                shown = {}
+                shown: dict[str, Any] = {}
                 for key, value in side.items():  # "amount" first, beside amount_minor
                     if key == "amount_minor":
                         shown["amount"] = amount
