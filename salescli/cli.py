@@ -240,7 +240,8 @@ def _today_after_the_command(where: str) -> bool:
 
 #: Commands people type from other tools, and what salescli calls them.
 _SAY_INSTEAD = {"unpark": ("park ID --clear",), "remove": ("rm",), "delete": ("rm",), "del": ("rm",),
-                "new": ("add",), "create": ("add",), "ls": ("list",), "view": ("show",), "get": ("show",),
+                "new": ("add",), "create": ("add",), "ls": ("list", "get"), "view": ("show", "get"), "get": ("show",),
+                "list": ("get",), "show": ("get",),
                 "update": ("edit",), "complete": ("done",), "finish": ("done",), "close": ("done", "won or lost")}
 
 

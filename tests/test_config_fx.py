@@ -112,6 +112,11 @@ def test_config_set_is_logged(ok: Run, db: Path) -> None:
         ("default_stale_days", "ten", 'Error: default_stale_days "ten" is not a whole number'),
         ("colour", "red", 'Error: unknown setting "colour" (settings: base_currency, day_first, '
                           "fiscal_year_start_month, week_start, default_stale_days)"),
+        ("fiscal_year_start", "4", 'Error: unknown setting "fiscal_year_start" (did you mean fiscal_year_start_month?'
+                                   " settings: base_currency, day_first, fiscal_year_start_month, week_start,"
+                                   " default_stale_days)"),
+        ("currency", "EUR", 'Error: unknown setting "currency" (did you mean base_currency? settings:'),
+        ("stale-days", "10", 'Error: unknown setting "stale-days" (did you mean default_stale_days? settings:'),
     ],
 )
 def test_config_set_refuses_bad_values(ok: Run, cli: Run, db: Path, key: str, value: str, message: str) -> None:

@@ -219,6 +219,8 @@ def test_a_person_is_told_when_a_write_creates_the_database(tmp_path: Path, run_
     (("task", "close", "2"), "Hint: did you mean `salescli task done`? (see `salescli task -h`)\n"),
     (("deal", "close", "2"), "Hint: did you mean `salescli deal won or lost`? (see `salescli deal -h`)\n"),
     (("report", "delete"), "Hint: see `salescli report -h`\n"),  # no report rm to point to
+    (("config", "list"), "Hint: did you mean `salescli config get`? (see `salescli config -h`)\n"),
+    (("config", "show"), "Hint: did you mean `salescli config get`? (see `salescli config -h`)\n"),
 ])
 def test_a_command_other_tools_call_so_points_to_salesclis(cli: Run, args: tuple[str, ...], hint: str) -> None:
     res = cli(*args)

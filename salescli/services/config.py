@@ -36,7 +36,13 @@ def week_start_index(name: str) -> int:
 def check_key(key: str) -> str:
     name = key.strip().lower().replace("-", "_")
     if name not in SETTING_KEYS:
-        raise UsageError(f'unknown setting "{key}" (settings: {", ".join(SETTING_KEYS)})')
+        import difflib
+
+        # fiscal_year_start, stale_days, currency: the setting a person meant, when one is plainly it
+        meant = [k for k in SETTING_KEYS if name and (name in k or k in name)] or difflib.get_close_matches(
+            name, SETTING_KEYS, n=1, cutoff=0.75)
+        hint = f"did you mean {meant[0]}? " if len(meant) == 1 else ""
+        raise UsageError(f'unknown setting "{key}" ({hint}settings: {", ".join(SETTING_KEYS)})')
     return name
 
 
