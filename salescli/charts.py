@@ -37,13 +37,17 @@ def bar_chart(title: str, bars: list[tuple[str, float]], *, kind: str = "money",
     lines = [title]
     if not bars:
         return title + "\n(nothing to chart)"
-    label_width = min(max(len(label) for label, _ in bars), 24)
+    from rich.cells import cell_len
+
+    from salescli.render import fit_cells, pad_cells
+
+    label_width = min(max(cell_len(label) for label, _ in bars), 24)
     texts = [_value_text(v, kind) for _, v in bars]
     value_width = max(len(t) for t in texts)
     bar_width = max(width - label_width - value_width - 4, 10)
     maximum = max((v for _, v in bars), default=0)
     for (label, value), text in zip(bars, texts, strict=True):
-        name = label if len(label) <= label_width else label[: label_width - 1] + "…"
-        lines.append(f"{name:<{label_width}}  {bar(value, maximum, bar_width, ascii_only):<{bar_width}} "
+        name = pad_cells(fit_cells(label, label_width), label_width)
+        lines.append(f"{name}  {bar(value, maximum, bar_width, ascii_only):<{bar_width}} "
                      f"{text:>{value_width}}")
     return "\n".join(line.rstrip() for line in lines)

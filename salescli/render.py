@@ -410,6 +410,25 @@ def _no_tabs(cells: list[list[str]]) -> bool:
     return not any("\t" in text for row in cells for text in row)
 
 
+def pad_cells(text: str, width: int, right: bool = False) -> str:
+    """text filled with spaces to `width` terminal columns: str.ljust counts characters, and 日本 or 🚀 take
+    two columns each."""
+    from rich.cells import cell_len
+
+    gap = " " * max(width - cell_len(text), 0)
+    return gap + text if right else text + gap
+
+
+def fit_cells(text: str, width: int) -> str:
+    """text on one line in at most `width` terminal columns, cut with "…"."""
+    from rich.cells import cell_len, set_cell_size
+
+    text = " ".join(str(text).split())
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(width - 1, 0)).rstrip() + "…"
+
+
 def _write_text_table(fh: IO[str], title: str | None, headers: list[str] | None, justify: list[str],
                       rows: list[list[str]]) -> None:
     """The table rich draws with box SIMPLE(_HEAD), no edge and unlimited width — written directly.
@@ -429,8 +448,7 @@ def _write_text_table(fh: IO[str], title: str | None, headers: list[str] | None,
     def line_of(cells: list[str]) -> str:
         out = []
         for j, text in enumerate(cells):
-            gap = " " * (widths[j] - cell_len(text))
-            out.append(gap + text if justify[j] == "right" else text + gap)
+            out.append(pad_cells(text, widths[j], justify[j] == "right"))
         return "   ".join(out).rstrip() + "\n"
 
     if title:

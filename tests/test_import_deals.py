@@ -2488,3 +2488,16 @@ def test_a_json_number_with_three_decimals_gets_no_decimal_comma_hint(cli: Run, 
         4, 'Error: a.json:1: amount "12.345" has more decimals than an amount allows (2)')
     res = cli("import", "deals", str(write(tmp_path, "a.csv", "title,amount\nA,12.345\n")))
     assert res.stderr.splitlines()[0].endswith("; amounts like 1.234,56 need --decimal-comma")
+
+
+def test_the_dry_runs_mapping_lines_up_headers_in_wide_letters(ok: Run, tmp_path: Path) -> None:
+    """A spreadsheet saved in Japanese (会社名, ドメイン): the mapping's columns were padded by letters, each two
+    columns wide on a terminal, so the field names did not line up."""
+    path = write(tmp_path, "j.csv", "会社名,ドメイン,Notes\nA社,a.jp,x\n")
+    res = ok("import", "companies", str(path), "--map", "会社名=name", "--map", "ドメイン=domain", "--dry-run")
+    assert res.stdout.split("Mapping:\n")[1].splitlines()[:4] == [
+        "  column    field   how",
+        "  会社名    name    --map",
+        "  ドメイン  domain  --map",
+        "  Notes     notes   alias",
+    ]

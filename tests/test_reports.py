@@ -1302,6 +1302,9 @@ def test_bar_chart_text() -> None:
     assert text.splitlines() == ["T", "a   █████████████ 8", "bb  ███▎          2", "c                 0"]
     ascii_text = bar_chart("T", [("a", 8.0), ("bb", 1.0)], kind="count", width=20, ascii_only=True)
     assert ascii_text.splitlines()[1:] == ["a   ############# 8", "bb  ##            1"]
+    # owners named in 日本語 take two columns a letter on a terminal: the bars start in line
+    wide = bar_chart("T", [("田中", 8.0), ("dana", 2.0)], kind="count", width=20)
+    assert wide.splitlines() == ["T", "田中  ███████████ 8", "dana  ██▊         2"]
 
 
 def test_a_snapshot_that_waits_for_a_writer_stores_what_the_writer_committed(ok: Run, db: Path) -> None:

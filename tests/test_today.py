@@ -79,7 +79,7 @@ Next steps due today (1)
   #11  Demo booked  Prospecting  1,500.00 USD  Run the demo
 
 Closing within 7 days (2)
-  #2  Borealis fleet tracking, phase …  Prospecting  48,500.00 USD  closes today
+  #2  Borealis fleet tracking, phase…   Prospecting  48,500.00 USD  closes today
   #1  Acme renewal                      Negotiation  12,000.00 EUR  closes in 4d
 
 Stale deals (3)
@@ -335,3 +335,22 @@ def test_an_empty_agenda_of_someone_without_deals_says_whose_to_look_at(ok, cli,
     res = cli("today", "--owner", "nobody", "-f", "json")  # a typo in a cron job: exit 3, as deal list
     assert (res.exit_code, res.stdout, res.stderr) == (3, "", 'Error: no user named "nobody"\n'
                                                               "Hint: see `salescli user list`\n")
+
+
+def test_wide_characters_keep_the_columns_in_line(ok, monkeypatch):
+    """Cells were padded by characters: a title in 日本語 or with an emoji (two columns each on a terminal) pushed
+    the rest of its row one column right per such character."""
+    ok("deal", "add", "Acme renewal", "--amount", "12k", "--close", "+5d")
+    ok("deal", "add", "日本 expansion", "--amount", "50k", "--close", "+3d")
+    ok("deal", "add", "🚀 launch", "--amount", "1k", "--close", "+4d")
+    section = ok("today").stdout.split("Closing within 7 days (3)\n")[1].split("\n\n")[0]
+    assert section.splitlines() == [
+        "  #2  日本 expansion  Prospecting  50,000.00 USD  closes in 3d",
+        "  #3  🚀 launch       Prospecting   1,000.00 USD  closes in 4d",
+        "  #1  Acme renewal    Prospecting  12,000.00 USD  closes in 5d",
+    ]
+    monkeypatch.setenv("COLUMNS", "56")  # cut to fit: by columns too, the "…" in line
+    section = ok("today").stdout.split("Closing within 7 days (3)\n")[1].split("\n\n")[0]
+    assert section.splitlines() == ["  #2  日本 ex…  Prospecting  50,000.00 USD  closes in 3d",
+                                    "  #3  🚀 laun…  Prospecting   1,000.00 USD  closes in 4d",
+                                    "  #1  Acme re…  Prospecting  12,000.00 USD  closes in 5d"]

@@ -179,7 +179,9 @@ def agenda_rows(agenda: Agenda) -> list[dict[str, Any]]:
 def agenda_text(agenda: Agenda, who_label: str, width: int = WIDTH) -> str:
     """The screen: a heading line, then each section with its count; at most `width` (80) columns wide."""
     day = agenda.today
-    lines = [_fit(f"Today {day.isoformat()} ({day.strftime('%A')}) · {who_label}", width), ""]
+    from salescli.render import fit_cells
+
+    lines = [fit_cells(f"Today {day.isoformat()} ({day.strftime('%A')}) · {who_label}", width), ""]
     everyone = agenda.owner is None
     for name in SECTIONS:
         items = agenda.sections[name]
@@ -253,11 +255,6 @@ def _short_reason(deal: dict[str, Any], reason: str, brief: bool = False) -> str
     return f"step {deal['days_to_next_step']}d" if brief else f"step {-deal['days_to_next_step']}d ago"
 
 
-def _fit(text: str, width: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
-
-
 def _layout(rows: list[list[Cell]], width: int = WIDTH) -> list[str]:
     """Columns as wide as their widest cell, capped; the flexible column takes what is left of the width,
     and room left over goes back to capped columns that were cut. On a narrow screen the text columns
@@ -266,7 +263,11 @@ def _layout(rows: list[list[Cell]], width: int = WIDTH) -> list[str]:
         return []
     count = len(rows[0])
     caps = [rows[0][i][1] for i in range(count)]
-    longest = [max(len(" ".join(r[i][0].split())) for r in rows) for i in range(count)]
+    from rich.cells import cell_len
+
+    from salescli.render import fit_cells, pad_cells
+
+    longest = [max(cell_len(" ".join(r[i][0].split())) for r in rows) for i in range(count)]
     widths = [min(n, cap) if cap else n for n, cap in zip(longest, caps, strict=True)]
     room = width - 2 * count - sum(widths)  # two spaces of indent and between columns
     flexible = caps.index(0) if 0 in caps else None
@@ -287,7 +288,6 @@ def _layout(rows: list[list[Cell]], width: int = WIDTH) -> list[str]:
     for row in rows:
         cells = []
         for (text, _cap, right), width in zip(row, widths, strict=True):
-            fitted = _fit(text, width)
-            cells.append(fitted.rjust(width) if right else fitted.ljust(width))
+            cells.append(pad_cells(fit_cells(text, width), width, right))
         out.append(("  " + "  ".join(cells)).rstrip())
     return out
