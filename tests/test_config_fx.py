@@ -359,3 +359,20 @@ def test_the_largest_amount_at_the_largest_rate_is_summed_exactly(ok) -> None:
        "--close", "2026-12-10")
     data = json.loads(ok("report", "forecast", "-f", "json").stdout, parse_float=Decimal)  # (28 digits: a traceback)
     assert data["summary"]["open"] == Decimal("9999999999990000000000000.00")
+
+
+def test_a_currency_that_is_no_iso_code_is_said_where_it_is_first_named(ok: Run) -> None:
+    """`config set base_currency ERU` and `fx set UDS 1.1` took a slip without a word (deal add said it), and a
+    rate stored for the slip silenced deal add's note too."""
+    res = ok("config", "set", "base_currency", "ERU")
+    assert res.stderr == ("base_currency: USD → ERU\n"
+                          "note: ERU is no ISO 4217 currency (did you mean EUR?); totals will be in ERU\n")
+    ok("config", "set", "base_currency", "USD")
+    res = ok("fx", "set", "UDS", "1.1")
+    assert res.stderr == ("1 UDS = 1.1 USD from 2026-11-26\n"
+                          "note: UDS is no ISO 4217 currency (did you mean USD?); its rate is stored all the same\n")
+    # a currency of one's own: said once, with its first rate; ISO codes never
+    assert ok("fx", "set", "BTC", "60000").stderr.endswith("note: BTC is no ISO 4217 currency; its rate is stored"
+                                                           " all the same\n")
+    assert ok("fx", "set", "BTC", "60001").stderr == "1 BTC = 60001 USD from 2026-11-26 (was 60000)\n"
+    assert ok("fx", "set", "EUR", "1.1").stderr == "1 EUR = 1.1 USD from 2026-11-26\n"

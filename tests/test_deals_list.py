@@ -87,6 +87,11 @@ def test_totals_convert_with_the_rate_in_force_and_never_sum_silently(deals: Run
         "no rate for EUR: 1 deal, 12,000.00 EUR not included (set one: salescli fx set EUR RATE)",
         "no rate for GBP: 1 deal, 3,000.00 GBP not included (set one: salescli fx set GBP RATE)",
     ]
+    # a rate stored from a later day: said so (it said "set one", and the person had)
+    deals("fx", "set", "EUR", "1.2", "--date", "2026-12-14")
+    assert deals("deal", "list", "--status", "open").stderr.splitlines()[1] == (
+        "no EUR rate in force on 2026-11-26, the first is from 2026-12-14: 1 deal, 12,000.00 EUR not included"
+        " (salescli fx set EUR RATE --date 2026-11-26)")
     deals("fx", "set", "EUR", "1.1", "--date", "2026-11-01")
     deals("fx", "set", "GBP", "1.2575", "--date", "2026-11-26")
     res = deals("deal", "list", "--status", "open")

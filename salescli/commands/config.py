@@ -91,6 +91,7 @@ def fx_set(
     code, stored, day, replaced = set_rate(repo, currency, rate, as_of)
     base = repo.settings()["base_currency"]
     say(f"1 {code} = {stored} {base} from {day}" + (f" (was {replaced})" if replaced and replaced != stored else ""))
+    flush_notices(app)
 
 
 @fx_app.command("list")

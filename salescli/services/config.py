@@ -92,6 +92,7 @@ def set_setting(repo: Repository, key: str, value: str) -> tuple[str, str | None
         before = repo.settings()[name]
         if before != text:
             if name == "base_currency":
+                _note_slip(repo, text, f"totals will be in {text}")
                 _rebase(repo, before, text)
             if name == "fiscal_year_start_month":
                 _relabel_targets(repo, int(text))
@@ -216,8 +217,21 @@ def set_rate(repo: Repository, currency_text: str, rate_text_: str, as_of: date)
         if currency == base:
             raise RuleError(f"{currency} is the base currency (its rate is 1)",
                             hint="change the base with `salescli config set base_currency CODE`")
+        _note_slip(repo, currency, "its rate is stored all the same")
         replaced = repo.set_fx_rate(currency, rate, as_of.isoformat())
     return currency, rate, as_of.isoformat(), replaced
+
+
+def _note_slip(repo: Repository, currency: str, then: str) -> None:
+    """'note: ERU is no ISO 4217 currency (did you mean EUR?); …' where a code is typed that is no ISO one (a
+    currency of one's own, BTC, is taken, and said once here, where it is first named)."""
+    from salescli.services.money import currency_slip
+
+    if currency in repo.rated_currencies():  # (said when its first rate was stored)
+        return
+    slip = currency_slip(repo, currency, unguessed=True)
+    if slip:
+        repo.notices.append(f"note: {slip}{then}")
 
 
 def rate_rows(repo: Repository, today: date, currency: str | None = None, latest: bool = False) -> list[Row]:

@@ -1023,4 +1023,9 @@ def deal_totals(repo: Repository, query: DealQuery, today: date) -> Totals:
     statuses = [st for st in ("open", "won", "lost") if any(r["status"] == st for r in rows)]
     if len(statuses) > 1:
         totals.by_status = [(st, summarize([r for r in rows if r["status"] == st], base, rates)) for st in statuses]
+    totals.day = today.isoformat()
+    for m in totals.missing:
+        first = repo.first_rate_day(m.currency)
+        if first is not None and first > totals.day:
+            totals.later_rates[m.currency] = first
     return totals

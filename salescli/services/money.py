@@ -119,6 +119,8 @@ class Totals:
     missing: list[CurrencyTotal] = field(default_factory=list)
     by_currency: list[CurrencyTotal] = field(default_factory=list)
     by_status: list[tuple[str, Totals]] = field(default_factory=list)  # (status, its totals) when several
+    later_rates: dict[str, str] = field(default_factory=dict)  # currency -> first rate's day, after the day's
+    day: str = ""  # the day converted at (for later_rates)
 
     @property
     def total_minor(self) -> int:
@@ -164,11 +166,14 @@ class Totals:
             # one line when it fits the screen's width; else a status a line (a terminal would cut through a number)
             out += [joined] if len(joined) <= width else ["  " + part for part in parts]
         for m in self.missing:
-            out.append(
-                f"no rate for {m.currency}: {m.deals:,} {noun if m.deals == 1 else noun + 's'},"
-                f" {format_money(m.minor, m.currency)} not included{', ranked last' if ranked else ''}"
-                f" (set one: salescli fx set {m.currency} RATE)"
-            )
+            left = (f"{m.deals:,} {noun if m.deals == 1 else noun + 's'}, {format_money(m.minor, m.currency)} not"
+                    f" included{', ranked last' if ranked else ''}")
+            rated = self.later_rates.get(m.currency)
+            if rated:  # a rate is stored, from a later day: another `fx set` without --date would not reach this one
+                out.append(f"no {m.currency} rate in force on {self.day}, the first is from {rated}: {left}"
+                           f" (salescli fx set {m.currency} RATE --date {self.day})")
+            else:
+                out.append(f"no rate for {m.currency}: {left} (set one: salescli fx set {m.currency} RATE)")
         return out
 
 
