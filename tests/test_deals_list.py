@@ -373,3 +373,16 @@ def test_closing_reads_a_range_of_dates_day_first_when_set(ok: Run) -> None:
     ok("config", "set", "day_first", "true")
     rows = json.loads(ok("deal", "list", "--closing", "01/12/2026..31/12/2026", "-f", "json").stdout)
     assert [r["title"] for r in rows] == ["Dec"]
+
+
+def test_a_stage_or_sort_key_one_slip_off_names_the_one_meant(deals: Run, cli: Run) -> None:
+    """`deal move 4 proposl` said `did you mean "Proposal"?`; `deal list --stage proposl` and `--sort amont` only
+    listed every name."""
+    res = cli("deal", "list", "--stage", "proposl")
+    assert (res.exit_code, res.stderr.splitlines()[1]) == (3, 'Hint: did you mean "Proposal"?')
+    res = cli("deal", "list", "--sort", "-amont")
+    assert (res.exit_code, res.stderr.splitlines()[1]) == (2, "Hint: did you mean --sort -amount?")
+    # written without its spaces, as `deal move` reads it
+    shown = deals("deal", "list", "--stage", "needs-analysis", "-f", "json").stdout
+    assert "Initech SaaS" in shown and shown == deals(
+        "deal", "list", "--stage", "Needs Analysis", "-f", "json").stdout

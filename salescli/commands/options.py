@@ -89,7 +89,12 @@ def sort_order(value: str, allowed: dict[str, str] | list[str]) -> tuple[str, bo
     try:
         return sort_key(text[1:] if reverse else text, allowed), reverse
     except InvalidValue:
-        raise InvalidValue("--sort", value, f"is not one of {', '.join(allowed)} (-FIELD: reversed)") from None
+        from salescli.values import closest
+
+        error = InvalidValue("--sort", value, f"is not one of {', '.join(allowed)} (-FIELD: reversed)")
+        near = closest(text.lstrip("-"), list(allowed), 0.75)
+        error.hint = f"did you mean --sort {'-' if reverse else ''}{near}?" if near else None
+        raise error from None
 
 
 def table_rows(limit: int | None, show_all: bool) -> tuple[int | None, int | None]:

@@ -979,7 +979,16 @@ def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str
     elif flt.stage is not None:
         stage_ids = repo.stage_ids_named(flt.stage.strip())
         if not stage_ids:
-            raise NotFound(f'--stage "{flt.stage}" not found (stages: {", ".join(repo.stage_names())})')
+            from salescli.values import closest, loose_key
+
+            every = list(dict.fromkeys(repo.stage_names()))
+            same = [n for n in every if loose_key(n) == loose_key(flt.stage)] if loose_key(flt.stage) else []
+            if len(same) == 1:  # needs-analysis: Needs Analysis, as deal move reads it
+                stage_ids = repo.stage_ids_named(same[0])
+            else:
+                near = closest(flt.stage, every, 0.75)
+                raise NotFound(f'--stage "{flt.stage}" not found (stages: {", ".join(every)})',
+                               hint=f'did you mean "{near}"?' if near else None)
     company_id = resolve_company(repo, flt.company, "--company")["id"] if flt.company else None
     contact_id = resolve_contact(repo, flt.contact, "--contact")["id"] if flt.contact else None
     if flt.owner:
