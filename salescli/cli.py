@@ -155,11 +155,38 @@ class SalesCliGroup(SuggestingGroup):
                   "the terminal or script gave it in another encoding: give names in UTF-8")
         except OverflowError:  # a number past SQLite's 64-bit integers, from any option
             _fail("a number given is too large (at most 9223372036854775807)", ExitStatus.USAGE)
+        except (ValueError, TypeError, ArithmeticError) as exc:  # a bug, or a value written around salescli
+            _unreadable_stored_value(ctx.obj, exc)
+            raise
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""
             if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # e.g. stdout redirected to a full disk
                 _fail(f"disk full ({exc.strerror}){where}", ExitStatus.DATABASE)
             _fail(f"{exc.strerror or exc}{where}", ExitStatus.RULE)
+
+
+def _unreadable_stored_value(obj: Any, exc: BaseException) -> None:
+    """A command that failed on a value of the wrong type: when the database holds values salescli cannot read
+    (`amount_minor` '12.5', tags '{bad', written by hand in sqlite3), one line and exit 5, as for a damaged
+    file, not a traceback; otherwise it returns and the error stays a bug's."""
+    repo = obj._repo if isinstance(obj, AppContext) else None
+    if repo is None:
+        return
+    from salescli.services.checks import unreadable_values
+
+    try:
+        if repo.conn.in_transaction:
+            repo.conn.rollback()
+        found = unreadable_values(repo)
+    except Exception:  # (the database itself failing: the first error is the one to show)
+        return
+    if found is None:
+        return
+    count, first = found
+    more = f" (and {count - 1} more)" if count > 1 else ""
+    _fail(f"database {obj.db_path} holds a value salescli cannot read: {first['entity']} {first['id']}:"
+          f" {first['detail']}{more}; nothing changed", ExitStatus.DATABASE,
+          "run `salescli db check` for the list; fix them in sqlite3, or restore a backup")
 
 
 def _usage_error(exc: Any) -> None:

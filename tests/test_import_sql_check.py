@@ -310,3 +310,41 @@ def test_sql_on_an_older_schema_migrates_it_first_as_any_command_does(ok, db) ->
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
+
+
+@pytest.mark.parametrize(("sql", "args", "said"), [
+    ("UPDATE deals SET amount_minor = '12.5' WHERE id = 2", ("deal", "list", "-f", "json"),
+     "deal 2: amount_minor 12.5 is not a whole number of cents"),
+    ("UPDATE deals SET amount_minor = '12.5' WHERE id = 2", ("export", "deals"),
+     "deal 2: amount_minor 12.5 is not a whole number of cents"),
+    ("UPDATE companies SET tags = '{bad' WHERE id = 1", ("company", "list", "-f", "json"),
+     "company 1: tags '{bad' is not a JSON array"),
+    ("UPDATE deals SET tags = 'notjson' WHERE id = 1", ("deal", "show", "1"),
+     "deal 1: tags 'notjson' is not a JSON array"),
+])
+def test_a_value_no_command_can_read_is_said_not_a_traceback(cli: Run, crm: Run, db: Path, sql: str,
+                                                             args: tuple[str, ...], said: str) -> None:
+    """Values written around salescli (in sqlite3, by another program) that db check lists: list, show and export
+    stopped on them with a traceback and exit 1 (a cron job mailed 40 lines); now one line, exit 5."""
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(sql)
+    conn.close()
+    before = digest(db)
+    res = cli(*args)
+    assert res.exit_code == 5
+    assert res.stderr == (f"Error: database {db} holds a value salescli cannot read: {said}; nothing changed\n"
+                          "Hint: run `salescli db check` for the list; fix them in sqlite3, or restore a backup\n")
+    assert digest(db) == before
+
+
+def test_a_bug_is_not_blamed_on_the_database(cli: Run, crm: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every stored value readable, a ValueError is salescli's own: it stays a traceback (exit 1)."""
+    import salescli.services.crm as crm_service
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(crm_service, "company_view", broken)
+    with pytest.raises(ValueError, match="a bug"):  # (in-process, a traceback is the exception itself)
+        cli("company", "show", "1")

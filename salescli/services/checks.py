@@ -82,3 +82,21 @@ def check_database(repo: Repository) -> tuple[list[dict[str, Any]], list[str]]:
 
 ENTITY_OF_TABLE = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity",
                    "stages": "stage", "pipelines": "pipeline", "targets": "target", "users": "user"}
+
+
+# the checks of values a command cannot read (written around salescli): what a command that failed on a value
+# of the wrong type looks for before it is taken for a bug
+UNREADABLE = ("not a whole number", "malformed JSON", "not a date", "unknown value")
+
+
+def unreadable_values(repo: Repository) -> tuple[int, dict[str, Any]] | None:
+    """(how many, the first) of the stored values no command can read — a text where a number belongs, tags
+    that are no JSON — or None when there are none."""
+    from salescli.models import CONTACT_STATUSES
+    from salescli.services.pipeline import FORECAST_CATEGORIES, REQUIRED_FIELDS
+
+    found: list[dict[str, Any]] = []
+    for name, sql, _ in repo.check_queries(REQUIRED_FIELDS, FORECAST_CATEGORIES, CONTACT_STATUSES):
+        if name in UNREADABLE:
+            found += repo.run_check(sql)
+    return (len(found), found[0]) if found else None
