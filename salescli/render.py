@@ -762,7 +762,7 @@ def render_record(
 ) -> None:
     """One record as key/value pairs, followed by its sections (history, timeline...).
 
-    In json a section replaces a field of the same name (`contacts`: the list, not the count).
+    In json a section is a list under its name (beside `contact_count`, `company show` gives `contacts`).
     """
     sections = sections or {}
     with destination(output) as fh:

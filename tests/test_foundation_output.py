@@ -33,17 +33,17 @@ def crm(ok: Run) -> Run:
 COMPANY_JSON = (
     '[\n'
     '  {"id": 1, "name": "Acme Corp", "domain": "acme.io", "industry": "Software", "segment": "saas",'
-    ' "territory": null, "owner": "dana", "tags": ["key-account", "eu"], "contacts": 1, "open_deals": 0,'
+    ' "territory": null, "owner": "dana", "tags": ["key-account", "eu"], "contact_count": 1, "open_deals": 0,'
     ' "notes": "first customer", "external_id": null, "extra": null, "created_at": "2026-11-26T00:00:00",'
     ' "updated_at": "2026-11-26T00:00:00", "last_activity_at": null},\n'
     '  {"id": 2, "name": "Globex", "domain": "globex.com", "industry": null, "segment": "enterprise",'
-    ' "territory": null, "owner": "lee", "tags": [], "contacts": 0, "open_deals": 0, "notes": null,'
+    ' "territory": null, "owner": "lee", "tags": [], "contact_count": 0, "open_deals": 0, "notes": null,'
     ' "external_id": null, "extra": null, "created_at": "2026-11-26T00:00:00",'
     ' "updated_at": "2026-11-26T00:00:00", "last_activity_at": null}\n'
     ']\n'
 )
 COMPANY_CSV = (
-    "id,name,domain,industry,segment,territory,owner,tags,contacts,open_deals,notes,external_id,extra,"
+    "id,name,domain,industry,segment,territory,owner,tags,contact_count,open_deals,notes,external_id,extra,"
     "created_at,updated_at,last_activity_at\n"
     '1,Acme Corp,acme.io,Software,saas,,dana,"key-account, eu",1,0,first customer,,,'
     "2026-11-26T00:00:00,2026-11-26T00:00:00,\n"
@@ -94,14 +94,14 @@ def test_show_json_csv_markdown_exact(crm: Run) -> None:
         ' "deals": [], "timeline": []}\n'
     )
     assert crm("company", "show", "2", "-f", "csv").stdout == (
-        "id,name,domain,industry,segment,territory,owner,tags,notes,contacts,open_deals,external_id,extra,"
+        "id,name,domain,industry,segment,territory,owner,tags,notes,contact_count,open_deals,external_id,extra,"
         "created_at,updated_at,last_activity_at\n"
         "2,Globex,globex.com,,enterprise,,lee,,,0,0,,,2026-11-26T00:00:00,2026-11-26T00:00:00,\n"
     )
     assert crm("company", "show", "1", "-f", "markdown").stdout == (
         "## Company 1\n\n| field | value |\n|---|---|\n| id | 1 |\n| name | Acme Corp |\n| domain | acme.io |\n"
         "| industry | Software |\n| segment | saas |\n| territory |  |\n| owner | dana |\n"
-        "| tags | key-account, eu |\n| notes | first customer |\n| contacts | 1 |\n| open_deals | 0 |\n"
+        "| tags | key-account, eu |\n| notes | first customer |\n| contact_count | 1 |\n| open_deals | 0 |\n"
         "| external_id |  |\n"
         "| extra |  |\n| created_at | 2026-11-26 |\n| updated_at | 2026-11-26 |\n"
         "| last_activity_at |  |\n\n### contacts\n\n| id | name | email | title | status |\n|---|---|---|---|---|\n"
@@ -555,3 +555,12 @@ def test_piped_tables_fit_an_explicit_columns(db: Path) -> None:
         assert max(len(line) for line in narrow) == width and len(narrow) > 5
         assert "pricing sent to the whole buying" in " ".join(line.strip() for line in narrow)
         assert max(len(line) for line in run("deal", "list", columns=width)) <= width
+
+
+def test_a_count_has_one_name_in_list_and_show(crm: Run) -> None:
+    """company list gave "contacts": 1 (a count) and company show "contacts": [...] (the people): one key, two
+    types, for a script handling records from both."""
+    listed = json.loads(crm("company", "list", "-f", "json").stdout)[0]
+    shown = json.loads(crm("company", "show", "1", "-f", "json").stdout)
+    assert (listed["contact_count"], shown["contact_count"]) == (1, 1) and "contacts" not in listed
+    assert [c["name"] for c in shown["contacts"]] == ["Ana Silva"]

@@ -47,6 +47,11 @@ def test_add_a_pipeline_with_the_standard_stages_and_make_it_default(ok: Run) ->
         "Prospecting", "Qualification", "Needs Analysis", "Proposal", "Negotiation", "Won", "Lost"]
     data = json.loads(ok("pipeline", "list", "-f", "json").stdout)
     assert [(p["name"], p["default"]) for p in data] == [("New business", True), ("Default", False)]
+    # a count is a count in list and show alike; show adds the stages themselves (a list under "stages" was an
+    # int in list: a script handling both broke on `for s in p["stages"]`)
+    shown = json.loads(ok("pipeline", "show", "Default", "-f", "json").stdout)
+    assert (data[1]["stage_count"], shown["stage_count"], len(shown["stages"])) == (7, 7, 7)
+    assert "stages" not in data[1]
     ok("deal", "add", "X")
     deal = json.loads(ok("deal", "show", "1", "-f", "json").stdout)
     assert (deal["pipeline"], deal["stage"]) == ("New business", "Prospecting")

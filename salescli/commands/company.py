@@ -52,7 +52,7 @@ def list_columns() -> list[Any]:
         Column("territory", in_table=False),
         Column("owner", drop=4),
         Column("tags", drop=1),
-        Column("contacts", justify="right", drop=3),
+        Column("contact_count", "contacts", justify="right", drop=3),  # (show: the contacts themselves)
         Column("open_deals", "open deals", justify="right"),
         Column("notes", in_table=False),
         Column("external_id", in_table=False),

@@ -70,7 +70,7 @@ def list_(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -
         Column("id", justify="right"),
         Column("name"),
         Column("default", show=lambda v, r: "default" if v else ""),
-        Column("stages", justify="right"),
+        Column("stage_count", "stages", justify="right"),  # (show: the stages themselves)
         Column("open_deals", "open deals", justify="right"),
         Column("deals", justify="right"),
         Column("created_at", in_table=False),

@@ -106,7 +106,7 @@ class CrmStore(RepositoryBase):
         q = Query(
             "c.id, c.name, c.domain, c.industry, c.segment, c.territory, c.owner, c.tags, c.notes,"
             " c.created_at, c.updated_at, c.last_activity_at, c.external_id, c.extra,"
-            " (SELECT count(*) FROM contacts WHERE company_id = c.id) AS contacts,"
+            " (SELECT count(*) FROM contacts WHERE company_id = c.id) AS contact_count,"
             " (SELECT count(*) FROM deals WHERE company_id = c.id AND status = 'open') AS open_deals",
             "companies c",
             order_by=COMPANY_SORTS[sort],

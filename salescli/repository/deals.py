@@ -169,7 +169,7 @@ class DealStore(RepositoryBase):
 
     def pipelines(self) -> list[Row]:
         return self.all(
-            "SELECT p.id, p.name, p.is_default, p.created_at, count(s.id) AS stages,"
+            "SELECT p.id, p.name, p.is_default, p.created_at, count(s.id) AS stage_count,"
             f" coalesce(sum(CASE WHEN s.kind = 'open' THEN {self._STAGE_DEALS} END), 0) AS open_deals,"
             f" coalesce(sum({self._STAGE_DEALS}), 0) AS deals"
             " FROM pipelines p LEFT JOIN stages s ON s.pipeline_id = p.id"

@@ -366,7 +366,7 @@ def _decoded(row: Row) -> dict[str, Any]:
 
 
 COMPANY_VIEW = ("id", "name", "domain", "industry", "segment", "territory", "owner", "tags", "notes",
-                "contacts", "open_deals", "external_id", "extra", "created_at", "updated_at",
+                "contact_count", "open_deals", "external_id", "extra", "created_at", "updated_at",
                 "last_activity_at")
 CONTACT_VIEW = ("id", "name", "email", "phone", "title", "company_id", "company", "owner", "status",
                 "source", "tags", "notes", "external_id", "extra", "created_at", "updated_at",

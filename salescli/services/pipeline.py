@@ -664,7 +664,7 @@ def pipeline_view(pipeline: Row) -> dict[str, Any]:
         "id": pipeline["id"],
         "name": pipeline["name"],
         "default": bool(pipeline["is_default"]),
-        "stages": pipeline.get("stages"),
+        "stage_count": pipeline.get("stage_count"),
         "open_deals": pipeline.get("open_deals"),
         "deals": pipeline.get("deals"),
         "created_at": pipeline["created_at"],
