@@ -563,6 +563,7 @@ def test_a_damaged_database_is_not_backed_up_over_a_good_backup(cli: Run, ok: Ru
     assert res.exit_code == 5
     assert res.stderr.startswith(f"Error: database {db} is damaged, so its copy would be: no backup written"
                                  " (quick_check: ")
+    assert len(res.stderr.splitlines()) == 2
     assert good.read_bytes() == kept and sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
@@ -685,3 +686,17 @@ def test_every_option_taking_a_value_is_known_to_the_mover(cli: Run) -> None:
     assert taking - {"--db", "--user", "--today"} == set(VALUE_OPTIONS)
     # a flag here that takes a value in another command is listed, so the mover does not take the next word
     assert flags_taking_elsewhere == {k: v for k, v in FLAGS_OF.items() if k[0] == "task"}
+
+
+def test_quick_checks_lines_are_one_problem_a_line() -> None:
+    """quick_check gives several pages in one row ("*** in database main ***\nPage 601: …\nPage 602: …"): the
+    backup's error printed them all, three lines where RELIABILITY.md asks one."""
+    from salescli.repository.base import _quick_check
+
+    class Damaged:
+        def execute(self, sql: str) -> list[tuple[str]]:
+            return [("*** in database main ***\nPage 601: btreeInitPage() returns error code 11\n"
+                     "Page 602: btreeInitPage() returns error code 11",), ("CHECK constraint failed in deals",)]
+
+    assert _quick_check(Damaged()) == ["Page 601: btreeInitPage() returns error code 11",  # type: ignore[arg-type]
+                                       "Page 602: btreeInitPage() returns error code 11"]

@@ -57,7 +57,10 @@ def _quick_check(conn: sqlite3.Connection) -> list[str]:
         lines = [r[0] for r in conn.execute("PRAGMA quick_check(10000)")]
     except sqlite3.DatabaseError as exc:  # (a page it cannot even read)
         return [str(exc)]
-    return [line for line in lines if not line.startswith(ROW_PROBLEMS)] or ["ok"]
+    # (one row may hold several lines: "*** in database main ***\nPage 601: …\nPage 602: …")
+    found = [part for line in lines for part in str(line).splitlines()
+             if part.strip() and not part.startswith("*** in database")]
+    return [line for line in found if not line.startswith(ROW_PROBLEMS)] or ["ok"]
 
 
 def _backup_error(exc: BaseException, target: Path) -> DatabaseError:
@@ -441,8 +444,9 @@ class RepositoryBase:
             finally:
                 dest.close()
             if problems != ["ok"]:
+                more = f", and {len(problems) - 1} more" if len(problems) > 1 else ""
                 raise DatabaseCorrupt(f"database {self.path} is damaged, so its copy would be: no backup written"
-                                      f" (quick_check: {problems[0]})",
+                                      f" (quick_check: {problems[0]}{more})",
                                       hint="run `salescli db check`; keep your earlier backups")
             os.chmod(tmp, 0o600)
             if not replace and target.exists():  # (checked again at the link: another backup may be writing it)
