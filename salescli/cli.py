@@ -547,6 +547,21 @@ def _whole_writes(stream: Any) -> Any:
 
 
 def main() -> None:
+    try:
+        _main()
+    except (Interrupted, Terminated) as exc:  # before the command ran (Python still installing the handlers, Click
+        interrupted = isinstance(exc, Interrupted)  # reading the command line), or after it returned (its work may
+        print(f"Error: {_stopped('interrupted' if interrupted else 'terminated', AppContext.current)}",  # be saved:
+              file=sys.stderr)  # said so)
+        sys.exit(ExitStatus.INTERRUPTED if interrupted else ExitStatus.TERMINATED)
+    finally:  # all said and done: a signal now ends the process as it would any program (not a traceback from
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # Python's shutdown, with exit status 0)
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _main() -> None:
+    # (signal.signal runs Python code after the handler is in place: a SIGTERM landing there is main's)
     signal.signal(signal.SIGTERM, _on_sigterm)
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # (a background job of a script ignores it)
         signal.signal(signal.SIGINT, _on_sigint)
@@ -571,12 +586,3 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
-    except (Interrupted, Terminated) as exc:  # before the command ran (Click reading the command line), or after
-        interrupted = isinstance(exc, Interrupted)  # it returned (its work may be saved: said so)
-        print(f"Error: {_stopped('interrupted' if interrupted else 'terminated', AppContext.current)}",
-              file=sys.stderr)
-        sys.exit(ExitStatus.INTERRUPTED if interrupted else ExitStatus.TERMINATED)
-    finally:  # all said and done: a signal now ends the process as it would any program (not a traceback from
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # Python's shutdown, with exit status 0)
-        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-            signal.signal(signal.SIGINT, signal.SIG_DFL)

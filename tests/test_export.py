@@ -510,6 +510,9 @@ def test_an_id_and_created_at_that_several_records_share_find_no_record(ok: Run,
     ok("import", "companies", str(write(tmp_path, "six.csv", "name\nCo1\nCo2\nCo3\nCo4\nCo5\nCo6\n")),
        database=other, today=None)
     ok("export", "companies", "-o", str(tmp_path / "a.csv"), database=other)
+    import time
+
+    time.sleep(1 - time.time() % 1 + 0.01)  # (X made in the second the other's companies were: X would be Co1)
     ok("company", "add", "X", today=None)
     ok("company", "add", "Y", today=None)
     ok("import", "companies", str(tmp_path / "a.csv"), today=None)
@@ -576,3 +579,61 @@ def test_a_renamed_record_of_a_bulk_import_is_new_and_said_with_by_id(ok: Run, t
             " file with --by-id)") in res.stderr.splitlines()
     assert "1 created, 0 updated, 2 unchanged" in res.stderr
     assert "0 created, 1 updated, 2 unchanged" in ok("import", "companies", str(path), "--by-id", today=None).stderr
+
+
+def test_an_export_read_back_keeps_links_to_records_of_one_name(ok: Run, tmp_path: Path, db: Path) -> None:
+    """A fuzzer's finds: this database's own export, unedited, read back moved an activity to another deal of its
+    title (the one at the activity's company) and a deal to another contact of the name (the one at the deal's
+    company): "1 updated" on an unchanged file, and in a new database the links were wrong from the start."""
+    ok("deal", "add", "Renewal", today=None)
+    ok("contact", "add", "Ana", "--email", "ana@hooli.xyz", "--company", "Hooli", today=None)
+    ok("deal", "add", "Renewal", "--company", "Hooli", today=None)
+    ok("activity", "log", "call", "Kickoff", "--deal", "1", "--contact", "ana@hooli.xyz", today=None)
+    ok("company", "add", "Initech", today=None)
+    ok("contact", "add", "Bob Li", "--company", "Acme", today=None)
+    ok("deal", "add", "Pilot", "--company", "Initech", "--contact", "Bob Li", today=None)
+    ok("contact", "add", "Bob Li", "--company", "Initech", today=None)
+    files = {e: tmp_path / f"{e}.csv" for e in ("companies", "contacts", "deals", "activities")}
+    for entity, path in files.items():
+        ok("export", entity, "-o", str(path))
+    before = digest(db)
+    for entity in ("deals", "activities"):
+        assert ", 0 updated, " in ok("import", entity, str(files[entity]), today=None).stderr
+    assert digest(db) == before
+    other = tmp_path / "new.db"
+    for entity, path in files.items():
+        ok("import", entity, str(path), database=other)
+    for entity, path in files.items():
+        assert ok("export", entity, database=other).stdout == path.read_text(encoding="utf-8"), entity
+
+
+def test_an_activities_export_read_back_adds_no_link_it_did_not_have(ok: Run, tmp_path: Path, db: Path) -> None:
+    """An activity logged for a contact before the contact had a company, or for a deal before the deal had a
+    contact: read back from the export it was given that company or contact (another CRM's row linked to a
+    deal is given them; salescli's own export says every link, an empty cell being none)."""
+    ok("contact", "add", "Fay", "--email", "fay@wu.io")
+    ok("activity", "log", "call", "Intro", "--contact", "fay@wu.io")
+    ok("contact", "edit", "fay@wu.io", "--company", "Hooli")
+    ok("deal", "add", "Pilot")
+    ok("activity", "log", "call", "Kickoff", "--deal", "1")
+    ok("contact", "add", "Gus", "--email", "gus@wu.io")
+    ok("deal", "edit", "1", "--contact", "gus@wu.io")
+    files = {e: tmp_path / f"{e}.csv" for e in ("companies", "contacts", "deals", "activities")}
+    for entity, path in files.items():
+        ok("export", entity, "-o", str(path))
+    before = digest(db)
+    assert "0 created, 0 updated, 2 unchanged" in ok("import", "activities", str(files["activities"])).stderr
+    assert digest(db) == before
+    other = tmp_path / "new.db"
+    for entity, path in files.items():
+        ok("import", entity, str(path), database=other)
+    assert ok("export", "activities", database=other).stdout == files["activities"].read_text(encoding="utf-8")
+
+
+def test_a_won_deal_given_a_contact_by_an_import_makes_them_a_customer(ok: Run, tmp_path: Path) -> None:
+    """`deal edit --contact` on a won deal makes the contact a customer, and so does importing a won deal with its
+    contact; a file giving an already won deal its contact left them a lead."""
+    ok("import", "deals", str(write(tmp_path, "w0.csv", "title,stage,close_date\nExp,Won,2026-04-22\n")))
+    given = write(tmp_path, "w.csv", "title,contact,stage,close_date\nExp,cy@ng.io,Won,2026-04-22\n")
+    ok("import", "deals", str(given))
+    assert json.loads(ok("contact", "show", "cy@ng.io", "-f", "json").stdout)["status"] == "customer"

@@ -101,7 +101,7 @@ def test_show_json_csv_markdown_exact(crm: Run) -> None:
     assert crm("company", "show", "1", "-f", "markdown").stdout == (
         "## Company 1\n\n| field | value |\n|---|---|\n| id | 1 |\n| name | Acme Corp |\n| domain | acme.io |\n"
         "| industry | Software |\n| segment | saas |\n| territory |  |\n| owner | dana |\n"
-        "| tags | key-account, eu |\n| notes | first customer |\n| contact_count | 1 |\n| open_deals | 0 |\n"
+        "| tags | key-account, eu |\n| notes | first customer |\n| contacts | 1 |\n| open_deals | 0 |\n"
         "| external_id |  |\n"
         "| extra |  |\n| created_at | 2026-11-26 |\n| updated_at | 2026-11-26 |\n"
         "| last_activity_at |  |\n\n### contacts\n\n| id | name | email | title | status |\n|---|---|---|---|---|\n"

@@ -37,7 +37,9 @@ def test_set_prints_the_id_and_replaces_the_same_target(ok: Run) -> None:
                      "actual": D("0.00"), "attainment": D("0.0000"), "missing_rates": []}]
     history = json.loads(ok("history", "target", "1", "-f", "json").stdout)
     assert [h["action"] for h in history] == ["create", "update"]
-    assert history[1]["before"] == {"value": 5000000} and history[1]["after"] == {"value": 6000000}
+    # (money as a decimal beside its currency, as target list gives it; stored in minor units)
+    assert history[1]["before"] == {"value": 50000, "currency": "USD"}
+    assert history[1]["after"] == {"value": 60000, "currency": "USD"}
 
 
 def test_team_targets_and_count_metrics(ok: Run) -> None:

@@ -160,7 +160,7 @@ def show(
     chosen = pick_format(fmt, output)
     record, sections = company_story(repo, ref)
     render_record(company_view(record), fmt=chosen, output=output, title=f"Company {record['id']}",
-                  sections=sections)
+                  sections=sections, labels={"contact_count": "contacts"})  # (to read: the count; json: both)
 
 
 @app.command("edit")

@@ -106,6 +106,7 @@ def show(
         render_rows(stages, stage_columns(), fmt=chosen, output=output, table_limit=None)
         return
     render_record(pipeline_view(listed), fmt=chosen, output=output, title=f"Pipeline {row['name']}",
+                  labels={"stage_count": "stages"},
                   sections={"stages": (stage_columns(), stages)})
 
 

@@ -978,6 +978,9 @@ class Planner:
         self.resolved_contacts: dict[tuple[Any, ...], int] = {}  # (external id, reference, company) -> id
         self.from_json = False  # the file is JSON (set by the import): its numbers were written as numbers
         self.row_export_id: str | None = None  # the row being planned: its id in salescli's own export
+        # ... the links of the record it updates (its export's company_id, contact_id, deal_id naming those is
+        # this database's export read back: those ids are this database's), see hinted
+        self.row_links: dict[str, int | None] = {}
         self.shared_created: set[str] | None = None  # created_at values of several records (see by_own_id)
         self.row_shared_id: int | None = None  # ... the record of the row's id, had its created_at been its own
         self.copy_note: tuple[str, str] | None = None  # ... and the note of rows made new records for it
@@ -1069,8 +1072,16 @@ class Planner:
         text = values.get(hint)
         if not (text and text.isascii() and text.isdigit() and int(text) in ids):
             return None
+        if self.row_links.get(hint) == int(text):  # the record the row updates links it: this database's export
+            return int(text)
         entity = {"_company_id": "company", "_contact_id": "contact", "_deal_id": "deal"}[hint]
         return int(text) if self.store.made_with_kept_ids(entity, int(text)) else None
+
+    def link_hints(self, current: Row) -> None:
+        """The row updates this record: its export's ids of the record's company, contact and deal are this
+        database's (hinted takes them among records of one name)."""
+        self.row_links = {"_company_id": current.get("company_id"), "_contact_id": current.get("contact_id"),
+                          "_deal_id": current.get("deal_id")}
 
     def made_for_export_id(self, record_id: int) -> None:
         """A record this file created, and the export id of its row (see by_export_id)."""
@@ -1099,6 +1110,7 @@ class Planner:
         # salescli's own export: the row's id there (two records of one name are two ids, not duplicates)
         self.row_export_id = values.pop("_export_id", None)
         self.row_shared_id = None
+        self.row_links = {}
         self.row_foreign = None
         company = values.get("company")
         if isinstance(company, str) and ";" in company and self.joined_companies:
@@ -1424,7 +1436,7 @@ class Planner:
 
     def contact_ref(self, values: Row, line: int, company_id: int | None) -> int | None:
         key = (values.get("contact_external_id"), values.get("contact") or values.get("contact_name"), company_id,
-               values.get("_contact_id"))
+               values.get("_contact_id"), self.row_links.get("_contact_id"))
         pid = self.resolved_contacts.get(key)
         if pid is None:
             self.renamed_contact = None
@@ -1467,15 +1479,16 @@ class Planner:
             name = values.get("contact_name") or _name_from_email(email)
             return self.create_contact(name, email, company_id, line, ext)
         ids = rel.contact_by_name.get(fold(ref), [])
+        # the one salescli's own export names by id among every one of the name (its company may be another)
+        hinted = self.hinted(values, "_contact_id", ids) if len(ids) > 1 else None
+        if hinted is not None:
+            return hinted
         if company_id is not None and not any(rel.contact_company.get(i) == company_id for i in ids):
             kept = rel.merged_into("contact", name_at=_name_at(ref, company_id))  # (merged away from there since)
             if kept is not None:
                 return kept
         if len(ids) > 1 and company_id is not None:
             ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
-        hinted = self.hinted(values, "_contact_id", ids) if len(ids) > 1 else None
-        if hinted is not None:
-            return hinted
         if len(ids) > 1:
             err = rel.ambiguous("contact", ref, ids, self.col(field))
             err.line = line
@@ -1523,7 +1536,7 @@ class Planner:
         else a new one there; two of that name there leave the record without a contact (not refused). The
         one salescli's own export names by id (see hinted) among them, else among all of that name."""
         ids = self._name_only_matches(name, company_id)
-        hinted = self.hinted(values, "_contact_id", ids or self.relations.contact_by_name.get(fold(name), []))
+        hinted = self.hinted(values, "_contact_id", self.relations.contact_by_name.get(fold(name), []))
         if hinted is not None:
             return hinted
         if len(ids) == 1:
@@ -1541,7 +1554,8 @@ class Planner:
     def probe_contact(self, values: Row, line: int, company_id: int | None) -> None:
         """Raise the errors contact_ref would, without creating anything (before a row writes)."""
         ref, field = _contact_text(values)
-        if (values.get("contact_external_id"), ref, company_id, values.get("_contact_id")) in self.resolved_contacts:
+        if (values.get("contact_external_id"), ref, company_id, values.get("_contact_id"),
+                self.row_links.get("_contact_id")) in self.resolved_contacts:
             return
         rel = self.relations
         ext = values.get("contact_external_id")
@@ -1561,13 +1575,13 @@ class Planner:
             known = email in rel.contact_by_email
         else:
             ids = rel.contact_by_name.get(fold(ref), [])
+            if len(ids) > 1 and self.hinted(values, "_contact_id", ids) is not None:
+                return
             if company_id is not None and not any(rel.contact_company.get(i) == company_id for i in ids) and \
                     rel.merged_into("contact", name_at=_name_at(ref, company_id)) is not None:
                 return  # (merged away from the row's company since: the one kept, as contact_ref finds)
             if len(ids) > 1 and company_id is not None:
                 ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
-            if len(ids) > 1 and self.hinted(values, "_contact_id", ids) is not None:
-                return
             if len(ids) > 1:
                 err = rel.ambiguous("contact", ref, ids, self.col(field))
                 err.line = line
@@ -2373,12 +2387,14 @@ class DealPlanner(Planner):
         if key in self.pending:
             raise RowError(None, None, f"duplicates line {self.pending[key]} ({self._how(values)});"
                            " fix one of the two lines", line)
+        if match is not None:  # (before the contact is looked for: see hinted)
+            current = known if known is not None and known["id"] == match else self.writer.current("deals", match)
+            self.link_hints(current)
         self.probe_contact(values, line, company_id)
         tags = _json_tags(get("tags")) if "tags" in values else "[]"
 
         if match is not None:
             self.existing(match, line, self._how(values))
-            current = known if known is not None and known["id"] == match else self.writer.current("deals", match)
             if not any(k in values for k in ("stage", "pipeline", "status")):
                 # a file without stage columns (a partial export: ids and amounts) leaves the stage as it is,
                 # not the default stage a new deal would start in
@@ -2451,8 +2467,9 @@ class DealPlanner(Planner):
                 self.tally.notes[HISTORY_KEPT] += 1  # history only grows by stage changes: the cell is not applied
             outcome = self._update_deal(current, fields, values, stage, redated)
             buyer = fields.get("contact_id", current.get("contact_id"))
-            if outcome == "updated" and stage.kind == "won" and current["status"] != "won" and buyer is not None:
-                self.won_contacts.add(buyer)  # won by this import
+            if outcome == "updated" and stage.kind == "won" and buyer is not None and (
+                    current["status"] != "won" or buyer != current.get("contact_id")):
+                self.won_contacts.add(buyer)  # won by this import, or a won deal's contact given by it
             return outcome
 
         if cell is not None and history is None:
@@ -2868,13 +2885,14 @@ class ActivityPlanner(Planner):
                      None)
         names = self.relations.company_names
         at_company = False
+        # the one salescli's own export names by id, among every deal of the title (its company may be another)
+        hinted = self.hinted(values, "_deal_id", [r["id"] for r in rows]) if len(rows) > 1 else None
+        if hinted is not None:
+            rows = [r for r in rows if r["id"] == hinted]
         if company_id is not None and len(rows) > 1:  # two "Renewal" deals: the one at the row's company
             at = [r for r in rows if r["company_id"] == company_id]
             rows, at_company = at or rows, bool(at)
         contact = values.get("contact")
-        hinted = self.hinted(values, "_deal_id", [r["id"] for r in rows]) if len(rows) > 1 else None
-        if hinted is not None:
-            rows = [r for r in rows if r["id"] == hinted]
         if len(rows) > 1 and contact:  # ... or the one with the row's contact
             key = _email_key(contact) if "@" in contact else None
             pid = self.relations.contact_by_email.get(key) if key is not None else None
@@ -2974,11 +2992,17 @@ class ActivityPlanner(Planner):
                 and status not in DONE_WORDS and status not in NOT_DONE_WORDS:
             raise RowError(self.col("status"), status, "is not a task status (done/completed, or open/"
                            "not started)", line)
+        own = self.by_own_id(line, values)  # (this database's export read back: the activity it was)
+        if own is not None:
+            self.link_hints(self.writer.current("activities", own))
         # every check before anything is created: a rejected row (an unknown deal) leaves no company behind
         new_company = self._company_is_new(values)
         company_id = None if new_company else self.company_ref(values, line, create=False)
         deal_id, deal_company, deal_contact = self._deal(values, line, company_id)
-        if company_id is None:
+        # salescli's own export says every link: an empty company or contact cell is none (another CRM's row
+        # linked to a deal is given the deal's company and contact, as `activity log --deal` links them)
+        exported = self.mapping.export_id is not None
+        if company_id is None and not exported:
             company_id = deal_company
         self.probe_contact(values, line, company_id)
         if new_company:
@@ -2986,9 +3010,9 @@ class ActivityPlanner(Planner):
         contact_id = self.contact_ref(values, line, company_id)
         named_contact = contact_id is not None or any(values.get(k) for k in ("contact", "contact_name",
                                                                                 "contact_external_id"))
-        if contact_id is None and not named_contact and company_id in (None, deal_company):
+        if contact_id is None and not named_contact and company_id in (None, deal_company) and not exported:
             contact_id = deal_contact  # with the deal's contact, as `activity log --deal` links it
-        if company_id is None and contact_id is not None:
+        if company_id is None and contact_id is not None and not exported:
             company_id = rel.contact_company.get(contact_id)
         done_at = values.get("done_at")
         done_today = False  # (a done task the file gives no date: done on the import day, which a re-import keeps)
@@ -3024,7 +3048,7 @@ class ActivityPlanner(Planner):
         if done_at is not None:
             fields["done_at"] = done_at
         ext = values.get("external_id")
-        match = self.by_own_id(line, values)
+        match = own
         how = ""
         if match is not None:
             how = f"id {match}"
