@@ -584,7 +584,8 @@ def test_a_renamed_record_of_a_bulk_import_is_new_and_said_with_by_id(ok: Run, t
 def test_an_export_read_back_keeps_links_to_records_of_one_name(ok: Run, tmp_path: Path, db: Path) -> None:
     """A fuzzer's finds: this database's own export, unedited, read back moved an activity to another deal of its
     title (the one at the activity's company) and a deal to another contact of the name (the one at the deal's
-    company): "1 updated" on an unchanged file, and in a new database the links were wrong from the start."""
+    company): "1 updated" on an unchanged file. (Read into a new database, the namesake at the row's company is
+    still taken: another database's export names other records by the same ids, and nothing tells the two apart.)"""
     ok("deal", "add", "Renewal", today=None)
     ok("contact", "add", "Ana", "--email", "ana@hooli.xyz", "--company", "Hooli", today=None)
     ok("deal", "add", "Renewal", "--company", "Hooli", today=None)
@@ -600,11 +601,32 @@ def test_an_export_read_back_keeps_links_to_records_of_one_name(ok: Run, tmp_pat
     for entity in ("deals", "activities"):
         assert ", 0 updated, " in ok("import", entity, str(files[entity]), today=None).stderr
     assert digest(db) == before
-    other = tmp_path / "new.db"
-    for entity, path in files.items():
-        ok("import", entity, str(path), database=other)
-    for entity, path in files.items():
-        assert ok("export", entity, database=other).stdout == path.read_text(encoding="utf-8"), entity
+
+
+def test_another_databases_export_links_the_namesake_at_the_rows_company(ok: Run, tmp_path: Path) -> None:
+    """A regression sweep's find: with ids kept from one export here, another database's export (other records
+    under the same numbers) linked a deal to the contact its number names here, at another company."""
+    for args in (("company", "add", "Acme"), ("company", "add", "Beta"), ("contact", "add", "Ana Silva", "--company",
+                 "Acme"), ("contact", "add", "Ana Silva", "--company", "Beta"), ("deal", "add", "Renewal", "--company",
+                 "Acme"), ("deal", "add", "Renewal", "--company", "Beta")):
+        ok(*args, database=tmp_path / "a.db")
+    for entity in ("companies", "contacts", "deals"):
+        ok("export", entity, "-o", str(tmp_path / f"{entity}.csv"), database=tmp_path / "a.db")
+        ok("import", entity, str(tmp_path / f"{entity}.csv"))
+    other = tmp_path / "other.db"
+    for args in (("company", "add", "Beta"), ("contact", "add", "Ana Silva", "--company", "Beta"),
+                 ("deal", "add", "Renewal", "--company", "Beta"), ("deal", "add", "Beta deal", "--company", "Beta",
+                                                                   "--contact", "1"),
+                 ("activity", "log", "call", "Renewal call", "--deal", "1")):
+        ok(*args, database=other)
+    for entity in ("deals", "activities"):
+        ok("export", entity, "-o", str(tmp_path / f"o_{entity}.csv"), database=other)
+        ok("import", entity, str(tmp_path / f"o_{entity}.csv"))
+    deal = json.loads(ok("deal", "show", "Beta deal", "-f", "json").stdout)
+    assert (deal["contact_id"], deal["company"]) == (2, "Beta")
+    calls = json.loads(ok("export", "activities", "-f", "json").stdout)
+    call = next(a for a in calls if a["subject"] == "Renewal call")
+    assert (call["deal_id"], call["company"]) == (2, "Beta")
 
 
 def test_an_activities_export_read_back_adds_no_link_it_did_not_have(ok: Run, tmp_path: Path, db: Path) -> None:
@@ -637,3 +659,16 @@ def test_a_won_deal_given_a_contact_by_an_import_makes_them_a_customer(ok: Run, 
     given = write(tmp_path, "w.csv", "title,contact,stage,close_date\nExp,cy@ng.io,Won,2026-04-22\n")
     ok("import", "deals", str(given))
     assert json.loads(ok("contact", "show", "cy@ng.io", "-f", "json").stdout)["status"] == "customer"
+
+
+def test_an_activities_file_of_export_headers_without_link_columns_takes_the_deals_links(ok: Run,
+                                                                                        tmp_path: Path) -> None:
+    """An own export's empty company or contact cell is none; a file with salescli's id/external_id/created_at
+    headers and no such columns says nothing of them: the deal's company and contact, as for any file."""
+    ok("contact", "add", "Ana", "--email", "ana@acme.io", "--company", "Acme")
+    ok("deal", "add", "Renewal", "--company", "Acme", "--contact", "ana@acme.io")
+    path = write(tmp_path, "a.csv", "id,external_id,kind,subject,deal,occurred_at,created_at\n"
+                                    "900,X1,call,Sheet call,Renewal,2026-11-20,2026-11-20T10:00:00\n")
+    ok("import", "activities", str(path))
+    call = json.loads(ok("export", "activities", "-f", "json").stdout)[0]
+    assert (call["deal"], call["company"], call["contact_email"]) == ("Renewal", "Acme", "ana@acme.io")

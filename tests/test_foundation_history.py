@@ -268,3 +268,21 @@ def test_history_json_gives_money_as_a_decimal_beside_its_currency(deal_story: R
     assert target["entity"] == "target" and target["after"]["value"] == 40000 and target["after"]["currency"] == "USD"
     # a table still reads it as money in words
     assert "amount: 12,000.00 USD → 5,000 JPY" in deal_story("history", "deal", "1").stdout
+
+
+def test_history_money_is_in_the_currency_of_its_day(deal_story: Run) -> None:
+    """A sweep's find: an amount change was given the deal's currency of now (JPY after a later currency change,
+    100 times the money) and a removed deal's none."""
+    deal_story("deal", "edit", "1", "--amount", "13k", today="2026-03-13")
+    deal_story("deal", "edit", "1", "--currency", "JPY", today="2026-03-14")
+    rows = json.loads(deal_story("history", "deal", "1", "-f", "json").stdout)
+    bump = next(r for r in rows if r["after"].get("amount_minor") == 1300000)
+    assert (bump["before"], bump["after"]) == ({"amount": 12000, "currency": "USD", "amount_minor": 1200000},
+                                               {"amount": 13000, "currency": "USD", "amount_minor": 1300000})
+    assert "amount: 12,000.00 USD → 13,000.00 USD" in deal_story("history", "deal", "1").stdout
+    deal_story("deal", "add", "Yen deal", "--amount", "¥50,000", today="2026-03-14")
+    deal_story("deal", "edit", "2", "--amount", "60000", today="2026-03-14")
+    deal_story("deal", "rm", "2", "--yes", today="2026-03-14")
+    edit = next(r for r in json.loads(deal_story("history", "deal", "2", "-f", "json").stdout)
+                if r["action"] == "update")
+    assert edit["after"] == {"amount": 60000, "currency": "JPY", "amount_minor": 60000}

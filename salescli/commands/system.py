@@ -325,13 +325,13 @@ class _Namer:
         label = before.get(column) if isinstance(before, dict) else None
         return f"{label} (#{row_id}, {how})" if label else f"#{row_id} ({how})"
 
-    def _target_currency(self, target_id: int, change_id: int) -> str | None:
-        """A won amount target's currency when a change was made (the last change up to it that names one,
-        its creation included); counts have none."""
+    def _currency_then(self, entity: str, entity_id: int, change_id: int) -> str | None:
+        """A record's currency when a change was made: that of the last change up to it that names one, its
+        creation included (a deal's currency changed since, or a deal removed since); a count target has none."""
         return self.repo.scalar(  # type: ignore[no-any-return]
-            "SELECT json_extract(after, '$.currency') FROM changes WHERE entity = 'target' AND entity_id = ?"
+            "SELECT json_extract(after, '$.currency') FROM changes WHERE entity = ? AND entity_id = ?"
             " AND id <= ? AND json_extract(after, '$.currency') IS NOT NULL ORDER BY id DESC LIMIT 1",
-            (target_id, change_id))
+            (entity, entity_id, change_id))
 
     def fields(self, row: dict[str, Any], before: Any, after: Any) -> dict[str, tuple[str, Any, Any]]:
         """key -> (label, before, after) shown for the keys that are ids or minor units."""
@@ -366,15 +366,17 @@ class _Namer:
     def _target_currencies(self, row: dict[str, Any], before: dict[str, Any], after: dict[str, Any]
                            ) -> tuple[str | None, str | None]:
         """A won amount target's currency before and after a change (None for a count target)."""
-        now = after.get("currency") or before.get("currency") or self._target_currency(row["entity_id"], row["id"])
+        now = after.get("currency") or before.get("currency") or self._currency_then("target", row["entity_id"],
+                                                                                     row["id"])
         return (before.get("currency") or now), now
 
     def _amount_currencies(self, row: dict[str, Any], before: dict[str, Any], after: dict[str, Any]
                            ) -> tuple[str | None, str | None]:
         """The currencies of a change's amount_minor before and after (a deal's own when the change names none)."""
-        now = after.get("currency") or before.get("currency") or (
-            self.repo.scalar("SELECT currency FROM deals WHERE id = ?", (row["entity_id"],))
-            if row["entity"] == "deal" else None)
+        now = after.get("currency") or before.get("currency")
+        if now is None and row["entity"] == "deal":  # (as it stood then; else as it is: a log from before
+            now = self._currency_then("deal", row["entity_id"], row["id"]) or self.repo.scalar(  # currencies)
+                "SELECT currency FROM deals WHERE id = ?", (row["entity_id"],))
         return (before.get("currency") or now), now
 
     def money(self, row: dict[str, Any], before: Any, after: Any) -> tuple[Any, Any]:

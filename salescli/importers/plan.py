@@ -1077,6 +1077,17 @@ class Planner:
         entity = {"_company_id": "company", "_contact_id": "contact", "_deal_id": "deal"}[hint]
         return int(text) if self.store.made_with_kept_ids(entity, int(text)) else None
 
+    def linked_hint(self, values: Row, hint: str, ids: list[int]) -> int | None:
+        """The record the export's id names among several of one name, before the row's company narrows them
+        (a deal's contact may work at another company): only when the record the row updates links that very
+        id, the export being this database's. (Ids kept from an export are not enough: another database's
+        export names other records by the same numbers.)"""
+        text = values.get(hint)
+        if len(ids) > 1 and text and text.isascii() and text.isdigit() and int(text) in ids \
+                and self.row_links.get(hint) == int(text):
+            return int(text)
+        return None
+
     def link_hints(self, current: Row) -> None:
         """The row updates this record: its export's ids of the record's company, contact and deal are this
         database's (hinted takes them among records of one name)."""
@@ -1479,16 +1490,18 @@ class Planner:
             name = values.get("contact_name") or _name_from_email(email)
             return self.create_contact(name, email, company_id, line, ext)
         ids = rel.contact_by_name.get(fold(ref), [])
-        # the one salescli's own export names by id among every one of the name (its company may be another)
-        hinted = self.hinted(values, "_contact_id", ids) if len(ids) > 1 else None
-        if hinted is not None:
-            return hinted
+        linked = self.linked_hint(values, "_contact_id", ids)
+        if linked is not None:
+            return linked
         if company_id is not None and not any(rel.contact_company.get(i) == company_id for i in ids):
             kept = rel.merged_into("contact", name_at=_name_at(ref, company_id))  # (merged away from there since)
             if kept is not None:
                 return kept
         if len(ids) > 1 and company_id is not None:
             ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
+        hinted = self.hinted(values, "_contact_id", ids) if len(ids) > 1 else None
+        if hinted is not None:
+            return hinted
         if len(ids) > 1:
             err = rel.ambiguous("contact", ref, ids, self.col(field))
             err.line = line
@@ -1536,7 +1549,8 @@ class Planner:
         else a new one there; two of that name there leave the record without a contact (not refused). The
         one salescli's own export names by id (see hinted) among them, else among all of that name."""
         ids = self._name_only_matches(name, company_id)
-        hinted = self.hinted(values, "_contact_id", self.relations.contact_by_name.get(fold(name), []))
+        hinted = self.linked_hint(values, "_contact_id", self.relations.contact_by_name.get(fold(name), [])) \
+            or self.hinted(values, "_contact_id", ids or self.relations.contact_by_name.get(fold(name), []))
         if hinted is not None:
             return hinted
         if len(ids) == 1:
@@ -1575,13 +1589,15 @@ class Planner:
             known = email in rel.contact_by_email
         else:
             ids = rel.contact_by_name.get(fold(ref), [])
-            if len(ids) > 1 and self.hinted(values, "_contact_id", ids) is not None:
+            if self.linked_hint(values, "_contact_id", ids) is not None:
                 return
             if company_id is not None and not any(rel.contact_company.get(i) == company_id for i in ids) and \
                     rel.merged_into("contact", name_at=_name_at(ref, company_id)) is not None:
                 return  # (merged away from the row's company since: the one kept, as contact_ref finds)
             if len(ids) > 1 and company_id is not None:
                 ids = [i for i in ids if rel.contact_company.get(i) == company_id] or ids
+            if len(ids) > 1 and self.hinted(values, "_contact_id", ids) is not None:
+                return
             if len(ids) > 1:
                 err = rel.ambiguous("contact", ref, ids, self.col(field))
                 err.line = line
@@ -2885,14 +2901,16 @@ class ActivityPlanner(Planner):
                      None)
         names = self.relations.company_names
         at_company = False
-        # the one salescli's own export names by id, among every deal of the title (its company may be another)
-        hinted = self.hinted(values, "_deal_id", [r["id"] for r in rows]) if len(rows) > 1 else None
-        if hinted is not None:
-            rows = [r for r in rows if r["id"] == hinted]
+        linked = self.linked_hint(values, "_deal_id", [r["id"] for r in rows])
+        if linked is not None:  # (the activity's deal may be at another company than the activity)
+            rows = [r for r in rows if r["id"] == linked]
         if company_id is not None and len(rows) > 1:  # two "Renewal" deals: the one at the row's company
             at = [r for r in rows if r["company_id"] == company_id]
             rows, at_company = at or rows, bool(at)
         contact = values.get("contact")
+        hinted = self.hinted(values, "_deal_id", [r["id"] for r in rows]) if len(rows) > 1 else None
+        if hinted is not None:
+            rows = [r for r in rows if r["id"] == hinted]
         if len(rows) > 1 and contact:  # ... or the one with the row's contact
             key = _email_key(contact) if "@" in contact else None
             pid = self.relations.contact_by_email.get(key) if key is not None else None
@@ -3001,8 +3019,12 @@ class ActivityPlanner(Planner):
         deal_id, deal_company, deal_contact = self._deal(values, line, company_id)
         # salescli's own export says every link: an empty company or contact cell is none (another CRM's row
         # linked to a deal is given the deal's company and contact, as `activity log --deal` links them)
-        exported = self.mapping.export_id is not None
-        if company_id is None and not exported:
+        fields_given = self.mapping.fields
+        said_company = self.mapping.export_id is not None and any(
+            k in fields_given for k in ("company", "company_domain", "company_external_id"))
+        said_contact = self.mapping.export_id is not None and any(
+            k in fields_given for k in ("contact", "contact_name", "contact_external_id"))
+        if company_id is None and not said_company:
             company_id = deal_company
         self.probe_contact(values, line, company_id)
         if new_company:
@@ -3010,9 +3032,9 @@ class ActivityPlanner(Planner):
         contact_id = self.contact_ref(values, line, company_id)
         named_contact = contact_id is not None or any(values.get(k) for k in ("contact", "contact_name",
                                                                                 "contact_external_id"))
-        if contact_id is None and not named_contact and company_id in (None, deal_company) and not exported:
+        if contact_id is None and not named_contact and company_id in (None, deal_company) and not said_contact:
             contact_id = deal_contact  # with the deal's contact, as `activity log --deal` links it
-        if company_id is None and contact_id is not None and not exported:
+        if company_id is None and contact_id is not None and not said_company:
             company_id = rel.contact_company.get(contact_id)
         done_at = values.get("done_at")
         done_today = False  # (a done task the file gives no date: done on the import day, which a re-import keeps)
