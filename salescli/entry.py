@@ -22,6 +22,16 @@ def main() -> None:
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, _early)
     signal.signal(signal.SIGTERM, _early)
+    from salescli.cli import Interrupted, Terminated
     from salescli.cli import main as run
 
-    run()
+    try:
+        run()
+    except (Interrupted, Terminated) as exc:
+        # landed as run() restored the default handlers, the command done and its output whole: ended by the
+        # signal, as any program then (not a traceback, not an error line over finished work)
+        signum = signal.SIGINT if isinstance(exc, Interrupted) else signal.SIGTERM
+        signal.signal(signum, signal.SIG_DFL)
+        sys.stdout.flush()
+        os.kill(os.getpid(), signum)
+        os._exit(130 if signum == signal.SIGINT else 143)  # (were the signal blocked)

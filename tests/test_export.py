@@ -672,3 +672,51 @@ def test_an_activities_file_of_export_headers_without_link_columns_takes_the_dea
     ok("import", "activities", str(path))
     call = json.loads(ok("export", "activities", "-f", "json").stdout)[0]
     assert (call["deal"], call["company"], call["contact_email"]) == ("Renewal", "Acme", "ana@acme.io")
+
+
+def test_an_own_export_read_back_finds_its_records_before_their_names_links(ok: Run, tmp_path: Path,
+                                                                            db: Path) -> None:
+    """A second fuzzing round's finds, each this database's export read back unedited: two companies of one name
+    refused the contacts and deals files as ambiguous (the company was looked for before the row's record, whose
+    link says which); two deals of one title refused a task's row; a contact named without an e-mail, at another
+    company than the activity's, made a second contact and a second activity. (Created times are the records'
+    fingerprint: at a pinned midnight, or a second several records share, they tell nothing, and such rows are
+    refused or made anew, as the README says.)"""
+    ok("company", "add", "Globex")
+    ok("company", "add", "Globex")
+    ok("contact", "add", "Bob Li", "--company", "2")
+    ok("deal", "add", "Pilot", "--company", "2")
+    ok("deal", "add", "Twin")
+    ok("deal", "add", "Twin")
+    ok("task", "add", "Send contract", "--due", "+3d", "--deal", "3")
+    ok("contact", "add", "Fay Wu", "--company", "Umbrella")
+    ok("deal", "add", "Expansion", "--company", "1", "--contact", "Fay Wu")
+    ok("activity", "log", "meeting", "Intro", "--deal", "Expansion")
+    with sqlite3.connect(db) as conn:  # (each record made in a second of its own, as by hand)
+        for table in ("contacts", "deals", "activities"):
+            conn.execute(f"UPDATE {table} SET created_at = '2026-11-20T10:' || printf('%02d', id) || ':00'")
+    conn.close()
+    for entity in ("contacts", "deals", "activities"):
+        path = tmp_path / f"{entity}.csv"
+        ok("export", entity, "-o", str(path))
+        assert " 0 created, 0 updated, " in ok("import", entity, str(path)).stderr, entity
+        assert ok("export", entity).stdout == path.read_text(encoding="utf-8"), entity
+
+
+def test_an_older_deals_export_does_not_move_the_last_activity_back(ok: Run, tmp_path: Path) -> None:
+    ok("deal", "add", "Pilot", "--date", "2026-10-01")
+    ok("activity", "log", "call", "Intro", "--deal", "1", "--date", "2026-10-20")
+    ok("export", "deals", "-o", str(tmp_path / "old.csv"))
+    ok("activity", "log", "call", "Demo", "--deal", "1", "--date", "2026-11-20")
+    assert "0 updated, 1 unchanged" in ok("import", "deals", str(tmp_path / "old.csv")).stderr
+    assert json.loads(ok("deal", "show", "1", "-f", "json").stdout)["last_activity_at"] == "2026-11-20"
+
+
+def test_a_contact_set_back_to_lead_stays_so_through_a_round_trip(ok: Run, tmp_path: Path, db: Path) -> None:
+    """The contacts export says each contact's status: a won deal's contact set back to lead by hand was made a
+    customer again by the deals file read into a new database."""
+    ok("contact", "add", "Dee", "--email", "dee@roy.io")
+    ok("deal", "add", "Pilot", "--contact", "dee@roy.io", "--amount", "1k")
+    ok("deal", "won", "1")
+    ok("contact", "edit", "dee@roy.io", "--status", "lead")
+    roundtrip(ok, db, tmp_path / "new.db", tmp_path, ("companies", "contacts", "deals"), as_json=False)

@@ -1638,10 +1638,7 @@ class Planner:
 
     def update(self, table: str, current: Row, values: Row) -> str:
         """Write the given fields that differ (logged); 'updated' or 'unchanged'."""
-        changed = {k: v for k, v in values.items() if current.get(k) != v}
-        if "last_activity_at" in changed and current.get("last_activity_at") and (
-                str(changed["last_activity_at"] or "") < str(current["last_activity_at"])):
-            del changed["last_activity_at"]  # an older export does not move the last activity back
+        changed = _changed(current, values)
         if table == self.table:
             self.note_kept_values(current, values)
         if not changed:
@@ -1721,6 +1718,16 @@ def _name_from_email(email: str) -> str:
     local = email.split("@", 1)[0]
     parts = [p for p in re.split(r"[._\-+]+", local) if p]
     return " ".join(p.capitalize() for p in parts) or email
+
+
+def _changed(current: Row, values: Row) -> Row:
+    """The values that differ from the record's; an older export does not move its last activity back (the
+    activities logged since are newer than the file's day)."""
+    changed = {k: v for k, v in values.items() if current.get(k) != v}
+    if "last_activity_at" in changed and current.get("last_activity_at") and (
+            str(changed["last_activity_at"] or "") < str(current["last_activity_at"])):
+        del changed["last_activity_at"]
+    return changed
 
 
 def _json_tags(tags: list[str] | None) -> str:
@@ -1843,7 +1850,6 @@ class ContactPlanner(Planner):
         if status is not None and status not in CONTACT_STATUSES:
             raise RowError(self.col("status"), status, f"is not one of {', '.join(CONTACT_STATUSES)}"
                            " (map other values with a value map)", line)
-        company_id = self.company_ref(values, line, create=True)
         ext = values.get("external_id")
         match: int | None = self.by_own_id(line, values)
         how = ""
@@ -1853,7 +1859,11 @@ class ContactPlanner(Planner):
             match, how = rel.contact_by_ext[ext], f'external id "{ext}"'
         elif email and email in rel.contact_by_email:
             match, how = rel.contact_by_email[email], f"e-mail {email}"
-        elif not email or company_id is not None:
+        if match is not None and not self.writer.is_created("contacts", match):  # (before its company is looked
+            self.link_hints(self.writer.current("contacts", match))  # for: see hinted; one this file made is a
+            # duplicate line, said below)
+        company_id = self.company_ref(values, line, create=True)
+        if match is None and (not email or company_id is not None):
             # without a known e-mail: the same name at the same company, with no e-mail yet (a file that now has
             # it fills it in) and no other external id; a row without one also finds the one such contact whose
             # e-mail a later file gave (the first file imported again)
@@ -2375,7 +2385,14 @@ class DealPlanner(Planner):
 
         get = values.get
         ext = get("external_id")
-        company_key = (get("company_external_id"), get("company_domain"), get("company"), get("_company_id"))
+        match: int | None = self.by_own_id(line, values)
+        early = match if match is not None else self.found_ext.get(ext) if ext else None
+        if early is not None and not self.writer.is_created("deals", early):  # the deal the row updates, before
+            # its company is looked for (see hinted)
+            self.link_hints(known if known is not None and known["id"] == early else self.writer.current("deals",
+                                                                                                          early))
+        company_key = (get("company_external_id"), get("company_domain"), get("company"), get("_company_id"),
+                       self.row_links.get("_company_id"))
         company_id = self.company_cache.get(company_key)
         new_company = False
         if company_id is None:
@@ -2383,7 +2400,6 @@ class DealPlanner(Planner):
             company_id = None if new_company else self.company_ref(values, line, create=False)
             if company_id is not None:
                 self.company_cache[company_key] = company_id
-        match: int | None = self.by_own_id(line, values)
         if match is not None:
             key: tuple[Any, ...] = ("i", match)
         elif ext:
@@ -2403,9 +2419,9 @@ class DealPlanner(Planner):
         if key in self.pending:
             raise RowError(None, None, f"duplicates line {self.pending[key]} ({self._how(values)});"
                            " fix one of the two lines", line)
-        if match is not None:  # (before the contact is looked for: see hinted)
+        if match is not None and not self.writer.is_created("deals", match):  # (before the contact is looked for:
             current = known if known is not None and known["id"] == match else self.writer.current("deals", match)
-            self.link_hints(current)
+            self.link_hints(current)  # see hinted; one this file made is a duplicate line, said below)
         self.probe_contact(values, line, company_id)
         tags = _json_tags(get("tags")) if "tags" in values else "[]"
 
@@ -2483,7 +2499,7 @@ class DealPlanner(Planner):
                 self.tally.notes[HISTORY_KEPT] += 1  # history only grows by stage changes: the cell is not applied
             outcome = self._update_deal(current, fields, values, stage, redated)
             buyer = fields.get("contact_id", current.get("contact_id"))
-            if outcome == "updated" and stage.kind == "won" and buyer is not None and (
+            if outcome == "updated" and stage.kind == "won" and buyer is not None and self._status_unsaid(buyer) and (
                     current["status"] != "won" or buyer != current.get("contact_id")):
                 self.won_contacts.add(buyer)  # won by this import, or a won deal's contact given by it
             return outcome
@@ -2509,7 +2525,7 @@ class DealPlanner(Planner):
             entered,
             get("last_activity_at"),
         ), line)
-        if kind == "won" and contact_id is not None:
+        if kind == "won" and contact_id is not None and self._status_unsaid(contact_id):
             self.won_contacts.add(contact_id)
         if closed_today:
             self.tally.notes[self.closed_today_note] += 1
@@ -2708,6 +2724,11 @@ class DealPlanner(Planner):
             if churned:
                 self.tally.notes[CHURNED_KEPT] += churned
 
+    def _status_unsaid(self, contact_id: int) -> bool:
+        """Whether a won deal's contact becomes a customer (as `deal won` makes them): not one that was here before a
+        file of salescli's own export, whose contacts export says their status (set since by hand, perhaps)."""
+        return self.mapping.export_id is None or self.writer.is_created("contacts", contact_id)
+
     def _update_deal(self, current: Row, fields: Row, values: Row, stage: StageInfo, redated: str | None) -> str:
         """Write an existing deal's changed fields (redated: the new close day of a won/lost deal kept in its
         stage, from _new_close)."""
@@ -2739,7 +2760,7 @@ class DealPlanner(Planner):
                 for k in ("lost_reason", "lost_category"):
                     fields.setdefault(k, values.get(k))
         self.note_kept_values(current, fields)
-        changed = {k: v for k, v in fields.items() if current.get(k) != v}
+        changed = _changed(current, fields)
         if not changed:
             return "unchanged"
         if self.options.on_duplicate == "skip":
