@@ -720,3 +720,24 @@ def test_a_contact_set_back_to_lead_stays_so_through_a_round_trip(ok: Run, tmp_p
     ok("deal", "won", "1")
     ok("contact", "edit", "dee@roy.io", "--status", "lead")
     roundtrip(ok, db, tmp_path / "new.db", tmp_path, ("companies", "contacts", "deals"), as_json=False)
+
+
+def test_a_deal_an_edited_export_wins_makes_its_contact_a_customer(ok: Run, tmp_path: Path) -> None:
+    """A reviewer's find: the round trip's rule (a contacts export says the status) kept a contact a lead when the
+    edited export itself won the deal, or added a won row for them; `deal won` makes them a customer."""
+    ok("contact", "add", "Dee", "--email", "dee@roy.io")
+    ok("contact", "add", "Eve", "--email", "eve@roy.io")
+    ok("deal", "add", "Pilot", "--contact", "dee@roy.io", "--amount", "1k")
+    path = tmp_path / "d.csv"
+    ok("export", "deals", "-o", str(path))
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    rows[0]["stage"], rows[0]["status"] = "Won", "won"
+    rows.append({**{k: "" for k in rows[0]}, "title": "Second", "stage": "Won", "contact_email": "eve@roy.io",
+                 "amount": "500", "currency": "USD"})
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    ok("import", "deals", str(path))
+    for email in ("dee@roy.io", "eve@roy.io"):
+        assert json.loads(ok("contact", "show", email, "-f", "json").stdout)["status"] == "customer", email

@@ -981,6 +981,7 @@ class Planner:
         # ... the links of the record it updates (its export's company_id, contact_id, deal_id naming those is
         # this database's export read back: those ids are this database's), see hinted
         self.row_links: dict[str, int | None] = {}
+        self.row_record: tuple[tuple[str, int], Row] | None = None  # (see record)
         self.shared_created: set[str] | None = None  # created_at values of several records (see by_own_id)
         self.row_shared_id: int | None = None  # ... the record of the row's id, had its created_at been its own
         self.copy_note: tuple[str, str] | None = None  # ... and the note of rows made new records for it
@@ -1088,6 +1089,12 @@ class Planner:
             return int(text)
         return None
 
+    def record(self, table: str, rid: int) -> Row:
+        """The stored record a row matched, read once a row (link_hints may have read it first)."""
+        if self.row_record is None or self.row_record[0] != (table, rid):
+            self.row_record = ((table, rid), self.writer.current(table, rid))
+        return self.row_record[1]
+
     def link_hints(self, current: Row) -> None:
         """The row updates this record: its export's ids of the record's company, contact and deal are this
         database's (hinted takes them among records of one name)."""
@@ -1122,6 +1129,7 @@ class Planner:
         self.row_export_id = values.pop("_export_id", None)
         self.row_shared_id = None
         self.row_links = {}
+        self.row_record = None
         self.row_foreign = None
         company = values.get("company")
         if isinstance(company, str) and ";" in company and self.joined_companies:
@@ -1859,9 +1867,9 @@ class ContactPlanner(Planner):
             match, how = rel.contact_by_ext[ext], f'external id "{ext}"'
         elif email and email in rel.contact_by_email:
             match, how = rel.contact_by_email[email], f"e-mail {email}"
-        if match is not None and not self.writer.is_created("contacts", match):  # (before its company is looked
-            self.link_hints(self.writer.current("contacts", match))  # for: see hinted; one this file made is a
-            # duplicate line, said below)
+        if match is not None and self.mapping.export_refs and not self.writer.is_created("contacts", match):
+            self.link_hints(self.record("contacts", match))  # (before its company is looked for: see hinted; one
+            # this file made is a duplicate line, said below)
         company_id = self.company_ref(values, line, create=True)
         if match is None and (not email or company_id is not None):
             # without a known e-mail: the same name at the same company, with no e-mail yet (a file that now has
@@ -1895,7 +1903,7 @@ class ContactPlanner(Planner):
             fields["owner"] = self.owner(values)
         if match is not None:
             self.existing(match, line, how)
-            current = self.writer.current("contacts", match)
+            current = self.record("contacts", match)
             if extra:
                 fields["extra"] = self.merged_extra(current.get("extra"), extra)
             if email and email != current.get("email") and email in rel.contact_by_email:
@@ -2387,10 +2395,9 @@ class DealPlanner(Planner):
         ext = get("external_id")
         match: int | None = self.by_own_id(line, values)
         early = match if match is not None else self.found_ext.get(ext) if ext else None
-        if early is not None and not self.writer.is_created("deals", early):  # the deal the row updates, before
-            # its company is looked for (see hinted)
-            self.link_hints(known if known is not None and known["id"] == early else self.writer.current("deals",
-                                                                                                          early))
+        if early is not None and self.mapping.export_refs and not self.writer.is_created("deals", early):
+            # the deal the row updates, before its company is looked for (see hinted)
+            self.link_hints(known if known is not None and known["id"] == early else self.record("deals", early))
         company_key = (get("company_external_id"), get("company_domain"), get("company"), get("_company_id"),
                        self.row_links.get("_company_id"))
         company_id = self.company_cache.get(company_key)
@@ -2420,7 +2427,7 @@ class DealPlanner(Planner):
             raise RowError(None, None, f"duplicates line {self.pending[key]} ({self._how(values)});"
                            " fix one of the two lines", line)
         if match is not None and not self.writer.is_created("deals", match):  # (before the contact is looked for:
-            current = known if known is not None and known["id"] == match else self.writer.current("deals", match)
+            current = known if known is not None and known["id"] == match else self.record("deals", match)
             self.link_hints(current)  # see hinted; one this file made is a duplicate line, said below)
         self.probe_contact(values, line, company_id)
         tags = _json_tags(get("tags")) if "tags" in values else "[]"
@@ -2499,8 +2506,8 @@ class DealPlanner(Planner):
                 self.tally.notes[HISTORY_KEPT] += 1  # history only grows by stage changes: the cell is not applied
             outcome = self._update_deal(current, fields, values, stage, redated)
             buyer = fields.get("contact_id", current.get("contact_id"))
-            if outcome == "updated" and stage.kind == "won" and buyer is not None and self._status_unsaid(buyer) and (
-                    current["status"] != "won" or buyer != current.get("contact_id")):
+            if outcome == "updated" and stage.kind == "won" and buyer is not None and (current["status"] != "won" or (
+                    buyer != current.get("contact_id") and self._status_unsaid(buyer))):
                 self.won_contacts.add(buyer)  # won by this import, or a won deal's contact given by it
             return outcome
 
@@ -2725,9 +2732,11 @@ class DealPlanner(Planner):
                 self.tally.notes[CHURNED_KEPT] += churned
 
     def _status_unsaid(self, contact_id: int) -> bool:
-        """Whether a won deal's contact becomes a customer (as `deal won` makes them): not one that was here before a
-        file of salescli's own export, whose contacts export says their status (set since by hand, perhaps)."""
-        return self.mapping.export_id is None or self.writer.is_created("contacts", contact_id)
+        """Whether a won deal's contact becomes a customer (as `deal won` makes them): not when a row of salescli's
+        own export, won when exported, links one that was here before (the contacts export says their status, set
+        back by hand perhaps); a deal the file wins, or a row added to it, does."""
+        return self.mapping.export_id is None or self.row_export_id is None \
+            or self.writer.is_created("contacts", contact_id)
 
     def _update_deal(self, current: Row, fields: Row, values: Row, stage: StageInfo, redated: str | None) -> str:
         """Write an existing deal's changed fields (redated: the new close day of a won/lost deal kept in its
@@ -3033,7 +3042,7 @@ class ActivityPlanner(Planner):
                            "not started)", line)
         own = self.by_own_id(line, values)  # (this database's export read back: the activity it was)
         if own is not None:
-            self.link_hints(self.writer.current("activities", own))
+            self.link_hints(self.record("activities", own))
         # every check before anything is created: a rejected row (an unknown deal) leaves no company behind
         new_company = self._company_is_new(values)
         company_id = None if new_company else self.company_ref(values, line, create=False)
@@ -3128,7 +3137,7 @@ class ActivityPlanner(Planner):
                         break
         if match is not None:
             self.existing(match, line, how)
-            current = self.writer.current("activities", match)
+            current = self.record("activities", match)
             if planned and current.get("kind") == planned:
                 if self.planned_note is not None:  # (the planned call has happened since: an older file does not
                     self.tally.notes[self.planned_note] -= 1  # plan it again, nor say it does)
