@@ -164,7 +164,9 @@ def test_a_signal_while_salescli_starts_is_one_line_and_its_exit_code(crm: Sandb
         if out.code == 0:  # (a quick machine: done before the signal came; no traceback from Python's shutdown)
             assert "Traceback" not in out.stderr and "Total" in out.stdout, out
             continue
-        assert (out.code, out.stdout, out.stderr) == (143, "", "Error: terminated; nothing was saved\n"), (delay, out)
+        assert (out.code, out.stderr) == (143, "Error: terminated; nothing was saved\n"), (delay, out)
+        # (a read command: nothing to save; its table, if any, is whole — the signal came as it finished)
+        assert out.stdout == "" or "Total" in out.stdout, (delay, out)
         said.append(delay)
     assert said, "every signal came before salescli started"
 
