@@ -37,11 +37,9 @@ def bar_chart(title: str, bars: list[tuple[str, float]], *, kind: str = "money",
     lines = [title]
     if not bars:
         return title + "\n(nothing to chart)"
-    from rich.cells import cell_len
+    from salescli.render import cells_of, fit_cells, pad_cells
 
-    from salescli.render import fit_cells, pad_cells
-
-    label_width = min(max(cell_len(label) for label, _ in bars), 24)
+    label_width = min(max(cells_of(label) for label, _ in bars), 24)
     texts = [_value_text(v, kind) for _, v in bars]
     value_width = max(len(t) for t in texts)
     bar_width = max(width - label_width - value_width - 4, 10)

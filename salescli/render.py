@@ -410,22 +410,29 @@ def _no_tabs(cells: list[list[str]]) -> bool:
     return not any("\t" in text for row in cells for text in row)
 
 
-def pad_cells(text: str, width: int, right: bool = False) -> str:
-    """text filled with spaces to `width` terminal columns: str.ljust counts characters, and 日本 or 🚀 take
-    two columns each."""
+def cells_of(text: str) -> int:
+    """How many terminal columns text takes: 日本 or 🚀 two a letter (ASCII, the usual cell, without asking rich:
+    a piped table measures every cell)."""
+    if text.isascii() and text.isprintable():
+        return len(text)
     from rich.cells import cell_len
 
-    gap = " " * max(width - cell_len(text), 0)
+    return cell_len(text)
+
+
+def pad_cells(text: str, width: int, right: bool = False) -> str:
+    """text filled with spaces to `width` terminal columns (str.ljust counts characters)."""
+    gap = " " * max(width - cells_of(text), 0)
     return gap + text if right else text + gap
 
 
 def fit_cells(text: str, width: int) -> str:
     """text on one line in at most `width` terminal columns, cut with "…"."""
-    from rich.cells import cell_len, set_cell_size
-
     text = " ".join(str(text).split())
-    if cell_len(text) <= width:
+    if cells_of(text) <= width:
         return text
+    from rich.cells import set_cell_size
+
     return set_cell_size(text, max(width - 1, 0)).rstrip() + "…"
 
 

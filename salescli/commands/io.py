@@ -346,11 +346,9 @@ def _plan_text(report: ImportReport) -> str:
     if report.mapping is not None:
         lines += ["", "Mapping:"]
         rows = report.mapping.rows()
-        from rich.cells import cell_len
+        from salescli.render import cells_of, pad_cells
 
-        from salescli.render import pad_cells
-
-        width = max((cell_len(r["column"]) for r in rows), default=6)  # (a header in 日本語: two columns a letter)
+        width = max((cells_of(r["column"]) for r in rows), default=6)  # (a header in 日本語: two columns a letter)
         field_width = max((len(r["field"]) for r in rows), default=5)
         lines.append(f"  {'column'.ljust(width)}  {'field'.ljust(field_width)}  how")
         for r in rows:

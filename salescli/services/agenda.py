@@ -263,11 +263,9 @@ def _layout(rows: list[list[Cell]], width: int = WIDTH) -> list[str]:
         return []
     count = len(rows[0])
     caps = [rows[0][i][1] for i in range(count)]
-    from rich.cells import cell_len
+    from salescli.render import cells_of, fit_cells, pad_cells
 
-    from salescli.render import fit_cells, pad_cells
-
-    longest = [max(cell_len(" ".join(r[i][0].split())) for r in rows) for i in range(count)]
+    longest = [max(cells_of(" ".join(r[i][0].split())) for r in rows) for i in range(count)]
     widths = [min(n, cap) if cap else n for n, cap in zip(longest, caps, strict=True)]
     room = width - 2 * count - sum(widths)  # two spaces of indent and between columns
     flexible = caps.index(0) if 0 in caps else None

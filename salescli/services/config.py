@@ -227,10 +227,8 @@ def _note_slip(repo: Repository, currency: str, then: str) -> None:
     currency of one's own, BTC, is taken, and said once here, where it is first named)."""
     from salescli.services.money import currency_slip
 
-    if currency in repo.rated_currencies():  # (said when its first rate was stored)
-        return
-    slip = currency_slip(repo, currency, unguessed=True)
-    if slip:
+    slip = currency_slip(repo, currency, unguessed=True)  # ("" for an ISO code, without a query)
+    if slip and currency not in repo.rated_currencies():  # (said when its first rate was stored)
         repo.notices.append(f"note: {slip}{then}")
 
 

@@ -979,12 +979,13 @@ def deal_list_query(repo: Repository, flt: DealFilter, *, today: date, sort: str
     elif flt.stage is not None:
         stage_ids = repo.stage_ids_named(flt.stage.strip())
         if not stage_ids:
-            from salescli.values import closest, loose_key
+            from salescli.services.pipeline import loosely_named
+            from salescli.values import closest
 
             every = list(dict.fromkeys(repo.stage_names()))
-            same = [n for n in every if loose_key(n) == loose_key(flt.stage)] if loose_key(flt.stage) else []
-            if len(same) == 1:  # needs-analysis: Needs Analysis, as deal move reads it
-                stage_ids = repo.stage_ids_named(same[0])
+            spelled = loosely_named(flt.stage, every)
+            if spelled is not None:  # needs-analysis: Needs Analysis, as deal move reads it
+                stage_ids = repo.stage_ids_named(spelled)
             else:
                 near = closest(flt.stage, every, 0.75)
                 raise NotFound(f'--stage "{flt.stage}" not found (stages: {", ".join(every)})',

@@ -244,18 +244,28 @@ def resolve_pipeline(repo: Repository, ref: str | None, field_name: str = "pipel
     return row
 
 
+def loosely_named(name: str, names: list[str]) -> str | None:
+    """The one of names that reads as name without its case, spaces and punctuation (`needs-analysis` for Needs
+    Analysis); None when none or several do."""
+    from salescli.values import loose_key
+
+    key = loose_key(name)
+    same = [n for n in names if loose_key(n) == key] if key else []
+    return same[0] if len(same) == 1 else None
+
+
 def resolve_stage(repo: Repository, pipeline: Row, name: str, field_name: str = "stage") -> Row:
     """A stage of the pipeline by name (any case; `needs-analysis` is Needs Analysis when only one stage
     reads so without spaces and punctuation). Unknown: exit 3, listing the valid ones, with the closest."""
-    from salescli.values import closest, loose_key
+    from salescli.values import closest
 
     row = repo.stage_named(pipeline["id"], name.strip())
     if row is not None:
         return row
     every = repo.stage_names(pipeline["id"])
-    same = [n for n in every if loose_key(n) == loose_key(name)]
-    if len(same) == 1 and loose_key(name):
-        found = repo.stage_named(pipeline["id"], same[0])
+    spelled = loosely_named(name, every)
+    if spelled is not None:
+        found = repo.stage_named(pipeline["id"], spelled)
         assert found is not None
         return found
     near = closest(name, every, 0.75)
