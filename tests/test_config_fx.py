@@ -26,6 +26,11 @@ def test_convert_totals_is_exact_and_rounds_once() -> None:
     assert missing == []
 
 
+def test_convert_totals_of_scaled_sums_rounds_once() -> None:
+    # 1,001.85 GBP x 10% x 1.27 = 127.23495: rounded to the x100 figure's cent first, it became 127.24
+    assert convert_totals({"GBP": 1001850}, "USD", {"GBP": Decimal("1.27")}, 100) == (Decimal("127.23"), [])
+
+
 def test_convert_totals_names_a_currency_without_a_rate_instead_of_summing_it() -> None:
     total, missing = convert_totals({"GBP": 300_000, "USD": 5_000, "CHF": 0, "EUR": 100}, "USD",
                                     {"EUR": Decimal("2")})
@@ -279,8 +284,8 @@ def test_changing_the_base_currency_converts_the_rates_and_targets(ok: Run, cli:
     # 2025-10-01 would repeat its rate); USD, the old base, from the earliest day anything is dated
     assert rates == {("USD", "2026-05-01"): Decimal("0.952380952381"), ("USD", "2025-10-01"): Decimal("0.909090909091"),
                      ("USD", "2025-09-01"): Decimal("0.909090909091"),
-                     ("GBP", "2025-10-01"): Decimal("1.2"), ("GBP", "2026-05-01"): Decimal("1.25714285714"),
-                     ("JPY", "2025-09-01"): Decimal("0.006"), ("JPY", "2026-05-01"): Decimal("0.00628571428571")}
+                     ("GBP", "2025-10-01"): Decimal("1.2"), ("GBP", "2026-05-01"): Decimal("1.2571428571429"),
+                     ("JPY", "2025-09-01"): Decimal("0.006"), ("JPY", "2026-05-01"): Decimal("0.006285714285714")}
     # 110,000 USD at the rate in force on the day of the change (1 EUR = 1.05 USD), as reports convert that day
     summaries = [h["summary"] for h in json.loads(ok("history", "-f", "json").stdout)]
     assert "GBP 1.32 → 1.2 from 2025-10-01" in summaries and "removed EUR 1.05 from 2026-05-01" in summaries
@@ -292,6 +297,25 @@ def test_changing_the_base_currency_converts_the_rates_and_targets(ok: Run, cli:
     assert [(t["value"], t["currency"]) for t in json.loads(ok("target", "list", "-f", "json").stdout,
                                                             parse_float=Decimal)] == [
         (Decimal("104761.90"), "EUR")]
+
+
+def test_a_base_changed_and_changed_back_leaves_the_rates_as_typed_and_the_targets_as_set(ok: Run) -> None:
+    """Rates worked out to twelve significant digits came back as 1 JPY = 0.00670000000001 USD and 1 KWD =
+    3.25000000001 USD, and a 5,000 USD target as 4,999.99 (4,545.45 EUR divided by 0.909090909091)."""
+    ok("fx", "set", "JPY", "0.0067")
+    ok("fx", "set", "KWD", "3.25")
+    ok("fx", "set", "EUR", "1.1")
+    ok("config", "set", "base_currency", "JPY")
+    ok("config", "set", "base_currency", "USD")
+    assert ok("fx", "list", "-f", "csv").stdout.splitlines() == [
+        "currency,rate,base,as_of,in_force", "EUR,1.1,USD,2026-11-26,yes", "JPY,0.0067,USD,2026-11-26,yes",
+        "KWD,3.25,USD,2026-11-26,yes"]
+    ok("target", "set", "ana", "2026-Q4", "5000")
+    ok("config", "set", "base_currency", "EUR")
+    assert json.loads(ok("target", "list", "-f", "json").stdout, parse_float=Decimal)[0]["value"] == Decimal("4545.45")
+    ok("config", "set", "base_currency", "USD")
+    target = json.loads(ok("target", "list", "-f", "json").stdout, parse_float=Decimal)[0]
+    assert (target["value"], target["currency"]) == (Decimal("5000.00"), "USD")  # 4,545.45 x 1.1 = 4,999.995
 
 
 def test_a_new_base_keeps_attainment_as_it_was(ok: Run) -> None:

@@ -130,6 +130,19 @@ def test_quiet_counts_idle_days_as_report_stale_does(hist: Run) -> None:  # noqa
     assert epsilon["idle_since"] == "2026-11-06"
 
 
+def test_quiet_compares_amounts_in_other_currencies_exactly(ok: Run) -> None:
+    """The median open deal and the 2x threshold went through float factors: 1,000 GBP at 1.15 was worth
+    1,149.99 EUR, so a deal of 2,299.99 EUR was flagged as over twice a median of 1,149.99."""
+    ok("config", "set", "base_currency", "EUR", today="2026-10-01")
+    ok("fx", "set", "GBP", "1.15", today="2026-10-01")
+    for title, amount, currency in (("s1", "100", "EUR"), ("s2", "200", "EUR"), ("mid", "1000", "GBP"),
+                                    ("near", "2299.99", "EUR"), ("big", "2300", "EUR")):
+        ok("deal", "add", title, "--amount", amount, "--currency", currency, today="2026-10-01")
+    quiet = insights(ok)["quiet"]
+    assert [(q["subject"], q["numbers"]["median_open_amount"], q["numbers"]["threshold"]) for q in quiet] == [
+        ("deal 5 big", D("1150.00"), D("2300.00"))]
+
+
 def test_nothing_standing_out_is_said_in_words(ok: Run) -> None:
     ok("deal", "add", "Fresh", "--amount", "5k")
     res = ok("insights")

@@ -291,6 +291,24 @@ def test_forecast_without_history_keeps_a_deals_own_probability(hist: Run, any_h
     assert data["summary"]["historical"] == D("39400.00")  # + Iota 3,000 from Qualification's history
 
 
+def test_converted_weighted_figures_are_rounded_once_and_a_stages_probability_is_its_own(ok: Run) -> None:
+    """1,001.85 GBP at 10% and 1.27 is 127.23495 USD: the weighted figures said 127.24 (rounded to a hundredth
+    of a cent, then to a cent) beside a historical 127.23 of the same weighting; and ¥333 at 10% showed a stage
+    probability of 0.0987 (0.22 of 2.23, the rounded sums), where the stage's is 0.10."""
+    ok("fx", "set", "GBP", "1.27")
+    ok("fx", "set", "JPY", "0.0067")
+    ok("deal", "add", "D", "--amount", "1001.85", "--currency", "GBP", "--stage", "Prospecting", "--close",
+       "2026-12-01")
+    ok("deal", "add", "Y", "--amount", "¥333", "--stage", "Qualification", "--close", "2026-12-01")
+    forecast = report(ok, "forecast")
+    assert [(s["stage"], s["weighted"], s["historical"], s["probability"]) for s in forecast["stages"]] == [
+        ("Prospecting", D("127.23"), D("127.23"), D("0.1000")), ("Qualification", D("0.45"), D("0.45"), D("0.2000"))]
+    assert (forecast["summary"]["weighted"], forecast["summary"]["historical"]) == (D("127.68"), D("127.68"))
+    pipeline = report(ok, "pipeline")
+    assert [s["weighted"] for s in pipeline["rows"]][:2] == [D("127.23"), D("0.45")]
+    assert pipeline["summary"]["weighted"] == D("127.68")
+
+
 def test_forecast_by_owner(hist: Run) -> None:
     rows = by(report(hist, "forecast", "--by", "owner")["groups"], "owner")
     ana, bob, cy = rows["ana"], rows["bob"], rows["cy"]

@@ -101,17 +101,19 @@ class DealFilter:
         return "".join(f" AND {p}" for p in parts), params
 
 
-def _fx_cte(scale: dict[str, float]) -> tuple[str, dict[str, Any]]:
-    """A CTE fx(currency, factor): minor units of a currency -> minor units of the base, approximately
-    (for ordering and thresholds only; the base currency itself is in `scale` with factor 1)."""
+def _fx_cte(scale: dict[str, float], least: dict[str, int] | None = None) -> tuple[str, dict[str, Any]]:
+    """A CTE fx(currency, factor, least): minor units of a currency -> minor units of the base, approximately
+    (for ordering only; the base currency itself is in `scale` with factor 1), and the fewest minor units of
+    the currency that reach a threshold, worked out exactly (NULL without one)."""
     if not scale:
-        return "fx(currency, factor) AS (SELECT NULL, NULL WHERE 0)", {}
-    values = ", ".join(f"(:fxc{i}, :fxf{i})" for i in range(len(scale)))
+        return "fx(currency, factor, least) AS (SELECT NULL, NULL, NULL WHERE 0)", {}
+    values = ", ".join(f"(:fxc{i}, :fxf{i}, :fxl{i})" for i in range(len(scale)))
     params: dict[str, Any] = {}
     for i, (cur, factor) in enumerate(sorted(scale.items())):
         params[f"fxc{i}"] = cur
         params[f"fxf{i}"] = factor
-    return f"fx(currency, factor) AS (VALUES {values})", params
+        params[f"fxl{i}"] = None if least is None else least.get(cur)
+    return f"fx(currency, factor, least) AS (VALUES {values})", params
 
 
 # The deals moved out of a won or lost stage on or after :closed_upto (reopened after a pinned --today), by the
@@ -707,14 +709,13 @@ class MetricStore(RepositoryBase):
             params,
         )
 
-    def quiet_big_deals(self, f: DealFilter, *, today: str, quiet_days: int, threshold_base_minor: int,
+    def quiet_big_deals(self, f: DealFilter, *, today: str, quiet_days: int, least: dict[str, int],
                         scale: dict[str, float], limit: int | None = None) -> Iterator[Row]:
-        """Open deals worth at least threshold (base minor units) with no activity for quiet_days, largest
-        first; every row carries `total`."""
+        """Open deals of at least `least` minor units of their currency (a threshold in the base, converted
+        exactly) with no activity for quiet_days, largest first; every row carries `total`."""
         filt, fparams = f.sql()
-        fx, fx_params = _fx_cte(scale)
-        params: dict[str, Any] = {**fparams, **fx_params, "today": today, "threshold": threshold_base_minor,
-                                  "quiet": f"-{int(quiet_days)} days"}
+        fx, fx_params = _fx_cte(scale, least)
+        params: dict[str, Any] = {**fparams, **fx_params, "today": today, "quiet": f"-{int(quiet_days)} days"}
         params["limit"] = -1 if limit is None else limit  # a LIMIT (-1: none) keeps c ordered, unflattened
         yield from self.stream(
             f"WITH {fx}, c AS (SELECT d.id, d.amount_minor * fx.factor AS k,"
@@ -722,7 +723,7 @@ class MetricStore(RepositoryBase):
             " count(*) OVER () AS total"
             " FROM deals d LEFT JOIN fx ON fx.currency = d.currency"
             f" WHERE d.status = 'open' AND d.amount_minor IS NOT NULL AND {NOT_PARKED}{filt}"
-            " AND d.amount_minor * fx.factor >= :threshold"
+            " AND d.amount_minor >= fx.least"
             f" AND {last_touch(':today')} <= date(:today, :quiet)"
             f" ORDER BY k DESC, d.id LIMIT :limit)"
             " SELECT c.id, d.title, d.owner, s.name AS stage, d.amount_minor, d.currency, c.last_touch,"
@@ -732,17 +733,18 @@ class MetricStore(RepositoryBase):
             params,
         )
 
-    def open_amount_median(self, f: DealFilter, scale: dict[str, float]) -> float | None:
-        """Median open-deal amount in base minor units (deals with an amount and a known rate)."""
+    def open_amount_middle(self, f: DealFilter, scale: dict[str, float]) -> list[Row]:
+        """The open deal or two in the middle by amount in the base (deals with an amount and a known rate):
+        amount_minor and currency, for the median to be worked out exactly."""
         filt, fparams = f.sql()
         fx, fx_params = _fx_cte(scale)
-        row = self._one(
-            f"WITH {fx}, b AS (SELECT d.amount_minor * fx.factor AS v"
+        return self._rows(
+            f"WITH {fx}, b AS (SELECT d.amount_minor, d.currency, d.amount_minor * fx.factor AS v"
             " FROM deals d LEFT JOIN fx ON fx.currency = d.currency"
             f" WHERE d.status = 'open' AND d.amount_minor IS NOT NULL{filt}),"
-            " k AS (SELECT v FROM b WHERE v IS NOT NULL),"
-            " r AS (SELECT v, row_number() OVER (ORDER BY v) AS rn, count(*) OVER () AS n FROM k)"
-            " SELECT avg(v) AS median FROM r WHERE rn IN ((n + 1) / 2, (n + 2) / 2)",
+            " k AS (SELECT amount_minor, currency, v FROM b WHERE v IS NOT NULL),"
+            " r AS (SELECT amount_minor, currency, row_number() OVER (ORDER BY v) AS rn, count(*) OVER () AS n"
+            " FROM k)"
+            " SELECT amount_minor, currency FROM r WHERE rn IN ((n + 1) / 2, (n + 2) / 2)",
             {**fparams, **fx_params},
         )
-        return None if row is None else row["median"]

@@ -123,9 +123,9 @@ def _rebase(repo: Repository, old: str, new: str) -> None:
       forecast snapshots' amounts at the rate of the day they were taken;
     a day before NEW's first rate takes that first rate (said). Refused without a rate of NEW when anything
     is stored."""
-    from decimal import ROUND_HALF_UP, Context
+    from decimal import ROUND_HALF_UP
 
-    from salescli.services.money import rate_text
+    from salescli.services.money import derived_rate, rate_text
     from salescli.services.reports.accuracy import STORED
     from salescli.values import currency_decimals
 
@@ -151,11 +151,11 @@ def _rebase(repo: Repository, old: str, new: str) -> None:
             found = rate
         return found
 
-    def in_new(amount: Decimal, day: str) -> Decimal:  # an amount of OLD -> of NEW, at the day's rate
-        return (amount / n_on(day)).quantize(Decimal(1).scaleb(-currency_decimals(new)),
-                                                     rounding=ROUND_HALF_UP)
+    def in_new(amount: Decimal, day: str) -> Decimal:  # an amount of OLD -> of NEW, at the day's rate of OLD as
+        # stored below (x 1.1 back to USD, where / 0.909090909091 made 4,545.45 EUR 4,999.99 USD, not 5,000.00)
+        return (amount * derived_rate(1 / n_on(day))).quantize(Decimal(1).scaleb(-currency_decimals(new)),
+                                                               rounding=ROUND_HALF_UP)
 
-    digits = Context(prec=12)
     earliest = min([r["as_of"] for r in rows] + [t["period_start"] for t in targets]
                    + [s["taken_at"][:10] for s in snapshots])
     by_currency: dict[str, list[tuple[str, Decimal]]] = {}
@@ -166,14 +166,14 @@ def _rebase(repo: Repository, old: str, new: str) -> None:
             for day, _n in own:
                 repo.delete_fx_rate(new, day)
             for day, n in ([(earliest, own[0][1])] if earliest < own[0][0] else []) + own:
-                repo.set_fx_rate(old, rate_text(digits.divide(Decimal(1), n)), day)
+                repo.set_fx_rate(old, rate_text(derived_rate(1 / n)), day)
             continue
         # 1 X = x OLD becomes x / n NEW on its own days, and on the days NEW's rate changed after its first
         # (unless the rate comes out the same as the day before)
         last = None
         for day in sorted({day for day, _ in own} | {day for day, _ in ladder if day > own[0][0]}):
             x = next(rate for since, rate in reversed(own) if since <= day)
-            rate = rate_text(digits.divide(x, n_on(day)))
+            rate = rate_text(derived_rate(x / n_on(day)))
             if rate != last or any(day == d for d, _ in own):
                 repo.set_fx_rate(currency, rate, day)
             last = rate

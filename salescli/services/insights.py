@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from itertools import chain
 from statistics import median
 from typing import TYPE_CHECKING, Any
@@ -58,6 +58,10 @@ def _money(minor: int | None, currency: str) -> Decimal | None:
     from salescli.values import minor_to_decimal
 
     return None if minor is None else minor_to_decimal(minor, currency)
+
+
+def _half_up_minor(value: Decimal) -> int:
+    return int(value.to_integral_value(ROUND_HALF_UP))
 
 
 def _amount_text(minor: int | None, currency: str) -> str:
@@ -127,18 +131,24 @@ def pushed_deals(ctx: ReportContext, limit: int | None) -> tuple[int, Iterator[d
 
 
 def quiet_deals(ctx: ReportContext, limit: int | None) -> tuple[int, Iterator[dict[str, Any]]]:
+    from salescli.services.money import exact_minor_factors
+
     repo = ctx.repo
     scale = ctx.fx_scale()
     everyone = type(ctx.filter)(pipeline_id=ctx.filter.pipeline_id)
     if sum(r["deals"] for r in repo.open_counts(everyone, "all")) < MIN_OPEN_FOR_BIG:
         return 0, iter(())
-    typical = repo.open_amount_median(everyone, scale)
+    # (exactly: a float factor made 1,000 GBP at 1.15 worth 1,149.99 EUR, and its double a deal's threshold)
+    factors = exact_minor_factors(ctx.base, ctx.rates)
+    middle = repo.open_amount_middle(everyone, scale)
+    typical = sum((r["amount_minor"] * factors[r["currency"]] for r in middle), Decimal(0)) / (len(middle) or 1)
     if not typical:
         return 0, iter(())
-    threshold = int(typical * BIG_FACTOR)
+    threshold = typical * BIG_FACTOR  # base minor units, maybe a fraction of one
+    least = {cur: int((threshold / factor).to_integral_value(ROUND_CEILING)) for cur, factor in factors.items()}
     total, rows = _peek(repo.quiet_big_deals(ctx.filter, today=ctx.today.isoformat(), quiet_days=QUIET_DAYS,
-                                             threshold_base_minor=threshold, scale=scale, limit=limit))
-    median_money, threshold_money = _money(int(typical), ctx.base), _money(threshold, ctx.base)
+                                             least=least, scale=scale, limit=limit))
+    median_money, threshold_money = (_money(_half_up_minor(v), ctx.base) for v in (typical, threshold))
 
     def out() -> Iterator[dict[str, Any]]:
         for r in rows:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import TYPE_CHECKING, Any
 
 from salescli.errors import InvalidValue
@@ -39,34 +39,58 @@ def rate_text(rate: Decimal) -> str:
     return format(rate.normalize(), "f")
 
 
+DERIVED_RATE_TOLERANCE = Decimal("1e-13")
+
+
+def derived_rate(value: Decimal) -> Decimal:
+    """A rate worked out from others (an inverse, a cross rate) as stored: the shortest decimal within 1e-13
+    of it, relatively. 1 / (1 / 0.0067) comes back as 0.0067 (twelve significant digits gave
+    0.00670000000001), so a base currency changed and changed back leaves the rates as they were typed."""
+    value = +value
+    for digits in range(1, 29):
+        near = Context(prec=digits, rounding=ROUND_HALF_UP).plus(value)
+        if abs(near - value) <= abs(value) * DERIVED_RATE_TOLERANCE:
+            return near
+    return value
+
+
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round (half up) to the currency's minor unit: 12.345 EUR -> 12.35."""
     return amount.quantize(Decimal(1).scaleb(-currency_decimals(currency)), rounding=ROUND_HALF_UP)
 
 
 def convert_totals(
-    per_currency: Mapping[str, int], base: str, rates: Mapping[str, Decimal]
+    per_currency: Mapping[str, int], base: str, rates: Mapping[str, Decimal], scale: int = 1
 ) -> tuple[Decimal, list[str]]:
     """Sum amounts kept per currency (integer minor units) into the base currency.
 
-    ``rates`` maps a currency to its rate to the base currency (the base itself needs none).
-    Returns (total in the base currency rounded to its minor unit, currencies with a non-zero
+    ``rates`` maps a currency to its rate to the base currency (the base itself needs none); ``scale``
+    divides the amounts first (sums of amount x probability are minor units x 100).
+    Returns (total in the base currency rounded to its minor unit, once, currencies with a non-zero
     amount and no rate — left OUT of the total, sorted). Never sums a currency silently.
     """
+    total, missing = exact_total(per_currency, base, rates, scale)
+    return quantize(total, base), missing
+
+
+def exact_total(
+    per_currency: Mapping[str, int], base: str, rates: Mapping[str, Decimal], scale: int = 1
+) -> tuple[Decimal, list[str]]:
+    """convert_totals' sum before it is rounded (for a ratio of two sums: rounded sums skew it)."""
     total = Decimal(0)
     missing: list[str] = []
     for currency in sorted(per_currency):
         minor = per_currency[currency]
         if not minor:
             continue
-        amount = minor_to_decimal(minor, currency)
+        amount = minor_to_decimal(minor, currency) / scale
         if currency == base:
             total += amount
         elif currency in rates:
             total += amount * rates[currency]
         else:
             missing.append(currency)
-    return quantize(total, base), missing
+    return total, missing
 
 
 def rates_on(repo: Repository, as_of: date) -> dict[str, Decimal]:
@@ -178,11 +202,16 @@ class Totals:
 
 
 def minor_unit_factors(base: str, rates: Mapping[str, Decimal]) -> dict[str, float]:
-    """currency -> factor from its minor units to the base's minor units (approximate: for ordering and
-    thresholds in SQL); the base itself is 1."""
+    """currency -> factor from its minor units to the base's minor units (approximate: for ordering in
+    SQL; a threshold is compared exactly, see exact_minor_factors); the base itself is 1."""
+    return {cur: float(factor) for cur, factor in exact_minor_factors(base, rates).items()}
+
+
+def exact_minor_factors(base: str, rates: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """currency -> exact factor from its minor units to the base's minor units; the base itself is 1."""
     base_dec = currency_decimals(base)
-    out = {cur: float(rate) * 10.0 ** (base_dec - currency_decimals(cur)) for cur, rate in rates.items()}
-    out[base] = 1.0
+    out = {cur: Decimal(rate).scaleb(base_dec - currency_decimals(cur)) for cur, rate in rates.items()}
+    out[base] = Decimal(1)
     return out
 
 

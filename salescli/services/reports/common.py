@@ -84,15 +84,16 @@ class ReportContext:
     def end(self) -> str:
         return self.period.end.isoformat()
 
-    def to_base(self, per_currency: dict[str, int], scale: int = 1) -> Decimal:
-        """Sum per-currency integer amounts (minor units x scale) into the base currency, rounded to its
-        minor unit; currencies without a rate are left out and remembered in `missing`."""
-        from salescli.services.money import convert_totals, quantize
+    def to_base(self, per_currency: dict[str, int], scale: int = 1, *, exact: bool = False) -> Decimal:
+        """Sum per-currency integer amounts (minor units x scale) into the base currency, rounded once to
+        its minor unit (unrounded with `exact`, for a ratio); currencies without a rate are left out and
+        remembered in `missing`."""
+        from salescli.services.money import exact_total, quantize
 
-        total, missing = convert_totals(per_currency, self.base, self.rates)
+        total, missing = exact_total(per_currency, self.base, self.rates, scale)
         self.missing.update(missing)
         self.converted.update(c for c, v in per_currency.items() if v and c != self.base and c in self.rates)
-        return total if scale == 1 else quantize(total / scale, self.base)
+        return total if exact else quantize(total, self.base)
 
     def priced(self, rows: Iterable[Row], column: str) -> int:
         """Sum of a count column over the rows whose currency converts to the base: the divisor of an

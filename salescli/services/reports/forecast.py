@@ -248,13 +248,17 @@ def _stage_section(ctx: ReportContext, open_rows: list[Row], stages: dict[int, R
         rate = rates.get(sid)
         amount = ctx.to_base(per_currency(mine, "amount"))
         weighted = ctx.to_base(per_currency(mine, "weighted100"), 100)
+        exact_amount = ctx.to_base(per_currency(mine, "amount"), exact=True)
+        exact_weighted = ctx.to_base(per_currency(mine, "weighted100"), 100, exact=True)
         rows.append({
             "stage": stage["name"],
             "pipeline": stage["pipeline"],
             "deals": sum(r["deals"] for r in mine),
             "amount": amount,
             # the configured weighting of these deals: the stage's probability unless deals set their own
-            "probability": ratio(weighted, amount) if amount else ratio(stage["probability"], 100),
+            # (a ratio of the unrounded sums: ¥333 at 10% is 2.23 and 0.22 rounded, 0.0987 of each other)
+            "probability": (ratio(exact_weighted, exact_amount) if exact_amount
+                            else ratio(stage["probability"], 100)),
             "win_rate": rate.rate if rate else None,
             "closed_deals": rate.closed if rate else 0,
             "weighted": weighted,
