@@ -187,6 +187,28 @@ def test_roundtrip_keeps_two_deals_of_one_title_and_company(ok: Run, cli: Run, t
     assert res.exit_code == 4 and 'title "Renewal" matches 2 deals of this company (1, 2)' in res.stderr
 
 
+def test_a_stage_first_met_in_a_history_takes_the_probability_of_the_deal_that_follows_it(ok: Run, tmp_path: Path,
+                                                                                          db: Path) -> None:
+    """A renamed stage into a new database: a won deal's history named it first, so it got the lowest probability
+    (10%) and the open deal in it, which follows its stage's 40%, came back with its probability marked set."""
+    ok("pipeline", "stage-edit", "Default", "Needs Analysis", "--name", "Discovery")
+    ok("deal", "add", "Early", "--amount", "7k", "--stage", "Discovery", "--close", "2026-12-20")
+    ok("deal", "won", "1")
+    ok("deal", "add", "Later", "--amount", "9k", "--stage", "Discovery", "--close", "2026-12-20")
+    exported = ok("export", "deals").stdout
+    copy = tmp_path / "copy.db"
+    res = ok("import", "deals", str(write(tmp_path, "deals.csv", exported)), "--create-stages", database=copy)
+    assert "created stage Discovery (open, 40%) in pipeline Default\n" in res.stderr
+    assert "takes the lowest probability" not in res.stderr  # (nothing was guessed)
+    assert ok("export", "deals", database=copy).stdout == exported
+    stages = json.loads(ok("pipeline", "show", "Default", "-f", "json", database=copy).stdout)["stages"]
+    assert [(s["name"], s["probability"]) for s in stages][2:4] == [("Needs Analysis", 40), ("Discovery", 40)]
+    history = json.loads(ok("history", "stage", str(stages[3]["id"]), "-f", "json", database=copy).stdout)
+    assert history[0]["after"]["probability"] == 40
+    ok("import", "undo", "1", "--yes", database=copy)
+    assert "Discovery" not in ok("pipeline", "show", "Default", database=copy).stdout
+
+
 def test_deals_export_alone_brings_its_contacts_external_ids(ok: Run, tmp_path: Path, db: Path) -> None:
     write(tmp_path, "c.csv", "name,email,external_id,company\nAna Silva,ana@acme.io,P-201,Acme\n"
                              "Bo Li,,P-202,Acme\n")

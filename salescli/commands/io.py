@@ -306,7 +306,7 @@ def _report(report: ImportReport, fmt: str) -> None:
         say(f"{'would create' if report.dry_run else 'created'} pipeline {pipeline}")
     for stage in tally.stages_created:
         say(f"{'would create' if report.dry_run else 'created'} stage {stage}")
-    if any("(open, " in stage for stage in tally.stages_created):
+    if tally.stage_guesses:
         say("note: a new open stage takes the lowest probability of its pipeline's open stages and goes after the"
             " stages of that probability; set both with salescli pipeline stage-edit PIPELINE STAGE -p N --after STAGE")
     loud = warn if tally.rejected and not report.dry_run else say  # (-q: a cron job hears of rejected rows)

@@ -299,6 +299,9 @@ class Writer:
     def create_stage(self, pipeline_id: int, name: str, kind: str, probability: int) -> int:
         return self.store.add_import_stage(pipeline_id, name, kind, probability)
 
+    def set_stage_probability(self, stage_id: int, probability: int) -> None:
+        self.store.set_import_stage_probability(stage_id, probability)
+
     def create_pipeline(self, name: str) -> int:
         return self.store.add_import_pipeline(name)
 

@@ -201,6 +201,7 @@ class Tally:
     ambiguous: dict[str, list[int]] = field(default_factory=dict)  # column -> lines with day/month dates
     ambiguous_count: Counter[str] = field(default_factory=Counter)
     stages_created: list[str] = field(default_factory=list)
+    stage_guesses: int = 0  # open stages made with the lowest probability of their pipeline (nothing said theirs)
     pipelines_created: list[str] = field(default_factory=list)
     new_users: list[str] = field(default_factory=list)  # owners first met in the file (made users)
     notes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (singular, plural) -> rows
@@ -2011,6 +2012,9 @@ class DealPlanner(Planner):
         self._check_entry_stage()
         # what rows named, resolved once: (pipeline, stage, status) and (external id, domain, name) of a company
         self.stage_cache: dict[tuple[Any, ...], tuple[StageInfo, StageInfo | None]] = {}
+        #: open stages this import made from a stage-history cell, their probability a guess: the first own-export
+        #: row in one that follows its stage's probability says it (stage id -> its line in stages_created)
+        self.guessed_stages: dict[int, int] = {}
         self.new_pipelines: list[int] = []  # created by this import (--create-stages)
         pipeline = self.options.pipeline
         if pipeline is None:
@@ -2144,6 +2148,8 @@ class DealPlanner(Planner):
         if name:
             # `needs-analysis` is Needs Analysis when no other stage reads so (as `deal move` finds it)
             info = self.stages.get((pid, fold(name))) or self.loose_stages.get((pid, loose_key(name)))
+            if info is not None and info.id in self.guessed_stages:
+                info = self._stage_said(info, values)
             if info is None:
                 if self.options.create_stages:
                     # in salescli's own export a won or lost deal's stage is its won or lost stage (other CRMs
@@ -2244,21 +2250,43 @@ class DealPlanner(Planner):
                                   " refused (import undo removes it)", "")] += 1
 
     def create_stage(self, pipeline_id: int, name: str, kind: str | None = None,
-                     probability: int | None = None) -> StageInfo:
+                     probability: int | None = None, *, from_history: bool = False) -> StageInfo:
         from salescli.services.pipeline import _kind_from_name
 
         kind = kind or _kind_from_name(name)
         opens = [s for s in self.stage_by_id.values() if s.pipeline_id == pipeline_id and s.kind == "open"]
+        guessed = kind == "open" and probability is None
         if kind != "open" or probability is None:
             # (where another CRM's stage belongs is unknown: the lowest chance of its pipeline, never a forecast
             # inflated by an early stage read as a late one; the summary says how to set it)
             probability = {"won": 100, "lost": 0}.get(kind, min((s.probability for s in opens), default=10))
         sid = self.writer.create_stage(pipeline_id, name.strip(), kind, probability)
         self.stage_cache.clear()  # positions moved
-        self.tally.stages_created.append(f"{name.strip()} ({kind}, {probability}%) in pipeline "
-                                         f"{self.pipeline_names[pipeline_id]}")
+        self.tally.stage_guesses += guessed
+        if guessed and from_history and self.mapping.export_id is not None:
+            self.guessed_stages[sid] = len(self.tally.stages_created)
+        self.tally.stages_created.append(self._stage_made(name.strip(), kind, probability, pipeline_id))
         self._load_stages()
         return self.stage_by_id[sid]
+
+    def _stage_made(self, name: str, kind: str, probability: int, pipeline_id: int) -> str:
+        return f"{name} ({kind}, {probability}%) in pipeline {self.pipeline_names[pipeline_id]}"
+
+    def _stage_said(self, info: StageInfo, values: Row) -> StageInfo:
+        """The first row in a stage made from a stage-history cell: in salescli's own export an open deal whose
+        probability was not set has its stage's (a round trip into a new database gave the stage the lowest
+        probability and marked the deal's own 40% as set)."""
+        said = self.guessed_stages.pop(info.id)
+        followed = values.get("probability")
+        if values.get("status") not in (None, "open") or values.get("probability_set") != 0 or followed is None \
+                or followed == info.probability:
+            return info
+        self.writer.set_stage_probability(info.id, followed)
+        self.tally.stage_guesses -= 1
+        self.tally.stages_created[said] = self._stage_made(info.name, info.kind, followed, info.pipeline_id)
+        self.stage_cache.clear()  # positions moved
+        self._load_stages()
+        return self.stage_by_id[info.id]
 
     def _amount(self, text: str, currency: str | None, line: int) -> tuple[int, str]:
         """(minor units, currency) of an amount cell, or the row error naming the column and value."""
@@ -2579,7 +2607,7 @@ class DealPlanner(Planner):
                 if not self.options.create_stages:
                     raise RowError(column, history.text, f'entry {n}: "{entry.stage}" is not a stage of pipeline'
                                    f" {self.pipeline_names[pid]} (add it, or pass --create-stages)", line)
-                info = self.create_stage(pid, entry.stage)
+                info = self.create_stage(pid, entry.stage, from_history=True)
             moves.append((entry, info.id))
         first = history.entries[0].when
         if first[:10] < created_at[:10]:

@@ -462,25 +462,38 @@ class ImportStore(RepositoryBase):
         """A stage an import met (--create-stages): an open one goes after the open stages of its probability or
         less (among early stages, where the lowest probability puts it: never past Proposal, whose rules it does
         not know, nor before the pipeline's first stage, where new deals enter), a won or lost one at the end."""
-        stages = self.all("SELECT id, kind, probability FROM stages WHERE pipeline_id = ? ORDER BY position, id",
-                          (pipeline_id,))
+        position = int(self.scalar("SELECT count(*) FROM stages WHERE pipeline_id = ?", (pipeline_id,))) + 1000
+        stage_id = self.insert("stages", {"id": self.next_id("stages"), "pipeline_id": pipeline_id, "name": name,
+                                          "position": position, "probability": probability, "kind": kind,
+                                          "required_fields": "[]"})
+        self._place_import_stage(pipeline_id, stage_id, kind, probability)
+        self.record_change("stage", stage_id, "create", None,
+                           {"pipeline_id": pipeline_id, "name": name, "kind": kind, "probability": probability})
+        return stage_id
+
+    def _place_import_stage(self, pipeline_id: int, stage_id: int, kind: str, probability: int) -> None:
+        stages = self.all("SELECT id, kind, probability FROM stages WHERE pipeline_id = ? AND id <> ?"
+                          " ORDER BY position, id", (pipeline_id, stage_id))
         open_rows = [s for s in stages if s["kind"] == "open"]
         opens = [s["id"] for s in open_rows]
         closed = [s["id"] for s in stages if s["kind"] != "open"]
         lower = [i for i, s in enumerate(open_rows) if s["probability"] <= probability]
         after = lower[-1] + 1 if lower else min(1, len(opens))
-        position = len(stages) + 1000
-        stage_id = self.insert("stages", {"id": self.next_id("stages"), "pipeline_id": pipeline_id, "name": name,
-                                          "position": position, "probability": probability, "kind": kind,
-                                          "required_fields": "[]"})
         order = [*opens[:after], stage_id, *opens[after:], *closed] if kind == "open" else [*opens, *closed, stage_id]
         for pos, sid in enumerate(order, start=1):
             self.conn.execute("UPDATE stages SET position = ? WHERE id = ?", (-pos, sid))
         self.conn.execute("UPDATE stages SET position = -position WHERE pipeline_id = ? AND position < 0",
                           (pipeline_id,))
-        self.record_change("stage", stage_id, "create", None,
-                           {"pipeline_id": pipeline_id, "name": name, "kind": kind, "probability": probability})
-        return stage_id
+
+    def set_import_stage_probability(self, stage_id: int, probability: int) -> None:
+        """The probability of an open stage this import created before a row said it (a stage first met in a
+        deal's stage history): set, the stage placed by it, and its creation in the change log said so."""
+        pipeline_id = int(self.scalar("SELECT pipeline_id FROM stages WHERE id = ?", (stage_id,)))
+        self.conn.execute("UPDATE stages SET probability = ? WHERE id = ?", (probability, stage_id))
+        self._place_import_stage(pipeline_id, stage_id, "open", probability)
+        self.conn.execute("UPDATE changes SET after = json_set(after, '$.probability', ?) WHERE entity = 'stage'"
+                          " AND entity_id = ? AND action = 'create' AND batch_id IS ?",
+                          (probability, stage_id, self.batch_id))
 
     # -- full-text index and secondary indexes during a bulk import ------------------------------------
     def suspend_search_insert(self, table: str) -> tuple[str, str] | None:
