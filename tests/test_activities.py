@@ -239,7 +239,7 @@ def test_show_edit_rm_and_history(cli, ok, db, people):
     res = ok("activity", "edit", "1", "--kind", "meeting", "--subject", "Pricing review", "--notes", "",
              "--outcome", "demo booked")
     assert res.stdout == "1\n"
-    assert res.stderr == "updated meeting 1: kind, subject, notes, outcome\n"
+    assert res.stderr == "updated meeting 1: kind, subject, notes cleared, outcome\n"
     row = json.loads(ok("activity", "show", "1", "-f", "json").stdout)
     assert (row["kind"], row["subject"], row["notes"], row["outcome"]) == ("meeting", "Pricing review", None,
                                                                             "demo booked")
@@ -378,6 +378,14 @@ def test_edit_names_fields_as_the_options_do_with_the_new_value(ok, people):
     assert res.stderr == "updated meeting 1: date 2026-11-20, company cleared\n"
     res = ok("activity", "edit", "1", "--company", "acme.io", "--contact", "", "--subject", "Kick-off")
     assert res.stderr == "updated meeting 1: subject, contact cleared, company Acme Corp\n"
+    # a long text is named, not shown; emptied, it is said cleared (it read "outcome" either way)
+    assert ok("activity", "edit", "1", "--outcome", "went well").stderr == "updated meeting 1: outcome\n"
+    assert ok("activity", "edit", "1", "--outcome", "").stderr == "updated meeting 1: outcome cleared\n"
+    ok("deal", "add", "Renewal", "--next-step", "call Ana", "--amount", "5k")
+    res = ok("deal", "edit", "1", "--next-step", "", "--amount", "")
+    assert res.stderr == "updated deal 1: next-step cleared, amount cleared\n"
+    res = ok("pipeline", "stage-edit", "Default", "Proposal", "--require", "")
+    assert res.stderr == "updated stage Proposal of pipeline Default: require cleared\n"
 
 
 def test_notes_from_a_terminal_say_how_to_end_them(db: Path, ok) -> None:

@@ -184,8 +184,8 @@ def changed_fields(row: dict[str, Any], changed: dict[str, Any], names: dict[str
         if key.endswith("_set"):
             continue
         name = names.get(key, key.replace("_", "-"))  # (next_step_date: --next-step-date)
-        if key not in valued:
-            out[name] = None
+        if key not in valued:  # (a long text: named, or said cleared)
+            out[f"{name} cleared" if row.get(key) in (None, "", [], "[]") else name] = None
             continue
         value = row.get(key.removesuffix("_id") if key.endswith("_id") else key)  # a link: what it links to
         if value is None or value == "":
