@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -354,16 +355,17 @@ def root(
     ctx.call_on_close(lambda: setattr(render, "QUIET", False))  # (an in-process caller's next run starts loud)
     pinned = today is not None
     the_day = date.today()
+    path, default_location = resolve_db_path(db)
     if today is not None:
         from salescli.values import parse_date
 
+        fiscal = _fiscal_start_of(path) if any(w in today.lower() for w in ("eoq", "eoy", "quarter", "year")) else 1
         try:
-            the_day = parse_date(today, the_day)
+            the_day = parse_date(today, the_day, fiscal_start=fiscal)
         except InvalidValue as exc:
             # (read before the database and its day_first setting: only the ISO form settles it)
             reason = exc.reason.replace(", or set day_first", "") if "ambiguous" in exc.reason else exc.reason
             raise InvalidValue("--today", today, reason) from None
-    path, default_location = resolve_db_path(db)
     acting, source = resolve_user(user)
     ctx.obj = AppContext(
         db_path=path,
@@ -544,6 +546,21 @@ def _whole_writes(stream: Any) -> Any:
     raw = WholeFileIO(stream.fileno(), "w", closefd=False)
     return io.TextIOWrapper(raw, encoding=stream.encoding, errors=stream.errors, newline=None,
                             line_buffering=stream.line_buffering, write_through=True)
+
+
+def _fiscal_start_of(path: Path) -> int:
+    """The database's fiscal_year_start_month, read for `--today eoq` before the database is opened (1 when it
+    cannot be read: a new or damaged file is refused, if at all, by the command)."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM settings WHERE key = 'fiscal_year_start_month'").fetchone()
+        finally:
+            conn.close()
+        month = int(row[0]) if row else 1
+        return month if 1 <= month <= 12 else 1
+    except (sqlite3.Error, OSError, ValueError, TypeError):
+        return 1
 
 
 def main() -> None:

@@ -916,13 +916,13 @@ def _month_day(text: str, month: int, day: int, today: date, *, past: bool = Fal
     nearest leap year). One a month or less on the other side of today stays there: "Dec 1" typed
     as a past date on Nov 27 is not last year's, "Nov 20" typed as a due date on Nov 27 not next
     year's (the caller refuses or notes a date on the wrong side)."""
-    try:
-        near = date(today.year, month, day)
-    except ValueError:
-        near = None
-    if near is not None and (today < near <= today + timedelta(days=31) if past
-                             else today - timedelta(days=31) <= near < today):
-        return _in_range(text, near)
+    for year in (today.year, today.year + 1 if past else today.year - 1):  # ("Dec 20" due on Jan 2: 13 days ago)
+        try:
+            near = date(year, month, day)
+        except ValueError:
+            continue
+        if today < near <= today + timedelta(days=31) if past else today - timedelta(days=31) <= near < today:
+            return _in_range(text, near)
     years = range(today.year, today.year - 9, -1) if past else range(today.year, today.year + 9)
     for year in years:
         try:

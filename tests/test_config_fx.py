@@ -154,6 +154,15 @@ def test_fiscal_year_and_week_start_drive_closing_periods(ok: Run) -> None:
     assert [d["title"] for d in data] == ["Q1 FY"]
 
 
+def test_today_pinned_to_the_end_of_the_year_is_the_fiscal_one(ok: Run) -> None:
+    """`--today eoy` was read before the database, at the calendar's year end, where `--close eoy` is April's."""
+    ok("config", "set", "fiscal_year_start_month", "4")
+    real = date.today()
+    year_end = date(real.year + (real.month >= 4), 3, 31)
+    assert json.loads(ok("report", "pipeline", "-f", "json", today="eoy").stdout)["as_of"] == year_end.isoformat()
+    assert json.loads(ok("report", "pipeline", "-f", "json", today="2026-05-02").stdout)["as_of"] == "2026-05-02"
+
+
 def test_end_of_quarter_and_year_are_the_fiscal_ones(ok: Run) -> None:
     ok("config", "set", "fiscal_year_start_month", "February")  # quarters Nov-Jan, Feb-Apr, ...
     ok("deal", "add", "Renewal", "--close", "eoq")

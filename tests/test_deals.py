@@ -233,6 +233,19 @@ def test_a_move_dated_today_before_the_last_change_is_refused(ok: Run, cli: Run,
     ok("db", "check")
 
 
+def test_a_change_dated_the_day_of_the_last_one_is_not_before_it(ok: Run, db: Path) -> None:
+    """`--date today` on a deal made today (at 21:52, the real clock) stored the move at midnight, before the
+    deal was made: `deal show`'s timeline had it enter Prospecting after it was lost."""
+    ok("deal", "add", "G2", "--amount", "1k", today=None)
+    ok("deal", "move", "1", "Qualification", "--date", "today", today=None)
+    ok("deal", "lost", "1", "--reason", "x", "--date", "today", today=None)
+    made, moved, lost = (stamp for *_, stamp in [h[:3] for h in history(db, 1)])
+    assert made == moved == lost and made > f"{made[:10]}T00:00:00"  # (the time of the first change)
+    timeline = json.loads(ok("deal", "show", "1", "-f", "json", today=None).stdout)["timeline"]
+    assert [t["summary"] for t in timeline] == ["Qualification → Lost", "Prospecting → Qualification",
+                                                "entered Prospecting"]
+
+
 def test_won_on_a_weekday_or_a_month_day_means_the_last_one(ok: Run, db: Path) -> None:
     ok("deal", "add", "X", "--date", "2026-11-01")
     ok("deal", "won", "1", "--date", "monday")  # today is Thursday 2026-11-26

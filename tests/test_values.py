@@ -502,6 +502,26 @@ def test_parse_date_past(text: str, expected: date, expected_past: date) -> None
 
 
 @pytest.mark.parametrize(
+    ("today", "text", "expected", "expected_past"),
+    [
+        # a month or less on the other side of today across New Year: that day, not a year off
+        (date(2027, 1, 2), "Dec 20", date(2026, 12, 20), date(2026, 12, 20)),  # due 13 days ago (noted)
+        (date(2027, 1, 2), "31/12", date(2026, 12, 31), date(2026, 12, 31)),
+        (date(2027, 1, 2), "Dec 1", date(2027, 12, 1), date(2026, 12, 1)),  # 32 days ago: next year's when ahead
+        (date(2026, 12, 28), "Jan 5", date(2027, 1, 5), date(2027, 1, 5)),  # 8 days ahead (refused as a --date)
+        (date(2026, 12, 28), "Feb 1", date(2027, 2, 1), date(2026, 2, 1)),
+        (date(2027, 1, 20), "Dec 29", date(2026, 12, 29), date(2026, 12, 29)),
+        (date(2027, 12, 15), "Jan 10", date(2028, 1, 10), date(2028, 1, 10)),
+        (date(2028, 1, 10), "Feb 29", date(2028, 2, 29), date(2024, 2, 29)),  # 50 days ahead: the last one
+    ],
+)
+def test_a_month_day_near_new_year_is_the_nearby_one(today: date, text: str, expected: date,
+                                                      expected_past: date) -> None:
+    assert parse_date(text, today) == expected
+    assert parse_date(text, today, past=True) == expected_past
+
+
+@pytest.mark.parametrize(
     ("text", "fiscal_start", "expected"),
     [
         # a fiscal year from February: quarters Nov-Jan, Feb-Apr, ...; the year ends on January 31

@@ -525,6 +525,12 @@ class DealStore(RepositoryBase):
             "SELECT max(substr(changed_at, 1, 10)) FROM stage_history WHERE deal_id = ?", (deal_id,)
         )
 
+    def last_stage_change_at(self, deal_id: int) -> str | None:
+        """The time of a deal's latest stage change."""
+        return self.scalar(  # type: ignore[no-any-return]
+            "SELECT max(changed_at) FROM stage_history WHERE deal_id = ?", (deal_id,)
+        )
+
     def last_stage_entries(self, deal_id: int) -> list[Row]:
         """A deal's last two stage-history rows (id, to_stage_id, changed_at), latest first."""
         return self.all("SELECT id, to_stage_id, changed_at FROM stage_history WHERE deal_id = ?"

@@ -277,7 +277,12 @@ def _history_date(repo: Repository, deal: Row, on_date: date | None, today: date
             " stage history runs forward",
             hint="backfill from the start: salescli deal add … --date FIRST-DAY, then move with --date in order",
         )
-    return f"{on_date.isoformat()}T00:00:00"  # a timestamp, as every stage change is stored
+    stamp = f"{on_date.isoformat()}T00:00:00"  # a timestamp, as every stage change is stored
+    if on_date.isoformat() == last:  # the day of the last change: not before its time (`--date today` after
+        latest = repo.last_stage_change_at(deal["id"])  # a change at 21:52 was stored at midnight, before it)
+        if latest is not None and latest > stamp:
+            return latest
+    return stamp
 
 
 _TRACKED = ("stage_id", "pipeline_id", "status", "probability", "probability_set", "forecast_category",
