@@ -523,8 +523,8 @@ def test_edit_changes_and_clears_fields_and_logs_them(crm: Run, cli: Run, db: Pa
     res = crm("deal", "edit", "1", "--title", "Bigger X", "--amount", "2k", "--source", "", "--add-tag", "c",
               "--remove-tag", "a", "--contact", "Ana Silva", "--next-step", "demo", "--next-step-date", "+2d",
               "--recurring", "year")
-    assert res.stderr == ("updated deal 1: title, source cleared, next-step, amount 2,000.00 USD, next-step-date 2026-11-28,"
-                          " recurring year, tags, company Acme, contact Ana Silva\n")
+    assert res.stderr == ("updated deal 1: title, source cleared, next-step, amount 2,000.00 USD,"
+                          " next-step-date 2026-11-28, recurring year, tags, company Acme, contact Ana Silva\n")
     deal = as_json(crm, "deal", "show", "1")
     assert (deal["title"], deal["amount"], deal["source"], deal["tags"], deal["contact"], deal["company"],
             deal["next_step"], deal["next_step_date"], deal["arr"], deal["mrr"]) == (

@@ -91,7 +91,8 @@ def test_sql_usage_errors_and_missing_database(cli: Run, crm: Run, tmp_path: Pat
     res = cli("sql", "SELECT nope FROM deals")
     assert (res.exit_code, res.stdout) == (2, "") and res.stderr == "Error: sql: no such column: nope\n"
     res = cli("sql", "SELECT 1; SELECT 2")
-    assert res.exit_code == 2 and "one statement" in res.stderr
+    assert (res.exit_code, res.stderr) == (
+        2, "Error: sql: one statement at a time (this query has another after a `;`)\n")
     res = cli("sql", "SELECT 1", database=tmp_path / "missing.db")
     assert res.exit_code == 5 and "no database at" in res.stderr
     assert not (tmp_path / "missing.db").exists()

@@ -36,10 +36,12 @@ def run_query(app: AppContext, query: str) -> tuple[list[str], Iterator[dict[str
     app._repo = repo  # closed with the context when the command ends
     try:
         columns, rows = repo.read_query(query)
-    except sqlite3.Warning as exc:  # more than one statement
-        raise UsageError(f"sql: {exc} (give one statement)") from None
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.Warning, sqlite3.DatabaseError) as exc:
         text = str(exc)
+        if "one statement at a time" in text:  # (a Warning, or since Python 3.11 a ProgrammingError)
+            raise UsageError("sql: one statement at a time (this query has another after a `;`)") from None
+        if isinstance(exc, sqlite3.Warning):
+            raise
         if "readonly" in text or "read-only" in text or "not authorized" in text or "authorization denied" in text:
             raise RuleError(f"sql: only reading queries are allowed ({text})",
                             hint="salescli sql opens the database read-only; change data with the commands") from None

@@ -153,7 +153,7 @@ def test_a_signal_while_salescli_starts_is_one_line_and_its_exit_code(crm: Sandb
     143 and one line; never a traceback. The moments are fractions of a whole run timed just before (under a
     loaded machine's full suite a start can take longer than any fixed delay: every signal came too early)."""
     said = []
-    for attempt in range(3):
+    for _round in range(3):
         started = time.monotonic()
         assert finished(crm.popen("report", "pipeline")).code == 0
         whole = time.monotonic() - started
