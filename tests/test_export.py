@@ -209,6 +209,18 @@ def test_a_stage_first_met_in_a_history_takes_the_probability_of_the_deal_that_f
     assert "Discovery" not in ok("pipeline", "show", "Default", database=copy).stdout
 
 
+def test_an_open_stage_named_closed_won_is_made_open_from_an_own_export(ok: Run, tmp_path: Path) -> None:
+    """The export of a team that named a late open stage "Closed Won" was refused by a new database: the stage
+    was made as a won one from its name ('status "open" does not match stage Closed Won (won)')."""
+    ok("deal", "add", "Pilot", "--amount", "5k", "--stage", "Negotiation", "--close", "2026-12-20")
+    ok("pipeline", "stage-edit", "Default", "Negotiation", "--name", "Closed Won")
+    exported = ok("export", "deals").stdout
+    copy = tmp_path / "copy.db"
+    res = ok("import", "deals", str(write(tmp_path, "deals.csv", exported)), "--create-stages", database=copy)
+    assert "created stage Closed Won (open, 80%) in pipeline Default\n" in res.stderr
+    assert ok("export", "deals", database=copy).stdout == exported
+
+
 def test_deals_export_alone_brings_its_contacts_external_ids(ok: Run, tmp_path: Path, db: Path) -> None:
     write(tmp_path, "c.csv", "name,email,external_id,company\nAna Silva,ana@acme.io,P-201,Acme\n"
                              "Bo Li,,P-202,Acme\n")

@@ -2154,8 +2154,8 @@ class DealPlanner(Planner):
                 if self.options.create_stages:
                     # in salescli's own export a won or lost deal's stage is its won or lost stage (other CRMs
                     # give the open stage it was closed from); a probability it says was not set is the stage's
-                    own_export = self.mapping.export_id is not None
-                    kind = status if own_export and status in ("won", "lost") else None
+                    own_export = self.mapping.export_id is not None  # (its status says the kind, even of an
+                    kind = status if own_export and status in ("open", "won", "lost") else None  # open "Closed Won")
                     followed = values.get("probability") if own_export and values.get("probability_set") == 0 \
                         else None
                     info = self.create_stage(pid, name, kind, followed)
