@@ -381,6 +381,10 @@ def test_edit_names_fields_as_the_options_do_with_the_new_value(ok, people):
     # a long text is named, not shown; emptied, it is said cleared (it read "outcome" either way)
     assert ok("activity", "edit", "1", "--outcome", "went well").stderr == "updated meeting 1: outcome\n"
     assert ok("activity", "edit", "1", "--outcome", "").stderr == "updated meeting 1: outcome cleared\n"
+    assert ok("activity", "edit", "1", "--notes", "agenda sent").stderr == "updated meeting 1: notes\n"
+    assert ok("activity", "edit", "1", "--notes", "").stderr == "updated meeting 1: notes cleared\n"
+    ok("task", "add", "Call back", "--due", "2026-12-01")
+    assert ok("task", "edit", "2", "--notes", "ask about budget").stderr == "updated task 2: notes\n"
     ok("deal", "add", "Renewal", "--next-step", "call Ana", "--amount", "5k")
     res = ok("deal", "edit", "1", "--next-step", "", "--amount", "")
     assert res.stderr == "updated deal 1: next-step cleared, amount cleared\n"

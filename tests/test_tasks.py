@@ -260,6 +260,15 @@ def test_done_takes_an_open_tasks_subject(ok, cli, db):
                                               ' 2026-11-27, dana); 5 Call Di (due 2026-11-28, dana))\n'
                                               "Hint: use the task id\n")
     assert digest(db) == before
+    conn = sqlite3.connect(db)  # (an imported task may have no due date: it said "due None")
+    conn.execute("UPDATE activities SET due_date = NULL WHERE id = 5")
+    conn.commit()
+    conn.close()
+    res = cli("task", "done", "call")
+    assert res.stderr.startswith('Error: task "call" is ambiguous: 2 open tasks match (5 Call Di (no due date, dana);'
+                                 " 4 Call Cy (due 2026-11-27, dana))\n")
+    ok("task", "done", "5")
+    assert ok("task", "reopen", "5").stderr == 'reopened: task 5 "Call Di" (no due date)\n'
 
 
 def test_done_takes_several_tasks_all_or_none(ok, cli, db):

@@ -57,7 +57,7 @@ def changed_text(row: dict[str, Any], changed: dict[str, Any]) -> str:
     names = {"occurred_at": "date", "due_date": "due", "deal_id": "deal", "contact_id": "contact",
              "company_id": "company"}
     valued = {"owner", "occurred_at", "due_date", "deal_id", "contact_id", "company_id"}  # (the kind: in the message)
-    return ", ".join(changed_fields(row, changed, names, valued))
+    return ", ".join(changed_fields({**row, "notes": row.get("body")}, changed, names, valued))  # (notes: the body)
 
 
 def about(row: dict[str, Any]) -> str:

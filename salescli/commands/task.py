@@ -240,7 +240,8 @@ def reopen(
     pick_format(fmt, output)
     repo = app.repo()
     row = reopen_task(repo, resolve_task_ref(repo, ref, done=True))
-    say(f"reopened: task {row['id']} \"{row['subject']}\" (due {row['due_date']})")
+    say(f"reopened: task {row['id']} \"{row['subject']}\" (" + (f"due {row['due_date']})" if row["due_date"] else
+                                                              "no due date)"))
     emit(row, fmt, output)
 
 

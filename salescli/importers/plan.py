@@ -3135,7 +3135,8 @@ class ActivityPlanner(Planner):
         elif ext:
             match, how = self.by_ext.get(ext), f'external id "{ext}"'
         else:
-            how = f'"{subject}" due {fields.get("due_date")}' if kind == "task" else f'"{subject}" on {occurred}'
+            how = (f'"{subject}" due {fields.get("due_date") or "never"}' if kind == "task"
+                   else f'"{subject}" on {occurred}')
             match = next((i for i in self.by_key.get(self._key(fields), ())
                           if not self.writer.was_touched("activities", i)), None)
             if match is None and fields["contact_id"] is not None and fields["contact_id"] == deal_contact:

@@ -94,8 +94,8 @@ def resolve_task_ref(repo: Repository, ref: str, *, done: bool = False) -> int:
         raise NotFound(f'no {state} task with "{ref.strip()}" in its subject', hint=f"see `{listing}`")
     if len(rows) > 1:
         listed = "; ".join(f"{r['id']} {r['subject']} (" + (f"done {str(r['done_at'])[:10]}" if done else
-                                                             f"due {r['due_date']}") + f", {r['owner']})"
-                           for r in rows[:10])
+                                                             f"due {r['due_date']}" if r["due_date"] else "no due date")
+                           + f", {r['owner']})" for r in rows[:10])
         raise AmbiguousReference(f'task "{ref.strip()}" is ambiguous: {"more than 10" if len(rows) > 10 else len(rows)}'
                                  f" {state} tasks match ({listed})", hint="use the task id")
     return int(rows[0]["id"])
