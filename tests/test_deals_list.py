@@ -289,6 +289,16 @@ def test_filter_values_are_bound_parameters(deals: Run, cli: Run) -> None:
         assert (res.exit_code, res.stdout, res.stderr.splitlines()[0]) == (3, "", f'Error: no user named "{owner}"')
 
 
+@pytest.mark.parametrize("command", ["company", "contact", "activity", "task", "deal"])
+def test_an_unknown_owner_is_exit_3_in_every_list(deals: Run, cli: Run, command: str) -> None:
+    """company, contact and activity list --owner dan said "no companies" and exit 0: a cron export with a typo
+    wrote an empty file."""
+    res = cli(command, "list", "--owner", "samm", "-f", "csv")
+    assert (res.exit_code, res.stdout, res.stderr) == (3, "", 'Error: no user named "samm"; did you mean sam?\n'
+                                                              "Hint: see `salescli user list`\n")
+    assert cli(command, "list", "--owner", "SAM", "-f", "csv").exit_code == 0  # (a user's name in any case)
+
+
 def test_stage_age_uses_today(deals: Run) -> None:
     res = deals("deal", "list", "--stage", "Negotiation", "-f", "json", today="2026-12-01")
     assert json.loads(res.stdout)[0]["stage_age_days"] == (date(2026, 12, 1) - date(2026, 11, 10)).days

@@ -132,6 +132,10 @@ def list_(
     key = sort_key(sort, COMPANY_SORTS)
     chosen = pick_format(fmt, output)
     repo = app_context(ctx).repo()
+    if owner is not None:  # (a typo in a cron job's filter is exit 3, as in every filter)
+        from salescli.services.refs import known_user
+
+        owner = known_user(repo, owner)
     query = repo.company_query(tag=tag.lower() if tag else None, owner=owner, segment=segment,
                                industry=industry, sort=key)
     sql_limit, shown = table_rows(limit, show_all)

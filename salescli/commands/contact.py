@@ -151,6 +151,10 @@ def list_(
     chosen = pick_format(fmt, output)
     repo = app_context(ctx).repo()
     company_id = resolve_company(repo, company, "--company")["id"] if company else None
+    if owner is not None:  # (a typo in a cron job's filter is exit 3, as in every filter)
+        from salescli.services.refs import known_user
+
+        owner = known_user(repo, owner)
     query = repo.contact_query(tag=tag.lower() if tag else None, owner=owner,
                                status=status.lower() if status else None, company_id=company_id,
                                source=source, sort=key)

@@ -17,7 +17,7 @@ from pydantic import Field
 from salescli.errors import InvalidValue, NotFound, RuleError
 from salescli.models import Record, validate
 from salescli.services.config import period_settings
-from salescli.services.refs import parse_id, resolve_company, resolve_contact
+from salescli.services.refs import known_user, parse_id, resolve_company, resolve_contact
 
 if TYPE_CHECKING:
     from salescli.repository import Repository
@@ -453,7 +453,7 @@ def list_query(
         contact_id=resolve_contact(repo, contact, "--contact")["id"] if contact is not None else None,
         company_id=resolve_company(repo, company, "--company")["id"] if company is not None else None,
         kind=kind,
-        owner=repo.user_spelling(owner) if owner is not None else None,
+        owner=known_user(repo, owner) if owner is not None else None,  # (a typo is exit 3, as in every filter)
         since=since_iso,
     )
 
@@ -487,8 +487,6 @@ def task_list_query(
             week = parse_period("this-week", today, *period_settings(repo.settings()))
             spans.append((week.start.isoformat(), week.end.isoformat()))
     if owner:
-        from salescli.services.refs import known_user
-
         owner = known_user(repo, owner)
     who = task_list_owner(owner, acting_user, everything=everything, everyone=everyone)
     return repo.task_query(owner=repo.user_spelling(who) if who is not None else None,
