@@ -552,8 +552,10 @@ def _fiscal_start_of(path: Path) -> int:
     """The database's fiscal_year_start_month, read for `--today eoq` before the database is opened (1 when it
     cannot be read: a new or damaged file is refused, if at all, by the command)."""
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
+        if not path.is_file():  # (a FIFO would block the open; the command says what the path is)
+            return 1
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)  # (a writer's lock:
+        try:  # waited for as the command waits, rather than January taken)
             row = conn.execute("SELECT value FROM settings WHERE key = 'fiscal_year_start_month'").fetchone()
         finally:
             conn.close()

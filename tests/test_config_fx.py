@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from salescli.services.money import convert_totals, parse_rate, summarize
+from salescli.services.money import convert_totals, derived_rate, exact_total, parse_rate, summarize
 from tests.conftest import Result, digest
 
 Run = Callable[..., Result]
@@ -26,9 +26,26 @@ def test_convert_totals_is_exact_and_rounds_once() -> None:
     assert missing == []
 
 
-def test_convert_totals_of_scaled_sums_rounds_once() -> None:
+def test_a_scaled_sum_is_exact_before_it_is_rounded_once() -> None:
     # 1,001.85 GBP x 10% x 1.27 = 127.23495: rounded to the x100 figure's cent first, it became 127.24
-    assert convert_totals({"GBP": 1001850}, "USD", {"GBP": Decimal("1.27")}, 100) == (Decimal("127.23"), [])
+    assert exact_total({"GBP": 1001850}, "USD", {"GBP": Decimal("1.27")}, 100) == (Decimal("127.234950"), [])
+
+
+RATES = ["0.0067", "0.92", "0.79", "1.1", "1.27", "1.32", "3.25", "0.0000215", "149.25", "7.8", "0.13", "1.0845",
+         "83.12", "0.0123456789", "1.2", "0.85", "3"]
+
+
+@pytest.mark.parametrize("new", RATES)
+def test_rates_worked_out_for_a_new_base_come_back_as_typed(new: str) -> None:
+    """A change of base to NEW and back: every rate x (1 X = x OLD) becomes x / n (n: NEW's rate), OLD's own is
+    1 / n, and back again each is divided by OLD's. Twelve significant digits, or the shortest decimal within
+    1e-13 of each, gave 0.006699999999999 for some pairs."""
+    n = Decimal(new)
+    old_in_new = derived_rate(1 / n)
+    assert derived_rate(1 / old_in_new) == n
+    for typed in RATES:
+        x = Decimal(typed)
+        assert derived_rate(derived_rate(x / n) / old_in_new) == x, (typed, new)
 
 
 def test_convert_totals_names_a_currency_without_a_rate_instead_of_summing_it() -> None:
@@ -291,10 +308,11 @@ def test_changing_the_base_currency_converts_the_rates_and_targets(ok: Run, cli:
              for r in json.loads(ok("fx", "list", "-f", "json").stdout, parse_float=Decimal)}
     # each rate divided by EUR's in force that day, on every day either changed (GBP moves when EUR does; JPY's
     # 2025-10-01 would repeat its rate); USD, the old base, from the earliest day anything is dated
-    assert rates == {("USD", "2026-05-01"): Decimal("0.952380952381"), ("USD", "2025-10-01"): Decimal("0.909090909091"),
-                     ("USD", "2025-09-01"): Decimal("0.909090909091"),
-                     ("GBP", "2025-10-01"): Decimal("1.2"), ("GBP", "2026-05-01"): Decimal("1.2571428571429"),
-                     ("JPY", "2025-09-01"): Decimal("0.006"), ("JPY", "2026-05-01"): Decimal("0.006285714285714")}
+    assert rates == {("USD", "2026-05-01"): Decimal("0.9523809523809524"),
+                     ("USD", "2025-10-01"): Decimal("0.9090909090909091"),
+                     ("USD", "2025-09-01"): Decimal("0.9090909090909091"),
+                     ("GBP", "2025-10-01"): Decimal("1.2"), ("GBP", "2026-05-01"): Decimal("1.257142857142857"),
+                     ("JPY", "2025-09-01"): Decimal("0.006"), ("JPY", "2026-05-01"): Decimal("0.006285714285714286")}
     # 110,000 USD at the rate in force on the day of the change (1 EUR = 1.05 USD), as reports convert that day
     summaries = [h["summary"] for h in json.loads(ok("history", "-f", "json").stdout)]
     assert "GBP 1.32 → 1.2 from 2025-10-01" in summaries and "removed EUR 1.05 from 2026-05-01" in summaries
@@ -325,6 +343,14 @@ def test_a_base_changed_and_changed_back_leaves_the_rates_as_typed_and_the_targe
     ok("config", "set", "base_currency", "USD")
     target = json.loads(ok("target", "list", "-f", "json").stdout, parse_float=Decimal)[0]
     assert (target["value"], target["currency"]) == (Decimal("5000.00"), "USD")  # 4,545.45 x 1.1 = 4,999.995
+
+
+def test_a_target_is_converted_to_a_new_base_exactly_then_rounded_once(ok: Run) -> None:
+    ok("config", "set", "base_currency", "EUR")
+    ok("fx", "set", "USD", "1.2")
+    ok("target", "set", "ana", "2026-Q4", "120.15")
+    ok("config", "set", "base_currency", "USD")  # 120.15 / 1.2 = 100.125 (times 0.8333333333333333: 100.12)
+    assert json.loads(ok("target", "list", "-f", "json").stdout, parse_float=Decimal)[0]["value"] == Decimal("100.13")
 
 
 def test_a_new_base_keeps_attainment_as_it_was(ok: Run) -> None:
@@ -383,7 +409,7 @@ def test_a_status_whose_deals_all_lack_a_rate_says_so_and_an_old_base_rate_is_no
     ok("fx", "set", "EUR", "1.08")
     ok("config", "set", "base_currency", "EUR")
     rates = json.loads(ok("fx", "list", "-f", "json").stdout, parse_float=Decimal)
-    assert [(r["currency"], r["rate"], r["in_force"]) for r in rates] == [("USD", Decimal("0.925925925926"), True)]
+    assert [(r["currency"], r["rate"], r["in_force"]) for r in rates] == [("USD", Decimal("0.9259259259259259"), True)]
 
 
 def test_the_largest_amount_at_the_largest_rate_is_summed_exactly(ok) -> None:

@@ -194,6 +194,7 @@ def test_a_stage_first_met_in_a_history_takes_the_probability_of_the_deal_that_f
     ok("pipeline", "stage-edit", "Default", "Needs Analysis", "--name", "Discovery")
     ok("deal", "add", "Early", "--amount", "7k", "--stage", "Discovery", "--close", "2026-12-20")
     ok("deal", "won", "1")
+    ok("deal", "add", "Own", "--amount", "8k", "--stage", "Discovery", "--close", "2026-12-20", "--probability", "70")
     ok("deal", "add", "Later", "--amount", "9k", "--stage", "Discovery", "--close", "2026-12-20")
     exported = ok("export", "deals").stdout
     copy = tmp_path / "copy.db"
@@ -201,6 +202,12 @@ def test_a_stage_first_met_in_a_history_takes_the_probability_of_the_deal_that_f
     assert "created stage Discovery (open, 40%) in pipeline Default\n" in res.stderr
     assert "takes the lowest probability" not in res.stderr  # (nothing was guessed)
     assert ok("export", "deals", database=copy).stdout == exported
+    # met first as the stage of a deal that set its own probability (70%): the next row says the stage's
+    without_won = "".join(line for line in exported.splitlines(keepends=True) if not line.startswith("1,Early,"))
+    other = tmp_path / "other.db"
+    res = ok("import", "deals", str(write(tmp_path, "d2.csv", without_won)), "--create-stages", database=other)
+    assert "created stage Discovery (open, 40%) in pipeline Default\n" in res.stderr
+    assert ok("export", "deals", database=other).stdout == without_won
     stages = json.loads(ok("pipeline", "show", "Default", "-f", "json", database=copy).stdout)["stages"]
     assert [(s["name"], s["probability"]) for s in stages][2:4] == [("Needs Analysis", 40), ("Discovery", 40)]
     history = json.loads(ok("history", "stage", str(stages[3]["id"]), "-f", "json", database=copy).stdout)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from decimal import Decimal as D
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,6 +143,18 @@ def test_quiet_compares_amounts_in_other_currencies_exactly(ok: Run) -> None:
     quiet = insights(ok)["quiet"]
     assert [(q["subject"], q["numbers"]["median_open_amount"], q["numbers"]["threshold"]) for q in quiet] == [
         ("deal 5 big", D("1150.00"), D("2300.00"))]
+
+
+def test_a_rate_of_zero_written_by_hand_leaves_its_deals_out_of_the_quiet_rule(ok: Run, db: Path) -> None:
+    ok("fx", "set", "JPY", "0.0067", today="2026-10-01")
+    for n in range(6):
+        ok("deal", "add", f"d{n}", "--amount", f"{n + 1}k", today="2026-10-01")
+    ok("deal", "add", "yen", "--amount", "¥9000000", today="2026-10-01")
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE fx_rates SET rate = '0'")  # (salescli refuses a rate of 0: a traceback here before)
+    conn.commit()
+    conn.close()
+    assert [q["subject"] for q in insights(ok)["quiet"]] == ["deal 6 d5"]
 
 
 def test_nothing_standing_out_is_said_in_words(ok: Run) -> None:

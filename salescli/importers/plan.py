@@ -2148,8 +2148,6 @@ class DealPlanner(Planner):
         if name:
             # `needs-analysis` is Needs Analysis when no other stage reads so (as `deal move` finds it)
             info = self.stages.get((pid, fold(name))) or self.loose_stages.get((pid, loose_key(name)))
-            if info is not None and info.id in self.guessed_stages:
-                info = self._stage_said(info, values)
             if info is None:
                 if self.options.create_stages:
                     # in salescli's own export a won or lost deal's stage is its won or lost stage (other CRMs
@@ -2250,7 +2248,7 @@ class DealPlanner(Planner):
                                   " refused (import undo removes it)", "")] += 1
 
     def create_stage(self, pipeline_id: int, name: str, kind: str | None = None,
-                     probability: int | None = None, *, from_history: bool = False) -> StageInfo:
+                     probability: int | None = None) -> StageInfo:
         from salescli.services.pipeline import _kind_from_name
 
         kind = kind or _kind_from_name(name)
@@ -2263,7 +2261,7 @@ class DealPlanner(Planner):
         sid = self.writer.create_stage(pipeline_id, name.strip(), kind, probability)
         self.stage_cache.clear()  # positions moved
         self.tally.stage_guesses += guessed
-        if guessed and from_history and self.mapping.export_id is not None:
+        if guessed and self.mapping.export_id is not None:
             self.guessed_stages[sid] = len(self.tally.stages_created)
         self.tally.stages_created.append(self._stage_made(name.strip(), kind, probability, pipeline_id))
         self._load_stages()
@@ -2273,16 +2271,18 @@ class DealPlanner(Planner):
         return f"{name} ({kind}, {probability}%) in pipeline {self.pipeline_names[pipeline_id]}"
 
     def _stage_said(self, info: StageInfo, values: Row) -> StageInfo:
-        """The first row in a stage made from a stage-history cell: in salescli's own export an open deal whose
-        probability was not set has its stage's (a round trip into a new database gave the stage the lowest
+        """A row in a stage this import made with a guessed probability (met first in a stage-history cell, or in
+        a row whose deal set its own): in salescli's own export an open deal whose probability was not set has its
+        stage's, which the first such row says (a round trip into a new database gave the stage the lowest
         probability and marked the deal's own 40% as set)."""
-        said = self.guessed_stages.pop(info.id)
         followed = values.get("probability")
-        if values.get("status") not in (None, "open") or values.get("probability_set") != 0 or followed is None \
-                or followed == info.probability:
+        if values.get("status") not in (None, "open") or values.get("probability_set") != 0 or followed is None:
+            return info
+        said = self.guessed_stages.pop(info.id)
+        self.tally.stage_guesses -= 1  # (said: no longer a guess)
+        if followed == info.probability:
             return info
         self.writer.set_stage_probability(info.id, followed)
-        self.tally.stage_guesses -= 1
         self.tally.stages_created[said] = self._stage_made(info.name, info.kind, followed, info.pipeline_id)
         self.stage_cache.clear()  # positions moved
         self._load_stages()
@@ -2329,6 +2329,8 @@ class DealPlanner(Planner):
             except _StageConflict as conflict:
                 found = self._stage_over_status(conflict, values, line)
         stage, closed_from = found
+        if self.guessed_stages and stage.id in self.guessed_stages:
+            stage = self._stage_said(stage, values)
         if known is not None and not values.get("stage"):
             was = self.stage_by_id[known["stage_id"]]
             if not values.get("pipeline") and not values.get("status") or (
@@ -2607,7 +2609,7 @@ class DealPlanner(Planner):
                 if not self.options.create_stages:
                     raise RowError(column, history.text, f'entry {n}: "{entry.stage}" is not a stage of pipeline'
                                    f" {self.pipeline_names[pid]} (add it, or pass --create-stages)", line)
-                info = self.create_stage(pid, entry.stage, from_history=True)
+                info = self.create_stage(pid, entry.stage)
             moves.append((entry, info.id))
         first = history.entries[0].when
         if first[:10] < created_at[:10]:

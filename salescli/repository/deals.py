@@ -521,9 +521,9 @@ class DealStore(RepositoryBase):
         return found if isinstance(found, dict) else {}
 
     def last_stage_change(self, deal_id: int) -> str | None:
-        return self.scalar(  # type: ignore[no-any-return]
-            "SELECT max(substr(changed_at, 1, 10)) FROM stage_history WHERE deal_id = ?", (deal_id,)
-        )
+        """The day of a deal's latest stage change."""
+        at = self.last_stage_change_at(deal_id)
+        return None if at is None else at[:10]
 
     def last_stage_change_at(self, deal_id: int) -> str | None:
         """The time of a deal's latest stage change."""

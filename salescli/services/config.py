@@ -125,7 +125,7 @@ def _rebase(repo: Repository, old: str, new: str) -> None:
     is stored."""
     from decimal import ROUND_HALF_UP
 
-    from salescli.services.money import derived_rate, rate_text
+    from salescli.services.money import derived_rate, rate_text, typed_rate
     from salescli.services.reports.accuracy import STORED
     from salescli.values import currency_decimals
 
@@ -151,10 +151,13 @@ def _rebase(repo: Repository, old: str, new: str) -> None:
             found = rate
         return found
 
-    def in_new(amount: Decimal, day: str) -> Decimal:  # an amount of OLD -> of NEW, at the day's rate of OLD as
-        # stored below (x 1.1 back to USD, where / 0.909090909091 made 4,545.45 EUR 4,999.99 USD, not 5,000.00)
-        return (amount * derived_rate(1 / n_on(day))).quantize(Decimal(1).scaleb(-currency_decimals(new)),
-                                                               rounding=ROUND_HALF_UP)
+    def in_new(amount: Decimal, day: str) -> Decimal:  # an amount of OLD -> of NEW, at the day's rate, exactly:
+        # times the rate of OLD that was typed when it is one (x 1.1 back to USD, where / 0.909090909091 made
+        # 4,545.45 EUR 4,999.99 USD, not 5,000.00), else divided by NEW's (120.15 / 1.2 = 100.125 -> 100.13)
+        n = n_on(day)
+        typed = typed_rate(1 / n)
+        exact = amount * typed if typed is not None else amount / n
+        return exact.quantize(Decimal(1).scaleb(-currency_decimals(new)), rounding=ROUND_HALF_UP)
 
     earliest = min([r["as_of"] for r in rows] + [t["period_start"] for t in targets]
                    + [s["taken_at"][:10] for s in snapshots])

@@ -145,7 +145,8 @@ def quiet_deals(ctx: ReportContext, limit: int | None) -> tuple[int, Iterator[di
     if not typical:
         return 0, iter(())
     threshold = typical * BIG_FACTOR  # base minor units, maybe a fraction of one
-    least = {cur: int((threshold / factor).to_integral_value(ROUND_CEILING)) for cur, factor in factors.items()}
+    least = {cur: int((threshold / factor).to_integral_value(ROUND_CEILING))
+             for cur, factor in factors.items() if factor > 0}  # (a rate of 0, written by hand: left out)
     total, rows = _peek(repo.quiet_big_deals(ctx.filter, today=ctx.today.isoformat(), quiet_days=QUIET_DAYS,
                                              least=least, scale=scale, limit=limit))
     median_money, threshold_money = (_money(_half_up_minor(v), ctx.base) for v in (typical, threshold))

@@ -39,19 +39,23 @@ def rate_text(rate: Decimal) -> str:
     return format(rate.normalize(), "f")
 
 
-DERIVED_RATE_TOLERANCE = Decimal("1e-13")
+def typed_rate(value: Decimal) -> Decimal | None:
+    """The rate of ten significant digits or fewer within 1e-12 of value, relatively, if there is one: the
+    rate someone typed, come back through an inverse or a cross rate (1 / (1 / 0.0067) is 0.0067 and a
+    hair); None when value is no such rate."""
+    for digits in range(1, 11):
+        near = Context(prec=digits, rounding=ROUND_HALF_UP).plus(value)
+        if abs(near - value) <= abs(value) * Decimal("1e-12"):
+            return near
+    return None
 
 
 def derived_rate(value: Decimal) -> Decimal:
-    """A rate worked out from others (an inverse, a cross rate) as stored: the shortest decimal within 1e-13
-    of it, relatively. 1 / (1 / 0.0067) comes back as 0.0067 (twelve significant digits gave
-    0.00670000000001), so a base currency changed and changed back leaves the rates as they were typed."""
-    value = +value
-    for digits in range(1, 29):
-        near = Context(prec=digits, rounding=ROUND_HALF_UP).plus(value)
-        if abs(near - value) <= abs(value) * DERIVED_RATE_TOLERANCE:
-            return near
-    return value
+    """A rate worked out from others (an inverse, a cross rate) as stored: a typed rate it comes back to
+    (see typed_rate), else sixteen significant digits. A base currency changed and changed back leaves the
+    rates as they were typed (twelve digits gave 1 JPY = 0.00670000000001 USD), and the error of a stored
+    rate stays far below what would keep typed_rate from finding it again."""
+    return typed_rate(value) or Context(prec=16, rounding=ROUND_HALF_UP).plus(value)
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
@@ -60,23 +64,23 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
 
 
 def convert_totals(
-    per_currency: Mapping[str, int], base: str, rates: Mapping[str, Decimal], scale: int = 1
+    per_currency: Mapping[str, int], base: str, rates: Mapping[str, Decimal]
 ) -> tuple[Decimal, list[str]]:
     """Sum amounts kept per currency (integer minor units) into the base currency.
 
-    ``rates`` maps a currency to its rate to the base currency (the base itself needs none); ``scale``
-    divides the amounts first (sums of amount x probability are minor units x 100).
+    ``rates`` maps a currency to its rate to the base currency (the base itself needs none).
     Returns (total in the base currency rounded to its minor unit, once, currencies with a non-zero
     amount and no rate — left OUT of the total, sorted). Never sums a currency silently.
     """
-    total, missing = exact_total(per_currency, base, rates, scale)
+    total, missing = exact_total(per_currency, base, rates)
     return quantize(total, base), missing
 
 
 def exact_total(
     per_currency: Mapping[str, int], base: str, rates: Mapping[str, Decimal], scale: int = 1
 ) -> tuple[Decimal, list[str]]:
-    """convert_totals' sum before it is rounded (for a ratio of two sums: rounded sums skew it)."""
+    """convert_totals' sum before it is rounded (for a ratio of two sums: rounded sums skew it); ``scale``
+    divides the amounts first (sums of amount x probability are minor units x 100)."""
     total = Decimal(0)
     missing: list[str] = []
     for currency in sorted(per_currency):
