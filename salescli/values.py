@@ -1375,12 +1375,23 @@ def parse_tags(text: str) -> list[str]:
     return list(tags)
 
 
+def composed(text: str) -> str:
+    """Text with its accents composed (Unicode NFC): "Müller" typed or pasted as u + a combining diaeresis (a
+    Mac's decomposed form, NFD) is the Müller stored and searched for, not another name."""
+    if text.isascii():
+        return text
+    import unicodedata
+
+    return unicodedata.normalize("NFC", text)
+
+
 def fold(text: str) -> str:
     """The key a name is matched by: case-insensitive as the CLI's lookups are (every script's letters:
-    "SOCIÉTÉ" is "Société"), runs of white space read as one space ("acme  corp" is "Acme Corp")."""
+    "SOCIÉTÉ" is "Société"), runs of white space read as one space ("acme  corp" is "Acme Corp"), accents
+    composed (see composed)."""
     if text.isascii():
         key = text.lower()
         if "  " in key or "\t" in key or "\n" in key or "\r" in key or "\x0b" in key or "\x0c" in key:
             return " ".join(key.split())
         return key
-    return " ".join(text.casefold().split())
+    return " ".join(composed(text).casefold().split())

@@ -39,6 +39,23 @@ def test_finds_a_word_in_a_note_a_company_name_and_a_deal_title(ok, crm):
     assert found(ok, "warehouse") == [("company", 1)]  # (its notes: not its deals)
 
 
+def test_accents_typed_decomposed_are_the_same_letters(ok, db, tmp_path):
+    """A Mac's decomposed accents (u + U+0308 for ü) split "Müller" into the words Mu and ller (nothing found),
+    and `company show` of the name said 'not found; did you mean Müller GmbH?'."""
+    nfd = "Mu\u0308ller GmbH"
+    ok("company", "add", "Müller GmbH")
+    ok("contact", "add", "Jose\u0301 A\u0301lvarez", "--company", nfd)  # (stored composed, as typed elsewhere)
+    assert [r["title"] for r in json.loads(ok("search", "Mu\u0308ller", "-f", "json").stdout)] == ["Müller GmbH"]
+    assert [r["title"] for r in json.loads(ok("search", "José Álvarez", "-f", "json").stdout)] == ["José Álvarez"]
+    assert json.loads(ok("company", "show", nfd, "-f", "json").stdout)["id"] == 1
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT name FROM contacts").fetchone()[0] == "José Álvarez"  # (composed: é is one letter)
+    conn.close()
+    path = tmp_path / "c.csv"
+    path.write_text(f"name\n{nfd}\n", encoding="utf-8")
+    assert "0 created, 0 updated, 1 unchanged" in ok("import", "companies", str(path)).stderr
+
+
 def test_a_companys_name_finds_its_deals_after_the_matches(ok, crm):
     ok("deal", "add", "Zephyr renewal", "--company", "zephyr.io")
     ok("deal", "add", "Other", "--company", "Another Co")

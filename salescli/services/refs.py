@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from salescli.errors import AmbiguousReference, NotFound
+from salescli.values import composed
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -70,7 +71,7 @@ def _ambiguous(kind: str, ref: str, rows: list[Row], label: str) -> AmbiguousRef
 
 def find_company(repo: Repository, ref: str) -> Row | None:
     """The company named by id, domain or unique name (case-insensitive); None when unknown."""
-    ref = ref.strip()
+    ref = composed(ref.strip())
     if not ref:
         return None
     rid = parse_id(ref)
@@ -182,7 +183,7 @@ def resolve_company(repo: Repository, ref: str, field: str = "company") -> Row:
 
 
 def find_contact(repo: Repository, ref: str) -> Row | None:
-    ref = ref.strip()
+    ref = composed(ref.strip())
     if not ref:
         return None
     rid = parse_id(ref)

@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from salescli.errors import InvalidValue, UsageError
+from salescli.values import composed
 
 if TYPE_CHECKING:
     from salescli.repository import Repository
@@ -59,6 +60,7 @@ def search(repo: Repository, text: str, kinds: list[str], limit: int) -> tuple[l
     from salescli.repository.activities import SEARCH_WINDOW
 
     # the words as typed first ("Deal 42" before Deal 4299), then those the last word begins, if room is left
+    text = composed(text)  # ("Mu" + a combining diaeresis + "ller" was the words Mu and ller)
     query, exact_query = fts_query(text), fts_query(text, prefix=False)
     rows, windowed = repo.search(exact_query, kinds, limit + 1, window=SEARCH_WINDOW)
     if query != exact_query and len(rows) <= limit:
