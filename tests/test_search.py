@@ -54,6 +54,12 @@ def test_accents_typed_decomposed_are_the_same_letters(ok, db, tmp_path):
     path = tmp_path / "c.csv"
     path.write_text(f"name\n{nfd}\n", encoding="utf-8")
     assert "0 created, 0 updated, 1 unchanged" in ok("import", "companies", str(path)).stderr
+    conn = sqlite3.connect(db)  # a name an older salescli stored decomposed: found by either form
+    conn.execute("UPDATE companies SET name = ? WHERE id = 1", (nfd,))
+    conn.commit()
+    conn.close()
+    for typed in (nfd, "müller gmbh"):
+        assert json.loads(ok("company", "show", typed, "-f", "json").stdout)["id"] == 1
 
 
 def test_a_companys_name_finds_its_deals_after_the_matches(ok, crm):
