@@ -271,6 +271,20 @@ def test_done_takes_an_open_tasks_subject(ok, cli, db):
     assert ok("task", "reopen", "5").stderr == 'reopened: task 5 "Call Di" (no due date)\n'
 
 
+def test_a_past_today_lists_the_tasks_open_that_day_as_the_agenda_does(ok):
+    """`today` on a past day read the tasks as they stood; `task list --overdue --today` read them as they are
+    now: a task done since was missing and one added since was listed."""
+    ok("task", "add", "Send quote", "--due", "2026-03-05", today="2026-03-01")
+    ok("task", "done", "1", today="2026-03-08")
+    ok("task", "add", "Late-added task", "--due", "2026-03-03", today="2026-03-10")
+    agenda = json.loads(ok("today", "-f", "json", today="2026-03-06").stdout)["overdue_tasks"]
+    listed = json.loads(ok("task", "list", "--overdue", "--today", "-f", "json", today="2026-03-06").stdout)
+    assert [t["id"] for t in agenda] == [t["id"] for t in listed] == [1]
+    assert (listed[0]["state"], listed[0]["status"], listed[0]["done_at"]) == ("overdue 1d", "open", None)
+    now = json.loads(ok("task", "list", "--all", "-f", "json", today="2026-03-12").stdout)
+    assert [(t["id"], t["state"]) for t in now] == [(2, "overdue 9d"), (1, "done 2026-03-08")]
+
+
 def test_done_takes_several_tasks_all_or_none(ok, cli, db):
     for subject in ("Send the contract", "Call Ana back", "Call Bo back"):
         ok("task", "add", subject, "--due", "+2d")

@@ -489,8 +489,13 @@ def task_list_query(
     if owner:
         owner = known_user(repo, owner)
     who = task_list_owner(owner, acting_user, everything=everything, everyone=everyone)
+    # a past --today (an activity is dated after it): the tasks open that day as they stood, as `today` lists them
+    from salescli.repository.activities import activity_dated_after
+
+    day = today.isoformat()
+    on = day if not everything and activity_dated_after(repo, day) else None
     return repo.task_query(owner=repo.user_spelling(who) if who is not None else None,
-                           include_done=everything, due_windows=spans)
+                           include_done=everything, due_windows=spans, open_on=on)
 
 
 def task_list_owner(owner: str | None, acting_user: str, *, everything: bool, everyone: bool) -> str | None:
@@ -519,7 +524,10 @@ def empty_task_list_hint(repo: Repository, whose: str) -> str | None:
 
 
 def task_view(row: Row, today: date) -> dict[str, Any]:
-    """A task as scripts see it, with days_overdue (0 unless open and past due) and a readable state."""
+    """A task as scripts see it, with days_overdue (0 unless open and past due) and a readable state; one done
+    after a past --today as it stood that day (open)."""
+    if row.get("done_at") and str(row["done_at"])[:10] > today.isoformat():
+        row = {**row, "done_at": None}
     out = activity_view(row)
     due = row.get("due_date")
     late = 0
