@@ -62,6 +62,24 @@ def test_accents_typed_decomposed_are_the_same_letters(ok, db, tmp_path):
         assert json.loads(ok("company", "show", typed, "-f", "json").stdout)["id"] == 1
 
 
+def test_words_of_scripts_written_without_spaces_are_found_inside_a_name(ok):
+    """The index keeps 田中太郎 as one word: 太郎 (the given name), 田中 太郎 as people write it, or 商事 found
+    nothing."""
+    ok("contact", "add", "田中太郎")
+    ok("company", "add", "東京商事")
+    ok("activity", "log", "note", "Visit", "--company", "東京商事", "--notes", "見積書を送付")
+
+    def found(*args: str) -> list[tuple[str, int, str]]:
+        return [(r["kind"], r["id"], r["snippet"]) for r in json.loads(ok("search", *args, "-f", "json").stdout)]
+
+    assert found("太郎") == [("contact", 1, "田中[太郎]")]
+    assert found("田中 太郎") == [("contact", 1, "[田中][太郎]")]
+    assert found("商事") == [("company", 1, "東京[商事]")]
+    assert found("送付") == [("activity", 1, "見積書を[送付]")]
+    assert found("商事", "--kind", "contact") == []
+    assert ok("search", "太郎x").stderr.startswith('nothing matches "太郎x"')
+
+
 def test_a_companys_name_finds_its_deals_after_the_matches(ok, crm):
     ok("deal", "add", "Zephyr renewal", "--company", "zephyr.io")
     ok("deal", "add", "Other", "--company", "Another Co")

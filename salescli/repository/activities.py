@@ -338,20 +338,9 @@ class ActivityStore(RepositoryBase):
         Kinds are filtered on the rowid (id * 4 + offset), which needs no read of the stored text.
         """
         where, params = "search_index MATCH ?", [match]
-        chosen = set(kinds or SEARCH_KINDS)
-        narrow = sorted(chosen - set(SEARCH_KINDS))  # call, email, meeting, note: one kind of activity
-        if narrow:
-            chosen = (chosen - set(narrow)) | {"activity"}
-        if chosen != set(SEARCH_KINDS):
-            offsets = sorted({SEARCH_OFFSETS[k] for k in chosen})
-            where += f" AND rowid % 4 IN ({', '.join(str(o) for o in offsets)})"
-            if 3 in offsets and len(chosen & {"activity", "task"}) == 1:
-                where += " AND (rowid % 4 <> 3 OR kind = ?)"
-                params.append("task" if "task" in chosen else "activity")
-        if narrow and kinds is not None and "activity" not in kinds:
-            where += (" AND (rowid % 4 <> 3 OR kind = 'task' OR EXISTS (SELECT 1 FROM activities a"
-                      f" WHERE a.id = entity_id AND a.kind IN ({', '.join('?' * len(narrow))})))")
-            params += narrow
+        more_where, more_params = self._search_kinds(kinds)
+        where += more_where
+        params += more_params
         # the window's oldest match, and the next one when there is one (then some are left out)
         edge = [r["rowid"] for r in self.all(
             f"SELECT rowid FROM search_index WHERE {where} ORDER BY rowid DESC LIMIT 2 OFFSET ?",
@@ -366,3 +355,34 @@ class ActivityStore(RepositoryBase):
             " LIMIT ?",
             (*params, limit),
         ), more
+
+    def _search_kinds(self, kinds: Iterable[str] | None) -> tuple[str, list[str]]:
+        """The search's filter on kinds (" AND ..." and its parameters; "" for every kind)."""
+        where = ""
+        params: list[str] = []
+        chosen = set(kinds or SEARCH_KINDS)
+        narrow = sorted(chosen - set(SEARCH_KINDS))  # call, email, meeting, note: one kind of activity
+        if narrow:
+            chosen = (chosen - set(narrow)) | {"activity"}
+        if chosen != set(SEARCH_KINDS):
+            offsets = sorted({SEARCH_OFFSETS[k] for k in chosen})
+            where += f" AND rowid % 4 IN ({', '.join(str(o) for o in offsets)})"
+            if 3 in offsets and len(chosen & {"activity", "task"}) == 1:
+                where += " AND (rowid % 4 <> 3 OR kind = ?)"
+                params.append("task" if "task" in chosen else "activity")
+        if narrow and kinds is not None and "activity" not in kinds:
+            where += (" AND (rowid % 4 <> 3 OR kind = 'task' OR EXISTS (SELECT 1 FROM activities a"
+                      f" WHERE a.id = entity_id AND a.kind IN ({', '.join('?' * len(narrow))})))")
+            params += narrow
+        return where, params
+
+    def search_text(self, words: list[str], kinds: Iterable[str] | None, limit: int) -> list[Row]:
+        """Index entries whose title or body holds every word as a run of characters, newest first: words of
+        scripts written without spaces (田中太郎), which the tokenizer keeps as one word, found inside it."""
+        where, params = self._search_kinds(kinds)
+        for word in words:
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where += " AND (title LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\')"
+            params += [pattern, pattern]
+        return self.all(f"SELECT kind, entity_id AS id, title, body FROM search_index WHERE 1{where}"
+                        " ORDER BY rowid DESC LIMIT ?", (*params, limit))

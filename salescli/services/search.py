@@ -21,6 +21,8 @@ _KIND_ALIASES = {"companies": "company", "contacts": "contact", "deals": "deal",
                  "notes": "note"}
 _WORD_RE = re.compile(r"[^\W_]+")  # letters and digits: what the unicode61 tokenizer keeps
 MAX_WORDS = 16
+# Han, kana and Hangul: scripts written without spaces, whose runs the unicode61 tokenizer keeps as one word
+_UNSPACED_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 MIN_PREFIX = 2  # a one-letter prefix matches half the index
 
 
@@ -68,6 +70,11 @@ def search(repo: Repository, text: str, kinds: list[str], limit: int) -> tuple[l
         seen = {(r["kind"], r["id"]) for r in rows}
         rows += [r for r in more_rows if (r["kind"], r["id"]) not in seen]
         windowed = windowed or more_windowed
+    unspaced = [w for w in _WORD_RE.findall(text) if _UNSPACED_RE.search(w)]
+    if unspaced and len(rows) <= limit:  # (田中太郎 is one word to the index: 太郎 is found inside it)
+        seen = {(r["kind"], r["id"]) for r in rows}
+        rows += [{**r, "snippet": _marked(r, unspaced)} for r in repo.search_text(unspaced, kinds, limit + 1)
+                 if (r["kind"], r["id"]) not in seen][:limit + 1 - len(rows)]
     rows += _deals_of_companies_named(repo, text, query, kinds, rows, limit + 1 - len(rows))
     more = len(rows) > limit
     found = [{"kind": r["kind"], "id": r["id"], "title": r["title"], "snippet": _one_line(r["snippet"])}
@@ -79,6 +86,19 @@ def search(repo: Repository, text: str, kinds: list[str], limit: int) -> tuple[l
     elif more:
         note = f"more match: the best {limit:,} shown (see more with --limit N)"
     return found, note
+
+
+def _marked(row: dict[str, Any], words: list[str]) -> str:
+    """A snippet for a match found inside a word: the title, or the body around the first word, the words in
+    [brackets] as the index's snippets have them."""
+    title, body = str(row["title"] or ""), str(row["body"] or "")
+    text = title if all(w in title for w in words) or not body else body
+    at = text.find(words[0])
+    if len(text) > 80 and at > 30:
+        text = "…" + text[at - 20:]
+    for word in words:
+        text = text.replace(word, f"[{word}]")
+    return text
 
 
 def _one_line(text: str | None) -> str:
