@@ -292,6 +292,7 @@ class _Namer:
 
     def __init__(self, repo: Any) -> None:
         self.repo = repo
+        self.currencies: dict[tuple[str, int], list[tuple[int, str]]] = {}  # (see _currency_then)
         self.cache: dict[tuple[str, int], str] = {}
 
     def name(self, table: str, column: str, row_id: Any) -> Any:
@@ -327,11 +328,20 @@ class _Namer:
 
     def _currency_then(self, entity: str, entity_id: int, change_id: int) -> str | None:
         """A record's currency when a change was made: that of the last change up to it that names one, its
-        creation included (a deal's currency changed since, or a deal removed since); a count target has none."""
-        return self.repo.scalar(  # type: ignore[no-any-return]
-            "SELECT json_extract(after, '$.currency') FROM changes WHERE entity = ? AND entity_id = ?"
-            " AND id <= ? AND json_extract(after, '$.currency') IS NOT NULL ORDER BY id DESC LIMIT 1",
-            (entity, entity_id, change_id))
+        creation included (a deal's currency changed since, or a deal removed since); a count target has none.
+        A record's currency changes are read once (a query per change walked back through every earlier one:
+        4,000 amount changes of a deal took 20 s)."""
+        from bisect import bisect_right
+
+        key = (entity, entity_id)
+        named = self.currencies.get(key)
+        if named is None:
+            named = self.currencies[key] = [
+                (int(r["id"]), str(r["currency"])) for r in self.repo.all(
+                    "SELECT id, json_extract(after, '$.currency') AS currency FROM changes WHERE entity = ? AND"
+                    " entity_id = ? AND json_extract(after, '$.currency') IS NOT NULL ORDER BY id", key)]
+        at = bisect_right(named, (change_id, "\uffff"))
+        return named[at - 1][1] if at else None
 
     def fields(self, row: dict[str, Any], before: Any, after: Any) -> dict[str, tuple[str, Any, Any]]:
         """key -> (label, before, after) shown for the keys that are ids or minor units."""
