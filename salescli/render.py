@@ -97,9 +97,18 @@ class RawJson(str):
     """JSON text made already (by SQLite's json functions): json_value writes it as it is."""
 
 
+_quoted = json.encoder.encode_basestring  # type: ignore[attr-defined]  # json.dumps(text, ensure_ascii=False)
+_quoted_key = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]  # json.dumps(text)
+
+
 def json_value(value: Any) -> str:
     """JSON text with Decimal kept exact (a number, not a float's approximation); infinity and NaN, which
     JSON has no number for (Python would write `Infinity`, which other programs refuse), are null."""
+    kind = type(value)
+    if kind is str:  # (the common cases first, without json.dumps's machinery: it was most of an export's time)
+        return _quoted(value)
+    if kind is int:
+        return int.__repr__(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -113,7 +122,7 @@ def json_value(value: Any) -> str:
     if isinstance(value, date | datetime):
         return json.dumps(value.isoformat())
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))}: {json_value(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_quoted_key(str(k))}: {json_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(json_value(v) for v in value) + "]"
     if type(value) is RawJson:
@@ -551,6 +560,13 @@ class _CsvWriter:
 
 def csv_cell(value: Any) -> str:
     """A value as a CSV cell of an export (text neutralised against formulas)."""
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value  # (neutralise_cell, inlined)
+    if value is None:
+        return ""
+    if kind is int:
+        return int.__repr__(value)
     if isinstance(value, str):
         return neutralise_cell(value)
     return text_value(value)
