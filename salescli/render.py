@@ -602,25 +602,24 @@ def _table(
     empty: str,
     rest_hint: str | None = None,
 ) -> int:
-    shown: list[dict[str, Any]] = []
+    cells: list[list[str]] = []  # (each row's texts as it comes: the rows themselves are not kept)
+    piped = fh is not sys.stdout or not fh.isatty()  # piped, redirected or -o FILE: one line a row, for scripts
     more = 0
     for row in rows:
-        if limit is not None and len(shown) >= limit:
+        if limit is not None and len(cells) >= limit:
             more += 1
             # (rows of a query that may not end, `sql`'s: counted up to a bound, then said to be more)
             if total is not None or (rest_hint is not None and more > REST_COUNTED):
                 break
             continue
-        shown.append(row)
-    if total is not None and limit is not None and total > len(shown):
-        more = total - len(shown)
-    if not shown:
+        texts = [printable(_cell(c, row)) for c in columns]
+        cells.append([_one_line(text) for text in texts] if piped else texts)
+    if total is not None and limit is not None and total > len(cells):
+        more = total - len(cells)
+    if not cells:
         if empty:
             note(empty)
         return 0
-    cells = [[printable(_cell(c, row)) for c in columns] for row in shown]
-    if fh is not sys.stdout or not fh.isatty():  # piped, redirected or -o FILE: one line a row, for scripts
-        cells = [[_one_line(text) for text in texts] for texts in cells]
     if _unbounded(fh) and _no_tabs(cells):
         _write_text_table(fh, title, [c.title for c in columns], [c.justify for c in columns], cells)
     else:
@@ -639,7 +638,7 @@ def _table(
         note(f"{counted} more row{'s' if more != 1 else ''} not shown: {rest_hint}")
     elif more:
         note(f"{more} more row{'s' if more != 1 else ''} not shown (use --limit N or --all, or -f csv/json)")
-    return len(shown)
+    return len(cells)
 
 
 _LETTER_RE = re.compile(r"[^\W\d_]")
