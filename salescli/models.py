@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from salescli.errors import InvalidValue
-from salescli.values import MULTI_LINE, composed, one_line
+from salescli.values import MULTI_LINE, one_line
 
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+$")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -93,8 +93,6 @@ class Record(BaseModel):
     @classmethod
     def _blank_is_none(cls, value: Any, info: ValidationInfo) -> Any:
         value = _clean_optional(value)
-        if isinstance(value, str) and not value.isascii():
-            value = composed(value)  # (a Mac's decomposed accents: stored as every other Müller)
         return one_line(value) if isinstance(value, str) and info.field_name not in MULTI_LINE else value
 
 

@@ -1376,22 +1376,24 @@ def parse_tags(text: str) -> list[str]:
 
 
 def composed(text: str) -> str:
-    """Text with its accents composed (Unicode NFC): "Müller" typed or pasted as u + a combining diaeresis (a
-    Mac's decomposed form, NFD) is the Müller stored and searched for, not another name."""
+    """Text with its accents composed (Unicode NFC) when it has combining marks: "Müller" typed or pasted as u + a
+    combining diaeresis (a Mac's decomposed form, NFD) is looked for as the Müller typed elsewhere (stored text
+    is kept as written; text without combining marks is left as it is, a CJK compatibility ideograph included)."""
     if text.isascii():
         return text
     import unicodedata
 
+    if not any(unicodedata.combining(ch) for ch in text):
+        return text
     return unicodedata.normalize("NFC", text)
 
 
 def fold(text: str) -> str:
     """The key a name is matched by: case-insensitive as the CLI's lookups are (every script's letters:
-    "SOCIÉTÉ" is "Société"), runs of white space read as one space ("acme  corp" is "Acme Corp"), accents
-    composed (see composed)."""
+    "SOCIÉTÉ" is "Société"), runs of white space read as one space ("acme  corp" is "Acme Corp")."""
     if text.isascii():
         key = text.lower()
         if "  " in key or "\t" in key or "\n" in key or "\r" in key or "\x0b" in key or "\x0c" in key:
             return " ".join(key.split())
         return key
-    return " ".join(composed(text).casefold().split())
+    return " ".join(text.casefold().split())

@@ -297,6 +297,8 @@ def test_an_unknown_owner_is_exit_3_in_every_list(deals: Run, cli: Run, command:
     assert (res.exit_code, res.stdout, res.stderr) == (3, "", 'Error: no user named "samm"; did you mean sam?\n'
                                                               "Hint: see `salescli user list`\n")
     assert cli(command, "list", "--owner", "SAM", "-f", "csv").exit_code == 0  # (a user's name in any case)
+    everyone = cli(command, "list", "--owner", "", "-f", "csv")  # (a script's unset $OWNER: no filter, as before)
+    assert (everyone.exit_code, everyone.stdout) == (0, cli(command, "list", "-f", "csv").stdout)
 
 
 def test_stage_age_uses_today(deals: Run) -> None:

@@ -132,7 +132,7 @@ def list_(
     key = sort_key(sort, COMPANY_SORTS)
     chosen = pick_format(fmt, output)
     repo = app_context(ctx).repo()
-    if owner is not None:  # (a typo in a cron job's filter is exit 3, as in every filter)
+    if owner:  # (a typo in a cron job's filter is exit 3, as in every filter; "" is no filter, as in deal list)
         from salescli.services.refs import known_user
 
         owner = known_user(repo, owner)

@@ -40,7 +40,7 @@ from salescli.services.pipeline import (
     normalize_forecast_category,
     required_of,
 )
-from salescli.values import MULTI_LINE, as_timestamp, composed, fold, loose_key, one_line, typo_of
+from salescli.values import MULTI_LINE, as_timestamp, fold, loose_key, one_line, typo_of
 
 if TYPE_CHECKING:
     from salescli.importers.apply import Writer
@@ -359,8 +359,6 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
 
 def _strip_invisible(text: str) -> str:
-    """A non-ASCII cell without the invisible characters around it, its accents composed (see composed)."""
-    text = composed(text)
     while True:
         cut = text.strip(_INVISIBLE).strip()
         if cut == text:

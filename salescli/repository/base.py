@@ -224,15 +224,7 @@ class Query:
 
 
 def _casefold(value: Any) -> Any:
-    """SQL casefold(): text without case, its accents composed (a name stored decomposed by an older salescli,
-    Mu + U+0308 + ller, is the Müller typed now)."""
-    if not isinstance(value, str):
-        return value
-    if value.isascii():
-        return value.lower()
-    from salescli.values import composed
-
-    return composed(value).casefold()
+    return value.casefold() if isinstance(value, str) else value
 
 
 def _dict_factory(cursor: sqlite3.Cursor, row: Sequence[Any]) -> Row:

@@ -453,7 +453,7 @@ def list_query(
         contact_id=resolve_contact(repo, contact, "--contact")["id"] if contact is not None else None,
         company_id=resolve_company(repo, company, "--company")["id"] if company is not None else None,
         kind=kind,
-        owner=known_user(repo, owner) if owner is not None else None,  # (a typo is exit 3, as in every filter)
+        owner=known_user(repo, owner) if owner else None,  # (a typo is exit 3, as in every filter; "": none)
         since=since_iso,
     )
 
@@ -501,7 +501,7 @@ def task_list_query(
 def task_list_owner(owner: str | None, acting_user: str, *, everything: bool, everyone: bool) -> str | None:
     """Whose tasks `task list` shows: --owner's, else the acting user's unless --all or --everyone (None:
     every owner's)."""
-    return owner if owner is not None else (None if everything or everyone else acting_user)
+    return owner if owner else (None if everything or everyone else acting_user)  # ("": as if not given)
 
 
 def empty_activity_list_text(repo: Repository) -> str:

@@ -164,9 +164,8 @@ def resolve_deal(repo: Repository, ref: str | int, field: str = "deal") -> Row:
     ('006Ec00000A1', 'D-0042'). Unknown: exit 3, naming field (--deal), with the titles it may have meant;
     ambiguous (two deals of the title, or one of the title and another of that external id): exit 1."""
     from salescli.services.refs import matches, parse_id, similar_names
-    from salescli.values import composed
 
-    text = composed(str(ref).strip())
+    text = str(ref).strip()
     deal_id = parse_id(text)
     if deal_id is not None:
         row = repo.deal(deal_id)

@@ -70,8 +70,14 @@ def _ambiguous(kind: str, ref: str, rows: list[Row], label: str) -> AmbiguousRef
 
 
 def find_company(repo: Repository, ref: str) -> Row | None:
-    """The company named by id, domain or unique name (case-insensitive); None when unknown."""
-    ref = composed(ref.strip())
+    """The company named by id, domain or unique name (case-insensitive); None when unknown. A name typed with
+    decomposed accents (a Mac's u + U+0308) is looked for as typed, then composed."""
+    ref = ref.strip()
+    found = _find_company(repo, ref)
+    return found if found is not None or composed(ref) == ref else _find_company(repo, composed(ref))
+
+
+def _find_company(repo: Repository, ref: str) -> Row | None:
     if not ref:
         return None
     rid = parse_id(ref)
@@ -183,7 +189,14 @@ def resolve_company(repo: Repository, ref: str, field: str = "company") -> Row:
 
 
 def find_contact(repo: Repository, ref: str) -> Row | None:
-    ref = composed(ref.strip())
+    """The contact named by id, e-mail or unique name (any case); None when unknown. A name typed with decomposed
+    accents is looked for as typed, then composed (see find_company)."""
+    ref = ref.strip()
+    found = _find_contact(repo, ref)
+    return found if found is not None or composed(ref) == ref else _find_contact(repo, composed(ref))
+
+
+def _find_contact(repo: Repository, ref: str) -> Row | None:
     if not ref:
         return None
     rid = parse_id(ref)
