@@ -301,6 +301,13 @@ def test_an_unknown_owner_is_exit_3_in_every_list(deals: Run, cli: Run, command:
     assert (everyone.exit_code, everyone.stdout) == (0, cli(command, "list", "-f", "csv").stdout)
 
 
+def test_an_empty_owner_is_as_if_not_given_in_today_and_task_list(deals: Run, cli: Run) -> None:
+    assert cli("today", "--owner", "", "-f", "json").stdout == cli("today", "-f", "json").stdout
+    assert cli("today", "--all", "--owner", "", "-f", "json").exit_code == 0
+    res = cli("task", "list", "--everyone", "--owner", "", "-f", "csv")
+    assert (res.exit_code, res.stdout) == (0, cli("task", "list", "--everyone", "-f", "csv").stdout)
+
+
 def test_stage_age_uses_today(deals: Run) -> None:
     res = deals("deal", "list", "--stage", "Negotiation", "-f", "json", today="2026-12-01")
     assert json.loads(res.stdout)[0]["stage_age_days"] == (date(2026, 12, 1) - date(2026, 11, 10)).days

@@ -71,6 +71,11 @@ def test_words_of_scripts_written_without_spaces_are_found_inside_a_name(ok):
     assert found("送付") == [("activity", 1, "見積書を[送付]")]
     assert found("商事", "--kind", "contact") == []
     assert ok("search", "太郎x").stderr.startswith('nothing matches "太郎x"')
+    assert ok("search", "太郎 Zzzz").stderr.startswith('nothing matches "太郎 Zzzz"')  # (every word is needed)
+    assert found("visit 送付") == [("activity", 1, "見積書を[送付]")]
+    ok("activity", "log", "note", "Long", "--notes", "見積書を送付" + "。これは長い説明です" * 30)
+    long = ("見積書を送付" + "。これは長い説明です" * 30)[:60].replace("送付", "[送付]") + "…"  # (not the whole note)
+    assert found("送付", "--kind", "note")[0][2] == long
 
 
 def test_a_companys_name_finds_its_deals_after_the_matches(ok, crm):

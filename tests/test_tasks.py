@@ -283,6 +283,8 @@ def test_a_past_today_lists_the_tasks_open_that_day_as_the_agenda_does(ok):
     assert (listed[0]["state"], listed[0]["status"], listed[0]["done_at"]) == ("overdue 1d", "open", None)
     now = json.loads(ok("task", "list", "--all", "-f", "json", today="2026-03-12").stdout)
     assert [(t["id"], t["state"]) for t in now] == [(2, "overdue 9d"), (1, "done 2026-03-08")]
+    every = json.loads(ok("task", "list", "--all", "-f", "json", today="2026-03-06").stdout)  # (--all: as they are)
+    assert [(t["id"], t["done_at"]) for t in every] == [(2, None), (1, "2026-03-08")]
 
 
 def test_done_takes_several_tasks_all_or_none(ok, cli, db):

@@ -133,9 +133,15 @@ def list_(
     """
     from salescli.commands.options import table_rows
     from salescli.render import pick_format, render_rows
-    from salescli.services.activities import empty_task_list_hint, task_list_owner, task_list_query, task_view
+    from salescli.services.activities import (
+        as_they_stood,
+        empty_task_list_hint,
+        task_list_owner,
+        task_list_query,
+        task_view,
+    )
 
-    if everyone and owner is not None:
+    if everyone and owner:
         from salescli.errors import UsageError
 
         raise UsageError("--everyone and --owner exclude each other")
@@ -148,7 +154,8 @@ def list_(
     sql_limit, shown = table_rows(limit, False)
     total = repo.count(query) if chosen == "table" and limit is None else None
     rows = repo.fetch_activities(query, sql_limit if sql_limit is not None else shown if chosen == "table" else None)
-    views: Any = (task_view(r, app.today) for r in rows)
+    as_stood = as_they_stood(repo, app.today, everything)
+    views: Any = (task_view(r, app.today, as_stood) for r in rows)
     # an owner column that says the same name on every row (yours, or the --owner asked for) takes the room
     # the subject needs: a table leaves it out (json and csv keep it)
     show_owner = task_list_owner(owner, app.user, everything=everything, everyone=everyone) is None

@@ -44,11 +44,11 @@ def today(
     )
 
     chosen = pick_format(fmt, output, allowed=("table", "json", "jsonl", "csv", "markdown"))
-    if everyone and owner is not None:
+    if everyone and owner:  # ("": a script's unset variable, as if not given)
         raise UsageError("--all and --owner exclude each other (--all is everyone's agenda)")
     app = app_context(ctx)
     who = None if everyone else (owner or app.user)
-    if owner is not None:  # a named owner must exist (a typo in a cron job is exit 3, as in every filter)
+    if owner:  # a named owner must exist (a typo in a cron job is exit 3, as in every filter)
         from salescli.services.refs import known_user
 
         who = known_user(app.repo(), owner)

@@ -377,12 +377,12 @@ class ActivityStore(RepositoryBase):
         return where, params
 
     def search_text(self, words: list[str], kinds: Iterable[str] | None, limit: int) -> list[Row]:
-        """Index entries whose title or body holds every word as a run of characters, newest first: words of
-        scripts written without spaces (田中太郎), which the tokenizer keeps as one word, found inside it."""
+        """Index entries whose title or body holds every word (letters and digits) as a run of characters, newest
+        first: words of scripts written without spaces (田中太郎), which the tokenizer keeps as one word, found
+        inside it."""
         where, params = self._search_kinds(kinds)
-        for word in words:
-            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where += " AND (title LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\')"
-            params += [pattern, pattern]
+        for word in words:  # (letters and digits only: no LIKE wildcard to escape)
+            where += " AND (title LIKE ? OR body LIKE ?)"
+            params += [f"%{word}%", f"%{word}%"]
         return self.all(f"SELECT kind, entity_id AS id, title, body FROM search_index WHERE 1{where}"
                         " ORDER BY rowid DESC LIMIT ?", (*params, limit))

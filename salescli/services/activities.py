@@ -489,13 +489,17 @@ def task_list_query(
     if owner:
         owner = known_user(repo, owner)
     who = task_list_owner(owner, acting_user, everything=everything, everyone=everyone)
-    # a past --today (an activity is dated after it): the tasks open that day as they stood, as `today` lists them
-    from salescli.repository.activities import activity_dated_after
-
-    day = today.isoformat()
-    on = day if not everything and activity_dated_after(repo, day) else None
+    on = today.isoformat() if as_they_stood(repo, today, everything) else None
     return repo.task_query(owner=repo.user_spelling(who) if who is not None else None,
                            include_done=everything, due_windows=spans, open_on=on)
+
+
+def as_they_stood(repo: Repository, today: date, everything: bool) -> bool:
+    """Whether `task list` reads the open tasks as they stood on a past --today (an activity is dated after it),
+    as `today` lists them; --all lists every task as it is."""
+    from salescli.repository.activities import activity_dated_after
+
+    return not everything and activity_dated_after(repo, today.isoformat())
 
 
 def task_list_owner(owner: str | None, acting_user: str, *, everything: bool, everyone: bool) -> str | None:
@@ -523,10 +527,10 @@ def empty_task_list_hint(repo: Repository, whose: str) -> str | None:
             f" `salescli task list --owner {owners[0]['owner']}`")
 
 
-def task_view(row: Row, today: date) -> dict[str, Any]:
-    """A task as scripts see it, with days_overdue (0 unless open and past due) and a readable state; one done
-    after a past --today as it stood that day (open)."""
-    if row.get("done_at") and str(row["done_at"])[:10] > today.isoformat():
+def task_view(row: Row, today: date, as_stood: bool = False) -> dict[str, Any]:
+    """A task as scripts see it, with days_overdue (0 unless open and past due) and a readable state; as_stood
+    (see as_they_stood): one done after the day as it stood then (open)."""
+    if as_stood and row.get("done_at") and str(row["done_at"])[:10] > today.isoformat():
         row = {**row, "done_at": None}
     out = activity_view(row)
     due = row.get("due_date")

@@ -70,10 +70,11 @@ def search(repo: Repository, text: str, kinds: list[str], limit: int) -> tuple[l
         seen = {(r["kind"], r["id"]) for r in rows}
         rows += [r for r in more_rows if (r["kind"], r["id"]) not in seen]
         windowed = windowed or more_windowed
-    unspaced = [w for w in _WORD_RE.findall(text) if _UNSPACED_RE.search(w)]
-    if unspaced and len(rows) <= limit:  # (田中太郎 is one word to the index: 太郎 is found inside it)
+    words = _WORD_RE.findall(text)
+    if any(_UNSPACED_RE.search(w) for w in words) and len(rows) <= limit:
+        # (田中太郎 is one word to the index: 太郎 is found inside it; every word is still needed)
         seen = {(r["kind"], r["id"]) for r in rows}
-        rows += [{**r, "snippet": _marked(r, unspaced)} for r in repo.search_text(unspaced, kinds, limit + 1)
+        rows += [{**r, "snippet": _marked(r, words)} for r in repo.search_text(words, kinds, limit + 1)
                  if (r["kind"], r["id"]) not in seen][:limit + 1 - len(rows)]
     rows += _deals_of_companies_named(repo, text, query, kinds, rows, limit + 1 - len(rows))
     more = len(rows) > limit
@@ -92,12 +93,13 @@ def _marked(row: dict[str, Any], words: list[str]) -> str:
     """A snippet for a match found inside a word: the title, or the body around the first word, the words in
     [brackets] as the index's snippets have them."""
     title, body = str(row["title"] or ""), str(row["body"] or "")
-    text = title if all(w in title for w in words) or not body else body
-    at = text.find(words[0])
-    if len(text) > 80 and at > 30:
-        text = "…" + text[at - 20:]
+    text = title if all(w.casefold() in title.casefold() for w in words) or not body else body
+    at = max(text.casefold().find(words[0].casefold()), 0)
+    if len(text) > 60:  # (about an index snippet's length: the first word and what is around it)
+        start = max(at - 20, 0)
+        text = ("…" if start else "") + text[start:start + 60] + ("…" if start + 60 < len(text) else "")
     for word in words:
-        text = text.replace(word, f"[{word}]")
+        text = re.sub(re.escape(word), lambda m: f"[{m.group(0)}]", text, flags=re.IGNORECASE)
     return text
 
 
