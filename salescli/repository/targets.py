@@ -95,13 +95,31 @@ class TargetStore(RepositoryBase):
     OWNED = (("deals", "owner", "deal"), ("activities", "owner", None), ("companies", "owner", "company"),
              ("contacts", "owner", "contact"), ("automations", "owner_rule", "automation"))
 
+    #: what owned_by reads of each table (of records handed over in bulk, their id and kind; see hand_over)
+    _OWNED_COLUMNS = {"deals": "id", "activities": "id, kind", "companies": "id", "contacts": "id"}
+
     def owned_by(self, name: str) -> dict[str, list[Row]]:
         """What a user owns (OWNED, and their owner targets), each table's rows by id."""
-        out = {table: self.all(f"SELECT * FROM {table} WHERE {column} = ? COLLATE NOCASE ORDER BY id", (name,))
+        out = {table: self.all(f"SELECT {self._OWNED_COLUMNS.get(table, '*')} FROM {table} WHERE {column} = ?"
+                               " COLLATE NOCASE ORDER BY id", (name,))
                for table, column, _entity in self.OWNED}
         out["targets"] = self.all("SELECT * FROM targets WHERE scope = 'owner' AND name = ? COLLATE NOCASE"
                                   " ORDER BY id", (name,))
         return out
+
+    def hand_over(self, table: str, column: str, entity: str | None, name: str, heir: str | None) -> int:
+        """Give every record of a table a user owns (column = name, any case) to heir, each change logged as
+        change_record logs it ({"owner": "ana"} -> {"owner": "sam"}; an activity's entity its kind), in two
+        statements: a read, an update and a change row per record took 40 s for 84k deals."""
+        kind = f"'{entity}'" if entity else "CASE kind WHEN 'task' THEN 'task' ELSE 'activity' END"
+        self.conn.execute(
+            "INSERT INTO changes (batch_id, entity, entity_id, action, changed_at, changed_by, before, after)"
+            f" SELECT ?, {kind}, id, 'update', ?, ?, '{{\"{column}\": ' || json_quote({column}) || '}}',"
+            f" '{{\"{column}\": ' || json_quote(?) || '}}' FROM {table}"
+            f" WHERE {column} = ? COLLATE NOCASE AND {column} IS NOT ? ORDER BY id",
+            (self.batch_id, self.now(), self.user, heir, name, heir))
+        return self.conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ? COLLATE NOCASE"
+                                 f" AND {column} IS NOT ?", (heir, name, heir)).rowcount
 
     def has_same_automation(self, rule: Row, owner: str | None) -> bool:
         """Whether another automation does what this one does, for that owner."""

@@ -185,13 +185,15 @@ def remove_user(repo: Repository, name: str, heir: str | None = None) -> Handove
         plan = plan_removal(repo, name, heir)
         user, to = plan.user, plan.heir
         for table, column, entity in repo.OWNED:
+            if table != "automations":
+                repo.hand_over(table, column, entity, user["name"], to)
+                continue
             for row in plan.owned[table]:
-                if table == "automations" and repo.has_same_automation(row, to):
+                if repo.has_same_automation(row, to):
                     repo.delete_record("automations", "automation", row["id"])
                     repo.notices.append(f"automation {row['id']} of {user['name']} removed: {to} has the same one")
                     continue
-                kind = entity or ("task" if row["kind"] == "task" else "activity")
-                repo.change_record(table, kind, row["id"], {column: to})
+                repo.change_record(table, "automation", row["id"], {column: to})
         for target in plan.owned["targets"]:
             held = repo.target_like("owner", to or "", target["period_start"], target["period_end"], target["metric"])
             if held is None:
