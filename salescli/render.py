@@ -520,8 +520,9 @@ def render_rows(
         elif fmt == "csv":
             writer = _CsvWriter(fh)
             writer.writerow(keys)
-            for row in rows:
-                writer.writerow([csv_cell(row.get(k)) for k in keys])
+            for row in rows:  # (plain text inline: csv_cell's call per cell was a third of an export's time)
+                writer.writerow([v if type(v) is str and not v.startswith(FORMULA_PREFIXES) else csv_cell(v)
+                                 for v in map(row.get, keys)])
                 written += 1
         elif fmt == "markdown":
             fh.write("| " + " | ".join(c.title for c in columns) + " |\n")
@@ -555,7 +556,7 @@ class _CsvWriter:
         self.quoted = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL)
 
     def writerow(self, cells: list[str]) -> None:
-        (self.quoted if any("\r" in c for c in cells) else self.plain).writerow(cells)
+        (self.quoted if "\r" in "".join(cells) else self.plain).writerow(cells)
 
 
 def csv_cell(value: Any) -> str:
