@@ -149,12 +149,12 @@ def list_(
     chosen = pick_format(fmt, output)
     windows = [name for name, on in (("overdue", overdue), ("today", today), ("week", week)) if on]
     repo = app.repo()
+    as_stood = as_they_stood(repo, app.today, everything)
     query = task_list_query(repo, app.today, windows=windows, owner=owner, acting_user=app.user,
-                            everything=everything, everyone=everyone)
+                            everything=everything, everyone=everyone, as_stood=as_stood)
     sql_limit, shown = table_rows(limit, False)
     total = repo.count(query) if chosen == "table" and limit is None else None
     rows = repo.fetch_activities(query, sql_limit if sql_limit is not None else shown if chosen == "table" else None)
-    as_stood = as_they_stood(repo, app.today, everything)
     views: Any = (task_view(r, app.today, as_stood) for r in rows)
     # an owner column that says the same name on every row (yours, or the --owner asked for) takes the room
     # the subject needs: a table leaves it out (json and csv keep it)

@@ -470,10 +470,11 @@ def task_list_query(
     acting_user: str,
     everything: bool,
     everyone: bool = False,
+    as_stood: bool = False,
 ) -> Query:
     """`task list`: open tasks of the acting user by default; --owner picks another person, --everyone
     every owner; --all adds done tasks and, without --owner, everyone's. Windows (overdue, today, week)
-    add up."""
+    add up. as_stood: the open tasks as they stood on a past today (see as_they_stood)."""
     from salescli.values import parse_period
 
     spans: list[tuple[str | None, str]] = []
@@ -489,7 +490,7 @@ def task_list_query(
     if owner:
         owner = known_user(repo, owner)
     who = task_list_owner(owner, acting_user, everything=everything, everyone=everyone)
-    on = today.isoformat() if as_they_stood(repo, today, everything) else None
+    on = today.isoformat() if as_stood else None
     return repo.task_query(owner=repo.user_spelling(who) if who is not None else None,
                            include_done=everything, due_windows=spans, open_on=on)
 

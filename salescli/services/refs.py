@@ -72,9 +72,12 @@ def _ambiguous(kind: str, ref: str, rows: list[Row], label: str) -> AmbiguousRef
 def find_company(repo: Repository, ref: str) -> Row | None:
     """The company named by id, domain or unique name (case-insensitive); None when unknown. A name typed with
     decomposed accents (a Mac's u + U+0308) is looked for as typed, then composed."""
-    ref = ref.strip()
-    found = _find_company(repo, ref)
-    return found if found is not None or composed(ref) == ref else _find_company(repo, composed(ref))
+    return _as_typed_then_composed(_find_company, repo, ref.strip())
+
+
+def _as_typed_then_composed(find: Callable[[Repository, str], Row | None], repo: Repository, ref: str) -> Row | None:
+    found = find(repo, ref)
+    return found if found is not None or composed(ref) == ref else find(repo, composed(ref))
 
 
 def _find_company(repo: Repository, ref: str) -> Row | None:
@@ -191,9 +194,7 @@ def resolve_company(repo: Repository, ref: str, field: str = "company") -> Row:
 def find_contact(repo: Repository, ref: str) -> Row | None:
     """The contact named by id, e-mail or unique name (any case); None when unknown. A name typed with decomposed
     accents is looked for as typed, then composed (see find_company)."""
-    ref = ref.strip()
-    found = _find_contact(repo, ref)
-    return found if found is not None or composed(ref) == ref else _find_contact(repo, composed(ref))
+    return _as_typed_then_composed(_find_contact, repo, ref.strip())
 
 
 def _find_contact(repo: Repository, ref: str) -> Row | None:
